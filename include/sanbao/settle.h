@@ -1,0 +1,160 @@
+/*
+** sanbao — one settlement of the three tiers (一站式结算), settlement.md §5–§6.
+**
+** This is the pure core: a function of (policy, person's category and
+** critical-illness deductible, the person-year's accumulators, one claim) to
+** one result.  It reads nothing but its arguments, writes nothing but its
+** outputs, allocates nothing and keeps no state, so the batch command, the
+** ledger, the server and the simulator all get the same answer from it.
+**
+** The accumulator change is not a separate output: everything a settlement
+** adds to the accumulators can be derived from its result (sb_acc_apply), and
+** a reversal subtracts exactly that (settlement.md §6).  Keeping only results
+** means a ledger can undo a claim from its stored row alone.
+*/
+#ifndef SANBAO_SETTLE_H
+#define SANBAO_SETTLE_H
+
+#include <stdint.h>
+
+#include "sanbao/date.h"
+#include "sanbao/money.h"
+#include "sanbao/policy.h"
+#include "sanbao/types.h"
+
+/* One claim's inputs, already validated (amounts per settlement.md §1 and
+** fulamt + overlmt + preselfpay <= medfee; visit and level known). */
+typedef struct sb_claim {
+  sb_fen medfee_sumamt;     /* 医疗费总额 */
+  sb_fen fulamt_ownpay_amt; /* 全自费金额 */
+  sb_fen overlmt_selfpay;   /* 超限价自费 */
+  sb_fen preselfpay_amt;    /* 先行自付 */
+  sb_date date;
+  uint8_t visit; /* sb_visit */
+  uint8_t level; /* sb_level */
+} sb_claim;
+
+/* A person-year's accumulators (settlement.md §5), all zero at the start of
+** the year.  Plain data: copy, compare and store it as it is. */
+typedef struct sb_acc {
+  int32_t admissions[SB_LEVEL_COUNT]; /* stays per level */
+  uint32_t alerted;                   /* bit per monitoring rule fired */
+  sb_fen dedc_ytd;       /* inpatient deductibles charged */
+  sb_fen basic_ytd;      /* basic fund paid, inpatient + chronic */
+  sb_fen chronic_ytd;    /* basic fund paid, chronic */
+  sb_fen outpatient_ytd; /* basic fund paid, general outpatient */
+  sb_fen ci_base;        /* 大病保险 cumulative base */
+  sb_fen ci_paid;
+  sb_fen ma_base;        /* 医疗救助 cumulative base */
+  sb_fen ma_paid;
+  sb_fen psn_ytd;        /* 个人负担 for the year */
+} sb_acc;
+
+/* Flags of a result that say which accumulators it fed. */
+enum {
+  SB_FED_CI = 1, /* b was added to ci_base (visit type counted by 大病保险) */
+  SB_FED_MA = 2  /* b3 was added to ma_base (category assisted, visit counted) */
+};
+
+/* One settlement's amounts (formats.md §4 names) and what the accumulators
+** need to replay or undo it. */
+typedef struct sb_result {
+  sb_fen medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt;
+  sb_fen inscp_scp_amt; /* 符合政策范围金额 */
+  sb_fen act_pay_dedc;  /* 起付线 charged */
+  sb_fen hifp_pay;      /* 统筹基金 (tier 1) */
+  sb_fen hifmi_pay;     /* 大病保险 (tier 2) */
+  sb_fen maf_pay;       /* 医疗救助 (tier 3) */
+  sb_fen fund_pay_sumamt;
+  sb_fen psn_part_amt;
+  sb_fen ci_fed; /* b added to ci_base (0 unless SB_FED_CI) */
+  sb_fen ma_fed; /* b3 added to ma_base (0 unless SB_FED_MA) */
+  uint8_t category, visit, level, flags;
+} sb_result;
+
+/* The person side of a settlement: what the registry and the region table
+** decide before the arithmetic starts. */
+typedef struct sb_person_ctx {
+  int category;         /* the category in force on the claim's date */
+  sb_fen ci_deductible; /* T of settlement.md §7, before any tilt */
+} sb_person_ctx;
+
+/* ---- explanations ------------------------------------------------------ */
+
+/* Step codes of a trace.  Each step carries up to four numbers whose meaning
+** the code fixes (documented beside each); the words are an adapter's job
+** (explain.h), so the server can send steps as JSON and the CLI in prose. */
+typedef enum sb_step_code {
+  SB_STEP_INSCP = 1,        /* v: medfee, fulamt, overlmt, preselfpay -> result inscp */
+  SB_STEP_DEDUCTIBLE,       /* v: level deductible, admissions before */
+  SB_STEP_DEDC_REPEAT,      /* v: deductible before, factor bp, after */
+  SB_STEP_DEDC_YEARCAP,     /* v: deductible, annual cap, used, after */
+  SB_STEP_DEDC,             /* v: inscp, deductible, charged */
+  SB_STEP_HIFP_RATIO,       /* v: base (inscp - dedc), ratio bp, product */
+  SB_STEP_HIFP_CAP,         /* v: product, cap, used, paid (a cap bound it) */
+  SB_STEP_HIFP,             /* v: paid */
+  SB_STEP_CI_SKIP,          /* visit type not counted by critical illness */
+  SB_STEP_CI_BASE,          /* v: b, base before, base after */
+  SB_STEP_CI_DEDUCTIBLE,    /* v: T region, tilted?, factor bp, T applied */
+  SB_STEP_CI_SEGMENT,       /* v: index, overlap, ratio bp (incl. bonus), upto */
+  SB_STEP_CI_ENTITLEMENT,   /* v: x, entitlement E before cap, cap (-1 none), E */
+  SB_STEP_CI_PAY,           /* v: E, paid before, b, hifmi */
+  SB_STEP_MA_SKIP,          /* v: 1 when category has no row, 2 when visit not listed */
+  SB_STEP_MA_BASE,          /* v: b3, base before, base after */
+  SB_STEP_MA_ENTITLEMENT,   /* v: deductible, ratio bp, cap, E3 */
+  SB_STEP_MA_PAY,           /* v: E3, paid before, b3, maf */
+  SB_STEP_TOTALS,           /* v: fund, psn, medfee, psn_ytd after */
+  SB_STEP_OUTPATIENT_NOROW, /* the level has no outpatient row: ratio 0 */
+  SB_STEP_ALERT             /* v: rule index, psn_ytd, threshold */
+} sb_step_code;
+
+#define SB_TRACE_MAX 48
+
+typedef struct sb_trace_step {
+  int32_t code;
+  int64_t v[4];
+} sb_trace_step;
+
+typedef struct sb_trace {
+  int n;
+  sb_trace_step steps[SB_TRACE_MAX];
+} sb_trace;
+
+/* Append one step to a trace (ignored when the trace is full or NULL). */
+void sb_trace_add(sb_trace *t, int code, int64_t a, int64_t b, int64_t c,
+                  int64_t d);
+
+/* ---- the core ----------------------------------------------------------- */
+
+/*
+** Settle one claim (settlement.md §5).  `acc` is the person-year's state
+** before the claim and is not changed; `out` receives every amount.  When
+** `trace` is not NULL the steps that led to each amount are appended to it.
+** The claim must be valid and `who->category` a known category; the policy
+** must be the one of the claim's year.  No failure is possible.
+*/
+void sb_settle(const sb_policy *p, const sb_person_ctx *who, const sb_acc *acc,
+               const sb_claim *c, sb_result *out, sb_trace *trace);
+
+/*
+** Apply a result to accumulators: `sign` +1 adds what a settlement adds
+** (settlement.md §5), -1 subtracts it again (a reversal, §6).  Alert flags
+** are not touched here: see sb_alerts_due().
+*/
+void sb_acc_apply(sb_acc *acc, const sb_result *r, int sign);
+
+/*
+** The monitoring rules that fire now (settlement.md §5.4): a bit per rule of
+** `p` whose categories include `category`, whose threshold psn_ytd has
+** reached, and that has not fired this year.  The caller emits the alerts in
+** bit order and ORs the mask into acc->alerted.
+*/
+uint32_t sb_alerts_due(const sb_policy *p, int category, const sb_acc *acc);
+
+/*
+** Fill `out` with the reversal row of `orig` (settlement.md §6): every
+** amount negated, the category, visit and level kept.
+*/
+void sb_result_negate(const sb_result *orig, sb_result *out);
+
+#endif

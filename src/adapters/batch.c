@@ -1,0 +1,887 @@
+/*
+** sanbao adapters — the CSV batch (see batch.h for the pipeline).
+**
+** Memory is the constraint at scale (10 million rows on a 1.5 GB budget),
+** so a row is one fixed 96-byte struct and every string lives in one arena:
+** the claim id of every row, the `reverses` target of reversal rows, and
+** the raw id / person / date text of rows rejected before their fields could
+** be trusted.  Settled rows print their person id and date from the registry
+** and the parsed date, which are byte-identical to what was read.
+*/
+#include "batch.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../core/hash.h"
+#include "explain.h"
+#include "persons_csv.h"
+
+static const char *const REASON[SB_R_COUNT] = {
+    "",           "MALFORMED_ROW",  "BAD_AMOUNT",      "BAD_VISIT_TYPE",
+    "BAD_LEVEL",  "UNKNOWN_PERSON", "NOT_INSURED",     "NO_POLICY",
+    "UNKNOWN_REGION", "DUPLICATE_CLAIM", "UNKNOWN_CLAIM", "ALREADY_REVERSED",
+    "PERSON_MISMATCH"};
+
+const char *sb_reason_name(int r) {
+  return r > 0 && r < SB_R_COUNT ? REASON[r] : "";
+}
+
+/* Row flags. */
+enum {
+  F_REVERSAL = 1, /* the row has a non-empty `reverses` */
+  F_FED_CI = 2,   /* sb_result.flags SB_FED_CI */
+  F_FED_MA = 4,   /* sb_result.flags SB_FED_MA */
+  F_RAW = 8,      /* malformed: aux points to raw text (id, person, date) */
+  F_INVOLVED = 16 /* claim id needs canonical-order bookkeeping */
+};
+
+/*
+** One input row.  A row is rejected when `reason` is set, else a reversal
+** when F_REVERSAL is set, else settled.  Text lives in the arena: at id_off
+** the claim id (id_len bytes), followed by the person id as read when the
+** registry does not know it (plen bytes; a known person prints from the
+** registry, byte-identical).
+*/
+typedef struct row_s {
+  sb_fen amt[4]; /* medfee, fulamt, overlmt, preselfpay */
+  sb_fen pay[4]; /* act_pay_dedc, hifp, hifmi, maf; id-table slots in step 2 */
+  uint64_t id_off;
+  /* F_RAW: arena offset of the raw text; reversal: the target's arena
+  ** offset until step 2, then the original row's index. */
+  uint64_t aux;
+  int32_t person; /* -1 when unknown */
+  sb_date date;
+  uint8_t id_len, aux_len, plen, visit, level, category, reason, flags;
+} row;
+
+static int rejected(const row *r) { return r->reason != SB_OK_ROW; }
+static int reversal(const row *r) { return !r->reason && (r->flags & F_REVERSAL); }
+
+typedef struct alert {
+  int64_t row;
+  int32_t rule;
+  sb_fen psn_ytd;
+} alert;
+
+typedef struct alerts {
+  alert *a;
+  int64_t n, cap;
+} alerts;
+
+struct sb_batch {
+  const sb_policy_set *policies;
+  const sb_registry *reg;
+  sb_batch_options opt;
+  const char *name;
+  row *rows;
+  int64_t n, cap;
+  char *arena;
+  uint64_t alen, acap;
+  alerts al;
+  /* explanation of opt.explain_id */
+  int have_trace;
+  int64_t trace_row;
+  sb_trace trace;
+  sb_result trace_result;
+  sb_acc trace_before;
+  int64_t explain_rev_row; /* a reversal row with that id, or -1 */
+};
+
+/* ---- arena and rows ----------------------------------------------------- */
+
+static int64_t arena_put(sb_batch *b, const char *s, size_t n) {
+  if (b->acap - b->alen < n) {
+    uint64_t nc = b->acap ? b->acap : (1u << 20);
+    while (nc - b->alen < n) nc *= 2;
+    char *na = realloc(b->arena, nc);
+    if (!na) return -1;
+    b->arena = na;
+    b->acap = nc;
+  }
+  memcpy(b->arena + b->alen, s, n);
+  b->alen += n;
+  return (int64_t)(b->alen - n);
+}
+
+static row *new_row(sb_batch *b) {
+  if (b->n == b->cap) {
+    int64_t nc = b->cap ? b->cap * 2 : 4096;
+    row *nr = realloc(b->rows, (size_t)nc * sizeof *nr);
+    if (!nr) return NULL;
+    b->rows = nr;
+    b->cap = nc;
+  }
+  row *r = &b->rows[b->n++];
+  memset(r, 0, sizeof *r);
+  return r;
+}
+
+/* ---- step 1: load -------------------------------------------------------- */
+
+enum { C_ID, C_PERSON, C_DATE, C_VISIT, C_LEVEL, C_MEDFEE, C_FULAMT,
+       C_OVERLMT, C_PRESELF, C_REVERSES, C_NCOLS };
+static const sb_column CLAIM_COLS[C_NCOLS] = {
+    {"claim_id", 1},          {"person_id", 1},         {"date", 1},
+    {"visit_type", 1},        {"level", 1},             {"medfee_sumamt", 1},
+    {"fulamt_ownpay_amt", 0}, {"overlmt_selfpay", 0},   {"preselfpay_amt", 0},
+    {"reverses", 0}};
+
+/* Keep the raw id / person / date of a row rejected as malformed: each is
+** the field under that header position when the row has it and it is well
+** quoted, else empty (formats.md §4).  Stored as three length bytes (ids
+** longer than 255 bytes are cut: such a row is malformed anyway and the
+** text is only echoed) followed by the bytes. */
+static int keep_raw(sb_batch *b, row *r, const sb_csv_row *cr, const int *idx) {
+  const int which[3] = {idx[C_ID], idx[C_PERSON], idx[C_DATE]};
+  unsigned char lens[3];
+  const char *ptr[3];
+  for (int k = 0; k < 3; k++) {
+    const sb_csv_field *f = which[k] < cr->n ? &cr->fields[which[k]] : NULL;
+    if (!f || f->bad) {
+      lens[k] = 0, ptr[k] = "";
+    } else {
+      lens[k] = (unsigned char)(f->len > 255 ? 255 : f->len);
+      ptr[k] = f->p;
+    }
+  }
+  int64_t off = arena_put(b, (const char *)lens, 3);
+  if (off < 0) return -1;
+  for (int k = 0; k < 3; k++)
+    if (arena_put(b, ptr[k], lens[k]) < 0) return -1;
+  r->aux = (uint64_t)off;
+  r->flags |= F_RAW;
+  return 0;
+}
+
+static int parse_amount(const sb_csv_field *f, int required, sb_fen *out) {
+  if (f == NULL || f->len == 0) {
+    *out = 0;
+    return required ? -1 : 0;
+  }
+  return sb_money_parse(f->p, f->len, out);
+}
+
+/* Check one data row and fill `r`; return -1 only when out of memory. */
+static int load_row(sb_batch *b, const sb_csv_row *cr, const int *idx,
+                    int ncols) {
+  row *r = new_row(b);
+  if (!r) return -1;
+  r->person = -1;
+  const sb_csv_field *F[C_NCOLS];
+  for (int k = 0; k < C_NCOLS; k++)
+    F[k] = idx[k] >= 0 && idx[k] < cr->n ? &cr->fields[idx[k]] : NULL;
+
+  /* MALFORMED_ROW: structure, ids, date. */
+  int malformed = cr->n != ncols || cr->bad;
+  if (!malformed) {
+    const sb_csv_field *id = F[C_ID], *pid = F[C_PERSON];
+    malformed = id->len == 0 || id->len > 64 || pid->len == 0 || pid->len > 64 ||
+                sb_date_parse(F[C_DATE]->p, F[C_DATE]->len, &r->date) != 0;
+  }
+  if (malformed) {
+    r->reason = SB_R_MALFORMED_ROW;
+    return keep_raw(b, r, cr, idx);
+  }
+  int64_t off = arena_put(b, F[C_ID]->p, F[C_ID]->len);
+  if (off < 0) return -1;
+  r->id_off = (uint64_t)off;
+  r->id_len = (uint8_t)F[C_ID]->len;
+  r->person = sb_registry_find(b->reg, F[C_PERSON]->p, F[C_PERSON]->len);
+  if (r->person < 0) {
+    if (arena_put(b, F[C_PERSON]->p, F[C_PERSON]->len) < 0) return -1;
+    r->plen = (uint8_t)F[C_PERSON]->len;
+  }
+
+  if (F[C_REVERSES] && F[C_REVERSES]->len > 0) {
+    /* A reversal: only the id checks of step 2 apply.  A target longer than
+    ** any id can be names nothing; keep it as an impossible empty name. */
+    r->flags |= F_REVERSAL;
+    const sb_csv_field *t = F[C_REVERSES];
+    if (t->len <= 64) {
+      int64_t toff = arena_put(b, t->p, t->len);
+      if (toff < 0) return -1;
+      r->aux = (uint64_t)toff;
+      r->aux_len = (uint8_t)t->len;
+    }
+    return 0;
+  }
+
+  /* BAD_AMOUNT, BAD_VISIT_TYPE, BAD_LEVEL */
+  if (parse_amount(F[C_MEDFEE], 1, &r->amt[0]) ||
+      parse_amount(F[C_FULAMT], 0, &r->amt[1]) ||
+      parse_amount(F[C_OVERLMT], 0, &r->amt[2]) ||
+      parse_amount(F[C_PRESELF], 0, &r->amt[3]) ||
+      r->amt[1] + r->amt[2] + r->amt[3] > r->amt[0]) {
+    r->reason = SB_R_BAD_AMOUNT;
+  } else {
+    int v = sb_visit_from_name(F[C_VISIT]->p, F[C_VISIT]->len);
+    int l = sb_level_from_name(F[C_LEVEL]->p, F[C_LEVEL]->len);
+    if (v < 0) {
+      r->reason = SB_R_BAD_VISIT_TYPE;
+    } else if (l < 0) {
+      r->reason = SB_R_BAD_LEVEL;
+    } else {
+      r->visit = (uint8_t)v;
+      r->level = (uint8_t)l;
+      if (r->person < 0) {
+        r->reason = SB_R_UNKNOWN_PERSON;
+      } else {
+        int cat = sb_registry_category_on(b->reg, r->person, r->date);
+        const sb_policy *p = sb_policy_set_find(b->policies, sb_date_year(r->date));
+        sb_fen T;
+        if (cat < 0)
+          r->reason = SB_R_NOT_INSURED;
+        else if (!p)
+          r->reason = SB_R_NO_POLICY;
+        else if (sb_policy_ci_deductible(p, sb_registry_region(b->reg, r->person), &T))
+          r->reason = SB_R_UNKNOWN_REGION;
+        else
+          r->category = (uint8_t)cat;
+      }
+    }
+  }
+  return 0;
+}
+
+static int load(sb_csv_reader *rd, const char *name, const sb_policy_set *ps,
+                const sb_registry *reg, const sb_batch_options *opt,
+                uint64_t total_bytes, sb_batch **out, sb_error *err) {
+  sb_batch *b = calloc(1, sizeof *b);
+  if (!b) return sb_error_set(err, SB_ENOMEM, name, "out of memory");
+  b->policies = ps;
+  b->reg = reg;
+  b->name = name;
+  b->explain_rev_row = -1;
+  if (opt) b->opt = *opt;
+  sb_csv_row cr;
+  int got = sb_csv_next(rd, &cr);
+  if (got < 0) {
+    sb_batch_free(b);
+    return sb_error_set(err, SB_EIO, name, "read error: %s", strerror(errno));
+  }
+  if (got == 0) {
+    sb_batch_free(b);
+    return sb_error_set(err, SB_EINVAL, name, "empty file: the header line is missing");
+  }
+  int idx[C_NCOLS];
+  int rc = sb_csv_map_header(&cr, CLAIM_COLS, C_NCOLS, idx, name, err);
+  if (rc) {
+    sb_batch_free(b);
+    return rc;
+  }
+  int ncols = cr.n;
+  uint64_t next_tick = 0;
+  while ((got = sb_csv_next(rd, &cr)) > 0) {
+    if (load_row(b, &cr, idx, ncols)) {
+      sb_batch_free(b);
+      return sb_error_set(err, SB_ENOMEM, name, "out of memory");
+    }
+    if (b->opt.progress && cr.bytes >= next_tick) {
+      b->opt.progress(b->opt.progress_ctx, "read", cr.bytes, total_bytes);
+      next_tick = cr.bytes + (64u << 20);
+    }
+  }
+  if (got < 0) {
+    sb_batch_free(b);
+    return sb_error_set(err, SB_EIO, name, "read error: %s", strerror(errno));
+  }
+  *out = b;
+  return SB_OK;
+}
+
+int sb_batch_load(const char *path, const sb_policy_set *ps,
+                  const sb_registry *reg, const sb_batch_options *opt,
+                  sb_batch **out, sb_error *err) {
+  int is_stdin = strcmp(path, "-") == 0;
+  const char *name = is_stdin ? "<stdin>" : path;
+  int fd = is_stdin ? 0 : open(path, O_RDONLY);
+  if (fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
+  uint64_t total = 0;
+  off_t end = is_stdin ? -1 : lseek(fd, 0, SEEK_END);
+  if (end > 0) {
+    total = (uint64_t)end;
+    lseek(fd, 0, SEEK_SET);
+  }
+  sb_csv_reader *rd = sb_csv_open_fd(fd);
+  int rc = rd ? load(rd, name, ps, reg, opt, total, out, err)
+              : sb_error_set(err, SB_ENOMEM, name, "out of memory");
+  sb_csv_close(rd);
+  if (!is_stdin) close(fd);
+  return rc;
+}
+
+int sb_batch_load_mem(const char *buf, size_t len, const char *name,
+                      const sb_policy_set *ps, const sb_registry *reg,
+                      const sb_batch_options *opt, sb_batch **out,
+                      sb_error *err) {
+  sb_csv_reader *rd = sb_csv_open_mem(buf, len);
+  if (!rd) return sb_error_set(err, SB_ENOMEM, name, "out of memory");
+  int rc = load(rd, name, ps, reg, opt, len, out, err);
+  sb_csv_close(rd);
+  return rc;
+}
+
+/* ---- step 2: claim ids --------------------------------------------------- */
+
+/* Canonical order (settlement.md §4): date, claim id bytes, input position. */
+static int canon_cmp(const sb_batch *b, int64_t i, int64_t j) {
+  const row *x = &b->rows[i], *y = &b->rows[j];
+  if (x->date != y->date) return x->date < y->date ? -1 : 1;
+  size_t n = x->id_len < y->id_len ? x->id_len : y->id_len;
+  int c = memcmp(b->arena + x->id_off, b->arena + y->id_off, n);
+  if (c) return c;
+  if (x->id_len != y->id_len) return x->id_len < y->id_len ? -1 : 1;
+  return (i > j) - (i < j);
+}
+
+/* Sort row indexes canonically: a merge sort (stable, O(n log n) worst
+** case, no global context needed as qsort would). */
+static void canon_sort(const sb_batch *b, int64_t *a, int64_t *tmp, int64_t n) {
+  if (n < 16) {
+    for (int64_t i = 1; i < n; i++) {
+      int64_t v = a[i], j = i;
+      while (j > 0 && canon_cmp(b, a[j - 1], v) > 0) a[j] = a[j - 1], j--;
+      a[j] = v;
+    }
+    return;
+  }
+  int64_t h = n / 2;
+  canon_sort(b, a, tmp, h);
+  canon_sort(b, a + h, tmp, n - h);
+  if (canon_cmp(b, a[h - 1], a[h]) <= 0) return;
+  int64_t i = 0, j = h, k = 0;
+  while (i < h && j < n) tmp[k++] = canon_cmp(b, a[i], a[j]) <= 0 ? a[i++] : a[j++];
+  while (i < h) tmp[k++] = a[i++];
+  while (j < n) tmp[k++] = a[j++];
+  memcpy(a, tmp, (size_t)n * sizeof *a);
+}
+
+/*
+** The id table: open addressing over the claim ids of the rows step 1 did
+** not reject and over the reversal targets, 8 bytes a slot so that ten
+** million ids cost 128 MB.  A slot names the row whose text is its key
+** (bit 31 set: the key is that reversal row's *target*) and holds 29 bits
+** of the hash as a tag plus three flags.  Rows remember their slots in
+** pay[0] (own id) and pay[1] (target), so no id is hashed twice.
+*/
+#define SLOT_EMPTY 0xFFFFFFFFu
+#define SLOT_TARGET 0x80000000u
+enum { ID_DUP = 1, ID_REF = 2, ID_REVERSED = 4, ID_FLAGS = 7 };
+
+typedef struct idslot {
+  uint32_t row;
+  uint32_t tag; /* hash bits << 3 | flags */
+} idslot;
+
+static uint64_t id_slot(const sb_batch *b, idslot *t, uint64_t mask,
+                        const char *id, size_t len, uint32_t insert_as) {
+  uint64_t h = sb_hash_bytes(id, len), i = h & mask;
+  uint32_t tag = (uint32_t)(h >> 32) & ~(uint32_t)ID_FLAGS;
+  for (;; i = (i + 1) & mask) {
+    idslot *s = &t[i];
+    if (s->row == SLOT_EMPTY) {
+      s->row = insert_as;
+      s->tag = tag;
+      return i;
+    }
+    if ((s->tag & ~(uint32_t)ID_FLAGS) != tag) continue;
+    const row *r = &b->rows[s->row & ~SLOT_TARGET];
+    const char *key = b->arena + ((s->row & SLOT_TARGET) ? r->aux : r->id_off);
+    size_t klen = (s->row & SLOT_TARGET) ? r->aux_len : r->id_len;
+    if (klen == len && memcmp(key, id, len) == 0) return i;
+  }
+}
+
+static int resolve_ids(sb_batch *b) {
+  int64_t nkeys = 0;
+  for (int64_t i = 0; i < b->n; i++)
+    if (!rejected(&b->rows[i])) nkeys += 1 + !!(b->rows[i].flags & F_REVERSAL);
+  uint64_t cap = 1024;
+  while (cap < (uint64_t)nkeys + (uint64_t)nkeys / 2) cap *= 2; /* load <= 2/3 */
+  idslot *t = malloc(cap * sizeof *t);
+  if (!t) return -1;
+  uint64_t mask = cap - 1;
+  memset(t, 0xFF, cap * sizeof *t);
+
+  /* Pass 1: insert ids, mark repeats and reversal targets. */
+  for (int64_t i = 0; i < b->n; i++) {
+    row *r = &b->rows[i];
+    if (rejected(r)) continue;
+    uint64_t k = id_slot(b, t, mask, b->arena + r->id_off, r->id_len, (uint32_t)i);
+    if (t[k].row != (uint32_t)i) t[k].tag |= ID_DUP;
+    r->pay[0] = (sb_fen)k;
+    r->pay[1] = -1;
+    if ((r->flags & F_REVERSAL) && r->aux_len) {
+      uint64_t k2 = id_slot(b, t, mask, b->arena + r->aux, r->aux_len,
+                            (uint32_t)i | SLOT_TARGET);
+      t[k2].tag |= ID_REF;
+      r->pay[1] = (sb_fen)k2;
+    }
+  }
+  /* Pass 2: the rows whose ids are repeated or reversed, and reversals. */
+  int64_t ninv = 0;
+  for (int64_t i = 0; i < b->n; i++) {
+    row *r = &b->rows[i];
+    if (rejected(r)) continue;
+    if ((r->flags & F_REVERSAL) || (t[r->pay[0]].tag & (ID_DUP | ID_REF)))
+      r->flags |= F_INVOLVED, ninv++;
+  }
+  int64_t *inv = malloc((size_t)(ninv ? ninv : 1) * 2 * sizeof *inv);
+  if (!inv) {
+    free(t);
+    return -1;
+  }
+  int64_t n = 0;
+  for (int64_t i = 0; i < b->n; i++)
+    if (b->rows[i].flags & F_INVOLVED) {
+      inv[n++] = i;
+      /* From here a slot's row field holds the id's owner: the row that
+      ** took it in canonical order. */
+      t[b->rows[i].pay[0]].row = SLOT_EMPTY;
+      if (b->rows[i].pay[1] >= 0) t[b->rows[i].pay[1]].row = SLOT_EMPTY;
+    }
+  canon_sort(b, inv, inv + ninv, ninv);
+
+  /* Pass 3: resolve in canonical order, with §8's precedence. */
+  for (int64_t q = 0; q < ninv; q++) {
+    int64_t i = inv[q];
+    row *r = &b->rows[i];
+    idslot *own = &t[r->pay[0]];
+    if (own->row != SLOT_EMPTY) {
+      r->reason = SB_R_DUPLICATE_CLAIM;
+    } else if (r->flags & F_REVERSAL) {
+      idslot *ts = r->pay[1] >= 0 ? &t[r->pay[1]] : NULL;
+      uint32_t orig = ts ? ts->row : SLOT_EMPTY;
+      if (orig == SLOT_EMPTY || (b->rows[orig].flags & F_REVERSAL)) {
+        r->reason = SB_R_UNKNOWN_CLAIM;
+      } else if (ts->tag & ID_REVERSED) {
+        r->reason = SB_R_ALREADY_REVERSED;
+      } else if (b->rows[orig].person != r->person) {
+        r->reason = SB_R_PERSON_MISMATCH;
+      } else {
+        ts->tag |= ID_REVERSED;
+        r->aux = orig;
+      }
+    }
+    if (!r->reason) own->row = (uint32_t)i;
+  }
+  for (int64_t i = 0; i < b->n; i++) memset(b->rows[i].pay, 0, sizeof b->rows[i].pay);
+  free(inv);
+  free(t);
+  return 0;
+}
+
+/* ---- step 3: settle ------------------------------------------------------ */
+
+/* Rebuild a settled row's full result (what the accumulators need). */
+static void result_of(const row *r, sb_result *out) {
+  memset(out, 0, sizeof *out);
+  out->medfee_sumamt = r->amt[0];
+  out->fulamt_ownpay_amt = r->amt[1];
+  out->overlmt_selfpay = r->amt[2];
+  out->preselfpay_amt = r->amt[3];
+  out->inscp_scp_amt = r->amt[0] - r->amt[1] - r->amt[2] - r->amt[3];
+  out->act_pay_dedc = r->pay[0];
+  out->hifp_pay = r->pay[1];
+  out->hifmi_pay = r->pay[2];
+  out->maf_pay = r->pay[3];
+  out->fund_pay_sumamt = r->pay[1] + r->pay[2] + r->pay[3];
+  out->psn_part_amt = r->amt[0] - out->fund_pay_sumamt;
+  out->category = r->category;
+  out->visit = r->visit;
+  out->level = r->level;
+  if (r->flags & F_FED_CI) {
+    out->flags |= SB_FED_CI;
+    out->ci_fed = out->inscp_scp_amt - out->hifp_pay;
+  }
+  if (r->flags & F_FED_MA) {
+    out->flags |= SB_FED_MA;
+    out->ma_fed = out->inscp_scp_amt - out->hifp_pay - out->hifmi_pay;
+  }
+}
+
+/* One person's accumulators, per year they have claims in. */
+#define MAX_YEARS 8
+typedef struct person_years {
+  int n;
+  int year[MAX_YEARS];
+  sb_acc acc[MAX_YEARS];
+} person_years;
+
+static sb_acc *acc_for(person_years *py, int year) {
+  for (int i = 0; i < py->n; i++)
+    if (py->year[i] == year) return &py->acc[i];
+  if (py->n == MAX_YEARS) {
+    /* Years far apart in one file: drop the oldest, which no later claim
+    ** can read (claims arrive in date order). */
+    memmove(py->year, py->year + 1, (MAX_YEARS - 1) * sizeof py->year[0]);
+    memmove(py->acc, py->acc + 1, (MAX_YEARS - 1) * sizeof py->acc[0]);
+    py->n--;
+  }
+  py->year[py->n] = year;
+  memset(&py->acc[py->n], 0, sizeof(sb_acc));
+  return &py->acc[py->n++];
+}
+
+typedef struct work {
+  sb_batch *b;
+  const int64_t *order; /* row indexes grouped by person, canonical within */
+  const int64_t *start; /* start[p]..start[p+1] in order */
+  int32_t p_from, p_to;
+  alerts al;
+  int oom;
+} work;
+
+static int add_alert(alerts *al, int64_t at, int rule, sb_fen psn) {
+  if (al->n == al->cap) {
+    int64_t nc = al->cap ? al->cap * 2 : 256;
+    alert *na = realloc(al->a, (size_t)nc * sizeof *na);
+    if (!na) return -1;
+    al->a = na;
+    al->cap = nc;
+  }
+  al->a[al->n++] = (alert){at, rule, psn};
+  return 0;
+}
+
+static int is_explain_row(const sb_batch *b, const row *r) {
+  const char *x = b->opt.explain_id;
+  return x && strlen(x) == r->id_len && memcmp(b->arena + r->id_off, x, r->id_len) == 0;
+}
+
+static void settle_person(work *w, int32_t p) {
+  sb_batch *b = w->b;
+  person_years py;
+  py.n = 0;
+  const sb_policy *pol = NULL;
+  sb_person_ctx who = {0, 0};
+  int pol_year = 0;
+  for (int64_t q = w->start[p]; q < w->start[p + 1]; q++) {
+    int64_t i = w->order[q];
+    row *r = &b->rows[i];
+    if (reversal(r)) {
+      const row *o = &b->rows[r->aux];
+      sb_result orig;
+      result_of(o, &orig);
+      sb_acc_apply(acc_for(&py, sb_date_year(o->date)), &orig, -1);
+      if (is_explain_row(b, r)) b->explain_rev_row = i;
+      continue;
+    }
+    int year = sb_date_year(r->date);
+    if (!pol || year != pol_year) {
+      pol = sb_policy_set_find(b->policies, year);
+      pol_year = year;
+      sb_policy_ci_deductible(pol, sb_registry_region(b->reg, p), &who.ci_deductible);
+    }
+    who.category = r->category;
+    sb_acc *acc = acc_for(&py, year);
+    sb_claim c = {r->amt[0], r->amt[1], r->amt[2], r->amt[3], r->date, r->visit, r->level};
+    sb_result res;
+    int explain = is_explain_row(b, r);
+    if (explain) {
+      b->trace.n = 0;
+      b->trace_before = *acc;
+    }
+    sb_settle(pol, &who, acc, &c, &res, explain ? &b->trace : NULL);
+    r->pay[0] = res.act_pay_dedc;
+    r->pay[1] = res.hifp_pay;
+    r->pay[2] = res.hifmi_pay;
+    r->pay[3] = res.maf_pay;
+    if (res.flags & SB_FED_CI) r->flags |= F_FED_CI;
+    if (res.flags & SB_FED_MA) r->flags |= F_FED_MA;
+    sb_acc_apply(acc, &res, +1);
+    uint32_t due = sb_alerts_due(pol, r->category, acc);
+    if (due) {
+      for (int k = 0; k < pol->n_rules; k++)
+        if ((due >> k) & 1) {
+          if (add_alert(&w->al, i, k, acc->psn_ytd)) w->oom = 1;
+          if (explain)
+            sb_trace_add(&b->trace, SB_STEP_ALERT, k, acc->psn_ytd, pol->rules[k].threshold, 0);
+        }
+      acc->alerted |= due;
+    }
+    if (explain) {
+      b->have_trace = 1;
+      b->trace_row = i;
+      b->trace_result = res;
+    }
+  }
+}
+
+static void *settle_range(void *arg) {
+  work *w = arg;
+  for (int32_t p = w->p_from; p < w->p_to; p++) settle_person(w, p);
+  return NULL;
+}
+
+/* Order of a person's rows: date, claim id, input position — canon_cmp. */
+static int settle_all(sb_batch *b) {
+  int32_t np = sb_registry_count(b->reg);
+  int64_t *start = calloc((size_t)np + 2, sizeof *start);
+  if (!start) return -1;
+  int64_t m = 0;
+  for (int64_t i = 0; i < b->n; i++) {
+    const row *r = &b->rows[i];
+    if (!rejected(r)) start[r->person + 2]++, m++;
+  }
+  for (int32_t p = 0; p < np; p++) start[p + 2] += start[p + 1];
+  int64_t *order = malloc((size_t)(m ? m : 1) * sizeof *order);
+  int64_t *tmp = malloc((size_t)(m ? m : 1) * sizeof *tmp);
+  if (!order || !tmp) {
+    free(start), free(order), free(tmp);
+    return -1;
+  }
+  for (int64_t i = 0; i < b->n; i++) {
+    const row *r = &b->rows[i];
+    if (!rejected(r)) order[start[r->person + 1]++] = i;
+  }
+  /* now start[p] .. start[p+1] is person p's run */
+  for (int32_t p = 0; p < np; p++)
+    canon_sort(b, order + start[p], tmp, start[p + 1] - start[p]);
+  free(tmp);
+
+  int threads = b->opt.threads > 0 ? b->opt.threads : 2;
+  if (threads > 16) threads = 16;
+  if (m < 100000) threads = 1;
+  work w[16];
+  pthread_t tid[16];
+  /* Split persons so each thread gets about the same number of rows. */
+  int32_t p = 0;
+  for (int t = 0; t < threads; t++) {
+    w[t] = (work){b, order, start, p, np, {0}, 0};
+    int64_t want = m * (t + 1) / threads;
+    int32_t q = p;
+    while (q < np && start[q] < want) q++;
+    w[t].p_to = t + 1 == threads ? np : q;
+    p = w[t].p_to;
+  }
+  int started = 0;
+  for (int t = 1; t < threads; t++)
+    if (pthread_create(&tid[t], NULL, settle_range, &w[t]) == 0)
+      started = t;
+    else
+      break;
+  /* Whatever could not get a thread runs here. */
+  settle_range(&w[0]);
+  for (int t = started + 1; t < threads; t++) settle_range(&w[t]);
+  for (int t = 1; t <= started; t++) pthread_join(tid[t], NULL);
+  int oom = 0;
+  for (int t = 0; t < threads; t++) {
+    oom |= w[t].oom;
+    for (int64_t k = 0; k < w[t].al.n && !oom; k++)
+      if (add_alert(&b->al, w[t].al.a[k].row, w[t].al.a[k].rule, w[t].al.a[k].psn_ytd)) oom = 1;
+    free(w[t].al.a);
+  }
+  free(order);
+  free(start);
+  return oom ? -1 : 0;
+}
+
+/* Alerts in canonical claim order, then rule order within a claim. */
+static void sort_alerts(sb_batch *b) {
+  alerts *al = &b->al;
+  for (int64_t i = 1; i < al->n; i++) {
+    alert v = al->a[i];
+    int64_t j = i;
+    while (j > 0) {
+      alert *u = &al->a[j - 1];
+      int c = u->row == v.row ? (u->rule > v.rule) - (u->rule < v.rule)
+                              : canon_cmp(b, u->row, v.row);
+      if (c <= 0) break;
+      al->a[j] = *u;
+      j--;
+    }
+    al->a[j] = v;
+  }
+}
+
+int sb_batch_settle(sb_batch *b, sb_error *err) {
+  if (b->opt.progress) b->opt.progress(b->opt.progress_ctx, "settle", 0, (uint64_t)b->n);
+  if (resolve_ids(b) || settle_all(b))
+    return sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
+  sort_alerts(b);
+  if (b->opt.progress) b->opt.progress(b->opt.progress_ctx, "settle", (uint64_t)b->n, (uint64_t)b->n);
+  return SB_OK;
+}
+
+/* ---- step 4: write ------------------------------------------------------- */
+
+static const char SETTLEMENT_HEADER[] =
+    "claim_id,person_id,date,status,reason,category,medfee_sumamt,"
+    "fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,inscp_scp_amt,"
+    "act_pay_dedc,hifp_pay,hifmi_pay,maf_pay,fund_pay_sumamt,psn_part_amt\n";
+
+static void put_money(sb_buf *o, sb_fen v) {
+  o->p[o->len++] = ',';
+  o->len += sb_money_format(v, o->p + o->len);
+}
+
+static int write_row(const sb_batch *b, const row *r, sb_buf *o) {
+  if (sb_buf_reserve(o, 512)) return -1;
+  const char *pid = NULL;
+  size_t plen = 0;
+  if (r->flags & F_RAW) {
+    const unsigned char *raw = (const unsigned char *)b->arena + r->aux;
+    const char *text = (const char *)raw + 3;
+    if (sb_csv_put_field(o, text, raw[0])) return -1;
+    o->p[o->len++] = ',';
+    if (sb_csv_put_field(o, text + raw[0], raw[1])) return -1;
+    o->p[o->len++] = ',';
+    if (sb_buf_put(o, text + raw[0] + raw[1], raw[2])) return -1;
+  } else {
+    if (sb_csv_put_field(o, b->arena + r->id_off, r->id_len)) return -1;
+    o->p[o->len++] = ',';
+    if (r->person >= 0)
+      pid = sb_registry_id(b->reg, r->person, &plen);
+    else
+      pid = b->arena + r->id_off + r->id_len, plen = r->plen;
+    if (sb_csv_put_field(o, pid, plen)) return -1;
+    o->p[o->len++] = ',';
+    o->len += sb_date_format(r->date, o->p + o->len);
+  }
+  if (sb_buf_reserve(o, 400)) return -1;
+  if (rejected(r)) {
+    static const char rej[] = ",rejected,";
+    memcpy(o->p + o->len, rej, sizeof rej - 1);
+    o->len += sizeof rej - 1;
+    const char *reason = sb_reason_name(r->reason);
+    size_t n = strlen(reason);
+    memcpy(o->p + o->len, reason, n);
+    o->len += n;
+    static const char empty[] = ",,,,,,,,,,,,\n";
+    memcpy(o->p + o->len, empty, sizeof empty - 1);
+    o->len += sizeof empty - 1;
+    return 0;
+  }
+  sb_result res;
+  int neg = reversal(r);
+  result_of(neg ? &b->rows[r->aux] : r, &res);
+  if (neg) {
+    sb_result n;
+    sb_result_negate(&res, &n);
+    res = n;
+  }
+  const char *st = neg ? ",reversed,," : ",settled,,";
+  size_t sl = strlen(st);
+  memcpy(o->p + o->len, st, sl);
+  o->len += sl;
+  const char *cat = sb_category_name(res.category);
+  size_t cl = strlen(cat);
+  memcpy(o->p + o->len, cat, cl);
+  o->len += cl;
+  put_money(o, res.medfee_sumamt);
+  put_money(o, res.fulamt_ownpay_amt);
+  put_money(o, res.overlmt_selfpay);
+  put_money(o, res.preselfpay_amt);
+  put_money(o, res.inscp_scp_amt);
+  put_money(o, res.act_pay_dedc);
+  put_money(o, res.hifp_pay);
+  put_money(o, res.hifmi_pay);
+  put_money(o, res.maf_pay);
+  put_money(o, res.fund_pay_sumamt);
+  put_money(o, res.psn_part_amt);
+  o->p[o->len++] = '\n';
+  return 0;
+}
+
+int sb_batch_write_settlements(const sb_batch *b, sb_buf *o, size_t chunk,
+                               sb_flush_fn flush, void *ctx) {
+  if (sb_buf_put(o, SETTLEMENT_HEADER, sizeof SETTLEMENT_HEADER - 1)) return SB_ENOMEM;
+  for (int64_t i = 0; i < b->n; i++) {
+    if (write_row(b, &b->rows[i], o)) return SB_ENOMEM;
+    if (flush && o->len >= chunk) {
+      if (flush(ctx, o)) return SB_EIO;
+      if (b->opt.progress && (i & 0xFFFFF) == 0)
+        b->opt.progress(b->opt.progress_ctx, "write", (uint64_t)i, (uint64_t)b->n);
+    }
+  }
+  return SB_OK;
+}
+
+int sb_batch_write_alerts(const sb_batch *b, sb_buf *o) {
+  static const char hdr[] = "person_id,household_id,rule,claim_id,date,psn_ytd,threshold\n";
+  if (sb_buf_put(o, hdr, sizeof hdr - 1)) return SB_ENOMEM;
+  for (int64_t k = 0; k < b->al.n; k++) {
+    const alert *a = &b->al.a[k];
+    const row *r = &b->rows[a->row];
+    const sb_policy *p = sb_policy_set_find(b->policies, sb_date_year(r->date));
+    size_t n;
+    const char *s = sb_registry_id(b->reg, r->person, &n);
+    if (sb_buf_reserve(o, 256) || sb_csv_put_field(o, s, n) || sb_buf_put(o, ",", 1)) return SB_ENOMEM;
+    s = sb_registry_household(b->reg, r->person, &n);
+    if (sb_csv_put_field(o, s, n) || sb_buf_put(o, ",", 1)) return SB_ENOMEM;
+    s = p->rules[a->rule].name;
+    if (sb_csv_put_field(o, s, strlen(s)) || sb_buf_put(o, ",", 1)) return SB_ENOMEM;
+    if (sb_csv_put_field(o, b->arena + r->id_off, r->id_len) || sb_buf_reserve(o, 128)) return SB_ENOMEM;
+    o->p[o->len++] = ',';
+    o->len += sb_date_format(r->date, o->p + o->len);
+    put_money(o, a->psn_ytd);
+    put_money(o, p->rules[a->rule].threshold);
+    o->p[o->len++] = '\n';
+  }
+  return SB_OK;
+}
+
+void sb_batch_get_totals(const sb_batch *b, sb_batch_totals *t) {
+  memset(t, 0, sizeof *t);
+  t->rows = b->n;
+  t->alerts = b->al.n;
+  for (int64_t i = 0; i < b->n; i++) {
+    const row *r = &b->rows[i];
+    if (rejected(r)) {
+      t->rejected++;
+      t->by_reason[r->reason]++;
+      continue;
+    }
+    int neg = reversal(r);
+    const row *s = neg ? &b->rows[r->aux] : r;
+    sb_fen sign = neg ? -1 : 1;
+    if (neg) t->reversed++;
+    else t->settled++;
+    sb_fen inscp = s->amt[0] - s->amt[1] - s->amt[2] - s->amt[3];
+    sb_fen fund = s->pay[1] + s->pay[2] + s->pay[3];
+    t->medfee += sign * s->amt[0];
+    t->inscp += sign * inscp;
+    t->hifp += sign * s->pay[1];
+    t->hifmi += sign * s->pay[2];
+    t->maf += sign * s->pay[3];
+    t->fund += sign * fund;
+    t->psn += sign * (s->amt[0] - fund);
+  }
+}
+
+int sb_batch_explain(const sb_batch *b, sb_buf *out) {
+  char line[512];
+  if (!b->have_trace) {
+    if (b->explain_rev_row < 0) return -1;
+    const row *r = &b->rows[b->explain_rev_row];
+    const row *o = &b->rows[r->aux];
+    int n = snprintf(line, sizeof line,
+                     "Claim %s is a reversal (结算撤销) of claim %.*s: every amount of the "
+                     "original is negated and subtracted from the person's year-to-date "
+                     "accumulators; later claims catch up at their next settlement.\n",
+                     b->opt.explain_id, (int)o->id_len, b->arena + o->id_off);
+    return sb_buf_put(out, line, (size_t)n);
+  }
+  const row *r = &b->rows[b->trace_row];
+  size_t plen;
+  const char *pid = sb_registry_id(b->reg, r->person, &plen);
+  sb_explain_ctx x = {b->arena + r->id_off, pid, r->id_len, plen, r->date,
+                      sb_registry_region(b->reg, r->person),
+                      sb_policy_set_find(b->policies, sb_date_year(r->date)),
+                      &b->trace_before};
+  return sb_explain_render(&x, &b->trace, &b->trace_result, out);
+}
+
+void sb_batch_free(sb_batch *b) {
+  if (!b) return;
+  free(b->rows);
+  free(b->arena);
+  free(b->al.a);
+  free(b);
+}

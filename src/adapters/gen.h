@@ -1,0 +1,84 @@
+/*
+** sanbao — the synthetic data generator (`sanbao gen`).
+**
+** Writes a person registry and a year of claims in the formats of
+** formats.md §2 and §3, shaped like Hunan's resident insurance: people spread
+** over the 14 prefectures roughly by population, households of one to six
+** sharing a county, the categories of settlement.md §2 in plausible shares
+** (a few changing category or enrolling mid-year), and outpatient, chronic
+** and inpatient claims with lognormal costs by visit type and hospital level.
+** About one claim in two hundred is later reversed.
+**
+** The output is meant to settle cleanly: every amount is valid, every date
+** real, every reversal names an earlier claim of the same person.  The only
+** rejections one should see are NOT_INSURED, for the few claims that people
+** who enrolled mid-year made before their enrolment date (a reversal never
+** targets such a claim).
+**
+** The output is a pure function of (persons, claims, seed, year,
+** reversal_permille): the same options give byte-identical files on any
+** IEEE-754 platform, because the generator uses its own PRNG
+** (xoshiro256**), its own exp/log, and no libm transcendental function.
+** persons.csv does not depend on `claims`.  Memory use is constant: rows
+** are produced person by person and streamed out.
+*/
+#ifndef SANBAO_GEN_H
+#define SANBAO_GEN_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "sanbao/error.h"
+
+/* What a run produced; filled on success when sb_gen_options.stats is set. */
+typedef struct sb_gen_stats {
+  long persons;          /* distinct persons */
+  long person_rows;      /* rows of persons.csv (a category change adds one) */
+  long households;
+  long claims;           /* rows of claims.csv, reversals included */
+  long visits[3];        /* original claims: [0] outpatient, [1] chronic, [2] inpatient */
+  long reversals;
+  uint64_t persons_bytes; /* bytes written, headers included */
+  uint64_t claims_bytes;
+} sb_gen_stats;
+
+typedef struct sb_gen_options {
+  long persons;          /* number of persons, >= 1 */
+  long claims;           /* total claim rows wanted (reversals included);
+                         ** <= 0 means "realistic default" (about 10 per person) */
+  uint64_t seed;
+  int year;              /* claims year, 1..9999, default 2022 */
+  int reversal_permille; /* share of claims later reversed, 0..1000, default 5 */
+  /* Optional: called now and then with the persons done so far and the
+  ** total, and once more at the end (done == total).  May be NULL. */
+  void (*progress)(void *ctx, long done, long total);
+  void *progress_ctx;
+  sb_gen_stats *stats;   /* optional: filled on success */
+} sb_gen_options;
+
+/*
+** Fill `o` with the defaults: 1000 persons, realistic claim count, seed 1,
+** year 2022, 5 per mille reversed, no progress callback, no stats.
+*/
+void sb_gen_defaults(sb_gen_options *o);
+
+/*
+** Write DIR/persons.csv and DIR/claims.csv.  DIR must exist.  Each file is
+** written under a temporary name in DIR and renamed into place only when
+** both are complete, so a failed run replaces neither (a crash can leave a
+** hidden ".persons.csv.tmp.*" / ".claims.csv.tmp.*" behind).
+** Return 0, or a negative SB_E* code with `err` filled (`where` names the
+** file path; SB_EINVAL for bad options, SB_EIO, SB_ENOMEM).
+*/
+int sb_gen_write(const sb_gen_options *o, const char *dir, sb_error *err);
+
+/*
+** Same rows, written to two open streams (e.g. fmemopen/open_memstream
+** buffers in tests).  The streams are flushed but not closed.  On failure
+** the streams hold a partial output.  Return codes as sb_gen_write(); on an
+** I/O error `where` is "persons.csv" or "claims.csv".
+*/
+int sb_gen_write_streams(const sb_gen_options *o, FILE *persons, FILE *claims,
+                         sb_error *err);
+
+#endif

@@ -1,0 +1,84 @@
+/*
+** sanbao adapters — all-or-nothing output files (see outfile.h).
+*/
+#include "outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static char *dup_str(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+int sb_outfile_open(sb_outfile *f, const char *path, sb_error *err) {
+  memset(f, 0, sizeof *f);
+  f->fd = -1;
+  if (strcmp(path, "-") == 0) {
+    f->fd = 1;
+    return SB_OK;
+  }
+  static int seq;
+  size_t n = strlen(path) + 64;
+  f->path = dup_str(path);
+  f->tmp = malloc(n);
+  if (!f->path || !f->tmp) {
+    free(f->path), free(f->tmp);
+    f->path = f->tmp = NULL;
+    return sb_error_set(err, SB_ENOMEM, path, "out of memory");
+  }
+  snprintf(f->tmp, n, "%s.tmp.%ld.%d", path, (long)getpid(), ++seq);
+  f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC, 0644);
+  if (f->fd < 0) {
+    int e = errno;
+    free(f->path), free(f->tmp);
+    f->path = f->tmp = NULL;
+    return sb_error_set(err, SB_EIO, path, "cannot create: %s", strerror(e));
+  }
+  return SB_OK;
+}
+
+int sb_outfile_write(sb_outfile *f, sb_buf *b, sb_error *err) {
+  size_t done = 0;
+  while (done < b->len) {
+    ssize_t w = write(f->fd, b->p + done, b->len - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0)
+      return sb_error_set(err, SB_EIO, f->path ? f->path : "<stdout>",
+                          "write error: %s", strerror(errno));
+    done += (size_t)w;
+  }
+  b->len = 0;
+  return SB_OK;
+}
+
+int sb_outfile_commit(sb_outfile *f, sb_error *err) {
+  if (!f->path) return SB_OK; /* stdout */
+  int rc = SB_OK;
+  if (fsync(f->fd) != 0 && errno != EINVAL)
+    rc = sb_error_set(err, SB_EIO, f->path, "cannot flush to disk: %s", strerror(errno));
+  if (close(f->fd) != 0 && rc == SB_OK)
+    rc = sb_error_set(err, SB_EIO, f->path, "write error: %s", strerror(errno));
+  f->fd = -1;
+  if (rc == SB_OK && rename(f->tmp, f->path) != 0)
+    rc = sb_error_set(err, SB_EIO, f->path, "cannot rename into place: %s", strerror(errno));
+  if (rc != SB_OK) unlink(f->tmp);
+  free(f->path), free(f->tmp);
+  f->path = f->tmp = NULL;
+  return rc;
+}
+
+void sb_outfile_abort(sb_outfile *f) {
+  if (!f->path) return;
+  if (f->fd >= 0) close(f->fd);
+  unlink(f->tmp);
+  free(f->path), free(f->tmp);
+  f->path = f->tmp = NULL;
+  f->fd = -1;
+}

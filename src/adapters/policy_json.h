@@ -1,0 +1,32 @@
+/*
+** sanbao adapters — the policy file (formats.md §7), read with jansson.
+**
+** The loader validates everything the contract lists and refuses unknown or
+** repeated keys (they are usually typos that would otherwise silently fall
+** back to nothing).  Each failure names the file and the JSON path, e.g.
+** "hunan.json: $.critical_illness.segments[2].upto".
+*/
+#ifndef SANBAO_POLICY_JSON_H
+#define SANBAO_POLICY_JSON_H
+
+#include <stddef.h>
+
+#include "sanbao/error.h"
+#include "sanbao/policy.h"
+
+/* Load and validate a policy file.  On success *out owns a new policy (free
+** it with sb_policy_free) and 0 is returned; otherwise a negative code with
+** err->where = "FILE: $.path" (or "FILE:LINE:COL" for a JSON syntax error). */
+int sb_policy_load_file(const char *path, sb_policy **out, sb_error *err);
+
+/* The same from text in memory; `name` is used in messages. */
+int sb_policy_load_text(const char *text, size_t len, const char *name,
+                        sb_policy **out, sb_error *err);
+
+/* The same from an already parsed jansson value (a json_t *, declared void
+** here so that users of this header need not include jansson).  Used by the
+** simulator, which applies a merge patch before validating. */
+int sb_policy_from_json(const void *root, const char *name, sb_policy **out,
+                        sb_error *err);
+
+#endif

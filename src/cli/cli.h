@@ -1,0 +1,47 @@
+/*
+** sanbao CLI — option parsing shared by every command, and the exit codes.
+**
+** formats.md §8: an option takes its value as the next argument or after
+** "=", only options declared repeatable may repeat, an unknown, repeated or
+** missing option is a usage error (exit 2).  Every command answers --help
+** with its usage text on standard output and exit 0.
+*/
+#ifndef SANBAO_CLI_H
+#define SANBAO_CLI_H
+
+enum {
+  SB_EXIT_OK = 0,       /* every row settled or reversed */
+  SB_EXIT_REJECTED = 1, /* some rows rejected, output written */
+  SB_EXIT_USAGE = 2     /* usage, reference data or I/O error; nothing written */
+};
+
+#define SB_OPT_MAXVALUES 64
+
+typedef struct sb_opt {
+  const char *name;  /* "--out" */
+  int required;      /* missing => usage error */
+  int repeatable;    /* may be given more than once */
+  int flag;          /* takes no value */
+  /* filled by sb_cli_parse: */
+  int count;
+  const char *values[SB_OPT_MAXVALUES];
+} sb_opt;
+
+/*
+** Parse argv[1..argc-1] (argv[0] is the command name, e.g. "settle") against
+** `opts`.  On "--help" or "-h" print `usage` to stdout and return 1 (the
+** caller exits 0).  On a usage error print "sanbao CMD: why" and a hint to
+** stderr and return -1 (the caller exits 2).  Return 0 when all is well.
+** Positional arguments are not accepted.
+*/
+int sb_cli_parse(int argc, char **argv, sb_opt *opts, int nopts,
+                 const char *usage);
+
+/* The single value of an option, or `dflt` when it was not given. */
+const char *sb_cli_value(const sb_opt *o, const char *dflt);
+
+/* Parse a decimal integer option value in [lo, hi]; print a usage error
+** naming the option and return -1 when it is not one. */
+int sb_cli_long(const char *cmd, const sb_opt *o, long lo, long hi, long *out);
+
+#endif

@@ -1,0 +1,83 @@
+/*
+** sanbao core — calendar dates as day numbers (see sanbao/date.h).
+**
+** The conversions are Howard Hinnant's days_from_civil / civil_from_days
+** algorithms: exact for the proleptic Gregorian calendar, branch-light, and
+** free of any time-zone or locale state (which is why libc's mktime is not
+** used here).
+*/
+#include "sanbao/date.h"
+
+static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+static int days_in_month(int y, int m) {
+  static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : dm[m - 1];
+}
+
+sb_date sb_date_from_ymd(int y, int m, int d) {
+  y -= m <= 2;
+  int era = (y >= 0 ? y : y - 399) / 400;
+  int yoe = y - era * 400;
+  int doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + doe - 719468;
+}
+
+void sb_date_to_ymd(sb_date z, int *y, int *m, int *d) {
+  z += 719468;
+  int era = (z >= 0 ? z : z - 146096) / 146097;
+  int doe = z - era * 146097;
+  int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  int yy = yoe + era * 400;
+  int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  int mp = (5 * doy + 2) / 153;
+  int dd = doy - (153 * mp + 2) / 5 + 1;
+  int mm = mp + (mp < 10 ? 3 : -9);
+  *y = yy + (mm <= 2);
+  *m = mm;
+  *d = dd;
+}
+
+int sb_date_year(sb_date d) {
+  int y, m, dd;
+  sb_date_to_ymd(d, &y, &m, &dd);
+  return y;
+}
+
+static int digits(const char *s, int n, int *out) {
+  int v = 0;
+  for (int i = 0; i < n; i++) {
+    if (s[i] < '0' || s[i] > '9') return -1;
+    v = v * 10 + (s[i] - '0');
+  }
+  *out = v;
+  return 0;
+}
+
+int sb_date_parse(const char *s, size_t n, sb_date *out) {
+  int y, m, d;
+  if (n != 10 || s[4] != '-' || s[7] != '-') return -1;
+  if (digits(s, 4, &y) || digits(s + 5, 2, &m) || digits(s + 8, 2, &d))
+    return -1;
+  if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return -1;
+  *out = sb_date_from_ymd(y, m, d);
+  return 0;
+}
+
+size_t sb_date_format(sb_date dn, char *buf) {
+  int y, m, d;
+  sb_date_to_ymd(dn, &y, &m, &d);
+  buf[0] = (char)('0' + y / 1000 % 10);
+  buf[1] = (char)('0' + y / 100 % 10);
+  buf[2] = (char)('0' + y / 10 % 10);
+  buf[3] = (char)('0' + y % 10);
+  buf[4] = '-';
+  buf[5] = (char)('0' + m / 10);
+  buf[6] = (char)('0' + m % 10);
+  buf[7] = '-';
+  buf[8] = (char)('0' + d / 10);
+  buf[9] = (char)('0' + d % 10);
+  buf[10] = 0;
+  return 10;
+}

@@ -1,0 +1,53 @@
+/*
+** sanbao core — policy lookups that need no I/O (see sanbao/policy.h).
+*/
+#include "sanbao/policy.h"
+
+#include <stdlib.h>
+
+#include "sanbao/error.h"
+
+void sb_policy_free(sb_policy *p) {
+  if (!p) return;
+  free(p->name);
+  free(p->regions);
+  for (int i = 0; i < p->n_rules; i++) free(p->rules[i].name);
+  for (int i = 0; i < p->n_notes; i++) {
+    free(p->notes[i].path);
+    free(p->notes[i].source);
+    free(p->notes[i].note);
+  }
+  free(p->notes);
+  free(p);
+}
+
+int sb_policy_ci_deductible(const sb_policy *p, int32_t region, sb_fen *out) {
+  /* Most specific first: the county, its prefecture, then default.  The
+  ** table holds a handful of rows, so a scan beats any index. */
+  const int32_t want[3] = {region, region / 100 * 100, -1};
+  for (int k = 0; k < 3; k++)
+    for (int i = 0; i < p->n_regions; i++)
+      if (p->regions[i].code == want[k]) {
+        *out = p->regions[i].ci_deductible;
+        return 0;
+      }
+  return -1;
+}
+
+const sb_policy *sb_policy_set_find(const sb_policy_set *s, int year) {
+  for (int i = 0; i < s->n; i++)
+    if (s->items[i]->year == year) return s->items[i];
+  return NULL;
+}
+
+int sb_policy_set_add(sb_policy_set *s, sb_policy *p) {
+  if (s->n >= SB_MAX_POLICIES || sb_policy_set_find(s, p->year))
+    return SB_EINVAL;
+  s->items[s->n++] = p;
+  return SB_OK;
+}
+
+void sb_policy_set_clear(sb_policy_set *s) {
+  for (int i = 0; i < s->n; i++) sb_policy_free(s->items[i]);
+  s->n = 0;
+}

@@ -133,23 +133,22 @@ static const sb_column CLAIM_COLS[C_NCOLS] = {
 
 /* Keep the raw id / person / date of a row rejected as malformed: each is
 ** the field under that header position when the row has it and it is well
-** quoted, else empty (formats.md §4).  Stored as three length bytes (ids
-** longer than 255 bytes are cut: such a row is malformed anyway and the
-** text is only echoed) followed by the bytes. */
+** quoted, else empty (formats.md §4).  Stored as three 32-bit lengths
+** followed by the bytes. */
 static int keep_raw(sb_batch *b, row *r, const sb_csv_row *cr, const int *idx) {
   const int which[3] = {idx[C_ID], idx[C_PERSON], idx[C_DATE]};
-  unsigned char lens[3];
+  uint32_t lens[3];
   const char *ptr[3];
   for (int k = 0; k < 3; k++) {
     const sb_csv_field *f = which[k] < cr->n ? &cr->fields[which[k]] : NULL;
     if (!f || f->bad) {
       lens[k] = 0, ptr[k] = "";
     } else {
-      lens[k] = (unsigned char)(f->len > 255 ? 255 : f->len);
+      lens[k] = f->len;
       ptr[k] = f->p;
     }
   }
-  int64_t off = arena_put(b, (const char *)lens, 3);
+  int64_t off = arena_put(b, (const char *)lens, sizeof lens);
   if (off < 0) return -1;
   for (int k = 0; k < 3; k++)
     if (arena_put(b, ptr[k], lens[k]) < 0) return -1;
@@ -277,6 +276,10 @@ static int load(sb_csv_reader *rd, const char *name, const sb_policy_set *ps,
   int ncols = cr.n;
   uint64_t next_tick = 0;
   while ((got = sb_csv_next(rd, &cr)) > 0) {
+    if (b->n >= INT32_MAX - 1) {
+      sb_batch_free(b);
+      return sb_error_set(err, SB_ERANGE, name, "more than %d rows: split the file", INT32_MAX - 1);
+    }
     if (load_row(b, &cr, idx, ncols)) {
       sb_batch_free(b);
       return sb_error_set(err, SB_ENOMEM, name, "out of memory");
@@ -528,9 +531,17 @@ static sb_acc *acc_for(person_years *py, int year) {
   return &py->acc[py->n++];
 }
 
+/* A row's place in its person's run.  The date is copied next to the index
+** so that sorting a run almost never has to touch the (randomly placed) row
+** itself: two claims of one person on one day are rare. */
+typedef struct runkey {
+  sb_date date;
+  uint32_t row;
+} runkey;
+
 typedef struct work {
   sb_batch *b;
-  const int64_t *order; /* row indexes grouped by person, canonical within */
+  const runkey *order; /* rows grouped by person, canonical within */
   const int64_t *start; /* start[p]..start[p+1] in order */
   int32_t p_from, p_to;
   alerts al;
@@ -562,7 +573,8 @@ static void settle_person(work *w, int32_t p) {
   sb_person_ctx who = {0, 0};
   int pol_year = 0;
   for (int64_t q = w->start[p]; q < w->start[p + 1]; q++) {
-    int64_t i = w->order[q];
+    int64_t i = w->order[q].row;
+    if (q + 4 < w->start[p + 1]) __builtin_prefetch(&b->rows[w->order[q + 4].row]);
     row *r = &b->rows[i];
     if (reversal(r)) {
       const row *o = &b->rows[r->aux];
@@ -619,7 +631,23 @@ static void *settle_range(void *arg) {
   return NULL;
 }
 
-/* Order of a person's rows: date, claim id, input position — canon_cmp. */
+/* Sort one person's run canonically (date, claim id, input position):
+** insertion sort — runs are a handful of rows — falling back to canon_cmp
+** only on equal dates. */
+static int run_cmp(const sb_batch *b, const runkey *x, const runkey *y) {
+  if (x->date != y->date) return x->date < y->date ? -1 : 1;
+  return canon_cmp(b, x->row, y->row);
+}
+
+static void sort_run(const sb_batch *b, runkey *a, int64_t n) {
+  for (int64_t i = 1; i < n; i++) {
+    runkey v = a[i];
+    int64_t j = i;
+    while (j > 0 && run_cmp(b, &a[j - 1], &v) > 0) a[j] = a[j - 1], j--;
+    a[j] = v;
+  }
+}
+
 static int settle_all(sb_batch *b) {
   int32_t np = sb_registry_count(b->reg);
   int64_t *start = calloc((size_t)np + 2, sizeof *start);
@@ -630,20 +658,34 @@ static int settle_all(sb_batch *b) {
     if (!rejected(r)) start[r->person + 2]++, m++;
   }
   for (int32_t p = 0; p < np; p++) start[p + 2] += start[p + 1];
-  int64_t *order = malloc((size_t)(m ? m : 1) * sizeof *order);
-  int64_t *tmp = malloc((size_t)(m ? m : 1) * sizeof *tmp);
-  if (!order || !tmp) {
-    free(start), free(order), free(tmp);
+  runkey *order = malloc((size_t)(m ? m : 1) * sizeof *order);
+  if (!order) {
+    free(start);
     return -1;
   }
   for (int64_t i = 0; i < b->n; i++) {
     const row *r = &b->rows[i];
-    if (!rejected(r)) order[start[r->person + 1]++] = i;
+    if (!rejected(r)) order[start[r->person + 1]++] = (runkey){r->date, (uint32_t)i};
   }
   /* now start[p] .. start[p+1] is person p's run */
-  for (int32_t p = 0; p < np; p++)
-    canon_sort(b, order + start[p], tmp, start[p + 1] - start[p]);
-  free(tmp);
+  for (int32_t p = 0; p < np; p++) {
+    int64_t n = start[p + 1] - start[p];
+    if (n < 64) {
+      sort_run(b, order + start[p], n);
+    } else {
+      /* a long run (a chronic patient, a test file): merge sort by index */
+      int64_t *ix = malloc((size_t)n * 2 * sizeof *ix);
+      if (!ix) {
+        free(start), free(order);
+        return -1;
+      }
+      for (int64_t k = 0; k < n; k++) ix[k] = order[start[p] + k].row;
+      canon_sort(b, ix, ix + n, n);
+      for (int64_t k = 0; k < n; k++)
+        order[start[p] + k] = (runkey){b->rows[ix[k]].date, (uint32_t)ix[k]};
+      free(ix);
+    }
+  }
 
   int threads = b->opt.threads > 0 ? b->opt.threads : 2;
   if (threads > 16) threads = 16;
@@ -682,29 +724,37 @@ static int settle_all(sb_batch *b) {
   return oom ? -1 : 0;
 }
 
-/* Alerts in canonical claim order, then rule order within a claim. */
-static void sort_alerts(sb_batch *b) {
-  alerts *al = &b->al;
-  for (int64_t i = 1; i < al->n; i++) {
-    alert v = al->a[i];
-    int64_t j = i;
-    while (j > 0) {
-      alert *u = &al->a[j - 1];
-      int c = u->row == v.row ? (u->rule > v.rule) - (u->rule < v.rule)
-                              : canon_cmp(b, u->row, v.row);
-      if (c <= 0) break;
-      al->a[j] = *u;
-      j--;
-    }
-    al->a[j] = v;
-  }
+/* Alerts in canonical claim order, then rule order within a claim: a
+** merge sort (threads hand alerts over grouped by person, far from order). */
+static int alert_cmp(const sb_batch *b, const alert *u, const alert *v) {
+  if (u->row == v->row) return (u->rule > v->rule) - (u->rule < v->rule);
+  return canon_cmp(b, u->row, v->row);
+}
+
+static void alert_sort(const sb_batch *b, alert *a, alert *tmp, int64_t n) {
+  if (n < 2) return;
+  int64_t h = n / 2;
+  alert_sort(b, a, tmp, h);
+  alert_sort(b, a + h, tmp, n - h);
+  int64_t i = 0, j = h, k = 0;
+  while (i < h && j < n) tmp[k++] = alert_cmp(b, &a[i], &a[j]) <= 0 ? a[i++] : a[j++];
+  while (i < h) tmp[k++] = a[i++];
+  while (j < n) tmp[k++] = a[j++];
+  memcpy(a, tmp, (size_t)n * sizeof *a);
+}
+
+static int sort_alerts(sb_batch *b) {
+  alert *tmp = malloc((size_t)(b->al.n ? b->al.n : 1) * sizeof *tmp);
+  if (!tmp) return -1;
+  alert_sort(b, b->al.a, tmp, b->al.n);
+  free(tmp);
+  return 0;
 }
 
 int sb_batch_settle(sb_batch *b, sb_error *err) {
   if (b->opt.progress) b->opt.progress(b->opt.progress_ctx, "settle", 0, (uint64_t)b->n);
-  if (resolve_ids(b) || settle_all(b))
+  if (resolve_ids(b) || settle_all(b) || sort_alerts(b))
     return sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
-  sort_alerts(b);
   if (b->opt.progress) b->opt.progress(b->opt.progress_ctx, "settle", (uint64_t)b->n, (uint64_t)b->n);
   return SB_OK;
 }
@@ -721,18 +771,41 @@ static void put_money(sb_buf *o, sb_fen v) {
   o->len += sb_money_format(v, o->p + o->len);
 }
 
-static int write_row(const sb_batch *b, const row *r, sb_buf *o) {
+/* Dates repeat (a year has 365 of them), so each writer keeps their text in
+** a small direct-mapped cache instead of converting every row. */
+typedef struct datecache {
+  sb_date key[512];
+  char text[512][10];
+} datecache;
+
+static void datecache_init(datecache *dc) {
+  for (int i = 0; i < 512; i++) dc->key[i] = SB_DATE_MIN;
+}
+
+static void put_date(datecache *dc, sb_date d, sb_buf *o) {
+  unsigned k = (unsigned)d & 511u;
+  if (dc->key[k] != d) {
+    char t[SB_DATE_BUFSZ];
+    sb_date_format(d, t);
+    memcpy(dc->text[k], t, 10);
+    dc->key[k] = d;
+  }
+  memcpy(o->p + o->len, dc->text[k], 10);
+  o->len += 10;
+}
+
+static int write_row(const sb_batch *b, const row *r, sb_buf *o, datecache *dc) {
   if (sb_buf_reserve(o, 512)) return -1;
   const char *pid = NULL;
   size_t plen = 0;
   if (r->flags & F_RAW) {
-    const unsigned char *raw = (const unsigned char *)b->arena + r->aux;
-    const char *text = (const char *)raw + 3;
-    if (sb_csv_put_field(o, text, raw[0])) return -1;
-    o->p[o->len++] = ',';
-    if (sb_csv_put_field(o, text + raw[0], raw[1])) return -1;
-    o->p[o->len++] = ',';
-    if (sb_buf_put(o, text + raw[0] + raw[1], raw[2])) return -1;
+    uint32_t raw[3];
+    memcpy(raw, b->arena + r->aux, sizeof raw);
+    const char *text = b->arena + r->aux + sizeof raw;
+    if (sb_csv_put_field(o, text, raw[0]) || sb_buf_put(o, ",", 1) ||
+        sb_csv_put_field(o, text + raw[0], raw[1]) || sb_buf_put(o, ",", 1) ||
+        sb_csv_put_field(o, text + raw[0] + raw[1], raw[2]))
+      return -1;
   } else {
     if (sb_csv_put_field(o, b->arena + r->id_off, r->id_len)) return -1;
     o->p[o->len++] = ',';
@@ -741,8 +814,9 @@ static int write_row(const sb_batch *b, const row *r, sb_buf *o) {
     else
       pid = b->arena + r->id_off + r->id_len, plen = r->plen;
     if (sb_csv_put_field(o, pid, plen)) return -1;
+    if (sb_buf_reserve(o, 16)) return -1;
     o->p[o->len++] = ',';
-    o->len += sb_date_format(r->date, o->p + o->len);
+    put_date(dc, r->date, o);
   }
   if (sb_buf_reserve(o, 400)) return -1;
   if (rejected(r)) {
@@ -789,18 +863,94 @@ static int write_row(const sb_batch *b, const row *r, sb_buf *o) {
   return 0;
 }
 
+/*
+** Formatting ten million rows costs more than writing them, so big outputs
+** are formatted by two threads while the caller's thread writes: blocks of
+** WRITE_BLOCK rows, a round of one block per thread at a time, round r
+** formatted while round r-1 is written.  Output order is unchanged.
+*/
+#define WRITE_BLOCK 131072
+#define WRITE_THREADS 2
+
+typedef struct fmt_job {
+  const sb_batch *b;
+  int64_t from, to;
+  sb_buf buf;
+  datecache dc;
+  int oom;
+} fmt_job;
+
+static void *fmt_run(void *arg) {
+  fmt_job *j = arg;
+  for (int64_t i = j->from; i < j->to && !j->oom; i++)
+    if (write_row(j->b, &j->b->rows[i], &j->buf, &j->dc)) j->oom = 1;
+  return NULL;
+}
+
+static int write_parallel(const sb_batch *b, sb_flush_fn flush, void *ctx) {
+  static fmt_job zero;
+  fmt_job *jobs = calloc(2 * WRITE_THREADS, sizeof *jobs);
+  if (!jobs) return SB_ENOMEM;
+  pthread_t tid[2][WRITE_THREADS];
+  int running[2][WRITE_THREADS] = {{0}};
+  int64_t nblocks = (b->n + WRITE_BLOCK - 1) / WRITE_BLOCK;
+  int64_t rounds = (nblocks + WRITE_THREADS - 1) / WRITE_THREADS;
+  int rc = SB_OK;
+  for (int k = 0; k < 2 * WRITE_THREADS; k++) {
+    jobs[k] = zero;
+    datecache_init(&jobs[k].dc);
+  }
+  for (int64_t r = 0; r <= rounds; r++) {
+    int cur = (int)(r & 1), prev = !cur;
+    if (r < rounds && rc == SB_OK)
+      for (int t = 0; t < WRITE_THREADS; t++) {
+        fmt_job *j = &jobs[cur * WRITE_THREADS + t];
+        int64_t blk = r * WRITE_THREADS + t;
+        j->b = b;
+        j->from = blk * WRITE_BLOCK < b->n ? blk * WRITE_BLOCK : b->n;
+        j->to = j->from + WRITE_BLOCK < b->n ? j->from + WRITE_BLOCK : b->n;
+        if (pthread_create(&tid[cur][t], NULL, fmt_run, j) == 0)
+          running[cur][t] = 1;
+        else
+          fmt_run(j); /* no thread to be had: format here */
+      }
+    if (r > 0)
+      for (int t = 0; t < WRITE_THREADS; t++) {
+        fmt_job *j = &jobs[prev * WRITE_THREADS + t];
+        if (running[prev][t]) pthread_join(tid[prev][t], NULL);
+        running[prev][t] = 0;
+        if (j->oom && rc == SB_OK) rc = SB_ENOMEM;
+        if (rc == SB_OK && flush(ctx, &j->buf)) rc = SB_EIO;
+        j->buf.len = 0;
+        if (rc == SB_OK && b->opt.progress)
+          b->opt.progress(b->opt.progress_ctx, "write", (uint64_t)j->to, (uint64_t)b->n);
+      }
+  }
+  for (int k = 0; k < 2; k++)
+    for (int t = 0; t < WRITE_THREADS; t++)
+      if (running[k][t]) pthread_join(tid[k][t], NULL);
+  for (int k = 0; k < 2 * WRITE_THREADS; k++) sb_buf_free(&jobs[k].buf);
+  free(jobs);
+  return rc;
+}
+
 int sb_batch_write_settlements(const sb_batch *b, sb_buf *o, size_t chunk,
                                sb_flush_fn flush, void *ctx) {
   if (sb_buf_put(o, SETTLEMENT_HEADER, sizeof SETTLEMENT_HEADER - 1)) return SB_ENOMEM;
-  for (int64_t i = 0; i < b->n; i++) {
-    if (write_row(b, &b->rows[i], o)) return SB_ENOMEM;
-    if (flush && o->len >= chunk) {
-      if (flush(ctx, o)) return SB_EIO;
-      if (b->opt.progress && (i & 0xFFFFF) == 0)
-        b->opt.progress(b->opt.progress_ctx, "write", (uint64_t)i, (uint64_t)b->n);
-    }
+  if (flush && b->n >= 2 * WRITE_BLOCK) {
+    if (flush(ctx, o)) return SB_EIO;
+    return write_parallel(b, flush, ctx);
   }
-  return SB_OK;
+  datecache *dc = malloc(sizeof *dc);
+  if (!dc) return SB_ENOMEM;
+  datecache_init(dc);
+  int rc = SB_OK;
+  for (int64_t i = 0; i < b->n && rc == SB_OK; i++) {
+    if (write_row(b, &b->rows[i], o, dc)) rc = SB_ENOMEM;
+    else if (flush && o->len >= chunk && flush(ctx, o)) rc = SB_EIO;
+  }
+  free(dc);
+  return rc;
 }
 
 int sb_batch_write_alerts(const sb_batch *b, sb_buf *o) {

@@ -37,11 +37,18 @@ static const char *Y(int64_t v) {
   sb_money_format(v, buf[k]);
   return buf[k];
 }
+/* A ratio as a percentage: 6500 -> "65%", 6550 -> "65.5%", 5 -> "0.05%". */
 static const char *R(int64_t bp) {
-  static _Thread_local char buf[8][12];
+  static _Thread_local char buf[8][48];
   static _Thread_local int k;
   k = (k + 1) % 8;
-  sb_ratio_format((sb_bp)bp, buf[k]);
+  long whole = (long)(bp / 100), frac = (long)(bp % 100);
+  if (frac == 0)
+    snprintf(buf[k], sizeof buf[k], "%ld%%", whole);
+  else if (frac % 10 == 0)
+    snprintf(buf[k], sizeof buf[k], "%ld.%ld%%", whole, frac / 10);
+  else
+    snprintf(buf[k], sizeof buf[k], "%ld.%02ld%%", whole, frac);
   return buf[k];
 }
 
@@ -108,14 +115,18 @@ int sb_explain_render(const sb_explain_ctx *x, const sb_trace *t,
       break;
     case SB_STEP_CI_DEDUCTIBLE:
       if (v[1])
-        say(&o, "  deductible (大病保险起付线) %s, halved for a tilted group (倾斜): "
+        say(&o, "  deductible (大病保险起付线) %s, lowered for a tilted group (倾斜): "
                 "%s × %s = %s\n", Y(v[0]), Y(v[0]), R(v[2]), Y(v[3]));
       else
         say(&o, "  deductible (大病保险起付线) for the county: %s\n", Y(v[3]));
       break;
     case SB_STEP_CI_SEGMENT:
-      say(&o, "  segment %lld (%s): %s × %s\n", (long long)v[0] + 1,
-          v[3] < 0 ? "open-ended" : Y(v[3]), Y(v[1]), R(v[2]));
+      if (v[3] < 0)
+        say(&o, "  segment %lld (above the last bound): %s × %s\n", (long long)v[0] + 1,
+            Y(v[1]), R(v[2]));
+      else
+        say(&o, "  segment %lld (up to %s): %s × %s\n", (long long)v[0] + 1, Y(v[3]),
+            Y(v[1]), R(v[2]));
       break;
     case SB_STEP_CI_ENTITLEMENT:
       say(&o, "  above the deductible x = %s; entitlement to date (累计应补偿) %s", Y(v[0]), Y(v[1]));

@@ -1,0 +1,17 @@
+#!/bin/sh
+# Every test: install what is missing, build with gcc (-Werror) and run the
+# suite, then build with clang + AddressSanitizer + UndefinedBehaviorSanitizer
+# (-Werror) and run the suite again.
+set -eu
+cd "$(dirname "$0")/.."
+sh scripts/deps.sh
+jobs=$(nproc 2>/dev/null || echo 2)
+
+echo "== gcc build, -Wall -Wextra -Werror"
+sh scripts/build.sh build -DCMAKE_C_COMPILER=gcc
+(cd build && ctest --output-on-failure -j "$jobs")
+
+echo "== clang build with AddressSanitizer + UndefinedBehaviorSanitizer, -Werror"
+sh scripts/build.sh build-asan -DCMAKE_C_COMPILER=clang -DSANBAO_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug
+(cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
+  ctest --output-on-failure -j "$jobs")

@@ -78,10 +78,13 @@ static uint64_t splitmix64(uint64_t *x) {
 static void rng_seed(rng *r, uint64_t seed, uint64_t stream) {
   uint64_t a = seed, b = stream ^ 0x5A4E42414F47454EULL; /* "ZNBAOGEN" */
   uint64_t x = splitmix64(&a) ^ splitmix64(&b);
-  for (int i = 0; i < 4; i++) r->s[i] = splitmix64(&x);
+  for (int i = 0; i < 4; i++)
+    r->s[i] = splitmix64(&x);
 }
 
-static uint64_t rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+static uint64_t rotl(uint64_t x, int k) {
+  return (x << k) | (x >> (64 - k));
+}
 
 static uint64_t rng_next(rng *r) {
   uint64_t *s = r->s;
@@ -125,7 +128,8 @@ static int rng_permille(rng *r, unsigned permille) {
 /* An index drawn with the given integer weights. */
 static int rng_pick(rng *r, const uint16_t *w, int n) {
   uint32_t total = 0;
-  for (int i = 0; i < n; i++) total += w[i];
+  for (int i = 0; i < n; i++)
+    total += w[i];
   uint32_t x = rng_below(r, total);
   for (int i = 0; i < n; i++) {
     if (x < w[i]) return i;
@@ -211,8 +215,7 @@ static const uint32_t c4311[] = {431102, 431103, 431122, 431123, 431124, 431125,
 static const uint32_t c4312[] = {431202, 431221, 431222, 431223, 431224, 431225,
                                  431226, 431227, 431228, 431229, 431230, 431281};
 static const uint32_t c4313[] = {431302, 431321, 431322, 431381, 431382};
-static const uint32_t c4331[] = {433101, 433122, 433123, 433124,
-                                 433125, 433126, 433127, 433130};
+static const uint32_t c4331[] = {433101, 433122, 433123, 433124, 433125, 433126, 433127, 433130};
 
 #define NPREF 14
 #define COUNTIES(a) a, (int)(sizeof(a) / sizeof(a[0]))
@@ -220,21 +223,28 @@ static const struct {
   const uint32_t *counties;
   int n;
 } prefectures[NPREF] = {
-    {COUNTIES(c4301)}, {COUNTIES(c4302)}, {COUNTIES(c4303)}, {COUNTIES(c4304)},
-    {COUNTIES(c4305)}, {COUNTIES(c4306)}, {COUNTIES(c4307)}, {COUNTIES(c4308)},
-    {COUNTIES(c4309)}, {COUNTIES(c4310)}, {COUNTIES(c4311)}, {COUNTIES(c4312)},
-    {COUNTIES(c4313)}, {COUNTIES(c4331)},
+    {COUNTIES(c4301)}, {COUNTIES(c4302)}, {COUNTIES(c4303)}, {COUNTIES(c4304)}, {COUNTIES(c4305)},
+    {COUNTIES(c4306)}, {COUNTIES(c4307)}, {COUNTIES(c4308)}, {COUNTIES(c4309)}, {COUNTIES(c4310)},
+    {COUNTIES(c4311)}, {COUNTIES(c4312)}, {COUNTIES(c4313)}, {COUNTIES(c4331)},
 };
 /* 长沙 株洲 湘潭 衡阳 邵阳 岳阳 常德 张家界 益阳 郴州 永州 怀化 娄底 湘西 */
 static const uint16_t pref_weight[NPREF] = {1005, 390, 273, 665, 657, 505, 528,
                                             152,  385, 467, 529, 459, 383, 249};
 
 /* Categories (settlement.md §2), in the order of the weight tables. */
-enum { CAT_GENERAL, CAT_LIFTED, CAT_MIN_LIVING, CAT_MONITORED, CAT_DESTITUTE,
-       CAT_RELAPSED, CAT_NEAR_POOR, CAT_ILLNESS_POOR, NCAT };
-static const char *const cat_name[NCAT] = {
-    "general",   "lifted",   "min_living", "monitored",
-    "destitute", "relapsed", "near_poor",  "illness_poor"};
+enum {
+  CAT_GENERAL,
+  CAT_LIFTED,
+  CAT_MIN_LIVING,
+  CAT_MONITORED,
+  CAT_DESTITUTE,
+  CAT_RELAPSED,
+  CAT_NEAR_POOR,
+  CAT_ILLNESS_POOR,
+  NCAT
+};
+static const char *const cat_name[NCAT] = {"general",   "lifted",   "min_living", "monitored",
+                                           "destitute", "relapsed", "near_poor",  "illness_poor"};
 /* Share of persons, per mille. */
 static const uint16_t cat_weight[NCAT] = {868, 60, 30, 15, 7, 5, 10, 5};
 /* Where a general person moves to when their category changes mid-year:
@@ -247,13 +257,13 @@ static const uint16_t cat_change_weight[NCAT] = {0, 25, 25, 20, 5, 10, 10, 5};
 static const struct {
   uint16_t inpatient, chronic, outpatient10;
 } cat_use[NCAT] = {
-    {165, 75, 86},  /* general */
-    {190, 100, 90}, /* lifted */
+    {165, 75, 86},   /* general */
+    {190, 100, 90},  /* lifted */
     {250, 150, 100}, /* min_living */
-    {220, 130, 95}, /* monitored */
+    {220, 130, 95},  /* monitored */
     {300, 180, 100}, /* destitute */
     {300, 180, 100}, /* relapsed */
-    {220, 120, 95}, /* near_poor */
+    {220, 120, 95},  /* near_poor */
     {650, 450, 110}, /* illness_poor */
 };
 
@@ -263,8 +273,7 @@ static const uint16_t hh_size_weight[6] = {18, 26, 24, 18, 9, 5};
 enum { VT_OUTPATIENT, VT_CHRONIC, VT_INPATIENT, NVT };
 enum { LV_PRIMARY, LV_GRADE1, LV_GRADE2, LV_GRADE3, LV_PROVINCIAL, NLV };
 static const char *const vt_name[NVT] = {"outpatient", "chronic", "inpatient"};
-static const char *const lv_name[NLV] = {"primary", "grade1", "grade2",
-                                         "grade3", "provincial"};
+static const char *const lv_name[NLV] = {"primary", "grade1", "grade2", "grade3", "provincial"};
 static const uint16_t lv_weight[NVT][NLV] = {
     {70, 12, 10, 7, 1},  /* outpatient: mostly 基层 */
     {30, 15, 30, 22, 3}, /* chronic: designated hospitals */
@@ -284,7 +293,7 @@ static const uint16_t stays_weight[5] = {75, 17, 5, 2, 1};
 
 /* Plan entries pack visit type and level; plans never exceed this. */
 #define PLAN_MAX 256
-#define PLAN(vt, lv) ((unsigned char)((vt) * 8 + (lv)))
+#define PLAN(vt, lv) ((unsigned char)((vt)*8 + (lv)))
 #define OUTPATIENT_MAX 150
 #define CHRONIC_MAX 24
 
@@ -306,8 +315,10 @@ typedef struct obuf {
 static void ob_flush(obuf *b) {
   if (b->len && !b->err) {
     errno = 0;
-    if (fwrite(b->buf, 1, b->len, b->f) != b->len) b->err = errno ? errno : EIO;
-    else b->written += b->len;
+    if (fwrite(b->buf, 1, b->len, b->f) != b->len)
+      b->err = errno ? errno : EIO;
+    else
+      b->written += b->len;
   }
   b->len = 0;
 }
@@ -317,7 +328,9 @@ static char *ob_line(obuf *b) {
   return b->buf + b->len;
 }
 
-static void ob_done(obuf *b, char *end) { b->len = (size_t)(end - b->buf); }
+static void ob_done(obuf *b, char *end) {
+  b->len = (size_t)(end - b->buf);
+}
 
 static char *put_str(char *p, const char *s) {
   size_t n = strlen(s);
@@ -333,8 +346,10 @@ static char *put_uint(char *p, uint64_t v, int width) {
     tmp[n++] = (char)('0' + v % 10);
     v /= 10;
   } while (v);
-  while (n < width) tmp[n++] = '0';
-  while (n) *p++ = tmp[--n];
+  while (n < width)
+    tmp[n++] = '0';
+  while (n)
+    *p++ = tmp[--n];
   return p;
 }
 
@@ -351,8 +366,8 @@ static char *put_money(char *p, int64_t fen) {
 ** Persons.
 */
 typedef struct person {
-  long idx;      /* 0-based; the id is idx + 1 */
-  long hh;       /* 0-based household number */
+  long idx; /* 0-based; the id is idx + 1 */
+  long hh;  /* 0-based household number */
   uint32_t region;
   int cat;        /* category of the first (or only) interval */
   int cat2;       /* -1, or the category from change_doy + 1 on */
@@ -377,7 +392,9 @@ static void person_gen_init(person_gen *g, uint64_t seed) {
   g->hh_left = 0;
 }
 
-static int pick_category(rng *r) { return rng_pick(r, cat_weight, NCAT); }
+static int pick_category(rng *r) {
+  return rng_pick(r, cat_weight, NCAT);
+}
 
 /* The category someone moves to from `from`. */
 static int pick_new_category(rng *r, int from) {
@@ -427,12 +444,14 @@ typedef struct gen {
   int pid_width;
   uint64_t claim_seq; /* last claim id used */
   unsigned rev_permille;
-  long rev_owed;      /* reversals wanted but not yet placed */
+  long rev_owed; /* reversals wanted but not yet placed */
   obuf P, C;
   sb_gen_stats st;
 } gen;
 
-static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static int is_leap(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 static void make_dates(gen *g, int year) {
   static const int mdays[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -471,8 +490,10 @@ static void write_person_row(gen *g, const person *p, int cat, int from, int to)
   *q++ = ',';
   q = put_str(q, cat_name[cat]);
   *q++ = ',';
-  if (from == -1) q = put_date(q, g, 0);
-  else if (from >= 0) q = put_date(q, g, from);
+  if (from == -1)
+    q = put_date(q, g, 0);
+  else if (from >= 0)
+    q = put_date(q, g, from);
   *q++ = ',';
   if (to >= 0) q = put_date(q, g, to);
   *q++ = '\n';
@@ -512,9 +533,8 @@ static int make_plan(rng *r, const person *p, unsigned char *plan) {
     const int home = rng_pick(r, lv_weight[VT_CHRONIC], NLV);
     const int nchr = 4 + (int)rng_below(r, CHRONIC_MAX - 4 + 1);
     for (int i = 0; i < nchr; i++)
-      plan[n++] = PLAN(VT_CHRONIC, rng_permille(r, 850)
-                                       ? home
-                                       : rng_pick(r, lv_weight[VT_CHRONIC], NLV));
+      plan[n++] =
+          PLAN(VT_CHRONIC, rng_permille(r, 850) ? home : rng_pick(r, lv_weight[VT_CHRONIC], NLV));
   }
   if (rng_permille(r, cat_use[cat].inpatient)) {
     const int nst = 1 + rng_pick(r, stays_weight, 5);
@@ -524,7 +544,9 @@ static int make_plan(rng *r, const person *p, unsigned char *plan) {
   return n;
 }
 
-static int64_t to_fen(double yuan) { return (int64_t)(yuan * 100.0 + 0.5); }
+static int64_t to_fen(double yuan) {
+  return (int64_t)(yuan * 100.0 + 0.5);
+}
 
 static int64_t share(rng *r, int64_t fen, double lo, double hi) {
   return (int64_t)((double)fen * rng_range(r, lo, hi));
@@ -610,8 +632,8 @@ static void write_reversal(gen *g, const person *p, uint64_t orig, int doy) {
 
 /* Write the person's claims.  budget < 0: the natural plan (every entry
 ** once, reversals extra).  budget >= 0: exactly that many rows. */
-static void write_claims(gen *g, rng *r, const person *p, unsigned char *plan,
-                         int d, int64_t budget) {
+static void write_claims(gen *g, rng *r, const person *p, unsigned char *plan, int d,
+                         int64_t budget) {
   if (budget == 0 || (budget < 0 && d == 0)) return;
   if (d == 0) { /* only when every plan is empty and a total was asked for */
     plan[0] = PLAN(VT_OUTPATIENT, LV_PRIMARY);
@@ -672,20 +694,17 @@ static int64_t scaled(int64_t m, int64_t c, int64_t d) {
 
 static int check_options(const sb_gen_options *o, sb_error *err) {
   if (o->persons < 1)
-    return sb_error_set(err, SB_EINVAL, NULL, "persons must be at least 1, not %ld",
-                        o->persons);
+    return sb_error_set(err, SB_EINVAL, NULL, "persons must be at least 1, not %ld", o->persons);
   if (o->year < 1 || o->year > 9999)
-    return sb_error_set(err, SB_EINVAL, NULL, "year must be from 1 to 9999, not %d",
-                        o->year);
+    return sb_error_set(err, SB_EINVAL, NULL, "year must be from 1 to 9999, not %d", o->year);
   if (o->reversal_permille < 0 || o->reversal_permille > 1000)
-    return sb_error_set(err, SB_EINVAL, NULL,
-                        "reversal_permille must be from 0 to 1000, not %d",
+    return sb_error_set(err, SB_EINVAL, NULL, "reversal_permille must be from 0 to 1000, not %d",
                         o->reversal_permille);
   return 0;
 }
 
-static int run(const sb_gen_options *o, FILE *fp, FILE *fc, const char *wp,
-               const char *wc, sb_error *err) {
+static int run(const sb_gen_options *o, FILE *fp, FILE *fc, const char *wp, const char *wc,
+               sb_error *err) {
   int rc = check_options(o, err);
   if (rc) return rc;
   gen *g = calloc(1, sizeof *g);
@@ -697,7 +716,8 @@ static int run(const sb_gen_options *o, FILE *fp, FILE *fc, const char *wp,
   }
   make_dates(g, o->year);
   g->pid_width = 8;
-  for (long n = o->persons / 100000000; n > 0; n /= 10) g->pid_width++;
+  for (long n = o->persons / 100000000; n > 0; n /= 10)
+    g->pid_width++;
   g->rev_permille = (unsigned)o->reversal_permille;
   g->P = (obuf){.f = fp, .buf = pb};
   g->C = (obuf){.f = fc, .buf = cb};
@@ -780,8 +800,7 @@ void sb_gen_defaults(sb_gen_options *o) {
   o->reversal_permille = 5;
 }
 
-int sb_gen_write_streams(const sb_gen_options *o, FILE *persons, FILE *claims,
-                         sb_error *err) {
+int sb_gen_write_streams(const sb_gen_options *o, FILE *persons, FILE *claims, sb_error *err) {
   return run(o, persons, claims, "persons.csv", "claims.csv", err);
 }
 
@@ -831,8 +850,7 @@ int sb_gen_write(const sb_gen_options *o, const char *dir, sb_error *err) {
   for (int k = 0; k < 2; k++) {
     f[k] = open_temp(dir, names[k], tmp[k], PATHSZ);
     if (!f[k]) {
-      rc = sb_error_set(err, SB_EIO, fin[k], "cannot create a file here: %s",
-                        strerror(errno));
+      rc = sb_error_set(err, SB_EIO, fin[k], "cannot create a file here: %s", strerror(errno));
       goto fail;
     }
     have_tmp[k] = 1;
@@ -841,8 +859,7 @@ int sb_gen_write(const sb_gen_options *o, const char *dir, sb_error *err) {
   for (int k = 0; k < 2; k++) {
     int bad = fclose(f[k]) != 0;
     f[k] = NULL;
-    if (bad && rc == 0)
-      rc = sb_error_set(err, SB_EIO, fin[k], "write failed: %s", strerror(errno));
+    if (bad && rc == 0) rc = sb_error_set(err, SB_EIO, fin[k], "write failed: %s", strerror(errno));
   }
   if (rc) goto fail;
   for (int k = 0; k < 2; k++) {

@@ -32,20 +32,20 @@
 
 /* What a run produced; filled on success when sb_gen_options.stats is set. */
 typedef struct sb_gen_stats {
-  long persons;          /* distinct persons */
-  long person_rows;      /* rows of persons.csv (a category change adds one) */
+  long persons;     /* distinct persons */
+  long person_rows; /* rows of persons.csv (a category change adds one) */
   long households;
-  long claims;           /* rows of claims.csv, reversals included */
-  long visits[3];        /* original claims: [0] outpatient, [1] chronic, [2] inpatient */
+  long claims;    /* rows of claims.csv, reversals included */
+  long visits[3]; /* original claims: [0] outpatient, [1] chronic, [2] inpatient */
   long reversals;
   uint64_t persons_bytes; /* bytes written, headers included */
   uint64_t claims_bytes;
 } sb_gen_stats;
 
 typedef struct sb_gen_options {
-  long persons;          /* number of persons, >= 1 */
-  long claims;           /* total claim rows wanted (reversals included);
-                         ** <= 0 means "realistic default" (about 10 per person) */
+  long persons; /* number of persons, >= 1 */
+  long claims;  /* total claim rows wanted (reversals included);
+                ** <= 0 means "realistic default" (about 10 per person) */
   uint64_t seed;
   int year;              /* claims year, 1..9999, default 2022 */
   int reversal_permille; /* share of claims later reversed, 0..1000, default 5 */
@@ -53,7 +53,7 @@ typedef struct sb_gen_options {
   ** total, and once more at the end (done == total).  May be NULL. */
   void (*progress)(void *ctx, long done, long total);
   void *progress_ctx;
-  sb_gen_stats *stats;   /* optional: filled on success */
+  sb_gen_stats *stats; /* optional: filled on success */
 } sb_gen_options;
 
 /*
@@ -78,7 +78,6 @@ int sb_gen_write(const sb_gen_options *o, const char *dir, sb_error *err);
 ** the streams hold a partial output.  Return codes as sb_gen_write(); on an
 ** I/O error `where` is "persons.csv" or "claims.csv".
 */
-int sb_gen_write_streams(const sb_gen_options *o, FILE *persons, FILE *claims,
-                         sb_error *err);
+int sb_gen_write_streams(const sb_gen_options *o, FILE *persons, FILE *claims, sb_error *err);
 
 #endif

@@ -187,8 +187,8 @@ int sb_cmd_gen(int argc, char **argv) {
   sb_error err = {0};
   if (sb_gen_write(&o, dir, &err) != 0) {
     if (ps.last >= 0) fputs("\r\033[K", stderr);
-    fprintf(stderr, "sanbao gen: %s%s%s\n", err.where[0] ? err.where : "",
-            err.where[0] ? ": " : "", err.msg);
+    fprintf(stderr, "sanbao gen: %s%s%s\n", err.where[0] ? err.where : "", err.where[0] ? ": " : "",
+            err.msg);
     return SB_EXIT_USAGE;
   }
   double secs = now_seconds() - t0;

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static char *dup_str(const char *s) {
@@ -24,6 +25,11 @@ int sb_outfile_open(sb_outfile *f, const char *path, sb_error *err) {
     f->fd = 1;
     return SB_OK;
   }
+  /* Refuse what rename() would refuse later, before anything is written:
+  ** a run with two outputs must not put one in place and fail the other. */
+  struct stat st;
+  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+    return sb_error_set(err, SB_EIO, path, "is a directory");
   static int seq;
   size_t n = strlen(path) + 64;
   f->path = dup_str(path);

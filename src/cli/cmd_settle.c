@@ -8,6 +8,7 @@
 */
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -105,7 +106,12 @@ static void yuan(const char *label, const char *zh, sb_fen v) {
   fprintf(stderr, "  %-22s %-14s %18s\n", label, zh, b);
 }
 
-static void summary(const sb_batch_totals *t, double secs, uint64_t bytes) {
+/* Wall-clock seconds of each step, for the summary. */
+typedef struct phases {
+  double reference, read, settle, write;
+} phases;
+
+static void summary(const sb_batch_totals *t, double secs, uint64_t bytes, const phases *ph) {
   fprintf(stderr,
           "sanbao settle: %lld rows: %lld settled, %lld reversed, %lld rejected; "
           "%lld alerts\n",
@@ -126,7 +132,9 @@ static void summary(const sb_batch_totals *t, double secs, uint64_t bytes) {
     fprintf(stderr, "  reimbursed %lld.%02lld%% of total cost\n",
             (long long)(t->fund * 10000 / t->medfee / 100),
             (long long)(t->fund * 10000 / t->medfee % 100));
-  fprintf(stderr, "  time %.3f s, %.0f claims/s, %.1f MB/s\n", secs,
+  fprintf(stderr, "  time %.3f s (reference data %.2f, read %.2f, settle %.2f, write %.2f): "
+                  "%.0f claims/s, %.1f MB/s\n",
+          secs, ph->reference, ph->read, ph->settle, ph->write,
           secs > 0 ? (double)t->rows / secs : 0.0,
           secs > 0 ? (double)bytes / 1e6 / secs : 0.0);
 }
@@ -168,18 +176,28 @@ int sb_cmd_settle(int argc, char **argv) {
   sb_buf buf = {0};
   sb_outfile out = {0}, alerts = {0};
   int exit_code = SB_EXIT_USAGE, have_out = 0, have_alerts = 0;
+  phases ph = {0, 0, 0, 0};
   sb_error err;
 
   if (sb_cli_load_policies("settle", o[O_POLICY].values, o[O_POLICY].count, &policies))
     goto done;
   if (sb_cli_load_persons("settle", persons_path, &reg)) goto done;
+  ph.reference = now() - prog.t0;
   sb_batch_options bo = {(int)threads, show_progress, &prog,
                          sb_cli_value(&o[O_EXPLAIN], NULL)};
-  if (sb_batch_load(claims_path, &policies, reg, &bo, &batch, &err) ||
-      sb_batch_settle(batch, &err)) {
+  double t1 = now();
+  if (sb_batch_load(claims_path, &policies, reg, &bo, &batch, &err)) {
     sb_cli_error("settle", &err);
     goto done;
   }
+  double t2 = now();
+  ph.read = t2 - t1;
+  if (sb_batch_settle(batch, &err)) {
+    sb_cli_error("settle", &err);
+    goto done;
+  }
+  double t3 = now();
+  ph.settle = t3 - t2;
   /* Outputs: the settlements stream through a 4 MB buffer. */
   if (sb_outfile_open(&out, out_path, &err)) {
     sb_cli_error("settle", &err);
@@ -204,6 +222,7 @@ int sb_cmd_settle(int argc, char **argv) {
       goto done;
     }
   }
+  ph.write = now() - t3;
   /* Both complete: put them in place. */
   if (sb_outfile_commit(&out, &err)) {
     have_out = 0;
@@ -222,7 +241,9 @@ int sb_cmd_settle(int argc, char **argv) {
   sb_batch_get_totals(batch, &t);
   if (!o[O_QUIET].count) {
     if (prog.on) fputc('\n', stderr);
-    summary(&t, now() - prog.t0, 0);
+    struct stat st;
+    uint64_t bytes = strcmp(claims_path, "-") && stat(claims_path, &st) == 0 ? (uint64_t)st.st_size : 0;
+    summary(&t, now() - prog.t0, bytes, &ph);
   }
   if (bo.explain_id) {
     sb_buf ex = {0};

@@ -7,6 +7,8 @@
 */
 #include "sanbao/money.h"
 
+#include <string.h>
+
 int sb_money_parse(const char *s, size_t n, sb_fen *out) {
   size_t i = 0;
   sb_fen v = 0;
@@ -65,20 +67,38 @@ int sb_ratio_parse(const char *s, size_t n, sb_bp *out) {
   return 0;
 }
 
+/* "00" "01" ... "99": two digits per division, which halves the divisions
+** when ten million rows of eleven amounts are written. */
+static const char PAIRS[201] =
+    "00010203040506070809101112131415161718192021222324252627282930313233343536373839"
+    "40414243444546474849505152535455565758596061626364656667686970717273747576777879"
+    "8081828384858687888990919293949596979899";
+
 size_t sb_money_format(sb_fen v, char *buf) {
   char tmp[SB_MONEY_BUFSZ];
-  size_t n = 0, len = 0;
+  char *e = tmp + sizeof tmp, *q = e;
   /* Work on the magnitude as unsigned so INT64_MIN is safe too. */
   uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-  tmp[n++] = (char)('0' + m % 10), m /= 10;
-  tmp[n++] = (char)('0' + m % 10), m /= 10;
-  tmp[n++] = '.';
-  do {
-    tmp[n++] = (char)('0' + m % 10);
-    m /= 10;
-  } while (m);
+  unsigned fen = (unsigned)(m % 100);
+  m /= 100;
+  q -= 2;
+  memcpy(q, PAIRS + 2 * fen, 2);
+  *--q = '.';
+  while (m >= 100) {
+    q -= 2;
+    memcpy(q, PAIRS + 2 * (m % 100), 2);
+    m /= 100;
+  }
+  if (m >= 10) {
+    q -= 2;
+    memcpy(q, PAIRS + 2 * m, 2);
+  } else {
+    *--q = (char)('0' + m);
+  }
+  size_t len = 0;
   if (v < 0) buf[len++] = '-';
-  while (n) buf[len++] = tmp[--n];
+  memcpy(buf + len, q, (size_t)(e - q));
+  len += (size_t)(e - q);
   buf[len] = 0;
   return len;
 }

@@ -90,6 +90,7 @@ struct sb_batch {
   sb_result trace_result;
   sb_acc trace_before;
   int64_t explain_rev_row; /* a reversal row with that id, or -1 */
+  int32_t last_person;     /* loader's cache of the last person found */
 };
 
 /* ---- arena and rows ----------------------------------------------------- */
@@ -190,7 +191,17 @@ static int load_row(sb_batch *b, const sb_csv_row *cr, const int *idx,
   if (off < 0) return -1;
   r->id_off = (uint64_t)off;
   r->id_len = (uint8_t)F[C_ID]->len;
-  r->person = sb_registry_find(b->reg, F[C_PERSON]->p, F[C_PERSON]->len);
+  /* Claims files list a person's claims together more often than not:
+  ** remember the last person found and skip the hash lookup on a repeat. */
+  const sb_csv_field *pf = F[C_PERSON];
+  size_t lplen;
+  const char *lp = b->last_person >= 0 ? sb_registry_id(b->reg, b->last_person, &lplen) : NULL;
+  if (lp && lplen == pf->len && memcmp(lp, pf->p, lplen) == 0) {
+    r->person = b->last_person;
+  } else {
+    r->person = sb_registry_find(b->reg, pf->p, pf->len);
+    if (r->person >= 0) b->last_person = r->person;
+  }
   if (r->person < 0) {
     if (arena_put(b, F[C_PERSON]->p, F[C_PERSON]->len) < 0) return -1;
     r->plen = (uint8_t)F[C_PERSON]->len;
@@ -256,6 +267,7 @@ static int load(sb_csv_reader *rd, const char *name, const sb_policy_set *ps,
   b->reg = reg;
   b->name = name;
   b->explain_rev_row = -1;
+  b->last_person = -1;
   if (opt) b->opt = *opt;
   sb_csv_row cr;
   int got = sb_csv_next(rd, &cr);
@@ -390,9 +402,9 @@ typedef struct idslot {
   uint32_t tag; /* hash bits << 3 | flags */
 } idslot;
 
-static uint64_t id_slot(const sb_batch *b, idslot *t, uint64_t mask,
+static uint64_t id_slot(const sb_batch *b, idslot *t, uint64_t mask, uint64_t h,
                         const char *id, size_t len, uint32_t insert_as) {
-  uint64_t h = sb_hash_bytes(id, len), i = h & mask;
+  uint64_t i = h & mask;
   uint32_t tag = (uint32_t)(h >> 32) & ~(uint32_t)ID_FLAGS;
   for (;; i = (i + 1) & mask) {
     idslot *s = &t[i];
@@ -420,17 +432,33 @@ static int resolve_ids(sb_batch *b) {
   uint64_t mask = cap - 1;
   memset(t, 0xFF, cap * sizeof *t);
 
-  /* Pass 1: insert ids, mark repeats and reversal targets. */
+  /* Pass 1: insert ids, mark repeats and reversal targets.  The table is
+  ** far bigger than the caches, so each row's slot is prefetched a few rows
+  ** ahead: the hash of row i+AHEAD is computed (from the arena, read in
+  ** order) while row i is inserted. */
+  enum { AHEAD = 8 };
+  uint64_t hs[AHEAD];
+  for (int64_t i = 0; i < b->n && i < AHEAD; i++) {
+    const row *r = &b->rows[i];
+    hs[i] = sb_hash_bytes(b->arena + r->id_off, r->id_len);
+    __builtin_prefetch(&t[hs[i] & mask], 1);
+  }
   for (int64_t i = 0; i < b->n; i++) {
     row *r = &b->rows[i];
+    uint64_t h = hs[i % AHEAD];
+    if (i + AHEAD < b->n) {
+      const row *ra = &b->rows[i + AHEAD];
+      hs[(i + AHEAD) % AHEAD] = sb_hash_bytes(b->arena + ra->id_off, ra->id_len);
+      __builtin_prefetch(&t[hs[(i + AHEAD) % AHEAD] & mask], 1);
+    }
     if (rejected(r)) continue;
-    uint64_t k = id_slot(b, t, mask, b->arena + r->id_off, r->id_len, (uint32_t)i);
+    uint64_t k = id_slot(b, t, mask, h, b->arena + r->id_off, r->id_len, (uint32_t)i);
     if (t[k].row != (uint32_t)i) t[k].tag |= ID_DUP;
     r->pay[0] = (sb_fen)k;
     r->pay[1] = -1;
     if ((r->flags & F_REVERSAL) && r->aux_len) {
-      uint64_t k2 = id_slot(b, t, mask, b->arena + r->aux, r->aux_len,
-                            (uint32_t)i | SLOT_TARGET);
+      uint64_t k2 = id_slot(b, t, mask, sb_hash_bytes(b->arena + r->aux, r->aux_len),
+                            b->arena + r->aux, r->aux_len, (uint32_t)i | SLOT_TARGET);
       t[k2].tag |= ID_REF;
       r->pay[1] = (sb_fen)k2;
     }

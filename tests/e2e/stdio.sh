@@ -1,0 +1,186 @@
+#!/bin/sh
+# e2e: standard input and output ('-'), --out=FILE, the alerts file, --explain,
+# and what goes to stdout and stderr (formats.md §4, §5, §8).
+# Usage: sh stdio.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
+# shellcheck disable=SC2317  # not every script uses every helper
+set -u
+bin=${1:?usage: sh SCRIPT SANBAO_BINARY PROJECT_ROOT}
+root=${2:?usage: sh SCRIPT SANBAO_BINARY PROJECT_ROOT}
+work=$(mktemp -d "${TMPDIR:-/tmp}/sanbao-e2e.XXXXXX") || exit 2
+trap 'chmod -R u+rwx "$work" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'exit 2' HUP INT TERM
+pass=0
+fail=0
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+
+# run ARGS...: runs the binary, stdout -> $work/out.txt, stderr -> $work/err.txt, status -> $rc
+run() {
+  "$bin" "$@" >"$work/out.txt" 2>"$work/err.txt"
+  rc=$?
+}
+
+# expect_rc NAME WANT
+expect_rc() {
+  if [ "$rc" -eq "$2" ]; then ok; else
+    bad "$1: exit status $rc, expected $2"; sed 's/^/    stderr: /' "$work/err.txt" | head -5
+  fi
+}
+
+# same_file NAME EXPECTED ACTUAL
+same_file() {
+  if [ -f "$3" ] && cmp -s "$2" "$3"; then ok; else
+    bad "$1: $3 differs from $2"; diff "$2" "$3" 2>&1 | head -20 | sed 's/^/    /'
+  fi
+}
+
+# contains NAME FILE FIXED_STRING
+contains() {
+  if grep -F -q -- "$3" "$2"; then ok; else
+    bad "$1: '$3' not found in $(basename "$2")"; head -5 "$2" | sed 's/^/    /'
+  fi
+}
+
+# absent NAME PATH...: none of the paths exists
+absent() {
+  _n=$1; shift
+  for _p in "$@"; do
+    if [ -e "$_p" ]; then bad "$_n: $_p exists"; else ok; fi
+  done
+}
+
+# no_tmp NAME DIR: no '*.tmp.*' file left in DIR
+no_tmp() {
+  _left=$(find "$2" -maxdepth 1 -name '*.tmp.*' 2>/dev/null)
+  if [ -z "$_left" ]; then ok; else bad "$1: temporary file left: $_left"; fi
+}
+
+# same_lines NAME EXPECTED ACTUAL: one check per expected line, plus the line count
+same_lines() {
+  if [ ! -f "$3" ]; then bad "$1: $3 missing"; return; fi
+  _i=0
+  while IFS= read -r _want || [ -n "$_want" ]; do
+    _i=$((_i + 1))
+    _got=$(sed -n "${_i}p" "$3")
+    if [ "$_got" = "$_want" ]; then ok; else
+      bad "$1: line $_i"; echo "    expected: $_want"; echo "    actual:   $_got"
+    fi
+  done <"$2"
+  _e=$(wc -l <"$2"); _a=$(wc -l <"$3")
+  if [ "$_e" -eq "$_a" ]; then ok; else bad "$1: $_a lines, expected $_e"; fi
+}
+
+finish() {
+  echo "$pass passed, $fail failed"
+  [ "$fail" -eq 0 ]
+  exit $?
+}
+
+g=$root/tests/golden/basics
+pol=$g/policy-2022.json
+per=$g/persons.csv
+cla=$g/claims.csv
+exp=$g/expected-settlements.csv
+AH='person_id,household_id,rule,claim_id,date,psn_ytd,threshold'
+
+# claims from standard input, settlements on standard output
+"$bin" settle --policy "$pol" --persons "$per" --claims - --quiet <"$cla" >"$work/s1.csv" 2>"$work/err.txt"
+rc=$?
+expect_rc "claims on stdin, output on stdout" 1
+same_file "claims on stdin, output on stdout" "$exp" "$work/s1.csv"
+
+# persons from standard input, --out -
+"$bin" settle --policy "$pol" --persons - --claims "$cla" --out - --quiet <"$per" >"$work/s2.csv" 2>"$work/err.txt"
+rc=$?
+expect_rc "persons on stdin, --out -" 1
+same_file "persons on stdin, --out -" "$exp" "$work/s2.csv"
+
+# alerts on standard output, settlements to a file
+"$bin" settle --policy "$pol" --persons "$per" --claims "$cla" --out "$work/s3.csv" --alerts - --quiet \
+  >"$work/a3.csv" 2>"$work/err.txt"
+rc=$?
+expect_rc "--alerts -" 1
+same_file "--alerts -: settlements" "$exp" "$work/s3.csv"
+same_file "--alerts -: alerts" "$g/expected-alerts.csv" "$work/a3.csv"
+
+# nothing but the settlements on stdout, even without --quiet (the summary goes to stderr)
+"$bin" settle --policy "$pol" --persons "$per" --claims "$cla" >"$work/s4.csv" 2>"$work/err4.txt"
+rc=$?
+expect_rc "default output" 1
+same_file "default output is stdout, summary not on it" "$exp" "$work/s4.csv"
+if [ -s "$work/err4.txt" ]; then ok; else bad "no summary on stderr without --quiet"; fi
+run settle --policy "$pol" --persons "$per" --claims "$cla" --out "$work/s5.csv" --quiet
+if [ -s "$work/err.txt" ]; then bad "--quiet: something on stderr"; else ok; fi
+
+# --opt=value everywhere
+run settle --policy="$pol" --persons="$per" --claims="$cla" --out="$work/s6.csv" --alerts="$work/a6.csv" --quiet
+expect_rc "--opt=value" 1
+same_file "--opt=value: settlements" "$exp" "$work/s6.csv"
+same_file "--opt=value: alerts" "$g/expected-alerts.csv" "$work/a6.csv"
+if [ -s "$work/out.txt" ]; then bad "--out=FILE: something on stdout"; else ok; fi
+run settle --claims="$cla" --out "$work/s7.csv" --persons "$per" --policy="$pol" --quiet
+expect_rc "options in any order, both forms mixed" 1
+same_file "options in any order, both forms mixed" "$exp" "$work/s7.csv"
+
+# --alerts with no alert still has its header
+printf 'claim_id,person_id,date,visit_type,level,medfee_sumamt\nQ-1,A1,2022-03-05,outpatient,primary,300\n' >"$work/c8.csv"
+run settle --policy "$pol" --persons "$per" --claims "$work/c8.csv" --out "$work/s8.csv" --alerts "$work/a8.csv" --quiet
+expect_rc "no alert" 0
+printf '%s\n' "$AH" >"$work/ah.csv"
+same_file "no alert: alerts file is its header" "$work/ah.csv" "$work/a8.csv"
+# and without --alerts no alerts file appears
+mkdir "$work/d9"
+run settle --policy "$pol" --persons "$per" --claims "$work/c8.csv" --out "$work/d9/s.csv" --quiet
+expect_rc "without --alerts" 0
+ls "$work/d9" >"$work/d9.txt"
+printf 's.csv\n' >"$work/d9-want.txt"
+same_file "without --alerts: only the settlements written" "$work/d9-want.txt" "$work/d9.txt"
+
+# --explain: amounts of A2-01 (settlement.md examples README) on stderr, stdout unchanged
+"$bin" settle --policy "$pol" --persons "$per" --claims "$cla" --explain A2-01 --quiet \
+  >"$work/s10.csv" 2>"$work/explain.txt"
+rc=$?
+expect_rc "--explain" 1
+same_file "--explain: settlements unchanged on stdout" "$exp" "$work/s10.csv"
+for a in A2-01 200000.00 2000.00 118800.00 49740.00 22022.00 190562.00 9438.00 8000.00 min_living; do
+  contains "--explain A2-01 shows $a" "$work/explain.txt" "$a"
+done
+run settle --policy "$pol" --persons "$per" --claims "$cla" --out "$work/s11.csv" --explain=A1-R2 --quiet
+expect_rc "--explain a reversal" 1
+contains "--explain a reversal names it" "$work/err.txt" "A1-R2"
+contains "--explain a reversal names the original" "$work/err.txt" "A1-02"
+run settle --policy "$pol" --persons "$per" --claims "$cla" --out "$work/s12.csv" --explain NO-SUCH-CLAIM --quiet
+expect_rc "--explain unknown id: exit status unchanged" 1
+contains "--explain unknown id: says so" "$work/err.txt" "NO-SUCH-CLAIM"
+same_file "--explain unknown id: output still written" "$exp" "$work/s12.csv"
+run settle --policy "$pol" --persons "$per" --claims "$cla" --out "$work/s13.csv" --explain X-01 --quiet
+contains "--explain a rejected id: says so" "$work/err.txt" "X-01"
+
+# premiums: persons on stdin, output on stdout and with --out=
+"$bin" premiums --policy "$pol" --persons - --as-of 2022-07-15 <"$per" >"$work/p1.csv" 2>"$work/err.txt"
+rc=$?
+expect_rc "premiums: persons on stdin" 0
+same_file "premiums: persons on stdin" "$g/expected-premiums-2022-07-15.csv" "$work/p1.csv"
+run premiums --policy="$pol" --persons="$per" --as-of=2022-07-15 --out="$work/p2.csv"
+expect_rc "premiums: --opt=value" 0
+same_file "premiums: --opt=value" "$g/expected-premiums-2022-07-15.csv" "$work/p2.csv"
+
+# quoting on output: ids holding a comma or a quote are quoted, quotes doubled
+cat >"$work/qp.csv" <<'CSV'
+person_id,household_id,region,category,valid_from,valid_to
+"P,1","H""1",430111,general,,
+CSV
+cat >"$work/qc.csv" <<'CSV'
+claim_id,person_id,date,visit_type,level,medfee_sumamt
+"C""1","P,1",2022-03-05,outpatient,primary,100
+CSV
+cat >"$work/qe.csv" <<'CSV'
+claim_id,person_id,date,status,reason,category,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,inscp_scp_amt,act_pay_dedc,hifp_pay,hifmi_pay,maf_pay,fund_pay_sumamt,psn_part_amt
+"C""1","P,1",2022-03-05,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00
+CSV
+run settle --policy "$pol" --persons "$work/qp.csv" --claims "$work/qc.csv" --out - --quiet
+expect_rc "quoted ids" 0
+same_file "quoted ids" "$work/qe.csv" "$work/out.txt"
+
+finish

@@ -19,6 +19,9 @@
 
 struct sb_csv_reader {
   int fd; /* -1: memory */
+  int ranged;            /* read with pread from `pos` up to `limit` */
+  uint64_t pos, limit;
+  int unterminated;      /* input ended inside a quoted field */
   char *buf;
   size_t cap, start, end; /* unparsed data is buf[start, end) */
   int eof;
@@ -46,6 +49,22 @@ sb_csv_reader *sb_csv_open_fd(int fd) {
   }
   return r;
 }
+
+sb_csv_reader *sb_csv_open_range(int fd, uint64_t start, uint64_t end,
+                                 int64_t first_line) {
+  sb_csv_reader *r = sb_csv_open_fd(fd);
+  if (!r) return NULL;
+  r->ranged = 1;
+  r->pos = start;
+  r->limit = end;
+  r->line = first_line;
+  r->bom_checked = start > 0; /* a BOM counts only at the start of a file */
+  return r;
+}
+
+int sb_csv_unterminated(const sb_csv_reader *r) { return r->unterminated; }
+
+uint64_t sb_csv_consumed(const sb_csv_reader *r) { return r->consumed; }
 
 sb_csv_reader *sb_csv_open_mem(const char *buf, size_t len) {
   sb_csv_reader *r = calloc(1, sizeof *r);
@@ -86,7 +105,11 @@ static int refill(sb_csv_reader *r) {
     r->cap = nc;
   }
   for (;;) {
-    ssize_t got = read(r->fd, r->buf + r->end, r->cap - r->end);
+    size_t room = r->cap - r->end;
+    if (r->ranged && room > r->limit - r->pos) room = (size_t)(r->limit - r->pos);
+    ssize_t got = !r->ranged ? read(r->fd, r->buf + r->end, room)
+                  : room     ? pread(r->fd, r->buf + r->end, room, (off_t)r->pos)
+                             : 0;
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) return -1;
     if (got == 0) {
@@ -94,6 +117,7 @@ static int refill(sb_csv_reader *r) {
       return 0;
     }
     r->end += (size_t)got;
+    r->pos += (uint64_t)got;
     return 1;
   }
 }
@@ -148,6 +172,7 @@ static int parse(sb_csv_reader *r, sb_csv_row *row) {
         if (q >= e) {
           if (!r->eof) return 0;
           f->bad = 1; /* unterminated */
+          r->unterminated = 1;
           break;
         }
         if (q + 1 >= e && !r->eof) return 0; /* is the quote doubled? */

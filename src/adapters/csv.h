@@ -45,6 +45,21 @@ typedef struct sb_csv_reader sb_csv_reader;
 /* Read from a file descriptor (not closed by the reader).  NULL when out of
 ** memory. */
 sb_csv_reader *sb_csv_open_fd(int fd);
+/* Read bytes [start, end) of a file with pread (the descriptor's offset is
+** not used, so several readers may share it); line numbers start at
+** `first_line`.  A BOM is skipped only when start is 0.  Used to parse one
+** file in parallel ranges that begin at line starts. */
+sb_csv_reader *sb_csv_open_range(int fd, uint64_t start, uint64_t end,
+                                 int64_t first_line);
+
+/* Did the input end inside a quoted field?  For a range reader this means
+** the range's end was not a record boundary. */
+int sb_csv_unterminated(const sb_csv_reader *r);
+
+/* Bytes consumed so far: after the header of a range reader starting at 0,
+** the file offset of the first data line. */
+uint64_t sb_csv_consumed(const sb_csv_reader *r);
+
 /* Read from a memory buffer (not copied: it must outlive the reader). */
 sb_csv_reader *sb_csv_open_mem(const char *buf, size_t len);
 void sb_csv_close(sb_csv_reader *r);

@@ -208,15 +208,21 @@ int sb_registry_finish(sb_registry *r,
     person *p = &r->persons[k];
     sb_interval *iv = r->sorted + p->first_iv;
     if (p->n_iv > 1) qsort(iv, (size_t)p->n_iv, sizeof *iv, cmp_iv);
-    for (int32_t j = 1; j < p->n_iv; j++)
-      if (iv[j].from <= iv[j - 1].to) {
+    /* Sorted by start, an interval overlaps an earlier one exactly when it
+    ** starts on or before the latest end seen so far (not merely the end of
+    ** its neighbour: a long interval can cover several short ones). */
+    int32_t reach = 0; /* index of the interval with the latest end so far */
+    for (int32_t j = 1; j < p->n_iv; j++) {
+      if (iv[j].from <= iv[reach].to) {
         char msg[160];
         snprintf(msg, sizeof msg,
                  "category interval overlaps the one on line %d of the same person",
-                 (int)iv[j - 1].line);
+                 (int)iv[reach].line);
         problems++;
         if (report) report(ctx, iv[j].line, msg);
       }
+      if (iv[j].to > iv[reach].to) reach = j;
+    }
   }
   return problems;
 }

@@ -289,6 +289,7 @@ int sb_buf_reserve(sb_buf *b, size_t n) {
 }
 
 int sb_buf_put(sb_buf *b, const void *data, size_t n) {
+  if (n == 0) return 0; /* also keeps NULL + 0 out of an empty buffer */
   if (sb_buf_reserve(b, n)) return -1;
   memcpy(b->p + b->len, data, n);
   b->len += n;

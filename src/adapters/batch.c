@@ -29,7 +29,7 @@ static const char *const REASON[SB_R_COUNT] = {
     "",           "MALFORMED_ROW",  "BAD_AMOUNT",      "BAD_VISIT_TYPE",
     "BAD_LEVEL",  "UNKNOWN_PERSON", "NOT_INSURED",     "NO_POLICY",
     "UNKNOWN_REGION", "DUPLICATE_CLAIM", "UNKNOWN_CLAIM", "ALREADY_REVERSED",
-    "PERSON_MISMATCH"};
+    "PERSON_MISMATCH", "CONFLICT"};
 
 const char *sb_reason_name(int r) {
   return r > 0 && r < SB_R_COUNT ? REASON[r] : "";
@@ -40,9 +40,14 @@ enum {
   F_REVERSAL = 1, /* the row has a non-empty `reverses` */
   F_FED_CI = 2,   /* sb_result.flags SB_FED_CI */
   F_FED_MA = 4,   /* sb_result.flags SB_FED_MA */
-  F_RAW = 8,      /* malformed: aux points to raw text (id, person, date) */
-  F_INVOLVED = 16 /* claim id needs canonical-order bookkeeping */
+  F_RAW = 8,       /* malformed: aux points to raw text (id, person, date) */
+  F_INVOLVED = 16, /* claim id needs canonical-order bookkeeping */
+  F_SKIP = 32      /* already received by the store: left out (sb_batch_skip) */
 };
+
+/* A reversal's aux, once resolved: the original's row index, or with this
+** bit set an index into sb_batch.prior_orig (an original held by the store). */
+#define AUX_PRIOR (1ull << 62)
 
 /*
 ** One input row.  A row is rejected when `reason` is set, else a reversal
@@ -64,6 +69,8 @@ typedef struct row_s {
 } row;
 
 static int rejected(const row *r) { return r->reason != SB_OK_ROW; }
+/* Takes no part in the settlement: rejected in step 1, or skipped. */
+static int inactive(const row *r) { return r->reason != SB_OK_ROW || (r->flags & F_SKIP); }
 static int reversal(const row *r) { return !r->reason && (r->flags & F_REVERSAL); }
 
 typedef struct alert {
@@ -76,6 +83,18 @@ typedef struct alerts {
   alert *a;
   int64_t n, cap;
 } alerts;
+
+/* A person-year's accumulators after the batch (options.keep_accs). */
+typedef struct kept_acc {
+  int32_t person;
+  int32_t year;
+  sb_acc acc;
+} kept_acc;
+
+typedef struct kept_accs {
+  kept_acc *a;
+  int64_t n, cap;
+} kept_accs;
 
 struct sb_batch {
   const sb_policy_set *policies;
@@ -94,6 +113,11 @@ struct sb_batch {
   sb_result trace_result;
   sb_acc trace_before;
   int64_t explain_rev_row; /* a reversal row with that id, or -1 */
+  /* originals held by the store (options.prior), named by reversals */
+  sb_prior_claim *prior_orig;
+  int64_t n_prior_orig, cap_prior_orig;
+  kept_accs accs;
+  int64_t skipped;
 };
 
 /* ---- arena and rows ----------------------------------------------------- */
@@ -577,11 +601,14 @@ static void canon_sort(const sb_batch *b, int64_t *a, int64_t *tmp, int64_t n) {
 */
 #define SLOT_EMPTY 0xFFFFFFFFu
 #define SLOT_TARGET 0x80000000u
-enum { ID_DUP = 1, ID_REF = 2, ID_REVERSED = 4, ID_FLAGS = 7 };
+enum { ID_DUP = 1, ID_REF = 2, ID_REVERSED = 4, ID_PRIOR = 8, ID_FLAGS = 15 };
+/* During pass 3 a slot's owner is a row index, SLOT_EMPTY, or OWNER_PRIOR
+** plus an index into sb_batch.prior_orig. */
+#define OWNER_PRIOR 0x80000000u
 
 typedef struct idslot {
   uint32_t row;
-  uint32_t tag; /* hash bits << 3 | flags */
+  uint32_t tag; /* hash bits << 4 | flags */
 } idslot;
 
 static uint64_t id_slot(const sb_batch *b, idslot *t, uint64_t mask, uint64_t h,
@@ -603,10 +630,29 @@ static uint64_t id_slot(const sb_batch *b, idslot *t, uint64_t mask, uint64_t h,
   }
 }
 
+/* Ask the store about an id; remember an original it holds.  Return the
+** index in prior_orig, -1 when the store does not hold the id, -2 on error. */
+static int64_t ask_prior(sb_batch *b, const char *id, size_t len) {
+  const sb_prior *pr = b->opt.prior;
+  sb_prior_claim pc;
+  int rc = pr->claim(pr->ctx, id, len, &pc);
+  if (rc < 0) return -2;
+  if (rc == 0) return -1;
+  if (b->n_prior_orig == b->cap_prior_orig) {
+    int64_t nc = b->cap_prior_orig ? 2 * b->cap_prior_orig : 64;
+    sb_prior_claim *np = realloc(b->prior_orig, (size_t)nc * sizeof *np);
+    if (!np) return -2;
+    b->prior_orig = np;
+    b->cap_prior_orig = nc;
+  }
+  b->prior_orig[b->n_prior_orig] = pc;
+  return b->n_prior_orig++;
+}
+
 static int resolve_ids(sb_batch *b) {
   int64_t nkeys = 0;
   for (int64_t i = 0; i < b->n; i++)
-    if (!rejected(&b->rows[i])) nkeys += 1 + !!(b->rows[i].flags & F_REVERSAL);
+    if (!inactive(&b->rows[i])) nkeys += 1 + !!(b->rows[i].flags & F_REVERSAL);
   uint64_t cap = 1024;
   while (cap < (uint64_t)nkeys + (uint64_t)nkeys / 2) cap *= 2; /* load <= 2/3 */
   idslot *t = malloc(cap * sizeof *t);
@@ -633,7 +679,7 @@ static int resolve_ids(sb_batch *b) {
       hs[(i + AHEAD) % AHEAD] = sb_hash_bytes(b->arena + ra->id_off, ra->id_len);
       __builtin_prefetch(&t[hs[(i + AHEAD) % AHEAD] & mask], 1);
     }
-    if (rejected(r)) continue;
+    if (inactive(r)) continue;
     uint64_t k = id_slot(b, t, mask, h, b->arena + r->id_off, r->id_len, (uint32_t)i);
     if (t[k].row != (uint32_t)i) t[k].tag |= ID_DUP;
     r->pay[0] = (sb_fen)k;
@@ -645,28 +691,54 @@ static int resolve_ids(sb_batch *b) {
       r->pay[1] = (sb_fen)k2;
     }
   }
-  /* Pass 2: the rows whose ids are repeated or reversed, and reversals. */
+  /* Pass 2: the rows whose ids are repeated or reversed, reversals, and —
+  ** when a store holds earlier claims — rows whose id the store holds.  The
+  ** store's answers go in pay[2] (own id) and pay[3] (reversal target). */
   int64_t ninv = 0;
   for (int64_t i = 0; i < b->n; i++) {
     row *r = &b->rows[i];
-    if (rejected(r)) continue;
-    if ((r->flags & F_REVERSAL) || (t[r->pay[0]].tag & (ID_DUP | ID_REF)))
+    if (inactive(r)) continue;
+    r->pay[2] = r->pay[3] = -1;
+    if (b->opt.prior) {
+      idslot *own = &t[r->pay[0]];
+      if (!(own->tag & ID_DUP) || own->row == (uint32_t)i) {
+        int64_t k = ask_prior(b, b->arena + r->id_off, r->id_len);
+        if (k == -2) goto fail;
+        if (k >= 0) own->tag |= ID_PRIOR, r->pay[2] = k;
+      }
+      if (r->pay[1] >= 0 && t[r->pay[1]].row == ((uint32_t)i | SLOT_TARGET)) {
+        int64_t k = ask_prior(b, b->arena + r->aux, r->aux_len);
+        if (k == -2) goto fail;
+        if (k >= 0) t[r->pay[1]].tag |= ID_PRIOR, r->pay[3] = k;
+      }
+    }
+  }
+  for (int64_t i = 0; i < b->n; i++) {
+    row *r = &b->rows[i];
+    if (inactive(r)) continue;
+    if ((r->flags & F_REVERSAL) || (t[r->pay[0]].tag & (ID_DUP | ID_REF | ID_PRIOR)))
       r->flags |= F_INVOLVED, ninv++;
   }
   int64_t *inv = malloc((size_t)(ninv ? ninv : 1) * 2 * sizeof *inv);
-  if (!inv) {
-    free(t);
-    return -1;
-  }
+  if (!inv) goto fail;
   int64_t n = 0;
   for (int64_t i = 0; i < b->n; i++)
     if (b->rows[i].flags & F_INVOLVED) {
       inv[n++] = i;
       /* From here a slot's row field holds the id's owner: the row that
-      ** took it in canonical order. */
+      ** took it in canonical order, or the store. */
       t[b->rows[i].pay[0]].row = SLOT_EMPTY;
       if (b->rows[i].pay[1] >= 0) t[b->rows[i].pay[1]].row = SLOT_EMPTY;
     }
+  for (int64_t q = 0; q < ninv; q++) {
+    const row *r = &b->rows[inv[q]];
+    for (int w = 0; w < 2; w++) {
+      int64_t k = r->pay[2 + w], slot = r->pay[w];
+      if (k < 0 || slot < 0) continue;
+      t[slot].row = OWNER_PRIOR | (uint32_t)k;
+      if (b->prior_orig[k].reversed) t[slot].tag |= ID_REVERSED;
+    }
+  }
   canon_sort(b, inv, inv + ninv, ninv);
 
   /* Pass 3: resolve in canonical order, with §8's precedence. */
@@ -675,19 +747,26 @@ static int resolve_ids(sb_batch *b) {
     row *r = &b->rows[i];
     idslot *own = &t[r->pay[0]];
     if (own->row != SLOT_EMPTY) {
-      r->reason = SB_R_DUPLICATE_CLAIM;
+      /* Taken earlier in this file, or by the store (then CONFLICT: the
+      ** store skipped identical rows already, so the content differs). */
+      r->reason = own->row & OWNER_PRIOR ? SB_R_CONFLICT : SB_R_DUPLICATE_CLAIM;
     } else if (r->flags & F_REVERSAL) {
       idslot *ts = r->pay[1] >= 0 ? &t[r->pay[1]] : NULL;
       uint32_t orig = ts ? ts->row : SLOT_EMPTY;
-      if (orig == SLOT_EMPTY || (b->rows[orig].flags & F_REVERSAL)) {
+      const sb_prior_claim *po =
+          orig != SLOT_EMPTY && (orig & OWNER_PRIOR) ? &b->prior_orig[orig & ~OWNER_PRIOR] : NULL;
+      int orig_is_reversal = po ? po->is_reversal
+                                : orig != SLOT_EMPTY && (b->rows[orig].flags & F_REVERSAL);
+      int32_t orig_person = po ? po->person : orig != SLOT_EMPTY ? b->rows[orig].person : -1;
+      if (orig == SLOT_EMPTY || orig_is_reversal) {
         r->reason = SB_R_UNKNOWN_CLAIM;
       } else if (ts->tag & ID_REVERSED) {
         r->reason = SB_R_ALREADY_REVERSED;
-      } else if (b->rows[orig].person != r->person) {
+      } else if (orig_person != r->person || r->person < 0) {
         r->reason = SB_R_PERSON_MISMATCH;
       } else {
         ts->tag |= ID_REVERSED;
-        r->aux = orig;
+        r->aux = po ? AUX_PRIOR | (orig & ~OWNER_PRIOR) : orig;
       }
     }
     if (!r->reason) own->row = (uint32_t)i;
@@ -696,11 +775,30 @@ static int resolve_ids(sb_batch *b) {
   free(inv);
   free(t);
   return 0;
+fail:
+  free(t);
+  return -1;
 }
 
 /* ---- step 3: settle ------------------------------------------------------ */
 
 /* Rebuild a settled row's full result (what the accumulators need). */
+static void result_of(const row *r, sb_result *out);
+static void original_of(const sb_batch *b, const row *r, sb_result *res, sb_date *date);
+
+/* What a settled or reversal row shows: its own result, or its original's
+** negated. */
+static void row_result(const sb_batch *b, const row *r, sb_result *res) {
+  if (reversal(r)) {
+    sb_result o;
+    sb_date d;
+    original_of(b, r, &o, &d);
+    sb_result_negate(&o, res);
+  } else {
+    result_of(r, res);
+  }
+}
+
 static void result_of(const row *r, sb_result *out) {
   memset(out, 0, sizeof *out);
   out->medfee_sumamt = r->amt[0];
@@ -735,19 +833,51 @@ typedef struct person_years {
   sb_acc acc[MAX_YEARS];
 } person_years;
 
-static sb_acc *acc_for(person_years *py, int year) {
+static int keep_acc(kept_accs *k, int32_t person, int year, const sb_acc *acc) {
+  if (k->n == k->cap) {
+    int64_t nc = k->cap ? k->cap * 2 : 1024;
+    kept_acc *na = realloc(k->a, (size_t)nc * sizeof *na);
+    if (!na) return -1;
+    k->a = na;
+    k->cap = nc;
+  }
+  k->a[k->n++] = (kept_acc){person, year, *acc};
+  return 0;
+}
+
+/* The accumulators of (person, year): found, or started from the store's
+** (options.prior) or from zero.  When full, the oldest year is dropped —
+** claims arrive in date order, so no later claim reads it — after handing
+** it to `kept` when the caller keeps accumulators.  NULL on a store error. */
+static sb_acc *acc_for(const sb_batch *b, person_years *py, int32_t person, int year,
+                       kept_accs *kept) {
   for (int i = 0; i < py->n; i++)
     if (py->year[i] == year) return &py->acc[i];
   if (py->n == MAX_YEARS) {
-    /* Years far apart in one file: drop the oldest, which no later claim
-    ** can read (claims arrive in date order). */
+    if (kept && keep_acc(kept, person, py->year[0], &py->acc[0])) return NULL;
     memmove(py->year, py->year + 1, (MAX_YEARS - 1) * sizeof py->year[0]);
     memmove(py->acc, py->acc + 1, (MAX_YEARS - 1) * sizeof py->acc[0]);
     py->n--;
   }
   py->year[py->n] = year;
-  memset(&py->acc[py->n], 0, sizeof(sb_acc));
-  return &py->acc[py->n++];
+  sb_acc *acc = &py->acc[py->n];
+  memset(acc, 0, sizeof *acc);
+  if (b->opt.prior && b->opt.prior->acc(b->opt.prior->ctx, person, year, acc) < 0) return NULL;
+  py->n++;
+  return acc;
+}
+
+/* The settled original of a resolved reversal row: its result and date. */
+static void original_of(const sb_batch *b, const row *r, sb_result *res, sb_date *date) {
+  if (r->aux & AUX_PRIOR) {
+    const sb_prior_claim *po = &b->prior_orig[r->aux & ~AUX_PRIOR];
+    *res = po->result;
+    *date = po->date;
+  } else {
+    const row *o = &b->rows[r->aux];
+    result_of(o, res);
+    *date = o->date;
+  }
 }
 
 /* A row's place in its person's run.  The date is copied next to the index
@@ -764,7 +894,8 @@ typedef struct work {
   const int64_t *start; /* start[p]..start[p+1] in order */
   int32_t p_from, p_to;
   alerts al;
-  int oom;
+  kept_accs accs;
+  int oom; /* out of memory, or the store failed */
 } work;
 
 static int add_alert(alerts *al, int64_t at, int rule, sb_fen psn) {
@@ -788,6 +919,7 @@ static void settle_person(work *w, int32_t p) {
   sb_batch *b = w->b;
   person_years py;
   py.n = 0;
+  kept_accs *kept = b->opt.keep_accs ? &w->accs : NULL;
   const sb_policy *pol = NULL;
   sb_person_ctx who = {0, 0};
   int pol_year = 0;
@@ -796,10 +928,15 @@ static void settle_person(work *w, int32_t p) {
     if (q + 4 < w->start[p + 1]) __builtin_prefetch(&b->rows[w->order[q + 4].row]);
     row *r = &b->rows[i];
     if (reversal(r)) {
-      const row *o = &b->rows[r->aux];
       sb_result orig;
-      result_of(o, &orig);
-      sb_acc_apply(acc_for(&py, sb_date_year(o->date)), &orig, -1);
+      sb_date odate;
+      original_of(b, r, &orig, &odate);
+      sb_acc *oacc = acc_for(b, &py, p, sb_date_year(odate), kept);
+      if (!oacc) {
+        w->oom = 1;
+        return;
+      }
+      sb_acc_apply(oacc, &orig, -1);
       if (is_explain_row(b, r)) b->explain_rev_row = i;
       continue;
     }
@@ -810,7 +947,11 @@ static void settle_person(work *w, int32_t p) {
       sb_policy_ci_deductible(pol, sb_registry_region(b->reg, p), &who.ci_deductible);
     }
     who.category = r->category;
-    sb_acc *acc = acc_for(&py, year);
+    sb_acc *acc = acc_for(b, &py, p, year, kept);
+    if (!acc) {
+      w->oom = 1;
+      return;
+    }
     sb_claim c = {r->amt[0], r->amt[1], r->amt[2], r->amt[3], r->date, r->visit, r->level};
     sb_result res;
     int explain = is_explain_row(b, r);
@@ -842,6 +983,9 @@ static void settle_person(work *w, int32_t p) {
       b->trace_result = res;
     }
   }
+  if (kept)
+    for (int k = 0; k < py.n; k++)
+      if (keep_acc(kept, p, py.year[k], &py.acc[k])) w->oom = 1;
 }
 
 static void *settle_range(void *arg) {
@@ -874,7 +1018,7 @@ static int settle_all(sb_batch *b) {
   int64_t m = 0;
   for (int64_t i = 0; i < b->n; i++) {
     const row *r = &b->rows[i];
-    if (!rejected(r)) start[r->person + 2]++, m++;
+    if (!inactive(r)) start[r->person + 2]++, m++;
   }
   for (int32_t p = 0; p < np; p++) start[p + 2] += start[p + 1];
   runkey *order = malloc((size_t)(m ? m : 1) * sizeof *order);
@@ -884,7 +1028,7 @@ static int settle_all(sb_batch *b) {
   }
   for (int64_t i = 0; i < b->n; i++) {
     const row *r = &b->rows[i];
-    if (!rejected(r)) order[start[r->person + 1]++] = (runkey){r->date, (uint32_t)i};
+    if (!inactive(r)) order[start[r->person + 1]++] = (runkey){r->date, (uint32_t)i};
   }
   /* now start[p] .. start[p+1] is person p's run */
   for (int32_t p = 0; p < np; p++) {
@@ -914,7 +1058,7 @@ static int settle_all(sb_batch *b) {
   /* Split persons so each thread gets about the same number of rows. */
   int32_t p = 0;
   for (int t = 0; t < threads; t++) {
-    w[t] = (work){b, order, start, p, np, {0}, 0};
+    w[t] = (work){b, order, start, p, np, {0}, {0}, 0};
     int64_t want = m * (t + 1) / threads;
     int32_t q = p;
     while (q < np && start[q] < want) q++;
@@ -937,6 +1081,10 @@ static int settle_all(sb_batch *b) {
     for (int64_t k = 0; k < w[t].al.n && !oom; k++)
       if (add_alert(&b->al, w[t].al.a[k].row, w[t].al.a[k].rule, w[t].al.a[k].psn_ytd)) oom = 1;
     free(w[t].al.a);
+    for (int64_t k = 0; k < w[t].accs.n && !oom; k++)
+      if (keep_acc(&b->accs, w[t].accs.a[k].person, w[t].accs.a[k].year, &w[t].accs.a[k].acc))
+        oom = 1;
+    free(w[t].accs.a);
   }
   free(order);
   free(start);
@@ -1053,12 +1201,7 @@ static int write_row(const sb_batch *b, const row *r, sb_buf *o, datecache *dc) 
   }
   sb_result res;
   int neg = reversal(r);
-  result_of(neg ? &b->rows[r->aux] : r, &res);
-  if (neg) {
-    sb_result n;
-    sb_result_negate(&res, &n);
-    res = n;
-  }
+  row_result(b, r, &res);
   const char *st = neg ? ",reversed,," : ",settled,,";
   size_t sl = strlen(st);
   memcpy(o->p + o->len, st, sl);
@@ -1102,7 +1245,8 @@ typedef struct fmt_job {
 static void *fmt_run(void *arg) {
   fmt_job *j = arg;
   for (int64_t i = j->from; i < j->to && !j->oom; i++)
-    if (write_row(j->b, &j->b->rows[i], &j->buf, &j->dc)) j->oom = 1;
+    if (!(j->b->rows[i].flags & F_SKIP) && write_row(j->b, &j->b->rows[i], &j->buf, &j->dc))
+      j->oom = 1;
   return NULL;
 }
 
@@ -1165,6 +1309,7 @@ int sb_batch_write_settlements(const sb_batch *b, sb_buf *o, size_t chunk,
   datecache_init(dc);
   int rc = SB_OK;
   for (int64_t i = 0; i < b->n && rc == SB_OK; i++) {
+    if (b->rows[i].flags & F_SKIP) continue;
     if (write_row(b, &b->rows[i], o, dc)) rc = SB_ENOMEM;
     else if (flush && o->len >= chunk && flush(ctx, o)) rc = SB_EIO;
   }
@@ -1198,29 +1343,32 @@ int sb_batch_write_alerts(const sb_batch *b, sb_buf *o) {
 
 void sb_batch_get_totals(const sb_batch *b, sb_batch_totals *t) {
   memset(t, 0, sizeof *t);
-  t->rows = b->n;
   t->alerts = b->al.n;
   for (int64_t i = 0; i < b->n; i++) {
     const row *r = &b->rows[i];
+    if (r->flags & F_SKIP) {
+      t->skipped++;
+      continue;
+    }
+    t->rows++;
     if (rejected(r)) {
       t->rejected++;
       t->by_reason[r->reason]++;
       continue;
     }
-    int neg = reversal(r);
-    const row *s = neg ? &b->rows[r->aux] : r;
-    sb_fen sign = neg ? -1 : 1;
-    if (neg) t->reversed++;
-    else t->settled++;
-    sb_fen inscp = s->amt[0] - s->amt[1] - s->amt[2] - s->amt[3];
-    sb_fen fund = s->pay[1] + s->pay[2] + s->pay[3];
-    t->medfee += sign * s->amt[0];
-    t->inscp += sign * inscp;
-    t->hifp += sign * s->pay[1];
-    t->hifmi += sign * s->pay[2];
-    t->maf += sign * s->pay[3];
-    t->fund += sign * fund;
-    t->psn += sign * (s->amt[0] - fund);
+    if (reversal(r))
+      t->reversed++;
+    else
+      t->settled++;
+    sb_result res;
+    row_result(b, r, &res);
+    t->medfee += res.medfee_sumamt;
+    t->inscp += res.inscp_scp_amt;
+    t->hifp += res.hifp_pay;
+    t->hifmi += res.hifmi_pay;
+    t->maf += res.maf_pay;
+    t->fund += res.fund_pay_sumamt;
+    t->psn += res.psn_part_amt;
   }
 }
 
@@ -1229,12 +1377,18 @@ int sb_batch_explain(const sb_batch *b, sb_buf *out) {
   if (!b->have_trace) {
     if (b->explain_rev_row < 0) return -1;
     const row *r = &b->rows[b->explain_rev_row];
-    const row *o = &b->rows[r->aux];
+    const char *oid = "(a claim held by the ledger)";
+    int olen = (int)strlen(oid);
+    if (!(r->aux & AUX_PRIOR)) {
+      const row *o = &b->rows[r->aux];
+      oid = b->arena + o->id_off;
+      olen = o->id_len;
+    }
     int n = snprintf(line, sizeof line,
                      "Claim %s is a reversal (结算撤销) of claim %.*s: every amount of the "
                      "original is negated and subtracted from the person's year-to-date "
                      "accumulators; later claims catch up at their next settlement.\n",
-                     b->opt.explain_id, (int)o->id_len, b->arena + o->id_off);
+                     b->opt.explain_id, olen, oid);
     return sb_buf_put(out, line, (size_t)n);
   }
   const row *r = &b->rows[b->trace_row];
@@ -1247,10 +1401,91 @@ int sb_batch_explain(const sb_batch *b, sb_buf *out) {
   return sb_explain_render(&x, &b->trace, &b->trace_result, out);
 }
 
+int64_t sb_batch_rows(const sb_batch *b) { return b->n; }
+
+void sb_batch_skip(sb_batch *b, int64_t i) { b->rows[i].flags |= F_SKIP; }
+
+void sb_batch_row_view(const sb_batch *b, int64_t i, sb_batch_row *v) {
+  const row *r = &b->rows[i];
+  memset(v, 0, sizeof *v);
+  v->person = r->person;
+  v->reverses_row = v->reverses_ref = -1;
+  if (r->flags & F_RAW) {
+    uint32_t raw[3];
+    memcpy(raw, b->arena + r->aux, sizeof raw);
+    const char *text = b->arena + r->aux + sizeof raw;
+    v->claim_id = text, v->claim_id_len = raw[0];
+    v->person_id = text + raw[0], v->person_id_len = raw[1];
+    v->date = text + raw[0] + raw[1], v->date_len = raw[2];
+  } else {
+    v->claim_id = b->arena + r->id_off, v->claim_id_len = r->id_len;
+    if (r->person >= 0)
+      v->person_id = sb_registry_id(b->reg, r->person, &v->person_id_len);
+    else
+      v->person_id = b->arena + r->id_off + r->id_len, v->person_id_len = r->plen;
+    v->date_len = sb_date_format(r->date, v->date_buf);
+    v->date = v->date_buf;
+    v->year = sb_date_year(r->date);
+  }
+  if (r->flags & F_SKIP) {
+    v->status = SB_ROW_SKIPPED;
+  } else if (rejected(r)) {
+    v->status = SB_ROW_REJECTED;
+    v->reason = r->reason;
+  } else {
+    v->status = reversal(r) ? SB_ROW_REVERSED : SB_ROW_SETTLED;
+    row_result(b, r, &v->result);
+    if (reversal(r)) {
+      if (r->aux & AUX_PRIOR)
+        v->reverses_ref = b->prior_orig[r->aux & ~AUX_PRIOR].ref;
+      else
+        v->reverses_row = (int64_t)r->aux;
+    }
+  }
+  if ((r->flags & F_REVERSAL) && !(r->flags & F_RAW)) {
+    /* aux holds the target's text until step 2 resolves it; resolved rows
+    ** show their original instead, so read the text only before that. */
+    if (!reversal(r) || (r->flags & F_SKIP)) {
+      v->reverses = r->aux_len ? b->arena + r->aux : "";
+      v->reverses_len = r->aux_len;
+    }
+  }
+  if (!(r->flags & (F_RAW | F_REVERSAL)) && r->reason != SB_R_BAD_AMOUNT &&
+      r->reason != SB_R_BAD_VISIT_TYPE && r->reason != SB_R_BAD_LEVEL) {
+    v->has_claim = 1;
+    v->claim = (sb_claim){r->amt[0], r->amt[1], r->amt[2], r->amt[3], r->date, r->visit, r->level};
+  }
+}
+
+int64_t sb_batch_alert_count(const sb_batch *b) { return b->al.n; }
+
+void sb_batch_alert(const sb_batch *b, int64_t k, int64_t *rowi, const char **rule,
+                    sb_fen *psn_ytd, sb_fen *threshold) {
+  const alert *a = &b->al.a[k];
+  const row *r = &b->rows[a->row];
+  const sb_policy *p = sb_policy_set_find(b->policies, sb_date_year(r->date));
+  *rowi = a->row;
+  *rule = p->rules[a->rule].name;
+  *psn_ytd = a->psn_ytd;
+  *threshold = p->rules[a->rule].threshold;
+}
+
+int sb_batch_foreach_acc(const sb_batch *b,
+                         int (*fn)(void *ctx, int32_t person, int year, const sb_acc *acc),
+                         void *ctx) {
+  for (int64_t k = 0; k < b->accs.n; k++) {
+    int rc = fn(ctx, b->accs.a[k].person, b->accs.a[k].year, &b->accs.a[k].acc);
+    if (rc) return rc;
+  }
+  return 0;
+}
+
 void sb_batch_free(sb_batch *b) {
   if (!b) return;
   free(b->rows);
   free(b->arena);
   free(b->al.a);
+  free(b->prior_orig);
+  free(b->accs.a);
   free(b);
 }

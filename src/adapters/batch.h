@@ -49,6 +49,8 @@ typedef enum sb_reason {
   SB_R_UNKNOWN_CLAIM,
   SB_R_ALREADY_REVERSED,
   SB_R_PERSON_MISMATCH,
+  SB_R_CONFLICT, /* ledger only: the claim id is already in the ledger with
+                    different content (a DUPLICATE_CLAIM across imports) */
   SB_R_COUNT
 } sb_reason;
 
@@ -56,6 +58,32 @@ typedef enum sb_reason {
 const char *sb_reason_name(int reason);
 
 typedef struct sb_batch sb_batch;
+
+/*
+** What a store (the ledger) already holds, so that a file can be settled
+** after it "as a real-time system settles in arrival order".  The CSV batch
+** has no prior; the ledger supplies one.  Hooks may be called from the
+** settlement threads at the same time: they must be thread-safe (or the
+** caller sets threads = 1).
+*/
+typedef struct sb_prior_claim {
+  int is_reversal;  /* the id is held by a reversal row */
+  int reversed;     /* a settled original that was reversed already */
+  int32_t person;   /* registry index of its person, -1 when unknown */
+  int64_t ref;      /* the store's reference of the row (the ledger's seq) */
+  sb_result result; /* a settled original's amounts (accumulators need them) */
+  sb_date date;
+} sb_prior_claim;
+
+typedef struct sb_prior {
+  void *ctx;
+  /* Is a claim id taken (by a settled or reversal row) in the store?
+  ** Return 1 with *out filled, 0 when not, negative on error. */
+  int (*claim)(void *ctx, const char *id, size_t len, sb_prior_claim *out);
+  /* A person-year's accumulators before this batch (all zero when the
+  ** store has none).  Return 0, negative on error. */
+  int (*acc)(void *ctx, int32_t person, int year, sb_acc *out);
+} sb_prior;
 
 typedef struct sb_batch_options {
   int threads; /* settlement threads; <= 0 means one per core, at most 2 */
@@ -65,6 +93,10 @@ typedef struct sb_batch_options {
   void *progress_ctx;
   /* When not NULL, record the trace of this claim id for sb_batch_explain. */
   const char *explain_id;
+  /* What a store already holds (NULL for a plain file). */
+  const sb_prior *prior;
+  /* Keep each touched person-year's final accumulators (sb_batch_foreach_acc). */
+  int keep_accs;
 } sb_batch_options;
 
 /* Totals for the summary. */
@@ -74,6 +106,7 @@ typedef struct sb_batch_totals {
   /* net of reversals: settled rows minus reversed rows */
   sb_fen medfee, inscp, hifp, hifmi, maf, fund, psn;
   int64_t alerts;
+  int64_t skipped; /* rows marked with sb_batch_skip() */
 } sb_batch_totals;
 
 /*
@@ -113,6 +146,51 @@ void sb_batch_get_totals(const sb_batch *b, sb_batch_totals *t);
 /* Append the plain-words explanation of options.explain_id to `out`.
 ** Return 0, or -1 when no row had that id. */
 int sb_batch_explain(const sb_batch *b, sb_buf *out);
+
+/* ---- for stores: row by row access ---------------------------------------- */
+
+/* Number of rows read (every data row of the file, in input order). */
+int64_t sb_batch_rows(const sb_batch *b);
+
+/* Mark row i as already received by the store: it is left out of the
+** settlement as if absent, and out of the totals (counted as skipped).
+** Call between load and settle. */
+void sb_batch_skip(sb_batch *b, int64_t i);
+
+enum { SB_ROW_SETTLED = 0, SB_ROW_REVERSED, SB_ROW_REJECTED, SB_ROW_SKIPPED };
+
+/* One row as the output shows it, plus what a store needs to keep. */
+typedef struct sb_batch_row {
+  const char *claim_id, *person_id, *date; /* the output's text, not NUL-terminated */
+  size_t claim_id_len, person_id_len, date_len;
+  char date_buf[SB_DATE_BUFSZ];
+  int status; /* SB_ROW_* */
+  int reason; /* sb_reason when rejected */
+  int32_t person; /* registry index; -1 when the person is unknown */
+  int year;       /* claim year (0 when the date did not parse) */
+  sb_result result; /* settled: the amounts; reversed: the original's, negated */
+  int64_t reverses_row; /* reversed: the original's row in this batch, else -1 */
+  int64_t reverses_ref; /* reversed: the store's ref of a prior original, else -1 */
+  const char *reverses; /* the `reverses` text of a reversal row (else NULL) */
+  size_t reverses_len;
+  int has_claim; /* visit/level/amounts below were read (a row past BAD_LEVEL) */
+  sb_claim claim;
+} sb_batch_row;
+
+/* Fill *v for row i (valid until the batch is freed). */
+void sb_batch_row_view(const sb_batch *b, int64_t i, sb_batch_row *v);
+
+/* Alerts, in canonical claim order: count, then one by one. */
+int64_t sb_batch_alert_count(const sb_batch *b);
+void sb_batch_alert(const sb_batch *b, int64_t k, int64_t *row, const char **rule,
+                    sb_fen *psn_ytd, sb_fen *threshold);
+
+/* With options.keep_accs: call fn for each person-year the batch touched,
+** with its accumulators after the batch.  Stops at the first non-zero
+** return and returns it. */
+int sb_batch_foreach_acc(const sb_batch *b,
+                         int (*fn)(void *ctx, int32_t person, int year, const sb_acc *acc),
+                         void *ctx);
 
 void sb_batch_free(sb_batch *b);
 

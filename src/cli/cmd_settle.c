@@ -183,8 +183,10 @@ int sb_cmd_settle(int argc, char **argv) {
     goto done;
   if (sb_cli_load_persons("settle", persons_path, &reg)) goto done;
   ph.reference = now() - prog.t0;
-  sb_batch_options bo = {(int)threads, show_progress, &prog,
-                         sb_cli_value(&o[O_EXPLAIN], NULL)};
+  sb_batch_options bo = {.threads = (int)threads,
+                         .progress = show_progress,
+                         .progress_ctx = &prog,
+                         .explain_id = sb_cli_value(&o[O_EXPLAIN], NULL)};
   double t1 = now();
   if (sb_batch_load(claims_path, &policies, reg, &bo, &batch, &err)) {
     sb_cli_error("settle", &err);

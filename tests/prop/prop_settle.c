@@ -94,7 +94,7 @@ static void settle(const world *w, const char *claims, size_t len, int threads, 
                    text *alerts) {
   sb_batch *b;
   sb_error err;
-  sb_batch_options opt = {threads, NULL, NULL, NULL};
+  sb_batch_options opt = {.threads = threads};
   assert_int_equal(sb_batch_load_mem(claims, len, "claims.csv", &w->ps, w->reg, &opt, &b, &err), 0);
   assert_int_equal(sb_batch_settle(b, &err), 0);
   sb_buf o = {0}, a = {0};

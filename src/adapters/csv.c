@@ -187,7 +187,8 @@ static int parse(sb_csv_reader *r, sb_csv_row *row) {
       f->p = (const char *)(uintptr_t)off; /* fixed up below */
       f->len = (uint32_t)(slen - off);
       /* After the closing quote only a separator or the record's end. */
-      if (q < e && *q != ',' && *q != '\n' && !(*q == '\r' && q + 1 < e && q[1] == '\n')) {
+      int cr_end = q < e && *q == '\r' && ((q + 1 < e && q[1] == '\n') || (q + 1 >= e && r->eof));
+      if (q < e && *q != ',' && *q != '\n' && !cr_end) {
         if (*q == '\r' && q + 1 >= e && !r->eof) return 0;
         f->bad = 1;
         while (q < e && *q != ',' && *q != '\n') q++;

@@ -155,7 +155,7 @@ static int load(sb_csv_reader *rd, const char *file, sb_registry **out,
   sb_registry_finish(reg, finish_report, &L);
   if (L.problems) {
     sb_registry_free(reg);
-    return sb_error_set(err, SB_EINVAL, file, "%d bad line%s in the person registry",
+    return sb_error_set(err, SB_EINVAL, file, "%d problem%s in the person registry: nothing done",
                         L.problems, L.problems == 1 ? "" : "s");
   }
   *out = reg;

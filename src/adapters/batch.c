@@ -1185,44 +1185,53 @@ static int write_row(const sb_batch *b, const row *r, sb_buf *o, datecache *dc) 
     o->p[o->len++] = ',';
     put_date(dc, r->date, o);
   }
+  sb_result res;
+  if (!rejected(r)) row_result(b, r, &res);
+  return sb_settlement_csv_tail(o, rejected(r) ? SB_ROW_REJECTED : reversal(r) ? SB_ROW_REVERSED
+                                                                                : SB_ROW_SETTLED,
+                                r->reason, &res);
+}
+
+int sb_settlement_csv_tail(sb_buf *o, int status, int reason, const sb_result *res) {
   if (sb_buf_reserve(o, 400)) return -1;
-  if (rejected(r)) {
+  if (status == SB_ROW_REJECTED) {
     static const char rej[] = ",rejected,";
     memcpy(o->p + o->len, rej, sizeof rej - 1);
     o->len += sizeof rej - 1;
-    const char *reason = sb_reason_name(r->reason);
-    size_t n = strlen(reason);
-    memcpy(o->p + o->len, reason, n);
+    const char *why = sb_reason_name(reason);
+    size_t n = strlen(why);
+    memcpy(o->p + o->len, why, n);
     o->len += n;
     static const char empty[] = ",,,,,,,,,,,,\n";
     memcpy(o->p + o->len, empty, sizeof empty - 1);
     o->len += sizeof empty - 1;
     return 0;
   }
-  sb_result res;
-  int neg = reversal(r);
-  row_result(b, r, &res);
-  const char *st = neg ? ",reversed,," : ",settled,,";
+  const char *st = status == SB_ROW_REVERSED ? ",reversed,," : ",settled,,";
   size_t sl = strlen(st);
   memcpy(o->p + o->len, st, sl);
   o->len += sl;
-  const char *cat = sb_category_name(res.category);
+  const char *cat = sb_category_name(res->category);
   size_t cl = strlen(cat);
   memcpy(o->p + o->len, cat, cl);
   o->len += cl;
-  put_money(o, res.medfee_sumamt);
-  put_money(o, res.fulamt_ownpay_amt);
-  put_money(o, res.overlmt_selfpay);
-  put_money(o, res.preselfpay_amt);
-  put_money(o, res.inscp_scp_amt);
-  put_money(o, res.act_pay_dedc);
-  put_money(o, res.hifp_pay);
-  put_money(o, res.hifmi_pay);
-  put_money(o, res.maf_pay);
-  put_money(o, res.fund_pay_sumamt);
-  put_money(o, res.psn_part_amt);
+  put_money(o, res->medfee_sumamt);
+  put_money(o, res->fulamt_ownpay_amt);
+  put_money(o, res->overlmt_selfpay);
+  put_money(o, res->preselfpay_amt);
+  put_money(o, res->inscp_scp_amt);
+  put_money(o, res->act_pay_dedc);
+  put_money(o, res->hifp_pay);
+  put_money(o, res->hifmi_pay);
+  put_money(o, res->maf_pay);
+  put_money(o, res->fund_pay_sumamt);
+  put_money(o, res->psn_part_amt);
   o->p[o->len++] = '\n';
   return 0;
+}
+
+int sb_settlement_csv_header(sb_buf *o) {
+  return sb_buf_put(o, SETTLEMENT_HEADER, sizeof SETTLEMENT_HEADER - 1);
 }
 
 /*
@@ -1435,7 +1444,12 @@ void sb_batch_row_view(const sb_batch *b, int64_t i, sb_batch_row *v) {
   } else {
     v->status = reversal(r) ? SB_ROW_REVERSED : SB_ROW_SETTLED;
     row_result(b, r, &v->result);
+    v->effect_year = v->year;
     if (reversal(r)) {
+      sb_result o;
+      sb_date od;
+      original_of(b, r, &o, &od);
+      v->effect_year = sb_date_year(od);
       if (r->aux & AUX_PRIOR)
         v->reverses_ref = b->prior_orig[r->aux & ~AUX_PRIOR].ref;
       else
@@ -1443,12 +1457,12 @@ void sb_batch_row_view(const sb_batch *b, int64_t i, sb_batch_row *v) {
     }
   }
   if ((r->flags & F_REVERSAL) && !(r->flags & F_RAW)) {
-    /* aux holds the target's text until step 2 resolves it; resolved rows
-    ** show their original instead, so read the text only before that. */
-    if (!reversal(r) || (r->flags & F_SKIP)) {
-      v->reverses = r->aux_len ? b->arena + r->aux : "";
-      v->reverses_len = r->aux_len;
-    }
+    /* load_row puts the target's text right after the claim id (and the
+    ** person text, when unknown), so it stays at hand after step 2 has
+    ** replaced aux with the original's index.  A target longer than 64
+    ** bytes was not kept (aux_len 0). */
+    v->reverses = b->arena + r->id_off + r->id_len + r->plen;
+    v->reverses_len = r->aux_len;
   }
   if (!(r->flags & (F_RAW | F_REVERSAL)) && r->reason != SB_R_BAD_AMOUNT &&
       r->reason != SB_R_BAD_VISIT_TYPE && r->reason != SB_R_BAD_LEVEL) {

@@ -168,6 +168,8 @@ typedef struct sb_batch_row {
   int reason; /* sb_reason when rejected */
   int32_t person; /* registry index; -1 when the person is unknown */
   int year;       /* claim year (0 when the date did not parse) */
+  int effect_year; /* the year whose accumulators the row changed: a
+                      reversal's is its original's year */
   sb_result result; /* settled: the amounts; reversed: the original's, negated */
   int64_t reverses_row; /* reversed: the original's row in this batch, else -1 */
   int64_t reverses_ref; /* reversed: the store's ref of a prior original, else -1 */
@@ -191,6 +193,16 @@ void sb_batch_alert(const sb_batch *b, int64_t k, int64_t *row, const char **rul
 int sb_batch_foreach_acc(const sb_batch *b,
                          int (*fn)(void *ctx, int32_t person, int year, const sb_acc *acc),
                          void *ctx);
+
+/* ---- the settlements CSV, for other writers (the ledger's export) -------- */
+
+/* Append the header line of formats.md §4. */
+int sb_settlement_csv_header(sb_buf *out);
+
+/* Append what follows "claim_id,person_id,date" on a settlements line:
+** ",status,reason,category" and the eleven amounts (empty when rejected),
+** and the newline.  Return 0 or -1 (out of memory). */
+int sb_settlement_csv_tail(sb_buf *out, int status, int reason, const sb_result *res);
 
 void sb_batch_free(sb_batch *b);
 

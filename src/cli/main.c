@@ -22,6 +22,11 @@ static const char USAGE[] =
     "    settle     settle a claims file against a person registry and policies\n"
     "    premiums   each insured person's premium and subsidy (参保资助) on a date\n"
     "    gen        write a synthetic population and a year of claims\n"
+    "    db         the settlement ledger: import, export, balances, re-settlement,\n"
+    "               enrollment, coverage (sanbao db --help)\n"
+    "    reconcile  compare a department's list with the registry and enrollments\n"
+    "               (应保尽保)\n"
+    "    demo       a synthetic county settled into a fresh ledger, with a summary\n"
     "\n"
     "    Every command answers --help with its own manual.\n"
     "\n"
@@ -42,6 +47,9 @@ static const command COMMANDS[] = {
     {"settle", sb_cmd_settle},
     {"premiums", sb_cmd_premiums},
     {"gen", sb_cmd_gen},
+    {"db", sb_cmd_db},
+    {"reconcile", sb_cmd_reconcile},
+    {"demo", sb_cmd_demo},
 };
 
 static const command *find(const char *name) {

@@ -1,0 +1,91 @@
+/*
+** sanbao adapters — the ledger: the bureau's durable book of one-stop
+** settlement (一站式结算), written against the storage interface of store.h.
+**
+** What the ledger guarantees:
+**  - a claims file is settled with exactly the semantics of settlement.md:
+**    its rows in canonical order, after everything already in the ledger
+**    (as a real-time system settles in arrival order);
+**  - importing a file again settles nothing twice: a row identical to one
+**    already received (same claim id, same content) is skipped; a claim id
+**    the ledger holds with different content is rejected as CONFLICT;
+**  - an import is one transaction: a crash leaves the ledger as it was
+**    before the import or as it is after, never in between;
+**  - settlements are never changed: a reversal is a new row, and year-end
+**    re-settlement (年度清算) writes its differences to files.
+*/
+#ifndef SANBAO_LEDGER_H
+#define SANBAO_LEDGER_H
+
+#include "batch.h"
+#include "persons_csv.h"
+#include "store.h"
+
+/* Load every stored policy into `set`. */
+int sb_ledger_policies(sb_store *st, sb_policy_set *set, sb_error *err);
+
+/* Rebuild the registry from the store. */
+int sb_ledger_registry(sb_store *st, sb_registry **out, sb_error *err);
+
+/* Validate a policy file and store it for its year (`replace`: replace an
+** existing one).  *year receives the year. */
+int sb_ledger_add_policy(sb_store *st, const char *path, int replace, int *year, sb_error *err);
+
+/* Validate a persons file (every bad line to `report`) and store it: each
+** person in the file replaces that person's household, region and
+** intervals.  *persons receives the count. */
+int sb_ledger_import_persons(sb_store *st, const char *path, sb_report_fn report, void *ctx,
+                             int64_t *persons, sb_error *err);
+
+typedef struct sb_import_options {
+  int threads; /* settlement threads for an empty ledger (else 1) */
+  void (*progress)(void *ctx, const char *step, uint64_t done, uint64_t total);
+  void *progress_ctx;
+} sb_import_options;
+
+/* Settle a claims file into the ledger (see above).  *totals counts the
+** rows of this import (skipped ones apart). */
+int sb_ledger_import_claims(sb_store *st, const char *path, const sb_import_options *opt,
+                            sb_batch_totals *totals, sb_error *err);
+
+/* Every received row as a settlements CSV (formats.md §4), in arrival order. */
+int sb_ledger_export_settlements(sb_store *st, sb_buf *out, size_t chunk, sb_flush_fn flush,
+                                 void *ctx, sb_error *err);
+
+/* Every alert (formats.md §5) in the order they fired. */
+int sb_ledger_export_alerts(sb_store *st, sb_buf *out, sb_error *err);
+
+/* A person's year to date (year 0: the latest year with accumulators is
+** not guessed: the caller passes one). */
+typedef struct sb_balance {
+  sb_acc acc;
+  sb_fen hifp;           /* basic fund paid: inpatient + chronic + outpatient */
+  sb_fen ci_entitlement_left; /* annual cap minus paid; -1 when uncapped (tilted) */
+  sb_fen ci_deductible;  /* T applied, with any tilt */
+  int category;          /* on 31 December of the year, or the last day insured */
+} sb_balance;
+int sb_ledger_balance(sb_store *st, const char *person_id, int year, sb_balance *out,
+                      sb_error *err);
+
+/* Year-end re-settlement (年度清算): recompute every person-year of `year`
+** from scratch in canonical order (reversed pairs dropped) under the stored
+** policy or `policy_path`, and write DIR/claims.csv (per-claim differences)
+** and DIR/persons.csv (per-person 补付 / 追回).  Nothing stored changes but
+** the run log. */
+typedef struct sb_resettle_summary {
+  int64_t claims, claims_changed, persons, persons_changed;
+  sb_fen fund_before, fund_after, topup, recover; /* 补付, 追回 */
+} sb_resettle_summary;
+int sb_ledger_resettle(sb_store *st, int year, const char *policy_path, const char *dir,
+                       sb_resettle_summary *sum, sb_error *err);
+
+/* Enrollment and premiums (settlement.md §9) for `year` as of `as_of`. */
+typedef struct sb_enroll_summary {
+  int64_t persons;
+  sb_fen premium, subsidy, personal;
+  int64_t by_category[SB_CAT_COUNT];
+} sb_enroll_summary;
+int sb_ledger_enroll(sb_store *st, int year, sb_date as_of, sb_enroll_summary *sum,
+                     sb_error *err);
+
+#endif

@@ -1,0 +1,395 @@
+/*
+** sanbao db — the ledger's commands: one subcommand each, all thin wiring
+** over src/adapters/ledger.h and the SQLite store.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "commands.h"
+#include "ledger.h"
+#include "load.h"
+#include "outfile.h"
+
+static const char USAGE[] =
+    "NAME\n"
+    "    sanbao db - the settlement ledger (结算台账): a durable SQLite book of\n"
+    "                every claim received, its settlement and each person's year\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    sanbao db init               --db FILE\n"
+    "    sanbao db add-policy         --db FILE [--replace] POLICY.json\n"
+    "    sanbao db import-persons     --db FILE --persons FILE\n"
+    "    sanbao db import-claims      --db FILE --claims FILE\n"
+    "    sanbao db export-settlements --db FILE [--out FILE]\n"
+    "    sanbao db balance            --db FILE --person ID [--year Y]\n"
+    "    sanbao db alerts             --db FILE [--out FILE]\n"
+    "    sanbao db resettle           --db FILE --year Y [--policy FILE] --out DIR\n"
+    "    sanbao db enroll             --db FILE --year Y --as-of DATE\n"
+    "    sanbao db coverage           --db FILE --population FILE [--year Y] [--out FILE]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    init creates a new ledger (WAL journal, synchronous=FULL). add-policy stores\n"
+    "    one validated policy year; replacing a stored year needs --replace.\n"
+    "    import-persons validates a persons.csv and stores it: each person in the\n"
+    "    file replaces that person's household, region and category intervals.\n"
+    "\n"
+    "    import-claims settles a claims file into the ledger exactly as `sanbao\n"
+    "    settle` would, its rows in canonical order after everything the ledger\n"
+    "    already holds, in one transaction: a crash leaves the ledger as before.\n"
+    "    Importing a file again settles nothing twice: a row identical to one\n"
+    "    already received is skipped, and a claim id the ledger holds with other\n"
+    "    content is rejected with reason CONFLICT. Exit status as `settle`.\n"
+    "\n"
+    "    export-settlements writes one formats.md §4 row per received claim row,\n"
+    "    in arrival order; alerts writes formats.md §5. balance shows a person's\n"
+    "    year to date. resettle (年度清算) recomputes a whole year from scratch in\n"
+    "    canonical order, reversed pairs dropped, under the stored or the given\n"
+    "    policy, and writes DIR/claims.csv and DIR/persons.csv with the\n"
+    "    differences (补付 owed to people, 追回 to recover); stored settlements\n"
+    "    never change. enroll records each insured person's premium and subsidy\n"
+    "    (参保资助) for a year; coverage reports 参保人数 and 参保率.\n"
+    "\n"
+    "OPTIONS\n"
+    "    --db FILE   the ledger file (every subcommand)\n"
+    "    --out       output file ('-' or absent: standard output) or, for resettle,\n"
+    "                an existing directory\n"
+    "    -h, --help  this text\n"
+    "\n"
+    "EXIT STATUS\n"
+    "    0 success; 1 import-claims rejected some rows; 2 usage error, invalid input,\n"
+    "    a foreign or corrupt ledger file, or an I/O error.\n";
+
+static double now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int open_store(const char *cmd, const char *path, int create, sb_store **st) {
+  sb_error err;
+  if (sb_store_sqlite_open(path, create, st, &err)) {
+    sb_cli_error(cmd, &err);
+    return -1;
+  }
+  return 0;
+}
+
+static int fail(const char *cmd, const sb_error *err, sb_store *st) {
+  sb_cli_error(cmd, err);
+  if (st) st->ops->close(st);
+  return SB_EXIT_USAGE;
+}
+
+/* Write a buffer to --out (or stdout) all or nothing. */
+static int write_whole(const char *cmd, const char *path, sb_buf *b) {
+  sb_outfile f;
+  sb_error err;
+  if (sb_outfile_open(&f, path, &err) || sb_outfile_write(&f, b, &err) ||
+      sb_outfile_commit(&f, &err)) {
+    sb_outfile_abort(&f);
+    sb_cli_error(cmd, &err);
+    return -1;
+  }
+  return 0;
+}
+
+static int flush_out(void *ctx, sb_buf *b) {
+  sb_error err;
+  return sb_outfile_write(ctx, b, &err) ? -1 : 0;
+}
+
+static int parse_year(const char *cmd, const sb_opt *o, int *year) {
+  long y;
+  if (sb_cli_long(cmd, o, 1, 9999, &y)) return -1;
+  *year = (int)y;
+  return 0;
+}
+
+static void progress(void *ctx, const char *step, uint64_t done, uint64_t total) {
+  double *t0 = ctx;
+  if (!isatty(2)) return;
+  fprintf(stderr, "\rsanbao db import-claims: %-6s %3d%%  %.1fs ", step,
+          total ? (int)(done * 100 / total) : 0, now() - *t0);
+  if (total && done >= total) fputc('\n', stderr);
+}
+
+/* ---- subcommands ----------------------------------------------------------- */
+
+static int db_init(int argc, char **argv) {
+  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 1, USAGE);
+  if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  sb_store *st;
+  if (open_store("db init", o[0].values[0], 1, &st)) return SB_EXIT_USAGE;
+  st->ops->close(st);
+  fprintf(stderr, "sanbao db init: created %s\n", o[0].values[0]);
+  return SB_EXIT_OK;
+}
+
+static int db_add_policy(int argc, char **argv) {
+  /* the policy file is the one positional argument */
+  const char *file = NULL;
+  char *rest[64];
+  int n = 0;
+  for (int i = 0; i < argc && n < 63; i++) {
+    if (i > 0 && argv[i][0] != '-' && strcmp(argv[i - 1], "--db") != 0 && !file)
+      file = argv[i];
+    else
+      rest[n++] = argv[i];
+  }
+  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--replace", 0, 0, 1, 0, {0}}};
+  int rc = sb_cli_parse(n, rest, o, 2, USAGE);
+  if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  if (!file) {
+    fprintf(stderr, "sanbao db add-policy: name the policy file\n");
+    return SB_EXIT_USAGE;
+  }
+  sb_store *st;
+  sb_error err;
+  if (open_store("db add-policy", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
+  int year;
+  if (sb_ledger_add_policy(st, file, o[1].count > 0, &year, &err))
+    return fail("db add-policy", &err, st);
+  st->ops->close(st);
+  fprintf(stderr, "sanbao db add-policy: stored the %d policy from %s\n", year, file);
+  return SB_EXIT_OK;
+}
+
+static void print_problem(void *ctx, const char *where, const char *msg) {
+  fprintf(stderr, "sanbao %s: %s: %s\n", (const char *)ctx, where, msg);
+}
+
+static int db_import_persons(int argc, char **argv) {
+  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--persons", 1, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 2, USAGE);
+  if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  sb_store *st;
+  sb_error err;
+  if (open_store("db import-persons", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
+  int64_t n;
+  if (sb_ledger_import_persons(st, o[1].values[0], print_problem, "db import-persons", &n, &err))
+    return fail("db import-persons", &err, st);
+  st->ops->close(st);
+  fprintf(stderr, "sanbao db import-persons: %lld persons stored\n", (long long)n);
+  return SB_EXIT_OK;
+}
+
+static int db_import_claims(int argc, char **argv) {
+  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--claims", 1, 0, 0, 0, {0}},
+                {"--threads", 0, 0, 0, 0, {0}}, {"--quiet", 0, 0, 1, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 4, USAGE);
+  if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  long threads = 2;
+  if (o[2].count && sb_cli_long("db import-claims", &o[2], 1, 16, &threads)) return SB_EXIT_USAGE;
+  sb_store *st;
+  sb_error err;
+  double t0 = now();
+  if (open_store("db import-claims", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
+  sb_import_options io = {(int)threads, o[3].count ? NULL : progress, &t0};
+  sb_batch_totals t;
+  if (sb_ledger_import_claims(st, o[1].values[0], &io, &t, &err))
+    return fail("db import-claims", &err, st);
+  st->ops->close(st);
+  double secs = now() - t0;
+  if (!o[3].count) {
+    fprintf(stderr,
+            "sanbao db import-claims: %lld rows: %lld settled, %lld reversed, %lld rejected, "
+            "%lld already in the ledger (skipped); %lld alerts\n",
+            (long long)t.rows, (long long)t.settled, (long long)t.reversed,
+            (long long)t.rejected, (long long)t.skipped, (long long)t.alerts);
+    for (int r = 1; r < SB_R_COUNT; r++)
+      if (t.by_reason[r])
+        fprintf(stderr, "  rejected %-18s %lld\n", sb_reason_name(r), (long long)t.by_reason[r]);
+    fprintf(stderr, "  committed in %.3f s: %.0f claims/s, durable (synchronous=FULL)\n", secs,
+            secs > 0 ? (double)(t.rows + t.skipped) / secs : 0.0);
+  }
+  return t.rejected ? SB_EXIT_REJECTED : SB_EXIT_OK;
+}
+
+static int db_export_settlements(int argc, char **argv) {
+  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--out", 0, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 2, USAGE);
+  if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  sb_store *st;
+  sb_error err;
+  if (open_store("db export-settlements", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
+  sb_outfile f;
+  sb_buf b = {0};
+  if (sb_outfile_open(&f, sb_cli_value(&o[1], "-"), &err)) return fail("db export-settlements", &err, st);
+  if (sb_ledger_export_settlements(st, &b, 4u << 20, flush_out, &f, &err) ||
+      sb_outfile_write(&f, &b, &err) || sb_outfile_commit(&f, &err)) {
+    sb_outfile_abort(&f);
+    sb_buf_free(&b);
+    return fail("db export-settlements", &err, st);
+  }
+  sb_buf_free(&b);
+  st->ops->close(st);
+  return SB_EXIT_OK;
+}
+
+static int db_alerts(int argc, char **argv) {
+  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--out", 0, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 2, USAGE);
+  if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  sb_store *st;
+  sb_error err;
+  if (open_store("db alerts", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
+  sb_buf b = {0};
+  if (sb_ledger_export_alerts(st, &b, &err)) {
+    sb_buf_free(&b);
+    return fail("db alerts", &err, st);
+  }
+  st->ops->close(st);
+  rc = write_whole("db alerts", sb_cli_value(&o[1], "-"), &b);
+  sb_buf_free(&b);
+  return rc ? SB_EXIT_USAGE : SB_EXIT_OK;
+}
+
+static void money_line(const char *label, const char *zh, sb_fen v) {
+  char b[SB_MONEY_BUFSZ];
+  sb_money_format(v, b);
+  printf("%-34s %-16s %14s\n", label, zh, b);
+}
+
+static int db_balance(int argc, char **argv) {
+  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--person", 1, 0, 0, 0, {0}},
+                {"--year", 0, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 3, USAGE);
+  if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  int year = 0;
+  if (o[2].count) {
+    if (parse_year("db balance", &o[2], &year)) return SB_EXIT_USAGE;
+  } else {
+    time_t t = time(NULL);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    year = tm.tm_year + 1900;
+  }
+  sb_store *st;
+  sb_error err;
+  if (open_store("db balance", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
+  sb_balance bal;
+  if (sb_ledger_balance(st, o[1].values[0], year, &bal, &err)) return fail("db balance", &err, st);
+  st->ops->close(st);
+  printf("person %s, year %d, category %s (%s)\n", o[1].values[0], year,
+         bal.category >= 0 ? sb_category_name(bal.category) : "not insured",
+         bal.category >= 0 ? sb_category_zh(bal.category) : "未参保");
+  printf("%-34s %-16s %14d\n", "inpatient stays", "住院次数",
+         bal.acc.admissions[0] + bal.acc.admissions[1] + bal.acc.admissions[2] +
+             bal.acc.admissions[3] + bal.acc.admissions[4]);
+  money_line("deductibles charged", "起付线累计", bal.acc.dedc_ytd);
+  money_line("basic fund paid (all visits)", "统筹基金支付", bal.hifp);
+  money_line("  of which chronic", "门诊慢特病", bal.acc.chronic_ytd);
+  money_line("  of which general outpatient", "普通门诊统筹", bal.acc.outpatient_ytd);
+  money_line("critical-illness base", "大病保险累计基数", bal.acc.ci_base);
+  if (bal.ci_deductible >= 0) money_line("critical-illness deductible", "大病保险起付线", bal.ci_deductible);
+  money_line("critical illness paid", "大病保险支付", bal.acc.ci_paid);
+  if (bal.ci_entitlement_left >= 0)
+    money_line("critical illness left this year", "大病保险剩余额度", bal.ci_entitlement_left);
+  else
+    printf("%-34s %-16s %14s\n", "critical illness left this year", "大病保险剩余额度", "no cap");
+  money_line("medical assistance base", "医疗救助累计基数", bal.acc.ma_base);
+  money_line("medical assistance paid", "医疗救助支付", bal.acc.ma_paid);
+  money_line("personal burden", "个人负担累计", bal.acc.psn_ytd);
+  return SB_EXIT_OK;
+}
+
+static int db_resettle(int argc, char **argv) {
+  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--year", 1, 0, 0, 0, {0}},
+                {"--policy", 0, 0, 0, 0, {0}}, {"--out", 1, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 4, USAGE);
+  if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  int year;
+  if (parse_year("db resettle", &o[1], &year)) return SB_EXIT_USAGE;
+  const char *dir = o[3].values[0];
+  mkdir(dir, 0755); /* one level, like `gen --out` */
+  sb_store *st;
+  sb_error err;
+  if (open_store("db resettle", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
+  sb_resettle_summary s;
+  if (sb_ledger_resettle(st, year, sb_cli_value(&o[2], NULL), dir, &s, &err))
+    return fail("db resettle", &err, st);
+  st->ops->close(st);
+  char a[SB_MONEY_BUFSZ], b[SB_MONEY_BUFSZ], c[SB_MONEY_BUFSZ], d[SB_MONEY_BUFSZ];
+  sb_money_format(s.fund_before, a);
+  sb_money_format(s.fund_after, b);
+  sb_money_format(s.topup, c);
+  sb_money_format(s.recover, d);
+  fprintf(stderr,
+          "sanbao db resettle (年度清算) %d: %lld claims of %lld persons recomputed; %lld claims "
+          "and %lld persons differ\n  funds paid %s, recomputed %s; 补付 (owed to people) %s, "
+          "追回 (to recover) %s\n  wrote %s/claims.csv and %s/persons.csv\n",
+          year, (long long)s.claims, (long long)s.persons, (long long)s.claims_changed,
+          (long long)s.persons_changed, a, b, c, d, dir, dir);
+  return SB_EXIT_OK;
+}
+
+static int db_enroll(int argc, char **argv) {
+  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--year", 1, 0, 0, 0, {0}},
+                {"--as-of", 1, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 3, USAGE);
+  if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  int year;
+  sb_date asof;
+  if (parse_year("db enroll", &o[1], &year)) return SB_EXIT_USAGE;
+  if (sb_date_parse(o[2].values[0], strlen(o[2].values[0]), &asof)) {
+    fprintf(stderr, "sanbao db enroll: --as-of wants a real date YYYY-MM-DD, not '%s'\n",
+            o[2].values[0]);
+    return SB_EXIT_USAGE;
+  }
+  sb_store *st;
+  sb_error err;
+  if (open_store("db enroll", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
+  sb_enroll_summary s;
+  if (sb_ledger_enroll(st, year, asof, &s, &err)) return fail("db enroll", &err, st);
+  st->ops->close(st);
+  char a[SB_MONEY_BUFSZ], b[SB_MONEY_BUFSZ], c[SB_MONEY_BUFSZ];
+  sb_money_format(s.premium, a);
+  sb_money_format(s.subsidy, b);
+  sb_money_format(s.personal, c);
+  fprintf(stderr,
+          "sanbao db enroll: %d, as of %s: %lld insured (参保人数); premiums %s, subsidies "
+          "(参保资助) %s, paid by persons %s\n",
+          year, o[2].values[0], (long long)s.persons, a, b, c);
+  return SB_EXIT_OK;
+}
+
+typedef struct sub {
+  const char *name;
+  int (*run)(int, char **);
+} sub;
+
+static const sub SUBS[] = {
+    {"init", db_init},
+    {"add-policy", db_add_policy},
+    {"import-persons", db_import_persons},
+    {"import-claims", db_import_claims},
+    {"export-settlements", db_export_settlements},
+    {"balance", db_balance},
+    {"alerts", db_alerts},
+    {"resettle", db_resettle},
+    {"enroll", db_enroll},
+    {"coverage", sb_cmd_db_coverage},
+};
+
+int sb_cmd_db(int argc, char **argv) {
+  if (argc < 2 || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
+    fputs(USAGE, argc < 2 ? stderr : stdout);
+    return argc < 2 ? SB_EXIT_USAGE : SB_EXIT_OK;
+  }
+  for (size_t i = 0; i < sizeof SUBS / sizeof SUBS[0]; i++)
+    if (!strcmp(SUBS[i].name, argv[1])) {
+      /* the subcommand's argv[0] reads "db NAME" in messages */
+      char name[64];
+      snprintf(name, sizeof name, "db %s", argv[1]);
+      argv[1] = name;
+      return SUBS[i].run(argc - 1, argv + 1);
+    }
+  fprintf(stderr, "sanbao db: no subcommand '%s'. Try 'sanbao db --help'.\n", argv[1]);
+  return SB_EXIT_USAGE;
+}

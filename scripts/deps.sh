@@ -2,7 +2,7 @@
 # Install the Debian packages sanbao needs to build and test, if missing.
 # Safe to run again: it installs nothing when everything is there.
 set -eu
-PKGS="gcc clang cmake ninja-build pkg-config make libjansson-dev libcsv-dev libcmocka-dev libsqlite3-dev"
+PKGS="gcc clang cmake ninja-build pkg-config make libjansson-dev libcsv-dev libcmocka-dev libsqlite3-dev sqlite3"
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -46,3 +46,19 @@ done
 awk -v s="$best" -v n="$claims" -v b="$bytes" -v kb="$bestkb" 'BEGIN {
   printf "   best: %.2f s, %.2f M claims/s, %.0f MB/s of input, peak RSS %.0f MiB\n",
          s, n / s / 1e6, b / s / 1e6, kb / 1024 }'
+
+echo "== (d) durable ledger import: sanbao db import-claims into a fresh SQLite ledger"
+echo "   (WAL, synchronous=FULL, one transaction; the claims of (c))"
+db=out/bench/ledger.db
+rm -f "$db" "$db-wal" "$db-shm"
+"$bin" db init --db "$db" 2>/dev/null
+"$bin" db add-policy --db "$db" policies/hunan-2022.json 2>/dev/null
+/usr/bin/time -f "%e %M" -o out/bench/time.txt "$bin" db import-persons --db "$db" --persons "$dir/persons.csv" 2>/dev/null
+read -r secs kb < out/bench/time.txt
+echo "   import-persons: $secs s"
+/usr/bin/time -f "%e %M" -o out/bench/time.txt "$bin" db import-claims --db "$db" --claims "$dir/claims.csv" --quiet || [ $? -eq 1 ]
+read -r secs kb < out/bench/time.txt
+awk -v s="$secs" -v n="$claims" -v kb="$kb" 'BEGIN {
+  printf "   import-claims: %.2f s, %.0f k claims/s durable, peak RSS %.0f MiB\n", s, n / s / 1e3, kb / 1024 }'
+echo "   ledger size: $(du -h "$db" | cut -f1) (+ WAL $(du -h "$db-wal" 2>/dev/null | cut -f1))"
+rm -f "$db" "$db-wal" "$db-shm"

@@ -28,8 +28,19 @@ int sb_outfile_open(sb_outfile *f, const char *path, sb_error *err) {
   /* Refuse what rename() would refuse later, before anything is written:
   ** a run with two outputs must not put one in place and fail the other. */
   struct stat st;
-  if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+  int exists = stat(path, &st) == 0;
+  if (exists && S_ISDIR(st.st_mode))
     return sb_error_set(err, SB_EIO, path, "is a directory");
+  if (exists && !S_ISREG(st.st_mode)) {
+    /* A device or a pipe (/dev/null, /dev/stdout, a FIFO): write to it
+    ** directly.  Renaming a temporary file over it would replace the
+    ** device itself with a regular file. */
+    f->fd = open(path, O_WRONLY);
+    if (f->fd < 0)
+      return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
+    f->direct = 1;
+    return SB_OK;
+  }
   static int seq;
   size_t n = strlen(path) + 64;
   f->path = dup_str(path);
@@ -65,6 +76,12 @@ int sb_outfile_write(sb_outfile *f, sb_buf *b, sb_error *err) {
 }
 
 int sb_outfile_commit(sb_outfile *f, sb_error *err) {
+  if (f->direct) {
+    f->direct = 0;
+    int bad = close(f->fd) != 0;
+    f->fd = -1;
+    return bad ? sb_error_set(err, SB_EIO, "output", "write error: %s", strerror(errno)) : SB_OK;
+  }
   if (!f->path) return SB_OK; /* stdout */
   int rc = SB_OK;
   if (fsync(f->fd) != 0 && errno != EINVAL)
@@ -81,6 +98,12 @@ int sb_outfile_commit(sb_outfile *f, sb_error *err) {
 }
 
 void sb_outfile_abort(sb_outfile *f) {
+  if (f->direct) {
+    close(f->fd);
+    f->direct = 0;
+    f->fd = -1;
+    return;
+  }
   if (!f->path) return;
   if (f->fd >= 0) close(f->fd);
   unlink(f->tmp);

@@ -4,8 +4,9 @@
 ** A file is written under a temporary name in the same directory
 ** ("NAME.tmp.PID.N") and renamed over NAME only when everything was written
 ** and flushed to disk, so a failed or interrupted run never leaves a
-** partial file (formats.md §8, exit 2).  "-" is standard output, written
-** directly.
+** partial file (formats.md §8, exit 2).  "-" is standard output, and an
+** existing device or pipe (/dev/null, a FIFO) is written directly too:
+** renaming over it would replace the device.
 */
 #ifndef SANBAO_OUTFILE_H
 #define SANBAO_OUTFILE_H
@@ -17,6 +18,7 @@ typedef struct sb_outfile {
   char *path; /* final name; NULL for stdout */
   char *tmp;  /* temporary name */
   int fd;
+  int direct; /* an existing device or pipe, written in place */
 } sb_outfile;
 
 /* Create the temporary file (or bind stdout for "-"). */

@@ -79,6 +79,14 @@ static const char *const MIGRATIONS[SCHEMA_VERSION] = {
     "  BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;"
     "CREATE TRIGGER claims_append_only_d BEFORE DELETE ON claims"
     "  BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;"
+    /* INSERT OR REPLACE deletes the row it replaces without firing DELETE
+    ** triggers (unless recursive_triggers is on), so refuse it up front */
+    "CREATE TRIGGER claims_append_only_r BEFORE INSERT ON claims"
+    "  WHEN EXISTS (SELECT 1 FROM claims WHERE seq = NEW.seq)"
+    "  BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;"
+    "CREATE TRIGGER settlements_append_only_r BEFORE INSERT ON settlements"
+    "  WHEN EXISTS (SELECT 1 FROM settlements WHERE seq = NEW.seq)"
+    "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
     "CREATE TRIGGER settlements_append_only_u BEFORE UPDATE ON settlements"
     "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
     "CREATE TRIGGER settlements_append_only_d BEFORE DELETE ON settlements"

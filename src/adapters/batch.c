@@ -118,7 +118,18 @@ struct sb_batch {
   int64_t n_prior_orig, cap_prior_orig;
   kept_accs accs;
   int64_t skipped;
+  /* the reform's side (options.alt_policies): per row, and its alerts */
+  struct alt_pay *alt;
+  alerts alt_al;
+  int settled; /* sb_batch_settle() has run: results are there */
 };
+
+/* A row's results under options.alt_policies (the amounts read are the
+** same; only what the tiers pay differs). */
+typedef struct alt_pay {
+  sb_fen pay[4]; /* act_pay_dedc, hifp, hifmi, maf */
+  uint8_t flags; /* SB_FED_* */
+} alt_pay;
 
 /* ---- arena and rows ----------------------------------------------------- */
 
@@ -894,6 +905,7 @@ typedef struct work {
   const int64_t *start; /* start[p]..start[p+1] in order */
   int32_t p_from, p_to;
   alerts al;
+  alerts alt_al;
   kept_accs accs;
   int oom; /* out of memory, or the store failed */
 } work;
@@ -915,10 +927,81 @@ static int is_explain_row(const sb_batch *b, const row *r) {
   return x && strlen(x) == r->id_len && memcmp(b->arena + r->id_off, x, r->id_len) == 0;
 }
 
+/* The row's result under the reform (see alt_pay). */
+static void alt_result_of(const sb_batch *b, int64_t i, sb_result *out) {
+  result_of(&b->rows[i], out);
+  const alt_pay *a = &b->alt[i];
+  out->act_pay_dedc = a->pay[0];
+  out->hifp_pay = a->pay[1];
+  out->hifmi_pay = a->pay[2];
+  out->maf_pay = a->pay[3];
+  out->fund_pay_sumamt = a->pay[1] + a->pay[2] + a->pay[3];
+  out->psn_part_amt = out->medfee_sumamt - out->fund_pay_sumamt;
+  out->flags = a->flags;
+  out->ci_fed = (a->flags & SB_FED_CI) ? out->inscp_scp_amt - a->pay[1] : 0;
+  out->ma_fed = (a->flags & SB_FED_MA) ? out->inscp_scp_amt - a->pay[1] - a->pay[2] : 0;
+}
+
+/* The reform's side of one row of a person's run: the same bookkeeping as
+** the baseline's, against the person's own reform accumulators. */
+typedef struct alt_state {
+  person_years py;
+  const sb_policy *pol;
+  int year;
+  sb_person_ctx who;
+} alt_state;
+
+static void settle_alt(work *w, alt_state *as, int32_t p, int64_t i) {
+  sb_batch *b = w->b;
+  const row *r = &b->rows[i];
+  if (reversal(r)) {
+    sb_result orig;
+    alt_result_of(b, (int64_t)r->aux, &orig);
+    sb_acc *oacc = acc_for(b, &as->py, p, sb_date_year(b->rows[r->aux].date), NULL);
+    if (!oacc) {
+      w->oom = 1;
+      return;
+    }
+    sb_acc_apply(oacc, &orig, -1);
+    return;
+  }
+  int year = sb_date_year(r->date);
+  if (!as->pol || year != as->year) {
+    as->pol = sb_policy_set_find(b->opt.alt_policies, year);
+    as->year = year;
+    /* simulate checked that the reform covers every region and year */
+    sb_policy_ci_deductible(as->pol, sb_registry_region(b->reg, p), &as->who.ci_deductible);
+  }
+  as->who.category = r->category;
+  sb_acc *acc = acc_for(b, &as->py, p, year, NULL);
+  if (!acc) {
+    w->oom = 1;
+    return;
+  }
+  sb_claim c = {r->amt[0], r->amt[1], r->amt[2], r->amt[3], r->date, r->visit, r->level};
+  sb_result res;
+  sb_settle(as->pol, &as->who, acc, &c, &res, NULL);
+  alt_pay *a = &b->alt[i];
+  a->pay[0] = res.act_pay_dedc;
+  a->pay[1] = res.hifp_pay;
+  a->pay[2] = res.hifmi_pay;
+  a->pay[3] = res.maf_pay;
+  a->flags = res.flags;
+  sb_acc_apply(acc, &res, +1);
+  uint32_t due = sb_alerts_due(as->pol, r->category, acc);
+  for (int k = 0; due && k < as->pol->n_rules; k++)
+    if (((due >> k) & 1) && add_alert(&w->alt_al, i, k, acc->psn_ytd)) w->oom = 1;
+  acc->alerted |= due;
+}
+
 static void settle_person(work *w, int32_t p) {
   sb_batch *b = w->b;
   person_years py;
   py.n = 0;
+  alt_state as;
+  as.py.n = 0;
+  as.pol = NULL;
+  as.year = 0;
   kept_accs *kept = b->opt.keep_accs ? &w->accs : NULL;
   const sb_policy *pol = NULL;
   sb_person_ctx who = {0, 0};
@@ -927,6 +1010,7 @@ static void settle_person(work *w, int32_t p) {
     int64_t i = w->order[q].row;
     if (q + 4 < w->start[p + 1]) __builtin_prefetch(&b->rows[w->order[q + 4].row]);
     row *r = &b->rows[i];
+    if (b->alt) settle_alt(w, &as, p, i);
     if (reversal(r)) {
       sb_result orig;
       sb_date odate;
@@ -1058,7 +1142,7 @@ static int settle_all(sb_batch *b) {
   /* Split persons so each thread gets about the same number of rows. */
   int32_t p = 0;
   for (int t = 0; t < threads; t++) {
-    w[t] = (work){b, order, start, p, np, {0}, {0}, 0};
+    w[t] = (work){b, order, start, p, np, {0}, {0}, {0}, 0};
     int64_t want = m * (t + 1) / threads;
     int32_t q = p;
     while (q < np && start[q] < want) q++;
@@ -1081,6 +1165,11 @@ static int settle_all(sb_batch *b) {
     for (int64_t k = 0; k < w[t].al.n && !oom; k++)
       if (add_alert(&b->al, w[t].al.a[k].row, w[t].al.a[k].rule, w[t].al.a[k].psn_ytd)) oom = 1;
     free(w[t].al.a);
+    for (int64_t k = 0; k < w[t].alt_al.n && !oom; k++)
+      if (add_alert(&b->alt_al, w[t].alt_al.a[k].row, w[t].alt_al.a[k].rule,
+                    w[t].alt_al.a[k].psn_ytd))
+        oom = 1;
+    free(w[t].alt_al.a);
     for (int64_t k = 0; k < w[t].accs.n && !oom; k++)
       if (keep_acc(&b->accs, w[t].accs.a[k].person, w[t].accs.a[k].year, &w[t].accs.a[k].acc))
         oom = 1;
@@ -1119,9 +1208,14 @@ static int sort_alerts(sb_batch *b) {
 }
 
 int sb_batch_settle(sb_batch *b, sb_error *err) {
+  if (b->opt.alt_policies && b->opt.prior)
+    return sb_error_set(err, SB_EINVAL, b->name, "a reform cannot be settled after a store");
+  if (b->opt.alt_policies && !(b->alt = calloc((size_t)(b->n ? b->n : 1), sizeof *b->alt)))
+    return sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
   if (b->opt.progress) b->opt.progress(b->opt.progress_ctx, "settle", 0, (uint64_t)b->n);
   if (resolve_ids(b) || settle_all(b) || sort_alerts(b))
     return sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
+  b->settled = 1;
   if (b->opt.progress) b->opt.progress(b->opt.progress_ctx, "settle", (uint64_t)b->n, (uint64_t)b->n);
   return SB_OK;
 }
@@ -1443,7 +1537,21 @@ void sb_batch_row_view(const sb_batch *b, int64_t i, sb_batch_row *v) {
     v->reason = r->reason;
   } else {
     v->status = reversal(r) ? SB_ROW_REVERSED : SB_ROW_SETTLED;
+  }
+  if (b->settled && !rejected(r) && !(r->flags & F_SKIP)) {
+    /* before step 2 a reversal's aux is still its target's text: only a
+    ** settled batch has results to show */
     row_result(b, r, &v->result);
+    if (b->alt) {
+      v->has_alt = 1;
+      if (reversal(r)) {
+        sb_result o;
+        alt_result_of(b, (int64_t)r->aux, &o);
+        sb_result_negate(&o, &v->alt_result);
+      } else {
+        alt_result_of(b, i, &v->alt_result);
+      }
+    }
     v->effect_year = v->year;
     if (reversal(r)) {
       sb_result o;
@@ -1473,6 +1581,10 @@ void sb_batch_row_view(const sb_batch *b, int64_t i, sb_batch_row *v) {
 
 int64_t sb_batch_alert_count(const sb_batch *b) { return b->al.n; }
 
+int64_t sb_batch_alt_alert_count(const sb_batch *b) { return b->alt_al.n; }
+
+int64_t sb_batch_alt_alert_row(const sb_batch *b, int64_t k) { return b->alt_al.a[k].row; }
+
 void sb_batch_alert(const sb_batch *b, int64_t k, int64_t *rowi, const char **rule,
                     sb_fen *psn_ytd, sb_fen *threshold) {
   const alert *a = &b->al.a[k];
@@ -1501,5 +1613,7 @@ void sb_batch_free(sb_batch *b) {
   free(b->al.a);
   free(b->prior_orig);
   free(b->accs.a);
+  free(b->alt);
+  free(b->alt_al.a);
   free(b);
 }

@@ -97,6 +97,11 @@ typedef struct sb_batch_options {
   const sb_prior *prior;
   /* Keep each touched person-year's final accumulators (sb_batch_foreach_acc). */
   int keep_accs;
+  /* Settle every row a second time under these policies (a reform), with
+  ** its own accumulators; row views then carry alt_result.  The reference
+  ** checks (NO_POLICY, UNKNOWN_REGION) are the baseline's: the caller makes
+  ** sure the reform covers the same years and regions.  Not with prior. */
+  const sb_policy_set *alt_policies;
 } sb_batch_options;
 
 /* Totals for the summary. */
@@ -177,15 +182,23 @@ typedef struct sb_batch_row {
   size_t reverses_len;
   int has_claim; /* visit/level/amounts below were read (a row past BAD_LEVEL) */
   sb_claim claim;
+  int has_alt;          /* options.alt_policies: */
+  sb_result alt_result; /* the row under the reform */
 } sb_batch_row;
 
-/* Fill *v for row i (valid until the batch is freed). */
+/* Fill *v for row i (valid until the batch is freed).  Before
+** sb_batch_settle() only what was read is there: a row not yet rejected
+** shows SB_ROW_SETTLED or SB_ROW_REVERSED and no result. */
 void sb_batch_row_view(const sb_batch *b, int64_t i, sb_batch_row *v);
 
 /* Alerts, in canonical claim order: count, then one by one. */
 int64_t sb_batch_alert_count(const sb_batch *b);
 void sb_batch_alert(const sb_batch *b, int64_t k, int64_t *row, const char **rule,
                     sb_fen *psn_ytd, sb_fen *threshold);
+
+/* Alerts under options.alt_policies: count, and the row of the k-th. */
+int64_t sb_batch_alt_alert_count(const sb_batch *b);
+int64_t sb_batch_alt_alert_row(const sb_batch *b, int64_t k);
 
 /* With options.keep_accs: call fn for each person-year the batch touched,
 ** with its accumulators after the batch.  Stops at the first non-zero

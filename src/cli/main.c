@@ -27,6 +27,9 @@ static const char USAGE[] =
     "    reconcile  compare a department's list with the registry and enrollments\n"
     "               (应保尽保)\n"
     "    demo       a synthetic county settled into a fresh ledger, with a summary\n"
+    "    simulate   what if the policy changed: baseline and reform side by side,\n"
+    "               an HTML report with charts and a CSV summary\n"
+    "    report     the same report for one settlements file\n"
     "\n"
     "    Every command answers --help with its own manual.\n"
     "\n"
@@ -50,6 +53,8 @@ static const command COMMANDS[] = {
     {"db", sb_cmd_db},
     {"reconcile", sb_cmd_reconcile},
     {"demo", sb_cmd_demo},
+    {"simulate", sb_cmd_simulate},
+    {"report", sb_cmd_report},
 };
 
 static const command *find(const char *name) {

@@ -1,0 +1,268 @@
+/*
+** sanbao adapters — the measures of a what-if (see sim.h).
+**
+** Sums are plain int64 fen.  Per person the collector keeps only the
+** year's personal burden on each side (16 bytes), so a province of tens of
+** millions fits; deciles are exact (a sort of those burdens, nearest rank).
+*/
+#include "sim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct sb_sim {
+  const sb_registry *reg;
+  int32_t np;
+  sb_fen *psn[2];
+  uint8_t *seen;     /* the person has a settled or reversed row */
+  uint8_t *category; /* category of the person's last row */
+  int16_t *pref_of;  /* person -> prefecture slot */
+  sb_sim_result r;
+};
+
+static int pref_slot(sb_sim_result *r, int32_t code) {
+  for (int i = 0; i < r->n_pref; i++)
+    if (r->pref[i] == code) return i;
+  if (r->n_pref == SB_SIM_MAX_PREF) return SB_SIM_MAX_PREF - 1; /* lumped: 64 is plenty */
+  r->pref[r->n_pref] = code;
+  return r->n_pref++;
+}
+
+static int cmp_i32(const void *a, const void *b) {
+  int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+  return (x > y) - (x < y);
+}
+
+sb_sim *sb_sim_new(const sb_registry *reg, const sb_policy *policy, int sides) {
+  sb_sim *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->reg = reg;
+  s->np = sb_registry_count(reg);
+  size_t n = (size_t)(s->np ? s->np : 1);
+  s->psn[0] = calloc(n, sizeof(sb_fen));
+  s->psn[1] = calloc(n, sizeof(sb_fen));
+  s->seen = calloc(n, 1);
+  s->category = calloc(n, 1);
+  s->pref_of = calloc(n, sizeof(int16_t));
+  if (!s->psn[0] || !s->psn[1] || !s->seen || !s->category || !s->pref_of) {
+    sb_sim_free(s);
+    return NULL;
+  }
+  sb_sim_result *r = &s->r;
+  r->sides = sides;
+  r->year = policy->year;
+  r->persons = s->np;
+  /* prefectures in ascending code order */
+  for (int32_t k = 0; k < s->np; k++) pref_slot(r, sb_registry_region(reg, k) / 100 * 100);
+  qsort(r->pref, (size_t)r->n_pref, sizeof r->pref[0], cmp_i32);
+  for (int32_t k = 0; k < s->np; k++) {
+    int slot = pref_slot(r, sb_registry_region(reg, k) / 100 * 100);
+    s->pref_of[k] = (int16_t)slot;
+    r->pref_persons[slot]++;
+  }
+  r->n_thresholds = policy->n_rules;
+  for (int k = 0; k < policy->n_rules; k++) {
+    strncpy(r->threshold_name[k], policy->rules[k].name, sizeof r->threshold_name[k] - 1);
+    r->threshold[k] = policy->rules[k].threshold;
+  }
+  return s;
+}
+
+void sb_sim_free(sb_sim *s) {
+  if (!s) return;
+  free(s->psn[0]);
+  free(s->psn[1]);
+  free(s->seen);
+  free(s->category);
+  free(s->pref_of);
+  free(s);
+}
+
+static void add_sums(sb_sim_sums *u, const sb_result *r, int reversed) {
+  u->medfee += r->medfee_sumamt;
+  u->inscp += r->inscp_scp_amt;
+  u->hifp += r->hifp_pay;
+  u->hifmi += r->hifmi_pay;
+  u->maf += r->maf_pay;
+  u->fund += r->fund_pay_sumamt;
+  u->psn += r->psn_part_amt;
+  u->claims += reversed ? -1 : 1;
+}
+
+void sb_sim_add(sb_sim *s, int side, int32_t person, const sb_result *r, int reversed) {
+  sb_sim_result *x = &s->r;
+  add_sums(&x->all[side], r, reversed);
+  add_sums(&x->category[r->category][side], r, reversed);
+  if (person >= 0 && person < s->np) {
+    add_sums(&x->by_pref[s->pref_of[person]][side], r, reversed);
+    s->psn[side][person] += r->psn_part_amt;
+    s->seen[person] = 1;
+    if (side == 0 && !reversed) s->category[person] = r->category;
+  }
+}
+
+void sb_sim_alert(sb_sim *s, int side, int32_t person, int category) {
+  sb_sim_result *x = &s->r;
+  x->all[side].alerts++;
+  if (category >= 0 && category < SB_CAT_COUNT) x->category[category][side].alerts++;
+  if (person >= 0 && person < s->np) x->by_pref[s->pref_of[person]][side].alerts++;
+}
+
+static int cmp_fen(const void *a, const void *b) {
+  sb_fen x = *(const sb_fen *)a, y = *(const sb_fen *)b;
+  return (x > y) - (x < y);
+}
+
+static sb_fen absdiff(const sb_sim *s, int32_t k) {
+  sb_fen d = s->psn[1][k] - s->psn[0][k];
+  return d < 0 ? -d : d;
+}
+
+const sb_sim_result *sb_sim_finish(sb_sim *s) {
+  sb_sim_result *r = &s->r;
+  int64_t n = 0;
+  for (int32_t k = 0; k < s->np; k++) n += s->seen[k];
+  r->persons_with_claims = n;
+  sb_fen *v = malloc((size_t)(n ? n : 1) * sizeof *v);
+  for (int side = 0; side < r->sides && v; side++) {
+    int64_t m = 0;
+    for (int32_t k = 0; k < s->np; k++)
+      if (s->seen[k]) {
+        v[m++] = s->psn[side][k];
+        for (int t = 0; t < r->n_thresholds; t++)
+          if (s->psn[side][k] >= r->threshold[t]) r->above[side][t]++;
+      }
+    qsort(v, (size_t)m, sizeof *v, cmp_fen);
+    for (int d = 0; d <= 10 && m; d++) {
+      /* nearest rank: the smallest value with at least d*10% at or below */
+      int64_t rank = (d * m + 9) / 10;
+      r->decile[side][d] = v[rank ? rank - 1 : 0];
+    }
+  }
+  free(v);
+  if (r->sides == 2) {
+    for (int32_t k = 0; k < s->np; k++) {
+      if (!s->seen[k]) continue;
+      sb_fen d = s->psn[1][k] - s->psn[0][k];
+      if (d < 0) r->gainers++, r->gained += -d;
+      if (d > 0) r->losers++, r->lost += d;
+      if (!d) continue;
+      /* keep the SB_SIM_TOP largest changes, largest first (ties: registry order) */
+      sb_fen ad = absdiff(s, k);
+      int pos = r->n_top;
+      while (pos > 0) {
+        const sb_sim_person_change *c = &r->top[pos - 1];
+        sb_fen cd = c->psn[1] - c->psn[0];
+        if ((cd < 0 ? -cd : cd) >= ad) break;
+        pos--;
+      }
+      if (pos >= SB_SIM_TOP) continue;
+      int last = r->n_top < SB_SIM_TOP ? r->n_top : SB_SIM_TOP - 1;
+      memmove(&r->top[pos + 1], &r->top[pos], (size_t)(last - pos) * sizeof r->top[0]);
+      if (r->n_top < SB_SIM_TOP) r->n_top++;
+      sb_sim_person_change *c = &r->top[pos];
+      size_t len;
+      const char *id = sb_registry_id(s->reg, k, &len);
+      if (len > 64) len = 64;
+      memcpy(c->person_id, id, len);
+      c->person_id[len] = 0;
+      c->category = s->category[k];
+      c->region = sb_registry_region(s->reg, k);
+      c->psn[0] = s->psn[0][k];
+      c->psn[1] = s->psn[1][k];
+    }
+  }
+  return r;
+}
+
+/* ---- the summary CSV ------------------------------------------------------- */
+
+static void put_cell_money(sb_buf *o, sb_fen v) {
+  char t[SB_MONEY_BUFSZ];
+  size_t n = sb_money_format(v, t);
+  sb_buf_put(o, ",", 1);
+  sb_buf_put(o, t, n);
+}
+
+static void put_cell_count(sb_buf *o, int64_t v) {
+  char t[32];
+  int n = snprintf(t, sizeof t, ",%lld", (long long)v);
+  sb_buf_put(o, t, (size_t)n);
+}
+
+static void line(sb_buf *o, const sb_sim_result *r, const char *measure, const char *scope,
+                 const int64_t *v, int money) {
+  sb_buf_put(o, measure, strlen(measure));
+  sb_buf_put(o, ",", 1);
+  sb_csv_put_field(o, scope, strlen(scope));
+  for (int k = 0; k < 3; k++) {
+    if (k > 0 && r->sides < 2) {
+      sb_buf_put(o, ",", 1);
+      continue;
+    }
+    int64_t x = k < 2 ? v[k] : v[1] - v[0];
+    if (money)
+      put_cell_money(o, x);
+    else
+      put_cell_count(o, x);
+  }
+  sb_buf_put(o, "\n", 1);
+}
+
+static void sums_lines(sb_buf *o, const sb_sim_result *r, const char *scope,
+                       const sb_sim_sums *u) {
+  static const char *const M[] = {"medfee_sumamt", "inscp_scp_amt", "hifp_pay", "hifmi_pay",
+                                  "maf_pay", "fund_pay_sumamt", "psn_part_amt"};
+  for (int m = 0; m < 9; m++) {
+    int64_t v[2];
+    for (int side = 0; side < 2; side++) {
+      const sb_sim_sums *x = &u[side];
+      const int64_t all[9] = {x->medfee, x->inscp, x->hifp, x->hifmi, x->maf,
+                              x->fund,   x->psn,   x->claims, x->alerts};
+      v[side] = all[m];
+    }
+    line(o, r, m < 7 ? M[m] : m == 7 ? "claims" : "alerts", scope, v, m < 7);
+  }
+}
+
+int sb_sim_csv(const sb_sim_result *r, sb_buf *o) {
+  static const char hdr[] = "measure,scope,baseline,reform,difference\n";
+  sb_buf_put(o, hdr, sizeof hdr - 1);
+  sums_lines(o, r, "all", r->all);
+  char scope[96];
+  for (int c = 0; c < SB_CAT_COUNT; c++) {
+    if (!r->category[c][0].claims && !r->category[c][1].claims && !r->category[c][0].medfee)
+      continue;
+    snprintf(scope, sizeof scope, "category:%s", sb_category_name(c));
+    sums_lines(o, r, scope, r->category[c]);
+  }
+  for (int p = 0; p < r->n_pref; p++) {
+    snprintf(scope, sizeof scope, "prefecture:%06d", (int)r->pref[p]);
+    sums_lines(o, r, scope, r->by_pref[p]);
+  }
+  int64_t v[2];
+  v[0] = v[1] = r->persons_with_claims;
+  line(o, r, "persons_with_claims", "all", v, 0);
+  for (int d = 1; d <= 9; d++) {
+    char m[32];
+    snprintf(m, sizeof m, "psn_decile_%d", d);
+    v[0] = r->decile[0][d], v[1] = r->decile[1][d];
+    line(o, r, m, "all", v, 1);
+  }
+  for (int t = 0; t < r->n_thresholds; t++) {
+    snprintf(scope, sizeof scope, "above:%s", r->threshold_name[t]);
+    v[0] = r->above[0][t], v[1] = r->above[1][t];
+    line(o, r, "persons", scope, v, 0);
+  }
+  if (r->sides == 2) {
+    v[0] = 0, v[1] = r->gainers;
+    line(o, r, "gainers", "all", v, 0);
+    v[0] = 0, v[1] = r->losers;
+    line(o, r, "losers", "all", v, 0);
+    v[0] = 0, v[1] = r->gained;
+    line(o, r, "gained", "all", v, 1);
+    v[0] = 0, v[1] = r->lost;
+    line(o, r, "lost", "all", v, 1);
+  }
+  return o->p ? 0 : -1;
+}

@@ -1,0 +1,128 @@
+#!/bin/sh
+# sanbao simulate: an empty reform changes nothing; the baseline equals
+# `sanbao settle`; two reforms of the basics case give differences checked
+# by hand (the arithmetic is below, beside each expectation).
+# Usage: simulate.sh SANBAO PROJECT_ROOT
+set -u
+bin=$1
+root=$2
+case=$root/tests/golden/basics
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+pass=0
+fail=0
+ok() { pass=$((pass + 1)); }
+bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+
+# value MEASURE SCOPE COLUMN(3 baseline, 4 reform, 5 difference) FILE
+value() { awk -F, -v m="$1" -v s="$2" -v c="$3" '$1 == m && $2 == s { print $c }' "$5"; }
+expect() { # MEASURE SCOPE COLUMN FILE WANT
+  got=$(value "$1" "$2" "$3" x "$4")
+  if [ "$got" = "$5" ]; then ok; else bad "$(basename "$4") $1 $2 col $3: got '$got', want '$5'"; fi
+}
+
+sim() { # PATCH OUT
+  "$bin" simulate --policy "$case/policy-2022.json" --reform "$1" --persons "$case/persons.csv" \
+    --claims "$case/claims.csv" --report "$2.html" --csv "$2.csv" 2>"$2.err"
+}
+
+# 1. An empty patch: every difference is zero.
+echo '{}' > "$tmp/empty.json"
+if sim "$tmp/empty.json" "$tmp/empty"; then ok; else bad "empty patch: exit $?"; cat "$tmp/empty.err"; fi
+nonzero=$(awk -F, 'NR > 1 && $5 != "" && $5 != "0" && $5 != "0.00" && $1 != "gainers" && $1 != "losers" && $1 != "gained" && $1 != "lost"' "$tmp/empty.csv" | wc -l)
+[ "$nonzero" -eq 0 ] && ok || bad "empty patch: $nonzero non-zero differences"
+expect gainers all 4 "$tmp/empty.csv" 0
+expect losers all 4 "$tmp/empty.csv" 0
+[ -s "$tmp/empty.html" ] && ok || bad "no report written"
+
+# 2. The baseline equals `sanbao settle`: net sums of its settled and reversed rows.
+"$bin" settle --policy "$case/policy-2022.json" --persons "$case/persons.csv" \
+  --claims "$case/claims.csv" --out "$tmp/settle.csv" --quiet
+# sum column k (1-based) of settled/reversed rows in fen, exactly (no floating point)
+sumcol() {
+  awk -F, -v k="$1" 'NR > 1 && ($4 == "settled" || $4 == "reversed") {
+      v = $k; neg = 0; if (substr(v, 1, 1) == "-") { neg = 1; v = substr(v, 2) }
+      split(v, p, "."); f = p[1] * 100 + p[2]; s += neg ? -f : f }
+    END { neg = s < 0; if (neg) s = -s; printf "%s%d.%02d\n", neg ? "-" : "", int(s / 100), s % 100 }' "$2"
+}
+for pair in medfee_sumamt:7 inscp_scp_amt:11 hifp_pay:13 hifmi_pay:14 maf_pay:15 fund_pay_sumamt:16 psn_part_amt:17; do
+  m=${pair%:*}
+  k=${pair#*:}
+  expect "$m" all 3 "$tmp/empty.csv" "$(sumcol "$k" "$tmp/settle.csv")"
+done
+
+# 3. General outpatient at primary level 60% -> 50%: only A1-03 (outpatient,
+# primary, 300.00, general: not counted by critical illness, no assistance)
+# changes: hifp 300.00 x 0.60 = 180.00 -> 300.00 x 0.50 = 150.00.
+cat > "$tmp/outpatient.json" <<'EOF'
+{"basic": {"outpatient": {"levels": {"primary": {"ratio": "0.50"}}}}}
+EOF
+sim "$tmp/outpatient.json" "$tmp/op" && ok || bad "outpatient reform: exit $?"
+expect hifp_pay all 5 "$tmp/op.csv" -30.00
+expect hifmi_pay all 5 "$tmp/op.csv" 0.00
+expect maf_pay all 5 "$tmp/op.csv" 0.00
+expect fund_pay_sumamt all 5 "$tmp/op.csv" -30.00
+expect psn_part_amt all 5 "$tmp/op.csv" 30.00
+expect fund_pay_sumamt category:general 5 "$tmp/op.csv" -30.00
+expect fund_pay_sumamt prefecture:430500 5 "$tmp/op.csv" -30.00
+expect losers all 4 "$tmp/op.csv" 1
+expect gainers all 4 "$tmp/op.csv" 0
+expect lost all 4 "$tmp/op.csv" 30.00
+
+# 4. The tilted groups' critical-illness deductible factor 0.50 -> 0.40:
+# T = 16000 x 0.40 = 6400 for A2 (min_living) and A3 (destitute from July).
+#  A2-01: x = 81200 - 6400 = 74800; 30000 x 0.65 + 44800 x 0.70 = 50860
+#         (was 49740: +1120); assistance (200000 - 118800 - 50860) x 0.70
+#         = 21238 (was 22022: -784).
+#  A2-02: x = 350000 - 6400 = 343600; 19500 + 50000 x 0.70 + 70000 x 0.80
+#         + 193600 x 0.90 = 284740, minus 50860 paid = 233880 (was 233560:
+#         +320); assistance b3 = 300000 - 31200 - 233880 = 34920, base 65260,
+#         x 0.70 = 45682 minus 21238 = 24444 (was 24668: -224).
+#  A3-02: base 10600 + 10300 = 20900, x = 14500, x 0.65 = 9425 (was 8385:
+#         +1040); assistance b3 = 40000 - 29700 - 9425 = 875 at 100% (was
+#         1915: -1040); A3 pays 0.00 either way.
+#  Sums: hifmi +2480.00, maf -2048.00, fund +432.00, personal -432.00; A2
+#  gains 432.00; nobody loses.
+cat > "$tmp/tilt.json" <<'EOF'
+{"critical_illness": {"tilted": {"deductible_factor": "0.40"}}}
+EOF
+sim "$tmp/tilt.json" "$tmp/tilt" && ok || bad "tilt reform: exit $?"
+expect hifp_pay all 5 "$tmp/tilt.csv" 0.00
+expect hifmi_pay all 5 "$tmp/tilt.csv" 2480.00
+expect maf_pay all 5 "$tmp/tilt.csv" -2048.00
+expect fund_pay_sumamt all 5 "$tmp/tilt.csv" 432.00
+expect psn_part_amt all 5 "$tmp/tilt.csv" -432.00
+expect hifmi_pay category:min_living 5 "$tmp/tilt.csv" 1440.00
+expect maf_pay category:min_living 5 "$tmp/tilt.csv" -1008.00
+expect hifmi_pay category:destitute 5 "$tmp/tilt.csv" 1040.00
+expect maf_pay category:destitute 5 "$tmp/tilt.csv" -1040.00
+expect fund_pay_sumamt category:destitute 5 "$tmp/tilt.csv" 0.00
+expect gainers all 4 "$tmp/tilt.csv" 1
+expect losers all 4 "$tmp/tilt.csv" 0
+expect gained all 4 "$tmp/tilt.csv" 432.00
+
+# 5. Errors: a reform that breaks the policy names the JSON path; a missing
+# file; nothing written.
+echo '{"critical_illness": {"segments": [{"upto": null, "ratio": "1.5"}]}}' > "$tmp/broken.json"
+"$bin" simulate --policy "$case/policy-2022.json" --reform "$tmp/broken.json" \
+  --persons "$case/persons.csv" --claims "$case/claims.csv" --report "$tmp/no.html" 2>"$tmp/err.txt"
+code=$?
+[ "$code" -eq 2 ] && ok || bad "broken reform: exit $code, want 2"
+grep -q 'critical_illness.segments\[0\].ratio' "$tmp/err.txt" && ok || bad "broken reform: no JSON path in: $(cat "$tmp/err.txt")"
+[ ! -e "$tmp/no.html" ] && ok || bad "broken reform left a report behind"
+echo '{"year": 2023}' > "$tmp/year.json"
+"$bin" simulate --policy "$case/policy-2022.json" --reform "$tmp/year.json" \
+  --persons "$case/persons.csv" --claims "$case/claims.csv" --report "$tmp/no.html" 2>/dev/null
+[ $? -eq 2 ] && ok || bad "a reform changing the year must be refused"
+"$bin" simulate --help | grep -q '^SYNOPSIS' && ok || bad "simulate --help"
+
+# 6. report on one settlements file: the same baseline figures.
+"$bin" report --settlements "$tmp/settle.csv" --persons "$case/persons.csv" \
+  --report "$tmp/one.html" --csv "$tmp/one.csv" 2>/dev/null && ok || bad "report: exit $?"
+for m in hifp_pay hifmi_pay maf_pay fund_pay_sumamt psn_part_amt; do
+  expect "$m" all 3 "$tmp/one.csv" "$(value "$m" all 3 x "$tmp/empty.csv")"
+done
+expect fund_pay_sumamt all 4 "$tmp/one.csv" ""
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

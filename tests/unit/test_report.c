@@ -1,0 +1,678 @@
+/*
+** Unit tests: the what-if report page (src/adapters/report.h).
+**
+** A result is built by hand (two sides, three categories with claims, three
+** prefectures, deciles, two monitoring thresholds, the most affected
+** persons, one of them with an id full of HTML's special characters), the
+** page is rendered, and every figure tagged data-measure/data-scope/data-side
+** is compared with
+**   - EXPECTED below: the summary CSV for this result, worked out by hand
+**     (measure,scope,baseline,reform,difference), and
+**   - what sb_sim_csv() writes for the same result,
+** so a figure that is wrong, missing or printed in another form fails.
+*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "csv.h"
+#include "report.h"
+#include "sanbao/error.h"
+#include "sanbao/types.h"
+#include "sim.h"
+
+/* ---- the result ------------------------------------------------------------ */
+
+static void set(sb_sim_sums *u, sb_fen medfee, sb_fen inscp, sb_fen hifp, sb_fen hifmi,
+                sb_fen maf, int64_t claims, int64_t alerts) {
+  u->medfee = medfee;
+  u->inscp = inscp;
+  u->hifp = hifp;
+  u->hifmi = hifmi;
+  u->maf = maf;
+  u->fund = hifp + hifmi + maf;
+  u->psn = medfee - u->fund;
+  u->claims = claims;
+  u->alerts = alerts;
+}
+
+#define ODD_ID "p<&\">1"
+#define ODD_ID_HTML "p&lt;&amp;&quot;&gt;1"
+
+static void top(sb_sim_result *r, const char *id, int cat, int32_t region, sb_fen b, sb_fen f) {
+  sb_sim_person_change *c = &r->top[r->n_top++];
+  snprintf(c->person_id, sizeof c->person_id, "%s", id);
+  c->category = cat;
+  c->region = region;
+  c->psn[0] = b;
+  c->psn[1] = f;
+}
+
+static sb_sim_result *fixture(int sides) {
+  sb_sim_result *r = calloc(1, sizeof *r);
+  assert_non_null(r);
+  r->sides = 2;
+  r->year = 2022;
+  set(&r->all[0], 200000000, 180000000, 100000000, 20000000, 3456789, 1000, 12);
+  set(&r->all[1], 200000000, 180000000, 100000000, 26543211, 3456789, 1000, 9);
+  sb_sim_sums *c = r->category[SB_CAT_GENERAL];
+  set(&c[0], 150000000, 135000000, 80000000, 15000000, 0, 800, 10);
+  set(&c[1], 150000000, 135000000, 80000000, 19000000, 0, 800, 7);
+  c = r->category[SB_CAT_MIN_LIVING];
+  set(&c[0], 40000000, 37000000, 15000000, 4000000, 3000000, 150, 2);
+  set(&c[1], 40000000, 37000000, 15000000, 6000000, 3000000, 150, 2);
+  c = r->category[SB_CAT_ILLNESS_POOR];
+  set(&c[0], 10000000, 8000000, 5000000, 1000000, 456789, 50, 0);
+  set(&c[1], 10000000, 8000000, 5000000, 1543211, 456789, 50, 0);
+  /* alerts but no claims: no row, neither in the CSV nor on the page */
+  r->category[SB_CAT_RELAPSED][0].alerts = 1;
+
+  r->n_pref = 3;
+  r->pref[0] = 430100;
+  r->pref[1] = 430500;
+  r->pref[2] = 433100;
+  set(&r->by_pref[0][0], 120000000, 110000000, 60000000, 12000000, 1000000, 600, 5);
+  set(&r->by_pref[0][1], 120000000, 110000000, 60000000, 15000000, 1000000, 600, 4);
+  set(&r->by_pref[1][0], 50000000, 45000000, 25000000, 5000000, 2000000, 250, 4);
+  set(&r->by_pref[1][1], 50000000, 45000000, 25000000, 7543211, 2000000, 250, 3);
+  set(&r->by_pref[2][0], 30000000, 25000000, 15000000, 3000000, 456789, 150, 3);
+  set(&r->by_pref[2][1], 30000000, 25000000, 15000000, 4000000, 456789, 150, 2);
+  r->pref_persons[0] = 2000;
+  r->pref_persons[1] = 1800;
+  r->pref_persons[2] = 1200;
+  r->persons = 5000;
+  r->persons_with_claims = 1200;
+
+  static const sb_fen D[2][11] = {
+      {0, 10000, 25000, 50000, 80000, 120000, 200000, 350000, 600000, 1200000, 98765432},
+      {0, 10000, 20000, 45000, 70000, 100000, 180000, 300000, 550000, 1100000, 88765432}};
+  memcpy(r->decile, D, sizeof D);
+
+  r->n_thresholds = 2;
+  snprintf(r->threshold_name[0], sizeof r->threshold_name[0], "lifted-half-rural-income");
+  snprintf(r->threshold_name[1], sizeof r->threshold_name[1], "rural-full-income");
+  r->threshold[0] = 914750;
+  r->threshold[1] = 1829500;
+  r->above[0][0] = 40, r->above[1][0] = 35;
+  r->above[0][1] = 12, r->above[1][1] = 12;
+
+  r->gainers = 300, r->losers = 20;
+  r->gained = 7000000, r->lost = 456789;
+  top(r, ODD_ID, SB_CAT_MIN_LIVING, 430521, 1500000, 1000000);
+  top(r, "A2", SB_CAT_GENERAL, 430102, 50000, 80000);
+  top(r, "B7", SB_CAT_ILLNESS_POOR, 433101, 900000, 880000);
+
+  if (sides == 1) {
+    /* what a single file gives: no reform side, no changes */
+    r->sides = 1;
+    memset(&r->all[1], 0, sizeof r->all[1]);
+    for (int k = 0; k < SB_CAT_COUNT; k++) memset(&r->category[k][1], 0, sizeof r->all[1]);
+    for (int k = 0; k < r->n_pref; k++) memset(&r->by_pref[k][1], 0, sizeof r->all[1]);
+    memset(r->decile[1], 0, sizeof r->decile[1]);
+    r->above[1][0] = r->above[1][1] = 0;
+    r->gainers = r->losers = r->gained = r->lost = 0;
+    r->n_top = 0;
+  }
+  return r;
+}
+
+/* The summary CSV of fixture(2), by hand. */
+static const char EXPECTED[] =
+    "measure,scope,baseline,reform,difference\n"
+    "medfee_sumamt,all,2000000.00,2000000.00,0.00\n"
+    "inscp_scp_amt,all,1800000.00,1800000.00,0.00\n"
+    "hifp_pay,all,1000000.00,1000000.00,0.00\n"
+    "hifmi_pay,all,200000.00,265432.11,65432.11\n"
+    "maf_pay,all,34567.89,34567.89,0.00\n"
+    "fund_pay_sumamt,all,1234567.89,1300000.00,65432.11\n"
+    "psn_part_amt,all,765432.11,700000.00,-65432.11\n"
+    "claims,all,1000,1000,0\n"
+    "alerts,all,12,9,-3\n"
+    "medfee_sumamt,category:general,1500000.00,1500000.00,0.00\n"
+    "inscp_scp_amt,category:general,1350000.00,1350000.00,0.00\n"
+    "hifp_pay,category:general,800000.00,800000.00,0.00\n"
+    "hifmi_pay,category:general,150000.00,190000.00,40000.00\n"
+    "maf_pay,category:general,0.00,0.00,0.00\n"
+    "fund_pay_sumamt,category:general,950000.00,990000.00,40000.00\n"
+    "psn_part_amt,category:general,550000.00,510000.00,-40000.00\n"
+    "claims,category:general,800,800,0\n"
+    "alerts,category:general,10,7,-3\n"
+    "medfee_sumamt,category:min_living,400000.00,400000.00,0.00\n"
+    "inscp_scp_amt,category:min_living,370000.00,370000.00,0.00\n"
+    "hifp_pay,category:min_living,150000.00,150000.00,0.00\n"
+    "hifmi_pay,category:min_living,40000.00,60000.00,20000.00\n"
+    "maf_pay,category:min_living,30000.00,30000.00,0.00\n"
+    "fund_pay_sumamt,category:min_living,220000.00,240000.00,20000.00\n"
+    "psn_part_amt,category:min_living,180000.00,160000.00,-20000.00\n"
+    "claims,category:min_living,150,150,0\n"
+    "alerts,category:min_living,2,2,0\n"
+    "medfee_sumamt,category:illness_poor,100000.00,100000.00,0.00\n"
+    "inscp_scp_amt,category:illness_poor,80000.00,80000.00,0.00\n"
+    "hifp_pay,category:illness_poor,50000.00,50000.00,0.00\n"
+    "hifmi_pay,category:illness_poor,10000.00,15432.11,5432.11\n"
+    "maf_pay,category:illness_poor,4567.89,4567.89,0.00\n"
+    "fund_pay_sumamt,category:illness_poor,64567.89,70000.00,5432.11\n"
+    "psn_part_amt,category:illness_poor,35432.11,30000.00,-5432.11\n"
+    "claims,category:illness_poor,50,50,0\n"
+    "alerts,category:illness_poor,0,0,0\n"
+    "medfee_sumamt,prefecture:430100,1200000.00,1200000.00,0.00\n"
+    "inscp_scp_amt,prefecture:430100,1100000.00,1100000.00,0.00\n"
+    "hifp_pay,prefecture:430100,600000.00,600000.00,0.00\n"
+    "hifmi_pay,prefecture:430100,120000.00,150000.00,30000.00\n"
+    "maf_pay,prefecture:430100,10000.00,10000.00,0.00\n"
+    "fund_pay_sumamt,prefecture:430100,730000.00,760000.00,30000.00\n"
+    "psn_part_amt,prefecture:430100,470000.00,440000.00,-30000.00\n"
+    "claims,prefecture:430100,600,600,0\n"
+    "alerts,prefecture:430100,5,4,-1\n"
+    "medfee_sumamt,prefecture:430500,500000.00,500000.00,0.00\n"
+    "inscp_scp_amt,prefecture:430500,450000.00,450000.00,0.00\n"
+    "hifp_pay,prefecture:430500,250000.00,250000.00,0.00\n"
+    "hifmi_pay,prefecture:430500,50000.00,75432.11,25432.11\n"
+    "maf_pay,prefecture:430500,20000.00,20000.00,0.00\n"
+    "fund_pay_sumamt,prefecture:430500,320000.00,345432.11,25432.11\n"
+    "psn_part_amt,prefecture:430500,180000.00,154567.89,-25432.11\n"
+    "claims,prefecture:430500,250,250,0\n"
+    "alerts,prefecture:430500,4,3,-1\n"
+    "medfee_sumamt,prefecture:433100,300000.00,300000.00,0.00\n"
+    "inscp_scp_amt,prefecture:433100,250000.00,250000.00,0.00\n"
+    "hifp_pay,prefecture:433100,150000.00,150000.00,0.00\n"
+    "hifmi_pay,prefecture:433100,30000.00,40000.00,10000.00\n"
+    "maf_pay,prefecture:433100,4567.89,4567.89,0.00\n"
+    "fund_pay_sumamt,prefecture:433100,184567.89,194567.89,10000.00\n"
+    "psn_part_amt,prefecture:433100,115432.11,105432.11,-10000.00\n"
+    "claims,prefecture:433100,150,150,0\n"
+    "alerts,prefecture:433100,3,2,-1\n"
+    "persons_with_claims,all,1200,1200,0\n"
+    "psn_decile_1,all,100.00,100.00,0.00\n"
+    "psn_decile_2,all,250.00,200.00,-50.00\n"
+    "psn_decile_3,all,500.00,450.00,-50.00\n"
+    "psn_decile_4,all,800.00,700.00,-100.00\n"
+    "psn_decile_5,all,1200.00,1000.00,-200.00\n"
+    "psn_decile_6,all,2000.00,1800.00,-200.00\n"
+    "psn_decile_7,all,3500.00,3000.00,-500.00\n"
+    "psn_decile_8,all,6000.00,5500.00,-500.00\n"
+    "psn_decile_9,all,12000.00,11000.00,-1000.00\n"
+    "persons,above:lifted-half-rural-income,40,35,-5\n"
+    "persons,above:rural-full-income,12,12,0\n"
+    "gainers,all,0,300,300\n"
+    "losers,all,0,20,20\n"
+    "gained,all,0.00,70000.00,70000.00\n"
+    "lost,all,0.00,4567.89,4567.89\n";
+
+/* ---- a CSV of figures ------------------------------------------------------ */
+
+typedef struct cell_row {
+  char measure[96], scope[96], col[3][32];
+  int used[3]; /* how many page figures matched this cell */
+} cell_row;
+
+typedef struct table {
+  cell_row rows[256];
+  int n;
+} table;
+
+static void copy_field(char *dst, size_t cap, const sb_csv_field *f) {
+  if (f->len >= cap) fail_msg("CSV field too long");
+  memcpy(dst, f->p, f->len);
+  dst[f->len] = 0;
+}
+
+/* Parse measure,scope,baseline,reform,difference (header skipped). */
+static table *parse_csv(const char *text, size_t len) {
+  table *t = calloc(1, sizeof *t);
+  assert_non_null(t);
+  sb_csv_reader *rd = sb_csv_open_mem(text, len);
+  assert_non_null(rd);
+  sb_csv_row row;
+  int first = 1;
+  while (sb_csv_next(rd, &row) == 1) {
+    assert_int_equal(row.n, 5);
+    assert_false(row.bad);
+    if (first) {
+      first = 0;
+      assert_true(sb_csv_field_is(&row.fields[0], "measure"));
+      continue;
+    }
+    assert_true(t->n < 256);
+    cell_row *c = &t->rows[t->n++];
+    copy_field(c->measure, sizeof c->measure, &row.fields[0]);
+    copy_field(c->scope, sizeof c->scope, &row.fields[1]);
+    for (int k = 0; k < 3; k++) copy_field(c->col[k], sizeof c->col[k], &row.fields[2 + k]);
+  }
+  sb_csv_close(rd);
+  return t;
+}
+
+/* The single-side CSV of a two-side table: reform and difference empty. */
+static void drop_reform(table *t) {
+  for (int i = 0; i < t->n; i++) t->rows[i].col[1][0] = t->rows[i].col[2][0] = 0;
+}
+
+static cell_row *find_row(table *t, const char *measure, const char *scope) {
+  for (int i = 0; i < t->n; i++)
+    if (!strcmp(t->rows[i].measure, measure) && !strcmp(t->rows[i].scope, scope))
+      return &t->rows[i];
+  return NULL;
+}
+
+/* ---- the page ------------------------------------------------------------------ */
+
+static char *render(const sb_sim_result *r, const sb_report_labels *l) {
+  sb_buf b = {0};
+  assert_int_equal(sb_report_html(r, l, &b), SB_OK);
+  assert_int_equal(sb_buf_put(&b, "", 1), 0);
+  return b.p;
+}
+
+static int count(const char *hay, const char *needle) {
+  int n = 0;
+  for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) n++;
+  return n;
+}
+
+/* The text between `open` and the next `close` after it, or NULL. */
+static char *between(const char *s, const char *open, const char *close) {
+  const char *a = strstr(s, open);
+  if (!a) return NULL;
+  const char *e = strstr(a, close);
+  if (!e) return NULL;
+  size_t n = (size_t)(e - a);
+  char *out = malloc(n + 1);
+  assert_non_null(out);
+  memcpy(out, a, n);
+  out[n] = 0;
+  return out;
+}
+
+/* Undo the page's escaping of an attribute value. */
+static void unescape(char *s) {
+  static const struct {
+    const char *e;
+    char c;
+  } E[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&#39;", '\''}};
+  char *o = s;
+  while (*s) {
+    int done = 0;
+    for (size_t k = 0; k < sizeof E / sizeof E[0] && !done; k++) {
+      size_t n = strlen(E[k].e);
+      if (!strncmp(s, E[k].e, n)) {
+        *o++ = E[k].c;
+        s += n;
+        done = 1;
+      }
+    }
+    if (!done) *o++ = *s++;
+  }
+  *o = 0;
+}
+
+/* Copy the text from p up to `stop` into dst; return the position after it. */
+static const char *take(const char *p, char stop, char *dst, size_t cap) {
+  const char *e = strchr(p, stop);
+  if (!e || (size_t)(e - p) >= cap) fail_msg("malformed figure near: %.60s", p);
+  memcpy(dst, p, (size_t)(e - p));
+  dst[e - p] = 0;
+  return e + 1;
+}
+
+static int side_index(const char *s) {
+  if (!strcmp(s, "baseline")) return 0;
+  if (!strcmp(s, "reform")) return 1;
+  if (!strcmp(s, "difference")) return 2;
+  fail_msg("bad data-side '%s'", s);
+  return -1;
+}
+
+/* Check every tagged figure of the page against `t`; return how many. */
+static int check_figures(const char *page, table *t) {
+  static const char OPEN[] = "<span data-measure=\"";
+  int n = 0;
+  assert_int_equal(count(page, "data-measure="), count(page, OPEN));
+  for (const char *p = strstr(page, OPEN); p; p = strstr(p, OPEN)) {
+    char measure[128], scope[128], side[32], text[64];
+    p += sizeof OPEN - 1;
+    p = take(p, '"', measure, sizeof measure);
+    if (strncmp(p, " data-scope=\"", 13)) fail_msg("no data-scope after %s", measure);
+    p = take(p + 13, '"', scope, sizeof scope);
+    if (strncmp(p, " data-side=\"", 12)) fail_msg("no data-side after %s %s", measure, scope);
+    p = take(p + 12, '"', side, sizeof side);
+    if (*p != '>') fail_msg("figure %s %s: extra attributes", measure, scope);
+    p = take(p + 1, '<', text, sizeof text);
+    if (strncmp(p, "/span>", 6)) fail_msg("figure %s %s: markup inside", measure, scope);
+    unescape(measure);
+    unescape(scope);
+    int s = side_index(side);
+    cell_row *c = find_row(t, measure, scope);
+    if (!c) fail_msg("figure %s,%s is not in the CSV", measure, scope);
+    if (strcmp(c->col[s], text))
+      fail_msg("figure %s,%s,%s is '%s' on the page, '%s' in the CSV", measure, scope, side,
+               text, c->col[s]);
+    c->used[s]++;
+    n++;
+  }
+  return n;
+}
+
+/* A cell the page must show. */
+static void must_show(table *t, const char *measure, const char *scope, int side) {
+  cell_row *c = find_row(t, measure, scope);
+  if (!c) fail_msg("no CSV row %s,%s", measure, scope);
+  if (!c->used[side]) fail_msg("the page does not show %s,%s side %d", measure, scope, side);
+}
+
+static const char *const LABEL_INPUTS[] = {"policy-2022.json", "reform<a&b>.json"};
+
+static sb_report_labels labels(int sides) {
+  sb_report_labels l = {"湖南 <2022> & what-if", "Hunan 2022", sides == 2 ? "CI cap 300000" : NULL,
+                        LABEL_INPUTS, 2, "sanbao test"};
+  return l;
+}
+
+static const char *const SCOPES[] = {"all",
+                                     "category:general",
+                                     "category:min_living",
+                                     "category:illness_poor",
+                                     "prefecture:430100",
+                                     "prefecture:430500",
+                                     "prefecture:433100"};
+
+/* ---- tests ---------------------------------------------------------------------- */
+
+static void test_page_is_self_contained(void **state) {
+  (void)state;
+  sb_sim_result *r = fixture(2);
+  sb_report_labels l = labels(2);
+  char *page = render(r, &l);
+  assert_int_equal(strncmp(page, "<!DOCTYPE html>\n", 16), 0);
+  assert_non_null(strstr(page, "<meta charset=\"utf-8\">"));
+  assert_int_equal(count(page, "<html"), 1);
+  assert_int_equal(strcmp(page + strlen(page) - 8, "</html>\n"), 0);
+  /* one <svg> per chart, closed */
+  assert_int_equal(count(page, "<svg"), 2);
+  assert_int_equal(count(page, "</svg>"), 2);
+  assert_non_null(strstr(page, "id=\"chart-tiers\""));
+  assert_non_null(strstr(page, "id=\"chart-burden\""));
+  assert_int_equal(count(page, "<table"), count(page, "</table>"));
+  assert_int_equal(count(page, "<section"), count(page, "</section>"));
+  assert_int_equal(count(page, "<tr"), count(page, "</tr>"));
+  assert_int_equal(count(page, "<span"), count(page, "</span>"));
+  /* nothing loaded from anywhere */
+  assert_null(strstr(page, "http"));
+  assert_null(strstr(page, "<script"));
+  assert_null(strstr(page, "<link"));
+  assert_null(strstr(page, "<img"));
+  assert_null(strstr(page, "url("));
+  assert_null(strstr(page, "@import"));
+  assert_null(strstr(page, " src="));
+  assert_null(strstr(page, "href="));
+  /* text from data is escaped */
+  assert_null(strstr(page, ODD_ID));
+  assert_int_equal(count(page, ODD_ID_HTML), 1);
+  assert_null(strstr(page, "<2022>"));
+  assert_int_equal(count(page, "湖南 &lt;2022&gt; &amp; what-if"), 2); /* title and h1 */
+  assert_non_null(strstr(page, "reform&lt;a&amp;b&gt;.json"));
+  assert_non_null(strstr(page, "CI cap 300000"));
+  free(page);
+  free(r);
+}
+
+static void test_figures_equal_expected_csv(void **state) {
+  (void)state;
+  sb_sim_result *r = fixture(2);
+  sb_report_labels l = labels(2);
+  char *page = render(r, &l);
+  table *t = parse_csv(EXPECTED, sizeof EXPECTED - 1);
+  int n = check_figures(page, t);
+  /* the sums of `all`: every measure, every side */
+  for (int i = 0; i < 9; i++)
+    for (int s = 0; s < 3; s++) must_show(t, t->rows[i].measure, "all", s);
+  /* categories and prefectures: fund (3 sides), burden (2), claims (baseline) */
+  for (size_t k = 1; k < sizeof SCOPES / sizeof SCOPES[0]; k++) {
+    for (int s = 0; s < 3; s++) must_show(t, "fund_pay_sumamt", SCOPES[k], s);
+    for (int s = 0; s < 2; s++) must_show(t, "psn_part_amt", SCOPES[k], s);
+    must_show(t, "claims", SCOPES[k], 0);
+  }
+  must_show(t, "persons_with_claims", "all", 0);
+  for (int d = 1; d <= 9; d++) {
+    char m[32];
+    snprintf(m, sizeof m, "psn_decile_%d", d);
+    for (int s = 0; s < 3; s++) must_show(t, m, "all", s);
+  }
+  for (int s = 0; s < 3; s++) {
+    must_show(t, "persons", "above:lifted-half-rural-income", s);
+    must_show(t, "persons", "above:rural-full-income", s);
+  }
+  must_show(t, "gainers", "all", 2);
+  must_show(t, "losers", "all", 2);
+  must_show(t, "gained", "all", 2);
+  must_show(t, "lost", "all", 2);
+  /* 27 sums + 6 scopes x 6 + 1 + 27 deciles + 6 thresholds + 4 gainers/losers
+  ** + the headline's fund (3) and claims (1) */
+  assert_int_equal(n, 27 + 36 + 1 + 27 + 6 + 4 + 4);
+  /* the categories without claims have no row */
+  assert_null(strstr(page, "category:relapsed"));
+  assert_null(strstr(page, "category:destitute"));
+  /* a positive difference is shown with its sign, outside the figure */
+  assert_non_null(strstr(page, "+<span data-measure=\"fund_pay_sumamt\" data-scope=\"all\" "
+                               "data-side=\"difference\">65432.11</span>"));
+  free(t);
+  free(page);
+  free(r);
+}
+
+static void test_figures_equal_sim_csv(void **state) {
+  (void)state;
+  for (int sides = 1; sides <= 2; sides++) {
+    sb_sim_result *r = fixture(sides);
+    /* a rule name that needs CSV quoting and HTML escaping */
+    snprintf(r->threshold_name[1], sizeof r->threshold_name[1], "rural \"full\", <income> & co");
+    sb_report_labels l = labels(sides);
+    char *page = render(r, &l);
+    sb_buf csv = {0};
+    assert_int_equal(sb_sim_csv(r, &csv), 0);
+    table *t = parse_csv(csv.p, csv.len);
+    int n = check_figures(page, t);
+    assert_int_equal(n, sides == 2 ? 105 : 42);
+    for (int s = 0; s < (sides == 2 ? 3 : 1); s++)
+      must_show(t, "persons", "above:rural \"full\", <income> & co", s);
+    sb_buf_free(&csv);
+    free(t);
+    free(page);
+    free(r);
+  }
+}
+
+static void test_headline_ratios(void **state) {
+  (void)state;
+  sb_sim_result *r = fixture(2);
+  char *page = render(r, NULL);
+  char *head = between(page, "<section id=\"headline\">", "</section>");
+  assert_non_null(head);
+  /* 65432.11 / 1234567.89 = 5.3000001% */
+  assert_non_null(strstr(head, "+5.30%"));
+  /* fund / total cost: 61.7283945% -> 61.73%, 65.00% */
+  assert_non_null(strstr(head, "61.73%"));
+  assert_non_null(strstr(head, "65.00%"));
+  assert_non_null(strstr(head, "+3.27 个百分点"));
+  /* fund / in-scope cost: 68.5871050% -> 68.59%, 72.2222% -> 72.22% */
+  assert_non_null(strstr(head, "68.59%"));
+  assert_non_null(strstr(head, "72.22%"));
+  assert_non_null(strstr(head, "+3.63 个百分点"));
+  assert_non_null(strstr(head, "5000")); /* insured persons */
+  free(head);
+  /* category change: 40000 / 950000 = 4.2105% */
+  char *cat = between(page, "<section id=\"categories\">", "</section>");
+  assert_non_null(strstr(cat, "+4.21%"));
+  assert_non_null(strstr(cat, "低保对象"));
+  assert_non_null(strstr(cat, "因病致贫重病患者"));
+  free(cat);
+  /* most affected: escaped id, change with sign, relative change, rounded */
+  char *aff = between(page, "<section id=\"affected\">", "</section>");
+  assert_non_null(aff);
+  assert_non_null(strstr(aff, ODD_ID_HTML));
+  assert_non_null(strstr(aff, "-5000.00"));
+  assert_non_null(strstr(aff, "-33.33%"));
+  assert_non_null(strstr(aff, "+300.00"));
+  assert_non_null(strstr(aff, "+60.00%"));
+  assert_non_null(strstr(aff, "-2.22%")); /* 200 / 9000 = 2.2222% */
+  assert_non_null(strstr(aff, "430521 邵阳"));
+  assert_non_null(strstr(aff, "433101 湘西"));
+  free(aff);
+  free(page);
+  free(r);
+}
+
+static void test_prefecture_names(void **state) {
+  (void)state;
+  sb_sim_result *r = fixture(2);
+  char *page = render(r, NULL);
+  char *pre = between(page, "<section id=\"prefectures\">", "</section>");
+  assert_non_null(pre);
+  assert_non_null(strstr(pre, "430100 长沙"));
+  assert_non_null(strstr(pre, "430500 邵阳"));
+  assert_non_null(strstr(pre, "433100 湘西"));
+  assert_non_null(strstr(pre, ">1800</td>")); /* insured persons of 邵阳 */
+  free(pre);
+  free(page);
+  free(r);
+}
+
+static void test_chart_labels(void **state) {
+  (void)state;
+  sb_sim_result *r = fixture(2);
+  char *page = render(r, NULL);
+  char *tiers = between(page, "<svg", "</svg>");
+  assert_non_null(tiers);
+  assert_non_null(strstr(tiers, "id=\"chart-tiers\""));
+  /* value labels in yuan with separators */
+  assert_non_null(strstr(tiers, ">1,234,567.89</text>"));
+  assert_non_null(strstr(tiers, ">1,300,000.00</text>"));
+  assert_non_null(strstr(tiers, ">265,432.11</text>"));
+  assert_non_null(strstr(tiers, ">34,567.89</text>"));
+  /* axis: 0 .. 1,500,000 by 500,000 yuan; unit named */
+  assert_non_null(strstr(tiers, ">1,500,000</text>"));
+  assert_non_null(strstr(tiers, ">500,000</text>"));
+  assert_null(strstr(tiers, ">2,000,000</text>"));
+  assert_non_null(strstr(tiers, "元 yuan"));
+  /* the reform total: 1,300,000 of 1,500,000 on a 280-pixel plot = 242.67 -> 243 */
+  assert_non_null(strstr(tiers, "height=\"243\" fill=\"#f28e2b\""));
+  /* both sides of the four groups */
+  assert_int_equal(count(tiers, "<rect"), 8 + 2 /* legend */);
+  assert_non_null(strstr(tiers, "大病保险"));
+  assert_non_null(strstr(tiers, "Medical assistance"));
+  free(tiers);
+  char *burden = between(strstr(page, "id=\"chart-burden\""), "id=", "</svg>");
+  assert_non_null(burden);
+  assert_non_null(strstr(burden, ">12,000.00</text>"));   /* p90 */
+  assert_non_null(strstr(burden, ">987,654.32</text>"));  /* maximum */
+  assert_non_null(strstr(burden, ">887,654.32</text>"));
+  assert_int_equal(count(burden, "<rect"), 20 + 2);
+  assert_non_null(strstr(burden, "P10"));
+  assert_non_null(strstr(burden, "P90"));
+  assert_non_null(strstr(burden, "最大 Max"));
+  free(burden);
+  free(page);
+  free(r);
+
+  /* a province: 万元 */
+  r = fixture(1);
+  r->all[0].fund = INT64_C(12345678901); /* 123,456,789.01 yuan */
+  page = render(r, NULL);
+  tiers = between(page, "<svg", "</svg>");
+  assert_non_null(strstr(tiers, ">12,345.68</text>")); /* 12345.6789 万元 */
+  assert_non_null(strstr(tiers, "万元"));
+  assert_int_equal(count(tiers, "<rect"), 4 + 1);
+  free(tiers);
+  free(page);
+  free(r);
+}
+
+static void test_single_file(void **state) {
+  (void)state;
+  sb_sim_result *r = fixture(1);
+  sb_report_labels l = labels(1);
+  char *page = render(r, &l);
+  assert_int_equal(strncmp(page, "<!DOCTYPE html>\n", 16), 0);
+  assert_int_equal(count(page, "<svg"), 2);
+  assert_null(strstr(page, "http"));
+  /* one column of figures */
+  assert_null(strstr(page, "data-side=\"reform\""));
+  assert_null(strstr(page, "data-side=\"difference\""));
+  assert_null(strstr(page, "改革"));
+  assert_null(strstr(page, "Reform"));
+  assert_null(strstr(page, "Difference"));
+  assert_null(strstr(page, "差额"));
+  assert_null(strstr(page, "Gainers"));
+  assert_null(strstr(page, "id=\"affected\""));
+  assert_null(strstr(page, ODD_ID_HTML));
+  assert_null(strstr(page, "fill=\"#f28e2b\"")); /* no reform bars */
+  table *t = parse_csv(EXPECTED, sizeof EXPECTED - 1);
+  drop_reform(t);
+  assert_int_equal(check_figures(page, t), 42);
+  for (size_t k = 0; k < sizeof SCOPES / sizeof SCOPES[0]; k++) {
+    must_show(t, "fund_pay_sumamt", SCOPES[k], 0);
+    must_show(t, "psn_part_amt", SCOPES[k], 0);
+    must_show(t, "claims", SCOPES[k], 0);
+  }
+  must_show(t, "psn_decile_5", "all", 0);
+  must_show(t, "persons", "above:rural-full-income", 0);
+  /* each table: one figure column (tables with Baseline: headers are two-sided) */
+  assert_null(strstr(page, "Baseline:"));
+  char *cat = between(page, "<section id=\"categories\">", "</section>");
+  assert_non_null(strstr(cat, "63.33%")); /* general: 950000 / 1500000 */
+  free(cat);
+  free(t);
+  free(page);
+  free(r);
+}
+
+static void test_bad_sides(void **state) {
+  (void)state;
+  sb_sim_result *r = fixture(2);
+  sb_buf b = {0};
+  r->sides = 0;
+  assert_int_equal(sb_report_html(r, NULL, &b), SB_EINVAL);
+  r->sides = 3;
+  assert_int_equal(sb_report_html(r, NULL, &b), SB_EINVAL);
+  assert_int_equal(sb_report_html(NULL, NULL, &b), SB_EINVAL);
+  assert_int_equal(b.len, 0);
+  sb_buf_free(&b);
+  free(r);
+}
+
+static void test_empty_result(void **state) {
+  (void)state;
+  /* no claims at all: still a whole page, zeros, no division by zero */
+  sb_sim_result *r = calloc(1, sizeof *r);
+  assert_non_null(r);
+  r->sides = 2;
+  r->year = 2022;
+  char *page = render(r, NULL);
+  assert_int_equal(count(page, "<svg"), 2);
+  assert_non_null(strstr(page, "data-scope=\"all\" data-side=\"baseline\">0.00</span>"));
+  assert_non_null(strstr(page, "—"));
+  assert_int_equal(strcmp(page + strlen(page) - 8, "</html>\n"), 0);
+  free(page);
+  free(r);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_page_is_self_contained),
+      cmocka_unit_test(test_figures_equal_expected_csv),
+      cmocka_unit_test(test_figures_equal_sim_csv),
+      cmocka_unit_test(test_headline_ratios),
+      cmocka_unit_test(test_prefecture_names),
+      cmocka_unit_test(test_chart_labels),
+      cmocka_unit_test(test_single_file),
+      cmocka_unit_test(test_bad_sides),
+      cmocka_unit_test(test_empty_result),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

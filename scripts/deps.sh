@@ -1,8 +1,12 @@
 #!/bin/sh
-# Install the Debian packages sanbao needs to build and test, if missing.
-# Safe to run again: it installs nothing when everything is there.
+# Install the Debian packages sanbao needs, if missing.  Safe to run again:
+# it installs nothing when everything is there.
+#   scripts/deps.sh        what building and running need
+#   scripts/deps.sh test   also what the tests use: the sqlite3 shell (ledger
+#                          checks) and Chromium (rendering the HTML report)
 set -eu
-PKGS="gcc clang cmake ninja-build pkg-config make libjansson-dev libcsv-dev libcmocka-dev libsqlite3-dev sqlite3"
+PKGS="gcc clang cmake ninja-build pkg-config make libjansson-dev libcsv-dev libcmocka-dev libsqlite3-dev"
+if [ "${1:-}" = test ]; then PKGS="$PKGS sqlite3 chromium"; fi
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

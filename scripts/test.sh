@@ -4,7 +4,7 @@
 # (-Werror) and run the suite again.
 set -eu
 cd "$(dirname "$0")/.."
-sh scripts/deps.sh
+sh scripts/deps.sh test
 jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== gcc build, -Wall -Wextra -Werror"

@@ -3,10 +3,11 @@
 # it installs nothing when everything is there.
 #   scripts/deps.sh        what building and running need
 #   scripts/deps.sh test   also what the tests use: the sqlite3 shell (ledger
-#                          checks) and Chromium (rendering the HTML report)
+#                          checks), Chromium and a CJK font (rendering the HTML
+#                          report as a reader sees it)
 set -eu
 PKGS="gcc clang cmake ninja-build pkg-config make libjansson-dev libcsv-dev libcmocka-dev libsqlite3-dev"
-if [ "${1:-}" = test ]; then PKGS="$PKGS sqlite3 chromium"; fi
+if [ "${1:-}" = test ]; then PKGS="$PKGS sqlite3 chromium fonts-wqy-microhei"; fi
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

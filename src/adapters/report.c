@@ -136,7 +136,8 @@ static void esc(W *w, const char *s) {
 
 /* a / b rounded half away from zero; b > 0. */
 static int64_t div_round(int64_t a, int64_t b) {
-  return a >= 0 ? (a + b / 2) / b : -((-a + b / 2) / b);
+  __int128 x = a;
+  return (int64_t)(x >= 0 ? (x + b / 2) / b : -((-x + b / 2) / b));
 }
 
 /* num / den in basis points, half away from zero; 0 and *ok = 0 when den
@@ -146,7 +147,8 @@ static int64_t ratio_bp(int64_t num, int64_t den, int *ok) {
   if (!*ok) return 0;
   __int128 n = (__int128)num * 10000, d = den;
   __int128 q = n >= 0 ? (n + d / 2) / d : -((-n + d / 2) / d);
-  return (int64_t)q;
+  const __int128 lim = INT64_MAX / 4; /* absurd ratios stay printable and subtractable */
+  return (int64_t)(q > lim ? lim : q < -lim ? -lim : q);
 }
 
 /* Basis points as a percentage with two decimals ("12.34"), signed. */
@@ -295,7 +297,8 @@ static const char CSS[] =
     "h2 .en{font-size:15px;margin-left:6px}"
     "p.lead{margin:4px 0 12px;color:#444;font-size:14px}"
     ".en{color:#5b6573}"
-    ".cards{display:grid;grid-template-columns:repeat(4,1fr);gap:14px;margin-top:14px}"
+    ".cards{display:grid;grid-template-columns:repeat(4,1fr);gap:14px;margin-top:14px;"
+    "align-items:start}"
     ".cards.one{grid-template-columns:repeat(3,1fr)}"
     ".card{background:#fff;border:1px solid #d9dde3;border-radius:8px;padding:14px 16px}"
     ".card h3{margin:0 0 8px;font-size:15px}"
@@ -512,6 +515,8 @@ typedef struct axis {
 
 /* A scale from 0 to at least `max` fen with at most 5 steps of 1, 2 or 5
 ** times a power of ten display units. */
+static int64_t ceil_div(int64_t a, int64_t b) { return a > 0 ? (a - 1) / b + 1 : 0; }
+
 static axis make_axis(sb_fen max) {
   axis a;
   a.unit = max >= INT64_C(1000000000) ? UNIT_WAN : UNIT_YUAN; /* from 1000万元 on */
@@ -522,12 +527,16 @@ static axis make_axis(sb_fen max) {
     int done = 0;
     for (int i = 0; i < 3 && !done; i++) {
       a.step = p * MULT[i];
-      if ((max + a.step - 1) / a.step <= 5) done = 1;
+      if (ceil_div(max, a.step) <= 5) done = 1;
     }
     if (done) break;
+    if (p > INT64_MAX / 100) { /* beyond any real sum: one step to the top */
+      a.step = max;
+      break;
+    }
     p *= 10;
   }
-  a.ticks = (int)((max + a.step - 1) / a.step);
+  a.ticks = (int)ceil_div(max, a.step);
   if (a.ticks < 1) a.ticks = 1;
   a.top = a.step * a.ticks;
   return a;

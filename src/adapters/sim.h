@@ -86,9 +86,10 @@ const sb_sim_result *sb_sim_finish(sb_sim *s);
 ** measures medfee_sumamt, inscp_scp_amt, hifp_pay, hifmi_pay, maf_pay,
 ** fund_pay_sumamt, psn_part_amt (yuan, two decimals), claims, alerts
 ** (counts); scopes all, category:<id>, prefecture:<code>; then persons-level
-** rows: persons_with_claims, psn_decile_<k> (k = 1..9), above:<rule>,
-** gainers, losers, gained, lost (scope all).  With one side, reform and
-** difference are empty. */
+** rows of scope all: persons_with_claims, psn_decile_<k> (k = 1..9); measure
+** persons of scope above:<rule> (people whose burden reached the rule's
+** threshold); gainers, losers, gained, lost (baseline 0, reform and
+** difference the figure).  With one side, reform and difference are empty. */
 int sb_sim_csv(const sb_sim_result *r, sb_buf *out);
 
 #endif

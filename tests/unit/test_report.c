@@ -662,6 +662,28 @@ static void test_empty_result(void **state) {
   free(r);
 }
 
+static void test_extreme_values(void **state) {
+  (void)state;
+  /* far beyond any real sum (differences still fit in int64, as in the
+  ** CSV): still a page, no overflow in the chart arithmetic (run under UBSan) */
+  sb_sim_result *r = fixture(2);
+  const int64_t big = INT64_MAX / 2;
+  r->all[0].fund = big;
+  r->all[1].fund = big - 1;
+  r->all[0].hifp = big;
+  r->all[1].medfee = 1;
+  r->decile[0][10] = big;
+  r->decile[1][9] = big - 7;
+  r->top[0].psn[0] = big;
+  r->top[0].psn[1] = 1;
+  char *page = render(r, NULL);
+  assert_int_equal(count(page, "<svg"), 2);
+  assert_non_null(strstr(page, ">46116860184273879.03</span>"));
+  assert_int_equal(strcmp(page + strlen(page) - 8, "</html>\n"), 0);
+  free(page);
+  free(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_page_is_self_contained),
@@ -673,6 +695,7 @@ int main(void) {
       cmocka_unit_test(test_single_file),
       cmocka_unit_test(test_bad_sides),
       cmocka_unit_test(test_empty_result),
+      cmocka_unit_test(test_extreme_values),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -545,9 +545,9 @@ int sb_ledger_resettle(sb_store *st, int year, const char *policy_path, const ch
     sb_policy *np;
     if ((rc = sb_policy_load_file(policy_path, &np, err))) return rc;
     if (np->year != year) {
+      int other = np->year;
       sb_policy_free(np);
-      return sb_error_set(err, SB_EINVAL, policy_path, "is the policy of %d, not %d", np->year,
-                          year);
+      return sb_error_set(err, SB_EINVAL, policy_path, "is the policy of %d, not %d", other, year);
     }
     sb_policy_set_add(&ps, np);
   } else if ((rc = sb_ledger_policies(st, &ps, err))) {
@@ -564,13 +564,13 @@ int sb_ledger_resettle(sb_store *st, int year, const char *policy_path, const ch
   if ((rc = st->ops->row_each(st, year, rs_collect, &c, err))) goto out;
   /* Drop reversed pairs: the reversals were not collected; drop their
   ** originals. */
-  qsort(c.reversed, (size_t)c.nrev, sizeof *c.reversed, cmp_i64);
+  if (c.nrev) qsort(c.reversed, (size_t)c.nrev, sizeof *c.reversed, cmp_i64);
   int64_t m = 0;
   for (int64_t i = 0; i < c.n; i++)
-    if (!bsearch(&c.v[i].seq, c.reversed, (size_t)c.nrev, sizeof *c.reversed, cmp_i64))
+    if (!c.nrev || !bsearch(&c.v[i].seq, c.reversed, (size_t)c.nrev, sizeof *c.reversed, cmp_i64))
       c.v[m++] = c.v[i];
   c.n = m;
-  qsort(c.v, (size_t)c.n, sizeof *c.v, cmp_rs);
+  if (c.n) qsort(c.v, (size_t)c.n, sizeof *c.v, cmp_rs);
 
   static const char ch[] =
       "claim_id,person_id,date,category_before,category_after,hifp_before,hifp_after,"

@@ -259,6 +259,18 @@ static sb_date column_date(sqlite3_stmt *st, int i, sb_date open) {
   return d;
 }
 
+/* A column the schema declares NOT NULL that reads NULL: the file is
+** damaged (or was edited by hand); say so instead of crashing. */
+static int damaged(sqlite_store *s, sb_error *err, const char *what) {
+  return sb_error_set(err, SB_EINVAL, s->path, "damaged ledger: %s is NULL", what);
+}
+
+static int any_null(sqlite3_stmt *st, const int *cols, int n) {
+  for (int k = 0; k < n; k++)
+    if (sqlite3_column_type(st, cols[k]) == SQLITE_NULL) return 1;
+  return 0;
+}
+
 static int column_enum(sqlite3_stmt *st, int i, int (*lookup)(const char *, size_t)) {
   const char *t = (const char *)sqlite3_column_text(st, i);
   return t ? lookup(t, strlen(t)) : -1;
@@ -355,9 +367,15 @@ static int op_policy_each(sb_store *bs, int (*fn)(void *, int, const char *), vo
   sqlite3_stmt *st = stmt(s, Q_POLICY_EACH, err);
   if (!st) return SB_EIO;
   int rc, out = 0;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    static const int nn[] = {0, 1};
+    if (any_null(st, nn, 2)) {
+      out = damaged(s, err, "a column of policies");
+      break;
+    }
     if ((out = fn(ctx, sqlite3_column_int(st, 0), (const char *)sqlite3_column_text(st, 1))))
       break;
+  }
   sqlite3_reset(st);
   if (out) return out;
   return rc == SQLITE_DONE ? SB_OK : db_error(s, err, "reading policies");
@@ -415,6 +433,11 @@ static int op_person_each(sb_store *bs,
   if (!st) return SB_EIO;
   int rc, out = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    static const int nn[] = {0, 1, 2, 3};
+    if (any_null(st, nn, 4)) {
+      out = damaged(s, err, "a column of persons or person_categories");
+      break;
+    }
     const char *id = (const char *)sqlite3_column_text(st, 0);
     size_t idl = (size_t)sqlite3_column_bytes(st, 0);
     const char *hh = (const char *)sqlite3_column_text(st, 1);
@@ -475,6 +498,11 @@ static int op_claim_lookup(sb_store *bs, const char *id, size_t len, sb_stored_c
   bind_text(st, 1, id, len);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
+    static const int nn[] = {0, 1, 2, 3};
+    if (any_null(st, nn, 4)) {
+      sqlite3_reset(st);
+      return damaged(s, err, "a column of claims or settlements");
+    }
     memset(out, 0, sizeof *out);
     out->seq = sqlite3_column_int64(st, 0);
     out->is_reversal = strcmp((const char *)sqlite3_column_text(st, 1), "reversed") == 0;
@@ -672,6 +700,11 @@ static int op_row_each(sb_store *bs, int year, int (*fn)(void *, const sb_stored
   if (year) sqlite3_bind_int(st, 1, year);
   int rc, out = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    static const int nn[] = {0, 1, 2, 3, 4, 5, 6};
+    if (any_null(st, nn, 7)) {
+      out = damaged(s, err, "a column of claims or settlements");
+      break;
+    }
     sb_stored_row r;
     memset(&r, 0, sizeof r);
     r.seq = sqlite3_column_int64(st, 0);
@@ -772,6 +805,11 @@ static int op_alert_each(sb_store *bs, int (*fn)(void *, const sb_stored_alert *
   if (!st) return SB_EIO;
   int rc, out = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    static const int nn[] = {0, 1, 2, 3, 4, 5, 6, 7};
+    if (any_null(st, nn, 8)) {
+      out = damaged(s, err, "a column of alerts");
+      break;
+    }
     sb_stored_alert a = {sqlite3_column_int64(st, 0),
                          (const char *)sqlite3_column_text(st, 1),
                          (const char *)sqlite3_column_text(st, 2),
@@ -809,6 +847,11 @@ static int op_enrollment_each(sb_store *bs, int year, int (*fn)(void *, const sb
   sqlite3_bind_int(st, 1, year);
   int rc, out = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    static const int nn[] = {0, 1, 2, 3, 4, 5, 6};
+    if (any_null(st, nn, 7)) {
+      out = damaged(s, err, "a column of enrollments");
+      break;
+    }
     sb_enrollment e = {(const char *)sqlite3_column_text(st, 0),
                        (size_t)sqlite3_column_bytes(st, 0),
                        sqlite3_column_int(st, 1),

@@ -1,0 +1,763 @@
+#!/bin/sh
+# e2e: the ledger (`sanbao db`, src/adapters/ledger.c + store_sqlite.c) keeps
+# its promises:
+#  - an import stores exactly what the batch `sanbao settle` prints, for every
+#    golden case and for generated inputs (settlements, alerts, exit status);
+#  - importing again settles nothing twice; a claim id already held with
+#    other content is rejected CONFLICT; a file that overlaps a received one
+#    adds only the rows not yet received;
+#  - importing a file split by date in two gives what one batch gives;
+#  - settlements are append-only (when the sqlite3 CLI is present);
+#  - a foreign, corrupt, truncated or missing file is a clear exit-2 error;
+#  - balance, enroll and resettle (年度清算) report the right numbers: resettle
+#    against tests/ledger/resettle/, computed by hand (see its README.md).
+# Usage: sh ledger.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
+# shellcheck disable=SC2317  # not every script uses every helper
+set -u
+bin=${1:?usage: sh SCRIPT SANBAO_BINARY PROJECT_ROOT}
+root=${2:?usage: sh SCRIPT SANBAO_BINARY PROJECT_ROOT}
+work=$(mktemp -d "${TMPDIR:-/tmp}/sanbao-ledger.XXXXXX") || exit 2
+trap 'chmod -R u+rwx "$work" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'exit 2' HUP INT TERM
+pass=0
+fail=0
+skipped=0
+policy=$root/policies/hunan-2022.json
+golden=$root/tests/golden
+case_rs=$root/tests/ledger/resettle
+HDR=claim_id,person_id,date,visit_type,level,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,reverses
+if command -v sqlite3 >/dev/null 2>&1; then have_sqlite=1; else
+  have_sqlite=0
+  echo "NOTE: no sqlite3 command-line tool: the append-only, PRAGMA and accumulator-table checks are skipped"
+fi
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+skip() { skipped=$((skipped + 1)); echo "SKIP: $*"; }
+
+# run ARGS...: runs the binary, stdout -> $work/out.txt, stderr -> $work/err.txt, status -> $rc
+run() {
+  "$bin" "$@" >"$work/out.txt" 2>"$work/err.txt"
+  rc=$?
+}
+
+# expect_rc NAME WANT
+expect_rc() {
+  if [ "$rc" -eq "$2" ]; then ok; else
+    bad "$1: exit status $rc, expected $2$(signal_note "$rc")$(sanitizer_note)"
+    sed 's/^/    stderr: /' "$work/err.txt" | head -8
+  fi
+}
+
+# survived NAME: the last import did not crash (else one failure, and the
+# caller skips the checks that depend on it)
+survived() {
+  case $rc in 0 | 1 | 2) return 0 ;; esac
+  bad "$1: import-claims exited $rc$(signal_note "$rc"); the checks that depend on it are skipped"
+  sed 's/^/    stderr: /' "$work/err.txt" | head -8
+  return 1
+}
+
+signal_note() { [ "$1" -gt 128 ] && echo " (killed by signal $(($1 - 128)): a crash)"; }
+sanitizer_note() {
+  grep -q 'ERROR: AddressSanitizer\|runtime error:' "$work/err.txt" 2>/dev/null && echo " (a sanitizer report)"
+}
+
+# same_file NAME EXPECTED ACTUAL
+same_file() {
+  if [ -f "$3" ] && cmp -s "$2" "$3"; then ok; else
+    bad "$1: $3 differs from $2"; diff "$2" "$3" 2>&1 | head -12 | sed 's/^/    /'
+  fi
+}
+
+# same_text NAME EXPECTED_STRING ACTUAL_STRING
+same_text() {
+  if [ "$2" = "$3" ]; then ok; else bad "$1: got '$3', expected '$2'"; fi
+}
+
+# contains NAME FILE FIXED_STRING
+contains() {
+  if grep -F -q -- "$3" "$2"; then ok; else
+    bad "$1: '$3' not found in $(basename "$2")"; head -5 "$2" | sed 's/^/    /'
+  fi
+}
+
+# same_sorted NAME A B: the same lines as multisets
+same_sorted() {
+  LC_ALL=C sort "$2" >"$work/sorted.a"
+  LC_ALL=C sort "$3" >"$work/sorted.b"
+  if cmp -s "$work/sorted.a" "$work/sorted.b"; then ok; else
+    bad "$1: different lines"; diff "$work/sorted.a" "$work/sorted.b" | head -12 | sed 's/^/    /'
+  fi
+}
+
+# new_ledger DB PERSONS POLICY...: a ledger with its reference data (one check)
+new_ledger() {
+  _db=$1 _persons=$2
+  shift 2
+  rm -f "$_db" "$_db-wal" "$_db-shm"
+  if ! "$bin" db init --db "$_db" 2>"$work/err.txt"; then
+    bad "db init $_db"; sed 's/^/    /' "$work/err.txt"; return 1
+  fi
+  for _p in "$@"; do
+    if ! "$bin" db add-policy --db "$_db" "$_p" 2>"$work/err.txt"; then
+      bad "db add-policy $_p"; sed 's/^/    /' "$work/err.txt"; return 1
+    fi
+  done
+  if ! "$bin" db import-persons --db "$_db" --persons "$_persons" 2>"$work/err.txt"; then
+    bad "db import-persons $_persons"; sed 's/^/    /' "$work/err.txt"; return 1
+  fi
+  ok
+}
+
+# import DB CLAIMS: import-claims, status in $rc, summary in $work/import.txt
+import() {
+  "$bin" db import-claims --db "$1" --claims "$2" >"$work/out.txt" 2>"$work/import.txt"
+  rc=$?
+  cp "$work/import.txt" "$work/err.txt"
+}
+
+# snap DB PREFIX: export-settlements and alerts to PREFIX.set.csv / PREFIX.alerts.csv
+snap() {
+  "$bin" db export-settlements --db "$1" --out "$2.set.csv" 2>"$work/err.txt" ||
+    { bad "export-settlements $1 exited $?"; sed 's/^/    /' "$work/err.txt" | head -3; }
+  "$bin" db alerts --db "$1" --out "$2.alerts.csv" 2>"$work/err.txt" ||
+    { bad "alerts $1 exited $?"; sed 's/^/    /' "$work/err.txt" | head -3; }
+}
+
+# balances DB OUT YEAR PERSON...: every person's balance, one after another
+balances() {
+  _db=$1 _out=$2 _y=$3
+  shift 3
+  : >"$_out"
+  for _p in "$@"; do "$bin" db balance --db "$_db" --person "$_p" --year "$_y" >>"$_out" 2>&1; done
+}
+
+# bal FILE LABEL: the last field of the balance line starting with LABEL
+bal() { awk -v l="$2" 'index($0, l) == 1 { print $NF; exit }' "$1"; }
+
+# same_accs NAME WANT_DB GOT_DB: the accumulators tables are equal (sqlite3)
+same_accs() {
+  [ "$have_sqlite" -eq 1 ] || return 0
+  sqlite3 "$2" "SELECT * FROM accumulators ORDER BY person_id, year" >"$work/acc-want.txt"
+  sqlite3 "$3" "SELECT * FROM accumulators ORDER BY person_id, year" >"$work/acc-got.txt"
+  same_file "$1" "$work/acc-want.txt" "$work/acc-got.txt"
+}
+
+# settle OUTPREFIX CLAIMS PERSONS POLICY...: the batch, status in $src
+settle() {
+  _o=$1 _c=$2 _pe=$3
+  shift 3
+  _n=$#
+  while [ "$_n" -gt 0 ]; do # each POLICY becomes --policy POLICY
+    set -- "$@" --policy "$1"
+    shift
+    _n=$((_n - 1))
+  done
+  "$bin" settle "$@" --persons "$_pe" --claims "$_c" --out "$_o.set.csv" --alerts "$_o.alerts.csv" \
+    --quiet 2>"$work/err.txt"
+  src=$?
+}
+
+# persons_of CSV: the distinct person ids (2nd column) of a settlements file
+persons_of() { awk -F, 'NR > 1 { print $2 }' "$1" | LC_ALL=C sort -u; }
+
+# persons_with_reversals SETTLEMENTS: persons with a `reversed` row
+persons_with_reversals() { awk -F, 'NR > 1 && $4 == "reversed" { print $2 }' "$1" | LC_ALL=C sort -u; }
+
+# resettle_only_reversals NAME DIR SETTLEMENTS: re-settling under the stored
+# policy may only move money of persons whose year has a reversed pair
+# (catch-up, settlement.md §6); everyone else is unchanged.
+resettle_only_reversals() {
+  persons_with_reversals "$3" >"$work/rev.txt"
+  awk -F, 'NR > 1 { print $1 }' "$2/persons.csv" | LC_ALL=C sort -u >"$work/rs-persons.txt"
+  awk -F, 'NR > 1 { print $2 }' "$2/claims.csv" | LC_ALL=C sort -u >"$work/rs-claim-persons.txt"
+  _extra=$(LC_ALL=C comm -23 "$work/rs-persons.txt" "$work/rev.txt" | head -5 | tr '\n' ' ')
+  if [ -z "$_extra" ]; then ok; else bad "$1: resettle under the stored policy changed persons without a reversal: $_extra"; fi
+  if cmp -s "$work/rs-persons.txt" "$work/rs-claim-persons.txt"; then ok; else
+    bad "$1: persons.csv and claims.csv of resettle name different persons"
+  fi
+}
+
+RS_CLAIMS_HDR=claim_id,person_id,date,category_before,category_after,hifp_before,hifp_after,hifmi_before,hifmi_after,maf_before,maf_after,fund_before,fund_after,fund_difference
+RS_PERSONS_HDR=person_id,household_id,year,claims,fund_before,fund_after,hifp_difference,hifmi_difference,maf_difference,topup,recover
+
+# headers_only NAME DIR: resettle found no difference
+headers_only() {
+  printf '%s\n' "$RS_CLAIMS_HDR" >"$work/h1.csv"
+  printf '%s\n' "$RS_PERSONS_HDR" >"$work/h2.csv"
+  same_file "$1: claims.csv" "$work/h1.csv" "$2/claims.csv"
+  same_file "$1: persons.csv" "$work/h2.csv" "$2/persons.csv"
+}
+
+# ============================================================================
+# 1. Every golden case: a fresh ledger stores what the batch prints.
+# ============================================================================
+for dir in "$golden"/*/; do
+  dir=${dir%/}
+  [ -f "$dir/claims.csv" ] || continue
+  name=golden/$(basename "$dir")
+  db=$work/$(basename "$dir").db
+  # shellcheck disable=SC2046
+  new_ledger "$db" "$dir/persons.csv" $(ls "$dir"/policy-*.json) || continue
+  # shellcheck disable=SC2046
+  settle "$work/batch" "$dir/claims.csv" "$dir/persons.csv" $(ls "$dir"/policy-*.json)
+  import "$db" "$dir/claims.csv"
+  case $rc in 0 | 1) ok ;; *) bad "$name: import-claims exited $rc$(signal_note "$rc")"; sed 's/^/    /' "$work/err.txt" | head -5 ;; esac
+  same_text "$name: import-claims status = settle status" "$src" "$rc"
+  snap "$db" "$work/g"
+  same_file "$name: export-settlements" "$dir/expected-settlements.csv" "$work/g.set.csv"
+  if [ -f "$dir/expected-alerts.csv" ]; then
+    same_file "$name: alerts" "$dir/expected-alerts.csv" "$work/g.alerts.csv"
+  else
+    same_file "$name: alerts (as settle --alerts)" "$work/batch.alerts.csv" "$work/g.alerts.csv"
+  fi
+  # Re-settling each year under the stored policy right away.
+  for p in "$dir"/policy-*.json; do
+    y=$(basename "$p" .json | sed 's/^policy-//')
+    run db resettle --db "$db" --year "$y" --out "$work/rs-$y"
+    expect_rc "$name: resettle $y under the stored policy" 0
+    if persons_with_reversals "$dir/expected-settlements.csv" | grep -q .; then
+      resettle_only_reversals "$name: resettle $y" "$work/rs-$y" "$dir/expected-settlements.csv"
+    else
+      headers_only "$name: resettle $y, no reversal" "$work/rs-$y"
+    fi
+  done
+  snap "$db" "$work/g2"
+  same_file "$name: export unchanged by resettle" "$work/g.set.csv" "$work/g2.set.csv"
+done
+cp "$work/basics.db" "$work/basics-pristine.db"
+
+# ============================================================================
+# 2. Generated inputs: three seeds, ledger = batch.
+# ============================================================================
+for seed in 11 12 13; do
+  name="gen seed $seed"
+  g=$work/gen$seed
+  if ! "$bin" gen --persons 3000 --seed "$seed" --out "$g" 2>"$work/err.txt"; then
+    bad "$name: gen failed"; continue
+  fi
+  settle "$g/batch" "$g/claims.csv" "$g/persons.csv" "$policy"
+  new_ledger "$g/ledger.db" "$g/persons.csv" "$policy" || continue
+  import "$g/ledger.db" "$g/claims.csv"
+  same_text "$name: import-claims status = settle status" "$src" "$rc"
+  snap "$g/ledger.db" "$g/ledger"
+  same_file "$name: export-settlements = settle --out" "$g/batch.set.csv" "$g/ledger.set.csv"
+  same_file "$name: alerts = settle --alerts" "$g/batch.alerts.csv" "$g/ledger.alerts.csv"
+  nrows=$(($(wc -l <"$g/claims.csv") - 1))
+  contains "$name: summary counts the rows" "$work/import.txt" "$nrows rows:"
+  run db resettle --db "$g/ledger.db" --year 2022 --out "$g/rs"
+  expect_rc "$name: resettle under the stored policy" 0
+  resettle_only_reversals "$name: resettle" "$g/rs" "$g/batch.set.csv"
+done
+
+# Without reversals, re-settling under the stored policy changes nothing at all.
+g=$work/gen11
+awk -F, 'NR == 1 || $10 == ""' "$g/claims.csv" >"$g/noreversal.csv"
+if new_ledger "$g/norev.db" "$g/persons.csv" "$policy"; then
+  import "$g/norev.db" "$g/noreversal.csv"
+  case $rc in 0 | 1) ok ;; *) bad "no-reversal import exited $rc" ;; esac
+  run db resettle --db "$g/norev.db" --year 2022 --out "$g/rs-norev"
+  expect_rc "gen without reversals: resettle" 0
+  headers_only "gen without reversals: resettle under the stored policy" "$g/rs-norev"
+fi
+
+# Balance of the first 12 persons of a generated ledger = sums of their rows.
+g=$work/gen12
+i=0
+for p in $(awk -F, 'NR > 1 { print $1 }' "$g/persons.csv" | uniq | head -12); do
+  "$bin" db balance --db "$g/ledger.db" --person "$p" --year 2022 >"$work/bal.txt" 2>&1
+  awk -F, -v p="$p" '
+    function fen(s) { gsub(/\./, "", s); return s + 0 }
+    function yuan(v,  s) { s = v < 0 ? "-" : ""; v = v < 0 ? -v : v; return sprintf("%s%d.%02d", s, int(v / 100), v % 100) }
+    NR > 1 && $2 == p && ($4 == "settled" || $4 == "reversed") && substr($3, 1, 4) == "2022" {
+      d += fen($12); h += fen($13); ci += fen($14); ma += fen($15); psn += fen($17)
+    }
+    END { print yuan(d), yuan(h), yuan(ci), yuan(ma), yuan(psn) }' "$g/batch.set.csv" >"$work/want.txt"
+  got="$(bal "$work/bal.txt" "deductibles charged") $(bal "$work/bal.txt" "basic fund paid") $(bal "$work/bal.txt" "critical illness paid") $(bal "$work/bal.txt" "medical assistance paid") $(bal "$work/bal.txt" "personal burden")"
+  same_text "gen seed 12: balance of $p (dedc hifp hifmi maf psn)" "$(cat "$work/want.txt")" "$got"
+  i=$((i + 1))
+done
+
+# ============================================================================
+# 3. Idempotency, CONFLICT, overlapping files.
+# ============================================================================
+# 3a. The basics ledger, imported again.
+db=$work/basics.db
+b=$golden/basics
+snap "$db" "$work/i0"
+balances "$db" "$work/i0.bal" 2022 A1 A2 A3 A4 A5
+import "$db" "$b/claims.csv"
+expect_rc "basics: second import of the same file" 0
+contains "basics: second import skips every row" "$work/import.txt" "0 rows: 0 settled, 0 reversed, 0 rejected, 26 already in the ledger (skipped)"
+snap "$db" "$work/i1"
+balances "$db" "$work/i1.bal" 2022 A1 A2 A3 A4 A5
+same_file "basics: export unchanged by a second import" "$work/i0.set.csv" "$work/i1.set.csv"
+same_file "basics: alerts unchanged by a second import" "$work/i0.alerts.csv" "$work/i1.alerts.csv"
+same_file "basics: balances unchanged by a second import" "$work/i0.bal" "$work/i1.bal"
+
+# 3b. CONFLICT, a corrected row whose id was only ever rejected, an identical
+# row, a reversal of a stored claim and one of a claim already reversed.
+#   A1-01  changed medfee                     -> rejected CONFLICT
+#   A1-R2  identical to the received row      -> skipped
+#   A1-07  outpatient primary 100 (A1 has 180.00 of the 800 cap used):
+#          hifp 0.60*100 = 60, psn 40         -> settled
+#   X-01   was rejected UNKNOWN_PERSON, its id is free; now A1 outpatient 50:
+#          hifp 30, psn 20                    -> settled
+#   A1-R5  reverses A1-06 (stored, settled)   -> reversed, A1-06 negated
+#   A1-R6  reverses A1-02 (reversed by A1-R2) -> ALREADY_REVERSED
+cat >"$work/conflict.csv" <<EOF
+$HDR
+A1-01,A1,2022-01-10,inpatient,grade3,30001.00,2000.00,0,0,
+A1-R2,A1,2022-03-10,,,,,,,A1-02
+A1-07,A1,2022-06-01,outpatient,primary,100,,,,
+X-01,A1,2022-06-02,outpatient,primary,50,,,,
+A1-R5,A1,2022-06-03,,,,,,,A1-06
+A1-R6,A1,2022-06-04,,,,,,,A1-02
+EOF
+{
+  cat "$work/i1.set.csv"
+  echo "A1-01,A1,2022-01-10,rejected,CONFLICT,,,,,,,,,,,,"
+  echo "A1-07,A1,2022-06-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00"
+  echo "X-01,A1,2022-06-02,settled,,general,50.00,0.00,0.00,0.00,50.00,0.00,30.00,0.00,0.00,30.00,20.00"
+  echo "A1-R5,A1,2022-06-03,reversed,,general,-10000.00,0.00,0.00,0.00,-10000.00,-600.00,-5640.00,-2616.00,0.00,-8256.00,-1744.00"
+  echo "A1-R6,A1,2022-06-04,rejected,ALREADY_REVERSED,,,,,,,,,,,,"
+} >"$work/conflict-want.csv"
+import "$db" "$work/conflict.csv"
+expect_rc "CONFLICT: import status" 1
+contains "CONFLICT: summary" "$work/import.txt" "5 rows: 2 settled, 1 reversed, 2 rejected, 1 already in the ledger (skipped)"
+contains "CONFLICT: reason counted" "$work/import.txt" "CONFLICT"
+snap "$db" "$work/i2"
+same_file "CONFLICT: stored rows unchanged, new rows appended in arrival order" "$work/conflict-want.csv" "$work/i2.set.csv"
+same_file "CONFLICT: alerts unchanged" "$work/i0.alerts.csv" "$work/i2.alerts.csv"
+balances "$db" "$work/i2.bal" 2022 A2 A3 A4 A5
+balances "$work/basics-pristine.db" "$work/i0b.bal" 2022 A2 A3 A4 A5
+same_file "CONFLICT: other persons' balances unchanged" "$work/i0b.bal" "$work/i2.bal"
+"$bin" db balance --db "$db" --person A1 --year 2022 >"$work/bal.txt" 2>&1
+# A1 was: 2 stays, dedc 1800, basic fund 23300 (chronic 1400, outpatient 180),
+# CI paid 3528, psn 15772; now + outpatient 60 + 30, minus A1-06 (one stay,
+# dedc 600, hifp 5640, hifmi 2616, psn 1744).
+same_text "CONFLICT: A1 stays" 1 "$(bal "$work/bal.txt" "inpatient stays")"
+same_text "CONFLICT: A1 deductibles" 1200.00 "$(bal "$work/bal.txt" "deductibles charged")"
+same_text "CONFLICT: A1 basic fund" 17750.00 "$(bal "$work/bal.txt" "basic fund paid")"
+same_text "CONFLICT: A1 outpatient" 270.00 "$(bal "$work/bal.txt" "  of which general outpatient")"
+same_text "CONFLICT: A1 CI paid" 912.00 "$(bal "$work/bal.txt" "critical illness paid")"
+same_text "CONFLICT: A1 personal burden" 14088.00 "$(bal "$work/bal.txt" "personal burden")"
+# The same conflicting file again: everything skipped, nothing changes.
+import "$db" "$work/conflict.csv"
+expect_rc "CONFLICT file again: status" 0
+contains "CONFLICT file again: all skipped" "$work/import.txt" "0 rows: 0 settled, 0 reversed, 0 rejected, 6 already in the ledger (skipped)"
+snap "$db" "$work/i3"
+same_file "CONFLICT file again: export unchanged" "$work/i2.set.csv" "$work/i3.set.csv"
+
+# 3c. A generated ledger, imported again (rows with reversals included).
+g=$work/gen11
+nrows=$(($(wc -l <"$g/claims.csv") - 1))
+cp "$g/ledger.db" "$g/again.db"
+persons_with_reversals "$g/batch.set.csv" | head -3 >"$work/revp.txt"
+# shellcheck disable=SC2046
+balances "$g/again.db" "$work/a0.bal" 2022 P00000001 P00000002 $(cat "$work/revp.txt")
+import "$g/again.db" "$g/claims.csv"
+if survived "gen seed 11: second import of the same file"; then
+  expect_rc "gen seed 11: second import of the same file" 0
+  contains "gen seed 11: second import skips every row" "$work/import.txt" "0 rows: 0 settled, 0 reversed, 0 rejected, $nrows already in the ledger (skipped)"
+  snap "$g/again.db" "$g/again"
+  same_file "gen seed 11: export unchanged by a second import" "$g/ledger.set.csv" "$g/again.set.csv"
+  same_file "gen seed 11: alerts unchanged by a second import" "$g/ledger.alerts.csv" "$g/again.alerts.csv"
+  # shellcheck disable=SC2046
+  balances "$g/again.db" "$work/a1.bal" 2022 P00000001 P00000002 $(cat "$work/revp.txt")
+  same_file "gen seed 11: balances unchanged by a second import" "$work/a0.bal" "$work/a1.bal"
+  same_accs "gen seed 11: accumulators unchanged by a second import" "$g/ledger.db" "$g/again.db"
+fi
+
+# 3d. The first half of a file (cut at a person boundary), then the whole.
+# Generated claims are grouped by person, so each person's rows are all in
+# one import: the whole ledger must equal one batch of the whole file, row
+# for row in file order; alerts come in canonical order per import, so they
+# are compared as multisets.
+half=$(awk -F, -v n="$nrows" 'NR > 1 && NR - 1 > n / 2 && $2 != prev { print NR - 2; exit } { prev = $2 }' "$g/claims.csv")
+head -n $((half + 1)) "$g/claims.csv" >"$g/half.csv"
+settle "$g/half" "$g/half.csv" "$g/persons.csv" "$policy"
+if new_ledger "$g/halves.db" "$g/persons.csv" "$policy"; then
+  import "$g/halves.db" "$g/half.csv"
+  same_text "half file: import status = settle status" "$src" "$rc"
+  snap "$g/halves.db" "$g/h1"
+  same_file "half file: export = settle of the half" "$g/half.set.csv" "$g/h1.set.csv"
+  import "$g/halves.db" "$g/claims.csv"
+fi
+if [ -f "$g/halves.db" ] && survived "whole file after the half"; then
+  case $rc in 0 | 1) ok ;; *) bad "whole file after the half: import exited $rc" ;; esac
+  contains "whole file after the half: the half is skipped" "$work/import.txt" "$((nrows - half)) rows:"
+  contains "whole file after the half: skipped count" "$work/import.txt" "$half already in the ledger (skipped)"
+  snap "$g/halves.db" "$g/h2"
+  same_file "half then whole: export = one batch of the whole file" "$g/batch.set.csv" "$g/h2.set.csv"
+  same_sorted "half then whole: alerts = one batch's alerts" "$g/batch.alerts.csv" "$g/h2.alerts.csv"
+  dups=$(awk -F, 'NR > 1 { print $1 }' "$g/h2.set.csv" | LC_ALL=C sort | uniq -d | head -3 | tr '\n' ' ')
+  same_text "half then whole: no claim id stored twice" "" "$dups"
+  same_text "half then whole: every received row once" "$((nrows + 1))" "$(wc -l <"$g/h2.set.csv" | tr -d ' ')"
+  same_accs "half then whole: accumulators = one import's" "$g/ledger.db" "$g/halves.db"
+fi
+
+# ============================================================================
+# 4. A file split by date: before 1 July, then from 1 July on.  Every row of
+# the second file sorts after every row of the first in canonical order (no
+# date is in both), reversals stay with or after their originals, so the
+# ledger settles exactly what one batch settles: the same lines, stored in
+# arrival order (the first file's rows, then the second's, each in file
+# order), and the alerts in the very same (canonical) order.
+# ============================================================================
+g=$work/gen13
+awk -F, 'NR == 1 || $3 < "2022-07-01"' "$g/claims.csv" >"$g/h1.csv"
+awk -F, 'NR == 1 || $3 >= "2022-07-01"' "$g/claims.csv" >"$g/h2.csv"
+{
+  head -n 1 "$g/batch.set.csv"
+  awk -F, 'NR > 1 && $3 < "2022-07-01"' "$g/batch.set.csv"
+  awk -F, 'NR > 1 && $3 >= "2022-07-01"' "$g/batch.set.csv"
+} >"$g/split-want.csv"
+want1=0
+awk -F, 'NR > 1 && $3 < "2022-07-01" && $4 == "rejected"' "$g/batch.set.csv" | grep -q . && want1=1
+want2=0
+awk -F, 'NR > 1 && $3 >= "2022-07-01" && $4 == "rejected"' "$g/batch.set.csv" | grep -q . && want2=1
+if new_ledger "$g/split.db" "$g/persons.csv" "$policy"; then
+  import "$g/split.db" "$g/h1.csv"
+  expect_rc "split by date: first import" "$want1"
+  import "$g/split.db" "$g/h2.csv"
+fi
+if [ -f "$g/split.db" ] && survived "split by date: second import"; then
+  expect_rc "split by date: second import" "$want2"
+  contains "split by date: second import skips nothing" "$work/import.txt" "0 already in the ledger (skipped)"
+  snap "$g/split.db" "$g/split"
+  same_sorted "split by date: the same settlement lines as one batch" "$g/batch.set.csv" "$g/split.set.csv"
+  same_file "split by date: export in arrival order" "$g/split-want.csv" "$g/split.set.csv"
+  same_file "split by date: alerts = one batch's alerts" "$g/batch.alerts.csv" "$g/split.alerts.csv"
+  same_accs "split by date: accumulators = one import's" "$g/ledger.db" "$g/split.db"
+  # shellcheck disable=SC2046
+  set -- P00000001 P00000002 $(persons_with_reversals "$g/batch.set.csv" | head -4)
+  balances "$g/split.db" "$work/s.bal" 2022 "$@"
+  balances "$g/ledger.db" "$work/w.bal" 2022 "$@"
+  same_file "split by date: balances = one import's" "$work/w.bal" "$work/s.bal"
+  run db resettle --db "$g/split.db" --year 2022 --out "$g/rs-split"
+  expect_rc "split by date: resettle" 0
+  same_file "split by date: resettle claims.csv = one import's" "$g/rs/claims.csv" "$g/rs-split/claims.csv"
+  same_file "split by date: resettle persons.csv = one import's" "$g/rs/persons.csv" "$g/rs-split/persons.csv"
+fi
+
+# ============================================================================
+# 5. Odd bytes: BOM, CRLF, quoted ids with comma, quote and newline, a
+# non-UTF-8 byte, a reversal naming a quoted id, malformed rows: the ledger
+# stores what the batch prints, and takes it all as received the second time.
+# ============================================================================
+printf 'person_id,household_id,region,category,valid_from,valid_to\n"Q,1","H,Q",430521,general,,\n\345\274\240\344\270\211,H2,430225,min_living,,\n' >"$work/odd-persons.csv"
+{
+  printf '\357\273\277%s\r\n' "$HDR"
+  printf '"C,1","Q,1",2022-01-05,outpatient,primary,100,,,,\r\n'
+  printf '"C""2",\345\274\240\344\270\211,2022-01-06,inpatient,grade1,5000,,,,\r\n'
+  printf '"C\n3",\345\274\240\344\270\211,2022-01-07,chronic,grade1,300,,,,\r\n'
+  printf 'C\3774,\345\274\240\344\270\211,2022-01-08,outpatient,primary,50,,,,\r\n'
+  printf '"R,1","Q,1",2022-02-01,,,,,,,"C,1"\r\n'
+  printf 'bad"5,"Q,1",2022-01-09,outpatient,primary,10,,,,\r\n'
+  printf 'C6,"Q,1",2022-13-01,outpatient,primary,10,,,,\r\n'
+  printf 'C7,"Q,1",2022-03-01,outpatient,primary,10\r\n'
+} >"$work/odd-claims.csv"
+settle "$work/odd" "$work/odd-claims.csv" "$work/odd-persons.csv" "$policy"
+if new_ledger "$work/odd.db" "$work/odd-persons.csv" "$policy"; then
+  import "$work/odd.db" "$work/odd-claims.csv"
+  same_text "odd bytes: import status = settle status" "$src" "$rc"
+  snap "$work/odd.db" "$work/odd-l"
+  same_file "odd bytes: export = settle" "$work/odd.set.csv" "$work/odd-l.set.csv"
+  same_file "odd bytes: alerts = settle" "$work/odd.alerts.csv" "$work/odd-l.alerts.csv"
+  import "$work/odd.db" "$work/odd-claims.csv"
+  expect_rc "odd bytes: second import" 0
+  contains "odd bytes: second import skips every row" "$work/import.txt" "8 already in the ledger (skipped)"
+  snap "$work/odd.db" "$work/odd-2"
+  same_file "odd bytes: export unchanged" "$work/odd-l.set.csv" "$work/odd-2.set.csv"
+  run db resettle --db "$work/odd.db" --year 2022 --out "$work/odd-rs"
+  expect_rc "odd bytes: resettle" 0
+  headers_only "odd bytes: resettle under the stored policy" "$work/odd-rs"
+fi
+
+# ============================================================================
+# 6. Append-only, and the file's settings (sqlite3 CLI).
+# ============================================================================
+db=$work/append-only.db
+cp "$work/basics-pristine.db" "$db"
+snap "$db" "$work/ao0"
+if [ "$have_sqlite" -eq 1 ]; then
+  for sql in "UPDATE settlements SET hifp_pay = 0" "DELETE FROM settlements" \
+    "DELETE FROM settlements WHERE seq = 1" "UPDATE claims SET medfee_sumamt = 0" "DELETE FROM claims"; do
+    if sqlite3 "$db" "$sql" >"$work/out.txt" 2>"$work/err.txt"; then
+      bad "append-only: '$sql' succeeded"
+    else
+      ok
+      contains "append-only: '$sql' refused by the trigger" "$work/err.txt" "append-only"
+    fi
+  done
+  # REPLACE deletes the conflicting row without firing DELETE triggers (unless
+  # recursive_triggers is on): it must not change a stored settlement either.
+  sqlite3 "$db" "INSERT OR REPLACE INTO settlements(seq, status, reason, category, year, visit_type, level,
+    medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc, hifp_pay, hifmi_pay,
+    maf_pay, fed_flags) SELECT seq, status, reason, category, year, visit_type, level, medfee_sumamt,
+    fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc, 0, hifmi_pay, maf_pay, fed_flags
+    FROM settlements WHERE seq = 1" >/dev/null 2>&1
+  sqlite3 "$db" "INSERT OR REPLACE INTO claims SELECT seq, run_id, claim_id, person_id, date, visit_type,
+    level, 0, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, reverses, content_key FROM claims
+    WHERE seq = 1" >/dev/null 2>&1
+  snap "$db" "$work/ao1"
+  same_file "append-only: stored settlements unchanged after UPDATE, DELETE and INSERT OR REPLACE" "$work/ao0.set.csv" "$work/ao1.set.csv"
+  same_text "ledger file: journal_mode" wal "$(sqlite3 "$db" "PRAGMA journal_mode")"
+  same_text "ledger file: application_id 'SBLG'" 1396853831 "$(sqlite3 "$db" "PRAGMA application_id")"
+  same_text "ledger file: user_version (schema)" 1 "$(sqlite3 "$db" "PRAGMA user_version")"
+  same_text "ledger file: integrity" ok "$(sqlite3 "$db" "PRAGMA integrity_check")"
+else
+  skip "append-only and PRAGMA checks (no sqlite3 CLI)"
+fi
+
+# ============================================================================
+# 7. Foreign, corrupt, truncated and missing files: exit 2, a message naming
+# the file, no crash, and the file left as it was.
+# ============================================================================
+f=$work/files
+mkdir -p "$f"
+printf 'this is not a ledger\n' >"$f/text.db"
+: >"$f/empty.db"
+head -c 1000 "$work/basics.db" >"$f/truncated.db"
+# A real ledger with another application id (header bytes 68-71), and one
+# whose schema version (bytes 60-63) is newer than this sanbao knows.
+cp "$work/basics-pristine.db" "$f/otherapp.db"
+printf '\000\000\000\007' | dd of="$f/otherapp.db" bs=1 seek=68 conv=notrunc 2>/dev/null
+cp "$work/basics-pristine.db" "$f/newer.db"
+printf '\000\000\000\011' | dd of="$f/newer.db" bs=1 seek=60 conv=notrunc 2>/dev/null
+printf 'region,population\n430200,1000\n' >"$f/pop.csv"
+list="text.db empty.db truncated.db otherapp.db newer.db"
+if [ "$have_sqlite" -eq 1 ]; then
+  sqlite3 "$f/foreign.db" "CREATE TABLE t(a); INSERT INTO t VALUES (1);"
+  list="$list foreign.db"
+else
+  skip "a foreign SQLite database made by the sqlite3 CLI (otherapp.db covers the same check)"
+fi
+for n in $list; do
+  cp "$f/$n" "$f/$n.orig"
+  for sub in "add-policy $policy" "import-persons --persons $golden/basics/persons.csv" \
+    "import-claims --claims $golden/basics/claims.csv" "export-settlements" "alerts" \
+    "balance --person A1 --year 2022" "resettle --year 2022 --out $work/rs-bad" \
+    "enroll --year 2022 --as-of 2021-10-01" "coverage --population $f/pop.csv --year 2022"; do
+    # shellcheck disable=SC2086
+    run db $sub --db "$f/$n"
+    expect_rc "$n: db ${sub%% *}" 2
+    contains "$n: db ${sub%% *} names the file" "$work/err.txt" "$f/$n"
+  done
+  run db init --db "$f/$n"
+  expect_rc "$n: db init on an existing file" 2
+  if cmp -s "$f/$n" "$f/$n.orig"; then ok; else bad "$n: the file was changed"; fi
+done
+run db export-settlements --db "$f/newer.db"
+contains "newer.db: the message says why" "$work/err.txt" "newer"
+run db export-settlements --db "$f/otherapp.db"
+contains "otherapp.db: the message says why" "$work/err.txt" "not a sanbao ledger"
+for sub in "add-policy $policy" "import-persons --persons $golden/basics/persons.csv" \
+  "import-claims --claims $golden/basics/claims.csv" "export-settlements" "alerts" \
+  "balance --person A1 --year 2022" "resettle --year 2022 --out $work/rs-bad" \
+  "enroll --year 2022 --as-of 2021-10-01" "coverage --population $f/pop.csv --year 2022"; do
+  # shellcheck disable=SC2086
+  run db $sub --db "$f/missing.db"
+  expect_rc "missing file: db ${sub%% *}" 2
+  contains "missing file: db ${sub%% *} names the file" "$work/err.txt" "$f/missing.db"
+done
+if [ -e "$f/missing.db" ]; then bad "missing file: a command created it"; else ok; fi
+# Damaged records: values a damaged record decodes to although the schema
+# forbids them (NULL in NOT NULL columns).  Made with the sqlite3 CLI by
+# relaxing the schema, then writing the NULLs; the file passes SQLite's
+# integrity check.  Every command that reads them must fail cleanly.
+if [ "$have_sqlite" -eq 1 ]; then
+  d=$f/damaged.db
+  cp "$work/basics-pristine.db" "$d"
+  if ! sqlite3 "$d" "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = replace(replace(sql, ' NOT NULL', ''),
+    'CHECK (status IN (''settled'',''reversed'',''rejected''))', '') WHERE name IN ('settlements', 'alerts', 'policies');" ||
+    ! sqlite3 "$d" "DROP TRIGGER settlements_append_only_u; UPDATE settlements SET status = NULL WHERE seq = 2;
+      UPDATE alerts SET person_id = NULL; UPDATE policies SET json = NULL;"; then
+    bad "could not make damaged.db"
+  fi
+  for sub in "export-settlements" "alerts" "balance --person A1 --year 2022" \
+    "resettle --year 2022 --out $work/rs-bad" "import-claims --claims $golden/basics/claims.csv" \
+    "enroll --year 2022 --as-of 2021-10-01"; do
+    # shellcheck disable=SC2086
+    run db $sub --db "$d"
+    expect_rc "damaged.db (NULL status, alert person, policy JSON): db ${sub%% *}" 2
+    if [ "$rc" -eq 2 ]; then contains "damaged.db: db ${sub%% *} names the file" "$work/err.txt" "$d"; fi
+  done
+else
+  skip "damaged records (no sqlite3 CLI to make them)"
+fi
+run db init --db "$work/basics-pristine.db"
+expect_rc "db init on an existing ledger" 2
+run db init --db "$work/no/such/dir/x.db"
+expect_rc "db init in a missing directory" 2
+
+# ============================================================================
+# 8. Failed commands leave the ledger as it was.
+# ============================================================================
+db=$work/basics-pristine.db
+snap "$db" "$work/f0"
+run db import-claims --db "$db" --claims "$work/no-such.csv"
+expect_rc "import of a missing claims file" 2
+printf 'claim_id,person_id,date\nZ1,A1,2022-01-01\n' >"$work/nocols.csv"
+run db import-claims --db "$db" --claims "$work/nocols.csv"
+expect_rc "import of a claims file without required columns" 2
+run db add-policy --db "$db" "$golden/basics/policy-2022.json"
+expect_rc "add-policy of a year already stored, without --replace" 2
+run db add-policy --db "$db" --replace "$golden/basics/policy-2022.json"
+expect_rc "add-policy --replace" 0
+printf 'person_id,household_id,region,category,valid_from,valid_to\nA1,H1,4305,general,,\n' >"$work/badpersons.csv"
+run db import-persons --db "$db" --persons "$work/badpersons.csv"
+expect_rc "import-persons of an invalid registry" 2
+snap "$db" "$work/f1"
+same_file "failed commands: export unchanged" "$work/f0.set.csv" "$work/f1.set.csv"
+run db balance --db "$db" --person A1 --year 2022
+cp "$work/out.txt" "$work/bal.txt"
+same_text "failed import-persons: A1 still insured as general" "person A1, year 2022, category general (普通参保居民)" "$(head -n 1 "$work/bal.txt")"
+
+# ============================================================================
+# 9. Balance: the basics persons, by hand from expected-settlements.csv.
+# ============================================================================
+run db balance --db "$db" --person A2 --year 2022
+expect_rc "balance A2" 0
+cp "$work/out.txt" "$work/bal.txt"
+# A2 (min_living, 430225 -> default T 16000, tilted 8000):
+#   A2-01 provincial 200000: dedc 2000, hifp 118800, hifmi 49740, maf 22022, psn 9438
+#   A2-02 provincial 300000: dedc 1000, hifp  31200, hifmi 233560, maf 24668, psn 10572
+#   basic fund 118800 + 31200 = 150000.00 (the annual cap); CI base
+#   (200000-118800) + (300000-31200) = 350000.00; MA base 81200-49740 +
+#   268800-233560 = 66700.00.
+same_text "balance A2: header" "person A2, year 2022, category min_living (低保对象)" "$(head -n 1 "$work/bal.txt")"
+same_text "balance A2: stays" 2 "$(bal "$work/bal.txt" "inpatient stays")"
+same_text "balance A2: deductibles" 3000.00 "$(bal "$work/bal.txt" "deductibles charged")"
+same_text "balance A2: basic fund" 150000.00 "$(bal "$work/bal.txt" "basic fund paid")"
+same_text "balance A2: chronic" 0.00 "$(bal "$work/bal.txt" "  of which chronic")"
+same_text "balance A2: CI base" 350000.00 "$(bal "$work/bal.txt" "critical-illness base")"
+same_text "balance A2: CI deductible" 8000.00 "$(bal "$work/bal.txt" "critical-illness deductible")"
+same_text "balance A2: CI paid" 283300.00 "$(bal "$work/bal.txt" "critical illness paid")"
+same_text "balance A2: CI left (tilted: no cap)" cap "$(bal "$work/bal.txt" "critical illness left")"
+same_text "balance A2: MA base" 66700.00 "$(bal "$work/bal.txt" "medical assistance base")"
+same_text "balance A2: MA paid" 46690.00 "$(bal "$work/bal.txt" "medical assistance paid")"
+same_text "balance A2: personal burden" 20010.00 "$(bal "$work/bal.txt" "personal burden")"
+# A1 (general, 430521 -> T 11000): A1-02 reversed by A1-R2.
+#   stays A1-01, A1-02, A1-06 minus A1-02 = 2; dedc 1200+600-600+600 = 1800;
+#   hifp 16080+11640+180+0-11640+1400+5640 = 23300 (chronic 1400, outpatient
+#   180); CI paid 552+5016-5016+360+2616 = 3528, left 400000-3528 = 396472;
+#   psn 13368+3344+120+300-3344+240+1744 = 15772.
+run db balance --db "$db" --person A1 --year 2022
+cp "$work/out.txt" "$work/bal.txt"
+same_text "balance A1: stays" 2 "$(bal "$work/bal.txt" "inpatient stays")"
+same_text "balance A1: deductibles" 1800.00 "$(bal "$work/bal.txt" "deductibles charged")"
+same_text "balance A1: basic fund" 23300.00 "$(bal "$work/bal.txt" "basic fund paid")"
+same_text "balance A1: chronic" 1400.00 "$(bal "$work/bal.txt" "  of which chronic")"
+same_text "balance A1: outpatient" 180.00 "$(bal "$work/bal.txt" "  of which general outpatient")"
+same_text "balance A1: CI deductible" 11000.00 "$(bal "$work/bal.txt" "critical-illness deductible")"
+same_text "balance A1: CI paid" 3528.00 "$(bal "$work/bal.txt" "critical illness paid")"
+same_text "balance A1: CI left" 396472.00 "$(bal "$work/bal.txt" "critical illness left")"
+same_text "balance A1: personal burden" 15772.00 "$(bal "$work/bal.txt" "personal burden")"
+# Every basics person: the sums of their 2022 rows in expected-settlements.csv.
+for p in A1 A2 A3 A4 A5; do
+  "$bin" db balance --db "$db" --person "$p" --year 2022 >"$work/bal.txt" 2>&1
+  want=$(awk -F, -v p="$p" '
+    function fen(s) { gsub(/\./, "", s); return s + 0 }
+    function yuan(v,  s) { s = v < 0 ? "-" : ""; v = v < 0 ? -v : v; return sprintf("%s%d.%02d", s, int(v / 100), v % 100) }
+    NR > 1 && $2 == p && ($4 == "settled" || $4 == "reversed") && substr($3, 1, 4) == "2022" {
+      d += fen($12); h += fen($13); ci += fen($14); ma += fen($15); psn += fen($17)
+    }
+    END { print yuan(d), yuan(h), yuan(ci), yuan(ma), yuan(psn) }' "$golden/basics/expected-settlements.csv")
+  got="$(bal "$work/bal.txt" "deductibles charged") $(bal "$work/bal.txt" "basic fund paid") $(bal "$work/bal.txt" "critical illness paid") $(bal "$work/bal.txt" "medical assistance paid") $(bal "$work/bal.txt" "personal burden")"
+  same_text "balance $p = sums of expected-settlements.csv (dedc hifp hifmi maf psn)" "$want" "$got"
+done
+run db balance --db "$db" --person NOBODY --year 2022
+expect_rc "balance of an unknown person" 2
+contains "balance of an unknown person: message" "$work/err.txt" "NOBODY"
+
+# ============================================================================
+# 10. Enroll (参保资助) = premiums, on basics as of 2021-10-01.
+# ============================================================================
+b=$golden/basics
+"$bin" premiums --policy "$b/policy-2022.json" --persons "$b/persons.csv" --as-of 2021-10-01 \
+  --out "$work/prem.csv" 2>/dev/null
+run db enroll --db "$db" --year 2022 --as-of 2021-10-01
+expect_rc "enroll" 0
+sums=$(awk -F, 'function fen(s) { gsub(/\./, "", s); return s + 0 }
+  function yuan(v) { return sprintf("%d.%02d", int(v / 100), v % 100) }
+  NR > 1 { n++; pr += fen($4); su += fen($5); pe += fen($6) }
+  END { printf "%d insured (参保人数); premiums %s, subsidies (参保资助) %s, paid by persons %s", n, yuan(pr), yuan(su), yuan(pe) }' "$work/prem.csv")
+# As of 2021-10-01 only A2 (min_living: subsidy 160.00), A4 and A5 are insured.
+same_text "enroll as of 2021-10-01: 3 insured, subsidy 160.00 (by hand)" \
+  "3 insured (参保人数); premiums 960.00, subsidies (参保资助) 160.00, paid by persons 800.00" "$sums"
+contains "enroll summary = premiums output" "$work/err.txt" "$sums"
+if [ "$have_sqlite" -eq 1 ]; then
+  sqlite3 -separator , "$db" "SELECT person_id, category, premium, subsidy, personal FROM enrollments WHERE year = 2022 ORDER BY person_id" >"$work/enr.csv"
+  awk -F, 'function fen(s) { gsub(/\./, "", s); return s + 0 } NR > 1 { print $1 "," $3 "," fen($4) "," fen($5) "," fen($6) }' "$work/prem.csv" >"$work/enr-want.csv"
+  same_file "enroll: stored enrollments = premiums rows" "$work/enr-want.csv" "$work/enr.csv"
+fi
+# Enrolling again as of another date replaces the year's enrollments.
+run db enroll --db "$db" --year 2022 --as-of 2022-07-15
+expect_rc "enroll again" 0
+n=$(($(wc -l <"$b/expected-premiums-2022-07-15.csv") - 1))
+contains "enroll as of 2022-07-15: as many as premiums" "$work/err.txt" "$n insured"
+if [ "$have_sqlite" -eq 1 ]; then
+  same_text "enroll again replaces the year's rows" "$n" "$(sqlite3 "$db" "SELECT count(*) FROM enrollments WHERE year = 2022 AND as_of = '2022-07-15'")"
+fi
+run db enroll --db "$db" --year 2024 --as-of 2023-10-01
+expect_rc "enroll for a year without a policy" 2
+
+# ============================================================================
+# 11. Resettle after a retroactive policy change (tests/ledger/resettle/).
+# ============================================================================
+db=$work/resettle.db
+if new_ledger "$db" "$case_rs/persons.csv" "$case_rs/policy-2022.json"; then
+  import "$db" "$case_rs/claims.csv"
+  expect_rc "resettle case: import" 0
+  snap "$db" "$work/r0"
+  same_file "resettle case: stored settlements (by hand)" "$case_rs/expected-settlements.csv" "$work/r0.set.csv"
+  run db resettle --db "$db" --year 2022 --out "$work/rs0"
+  expect_rc "resettle under the stored policy" 0
+  headers_only "resettle case: under the stored policy" "$work/rs0"
+  for c in grade2 deductible; do
+    run db resettle --db "$db" --year 2022 --policy "$case_rs/corrected-$c.json" --out "$work/rs-$c"
+    expect_rc "resettle --policy corrected-$c.json" 0
+    same_file "resettle $c: claims.csv (by hand)" "$case_rs/expected-$c/claims.csv" "$work/rs-$c/claims.csv"
+    same_file "resettle $c: persons.csv (by hand)" "$case_rs/expected-$c/persons.csv" "$work/rs-$c/persons.csv"
+    if grep -q '^R4-01,\|^R4-R1,' "$work/rs-$c/claims.csv"; then bad "resettle $c: the reversed pair is listed"; else ok; fi
+    cp "$work/err.txt" "$work/rs-$c.summary"
+  done
+  contains "resettle grade2: summary totals" "$work/rs-grade2.summary" "funds paid 107822.00, recomputed 109596.30; 补付 (owed to people) 1774.30, 追回 (to recover) 0.00"
+  contains "resettle grade2: summary counts" "$work/rs-grade2.summary" "8 claims of 4 persons recomputed; 5 claims and 3 persons differ"
+  contains "resettle deductible: summary totals" "$work/rs-deductible.summary" "funds paid 107822.00, recomputed 107222.00; 补付 (owed to people) 0.00, 追回 (to recover) 600.00"
+  snap "$db" "$work/r1"
+  same_file "resettle: stored settlements unchanged" "$work/r0.set.csv" "$work/r1.set.csv"
+  same_file "resettle: alerts unchanged" "$work/r0.alerts.csv" "$work/r1.alerts.csv"
+  if [ "$have_sqlite" -eq 1 ]; then
+    same_text "resettle: each run logged" 3 "$(sqlite3 "$db" "SELECT count(*) FROM runs WHERE kind = 'resettle'")"
+  fi
+  # A retroactive registry correction: R3 min_living all year, R4 insured
+  # only until 30 April.  Re-settled under the stored policy.
+  run db import-persons --db "$db" --persons "$case_rs/persons-corrected.csv"
+  expect_rc "resettle case: import-persons of a correction" 0
+  run db resettle --db "$db" --year 2022 --out "$work/rs-registry"
+  expect_rc "resettle after a registry correction" 0
+  same_file "resettle registry: claims.csv (by hand)" "$case_rs/expected-registry/claims.csv" "$work/rs-registry/claims.csv"
+  same_file "resettle registry: persons.csv (by hand)" "$case_rs/expected-registry/persons.csv" "$work/rs-registry/persons.csv"
+  contains "resettle registry: summary totals" "$work/err.txt" "funds paid 107822.00, recomputed 102166.00; 补付 (owed to people) 2744.00, 追回 (to recover) 8400.00"
+  snap "$db" "$work/r2"
+  same_file "resettle registry: stored settlements unchanged" "$work/r0.set.csv" "$work/r2.set.csv"
+  run db resettle --db "$db" --year 2022 --policy "$golden/multi-year/policy-2023.json" --out "$work/rs-x"
+  expect_rc "resettle with another year's policy" 2
+  contains "resettle with another year's policy: the message names both years" "$work/err.txt" "is the policy of 2023, not 2022"
+  run db resettle --db "$db" --year 2023 --out "$work/rs-x"
+  expect_rc "resettle a year without a policy" 2
+  : >"$work/plainfile"
+  run db resettle --db "$db" --year 2022 --out "$work/plainfile"
+  expect_rc "resettle --out a file, not a directory" 2
+fi
+
+if [ "$skipped" -gt 0 ]; then
+  echo "$pass passed, $fail failed, $skipped skipped"
+else
+  echo "$pass passed, $fail failed"
+fi
+[ "$fail" -eq 0 ]

@@ -1,0 +1,295 @@
+#!/bin/sh
+# e2e: an import is one transaction (BEGIN IMMEDIATE, WAL, synchronous=FULL).
+# `db import-claims` is killed with SIGKILL at delays spread over its own
+# duration. The ledger must then hold exactly what it held before the import
+# or exactly what a clean import gives, and never anything in between. It
+# must also pass SQLite's integrity check. Running the import again must
+# complete it: in the end the settlements and alerts are byte for byte those
+# of a clean import, with nothing lost or doubled.
+#
+#  rounds 1-10   a fresh ledger; the whole file (about 40,000 claims). Eight
+#                kills come after delays spread over the import's duration
+#                (measured at the start). In every third of those rounds, when
+#                the first kill left the ledger as before, the restart is killed
+#                too: kill, restart and kill, restart to the end. Two
+#                kills are triggered by events instead: while the commit is
+#                written to the log, and during the checkpoint on close.
+#  rounds 11-15  a ledger already holding the claims dated before July; the
+#                second file (July on) is killed (3 delays, the 2 events) and
+#                completed. Nothing of the first import may be lost or doubled.
+#
+# The references come from the batch (`sanbao settle`): the ledger must store
+# exactly what it prints (for the date-split second file: the rows before
+# July, then the rest, each in file order; see tests/e2e/ledger.sh).
+# Usage: sh ledger_crash.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
+set -u
+bin=${1:?usage: sh SCRIPT SANBAO_BINARY PROJECT_ROOT}
+root=${2:?usage: sh SCRIPT SANBAO_BINARY PROJECT_ROOT}
+work=$(mktemp -d "${TMPDIR:-/tmp}/sanbao-crash.XXXXXX") || exit 2
+bgpid=
+trap '[ -n "$bgpid" ] && kill -KILL "$bgpid" 2>/dev/null; rm -rf "$work"' EXIT
+trap 'exit 2' HUP INT TERM
+pass=0
+fail=0
+policy=$root/policies/hunan-2022.json
+if command -v sqlite3 >/dev/null 2>&1; then have_sqlite=1; else
+  have_sqlite=0
+  echo "NOTE: no sqlite3 command-line tool: PRAGMA integrity_check and the row-count checks are skipped"
+fi
+
+ok() { pass=$((pass + 1)); }
+bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
+signal_note() { [ "$1" -gt 128 ] && echo " (killed by signal $(($1 - 128)): a crash)"; }
+
+# now_ms: the clock in milliseconds (GNU date), else 0
+now_ms() {
+  _t=$(date +%s%N 2>/dev/null)
+  case $_t in *[!0-9]* | "") echo 0 ;; *) echo $((_t / 1000000)) ;; esac
+}
+
+# snap DB PREFIX: export-settlements and alerts
+snap() {
+  "$bin" db export-settlements --db "$1" --out "$2.set.csv" 2>"$work/err.txt" ||
+    { bad "export-settlements $1 exited $?"; sed 's/^/    /' "$work/err.txt" | head -3; }
+  "$bin" db alerts --db "$1" --out "$2.alerts.csv" 2>"$work/err.txt" ||
+    { bad "alerts $1 exited $?"; sed 's/^/    /' "$work/err.txt" | head -3; }
+}
+
+# integrity NAME DB: SQLite's own check of the file as the kill left it
+integrity() {
+  [ "$have_sqlite" -eq 1 ] || return 0
+  _r=$(sqlite3 "$2" "PRAGMA integrity_check" 2>&1)
+  if [ "$_r" = ok ]; then ok; else bad "$1: integrity_check: $(echo "$_r" | head -3)"; fi
+}
+
+# state NAME DB BEFORE AFTER: the ledger equals the BEFORE or the AFTER
+# snapshot (prefixes of .set.csv / .alerts.csv); sets $st to before/after
+state() {
+  snap "$2" "$work/now"
+  if cmp -s "$work/now.set.csv" "$3.set.csv" && cmp -s "$work/now.alerts.csv" "$3.alerts.csv"; then
+    st=before; ok
+  elif cmp -s "$work/now.set.csv" "$4.set.csv" && cmp -s "$work/now.alerts.csv" "$4.alerts.csv"; then
+    st=after; ok
+  else
+    st=torn
+    bad "$1: the ledger is neither as before the import nor as after it ($(($(wc -l <"$work/now.set.csv") - 1)) rows; before $(($(wc -l <"$3.set.csv") - 1)), after $(($(wc -l <"$4.set.csv") - 1)))"
+  fi
+}
+
+# killed_import DB CLAIMS DELAY_MS: start an import, SIGKILL it after the delay.
+# $killed is 1 when it was still running then.
+killed_import() {
+  "$bin" db import-claims --db "$1" --claims "$2" --quiet >/dev/null 2>"$work/killed-err.txt" &
+  bgpid=$!
+  sleep "$(awk -v ms="$3" 'BEGIN { printf "%.3f", ms / 1000 }')"
+  if kill -KILL "$bgpid" 2>/dev/null; then killed=1; else killed=0; fi
+  wait "$bgpid" 2>/dev/null
+  _krc=$?
+  bgpid=
+  if [ "$killed" -eq 0 ] && [ "$_krc" -gt 2 ]; then
+    bad "import finished on its own with status $_krc$(signal_note "$_krc") before the kill"
+    sed 's/^/    stderr: /' "$work/killed-err.txt" | head -3
+  fi
+  if [ -s "$1-wal" ]; then wal=1; else wal=0; fi
+}
+
+# finish NAME DB CLAIMS WANT_PREFIX STATUS_IF_BEFORE: run the import to the
+# end; the result must be the reference, however the kills fell.
+finish() {
+  "$bin" db import-claims --db "$2" --claims "$3" >"$work/out.txt" 2>"$work/err.txt"
+  _rc=$?
+  if [ "$st" = after ]; then _want=0; else _want=$5; fi
+  if [ "$_rc" -eq "$_want" ]; then ok; else
+    bad "$1: completing import exited $_rc$(signal_note "$_rc"), expected $_want (ledger was '$st' the import)"
+    sed 's/^/    stderr: /' "$work/err.txt" | head -5
+    return 1
+  fi
+  snap "$2" "$work/final"
+  if cmp -s "$work/final.set.csv" "$4.set.csv"; then ok; else
+    bad "$1: final settlements differ from the reference"
+    diff "$4.set.csv" "$work/final.set.csv" | head -6 | sed 's/^/    /'
+  fi
+  if cmp -s "$work/final.alerts.csv" "$4.alerts.csv"; then ok; else
+    bad "$1: final alerts differ from the reference"
+    diff "$4.alerts.csv" "$work/final.alerts.csv" | head -6 | sed 's/^/    /'
+  fi
+  integrity "$1: final" "$2"
+  if [ "$have_sqlite" -eq 1 ]; then
+    _n=$(sqlite3 "$2" "SELECT (SELECT count(*) FROM claims) || ' ' || (SELECT count(*) FROM settlements)")
+    _w=$(($(wc -l <"$4.set.csv") - 1))
+    if [ "$_n" = "$_w $_w" ]; then ok; else bad "$1: claims/settlements rows '$_n', expected '$_w $_w'"; fi
+    sqlite3 "$2" "SELECT * FROM accumulators ORDER BY person_id, year" >"$work/final.acc"
+    if cmp -s "$work/final.acc" "$4.acc"; then ok; else bad "$1: accumulators differ from the reference"; fi
+  fi
+}
+
+# ---- data and references -------------------------------------------------------
+g=$work/gen
+if ! "$bin" gen --persons 4000 --claims 40000 --seed 7 --out "$g" 2>"$work/err.txt"; then
+  bad "gen failed"; cat "$work/err.txt"; echo "$pass passed, $fail failed"; exit 1
+fi
+awk -F, 'NR == 1 || $3 < "2022-07-01"' "$g/claims.csv" >"$g/a.csv"
+awk -F, 'NR == 1 || $3 >= "2022-07-01"' "$g/claims.csv" >"$g/b.csv"
+"$bin" settle --policy "$policy" --persons "$g/persons.csv" --claims "$g/claims.csv" \
+  --out "$work/whole.set.csv" --alerts "$work/whole.alerts.csv" --quiet 2>/dev/null
+rc_whole=$?
+rc_a=0
+awk -F, 'NR > 1 && $3 < "2022-07-01" && $4 == "rejected"' "$work/whole.set.csv" | grep -q . && rc_a=1
+rc_b=0
+awk -F, 'NR > 1 && $3 >= "2022-07-01" && $4 == "rejected"' "$work/whole.set.csv" | grep -q . && rc_b=1
+head -n 1 "$work/whole.set.csv" >"$work/empty.set.csv"
+head -n 1 "$work/whole.alerts.csv" >"$work/empty.alerts.csv"
+{ cat "$work/empty.set.csv"; awk -F, 'NR > 1 && $3 < "2022-07-01"' "$work/whole.set.csv"; } >"$work/a.set.csv"
+{ cat "$work/empty.alerts.csv"; awk -F, 'NR > 1 && $5 < "2022-07-01"' "$work/whole.alerts.csv"; } >"$work/a.alerts.csv"
+{ cat "$work/a.set.csv"; awk -F, 'NR > 1 && $3 >= "2022-07-01"' "$work/whole.set.csv"; } >"$work/ab.set.csv"
+cp "$work/whole.alerts.csv" "$work/ab.alerts.csv"
+
+base=$work/base.db
+if ! { "$bin" db init --db "$base" 2>/dev/null &&
+  "$bin" db add-policy --db "$base" "$policy" 2>/dev/null &&
+  "$bin" db import-persons --db "$base" --persons "$g/persons.csv" 2>/dev/null; } ||
+  [ -e "$base-wal" ]; then
+  bad "cannot make the base ledger"; echo "$pass passed, $fail failed"; exit 1
+fi
+
+# The reference import, timed once: the kill delays are spread over it (and a
+# little past it, since one run is not as long as the next).
+# Two clean imports (the first one also warms the caches); the shorter counts.
+dur=0
+for r in ref ref2; do
+  cp "$base" "$work/$r.db"
+  t0=$(now_ms)
+  "$bin" db import-claims --db "$work/$r.db" --claims "$g/claims.csv" >/dev/null 2>"$work/ref-err.txt"
+  rc=$?
+  t1=$(now_ms)
+  if [ "$rc" -eq "$rc_whole" ]; then ok; else bad "clean import ($r) exited $rc$(signal_note "$rc"), settle $rc_whole"; fi
+  if [ "$dur" -eq 0 ] || [ $((t1 - t0)) -lt "$dur" ]; then dur=$((t1 - t0)); fi
+done
+if [ "$t0" -eq 0 ] || [ "$dur" -le 0 ]; then
+  # no millisecond clock: the import's own timing ("committed in X s")
+  dur=$(awk '/committed in/ { for (i = 1; i <= NF; i++) if ($i == "in") { printf "%d", $(i + 1) * 1000 + 20; exit } }' "$work/ref-err.txt")
+  [ -n "$dur" ] || dur=300
+fi
+snap "$work/ref.db" "$work/ref"
+if cmp -s "$work/ref.set.csv" "$work/whole.set.csv" && cmp -s "$work/ref.alerts.csv" "$work/whole.alerts.csv"; then ok; else
+  bad "reference import: the ledger differs from settle"
+fi
+snap "$work/ref2.db" "$work/ref2"
+if cmp -s "$work/ref.set.csv" "$work/ref2.set.csv" && cmp -s "$work/ref.alerts.csv" "$work/ref2.alerts.csv"; then ok; else
+  bad "two clean imports of one file differ"
+fi
+rm -f "$work/ref2.db"
+if [ "$have_sqlite" -eq 1 ]; then
+  sqlite3 "$work/ref.db" "SELECT * FROM accumulators ORDER BY person_id, year" >"$work/whole.acc"
+fi
+echo "import of $(($(wc -l <"$g/claims.csv") - 1)) claims takes ${dur} ms; kills spread over it"
+
+# round NAME FROM CLAIMS BEFORE AFTER RC MODE ARG [SECOND_DELAY]: copy the
+# ledger FROM, start importing CLAIMS and kill it (MODE delay: after ARG ms;
+# MODE event: when ARG happens, see event_import), check the ledger is as
+# BEFORE or as AFTER, optionally kill a restart after SECOND_DELAY ms, then
+# complete the import (status RC when the ledger was still as before) and
+# compare with AFTER.
+round() {
+  _name=$1 _db=$work/round.db
+  rm -f "$_db" "$_db-wal" "$_db-shm"
+  cp "$2" "$_db"
+  if [ "$7" = delay ]; then killed_import "$_db" "$3" "$8"; else event_import "$_db" "$3" "$8"; fi
+  n_wal=$((n_wal + wal))
+  integrity "$_name" "$_db"
+  state "$_name" "$_db" "$4" "$5"
+  if [ "$killed" -eq 0 ]; then n_done=$((n_done + 1)); elif [ "$st" = before ]; then n_before=$((n_before + 1)); else n_after=$((n_after + 1)); fi
+  if [ "$killed" -eq 1 ]; then _how="killed, the ledger is as $st the import"; else _how="the import ended before the kill"; fi
+  [ "$wal" -eq 1 ] && _how="$_how, a write-ahead log left to recover"
+  echo "  $_name: $_how"
+  if [ $# -ge 9 ] && [ "$st" = before ]; then
+    killed_import "$_db" "$3" "$9"
+    integrity "$_name, second kill at $9 ms" "$_db"
+    state "$_name, second kill at $9 ms" "$_db" "$4" "$5"
+  fi
+  [ "$st" = torn ] || finish "$_name" "$_db" "$3" "$5" "$6"
+  rm -f "$_db" "$_db-wal" "$_db-shm"
+}
+
+# event_import DB CLAIMS EVENT: start an import and SIGKILL it as soon as
+#   wal         the write-ahead log is no longer empty: the commit is being
+#               written (SQLite keeps the import's pages in its cache until then)
+#   checkpoint  the ledger file has grown: the commit is done and the log is
+#               being copied into the file (the checkpoint on close)
+# polled every millisecond or so, for 20 s at most.
+event_import() {
+  _size0=$(wc -c <"$1")
+  "$bin" db import-claims --db "$1" --claims "$2" --quiet >/dev/null 2>"$work/killed-err.txt" &
+  bgpid=$!
+  _i=0
+  while [ "$_i" -lt 10000 ] && kill -0 "$bgpid" 2>/dev/null; do
+    if [ "$3" = wal ]; then [ -s "$1-wal" ] && break; else [ "$(wc -c <"$1")" -gt "$_size0" ] && break; fi
+    sleep 0.001 2>/dev/null || sleep 1
+    _i=$((_i + 1))
+  done
+  if kill -KILL "$bgpid" 2>/dev/null; then killed=1; else killed=0; fi
+  wait "$bgpid" 2>/dev/null
+  _krc=$?
+  bgpid=
+  if [ "$killed" -eq 0 ] && [ "$_krc" -gt 2 ]; then
+    bad "import finished on its own with status $_krc$(signal_note "$_krc") before the kill"
+    sed 's/^/    stderr: /' "$work/killed-err.txt" | head -3
+  fi
+  if [ -s "$1-wal" ]; then wal=1; else wal=0; fi
+}
+
+# ---- a fresh ledger, the whole file -----------------------------------------------
+n_before=0 n_after=0 n_done=0 n_wal=0
+rounds=8
+k=1
+while [ "$k" -le "$rounds" ]; do
+  # 0.09, 0.26, ... 1.31 times the duration: computing, the commit (WAL
+  # written and synced), the checkpoint on close, and after the end
+  delay=$((dur * 7 * (2 * k - 1) / (10 * rounds)))
+  if [ $((k % 3)) -eq 0 ]; then
+    round "round $k (kill at $delay ms, then again)" "$base" "$g/claims.csv" "$work/empty" "$work/whole" \
+      "$rc_whole" delay "$delay" $((dur * (rounds - k + 1) / (rounds + 1)))
+  else
+    round "round $k (kill at $delay ms)" "$base" "$g/claims.csv" "$work/empty" "$work/whole" \
+      "$rc_whole" delay "$delay"
+  fi
+  k=$((k + 1))
+done
+for ev in wal checkpoint; do
+  round "round $k (kill during the $ev)" "$base" "$g/claims.csv" "$work/empty" "$work/whole" "$rc_whole" event "$ev"
+  k=$((k + 1))
+done
+echo "fresh ledger: $n_before kills before the commit, $n_after after it, $n_done imports done before the kill; $n_wal left a write-ahead log"
+if [ "$n_before" -ge 1 ]; then ok; else bad "no kill landed inside an import: the delays miss it"; fi
+
+# ---- a ledger holding the claims before July; the second file ---------------------
+dba=$work/a.db
+cp "$base" "$dba"
+"$bin" db import-claims --db "$dba" --claims "$g/a.csv" >/dev/null 2>"$work/err.txt"
+rc=$?
+if [ "$rc" -eq "$rc_a" ]; then ok; else bad "first import (before July) exited $rc$(signal_note "$rc"), expected $rc_a"; fi
+snap "$dba" "$work/first"
+if cmp -s "$work/first.set.csv" "$work/a.set.csv" && cmp -s "$work/first.alerts.csv" "$work/a.alerts.csv"; then ok; else
+  bad "first import (before July): the ledger differs from settle's rows before July"
+fi
+if [ -e "$dba-wal" ]; then bad "a write-ahead log is left after a clean import"; else ok; fi
+[ "$have_sqlite" -eq 1 ] && cp "$work/whole.acc" "$work/ab.acc"
+n_before=0 n_after=0 n_done=0 n_wal=0
+for j in 1 2 3; do
+  delay=$((dur * (2 * j - 1) / 5))
+  if [ "$j" -eq 2 ]; then
+    round "round $k (second import, kill at $delay ms, then again)" "$dba" "$g/b.csv" "$work/a" "$work/ab" \
+      "$rc_b" delay "$delay" $((delay / 2))
+  else
+    round "round $k (second import, kill at $delay ms)" "$dba" "$g/b.csv" "$work/a" "$work/ab" "$rc_b" delay "$delay"
+  fi
+  k=$((k + 1))
+done
+for ev in wal checkpoint; do
+  round "round $k (second import, kill during the $ev)" "$dba" "$g/b.csv" "$work/a" "$work/ab" "$rc_b" event "$ev"
+  k=$((k + 1))
+done
+echo "second import: $n_before kills before the commit, $n_after after it, $n_done imports done before the kill; $n_wal left a write-ahead log"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -36,7 +36,7 @@ build-bench/bench/csvbench "$dir/claims.csv"
 echo "== (c) sanbao settle end to end (best of 3)"
 best=""
 for run in 1 2 3; do
-  /usr/bin/time -f "%e %M" -o out/bench/time.txt "$bin" settle --policy policies/hunan-2022.json \
+  /usr/bin/time -q -f "%e %M" -o out/bench/time.txt "$bin" settle --policy policies/hunan-2022.json \
     --persons "$dir/persons.csv" --claims "$dir/claims.csv" \
     --out "$dir/settlements.csv" --alerts "$dir/alerts.csv" --quiet || [ $? -eq 1 ]
   read -r secs kb < out/bench/time.txt
@@ -53,10 +53,10 @@ db=out/bench/ledger.db
 rm -f "$db" "$db-wal" "$db-shm"
 "$bin" db init --db "$db" 2>/dev/null
 "$bin" db add-policy --db "$db" policies/hunan-2022.json 2>/dev/null
-/usr/bin/time -f "%e %M" -o out/bench/time.txt "$bin" db import-persons --db "$db" --persons "$dir/persons.csv" 2>/dev/null
+/usr/bin/time -q -f "%e %M" -o out/bench/time.txt "$bin" db import-persons --db "$db" --persons "$dir/persons.csv" 2>/dev/null
 read -r secs kb < out/bench/time.txt
 echo "   import-persons: $secs s"
-/usr/bin/time -f "%e %M" -o out/bench/time.txt "$bin" db import-claims --db "$db" --claims "$dir/claims.csv" --quiet || [ $? -eq 1 ]
+/usr/bin/time -q -f "%e %M" -o out/bench/time.txt "$bin" db import-claims --db "$db" --claims "$dir/claims.csv" --quiet || [ $? -eq 1 ]
 read -r secs kb < out/bench/time.txt
 awk -v s="$secs" -v n="$claims" -v kb="$kb" 'BEGIN {
   printf "   import-claims: %.2f s, %.0f k claims/s durable, peak RSS %.0f MiB\n", s, n / s / 1e3, kb / 1024 }'

@@ -28,6 +28,26 @@
 #define APPLICATION_ID 0x53424C47 /* "SBLG" */
 #define SCHEMA_VERSION 1
 
+/*
+** INSERT OR REPLACE deletes the row it replaces without firing DELETE
+** triggers (unless recursive_triggers is on), so these refuse an insert over
+** a stored row.  They cost a sub-program per inserted row — a third of a
+** bulk import's time — so an import drops them inside its own transaction
+** and creates them again just before COMMIT: DDL is transactional, the
+** write lock (BEGIN IMMEDIATE) keeps every other writer out meanwhile, and
+** readers see the schema of the last commit, so no other connection ever
+** sees the ledger without them.
+*/
+#define INSERT_GUARDS                                                                    \
+  "CREATE TRIGGER claims_append_only_r BEFORE INSERT ON claims"                          \
+  "  WHEN EXISTS (SELECT 1 FROM claims WHERE seq = NEW.seq)"                             \
+  "  BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;"                          \
+  "CREATE TRIGGER settlements_append_only_r BEFORE INSERT ON settlements"                \
+  "  WHEN EXISTS (SELECT 1 FROM settlements WHERE seq = NEW.seq)"                        \
+  "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
+static const char DROP_INSERT_GUARDS[] =
+    "DROP TRIGGER claims_append_only_r; DROP TRIGGER settlements_append_only_r;";
+
 /* Migration k brings a file from version k to k+1; index 0 creates it. */
 static const char *const MIGRATIONS[SCHEMA_VERSION] = {
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"
@@ -79,14 +99,7 @@ static const char *const MIGRATIONS[SCHEMA_VERSION] = {
     "  BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;"
     "CREATE TRIGGER claims_append_only_d BEFORE DELETE ON claims"
     "  BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;"
-    /* INSERT OR REPLACE deletes the row it replaces without firing DELETE
-    ** triggers (unless recursive_triggers is on), so refuse it up front */
-    "CREATE TRIGGER claims_append_only_r BEFORE INSERT ON claims"
-    "  WHEN EXISTS (SELECT 1 FROM claims WHERE seq = NEW.seq)"
-    "  BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;"
-    "CREATE TRIGGER settlements_append_only_r BEFORE INSERT ON settlements"
-    "  WHEN EXISTS (SELECT 1 FROM settlements WHERE seq = NEW.seq)"
-    "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
+    INSERT_GUARDS
     "CREATE TRIGGER settlements_append_only_u BEFORE UPDATE ON settlements"
     "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
     "CREATE TRIGGER settlements_append_only_d BEFORE DELETE ON settlements"
@@ -198,6 +211,7 @@ typedef struct sqlite_store {
   sqlite3_stmt *ins[2][2]; /* [claims, settlements][one row, ROWS_PER_INSERT rows] */
   pending_row pend[ROWS_PER_INSERT];
   int npend;
+  int guards_off; /* the insert guards are dropped in this transaction */
   char *text;
   size_t tlen, tcap;
 } sqlite_store;
@@ -299,13 +313,19 @@ static int op_begin(sb_store *bs, sb_error *err) {
 static int flush_rows(sqlite_store *s, sb_error *err);
 
 static int op_commit(sb_store *bs, sb_error *err) {
-  int rc = flush_rows((sqlite_store *)bs, err);
-  return rc ? rc : exec((sqlite_store *)bs, "COMMIT", err, "commit failed");
+  sqlite_store *s = (sqlite_store *)bs;
+  int rc = flush_rows(s, err);
+  if (!rc && s->guards_off) {
+    rc = exec(s, INSERT_GUARDS, err, "cannot restore the append-only triggers");
+    if (!rc) s->guards_off = 0;
+  }
+  return rc ? rc : exec(s, "COMMIT", err, "commit failed");
 }
 static void op_rollback(sb_store *bs) {
   sqlite_store *s = (sqlite_store *)bs;
   s->npend = 0;
   s->tlen = 0;
+  s->guards_off = 0; /* the DROP is rolled back with the rest */
   sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
@@ -627,6 +647,11 @@ static int flush_rows(sqlite_store *s, sb_error *err) {
   int n = s->npend;
   if (!n) return SB_OK;
   s->npend = 0;
+  if (!s->guards_off) {
+    int rc = exec(s, DROP_INSERT_GUARDS, err, "cannot prepare the import");
+    if (rc) return rc;
+    s->guards_off = 1;
+  }
   for (int i = 0; i < n; i++) {
     pending_row *p = &s->pend[i];
     p->r.claim_id = s->text + p->off[0];

@@ -42,7 +42,8 @@ enum {
   F_FED_MA = 4,   /* sb_result.flags SB_FED_MA */
   F_RAW = 8,       /* malformed: aux points to raw text (id, person, date) */
   F_INVOLVED = 16, /* claim id needs canonical-order bookkeeping */
-  F_SKIP = 32      /* already received by the store: left out (sb_batch_skip) */
+  F_SKIP = 32,     /* already received by the store: left out (sb_batch_skip) */
+  F_SKIP_REJ = 64  /* received before and rejected: left out if rejected again */
 };
 
 /* A reversal's aux, once resolved: the original's row index, or with this
@@ -71,6 +72,10 @@ typedef struct row_s {
 static int rejected(const row *r) { return r->reason != SB_OK_ROW; }
 /* Takes no part in the settlement: rejected in step 1, or skipped. */
 static int inactive(const row *r) { return r->reason != SB_OK_ROW || (r->flags & F_SKIP); }
+/* Left out of what the batch reports (and a store keeps). */
+static int skipped(const row *r) {
+  return (r->flags & F_SKIP) || ((r->flags & F_SKIP_REJ) && r->reason != SB_OK_ROW);
+}
 static int reversal(const row *r) { return !r->reason && (r->flags & F_REVERSAL); }
 
 typedef struct alert {
@@ -121,7 +126,8 @@ struct sb_batch {
   /* the reform's side (options.alt_policies): per row, and its alerts */
   struct alt_pay *alt;
   alerts alt_al;
-  int settled; /* sb_batch_settle() has run: results are there */
+  int settled;      /* sb_batch_settle() has run: results are there */
+  int store_failed; /* a prior hook failed (it filled its own error) */
 };
 
 /* A row's results under options.alt_policies (the amounts read are the
@@ -647,7 +653,10 @@ static int64_t ask_prior(sb_batch *b, const char *id, size_t len) {
   const sb_prior *pr = b->opt.prior;
   sb_prior_claim pc;
   int rc = pr->claim(pr->ctx, id, len, &pc);
-  if (rc < 0) return -2;
+  if (rc < 0) {
+    b->store_failed = 1;
+    return -2;
+  }
   if (rc == 0) return -1;
   if (b->n_prior_orig == b->cap_prior_orig) {
     int64_t nc = b->cap_prior_orig ? 2 * b->cap_prior_orig : 64;
@@ -836,8 +845,11 @@ static void result_of(const row *r, sb_result *out) {
   }
 }
 
-/* One person's accumulators, per year they have claims in. */
-#define MAX_YEARS 8
+/* One person's accumulators, per year they have claims in.  A claim settles
+** only in a year that has a policy, so SB_MAX_POLICIES years is enough and
+** nothing is ever evicted (an evicted year reloaded from a store would be
+** counted twice). */
+#define MAX_YEARS SB_MAX_POLICIES
 typedef struct person_years {
   int n;
   int year[MAX_YEARS];
@@ -857,23 +869,18 @@ static int keep_acc(kept_accs *k, int32_t person, int year, const sb_acc *acc) {
 }
 
 /* The accumulators of (person, year): found, or started from the store's
-** (options.prior) or from zero.  When full, the oldest year is dropped —
-** claims arrive in date order, so no later claim reads it — after handing
-** it to `kept` when the caller keeps accumulators.  NULL on a store error. */
-static sb_acc *acc_for(const sb_batch *b, person_years *py, int32_t person, int year,
-                       kept_accs *kept) {
+** (options.prior) or from zero.  NULL on a store error. */
+static sb_acc *acc_for(sb_batch *b, person_years *py, int32_t person, int year) {
   for (int i = 0; i < py->n; i++)
     if (py->year[i] == year) return &py->acc[i];
-  if (py->n == MAX_YEARS) {
-    if (kept && keep_acc(kept, person, py->year[0], &py->acc[0])) return NULL;
-    memmove(py->year, py->year + 1, (MAX_YEARS - 1) * sizeof py->year[0]);
-    memmove(py->acc, py->acc + 1, (MAX_YEARS - 1) * sizeof py->acc[0]);
-    py->n--;
-  }
+  if (py->n == MAX_YEARS) return NULL; /* cannot happen: see MAX_YEARS */
   py->year[py->n] = year;
   sb_acc *acc = &py->acc[py->n];
   memset(acc, 0, sizeof *acc);
-  if (b->opt.prior && b->opt.prior->acc(b->opt.prior->ctx, person, year, acc) < 0) return NULL;
+  if (b->opt.prior && b->opt.prior->acc(b->opt.prior->ctx, person, year, acc) < 0) {
+    b->store_failed = 1;
+    return NULL;
+  }
   py->n++;
   return acc;
 }
@@ -957,7 +964,7 @@ static void settle_alt(work *w, alt_state *as, int32_t p, int64_t i) {
   if (reversal(r)) {
     sb_result orig;
     alt_result_of(b, (int64_t)r->aux, &orig);
-    sb_acc *oacc = acc_for(b, &as->py, p, sb_date_year(b->rows[r->aux].date), NULL);
+    sb_acc *oacc = acc_for(b, &as->py, p, sb_date_year(b->rows[r->aux].date));
     if (!oacc) {
       w->oom = 1;
       return;
@@ -973,7 +980,7 @@ static void settle_alt(work *w, alt_state *as, int32_t p, int64_t i) {
     sb_policy_ci_deductible(as->pol, sb_registry_region(b->reg, p), &as->who.ci_deductible);
   }
   as->who.category = r->category;
-  sb_acc *acc = acc_for(b, &as->py, p, year, NULL);
+  sb_acc *acc = acc_for(b, &as->py, p, year);
   if (!acc) {
     w->oom = 1;
     return;
@@ -1015,7 +1022,7 @@ static void settle_person(work *w, int32_t p) {
       sb_result orig;
       sb_date odate;
       original_of(b, r, &orig, &odate);
-      sb_acc *oacc = acc_for(b, &py, p, sb_date_year(odate), kept);
+      sb_acc *oacc = acc_for(b, &py, p, sb_date_year(odate));
       if (!oacc) {
         w->oom = 1;
         return;
@@ -1031,7 +1038,7 @@ static void settle_person(work *w, int32_t p) {
       sb_policy_ci_deductible(pol, sb_registry_region(b->reg, p), &who.ci_deductible);
     }
     who.category = r->category;
-    sb_acc *acc = acc_for(b, &py, p, year, kept);
+    sb_acc *acc = acc_for(b, &py, p, year);
     if (!acc) {
       w->oom = 1;
       return;
@@ -1214,7 +1221,8 @@ int sb_batch_settle(sb_batch *b, sb_error *err) {
     return sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
   if (b->opt.progress) b->opt.progress(b->opt.progress_ctx, "settle", 0, (uint64_t)b->n);
   if (resolve_ids(b) || settle_all(b) || sort_alerts(b))
-    return sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
+    return b->store_failed ? SB_EIO /* the hook said why */
+                           : sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
   b->settled = 1;
   if (b->opt.progress) b->opt.progress(b->opt.progress_ctx, "settle", (uint64_t)b->n, (uint64_t)b->n);
   return SB_OK;
@@ -1348,7 +1356,7 @@ typedef struct fmt_job {
 static void *fmt_run(void *arg) {
   fmt_job *j = arg;
   for (int64_t i = j->from; i < j->to && !j->oom; i++)
-    if (!(j->b->rows[i].flags & F_SKIP) && write_row(j->b, &j->b->rows[i], &j->buf, &j->dc))
+    if (!skipped(&j->b->rows[i]) && write_row(j->b, &j->b->rows[i], &j->buf, &j->dc))
       j->oom = 1;
   return NULL;
 }
@@ -1412,7 +1420,7 @@ int sb_batch_write_settlements(const sb_batch *b, sb_buf *o, size_t chunk,
   datecache_init(dc);
   int rc = SB_OK;
   for (int64_t i = 0; i < b->n && rc == SB_OK; i++) {
-    if (b->rows[i].flags & F_SKIP) continue;
+    if (skipped(&b->rows[i])) continue;
     if (write_row(b, &b->rows[i], o, dc)) rc = SB_ENOMEM;
     else if (flush && o->len >= chunk && flush(ctx, o)) rc = SB_EIO;
   }
@@ -1449,7 +1457,7 @@ void sb_batch_get_totals(const sb_batch *b, sb_batch_totals *t) {
   t->alerts = b->al.n;
   for (int64_t i = 0; i < b->n; i++) {
     const row *r = &b->rows[i];
-    if (r->flags & F_SKIP) {
+    if (skipped(r)) {
       t->skipped++;
       continue;
     }
@@ -1508,6 +1516,8 @@ int64_t sb_batch_rows(const sb_batch *b) { return b->n; }
 
 void sb_batch_skip(sb_batch *b, int64_t i) { b->rows[i].flags |= F_SKIP; }
 
+void sb_batch_skip_if_rejected(sb_batch *b, int64_t i) { b->rows[i].flags |= F_SKIP_REJ; }
+
 void sb_batch_row_view(const sb_batch *b, int64_t i, sb_batch_row *v) {
   const row *r = &b->rows[i];
   memset(v, 0, sizeof *v);
@@ -1530,7 +1540,7 @@ void sb_batch_row_view(const sb_batch *b, int64_t i, sb_batch_row *v) {
     v->date = v->date_buf;
     v->year = sb_date_year(r->date);
   }
-  if (r->flags & F_SKIP) {
+  if (skipped(r)) {
     v->status = SB_ROW_SKIPPED;
   } else if (rejected(r)) {
     v->status = SB_ROW_REJECTED;

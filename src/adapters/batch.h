@@ -76,6 +76,9 @@ typedef struct sb_prior_claim {
 } sb_prior_claim;
 
 typedef struct sb_prior {
+  /* When a hook fails it fills its own error (e.g. the sb_error the caller
+  ** also passes to sb_batch_settle, which then returns SB_EIO and leaves
+  ** that error as the hook wrote it). */
   void *ctx;
   /* Is a claim id taken (by a settled or reversal row) in the store?
   ** Return 1 with *out filled, 0 when not, negative on error. */
@@ -161,6 +164,12 @@ int64_t sb_batch_rows(const sb_batch *b);
 ** settlement as if absent, and out of the totals (counted as skipped).
 ** Call between load and settle. */
 void sb_batch_skip(sb_batch *b, int64_t i);
+
+/* Mark row i as received before and rejected then: it is settled like any
+** row, and left out (counted as skipped) only if it is rejected again — so
+** a claim rejected for missing reference data settles when the file is
+** imported again after the data was fixed. */
+void sb_batch_skip_if_rejected(sb_batch *b, int64_t i);
 
 enum { SB_ROW_SETTLED = 0, SB_ROW_REVERSED, SB_ROW_REJECTED, SB_ROW_SKIPPED };
 

@@ -167,13 +167,18 @@ static uint64_t content_key(const sb_batch_row *v) {
   h = mix(h, v->claim_id, v->claim_id_len);
   h = mix(h, v->person_id, v->person_id_len);
   h = mix(h, v->date, v->date_len);
+  /* numbers as little-endian bytes: the key must not depend on the machine */
+  unsigned char le[48];
   if (v->has_claim) {
-    int64_t f[6] = {v->claim.visit, v->claim.level, v->claim.medfee_sumamt,
-                    v->claim.fulamt_ownpay_amt, v->claim.overlmt_selfpay, v->claim.preselfpay_amt};
-    h = mix(h, f, sizeof f);
+    const int64_t f[6] = {v->claim.visit, v->claim.level, v->claim.medfee_sumamt,
+                          v->claim.fulamt_ownpay_amt, v->claim.overlmt_selfpay,
+                          v->claim.preselfpay_amt};
+    for (int k = 0; k < 48; k++) le[k] = (unsigned char)((uint64_t)f[k / 8] >> (8 * (k % 8)));
+    h = mix(h, le, sizeof le);
   } else if (v->status == SB_ROW_REJECTED && !v->reverses) {
-    int64_t why = 1000 + v->reason;
-    h = mix(h, &why, sizeof why);
+    uint64_t why = 1000u + (uint64_t)v->reason;
+    for (int k = 0; k < 8; k++) le[k] = (unsigned char)(why >> (8 * k));
+    h = mix(h, le, 8);
   }
   if (v->reverses) h = mix(h, v->reverses, v->reverses_len);
   return h & 0x7FFFFFFFFFFFFFFFull; /* fits SQLite's INTEGER */
@@ -216,7 +221,8 @@ static int prior_acc(void *vctx, int32_t person, int year, sb_acc *out) {
 ** identical rows re-imported after a first import skips both. */
 typedef struct seen {
   uint64_t key;
-  int64_t left; /* identical received rows not yet matched */
+  int64_t left;     /* identical received rows that took effect, not yet matched */
+  int64_t left_rej; /* identical received rows that were rejected, not yet matched */
 } seen;
 
 static int mark_received(sb_store *st, sb_batch *b, sb_error *err) {
@@ -232,15 +238,25 @@ static int mark_received(sb_store *st, sb_batch *b, sb_error *err) {
     while (t[j].key && t[j].key != key + 1) j = (j + 1) & (cap - 1);
     if (!t[j].key) {
       t[j].key = key + 1;
-      int rc = st->ops->received_count(st, v.claim_id, v.claim_id_len, key, &t[j].left, err);
+      int64_t all = 0, rej = 0;
+      int rc = st->ops->received_count(st, v.claim_id, v.claim_id_len, key, &all, &rej, err);
       if (rc) {
         free(t);
         return rc;
       }
+      t[j].left = all - rej;
+      t[j].left_rej = rej;
     }
+    /* Rows that took effect are skipped outright; a row rejected before is
+    ** settled again and skipped only if it is rejected again, so fixing the
+    ** reference data (a policy, the registry) and importing the file again
+    ** settles what was rejected for want of it. */
     if (t[j].left > 0) {
       t[j].left--;
       sb_batch_skip(b, i);
+    } else if (t[j].left_rej > 0) {
+      t[j].left_rej--;
+      sb_batch_skip_if_rejected(b, i);
     }
   }
   free(t);
@@ -297,12 +313,19 @@ static int write_import(sb_store *st, sb_batch *b, const sb_registry *reg, int64
     sb_batch_row_view(b, row, &v);
     size_t hl;
     const char *hh = sb_registry_household(reg, v.person, &hl);
-    char pid[65], hid[1024], cid[65];
+    /* NUL-terminated copies: ids are at most 64 bytes, a household any length */
+    char pid[65], cid[65], *hid = malloc(hl + 1);
+    if (!hid) {
+      rc = sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+      break;
+    }
     snprintf(pid, sizeof pid, "%.*s", (int)v.person_id_len, v.person_id);
-    snprintf(hid, sizeof hid, "%.*s", (int)hl, hh);
     snprintf(cid, sizeof cid, "%.*s", (int)v.claim_id_len, v.claim_id);
+    memcpy(hid, hh, hl);
+    hid[hl] = 0;
     sb_stored_alert a = {seq[row], pid, hid, rule, cid, v.claim.date, psn, threshold};
     rc = st->ops->alert_append(st, &a, err);
+    free(hid);
   }
   if (!rc) {
     acc_writer w = {st, reg, err};
@@ -511,11 +534,10 @@ static int cmp_rs(const void *a, const void *b) {
   return (x->seq > y->seq) - (x->seq < y->seq);
 }
 
-static void put_fen(sb_buf *o, sb_fen v) {
+static int put_fen(sb_buf *o, sb_fen v) {
   char t[SB_MONEY_BUFSZ];
   size_t n = sb_money_format(v, t);
-  sb_buf_put(o, ",", 1);
-  sb_buf_put(o, t, n);
+  return sb_buf_put(o, ",", 1) | sb_buf_put(o, t, n);
 }
 
 static int write_out(const char *dir, const char *name, sb_buf *b, sb_error *err) {
@@ -536,7 +558,7 @@ int sb_ledger_resettle(sb_store *st, int year, const char *policy_path, const ch
   rs_ctx c = {0};
   sb_buf claims = {0}, persons = {0};
   memset(sum, 0, sizeof *sum);
-  int rc = SB_OK;
+  int rc = SB_OK, oom = 0, in_txn = 0;
   struct stat sd;
   if (stat(dir, &sd) != 0 || !S_ISDIR(sd.st_mode))
     return sb_error_set(err, SB_EIO, dir, "not a directory");
@@ -558,6 +580,10 @@ int sb_ledger_resettle(sb_store *st, int year, const char *policy_path, const ch
     rc = sb_error_set(err, SB_EINVAL, NULL, "no policy for %d in the ledger", year);
     goto out;
   }
+  /* One snapshot for everything read, and the write lock so that no import
+  ** lands between the reading and the run's record. */
+  if ((rc = st->ops->begin(st, err))) goto out;
+  in_txn = 1;
   if ((rc = sb_ledger_registry(st, &reg, err))) goto out;
   c.reg = reg;
   c.err = err;
@@ -577,8 +603,8 @@ int sb_ledger_resettle(sb_store *st, int year, const char *policy_path, const ch
       "hifmi_before,hifmi_after,maf_before,maf_after,fund_before,fund_after,fund_difference\n";
   static const char ph[] = "person_id,household_id,year,claims,fund_before,fund_after,"
                            "hifp_difference,hifmi_difference,maf_difference,topup,recover\n";
-  sb_buf_put(&claims, ch, sizeof ch - 1);
-  sb_buf_put(&persons, ph, sizeof ph - 1);
+  oom |= sb_buf_put(&claims, ch, sizeof ch - 1);
+  oom |= sb_buf_put(&persons, ph, sizeof ph - 1);
   for (int64_t i = 0; i < c.n;) {
     int32_t person = c.v[i].person;
     int64_t j = i;
@@ -617,26 +643,26 @@ int sb_ledger_resettle(sb_store *st, int year, const char *policy_path, const ch
         size_t pl;
         const char *pid = person >= 0 ? sb_registry_id(reg, person, &pl) : "";
         if (person < 0) pl = 0;
-        sb_csv_put_field(&claims, x->claim_id, x->id_len);
-        sb_buf_put(&claims, ",", 1);
-        sb_csv_put_field(&claims, pid, pl);
-        sb_buf_put(&claims, ",", 1);
-        sb_buf_put(&claims, date, 10);
-        sb_buf_put(&claims, ",", 1);
+        oom |= sb_csv_put_field(&claims, x->claim_id, x->id_len);
+        oom |= sb_buf_put(&claims, ",", 1);
+        oom |= sb_csv_put_field(&claims, pid, pl);
+        oom |= sb_buf_put(&claims, ",", 1);
+        oom |= sb_buf_put(&claims, date, 10);
+        oom |= sb_buf_put(&claims, ",", 1);
         const char *cb = sb_category_name(x->before.category), *ca = sb_category_name(now.category);
-        sb_buf_put(&claims, cb, strlen(cb));
-        sb_buf_put(&claims, ",", 1);
-        sb_buf_put(&claims, ca, strlen(ca));
-        put_fen(&claims, x->before.hifp_pay);
-        put_fen(&claims, now.hifp_pay);
-        put_fen(&claims, x->before.hifmi_pay);
-        put_fen(&claims, now.hifmi_pay);
-        put_fen(&claims, x->before.maf_pay);
-        put_fen(&claims, now.maf_pay);
-        put_fen(&claims, x->before.fund_pay_sumamt);
-        put_fen(&claims, now.fund_pay_sumamt);
-        put_fen(&claims, now.fund_pay_sumamt - x->before.fund_pay_sumamt);
-        sb_buf_put(&claims, "\n", 1);
+        oom |= sb_buf_put(&claims, cb, strlen(cb));
+        oom |= sb_buf_put(&claims, ",", 1);
+        oom |= sb_buf_put(&claims, ca, strlen(ca));
+        oom |= put_fen(&claims, x->before.hifp_pay);
+        oom |= put_fen(&claims, now.hifp_pay);
+        oom |= put_fen(&claims, x->before.hifmi_pay);
+        oom |= put_fen(&claims, now.hifmi_pay);
+        oom |= put_fen(&claims, x->before.maf_pay);
+        oom |= put_fen(&claims, now.maf_pay);
+        oom |= put_fen(&claims, x->before.fund_pay_sumamt);
+        oom |= put_fen(&claims, now.fund_pay_sumamt);
+        oom |= put_fen(&claims, now.fund_pay_sumamt - x->before.fund_pay_sumamt);
+        oom |= sb_buf_put(&claims, "\n", 1);
       }
     }
     sum->persons++;
@@ -653,20 +679,24 @@ int sb_ledger_resettle(sb_store *st, int year, const char *policy_path, const ch
       const char *hh = person >= 0 ? sb_registry_household(reg, person, &hl) : "";
       char yr[16];
       int yl = snprintf(yr, sizeof yr, ",%d,%lld", year, (long long)(j - i));
-      sb_csv_put_field(&persons, pid, pl);
-      sb_buf_put(&persons, ",", 1);
-      sb_csv_put_field(&persons, hh, hl);
-      sb_buf_put(&persons, yr, (size_t)yl);
-      put_fen(&persons, before);
-      put_fen(&persons, after);
-      put_fen(&persons, d1);
-      put_fen(&persons, d2);
-      put_fen(&persons, d3);
-      put_fen(&persons, topup);
-      put_fen(&persons, recover);
-      sb_buf_put(&persons, "\n", 1);
+      oom |= sb_csv_put_field(&persons, pid, pl);
+      oom |= sb_buf_put(&persons, ",", 1);
+      oom |= sb_csv_put_field(&persons, hh, hl);
+      oom |= sb_buf_put(&persons, yr, (size_t)yl);
+      oom |= put_fen(&persons, before);
+      oom |= put_fen(&persons, after);
+      oom |= put_fen(&persons, d1);
+      oom |= put_fen(&persons, d2);
+      oom |= put_fen(&persons, d3);
+      oom |= put_fen(&persons, topup);
+      oom |= put_fen(&persons, recover);
+      oom |= sb_buf_put(&persons, "\n", 1);
     }
     i = j;
+  }
+  if (oom) {
+    rc = sb_error_set(err, SB_ENOMEM, dir, "out of memory");
+    goto out;
   }
   if ((rc = write_out(dir, "claims.csv", &claims, err)) ||
       (rc = write_out(dir, "persons.csv", &persons, err)))
@@ -678,12 +708,11 @@ int sb_ledger_resettle(sb_store *st, int year, const char *policy_path, const ch
            year, policy_path ? policy_path : "ledger", (long long)sum->claims,
            (long long)sum->claims_changed, (long long)sum->persons_changed, (long long)sum->topup,
            (long long)sum->recover);
-  if (!(rc = st->ops->begin(st, err))) {
-    if ((rc = st->ops->run_start(st, "resettle", dir, &run, err)) ||
-        (rc = st->ops->run_finish(st, run, summary, err)) || (rc = st->ops->commit(st, err)))
-      st->ops->rollback(st);
-  }
+  if (!(rc = st->ops->run_start(st, "resettle", dir, &run, err)) &&
+      !(rc = st->ops->run_finish(st, run, summary, err)) && !(rc = st->ops->commit(st, err)))
+    in_txn = 0;
 out:
+  if (in_txn) st->ops->rollback(st);
   free(c.v);
   free(c.reversed);
   sb_buf_free(&claims);

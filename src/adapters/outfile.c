@@ -41,7 +41,6 @@ int sb_outfile_open(sb_outfile *f, const char *path, sb_error *err) {
     f->direct = 1;
     return SB_OK;
   }
-  static int seq;
   size_t n = strlen(path) + 64;
   f->path = dup_str(path);
   f->tmp = malloc(n);
@@ -50,8 +49,15 @@ int sb_outfile_open(sb_outfile *f, const char *path, sb_error *err) {
     f->path = f->tmp = NULL;
     return sb_error_set(err, SB_ENOMEM, path, "out of memory");
   }
-  snprintf(f->tmp, n, "%s.tmp.%ld.%d", path, (long)getpid(), ++seq);
-  f->fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL | O_TRUNC, 0644);
+  /* mkstemp picks a fresh name (no shared counter) and creates it 0600;
+  ** the mode an ordinary new file gets is restored below. */
+  snprintf(f->tmp, n, "%s.tmp.%ld.XXXXXX", path, (long)getpid());
+  f->fd = mkstemp(f->tmp);
+  if (f->fd >= 0) {
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(f->fd, 0666 & ~mask);
+  }
   if (f->fd < 0) {
     int e = errno;
     free(f->path), free(f->tmp);

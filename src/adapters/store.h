@@ -112,9 +112,10 @@ typedef struct sb_store_ops {
   /* The settled or reversal row holding claim id: 1 found, 0 not. */
   int (*claim_lookup)(sb_store *s, const char *id, size_t len, sb_stored_claim *out,
                       sb_error *err);
-  /* How many received rows have this claim id and content key. */
+  /* How many received rows have this claim id and content key: *count of
+  ** them in all, *rejected of those rejected. */
   int (*received_count)(sb_store *s, const char *id, size_t len, uint64_t key, int64_t *count,
-                        sb_error *err);
+                        int64_t *rejected, sb_error *err);
   int (*row_append)(sb_store *s, sb_stored_row *row, sb_error *err); /* sets row->seq */
   /* Every row in arrival order (year 0: all; else only that claim year's
   ** settled and reversed rows). */

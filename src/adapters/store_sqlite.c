@@ -156,7 +156,9 @@ static const char *const SQL[Q_COUNT] = {
         " EXISTS (SELECT 1 FROM settlements r WHERE r.reverses_seq = c.seq)"
         " FROM claims c JOIN settlements s ON s.seq = c.seq"
         " WHERE c.claim_id = ? AND s.status IN ('settled', 'reversed') LIMIT 1",
-    [Q_RECEIVED_COUNT] = "SELECT count(*) FROM claims WHERE claim_id = ? AND content_key = ?",
+    [Q_RECEIVED_COUNT] = "SELECT count(*), coalesce(sum(s.status = 'rejected'), 0)"
+                         " FROM claims c JOIN settlements s ON s.seq = c.seq"
+                         " WHERE c.claim_id = ? AND c.content_key = ?",
     [Q_CLAIM_INSERT] = NULL,      /* built by insert_sql(): several rows a statement */
     [Q_SETTLEMENT_INSERT] = NULL,
     [Q_ROW_EACH] =
@@ -542,7 +544,7 @@ static int op_claim_lookup(sb_store *bs, const char *id, size_t len, sb_stored_c
 }
 
 static int op_received_count(sb_store *bs, const char *id, size_t len, uint64_t key,
-                             int64_t *count, sb_error *err) {
+                             int64_t *count, int64_t *rejected, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   if (flush_rows(s, err)) return SB_EIO;
   sqlite3_stmt *st = stmt(s, Q_RECEIVED_COUNT, err);
@@ -551,6 +553,7 @@ static int op_received_count(sb_store *bs, const char *id, size_t len, uint64_t 
   sqlite3_bind_int64(st, 2, (int64_t)key);
   int rc = sqlite3_step(st);
   *count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  *rejected = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
   sqlite3_reset(st);
   return rc == SQLITE_ROW ? SB_OK : db_error(s, err, "looking up a received row");
 }

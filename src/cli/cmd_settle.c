@@ -128,10 +128,10 @@ static void summary(const sb_batch_totals *t, double secs, uint64_t bytes, const
   yuan("medical assistance", "医疗救助", t->maf);
   yuan("all funds", "基金支付", t->fund);
   yuan("personal", "个人负担", t->psn);
-  if (t->medfee > 0)
-    fprintf(stderr, "  reimbursed %lld.%02lld%% of total cost\n",
-            (long long)(t->fund * 10000 / t->medfee / 100),
-            (long long)(t->fund * 10000 / t->medfee % 100));
+  if (t->medfee > 0) {
+    long long bp = (long long)((__int128)t->fund * 10000 / t->medfee); /* 128 bits: no overflow */
+    fprintf(stderr, "  reimbursed %lld.%02lld%% of total cost\n", bp / 100, bp % 100);
+  }
   fprintf(stderr, "  time %.3f s (reference data %.2f, read %.2f, settle %.2f, write %.2f): "
                   "%.0f claims/s, %.1f MB/s\n",
           secs, ph->reference, ph->read, ph->settle, ph->write,

@@ -5,6 +5,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "persons_csv.h"
 #include "policy_json.h"
@@ -57,5 +58,18 @@ int sb_cli_check_dashes(const char *cmd, const char *const *in, int nin,
     fprintf(stderr, "sanbao %s: at most one input and one output may be '-'\n", cmd);
     return -1;
   }
+  /* Two outputs naming one file would leave only the second. */
+  for (int i = 0; i < nout; i++)
+    for (int j = i + 1; j < nout; j++) {
+      if (!out[i] || !out[j] || !strcmp(out[i], "-")) continue;
+      struct stat si, sj;
+      int same = !strcmp(out[i], out[j]) ||
+                 (stat(out[i], &si) == 0 && stat(out[j], &sj) == 0 && si.st_dev == sj.st_dev &&
+                  si.st_ino == sj.st_ino && S_ISREG(si.st_mode));
+      if (same) {
+        fprintf(stderr, "sanbao %s: two outputs name the same file '%s'\n", cmd, out[j]);
+        return -1;
+      }
+    }
   return 0;
 }

@@ -20,7 +20,8 @@ int sb_cli_load_policies(const char *cmd, const char *const *paths, int n,
 /* Load persons.csv, printing every bad line. */
 int sb_cli_load_persons(const char *cmd, const char *path, sb_registry **out);
 
-/* Check that at most one input and one output are "-". */
+/* Check that at most one input and one output are "-", and that no two
+** outputs name the same file.  NULL entries are ignored. */
 int sb_cli_check_dashes(const char *cmd, const char *const *inputs, int nin,
                         const char *const *outputs, int nout);
 

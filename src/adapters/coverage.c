@@ -4,42 +4,16 @@
 #include "coverage.h"
 
 #include <errno.h>
-#include <stdarg.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
+
+#include "csvfile.h"
 
 /* ---- the population file ------------------------------------------------- */
 
 enum { C_REGION, C_POPULATION, C_NCOLS };
 static const sb_column POP_COLS[C_NCOLS] = {{"region", 1}, {"population", 1}};
-
-typedef struct loader {
-  const char *file;
-  sb_report_fn report;
-  void *ctx;
-  int problems;
-  sb_error *err;
-} loader;
-
-static void problem(loader *L, int64_t line, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static void problem(loader *L, int64_t line, const char *fmt, ...) {
-  char where[600], msg[512];
-  snprintf(where, sizeof where, "%s:%lld", L->file, (long long)line);
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  if (L->problems++ == 0) sb_error_set(L->err, SB_EINVAL, where, "%s", msg);
-  if (L->report) L->report(L->ctx, where, msg);
-}
 
 /* 6 ASCII digits, or -1. */
 static int32_t parse_region(const sb_csv_field *f) {
@@ -76,58 +50,46 @@ static sb_coverage_area *find_area(const sb_coverage *cov, int32_t region, int p
   return bsearch(&key, cov->areas, cov->n, sizeof *cov->areas, area_cmp);
 }
 
-static int load(sb_csv_reader *rd, const char *file, sb_coverage *cov, sb_report_fn report,
-                void *rctx, sb_error *err) {
-  loader L = {file, report, rctx, 0, err};
+/* An sb_csvfile_load_fn: `out` is the sb_coverage. */
+static int load(sb_csv_reader *rd, const char *file, void *out, sb_report_fn report, void *rctx,
+                sb_error *err) {
+  sb_coverage *cov = out;
+  sb_csvfile_loader L = {file, report, rctx, 0, err};
   sb_csv_row row;
-  int idx[C_NCOLS];
+  int idx[C_NCOLS], ncols;
   memset(cov, 0, sizeof *cov);
-  int got = sb_csv_next(rd, &row);
-  if (got < 0) return sb_error_set(err, SB_EIO, file, "read error: %s", strerror(errno));
-  if (got == 0) return sb_error_set(err, SB_EINVAL, file, "empty file: the header line is missing");
-  if (row.bad) {
-    char where[600];
-    snprintf(where, sizeof where, "%s:%lld", file, (long long)row.line);
-    return sb_error_set(err, SB_EINVAL, where, "bad quoting in the header");
-  }
-  int rc = sb_csv_map_header(&row, POP_COLS, C_NCOLS, idx, file, err);
+  int rc = sb_csvfile_header(rd, file, POP_COLS, C_NCOLS, idx, &ncols, err);
   if (rc) return rc;
-  int ncols = row.n;
   size_t cap = 0;
+  int got;
 
   while ((got = sb_csv_next(rd, &row)) > 0) {
-    if (row.n != ncols) {
-      problem(&L, row.line, "wrong field count: %d fields where the header has %d", row.n, ncols);
-      continue;
-    }
-    if (row.bad) {
-      problem(&L, row.line, "bad quoting");
-      continue;
-    }
+    if (!sb_csvfile_row_ok(&L, &row, ncols)) continue;
     const sb_csv_field *rf = &row.fields[idx[C_REGION]], *pf = &row.fields[idx[C_POPULATION]];
     int bad = 0;
     int32_t region = parse_region(rf);
     if (region < 0) {
-      problem(&L, row.line, "region: must be 6 ASCII digits (a county code, or a prefecture's "
-                            "4 digits + 00)");
+      sb_csvfile_problem(&L, row.line, "region: must be 6 ASCII digits (a county code, or a "
+                                       "prefecture's 4 digits + 00)");
       bad = 1;
     } else if (region % 10000 == 0) {
-      problem(&L, row.line, "region: %06ld is a province code; list prefectures (XXXX00) or "
-                            "counties", (long)region);
+      sb_csvfile_problem(&L, row.line, "region: %06ld is a province code; list prefectures "
+                                       "(XXXX00) or counties", (long)region);
       bad = 1;
     } else {
       for (size_t k = 0; k < cov->n; k++)
         if (cov->areas[k].region == region) {
-          problem(&L, row.line, "region: %06ld is listed twice (first on line %lld)",
-                  (long)region, (long long)cov->areas[k].line);
+          sb_csvfile_problem(&L, row.line, "region: %06ld is listed twice (first on line %lld)",
+                             (long)region, (long long)cov->areas[k].line);
           bad = 1;
           break;
         }
     }
     int64_t pop = parse_population(pf);
     if (pop < 1) {
-      problem(&L, row.line, "population: must be a whole number from 1 to %lld (ASCII digits "
-                            "only)", (long long)SB_COVERAGE_MAX_POPULATION);
+      sb_csvfile_problem(&L, row.line, "population: must be a whole number from 1 to %lld "
+                                       "(ASCII digits only)",
+                         (long long)SB_COVERAGE_MAX_POPULATION);
       bad = 1;
     }
     if (bad) continue;
@@ -164,8 +126,9 @@ static int load(sb_csv_reader *rd, const char *file, sb_coverage *cov, sb_report
         if (!cov->areas[j].prefecture && cov->areas[j].region / 100 * 100 == a->region)
           sum += cov->areas[j].population;
       if (sum > a->population)
-        problem(&L, a->line, "population: %lld is less than the %lld of the prefecture's "
-                             "listed counties", (long long)a->population, (long long)sum);
+        sb_csvfile_problem(&L, a->line, "population: %lld is less than the %lld of the "
+                                        "prefecture's listed counties",
+                           (long long)a->population, (long long)sum);
       cov->population += a->population;
     } else if (!find_area(cov, a->region / 100 * 100, 1)) {
       cov->population += a->population;
@@ -181,25 +144,13 @@ static int load(sb_csv_reader *rd, const char *file, sb_coverage *cov, sb_report
 int sb_coverage_load(const char *path, sb_coverage *cov, sb_report_fn report, void *ctx,
                      sb_error *err) {
   memset(cov, 0, sizeof *cov);
-  int stdin_ = strcmp(path, "-") == 0;
-  int fd = stdin_ ? 0 : open(path, O_RDONLY);
-  if (fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
-  sb_csv_reader *rd = sb_csv_open_fd(fd);
-  int rc = rd ? load(rd, stdin_ ? "<stdin>" : path, cov, report, ctx, err)
-              : sb_error_set(err, SB_ENOMEM, path, "out of memory");
-  sb_csv_close(rd);
-  if (!stdin_) close(fd);
-  return rc;
+  return sb_csvfile_load(path, load, cov, report, ctx, err);
 }
 
 int sb_coverage_load_mem(const char *buf, size_t len, const char *name, sb_coverage *cov,
                          sb_report_fn report, void *ctx, sb_error *err) {
   memset(cov, 0, sizeof *cov);
-  sb_csv_reader *rd = sb_csv_open_mem(buf, len);
-  if (!rd) return sb_error_set(err, SB_ENOMEM, name, "out of memory");
-  int rc = load(rd, name, cov, report, ctx, err);
-  sb_csv_close(rd);
-  return rc;
+  return sb_csvfile_load_mem(buf, len, name, load, cov, report, ctx, err);
 }
 
 void sb_coverage_free(sb_coverage *cov) {

@@ -4,14 +4,11 @@
 #include "reconcile.h"
 
 #include <errno.h>
-#include <fcntl.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "../core/hash.h"
+#include "csvfile.h"
 #include "ledger.h"
 
 static const char *const FINDING_NAMES[SB_FIND_COUNT] = {
@@ -69,87 +66,49 @@ void sb_needy_list_free(sb_needy_list *l) {
   memset(l, 0, sizeof *l);
 }
 
-typedef struct loader {
-  const char *file;
-  sb_report_fn report;
-  void *ctx;
-  int problems;
-  sb_error *err;
-} loader;
-
-static void problem(loader *L, int64_t line, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 3, 4)))
-#endif
-    ;
-
-static void problem(loader *L, int64_t line, const char *fmt, ...) {
-  char where[600], msg[512];
-  snprintf(where, sizeof where, "%s:%lld", L->file, (long long)line);
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof msg, fmt, ap);
-  va_end(ap);
-  if (L->problems++ == 0) sb_error_set(L->err, SB_EINVAL, where, "%s", msg);
-  if (L->report) L->report(L->ctx, where, msg);
-}
-
-static int load(sb_csv_reader *rd, const char *file, sb_needy_list *l, sb_report_fn report,
-                void *rctx, sb_error *err) {
-  loader L = {file, report, rctx, 0, err};
+/* An sb_csvfile_load_fn: `out` is the sb_needy_list. */
+static int load(sb_csv_reader *rd, const char *file, void *out, sb_report_fn report, void *rctx,
+                sb_error *err) {
+  sb_needy_list *l = out;
+  sb_csvfile_loader L = {file, report, rctx, 0, err};
   sb_csv_row row;
-  int idx[L_NCOLS];
-  int got = sb_csv_next(rd, &row);
-  if (got < 0) return sb_error_set(err, SB_EIO, file, "read error: %s", strerror(errno));
-  if (got == 0) return sb_error_set(err, SB_EINVAL, file, "empty file: the header line is missing");
-  if (row.bad) {
-    char where[600];
-    snprintf(where, sizeof where, "%s:%lld", file, (long long)row.line);
-    return sb_error_set(err, SB_EINVAL, where, "bad quoting in the header");
-  }
-  int rc = sb_csv_map_header(&row, LIST_COLS, L_NCOLS, idx, file, err);
+  int idx[L_NCOLS], ncols;
+  int rc = sb_csvfile_header(rd, file, LIST_COLS, L_NCOLS, idx, &ncols, err);
   if (rc) return rc;
-  int ncols = row.n;
+  int got;
 
   while ((got = sb_csv_next(rd, &row)) > 0) {
-    if (row.n != ncols) {
-      problem(&L, row.line, "wrong field count: %d fields where the header has %d", row.n, ncols);
-      continue;
-    }
-    if (row.bad) {
-      problem(&L, row.line, "bad quoting");
-      continue;
-    }
+    if (!sb_csvfile_row_ok(&L, &row, ncols)) continue;
     const sb_csv_field *id = &row.fields[idx[L_ID]], *hh = &row.fields[idx[L_HH]];
     const sb_csv_field *ct = &row.fields[idx[L_CAT]];
     int bad = 0;
     if (id->len < 1 || id->len > 64) {
-      problem(&L, row.line, "person_id: must be 1 to 64 bytes");
+      sb_csvfile_problem(&L, row.line, "person_id: must be 1 to 64 bytes");
       bad = 1;
     } else {
       for (uint32_t i = 0; i < id->len; i++) {
         unsigned char ch = (unsigned char)id->p[i];
         if (ch < 0x20 || ch == 0x7f) {
-          problem(&L, row.line, "person_id: holds a control character");
+          sb_csvfile_problem(&L, row.line, "person_id: holds a control character");
           bad = 1;
           break;
         }
       }
       int64_t first = bad ? -1 : sb_needy_list_find(l, id->p, id->len);
       if (first >= 0) {
-        problem(&L, row.line, "person_id: listed twice (first on line %lld)",
-                (long long)l->rows[first].line);
+        sb_csvfile_problem(&L, row.line, "person_id: listed twice (first on line %lld)",
+                           (long long)l->rows[first].line);
         bad = 1;
       }
     }
     if (hh->len == 0) {
-      problem(&L, row.line, "household_id: must not be empty");
+      sb_csvfile_problem(&L, row.line, "household_id: must not be empty");
       bad = 1;
     }
     int cat = sb_category_from_name(ct->p, ct->len);
     if (cat < 0) {
-      problem(&L, row.line, "category: unknown category '%.*s'",
-              (int)(ct->len > 64 ? 64 : ct->len), ct->p);
+      sb_csvfile_problem(&L, row.line, "category: unknown category '%.*s'",
+                         (int)(ct->len > 64 ? 64 : ct->len), ct->p);
       bad = 1;
     }
     if (bad) continue;
@@ -189,25 +148,13 @@ nomem:
 int sb_needy_list_load(const char *path, sb_needy_list *list, sb_report_fn report, void *ctx,
                        sb_error *err) {
   memset(list, 0, sizeof *list);
-  int stdin_ = strcmp(path, "-") == 0;
-  int fd = stdin_ ? 0 : open(path, O_RDONLY);
-  if (fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
-  sb_csv_reader *rd = sb_csv_open_fd(fd);
-  int rc = rd ? load(rd, stdin_ ? "<stdin>" : path, list, report, ctx, err)
-              : sb_error_set(err, SB_ENOMEM, path, "out of memory");
-  sb_csv_close(rd);
-  if (!stdin_) close(fd);
-  return rc;
+  return sb_csvfile_load(path, load, list, report, ctx, err);
 }
 
 int sb_needy_list_load_mem(const char *buf, size_t len, const char *name, sb_needy_list *list,
                            sb_report_fn report, void *ctx, sb_error *err) {
   memset(list, 0, sizeof *list);
-  sb_csv_reader *rd = sb_csv_open_mem(buf, len);
-  if (!rd) return sb_error_set(err, SB_ENOMEM, name, "out of memory");
-  int rc = load(rd, name, list, report, ctx, err);
-  sb_csv_close(rd);
-  return rc;
+  return sb_csvfile_load_mem(buf, len, name, load, list, report, ctx, err);
 }
 
 /* ---- the comparison ------------------------------------------------------ */

@@ -12,16 +12,10 @@
 #  - balance, enroll and resettle (年度清算) report the right numbers: resettle
 #    against tests/ledger/resettle/, computed by hand (see its README.md).
 # Usage: sh ledger.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
-# shellcheck disable=SC2317  # not every script uses every helper
+# shellcheck disable=SC2317  # not every helper is used
 set -u
-bin=${1:?usage: sh SCRIPT SANBAO_BINARY PROJECT_ROOT}
-root=${2:?usage: sh SCRIPT SANBAO_BINARY PROJECT_ROOT}
-work=$(mktemp -d "${TMPDIR:-/tmp}/sanbao-ledger.XXXXXX") || exit 2
-trap 'chmod -R u+rwx "$work" 2>/dev/null; rm -rf "$work"' EXIT
-trap 'exit 2' HUP INT TERM
-pass=0
-fail=0
-skipped=0
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
 policy=$root/policies/hunan-2022.json
 golden=$root/tests/golden
 case_rs=$root/tests/ledger/resettle
@@ -31,17 +25,8 @@ if command -v sqlite3 >/dev/null 2>&1; then have_sqlite=1; else
   echo "NOTE: no sqlite3 command-line tool: the append-only, PRAGMA and accumulator-table checks are skipped"
 fi
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-skip() { skipped=$((skipped + 1)); echo "SKIP: $*"; }
-
-# run ARGS...: runs the binary, stdout -> $work/out.txt, stderr -> $work/err.txt, status -> $rc
-run() {
-  "$bin" "$@" >"$work/out.txt" 2>"$work/err.txt"
-  rc=$?
-}
-
-# expect_rc NAME WANT
+# expect_rc NAME WANT: replaces common.sh's, to note a crash or a sanitizer
+# report and show more of stderr
 expect_rc() {
   if [ "$rc" -eq "$2" ]; then ok; else
     bad "$1: exit status $rc, expected $2$(signal_note "$rc")$(sanitizer_note)"
@@ -58,28 +43,13 @@ survived() {
   return 1
 }
 
-signal_note() { [ "$1" -gt 128 ] && echo " (killed by signal $(($1 - 128)): a crash)"; }
 sanitizer_note() {
   grep -q 'ERROR: AddressSanitizer\|runtime error:' "$work/err.txt" 2>/dev/null && echo " (a sanitizer report)"
-}
-
-# same_file NAME EXPECTED ACTUAL
-same_file() {
-  if [ -f "$3" ] && cmp -s "$2" "$3"; then ok; else
-    bad "$1: $3 differs from $2"; diff "$2" "$3" 2>&1 | head -12 | sed 's/^/    /'
-  fi
 }
 
 # same_text NAME EXPECTED_STRING ACTUAL_STRING
 same_text() {
   if [ "$2" = "$3" ]; then ok; else bad "$1: got '$3', expected '$2'"; fi
-}
-
-# contains NAME FILE FIXED_STRING
-contains() {
-  if grep -F -q -- "$3" "$2"; then ok; else
-    bad "$1: '$3' not found in $(basename "$2")"; head -5 "$2" | sed 's/^/    /'
-  fi
 }
 
 # same_sorted NAME A B: the same lines as multisets
@@ -115,14 +85,6 @@ import() {
   "$bin" db import-claims --db "$1" --claims "$2" >"$work/out.txt" 2>"$work/import.txt"
   rc=$?
   cp "$work/import.txt" "$work/err.txt"
-}
-
-# snap DB PREFIX: export-settlements and alerts to PREFIX.set.csv / PREFIX.alerts.csv
-snap() {
-  "$bin" db export-settlements --db "$1" --out "$2.set.csv" 2>"$work/err.txt" ||
-    { bad "export-settlements $1 exited $?"; sed 's/^/    /' "$work/err.txt" | head -3; }
-  "$bin" db alerts --db "$1" --out "$2.alerts.csv" 2>"$work/err.txt" ||
-    { bad "alerts $1 exited $?"; sed 's/^/    /' "$work/err.txt" | head -3; }
 }
 
 # balances DB OUT YEAR PERSON...: every person's balance, one after another
@@ -755,9 +717,4 @@ if new_ledger "$db" "$case_rs/persons.csv" "$case_rs/policy-2022.json"; then
   expect_rc "resettle --out a file, not a directory" 2
 fi
 
-if [ "$skipped" -gt 0 ]; then
-  echo "$pass passed, $fail failed, $skipped skipped"
-else
-  echo "$pass passed, $fail failed"
-fi
-[ "$fail" -eq 0 ]
+finish

@@ -23,36 +23,21 @@
 # July, then the rest, each in file order; see tests/e2e/ledger.sh).
 # Usage: sh ledger_crash.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
-bin=${1:?usage: sh SCRIPT SANBAO_BINARY PROJECT_ROOT}
-root=${2:?usage: sh SCRIPT SANBAO_BINARY PROJECT_ROOT}
-work=$(mktemp -d "${TMPDIR:-/tmp}/sanbao-crash.XXXXXX") || exit 2
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
 bgpid=
+# replaces common.sh's EXIT trap: an import still running is killed first
 trap '[ -n "$bgpid" ] && kill -KILL "$bgpid" 2>/dev/null; rm -rf "$work"' EXIT
-trap 'exit 2' HUP INT TERM
-pass=0
-fail=0
 policy=$root/policies/hunan-2022.json
 if command -v sqlite3 >/dev/null 2>&1; then have_sqlite=1; else
   have_sqlite=0
   echo "NOTE: no sqlite3 command-line tool: PRAGMA integrity_check and the row-count checks are skipped"
 fi
 
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-signal_note() { [ "$1" -gt 128 ] && echo " (killed by signal $(($1 - 128)): a crash)"; }
-
 # now_ms: the clock in milliseconds (GNU date), else 0
 now_ms() {
   _t=$(date +%s%N 2>/dev/null)
   case $_t in *[!0-9]* | "") echo 0 ;; *) echo $((_t / 1000000)) ;; esac
-}
-
-# snap DB PREFIX: export-settlements and alerts
-snap() {
-  "$bin" db export-settlements --db "$1" --out "$2.set.csv" 2>"$work/err.txt" ||
-    { bad "export-settlements $1 exited $?"; sed 's/^/    /' "$work/err.txt" | head -3; }
-  "$bin" db alerts --db "$1" --out "$2.alerts.csv" 2>"$work/err.txt" ||
-    { bad "alerts $1 exited $?"; sed 's/^/    /' "$work/err.txt" | head -3; }
 }
 
 # integrity NAME DB: SQLite's own check of the file as the kill left it
@@ -93,9 +78,9 @@ killed_import() {
   if [ -s "$1-wal" ]; then wal=1; else wal=0; fi
 }
 
-# finish NAME DB CLAIMS WANT_PREFIX STATUS_IF_BEFORE: run the import to the
-# end; the result must be the reference, however the kills fell.
-finish() {
+# complete_import NAME DB CLAIMS WANT_PREFIX STATUS_IF_BEFORE: run the import
+# to the end; the result must be the reference, however the kills fell.
+complete_import() {
   "$bin" db import-claims --db "$2" --claims "$3" >"$work/out.txt" 2>"$work/err.txt"
   _rc=$?
   if [ "$st" = after ]; then _want=0; else _want=$5; fi
@@ -126,7 +111,7 @@ finish() {
 # ---- data and references -------------------------------------------------------
 g=$work/gen
 if ! "$bin" gen --persons 4000 --claims 40000 --seed 7 --out "$g" 2>"$work/err.txt"; then
-  bad "gen failed"; cat "$work/err.txt"; echo "$pass passed, $fail failed"; exit 1
+  bad "gen failed"; cat "$work/err.txt"; finish
 fi
 awk -F, 'NR == 1 || $3 < "2022-07-01"' "$g/claims.csv" >"$g/a.csv"
 awk -F, 'NR == 1 || $3 >= "2022-07-01"' "$g/claims.csv" >"$g/b.csv"
@@ -149,7 +134,7 @@ if ! { "$bin" db init --db "$base" 2>/dev/null &&
   "$bin" db add-policy --db "$base" "$policy" 2>/dev/null &&
   "$bin" db import-persons --db "$base" --persons "$g/persons.csv" 2>/dev/null; } ||
   [ -e "$base-wal" ]; then
-  bad "cannot make the base ledger"; echo "$pass passed, $fail failed"; exit 1
+  bad "cannot make the base ledger"; finish
 fi
 
 # The reference import, timed once: the kill delays are spread over it (and a
@@ -207,7 +192,7 @@ round() {
     integrity "$_name, second kill at $9 ms" "$_db"
     state "$_name, second kill at $9 ms" "$_db" "$4" "$5"
   fi
-  [ "$st" = torn ] || finish "$_name" "$_db" "$3" "$5" "$6"
+  [ "$st" = torn ] || complete_import "$_name" "$_db" "$3" "$5" "$6"
   rm -f "$_db" "$_db-wal" "$_db-shm"
 }
 
@@ -291,5 +276,4 @@ for ev in wal checkpoint; do
 done
 echo "second import: $n_before kills before the commit, $n_after after it, $n_done imports done before the kill; $n_wal left a write-ahead log"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

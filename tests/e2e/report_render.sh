@@ -11,32 +11,8 @@
 # Set SANBAO_SHOTS=DIR to keep the screenshots there, CHROMIUM=PATH to use
 # another browser binary, CHROMIUM=none to skip the browser checks.
 set -u
-bin=${1:?usage: sh SCRIPT SANBAO_BINARY PROJECT_ROOT}
-root=${2:?usage: sh SCRIPT SANBAO_BINARY PROJECT_ROOT}
-work=$(mktemp -d "${TMPDIR:-/tmp}/sanbao-e2e.XXXXXX") || exit 2
-trap 'chmod -R u+rwx "$work" 2>/dev/null; rm -rf "$work"' EXIT
-trap 'exit 2' HUP INT TERM
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-finish() {
-  echo "$pass passed, $fail failed"
-  [ "$fail" -eq 0 ]
-  exit $?
-}
-
-# expect_rc NAME RC WANT...
-expect_rc() {
-  _n=$1 _rc=$2; shift 2
-  for _w in "$@"; do
-    if [ "$_rc" -eq "$_w" ]; then ok; return 0; fi
-  done
-  bad "$_n: exit status $_rc, expected $*"; sed 's/^/    stderr: /' "$work/err.txt" | head -5
-  return 1
-}
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
 
 # occurrences FILE FIXED_STRING: how many times the string occurs
 occurrences() {
@@ -44,8 +20,8 @@ occurrences() {
                  END { print t + 0 }' "$1"
 }
 
-# absent NAME FILE FIXED_STRING
-absent() {
+# lacks NAME FILE FIXED_STRING: the string is not in the file (ignoring case)
+lacks() {
   if grep -F -q -i -- "$3" "$2"; then bad "$1: '$3' found in $(basename "$2")"; else ok; fi
 }
 
@@ -150,11 +126,11 @@ static_page() {
   if grep -F -q '<meta charset="utf-8">' "$2"; then ok; else bad "$1: no charset"; fi
   _n=$(occurrences "$2" "<svg")
   if [ "$_n" -eq 2 ]; then ok; else bad "$1: $_n <svg> elements, expected 2"; fi
-  for _s in http '<script' '<link' '<img' 'url(' '@import' ' src=' 'href='; do absent "$1" "$2" "$_s"; done
+  for _s in http '<script' '<link' '<img' 'url(' '@import' ' src=' 'href='; do lacks "$1" "$2" "$_s"; done
   if [ "$3" -eq 1 ]; then
-    absent "$1: one side" "$2" 'data-side="reform"'
-    absent "$1: one side" "$2" 'data-side="difference"'
-    absent "$1: one side" "$2" '改革'
+    lacks "$1: one side" "$2" 'data-side="reform"'
+    lacks "$1: one side" "$2" 'data-side="difference"'
+    lacks "$1: one side" "$2" '改革'
   else
     _n=$(occurrences "$2" 'data-side="reform"')
     if [ "$_n" -gt 0 ]; then ok; else bad "$1: no reform column"; fi
@@ -171,15 +147,15 @@ patch="$work/reform&<1>.json"
 printf '%s\n' '{"regions": {"default": {"ci_deductible": "10000"}, "430500": {"ci_deductible": "8000"}},
  "basic": {"inpatient": {"levels": {"grade3": {"deductible": "1200", "ratio": "0.65"}}}}}' >"$patch"
 
-"$bin" simulate --policy "$g/policy-2022.json" --reform "$patch" --persons "$g/persons.csv" \
-  --claims "$g/claims.csv" --report "$work/sim.html" --csv "$work/sim.csv" >"$work/out.txt" 2>"$work/err.txt"
-expect_rc "simulate" $? 0
-"$bin" settle --policy "$g/policy-2022.json" --persons "$g/persons.csv" --claims "$g/claims.csv" \
-  --out "$work/settlements.csv" --quiet >"$work/out.txt" 2>"$work/err.txt"
-expect_rc "settle" $? 0 1
-"$bin" report --settlements "$work/settlements.csv" --persons "$g/persons.csv" \
-  --policy "$g/policy-2022.json" --report "$work/one.html" --csv "$work/one.csv" >"$work/out.txt" 2>"$work/err.txt"
-expect_rc "report" $? 0
+run simulate --policy "$g/policy-2022.json" --reform "$patch" --persons "$g/persons.csv" \
+  --claims "$g/claims.csv" --report "$work/sim.html" --csv "$work/sim.csv"
+expect_rc "simulate" 0
+run settle --policy "$g/policy-2022.json" --persons "$g/persons.csv" --claims "$g/claims.csv" \
+  --out "$work/settlements.csv" --quiet
+expect_rc "settle" 0 1
+run report --settlements "$work/settlements.csv" --persons "$g/persons.csv" \
+  --policy "$g/policy-2022.json" --report "$work/one.html" --csv "$work/one.csv"
+expect_rc "report" 0
 
 for f in sim.html sim.csv one.html one.csv; do
   if [ -s "$work/$f" ]; then ok; else bad "$f not written"; fi
@@ -196,7 +172,7 @@ if grep -q '^fund_pay_sumamt,all,[0-9.]*,[0-9.]*,0\.00$' "$work/sim.csv"; then
   bad "the reform changed no fund payment"; else ok; fi
 # the reform's file name, escaped
 if grep -F -q 'reform&amp;&lt;1&gt;.json' "$work/sim.html"; then ok; else bad "reform name not escaped on the page"; fi
-absent "raw reform name" "$work/sim.html" 'reform&<1>'
+lacks "raw reform name" "$work/sim.html" 'reform&<1>'
 # the prefecture names
 for p in '430100 长沙' '430200 株洲' '430500 邵阳' '431100 永州'; do
   if grep -F -q "$p" "$work/sim.html"; then ok; else bad "simulate page: no '$p'"; fi

@@ -2,17 +2,11 @@
 # sanbao simulate: an empty reform changes nothing; the baseline equals
 # `sanbao settle`; two reforms of the basics case give differences checked
 # by hand (the arithmetic is below, beside each expectation).
-# Usage: simulate.sh SANBAO PROJECT_ROOT
+# Usage: sh simulate.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
-bin=$1
-root=$2
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
 case=$root/tests/golden/basics
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
 
 # value MEASURE SCOPE COLUMN(3 baseline, 4 reform, 5 difference) FILE
 value() { awk -F, -v m="$1" -v s="$2" -v c="$3" '$1 == m && $2 == s { print $c }' "$5"; }
@@ -27,17 +21,17 @@ sim() { # PATCH OUT
 }
 
 # 1. An empty patch: every difference is zero.
-echo '{}' > "$tmp/empty.json"
-if sim "$tmp/empty.json" "$tmp/empty"; then ok; else bad "empty patch: exit $?"; cat "$tmp/empty.err"; fi
-nonzero=$(awk -F, 'NR > 1 && $5 != "" && $5 != "0" && $5 != "0.00" && $1 != "gainers" && $1 != "losers" && $1 != "gained" && $1 != "lost"' "$tmp/empty.csv" | wc -l)
-[ "$nonzero" -eq 0 ] && ok || bad "empty patch: $nonzero non-zero differences"
-expect gainers all 4 "$tmp/empty.csv" 0
-expect losers all 4 "$tmp/empty.csv" 0
-[ -s "$tmp/empty.html" ] && ok || bad "no report written"
+echo '{}' > "$work/empty.json"
+if sim "$work/empty.json" "$work/empty"; then ok; else bad "empty patch: exit $?"; cat "$work/empty.err"; fi
+nonzero=$(awk -F, 'NR > 1 && $5 != "" && $5 != "0" && $5 != "0.00" && $1 != "gainers" && $1 != "losers" && $1 != "gained" && $1 != "lost"' "$work/empty.csv" | wc -l)
+if [ "$nonzero" -eq 0 ]; then ok; else bad "empty patch: $nonzero non-zero differences"; fi
+expect gainers all 4 "$work/empty.csv" 0
+expect losers all 4 "$work/empty.csv" 0
+if [ -s "$work/empty.html" ]; then ok; else bad "no report written"; fi
 
 # 2. The baseline equals `sanbao settle`: net sums of its settled and reversed rows.
 "$bin" settle --policy "$case/policy-2022.json" --persons "$case/persons.csv" \
-  --claims "$case/claims.csv" --out "$tmp/settle.csv" --quiet
+  --claims "$case/claims.csv" --out "$work/settle.csv" --quiet
 # sum column k (1-based) of settled/reversed rows in fen, exactly (no floating point)
 sumcol() {
   awk -F, -v k="$1" 'NR > 1 && ($4 == "settled" || $4 == "reversed") {
@@ -48,26 +42,26 @@ sumcol() {
 for pair in medfee_sumamt:7 inscp_scp_amt:11 hifp_pay:13 hifmi_pay:14 maf_pay:15 fund_pay_sumamt:16 psn_part_amt:17; do
   m=${pair%:*}
   k=${pair#*:}
-  expect "$m" all 3 "$tmp/empty.csv" "$(sumcol "$k" "$tmp/settle.csv")"
+  expect "$m" all 3 "$work/empty.csv" "$(sumcol "$k" "$work/settle.csv")"
 done
 
 # 3. General outpatient at primary level 60% -> 50%: only A1-03 (outpatient,
 # primary, 300.00, general: not counted by critical illness, no assistance)
 # changes: hifp 300.00 x 0.60 = 180.00 -> 300.00 x 0.50 = 150.00.
-cat > "$tmp/outpatient.json" <<'EOF'
+cat > "$work/outpatient.json" <<'EOF'
 {"basic": {"outpatient": {"levels": {"primary": {"ratio": "0.50"}}}}}
 EOF
-sim "$tmp/outpatient.json" "$tmp/op" && ok || bad "outpatient reform: exit $?"
-expect hifp_pay all 5 "$tmp/op.csv" -30.00
-expect hifmi_pay all 5 "$tmp/op.csv" 0.00
-expect maf_pay all 5 "$tmp/op.csv" 0.00
-expect fund_pay_sumamt all 5 "$tmp/op.csv" -30.00
-expect psn_part_amt all 5 "$tmp/op.csv" 30.00
-expect fund_pay_sumamt category:general 5 "$tmp/op.csv" -30.00
-expect fund_pay_sumamt prefecture:430500 5 "$tmp/op.csv" -30.00
-expect losers all 4 "$tmp/op.csv" 1
-expect gainers all 4 "$tmp/op.csv" 0
-expect lost all 4 "$tmp/op.csv" 30.00
+if sim "$work/outpatient.json" "$work/op"; then ok; else bad "outpatient reform: exit $?"; fi
+expect hifp_pay all 5 "$work/op.csv" -30.00
+expect hifmi_pay all 5 "$work/op.csv" 0.00
+expect maf_pay all 5 "$work/op.csv" 0.00
+expect fund_pay_sumamt all 5 "$work/op.csv" -30.00
+expect psn_part_amt all 5 "$work/op.csv" 30.00
+expect fund_pay_sumamt category:general 5 "$work/op.csv" -30.00
+expect fund_pay_sumamt prefecture:430500 5 "$work/op.csv" -30.00
+expect losers all 4 "$work/op.csv" 1
+expect gainers all 4 "$work/op.csv" 0
+expect lost all 4 "$work/op.csv" 30.00
 
 # 4. The tilted groups' critical-illness deductible factor 0.50 -> 0.40:
 # T = 16000 x 0.40 = 6400 for A2 (min_living) and A3 (destitute from July).
@@ -83,46 +77,45 @@ expect lost all 4 "$tmp/op.csv" 30.00
 #         1915: -1040); A3 pays 0.00 either way.
 #  Sums: hifmi +2480.00, maf -2048.00, fund +432.00, personal -432.00; A2
 #  gains 432.00; nobody loses.
-cat > "$tmp/tilt.json" <<'EOF'
+cat > "$work/tilt.json" <<'EOF'
 {"critical_illness": {"tilted": {"deductible_factor": "0.40"}}}
 EOF
-sim "$tmp/tilt.json" "$tmp/tilt" && ok || bad "tilt reform: exit $?"
-expect hifp_pay all 5 "$tmp/tilt.csv" 0.00
-expect hifmi_pay all 5 "$tmp/tilt.csv" 2480.00
-expect maf_pay all 5 "$tmp/tilt.csv" -2048.00
-expect fund_pay_sumamt all 5 "$tmp/tilt.csv" 432.00
-expect psn_part_amt all 5 "$tmp/tilt.csv" -432.00
-expect hifmi_pay category:min_living 5 "$tmp/tilt.csv" 1440.00
-expect maf_pay category:min_living 5 "$tmp/tilt.csv" -1008.00
-expect hifmi_pay category:destitute 5 "$tmp/tilt.csv" 1040.00
-expect maf_pay category:destitute 5 "$tmp/tilt.csv" -1040.00
-expect fund_pay_sumamt category:destitute 5 "$tmp/tilt.csv" 0.00
-expect gainers all 4 "$tmp/tilt.csv" 1
-expect losers all 4 "$tmp/tilt.csv" 0
-expect gained all 4 "$tmp/tilt.csv" 432.00
+if sim "$work/tilt.json" "$work/tilt"; then ok; else bad "tilt reform: exit $?"; fi
+expect hifp_pay all 5 "$work/tilt.csv" 0.00
+expect hifmi_pay all 5 "$work/tilt.csv" 2480.00
+expect maf_pay all 5 "$work/tilt.csv" -2048.00
+expect fund_pay_sumamt all 5 "$work/tilt.csv" 432.00
+expect psn_part_amt all 5 "$work/tilt.csv" -432.00
+expect hifmi_pay category:min_living 5 "$work/tilt.csv" 1440.00
+expect maf_pay category:min_living 5 "$work/tilt.csv" -1008.00
+expect hifmi_pay category:destitute 5 "$work/tilt.csv" 1040.00
+expect maf_pay category:destitute 5 "$work/tilt.csv" -1040.00
+expect fund_pay_sumamt category:destitute 5 "$work/tilt.csv" 0.00
+expect gainers all 4 "$work/tilt.csv" 1
+expect losers all 4 "$work/tilt.csv" 0
+expect gained all 4 "$work/tilt.csv" 432.00
 
 # 5. Errors: a reform that breaks the policy names the JSON path; a missing
 # file; nothing written.
-echo '{"critical_illness": {"segments": [{"upto": null, "ratio": "1.5"}]}}' > "$tmp/broken.json"
-"$bin" simulate --policy "$case/policy-2022.json" --reform "$tmp/broken.json" \
-  --persons "$case/persons.csv" --claims "$case/claims.csv" --report "$tmp/no.html" 2>"$tmp/err.txt"
+echo '{"critical_illness": {"segments": [{"upto": null, "ratio": "1.5"}]}}' > "$work/broken.json"
+"$bin" simulate --policy "$case/policy-2022.json" --reform "$work/broken.json" \
+  --persons "$case/persons.csv" --claims "$case/claims.csv" --report "$work/no.html" 2>"$work/err.txt"
 code=$?
-[ "$code" -eq 2 ] && ok || bad "broken reform: exit $code, want 2"
-grep -q 'critical_illness.segments\[0\].ratio' "$tmp/err.txt" && ok || bad "broken reform: no JSON path in: $(cat "$tmp/err.txt")"
-[ ! -e "$tmp/no.html" ] && ok || bad "broken reform left a report behind"
-echo '{"year": 2023}' > "$tmp/year.json"
-"$bin" simulate --policy "$case/policy-2022.json" --reform "$tmp/year.json" \
-  --persons "$case/persons.csv" --claims "$case/claims.csv" --report "$tmp/no.html" 2>/dev/null
-[ $? -eq 2 ] && ok || bad "a reform changing the year must be refused"
-"$bin" simulate --help | grep -q '^SYNOPSIS' && ok || bad "simulate --help"
+if [ "$code" -eq 2 ]; then ok; else bad "broken reform: exit $code, want 2"; fi
+if grep -q 'critical_illness.segments\[0\].ratio' "$work/err.txt"; then ok; else bad "broken reform: no JSON path in: $(cat "$work/err.txt")"; fi
+if [ ! -e "$work/no.html" ]; then ok; else bad "broken reform left a report behind"; fi
+echo '{"year": 2023}' > "$work/year.json"
+"$bin" simulate --policy "$case/policy-2022.json" --reform "$work/year.json" \
+  --persons "$case/persons.csv" --claims "$case/claims.csv" --report "$work/no.html" 2>/dev/null
+if [ $? -eq 2 ]; then ok; else bad "a reform changing the year must be refused"; fi
+if "$bin" simulate --help | grep -q '^SYNOPSIS'; then ok; else bad "simulate --help"; fi
 
 # 6. report on one settlements file: the same baseline figures.
-"$bin" report --settlements "$tmp/settle.csv" --persons "$case/persons.csv" \
-  --report "$tmp/one.html" --csv "$tmp/one.csv" 2>/dev/null && ok || bad "report: exit $?"
+if "$bin" report --settlements "$work/settle.csv" --persons "$case/persons.csv" \
+  --report "$work/one.html" --csv "$work/one.csv" 2>/dev/null; then ok; else bad "report: exit $?"; fi
 for m in hifp_pay hifmi_pay maf_pay fund_pay_sumamt psn_part_amt; do
-  expect "$m" all 3 "$tmp/one.csv" "$(value "$m" all 3 x "$tmp/empty.csv")"
+  expect "$m" all 3 "$work/one.csv" "$(value "$m" all 3 x "$work/empty.csv")"
 done
-expect fund_pay_sumamt all 4 "$tmp/one.csv" ""
+expect fund_pay_sumamt all 4 "$work/one.csv" ""
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

@@ -2,80 +2,9 @@
 # e2e: standard input and output ('-'), --out=FILE, the alerts file, --explain,
 # and what goes to stdout and stderr (formats.md §4, §5, §8).
 # Usage: sh stdio.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
-# shellcheck disable=SC2317  # not every script uses every helper
 set -u
-bin=${1:?usage: sh SCRIPT SANBAO_BINARY PROJECT_ROOT}
-root=${2:?usage: sh SCRIPT SANBAO_BINARY PROJECT_ROOT}
-work=$(mktemp -d "${TMPDIR:-/tmp}/sanbao-e2e.XXXXXX") || exit 2
-trap 'chmod -R u+rwx "$work" 2>/dev/null; rm -rf "$work"' EXIT
-trap 'exit 2' HUP INT TERM
-pass=0
-fail=0
-
-ok() { pass=$((pass + 1)); }
-bad() { fail=$((fail + 1)); echo "FAIL: $*"; }
-
-# run ARGS...: runs the binary, stdout -> $work/out.txt, stderr -> $work/err.txt, status -> $rc
-run() {
-  "$bin" "$@" >"$work/out.txt" 2>"$work/err.txt"
-  rc=$?
-}
-
-# expect_rc NAME WANT
-expect_rc() {
-  if [ "$rc" -eq "$2" ]; then ok; else
-    bad "$1: exit status $rc, expected $2"; sed 's/^/    stderr: /' "$work/err.txt" | head -5
-  fi
-}
-
-# same_file NAME EXPECTED ACTUAL
-same_file() {
-  if [ -f "$3" ] && cmp -s "$2" "$3"; then ok; else
-    bad "$1: $3 differs from $2"; diff "$2" "$3" 2>&1 | head -20 | sed 's/^/    /'
-  fi
-}
-
-# contains NAME FILE FIXED_STRING
-contains() {
-  if grep -F -q -- "$3" "$2"; then ok; else
-    bad "$1: '$3' not found in $(basename "$2")"; head -5 "$2" | sed 's/^/    /'
-  fi
-}
-
-# absent NAME PATH...: none of the paths exists
-absent() {
-  _n=$1; shift
-  for _p in "$@"; do
-    if [ -e "$_p" ]; then bad "$_n: $_p exists"; else ok; fi
-  done
-}
-
-# no_tmp NAME DIR: no '*.tmp.*' file left in DIR
-no_tmp() {
-  _left=$(find "$2" -maxdepth 1 -name '*.tmp.*' 2>/dev/null)
-  if [ -z "$_left" ]; then ok; else bad "$1: temporary file left: $_left"; fi
-}
-
-# same_lines NAME EXPECTED ACTUAL: one check per expected line, plus the line count
-same_lines() {
-  if [ ! -f "$3" ]; then bad "$1: $3 missing"; return; fi
-  _i=0
-  while IFS= read -r _want || [ -n "$_want" ]; do
-    _i=$((_i + 1))
-    _got=$(sed -n "${_i}p" "$3")
-    if [ "$_got" = "$_want" ]; then ok; else
-      bad "$1: line $_i"; echo "    expected: $_want"; echo "    actual:   $_got"
-    fi
-  done <"$2"
-  _e=$(wc -l <"$2"); _a=$(wc -l <"$3")
-  if [ "$_e" -eq "$_a" ]; then ok; else bad "$1: $_a lines, expected $_e"; fi
-}
-
-finish() {
-  echo "$pass passed, $fail failed"
-  [ "$fail" -eq 0 ]
-  exit $?
-}
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
 
 g=$root/tests/golden/basics
 pol=$g/policy-2022.json

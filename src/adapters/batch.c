@@ -514,6 +514,10 @@ static int load_parallel(int fd, uint64_t size, sb_batch *b, sb_error *err) {
     r->id_off += base;
     if ((r->flags & F_RAW) || ((r->flags & F_REVERSAL) && r->aux_len)) r->aux += base;
   }
+  if (j[0].pt.n + j[1].pt.n >= INT32_MAX - 1) {
+    free(rows), free(j[0].pt.arena);
+    return sb_error_set(err, SB_ERANGE, b->name, "more than %d rows: split the file", INT32_MAX - 1);
+  }
   if (j[0].pt.n < n0) memmove(rows + j[0].pt.n, second, (size_t)j[1].pt.n * sizeof *rows);
   b->rows = rows;
   b->n = j[0].pt.n + j[1].pt.n;

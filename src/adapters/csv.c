@@ -268,7 +268,15 @@ int sb_csv_next(sb_csv_reader *r, sb_csv_row *row) {
       return -1;
     }
     if (ok > 0) return 1;
-    int got = refill(r);
+    /* The record runs past what was read, and will be parsed again from its
+    ** start.  Read at least as much again as is pending before that, so a
+    ** huge record (say an unterminated quote near the top of a file read
+    ** from a pipe, 64 KB a read) is re-parsed O(log n) times, not O(n). */
+    size_t pending = r->end - r->start, want = r->end + pending;
+    int got;
+    do {
+      got = refill(r);
+    } while (got > 0 && r->end < want);
     if (got < 0) return -1;
   }
 }

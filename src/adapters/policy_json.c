@@ -76,6 +76,8 @@ static int keep_notes(ctx *c, json_t *obj) {
   n->path = dup_str(c->path);
   n->source = src ? dup_str(json_string_value(src)) : NULL;
   n->note = note ? dup_str(json_string_value(note)) : NULL;
+  if (!n->path || (src && !n->source) || (note && !n->note))
+    return sb_error_set(c->err, SB_ENOMEM, c->file, "out of memory");
   return 0;
 }
 

@@ -23,7 +23,10 @@ struct sb_sim {
 static int pref_slot(sb_sim_result *r, int32_t code) {
   for (int i = 0; i < r->n_pref; i++)
     if (r->pref[i] == code) return i;
-  if (r->n_pref == SB_SIM_MAX_PREF) return SB_SIM_MAX_PREF - 1; /* lumped: 64 is plenty */
+  if (r->n_pref == SB_SIM_MAX_PREF) {
+    r->pref[SB_SIM_MAX_PREF - 1] = 999900; /* "the rest", not a real prefecture's code */
+    return SB_SIM_MAX_PREF - 1;
+  }
   r->pref[r->n_pref] = code;
   return r->n_pref++;
 }
@@ -124,7 +127,8 @@ const sb_sim_result *sb_sim_finish(sb_sim *s) {
   for (int32_t k = 0; k < s->np; k++) n += s->seen[k];
   r->persons_with_claims = n;
   sb_fen *v = malloc((size_t)(n ? n : 1) * sizeof *v);
-  for (int side = 0; side < r->sides && v; side++) {
+  if (!v) return NULL;
+  for (int side = 0; side < r->sides; side++) {
     int64_t m = 0;
     for (int32_t k = 0; k < s->np; k++)
       if (s->seen[k]) {

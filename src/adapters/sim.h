@@ -18,7 +18,8 @@
 #include "sanbao/registry.h"
 #include "sanbao/settle.h"
 
-#define SB_SIM_MAX_PREF 64   /* prefectures (region / 100 * 100) */
+#define SB_SIM_MAX_PREF 512  /* prefectures (region / 100 * 100); China has ~340.
+                                Past that, the last slot holds the rest as 999900 */
 #define SB_SIM_TOP 20        /* most affected persons kept */
 #define SB_SIM_MAX_THRESHOLDS SB_MAX_RULES
 
@@ -78,7 +79,8 @@ void sb_sim_add(sb_sim *s, int side, int32_t person, const sb_result *r, int rev
 /* One alert raised on `side` by a claim of `person` in `category`. */
 void sb_sim_alert(sb_sim *s, int side, int32_t person, int category);
 
-/* Derive the distribution measures; the result stays valid until free. */
+/* Derive the distribution measures; the result stays valid until free.
+** NULL when out of memory. */
 const sb_sim_result *sb_sim_finish(sb_sim *s);
 
 /* The summary CSV of `sanbao simulate --csv`:

@@ -8,16 +8,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "batch.h"
 #include "cli.h"
 #include "commands.h"
+#include "csvfile.h"
 #include "load.h"
 #include "merge_patch.h"
 #include "outfile.h"
-#include "persons_csv.h"
 #include "policy_json.h"
 #include "report.h"
 #include "sim.h"
@@ -90,12 +89,6 @@ static const char REPORT_USAGE[] =
     "EXIT STATUS\n"
     "    0 success; 2 usage error, unreadable input or I/O error.\n";
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Write the report and the CSV, all or nothing. */
 static int write_outputs(const char *cmd, const sb_sim_result *r, const sb_report_labels *l,
                          const char *html_path, const char *csv_path) {
@@ -153,7 +146,7 @@ int sb_cmd_simulate(int argc, char **argv) {
   const char *ins[2] = {o[2].values[0], o[3].values[0]};
   const char *outs[2] = {o[4].values[0], sb_cli_value(&o[5], NULL)};
   if (sb_cli_check_dashes("simulate", ins, 2, outs, 2)) return SB_EXIT_USAGE;
-  double t0 = now();
+  double t0 = sb_cli_now();
   sb_error err;
   sb_policy *base = NULL, *reform = NULL;
   sb_policy_set bs = {0}, rs = {0};
@@ -218,11 +211,15 @@ int sb_cmd_simulate(int argc, char **argv) {
     sb_sim_alert(sim, 1, v.person, v.result.category);
   }
   const sb_sim_result *r = sb_sim_finish(sim);
+  if (!r) {
+    fprintf(stderr, "sanbao simulate: out of memory\n");
+    goto out;
+  }
   const char *inputs[4] = {o[0].values[0], o[1].values[0], o[2].values[0], o[3].values[0]};
   sb_report_labels l = {"政策模拟 Policy simulation", base->name ? base->name : o[0].values[0],
                         o[1].values[0], inputs, 4, "sanbao " SANBAO_VERSION " simulate"};
   if (write_outputs("simulate", r, &l, o[4].values[0], sb_cli_value(&o[5], NULL))) goto out;
-  double secs = now() - t0;
+  double secs = sb_cli_now() - t0;
   fprintf(stderr, "sanbao simulate: %lld rows (%lld rejected, left out of both sides), %lld "
                   "persons with claims, %.2f s (%.0f claims/s, both policies)\n",
           (long long)sb_batch_rows(b), (long long)rejected, (long long)r->persons_with_claims,
@@ -324,6 +321,10 @@ int sb_cmd_report(int argc, char **argv) {
     sb_sim_add(sim, 0, sb_registry_find(reg, p->p, p->len), &r, rev);
   }
   const sb_sim_result *res = sb_sim_finish(sim);
+  if (!res) {
+    fprintf(stderr, "sanbao report: out of memory\n");
+    goto out;
+  }
   const char *inputs[2] = {path, o[1].values[0]};
   sb_report_labels l = {"结算报告 Settlement report", path, NULL, inputs, 2,
                         "sanbao " SANBAO_VERSION " report"};

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "csv.h"
+#include "csvfile.h"
 #include "persons_csv.h"
 #include "policy_json.h"
 #include "sanbao/settle.h"

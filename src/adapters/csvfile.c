@@ -1,5 +1,6 @@
 /*
-** sanbao adapters — loading whole reference CSV files (csvfile.h).
+** sanbao adapters — CSV headers and loading whole reference CSV files
+** (csvfile.h).
 */
 #include "csvfile.h"
 
@@ -9,6 +10,26 @@
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
+
+int sb_csv_map_header(const sb_csv_row *h, const sb_column *cols, int n,
+                      int *idx, const char *file, sb_error *err) {
+  char where[600];
+  snprintf(where, sizeof where, "%s:%lld", file, (long long)h->line);
+  for (int k = 0; k < n; k++) idx[k] = -1;
+  for (int i = 0; i < h->n; i++)
+    for (int k = 0; k < n; k++)
+      if (sb_csv_field_is(&h->fields[i], cols[k].name)) {
+        if (idx[k] >= 0)
+          return sb_error_set(err, SB_EINVAL, where,
+                              "column '%s' appears twice in the header", cols[k].name);
+        idx[k] = i;
+      }
+  for (int k = 0; k < n; k++)
+    if (cols[k].required && idx[k] < 0)
+      return sb_error_set(err, SB_EINVAL, where,
+                          "required column '%s' is missing from the header", cols[k].name);
+  return SB_OK;
+}
 
 void sb_csvfile_problem(sb_csvfile_loader *L, int64_t line, const char *fmt, ...) {
   char where[600], msg[512];

@@ -1,8 +1,10 @@
 /*
-** sanbao adapters — what the loaders of whole reference CSV files share
-** (the population file of coverage.h, the needy list of reconcile.h):
-** opening a path or standard input, reading and mapping the header,
-** checking each data row's shape, and collecting the problems of bad lines.
+** sanbao adapters — what the CSV inputs share: mapping a header to column
+** positions (every CSV input: persons, claims, settlement files, ...), and
+** for the loaders of whole reference CSV files (persons_csv.h, the
+** population file of coverage.h, the needy list of reconcile.h) opening a
+** path or standard input, reading the header, checking each data row's
+** shape, and collecting the problems of bad lines.
 **
 ** Library code: nothing is printed; every problem is an sb_error, and bad
 ** lines go to an optional report callback as well.
@@ -14,8 +16,25 @@
 #include <stdint.h>
 
 #include "csv.h"
-#include "persons_csv.h" /* sb_report_fn, sb_column, sb_csv_map_header */
 #include "sanbao/error.h"
+
+/* Called once per problem found: `where` is "FILE:LINE", `msg` names the
+** field and says why. */
+typedef void (*sb_report_fn)(void *ctx, const char *where, const char *msg);
+
+/* A column the reader looks for in a header. */
+typedef struct sb_column {
+  const char *name;
+  int required;
+} sb_column;
+
+/*
+** Map a header row to column positions: idx[k] receives the position of
+** cols[k] or -1.  A missing required column or a repeated known one is an
+** error naming it (err->where = "FILE:LINE").  Unknown columns are ignored.
+*/
+int sb_csv_map_header(const sb_csv_row *header, const sb_column *cols, int n,
+                      int *idx, const char *file, sb_error *err);
 
 /* The problems found in the data lines of one file. */
 typedef struct sb_csvfile_loader {

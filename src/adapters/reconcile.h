@@ -32,7 +32,7 @@
 #include <stdint.h>
 
 #include "csv.h"
-#include "persons_csv.h" /* sb_report_fn */
+#include "csvfile.h" /* sb_report_fn */
 #include "sanbao/error.h"
 #include "sanbao/registry.h"
 #include "sanbao/types.h"

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static int usage_error(const char *cmd, const char *fmt, const char *arg) {
   fprintf(stderr, "sanbao %s: ", cmd);
@@ -76,4 +77,14 @@ int sb_cli_long(const char *cmd, const sb_opt *o, long lo, long hi,
   }
   *out = v;
   return 0;
+}
+
+double sb_cli_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void sb_cli_print_problem(void *ctx, const char *where, const char *msg) {
+  fprintf(stderr, "sanbao %s: %s: %s\n", (const char *)ctx, where, msg);
 }

@@ -1,5 +1,6 @@
 /*
-** sanbao CLI — option parsing shared by every command, and the exit codes.
+** sanbao CLI — option parsing shared by every command, the exit codes, and
+** the small helpers every command uses (a clock, a problem printer).
 **
 ** formats.md §8: an option takes its value as the next argument or after
 ** "=", only options declared repeatable may repeat, an unknown, repeated or
@@ -43,5 +44,13 @@ const char *sb_cli_value(const sb_opt *o, const char *dflt);
 /* Parse a decimal integer option value in [lo, hi]; print a usage error
 ** naming the option and return -1 when it is not one. */
 int sb_cli_long(const char *cmd, const sb_opt *o, long lo, long hi, long *out);
+
+/* Seconds on the monotonic clock, for timing a run. */
+double sb_cli_now(void);
+
+/* An sb_report_fn that prints one problem of a reference file as
+** "sanbao CMD: WHERE: MSG" on stderr; `ctx` is the command name (a
+** const char *). */
+void sb_cli_print_problem(void *ctx, const char *where, const char *msg);
 
 #endif

@@ -80,17 +80,6 @@ static const char USAGE[] =
 
 enum { O_DB, O_POPULATION, O_YEAR, O_OUT, O_N };
 
-typedef struct reporter {
-  const char *cmd;
-  int count;
-} reporter;
-
-static void print_problem(void *ctx, const char *where, const char *msg) {
-  reporter *r = ctx;
-  r->count++;
-  fprintf(stderr, "sanbao %s: %s: %s\n", r->cmd, where, msg);
-}
-
 static int fail(const char *cmd, const sb_error *err, sb_store *st, sb_registry *reg,
                 sb_coverage *cov, sb_buf *b) {
   if (err) sb_cli_error(cmd, err);
@@ -148,13 +137,9 @@ int sb_cmd_db_coverage(int argc, char **argv) {
 
   sb_error err;
   sb_coverage cov;
-  reporter rep = {cmd, 0};
-  if (sb_coverage_load(o[O_POPULATION].values[0], &cov, print_problem, &rep, &err)) {
-    if (rep.count)
-      fprintf(stderr, "sanbao %s: %d bad line%s in the population file: nothing written\n", cmd,
-              rep.count, rep.count == 1 ? "" : "s");
-    else
-      sb_cli_error(cmd, &err);
+  sb_cli_reporter rep = {cmd, 0};
+  if (sb_coverage_load(o[O_POPULATION].values[0], &cov, sb_cli_count_problem, &rep, &err)) {
+    sb_cli_load_failed(&rep, "the population file", &err);
     return SB_EXIT_USAGE;
   }
 

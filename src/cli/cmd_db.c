@@ -64,12 +64,6 @@ static const char USAGE[] =
     "    0 success; 1 import-claims rejected some rows; 2 usage error, invalid input,\n"
     "    a foreign or corrupt ledger file, or an I/O error.\n";
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static int open_store(const char *cmd, const char *path, int create, sb_store **st) {
   sb_error err;
   if (sb_store_sqlite_open(path, create, st, &err)) {
@@ -114,7 +108,7 @@ static void progress(void *ctx, const char *step, uint64_t done, uint64_t total)
   double *t0 = ctx;
   if (!isatty(2)) return;
   fprintf(stderr, "\rsanbao db import-claims: %-6s %3d%%  %.1fs ", step,
-          total ? (int)(done * 100 / total) : 0, now() - *t0);
+          total ? (int)(done * 100 / total) : 0, sb_cli_now() - *t0);
   if (total && done >= total) fputc('\n', stderr);
 }
 
@@ -160,10 +154,6 @@ static int db_add_policy(int argc, char **argv) {
   return SB_EXIT_OK;
 }
 
-static void print_problem(void *ctx, const char *where, const char *msg) {
-  fprintf(stderr, "sanbao %s: %s: %s\n", (const char *)ctx, where, msg);
-}
-
 static int db_import_persons(int argc, char **argv) {
   sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--persons", 1, 0, 0, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, 2, USAGE);
@@ -172,7 +162,7 @@ static int db_import_persons(int argc, char **argv) {
   sb_error err;
   if (open_store("db import-persons", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
   int64_t n;
-  if (sb_ledger_import_persons(st, o[1].values[0], print_problem, "db import-persons", &n, &err))
+  if (sb_ledger_import_persons(st, o[1].values[0], sb_cli_print_problem, "db import-persons", &n, &err))
     return fail("db import-persons", &err, st);
   st->ops->close(st);
   fprintf(stderr, "sanbao db import-persons: %lld persons stored\n", (long long)n);
@@ -188,15 +178,15 @@ static int db_import_claims(int argc, char **argv) {
   if (o[2].count && sb_cli_long("db import-claims", &o[2], 1, 16, &threads)) return SB_EXIT_USAGE;
   sb_store *st;
   sb_error err;
-  double t0 = now();
+  double t0 = sb_cli_now();
   if (open_store("db import-claims", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
   sb_import_options io = {(int)threads, o[3].count ? NULL : progress, &t0};
   sb_batch_totals t;
   if (sb_ledger_import_claims(st, o[1].values[0], &io, &t, &err))
     return fail("db import-claims", &err, st);
-  double secs = now() - t0;
+  double secs = sb_cli_now() - t0;
   st->ops->close(st); /* the last connection folds the WAL into the file */
-  double folded = now() - t0 - secs;
+  double folded = sb_cli_now() - t0 - secs;
   if (!o[3].count) {
     fprintf(stderr,
             "sanbao db import-claims: %lld rows: %lld settled, %lld reversed, %lld rejected, "

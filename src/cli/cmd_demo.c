@@ -14,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -62,19 +61,13 @@ static const char USAGE[] =
     "EXIT STATUS\n"
     "    0 on success, 2 on any error.\n";
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 typedef struct demo {
   double t0;
   int tty;
 } demo;
 
 static void step(demo *d, const char *what) {
-  fprintf(stderr, "[%6.1fs] %s\n", now() - d->t0, what);
+  fprintf(stderr, "[%6.1fs] %s\n", sb_cli_now() - d->t0, what);
 }
 
 static void gen_progress(void *ctx, long done, long total) {
@@ -178,7 +171,7 @@ int sb_cmd_demo(int argc, char **argv) {
   long persons = 200000, seed = 2022;
   if (o[1].count && sb_cli_long("demo", &o[1], 1, 100000000, &persons)) return SB_EXIT_USAGE;
   if (o[2].count && sb_cli_long("demo", &o[2], 0, 2147483647, &seed)) return SB_EXIT_USAGE;
-  demo d = {now(), isatty(2)};
+  demo d = {sb_cli_now(), isatty(2)};
   sb_error err;
   char path[4200], ledger[4096], sub[4200];
 
@@ -233,9 +226,9 @@ int sb_cmd_demo(int argc, char **argv) {
   snprintf(path, sizeof path, "%s/claims.csv", dir);
   sb_import_options io = {2, import_progress, &d};
   sb_batch_totals t;
-  double ti = now();
+  double ti = sb_cli_now();
   if (sb_ledger_import_claims(st, path, &io, &t, &err)) goto fail;
-  ti = now() - ti;
+  ti = sb_cli_now() - ti;
 
   step(&d, "re-settling the year from scratch as a check (年度清算)");
   snprintf(sub, sizeof sub, "%s/resettle", dir);
@@ -320,7 +313,7 @@ int sb_cmd_demo(int argc, char **argv) {
          (long long)rs.claims, (long long)rs.persons, (long long)rs.claims_changed,
          (long long)rs.persons_changed, yuan(a, rs.topup), yuan(b, rs.recover), sub);
   printf("\nledger: %s (sanbao db --help); the county: %s/persons.csv, %s/claims.csv\n", ledger, dir, dir);
-  printf("finished in %.1f s\n", now() - d.t0);
+  printf("finished in %.1f s\n", sb_cli_now() - d.t0);
   sb_registry_free(reg);
   return SB_EXIT_OK;
 fail:

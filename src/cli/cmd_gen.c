@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -105,12 +104,6 @@ static int parse_seed(const sb_opt *o, uint64_t *out) {
   return 0;
 }
 
-static double now_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* Progress on a terminal only: a percentage rewritten in place. */
 typedef struct progress_state {
   int last;
@@ -183,7 +176,7 @@ int sb_cmd_gen(int argc, char **argv) {
     o.progress = show_progress;
     o.progress_ctx = &ps;
   }
-  double t0 = now_seconds();
+  double t0 = sb_cli_now();
   sb_error err = {0};
   if (sb_gen_write(&o, dir, &err) != 0) {
     if (ps.last >= 0) fputs("\r\033[K", stderr);
@@ -191,7 +184,7 @@ int sb_cmd_gen(int argc, char **argv) {
             err.msg);
     return SB_EXIT_USAGE;
   }
-  double secs = now_seconds() - t0;
+  double secs = sb_cli_now() - t0;
   fprintf(stderr,
           "sanbao gen: %ld persons (%ld rows, %ld households), %ld claims "
           "(%ld reversals), %llu bytes in %s, %.2f s\n",

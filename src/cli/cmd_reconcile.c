@@ -89,17 +89,6 @@ static const char USAGE[] =
 
 enum { O_DB, O_YEAR, O_LIST, O_AUTHORITY, O_OUT, O_N };
 
-typedef struct reporter {
-  const char *cmd;
-  int count;
-} reporter;
-
-static void print_problem(void *ctx, const char *where, const char *msg) {
-  reporter *r = ctx;
-  r->count++;
-  fprintf(stderr, "sanbao %s: %s: %s\n", r->cmd, where, msg);
-}
-
 /* "destitute,min_living" -> a mask; -1 (message printed) when bad. */
 static int parse_authority(const char *cmd, const char *s) {
   if (!strcmp(s, "none")) return 0;
@@ -163,13 +152,9 @@ int sb_cmd_reconcile(int argc, char **argv) {
 
   sb_error err;
   sb_needy_list list;
-  reporter rep = {cmd, 0};
-  if (sb_needy_list_load(o[O_LIST].values[0], &list, print_problem, &rep, &err)) {
-    if (rep.count)
-      fprintf(stderr, "sanbao %s: %d bad line%s in the list: nothing written\n", cmd, rep.count,
-              rep.count == 1 ? "" : "s");
-    else
-      sb_cli_error(cmd, &err);
+  sb_cli_reporter rep = {cmd, 0};
+  if (sb_needy_list_load(o[O_LIST].values[0], &list, sb_cli_count_problem, &rep, &err)) {
+    sb_cli_load_failed(&rep, "the list", &err);
     return SB_EXIT_USAGE;
   }
 

@@ -9,7 +9,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "batch.h"
@@ -81,22 +80,16 @@ typedef struct progress {
   double t0;
 } progress;
 
-static double now(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static void show_progress(void *ctx, const char *step, uint64_t done,
                           uint64_t total) {
   progress *p = ctx;
   if (!p->on) return;
   if (total)
     fprintf(stderr, "\rsanbao settle: %-6s %3d%%  %.1fs ", step,
-            (int)(done * 100 / total), now() - p->t0);
+            (int)(done * 100 / total), sb_cli_now() - p->t0);
   else
     fprintf(stderr, "\rsanbao settle: %-6s %llu  %.1fs ", step,
-            (unsigned long long)done, now() - p->t0);
+            (unsigned long long)done, sb_cli_now() - p->t0);
   if (total && done >= total) fputc('\n', stderr);
 }
 
@@ -168,7 +161,7 @@ int sb_cmd_settle(int argc, char **argv) {
       return SB_EXIT_USAGE;
     }
 
-  progress prog = {o[O_PROGRESS].count > 0 || isatty(2), now()};
+  progress prog = {o[O_PROGRESS].count > 0 || isatty(2), sb_cli_now()};
   if (o[O_QUIET].count) prog.on = 0;
   sb_policy_set policies = {0};
   sb_registry *reg = NULL;
@@ -182,23 +175,23 @@ int sb_cmd_settle(int argc, char **argv) {
   if (sb_cli_load_policies("settle", o[O_POLICY].values, o[O_POLICY].count, &policies))
     goto done;
   if (sb_cli_load_persons("settle", persons_path, &reg)) goto done;
-  ph.reference = now() - prog.t0;
+  ph.reference = sb_cli_now() - prog.t0;
   sb_batch_options bo = {.threads = (int)threads,
                          .progress = show_progress,
                          .progress_ctx = &prog,
                          .explain_id = sb_cli_value(&o[O_EXPLAIN], NULL)};
-  double t1 = now();
+  double t1 = sb_cli_now();
   if (sb_batch_load(claims_path, &policies, reg, &bo, &batch, &err)) {
     sb_cli_error("settle", &err);
     goto done;
   }
-  double t2 = now();
+  double t2 = sb_cli_now();
   ph.read = t2 - t1;
   if (sb_batch_settle(batch, &err)) {
     sb_cli_error("settle", &err);
     goto done;
   }
-  double t3 = now();
+  double t3 = sb_cli_now();
   ph.settle = t3 - t2;
   /* Outputs: the settlements stream through a 4 MB buffer. */
   if (sb_outfile_open(&out, out_path, &err)) {
@@ -224,7 +217,7 @@ int sb_cmd_settle(int argc, char **argv) {
       goto done;
     }
   }
-  ph.write = now() - t3;
+  ph.write = sb_cli_now() - t3;
   /* Both complete: put them in place. */
   if (sb_outfile_commit(&out, &err)) {
     have_out = 0;
@@ -245,7 +238,7 @@ int sb_cmd_settle(int argc, char **argv) {
     if (prog.on) fputc('\n', stderr);
     struct stat st;
     uint64_t bytes = strcmp(claims_path, "-") && stat(claims_path, &st) == 0 ? (uint64_t)st.st_size : 0;
-    summary(&t, now() - prog.t0, bytes, &ph);
+    summary(&t, sb_cli_now() - prog.t0, bytes, &ph);
   }
   if (bo.explain_id) {
     sb_buf ex = {0};

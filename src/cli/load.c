@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "cli.h"
 #include "persons_csv.h"
 #include "policy_json.h"
 
@@ -36,13 +37,23 @@ int sb_cli_load_policies(const char *cmd, const char *const *paths, int n,
   return 0;
 }
 
-static void print_problem(void *ctx, const char *where, const char *msg) {
-  fprintf(stderr, "sanbao %s: %s: %s\n", (const char *)ctx, where, msg);
+void sb_cli_count_problem(void *ctx, const char *where, const char *msg) {
+  sb_cli_reporter *r = ctx;
+  r->count++;
+  sb_cli_print_problem((void *)r->cmd, where, msg);
+}
+
+void sb_cli_load_failed(const sb_cli_reporter *r, const char *what, const sb_error *err) {
+  if (r->count)
+    fprintf(stderr, "sanbao %s: %d bad line%s in %s: nothing written\n", r->cmd, r->count,
+            r->count == 1 ? "" : "s", what);
+  else
+    sb_cli_error(r->cmd, err);
 }
 
 int sb_cli_load_persons(const char *cmd, const char *path, sb_registry **out) {
   sb_error err;
-  if (sb_persons_load(path, out, print_problem, (void *)cmd, &err)) {
+  if (sb_persons_load(path, out, sb_cli_print_problem, (void *)cmd, &err)) {
     sb_cli_error(cmd, &err);
     return -1;
   }

@@ -17,6 +17,21 @@ void sb_cli_error(const char *cmd, const sb_error *err);
 int sb_cli_load_policies(const char *cmd, const char *const *paths, int n,
                          sb_policy_set *set);
 
+/* A report callback's context that counts the problems it prints. */
+typedef struct sb_cli_reporter {
+  const char *cmd; /* the command name, for sb_cli_print_problem */
+  int count;       /* problems printed so far */
+} sb_cli_reporter;
+
+/* An sb_report_fn: count the problem in the sb_cli_reporter `ctx` and print
+** it with sb_cli_print_problem. */
+void sb_cli_count_problem(void *ctx, const char *where, const char *msg);
+
+/* After a failed load of a reference file (`what`, e.g. "the list"): when
+** `r` counted bad lines say "sanbao CMD: N bad lines in WHAT: nothing
+** written", else print `err`. */
+void sb_cli_load_failed(const sb_cli_reporter *r, const char *what, const sb_error *err);
+
 /* Load persons.csv, printing every bad line. */
 int sb_cli_load_persons(const char *cmd, const char *path, sb_registry **out);
 

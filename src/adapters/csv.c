@@ -272,11 +272,13 @@ int sb_csv_next(sb_csv_reader *r, sb_csv_row *row) {
     ** start.  Read at least as much again as is pending before that, so a
     ** huge record (say an unterminated quote near the top of a file read
     ** from a pipe, 64 KB a read) is re-parsed O(log n) times, not O(n). */
-    size_t pending = r->end - r->start, want = r->end + pending;
+    size_t pending = r->end - r->start, added = 0;
     int got;
     do {
+      size_t before = r->end - r->start; /* refill moves the data to the front */
       got = refill(r);
-    } while (got > 0 && r->end < want);
+      added += r->end - r->start - before;
+    } while (got > 0 && added < pending);
     if (got < 0) return -1;
   }
 }

@@ -47,15 +47,18 @@ static const char USAGE[] =
 
 enum { O_POLICY, O_PERSONS, O_ASOF, O_OUT, O_N };
 
-
-static const sb_registry *g_sort_reg; /* qsort has no context argument in C11 */
+/* A person to sort by id bytes; the id travels with the index because C11's
+** qsort passes the comparator no context. */
+typedef struct insured {
+  const char *id;
+  size_t len;
+  int32_t k;
+} insured;
 
 static int by_id(const void *a, const void *b) {
-  size_t la, lb;
-  const char *x = sb_registry_id(g_sort_reg, *(const int32_t *)a, &la);
-  const char *y = sb_registry_id(g_sort_reg, *(const int32_t *)b, &lb);
-  int c = memcmp(x, y, la < lb ? la : lb);
-  return c ? c : (la > lb) - (la < lb);
+  const insured *x = a, *y = b;
+  int c = memcmp(x->id, y->id, x->len < y->len ? x->len : y->len);
+  return c ? c : (x->len > y->len) - (x->len < y->len);
 }
 
 static void money(sb_buf *b, sb_fen v) {
@@ -83,7 +86,7 @@ int sb_cmd_premiums(int argc, char **argv) {
   }
   sb_policy_set ps = {0};
   sb_registry *reg = NULL;
-  int32_t *ids = NULL;
+  insured *ids = NULL;
   sb_buf buf = {0};
   sb_outfile out;
   sb_error err;
@@ -98,14 +101,17 @@ int sb_cmd_premiums(int argc, char **argv) {
     goto done;
   }
   for (int32_t k = 0; k < n; k++)
-    if (sb_registry_category_on(reg, k, asof) >= 0) ids[m++] = k;
-  g_sort_reg = reg;
+    if (sb_registry_category_on(reg, k, asof) >= 0) {
+      insured *x = &ids[m++];
+      x->k = k;
+      x->id = sb_registry_id(reg, k, &x->len);
+    }
   qsort(ids, (size_t)m, sizeof *ids, by_id);
   static const char hdr[] = "person_id,household_id,category,premium,subsidy,personal\n";
   sb_buf_put(&buf, hdr, sizeof hdr - 1);
   sb_fen tot_prem = 0, tot_sub = 0;
   for (int32_t i = 0; i < m; i++) {
-    int32_t k = ids[i];
+    int32_t k = ids[i].k;
     int cat = sb_registry_category_on(reg, k, asof);
     sb_premium pr;
     sb_premium_of(p, cat, &pr);

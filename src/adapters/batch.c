@@ -542,7 +542,8 @@ int sb_batch_load(const char *path, const sb_policy_set *ps,
   uint64_t size = !is_stdin && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
   int threads = b->opt.threads > 0 ? b->opt.threads : 2;
   int rc = 0;
-  if (size >= SB_PARALLEL_LOAD_BYTES && threads > 1) rc = load_parallel(fd, size, b, err);
+  uint64_t parallel = b->opt.parallel_load_bytes ? b->opt.parallel_load_bytes : SB_PARALLEL_LOAD_BYTES;
+  if (size >= parallel && threads > 1) rc = load_parallel(fd, size, b, err);
   if (rc == 0) {
     sb_csv_reader *rd = sb_csv_open_fd(fd);
     rc = rd ? load_sequential(rd, b, size, err) : sb_error_set(err, SB_ENOMEM, name, "out of memory");

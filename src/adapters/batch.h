@@ -105,6 +105,9 @@ typedef struct sb_batch_options {
   ** checks (NO_POLICY, UNKNOWN_REGION) are the baseline's: the caller makes
   ** sure the reform covers the same years and regions.  Not with prior. */
   const sb_policy_set *alt_policies;
+  /* Files at least this big are parsed by two threads (0: the default,
+  ** 64 MiB).  Tests set it low to run the parallel reader on small files. */
+  uint64_t parallel_load_bytes;
 } sb_batch_options;
 
 /* Totals for the summary. */

@@ -90,13 +90,10 @@ static void free_world(world *w) {
   sb_registry_free(w->reg);
 }
 
-/* Settle a claims text; return settlements and alerts as text. */
-static void settle(const world *w, const char *claims, size_t len, int threads, text *out,
-                   text *alerts) {
-  sb_batch *b;
+/* Settle a loaded batch; return settlements and alerts as NUL-terminated
+** text, and free the batch. */
+static void settle_batch(sb_batch *b, text *out, text *alerts) {
   sb_error err;
-  sb_batch_options opt = {.threads = threads};
-  assert_int_equal(sb_batch_load_mem(claims, len, "claims.csv", &w->ps, w->reg, &opt, &b, &err), 0);
   assert_int_equal(sb_batch_settle(b, &err), 0);
   sb_buf o = {0}, a = {0};
   assert_int_equal(sb_batch_write_settlements(b, &o, 0, NULL, NULL), 0);
@@ -106,6 +103,16 @@ static void settle(const world *w, const char *claims, size_t len, int threads, 
   out->p = o.p, out->len = o.len;
   alerts->p = a.p, alerts->len = a.len;
   sb_batch_free(b);
+}
+
+/* Settle a claims text. */
+static void settle(const world *w, const char *claims, size_t len, int threads, text *out,
+                   text *alerts) {
+  sb_batch *b;
+  sb_error err;
+  sb_batch_options opt = {.threads = threads};
+  assert_int_equal(sb_batch_load_mem(claims, len, "claims.csv", &w->ps, w->reg, &opt, &b, &err), 0);
+  settle_batch(b, out, alerts);
 }
 
 /* Split text into lines (pointers into it; newlines replaced by NUL). */
@@ -319,15 +326,7 @@ static void settle_file(const world *w, const char *path, const sb_batch_options
   sb_batch *b;
   sb_error err;
   if (sb_batch_load(path, &w->ps, w->reg, opt, &b, &err)) fail_msg("load: %s: %s", err.where, err.msg);
-  assert_int_equal(sb_batch_settle(b, &err), 0);
-  sb_buf o = {0}, a = {0};
-  assert_int_equal(sb_batch_write_settlements(b, &o, 0, NULL, NULL), 0);
-  assert_int_equal(sb_batch_write_alerts(b, &a), 0);
-  sb_buf_put(&o, "", 1), o.len--; /* NUL-terminate */
-  sb_buf_put(&a, "", 1), a.len--;
-  out->p = o.p, out->len = o.len;
-  alerts->p = a.p, alerts->len = a.len;
-  sb_batch_free(b);
+  settle_batch(b, out, alerts);
 }
 
 static void write_file(const char *path, const char *p, size_t n) {

@@ -6,8 +6,8 @@
 #                          checks), Chromium and a CJK font (rendering the HTML
 #                          report as a reader sees it)
 set -eu
-PKGS="gcc clang cmake ninja-build pkg-config make libjansson-dev libcsv-dev libcmocka-dev libsqlite3-dev"
-if [ "${1:-}" = test ]; then PKGS="$PKGS sqlite3 chromium fonts-wqy-microhei"; fi
+PKGS="gcc clang cmake ninja-build pkg-config make libjansson-dev libcsv-dev libcmocka-dev libsqlite3-dev libmicrohttpd-dev nettle-dev"
+if [ "${1:-}" = test ]; then PKGS="$PKGS sqlite3 chromium fonts-wqy-microhei curl"; fi
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

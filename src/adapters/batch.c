@@ -1517,6 +1517,13 @@ int sb_batch_explain(const sb_batch *b, sb_buf *out) {
   return sb_explain_render(&x, &b->trace, &b->trace_result, out);
 }
 
+int sb_batch_trace(const sb_batch *b, const sb_trace **trace, const sb_acc **before) {
+  if (!b->have_trace) return -1;
+  *trace = &b->trace;
+  *before = &b->trace_before;
+  return 0;
+}
+
 int64_t sb_batch_rows(const sb_batch *b) { return b->n; }
 
 void sb_batch_skip(sb_batch *b, int64_t i) { b->rows[i].flags |= F_SKIP; }
@@ -1547,6 +1554,7 @@ void sb_batch_row_view(const sb_batch *b, int64_t i, sb_batch_row *v) {
   }
   if (skipped(r)) {
     v->status = SB_ROW_SKIPPED;
+    v->reason = r->reason; /* non-zero: received before, rejected again */
   } else if (rejected(r)) {
     v->status = SB_ROW_REJECTED;
     v->reason = r->reason;

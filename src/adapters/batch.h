@@ -158,6 +158,11 @@ void sb_batch_get_totals(const sb_batch *b, sb_batch_totals *t);
 ** Return 0, or -1 when no row had that id. */
 int sb_batch_explain(const sb_batch *b, sb_buf *out);
 
+/* The trace of options.explain_id's settlement and the person-year's
+** accumulators before it (valid until the batch is freed).  Return 0, or
+** -1 when no settled row had that id (a reversal has no trace). */
+int sb_batch_trace(const sb_batch *b, const sb_trace **trace, const sb_acc **before);
+
 /* ---- for stores: row by row access ---------------------------------------- */
 
 /* Number of rows read (every data row of the file, in input order). */
@@ -182,7 +187,8 @@ typedef struct sb_batch_row {
   size_t claim_id_len, person_id_len, date_len;
   char date_buf[SB_DATE_BUFSZ];
   int status; /* SB_ROW_* */
-  int reason; /* sb_reason when rejected */
+  int reason; /* sb_reason when rejected; on a skipped row, non-zero when
+                 it was received rejected before and is rejected again */
   int32_t person; /* registry index; -1 when the person is unknown */
   int year;       /* claim year (0 when the date did not parse) */
   int effect_year; /* the year whose accumulators the row changed: a

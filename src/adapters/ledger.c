@@ -124,6 +124,45 @@ int sb_ledger_add_policy(sb_store *st, const char *path, int replace, int *year,
   return rc;
 }
 
+typedef struct same_ctx {
+  int year;
+  const char *json;
+  int found, same;
+} same_ctx;
+
+static int same_policy(void *vctx, int year, const char *json) {
+  same_ctx *c = vctx;
+  if (year == c->year) c->found = 1, c->same = strcmp(json, c->json) == 0;
+  return 0;
+}
+
+int sb_ledger_use_policy(sb_store *st, const char *path, int *year, int *added, sb_error *err) {
+  char *json = read_file(path, err);
+  if (!json) return err ? err->code : SB_EIO;
+  sb_policy *p;
+  *added = 0;
+  int rc = sb_policy_load_text(json, strlen(json), path, &p, err);
+  if (rc) {
+    free(json);
+    return rc;
+  }
+  *year = p->year;
+  same_ctx c = {p->year, json, 0, 0};
+  sb_policy_free(p);
+  rc = st->ops->policy_each(st, same_policy, &c, err);
+  free(json);
+  if (rc) return rc;
+  if (c.found && !c.same)
+    return sb_error_set(err, SB_EINVAL, path,
+                        "the ledger holds a different policy for %d; change it with "
+                        "'sanbao db add-policy --replace' (a re-settlement decision), "
+                        "not by starting the server",
+                        *year);
+  if (c.found) return SB_OK;
+  *added = 1;
+  return sb_ledger_add_policy(st, path, 0, year, err);
+}
+
 int sb_ledger_import_persons(sb_store *st, const char *path, sb_report_fn report, void *ctx,
                              int64_t *persons, sb_error *err) {
   sb_registry *reg;
@@ -428,26 +467,20 @@ int sb_ledger_export_alerts(sb_store *st, sb_buf *out, sb_error *err) {
 
 /* ---- balance ------------------------------------------------------------------ */
 
-int sb_ledger_balance(sb_store *st, const char *person_id, int year, sb_balance *out,
-                      sb_error *err) {
-  sb_policy_set ps = {0};
-  sb_registry *reg = NULL;
+/* A person's year to date against reference data already read. */
+static int balance_of(sb_store *st, const sb_policy_set *ps, const sb_registry *reg,
+                      const char *person_id, int year, sb_balance *out, sb_error *err) {
   memset(out, 0, sizeof *out);
-  int rc = sb_ledger_policies(st, &ps, err);
-  if (!rc) rc = sb_ledger_registry(st, &reg, err);
-  if (rc) goto out;
   int32_t k = sb_registry_find(reg, person_id, strlen(person_id));
-  if (k < 0) {
-    rc = sb_error_set(err, SB_EINVAL, person_id, "no such person in the ledger");
-    goto out;
-  }
-  if ((rc = st->ops->acc_get(st, person_id, strlen(person_id), year, &out->acc, err))) goto out;
+  if (k < 0) return sb_error_set(err, SB_EINVAL, person_id, "no such person in the ledger");
+  int rc = st->ops->acc_get(st, person_id, strlen(person_id), year, &out->acc, err);
+  if (rc) return rc;
   out->hifp = out->acc.basic_ytd + out->acc.outpatient_ytd;
   /* the category: on 31 December, else on the last day of the year insured */
   out->category = -1;
   for (sb_date d = sb_date_from_ymd(year, 12, 31); d >= sb_date_from_ymd(year, 1, 1); d--)
     if ((out->category = sb_registry_category_on(reg, k, d)) >= 0) break;
-  const sb_policy *p = sb_policy_set_find(&ps, year);
+  const sb_policy *p = sb_policy_set_find(ps, year);
   out->ci_entitlement_left = -1;
   out->ci_deductible = -1;
   if (p && out->category >= 0) {
@@ -459,7 +492,17 @@ int sb_ledger_balance(sb_store *st, const char *person_id, int year, sb_balance 
         out->ci_entitlement_left = sb_cap_left(p->ci_annual_cap, out->acc.ci_paid);
     }
   }
-out:
+  return SB_OK;
+}
+
+int sb_ledger_balance(sb_store *st, const char *person_id, int year, sb_balance *out,
+                      sb_error *err) {
+  sb_policy_set ps = {0};
+  sb_registry *reg = NULL;
+  memset(out, 0, sizeof *out);
+  int rc = sb_ledger_policies(st, &ps, err);
+  if (!rc) rc = sb_ledger_registry(st, &reg, err);
+  if (!rc) rc = balance_of(st, &ps, reg, person_id, year, out, err);
   sb_registry_free(reg);
   sb_policy_set_clear(&ps);
   return rc;
@@ -765,4 +808,127 @@ out:
   sb_registry_free(reg);
   sb_policy_set_clear(&ps);
   return rc;
+}
+
+/* ---- real-time settlement ------------------------------------------------------ */
+
+struct sb_live {
+  sb_store *st;
+  sb_policy_set ps;
+  sb_registry *reg;
+};
+
+int sb_live_open(sb_store *st, sb_live **out, sb_error *err) {
+  sb_live *lv = calloc(1, sizeof *lv);
+  if (!lv) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  lv->st = st;
+  int rc = sb_ledger_policies(st, &lv->ps, err);
+  if (!rc) rc = sb_ledger_registry(st, &lv->reg, err);
+  if (rc) {
+    sb_live_free(lv);
+    return rc;
+  }
+  *out = lv;
+  return SB_OK;
+}
+
+void sb_live_free(sb_live *lv) {
+  if (!lv) return;
+  sb_registry_free(lv->reg);
+  sb_policy_set_clear(&lv->ps);
+  free(lv);
+}
+
+const sb_registry *sb_live_registry(const sb_live *lv) { return lv->reg; }
+const sb_policy_set *sb_live_policies(const sb_live *lv) { return &lv->ps; }
+
+/* The one person-year a one-row batch touched. */
+static int live_take_acc(void *ctx, int32_t person, int year, const sb_acc *acc) {
+  sb_live_answer *ans = ctx;
+  (void)person, (void)year;
+  ans->has_acc = 1;
+  ans->acc = *acc;
+  return 0;
+}
+
+/* A replayed row: what the ledger holds under its claim id. */
+static int live_replay(sb_live *lv, const sb_batch_row *v, sb_live_answer *ans, sb_error *err) {
+  sb_stored_claim sc;
+  int rc = lv->st->ops->claim_lookup(lv->st, v->claim_id, v->claim_id_len, &sc, err);
+  if (rc < 0) return rc;
+  ans->replay = 1;
+  if (rc == 0 || v->reason) {
+    /* received before and rejected, and rejected again now */
+    ans->status = SB_ROW_REJECTED;
+    ans->reason = v->reason ? v->reason : SB_R_DUPLICATE_CLAIM;
+    return SB_OK;
+  }
+  ans->status = sc.is_reversal ? SB_ROW_REVERSED : SB_ROW_SETTLED;
+  ans->seq = sc.seq;
+  ans->result = sc.result;
+  ans->year = sb_date_year(sc.date);
+  return SB_OK;
+}
+
+int sb_live_settle(sb_live *lv, const char *csv, size_t len, int64_t run_id, int dry,
+                   sb_live_answer *ans, sb_error *err) {
+  sb_store *st = lv->st;
+  memset(ans, 0, sizeof *ans);
+  ans->person = -1;
+  prior_ctx pc = {st, lv->reg, 0, err};
+  sb_prior prior = {&pc, prior_claim, prior_acc};
+  /* The trace of the row's own claim id.  The batch keeps the pointer and
+  ** reads the text only when it settles, so it is filled in after the load
+  ** has found the id (ids longer than 64 bytes are rejected anyway). */
+  char explain[65] = {0};
+  sb_batch_options bo = {.threads = 1, .prior = &prior, .keep_accs = 1, .explain_id = explain};
+  sb_batch *b = NULL;
+  int rc = sb_batch_load_mem(csv, len, "request", &lv->ps, lv->reg, &bo, &b, err);
+  if (rc) return rc;
+  if (sb_batch_rows(b) != 1) {
+    sb_batch_free(b);
+    return sb_error_set(err, SB_EINVAL, NULL, "a live settlement takes exactly one row");
+  }
+  sb_batch_row v;
+  sb_batch_row_view(b, 0, &v);
+  if (v.claim_id_len < sizeof explain) memcpy(explain, v.claim_id, v.claim_id_len);
+  if (!dry && (rc = mark_received(st, b, err))) goto out;
+  if ((rc = sb_batch_settle(b, err))) goto out;
+  sb_batch_row_view(b, 0, &v);
+  ans->person = v.person;
+  if (v.status == SB_ROW_SKIPPED) {
+    rc = live_replay(lv, &v, ans, err);
+    goto out;
+  }
+  ans->status = v.status;
+  ans->reason = v.reason;
+  ans->result = v.result;
+  ans->year = v.status == SB_ROW_REJECTED ? 0 : v.effect_year;
+  ans->has_acc = 0;
+  sb_batch_foreach_acc(b, live_take_acc, ans);
+  for (int64_t k = 0; k < sb_batch_alert_count(b) && ans->n_alerts < SB_MAX_RULES; k++) {
+    int64_t row;
+    sb_batch_alert(b, k, &row, &ans->alerts[ans->n_alerts].rule,
+                   &ans->alerts[ans->n_alerts].psn_ytd, &ans->alerts[ans->n_alerts].threshold);
+    ans->n_alerts++;
+  }
+  const sb_trace *t;
+  const sb_acc *before;
+  if (v.status == SB_ROW_SETTLED && !sb_batch_trace(b, &t, &before)) {
+    ans->has_trace = 1;
+    ans->trace = *t;
+    ans->before = *before;
+  }
+  if (!dry) {
+    if ((rc = write_import(st, b, lv->reg, run_id, NULL, err))) goto out;
+    ans->seq = st->ops->claim_count(st);
+  }
+out:
+  sb_batch_free(b);
+  return rc;
+}
+
+int sb_live_balance(sb_live *lv, const char *person_id, int year, sb_balance *out,
+                    sb_error *err) {
+  return balance_of(lv->st, &lv->ps, lv->reg, person_id, year, out, err);
 }

@@ -31,6 +31,12 @@ int sb_ledger_registry(sb_store *st, sb_registry **out, sb_error *err);
 ** existing one).  *year receives the year. */
 int sb_ledger_add_policy(sb_store *st, const char *path, int replace, int *year, sb_error *err);
 
+/* Make sure the ledger settles `path`'s year under exactly that policy: if
+** it holds none for the year the file is validated and stored (*added 1);
+** if it holds the same text nothing happens; a different one is an error
+** (changing a year's policy is `add-policy --replace`, on purpose). */
+int sb_ledger_use_policy(sb_store *st, const char *path, int *year, int *added, sb_error *err);
+
 /* Validate a persons file (every bad line to `report`) and store it: each
 ** person in the file replaces that person's household, region and
 ** intervals.  *persons receives the count. */
@@ -87,5 +93,63 @@ typedef struct sb_enroll_summary {
 } sb_enroll_summary;
 int sb_ledger_enroll(sb_store *st, int year, sb_date as_of, sb_enroll_summary *sum,
                      sb_error *err);
+
+/* ---- real-time settlement (the server) ------------------------------------
+
+   A live ledger settles one claim at a time, each after everything the
+   ledger holds, exactly as a one-row import would (the same batch code, the
+   same prior hooks, the same idempotence), but with the policies and the
+   registry read once instead of per claim.  The caller opens the write
+   transaction (st->ops->begin) and commits it, so that many claims share one
+   durable commit (group commit); a live ledger keeps no state of its own
+   between calls besides the reference data, so a rollback needs no undo. */
+
+typedef struct sb_live sb_live;
+
+/* Read the policies and the registry of `st` (which must outlive *out). */
+int sb_live_open(sb_store *st, sb_live **out, sb_error *err);
+void sb_live_free(sb_live *lv);
+
+const sb_registry *sb_live_registry(const sb_live *lv);
+const sb_policy_set *sb_live_policies(const sb_live *lv);
+
+/* What one claim came to. */
+typedef struct sb_live_answer {
+  int status;   /* SB_ROW_SETTLED / REVERSED / REJECTED */
+  int reason;   /* sb_reason when rejected */
+  int replay;   /* identical to a row received before: nothing new was
+                   stored; status, result and seq are the stored row's */
+  int64_t seq;  /* the row's place in the ledger (0: dry run, or rejected
+                   again on a replay) */
+  int year;     /* the year whose accumulators it changed (0 when rejected) */
+  int32_t person; /* registry index, -1 when unknown */
+  sb_result result;
+  int has_acc;  /* acc: the person-year after it (not on a replay) */
+  sb_acc acc;
+  int n_alerts; /* the monitoring alerts it raised, in rule order */
+  struct {
+    const char *rule; /* the policy's rule name (valid while the live ledger is) */
+    sb_fen psn_ytd, threshold;
+  } alerts[SB_MAX_RULES];
+  int has_trace; /* a settled claim (not a replay): how each amount came */
+  sb_trace trace;
+  sb_acc before;
+} sb_live_answer;
+
+/*
+** Settle the claims CSV text `csv` (a header and exactly one row) after
+** everything the ledger holds.  Unless `dry`, the row, its alerts and the
+** accumulators are written (inside the caller's transaction) under run
+** `run_id`; a row identical to one received before is not settled again but
+** answered from the ledger (replay).  `dry` (预结算) computes the same
+** answer and writes nothing.  Returns 0, or a negative code (a store error,
+** out of memory, a text that is not one row: SB_EINVAL).
+*/
+int sb_live_settle(sb_live *lv, const char *csv, size_t len, int64_t run_id, int dry,
+                   sb_live_answer *ans, sb_error *err);
+
+/* sb_ledger_balance() against the live ledger's reference data. */
+int sb_live_balance(sb_live *lv, const char *person_id, int year, sb_balance *out,
+                    sb_error *err);
 
 #endif

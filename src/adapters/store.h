@@ -52,6 +52,7 @@ typedef struct sb_stored_row {
 /* The row holding a claim id, for settling after the store. */
 typedef struct sb_stored_claim {
   int64_t seq;
+  int64_t run_id; /* the run that received it (its source: run_get) */
   int is_reversal;
   int reversed; /* a settled row that a later reversal undid */
   char person_id[65];
@@ -137,6 +138,12 @@ typedef struct sb_store_ops {
   int (*enrollment_each)(sb_store *s, int year,
                          int (*fn)(void *ctx, const sb_enrollment *e), void *ctx,
                          sb_error *err);
+
+  /* A run's kind and source, NUL-terminated and truncated to the buffers:
+  ** 1 found, 0 not.  (The server records each institution's settlements
+  ** under a run whose source names it.) */
+  int (*run_get)(sb_store *s, int64_t run_id, char *kind, size_t kind_n, char *source,
+                 size_t source_n, sb_error *err);
 } sb_store_ops;
 
 struct sb_store {

@@ -127,12 +127,13 @@ enum {
   Q_PERSON_UPSERT, Q_PERSON_PID, Q_INTERVALS_CLEAR, Q_INTERVAL_INSERT, Q_PERSON_EACH,
   Q_CLAIM_COUNT, Q_CLAIM_LOOKUP, Q_RECEIVED_COUNT, Q_CLAIM_INSERT, Q_SETTLEMENT_INSERT,
   Q_ROW_EACH, Q_ROW_EACH_YEAR, Q_ACC_GET, Q_ACC_PUT, Q_ALERT_INSERT, Q_ALERT_EACH,
-  Q_ENROLL_PUT, Q_ENROLL_EACH, Q_COUNT
+  Q_ENROLL_PUT, Q_ENROLL_EACH, Q_RUN_GET, Q_COUNT
 };
 
 static const char *const SQL[Q_COUNT] = {
     [Q_RUN_START] = "INSERT INTO runs(kind, source, started_at) VALUES (?, ?, ?)",
     [Q_RUN_FINISH] = "UPDATE runs SET finished_at = ?, summary = ? WHERE run_id = ?",
+    [Q_RUN_GET] = "SELECT kind, source FROM runs WHERE run_id = ?",
     [Q_POLICY_INSERT] = "INSERT INTO policies(year, name, json, added_at) VALUES (?, ?, ?, ?)",
     [Q_POLICY_REPLACE] =
         "INSERT OR REPLACE INTO policies(year, name, json, added_at) VALUES (?, ?, ?, ?)",
@@ -148,12 +149,14 @@ static const char *const SQL[Q_COUNT] = {
     [Q_PERSON_EACH] = "SELECT p.person_id, p.household_id, p.region, c.category, c.valid_from,"
                       " c.valid_to FROM persons p JOIN person_categories c ON c.pid = p.pid"
                       " ORDER BY p.pid, c.rowid",
-    [Q_CLAIM_COUNT] = "SELECT count(*) FROM claims",
+    /* seqs are 1, 2, ... in arrival order and rows are never deleted, so
+    ** the largest is the count, found in the index instead of a scan */
+    [Q_CLAIM_COUNT] = "SELECT coalesce(max(seq), 0) FROM claims",
     [Q_CLAIM_LOOKUP] =
         "SELECT c.seq, s.status, c.person_id, c.date, s.category, s.visit_type, s.level,"
         " s.medfee_sumamt, s.fulamt_ownpay_amt, s.overlmt_selfpay, s.preselfpay_amt,"
         " s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.fed_flags,"
-        " EXISTS (SELECT 1 FROM settlements r WHERE r.reverses_seq = c.seq)"
+        " EXISTS (SELECT 1 FROM settlements r WHERE r.reverses_seq = c.seq), c.run_id"
         " FROM claims c JOIN settlements s ON s.seq = c.seq"
         " WHERE c.claim_id = ? AND s.status IN ('settled', 'reversed') LIMIT 1",
     [Q_RECEIVED_COUNT] = "SELECT count(*), coalesce(sum(s.status = 'rejected'), 0)"
@@ -358,6 +361,32 @@ static int op_run_finish(sb_store *bs, int64_t run_id, const char *summary, sb_e
   return done(s, st, err, "recording the run");
 }
 
+/* Copy column c as text into buf (n bytes with the NUL), truncating. */
+static void column_copy(sqlite3_stmt *st, int c, char *buf, size_t n) {
+  const unsigned char *t = sqlite3_column_text(st, c);
+  size_t len = t ? (size_t)sqlite3_column_bytes(st, c) : 0;
+  if (len >= n) len = n - 1;
+  if (len) memcpy(buf, t, len);
+  buf[len] = 0;
+}
+
+static int op_run_get(sb_store *bs, int64_t run_id, char *kind, size_t kind_n, char *source,
+                      size_t source_n, sb_error *err) {
+  sqlite_store *s = (sqlite_store *)bs;
+  sqlite3_stmt *st = stmt(s, Q_RUN_GET, err);
+  if (!st) return SB_EIO;
+  sqlite3_bind_int64(st, 1, run_id);
+  int rc = sqlite3_step(st);
+  if (rc == SQLITE_ROW) {
+    column_copy(st, 0, kind, kind_n);
+    column_copy(st, 1, source, source_n);
+    sqlite3_reset(st);
+    return 1;
+  }
+  sqlite3_reset(st);
+  return rc == SQLITE_DONE ? 0 : db_error(s, err, "reading the run log");
+}
+
 static int op_policy_put(sb_store *bs, int year, const char *name, const char *json, int replace,
                          sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
@@ -536,6 +565,7 @@ static int op_claim_lookup(sb_store *bs, const char *id, size_t len, sb_stored_c
     out->date = column_date(st, 3, 0);
     column_result(st, 4, &out->result);
     out->reversed = sqlite3_column_int(st, 16);
+    out->run_id = sqlite3_column_int64(st, 17);
     sqlite3_reset(st);
     return 1;
   }
@@ -650,7 +680,11 @@ static int flush_rows(sqlite_store *s, sb_error *err) {
   int n = s->npend;
   if (!n) return SB_OK;
   s->npend = 0;
-  if (!s->guards_off) {
+  /* Only a bulk import (a full multi-row INSERT) drops the guards: that is
+  ** a schema change, which makes SQLite re-prepare every statement, so a
+  ** transaction of a few rows (the server's group commit) keeps them and
+  ** pays the guard's one index probe per row instead. */
+  if (!s->guards_off && n == ROWS_PER_INSERT) {
     int rc = exec(s, DROP_INSERT_GUARDS, err, "cannot prepare the import");
     if (rc) return rc;
     s->guards_off = 1;
@@ -901,7 +935,7 @@ static const sb_store_ops OPS = {
     op_person_put,     op_interval_put,   op_person_each,    op_claim_count,
     op_claim_lookup,   op_received_count, op_row_append,     op_row_each,
     op_acc_get,        op_acc_put,        op_alert_append,   op_alert_each,
-    op_enrollment_put, op_enrollment_each};
+    op_enrollment_put, op_enrollment_each, op_run_get};
 
 /* ---- open ---------------------------------------------------------------- */
 

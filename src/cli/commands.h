@@ -14,5 +14,7 @@ int sb_cmd_reconcile(int argc, char **argv);   /* cmd_reconcile.c */
 int sb_cmd_demo(int argc, char **argv);        /* cmd_demo.c */
 int sb_cmd_simulate(int argc, char **argv);    /* cmd_simulate.c */
 int sb_cmd_report(int argc, char **argv);      /* cmd_simulate.c */
+int sb_cmd_serve(int argc, char **argv);       /* cmd_serve.c */
+int sb_cmd_tokens(int argc, char **argv);      /* cmd_serve.c */
 
 #endif

@@ -30,6 +30,8 @@ static const char USAGE[] =
     "    simulate   what if the policy changed: baseline and reform side by side,\n"
     "               an HTML report with charts and a CSV summary\n"
     "    report     the same report for one settlements file\n"
+    "    serve      the real-time settlement API for hospitals (HTTP, JSON)\n"
+    "    tokens     the bearer tokens the server accepts\n"
     "\n"
     "    Every command answers --help with its own manual.\n"
     "\n"
@@ -55,6 +57,8 @@ static const command COMMANDS[] = {
     {"demo", sb_cmd_demo},
     {"simulate", sb_cmd_simulate},
     {"report", sb_cmd_report},
+    {"serve", sb_cmd_serve},
+    {"tokens", sb_cmd_tokens},
 };
 
 static const command *find(const char *name) {

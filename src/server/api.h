@@ -1,0 +1,78 @@
+/*
+** sanbao server — the JSON of the API (docs/api.md): request bodies into
+** claims rows, answers out of ledger results.
+**
+** A request body is checked as JSON only — an object, known keys, string
+** values, the required keys present — and becomes one row of a claims CSV
+** (formats.md §3) that the ledger settles with the batch's own rules.  So a
+** bad amount or date is not a 400 here but the settlement's own rejection
+** (422, BAD_AMOUNT ...), exactly as the same row in a file would be.
+*/
+#ifndef SANBAO_API_H
+#define SANBAO_API_H
+
+#include <stddef.h>
+
+#include "csv.h"
+#include "ledger.h"
+#include "sanbao/policy.h"
+#include "sanbao/registry.h"
+
+/* What was wrong with a body: the field (a JSON key, or "body") and why. */
+typedef struct sb_api_problem {
+  char field[80];
+  char msg[240];
+} sb_api_problem;
+
+/* The ids of a claim body, echoed in the answer (malloc'd, NUL-ended). */
+typedef struct sb_api_claim {
+  char *claim_id, *person_id, *date;
+  size_t claim_id_len, person_id_len, date_len;
+} sb_api_claim;
+
+void sb_api_claim_free(sb_api_claim *c);
+
+/*
+** Check a claim body and append to `csv` the claims CSV text of it (header
+** and one row).  A settlement body holds the claims columns of formats.md §3
+** but `reverses`; a reversal body (`reverses` not NULL: the claim id from the
+** URL) holds claim_id, person_id and date only.  Returns 0, -1 with `p`
+** filled (a 400), or -2 when out of memory.
+*/
+int sb_api_claim_csv(const char *body, size_t len, const char *reverses, sb_buf *csv,
+                     sb_api_claim *ids, sb_api_problem *p);
+
+/* Everything an answer about one claim shows. */
+typedef struct sb_api_answer_ctx {
+  const sb_api_claim *claim;
+  const sb_live_answer *ans;
+  const sb_policy_set *policies;
+  const sb_registry *reg;
+  int explain; /* add the explanation in words (?explain=1) */
+} sb_api_answer_ctx;
+
+/* Append the JSON answer for a settled, reversed or rejected claim: the
+** formats.md §4 columns, the year-to-date balance after it, its alerts and
+** the trace.  Returns 0 or -1 (out of memory). */
+int sb_api_answer_json(const sb_api_answer_ctx *x, sb_buf *out);
+
+/* A stored settlement (GET /v1/settlements/{id}). */
+int sb_api_stored_json(const char *claim_id, size_t claim_id_len, const sb_stored_claim *sc,
+                       const char *institution, sb_buf *out);
+
+/* A person-year's balance (GET /v1/persons/{id}/balance). */
+int sb_api_balance_json(const char *person_id, int year, const sb_balance *b, sb_buf *out);
+
+/* One alert of GET /v1/alerts (the caller writes the list around them). */
+int sb_api_alert_json(const sb_stored_alert *a, sb_buf *out);
+
+/* {"error": code, "message": msg[, "field": field]} */
+int sb_api_error_json(const char *code, const char *field, const char *msg, sb_buf *out);
+
+/* JSON writing: a string with every byte escaped as JSON needs (bytes that
+** are not UTF-8 become U+FFFD), money as a decimal string, a key. */
+void sb_json_str(sb_buf *o, const char *s, size_t n);
+void sb_json_money(sb_buf *o, sb_fen v);
+void sb_json_key(sb_buf *o, const char *key);
+
+#endif

@@ -1,0 +1,811 @@
+/*
+** sanbao server — HTTP routes, the ledger thread and group commit (see
+** server.h for the design, docs/api.md for the API).
+*/
+#include "server.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "ledger.h"
+#include "store.h"
+#include "tokens.h"
+
+/* ---- requests and jobs ----------------------------------------------------------- */
+
+typedef enum job_kind {
+  JOB_SETTLE,    /* POST /v1/settlements */
+  JOB_PRESETTLE, /* POST /v1/presettlements: nothing written */
+  JOB_REVERSE,   /* POST /v1/settlements/{id}/reversal */
+  JOB_GET,       /* GET /v1/settlements/{id} */
+  JOB_BALANCE,   /* GET /v1/persons/{id}/balance?year= */
+  JOB_ALERTS     /* GET /v1/alerts?since=&limit= */
+} job_kind;
+
+typedef struct req req;
+
+/* One request as the HTTP threads and the ledger thread share it.  While a
+** request is queued (suspended), only the ledger thread touches it; it hands
+** it back by resuming the connection and must not look at it after. */
+struct req {
+  sb_server *srv;
+  struct MHD_Connection *conn;
+  uint64_t t0; /* microseconds, monotonic */
+  sb_route route;
+  const sb_token_entry *who;
+  sb_buf body;
+  int too_big;
+  int answered; /* a response was queued */
+  int done;     /* the ledger thread has filled the outputs */
+  int status;   /* HTTP status of the answer */
+  sb_buf out;   /* its JSON */
+  int explain;
+  /* the job */
+  job_kind kind;
+  sb_buf csv;
+  sb_api_claim claim;
+  char *target; /* the claim id in the URL / the person id */
+  int year;
+  sb_date since;
+  long limit;
+  sb_live_answer ans;
+  req *next;
+};
+
+/* Open-addressing maps for the owners of runs: run_id -> institution (who
+** sent a stored claim), institution -> this server's run for it. */
+typedef struct run_owner {
+  int64_t run_id; /* 0: empty slot */
+  char institution[SB_INSTITUTION_MAX + 1];
+} run_owner;
+
+struct sb_server {
+  sb_server_config cfg;
+  sb_store *st;
+  sb_live *live;
+  sb_tokens tokens;
+  struct MHD_Daemon *d;
+  int port;
+  sb_metrics m;
+  /* the ledger thread */
+  pthread_t ledger;
+  int ledger_started;
+  pthread_mutex_t mu;
+  pthread_cond_t cv;
+  req *head, *tail;
+  int stop_ledger;
+  _Atomic int stopping;
+  /* owners: every run seen, and this server's run per institution */
+  run_owner *owners;
+  size_t owners_cap, owners_n;
+  run_owner *mine; /* institution -> run_id */
+  size_t mine_cap, mine_n;
+  int64_t created[64]; /* runs created by the current group (undone on rollback) */
+  int ncreated;
+};
+
+static uint64_t now_us(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static void logf_(sb_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void logf_(sb_server *s, const char *fmt, ...) {
+  if (!s->cfg.log) return;
+  char line[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(line, sizeof line, fmt, ap);
+  va_end(ap);
+  s->cfg.log(s->cfg.log_ctx, line);
+}
+
+/* ---- owners ----------------------------------------------------------------------- */
+
+static uint64_t hash_str(const char *s) {
+  uint64_t h = 1469598103934665603ull;
+  while (*s) h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+  return h;
+}
+
+/* Find or add in a map keyed by run_id (by_run) or by institution. */
+static run_owner *map_slot(run_owner **v, size_t *cap, size_t *n, int by_run, int64_t run,
+                           const char *inst, int add) {
+  if (add && (*n + 1) * 2 > *cap) {
+    size_t nc = *cap ? *cap * 2 : 64;
+    run_owner *nv = calloc(nc, sizeof *nv);
+    if (!nv) return NULL;
+    for (size_t i = 0; i < *cap; i++) {
+      if (!(*v)[i].run_id) continue;
+      uint64_t h = by_run ? (uint64_t)(*v)[i].run_id * 0x9E3779B97F4A7C15ull
+                          : hash_str((*v)[i].institution);
+      size_t j = h & (nc - 1);
+      while (nv[j].run_id) j = (j + 1) & (nc - 1);
+      nv[j] = (*v)[i];
+    }
+    free(*v);
+    *v = nv, *cap = nc;
+  }
+  if (!*cap) return NULL;
+  uint64_t h = by_run ? (uint64_t)run * 0x9E3779B97F4A7C15ull : hash_str(inst);
+  size_t j = h & (*cap - 1);
+  while ((*v)[j].run_id) {
+    if (by_run ? (*v)[j].run_id == run : strcmp((*v)[j].institution, inst) == 0)
+      return &(*v)[j];
+    j = (j + 1) & (*cap - 1);
+  }
+  if (!add) return NULL;
+  (*n)++;
+  return &(*v)[j];
+}
+
+static const char SOURCE_PREFIX[] = "institution=";
+
+/* The institution that sent the rows of a run ("" when a file import). */
+static int owner_of(sb_server *s, int64_t run_id, const char **inst, sb_error *err) {
+  run_owner *o = map_slot(&s->owners, &s->owners_cap, &s->owners_n, 1, run_id, NULL, 0);
+  if (o) {
+    *inst = o->institution;
+    return SB_OK;
+  }
+  char kind[32], source[128];
+  int rc = s->st->ops->run_get(s->st, run_id, kind, sizeof kind, source, sizeof source, err);
+  if (rc < 0) return rc;
+  o = map_slot(&s->owners, &s->owners_cap, &s->owners_n, 1, run_id, NULL, 1);
+  if (!o) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  o->run_id = run_id;
+  o->institution[0] = 0;
+  if (rc == 1 && strcmp(kind, "serve") == 0 &&
+      strncmp(source, SOURCE_PREFIX, sizeof SOURCE_PREFIX - 1) == 0)
+    snprintf(o->institution, sizeof o->institution, "%.64s", source + sizeof SOURCE_PREFIX - 1);
+  *inst = o->institution;
+  return SB_OK;
+}
+
+/* This server's run for an institution, started on its first claim (in the
+** current transaction: a rollback forgets it, see forget_created). */
+static int run_for(sb_server *s, const char *inst, int64_t *run, sb_error *err) {
+  run_owner *m = map_slot(&s->mine, &s->mine_cap, &s->mine_n, 0, 0, inst, 0);
+  if (m) {
+    *run = m->run_id;
+    return SB_OK;
+  }
+  if (s->ncreated == (int)(sizeof s->created / sizeof s->created[0]))
+    return sb_error_set(err, SB_EIO, NULL, "too many new institutions in one group");
+  char source[128];
+  snprintf(source, sizeof source, "%s%s", SOURCE_PREFIX, inst);
+  int rc = s->st->ops->run_start(s->st, "serve", source, run, err);
+  if (rc) return rc;
+  m = map_slot(&s->mine, &s->mine_cap, &s->mine_n, 0, 0, inst, 1);
+  run_owner *o = map_slot(&s->owners, &s->owners_cap, &s->owners_n, 1, *run, NULL, 1);
+  if (!m || !o) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  m->run_id = *run;
+  snprintf(m->institution, sizeof m->institution, "%s", inst);
+  o->run_id = *run;
+  snprintf(o->institution, sizeof o->institution, "%s", inst);
+  s->created[s->ncreated++] = *run;
+  return SB_OK;
+}
+
+/* Rebuild a map without the runs a rolled-back group created. */
+static void map_drop(run_owner **v, size_t *cap, size_t *n, int by_run, const int64_t *drop,
+                     int ndrop) {
+  run_owner *old = *v;
+  size_t oldcap = *cap;
+  *v = NULL, *cap = 0, *n = 0;
+  for (size_t i = 0; i < oldcap; i++) {
+    if (!old[i].run_id) continue;
+    int gone = 0;
+    for (int k = 0; k < ndrop; k++) gone |= old[i].run_id == drop[k];
+    if (gone) continue;
+    run_owner *o = map_slot(v, cap, n, by_run, old[i].run_id, old[i].institution, 1);
+    if (o) *o = old[i];
+  }
+  free(old);
+}
+
+static void forget_created(sb_server *s) {
+  if (!s->ncreated) return;
+  map_drop(&s->mine, &s->mine_cap, &s->mine_n, 0, s->created, s->ncreated);
+  map_drop(&s->owners, &s->owners_cap, &s->owners_n, 1, s->created, s->ncreated);
+  s->ncreated = 0;
+}
+
+/* ---- the ledger thread -------------------------------------------------------------- */
+
+static void answer_error(req *r, int status, const char *code, const char *field,
+                         const char *msg) {
+  r->status = status;
+  r->out.len = 0;
+  sb_api_error_json(code, field, msg, &r->out);
+}
+
+/* May this request's institution act on a stored claim id?  1 yes (or the
+** id is not held), 0 no (answered 403), negative on a store error. */
+static int may_touch(sb_server *s, req *r, const char *id, size_t len, sb_error *err) {
+  sb_stored_claim sc;
+  int rc = s->st->ops->claim_lookup(s->st, id, len, &sc, err);
+  if (rc <= 0) return rc < 0 ? rc : 1;
+  const char *owner;
+  if ((rc = owner_of(s, sc.run_id, &owner, err))) return rc;
+  if (r->who->role == SB_ROLE_ADMIN || strcmp(owner, r->who->institution) == 0) return 1;
+  answer_error(r, 403, "forbidden", "claim_id",
+               "this claim id belongs to another institution's settlement");
+  return 0;
+}
+
+static int status_of(const sb_live_answer *a) {
+  if (a->status != SB_ROW_REJECTED) return a->replay ? 200 : 201;
+  return a->reason == SB_R_CONFLICT || a->reason == SB_R_DUPLICATE_CLAIM ? 409 : 422;
+}
+
+static int job_claim(sb_server *s, req *r, sb_error *err) {
+  int rc = may_touch(s, r, r->claim.claim_id, r->claim.claim_id_len, err);
+  if (rc <= 0) return rc;
+  if (r->kind == JOB_REVERSE && (rc = may_touch(s, r, r->target, strlen(r->target), err)) <= 0)
+    return rc;
+  int64_t run = 0;
+  int dry = r->kind == JOB_PRESETTLE;
+  if (!dry && (rc = run_for(s, r->who->institution, &run, err))) return rc;
+  rc = sb_live_settle(s->live, r->csv.p, r->csv.len, run, dry, &r->ans, err);
+  if (rc) return rc;
+  r->status = status_of(&r->ans);
+  if (!dry) {
+    int k = r->ans.replay ? 3 : r->ans.status == SB_ROW_REJECTED ? 2 : r->ans.status;
+    atomic_fetch_add_explicit(&s->m.outcomes[k], 1, memory_order_relaxed);
+  }
+  return SB_OK;
+}
+
+static int job_get(sb_server *s, req *r, sb_error *err) {
+  sb_stored_claim sc;
+  size_t len = strlen(r->target);
+  int rc = s->st->ops->claim_lookup(s->st, r->target, len, &sc, err);
+  if (rc < 0) return rc;
+  if (rc == 0) {
+    answer_error(r, 404, "not_found", NULL, "no settlement holds this claim id");
+    return SB_OK;
+  }
+  const char *owner;
+  if ((rc = owner_of(s, sc.run_id, &owner, err))) return rc;
+  if (r->who->role != SB_ROLE_ADMIN && strcmp(owner, r->who->institution) != 0) {
+    answer_error(r, 403, "forbidden", NULL, "this settlement belongs to another institution");
+    return SB_OK;
+  }
+  r->status = 200;
+  if (sb_api_stored_json(r->target, len, &sc, owner, &r->out))
+    return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  return SB_OK;
+}
+
+static int job_balance(sb_server *s, req *r, sb_error *err) {
+  sb_balance b;
+  sb_error e = {0};
+  int rc = sb_live_balance(s->live, r->target, r->year, &b, &e);
+  if (rc == SB_EINVAL) {
+    answer_error(r, 404, "not_found", NULL, "no such person in the ledger's registry");
+    return SB_OK;
+  }
+  if (rc) {
+    *err = e;
+    return rc;
+  }
+  r->status = 200;
+  if (sb_api_balance_json(r->target, r->year, &b, &r->out))
+    return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  return SB_OK;
+}
+
+typedef struct alerts_ctx {
+  req *r;
+  long n;
+  int truncated, oom;
+} alerts_ctx;
+
+static int each_alert(void *vctx, const sb_stored_alert *a) {
+  alerts_ctx *c = vctx;
+  if (a->date < c->r->since) return 0;
+  if (c->n == c->r->limit) {
+    c->truncated = 1;
+    return 1;
+  }
+  c->n++;
+  if (sb_api_alert_json(a, &c->r->out)) c->oom = 1;
+  return c->oom;
+}
+
+static int job_alerts(sb_server *s, req *r, sb_error *err) {
+  r->out.len = 0;
+  alerts_ctx c = {r, 0, 0, 0};
+  static const char head[] = "{\"alerts\":[";
+  if (sb_buf_put(&r->out, head, sizeof head - 1)) c.oom = 1;
+  int rc = c.oom ? 0 : s->st->ops->alert_each(s->st, each_alert, &c, err);
+  if (rc < 0) return rc;
+  char tail[64];
+  int n = snprintf(tail, sizeof tail, "],\"count\":%ld,\"truncated\":%s}\n", c.n,
+                   c.truncated ? "true" : "false");
+  if (c.oom || sb_buf_put(&r->out, tail, (size_t)n))
+    return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  r->status = 200;
+  return SB_OK;
+}
+
+static int run_job(sb_server *s, req *r, sb_error *err) {
+  switch (r->kind) {
+    case JOB_SETTLE:
+    case JOB_PRESETTLE:
+    case JOB_REVERSE: return job_claim(s, r, err);
+    case JOB_GET: return job_get(s, r, err);
+    case JOB_BALANCE: return job_balance(s, r, err);
+    case JOB_ALERTS: return job_alerts(s, r, err);
+  }
+  return SB_OK;
+}
+
+/* One group: every job in one transaction, answered after its commit. */
+static void run_group(sb_server *s, req *list) {
+  uint64_t t0 = now_us();
+  sb_error err = {0};
+  int n = 0;
+  int rc = s->st->ops->begin(s->st, &err);
+  for (req *r = list; r && !rc; r = r->next, n++) rc = run_job(s, r, &err);
+  if (!rc) rc = s->st->ops->commit(s->st, &err);
+  if (rc) {
+    s->st->ops->rollback(s->st);
+    forget_created(s);
+    atomic_fetch_add_explicit(&s->m.commit_failures, 1, memory_order_relaxed);
+    logf_(s, "ledger group of %d rolled back: %s%s%s", n, err.where[0] ? err.where : "",
+          err.where[0] ? ": " : "", err.msg);
+    for (req *r = list; r; r = r->next) {
+      memset(&r->ans, 0, sizeof r->ans);
+      answer_error(r, 503, "unavailable", NULL,
+                   "the ledger could not commit; nothing of this request was stored, retry it");
+    }
+  } else {
+    s->ncreated = 0;
+    atomic_fetch_add_explicit(&s->m.commits, 1, memory_order_relaxed);
+    int jobs = 0;
+    for (req *r = list; r; r = r->next) jobs++;
+    atomic_fetch_add_explicit(&s->m.commit_jobs, (uint64_t)jobs, memory_order_relaxed);
+    sb_histogram_add(&s->m.commit, now_us() - t0);
+  }
+  for (req *r = list, *next; r; r = next) {
+    next = r->next;
+    r->done = 1;
+    /* after this the HTTP thread owns r again: do not touch it */
+    MHD_resume_connection(r->conn);
+  }
+}
+
+static void *ledger_main(void *arg) {
+  sb_server *s = arg;
+  for (;;) {
+    pthread_mutex_lock(&s->mu);
+    while (!s->head && !s->stop_ledger) pthread_cond_wait(&s->cv, &s->mu);
+    req *list = s->head;
+    s->head = s->tail = NULL;
+    int stop = s->stop_ledger;
+    pthread_mutex_unlock(&s->mu);
+    if (!list) {
+      if (stop) break;
+      continue;
+    }
+    int64_t n = 0;
+    for (req *r = list; r; r = r->next) n++;
+    atomic_fetch_sub_explicit(&s->m.queued, n, memory_order_relaxed);
+    run_group(s, list);
+  }
+  return NULL;
+}
+
+static void enqueue(sb_server *s, req *r) {
+  r->next = NULL;
+  /* suspend before the ledger thread can see it, so its resume always
+  ** follows this suspend */
+  MHD_suspend_connection(r->conn);
+  atomic_fetch_add_explicit(&s->m.queued, 1, memory_order_relaxed);
+  pthread_mutex_lock(&s->mu);
+  if (s->tail) s->tail->next = r;
+  else s->head = r;
+  s->tail = r;
+  pthread_cond_signal(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+}
+
+/* ---- HTTP ----------------------------------------------------------------------------- */
+
+static enum MHD_Result send_answer(req *r) {
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(r->out.len, r->out.p, MHD_RESPMEM_MUST_FREE);
+  if (!resp) return MHD_NO;
+  r->out.p = NULL, r->out.len = r->out.cap = 0; /* the response frees it */
+  MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
+                          r->route == SB_ROUTE_METRICS ? "text/plain; version=0.0.4"
+                                                       : "application/json; charset=utf-8");
+  if (r->status == 401) MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"sanbao\"");
+  if (r->status == 405) {
+    const char *allow = r->route == SB_ROUTE_SETTLE || r->route == SB_ROUTE_PRESETTLE ||
+                                r->route == SB_ROUTE_REVERSE
+                            ? "POST"
+                            : "GET";
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
+  }
+  if (r->status == 503 || r->status == 413 || atomic_load(&r->srv->stopping))
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+  enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+  MHD_destroy_response(resp);
+  r->answered = 1;
+  return ok;
+}
+
+static enum MHD_Result reply_error(req *r, int status, const char *code, const char *field,
+                                   const char *msg) {
+  answer_error(r, status, code, field, msg);
+  return send_answer(r);
+}
+
+/* The route of (method, url): fills r->route and r->target; returns 0, or
+** the HTTP status of a wrong method (405) or an unknown path (404). */
+static int route(req *r, const char *method, const char *url) {
+  static const char SETT[] = "/v1/settlements/", PERS[] = "/v1/persons/", REV[] = "/reversal",
+                    BAL[] = "/balance";
+  int post = strcmp(method, "POST") == 0, get = strcmp(method, "GET") == 0 ||
+                                                strcmp(method, "HEAD") == 0;
+  size_t n = strlen(url);
+  r->route = SB_ROUTE_OTHER;
+  if (strcmp(url, "/v1/settlements") == 0) r->route = SB_ROUTE_SETTLE, r->kind = JOB_SETTLE;
+  else if (strcmp(url, "/v1/presettlements") == 0)
+    r->route = SB_ROUTE_PRESETTLE, r->kind = JOB_PRESETTLE;
+  else if (strcmp(url, "/v1/alerts") == 0) r->route = SB_ROUTE_ALERTS, r->kind = JOB_ALERTS;
+  else if (strcmp(url, "/healthz") == 0) r->route = SB_ROUTE_HEALTHZ;
+  else if (strcmp(url, "/metrics") == 0) r->route = SB_ROUTE_METRICS;
+  else if (strncmp(url, SETT, sizeof SETT - 1) == 0 && n > sizeof SETT - 1) {
+    const char *id = url + sizeof SETT - 1;
+    size_t idn = n - (sizeof SETT - 1);
+    if (idn > sizeof REV - 1 && strcmp(url + n - (sizeof REV - 1), REV) == 0) {
+      r->route = SB_ROUTE_REVERSE, r->kind = JOB_REVERSE;
+      idn -= sizeof REV - 1;
+    } else {
+      r->route = SB_ROUTE_GET, r->kind = JOB_GET;
+    }
+    r->target = malloc(idn + 1);
+    if (!r->target) return 500;
+    memcpy(r->target, id, idn);
+    r->target[idn] = 0;
+  } else if (strncmp(url, PERS, sizeof PERS - 1) == 0 && n > sizeof PERS - 1 + sizeof BAL - 1 &&
+             strcmp(url + n - (sizeof BAL - 1), BAL) == 0) {
+    r->route = SB_ROUTE_BALANCE, r->kind = JOB_BALANCE;
+    size_t idn = n - (sizeof PERS - 1) - (sizeof BAL - 1);
+    r->target = malloc(idn + 1);
+    if (!r->target) return 500;
+    memcpy(r->target, url + sizeof PERS - 1, idn);
+    r->target[idn] = 0;
+  } else {
+    return 404;
+  }
+  int wants_post = r->route == SB_ROUTE_SETTLE || r->route == SB_ROUTE_PRESETTLE ||
+                   r->route == SB_ROUTE_REVERSE;
+  return (wants_post ? post : get) ? 0 : 405;
+}
+
+/* The bearer token's entry, or NULL. */
+static const sb_token_entry *authenticate(sb_server *s, struct MHD_Connection *c) {
+  const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+  if (!h || strncasecmp(h, "Bearer ", 7) != 0) return NULL;
+  h += 7;
+  while (*h == ' ') h++;
+  size_t n = strlen(h);
+  while (n && h[n - 1] == ' ') n--;
+  if (!n || n > 256) return NULL;
+  return sb_tokens_find(&s->tokens, h, n);
+}
+
+/* Everything but the body's JSON: route, method, token, role, query. */
+static enum MHD_Result handle(sb_server *s, req *r, const char *method, const char *url) {
+  int st = route(r, method, url);
+  if (st == 404) return reply_error(r, 404, "not_found", NULL, "no such route (see docs/api.md)");
+  if (st == 405) return reply_error(r, 405, "method_not_allowed", NULL, "wrong method for this route");
+  if (st) return reply_error(r, 500, "internal", NULL, "out of memory");
+  if (r->route == SB_ROUTE_HEALTHZ) {
+    r->status = 200;
+    static const char ok[] = "{\"status\":\"ok\"}\n";
+    if (sb_buf_put(&r->out, ok, sizeof ok - 1)) return MHD_NO;
+    return send_answer(r);
+  }
+  if (r->route == SB_ROUTE_METRICS) {
+    r->status = 200;
+    if (sb_metrics_write(&s->m, &r->out)) return MHD_NO;
+    return send_answer(r);
+  }
+  if (atomic_load(&s->stopping))
+    return reply_error(r, 503, "shutting_down", NULL, "the server is stopping; retry elsewhere or later");
+  if (!(r->who = authenticate(s, r->conn)))
+    return reply_error(r, 401, "unauthorized", NULL,
+                       "send 'Authorization: Bearer TOKEN' with a token from sanbao tokens add");
+  int writes = r->kind == JOB_SETTLE || r->kind == JOB_PRESETTLE || r->kind == JOB_REVERSE;
+  if (writes && r->who->role != SB_ROLE_HOSPITAL)
+    return reply_error(r, 403, "forbidden", NULL, "only a hospital token settles claims");
+  if ((r->kind == JOB_BALANCE || r->kind == JOB_ALERTS) && r->who->role != SB_ROLE_ADMIN)
+    return reply_error(r, 403, "forbidden", NULL, "balances and alerts are for admin tokens");
+  if (r->too_big)
+    return reply_error(r, 413, "too_large", NULL, "the request body is larger than the limit");
+  if (writes) {
+    sb_api_problem p;
+    int rc = sb_api_claim_csv(r->body.p ? r->body.p : "", r->body.len,
+                              r->kind == JOB_REVERSE ? r->target : NULL, &r->csv, &r->claim, &p);
+    if (rc == -2) return reply_error(r, 500, "internal", NULL, "out of memory");
+    if (rc) return reply_error(r, 400, "bad_request", p.field, p.msg);
+    const char *ex = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "explain");
+    r->explain = ex && strcmp(ex, "0") != 0 && strcmp(ex, "false") != 0;
+  } else if (r->body.len) {
+    return reply_error(r, 400, "bad_request", "body", "this route takes no body");
+  }
+  if (r->kind == JOB_BALANCE) {
+    const char *y = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "year");
+    char *end;
+    long v = y ? strtol(y, &end, 10) : 0;
+    if (!y || !*y || *end || v < 1900 || v > 9999)
+      return reply_error(r, 400, "bad_request", "year", "want ?year=YYYY");
+    r->year = (int)v;
+  }
+  if (r->kind == JOB_ALERTS) {
+    const char *since = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "since");
+    const char *lim = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "limit");
+    r->since = INT32_MIN;
+    if (since && sb_date_parse(since, strlen(since), &r->since))
+      return reply_error(r, 400, "bad_request", "since", "want ?since=YYYY-MM-DD");
+    r->limit = 1000;
+    if (lim) {
+      char *end;
+      r->limit = strtol(lim, &end, 10);
+      if (!*lim || *end || r->limit < 1 || r->limit > 100000)
+        return reply_error(r, 400, "bad_request", "limit", "want ?limit=1..100000");
+    }
+  }
+  enqueue(s, r);
+  return MHD_YES;
+}
+
+/* After the ledger thread: the answer of a claim is written here, on an
+** HTTP thread, so the one ledger thread does only what must be serial. */
+static enum MHD_Result finish(sb_server *s, req *r) {
+  if ((r->kind == JOB_SETTLE || r->kind == JOB_PRESETTLE || r->kind == JOB_REVERSE) &&
+      !r->out.len) {
+    sb_api_answer_ctx x = {&r->claim, &r->ans, sb_live_policies(s->live),
+                           sb_live_registry(s->live), r->explain};
+    if (sb_api_answer_json(&x, &r->out)) return reply_error(r, 500, "internal", NULL, "out of memory");
+  }
+  return send_answer(r);
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload, size_t *upload_size, void **con_cls) {
+  sb_server *s = cls;
+  (void)version;
+  req *r = *con_cls;
+  if (!r) {
+    r = calloc(1, sizeof *r);
+    if (!r) return MHD_NO;
+    r->srv = s;
+    r->conn = c;
+    r->t0 = now_us();
+    r->route = SB_ROUTE_OTHER;
+    *con_cls = r;
+    atomic_fetch_add_explicit(&s->m.in_flight, 1, memory_order_relaxed);
+    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+    if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) {
+      route(r, method, url); /* for the metrics' route label only */
+      /* answered before the body is read; libmicrohttpd then closes the
+      ** connection instead of reading what was not wanted */
+      return reply_error(r, 413, "too_large", NULL, "the request body is larger than the limit");
+    }
+    return MHD_YES;
+  }
+  if (*upload_size) {
+    if (!r->too_big && r->body.len + *upload_size <= s->cfg.max_body) {
+      if (sb_buf_put(&r->body, upload, *upload_size)) return MHD_NO;
+    } else {
+      r->too_big = 1;
+    }
+    *upload_size = 0;
+    return MHD_YES;
+  }
+  if (r->answered) return MHD_YES;
+  if (r->done) return finish(s, r);
+  return handle(s, r, method, url);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
+                         enum MHD_RequestTerminationCode why) {
+  sb_server *s = cls;
+  req *r = *con_cls;
+  (void)c;
+  if (!r) return;
+  uint64_t us = now_us() - r->t0;
+  int status = r->answered ? r->status : 0;
+  sb_metrics_request(&s->m, r->route, status, us);
+  if (s->cfg.access_log)
+    logf_(s, "%s %d %lluus %s%s", sb_metrics_route_name(r->route), status,
+          (unsigned long long)us, r->who ? r->who->institution : "-",
+          why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
+  sb_buf_free(&r->body);
+  sb_buf_free(&r->out);
+  sb_buf_free(&r->csv);
+  sb_api_claim_free(&r->claim);
+  free(r->target);
+  free(r);
+  *con_cls = NULL;
+  atomic_fetch_sub_explicit(&s->m.in_flight, 1, memory_order_relaxed);
+}
+
+/* ---- start and stop ------------------------------------------------------------------- */
+
+/* "HOST:PORT" or "[V6]:PORT" into a socket address. */
+static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
+                        int *v6, sb_error *err) {
+  char host[128];
+  const char *port;
+  if (spec[0] == '[') {
+    const char *end = strchr(spec, ']');
+    if (!end || end[1] != ':' || (size_t)(end - spec - 1) >= sizeof host) goto bad;
+    memcpy(host, spec + 1, (size_t)(end - spec - 1));
+    host[end - spec - 1] = 0;
+    port = end + 2;
+  } else {
+    const char *colon = strrchr(spec, ':');
+    if (!colon || (size_t)(colon - spec) >= sizeof host) goto bad;
+    memcpy(host, spec, (size_t)(colon - spec));
+    host[colon - spec] = 0;
+    port = colon + 1;
+  }
+  char *end;
+  long p = strtol(port, &end, 10);
+  if (!*port || *end || p < 0 || p > 65535) goto bad;
+  struct addrinfo hints = {0}, *ai = NULL;
+  hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV;
+  hints.ai_socktype = SOCK_STREAM;
+  if (getaddrinfo(host, port, &hints, &ai) || !ai) goto bad;
+  memcpy(ss, ai->ai_addr, ai->ai_addrlen);
+  *len = ai->ai_addrlen;
+  *v6 = ai->ai_family == AF_INET6;
+  freeaddrinfo(ai);
+  return SB_OK;
+bad:
+  return sb_error_set(err, SB_EINVAL, spec, "want --listen HOST:PORT with a numeric address, "
+                                            "e.g. 127.0.0.1:8080 or [::1]:8080");
+}
+
+static int is_loopback(const struct sockaddr_storage *ss) {
+  if (ss->ss_family == AF_INET) {
+    const struct sockaddr_in *a = (const struct sockaddr_in *)ss;
+    return (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+  }
+  const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)ss;
+  return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
+}
+
+static void mhd_log(void *cls, const char *fmt, va_list ap) {
+  sb_server *s = cls;
+  if (!s->cfg.log) return;
+  char line[512];
+  vsnprintf(line, sizeof line, fmt, ap);
+  size_t n = strlen(line);
+  while (n && line[n - 1] == '\n') line[--n] = 0;
+  s->cfg.log(s->cfg.log_ctx, line);
+}
+
+static void server_free(sb_server *s) {
+  if (!s) return;
+  sb_live_free(s->live);
+  if (s->st) s->st->ops->close(s->st);
+  sb_tokens_free(&s->tokens);
+  free(s->owners);
+  free(s->mine);
+  pthread_mutex_destroy(&s->mu);
+  pthread_cond_destroy(&s->cv);
+  free(s);
+}
+
+int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err) {
+  sb_server *s = calloc(1, sizeof *s);
+  if (!s) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  s->cfg = *cfg;
+  if (!s->cfg.threads) s->cfg.threads = 2;
+  if (!s->cfg.max_connections) s->cfg.max_connections = 1024;
+  if (!s->cfg.timeout_s) s->cfg.timeout_s = 30;
+  if (!s->cfg.max_body) s->cfg.max_body = 16384;
+  if (!s->cfg.listen) s->cfg.listen = "127.0.0.1:8080";
+  pthread_mutex_init(&s->mu, NULL);
+  pthread_cond_init(&s->cv, NULL);
+  s->m.started = (int64_t)time(NULL);
+  struct sockaddr_storage ss;
+  socklen_t sslen;
+  int v6 = 0, rc;
+  if ((rc = parse_listen(s->cfg.listen, &ss, &sslen, &v6, err)) ||
+      (rc = sb_tokens_load(s->cfg.tokens_path, &s->tokens, err)) ||
+      (rc = sb_store_sqlite_open(s->cfg.db_path, 0, &s->st, err)) ||
+      (rc = sb_live_open(s->st, &s->live, err))) {
+    server_free(s);
+    return rc;
+  }
+  if (!s->tokens.n) logf_(s, "warning: %s holds no token: every request will be 401", s->cfg.tokens_path);
+  if (!is_loopback(&ss)) logf_(s, "warning: listening on %s, reachable from other machines", s->cfg.listen);
+  if (pthread_create(&s->ledger, NULL, ledger_main, s)) {
+    server_free(s);
+    return sb_error_set(err, SB_EIO, NULL, "cannot start the ledger thread");
+  }
+  s->ledger_started = 1;
+  unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+                   MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
+  s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
+                          MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                          MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.threads,
+                          MHD_OPTION_CONNECTION_LIMIT, s->cfg.max_connections,
+                          MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.timeout_s,
+                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                          MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+  if (!s->d) {
+    pthread_mutex_lock(&s->mu);
+    s->stop_ledger = 1;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->ledger, NULL);
+    server_free(s);
+    return sb_error_set(err, SB_EIO, cfg->listen ? cfg->listen : "127.0.0.1:8080",
+                        "cannot listen (address in use, or not an address of this machine?)");
+  }
+  const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->d, MHD_DAEMON_INFO_BIND_PORT);
+  s->port = info ? info->port : 0;
+  *out = s;
+  return SB_OK;
+}
+
+int sb_server_port(const sb_server *s) { return s->port; }
+
+const sb_metrics *sb_server_metrics(const sb_server *s) { return &s->m; }
+
+int sb_server_stop(sb_server *s, unsigned grace_s, sb_error *err) {
+  atomic_store(&s->stopping, 1);
+  MHD_socket ls = MHD_quiesce_daemon(s->d);
+  if (ls != MHD_INVALID_SOCKET) close(ls);
+  /* requests under way finish: the ledger thread still runs */
+  uint64_t deadline = now_us() + (uint64_t)grace_s * 1000000u;
+  while (atomic_load(&s->m.in_flight) > 0 && now_us() < deadline) {
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
+  int64_t left = atomic_load(&s->m.in_flight);
+  pthread_mutex_lock(&s->mu);
+  s->stop_ledger = 1;
+  pthread_cond_signal(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+  pthread_join(s->ledger, NULL); /* it drains the queue first */
+  MHD_stop_daemon(s->d);
+  int rc = SB_OK;
+  /* close each run this server kept, with what it holds */
+  if (s->mine_n && !(rc = s->st->ops->begin(s->st, err))) {
+    for (size_t i = 0; i < s->mine_cap && !rc; i++)
+      if (s->mine[i].run_id) rc = s->st->ops->run_finish(s->st, s->mine[i].run_id, "served", err);
+    rc = rc ? rc : s->st->ops->commit(s->st, err);
+    if (rc) s->st->ops->rollback(s->st);
+  }
+  if (left > 0) logf_(s, "stopped with %lld requests unfinished after %us", (long long)left, grace_s);
+  server_free(s);
+  return rc;
+}

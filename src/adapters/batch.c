@@ -914,8 +914,9 @@ typedef struct runkey {
 typedef struct work {
   sb_batch *b;
   const runkey *order; /* rows grouped by person, canonical within */
-  const int64_t *start; /* start[p]..start[p+1] in order */
-  int32_t p_from, p_to;
+  const int64_t *start; /* start[g]..start[g+1] in order: group g's run */
+  const int32_t *persons; /* group g -> registry index; NULL: g is the index */
+  int32_t p_from, p_to;   /* the groups this worker settles */
   alerts al;
   alerts alt_al;
   kept_accs accs;
@@ -1006,8 +1007,9 @@ static void settle_alt(work *w, alt_state *as, int32_t p, int64_t i) {
   acc->alerted |= due;
 }
 
-static void settle_person(work *w, int32_t p) {
+static void settle_person(work *w, int32_t g) {
   sb_batch *b = w->b;
+  int32_t p = w->persons ? w->persons[g] : g;
   person_years py;
   py.n = 0;
   alt_state as;
@@ -1018,9 +1020,9 @@ static void settle_person(work *w, int32_t p) {
   const sb_policy *pol = NULL;
   sb_person_ctx who = {0, 0};
   int pol_year = 0;
-  for (int64_t q = w->start[p]; q < w->start[p + 1]; q++) {
+  for (int64_t q = w->start[g]; q < w->start[g + 1]; q++) {
     int64_t i = w->order[q].row;
-    if (q + 4 < w->start[p + 1]) __builtin_prefetch(&b->rows[w->order[q + 4].row]);
+    if (q + 4 < w->start[g + 1]) __builtin_prefetch(&b->rows[w->order[q + 4].row]);
     row *r = &b->rows[i];
     if (b->alt) settle_alt(w, &as, p, i);
     if (reversal(r)) {
@@ -1107,26 +1109,69 @@ static void sort_run(const sb_batch *b, runkey *a, int64_t n) {
   }
 }
 
+static int cmp_i32(const void *x, const void *y) {
+  int32_t a = *(const int32_t *)x, c = *(const int32_t *)y;
+  return (a > c) - (a < c);
+}
+
+/* The persons a small batch touches, ascending and distinct, so that
+** grouping its rows costs what the batch holds, not what the registry
+** holds: the server settles one claim at a time against a registry of
+** millions, where a counting sort over every person would dominate. */
+static int32_t *batch_persons(const sb_batch *b, int64_t m, int32_t *n) {
+  int32_t *v = malloc((size_t)(m ? m : 1) * sizeof *v);
+  if (!v) return NULL;
+  int64_t k = 0;
+  for (int64_t i = 0; i < b->n; i++)
+    if (!inactive(&b->rows[i])) v[k++] = b->rows[i].person;
+  qsort(v, (size_t)k, sizeof *v, cmp_i32);
+  int32_t u = 0;
+  for (int64_t i = 0; i < k; i++)
+    if (!u || v[u - 1] != v[i]) v[u++] = v[i];
+  *n = u;
+  return v;
+}
+
+/* The group of an active row: its person's place in `persons` (a binary
+** search), or its registry index when there is no such list. */
+static int32_t group_of(const row *r, const int32_t *persons, int32_t n) {
+  if (!persons) return r->person;
+  int32_t lo = 0, hi = n - 1;
+  while (lo < hi) {
+    int32_t mid = lo + (hi - lo) / 2;
+    if (persons[mid] < r->person) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 static int settle_all(sb_batch *b) {
-  int32_t np = sb_registry_count(b->reg);
+  int64_t active = 0;
+  for (int64_t i = 0; i < b->n; i++) active += !inactive(&b->rows[i]);
+  int32_t np = sb_registry_count(b->reg), *persons = NULL;
+  if (active * 16 < np && !(persons = batch_persons(b, active, &np))) return -1;
   int64_t *start = calloc((size_t)np + 2, sizeof *start);
-  if (!start) return -1;
+  if (!start) {
+    free(persons);
+    return -1;
+  }
   int64_t m = 0;
   for (int64_t i = 0; i < b->n; i++) {
     const row *r = &b->rows[i];
-    if (!inactive(r)) start[r->person + 2]++, m++;
+    if (!inactive(r)) start[group_of(r, persons, np) + 2]++, m++;
   }
   for (int32_t p = 0; p < np; p++) start[p + 2] += start[p + 1];
   runkey *order = malloc((size_t)(m ? m : 1) * sizeof *order);
   if (!order) {
-    free(start);
+    free(start), free(persons);
     return -1;
   }
   for (int64_t i = 0; i < b->n; i++) {
     const row *r = &b->rows[i];
-    if (!inactive(r)) order[start[r->person + 1]++] = (runkey){r->date, (uint32_t)i};
+    if (!inactive(r))
+      order[start[group_of(r, persons, np) + 1]++] = (runkey){r->date, (uint32_t)i};
   }
-  /* now start[p] .. start[p+1] is person p's run */
+  /* now start[g] .. start[g+1] is group g's run: one person's rows */
   for (int32_t p = 0; p < np; p++) {
     int64_t n = start[p + 1] - start[p];
     if (n < 64) {
@@ -1135,7 +1180,7 @@ static int settle_all(sb_batch *b) {
       /* a long run (a chronic patient, a test file): merge sort by index */
       int64_t *ix = malloc((size_t)n * 2 * sizeof *ix);
       if (!ix) {
-        free(start), free(order);
+        free(start), free(order), free(persons);
         return -1;
       }
       for (int64_t k = 0; k < n; k++) ix[k] = order[start[p] + k].row;
@@ -1154,7 +1199,7 @@ static int settle_all(sb_batch *b) {
   /* Split persons so each thread gets about the same number of rows. */
   int32_t p = 0;
   for (int t = 0; t < threads; t++) {
-    w[t] = (work){b, order, start, p, np, {0}, {0}, {0}, 0};
+    w[t] = (work){b, order, start, persons, p, np, {0}, {0}, {0}, 0};
     int64_t want = m * (t + 1) / threads;
     int32_t q = p;
     while (q < np && start[q] < want) q++;
@@ -1189,6 +1234,7 @@ static int settle_all(sb_batch *b) {
   }
   free(order);
   free(start);
+  free(persons);
   return oom ? -1 : 0;
 }
 

@@ -158,4 +158,22 @@ struct sb_store {
 */
 int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error *err);
 
+/*
+** For a long-lived writer that commits small transactions (the server):
+** commits no longer copy the WAL back into the database ("checkpoint")
+** themselves — which stalls the committing thread for a whole copy and
+** fsync every thousand pages — and a checkpointer, on its own connection
+** and thread, does it instead.  A PASSIVE checkpoint never blocks the
+** writer or readers; the WAL restarts from its beginning once wholly
+** copied.  Closing the store still checkpoints at the end.
+*/
+int sb_store_sqlite_manual_checkpoints(sb_store *s, sb_error *err);
+
+typedef struct sb_checkpointer sb_checkpointer;
+int sb_checkpointer_open(const char *path, sb_checkpointer **out, sb_error *err);
+/* One PASSIVE checkpoint: *wal_frames in the WAL, *copied of them now in
+** the database.  0, or SB_EIO. */
+int sb_checkpointer_run(sb_checkpointer *c, int *wal_frames, int *copied);
+void sb_checkpointer_close(sb_checkpointer *c);
+
 #endif

@@ -994,9 +994,14 @@ int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error 
       goto fail;
     }
   }
-  /* Bigger pages for a new file: fewer page splits and headers per row
-  ** when millions of rows are appended (it must be set before WAL). */
-  if (create && (rc = exec(s, "PRAGMA page_size=16384", err, "cannot set the page size"))) goto fail;
+  /* 4 KiB pages (SQLite's default, set explicitly: it must be fixed before
+  ** WAL).  16 KiB pages were tried for bulk imports and bought nothing
+  ** measurable there (1 M claims: 3.96 s vs 4.07 s), while the server's
+  ** small commits write every page they touch to the WAL whole: a claim
+  ** dirties one accumulator page at random, so 16 KiB pages made each
+  ** group commit write four times the bytes (bench/bench_live: 63 vs 22 us
+  ** of commit per claim, groups of 50). */
+  if (create && (rc = exec(s, "PRAGMA page_size=4096", err, "cannot set the page size"))) goto fail;
   if ((rc = exec(s, "PRAGMA journal_mode=WAL", err, "cannot use WAL")) ||
       (rc = exec(s, "PRAGMA synchronous=FULL", err, "cannot set synchronous=FULL")) ||
       (rc = exec(s, "PRAGMA foreign_keys=ON", err, "cannot enable foreign keys")) ||
@@ -1028,4 +1033,42 @@ fail:
   op_close(&s->base);
   if (create) unlink(path);
   return rc ? rc : SB_EIO;
+}
+
+/* ---- background checkpoints (the server) ------------------------------------ */
+
+int sb_store_sqlite_manual_checkpoints(sb_store *bs, sb_error *err) {
+  sqlite_store *s = (sqlite_store *)bs;
+  return exec(s, "PRAGMA wal_autocheckpoint=0", err, "cannot turn off automatic checkpoints");
+}
+
+struct sb_checkpointer {
+  sqlite3 *db;
+};
+
+int sb_checkpointer_open(const char *path, sb_checkpointer **out, sb_error *err) {
+  sb_checkpointer *c = calloc(1, sizeof *c);
+  if (!c) return sb_error_set(err, SB_ENOMEM, path, "out of memory");
+  if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+          SQLITE_OK ||
+      sqlite3_exec(c->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK) {
+    sb_error_set(err, SB_EIO, path, "cannot open for checkpoints: %s", sqlite3_errmsg(c->db));
+    sqlite3_close(c->db);
+    free(c);
+    return SB_EIO;
+  }
+  *out = c;
+  return SB_OK;
+}
+
+int sb_checkpointer_run(sb_checkpointer *c, int *wal_frames, int *copied) {
+  *wal_frames = *copied = 0;
+  int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, wal_frames, copied);
+  return rc == SQLITE_OK || rc == SQLITE_BUSY ? SB_OK : SB_EIO;
+}
+
+void sb_checkpointer_close(sb_checkpointer *c) {
+  if (!c) return;
+  sqlite3_close(c->db);
+  free(c);
 }

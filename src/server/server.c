@@ -88,6 +88,11 @@ struct sb_server {
   req *head, *tail;
   int stop_ledger;
   _Atomic int stopping;
+  /* the checkpointer thread (see sb_store_sqlite_manual_checkpoints) */
+  sb_checkpointer *ckpt;
+  pthread_t ckpt_thread;
+  int ckpt_started;
+  _Atomic int stop_ckpt;
   /* owners: every run seen, and this server's run per institution */
   run_owner *owners;
   size_t owners_cap, owners_n;
@@ -412,6 +417,22 @@ static void *ledger_main(void *arg) {
   return NULL;
 }
 
+/* Copy the WAL into the database every 20 ms, off the ledger thread. */
+static void *checkpoint_main(void *arg) {
+  sb_server *s = arg;
+  while (!atomic_load(&s->stop_ckpt)) {
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    int frames, copied;
+    if (sb_checkpointer_run(s->ckpt, &frames, &copied)) {
+      logf_(s, "a background checkpoint failed; the WAL grows until the next one succeeds");
+      ts.tv_nsec = 0, ts.tv_sec = 1;
+      nanosleep(&ts, NULL);
+    }
+  }
+  return NULL;
+}
+
 static void enqueue(sb_server *s, req *r) {
   r->next = NULL;
   /* suspend before the ledger thread can see it, so its resume always
@@ -709,8 +730,16 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
   s->cfg.log(s->cfg.log_ctx, line);
 }
 
+static void stop_checkpoints(sb_server *s) {
+  if (!s->ckpt_started) return;
+  atomic_store(&s->stop_ckpt, 1);
+  pthread_join(s->ckpt_thread, NULL);
+  s->ckpt_started = 0;
+}
+
 static void server_free(sb_server *s) {
   if (!s) return;
+  sb_checkpointer_close(s->ckpt);
   sb_live_free(s->live);
   if (s->st) s->st->ops->close(s->st);
   sb_tokens_free(&s->tokens);
@@ -739,7 +768,9 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
   if ((rc = parse_listen(s->cfg.listen, &ss, &sslen, &v6, err)) ||
       (rc = sb_tokens_load(s->cfg.tokens_path, &s->tokens, err)) ||
       (rc = sb_store_sqlite_open(s->cfg.db_path, 0, &s->st, err)) ||
-      (rc = sb_live_open(s->st, &s->live, err))) {
+      (rc = sb_live_open(s->st, &s->live, err)) ||
+      (rc = sb_store_sqlite_manual_checkpoints(s->st, err)) ||
+      (rc = sb_checkpointer_open(s->cfg.db_path, &s->ckpt, err))) {
     server_free(s);
     return rc;
   }
@@ -750,6 +781,7 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
     return sb_error_set(err, SB_EIO, NULL, "cannot start the ledger thread");
   }
   s->ledger_started = 1;
+  if (pthread_create(&s->ckpt_thread, NULL, checkpoint_main, s) == 0) s->ckpt_started = 1;
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                    MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
   s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
@@ -766,6 +798,7 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->ledger, NULL);
+    stop_checkpoints(s);
     server_free(s);
     return sb_error_set(err, SB_EIO, cfg->listen ? cfg->listen : "127.0.0.1:8080",
                         "cannot listen (address in use, or not an address of this machine?)");
@@ -797,6 +830,7 @@ int sb_server_stop(sb_server *s, unsigned grace_s, sb_error *err) {
   pthread_mutex_unlock(&s->mu);
   pthread_join(s->ledger, NULL); /* it drains the queue first */
   MHD_stop_daemon(s->d);
+  stop_checkpoints(s);
   int rc = SB_OK;
   /* close each run this server kept, with what it holds */
   if (s->mine_n && !(rc = s->st->ops->begin(s->st, err))) {

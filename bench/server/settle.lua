@@ -1,0 +1,88 @@
+-- wrk script for `make bench-server`: each request POSTs a new claim to
+-- /v1/settlements, for a person drawn from the registry, with a mix of
+-- visit types and amounts shaped like the generator's (mostly outpatient,
+-- some inpatient stays, a few chronic visits).  Claim ids are unique per
+-- run, thread and request, so every request is a real, durable settlement.
+--
+-- Environment: SB_TOKEN (a hospital token), SB_PERSONS (persons.csv),
+-- SB_RUN (a tag making this run's claim ids new).
+
+local token = os.getenv("SB_TOKEN")
+local run = os.getenv("SB_RUN") or tostring(os.time())
+local persons_file = os.getenv("SB_PERSONS")
+
+local threads = {}
+local counter = 1
+
+function setup(thread)
+  thread:set("tid", counter)
+  table.insert(threads, thread)
+  counter = counter + 1
+end
+
+local persons = {}
+local n = 0
+-- answers by status, in globals so that done() can read them per thread
+-- (thread:get copies plain values only)
+s200, s201, s409, s422, sother = 0, 0, 0, 0, 0
+
+function init(args)
+  local f = assert(io.open(persons_file, "r"))
+  f:read("*l") -- header
+  local last = nil
+  for line in f:lines() do
+    local id = line:match("^([^,]*),")
+    if id ~= last then
+      table.insert(persons, id)
+      last = id
+    end
+  end
+  f:close()
+  math.randomseed(tid * 7919)
+  wrk.headers["Authorization"] = "Bearer " .. token
+  wrk.headers["Content-Type"] = "application/json"
+end
+
+local levels = {"primary", "grade1", "grade2", "grade3"}
+
+function request()
+  n = n + 1
+  local p = persons[math.random(#persons)]
+  local r = math.random(100)
+  local visit, level, fee
+  if r <= 80 then
+    visit, level, fee = "outpatient", "primary", math.random(2000, 30000)
+  elseif r <= 95 then
+    visit, level, fee = "inpatient", levels[math.random(2, 4)], math.random(300000, 3000000)
+  else
+    visit, level, fee = "chronic", "grade1", math.random(5000, 80000)
+  end
+  local month = math.random(12)
+  local body = string.format(
+    '{"claim_id":"B%s-%d-%d","person_id":"%s","date":"2022-%02d-%02d",' ..
+    '"visit_type":"%s","level":"%s","medfee_sumamt":"%d.%02d"}',
+    run, tid, n, p, month, math.random(28), visit, level, math.floor(fee / 100), fee % 100)
+  return wrk.format("POST", "/v1/settlements", nil, body)
+end
+
+function response(status, headers, body)
+  if status == 201 then s201 = s201 + 1
+  elseif status == 200 then s200 = s200 + 1
+  elseif status == 422 then s422 = s422 + 1
+  elseif status == 409 then s409 = s409 + 1
+  else sother = sother + 1 end
+end
+
+function done(summary, latency, requests)
+  local names = {"s200", "s201", "s409", "s422", "sother"}
+  io.write("statuses:")
+  for _, name in ipairs(names) do
+    local k = 0
+    for _, t in ipairs(threads) do k = k + t:get(name) end
+    io.write(string.format(" %s=%d", name:sub(2), k))
+  end
+  io.write("\n")
+  io.write(string.format("latency p50=%.2fms p90=%.2fms p99=%.2fms p99.9=%.2fms max=%.2fms\n",
+    latency:percentile(50) / 1000, latency:percentile(90) / 1000,
+    latency:percentile(99) / 1000, latency:percentile(99.9) / 1000, latency.max / 1000))
+end

@@ -1,0 +1,74 @@
+#!/bin/sh
+# The server benchmark (not a test): durable settlements per second and
+# latency of `sanbao serve` under wrk, on this machine.
+#
+#   1. a Release build; a registry of PERSONS from `sanbao gen` imported
+#      into a fresh ledger; a hospital token;
+#   2. the server on 127.0.0.1 with its default 2 HTTP threads;
+#   3. wrk (Debian's) with bench/server/settle.lua: every request a new
+#      claim POSTed to /v1/settlements, answered only after its group's
+#      durable COMMIT (WAL, synchronous=FULL);
+#   4. the server stopped with SIGTERM, and the ledger checked: it must
+#      hold exactly as many received rows as wrk got answers 201 + 422.
+#
+# Usage: scripts/bench-server.sh [SECONDS [CONNECTIONS [PERSONS]]]
+#        (default 20 s, 64 connections, 100000 persons)
+# wrk and the server share the machine's cores: on 2 cores the figure is
+# what one box serving itself reaches, a lower bound for a real deployment.
+set -eu
+cd "$(dirname "$0")/.."
+secs=${1:-20}
+conns=${2:-64}
+persons=${3:-100000}
+sh scripts/deps.sh
+for p in wrk curl sqlite3; do
+  if ! command -v "$p" >/dev/null; then
+    SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get install -y -qq "$p" >/dev/null
+  fi
+done
+sh scripts/build.sh build-bench -DCMAKE_BUILD_TYPE=Release
+bin=$(pwd)/build-bench/sanbao
+dir=out/bench-server
+mkdir -p "$dir"
+if ! [ -f "$dir/p$persons/persons.csv" ]; then
+  "$bin" gen --persons "$persons" --claims 1 --seed 7 --year 2022 --out "$dir/p$persons" 2>/dev/null
+fi
+rm -f "$dir/ledger.db" "$dir/ledger.db-wal" "$dir/ledger.db-shm" "$dir/tokens"
+"$bin" db init --db "$dir/ledger.db" 2>/dev/null
+"$bin" db import-persons --db "$dir/ledger.db" --persons "$dir/p$persons/persons.csv" 2>/dev/null
+token=$("$bin" tokens add --file "$dir/tokens" --institution BENCH --role hospital 2>/dev/null)
+
+"$bin" serve --db "$dir/ledger.db" --tokens "$dir/tokens" --policy policies/hunan-2022.json \
+  --listen 127.0.0.1:0 --stats 0 2>"$dir/serve.log" &
+pid=$!
+trap 'kill $pid 2>/dev/null || true' EXIT
+port=""
+for _ in $(seq 100); do
+  port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$dir/serve.log")
+  [ -n "$port" ] && break
+  sleep 0.1
+done
+[ -n "$port" ] || { cat "$dir/serve.log"; exit 1; }
+
+echo "== machine: $(nproc) cores, $(uname -sr); ledger on $(df -P "$dir" | awk 'NR==2 {print $1}')"
+echo "== wrk: $secs s, $conns connections, 2 threads; server: 2 HTTP threads + the ledger thread"
+SB_TOKEN=$token SB_PERSONS=$dir/p$persons/persons.csv SB_RUN=$$ \
+  wrk -t2 -c"$conns" -d"${secs}s" --latency -s bench/server/settle.lua "http://127.0.0.1:$port" \
+  | tee "$dir/wrk.txt"
+curl -s "http://127.0.0.1:$port/metrics" > "$dir/metrics.txt"
+kill -TERM $pid
+wait $pid
+trap - EXIT
+ps_rss=$(grep -s VmHWM /proc/$pid/status || true)
+commits=$(awk '/^sanbao_commits_total/ {print $2}' "$dir/metrics.txt")
+jobs=$(awk '/^sanbao_commit_requests_total/ {print $2}' "$dir/metrics.txt")
+rows=$(sqlite3 "$dir/ledger.db" 'SELECT count(*) FROM claims')
+answered=$(sed -n 's/^statuses://p' "$dir/wrk.txt" | tr ' ' '\n' | awk -F= '$1 == 201 || $1 == 422 {n += $2} END {print n + 0}')
+echo "== group commit: $commits commits carried $jobs requests ($(awk -v j="$jobs" -v c="$commits" 'BEGIN {printf "%.1f", j / c}') per commit)"
+echo "== durability: the ledger holds $rows received rows; wrk got $answered answers 201/422"
+[ -z "$ps_rss" ] || echo "$ps_rss"
+if [ "$rows" -lt "$answered" ]; then
+  echo "FAIL: acknowledged settlements missing from the ledger" >&2
+  exit 1
+fi

@@ -462,7 +462,7 @@ static int export_alert(void *vctx, const sb_stored_alert *a) {
 int sb_ledger_export_alerts(sb_store *st, sb_buf *out, sb_error *err) {
   static const char hdr[] = "person_id,household_id,rule,claim_id,date,psn_ytd,threshold\n";
   if (sb_buf_put(out, hdr, sizeof hdr - 1)) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
-  return st->ops->alert_each(st, export_alert, out, err);
+  return st->ops->alert_each(st, 0, export_alert, out, err);
 }
 
 /* ---- balance ------------------------------------------------------------------ */
@@ -866,7 +866,7 @@ static int live_replay(sb_live *lv, const sb_batch_row *v, sb_live_answer *ans, 
   ans->status = sc.is_reversal ? SB_ROW_REVERSED : SB_ROW_SETTLED;
   ans->seq = sc.seq;
   ans->result = sc.result;
-  ans->year = sb_date_year(sc.date);
+  ans->year = sc.year; /* a reversal: its original's, as on the first answer */
   return SB_OK;
 }
 
@@ -892,7 +892,9 @@ int sb_live_settle(sb_live *lv, const char *csv, size_t len, int64_t run_id, int
   sb_batch_row v;
   sb_batch_row_view(b, 0, &v);
   if (v.claim_id_len < sizeof explain) memcpy(explain, v.claim_id, v.claim_id_len);
-  if (!dry && (rc = mark_received(st, b, err))) goto out;
+  /* a dry run too: a presettlement of a body already settled is answered
+  ** with what was settled, as a retry would be */
+  if ((rc = mark_received(st, b, err))) goto out;
   if ((rc = sb_batch_settle(b, err))) goto out;
   sb_batch_row_view(b, 0, &v);
   ans->person = v.person;

@@ -142,7 +142,7 @@ typedef struct sb_live_answer {
 ** accumulators are written (inside the caller's transaction) under run
 ** `run_id`; a row identical to one received before is not settled again but
 ** answered from the ledger (replay).  `dry` (预结算) computes the same
-** answer and writes nothing.  Returns 0, or a negative code (a store error,
+** answer, replays included, and writes nothing.  Returns 0, or a negative code (a store error,
 ** out of memory, a text that is not one row: SB_EINVAL).
 */
 int sb_live_settle(sb_live *lv, const char *csv, size_t len, int64_t run_id, int dry,

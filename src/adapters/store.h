@@ -53,6 +53,7 @@ typedef struct sb_stored_row {
 typedef struct sb_stored_claim {
   int64_t seq;
   int64_t run_id; /* the run that received it (its source: run_get) */
+  int year;       /* the year whose accumulators it changed (a reversal: its original's) */
   int is_reversal;
   int reversed; /* a settled row that a later reversal undid */
   char person_id[65];
@@ -130,8 +131,10 @@ typedef struct sb_store_ops {
                  sb_error *err);
 
   int (*alert_append)(sb_store *s, const sb_stored_alert *a, sb_error *err);
-  int (*alert_each)(sb_store *s, int (*fn)(void *ctx, const sb_stored_alert *a), void *ctx,
-                    sb_error *err);
+  /* The alerts raised by claim rows after seq `after_seq` (0: all), in the
+  ** order they fired. */
+  int (*alert_each)(sb_store *s, int64_t after_seq,
+                    int (*fn)(void *ctx, const sb_stored_alert *a), void *ctx, sb_error *err);
 
   /* Enrollments: one per person and year (put replaces). */
   int (*enrollment_put)(sb_store *s, const sb_enrollment *e, sb_error *err);

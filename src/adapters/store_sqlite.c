@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #define APPLICATION_ID 0x53424C47 /* "SBLG" */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 /*
 ** INSERT OR REPLACE deletes the row it replaces without firing DELETE
@@ -120,7 +120,10 @@ static const char *const MIGRATIONS[SCHEMA_VERSION] = {
     "CREATE TABLE enrollments("
     "  person_id TEXT NOT NULL, year INTEGER NOT NULL, category TEXT NOT NULL,"
     "  premium INTEGER NOT NULL, subsidy INTEGER NOT NULL, personal INTEGER NOT NULL,"
-    "  as_of TEXT NOT NULL, PRIMARY KEY (person_id, year)) STRICT, WITHOUT ROWID;"};
+    "  as_of TEXT NOT NULL, PRIMARY KEY (person_id, year)) STRICT, WITHOUT ROWID;",
+    /* 1 -> 2: the server's GET /v1/alerts?after=SEQ reads the alerts raised
+    ** after a claim row without scanning the table */
+    "CREATE INDEX alerts_seq ON alerts(seq);"};
 
 enum {
   Q_RUN_START, Q_RUN_FINISH, Q_POLICY_INSERT, Q_POLICY_REPLACE, Q_POLICY_HAS, Q_POLICY_EACH,
@@ -156,7 +159,7 @@ static const char *const SQL[Q_COUNT] = {
         "SELECT c.seq, s.status, c.person_id, c.date, s.category, s.visit_type, s.level,"
         " s.medfee_sumamt, s.fulamt_ownpay_amt, s.overlmt_selfpay, s.preselfpay_amt,"
         " s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.fed_flags,"
-        " EXISTS (SELECT 1 FROM settlements r WHERE r.reverses_seq = c.seq), c.run_id"
+        " EXISTS (SELECT 1 FROM settlements r WHERE r.reverses_seq = c.seq), c.run_id, s.year"
         " FROM claims c JOIN settlements s ON s.seq = c.seq"
         " WHERE c.claim_id = ? AND s.status IN ('settled', 'reversed') LIMIT 1",
     [Q_RECEIVED_COUNT] = "SELECT count(*), coalesce(sum(s.status = 'rejected'), 0)"
@@ -186,7 +189,7 @@ static const char *const SQL[Q_COUNT] = {
     [Q_ALERT_INSERT] = "INSERT INTO alerts(seq, rule, person_id, household_id, claim_id, date,"
                        " psn_ytd, threshold) VALUES (?,?,?,?,?,?,?,?)",
     [Q_ALERT_EACH] = "SELECT seq, person_id, household_id, rule, claim_id, date, psn_ytd,"
-                     " threshold FROM alerts ORDER BY alert_id",
+                     " threshold FROM alerts WHERE seq > ? ORDER BY alert_id",
     [Q_ENROLL_PUT] = "INSERT OR REPLACE INTO enrollments VALUES (?,?,?,?,?,?,?)",
     [Q_ENROLL_EACH] = "SELECT person_id, year, category, premium, subsidy, personal, as_of"
                       " FROM enrollments WHERE year = ? ORDER BY person_id",
@@ -566,6 +569,7 @@ static int op_claim_lookup(sb_store *bs, const char *id, size_t len, sb_stored_c
     column_result(st, 4, &out->result);
     out->reversed = sqlite3_column_int(st, 16);
     out->run_id = sqlite3_column_int64(st, 17);
+    out->year = sqlite3_column_int(st, 18);
     sqlite3_reset(st);
     return 1;
   }
@@ -860,11 +864,12 @@ static int op_alert_append(sb_store *bs, const sb_stored_alert *a, sb_error *err
   return done(s, st, err, "storing an alert");
 }
 
-static int op_alert_each(sb_store *bs, int (*fn)(void *, const sb_stored_alert *), void *ctx,
-                         sb_error *err) {
+static int op_alert_each(sb_store *bs, int64_t after_seq,
+                         int (*fn)(void *, const sb_stored_alert *), void *ctx, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   sqlite3_stmt *st = stmt(s, Q_ALERT_EACH, err);
   if (!st) return SB_EIO;
+  sqlite3_bind_int64(st, 1, after_seq);
   int rc, out = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     static const int nn[] = {0, 1, 2, 3, 4, 5, 6, 7};

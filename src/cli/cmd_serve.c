@@ -268,8 +268,8 @@ int sb_cmd_tokens(int argc, char **argv) {
   if (sb_tokens_add(o[0].values[0], o[1].values[0], role, token, &err))
     return problem("tokens", &err);
   printf("%s\n", token);
-  fprintf(stderr, "sanbao tokens: a %s token for %s; its hash is in %s. The token is shown "
+  fprintf(stderr, "sanbao tokens: %s %s token for %s; its hash is in %s. The token is shown "
                   "only now.\n",
-          sb_role_name(role), o[1].values[0], o[0].values[0]);
+          role == SB_ROLE_ADMIN ? "an" : "a", sb_role_name(role), o[1].values[0], o[0].values[0]);
   return SB_EXIT_OK;
 }

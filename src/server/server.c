@@ -61,6 +61,7 @@ struct req {
   int year;
   sb_date since;
   long limit;
+  int64_t after; /* GET /v1/alerts?after=SEQ */
   sb_live_answer ans;
   req *next;
 };
@@ -261,18 +262,30 @@ static int status_of(const sb_live_answer *a) {
 static int job_claim(sb_server *s, req *r, sb_error *err) {
   int rc = may_touch(s, r, r->claim.claim_id, r->claim.claim_id_len, err);
   if (rc <= 0) return rc;
-  if (r->kind == JOB_REVERSE && (rc = may_touch(s, r, r->target, strlen(r->target), err)) <= 0)
-    return rc;
+  if (r->kind == JOB_REVERSE) {
+    /* the claim named in the path: reversing another institution's
+    ** settlement is refused before anything is settled */
+    sb_stored_claim sc;
+    if ((rc = s->st->ops->claim_lookup(s->st, r->target, strlen(r->target), &sc, err)) < 0)
+      return rc;
+    const char *owner;
+    if (rc == 1 && r->who->role != SB_ROLE_ADMIN) {
+      if ((rc = owner_of(s, sc.run_id, &owner, err))) return rc;
+      if (strcmp(owner, r->who->institution) != 0) {
+        answer_error(r, 403, "forbidden", NULL,
+                     "the claim to reverse (in the path) belongs to another institution");
+        return SB_OK;
+      }
+    }
+  }
   int64_t run = 0;
   int dry = r->kind == JOB_PRESETTLE;
   if (!dry && (rc = run_for(s, r->who->institution, &run, err))) return rc;
   rc = sb_live_settle(s->live, r->csv.p, r->csv.len, run, dry, &r->ans, err);
   if (rc) return rc;
   r->status = status_of(&r->ans);
-  if (!dry) {
-    int k = r->ans.replay ? 3 : r->ans.status == SB_ROW_REJECTED ? 2 : r->ans.status;
-    atomic_fetch_add_explicit(&s->m.outcomes[k], 1, memory_order_relaxed);
-  }
+  /* a presettlement creates nothing: 200 whatever it computed */
+  if (dry && r->status == 201) r->status = 200;
   return SB_OK;
 }
 
@@ -317,17 +330,22 @@ static int job_balance(sb_server *s, req *r, sb_error *err) {
 
 typedef struct alerts_ctx {
   req *r;
+  int64_t last; /* the seq of the last alert read (the next cursor) */
   long n;
   int truncated, oom;
 } alerts_ctx;
 
 static int each_alert(void *vctx, const sb_stored_alert *a) {
   alerts_ctx *c = vctx;
-  if (a->date < c->r->since) return 0;
-  if (c->n == c->r->limit) {
+  /* A page ends between claim rows, never inside one row's alerts (a claim
+  ** can raise several): so `next_after`, the last row read, loses nothing
+  ** and repeats nothing. */
+  if (c->n >= c->r->limit && a->seq != c->last) {
     c->truncated = 1;
     return 1;
   }
+  c->last = a->seq;
+  if (a->date < c->r->since) return 0;
   c->n++;
   if (sb_api_alert_json(a, &c->r->out)) c->oom = 1;
   return c->oom;
@@ -335,14 +353,15 @@ static int each_alert(void *vctx, const sb_stored_alert *a) {
 
 static int job_alerts(sb_server *s, req *r, sb_error *err) {
   r->out.len = 0;
-  alerts_ctx c = {r, 0, 0, 0};
+  alerts_ctx c = {r, r->after, 0, 0, 0};
   static const char head[] = "{\"alerts\":[";
   if (sb_buf_put(&r->out, head, sizeof head - 1)) c.oom = 1;
-  int rc = c.oom ? 0 : s->st->ops->alert_each(s->st, each_alert, &c, err);
+  int rc = c.oom ? 0 : s->st->ops->alert_each(s->st, r->after, each_alert, &c, err);
   if (rc < 0) return rc;
-  char tail[64];
-  int n = snprintf(tail, sizeof tail, "],\"count\":%ld,\"truncated\":%s}\n", c.n,
-                   c.truncated ? "true" : "false");
+  char tail[128];
+  int64_t next = c.last;
+  int n = snprintf(tail, sizeof tail, "],\"count\":%ld,\"truncated\":%s,\"next_after\":%lld}\n",
+                   c.n, c.truncated ? "true" : "false", (long long)next);
   if (c.oom || sb_buf_put(&r->out, tail, (size_t)n))
     return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
   r->status = 200;
@@ -366,8 +385,9 @@ static void run_group(sb_server *s, req *list) {
   uint64_t t0 = now_us();
   sb_error err = {0};
   int n = 0;
+  for (req *r = list; r; r = r->next) n++;
   int rc = s->st->ops->begin(s->st, &err);
-  for (req *r = list; r && !rc; r = r->next, n++) rc = run_job(s, r, &err);
+  for (req *r = list; r && !rc; r = r->next) rc = run_job(s, r, &err);
   if (!rc) rc = s->st->ops->commit(s->st, &err);
   if (rc) {
     s->st->ops->rollback(s->st);
@@ -383,9 +403,13 @@ static void run_group(sb_server *s, req *list) {
   } else {
     s->ncreated = 0;
     atomic_fetch_add_explicit(&s->m.commits, 1, memory_order_relaxed);
-    int jobs = 0;
-    for (req *r = list; r; r = r->next) jobs++;
-    atomic_fetch_add_explicit(&s->m.commit_jobs, (uint64_t)jobs, memory_order_relaxed);
+    atomic_fetch_add_explicit(&s->m.commit_jobs, (uint64_t)n, memory_order_relaxed);
+    /* outcomes count once durable: a rolled-back group answered 503 */
+    for (req *r = list; r; r = r->next) {
+      if (r->out.len || (r->kind != JOB_SETTLE && r->kind != JOB_REVERSE)) continue;
+      int k = r->ans.replay ? 3 : r->ans.status == SB_ROW_REJECTED ? 2 : r->ans.status;
+      atomic_fetch_add_explicit(&s->m.outcomes[k], 1, memory_order_relaxed);
+    }
     sb_histogram_add(&s->m.commit, now_us() - t0);
   }
   for (req *r = list, *next; r; r = next) {
@@ -433,18 +457,25 @@ static void *checkpoint_main(void *arg) {
   return NULL;
 }
 
-static void enqueue(sb_server *s, req *r) {
+/* Hand a request to the ledger thread; 0, or -1 when that thread has
+** stopped (the caller answers 503). */
+static int enqueue(sb_server *s, req *r) {
   r->next = NULL;
+  pthread_mutex_lock(&s->mu);
+  if (s->stop_ledger) {
+    pthread_mutex_unlock(&s->mu);
+    return -1;
+  }
   /* suspend before the ledger thread can see it, so its resume always
   ** follows this suspend */
   MHD_suspend_connection(r->conn);
   atomic_fetch_add_explicit(&s->m.queued, 1, memory_order_relaxed);
-  pthread_mutex_lock(&s->mu);
   if (s->tail) s->tail->next = r;
   else s->head = r;
   s->tail = r;
   pthread_cond_signal(&s->cv);
   pthread_mutex_unlock(&s->mu);
+  return 0;
 }
 
 /* ---- HTTP ----------------------------------------------------------------------------- */
@@ -542,9 +573,12 @@ static enum MHD_Result handle(sb_server *s, req *r, const char *method, const ch
   if (st == 405) return reply_error(r, 405, "method_not_allowed", NULL, "wrong method for this route");
   if (st) return reply_error(r, 500, "internal", NULL, "out of memory");
   if (r->route == SB_ROUTE_HEALTHZ) {
-    r->status = 200;
-    static const char ok[] = "{\"status\":\"ok\"}\n";
-    if (sb_buf_put(&r->out, ok, sizeof ok - 1)) return MHD_NO;
+    /* a load balancer stops sending here as soon as the stop begins */
+    int stopping = atomic_load(&s->stopping);
+    r->status = stopping ? 503 : 200;
+    static const char ok[] = "{\"status\":\"ok\"}\n", bye[] = "{\"status\":\"stopping\"}\n";
+    if (sb_buf_put(&r->out, stopping ? bye : ok, stopping ? sizeof bye - 1 : sizeof ok - 1))
+      return MHD_NO;
     return send_answer(r);
   }
   if (r->route == SB_ROUTE_METRICS) {
@@ -586,6 +620,15 @@ static enum MHD_Result handle(sb_server *s, req *r, const char *method, const ch
   if (r->kind == JOB_ALERTS) {
     const char *since = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "since");
     const char *lim = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "limit");
+    const char *after = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "after");
+    if (after) {
+      char *end;
+      long long v = strtoll(after, &end, 10);
+      if (!*after || *end || v < 0)
+        return reply_error(r, 400, "bad_request", "after",
+                           "want ?after=SEQ, the next_after of the previous page");
+      r->after = v;
+    }
     r->since = INT32_MIN;
     if (since && sb_date_parse(since, strlen(since), &r->since))
       return reply_error(r, 400, "bad_request", "since", "want ?since=YYYY-MM-DD");
@@ -597,7 +640,8 @@ static enum MHD_Result handle(sb_server *s, req *r, const char *method, const ch
         return reply_error(r, 400, "bad_request", "limit", "want ?limit=1..100000");
     }
   }
-  enqueue(s, r);
+  if (enqueue(s, r))
+    return reply_error(r, 503, "shutting_down", NULL, "the server is stopping; retry elsewhere or later");
   return MHD_YES;
 }
 
@@ -787,7 +831,10 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
   s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
                           MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
                           MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                          MHD_OPTION_THREAD_POOL_SIZE, (unsigned)s->cfg.threads,
+                          /* one thread: the polling thread itself (a pool of 1
+                          ** is refused with a warning) */
+                          MHD_OPTION_THREAD_POOL_SIZE,
+                          (unsigned)(s->cfg.threads > 1 ? s->cfg.threads : 0),
                           MHD_OPTION_CONNECTION_LIMIT, s->cfg.max_connections,
                           MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.timeout_s,
                           MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
@@ -829,6 +876,13 @@ int sb_server_stop(sb_server *s, unsigned grace_s, sb_error *err) {
   pthread_cond_signal(&s->cv);
   pthread_mutex_unlock(&s->mu);
   pthread_join(s->ledger, NULL); /* it drains the queue first */
+  /* what the drain committed after the grace ran out still gets its answer
+  ** sent, if the client is there to read it (a short, bounded wait) */
+  deadline = now_us() + 1000000u;
+  while (atomic_load(&s->m.in_flight) > 0 && now_us() < deadline) {
+    struct timespec ts = {0, 5 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+  }
   MHD_stop_daemon(s->d);
   stop_checkpoints(s);
   int rc = SB_OK;

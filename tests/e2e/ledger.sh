@@ -468,8 +468,14 @@ if [ "$have_sqlite" -eq 1 ]; then
   same_file "append-only: stored settlements unchanged after UPDATE, DELETE and INSERT OR REPLACE" "$work/ao0.set.csv" "$work/ao1.set.csv"
   same_text "ledger file: journal_mode" wal "$(sqlite3 "$db" "PRAGMA journal_mode")"
   same_text "ledger file: application_id 'SBLG'" 1396853831 "$(sqlite3 "$db" "PRAGMA application_id")"
-  same_text "ledger file: user_version (schema)" 1 "$(sqlite3 "$db" "PRAGMA user_version")"
+  same_text "ledger file: user_version (schema)" 2 "$(sqlite3 "$db" "PRAGMA user_version")"
   same_text "ledger file: integrity" ok "$(sqlite3 "$db" "PRAGMA integrity_check")"
+  # a version-1 file (before the alerts_seq index) is migrated when opened
+  sqlite3 "$db" "DROP INDEX alerts_seq; PRAGMA user_version = 1"
+  "$bin" db alerts --db "$db" --out "$work/migrated-alerts.csv" 2>/dev/null
+  same_text "ledger file: a version-1 ledger is migrated to 2" 2 "$(sqlite3 "$db" "PRAGMA user_version")"
+  same_text "ledger file: the migration made the alerts_seq index" 1 \
+    "$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE name = 'alerts_seq'")"
 else
   skip "append-only and PRAGMA checks (no sqlite3 CLI)"
 fi

@@ -49,6 +49,8 @@ struct req {
   sb_buf body;
   int too_big;
   int answered; /* a response was queued */
+  int late;     /* began after the graceful stop had begun (answered 503) */
+  int routed;   /* route() result: 0, 404, 405 or 500 */
   int done;     /* the ledger thread has filled the outputs */
   int status;   /* HTTP status of the answer */
   sb_buf out;   /* its JSON */
@@ -567,8 +569,8 @@ static const sb_token_entry *authenticate(sb_server *s, struct MHD_Connection *c
 }
 
 /* Everything but the body's JSON: route, method, token, role, query. */
-static enum MHD_Result handle(sb_server *s, req *r, const char *method, const char *url) {
-  int st = route(r, method, url);
+static enum MHD_Result handle(sb_server *s, req *r) {
+  int st = r->routed;
   if (st == 404) return reply_error(r, 404, "not_found", NULL, "no such route (see docs/api.md)");
   if (st == 405) return reply_error(r, 405, "method_not_allowed", NULL, "wrong method for this route");
   if (st) return reply_error(r, 500, "internal", NULL, "out of memory");
@@ -586,7 +588,8 @@ static enum MHD_Result handle(sb_server *s, req *r, const char *method, const ch
     if (sb_metrics_write(&s->m, &r->out)) return MHD_NO;
     return send_answer(r);
   }
-  if (atomic_load(&s->stopping))
+  /* a request that began before the stop is under way: it finishes */
+  if (r->late)
     return reply_error(r, 503, "shutting_down", NULL, "the server is stopping; retry elsewhere or later");
   if (!(r->who = authenticate(s, r->conn)))
     return reply_error(r, 401, "unauthorized", NULL,
@@ -669,12 +672,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r->srv = s;
     r->conn = c;
     r->t0 = now_us();
-    r->route = SB_ROUTE_OTHER;
+    r->late = atomic_load(&s->stopping);
+    /* routed now, so that a request that times out while its body arrives
+    ** is still counted under its route */
+    r->routed = route(r, method, url);
     *con_cls = r;
     atomic_fetch_add_explicit(&s->m.in_flight, 1, memory_order_relaxed);
     const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
     if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) {
-      route(r, method, url); /* for the metrics' route label only */
       /* answered before the body is read; libmicrohttpd then closes the
       ** connection instead of reading what was not wanted */
       return reply_error(r, 413, "too_large", NULL, "the request body is larger than the limit");
@@ -692,7 +697,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   }
   if (r->answered) return MHD_YES;
   if (r->done) return finish(s, r);
-  return handle(s, r, method, url);
+  return handle(s, r);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
@@ -826,15 +831,18 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
   }
   s->ledger_started = 1;
   if (pthread_create(&s->ckpt_thread, NULL, checkpoint_main, s) == 0) s->ckpt_started = 1;
+  struct MHD_OptionItem pool[2] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
+  if (s->cfg.threads > 1)
+    pool[0] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads, NULL};
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                    MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
   s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
                           MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
                           MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
                           /* one thread: the polling thread itself (a pool of 1
-                          ** is refused with a warning) */
-                          MHD_OPTION_THREAD_POOL_SIZE,
-                          (unsigned)(s->cfg.threads > 1 ? s->cfg.threads : 0),
+                          ** is refused with a warning), so the pool option is
+                          ** in the array only for more */
+                          MHD_OPTION_ARRAY, pool,
                           MHD_OPTION_CONNECTION_LIMIT, s->cfg.max_connections,
                           MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.timeout_s,
                           MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,

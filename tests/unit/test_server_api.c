@@ -1,0 +1,571 @@
+/*
+** Unit tests: the server's request bodies, JSON writing and bearer tokens
+** (src/server/api.h, src/server/tokens.h; docs/api.md).
+**
+**  - sb_api_claim_csv: a good settlement or reversal body becomes the exact
+**    claims CSV text (formats.md §3: header and one row, a field quoted only
+**    when it holds a comma, a quote, CR or LF); every 400 names its field and
+**    writes nothing;
+**  - sb_json_str: JSON escapes, invalid UTF-8 as U+FFFD, valid UTF-8 kept
+**    (jansson reads every output back as the oracle);
+**  - sb_tokens_add / _load / _find: a made token is found with its role and
+**    institution, a wrong one is not, the file holds no token text, a bad
+**    line is an error naming FILE:LINE.
+*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <fcntl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "api.h"
+#include "tokens.h"
+
+static const char HEADER[] =
+    "claim_id,person_id,date,visit_type,level,medfee_sumamt,fulamt_ownpay_amt,"
+    "overlmt_selfpay,preselfpay_amt,reverses\n";
+
+/* ---- sb_api_claim_csv ---------------------------------------------------------- */
+
+/* Run sb_api_claim_csv on a NUL-ended body; the CSV text (NUL-ended) in *csv. */
+static int claim_csv(const char *body, const char *reverses, sb_buf *csv, sb_api_claim *ids,
+                     sb_api_problem *p) {
+  memset(csv, 0, sizeof *csv);
+  memset(p, 0, sizeof *p);
+  int rc = sb_api_claim_csv(body, strlen(body), reverses, csv, ids, p);
+  if (rc == 0) assert_int_equal(sb_buf_put(csv, "", 1), 0); /* NUL-end it */
+  return rc;
+}
+
+/* The CSV a body must give: HEADER then `row`. */
+static void expect_csv(const char *body, const char *reverses, const char *row) {
+  sb_buf csv;
+  sb_api_claim ids;
+  sb_api_problem p;
+  int rc = claim_csv(body, reverses, &csv, &ids, &p);
+  if (rc != 0) fail_msg("body %s: rc %d, field '%s': %s", body, rc, p.field, p.msg);
+  char want[2048];
+  snprintf(want, sizeof want, "%s%s", HEADER, row);
+  assert_string_equal(csv.p, want);
+  sb_api_claim_free(&ids);
+  sb_buf_free(&csv);
+}
+
+/* A body that must be a 400 naming `field`; nothing is written. */
+static void expect_400(const char *body, const char *reverses, const char *field) {
+  sb_buf csv;
+  sb_api_claim ids;
+  sb_api_problem p;
+  int rc = claim_csv(body, reverses, &csv, &ids, &p);
+  if (rc != -1) fail_msg("body %s: rc %d, expected -1 (a 400 naming %s)", body, rc, field);
+  if (strcmp(p.field, field) != 0)
+    fail_msg("body %s: field '%s' (%s), expected '%s'", body, p.field, p.msg, field);
+  assert_true(p.msg[0] != 0);
+  assert_int_equal(csv.len, 0);
+  assert_null(ids.claim_id);
+  assert_null(ids.person_id);
+  assert_null(ids.date);
+  sb_buf_free(&csv);
+}
+
+static void test_good_body_exact_csv(void **state) {
+  (void)state;
+  const char *body =
+      "{\"claim_id\":\"A1-01\",\"person_id\":\"A1\",\"date\":\"2022-01-10\","
+      "\"visit_type\":\"inpatient\",\"level\":\"grade3\",\"medfee_sumamt\":\"30000.00\","
+      "\"fulamt_ownpay_amt\":\"2000.00\",\"overlmt_selfpay\":\"0\",\"preselfpay_amt\":\"0\"}";
+  sb_buf csv;
+  sb_api_claim ids;
+  sb_api_problem p;
+  assert_int_equal(claim_csv(body, NULL, &csv, &ids, &p), 0);
+  assert_string_equal(csv.p, "claim_id,person_id,date,visit_type,level,medfee_sumamt,"
+                             "fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,reverses\n"
+                             "A1-01,A1,2022-01-10,inpatient,grade3,30000.00,2000.00,0,0,\n");
+  assert_string_equal(ids.claim_id, "A1-01");
+  assert_int_equal(ids.claim_id_len, 5);
+  assert_string_equal(ids.person_id, "A1");
+  assert_int_equal(ids.person_id_len, 2);
+  assert_string_equal(ids.date, "2022-01-10");
+  assert_int_equal(ids.date_len, 10);
+  sb_api_claim_free(&ids);
+  assert_null(ids.claim_id);
+  sb_buf_free(&csv);
+}
+
+static void test_key_order_and_optional_fields(void **state) {
+  (void)state;
+  /* the columns come out in formats.md order whatever the keys' order;
+  ** absent optional amounts are empty fields */
+  expect_csv("{\"medfee_sumamt\":\"20000\",\"level\":\"grade3\",\"visit_type\":\"inpatient\","
+             "\"date\":\"2022-02-20\",\"person_id\":\"A1\",\"claim_id\":\"A1-02\"}",
+             NULL, "A1-02,A1,2022-02-20,inpatient,grade3,20000,,,,\n");
+  expect_csv("{\"claim_id\":\"c\",\"person_id\":\"p\",\"date\":\"d\",\"visit_type\":\"v\","
+             "\"level\":\"l\",\"medfee_sumamt\":\"m\",\"preselfpay_amt\":\"3\"}",
+             NULL, "c,p,d,v,l,m,,,3,\n");
+  /* whitespace around JSON tokens is JSON's, not the values' */
+  expect_csv(" {\n \"claim_id\" : \"c\", \"person_id\":\"p\",\"date\":\"d\",\"visit_type\":\"v\","
+             "\"level\":\"l\",\"medfee_sumamt\":\" 1\"}\n",
+             NULL, "c,p,d,v,l, 1,,,,\n");
+  /* values are taken as they are: a bad amount or date is the settlement's
+  ** rejection later, not a 400 here */
+  expect_csv("{\"claim_id\":\"c\",\"person_id\":\"p\",\"date\":\"2022-02-30\",\"visit_type\":"
+             "\"dental\",\"level\":\"\",\"medfee_sumamt\":\"-1\"}",
+             NULL, "c,p,2022-02-30,dental,,-1,,,,\n");
+  /* JSON escapes are decoded before the CSV is written */
+  expect_csv("{\"claim_id\":\"\\u0041\\/1\",\"person_id\":\"\\u533b\",\"date\":\"d\","
+             "\"visit_type\":\"v\",\"level\":\"l\",\"medfee_sumamt\":\"1\"}",
+             NULL, "A/1,\xe5\x8c\xbb,d,v,l,1,,,,\n");
+}
+
+static void test_bad_bodies_name_the_field(void **state) {
+  (void)state;
+#define GOOD5 "\"claim_id\":\"c\",\"person_id\":\"p\",\"date\":\"d\",\"visit_type\":\"v\",\"level\":\"l\""
+  expect_400("claim_id=c", NULL, "body");
+  expect_400("", NULL, "body");
+  expect_400("{", NULL, "body");
+  expect_400("[{" GOOD5 ",\"medfee_sumamt\":\"1\"}]", NULL, "body");
+  expect_400("\"c\"", NULL, "body");
+  expect_400("null", NULL, "body");
+  expect_400("{" GOOD5 ",\"medfee_sumamt\":\"1\"} trailing", NULL, "body");
+  expect_400("{" GOOD5 ",\"medfee_sumamt\":\"1\",\"copay\":\"1\"}", NULL, "copay");
+  expect_400("{\"Claim_id\":\"c\"}", NULL, "Claim_id");
+  expect_400("{" GOOD5 ",\"medfee_sumamt\":\"1\",\"reverses\":\"X\"}", NULL, "reverses");
+  expect_400("{" GOOD5 ",\"medfee_sumamt\":100}", NULL, "medfee_sumamt");
+  expect_400("{" GOOD5 ",\"medfee_sumamt\":100.5}", NULL, "medfee_sumamt");
+  expect_400("{" GOOD5 ",\"medfee_sumamt\":null}", NULL, "medfee_sumamt");
+  expect_400("{" GOOD5 ",\"medfee_sumamt\":true}", NULL, "medfee_sumamt");
+  expect_400("{" GOOD5 ",\"medfee_sumamt\":\"1\",\"fulamt_ownpay_amt\":[\"1\"]}", NULL,
+             "fulamt_ownpay_amt");
+  expect_400("{" GOOD5 ",\"medfee_sumamt\":\"1\",\"overlmt_selfpay\":{}}", NULL, "overlmt_selfpay");
+  expect_400("{\"claim_id\":1," "\"person_id\":\"p\",\"date\":\"d\",\"visit_type\":\"v\","
+             "\"level\":\"l\",\"medfee_sumamt\":\"1\"}", NULL, "claim_id");
+  /* each required field missing in turn */
+  static const char *const REQ[] = {"claim_id", "person_id", "date", "visit_type", "level",
+                                    "medfee_sumamt"};
+  for (int miss = 0; miss < 6; miss++) {
+    char body[512] = "{";
+    for (int f = 0; f < 6; f++) {
+      if (f == miss) continue;
+      char kv[64];
+      snprintf(kv, sizeof kv, "%s\"%s\":\"x\"", strlen(body) > 1 ? "," : "", REQ[f]);
+      strcat(body, kv);
+    }
+    strcat(body, ",\"preselfpay_amt\":\"0\"}");
+    expect_400(body, NULL, REQ[miss]);
+  }
+  expect_400("{}", NULL, "claim_id");
+  /* a repeated key is not JSON the server takes */
+  sb_buf csv;
+  sb_api_claim ids;
+  sb_api_problem p;
+  assert_int_equal(claim_csv("{" GOOD5 ",\"medfee_sumamt\":\"1\",\"claim_id\":\"d\"}", NULL, &csv,
+                             &ids, &p),
+                   -1);
+  assert_int_equal(csv.len, 0);
+  /* a NUL inside a value: refused (by the JSON reader or the field check) */
+  assert_int_equal(claim_csv("{" GOOD5 ",\"medfee_sumamt\":\"1\\u00000\"}", NULL, &csv, &ids, &p),
+                   -1);
+  assert_true(strcmp(p.field, "body") == 0 || strcmp(p.field, "medfee_sumamt") == 0);
+  assert_int_equal(csv.len, 0);
+  sb_buf_free(&csv);
+#undef GOOD5
+}
+
+static void test_reversal_body(void **state) {
+  (void)state;
+  sb_buf csv;
+  sb_api_claim ids;
+  sb_api_problem p;
+  assert_int_equal(claim_csv("{\"claim_id\":\"A1-R2\",\"person_id\":\"A1\",\"date\":\"2022-03-10\"}",
+                             "A1-02", &csv, &ids, &p),
+                   0);
+  assert_string_equal(csv.p, "claim_id,person_id,date,visit_type,level,medfee_sumamt,"
+                             "fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,reverses\n"
+                             "A1-R2,A1,2022-03-10,,,,,,,A1-02\n");
+  assert_string_equal(ids.claim_id, "A1-R2");
+  assert_string_equal(ids.person_id, "A1");
+  assert_string_equal(ids.date, "2022-03-10");
+  sb_api_claim_free(&ids);
+  sb_buf_free(&csv);
+  /* a reversal takes claim_id, person_id and date only, all required */
+  const char *r3 = "\"claim_id\":\"R\",\"person_id\":\"A1\",\"date\":\"2022-03-10\"";
+  char body[256];
+  static const char *const EXTRA[] = {"visit_type", "level", "medfee_sumamt", "fulamt_ownpay_amt",
+                                      "overlmt_selfpay", "preselfpay_amt", "reverses", "note"};
+  for (size_t k = 0; k < sizeof EXTRA / sizeof EXTRA[0]; k++) {
+    snprintf(body, sizeof body, "{%s,\"%s\":\"\"}", r3, EXTRA[k]);
+    expect_400(body, "A1-02", EXTRA[k]);
+  }
+  expect_400("{\"person_id\":\"A1\",\"date\":\"2022-03-10\"}", "A1-02", "claim_id");
+  expect_400("{\"claim_id\":\"R\",\"date\":\"2022-03-10\"}", "A1-02", "person_id");
+  expect_400("{\"claim_id\":\"R\",\"person_id\":\"A1\"}", "A1-02", "date");
+  expect_400("{\"claim_id\":\"R\",\"person_id\":\"A1\",\"date\":20220310}", "A1-02", "date");
+  expect_400("[]", "A1-02", "body");
+}
+
+static void test_csv_quoting(void **state) {
+  (void)state;
+  /* a field is quoted only when it holds a comma, a quote, CR or LF;
+  ** quotes are doubled (formats.md §1) */
+  expect_csv("{\"claim_id\":\"a,b\",\"person_id\":\"say \\\"hi\\\"\",\"date\":\"x\\ny\","
+             "\"visit_type\":\"cr\\rhere\",\"level\":\"plain\",\"medfee_sumamt\":\"1,000\","
+             "\"fulamt_ownpay_amt\":\"\\\"\",\"overlmt_selfpay\":\"tab\\there\"}",
+             NULL,
+             "\"a,b\",\"say \"\"hi\"\"\",\"x\ny\",\"cr\rhere\",plain,\"1,000\",\"\"\"\",tab\there,,\n");
+  /* the reversed claim id from the URL is written the same way */
+  expect_csv("{\"claim_id\":\"R\",\"person_id\":\"p\",\"date\":\"d\"}", "X,\"1\"",
+             "R,p,d,,,,,,,\"X,\"\"1\"\"\"\n");
+  /* and the ids echoed back are the decoded values, not the CSV */
+  sb_buf csv;
+  sb_api_claim ids;
+  sb_api_problem p;
+  assert_int_equal(claim_csv("{\"claim_id\":\"a,\\\"b\",\"person_id\":\"p\\nq\",\"date\":\"d\","
+                             "\"visit_type\":\"v\",\"level\":\"l\",\"medfee_sumamt\":\"1\"}",
+                             NULL, &csv, &ids, &p),
+                   0);
+  assert_string_equal(ids.claim_id, "a,\"b");
+  assert_string_equal(ids.person_id, "p\nq");
+  sb_api_claim_free(&ids);
+  sb_buf_free(&csv);
+}
+
+/* ---- JSON writing -------------------------------------------------------------- */
+
+/* sb_json_str of n bytes, as a NUL-ended string (caller frees). */
+static char *jstr(const char *s, size_t n) {
+  sb_buf o = {0};
+  sb_json_str(&o, s, n);
+  assert_int_equal(sb_buf_put(&o, "", 1), 0);
+  return o.p;
+}
+
+static void expect_jstr(const char *s, size_t n, const char *want) {
+  char *got = jstr(s, n);
+  assert_string_equal(got, want);
+  free(got);
+}
+
+/* The output is JSON that jansson reads back as `back` (n bytes). */
+static void expect_roundtrip(const char *s, size_t n, const char *back, size_t back_n) {
+  char *got = jstr(s, n);
+  json_error_t e;
+  json_t *v = json_loads(got, JSON_DECODE_ANY | JSON_ALLOW_NUL, &e);
+  if (!v) fail_msg("not JSON: %s (%s)", got, e.text);
+  assert_true(json_is_string(v));
+  assert_int_equal(json_string_length(v), back_n);
+  assert_memory_equal(json_string_value(v), back, back_n);
+  json_decref(v);
+  free(got);
+}
+
+static void test_json_str_escapes(void **state) {
+  (void)state;
+  expect_jstr("", 0, "\"\"");
+  expect_jstr("plain text 123", 14, "\"plain text 123\"");
+  expect_jstr("a\"b\\c/d", 7, "\"a\\\"b\\\\c/d\"");
+  expect_jstr("l1\nl2\r\tend", 10, "\"l1\\nl2\\r\\tend\"");
+  expect_jstr("\x01\x08\x0c\x1f", 4, "\"\\u0001\\u0008\\u000c\\u001f\"");
+  expect_jstr("a\0b", 3, "\"a\\u0000b\"");
+  expect_jstr("\x7f", 1, "\"\x7f\"");
+  /* only n bytes are read */
+  expect_jstr("abcdef", 3, "\"abc\"");
+  const char all[] = "q\"b\\n\nr\rt\tc\x01\x1f del\x7f";
+  expect_roundtrip(all, sizeof all - 1, all, sizeof all - 1);
+  expect_roundtrip("a\0b", 3, "a\0b", 3);
+}
+
+static void test_json_str_utf8(void **state) {
+  (void)state;
+  /* valid UTF-8 is kept byte for byte: 2, 3 and 4 byte sequences, the
+  ** largest code point and the ones next to the surrogates */
+  static const char *const VALID[] = {"\xc3\xa9t\xc3\xa9",           /* été */
+                                      "\xe5\x8c\xbb\xe4\xbf\x9d",    /* 医保 */
+                                      "\xf0\x9f\x98\x80",            /* U+1F600 */
+                                      "\xf4\x8f\xbf\xbf",            /* U+10FFFF */
+                                      "\xed\x9f\xbf\xee\x80\x80",    /* U+D7FF U+E000 */
+                                      "\xc2\x80\xdf\xbf\xe0\xa0\x80" /* U+0080 U+07FF U+0800 */};
+  for (size_t k = 0; k < sizeof VALID / sizeof VALID[0]; k++) {
+    size_t n = strlen(VALID[k]);
+    char want[64];
+    snprintf(want, sizeof want, "\"%s\"", VALID[k]);
+    expect_jstr(VALID[k], n, want);
+    expect_roundtrip(VALID[k], n, VALID[k], n);
+  }
+  /* a lone byte that cannot start or continue UTF-8 becomes U+FFFD */
+  expect_jstr("\xff", 1, "\"\\ufffd\"");
+  expect_jstr("a\x80z", 3, "\"a\\ufffdz\"");
+  expect_jstr("\xfe\xe5\x8c\xbb", 4, "\"\\ufffd\xe5\x8c\xbb\"");
+  /* broken sequences: overlong, surrogate, above U+10FFFF, truncated (also
+  ** at the end of the n bytes), a lead byte followed by ASCII.  Whatever the
+  ** number of U+FFFD, the output is JSON that holds no invalid byte, keeps
+  ** the valid text around, and reads back as UTF-8. */
+  static const struct {
+    const char *s;
+    const char *keep_before, *keep_after;
+  } BROKEN[] = {
+      {"<\xc0\xaf>", "<", ">"},          {"<\xe0\x80\xaf>", "<", ">"},
+      {"<\xed\xa0\x80>", "<", ">"},      {"<\xf4\x90\x80\x80>", "<", ">"},
+      {"<\xf8\x88\x80\x80\x80>", "<", ">"}, {"<\xe5\x8c>", "<", ">"},
+      {"<\xe5\x8c", "<", ""},            {"<\xc3>", "<", ">"},
+      {"<\xf0\x9f\x98>", "<", ">"},      {"<\xe5z\xe5\x8c\xbb>", "<", "z\xe5\x8c\xbb>"},
+  };
+  for (size_t k = 0; k < sizeof BROKEN / sizeof BROKEN[0]; k++) {
+    const char *s = BROKEN[k].s;
+    char *got = jstr(s, strlen(s));
+    json_error_t e;
+    json_t *v = json_loads(got, JSON_DECODE_ANY, &e); /* jansson refuses invalid UTF-8 */
+    if (!v) fail_msg("case %zu: not valid JSON: %s (%s)", k, got, e.text);
+    const char *back = json_string_value(v);
+    assert_non_null(strstr(got, "\\ufffd"));
+    assert_true(strncmp(back, BROKEN[k].keep_before, strlen(BROKEN[k].keep_before)) == 0);
+    size_t bl = strlen(back), al = strlen(BROKEN[k].keep_after);
+    assert_true(bl >= al && strcmp(back + bl - al, BROKEN[k].keep_after) == 0);
+    json_decref(v);
+    free(got);
+  }
+}
+
+static void test_json_money_and_errors(void **state) {
+  (void)state;
+  sb_buf o = {0};
+  sb_json_money(&o, 0);
+  sb_json_money(&o, -1);
+  sb_json_money(&o, 123456);
+  sb_json_money(&o, -2000000);
+  assert_int_equal(sb_buf_put(&o, "", 1), 0);
+  assert_string_equal(o.p, "\"0.00\"\"-0.01\"\"1234.56\"\"-20000.00\"");
+  o.len = 0;
+  assert_int_equal(sb_api_error_json("bad_request", "medfee_sumamt", "must be \"a\" string", &o), 0);
+  assert_int_equal(sb_buf_put(&o, "", 1), 0);
+  assert_string_equal(o.p, "{\"error\":\"bad_request\",\"field\":\"medfee_sumamt\","
+                           "\"message\":\"must be \\\"a\\\" string\"}\n");
+  o.len = 0;
+  assert_int_equal(sb_api_error_json("unauthorized", NULL, "no token", &o), 0);
+  assert_int_equal(sb_buf_put(&o, "", 1), 0);
+  assert_string_equal(o.p, "{\"error\":\"unauthorized\",\"message\":\"no token\"}\n");
+  sb_buf_free(&o);
+}
+
+/* ---- tokens -------------------------------------------------------------------- */
+
+typedef struct tdir {
+  char dir[256];
+  char path[300];
+} tdir;
+
+static int tdir_setup(void **state) {
+  tdir *t = calloc(1, sizeof *t);
+  if (!t) return -1;
+  const char *tmp = getenv("TMPDIR");
+  snprintf(t->dir, sizeof t->dir, "%s/sbtok.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp(t->dir)) {
+    free(t);
+    return -1;
+  }
+  snprintf(t->path, sizeof t->path, "%s/tokens", t->dir);
+  *state = t;
+  return 0;
+}
+
+static int tdir_teardown(void **state) {
+  tdir *t = *state;
+  unlink(t->path);
+  rmdir(t->dir);
+  free(t);
+  return 0;
+}
+
+static char *slurp(const char *path) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  static char buf[8192];
+  size_t n = fread(buf, 1, sizeof buf - 1, f);
+  fclose(f);
+  buf[n] = 0;
+  return buf;
+}
+
+static void write_file(const char *path, const char *text) {
+  FILE *f = fopen(path, "wb");
+  assert_non_null(f);
+  assert_int_equal(fputs(text, f) >= 0, 1);
+  assert_int_equal(fclose(f), 0);
+}
+
+static void test_tokens_add_find(void **state) {
+  tdir *t = *state;
+  char tok1[SB_TOKEN_LEN + 1], tok2[SB_TOKEN_LEN + 1], tok3[SB_TOKEN_LEN + 1];
+  sb_error err = {0};
+  assert_int_equal(sb_tokens_add(t->path, "H430102001", SB_ROLE_HOSPITAL, tok1, &err), SB_OK);
+  assert_int_equal(sb_tokens_add(t->path, "BUREAU", SB_ROLE_ADMIN, tok2, &err), SB_OK);
+  assert_int_equal(sb_tokens_add(t->path, "H430102001", SB_ROLE_HOSPITAL, tok3, &err), SB_OK);
+  /* the shape: sbt_ and 64 lowercase hex digits; every token new */
+  const char *toks[3] = {tok1, tok2, tok3};
+  for (int k = 0; k < 3; k++) {
+    assert_int_equal(strlen(toks[k]), SB_TOKEN_LEN);
+    assert_memory_equal(toks[k], "sbt_", 4);
+    assert_int_equal(strspn(toks[k] + 4, "0123456789abcdef"), 64);
+  }
+  assert_string_not_equal(tok1, tok2);
+  assert_string_not_equal(tok1, tok3);
+  /* the file: mode 0600, no token text (not even half of one) */
+  struct stat st;
+  assert_int_equal(stat(t->path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0600);
+  const char *text = slurp(t->path);
+  for (int k = 0; k < 3; k++) {
+    char half[33];
+    memcpy(half, toks[k] + 4, 32);
+    half[32] = 0;
+    assert_null(strstr(text, toks[k] + 4));
+    assert_null(strstr(text, half));
+    memcpy(half, toks[k] + 36, 32);
+    assert_null(strstr(text, half));
+  }
+  /* load and find */
+  sb_tokens tk;
+  assert_int_equal(sb_tokens_load(t->path, &tk, &err), SB_OK);
+  assert_int_equal(tk.n, 3);
+  const sb_token_entry *e = sb_tokens_find(&tk, tok1, strlen(tok1));
+  assert_non_null(e);
+  assert_int_equal(e->role, SB_ROLE_HOSPITAL);
+  assert_string_equal(e->institution, "H430102001");
+  e = sb_tokens_find(&tk, tok2, strlen(tok2));
+  assert_non_null(e);
+  assert_int_equal(e->role, SB_ROLE_ADMIN);
+  assert_string_equal(e->institution, "BUREAU");
+  e = sb_tokens_find(&tk, tok3, strlen(tok3));
+  assert_non_null(e);
+  assert_string_equal(e->institution, "H430102001");
+  assert_ptr_not_equal(e, sb_tokens_find(&tk, tok1, strlen(tok1)));
+  /* wrong tokens: a digit changed, one byte short or long, upper case,
+  ** without the prefix, empty, the hash line itself */
+  char wrong[SB_TOKEN_LEN + 2];
+  memcpy(wrong, tok1, SB_TOKEN_LEN + 1);
+  wrong[SB_TOKEN_LEN - 1] = wrong[SB_TOKEN_LEN - 1] == '0' ? '1' : '0';
+  assert_null(sb_tokens_find(&tk, wrong, SB_TOKEN_LEN));
+  assert_null(sb_tokens_find(&tk, tok1, SB_TOKEN_LEN - 1));
+  memcpy(wrong, tok1, SB_TOKEN_LEN);
+  wrong[SB_TOKEN_LEN] = '0';
+  wrong[SB_TOKEN_LEN + 1] = 0;
+  assert_null(sb_tokens_find(&tk, wrong, SB_TOKEN_LEN + 1));
+  memcpy(wrong, tok1, SB_TOKEN_LEN + 1);
+  for (int i = 4; i < SB_TOKEN_LEN; i++)
+    if (wrong[i] >= 'a' && wrong[i] <= 'f') wrong[i] = (char)(wrong[i] - 'a' + 'A');
+  if (strcmp(wrong, tok1) != 0) assert_null(sb_tokens_find(&tk, wrong, SB_TOKEN_LEN));
+  assert_null(sb_tokens_find(&tk, tok1 + 4, SB_TOKEN_LEN - 4));
+  assert_null(sb_tokens_find(&tk, "", 0));
+  const char *line = strstr(text, "sha256:");
+  assert_non_null(line);
+  assert_null(sb_tokens_find(&tk, line + 7, 64));
+  sb_tokens_free(&tk);
+  assert_int_equal(tk.n, 0);
+  /* names */
+  assert_string_equal(sb_role_name(SB_ROLE_HOSPITAL), "hospital");
+  assert_string_equal(sb_role_name(SB_ROLE_ADMIN), "admin");
+  assert_int_equal(sb_role_from_name("admin"), SB_ROLE_ADMIN);
+  assert_int_equal(sb_role_from_name("root"), -1);
+}
+
+static void test_tokens_add_refuses(void **state) {
+  tdir *t = *state;
+  char tok[SB_TOKEN_LEN + 1];
+  sb_error err = {0};
+  assert_int_not_equal(sb_tokens_add(t->path, "H 1", SB_ROLE_HOSPITAL, tok, &err), SB_OK);
+  assert_int_not_equal(sb_tokens_add(t->path, "", SB_ROLE_HOSPITAL, tok, &err), SB_OK);
+  char long_id[SB_INSTITUTION_MAX + 2];
+  memset(long_id, 'H', sizeof long_id - 1);
+  long_id[sizeof long_id - 1] = 0;
+  assert_int_not_equal(sb_tokens_add(t->path, long_id, SB_ROLE_HOSPITAL, tok, &err), SB_OK);
+  long_id[SB_INSTITUTION_MAX] = 0; /* exactly 64: fine */
+  assert_int_equal(sb_tokens_add(t->path, long_id, SB_ROLE_HOSPITAL, tok, &err), SB_OK);
+  assert_int_not_equal(sb_tokens_add(t->path, "H1", 7, tok, &err), SB_OK);
+  /* a file with a bad line is not appended to */
+  write_file(t->path, "# tokens\nnot a token line\n");
+  memset(&err, 0, sizeof err);
+  assert_int_not_equal(sb_tokens_add(t->path, "H1", SB_ROLE_HOSPITAL, tok, &err), SB_OK);
+  assert_non_null(strstr(err.where, ":2"));
+  assert_string_equal(slurp(t->path), "# tokens\nnot a token line\n");
+}
+
+/* A tokens file holding `text` fails to load with where = PATH:line. */
+static void expect_bad_line(const tdir *t, const char *text, int line) {
+  write_file(t->path, text);
+  sb_tokens tk;
+  sb_error err = {0};
+  int rc = sb_tokens_load(t->path, &tk, &err);
+  if (rc == SB_OK) fail_msg("loaded a file with a bad line %d:\n%s", line, text);
+  char want[400];
+  snprintf(want, sizeof want, "%s:%d", t->path, line);
+  if (strcmp(err.where, want) != 0)
+    fail_msg("where '%s' (%s), expected '%s' for\n%s", err.where, err.msg, want, text);
+  assert_true(err.msg[0] != 0);
+  assert_null(tk.v);
+  assert_int_equal(tk.n, 0);
+}
+
+static void test_tokens_bad_lines(void **state) {
+  tdir *t = *state;
+  const char *h = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  char text[1024];
+  /* a good file: comments, blank lines, CRLF, tabs; the hashes of the
+  ** tokens "test" and "abc" */
+  const char *h_abc = "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  snprintf(text, sizeof text, "# sanbao tokens\n\n   \n%s hospital H1\r\n\t%s\tadmin\tBUREAU\n", h,
+           h_abc);
+  write_file(t->path, text);
+  sb_tokens tk;
+  sb_error err = {0};
+  assert_int_equal(sb_tokens_load(t->path, &tk, &err), SB_OK);
+  assert_int_equal(tk.n, 2);
+  assert_string_equal(tk.v[0].institution, "H1");
+  assert_int_equal(tk.v[1].role, SB_ROLE_ADMIN);
+  assert_ptr_equal(sb_tokens_find(&tk, "test", 4), &tk.v[0]);
+  assert_ptr_equal(sb_tokens_find(&tk, "abc", 3), &tk.v[1]);
+  assert_null(sb_tokens_find(&tk, "tes", 3));
+  sb_tokens_free(&tk);
+
+  snprintf(text, sizeof text, "# c\n%s hospital H1\nnot a line\n", h);
+  expect_bad_line(t, text, 3);
+  snprintf(text, sizeof text, "%s hospital\n", h);
+  expect_bad_line(t, text, 1);
+  snprintf(text, sizeof text, "%s hospital H1 extra\n", h);
+  expect_bad_line(t, text, 1);
+  snprintf(text, sizeof text, "\n%s root H1\n", h);
+  expect_bad_line(t, text, 2);
+  snprintf(text, sizeof text, "%s hospital H1\n%s hospital H/1\n", h, h);
+  expect_bad_line(t, text, 2);
+  expect_bad_line(t, "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0 hospital H1\n", 1);
+  expect_bad_line(t, "sha256:9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08 hospital H1\n", 1);
+  expect_bad_line(t, "sha1:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 hospital H1\n", 1);
+  expect_bad_line(t, "sbt_9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 hospital H1\n", 1);
+  expect_bad_line(t, "# ok\n# ok\n# ok\nsha256:zz86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 admin B\n", 4);
+  /* a missing file is an error too */
+  unlink(t->path);
+  assert_int_not_equal(sb_tokens_load(t->path, &tk, &err), SB_OK);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_good_body_exact_csv),
+      cmocka_unit_test(test_key_order_and_optional_fields),
+      cmocka_unit_test(test_bad_bodies_name_the_field),
+      cmocka_unit_test(test_reversal_body),
+      cmocka_unit_test(test_csv_quoting),
+      cmocka_unit_test(test_json_str_escapes),
+      cmocka_unit_test(test_json_str_utf8),
+      cmocka_unit_test(test_json_money_and_errors),
+      cmocka_unit_test_setup_teardown(test_tokens_add_find, tdir_setup, tdir_teardown),
+      cmocka_unit_test_setup_teardown(test_tokens_add_refuses, tdir_setup, tdir_teardown),
+      cmocka_unit_test_setup_teardown(test_tokens_bad_lines, tdir_setup, tdir_teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -22,7 +22,7 @@ conns=${2:-64}
 persons=${3:-100000}
 sh scripts/deps.sh
 for p in wrk curl sqlite3; do
-  if ! command -v "$p" >/dev/null; then
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get install -y -qq "$p" >/dev/null
   fi
@@ -40,7 +40,7 @@ rm -f "$dir/ledger.db" "$dir/ledger.db-wal" "$dir/ledger.db-shm" "$dir/tokens"
 token=$("$bin" tokens add --file "$dir/tokens" --institution BENCH --role hospital 2>/dev/null)
 
 "$bin" serve --db "$dir/ledger.db" --tokens "$dir/tokens" --policy policies/hunan-2022.json \
-  --listen 127.0.0.1:0 --stats 0 2>"$dir/serve.log" &
+  --listen 127.0.0.1:0 --stats 0 ${SB_SERVE_ARGS:-} 2>"$dir/serve.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
 port=""
@@ -57,17 +57,17 @@ SB_TOKEN=$token SB_PERSONS=$dir/p$persons/persons.csv SB_RUN=$$ \
   wrk -t2 -c"$conns" -d"${secs}s" --latency -s bench/server/settle.lua "http://127.0.0.1:$port" \
   | tee "$dir/wrk.txt"
 curl -s "http://127.0.0.1:$port/metrics" > "$dir/metrics.txt"
+rss_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
 kill -TERM $pid
 wait $pid
 trap - EXIT
-ps_rss=$(grep -s VmHWM /proc/$pid/status || true)
 commits=$(awk '/^sanbao_commits_total/ {print $2}' "$dir/metrics.txt")
 jobs=$(awk '/^sanbao_commit_requests_total/ {print $2}' "$dir/metrics.txt")
 rows=$(sqlite3 "$dir/ledger.db" 'SELECT count(*) FROM claims')
 answered=$(sed -n 's/^statuses://p' "$dir/wrk.txt" | tr ' ' '\n' | awk -F= '$1 == 201 || $1 == 422 {n += $2} END {print n + 0}')
 echo "== group commit: $commits commits carried $jobs requests ($(awk -v j="$jobs" -v c="$commits" 'BEGIN {printf "%.1f", j / c}') per commit)"
 echo "== durability: the ledger holds $rows received rows; wrk got $answered answers 201/422"
-[ -z "$ps_rss" ] || echo "$ps_rss"
+echo "== server peak RSS: $((rss_kb / 1024)) MiB"
 if [ "$rows" -lt "$answered" ]; then
   echo "FAIL: acknowledged settlements missing from the ledger" >&2
   exit 1

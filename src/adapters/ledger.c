@@ -315,10 +315,13 @@ static int put_acc(void *vctx, int32_t person, int year, const sb_acc *acc) {
   return w->st->ops->acc_put(w->st, id, len, year, acc, w->err);
 }
 
+/* Store a settled batch; *first (when not NULL) receives the seq of its
+** first stored row. */
 static int write_import(sb_store *st, sb_batch *b, const sb_registry *reg, int64_t run,
-                        const sb_import_options *opt, sb_error *err) {
+                        const sb_import_options *opt, int64_t *first, sb_error *err) {
   int64_t n = sb_batch_rows(b), base = st->ops->claim_count(st) + 1;
   if (base <= 0) return sb_error_set(err, SB_EIO, NULL, "cannot count the ledger's claims");
+  if (first) *first = base;
   /* seq of each row: arrival order, rows skipped take none */
   int64_t *seq = malloc((size_t)(n ? n : 1) * sizeof *seq);
   if (!seq) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
@@ -397,7 +400,7 @@ int sb_ledger_import_claims(sb_store *st, const char *path, const sb_import_opti
   if (!pc.empty && (rc = mark_received(st, b, err))) goto out;
   if ((rc = sb_batch_settle(b, err))) goto out;
   if ((rc = st->ops->run_start(st, "import-claims", path, &run, err))) goto out;
-  if ((rc = write_import(st, b, reg, run, opt, err))) goto out;
+  if ((rc = write_import(st, b, reg, run, opt, NULL, err))) goto out;
   sb_batch_get_totals(b, totals);
   char summary[256];
   snprintf(summary, sizeof summary, "rows=%lld settled=%lld reversed=%lld rejected=%lld skipped=%lld",
@@ -870,38 +873,63 @@ static int live_replay(sb_live *lv, const sb_batch_row *v, sb_live_answer *ans, 
   return SB_OK;
 }
 
-int sb_live_settle(sb_live *lv, const char *csv, size_t len, int64_t run_id, int dry,
-                   sb_live_answer *ans, sb_error *err) {
-  sb_store *st = lv->st;
-  memset(ans, 0, sizeof *ans);
-  ans->person = -1;
-  prior_ctx pc = {st, lv->reg, 0, err};
-  sb_prior prior = {&pc, prior_claim, prior_acc};
+/* A claim read and checked on an HTTP thread, waiting for the ledger: the
+** batch and what its options point to, which must live as long as it. */
+struct sb_live_claim {
+  sb_batch *b;
+  prior_ctx pc;
+  sb_prior prior;
+  sb_batch_options bo;
+  char explain[65];
+};
+
+void sb_live_claim_free(sb_live_claim *c) {
+  if (!c) return;
+  sb_batch_free(c->b);
+  free(c);
+}
+
+int sb_live_prepare(const sb_live *lv, const char *csv, size_t len, sb_live_claim **out,
+                    sb_error *err) {
+  sb_live_claim *c = calloc(1, sizeof *c);
+  if (!c) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  c->pc = (prior_ctx){lv->st, lv->reg, 0, NULL};
+  c->prior = (sb_prior){&c->pc, prior_claim, prior_acc};
   /* The trace of the row's own claim id.  The batch keeps the pointer and
   ** reads the text only when it settles, so it is filled in after the load
   ** has found the id (ids longer than 64 bytes are rejected anyway). */
-  char explain[65] = {0};
-  sb_batch_options bo = {.threads = 1, .prior = &prior, .keep_accs = 1, .explain_id = explain};
-  sb_batch *b = NULL;
-  int rc = sb_batch_load_mem(csv, len, "request", &lv->ps, lv->reg, &bo, &b, err);
-  if (rc) return rc;
-  if (sb_batch_rows(b) != 1) {
-    sb_batch_free(b);
-    return sb_error_set(err, SB_EINVAL, NULL, "a live settlement takes exactly one row");
+  c->bo = (sb_batch_options){.threads = 1, .prior = &c->prior, .keep_accs = 1,
+                             .explain_id = c->explain};
+  int rc = sb_batch_load_mem(csv, len, "request", &lv->ps, lv->reg, &c->bo, &c->b, err);
+  if (!rc && sb_batch_rows(c->b) != 1)
+    rc = sb_error_set(err, SB_EINVAL, NULL, "a live settlement takes exactly one row");
+  if (rc) {
+    sb_live_claim_free(c);
+    return rc;
   }
   sb_batch_row v;
-  sb_batch_row_view(b, 0, &v);
-  if (v.claim_id_len < sizeof explain) memcpy(explain, v.claim_id, v.claim_id_len);
+  sb_batch_row_view(c->b, 0, &v);
+  if (v.claim_id_len < sizeof c->explain) memcpy(c->explain, v.claim_id, v.claim_id_len);
+  *out = c;
+  return SB_OK;
+}
+
+int sb_live_settle_prepared(sb_live *lv, sb_live_claim *c, int64_t run_id, int dry,
+                            sb_live_answer *ans, sb_error *err) {
+  sb_store *st = lv->st;
+  sb_batch *b = c->b;
+  memset(ans, 0, sizeof *ans);
+  ans->person = -1;
+  c->pc.err = err;
   /* a dry run too: a presettlement of a body already settled is answered
   ** with what was settled, as a retry would be */
-  if ((rc = mark_received(st, b, err))) goto out;
-  if ((rc = sb_batch_settle(b, err))) goto out;
+  int rc = mark_received(st, b, err);
+  if (!rc) rc = sb_batch_settle(b, err);
+  if (rc) return rc;
+  sb_batch_row v;
   sb_batch_row_view(b, 0, &v);
   ans->person = v.person;
-  if (v.status == SB_ROW_SKIPPED) {
-    rc = live_replay(lv, &v, ans, err);
-    goto out;
-  }
+  if (v.status == SB_ROW_SKIPPED) return live_replay(lv, &v, ans, err);
   ans->status = v.status;
   ans->reason = v.reason;
   ans->result = v.result;
@@ -921,12 +949,17 @@ int sb_live_settle(sb_live *lv, const char *csv, size_t len, int64_t run_id, int
     ans->trace = *t;
     ans->before = *before;
   }
-  if (!dry) {
-    if ((rc = write_import(st, b, lv->reg, run_id, NULL, err))) goto out;
-    ans->seq = st->ops->claim_count(st);
-  }
-out:
-  sb_batch_free(b);
+  if (!dry) rc = write_import(st, b, lv->reg, run_id, NULL, &ans->seq, err);
+  return rc;
+}
+
+int sb_live_settle(sb_live *lv, const char *csv, size_t len, int64_t run_id, int dry,
+                   sb_live_answer *ans, sb_error *err) {
+  sb_live_claim *c;
+  int rc = sb_live_prepare(lv, csv, len, &c, err);
+  if (rc) return rc;
+  rc = sb_live_settle_prepared(lv, c, run_id, dry, ans, err);
+  sb_live_claim_free(c);
   return rc;
 }
 

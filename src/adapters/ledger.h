@@ -148,6 +148,22 @@ typedef struct sb_live_answer {
 int sb_live_settle(sb_live *lv, const char *csv, size_t len, int64_t run_id, int dry,
                    sb_live_answer *ans, sb_error *err);
 
+/*
+** The same in two steps, so that the part that needs no ledger runs where
+** it can run in parallel (the server's HTTP threads): sb_live_prepare()
+** reads and checks the row against the reference data only — it may run
+** on any thread, concurrently with other prepares and with the settling
+** thread, since the policies and the registry are only read — and
+** sb_live_settle_prepared() does the rest on the thread that owns the
+** store.  A claim is settled at most once; free it after.
+*/
+typedef struct sb_live_claim sb_live_claim;
+int sb_live_prepare(const sb_live *lv, const char *csv, size_t len, sb_live_claim **out,
+                    sb_error *err);
+int sb_live_settle_prepared(sb_live *lv, sb_live_claim *c, int64_t run_id, int dry,
+                            sb_live_answer *ans, sb_error *err);
+void sb_live_claim_free(sb_live_claim *c);
+
 /* sb_ledger_balance() against the live ledger's reference data. */
 int sb_live_balance(sb_live *lv, const char *person_id, int year, sb_balance *out,
                     sb_error *err);

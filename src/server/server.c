@@ -58,6 +58,7 @@ struct req {
   /* the job */
   job_kind kind;
   sb_buf csv;
+  sb_live_claim *prepared; /* the row read and checked on the HTTP thread */
   sb_api_claim claim;
   char *target; /* the claim id in the URL / the person id */
   int year;
@@ -283,7 +284,7 @@ static int job_claim(sb_server *s, req *r, sb_error *err) {
   int64_t run = 0;
   int dry = r->kind == JOB_PRESETTLE;
   if (!dry && (rc = run_for(s, r->who->institution, &run, err))) return rc;
-  rc = sb_live_settle(s->live, r->csv.p, r->csv.len, run, dry, &r->ans, err);
+  rc = sb_live_settle_prepared(s->live, r->prepared, run, dry, &r->ans, err);
   if (rc) return rc;
   r->status = status_of(&r->ans);
   /* a presettlement creates nothing: 200 whatever it computed */
@@ -607,6 +608,11 @@ static enum MHD_Result handle(sb_server *s, req *r) {
                               r->kind == JOB_REVERSE ? r->target : NULL, &r->csv, &r->claim, &p);
     if (rc == -2) return reply_error(r, 500, "internal", NULL, "out of memory");
     if (rc) return reply_error(r, 400, "bad_request", p.field, p.msg);
+    /* parsing the row and the checks that need only the reference data run
+    ** here, in parallel; the ledger thread does only what needs the ledger */
+    sb_error e = {0};
+    if (sb_live_prepare(s->live, r->csv.p, r->csv.len, &r->prepared, &e))
+      return reply_error(r, 500, "internal", NULL, e.msg);
     const char *ex = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "explain");
     r->explain = ex && strcmp(ex, "0") != 0 && strcmp(ex, "false") != 0;
   } else if (r->body.len) {
@@ -716,6 +722,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   sb_buf_free(&r->body);
   sb_buf_free(&r->out);
   sb_buf_free(&r->csv);
+  sb_live_claim_free(r->prepared);
   sb_api_claim_free(&r->claim);
   free(r->target);
   free(r);

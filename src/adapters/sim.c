@@ -92,23 +92,68 @@ static void add_sums(sb_sim_sums *u, const sb_result *r, int reversed) {
   u->claims += reversed ? -1 : 1;
 }
 
-void sb_sim_add(sb_sim *s, int side, int32_t person, const sb_result *r, int reversed) {
-  sb_sim_result *x = &s->r;
-  add_sums(&x->all[side], r, reversed);
-  add_sums(&x->category[r->category][side], r, reversed);
+/* One row into the sums given (the result's own, or a thread's tally) and
+** into the person's burden. */
+static void add_row(sb_sim *s, sb_sim_sums *all, sb_sim_sums (*category)[2],
+                    sb_sim_sums (*by_pref)[2], int side, int32_t person, const sb_result *r,
+                    int reversed) {
+  add_sums(&all[side], r, reversed);
+  add_sums(&category[r->category][side], r, reversed);
   if (person >= 0 && person < s->np) {
-    add_sums(&x->by_pref[s->pref_of[person]][side], r, reversed);
+    add_sums(&by_pref[s->pref_of[person]][side], r, reversed);
     s->psn[side][person] += r->psn_part_amt;
     s->seen[person] = 1;
     if (side == 0 && !reversed) s->category[person] = r->category;
   }
 }
 
+static void alert_row(sb_sim *s, sb_sim_sums *all, sb_sim_sums (*category)[2],
+                      sb_sim_sums (*by_pref)[2], int side, int32_t person, int cat) {
+  all[side].alerts++;
+  if (cat >= 0 && cat < SB_CAT_COUNT) category[cat][side].alerts++;
+  if (person >= 0 && person < s->np) by_pref[s->pref_of[person]][side].alerts++;
+}
+
+void sb_sim_add(sb_sim *s, int side, int32_t person, const sb_result *r, int reversed) {
+  add_row(s, s->r.all, s->r.category, s->r.by_pref, side, person, r, reversed);
+}
+
 void sb_sim_alert(sb_sim *s, int side, int32_t person, int category) {
-  sb_sim_result *x = &s->r;
-  x->all[side].alerts++;
-  if (category >= 0 && category < SB_CAT_COUNT) x->category[category][side].alerts++;
-  if (person >= 0 && person < s->np) x->by_pref[s->pref_of[person]][side].alerts++;
+  alert_row(s, s->r.all, s->r.category, s->r.by_pref, side, person, category);
+}
+
+void sb_sim_add_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
+                   int reversed) {
+  add_row(s, t->all, t->category, t->by_pref, side, person, r, reversed);
+}
+
+void sb_sim_alert_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int category) {
+  alert_row(s, t->all, t->category, t->by_pref, side, person, category);
+}
+
+void sb_sim_set_category(sb_sim *s, int32_t person, int category) {
+  if (person >= 0 && person < s->np) s->category[person] = (uint8_t)category;
+}
+
+static void merge_sums(sb_sim_sums *u, const sb_sim_sums *v) {
+  u->medfee += v->medfee;
+  u->inscp += v->inscp;
+  u->hifp += v->hifp;
+  u->hifmi += v->hifmi;
+  u->maf += v->maf;
+  u->fund += v->fund;
+  u->psn += v->psn;
+  u->claims += v->claims;
+  u->alerts += v->alerts;
+}
+
+void sb_sim_merge(sb_sim *s, const sb_sim_tally *t) {
+  sb_sim_result *r = &s->r;
+  for (int side = 0; side < 2; side++) {
+    merge_sums(&r->all[side], &t->all[side]);
+    for (int c = 0; c < SB_CAT_COUNT; c++) merge_sums(&r->category[c][side], &t->category[c][side]);
+    for (int p = 0; p < SB_SIM_MAX_PREF; p++) merge_sums(&r->by_pref[p][side], &t->by_pref[p][side]);
+  }
 }
 
 static int cmp_fen(const void *a, const void *b) {

@@ -79,6 +79,32 @@ void sb_sim_add(sb_sim *s, int side, int32_t person, const sb_result *r, int rev
 /* One alert raised on `side` by a claim of `person` in `category`. */
 void sb_sim_alert(sb_sim *s, int side, int32_t person, int category);
 
+/*
+** For threads: each settlement thread adds its rows to a tally of its own
+** (zeroed by the caller) instead of the shared sums, and the tallies are
+** merged once the threads are done.  The per-person part of a row (the
+** person's burden) goes straight into the collector: threads that settle
+** different persons never write the same person's slots.
+*/
+typedef struct sb_sim_tally {
+  sb_sim_sums all[2];
+  sb_sim_sums category[SB_CAT_COUNT][2];
+  sb_sim_sums by_pref[SB_SIM_MAX_PREF][2];
+} sb_sim_tally;
+
+/* sb_sim_add and sb_sim_alert with the sums going to tally `t`. */
+void sb_sim_add_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
+                   int reversed);
+void sb_sim_alert_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int category);
+
+/* Add a thread's tally to the collector's sums. */
+void sb_sim_merge(sb_sim *s, const sb_sim_tally *t);
+
+/* Set the category shown for a person (sb_sim_add keeps the one of the last
+** settled row added on side 0; a caller adding rows in another order than
+** the input's says which row was last in the input). */
+void sb_sim_set_category(sb_sim *s, int32_t person, int category);
+
 /* Derive the distribution measures; the result stays valid until free.
 ** NULL when out of memory. */
 const sb_sim_result *sb_sim_finish(sb_sim *s);

@@ -17,6 +17,7 @@
 #include "load.h"
 #include "merge_patch.h"
 #include "outfile.h"
+#include "pack_sim.h"
 #include "policy_json.h"
 #include "report.h"
 #include "sim.h"
@@ -26,7 +27,8 @@ static const char USAGE[] =
     "    sanbao simulate - what if the policy changed? Baseline and reform side by side\n"
     "\n"
     "SYNOPSIS\n"
-    "    sanbao simulate --policy BASE.json --reform PATCH.json --persons FILE --claims FILE\n"
+    "    sanbao simulate --policy BASE.json --reform PATCH.json --persons FILE\n"
+    "                    (--claims FILE | --pack FILE.pack)\n"
     "                    --report OUT.html [--csv SUMMARY.csv] [--threads N]\n"
     "\n"
     "DESCRIPTION\n"
@@ -50,7 +52,13 @@ static const char USAGE[] =
     "    --policy FILE   the baseline policy\n"
     "    --reform FILE   the reform, a merge patch of the baseline\n"
     "    --persons FILE  the person registry\n"
-    "    --claims FILE   the claims\n"
+    "    --claims FILE   the claims, a CSV file (read whole into memory: about 130\n"
+    "                    bytes a claim)\n"
+    "    --pack FILE     the claims as a pack made by `sanbao pack` or `sanbao gen\n"
+    "                    --pack` with the same --persons file: streamed person by\n"
+    "                    person, memory does not grow with the claims; the\n"
+    "                    figures are those of the CSV it was made from, to the fen.\n"
+    "                    A pack made with another registry is refused.\n"
     "    --report FILE   a self-contained HTML report with charts (中文 / English)\n"
     "    --csv FILE      the summary: measure,scope,baseline,reform,difference\n"
     "    --threads N     settlement threads (default 2)\n"
@@ -134,16 +142,87 @@ static void yuan_line(const char *label, sb_fen a, sb_fen b) {
   fprintf(stderr, "  %-28s %18s %18s %18s\n", label, x, y, d);
 }
 
+/* The claims CSV, loaded whole by the batch and settled on both sides. */
+static int simulate_csv(const char *claims, const sb_registry *reg, const sb_policy_set *bs,
+                        const sb_policy_set *rs, sb_sim *sim, int threads, int64_t *rows,
+                        int64_t *rejected) {
+  sb_error err;
+  sb_batch *b = NULL;
+  sb_batch_options bo = {.threads = threads, .alt_policies = rs};
+  if (sb_batch_load(claims, bs, reg, &bo, &b, &err) || sb_batch_settle(b, &err)) {
+    sb_cli_error("simulate", &err);
+    sb_batch_free(b);
+    return -1;
+  }
+  *rows = sb_batch_rows(b);
+  for (int64_t i = 0; i < sb_batch_rows(b); i++) {
+    sb_batch_row v;
+    sb_batch_row_view(b, i, &v);
+    if (v.status == SB_ROW_REJECTED) {
+      ++*rejected;
+      continue;
+    }
+    int rev = v.status == SB_ROW_REVERSED;
+    sb_sim_add(sim, 0, v.person, &v.result, rev);
+    sb_sim_add(sim, 1, v.person, &v.alt_result, rev);
+  }
+  for (int64_t k = 0; k < sb_batch_alert_count(b); k++) {
+    int64_t row;
+    const char *rule;
+    sb_fen psn, thr;
+    sb_batch_alert(b, k, &row, &rule, &psn, &thr);
+    sb_batch_row v;
+    sb_batch_row_view(b, row, &v);
+    sb_sim_alert(sim, 0, v.person, v.result.category);
+  }
+  for (int64_t k = 0; k < sb_batch_alt_alert_count(b); k++) {
+    sb_batch_row v;
+    sb_batch_row_view(b, sb_batch_alt_alert_row(b, k), &v);
+    sb_sim_alert(sim, 1, v.person, v.result.category);
+  }
+  sb_batch_free(b);
+  return 0;
+}
+
+/* A claims pack, streamed person by person (src/adapters/pack_sim.c). */
+static int simulate_pack(const char *path, const char *persons, const sb_registry *reg,
+                         const sb_policy *base, const sb_policy *reform, sb_sim *sim,
+                         int threads, int64_t *rows, int64_t *rejected) {
+  sb_error err;
+  sb_pack *p = NULL;
+  sb_pack_sim_stats st;
+  if (sb_pack_open(path, &p, &err) || sb_pack_check_registry(p, reg, persons, &err) ||
+      sb_pack_simulate(p, base, reform, reg, sim, threads, &st, &err)) {
+    sb_cli_error("simulate", &err);
+    sb_pack_close(p);
+    return -1;
+  }
+  sb_pack_close(p);
+  *rows = (int64_t)st.rows;
+  *rejected = (int64_t)st.rejected;
+  return 0;
+}
+
 int sb_cmd_simulate(int argc, char **argv) {
   sb_opt o[] = {{"--policy", 1, 0, 0, 0, {0}},  {"--reform", 1, 0, 0, 0, {0}},
-                {"--persons", 1, 0, 0, 0, {0}}, {"--claims", 1, 0, 0, 0, {0}},
+                {"--persons", 1, 0, 0, 0, {0}}, {"--claims", 0, 0, 0, 0, {0}},
                 {"--report", 1, 0, 0, 0, {0}},  {"--csv", 0, 0, 0, 0, {0}},
-                {"--threads", 0, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 7, USAGE);
+                {"--threads", 0, 0, 0, 0, {0}}, {"--pack", 0, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 8, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   long threads = 2;
   if (o[6].count && sb_cli_long("simulate", &o[6], 1, 16, &threads)) return SB_EXIT_USAGE;
-  const char *ins[2] = {o[2].values[0], o[3].values[0]};
+  const char *claims_path = sb_cli_value(&o[3], NULL), *pack_path = sb_cli_value(&o[7], NULL);
+  if (!claims_path == !pack_path) {
+    fprintf(stderr, "sanbao simulate: give the claims as exactly one of --claims FILE (CSV) or "
+                    "--pack FILE (sanbao pack)\nTry 'sanbao simulate --help'.\n");
+    return SB_EXIT_USAGE;
+  }
+  if (pack_path && strcmp(pack_path, "-") == 0) {
+    fprintf(stderr, "sanbao simulate: --pack: a pack is read from a file, not standard input\n");
+    return SB_EXIT_USAGE;
+  }
+  const char *ins[2] = {o[2].values[0], claims_path};
   const char *outs[2] = {o[4].values[0], sb_cli_value(&o[5], NULL)};
   if (sb_cli_check_dashes("simulate", ins, 2, outs, 2)) return SB_EXIT_USAGE;
   double t0 = sb_cli_now();
@@ -151,7 +230,6 @@ int sb_cmd_simulate(int argc, char **argv) {
   sb_policy *base = NULL, *reform = NULL;
   sb_policy_set bs = {0}, rs = {0};
   sb_registry *reg = NULL;
-  sb_batch *b = NULL;
   sb_sim *sim = NULL;
   int code = SB_EXIT_USAGE;
   if (sb_policy_load_reform(o[0].values[0], o[1].values[0], &base, &reform, &err)) {
@@ -175,55 +253,30 @@ int sb_cmd_simulate(int argc, char **argv) {
       goto out;
     }
   }
-  sb_batch_options bo = {.threads = (int)threads, .alt_policies = &rs};
-  if (sb_batch_load(o[3].values[0], &bs, reg, &bo, &b, &err) || sb_batch_settle(b, &err)) {
-    sb_cli_error("simulate", &err);
-    goto out;
-  }
   if (!(sim = sb_sim_new(reg, base, 2))) {
     fprintf(stderr, "sanbao simulate: out of memory\n");
     goto out;
   }
-  int64_t rejected = 0;
-  for (int64_t i = 0; i < sb_batch_rows(b); i++) {
-    sb_batch_row v;
-    sb_batch_row_view(b, i, &v);
-    if (v.status == SB_ROW_REJECTED) {
-      rejected++;
-      continue;
-    }
-    int rev = v.status == SB_ROW_REVERSED;
-    sb_sim_add(sim, 0, v.person, &v.result, rev);
-    sb_sim_add(sim, 1, v.person, &v.alt_result, rev);
-  }
-  for (int64_t k = 0; k < sb_batch_alert_count(b); k++) {
-    int64_t row;
-    const char *rule;
-    sb_fen psn, thr;
-    sb_batch_alert(b, k, &row, &rule, &psn, &thr);
-    sb_batch_row v;
-    sb_batch_row_view(b, row, &v);
-    sb_sim_alert(sim, 0, v.person, v.result.category);
-  }
-  for (int64_t k = 0; k < sb_batch_alt_alert_count(b); k++) {
-    sb_batch_row v;
-    sb_batch_row_view(b, sb_batch_alt_alert_row(b, k), &v);
-    sb_sim_alert(sim, 1, v.person, v.result.category);
-  }
+  int64_t rows = 0, rejected = 0;
+  if (pack_path ? simulate_pack(pack_path, o[2].values[0], reg, base, reform, sim, (int)threads,
+                                &rows, &rejected)
+                : simulate_csv(claims_path, reg, &bs, &rs, sim, (int)threads, &rows, &rejected))
+    goto out;
   const sb_sim_result *r = sb_sim_finish(sim);
   if (!r) {
     fprintf(stderr, "sanbao simulate: out of memory\n");
     goto out;
   }
-  const char *inputs[4] = {o[0].values[0], o[1].values[0], o[2].values[0], o[3].values[0]};
+  const char *inputs[4] = {o[0].values[0], o[1].values[0], o[2].values[0],
+                           pack_path ? pack_path : claims_path};
   sb_report_labels l = {"政策模拟 Policy simulation", base->name ? base->name : o[0].values[0],
                         o[1].values[0], inputs, 4, "sanbao " SANBAO_VERSION " simulate"};
   if (write_outputs("simulate", r, &l, o[4].values[0], sb_cli_value(&o[5], NULL))) goto out;
   double secs = sb_cli_now() - t0;
   fprintf(stderr, "sanbao simulate: %lld rows (%lld rejected, left out of both sides), %lld "
                   "persons with claims, %.2f s (%.0f claims/s, both policies)\n",
-          (long long)sb_batch_rows(b), (long long)rejected, (long long)r->persons_with_claims,
-          secs, secs > 0 ? (double)sb_batch_rows(b) / secs : 0.0);
+          (long long)rows, (long long)rejected, (long long)r->persons_with_claims, secs,
+          secs > 0 ? (double)rows / secs : 0.0);
   fprintf(stderr, "  %-28s %18s %18s %18s\n", "yuan", "baseline", "reform", "difference");
   yuan_line("basic insurance 基本医保", r->all[0].hifp, r->all[1].hifp);
   yuan_line("critical illness 大病保险", r->all[0].hifmi, r->all[1].hifmi);
@@ -235,7 +288,6 @@ int sb_cmd_simulate(int argc, char **argv) {
   code = SB_EXIT_OK;
 out:
   sb_sim_free(sim);
-  sb_batch_free(b);
   sb_registry_free(reg);
   sb_policy_set_clear(&bs);
   sb_policy_set_clear(&rs);

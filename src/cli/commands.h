@@ -14,5 +14,6 @@ int sb_cmd_reconcile(int argc, char **argv);   /* cmd_reconcile.c */
 int sb_cmd_demo(int argc, char **argv);        /* cmd_demo.c */
 int sb_cmd_simulate(int argc, char **argv);    /* cmd_simulate.c */
 int sb_cmd_report(int argc, char **argv);      /* cmd_simulate.c */
+int sb_cmd_pack(int argc, char **argv);        /* cmd_pack.c */
 
 #endif

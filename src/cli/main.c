@@ -30,6 +30,8 @@ static const char USAGE[] =
     "    simulate   what if the policy changed: baseline and reform side by side,\n"
     "               an HTML report with charts and a CSV summary\n"
     "    report     the same report for one settlements file\n"
+    "    pack       parse a claims file once into a binary pack that simulate\n"
+    "               streams in bounded memory\n"
     "\n"
     "    Every command answers --help with its own manual.\n"
     "\n"
@@ -55,6 +57,7 @@ static const command COMMANDS[] = {
     {"demo", sb_cmd_demo},
     {"simulate", sb_cmd_simulate},
     {"report", sb_cmd_report},
+    {"pack", sb_cmd_pack},
 };
 
 static const command *find(const char *name) {

@@ -1,0 +1,480 @@
+/*
+** sanbao adapters — the claims pack: writing, reading, checking, and the
+** claim-id bookkeeping of its involved rows (see pack.h for the format and
+** why it is shaped so).
+*/
+#include "pack.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../core/hash.h"
+#include "outfile.h"
+
+static const char MAGIC[8] = {'S', 'A', 'N', 'B', 'A', 'O', 'P', 'K'};
+#define BYTE_ORDER_MARK 0x01020304u
+#define INV_FIXED 24 /* bytes of an involved entry before its texts */
+
+_Static_assert(sizeof(sb_pack_rec) == 48, "a pack record is 48 bytes on disk");
+
+/* The header as it lies on disk (128 bytes, host order = little-endian:
+** a big-endian reader sees the byte-order mark reversed and refuses). */
+typedef struct header {
+  char magic[8];
+  uint32_t version, byte_order, header_size, record_size;
+  uint64_t rows, dropped, records, involved, inv_off, inv_bytes, registry_fp;
+  int32_t persons;
+  uint32_t reserved0;
+  uint64_t reserved[4];
+  uint64_t check; /* sb_hash_bytes of the 120 bytes before it */
+} header;
+
+_Static_assert(sizeof(header) == SB_PACK_HEADER_SIZE, "the pack header is 128 bytes");
+
+/* ---- writing ------------------------------------------------------------ */
+
+struct sb_pack_writer {
+  sb_outfile f;
+  sb_buf recs; /* records not yet written */
+  sb_buf inv;  /* the whole involved table, written at the end */
+  uint64_t records, involved, dropped, fp;
+  int32_t persons, last_person;
+};
+
+#define FLUSH_BYTES (8u << 20)
+
+int sb_pack_writer_open(const char *path, int32_t persons, uint64_t registry_fp,
+                        sb_pack_writer **out, sb_error *err) {
+  if (strcmp(path, "-") == 0)
+    return sb_error_set(err, SB_EINVAL, path, "a pack must be a regular file, not standard output");
+  sb_pack_writer *w = calloc(1, sizeof *w);
+  if (!w) return sb_error_set(err, SB_ENOMEM, path, "out of memory");
+  int rc = sb_outfile_open(&w->f, path, err);
+  if (rc) {
+    free(w);
+    return rc;
+  }
+  if (w->f.direct) {
+    sb_outfile_abort(&w->f);
+    free(w);
+    return sb_error_set(err, SB_EINVAL, path, "a pack must be a regular file");
+  }
+  w->persons = persons;
+  w->fp = registry_fp;
+  w->last_person = -1;
+  /* room for the header, written last when the counts are known */
+  static const char zero[SB_PACK_HEADER_SIZE];
+  if (sb_buf_put(&w->recs, zero, sizeof zero)) {
+    sb_pack_writer_abort(w);
+    return sb_error_set(err, SB_ENOMEM, path, "out of memory");
+  }
+  *out = w;
+  return SB_OK;
+}
+
+/* Canonical order within a person (settlement.md §4): date, claim id
+** bytes, input position. */
+static int claim_cmp(const void *a, const void *b) {
+  const sb_pack_claim *x = a, *y = b;
+  if (x->rec.date != y->rec.date) return x->rec.date < y->rec.date ? -1 : 1;
+  size_t n = x->id_len < y->id_len ? x->id_len : y->id_len;
+  int c = memcmp(x->id, y->id, n);
+  if (c) return c;
+  if (x->id_len != y->id_len) return x->id_len < y->id_len ? -1 : 1;
+  return (x->rec.pos > y->rec.pos) - (x->rec.pos < y->rec.pos);
+}
+
+int sb_pack_writer_add(sb_pack_writer *w, sb_pack_claim *c, size_t n, sb_error *err) {
+  if (n == 0) return SB_OK;
+  int32_t person = c[0].rec.person;
+  for (size_t k = 0; k < n; k++)
+    if (c[k].rec.person != person || person < 0 || person >= w->persons)
+      return sb_error_set(err, SB_EINVAL, w->f.path, "rows of several persons in one call");
+  if (person <= w->last_person)
+    return sb_error_set(err, SB_EINVAL, w->f.path, "persons out of order (%d after %d)",
+                        (int)person, (int)w->last_person);
+  w->last_person = person;
+  if (n > 1) qsort(c, n, sizeof *c, claim_cmp);
+  for (size_t k = 0; k < n; k++) {
+    if (sb_buf_put(&w->recs, &c[k].rec, sizeof c[k].rec))
+      return sb_error_set(err, SB_ENOMEM, w->f.path, "out of memory");
+    if (c[k].rec.flags & SB_PACK_INVOLVED) {
+      unsigned char e[INV_FIXED];
+      uint64_t rec = w->records + k;
+      memcpy(e, &rec, 8);
+      memcpy(e + 8, &c[k].rec.pos, 4);
+      memcpy(e + 12, &c[k].rec.date, 4);
+      memcpy(e + 16, &c[k].rec.person, 4);
+      e[20] = c[k].rec.flags & SB_PACK_REVERSAL;
+      e[21] = (unsigned char)c[k].id_len;
+      e[22] = (unsigned char)c[k].target_len;
+      e[23] = 0;
+      if (sb_buf_put(&w->inv, e, sizeof e) || sb_buf_put(&w->inv, c[k].id, c[k].id_len) ||
+          (c[k].target_len && sb_buf_put(&w->inv, c[k].target, c[k].target_len)))
+        return sb_error_set(err, SB_ENOMEM, w->f.path, "out of memory");
+      w->involved++;
+    }
+  }
+  w->records += n;
+  if (w->recs.len >= FLUSH_BYTES) return sb_outfile_write(&w->f, &w->recs, err);
+  return SB_OK;
+}
+
+void sb_pack_writer_drop(sb_pack_writer *w, uint64_t n) { w->dropped += n; }
+
+static void header_seal(header *h) { h->check = sb_hash_bytes(h, offsetof(header, check)); }
+
+int sb_pack_writer_finish(sb_pack_writer *w, uint64_t rows, sb_error *err) {
+  int rc = sb_outfile_write(&w->f, &w->recs, err);
+  if (!rc) rc = sb_outfile_write(&w->f, &w->inv, err);
+  if (!rc) {
+    header h;
+    memset(&h, 0, sizeof h);
+    memcpy(h.magic, MAGIC, sizeof MAGIC);
+    h.version = SB_PACK_VERSION;
+    h.byte_order = BYTE_ORDER_MARK;
+    h.header_size = SB_PACK_HEADER_SIZE;
+    h.record_size = sizeof(sb_pack_rec);
+    h.rows = rows;
+    h.dropped = w->dropped;
+    h.records = w->records;
+    h.involved = w->involved;
+    h.inv_off = SB_PACK_HEADER_SIZE + w->records * sizeof(sb_pack_rec);
+    h.inv_bytes = 0; /* set below from the file's size */
+    struct stat st;
+    if (fstat(w->f.fd, &st) != 0 || (uint64_t)st.st_size < h.inv_off) {
+      rc = sb_error_set(err, SB_EIO, w->f.path, "cannot check what was written: %s",
+                        strerror(errno));
+    } else {
+      h.inv_bytes = (uint64_t)st.st_size - h.inv_off;
+      h.registry_fp = w->fp;
+      h.persons = w->persons;
+      header_seal(&h);
+      if (pwrite(w->f.fd, &h, sizeof h, 0) != (ssize_t)sizeof h)
+        rc = sb_error_set(err, SB_EIO, w->f.path, "write error: %s", strerror(errno));
+    }
+  }
+  if (!rc) {
+    rc = sb_outfile_commit(&w->f, err);
+    w->f.path = NULL; /* committed or removed by commit */
+  }
+  sb_pack_writer_abort(w);
+  return rc;
+}
+
+void sb_pack_writer_abort(sb_pack_writer *w) {
+  if (!w) return;
+  sb_outfile_abort(&w->f);
+  sb_buf_free(&w->recs);
+  sb_buf_free(&w->inv);
+  free(w);
+}
+
+/* ---- reading ------------------------------------------------------------ */
+
+/* An involved entry, parsed; `id` and `target` point into sb_pack.inv_text. */
+typedef struct inv_entry {
+  uint64_t rec;
+  uint32_t pos;
+  sb_date date;
+  int32_t person;
+  uint8_t reversal, id_len, target_len, rejected;
+  const char *id, *target;
+  int64_t original; /* after resolve: an accepted reversal's original record */
+} inv_entry;
+
+struct sb_pack {
+  char *path;
+  int fd;
+  sb_pack_info info;
+  char *inv_text;
+  inv_entry *inv;
+};
+
+static int corrupt(sb_error *err, const char *path, const char *why) {
+  return sb_error_set(err, SB_EINVAL, path, "not a valid claims pack: %s (make it again with "
+                                            "`sanbao pack` or `sanbao gen --pack`)", why);
+}
+
+static int read_full(int fd, void *buf, size_t n, uint64_t off) {
+  size_t done = 0;
+  while (done < n) {
+    ssize_t got = pread(fd, (char *)buf + done, n - done, (off_t)(off + done));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) return got == 0 ? 1 : -1; /* 1: the file ends early */
+    done += (size_t)got;
+  }
+  return 0;
+}
+
+/* Parse and check the involved table (bytes at t, len of them). */
+static int parse_involved(sb_pack *p, sb_error *err) {
+  const unsigned char *t = (const unsigned char *)p->inv_text;
+  uint64_t at = 0;
+  struct stat st;
+  if (fstat(p->fd, &st) != 0) return sb_error_set(err, SB_EIO, p->path, "%s", strerror(errno));
+  uint64_t total = (uint64_t)st.st_size - (SB_PACK_HEADER_SIZE + p->info.records * sizeof(sb_pack_rec));
+  for (uint64_t k = 0; k < p->info.involved; k++) {
+    if (total - at < INV_FIXED) return corrupt(err, p->path, "the involved table is cut short");
+    inv_entry *e = &p->inv[k];
+    memcpy(&e->rec, t + at, 8);
+    memcpy(&e->pos, t + at + 8, 4);
+    memcpy(&e->date, t + at + 12, 4);
+    memcpy(&e->person, t + at + 16, 4);
+    e->reversal = t[at + 20];
+    e->id_len = t[at + 21];
+    e->target_len = t[at + 22];
+    if (t[at + 23] != 0 || e->reversal > 1 || e->id_len == 0 || e->id_len > 64 ||
+        e->target_len > 64 || (!e->reversal && e->target_len))
+      return corrupt(err, p->path, "a bad entry in the involved table");
+    if (e->rec >= p->info.records || (k > 0 && e->rec <= p->inv[k - 1].rec) || e->person < 0 ||
+        e->person >= p->info.persons)
+      return corrupt(err, p->path, "an involved entry out of range or order");
+    at += INV_FIXED;
+    if (total - at < (uint64_t)e->id_len + e->target_len)
+      return corrupt(err, p->path, "the involved table is cut short");
+    e->id = (const char *)t + at;
+    e->target = (const char *)t + at + e->id_len;
+    at += (uint64_t)e->id_len + e->target_len;
+    e->original = -1;
+  }
+  if (at != total) return corrupt(err, p->path, "bytes after the involved table");
+  return SB_OK;
+}
+
+int sb_pack_open(const char *path, sb_pack **out, sb_error *err) {
+  sb_pack *p = calloc(1, sizeof *p);
+  if (p) p->fd = -1;
+  if (!p || !(p->path = strdup(path))) {
+    free(p);
+    return sb_error_set(err, SB_ENOMEM, path, "out of memory");
+  }
+  p->fd = open(path, O_RDONLY);
+  if (p->fd < 0) {
+    int rc = sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
+    sb_pack_close(p);
+    return rc;
+  }
+  header h;
+  struct stat st;
+  int rc = SB_OK;
+  int got = fstat(p->fd, &st) == 0 && S_ISREG(st.st_mode) ? read_full(p->fd, &h, sizeof h, 0) : -2;
+  uint64_t size = got == 0 ? (uint64_t)st.st_size : 0;
+  if (got == -2)
+    rc = sb_error_set(err, SB_EINVAL, path, "a pack must be a regular file");
+  else if (got < 0)
+    rc = sb_error_set(err, SB_EIO, path, "read error: %s", strerror(errno));
+  else if (got > 0 || memcmp(h.magic, MAGIC, sizeof MAGIC) != 0)
+    rc = corrupt(err, path, "no pack header (a claims CSV goes to --claims)");
+  else if (h.byte_order != BYTE_ORDER_MARK)
+    rc = corrupt(err, path, "written on a machine of the other byte order");
+  else if (h.version != SB_PACK_VERSION)
+    rc = sb_error_set(err, SB_EINVAL, path, "pack version %u; this sanbao reads version %d",
+                      h.version, SB_PACK_VERSION);
+  else if (h.check != sb_hash_bytes(&h, offsetof(header, check)))
+    rc = corrupt(err, path, "the header is damaged");
+  else if (h.header_size != SB_PACK_HEADER_SIZE || h.record_size != sizeof(sb_pack_rec) ||
+           h.persons < 0 || h.records > (UINT64_MAX - SB_PACK_HEADER_SIZE) / sizeof(sb_pack_rec) ||
+           h.inv_off != SB_PACK_HEADER_SIZE + h.records * sizeof(sb_pack_rec) ||
+           h.involved > h.records || h.records + h.dropped != h.rows)
+    rc = corrupt(err, path, "the header's counts do not agree");
+  else if (size != h.inv_off + h.inv_bytes || h.inv_bytes < h.involved * INV_FIXED)
+    rc = corrupt(err, path, size < h.inv_off + h.inv_bytes ? "the file is truncated"
+                                                             : "the file is longer than its header says");
+  if (!rc) {
+    p->info = (sb_pack_info){h.rows, h.dropped, h.records, h.involved, h.registry_fp, h.persons};
+    p->inv_text = malloc(h.inv_bytes ? h.inv_bytes : 1);
+    p->inv = calloc(h.involved ? h.involved : 1, sizeof *p->inv);
+    if (!p->inv_text || !p->inv)
+      rc = sb_error_set(err, SB_ENOMEM, path, "out of memory");
+    else if ((got = read_full(p->fd, p->inv_text, h.inv_bytes, h.inv_off)) != 0)
+      rc = got > 0 ? corrupt(err, path, "the file is truncated")
+                   : sb_error_set(err, SB_EIO, path, "read error: %s", strerror(errno));
+    else
+      rc = parse_involved(p, err);
+  }
+  if (rc) {
+    sb_pack_close(p);
+    return rc;
+  }
+  *out = p;
+  return SB_OK;
+}
+
+const char *sb_pack_path(const sb_pack *p) { return p->path; }
+
+const sb_pack_info *sb_pack_get_info(const sb_pack *p) { return &p->info; }
+
+int sb_pack_check_registry(const sb_pack *p, const sb_registry *reg, const char *reg_name,
+                           sb_error *err) {
+  if (p->info.persons != sb_registry_count(reg) || p->info.registry_fp != sb_registry_fingerprint(reg))
+    return sb_error_set(err, SB_EINVAL, p->path,
+                        "this pack was made with another person registry than %s "
+                        "(%d persons there, %d here): make the pack again with this registry",
+                        reg_name, (int)p->info.persons, (int)sb_registry_count(reg));
+  return SB_OK;
+}
+
+/* A record's fields are what the writer can have written. */
+static int rec_ok(const sb_pack *p, const sb_pack_rec *r) {
+  const sb_date lo = sb_date_from_ymd(1, 1, 1), hi = sb_date_from_ymd(9999, 12, 31);
+  if (r->person < 0 || r->person >= p->info.persons || r->date < lo || r->date > hi ||
+      (r->flags & ~(SB_PACK_REVERSAL | SB_PACK_INVOLVED)))
+    return 0;
+  if (r->flags & SB_PACK_REVERSAL)
+    return (r->flags & SB_PACK_INVOLVED) && !r->visit && !r->level && !r->category && !r->amt[0] &&
+           !r->amt[1] && !r->amt[2] && !r->amt[3];
+  if (r->visit >= SB_VISIT_COUNT || r->level >= SB_LEVEL_COUNT || r->category >= SB_CAT_COUNT)
+    return 0;
+  for (int k = 0; k < 4; k++)
+    if (r->amt[k] < 0 || r->amt[k] > SB_MONEY_MAX) return 0;
+  return r->amt[1] + r->amt[2] + r->amt[3] <= r->amt[0];
+}
+
+int sb_pack_read(const sb_pack *p, uint64_t from, uint64_t n, sb_pack_rec *buf, sb_error *err) {
+  if (from > p->info.records || n > p->info.records - from)
+    return sb_error_set(err, SB_EINVAL, p->path, "records %llu..%llu are past the end",
+                        (unsigned long long)from, (unsigned long long)(from + n));
+  int got = read_full(p->fd, buf, n * sizeof *buf, SB_PACK_HEADER_SIZE + from * sizeof *buf);
+  if (got) return got > 0 ? corrupt(err, p->path, "the file is truncated")
+                          : sb_error_set(err, SB_EIO, p->path, "read error: %s", strerror(errno));
+  for (uint64_t k = 0; k < n; k++)
+    if (!rec_ok(p, &buf[k])) {
+      char why[96];
+      snprintf(why, sizeof why, "record %llu is damaged", (unsigned long long)(from + k));
+      return corrupt(err, p->path, why);
+    }
+  return SB_OK;
+}
+
+int sb_pack_person_start(const sb_pack *p, uint64_t at, uint64_t *out, sb_error *err) {
+  if (at == 0 || at >= p->info.records) {
+    *out = at < p->info.records ? at : p->info.records;
+    return SB_OK;
+  }
+  enum { CHUNK = 4096 };
+  sb_pack_rec buf[CHUNK];
+  int rc = sb_pack_read(p, at - 1, 1, buf, err);
+  if (rc) return rc;
+  int32_t person = buf[0].person;
+  while (at < p->info.records) {
+    uint64_t n = p->info.records - at < CHUNK ? p->info.records - at : CHUNK;
+    if ((rc = sb_pack_read(p, at, n, buf, err))) return rc;
+    for (uint64_t k = 0; k < n; k++)
+      if (buf[k].person != person) {
+        *out = at + k;
+        return SB_OK;
+      }
+    at += n;
+  }
+  *out = p->info.records;
+  return SB_OK;
+}
+
+/* ---- the claim-id bookkeeping of the involved rows ------------------------ */
+
+/* Global canonical order (settlement.md §4): date, claim id bytes, input
+** position. */
+static int inv_cmp(const void *a, const void *b) {
+  const inv_entry *x = *(const inv_entry *const *)a, *y = *(const inv_entry *const *)b;
+  if (x->date != y->date) return x->date < y->date ? -1 : 1;
+  size_t n = x->id_len < y->id_len ? x->id_len : y->id_len;
+  int c = memcmp(x->id, y->id, n);
+  if (c) return c;
+  if (x->id_len != y->id_len) return x->id_len < y->id_len ? -1 : 1;
+  return (x->pos > y->pos) - (x->pos < y->pos);
+}
+
+/* One distinct id text: the entry that took it (NULL: none yet) and
+** whether that claim was reversed. */
+typedef struct id_slot {
+  const char *key;
+  uint8_t len, reversed;
+  const inv_entry *owner;
+} id_slot;
+
+static id_slot *id_find(id_slot *t, uint64_t mask, const char *key, size_t len) {
+  for (uint64_t i = sb_hash_bytes(key, len) & mask;; i = (i + 1) & mask) {
+    id_slot *s = &t[i];
+    if (!s->key) {
+      s->key = key;
+      s->len = (uint8_t)len;
+      return s;
+    }
+    if (s->len == len && memcmp(s->key, key, len) == 0) return s;
+  }
+}
+
+int sb_pack_resolve(sb_pack *p, const sb_policy *pol, const sb_registry *reg, sb_error *err) {
+  uint64_t n = p->info.involved, m = 0;
+  inv_entry **order = malloc((size_t)(n ? n : 1) * sizeof *order);
+  uint64_t cap = 16;
+  while (cap < 2 * n + 2) cap *= 2; /* ids and targets: load <= 1/2 */
+  id_slot *t = calloc(cap, sizeof *t);
+  if (!order || !t) {
+    free(order), free(t);
+    return sb_error_set(err, SB_ENOMEM, p->path, "out of memory");
+  }
+  /* Which rows take part: a reversal always (its checks are all about ids);
+  ** a claim only when its year has a policy and the policy covers the
+  ** person's region — else it is NO_POLICY or UNKNOWN_REGION and, being
+  ** rejected, leaves its id free. */
+  for (uint64_t k = 0; k < n; k++) {
+    inv_entry *e = &p->inv[k];
+    e->rejected = 0;
+    e->original = -1;
+    if (!e->reversal) {
+      sb_fen T;
+      if (sb_date_year(e->date) != pol->year || sb_policy_ci_deductible(pol, sb_registry_region(reg, e->person), &T)) {
+        e->rejected = 1;
+        continue;
+      }
+    }
+    order[m++] = e;
+  }
+  qsort(order, (size_t)m, sizeof *order, inv_cmp);
+  /* settlement.md §8 in canonical order, first reason that holds:
+  ** DUPLICATE_CLAIM, then for a reversal UNKNOWN_CLAIM, ALREADY_REVERSED,
+  ** PERSON_MISMATCH.  Only an accepted row takes its id. */
+  for (uint64_t q = 0; q < m; q++) {
+    inv_entry *e = order[q];
+    id_slot *own = id_find(t, cap - 1, e->id, e->id_len);
+    if (own->owner) {
+      e->rejected = 1;
+    } else if (e->reversal) {
+      id_slot *ts = e->target_len ? id_find(t, cap - 1, e->target, e->target_len) : NULL;
+      const inv_entry *o = ts ? ts->owner : NULL;
+      if (!o || o->reversal || ts->reversed || o->person != e->person) {
+        e->rejected = 1;
+      } else {
+        ts->reversed = 1;
+        e->original = (int64_t)o->rec;
+      }
+    }
+    if (!e->rejected) own->owner = e;
+  }
+  free(order);
+  free(t);
+  return SB_OK;
+}
+
+void sb_pack_involved(const sb_pack *p, uint64_t k, sb_pack_outcome *out) {
+  const inv_entry *e = &p->inv[k];
+  *out = (sb_pack_outcome){e->rec, e->person, e->date, e->pos, e->reversal, e->rejected,
+                           e->original};
+}
+
+void sb_pack_close(sb_pack *p) {
+  if (!p) return;
+  if (p->fd >= 0) close(p->fd);
+  free(p->path);
+  free(p->inv_text);
+  free(p->inv);
+  free(p);
+}

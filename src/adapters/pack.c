@@ -126,6 +126,8 @@ int sb_pack_writer_add(sb_pack_writer *w, sb_pack_claim *c, size_t n, sb_error *
   return SB_OK;
 }
 
+void sb_pack_writer_set_fingerprint(sb_pack_writer *w, uint64_t fp) { w->fp = fp; }
+
 void sb_pack_writer_drop(sb_pack_writer *w, uint64_t n) { w->dropped += n; }
 
 static void header_seal(header *h) { h->check = sb_hash_bytes(h, offsetof(header, check)); }

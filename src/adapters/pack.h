@@ -118,6 +118,10 @@ int sb_pack_writer_open(const char *path, int32_t persons, uint64_t registry_fp,
 */
 int sb_pack_writer_add(sb_pack_writer *w, sb_pack_claim *claims, size_t n, sb_error *err);
 
+/* Set the registry fingerprint, for a writer that learns the registry as it
+** goes (the generator writes persons.csv and the pack in one pass). */
+void sb_pack_writer_set_fingerprint(sb_pack_writer *w, uint64_t registry_fp);
+
 /* Count `n` rows left out as rejected whatever the policy. */
 void sb_pack_writer_drop(sb_pack_writer *w, uint64_t n);
 

@@ -36,8 +36,10 @@
 **                       header and record sizes, the source's data rows,
 **                       dropped rows, records, involved entries, where the
 **                       involved table starts and its length, the registry
-**                       fingerprint and person count, and a hash of the
-**                       header's first 120 bytes;
+**                       fingerprint and person count, the sum of the
+**                       records' checks (sb_pack_rec_check), a hash of the
+**                       involved table, and a hash of the header's first
+**                       120 bytes;
 **   records             `records` × 48 bytes (sb_pack_rec), sorted by
 **                       person index, then date, claim id bytes and input
 **                       position (settlement.md §4);
@@ -46,8 +48,10 @@
 **                       person (4), flags, id length, target length, a zero
 **                       byte, then the id and target bytes.
 **
-** Every read is checked: a short, truncated or inconsistent file is an
-** SB_EINVAL error naming the file and what is wrong, never a crash.
+** Every read is checked: a short, truncated, damaged or inconsistent file is
+** an SB_EINVAL error naming the file and what is wrong, never a crash.  The
+** records are checked field by field as they are read and, summed, against
+** the header once all are read (simulate writes nothing before that).
 */
 #ifndef SANBAO_PACK_H
 #define SANBAO_PACK_H
@@ -164,6 +168,14 @@ int sb_pack_check_registry(const sb_pack *p, const sb_registry *reg, const char 
 ** ascending, known visit, level, category and flags, valid amounts).
 ** SB_EIO, SB_EINVAL on a bad record. */
 int sb_pack_read(const sb_pack *p, uint64_t from, uint64_t n, sb_pack_rec *buf, sb_error *err);
+
+/* The check of record `index` (its content and place); a pack's header
+** holds the sum of the checks of all its records. */
+uint64_t sb_pack_rec_check(uint64_t index, const sb_pack_rec *r);
+
+/* After a reader has read every record once and summed their checks:
+** SB_EINVAL when the sum is not the header's (a damaged record). */
+int sb_pack_verify(const sb_pack *p, uint64_t sum, sb_error *err);
 
 /* The first record index at or after `at` that starts a person (its person
 ** differs from the record before it), or the record count. */

@@ -35,6 +35,7 @@ typedef struct job {
   uint64_t from, to; /* records [from, to) */
   uint64_t inv;      /* the first involved entry at or after `from` */
   sb_sim_tally *tally;
+  uint64_t sum; /* of the checks of the records read */
   sb_pack_sim_stats st;
   int rc;
   sb_error err;
@@ -154,6 +155,7 @@ static void *run_job(void *arg) {
     if ((j->rc = sb_pack_read(j->p, at, n, buf, &j->err))) break;
     for (uint64_t k = 0; k < n && !j->rc; k++) {
       const sb_pack_rec *r = &buf[k];
+      j->sum += sb_pack_rec_check(at + k, r);
       if (r->person != ps.person) {
         if (r->person < ps.person) {
           fail(j, "records are not sorted by person", at + k);
@@ -203,7 +205,7 @@ int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
     uint64_t to = info->records;
     if (t + 1 < threads) rc = sb_pack_person_start(p, info->records * (uint64_t)(t + 1) / (uint64_t)threads, &to, err);
     jobs[t] = (job){p, {base, reform}, reg, sim, from, to, first_involved(p, from),
-                    calloc(1, sizeof(sb_sim_tally)), {0, 0, 0, 0}, 0, {0}};
+                    calloc(1, sizeof(sb_sim_tally)), 0, {0, 0, 0, 0}, 0, {0}};
     if (!jobs[t].tally && !rc) rc = sb_error_set(err, SB_ENOMEM, sb_pack_path(p), "out of memory");
     from = to;
   }
@@ -221,16 +223,19 @@ int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
     memset(st, 0, sizeof *st);
     st->rows = info->rows;
     st->rejected = info->dropped;
+    uint64_t sum = 0;
     for (int t = 0; t < threads; t++) {
       if (jobs[t].rc && !rc) {
         rc = jobs[t].rc;
         *err = jobs[t].err;
       }
+      sum += jobs[t].sum;
       sb_sim_merge(sim, jobs[t].tally);
       st->rejected += jobs[t].st.rejected;
       st->settled += jobs[t].st.settled;
       st->reversed += jobs[t].st.reversed;
     }
+    if (!rc) rc = sb_pack_verify(p, sum, err);
   }
   for (int t = 0; t < threads; t++) free(jobs[t].tally);
   free(jobs);

@@ -244,6 +244,7 @@ int sb_cmd_simulate(int argc, char **argv) {
     goto out;
   }
   if (sb_cli_load_persons("simulate", o[2].values[0], &reg)) goto out;
+  double t_reg = sb_cli_now();
   for (int32_t k = 0; k < sb_registry_count(reg); k++) {
     sb_fen t1, t2;
     int32_t region = sb_registry_region(reg, k);
@@ -262,6 +263,7 @@ int sb_cmd_simulate(int argc, char **argv) {
                                 &rows, &rejected)
                 : simulate_csv(claims_path, reg, &bs, &rs, sim, (int)threads, &rows, &rejected))
     goto out;
+  double t_settle = sb_cli_now();
   const sb_sim_result *r = sb_sim_finish(sim);
   if (!r) {
     fprintf(stderr, "sanbao simulate: out of memory\n");
@@ -277,6 +279,9 @@ int sb_cmd_simulate(int argc, char **argv) {
                   "persons with claims, %.2f s (%.0f claims/s, both policies)\n",
           (long long)rows, (long long)rejected, (long long)r->persons_with_claims, secs,
           secs > 0 ? (double)rows / secs : 0.0);
+  fprintf(stderr, "  phases: policies and registry %.2f s, claims read and settled %.2f s, "
+                  "measures and report %.2f s\n",
+          t_reg - t0, t_settle - t_reg, sb_cli_now() - t_settle);
   fprintf(stderr, "  %-28s %18s %18s %18s\n", "yuan", "baseline", "reform", "difference");
   yuan_line("basic insurance 基本医保", r->all[0].hifp, r->all[1].hifp);
   yuan_line("critical illness 大病保险", r->all[0].hifmi, r->all[1].hifmi);

@@ -43,6 +43,7 @@
 */
 #include "gen.h"
 
+#include "digest.h"
 #include "pack.h"
 #include "sanbao/registry.h"
 #include "sanbao/types.h"
@@ -314,6 +315,7 @@ typedef struct obuf {
   size_t len;
   uint64_t written;
   int err; /* errno of the first failed write, or 0 */
+  sb_digest *dg; /* when set, the digest of what was written */
 } obuf;
 
 static void ob_flush(obuf *b) {
@@ -321,8 +323,10 @@ static void ob_flush(obuf *b) {
     errno = 0;
     if (fwrite(b->buf, 1, b->len, b->f) != b->len)
       b->err = errno ? errno : EIO;
-    else
+    else {
       b->written += b->len;
+      if (b->dg) sb_digest_update(b->dg, b->buf, b->len);
+    }
   }
   b->len = 0;
 }
@@ -464,6 +468,7 @@ typedef struct gen {
   int pn, pcap;
   sb_date jan1;
   uint64_t fp;         /* registry fingerprint of the persons so far */
+  sb_digest pdg;       /* digest of persons.csv as written */
   uint64_t pdropped;   /* NOT_INSURED claims left out of the pack */
   int pk_rc;           /* the first writer error (pk_err filled) */
   sb_error *pk_err;
@@ -651,6 +656,9 @@ static void pack_person(gen *g, const person *p) {
   g->fp = sb_registry_fp_person(g->fp, pid, (size_t)(e1 - pid), hh, (size_t)(e2 - hh),
                                 (int32_t)p->region, iv, niv);
   if (g->pk_rc) return;
+  if ((g->pk_rc = sb_pack_writer_person(g->pk, pid, (size_t)(e1 - pid), (int32_t)p->region,
+                                        g->pk_err)))
+    return;
   int kept = 0;
   for (int k = 0; k < g->pn; k++) {
     sb_pack_claim c = g->pc[k];
@@ -864,6 +872,10 @@ static int run(const sb_gen_options *o, FILE *fp, FILE *fc, sb_pack_writer *pk, 
     g->pid_width++;
   g->rev_permille = (unsigned)o->reversal_permille;
   g->P = (obuf){.f = fp, .buf = pb};
+  if (pk) {
+    if ((rc = sb_digest_init(&g->pdg, err))) goto done;
+    g->P.dg = &g->pdg;
+  }
   g->C = (obuf){.f = fc, .buf = cb};
   g->pk = pk;
   g->pk_err = err;
@@ -935,6 +947,9 @@ static int run(const sb_gen_options *o, FILE *fp, FILE *fc, sb_pack_writer *pk, 
     goto done;
   }
   if (pk) {
+    /* persons.csv is complete: its size and digest let simulate check it
+    ** without loading it (pack.h) */
+    sb_pack_writer_set_persons_file(pk, g->P.written, sb_digest_final(&g->pdg));
     sb_pack_writer_set_fingerprint(pk, g->fp);
     sb_pack_writer_drop(pk, g->pdropped);
   }
@@ -944,6 +959,7 @@ static int run(const sb_gen_options *o, FILE *fp, FILE *fc, sb_pack_writer *pk, 
   if (o->stats) *o->stats = g->st;
 done:
   if (g) {
+    sb_digest_free(&g->pdg);
     free(g->pc);
     free(g->ptext);
     free(g->pseq);

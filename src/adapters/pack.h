@@ -30,23 +30,48 @@
 ** was made with (sb_registry_fingerprint): its person indexes and
 ** categories are that registry's, and it is refused with another.
 **
+** What a pack keeps of the registry, and why (version 2).  simulate needs
+** of the registry only: the person count, each person's region (the
+** critical-illness deductible, the prefecture measures and per-prefecture
+** person counts) and the ids of the ~20 most affected persons for the
+** report — the category on each claim's date is already in the record.
+** Parsing a province's persons.csv (67 million persons: 50 s, most of it
+** hash probes interning ids) only to learn that is the slowest part of a
+** run, so the pack carries a "people" section: every person's region, and
+** every person's id in a blob read only for the few ids a report names.
+** That the pack belongs to the --persons file given is checked by the
+** size and a digest of that file's bytes (digest.h), recorded when the
+** pack was made and recomputed by simulate at disk speed on two threads;
+** when they differ (the same registry written differently, or another
+** registry), simulate falls back to loading the file and comparing the
+** registry fingerprint, so an equivalent file still works (slowly) and
+** another registry is still refused (docs/decisions.md).
+**
 ** The file (all integers little-endian; the header says so):
 **
-**   header, 128 bytes   magic "SANBAOPK", version 1, byte-order mark,
+**   header, 192 bytes   magic "SANBAOPK", version 2, byte-order mark,
 **                       header and record sizes, the source's data rows,
 **                       dropped rows, records, involved entries, where the
 **                       involved table starts and its length, the registry
 **                       fingerprint and person count, the sum of the
 **                       records' checks (sb_pack_rec_check), a hash of the
-**                       involved table, and a hash of the header's first
-**                       120 bytes;
+**                       involved table, where the people section starts
+**                       and its length, digests of its regions and id
+**                       index, the size of its id blob, the size and
+**                       digest of the persons file (when it was a file),
+**                       and a hash of the header's first 184 bytes;
 **   records             `records` × 48 bytes (sb_pack_rec), sorted by
 **                       person index, then date, claim id bytes and input
 **                       position (settlement.md §4);
 **   involved table      one entry per involved record, in record order:
 **                       record index (8), input position (4), date (4),
 **                       person (4), flags, id length, target length, a zero
-**                       byte, then the id and target bytes.
+**                       byte, then the id and target bytes;
+**   people section      persons × int32 region, in index order; the id
+**                       index: per group of SB_PACK_ID_GROUP persons the
+**                       offset of its first id in the blob (8) and the
+**                       digest of the group's bytes (8); the id blob: per
+**                       person a length byte (1-64) and the id bytes.
 **
 ** Every read is checked: a short, truncated, damaged or inconsistent file is
 ** an SB_EINVAL error naming the file and what is wrong, never a crash.  The
@@ -64,8 +89,9 @@
 #include "sanbao/registry.h"
 #include "sanbao/settle.h"
 
-#define SB_PACK_VERSION 1
-#define SB_PACK_HEADER_SIZE 128
+#define SB_PACK_VERSION 2
+#define SB_PACK_HEADER_SIZE 192
+#define SB_PACK_ID_GROUP 1024 /* persons per entry of the id index */
 
 enum {
   SB_PACK_REVERSAL = 1, /* the row reverses a claim: only person/date/pos are set */
@@ -122,6 +148,18 @@ int sb_pack_writer_open(const char *path, int32_t persons, uint64_t registry_fp,
 */
 int sb_pack_writer_add(sb_pack_writer *w, sb_pack_claim *claims, size_t n, sb_error *err);
 
+/* The next person of the registry (index order, every person once, before
+** finish): its id (1-64 bytes) and region, for the people section.
+** SB_EINVAL (a bad id, more persons than the writer was opened for),
+** SB_ENOMEM. */
+int sb_pack_writer_person(sb_pack_writer *w, const char *id, size_t id_len, int32_t region,
+                          sb_error *err);
+
+/* Record the size and digest (sb_digest_file) of the persons file the
+** registry was read from; without it a pack is always checked the slow way
+** (the registry loaded and its fingerprint compared). */
+void sb_pack_writer_set_persons_file(sb_pack_writer *w, uint64_t size, uint64_t digest);
+
 /* Set the registry fingerprint, for a writer that learns the registry as it
 ** goes (the generator writes persons.csv and the pack in one pass). */
 void sb_pack_writer_set_fingerprint(sb_pack_writer *w, uint64_t registry_fp);
@@ -142,9 +180,11 @@ void sb_pack_writer_abort(sb_pack_writer *w);
 ** policy, find the involved rows, and write the rest person by person.
 ** `threads` as sb_batch_options.threads.  On success *info (may be NULL)
 ** holds the pack's counts.  Errors as sb_batch_load and the writer.
+** `persons_file` is the file `reg` was read from (its size and digest go
+** into the pack; NULL when it was not a regular file).
 */
-int sb_pack_from_csv(const char *claims, const sb_registry *reg, const char *out, int threads,
-                     sb_pack_info *info, sb_error *err);
+int sb_pack_from_csv(const char *claims, const sb_registry *reg, const char *persons_file,
+                     const char *out, int threads, sb_pack_info *info, sb_error *err);
 
 /* ---- reading ------------------------------------------------------------ */
 
@@ -160,9 +200,28 @@ const char *sb_pack_path(const sb_pack *p);
 /* The header's counts. */
 const sb_pack_info *sb_pack_get_info(const sb_pack *p);
 
+/*
+** The fast check that `path` is the persons file the pack was made from:
+** its size and digest (read on `threads` threads) equal those recorded.
+** *same = 1 when they do; 0 when they differ or the pack recorded none
+** (the caller then loads the registry and uses sb_pack_check_registry).
+** SB_EIO / SB_EINVAL when the file cannot be read.
+*/
+int sb_pack_check_persons_file(const sb_pack *p, const char *path, int threads, int *same,
+                               sb_error *err);
+
 /* SB_EINVAL when the pack was made with another registry than `reg`. */
 int sb_pack_check_registry(const sb_pack *p, const sb_registry *reg, const char *reg_name,
                            sb_error *err);
+
+/* Every person's region, index order (sb_pack_get_info()->persons of
+** them, checked against the header's digest when opened). */
+const int32_t *sb_pack_regions(const sb_pack *p);
+
+/* The id of `person` (copied to out, NUL-terminated, *len its length),
+** read from the id blob and checked against its group's digest.  SB_EIO,
+** SB_EINVAL (out of range, a damaged blob). */
+int sb_pack_person_id(const sb_pack *p, int32_t person, char out[65], size_t *len, sb_error *err);
 
 /* Read records [from, from + n) into buf, each checked (person in range and
 ** ascending, known visit, level, category and flags, valid amounts).
@@ -188,7 +247,7 @@ int sb_pack_person_start(const sb_pack *p, uint64_t at, uint64_t *out, sb_error 
 ** global canonical order.  After it, sb_pack_involved() answers for each
 ** involved record.  May be called again for another policy.  SB_ENOMEM.
 */
-int sb_pack_resolve(sb_pack *p, const sb_policy *policy, const sb_registry *reg, sb_error *err);
+int sb_pack_resolve(sb_pack *p, const sb_policy *policy, sb_error *err);
 
 /* What sb_pack_resolve decided for one involved entry. */
 typedef struct sb_pack_outcome {

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "../core/hash.h"
+#include "digest.h"
 #include "pack.h"
 
 /* What the conversion keeps of a row between its passes. */
@@ -91,8 +92,8 @@ static int fill_claim(const sb_batch_row *v, const kept *k, const sb_registry *r
   return 0;
 }
 
-int sb_pack_from_csv(const char *claims, const sb_registry *reg, const char *out, int threads,
-                     sb_pack_info *info, sb_error *err) {
+int sb_pack_from_csv(const char *claims, const sb_registry *reg, const char *persons_file,
+                     const char *out, int threads, sb_pack_info *info, sb_error *err) {
   sb_batch_options bo = {.threads = threads};
   sb_batch *b = NULL;
   int rc = sb_batch_load(claims, NULL, reg, &bo, &b, err);
@@ -145,6 +146,18 @@ int sb_pack_from_csv(const char *claims, const sb_registry *reg, const char *out
       fill_claim(&v, k, reg, &pc[q]);
     }
     if ((rc = sb_pack_writer_add(w, pc, cnt, err))) goto done;
+  }
+  /* the people section: every person's id and region, and the bytes of the
+  ** file they came from, for simulate's fast check (pack.h) */
+  for (int32_t p = 0; p < np; p++) {
+    size_t len;
+    const char *id = sb_registry_id(reg, p, &len);
+    if ((rc = sb_pack_writer_person(w, id, len, sb_registry_region(reg, p), err))) goto done;
+  }
+  if (persons_file && strcmp(persons_file, "-") != 0) {
+    uint64_t size, digest;
+    if ((rc = sb_digest_file(persons_file, threads, &size, &digest, err))) goto done;
+    sb_pack_writer_set_persons_file(w, size, digest);
   }
   sb_pack_writer_drop(w, dropped);
   rc = sb_pack_writer_finish(w, (uint64_t)n, err);

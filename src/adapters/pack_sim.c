@@ -30,7 +30,7 @@ typedef struct run_row {
 typedef struct job {
   sb_pack *p;
   const sb_policy *pol[2];
-  const sb_registry *reg;
+  const int32_t *regions; /* the pack's people section */
   sb_sim *sim;
   uint64_t from, to; /* records [from, to) */
   uint64_t inv;      /* the first involved entry at or after `from` */
@@ -67,7 +67,7 @@ static void person_begin(job *j, person_state *ps, int32_t person, uint64_t rec)
   ps->start = rec;
   ps->n = 0;
   memset(ps->acc, 0, sizeof ps->acc);
-  int32_t region = sb_registry_region(j->reg, person);
+  int32_t region = j->regions[person];
   ps->region_ok = sb_policy_ci_deductible(j->pol[0], region, &ps->T[0]) == 0;
   /* simulate checked that the reform covers every region the base covers */
   if (ps->region_ok) sb_policy_ci_deductible(j->pol[1], region, &ps->T[1]);
@@ -190,13 +190,12 @@ static uint64_t first_involved(const sb_pack *p, uint64_t rec) {
 }
 
 int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
-                     const sb_registry *reg, sb_sim *sim, int threads, sb_pack_sim_stats *st,
-                     sb_error *err) {
+                     sb_sim *sim, int threads, sb_pack_sim_stats *st, sb_error *err) {
   const sb_pack_info *info = sb_pack_get_info(p);
   if (threads < 1) threads = 1;
   if (threads > 16) threads = 16;
   if ((uint64_t)threads > info->records) threads = info->records ? (int)info->records : 1;
-  int rc = sb_pack_resolve(p, base, reg, err);
+  int rc = sb_pack_resolve(p, base, err);
   if (rc) return rc;
   job *jobs = calloc((size_t)threads, sizeof *jobs);
   if (!jobs) return sb_error_set(err, SB_ENOMEM, sb_pack_path(p), "out of memory");
@@ -204,7 +203,7 @@ int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
   for (int t = 0; t < threads && !rc; t++) {
     uint64_t to = info->records;
     if (t + 1 < threads) rc = sb_pack_person_start(p, info->records * (uint64_t)(t + 1) / (uint64_t)threads, &to, err);
-    jobs[t] = (job){p, {base, reform}, reg, sim, from, to, first_involved(p, from),
+    jobs[t] = (job){p, {base, reform}, sb_pack_regions(p), sim, from, to, first_involved(p, from),
                     calloc(1, sizeof(sb_sim_tally)), 0, {0, 0, 0, 0}, 0, {0}};
     if (!jobs[t].tally && !rc) rc = sb_error_set(err, SB_ENOMEM, sb_pack_path(p), "out of memory");
     from = to;

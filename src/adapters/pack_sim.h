@@ -30,13 +30,15 @@ typedef struct sb_pack_sim_stats {
 /*
 ** Settle every record of `p` under `base` and `reform` (policies of one and
 ** the same year; the reform covers every region the base covers) into
-** `sim` (made with sb_sim_new over `reg`, 2 sides).  `reg` must be the
-** pack's registry (sb_pack_check_registry).  `threads` 1..16.  Return 0,
+** `sim` (2 sides, over the pack's persons: sb_sim_new_regions with
+** sb_pack_regions).  The caller has checked that the pack belongs to the
+** run's persons file (sb_pack_check_persons_file, or
+** sb_pack_check_registry); the persons' regions come from the pack.
+** `threads` 1..16.  Return 0,
 ** SB_EINVAL (a damaged pack; err names the file and record), SB_EIO,
 ** SB_ENOMEM.
 */
-int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
-                     const sb_registry *reg, sb_sim *sim, int threads, sb_pack_sim_stats *st,
-                     sb_error *err);
+int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform, sb_sim *sim,
+                     int threads, sb_pack_sim_stats *st, sb_error *err);
 
 #endif

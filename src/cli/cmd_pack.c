@@ -83,7 +83,8 @@ int sb_cmd_pack(int argc, char **argv) {
   if (sb_cli_load_persons("pack", o[0].values[0], &reg)) return SB_EXIT_USAGE;
   sb_error err;
   sb_pack_info info;
-  rc = sb_pack_from_csv(o[1].values[0], reg, o[2].values[0], (int)threads, &info, &err);
+  rc = sb_pack_from_csv(o[1].values[0], reg, o[0].values[0], o[2].values[0], (int)threads, &info,
+                        &err);
   sb_registry_free(reg);
   if (rc) {
     sb_cli_error("pack", &err);

@@ -184,22 +184,73 @@ static int simulate_csv(const char *claims, const sb_registry *reg, const sb_pol
   return 0;
 }
 
-/* A claims pack, streamed person by person (src/adapters/pack_sim.c). */
-static int simulate_pack(const char *path, const char *persons, const sb_registry *reg,
-                         const sb_policy *base, const sb_policy *reform, sb_sim *sim,
-                         int threads, int64_t *rows, int64_t *rejected) {
+/*
+** The pack's side of a run, before anything is settled: open it and make
+** sure it belongs to the --persons file.  The fast way: the file's size and
+** digest equal those recorded in the pack (read at disk speed, no parsing).
+** Otherwise the file is loaded as a registry and its fingerprint compared
+** (a file written differently but holding the same registry passes; another
+** registry is refused).  Either way the persons' regions and ids then come
+** from the pack's people section (docs/decisions.md).
+*/
+static int open_pack(const char *path, const char *persons, int threads, sb_pack **out,
+                     int *slow) {
   sb_error err;
   sb_pack *p = NULL;
+  sb_registry *reg = NULL;
+  int same = 0;
+  *slow = 0;
+  if (sb_pack_open(path, &p, &err) || sb_pack_check_persons_file(p, persons, threads, &same, &err))
+    goto fail;
+  if (!same) {
+    *slow = 1;
+    if (sb_cli_load_persons("simulate", persons, &reg)) {
+      sb_pack_close(p);
+      return -1;
+    }
+    if (sb_pack_check_registry(p, reg, persons, &err)) goto fail;
+    sb_registry_free(reg);
+  }
+  *out = p;
+  return 0;
+fail:
+  sb_cli_error("simulate", &err);
+  sb_registry_free(reg);
+  sb_pack_close(p);
+  return -1;
+}
+
+/* A claims pack, streamed person by person (src/adapters/pack_sim.c). */
+static int simulate_pack(sb_pack *p, const sb_policy *base, const sb_policy *reform, sb_sim *sim,
+                         int threads, int64_t *rows, int64_t *rejected) {
+  sb_error err;
   sb_pack_sim_stats st;
-  if (sb_pack_open(path, &p, &err) || sb_pack_check_registry(p, reg, persons, &err) ||
-      sb_pack_simulate(p, base, reform, reg, sim, threads, &st, &err)) {
+  if (sb_pack_simulate(p, base, reform, sim, threads, &st, &err)) {
     sb_cli_error("simulate", &err);
-    sb_pack_close(p);
     return -1;
   }
-  sb_pack_close(p);
   *rows = (int64_t)st.rows;
   *rejected = (int64_t)st.rejected;
+  return 0;
+}
+
+/* The reform must cover every region the baseline covers.  Consecutive
+** persons mostly share a region (households), so each run of one region is
+** looked up once. */
+static int check_coverage(const char *reform_path, const sb_policy *base, const sb_policy *reform,
+                          const sb_registry *reg, const int32_t *regions, int32_t np) {
+  int32_t last = 0;
+  for (int32_t k = 0; k < np; k++) {
+    sb_fen t1, t2;
+    int32_t region = reg ? sb_registry_region(reg, k) : regions[k];
+    if (k > 0 && region == last) continue;
+    last = region;
+    if (!sb_policy_ci_deductible(base, region, &t1) && sb_policy_ci_deductible(reform, region, &t2)) {
+      fprintf(stderr, "sanbao simulate: %s: $.regions: the reform has no row for county %06d, "
+                      "which the baseline covers\n", reform_path, (int)region);
+      return -1;
+    }
+  }
   return 0;
 }
 
@@ -230,6 +281,7 @@ int sb_cmd_simulate(int argc, char **argv) {
   sb_policy *base = NULL, *reform = NULL;
   sb_policy_set bs = {0}, rs = {0};
   sb_registry *reg = NULL;
+  sb_pack *pack = NULL;
   sb_sim *sim = NULL;
   int code = SB_EXIT_USAGE;
   if (sb_policy_load_reform(o[0].values[0], o[1].values[0], &base, &reform, &err)) {
@@ -243,25 +295,21 @@ int sb_cmd_simulate(int argc, char **argv) {
             o[1].values[0], base->year);
     goto out;
   }
-  if (sb_cli_load_persons("simulate", o[2].values[0], &reg)) goto out;
+  int slow = 0;
+  if (pack_path ? open_pack(pack_path, o[2].values[0], (int)threads, &pack, &slow)
+                : sb_cli_load_persons("simulate", o[2].values[0], &reg))
+    goto out;
   double t_reg = sb_cli_now();
-  for (int32_t k = 0; k < sb_registry_count(reg); k++) {
-    sb_fen t1, t2;
-    int32_t region = sb_registry_region(reg, k);
-    if (!sb_policy_ci_deductible(base, region, &t1) && sb_policy_ci_deductible(reform, region, &t2)) {
-      fprintf(stderr, "sanbao simulate: %s: $.regions: the reform has no row for county %06d, "
-                      "which the baseline covers\n", o[1].values[0], (int)region);
-      goto out;
-    }
-  }
-  if (!(sim = sb_sim_new(reg, base, 2))) {
+  int32_t np = pack ? sb_pack_get_info(pack)->persons : sb_registry_count(reg);
+  const int32_t *regions = pack ? sb_pack_regions(pack) : NULL;
+  if (check_coverage(o[1].values[0], base, reform, reg, regions, np)) goto out;
+  if (!(sim = pack ? sb_sim_new_regions(np, regions, base, 2) : sb_sim_new(reg, base, 2))) {
     fprintf(stderr, "sanbao simulate: out of memory\n");
     goto out;
   }
   int64_t rows = 0, rejected = 0;
-  if (pack_path ? simulate_pack(pack_path, o[2].values[0], reg, base, reform, sim, (int)threads,
-                                &rows, &rejected)
-                : simulate_csv(claims_path, reg, &bs, &rs, sim, (int)threads, &rows, &rejected))
+  if (pack ? simulate_pack(pack, base, reform, sim, (int)threads, &rows, &rejected)
+           : simulate_csv(claims_path, reg, &bs, &rs, sim, (int)threads, &rows, &rejected))
     goto out;
   double t_settle = sb_cli_now();
   const sb_sim_result *r = sb_sim_finish(sim);
@@ -269,6 +317,16 @@ int sb_cmd_simulate(int argc, char **argv) {
     fprintf(stderr, "sanbao simulate: out of memory\n");
     goto out;
   }
+  for (int i = 0; pack && i < r->n_top; i++) {
+    char id[65];
+    size_t len;
+    if (sb_pack_person_id(pack, r->top[i].person, id, &len, &err)) {
+      sb_cli_error("simulate", &err);
+      goto out;
+    }
+    sb_sim_set_top_id(sim, i, id, len);
+  }
+  double t_measures = sb_cli_now();
   const char *inputs[4] = {o[0].values[0], o[1].values[0], o[2].values[0],
                            pack_path ? pack_path : claims_path};
   sb_report_labels l = {"政策模拟 Policy simulation", base->name ? base->name : o[0].values[0],
@@ -279,9 +337,11 @@ int sb_cmd_simulate(int argc, char **argv) {
                   "persons with claims, %.2f s (%.0f claims/s, both policies)\n",
           (long long)rows, (long long)rejected, (long long)r->persons_with_claims, secs,
           secs > 0 ? (double)rows / secs : 0.0);
-  fprintf(stderr, "  phases: policies and registry %.2f s, claims read and settled %.2f s, "
-                  "measures and report %.2f s\n",
-          t_reg - t0, t_settle - t_reg, sb_cli_now() - t_settle);
+  fprintf(stderr, "  phases: policies and %s %.2f s, claims read and settled %.2f s, "
+                  "measures %.2f s, report %.2f s\n",
+          !pack ? "registry" : slow ? "registry (loaded: the pack recorded other bytes)"
+                                    : "persons file checked by its digest",
+          t_reg - t0, t_settle - t_reg, t_measures - t_settle, sb_cli_now() - t_measures);
   fprintf(stderr, "  %-28s %18s %18s %18s\n", "yuan", "baseline", "reform", "difference");
   yuan_line("basic insurance 基本医保", r->all[0].hifp, r->all[1].hifp);
   yuan_line("critical illness 大病保险", r->all[0].hifmi, r->all[1].hifmi);
@@ -293,6 +353,7 @@ int sb_cmd_simulate(int argc, char **argv) {
   code = SB_EXIT_OK;
 out:
   sb_sim_free(sim);
+  sb_pack_close(pack);
   sb_registry_free(reg);
   sb_policy_set_clear(&bs);
   sb_policy_set_clear(&rs);

@@ -148,6 +148,28 @@ run simulate --policy "$root/policies/hunan-2022.json" --reform "$work/cap30.jso
 expect_rc "a registry with one region changed" 2
 contains "a registry with one region changed" "$work/err.txt" "another person registry"
 
+# 4b. The persons file is checked by its size and digest (no parsing); a file
+# of other bytes holding the same registry is loaded and its fingerprint
+# compared: accepted, same figures.  A pack made from standard input recorded
+# no digest: always the slow way, same figures.
+run simulate --policy "$root/policies/hunan-2022.json" --reform "$work/cap30.json" \
+  --persons "$g/persons.csv" --pack "$g/p1/claims.pack" --report "$work/fast.html" --csv "$work/fast.csv"
+expect_rc "the pack's own persons file" 0
+contains "the pack's own persons file" "$work/err.txt" "persons file checked by its digest"
+sed '2s/^\([^,]*\),/"\1",/' "$g/persons.csv" > "$work/quoted.csv"
+if cmp -s "$work/quoted.csv" "$g/persons.csv"; then bad "the quoting edit did nothing"; fi
+run simulate --policy "$root/policies/hunan-2022.json" --reform "$work/cap30.json" \
+  --persons "$work/quoted.csv" --pack "$g/p1/claims.pack" --report "$work/r.html" --csv "$work/r.csv"
+expect_rc "same registry, other bytes" 0
+contains "same registry, other bytes" "$work/err.txt" "registry (loaded"
+same_file "same registry, other bytes: same summary" "$work/fast.csv" "$work/r.csv"
+"$bin" pack --persons - --claims "$g/claims.csv" --out "$work/stdin.pack" < "$g/persons.csv" 2>/dev/null
+run simulate --policy "$root/policies/hunan-2022.json" --reform "$work/cap30.json" \
+  --persons "$g/persons.csv" --pack "$work/stdin.pack" --report "$work/r.html" --csv "$work/r.csv"
+expect_rc "a pack of persons from standard input" 0
+contains "a pack of persons from standard input" "$work/err.txt" "registry (loaded"
+same_file "a pack of persons from standard input: same summary" "$work/fast.csv" "$work/r.csv"
+
 # 5. Truncated and damaged packs: exit 2 with the file named, no crash, no output.
 p=$g/p1/claims.pack
 size=$(wc -c < "$p")
@@ -156,7 +178,14 @@ simp() {
   run simulate --policy "$root/policies/hunan-2022.json" --reform "$work/cap30.json" \
     --persons "$g/persons.csv" --pack "$1" --report "$work/r.html" --csv "$work/r.csv"
 }
-for cut in 0 7 100 127 128 200 $((size / 2)) $((size - 1)); do
+hdr=192
+# where the header says the involved table and the people section start
+u8() { od -An -t u8 -j "$2" -N 8 "$1" | tr -d ' '; }
+inv_off=$(u8 "$p" 56)
+people_off=$(u8 "$p" 104)
+persons=$(od -An -t d4 -j 80 -N 4 "$p" | tr -d ' ')
+for cut in 0 7 100 127 128 191 192 200 $((size / 2)) $((inv_off + 3)) $((people_off + 3)) \
+           $((people_off + 4 * persons + 5)) $((size - 1)); do
   head -c "$cut" "$p" > "$work/cut.pack"
   simp "$work/cut.pack"
   expect_rc "truncated at $cut$(signal_note "$rc")" 2
@@ -166,8 +195,12 @@ done
 cp "$p" "$work/long.pack"; printf 'x' >> "$work/long.pack"
 simp "$work/long.pack"; expect_rc "a byte appended" 2
 # damage: 0xFF over four bytes at a few places of the header, records and involved table
-inv_at=$((size - 40))
-for off in 8 24 40 120 $((128 + 32)) $((128 + 48 * 7 + 36)) $((128 + 48 * 100 + 44)) $inv_at $((size - 4)); do
+# (the regions, the id index and an id of the people section too: every byte
+# of a pack is checked before anything is written)
+for off in 8 24 40 120 184 $((hdr + 32)) $((hdr + 48 * 7 + 36)) $((hdr + 48 * 100 + 44)) \
+           $((inv_off + 4)) $((people_off - 4)) $((people_off + 4 * 17)) \
+           $((people_off + 4 * persons + 8)) $((people_off + 4 * persons + 16 + 3)) \
+           $((size / 2 + size / 4)) $((size - 4)); do
   cp "$p" "$work/bad.pack"
   printf '\377\377\377\377' | dd of="$work/bad.pack" bs=1 seek="$off" conv=notrunc 2>/dev/null
   simp "$work/bad.pack"

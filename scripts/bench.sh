@@ -10,13 +10,8 @@ set -eu
 cd "$(dirname "$0")/.."
 persons=${1:-1000000}
 claims=${2:-10000000}
-sh scripts/deps.sh
-if ! [ -x /usr/bin/time ]; then
-  SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-  $SUDO apt-get install -y -qq time >/dev/null
-fi
-sh scripts/build.sh build-bench -DCMAKE_BUILD_TYPE=Release
-bin=build-bench/sanbao
+# shellcheck source=scripts/bench-setup.sh
+. scripts/bench-setup.sh
 dir=out/bench/p$persons-c$claims
 if ! [ -f "$dir/claims.csv" ]; then
   mkdir -p "$dir"

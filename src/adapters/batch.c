@@ -303,10 +303,16 @@ static int load_row(part *b, const sb_csv_row *cr, const int *idx,
         r->reason = SB_R_UNKNOWN_PERSON;
       } else {
         int cat = sb_registry_category_on(b->b->reg, r->person, r->date);
-        const sb_policy *p = sb_policy_set_find(b->b->policies, sb_date_year(r->date));
+        /* No policy set: a load for `sanbao pack`, which leaves the checks
+        ** that depend on the policy to the reader of the pack. */
+        const sb_policy *p = b->b->policies ? sb_policy_set_find(b->b->policies,
+                                                                 sb_date_year(r->date))
+                                            : NULL;
         sb_fen T;
         if (cat < 0)
           r->reason = SB_R_NOT_INSURED;
+        else if (!b->b->policies)
+          r->category = (uint8_t)cat;
         else if (!p)
           r->reason = SB_R_NO_POLICY;
         else if (sb_policy_ci_deductible(p, sb_registry_region(b->b->reg, r->person), &T))

@@ -125,7 +125,9 @@ typedef struct sb_batch_totals {
 ** data, which must outlive the batch.  Returns 0 and a new batch in *out, or a
 ** negative code: a missing or repeated column (err->where "FILE:LINE"), an
 ** unreadable file, out of memory.  Bad rows are not errors: they become
-** rejected rows.
+** rejected rows.  `policies` may be NULL for a load only (`sanbao pack`):
+** the checks that need a policy (NO_POLICY, UNKNOWN_REGION) are not made,
+** and such a batch must not be settled.
 */
 int sb_batch_load(const char *path, const sb_policy_set *policies,
                   const sb_registry *reg, const sb_batch_options *opt,

@@ -43,6 +43,11 @@
 */
 #include "gen.h"
 
+#include "digest.h"
+#include "pack.h"
+#include "sanbao/registry.h"
+#include "sanbao/types.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -310,6 +315,7 @@ typedef struct obuf {
   size_t len;
   uint64_t written;
   int err; /* errno of the first failed write, or 0 */
+  sb_digest *dg; /* when set, the digest of what was written */
 } obuf;
 
 static void ob_flush(obuf *b) {
@@ -317,8 +323,10 @@ static void ob_flush(obuf *b) {
     errno = 0;
     if (fwrite(b->buf, 1, b->len, b->f) != b->len)
       b->err = errno ? errno : EIO;
-    else
+    else {
       b->written += b->len;
+      if (b->dg) sb_digest_update(b->dg, b->buf, b->len);
+    }
   }
   b->len = 0;
 }
@@ -447,6 +455,24 @@ typedef struct gen {
   long rev_owed; /* reversals wanted but not yet placed */
   obuf P, C;
   sb_gen_stats st;
+  /* Pack mode (sb_gen_write_pack): instead of claims.csv lines, the rows of
+  ** the current person are collected here and handed to the pack writer
+  ** when the person is done, with the same ids, dates, amounts and input
+  ** positions the CSV would have had — so the pack equals `sanbao pack` of
+  ** that CSV, byte for byte. */
+  sb_pack_writer *pk;
+  sb_pack_claim *pc;
+  char (*ptext)[2][24]; /* claim id and target text of pc[k] */
+  uint64_t *pseq;       /* claim id number of pc[k], and the target's */
+  uint64_t *ptgt;
+  int pn, pcap;
+  sb_date jan1;
+  uint64_t fp;         /* registry fingerprint of the persons so far */
+  sb_digest pdg;       /* digest of persons.csv as written */
+  uint64_t pdropped;   /* NOT_INSURED claims left out of the pack */
+  int pk_rc;           /* the first writer error (pk_err filled) */
+  sb_error *pk_err;
+  int cat_id[NCAT], vt_id[NVT], lv_id[NLV]; /* the engine's enum values */
 } gen;
 
 static int is_leap(int y) {
@@ -552,6 +578,116 @@ static int64_t share(rng *r, int64_t fen, double lo, double hi) {
   return (int64_t)((double)fen * rng_range(r, lo, hi));
 }
 
+/* Pack mode: one more row of the current person; the claim numbered
+** `seq`, a reversal of claim `target` when target > 0.  Row positions are
+** the CSV's: st.claims before it is counted. */
+static void pack_push(gen *g, const person *p, int vt, int lv, int doy, const int64_t amt[4],
+                      uint64_t seq, uint64_t target) {
+  if (g->pk_rc) return;
+  if (g->pn == g->pcap) {
+    int nc = g->pcap ? 2 * g->pcap : 256;
+    sb_pack_claim *c = realloc(g->pc, (size_t)nc * sizeof *c);
+    if (c) g->pc = c;
+    char(*t)[2][24] = c ? realloc(g->ptext, (size_t)nc * sizeof *t) : NULL;
+    if (t) g->ptext = t;
+    uint64_t *s1 = t ? realloc(g->pseq, (size_t)nc * sizeof *s1) : NULL;
+    if (s1) g->pseq = s1;
+    uint64_t *s2 = s1 ? realloc(g->ptgt, (size_t)nc * sizeof *s2) : NULL;
+    if (!s2) {
+      g->pk_rc = sb_error_set(g->pk_err, SB_ENOMEM, NULL, "out of memory");
+      return;
+    }
+    g->ptgt = s2;
+    g->pcap = nc;
+  }
+  sb_pack_claim *c = &g->pc[g->pn];
+  memset(c, 0, sizeof *c);
+  c->rec.person = (int32_t)p->idx;
+  c->rec.date = g->jan1 + doy;
+  c->rec.pos = (uint32_t)g->st.claims;
+  if (target) {
+    c->rec.flags = SB_PACK_REVERSAL | SB_PACK_INVOLVED;
+    /* its original is the person's latest claim so far: involved too */
+    for (int k = g->pn - 1; k >= 0; k--)
+      if (g->pseq[k] == target) {
+        g->pc[k].rec.flags |= SB_PACK_INVOLVED;
+        break;
+      }
+  } else {
+    c->rec.visit = (uint8_t)g->vt_id[vt];
+    c->rec.level = (uint8_t)g->lv_id[lv];
+    memcpy(c->rec.amt, amt, sizeof c->rec.amt);
+  }
+  g->pseq[g->pn] = seq;
+  g->ptgt[g->pn] = target;
+  g->pn++;
+}
+
+/* The category intervals write_person() writes for `p`, as the registry
+** holds them (sorted by start; open ends SB_DATE_MIN / SB_DATE_MAX). */
+static int person_intervals(const gen *g, const person *p, sb_interval *iv) {
+  const sb_date first = p->open_from ? SB_DATE_MIN : g->jan1;
+  if (p->enroll_doy >= 0) {
+    iv[0] = (sb_interval){g->jan1 + p->enroll_doy, SB_DATE_MAX, g->cat_id[p->cat], 0};
+    return 1;
+  }
+  if (p->cat2 >= 0) {
+    iv[0] = (sb_interval){first, g->jan1 + p->change_doy, g->cat_id[p->cat], 0};
+    iv[1] = (sb_interval){g->jan1 + p->change_doy + 1, SB_DATE_MAX, g->cat_id[p->cat2], 0};
+    return 2;
+  }
+  iv[0] = (sb_interval){first, SB_DATE_MAX, g->cat_id[p->cat], 0};
+  return 1;
+}
+
+/* Pack mode, at the end of a person: fold the person into the registry
+** fingerprint, give each row its category (a claim before a mid-year
+** enrolment is NOT_INSURED: left out and counted, as `sanbao pack` does)
+** and its id texts, and hand the rows to the writer. */
+static void pack_person(gen *g, const person *p) {
+  sb_interval iv[2];
+  const int niv = person_intervals(g, p, iv);
+  char pid[32], hh[32];
+  char *e1 = pid, *e2 = hh;
+  *e1++ = 'P';
+  e1 = put_uint(e1, (uint64_t)p->idx + 1, g->pid_width);
+  *e2++ = 'H';
+  e2 = put_uint(e2, (uint64_t)p->hh + 1, g->pid_width);
+  g->fp = sb_registry_fp_person(g->fp, pid, (size_t)(e1 - pid), hh, (size_t)(e2 - hh),
+                                (int32_t)p->region, iv, niv);
+  if (g->pk_rc) return;
+  if ((g->pk_rc = sb_pack_writer_person(g->pk, pid, (size_t)(e1 - pid), (int32_t)p->region,
+                                        g->pk_err)))
+    return;
+  int kept = 0;
+  for (int k = 0; k < g->pn; k++) {
+    sb_pack_claim c = g->pc[k];
+    if (!(c.rec.flags & SB_PACK_REVERSAL)) {
+      int cat = -1;
+      for (int j = 0; j < niv; j++)
+        if (iv[j].from <= c.rec.date && c.rec.date <= iv[j].to) cat = iv[j].category;
+      if (cat < 0) {
+        g->pdropped++;
+        continue;
+      }
+      c.rec.category = (uint8_t)cat;
+    }
+    char *t = g->ptext[kept][0];
+    t[0] = 'C';
+    c.id = t;
+    c.id_len = (size_t)(put_uint(t + 1, g->pseq[k], 10) - t);
+    if (g->ptgt[k]) {
+      t = g->ptext[kept][1];
+      t[0] = 'C';
+      c.target = t;
+      c.target_len = (size_t)(put_uint(t + 1, g->ptgt[k], 10) - t);
+    }
+    g->pc[kept++] = c;
+  }
+  g->pn = 0;
+  g->pk_rc = sb_pack_writer_add(g->pk, g->pc, (size_t)kept, g->pk_err);
+}
+
 static void write_claim(gen *g, rng *r, const person *p, int vt, int lv, int doy) {
   /* Total cost: lognormal around the level's median, clamped at +-3.5
   ** sigma, plus a rare heavy (Pareto) tail for inpatient stays. */
@@ -586,6 +722,13 @@ static void write_claim(gen *g, rng *r, const person *p, int vt, int lv, int doy
     pre = share(r, med, 0.02, 0.08);
     break;
   }
+  if (g->pk) {
+    const int64_t amt[4] = {med, ful, ovl, pre};
+    pack_push(g, p, vt, lv, doy, amt, ++g->claim_seq, 0);
+    g->st.claims++;
+    g->st.visits[vt]++;
+    return;
+  }
   char *q = ob_line(&g->C);
   *q++ = 'C';
   q = put_uint(q, ++g->claim_seq, 10);
@@ -614,6 +757,13 @@ static void write_claim(gen *g, rng *r, const person *p, int vt, int lv, int doy
 }
 
 static void write_reversal(gen *g, const person *p, uint64_t orig, int doy) {
+  if (g->pk) {
+    static const int64_t none[4];
+    pack_push(g, p, 0, 0, doy, none, ++g->claim_seq, orig);
+    g->st.claims++;
+    g->st.reversals++;
+    return;
+  }
   char *q = ob_line(&g->C);
   *q++ = 'C';
   q = put_uint(q, ++g->claim_seq, 10);
@@ -703,8 +853,10 @@ static int check_options(const sb_gen_options *o, sb_error *err) {
   return 0;
 }
 
-static int run(const sb_gen_options *o, FILE *fp, FILE *fc, const char *wp, const char *wc,
-               sb_error *err) {
+/* Write persons.csv to `fp` and the claims to `fc`, or, when `pk` is set,
+** to that pack writer (fc NULL), which is left for the caller to finish. */
+static int run(const sb_gen_options *o, FILE *fp, FILE *fc, sb_pack_writer *pk, const char *wp,
+               const char *wc, sb_error *err) {
   int rc = check_options(o, err);
   if (rc) return rc;
   gen *g = calloc(1, sizeof *g);
@@ -720,7 +872,18 @@ static int run(const sb_gen_options *o, FILE *fp, FILE *fc, const char *wp, cons
     g->pid_width++;
   g->rev_permille = (unsigned)o->reversal_permille;
   g->P = (obuf){.f = fp, .buf = pb};
+  if (pk) {
+    if ((rc = sb_digest_init(&g->pdg, err))) goto done;
+    g->P.dg = &g->pdg;
+  }
   g->C = (obuf){.f = fc, .buf = cb};
+  g->pk = pk;
+  g->pk_err = err;
+  g->jan1 = sb_date_from_ymd(o->year, 1, 1);
+  g->fp = SB_REGISTRY_FP_SEED;
+  for (int k = 0; k < NCAT; k++) g->cat_id[k] = sb_category_from_name(cat_name[k], strlen(cat_name[k]));
+  for (int k = 0; k < NVT; k++) g->vt_id[k] = sb_visit_from_name(vt_name[k], strlen(vt_name[k]));
+  for (int k = 0; k < NLV; k++) g->lv_id[k] = sb_level_from_name(lv_name[k], strlen(lv_name[k]));
 
   /* Pass 1, only for an exact total: the sum of the plan sizes. */
   int64_t total = 0;
@@ -741,10 +904,12 @@ static int run(const sb_gen_options *o, FILE *fp, FILE *fc, const char *wp, cons
   char *q = ob_line(&g->P);
   q = put_str(q, "person_id,household_id,region,category,valid_from,valid_to\n");
   ob_done(&g->P, q);
-  q = ob_line(&g->C);
-  q = put_str(q, "claim_id,person_id,date,visit_type,level,medfee_sumamt,"
-                 "fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,reverses\n");
-  ob_done(&g->C, q);
+  if (!pk) {
+    q = ob_line(&g->C);
+    q = put_str(q, "claim_id,person_id,date,visit_type,level,medfee_sumamt,"
+                   "fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,reverses\n");
+    ob_done(&g->C, q);
+  }
 
   person_gen pg;
   person_gen_init(&pg, o->seed);
@@ -764,23 +929,42 @@ static int run(const sb_gen_options *o, FILE *fp, FILE *fc, const char *wp, cons
     }
     write_person(g, &p);
     write_claims(g, &r, &p, plan, d, budget);
-    if (g->P.err || g->C.err) break;
+    if (pk) pack_person(g, &p);
+    if (g->P.err || g->C.err || g->pk_rc) break;
     if (o->progress && (i & 0x3FFF) == 0x3FFF) o->progress(o->progress_ctx, i + 1, o->persons);
+  }
+  if (g->pk_rc) {
+    rc = g->pk_rc;
+    goto done;
   }
   ob_flush(&g->P);
   ob_flush(&g->C);
   if (!g->P.err && fflush(fp) != 0) g->P.err = errno ? errno : EIO;
-  if (!g->C.err && fflush(fc) != 0) g->C.err = errno ? errno : EIO;
+  if (!g->C.err && fc && fflush(fc) != 0) g->C.err = errno ? errno : EIO;
   if (g->P.err || g->C.err) {
     const int e = g->P.err ? g->P.err : g->C.err;
     rc = sb_error_set(err, SB_EIO, g->P.err ? wp : wc, "write failed: %s", strerror(e));
     goto done;
+  }
+  if (pk) {
+    /* persons.csv is complete: its size and digest let simulate check it
+    ** without loading it (pack.h) */
+    sb_pack_writer_set_persons_file(pk, g->P.written, sb_digest_final(&g->pdg));
+    sb_pack_writer_set_fingerprint(pk, g->fp);
+    sb_pack_writer_drop(pk, g->pdropped);
   }
   if (o->progress) o->progress(o->progress_ctx, o->persons, o->persons);
   g->st.persons_bytes = g->P.written;
   g->st.claims_bytes = g->C.written;
   if (o->stats) *o->stats = g->st;
 done:
+  if (g) {
+    sb_digest_free(&g->pdg);
+    free(g->pc);
+    free(g->ptext);
+    free(g->pseq);
+    free(g->ptgt);
+  }
   free(plan);
   free(cb);
   free(pb);
@@ -801,7 +985,7 @@ void sb_gen_defaults(sb_gen_options *o) {
 }
 
 int sb_gen_write_streams(const sb_gen_options *o, FILE *persons, FILE *claims, sb_error *err) {
-  return run(o, persons, claims, "persons.csv", "claims.csv", err);
+  return run(o, persons, claims, NULL, "persons.csv", "claims.csv", err);
 }
 
 /* Open a fresh temporary file next to `final`, named ".NAME.tmp.PID[.N]",
@@ -855,7 +1039,7 @@ int sb_gen_write(const sb_gen_options *o, const char *dir, sb_error *err) {
     }
     have_tmp[k] = 1;
   }
-  rc = run(o, f[0], f[1], fin[0], fin[1], err);
+  rc = run(o, f[0], f[1], NULL, fin[0], fin[1], err);
   for (int k = 0; k < 2; k++) {
     int bad = fclose(f[k]) != 0;
     f[k] = NULL;
@@ -876,5 +1060,36 @@ fail:
     if (f[k]) fclose(f[k]);
     if (have_tmp[k]) unlink(tmp[k]);
   }
+  return rc;
+}
+
+int sb_gen_write_pack(const sb_gen_options *o, const char *dir, const char *pack, sb_error *err) {
+  enum { PATHSZ = 4096 };
+  char fin[PATHSZ], tmp[PATHSZ];
+  int rc = check_options(o, err);
+  if (rc) return rc;
+  if (o->persons > INT32_MAX - 1)
+    return sb_error_set(err, SB_EINVAL, NULL, "a pack holds at most %d persons", INT32_MAX - 1);
+  const char *sep = dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/";
+  int len = snprintf(fin, PATHSZ, "%s%spersons.csv", dir, sep);
+  if (len < 0 || len >= PATHSZ) return sb_error_set(err, SB_EINVAL, dir, "directory name too long");
+  sb_pack_writer *w = NULL;
+  FILE *f = open_temp(dir, "persons.csv", tmp, PATHSZ);
+  if (!f) return sb_error_set(err, SB_EIO, fin, "cannot create a file here: %s", strerror(errno));
+  sb_gen_options oo = *o;
+  sb_gen_stats st;
+  if (!oo.stats) oo.stats = &st;
+  rc = sb_pack_writer_open(pack, (int32_t)o->persons, 0, &w, err);
+  if (!rc) rc = run(&oo, f, NULL, w, fin, pack, err);
+  if (fclose(f) != 0 && !rc) rc = sb_error_set(err, SB_EIO, fin, "write failed: %s", strerror(errno));
+  /* the header counts every row the claims CSV would have held */
+  if (!rc)
+    rc = sb_pack_writer_finish(w, (uint64_t)oo.stats->claims, err);
+  else
+    sb_pack_writer_abort(w);
+  w = NULL;
+  if (!rc && rename(tmp, fin) != 0)
+    rc = sb_error_set(err, SB_EIO, fin, "cannot rename %s into place: %s", tmp, strerror(errno));
+  if (rc) unlink(tmp);
   return rc;
 }

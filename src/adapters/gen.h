@@ -73,6 +73,18 @@ void sb_gen_defaults(sb_gen_options *o);
 int sb_gen_write(const sb_gen_options *o, const char *dir, sb_error *err);
 
 /*
+** Write DIR/persons.csv and, instead of claims.csv, the claims pack `pack`
+** (src/adapters/pack.h) that `sanbao pack` would make of that claims.csv —
+** byte for byte — without ever writing the CSV: 67 million persons and
+** their year of claims stream through in constant memory (a person's rows
+** at a time).  Both files appear only when both are complete (the pack
+** first; a failure after it leaves a pack whose registry fingerprint no
+** persons.csv in DIR matches, which simulate refuses).  At most
+** 2^31 - 2 persons and 2^32 claim rows.  Return codes as sb_gen_write().
+*/
+int sb_gen_write_pack(const sb_gen_options *o, const char *dir, const char *pack, sb_error *err);
+
+/*
 ** Same rows, written to two open streams (e.g. fmemopen/open_memstream
 ** buffers in tests).  The streams are flushed but not closed.  On failure
 ** the streams hold a partial output.  Return codes as sb_gen_write(); on an

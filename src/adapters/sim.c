@@ -3,7 +3,8 @@
 **
 ** Sums are plain int64 fen.  Per person the collector keeps only the
 ** year's personal burden on each side (16 bytes), so a province of tens of
-** millions fits; deciles are exact (a sort of those burdens, nearest rank).
+** millions fits; deciles are exact (nearest rank, found by selection over
+** those burdens: sb_sim_select_ranks).
 */
 #include "sim.h"
 
@@ -11,7 +12,8 @@
 #include <string.h>
 
 struct sb_sim {
-  const sb_registry *reg;
+  const sb_registry *reg;  /* NULL for a collector made by sb_sim_new_regions */
+  const int32_t *region;   /* ... which reads the regions from this array */
   int32_t np;
   sb_fen *psn[2];
   uint8_t *seen;     /* the person has a settled or reversed row */
@@ -36,11 +38,40 @@ static int cmp_i32(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-sb_sim *sb_sim_new(const sb_registry *reg, const sb_policy *policy, int sides) {
+static int32_t region_of(const sb_sim *s, int32_t k) {
+  return s->reg ? sb_registry_region(s->reg, k) : s->region[k];
+}
+
+/* Prefecture slots: the distinct prefectures in ascending order, then each
+** person's slot.  Why a one-entry cache: persons come in households and
+** households by county, so consecutive persons nearly always share a
+** prefecture, and the linear slot search runs once per change instead of
+** once per person (67 million of them in a province). */
+static void assign_prefectures(sb_sim *s) {
+  sb_sim_result *r = &s->r;
+  int32_t last = INT32_MIN;
+  for (int32_t k = 0; k < s->np; k++) {
+    int32_t code = region_of(s, k) / 100 * 100;
+    if (code != last) pref_slot(r, code), last = code;
+  }
+  qsort(r->pref, (size_t)r->n_pref, sizeof r->pref[0], cmp_i32);
+  last = INT32_MIN;
+  int slot = 0;
+  for (int32_t k = 0; k < s->np; k++) {
+    int32_t code = region_of(s, k) / 100 * 100;
+    if (code != last) slot = pref_slot(r, code), last = code;
+    s->pref_of[k] = (int16_t)slot;
+    r->pref_persons[slot]++;
+  }
+}
+
+static sb_sim *sim_new(const sb_registry *reg, const int32_t *region, int32_t np,
+                       const sb_policy *policy, int sides) {
   sb_sim *s = calloc(1, sizeof *s);
   if (!s) return NULL;
   s->reg = reg;
-  s->np = sb_registry_count(reg);
+  s->region = region;
+  s->np = np;
   size_t n = (size_t)(s->np ? s->np : 1);
   s->psn[0] = calloc(n, sizeof(sb_fen));
   s->psn[1] = calloc(n, sizeof(sb_fen));
@@ -55,20 +86,29 @@ sb_sim *sb_sim_new(const sb_registry *reg, const sb_policy *policy, int sides) {
   r->sides = sides;
   r->year = policy->year;
   r->persons = s->np;
-  /* prefectures in ascending code order */
-  for (int32_t k = 0; k < s->np; k++) pref_slot(r, sb_registry_region(reg, k) / 100 * 100);
-  qsort(r->pref, (size_t)r->n_pref, sizeof r->pref[0], cmp_i32);
-  for (int32_t k = 0; k < s->np; k++) {
-    int slot = pref_slot(r, sb_registry_region(reg, k) / 100 * 100);
-    s->pref_of[k] = (int16_t)slot;
-    r->pref_persons[slot]++;
-  }
+  assign_prefectures(s);
   r->n_thresholds = policy->n_rules;
   for (int k = 0; k < policy->n_rules; k++) {
     strncpy(r->threshold_name[k], policy->rules[k].name, sizeof r->threshold_name[k] - 1);
     r->threshold[k] = policy->rules[k].threshold;
   }
   return s;
+}
+
+sb_sim *sb_sim_new(const sb_registry *reg, const sb_policy *policy, int sides) {
+  return sim_new(reg, NULL, sb_registry_count(reg), policy, sides);
+}
+
+sb_sim *sb_sim_new_regions(int32_t persons, const int32_t *region, const sb_policy *policy,
+                           int sides) {
+  return sim_new(NULL, region, persons, policy, sides);
+}
+
+void sb_sim_set_top_id(sb_sim *s, int i, const char *id, size_t len) {
+  if (i < 0 || i >= s->r.n_top) return;
+  if (len > 64) len = 64;
+  memcpy(s->r.top[i].person_id, id, len);
+  s->r.top[i].person_id[len] = 0;
 }
 
 void sb_sim_free(sb_sim *s) {
@@ -92,28 +132,132 @@ static void add_sums(sb_sim_sums *u, const sb_result *r, int reversed) {
   u->claims += reversed ? -1 : 1;
 }
 
-void sb_sim_add(sb_sim *s, int side, int32_t person, const sb_result *r, int reversed) {
-  sb_sim_result *x = &s->r;
-  add_sums(&x->all[side], r, reversed);
-  add_sums(&x->category[r->category][side], r, reversed);
+/* One row into the sums given (the result's own, or a thread's tally) and
+** into the person's burden. */
+static void add_row(sb_sim *s, sb_sim_sums *all, sb_sim_sums (*category)[2],
+                    sb_sim_sums (*by_pref)[2], int side, int32_t person, const sb_result *r,
+                    int reversed) {
+  add_sums(&all[side], r, reversed);
+  add_sums(&category[r->category][side], r, reversed);
   if (person >= 0 && person < s->np) {
-    add_sums(&x->by_pref[s->pref_of[person]][side], r, reversed);
+    add_sums(&by_pref[s->pref_of[person]][side], r, reversed);
     s->psn[side][person] += r->psn_part_amt;
     s->seen[person] = 1;
     if (side == 0 && !reversed) s->category[person] = r->category;
   }
 }
 
+static void alert_row(sb_sim *s, sb_sim_sums *all, sb_sim_sums (*category)[2],
+                      sb_sim_sums (*by_pref)[2], int side, int32_t person, int cat) {
+  all[side].alerts++;
+  if (cat >= 0 && cat < SB_CAT_COUNT) category[cat][side].alerts++;
+  if (person >= 0 && person < s->np) by_pref[s->pref_of[person]][side].alerts++;
+}
+
+void sb_sim_add(sb_sim *s, int side, int32_t person, const sb_result *r, int reversed) {
+  add_row(s, s->r.all, s->r.category, s->r.by_pref, side, person, r, reversed);
+}
+
 void sb_sim_alert(sb_sim *s, int side, int32_t person, int category) {
-  sb_sim_result *x = &s->r;
-  x->all[side].alerts++;
-  if (category >= 0 && category < SB_CAT_COUNT) x->category[category][side].alerts++;
-  if (person >= 0 && person < s->np) x->by_pref[s->pref_of[person]][side].alerts++;
+  alert_row(s, s->r.all, s->r.category, s->r.by_pref, side, person, category);
+}
+
+void sb_sim_add_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
+                   int reversed) {
+  add_row(s, t->all, t->category, t->by_pref, side, person, r, reversed);
+}
+
+void sb_sim_alert_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int category) {
+  alert_row(s, t->all, t->category, t->by_pref, side, person, category);
+}
+
+void sb_sim_set_category(sb_sim *s, int32_t person, int category) {
+  if (person >= 0 && person < s->np) s->category[person] = (uint8_t)category;
+}
+
+static void merge_sums(sb_sim_sums *u, const sb_sim_sums *v) {
+  u->medfee += v->medfee;
+  u->inscp += v->inscp;
+  u->hifp += v->hifp;
+  u->hifmi += v->hifmi;
+  u->maf += v->maf;
+  u->fund += v->fund;
+  u->psn += v->psn;
+  u->claims += v->claims;
+  u->alerts += v->alerts;
+}
+
+void sb_sim_merge(sb_sim *s, const sb_sim_tally *t) {
+  sb_sim_result *r = &s->r;
+  for (int side = 0; side < 2; side++) {
+    merge_sums(&r->all[side], &t->all[side]);
+    for (int c = 0; c < SB_CAT_COUNT; c++) merge_sums(&r->category[c][side], &t->category[c][side]);
+    for (int p = 0; p < SB_SIM_MAX_PREF; p++) merge_sums(&r->by_pref[p][side], &t->by_pref[p][side]);
+  }
 }
 
 static int cmp_fen(const void *a, const void *b) {
   sb_fen x = *(const sb_fen *)a, y = *(const sb_fen *)b;
   return (x > y) - (x < y);
+}
+
+static void swap_fen(sb_fen *a, sb_fen *b) {
+  sb_fen t = *a;
+  *a = *b;
+  *b = t;
+}
+
+/*
+** Multi-quickselect over v[lo, hi) for the ranks rk[a, b) (0-based,
+** ascending, all inside [lo, hi)).  Why a three-way partition: burdens tie
+** a lot (many people pay the same deductible-sized amounts, or nothing), and
+** a two-way partition degrades to quadratic time on long runs of equal
+** values; with the "equal" band every rank falling in it is answered at
+** once and the band is never looked at again.  Why a depth limit: a
+** median-of-three pivot has bad inputs too; past 2*log2(n)+8 levels the
+** range is simply sorted (qsort), so the worst case stays O(n log n).  The
+** answer is the same either way: the value of rank r is the (r+1)-th
+** smallest, which partitioning never changes.
+*/
+static void select_rec(sb_fen *v, int64_t lo, int64_t hi, const int64_t *rk, int a, int b,
+                       sb_fen *out, int depth) {
+  while (a < b) {
+    if (hi - lo <= 16 || depth <= 0) {
+      qsort(v + lo, (size_t)(hi - lo), sizeof *v, cmp_fen);
+      for (int k = a; k < b; k++) out[k] = v[rk[k]];
+      return;
+    }
+    depth--;
+    sb_fen x = v[lo], y = v[lo + (hi - lo) / 2], z = v[hi - 1];
+    sb_fen p = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+    int64_t lt = lo, i = lo, gt = hi; /* [lo,lt) < p, [lt,i) == p, [gt,hi) > p */
+    while (i < gt) {
+      if (v[i] < p)
+        swap_fen(&v[lt++], &v[i++]);
+      else if (v[i] > p)
+        swap_fen(&v[i], &v[--gt]);
+      else
+        i++;
+    }
+    int m1 = a, m2;
+    while (m1 < b && rk[m1] < lt) m1++;
+    m2 = m1;
+    while (m2 < b && rk[m2] < gt) out[m2++] = p;
+    /* recurse into the smaller side, loop on the other */
+    if (lt - lo < hi - gt) {
+      select_rec(v, lo, lt, rk, a, m1, out, depth);
+      lo = gt, a = m2;
+    } else {
+      select_rec(v, gt, hi, rk, m2, b, out, depth);
+      hi = lt, b = m1;
+    }
+  }
+}
+
+void sb_sim_select_ranks(sb_fen *v, int64_t n, const int64_t *ranks, int k, sb_fen *out) {
+  int depth = 8;
+  for (int64_t m = n; m > 1; m >>= 1) depth += 2;
+  select_rec(v, 0, n, ranks, 0, k, out, depth);
 }
 
 static sb_fen absdiff(const sb_sim *s, int32_t k) {
@@ -136,12 +280,16 @@ const sb_sim_result *sb_sim_finish(sb_sim *s) {
         for (int t = 0; t < r->n_thresholds; t++)
           if (s->psn[side][k] >= r->threshold[t]) r->above[side][t]++;
       }
-    qsort(v, (size_t)m, sizeof *v, cmp_fen);
-    for (int d = 0; d <= 10 && m; d++) {
-      /* nearest rank: the smallest value with at least d*10% at or below */
+    /* nearest rank: the decile d is the smallest value with at least d*10%
+    ** of the values at or below it, i.e. the value of 0-based rank
+    ** ceil(d*m/10) - 1 (rank 0 for d = 0).  Eleven order statistics, by
+    ** selection rather than a sort of all m values (docs/performance.md). */
+    int64_t ranks[11];
+    for (int d = 0; d <= 10; d++) {
       int64_t rank = (d * m + 9) / 10;
-      r->decile[side][d] = v[rank ? rank - 1 : 0];
+      ranks[d] = rank ? rank - 1 : 0;
     }
+    if (m) sb_sim_select_ranks(v, m, ranks, 11, r->decile[side]);
   }
   free(v);
   if (r->sides == 2) {
@@ -165,13 +313,14 @@ const sb_sim_result *sb_sim_finish(sb_sim *s) {
       memmove(&r->top[pos + 1], &r->top[pos], (size_t)(last - pos) * sizeof r->top[0]);
       if (r->n_top < SB_SIM_TOP) r->n_top++;
       sb_sim_person_change *c = &r->top[pos];
-      size_t len;
-      const char *id = sb_registry_id(s->reg, k, &len);
+      size_t len = 0;
+      const char *id = s->reg ? sb_registry_id(s->reg, k, &len) : "";
       if (len > 64) len = 64;
       memcpy(c->person_id, id, len);
       c->person_id[len] = 0;
+      c->person = k;
       c->category = s->category[k];
-      c->region = sb_registry_region(s->reg, k);
+      c->region = region_of(s, k);
       c->psn[0] = s->psn[0][k];
       c->psn[1] = s->psn[1][k];
     }

@@ -17,6 +17,7 @@
 #include "load.h"
 #include "merge_patch.h"
 #include "outfile.h"
+#include "pack_sim.h"
 #include "policy_json.h"
 #include "report.h"
 #include "sim.h"
@@ -26,7 +27,8 @@ static const char USAGE[] =
     "    sanbao simulate - what if the policy changed? Baseline and reform side by side\n"
     "\n"
     "SYNOPSIS\n"
-    "    sanbao simulate --policy BASE.json --reform PATCH.json --persons FILE --claims FILE\n"
+    "    sanbao simulate --policy BASE.json --reform PATCH.json --persons FILE\n"
+    "                    (--claims FILE | --pack FILE.pack)\n"
     "                    --report OUT.html [--csv SUMMARY.csv] [--threads N]\n"
     "\n"
     "DESCRIPTION\n"
@@ -50,7 +52,16 @@ static const char USAGE[] =
     "    --policy FILE   the baseline policy\n"
     "    --reform FILE   the reform, a merge patch of the baseline\n"
     "    --persons FILE  the person registry\n"
-    "    --claims FILE   the claims\n"
+    "    --claims FILE   the claims, a CSV file (read whole into memory: about 130\n"
+    "                    bytes a claim)\n"
+    "    --pack FILE     the claims as a pack made by `sanbao pack` or `sanbao gen\n"
+    "                    --pack` with the same --persons file: streamed person by\n"
+    "                    person, memory does not grow with the claims; the\n"
+    "                    figures are those of the CSV it was made from, to the fen.\n"
+    "                    A pack made with another registry is refused. When\n"
+    "                    --persons is the very file the pack was made from (same\n"
+    "                    size and digest) it is not parsed: the regions and ids\n"
+    "                    come from the pack.\n"
     "    --report FILE   a self-contained HTML report with charts (中文 / English)\n"
     "    --csv FILE      the summary: measure,scope,baseline,reform,difference\n"
     "    --threads N     settlement threads (default 2)\n"
@@ -134,62 +145,24 @@ static void yuan_line(const char *label, sb_fen a, sb_fen b) {
   fprintf(stderr, "  %-28s %18s %18s %18s\n", label, x, y, d);
 }
 
-int sb_cmd_simulate(int argc, char **argv) {
-  sb_opt o[] = {{"--policy", 1, 0, 0, 0, {0}},  {"--reform", 1, 0, 0, 0, {0}},
-                {"--persons", 1, 0, 0, 0, {0}}, {"--claims", 1, 0, 0, 0, {0}},
-                {"--report", 1, 0, 0, 0, {0}},  {"--csv", 0, 0, 0, 0, {0}},
-                {"--threads", 0, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 7, USAGE);
-  if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
-  long threads = 2;
-  if (o[6].count && sb_cli_long("simulate", &o[6], 1, 16, &threads)) return SB_EXIT_USAGE;
-  const char *ins[2] = {o[2].values[0], o[3].values[0]};
-  const char *outs[2] = {o[4].values[0], sb_cli_value(&o[5], NULL)};
-  if (sb_cli_check_dashes("simulate", ins, 2, outs, 2)) return SB_EXIT_USAGE;
-  double t0 = sb_cli_now();
+/* The claims CSV, loaded whole by the batch and settled on both sides. */
+static int simulate_csv(const char *claims, const sb_registry *reg, const sb_policy_set *bs,
+                        const sb_policy_set *rs, sb_sim *sim, int threads, int64_t *rows,
+                        int64_t *rejected) {
   sb_error err;
-  sb_policy *base = NULL, *reform = NULL;
-  sb_policy_set bs = {0}, rs = {0};
-  sb_registry *reg = NULL;
   sb_batch *b = NULL;
-  sb_sim *sim = NULL;
-  int code = SB_EXIT_USAGE;
-  if (sb_policy_load_reform(o[0].values[0], o[1].values[0], &base, &reform, &err)) {
+  sb_batch_options bo = {.threads = threads, .alt_policies = rs};
+  if (sb_batch_load(claims, bs, reg, &bo, &b, &err) || sb_batch_settle(b, &err)) {
     sb_cli_error("simulate", &err);
-    return SB_EXIT_USAGE;
+    sb_batch_free(b);
+    return -1;
   }
-  sb_policy_set_add(&bs, base);
-  sb_policy_set_add(&rs, reform);
-  if (reform->year != base->year) {
-    fprintf(stderr, "sanbao simulate: %s: $.year: the reform must keep the baseline's year %d\n",
-            o[1].values[0], base->year);
-    goto out;
-  }
-  if (sb_cli_load_persons("simulate", o[2].values[0], &reg)) goto out;
-  for (int32_t k = 0; k < sb_registry_count(reg); k++) {
-    sb_fen t1, t2;
-    int32_t region = sb_registry_region(reg, k);
-    if (!sb_policy_ci_deductible(base, region, &t1) && sb_policy_ci_deductible(reform, region, &t2)) {
-      fprintf(stderr, "sanbao simulate: %s: $.regions: the reform has no row for county %06d, "
-                      "which the baseline covers\n", o[1].values[0], (int)region);
-      goto out;
-    }
-  }
-  sb_batch_options bo = {.threads = (int)threads, .alt_policies = &rs};
-  if (sb_batch_load(o[3].values[0], &bs, reg, &bo, &b, &err) || sb_batch_settle(b, &err)) {
-    sb_cli_error("simulate", &err);
-    goto out;
-  }
-  if (!(sim = sb_sim_new(reg, base, 2))) {
-    fprintf(stderr, "sanbao simulate: out of memory\n");
-    goto out;
-  }
-  int64_t rejected = 0;
+  *rows = sb_batch_rows(b);
   for (int64_t i = 0; i < sb_batch_rows(b); i++) {
     sb_batch_row v;
     sb_batch_row_view(b, i, &v);
     if (v.status == SB_ROW_REJECTED) {
-      rejected++;
+      ++*rejected;
       continue;
     }
     int rev = v.status == SB_ROW_REVERSED;
@@ -210,20 +183,168 @@ int sb_cmd_simulate(int argc, char **argv) {
     sb_batch_row_view(b, sb_batch_alt_alert_row(b, k), &v);
     sb_sim_alert(sim, 1, v.person, v.result.category);
   }
+  sb_batch_free(b);
+  return 0;
+}
+
+/*
+** The pack's side of a run, before anything is settled: open it and make
+** sure it belongs to the --persons file.  The fast way: the file's size and
+** digest equal those recorded in the pack (read at disk speed, no parsing).
+** Otherwise the file is loaded as a registry and its fingerprint compared
+** (a file written differently but holding the same registry passes; another
+** registry is refused).  Either way the persons' regions and ids then come
+** from the pack's people section (docs/decisions.md).
+*/
+static int open_pack(const char *path, const char *persons, int threads, sb_pack **out,
+                     int *slow) {
+  sb_error err;
+  sb_pack *p = NULL;
+  sb_registry *reg = NULL;
+  int same = 0;
+  *slow = 0;
+  if (sb_pack_open(path, &p, &err) || sb_pack_check_persons_file(p, persons, threads, &same, &err))
+    goto fail;
+  if (!same) {
+    *slow = 1;
+    if (sb_cli_load_persons("simulate", persons, &reg)) {
+      sb_pack_close(p);
+      return -1;
+    }
+    if (sb_pack_check_registry(p, reg, persons, &err)) goto fail;
+    sb_registry_free(reg);
+  }
+  *out = p;
+  return 0;
+fail:
+  sb_cli_error("simulate", &err);
+  sb_registry_free(reg);
+  sb_pack_close(p);
+  return -1;
+}
+
+/* A claims pack, streamed person by person (src/adapters/pack_sim.c). */
+static int simulate_pack(sb_pack *p, const sb_policy *base, const sb_policy *reform, sb_sim *sim,
+                         int threads, int64_t *rows, int64_t *rejected) {
+  sb_error err;
+  sb_pack_sim_stats st;
+  if (sb_pack_simulate(p, base, reform, sim, threads, &st, &err)) {
+    sb_cli_error("simulate", &err);
+    return -1;
+  }
+  *rows = (int64_t)st.rows;
+  *rejected = (int64_t)st.rejected;
+  return 0;
+}
+
+/* The reform must cover every region the baseline covers.  Consecutive
+** persons mostly share a region (households), so each run of one region is
+** looked up once. */
+static int check_coverage(const char *reform_path, const sb_policy *base, const sb_policy *reform,
+                          const sb_registry *reg, const int32_t *regions, int32_t np) {
+  int32_t last = 0;
+  for (int32_t k = 0; k < np; k++) {
+    sb_fen t1, t2;
+    int32_t region = reg ? sb_registry_region(reg, k) : regions[k];
+    if (k > 0 && region == last) continue;
+    last = region;
+    if (!sb_policy_ci_deductible(base, region, &t1) && sb_policy_ci_deductible(reform, region, &t2)) {
+      fprintf(stderr, "sanbao simulate: %s: $.regions: the reform has no row for county %06d, "
+                      "which the baseline covers\n", reform_path, (int)region);
+      return -1;
+    }
+  }
+  return 0;
+}
+
+int sb_cmd_simulate(int argc, char **argv) {
+  sb_opt o[] = {{"--policy", 1, 0, 0, 0, {0}},  {"--reform", 1, 0, 0, 0, {0}},
+                {"--persons", 1, 0, 0, 0, {0}}, {"--claims", 0, 0, 0, 0, {0}},
+                {"--report", 1, 0, 0, 0, {0}},  {"--csv", 0, 0, 0, 0, {0}},
+                {"--threads", 0, 0, 0, 0, {0}}, {"--pack", 0, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 8, USAGE);
+  if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  long threads = 2;
+  if (o[6].count && sb_cli_long("simulate", &o[6], 1, 16, &threads)) return SB_EXIT_USAGE;
+  const char *claims_path = sb_cli_value(&o[3], NULL), *pack_path = sb_cli_value(&o[7], NULL);
+  if (!claims_path == !pack_path) {
+    fprintf(stderr, "sanbao simulate: give the claims as exactly one of --claims FILE (CSV) or "
+                    "--pack FILE (sanbao pack)\nTry 'sanbao simulate --help'.\n");
+    return SB_EXIT_USAGE;
+  }
+  if (pack_path && strcmp(pack_path, "-") == 0) {
+    fprintf(stderr, "sanbao simulate: --pack: a pack is read from a file, not standard input\n");
+    return SB_EXIT_USAGE;
+  }
+  const char *ins[2] = {o[2].values[0], claims_path};
+  const char *outs[2] = {o[4].values[0], sb_cli_value(&o[5], NULL)};
+  if (sb_cli_check_dashes("simulate", ins, 2, outs, 2)) return SB_EXIT_USAGE;
+  double t0 = sb_cli_now();
+  sb_error err;
+  sb_policy *base = NULL, *reform = NULL;
+  sb_policy_set bs = {0}, rs = {0};
+  sb_registry *reg = NULL;
+  sb_pack *pack = NULL;
+  sb_sim *sim = NULL;
+  int code = SB_EXIT_USAGE;
+  if (sb_policy_load_reform(o[0].values[0], o[1].values[0], &base, &reform, &err)) {
+    sb_cli_error("simulate", &err);
+    return SB_EXIT_USAGE;
+  }
+  sb_policy_set_add(&bs, base);
+  sb_policy_set_add(&rs, reform);
+  if (reform->year != base->year) {
+    fprintf(stderr, "sanbao simulate: %s: $.year: the reform must keep the baseline's year %d\n",
+            o[1].values[0], base->year);
+    goto out;
+  }
+  int slow = 0;
+  if (pack_path ? open_pack(pack_path, o[2].values[0], (int)threads, &pack, &slow)
+                : sb_cli_load_persons("simulate", o[2].values[0], &reg))
+    goto out;
+  double t_reg = sb_cli_now();
+  int32_t np = pack ? sb_pack_get_info(pack)->persons : sb_registry_count(reg);
+  const int32_t *regions = pack ? sb_pack_regions(pack) : NULL;
+  if (check_coverage(o[1].values[0], base, reform, reg, regions, np)) goto out;
+  if (!(sim = pack ? sb_sim_new_regions(np, regions, base, 2) : sb_sim_new(reg, base, 2))) {
+    fprintf(stderr, "sanbao simulate: out of memory\n");
+    goto out;
+  }
+  int64_t rows = 0, rejected = 0;
+  if (pack ? simulate_pack(pack, base, reform, sim, (int)threads, &rows, &rejected)
+           : simulate_csv(claims_path, reg, &bs, &rs, sim, (int)threads, &rows, &rejected))
+    goto out;
+  double t_settle = sb_cli_now();
   const sb_sim_result *r = sb_sim_finish(sim);
   if (!r) {
     fprintf(stderr, "sanbao simulate: out of memory\n");
     goto out;
   }
-  const char *inputs[4] = {o[0].values[0], o[1].values[0], o[2].values[0], o[3].values[0]};
+  for (int i = 0; pack && i < r->n_top; i++) {
+    char id[65];
+    size_t len;
+    if (sb_pack_person_id(pack, r->top[i].person, id, &len, &err)) {
+      sb_cli_error("simulate", &err);
+      goto out;
+    }
+    sb_sim_set_top_id(sim, i, id, len);
+  }
+  double t_measures = sb_cli_now();
+  const char *inputs[4] = {o[0].values[0], o[1].values[0], o[2].values[0],
+                           pack_path ? pack_path : claims_path};
   sb_report_labels l = {"政策模拟 Policy simulation", base->name ? base->name : o[0].values[0],
                         o[1].values[0], inputs, 4, "sanbao " SANBAO_VERSION " simulate"};
   if (write_outputs("simulate", r, &l, o[4].values[0], sb_cli_value(&o[5], NULL))) goto out;
   double secs = sb_cli_now() - t0;
   fprintf(stderr, "sanbao simulate: %lld rows (%lld rejected, left out of both sides), %lld "
                   "persons with claims, %.2f s (%.0f claims/s, both policies)\n",
-          (long long)sb_batch_rows(b), (long long)rejected, (long long)r->persons_with_claims,
-          secs, secs > 0 ? (double)sb_batch_rows(b) / secs : 0.0);
+          (long long)rows, (long long)rejected, (long long)r->persons_with_claims, secs,
+          secs > 0 ? (double)rows / secs : 0.0);
+  fprintf(stderr, "  phases: policies and %s %.2f s, claims read and settled %.2f s, "
+                  "measures %.2f s, report %.2f s\n",
+          !pack ? "registry" : slow ? "registry (loaded: the pack recorded other bytes)"
+                                    : "persons file checked by its digest",
+          t_reg - t0, t_settle - t_reg, t_measures - t_settle, sb_cli_now() - t_measures);
   fprintf(stderr, "  %-28s %18s %18s %18s\n", "yuan", "baseline", "reform", "difference");
   yuan_line("basic insurance 基本医保", r->all[0].hifp, r->all[1].hifp);
   yuan_line("critical illness 大病保险", r->all[0].hifmi, r->all[1].hifmi);
@@ -235,7 +356,7 @@ int sb_cmd_simulate(int argc, char **argv) {
   code = SB_EXIT_OK;
 out:
   sb_sim_free(sim);
-  sb_batch_free(b);
+  sb_pack_close(pack);
   sb_registry_free(reg);
   sb_policy_set_clear(&bs);
   sb_policy_set_clear(&rs);

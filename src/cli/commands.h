@@ -16,5 +16,6 @@ int sb_cmd_simulate(int argc, char **argv);    /* cmd_simulate.c */
 int sb_cmd_report(int argc, char **argv);      /* cmd_simulate.c */
 int sb_cmd_serve(int argc, char **argv);       /* cmd_serve.c */
 int sb_cmd_tokens(int argc, char **argv);      /* cmd_serve.c */
+int sb_cmd_pack(int argc, char **argv);        /* cmd_pack.c */
 
 #endif

@@ -32,6 +32,8 @@ static const char USAGE[] =
     "    report     the same report for one settlements file\n"
     "    serve      the real-time settlement API for hospitals (HTTP, JSON)\n"
     "    tokens     the bearer tokens the server accepts\n"
+    "    pack       parse a claims file once into a binary pack that simulate\n"
+    "               streams in bounded memory\n"
     "\n"
     "    Every command answers --help with its own manual.\n"
     "\n"
@@ -59,6 +61,7 @@ static const command COMMANDS[] = {
     {"report", sb_cmd_report},
     {"serve", sb_cmd_serve},
     {"tokens", sb_cmd_tokens},
+    {"pack", sb_cmd_pack},
 };
 
 static const command *find(const char *name) {

@@ -261,3 +261,33 @@ const sb_interval *sb_registry_intervals(const sb_registry *r, int32_t k,
   *n = r->persons[k].n_iv;
   return r->sorted + r->persons[k].first_iv;
 }
+
+/* One 64-bit word into the running digest: xor, multiply, fold the high
+** bits down (the multiply alone would never carry high bits downwards). */
+static uint64_t fp_mix(uint64_t fp, uint64_t w) {
+  fp = (fp ^ w) * 0x9E3779B97F4A7C15ull;
+  return fp ^ (fp >> 29);
+}
+
+uint64_t sb_registry_fp_person(uint64_t fp, const char *id, size_t id_len,
+                               const char *hh, size_t hh_len, int32_t region,
+                               const sb_interval *iv, int n_iv) {
+  fp = fp_mix(fp, sb_hash_bytes(id, id_len));
+  fp = fp_mix(fp, sb_hash_bytes(hh, hh_len));
+  fp = fp_mix(fp, (uint64_t)(uint32_t)region << 32 | (uint32_t)n_iv);
+  for (int j = 0; j < n_iv; j++) {
+    fp = fp_mix(fp, (uint64_t)(uint32_t)iv[j].from << 32 | (uint32_t)iv[j].to);
+    fp = fp_mix(fp, (uint32_t)iv[j].category);
+  }
+  return fp;
+}
+
+uint64_t sb_registry_fingerprint(const sb_registry *r) {
+  uint64_t fp = SB_REGISTRY_FP_SEED;
+  for (int32_t k = 0; k < r->n; k++) {
+    const person *p = &r->persons[k];
+    fp = sb_registry_fp_person(fp, r->arena + p->id_off, p->id_len, r->arena + p->hh_off,
+                               p->hh_len, p->region, r->sorted + p->first_iv, p->n_iv);
+  }
+  return fp;
+}

@@ -1,0 +1,97 @@
+/*
+** sb_sim_select_ranks: the deciles of `sanbao simulate` are found by
+** selection instead of a full sort, and must be exactly the values a full
+** sort gives — on random arrays with many ties, all-equal arrays, sorted
+** and reverse-sorted input (bad cases for a naive pivot), tiny arrays, and
+** the eleven nearest-rank decile ranks sb_sim_finish asks for.
+*/
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sim.h"
+
+static uint64_t rng_state = 0x243F6A8885A308D3ull;
+static uint64_t next(void) {
+  rng_state ^= rng_state << 13;
+  rng_state ^= rng_state >> 7;
+  rng_state ^= rng_state << 17;
+  return rng_state;
+}
+
+static int cmp(const void *a, const void *b) {
+  sb_fen x = *(const sb_fen *)a, y = *(const sb_fen *)b;
+  return (x > y) - (x < y);
+}
+
+/* Select the decile ranks (and a few more) of v and compare with a sort. */
+static void check(const sb_fen *v, int64_t n) {
+  sb_fen *a = malloc((size_t)n * sizeof *a), *s = malloc((size_t)n * sizeof *s);
+  assert_non_null(a);
+  assert_non_null(s);
+  memcpy(a, v, (size_t)n * sizeof *a);
+  memcpy(s, v, (size_t)n * sizeof *s);
+  qsort(s, (size_t)n, sizeof *s, cmp);
+  int64_t rk[14];
+  int k = 0;
+  for (int d = 0; d <= 10; d++) {
+    int64_t r = (d * n + 9) / 10;
+    rk[k++] = r ? r - 1 : 0;
+  }
+  /* the last rank asked twice (a duplicate rank) */
+  rk[k++] = n - 1;
+  sb_fen out[14];
+  sb_sim_select_ranks(a, n, rk, k, out);
+  for (int i = 0; i < k; i++) assert_int_equal(out[i], s[rk[i]]);
+  /* the array is a permutation of the input */
+  qsort(a, (size_t)n, sizeof *a, cmp);
+  assert_memory_equal(a, s, (size_t)n * sizeof *a);
+  free(a);
+  free(s);
+}
+
+static void test_random_with_ties(void **state) {
+  (void)state;
+  for (int round = 0; round < 200; round++) {
+    int64_t n = 1 + (int64_t)(next() % 5000);
+    uint64_t spread = round % 4 == 0 ? 3 : round % 4 == 1 ? 100 : round % 4 == 2 ? 100000 : UINT32_MAX;
+    sb_fen *v = malloc((size_t)n * sizeof *v);
+    assert_non_null(v);
+    for (int64_t i = 0; i < n; i++) v[i] = (sb_fen)(next() % spread) - (round % 3 == 0 ? 50 : 0);
+    check(v, n);
+    free(v);
+  }
+}
+
+static void test_patterns(void **state) {
+  (void)state;
+  enum { N = 100000 };
+  sb_fen *v = malloc(N * sizeof *v);
+  assert_non_null(v);
+  for (int i = 0; i < N; i++) v[i] = 7; /* all equal */
+  check(v, N);
+  for (int i = 0; i < N; i++) v[i] = i; /* sorted */
+  check(v, N);
+  for (int i = 0; i < N; i++) v[i] = N - i; /* reversed */
+  check(v, N);
+  for (int i = 0; i < N; i++) v[i] = i % 2 ? 0 : i; /* half zeros, organ pipe */
+  check(v, N);
+  for (int i = 0; i < N; i++) v[i] = i < N / 2 ? i : N - i;
+  check(v, N);
+  for (int64_t n = 1; n <= 40; n++) check(v, n); /* tiny */
+  v[0] = INT64_MIN + 1, v[1] = INT64_MAX, v[2] = 0;
+  check(v, 3);
+  free(v);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_random_with_ties),
+      cmocka_unit_test(test_patterns),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -86,20 +86,23 @@ static void key(jw *w, const char *k) {
   raw(w, ":", 1);
 }
 
+/* A number already formatted as text, written as a JSON string (the
+** API's amounts and ratios are decimal strings: exact, whatever the
+** client's JSON library does with numbers). */
+static void quoted(jw *w, const char *t, size_t n) {
+  raw(w, "\"", 1);
+  raw(w, t, n);
+  raw(w, "\"", 1);
+}
+
 static void money(jw *w, sb_fen v) {
-  char t[SB_MONEY_BUFSZ + 2];
-  t[0] = '"';
-  size_t n = sb_money_format(v, t + 1);
-  t[n + 1] = '"';
-  raw(w, t, n + 2);
+  char t[SB_MONEY_BUFSZ];
+  quoted(w, t, sb_money_format(v, t));
 }
 
 static void ratio(jw *w, sb_bp v) {
   char t[48];
-  t[0] = '"';
-  size_t n = sb_ratio_format(v, t + 1);
-  t[n + 1] = '"';
-  raw(w, t, n + 2);
+  quoted(w, t, sb_ratio_format(v, t));
 }
 
 static void integer(jw *w, int64_t v) {

@@ -35,6 +35,8 @@
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/server.sh
+. "$(dirname "$0")/lib/server.sh"
 srvpid=
 # replaces common.sh's EXIT trap: a server still running is killed first
 trap '[ -n "$srvpid" ] && kill -KILL "$srvpid" 2>/dev/null; rm -rf "$work"' EXIT
@@ -101,22 +103,10 @@ BEGIN {
 # of a key is the top-level one; null is an empty field.  An answer without
 # "status" (an error) becomes "ERROR <its text>".
 # shellcheck disable=SC2016  # an awk program
-TOROW='
-function get(s, k,   i, v) {
-  i = index(s, "\"" k "\":")
-  if (!i) return "\001"
-  v = substr(s, i + length(k) + 3)
-  if (substr(v, 1, 1) == "\"") { v = substr(v, 2); return substr(v, 1, index(v, "\"") - 1) }
-  match(v, /^[^,}\]]*/)
-  v = substr(v, 1, RLENGTH)
-  return v == "null" ? "" : v
-}
+TOROW=$ANSWER_AWK'
 function csv(s) {
   if (s ~ /[,"]/) { gsub(/"/, "\"\"", s); s = "\"" s "\"" }
   return s
-}
-BEGIN {
-  n = split("claim_id person_id date status reason category medfee_sumamt fulamt_ownpay_amt overlmt_selfpay preselfpay_amt inscp_scp_amt act_pay_dedc hifp_pay hifmi_pay maf_pay fund_pay_sumamt psn_part_amt", col, " ")
 }
 {
   if (get($0, "status") == "\001") { print "ERROR " $0; next }
@@ -133,52 +123,6 @@ jget() {
       if (substr(v, 1, 1) == "\"") { v = substr(v, 2); print substr(v, 1, index(v, "\"") - 1) }
       else { match(v, /^[^,}\]]*/); print substr(v, 1, RLENGTH) }
       exit }' "${2:-$work/resp.json}"
-}
-
-# same_text NAME EXPECTED ACTUAL
-same_text() {
-  if [ "$2" = "$3" ]; then ok; else bad "$1: got '$3', expected '$2'"; fi
-}
-
-# start_server LOG ARGS...: starts the server on a free port; sets srvpid, base
-start_server() {
-  _log=$1
-  shift
-  srvlog=$_log
-  : >"$_log" # before the background shell opens it, so the loop below can read it
-  "$bin" serve --db "$db" --tokens "$work/tokens" --policy "$policy" --listen 127.0.0.1:0 \
-    --stats 0 "$@" 2>"$_log" &
-  srvpid=$!
-  _i=0
-  port=
-  while [ "$_i" -lt 100 ]; do
-    port=$(sed -n 's|^sanbao serve: listening on http://127\.0\.0\.1:\([0-9][0-9]*\) .*|\1|p' "$_log")
-    [ -n "$port" ] && break
-    kill -0 "$srvpid" 2>/dev/null || break
-    sleep 0.1
-    _i=$((_i + 1))
-  done
-  if [ -z "$port" ]; then
-    bad "the server did not start"; sed 's/^/    stderr: /' "$_log" | head -5
-    finish
-  fi
-  ok
-  base=http://127.0.0.1:$port
-}
-
-# stop_server NAME: SIGTERM, then its exit status must be 0 (a server still
-# running 30 s later is killed: a failure)
-stop_server() {
-  kill -TERM "$srvpid"
-  (sleep 30 && kill -KILL "$srvpid") >/dev/null 2>&1 &
-  _wd=$!
-  wait "$srvpid"
-  _st=$?
-  kill "$_wd" 2>/dev/null
-  srvpid=
-  if [ "$_st" -eq 0 ]; then ok; else
-    bad "$1: exit status $_st$(signal_note "$_st")"; tail -5 "$srvlog" | sed 's/^/    stderr: /'
-  fi
 }
 
 # req METHOD PATH TOKEN [BODY [CURL-ARGS...]]: the answer in $work/resp.json,
@@ -288,7 +232,7 @@ for _t in "$h1" "$h2" "$adm"; do
   if grep -F -q -- "${_t#sbt_}" "$work/tokens"; then bad "the tokens file holds token text"; else ok; fi
 done
 : >"$work/sent.csv"
-start_server "$work/server.log" --access-log
+start_server "$db" "$work/server.log" --access-log
 
 # ---- basics, row by row, in file order --------------------------------------------
 
@@ -646,7 +590,7 @@ one_row_ledger "$work/ref-final.db" "$work/sent.csv"
 same_file "final server ledger = one-row imports of every answered claim" "$work/ref-final.csv" "$work/srv-final.csv"
 
 # A server on a small --max-body, one thread, a 1 s read timeout
-start_server "$work/server2.log" --max-body 256 --threads 1 --timeout 1 --access-log
+start_server "$db" "$work/server2.log" --max-body 256 --threads 1 --timeout 1 --access-log
 post POST /v1/presettlements "$h1" "{$good,\"medfee_sumamt\":\"10\"}"
 expect_code "--max-body 256: a small body" 200
 post POST /v1/presettlements "$h1" "{$good,\"medfee_sumamt\":\"10\",\"preselfpay_amt\":\"$(printf '%0200d' 0)\"}"
@@ -665,7 +609,7 @@ stop_server "SIGTERM (second server)"
 
 # A request whose body is still arriving when SIGTERM comes began before the
 # stop: it is settled and answered 201, not 503 (graceful: under way finishes)
-start_server "$work/server3.log" --grace 10
+start_server "$db" "$work/server3.log" --grace 10
 (sleep 2; printf '{"claim_id":"SLOW-1","person_id":"A1","date":"2022-08-01","visit_type":"outpatient","level":"primary","medfee_sumamt":"10"}') |
   curl -s -m 20 -X POST -T - -H "Authorization: Bearer $h1" -o "$work/slow.json" \
     -w '%{http_code}' "$base/v1/settlements" >"$work/slow.code" 2>/dev/null &

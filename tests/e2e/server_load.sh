@@ -27,6 +27,8 @@
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/server.sh
+. "$(dirname "$0")/lib/server.sh"
 srvpid=
 curlpid=
 # The reference ledger's durability does not matter: on a tmpfs when there is
@@ -55,50 +57,6 @@ fi
 now_ms() {
   _t=$(date +%s%N 2>/dev/null)
   case $_t in *[!0-9]* | "") echo 0 ;; *) echo $((_t / 1000000)) ;; esac
-}
-
-# same_text NAME EXPECTED ACTUAL
-same_text() {
-  if [ "$2" = "$3" ]; then ok; else bad "$1: got '$3', expected '$2'"; fi
-}
-
-# start_server DB LOG: on a free port; sets srvpid, base
-start_server() {
-  srvlog=$2
-  : >"$2" # before the background shell opens it, so the loop below can read it
-  "$bin" serve --db "$1" --tokens "$work/tokens" --policy "$policy" --listen 127.0.0.1:0 \
-    --stats 0 --threads 2 2>"$2" &
-  srvpid=$!
-  _i=0
-  port=
-  while [ "$_i" -lt 100 ]; do
-    port=$(sed -n 's|^sanbao serve: listening on http://127\.0\.0\.1:\([0-9][0-9]*\) .*|\1|p' "$2")
-    [ -n "$port" ] && break
-    kill -0 "$srvpid" 2>/dev/null || break
-    sleep 0.1
-    _i=$((_i + 1))
-  done
-  if [ -z "$port" ]; then
-    bad "the server did not start"; sed 's/^/    stderr: /' "$2" | head -5
-    finish
-  fi
-  ok
-  base=http://127.0.0.1:$port
-}
-
-# stop_server NAME: SIGTERM, then its exit status must be 0 (a server still
-# running 30 s later is killed: a failure)
-stop_server() {
-  kill -TERM "$srvpid"
-  (sleep 30 && kill -KILL "$srvpid") >/dev/null 2>&1 &
-  _wd=$!
-  wait "$srvpid"
-  _st=$?
-  kill "$_wd" 2>/dev/null
-  srvpid=
-  if [ "$_st" -eq 0 ]; then ok; else
-    bad "$1: exit status $_st$(signal_note "$_st")"; tail -5 "$srvlog" | sed 's/^/    stderr: /'
-  fi
 }
 
 # new_ledger DB: a ledger holding the generated registry
@@ -166,19 +124,7 @@ send() {
 # file name); the top-level keys come before "balance" and "trace", so the
 # first occurrence of a key is the top-level one; null is an empty field.
 # shellcheck disable=SC2016  # an awk program
-TOROW='
-function get(s, k,   i, v) {
-  i = index(s, "\"" k "\":")
-  if (!i) return "\001"
-  v = substr(s, i + length(k) + 3)
-  if (substr(v, 1, 1) == "\"") { v = substr(v, 2); return substr(v, 1, index(v, "\"") - 1) }
-  match(v, /^[^,}\]]*/)
-  v = substr(v, 1, RLENGTH)
-  return v == "null" ? "" : v
-}
-BEGIN {
-  n = split("claim_id person_id date status reason category medfee_sumamt fulamt_ownpay_amt overlmt_selfpay preselfpay_amt inscp_scp_amt act_pay_dedc hifp_pay hifmi_pay maf_pay fund_pay_sumamt psn_part_amt", col, " ")
-}
+TOROW=$ANSWER_AWK'
 {
   k = FILENAME; sub(/.*\//, "", k)
   if (get($0, "status") == "\001") { print k "\tERROR " $0; next }
@@ -238,7 +184,7 @@ h2=$(cat "$work/out.txt")
 
 db=$work/a.db
 new_ledger "$db"
-start_server "$db" "$work/a.log"
+start_server "$db" "$work/a.log" --threads 2
 plan "$work/gen/claims.csv" "$work/plan-a.csv"
 nsent=$(wc -l <"$work/plan-a.csv")
 ndup=$(awk 'seen[$0]++' "$work/plan-a.csv" | wc -l)
@@ -317,7 +263,7 @@ run gen --persons 300 --claims "$((nclaims * 2))" --seed 8 --out "$work/gen"
 expect_rc "gen (b)" 0
 db=$work/b.db
 new_ledger "$db"
-start_server "$db" "$work/b.log"
+start_server "$db" "$work/b.log" --threads 2
 plan "$work/gen/claims.csv" "$work/plan-b.csv"
 nsent=$(wc -l <"$work/plan-b.csv")
 : >"$work/codes-b.txt"
@@ -370,7 +316,7 @@ conserved "(b) export after the stop" "$work/b.csv"
 cp "$work/ans-b.sorted" "$work/ans-b1.sorted"
 
 # a restarted server takes everything again: the acknowledged replay unchanged
-start_server "$db" "$work/b2.log"
+start_server "$db" "$work/b2.log" --threads 2
 send "$work/plan-b.csv" "$work/rb2" "$work/codes-b2.txt"
 same_text "(b) restart: answers other than 200/201/409/422" "" \
   "$(awk '$1 !~ /^(200|201|409|422)$/ { print $1 }' "$work/codes-b2.txt" | sort | uniq -c | head -3 | tr '\n' ' ')"

@@ -172,6 +172,19 @@ int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error 
 */
 int sb_store_sqlite_manual_checkpoints(sb_store *s, sb_error *err);
 
+/*
+** With manual checkpoints, a PASSIVE checkpoint run beside a stream of
+** commits never finds the WAL wholly copied at the moment the writer begins
+** its next transaction — the only moment SQLite starts the WAL over — so
+** the WAL would grow without end (measured: 90 MB/s at 16 k claims/s), each
+** commit appending to blocks the file system must first allocate.  The
+** writer calls this between its transactions: when the WAL holds more than
+** `frames` frames it checkpoints what the checkpointer has not copied yet
+** (little, if one runs), so that its next transaction writes from the start
+** of the WAL again, over blocks already allocated.
+*/
+int sb_store_sqlite_restart_wal(sb_store *s, int frames, sb_error *err);
+
 typedef struct sb_checkpointer sb_checkpointer;
 int sb_checkpointer_open(const char *path, sb_checkpointer **out, sb_error *err);
 /* One PASSIVE checkpoint: *wal_frames in the WAL, *copied of them now in

@@ -231,6 +231,7 @@ typedef struct sqlite_store {
   char memo_id[65];
   size_t memo_len;
   sb_stored_claim memo;
+  int wal_frames; /* frames in the WAL after the last commit (manual checkpoints) */
 } sqlite_store;
 
 static int db_error(sqlite_store *s, sb_error *err, const char *what) {
@@ -1080,9 +1081,29 @@ fail:
 
 /* ---- background checkpoints (the server) ------------------------------------ */
 
+/* Called by SQLite after each commit with the WAL's length in frames (it
+** replaces the automatic checkpoint, which is this same hook). */
+static int wal_hook(void *ctx, sqlite3 *db, const char *name, int frames) {
+  (void)db, (void)name;
+  ((sqlite_store *)ctx)->wal_frames = frames;
+  return SQLITE_OK;
+}
+
 int sb_store_sqlite_manual_checkpoints(sb_store *bs, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  return exec(s, "PRAGMA wal_autocheckpoint=0", err, "cannot turn off automatic checkpoints");
+  (void)err;
+  sqlite3_wal_hook(s->db, wal_hook, s);
+  return SB_OK;
+}
+
+int sb_store_sqlite_restart_wal(sb_store *bs, int frames, sb_error *err) {
+  sqlite_store *s = (sqlite_store *)bs;
+  if (s->wal_frames <= frames) return SB_OK;
+  int log = 0, done = 0;
+  int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+  if (rc != SQLITE_OK && rc != SQLITE_BUSY) return db_error(s, err, "checkpoint");
+  if (log == done) s->wal_frames = 0;
+  return SB_OK;
 }
 
 struct sb_checkpointer {

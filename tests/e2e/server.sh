@@ -623,4 +623,22 @@ if grep -q '^SLOW-1,A1,2022-08-01,settled,' "$work/after-slow.csv"; then ok; els
   bad "the request under way at SIGTERM is not in the ledger"
 fi
 
+# --max-connections: with two connections held open (bodies still arriving),
+# a third is not served (libmicrohttpd stops accepting: it waits in the
+# kernel's backlog); once they are done, the server takes new ones again
+start_server "$db" "$work/server4.log" --max-connections 2 --timeout 10
+(sleep 2; printf '{}') | curl -s -m 20 -X POST -T - -H "Authorization: Bearer $h1" \
+  -o /dev/null "$base/v1/presettlements" 2>/dev/null &
+held1=$!
+(sleep 2; printf '{}') | curl -s -m 20 -X POST -T - -H "Authorization: Bearer $h1" \
+  -o /dev/null "$base/v1/presettlements" 2>/dev/null &
+held2=$!
+sleep 0.5
+third=$(curl -s -m 1 -o /dev/null -w '%{http_code}' "$base/healthz" 2>/dev/null)
+same_text "--max-connections 2: a third connection is not served" 000 "$third"
+wait "$held1" "$held2"
+req GET /healthz -
+expect_code "--max-connections 2: served again once the two are done" 200
+stop_server "SIGTERM (the connection-limit server)"
+
 finish

@@ -465,7 +465,7 @@ static int export_alert(void *vctx, const sb_stored_alert *a) {
 int sb_ledger_export_alerts(sb_store *st, sb_buf *out, sb_error *err) {
   static const char hdr[] = "person_id,household_id,rule,claim_id,date,psn_ytd,threshold\n";
   if (sb_buf_put(out, hdr, sizeof hdr - 1)) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
-  return st->ops->alert_each(st, 0, export_alert, out, err);
+  return st->ops->alert_each(st, -1, export_alert, out, err);
 }
 
 /* ---- balance ------------------------------------------------------------------ */

@@ -131,8 +131,10 @@ typedef struct sb_store_ops {
                  sb_error *err);
 
   int (*alert_append)(sb_store *s, const sb_stored_alert *a, sb_error *err);
-  /* The alerts raised by claim rows after seq `after_seq` (0: all), in the
-  ** order they fired. */
+  /* after_seq < 0: every alert in the order they fired (formats.md §5);
+  ** else the alerts raised by claim rows after seq `after_seq`, in seq
+  ** order (a cursor: within one import, firing order is canonical claim
+  ** order, which is not seq order). */
   int (*alert_each)(sb_store *s, int64_t after_seq,
                     int (*fn)(void *ctx, const sb_stored_alert *a), void *ctx, sb_error *err);
 

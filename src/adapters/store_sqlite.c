@@ -130,7 +130,7 @@ enum {
   Q_PERSON_UPSERT, Q_PERSON_PID, Q_INTERVALS_CLEAR, Q_INTERVAL_INSERT, Q_PERSON_EACH,
   Q_CLAIM_COUNT, Q_CLAIM_LOOKUP, Q_RECEIVED_COUNT, Q_CLAIM_INSERT, Q_SETTLEMENT_INSERT,
   Q_ROW_EACH, Q_ROW_EACH_YEAR, Q_ACC_GET, Q_ACC_PUT, Q_ALERT_INSERT, Q_ALERT_EACH,
-  Q_ENROLL_PUT, Q_ENROLL_EACH, Q_RUN_GET, Q_COUNT
+  Q_ENROLL_PUT, Q_ENROLL_EACH, Q_RUN_GET, Q_ALERT_AFTER, Q_COUNT
 };
 
 static const char *const SQL[Q_COUNT] = {
@@ -189,7 +189,11 @@ static const char *const SQL[Q_COUNT] = {
     [Q_ALERT_INSERT] = "INSERT INTO alerts(seq, rule, person_id, household_id, claim_id, date,"
                        " psn_ytd, threshold) VALUES (?,?,?,?,?,?,?,?)",
     [Q_ALERT_EACH] = "SELECT seq, person_id, household_id, rule, claim_id, date, psn_ytd,"
-                     " threshold FROM alerts WHERE seq > ? ORDER BY alert_id",
+                     " threshold FROM alerts ORDER BY alert_id",
+    /* an import writes a file's alerts in canonical claim order, not in
+    ** seq order, so a cursor on seq must read in seq order */
+    [Q_ALERT_AFTER] = "SELECT seq, person_id, household_id, rule, claim_id, date, psn_ytd,"
+                      " threshold FROM alerts WHERE seq > ? ORDER BY seq, alert_id",
     [Q_ENROLL_PUT] = "INSERT OR REPLACE INTO enrollments VALUES (?,?,?,?,?,?,?)",
     [Q_ENROLL_EACH] = "SELECT person_id, year, category, premium, subsidy, personal, as_of"
                       " FROM enrollments WHERE year = ? ORDER BY person_id",
@@ -905,9 +909,9 @@ static int op_alert_append(sb_store *bs, const sb_stored_alert *a, sb_error *err
 static int op_alert_each(sb_store *bs, int64_t after_seq,
                          int (*fn)(void *, const sb_stored_alert *), void *ctx, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *st = stmt(s, Q_ALERT_EACH, err);
+  sqlite3_stmt *st = stmt(s, after_seq < 0 ? Q_ALERT_EACH : Q_ALERT_AFTER, err);
   if (!st) return SB_EIO;
-  sqlite3_bind_int64(st, 1, after_seq);
+  if (after_seq >= 0) sqlite3_bind_int64(st, 1, after_seq);
   int rc, out = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     static const int nn[] = {0, 1, 2, 3, 4, 5, 6, 7};

@@ -3,10 +3,13 @@
 ** the bearer tokens it accepts.  The server itself is src/server/; this file
 ** reads options, handles signals and prints.
 */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cli.h"
 #include "commands.h"
@@ -110,6 +113,22 @@ static int use_policies(const char *db, const sb_opt *o) {
   return rc;
 }
 
+/* After the first SIGTERM/SIGINT: a second one ends the process at once
+** (the operator who does not want to wait out --grace).  What is committed
+** stays committed; requests not yet answered get no answer, and nothing of
+** theirs is stored but what their group had committed. */
+static void *second_signal(void *arg) {
+  sigset_t set = *(sigset_t *)arg; /* the caller's copy is freed here */
+  free(arg);
+  int sig;
+  if (sigwait(&set, &sig) == 0 && (sig == SIGTERM || sig == SIGINT)) {
+    static const char msg[] = "sanbao serve: second signal: exiting now, without waiting\n";
+    if (write(2, msg, sizeof msg - 1) < 0) { /* nothing to do */ }
+    _exit(SB_EXIT_USAGE);
+  }
+  return NULL;
+}
+
 static uint64_t total_requests(const sb_metrics *m) {
   uint64_t n = 0;
   for (int r = 0; r < SB_ROUTE_COUNT; r++) n += atomic_load(&m->latency[r].count);
@@ -195,7 +214,14 @@ int sb_cmd_serve(int argc, char **argv) {
       }
     }
   }
-  log_line(NULL, "stopping: finishing the requests under way");
+  log_line(NULL, "stopping: finishing the requests under way (a second signal: exit now)");
+  pthread_t watcher;
+  sigset_t *copy = malloc(sizeof *copy);
+  if (copy) {
+    *copy = set;
+    if (pthread_create(&watcher, NULL, second_signal, copy) == 0) pthread_detach(watcher);
+    else free(copy);
+  }
   if (sb_server_stop(srv, (unsigned)grace, &err)) return problem("serve", &err);
   log_line(NULL, "stopped");
   return SB_EXIT_OK;

@@ -50,6 +50,7 @@ struct req {
   int too_big;
   int answered; /* a response was queued */
   int late;     /* began after the graceful stop had begun (answered 503) */
+  int too_slow; /* the body was still arriving after --timeout (closed) */
   int routed;   /* route() result: 0, 404, 405 or 500 */
   int done;     /* the ledger thread has filled the outputs */
   int status;   /* HTTP status of the answer */
@@ -102,8 +103,8 @@ struct sb_server {
   size_t owners_cap, owners_n;
   run_owner *mine; /* institution -> run_id */
   size_t mine_cap, mine_n;
-  int64_t created[64]; /* runs created by the current group (undone on rollback) */
-  int ncreated;
+  int64_t *created; /* runs created by the current group (undone on rollback) */
+  int ncreated, created_cap;
 };
 
 static uint64_t now_us(void) {
@@ -193,8 +194,12 @@ static int run_for(sb_server *s, const char *inst, int64_t *run, sb_error *err) 
     *run = m->run_id;
     return SB_OK;
   }
-  if (s->ncreated == (int)(sizeof s->created / sizeof s->created[0]))
-    return sb_error_set(err, SB_EIO, NULL, "too many new institutions in one group");
+  if (s->ncreated == s->created_cap) {
+    int nc = s->created_cap ? s->created_cap * 2 : 64;
+    int64_t *nv = realloc(s->created, (size_t)nc * sizeof *nv);
+    if (!nv) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+    s->created = nv, s->created_cap = nc;
+  }
   char source[128];
   snprintf(source, sizeof source, "%s%s", SOURCE_PREFIX, inst);
   int rc = s->st->ops->run_start(s->st, "serve", source, run, err);
@@ -331,10 +336,16 @@ static int job_balance(sb_server *s, req *r, sb_error *err) {
   return SB_OK;
 }
 
+/* A page reads at most this many alerts, matching `since` or not: the read
+** holds the ledger thread, and a filter that matches nothing must not
+** scan the whole table (the page is then `truncated`, `next_after` says
+** where to go on). */
+#define ALERTS_SCAN_MAX 100000
+
 typedef struct alerts_ctx {
   req *r;
   int64_t last; /* the seq of the last alert read (the next cursor) */
-  long n;
+  long n, scanned;
   int truncated, oom;
 } alerts_ctx;
 
@@ -343,10 +354,11 @@ static int each_alert(void *vctx, const sb_stored_alert *a) {
   /* A page ends between claim rows, never inside one row's alerts (a claim
   ** can raise several): so `next_after`, the last row read, loses nothing
   ** and repeats nothing. */
-  if (c->n >= c->r->limit && a->seq != c->last) {
+  if ((c->n >= c->r->limit || c->scanned >= ALERTS_SCAN_MAX) && a->seq != c->last) {
     c->truncated = 1;
     return 1;
   }
+  c->scanned++;
   c->last = a->seq;
   if (a->date < c->r->since) return 0;
   c->n++;
@@ -356,7 +368,7 @@ static int each_alert(void *vctx, const sb_stored_alert *a) {
 
 static int job_alerts(sb_server *s, req *r, sb_error *err) {
   r->out.len = 0;
-  alerts_ctx c = {r, r->after, 0, 0, 0};
+  alerts_ctx c = {r, r->after, 0, 0, 0, 0};
   static const char head[] = "{\"alerts\":[";
   if (sb_buf_put(&r->out, head, sizeof head - 1)) c.oom = 1;
   int rc = c.oom ? 0 : s->st->ops->alert_each(s->st, r->after, each_alert, &c, err);
@@ -579,39 +591,55 @@ static const sb_token_entry *authenticate(sb_server *s, struct MHD_Connection *c
   return sb_tokens_find(&s->tokens, h, n);
 }
 
-/* Everything but the body's JSON: route, method, token, role, query. */
-static enum MHD_Result handle(sb_server *s, req *r) {
+/* What the headers alone decide, on the first call, before any body is
+** read: the route and method, /healthz and /metrics, the stop, the token
+** and the role.  Returns 1 when it answered (MHD_YES/NO in *res), 0 to go
+** on and read the body. */
+static int headers_only(sb_server *s, req *r, enum MHD_Result *res) {
   int st = r->routed;
-  if (st == 404) return reply_error(r, 404, "not_found", NULL, "no such route (see docs/api.md)");
-  if (st == 405) return reply_error(r, 405, "method_not_allowed", NULL, "wrong method for this route");
-  if (st) return reply_error(r, 500, "internal", NULL, "out of memory");
+#define ANSWER(x) return (*res = (x)), 1
+  if (st == 404) ANSWER(reply_error(r, 404, "not_found", NULL, "no such route (see docs/api.md)"));
+  if (st == 405) ANSWER(reply_error(r, 405, "method_not_allowed", NULL, "wrong method for this route"));
+  if (st) ANSWER(reply_error(r, 500, "internal", NULL, "out of memory"));
   if (r->route == SB_ROUTE_HEALTHZ) {
     /* a load balancer stops sending here as soon as the stop begins */
     int stopping = atomic_load(&s->stopping);
     r->status = stopping ? 503 : 200;
     static const char ok[] = "{\"status\":\"ok\"}\n", bye[] = "{\"status\":\"stopping\"}\n";
     if (sb_buf_put(&r->out, stopping ? bye : ok, stopping ? sizeof bye - 1 : sizeof ok - 1))
-      return MHD_NO;
-    return send_answer(r);
+      ANSWER(MHD_NO);
+    ANSWER(send_answer(r));
   }
   if (r->route == SB_ROUTE_METRICS) {
     r->status = 200;
-    if (sb_metrics_write(&s->m, &r->out)) return MHD_NO;
-    return send_answer(r);
+    if (sb_metrics_write(&s->m, &r->out)) ANSWER(MHD_NO);
+    ANSWER(send_answer(r));
   }
   /* a request that began before the stop is under way: it finishes */
   if (r->late)
-    return reply_error(r, 503, "shutting_down", NULL, "the server is stopping; retry elsewhere or later");
+    ANSWER(reply_error(r, 503, "shutting_down", NULL,
+                       "the server is stopping; retry elsewhere or later"));
   if (!(r->who = authenticate(s, r->conn)))
-    return reply_error(r, 401, "unauthorized", NULL,
-                       "send 'Authorization: Bearer TOKEN' with a token from sanbao tokens add");
+    ANSWER(reply_error(r, 401, "unauthorized", NULL,
+                       "send 'Authorization: Bearer TOKEN' with a token from sanbao tokens add"));
   int writes = r->kind == JOB_SETTLE || r->kind == JOB_PRESETTLE || r->kind == JOB_REVERSE;
   if (writes && r->who->role != SB_ROLE_HOSPITAL)
-    return reply_error(r, 403, "forbidden", NULL, "only a hospital token settles claims");
+    ANSWER(reply_error(r, 403, "forbidden", NULL, "only a hospital token settles claims"));
   if ((r->kind == JOB_BALANCE || r->kind == JOB_ALERTS) && r->who->role != SB_ROLE_ADMIN)
-    return reply_error(r, 403, "forbidden", NULL, "balances and alerts are for admin tokens");
-  if (r->too_big)
-    return reply_error(r, 413, "too_large", NULL, "the request body is larger than the limit");
+    ANSWER(reply_error(r, 403, "forbidden", NULL, "balances and alerts are for admin tokens"));
+  const char *cl =
+      MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+  if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body)
+    /* answered before the body is read; libmicrohttpd then closes the
+    ** connection instead of reading what was not wanted */
+    ANSWER(reply_error(r, 413, "too_large", NULL, "the request body is larger than the limit"));
+  return 0;
+#undef ANSWER
+}
+
+/* The rest, once the body is in: the body's JSON and the query. */
+static enum MHD_Result handle(sb_server *s, req *r) {
+  int writes = r->kind == JOB_SETTLE || r->kind == JOB_PRESETTLE || r->kind == JOB_REVERSE;
   if (writes) {
     sb_api_problem p;
     int rc = sb_api_claim_csv(r->body.p ? r->body.p : "", r->body.len,
@@ -694,20 +722,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     r->routed = route(r, method, url);
     *con_cls = r;
     atomic_fetch_add_explicit(&s->m.in_flight, 1, memory_order_relaxed);
-    const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-    if (cl && strtoull(cl, NULL, 10) > s->cfg.max_body) {
-      /* answered before the body is read; libmicrohttpd then closes the
-      ** connection instead of reading what was not wanted */
-      return reply_error(r, 413, "too_large", NULL, "the request body is larger than the limit");
-    }
+    enum MHD_Result res;
+    if (headers_only(s, r, &res)) return res;
     return MHD_YES;
   }
   if (*upload_size) {
-    if (!r->too_big && r->body.len + *upload_size <= s->cfg.max_body) {
-      if (sb_buf_put(&r->body, upload, *upload_size)) return MHD_NO;
-    } else {
+    /* A body past the limit (chunked: no Content-Length told us before),
+    ** or one still arriving after the timeout however steadily it comes,
+    ** ends the connection: libmicrohttpd cannot answer in the middle of
+    ** an upload, and reading on would let one client keep a thread busy
+    ** for ever. */
+    if (r->body.len + *upload_size > s->cfg.max_body) {
       r->too_big = 1;
+      return MHD_NO;
     }
+    if (now_us() - r->t0 > (uint64_t)s->cfg.timeout_s * 1000000u) {
+      r->too_slow = 1;
+      return MHD_NO;
+    }
+    if (sb_buf_put(&r->body, upload, *upload_size)) return MHD_NO;
     *upload_size = 0;
     return MHD_YES;
   }
@@ -723,7 +756,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   (void)c;
   if (!r) return;
   uint64_t us = now_us() - r->t0;
-  int status = r->answered ? r->status : 0;
+  /* a connection closed for a body too big or too slow counts as the 413 /
+  ** 408 it would have been answered, had HTTP let us answer mid-upload */
+  int status = r->answered ? r->status : r->too_big ? 413 : r->too_slow ? 408 : 0;
   sb_metrics_request(&s->m, r->route, status, us);
   if (s->cfg.access_log)
     logf_(s, "%s %d %lluus %s%s", sb_metrics_route_name(r->route), status,
@@ -786,6 +821,32 @@ static int is_loopback(const struct sockaddr_storage *ss) {
   return IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
 }
 
+static int hex_digit(char c) {
+  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                                        : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+}
+
+/* Percent-decoding of the path and the query, in place, as libmicrohttpd's
+** own — except that %00 stays as it is: a NUL would cut the C string short
+** and route "/v1/settlements/A1%00x" as the claim "A1".  Kept encoded, the
+** id is simply one that does not exist. */
+static size_t unescape(void *cls, struct MHD_Connection *c, char *str) {
+  (void)cls, (void)c;
+  char *w = str;
+  for (const char *r = str; *r;) {
+    int hi, lo;
+    if (r[0] == '%' && (hi = hex_digit(r[1])) >= 0 && (lo = hex_digit(r[2])) >= 0 &&
+        (hi | lo) != 0) {
+      *w++ = (char)(hi * 16 + lo);
+      r += 3;
+    } else {
+      *w++ = *r++;
+    }
+  }
+  *w = 0;
+  return (size_t)(w - str);
+}
+
 static void mhd_log(void *cls, const char *fmt, va_list ap) {
   sb_server *s = cls;
   if (!s->cfg.log) return;
@@ -811,6 +872,7 @@ static void server_free(sb_server *s) {
   sb_tokens_free(&s->tokens);
   free(s->owners);
   free(s->mine);
+  free(s->created);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
   free(s);
@@ -863,6 +925,7 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
                           MHD_OPTION_CONNECTION_LIMIT, s->cfg.max_connections,
                           MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.timeout_s,
                           MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+                          MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
                           MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
   if (!s->d) {
     pthread_mutex_lock(&s->mu);

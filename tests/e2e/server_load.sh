@@ -117,7 +117,7 @@ send() {
   rm -rf "$2"
   mkdir "$2"
   config "$1" "$2"
-  curl -s --parallel --parallel-max 16 -K "$work/curl.cfg" >"$3" 2>/dev/null
+  curl -s --parallel --parallel-immediate --parallel-max 16 -K "$work/curl.cfg" >"$3" 2>/dev/null
 }
 
 # A JSON answer about one claim to "k<TAB>its formats.md §4 row" (k: the
@@ -270,7 +270,7 @@ nsent=$(wc -l <"$work/plan-b.csv")
 rm -rf "$work/rb"
 mkdir "$work/rb"
 config "$work/plan-b.csv" "$work/rb"
-curl -s --parallel --parallel-max 16 -K "$work/curl.cfg" >"$work/codes-b.txt" 2>/dev/null &
+curl -s --parallel --parallel-immediate --parallel-max 16 -K "$work/curl.cfg" >"$work/codes-b.txt" 2>/dev/null &
 curlpid=$!
 # SIGTERM once about a third of the requests are answered
 i=0

@@ -659,7 +659,7 @@ static void test_alert_roundtrip(void **state) {
   assert_int_equal(st->ops->alert_append(st, &a2, &err), SB_OK);
   assert_int_equal(st->ops->commit(st, &err), SB_OK);
   alerts_got g = {0};
-  assert_int_equal(st->ops->alert_each(st, 0, collect_alert, &g, &err), SB_OK);
+  assert_int_equal(st->ops->alert_each(st, -1, collect_alert, &g, &err), SB_OK);
   assert_int_equal(g.n, 2);
   char want[200];
   snprintf(want, sizeof want, "2|P2|H,2|rule-b|C2|%d|1829500|1829500", (int)d1);

@@ -45,7 +45,8 @@ static const char USAGE[] =
     "    Results are synthetic: the numbers show the machinery, not Hunan.\n"
     "\n"
     "OPTIONS\n"
-    "    --dir DIR       working directory (default out/demo); an existing\n"
+    "    --dir DIR       working directory (default out/demo), created with its\n"
+    "                    parents if missing; an existing\n"
     "                    ledger.db there is replaced\n"
     "    --persons N     residents (default 200000)\n"
     "    --seed S        generator seed (default 2022)\n"
@@ -161,6 +162,26 @@ static const char *pref_name(int32_t code) {
   return "";
 }
 
+/* mkdir -p: the default out/demo must work in a fresh clone, where out/
+** does not exist yet.  Returns 0, or -1 with errno set. */
+static int make_dirs(const char *dir) {
+  char p[4096];
+  size_t n = strlen(dir);
+  if (n == 0 || n >= sizeof p) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(p, dir, n + 1);
+  for (size_t i = 1; i <= n; i++) {
+    if (p[i] != '/' && p[i] != 0) continue;
+    char c = p[i];
+    p[i] = 0;
+    if (mkdir(p, 0755) != 0 && errno != EEXIST) return -1;
+    p[i] = c;
+  }
+  return 0;
+}
+
 int sb_cmd_demo(int argc, char **argv) {
   sb_opt o[] = {{"--dir", 0, 0, 0, 0, {0}}, {"--persons", 0, 0, 0, 0, {0}},
                 {"--seed", 0, 0, 0, 0, {0}}, {"--policy", 0, 0, 0, 0, {0}}};
@@ -176,7 +197,7 @@ int sb_cmd_demo(int argc, char **argv) {
   char path[4200], ledger[4096], sub[4200];
 
   /* 1. the county */
-  if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+  if (make_dirs(dir)) {
     fprintf(stderr, "sanbao demo: %s: cannot create: %s\n", dir, strerror(errno));
     return SB_EXIT_USAGE;
   }

@@ -307,6 +307,32 @@ int sb_buf_put(sb_buf *b, const void *data, size_t n) {
   return 0;
 }
 
+int sb_buf_vprintf(sb_buf *b, const char *fmt, va_list ap) {
+  va_list again;
+  va_copy(again, ap);
+  char small[256];
+  int n = vsnprintf(small, sizeof small, fmt, ap);
+  int rc = -1;
+  if (n >= 0 && (size_t)n < sizeof small) {
+    rc = sb_buf_put(b, small, (size_t)n);
+  } else if (n >= 0 && !sb_buf_reserve(b, (size_t)n + 1)) {
+    /* longer than the stack buffer: format again, straight into the buffer */
+    vsnprintf(b->p + b->len, (size_t)n + 1, fmt, again);
+    b->len += (size_t)n;
+    rc = 0;
+  }
+  va_end(again);
+  return rc;
+}
+
+int sb_buf_printf(sb_buf *b, const char *fmt, ...) {
+  va_list ap;
+  va_start(ap, fmt);
+  int rc = sb_buf_vprintf(b, fmt, ap);
+  va_end(ap);
+  return rc;
+}
+
 void sb_buf_free(sb_buf *b) {
   free(b->p);
   b->p = NULL;

@@ -22,6 +22,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <stdarg.h>
 #include <stdio.h>
 
 typedef struct sb_csv_field {
@@ -86,6 +87,10 @@ typedef struct sb_buf {
 /* Make room for `n` more bytes; return 0 or -1 (out of memory). */
 int sb_buf_reserve(sb_buf *b, size_t n);
 int sb_buf_put(sb_buf *b, const void *data, size_t n);
+/* Append printf-formatted text, whole (the buffer grows to fit; nothing
+** is cut).  Return 0 or -1 (out of memory, or a format error). */
+int sb_buf_printf(sb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int sb_buf_vprintf(sb_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
 void sb_buf_free(sb_buf *b);
 int sb_csv_put_field(sb_buf *b, const char *s, size_t n);
 

@@ -19,14 +19,10 @@ typedef struct out {
 } out;
 
 static void say(out *o, const char *fmt, ...) {
-  char line[1024];
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(line, sizeof line, fmt, ap);
+  if (sb_buf_vprintf(o->b, fmt, ap)) o->err = 1;
   va_end(ap);
-  if (n < 0) return;
-  if ((size_t)n >= sizeof line) n = sizeof line - 1;
-  if (sb_buf_put(o->b, line, (size_t)n)) o->err = 1;
 }
 
 /* Small rotating buffers so several amounts can go into one printf. */

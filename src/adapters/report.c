@@ -100,16 +100,10 @@ static void putf(W *w, const char *fmt, ...)
 
 /* Short formatted text only (numbers, coordinates, attributes). */
 static void putf(W *w, const char *fmt, ...) {
-  char t[256];
   va_list ap;
   va_start(ap, fmt);
-  int n = vsnprintf(t, sizeof t, fmt, ap);
+  if (!w->err && sb_buf_vprintf(w->b, fmt, ap)) w->err = 1;
   va_end(ap);
-  if (n < 0) {
-    w->err = 1;
-    return;
-  }
-  putn(w, t, (size_t)n < sizeof t ? (size_t)n : sizeof t - 1);
 }
 
 /* Text from data or labels, escaped for element content and attributes. */

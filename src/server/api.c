@@ -130,10 +130,6 @@ void sb_json_money(sb_buf *o, sb_fen v) {
   jw w = {o, 0};
   money(&w, v);
 }
-void sb_json_key(sb_buf *o, const char *k) {
-  jw w = {o, 0};
-  key(&w, k);
-}
 
 /* ---- reading a claim body --------------------------------------------------- */
 

@@ -70,9 +70,8 @@ int sb_api_alert_json(const sb_stored_alert *a, sb_buf *out);
 int sb_api_error_json(const char *code, const char *field, const char *msg, sb_buf *out);
 
 /* JSON writing: a string with every byte escaped as JSON needs (bytes that
-** are not UTF-8 become U+FFFD), money as a decimal string, a key. */
+** are not UTF-8 become U+FFFD), money as a decimal string. */
 void sb_json_str(sb_buf *o, const char *s, size_t n);
 void sb_json_money(sb_buf *o, sb_fen v);
-void sb_json_key(sb_buf *o, const char *key);
 
 #endif

@@ -39,16 +39,6 @@ void sb_metrics_request(sb_metrics *m, sb_route r, int status, uint64_t us) {
   sb_histogram_add(&m->latency[r], us);
 }
 
-static int put(sb_buf *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static int put(sb_buf *o, const char *fmt, ...) {
-  char line[512];
-  va_list ap;
-  va_start(ap, fmt);
-  int n = vsnprintf(line, sizeof line, fmt, ap);
-  va_end(ap);
-  if (n < 0) return -1;
-  return sb_buf_put(o, line, (size_t)n < sizeof line ? (size_t)n : sizeof line - 1);
-}
 
 static uint64_t get(const _Atomic uint64_t *a) {
   return atomic_load_explicit(a, memory_order_relaxed);
@@ -68,34 +58,34 @@ static int histogram(sb_buf *o, const char *name, const char *labels, const sb_h
     cum += get(&h->bucket[k]);
     if (k < SB_METRIC_BUCKETS - 1) {
       seconds(BOUND[k], s);
-      rc |= put(o, "%s_bucket{%s%sle=\"%s\"} %llu\n", name, labels, *labels ? "," : "", s,
+      rc |= sb_buf_printf(o, "%s_bucket{%s%sle=\"%s\"} %llu\n", name, labels, *labels ? "," : "", s,
                 (unsigned long long)cum);
     } else
-      rc |= put(o, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, *labels ? "," : "",
+      rc |= sb_buf_printf(o, "%s_bucket{%s%sle=\"+Inf\"} %llu\n", name, labels, *labels ? "," : "",
                 (unsigned long long)cum);
   }
   seconds(get(&h->sum_us), s);
-  rc |= put(o, "%s_sum{%s} %s\n", name, labels, s);
-  rc |= put(o, "%s_count{%s} %llu\n", name, labels, (unsigned long long)get(&h->count));
+  rc |= sb_buf_printf(o, "%s_sum{%s} %s\n", name, labels, s);
+  rc |= sb_buf_printf(o, "%s_count{%s} %llu\n", name, labels, (unsigned long long)get(&h->count));
   return rc;
 }
 
 int sb_metrics_write(const sb_metrics *m, sb_buf *o) {
   int rc = 0;
-  rc |= put(o, "# HELP sanbao_http_requests_total Requests answered, by route and status.\n"
+  rc |= sb_buf_printf(o, "# HELP sanbao_http_requests_total Requests answered, by route and status.\n"
                "# TYPE sanbao_http_requests_total counter\n");
   for (int r = 0; r < SB_ROUTE_COUNT; r++)
     for (int k = 0; k < SB_METRIC_CODES; k++) {
       uint64_t v = get(&m->requests[r][k]);
       if (!v) continue;
       if (CODES[k])
-        rc |= put(o, "sanbao_http_requests_total{route=\"%s\",code=\"%d\"} %llu\n", ROUTE[r],
+        rc |= sb_buf_printf(o, "sanbao_http_requests_total{route=\"%s\",code=\"%d\"} %llu\n", ROUTE[r],
                   CODES[k], (unsigned long long)v);
       else
-        rc |= put(o, "sanbao_http_requests_total{route=\"%s\",code=\"other\"} %llu\n", ROUTE[r],
+        rc |= sb_buf_printf(o, "sanbao_http_requests_total{route=\"%s\",code=\"other\"} %llu\n", ROUTE[r],
                   (unsigned long long)v);
     }
-  rc |= put(o, "# HELP sanbao_http_request_duration_seconds From the request's first byte to "
+  rc |= sb_buf_printf(o, "# HELP sanbao_http_request_duration_seconds From the request's first byte to "
                "its answer (a settlement's includes its durable commit).\n"
                "# TYPE sanbao_http_request_duration_seconds histogram\n");
   for (int r = 0; r < SB_ROUTE_COUNT; r++) {
@@ -105,31 +95,31 @@ int sb_metrics_write(const sb_metrics *m, sb_buf *o) {
     rc |= histogram(o, "sanbao_http_request_duration_seconds", labels, &m->latency[r]);
   }
   static const char *const OUT[4] = {"settled", "reversed", "rejected", "replayed"};
-  rc |= put(o, "# HELP sanbao_claims_total Claims answered by the ledger, by outcome "
+  rc |= sb_buf_printf(o, "# HELP sanbao_claims_total Claims answered by the ledger, by outcome "
                "(replayed: an identical retry answered from the ledger).\n"
                "# TYPE sanbao_claims_total counter\n");
   for (int k = 0; k < 4; k++)
-    rc |= put(o, "sanbao_claims_total{outcome=\"%s\"} %llu\n", OUT[k],
+    rc |= sb_buf_printf(o, "sanbao_claims_total{outcome=\"%s\"} %llu\n", OUT[k],
               (unsigned long long)get(&m->outcomes[k]));
-  rc |= put(o, "# HELP sanbao_commits_total Durable group commits.\n"
+  rc |= sb_buf_printf(o, "# HELP sanbao_commits_total Durable group commits.\n"
                "# TYPE sanbao_commits_total counter\nsanbao_commits_total %llu\n",
             (unsigned long long)get(&m->commits));
-  rc |= put(o, "# HELP sanbao_commit_requests_total Requests carried by group commits.\n"
+  rc |= sb_buf_printf(o, "# HELP sanbao_commit_requests_total Requests carried by group commits.\n"
                "# TYPE sanbao_commit_requests_total counter\nsanbao_commit_requests_total %llu\n",
             (unsigned long long)get(&m->commit_jobs));
-  rc |= put(o, "# HELP sanbao_commit_failures_total Groups rolled back (answered 503).\n"
+  rc |= sb_buf_printf(o, "# HELP sanbao_commit_failures_total Groups rolled back (answered 503).\n"
                "# TYPE sanbao_commit_failures_total counter\nsanbao_commit_failures_total %llu\n",
             (unsigned long long)get(&m->commit_failures));
-  rc |= put(o, "# HELP sanbao_commit_duration_seconds One group: BEGIN IMMEDIATE to COMMIT.\n"
+  rc |= sb_buf_printf(o, "# HELP sanbao_commit_duration_seconds One group: BEGIN IMMEDIATE to COMMIT.\n"
                "# TYPE sanbao_commit_duration_seconds histogram\n");
   rc |= histogram(o, "sanbao_commit_duration_seconds", "", &m->commit);
-  rc |= put(o, "# HELP sanbao_requests_in_flight Requests being answered.\n"
+  rc |= sb_buf_printf(o, "# HELP sanbao_requests_in_flight Requests being answered.\n"
                "# TYPE sanbao_requests_in_flight gauge\nsanbao_requests_in_flight %lld\n",
             (long long)atomic_load_explicit(&m->in_flight, memory_order_relaxed));
-  rc |= put(o, "# HELP sanbao_ledger_queue Requests waiting for the ledger thread.\n"
+  rc |= sb_buf_printf(o, "# HELP sanbao_ledger_queue Requests waiting for the ledger thread.\n"
                "# TYPE sanbao_ledger_queue gauge\nsanbao_ledger_queue %lld\n",
             (long long)atomic_load_explicit(&m->queued, memory_order_relaxed));
-  rc |= put(o, "# HELP sanbao_start_time_seconds When the server started (unix time).\n"
+  rc |= sb_buf_printf(o, "# HELP sanbao_start_time_seconds When the server started (unix time).\n"
                "# TYPE sanbao_start_time_seconds gauge\nsanbao_start_time_seconds %lld\n",
             (long long)m->started);
   return rc ? -1 : 0;

@@ -249,16 +249,17 @@ static void answer_error(req *r, int status, const char *code, const char *field
 }
 
 /* May this request's institution act on a stored claim id?  1 yes (or the
-** id is not held), 0 no (answered 403), negative on a store error. */
-static int may_touch(sb_server *s, req *r, const char *id, size_t len, sb_error *err) {
+** id is not held), 0 no (answered 403 with `field` and `why`), negative on
+** a store error. */
+static int may_touch(sb_server *s, req *r, const char *id, size_t len, const char *field,
+                     const char *why, sb_error *err) {
   sb_stored_claim sc;
   int rc = s->st->ops->claim_lookup(s->st, id, len, &sc, err);
   if (rc <= 0) return rc < 0 ? rc : 1;
   const char *owner;
   if ((rc = owner_of(s, sc.run_id, &owner, err))) return rc;
   if (r->who->role == SB_ROLE_ADMIN || strcmp(owner, r->who->institution) == 0) return 1;
-  answer_error(r, 403, "forbidden", "claim_id",
-               "this claim id belongs to another institution's settlement");
+  answer_error(r, 403, "forbidden", field, why);
   return 0;
 }
 
@@ -268,24 +269,13 @@ static int status_of(const sb_live_answer *a) {
 }
 
 static int job_claim(sb_server *s, req *r, sb_error *err) {
-  int rc = may_touch(s, r, r->claim.claim_id, r->claim.claim_id_len, err);
+  int rc = may_touch(s, r, r->claim.claim_id, r->claim.claim_id_len, "claim_id",
+                     "this claim id belongs to another institution's settlement", err);
+  /* a reversal: the claim named in the path too, before anything is settled */
+  if (rc > 0 && r->kind == JOB_REVERSE)
+    rc = may_touch(s, r, r->target, strlen(r->target), NULL,
+                   "the claim to reverse (in the path) belongs to another institution", err);
   if (rc <= 0) return rc;
-  if (r->kind == JOB_REVERSE) {
-    /* the claim named in the path: reversing another institution's
-    ** settlement is refused before anything is settled */
-    sb_stored_claim sc;
-    if ((rc = s->st->ops->claim_lookup(s->st, r->target, strlen(r->target), &sc, err)) < 0)
-      return rc;
-    const char *owner;
-    if (rc == 1 && r->who->role != SB_ROLE_ADMIN) {
-      if ((rc = owner_of(s, sc.run_id, &owner, err))) return rc;
-      if (strcmp(owner, r->who->institution) != 0) {
-        answer_error(r, 403, "forbidden", NULL,
-                     "the claim to reverse (in the path) belongs to another institution");
-        return SB_OK;
-      }
-    }
-  }
   int64_t run = 0;
   int dry = r->kind == JOB_PRESETTLE;
   if (!dry && (rc = run_for(s, r->who->institution, &run, err))) return rc;

@@ -18,9 +18,11 @@
 **    same person are serialised" true by construction: there is one order,
 **    the arrival order, for everybody.
 **
-**  - Each claim is settled by sb_live_settle(): the batch's own rules after
-**    everything the ledger holds, so a claim settled here and the same claim
-**    imported from a file by `sanbao db import-claims` get the same answer.
+**  - Each claim is read and checked by sb_live_prepare() on its HTTP thread
+**    and settled by sb_live_settle_prepared() on the ledger thread: the
+**    batch's own rules after everything the ledger holds, so a claim
+**    settled here and the same claim imported from a file by `sanbao db
+**    import-claims` get the same answer.
 **
 **  - A failure of the store (disk full, a lock held too long by another
 **    process) rolls the whole group back and answers each request of it

@@ -1096,6 +1096,25 @@ static void test_buf_grows_and_frees(void **state) {
 /* Writing nothing to a fresh buffer must work: an empty field is a common
 ** CSV value.  (It once did NULL + 0 and memcpy(NULL, ..., 0), which
 ** -fsanitize=undefined stops on; kept last for that reason.) */
+/* sb_buf_printf appends the whole text, short (formatted on the stack) or
+** longer than its 256-byte stack buffer (formatted again into the buffer). */
+static void test_buf_printf_short_and_long(void **state) {
+  (void)state;
+  sb_buf b = {0};
+  assert_int_equal(sb_buf_printf(&b, "%s=%d;", "a", 42), 0);
+  char big[1000];
+  memset(big, 'x', sizeof big - 1);
+  big[sizeof big - 1] = 0;
+  assert_int_equal(sb_buf_printf(&b, "[%s]%lld", big, (long long)-7), 0);
+  assert_int_equal(b.len, 5 + 1 + 999 + 1 + 2);
+  assert_memory_equal(b.p, "a=42;[", 6);
+  assert_int_equal(b.p[6 + 998], 'x');
+  assert_memory_equal(b.p + 6 + 999, "]-7", 3);
+  assert_int_equal(sb_buf_printf(&b, "%s", ""), 0);
+  assert_int_equal(b.len, 5 + 1 + 999 + 1 + 2);
+  sb_buf_free(&b);
+}
+
 static void test_buf_put_nothing_on_fresh_buffer(void **state) {
   (void)state;
   sb_buf b = {0};
@@ -1143,6 +1162,7 @@ int main(void) {
       cmocka_unit_test(test_writer_appends_and_round_trips),
       cmocka_unit_test(test_buf_grows_and_frees),
       cmocka_unit_test(test_buf_put_nothing_on_fresh_buffer),
+      cmocka_unit_test(test_buf_printf_short_and_long),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

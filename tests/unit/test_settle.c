@@ -16,6 +16,8 @@
 
 #include <cmocka.h>
 
+#include "assert_result.h"
+
 #include "sanbao/policy.h"
 #include "sanbao/premium.h"
 #include "sanbao/settle.h"
@@ -171,26 +173,6 @@ static const sb_trace_step *find_step(const sb_trace *t, int code) {
   for (int i = 0; i < t->n; i++)
     if (t->steps[i].code == code) return &t->steps[i];
   return NULL;
-}
-
-static void assert_same_result(const sb_result *a, const sb_result *b) {
-  assert_int_equal(a->medfee_sumamt, b->medfee_sumamt);
-  assert_int_equal(a->fulamt_ownpay_amt, b->fulamt_ownpay_amt);
-  assert_int_equal(a->overlmt_selfpay, b->overlmt_selfpay);
-  assert_int_equal(a->preselfpay_amt, b->preselfpay_amt);
-  assert_int_equal(a->inscp_scp_amt, b->inscp_scp_amt);
-  assert_int_equal(a->act_pay_dedc, b->act_pay_dedc);
-  assert_int_equal(a->hifp_pay, b->hifp_pay);
-  assert_int_equal(a->hifmi_pay, b->hifmi_pay);
-  assert_int_equal(a->maf_pay, b->maf_pay);
-  assert_int_equal(a->fund_pay_sumamt, b->fund_pay_sumamt);
-  assert_int_equal(a->psn_part_amt, b->psn_part_amt);
-  assert_int_equal(a->ci_fed, b->ci_fed);
-  assert_int_equal(a->ma_fed, b->ma_fed);
-  assert_int_equal(a->category, b->category);
-  assert_int_equal(a->visit, b->visit);
-  assert_int_equal(a->level, b->level);
-  assert_int_equal(a->flags, b->flags);
 }
 
 /* ---- §1 rounding helpers ------------------------------------------------- */
@@ -1246,7 +1228,7 @@ static void test_trace_does_not_change_result(void **state) {
     t.n = 0;
     sb_result r0 = settle_t(&p, S[i].cat, S[i].T, &a, S[i].visit, S[i].level, S[i].medfee, S[i].fulamt, 0, 0, NULL);
     sb_result r1 = settle_t(&p, S[i].cat, S[i].T, &a, S[i].visit, S[i].level, S[i].medfee, S[i].fulamt, 0, 0, &t);
-    assert_same_result(&r0, &r1);
+    assert_result_equal(&r0, &r1);
     assert_true(t.n > 2);
     assert_int_equal(t.steps[0].code, SB_STEP_INSCP);
     assert_int_equal(t.steps[t.n - 1].code, SB_STEP_TOTALS);

@@ -22,10 +22,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "csv.h"
-#include "csvfile.h"
-#include "persons_csv.h"
-#include "policy_json.h"
+#include "io/csv.h"
+#include "io/csvfile.h"
+#include "io/persons_csv.h"
+#include "io/policy_json.h"
 #include "sanbao/settle.h"
 
 typedef struct item {

@@ -17,8 +17,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "ledger.h"
-#include "store.h"
+#include "ledger/ledger.h"
+#include "ledger/store.h"
 
 static double now(void) {
   struct timespec ts;

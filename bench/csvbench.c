@@ -17,8 +17,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "/usr/include/csv.h" /* libcsv; our own reader's header is also csv.h */
-#include "csv.h"
+#include <csv.h> /* libcsv */
+
+#include "io/csv.h" /* ours */
 
 static double now(void) {
   struct timespec ts;

@@ -1,7 +1,7 @@
 /*
 ** sanbao CLI — option parsing (see cli.h).
 */
-#include "cli.h"
+#include "cli/cli.h"
 
 #include <errno.h>
 #include <stdio.h>

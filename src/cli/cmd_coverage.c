@@ -5,12 +5,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "commands.h"
-#include "coverage.h"
-#include "ledger.h"
-#include "load.h"
-#include "outfile.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "ledger/coverage.h"
+#include "ledger/ledger.h"
+#include "cli/load.h"
+#include "io/outfile.h"
 
 static const char USAGE[] =
     "NAME\n"

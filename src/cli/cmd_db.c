@@ -9,11 +9,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "commands.h"
-#include "ledger.h"
-#include "load.h"
-#include "outfile.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "ledger/ledger.h"
+#include "cli/load.h"
+#include "io/outfile.h"
 
 static const char USAGE[] =
     "NAME\n"

@@ -16,11 +16,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "commands.h"
-#include "gen.h"
-#include "ledger.h"
-#include "load.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "gen/gen.h"
+#include "ledger/ledger.h"
+#include "cli/load.h"
 
 static const char USAGE[] =
     "NAME\n"

@@ -11,9 +11,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "commands.h"
-#include "gen.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "gen/gen.h"
 
 static const char gen_usage[] =
     "NAME\n"

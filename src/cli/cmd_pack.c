@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "commands.h"
-#include "load.h"
-#include "pack.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/load.h"
+#include "whatif/pack.h"
 
 static const char USAGE[] =
     "NAME\n"

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cli.h"
-#include "commands.h"
-#include "csv.h"
-#include "load.h"
-#include "outfile.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "io/csv.h"
+#include "cli/load.h"
+#include "io/outfile.h"
 #include "sanbao/premium.h"
 
 static const char USAGE[] =

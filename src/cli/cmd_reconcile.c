@@ -6,11 +6,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
-#include "commands.h"
-#include "load.h"
-#include "outfile.h"
-#include "reconcile.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/load.h"
+#include "io/outfile.h"
+#include "ledger/reconcile.h"
 
 static const char USAGE[] =
     "NAME\n"

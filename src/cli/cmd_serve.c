@@ -11,12 +11,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "commands.h"
-#include "ledger.h"
-#include "server.h"
-#include "store.h"
-#include "tokens.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "ledger/ledger.h"
+#include "server/server.h"
+#include "ledger/store.h"
+#include "server/tokens.h"
 
 static const char SERVE_USAGE[] =
     "NAME\n"

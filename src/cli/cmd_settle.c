@@ -11,11 +11,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "batch.h"
-#include "cli.h"
-#include "commands.h"
-#include "load.h"
-#include "outfile.h"
+#include "batch/batch.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/load.h"
+#include "io/outfile.h"
 
 static const char USAGE[] =
     "NAME\n"

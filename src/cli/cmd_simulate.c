@@ -10,17 +10,17 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "batch.h"
-#include "cli.h"
-#include "commands.h"
-#include "csvfile.h"
-#include "load.h"
-#include "merge_patch.h"
-#include "outfile.h"
-#include "pack_sim.h"
-#include "policy_json.h"
-#include "report.h"
-#include "sim.h"
+#include "batch/batch.h"
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "io/csvfile.h"
+#include "cli/load.h"
+#include "whatif/merge_patch.h"
+#include "io/outfile.h"
+#include "whatif/pack_sim.h"
+#include "io/policy_json.h"
+#include "whatif/report.h"
+#include "whatif/sim.h"
 
 static const char USAGE[] =
     "NAME\n"

@@ -1,15 +1,15 @@
 /*
 ** sanbao CLI — loading reference data (see load.h).
 */
-#include "load.h"
+#include "cli/load.h"
 
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 
-#include "cli.h"
-#include "persons_csv.h"
-#include "policy_json.h"
+#include "cli/cli.h"
+#include "io/persons_csv.h"
+#include "io/policy_json.h"
 
 void sb_cli_error(const char *cmd, const sb_error *err) {
   if (err->where[0])

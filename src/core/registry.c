@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "hash.h"
+#include "sanbao/hash.h"
 
 typedef struct person {
   uint64_t id_off, hh_off;

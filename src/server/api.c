@@ -1,14 +1,14 @@
 /*
 ** sanbao server — the API's JSON (see api.h and docs/api.md).
 */
-#include "api.h"
+#include "server/api.h"
 
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "explain.h"
+#include "batch/explain.h"
 
 /* ---- writing -------------------------------------------------------------- */
 

@@ -13,8 +13,8 @@
 
 #include <stddef.h>
 
-#include "csv.h"
-#include "ledger.h"
+#include "io/csv.h"
+#include "ledger/ledger.h"
 #include "sanbao/policy.h"
 #include "sanbao/registry.h"
 

@@ -1,7 +1,7 @@
 /*
 ** sanbao server — /metrics (see metrics.h).
 */
-#include "metrics.h"
+#include "server/metrics.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -11,7 +11,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "csv.h" /* sb_buf */
+#include "io/csv.h" /* sb_buf */
 
 typedef enum sb_route {
   SB_ROUTE_SETTLE,       /* POST /v1/settlements */

@@ -2,7 +2,7 @@
 ** sanbao server — HTTP routes, the ledger thread and group commit (see
 ** server.h for the design, docs/api.md for the API).
 */
-#include "server.h"
+#include "server/server.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -19,10 +19,10 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "ledger.h"
-#include "store.h"
-#include "tokens.h"
+#include "server/api.h"
+#include "ledger/ledger.h"
+#include "ledger/store.h"
+#include "server/tokens.h"
 
 /* ---- requests and jobs ----------------------------------------------------------- */
 

@@ -36,7 +36,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "metrics.h"
+#include "server/metrics.h"
 #include "sanbao/error.h"
 
 typedef struct sb_server_config {

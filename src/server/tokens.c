@@ -1,7 +1,7 @@
 /*
 ** sanbao server — bearer tokens (see tokens.h).
 */
-#include "tokens.h"
+#include "server/tokens.h"
 
 #include <errno.h>
 #include <fcntl.h>

@@ -24,10 +24,10 @@
 
 #include <cmocka.h>
 
-#include "batch.h"
-#include "gen.h"
-#include "persons_csv.h"
-#include "policy_json.h"
+#include "batch/batch.h"
+#include "gen/gen.h"
+#include "io/persons_csv.h"
+#include "io/policy_json.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 

@@ -18,9 +18,9 @@
 
 #include <cmocka.h>
 
-#include "batch.h"
-#include "persons_csv.h"
-#include "policy_json.h"
+#include "batch/batch.h"
+#include "io/persons_csv.h"
+#include "io/policy_json.h"
 
 /* ---- fixtures ------------------------------------------------------------ */
 

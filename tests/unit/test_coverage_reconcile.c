@@ -19,13 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "coverage.h"
-#include "ledger.h"
-#include "persons_csv.h"
-#include "reconcile.h"
+#include "ledger/coverage.h"
+#include "ledger/ledger.h"
+#include "io/persons_csv.h"
+#include "ledger/reconcile.h"
 #include "sanbao/date.h"
 #include "sanbao/types.h"
-#include "store.h"
+#include "ledger/store.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 

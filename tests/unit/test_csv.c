@@ -16,10 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "csv.h" /* ours: src/adapters/csv.h */
-/* libcsv's header has the same name; src/adapters is on the include path,
-** so <csv.h> would find ours again.  Name Debian's file by its path. */
-#include "/usr/include/csv.h"
+#include "io/csv.h" /* ours */
+#include <csv.h>    /* libcsv, the oracle */
 
 /* ---- a byte buffer of the tests' own (not sb_buf, which is under test) -- */
 

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "digest.h"
+#include "io/digest.h"
 
 static uint64_t streamed(const unsigned char *p, size_t n, uint64_t seed) {
   sb_digest d;

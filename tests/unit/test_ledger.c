@@ -29,8 +29,8 @@
 #include "assert_result.h"
 #include <sqlite3.h>
 
-#include "ledger.h"
-#include "store.h"
+#include "ledger/ledger.h"
+#include "ledger/store.h"
 
 /* ---- fixtures ------------------------------------------------------------ */
 

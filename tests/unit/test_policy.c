@@ -16,7 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "policy_json.h"
+#include "io/policy_json.h"
 #include "sanbao/policy.h"
 
 #define FILE_NAME "bad-policy.json"

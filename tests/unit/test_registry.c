@@ -14,7 +14,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include "persons_csv.h"
+#include "io/persons_csv.h"
 #include "sanbao/date.h"
 #include "sanbao/registry.h"
 #include "sanbao/types.h"

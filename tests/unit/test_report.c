@@ -21,11 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "csv.h"
-#include "report.h"
+#include "io/csv.h"
+#include "whatif/report.h"
 #include "sanbao/error.h"
 #include "sanbao/types.h"
-#include "sim.h"
+#include "whatif/sim.h"
 
 /* ---- the result ------------------------------------------------------------ */
 

@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sim.h"
+#include "whatif/sim.h"
 
 static uint64_t rng_state = 0x243F6A8885A308D3ull;
 static uint64_t next(void) {

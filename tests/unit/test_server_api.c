@@ -26,8 +26,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "api.h"
-#include "tokens.h"
+#include "server/api.h"
+#include "server/tokens.h"
 
 static const char HEADER[] =
     "claim_id,person_id,date,visit_type,level,medfee_sumamt,fulamt_ownpay_amt,"

@@ -1,0 +1,242 @@
+/*
+** sanbao adapters — the CSV batch: claims.csv in, settlements (formats.md §4)
+** and alerts (§5) out, every row settled by the pure core.
+**
+** The pipeline, and why it is shaped so:
+**
+**  1. load:   each row is parsed and checked on its own (MALFORMED_ROW,
+**             BAD_AMOUNT, BAD_VISIT_TYPE, BAD_LEVEL, UNKNOWN_PERSON,
+**             NOT_INSURED, NO_POLICY, UNKNOWN_REGION need nothing but the
+**             row and the reference data) into a compact array.
+**  2. ids:    claim-id bookkeeping (DUPLICATE_CLAIM, UNKNOWN_CLAIM,
+**             ALREADY_REVERSED, PERSON_MISMATCH) must follow the global
+**             canonical order (settlement.md §4).  Almost every id is used
+**             once and never reversed, and for those order cannot matter; so
+**             one hash pass finds the few ids that are repeated or named by
+**             a reversal, and only the rows carrying them are sorted and
+**             resolved in canonical order.
+**  3. settle: rows are grouped by person (a counting sort on the dense
+**             person index), each person's rows sorted by (date, claim_id,
+**             input position), and each person's year settled by the core
+**             with plain accumulators — no lookup per claim.  People are
+**             independent, so the persons are split across threads.
+**  4. write:  rows go out in input order; alerts in canonical claim order.
+*/
+#ifndef SANBAO_BATCH_H
+#define SANBAO_BATCH_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "io/csv.h"
+#include "sanbao/error.h"
+#include "sanbao/policy.h"
+#include "sanbao/registry.h"
+#include "sanbao/settle.h"
+
+/* Rejection reasons, in the precedence order of settlement.md §8. */
+typedef enum sb_reason {
+  SB_OK_ROW = 0,
+  SB_R_MALFORMED_ROW,
+  SB_R_BAD_AMOUNT,
+  SB_R_BAD_VISIT_TYPE,
+  SB_R_BAD_LEVEL,
+  SB_R_UNKNOWN_PERSON,
+  SB_R_NOT_INSURED,
+  SB_R_NO_POLICY,
+  SB_R_UNKNOWN_REGION,
+  SB_R_DUPLICATE_CLAIM,
+  SB_R_UNKNOWN_CLAIM,
+  SB_R_ALREADY_REVERSED,
+  SB_R_PERSON_MISMATCH,
+  SB_R_CONFLICT, /* ledger only: the claim id is already in the ledger with
+                    different content (a DUPLICATE_CLAIM across imports) */
+  SB_R_COUNT
+} sb_reason;
+
+/* The code of a reason as written in the output ("BAD_AMOUNT"). */
+const char *sb_reason_name(int reason);
+
+typedef struct sb_batch sb_batch;
+
+/*
+** What a store (the ledger) already holds, so that a file can be settled
+** after it "as a real-time system settles in arrival order".  The CSV batch
+** has no prior; the ledger supplies one.  Hooks may be called from the
+** settlement threads at the same time: they must be thread-safe (or the
+** caller sets threads = 1).
+*/
+typedef struct sb_prior_claim {
+  int is_reversal;  /* the id is held by a reversal row */
+  int reversed;     /* a settled original that was reversed already */
+  int32_t person;   /* registry index of its person, -1 when unknown */
+  int64_t ref;      /* the store's reference of the row (the ledger's seq) */
+  sb_result result; /* a settled original's amounts (accumulators need them) */
+  sb_date date;
+} sb_prior_claim;
+
+typedef struct sb_prior {
+  /* When a hook fails it fills its own error (e.g. the sb_error the caller
+  ** also passes to sb_batch_settle, which then returns SB_EIO and leaves
+  ** that error as the hook wrote it). */
+  void *ctx;
+  /* Is a claim id taken (by a settled or reversal row) in the store?
+  ** Return 1 with *out filled, 0 when not, negative on error. */
+  int (*claim)(void *ctx, const char *id, size_t len, sb_prior_claim *out);
+  /* A person-year's accumulators before this batch (all zero when the
+  ** store has none).  Return 0, negative on error. */
+  int (*acc)(void *ctx, int32_t person, int year, sb_acc *out);
+} sb_prior;
+
+typedef struct sb_batch_options {
+  int threads; /* settlement threads; <= 0 means one per core, at most 2 */
+  /* Progress of long steps, may be NULL: `step` names it ("read", "settle",
+  ** "write"), done/total in rows or bytes (total 0 when unknown). */
+  void (*progress)(void *ctx, const char *step, uint64_t done, uint64_t total);
+  void *progress_ctx;
+  /* When not NULL, record the trace of this claim id for sb_batch_explain. */
+  const char *explain_id;
+  /* What a store already holds (NULL for a plain file). */
+  const sb_prior *prior;
+  /* Keep each touched person-year's final accumulators (sb_batch_foreach_acc). */
+  int keep_accs;
+  /* Settle every row a second time under these policies (a reform), with
+  ** its own accumulators; row views then carry alt_result.  The reference
+  ** checks (NO_POLICY, UNKNOWN_REGION) are the baseline's: the caller makes
+  ** sure the reform covers the same years and regions.  Not with prior. */
+  const sb_policy_set *alt_policies;
+  /* Files at least this big are parsed by two threads (0: the default,
+  ** 64 MiB).  Tests set it low to run the parallel reader on small files. */
+  uint64_t parallel_load_bytes;
+} sb_batch_options;
+
+/* Totals for the summary. */
+typedef struct sb_batch_totals {
+  int64_t rows, settled, reversed, rejected;
+  int64_t by_reason[SB_R_COUNT];
+  /* net of reversals: settled rows minus reversed rows */
+  sb_fen medfee, inscp, hifp, hifmi, maf, fund, psn;
+  int64_t alerts;
+  int64_t skipped; /* rows marked with sb_batch_skip() */
+} sb_batch_totals;
+
+/*
+** Read and check a claims file ("-" is standard input) against the reference
+** data, which must outlive the batch.  Returns 0 and a new batch in *out, or a
+** negative code: a missing or repeated column (err->where "FILE:LINE"), an
+** unreadable file, out of memory.  Bad rows are not errors: they become
+** rejected rows.  `policies` may be NULL for a load only (`sanbao pack`):
+** the checks that need a policy (NO_POLICY, UNKNOWN_REGION) are not made,
+** and such a batch must not be settled.
+*/
+int sb_batch_load(const char *path, const sb_policy_set *policies,
+                  const sb_registry *reg, const sb_batch_options *opt,
+                  sb_batch **out, sb_error *err);
+
+/* The same from a buffer in memory; `name` is used in messages. */
+int sb_batch_load_mem(const char *buf, size_t len, const char *name,
+                      const sb_policy_set *policies, const sb_registry *reg,
+                      const sb_batch_options *opt, sb_batch **out,
+                      sb_error *err);
+
+/* Resolve claim ids and settle every row (steps 2 and 3).  Returns 0, or
+** SB_ENOMEM. */
+int sb_batch_settle(sb_batch *b, sb_error *err);
+
+/* Append the settlements CSV (header and one row per input row, in input
+** order) to `out`, calling `flush` whenever the buffer passes `chunk` bytes
+** so that huge outputs stream; flush returns 0 or -1 (I/O error). */
+typedef int (*sb_flush_fn)(void *ctx, sb_buf *buf);
+int sb_batch_write_settlements(const sb_batch *b, sb_buf *out, size_t chunk,
+                               sb_flush_fn flush, void *ctx);
+
+/* Append the alerts CSV (header included) to `out`. */
+int sb_batch_write_alerts(const sb_batch *b, sb_buf *out);
+
+/* Totals of the settled batch. */
+void sb_batch_get_totals(const sb_batch *b, sb_batch_totals *t);
+
+/* Append the plain-words explanation of options.explain_id to `out`.
+** Return 0, or -1 when no row had that id. */
+int sb_batch_explain(const sb_batch *b, sb_buf *out);
+
+/* The trace of options.explain_id's settlement and the person-year's
+** accumulators before it (valid until the batch is freed).  Return 0, or
+** -1 when no settled row had that id (a reversal has no trace). */
+int sb_batch_trace(const sb_batch *b, const sb_trace **trace, const sb_acc **before);
+
+/* ---- for stores: row by row access ---------------------------------------- */
+
+/* Number of rows read (every data row of the file, in input order). */
+int64_t sb_batch_rows(const sb_batch *b);
+
+/* Mark row i as already received by the store: it is left out of the
+** settlement as if absent, and out of the totals (counted as skipped).
+** Call between load and settle. */
+void sb_batch_skip(sb_batch *b, int64_t i);
+
+/* Mark row i as received before and rejected then: it is settled like any
+** row, and left out (counted as skipped) only if it is rejected again — so
+** a claim rejected for missing reference data settles when the file is
+** imported again after the data was fixed. */
+void sb_batch_skip_if_rejected(sb_batch *b, int64_t i);
+
+enum { SB_ROW_SETTLED = 0, SB_ROW_REVERSED, SB_ROW_REJECTED, SB_ROW_SKIPPED };
+
+/* One row as the output shows it, plus what a store needs to keep. */
+typedef struct sb_batch_row {
+  const char *claim_id, *person_id, *date; /* the output's text, not NUL-terminated */
+  size_t claim_id_len, person_id_len, date_len;
+  char date_buf[SB_DATE_BUFSZ];
+  int status; /* SB_ROW_* */
+  int reason; /* sb_reason when rejected; on a skipped row, non-zero when
+                 it was received rejected before and is rejected again */
+  int32_t person; /* registry index; -1 when the person is unknown */
+  int year;       /* claim year (0 when the date did not parse) */
+  int effect_year; /* the year whose accumulators the row changed: a
+                      reversal's is its original's year */
+  sb_result result; /* settled: the amounts; reversed: the original's, negated */
+  int64_t reverses_row; /* reversed: the original's row in this batch, else -1 */
+  int64_t reverses_ref; /* reversed: the store's ref of a prior original, else -1 */
+  const char *reverses; /* the `reverses` text of a reversal row (else NULL) */
+  size_t reverses_len;
+  int has_claim; /* visit/level/amounts below were read (a row past BAD_LEVEL) */
+  sb_claim claim;
+  int has_alt;          /* options.alt_policies: */
+  sb_result alt_result; /* the row under the reform */
+} sb_batch_row;
+
+/* Fill *v for row i (valid until the batch is freed).  Before
+** sb_batch_settle() only what was read is there: a row not yet rejected
+** shows SB_ROW_SETTLED or SB_ROW_REVERSED and no result. */
+void sb_batch_row_view(const sb_batch *b, int64_t i, sb_batch_row *v);
+
+/* Alerts, in canonical claim order: count, then one by one. */
+int64_t sb_batch_alert_count(const sb_batch *b);
+void sb_batch_alert(const sb_batch *b, int64_t k, int64_t *row, const char **rule,
+                    sb_fen *psn_ytd, sb_fen *threshold);
+
+/* Alerts under options.alt_policies: count, and the row of the k-th. */
+int64_t sb_batch_alt_alert_count(const sb_batch *b);
+int64_t sb_batch_alt_alert_row(const sb_batch *b, int64_t k);
+
+/* With options.keep_accs: call fn for each person-year the batch touched,
+** with its accumulators after the batch.  Stops at the first non-zero
+** return and returns it. */
+int sb_batch_foreach_acc(const sb_batch *b,
+                         int (*fn)(void *ctx, int32_t person, int year, const sb_acc *acc),
+                         void *ctx);
+
+/* ---- the settlements CSV, for other writers (the ledger's export) -------- */
+
+/* Append the header line of formats.md §4. */
+int sb_settlement_csv_header(sb_buf *out);
+
+/* Append what follows "claim_id,person_id,date" on a settlements line:
+** ",status,reason,category" and the eleven amounts (empty when rejected),
+** and the newline.  Return 0 or -1 (out of memory). */
+int sb_settlement_csv_tail(sb_buf *out, int status, int reason, const sb_result *res);
+
+void sb_batch_free(sb_batch *b);
+
+#endif

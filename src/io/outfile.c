@@ -1,0 +1,119 @@
+/*
+** sanbao adapters — all-or-nothing output files (see outfile.h).
+*/
+#include "io/outfile.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static char *dup_str(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+int sb_outfile_open(sb_outfile *f, const char *path, sb_error *err) {
+  memset(f, 0, sizeof *f);
+  f->fd = -1;
+  if (strcmp(path, "-") == 0) {
+    f->fd = 1;
+    return SB_OK;
+  }
+  /* Refuse what rename() would refuse later, before anything is written:
+  ** a run with two outputs must not put one in place and fail the other. */
+  struct stat st;
+  int exists = stat(path, &st) == 0;
+  if (exists && S_ISDIR(st.st_mode))
+    return sb_error_set(err, SB_EIO, path, "is a directory");
+  if (exists && !S_ISREG(st.st_mode)) {
+    /* A device or a pipe (/dev/null, /dev/stdout, a FIFO): write to it
+    ** directly.  Renaming a temporary file over it would replace the
+    ** device itself with a regular file. */
+    f->fd = open(path, O_WRONLY);
+    if (f->fd < 0)
+      return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
+    f->direct = 1;
+    return SB_OK;
+  }
+  size_t n = strlen(path) + 64;
+  f->path = dup_str(path);
+  f->tmp = malloc(n);
+  if (!f->path || !f->tmp) {
+    free(f->path), free(f->tmp);
+    f->path = f->tmp = NULL;
+    return sb_error_set(err, SB_ENOMEM, path, "out of memory");
+  }
+  /* mkstemp picks a fresh name (no shared counter) and creates it 0600;
+  ** the mode an ordinary new file gets is restored below. */
+  snprintf(f->tmp, n, "%s.tmp.%ld.XXXXXX", path, (long)getpid());
+  f->fd = mkstemp(f->tmp);
+  if (f->fd >= 0) {
+    mode_t mask = umask(0);
+    umask(mask);
+    fchmod(f->fd, 0666 & ~mask);
+  }
+  if (f->fd < 0) {
+    int e = errno;
+    free(f->path), free(f->tmp);
+    f->path = f->tmp = NULL;
+    return sb_error_set(err, SB_EIO, path, "cannot create: %s", strerror(e));
+  }
+  return SB_OK;
+}
+
+int sb_outfile_write(sb_outfile *f, sb_buf *b, sb_error *err) {
+  size_t done = 0;
+  while (done < b->len) {
+    ssize_t w = write(f->fd, b->p + done, b->len - done);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0)
+      return sb_error_set(err, SB_EIO, f->path ? f->path : "<stdout>",
+                          "write error: %s", strerror(errno));
+    done += (size_t)w;
+  }
+  b->len = 0;
+  return SB_OK;
+}
+
+int sb_outfile_commit(sb_outfile *f, sb_error *err) {
+  if (f->direct) {
+    f->direct = 0;
+    int bad = close(f->fd) != 0;
+    f->fd = -1;
+    return bad ? sb_error_set(err, SB_EIO, "output", "write error: %s", strerror(errno)) : SB_OK;
+  }
+  if (!f->path) return SB_OK; /* stdout */
+  int rc = SB_OK;
+  if (fsync(f->fd) != 0 && errno != EINVAL)
+    rc = sb_error_set(err, SB_EIO, f->path, "cannot flush to disk: %s", strerror(errno));
+  if (close(f->fd) != 0 && rc == SB_OK)
+    rc = sb_error_set(err, SB_EIO, f->path, "write error: %s", strerror(errno));
+  f->fd = -1;
+  if (rc == SB_OK && rename(f->tmp, f->path) != 0)
+    rc = sb_error_set(err, SB_EIO, f->path, "cannot rename into place: %s", strerror(errno));
+  if (rc != SB_OK) unlink(f->tmp);
+  free(f->path), free(f->tmp);
+  f->path = f->tmp = NULL;
+  return rc;
+}
+
+void sb_outfile_abort(sb_outfile *f) {
+  if (f->direct) {
+    close(f->fd);
+    f->direct = 0;
+    f->fd = -1;
+    return;
+  }
+  if (!f->path) return;
+  if (f->fd >= 0) close(f->fd);
+  unlink(f->tmp);
+  free(f->path), free(f->tmp);
+  f->path = f->tmp = NULL;
+  f->fd = -1;
+}

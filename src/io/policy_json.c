@@ -1,0 +1,554 @@
+/*
+** sanbao adapters — policy JSON to the sb_policy struct (policy_json.h).
+**
+** A walk over the document that mirrors formats.md §7 key by key.  The
+** current JSON path is kept in a small stack of strings so that every error
+** can say exactly where it is.
+**
+** Numbers: the contract prefers amounts as decimal strings, which are parsed
+** exactly.  A JSON number is accepted too when it has at most two (amount)
+** or four (ratio) decimals.  jansson holds a non-integer number as a double;
+** it is accepted when printing that double with 2 (or 4) decimals and
+** reading the text back gives the same double — i.e. when the number is the
+** nearest double to a decimal of that many places — and the *text* is then
+** parsed exactly.  No floating-point value ever reaches the policy struct.
+*/
+#include "io/policy_json.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sanbao/types.h"
+
+typedef struct ctx {
+  const char *file;
+  char path[512];
+  sb_error *err;
+  sb_policy *p;
+} ctx;
+
+/* Path helpers: push returns the old length so pop can restore it. */
+static size_t push_key(ctx *c, const char *key) {
+  size_t old = strlen(c->path);
+  snprintf(c->path + old, sizeof c->path - old, ".%s", key);
+  return old;
+}
+static size_t push_index(ctx *c, size_t i) {
+  size_t old = strlen(c->path);
+  snprintf(c->path + old, sizeof c->path - old, "[%zu]", i);
+  return old;
+}
+static void pop(ctx *c, size_t old) { c->path[old] = 0; }
+
+static int fail(ctx *c, const char *fmt, const char *arg) {
+  char where[600];
+  snprintf(where, sizeof where, "%s: %s", c->file, c->path);
+  return sb_error_set(c->err, SB_EINVAL, where, fmt, arg ? arg : "");
+}
+
+static char *dup_str(const char *s) {
+  size_t n = strlen(s) + 1;
+  char *d = malloc(n);
+  if (d) memcpy(d, s, n);
+  return d;
+}
+
+/* Keep `source` / `note` of an object for reports. */
+static int keep_notes(ctx *c, json_t *obj) {
+  json_t *src = json_object_get(obj, "source"), *note = json_object_get(obj, "note");
+  if (src && !json_is_string(src)) {
+    push_key(c, "source");
+    return fail(c, "must be a string%s", NULL);
+  }
+  if (note && !json_is_string(note)) {
+    push_key(c, "note");
+    return fail(c, "must be a string%s", NULL);
+  }
+  if (!src && !note) return 0;
+  sb_policy *p = c->p;
+  sb_policy_note *nn = realloc(p->notes, (size_t)(p->n_notes + 1) * sizeof *nn);
+  if (!nn) return sb_error_set(c->err, SB_ENOMEM, c->file, "out of memory");
+  p->notes = nn;
+  sb_policy_note *n = &p->notes[p->n_notes++];
+  n->path = dup_str(c->path);
+  n->source = src ? dup_str(json_string_value(src)) : NULL;
+  n->note = note ? dup_str(json_string_value(note)) : NULL;
+  if (!n->path || (src && !n->source) || (note && !n->note))
+    return sb_error_set(c->err, SB_ENOMEM, c->file, "out of memory");
+  return 0;
+}
+
+/*
+** Check that `v` is an object holding exactly the `allowed` keys (plus
+** source and note), the `required` ones among them.  `allowed` is a
+** NULL-terminated list; when it is NULL any key is allowed (keyed tables
+** check their keys themselves).
+*/
+static int check_object(ctx *c, json_t *v, const char *const *allowed,
+                        const char *const *required) {
+  if (!json_is_object(v)) return fail(c, "must be an object%s", NULL);
+  const char *key;
+  json_t *val;
+  if (allowed) {
+    json_object_foreach(v, key, val) {
+      if (!strcmp(key, "source") || !strcmp(key, "note")) continue;
+      int ok = 0;
+      for (const char *const *a = allowed; *a; a++)
+        if (!strcmp(*a, key)) ok = 1;
+      if (!ok) {
+        size_t o = push_key(c, key);
+        int rc = fail(c, "unknown key '%s'", key);
+        pop(c, o);
+        return rc;
+      }
+    }
+  }
+  for (const char *const *r = required; r && *r; r++)
+    if (!json_object_get(v, *r)) {
+      size_t o = push_key(c, *r);
+      int rc = fail(c, "missing required key%s", NULL);
+      pop(c, o);
+      return rc;
+    }
+  return keep_notes(c, v);
+}
+
+/* A decimal value from a string, an integer or a suitable real. `places`
+** is 2 for amounts and 4 for ratios. */
+static int decimal_text(ctx *c, json_t *v, int places, char *buf, size_t bufsz) {
+  if (json_is_string(v)) {
+    snprintf(buf, bufsz, "%s", json_string_value(v));
+    if (strlen(json_string_value(v)) >= bufsz) return fail(c, "value is too long%s", NULL);
+    return 0;
+  }
+  if (json_is_integer(v)) {
+    if (json_integer_value(v) < 0) return fail(c, "must not be negative%s", NULL);
+    snprintf(buf, bufsz, "%lld", (long long)json_integer_value(v));
+    return 0;
+  }
+  if (json_is_real(v)) {
+    double d = json_real_value(v);
+    snprintf(buf, bufsz, "%.*f", places, d);
+    if (strtod(buf, NULL) != d)
+      return fail(c, places == 2 ? "a number here may have at most two decimals%s"
+                                 : "a number here may have at most four decimals%s",
+                  NULL);
+    return 0;
+  }
+  return fail(c, "must be a decimal string such as \"1200.00\"%s", NULL);
+}
+
+static int get_amount(ctx *c, json_t *obj, const char *key, int nullable,
+                      sb_fen *out) {
+  json_t *v = json_object_get(obj, key);
+  size_t o = push_key(c, key);
+  int rc = 0;
+  char buf[64];
+  if (!v) {
+    rc = fail(c, "missing required key%s", NULL);
+  } else if (json_is_null(v)) {
+    if (nullable)
+      *out = SB_NO_CAP;
+    else
+      rc = fail(c, "must not be null%s", NULL);
+  } else if (!(rc = decimal_text(c, v, 2, buf, sizeof buf))) {
+    if (buf[0] == '-')
+      rc = fail(c, "must not be negative: %s", buf);
+    else if (sb_money_parse(buf, strlen(buf), out))
+      rc = fail(c, "not an amount (digits, at most two decimals, at most 10000000000.00): '%s'", buf);
+  }
+  if (!rc) pop(c, o);
+  return rc;
+}
+
+static int get_ratio(ctx *c, json_t *obj, const char *key, sb_bp *out) {
+  json_t *v = json_object_get(obj, key);
+  size_t o = push_key(c, key);
+  int rc = 0;
+  char buf[64];
+  if (!v) {
+    rc = fail(c, "missing required key%s", NULL);
+  } else if (!(rc = decimal_text(c, v, 4, buf, sizeof buf))) {
+    if (sb_ratio_parse(buf, strlen(buf), out))
+      rc = fail(c, "not a ratio in [0, 1] with at most four decimals: '%s'", buf);
+  }
+  if (!rc) pop(c, o);
+  return rc;
+}
+
+/* A list of names from one vocabulary, as a bit mask. */
+static int get_names(ctx *c, json_t *obj, const char *key,
+                     int (*lookup)(const char *, size_t), const char *what,
+                     uint32_t *mask) {
+  json_t *v = json_object_get(obj, key);
+  size_t o = push_key(c, key);
+  if (!v) return fail(c, "missing required key%s", NULL);
+  if (!json_is_array(v)) return fail(c, "must be a list of %s names", what);
+  *mask = 0;
+  size_t i;
+  json_t *e;
+  json_array_foreach(v, i, e) {
+    size_t o2 = push_index(c, i);
+    if (!json_is_string(e)) return fail(c, "must be a %s name", what);
+    const char *s = json_string_value(e);
+    int k = lookup(s, strlen(s));
+    if (k < 0) return fail(c, "unknown name '%s'", s);
+    *mask |= 1u << k;
+    pop(c, o2);
+  }
+  pop(c, o);
+  return 0;
+}
+
+static int is_region_key(const char *k) {
+  if (!strcmp(k, "default")) return 1;
+  if (strlen(k) != 6) return 0;
+  for (int i = 0; i < 6; i++)
+    if (k[i] < '0' || k[i] > '9') return 0;
+  return 1;
+}
+
+static int load_regions(ctx *c, json_t *root) {
+  json_t *regions = json_object_get(root, "regions");
+  size_t o = push_key(c, "regions");
+  int rc = check_object(c, regions, NULL, NULL);
+  if (rc) return rc;
+  size_t n = json_object_size(regions);
+  c->p->regions = calloc(n ? n : 1, sizeof *c->p->regions);
+  if (!c->p->regions) return sb_error_set(c->err, SB_ENOMEM, c->file, "out of memory");
+  const char *key;
+  json_t *row;
+  json_object_foreach(regions, key, row) {
+    if (!strcmp(key, "source") || !strcmp(key, "note")) continue;
+    size_t o2 = push_key(c, key);
+    if (!is_region_key(key))
+      return fail(c, "a region key is 'default' or a 6-digit code, not '%s'", key);
+    static const char *const keys[] = {"ci_deductible", NULL};
+    if ((rc = check_object(c, row, keys, keys))) return rc;
+    sb_region *r = &c->p->regions[c->p->n_regions++];
+    r->code = !strcmp(key, "default") ? -1 : atoi(key);
+    if ((rc = get_amount(c, row, "ci_deductible", 0, &r->ci_deductible))) return rc;
+    pop(c, o2);
+  }
+  pop(c, o);
+  return 0;
+}
+
+static int load_basic(ctx *c, json_t *root) {
+  sb_policy *p = c->p;
+  json_t *basic = json_object_get(root, "basic");
+  size_t o = push_key(c, "basic");
+  static const char *const keys[] = {"annual_cap", "inpatient", "chronic", "outpatient", NULL};
+  int rc = check_object(c, basic, keys, keys);
+  if (rc) return rc;
+  if ((rc = get_amount(c, basic, "annual_cap", 1, &p->basic_annual_cap))) return rc;
+
+  json_t *inp = json_object_get(basic, "inpatient");
+  size_t o2 = push_key(c, "inpatient");
+  static const char *const ikeys[] = {"levels", "repeat_deductible_factor",
+                                      "annual_deductible_cap", NULL};
+  if ((rc = check_object(c, inp, ikeys, ikeys))) return rc;
+  json_t *levels = json_object_get(inp, "levels");
+  size_t o3 = push_key(c, "levels");
+  static const char *const lnames[] = {"primary", "grade1", "grade2", "grade3",
+                                       "provincial", NULL};
+  if ((rc = check_object(c, levels, lnames, lnames))) return rc;
+  for (int l = 0; l < SB_LEVEL_COUNT; l++) {
+    json_t *row = json_object_get(levels, sb_level_name(l));
+    size_t o4 = push_key(c, sb_level_name(l));
+    static const char *const rkeys[] = {"deductible", "ratio", NULL};
+    if ((rc = check_object(c, row, rkeys, rkeys))) return rc;
+    if ((rc = get_amount(c, row, "deductible", 0, &p->inpatient[l].deductible))) return rc;
+    if ((rc = get_ratio(c, row, "ratio", &p->inpatient[l].ratio))) return rc;
+    pop(c, o4);
+  }
+  pop(c, o3);
+  if ((rc = get_ratio(c, inp, "repeat_deductible_factor", &p->repeat_deductible_factor))) return rc;
+  if ((rc = get_amount(c, inp, "annual_deductible_cap", 1, &p->annual_deductible_cap))) return rc;
+  pop(c, o2);
+
+  json_t *chr = json_object_get(basic, "chronic");
+  o2 = push_key(c, "chronic");
+  static const char *const ckeys[] = {"ratio", "annual_cap", NULL};
+  if ((rc = check_object(c, chr, ckeys, ckeys))) return rc;
+  if ((rc = get_ratio(c, chr, "ratio", &p->chronic_ratio))) return rc;
+  if ((rc = get_amount(c, chr, "annual_cap", 1, &p->chronic_annual_cap))) return rc;
+  pop(c, o2);
+
+  json_t *out = json_object_get(basic, "outpatient");
+  o2 = push_key(c, "outpatient");
+  static const char *const okeys[] = {"levels", "annual_cap", NULL};
+  if ((rc = check_object(c, out, okeys, okeys))) return rc;
+  levels = json_object_get(out, "levels");
+  o3 = push_key(c, "levels");
+  if ((rc = check_object(c, levels, lnames, NULL))) return rc;
+  for (int l = 0; l < SB_LEVEL_COUNT; l++) {
+    json_t *row = json_object_get(levels, sb_level_name(l));
+    if (!row) continue;
+    size_t o4 = push_key(c, sb_level_name(l));
+    static const char *const rkeys[] = {"ratio", NULL};
+    if ((rc = check_object(c, row, rkeys, rkeys))) return rc;
+    if ((rc = get_ratio(c, row, "ratio", &p->outpatient_ratio[l]))) return rc;
+    p->outpatient_levels |= 1u << l;
+    pop(c, o4);
+  }
+  pop(c, o3);
+  if ((rc = get_amount(c, out, "annual_cap", 1, &p->outpatient_annual_cap))) return rc;
+  pop(c, o2);
+  pop(c, o);
+  return 0;
+}
+
+static int load_ci(ctx *c, json_t *root) {
+  sb_policy *p = c->p;
+  json_t *ci = json_object_get(root, "critical_illness");
+  size_t o = push_key(c, "critical_illness");
+  static const char *const keys[] = {"visit_types", "segments", "annual_cap", "tilted", NULL};
+  int rc = check_object(c, ci, keys, keys);
+  if (rc) return rc;
+  if ((rc = get_names(c, ci, "visit_types", sb_visit_from_name, "visit type", &p->ci_visits))) return rc;
+
+  json_t *segs = json_object_get(ci, "segments");
+  size_t o2 = push_key(c, "segments");
+  if (!json_is_array(segs)) return fail(c, "must be a list of segments%s", NULL);
+  size_t n = json_array_size(segs);
+  if (n == 0) return fail(c, "needs at least one segment%s", NULL);
+  if (n > SB_MAX_SEGMENTS) return fail(c, "has too many segments (at most 16)%s", NULL);
+  for (size_t i = 0; i < n; i++) {
+    json_t *s = json_array_get(segs, i);
+    size_t o3 = push_index(c, i);
+    static const char *const skeys[] = {"upto", "ratio", NULL};
+    if ((rc = check_object(c, s, skeys, skeys))) return rc;
+    sb_ci_segment *seg = &p->segments[i];
+    int last = i + 1 == n;
+    json_t *upto = json_object_get(s, "upto");
+    if (last) {
+      if (!json_is_null(upto)) {
+        push_key(c, "upto");
+        return fail(c, "the last segment's upto must be null (open)%s", NULL);
+      }
+      seg->upto = SB_NO_CAP;
+    } else {
+      if (json_is_null(upto)) {
+        push_key(c, "upto");
+        return fail(c, "only the last segment's upto may be null%s", NULL);
+      }
+      if ((rc = get_amount(c, s, "upto", 0, &seg->upto))) return rc;
+      if (seg->upto <= 0 || (i > 0 && seg->upto <= p->segments[i - 1].upto)) {
+        push_key(c, "upto");
+        return fail(c, "segment bounds must be > 0 and strictly increasing%s", NULL);
+      }
+    }
+    if ((rc = get_ratio(c, s, "ratio", &seg->ratio))) return rc;
+    pop(c, o3);
+  }
+  p->n_segments = (int)n;
+  pop(c, o2);
+  if ((rc = get_amount(c, ci, "annual_cap", 1, &p->ci_annual_cap))) return rc;
+
+  json_t *t = json_object_get(ci, "tilted");
+  o2 = push_key(c, "tilted");
+  static const char *const tkeys[] = {"categories", "deductible_factor", "ratio_bonus", "uncapped", NULL};
+  if ((rc = check_object(c, t, tkeys, tkeys))) return rc;
+  if ((rc = get_names(c, t, "categories", sb_category_from_name, "category", &p->tilted))) return rc;
+  if ((rc = get_ratio(c, t, "deductible_factor", &p->tilted_deductible_factor))) return rc;
+  if ((rc = get_ratio(c, t, "ratio_bonus", &p->tilted_ratio_bonus))) return rc;
+  json_t *u = json_object_get(t, "uncapped");
+  if (!json_is_boolean(u)) {
+    push_key(c, "uncapped");
+    return fail(c, "must be true or false%s", NULL);
+  }
+  p->tilted_uncapped = json_is_true(u);
+  pop(c, o2);
+  pop(c, o);
+  return 0;
+}
+
+static int load_assistance(ctx *c, json_t *root) {
+  sb_policy *p = c->p;
+  json_t *a = json_object_get(root, "assistance");
+  size_t o = push_key(c, "assistance");
+  static const char *const keys[] = {"visit_types", "categories", NULL};
+  int rc = check_object(c, a, keys, keys);
+  if (rc) return rc;
+  if ((rc = get_names(c, a, "visit_types", sb_visit_from_name, "visit type", &p->ma_visits))) return rc;
+  json_t *cats = json_object_get(a, "categories");
+  size_t o2 = push_key(c, "categories");
+  if ((rc = check_object(c, cats, NULL, NULL))) return rc;
+  const char *key;
+  json_t *row;
+  json_object_foreach(cats, key, row) {
+    if (!strcmp(key, "source") || !strcmp(key, "note")) continue;
+    size_t o3 = push_key(c, key);
+    int k = sb_category_from_name(key, strlen(key));
+    if (k < 0) return fail(c, "unknown category '%s'", key);
+    static const char *const rkeys[] = {"deductible", "ratio", "annual_cap", NULL};
+    if ((rc = check_object(c, row, rkeys, rkeys))) return rc;
+    sb_assist_row *r = &p->assistance[k];
+    if ((rc = get_amount(c, row, "deductible", 0, &r->deductible))) return rc;
+    if ((rc = get_ratio(c, row, "ratio", &r->ratio))) return rc;
+    if ((rc = get_amount(c, row, "annual_cap", 1, &r->annual_cap))) return rc;
+    p->ma_categories |= 1u << k;
+    pop(c, o3);
+  }
+  pop(c, o2);
+  pop(c, o);
+  return 0;
+}
+
+static int load_premium(ctx *c, json_t *root) {
+  sb_policy *p = c->p;
+  json_t *pr = json_object_get(root, "premium");
+  size_t o = push_key(c, "premium");
+  static const char *const keys[] = {"individual", "subsidy", NULL};
+  int rc = check_object(c, pr, keys, keys);
+  if (rc) return rc;
+  if ((rc = get_amount(c, pr, "individual", 0, &p->premium_individual))) return rc;
+  json_t *sub = json_object_get(pr, "subsidy");
+  size_t o2 = push_key(c, "subsidy");
+  if ((rc = check_object(c, sub, NULL, NULL))) return rc;
+  const char *key;
+  json_t *v;
+  json_object_foreach(sub, key, v) {
+    if (!strcmp(key, "source") || !strcmp(key, "note")) continue;
+    int k = sb_category_from_name(key, strlen(key));
+    if (k < 0) {
+      size_t o3 = push_key(c, key);
+      int r2 = fail(c, "unknown category '%s'", key);
+      pop(c, o3);
+      return r2;
+    }
+    if ((rc = get_ratio(c, sub, key, &p->subsidy[k]))) return rc;
+    p->subsidised |= 1u << k;
+  }
+  pop(c, o2);
+  pop(c, o);
+  return 0;
+}
+
+static int load_monitoring(ctx *c, json_t *root) {
+  sb_policy *p = c->p;
+  json_t *m = json_object_get(root, "monitoring");
+  size_t o = push_key(c, "monitoring");
+  static const char *const keys[] = {"rules", NULL};
+  int rc = check_object(c, m, keys, keys);
+  if (rc) return rc;
+  json_t *rules = json_object_get(m, "rules");
+  size_t o2 = push_key(c, "rules");
+  if (!json_is_array(rules)) return fail(c, "must be a list of rules%s", NULL);
+  if (json_array_size(rules) > SB_MAX_RULES) return fail(c, "has too many rules (at most 32)%s", NULL);
+  size_t i;
+  json_t *r;
+  json_array_foreach(rules, i, r) {
+    size_t o3 = push_index(c, i);
+    static const char *const rkeys[] = {"name", "categories", "threshold", NULL};
+    if ((rc = check_object(c, r, rkeys, rkeys))) return rc;
+    json_t *name = json_object_get(r, "name");
+    if (!json_is_string(name) || !json_string_length(name)) {
+      push_key(c, "name");
+      return fail(c, "must be a non-empty string%s", NULL);
+    }
+    for (int k = 0; k < p->n_rules; k++)
+      if (!strcmp(p->rules[k].name, json_string_value(name))) {
+        push_key(c, "name");
+        return fail(c, "rule name '%s' is used twice", json_string_value(name));
+      }
+    sb_monitor_rule *rule = &p->rules[p->n_rules];
+    if ((rc = get_names(c, r, "categories", sb_category_from_name, "category", &rule->categories))) return rc;
+    if (!rule->categories) rule->categories = (1u << SB_CAT_COUNT) - 1; /* empty: everyone */
+    if ((rc = get_amount(c, r, "threshold", 0, &rule->threshold))) return rc;
+    rule->name = dup_str(json_string_value(name));
+    if (!rule->name) return sb_error_set(c->err, SB_ENOMEM, c->file, "out of memory");
+    p->n_rules++;
+    pop(c, o3);
+  }
+  pop(c, o2);
+  pop(c, o);
+  return 0;
+}
+
+int sb_policy_from_json(const void *rootv, const char *name, sb_policy **out,
+                        sb_error *err) {
+  json_t *root = (json_t *)rootv;
+  ctx c = {.file = name, .err = err};
+  strcpy(c.path, "$");
+  c.p = calloc(1, sizeof *c.p);
+  if (!c.p) return sb_error_set(err, SB_ENOMEM, name, "out of memory");
+  static const char *const keys[] = {"schema", "name", "year", "regions", "basic",
+                                     "critical_illness", "assistance", "premium",
+                                     "monitoring", NULL};
+  static const char *const req[] = {"schema", "year", "regions", "basic",
+                                    "critical_illness", "assistance", "premium",
+                                    "monitoring", NULL};
+  int rc = check_object(&c, root, keys, req);
+  if (!rc) {
+    json_t *schema = json_object_get(root, "schema");
+    if (!json_is_string(schema) || strcmp(json_string_value(schema), "sanbao-policy/1")) {
+      push_key(&c, "schema");
+      rc = fail(&c, "must be \"sanbao-policy/1\"%s", NULL);
+    }
+  }
+  if (!rc) {
+    json_t *nm = json_object_get(root, "name");
+    if (nm && !json_is_string(nm)) {
+      push_key(&c, "name");
+      rc = fail(&c, "must be a string%s", NULL);
+    } else if (nm && !(c.p->name = dup_str(json_string_value(nm)))) {
+      rc = sb_error_set(err, SB_ENOMEM, name, "out of memory");
+    }
+  }
+  if (!rc) {
+    json_t *y = json_object_get(root, "year");
+    if (!json_is_integer(y) || json_integer_value(y) < 1 || json_integer_value(y) > 9999) {
+      push_key(&c, "year");
+      rc = fail(&c, "must be a whole number (a calendar year)%s", NULL);
+    } else {
+      c.p->year = (int)json_integer_value(y);
+    }
+  }
+  if (!rc) rc = load_regions(&c, root);
+  if (!rc) rc = load_basic(&c, root);
+  if (!rc) rc = load_ci(&c, root);
+  if (!rc) rc = load_assistance(&c, root);
+  if (!rc) rc = load_premium(&c, root);
+  if (!rc) rc = load_monitoring(&c, root);
+  if (rc) {
+    sb_policy_free(c.p);
+    return rc;
+  }
+  *out = c.p;
+  return SB_OK;
+}
+
+static int from_loaded(json_t *root, json_error_t *je, const char *name,
+                       sb_policy **out, sb_error *err) {
+  if (!root) {
+    char where[600];
+    snprintf(where, sizeof where, "%s:%d:%d", name, je->line, je->column);
+    return sb_error_set(err, SB_EINVAL, where, "not valid JSON: %s", je->text);
+  }
+  int rc = sb_policy_from_json(root, name, out, err);
+  json_decref(root);
+  return rc;
+}
+
+int sb_policy_load_text(const char *text, size_t len, const char *name,
+                        sb_policy **out, sb_error *err) {
+  json_error_t je;
+  json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+  return from_loaded(root, &je, name, out, err);
+}
+
+int sb_policy_load_file(const char *path, sb_policy **out, sb_error *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
+  json_error_t je;
+  json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
+  int ioerr = ferror(f);
+  fclose(f);
+  if (ioerr) return sb_error_set(err, SB_EIO, path, "read error");
+  return from_loaded(root, &je, path, out, err);
+}

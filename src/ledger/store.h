@@ -1,0 +1,197 @@
+/*
+** sanbao adapters — the ledger's storage interface.
+**
+** The ledger (ledger.h) is the bureau's durable book: policies, the person
+** registry, every claim row as received, its settlement, the accumulators
+** of every person-year, alerts, enrollments and a log of runs.  Its logic —
+** what to settle, in which order, against which prior state — lives in
+** ledger.c and is written against this small interface only, so that the
+** SQLite store (store_sqlite.c) can be joined by a PostgreSQL one without
+** touching ledger.c or the core.
+**
+** Conventions: every operation returns 0 (SB_OK) or a negative SB_E* code
+** with `err` filled; iteration callbacks return 0 to go on and anything else
+** to stop (that value is returned).  Money is fen, dates day numbers,
+** categories / visits / levels the enums of sanbao/types.h.  Writes happen
+** only between begin() and commit(); begin() takes the write lock at once
+** (SQLite: BEGIN IMMEDIATE), so two writers never interleave.
+*/
+#ifndef SANBAO_STORE_H
+#define SANBAO_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "batch/batch.h" /* sb_reason, SB_ROW_* */
+#include "sanbao/date.h"
+#include "sanbao/error.h"
+#include "sanbao/settle.h"
+
+typedef struct sb_store sb_store;
+
+/* A received claim row and its settlement, as stored (formats.md §4 plus
+** what re-settlement and reversal need). */
+typedef struct sb_stored_row {
+  int64_t seq;    /* arrival order, assigned by the store */
+  int64_t run_id; /* the import that received it */
+  const char *claim_id, *person_id, *date; /* the output's text */
+  size_t claim_id_len, person_id_len, date_len;
+  uint64_t content_key; /* identity of the row's content, for idempotent re-import */
+  int status;           /* SB_ROW_SETTLED / SB_ROW_REVERSED / SB_ROW_REJECTED */
+  int reason;           /* sb_reason when rejected, else 0 */
+  int year;             /* the year whose accumulators it changed (a reversal:
+                           its original's); 0 when rejected */
+  int has_claim;        /* claim below holds the parsed row */
+  sb_claim claim;
+  const char *reverses; /* the `reverses` text of a reversal row, or NULL */
+  size_t reverses_len;
+  int64_t reverses_seq; /* a resolved reversal: its original's seq, else 0 */
+  sb_result result;     /* settled / reversed amounts (category, visit, level too) */
+} sb_stored_row;
+
+/* The row holding a claim id, for settling after the store. */
+typedef struct sb_stored_claim {
+  int64_t seq;
+  int64_t run_id; /* the run that received it (its source: run_get) */
+  int year;       /* the year whose accumulators it changed (a reversal: its original's) */
+  int is_reversal;
+  int reversed; /* a settled row that a later reversal undid */
+  char person_id[65];
+  size_t person_id_len;
+  sb_date date;
+  sb_result result;
+} sb_stored_claim;
+
+typedef struct sb_stored_alert {
+  int64_t seq; /* the claim row that raised it */
+  const char *person_id, *household_id, *rule, *claim_id;
+  sb_date date;
+  sb_fen psn_ytd, threshold;
+} sb_stored_alert;
+
+typedef struct sb_enrollment {
+  const char *person_id;
+  size_t person_id_len;
+  int year;
+  int category;
+  sb_fen premium, subsidy, personal;
+  sb_date as_of;
+} sb_enrollment;
+
+typedef struct sb_store_ops {
+  void (*close)(sb_store *s);
+  int (*begin)(sb_store *s, sb_error *err);
+  int (*commit)(sb_store *s, sb_error *err);
+  void (*rollback)(sb_store *s);
+
+  /* The log of runs (imports, re-settlements, enrollments). */
+  int (*run_start)(sb_store *s, const char *kind, const char *source, int64_t *run_id,
+                   sb_error *err);
+  int (*run_finish)(sb_store *s, int64_t run_id, const char *summary, sb_error *err);
+
+  /* Policies: one JSON text per year. */
+  int (*policy_put)(sb_store *s, int year, const char *name, const char *json, int replace,
+                    sb_error *err);
+  int (*policy_each)(sb_store *s, int (*fn)(void *ctx, int year, const char *json), void *ctx,
+                     sb_error *err);
+
+  /* The registry.  person_put replaces a person's household, region and
+  ** every interval; interval_put adds one interval to a person put in the
+  ** same transaction.  person_each lists every interval, ordered by person
+  ** in order of first registration. */
+  int (*person_put)(sb_store *s, const char *id, size_t id_len, const char *hh, size_t hh_len,
+                    int32_t region, sb_error *err);
+  int (*interval_put)(sb_store *s, const char *id, size_t id_len, int category, sb_date from,
+                      sb_date to, sb_error *err);
+  int (*person_each)(sb_store *s,
+                     int (*fn)(void *ctx, const char *id, size_t id_len, const char *hh,
+                               size_t hh_len, int32_t region, int category, sb_date from,
+                               sb_date to),
+                     void *ctx, sb_error *err);
+
+  /* Claims and settlements. */
+  int64_t (*claim_count)(sb_store *s);
+  /* The settled or reversal row holding claim id: 1 found, 0 not. */
+  int (*claim_lookup)(sb_store *s, const char *id, size_t len, sb_stored_claim *out,
+                      sb_error *err);
+  /* How many received rows have this claim id and content key: *count of
+  ** them in all, *rejected of those rejected. */
+  int (*received_count)(sb_store *s, const char *id, size_t len, uint64_t key, int64_t *count,
+                        int64_t *rejected, sb_error *err);
+  int (*row_append)(sb_store *s, sb_stored_row *row, sb_error *err); /* sets row->seq */
+  /* Every row in arrival order (year 0: all; else only that claim year's
+  ** settled and reversed rows). */
+  int (*row_each)(sb_store *s, int year, int (*fn)(void *ctx, const sb_stored_row *row),
+                  void *ctx, sb_error *err);
+
+  /* Accumulators of a person-year (zero when absent). */
+  int (*acc_get)(sb_store *s, const char *person_id, size_t len, int year, sb_acc *acc,
+                 sb_error *err);
+  int (*acc_put)(sb_store *s, const char *person_id, size_t len, int year, const sb_acc *acc,
+                 sb_error *err);
+
+  int (*alert_append)(sb_store *s, const sb_stored_alert *a, sb_error *err);
+  /* after_seq < 0: every alert in the order they fired (formats.md §5);
+  ** else the alerts raised by claim rows after seq `after_seq`, in seq
+  ** order (a cursor: within one import, firing order is canonical claim
+  ** order, which is not seq order). */
+  int (*alert_each)(sb_store *s, int64_t after_seq,
+                    int (*fn)(void *ctx, const sb_stored_alert *a), void *ctx, sb_error *err);
+
+  /* Enrollments: one per person and year (put replaces). */
+  int (*enrollment_put)(sb_store *s, const sb_enrollment *e, sb_error *err);
+  int (*enrollment_each)(sb_store *s, int year,
+                         int (*fn)(void *ctx, const sb_enrollment *e), void *ctx,
+                         sb_error *err);
+
+  /* A run's kind and source, NUL-terminated and truncated to the buffers:
+  ** 1 found, 0 not.  (The server records each institution's settlements
+  ** under a run whose source names it.) */
+  int (*run_get)(sb_store *s, int64_t run_id, char *kind, size_t kind_n, char *source,
+                 size_t source_n, sb_error *err);
+} sb_store_ops;
+
+struct sb_store {
+  const sb_store_ops *ops;
+};
+
+/*
+** Open the SQLite store at `path`.  With `create` the file must not exist
+** and a fresh schema is made; without it the file must be a sanbao ledger
+** (its application id and schema version are checked, and older schemas are
+** migrated).  A corrupt or foreign file is a clear error, not a crash.
+*/
+int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error *err);
+
+/*
+** For a long-lived writer that commits small transactions (the server):
+** commits no longer copy the WAL back into the database ("checkpoint")
+** themselves — which stalls the committing thread for a whole copy and
+** fsync every thousand pages — and a checkpointer, on its own connection
+** and thread, does it instead.  A PASSIVE checkpoint never blocks the
+** writer or readers; the WAL restarts from its beginning once wholly
+** copied.  Closing the store still checkpoints at the end.
+*/
+int sb_store_sqlite_manual_checkpoints(sb_store *s, sb_error *err);
+
+/*
+** With manual checkpoints, a PASSIVE checkpoint run beside a stream of
+** commits never finds the WAL wholly copied at the moment the writer begins
+** its next transaction — the only moment SQLite starts the WAL over — so
+** the WAL would grow without end (measured: 90 MB/s at 16 k claims/s), each
+** commit appending to blocks the file system must first allocate.  The
+** writer calls this between its transactions: when the WAL holds more than
+** `frames` frames it checkpoints what the checkpointer has not copied yet
+** (little, if one runs), so that its next transaction writes from the start
+** of the WAL again, over blocks already allocated.
+*/
+int sb_store_sqlite_restart_wal(sb_store *s, int frames, sb_error *err);
+
+typedef struct sb_checkpointer sb_checkpointer;
+int sb_checkpointer_open(const char *path, sb_checkpointer **out, sb_error *err);
+/* One PASSIVE checkpoint: *wal_frames in the WAL, *copied of them now in
+** the database.  0, or SB_EIO. */
+int sb_checkpointer_run(sb_checkpointer *c, int *wal_frames, int *copied);
+void sb_checkpointer_close(sb_checkpointer *c);
+
+#endif

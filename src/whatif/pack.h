@@ -1,0 +1,270 @@
+/*
+** sanbao adapters — the claims pack: a claims file parsed and checked once,
+** kept as fixed-size binary records sorted by person and canonical order,
+** so that `sanbao simulate` can stream a province's year person by person
+** instead of holding every claim in memory (docs/architecture.md).
+**
+** Why a pack holds what it holds.  simulate needs, per claim, what the core
+** settles (person, date, visit type, level, four amounts, the category in
+** force) and the claim-id bookkeeping of settlement.md §8 (duplicates,
+** reversal targets).  Almost every claim id is used once and never named
+** by a reversal; for those the id plays no part beyond the canonical order
+** within the person, which the record order already is.  So records carry
+** no ids; the few "involved" rows — every reversal, and every row whose id
+** is repeated or named by a reversal — are listed again in a side table
+** with their id, target and input position, and resolved in global
+** canonical order when the pack is read (sb_pack_resolve), under the
+** policy of that run.
+**
+** What is decided when packing, and what is not.  The checks of
+** settlement.md §8 that need only the row and the registry (MALFORMED_ROW,
+** BAD_AMOUNT, BAD_VISIT_TYPE, BAD_LEVEL, UNKNOWN_PERSON, NOT_INSURED) are
+** made once: such rows are left out and only counted ("dropped"), which is
+** exact, because a rejected row changes no accumulator and takes no claim
+** id.  So is a reversal naming an unknown person: whatever else holds, it
+** is rejected (PERSON_MISMATCH at the latest) and takes no id.  The checks
+** that depend on the policy (NO_POLICY, UNKNOWN_REGION) and everything
+** that follows from them (a duplicate whose first is rejected for its
+** region is not a duplicate) are made when the pack is read, so one pack
+** serves any policy.  The pack records the fingerprint of the registry it
+** was made with (sb_registry_fingerprint): its person indexes and
+** categories are that registry's, and it is refused with another.
+**
+** What a pack keeps of the registry, and why (version 2).  simulate needs
+** of the registry only: the person count, each person's region (the
+** critical-illness deductible, the prefecture measures and per-prefecture
+** person counts) and the ids of the ~20 most affected persons for the
+** report — the category on each claim's date is already in the record.
+** Parsing a province's persons.csv (67 million persons: 50 s, most of it
+** hash probes interning ids) only to learn that is the slowest part of a
+** run, so the pack carries a "people" section: every person's region, and
+** every person's id in a blob read only for the few ids a report names.
+** That the pack belongs to the --persons file given is checked by the
+** size and a digest of that file's bytes (digest.h), recorded when the
+** pack was made and recomputed by simulate at disk speed on two threads;
+** when they differ (the same registry written differently, or another
+** registry), simulate falls back to loading the file and comparing the
+** registry fingerprint, so an equivalent file still works (slowly) and
+** another registry is still refused (docs/decisions.md).
+**
+** The file (all integers little-endian; the header says so):
+**
+**   header, 192 bytes   magic "SANBAOPK", version 2, byte-order mark,
+**                       header and record sizes, the source's data rows,
+**                       dropped rows, records, involved entries, where the
+**                       involved table starts and its length, the registry
+**                       fingerprint and person count, the sum of the
+**                       records' checks (sb_pack_rec_check), a hash of the
+**                       involved table, where the people section starts
+**                       and its length, digests of its regions and id
+**                       index, the size of its id blob, the size and
+**                       digest of the persons file (when it was a file),
+**                       and a hash of the header's first 184 bytes;
+**   records             `records` × 48 bytes (sb_pack_rec), sorted by
+**                       person index, then date, claim id bytes and input
+**                       position (settlement.md §4);
+**   involved table      one entry per involved record, in record order:
+**                       record index (8), input position (4), date (4),
+**                       person (4), flags, id length, target length, a zero
+**                       byte, then the id and target bytes;
+**   people section      persons × int32 region, in index order; the id
+**                       index: per group of SB_PACK_ID_GROUP persons the
+**                       offset of its first id in the blob (8) and the
+**                       digest of the group's bytes (8); the id blob: per
+**                       person a length byte (1-64) and the id bytes.
+**
+** Every read is checked: a short, truncated, damaged or inconsistent file is
+** an SB_EINVAL error naming the file and what is wrong, never a crash.  The
+** records are checked field by field as they are read and, summed, against
+** the header once all are read (simulate writes nothing before that).
+*/
+#ifndef SANBAO_PACK_H
+#define SANBAO_PACK_H
+
+#include <stdint.h>
+
+#include "batch/batch.h"
+#include "sanbao/error.h"
+#include "sanbao/policy.h"
+#include "sanbao/registry.h"
+#include "sanbao/settle.h"
+
+#define SB_PACK_VERSION 2
+#define SB_PACK_HEADER_SIZE 192
+#define SB_PACK_ID_GROUP 1024 /* persons per entry of the id index */
+
+enum {
+  SB_PACK_REVERSAL = 1, /* the row reverses a claim: only person/date/pos are set */
+  SB_PACK_INVOLVED = 2  /* the row has an entry in the involved table */
+};
+
+/* One claim row (48 bytes on disk, in this layout). */
+typedef struct sb_pack_rec {
+  sb_fen amt[4];    /* medfee, fulamt, overlmt, preselfpay; 0 on a reversal */
+  int32_t person;   /* registry index */
+  sb_date date;
+  uint32_t pos;     /* data row number in the source claims file, from 0 */
+  uint8_t visit, level, category; /* category in force on the date */
+  uint8_t flags;    /* SB_PACK_* */
+} sb_pack_rec;
+
+/* What the header says. */
+typedef struct sb_pack_info {
+  uint64_t rows;       /* data rows of the source claims file */
+  uint64_t dropped;    /* rows rejected whatever the policy, left out */
+  uint64_t records;    /* rows kept, in the records section */
+  uint64_t involved;   /* entries of the involved table */
+  uint64_t registry_fp;
+  int32_t persons;     /* registry size */
+} sb_pack_info;
+
+/* ---- writing ------------------------------------------------------------ */
+
+/* One row handed to the writer. */
+typedef struct sb_pack_claim {
+  const char *id;       /* the claim id (1-64 bytes) */
+  size_t id_len;
+  const char *target;   /* a reversal's `reverses`; length 0 when it was longer
+                           than 64 bytes (it names no claim that can exist) */
+  size_t target_len;
+  sb_pack_rec rec;      /* flags: SB_PACK_REVERSAL and/or SB_PACK_INVOLVED */
+} sb_pack_claim;
+
+typedef struct sb_pack_writer sb_pack_writer;
+
+/*
+** Start a pack at `path` (a regular file: written under a temporary name
+** and renamed into place by finish, so a failed run leaves nothing).
+** `persons` and `registry_fp` describe the registry the rows refer to.
+*/
+int sb_pack_writer_open(const char *path, int32_t persons, uint64_t registry_fp,
+                        sb_pack_writer **out, sb_error *err);
+
+/*
+** Add the kept rows of one person (every rec.person equal, persons in
+** ascending index order from call to call), in any order: they are sorted
+** here into canonical order (date, claim id bytes, input position) —
+** `claims` is reordered.  Return 0, SB_EINVAL (persons out of order), SB_EIO.
+*/
+int sb_pack_writer_add(sb_pack_writer *w, sb_pack_claim *claims, size_t n, sb_error *err);
+
+/* The next person of the registry (index order, every person once, before
+** finish): its id (1-64 bytes) and region, for the people section.
+** SB_EINVAL (a bad id, more persons than the writer was opened for),
+** SB_ENOMEM. */
+int sb_pack_writer_person(sb_pack_writer *w, const char *id, size_t id_len, int32_t region,
+                          sb_error *err);
+
+/* Record the size and digest (sb_digest_file) of the persons file the
+** registry was read from; without it a pack is always checked the slow way
+** (the registry loaded and its fingerprint compared). */
+void sb_pack_writer_set_persons_file(sb_pack_writer *w, uint64_t size, uint64_t digest);
+
+/* Set the registry fingerprint, for a writer that learns the registry as it
+** goes (the generator writes persons.csv and the pack in one pass). */
+void sb_pack_writer_set_fingerprint(sb_pack_writer *w, uint64_t registry_fp);
+
+/* Count `n` rows left out as rejected whatever the policy. */
+void sb_pack_writer_drop(sb_pack_writer *w, uint64_t n);
+
+/* Write the involved table and the header (`rows` data rows in the source),
+** flush to disk and rename into place.  The writer is freed either way. */
+int sb_pack_writer_finish(sb_pack_writer *w, uint64_t rows, sb_error *err);
+
+/* Give up: remove the temporary file and free the writer (NULL allowed). */
+void sb_pack_writer_abort(sb_pack_writer *w);
+
+/*
+** Convert a claims file into a pack: read and check it like `sanbao settle`
+** does (sb_batch_load, without a policy), drop what is rejected whatever the
+** policy, find the involved rows, and write the rest person by person.
+** `threads` as sb_batch_options.threads.  On success *info (may be NULL)
+** holds the pack's counts.  Errors as sb_batch_load and the writer.
+** `persons_file` is the file `reg` was read from (its size and digest go
+** into the pack; NULL when it was not a regular file).
+*/
+int sb_pack_from_csv(const char *claims, const sb_registry *reg, const char *persons_file,
+                     const char *out, int threads, sb_pack_info *info, sb_error *err);
+
+/* ---- reading ------------------------------------------------------------ */
+
+typedef struct sb_pack sb_pack;
+
+/* Open a pack and check its header and involved table.  SB_EINVAL with the
+** file named when it is not a pack, is truncated or inconsistent. */
+int sb_pack_open(const char *path, sb_pack **out, sb_error *err);
+
+/* The file name given to sb_pack_open, for messages. */
+const char *sb_pack_path(const sb_pack *p);
+
+/* The header's counts. */
+const sb_pack_info *sb_pack_get_info(const sb_pack *p);
+
+/*
+** The fast check that `path` is the persons file the pack was made from:
+** its size and digest (read on `threads` threads) equal those recorded.
+** *same = 1 when they do; 0 when they differ or the pack recorded none
+** (the caller then loads the registry and uses sb_pack_check_registry).
+** SB_EIO / SB_EINVAL when the file cannot be read.
+*/
+int sb_pack_check_persons_file(const sb_pack *p, const char *path, int threads, int *same,
+                               sb_error *err);
+
+/* SB_EINVAL when the pack was made with another registry than `reg`. */
+int sb_pack_check_registry(const sb_pack *p, const sb_registry *reg, const char *reg_name,
+                           sb_error *err);
+
+/* Every person's region, index order (sb_pack_get_info()->persons of
+** them, checked against the header's digest when opened). */
+const int32_t *sb_pack_regions(const sb_pack *p);
+
+/* The id of `person` (copied to out, NUL-terminated, *len its length),
+** read from the id blob and checked against its group's digest.  SB_EIO,
+** SB_EINVAL (out of range, a damaged blob). */
+int sb_pack_person_id(const sb_pack *p, int32_t person, char out[65], size_t *len, sb_error *err);
+
+/* Read records [from, from + n) into buf, each checked (person in range and
+** ascending, known visit, level, category and flags, valid amounts).
+** SB_EIO, SB_EINVAL on a bad record. */
+int sb_pack_read(const sb_pack *p, uint64_t from, uint64_t n, sb_pack_rec *buf, sb_error *err);
+
+/* The check of record `index` (its content and place); a pack's header
+** holds the sum of the checks of all its records. */
+uint64_t sb_pack_rec_check(uint64_t index, const sb_pack_rec *r);
+
+/* After a reader has read every record once and summed their checks:
+** SB_EINVAL when the sum is not the header's (a damaged record). */
+int sb_pack_verify(const sb_pack *p, uint64_t sum, sb_error *err);
+
+/* The first record index at or after `at` that starts a person (its person
+** differs from the record before it), or the record count. */
+int sb_pack_person_start(const sb_pack *p, uint64_t at, uint64_t *out, sb_error *err);
+
+/*
+** The claim-id bookkeeping of settlement.md §8 for the involved rows under
+** `policy`, the only policy of the run (a claim of another year is
+** NO_POLICY; NO_POLICY and UNKNOWN_REGION decide which rows take part), in
+** global canonical order.  After it, sb_pack_involved() answers for each
+** involved record.  May be called again for another policy.  SB_ENOMEM.
+*/
+int sb_pack_resolve(sb_pack *p, const sb_policy *policy, sb_error *err);
+
+/* What sb_pack_resolve decided for one involved entry. */
+typedef struct sb_pack_outcome {
+  uint64_t rec;     /* its record index (entries are in record order) */
+  int32_t person;   /* as the entry says: a reader checks they equal the record's */
+  sb_date date;
+  uint32_t pos;
+  int reversal;
+  int rejected;     /* 1: rejected (DUPLICATE_CLAIM, UNKNOWN_CLAIM, ..., NO_POLICY, UNKNOWN_REGION) */
+  int64_t original; /* an accepted reversal: its original's record index (same
+                       person, earlier in the records); else -1 */
+} sb_pack_outcome;
+
+/* The outcome of involved entry k, after sb_pack_resolve. */
+void sb_pack_involved(const sb_pack *p, uint64_t k, sb_pack_outcome *out);
+
+/* Close (NULL allowed). */
+void sb_pack_close(sb_pack *p);
+
+#endif

@@ -1,0 +1,242 @@
+/*
+** sanbao adapters — simulate over a claims pack (see pack_sim.h).
+**
+** Memory.  A thread holds one block of records (BLOCK × 48 bytes), the
+** current person's run (its results on both sides, which a reversal of an
+** earlier claim of the run needs), and two sets of accumulators.  Nothing
+** grows with the number of claims: the only per-person state is the
+** collector's (16 bytes of burden and a few bytes of category and
+** prefecture per registry person).
+**
+** One year.  simulate runs one baseline policy: a claim of another year is
+** NO_POLICY, so every settled claim — and so every reversal's original —
+** is of the policy's year, and each side needs one set of accumulators per
+** person, not one per year as the batch keeps.
+*/
+#include "whatif/pack_sim.h"
+
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define BLOCK 65536 /* records read at a time: 3 MiB */
+
+/* A row of the current person's run: what each side settled. */
+typedef struct run_row {
+  sb_result res[2];
+  int settled; /* a settled claim (not rejected, not a reversal) */
+} run_row;
+
+typedef struct job {
+  sb_pack *p;
+  const sb_policy *pol[2];
+  const int32_t *regions; /* the pack's people section */
+  sb_sim *sim;
+  uint64_t from, to; /* records [from, to) */
+  uint64_t inv;      /* the first involved entry at or after `from` */
+  sb_sim_tally *tally;
+  uint64_t sum; /* of the checks of the records read */
+  sb_pack_sim_stats st;
+  int rc;
+  sb_error err;
+} job;
+
+/* The person whose run is being settled. */
+typedef struct person_state {
+  int32_t person;
+  uint64_t start; /* its first record */
+  run_row *run;
+  size_t n, cap;
+  sb_acc acc[2];
+  sb_fen T[2];   /* the critical-illness deductible on each side */
+  int region_ok; /* the baseline covers the person's region */
+  uint32_t last_pos; /* the settled row last in the input ... */
+  int last_cat;      /* ... and its category, -1 when none */
+} person_state;
+
+static int fail(job *j, const char *why, uint64_t rec) {
+  char msg[160];
+  snprintf(msg, sizeof msg, "record %llu: %s", (unsigned long long)rec, why);
+  j->rc = sb_error_set(&j->err, SB_EINVAL, sb_pack_path(j->p),
+                       "not a valid claims pack: %s (make it again with `sanbao pack`)", msg);
+  return j->rc;
+}
+
+static void person_begin(job *j, person_state *ps, int32_t person, uint64_t rec) {
+  ps->person = person;
+  ps->start = rec;
+  ps->n = 0;
+  memset(ps->acc, 0, sizeof ps->acc);
+  int32_t region = j->regions[person];
+  ps->region_ok = sb_policy_ci_deductible(j->pol[0], region, &ps->T[0]) == 0;
+  /* simulate checked that the reform covers every region the base covers */
+  if (ps->region_ok) sb_policy_ci_deductible(j->pol[1], region, &ps->T[1]);
+  ps->last_cat = -1;
+}
+
+static void person_end(job *j, person_state *ps) {
+  if (ps->last_cat >= 0) sb_sim_set_category(j->sim, ps->person, ps->last_cat);
+}
+
+/* Settle one record of the current person (index `rec`). */
+static int settle_rec(job *j, person_state *ps, const sb_pack_rec *r, uint64_t rec) {
+  if (ps->n == ps->cap) {
+    size_t nc = ps->cap ? 2 * ps->cap : 64;
+    run_row *nr = realloc(ps->run, nc * sizeof *nr);
+    if (!nr) return j->rc = sb_error_set(&j->err, SB_ENOMEM, sb_pack_path(j->p), "out of memory");
+    ps->run = nr;
+    ps->cap = nc;
+  }
+  run_row *row = &ps->run[ps->n++];
+  row->settled = 0;
+  sb_pack_outcome o = {0, 0, 0, 0, 0, 0, -1};
+  uint64_t ninv = sb_pack_get_info(j->p)->involved;
+  if (j->inv < ninv) sb_pack_involved(j->p, j->inv, &o);
+  int has_entry = j->inv < ninv && o.rec == rec;
+  if (has_entry != !!(r->flags & SB_PACK_INVOLVED))
+    return fail(j, "the involved table does not match the records", rec);
+  if (has_entry) {
+    j->inv++;
+    if (o.person != r->person || o.date != r->date || o.pos != r->pos ||
+        o.reversal != !!(r->flags & SB_PACK_REVERSAL))
+      return fail(j, "its involved entry describes another row", rec);
+  }
+  int rejected = has_entry ? o.rejected
+                           : !ps->region_ok || sb_date_year(r->date) != j->pol[0]->year;
+  if (rejected) {
+    j->st.rejected++;
+    return 0;
+  }
+  if (r->flags & SB_PACK_REVERSAL) {
+    if (o.original < (int64_t)ps->start || o.original >= (int64_t)rec ||
+        !ps->run[o.original - (int64_t)ps->start].settled)
+      return fail(j, "a reversal's original is not an earlier claim of its person", rec);
+    const run_row *orig = &ps->run[o.original - (int64_t)ps->start];
+    for (int side = 0; side < 2; side++) {
+      sb_result neg;
+      sb_acc_apply(&ps->acc[side], &orig->res[side], -1);
+      sb_result_negate(&orig->res[side], &neg);
+      sb_sim_add_to(j->sim, j->tally, side, r->person, &neg, 1);
+    }
+    j->st.reversed++;
+    return 0;
+  }
+  sb_claim c = {r->amt[0], r->amt[1], r->amt[2], r->amt[3], r->date, r->visit, r->level};
+  for (int side = 0; side < 2; side++) {
+    const sb_policy *pol = j->pol[side];
+    sb_person_ctx who = {r->category, ps->T[side]};
+    sb_acc *acc = &ps->acc[side];
+    sb_settle(pol, &who, acc, &c, &row->res[side], NULL);
+    sb_acc_apply(acc, &row->res[side], +1);
+    uint32_t due = sb_alerts_due(pol, r->category, acc);
+    for (int k = 0; due >> k; k++)
+      if ((due >> k) & 1) sb_sim_alert_to(j->sim, j->tally, side, r->person, r->category);
+    acc->alerted |= due;
+    sb_sim_add_to(j->sim, j->tally, side, r->person, &row->res[side], 0);
+  }
+  row->settled = 1;
+  j->st.settled++;
+  if (ps->last_cat < 0 || r->pos > ps->last_pos) ps->last_pos = r->pos, ps->last_cat = r->category;
+  return 0;
+}
+
+static void *run_job(void *arg) {
+  job *j = arg;
+  sb_pack_rec *buf = malloc(BLOCK * sizeof *buf);
+  person_state ps;
+  memset(&ps, 0, sizeof ps);
+  ps.person = -1;
+  if (!buf) {
+    j->rc = sb_error_set(&j->err, SB_ENOMEM, sb_pack_path(j->p), "out of memory");
+    return NULL;
+  }
+  for (uint64_t at = j->from; at < j->to && !j->rc;) {
+    uint64_t n = j->to - at < BLOCK ? j->to - at : BLOCK;
+    if ((j->rc = sb_pack_read(j->p, at, n, buf, &j->err))) break;
+    for (uint64_t k = 0; k < n && !j->rc; k++) {
+      const sb_pack_rec *r = &buf[k];
+      j->sum += sb_pack_rec_check(at + k, r);
+      if (r->person != ps.person) {
+        if (r->person < ps.person) {
+          fail(j, "records are not sorted by person", at + k);
+          break;
+        }
+        if (ps.person >= 0) person_end(j, &ps);
+        person_begin(j, &ps, r->person, at + k);
+      }
+      settle_rec(j, &ps, r, at + k);
+    }
+    at += n;
+  }
+  if (!j->rc && ps.person >= 0) person_end(j, &ps);
+  free(ps.run);
+  free(buf);
+  return NULL;
+}
+
+/* The first involved entry whose record is at or after `rec`. */
+static uint64_t first_involved(const sb_pack *p, uint64_t rec) {
+  uint64_t lo = 0, hi = sb_pack_get_info(p)->involved;
+  while (lo < hi) {
+    uint64_t mid = lo + (hi - lo) / 2;
+    sb_pack_outcome o;
+    sb_pack_involved(p, mid, &o);
+    if (o.rec < rec)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  return lo;
+}
+
+int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
+                     sb_sim *sim, int threads, sb_pack_sim_stats *st, sb_error *err) {
+  const sb_pack_info *info = sb_pack_get_info(p);
+  if (threads < 1) threads = 1;
+  if (threads > 16) threads = 16;
+  if ((uint64_t)threads > info->records) threads = info->records ? (int)info->records : 1;
+  int rc = sb_pack_resolve(p, base, err);
+  if (rc) return rc;
+  job *jobs = calloc((size_t)threads, sizeof *jobs);
+  if (!jobs) return sb_error_set(err, SB_ENOMEM, sb_pack_path(p), "out of memory");
+  uint64_t from = 0;
+  for (int t = 0; t < threads && !rc; t++) {
+    uint64_t to = info->records;
+    if (t + 1 < threads) rc = sb_pack_person_start(p, info->records * (uint64_t)(t + 1) / (uint64_t)threads, &to, err);
+    jobs[t] = (job){p, {base, reform}, sb_pack_regions(p), sim, from, to, first_involved(p, from),
+                    calloc(1, sizeof(sb_sim_tally)), 0, {0, 0, 0, 0}, 0, {0}};
+    if (!jobs[t].tally && !rc) rc = sb_error_set(err, SB_ENOMEM, sb_pack_path(p), "out of memory");
+    from = to;
+  }
+  if (!rc) {
+    pthread_t tid[16];
+    int started[16] = {0};
+    for (int t = 1; t < threads; t++) started[t] = pthread_create(&tid[t], NULL, run_job, &jobs[t]) == 0;
+    run_job(&jobs[0]);
+    for (int t = 1; t < threads; t++) {
+      if (started[t])
+        pthread_join(tid[t], NULL);
+      else
+        run_job(&jobs[t]); /* no thread to be had: run it here */
+    }
+    memset(st, 0, sizeof *st);
+    st->rows = info->rows;
+    st->rejected = info->dropped;
+    uint64_t sum = 0;
+    for (int t = 0; t < threads; t++) {
+      if (jobs[t].rc && !rc) {
+        rc = jobs[t].rc;
+        *err = jobs[t].err;
+      }
+      sum += jobs[t].sum;
+      sb_sim_merge(sim, jobs[t].tally);
+      st->rejected += jobs[t].st.rejected;
+      st->settled += jobs[t].st.settled;
+      st->reversed += jobs[t].st.reversed;
+    }
+    if (!rc) rc = sb_pack_verify(p, sum, err);
+  }
+  for (int t = 0; t < threads; t++) free(jobs[t].tally);
+  free(jobs);
+  return rc;
+}

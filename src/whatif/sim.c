@@ -1,0 +1,421 @@
+/*
+** sanbao adapters — the measures of a what-if (see sim.h).
+**
+** Sums are plain int64 fen.  Per person the collector keeps only the
+** year's personal burden on each side (16 bytes), so a province of tens of
+** millions fits; deciles are exact (nearest rank, found by selection over
+** those burdens: sb_sim_select_ranks).
+*/
+#include "whatif/sim.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+struct sb_sim {
+  const sb_registry *reg;  /* NULL for a collector made by sb_sim_new_regions */
+  const int32_t *region;   /* ... which reads the regions from this array */
+  int32_t np;
+  sb_fen *psn[2];
+  uint8_t *seen;     /* the person has a settled or reversed row */
+  uint8_t *category; /* category of the person's last row */
+  int16_t *pref_of;  /* person -> prefecture slot */
+  sb_sim_result r;
+};
+
+static int pref_slot(sb_sim_result *r, int32_t code) {
+  for (int i = 0; i < r->n_pref; i++)
+    if (r->pref[i] == code) return i;
+  if (r->n_pref == SB_SIM_MAX_PREF) {
+    r->pref[SB_SIM_MAX_PREF - 1] = 999900; /* "the rest", not a real prefecture's code */
+    return SB_SIM_MAX_PREF - 1;
+  }
+  r->pref[r->n_pref] = code;
+  return r->n_pref++;
+}
+
+static int cmp_i32(const void *a, const void *b) {
+  int32_t x = *(const int32_t *)a, y = *(const int32_t *)b;
+  return (x > y) - (x < y);
+}
+
+static int32_t region_of(const sb_sim *s, int32_t k) {
+  return s->reg ? sb_registry_region(s->reg, k) : s->region[k];
+}
+
+/* Prefecture slots: the distinct prefectures in ascending order, then each
+** person's slot.  Why a one-entry cache: persons come in households and
+** households by county, so consecutive persons nearly always share a
+** prefecture, and the linear slot search runs once per change instead of
+** once per person (67 million of them in a province). */
+static void assign_prefectures(sb_sim *s) {
+  sb_sim_result *r = &s->r;
+  int32_t last = INT32_MIN;
+  for (int32_t k = 0; k < s->np; k++) {
+    int32_t code = region_of(s, k) / 100 * 100;
+    if (code != last) pref_slot(r, code), last = code;
+  }
+  qsort(r->pref, (size_t)r->n_pref, sizeof r->pref[0], cmp_i32);
+  last = INT32_MIN;
+  int slot = 0;
+  for (int32_t k = 0; k < s->np; k++) {
+    int32_t code = region_of(s, k) / 100 * 100;
+    if (code != last) slot = pref_slot(r, code), last = code;
+    s->pref_of[k] = (int16_t)slot;
+    r->pref_persons[slot]++;
+  }
+}
+
+static sb_sim *sim_new(const sb_registry *reg, const int32_t *region, int32_t np,
+                       const sb_policy *policy, int sides) {
+  sb_sim *s = calloc(1, sizeof *s);
+  if (!s) return NULL;
+  s->reg = reg;
+  s->region = region;
+  s->np = np;
+  size_t n = (size_t)(s->np ? s->np : 1);
+  s->psn[0] = calloc(n, sizeof(sb_fen));
+  s->psn[1] = calloc(n, sizeof(sb_fen));
+  s->seen = calloc(n, 1);
+  s->category = calloc(n, 1);
+  s->pref_of = calloc(n, sizeof(int16_t));
+  if (!s->psn[0] || !s->psn[1] || !s->seen || !s->category || !s->pref_of) {
+    sb_sim_free(s);
+    return NULL;
+  }
+  sb_sim_result *r = &s->r;
+  r->sides = sides;
+  r->year = policy->year;
+  r->persons = s->np;
+  assign_prefectures(s);
+  r->n_thresholds = policy->n_rules;
+  for (int k = 0; k < policy->n_rules; k++) {
+    strncpy(r->threshold_name[k], policy->rules[k].name, sizeof r->threshold_name[k] - 1);
+    r->threshold[k] = policy->rules[k].threshold;
+  }
+  return s;
+}
+
+sb_sim *sb_sim_new(const sb_registry *reg, const sb_policy *policy, int sides) {
+  return sim_new(reg, NULL, sb_registry_count(reg), policy, sides);
+}
+
+sb_sim *sb_sim_new_regions(int32_t persons, const int32_t *region, const sb_policy *policy,
+                           int sides) {
+  return sim_new(NULL, region, persons, policy, sides);
+}
+
+void sb_sim_set_top_id(sb_sim *s, int i, const char *id, size_t len) {
+  if (i < 0 || i >= s->r.n_top) return;
+  if (len > 64) len = 64;
+  memcpy(s->r.top[i].person_id, id, len);
+  s->r.top[i].person_id[len] = 0;
+}
+
+void sb_sim_free(sb_sim *s) {
+  if (!s) return;
+  free(s->psn[0]);
+  free(s->psn[1]);
+  free(s->seen);
+  free(s->category);
+  free(s->pref_of);
+  free(s);
+}
+
+static void add_sums(sb_sim_sums *u, const sb_result *r, int reversed) {
+  u->medfee += r->medfee_sumamt;
+  u->inscp += r->inscp_scp_amt;
+  u->hifp += r->hifp_pay;
+  u->hifmi += r->hifmi_pay;
+  u->maf += r->maf_pay;
+  u->fund += r->fund_pay_sumamt;
+  u->psn += r->psn_part_amt;
+  u->claims += reversed ? -1 : 1;
+}
+
+/* One row into the sums given (the result's own, or a thread's tally) and
+** into the person's burden. */
+static void add_row(sb_sim *s, sb_sim_sums *all, sb_sim_sums (*category)[2],
+                    sb_sim_sums (*by_pref)[2], int side, int32_t person, const sb_result *r,
+                    int reversed) {
+  add_sums(&all[side], r, reversed);
+  add_sums(&category[r->category][side], r, reversed);
+  if (person >= 0 && person < s->np) {
+    add_sums(&by_pref[s->pref_of[person]][side], r, reversed);
+    s->psn[side][person] += r->psn_part_amt;
+    s->seen[person] = 1;
+    if (side == 0 && !reversed) s->category[person] = r->category;
+  }
+}
+
+static void alert_row(sb_sim *s, sb_sim_sums *all, sb_sim_sums (*category)[2],
+                      sb_sim_sums (*by_pref)[2], int side, int32_t person, int cat) {
+  all[side].alerts++;
+  if (cat >= 0 && cat < SB_CAT_COUNT) category[cat][side].alerts++;
+  if (person >= 0 && person < s->np) by_pref[s->pref_of[person]][side].alerts++;
+}
+
+void sb_sim_add(sb_sim *s, int side, int32_t person, const sb_result *r, int reversed) {
+  add_row(s, s->r.all, s->r.category, s->r.by_pref, side, person, r, reversed);
+}
+
+void sb_sim_alert(sb_sim *s, int side, int32_t person, int category) {
+  alert_row(s, s->r.all, s->r.category, s->r.by_pref, side, person, category);
+}
+
+void sb_sim_add_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
+                   int reversed) {
+  add_row(s, t->all, t->category, t->by_pref, side, person, r, reversed);
+}
+
+void sb_sim_alert_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int category) {
+  alert_row(s, t->all, t->category, t->by_pref, side, person, category);
+}
+
+void sb_sim_set_category(sb_sim *s, int32_t person, int category) {
+  if (person >= 0 && person < s->np) s->category[person] = (uint8_t)category;
+}
+
+static void merge_sums(sb_sim_sums *u, const sb_sim_sums *v) {
+  u->medfee += v->medfee;
+  u->inscp += v->inscp;
+  u->hifp += v->hifp;
+  u->hifmi += v->hifmi;
+  u->maf += v->maf;
+  u->fund += v->fund;
+  u->psn += v->psn;
+  u->claims += v->claims;
+  u->alerts += v->alerts;
+}
+
+void sb_sim_merge(sb_sim *s, const sb_sim_tally *t) {
+  sb_sim_result *r = &s->r;
+  for (int side = 0; side < 2; side++) {
+    merge_sums(&r->all[side], &t->all[side]);
+    for (int c = 0; c < SB_CAT_COUNT; c++) merge_sums(&r->category[c][side], &t->category[c][side]);
+    for (int p = 0; p < SB_SIM_MAX_PREF; p++) merge_sums(&r->by_pref[p][side], &t->by_pref[p][side]);
+  }
+}
+
+static int cmp_fen(const void *a, const void *b) {
+  sb_fen x = *(const sb_fen *)a, y = *(const sb_fen *)b;
+  return (x > y) - (x < y);
+}
+
+static void swap_fen(sb_fen *a, sb_fen *b) {
+  sb_fen t = *a;
+  *a = *b;
+  *b = t;
+}
+
+/*
+** Multi-quickselect over v[lo, hi) for the ranks rk[a, b) (0-based,
+** ascending, all inside [lo, hi)).  Why a three-way partition: burdens tie
+** a lot (many people pay the same deductible-sized amounts, or nothing), and
+** a two-way partition degrades to quadratic time on long runs of equal
+** values; with the "equal" band every rank falling in it is answered at
+** once and the band is never looked at again.  Why a depth limit: a
+** median-of-three pivot has bad inputs too; past 2*log2(n)+8 levels the
+** range is simply sorted (qsort), so the worst case stays O(n log n).  The
+** answer is the same either way: the value of rank r is the (r+1)-th
+** smallest, which partitioning never changes.
+*/
+static void select_rec(sb_fen *v, int64_t lo, int64_t hi, const int64_t *rk, int a, int b,
+                       sb_fen *out, int depth) {
+  while (a < b) {
+    if (hi - lo <= 16 || depth <= 0) {
+      qsort(v + lo, (size_t)(hi - lo), sizeof *v, cmp_fen);
+      for (int k = a; k < b; k++) out[k] = v[rk[k]];
+      return;
+    }
+    depth--;
+    sb_fen x = v[lo], y = v[lo + (hi - lo) / 2], z = v[hi - 1];
+    sb_fen p = x < y ? (y < z ? y : (x < z ? z : x)) : (x < z ? x : (y < z ? z : y));
+    int64_t lt = lo, i = lo, gt = hi; /* [lo,lt) < p, [lt,i) == p, [gt,hi) > p */
+    while (i < gt) {
+      if (v[i] < p)
+        swap_fen(&v[lt++], &v[i++]);
+      else if (v[i] > p)
+        swap_fen(&v[i], &v[--gt]);
+      else
+        i++;
+    }
+    int m1 = a, m2;
+    while (m1 < b && rk[m1] < lt) m1++;
+    m2 = m1;
+    while (m2 < b && rk[m2] < gt) out[m2++] = p;
+    /* recurse into the smaller side, loop on the other */
+    if (lt - lo < hi - gt) {
+      select_rec(v, lo, lt, rk, a, m1, out, depth);
+      lo = gt, a = m2;
+    } else {
+      select_rec(v, gt, hi, rk, m2, b, out, depth);
+      hi = lt, b = m1;
+    }
+  }
+}
+
+void sb_sim_select_ranks(sb_fen *v, int64_t n, const int64_t *ranks, int k, sb_fen *out) {
+  int depth = 8;
+  for (int64_t m = n; m > 1; m >>= 1) depth += 2;
+  select_rec(v, 0, n, ranks, 0, k, out, depth);
+}
+
+static sb_fen absdiff(const sb_sim *s, int32_t k) {
+  sb_fen d = s->psn[1][k] - s->psn[0][k];
+  return d < 0 ? -d : d;
+}
+
+const sb_sim_result *sb_sim_finish(sb_sim *s) {
+  sb_sim_result *r = &s->r;
+  int64_t n = 0;
+  for (int32_t k = 0; k < s->np; k++) n += s->seen[k];
+  r->persons_with_claims = n;
+  sb_fen *v = malloc((size_t)(n ? n : 1) * sizeof *v);
+  if (!v) return NULL;
+  for (int side = 0; side < r->sides; side++) {
+    int64_t m = 0;
+    for (int32_t k = 0; k < s->np; k++)
+      if (s->seen[k]) {
+        v[m++] = s->psn[side][k];
+        for (int t = 0; t < r->n_thresholds; t++)
+          if (s->psn[side][k] >= r->threshold[t]) r->above[side][t]++;
+      }
+    /* nearest rank: the decile d is the smallest value with at least d*10%
+    ** of the values at or below it, i.e. the value of 0-based rank
+    ** ceil(d*m/10) - 1 (rank 0 for d = 0).  Eleven order statistics, by
+    ** selection rather than a sort of all m values (docs/performance.md). */
+    int64_t ranks[11];
+    for (int d = 0; d <= 10; d++) {
+      int64_t rank = (d * m + 9) / 10;
+      ranks[d] = rank ? rank - 1 : 0;
+    }
+    if (m) sb_sim_select_ranks(v, m, ranks, 11, r->decile[side]);
+  }
+  free(v);
+  if (r->sides == 2) {
+    for (int32_t k = 0; k < s->np; k++) {
+      if (!s->seen[k]) continue;
+      sb_fen d = s->psn[1][k] - s->psn[0][k];
+      if (d < 0) r->gainers++, r->gained += -d;
+      if (d > 0) r->losers++, r->lost += d;
+      if (!d) continue;
+      /* keep the SB_SIM_TOP largest changes, largest first (ties: registry order) */
+      sb_fen ad = absdiff(s, k);
+      int pos = r->n_top;
+      while (pos > 0) {
+        const sb_sim_person_change *c = &r->top[pos - 1];
+        sb_fen cd = c->psn[1] - c->psn[0];
+        if ((cd < 0 ? -cd : cd) >= ad) break;
+        pos--;
+      }
+      if (pos >= SB_SIM_TOP) continue;
+      int last = r->n_top < SB_SIM_TOP ? r->n_top : SB_SIM_TOP - 1;
+      memmove(&r->top[pos + 1], &r->top[pos], (size_t)(last - pos) * sizeof r->top[0]);
+      if (r->n_top < SB_SIM_TOP) r->n_top++;
+      sb_sim_person_change *c = &r->top[pos];
+      size_t len = 0;
+      const char *id = s->reg ? sb_registry_id(s->reg, k, &len) : "";
+      if (len > 64) len = 64;
+      memcpy(c->person_id, id, len);
+      c->person_id[len] = 0;
+      c->person = k;
+      c->category = s->category[k];
+      c->region = region_of(s, k);
+      c->psn[0] = s->psn[0][k];
+      c->psn[1] = s->psn[1][k];
+    }
+  }
+  return r;
+}
+
+/* ---- the summary CSV ------------------------------------------------------- */
+
+static void put_cell_money(sb_buf *o, sb_fen v) {
+  char t[SB_MONEY_BUFSZ];
+  size_t n = sb_money_format(v, t);
+  sb_buf_put(o, ",", 1);
+  sb_buf_put(o, t, n);
+}
+
+static void put_cell_count(sb_buf *o, int64_t v) {
+  char t[32];
+  int n = snprintf(t, sizeof t, ",%lld", (long long)v);
+  sb_buf_put(o, t, (size_t)n);
+}
+
+static void line(sb_buf *o, const sb_sim_result *r, const char *measure, const char *scope,
+                 const int64_t *v, int money) {
+  sb_buf_put(o, measure, strlen(measure));
+  sb_buf_put(o, ",", 1);
+  sb_csv_put_field(o, scope, strlen(scope));
+  for (int k = 0; k < 3; k++) {
+    if (k > 0 && r->sides < 2) {
+      sb_buf_put(o, ",", 1);
+      continue;
+    }
+    int64_t x = k < 2 ? v[k] : v[1] - v[0];
+    if (money)
+      put_cell_money(o, x);
+    else
+      put_cell_count(o, x);
+  }
+  sb_buf_put(o, "\n", 1);
+}
+
+static void sums_lines(sb_buf *o, const sb_sim_result *r, const char *scope,
+                       const sb_sim_sums *u) {
+  static const char *const M[] = {"medfee_sumamt", "inscp_scp_amt", "hifp_pay", "hifmi_pay",
+                                  "maf_pay", "fund_pay_sumamt", "psn_part_amt"};
+  for (int m = 0; m < 9; m++) {
+    int64_t v[2];
+    for (int side = 0; side < 2; side++) {
+      const sb_sim_sums *x = &u[side];
+      const int64_t all[9] = {x->medfee, x->inscp, x->hifp, x->hifmi, x->maf,
+                              x->fund,   x->psn,   x->claims, x->alerts};
+      v[side] = all[m];
+    }
+    line(o, r, m < 7 ? M[m] : m == 7 ? "claims" : "alerts", scope, v, m < 7);
+  }
+}
+
+int sb_sim_csv(const sb_sim_result *r, sb_buf *o) {
+  static const char hdr[] = "measure,scope,baseline,reform,difference\n";
+  sb_buf_put(o, hdr, sizeof hdr - 1);
+  sums_lines(o, r, "all", r->all);
+  char scope[96];
+  for (int c = 0; c < SB_CAT_COUNT; c++) {
+    if (!r->category[c][0].claims && !r->category[c][1].claims && !r->category[c][0].medfee)
+      continue;
+    snprintf(scope, sizeof scope, "category:%s", sb_category_name(c));
+    sums_lines(o, r, scope, r->category[c]);
+  }
+  for (int p = 0; p < r->n_pref; p++) {
+    snprintf(scope, sizeof scope, "prefecture:%06d", (int)r->pref[p]);
+    sums_lines(o, r, scope, r->by_pref[p]);
+  }
+  int64_t v[2];
+  v[0] = v[1] = r->persons_with_claims;
+  line(o, r, "persons_with_claims", "all", v, 0);
+  for (int d = 1; d <= 9; d++) {
+    char m[32];
+    snprintf(m, sizeof m, "psn_decile_%d", d);
+    v[0] = r->decile[0][d], v[1] = r->decile[1][d];
+    line(o, r, m, "all", v, 1);
+  }
+  for (int t = 0; t < r->n_thresholds; t++) {
+    snprintf(scope, sizeof scope, "above:%s", r->threshold_name[t]);
+    v[0] = r->above[0][t], v[1] = r->above[1][t];
+    line(o, r, "persons", scope, v, 0);
+  }
+  if (r->sides == 2) {
+    v[0] = 0, v[1] = r->gainers;
+    line(o, r, "gainers", "all", v, 0);
+    v[0] = 0, v[1] = r->losers;
+    line(o, r, "losers", "all", v, 0);
+    v[0] = 0, v[1] = r->gained;
+    line(o, r, "gained", "all", v, 1);
+    v[0] = 0, v[1] = r->lost;
+    line(o, r, "lost", "all", v, 1);
+  }
+  return o->p ? 0 : -1;
+}

@@ -1,0 +1,148 @@
+/*
+** sanbao adapters — policy what-if: the measures of a baseline and a reform
+** side by side (`sanbao simulate`), or of one settlements file alone
+** (`sanbao report`).
+**
+** An sb_sim collects settled and reversed rows of either side (0 baseline,
+** 1 reform) and each person's year; sb_sim_finish() then derives the
+** distribution measures.  All money is fen; nothing here prints.
+*/
+#ifndef SANBAO_SIM_H
+#define SANBAO_SIM_H
+
+#include <stdint.h>
+
+#include "io/csv.h"
+#include "sanbao/error.h"
+#include "sanbao/policy.h"
+#include "sanbao/registry.h"
+#include "sanbao/settle.h"
+
+#define SB_SIM_MAX_PREF 512  /* prefectures (region / 100 * 100); China has ~340.
+                                Past that, the last slot holds the rest as 999900 */
+#define SB_SIM_TOP 20        /* most affected persons kept */
+#define SB_SIM_MAX_THRESHOLDS SB_MAX_RULES
+
+/* Sums over settled rows minus reversed rows, in fen. */
+typedef struct sb_sim_sums {
+  sb_fen medfee, inscp, hifp, hifmi, maf, fund, psn;
+  int64_t claims; /* settled minus reversed */
+  int64_t alerts;
+} sb_sim_sums;
+
+typedef struct sb_sim_person_change {
+  char person_id[65]; /* empty from sb_sim_new_regions until sb_sim_set_top_id */
+  int32_t person;     /* the registry index */
+  int category;    /* on the person's last settled claim */
+  int32_t region;
+  sb_fen psn[2];   /* the year's personal burden: baseline, reform */
+} sb_sim_person_change;
+
+typedef struct sb_sim_result {
+  int sides;      /* 1: a single file (report), 2: baseline and reform */
+  int year;
+  sb_sim_sums all[2];
+  sb_sim_sums category[SB_CAT_COUNT][2];
+  int n_pref;
+  int32_t pref[SB_SIM_MAX_PREF]; /* ascending codes, e.g. 430100 */
+  sb_sim_sums by_pref[SB_SIM_MAX_PREF][2];
+  int64_t pref_persons[SB_SIM_MAX_PREF]; /* registry persons of the prefecture */
+  int64_t persons;        /* registry persons */
+  int64_t persons_with_claims;
+  /* Personal burden per person-year, over persons with claims:
+  ** decile[s][k] is the k*10th percentile (k = 0..10; 0 the minimum,
+  ** 10 the maximum), nearest-rank. */
+  sb_fen decile[2][11];
+  /* The policy's monitoring thresholds (因病返贫致贫风险监测) and how many
+  ** persons' burden reached each, whatever their category. */
+  int n_thresholds;
+  char threshold_name[SB_SIM_MAX_THRESHOLDS][64];
+  sb_fen threshold[SB_SIM_MAX_THRESHOLDS];
+  int64_t above[2][SB_SIM_MAX_THRESHOLDS];
+  /* Who gains or loses under the reform (burden down / up). */
+  int64_t gainers, losers;
+  sb_fen gained, lost; /* total burden change, both positive */
+  int n_top;
+  sb_sim_person_change top[SB_SIM_TOP]; /* largest |change| first */
+} sb_sim_result;
+
+typedef struct sb_sim sb_sim;
+
+/* A collector for `sides` (1 or 2) over a registry; `policy` gives the
+** monitoring thresholds (the baseline's).  NULL when out of memory. */
+sb_sim *sb_sim_new(const sb_registry *reg, const sb_policy *policy, int sides);
+
+/* A collector over `persons` persons whose regions are region[0..persons)
+** (a claims pack's people section, sb_pack_regions) instead of a registry:
+** the array must outlive the collector.  The most affected persons come
+** out of sb_sim_finish with their index but no id; the caller names them
+** with sb_sim_set_top_id.  NULL when out of memory. */
+sb_sim *sb_sim_new_regions(int32_t persons, const int32_t *region, const sb_policy *policy,
+                           int sides);
+
+/* After sb_sim_finish: set the id of the i-th most affected person (the
+** result's top[i], whose `person` says who it is); ids past 64 bytes are
+** cut.  Out-of-range i is ignored. */
+void sb_sim_set_top_id(sb_sim *s, int i, const char *id, size_t len);
+
+/* Free a collector (NULL allowed). */
+void sb_sim_free(sb_sim *s);
+
+/* One settled (sign +1) or reversed (sign -1, the row's amounts as written,
+** i.e. already negative) row of `side`, of registry person `person`. */
+void sb_sim_add(sb_sim *s, int side, int32_t person, const sb_result *r, int reversed);
+
+/* One alert raised on `side` by a claim of `person` in `category`. */
+void sb_sim_alert(sb_sim *s, int side, int32_t person, int category);
+
+/*
+** For threads: each settlement thread adds its rows to a tally of its own
+** (zeroed by the caller) instead of the shared sums, and the tallies are
+** merged once the threads are done.  The per-person part of a row (the
+** person's burden) goes straight into the collector: threads that settle
+** different persons never write the same person's slots.
+*/
+typedef struct sb_sim_tally {
+  sb_sim_sums all[2];
+  sb_sim_sums category[SB_CAT_COUNT][2];
+  sb_sim_sums by_pref[SB_SIM_MAX_PREF][2];
+} sb_sim_tally;
+
+/* sb_sim_add and sb_sim_alert with the sums going to tally `t`. */
+void sb_sim_add_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
+                   int reversed);
+void sb_sim_alert_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int category);
+
+/* Add a thread's tally to the collector's sums. */
+void sb_sim_merge(sb_sim *s, const sb_sim_tally *t);
+
+/* Set the category shown for a person (sb_sim_add keeps the one of the last
+** settled row added on side 0; a caller adding rows in another order than
+** the input's says which row was last in the input). */
+void sb_sim_set_category(sb_sim *s, int32_t person, int category);
+
+/* Derive the distribution measures; the result stays valid until free.
+** NULL when out of memory. */
+const sb_sim_result *sb_sim_finish(sb_sim *s);
+
+/*
+** The values of the 0-based ranks `ranks[0..k)` (ascending; duplicates
+** allowed; each < n) among v[0..n), as a full ascending sort of v would
+** place them: out[i] = sorted(v)[ranks[i]].  v is reordered.  Expected
+** O(n log k) time (a quickselect over all the ranks at once), worst case
+** O(n log n); no allocation.  This is how sb_sim_finish finds the deciles.
+*/
+void sb_sim_select_ranks(sb_fen *v, int64_t n, const int64_t *ranks, int k, sb_fen *out);
+
+/* The summary CSV of `sanbao simulate --csv`:
+**   measure,scope,baseline,reform,difference
+** measures medfee_sumamt, inscp_scp_amt, hifp_pay, hifmi_pay, maf_pay,
+** fund_pay_sumamt, psn_part_amt (yuan, two decimals), claims, alerts
+** (counts); scopes all, category:<id>, prefecture:<code>; then persons-level
+** rows of scope all: persons_with_claims, psn_decile_<k> (k = 1..9); measure
+** persons of scope above:<rule> (people whose burden reached the rule's
+** threshold); gainers, losers, gained, lost (baseline 0, reform and
+** difference the figure).  With one side, reform and difference are empty. */
+int sb_sim_csv(const sb_sim_result *r, sb_buf *out);
+
+#endif

@@ -45,6 +45,20 @@ typedef struct sb_assist_row {
   sb_fen annual_cap; /* SB_NO_CAP when null */
 } sb_assist_row;
 
+/* One category's row of re-assistance (再救助 / 倾斜救助, settlement §10). */
+typedef struct sb_reassist_row {
+  sb_fen threshold;  /* the base above which it pays */
+  sb_bp ratio;
+  sb_fen annual_cap; /* SB_NO_CAP when null */
+} sb_reassist_row;
+
+/* When re-assistance is paid (the policy's reassistance.timing). */
+enum {
+  SB_RA_NONE = 0,    /* the policy has no re-assistance */
+  SB_RA_CLAIM = 1,   /* a fourth step at each settlement (倾斜救助) */
+  SB_RA_YEAR_END = 2 /* after the year closes (再救助) */
+};
+
 typedef struct sb_monitor_rule {
   char *name;
   sb_catmask categories; /* every category when the file's list is empty */
@@ -90,6 +104,12 @@ typedef struct sb_policy {
   sb_visitmask ma_visits;
   sb_catmask ma_categories; /* categories that have a row */
   sb_assist_row assistance[SB_CAT_COUNT];
+
+  /* 再救助 / 倾斜救助 (optional: ra_timing SB_RA_NONE without it) */
+  int ra_timing;
+  sb_visitmask ra_visits;
+  sb_catmask ra_categories; /* categories that have a row */
+  sb_reassist_row reassist[SB_CAT_COUNT];
 
   /* 参保资助 */
   sb_fen premium_individual;

@@ -48,12 +48,16 @@ typedef struct sb_acc {
   sb_fen ma_base;        /* 医疗救助 cumulative base */
   sb_fen ma_paid;
   sb_fen psn_ytd;        /* 个人负担 for the year */
+  sb_fen ra_base;        /* 再救助 cumulative base (§10) */
+  sb_fen ra_paid;        /* 再救助 paid at settlement (timing "claim") */
 } sb_acc;
 
 /* Flags of a result that say which accumulators it fed. */
 enum {
   SB_FED_CI = 1, /* b was added to ci_base (visit type counted by 大病保险) */
-  SB_FED_MA = 2  /* b3 was added to ma_base (category assisted, visit counted) */
+  SB_FED_MA = 2, /* b3 was added to ma_base (category assisted, visit counted) */
+  SB_FED_RA = 4  /* r was added to ra_base (category has a re-assistance row,
+                    visit counted): the claim counts for re-assistance */
 };
 
 /* One settlement's amounts (formats.md §4 names) and what the accumulators
@@ -65,10 +69,12 @@ typedef struct sb_result {
   sb_fen hifp_pay;      /* 统筹基金 (tier 1) */
   sb_fen hifmi_pay;     /* 大病保险 (tier 2) */
   sb_fen maf_pay;       /* 医疗救助 (tier 3) */
+  sb_fen reassist_pay;  /* 倾斜救助: re-assistance paid at settlement (§10) */
   sb_fen fund_pay_sumamt;
   sb_fen psn_part_amt;
   sb_fen ci_fed; /* b added to ci_base (0 unless SB_FED_CI) */
   sb_fen ma_fed; /* b3 added to ma_base (0 unless SB_FED_MA) */
+  sb_fen ra_fed; /* r added to ra_base (0 unless SB_FED_RA) */
   uint8_t category, visit, level, flags;
 } sb_result;
 
@@ -105,7 +111,11 @@ typedef enum sb_step_code {
   SB_STEP_MA_PAY,           /* v: E3, paid before, b3, maf */
   SB_STEP_TOTALS,           /* v: fund, psn, medfee, psn_ytd after */
   SB_STEP_OUTPATIENT_NOROW, /* the level has no outpatient row: ratio 0 */
-  SB_STEP_ALERT             /* v: rule index, psn_ytd, threshold */
+  SB_STEP_ALERT,            /* v: rule index, psn_ytd, threshold */
+  SB_STEP_RA_SKIP,          /* v: 1 when category has no row, 2 when visit not listed */
+  SB_STEP_RA_BASE,          /* v: r, base before, base after, timing (SB_RA_*) */
+  SB_STEP_RA_ENTITLEMENT,   /* v: threshold, ratio bp, cap (-1 none), E4 */
+  SB_STEP_RA_PAY            /* v: E4, paid before, r, reassist */
 } sb_step_code;
 
 #define SB_TRACE_MAX 48
@@ -150,6 +160,13 @@ void sb_acc_apply(sb_acc *acc, const sb_result *r, int sign);
 ** bit order and ORs the mask into acc->alerted.
 */
 uint32_t sb_alerts_due(const sb_policy *p, int category, const sb_acc *acc);
+
+/*
+** Re-assistance entitlement E4 of §10 for a base `ra_base` under the row of
+** `category`: min(mul(max(0, ra_base - threshold), ratio), annual_cap).
+** Return -1 when the policy has no re-assistance row for the category.
+*/
+sb_fen sb_reassist_entitlement(const sb_policy *p, int category, sb_fen ra_base);
 
 /*
 ** Fill `out` with the reversal row of `orig` (settlement.md §6): every

@@ -32,30 +32,8 @@
 #include "sanbao/error.h"
 #include "sanbao/policy.h"
 #include "sanbao/registry.h"
+#include "sanbao/run.h" /* sb_reason, SB_ROW_* */
 #include "sanbao/settle.h"
-
-/* Rejection reasons, in the precedence order of settlement.md §8. */
-typedef enum sb_reason {
-  SB_OK_ROW = 0,
-  SB_R_MALFORMED_ROW,
-  SB_R_BAD_AMOUNT,
-  SB_R_BAD_VISIT_TYPE,
-  SB_R_BAD_LEVEL,
-  SB_R_UNKNOWN_PERSON,
-  SB_R_NOT_INSURED,
-  SB_R_NO_POLICY,
-  SB_R_UNKNOWN_REGION,
-  SB_R_DUPLICATE_CLAIM,
-  SB_R_UNKNOWN_CLAIM,
-  SB_R_ALREADY_REVERSED,
-  SB_R_PERSON_MISMATCH,
-  SB_R_CONFLICT, /* ledger only: the claim id is already in the ledger with
-                    different content (a DUPLICATE_CLAIM across imports) */
-  SB_R_COUNT
-} sb_reason;
-
-/* The code of a reason as written in the output ("BAD_AMOUNT"). */
-const char *sb_reason_name(int reason);
 
 typedef struct sb_batch sb_batch;
 
@@ -115,7 +93,7 @@ typedef struct sb_batch_totals {
   int64_t rows, settled, reversed, rejected;
   int64_t by_reason[SB_R_COUNT];
   /* net of reversals: settled rows minus reversed rows */
-  sb_fen medfee, inscp, hifp, hifmi, maf, fund, psn;
+  sb_fen medfee, inscp, hifp, hifmi, maf, reassist, fund, psn;
   int64_t alerts;
   int64_t skipped; /* rows marked with sb_batch_skip() */
 } sb_batch_totals;
@@ -180,8 +158,6 @@ void sb_batch_skip(sb_batch *b, int64_t i);
 ** a claim rejected for missing reference data settles when the file is
 ** imported again after the data was fixed. */
 void sb_batch_skip_if_rejected(sb_batch *b, int64_t i);
-
-enum { SB_ROW_SETTLED = 0, SB_ROW_REVERSED, SB_ROW_REJECTED, SB_ROW_SKIPPED };
 
 /* One row as the output shows it, plus what a store needs to keep. */
 typedef struct sb_batch_row {

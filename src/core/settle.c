@@ -168,6 +168,43 @@ static void tier3(const sb_policy *p, const sb_person_ctx *who,
   r->maf_pay = maf;
 }
 
+sb_fen sb_reassist_entitlement(const sb_policy *p, int category, sb_fen ra_base) {
+  if (p->ra_timing == SB_RA_NONE || !((p->ra_categories >> category) & 1)) return -1;
+  const sb_reassist_row *Q = &p->reassist[category];
+  return sb_min(sb_mul(sb_max(0, ra_base - Q->threshold), Q->ratio), Q->annual_cap);
+}
+
+/* Re-assistance (再救助 / 倾斜救助), §10: the base grows with the in-scope
+** burden left after the three tiers; with timing "claim" the step pays
+** entitlement to date minus paid to date, like tiers 2 and 3.  With timing
+** "year_end" the base grows and nothing is paid now: the year-end run pays
+** E4 of the year's net base. */
+static void tier4(const sb_policy *p, const sb_person_ctx *who, const sb_acc *acc,
+                  const sb_claim *c, sb_result *r, sb_trace *trace) {
+  if (p->ra_timing == SB_RA_NONE) return;
+  if (!((p->ra_categories >> who->category) & 1)) {
+    STEP(SB_STEP_RA_SKIP, 1, who->category, 0, 0);
+    return;
+  }
+  if (!(p->ra_visits & (1u << c->visit))) {
+    STEP(SB_STEP_RA_SKIP, 2, c->visit, 0, 0);
+    return;
+  }
+  sb_fen rb = r->inscp_scp_amt - r->hifp_pay - r->hifmi_pay - r->maf_pay;
+  sb_fen ra_base = acc->ra_base + rb;
+  r->flags |= SB_FED_RA;
+  r->ra_fed = rb;
+  STEP(SB_STEP_RA_BASE, rb, acc->ra_base, ra_base, p->ra_timing);
+  if (p->ra_timing != SB_RA_CLAIM) return;
+  const sb_reassist_row *Q = &p->reassist[who->category];
+  sb_fen E4 = sb_reassist_entitlement(p, who->category, ra_base);
+  STEP(SB_STEP_RA_ENTITLEMENT, Q->threshold, Q->ratio,
+       Q->annual_cap == SB_NO_CAP ? -1 : Q->annual_cap, E4);
+  sb_fen pay = sb_min(rb, sb_max(0, E4 - acc->ra_paid));
+  STEP(SB_STEP_RA_PAY, E4, acc->ra_paid, rb, pay);
+  r->reassist_pay = pay;
+}
+
 void sb_settle(const sb_policy *p, const sb_person_ctx *who, const sb_acc *acc,
                const sb_claim *c, sb_result *r, sb_trace *trace) {
   memset(r, 0, sizeof *r);
@@ -187,9 +224,10 @@ void sb_settle(const sb_policy *p, const sb_person_ctx *who, const sb_acc *acc,
   tier1(p, acc, c, r, trace);
   tier2(p, who, acc, c, r, trace);
   tier3(p, who, acc, c, r, trace);
+  tier4(p, who, acc, c, r, trace);
 
   /* §5.4 */
-  r->fund_pay_sumamt = r->hifp_pay + r->hifmi_pay + r->maf_pay;
+  r->fund_pay_sumamt = r->hifp_pay + r->hifmi_pay + r->maf_pay + r->reassist_pay;
   r->psn_part_amt = r->medfee_sumamt - r->fund_pay_sumamt;
   STEP(SB_STEP_TOTALS, r->fund_pay_sumamt, r->psn_part_amt, r->medfee_sumamt,
        acc->psn_ytd + r->psn_part_amt);
@@ -216,6 +254,8 @@ void sb_acc_apply(sb_acc *acc, const sb_result *r, int sign) {
   acc->ma_base += s * r->ma_fed;
   acc->ma_paid += s * r->maf_pay;
   acc->psn_ytd += s * r->psn_part_amt;
+  acc->ra_base += s * r->ra_fed;
+  acc->ra_paid += s * r->reassist_pay;
 }
 
 uint32_t sb_alerts_due(const sb_policy *p, int category, const sb_acc *acc) {
@@ -240,8 +280,10 @@ void sb_result_negate(const sb_result *o, sb_result *n) {
   n->hifp_pay = -o->hifp_pay;
   n->hifmi_pay = -o->hifmi_pay;
   n->maf_pay = -o->maf_pay;
+  n->reassist_pay = -o->reassist_pay;
   n->fund_pay_sumamt = -o->fund_pay_sumamt;
   n->psn_part_amt = -o->psn_part_amt;
   n->ci_fed = -o->ci_fed;
   n->ma_fed = -o->ma_fed;
+  n->ra_fed = -o->ra_fed;
 }

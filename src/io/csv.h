@@ -25,6 +25,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+#include "io/buf.h"
+
 typedef struct sb_csv_field {
   const char *p; /* the value (unescaped); valid until the next sb_csv_next() */
   uint32_t len;
@@ -76,22 +78,9 @@ int sb_csv_field_is(const sb_csv_field *f, const char *s);
 
 /*
 ** Append one field to `out` as formats.md §1 wants it written: quoted only
-** when it holds a comma, a quote, CR or LF, quotes doubled.  `out` is a
-** growing byte buffer (see sb_buf below).
+** when it holds a comma, a quote, CR or LF, quotes doubled.  Return 0 or -1
+** (out of memory).
 */
-typedef struct sb_buf {
-  char *p;
-  size_t len, cap;
-} sb_buf;
-
-/* Make room for `n` more bytes; return 0 or -1 (out of memory). */
-int sb_buf_reserve(sb_buf *b, size_t n);
-int sb_buf_put(sb_buf *b, const void *data, size_t n);
-/* Append printf-formatted text, whole (the buffer grows to fit; nothing
-** is cut).  Return 0 or -1 (out of memory, or a format error). */
-int sb_buf_printf(sb_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-int sb_buf_vprintf(sb_buf *b, const char *fmt, va_list ap) __attribute__((format(printf, 2, 0)));
-void sb_buf_free(sb_buf *b);
 int sb_csv_put_field(sb_buf *b, const char *s, size_t n);
 
 #endif

@@ -399,6 +399,51 @@ static int load_assistance(ctx *c, json_t *root) {
   return 0;
 }
 
+/* The optional `reassistance` object (formats §7): absent or null, the
+** policy pays none; else every key is required. */
+static int load_reassistance(ctx *c, json_t *root) {
+  sb_policy *p = c->p;
+  json_t *a = json_object_get(root, "reassistance");
+  if (!a || json_is_null(a)) return 0;
+  size_t o = push_key(c, "reassistance");
+  static const char *const keys[] = {"timing", "visit_types", "categories", NULL};
+  int rc = check_object(c, a, keys, keys);
+  if (rc) return rc;
+  json_t *t = json_object_get(a, "timing");
+  if (json_is_string(t) && !strcmp(json_string_value(t), "claim")) {
+    p->ra_timing = SB_RA_CLAIM;
+  } else if (json_is_string(t) && !strcmp(json_string_value(t), "year_end")) {
+    p->ra_timing = SB_RA_YEAR_END;
+  } else {
+    push_key(c, "timing");
+    return fail(c, "must be \"claim\" or \"year_end\"%s", NULL);
+  }
+  if ((rc = get_names(c, a, "visit_types", sb_visit_from_name, "visit type", &p->ra_visits)))
+    return rc;
+  json_t *cats = json_object_get(a, "categories");
+  size_t o2 = push_key(c, "categories");
+  if ((rc = check_object(c, cats, NULL, NULL))) return rc;
+  const char *key;
+  json_t *row;
+  json_object_foreach(cats, key, row) {
+    if (!strcmp(key, "source") || !strcmp(key, "note")) continue;
+    size_t o3 = push_key(c, key);
+    int k = sb_category_from_name(key, strlen(key));
+    if (k < 0) return fail(c, "unknown category '%s'", key);
+    static const char *const rkeys[] = {"threshold", "ratio", "annual_cap", NULL};
+    if ((rc = check_object(c, row, rkeys, rkeys))) return rc;
+    sb_reassist_row *r = &p->reassist[k];
+    if ((rc = get_amount(c, row, "threshold", 0, &r->threshold))) return rc;
+    if ((rc = get_ratio(c, row, "ratio", &r->ratio))) return rc;
+    if ((rc = get_amount(c, row, "annual_cap", 1, &r->annual_cap))) return rc;
+    p->ra_categories |= 1u << k;
+    pop(c, o3);
+  }
+  pop(c, o2);
+  pop(c, o);
+  return 0;
+}
+
 static int load_premium(ctx *c, json_t *root) {
   sb_policy *p = c->p;
   json_t *pr = json_object_get(root, "premium");
@@ -479,7 +524,7 @@ int sb_policy_from_json(const void *rootv, const char *name, sb_policy **out,
   if (!c.p) return sb_error_set(err, SB_ENOMEM, name, "out of memory");
   static const char *const keys[] = {"schema", "name", "year", "regions", "basic",
                                      "critical_illness", "assistance", "premium",
-                                     "monitoring", NULL};
+                                     "monitoring", "reassistance", NULL};
   static const char *const req[] = {"schema", "year", "regions", "basic",
                                     "critical_illness", "assistance", "premium",
                                     "monitoring", NULL};
@@ -513,6 +558,7 @@ int sb_policy_from_json(const void *rootv, const char *name, sb_policy **out,
   if (!rc) rc = load_basic(&c, root);
   if (!rc) rc = load_ci(&c, root);
   if (!rc) rc = load_assistance(&c, root);
+  if (!rc) rc = load_reassistance(&c, root);
   if (!rc) rc = load_premium(&c, root);
   if (!rc) rc = load_monitoring(&c, root);
   if (rc) {

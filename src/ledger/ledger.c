@@ -569,15 +569,12 @@ static int cmp_i64(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
-/* person, then canonical order: date, claim id bytes, arrival */
+/* person, then canonical order (arrival is the input position) */
 static int cmp_rs(const void *a, const void *b) {
   const rs_claim *x = a, *y = b;
   if (x->person != y->person) return x->person < y->person ? -1 : 1;
-  if (x->date != y->date) return x->date < y->date ? -1 : 1;
-  int c = memcmp(x->claim_id, y->claim_id, x->id_len < y->id_len ? x->id_len : y->id_len);
-  if (c) return c;
-  if (x->id_len != y->id_len) return x->id_len < y->id_len ? -1 : 1;
-  return (x->seq > y->seq) - (x->seq < y->seq);
+  return sb_canon_cmp(x->date, x->claim_id, x->id_len, x->seq, y->date, y->claim_id, y->id_len,
+                      y->seq);
 }
 
 static int put_fen(sb_buf *o, sb_fen v) {
@@ -662,17 +659,16 @@ int sb_ledger_resettle(sb_store *st, int year, const char *policy_path, const ch
     for (int64_t k = i; k < j; k++) {
       rs_claim *x = &c.v[k];
       sb_result now;
-      int cat = person >= 0 ? sb_registry_category_on(reg, person, x->date) : -1;
-      sb_person_ctx who = {cat, 0};
-      if (cat < 0 || sb_policy_ci_deductible(p, sb_registry_region(reg, person), &who.ci_deductible)) {
+      sb_person_ctx who;
+      const sb_policy *pp;
+      if (sb_run_check_claim(&ps, reg, person, x->date, &who, &pp) != SB_OK_ROW || pp != p) {
         /* no longer insured or no region row: the claim would be rejected */
         memset(&now, 0, sizeof now);
         now.medfee_sumamt = x->claim.medfee_sumamt;
         now.psn_part_amt = x->claim.medfee_sumamt;
         now.category = x->before.category;
       } else {
-        sb_settle(p, &who, &acc, &x->claim, &now, NULL);
-        sb_acc_apply(&acc, &now, +1);
+        sb_run_step(p, &who, &acc, &x->claim, &now, NULL);
       }
       before += x->before.fund_pay_sumamt;
       after += now.fund_pay_sumamt;

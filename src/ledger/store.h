@@ -22,7 +22,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "batch/batch.h" /* sb_reason, SB_ROW_* */
+#include "sanbao/run.h" /* sb_reason, SB_ROW_* */
 #include "sanbao/date.h"
 #include "sanbao/error.h"
 #include "sanbao/settle.h"

@@ -26,7 +26,7 @@
 #include <unistd.h>
 
 #define APPLICATION_ID 0x53424C47 /* "SBLG" */
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 
 /*
 ** INSERT OR REPLACE deletes the row it replaces without firing DELETE
@@ -48,7 +48,47 @@
 static const char DROP_INSERT_GUARDS[] =
     "DROP TRIGGER claims_append_only_r; DROP TRIGGER settlements_append_only_r;";
 
-/* Migration k brings a file from version k to k+1; index 0 creates it. */
+/* The settlements table as of schema 3: one settlement per received row,
+** amounts in fen as in docs/reference/formats.md §4.  What follows from the
+** stored amounts is computed, not stored: nothing to write per row, nothing
+** that can disagree. */
+#define SETTLEMENTS_TABLE                                                                     \
+  "CREATE TABLE settlements("                                                                 \
+  "  seq INTEGER PRIMARY KEY REFERENCES claims(seq),"                                         \
+  "  status TEXT NOT NULL CHECK (status IN ('settled','reversed','rejected')),"               \
+  "  reason TEXT, category TEXT, year INTEGER, visit_type TEXT, level TEXT,"                  \
+  "  medfee_sumamt INTEGER, fulamt_ownpay_amt INTEGER, overlmt_selfpay INTEGER,"              \
+  "  preselfpay_amt INTEGER, act_pay_dedc INTEGER, hifp_pay INTEGER,"                         \
+  "  hifmi_pay INTEGER, maf_pay INTEGER, reassist_pay INTEGER, fed_flags INTEGER,"            \
+  "  reverses_seq INTEGER REFERENCES settlements(seq) DEFERRABLE INITIALLY DEFERRED,"         \
+  "  inscp_scp_amt INTEGER GENERATED ALWAYS AS"                                               \
+  "    (medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt) VIRTUAL,"       \
+  "  fund_pay_sumamt INTEGER GENERATED ALWAYS AS"                                             \
+  "    (hifp_pay + hifmi_pay + maf_pay + reassist_pay) VIRTUAL,"                              \
+  "  psn_part_amt INTEGER GENERATED ALWAYS AS"                                                \
+  "    (medfee_sumamt - hifp_pay - hifmi_pay - maf_pay - reassist_pay) VIRTUAL,"              \
+  "  ci_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 1 THEN"                        \
+  "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"       \
+  "    ELSE 0 END) VIRTUAL,"                                                                  \
+  "  ma_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 2 THEN"                        \
+  "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"       \
+  "    - hifmi_pay ELSE 0 END) VIRTUAL,"                                                      \
+  "  ra_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 4 THEN"                        \
+  "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"       \
+  "    - hifmi_pay - maf_pay ELSE 0 END) VIRTUAL) STRICT;"
+#define SETTLEMENTS_GUARDS                                                                    \
+  "CREATE UNIQUE INDEX settlements_reverses ON settlements(reverses_seq)"                     \
+  "  WHERE reverses_seq IS NOT NULL;"                                                         \
+  "CREATE TRIGGER settlements_append_only_r BEFORE INSERT ON settlements"                     \
+  "  WHEN EXISTS (SELECT 1 FROM settlements WHERE seq = NEW.seq)"                             \
+  "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;" \
+  "CREATE TRIGGER settlements_append_only_u BEFORE UPDATE ON settlements"                     \
+  "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;" \
+  "CREATE TRIGGER settlements_append_only_d BEFORE DELETE ON settlements"                     \
+  "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
+
+/* Migration k brings a file from version k to k+1; index 0 creates the
+** schema of version 1, which the later ones bring up to date. */
 static const char *const MIGRATIONS[SCHEMA_VERSION] = {
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"
     "CREATE TABLE runs("
@@ -123,7 +163,30 @@ static const char *const MIGRATIONS[SCHEMA_VERSION] = {
     "  as_of TEXT NOT NULL, PRIMARY KEY (person_id, year)) STRICT, WITHOUT ROWID;",
     /* 1 -> 2: the server's GET /v1/alerts?after=SEQ reads the alerts raised
     ** after a claim row without scanning the table */
-    "CREATE INDEX alerts_seq ON alerts(seq);"};
+    "CREATE INDEX alerts_seq ON alerts(seq);",
+    /* 2 -> 3: re-assistance paid at settlement (倾斜救助, settlement §10)
+    ** joins a settlement's amounts, and fund_pay_sumamt / psn_part_amt
+    ** include it.  Generated columns cannot be altered, so the table is
+    ** made again and its rows copied (every stored row paid 0 of it); its
+    ** triggers and index go with it.  The accumulators gain the two
+    ** re-assistance sums. */
+    "DROP TRIGGER settlements_append_only_r;"
+    "DROP TRIGGER settlements_append_only_u;"
+    "DROP TRIGGER settlements_append_only_d;"
+    "DROP INDEX settlements_reverses;"
+    "ALTER TABLE settlements RENAME TO settlements_v2;"
+    SETTLEMENTS_TABLE
+    "INSERT INTO settlements(seq, status, reason, category, year, visit_type, level,"
+    "  medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"
+    "  hifp_pay, hifmi_pay, maf_pay, reassist_pay, fed_flags, reverses_seq)"
+    "  SELECT seq, status, reason, category, year, visit_type, level,"
+    "  medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"
+    "  hifp_pay, hifmi_pay, maf_pay, CASE WHEN status = 'rejected' THEN NULL ELSE 0 END,"
+    "  fed_flags, reverses_seq FROM settlements_v2 ORDER BY seq;"
+    "DROP TABLE settlements_v2;"
+    SETTLEMENTS_GUARDS
+    "ALTER TABLE accumulators ADD COLUMN ra_base INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE accumulators ADD COLUMN ra_paid INTEGER NOT NULL DEFAULT 0;"};
 
 enum {
   Q_RUN_START, Q_RUN_FINISH, Q_POLICY_INSERT, Q_POLICY_REPLACE, Q_POLICY_HAS, Q_POLICY_EACH,
@@ -159,7 +222,8 @@ static const char *const SQL[Q_COUNT] = {
         "SELECT c.seq, s.status, c.person_id, c.date, s.category, s.visit_type, s.level,"
         " s.medfee_sumamt, s.fulamt_ownpay_amt, s.overlmt_selfpay, s.preselfpay_amt,"
         " s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.fed_flags,"
-        " EXISTS (SELECT 1 FROM settlements r WHERE r.reverses_seq = c.seq), c.run_id, s.year"
+        " EXISTS (SELECT 1 FROM settlements r WHERE r.reverses_seq = c.seq), c.run_id, s.year,"
+        " s.reassist_pay"
         " FROM claims c JOIN settlements s ON s.seq = c.seq"
         " WHERE c.claim_id = ? AND s.status IN ('settled', 'reversed') LIMIT 1",
     [Q_RECEIVED_COUNT] = "SELECT count(*), coalesce(sum(s.status = 'rejected'), 0)"
@@ -172,20 +236,22 @@ static const char *const SQL[Q_COUNT] = {
         " s.reason, s.year, c.visit_type, c.level, c.medfee_sumamt, c.fulamt_ownpay_amt,"
         " c.overlmt_selfpay, c.preselfpay_amt, c.reverses, s.reverses_seq, s.category,"
         " s.visit_type, s.level, s.medfee_sumamt, s.fulamt_ownpay_amt, s.overlmt_selfpay,"
-        " s.preselfpay_amt, s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.fed_flags"
-        " FROM claims c JOIN settlements s ON s.seq = c.seq ORDER BY c.seq",
+        " s.preselfpay_amt, s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.fed_flags,"
+        " s.reassist_pay FROM claims c JOIN settlements s ON s.seq = c.seq ORDER BY c.seq",
     [Q_ROW_EACH_YEAR] =
         "SELECT c.seq, c.run_id, c.claim_id, c.person_id, c.date, c.content_key, s.status,"
         " s.reason, s.year, c.visit_type, c.level, c.medfee_sumamt, c.fulamt_ownpay_amt,"
         " c.overlmt_selfpay, c.preselfpay_amt, c.reverses, s.reverses_seq, s.category,"
         " s.visit_type, s.level, s.medfee_sumamt, s.fulamt_ownpay_amt, s.overlmt_selfpay,"
-        " s.preselfpay_amt, s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.fed_flags"
-        " FROM claims c JOIN settlements s ON s.seq = c.seq"
+        " s.preselfpay_amt, s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.fed_flags,"
+        " s.reassist_pay FROM claims c JOIN settlements s ON s.seq = c.seq"
         " WHERE s.year = ? AND s.status IN ('settled', 'reversed') ORDER BY c.seq",
     [Q_ACC_GET] = "SELECT adm_primary, adm_grade1, adm_grade2, adm_grade3, adm_provincial,"
                   " alerted, dedc_ytd, basic_ytd, chronic_ytd, outpatient_ytd, ci_base, ci_paid,"
-                  " ma_base, ma_paid, psn_ytd FROM accumulators WHERE person_id = ? AND year = ?",
-    [Q_ACC_PUT] = "INSERT OR REPLACE INTO accumulators VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+                  " ma_base, ma_paid, psn_ytd, ra_base, ra_paid FROM accumulators"
+                  " WHERE person_id = ? AND year = ?",
+    [Q_ACC_PUT] =
+        "INSERT OR REPLACE INTO accumulators VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [Q_ALERT_INSERT] = "INSERT INTO alerts(seq, rule, person_id, household_id, claim_id, date,"
                        " psn_ytd, threshold) VALUES (?,?,?,?,?,?,?,?)",
     [Q_ALERT_EACH] = "SELECT seq, person_id, household_id, rule, claim_id, date, psn_ytd,"
@@ -208,7 +274,7 @@ static const char *const SQL[Q_COUNT] = {
 */
 #define ROWS_PER_INSERT 64
 #define CLAIM_COLS 13
-#define SETTLE_COLS 17
+#define SETTLE_COLS 18
 
 typedef struct pending_row {
   sb_stored_row r;
@@ -538,9 +604,9 @@ static int64_t op_claim_count(sb_store *bs) {
   return n;
 }
 
-/* Columns first..first+13 of a settlement: category, visit, level and the
-** amounts, into a result. */
-static void column_result(sqlite3_stmt *st, int c, sb_result *r) {
+/* Columns first..first+11 of a settlement (category, visit, level, the
+** amounts and the fed flags) and column `ra` (reassist_pay), into a result. */
+static void column_result(sqlite3_stmt *st, int c, int ra, sb_result *r) {
   memset(r, 0, sizeof *r);
   int cat = column_enum(st, c, sb_category_from_name);
   int v = column_enum(st, c + 1, sb_visit_from_name);
@@ -557,12 +623,16 @@ static void column_result(sqlite3_stmt *st, int c, sb_result *r) {
   r->hifmi_pay = sqlite3_column_int64(st, c + 9);
   r->maf_pay = sqlite3_column_int64(st, c + 10);
   r->flags = (uint8_t)sqlite3_column_int(st, c + 11);
+  r->reassist_pay = sqlite3_column_int64(st, ra);
   /* derived exactly as the schema's generated columns are */
   r->inscp_scp_amt = r->medfee_sumamt - r->fulamt_ownpay_amt - r->overlmt_selfpay - r->preselfpay_amt;
-  r->fund_pay_sumamt = r->hifp_pay + r->hifmi_pay + r->maf_pay;
+  r->fund_pay_sumamt = r->hifp_pay + r->hifmi_pay + r->maf_pay + r->reassist_pay;
   r->psn_part_amt = r->medfee_sumamt - r->fund_pay_sumamt;
   r->ci_fed = (r->flags & SB_FED_CI) ? r->inscp_scp_amt - r->hifp_pay : 0;
   r->ma_fed = (r->flags & SB_FED_MA) ? r->inscp_scp_amt - r->hifp_pay - r->hifmi_pay : 0;
+  r->ra_fed = (r->flags & SB_FED_RA)
+                  ? r->inscp_scp_amt - r->hifp_pay - r->hifmi_pay - r->maf_pay
+                  : 0;
 }
 
 static int lookup_claim(sqlite_store *s, const char *id, size_t len, sb_stored_claim *out,
@@ -607,7 +677,7 @@ static int lookup_claim(sqlite_store *s, const char *id, size_t len, sb_stored_c
     out->person_id[pl] = 0;
     out->person_id_len = pl;
     out->date = column_date(st, 3, 0);
-    column_result(st, 4, &out->result);
+    column_result(st, 4, 19, &out->result);
     out->reversed = sqlite3_column_int(st, 16);
     out->run_id = sqlite3_column_int64(st, 17);
     out->year = sqlite3_column_int(st, 18);
@@ -642,7 +712,7 @@ static const char CLAIM_INSERT[] =
 static const char SETTLE_INSERT[] =
     "INSERT INTO settlements(seq, status, reason, category, year, visit_type, level,"
     " medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"
-    " hifp_pay, hifmi_pay, maf_pay, fed_flags, reverses_seq) VALUES ";
+    " hifp_pay, hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay) VALUES ";
 
 /* The INSERT of `rows` rows of `cols` values each. */
 static sqlite3_stmt *insert_stmt(sqlite_store *s, int table, int many, sb_error *err) {
@@ -718,6 +788,7 @@ static void bind_settlement(sqlite3_stmt *st, int b, const sb_stored_row *r) {
     sqlite3_bind_int64(st, b + 17, r->reverses_seq);
   else
     sqlite3_bind_null(st, b + 17);
+  sqlite3_bind_int64(st, b + 18, x->reassist_pay);
 }
 
 /* Write the pending rows: every claim first (settlements refer to them). */
@@ -847,7 +918,7 @@ static int op_row_each(sb_store *bs, int year, int (*fn)(void *, const sb_stored
       r.reverses_len = (size_t)sqlite3_column_bytes(st, 15);
     }
     r.reverses_seq = sqlite3_column_int64(st, 16);
-    if (r.status != SB_ROW_REJECTED) column_result(st, 17, &r.result);
+    if (r.status != SB_ROW_REJECTED) column_result(st, 17, 29, &r.result);
     if ((out = fn(ctx, &r))) break;
   }
   sqlite3_reset(st);
@@ -868,8 +939,9 @@ static int op_acc_get(sb_store *bs, const char *pid, size_t len, int year, sb_ac
     for (int l = 0; l < SB_LEVEL_COUNT; l++) a->admissions[l] = sqlite3_column_int(st, l);
     a->alerted = (uint32_t)sqlite3_column_int64(st, 5);
     sb_fen *f[] = {&a->dedc_ytd, &a->basic_ytd, &a->chronic_ytd, &a->outpatient_ytd,
-                   &a->ci_base,  &a->ci_paid,   &a->ma_base,     &a->ma_paid, &a->psn_ytd};
-    for (int k = 0; k < 9; k++) *f[k] = sqlite3_column_int64(st, 6 + k);
+                   &a->ci_base,  &a->ci_paid,   &a->ma_base,     &a->ma_paid,
+                   &a->psn_ytd,  &a->ra_base,   &a->ra_paid};
+    for (int k = 0; k < 11; k++) *f[k] = sqlite3_column_int64(st, 6 + k);
   }
   sqlite3_reset(st);
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? SB_OK : db_error(s, err, "reading accumulators");
@@ -884,9 +956,10 @@ static int op_acc_put(sb_store *bs, const char *pid, size_t len, int year, const
   sqlite3_bind_int(st, 2, year);
   for (int l = 0; l < SB_LEVEL_COUNT; l++) sqlite3_bind_int(st, 3 + l, a->admissions[l]);
   sqlite3_bind_int64(st, 8, a->alerted);
-  const sb_fen f[] = {a->dedc_ytd, a->basic_ytd, a->chronic_ytd, a->outpatient_ytd, a->ci_base,
-                      a->ci_paid,  a->ma_base,   a->ma_paid,     a->psn_ytd};
-  for (int k = 0; k < 9; k++) sqlite3_bind_int64(st, 9 + k, f[k]);
+  const sb_fen f[] = {a->dedc_ytd, a->basic_ytd, a->chronic_ytd, a->outpatient_ytd,
+                      a->ci_base,  a->ci_paid,  a->ma_base,     a->ma_paid,
+                      a->psn_ytd,  a->ra_base,  a->ra_paid};
+  for (int k = 0; k < 11; k++) sqlite3_bind_int64(st, 9 + k, f[k]);
   return done(s, st, err, "storing accumulators");
 }
 

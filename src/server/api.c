@@ -237,22 +237,23 @@ out:
 
 static const char *const STATUS[] = {"settled", "reversed", "rejected"};
 
-/* The eleven amounts of formats.md §4, or nulls (a rejected row). */
+/* The twelve amounts of docs/reference/formats.md §4, or nulls (a rejected
+** row). */
 static void amounts(jw *w, const sb_result *r) {
-  static const char *const NAME[11] = {
+  static const char *const NAME[12] = {
       "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt",
       "inscp_scp_amt", "act_pay_dedc",      "hifp_pay",        "hifmi_pay",
-      "maf_pay",       "fund_pay_sumamt",   "psn_part_amt"};
-  for (int k = 0; k < 11; k++) {
+      "maf_pay",       "fund_pay_sumamt",   "psn_part_amt",    "reassist_pay"};
+  for (int k = 0; k < 12; k++) {
     key(w, NAME[k]);
     if (!r) {
       lit(w, "null");
       continue;
     }
-    const sb_fen v[11] = {r->medfee_sumamt, r->fulamt_ownpay_amt, r->overlmt_selfpay,
-                          r->preselfpay_amt, r->inscp_scp_amt,   r->act_pay_dedc,
-                          r->hifp_pay,       r->hifmi_pay,       r->maf_pay,
-                          r->fund_pay_sumamt, r->psn_part_amt};
+    const sb_fen v[12] = {r->medfee_sumamt,   r->fulamt_ownpay_amt, r->overlmt_selfpay,
+                          r->preselfpay_amt,  r->inscp_scp_amt,     r->act_pay_dedc,
+                          r->hifp_pay,        r->hifmi_pay,         r->maf_pay,
+                          r->fund_pay_sumamt, r->psn_part_amt,      r->reassist_pay};
     money(w, v[k]);
   }
 }
@@ -269,6 +270,8 @@ static void acc_fields(jw *w, const sb_acc *a) {
   key(w, "ma_base"), money(w, a->ma_base);
   key(w, "ma_paid"), money(w, a->ma_paid);
   key(w, "psn_ytd"), money(w, a->psn_ytd);
+  key(w, "ra_base"), money(w, a->ra_base);
+  key(w, "ra_paid"), money(w, a->ra_paid);
   key(w, "admissions"), raw(w, "{", 1);
   for (int l = 0; l < SB_LEVEL_COUNT; l++) key(w, sb_level_name(l)), integer(w, a->admissions[l]);
   raw(w, "}", 1);
@@ -305,6 +308,10 @@ static const step_shape STEP[] = {
     [SB_STEP_TOTALS] = {"totals", {"fund_pay_sumamt", "psn_part_amt", "medfee_sumamt", "psn_ytd"}, "ffff"},
     [SB_STEP_OUTPATIENT_NOROW] = {"outpatient_no_row", {0}, ""},
     [SB_STEP_ALERT] = {"alert", {"rule", "psn_ytd", "threshold"}, "rff"},
+    [SB_STEP_RA_SKIP] = {"ra_not_counted", {"why"}, "n"},
+    [SB_STEP_RA_BASE] = {"ra_base", {"added", "before", "after", "timing"}, "fffn"},
+    [SB_STEP_RA_ENTITLEMENT] = {"ra_entitlement", {"threshold", "ratio", "annual_cap", "entitlement"}, "fbFf"},
+    [SB_STEP_RA_PAY] = {"reassist_pay", {"entitlement", "paid_before", "added", "paid"}, "ffff"},
 };
 
 static void trace(jw *w, const sb_trace *t, const sb_policy *p) {

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "sanbao/hash.h"
+#include "sanbao/run.h"
 #include "io/digest.h"
 #include "io/outfile.h"
 
@@ -94,12 +95,8 @@ int sb_pack_writer_open(const char *path, int32_t persons, uint64_t registry_fp,
 ** bytes, input position. */
 static int claim_cmp(const void *a, const void *b) {
   const sb_pack_claim *x = a, *y = b;
-  if (x->rec.date != y->rec.date) return x->rec.date < y->rec.date ? -1 : 1;
-  size_t n = x->id_len < y->id_len ? x->id_len : y->id_len;
-  int c = memcmp(x->id, y->id, n);
-  if (c) return c;
-  if (x->id_len != y->id_len) return x->id_len < y->id_len ? -1 : 1;
-  return (x->rec.pos > y->rec.pos) - (x->rec.pos < y->rec.pos);
+  return sb_canon_cmp(x->rec.date, x->id, x->id_len, x->rec.pos, y->rec.date, y->id, y->id_len,
+                      y->rec.pos);
 }
 
 int sb_pack_writer_add(sb_pack_writer *w, sb_pack_claim *c, size_t n, sb_error *err) {
@@ -606,42 +603,15 @@ int sb_pack_person_start(const sb_pack *p, uint64_t at, uint64_t *out, sb_error 
 ** position. */
 static int inv_cmp(const void *a, const void *b) {
   const inv_entry *x = *(const inv_entry *const *)a, *y = *(const inv_entry *const *)b;
-  if (x->date != y->date) return x->date < y->date ? -1 : 1;
-  size_t n = x->id_len < y->id_len ? x->id_len : y->id_len;
-  int c = memcmp(x->id, y->id, n);
-  if (c) return c;
-  if (x->id_len != y->id_len) return x->id_len < y->id_len ? -1 : 1;
-  return (x->pos > y->pos) - (x->pos < y->pos);
-}
-
-/* One distinct id text: the entry that took it (NULL: none yet) and
-** whether that claim was reversed. */
-typedef struct id_slot {
-  const char *key;
-  uint8_t len, reversed;
-  const inv_entry *owner;
-} id_slot;
-
-static id_slot *id_find(id_slot *t, uint64_t mask, const char *key, size_t len) {
-  for (uint64_t i = sb_hash_bytes(key, len) & mask;; i = (i + 1) & mask) {
-    id_slot *s = &t[i];
-    if (!s->key) {
-      s->key = key;
-      s->len = (uint8_t)len;
-      return s;
-    }
-    if (s->len == len && memcmp(s->key, key, len) == 0) return s;
-  }
+  return sb_canon_cmp(x->date, x->id, x->id_len, x->pos, y->date, y->id, y->id_len, y->pos);
 }
 
 int sb_pack_resolve(sb_pack *p, const sb_policy *pol, sb_error *err) {
   uint64_t n = p->info.involved, m = 0;
   inv_entry **order = malloc((size_t)(n ? n : 1) * sizeof *order);
-  uint64_t cap = 16;
-  while (cap < 2 * n + 2) cap *= 2; /* ids and targets: load <= 1/2 */
-  id_slot *t = calloc(cap, sizeof *t);
-  if (!order || !t) {
-    free(order), free(t);
+  sb_idbook *book = sb_idbook_new((int64_t)n);
+  if (!order || !book) {
+    free(order), sb_idbook_free(book);
     return sb_error_set(err, SB_ENOMEM, p->path, "out of memory");
   }
   /* Which rows take part: a reversal always (its checks are all about ids);
@@ -662,28 +632,24 @@ int sb_pack_resolve(sb_pack *p, const sb_policy *pol, sb_error *err) {
     order[m++] = e;
   }
   qsort(order, (size_t)m, sizeof *order, inv_cmp);
-  /* settlement.md §8 in canonical order, first reason that holds:
-  ** DUPLICATE_CLAIM, then for a reversal UNKNOWN_CLAIM, ALREADY_REVERSED,
-  ** PERSON_MISMATCH.  Only an accepted row takes its id. */
+  /* The run's id rules (docs/reference/settlement.md §8), in canonical
+  ** order; the holder's ref is the record. */
   for (uint64_t q = 0; q < m; q++) {
     inv_entry *e = order[q];
-    id_slot *own = id_find(t, cap - 1, e->id, e->id_len);
-    if (own->owner) {
-      e->rejected = 1;
-    } else if (e->reversal) {
-      id_slot *ts = e->target_len ? id_find(t, cap - 1, e->target, e->target_len) : NULL;
-      const inv_entry *o = ts ? ts->owner : NULL;
-      if (!o || o->reversal || ts->reversed || o->person != e->person) {
-        e->rejected = 1;
-      } else {
-        ts->reversed = 1;
-        e->original = (int64_t)o->rec;
-      }
+    sb_id_row ir = {e->id, e->id_len, e->date, e->person, e->reversal,
+                    e->reversal ? e->target : NULL, e->reversal ? e->target_len : 0,
+                    (int64_t)e->rec};
+    sb_id_holder orig;
+    int reason = sb_idbook_take(book, &ir, &orig);
+    if (reason < 0) {
+      free(order), sb_idbook_free(book);
+      return sb_error_set(err, SB_ENOMEM, p->path, "out of memory");
     }
-    if (!e->rejected) own->owner = e;
+    e->rejected = reason != SB_OK_ROW;
+    if (!reason && e->reversal) e->original = orig.ref;
   }
   free(order);
-  free(t);
+  sb_idbook_free(book);
   return SB_OK;
 }
 

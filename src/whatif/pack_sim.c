@@ -15,6 +15,8 @@
 */
 #include "whatif/pack_sim.h"
 
+#include "sanbao/run.h"
+
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -114,8 +116,7 @@ static int settle_rec(job *j, person_state *ps, const sb_pack_rec *r, uint64_t r
     const run_row *orig = &ps->run[o.original - (int64_t)ps->start];
     for (int side = 0; side < 2; side++) {
       sb_result neg;
-      sb_acc_apply(&ps->acc[side], &orig->res[side], -1);
-      sb_result_negate(&orig->res[side], &neg);
+      sb_run_unstep(&ps->acc[side], &orig->res[side], &neg);
       sb_sim_add_to(j->sim, j->tally, side, r->person, &neg, 1);
     }
     j->st.reversed++;
@@ -126,12 +127,9 @@ static int settle_rec(job *j, person_state *ps, const sb_pack_rec *r, uint64_t r
     const sb_policy *pol = j->pol[side];
     sb_person_ctx who = {r->category, ps->T[side]};
     sb_acc *acc = &ps->acc[side];
-    sb_settle(pol, &who, acc, &c, &row->res[side], NULL);
-    sb_acc_apply(acc, &row->res[side], +1);
-    uint32_t due = sb_alerts_due(pol, r->category, acc);
+    uint32_t due = sb_run_step(pol, &who, acc, &c, &row->res[side], NULL);
     for (int k = 0; due >> k; k++)
       if ((due >> k) & 1) sb_sim_alert_to(j->sim, j->tally, side, r->person, r->category);
-    acc->alerted |= due;
     sb_sim_add_to(j->sim, j->tally, side, r->person, &row->res[side], 0);
   }
   row->settled = 1;

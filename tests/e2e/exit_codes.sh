@@ -9,7 +9,7 @@ set -u
 g=$root/tests/golden/basics
 pol=$g/policy-2022.json
 per=$g/persons.csv
-H='claim_id,person_id,date,status,reason,category,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,inscp_scp_amt,act_pay_dedc,hifp_pay,hifmi_pay,maf_pay,fund_pay_sumamt,psn_part_amt'
+H='claim_id,person_id,date,status,reason,category,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,inscp_scp_amt,act_pay_dedc,hifp_pay,hifmi_pay,maf_pay,fund_pay_sumamt,psn_part_amt,reassist_pay'
 AH='person_id,household_id,rule,claim_id,date,psn_ytd,threshold'
 
 # ---- exit 0: every row settled or reversed --------------------------------
@@ -21,9 +21,9 @@ K-R,A1,2022-03-07,,,,K-1
 CSV
 cat >"$work/ok-expected.csv" <<CSV
 $H
-K-1,A1,2022-03-05,settled,,general,300.00,0.00,0.00,0.00,300.00,0.00,180.00,0.00,0.00,180.00,120.00
-K-2,A1,2022-03-06,settled,,general,100.50,0.00,0.00,0.00,100.50,0.00,60.30,0.00,0.00,60.30,40.20
-K-R,A1,2022-03-07,reversed,,general,-300.00,0.00,0.00,0.00,-300.00,0.00,-180.00,0.00,0.00,-180.00,-120.00
+K-1,A1,2022-03-05,settled,,general,300.00,0.00,0.00,0.00,300.00,0.00,180.00,0.00,0.00,180.00,120.00,0.00
+K-2,A1,2022-03-06,settled,,general,100.50,0.00,0.00,0.00,100.50,0.00,60.30,0.00,0.00,60.30,40.20,0.00
+K-R,A1,2022-03-07,reversed,,general,-300.00,0.00,0.00,0.00,-300.00,0.00,-180.00,0.00,0.00,-180.00,-120.00,0.00
 CSV
 run settle --policy "$pol" --persons "$per" --claims "$work/ok-claims.csv" \
   --out "$work/ok-out.csv" --alerts "$work/ok-alerts.csv" --quiet

@@ -279,11 +279,11 @@ A1-R6,A1,2022-06-04,,,,,,,A1-02
 EOF
 {
   cat "$work/i1.set.csv"
-  echo "A1-01,A1,2022-01-10,rejected,CONFLICT,,,,,,,,,,,,"
-  echo "A1-07,A1,2022-06-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00"
-  echo "X-01,A1,2022-06-02,settled,,general,50.00,0.00,0.00,0.00,50.00,0.00,30.00,0.00,0.00,30.00,20.00"
-  echo "A1-R5,A1,2022-06-03,reversed,,general,-10000.00,0.00,0.00,0.00,-10000.00,-600.00,-5640.00,-2616.00,0.00,-8256.00,-1744.00"
-  echo "A1-R6,A1,2022-06-04,rejected,ALREADY_REVERSED,,,,,,,,,,,,"
+  echo "A1-01,A1,2022-01-10,rejected,CONFLICT,,,,,,,,,,,,,"
+  echo "A1-07,A1,2022-06-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00"
+  echo "X-01,A1,2022-06-02,settled,,general,50.00,0.00,0.00,0.00,50.00,0.00,30.00,0.00,0.00,30.00,20.00,0.00"
+  echo "A1-R5,A1,2022-06-03,reversed,,general,-10000.00,0.00,0.00,0.00,-10000.00,-600.00,-5640.00,-2616.00,0.00,-8256.00,-1744.00,0.00"
+  echo "A1-R6,A1,2022-06-04,rejected,ALREADY_REVERSED,,,,,,,,,,,,,"
 } >"$work/conflict-want.csv"
 import "$db" "$work/conflict.csv"
 expect_rc "CONFLICT: import status" 1
@@ -468,14 +468,60 @@ if [ "$have_sqlite" -eq 1 ]; then
   same_file "append-only: stored settlements unchanged after UPDATE, DELETE and INSERT OR REPLACE" "$work/ao0.set.csv" "$work/ao1.set.csv"
   same_text "ledger file: journal_mode" wal "$(sqlite3 "$db" "PRAGMA journal_mode")"
   same_text "ledger file: application_id 'SBLG'" 1396853831 "$(sqlite3 "$db" "PRAGMA application_id")"
-  same_text "ledger file: user_version (schema)" 2 "$(sqlite3 "$db" "PRAGMA user_version")"
+  same_text "ledger file: user_version (schema)" 3 "$(sqlite3 "$db" "PRAGMA user_version")"
   same_text "ledger file: integrity" ok "$(sqlite3 "$db" "PRAGMA integrity_check")"
-  # a version-1 file (before the alerts_seq index) is migrated when opened
-  sqlite3 "$db" "DROP INDEX alerts_seq; PRAGMA user_version = 1"
+  # A version-1 file (before the alerts_seq index, before re-assistance) is
+  # migrated when opened: this one is made from the current file by
+  # undoing what migrations 1 and 2 did, its rows kept.
+  "$bin" db export-settlements --db "$db" --out "$work/pre-migration.csv" 2>/dev/null
+  sqlite3 "$db" "
+    DROP INDEX alerts_seq;
+    ALTER TABLE accumulators DROP COLUMN ra_base;
+    ALTER TABLE accumulators DROP COLUMN ra_paid;
+    DROP TRIGGER settlements_append_only_r; DROP TRIGGER settlements_append_only_u;
+    DROP TRIGGER settlements_append_only_d; DROP INDEX settlements_reverses;
+    ALTER TABLE settlements RENAME TO s3;
+    CREATE TABLE settlements(
+      seq INTEGER PRIMARY KEY REFERENCES claims(seq),
+      status TEXT NOT NULL CHECK (status IN ('settled','reversed','rejected')),
+      reason TEXT, category TEXT, year INTEGER, visit_type TEXT, level TEXT,
+      medfee_sumamt INTEGER, fulamt_ownpay_amt INTEGER, overlmt_selfpay INTEGER,
+      preselfpay_amt INTEGER, act_pay_dedc INTEGER, hifp_pay INTEGER,
+      hifmi_pay INTEGER, maf_pay INTEGER, fed_flags INTEGER,
+      reverses_seq INTEGER REFERENCES settlements(seq) DEFERRABLE INITIALLY DEFERRED,
+      inscp_scp_amt INTEGER GENERATED ALWAYS AS
+        (medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt) VIRTUAL,
+      fund_pay_sumamt INTEGER GENERATED ALWAYS AS (hifp_pay + hifmi_pay + maf_pay) VIRTUAL,
+      psn_part_amt INTEGER GENERATED ALWAYS AS (medfee_sumamt - hifp_pay - hifmi_pay - maf_pay) VIRTUAL,
+      ci_fed INTEGER GENERATED ALWAYS AS (0) VIRTUAL, ma_fed INTEGER GENERATED ALWAYS AS (0) VIRTUAL) STRICT;
+    INSERT INTO settlements(seq, status, reason, category, year, visit_type, level, medfee_sumamt,
+      fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc, hifp_pay, hifmi_pay, maf_pay,
+      fed_flags, reverses_seq) SELECT seq, status, reason, category, year, visit_type, level,
+      medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc, hifp_pay,
+      hifmi_pay, maf_pay, fed_flags, reverses_seq FROM s3;
+    DROP TABLE s3;
+    CREATE UNIQUE INDEX settlements_reverses ON settlements(reverses_seq) WHERE reverses_seq IS NOT NULL;
+    CREATE TRIGGER settlements_append_only_r BEFORE INSERT ON settlements
+      WHEN EXISTS (SELECT 1 FROM settlements WHERE seq = NEW.seq)
+      BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+    CREATE TRIGGER settlements_append_only_u BEFORE UPDATE ON settlements
+      BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+    CREATE TRIGGER settlements_append_only_d BEFORE DELETE ON settlements
+      BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+    PRAGMA user_version = 1"
+  same_text "ledger file: the old-schema copy has no reassist_pay" 0 \
+    "$(sqlite3 "$db" "SELECT count(*) FROM pragma_table_info('settlements') WHERE name = 'reassist_pay'")"
   "$bin" db alerts --db "$db" --out "$work/migrated-alerts.csv" 2>/dev/null
-  same_text "ledger file: a version-1 ledger is migrated to 2" 2 "$(sqlite3 "$db" "PRAGMA user_version")"
+  same_text "ledger file: a version-1 ledger is migrated to 3" 3 "$(sqlite3 "$db" "PRAGMA user_version")"
   same_text "ledger file: the migration made the alerts_seq index" 1 \
     "$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE name = 'alerts_seq'")"
+  same_text "ledger file: the migration added reassist_pay" 1 \
+    "$(sqlite3 "$db" "SELECT count(*) FROM pragma_table_info('settlements') WHERE name = 'reassist_pay'")"
+  same_text "ledger file: the migration added the re-assistance accumulators" 2 \
+    "$(sqlite3 "$db" "SELECT count(*) FROM pragma_table_info('accumulators') WHERE name IN ('ra_base', 'ra_paid')")"
+  "$bin" db export-settlements --db "$db" --out "$work/post-migration.csv" 2>/dev/null
+  same_file "ledger file: the migration keeps every settlement" "$work/pre-migration.csv" "$work/post-migration.csv"
+  same_text "ledger file: integrity after the migration" ok "$(sqlite3 "$db" "PRAGMA integrity_check")"
 else
   skip "append-only and PRAGMA checks (no sqlite3 CLI)"
 fi

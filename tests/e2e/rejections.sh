@@ -8,8 +8,8 @@ set -u
 . "$(dirname "$0")/lib/common.sh"
 
 : "$root" # every input of this script is written below
-H='claim_id,person_id,date,status,reason,category,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,inscp_scp_amt,act_pay_dedc,hifp_pay,hifmi_pay,maf_pay,fund_pay_sumamt,psn_part_amt'
-E=',,,,,,,,,,,,'   # the empty amount fields (category and eleven amounts) of a rejected row
+H='claim_id,person_id,date,status,reason,category,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,inscp_scp_amt,act_pay_dedc,hifp_pay,hifmi_pay,maf_pay,fund_pay_sumamt,psn_part_amt,reassist_pay'
+E=',,,,,,,,,,,,,'   # the empty fields (category and twelve amounts) of a rejected row
 
 # A policy for 2022 only, with no 'default' region: only 4305xx counties have a
 # critical-illness deductible.  Outpatient primary pays 60%.
@@ -120,8 +120,8 @@ Z-9,P1,2022-03-20,outpatient,primary,10,,,,
 A-R9,P1,2022-03-20,,,,,,,Z-9
 T-1,P1,2022-03-21,outpatient,primary,"100
 CSV
-S='100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00'
-SN='-100.00,0.00,0.00,0.00,-100.00,0.00,-60.00,0.00,0.00,-60.00,-40.00'
+S='100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00'
+SN='-100.00,0.00,0.00,0.00,-100.00,0.00,-60.00,0.00,0.00,-60.00,-40.00,0.00'
 cat >"$work/expected.csv" <<CSV
 $H
 S-1,P1,2022-03-01,settled,,general,$S
@@ -183,7 +183,7 @@ F-1,P1,2022-03-14,settled,,general,$S
 D-R,P1,2022-03-15,reversed,,general,$SN
 D-R,P1,2022-03-16,rejected,DUPLICATE_CLAIM$E
 X-9,P1,2022-03-17,rejected,UNKNOWN_CLAIM$E
-Z-9,P1,2022-03-20,settled,,general,10.00,0.00,0.00,0.00,10.00,0.00,6.00,0.00,0.00,6.00,4.00
+Z-9,P1,2022-03-20,settled,,general,10.00,0.00,0.00,0.00,10.00,0.00,6.00,0.00,0.00,6.00,4.00,0.00
 A-R9,P1,2022-03-20,rejected,UNKNOWN_CLAIM$E
 T-1,P1,2022-03-21,rejected,MALFORMED_ROW$E
 CSV
@@ -222,8 +222,8 @@ B-2,P2,2022-05-02,outpatient,primary,007,0.07,00.5,0
 CSV
 cat >"$work/big-expected.csv" <<CSV
 $H
-B-1,P2,2022-05-01,settled,,general,10000000000.00,9999999999.99,0.01,0.00,0.00,0.00,0.00,0.00,0.00,0.00,10000000000.00
-B-2,P2,2022-05-02,settled,,general,7.00,0.07,0.50,0.00,6.43,0.00,3.86,0.00,0.00,3.86,3.14
+B-1,P2,2022-05-01,settled,,general,10000000000.00,9999999999.99,0.01,0.00,0.00,0.00,0.00,0.00,0.00,0.00,10000000000.00,0.00
+B-2,P2,2022-05-02,settled,,general,7.00,0.07,0.50,0.00,6.43,0.00,3.86,0.00,0.00,3.86,3.14,0.00
 CSV
 run settle --policy "$work/policy.json" --persons "$work/persons.csv" --claims "$work/big.csv" \
   --out "$work/big-out.csv" --quiet

@@ -105,8 +105,8 @@ claim_id,person_id,date,visit_type,level,medfee_sumamt
 "C""1","P,1",2022-03-05,outpatient,primary,100
 CSV
 cat >"$work/qe.csv" <<'CSV'
-claim_id,person_id,date,status,reason,category,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,inscp_scp_amt,act_pay_dedc,hifp_pay,hifmi_pay,maf_pay,fund_pay_sumamt,psn_part_amt
-"C""1","P,1",2022-03-05,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00
+claim_id,person_id,date,status,reason,category,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,inscp_scp_amt,act_pay_dedc,hifp_pay,hifmi_pay,maf_pay,fund_pay_sumamt,psn_part_amt,reassist_pay
+"C""1","P,1",2022-03-05,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00
 CSV
 run settle --policy "$pol" --persons "$work/qp.csv" --claims "$work/qc.csv" --out - --quiet
 expect_rc "quoted ids" 0

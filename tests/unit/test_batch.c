@@ -79,9 +79,9 @@ static const char PERSONS[] =
 #define OUT_HDR                                                                   \
   "claim_id,person_id,date,status,reason,category,medfee_sumamt,"                 \
   "fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,inscp_scp_amt,act_pay_dedc," \
-  "hifp_pay,hifmi_pay,maf_pay,fund_pay_sumamt,psn_part_amt"
+  "hifp_pay,hifmi_pay,maf_pay,fund_pay_sumamt,psn_part_amt,reassist_pay"
 /* the twelve empty fields of a rejected row: category and eleven amounts */
-#define REJ ",,,,,,,,,,,,"
+#define REJ ",,,,,,,,,,,,,"
 
 typedef struct fixture {
   sb_registry *reg;
@@ -265,7 +265,7 @@ static void test_reject_malformed_row(void **state) {
   expect_row(r, 5, "M5,,2022-03-01,rejected,MALFORMED_ROW" REJ);
   expect_row(r, 6, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,P1,2022-03-01,rejected,MALFORMED_ROW" REJ);
   /* 100.00 outpatient primary: 100 x 0.60 = 60.00, person 40.00 */
-  expect_row(r, 7, "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB,P1,2022-03-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00");
+  expect_row(r, 7, "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB,P1,2022-03-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
   expect_row(r, 8, "M8,P1,2022-03-01,rejected,MALFORMED_ROW" REJ);
   expect_row(r, 9, "M9,P1,2022-03-01,rejected,MALFORMED_ROW" REJ);
   expect_row(r, 10, "M10,P1,2022-03-01,rejected,MALFORMED_ROW" REJ);
@@ -303,14 +303,14 @@ static void test_reject_bad_amount(void **state) {
     expect_row(r, k, want);
   }
   /* inscp 100 - 50 - 30 - 20 = 0: nothing in scope, the person pays 100.00 */
-  expect_row(r, 12, "A12,P1,2022-03-01,settled,,general,100.00,50.00,30.00,20.00,0.00,0.00,0.00,0.00,0.00,0.00,100.00");
+  expect_row(r, 12, "A12,P1,2022-03-01,settled,,general,100.00,50.00,30.00,20.00,0.00,0.00,0.00,0.00,0.00,0.00,100.00,0.00");
   /* 7.50 x 0.60 = 4.50 */
-  expect_row(r, 13, "A13,P1,2022-03-01,settled,,general,7.50,0.00,0.00,0.00,7.50,0.00,4.50,0.00,0.00,4.50,3.00");
+  expect_row(r, 13, "A13,P1,2022-03-01,settled,,general,7.50,0.00,0.00,0.00,7.50,0.00,4.50,0.00,0.00,4.50,3.00,0.00");
   /* lifted, grade3, 10^10 yuan: dedc 1200; (10^10 - 1200) x 0.60 capped at the
      basic cap 150000.00; b = 10^10 - 150000, T 11000 -> E far above the
      400000.00 cap (lifted is not tilted); no assistance row.
      fund 150000 + 400000 = 550000.00; person 10^10 - 550000 = 9999450000.00 */
-  expect_row(r, 14, "A14,P4,2022-03-01,settled,,lifted,10000000000.00,0.00,0.00,0.00,10000000000.00,1200.00,150000.00,400000.00,0.00,550000.00,9999450000.00");
+  expect_row(r, 14, "A14,P4,2022-03-01,settled,,lifted,10000000000.00,0.00,0.00,0.00,10000000000.00,1200.00,150000.00,400000.00,0.00,550000.00,9999450000.00,0.00");
   assert_int_equal(r->tot.by_reason[SB_R_BAD_AMOUNT], 11);
 }
 
@@ -358,10 +358,10 @@ static void test_reject_person_insurance_policy_region(void **state) {
   expect_row(r, 1, "U1,NOBODY,2022-03-01,rejected,UNKNOWN_PERSON" REJ);
   expect_row(r, 2, "U2,p1,2022-03-01,rejected,UNKNOWN_PERSON" REJ);
   expect_row(r, 3, "N1,P3,2022-07-01,rejected,NOT_INSURED" REJ);
-  expect_row(r, 4, "N2,P3,2022-06-30,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00");
+  expect_row(r, 4, "N2,P3,2022-06-30,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
   /* 2021: not insured and no policy either: NOT_INSURED comes first */
   expect_row(r, 5, "N3,P1,2021-12-31,rejected,NOT_INSURED" REJ);
-  expect_row(r, 6, "N4,P1,2022-01-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00");
+  expect_row(r, 6, "N4,P1,2022-01-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
   expect_row(r, 7, "Y1,P2,2023-01-05,rejected,NO_POLICY" REJ);
   /* UNKNOWN_REGION whatever the visit type */
   expect_row(r, 8, "G1,P9,2022-03-01,rejected,UNKNOWN_REGION" REJ);
@@ -398,7 +398,7 @@ static void test_reject_precedence(void **state) {
   expect_row(r, 6, "Q6,NOBODY,2022-02-30,rejected,MALFORMED_ROW" REJ);
   expect_row(r, 7, "Q7,P1,2022-03-01,rejected,BAD_VISIT_TYPE" REJ);
   expect_row(r, 8, "Q8,P1,2022-03-01,rejected,BAD_AMOUNT" REJ);
-  expect_row(r, 9, "Q9,P1,2022-03-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00");
+  expect_row(r, 9, "Q9,P1,2022-03-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
   expect_row(r, 10, "Q9,P9,2022-03-02,rejected,UNKNOWN_REGION" REJ);
   expect_row(r, 11, "Q9,NOBODY,2022-03-02,rejected,UNKNOWN_PERSON" REJ);
   expect_row(r, 12, "Q9,P1,2022-03-03,rejected,DUPLICATE_CLAIM" REJ);
@@ -426,12 +426,12 @@ static void test_rejected_row_leaves_id_free(void **state) {
   run(f, claims, r);
   expect_rows(r, 9);
   expect_row(r, 1, "F1,P1,2022-03-01,rejected,BAD_AMOUNT" REJ);
-  expect_row(r, 2, "F1,P1,2022-03-02,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00");
-  expect_row(r, 3, "F2,P1,2022-03-05,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00");
+  expect_row(r, 2, "F1,P1,2022-03-02,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
+  expect_row(r, 3, "F2,P1,2022-03-05,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
   expect_row(r, 4, "F2,P1,2022-03-04,rejected,BAD_VISIT_TYPE" REJ);
   expect_row(r, 5, "F3,P1,2022-03-01,rejected,UNKNOWN_CLAIM" REJ);
-  expect_row(r, 6, "F3,P1,2022-03-02,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00");
-  expect_row(r, 7, "F4,P1,2022-03-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00");
+  expect_row(r, 6, "F3,P1,2022-03-02,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
+  expect_row(r, 7, "F4,P1,2022-03-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
   expect_row(r, 8, "F4,P1,2022-03-02,rejected,DUPLICATE_CLAIM" REJ);
   expect_row(r, 9, "F4,P1,2022-03-03,rejected,DUPLICATE_CLAIM" REJ);
 }
@@ -453,19 +453,19 @@ static void test_duplicate_in_canonical_order(void **state) {
   expect_rows(r, 6);
   expect_row(r, 1, "D1,P1,2022-03-01,rejected,DUPLICATE_CLAIM" REJ);
   /* 200 x 0.60 = 120.00 */
-  expect_row(r, 2, "D1,P1,2022-02-01,settled,,general,200.00,0.00,0.00,0.00,200.00,0.00,120.00,0.00,0.00,120.00,80.00");
-  expect_row(r, 3, "D2,P1,2022-04-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00");
+  expect_row(r, 2, "D1,P1,2022-02-01,settled,,general,200.00,0.00,0.00,0.00,200.00,0.00,120.00,0.00,0.00,120.00,80.00,0.00");
+  expect_row(r, 3, "D2,P1,2022-04-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
   expect_row(r, 4, "D2,P1,2022-04-01,rejected,DUPLICATE_CLAIM" REJ);
   expect_row(r, 5, "D3,P4,2022-05-02,rejected,DUPLICATE_CLAIM" REJ);
-  expect_row(r, 6, "D3,P1,2022-05-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00");
+  expect_row(r, 6, "D3,P1,2022-05-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
 }
 
 /* ---- §6 reversals --------------------------------------------------------------- */
 
 #define OUT100(id, person, date) \
-  id "," person "," date ",settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00"
+  id "," person "," date ",settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00"
 #define REV100(id, person, date) \
-  id "," person "," date ",reversed,,general,-100.00,0.00,0.00,0.00,-100.00,0.00,-60.00,0.00,0.00,-60.00,-40.00"
+  id "," person "," date ",reversed,,general,-100.00,0.00,0.00,0.00,-100.00,0.00,-60.00,0.00,0.00,-60.00,-40.00,0.00"
 
 static void test_reversal_unknown_claim(void **state) {
   ctx *c = *state;
@@ -529,7 +529,7 @@ static void test_reversal_person_mismatch_and_ignored_fields(void **state) {
   expect_row(r, 8, OUT100("O2", "P3", "2022-03-01"));
   expect_row(r, 9, "X7,P1,2022-03-06,rejected,PERSON_MISMATCH" REJ);
   /* O3: lifted, 100 x 0.60 */
-  expect_row(r, 10, "O3,P4,2022-03-01,settled,,lifted,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00");
+  expect_row(r, 10, "O3,P4,2022-03-01,settled,,lifted,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
 }
 
 static void test_reversal_row_and_later_claims(void **state) {
@@ -552,25 +552,25 @@ static void test_reversal_row_and_later_claims(void **state) {
   /* P5 general in March (T 11000): inscp 30000-2000-500-300 = 27200, dedc 1200,
      hifp (27200-1200) x 0.60 = 15600, b 11600 -> x 600 x 0.60 = 360,
      fund 15960, person 30000 - 15960 = 14040 */
-  expect_row(r, 1, "G1,P5,2022-03-01,settled,,general,30000.00,2000.00,500.00,300.00,27200.00,1200.00,15600.00,360.00,0.00,15960.00,14040.00");
+  expect_row(r, 1, "G1,P5,2022-03-01,settled,,general,30000.00,2000.00,500.00,300.00,27200.00,1200.00,15600.00,360.00,0.00,15960.00,14040.00,0.00");
   /* destitute by August, yet the reversal carries the original's category */
-  expect_row(r, 2, "GR,P5,2022-08-01,reversed,,general,-30000.00,-2000.00,-500.00,-300.00,-27200.00,-1200.00,-15600.00,-360.00,0.00,-15960.00,-14040.00");
+  expect_row(r, 2, "GR,P5,2022-08-01,reversed,,general,-30000.00,-2000.00,-500.00,-300.00,-27200.00,-1200.00,-15600.00,-360.00,0.00,-15960.00,-14040.00,0.00");
   /* after the reversal the year is empty again: a first grade3 stay, D 1200;
      hifp (10000-1200) x 0.60 = 5280; b 4720 < T 11000 x 0.50 = 5500: hifmi 0;
      destitute assistance 4720 x 1.00 = 4720; the person pays 0 */
-  expect_row(r, 3, "G2,P5,2022-09-01,settled,,destitute,10000.00,0.00,0.00,0.00,10000.00,1200.00,5280.00,0.00,4720.00,10000.00,0.00");
+  expect_row(r, 3, "G2,P5,2022-09-01,settled,,destitute,10000.00,0.00,0.00,0.00,10000.00,1200.00,5280.00,0.00,4720.00,10000.00,0.00,0.00");
   /* examples/basics A1-01 and A1-02 */
-  expect_row(r, 4, "B1,P1,2022-01-10,settled,,general,30000.00,2000.00,0.00,0.00,28000.00,1200.00,16080.00,552.00,0.00,16632.00,13368.00");
-  expect_row(r, 5, "B2,P1,2022-02-20,settled,,general,20000.00,0.00,0.00,0.00,20000.00,600.00,11640.00,5016.00,0.00,16656.00,3344.00");
+  expect_row(r, 4, "B1,P1,2022-01-10,settled,,general,30000.00,2000.00,0.00,0.00,28000.00,1200.00,16080.00,552.00,0.00,16632.00,13368.00,0.00");
+  expect_row(r, 5, "B2,P1,2022-02-20,settled,,general,20000.00,0.00,0.00,0.00,20000.00,600.00,11640.00,5016.00,0.00,16656.00,3344.00,0.00");
   /* between B2 and its reversal: grade2 first stay, dedc 800, hifp 4200 x 0.75 =
      3150; b 1850, base 11920 + 8360 + 1850 = 22130, x 11130 x 0.60 = 6678,
      minus paid 552 + 5016 = 5568 -> 1110; keeps its amounts after BR */
-  expect_row(r, 6, "B3,P1,2022-03-01,settled,,general,5000.00,0.00,0.00,0.00,5000.00,800.00,3150.00,1110.00,0.00,4260.00,740.00");
-  expect_row(r, 7, "BR,P1,2022-03-10,reversed,,general,-20000.00,0.00,0.00,0.00,-20000.00,-600.00,-11640.00,-5016.00,0.00,-16656.00,-3344.00");
+  expect_row(r, 6, "B3,P1,2022-03-01,settled,,general,5000.00,0.00,0.00,0.00,5000.00,800.00,3150.00,1110.00,0.00,4260.00,740.00,0.00");
+  expect_row(r, 7, "BR,P1,2022-03-10,reversed,,general,-20000.00,0.00,0.00,0.00,-20000.00,-600.00,-11640.00,-5016.00,0.00,-16656.00,-3344.00,0.00");
   /* admissions[grade3] back to 1: D 1200 x 0.50 = 600 (year total 1200 + 800
      leaves 1000); hifp 9400 x 0.60 = 5640; b 4360; base 11920 + 1850 + 4360 =
      18130, x 7130 x 0.60 = 4278, paid 552 + 1110 = 1662 -> 2616 */
-  expect_row(r, 8, "B4,P1,2022-05-01,settled,,general,10000.00,0.00,0.00,0.00,10000.00,600.00,5640.00,2616.00,0.00,8256.00,1744.00");
+  expect_row(r, 8, "B4,P1,2022-05-01,settled,,general,10000.00,0.00,0.00,0.00,10000.00,600.00,5640.00,2616.00,0.00,8256.00,1744.00,0.00");
   assert_int_equal(r->tot.settled, 6);
   assert_int_equal(r->tot.reversed, 2);
 }
@@ -593,12 +593,12 @@ static void test_reversal_across_years(void **state) {
   /* 2023, second grade3 stay of 2023: D 600, hifp 9400 x 0.60 = 5640,
      b 4360, base 4720 + 4360 = 9080 < 11000: hifmi 0.  (Had the reversal of
      the 2022 stay been taken from 2023, this would be a "first" stay.) */
-  expect_row(r, 1, "Y3,P4,2023-03-01,settled,,lifted,10000.00,0.00,0.00,0.00,10000.00,600.00,5640.00,0.00,0.00,5640.00,4360.00");
-  expect_row(r, 2, "YR,P4,2023-01-10,reversed,,lifted,-10000.00,0.00,0.00,0.00,-10000.00,-1200.00,-5280.00,0.00,0.00,-5280.00,-4720.00");
+  expect_row(r, 1, "Y3,P4,2023-03-01,settled,,lifted,10000.00,0.00,0.00,0.00,10000.00,600.00,5640.00,0.00,0.00,5640.00,4360.00,0.00");
+  expect_row(r, 2, "YR,P4,2023-01-10,reversed,,lifted,-10000.00,0.00,0.00,0.00,-10000.00,-1200.00,-5280.00,0.00,0.00,-5280.00,-4720.00,0.00");
   /* 2023, first grade3 stay: D 1200, hifp 8800 x 0.60 = 5280 */
-  expect_row(r, 3, "Y2,P4,2023-02-01,settled,,lifted,10000.00,0.00,0.00,0.00,10000.00,1200.00,5280.00,0.00,0.00,5280.00,4720.00");
-  expect_row(r, 4, "Y1,P4,2022-12-20,settled,,lifted,10000.00,0.00,0.00,0.00,10000.00,1200.00,5280.00,0.00,0.00,5280.00,4720.00");
-  expect_row(r, 5, "Y4,P4,2024-01-10,reversed,,lifted,-10000.00,0.00,0.00,0.00,-10000.00,-1200.00,-5280.00,0.00,0.00,-5280.00,-4720.00");
+  expect_row(r, 3, "Y2,P4,2023-02-01,settled,,lifted,10000.00,0.00,0.00,0.00,10000.00,1200.00,5280.00,0.00,0.00,5280.00,4720.00,0.00");
+  expect_row(r, 4, "Y1,P4,2022-12-20,settled,,lifted,10000.00,0.00,0.00,0.00,10000.00,1200.00,5280.00,0.00,0.00,5280.00,4720.00,0.00");
+  expect_row(r, 5, "Y4,P4,2024-01-10,reversed,,lifted,-10000.00,0.00,0.00,0.00,-10000.00,-1200.00,-5280.00,0.00,0.00,-5280.00,-4720.00,0.00");
 }
 
 static void test_reversal_ids_stay_taken(void **state) {
@@ -754,9 +754,9 @@ static void test_optional_columns_absent_or_empty(void **state) {
   expect_rows(a, 2);
   /* inpatient grade3 1000.00: dedc min(1000, 1200) = 1000, hifp 0,
      b 1000 < T: the person pays it all */
-  expect_row(a, 1, "C1,P1,2022-03-01,settled,,general,1000.00,0.00,0.00,0.00,1000.00,1000.00,0.00,0.00,0.00,0.00,1000.00");
+  expect_row(a, 1, "C1,P1,2022-03-01,settled,,general,1000.00,0.00,0.00,0.00,1000.00,1000.00,0.00,0.00,0.00,0.00,1000.00,0.00");
   /* chronic: 1000 x 0.70 = 700 */
-  expect_row(a, 2, "C2,P1,2022-03-02,settled,,general,1000.00,0.00,0.00,0.00,1000.00,0.00,700.00,0.00,0.00,700.00,300.00");
+  expect_row(a, 2, "C2,P1,2022-03-02,settled,,general,1000.00,0.00,0.00,0.00,1000.00,0.00,700.00,0.00,0.00,700.00,300.00,0.00");
   assert_int_equal(e->n_lines, a->n_lines);
   assert_int_equal(o->n_lines, a->n_lines);
   for (int k = 0; k < a->n_lines; k++) {
@@ -782,12 +782,12 @@ static void test_totals_net_of_reversals(void **state) {
   run(f, claims, r);
   expect_rows(r, 5);
   /* examples/README.md A2-01 (P2 in 430225 -> 430200: T 16000, halved 8000) */
-  expect_row(r, 1, "S1,P2,2022-05-01,settled,,min_living,200000.00,0.00,0.00,0.00,200000.00,2000.00,118800.00,49740.00,22022.00,190562.00,9438.00");
+  expect_row(r, 1, "S1,P2,2022-05-01,settled,,min_living,200000.00,0.00,0.00,0.00,200000.00,2000.00,118800.00,49740.00,22022.00,190562.00,9438.00,0.00");
   expect_row(r, 2, OUT100("S2", "P1", "2022-03-01"));
   expect_row(r, 3, REV100("S3", "P1", "2022-03-02"));
   expect_row(r, 4, "S4,NOBODY,2022-03-01,rejected,UNKNOWN_PERSON" REJ);
   /* inscp 990, hifp 990 x 0.70 = 693, b 297 < T: person 1000 - 693 = 307 */
-  expect_row(r, 5, "S5,P1,2022-03-03,settled,,general,1000.00,10.00,0.00,0.00,990.00,0.00,693.00,0.00,0.00,693.00,307.00");
+  expect_row(r, 5, "S5,P1,2022-03-03,settled,,general,1000.00,10.00,0.00,0.00,990.00,0.00,693.00,0.00,0.00,693.00,307.00,0.00");
   const sb_batch_totals *t = &r->tot;
   assert_int_equal(t->rows, 5);
   assert_int_equal(t->settled, 3);
@@ -848,8 +848,8 @@ static void test_alerts_order(void **state) {
   assert_string_equal(r->alerts, want);
   assert_int_equal(r->tot.alerts, 12);
   /* the reversal of W1 (300.00: hifp 180, person 120) */
-  expect_row(r, 7, "W5,P1,2022-05-02,reversed,,general,-300.00,0.00,0.00,0.00,-300.00,0.00,-180.00,0.00,0.00,-180.00,-120.00");
-  expect_row(r, 9, "Z9,\"Q,1\",2022-06-01,settled,,general,300.00,0.00,0.00,0.00,300.00,0.00,180.00,0.00,0.00,180.00,120.00");
+  expect_row(r, 7, "W5,P1,2022-05-02,reversed,,general,-300.00,0.00,0.00,0.00,-300.00,0.00,-180.00,0.00,0.00,-180.00,-120.00,0.00");
+  expect_row(r, 9, "Z9,\"Q,1\",2022-06-01,settled,,general,300.00,0.00,0.00,0.00,300.00,0.00,180.00,0.00,0.00,180.00,120.00,0.00");
 }
 
 static void test_alerts_header_when_none(void **state) {

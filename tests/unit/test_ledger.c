@@ -973,7 +973,7 @@ static void test_ledger_import_idempotent(void **state) {
   assert_int_equal(t.by_reason[SB_R_CONFLICT], 1);
   sb_buf got3;
   export_all(f->st, &got3);
-  static const char line[] = "A1-01,A1,2022-01-10,rejected,CONFLICT,,,,,,,,,,,,\n";
+  static const char line[] = "A1-01,A1,2022-01-10,rejected,CONFLICT,,,,,,,,,,,,,\n";
   assert_int_equal(got3.len, got1.len + sizeof line - 1);
   assert_memory_equal(got3.p, got1.p, got1.len);
   assert_memory_equal(got3.p + got1.len, line, sizeof line - 1);

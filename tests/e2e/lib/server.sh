@@ -65,6 +65,6 @@ function get(s, k,   i, v) {
   return v == "null" ? "" : v
 }
 BEGIN {
-  n = split("claim_id person_id date status reason category medfee_sumamt fulamt_ownpay_amt overlmt_selfpay preselfpay_amt inscp_scp_amt act_pay_dedc hifp_pay hifmi_pay maf_pay fund_pay_sumamt psn_part_amt", col, " ")
+  n = split("claim_id person_id date status reason category medfee_sumamt fulamt_ownpay_amt overlmt_selfpay preselfpay_amt inscp_scp_amt act_pay_dedc hifp_pay hifmi_pay maf_pay fund_pay_sumamt psn_part_amt reassist_pay", col, " ")
 }
 '

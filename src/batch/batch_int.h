@@ -1,0 +1,184 @@
+/*
+** sanbao batch — what the batch's own files share (not a public header):
+** the compact row, the batch struct, and the small helpers every step uses.
+**
+** Memory is the constraint at scale (ten million rows on a 1.5 GB budget),
+** so a row is one fixed 96-byte struct and every string lives in one arena:
+** the claim id of every row, the `reverses` target of reversal rows, and
+** the raw id / person / date text of rows rejected before their fields could
+** be trusted.  Settled rows print their person id and date from the registry
+** and the parsed date, which are byte-identical to what was read.  What only
+** some runs need — re-assistance paid at settlement, the reform's side of a
+** simulation, fee lines — lives in side arrays allocated only then.
+**
+** The files:  load.c (step 1), ids.c (step 2), persons.c (step 3),
+** write.c (step 4), fees.c (fee lines against the catalogue), batch.c
+** (views, totals, explanations, lifecycle).
+*/
+#ifndef SANBAO_BATCH_INT_H
+#define SANBAO_BATCH_INT_H
+
+#include <stdint.h>
+#include <string.h>
+
+#include "batch/batch.h"
+#include "sanbao/run.h"
+
+/* Row flags. */
+enum {
+  F_REVERSAL = 1,  /* the row has a non-empty `reverses` */
+  F_FED_CI = 2,    /* sb_result.flags SB_FED_CI */
+  F_FED_MA = 4,    /* sb_result.flags SB_FED_MA */
+  F_RAW = 8,       /* malformed: aux points to raw text (id, person, date) */
+  F_INVOLVED = 16, /* claim id needs canonical-order bookkeeping */
+  F_SKIP = 32,     /* already received by the store: left out (sb_batch_skip) */
+  F_SKIP_REJ = 64, /* received before and rejected: left out if rejected again */
+  F_FED_RA = 128   /* sb_result.flags SB_FED_RA */
+};
+
+/* A reversal's aux, once resolved: the original's row index, or with this
+** bit set an index into sb_batch.prior_orig (an original held by the store). */
+#define AUX_PRIOR (1ull << 62)
+
+/*
+** One input row.  A row is rejected when `reason` is set, else a reversal
+** when F_REVERSAL is set, else settled.  Text lives in the arena: at id_off
+** the claim id (id_len bytes), followed by the person id as read when the
+** registry does not know it (plen bytes; a known person prints from the
+** registry, byte-identical), followed by a reversal's target (aux_len bytes).
+*/
+typedef struct row_s {
+  sb_fen amt[4]; /* medfee, fulamt, overlmt, preselfpay */
+  sb_fen pay[4]; /* act_pay_dedc, hifp, hifmi, maf; id-table slots in step 2 */
+  uint64_t id_off;
+  /* F_RAW: arena offset of the raw text; reversal: the target's arena
+  ** offset until step 2, then the original row's index. */
+  uint64_t aux;
+  int32_t person; /* -1 when unknown */
+  sb_date date;
+  uint8_t id_len, aux_len, plen, visit, level, category, reason, flags;
+} row;
+
+static inline int row_rejected(const row *r) { return r->reason != SB_OK_ROW; }
+/* Takes no part in the settlement: rejected in step 1, or skipped. */
+static inline int row_inactive(const row *r) {
+  return r->reason != SB_OK_ROW || (r->flags & F_SKIP);
+}
+/* Left out of what the batch reports (and a store keeps). */
+static inline int row_skipped(const row *r) {
+  return (r->flags & F_SKIP) || ((r->flags & F_SKIP_REJ) && r->reason != SB_OK_ROW);
+}
+static inline int row_reversal(const row *r) { return !r->reason && (r->flags & F_REVERSAL); }
+
+typedef struct alert {
+  int64_t row;
+  int32_t rule;
+  sb_fen psn_ytd;
+} alert;
+
+typedef struct alerts {
+  alert *a;
+  int64_t n, cap;
+} alerts;
+
+/* A person-year's accumulators after the batch (options.keep_accs). */
+typedef struct kept_acc {
+  int32_t person;
+  int32_t year;
+  sb_acc acc;
+} kept_acc;
+
+typedef struct kept_accs {
+  kept_acc *a;
+  int64_t n, cap;
+} kept_accs;
+
+/* A row's results under options.alt_policies (the amounts read are the
+** same; only what the tiers pay differs). */
+typedef struct alt_pay {
+  sb_fen pay[4]; /* act_pay_dedc, hifp, hifmi, maf */
+  sb_fen ra;     /* reassist_pay */
+  uint8_t flags; /* SB_FED_* */
+} alt_pay;
+
+typedef struct sb_fee_index sb_fee_index; /* fees.c */
+
+struct sb_batch {
+  const sb_policy_set *policies;
+  const sb_registry *reg;
+  sb_batch_options opt;
+  const char *name;
+  row *rows;
+  int64_t n, cap;
+  char *arena;
+  uint64_t alen, acap;
+  alerts al;
+  /* re-assistance paid at settlement, per row; NULL when no policy of the
+  ** run pays it at settlement (then it is 0 everywhere) */
+  sb_fen *ra;
+  /* explanation of opt.explain_id */
+  int have_trace;
+  int64_t trace_row;
+  sb_trace trace;
+  sb_result trace_result;
+  sb_acc trace_before;
+  int64_t explain_rev_row; /* a reversal row with that id, or -1 */
+  int64_t explain_rej_row; /* a rejected row with that id, or -1 */
+  /* originals held by the store (options.prior), named by reversals */
+  sb_prior_claim *prior_orig;
+  int64_t n_prior_orig, cap_prior_orig;
+  kept_accs accs;
+  /* the reform's side (options.alt_policies): per row, and its alerts */
+  alt_pay *alt;
+  alerts alt_al;
+  /* fee lines (options.fees): which lines belong to which claim */
+  sb_fee_index *fees;
+  int settled;      /* sb_batch_settle() has run: results are there */
+  int store_failed; /* a prior hook failed (it filled its own error) */
+};
+
+/* The canonical order of two rows (docs/reference/settlement.md §4). */
+static inline int batch_canon_cmp(const sb_batch *b, int64_t i, int64_t j) {
+  const row *x = &b->rows[i], *y = &b->rows[j];
+  return sb_canon_cmp(x->date, b->arena + x->id_off, x->id_len, i, y->date,
+                      b->arena + y->id_off, y->id_len, j);
+}
+
+/* Sort row indexes canonically: a merge sort (stable, O(n log n) worst
+** case); tmp holds n more. */
+void batch_canon_sort(const sb_batch *b, int64_t *a, int64_t *tmp, int64_t n);
+
+/* A settled row's full result (what the accumulators need), rebuilt from
+** the compact row. */
+void batch_result_of(const sb_batch *b, int64_t i, sb_result *out);
+
+/* The settled original of a resolved reversal row: its result and date. */
+void batch_original_of(const sb_batch *b, const row *r, sb_result *res, sb_date *date);
+
+/* What a settled or reversal row shows: its own result, or its original's
+** negated. */
+void batch_row_result(const sb_batch *b, int64_t i, sb_result *res);
+
+/* The row's result under the reform (options.alt_policies). */
+void batch_alt_result_of(const sb_batch *b, int64_t i, sb_result *out);
+
+/* Step 2 (ids.c) and step 3 (persons.c); 0 or -1 (out of memory, or a
+** store hook failed: b->store_failed). */
+int batch_resolve_ids(sb_batch *b);
+int batch_settle_all(sb_batch *b);
+int batch_sort_alerts(sb_batch *b);
+
+/* Append one alert; 0 or -1. */
+int batch_add_alert(alerts *al, int64_t at, int rule, sb_fen psn);
+
+/* Does any policy of the set pay re-assistance at settlement? */
+int batch_pays_reassist(const sb_policy_set *ps);
+
+/* The text of a malformed row kept as read: claim id, person id, date. */
+typedef struct raw_text {
+  const char *id, *person, *date;
+  uint32_t id_len, person_len, date_len;
+} raw_text;
+void batch_raw_text(const sb_batch *b, const row *r, raw_text *t);
+
+#endif

@@ -1,0 +1,455 @@
+/*
+** sanbao batch — step 1, load: each claims row is read and checked on its
+** own into a compact row (see batch_int.h).  The checks that need only the
+** row and the reference data are made here (docs/reference/settlement.md
+** §8: MALFORMED_ROW to UNKNOWN_REGION); the claim-id rules wait for step 2,
+** which needs every row.  Big files are parsed by two threads.
+*/
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "batch/batch_int.h"
+#include "io/csvfile.h"
+
+/* Files at least this big are parsed by two threads. */
+#define SB_PARALLEL_LOAD_BYTES (64u << 20)
+
+/* ---- arena and rows ----------------------------------------------------- */
+
+/*
+** What one loading thread fills: rows and their text.  The sequential
+** loader has one part over a growing array; the parallel loader gives each
+** thread a fixed slice of one array sized in advance, and its own arena,
+** merged afterwards (see load_parallel).
+*/
+typedef struct part {
+  const sb_batch *b; /* reference data */
+  row *rows;
+  int64_t n, cap;
+  int growable;
+  char *arena;
+  uint64_t alen, acap;
+  int32_t last_person; /* cache of the last person found */
+} part;
+
+static int64_t arena_put(part *b, const char *s, size_t n) {
+  if (b->acap - b->alen < n) {
+    uint64_t nc = b->acap ? b->acap : (1u << 20);
+    while (nc - b->alen < n) nc *= 2;
+    char *na = realloc(b->arena, nc);
+    if (!na) return -1;
+    b->arena = na;
+    b->acap = nc;
+  }
+  memcpy(b->arena + b->alen, s, n);
+  b->alen += n;
+  return (int64_t)(b->alen - n);
+}
+
+static row *new_row(part *b) {
+  if (b->n == b->cap) {
+    if (!b->growable) return NULL; /* cannot happen: the slice was sized from a line count */
+    int64_t nc = b->cap ? b->cap * 2 : 4096;
+    row *nr = realloc(b->rows, (size_t)nc * sizeof *nr);
+    if (!nr) return NULL;
+    b->rows = nr;
+    b->cap = nc;
+  }
+  row *r = &b->rows[b->n++];
+  memset(r, 0, sizeof *r);
+  return r;
+}
+
+/* ---- step 1: load -------------------------------------------------------- */
+
+enum { C_ID, C_PERSON, C_DATE, C_VISIT, C_LEVEL, C_MEDFEE, C_FULAMT,
+       C_OVERLMT, C_PRESELF, C_REVERSES, C_NCOLS };
+static const sb_column CLAIM_COLS[C_NCOLS] = {
+    {"claim_id", 1},          {"person_id", 1},         {"date", 1},
+    {"visit_type", 1},        {"level", 1},             {"medfee_sumamt", 1},
+    {"fulamt_ownpay_amt", 0}, {"overlmt_selfpay", 0},   {"preselfpay_amt", 0},
+    {"reverses", 0}};
+
+/* Keep the raw id / person / date of a row rejected as malformed: each is
+** the field under that header position when the row has it and it is well
+** quoted, else empty (formats.md §4).  Stored as three 32-bit lengths
+** followed by the bytes. */
+static int keep_raw(part *b, row *r, const sb_csv_row *cr, const int *idx) {
+  const int which[3] = {idx[C_ID], idx[C_PERSON], idx[C_DATE]};
+  uint32_t lens[3];
+  const char *ptr[3];
+  for (int k = 0; k < 3; k++) {
+    const sb_csv_field *f = which[k] < cr->n ? &cr->fields[which[k]] : NULL;
+    if (!f || f->bad) {
+      lens[k] = 0, ptr[k] = "";
+    } else {
+      lens[k] = f->len;
+      ptr[k] = f->p;
+    }
+  }
+  int64_t off = arena_put(b, (const char *)lens, sizeof lens);
+  if (off < 0) return -1;
+  for (int k = 0; k < 3; k++)
+    if (arena_put(b, ptr[k], lens[k]) < 0) return -1;
+  r->aux = (uint64_t)off;
+  r->flags |= F_RAW;
+  return 0;
+}
+
+static int parse_amount(const sb_csv_field *f, int required, sb_fen *out) {
+  if (f == NULL || f->len == 0) {
+    *out = 0;
+    return required ? -1 : 0;
+  }
+  return sb_money_parse(f->p, f->len, out);
+}
+
+/* Check one data row and fill `r`; return -1 only when out of memory. */
+static int load_row(part *b, const sb_csv_row *cr, const int *idx,
+                    int ncols) {
+  row *r = new_row(b);
+  if (!r) return -1;
+  r->person = -1;
+  const sb_csv_field *F[C_NCOLS];
+  for (int k = 0; k < C_NCOLS; k++)
+    F[k] = idx[k] >= 0 && idx[k] < cr->n ? &cr->fields[idx[k]] : NULL;
+
+  /* MALFORMED_ROW: structure, ids, date. */
+  int malformed = cr->n != ncols || cr->bad;
+  if (!malformed) {
+    const sb_csv_field *id = F[C_ID], *pid = F[C_PERSON];
+    malformed = id->len == 0 || id->len > 64 || pid->len == 0 || pid->len > 64 ||
+                sb_date_parse(F[C_DATE]->p, F[C_DATE]->len, &r->date) != 0;
+  }
+  if (malformed) {
+    r->reason = SB_R_MALFORMED_ROW;
+    return keep_raw(b, r, cr, idx);
+  }
+  int64_t off = arena_put(b, F[C_ID]->p, F[C_ID]->len);
+  if (off < 0) return -1;
+  r->id_off = (uint64_t)off;
+  r->id_len = (uint8_t)F[C_ID]->len;
+  /* Claims files list a person's claims together more often than not:
+  ** remember the last person found and skip the hash lookup on a repeat. */
+  const sb_csv_field *pf = F[C_PERSON];
+  size_t lplen;
+  const char *lp = b->last_person >= 0 ? sb_registry_id(b->b->reg, b->last_person, &lplen) : NULL;
+  if (lp && lplen == pf->len && memcmp(lp, pf->p, lplen) == 0) {
+    r->person = b->last_person;
+  } else {
+    r->person = sb_registry_find(b->b->reg, pf->p, pf->len);
+    if (r->person >= 0) b->last_person = r->person;
+  }
+  if (r->person < 0) {
+    if (arena_put(b, F[C_PERSON]->p, F[C_PERSON]->len) < 0) return -1;
+    r->plen = (uint8_t)F[C_PERSON]->len;
+  }
+
+  if (F[C_REVERSES] && F[C_REVERSES]->len > 0) {
+    /* A reversal: only the id checks of step 2 apply.  A target longer than
+    ** any id can be names nothing; keep it as an impossible empty name. */
+    r->flags |= F_REVERSAL;
+    const sb_csv_field *t = F[C_REVERSES];
+    if (t->len <= 64) {
+      int64_t toff = arena_put(b, t->p, t->len);
+      if (toff < 0) return -1;
+      r->aux = (uint64_t)toff;
+      r->aux_len = (uint8_t)t->len;
+    }
+    return 0;
+  }
+
+  /* BAD_AMOUNT, BAD_VISIT_TYPE, BAD_LEVEL */
+  if (parse_amount(F[C_MEDFEE], 1, &r->amt[0]) ||
+      parse_amount(F[C_FULAMT], 0, &r->amt[1]) ||
+      parse_amount(F[C_OVERLMT], 0, &r->amt[2]) ||
+      parse_amount(F[C_PRESELF], 0, &r->amt[3]) ||
+      r->amt[1] + r->amt[2] + r->amt[3] > r->amt[0]) {
+    r->reason = SB_R_BAD_AMOUNT;
+  } else {
+    int v = sb_visit_from_name(F[C_VISIT]->p, F[C_VISIT]->len);
+    int l = sb_level_from_name(F[C_LEVEL]->p, F[C_LEVEL]->len);
+    if (v < 0) {
+      r->reason = SB_R_BAD_VISIT_TYPE;
+    } else if (l < 0) {
+      r->reason = SB_R_BAD_LEVEL;
+    } else {
+      r->visit = (uint8_t)v;
+      r->level = (uint8_t)l;
+      /* UNKNOWN_PERSON, NOT_INSURED, NO_POLICY, UNKNOWN_REGION.  Without
+      ** a policy set (a load for `sanbao pack`) the checks that depend on
+      ** the policy are left to the reader of the pack. */
+      sb_person_ctx who;
+      const sb_policy *p;
+      r->reason = (uint8_t)sb_run_check_claim(b->b->policies, b->b->reg, r->person, r->date, &who, &p);
+      if (!r->reason) r->category = (uint8_t)who.category;
+    }
+  }
+  return 0;
+}
+
+static sb_batch *batch_new(const char *name, const sb_policy_set *ps,
+                           const sb_registry *reg, const sb_batch_options *opt) {
+  sb_batch *b = calloc(1, sizeof *b);
+  if (!b) return NULL;
+  b->policies = ps;
+  b->reg = reg;
+  b->name = name;
+  b->explain_rev_row = -1;
+  b->explain_rej_row = -1;
+  if (opt) b->opt = *opt;
+  return b;
+}
+
+/* Read the header; 1 when there is one (idx and ncols filled), 0 for an
+** empty input, negative on error. */
+static int read_header(sb_csv_reader *rd, const char *name, int *idx, int *ncols,
+                       sb_error *err) {
+  sb_csv_row cr;
+  int got = sb_csv_next(rd, &cr);
+  if (got < 0) return sb_error_set(err, SB_EIO, name, "read error: %s", strerror(errno));
+  if (got == 0) return 0;
+  if (cr.bad) {
+    char where[600];
+    snprintf(where, sizeof where, "%s:%lld", name, (long long)cr.line);
+    return sb_error_set(err, SB_EINVAL, where, "bad quoting in the header");
+  }
+  int rc = sb_csv_map_header(&cr, CLAIM_COLS, C_NCOLS, idx, name, err);
+  if (rc) return rc;
+  *ncols = cr.n;
+  return 1;
+}
+
+typedef struct load_job {
+  part pt;
+  sb_csv_reader *rd;
+  const int *idx;
+  int ncols;
+  uint64_t total_bytes, base_bytes;
+  int report; /* this job reports progress */
+  int rc;     /* SB_OK, SB_ENOMEM, SB_EIO, SB_ERANGE */
+} load_job;
+
+/* Load every data row of a reader into a part. */
+static void *load_rows(void *arg) {
+  load_job *j = arg;
+  const sb_batch *b = j->pt.b;
+  sb_csv_row cr;
+  int got;
+  uint64_t next_tick = 0;
+  while ((got = sb_csv_next(j->rd, &cr)) > 0) {
+    if (j->pt.n >= INT32_MAX - 1) {
+      j->rc = SB_ERANGE;
+      return NULL;
+    }
+    if (load_row(&j->pt, &cr, j->idx, j->ncols)) {
+      j->rc = SB_ENOMEM;
+      return NULL;
+    }
+    if (j->report && b->opt.progress && cr.bytes >= next_tick) {
+      b->opt.progress(b->opt.progress_ctx, "read", j->base_bytes + cr.bytes, j->total_bytes);
+      next_tick = cr.bytes + (64u << 20);
+    }
+  }
+  j->rc = got < 0 ? SB_EIO : SB_OK;
+  return NULL;
+}
+
+static int job_error(const load_job *j, const char *name, sb_error *err) {
+  switch (j->rc) {
+  case SB_OK: return SB_OK;
+  case SB_ERANGE:
+    return sb_error_set(err, SB_ERANGE, name, "more than %d rows: split the file", INT32_MAX - 1);
+  case SB_EIO: return sb_error_set(err, SB_EIO, name, "read error: %s", strerror(errno));
+  default: return sb_error_set(err, SB_ENOMEM, name, "out of memory");
+  }
+}
+
+static int load_sequential(sb_csv_reader *rd, sb_batch *b, uint64_t total_bytes,
+                           sb_error *err) {
+  int idx[C_NCOLS], ncols = 0;
+  int rc = read_header(rd, b->name, idx, &ncols, err);
+  if (rc <= 0) return rc; /* an empty input holds no claims: success */
+  load_job j = {{b, NULL, 0, 0, 1, NULL, 0, 0, -1}, rd, idx, ncols, total_bytes, 0, 1, 0};
+  load_rows(&j);
+  b->rows = j.pt.rows;
+  b->n = j.pt.n;
+  b->arena = j.pt.arena;
+  b->alen = j.pt.alen;
+  return job_error(&j, b->name, err);
+}
+
+/* Count the '\n' bytes of [start, end) of a file: an upper bound on the
+** records there (quoted line breaks and blank lines only make it larger). */
+static int64_t count_lines(int fd, uint64_t start, uint64_t end) {
+  char *buf = malloc(1u << 20);
+  if (!buf) return -1;
+  int64_t n = 0;
+  for (uint64_t pos = start; pos < end;) {
+    size_t want = end - pos < (1u << 20) ? (size_t)(end - pos) : (1u << 20);
+    ssize_t got = pread(fd, buf, want, (off_t)pos);
+    if (got <= 0) {
+      free(buf);
+      return -1;
+    }
+    for (const char *p = buf, *e = buf + got; (p = memchr(p, '\n', (size_t)(e - p))); p++) n++;
+    pos += (uint64_t)got;
+  }
+  free(buf);
+  return n;
+}
+
+/* The first line start at or after `at` (just past a '\n'), or `end`. */
+static uint64_t line_start_after(int fd, uint64_t at, uint64_t end) {
+  char buf[4096];
+  while (at < end) {
+    ssize_t got = pread(fd, buf, sizeof buf, (off_t)at);
+    if (got <= 0) return end;
+    const char *nl = memchr(buf, '\n', (size_t)got);
+    if (nl) return at + (uint64_t)(nl - buf) + 1;
+    at += (uint64_t)got;
+  }
+  return end;
+}
+
+/*
+** A large regular file is parsed by two threads: the header first, then the
+** data split at a line start in the middle.  Each thread fills a slice of one
+** row array sized from a count of line breaks (an upper bound on records, so
+** no slice can overflow and nothing is copied but the small gap between the
+** slices), with its own arena, merged afterwards.  If the split point turns
+** out to lie inside a quoted field (thread one ends inside quotes), the
+** result is thrown away and the file is read again by one thread: correct
+** always, fast almost always.  Returns 1 when it did the work, 0 when the
+** caller should load sequentially, negative on error.
+*/
+static int load_parallel(int fd, uint64_t size, sb_batch *b, sb_error *err) {
+  sb_csv_reader *hr = sb_csv_open_range(fd, 0, size, 1);
+  if (!hr) return sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
+  int idx[C_NCOLS], ncols = 0;
+  int rc = read_header(hr, b->name, idx, &ncols, err);
+  uint64_t data_start = rc > 0 ? sb_csv_consumed(hr) : 0;
+  sb_csv_close(hr);
+  if (rc <= 0) return rc < 0 ? rc : 0;
+  uint64_t mid = line_start_after(fd, data_start + (size - data_start) / 2, size);
+  int64_t n0 = count_lines(fd, data_start, mid), n1 = count_lines(fd, mid, size);
+  if (n0 < 0 || n1 < 0) return 0;
+  n0++, n1++; /* a last line without a newline */
+  row *rows = malloc((size_t)(n0 + n1) * sizeof *rows);
+  if (!rows) return sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
+  load_job j[2] = {
+      {{b, rows, 0, n0, 0, NULL, 0, 0, -1}, sb_csv_open_range(fd, data_start, mid, 2), idx, ncols,
+       size, data_start, 1, 0},
+      {{b, rows + n0, 0, n1, 0, NULL, 0, 0, -1}, sb_csv_open_range(fd, mid, size, 0), idx, ncols,
+       size, mid, 0, 0}};
+  pthread_t tid;
+  int threaded = j[0].rd && j[1].rd && pthread_create(&tid, NULL, load_rows, &j[1]) == 0;
+  if (threaded) {
+    load_rows(&j[0]);
+    pthread_join(tid, NULL);
+  }
+  int aligned = threaded && !sb_csv_unterminated(j[0].rd);
+  sb_csv_close(j[0].rd);
+  sb_csv_close(j[1].rd);
+  if (!threaded || !aligned || j[0].rc || j[1].rc) {
+    int e = threaded && aligned ? (j[0].rc ? job_error(&j[0], b->name, err)
+                                           : job_error(&j[1], b->name, err))
+                                : 0;
+    free(rows);
+    free(j[0].pt.arena);
+    free(j[1].pt.arena);
+    return e; /* 0: fall back to one thread */
+  }
+  /* Merge: close the gap between the slices, append the second arena and
+  ** move the second slice's text offsets past the first's. */
+  uint64_t base = j[0].pt.alen;
+  if (j[1].pt.alen) {
+    part *p0 = &j[0].pt;
+    if (p0->acap - p0->alen < j[1].pt.alen) {
+      char *na = realloc(p0->arena, p0->alen + j[1].pt.alen);
+      if (!na) {
+        free(rows), free(j[0].pt.arena), free(j[1].pt.arena);
+        return sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
+      }
+      p0->arena = na;
+      p0->acap = p0->alen + j[1].pt.alen;
+    }
+    memcpy(p0->arena + p0->alen, j[1].pt.arena, j[1].pt.alen);
+    p0->alen += j[1].pt.alen;
+  }
+  free(j[1].pt.arena);
+  row *second = rows + n0;
+  for (int64_t i = 0; i < j[1].pt.n; i++) {
+    row *r = &second[i];
+    r->id_off += base;
+    if ((r->flags & F_RAW) || ((r->flags & F_REVERSAL) && r->aux_len)) r->aux += base;
+  }
+  if (j[0].pt.n + j[1].pt.n >= INT32_MAX - 1) {
+    free(rows), free(j[0].pt.arena);
+    return sb_error_set(err, SB_ERANGE, b->name, "more than %d rows: split the file", INT32_MAX - 1);
+  }
+  if (j[0].pt.n < n0) memmove(rows + j[0].pt.n, second, (size_t)j[1].pt.n * sizeof *rows);
+  b->rows = rows;
+  b->n = j[0].pt.n + j[1].pt.n;
+  b->arena = j[0].pt.arena;
+  b->alen = j[0].pt.alen;
+  return 1;
+}
+
+int sb_batch_load(const char *path, const sb_policy_set *ps,
+                  const sb_registry *reg, const sb_batch_options *opt,
+                  sb_batch **out, sb_error *err) {
+  int is_stdin = strcmp(path, "-") == 0;
+  const char *name = is_stdin ? "<stdin>" : path;
+  int fd = is_stdin ? 0 : open(path, O_RDONLY);
+  if (fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
+  sb_batch *b = batch_new(name, ps, reg, opt);
+  if (!b) {
+    if (!is_stdin) close(fd);
+    return sb_error_set(err, SB_ENOMEM, name, "out of memory");
+  }
+  struct stat st;
+  uint64_t size = !is_stdin && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+  int threads = b->opt.threads > 0 ? b->opt.threads : 2;
+  int rc = 0;
+  uint64_t parallel = b->opt.parallel_load_bytes ? b->opt.parallel_load_bytes : SB_PARALLEL_LOAD_BYTES;
+  if (size >= parallel && threads > 1) rc = load_parallel(fd, size, b, err);
+  if (rc == 0) {
+    sb_csv_reader *rd = sb_csv_open_fd(fd);
+    rc = rd ? load_sequential(rd, b, size, err) : sb_error_set(err, SB_ENOMEM, name, "out of memory");
+    sb_csv_close(rd);
+  }
+  if (!is_stdin) close(fd);
+  if (rc < 0) {
+    sb_batch_free(b);
+    return rc;
+  }
+  *out = b;
+  return SB_OK;
+}
+
+int sb_batch_load_mem(const char *buf, size_t len, const char *name,
+                      const sb_policy_set *ps, const sb_registry *reg,
+                      const sb_batch_options *opt, sb_batch **out,
+                      sb_error *err) {
+  sb_batch *b = batch_new(name, ps, reg, opt);
+  sb_csv_reader *rd = b ? sb_csv_open_mem(buf, len) : NULL;
+  if (!rd) {
+    sb_batch_free(b);
+    return sb_error_set(err, SB_ENOMEM, name, "out of memory");
+  }
+  int rc = load_sequential(rd, b, len, err);
+  sb_csv_close(rd);
+  if (rc < 0) {
+    sb_batch_free(b);
+    return rc;
+  }
+  *out = b;
+  return SB_OK;
+}
+

@@ -35,8 +35,8 @@ int main(int argc, char **argv) {
   sb_store *st;
   sb_live *lv;
   sb_error err = {0};
-  if (sb_store_sqlite_open(argv[1], 0, &st, &err) || sb_live_open(st, &lv, &err) ||
-      sb_store_sqlite_manual_checkpoints(st, &err)) {
+  if (sb_store_open(argv[1], 0, &st, &err) || sb_live_open(st, &lv, &err) ||
+      st->ops->serve_start(st, &err)) {
     fprintf(stderr, "bench_live: %s: %s\n", err.where, err.msg);
     return 2;
   }

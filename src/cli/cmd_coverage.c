@@ -146,7 +146,7 @@ int sb_cmd_db_coverage(int argc, char **argv) {
   sb_store *st = NULL;
   sb_registry *reg = NULL;
   sb_buf b = {0};
-  if (sb_store_sqlite_open(o[O_DB].values[0], 0, &st, &err))
+  if (sb_store_open(o[O_DB].values[0], 0, &st, &err))
     return fail(cmd, &err, NULL, NULL, &cov, NULL);
   if (!year) {
     int years[16], n;

@@ -66,7 +66,7 @@ static const char USAGE[] =
 
 static int open_store(const char *cmd, const char *path, int create, sb_store **st) {
   sb_error err;
-  if (sb_store_sqlite_open(path, create, st, &err)) {
+  if (sb_store_open(path, create, st, &err)) {
     sb_cli_error(cmd, &err);
     return -1;
   }

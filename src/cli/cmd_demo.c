@@ -19,7 +19,9 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "gen/gen.h"
+#include "io/policy_json.h"
 #include "ledger/ledger.h"
+#include "ledger/summary.h"
 #include "cli/load.h"
 
 static const char USAGE[] =
@@ -89,50 +91,6 @@ static void report(void *ctx, const char *where, const char *msg) {
   fprintf(stderr, "sanbao demo: %s: %s\n", where, msg);
 }
 
-/* Sums over the ledger's settlements, per category (net of reversals). */
-typedef struct sums {
-  sb_fen medfee[SB_CAT_COUNT], inscp[SB_CAT_COUNT], fund[SB_CAT_COUNT];
-  sb_fen hifp, hifmi, maf;
-  int64_t claims[SB_CAT_COUNT];
-} sums;
-
-static int add_row(void *ctx, const sb_stored_row *r) {
-  sums *s = ctx;
-  if (r->status == SB_ROW_REJECTED) return 0;
-  int c = r->result.category;
-  s->medfee[c] += r->result.medfee_sumamt;
-  s->inscp[c] += r->result.inscp_scp_amt;
-  s->fund[c] += r->result.fund_pay_sumamt;
-  s->hifp += r->result.hifp_pay;
-  s->hifmi += r->result.hifmi_pay;
-  s->maf += r->result.maf_pay;
-  s->claims[c] += r->status == SB_ROW_SETTLED ? 1 : -1;
-  return 0;
-}
-
-/* Registry persons per prefecture, and how many of them are enrolled. */
-typedef struct coverage {
-  const sb_registry *reg;
-  int32_t pref[64];
-  int64_t residents[64], insured[64];
-  int n;
-} coverage;
-
-static int pref_slot(coverage *c, int32_t pref) {
-  for (int i = 0; i < c->n; i++)
-    if (c->pref[i] == pref) return i;
-  if (c->n == 64) return 63;
-  c->pref[c->n] = pref;
-  return c->n++;
-}
-
-static int count_enrolled(void *ctx, const sb_enrollment *e) {
-  coverage *c = ctx;
-  int32_t k = sb_registry_find(c->reg, e->person_id, e->person_id_len);
-  if (k >= 0) c->insured[pref_slot(c, sb_registry_region(c->reg, k) / 100 * 100)]++;
-  return 0;
-}
-
 static void pct(char *buf, size_t n, sb_fen part, sb_fen whole) {
   if (whole <= 0) {
     snprintf(buf, n, "-");
@@ -196,6 +154,15 @@ int sb_cmd_demo(int argc, char **argv) {
   sb_error err;
   char path[4200], ledger[4096], sub[4200];
 
+  /* Every input is checked before anything is removed or created: a bad
+  ** --policy must not cost the previous demo its ledger. */
+  sb_policy *pcheck = NULL;
+  if (sb_policy_load_file(policy, &pcheck, &err)) {
+    sb_cli_error("demo", &err);
+    return SB_EXIT_USAGE;
+  }
+  sb_policy_free(pcheck);
+
   /* 1. the county */
   if (make_dirs(dir)) {
     fprintf(stderr, "sanbao demo: %s: cannot create: %s\n", dir, strerror(errno));
@@ -228,7 +195,7 @@ int sb_cmd_demo(int argc, char **argv) {
   sb_store *st = NULL;
   int year;
   int64_t np;
-  if (sb_store_sqlite_open(ledger, 1, &st, &err) ||
+  if (sb_store_open(ledger, 1, &st, &err) ||
       sb_ledger_add_policy(st, policy, 0, &year, &err)) {
     sb_cli_error("demo", &err);
     if (st) st->ops->close(st);
@@ -258,46 +225,26 @@ int sb_cmd_demo(int argc, char **argv) {
   if (sb_ledger_resettle(st, year, NULL, sub, &rs, &err)) goto fail;
 
   /* 3. the figures */
-  sums s;
-  memset(&s, 0, sizeof s);
-  if (st->ops->row_each(st, 0, add_row, &s, &err)) goto fail;
-  sb_registry *reg;
-  if (sb_ledger_registry(st, &reg, &err)) goto fail;
-  coverage cov;
-  memset(&cov, 0, sizeof cov);
-  cov.reg = reg;
-  for (int32_t k = 0; k < sb_registry_count(reg); k++)
-    cov.residents[pref_slot(&cov, sb_registry_region(reg, k) / 100 * 100)]++;
-  if (st->ops->enrollment_each(st, year, count_enrolled, &cov, &err)) {
-    sb_registry_free(reg);
-    goto fail;
-  }
+  sb_year_summary ys;
+  if (sb_ledger_summary(st, year, &ys, &err)) goto fail;
   st->ops->close(st);
   st = NULL;
-  for (int i = 1; i < cov.n; i++) /* prefectures in code order */
-    for (int j = i; j > 0 && cov.pref[j - 1] > cov.pref[j]; j--) {
-      int32_t tp = cov.pref[j];
-      cov.pref[j] = cov.pref[j - 1], cov.pref[j - 1] = tp;
-      int64_t tr = cov.residents[j];
-      cov.residents[j] = cov.residents[j - 1], cov.residents[j - 1] = tr;
-      int64_t ti2 = cov.insured[j];
-      cov.insured[j] = cov.insured[j - 1], cov.insured[j - 1] = ti2;
-    }
 
   char a[SB_MONEY_BUFSZ], b[SB_MONEY_BUFSZ], c[SB_MONEY_BUFSZ], p1[32], p2[32];
-  int64_t residents = sb_registry_count(reg);
-  sb_fen medfee = 0, inscp = 0, fund = 0;
-  for (int k = 0; k < SB_CAT_COUNT; k++) medfee += s.medfee[k], inscp += s.inscp[k], fund += s.fund[k];
+  int64_t residents = ys.residents;
+  sb_fen medfee, inscp, fund;
+  sb_year_summary_totals(&ys, &medfee, &inscp, &fund);
   printf("\nsanbao demo — a synthetic county under %s (%d)\n", policy, year);
   printf("=====================================================================\n");
   pct(p1, sizeof p1, es.persons, residents);
   fflush(stderr);
   printf("参保 Enrollment 2022   residents %lld, insured (参保人数) %lld, coverage (参保率) %s\n",
          (long long)residents, (long long)es.persons, p1);
-  for (int i = 0; i < cov.n; i++) {
-    pct(p1, sizeof p1, cov.insured[i], cov.residents[i]);
-    printf("    %06d %-8s residents %8lld  insured %8lld  %s\n", (int)cov.pref[i],
-           pref_name(cov.pref[i]), (long long)cov.residents[i], (long long)cov.insured[i], p1);
+  for (int i = 0; i < ys.n_pref; i++) {
+    pct(p1, sizeof p1, ys.pref_enrolled[i], ys.pref_residents[i]);
+    printf("    %06d %-8s residents %8lld  insured %8lld  %s\n", (int)ys.pref[i],
+           pref_name(ys.pref[i]), (long long)ys.pref_residents[i], (long long)ys.pref_enrolled[i],
+           p1);
   }
   printf("资助 Premiums          %s yuan; subsidies (参保资助) %s; paid by persons %s\n",
          yuan(a, es.premium), yuan(b, es.subsidy), yuan(c, es.personal));
@@ -311,20 +258,20 @@ int sb_cmd_demo(int argc, char **argv) {
   for (int r = 1; r < SB_R_COUNT; r++)
     if (t.by_reason[r]) printf("    rejected %s: %lld\n", sb_reason_name(r), (long long)t.by_reason[r]);
   printf("基金 Funds paid        total cost (医疗费总额) %s, in scope %s\n", yuan(a, medfee), yuan(b, inscp));
-  printf("    basic insurance (基本医保)      %18s\n", yuan(a, s.hifp));
-  printf("    critical illness (大病保险)     %18s\n", yuan(a, s.hifmi));
-  printf("    medical assistance (医疗救助)   %18s\n", yuan(a, s.maf));
+  printf("    basic insurance (基本医保)      %18s\n", yuan(a, ys.hifp));
+  printf("    critical illness (大病保险)     %18s\n", yuan(a, ys.hifmi));
+  printf("    medical assistance (医疗救助)   %18s\n", yuan(a, ys.maf));
   printf("    all funds (基金支付)            %18s\n", yuan(a, fund));
   pct(p1, sizeof p1, fund, medfee);
   pct(p2, sizeof p2, fund, inscp);
   printf("报销 Effective reimbursement ratio (实际报销比例): %s of total cost, %s within policy scope\n",
          p1, p2);
   for (int k = 0; k < SB_CAT_COUNT; k++) {
-    if (!s.claims[k]) continue;
-    pct(p1, sizeof p1, s.fund[k], s.medfee[k]);
-    pct(p2, sizeof p2, s.fund[k], s.inscp[k]);
+    if (!ys.claims[k]) continue;
+    pct(p1, sizeof p1, ys.fund[k], ys.medfee[k]);
+    pct(p2, sizeof p2, ys.fund[k], ys.inscp[k]);
     printf("    %-13s %-16s claims %8lld   %8s of cost, %8s in scope\n", sb_category_name(k),
-           sb_category_zh(k), (long long)s.claims[k], p1, p2);
+           sb_category_zh(k), (long long)ys.claims[k], p1, p2);
   }
   printf("监测 Poverty-risk alerts (因病返贫致贫风险监测): %lld\n", (long long)t.alerts);
   printf("清算 Year-end re-settlement (年度清算): %lld claims of %lld persons recomputed from scratch\n"
@@ -335,7 +282,6 @@ int sb_cmd_demo(int argc, char **argv) {
          (long long)rs.persons_changed, yuan(a, rs.topup), yuan(b, rs.recover), sub);
   printf("\nledger: %s (sanbao db --help); the county: %s/persons.csv, %s/claims.csv\n", ledger, dir, dir);
   printf("finished in %.1f s\n", sb_cli_now() - d.t0);
-  sb_registry_free(reg);
   return SB_EXIT_OK;
 fail:
   sb_cli_error("demo", &err);

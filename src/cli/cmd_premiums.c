@@ -1,6 +1,6 @@
 /*
 ** sanbao premiums — each insured person's premium and subsidy (参保资助),
-** settlement.md §9 and formats.md §6.
+** docs/reference/settlement.md §9 and docs/reference/formats.md §6.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,10 +8,9 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "io/csv.h"
+#include "batch/premiums.h"
 #include "cli/load.h"
 #include "io/outfile.h"
-#include "sanbao/premium.h"
 
 static const char USAGE[] =
     "NAME\n"
@@ -47,27 +46,6 @@ static const char USAGE[] =
 
 enum { O_POLICY, O_PERSONS, O_ASOF, O_OUT, O_N };
 
-/* A person to sort by id bytes; the id travels with the index because C11's
-** qsort passes the comparator no context. */
-typedef struct insured {
-  const char *id;
-  size_t len;
-  int32_t k;
-} insured;
-
-static int by_id(const void *a, const void *b) {
-  const insured *x = a, *y = b;
-  int c = memcmp(x->id, y->id, x->len < y->len ? x->len : y->len);
-  return c ? c : (x->len > y->len) - (x->len < y->len);
-}
-
-static void money(sb_buf *b, sb_fen v) {
-  char t[SB_MONEY_BUFSZ];
-  size_t n = sb_money_format(v, t);
-  sb_buf_put(b, ",", 1);
-  sb_buf_put(b, t, n);
-}
-
 int sb_cmd_premiums(int argc, char **argv) {
   sb_opt o[O_N] = {{"--policy", 1, 0, 0, 0, {0}}, {"--persons", 1, 0, 0, 0, {0}},
                    {"--as-of", 1, 0, 0, 0, {0}}, {"--out", 0, 0, 0, 0, {0}}};
@@ -86,53 +64,17 @@ int sb_cmd_premiums(int argc, char **argv) {
   }
   sb_policy_set ps = {0};
   sb_registry *reg = NULL;
-  insured *ids = NULL;
   sb_buf buf = {0};
   sb_outfile out;
   sb_error err;
+  sb_premium_totals tot;
   int code = SB_EXIT_USAGE;
   if (sb_cli_load_policies("premiums", o[O_POLICY].values, 1, &ps)) goto done;
   if (sb_cli_load_persons("premiums", o[O_PERSONS].values[0], &reg)) goto done;
   const sb_policy *p = ps.items[0];
-  int32_t n = sb_registry_count(reg), m = 0;
-  ids = malloc(((size_t)n + 1) * sizeof *ids);
-  if (!ids) {
-    fprintf(stderr, "sanbao premiums: out of memory\n");
+  if (sb_premiums_csv(p, reg, asof, &buf, &tot)) {
+    fprintf(stderr, "sanbao premiums: out of memory: nothing written\n");
     goto done;
-  }
-  for (int32_t k = 0; k < n; k++)
-    if (sb_registry_category_on(reg, k, asof) >= 0) {
-      insured *x = &ids[m++];
-      x->k = k;
-      x->id = sb_registry_id(reg, k, &x->len);
-    }
-  qsort(ids, (size_t)m, sizeof *ids, by_id);
-  static const char hdr[] = "person_id,household_id,category,premium,subsidy,personal\n";
-  sb_buf_put(&buf, hdr, sizeof hdr - 1);
-  sb_fen tot_prem = 0, tot_sub = 0;
-  for (int32_t i = 0; i < m; i++) {
-    int32_t k = ids[i].k;
-    int cat = sb_registry_category_on(reg, k, asof);
-    sb_premium pr;
-    sb_premium_of(p, cat, &pr);
-    size_t len;
-    const char *s = sb_registry_id(reg, k, &len);
-    sb_csv_put_field(&buf, s, len);
-    sb_buf_put(&buf, ",", 1);
-    s = sb_registry_household(reg, k, &len);
-    sb_csv_put_field(&buf, s, len);
-    sb_buf_put(&buf, ",", 1);
-    s = sb_category_name(cat);
-    sb_buf_put(&buf, s, strlen(s));
-    money(&buf, pr.premium);
-    money(&buf, pr.subsidy);
-    money(&buf, pr.personal);
-    if (sb_buf_put(&buf, "\n", 1)) {
-      fprintf(stderr, "sanbao premiums: out of memory\n");
-      goto done;
-    }
-    tot_prem += pr.premium;
-    tot_sub += pr.subsidy;
   }
   if (sb_outfile_open(&out, out_path, &err)) {
     sb_cli_error("premiums", &err);
@@ -144,16 +86,15 @@ int sb_cmd_premiums(int argc, char **argv) {
     goto done;
   }
   char a[SB_MONEY_BUFSZ], b[SB_MONEY_BUFSZ], c[SB_MONEY_BUFSZ];
-  sb_money_format(tot_prem, a);
-  sb_money_format(tot_sub, b);
-  sb_money_format(tot_prem - tot_sub, c);
+  sb_money_format(tot.premium, a);
+  sb_money_format(tot.subsidy, b);
+  sb_money_format(tot.personal, c);
   fprintf(stderr,
           "sanbao premiums: coverage year %d, as of %s: %ld insured; premiums %s, "
           "subsidies (参保资助) %s, paid by persons %s yuan\n",
-          p->year, asof_s, (long)m, a, b, c);
+          p->year, asof_s, (long)tot.persons, a, b, c);
   code = SB_EXIT_OK;
 done:
-  free(ids);
   sb_buf_free(&buf);
   sb_registry_free(reg);
   sb_policy_set_clear(&ps);

@@ -161,7 +161,7 @@ int sb_cmd_reconcile(int argc, char **argv) {
   sb_store *st = NULL;
   sb_buf b = {0};
   sb_reconcile_summary sum;
-  if (sb_store_sqlite_open(o[O_DB].values[0], 0, &st, &err)) {
+  if (sb_store_open(o[O_DB].values[0], 0, &st, &err)) {
     sb_cli_error(cmd, &err);
     sb_needy_list_free(&list);
     return SB_EXIT_USAGE;

@@ -100,7 +100,7 @@ static int use_policies(const char *db, const sb_opt *o) {
   if (!o->count) return 0;
   sb_store *st;
   sb_error err = {0};
-  if (sb_store_sqlite_open(db, 0, &st, &err)) return problem("serve", &err);
+  if (sb_store_open(db, 0, &st, &err)) return problem("serve", &err);
   int rc = 0;
   for (int i = 0; i < o->count && !rc; i++) {
     int year, added;

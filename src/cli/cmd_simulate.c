@@ -10,10 +10,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "batch/batch.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "io/csvfile.h"
 #include "cli/load.h"
 #include "whatif/merge_patch.h"
 #include "io/outfile.h"
@@ -21,6 +19,7 @@
 #include "io/policy_json.h"
 #include "whatif/report.h"
 #include "whatif/sim.h"
+#include "whatif/sources.h"
 
 static const char USAGE[] =
     "NAME\n"
@@ -146,47 +145,6 @@ static void yuan_line(const char *label, sb_fen a, sb_fen b) {
 }
 
 /* The claims CSV, loaded whole by the batch and settled on both sides. */
-static int simulate_csv(const char *claims, const sb_registry *reg, const sb_policy_set *bs,
-                        const sb_policy_set *rs, sb_sim *sim, int threads, int64_t *rows,
-                        int64_t *rejected) {
-  sb_error err;
-  sb_batch *b = NULL;
-  sb_batch_options bo = {.threads = threads, .alt_policies = rs};
-  if (sb_batch_load(claims, bs, reg, &bo, &b, &err) || sb_batch_settle(b, &err)) {
-    sb_cli_error("simulate", &err);
-    sb_batch_free(b);
-    return -1;
-  }
-  *rows = sb_batch_rows(b);
-  for (int64_t i = 0; i < sb_batch_rows(b); i++) {
-    sb_batch_row v;
-    sb_batch_row_view(b, i, &v);
-    if (v.status == SB_ROW_REJECTED) {
-      ++*rejected;
-      continue;
-    }
-    int rev = v.status == SB_ROW_REVERSED;
-    sb_sim_add(sim, 0, v.person, &v.result, rev);
-    sb_sim_add(sim, 1, v.person, &v.alt_result, rev);
-  }
-  for (int64_t k = 0; k < sb_batch_alert_count(b); k++) {
-    int64_t row;
-    const char *rule;
-    sb_fen psn, thr;
-    sb_batch_alert(b, k, &row, &rule, &psn, &thr);
-    sb_batch_row v;
-    sb_batch_row_view(b, row, &v);
-    sb_sim_alert(sim, 0, v.person, v.result.category);
-  }
-  for (int64_t k = 0; k < sb_batch_alt_alert_count(b); k++) {
-    sb_batch_row v;
-    sb_batch_row_view(b, sb_batch_alt_alert_row(b, k), &v);
-    sb_sim_alert(sim, 1, v.person, v.result.category);
-  }
-  sb_batch_free(b);
-  return 0;
-}
-
 /*
 ** The pack's side of a run, before anything is settled: open it and make
 ** sure it belongs to the --persons file.  The fast way: the file's size and
@@ -223,7 +181,19 @@ fail:
   return -1;
 }
 
-/* A claims pack, streamed person by person (src/adapters/pack_sim.c). */
+/* A claims pack, streamed person by person (src/whatif/pack_sim.c). */
+/* A claims CSV, settled under both policies in one read. */
+static int simulate_csv(const char *claims, const sb_registry *reg, const sb_policy_set *bs,
+                        const sb_policy_set *rs, sb_sim *sim, int threads, int64_t *rows,
+                        int64_t *rejected) {
+  sb_error err;
+  if (sb_sim_from_claims(claims, reg, bs, rs, sim, threads, rows, rejected, &err)) {
+    sb_cli_error("simulate", &err);
+    return -1;
+  }
+  return 0;
+}
+
 static int simulate_pack(sb_pack *p, const sb_policy *base, const sb_policy *reform, sb_sim *sim,
                          int threads, int64_t *rows, int64_t *rejected) {
   sb_error err;
@@ -234,26 +204,6 @@ static int simulate_pack(sb_pack *p, const sb_policy *base, const sb_policy *ref
   }
   *rows = (int64_t)st.rows;
   *rejected = (int64_t)st.rejected;
-  return 0;
-}
-
-/* The reform must cover every region the baseline covers.  Consecutive
-** persons mostly share a region (households), so each run of one region is
-** looked up once. */
-static int check_coverage(const char *reform_path, const sb_policy *base, const sb_policy *reform,
-                          const sb_registry *reg, const int32_t *regions, int32_t np) {
-  int32_t last = 0;
-  for (int32_t k = 0; k < np; k++) {
-    sb_fen t1, t2;
-    int32_t region = reg ? sb_registry_region(reg, k) : regions[k];
-    if (k > 0 && region == last) continue;
-    last = region;
-    if (!sb_policy_ci_deductible(base, region, &t1) && sb_policy_ci_deductible(reform, region, &t2)) {
-      fprintf(stderr, "sanbao simulate: %s: $.regions: the reform has no row for county %06d, "
-                      "which the baseline covers\n", reform_path, (int)region);
-      return -1;
-    }
-  }
   return 0;
 }
 
@@ -305,7 +255,10 @@ int sb_cmd_simulate(int argc, char **argv) {
   double t_reg = sb_cli_now();
   int32_t np = pack ? sb_pack_get_info(pack)->persons : sb_registry_count(reg);
   const int32_t *regions = pack ? sb_pack_regions(pack) : NULL;
-  if (check_coverage(o[1].values[0], base, reform, reg, regions, np)) goto out;
+  if (sb_sim_check_regions(o[1].values[0], base, reform, reg, regions, np, &err)) {
+    sb_cli_error("simulate", &err);
+    goto out;
+  }
   if (!(sim = pack ? sb_sim_new_regions(np, regions, base, 2) : sb_sim_new(reg, base, 2))) {
     fprintf(stderr, "sanbao simulate: out of memory\n");
     goto out;
@@ -365,25 +318,6 @@ out:
 
 /* ---- sanbao report ----------------------------------------------------------- */
 
-enum { S_ID, S_PERSON, S_DATE, S_STATUS, S_CATEGORY, S_MEDFEE, S_FUL, S_OVER, S_PRE, S_INSCP,
-       S_DEDC, S_HIFP, S_HIFMI, S_MAF, S_FUND, S_PSN, S_NCOLS };
-static const sb_column SETTLEMENT_COLS[S_NCOLS] = {
-    {"claim_id", 1},          {"person_id", 1},       {"date", 1},
-    {"status", 1},            {"category", 1},        {"medfee_sumamt", 1},
-    {"fulamt_ownpay_amt", 1}, {"overlmt_selfpay", 1}, {"preselfpay_amt", 1},
-    {"inscp_scp_amt", 1},     {"act_pay_dedc", 1},    {"hifp_pay", 1},
-    {"hifmi_pay", 1},         {"maf_pay", 1},         {"fund_pay_sumamt", 1},
-    {"psn_part_amt", 1}};
-
-/* A signed amount as written by settle ("-123.45"). */
-static int signed_amount(const sb_csv_field *f, sb_fen *out) {
-  int neg = f->len > 0 && f->p[0] == '-';
-  sb_fen v;
-  if (sb_money_parse(f->p + neg, f->len - (uint32_t)neg, &v)) return -1;
-  *out = neg ? -v : v;
-  return 0;
-}
-
 int sb_cmd_report(int argc, char **argv) {
   sb_opt o[] = {{"--settlements", 1, 0, 0, 0, {0}}, {"--persons", 1, 0, 0, 0, {0}},
                 {"--report", 1, 0, 0, 0, {0}},      {"--policy", 0, 0, 0, 0, {0}},
@@ -394,8 +328,6 @@ int sb_cmd_report(int argc, char **argv) {
   sb_registry *reg = NULL;
   sb_policy *pol = NULL;
   sb_sim *sim = NULL;
-  sb_csv_reader *rd = NULL;
-  FILE *f = NULL;
   int code = SB_EXIT_USAGE;
   if (o[3].count && sb_policy_load_file(o[3].values[0], &pol, &err)) {
     sb_cli_error("report", &err);
@@ -406,40 +338,9 @@ int sb_cmd_report(int argc, char **argv) {
   memset(&none, 0, sizeof none);
   if (!(sim = sb_sim_new(reg, pol ? pol : &none, 1))) goto out;
   const char *path = o[0].values[0];
-  f = strcmp(path, "-") ? fopen(path, "rb") : stdin;
-  if (!f || !(rd = sb_csv_open_fd(fileno(f)))) {
-    fprintf(stderr, "sanbao report: %s: cannot open\n", path);
+  if (sb_sim_from_settlements(path, reg, sim, &err)) {
+    sb_cli_error("report", &err);
     goto out;
-  }
-  sb_csv_row row;
-  int idx[S_NCOLS];
-  if (sb_csv_next(rd, &row) <= 0 || sb_csv_map_header(&row, SETTLEMENT_COLS, S_NCOLS, idx, path, &err)) {
-    if (err.msg[0]) sb_cli_error("report", &err);
-    else fprintf(stderr, "sanbao report: %s: no header\n", path);
-    goto out;
-  }
-  while (sb_csv_next(rd, &row) > 0) {
-    if (row.bad || row.n <= S_NCOLS - 1) continue;
-    const sb_csv_field *st = &row.fields[idx[S_STATUS]];
-    int rev = sb_csv_field_is(st, "reversed");
-    if (!rev && !sb_csv_field_is(st, "settled")) continue;
-    sb_result r;
-    memset(&r, 0, sizeof r);
-    const sb_csv_field *c = &row.fields[idx[S_CATEGORY]];
-    int cat = sb_category_from_name(c->p, c->len);
-    sb_fen *dst[] = {&r.medfee_sumamt, &r.fulamt_ownpay_amt, &r.overlmt_selfpay, &r.preselfpay_amt,
-                     &r.inscp_scp_amt, &r.act_pay_dedc,      &r.hifp_pay,        &r.hifmi_pay,
-                     &r.maf_pay,       &r.fund_pay_sumamt,   &r.psn_part_amt};
-    int bad = cat < 0;
-    for (int k = 0; k < 11 && !bad; k++)
-      if (signed_amount(&row.fields[idx[S_MEDFEE + k]], dst[k])) bad = 1;
-    if (bad) {
-      fprintf(stderr, "sanbao report: %s:%lld: not a settlements row\n", path, (long long)row.line);
-      goto out;
-    }
-    r.category = (uint8_t)cat;
-    const sb_csv_field *p = &row.fields[idx[S_PERSON]];
-    sb_sim_add(sim, 0, sb_registry_find(reg, p->p, p->len), &r, rev);
   }
   const sb_sim_result *res = sb_sim_finish(sim);
   if (!res) {
@@ -452,8 +353,6 @@ int sb_cmd_report(int argc, char **argv) {
   if (write_outputs("report", res, &l, o[2].values[0], sb_cli_value(&o[4], NULL))) goto out;
   code = SB_EXIT_OK;
 out:
-  sb_csv_close(rd);
-  if (f && f != stdin) fclose(f);
   sb_sim_free(sim);
   sb_registry_free(reg);
   sb_policy_free(pol);

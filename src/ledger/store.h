@@ -149,6 +149,16 @@ typedef struct sb_store_ops {
   ** under a run whose source names it.) */
   int (*run_get)(sb_store *s, int64_t run_id, char *kind, size_t kind_n, char *source,
                  size_t source_n, sb_error *err);
+
+  /* For a long-lived writer of small transactions (the server): let the
+  ** store tune itself for that (SQLite: commits stop checkpointing and a
+  ** background thread of the store's own does it; see store_sqlite.c). */
+  int (*serve_start)(sb_store *s, sb_error *err);
+  /* Such a writer calls this between two of its transactions, for upkeep
+  ** that must not run inside one (SQLite: start a long WAL over).  A
+  ** failure loses nothing — the writer logs it and goes on; it also reports
+  ** background upkeep that failed since the last call. */
+  int (*serve_idle)(sb_store *s, sb_error *err);
 } sb_store_ops;
 
 struct sb_store {
@@ -164,34 +174,10 @@ struct sb_store {
 int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error *err);
 
 /*
-** For a long-lived writer that commits small transactions (the server):
-** commits no longer copy the WAL back into the database ("checkpoint")
-** themselves — which stalls the committing thread for a whole copy and
-** fsync every thousand pages — and a checkpointer, on its own connection
-** and thread, does it instead.  A PASSIVE checkpoint never blocks the
-** writer or readers; the WAL restarts from its beginning once wholly
-** copied.  Closing the store still checkpoints at the end.
+** Open the ledger named by `where`: a `postgresql://` or `postgres://` URI
+** selects the PostgreSQL store, anything else is the path of an SQLite
+** file (sb_store_sqlite_open).  `create` makes a new ledger.
 */
-int sb_store_sqlite_manual_checkpoints(sb_store *s, sb_error *err);
-
-/*
-** With manual checkpoints, a PASSIVE checkpoint run beside a stream of
-** commits never finds the WAL wholly copied at the moment the writer begins
-** its next transaction — the only moment SQLite starts the WAL over — so
-** the WAL would grow without end (measured: 90 MB/s at 16 k claims/s), each
-** commit appending to blocks the file system must first allocate.  The
-** writer calls this between its transactions: when the WAL holds more than
-** `frames` frames it checkpoints what the checkpointer has not copied yet
-** (little, if one runs), so that its next transaction writes from the start
-** of the WAL again, over blocks already allocated.
-*/
-int sb_store_sqlite_restart_wal(sb_store *s, int frames, sb_error *err);
-
-typedef struct sb_checkpointer sb_checkpointer;
-int sb_checkpointer_open(const char *path, sb_checkpointer **out, sb_error *err);
-/* One PASSIVE checkpoint: *wal_frames in the WAL, *copied of them now in
-** the database.  0, or SB_EIO. */
-int sb_checkpointer_run(sb_checkpointer *c, int *wal_frames, int *copied);
-void sb_checkpointer_close(sb_checkpointer *c);
+int sb_store_open(const char *where, int create, sb_store **out, sb_error *err);
 
 #endif

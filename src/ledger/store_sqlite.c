@@ -18,175 +18,16 @@
 */
 #include "ledger/store.h"
 
+#include <pthread.h>
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
-#define APPLICATION_ID 0x53424C47 /* "SBLG" */
-#define SCHEMA_VERSION 3
-
-/*
-** INSERT OR REPLACE deletes the row it replaces without firing DELETE
-** triggers (unless recursive_triggers is on), so these refuse an insert over
-** a stored row.  They cost a sub-program per inserted row — a third of a
-** bulk import's time — so an import drops them inside its own transaction
-** and creates them again just before COMMIT: DDL is transactional, the
-** write lock (BEGIN IMMEDIATE) keeps every other writer out meanwhile, and
-** readers see the schema of the last commit, so no other connection ever
-** sees the ledger without them.
-*/
-#define INSERT_GUARDS                                                                    \
-  "CREATE TRIGGER claims_append_only_r BEFORE INSERT ON claims"                          \
-  "  WHEN EXISTS (SELECT 1 FROM claims WHERE seq = NEW.seq)"                             \
-  "  BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;"                          \
-  "CREATE TRIGGER settlements_append_only_r BEFORE INSERT ON settlements"                \
-  "  WHEN EXISTS (SELECT 1 FROM settlements WHERE seq = NEW.seq)"                        \
-  "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
-static const char DROP_INSERT_GUARDS[] =
-    "DROP TRIGGER claims_append_only_r; DROP TRIGGER settlements_append_only_r;";
-
-/* The settlements table as of schema 3: one settlement per received row,
-** amounts in fen as in docs/reference/formats.md §4.  What follows from the
-** stored amounts is computed, not stored: nothing to write per row, nothing
-** that can disagree. */
-#define SETTLEMENTS_TABLE                                                                     \
-  "CREATE TABLE settlements("                                                                 \
-  "  seq INTEGER PRIMARY KEY REFERENCES claims(seq),"                                         \
-  "  status TEXT NOT NULL CHECK (status IN ('settled','reversed','rejected')),"               \
-  "  reason TEXT, category TEXT, year INTEGER, visit_type TEXT, level TEXT,"                  \
-  "  medfee_sumamt INTEGER, fulamt_ownpay_amt INTEGER, overlmt_selfpay INTEGER,"              \
-  "  preselfpay_amt INTEGER, act_pay_dedc INTEGER, hifp_pay INTEGER,"                         \
-  "  hifmi_pay INTEGER, maf_pay INTEGER, reassist_pay INTEGER, fed_flags INTEGER,"            \
-  "  reverses_seq INTEGER REFERENCES settlements(seq) DEFERRABLE INITIALLY DEFERRED,"         \
-  "  inscp_scp_amt INTEGER GENERATED ALWAYS AS"                                               \
-  "    (medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt) VIRTUAL,"       \
-  "  fund_pay_sumamt INTEGER GENERATED ALWAYS AS"                                             \
-  "    (hifp_pay + hifmi_pay + maf_pay + reassist_pay) VIRTUAL,"                              \
-  "  psn_part_amt INTEGER GENERATED ALWAYS AS"                                                \
-  "    (medfee_sumamt - hifp_pay - hifmi_pay - maf_pay - reassist_pay) VIRTUAL,"              \
-  "  ci_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 1 THEN"                        \
-  "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"       \
-  "    ELSE 0 END) VIRTUAL,"                                                                  \
-  "  ma_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 2 THEN"                        \
-  "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"       \
-  "    - hifmi_pay ELSE 0 END) VIRTUAL,"                                                      \
-  "  ra_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 4 THEN"                        \
-  "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"       \
-  "    - hifmi_pay - maf_pay ELSE 0 END) VIRTUAL) STRICT;"
-#define SETTLEMENTS_GUARDS                                                                    \
-  "CREATE UNIQUE INDEX settlements_reverses ON settlements(reverses_seq)"                     \
-  "  WHERE reverses_seq IS NOT NULL;"                                                         \
-  "CREATE TRIGGER settlements_append_only_r BEFORE INSERT ON settlements"                     \
-  "  WHEN EXISTS (SELECT 1 FROM settlements WHERE seq = NEW.seq)"                             \
-  "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;" \
-  "CREATE TRIGGER settlements_append_only_u BEFORE UPDATE ON settlements"                     \
-  "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;" \
-  "CREATE TRIGGER settlements_append_only_d BEFORE DELETE ON settlements"                     \
-  "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
-
-/* Migration k brings a file from version k to k+1; index 0 creates the
-** schema of version 1, which the later ones bring up to date. */
-static const char *const MIGRATIONS[SCHEMA_VERSION] = {
-    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"
-    "CREATE TABLE runs("
-    "  run_id INTEGER PRIMARY KEY, kind TEXT NOT NULL, source TEXT,"
-    "  started_at TEXT NOT NULL, finished_at TEXT, summary TEXT) STRICT;"
-    "CREATE TABLE policies("
-    "  year INTEGER PRIMARY KEY, name TEXT, json TEXT NOT NULL, added_at TEXT NOT NULL) STRICT;"
-    "CREATE TABLE persons("
-    "  pid INTEGER PRIMARY KEY, person_id TEXT NOT NULL UNIQUE,"
-    "  household_id TEXT NOT NULL, region INTEGER NOT NULL) STRICT;"
-    "CREATE TABLE person_categories("
-    "  pid INTEGER NOT NULL REFERENCES persons(pid), category TEXT NOT NULL,"
-    "  valid_from TEXT, valid_to TEXT) STRICT;"
-    "CREATE INDEX person_categories_pid ON person_categories(pid);"
-    /* every claim row as received, in arrival order */
-    "CREATE TABLE claims("
-    "  seq INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(run_id),"
-    "  claim_id TEXT NOT NULL, person_id TEXT NOT NULL, date TEXT NOT NULL,"
-    "  visit_type TEXT, level TEXT, medfee_sumamt INTEGER, fulamt_ownpay_amt INTEGER,"
-    "  overlmt_selfpay INTEGER, preselfpay_amt INTEGER, reverses TEXT,"
-    "  content_key INTEGER NOT NULL) STRICT;"
-    "CREATE INDEX claims_claim_id ON claims(claim_id);"
-    /* one settlement per received row; amounts in fen, as formats.md §4 */
-    "CREATE TABLE settlements("
-    "  seq INTEGER PRIMARY KEY REFERENCES claims(seq),"
-    "  status TEXT NOT NULL CHECK (status IN ('settled','reversed','rejected')),"
-    "  reason TEXT, category TEXT, year INTEGER, visit_type TEXT, level TEXT,"
-    "  medfee_sumamt INTEGER, fulamt_ownpay_amt INTEGER, overlmt_selfpay INTEGER,"
-    "  preselfpay_amt INTEGER, act_pay_dedc INTEGER, hifp_pay INTEGER,"
-    "  hifmi_pay INTEGER, maf_pay INTEGER, fed_flags INTEGER,"
-    "  reverses_seq INTEGER REFERENCES settlements(seq) DEFERRABLE INITIALLY DEFERRED,"
-    /* what follows from the above is computed, not stored: nothing to
-    ** write per row, nothing that can disagree */
-    "  inscp_scp_amt INTEGER GENERATED ALWAYS AS"
-    "    (medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt) VIRTUAL,"
-    "  fund_pay_sumamt INTEGER GENERATED ALWAYS AS (hifp_pay + hifmi_pay + maf_pay) VIRTUAL,"
-    "  psn_part_amt INTEGER GENERATED ALWAYS AS"
-    "    (medfee_sumamt - hifp_pay - hifmi_pay - maf_pay) VIRTUAL,"
-    "  ci_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 1 THEN"
-    "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"
-    "    ELSE 0 END) VIRTUAL,"
-    "  ma_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 2 THEN"
-    "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"
-    "    - hifmi_pay ELSE 0 END) VIRTUAL) STRICT;"
-    "CREATE UNIQUE INDEX settlements_reverses ON settlements(reverses_seq)"
-    "  WHERE reverses_seq IS NOT NULL;"
-    "CREATE TRIGGER claims_append_only_u BEFORE UPDATE ON claims"
-    "  BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;"
-    "CREATE TRIGGER claims_append_only_d BEFORE DELETE ON claims"
-    "  BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;"
-    INSERT_GUARDS
-    "CREATE TRIGGER settlements_append_only_u BEFORE UPDATE ON settlements"
-    "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
-    "CREATE TRIGGER settlements_append_only_d BEFORE DELETE ON settlements"
-    "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
-    "CREATE TABLE accumulators("
-    "  person_id TEXT NOT NULL, year INTEGER NOT NULL,"
-    "  adm_primary INTEGER NOT NULL, adm_grade1 INTEGER NOT NULL, adm_grade2 INTEGER NOT NULL,"
-    "  adm_grade3 INTEGER NOT NULL, adm_provincial INTEGER NOT NULL, alerted INTEGER NOT NULL,"
-    "  dedc_ytd INTEGER NOT NULL, basic_ytd INTEGER NOT NULL, chronic_ytd INTEGER NOT NULL,"
-    "  outpatient_ytd INTEGER NOT NULL, ci_base INTEGER NOT NULL, ci_paid INTEGER NOT NULL,"
-    "  ma_base INTEGER NOT NULL, ma_paid INTEGER NOT NULL, psn_ytd INTEGER NOT NULL,"
-    "  PRIMARY KEY (person_id, year)) STRICT, WITHOUT ROWID;"
-    "CREATE TABLE alerts("
-    "  alert_id INTEGER PRIMARY KEY, seq INTEGER NOT NULL REFERENCES claims(seq),"
-    "  rule TEXT NOT NULL, person_id TEXT NOT NULL, household_id TEXT NOT NULL,"
-    "  claim_id TEXT NOT NULL, date TEXT NOT NULL, psn_ytd INTEGER NOT NULL,"
-    "  threshold INTEGER NOT NULL) STRICT;"
-    "CREATE TABLE enrollments("
-    "  person_id TEXT NOT NULL, year INTEGER NOT NULL, category TEXT NOT NULL,"
-    "  premium INTEGER NOT NULL, subsidy INTEGER NOT NULL, personal INTEGER NOT NULL,"
-    "  as_of TEXT NOT NULL, PRIMARY KEY (person_id, year)) STRICT, WITHOUT ROWID;",
-    /* 1 -> 2: the server's GET /v1/alerts?after=SEQ reads the alerts raised
-    ** after a claim row without scanning the table */
-    "CREATE INDEX alerts_seq ON alerts(seq);",
-    /* 2 -> 3: re-assistance paid at settlement (倾斜救助, settlement §10)
-    ** joins a settlement's amounts, and fund_pay_sumamt / psn_part_amt
-    ** include it.  Generated columns cannot be altered, so the table is
-    ** made again and its rows copied (every stored row paid 0 of it); its
-    ** triggers and index go with it.  The accumulators gain the two
-    ** re-assistance sums. */
-    "DROP TRIGGER settlements_append_only_r;"
-    "DROP TRIGGER settlements_append_only_u;"
-    "DROP TRIGGER settlements_append_only_d;"
-    "DROP INDEX settlements_reverses;"
-    "ALTER TABLE settlements RENAME TO settlements_v2;"
-    SETTLEMENTS_TABLE
-    "INSERT INTO settlements(seq, status, reason, category, year, visit_type, level,"
-    "  medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"
-    "  hifp_pay, hifmi_pay, maf_pay, reassist_pay, fed_flags, reverses_seq)"
-    "  SELECT seq, status, reason, category, year, visit_type, level,"
-    "  medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"
-    "  hifp_pay, hifmi_pay, maf_pay, CASE WHEN status = 'rejected' THEN NULL ELSE 0 END,"
-    "  fed_flags, reverses_seq FROM settlements_v2 ORDER BY seq;"
-    "DROP TABLE settlements_v2;"
-    SETTLEMENTS_GUARDS
-    "ALTER TABLE accumulators ADD COLUMN ra_base INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE accumulators ADD COLUMN ra_paid INTEGER NOT NULL DEFAULT 0;"};
+#include "ledger/store_sqlite_schema.h"
 
 enum {
   Q_RUN_START, Q_RUN_FINISH, Q_POLICY_INSERT, Q_POLICY_REPLACE, Q_POLICY_HAS, Q_POLICY_EACH,
@@ -302,6 +143,12 @@ typedef struct sqlite_store {
   size_t memo_len;
   sb_stored_claim memo;
   int wal_frames; /* frames in the WAL after the last commit (manual checkpoints) */
+  /* serve mode: the background checkpointer (see op_serve_start) */
+  sqlite3 *ckpt_db;
+  pthread_t ckpt_thread;
+  int ckpt_started;
+  _Atomic int ckpt_stop;
+  _Atomic int ckpt_failures; /* failed background checkpoints not yet reported */
 } sqlite_store;
 
 static int db_error(sqlite_store *s, sb_error *err, const char *what) {
@@ -380,9 +227,12 @@ static int column_enum(sqlite3_stmt *st, int i, int (*lookup)(const char *, size
 
 /* ---- ops ----------------------------------------------------------------- */
 
+static void stop_checkpointer(sqlite_store *s);
+
 static void op_close(sb_store *bs) {
   sqlite_store *s = (sqlite_store *)bs;
   if (!s) return;
+  stop_checkpointer(s);
   for (int k = 0; k < Q_COUNT; k++) sqlite3_finalize(s->q[k]);
   for (int k = 0; k < 4; k++) sqlite3_finalize(s->ins[k / 2][k % 2]);
   free(s->text);
@@ -410,7 +260,7 @@ static int op_commit(sb_store *bs, sb_error *err) {
   s->memo_found = -1;
   int rc = flush_rows(s, err);
   if (!rc && s->guards_off) {
-    rc = exec(s, INSERT_GUARDS, err, "cannot restore the append-only triggers");
+    rc = exec(s, SB_SQLITE_INSERT_GUARDS, err, "cannot restore the append-only triggers");
     if (!rc) s->guards_off = 0;
   }
   return rc ? rc : exec(s, "COMMIT", err, "commit failed");
@@ -801,7 +651,7 @@ static int flush_rows(sqlite_store *s, sb_error *err) {
   ** transaction of a few rows (the server's group commit) keeps them and
   ** pays the guard's one index probe per row instead. */
   if (!s->guards_off && n == ROWS_PER_INSERT) {
-    int rc = exec(s, DROP_INSERT_GUARDS, err, "cannot prepare the import");
+    int rc = exec(s, SB_SQLITE_DROP_INSERT_GUARDS, err, "cannot prepare the import");
     if (rc) return rc;
     s->guards_off = 1;
   }
@@ -1049,13 +899,17 @@ static int op_enrollment_each(sb_store *bs, int year, int (*fn)(void *, const sb
   return rc == SQLITE_DONE ? SB_OK : db_error(s, err, "reading enrollments");
 }
 
+static int op_serve_start(sb_store *bs, sb_error *err);
+static int op_serve_idle(sb_store *bs, sb_error *err);
+
 static const sb_store_ops OPS = {
     op_close,          op_begin,          op_commit,         op_rollback,
     op_run_start,      op_run_finish,     op_policy_put,     op_policy_each,
     op_person_put,     op_interval_put,   op_person_each,    op_claim_count,
     op_claim_lookup,   op_received_count, op_row_append,     op_row_each,
     op_acc_get,        op_acc_put,        op_alert_append,   op_alert_each,
-    op_enrollment_put, op_enrollment_each, op_run_get};
+    op_enrollment_put, op_enrollment_each, op_run_get,     op_serve_start,
+    op_serve_idle};
 
 /* ---- open ---------------------------------------------------------------- */
 
@@ -1132,7 +986,7 @@ int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error 
   if (create || version < SCHEMA_VERSION) {
     if ((rc = exec(s, "BEGIN IMMEDIATE", err, "cannot take the write lock"))) goto fail;
     for (int k = create ? 0 : version; k < SCHEMA_VERSION; k++)
-      if ((rc = exec(s, MIGRATIONS[k], err, "cannot create the schema"))) {
+      if ((rc = exec(s, SB_SQLITE_MIGRATIONS[k], err, "cannot create the schema"))) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         goto fail;
       }
@@ -1156,7 +1010,55 @@ fail:
   return rc ? rc : SB_EIO;
 }
 
-/* ---- background checkpoints (the server) ------------------------------------ */
+/* ---- serve mode (the server) ------------------------------------------------ */
+
+/*
+** Serve mode.  A long-lived writer that commits small transactions (the
+** server's group commits) must not copy the WAL back into the database
+** ("checkpoint") itself: SQLite's automatic checkpoint stalls the
+** committing thread for a whole copy and fsync every thousand pages.  So
+** commits only note the WAL's length (wal_hook), and a thread of the
+** store's own, on a connection of its own, runs a PASSIVE checkpoint every
+** 20 ms: it never blocks the writer or readers.
+**
+** But a PASSIVE checkpoint beside a stream of commits never finds the WAL
+** wholly copied at the moment the writer begins its next transaction — the
+** only moment SQLite starts the WAL over — so the WAL would grow without
+** end (measured: 90 MB/s at 16 k claims/s), each commit appending to blocks
+** the file system must first allocate.  op_serve_idle, which the writer
+** calls between its transactions, checkpoints what the background thread
+** has not copied yet (little) once the WAL passes SERVE_WAL_FRAMES, so the
+** next transaction writes from the start of the WAL again, over blocks
+** already allocated.  Closing the store stops the thread and checkpoints.
+*/
+#define SERVE_WAL_FRAMES 16384 /* 64 MiB of 4 KiB pages: a p99.9 event, not a p99 one */
+
+static void *checkpoint_main(void *arg) {
+  sqlite_store *s = arg;
+  while (!atomic_load(&s->ckpt_stop)) {
+    struct timespec ts = {0, 20 * 1000 * 1000};
+    nanosleep(&ts, NULL);
+    int frames = 0, copied = 0;
+    int rc = sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames,
+                                       &copied);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
+      atomic_fetch_add(&s->ckpt_failures, 1);
+      ts.tv_nsec = 0, ts.tv_sec = 1; /* the WAL grows until the next one succeeds */
+      nanosleep(&ts, NULL);
+    }
+  }
+  return NULL;
+}
+
+static void stop_checkpointer(sqlite_store *s) {
+  if (s->ckpt_started) {
+    atomic_store(&s->ckpt_stop, 1);
+    pthread_join(s->ckpt_thread, NULL);
+    s->ckpt_started = 0;
+  }
+  if (s->ckpt_db) sqlite3_close(s->ckpt_db);
+  s->ckpt_db = NULL;
+}
 
 /* Called by SQLite after each commit with the WAL's length in frames (it
 ** replaces the automatic checkpoint, which is this same hook). */
@@ -1166,50 +1068,36 @@ static int wal_hook(void *ctx, sqlite3 *db, const char *name, int frames) {
   return SQLITE_OK;
 }
 
-int sb_store_sqlite_manual_checkpoints(sb_store *bs, sb_error *err) {
+static int op_serve_start(sb_store *bs, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  (void)err;
-  sqlite3_wal_hook(s->db, wal_hook, s);
-  return SB_OK;
-}
-
-int sb_store_sqlite_restart_wal(sb_store *bs, int frames, sb_error *err) {
-  sqlite_store *s = (sqlite_store *)bs;
-  if (s->wal_frames <= frames) return SB_OK;
-  int log = 0, done = 0;
-  int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-  if (rc != SQLITE_OK && rc != SQLITE_BUSY) return db_error(s, err, "checkpoint");
-  if (log == done) s->wal_frames = 0;
-  return SB_OK;
-}
-
-struct sb_checkpointer {
-  sqlite3 *db;
-};
-
-int sb_checkpointer_open(const char *path, sb_checkpointer **out, sb_error *err) {
-  sb_checkpointer *c = calloc(1, sizeof *c);
-  if (!c) return sb_error_set(err, SB_ENOMEM, path, "out of memory");
-  if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+  if (s->ckpt_db) return SB_OK;
+  if (sqlite3_open_v2(s->path, &s->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
           SQLITE_OK ||
-      sqlite3_exec(c->db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK) {
-    sb_error_set(err, SB_EIO, path, "cannot open for checkpoints: %s", sqlite3_errmsg(c->db));
-    sqlite3_close(c->db);
-    free(c);
+      sqlite3_exec(s->ckpt_db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK) {
+    sb_error_set(err, SB_EIO, s->path, "cannot open for checkpoints: %s",
+                 sqlite3_errmsg(s->ckpt_db));
+    sqlite3_close(s->ckpt_db);
+    s->ckpt_db = NULL;
     return SB_EIO;
   }
-  *out = c;
+  sqlite3_wal_hook(s->db, wal_hook, s);
+  atomic_store(&s->ckpt_stop, 0);
+  if (pthread_create(&s->ckpt_thread, NULL, checkpoint_main, s) == 0) s->ckpt_started = 1;
   return SB_OK;
 }
 
-int sb_checkpointer_run(sb_checkpointer *c, int *wal_frames, int *copied) {
-  *wal_frames = *copied = 0;
-  int rc = sqlite3_wal_checkpoint_v2(c->db, NULL, SQLITE_CHECKPOINT_PASSIVE, wal_frames, copied);
-  return rc == SQLITE_OK || rc == SQLITE_BUSY ? SB_OK : SB_EIO;
-}
-
-void sb_checkpointer_close(sb_checkpointer *c) {
-  if (!c) return;
-  sqlite3_close(c->db);
-  free(c);
+static int op_serve_idle(sb_store *bs, sb_error *err) {
+  sqlite_store *s = (sqlite_store *)bs;
+  int failed = atomic_exchange(&s->ckpt_failures, 0);
+  if (s->ckpt_db && s->wal_frames > SERVE_WAL_FRAMES) {
+    int log = 0, done = 0;
+    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    if (rc != SQLITE_OK && rc != SQLITE_BUSY) return db_error(s, err, "checkpoint");
+    if (log == done) s->wal_frames = 0;
+  }
+  if (failed)
+    return sb_error_set(err, SB_EIO, s->path,
+                        "%d background checkpoint(s) failed; the WAL grows until one succeeds",
+                        failed);
+  return SB_OK;
 }

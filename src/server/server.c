@@ -93,11 +93,6 @@ struct sb_server {
   req *head, *tail;
   int stop_ledger;
   _Atomic int stopping;
-  /* the checkpointer thread (see sb_store_sqlite_manual_checkpoints) */
-  sb_checkpointer *ckpt;
-  pthread_t ckpt_thread;
-  int ckpt_started;
-  _Atomic int stop_ckpt;
   /* owners: every run seen, and this server's run per institution */
   run_owner *owners;
   size_t owners_cap, owners_n;
@@ -385,11 +380,6 @@ static int run_job(sb_server *s, req *r, sb_error *err) {
   return SB_OK;
 }
 
-/* The WAL is started over once it passes this many frames (4 KiB pages:
-** 64 MiB): rarely enough that the short checkpoint it takes on the ledger
-** thread is a p99.9 event, not a p99 one. */
-#define WAL_RESTART_FRAMES 16384
-
 /* One group: every job in one transaction, answered after its commit. */
 static void run_group(sb_server *s, req *list) {
   uint64_t t0 = now_us();
@@ -412,11 +402,10 @@ static void run_group(sb_server *s, req *list) {
     }
   } else {
     s->ncreated = 0;
-    /* between transactions: keep the WAL short (see store.h); a failure
-    ** here loses nothing, the checkpointer tries again */
+    /* between transactions: the store's upkeep (see store.h); a failure
+    ** here loses nothing */
     sb_error cerr;
-    if (sb_store_sqlite_restart_wal(s->st, WAL_RESTART_FRAMES, &cerr))
-      logf_(s, "checkpoint: %s", cerr.msg);
+    if (s->st->ops->serve_idle(s->st, &cerr)) logf_(s, "ledger upkeep: %s", cerr.msg);
     atomic_fetch_add_explicit(&s->m.commits, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&s->m.commit_jobs, (uint64_t)n, memory_order_relaxed);
     /* outcomes count once durable: a rolled-back group answered 503 */
@@ -452,22 +441,6 @@ static void *ledger_main(void *arg) {
     for (req *r = list; r; r = r->next) n++;
     atomic_fetch_sub_explicit(&s->m.queued, n, memory_order_relaxed);
     run_group(s, list);
-  }
-  return NULL;
-}
-
-/* Copy the WAL into the database every 20 ms, off the ledger thread. */
-static void *checkpoint_main(void *arg) {
-  sb_server *s = arg;
-  while (!atomic_load(&s->stop_ckpt)) {
-    struct timespec ts = {0, 20 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-    int frames, copied;
-    if (sb_checkpointer_run(s->ckpt, &frames, &copied)) {
-      logf_(s, "a background checkpoint failed; the WAL grows until the next one succeeds");
-      ts.tv_nsec = 0, ts.tv_sec = 1;
-      nanosleep(&ts, NULL);
-    }
   }
   return NULL;
 }
@@ -847,16 +820,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
   s->cfg.log(s->cfg.log_ctx, line);
 }
 
-static void stop_checkpoints(sb_server *s) {
-  if (!s->ckpt_started) return;
-  atomic_store(&s->stop_ckpt, 1);
-  pthread_join(s->ckpt_thread, NULL);
-  s->ckpt_started = 0;
-}
-
 static void server_free(sb_server *s) {
   if (!s) return;
-  sb_checkpointer_close(s->ckpt);
   sb_live_free(s->live);
   if (s->st) s->st->ops->close(s->st);
   sb_tokens_free(&s->tokens);
@@ -885,10 +850,8 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
   int v6 = 0, rc;
   if ((rc = parse_listen(s->cfg.listen, &ss, &sslen, &v6, err)) ||
       (rc = sb_tokens_load(s->cfg.tokens_path, &s->tokens, err)) ||
-      (rc = sb_store_sqlite_open(s->cfg.db_path, 0, &s->st, err)) ||
-      (rc = sb_live_open(s->st, &s->live, err)) ||
-      (rc = sb_store_sqlite_manual_checkpoints(s->st, err)) ||
-      (rc = sb_checkpointer_open(s->cfg.db_path, &s->ckpt, err))) {
+      (rc = sb_store_open(s->cfg.db_path, 0, &s->st, err)) ||
+      (rc = sb_live_open(s->st, &s->live, err)) || (rc = s->st->ops->serve_start(s->st, err))) {
     server_free(s);
     return rc;
   }
@@ -899,7 +862,6 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
     return sb_error_set(err, SB_EIO, NULL, "cannot start the ledger thread");
   }
   s->ledger_started = 1;
-  if (pthread_create(&s->ckpt_thread, NULL, checkpoint_main, s) == 0) s->ckpt_started = 1;
   struct MHD_OptionItem pool[2] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
   if (s->cfg.threads > 1)
     pool[0] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads, NULL};
@@ -923,7 +885,6 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
     pthread_cond_signal(&s->cv);
     pthread_mutex_unlock(&s->mu);
     pthread_join(s->ledger, NULL);
-    stop_checkpoints(s);
     server_free(s);
     return sb_error_set(err, SB_EIO, cfg->listen ? cfg->listen : "127.0.0.1:8080",
                         "cannot listen (address in use, or not an address of this machine?)");
@@ -962,7 +923,6 @@ int sb_server_stop(sb_server *s, unsigned grace_s, sb_error *err) {
     nanosleep(&ts, NULL);
   }
   MHD_stop_daemon(s->d);
-  stop_checkpoints(s);
   int rc = SB_OK;
   /* close each run this server kept, with what it holds */
   if (s->mine_n && !(rc = s->st->ops->begin(s->st, err))) {

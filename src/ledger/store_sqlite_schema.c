@@ -1,0 +1,167 @@
+/*
+** sanbao ledger — the SQLite ledger's schema and its migrations (see
+** store_sqlite_schema.h).
+*/
+#include "ledger/store_sqlite_schema.h"
+
+
+/*
+** INSERT OR REPLACE deletes the row it replaces without firing DELETE
+** triggers (unless recursive_triggers is on), so these refuse an insert over
+** a stored row.  They cost a sub-program per inserted row — a third of a
+** bulk import's time — so an import drops them inside its own transaction
+** and creates them again just before COMMIT: DDL is transactional, the
+** write lock (BEGIN IMMEDIATE) keeps every other writer out meanwhile, and
+** readers see the schema of the last commit, so no other connection ever
+** sees the ledger without them.
+*/
+#define INSERT_GUARDS                                                                    \
+  "CREATE TRIGGER claims_append_only_r BEFORE INSERT ON claims"                          \
+  "  WHEN EXISTS (SELECT 1 FROM claims WHERE seq = NEW.seq)"                             \
+  "  BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;"                          \
+  "CREATE TRIGGER settlements_append_only_r BEFORE INSERT ON settlements"                \
+  "  WHEN EXISTS (SELECT 1 FROM settlements WHERE seq = NEW.seq)"                        \
+  "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
+const char SB_SQLITE_DROP_INSERT_GUARDS[] =
+    "DROP TRIGGER claims_append_only_r; DROP TRIGGER settlements_append_only_r;";
+
+/* The settlements table as of schema 3: one settlement per received row,
+** amounts in fen as in docs/reference/formats.md §4.  What follows from the
+** stored amounts is computed, not stored: nothing to write per row, nothing
+** that can disagree. */
+#define SETTLEMENTS_TABLE                                                                     \
+  "CREATE TABLE settlements("                                                                 \
+  "  seq INTEGER PRIMARY KEY REFERENCES claims(seq),"                                         \
+  "  status TEXT NOT NULL CHECK (status IN ('settled','reversed','rejected')),"               \
+  "  reason TEXT, category TEXT, year INTEGER, visit_type TEXT, level TEXT,"                  \
+  "  medfee_sumamt INTEGER, fulamt_ownpay_amt INTEGER, overlmt_selfpay INTEGER,"              \
+  "  preselfpay_amt INTEGER, act_pay_dedc INTEGER, hifp_pay INTEGER,"                         \
+  "  hifmi_pay INTEGER, maf_pay INTEGER, reassist_pay INTEGER, fed_flags INTEGER,"            \
+  "  reverses_seq INTEGER REFERENCES settlements(seq) DEFERRABLE INITIALLY DEFERRED,"         \
+  "  inscp_scp_amt INTEGER GENERATED ALWAYS AS"                                               \
+  "    (medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt) VIRTUAL,"       \
+  "  fund_pay_sumamt INTEGER GENERATED ALWAYS AS"                                             \
+  "    (hifp_pay + hifmi_pay + maf_pay + reassist_pay) VIRTUAL,"                              \
+  "  psn_part_amt INTEGER GENERATED ALWAYS AS"                                                \
+  "    (medfee_sumamt - hifp_pay - hifmi_pay - maf_pay - reassist_pay) VIRTUAL,"              \
+  "  ci_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 1 THEN"                        \
+  "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"       \
+  "    ELSE 0 END) VIRTUAL,"                                                                  \
+  "  ma_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 2 THEN"                        \
+  "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"       \
+  "    - hifmi_pay ELSE 0 END) VIRTUAL,"                                                      \
+  "  ra_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 4 THEN"                        \
+  "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"       \
+  "    - hifmi_pay - maf_pay ELSE 0 END) VIRTUAL) STRICT;"
+#define SETTLEMENTS_GUARDS                                                                    \
+  "CREATE UNIQUE INDEX settlements_reverses ON settlements(reverses_seq)"                     \
+  "  WHERE reverses_seq IS NOT NULL;"                                                         \
+  "CREATE TRIGGER settlements_append_only_r BEFORE INSERT ON settlements"                     \
+  "  WHEN EXISTS (SELECT 1 FROM settlements WHERE seq = NEW.seq)"                             \
+  "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;" \
+  "CREATE TRIGGER settlements_append_only_u BEFORE UPDATE ON settlements"                     \
+  "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;" \
+  "CREATE TRIGGER settlements_append_only_d BEFORE DELETE ON settlements"                     \
+  "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
+
+const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION] = {
+    "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"
+    "CREATE TABLE runs("
+    "  run_id INTEGER PRIMARY KEY, kind TEXT NOT NULL, source TEXT,"
+    "  started_at TEXT NOT NULL, finished_at TEXT, summary TEXT) STRICT;"
+    "CREATE TABLE policies("
+    "  year INTEGER PRIMARY KEY, name TEXT, json TEXT NOT NULL, added_at TEXT NOT NULL) STRICT;"
+    "CREATE TABLE persons("
+    "  pid INTEGER PRIMARY KEY, person_id TEXT NOT NULL UNIQUE,"
+    "  household_id TEXT NOT NULL, region INTEGER NOT NULL) STRICT;"
+    "CREATE TABLE person_categories("
+    "  pid INTEGER NOT NULL REFERENCES persons(pid), category TEXT NOT NULL,"
+    "  valid_from TEXT, valid_to TEXT) STRICT;"
+    "CREATE INDEX person_categories_pid ON person_categories(pid);"
+    /* every claim row as received, in arrival order */
+    "CREATE TABLE claims("
+    "  seq INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    "  claim_id TEXT NOT NULL, person_id TEXT NOT NULL, date TEXT NOT NULL,"
+    "  visit_type TEXT, level TEXT, medfee_sumamt INTEGER, fulamt_ownpay_amt INTEGER,"
+    "  overlmt_selfpay INTEGER, preselfpay_amt INTEGER, reverses TEXT,"
+    "  content_key INTEGER NOT NULL) STRICT;"
+    "CREATE INDEX claims_claim_id ON claims(claim_id);"
+    /* one settlement per received row; amounts in fen, as formats.md §4 */
+    "CREATE TABLE settlements("
+    "  seq INTEGER PRIMARY KEY REFERENCES claims(seq),"
+    "  status TEXT NOT NULL CHECK (status IN ('settled','reversed','rejected')),"
+    "  reason TEXT, category TEXT, year INTEGER, visit_type TEXT, level TEXT,"
+    "  medfee_sumamt INTEGER, fulamt_ownpay_amt INTEGER, overlmt_selfpay INTEGER,"
+    "  preselfpay_amt INTEGER, act_pay_dedc INTEGER, hifp_pay INTEGER,"
+    "  hifmi_pay INTEGER, maf_pay INTEGER, fed_flags INTEGER,"
+    "  reverses_seq INTEGER REFERENCES settlements(seq) DEFERRABLE INITIALLY DEFERRED,"
+    /* what follows from the above is computed, not stored: nothing to
+    ** write per row, nothing that can disagree */
+    "  inscp_scp_amt INTEGER GENERATED ALWAYS AS"
+    "    (medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt) VIRTUAL,"
+    "  fund_pay_sumamt INTEGER GENERATED ALWAYS AS (hifp_pay + hifmi_pay + maf_pay) VIRTUAL,"
+    "  psn_part_amt INTEGER GENERATED ALWAYS AS"
+    "    (medfee_sumamt - hifp_pay - hifmi_pay - maf_pay) VIRTUAL,"
+    "  ci_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 1 THEN"
+    "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"
+    "    ELSE 0 END) VIRTUAL,"
+    "  ma_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 2 THEN"
+    "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"
+    "    - hifmi_pay ELSE 0 END) VIRTUAL) STRICT;"
+    "CREATE UNIQUE INDEX settlements_reverses ON settlements(reverses_seq)"
+    "  WHERE reverses_seq IS NOT NULL;"
+    "CREATE TRIGGER claims_append_only_u BEFORE UPDATE ON claims"
+    "  BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;"
+    "CREATE TRIGGER claims_append_only_d BEFORE DELETE ON claims"
+    "  BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;"
+    INSERT_GUARDS
+    "CREATE TRIGGER settlements_append_only_u BEFORE UPDATE ON settlements"
+    "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
+    "CREATE TRIGGER settlements_append_only_d BEFORE DELETE ON settlements"
+    "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
+    "CREATE TABLE accumulators("
+    "  person_id TEXT NOT NULL, year INTEGER NOT NULL,"
+    "  adm_primary INTEGER NOT NULL, adm_grade1 INTEGER NOT NULL, adm_grade2 INTEGER NOT NULL,"
+    "  adm_grade3 INTEGER NOT NULL, adm_provincial INTEGER NOT NULL, alerted INTEGER NOT NULL,"
+    "  dedc_ytd INTEGER NOT NULL, basic_ytd INTEGER NOT NULL, chronic_ytd INTEGER NOT NULL,"
+    "  outpatient_ytd INTEGER NOT NULL, ci_base INTEGER NOT NULL, ci_paid INTEGER NOT NULL,"
+    "  ma_base INTEGER NOT NULL, ma_paid INTEGER NOT NULL, psn_ytd INTEGER NOT NULL,"
+    "  PRIMARY KEY (person_id, year)) STRICT, WITHOUT ROWID;"
+    "CREATE TABLE alerts("
+    "  alert_id INTEGER PRIMARY KEY, seq INTEGER NOT NULL REFERENCES claims(seq),"
+    "  rule TEXT NOT NULL, person_id TEXT NOT NULL, household_id TEXT NOT NULL,"
+    "  claim_id TEXT NOT NULL, date TEXT NOT NULL, psn_ytd INTEGER NOT NULL,"
+    "  threshold INTEGER NOT NULL) STRICT;"
+    "CREATE TABLE enrollments("
+    "  person_id TEXT NOT NULL, year INTEGER NOT NULL, category TEXT NOT NULL,"
+    "  premium INTEGER NOT NULL, subsidy INTEGER NOT NULL, personal INTEGER NOT NULL,"
+    "  as_of TEXT NOT NULL, PRIMARY KEY (person_id, year)) STRICT, WITHOUT ROWID;",
+    /* 1 -> 2: the server's GET /v1/alerts?after=SEQ reads the alerts raised
+    ** after a claim row without scanning the table */
+    "CREATE INDEX alerts_seq ON alerts(seq);",
+    /* 2 -> 3: re-assistance paid at settlement (倾斜救助, settlement §10)
+    ** joins a settlement's amounts, and fund_pay_sumamt / psn_part_amt
+    ** include it.  Generated columns cannot be altered, so the table is
+    ** made again and its rows copied (every stored row paid 0 of it); its
+    ** triggers and index go with it.  The accumulators gain the two
+    ** re-assistance sums. */
+    "DROP TRIGGER settlements_append_only_r;"
+    "DROP TRIGGER settlements_append_only_u;"
+    "DROP TRIGGER settlements_append_only_d;"
+    "DROP INDEX settlements_reverses;"
+    "ALTER TABLE settlements RENAME TO settlements_v2;"
+    SETTLEMENTS_TABLE
+    "INSERT INTO settlements(seq, status, reason, category, year, visit_type, level,"
+    "  medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"
+    "  hifp_pay, hifmi_pay, maf_pay, reassist_pay, fed_flags, reverses_seq)"
+    "  SELECT seq, status, reason, category, year, visit_type, level,"
+    "  medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"
+    "  hifp_pay, hifmi_pay, maf_pay, CASE WHEN status = 'rejected' THEN NULL ELSE 0 END,"
+    "  fed_flags, reverses_seq FROM settlements_v2 ORDER BY seq;"
+    "DROP TABLE settlements_v2;"
+    SETTLEMENTS_GUARDS
+    "ALTER TABLE accumulators ADD COLUMN ra_base INTEGER NOT NULL DEFAULT 0;"
+    "ALTER TABLE accumulators ADD COLUMN ra_paid INTEGER NOT NULL DEFAULT 0;"};
+
+
+const char SB_SQLITE_INSERT_GUARDS[] = INSERT_GUARDS;

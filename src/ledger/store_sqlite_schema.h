@@ -1,0 +1,21 @@
+/*
+** sanbao ledger — the SQLite ledger's schema: the file's identity, its
+** version and the migrations that bring an older file up to date (see
+** store_sqlite.c for why the schema is as it is).  Internal to the store.
+*/
+#ifndef SANBAO_STORE_SQLITE_SCHEMA_H
+#define SANBAO_STORE_SQLITE_SCHEMA_H
+
+#define APPLICATION_ID 0x53424C47 /* "SBLG" */
+#define SCHEMA_VERSION 3
+
+/* Migration k brings a file from version k to k+1; index 0 creates the
+** schema of version 1, which the later ones bring up to date. */
+extern const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION];
+
+/* The two INSERT guards: a bulk import drops them in its own transaction
+** and makes them again before COMMIT (see the comment in the .c file). */
+extern const char SB_SQLITE_DROP_INSERT_GUARDS[];
+extern const char SB_SQLITE_INSERT_GUARDS[];
+
+#endif

@@ -1,0 +1,161 @@
+/*
+** sanbao whatif — simulation sources (see sources.h).
+*/
+#include "whatif/sources.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "batch/batch.h"
+#include "io/csvfile.h"
+
+int sb_sim_from_claims(const char *claims, const sb_registry *reg, const sb_policy_set *base,
+                       const sb_policy_set *reform, sb_sim *sim, int threads, int64_t *rows,
+                       int64_t *rejected, sb_error *err) {
+  sb_batch *b = NULL;
+  sb_batch_options bo = {.threads = threads, .alt_policies = reform};
+  int rc = sb_batch_load(claims, base, reg, &bo, &b, err);
+  if (!rc) rc = sb_batch_settle(b, err);
+  if (rc) {
+    sb_batch_free(b);
+    return rc;
+  }
+  *rows = sb_batch_rows(b);
+  *rejected = 0;
+  for (int64_t i = 0; i < sb_batch_rows(b); i++) {
+    sb_batch_row v;
+    sb_batch_row_view(b, i, &v);
+    if (v.status == SB_ROW_REJECTED) {
+      ++*rejected;
+      continue;
+    }
+    int rev = v.status == SB_ROW_REVERSED;
+    sb_sim_add(sim, 0, v.person, &v.result, rev);
+    sb_sim_add(sim, 1, v.person, &v.alt_result, rev);
+  }
+  for (int64_t k = 0; k < sb_batch_alert_count(b); k++) {
+    int64_t row;
+    const char *rule;
+    sb_fen psn, thr;
+    sb_batch_alert(b, k, &row, &rule, &psn, &thr);
+    sb_batch_row v;
+    sb_batch_row_view(b, row, &v);
+    sb_sim_alert(sim, 0, v.person, v.result.category);
+  }
+  for (int64_t k = 0; k < sb_batch_alt_alert_count(b); k++) {
+    sb_batch_row v;
+    sb_batch_row_view(b, sb_batch_alt_alert_row(b, k), &v);
+    sb_sim_alert(sim, 1, v.person, v.result.category);
+  }
+  sb_batch_free(b);
+  return SB_OK;
+}
+
+int sb_sim_check_regions(const char *reform_name, const sb_policy *base, const sb_policy *reform,
+                         const sb_registry *reg, const int32_t *regions, int32_t np,
+                         sb_error *err) {
+  /* consecutive persons mostly share a region (households): each run of
+  ** one region is looked up once */
+  int32_t last = 0;
+  for (int32_t k = 0; k < np; k++) {
+    sb_fen t1, t2;
+    int32_t region = reg ? sb_registry_region(reg, k) : regions[k];
+    if (k > 0 && region == last) continue;
+    last = region;
+    if (!sb_policy_ci_deductible(base, region, &t1) && sb_policy_ci_deductible(reform, region, &t2)) {
+      char where[600];
+      snprintf(where, sizeof where, "%s: $.regions", reform_name);
+      return sb_error_set(err, SB_EINVAL, where,
+                          "the reform has no row for county %06d, which the baseline covers",
+                          (int)region);
+    }
+  }
+  return SB_OK;
+}
+
+/* ---- a settlements file --------------------------------------------------------- */
+
+enum { S_ID, S_PERSON, S_DATE, S_STATUS, S_REASON, S_CATEGORY, S_MEDFEE, S_FUL, S_OVER, S_PRE,
+       S_INSCP, S_DEDC, S_HIFP, S_HIFMI, S_MAF, S_FUND, S_PSN, S_RA, S_NCOLS };
+static const sb_column SETTLEMENT_COLS[S_NCOLS] = {
+    {"claim_id", 1},         {"person_id", 1},      {"date", 1},
+    {"status", 1},           {"reason", 1},         {"category", 1},
+    {"medfee_sumamt", 1},    {"fulamt_ownpay_amt", 1}, {"overlmt_selfpay", 1},
+    {"preselfpay_amt", 1},   {"inscp_scp_amt", 1},  {"act_pay_dedc", 1},
+    {"hifp_pay", 1},         {"hifmi_pay", 1},      {"maf_pay", 1},
+    {"fund_pay_sumamt", 1},  {"psn_part_amt", 1},   {"reassist_pay", 0}};
+
+/* A signed amount as settle writes it ("-123.45"). */
+static int signed_amount(const sb_csv_field *f, sb_fen *out) {
+  int neg = f->len > 0 && f->p[0] == '-';
+  sb_fen v;
+  if (sb_money_parse(f->p + neg, f->len - (uint32_t)neg, &v)) return -1;
+  *out = neg ? -v : v;
+  return 0;
+}
+
+static int row_error(sb_error *err, const char *path, int64_t line, const char *why) {
+  char where[600];
+  snprintf(where, sizeof where, "%s:%lld", path, (long long)line);
+  return sb_error_set(err, SB_EINVAL, where, "%s", why);
+}
+
+static int read_settlements(sb_csv_reader *rd, const char *path, const sb_registry *reg,
+                            sb_sim *sim, sb_error *err) {
+  sb_csv_row row;
+  int idx[S_NCOLS];
+  int got = sb_csv_next(rd, &row);
+  if (got < 0) return sb_error_set(err, SB_EIO, path, "read error: %s", strerror(errno));
+  if (got == 0) return sb_error_set(err, SB_EINVAL, path, "empty: no header");
+  if (row.bad) return row_error(err, path, row.line, "bad quoting in the header");
+  int rc = sb_csv_map_header(&row, SETTLEMENT_COLS, S_NCOLS, idx, path, err);
+  if (rc) return rc;
+  int ncols = row.n;
+  while ((got = sb_csv_next(rd, &row)) > 0) {
+    char why[160];
+    if (row.bad) return row_error(err, path, row.line, "bad quoting");
+    if (row.n != ncols) {
+      snprintf(why, sizeof why, "%d fields, the header has %d", row.n, ncols);
+      return row_error(err, path, row.line, why);
+    }
+    const sb_csv_field *st = &row.fields[idx[S_STATUS]];
+    int rev = sb_csv_field_is(st, "reversed");
+    if (sb_csv_field_is(st, "rejected")) continue;
+    if (!rev && !sb_csv_field_is(st, "settled"))
+      return row_error(err, path, row.line, "status: not settled, reversed or rejected");
+    sb_result r;
+    memset(&r, 0, sizeof r);
+    const sb_csv_field *c = &row.fields[idx[S_CATEGORY]];
+    int cat = sb_category_from_name(c->p, c->len);
+    if (cat < 0) return row_error(err, path, row.line, "category: not a known category");
+    sb_fen *dst[] = {&r.medfee_sumamt, &r.fulamt_ownpay_amt, &r.overlmt_selfpay, &r.preselfpay_amt,
+                     &r.inscp_scp_amt, &r.act_pay_dedc,      &r.hifp_pay,        &r.hifmi_pay,
+                     &r.maf_pay,       &r.fund_pay_sumamt,   &r.psn_part_amt,    &r.reassist_pay};
+    for (int k = 0; k < 12; k++) {
+      if (idx[S_MEDFEE + k] < 0) continue; /* reassist_pay: an older file */
+      if (signed_amount(&row.fields[idx[S_MEDFEE + k]], dst[k])) {
+        snprintf(why, sizeof why, "%s: not an amount", SETTLEMENT_COLS[S_MEDFEE + k].name);
+        return row_error(err, path, row.line, why);
+      }
+    }
+    r.category = (uint8_t)cat;
+    const sb_csv_field *p = &row.fields[idx[S_PERSON]];
+    sb_sim_add(sim, 0, sb_registry_find(reg, p->p, p->len), &r, rev);
+  }
+  return got < 0 ? sb_error_set(err, SB_EIO, path, "read error: %s", strerror(errno)) : SB_OK;
+}
+
+int sb_sim_from_settlements(const char *path, const sb_registry *reg, sb_sim *sim,
+                            sb_error *err) {
+  int is_stdin = strcmp(path, "-") == 0;
+  int fd = is_stdin ? 0 : open(path, O_RDONLY);
+  if (fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
+  sb_csv_reader *rd = sb_csv_open_fd(fd);
+  int rc = rd ? read_settlements(rd, is_stdin ? "<stdin>" : path, reg, sim, err)
+              : sb_error_set(err, SB_ENOMEM, path, "out of memory");
+  sb_csv_close(rd);
+  if (!is_stdin) close(fd);
+  return rc;
+}

@@ -1,0 +1,48 @@
+/*
+** sanbao whatif — where a simulation's settlements come from, besides a
+** pack (pack_sim.h): a claims CSV settled under baseline and reform in one
+** read, or a settlements CSV already written by `sanbao settle` (the
+** `report` command).  And the check that a reform can settle everyone its
+** baseline can.
+*/
+#ifndef SANBAO_WHATIF_SOURCES_H
+#define SANBAO_WHATIF_SOURCES_H
+
+#include <stdint.h>
+
+#include "sanbao/error.h"
+#include "sanbao/policy.h"
+#include "sanbao/registry.h"
+#include "whatif/sim.h"
+
+/*
+** Settle a claims file under `base` and, row by row in the same pass, under
+** `reform` (each side with its own accumulators), and add both sides to
+** `sim`.  *rows receives the rows read, *rejected those rejected (left out
+** of both sides).  Return 0, or an SB_E* code with `err` filled.
+*/
+int sb_sim_from_claims(const char *claims, const sb_registry *reg, const sb_policy_set *base,
+                       const sb_policy_set *reform, sb_sim *sim, int threads, int64_t *rows,
+                       int64_t *rejected, sb_error *err);
+
+/*
+** The reform must cover every region the baseline covers (the batch checks
+** regions under the baseline only).  Regions come from `reg`, or when it is
+** NULL from `regions[0..np)`.  Return 0, or SB_EINVAL with `err` naming the
+** first county the reform misses (err->where is `reform_name`: $.regions).
+*/
+int sb_sim_check_regions(const char *reform_name, const sb_policy *base, const sb_policy *reform,
+                         const sb_registry *reg, const int32_t *regions, int32_t np,
+                         sb_error *err);
+
+/*
+** Add the rows of a settlements file (docs/reference/formats.md §4, as
+** `sanbao settle` writes it; reassist_pay optional, for files written before
+** it existed) to side 0 of `sim`.  Every row must have the header's number
+** of fields and a known status; settled and reversed rows must carry a known
+** category and amounts; rejected rows are skipped.  Anything else is an
+** error naming FILE:LINE and the column, and nothing is added after it.
+*/
+int sb_sim_from_settlements(const char *path, const sb_registry *reg, sb_sim *sim, sb_error *err);
+
+#endif

@@ -4,7 +4,7 @@
 ** Usage: csvbench FILE
 **
 ** Why this exists: the project reads CSV with its own RFC 4180 reader
-** (src/adapters/csv.c) instead of Debian's libcsv, because the contract
+** (src/io/csv.c) instead of Debian's libcsv, because the contract
 ** needs per-field quoting diagnostics that libcsv does not give (see
 ** csv.h).  This benchmark shows what that choice costs or saves in speed:
 ** both parse the whole file from memory, counting fields and records, and

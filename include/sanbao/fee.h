@@ -80,7 +80,7 @@ typedef struct sb_fee_amounts {
 } sb_fee_amounts;
 
 /*
-** Classify one line (settlement.md §11).  `item` is the catalogue row valid
+** Classify one line (docs/reference/settlement.md §11).  `item` is the catalogue row valid
 ** on the claim's date, or NULL when there is none (the item is unlisted).
 ** `cnt` and `pric` must be what the parsers above can return (0 to
 ** SB_QTY_MAX / SB_PRICE_MAX).  Fill *out and return 0, or return -1 and

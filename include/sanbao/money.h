@@ -1,5 +1,5 @@
 /*
-** sanbao — exact money and ratio arithmetic (settlement.md §1).
+** sanbao — exact money and ratio arithmetic (docs/reference/settlement.md §1).
 **
 ** Money is a signed 64-bit count of fen (分, 0.01 yuan); ratios are integer
 ** basis points (1/10000).  There is no floating point anywhere in the

@@ -128,7 +128,7 @@ typedef struct sb_policy {
 void sb_policy_free(sb_policy *p);
 
 /*
-** The critical-illness deductible T of settlement.md §7 for a person's county
+** The critical-illness deductible T of docs/reference/settlement.md §7 for a person's county
 ** code: the county's row, else its prefecture's (first four digits + "00"),
 ** else `default`.  Store it in *out and return 0, or return -1 when no row
 ** applies (the claim is then UNKNOWN_REGION).

@@ -1,5 +1,5 @@
 /*
-** sanbao — the premium and its subsidy (参保资助), settlement.md §9.
+** sanbao — the premium and its subsidy (参保资助), docs/reference/settlement.md §9.
 */
 #ifndef SANBAO_PREMIUM_H
 #define SANBAO_PREMIUM_H

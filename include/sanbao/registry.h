@@ -3,7 +3,7 @@
 ** person with a household, a county code and dated category intervals.
 **
 ** The registry is built row by row (from persons.csv or a ledger), then
-** frozen with sb_registry_finish(), which checks the rules of formats.md §2
+** frozen with sb_registry_finish(), which checks the rules of docs/reference/formats.md §2
 ** that span rows (one household and region per person, no overlapping
 ** intervals).  After that it is read-only and may be shared by threads.
 ** A person index is a dense int32 in [0, sb_registry_count()), in order of

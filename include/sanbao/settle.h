@@ -1,5 +1,5 @@
 /*
-** sanbao — one settlement of the three tiers (一站式结算), settlement.md §5–§6.
+** sanbao — one settlement of the three tiers (一站式结算), docs/reference/settlement.md §5–§6.
 **
 ** This is the pure core: a function of (policy, person's category and
 ** critical-illness deductible, the person-year's accumulators, one claim) to
@@ -9,7 +9,7 @@
 **
 ** The accumulator change is not a separate output: everything a settlement
 ** adds to the accumulators can be derived from its result (sb_acc_apply), and
-** a reversal subtracts exactly that (settlement.md §6).  Keeping only results
+** a reversal subtracts exactly that (docs/reference/settlement.md §6).  Keeping only results
 ** means a ledger can undo a claim from its stored row alone.
 */
 #ifndef SANBAO_SETTLE_H
@@ -22,7 +22,7 @@
 #include "sanbao/policy.h"
 #include "sanbao/types.h"
 
-/* One claim's inputs, already validated (amounts per settlement.md §1 and
+/* One claim's inputs, already validated (amounts per docs/reference/settlement.md §1 and
 ** fulamt + overlmt + preselfpay <= medfee; visit and level known). */
 typedef struct sb_claim {
   sb_fen medfee_sumamt;     /* 医疗费总额 */
@@ -34,7 +34,7 @@ typedef struct sb_claim {
   uint8_t level; /* sb_level */
 } sb_claim;
 
-/* A person-year's accumulators (settlement.md §5), all zero at the start of
+/* A person-year's accumulators (docs/reference/settlement.md §5), all zero at the start of
 ** the year.  Plain data: copy, compare and store it as it is. */
 typedef struct sb_acc {
   int32_t admissions[SB_LEVEL_COUNT]; /* stays per level */
@@ -60,7 +60,7 @@ enum {
                     visit counted): the claim counts for re-assistance */
 };
 
-/* One settlement's amounts (formats.md §4 names) and what the accumulators
+/* One settlement's amounts (docs/reference/formats.md §4 names) and what the accumulators
 ** need to replay or undo it. */
 typedef struct sb_result {
   sb_fen medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt;
@@ -82,7 +82,7 @@ typedef struct sb_result {
 ** decide before the arithmetic starts. */
 typedef struct sb_person_ctx {
   int category;         /* the category in force on the claim's date */
-  sb_fen ci_deductible; /* T of settlement.md §7, before any tilt */
+  sb_fen ci_deductible; /* T of docs/reference/settlement.md §7, before any tilt */
 } sb_person_ctx;
 
 /* ---- explanations ------------------------------------------------------ */
@@ -137,7 +137,7 @@ void sb_trace_add(sb_trace *t, int code, int64_t a, int64_t b, int64_t c,
 /* ---- the core ----------------------------------------------------------- */
 
 /*
-** Settle one claim (settlement.md §5).  `acc` is the person-year's state
+** Settle one claim (docs/reference/settlement.md §5).  `acc` is the person-year's state
 ** before the claim and is not changed; `out` receives every amount.  When
 ** `trace` is not NULL the steps that led to each amount are appended to it.
 ** The claim must be valid and `who->category` a known category; the policy
@@ -148,13 +148,13 @@ void sb_settle(const sb_policy *p, const sb_person_ctx *who, const sb_acc *acc,
 
 /*
 ** Apply a result to accumulators: `sign` +1 adds what a settlement adds
-** (settlement.md §5), -1 subtracts it again (a reversal, §6).  Alert flags
+** (docs/reference/settlement.md §5), -1 subtracts it again (a reversal, §6).  Alert flags
 ** are not touched here: see sb_alerts_due().
 */
 void sb_acc_apply(sb_acc *acc, const sb_result *r, int sign);
 
 /*
-** The monitoring rules that fire now (settlement.md §5.4): a bit per rule of
+** The monitoring rules that fire now (docs/reference/settlement.md §5.4): a bit per rule of
 ** `p` whose categories include `category`, whose threshold psn_ytd has
 ** reached, and that has not fired this year.  The caller emits the alerts in
 ** bit order and ORs the mask into acc->alerted.
@@ -169,7 +169,7 @@ uint32_t sb_alerts_due(const sb_policy *p, int category, const sb_acc *acc);
 sb_fen sb_reassist_entitlement(const sb_policy *p, int category, sb_fen ra_base);
 
 /*
-** Fill `out` with the reversal row of `orig` (settlement.md §6): every
+** Fill `out` with the reversal row of `orig` (docs/reference/settlement.md §6): every
 ** amount negated, the category, visit and level kept.
 */
 void sb_result_negate(const sb_result *orig, sb_result *out);

@@ -3,7 +3,7 @@
 **
 ** Each vocabulary is a dense enum so that the policy can hold per-value
 ** tables as plain arrays and category sets as bit masks (one bit per
-** category).  The text names are the ones of settlement.md §2–§3 and are the
+** category).  The text names are the ones of docs/reference/settlement.md §2–§3 and are the
 ** only spelling accepted in files.
 */
 #ifndef SANBAO_TYPES_H
@@ -12,7 +12,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Person categories (settlement.md §2).  Order is fixed: it is also the
+/* Person categories (docs/reference/settlement.md §2).  Order is fixed: it is also the
 ** bit position in every category mask. */
 typedef enum sb_category {
   SB_CAT_GENERAL = 0,   /* 普通参保居民 */
@@ -26,7 +26,7 @@ typedef enum sb_category {
   SB_CAT_COUNT
 } sb_category;
 
-/* Visit types (settlement.md §3). */
+/* Visit types (docs/reference/settlement.md §3). */
 typedef enum sb_visit {
   SB_VISIT_INPATIENT = 0, /* 住院 */
   SB_VISIT_CHRONIC,       /* 门诊慢特病 */
@@ -34,7 +34,7 @@ typedef enum sb_visit {
   SB_VISIT_COUNT
 } sb_visit;
 
-/* Institution levels (settlement.md §3). */
+/* Institution levels (docs/reference/settlement.md §3). */
 typedef enum sb_level {
   SB_LEVEL_PRIMARY = 0, /* 基层 */
   SB_LEVEL_GRADE1,      /* 一级或不设等级 */

@@ -1,5 +1,5 @@
 /*
-** sanbao adapters — the CSV batch: claims.csv in, settlements (formats.md §4)
+** sanbao adapters — the CSV batch: claims.csv in, settlements (docs/reference/formats.md §4)
 ** and alerts (§5) out, every row settled by the pure core.
 **
 ** The pipeline, and why it is shaped so:
@@ -10,7 +10,7 @@
 **             row and the reference data) into a compact array.
 **  2. ids:    claim-id bookkeeping (DUPLICATE_CLAIM, UNKNOWN_CLAIM,
 **             ALREADY_REVERSED, PERSON_MISMATCH) must follow the global
-**             canonical order (settlement.md §4).  Almost every id is used
+**             canonical order (docs/reference/settlement.md §4).  Almost every id is used
 **             once and never reversed, and for those order cannot matter; so
 **             one hash pass finds the few ids that are repeated or named by
 **             a reversal, and only the rows carrying them are sorted and
@@ -205,7 +205,7 @@ int sb_batch_foreach_acc(const sb_batch *b,
 
 /* ---- the settlements CSV, for other writers (the ledger's export) -------- */
 
-/* Append the header line of formats.md §4. */
+/* Append the header line of docs/reference/formats.md §4. */
 int sb_settlement_csv_header(sb_buf *out);
 
 /* Append what follows "claim_id,person_id,date" on a settlements line:

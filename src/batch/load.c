@@ -77,7 +77,7 @@ static const sb_column CLAIM_COLS[C_NCOLS] = {
 
 /* Keep the raw id / person / date of a row rejected as malformed: each is
 ** the field under that header position when the row has it and it is well
-** quoted, else empty (formats.md §4).  Stored as three 32-bit lengths
+** quoted, else empty (docs/reference/formats.md §4).  Stored as three 32-bit lengths
 ** followed by the bytes. */
 static int keep_raw(part *b, row *r, const sb_csv_row *cr, const int *idx) {
   const int which[3] = {idx[C_ID], idx[C_PERSON], idx[C_DATE]};

@@ -2,7 +2,7 @@
 ** sanbao CLI — option parsing shared by every command, the exit codes, and
 ** the small helpers every command uses (a clock, a problem printer).
 **
-** formats.md §8: an option takes its value as the next argument or after
+** docs/reference/formats.md §12: an option takes its value as the next argument or after
 ** "=", only options declared repeatable may repeat, an unknown, repeated or
 ** missing option is a usage error (exit 2).  Every command answers --help
 ** with its usage text on standard output and exit 0.

@@ -1,6 +1,6 @@
 /*
 ** sanbao db coverage — 参保人数 and 参保率 of a ledger's enrollment year
-** against a population file.  Thin wiring over src/adapters/coverage.h.
+** against a population file.  Thin wiring over src/ledger/coverage.h.
 */
 #include <stdio.h>
 #include <string.h>

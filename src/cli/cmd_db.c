@@ -1,6 +1,6 @@
 /*
 ** sanbao db — the ledger's commands: one subcommand each, all thin wiring
-** over src/adapters/ledger.h and the SQLite store.
+** over src/ledger/ledger.h and the SQLite store.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -45,8 +45,8 @@ static const char USAGE[] =
     "    already received is skipped, and a claim id the ledger holds with other\n"
     "    content is rejected with reason CONFLICT. Exit status as `settle`.\n"
     "\n"
-    "    export-settlements writes one formats.md §4 row per received claim row,\n"
-    "    in arrival order; alerts writes formats.md §5. balance shows a person's\n"
+    "    export-settlements writes one docs/reference/formats.md §4 row per received claim row,\n"
+    "    in arrival order; alerts writes docs/reference/formats.md §5. balance shows a person's\n"
     "    year to date. resettle (年度清算) recomputes a whole year from scratch in\n"
     "    canonical order, reversed pairs dropped, under the stored or the given\n"
     "    policy, and writes DIR/claims.csv and DIR/persons.csv with the\n"

@@ -1,6 +1,6 @@
 /*
 ** sanbao CLI — `sanbao gen`: write a synthetic person registry and a year of
-** claims (the generator itself is src/adapters/gen.c; this file only parses
+** claims (the generator itself is src/gen/gen.c; this file only parses
 ** options, makes the output directory, shows progress and sums up).
 */
 #include <errno.h>

@@ -1,7 +1,7 @@
 /*
 ** sanbao pack — a claims CSV into a claims pack, the binary file that
 ** `sanbao simulate --pack` streams (the format and its reasons:
-** src/adapters/pack.h).  This file parses options and prints; the work is
+** src/whatif/pack.h).  This file parses options and prints; the work is
 ** sb_pack_from_csv.
 */
 #include <stdio.h>

@@ -1,7 +1,7 @@
 /*
 ** sanbao reconcile — 应保尽保: a department's list of needy persons against
 ** the ledger's registry and enrollments.  Thin wiring over
-** src/adapters/reconcile.h.
+** src/ledger/reconcile.h.
 */
 #include <stdio.h>
 #include <string.h>
@@ -65,13 +65,13 @@ static const char USAGE[] =
     "    -h, --help        this text\n"
     "\n"
     "FILES\n"
-    "    The list is CSV (formats.md §1) with a header naming at least\n"
+    "    The list is CSV (docs/reference/formats.md §1) with a header naming at least\n"
     "    `person_id`, `household_id` and `category` (by name, any order; other\n"
     "    columns are ignored):\n"
     "        person_id     1 to 64 bytes, no control characters, each person once\n"
     "        household_id  not empty\n"
     "        category      general, destitute, min_living, relapsed, monitored,\n"
-    "                      near_poor, lifted or illness_poor (settlement.md §2)\n"
+    "                      near_poor, lifted or illness_poor (docs/reference/settlement.md §2)\n"
     "    Every bad line is named as FILE:LINE: FIELD: why, and nothing is\n"
     "    written.\n"
     "\n"

@@ -1,5 +1,5 @@
 /*
-** sanbao settle — the batch command of formats.md §8.
+** sanbao settle — the batch command of docs/reference/formats.md §12.
 **
 ** Order of work, chosen so that a failure never leaves a file behind: all
 ** reference data is loaded and validated, then the claims are read and
@@ -37,7 +37,7 @@ static const char USAGE[] =
     "    a reason code. Amounts are exact to the fen; no floating point is used.\n"
     "\n"
     "    One settlement row per claims row is written, in input order, with the\n"
-    "    header of formats.md §4. A summary goes to standard error.\n"
+    "    header of docs/reference/formats.md §4. A summary goes to standard error.\n"
     "\n"
     "OPTIONS\n"
     "    --policy FILE     a policy JSON file (sanbao-policy/1); repeat for several\n"

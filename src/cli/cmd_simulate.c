@@ -85,7 +85,7 @@ static const char REPORT_USAGE[] =
     "                  [--policy FILE] [--csv SUMMARY.csv]\n"
     "\n"
     "DESCRIPTION\n"
-    "    Reads a settlements file as written by `sanbao settle` (formats.md §4) and\n"
+    "    Reads a settlements file as written by `sanbao settle` (docs/reference/formats.md §4) and\n"
     "    the person registry, and draws the same page as `sanbao simulate` for a\n"
     "    single side: fund spending per tier, category and prefecture, the\n"
     "    reimbursement ratios, the distribution of personal burden. With --policy\n"

@@ -43,7 +43,7 @@ static const char USAGE[] =
     "    2  usage error, invalid reference data or I/O error (no output left behind)\n"
     "\n"
     "SEE ALSO\n"
-    "    README.md, docs/ and the contract in the project's spec.\n";
+    "    README.md and docs/ (the rules and file formats: docs/reference/).\n";
 
 typedef struct command {
   const char *name;

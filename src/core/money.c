@@ -1,5 +1,5 @@
 /*
-** sanbao core — exact decimal text to fen and basis points (settlement.md §1).
+** sanbao core — exact decimal text to fen and basis points (docs/reference/settlement.md §1).
 **
 ** The grammar is deliberately narrow: files exchanged between bureaus and
 ** hospitals must mean one thing only, so anything a human might read two ways

@@ -1,5 +1,5 @@
 /*
-** sanbao core — one settlement of the three tiers (settlement.md §5–§6).
+** sanbao core — one settlement of the three tiers (docs/reference/settlement.md §5–§6).
 **
 ** Every line below mirrors a line of the contract's pseudo-code; the
 ** comments name the section.  Two things are worth knowing before editing:

@@ -26,7 +26,7 @@
 ** date 0-30 days later inside the year, and the next claim id.  Ids are a
 ** zero-padded counter, so the reversal's id sorts after its original's and
 ** a same-day reversal is processed after it in canonical order
-** (settlement.md §4).  A claim dated before a mid-year enrolment would be
+** (docs/reference/settlement.md §4).  A claim dated before a mid-year enrolment would be
 ** rejected NOT_INSURED, so it is never reversed; neither can the last row of
 ** an exact per-person budget be followed by one.  Such a reversal is owed
 ** and placed after a later claim instead, which keeps the measured share at
@@ -236,7 +236,7 @@ static const struct {
 static const uint16_t pref_weight[NPREF] = {1005, 390, 273, 665, 657, 505, 528,
                                             152,  385, 467, 529, 459, 383, 249};
 
-/* Categories (settlement.md §2), in the order of the weight tables. */
+/* Categories (docs/reference/settlement.md §2), in the order of the weight tables. */
 enum {
   CAT_GENERAL,
   CAT_LIFTED,

@@ -2,9 +2,9 @@
 ** sanbao — the synthetic data generator (`sanbao gen`).
 **
 ** Writes a person registry and a year of claims in the formats of
-** formats.md §2 and §3, shaped like Hunan's resident insurance: people spread
+** docs/reference/formats.md §2 and §3, shaped like Hunan's resident insurance: people spread
 ** over the 14 prefectures roughly by population, households of one to six
-** sharing a county, the categories of settlement.md §2 in plausible shares
+** sharing a county, the categories of docs/reference/settlement.md §2 in plausible shares
 ** (a few changing category or enrolling mid-year), and outpatient, chronic
 ** and inpatient claims with lognormal costs by visit type and hospital level.
 ** About one claim in two hundred is later reversed.
@@ -74,7 +74,7 @@ int sb_gen_write(const sb_gen_options *o, const char *dir, sb_error *err);
 
 /*
 ** Write DIR/persons.csv and, instead of claims.csv, the claims pack `pack`
-** (src/adapters/pack.h) that `sanbao pack` would make of that claims.csv —
+** (src/whatif/pack.h) that `sanbao pack` would make of that claims.csv —
 ** byte for byte — without ever writing the CSV: 67 million persons and
 ** their year of claims stream through in constant memory (a person's rows
 ** at a time).  Both files appear only when both are complete (the pack

@@ -25,7 +25,7 @@ static void finish_report(void *vctx, int line, const char *msg) {
 }
 
 /* An optional column's field, or NULL when the column is absent or the
-** field empty (they mean the same, formats.md §1). */
+** field empty (they mean the same, docs/reference/formats.md §1). */
 static const sb_csv_field *optional(const sb_csv_row *row, int i) {
   return i >= 0 && row->fields[i].len > 0 ? &row->fields[i] : NULL;
 }

@@ -2,7 +2,7 @@
 ** sanbao adapters — an RFC 4180 record reader and a CSV field writer.
 **
 ** Why not libcsv here: the contract needs to know, per field, whether it was
-** well quoted (settlement.md §8 rejects a row with a stray quote as
+** well quoted (docs/reference/settlement.md §8 rejects a row with a stray quote as
 ** MALFORMED_ROW yet echoes the row's other, well-quoted fields), and needs
 ** to go on with the next row after a quoting error.  libcsv's strict mode
 ** stops the whole parse at the first bad quote and its lax mode accepts
@@ -12,7 +12,7 @@
 ** both on the same file.  The unit tests use libcsv as an oracle on
 ** well-formed input.
 **
-** Rules (formats.md §1): fields separated by ',', records by "\n" or
+** Rules (docs/reference/formats.md §1): fields separated by ',', records by "\n" or
 ** "\r\n" outside quotes; a field that starts with '"' is quoted and a '"'
 ** inside it is doubled; a leading UTF-8 BOM is skipped; completely empty
 ** lines are skipped; nothing is trimmed.
@@ -77,7 +77,7 @@ int sb_csv_next(sb_csv_reader *r, sb_csv_row *row);
 int sb_csv_field_is(const sb_csv_field *f, const char *s);
 
 /*
-** Append one field to `out` as formats.md §1 wants it written: quoted only
+** Append one field to `out` as docs/reference/formats.md §1 wants it written: quoted only
 ** when it holds a comma, a quote, CR or LF, quotes doubled.  Return 0 or -1
 ** (out of memory).
 */

@@ -35,7 +35,7 @@ typedef struct sb_fee_line {
   uint32_t claim_id_len, sn_len, code_len;
   uint8_t claim_id_ok; /* the claim_id field exists and is well quoted: the line
                           can name a claim (an empty one names none) */
-  uint8_t bad;         /* malformed (settlement.md §11) */
+  uint8_t bad;         /* malformed (docs/reference/settlement.md §11) */
   const char *why;     /* when bad, a static sentence naming the column and why
                           ("cnt: ..."); NULL otherwise */
   int64_t line;        /* 1-based line number where the line starts in the file */

@@ -4,7 +4,7 @@
 ** A file is written under a temporary name in the same directory
 ** ("NAME.tmp.PID.XXXXXX") and renamed over NAME only when everything was written
 ** and flushed to disk, so a failed or interrupted run never leaves a
-** partial file (formats.md §8, exit 2).  "-" is standard output, and an
+** partial file (docs/reference/formats.md §12, exit 2).  "-" is standard output, and an
 ** existing device or pipe (/dev/null, a FIFO) is written directly too:
 ** renaming over it would replace the device.
 */

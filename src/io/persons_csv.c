@@ -3,7 +3,7 @@
 **
 ** The registry is reference data: one bad line makes the whole file
 ** untrustworthy, so every line is checked and every problem reported, and
-** then the run stops before anything is written (settlement.md §8).
+** then the run stops before anything is written (docs/reference/settlement.md §8).
 */
 #include "io/persons_csv.h"
 

@@ -1,5 +1,5 @@
 /*
-** sanbao adapters — reading persons.csv into a registry (formats.md §2).
+** sanbao adapters — reading persons.csv into a registry (docs/reference/formats.md §2).
 ** The CSV helpers every input shares (sb_report_fn, sb_column,
 ** sb_csv_map_header) live in csvfile.h, included here for the users of both.
 */

@@ -1,7 +1,7 @@
 /*
 ** sanbao adapters — policy JSON to the sb_policy struct (policy_json.h).
 **
-** A walk over the document that mirrors formats.md §7 key by key.  The
+** A walk over the document that mirrors docs/reference/formats.md §7 key by key.  The
 ** current JSON path is kept in a small stack of strings so that every error
 ** can say exactly where it is.
 **

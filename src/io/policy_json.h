@@ -1,5 +1,5 @@
 /*
-** sanbao adapters — the policy file (formats.md §7), read with jansson.
+** sanbao adapters — the policy file (docs/reference/formats.md §7), read with jansson.
 **
 ** The loader validates everything the contract lists and refuses unknown or
 ** repeated keys (they are usually typos that would otherwise silently fall

@@ -3,7 +3,7 @@
 ** settlement (一站式结算), written against the storage interface of store.h.
 **
 ** What the ledger guarantees:
-**  - a claims file is settled with exactly the semantics of settlement.md:
+**  - a claims file is settled with exactly the semantics of docs/reference/settlement.md:
 **    its rows in canonical order, after everything already in the ledger
 **    (as a real-time system settles in arrival order);
 **  - importing a file again settles nothing twice: a row identical to one
@@ -54,11 +54,11 @@ typedef struct sb_import_options {
 int sb_ledger_import_claims(sb_store *st, const char *path, const sb_import_options *opt,
                             sb_batch_totals *totals, sb_error *err);
 
-/* Every received row as a settlements CSV (formats.md §4), in arrival order. */
+/* Every received row as a settlements CSV (docs/reference/formats.md §4), in arrival order. */
 int sb_ledger_export_settlements(sb_store *st, sb_buf *out, size_t chunk, sb_flush_fn flush,
                                  void *ctx, sb_error *err);
 
-/* Every alert (formats.md §5) in the order they fired. */
+/* Every alert (docs/reference/formats.md §5) in the order they fired. */
 int sb_ledger_export_alerts(sb_store *st, sb_buf *out, sb_error *err);
 
 /* A person's year to date (year 0: the latest year with accumulators is
@@ -85,7 +85,7 @@ typedef struct sb_resettle_summary {
 int sb_ledger_resettle(sb_store *st, int year, const char *policy_path, const char *dir,
                        sb_resettle_summary *sum, sb_error *err);
 
-/* Enrollment and premiums (settlement.md §9) for `year` as of `as_of`. */
+/* Enrollment and premiums (docs/reference/settlement.md §9) for `year` as of `as_of`. */
 typedef struct sb_enroll_summary {
   int64_t persons;
   sb_fen premium, subsidy, personal;

@@ -78,7 +78,7 @@ typedef struct sb_needy_list {
 ** count differs from the header's, a field is badly quoted, person_id is
 ** not 1 to 64 bytes without control characters or repeats an earlier
 ** line's, household_id is empty, or category is not a name of
-** settlement.md §2.  Every problem goes to `report` (when not NULL) as
+** docs/reference/settlement.md §2.  Every problem goes to `report` (when not NULL) as
 ** ("FILE:LINE", "FIELD: why"); the first is returned in `err` with
 ** SB_EINVAL and nothing is kept.  A header-only list is valid (no rows).
 */

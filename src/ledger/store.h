@@ -29,7 +29,7 @@
 
 typedef struct sb_store sb_store;
 
-/* A received claim row and its settlement, as stored (formats.md §4 plus
+/* A received claim row and its settlement, as stored (docs/reference/formats.md §4 plus
 ** what re-settlement and reversal need). */
 typedef struct sb_stored_row {
   int64_t seq;    /* arrival order, assigned by the store */
@@ -131,7 +131,7 @@ typedef struct sb_store_ops {
                  sb_error *err);
 
   int (*alert_append)(sb_store *s, const sb_stored_alert *a, sb_error *err);
-  /* after_seq < 0: every alert in the order they fired (formats.md §5);
+  /* after_seq < 0: every alert in the order they fired (docs/reference/formats.md §5);
   ** else the alerts raised by claim rows after seq `after_seq`, in seq
   ** order (a cursor: within one import, firing order is canonical claim
   ** order, which is not seq order). */

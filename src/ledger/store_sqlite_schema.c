@@ -86,7 +86,7 @@ const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION] = {
     "  overlmt_selfpay INTEGER, preselfpay_amt INTEGER, reverses TEXT,"
     "  content_key INTEGER NOT NULL) STRICT;"
     "CREATE INDEX claims_claim_id ON claims(claim_id);"
-    /* one settlement per received row; amounts in fen, as formats.md §4 */
+    /* one settlement per received row; amounts in fen, as docs/reference/formats.md §4 */
     "CREATE TABLE settlements("
     "  seq INTEGER PRIMARY KEY REFERENCES claims(seq),"
     "  status TEXT NOT NULL CHECK (status IN ('settled','reversed','rejected')),"

@@ -190,7 +190,7 @@ int sb_api_claim_csv(const char *body, size_t len, const char *reverses, sb_buf 
                    reverses ? "unknown field: a reversal takes claim_id, person_id and date"
                    : strcmp(k, "reverses") == 0
                        ? "unknown field: reverse with POST /v1/settlements/{claim_id}/reversal"
-                       : "unknown field (the fields are the claims columns of formats.md §3)");
+                       : "unknown field (the fields are the claims columns of docs/reference/formats.md §3)");
       goto out;
     }
     if (!json_is_string(v)) {

@@ -4,7 +4,7 @@
 **
 ** A request body is checked as JSON only — an object, known keys, string
 ** values, the required keys present — and becomes one row of a claims CSV
-** (formats.md §3) that the ledger settles with the batch's own rules.  So a
+** (docs/reference/formats.md §3) that the ledger settles with the batch's own rules.  So a
 ** bad amount or date is not a 400 here but the settlement's own rejection
 ** (422, BAD_AMOUNT ...), exactly as the same row in a file would be.
 */
@@ -34,7 +34,7 @@ void sb_api_claim_free(sb_api_claim *c);
 
 /*
 ** Check a claim body and append to `csv` the claims CSV text of it (header
-** and one row).  A settlement body holds the claims columns of formats.md §3
+** and one row).  A settlement body holds the claims columns of docs/reference/formats.md §3
 ** but `reverses`; a reversal body (`reverses` not NULL: the claim id from the
 ** URL) holds claim_id, person_id and date only.  Returns 0, -1 with `p`
 ** filled (a 400), or -2 when out of memory.
@@ -52,7 +52,7 @@ typedef struct sb_api_answer_ctx {
 } sb_api_answer_ctx;
 
 /* Append the JSON answer for a settled, reversed or rejected claim: the
-** formats.md §4 columns, the year-to-date balance after it, its alerts and
+** docs/reference/formats.md §4 columns, the year-to-date balance after it, its alerts and
 ** the trace.  Returns 0 or -1 (out of memory). */
 int sb_api_answer_json(const sb_api_answer_ctx *x, sb_buf *out);
 

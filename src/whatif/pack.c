@@ -91,7 +91,7 @@ int sb_pack_writer_open(const char *path, int32_t persons, uint64_t registry_fp,
   return SB_OK;
 }
 
-/* Canonical order within a person (settlement.md §4): date, claim id
+/* Canonical order within a person (docs/reference/settlement.md §4): date, claim id
 ** bytes, input position. */
 static int claim_cmp(const void *a, const void *b) {
   const sb_pack_claim *x = a, *y = b;
@@ -599,7 +599,7 @@ int sb_pack_person_start(const sb_pack *p, uint64_t at, uint64_t *out, sb_error 
 
 /* ---- the claim-id bookkeeping of the involved rows ------------------------ */
 
-/* Global canonical order (settlement.md §4): date, claim id bytes, input
+/* Global canonical order (docs/reference/settlement.md §4): date, claim id bytes, input
 ** position. */
 static int inv_cmp(const void *a, const void *b) {
   const inv_entry *x = *(const inv_entry *const *)a, *y = *(const inv_entry *const *)b;

@@ -6,7 +6,7 @@
 **
 ** Why a pack holds what it holds.  simulate needs, per claim, what the core
 ** settles (person, date, visit type, level, four amounts, the category in
-** force) and the claim-id bookkeeping of settlement.md §8 (duplicates,
+** force) and the claim-id bookkeeping of docs/reference/settlement.md §8 (duplicates,
 ** reversal targets).  Almost every claim id is used once and never named
 ** by a reversal; for those the id plays no part beyond the canonical order
 ** within the person, which the record order already is.  So records carry
@@ -17,7 +17,7 @@
 ** policy of that run.
 **
 ** What is decided when packing, and what is not.  The checks of
-** settlement.md §8 that need only the row and the registry (MALFORMED_ROW,
+** docs/reference/settlement.md §8 that need only the row and the registry (MALFORMED_ROW,
 ** BAD_AMOUNT, BAD_VISIT_TYPE, BAD_LEVEL, UNKNOWN_PERSON, NOT_INSURED) are
 ** made once: such rows are left out and only counted ("dropped"), which is
 ** exact, because a rejected row changes no accumulator and takes no claim
@@ -62,7 +62,7 @@
 **                       and a hash of the header's first 184 bytes;
 **   records             `records` × 48 bytes (sb_pack_rec), sorted by
 **                       person index, then date, claim id bytes and input
-**                       position (settlement.md §4);
+**                       position (docs/reference/settlement.md §4);
 **   involved table      one entry per involved record, in record order:
 **                       record index (8), input position (4), date (4),
 **                       person (4), flags, id length, target length, a zero
@@ -241,7 +241,7 @@ int sb_pack_verify(const sb_pack *p, uint64_t sum, sb_error *err);
 int sb_pack_person_start(const sb_pack *p, uint64_t at, uint64_t *out, sb_error *err);
 
 /*
-** The claim-id bookkeeping of settlement.md §8 for the involved rows under
+** The claim-id bookkeeping of docs/reference/settlement.md §8 for the involved rows under
 ** `policy`, the only policy of the run (a claim of another year is
 ** NO_POLICY; NO_POLICY and UNKNOWN_REGION decide which rows take part), in
 ** global canonical order.  After it, sb_pack_involved() answers for each

@@ -1,7 +1,7 @@
 #!/bin/sh
 # e2e: invalid reference data (policy files, the person registry) and bad claims
 # headers stop the run with exit 2, a message naming the file and the JSON path
-# or line, and nothing written (settlement.md §8, formats.md §1, §2, §7).
+# or line, and nothing written (docs/reference/settlement.md §8, docs/reference/formats.md §1, §2, §7).
 # Usage: sh bad_reference.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh

@@ -1,6 +1,6 @@
 #!/bin/sh
 # e2e: exit statuses 0, 1 and 2 of `sanbao settle`, and that an exit-2 run
-# leaves no output behind and an existing output untouched (formats.md §8).
+# leaves no output behind and an existing output untouched (docs/reference/formats.md §12).
 # Usage: sh exit_codes.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh

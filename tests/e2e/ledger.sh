@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e: the ledger (`sanbao db`, src/adapters/ledger.c + store_sqlite.c) keeps
+# e2e: the ledger (`sanbao db`, src/ledger/ledger.c + store_sqlite.c) keeps
 # its promises:
 #  - an import stores exactly what the batch `sanbao settle` prints, for every
 #    golden case and for generated inputs (settlements, alerts, exit status);
@@ -129,7 +129,7 @@ persons_with_reversals() { awk -F, 'NR > 1 && $4 == "reversed" { print $2 }' "$1
 
 # resettle_only_reversals NAME DIR SETTLEMENTS: re-settling under the stored
 # policy may only move money of persons whose year has a reversed pair
-# (catch-up, settlement.md §6); everyone else is unchanged.
+# (catch-up, docs/reference/settlement.md §6); everyone else is unchanged.
 resettle_only_reversals() {
   persons_with_reversals "$3" >"$work/rev.txt"
   awk -F, 'NR > 1 { print $1 }' "$2/persons.csv" | LC_ALL=C sort -u >"$work/rs-persons.txt"

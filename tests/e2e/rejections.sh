@@ -1,5 +1,5 @@
 #!/bin/sh
-# e2e: every rejection reason of settlement.md §8 through the binary, with the
+# e2e: every rejection reason of docs/reference/settlement.md §8 through the binary, with the
 # exact output row, the order in which reasons are tried, and what a rejection
 # leaves (no accumulator change, a free claim id).
 # Usage: sh rejections.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
@@ -193,7 +193,7 @@ run settle --policy "$work/policy.json" --persons "$work/persons.csv" --claims "
 expect_rc "rejections: exit status" 1
 same_lines "rejections" "$work/expected.csv" "$work/out.csv"
 
-# every reason of settlement.md §8 appears
+# every reason of docs/reference/settlement.md §8 appears
 for r in MALFORMED_ROW BAD_AMOUNT BAD_VISIT_TYPE BAD_LEVEL UNKNOWN_PERSON NOT_INSURED NO_POLICY \
   UNKNOWN_REGION DUPLICATE_CLAIM UNKNOWN_CLAIM ALREADY_REVERSED PERSON_MISMATCH; do
   contains "reason $r produced" "$work/out.csv" ",rejected,$r,"

@@ -4,7 +4,7 @@
 # golden case basics, and stops it with SIGTERM at the end.
 #  - every row of basics/claims.csv is posted in file order (settlements to
 #    POST /v1/settlements, rows with `reverses` to .../{id}/reversal): each
-#    answer's status code and formats.md §4 columns equal what the ledger
+#    answer's status code and docs/reference/formats.md §4 columns equal what the ledger
 #    gives the same rows imported one file per row (`db import-claims`), and
 #    what `sanbao settle` prints for the file (a ledger names a claim id it
 #    already holds with other content CONFLICT where the batch says
@@ -55,7 +55,7 @@ fi
 
 # ---- helpers -------------------------------------------------------------------
 
-# A claims CSV row (formats.md §3; quoted fields allowed, no newline inside
+# A claims CSV row (docs/reference/formats.md §3; quoted fields allowed, no newline inside
 # one) to "KIND<TAB>TARGET<TAB>JSON": KIND s (a settlement: the columns but
 # reverses, the optional ones only when not empty) or r (a reversal of TARGET:
 # claim_id, person_id, date; TARGET is - for a settlement); BAD when the
@@ -98,7 +98,7 @@ BEGIN {
   printf "s\t-\t{%s}\n", o
 }'
 
-# A JSON answer about one claim (one line) to its formats.md §4 row: the
+# A JSON answer about one claim (one line) to its docs/reference/formats.md §4 row: the
 # top-level keys come before "balance" and "trace", so the first occurrence
 # of a key is the top-level one; null is an empty field.  An answer without
 # "status" (an error) becomes "ERROR <its text>".
@@ -162,7 +162,7 @@ expect_error() {
   contains "$1: content type" "$work/resp.hdr" "application/json"
 }
 
-# row_of FILE: the formats.md §4 row of a JSON answer
+# row_of FILE: the docs/reference/formats.md §4 row of a JSON answer
 row_of() { awk "$TOROW" "$1"; }
 
 # post_row NAME TOKEN CSVROW WANT [ROUTE [QUERY]]: sends a claims row as the
@@ -472,7 +472,7 @@ same_text "reversal of A1/10: status" reversed "$(jget status)"
 curl -s -m 30 -I -H "Authorization: Bearer $h1" "$base/v1/settlements/A1-01" >"$work/head.txt"
 contains "HEAD a settlement" "$work/head.txt" "HTTP/1.1 200"
 
-# a settlement.md rejection is 422 with the §4 row
+# a docs/reference/settlement.md rejection is 422 with the §4 row
 post_row "422 BAD_AMOUNT" "$h1" "A1-09,A1,2022-06-03,outpatient,primary,12.345,,,," 422
 same_text "422 reason" BAD_AMOUNT "$(jget reason)"
 same_text "422 status" rejected "$(jget status)"

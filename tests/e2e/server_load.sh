@@ -120,7 +120,7 @@ send() {
   curl -s --parallel --parallel-immediate --parallel-max 16 -K "$work/curl.cfg" >"$3" 2>/dev/null
 }
 
-# A JSON answer about one claim to "k<TAB>its formats.md §4 row" (k: the
+# A JSON answer about one claim to "k<TAB>its docs/reference/formats.md §4 row" (k: the
 # file name); the top-level keys come before "balance" and "trace", so the
 # first occurrence of a key is the top-level one; null is an empty field.
 # shellcheck disable=SC2016  # an awk program

@@ -1,6 +1,6 @@
 #!/bin/sh
 # e2e: standard input and output ('-'), --out=FILE, the alerts file, --explain,
-# and what goes to stdout and stderr (formats.md §4, §5, §8).
+# and what goes to stdout and stderr (docs/reference/formats.md §4, §5, §8).
 # Usage: sh stdio.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -66,7 +66,7 @@ ls "$work/d9" >"$work/d9.txt"
 printf 's.csv\n' >"$work/d9-want.txt"
 same_file "without --alerts: only the settlements written" "$work/d9-want.txt" "$work/d9.txt"
 
-# --explain: amounts of A2-01 (settlement.md examples README) on stderr, stdout unchanged
+# --explain: amounts of A2-01 (docs/reference/settlement.md examples README) on stderr, stdout unchanged
 "$bin" settle --policy "$pol" --persons "$per" --claims "$cla" --explain A2-01 --quiet \
   >"$work/s10.csv" 2>"$work/explain.txt"
 rc=$?

@@ -1,5 +1,5 @@
 /*
-** Property tests of the batch over generated populations (src/adapters/gen.h):
+** Property tests of the batch over generated populations (src/gen/gen.h):
 **
 **  - order:        shuffling the rows of the claims file changes no result
 **                  (each claim's row is the same, alerts identical);
@@ -205,7 +205,7 @@ static void order_does_not_matter(void **state) {
   }
 }
 
-/* Output columns (formats.md §4). */
+/* Output columns (docs/reference/formats.md §4). */
 enum { MEDFEE = 6, FULAMT, OVERLMT, PRESELF, INSCP, DEDC, HIFP, HIFMI, MAF, FUND, PSN };
 
 static void money_is_conserved(void **state) {

@@ -1,6 +1,6 @@
 /*
-** Unit tests of the CSV batch adapter (src/adapters/batch.h) against
-** settlement.md §4, §6, §8 and formats.md §1, §3–§5: rejections and their
+** Unit tests of the CSV batch adapter (src/batch/batch.h) against
+** docs/reference/settlement.md §4, §6, §8 and docs/reference/formats.md §1, §3–§5: rejections and their
 ** precedence, claim-id bookkeeping in canonical order, reversals, the echo
 ** of malformed rows, totals, alerts, explanations, and thread independence.
 **
@@ -622,7 +622,7 @@ static void test_reversal_ids_stay_taken(void **state) {
   expect_row(r, 5, "KR,P1,2022-03-05,rejected,DUPLICATE_CLAIM" REJ);
 }
 
-/* ---- formats.md §4: the echo of malformed rows ----------------------------------- */
+/* ---- docs/reference/formats.md §4: the echo of malformed rows ----------------------------------- */
 
 static void test_malformed_echo(void **state) {
   ctx *c = *state;
@@ -651,7 +651,7 @@ static void test_malformed_echo(void **state) {
   expect_row(r, 6, "E5,P1,2022-04-01,rejected,MALFORMED_ROW" REJ);
   expect_row(r, 7, "\"E,6\",P1,2022-13-01,rejected,MALFORMED_ROW" REJ);
   expect_row(r, 8, "\"E7 \"\"q\"\"\",P1,2022-02-29,rejected,MALFORMED_ROW" REJ);
-  /* output CSV quotes a field holding a comma (formats.md §1) */
+  /* output CSV quotes a field holding a comma (docs/reference/formats.md §1) */
   expect_row(r, 9, "E8,P1,\"2022-01-01,x\",rejected,MALFORMED_ROW" REJ);
   expect_row(r, 10, "E9,P1,2022-05-01,rejected,MALFORMED_ROW" REJ);
 }
@@ -729,7 +729,7 @@ static void test_malformed_echo_respects_buffer(void **state) {
   assert_memory_equal(o->p + hlen, want, strlen(want));
 }
 
-/* ---- formats.md §1, §3: optional columns, column order ------------------------------ */
+/* ---- docs/reference/formats.md §1, §3: optional columns, column order ------------------------------ */
 
 static void test_optional_columns_absent_or_empty(void **state) {
   ctx *c = *state;

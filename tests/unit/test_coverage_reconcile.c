@@ -1,6 +1,6 @@
 /*
-** Unit tests: coverage (参保率, src/adapters/coverage.h) and 应保尽保
-** reconciliation (src/adapters/reconcile.h), with hand-made inputs and
+** Unit tests: coverage (参保率, src/ledger/coverage.h) and 应保尽保
+** reconciliation (src/ledger/reconcile.h), with hand-made inputs and
 ** exact expected rows; the store-facing wrappers against a scratch SQLite
 ** ledger.
 **

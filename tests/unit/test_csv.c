@@ -1,6 +1,6 @@
 /*
-** Unit tests: the RFC 4180 reader and the field writer (src/adapters/csv.h,
-** formats.md §1), with libcsv as an oracle on well-formed input.
+** Unit tests: the RFC 4180 reader and the field writer (src/io/csv.h,
+** docs/reference/formats.md §1), with libcsv as an oracle on well-formed input.
 */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /*
-** Unit tests of the ledger's store (src/adapters/store.h, SQLite) and of the
-** ledger's flows (src/adapters/ledger.h), in process:
+** Unit tests of the ledger's store (src/ledger/store.h, SQLite) and of the
+** ledger's flows (src/ledger/ledger.h), in process:
 **  - opening: a new file, an existing one, a missing, foreign, text or newer
 **    file, each refused with a message naming it;
 **  - every operation's round trip: row_append + row_each keep every field

@@ -1,6 +1,6 @@
 /*
 ** Unit tests: exact money and ratio text, mul() and cap_left()
-** (settlement.md §1, include/sanbao/money.h).
+** (docs/reference/settlement.md §1, include/sanbao/money.h).
 */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,6 +1,6 @@
 /*
-** Unit tests: the policy file loader (src/adapters/policy_json.h,
-** formats.md §7) and the policy lookups of src/core/policy.c.
+** Unit tests: the policy file loader (src/io/policy_json.h,
+** docs/reference/formats.md §7) and the policy lookups of src/core/policy.c.
 **
 ** Each validation test starts from BASE, a valid policy, breaks one thing
 ** in it, and checks that the load fails naming the file and the exact JSON
@@ -372,7 +372,7 @@ static void test_optional_keys_may_be_absent(void **state) {
   sb_policy_free(p);
 }
 
-/* ---- formats.md §7, one rule at a time --------------------------------- */
+/* ---- docs/reference/formats.md §7, one rule at a time --------------------------------- */
 
 static void test_invalid_schema(void **state) {
   (void)state;

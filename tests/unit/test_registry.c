@@ -1,6 +1,6 @@
 /*
 ** Unit tests: the person registry (include/sanbao/registry.h) and the
-** persons.csv loader (src/adapters/persons_csv.h, formats.md §2).
+** persons.csv loader (src/io/persons_csv.h, docs/reference/formats.md §2).
 */
 #include <stdarg.h>
 #include <stddef.h>

@@ -1,5 +1,5 @@
 /*
-** Unit tests: the what-if report page (src/adapters/report.h).
+** Unit tests: the what-if report page (src/whatif/report.h).
 **
 ** A result is built by hand (two sides, three categories with claims, three
 ** prefectures, deciles, two monitoring thresholds, the most affected

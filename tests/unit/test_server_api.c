@@ -3,7 +3,7 @@
 ** (src/server/api.h, src/server/tokens.h; docs/api.md).
 **
 **  - sb_api_claim_csv: a good settlement or reversal body becomes the exact
-**    claims CSV text (formats.md §3: header and one row, a field quoted only
+**    claims CSV text (docs/reference/formats.md §3: header and one row, a field quoted only
 **    when it holds a comma, a quote, CR or LF); every 400 names its field and
 **    writes nothing;
 **  - sb_json_str: JSON escapes, invalid UTF-8 as U+FFFD, valid UTF-8 kept
@@ -102,7 +102,7 @@ static void test_good_body_exact_csv(void **state) {
 
 static void test_key_order_and_optional_fields(void **state) {
   (void)state;
-  /* the columns come out in formats.md order whatever the keys' order;
+  /* the columns come out in docs/reference/formats.md order whatever the keys' order;
   ** absent optional amounts are empty fields */
   expect_csv("{\"medfee_sumamt\":\"20000\",\"level\":\"grade3\",\"visit_type\":\"inpatient\","
              "\"date\":\"2022-02-20\",\"person_id\":\"A1\",\"claim_id\":\"A1-02\"}",
@@ -214,7 +214,7 @@ static void test_reversal_body(void **state) {
 static void test_csv_quoting(void **state) {
   (void)state;
   /* a field is quoted only when it holds a comma, a quote, CR or LF;
-  ** quotes are doubled (formats.md §1) */
+  ** quotes are doubled (docs/reference/formats.md §1) */
   expect_csv("{\"claim_id\":\"a,b\",\"person_id\":\"say \\\"hi\\\"\",\"date\":\"x\\ny\","
              "\"visit_type\":\"cr\\rhere\",\"level\":\"plain\",\"medfee_sumamt\":\"1,000\","
              "\"fulamt_ownpay_amt\":\"\\\"\",\"overlmt_selfpay\":\"tab\\there\"}",

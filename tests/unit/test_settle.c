@@ -1,5 +1,5 @@
 /*
-** Unit tests of the pure core (settlement.md §1, §5–§7, §9): sb_settle,
+** Unit tests of the pure core (docs/reference/settlement.md §1, §5–§7, §9): sb_settle,
 ** sb_acc_apply, sb_alerts_due, sb_result_negate, sb_premium_of and
 ** sb_policy_ci_deductible.
 **

@@ -52,7 +52,7 @@ stop_server() {
 # The start of an awk program that reads a JSON answer about one claim (one
 # line): get(s, k) is the first value of key k in s ("" for null, "\001" when
 # absent — the top-level keys come before "balance" and "trace", so the first
-# occurrence is the top-level one), and col[1..n] are formats.md §4's columns.
+# occurrence is the top-level one), and col[1..n] are docs/reference/formats.md §4's columns.
 # shellcheck disable=SC2016  # an awk program
 ANSWER_AWK='
 function get(s, k,   i, v) {

@@ -1,7 +1,10 @@
 # A thin wrapper over CMake + Ninja and the scripts; the scripts are the truth.
-.PHONY: all demo test bench bench-server clean
+# Plain `make` only builds: it installs nothing (`make deps` does, with apt-get).
+.PHONY: all deps demo test bench bench-server clean
 all:
-	sh scripts/deps.sh && sh scripts/build.sh build
+	sh scripts/build.sh build
+deps:
+	sh scripts/deps.sh
 demo:
 	sh scripts/demo.sh
 test:
@@ -11,4 +14,4 @@ bench:
 bench-server:
 	sh scripts/bench-server.sh
 clean:
-	rm -rf build build-asan build-bench out
+	rm -rf build build-asan build-tsan build-bench out

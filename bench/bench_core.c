@@ -77,10 +77,10 @@ int main(int argc, char **argv) {
   }
   sb_csv_reader *rd = sb_csv_open_fd(fd);
   sb_csv_row row;
-  static const sb_column cols[] = {{"person_id", 1}, {"date", 1}, {"visit_type", 1},
-                                   {"level", 1}, {"medfee_sumamt", 1},
-                                   {"fulamt_ownpay_amt", 0}, {"overlmt_selfpay", 0},
-                                   {"preselfpay_amt", 0}, {"reverses", 0}};
+  static const sb_column cols[] = {
+      {"person_id", 1},       {"date", 1},           {"visit_type", 1},
+      {"level", 1},           {"medfee_sumamt", 1},  {"fulamt_ownpay_amt", 0},
+      {"overlmt_selfpay", 0}, {"preselfpay_amt", 0}, {"reverses", 0}};
   int ix[9];
   if (sb_csv_next(rd, &row) <= 0 || sb_csv_map_header(&row, cols, 9, ix, argv[3], &err)) {
     fprintf(stderr, "bench_core: bad claims header\n");
@@ -106,8 +106,8 @@ int main(int argc, char **argv) {
     it.c.fulamt_ownpay_amt = amount(col(&row, ix[5]), &bad);
     it.c.overlmt_selfpay = amount(col(&row, ix[6]), &bad);
     it.c.preselfpay_amt = amount(col(&row, ix[7]), &bad);
-    if (bad || it.c.fulamt_ownpay_amt + it.c.overlmt_selfpay + it.c.preselfpay_amt >
-                   it.c.medfee_sumamt)
+    if (bad ||
+        it.c.fulamt_ownpay_amt + it.c.overlmt_selfpay + it.c.preselfpay_amt > it.c.medfee_sumamt)
       continue;
     it.who.category = sb_registry_category_on(reg, it.person, it.c.date);
     if (it.who.category < 0 || sb_date_year(it.c.date) != pol->year ||

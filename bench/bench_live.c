@@ -60,13 +60,14 @@ int main(int argc, char **argv) {
       int r = rand() % 100;
       const char *visit = r < 80 ? "outpatient" : r < 95 ? "inpatient" : "chronic";
       const char *level = r < 80 ? "primary" : r < 95 ? LEVEL[1 + rand() % 3] : "grade1";
-      long fee = r < 80 ? 2000 + rand() % 28000 : r < 95 ? 300000 + rand() % 2700000
-                                                        : 5000 + rand() % 75000;
+      long fee = r < 80   ? 2000 + rand() % 28000
+                 : r < 95 ? 300000 + rand() % 2700000
+                          : 5000 + rand() % 75000;
       int len = snprintf(csv, sizeof csv,
                          "claim_id,person_id,date,visit_type,level,medfee_sumamt\n"
                          "L%ld-%ld,%.*s,2022-%02d-%02d,%s,%s,%ld.%02ld\n",
-                         stamp, done, (int)pl, pid, 1 + rand() % 12, 1 + rand() % 28, visit,
-                         level, fee / 100, fee % 100);
+                         stamp, done, (int)pl, pid, 1 + rand() % 12, 1 + rand() % 28, visit, level,
+                         fee / 100, fee % 100);
       sb_live_answer ans;
       if (sb_live_settle(lv, csv, (size_t)len, run, 0, &ans, &err)) {
         fprintf(stderr, "bench_live: %s\n", err.msg);

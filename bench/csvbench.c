@@ -70,7 +70,8 @@ int main(int argc, char **argv) {
   while (sb_csv_next(rd, &row) > 0) {
     ours.records++;
     ours.fields += row.n;
-    for (int i = 0; i < row.n; i++) ours.bytes += row.fields[i].len;
+    for (int i = 0; i < row.n; i++)
+      ours.bytes += row.fields[i].len;
   }
   sb_csv_close(rd);
   double t_ours = now() - t0;
@@ -89,8 +90,8 @@ int main(int argc, char **argv) {
 
   printf("sanbao csv reader: %ld records, %ld fields, %.3f s, %.0f MB/s\n", ours.records,
          ours.fields, t_ours, (double)n / 1e6 / t_ours);
-  printf("libcsv (strict):   %ld records, %ld fields, %.3f s, %.0f MB/s\n", lib.records,
-         lib.fields, t_lib, (double)n / 1e6 / t_lib);
+  printf("libcsv (strict):   %ld records, %ld fields, %.3f s, %.0f MB/s\n", lib.records, lib.fields,
+         t_lib, (double)n / 1e6 / t_lib);
   free(buf);
   return ours.fields == lib.fields && ours.records == lib.records ? 0 : 1;
 }

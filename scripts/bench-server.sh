@@ -20,14 +20,14 @@ cd "$(dirname "$0")/.."
 secs=${1:-20}
 conns=${2:-64}
 persons=${3:-100000}
-sh scripts/deps.sh
+sh scripts/deps.sh test
 for p in wrk curl sqlite3; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO="sudo"
     $SUDO apt-get install -y -qq "$p" >/dev/null
   fi
 done
-sh scripts/build.sh build-bench -DCMAKE_BUILD_TYPE=Release
+sh scripts/build.sh build-bench -DCMAKE_BUILD_TYPE=Release -DSANBAO_TESTS=ON
 bin=$(pwd)/build-bench/sanbao
 dir=out/bench-server
 mkdir -p "$dir"

@@ -1,13 +1,18 @@
 #!/bin/sh
 # Install the Debian packages sanbao needs, if missing.  Safe to run again:
 # it installs nothing when everything is there.
-#   scripts/deps.sh        what building and running need
-#   scripts/deps.sh test   also what the tests use: the sqlite3 shell (ledger
-#                          checks), Chromium and a CJK font (rendering the HTML
-#                          report as a reader sees it)
+#   scripts/deps.sh        what building and running `sanbao` need
+#   scripts/deps.sh test   also what the tests use: clang (the sanitizer
+#                          builds), cmocka (unit tests), libcsv (the CSV
+#                          reader's oracle), clang-format (the style check),
+#                          the sqlite3 shell (ledger checks), curl (the
+#                          server), Chromium and a CJK font (rendering the
+#                          HTML report as a reader sees it)
 set -eu
-PKGS="gcc clang cmake ninja-build pkg-config make libjansson-dev libcsv-dev libcmocka-dev libsqlite3-dev libmicrohttpd-dev nettle-dev"
-if [ "${1:-}" = test ]; then PKGS="$PKGS sqlite3 chromium fonts-wqy-microhei curl"; fi
+PKGS="gcc cmake ninja-build pkg-config make libjansson-dev libsqlite3-dev libmicrohttpd-dev nettle-dev"
+if [ "${1:-}" = test ]; then
+  PKGS="$PKGS clang libcmocka-dev libcsv-dev clang-format sqlite3 chromium fonts-wqy-microhei curl"
+fi
 missing=""
 for p in $PKGS; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then

@@ -22,13 +22,15 @@ static inline uint64_t sb_hash_bytes(const void *data, size_t n) {
   uint64_t h = 0x9E3779B97F4A7C15ull ^ (n * 0xff51afd7ed558ccdull);
   while (n >= 8) {
     uint64_t w = 0;
-    for (int i = 0; i < 8; i++) w |= (uint64_t)p[i] << (8 * i);
+    for (int i = 0; i < 8; i++)
+      w |= (uint64_t)p[i] << (8 * i);
     h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
     h ^= h >> 31;
     p += 8, n -= 8;
   }
   uint64_t w = 0;
-  for (size_t i = 0; i < n; i++) w |= (uint64_t)p[i] << (8 * i);
+  for (size_t i = 0; i < n; i++)
+    w |= (uint64_t)p[i] << (8 * i);
   h = (h ^ w) * 0x94d049bb133111ebull;
   h ^= h >> 29;
   h *= 0xbf58476d1ce4e5b9ull;

@@ -67,7 +67,11 @@ static inline sb_fen sb_cap_left(sb_fen cap, sb_fen used) {
   return cap > used ? cap - used : 0;
 }
 
-static inline sb_fen sb_min(sb_fen a, sb_fen b) { return a < b ? a : b; }
-static inline sb_fen sb_max(sb_fen a, sb_fen b) { return a > b ? a : b; }
+static inline sb_fen sb_min(sb_fen a, sb_fen b) {
+  return a < b ? a : b;
+}
+static inline sb_fen sb_max(sb_fen a, sb_fen b) {
+  return a > b ? a : b;
+}
 
 #endif

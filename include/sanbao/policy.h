@@ -25,8 +25,8 @@ typedef uint32_t sb_visitmask;
 
 /* One row of regions: a 6-digit county or prefecture code, or default. */
 typedef struct sb_region {
-  int32_t code;          /* 430225, 430500; -1 for "default" */
-  sb_fen ci_deductible;  /* 大病保险起付线 */
+  int32_t code;         /* 430225, 430500; -1 for "default" */
+  sb_fen ci_deductible; /* 大病保险起付线 */
 } sb_region;
 
 typedef struct sb_inpatient_level {
@@ -47,7 +47,7 @@ typedef struct sb_assist_row {
 
 /* One category's row of re-assistance (再救助 / 倾斜救助, settlement §10). */
 typedef struct sb_reassist_row {
-  sb_fen threshold;  /* the base above which it pays */
+  sb_fen threshold; /* the base above which it pays */
   sb_bp ratio;
   sb_fen annual_cap; /* SB_NO_CAP when null */
 } sb_reassist_row;

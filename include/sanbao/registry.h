@@ -40,17 +40,15 @@ void sb_registry_free(sb_registry *r);
 ** caller to prefix) when the row contradicts an earlier row of the same
 ** person: another household or region.  Overlaps are checked by finish().
 */
-int sb_registry_add(sb_registry *r, const char *person_id, size_t id_len,
-                    const char *household_id, size_t hh_len, int32_t region,
-                    const sb_interval *iv, sb_error *err);
+int sb_registry_add(sb_registry *r, const char *person_id, size_t id_len, const char *household_id,
+                    size_t hh_len, int32_t region, const sb_interval *iv, sb_error *err);
 
 /*
 ** Sort each person's intervals and check that none overlap.  Every problem
 ** found is passed to `report` (when not NULL) with the offending line; the
 ** return value is the count of problems (0: the registry is ready).
 */
-int sb_registry_finish(sb_registry *r,
-                       void (*report)(void *ctx, int line, const char *msg),
+int sb_registry_finish(sb_registry *r, void (*report)(void *ctx, int line, const char *msg),
                        void *ctx);
 
 /* Number of persons. */
@@ -63,8 +61,7 @@ int32_t sb_registry_find(const sb_registry *r, const char *id, size_t len);
 ** registry; *len receives the length (ids may hold any byte but NUL is
 ** not special: use the length). */
 const char *sb_registry_id(const sb_registry *r, int32_t person, size_t *len);
-const char *sb_registry_household(const sb_registry *r, int32_t person,
-                                  size_t *len);
+const char *sb_registry_household(const sb_registry *r, int32_t person, size_t *len);
 int32_t sb_registry_region(const sb_registry *r, int32_t person);
 
 /* The category in force on `date`, or -1 when no interval covers it (the
@@ -72,8 +69,7 @@ int32_t sb_registry_region(const sb_registry *r, int32_t person);
 int sb_registry_category_on(const sb_registry *r, int32_t person, sb_date date);
 
 /* A person's intervals, sorted by `from` after finish(). */
-const sb_interval *sb_registry_intervals(const sb_registry *r, int32_t person,
-                                         int *n);
+const sb_interval *sb_registry_intervals(const sb_registry *r, int32_t person, int *n);
 
 /*
 ** A fingerprint of a finished registry: a 64-bit digest of every person in
@@ -97,8 +93,7 @@ uint64_t sb_registry_fingerprint(const sb_registry *r);
 ** the same rows.
 */
 #define SB_REGISTRY_FP_SEED 0x5342524547465031ull /* "SBREGFP1" */
-uint64_t sb_registry_fp_person(uint64_t fp, const char *id, size_t id_len,
-                               const char *household, size_t hh_len, int32_t region,
-                               const sb_interval *iv, int n_iv);
+uint64_t sb_registry_fp_person(uint64_t fp, const char *id, size_t id_len, const char *household,
+                               size_t hh_len, int32_t region, const sb_interval *iv, int n_iv);
 
 #endif

@@ -180,7 +180,9 @@ typedef struct sb_years {
 } sb_years;
 
 /* Empty the table (start of a person). */
-static inline void sb_years_init(sb_years *y) { y->n = 0; }
+static inline void sb_years_init(sb_years *y) {
+  y->n = 0;
+}
 
 /* The accumulators of `year`, or NULL when the table has none yet. */
 sb_acc *sb_years_find(sb_years *y, int year);

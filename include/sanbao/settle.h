@@ -39,17 +39,17 @@ typedef struct sb_claim {
 typedef struct sb_acc {
   int32_t admissions[SB_LEVEL_COUNT]; /* stays per level */
   uint32_t alerted;                   /* bit per monitoring rule fired */
-  sb_fen dedc_ytd;       /* inpatient deductibles charged */
-  sb_fen basic_ytd;      /* basic fund paid, inpatient + chronic */
-  sb_fen chronic_ytd;    /* basic fund paid, chronic */
-  sb_fen outpatient_ytd; /* basic fund paid, general outpatient */
-  sb_fen ci_base;        /* 大病保险 cumulative base */
+  sb_fen dedc_ytd;                    /* inpatient deductibles charged */
+  sb_fen basic_ytd;                   /* basic fund paid, inpatient + chronic */
+  sb_fen chronic_ytd;                 /* basic fund paid, chronic */
+  sb_fen outpatient_ytd;              /* basic fund paid, general outpatient */
+  sb_fen ci_base;                     /* 大病保险 cumulative base */
   sb_fen ci_paid;
-  sb_fen ma_base;        /* 医疗救助 cumulative base */
+  sb_fen ma_base; /* 医疗救助 cumulative base */
   sb_fen ma_paid;
-  sb_fen psn_ytd;        /* 个人负担 for the year */
-  sb_fen ra_base;        /* 再救助 cumulative base (§10) */
-  sb_fen ra_paid;        /* 再救助 paid at settlement (timing "claim") */
+  sb_fen psn_ytd; /* 个人负担 for the year */
+  sb_fen ra_base; /* 再救助 cumulative base (§10) */
+  sb_fen ra_paid; /* 再救助 paid at settlement (timing "claim") */
 } sb_acc;
 
 /* Flags of a result that say which accumulators it fed. */
@@ -131,8 +131,7 @@ typedef struct sb_trace {
 } sb_trace;
 
 /* Append one step to a trace (ignored when the trace is full or NULL). */
-void sb_trace_add(sb_trace *t, int code, int64_t a, int64_t b, int64_t c,
-                  int64_t d);
+void sb_trace_add(sb_trace *t, int code, int64_t a, int64_t b, int64_t c, int64_t d);
 
 /* ---- the core ----------------------------------------------------------- */
 
@@ -143,8 +142,8 @@ void sb_trace_add(sb_trace *t, int code, int64_t a, int64_t b, int64_t c,
 ** The claim must be valid and `who->category` a known category; the policy
 ** must be the one of the claim's year.  No failure is possible.
 */
-void sb_settle(const sb_policy *p, const sb_person_ctx *who, const sb_acc *acc,
-               const sb_claim *c, sb_result *out, sb_trace *trace);
+void sb_settle(const sb_policy *p, const sb_person_ctx *who, const sb_acc *acc, const sb_claim *c,
+               sb_result *out, sb_trace *trace);
 
 /*
 ** Apply a result to accumulators: `sign` +1 adds what a settlement adds

@@ -15,14 +15,14 @@
 /* Person categories (docs/reference/settlement.md §2).  Order is fixed: it is also the
 ** bit position in every category mask. */
 typedef enum sb_category {
-  SB_CAT_GENERAL = 0,   /* 普通参保居民 */
-  SB_CAT_DESTITUTE,     /* 特困人员 */
-  SB_CAT_MIN_LIVING,    /* 低保对象 */
-  SB_CAT_RELAPSED,      /* 返贫致贫人口 */
-  SB_CAT_MONITORED,     /* 防返贫监测对象 */
-  SB_CAT_NEAR_POOR,     /* 低保边缘家庭成员 */
-  SB_CAT_LIFTED,        /* 脱贫人口 */
-  SB_CAT_ILLNESS_POOR,  /* 因病致贫重病患者 */
+  SB_CAT_GENERAL = 0,  /* 普通参保居民 */
+  SB_CAT_DESTITUTE,    /* 特困人员 */
+  SB_CAT_MIN_LIVING,   /* 低保对象 */
+  SB_CAT_RELAPSED,     /* 返贫致贫人口 */
+  SB_CAT_MONITORED,    /* 防返贫监测对象 */
+  SB_CAT_NEAR_POOR,    /* 低保边缘家庭成员 */
+  SB_CAT_LIFTED,       /* 脱贫人口 */
+  SB_CAT_ILLNESS_POOR, /* 因病致贫重病患者 */
   SB_CAT_COUNT
 } sb_category;
 

@@ -157,7 +157,11 @@ int sb_batch_explain(const sb_batch *b, sb_buf *out) {
   const row *r = &b->rows[b->trace_row];
   size_t plen;
   const char *pid = sb_registry_id(b->reg, r->person, &plen);
-  sb_explain_ctx x = {b->arena + r->id_off, pid, r->id_len, plen, r->date,
+  sb_explain_ctx x = {b->arena + r->id_off,
+                      pid,
+                      r->id_len,
+                      plen,
+                      r->date,
                       sb_registry_region(b->reg, r->person),
                       sb_policy_set_find(b->policies, sb_date_year(r->date)),
                       &b->trace_before};
@@ -171,11 +175,17 @@ int sb_batch_trace(const sb_batch *b, const sb_trace **trace, const sb_acc **bef
   return 0;
 }
 
-int64_t sb_batch_rows(const sb_batch *b) { return b->n; }
+int64_t sb_batch_rows(const sb_batch *b) {
+  return b->n;
+}
 
-void sb_batch_skip(sb_batch *b, int64_t i) { b->rows[i].flags |= F_SKIP; }
+void sb_batch_skip(sb_batch *b, int64_t i) {
+  b->rows[i].flags |= F_SKIP;
+}
 
-void sb_batch_skip_if_rejected(sb_batch *b, int64_t i) { b->rows[i].flags |= F_SKIP_REJ; }
+void sb_batch_skip_if_rejected(sb_batch *b, int64_t i) {
+  b->rows[i].flags |= F_SKIP_REJ;
+}
 
 void sb_batch_row_view(const sb_batch *b, int64_t i, sb_batch_row *v) {
   const row *r = &b->rows[i];
@@ -248,14 +258,20 @@ void sb_batch_row_view(const sb_batch *b, int64_t i, sb_batch_row *v) {
   }
 }
 
-int64_t sb_batch_alert_count(const sb_batch *b) { return b->al.n; }
+int64_t sb_batch_alert_count(const sb_batch *b) {
+  return b->al.n;
+}
 
-int64_t sb_batch_alt_alert_count(const sb_batch *b) { return b->alt_al.n; }
+int64_t sb_batch_alt_alert_count(const sb_batch *b) {
+  return b->alt_al.n;
+}
 
-int64_t sb_batch_alt_alert_row(const sb_batch *b, int64_t k) { return b->alt_al.a[k].row; }
+int64_t sb_batch_alt_alert_row(const sb_batch *b, int64_t k) {
+  return b->alt_al.a[k].row;
+}
 
-void sb_batch_alert(const sb_batch *b, int64_t k, int64_t *rowi, const char **rule,
-                    sb_fen *psn_ytd, sb_fen *threshold) {
+void sb_batch_alert(const sb_batch *b, int64_t k, int64_t *rowi, const char **rule, sb_fen *psn_ytd,
+                    sb_fen *threshold) {
   const alert *a = &b->al.a[k];
   const row *r = &b->rows[a->row];
   const sb_policy *p = sb_policy_set_find(b->policies, sb_date_year(r->date));

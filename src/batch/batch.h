@@ -107,14 +107,12 @@ typedef struct sb_batch_totals {
 ** the checks that need a policy (NO_POLICY, UNKNOWN_REGION) are not made,
 ** and such a batch must not be settled.
 */
-int sb_batch_load(const char *path, const sb_policy_set *policies,
-                  const sb_registry *reg, const sb_batch_options *opt,
-                  sb_batch **out, sb_error *err);
+int sb_batch_load(const char *path, const sb_policy_set *policies, const sb_registry *reg,
+                  const sb_batch_options *opt, sb_batch **out, sb_error *err);
 
 /* The same from a buffer in memory; `name` is used in messages. */
-int sb_batch_load_mem(const char *buf, size_t len, const char *name,
-                      const sb_policy_set *policies, const sb_registry *reg,
-                      const sb_batch_options *opt, sb_batch **out,
+int sb_batch_load_mem(const char *buf, size_t len, const char *name, const sb_policy_set *policies,
+                      const sb_registry *reg, const sb_batch_options *opt, sb_batch **out,
                       sb_error *err);
 
 /* Resolve claim ids and settle every row (steps 2 and 3).  Returns 0, or
@@ -125,8 +123,8 @@ int sb_batch_settle(sb_batch *b, sb_error *err);
 ** order) to `out`, calling `flush` whenever the buffer passes `chunk` bytes
 ** so that huge outputs stream; flush returns 0 or -1 (I/O error). */
 typedef int (*sb_flush_fn)(void *ctx, sb_buf *buf);
-int sb_batch_write_settlements(const sb_batch *b, sb_buf *out, size_t chunk,
-                               sb_flush_fn flush, void *ctx);
+int sb_batch_write_settlements(const sb_batch *b, sb_buf *out, size_t chunk, sb_flush_fn flush,
+                               void *ctx);
 
 /* Append the alerts CSV (header included) to `out`. */
 int sb_batch_write_alerts(const sb_batch *b, sb_buf *out);
@@ -164,14 +162,14 @@ typedef struct sb_batch_row {
   const char *claim_id, *person_id, *date; /* the output's text, not NUL-terminated */
   size_t claim_id_len, person_id_len, date_len;
   char date_buf[SB_DATE_BUFSZ];
-  int status; /* SB_ROW_* */
-  int reason; /* sb_reason when rejected; on a skipped row, non-zero when
-                 it was received rejected before and is rejected again */
-  int32_t person; /* registry index; -1 when the person is unknown */
-  int year;       /* claim year (0 when the date did not parse) */
-  int effect_year; /* the year whose accumulators the row changed: a
-                      reversal's is its original's year */
-  sb_result result; /* settled: the amounts; reversed: the original's, negated */
+  int status;           /* SB_ROW_* */
+  int reason;           /* sb_reason when rejected; on a skipped row, non-zero when
+                           it was received rejected before and is rejected again */
+  int32_t person;       /* registry index; -1 when the person is unknown */
+  int year;             /* claim year (0 when the date did not parse) */
+  int effect_year;      /* the year whose accumulators the row changed: a
+                           reversal's is its original's year */
+  sb_result result;     /* settled: the amounts; reversed: the original's, negated */
   int64_t reverses_row; /* reversed: the original's row in this batch, else -1 */
   int64_t reverses_ref; /* reversed: the store's ref of a prior original, else -1 */
   const char *reverses; /* the `reverses` text of a reversal row (else NULL) */
@@ -189,8 +187,8 @@ void sb_batch_row_view(const sb_batch *b, int64_t i, sb_batch_row *v);
 
 /* Alerts, in canonical claim order: count, then one by one. */
 int64_t sb_batch_alert_count(const sb_batch *b);
-void sb_batch_alert(const sb_batch *b, int64_t k, int64_t *row, const char **rule,
-                    sb_fen *psn_ytd, sb_fen *threshold);
+void sb_batch_alert(const sb_batch *b, int64_t k, int64_t *row, const char **rule, sb_fen *psn_ytd,
+                    sb_fen *threshold);
 
 /* Alerts under options.alt_policies: count, and the row of the k-th. */
 int64_t sb_batch_alt_alert_count(const sb_batch *b);

@@ -59,7 +59,9 @@ typedef struct row_s {
   uint8_t id_len, aux_len, plen, visit, level, category, reason, flags;
 } row;
 
-static inline int row_rejected(const row *r) { return r->reason != SB_OK_ROW; }
+static inline int row_rejected(const row *r) {
+  return r->reason != SB_OK_ROW;
+}
 /* Takes no part in the settlement: rejected in step 1, or skipped. */
 static inline int row_inactive(const row *r) {
   return r->reason != SB_OK_ROW || (r->flags & F_SKIP);
@@ -68,7 +70,9 @@ static inline int row_inactive(const row *r) {
 static inline int row_skipped(const row *r) {
   return (r->flags & F_SKIP) || ((r->flags & F_SKIP_REJ) && r->reason != SB_OK_ROW);
 }
-static inline int row_reversal(const row *r) { return !r->reason && (r->flags & F_REVERSAL); }
+static inline int row_reversal(const row *r) {
+  return !r->reason && (r->flags & F_REVERSAL);
+}
 
 typedef struct alert {
   int64_t row;
@@ -140,8 +144,8 @@ struct sb_batch {
 /* The canonical order of two rows (docs/reference/settlement.md §4). */
 static inline int batch_canon_cmp(const sb_batch *b, int64_t i, int64_t j) {
   const row *x = &b->rows[i], *y = &b->rows[j];
-  return sb_canon_cmp(x->date, b->arena + x->id_off, x->id_len, i, y->date,
-                      b->arena + y->id_off, y->id_len, j);
+  return sb_canon_cmp(x->date, b->arena + x->id_off, x->id_len, i, y->date, b->arena + y->id_off,
+                      y->id_len, j);
 }
 
 /* Sort row indexes canonically: a merge sort (stable, O(n log n) worst

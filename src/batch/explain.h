@@ -21,7 +21,6 @@ typedef struct sb_explain_ctx {
 
 /* Append the explanation of one settlement to `out`.  Return 0 or -1 (out
 ** of memory). */
-int sb_explain_render(const sb_explain_ctx *x, const sb_trace *t,
-                      const sb_result *r, sb_buf *out);
+int sb_explain_render(const sb_explain_ctx *x, const sb_trace *t, const sb_result *r, sb_buf *out);
 
 #endif

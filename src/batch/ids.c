@@ -20,7 +20,8 @@ void batch_canon_sort(const sb_batch *b, int64_t *a, int64_t *tmp, int64_t n) {
   if (n < 16) {
     for (int64_t i = 1; i < n; i++) {
       int64_t v = a[i], j = i;
-      while (j > 0 && batch_canon_cmp(b, a[j - 1], v) > 0) a[j] = a[j - 1], j--;
+      while (j > 0 && batch_canon_cmp(b, a[j - 1], v) > 0)
+        a[j] = a[j - 1], j--;
       a[j] = v;
     }
     return;
@@ -30,9 +31,12 @@ void batch_canon_sort(const sb_batch *b, int64_t *a, int64_t *tmp, int64_t n) {
   batch_canon_sort(b, a + h, tmp, n - h);
   if (batch_canon_cmp(b, a[h - 1], a[h]) <= 0) return;
   int64_t i = 0, j = h, k = 0;
-  while (i < h && j < n) tmp[k++] = batch_canon_cmp(b, a[i], a[j]) <= 0 ? a[i++] : a[j++];
-  while (i < h) tmp[k++] = a[i++];
-  while (j < n) tmp[k++] = a[j++];
+  while (i < h && j < n)
+    tmp[k++] = batch_canon_cmp(b, a[i], a[j]) <= 0 ? a[i++] : a[j++];
+  while (i < h)
+    tmp[k++] = a[i++];
+  while (j < n)
+    tmp[k++] = a[j++];
   memcpy(a, tmp, (size_t)n * sizeof *a);
 }
 
@@ -92,8 +96,8 @@ static int ask_prior(sb_batch *b, sb_idbook *book, const char *id, size_t len) {
     b->cap_prior_orig = nc;
   }
   b->prior_orig[b->n_prior_orig] = pc;
-  sb_id_holder h = {b->n_prior_orig++, pc.person, pc.date, (uint8_t)!!pc.is_reversal,
-                    (uint8_t)!!pc.reversed, 1};
+  sb_id_holder h = {b->n_prior_orig++,       pc.person, pc.date, (uint8_t) !!pc.is_reversal,
+                    (uint8_t) !!pc.reversed, 1};
   return sb_idbook_prior(book, id, len, &h) ? -1 : 1;
 }
 
@@ -102,7 +106,8 @@ int batch_resolve_ids(sb_batch *b) {
   for (int64_t i = 0; i < b->n; i++)
     if (!row_inactive(&b->rows[i])) nkeys += 1 + !!(b->rows[i].flags & F_REVERSAL);
   uint64_t cap = 1024;
-  while (cap < (uint64_t)nkeys + (uint64_t)nkeys / 2) cap *= 2; /* load <= 2/3 */
+  while (cap < (uint64_t)nkeys + (uint64_t)nkeys / 2)
+    cap *= 2; /* load <= 2/3 */
   idslot *t = malloc(cap * sizeof *t);
   sb_idbook *book = NULL;
   int64_t *inv = NULL;
@@ -184,15 +189,17 @@ int batch_resolve_ids(sb_batch *b) {
     int64_t i = inv[q];
     row *r = &b->rows[i];
     int rev = !!(r->flags & F_REVERSAL);
-    sb_id_row ir = {b->arena + r->id_off, r->id_len, r->date, r->person, rev,
-                    rev ? b->arena + r->aux : NULL, rev ? r->aux_len : 0, i};
+    sb_id_row ir = {
+        b->arena + r->id_off, r->id_len, r->date, r->person, rev, rev ? b->arena + r->aux : NULL,
+        rev ? r->aux_len : 0, i};
     sb_id_holder orig;
     int reason = sb_idbook_take(book, &ir, &orig);
     if (reason < 0) goto fail;
     r->reason = (uint8_t)reason;
     if (!reason && rev) r->aux = orig.prior ? AUX_PRIOR | (uint64_t)orig.ref : (uint64_t)orig.ref;
   }
-  for (int64_t i = 0; i < b->n; i++) memset(b->rows[i].pay, 0, sizeof b->rows[i].pay);
+  for (int64_t i = 0; i < b->n; i++)
+    memset(b->rows[i].pay, 0, sizeof b->rows[i].pay);
   free(inv);
   sb_idbook_free(book);
   return 0;

@@ -40,7 +40,8 @@ typedef struct part {
 static int64_t arena_put(part *b, const char *s, size_t n) {
   if (b->acap - b->alen < n) {
     uint64_t nc = b->acap ? b->acap : (1u << 20);
-    while (nc - b->alen < n) nc *= 2;
+    while (nc - b->alen < n)
+      nc *= 2;
     char *na = realloc(b->arena, nc);
     if (!na) return -1;
     b->arena = na;
@@ -67,12 +68,23 @@ static row *new_row(part *b) {
 
 /* ---- step 1: load -------------------------------------------------------- */
 
-enum { C_ID, C_PERSON, C_DATE, C_VISIT, C_LEVEL, C_MEDFEE, C_FULAMT,
-       C_OVERLMT, C_PRESELF, C_REVERSES, C_NCOLS };
+enum {
+  C_ID,
+  C_PERSON,
+  C_DATE,
+  C_VISIT,
+  C_LEVEL,
+  C_MEDFEE,
+  C_FULAMT,
+  C_OVERLMT,
+  C_PRESELF,
+  C_REVERSES,
+  C_NCOLS
+};
 static const sb_column CLAIM_COLS[C_NCOLS] = {
-    {"claim_id", 1},          {"person_id", 1},         {"date", 1},
-    {"visit_type", 1},        {"level", 1},             {"medfee_sumamt", 1},
-    {"fulamt_ownpay_amt", 0}, {"overlmt_selfpay", 0},   {"preselfpay_amt", 0},
+    {"claim_id", 1},          {"person_id", 1},       {"date", 1},
+    {"visit_type", 1},        {"level", 1},           {"medfee_sumamt", 1},
+    {"fulamt_ownpay_amt", 0}, {"overlmt_selfpay", 0}, {"preselfpay_amt", 0},
     {"reverses", 0}};
 
 /* Keep the raw id / person / date of a row rejected as malformed: each is
@@ -110,8 +122,7 @@ static int parse_amount(const sb_csv_field *f, int required, sb_fen *out) {
 }
 
 /* Check one data row and fill `r`; return -1 only when out of memory. */
-static int load_row(part *b, const sb_csv_row *cr, const int *idx,
-                    int ncols) {
+static int load_row(part *b, const sb_csv_row *cr, const int *idx, int ncols) {
   row *r = new_row(b);
   if (!r) return -1;
   r->person = -1;
@@ -165,10 +176,8 @@ static int load_row(part *b, const sb_csv_row *cr, const int *idx,
   }
 
   /* BAD_AMOUNT, BAD_VISIT_TYPE, BAD_LEVEL */
-  if (parse_amount(F[C_MEDFEE], 1, &r->amt[0]) ||
-      parse_amount(F[C_FULAMT], 0, &r->amt[1]) ||
-      parse_amount(F[C_OVERLMT], 0, &r->amt[2]) ||
-      parse_amount(F[C_PRESELF], 0, &r->amt[3]) ||
+  if (parse_amount(F[C_MEDFEE], 1, &r->amt[0]) || parse_amount(F[C_FULAMT], 0, &r->amt[1]) ||
+      parse_amount(F[C_OVERLMT], 0, &r->amt[2]) || parse_amount(F[C_PRESELF], 0, &r->amt[3]) ||
       r->amt[1] + r->amt[2] + r->amt[3] > r->amt[0]) {
     r->reason = SB_R_BAD_AMOUNT;
   } else {
@@ -186,15 +195,16 @@ static int load_row(part *b, const sb_csv_row *cr, const int *idx,
       ** the policy are left to the reader of the pack. */
       sb_person_ctx who;
       const sb_policy *p;
-      r->reason = (uint8_t)sb_run_check_claim(b->b->policies, b->b->reg, r->person, r->date, &who, &p);
+      r->reason =
+          (uint8_t)sb_run_check_claim(b->b->policies, b->b->reg, r->person, r->date, &who, &p);
       if (!r->reason) r->category = (uint8_t)who.category;
     }
   }
   return 0;
 }
 
-static sb_batch *batch_new(const char *name, const sb_policy_set *ps,
-                           const sb_registry *reg, const sb_batch_options *opt) {
+static sb_batch *batch_new(const char *name, const sb_policy_set *ps, const sb_registry *reg,
+                           const sb_batch_options *opt) {
   sb_batch *b = calloc(1, sizeof *b);
   if (!b) return NULL;
   b->policies = ps;
@@ -208,8 +218,7 @@ static sb_batch *batch_new(const char *name, const sb_policy_set *ps,
 
 /* Read the header; 1 when there is one (idx and ncols filled), 0 for an
 ** empty input, negative on error. */
-static int read_header(sb_csv_reader *rd, const char *name, int *idx, int *ncols,
-                       sb_error *err) {
+static int read_header(sb_csv_reader *rd, const char *name, int *idx, int *ncols, sb_error *err) {
   sb_csv_row cr;
   int got = sb_csv_next(rd, &cr);
   if (got < 0) return sb_error_set(err, SB_EIO, name, "read error: %s", strerror(errno));
@@ -262,16 +271,18 @@ static void *load_rows(void *arg) {
 
 static int job_error(const load_job *j, const char *name, sb_error *err) {
   switch (j->rc) {
-  case SB_OK: return SB_OK;
+  case SB_OK:
+    return SB_OK;
   case SB_ERANGE:
     return sb_error_set(err, SB_ERANGE, name, "more than %d rows: split the file", INT32_MAX - 1);
-  case SB_EIO: return sb_error_set(err, SB_EIO, name, "read error: %s", strerror(errno));
-  default: return sb_error_set(err, SB_ENOMEM, name, "out of memory");
+  case SB_EIO:
+    return sb_error_set(err, SB_EIO, name, "read error: %s", strerror(errno));
+  default:
+    return sb_error_set(err, SB_ENOMEM, name, "out of memory");
   }
 }
 
-static int load_sequential(sb_csv_reader *rd, sb_batch *b, uint64_t total_bytes,
-                           sb_error *err) {
+static int load_sequential(sb_csv_reader *rd, sb_batch *b, uint64_t total_bytes, sb_error *err) {
   int idx[C_NCOLS], ncols = 0;
   int rc = read_header(rd, b->name, idx, &ncols, err);
   if (rc <= 0) return rc; /* an empty input holds no claims: success */
@@ -297,7 +308,8 @@ static int64_t count_lines(int fd, uint64_t start, uint64_t end) {
       free(buf);
       return -1;
     }
-    for (const char *p = buf, *e = buf + got; (p = memchr(p, '\n', (size_t)(e - p))); p++) n++;
+    for (const char *p = buf, *e = buf + got; (p = memchr(p, '\n', (size_t)(e - p))); p++)
+      n++;
     pos += (uint64_t)got;
   }
   free(buf);
@@ -342,11 +354,22 @@ static int load_parallel(int fd, uint64_t size, sb_batch *b, sb_error *err) {
   n0++, n1++; /* a last line without a newline */
   row *rows = malloc((size_t)(n0 + n1) * sizeof *rows);
   if (!rows) return sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
-  load_job j[2] = {
-      {{b, rows, 0, n0, 0, NULL, 0, 0, -1}, sb_csv_open_range(fd, data_start, mid, 2), idx, ncols,
-       size, data_start, 1, 0},
-      {{b, rows + n0, 0, n1, 0, NULL, 0, 0, -1}, sb_csv_open_range(fd, mid, size, 0), idx, ncols,
-       size, mid, 0, 0}};
+  load_job j[2] = {{{b, rows, 0, n0, 0, NULL, 0, 0, -1},
+                    sb_csv_open_range(fd, data_start, mid, 2),
+                    idx,
+                    ncols,
+                    size,
+                    data_start,
+                    1,
+                    0},
+                   {{b, rows + n0, 0, n1, 0, NULL, 0, 0, -1},
+                    sb_csv_open_range(fd, mid, size, 0),
+                    idx,
+                    ncols,
+                    size,
+                    mid,
+                    0,
+                    0}};
   pthread_t tid;
   int threaded = j[0].rd && j[1].rd && pthread_create(&tid, NULL, load_rows, &j[1]) == 0;
   if (threaded) {
@@ -357,9 +380,9 @@ static int load_parallel(int fd, uint64_t size, sb_batch *b, sb_error *err) {
   sb_csv_close(j[0].rd);
   sb_csv_close(j[1].rd);
   if (!threaded || !aligned || j[0].rc || j[1].rc) {
-    int e = threaded && aligned ? (j[0].rc ? job_error(&j[0], b->name, err)
-                                           : job_error(&j[1], b->name, err))
-                                : 0;
+    int e = threaded && aligned
+                ? (j[0].rc ? job_error(&j[0], b->name, err) : job_error(&j[1], b->name, err))
+                : 0;
     free(rows);
     free(j[0].pt.arena);
     free(j[1].pt.arena);
@@ -391,7 +414,8 @@ static int load_parallel(int fd, uint64_t size, sb_batch *b, sb_error *err) {
   }
   if (j[0].pt.n + j[1].pt.n >= INT32_MAX - 1) {
     free(rows), free(j[0].pt.arena);
-    return sb_error_set(err, SB_ERANGE, b->name, "more than %d rows: split the file", INT32_MAX - 1);
+    return sb_error_set(err, SB_ERANGE, b->name, "more than %d rows: split the file",
+                        INT32_MAX - 1);
   }
   if (j[0].pt.n < n0) memmove(rows + j[0].pt.n, second, (size_t)j[1].pt.n * sizeof *rows);
   b->rows = rows;
@@ -401,9 +425,8 @@ static int load_parallel(int fd, uint64_t size, sb_batch *b, sb_error *err) {
   return 1;
 }
 
-int sb_batch_load(const char *path, const sb_policy_set *ps,
-                  const sb_registry *reg, const sb_batch_options *opt,
-                  sb_batch **out, sb_error *err) {
+int sb_batch_load(const char *path, const sb_policy_set *ps, const sb_registry *reg,
+                  const sb_batch_options *opt, sb_batch **out, sb_error *err) {
   int is_stdin = strcmp(path, "-") == 0;
   const char *name = is_stdin ? "<stdin>" : path;
   int fd = is_stdin ? 0 : open(path, O_RDONLY);
@@ -414,14 +437,17 @@ int sb_batch_load(const char *path, const sb_policy_set *ps,
     return sb_error_set(err, SB_ENOMEM, name, "out of memory");
   }
   struct stat st;
-  uint64_t size = !is_stdin && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
+  uint64_t size =
+      !is_stdin && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
   int threads = b->opt.threads > 0 ? b->opt.threads : 2;
   int rc = 0;
-  uint64_t parallel = b->opt.parallel_load_bytes ? b->opt.parallel_load_bytes : SB_PARALLEL_LOAD_BYTES;
+  uint64_t parallel =
+      b->opt.parallel_load_bytes ? b->opt.parallel_load_bytes : SB_PARALLEL_LOAD_BYTES;
   if (size >= parallel && threads > 1) rc = load_parallel(fd, size, b, err);
   if (rc == 0) {
     sb_csv_reader *rd = sb_csv_open_fd(fd);
-    rc = rd ? load_sequential(rd, b, size, err) : sb_error_set(err, SB_ENOMEM, name, "out of memory");
+    rc = rd ? load_sequential(rd, b, size, err)
+            : sb_error_set(err, SB_ENOMEM, name, "out of memory");
     sb_csv_close(rd);
   }
   if (!is_stdin) close(fd);
@@ -433,9 +459,8 @@ int sb_batch_load(const char *path, const sb_policy_set *ps,
   return SB_OK;
 }
 
-int sb_batch_load_mem(const char *buf, size_t len, const char *name,
-                      const sb_policy_set *ps, const sb_registry *reg,
-                      const sb_batch_options *opt, sb_batch **out,
+int sb_batch_load_mem(const char *buf, size_t len, const char *name, const sb_policy_set *ps,
+                      const sb_registry *reg, const sb_batch_options *opt, sb_batch **out,
                       sb_error *err) {
   sb_batch *b = batch_new(name, ps, reg, opt);
   sb_csv_reader *rd = b ? sb_csv_open_mem(buf, len) : NULL;
@@ -452,4 +477,3 @@ int sb_batch_load_mem(const char *buf, size_t len, const char *name,
   *out = b;
   return SB_OK;
 }
-

@@ -61,8 +61,8 @@ typedef struct runkey {
 
 typedef struct work {
   sb_batch *b;
-  const runkey *order; /* rows grouped by person, canonical within */
-  const int64_t *start; /* start[g]..start[g+1] in order: group g's run */
+  const runkey *order;    /* rows grouped by person, canonical within */
+  const int64_t *start;   /* start[g]..start[g+1] in order: group g's run */
   const int32_t *persons; /* group g -> registry index; NULL: g is the index */
   int32_t p_from, p_to;   /* the groups this worker settles */
   alerts al;
@@ -196,7 +196,8 @@ static void settle_person(work *w, int32_t g) {
 
 static void *settle_range(void *arg) {
   work *w = arg;
-  for (int32_t p = w->p_from; p < w->p_to; p++) settle_person(w, p);
+  for (int32_t p = w->p_from; p < w->p_to; p++)
+    settle_person(w, p);
   return NULL;
 }
 
@@ -212,7 +213,8 @@ static void sort_run(const sb_batch *b, runkey *a, int64_t n) {
   for (int64_t i = 1; i < n; i++) {
     runkey v = a[i];
     int64_t j = i;
-    while (j > 0 && run_cmp(b, &a[j - 1], &v) > 0) a[j] = a[j - 1], j--;
+    while (j > 0 && run_cmp(b, &a[j - 1], &v) > 0)
+      a[j] = a[j - 1], j--;
     a[j] = v;
   }
 }
@@ -247,15 +249,18 @@ static int32_t group_of(const row *r, const int32_t *persons, int32_t n) {
   int32_t lo = 0, hi = n - 1;
   while (lo < hi) {
     int32_t mid = lo + (hi - lo) / 2;
-    if (persons[mid] < r->person) lo = mid + 1;
-    else hi = mid;
+    if (persons[mid] < r->person)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   return lo;
 }
 
 int batch_settle_all(sb_batch *b) {
   int64_t active = 0;
-  for (int64_t i = 0; i < b->n; i++) active += !row_inactive(&b->rows[i]);
+  for (int64_t i = 0; i < b->n; i++)
+    active += !row_inactive(&b->rows[i]);
   int32_t np = sb_registry_count(b->reg), *persons = NULL;
   if (active * 16 < np && !(persons = batch_persons(b, active, &np))) return -1;
   int64_t *start = calloc((size_t)np + 2, sizeof *start);
@@ -268,7 +273,8 @@ int batch_settle_all(sb_batch *b) {
     const row *r = &b->rows[i];
     if (!row_inactive(r)) start[group_of(r, persons, np) + 2]++, m++;
   }
-  for (int32_t p = 0; p < np; p++) start[p + 2] += start[p + 1];
+  for (int32_t p = 0; p < np; p++)
+    start[p + 2] += start[p + 1];
   runkey *order = malloc((size_t)(m ? m : 1) * sizeof *order);
   if (!order) {
     free(start), free(persons);
@@ -291,7 +297,8 @@ int batch_settle_all(sb_batch *b) {
         free(start), free(order), free(persons);
         return -1;
       }
-      for (int64_t k = 0; k < n; k++) ix[k] = order[start[p] + k].row;
+      for (int64_t k = 0; k < n; k++)
+        ix[k] = order[start[p] + k].row;
       batch_canon_sort(b, ix, ix + n, n);
       for (int64_t k = 0; k < n; k++)
         order[start[p] + k] = (runkey){b->rows[ix[k]].date, (uint32_t)ix[k]};
@@ -310,7 +317,8 @@ int batch_settle_all(sb_batch *b) {
     w[t] = (work){b, order, start, persons, p, np, {0}, {0}, {0}, 0};
     int64_t want = m * (t + 1) / threads;
     int32_t q = p;
-    while (q < np && start[q] < want) q++;
+    while (q < np && start[q] < want)
+      q++;
     w[t].p_to = t + 1 == threads ? np : q;
     p = w[t].p_to;
   }
@@ -322,17 +330,20 @@ int batch_settle_all(sb_batch *b) {
       break;
   /* Whatever could not get a thread runs here. */
   settle_range(&w[0]);
-  for (int t = started + 1; t < threads; t++) settle_range(&w[t]);
-  for (int t = 1; t <= started; t++) pthread_join(tid[t], NULL);
+  for (int t = started + 1; t < threads; t++)
+    settle_range(&w[t]);
+  for (int t = 1; t <= started; t++)
+    pthread_join(tid[t], NULL);
   int oom = 0;
   for (int t = 0; t < threads; t++) {
     oom |= w[t].oom;
     for (int64_t k = 0; k < w[t].al.n && !oom; k++)
-      if (batch_add_alert(&b->al, w[t].al.a[k].row, w[t].al.a[k].rule, w[t].al.a[k].psn_ytd)) oom = 1;
+      if (batch_add_alert(&b->al, w[t].al.a[k].row, w[t].al.a[k].rule, w[t].al.a[k].psn_ytd))
+        oom = 1;
     free(w[t].al.a);
     for (int64_t k = 0; k < w[t].alt_al.n && !oom; k++)
       if (batch_add_alert(&b->alt_al, w[t].alt_al.a[k].row, w[t].alt_al.a[k].rule,
-                    w[t].alt_al.a[k].psn_ytd))
+                          w[t].alt_al.a[k].psn_ytd))
         oom = 1;
     free(w[t].alt_al.a);
     for (int64_t k = 0; k < w[t].accs.n && !oom; k++)
@@ -359,9 +370,12 @@ static void alert_sort(const sb_batch *b, alert *a, alert *tmp, int64_t n) {
   alert_sort(b, a, tmp, h);
   alert_sort(b, a + h, tmp, n - h);
   int64_t i = 0, j = h, k = 0;
-  while (i < h && j < n) tmp[k++] = alert_cmp(b, &a[i], &a[j]) <= 0 ? a[i++] : a[j++];
-  while (i < h) tmp[k++] = a[i++];
-  while (j < n) tmp[k++] = a[j++];
+  while (i < h && j < n)
+    tmp[k++] = alert_cmp(b, &a[i], &a[j]) <= 0 ? a[i++] : a[j++];
+  while (i < h)
+    tmp[k++] = a[i++];
+  while (j < n)
+    tmp[k++] = a[j++];
   memcpy(a, tmp, (size_t)n * sizeof *a);
 }
 
@@ -372,4 +386,3 @@ int batch_sort_alerts(sb_batch *b) {
   free(tmp);
   return 0;
 }
-

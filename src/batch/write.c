@@ -29,7 +29,8 @@ typedef struct datecache {
 } datecache;
 
 static void datecache_init(datecache *dc) {
-  for (int i = 0; i < 512; i++) dc->key[i] = SB_DATE_MIN;
+  for (int i = 0; i < 512; i++)
+    dc->key[i] = SB_DATE_MIN;
 }
 
 static void put_date(datecache *dc, sb_date d, sb_buf *o) {
@@ -70,7 +71,9 @@ static int write_row(const sb_batch *b, int64_t i, sb_buf *o, datecache *dc) {
   }
   sb_result res;
   if (!row_rejected(r)) batch_row_result(b, i, &res);
-  int status = row_rejected(r) ? SB_ROW_REJECTED : row_reversal(r) ? SB_ROW_REVERSED : SB_ROW_SETTLED;
+  int status = row_rejected(r)   ? SB_ROW_REJECTED
+               : row_reversal(r) ? SB_ROW_REVERSED
+                                 : SB_ROW_SETTLED;
   return sb_settlement_csv_tail(o, status, r->reason, &res);
 }
 
@@ -137,8 +140,7 @@ typedef struct fmt_job {
 static void *fmt_run(void *arg) {
   fmt_job *j = arg;
   for (int64_t i = j->from; i < j->to && !j->oom; i++)
-    if (!row_skipped(&j->b->rows[i]) && write_row(j->b, i, &j->buf, &j->dc))
-      j->oom = 1;
+    if (!row_skipped(&j->b->rows[i]) && write_row(j->b, i, &j->buf, &j->dc)) j->oom = 1;
   return NULL;
 }
 
@@ -184,13 +186,14 @@ static int write_parallel(const sb_batch *b, sb_flush_fn flush, void *ctx) {
   for (int k = 0; k < 2; k++)
     for (int t = 0; t < WRITE_THREADS; t++)
       if (running[k][t]) pthread_join(tid[k][t], NULL);
-  for (int k = 0; k < 2 * WRITE_THREADS; k++) sb_buf_free(&jobs[k].buf);
+  for (int k = 0; k < 2 * WRITE_THREADS; k++)
+    sb_buf_free(&jobs[k].buf);
   free(jobs);
   return rc;
 }
 
-int sb_batch_write_settlements(const sb_batch *b, sb_buf *o, size_t chunk,
-                               sb_flush_fn flush, void *ctx) {
+int sb_batch_write_settlements(const sb_batch *b, sb_buf *o, size_t chunk, sb_flush_fn flush,
+                               void *ctx) {
   if (sb_buf_put(o, SETTLEMENT_HEADER, sizeof SETTLEMENT_HEADER - 1)) return SB_ENOMEM;
   if (flush && b->n >= 2 * WRITE_BLOCK) {
     if (flush(ctx, o)) return SB_EIO;
@@ -202,8 +205,10 @@ int sb_batch_write_settlements(const sb_batch *b, sb_buf *o, size_t chunk,
   int rc = SB_OK;
   for (int64_t i = 0; i < b->n && rc == SB_OK; i++) {
     if (row_skipped(&b->rows[i])) continue;
-    if (write_row(b, i, o, dc)) rc = SB_ENOMEM;
-    else if (flush && o->len >= chunk && flush(ctx, o)) rc = SB_EIO;
+    if (write_row(b, i, o, dc))
+      rc = SB_ENOMEM;
+    else if (flush && o->len >= chunk && flush(ctx, o))
+      rc = SB_EIO;
   }
   free(dc);
   return rc;
@@ -218,12 +223,14 @@ int sb_batch_write_alerts(const sb_batch *b, sb_buf *o) {
     const sb_policy *p = sb_policy_set_find(b->policies, sb_date_year(r->date));
     size_t n;
     const char *s = sb_registry_id(b->reg, r->person, &n);
-    if (sb_buf_reserve(o, 256) || sb_csv_put_field(o, s, n) || sb_buf_put(o, ",", 1)) return SB_ENOMEM;
+    if (sb_buf_reserve(o, 256) || sb_csv_put_field(o, s, n) || sb_buf_put(o, ",", 1))
+      return SB_ENOMEM;
     s = sb_registry_household(b->reg, r->person, &n);
     if (sb_csv_put_field(o, s, n) || sb_buf_put(o, ",", 1)) return SB_ENOMEM;
     s = p->rules[a->rule].name;
     if (sb_csv_put_field(o, s, strlen(s)) || sb_buf_put(o, ",", 1)) return SB_ENOMEM;
-    if (sb_csv_put_field(o, b->arena + r->id_off, r->id_len) || sb_buf_reserve(o, 128)) return SB_ENOMEM;
+    if (sb_csv_put_field(o, b->arena + r->id_off, r->id_len) || sb_buf_reserve(o, 128))
+      return SB_ENOMEM;
     o->p[o->len++] = ',';
     o->len += sb_date_format(r->date, o->p + o->len);
     put_money(o, a->psn_ytd);
@@ -232,4 +239,3 @@ int sb_batch_write_alerts(const sb_batch *b, sb_buf *o) {
   }
   return SB_OK;
 }
-

@@ -16,8 +16,7 @@ static int usage_error(const char *cmd, const char *fmt, const char *arg) {
   return -1;
 }
 
-int sb_cli_parse(int argc, char **argv, sb_opt *opts, int nopts,
-                 const char *usage) {
+int sb_cli_parse(int argc, char **argv, sb_opt *opts, int nopts, const char *usage) {
   const char *cmd = argv[0];
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -28,14 +27,12 @@ int sb_cli_parse(int argc, char **argv, sb_opt *opts, int nopts,
   }
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (strncmp(a, "--", 2) != 0)
-      return usage_error(cmd, "unexpected argument '%s'", a);
+    if (strncmp(a, "--", 2) != 0) return usage_error(cmd, "unexpected argument '%s'", a);
     const char *eq = strchr(a, '=');
     size_t nlen = eq ? (size_t)(eq - a) : strlen(a);
     sb_opt *o = NULL;
     for (int k = 0; k < nopts; k++)
-      if (strlen(opts[k].name) == nlen && memcmp(opts[k].name, a, nlen) == 0)
-        o = &opts[k];
+      if (strlen(opts[k].name) == nlen && memcmp(opts[k].name, a, nlen) == 0) o = &opts[k];
     if (!o) return usage_error(cmd, "unknown option '%s'", a);
     if (o->count > 0 && !o->repeatable)
       return usage_error(cmd, "option '%s' given more than once", o->name);
@@ -48,8 +45,7 @@ int sb_cli_parse(int argc, char **argv, sb_opt *opts, int nopts,
     } else if (eq) {
       v = eq + 1;
     } else {
-      if (i + 1 >= argc)
-        return usage_error(cmd, "option '%s' needs a value", o->name);
+      if (i + 1 >= argc) return usage_error(cmd, "option '%s' needs a value", o->name);
       v = argv[++i];
     }
     o->values[o->count++] = v;
@@ -64,15 +60,14 @@ const char *sb_cli_value(const sb_opt *o, const char *dflt) {
   return o->count ? o->values[0] : dflt;
 }
 
-int sb_cli_long(const char *cmd, const sb_opt *o, long lo, long hi,
-                long *out) {
+int sb_cli_long(const char *cmd, const sb_opt *o, long lo, long hi, long *out) {
   const char *s = o->values[0];
   char *end = NULL;
   errno = 0;
   long v = strtol(s, &end, 10);
   if (errno || end == s || *end || v < lo || v > hi) {
-    fprintf(stderr, "sanbao %s: option '%s' wants a whole number from %ld to %ld, not '%s'\n",
-            cmd, o->name, lo, hi, s);
+    fprintf(stderr, "sanbao %s: option '%s' wants a whole number from %ld to %ld, not '%s'\n", cmd,
+            o->name, lo, hi, s);
     return -1;
   }
   *out = v;

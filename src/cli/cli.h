@@ -19,10 +19,10 @@ enum {
 #define SB_OPT_MAXVALUES 64
 
 typedef struct sb_opt {
-  const char *name;  /* "--out" */
-  int required;      /* missing => usage error */
-  int repeatable;    /* may be given more than once */
-  int flag;          /* takes no value */
+  const char *name; /* "--out" */
+  int required;     /* missing => usage error */
+  int repeatable;   /* may be given more than once */
+  int flag;         /* takes no value */
   /* filled by sb_cli_parse: */
   int count;
   const char *values[SB_OPT_MAXVALUES];
@@ -35,8 +35,7 @@ typedef struct sb_opt {
 ** stderr and return -1 (the caller exits 2).  Return 0 when all is well.
 ** Positional arguments are not accepted.
 */
-int sb_cli_parse(int argc, char **argv, sb_opt *opts, int nopts,
-                 const char *usage);
+int sb_cli_parse(int argc, char **argv, sb_opt *opts, int nopts, const char *usage);
 
 /* The single value of an option, or `dflt` when it was not given. */
 const char *sb_cli_value(const sb_opt *o, const char *dflt);

@@ -7,10 +7,10 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "ledger/coverage.h"
-#include "ledger/ledger.h"
 #include "cli/load.h"
 #include "io/outfile.h"
+#include "ledger/coverage.h"
+#include "ledger/ledger.h"
 
 static const char USAGE[] =
     "NAME\n"
@@ -115,8 +115,7 @@ static void summary(const char *cmd, int year, const sb_coverage *cov) {
             (long long)cov->outside, (long long)cov->enrolled,
             cov->unregistered ? " (some are not in the registry)" : "");
   if (!cov->enrolled)
-    fprintf(stderr, "  no one is enrolled for %d in this ledger (see 'sanbao db enroll')\n",
-            year);
+    fprintf(stderr, "  no one is enrolled for %d in this ledger (see 'sanbao db enroll')\n", year);
 }
 
 int sb_cmd_db_coverage(int argc, char **argv) {
@@ -152,13 +151,16 @@ int sb_cmd_db_coverage(int argc, char **argv) {
     int years[16], n;
     if (sb_enrolled_years(st, years, 16, &n, &err)) return fail(cmd, &err, st, NULL, &cov, NULL);
     if (n == 0) {
-      fprintf(stderr, "sanbao %s: the ledger holds no enrollment: run 'sanbao db enroll' "
-                      "first, or give --year\n", cmd);
+      fprintf(stderr,
+              "sanbao %s: the ledger holds no enrollment: run 'sanbao db enroll' "
+              "first, or give --year\n",
+              cmd);
       return fail(cmd, NULL, st, NULL, &cov, NULL);
     }
     if (n > 1) {
       fprintf(stderr, "sanbao %s: the ledger holds enrollments of %d years (", cmd, n);
-      for (int k = 0; k < n && k < 16; k++) fprintf(stderr, "%s%d", k ? ", " : "", years[k]);
+      for (int k = 0; k < n && k < 16; k++)
+        fprintf(stderr, "%s%d", k ? ", " : "", years[k]);
       fprintf(stderr, "%s): choose one with --year\n", n > 16 ? ", ..." : "");
       return fail(cmd, NULL, st, NULL, &cov, NULL);
     }

@@ -11,9 +11,9 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "ledger/ledger.h"
 #include "cli/load.h"
 #include "io/outfile.h"
+#include "ledger/ledger.h"
 
 static const char USAGE[] =
     "NAME\n"
@@ -162,7 +162,8 @@ static int db_import_persons(int argc, char **argv) {
   sb_error err;
   if (open_store("db import-persons", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
   int64_t n;
-  if (sb_ledger_import_persons(st, o[1].values[0], sb_cli_print_problem, "db import-persons", &n, &err))
+  if (sb_ledger_import_persons(st, o[1].values[0], sb_cli_print_problem, "db import-persons", &n,
+                               &err))
     return fail("db import-persons", &err, st);
   st->ops->close(st);
   fprintf(stderr, "sanbao db import-persons: %lld persons stored\n", (long long)n);
@@ -170,8 +171,10 @@ static int db_import_persons(int argc, char **argv) {
 }
 
 static int db_import_claims(int argc, char **argv) {
-  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--claims", 1, 0, 0, 0, {0}},
-                {"--threads", 0, 0, 0, 0, {0}}, {"--quiet", 0, 0, 1, 0, {0}}};
+  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}},
+                {"--claims", 1, 0, 0, 0, {0}},
+                {"--threads", 0, 0, 0, 0, {0}},
+                {"--quiet", 0, 0, 1, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, 4, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   long threads = 2;
@@ -191,8 +194,8 @@ static int db_import_claims(int argc, char **argv) {
     fprintf(stderr,
             "sanbao db import-claims: %lld rows: %lld settled, %lld reversed, %lld rejected, "
             "%lld already in the ledger (skipped); %lld alerts\n",
-            (long long)t.rows, (long long)t.settled, (long long)t.reversed,
-            (long long)t.rejected, (long long)t.skipped, (long long)t.alerts);
+            (long long)t.rows, (long long)t.settled, (long long)t.reversed, (long long)t.rejected,
+            (long long)t.skipped, (long long)t.alerts);
     for (int r = 1; r < SB_R_COUNT; r++)
       if (t.by_reason[r])
         fprintf(stderr, "  rejected %-18s %lld\n", sb_reason_name(r), (long long)t.by_reason[r]);
@@ -213,7 +216,8 @@ static int db_export_settlements(int argc, char **argv) {
   if (open_store("db export-settlements", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
   sb_outfile f;
   sb_buf b = {0};
-  if (sb_outfile_open(&f, sb_cli_value(&o[1], "-"), &err)) return fail("db export-settlements", &err, st);
+  if (sb_outfile_open(&f, sb_cli_value(&o[1], "-"), &err))
+    return fail("db export-settlements", &err, st);
   if (sb_ledger_export_settlements(st, &b, 4u << 20, flush_out, &f, &err) ||
       sb_outfile_write(&f, &b, &err) || sb_outfile_commit(&f, &err)) {
     sb_outfile_abort(&f);
@@ -250,8 +254,8 @@ static void money_line(const char *label, const char *zh, sb_fen v) {
 }
 
 static int db_balance(int argc, char **argv) {
-  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--person", 1, 0, 0, 0, {0}},
-                {"--year", 0, 0, 0, 0, {0}}};
+  sb_opt o[] = {
+      {"--db", 1, 0, 0, 0, {0}}, {"--person", 1, 0, 0, 0, {0}}, {"--year", 0, 0, 0, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, 3, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   int year = 0;
@@ -280,7 +284,8 @@ static int db_balance(int argc, char **argv) {
   money_line("  of which chronic", "门诊慢特病", bal.acc.chronic_ytd);
   money_line("  of which general outpatient", "普通门诊统筹", bal.acc.outpatient_ytd);
   money_line("critical-illness base", "大病保险累计基数", bal.acc.ci_base);
-  if (bal.ci_deductible >= 0) money_line("critical-illness deductible", "大病保险起付线", bal.ci_deductible);
+  if (bal.ci_deductible >= 0)
+    money_line("critical-illness deductible", "大病保险起付线", bal.ci_deductible);
   money_line("critical illness paid", "大病保险支付", bal.acc.ci_paid);
   if (bal.ci_entitlement_left >= 0)
     money_line("critical illness left this year", "大病保险剩余额度", bal.ci_entitlement_left);
@@ -293,8 +298,10 @@ static int db_balance(int argc, char **argv) {
 }
 
 static int db_resettle(int argc, char **argv) {
-  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--year", 1, 0, 0, 0, {0}},
-                {"--policy", 0, 0, 0, 0, {0}}, {"--out", 1, 0, 0, 0, {0}}};
+  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}},
+                {"--year", 1, 0, 0, 0, {0}},
+                {"--policy", 0, 0, 0, 0, {0}},
+                {"--out", 1, 0, 0, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, 4, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   int year;
@@ -323,8 +330,8 @@ static int db_resettle(int argc, char **argv) {
 }
 
 static int db_enroll(int argc, char **argv) {
-  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--year", 1, 0, 0, 0, {0}},
-                {"--as-of", 1, 0, 0, 0, {0}}};
+  sb_opt o[] = {
+      {"--db", 1, 0, 0, 0, {0}}, {"--year", 1, 0, 0, 0, {0}}, {"--as-of", 1, 0, 0, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, 3, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   int year;

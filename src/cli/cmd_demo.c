@@ -18,11 +18,11 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/load.h"
 #include "gen/gen.h"
 #include "io/policy_json.h"
 #include "ledger/ledger.h"
 #include "ledger/summary.h"
-#include "cli/load.h"
 
 static const char USAGE[] =
     "NAME\n"
@@ -76,7 +76,8 @@ static void step(demo *d, const char *what) {
 static void gen_progress(void *ctx, long done, long total) {
   demo *d = ctx;
   if (d->tty && total)
-    fprintf(stderr, "\r          generating %3ld%%%s", done * 100 / total, done >= total ? "\n" : "");
+    fprintf(stderr, "\r          generating %3ld%%%s", done * 100 / total,
+            done >= total ? "\n" : "");
 }
 
 static void import_progress(void *ctx, const char *what, uint64_t done, uint64_t total) {
@@ -141,8 +142,10 @@ static int make_dirs(const char *dir) {
 }
 
 int sb_cmd_demo(int argc, char **argv) {
-  sb_opt o[] = {{"--dir", 0, 0, 0, 0, {0}}, {"--persons", 0, 0, 0, 0, {0}},
-                {"--seed", 0, 0, 0, 0, {0}}, {"--policy", 0, 0, 0, 0, {0}}};
+  sb_opt o[] = {{"--dir", 0, 0, 0, 0, {0}},
+                {"--persons", 0, 0, 0, 0, {0}},
+                {"--seed", 0, 0, 0, 0, {0}},
+                {"--policy", 0, 0, 0, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, 4, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   const char *dir = sb_cli_value(&o[0], "out/demo");
@@ -169,7 +172,8 @@ int sb_cmd_demo(int argc, char **argv) {
     return SB_EXIT_USAGE;
   }
   char msg[256];
-  snprintf(msg, sizeof msg, "generating a synthetic county: %ld residents and a year of claims (2022)", persons);
+  snprintf(msg, sizeof msg,
+           "generating a synthetic county: %ld residents and a year of claims (2022)", persons);
   step(&d, msg);
   sb_gen_options go;
   sb_gen_stats gs;
@@ -195,8 +199,7 @@ int sb_cmd_demo(int argc, char **argv) {
   sb_store *st = NULL;
   int year;
   int64_t np;
-  if (sb_store_open(ledger, 1, &st, &err) ||
-      sb_ledger_add_policy(st, policy, 0, &year, &err)) {
+  if (sb_store_open(ledger, 1, &st, &err) || sb_ledger_add_policy(st, policy, 0, &year, &err)) {
     sb_cli_error("demo", &err);
     if (st) st->ops->close(st);
     return SB_EXIT_USAGE;
@@ -248,7 +251,8 @@ int sb_cmd_demo(int argc, char **argv) {
   }
   printf("资助 Premiums          %s yuan; subsidies (参保资助) %s; paid by persons %s\n",
          yuan(a, es.premium), yuan(b, es.subsidy), yuan(c, es.personal));
-  printf("    subsidised: destitute %lld (100%%), min_living %lld, relapsed %lld, monitored %lld (50%%)\n",
+  printf("    subsidised: destitute %lld (100%%), min_living %lld, relapsed %lld, monitored %lld "
+         "(50%%)\n",
          (long long)es.by_category[SB_CAT_DESTITUTE], (long long)es.by_category[SB_CAT_MIN_LIVING],
          (long long)es.by_category[SB_CAT_RELAPSED], (long long)es.by_category[SB_CAT_MONITORED]);
   printf("结算 Claims            %lld rows: %lld settled, %lld reversed, %lld rejected "
@@ -256,15 +260,18 @@ int sb_cmd_demo(int argc, char **argv) {
          (long long)t.rows, (long long)t.settled, (long long)t.reversed, (long long)t.rejected, ti,
          ti > 0 ? (double)t.rows / ti : 0.0);
   for (int r = 1; r < SB_R_COUNT; r++)
-    if (t.by_reason[r]) printf("    rejected %s: %lld\n", sb_reason_name(r), (long long)t.by_reason[r]);
-  printf("基金 Funds paid        total cost (医疗费总额) %s, in scope %s\n", yuan(a, medfee), yuan(b, inscp));
+    if (t.by_reason[r])
+      printf("    rejected %s: %lld\n", sb_reason_name(r), (long long)t.by_reason[r]);
+  printf("基金 Funds paid        total cost (医疗费总额) %s, in scope %s\n", yuan(a, medfee),
+         yuan(b, inscp));
   printf("    basic insurance (基本医保)      %18s\n", yuan(a, ys.hifp));
   printf("    critical illness (大病保险)     %18s\n", yuan(a, ys.hifmi));
   printf("    medical assistance (医疗救助)   %18s\n", yuan(a, ys.maf));
   printf("    all funds (基金支付)            %18s\n", yuan(a, fund));
   pct(p1, sizeof p1, fund, medfee);
   pct(p2, sizeof p2, fund, inscp);
-  printf("报销 Effective reimbursement ratio (实际报销比例): %s of total cost, %s within policy scope\n",
+  printf("报销 Effective reimbursement ratio (实际报销比例): %s of total cost, %s within policy "
+         "scope\n",
          p1, p2);
   for (int k = 0; k < SB_CAT_COUNT; k++) {
     if (!ys.claims[k]) continue;
@@ -274,13 +281,15 @@ int sb_cmd_demo(int argc, char **argv) {
            sb_category_zh(k), (long long)ys.claims[k], p1, p2);
   }
   printf("监测 Poverty-risk alerts (因病返贫致贫风险监测): %lld\n", (long long)t.alerts);
-  printf("清算 Year-end re-settlement (年度清算): %lld claims of %lld persons recomputed from scratch\n"
+  printf("清算 Year-end re-settlement (年度清算): %lld claims of %lld persons recomputed from "
+         "scratch\n"
          "    in canonical order with reversed pairs dropped; %lld claims of %lld persons differ\n"
          "    (claims settled between an original and its reversal): 补付 %s owed to people,\n"
          "    追回 %s to recover; details in %s/\n",
          (long long)rs.claims, (long long)rs.persons, (long long)rs.claims_changed,
          (long long)rs.persons_changed, yuan(a, rs.topup), yuan(b, rs.recover), sub);
-  printf("\nledger: %s (sanbao db --help); the county: %s/persons.csv, %s/claims.csv\n", ledger, dir, dir);
+  printf("\nledger: %s (sanbao db --help); the county: %s/persons.csv, %s/claims.csv\n", ledger,
+         dir, dir);
   printf("finished in %.1f s\n", sb_cli_now() - d.t0);
   return SB_EXIT_OK;
 fail:

@@ -94,8 +94,9 @@ int sb_cmd_pack(int argc, char **argv) {
     sb_cli_error("pack", &err);
     return SB_EXIT_USAGE;
   }
-  fprintf(stderr, "sanbao pack: %llu rows: %llu kept (%llu with their ids kept for the id "
-                  "checks), %llu rejected whatever the policy and left out; %s, %.2f s\n",
+  fprintf(stderr,
+          "sanbao pack: %llu rows: %llu kept (%llu with their ids kept for the id "
+          "checks), %llu rejected whatever the policy and left out; %s, %.2f s\n",
           (unsigned long long)info.rows, (unsigned long long)info.records,
           (unsigned long long)info.involved, (unsigned long long)info.dropped, o[2].values[0],
           sb_cli_now() - t0);

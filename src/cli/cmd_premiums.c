@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "batch/premiums.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
-#include "batch/premiums.h"
 #include "cli/load.h"
 #include "io/outfile.h"
 
@@ -47,8 +47,10 @@ static const char USAGE[] =
 enum { O_POLICY, O_PERSONS, O_ASOF, O_OUT, O_N };
 
 int sb_cmd_premiums(int argc, char **argv) {
-  sb_opt o[O_N] = {{"--policy", 1, 0, 0, 0, {0}}, {"--persons", 1, 0, 0, 0, {0}},
-                   {"--as-of", 1, 0, 0, 0, {0}}, {"--out", 0, 0, 0, 0, {0}}};
+  sb_opt o[O_N] = {{"--policy", 1, 0, 0, 0, {0}},
+                   {"--persons", 1, 0, 0, 0, {0}},
+                   {"--as-of", 1, 0, 0, 0, {0}},
+                   {"--out", 0, 0, 0, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, O_N, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   const char *asof_s = o[O_ASOF].values[0];

@@ -112,9 +112,8 @@ static int parse_authority(const char *cmd, const char *s) {
 }
 
 static void summary(const char *cmd, int year, const sb_reconcile_summary *s) {
-  fprintf(stderr,
-          "sanbao %s: %d: %lld listed persons against %lld enrollments: %lld finding%s\n", cmd,
-          year, (long long)s->list_rows, (long long)s->enrolled, (long long)s->findings,
+  fprintf(stderr, "sanbao %s: %d: %lld listed persons against %lld enrollments: %lld finding%s\n",
+          cmd, year, (long long)s->list_rows, (long long)s->enrolled, (long long)s->findings,
           s->findings == 1 ? "" : "s");
   static const char *const NOTE[SB_FIND_COUNT] = {
       "not in the registry", "registered, not enrolled: to be insured (应保尽保)",
@@ -129,8 +128,7 @@ static void summary(const char *cmd, int year, const sb_reconcile_summary *s) {
     if (s->authority & (1u << c)) fprintf(stderr, "%s %s", any++ ? "," : "", sb_category_name(c));
   fputs(any ? "\n" : " no category\n", stderr);
   if (!s->enrolled)
-    fprintf(stderr, "  no one is enrolled for %d in this ledger (see 'sanbao db enroll')\n",
-            year);
+    fprintf(stderr, "  no one is enrolled for %d in this ledger (see 'sanbao db enroll')\n", year);
 }
 
 int sb_cmd_reconcile(int argc, char **argv) {
@@ -145,8 +143,7 @@ int sb_cmd_reconcile(int argc, char **argv) {
   long year;
   if (sb_cli_long(cmd, &o[O_YEAR], 1, 9999, &year)) return SB_EXIT_USAGE;
   int authority = SB_AUTHORITY_FROM_LIST;
-  if (o[O_AUTHORITY].count &&
-      (authority = parse_authority(cmd, o[O_AUTHORITY].values[0])) < 0)
+  if (o[O_AUTHORITY].count && (authority = parse_authority(cmd, o[O_AUTHORITY].values[0])) < 0)
     return SB_EXIT_USAGE;
   const char *out = sb_cli_value(&o[O_OUT], "-");
 

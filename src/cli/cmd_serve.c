@@ -14,8 +14,8 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "ledger/ledger.h"
-#include "server/server.h"
 #include "ledger/store.h"
+#include "server/server.h"
 #include "server/tokens.h"
 
 static const char SERVE_USAGE[] =
@@ -123,7 +123,8 @@ static void *second_signal(void *arg) {
   int sig;
   if (sigwait(&set, &sig) == 0 && (sig == SIGTERM || sig == SIGINT)) {
     static const char msg[] = "sanbao serve: second signal: exiting now, without waiting\n";
-    if (write(2, msg, sizeof msg - 1) < 0) { /* nothing to do */ }
+    if (write(2, msg, sizeof msg - 1) < 0) { /* nothing to do */
+    }
     _exit(SB_EXIT_USAGE);
   }
   return NULL;
@@ -131,19 +132,32 @@ static void *second_signal(void *arg) {
 
 static uint64_t total_requests(const sb_metrics *m) {
   uint64_t n = 0;
-  for (int r = 0; r < SB_ROUTE_COUNT; r++) n += atomic_load(&m->latency[r].count);
+  for (int r = 0; r < SB_ROUTE_COUNT; r++)
+    n += atomic_load(&m->latency[r].count);
   return n;
 }
 
-enum { S_DB, S_TOKENS, S_POLICY, S_LISTEN, S_THREADS, S_MAXCONN, S_TIMEOUT, S_MAXBODY, S_GRACE,
-       S_STATS, S_ACCESS, S_N };
+enum {
+  S_DB,
+  S_TOKENS,
+  S_POLICY,
+  S_LISTEN,
+  S_THREADS,
+  S_MAXCONN,
+  S_TIMEOUT,
+  S_MAXBODY,
+  S_GRACE,
+  S_STATS,
+  S_ACCESS,
+  S_N
+};
 
 int sb_cmd_serve(int argc, char **argv) {
-  sb_opt o[S_N] = {{"--db", 1, 0, 0, 0, {0}},          {"--tokens", 1, 0, 0, 0, {0}},
-                   {"--policy", 0, 1, 0, 0, {0}},      {"--listen", 0, 0, 0, 0, {0}},
-                   {"--threads", 0, 0, 0, 0, {0}},     {"--max-connections", 0, 0, 0, 0, {0}},
-                   {"--timeout", 0, 0, 0, 0, {0}},     {"--max-body", 0, 0, 0, 0, {0}},
-                   {"--grace", 0, 0, 0, 0, {0}},       {"--stats", 0, 0, 0, 0, {0}},
+  sb_opt o[S_N] = {{"--db", 1, 0, 0, 0, {0}},        {"--tokens", 1, 0, 0, 0, {0}},
+                   {"--policy", 0, 1, 0, 0, {0}},    {"--listen", 0, 0, 0, 0, {0}},
+                   {"--threads", 0, 0, 0, 0, {0}},   {"--max-connections", 0, 0, 0, 0, {0}},
+                   {"--timeout", 0, 0, 0, 0, {0}},   {"--max-body", 0, 0, 0, 0, {0}},
+                   {"--grace", 0, 0, 0, 0, {0}},     {"--stats", 0, 0, 0, 0, {0}},
                    {"--access-log", 0, 0, 1, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, S_N, SERVE_USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
@@ -183,8 +197,8 @@ int sb_cmd_serve(int argc, char **argv) {
   if (sb_server_start(&cfg, &srv, &err)) return problem("serve", &err);
   const char *host = cfg.listen;
   const char *colon = strrchr(host, ':');
-  fprintf(stderr, "sanbao serve: listening on http://%.*s:%d (ledger %s)\n",
-          (int)(colon - host), host, sb_server_port(srv), db);
+  fprintf(stderr, "sanbao serve: listening on http://%.*s:%d (ledger %s)\n", (int)(colon - host),
+          host, sb_server_port(srv), db);
   fflush(stderr);
 
   uint64_t last = 0;
@@ -219,8 +233,10 @@ int sb_cmd_serve(int argc, char **argv) {
   sigset_t *copy = malloc(sizeof *copy);
   if (copy) {
     *copy = set;
-    if (pthread_create(&watcher, NULL, second_signal, copy) == 0) pthread_detach(watcher);
-    else free(copy);
+    if (pthread_create(&watcher, NULL, second_signal, copy) == 0)
+      pthread_detach(watcher);
+    else
+      free(copy);
   }
   if (sb_server_stop(srv, (unsigned)grace, &err)) return problem("serve", &err);
   log_line(NULL, "stopped");
@@ -294,8 +310,9 @@ int sb_cmd_tokens(int argc, char **argv) {
   if (sb_tokens_add(o[0].values[0], o[1].values[0], role, token, &err))
     return problem("tokens", &err);
   printf("%s\n", token);
-  fprintf(stderr, "sanbao tokens: %s %s token for %s; its hash is in %s. The token is shown "
-                  "only now.\n",
+  fprintf(stderr,
+          "sanbao tokens: %s %s token for %s; its hash is in %s. The token is shown "
+          "only now.\n",
           role == SB_ROLE_ADMIN ? "an" : "a", sb_role_name(role), o[1].values[0], o[0].values[0]);
   return SB_EXIT_OK;
 }

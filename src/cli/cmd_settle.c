@@ -72,24 +72,33 @@ static const char USAGE[] =
     "    sanbao settle --policy p.json --persons persons.csv --claims - < claims.csv\n"
     "    sanbao settle ... --out /dev/null --explain A2-01\n";
 
-enum { O_POLICY, O_PERSONS, O_CLAIMS, O_OUT, O_ALERTS, O_EXPLAIN, O_THREADS,
-       O_PROGRESS, O_QUIET, O_N };
+enum {
+  O_POLICY,
+  O_PERSONS,
+  O_CLAIMS,
+  O_OUT,
+  O_ALERTS,
+  O_EXPLAIN,
+  O_THREADS,
+  O_PROGRESS,
+  O_QUIET,
+  O_N
+};
 
 typedef struct progress {
   int on;
   double t0;
 } progress;
 
-static void show_progress(void *ctx, const char *step, uint64_t done,
-                          uint64_t total) {
+static void show_progress(void *ctx, const char *step, uint64_t done, uint64_t total) {
   progress *p = ctx;
   if (!p->on) return;
   if (total)
-    fprintf(stderr, "\rsanbao settle: %-6s %3d%%  %.1fs ", step,
-            (int)(done * 100 / total), sb_cli_now() - p->t0);
+    fprintf(stderr, "\rsanbao settle: %-6s %3d%%  %.1fs ", step, (int)(done * 100 / total),
+            sb_cli_now() - p->t0);
   else
-    fprintf(stderr, "\rsanbao settle: %-6s %llu  %.1fs ", step,
-            (unsigned long long)done, sb_cli_now() - p->t0);
+    fprintf(stderr, "\rsanbao settle: %-6s %llu  %.1fs ", step, (unsigned long long)done,
+            sb_cli_now() - p->t0);
   if (total && done >= total) fputc('\n', stderr);
 }
 
@@ -108,8 +117,8 @@ static void summary(const sb_batch_totals *t, double secs, uint64_t bytes, const
   fprintf(stderr,
           "sanbao settle: %lld rows: %lld settled, %lld reversed, %lld rejected; "
           "%lld alerts\n",
-          (long long)t->rows, (long long)t->settled, (long long)t->reversed,
-          (long long)t->rejected, (long long)t->alerts);
+          (long long)t->rows, (long long)t->settled, (long long)t->reversed, (long long)t->rejected,
+          (long long)t->alerts);
   for (int r = 1; r < SB_R_COUNT; r++)
     if (t->by_reason[r])
       fprintf(stderr, "  rejected %-18s %lld\n", sb_reason_name(r), (long long)t->by_reason[r]);
@@ -125,11 +134,11 @@ static void summary(const sb_batch_totals *t, double secs, uint64_t bytes, const
     long long bp = (long long)((__int128)t->fund * 10000 / t->medfee); /* 128 bits: no overflow */
     fprintf(stderr, "  reimbursed %lld.%02lld%% of total cost\n", bp / 100, bp % 100);
   }
-  fprintf(stderr, "  time %.3f s (reference data %.2f, read %.2f, settle %.2f, write %.2f): "
-                  "%.0f claims/s, %.1f MB/s\n",
+  fprintf(stderr,
+          "  time %.3f s (reference data %.2f, read %.2f, settle %.2f, write %.2f): "
+          "%.0f claims/s, %.1f MB/s\n",
           secs, ph->reference, ph->read, ph->settle, ph->write,
-          secs > 0 ? (double)t->rows / secs : 0.0,
-          secs > 0 ? (double)bytes / 1e6 / secs : 0.0);
+          secs > 0 ? (double)t->rows / secs : 0.0, secs > 0 ? (double)bytes / 1e6 / secs : 0.0);
 }
 
 static int flush_out(void *ctx, sb_buf *b) {
@@ -138,9 +147,9 @@ static int flush_out(void *ctx, sb_buf *b) {
 }
 
 int sb_cmd_settle(int argc, char **argv) {
-  sb_opt o[O_N] = {{"--policy", 1, 1, 0, 0, {0}}, {"--persons", 1, 0, 0, 0, {0}},
-                   {"--claims", 1, 0, 0, 0, {0}}, {"--out", 0, 0, 0, 0, {0}},
-                   {"--alerts", 0, 0, 0, 0, {0}}, {"--explain", 0, 0, 0, 0, {0}},
+  sb_opt o[O_N] = {{"--policy", 1, 1, 0, 0, {0}},  {"--persons", 1, 0, 0, 0, {0}},
+                   {"--claims", 1, 0, 0, 0, {0}},  {"--out", 0, 0, 0, 0, {0}},
+                   {"--alerts", 0, 0, 0, 0, {0}},  {"--explain", 0, 0, 0, 0, {0}},
                    {"--threads", 0, 0, 0, 0, {0}}, {"--progress", 0, 0, 1, 0, {0}},
                    {"--quiet", 0, 0, 1, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, O_N, USAGE);
@@ -172,8 +181,7 @@ int sb_cmd_settle(int argc, char **argv) {
   phases ph = {0, 0, 0, 0};
   sb_error err;
 
-  if (sb_cli_load_policies("settle", o[O_POLICY].values, o[O_POLICY].count, &policies))
-    goto done;
+  if (sb_cli_load_policies("settle", o[O_POLICY].values, o[O_POLICY].count, &policies)) goto done;
   if (sb_cli_load_persons("settle", persons_path, &reg)) goto done;
   ph.reference = sb_cli_now() - prog.t0;
   sb_batch_options bo = {.threads = (int)threads,
@@ -200,8 +208,10 @@ int sb_cmd_settle(int argc, char **argv) {
   }
   have_out = 1;
   int wr = sb_batch_write_settlements(batch, &buf, 4u << 20, flush_out, &out);
-  if (wr == SB_OK) wr = sb_outfile_write(&out, &buf, &err);
-  else sb_error_set(&err, wr, out_path, wr == SB_ENOMEM ? "out of memory" : "write error");
+  if (wr == SB_OK)
+    wr = sb_outfile_write(&out, &buf, &err);
+  else
+    sb_error_set(&err, wr, out_path, wr == SB_ENOMEM ? "out of memory" : "write error");
   if (wr) {
     sb_cli_error("settle", &err);
     goto done;
@@ -237,7 +247,8 @@ int sb_cmd_settle(int argc, char **argv) {
   if (!o[O_QUIET].count) {
     if (prog.on) fputc('\n', stderr);
     struct stat st;
-    uint64_t bytes = strcmp(claims_path, "-") && stat(claims_path, &st) == 0 ? (uint64_t)st.st_size : 0;
+    uint64_t bytes =
+        strcmp(claims_path, "-") && stat(claims_path, &st) == 0 ? (uint64_t)st.st_size : 0;
     summary(&t, sb_cli_now() - prog.t0, bytes, &ph);
   }
   if (bo.explain_id) {

@@ -13,10 +13,10 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/load.h"
-#include "whatif/merge_patch.h"
 #include "io/outfile.h"
-#include "whatif/pack_sim.h"
 #include "io/policy_json.h"
+#include "whatif/merge_patch.h"
+#include "whatif/pack_sim.h"
 #include "whatif/report.h"
 #include "whatif/sim.h"
 #include "whatif/sources.h"
@@ -85,7 +85,8 @@ static const char REPORT_USAGE[] =
     "                  [--policy FILE] [--csv SUMMARY.csv]\n"
     "\n"
     "DESCRIPTION\n"
-    "    Reads a settlements file as written by `sanbao settle` (docs/reference/formats.md §4) and\n"
+    "    Reads a settlements file as written by `sanbao settle` (docs/reference/formats.md §4) "
+    "and\n"
     "    the person registry, and draws the same page as `sanbao simulate` for a\n"
     "    single side: fund spending per tier, category and prefecture, the\n"
     "    reimbursement ratios, the distribution of personal burden. With --policy\n"
@@ -154,8 +155,7 @@ static void yuan_line(const char *label, sb_fen a, sb_fen b) {
 ** registry is refused).  Either way the persons' regions and ids then come
 ** from the pack's people section (docs/decisions.md).
 */
-static int open_pack(const char *path, const char *persons, int threads, sb_pack **out,
-                     int *slow) {
+static int open_pack(const char *path, const char *persons, int threads, sb_pack **out, int *slow) {
   sb_error err;
   sb_pack *p = NULL;
   sb_registry *reg = NULL;
@@ -285,18 +285,25 @@ int sb_cmd_simulate(int argc, char **argv) {
   double t_measures = sb_cli_now();
   const char *inputs[4] = {o[0].values[0], o[1].values[0], o[2].values[0],
                            pack_path ? pack_path : claims_path};
-  sb_report_labels l = {"政策模拟 Policy simulation", base->name ? base->name : o[0].values[0],
-                        o[1].values[0], inputs, 4, "sanbao " SANBAO_VERSION " simulate"};
+  sb_report_labels l = {"政策模拟 Policy simulation",
+                        base->name ? base->name : o[0].values[0],
+                        o[1].values[0],
+                        inputs,
+                        4,
+                        "sanbao " SANBAO_VERSION " simulate"};
   if (write_outputs("simulate", r, &l, o[4].values[0], sb_cli_value(&o[5], NULL))) goto out;
   double secs = sb_cli_now() - t0;
-  fprintf(stderr, "sanbao simulate: %lld rows (%lld rejected, left out of both sides), %lld "
-                  "persons with claims, %.2f s (%.0f claims/s, both policies)\n",
+  fprintf(stderr,
+          "sanbao simulate: %lld rows (%lld rejected, left out of both sides), %lld "
+          "persons with claims, %.2f s (%.0f claims/s, both policies)\n",
           (long long)rows, (long long)rejected, (long long)r->persons_with_claims, secs,
           secs > 0 ? (double)rows / secs : 0.0);
-  fprintf(stderr, "  phases: policies and %s %.2f s, claims read and settled %.2f s, "
-                  "measures %.2f s, report %.2f s\n",
-          !pack ? "registry" : slow ? "registry (loaded: the pack recorded other bytes)"
-                                    : "persons file checked by its digest",
+  fprintf(stderr,
+          "  phases: policies and %s %.2f s, claims read and settled %.2f s, "
+          "measures %.2f s, report %.2f s\n",
+          !pack  ? "registry"
+          : slow ? "registry (loaded: the pack recorded other bytes)"
+                 : "persons file checked by its digest",
           t_reg - t0, t_settle - t_reg, t_measures - t_settle, sb_cli_now() - t_measures);
   fprintf(stderr, "  %-28s %18s %18s %18s\n", "yuan", "baseline", "reform", "difference");
   yuan_line("basic insurance 基本医保", r->all[0].hifp, r->all[1].hifp);
@@ -319,8 +326,10 @@ out:
 /* ---- sanbao report ----------------------------------------------------------- */
 
 int sb_cmd_report(int argc, char **argv) {
-  sb_opt o[] = {{"--settlements", 1, 0, 0, 0, {0}}, {"--persons", 1, 0, 0, 0, {0}},
-                {"--report", 1, 0, 0, 0, {0}},      {"--policy", 0, 0, 0, 0, {0}},
+  sb_opt o[] = {{"--settlements", 1, 0, 0, 0, {0}},
+                {"--persons", 1, 0, 0, 0, {0}},
+                {"--report", 1, 0, 0, 0, {0}},
+                {"--policy", 0, 0, 0, 0, {0}},
                 {"--csv", 0, 0, 0, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, 5, REPORT_USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
@@ -348,7 +357,7 @@ int sb_cmd_report(int argc, char **argv) {
     goto out;
   }
   const char *inputs[2] = {path, o[1].values[0]};
-  sb_report_labels l = {"结算报告 Settlement report", path, NULL, inputs, 2,
+  sb_report_labels l = {"结算报告 Settlement report",      path, NULL, inputs, 2,
                         "sanbao " SANBAO_VERSION " report"};
   if (write_outputs("report", res, &l, o[2].values[0], sb_cli_value(&o[4], NULL))) goto out;
   code = SB_EXIT_OK;

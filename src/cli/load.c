@@ -18,8 +18,7 @@ void sb_cli_error(const char *cmd, const sb_error *err) {
     fprintf(stderr, "sanbao %s: %s\n", cmd, err->msg);
 }
 
-int sb_cli_load_policies(const char *cmd, const char *const *paths, int n,
-                         sb_policy_set *set) {
+int sb_cli_load_policies(const char *cmd, const char *const *paths, int n, sb_policy_set *set) {
   for (int i = 0; i < n; i++) {
     sb_policy *p = NULL;
     sb_error err;
@@ -28,8 +27,8 @@ int sb_cli_load_policies(const char *cmd, const char *const *paths, int n,
       return -1;
     }
     if (sb_policy_set_add(set, p)) {
-      fprintf(stderr, "sanbao %s: %s: $.year: a policy for %d was already given\n",
-              cmd, paths[i], p->year);
+      fprintf(stderr, "sanbao %s: %s: $.year: a policy for %d was already given\n", cmd, paths[i],
+              p->year);
       sb_policy_free(p);
       return -1;
     }
@@ -60,11 +59,13 @@ int sb_cli_load_persons(const char *cmd, const char *path, sb_registry **out) {
   return 0;
 }
 
-int sb_cli_check_dashes(const char *cmd, const char *const *in, int nin,
-                        const char *const *out, int nout) {
+int sb_cli_check_dashes(const char *cmd, const char *const *in, int nin, const char *const *out,
+                        int nout) {
   int a = 0, b = 0;
-  for (int i = 0; i < nin; i++) a += in[i] && !strcmp(in[i], "-");
-  for (int i = 0; i < nout; i++) b += out[i] && !strcmp(out[i], "-");
+  for (int i = 0; i < nin; i++)
+    a += in[i] && !strcmp(in[i], "-");
+  for (int i = 0; i < nout; i++)
+    b += out[i] && !strcmp(out[i], "-");
   if (a > 1 || b > 1) {
     fprintf(stderr, "sanbao %s: at most one input and one output may be '-'\n", cmd);
     return -1;

@@ -14,8 +14,7 @@
 void sb_cli_error(const char *cmd, const sb_error *err);
 
 /* Load every --policy file into `set` (a repeated year is an error). */
-int sb_cli_load_policies(const char *cmd, const char *const *paths, int n,
-                         sb_policy_set *set);
+int sb_cli_load_policies(const char *cmd, const char *const *paths, int n, sb_policy_set *set);
 
 /* A report callback's context that counts the problems it prints. */
 typedef struct sb_cli_reporter {

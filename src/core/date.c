@@ -10,7 +10,9 @@
 
 #include <stdint.h>
 
-static int is_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static int is_leap(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 static int days_in_month(int y, int m) {
   static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -45,8 +47,10 @@ int sb_date_year(sb_date d) {
   /* An estimate from the mean Gregorian year, then at most a step or two to
   ** correct it: much cheaper than a full civil_from_days on the hot path. */
   int y = (int)(((int64_t)d * 400) / 146097) + 1970;
-  while (sb_date_from_ymd(y, 1, 1) > d) y--;
-  while (sb_date_from_ymd(y + 1, 1, 1) <= d) y++;
+  while (sb_date_from_ymd(y, 1, 1) > d)
+    y--;
+  while (sb_date_from_ymd(y + 1, 1, 1) <= d)
+    y++;
   return y;
 }
 
@@ -63,8 +67,7 @@ static int digits(const char *s, int n, int *out) {
 int sb_date_parse(const char *s, size_t n, sb_date *out) {
   int y, m, d;
   if (n != 10 || s[4] != '-' || s[7] != '-') return -1;
-  if (digits(s, 4, &y) || digits(s + 5, 2, &m) || digits(s + 8, 2, &d))
-    return -1;
+  if (digits(s, 4, &y) || digits(s + 5, 2, &m) || digits(s + 8, 2, &d)) return -1;
   if (y < 1 || m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return -1;
   *out = sb_date_from_ymd(y, m, d);
   return 0;

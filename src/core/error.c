@@ -6,8 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-int sb_error_set(sb_error *err, int code, const char *where, const char *fmt,
-                 ...) {
+int sb_error_set(sb_error *err, int code, const char *where, const char *fmt, ...) {
   if (!err) return code;
   err->code = code;
   snprintf(err->where, sizeof err->where, "%s", where ? where : "");

@@ -11,7 +11,8 @@ void sb_policy_free(sb_policy *p) {
   if (!p) return;
   free(p->name);
   free(p->regions);
-  for (int i = 0; i < p->n_rules; i++) free(p->rules[i].name);
+  for (int i = 0; i < p->n_rules; i++)
+    free(p->rules[i].name);
   for (int i = 0; i < p->n_notes; i++) {
     free(p->notes[i].path);
     free(p->notes[i].source);
@@ -41,13 +42,13 @@ const sb_policy *sb_policy_set_find(const sb_policy_set *s, int year) {
 }
 
 int sb_policy_set_add(sb_policy_set *s, sb_policy *p) {
-  if (s->n >= SB_MAX_POLICIES || sb_policy_set_find(s, p->year))
-    return SB_EINVAL;
+  if (s->n >= SB_MAX_POLICIES || sb_policy_set_find(s, p->year)) return SB_EINVAL;
   s->items[s->n++] = p;
   return SB_OK;
 }
 
 void sb_policy_set_clear(sb_policy_set *s) {
-  for (int i = 0; i < s->n; i++) sb_policy_free(s->items[i]);
+  for (int i = 0; i < s->n; i++)
+    sb_policy_free(s->items[i]);
   s->n = 0;
 }

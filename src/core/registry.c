@@ -55,7 +55,8 @@ sb_registry *sb_registry_new(void) {
     free(r);
     return NULL;
   }
-  for (uint64_t i = 0; i < r->table_cap; i++) r->table[i].idx = -1;
+  for (uint64_t i = 0; i < r->table_cap; i++)
+    r->table[i].idx = -1;
   return r;
 }
 
@@ -72,7 +73,8 @@ void sb_registry_free(sb_registry *r) {
 static int grow(void **buf, int64_t *cap, int64_t need, size_t elem) {
   if (need <= *cap) return 0;
   int64_t nc = *cap ? *cap : 64;
-  while (nc < need) nc *= 2;
+  while (nc < need)
+    nc *= 2;
   void *nb = realloc(*buf, (size_t)nc * elem);
   if (!nb) return -1;
   *buf = nb;
@@ -82,8 +84,7 @@ static int grow(void **buf, int64_t *cap, int64_t need, size_t elem) {
 
 static int64_t arena_put(sb_registry *r, const char *s, size_t n) {
   int64_t cap = (int64_t)r->arena_cap;
-  if (grow((void **)&r->arena, &cap, (int64_t)(r->arena_len + n + 1), 1))
-    return -1;
+  if (grow((void **)&r->arena, &cap, (int64_t)(r->arena_len + n + 1), 1)) return -1;
   r->arena_cap = (uint64_t)cap;
   uint64_t off = r->arena_len;
   memcpy(r->arena + off, s, n);
@@ -92,8 +93,8 @@ static int64_t arena_put(sb_registry *r, const char *s, size_t n) {
   return (int64_t)off;
 }
 
-static int32_t lookup(const sb_registry *r, const char *id, size_t len,
-                      uint64_t h, uint64_t *slot_out) {
+static int32_t lookup(const sb_registry *r, const char *id, size_t len, uint64_t h,
+                      uint64_t *slot_out) {
   uint64_t mask = r->table_cap - 1, i = h & mask;
   uint32_t tag = (uint32_t)(h >> 32);
   for (;; i = (i + 1) & mask) {
@@ -104,8 +105,7 @@ static int32_t lookup(const sb_registry *r, const char *id, size_t len,
     }
     if (s->tag == tag) {
       const person *p = &r->persons[s->idx];
-      if (p->id_len == len && memcmp(r->arena + p->id_off, id, len) == 0)
-        return s->idx;
+      if (p->id_len == len && memcmp(r->arena + p->id_off, id, len) == 0) return s->idx;
     }
   }
 }
@@ -114,12 +114,14 @@ static int rehash(sb_registry *r) {
   uint64_t nc = r->table_cap * 2;
   slot *nt = malloc(nc * sizeof *nt);
   if (!nt) return -1;
-  for (uint64_t i = 0; i < nc; i++) nt[i].idx = -1;
+  for (uint64_t i = 0; i < nc; i++)
+    nt[i].idx = -1;
   for (int32_t k = 0; k < r->n; k++) {
     const person *p = &r->persons[k];
     uint64_t h = sb_hash_bytes(r->arena + p->id_off, p->id_len);
     uint64_t i = h & (nc - 1);
-    while (nt[i].idx >= 0) i = (i + 1) & (nc - 1);
+    while (nt[i].idx >= 0)
+      i = (i + 1) & (nc - 1);
     nt[i].idx = k;
     nt[i].tag = (uint32_t)(h >> 32);
   }
@@ -129,20 +131,17 @@ static int rehash(sb_registry *r) {
   return 0;
 }
 
-int sb_registry_add(sb_registry *r, const char *id, size_t id_len,
-                    const char *hh, size_t hh_len, int32_t region,
-                    const sb_interval *iv, sb_error *err) {
+int sb_registry_add(sb_registry *r, const char *id, size_t id_len, const char *hh, size_t hh_len,
+                    int32_t region, const sb_interval *iv, sb_error *err) {
   uint64_t h = sb_hash_bytes(id, id_len), where = 0;
   int32_t idx = lookup(r, id, id_len, h, &where);
   if (idx >= 0) {
     person *p = &r->persons[idx];
     if (p->hh_len != hh_len || memcmp(r->arena + p->hh_off, hh, hh_len) != 0)
       return sb_error_set(err, SB_EINVAL, NULL,
-                          "household_id differs from line %d of the same person",
-                          (int)p->line);
+                          "household_id differs from line %d of the same person", (int)p->line);
     if (p->region != region)
-      return sb_error_set(err, SB_EINVAL, NULL,
-                          "region differs from line %d of the same person",
+      return sb_error_set(err, SB_EINVAL, NULL, "region differs from line %d of the same person",
                           (int)p->line);
   } else {
     int64_t cap = r->cap;
@@ -150,8 +149,7 @@ int sb_registry_add(sb_registry *r, const char *id, size_t id_len,
       return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
     r->cap = (int32_t)cap;
     int64_t io = arena_put(r, id, id_len), ho = arena_put(r, hh, hh_len);
-    if (io < 0 || ho < 0)
-      return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+    if (io < 0 || ho < 0) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
     idx = r->n++;
     person *p = &r->persons[idx];
     p->id_off = (uint64_t)io, p->id_len = (uint32_t)id_len;
@@ -179,8 +177,7 @@ static int cmp_iv(const void *a, const void *b) {
   return (x->from > y->from) - (x->from < y->from);
 }
 
-int sb_registry_finish(sb_registry *r,
-                       void (*report)(void *ctx, int line, const char *msg),
+int sb_registry_finish(sb_registry *r, void (*report)(void *ctx, int line, const char *msg),
                        void *ctx) {
   int problems = 0;
   free(r->sorted);
@@ -227,7 +224,9 @@ int sb_registry_finish(sb_registry *r,
   return problems;
 }
 
-int32_t sb_registry_count(const sb_registry *r) { return r->n; }
+int32_t sb_registry_count(const sb_registry *r) {
+  return r->n;
+}
 
 int32_t sb_registry_find(const sb_registry *r, const char *id, size_t len) {
   return lookup(r, id, len, sb_hash_bytes(id, len), NULL);
@@ -238,8 +237,7 @@ const char *sb_registry_id(const sb_registry *r, int32_t k, size_t *len) {
   return r->arena + r->persons[k].id_off;
 }
 
-const char *sb_registry_household(const sb_registry *r, int32_t k,
-                                  size_t *len) {
+const char *sb_registry_household(const sb_registry *r, int32_t k, size_t *len) {
   *len = r->persons[k].hh_len;
   return r->arena + r->persons[k].hh_off;
 }
@@ -256,8 +254,7 @@ int sb_registry_category_on(const sb_registry *r, int32_t k, sb_date date) {
   return -1;
 }
 
-const sb_interval *sb_registry_intervals(const sb_registry *r, int32_t k,
-                                         int *n) {
+const sb_interval *sb_registry_intervals(const sb_registry *r, int32_t k, int *n) {
   *n = r->persons[k].n_iv;
   return r->sorted + r->persons[k].first_iv;
 }
@@ -269,9 +266,8 @@ static uint64_t fp_mix(uint64_t fp, uint64_t w) {
   return fp ^ (fp >> 29);
 }
 
-uint64_t sb_registry_fp_person(uint64_t fp, const char *id, size_t id_len,
-                               const char *hh, size_t hh_len, int32_t region,
-                               const sb_interval *iv, int n_iv) {
+uint64_t sb_registry_fp_person(uint64_t fp, const char *id, size_t id_len, const char *hh,
+                               size_t hh_len, int32_t region, const sb_interval *iv, int n_iv) {
   fp = fp_mix(fp, sb_hash_bytes(id, id_len));
   fp = fp_mix(fp, sb_hash_bytes(hh, hh_len));
   fp = fp_mix(fp, (uint64_t)(uint32_t)region << 32 | (uint32_t)n_iv);
@@ -286,8 +282,8 @@ uint64_t sb_registry_fingerprint(const sb_registry *r) {
   uint64_t fp = SB_REGISTRY_FP_SEED;
   for (int32_t k = 0; k < r->n; k++) {
     const person *p = &r->persons[k];
-    fp = sb_registry_fp_person(fp, r->arena + p->id_off, p->id_len, r->arena + p->hh_off,
-                               p->hh_len, p->region, r->sorted + p->first_iv, p->n_iv);
+    fp = sb_registry_fp_person(fp, r->arena + p->id_off, p->id_len, r->arena + p->hh_off, p->hh_len,
+                               p->region, r->sorted + p->first_iv, p->n_iv);
   }
   return fp;
 }

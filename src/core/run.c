@@ -18,24 +18,25 @@
 
 #include "sanbao/hash.h"
 
-static const char *const REASON[SB_R_COUNT] = {
-    "",
-    "MALFORMED_ROW",
-    "BAD_FEES",
-    "BAD_AMOUNT",
-    "BAD_VISIT_TYPE",
-    "BAD_LEVEL",
-    "UNKNOWN_PERSON",
-    "NOT_INSURED",
-    "NO_POLICY",
-    "UNKNOWN_REGION",
-    "DUPLICATE_CLAIM",
-    "UNKNOWN_CLAIM",
-    "ALREADY_REVERSED",
-    "PERSON_MISMATCH",
-    "CONFLICT"};
+static const char *const REASON[SB_R_COUNT] = {"",
+                                               "MALFORMED_ROW",
+                                               "BAD_FEES",
+                                               "BAD_AMOUNT",
+                                               "BAD_VISIT_TYPE",
+                                               "BAD_LEVEL",
+                                               "UNKNOWN_PERSON",
+                                               "NOT_INSURED",
+                                               "NO_POLICY",
+                                               "UNKNOWN_REGION",
+                                               "DUPLICATE_CLAIM",
+                                               "UNKNOWN_CLAIM",
+                                               "ALREADY_REVERSED",
+                                               "PERSON_MISMATCH",
+                                               "CONFLICT"};
 
-const char *sb_reason_name(int r) { return r > 0 && r < SB_R_COUNT ? REASON[r] : ""; }
+const char *sb_reason_name(int r) {
+  return r > 0 && r < SB_R_COUNT ? REASON[r] : "";
+}
 
 int sb_reason_from_name(const char *s, size_t n) {
   for (int k = 1; k < SB_R_COUNT; k++)
@@ -81,12 +82,14 @@ struct sb_idbook {
 static int book_alloc(sb_idbook *b, uint64_t cap) {
   book_slot *t = malloc(cap * sizeof *t);
   if (!t) return -1;
-  for (uint64_t i = 0; i < cap; i++) t[i].key = UINT64_MAX;
+  for (uint64_t i = 0; i < cap; i++)
+    t[i].key = UINT64_MAX;
   /* re-insert what the old table held */
   for (uint64_t i = 0; b->t && i < b->cap; i++) {
     if (b->t[i].key == UINT64_MAX) continue;
     uint64_t j = b->t[i].hash & (cap - 1);
-    while (t[j].key != UINT64_MAX) j = (j + 1) & (cap - 1);
+    while (t[j].key != UINT64_MAX)
+      j = (j + 1) & (cap - 1);
     t[j] = b->t[i];
   }
   free(b->t);
@@ -99,7 +102,8 @@ sb_idbook *sb_idbook_new(int64_t expected) {
   sb_idbook *b = calloc(1, sizeof *b);
   if (!b) return NULL;
   uint64_t cap = 64;
-  while (expected > 0 && cap < 2 * (uint64_t)expected) cap *= 2; /* load <= 1/2 */
+  while (expected > 0 && cap < 2 * (uint64_t)expected)
+    cap *= 2; /* load <= 1/2 */
   if (book_alloc(b, cap)) {
     free(b);
     return NULL;
@@ -125,11 +129,11 @@ static book_slot *book_find(const sb_idbook *b, const char *id, size_t len, uint
 
 /* Put an id into an empty slot `s` (from book_find).  Growing the table
 ** moves slots, so the id is looked up again afterwards. */
-static book_slot *book_insert(sb_idbook *b, book_slot *s, const char *id, size_t len,
-                              uint64_t h) {
-  if (b->acap - b->alen < len) {
+static book_slot *book_insert(sb_idbook *b, book_slot *s, const char *id, size_t len, uint64_t h) {
+  if (!b->arena || b->acap - b->alen < len) {
     uint64_t nc = b->acap ? b->acap : 4096;
-    while (nc - b->alen < len) nc *= 2;
+    while (nc - b->alen < len)
+      nc *= 2;
     char *na = realloc(b->arena, nc);
     if (!na) return NULL;
     b->arena = na;
@@ -173,12 +177,12 @@ static int holder_before(const sb_idbook *b, const book_slot *t, const sb_id_row
 int sb_idbook_take(sb_idbook *b, const sb_id_row *r, sb_id_holder *original) {
   uint64_t h = sb_hash_bytes(r->id, r->id_len);
   book_slot *own = book_find(b, r->id, r->id_len, h);
-  if (own->key != UINT64_MAX)
-    return own->h.prior ? SB_R_CONFLICT : SB_R_DUPLICATE_CLAIM;
+  if (own->key != UINT64_MAX) return own->h.prior ? SB_R_CONFLICT : SB_R_DUPLICATE_CLAIM;
   book_slot *t = NULL;
   if (r->is_reversal) {
     if (r->target_len > 0 && r->target_len <= 64) {
-      book_slot *s = book_find(b, r->target, r->target_len, sb_hash_bytes(r->target, r->target_len));
+      book_slot *s =
+          book_find(b, r->target, r->target_len, sb_hash_bytes(r->target, r->target_len));
       if (s->key != UINT64_MAX) t = s;
     }
     if (!t || t->h.is_reversal || !holder_before(b, t, r)) return SB_R_UNKNOWN_CLAIM;
@@ -189,7 +193,7 @@ int sb_idbook_take(sb_idbook *b, const sb_id_row *r, sb_id_holder *original) {
   ** target's slot: look it up again. */
   if (!(own = book_insert(b, own, r->id, r->id_len, h))) return -1;
   if (t) t = book_find(b, r->target, r->target_len, sb_hash_bytes(r->target, r->target_len));
-  own->h = (sb_id_holder){r->ref, r->person, r->date, (uint8_t)!!r->is_reversal, 0, 0};
+  own->h = (sb_id_holder){r->ref, r->person, r->date, (uint8_t) !!r->is_reversal, 0, 0};
   if (t) {
     t->h.reversed = 1;
     if (original) *original = t->h;

@@ -16,19 +16,20 @@
 
 #include <string.h>
 
-void sb_trace_add(sb_trace *t, int code, int64_t a, int64_t b, int64_t c,
-                  int64_t d) {
+void sb_trace_add(sb_trace *t, int code, int64_t a, int64_t b, int64_t c, int64_t d) {
   if (!t || t->n >= SB_TRACE_MAX) return;
   sb_trace_step *s = &t->steps[t->n++];
   s->code = code;
   s->v[0] = a, s->v[1] = b, s->v[2] = c, s->v[3] = d;
 }
-#define STEP(code, a, b, c, d) \
-  do { if (trace) sb_trace_add(trace, code, a, b, c, d); } while (0)
+#define STEP(code, a, b, c, d)                                                                     \
+  do {                                                                                             \
+    if (trace) sb_trace_add(trace, code, a, b, c, d);                                              \
+  } while (0)
 
 /* Tier 1 — basic medical insurance (统筹基金), §5.1. */
-static void tier1(const sb_policy *p, const sb_acc *acc, const sb_claim *c,
-                  sb_result *r, sb_trace *trace) {
+static void tier1(const sb_policy *p, const sb_acc *acc, const sb_claim *c, sb_result *r,
+                  sb_trace *trace) {
   sb_fen inscp = r->inscp_scp_amt, dedc = 0, hifp = 0;
   switch (c->visit) {
   case SB_VISIT_INPATIENT: {
@@ -51,8 +52,7 @@ static void tier1(const sb_policy *p, const sb_acc *acc, const sb_claim *c,
     STEP(SB_STEP_HIFP_RATIO, inscp - dedc, L->ratio, prod, 0);
     sb_fen capl = sb_cap_left(p->basic_annual_cap, acc->basic_ytd);
     hifp = sb_min(prod, capl);
-    if (hifp < prod)
-      STEP(SB_STEP_HIFP_CAP, prod, p->basic_annual_cap, acc->basic_ytd, hifp);
+    if (hifp < prod) STEP(SB_STEP_HIFP_CAP, prod, p->basic_annual_cap, acc->basic_ytd, hifp);
     break;
   }
   case SB_VISIT_CHRONIC: {
@@ -92,8 +92,7 @@ static void tier1(const sb_policy *p, const sb_acc *acc, const sb_claim *c,
 /* seg(x) of §1: the segment sum rounded once, at the end.  Overlaps are at
 ** most x and the bonus-raised ratios at most 1, so the 128-bit sum holds
 ** anything; the result fits int64 because it is at most x. */
-static sb_fen segment_sum(const sb_policy *p, sb_fen x, sb_bp bonus,
-                          sb_trace *trace) {
+static sb_fen segment_sum(const sb_policy *p, sb_fen x, sb_bp bonus, sb_trace *trace) {
   __int128 sum = 0;
   sb_fen lower = 0;
   for (int k = 0; k < p->n_segments && x > lower; k++) {
@@ -109,9 +108,8 @@ static sb_fen segment_sum(const sb_policy *p, sb_fen x, sb_bp bonus,
 }
 
 /* Tier 2 — critical-illness insurance (大病保险), §5.2. */
-static void tier2(const sb_policy *p, const sb_person_ctx *who,
-                  const sb_acc *acc, const sb_claim *c, sb_result *r,
-                  sb_trace *trace) {
+static void tier2(const sb_policy *p, const sb_person_ctx *who, const sb_acc *acc,
+                  const sb_claim *c, sb_result *r, sb_trace *trace) {
   if (!(p->ci_visits & (1u << c->visit))) {
     STEP(SB_STEP_CI_SKIP, c->visit, 0, 0, 0);
     return;
@@ -125,8 +123,7 @@ static void tier2(const sb_policy *p, const sb_person_ctx *who,
   int tilted = (p->tilted >> who->category) & 1; /* 倾斜 */
   sb_fen T = who->ci_deductible;
   if (tilted) T = sb_mul(T, p->tilted_deductible_factor);
-  STEP(SB_STEP_CI_DEDUCTIBLE, who->ci_deductible, tilted,
-       p->tilted_deductible_factor, T);
+  STEP(SB_STEP_CI_DEDUCTIBLE, who->ci_deductible, tilted, p->tilted_deductible_factor, T);
 
   sb_fen x = sb_max(0, ci_base - T);
   sb_fen E = segment_sum(p, x, tilted ? p->tilted_ratio_bonus : 0, trace);
@@ -142,9 +139,8 @@ static void tier2(const sb_policy *p, const sb_person_ctx *who,
 }
 
 /* Tier 3 — medical assistance (医疗救助), §5.3. */
-static void tier3(const sb_policy *p, const sb_person_ctx *who,
-                  const sb_acc *acc, const sb_claim *c, sb_result *r,
-                  sb_trace *trace) {
+static void tier3(const sb_policy *p, const sb_person_ctx *who, const sb_acc *acc,
+                  const sb_claim *c, sb_result *r, sb_trace *trace) {
   if (!((p->ma_categories >> who->category) & 1)) {
     STEP(SB_STEP_MA_SKIP, 1, who->category, 0, 0);
     return;
@@ -159,8 +155,7 @@ static void tier3(const sb_policy *p, const sb_person_ctx *who,
   r->flags |= SB_FED_MA;
   r->ma_fed = b3;
   STEP(SB_STEP_MA_BASE, b3, acc->ma_base, ma_base, 0);
-  sb_fen E3 = sb_min(sb_mul(sb_max(0, ma_base - R->deductible), R->ratio),
-                     R->annual_cap);
+  sb_fen E3 = sb_min(sb_mul(sb_max(0, ma_base - R->deductible), R->ratio), R->annual_cap);
   STEP(SB_STEP_MA_ENTITLEMENT, R->deductible, R->ratio,
        R->annual_cap == SB_NO_CAP ? -1 : R->annual_cap, E3);
   sb_fen maf = sb_min(b3, sb_max(0, E3 - acc->ma_paid));
@@ -205,8 +200,8 @@ static void tier4(const sb_policy *p, const sb_person_ctx *who, const sb_acc *ac
   r->reassist_pay = pay;
 }
 
-void sb_settle(const sb_policy *p, const sb_person_ctx *who, const sb_acc *acc,
-               const sb_claim *c, sb_result *r, sb_trace *trace) {
+void sb_settle(const sb_policy *p, const sb_person_ctx *who, const sb_acc *acc, const sb_claim *c,
+               sb_result *r, sb_trace *trace) {
   memset(r, 0, sizeof *r);
   r->category = (uint8_t)who->category;
   r->visit = c->visit;
@@ -216,10 +211,10 @@ void sb_settle(const sb_policy *p, const sb_person_ctx *who, const sb_acc *acc,
   r->overlmt_selfpay = c->overlmt_selfpay;
   r->preselfpay_amt = c->preselfpay_amt;
   /* 符合政策范围金额, §3: non-negative because the claim was validated. */
-  r->inscp_scp_amt = c->medfee_sumamt - c->fulamt_ownpay_amt -
-                     c->overlmt_selfpay - c->preselfpay_amt;
-  STEP(SB_STEP_INSCP, c->medfee_sumamt, c->fulamt_ownpay_amt,
-       c->overlmt_selfpay, c->preselfpay_amt);
+  r->inscp_scp_amt =
+      c->medfee_sumamt - c->fulamt_ownpay_amt - c->overlmt_selfpay - c->preselfpay_amt;
+  STEP(SB_STEP_INSCP, c->medfee_sumamt, c->fulamt_ownpay_amt, c->overlmt_selfpay,
+       c->preselfpay_amt);
 
   tier1(p, acc, c, r, trace);
   tier2(p, who, acc, c, r, trace);

@@ -44,9 +44,9 @@
 #include "gen/gen.h"
 
 #include "io/digest.h"
-#include "whatif/pack.h"
 #include "sanbao/registry.h"
 #include "sanbao/types.h"
+#include "whatif/pack.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -314,7 +314,7 @@ typedef struct obuf {
   char *buf;
   size_t len;
   uint64_t written;
-  int err; /* errno of the first failed write, or 0 */
+  int err;       /* errno of the first failed write, or 0 */
   sb_digest *dg; /* when set, the digest of what was written */
 } obuf;
 
@@ -467,10 +467,10 @@ typedef struct gen {
   uint64_t *ptgt;
   int pn, pcap;
   sb_date jan1;
-  uint64_t fp;         /* registry fingerprint of the persons so far */
-  sb_digest pdg;       /* digest of persons.csv as written */
-  uint64_t pdropped;   /* NOT_INSURED claims left out of the pack */
-  int pk_rc;           /* the first writer error (pk_err filled) */
+  uint64_t fp;       /* registry fingerprint of the persons so far */
+  sb_digest pdg;     /* digest of persons.csv as written */
+  uint64_t pdropped; /* NOT_INSURED claims left out of the pack */
+  int pk_rc;         /* the first writer error (pk_err filled) */
   sb_error *pk_err;
   int cat_id[NCAT], vt_id[NVT], lv_id[NLV]; /* the engine's enum values */
 } gen;
@@ -656,8 +656,8 @@ static void pack_person(gen *g, const person *p) {
   g->fp = sb_registry_fp_person(g->fp, pid, (size_t)(e1 - pid), hh, (size_t)(e2 - hh),
                                 (int32_t)p->region, iv, niv);
   if (g->pk_rc) return;
-  if ((g->pk_rc = sb_pack_writer_person(g->pk, pid, (size_t)(e1 - pid), (int32_t)p->region,
-                                        g->pk_err)))
+  if ((g->pk_rc =
+           sb_pack_writer_person(g->pk, pid, (size_t)(e1 - pid), (int32_t)p->region, g->pk_err)))
     return;
   int kept = 0;
   for (int k = 0; k < g->pn; k++) {
@@ -881,9 +881,12 @@ static int run(const sb_gen_options *o, FILE *fp, FILE *fc, sb_pack_writer *pk, 
   g->pk_err = err;
   g->jan1 = sb_date_from_ymd(o->year, 1, 1);
   g->fp = SB_REGISTRY_FP_SEED;
-  for (int k = 0; k < NCAT; k++) g->cat_id[k] = sb_category_from_name(cat_name[k], strlen(cat_name[k]));
-  for (int k = 0; k < NVT; k++) g->vt_id[k] = sb_visit_from_name(vt_name[k], strlen(vt_name[k]));
-  for (int k = 0; k < NLV; k++) g->lv_id[k] = sb_level_from_name(lv_name[k], strlen(lv_name[k]));
+  for (int k = 0; k < NCAT; k++)
+    g->cat_id[k] = sb_category_from_name(cat_name[k], strlen(cat_name[k]));
+  for (int k = 0; k < NVT; k++)
+    g->vt_id[k] = sb_visit_from_name(vt_name[k], strlen(vt_name[k]));
+  for (int k = 0; k < NLV; k++)
+    g->lv_id[k] = sb_level_from_name(lv_name[k], strlen(lv_name[k]));
 
   /* Pass 1, only for an exact total: the sum of the plan sizes. */
   int64_t total = 0;
@@ -1081,7 +1084,8 @@ int sb_gen_write_pack(const sb_gen_options *o, const char *dir, const char *pack
   if (!oo.stats) oo.stats = &st;
   rc = sb_pack_writer_open(pack, (int32_t)o->persons, 0, &w, err);
   if (!rc) rc = run(&oo, f, NULL, w, fin, pack, err);
-  if (fclose(f) != 0 && !rc) rc = sb_error_set(err, SB_EIO, fin, "write failed: %s", strerror(errno));
+  if (fclose(f) != 0 && !rc)
+    rc = sb_error_set(err, SB_EIO, fin, "write failed: %s", strerror(errno));
   /* the header counts every row the claims CSV would have held */
   if (!rc)
     rc = sb_pack_writer_finish(w, (uint64_t)oo.stats->claims, err);

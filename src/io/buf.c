@@ -10,7 +10,8 @@
 int sb_buf_reserve(sb_buf *b, size_t n) {
   if (b->cap - b->len >= n) return 0;
   size_t nc = b->cap ? b->cap : 4096;
-  while (nc - b->len < n) nc *= 2;
+  while (nc - b->len < n)
+    nc *= 2;
   char *np = realloc(b->p, nc);
   if (!np) return -1;
   b->p = np;
@@ -57,4 +58,3 @@ void sb_buf_free(sb_buf *b) {
   b->p = NULL;
   b->len = b->cap = 0;
 }
-

@@ -18,10 +18,10 @@
 #define CHUNK (1u << 20)
 
 struct sb_csv_reader {
-  int fd; /* -1: memory */
-  int ranged;            /* read with pread from `pos` up to `limit` */
+  int fd;     /* -1: memory */
+  int ranged; /* read with pread from `pos` up to `limit` */
   uint64_t pos, limit;
-  int unterminated;      /* input ended inside a quoted field */
+  int unterminated; /* input ended inside a quoted field */
   char *buf;
   size_t cap, start, end; /* unparsed data is buf[start, end) */
   int eof;
@@ -50,8 +50,7 @@ sb_csv_reader *sb_csv_open_fd(int fd) {
   return r;
 }
 
-sb_csv_reader *sb_csv_open_range(int fd, uint64_t start, uint64_t end,
-                                 int64_t first_line) {
+sb_csv_reader *sb_csv_open_range(int fd, uint64_t start, uint64_t end, int64_t first_line) {
   sb_csv_reader *r = sb_csv_open_fd(fd);
   if (!r) return NULL;
   r->ranged = 1;
@@ -62,9 +61,13 @@ sb_csv_reader *sb_csv_open_range(int fd, uint64_t start, uint64_t end,
   return r;
 }
 
-int sb_csv_unterminated(const sb_csv_reader *r) { return r->unterminated; }
+int sb_csv_unterminated(const sb_csv_reader *r) {
+  return r->unterminated;
+}
 
-uint64_t sb_csv_consumed(const sb_csv_reader *r) { return r->consumed; }
+uint64_t sb_csv_consumed(const sb_csv_reader *r) {
+  return r->consumed;
+}
 
 sb_csv_reader *sb_csv_open_mem(const char *buf, size_t len) {
   sb_csv_reader *r = calloc(1, sizeof *r);
@@ -161,7 +164,8 @@ static int parse(sb_csv_reader *r, sb_csv_row *row) {
         size_t k = (size_t)(q - run);
         if (slen + k + 1 > r->scap) {
           size_t nc = r->scap ? r->scap : 256;
-          while (nc < slen + k + 1) nc *= 2;
+          while (nc < slen + k + 1)
+            nc *= 2;
           char *ns = realloc(r->scratch, nc);
           if (!ns) return -1;
           r->scratch = ns;
@@ -191,7 +195,8 @@ static int parse(sb_csv_reader *r, sb_csv_row *row) {
       if (q < e && *q != ',' && *q != '\n' && !cr_end) {
         if (*q == '\r' && q + 1 >= e && !r->eof) return 0;
         f->bad = 1;
-        while (q < e && *q != ',' && *q != '\n') q++;
+        while (q < e && *q != ',' && *q != '\n')
+          q++;
         if (q >= e && !r->eof) return 0;
       }
     } else {

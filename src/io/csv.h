@@ -20,9 +20,9 @@
 #ifndef SANBAO_CSV_H
 #define SANBAO_CSV_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdarg.h>
 #include <stdio.h>
 
 #include "io/buf.h"
@@ -52,8 +52,7 @@ sb_csv_reader *sb_csv_open_fd(int fd);
 ** not used, so several readers may share it); line numbers start at
 ** `first_line`.  A BOM is skipped only when start is 0.  Used to parse one
 ** file in parallel ranges that begin at line starts. */
-sb_csv_reader *sb_csv_open_range(int fd, uint64_t start, uint64_t end,
-                                 int64_t first_line);
+sb_csv_reader *sb_csv_open_range(int fd, uint64_t start, uint64_t end, int64_t first_line);
 
 /* Did the input end inside a quoted field?  For a range reader this means
 ** the range's end was not a record boundary. */

@@ -11,23 +11,24 @@
 #include <string.h>
 #include <unistd.h>
 
-int sb_csv_map_header(const sb_csv_row *h, const sb_column *cols, int n,
-                      int *idx, const char *file, sb_error *err) {
+int sb_csv_map_header(const sb_csv_row *h, const sb_column *cols, int n, int *idx, const char *file,
+                      sb_error *err) {
   char where[600];
   snprintf(where, sizeof where, "%s:%lld", file, (long long)h->line);
-  for (int k = 0; k < n; k++) idx[k] = -1;
+  for (int k = 0; k < n; k++)
+    idx[k] = -1;
   for (int i = 0; i < h->n; i++)
     for (int k = 0; k < n; k++)
       if (sb_csv_field_is(&h->fields[i], cols[k].name)) {
         if (idx[k] >= 0)
-          return sb_error_set(err, SB_EINVAL, where,
-                              "column '%s' appears twice in the header", cols[k].name);
+          return sb_error_set(err, SB_EINVAL, where, "column '%s' appears twice in the header",
+                              cols[k].name);
         idx[k] = i;
       }
   for (int k = 0; k < n; k++)
     if (cols[k].required && idx[k] < 0)
-      return sb_error_set(err, SB_EINVAL, where,
-                          "required column '%s' is missing from the header", cols[k].name);
+      return sb_error_set(err, SB_EINVAL, where, "required column '%s' is missing from the header",
+                          cols[k].name);
   return SB_OK;
 }
 
@@ -42,8 +43,8 @@ void sb_csvfile_problem(sb_csvfile_loader *L, int64_t line, const char *fmt, ...
   if (L->report) L->report(L->ctx, where, msg);
 }
 
-int sb_csvfile_header(sb_csv_reader *rd, const char *file, const sb_column *cols, int n,
-                      int *idx, int *ncols, sb_error *err) {
+int sb_csvfile_header(sb_csv_reader *rd, const char *file, const sb_column *cols, int n, int *idx,
+                      int *ncols, sb_error *err) {
   sb_csv_row row;
   int got = sb_csv_next(rd, &row);
   if (got < 0) return sb_error_set(err, SB_EIO, file, "read error: %s", strerror(errno));
@@ -61,8 +62,8 @@ int sb_csvfile_header(sb_csv_reader *rd, const char *file, const sb_column *cols
 
 int sb_csvfile_row_ok(sb_csvfile_loader *L, const sb_csv_row *row, int ncols) {
   if (row->n != ncols) {
-    sb_csvfile_problem(L, row->line, "wrong field count: %d fields where the header has %d",
-                       row->n, ncols);
+    sb_csvfile_problem(L, row->line, "wrong field count: %d fields where the header has %d", row->n,
+                       ncols);
     return 0;
   }
   if (row->bad) {

@@ -33,8 +33,8 @@ typedef struct sb_column {
 ** cols[k] or -1.  A missing required column or a repeated known one is an
 ** error naming it (err->where = "FILE:LINE").  Unknown columns are ignored.
 */
-int sb_csv_map_header(const sb_csv_row *header, const sb_column *cols, int n,
-                      int *idx, const char *file, sb_error *err);
+int sb_csv_map_header(const sb_csv_row *header, const sb_column *cols, int n, int *idx,
+                      const char *file, sb_error *err);
 
 /* The problems found in the data lines of one file. */
 typedef struct sb_csvfile_loader {
@@ -61,8 +61,8 @@ void sb_csvfile_problem(sb_csvfile_loader *L, int64_t line, const char *fmt, ...
 ** receives its field count.  A read error (SB_EIO), an empty input or a
 ** badly quoted header (SB_EINVAL) is an error.
 */
-int sb_csvfile_header(sb_csv_reader *rd, const char *file, const sb_column *cols, int n,
-                      int *idx, int *ncols, sb_error *err);
+int sb_csvfile_header(sb_csv_reader *rd, const char *file, const sb_column *cols, int n, int *idx,
+                      int *ncols, sb_error *err);
 
 /*
 ** Is a data row well formed: as many fields as the header's `ncols`, none

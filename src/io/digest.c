@@ -18,7 +18,8 @@ static inline uint64_t mix(uint64_t h, uint64_t w) {
 
 static inline uint64_t word(const unsigned char *p) {
   uint64_t w = 0;
-  for (int i = 0; i < 8; i++) w |= (uint64_t)p[i] << (8 * i); /* little-endian everywhere */
+  for (int i = 0; i < 8; i++)
+    w |= (uint64_t)p[i] << (8 * i); /* little-endian everywhere */
   return w;
 }
 
@@ -33,15 +34,19 @@ uint64_t sb_digest_block(const void *data, size_t n) {
     c = mix(c, word(p + k + 16));
     d = mix(d, word(p + k + 24));
   }
-  for (; n - k >= 8; k += 8) a = mix(a, word(p + k));
+  for (; n - k >= 8; k += 8)
+    a = mix(a, word(p + k));
   uint64_t tail = 0;
-  for (size_t i = 0; k + i < n; i++) tail |= (uint64_t)p[k + i] << (8 * i);
+  for (size_t i = 0; k + i < n; i++)
+    tail |= (uint64_t)p[k + i] << (8 * i);
   uint64_t h = mix(mix(mix(mix(mix(a, tail), b), c), d), (uint64_t)n);
   h *= 0x94d049bb133111ebull;
   return h ^ (h >> 29);
 }
 
-static uint64_t fold(uint64_t f, uint64_t block) { return mix(f, block) * 0x9E3779B97F4A7C15ull; }
+static uint64_t fold(uint64_t f, uint64_t block) {
+  return mix(f, block) * 0x9E3779B97F4A7C15ull;
+}
 
 static uint64_t finish(uint64_t f, uint64_t length) {
   uint64_t h = mix(f, length) * 0xff51afd7ed558ccdull;
@@ -53,7 +58,8 @@ static uint64_t finish(uint64_t f, uint64_t length) {
 int sb_digest_init(sb_digest *d, sb_error *err) {
   memset(d, 0, sizeof *d);
   d->fold = FOLD_SEED;
-  if (!(d->buf = malloc(SB_DIGEST_BLOCK))) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  if (!(d->buf = malloc(SB_DIGEST_BLOCK)))
+    return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
   return SB_OK;
 }
 
@@ -102,7 +108,8 @@ static void *hash_part(void *arg) {
   for (uint64_t b = t->from; b < t->to && !t->err;) {
     uint64_t nb = t->to - b < READ ? t->to - b : READ;
     uint64_t off = b * SB_DIGEST_BLOCK;
-    size_t want = (size_t)((t->size - off) < nb * SB_DIGEST_BLOCK ? t->size - off : nb * SB_DIGEST_BLOCK);
+    size_t want =
+        (size_t)((t->size - off) < nb * SB_DIGEST_BLOCK ? t->size - off : nb * SB_DIGEST_BLOCK);
     size_t done = 0;
     while (done < want) {
       ssize_t got = pread(t->fd, buf + done, want - done, (off_t)(off + done));
@@ -114,7 +121,8 @@ static void *hash_part(void *arg) {
       done += (size_t)got;
     }
     for (uint64_t k = 0; k < nb && !t->err; k++) {
-      size_t len = want - k * SB_DIGEST_BLOCK < SB_DIGEST_BLOCK ? want - k * SB_DIGEST_BLOCK : SB_DIGEST_BLOCK;
+      size_t len = want - k * SB_DIGEST_BLOCK < SB_DIGEST_BLOCK ? want - k * SB_DIGEST_BLOCK
+                                                                : SB_DIGEST_BLOCK;
       t->hashes[b + k] = sb_digest_block(buf + k * SB_DIGEST_BLOCK, len);
     }
     b += nb;
@@ -123,8 +131,7 @@ static void *hash_part(void *arg) {
   return NULL;
 }
 
-int sb_digest_file(const char *path, int threads, uint64_t *size, uint64_t *digest,
-                   sb_error *err) {
+int sb_digest_file(const char *path, int threads, uint64_t *size, uint64_t *digest, sb_error *err) {
   int fd = open(path, O_RDONLY);
   if (fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
   struct stat st;
@@ -145,9 +152,14 @@ int sb_digest_file(const char *path, int threads, uint64_t *size, uint64_t *dige
   pthread_t tid[16];
   int started[16] = {0};
   for (int t = 0; t < threads; t++)
-    parts[t] = (part){fd, n, blocks * (uint64_t)t / (uint64_t)threads,
-                      blocks * (uint64_t)(t + 1) / (uint64_t)threads, h, 0};
-  for (int t = 1; t < threads; t++) started[t] = pthread_create(&tid[t], NULL, hash_part, &parts[t]) == 0;
+    parts[t] = (part){fd,
+                      n,
+                      blocks * (uint64_t)t / (uint64_t)threads,
+                      blocks * (uint64_t)(t + 1) / (uint64_t)threads,
+                      h,
+                      0};
+  for (int t = 1; t < threads; t++)
+    started[t] = pthread_create(&tid[t], NULL, hash_part, &parts[t]) == 0;
   hash_part(&parts[0]);
   int e = parts[0].err;
   for (int t = 1; t < threads; t++) {
@@ -164,7 +176,8 @@ int sb_digest_file(const char *path, int threads, uint64_t *size, uint64_t *dige
                       e < 0 ? "the file shrank while being read" : strerror(e));
   } else {
     uint64_t f = FOLD_SEED;
-    for (uint64_t b = 0; b < blocks; b++) f = fold(f, h[b]);
+    for (uint64_t b = 0; b < blocks; b++)
+      f = fold(f, h[b]);
     *size = n;
     *digest = finish(f, n);
   }

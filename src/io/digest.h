@@ -62,7 +62,6 @@ uint64_t sb_digest_bytes(const void *data, size_t n);
 ** sb_digest_update over the file's bytes gives.  SB_EIO (err names the
 ** file), SB_EINVAL (not a regular file), SB_ENOMEM.
 */
-int sb_digest_file(const char *path, int threads, uint64_t *size, uint64_t *digest,
-                   sb_error *err);
+int sb_digest_file(const char *path, int threads, uint64_t *size, uint64_t *digest, sb_error *err);
 
 #endif

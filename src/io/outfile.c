@@ -29,15 +29,13 @@ int sb_outfile_open(sb_outfile *f, const char *path, sb_error *err) {
   ** a run with two outputs must not put one in place and fail the other. */
   struct stat st;
   int exists = stat(path, &st) == 0;
-  if (exists && S_ISDIR(st.st_mode))
-    return sb_error_set(err, SB_EIO, path, "is a directory");
+  if (exists && S_ISDIR(st.st_mode)) return sb_error_set(err, SB_EIO, path, "is a directory");
   if (exists && !S_ISREG(st.st_mode)) {
     /* A device or a pipe (/dev/null, /dev/stdout, a FIFO): write to it
     ** directly.  Renaming a temporary file over it would replace the
     ** device itself with a regular file. */
     f->fd = open(path, O_WRONLY);
-    if (f->fd < 0)
-      return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
+    if (f->fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
     f->direct = 1;
     return SB_OK;
   }
@@ -73,8 +71,8 @@ int sb_outfile_write(sb_outfile *f, sb_buf *b, sb_error *err) {
     ssize_t w = write(f->fd, b->p + done, b->len - done);
     if (w < 0 && errno == EINTR) continue;
     if (w <= 0)
-      return sb_error_set(err, SB_EIO, f->path ? f->path : "<stdout>",
-                          "write error: %s", strerror(errno));
+      return sb_error_set(err, SB_EIO, f->path ? f->path : "<stdout>", "write error: %s",
+                          strerror(errno));
     done += (size_t)w;
   }
   b->len = 0;

@@ -13,9 +13,9 @@
 #include "sanbao/types.h"
 
 enum { P_ID, P_HH, P_REGION, P_CAT, P_FROM, P_TO, P_NCOLS };
-static const sb_column PERSON_COLS[P_NCOLS] = {
-    {"person_id", 1}, {"household_id", 1}, {"region", 1},
-    {"category", 1},  {"valid_from", 0},   {"valid_to", 0}};
+static const sb_column PERSON_COLS[P_NCOLS] = {{"person_id", 1},  {"household_id", 1},
+                                               {"region", 1},     {"category", 1},
+                                               {"valid_from", 0}, {"valid_to", 0}};
 
 /* sb_registry_finish's report: an overlap found once the file is read. */
 static void finish_report(void *vctx, int line, const char *msg) {
@@ -60,8 +60,10 @@ static int load(sb_csv_reader *rd, const char *file, void *out, sb_report_fn rep
     int32_t region = 0;
     if (rg->len != 6) bad = 2;
     for (uint32_t i = 0; i < rg->len && bad != 2; i++)
-      if (rg->p[i] < '0' || rg->p[i] > '9') bad = 2;
-      else region = region * 10 + (rg->p[i] - '0');
+      if (rg->p[i] < '0' || rg->p[i] > '9')
+        bad = 2;
+      else
+        region = region * 10 + (rg->p[i] - '0');
     if (bad == 2) sb_csvfile_problem(&L, line, "region: must be 6 ASCII digits (a county code)");
     int cat = sb_category_from_name(ct->p, ct->len);
     if (cat < 0) {
@@ -107,13 +109,12 @@ static int load(sb_csv_reader *rd, const char *file, void *out, sb_report_fn rep
   return SB_OK;
 }
 
-int sb_persons_load(const char *path, sb_registry **out, sb_report_fn report,
-                    void *ctx, sb_error *err) {
+int sb_persons_load(const char *path, sb_registry **out, sb_report_fn report, void *ctx,
+                    sb_error *err) {
   return sb_csvfile_load(path, load, out, report, ctx, err);
 }
 
-int sb_persons_load_mem(const char *buf, size_t len, const char *name,
-                        sb_registry **out, sb_report_fn report, void *ctx,
-                        sb_error *err) {
+int sb_persons_load_mem(const char *buf, size_t len, const char *name, sb_registry **out,
+                        sb_report_fn report, void *ctx, sb_error *err) {
   return sb_csvfile_load_mem(buf, len, name, load, out, report, ctx, err);
 }

@@ -19,12 +19,11 @@
 ** (err says what kind; for bad lines err->msg gives the count).  On success
 ** *out owns the registry.
 */
-int sb_persons_load(const char *path, sb_registry **out, sb_report_fn report,
-                    void *ctx, sb_error *err);
+int sb_persons_load(const char *path, sb_registry **out, sb_report_fn report, void *ctx,
+                    sb_error *err);
 
 /* The same from a buffer; `name` is used in messages. */
-int sb_persons_load_mem(const char *buf, size_t len, const char *name,
-                        sb_registry **out, sb_report_fn report, void *ctx,
-                        sb_error *err);
+int sb_persons_load_mem(const char *buf, size_t len, const char *name, sb_registry **out,
+                        sb_report_fn report, void *ctx, sb_error *err);
 
 #endif

@@ -41,7 +41,9 @@ static size_t push_index(ctx *c, size_t i) {
   snprintf(c->path + old, sizeof c->path - old, "[%zu]", i);
   return old;
 }
-static void pop(ctx *c, size_t old) { c->path[old] = 0; }
+static void pop(ctx *c, size_t old) {
+  c->path[old] = 0;
+}
 
 static int fail(ctx *c, const char *fmt, const char *arg) {
   char where[600];
@@ -133,16 +135,16 @@ static int decimal_text(ctx *c, json_t *v, int places, char *buf, size_t bufsz) 
     double d = json_real_value(v);
     snprintf(buf, bufsz, "%.*f", places, d);
     if (strtod(buf, NULL) != d)
-      return fail(c, places == 2 ? "a number here may have at most two decimals%s"
-                                 : "a number here may have at most four decimals%s",
+      return fail(c,
+                  places == 2 ? "a number here may have at most two decimals%s"
+                              : "a number here may have at most four decimals%s",
                   NULL);
     return 0;
   }
   return fail(c, "must be a decimal string such as \"1200.00\"%s", NULL);
 }
 
-static int get_amount(ctx *c, json_t *obj, const char *key, int nullable,
-                      sb_fen *out) {
+static int get_amount(ctx *c, json_t *obj, const char *key, int nullable, sb_fen *out) {
   json_t *v = json_object_get(obj, key);
   size_t o = push_key(c, key);
   int rc = 0;
@@ -158,7 +160,8 @@ static int get_amount(ctx *c, json_t *obj, const char *key, int nullable,
     if (buf[0] == '-')
       rc = fail(c, "must not be negative: %s", buf);
     else if (sb_money_parse(buf, strlen(buf), out))
-      rc = fail(c, "not an amount (digits, at most two decimals, at most 10000000000.00): '%s'", buf);
+      rc = fail(c, "not an amount (digits, at most two decimals, at most 10000000000.00): '%s'",
+                buf);
   }
   if (!rc) pop(c, o);
   return rc;
@@ -180,9 +183,8 @@ static int get_ratio(ctx *c, json_t *obj, const char *key, sb_bp *out) {
 }
 
 /* A list of names from one vocabulary, as a bit mask. */
-static int get_names(ctx *c, json_t *obj, const char *key,
-                     int (*lookup)(const char *, size_t), const char *what,
-                     uint32_t *mask) {
+static int get_names(ctx *c, json_t *obj, const char *key, int (*lookup)(const char *, size_t),
+                     const char *what, uint32_t *mask) {
   json_t *v = json_object_get(obj, key);
   size_t o = push_key(c, key);
   if (!v) return fail(c, "missing required key%s", NULL);
@@ -248,13 +250,12 @@ static int load_basic(ctx *c, json_t *root) {
 
   json_t *inp = json_object_get(basic, "inpatient");
   size_t o2 = push_key(c, "inpatient");
-  static const char *const ikeys[] = {"levels", "repeat_deductible_factor",
-                                      "annual_deductible_cap", NULL};
+  static const char *const ikeys[] = {"levels", "repeat_deductible_factor", "annual_deductible_cap",
+                                      NULL};
   if ((rc = check_object(c, inp, ikeys, ikeys))) return rc;
   json_t *levels = json_object_get(inp, "levels");
   size_t o3 = push_key(c, "levels");
-  static const char *const lnames[] = {"primary", "grade1", "grade2", "grade3",
-                                       "provincial", NULL};
+  static const char *const lnames[] = {"primary", "grade1", "grade2", "grade3", "provincial", NULL};
   if ((rc = check_object(c, levels, lnames, lnames))) return rc;
   for (int l = 0; l < SB_LEVEL_COUNT; l++) {
     json_t *row = json_object_get(levels, sb_level_name(l));
@@ -309,7 +310,8 @@ static int load_ci(ctx *c, json_t *root) {
   static const char *const keys[] = {"visit_types", "segments", "annual_cap", "tilted", NULL};
   int rc = check_object(c, ci, keys, keys);
   if (rc) return rc;
-  if ((rc = get_names(c, ci, "visit_types", sb_visit_from_name, "visit type", &p->ci_visits))) return rc;
+  if ((rc = get_names(c, ci, "visit_types", sb_visit_from_name, "visit type", &p->ci_visits)))
+    return rc;
 
   json_t *segs = json_object_get(ci, "segments");
   size_t o2 = push_key(c, "segments");
@@ -351,9 +353,11 @@ static int load_ci(ctx *c, json_t *root) {
 
   json_t *t = json_object_get(ci, "tilted");
   o2 = push_key(c, "tilted");
-  static const char *const tkeys[] = {"categories", "deductible_factor", "ratio_bonus", "uncapped", NULL};
+  static const char *const tkeys[] = {"categories", "deductible_factor", "ratio_bonus", "uncapped",
+                                      NULL};
   if ((rc = check_object(c, t, tkeys, tkeys))) return rc;
-  if ((rc = get_names(c, t, "categories", sb_category_from_name, "category", &p->tilted))) return rc;
+  if ((rc = get_names(c, t, "categories", sb_category_from_name, "category", &p->tilted)))
+    return rc;
   if ((rc = get_ratio(c, t, "deductible_factor", &p->tilted_deductible_factor))) return rc;
   if ((rc = get_ratio(c, t, "ratio_bonus", &p->tilted_ratio_bonus))) return rc;
   json_t *u = json_object_get(t, "uncapped");
@@ -374,7 +378,8 @@ static int load_assistance(ctx *c, json_t *root) {
   static const char *const keys[] = {"visit_types", "categories", NULL};
   int rc = check_object(c, a, keys, keys);
   if (rc) return rc;
-  if ((rc = get_names(c, a, "visit_types", sb_visit_from_name, "visit type", &p->ma_visits))) return rc;
+  if ((rc = get_names(c, a, "visit_types", sb_visit_from_name, "visit type", &p->ma_visits)))
+    return rc;
   json_t *cats = json_object_get(a, "categories");
   size_t o2 = push_key(c, "categories");
   if ((rc = check_object(c, cats, NULL, NULL))) return rc;
@@ -484,7 +489,8 @@ static int load_monitoring(ctx *c, json_t *root) {
   json_t *rules = json_object_get(m, "rules");
   size_t o2 = push_key(c, "rules");
   if (!json_is_array(rules)) return fail(c, "must be a list of rules%s", NULL);
-  if (json_array_size(rules) > SB_MAX_RULES) return fail(c, "has too many rules (at most 32)%s", NULL);
+  if (json_array_size(rules) > SB_MAX_RULES)
+    return fail(c, "has too many rules (at most 32)%s", NULL);
   size_t i;
   json_t *r;
   json_array_foreach(rules, i, r) {
@@ -502,7 +508,8 @@ static int load_monitoring(ctx *c, json_t *root) {
         return fail(c, "rule name '%s' is used twice", json_string_value(name));
       }
     sb_monitor_rule *rule = &p->rules[p->n_rules];
-    if ((rc = get_names(c, r, "categories", sb_category_from_name, "category", &rule->categories))) return rc;
+    if ((rc = get_names(c, r, "categories", sb_category_from_name, "category", &rule->categories)))
+      return rc;
     if (!rule->categories) rule->categories = (1u << SB_CAT_COUNT) - 1; /* empty: everyone */
     if ((rc = get_amount(c, r, "threshold", 0, &rule->threshold))) return rc;
     rule->name = dup_str(json_string_value(name));
@@ -515,19 +522,18 @@ static int load_monitoring(ctx *c, json_t *root) {
   return 0;
 }
 
-int sb_policy_from_json(const void *rootv, const char *name, sb_policy **out,
-                        sb_error *err) {
+int sb_policy_from_json(const void *rootv, const char *name, sb_policy **out, sb_error *err) {
   json_t *root = (json_t *)rootv;
   ctx c = {.file = name, .err = err};
   strcpy(c.path, "$");
   c.p = calloc(1, sizeof *c.p);
   if (!c.p) return sb_error_set(err, SB_ENOMEM, name, "out of memory");
-  static const char *const keys[] = {"schema", "name", "year", "regions", "basic",
-                                     "critical_illness", "assistance", "premium",
-                                     "monitoring", "reassistance", NULL};
-  static const char *const req[] = {"schema", "year", "regions", "basic",
-                                    "critical_illness", "assistance", "premium",
-                                    "monitoring", NULL};
+  static const char *const keys[] = {
+      "schema",     "name",    "year",       "regions",      "basic", "critical_illness",
+      "assistance", "premium", "monitoring", "reassistance", NULL};
+  static const char *const req[] = {
+      "schema",     "year",    "regions",    "basic", "critical_illness",
+      "assistance", "premium", "monitoring", NULL};
   int rc = check_object(&c, root, keys, req);
   if (!rc) {
     json_t *schema = json_object_get(root, "schema");
@@ -569,8 +575,8 @@ int sb_policy_from_json(const void *rootv, const char *name, sb_policy **out,
   return SB_OK;
 }
 
-static int from_loaded(json_t *root, json_error_t *je, const char *name,
-                       sb_policy **out, sb_error *err) {
+static int from_loaded(json_t *root, json_error_t *je, const char *name, sb_policy **out,
+                       sb_error *err) {
   if (!root) {
     char where[600];
     snprintf(where, sizeof where, "%s:%d:%d", name, je->line, je->column);
@@ -581,8 +587,8 @@ static int from_loaded(json_t *root, json_error_t *je, const char *name,
   return rc;
 }
 
-int sb_policy_load_text(const char *text, size_t len, const char *name,
-                        sb_policy **out, sb_error *err) {
+int sb_policy_load_text(const char *text, size_t len, const char *name, sb_policy **out,
+                        sb_error *err) {
   json_error_t je;
   json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
   return from_loaded(root, &je, name, out, err);

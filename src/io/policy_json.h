@@ -20,13 +20,12 @@
 int sb_policy_load_file(const char *path, sb_policy **out, sb_error *err);
 
 /* The same from text in memory; `name` is used in messages. */
-int sb_policy_load_text(const char *text, size_t len, const char *name,
-                        sb_policy **out, sb_error *err);
+int sb_policy_load_text(const char *text, size_t len, const char *name, sb_policy **out,
+                        sb_error *err);
 
 /* The same from an already parsed jansson value (a json_t *, declared void
 ** here so that users of this header need not include jansson).  Used by the
 ** simulator, which applies a merge patch before validating. */
-int sb_policy_from_json(const void *root, const char *name, sb_policy **out,
-                        sb_error *err);
+int sb_policy_from_json(const void *root, const char *name, sb_policy **out, sb_error *err);
 
 #endif

@@ -69,12 +69,15 @@ static int load(sb_csv_reader *rd, const char *file, void *out, sb_report_fn rep
     int bad = 0;
     int32_t region = parse_region(rf);
     if (region < 0) {
-      sb_csvfile_problem(&L, row.line, "region: must be 6 ASCII digits (a county code, or a "
-                                       "prefecture's 4 digits + 00)");
+      sb_csvfile_problem(&L, row.line,
+                         "region: must be 6 ASCII digits (a county code, or a "
+                         "prefecture's 4 digits + 00)");
       bad = 1;
     } else if (region % 10000 == 0) {
-      sb_csvfile_problem(&L, row.line, "region: %06ld is a province code; list prefectures "
-                                       "(XXXX00) or counties", (long)region);
+      sb_csvfile_problem(&L, row.line,
+                         "region: %06ld is a province code; list prefectures "
+                         "(XXXX00) or counties",
+                         (long)region);
       bad = 1;
     } else {
       for (size_t k = 0; k < cov->n; k++)
@@ -87,8 +90,9 @@ static int load(sb_csv_reader *rd, const char *file, void *out, sb_report_fn rep
     }
     int64_t pop = parse_population(pf);
     if (pop < 1) {
-      sb_csvfile_problem(&L, row.line, "population: must be a whole number from 1 to %lld "
-                                       "(ASCII digits only)",
+      sb_csvfile_problem(&L, row.line,
+                         "population: must be a whole number from 1 to %lld "
+                         "(ASCII digits only)",
                          (long long)SB_COVERAGE_MAX_POPULATION);
       bad = 1;
     }
@@ -126,8 +130,9 @@ static int load(sb_csv_reader *rd, const char *file, void *out, sb_report_fn rep
         if (!cov->areas[j].prefecture && cov->areas[j].region / 100 * 100 == a->region)
           sum += cov->areas[j].population;
       if (sum > a->population)
-        sb_csvfile_problem(&L, a->line, "population: %lld is less than the %lld of the "
-                                        "prefecture's listed counties",
+        sb_csvfile_problem(&L, a->line,
+                           "population: %lld is less than the %lld of the "
+                           "prefecture's listed counties",
                            (long long)a->population, (long long)sum);
       cov->population += a->population;
     } else if (!find_area(cov, a->region / 100 * 100, 1)) {

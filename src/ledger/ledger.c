@@ -15,9 +15,9 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "sanbao/hash.h"
 #include "io/outfile.h"
 #include "io/policy_json.h"
+#include "sanbao/hash.h"
 #include "sanbao/premium.h"
 
 /* ---- reference data ------------------------------------------------------ */
@@ -103,8 +103,7 @@ static char *read_file(const char *path, sb_error *err) {
   return b.p;
 }
 
-int sb_ledger_add_policy(sb_store *st, const char *path, int replace, int *year,
-                         sb_error *err) {
+int sb_ledger_add_policy(sb_store *st, const char *path, int replace, int *year, sb_error *err) {
   char *json = read_file(path, err);
   if (!json) return err ? err->code : SB_EIO;
   sb_policy *p;
@@ -209,14 +208,16 @@ static uint64_t content_key(const sb_batch_row *v) {
   /* numbers as little-endian bytes: the key must not depend on the machine */
   unsigned char le[48];
   if (v->has_claim) {
-    const int64_t f[6] = {v->claim.visit, v->claim.level, v->claim.medfee_sumamt,
-                          v->claim.fulamt_ownpay_amt, v->claim.overlmt_selfpay,
-                          v->claim.preselfpay_amt};
-    for (int k = 0; k < 48; k++) le[k] = (unsigned char)((uint64_t)f[k / 8] >> (8 * (k % 8)));
+    const int64_t f[6] = {v->claim.visit,           v->claim.level,
+                          v->claim.medfee_sumamt,   v->claim.fulamt_ownpay_amt,
+                          v->claim.overlmt_selfpay, v->claim.preselfpay_amt};
+    for (int k = 0; k < 48; k++)
+      le[k] = (unsigned char)((uint64_t)f[k / 8] >> (8 * (k % 8)));
     h = mix(h, le, sizeof le);
   } else if (v->status == SB_ROW_REJECTED && !v->reverses) {
     uint64_t why = 1000u + (uint64_t)v->reason;
-    for (int k = 0; k < 8; k++) le[k] = (unsigned char)(why >> (8 * k));
+    for (int k = 0; k < 8; k++)
+      le[k] = (unsigned char)(why >> (8 * k));
     h = mix(h, le, 8);
   }
   if (v->reverses) h = mix(h, v->reverses, v->reverses_len);
@@ -267,14 +268,16 @@ typedef struct seen {
 static int mark_received(sb_store *st, sb_batch *b, sb_error *err) {
   int64_t n = sb_batch_rows(b);
   uint64_t cap = 64;
-  while (cap < (uint64_t)n * 2) cap *= 2;
+  while (cap < (uint64_t)n * 2)
+    cap *= 2;
   seen *t = calloc(cap, sizeof *t);
   if (!t) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
   for (int64_t i = 0; i < n; i++) {
     sb_batch_row v;
     sb_batch_row_view(b, i, &v);
     uint64_t key = content_key(&v), j = key & (cap - 1);
-    while (t[j].key && t[j].key != key + 1) j = (j + 1) & (cap - 1);
+    while (t[j].key && t[j].key != key + 1)
+      j = (j + 1) & (cap - 1);
     if (!t[j].key) {
       t[j].key = key + 1;
       int64_t all = 0, rej = 0;
@@ -336,11 +339,25 @@ static int write_import(sb_store *st, sb_batch *b, const sb_registry *reg, int64
     if (!seq[i]) continue;
     sb_batch_row v;
     sb_batch_row_view(b, i, &v);
-    sb_stored_row r = {seq[i], run, v.claim_id, v.person_id, v.date,
-                       v.claim_id_len, v.person_id_len, v.date_len,
-                       content_key(&v), v.status, v.reason, v.effect_year,
-                       v.has_claim, v.claim, v.reverses, v.reverses_len,
-                       v.reverses_row >= 0 ? seq[v.reverses_row] : v.reverses_ref > 0 ? v.reverses_ref : 0,
+    sb_stored_row r = {seq[i],
+                       run,
+                       v.claim_id,
+                       v.person_id,
+                       v.date,
+                       v.claim_id_len,
+                       v.person_id_len,
+                       v.date_len,
+                       content_key(&v),
+                       v.status,
+                       v.reason,
+                       v.effect_year,
+                       v.has_claim,
+                       v.claim,
+                       v.reverses,
+                       v.reverses_len,
+                       v.reverses_row >= 0  ? seq[v.reverses_row]
+                       : v.reverses_ref > 0 ? v.reverses_ref
+                                            : 0,
                        v.result};
     rc = st->ops->row_append(st, &r, err);
     if (!rc && opt && opt->progress && (i & 0xFFFF) == 0)
@@ -373,7 +390,8 @@ static int write_import(sb_store *st, sb_batch *b, const sb_registry *reg, int64
     acc_writer w = {st, reg, err};
     rc = sb_batch_foreach_acc(b, put_acc, &w);
   }
-  if (!rc && opt && opt->progress) opt->progress(opt->progress_ctx, "store", (uint64_t)n, (uint64_t)n);
+  if (!rc && opt && opt->progress)
+    opt->progress(opt->progress_ctx, "store", (uint64_t)n, (uint64_t)n);
   free(seq);
   return rc;
 }
@@ -387,8 +405,7 @@ int sb_ledger_import_claims(sb_store *st, const char *path, const sb_import_opti
   /* The write lock first: nobody may change what this import settles after. */
   int rc = st->ops->begin(st, err);
   if (rc) return rc;
-  if ((rc = sb_ledger_policies(st, &ps, err)) || (rc = sb_ledger_registry(st, &reg, err)))
-    goto out;
+  if ((rc = sb_ledger_policies(st, &ps, err)) || (rc = sb_ledger_registry(st, &reg, err))) goto out;
   prior_ctx pc = {st, reg, st->ops->claim_count(st) == 0, err};
   sb_prior prior = {&pc, prior_claim, prior_acc};
   sb_batch_options bo = {.threads = pc.empty && opt ? opt->threads : 1,
@@ -403,7 +420,8 @@ int sb_ledger_import_claims(sb_store *st, const char *path, const sb_import_opti
   if ((rc = write_import(st, b, reg, run, opt, NULL, err))) goto out;
   sb_batch_get_totals(b, totals);
   char summary[256];
-  snprintf(summary, sizeof summary, "rows=%lld settled=%lld reversed=%lld rejected=%lld skipped=%lld",
+  snprintf(summary, sizeof summary,
+           "rows=%lld settled=%lld reversed=%lld rejected=%lld skipped=%lld",
            (long long)totals->rows, (long long)totals->settled, (long long)totals->reversed,
            (long long)totals->rejected, (long long)totals->skipped);
   if ((rc = st->ops->run_finish(st, run, summary, err))) goto out;
@@ -464,7 +482,8 @@ static int export_alert(void *vctx, const sb_stored_alert *a) {
 
 int sb_ledger_export_alerts(sb_store *st, sb_buf *out, sb_error *err) {
   static const char hdr[] = "person_id,household_id,rule,claim_id,date,psn_ytd,threshold\n";
-  if (sb_buf_put(out, hdr, sizeof hdr - 1)) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  if (sb_buf_put(out, hdr, sizeof hdr - 1))
+    return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
   return st->ops->alert_each(st, -1, export_alert, out, err);
 }
 
@@ -589,8 +608,10 @@ static int write_out(const char *dir, const char *name, sb_buf *b, sb_error *err
   sb_outfile f;
   int rc = sb_outfile_open(&f, path, err);
   if (!rc) rc = sb_outfile_write(&f, b, err);
-  if (!rc) rc = sb_outfile_commit(&f, err);
-  else sb_outfile_abort(&f);
+  if (!rc)
+    rc = sb_outfile_commit(&f, err);
+  else
+    sb_outfile_abort(&f);
   return rc;
 }
 
@@ -651,7 +672,8 @@ int sb_ledger_resettle(sb_store *st, int year, const char *policy_path, const ch
   for (int64_t i = 0; i < c.n;) {
     int32_t person = c.v[i].person;
     int64_t j = i;
-    while (j < c.n && c.v[j].person == person) j++;
+    while (j < c.n && c.v[j].person == person)
+      j++;
     sb_acc acc;
     memset(&acc, 0, sizeof acc);
     sb_fen before = 0, after = 0, d1 = 0, d2 = 0, d3 = 0;
@@ -745,11 +767,12 @@ int sb_ledger_resettle(sb_store *st, int year, const char *policy_path, const ch
     goto out;
   int64_t run;
   char summary[256];
-  snprintf(summary, sizeof summary,
-           "year=%d policy=%s claims=%lld changed=%lld persons_changed=%lld topup=%lld recover=%lld",
-           year, policy_path ? policy_path : "ledger", (long long)sum->claims,
-           (long long)sum->claims_changed, (long long)sum->persons_changed, (long long)sum->topup,
-           (long long)sum->recover);
+  snprintf(
+      summary, sizeof summary,
+      "year=%d policy=%s claims=%lld changed=%lld persons_changed=%lld topup=%lld recover=%lld",
+      year, policy_path ? policy_path : "ledger", (long long)sum->claims,
+      (long long)sum->claims_changed, (long long)sum->persons_changed, (long long)sum->topup,
+      (long long)sum->recover);
   if (!(rc = st->ops->run_start(st, "resettle", dir, &run, err)) &&
       !(rc = st->ops->run_finish(st, run, summary, err)) && !(rc = st->ops->commit(st, err)))
     in_txn = 0;
@@ -766,8 +789,7 @@ out:
 
 /* ---- enrollment ------------------------------------------------------------------ */
 
-int sb_ledger_enroll(sb_store *st, int year, sb_date as_of, sb_enroll_summary *sum,
-                     sb_error *err) {
+int sb_ledger_enroll(sb_store *st, int year, sb_date as_of, sb_enroll_summary *sum, sb_error *err) {
   sb_policy_set ps = {0};
   sb_registry *reg = NULL;
   memset(sum, 0, sizeof *sum);
@@ -838,8 +860,12 @@ void sb_live_free(sb_live *lv) {
   free(lv);
 }
 
-const sb_registry *sb_live_registry(const sb_live *lv) { return lv->reg; }
-const sb_policy_set *sb_live_policies(const sb_live *lv) { return &lv->ps; }
+const sb_registry *sb_live_registry(const sb_live *lv) {
+  return lv->reg;
+}
+const sb_policy_set *sb_live_policies(const sb_live *lv) {
+  return &lv->ps;
+}
 
 /* The one person-year a one-row batch touched. */
 static int live_take_acc(void *ctx, int32_t person, int year, const sb_acc *acc) {
@@ -894,8 +920,8 @@ int sb_live_prepare(const sb_live *lv, const char *csv, size_t len, sb_live_clai
   /* The trace of the row's own claim id.  The batch keeps the pointer and
   ** reads the text only when it settles, so it is filled in after the load
   ** has found the id (ids longer than 64 bytes are rejected anyway). */
-  c->bo = (sb_batch_options){.threads = 1, .prior = &c->prior, .keep_accs = 1,
-                             .explain_id = c->explain};
+  c->bo = (sb_batch_options){
+      .threads = 1, .prior = &c->prior, .keep_accs = 1, .explain_id = c->explain};
   int rc = sb_batch_load_mem(csv, len, "request", &lv->ps, lv->reg, &c->bo, &c->b, err);
   if (!rc && sb_batch_rows(c->b) != 1)
     rc = sb_error_set(err, SB_EINVAL, NULL, "a live settlement takes exactly one row");
@@ -959,7 +985,6 @@ int sb_live_settle(sb_live *lv, const char *csv, size_t len, int64_t run_id, int
   return rc;
 }
 
-int sb_live_balance(sb_live *lv, const char *person_id, int year, sb_balance *out,
-                    sb_error *err) {
+int sb_live_balance(sb_live *lv, const char *person_id, int year, sb_balance *out, sb_error *err) {
   return balance_of(lv->st, &lv->ps, lv->reg, person_id, year, out, err);
 }

@@ -65,10 +65,10 @@ int sb_ledger_export_alerts(sb_store *st, sb_buf *out, sb_error *err);
 ** not guessed: the caller passes one). */
 typedef struct sb_balance {
   sb_acc acc;
-  sb_fen hifp;           /* basic fund paid: inpatient + chronic + outpatient */
+  sb_fen hifp;                /* basic fund paid: inpatient + chronic + outpatient */
   sb_fen ci_entitlement_left; /* annual cap minus paid; -1 when uncapped (tilted) */
-  sb_fen ci_deductible;  /* T applied, with any tilt */
-  int category;          /* on 31 December of the year, or the last day insured */
+  sb_fen ci_deductible;       /* T applied, with any tilt */
+  int category;               /* on 31 December of the year, or the last day insured */
 } sb_balance;
 int sb_ledger_balance(sb_store *st, const char *person_id, int year, sb_balance *out,
                       sb_error *err);
@@ -91,8 +91,7 @@ typedef struct sb_enroll_summary {
   sb_fen premium, subsidy, personal;
   int64_t by_category[SB_CAT_COUNT];
 } sb_enroll_summary;
-int sb_ledger_enroll(sb_store *st, int year, sb_date as_of, sb_enroll_summary *sum,
-                     sb_error *err);
+int sb_ledger_enroll(sb_store *st, int year, sb_date as_of, sb_enroll_summary *sum, sb_error *err);
 
 /* ---- real-time settlement (the server) ------------------------------------
 
@@ -115,16 +114,16 @@ const sb_policy_set *sb_live_policies(const sb_live *lv);
 
 /* What one claim came to. */
 typedef struct sb_live_answer {
-  int status;   /* SB_ROW_SETTLED / REVERSED / REJECTED */
-  int reason;   /* sb_reason when rejected */
-  int replay;   /* identical to a row received before: nothing new was
-                   stored; status, result and seq are the stored row's */
-  int64_t seq;  /* the row's place in the ledger (0: dry run, or rejected
-                   again on a replay) */
-  int year;     /* the year whose accumulators it changed (0 when rejected) */
+  int status;     /* SB_ROW_SETTLED / REVERSED / REJECTED */
+  int reason;     /* sb_reason when rejected */
+  int replay;     /* identical to a row received before: nothing new was
+                     stored; status, result and seq are the stored row's */
+  int64_t seq;    /* the row's place in the ledger (0: dry run, or rejected
+                     again on a replay) */
+  int year;       /* the year whose accumulators it changed (0 when rejected) */
   int32_t person; /* registry index, -1 when unknown */
   sb_result result;
-  int has_acc;  /* acc: the person-year after it (not on a replay) */
+  int has_acc; /* acc: the person-year after it (not on a replay) */
   sb_acc acc;
   int n_alerts; /* the monitoring alerts it raised, in rule order */
   struct {
@@ -165,7 +164,6 @@ int sb_live_settle_prepared(sb_live *lv, sb_live_claim *c, int64_t run_id, int d
 void sb_live_claim_free(sb_live_claim *c);
 
 /* sb_ledger_balance() against the live ledger's reference data. */
-int sb_live_balance(sb_live *lv, const char *person_id, int year, sb_balance *out,
-                    sb_error *err);
+int sb_live_balance(sb_live *lv, const char *person_id, int year, sb_balance *out, sb_error *err);
 
 #endif

@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sanbao/hash.h"
 #include "io/csvfile.h"
 #include "ledger/ledger.h"
+#include "sanbao/hash.h"
 
 static const char *const FINDING_NAMES[SB_FIND_COUNT] = {
     "UNKNOWN_PERSON", "NOT_ENROLLED", "CATEGORY_DIFFERS", "HOUSEHOLD_DIFFERS", "NOT_ON_LIST"};
@@ -24,7 +24,9 @@ enum { L_ID, L_HH, L_CAT, L_NCOLS };
 static const sb_column LIST_COLS[L_NCOLS] = {
     {"person_id", 1}, {"household_id", 1}, {"category", 1}};
 
-static const char *row_id(const sb_needy_list *l, size_t k) { return l->text.p + l->rows[k].id_off; }
+static const char *row_id(const sb_needy_list *l, size_t k) {
+  return l->text.p + l->rows[k].id_off;
+}
 
 int64_t sb_needy_list_find(const sb_needy_list *l, const char *id, size_t len) {
   if (!l->nslots) return -1;
@@ -40,7 +42,8 @@ int64_t sb_needy_list_find(const sb_needy_list *l, const char *id, size_t len) {
 static void slot_put(sb_needy_list *l, size_t k) {
   size_t mask = l->nslots - 1;
   size_t j = sb_hash_bytes(row_id(l, k), l->rows[k].id_len) & mask;
-  while (l->slots[j]) j = (j + 1) & mask;
+  while (l->slots[j])
+    j = (j + 1) & mask;
   l->slots[j] = k + 1;
 }
 
@@ -48,13 +51,15 @@ static void slot_put(sb_needy_list *l, size_t k) {
 static int slots_fit(sb_needy_list *l, size_t n) {
   if (n * 2 <= l->nslots) return 0;
   size_t ns = l->nslots ? l->nslots * 2 : 256;
-  while (n * 2 > ns) ns *= 2;
+  while (n * 2 > ns)
+    ns *= 2;
   size_t *s = calloc(ns, sizeof *s);
   if (!s) return -1;
   free(l->slots);
   l->slots = s;
   l->nslots = ns;
-  for (size_t k = 0; k < l->n; k++) slot_put(l, k);
+  for (size_t k = 0; k < l->n; k++)
+    slot_put(l, k);
   return 0;
 }
 
@@ -195,7 +200,8 @@ int sb_reconcile(const sb_needy_list *list, const sb_registry *reg, const sb_enr
   int32_t *enr_of = malloc(((size_t)np + 1) * sizeof *enr_of);
   const sb_enrollment **extra = malloc((n_enr + 1) * sizeof *extra);
   int bad = !enr_of || !extra;
-  for (int32_t k = 0; k < np && !bad; k++) enr_of[k] = -1;
+  for (int32_t k = 0; k < np && !bad; k++)
+    enr_of[k] = -1;
   for (size_t i = 0; i < n_enr && !bad; i++) {
     int32_t k = sb_registry_find(reg, enr[i].person_id, enr[i].person_id_len);
     if (k >= 0) enr_of[k] = (int32_t)i;
@@ -207,14 +213,13 @@ int sb_reconcile(const sb_needy_list *list, const sb_registry *reg, const sb_enr
     const char *id = list->text.p + e->id_off, *hh = list->text.p + e->hh_off;
     int32_t k = sb_registry_find(reg, id, e->id_len);
     if (k < 0) {
-      bad = put_row(out, id, e->id_len, hh, e->hh_len, e->category, -1, SB_FIND_UNKNOWN_PERSON,
-                    sum);
+      bad =
+          put_row(out, id, e->id_len, hh, e->hh_len, e->category, -1, SB_FIND_UNKNOWN_PERSON, sum);
       continue;
     }
     int ledger_cat = enr_of[k] >= 0 ? enr[enr_of[k]].category : -1;
     if (enr_of[k] < 0)
-      bad = put_row(out, id, e->id_len, hh, e->hh_len, e->category, -1, SB_FIND_NOT_ENROLLED,
-                    sum);
+      bad = put_row(out, id, e->id_len, hh, e->hh_len, e->category, -1, SB_FIND_NOT_ENROLLED, sum);
     else if (ledger_cat != e->category)
       bad = put_row(out, id, e->id_len, hh, e->hh_len, e->category, ledger_cat,
                     SB_FIND_CATEGORY_DIFFERS, sum);
@@ -238,8 +243,8 @@ int sb_reconcile(const sb_needy_list *list, const sb_registry *reg, const sb_enr
     int32_t k = sb_registry_find(reg, extra[i]->person_id, extra[i]->person_id_len);
     size_t rl = 0;
     const char *rh = k >= 0 ? sb_registry_household(reg, k, &rl) : "";
-    bad = put_row(out, extra[i]->person_id, extra[i]->person_id_len, rh, rl, -1,
-                  extra[i]->category, SB_FIND_NOT_ON_LIST, sum);
+    bad = put_row(out, extra[i]->person_id, extra[i]->person_id_len, rh, rl, -1, extra[i]->category,
+                  SB_FIND_NOT_ON_LIST, sum);
   }
   free(enr_of);
   free(extra);
@@ -273,8 +278,8 @@ static int collect(void *vctx, const sb_enrollment *e) {
   return 0;
 }
 
-int sb_reconcile_year(sb_store *st, int year, const sb_needy_list *list, int authority,
-                      sb_buf *out, sb_reconcile_summary *sum, sb_error *err) {
+int sb_reconcile_year(sb_store *st, int year, const sb_needy_list *list, int authority, sb_buf *out,
+                      sb_reconcile_summary *sum, sb_error *err) {
   sb_registry *reg = NULL;
   collect_ctx c = {NULL, NULL, 0, 0, {0}};
   int rc = sb_ledger_registry(st, &reg, err);

@@ -33,10 +33,10 @@
 
 #include "io/csv.h"
 #include "io/csvfile.h" /* sb_report_fn */
+#include "ledger/store.h"
 #include "sanbao/error.h"
 #include "sanbao/registry.h"
 #include "sanbao/types.h"
-#include "ledger/store.h"
 
 typedef enum sb_finding {
   SB_FIND_UNKNOWN_PERSON = 0,
@@ -51,8 +51,8 @@ typedef enum sb_finding {
 const char *sb_finding_name(int f);
 
 /* The needy categories a list may be the authority for. */
-#define SB_NEEDY_MASK                                                                  \
-  ((1u << SB_CAT_DESTITUTE) | (1u << SB_CAT_MIN_LIVING) | (1u << SB_CAT_RELAPSED) | \
+#define SB_NEEDY_MASK                                                                              \
+  ((1u << SB_CAT_DESTITUTE) | (1u << SB_CAT_MIN_LIVING) | (1u << SB_CAT_RELAPSED) |                \
    (1u << SB_CAT_MONITORED))
 
 /* Take the authority from the list's own categories. */
@@ -67,8 +67,8 @@ typedef struct sb_list_entry {
 typedef struct sb_needy_list {
   sb_list_entry *rows; /* in file order */
   size_t n, cap;
-  sb_buf text;         /* the ids' bytes */
-  size_t *slots;       /* hash of row index + 1 by person_id */
+  sb_buf text;   /* the ids' bytes */
+  size_t *slots; /* hash of row index + 1 by person_id */
   size_t nslots;
   unsigned categories; /* bit per category present on the list */
 } sb_needy_list;
@@ -92,10 +92,10 @@ void sb_needy_list_free(sb_needy_list *list);
 int64_t sb_needy_list_find(const sb_needy_list *list, const char *id, size_t len);
 
 typedef struct sb_reconcile_summary {
-  int64_t list_rows;    /* persons on the list */
-  int64_t enrolled;     /* enrollments compared */
-  unsigned authority;   /* the categories NOT_ON_LIST was checked for */
-  int64_t findings;     /* rows written */
+  int64_t list_rows;  /* persons on the list */
+  int64_t enrolled;   /* enrollments compared */
+  unsigned authority; /* the categories NOT_ON_LIST was checked for */
+  int64_t findings;   /* rows written */
   int64_t by_finding[SB_FIND_COUNT];
 } sb_reconcile_summary;
 
@@ -114,7 +114,7 @@ int sb_reconcile(const sb_needy_list *list, const sb_registry *reg, const sb_enr
                  sb_error *err);
 
 /* The same against a store: its registry and its enrollments of `year`. */
-int sb_reconcile_year(sb_store *st, int year, const sb_needy_list *list, int authority,
-                      sb_buf *out, sb_reconcile_summary *sum, sb_error *err);
+int sb_reconcile_year(sb_store *st, int year, const sb_needy_list *list, int authority, sb_buf *out,
+                      sb_reconcile_summary *sum, sb_error *err);
 
 #endif

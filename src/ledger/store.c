@@ -5,7 +5,9 @@
 
 #include "ledger/store.h"
 
-static int has_prefix(const char *s, const char *p) { return strncmp(s, p, strlen(p)) == 0; }
+static int has_prefix(const char *s, const char *p) {
+  return strncmp(s, p, strlen(p)) == 0;
+}
 
 int sb_store_open(const char *where, int create, sb_store **out, sb_error *err) {
   if (has_prefix(where, "postgresql://") || has_prefix(where, "postgres://"))

@@ -22,9 +22,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "sanbao/run.h" /* sb_reason, SB_ROW_* */
 #include "sanbao/date.h"
 #include "sanbao/error.h"
+#include "sanbao/run.h" /* sb_reason, SB_ROW_* */
 #include "sanbao/settle.h"
 
 typedef struct sb_store sb_store;
@@ -32,8 +32,8 @@ typedef struct sb_store sb_store;
 /* A received claim row and its settlement, as stored (docs/reference/formats.md §4 plus
 ** what re-settlement and reversal need). */
 typedef struct sb_stored_row {
-  int64_t seq;    /* arrival order, assigned by the store */
-  int64_t run_id; /* the import that received it */
+  int64_t seq;                             /* arrival order, assigned by the store */
+  int64_t run_id;                          /* the import that received it */
   const char *claim_id, *person_id, *date; /* the output's text */
   size_t claim_id_len, person_id_len, date_len;
   uint64_t content_key; /* identity of the row's content, for idempotent re-import */
@@ -112,8 +112,7 @@ typedef struct sb_store_ops {
   /* Claims and settlements. */
   int64_t (*claim_count)(sb_store *s);
   /* The settled or reversal row holding claim id: 1 found, 0 not. */
-  int (*claim_lookup)(sb_store *s, const char *id, size_t len, sb_stored_claim *out,
-                      sb_error *err);
+  int (*claim_lookup)(sb_store *s, const char *id, size_t len, sb_stored_claim *out, sb_error *err);
   /* How many received rows have this claim id and content key: *count of
   ** them in all, *rejected of those rejected. */
   int (*received_count)(sb_store *s, const char *id, size_t len, uint64_t key, int64_t *count,
@@ -121,8 +120,8 @@ typedef struct sb_store_ops {
   int (*row_append)(sb_store *s, sb_stored_row *row, sb_error *err); /* sets row->seq */
   /* Every row in arrival order (year 0: all; else only that claim year's
   ** settled and reversed rows). */
-  int (*row_each)(sb_store *s, int year, int (*fn)(void *ctx, const sb_stored_row *row),
-                  void *ctx, sb_error *err);
+  int (*row_each)(sb_store *s, int year, int (*fn)(void *ctx, const sb_stored_row *row), void *ctx,
+                  sb_error *err);
 
   /* Accumulators of a person-year (zero when absent). */
   int (*acc_get)(sb_store *s, const char *person_id, size_t len, int year, sb_acc *acc,
@@ -135,14 +134,13 @@ typedef struct sb_store_ops {
   ** else the alerts raised by claim rows after seq `after_seq`, in seq
   ** order (a cursor: within one import, firing order is canonical claim
   ** order, which is not seq order). */
-  int (*alert_each)(sb_store *s, int64_t after_seq,
-                    int (*fn)(void *ctx, const sb_stored_alert *a), void *ctx, sb_error *err);
+  int (*alert_each)(sb_store *s, int64_t after_seq, int (*fn)(void *ctx, const sb_stored_alert *a),
+                    void *ctx, sb_error *err);
 
   /* Enrollments: one per person and year (put replaces). */
   int (*enrollment_put)(sb_store *s, const sb_enrollment *e, sb_error *err);
-  int (*enrollment_each)(sb_store *s, int year,
-                         int (*fn)(void *ctx, const sb_enrollment *e), void *ctx,
-                         sb_error *err);
+  int (*enrollment_each)(sb_store *s, int year, int (*fn)(void *ctx, const sb_enrollment *e),
+                         void *ctx, sb_error *err);
 
   /* A run's kind and source, NUL-terminated and truncated to the buffers:
   ** 1 found, 0 not.  (The server records each institution's settlements

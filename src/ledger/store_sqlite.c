@@ -30,11 +30,33 @@
 #include "ledger/store_sqlite_schema.h"
 
 enum {
-  Q_RUN_START, Q_RUN_FINISH, Q_POLICY_INSERT, Q_POLICY_REPLACE, Q_POLICY_HAS, Q_POLICY_EACH,
-  Q_PERSON_UPSERT, Q_PERSON_PID, Q_INTERVALS_CLEAR, Q_INTERVAL_INSERT, Q_PERSON_EACH,
-  Q_CLAIM_COUNT, Q_CLAIM_LOOKUP, Q_RECEIVED_COUNT, Q_CLAIM_INSERT, Q_SETTLEMENT_INSERT,
-  Q_ROW_EACH, Q_ROW_EACH_YEAR, Q_ACC_GET, Q_ACC_PUT, Q_ALERT_INSERT, Q_ALERT_EACH,
-  Q_ENROLL_PUT, Q_ENROLL_EACH, Q_RUN_GET, Q_ALERT_AFTER, Q_COUNT
+  Q_RUN_START,
+  Q_RUN_FINISH,
+  Q_POLICY_INSERT,
+  Q_POLICY_REPLACE,
+  Q_POLICY_HAS,
+  Q_POLICY_EACH,
+  Q_PERSON_UPSERT,
+  Q_PERSON_PID,
+  Q_INTERVALS_CLEAR,
+  Q_INTERVAL_INSERT,
+  Q_PERSON_EACH,
+  Q_CLAIM_COUNT,
+  Q_CLAIM_LOOKUP,
+  Q_RECEIVED_COUNT,
+  Q_CLAIM_INSERT,
+  Q_SETTLEMENT_INSERT,
+  Q_ROW_EACH,
+  Q_ROW_EACH_YEAR,
+  Q_ACC_GET,
+  Q_ACC_PUT,
+  Q_ALERT_INSERT,
+  Q_ALERT_EACH,
+  Q_ENROLL_PUT,
+  Q_ENROLL_EACH,
+  Q_RUN_GET,
+  Q_ALERT_AFTER,
+  Q_COUNT
 };
 
 static const char *const SQL[Q_COUNT] = {
@@ -70,7 +92,7 @@ static const char *const SQL[Q_COUNT] = {
     [Q_RECEIVED_COUNT] = "SELECT count(*), coalesce(sum(s.status = 'rejected'), 0)"
                          " FROM claims c JOIN settlements s ON s.seq = c.seq"
                          " WHERE c.claim_id = ? AND c.content_key = ?",
-    [Q_CLAIM_INSERT] = NULL,      /* built by insert_sql(): several rows a statement */
+    [Q_CLAIM_INSERT] = NULL, /* built by insert_sql(): several rows a statement */
     [Q_SETTLEMENT_INSERT] = NULL,
     [Q_ROW_EACH] =
         "SELECT c.seq, c.run_id, c.claim_id, c.person_id, c.date, c.content_key, s.status,"
@@ -233,8 +255,10 @@ static void op_close(sb_store *bs) {
   sqlite_store *s = (sqlite_store *)bs;
   if (!s) return;
   stop_checkpointer(s);
-  for (int k = 0; k < Q_COUNT; k++) sqlite3_finalize(s->q[k]);
-  for (int k = 0; k < 4; k++) sqlite3_finalize(s->ins[k / 2][k % 2]);
+  for (int k = 0; k < Q_COUNT; k++)
+    sqlite3_finalize(s->q[k]);
+  for (int k = 0; k < 4; k++)
+    sqlite3_finalize(s->ins[k / 2][k % 2]);
   free(s->text);
   sqlite3_close(s->db);
   free(s->path);
@@ -365,16 +389,15 @@ static int op_policy_each(sb_store *bs, int (*fn)(void *, int, const char *), vo
       out = damaged(s, err, "a column of policies");
       break;
     }
-    if ((out = fn(ctx, sqlite3_column_int(st, 0), (const char *)sqlite3_column_text(st, 1))))
-      break;
+    if ((out = fn(ctx, sqlite3_column_int(st, 0), (const char *)sqlite3_column_text(st, 1)))) break;
   }
   sqlite3_reset(st);
   if (out) return out;
   return rc == SQLITE_DONE ? SB_OK : db_error(s, err, "reading policies");
 }
 
-static int op_person_put(sb_store *bs, const char *id, size_t id_len, const char *hh,
-                         size_t hh_len, int32_t region, sb_error *err) {
+static int op_person_put(sb_store *bs, const char *id, size_t id_len, const char *hh, size_t hh_len,
+                         int32_t region, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   sqlite3_stmt *st = stmt(s, Q_PERSON_UPSERT, err);
   if (!st) return SB_EIO;
@@ -395,8 +418,8 @@ static int op_person_put(sb_store *bs, const char *id, size_t id_len, const char
   return done(s, clr, err, "storing a person");
 }
 
-static int op_interval_put(sb_store *bs, const char *id, size_t id_len, int category,
-                           sb_date from, sb_date to, sb_error *err) {
+static int op_interval_put(sb_store *bs, const char *id, size_t id_len, int category, sb_date from,
+                           sb_date to, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   sqlite3_stmt *pid = stmt(s, Q_PERSON_PID, err);
   if (!pid) return SB_EIO;
@@ -475,14 +498,14 @@ static void column_result(sqlite3_stmt *st, int c, int ra, sb_result *r) {
   r->flags = (uint8_t)sqlite3_column_int(st, c + 11);
   r->reassist_pay = sqlite3_column_int64(st, ra);
   /* derived exactly as the schema's generated columns are */
-  r->inscp_scp_amt = r->medfee_sumamt - r->fulamt_ownpay_amt - r->overlmt_selfpay - r->preselfpay_amt;
+  r->inscp_scp_amt =
+      r->medfee_sumamt - r->fulamt_ownpay_amt - r->overlmt_selfpay - r->preselfpay_amt;
   r->fund_pay_sumamt = r->hifp_pay + r->hifmi_pay + r->maf_pay + r->reassist_pay;
   r->psn_part_amt = r->medfee_sumamt - r->fund_pay_sumamt;
   r->ci_fed = (r->flags & SB_FED_CI) ? r->inscp_scp_amt - r->hifp_pay : 0;
   r->ma_fed = (r->flags & SB_FED_MA) ? r->inscp_scp_amt - r->hifp_pay - r->hifmi_pay : 0;
-  r->ra_fed = (r->flags & SB_FED_RA)
-                  ? r->inscp_scp_amt - r->hifp_pay - r->hifmi_pay - r->maf_pay
-                  : 0;
+  r->ra_fed =
+      (r->flags & SB_FED_RA) ? r->inscp_scp_amt - r->hifp_pay - r->hifmi_pay - r->maf_pay : 0;
 }
 
 static int lookup_claim(sqlite_store *s, const char *id, size_t len, sb_stored_claim *out,
@@ -538,8 +561,8 @@ static int lookup_claim(sqlite_store *s, const char *id, size_t len, sb_stored_c
   return rc == SQLITE_DONE ? 0 : db_error(s, err, "looking up a claim id");
 }
 
-static int op_received_count(sb_store *bs, const char *id, size_t len, uint64_t key,
-                             int64_t *count, int64_t *rejected, sb_error *err) {
+static int op_received_count(sb_store *bs, const char *id, size_t len, uint64_t key, int64_t *count,
+                             int64_t *rejected, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   if (flush_rows(s, err)) return SB_EIO;
   sqlite3_stmt *st = stmt(s, Q_RECEIVED_COUNT, err);
@@ -583,7 +606,8 @@ static sqlite3_stmt *insert_stmt(sqlite_store *s, int table, int many, sb_error 
   for (int r = 0; r < rows; r++) {
     *p++ = r ? ',' : ' ';
     *p++ = '(';
-    for (int c = 0; c < cols; c++) *p++ = '?', *p++ = c + 1 < cols ? ',' : ')';
+    for (int c = 0; c < cols; c++)
+      *p++ = '?', *p++ = c + 1 < cols ? ',' : ')';
   }
   *p = 0;
   int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
@@ -609,7 +633,8 @@ static void bind_claim(sqlite3_stmt *st, int b, const sb_stored_row *r) {
     sqlite3_bind_int64(st, b + 10, r->claim.overlmt_selfpay);
     sqlite3_bind_int64(st, b + 11, r->claim.preselfpay_amt);
   } else {
-    for (int k = 6; k <= 11; k++) sqlite3_bind_null(st, b + k);
+    for (int k = 6; k <= 11; k++)
+      sqlite3_bind_null(st, b + k);
   }
   bind_text(st, b + 12, r->reverses, r->reverses_len);
   sqlite3_bind_int64(st, b + 13, (int64_t)r->content_key);
@@ -620,7 +645,8 @@ static void bind_settlement(sqlite3_stmt *st, int b, const sb_stored_row *r) {
   sqlite3_bind_text(st, b + 2, STATUS[r->status], -1, SQLITE_STATIC);
   if (r->status == SB_ROW_REJECTED) {
     sqlite3_bind_text(st, b + 3, sb_reason_name(r->reason), -1, SQLITE_STATIC);
-    for (int k = 4; k <= SETTLE_COLS; k++) sqlite3_bind_null(st, b + k);
+    for (int k = 4; k <= SETTLE_COLS; k++)
+      sqlite3_bind_null(st, b + k);
     return;
   }
   const sb_result *x = &r->result;
@@ -629,10 +655,10 @@ static void bind_settlement(sqlite3_stmt *st, int b, const sb_stored_row *r) {
   sqlite3_bind_int(st, b + 5, r->year);
   sqlite3_bind_text(st, b + 6, sb_visit_name(x->visit), -1, SQLITE_STATIC);
   sqlite3_bind_text(st, b + 7, sb_level_name(x->level), -1, SQLITE_STATIC);
-  const sb_fen a[] = {x->medfee_sumamt, x->fulamt_ownpay_amt, x->overlmt_selfpay,
-                      x->preselfpay_amt, x->act_pay_dedc, x->hifp_pay, x->hifmi_pay,
-                      x->maf_pay};
-  for (int k = 0; k < 8; k++) sqlite3_bind_int64(st, b + 8 + k, a[k]);
+  const sb_fen a[] = {x->medfee_sumamt, x->fulamt_ownpay_amt, x->overlmt_selfpay, x->preselfpay_amt,
+                      x->act_pay_dedc,  x->hifp_pay,          x->hifmi_pay,       x->maf_pay};
+  for (int k = 0; k < 8; k++)
+    sqlite3_bind_int64(st, b + 8 + k, a[k]);
   sqlite3_bind_int(st, b + 16, x->flags);
   if (r->reverses_seq > 0)
     sqlite3_bind_int64(st, b + 17, r->reverses_seq);
@@ -688,7 +714,8 @@ static int flush_rows(sqlite_store *s, sb_error *err) {
 static size_t keep_text(sqlite_store *s, const char *p, size_t n, int *oom) {
   if (s->tcap - s->tlen < n + 1) {
     size_t nc = s->tcap ? s->tcap : 4096;
-    while (nc - s->tlen < n + 1) nc *= 2;
+    while (nc - s->tlen < n + 1)
+      nc *= 2;
     char *nt = realloc(s->text, nc);
     if (!nt) {
       *oom = 1;
@@ -720,8 +747,8 @@ static int op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
   return SB_OK;
 }
 
-static int op_row_each(sb_store *bs, int year, int (*fn)(void *, const sb_stored_row *),
-                       void *ctx, sb_error *err) {
+static int op_row_each(sb_store *bs, int year, int (*fn)(void *, const sb_stored_row *), void *ctx,
+                       sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   if (flush_rows(s, err)) return SB_EIO;
   sqlite3_stmt *st = stmt(s, year ? Q_ROW_EACH_YEAR : Q_ROW_EACH, err);
@@ -746,7 +773,7 @@ static int op_row_each(sb_store *bs, int year, int (*fn)(void *, const sb_stored
     r.date_len = (size_t)sqlite3_column_bytes(st, 4);
     r.content_key = (uint64_t)sqlite3_column_int64(st, 5);
     const char *status = (const char *)sqlite3_column_text(st, 6);
-    r.status = !strcmp(status, "settled") ? SB_ROW_SETTLED
+    r.status = !strcmp(status, "settled")    ? SB_ROW_SETTLED
                : !strcmp(status, "reversed") ? SB_ROW_REVERSED
                                              : SB_ROW_REJECTED;
     const char *reason = (const char *)sqlite3_column_text(st, 7);
@@ -786,12 +813,14 @@ static int op_acc_get(sb_store *bs, const char *pid, size_t len, int year, sb_ac
   memset(a, 0, sizeof *a);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
-    for (int l = 0; l < SB_LEVEL_COUNT; l++) a->admissions[l] = sqlite3_column_int(st, l);
+    for (int l = 0; l < SB_LEVEL_COUNT; l++)
+      a->admissions[l] = sqlite3_column_int(st, l);
     a->alerted = (uint32_t)sqlite3_column_int64(st, 5);
     sb_fen *f[] = {&a->dedc_ytd, &a->basic_ytd, &a->chronic_ytd, &a->outpatient_ytd,
                    &a->ci_base,  &a->ci_paid,   &a->ma_base,     &a->ma_paid,
                    &a->psn_ytd,  &a->ra_base,   &a->ra_paid};
-    for (int k = 0; k < 11; k++) *f[k] = sqlite3_column_int64(st, 6 + k);
+    for (int k = 0; k < 11; k++)
+      *f[k] = sqlite3_column_int64(st, 6 + k);
   }
   sqlite3_reset(st);
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? SB_OK : db_error(s, err, "reading accumulators");
@@ -804,12 +833,14 @@ static int op_acc_put(sb_store *bs, const char *pid, size_t len, int year, const
   if (!st) return SB_EIO;
   bind_text(st, 1, pid, len);
   sqlite3_bind_int(st, 2, year);
-  for (int l = 0; l < SB_LEVEL_COUNT; l++) sqlite3_bind_int(st, 3 + l, a->admissions[l]);
+  for (int l = 0; l < SB_LEVEL_COUNT; l++)
+    sqlite3_bind_int(st, 3 + l, a->admissions[l]);
   sqlite3_bind_int64(st, 8, a->alerted);
   const sb_fen f[] = {a->dedc_ytd, a->basic_ytd, a->chronic_ytd, a->outpatient_ytd,
-                      a->ci_base,  a->ci_paid,  a->ma_base,     a->ma_paid,
-                      a->psn_ytd,  a->ra_base,  a->ra_paid};
-  for (int k = 0; k < 11; k++) sqlite3_bind_int64(st, 9 + k, f[k]);
+                      a->ci_base,  a->ci_paid,   a->ma_base,     a->ma_paid,
+                      a->psn_ytd,  a->ra_base,   a->ra_paid};
+  for (int k = 0; k < 11; k++)
+    sqlite3_bind_int64(st, 9 + k, f[k]);
   return done(s, st, err, "storing accumulators");
 }
 
@@ -903,13 +934,11 @@ static int op_serve_start(sb_store *bs, sb_error *err);
 static int op_serve_idle(sb_store *bs, sb_error *err);
 
 static const sb_store_ops OPS = {
-    op_close,          op_begin,          op_commit,         op_rollback,
-    op_run_start,      op_run_finish,     op_policy_put,     op_policy_each,
-    op_person_put,     op_interval_put,   op_person_each,    op_claim_count,
-    op_claim_lookup,   op_received_count, op_row_append,     op_row_each,
-    op_acc_get,        op_acc_put,        op_alert_append,   op_alert_each,
-    op_enrollment_put, op_enrollment_each, op_run_get,     op_serve_start,
-    op_serve_idle};
+    op_close,          op_begin,           op_commit,       op_rollback,       op_run_start,
+    op_run_finish,     op_policy_put,      op_policy_each,  op_person_put,     op_interval_put,
+    op_person_each,    op_claim_count,     op_claim_lookup, op_received_count, op_row_append,
+    op_row_each,       op_acc_get,         op_acc_put,      op_alert_append,   op_alert_each,
+    op_enrollment_put, op_enrollment_each, op_run_get,      op_serve_start,    op_serve_idle};
 
 /* ---- open ---------------------------------------------------------------- */
 
@@ -952,7 +981,8 @@ int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error 
   /* Reading the header is the first access: a file that is not an SQLite
   ** database at all fails here with "file is not a database". */
   int app = 0, version = 0;
-  if (pragma_int(s, "PRAGMA application_id", &app) || pragma_int(s, "PRAGMA user_version", &version)) {
+  if (pragma_int(s, "PRAGMA application_id", &app) ||
+      pragma_int(s, "PRAGMA user_version", &version)) {
     rc = sb_error_set(err, SB_EINVAL, path, "not a sanbao ledger: %s", sqlite3_errmsg(s->db));
     goto fail;
   }
@@ -994,9 +1024,9 @@ int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error 
     snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;", APPLICATION_ID,
              SCHEMA_VERSION);
     if ((rc = exec(s, sql, err, "cannot stamp the schema")) ||
-        (create && (rc = exec(s,
-                              "INSERT INTO meta VALUES ('created_by', 'sanbao " SANBAO_VERSION "')",
-                              err, "cannot stamp the schema"))) ||
+        (create &&
+         (rc = exec(s, "INSERT INTO meta VALUES ('created_by', 'sanbao " SANBAO_VERSION "')", err,
+                    "cannot stamp the schema"))) ||
         (rc = exec(s, "COMMIT", err, "cannot create the schema"))) {
       sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
       goto fail;
@@ -1039,8 +1069,8 @@ static void *checkpoint_main(void *arg) {
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL);
     int frames = 0, copied = 0;
-    int rc = sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames,
-                                       &copied);
+    int rc =
+        sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
       atomic_fetch_add(&s->ckpt_failures, 1);
       ts.tv_nsec = 0, ts.tv_sec = 1; /* the WAL grows until the next one succeeds */

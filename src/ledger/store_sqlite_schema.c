@@ -4,7 +4,6 @@
 */
 #include "ledger/store_sqlite_schema.h"
 
-
 /*
 ** INSERT OR REPLACE deletes the row it replaces without firing DELETE
 ** triggers (unless recursive_triggers is on), so these refuse an insert over
@@ -15,12 +14,12 @@
 ** readers see the schema of the last commit, so no other connection ever
 ** sees the ledger without them.
 */
-#define INSERT_GUARDS                                                                    \
-  "CREATE TRIGGER claims_append_only_r BEFORE INSERT ON claims"                          \
-  "  WHEN EXISTS (SELECT 1 FROM claims WHERE seq = NEW.seq)"                             \
-  "  BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;"                          \
-  "CREATE TRIGGER settlements_append_only_r BEFORE INSERT ON settlements"                \
-  "  WHEN EXISTS (SELECT 1 FROM settlements WHERE seq = NEW.seq)"                        \
+#define INSERT_GUARDS                                                                              \
+  "CREATE TRIGGER claims_append_only_r BEFORE INSERT ON claims"                                    \
+  "  WHEN EXISTS (SELECT 1 FROM claims WHERE seq = NEW.seq)"                                       \
+  "  BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;"                                    \
+  "CREATE TRIGGER settlements_append_only_r BEFORE INSERT ON settlements"                          \
+  "  WHEN EXISTS (SELECT 1 FROM settlements WHERE seq = NEW.seq)"                                  \
   "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
 const char SB_SQLITE_DROP_INSERT_GUARDS[] =
     "DROP TRIGGER claims_append_only_r; DROP TRIGGER settlements_append_only_r;";
@@ -29,39 +28,39 @@ const char SB_SQLITE_DROP_INSERT_GUARDS[] =
 ** amounts in fen as in docs/reference/formats.md §4.  What follows from the
 ** stored amounts is computed, not stored: nothing to write per row, nothing
 ** that can disagree. */
-#define SETTLEMENTS_TABLE                                                                     \
-  "CREATE TABLE settlements("                                                                 \
-  "  seq INTEGER PRIMARY KEY REFERENCES claims(seq),"                                         \
-  "  status TEXT NOT NULL CHECK (status IN ('settled','reversed','rejected')),"               \
-  "  reason TEXT, category TEXT, year INTEGER, visit_type TEXT, level TEXT,"                  \
-  "  medfee_sumamt INTEGER, fulamt_ownpay_amt INTEGER, overlmt_selfpay INTEGER,"              \
-  "  preselfpay_amt INTEGER, act_pay_dedc INTEGER, hifp_pay INTEGER,"                         \
-  "  hifmi_pay INTEGER, maf_pay INTEGER, reassist_pay INTEGER, fed_flags INTEGER,"            \
-  "  reverses_seq INTEGER REFERENCES settlements(seq) DEFERRABLE INITIALLY DEFERRED,"         \
-  "  inscp_scp_amt INTEGER GENERATED ALWAYS AS"                                               \
-  "    (medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt) VIRTUAL,"       \
-  "  fund_pay_sumamt INTEGER GENERATED ALWAYS AS"                                             \
-  "    (hifp_pay + hifmi_pay + maf_pay + reassist_pay) VIRTUAL,"                              \
-  "  psn_part_amt INTEGER GENERATED ALWAYS AS"                                                \
-  "    (medfee_sumamt - hifp_pay - hifmi_pay - maf_pay - reassist_pay) VIRTUAL,"              \
-  "  ci_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 1 THEN"                        \
-  "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"       \
-  "    ELSE 0 END) VIRTUAL,"                                                                  \
-  "  ma_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 2 THEN"                        \
-  "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"       \
-  "    - hifmi_pay ELSE 0 END) VIRTUAL,"                                                      \
-  "  ra_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 4 THEN"                        \
-  "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"       \
+#define SETTLEMENTS_TABLE                                                                          \
+  "CREATE TABLE settlements("                                                                      \
+  "  seq INTEGER PRIMARY KEY REFERENCES claims(seq),"                                              \
+  "  status TEXT NOT NULL CHECK (status IN ('settled','reversed','rejected')),"                    \
+  "  reason TEXT, category TEXT, year INTEGER, visit_type TEXT, level TEXT,"                       \
+  "  medfee_sumamt INTEGER, fulamt_ownpay_amt INTEGER, overlmt_selfpay INTEGER,"                   \
+  "  preselfpay_amt INTEGER, act_pay_dedc INTEGER, hifp_pay INTEGER,"                              \
+  "  hifmi_pay INTEGER, maf_pay INTEGER, reassist_pay INTEGER, fed_flags INTEGER,"                 \
+  "  reverses_seq INTEGER REFERENCES settlements(seq) DEFERRABLE INITIALLY DEFERRED,"              \
+  "  inscp_scp_amt INTEGER GENERATED ALWAYS AS"                                                    \
+  "    (medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt) VIRTUAL,"            \
+  "  fund_pay_sumamt INTEGER GENERATED ALWAYS AS"                                                  \
+  "    (hifp_pay + hifmi_pay + maf_pay + reassist_pay) VIRTUAL,"                                   \
+  "  psn_part_amt INTEGER GENERATED ALWAYS AS"                                                     \
+  "    (medfee_sumamt - hifp_pay - hifmi_pay - maf_pay - reassist_pay) VIRTUAL,"                   \
+  "  ci_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 1 THEN"                             \
+  "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"            \
+  "    ELSE 0 END) VIRTUAL,"                                                                       \
+  "  ma_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 2 THEN"                             \
+  "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"            \
+  "    - hifmi_pay ELSE 0 END) VIRTUAL,"                                                           \
+  "  ra_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 4 THEN"                             \
+  "    medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay"            \
   "    - hifmi_pay - maf_pay ELSE 0 END) VIRTUAL) STRICT;"
-#define SETTLEMENTS_GUARDS                                                                    \
-  "CREATE UNIQUE INDEX settlements_reverses ON settlements(reverses_seq)"                     \
-  "  WHERE reverses_seq IS NOT NULL;"                                                         \
-  "CREATE TRIGGER settlements_append_only_r BEFORE INSERT ON settlements"                     \
-  "  WHEN EXISTS (SELECT 1 FROM settlements WHERE seq = NEW.seq)"                             \
-  "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;" \
-  "CREATE TRIGGER settlements_append_only_u BEFORE UPDATE ON settlements"                     \
-  "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;" \
-  "CREATE TRIGGER settlements_append_only_d BEFORE DELETE ON settlements"                     \
+#define SETTLEMENTS_GUARDS                                                                         \
+  "CREATE UNIQUE INDEX settlements_reverses ON settlements(reverses_seq)"                          \
+  "  WHERE reverses_seq IS NOT NULL;"                                                              \
+  "CREATE TRIGGER settlements_append_only_r BEFORE INSERT ON settlements"                          \
+  "  WHEN EXISTS (SELECT 1 FROM settlements WHERE seq = NEW.seq)"                                  \
+  "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"      \
+  "CREATE TRIGGER settlements_append_only_u BEFORE UPDATE ON settlements"                          \
+  "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"      \
+  "CREATE TRIGGER settlements_append_only_d BEFORE DELETE ON settlements"                          \
   "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
 
 const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION] = {
@@ -113,8 +112,7 @@ const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION] = {
     "CREATE TRIGGER claims_append_only_u BEFORE UPDATE ON claims"
     "  BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;"
     "CREATE TRIGGER claims_append_only_d BEFORE DELETE ON claims"
-    "  BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;"
-    INSERT_GUARDS
+    "  BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;" INSERT_GUARDS
     "CREATE TRIGGER settlements_append_only_u BEFORE UPDATE ON settlements"
     "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
     "CREATE TRIGGER settlements_append_only_d BEFORE DELETE ON settlements"
@@ -149,8 +147,7 @@ const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION] = {
     "DROP TRIGGER settlements_append_only_u;"
     "DROP TRIGGER settlements_append_only_d;"
     "DROP INDEX settlements_reverses;"
-    "ALTER TABLE settlements RENAME TO settlements_v2;"
-    SETTLEMENTS_TABLE
+    "ALTER TABLE settlements RENAME TO settlements_v2;" SETTLEMENTS_TABLE
     "INSERT INTO settlements(seq, status, reason, category, year, visit_type, level,"
     "  medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"
     "  hifp_pay, hifmi_pay, maf_pay, reassist_pay, fed_flags, reverses_seq)"
@@ -158,10 +155,8 @@ const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION] = {
     "  medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"
     "  hifp_pay, hifmi_pay, maf_pay, CASE WHEN status = 'rejected' THEN NULL ELSE 0 END,"
     "  fed_flags, reverses_seq FROM settlements_v2 ORDER BY seq;"
-    "DROP TABLE settlements_v2;"
-    SETTLEMENTS_GUARDS
+    "DROP TABLE settlements_v2;" SETTLEMENTS_GUARDS
     "ALTER TABLE accumulators ADD COLUMN ra_base INTEGER NOT NULL DEFAULT 0;"
     "ALTER TABLE accumulators ADD COLUMN ra_paid INTEGER NOT NULL DEFAULT 0;"};
-
 
 const char SB_SQLITE_INSERT_GUARDS[] = INSERT_GUARDS;

@@ -69,8 +69,7 @@ int sb_ledger_summary(sb_store *st, int year, sb_year_summary *s, sb_error *err)
   return rc;
 }
 
-void sb_year_summary_totals(const sb_year_summary *s, sb_fen *medfee, sb_fen *inscp,
-                            sb_fen *fund) {
+void sb_year_summary_totals(const sb_year_summary *s, sb_fen *medfee, sb_fen *inscp, sb_fen *fund) {
   *medfee = *inscp = *fund = 0;
   for (int k = 0; k < SB_CAT_COUNT; k++) {
     *medfee += s->medfee[k];

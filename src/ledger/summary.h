@@ -35,7 +35,6 @@ typedef struct sb_year_summary {
 int sb_ledger_summary(sb_store *st, int year, sb_year_summary *out, sb_error *err);
 
 /* Net totals over every category: cost, in scope, funds. */
-void sb_year_summary_totals(const sb_year_summary *s, sb_fen *medfee, sb_fen *inscp,
-                            sb_fen *fund);
+void sb_year_summary_totals(const sb_year_summary *s, sb_fen *medfee, sb_fen *inscp, sb_fen *fund);
 
 #endif

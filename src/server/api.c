@@ -22,7 +22,9 @@ typedef struct jw {
 static void raw(jw *w, const char *s, size_t n) {
   if (!w->err && sb_buf_put(w->o, s, n)) w->err = 1;
 }
-static void lit(jw *w, const char *s) { raw(w, s, strlen(s)); }
+static void lit(jw *w, const char *s) {
+  raw(w, s, strlen(s));
+}
 
 /* Length of the valid UTF-8 sequence at s (n bytes left), 0 if invalid. */
 static size_t utf8_len(const unsigned char *s, size_t n) {
@@ -30,10 +32,14 @@ static size_t utf8_len(const unsigned char *s, size_t n) {
   size_t len;
   unsigned min;
   if (c < 0x80) return 1;
-  if ((c & 0xE0) == 0xC0) len = 2, min = 0x80;
-  else if ((c & 0xF0) == 0xE0) len = 3, min = 0x800;
-  else if ((c & 0xF8) == 0xF0) len = 4, min = 0x10000;
-  else return 0;
+  if ((c & 0xE0) == 0xC0)
+    len = 2, min = 0x80;
+  else if ((c & 0xF0) == 0xE0)
+    len = 3, min = 0x800;
+  else if ((c & 0xF8) == 0xF0)
+    len = 4, min = 0x10000;
+  else
+    return 0;
   if (len > n) return 0;
   unsigned cp = c & (0x7Fu >> len);
   for (size_t k = 1; k < len; k++) {
@@ -59,11 +65,16 @@ static void str(jw *w, const char *s, size_t n) {
     }
     raw(w, s + i - run, run);
     run = 0;
-    if (c == '"') lit(w, "\\\"");
-    else if (c == '\\') lit(w, "\\\\");
-    else if (c == '\n') lit(w, "\\n");
-    else if (c == '\r') lit(w, "\\r");
-    else if (c == '\t') lit(w, "\\t");
+    if (c == '"')
+      lit(w, "\\\"");
+    else if (c == '\\')
+      lit(w, "\\\\");
+    else if (c == '\n')
+      lit(w, "\\n");
+    else if (c == '\r')
+      lit(w, "\\r");
+    else if (c == '\t')
+      lit(w, "\\t");
     else if (c < 0x20) {
       char e[6] = {'\\', 'u', '0', '0', hex[c >> 4], hex[c & 15]};
       raw(w, e, 6);
@@ -76,12 +87,13 @@ static void str(jw *w, const char *s, size_t n) {
   raw(w, "\"", 1);
 }
 
-static void cstr(jw *w, const char *s) { str(w, s, strlen(s)); }
+static void cstr(jw *w, const char *s) {
+  str(w, s, strlen(s));
+}
 
 static void key(jw *w, const char *k) {
   /* every key but an object's first follows a value */
-  if (w->o->len && w->o->p[w->o->len - 1] != '{' && w->o->p[w->o->len - 1] != '[')
-    raw(w, ",", 1);
+  if (w->o->len && w->o->p[w->o->len - 1] != '{' && w->o->p[w->o->len - 1] != '[') raw(w, ",", 1);
   cstr(w, k);
   raw(w, ":", 1);
 }
@@ -133,11 +145,21 @@ void sb_json_money(sb_buf *o, sb_fen v) {
 
 /* ---- reading a claim body --------------------------------------------------- */
 
-enum { F_CLAIM_ID, F_PERSON_ID, F_DATE, F_VISIT, F_LEVEL, F_MEDFEE, F_FULAMT, F_OVERLMT,
-       F_PRESELF, F_N };
-static const char *const FIELD[F_N] = {
-    "claim_id", "person_id", "date", "visit_type", "level", "medfee_sumamt",
-    "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt"};
+enum {
+  F_CLAIM_ID,
+  F_PERSON_ID,
+  F_DATE,
+  F_VISIT,
+  F_LEVEL,
+  F_MEDFEE,
+  F_FULAMT,
+  F_OVERLMT,
+  F_PRESELF,
+  F_N
+};
+static const char *const FIELD[F_N] = {"claim_id",          "person_id",       "date",
+                                       "visit_type",        "level",           "medfee_sumamt",
+                                       "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt"};
 static const char CSV_HEADER[] =
     "claim_id,person_id,date,visit_type,level,medfee_sumamt,fulamt_ownpay_amt,"
     "overlmt_selfpay,preselfpay_amt,reverses\n";
@@ -184,13 +206,15 @@ int sb_api_claim_csv(const char *body, size_t len, const char *reverses, sb_buf 
   json_t *v;
   json_object_foreach(root, k, v) {
     int f = 0;
-    while (f < nfields && strcmp(k, FIELD[f]) != 0) f++;
+    while (f < nfields && strcmp(k, FIELD[f]) != 0)
+      f++;
     if (f == nfields) {
       rc = problem(p, k, "%s",
                    reverses ? "unknown field: a reversal takes claim_id, person_id and date"
                    : strcmp(k, "reverses") == 0
                        ? "unknown field: reverse with POST /v1/settlements/{claim_id}/reversal"
-                       : "unknown field (the fields are the claims columns of docs/reference/formats.md §3)");
+                       : "unknown field (the fields are the claims columns of "
+                         "docs/reference/formats.md §3)");
       goto out;
     }
     if (!json_is_string(v)) {
@@ -240,10 +264,10 @@ static const char *const STATUS[] = {"settled", "reversed", "rejected"};
 /* The twelve amounts of docs/reference/formats.md §4, or nulls (a rejected
 ** row). */
 static void amounts(jw *w, const sb_result *r) {
-  static const char *const NAME[12] = {
-      "medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt",
-      "inscp_scp_amt", "act_pay_dedc",      "hifp_pay",        "hifmi_pay",
-      "maf_pay",       "fund_pay_sumamt",   "psn_part_amt",    "reassist_pay"};
+  static const char *const NAME[12] = {"medfee_sumamt",   "fulamt_ownpay_amt", "overlmt_selfpay",
+                                       "preselfpay_amt",  "inscp_scp_amt",     "act_pay_dedc",
+                                       "hifp_pay",        "hifmi_pay",         "maf_pay",
+                                       "fund_pay_sumamt", "psn_part_amt",      "reassist_pay"};
   for (int k = 0; k < 12; k++) {
     key(w, NAME[k]);
     if (!r) {
@@ -273,7 +297,8 @@ static void acc_fields(jw *w, const sb_acc *a) {
   key(w, "ra_base"), money(w, a->ra_base);
   key(w, "ra_paid"), money(w, a->ra_paid);
   key(w, "admissions"), raw(w, "{", 1);
-  for (int l = 0; l < SB_LEVEL_COUNT; l++) key(w, sb_level_name(l)), integer(w, a->admissions[l]);
+  for (int l = 0; l < SB_LEVEL_COUNT; l++)
+    key(w, sb_level_name(l)), integer(w, a->admissions[l]);
   raw(w, "}", 1);
 }
 
@@ -287,30 +312,45 @@ typedef struct step_shape {
 } step_shape;
 
 static const step_shape STEP[] = {
-    [SB_STEP_INSCP] = {"inscp", {"medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt"}, "ffff"},
+    [SB_STEP_INSCP] = {"inscp",
+                       {"medfee_sumamt", "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt"},
+                       "ffff"},
     [SB_STEP_DEDUCTIBLE] = {"deductible", {"level_deductible", "admissions_before"}, "fn"},
     [SB_STEP_DEDC_REPEAT] = {"deductible_repeat", {"before", "factor", "after"}, "fbf"},
-    [SB_STEP_DEDC_YEARCAP] = {"deductible_annual_cap", {"deductible", "annual_cap", "used", "after"}, "ffff"},
+    [SB_STEP_DEDC_YEARCAP] = {"deductible_annual_cap",
+                              {"deductible", "annual_cap", "used", "after"},
+                              "ffff"},
     [SB_STEP_DEDC] = {"deductible_charged", {"inscp_scp_amt", "deductible", "act_pay_dedc"}, "fff"},
     [SB_STEP_HIFP_RATIO] = {"hifp_ratio", {"base", "ratio", "product"}, "fbf"},
     [SB_STEP_HIFP_CAP] = {"hifp_cap", {"product", "annual_cap", "used", "paid"}, "ffff"},
     [SB_STEP_HIFP] = {"hifp_pay", {"paid"}, "f"},
     [SB_STEP_CI_SKIP] = {"ci_not_counted", {0}, ""},
     [SB_STEP_CI_BASE] = {"ci_base", {"added", "before", "after"}, "fff"},
-    [SB_STEP_CI_DEDUCTIBLE] = {"ci_deductible", {"region_deductible", "tilted", "factor", "applied"}, "fnbf"},
+    [SB_STEP_CI_DEDUCTIBLE] = {"ci_deductible",
+                               {"region_deductible", "tilted", "factor", "applied"},
+                               "fnbf"},
     [SB_STEP_CI_SEGMENT] = {"ci_segment", {"index", "amount", "ratio", "upto"}, "nfbF"},
-    [SB_STEP_CI_ENTITLEMENT] = {"ci_entitlement", {"above_deductible", "entitlement_before_cap", "annual_cap", "entitlement"}, "ffFf"},
+    [SB_STEP_CI_ENTITLEMENT] = {"ci_entitlement",
+                                {"above_deductible", "entitlement_before_cap", "annual_cap",
+                                 "entitlement"},
+                                "ffFf"},
     [SB_STEP_CI_PAY] = {"hifmi_pay", {"entitlement", "paid_before", "added", "paid"}, "ffff"},
     [SB_STEP_MA_SKIP] = {"ma_not_counted", {"why"}, "n"},
     [SB_STEP_MA_BASE] = {"ma_base", {"added", "before", "after"}, "fff"},
-    [SB_STEP_MA_ENTITLEMENT] = {"ma_entitlement", {"deductible", "ratio", "annual_cap", "entitlement"}, "fbFf"},
+    [SB_STEP_MA_ENTITLEMENT] = {"ma_entitlement",
+                                {"deductible", "ratio", "annual_cap", "entitlement"},
+                                "fbFf"},
     [SB_STEP_MA_PAY] = {"maf_pay", {"entitlement", "paid_before", "added", "paid"}, "ffff"},
-    [SB_STEP_TOTALS] = {"totals", {"fund_pay_sumamt", "psn_part_amt", "medfee_sumamt", "psn_ytd"}, "ffff"},
+    [SB_STEP_TOTALS] = {"totals",
+                        {"fund_pay_sumamt", "psn_part_amt", "medfee_sumamt", "psn_ytd"},
+                        "ffff"},
     [SB_STEP_OUTPATIENT_NOROW] = {"outpatient_no_row", {0}, ""},
     [SB_STEP_ALERT] = {"alert", {"rule", "psn_ytd", "threshold"}, "rff"},
     [SB_STEP_RA_SKIP] = {"ra_not_counted", {"why"}, "n"},
     [SB_STEP_RA_BASE] = {"ra_base", {"added", "before", "after", "timing"}, "fffn"},
-    [SB_STEP_RA_ENTITLEMENT] = {"ra_entitlement", {"threshold", "ratio", "annual_cap", "entitlement"}, "fbFf"},
+    [SB_STEP_RA_ENTITLEMENT] = {"ra_entitlement",
+                                {"threshold", "ratio", "annual_cap", "entitlement"},
+                                "fbFf"},
     [SB_STEP_RA_PAY] = {"reassist_pay", {"entitlement", "paid_before", "added", "paid"}, "ffff"},
 };
 
@@ -327,14 +367,23 @@ static void trace(jw *w, const sb_trace *t, const sb_policy *p) {
       key(w, sh->field[k]);
       int64_t v = s->v[k];
       switch (sh->unit[k]) {
-        case 'f': money(w, v); break;
-        case 'F': v < 0 || v == SB_NO_CAP ? lit(w, "null") : money(w, v); break;
-        case 'b': ratio(w, (sb_bp)v); break;
-        case 'r':
-          if (p && v >= 0 && v < p->n_rules) cstr(w, p->rules[v].name);
-          else integer(w, v);
-          break;
-        default: integer(w, v);
+      case 'f':
+        money(w, v);
+        break;
+      case 'F':
+        v < 0 || v == SB_NO_CAP ? lit(w, "null") : money(w, v);
+        break;
+      case 'b':
+        ratio(w, (sb_bp)v);
+        break;
+      case 'r':
+        if (p && v >= 0 && v < p->n_rules)
+          cstr(w, p->rules[v].name);
+        else
+          integer(w, v);
+        break;
+      default:
+        integer(w, v);
       }
     }
     raw(w, "}", 1);
@@ -353,11 +402,15 @@ int sb_api_answer_json(const sb_api_answer_ctx *x, sb_buf *out) {
   key(&w, "date"), str(&w, c->date, c->date_len);
   key(&w, "status"), cstr(&w, STATUS[a->status]);
   key(&w, "reason");
-  if (rejected) cstr(&w, sb_reason_name(a->reason));
-  else lit(&w, "null");
+  if (rejected)
+    cstr(&w, sb_reason_name(a->reason));
+  else
+    lit(&w, "null");
   key(&w, "category");
-  if (rejected) lit(&w, "null");
-  else cstr(&w, sb_category_name(a->result.category));
+  if (rejected)
+    lit(&w, "null");
+  else
+    cstr(&w, sb_category_name(a->result.category));
   amounts(&w, rejected ? NULL : &a->result);
   key(&w, "replayed"), lit(&w, a->replay ? "true" : "false");
   if (!rejected) {
@@ -392,8 +445,14 @@ int sb_api_answer_json(const sb_api_answer_ctx *x, sb_buf *out) {
     sb_buf text = {0};
     sb_date d;
     if (sb_date_parse(c->date, c->date_len, &d)) d = 0;
-    sb_explain_ctx ec = {c->claim_id, c->person_id, c->claim_id_len, c->person_id_len, d,
-                         sb_registry_region(x->reg, a->person), p, &a->before};
+    sb_explain_ctx ec = {c->claim_id,
+                         c->person_id,
+                         c->claim_id_len,
+                         c->person_id_len,
+                         d,
+                         sb_registry_region(x->reg, a->person),
+                         p,
+                         &a->before};
     if (sb_explain_render(&ec, &a->trace, &a->result, &text)) w.err = 1;
     key(&w, "explanation"), str(&w, text.p ? text.p : "", text.len);
     sb_buf_free(&text);
@@ -417,8 +476,10 @@ int sb_api_stored_json(const char *claim_id, size_t claim_id_len, const sb_store
   key(&w, "level"), cstr(&w, sb_level_name(sc->result.level));
   key(&w, "reversed_later"), lit(&w, sc->reversed ? "true" : "false");
   key(&w, "institution");
-  if (institution && *institution) cstr(&w, institution);
-  else lit(&w, "null");
+  if (institution && *institution)
+    cstr(&w, institution);
+  else
+    lit(&w, "null");
   key(&w, "seq"), integer(&w, sc->seq);
   raw(&w, "}\n", 2);
   return w.err ? -1 : 0;
@@ -430,15 +491,21 @@ int sb_api_balance_json(const char *person_id, int year, const sb_balance *b, sb
   key(&w, "person_id"), cstr(&w, person_id);
   key(&w, "year"), integer(&w, year);
   key(&w, "category");
-  if (b->category >= 0) cstr(&w, sb_category_name(b->category));
-  else lit(&w, "null");
+  if (b->category >= 0)
+    cstr(&w, sb_category_name(b->category));
+  else
+    lit(&w, "null");
   acc_fields(&w, &b->acc);
   key(&w, "ci_deductible");
-  if (b->ci_deductible >= 0) money(&w, b->ci_deductible);
-  else lit(&w, "null");
+  if (b->ci_deductible >= 0)
+    money(&w, b->ci_deductible);
+  else
+    lit(&w, "null");
   key(&w, "ci_entitlement_left");
-  if (b->ci_entitlement_left >= 0) money(&w, b->ci_entitlement_left);
-  else lit(&w, "null");
+  if (b->ci_entitlement_left >= 0)
+    money(&w, b->ci_entitlement_left);
+  else
+    lit(&w, "null");
   raw(&w, "}\n", 2);
   return w.err ? -1 : 0;
 }

@@ -14,15 +14,15 @@
 #include "io/csv.h" /* sb_buf */
 
 typedef enum sb_route {
-  SB_ROUTE_SETTLE,       /* POST /v1/settlements */
-  SB_ROUTE_PRESETTLE,    /* POST /v1/presettlements */
-  SB_ROUTE_REVERSE,      /* POST /v1/settlements/{claim_id}/reversal */
-  SB_ROUTE_GET,          /* GET /v1/settlements/{claim_id} */
-  SB_ROUTE_BALANCE,      /* GET /v1/persons/{person_id}/balance */
-  SB_ROUTE_ALERTS,       /* GET /v1/alerts */
-  SB_ROUTE_HEALTHZ,      /* GET /healthz */
-  SB_ROUTE_METRICS,      /* GET /metrics */
-  SB_ROUTE_OTHER,        /* anything else (404 / 405) */
+  SB_ROUTE_SETTLE,    /* POST /v1/settlements */
+  SB_ROUTE_PRESETTLE, /* POST /v1/presettlements */
+  SB_ROUTE_REVERSE,   /* POST /v1/settlements/{claim_id}/reversal */
+  SB_ROUTE_GET,       /* GET /v1/settlements/{claim_id} */
+  SB_ROUTE_BALANCE,   /* GET /v1/persons/{person_id}/balance */
+  SB_ROUTE_ALERTS,    /* GET /v1/alerts */
+  SB_ROUTE_HEALTHZ,   /* GET /healthz */
+  SB_ROUTE_METRICS,   /* GET /metrics */
+  SB_ROUTE_OTHER,     /* anything else (404 / 405) */
   SB_ROUTE_COUNT
 } sb_route;
 
@@ -42,7 +42,7 @@ typedef struct sb_metrics {
   sb_histogram latency[SB_ROUTE_COUNT]; /* first byte to response queued */
   _Atomic uint64_t outcomes[4];         /* settled, reversed, rejected, replayed */
   _Atomic uint64_t commits, commit_jobs, commit_failures;
-  sb_histogram commit;                  /* one group commit, BEGIN to COMMIT */
+  sb_histogram commit; /* one group commit, BEGIN to COMMIT */
   _Atomic int64_t in_flight, queued;
   int64_t started; /* unix seconds */
 } sb_metrics;

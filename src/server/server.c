@@ -19,9 +19,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "server/api.h"
 #include "ledger/ledger.h"
 #include "ledger/store.h"
+#include "server/api.h"
 #include "server/tokens.h"
 
 /* ---- requests and jobs ----------------------------------------------------------- */
@@ -123,7 +123,8 @@ static void logf_(sb_server *s, const char *fmt, ...) {
 
 static uint64_t hash_str(const char *s) {
   uint64_t h = 1469598103934665603ull;
-  while (*s) h = (h ^ (unsigned char)*s++) * 1099511628211ull;
+  while (*s)
+    h = (h ^ (unsigned char)*s++) * 1099511628211ull;
   return h;
 }
 
@@ -136,10 +137,11 @@ static run_owner *map_slot(run_owner **v, size_t *cap, size_t *n, int by_run, in
     if (!nv) return NULL;
     for (size_t i = 0; i < *cap; i++) {
       if (!(*v)[i].run_id) continue;
-      uint64_t h = by_run ? (uint64_t)(*v)[i].run_id * 0x9E3779B97F4A7C15ull
-                          : hash_str((*v)[i].institution);
+      uint64_t h =
+          by_run ? (uint64_t)(*v)[i].run_id * 0x9E3779B97F4A7C15ull : hash_str((*v)[i].institution);
       size_t j = h & (nc - 1);
-      while (nv[j].run_id) j = (j + 1) & (nc - 1);
+      while (nv[j].run_id)
+        j = (j + 1) & (nc - 1);
       nv[j] = (*v)[i];
     }
     free(*v);
@@ -149,8 +151,7 @@ static run_owner *map_slot(run_owner **v, size_t *cap, size_t *n, int by_run, in
   uint64_t h = by_run ? (uint64_t)run * 0x9E3779B97F4A7C15ull : hash_str(inst);
   size_t j = h & (*cap - 1);
   while ((*v)[j].run_id) {
-    if (by_run ? (*v)[j].run_id == run : strcmp((*v)[j].institution, inst) == 0)
-      return &(*v)[j];
+    if (by_run ? (*v)[j].run_id == run : strcmp((*v)[j].institution, inst) == 0) return &(*v)[j];
     j = (j + 1) & (*cap - 1);
   }
   if (!add) return NULL;
@@ -219,7 +220,8 @@ static void map_drop(run_owner **v, size_t *cap, size_t *n, int by_run, const in
   for (size_t i = 0; i < oldcap; i++) {
     if (!old[i].run_id) continue;
     int gone = 0;
-    for (int k = 0; k < ndrop; k++) gone |= old[i].run_id == drop[k];
+    for (int k = 0; k < ndrop; k++)
+      gone |= old[i].run_id == drop[k];
     if (gone) continue;
     run_owner *o = map_slot(v, cap, n, by_run, old[i].run_id, old[i].institution, 1);
     if (o) *o = old[i];
@@ -236,8 +238,7 @@ static void forget_created(sb_server *s) {
 
 /* ---- the ledger thread -------------------------------------------------------------- */
 
-static void answer_error(req *r, int status, const char *code, const char *field,
-                         const char *msg) {
+static void answer_error(req *r, int status, const char *code, const char *field, const char *msg) {
   r->status = status;
   r->out.len = 0;
   sb_api_error_json(code, field, msg, &r->out);
@@ -370,12 +371,16 @@ static int job_alerts(sb_server *s, req *r, sb_error *err) {
 
 static int run_job(sb_server *s, req *r, sb_error *err) {
   switch (r->kind) {
-    case JOB_SETTLE:
-    case JOB_PRESETTLE:
-    case JOB_REVERSE: return job_claim(s, r, err);
-    case JOB_GET: return job_get(s, r, err);
-    case JOB_BALANCE: return job_balance(s, r, err);
-    case JOB_ALERTS: return job_alerts(s, r, err);
+  case JOB_SETTLE:
+  case JOB_PRESETTLE:
+  case JOB_REVERSE:
+    return job_claim(s, r, err);
+  case JOB_GET:
+    return job_get(s, r, err);
+  case JOB_BALANCE:
+    return job_balance(s, r, err);
+  case JOB_ALERTS:
+    return job_alerts(s, r, err);
   }
   return SB_OK;
 }
@@ -385,9 +390,11 @@ static void run_group(sb_server *s, req *list) {
   uint64_t t0 = now_us();
   sb_error err = {0};
   int n = 0;
-  for (req *r = list; r; r = r->next) n++;
+  for (req *r = list; r; r = r->next)
+    n++;
   int rc = s->st->ops->begin(s->st, &err);
-  for (req *r = list; r && !rc; r = r->next) rc = run_job(s, r, &err);
+  for (req *r = list; r && !rc; r = r->next)
+    rc = run_job(s, r, &err);
   if (!rc) rc = s->st->ops->commit(s->st, &err);
   if (rc) {
     s->st->ops->rollback(s->st);
@@ -428,7 +435,8 @@ static void *ledger_main(void *arg) {
   sb_server *s = arg;
   for (;;) {
     pthread_mutex_lock(&s->mu);
-    while (!s->head && !s->stop_ledger) pthread_cond_wait(&s->cv, &s->mu);
+    while (!s->head && !s->stop_ledger)
+      pthread_cond_wait(&s->cv, &s->mu);
     req *list = s->head;
     s->head = s->tail = NULL;
     int stop = s->stop_ledger;
@@ -438,7 +446,8 @@ static void *ledger_main(void *arg) {
       continue;
     }
     int64_t n = 0;
-    for (req *r = list; r; r = r->next) n++;
+    for (req *r = list; r; r = r->next)
+      n++;
     atomic_fetch_sub_explicit(&s->m.queued, n, memory_order_relaxed);
     run_group(s, list);
   }
@@ -458,8 +467,10 @@ static int enqueue(sb_server *s, req *r) {
   ** follows this suspend */
   MHD_suspend_connection(r->conn);
   atomic_fetch_add_explicit(&s->m.queued, 1, memory_order_relaxed);
-  if (s->tail) s->tail->next = r;
-  else s->head = r;
+  if (s->tail)
+    s->tail->next = r;
+  else
+    s->head = r;
   s->tail = r;
   pthread_cond_signal(&s->cv);
   pthread_mutex_unlock(&s->mu);
@@ -476,7 +487,8 @@ static enum MHD_Result send_answer(req *r) {
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                           r->route == SB_ROUTE_METRICS ? "text/plain; version=0.0.4"
                                                        : "application/json; charset=utf-8");
-  if (r->status == 401) MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"sanbao\"");
+  if (r->status == 401)
+    MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"sanbao\"");
   if (r->status == 405) {
     const char *allow = r->route == SB_ROUTE_SETTLE || r->route == SB_ROUTE_PRESETTLE ||
                                 r->route == SB_ROUTE_REVERSE
@@ -503,16 +515,20 @@ static enum MHD_Result reply_error(req *r, int status, const char *code, const c
 static int route(req *r, const char *method, const char *url) {
   static const char SETT[] = "/v1/settlements/", PERS[] = "/v1/persons/", REV[] = "/reversal",
                     BAL[] = "/balance";
-  int post = strcmp(method, "POST") == 0, get = strcmp(method, "GET") == 0 ||
-                                                strcmp(method, "HEAD") == 0;
+  int post = strcmp(method, "POST") == 0,
+      get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
   size_t n = strlen(url);
   r->route = SB_ROUTE_OTHER;
-  if (strcmp(url, "/v1/settlements") == 0) r->route = SB_ROUTE_SETTLE, r->kind = JOB_SETTLE;
+  if (strcmp(url, "/v1/settlements") == 0)
+    r->route = SB_ROUTE_SETTLE, r->kind = JOB_SETTLE;
   else if (strcmp(url, "/v1/presettlements") == 0)
     r->route = SB_ROUTE_PRESETTLE, r->kind = JOB_PRESETTLE;
-  else if (strcmp(url, "/v1/alerts") == 0) r->route = SB_ROUTE_ALERTS, r->kind = JOB_ALERTS;
-  else if (strcmp(url, "/healthz") == 0) r->route = SB_ROUTE_HEALTHZ;
-  else if (strcmp(url, "/metrics") == 0) r->route = SB_ROUTE_METRICS;
+  else if (strcmp(url, "/v1/alerts") == 0)
+    r->route = SB_ROUTE_ALERTS, r->kind = JOB_ALERTS;
+  else if (strcmp(url, "/healthz") == 0)
+    r->route = SB_ROUTE_HEALTHZ;
+  else if (strcmp(url, "/metrics") == 0)
+    r->route = SB_ROUTE_METRICS;
   else if (strncmp(url, SETT, sizeof SETT - 1) == 0 && n > sizeof SETT - 1) {
     const char *id = url + sizeof SETT - 1;
     size_t idn = n - (sizeof SETT - 1);
@@ -537,8 +553,8 @@ static int route(req *r, const char *method, const char *url) {
   } else {
     return 404;
   }
-  int wants_post = r->route == SB_ROUTE_SETTLE || r->route == SB_ROUTE_PRESETTLE ||
-                   r->route == SB_ROUTE_REVERSE;
+  int wants_post =
+      r->route == SB_ROUTE_SETTLE || r->route == SB_ROUTE_PRESETTLE || r->route == SB_ROUTE_REVERSE;
   return (wants_post ? post : get) ? 0 : 405;
 }
 
@@ -547,9 +563,11 @@ static const sb_token_entry *authenticate(sb_server *s, struct MHD_Connection *c
   const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
   if (!h || strncasecmp(h, "Bearer ", 7) != 0) return NULL;
   h += 7;
-  while (*h == ' ') h++;
+  while (*h == ' ')
+    h++;
   size_t n = strlen(h);
-  while (n && h[n - 1] == ' ') n--;
+  while (n && h[n - 1] == ' ')
+    n--;
   if (!n || n > 256) return NULL;
   return sb_tokens_find(&s->tokens, h, n);
 }
@@ -562,7 +580,8 @@ static int headers_only(sb_server *s, req *r, enum MHD_Result *res) {
   int st = r->routed;
 #define ANSWER(x) return (*res = (x)), 1
   if (st == 404) ANSWER(reply_error(r, 404, "not_found", NULL, "no such route (see docs/api.md)"));
-  if (st == 405) ANSWER(reply_error(r, 405, "method_not_allowed", NULL, "wrong method for this route"));
+  if (st == 405)
+    ANSWER(reply_error(r, 405, "method_not_allowed", NULL, "wrong method for this route"));
   if (st) ANSWER(reply_error(r, 500, "internal", NULL, "out of memory"));
   if (r->route == SB_ROUTE_HEALTHZ) {
     /* a load balancer stops sending here as soon as the stop begins */
@@ -651,7 +670,8 @@ static enum MHD_Result handle(sb_server *s, req *r) {
     }
   }
   if (enqueue(s, r))
-    return reply_error(r, 503, "shutting_down", NULL, "the server is stopping; retry elsewhere or later");
+    return reply_error(r, 503, "shutting_down", NULL,
+                       "the server is stopping; retry elsewhere or later");
   return MHD_YES;
 }
 
@@ -660,16 +680,17 @@ static enum MHD_Result handle(sb_server *s, req *r) {
 static enum MHD_Result finish(sb_server *s, req *r) {
   if ((r->kind == JOB_SETTLE || r->kind == JOB_PRESETTLE || r->kind == JOB_REVERSE) &&
       !r->out.len) {
-    sb_api_answer_ctx x = {&r->claim, &r->ans, sb_live_policies(s->live),
-                           sb_live_registry(s->live), r->explain};
-    if (sb_api_answer_json(&x, &r->out)) return reply_error(r, 500, "internal", NULL, "out of memory");
+    sb_api_answer_ctx x = {&r->claim, &r->ans, sb_live_policies(s->live), sb_live_registry(s->live),
+                           r->explain};
+    if (sb_api_answer_json(&x, &r->out))
+      return reply_error(r, 500, "internal", NULL, "out of memory");
   }
   return send_answer(r);
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-                                  const char *method, const char *version,
-                                  const char *upload, size_t *upload_size, void **con_cls) {
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **con_cls) {
   sb_server *s = cls;
   (void)version;
   req *r = *con_cls;
@@ -724,8 +745,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   int status = r->answered ? r->status : r->too_big ? 413 : r->too_slow ? 408 : 0;
   sb_metrics_request(&s->m, r->route, status, us);
   if (s->cfg.access_log)
-    logf_(s, "%s %d %lluus %s%s", sb_metrics_route_name(r->route), status,
-          (unsigned long long)us, r->who ? r->who->institution : "-",
+    logf_(s, "%s %d %lluus %s%s", sb_metrics_route_name(r->route), status, (unsigned long long)us,
+          r->who ? r->who->institution : "-",
           why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
   sb_buf_free(&r->body);
   sb_buf_free(&r->out);
@@ -741,8 +762,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
 /* ---- start and stop ------------------------------------------------------------------- */
 
 /* "HOST:PORT" or "[V6]:PORT" into a socket address. */
-static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len,
-                        int *v6, sb_error *err) {
+static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t *len, int *v6,
+                        sb_error *err) {
   char host[128];
   const char *port;
   if (spec[0] == '[') {
@@ -771,8 +792,9 @@ static int parse_listen(const char *spec, struct sockaddr_storage *ss, socklen_t
   freeaddrinfo(ai);
   return SB_OK;
 bad:
-  return sb_error_set(err, SB_EINVAL, spec, "want --listen HOST:PORT with a numeric address, "
-                                            "e.g. 127.0.0.1:8080 or [::1]:8080");
+  return sb_error_set(err, SB_EINVAL, spec,
+                      "want --listen HOST:PORT with a numeric address, "
+                      "e.g. 127.0.0.1:8080 or [::1]:8080");
 }
 
 static int is_loopback(const struct sockaddr_storage *ss) {
@@ -785,8 +807,10 @@ static int is_loopback(const struct sockaddr_storage *ss) {
 }
 
 static int hex_digit(char c) {
-  return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10
-                                        : c >= 'A' && c <= 'F' ? c - 'A' + 10 : -1;
+  return c >= '0' && c <= '9'   ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
 }
 
 /* Percent-decoding of the path and the query, in place, as libmicrohttpd's
@@ -816,7 +840,8 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
   char line[512];
   vsnprintf(line, sizeof line, fmt, ap);
   size_t n = strlen(line);
-  while (n && line[n - 1] == '\n') line[--n] = 0;
+  while (n && line[n - 1] == '\n')
+    line[--n] = 0;
   s->cfg.log(s->cfg.log_ctx, line);
 }
 
@@ -855,8 +880,10 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
     server_free(s);
     return rc;
   }
-  if (!s->tokens.n) logf_(s, "warning: %s holds no token: every request will be 401", s->cfg.tokens_path);
-  if (!is_loopback(&ss)) logf_(s, "warning: listening on %s, reachable from other machines", s->cfg.listen);
+  if (!s->tokens.n)
+    logf_(s, "warning: %s holds no token: every request will be 401", s->cfg.tokens_path);
+  if (!is_loopback(&ss))
+    logf_(s, "warning: listening on %s, reachable from other machines", s->cfg.listen);
   if (pthread_create(&s->ledger, NULL, ledger_main, s)) {
     server_free(s);
     return sb_error_set(err, SB_EIO, NULL, "cannot start the ledger thread");
@@ -867,18 +894,16 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
     pool[0] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads, NULL};
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                    MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-  s->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, s,
-                          MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-                          MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                          /* one thread: the polling thread itself (a pool of 1
-                          ** is refused with a warning), so the pool option is
-                          ** in the array only for more */
-                          MHD_OPTION_ARRAY, pool,
-                          MHD_OPTION_CONNECTION_LIMIT, s->cfg.max_connections,
-                          MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.timeout_s,
-                          MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-                          MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-                          MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+  s->d =
+      MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+                       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+                       /* one thread: the polling thread itself (a pool of 1
+                       ** is refused with a warning), so the pool option is
+                       ** in the array only for more */
+                       MHD_OPTION_ARRAY, pool, MHD_OPTION_CONNECTION_LIMIT, s->cfg.max_connections,
+                       MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
+                       on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+                       MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
   if (!s->d) {
     pthread_mutex_lock(&s->mu);
     s->stop_ledger = 1;
@@ -895,9 +920,13 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
   return SB_OK;
 }
 
-int sb_server_port(const sb_server *s) { return s->port; }
+int sb_server_port(const sb_server *s) {
+  return s->port;
+}
 
-const sb_metrics *sb_server_metrics(const sb_server *s) { return &s->m; }
+const sb_metrics *sb_server_metrics(const sb_server *s) {
+  return &s->m;
+}
 
 int sb_server_stop(sb_server *s, unsigned grace_s, sb_error *err) {
   atomic_store(&s->stopping, 1);
@@ -931,7 +960,8 @@ int sb_server_stop(sb_server *s, unsigned grace_s, sb_error *err) {
     rc = rc ? rc : s->st->ops->commit(s->st, err);
     if (rc) s->st->ops->rollback(s->st);
   }
-  if (left > 0) logf_(s, "stopped with %lld requests unfinished after %us", (long long)left, grace_s);
+  if (left > 0)
+    logf_(s, "stopped with %lld requests unfinished after %us", (long long)left, grace_s);
   server_free(s);
   return rc;
 }

@@ -36,18 +36,18 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "server/metrics.h"
 #include "sanbao/error.h"
+#include "server/metrics.h"
 
 typedef struct sb_server_config {
-  const char *db_path;     /* an existing ledger (sanbao db init) */
-  const char *tokens_path; /* sanbao tokens add */
-  const char *listen;      /* "127.0.0.1:8080", "[::1]:8080"; port 0 picks one */
-  int threads;             /* HTTP threads (default 2) */
+  const char *db_path;      /* an existing ledger (sanbao db init) */
+  const char *tokens_path;  /* sanbao tokens add */
+  const char *listen;       /* "127.0.0.1:8080", "[::1]:8080"; port 0 picks one */
+  int threads;              /* HTTP threads (default 2) */
   unsigned max_connections; /* default 1024 */
-  unsigned timeout_s;      /* idle / read timeout of a connection (default 30) */
-  size_t max_body;         /* bytes (default 16384) */
-  int access_log;          /* one log line per request (no personal data) */
+  unsigned timeout_s;       /* idle / read timeout of a connection (default 30) */
+  size_t max_body;          /* bytes (default 16384) */
+  int access_log;           /* one log line per request (no personal data) */
   void (*log)(void *ctx, const char *line);
   void *log_ctx;
 } sb_server_config;

@@ -29,8 +29,8 @@ int sb_institution_valid(const char *s) {
   if (n < 1 || n > SB_INSTITUTION_MAX) return 0;
   for (size_t i = 0; i < n; i++) {
     char c = s[i];
-    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-          c == '.' || c == '_' || c == '-'))
+    if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '.' ||
+          c == '_' || c == '-'))
       return 0;
   }
   return 1;
@@ -78,7 +78,8 @@ int sb_tokens_load(const char *path, sb_tokens *out, sb_error *err) {
     lineno++;
     snprintf(where, sizeof where, "%s:%d", path, lineno);
     size_t n = strlen(line);
-    if (n && line[n - 1] == '\n') line[--n] = 0;
+    if (n && line[n - 1] == '\n')
+      line[--n] = 0;
     else if (!feof(f)) {
       rc = sb_error_set(err, SB_EINVAL, where, "line too long");
       break;
@@ -89,9 +90,10 @@ int sb_tokens_load(const char *path, sb_tokens *out, sb_error *err) {
     sb_token_entry e;
     int bad = parse_line(line + k, &e);
     if (bad) {
-      static const char *const why[] = {
-          "", "want 'sha256:HEX ROLE INSTITUTION'", "the hash must be sha256: and 64 lowercase hex digits",
-          "the role must be hospital or admin", "the institution must be 1-64 of A-Z a-z 0-9 . _ -"};
+      static const char *const why[] = {"", "want 'sha256:HEX ROLE INSTITUTION'",
+                                        "the hash must be sha256: and 64 lowercase hex digits",
+                                        "the role must be hospital or admin",
+                                        "the institution must be 1-64 of A-Z a-z 0-9 . _ -"};
       rc = sb_error_set(err, SB_EINVAL, where, "%s", why[-bad]);
       break;
     }
@@ -124,14 +126,15 @@ const sb_token_entry *sb_tokens_find(const sb_tokens *t, const char *token, size
   const sb_token_entry *found = NULL;
   for (size_t i = 0; i < t->n; i++) {
     unsigned diff = 0;
-    for (int k = 0; k < 32; k++) diff |= (unsigned)(h[k] ^ t->v[i].hash[k]);
+    for (int k = 0; k < 32; k++)
+      diff |= (unsigned)(h[k] ^ t->v[i].hash[k]);
     if (!diff) found = &t->v[i];
   }
   return found;
 }
 
-int sb_tokens_add(const char *path, const char *institution, int role,
-                  char token[SB_TOKEN_LEN + 1], sb_error *err) {
+int sb_tokens_add(const char *path, const char *institution, int role, char token[SB_TOKEN_LEN + 1],
+                  sb_error *err) {
   if (!sb_institution_valid(institution))
     return sb_error_set(err, SB_EINVAL, institution,
                         "an institution id is 1-64 of A-Z a-z 0-9 . _ -");
@@ -163,13 +166,15 @@ int sb_tokens_add(const char *path, const char *institution, int role,
   char line[256];
   int n = 0;
   n += snprintf(line + n, sizeof line - (size_t)n, "sha256:");
-  for (int i = 0; i < 32; i++) n += snprintf(line + n, sizeof line - (size_t)n, "%02x", h[i]);
+  for (int i = 0; i < 32; i++)
+    n += snprintf(line + n, sizeof line - (size_t)n, "%02x", h[i]);
   n += snprintf(line + n, sizeof line - (size_t)n, " %s %s\n", sb_role_name(role), institution);
   int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0600);
   if (fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
   /* a new file gets a header saying what it is */
   off_t end = lseek(fd, 0, SEEK_END);
-  static const char head[] = "# sanbao tokens: sha256:HASH ROLE INSTITUTION (hashes, never tokens)\n";
+  static const char head[] =
+      "# sanbao tokens: sha256:HASH ROLE INSTITUTION (hashes, never tokens)\n";
   int ok = (end != 0 || write(fd, head, sizeof head - 1) == (ssize_t)(sizeof head - 1)) &&
            write(fd, line, (size_t)n) == n && fsync(fd) == 0;
   int e = errno;

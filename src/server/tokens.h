@@ -55,7 +55,7 @@ const sb_token_entry *sb_tokens_find(const sb_tokens *t, const char *token, size
 /* Make a new token for (institution, role), append its hash to the file at
 ** `path` (created with mode 0600 when absent; an existing file must read
 ** cleanly first) and sync it.  `token` receives the token text, NUL-ended. */
-int sb_tokens_add(const char *path, const char *institution, int role,
-                  char token[SB_TOKEN_LEN + 1], sb_error *err);
+int sb_tokens_add(const char *path, const char *institution, int role, char token[SB_TOKEN_LEN + 1],
+                  sb_error *err);
 
 #endif

@@ -14,10 +14,10 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "sanbao/hash.h"
-#include "sanbao/run.h"
 #include "io/digest.h"
 #include "io/outfile.h"
+#include "sanbao/hash.h"
+#include "sanbao/run.h"
 
 static const char MAGIC[8] = {'S', 'A', 'N', 'B', 'A', 'O', 'P', 'K'};
 #define BYTE_ORDER_MARK 0x01020304u
@@ -32,10 +32,10 @@ typedef struct header {
   uint32_t version, byte_order, header_size, record_size;
   uint64_t rows, dropped, records, involved, inv_off, inv_bytes, registry_fp;
   int32_t persons;
-  uint32_t has_persons_file; /* 1: persons_size and persons_digest are set */
-  uint64_t records_sum; /* the sum of sb_pack_rec_check over every record */
-  uint64_t inv_hash;    /* sb_hash_bytes of the involved table */
-  uint64_t people_off, people_bytes; /* the people section, to the end of the file */
+  uint32_t has_persons_file;             /* 1: persons_size and persons_digest are set */
+  uint64_t records_sum;                  /* the sum of sb_pack_rec_check over every record */
+  uint64_t inv_hash;                     /* sb_hash_bytes of the involved table */
+  uint64_t people_off, people_bytes;     /* the people section, to the end of the file */
   uint64_t regions_digest, index_digest; /* sb_digest_bytes of those parts */
   uint64_t ids_bytes;                    /* the id blob's length */
   uint64_t persons_size, persons_digest; /* the persons file (sb_digest_file) */
@@ -51,8 +51,8 @@ _Static_assert(sizeof(header) == SB_PACK_HEADER_SIZE, "the pack header is 192 by
 
 struct sb_pack_writer {
   sb_outfile f;
-  sb_buf recs; /* records not yet written */
-  sb_buf inv;  /* the whole involved table, written at the end */
+  sb_buf recs;                /* records not yet written */
+  sb_buf inv;                 /* the whole involved table, written at the end */
   sb_buf regions, index, ids; /* the people section, written at the end */
   uint64_t records, involved, dropped, fp, sum;
   int32_t persons, last_person, people; /* people: persons given so far */
@@ -136,7 +136,9 @@ int sb_pack_writer_add(sb_pack_writer *w, sb_pack_claim *c, size_t n, sb_error *
   return SB_OK;
 }
 
-void sb_pack_writer_set_fingerprint(sb_pack_writer *w, uint64_t fp) { w->fp = fp; }
+void sb_pack_writer_set_fingerprint(sb_pack_writer *w, uint64_t fp) {
+  w->fp = fp;
+}
 
 int sb_pack_writer_person(sb_pack_writer *w, const char *id, size_t id_len, int32_t region,
                           sb_error *err) {
@@ -165,9 +167,13 @@ void sb_pack_writer_set_persons_file(sb_pack_writer *w, uint64_t size, uint64_t 
   w->pf_digest = digest;
 }
 
-void sb_pack_writer_drop(sb_pack_writer *w, uint64_t n) { w->dropped += n; }
+void sb_pack_writer_drop(sb_pack_writer *w, uint64_t n) {
+  w->dropped += n;
+}
 
-static void header_seal(header *h) { h->check = sb_hash_bytes(h, offsetof(header, check)); }
+static void header_seal(header *h) {
+  h->check = sb_hash_bytes(h, offsetof(header, check));
+}
 
 int sb_pack_writer_finish(sb_pack_writer *w, uint64_t rows, sb_error *err) {
   uint64_t inv_hash = sb_hash_bytes(w->inv.p ? w->inv.p : "", w->inv.len);
@@ -266,16 +272,18 @@ struct sb_pack {
   char *inv_text;
   inv_entry *inv;
   uint64_t inv_bytes;
-  int32_t *regions;   /* the people section's regions */
-  uint64_t *id_index; /* its id index: offset, digest per group */
+  int32_t *regions;            /* the people section's regions */
+  uint64_t *id_index;          /* its id index: offset, digest per group */
   uint64_t ids_off, ids_bytes; /* where the id blob lies in the file */
   int has_pf;
   uint64_t pf_size, pf_digest;
 };
 
 static int corrupt(sb_error *err, const char *path, const char *why) {
-  return sb_error_set(err, SB_EINVAL, path, "not a valid claims pack: %s (make it again with "
-                                            "`sanbao pack` or `sanbao gen --pack`)", why);
+  return sb_error_set(err, SB_EINVAL, path,
+                      "not a valid claims pack: %s (make it again with "
+                      "`sanbao pack` or `sanbao gen --pack`)",
+                      why);
 }
 
 static int read_full(int fd, void *buf, size_t n, uint64_t off) {
@@ -337,7 +345,8 @@ static int check_ids(sb_pack *p, uint64_t groups, sb_error *err) {
   for (uint64_t g = 0; g < groups && !rc;) {
     uint64_t at = p->id_index[2 * g], h = g;
     /* whole groups up to RUN bytes (one group is at most 66,560 bytes) */
-    while (h < groups && (h + 1 < groups ? p->id_index[2 * h + 2] : p->ids_bytes) - at <= RUN) h++;
+    while (h < groups && (h + 1 < groups ? p->id_index[2 * h + 2] : p->ids_bytes) - at <= RUN)
+      h++;
     uint64_t end = h < groups ? p->id_index[2 * h] : p->ids_bytes;
     int got = read_full(p->fd, buf, (size_t)(end - at), p->ids_off + at);
     if (got) {
@@ -367,8 +376,9 @@ static int read_people(sb_pack *p, const header *h, sb_error *err) {
   if (!p->regions || !p->id_index) return sb_error_set(err, SB_ENOMEM, p->path, "out of memory");
   int got = read_full(p->fd, p->regions, np * 4, h->people_off);
   if (!got) got = read_full(p->fd, p->id_index, groups * 16, h->people_off + np * 4);
-  if (got) return got > 0 ? corrupt(err, p->path, "the file is truncated")
-                          : sb_error_set(err, SB_EIO, p->path, "read error: %s", strerror(errno));
+  if (got)
+    return got > 0 ? corrupt(err, p->path, "the file is truncated")
+                   : sb_error_set(err, SB_EIO, p->path, "read error: %s", strerror(errno));
   if (sb_digest_bytes(p->regions, np * 4) != h->regions_digest ||
       sb_digest_bytes(p->id_index, groups * 16) != h->index_digest)
     return corrupt(err, p->path, "the people section is damaged");
@@ -376,7 +386,8 @@ static int read_people(sb_pack *p, const header *h, sb_error *err) {
   for (uint64_t g = 0; g < groups; g++) {
     uint64_t at = p->id_index[2 * g], end = g + 1 < groups ? p->id_index[2 * g + 2] : h->ids_bytes;
     uint64_t n = g + 1 < groups ? SB_PACK_ID_GROUP : np - g * SB_PACK_ID_GROUP;
-    if ((g == 0 && at != 0) || end < at || end - at < 2 * n || end - at > 65 * n || end > h->ids_bytes)
+    if ((g == 0 && at != 0) || end < at || end - at < 2 * n || end - at > 65 * n ||
+        end > h->ids_bytes)
       return corrupt(err, p->path, "the id index of the people section is inconsistent");
   }
   p->ids_off = h->people_off + np * 4 + groups * 16;
@@ -432,8 +443,9 @@ int sb_pack_open(const char *path, sb_pack **out, sb_error *err) {
            h.has_persons_file > 1)
     rc = corrupt(err, path, "the header's sections do not agree");
   else if (size != h.people_off + h.people_bytes)
-    rc = corrupt(err, path, size < h.people_off + h.people_bytes ? "the file is truncated"
-                                                                 : "the file is longer than its header says");
+    rc = corrupt(err, path,
+                 size < h.people_off + h.people_bytes ? "the file is truncated"
+                                                      : "the file is longer than its header says");
   if (!rc) {
     p->info = (sb_pack_info){h.rows, h.dropped, h.records, h.involved, h.registry_fp, h.persons};
     p->inv_text = malloc(h.inv_bytes ? h.inv_bytes : 1);
@@ -460,11 +472,17 @@ int sb_pack_open(const char *path, sb_pack **out, sb_error *err) {
   return SB_OK;
 }
 
-const char *sb_pack_path(const sb_pack *p) { return p->path; }
+const char *sb_pack_path(const sb_pack *p) {
+  return p->path;
+}
 
-const sb_pack_info *sb_pack_get_info(const sb_pack *p) { return &p->info; }
+const sb_pack_info *sb_pack_get_info(const sb_pack *p) {
+  return &p->info;
+}
 
-const int32_t *sb_pack_regions(const sb_pack *p) { return p->regions; }
+const int32_t *sb_pack_regions(const sb_pack *p) {
+  return p->regions;
+}
 
 int sb_pack_person_id(const sb_pack *p, int32_t person, char out[65], size_t *len, sb_error *err) {
   if (person < 0 || person >= p->info.persons)
@@ -511,7 +529,8 @@ int sb_pack_check_persons_file(const sb_pack *p, const char *path, int threads, 
 
 int sb_pack_check_registry(const sb_pack *p, const sb_registry *reg, const char *reg_name,
                            sb_error *err) {
-  if (p->info.persons != sb_registry_count(reg) || p->info.registry_fp != sb_registry_fingerprint(reg))
+  if (p->info.persons != sb_registry_count(reg) ||
+      p->info.registry_fp != sb_registry_fingerprint(reg))
     return sb_error_set(err, SB_EINVAL, p->path,
                         "this pack was made with another person registry than %s "
                         "(%d persons there, %d here): make the pack again with this registry",
@@ -540,8 +559,9 @@ int sb_pack_read(const sb_pack *p, uint64_t from, uint64_t n, sb_pack_rec *buf, 
     return sb_error_set(err, SB_EINVAL, p->path, "records %llu..%llu are past the end",
                         (unsigned long long)from, (unsigned long long)(from + n));
   int got = read_full(p->fd, buf, n * sizeof *buf, SB_PACK_HEADER_SIZE + from * sizeof *buf);
-  if (got) return got > 0 ? corrupt(err, p->path, "the file is truncated")
-                          : sb_error_set(err, SB_EIO, p->path, "read error: %s", strerror(errno));
+  if (got)
+    return got > 0 ? corrupt(err, p->path, "the file is truncated")
+                   : sb_error_set(err, SB_EIO, p->path, "read error: %s", strerror(errno));
   for (uint64_t k = 0; k < n; k++)
     if (!rec_ok(p, &buf[k])) {
       char why[96];
@@ -624,7 +644,8 @@ int sb_pack_resolve(sb_pack *p, const sb_policy *pol, sb_error *err) {
     e->original = -1;
     if (!e->reversal) {
       sb_fen T;
-      if (sb_date_year(e->date) != pol->year || sb_policy_ci_deductible(pol, p->regions[e->person], &T)) {
+      if (sb_date_year(e->date) != pol->year ||
+          sb_policy_ci_deductible(pol, p->regions[e->person], &T)) {
         e->rejected = 1;
         continue;
       }
@@ -636,8 +657,13 @@ int sb_pack_resolve(sb_pack *p, const sb_policy *pol, sb_error *err) {
   ** order; the holder's ref is the record. */
   for (uint64_t q = 0; q < m; q++) {
     inv_entry *e = order[q];
-    sb_id_row ir = {e->id, e->id_len, e->date, e->person, e->reversal,
-                    e->reversal ? e->target : NULL, e->reversal ? e->target_len : 0,
+    sb_id_row ir = {e->id,
+                    e->id_len,
+                    e->date,
+                    e->person,
+                    e->reversal,
+                    e->reversal ? e->target : NULL,
+                    e->reversal ? e->target_len : 0,
                     (int64_t)e->rec};
     sb_id_holder orig;
     int reason = sb_idbook_take(book, &ir, &orig);
@@ -655,8 +681,8 @@ int sb_pack_resolve(sb_pack *p, const sb_policy *pol, sb_error *err) {
 
 void sb_pack_involved(const sb_pack *p, uint64_t k, sb_pack_outcome *out) {
   const inv_entry *e = &p->inv[k];
-  *out = (sb_pack_outcome){e->rec, e->person, e->date, e->pos, e->reversal, e->rejected,
-                           e->original};
+  *out =
+      (sb_pack_outcome){e->rec, e->person, e->date, e->pos, e->reversal, e->rejected, e->original};
 }
 
 void sb_pack_close(sb_pack *p) {

@@ -100,34 +100,34 @@ enum {
 
 /* One claim row (48 bytes on disk, in this layout). */
 typedef struct sb_pack_rec {
-  sb_fen amt[4];    /* medfee, fulamt, overlmt, preselfpay; 0 on a reversal */
-  int32_t person;   /* registry index */
+  sb_fen amt[4];  /* medfee, fulamt, overlmt, preselfpay; 0 on a reversal */
+  int32_t person; /* registry index */
   sb_date date;
-  uint32_t pos;     /* data row number in the source claims file, from 0 */
+  uint32_t pos;                   /* data row number in the source claims file, from 0 */
   uint8_t visit, level, category; /* category in force on the date */
-  uint8_t flags;    /* SB_PACK_* */
+  uint8_t flags;                  /* SB_PACK_* */
 } sb_pack_rec;
 
 /* What the header says. */
 typedef struct sb_pack_info {
-  uint64_t rows;       /* data rows of the source claims file */
-  uint64_t dropped;    /* rows rejected whatever the policy, left out */
-  uint64_t records;    /* rows kept, in the records section */
-  uint64_t involved;   /* entries of the involved table */
+  uint64_t rows;     /* data rows of the source claims file */
+  uint64_t dropped;  /* rows rejected whatever the policy, left out */
+  uint64_t records;  /* rows kept, in the records section */
+  uint64_t involved; /* entries of the involved table */
   uint64_t registry_fp;
-  int32_t persons;     /* registry size */
+  int32_t persons; /* registry size */
 } sb_pack_info;
 
 /* ---- writing ------------------------------------------------------------ */
 
 /* One row handed to the writer. */
 typedef struct sb_pack_claim {
-  const char *id;       /* the claim id (1-64 bytes) */
+  const char *id; /* the claim id (1-64 bytes) */
   size_t id_len;
-  const char *target;   /* a reversal's `reverses`; length 0 when it was longer
-                           than 64 bytes (it names no claim that can exist) */
+  const char *target; /* a reversal's `reverses`; length 0 when it was longer
+                         than 64 bytes (it names no claim that can exist) */
   size_t target_len;
-  sb_pack_rec rec;      /* flags: SB_PACK_REVERSAL and/or SB_PACK_INVOLVED */
+  sb_pack_rec rec; /* flags: SB_PACK_REVERSAL and/or SB_PACK_INVOLVED */
 } sb_pack_claim;
 
 typedef struct sb_pack_writer sb_pack_writer;
@@ -251,12 +251,12 @@ int sb_pack_resolve(sb_pack *p, const sb_policy *policy, sb_error *err);
 
 /* What sb_pack_resolve decided for one involved entry. */
 typedef struct sb_pack_outcome {
-  uint64_t rec;     /* its record index (entries are in record order) */
-  int32_t person;   /* as the entry says: a reader checks they equal the record's */
+  uint64_t rec;   /* its record index (entries are in record order) */
+  int32_t person; /* as the entry says: a reader checks they equal the record's */
   sb_date date;
   uint32_t pos;
   int reversal;
-  int rejected;     /* 1: rejected (DUPLICATE_CLAIM, UNKNOWN_CLAIM, ..., NO_POLICY, UNKNOWN_REGION) */
+  int rejected; /* 1: rejected (DUPLICATE_CLAIM, UNKNOWN_CLAIM, ..., NO_POLICY, UNKNOWN_REGION) */
   int64_t original; /* an accepted reversal: its original's record index (same
                        person, earlier in the records); else -1 */
 } sb_pack_outcome;

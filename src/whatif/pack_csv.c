@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sanbao/hash.h"
 #include "io/digest.h"
+#include "sanbao/hash.h"
 #include "whatif/pack.h"
 
 /* What the conversion keeps of a row between its passes. */
@@ -51,10 +51,12 @@ static int64_t tfind(tslot *t, uint64_t mask, const kept *ks, const char *key, s
 ** reversal.  Return 0 or -1 (out of memory). */
 static int mark_involved(kept *ks, int64_t n) {
   uint64_t cap = 1024;
-  while (cap < 2 * (uint64_t)n) cap *= 2;
+  while (cap < 2 * (uint64_t)n)
+    cap *= 2;
   tslot *t = malloc(cap * sizeof *t);
   if (!t) return -1;
-  for (uint64_t i = 0; i < cap; i++) t[i] = (tslot){-1, 0};
+  for (uint64_t i = 0; i < cap; i++)
+    t[i] = (tslot){-1, 0};
   for (int64_t k = 0; k < n; k++) {
     int64_t s = tfind(t, cap - 1, ks, ks[k].id, ks[k].id_len, k);
     if (t[s].who != k) t[s].flags |= T_DUP;
@@ -79,7 +81,8 @@ static int fill_claim(const sb_batch_row *v, const kept *k, const sb_registry *r
   c->target = k->target, c->target_len = k->target_len;
   c->rec.person = k->person;
   c->rec.pos = k->row;
-  c->rec.flags = (uint8_t)((k->reversal ? SB_PACK_REVERSAL : 0) | (k->involved ? SB_PACK_INVOLVED : 0));
+  c->rec.flags =
+      (uint8_t)((k->reversal ? SB_PACK_REVERSAL : 0) | (k->involved ? SB_PACK_INVOLVED : 0));
   if (k->reversal) return sb_date_parse(v->date, v->date_len, &c->rec.date);
   c->rec.date = v->claim.date;
   c->rec.visit = v->claim.visit;
@@ -118,17 +121,27 @@ int sb_pack_from_csv(const char *claims, const sb_registry *reg, const char *per
       continue;
     }
     int rev = v.status == SB_ROW_REVERSED;
-    ks[m] = (kept){v.claim_id, rev ? v.reverses : NULL, (uint8_t)v.claim_id_len,
-                   rev ? (uint8_t)v.reverses_len : 0, (uint8_t)rev, 0, v.person, (uint32_t)i, 0};
+    ks[m] = (kept){v.claim_id,
+                   rev ? v.reverses : NULL,
+                   (uint8_t)v.claim_id_len,
+                   rev ? (uint8_t)v.reverses_len : 0,
+                   (uint8_t)rev,
+                   0,
+                   v.person,
+                   (uint32_t)i,
+                   0};
     start[v.person + 2]++;
     m++;
   }
   if (mark_involved(ks, m)) goto oom;
   uint64_t involved = 0, fp = sb_registry_fingerprint(reg);
-  for (int64_t k = 0; k < m; k++) involved += ks[k].involved;
+  for (int64_t k = 0; k < m; k++)
+    involved += ks[k].involved;
   /* group by person (a counting sort; the writer sorts within a person) */
-  for (int32_t p = 0; p < np; p++) start[p + 2] += start[p + 1];
-  for (int64_t k = 0; k < m; k++) order[start[ks[k].person + 1]++] = k;
+  for (int32_t p = 0; p < np; p++)
+    start[p + 2] += start[p + 1];
+  for (int64_t k = 0; k < m; k++)
+    order[start[ks[k].person + 1]++] = k;
   if ((rc = sb_pack_writer_open(out, np, fp, &w, err))) goto done;
   for (int32_t p = 0; p < np; p++) {
     size_t cnt = (size_t)(start[p + 1] - start[p]);
@@ -162,8 +175,7 @@ int sb_pack_from_csv(const char *claims, const sb_registry *reg, const char *per
   sb_pack_writer_drop(w, dropped);
   rc = sb_pack_writer_finish(w, (uint64_t)n, err);
   w = NULL;
-  if (!rc && info)
-    *info = (sb_pack_info){(uint64_t)n, dropped, (uint64_t)m, involved, fp, np};
+  if (!rc && info) *info = (sb_pack_info){(uint64_t)n, dropped, (uint64_t)m, involved, fp, np};
   goto done;
 oom:
   rc = sb_error_set(err, SB_ENOMEM, claims, "out of memory");

@@ -50,8 +50,8 @@ typedef struct person_state {
   run_row *run;
   size_t n, cap;
   sb_acc acc[2];
-  sb_fen T[2];   /* the critical-illness deductible on each side */
-  int region_ok; /* the baseline covers the person's region */
+  sb_fen T[2];       /* the critical-illness deductible on each side */
+  int region_ok;     /* the baseline covers the person's region */
   uint32_t last_pos; /* the settled row last in the input ... */
   int last_cat;      /* ... and its category, -1 when none */
 } person_state;
@@ -103,8 +103,8 @@ static int settle_rec(job *j, person_state *ps, const sb_pack_rec *r, uint64_t r
         o.reversal != !!(r->flags & SB_PACK_REVERSAL))
       return fail(j, "its involved entry describes another row", rec);
   }
-  int rejected = has_entry ? o.rejected
-                           : !ps->region_ok || sb_date_year(r->date) != j->pol[0]->year;
+  int rejected =
+      has_entry ? o.rejected : !ps->region_ok || sb_date_year(r->date) != j->pol[0]->year;
   if (rejected) {
     j->st.rejected++;
     return 0;
@@ -187,8 +187,8 @@ static uint64_t first_involved(const sb_pack *p, uint64_t rec) {
   return lo;
 }
 
-int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
-                     sb_sim *sim, int threads, sb_pack_sim_stats *st, sb_error *err) {
+int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform, sb_sim *sim,
+                     int threads, sb_pack_sim_stats *st, sb_error *err) {
   const sb_pack_info *info = sb_pack_get_info(p);
   if (threads < 1) threads = 1;
   if (threads > 16) threads = 16;
@@ -200,16 +200,28 @@ int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
   uint64_t from = 0;
   for (int t = 0; t < threads && !rc; t++) {
     uint64_t to = info->records;
-    if (t + 1 < threads) rc = sb_pack_person_start(p, info->records * (uint64_t)(t + 1) / (uint64_t)threads, &to, err);
-    jobs[t] = (job){p, {base, reform}, sb_pack_regions(p), sim, from, to, first_involved(p, from),
-                    calloc(1, sizeof(sb_sim_tally)), 0, {0, 0, 0, 0}, 0, {0}};
+    if (t + 1 < threads)
+      rc = sb_pack_person_start(p, info->records * (uint64_t)(t + 1) / (uint64_t)threads, &to, err);
+    jobs[t] = (job){p,
+                    {base, reform},
+                    sb_pack_regions(p),
+                    sim,
+                    from,
+                    to,
+                    first_involved(p, from),
+                    calloc(1, sizeof(sb_sim_tally)),
+                    0,
+                    {0, 0, 0, 0},
+                    0,
+                    {0}};
     if (!jobs[t].tally && !rc) rc = sb_error_set(err, SB_ENOMEM, sb_pack_path(p), "out of memory");
     from = to;
   }
   if (!rc) {
     pthread_t tid[16];
     int started[16] = {0};
-    for (int t = 1; t < threads; t++) started[t] = pthread_create(&tid[t], NULL, run_job, &jobs[t]) == 0;
+    for (int t = 1; t < threads; t++)
+      started[t] = pthread_create(&tid[t], NULL, run_job, &jobs[t]) == 0;
     run_job(&jobs[0]);
     for (int t = 1; t < threads; t++) {
       if (started[t])
@@ -234,7 +246,8 @@ int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
     }
     if (!rc) rc = sb_pack_verify(p, sum, err);
   }
-  for (int t = 0; t < threads; t++) free(jobs[t].tally);
+  for (int t = 0; t < threads; t++)
+    free(jobs[t].tally);
   free(jobs);
   return rc;
 }

@@ -20,10 +20,10 @@
 
 /* The CSV's names (sim.c, sb_sim_csv) for rows that are not the nine sums. */
 #define M_PERSONS_WITH_CLAIMS "persons_with_claims"
-#define M_DECILE "psn_decile_"  /* + k, k = 1..9; scope all */
-#define M_ABOVE "persons"       /* scope "above:<rule>" */
+#define M_DECILE "psn_decile_" /* + k, k = 1..9; scope all */
+#define M_ABOVE "persons"      /* scope "above:<rule>" */
 #define SCOPE_ABOVE "above:"
-#define M_GAINERS "gainers"     /* these four: scope all, difference column */
+#define M_GAINERS "gainers" /* these four: scope all, difference column */
 #define M_LOSERS "losers"
 #define M_GAINED "gained"
 #define M_LOST "lost"
@@ -50,15 +50,24 @@ static const struct {
 
 static int64_t sum_of(const sb_sim_sums *u, int m) {
   switch (m) {
-  case S_MEDFEE: return u->medfee;
-  case S_INSCP: return u->inscp;
-  case S_HIFP: return u->hifp;
-  case S_HIFMI: return u->hifmi;
-  case S_MAF: return u->maf;
-  case S_FUND: return u->fund;
-  case S_PSN: return u->psn;
-  case S_CLAIMS: return u->claims;
-  default: return u->alerts;
+  case S_MEDFEE:
+    return u->medfee;
+  case S_INSCP:
+    return u->inscp;
+  case S_HIFP:
+    return u->hifp;
+  case S_HIFMI:
+    return u->hifmi;
+  case S_MAF:
+    return u->maf;
+  case S_FUND:
+    return u->fund;
+  case S_PSN:
+    return u->psn;
+  case S_CLAIMS:
+    return u->claims;
+  default:
+    return u->alerts;
   }
 }
 
@@ -90,7 +99,9 @@ static void putn(W *w, const char *s, size_t n) {
   if (!w->err && sb_buf_put(w->b, s, n)) w->err = 1;
 }
 
-static void put(W *w, const char *s) { putn(w, s, strlen(s)); }
+static void put(W *w, const char *s) {
+  putn(w, s, strlen(s));
+}
 
 static void putf(W *w, const char *fmt, ...)
 #if defined(__GNUC__)
@@ -112,12 +123,23 @@ static void esc(W *w, const char *s) {
   for (; *s; s++) {
     const char *e = NULL;
     switch (*s) {
-    case '&': e = "&amp;"; break;
-    case '<': e = "&lt;"; break;
-    case '>': e = "&gt;"; break;
-    case '"': e = "&quot;"; break;
-    case '\'': e = "&#39;"; break;
-    default: continue;
+    case '&':
+      e = "&amp;";
+      break;
+    case '<':
+      e = "&lt;";
+      break;
+    case '>':
+      e = "&gt;";
+      break;
+    case '"':
+      e = "&quot;";
+      break;
+    case '\'':
+      e = "&#39;";
+      break;
+    default:
+      continue;
     }
     putn(w, run, (size_t)(s - run));
     put(w, e);
@@ -207,8 +229,7 @@ static void figure_sign(W *w, const char *measure, const char *scope, int side, 
 }
 
 /* A figure; a positive difference is signed. */
-static void figure(W *w, const char *measure, const char *scope, int side, int64_t v,
-                   int money) {
+static void figure(W *w, const char *measure, const char *scope, int side, int64_t v, int money) {
   figure_sign(w, measure, scope, side, v, money, side == 2);
 }
 
@@ -373,7 +394,9 @@ static void card_row_open(W *w, const char *zh, const char *en, int swatch) {
   put(w, "</span></span><span class=\"v\">");
 }
 
-static void card_row_close(W *w) { put(w, "</span></div>"); }
+static void card_row_close(W *w) {
+  put(w, "</span></div>");
+}
 
 static void ratio_card_rows(W *w, const sb_sim_result *r, int num, int den) {
   int64_t bp[2];
@@ -502,14 +525,16 @@ static void headline(W *w, const sb_sim_result *r) {
 static const char *const COLOR[2] = {"#4e79a7", "#f28e2b"};
 
 typedef struct axis {
-  int64_t unit;       /* fen per display unit */
-  int64_t step, top;  /* fen */
-  int ticks;          /* top = ticks * step */
+  int64_t unit;      /* fen per display unit */
+  int64_t step, top; /* fen */
+  int ticks;         /* top = ticks * step */
 } axis;
 
 /* A scale from 0 to at least `max` fen with at most 5 steps of 1, 2 or 5
 ** times a power of ten display units. */
-static int64_t ceil_div(int64_t a, int64_t b) { return a > 0 ? (a - 1) / b + 1 : 0; }
+static int64_t ceil_div(int64_t a, int64_t b) {
+  return a > 0 ? (a - 1) / b + 1 : 0;
+}
 
 static axis make_axis(sb_fen max) {
   axis a;
@@ -546,12 +571,14 @@ static int64_t ypix(const axis *a, sb_fen v, int y0, int h) {
 static void draw_axis(W *w, const axis *a, int x0, int x1, int y0, int h) {
   for (int k = 0; k <= a->ticks; k++) {
     int64_t y = ypix(a, a->step * k, y0, h);
-    putf(w, "<line x1=\"%d\" y1=\"%lld\" x2=\"%d\" y2=\"%lld\" stroke=\"%s\"/>", x0,
-         (long long)y, x1, (long long)y, k ? "#e3e6ea" : "#888");
+    putf(w, "<line x1=\"%d\" y1=\"%lld\" x2=\"%d\" y2=\"%lld\" stroke=\"%s\"/>", x0, (long long)y,
+         x1, (long long)y, k ? "#e3e6ea" : "#888");
     char g[40];
     fmt_grouped_u((uint64_t)(a->step * k / a->unit), g, sizeof g);
-    putf(w, "<text x=\"%d\" y=\"%lld\" text-anchor=\"end\" font-size=\"12\" fill=\"#555\">%s"
-            "</text>", x0 - 6, (long long)y + 4, g);
+    putf(w,
+         "<text x=\"%d\" y=\"%lld\" text-anchor=\"end\" font-size=\"12\" fill=\"#555\">%s"
+         "</text>",
+         x0 - 6, (long long)y + 4, g);
   }
 }
 
@@ -560,22 +587,26 @@ static const char *unit_label(const axis *a) {
 }
 
 /* A bar with its value label above it (rotated when `vertical`). */
-static void bar(W *w, const axis *a, int x, int bw, int y0, int h, sb_fen v, int side,
-                int vertical, const char *title) {
+static void bar(W *w, const axis *a, int x, int bw, int y0, int h, sb_fen v, int side, int vertical,
+                const char *title) {
   int64_t y = ypix(a, v, y0, h);
-  putf(w, "<rect x=\"%d\" y=\"%lld\" width=\"%d\" height=\"%lld\" fill=\"%s\">", x,
-       (long long)y, bw, (long long)(y0 - y), COLOR[side]);
+  putf(w, "<rect x=\"%d\" y=\"%lld\" width=\"%d\" height=\"%lld\" fill=\"%s\">", x, (long long)y,
+       bw, (long long)(y0 - y), COLOR[side]);
   put(w, "<title>");
   esc(w, title);
   put(w, "</title></rect>");
   char t[48];
   fmt_amount(v, a->unit, t, sizeof t);
   if (vertical)
-    putf(w, "<text transform=\"translate(%d %lld) rotate(-90)\" font-size=\"11\" "
-            "fill=\"#333\">%s</text>", x + bw / 2 + 4, (long long)y - 4, t);
+    putf(w,
+         "<text transform=\"translate(%d %lld) rotate(-90)\" font-size=\"11\" "
+         "fill=\"#333\">%s</text>",
+         x + bw / 2 + 4, (long long)y - 4, t);
   else
-    putf(w, "<text x=\"%d\" y=\"%lld\" text-anchor=\"middle\" font-size=\"12\" "
-            "fill=\"#222\">%s</text>", x + bw / 2, (long long)y - 5, t);
+    putf(w,
+         "<text x=\"%d\" y=\"%lld\" text-anchor=\"middle\" font-size=\"12\" "
+         "fill=\"#222\">%s</text>",
+         x + bw / 2, (long long)y - 5, t);
 }
 
 static void legend(W *w, const sb_report_labels *l, int x, int y) {
@@ -592,8 +623,10 @@ static void legend(W *w, const sb_report_labels *l, int x, int y) {
 
 /* A rotated axis title "TEXT (UNIT)". */
 static void y_title(W *w, int x, int y, const char *text, const axis *a) {
-  putf(w, "<text transform=\"translate(%d %d) rotate(-90)\" text-anchor=\"middle\" "
-          "font-size=\"13\" fill=\"#333\">", x, y);
+  putf(w,
+       "<text transform=\"translate(%d %d) rotate(-90)\" text-anchor=\"middle\" "
+       "font-size=\"13\" fill=\"#333\">",
+       x, y);
   put(w, text);
   put(w, " (");
   put(w, unit_label(a));
@@ -617,11 +650,14 @@ static void tiers_chart(W *w, const sb_sim_result *r, const sb_report_labels *l)
   put(w, ".</span></p>\n");
   sb_fen max = 0;
   for (int g = 0; g < 4; g++)
-    for (int s = 0; s < w->sides; s++) max = sb_max(max, sum_of(&r->all[s], G[g].m));
+    for (int s = 0; s < w->sides; s++)
+      max = sb_max(max, sum_of(&r->all[s], G[g].m));
   axis a = make_axis(max);
   const int W_ = 1100, H_ = 440, x0 = 110, x1 = 1080, y0 = 360, h = 280;
-  putf(w, "<svg class=\"chart\" id=\"chart-tiers\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d "
-          "%d\" role=\"img\" aria-label=\"Fund spending per tier\">", W_, H_, W_, H_);
+  putf(w,
+       "<svg class=\"chart\" id=\"chart-tiers\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d "
+       "%d\" role=\"img\" aria-label=\"Fund spending per tier\">",
+       W_, H_, W_, H_);
   draw_axis(w, &a, x0, x1, y0, h);
   y_title(w, 30, y0 - h / 2, "基金支出 Fund spending", &a);
   legend(w, l, x0 + 10, 16);
@@ -636,10 +672,14 @@ static void tiers_chart(W *w, const sb_sim_result *r, const sb_report_labels *l)
                w->sides == 2 ? (s ? "改革 Reform" : "基线 Baseline") : "本期");
       bar(w, &a, x, bw, y0, h, sum_of(&r->all[s], G[g].m), s, 0, title);
     }
-    putf(w, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"14\" "
-            "font-weight=\"600\" fill=\"#222\">%s</text>", cx, y0 + 24, G[g].zh);
-    putf(w, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5b6573\">"
-            "%s</text>", cx, y0 + 42, G[g].en);
+    putf(w,
+         "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"14\" "
+         "font-weight=\"600\" fill=\"#222\">%s</text>",
+         cx, y0 + 24, G[g].zh);
+    putf(w,
+         "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5b6573\">"
+         "%s</text>",
+         cx, y0 + 42, G[g].en);
   }
   put(w, "</svg></section>\n");
 }
@@ -651,14 +691,16 @@ static void burden_chart(W *w, const sb_sim_result *r, const sb_report_labels *l
          "over persons with claims. The maximum has its own scale.</span></p>\n");
   sb_fen max = 0, top = 0;
   for (int s = 0; s < w->sides; s++) {
-    for (int d = 1; d <= 9; d++) max = sb_max(max, r->decile[s][d]);
+    for (int d = 1; d <= 9; d++)
+      max = sb_max(max, r->decile[s][d]);
     top = sb_max(top, r->decile[s][10]);
   }
   axis a = make_axis(max), am = make_axis(top);
-  const int W_ = 1100, H_ = 460, x0 = 100, x1 = 850, mx0 = 960, mx1 = 1080, y0 = 380,
-            h = 270;
-  putf(w, "<svg class=\"chart\" id=\"chart-burden\" width=\"%d\" height=\"%d\" viewBox=\"0 0 "
-          "%d %d\" role=\"img\" aria-label=\"Personal burden deciles\">", W_, H_, W_, H_);
+  const int W_ = 1100, H_ = 460, x0 = 100, x1 = 850, mx0 = 960, mx1 = 1080, y0 = 380, h = 270;
+  putf(w,
+       "<svg class=\"chart\" id=\"chart-burden\" width=\"%d\" height=\"%d\" viewBox=\"0 0 "
+       "%d %d\" role=\"img\" aria-label=\"Personal burden deciles\">",
+       W_, H_, W_, H_);
   draw_axis(w, &a, x0, x1, y0, h);
   draw_axis(w, &am, mx0, mx1, y0, h);
   y_title(w, 24, y0 - h / 2, "个人负担 Personal burden", &a);
@@ -681,14 +723,19 @@ static void burden_chart(W *w, const sb_sim_result *r, const sb_report_labels *l
       bar(w, ax, x, bw, y0, h, r->decile[s][d], s, 1, title);
     }
     if (d < 10)
-      putf(w, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"13\" "
-              "font-weight=\"600\" fill=\"#222\">P%d</text>", cx, y0 + 22, d * 10);
+      putf(w,
+           "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"13\" "
+           "font-weight=\"600\" fill=\"#222\">P%d</text>",
+           cx, y0 + 22, d * 10);
     else
-      putf(w, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"13\" "
-              "font-weight=\"600\" fill=\"#222\">最大 Max</text>", cx, y0 + 22);
+      putf(w,
+           "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"13\" "
+           "font-weight=\"600\" fill=\"#222\">最大 Max</text>",
+           cx, y0 + 22);
   }
-  putf(w, "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5b6573\">"
-          "百分位 Percentile (就医人数 persons with claims: %lld)</text>",
+  putf(w,
+       "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5b6573\">"
+       "百分位 Percentile (就医人数 persons with claims: %lld)</text>",
        (x0 + x1) / 2, y0 + 48, (long long)r->persons_with_claims);
   put(w, "</svg>\n");
 
@@ -707,8 +754,9 @@ static void burden_chart(W *w, const sb_sim_result *r, const sb_report_labels *l
                                        "改革 <span class=\"en\">Reform</span>",
                                        "差额 <span class=\"en\">Difference</span>"};
     put(w, "<tr><td>");
-    put(w, w->sides == 2 ? ROW[s] : "个人负担 <span class=\"en\">Personal burden (元 yuan)"
-                                    "</span>");
+    put(w, w->sides == 2 ? ROW[s]
+                         : "个人负担 <span class=\"en\">Personal burden (元 yuan)"
+                           "</span>");
     put(w, "</td>");
     for (int d = 1; d <= 10; d++) {
       sb_fen v = s < 2 ? r->decile[s][d] : r->decile[1][d] - r->decile[0][d];
@@ -857,8 +905,7 @@ static void prefecture_table(W *w, const sb_sim_result *r) {
     breakdown_cells(w, scope, r->by_pref[p]);
     putf(w, "<td class=\"num\">%lld</td></tr>\n", (long long)r->pref_persons[p]);
   }
-  if (!r->n_pref)
-    putf(w, "<tr><td colspan=\"%d\">—</td></tr>\n", w->sides == 2 ? 10 : 6);
+  if (!r->n_pref) putf(w, "<tr><td colspan=\"%d\">—</td></tr>\n", w->sides == 2 ? 10 : 6);
   put(w, "</tbody></table></section>\n");
 }
 
@@ -943,7 +990,7 @@ int sb_report_html(const sb_sim_result *r, const sb_report_labels *labels, sb_bu
   static const sb_report_labels none = {0};
   const sb_report_labels *l = labels ? labels : &none;
   W w = {out, 0, r->sides};
-  const char *title = l->title ? l->title
+  const char *title = l->title        ? l->title
                       : r->sides == 2 ? "三重保障政策模拟 Three-tier policy what-if"
                                       : "三重保障结算报告 Three-tier settlement report";
 

@@ -37,7 +37,7 @@ typedef struct sb_report_labels {
   const char *reform;        /* the reform's name; NULL for a single-file report */
   const char *const *inputs; /* input file names, listed at the foot */
   int n_inputs;
-  const char *note;          /* how the page was made, e.g. "sanbao 0.1.0 simulate"; may be NULL */
+  const char *note; /* how the page was made, e.g. "sanbao 0.1.0 simulate"; may be NULL */
 } sb_report_labels;
 
 /*

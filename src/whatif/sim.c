@@ -12,8 +12,8 @@
 #include <string.h>
 
 struct sb_sim {
-  const sb_registry *reg;  /* NULL for a collector made by sb_sim_new_regions */
-  const int32_t *region;   /* ... which reads the regions from this array */
+  const sb_registry *reg; /* NULL for a collector made by sb_sim_new_regions */
+  const int32_t *region;  /* ... which reads the regions from this array */
   int32_t np;
   sb_fen *psn[2];
   uint8_t *seen;     /* the person has a settled or reversed row */
@@ -191,8 +191,10 @@ void sb_sim_merge(sb_sim *s, const sb_sim_tally *t) {
   sb_sim_result *r = &s->r;
   for (int side = 0; side < 2; side++) {
     merge_sums(&r->all[side], &t->all[side]);
-    for (int c = 0; c < SB_CAT_COUNT; c++) merge_sums(&r->category[c][side], &t->category[c][side]);
-    for (int p = 0; p < SB_SIM_MAX_PREF; p++) merge_sums(&r->by_pref[p][side], &t->by_pref[p][side]);
+    for (int c = 0; c < SB_CAT_COUNT; c++)
+      merge_sums(&r->category[c][side], &t->category[c][side]);
+    for (int p = 0; p < SB_SIM_MAX_PREF; p++)
+      merge_sums(&r->by_pref[p][side], &t->by_pref[p][side]);
   }
 }
 
@@ -224,7 +226,8 @@ static void select_rec(sb_fen *v, int64_t lo, int64_t hi, const int64_t *rk, int
   while (a < b) {
     if (hi - lo <= 16 || depth <= 0) {
       qsort(v + lo, (size_t)(hi - lo), sizeof *v, cmp_fen);
-      for (int k = a; k < b; k++) out[k] = v[rk[k]];
+      for (int k = a; k < b; k++)
+        out[k] = v[rk[k]];
       return;
     }
     depth--;
@@ -240,9 +243,11 @@ static void select_rec(sb_fen *v, int64_t lo, int64_t hi, const int64_t *rk, int
         i++;
     }
     int m1 = a, m2;
-    while (m1 < b && rk[m1] < lt) m1++;
+    while (m1 < b && rk[m1] < lt)
+      m1++;
     m2 = m1;
-    while (m2 < b && rk[m2] < gt) out[m2++] = p;
+    while (m2 < b && rk[m2] < gt)
+      out[m2++] = p;
     /* recurse into the smaller side, loop on the other */
     if (lt - lo < hi - gt) {
       select_rec(v, lo, lt, rk, a, m1, out, depth);
@@ -256,7 +261,8 @@ static void select_rec(sb_fen *v, int64_t lo, int64_t hi, const int64_t *rk, int
 
 void sb_sim_select_ranks(sb_fen *v, int64_t n, const int64_t *ranks, int k, sb_fen *out) {
   int depth = 8;
-  for (int64_t m = n; m > 1; m >>= 1) depth += 2;
+  for (int64_t m = n; m > 1; m >>= 1)
+    depth += 2;
   select_rec(v, 0, n, ranks, 0, k, out, depth);
 }
 
@@ -268,7 +274,8 @@ static sb_fen absdiff(const sb_sim *s, int32_t k) {
 const sb_sim_result *sb_sim_finish(sb_sim *s) {
   sb_sim_result *r = &s->r;
   int64_t n = 0;
-  for (int32_t k = 0; k < s->np; k++) n += s->seen[k];
+  for (int32_t k = 0; k < s->np; k++)
+    n += s->seen[k];
   r->persons_with_claims = n;
   sb_fen *v = malloc((size_t)(n ? n : 1) * sizeof *v);
   if (!v) return NULL;
@@ -362,15 +369,14 @@ static void line(sb_buf *o, const sb_sim_result *r, const char *measure, const c
   sb_buf_put(o, "\n", 1);
 }
 
-static void sums_lines(sb_buf *o, const sb_sim_result *r, const char *scope,
-                       const sb_sim_sums *u) {
-  static const char *const M[] = {"medfee_sumamt", "inscp_scp_amt", "hifp_pay", "hifmi_pay",
-                                  "maf_pay", "fund_pay_sumamt", "psn_part_amt"};
+static void sums_lines(sb_buf *o, const sb_sim_result *r, const char *scope, const sb_sim_sums *u) {
+  static const char *const M[] = {"medfee_sumamt", "inscp_scp_amt",   "hifp_pay",    "hifmi_pay",
+                                  "maf_pay",       "fund_pay_sumamt", "psn_part_amt"};
   for (int m = 0; m < 9; m++) {
     int64_t v[2];
     for (int side = 0; side < 2; side++) {
       const sb_sim_sums *x = &u[side];
-      const int64_t all[9] = {x->medfee, x->inscp, x->hifp, x->hifmi, x->maf,
+      const int64_t all[9] = {x->medfee, x->inscp, x->hifp,   x->hifmi, x->maf,
                               x->fund,   x->psn,   x->claims, x->alerts};
       v[side] = all[m];
     }

@@ -18,9 +18,10 @@
 #include "sanbao/registry.h"
 #include "sanbao/settle.h"
 
-#define SB_SIM_MAX_PREF 512  /* prefectures (region / 100 * 100); China has ~340.
-                                Past that, the last slot holds the rest as 999900 */
-#define SB_SIM_TOP 20        /* most affected persons kept */
+#define SB_SIM_MAX_PREF                                                                            \
+  512                 /* prefectures (region / 100 * 100); China has ~340.                         \
+                         Past that, the last slot holds the rest as 999900 */
+#define SB_SIM_TOP 20 /* most affected persons kept */
 #define SB_SIM_MAX_THRESHOLDS SB_MAX_RULES
 
 /* Sums over settled rows minus reversed rows, in fen. */
@@ -33,13 +34,13 @@ typedef struct sb_sim_sums {
 typedef struct sb_sim_person_change {
   char person_id[65]; /* empty from sb_sim_new_regions until sb_sim_set_top_id */
   int32_t person;     /* the registry index */
-  int category;    /* on the person's last settled claim */
+  int category;       /* on the person's last settled claim */
   int32_t region;
-  sb_fen psn[2];   /* the year's personal burden: baseline, reform */
+  sb_fen psn[2]; /* the year's personal burden: baseline, reform */
 } sb_sim_person_change;
 
 typedef struct sb_sim_result {
-  int sides;      /* 1: a single file (report), 2: baseline and reform */
+  int sides; /* 1: a single file (report), 2: baseline and reform */
   int year;
   sb_sim_sums all[2];
   sb_sim_sums category[SB_CAT_COUNT][2];
@@ -47,7 +48,7 @@ typedef struct sb_sim_result {
   int32_t pref[SB_SIM_MAX_PREF]; /* ascending codes, e.g. 430100 */
   sb_sim_sums by_pref[SB_SIM_MAX_PREF][2];
   int64_t pref_persons[SB_SIM_MAX_PREF]; /* registry persons of the prefecture */
-  int64_t persons;        /* registry persons */
+  int64_t persons;                       /* registry persons */
   int64_t persons_with_claims;
   /* Personal burden per person-year, over persons with claims:
   ** decile[s][k] is the k*10th percentile (k = 0..10; 0 the minimum,

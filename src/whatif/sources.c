@@ -64,7 +64,8 @@ int sb_sim_check_regions(const char *reform_name, const sb_policy *base, const s
     int32_t region = reg ? sb_registry_region(reg, k) : regions[k];
     if (k > 0 && region == last) continue;
     last = region;
-    if (!sb_policy_ci_deductible(base, region, &t1) && sb_policy_ci_deductible(reform, region, &t2)) {
+    if (!sb_policy_ci_deductible(base, region, &t1) &&
+        sb_policy_ci_deductible(reform, region, &t2)) {
       char where[600];
       snprintf(where, sizeof where, "%s: $.regions", reform_name);
       return sb_error_set(err, SB_EINVAL, where,
@@ -77,15 +78,33 @@ int sb_sim_check_regions(const char *reform_name, const sb_policy *base, const s
 
 /* ---- a settlements file --------------------------------------------------------- */
 
-enum { S_ID, S_PERSON, S_DATE, S_STATUS, S_REASON, S_CATEGORY, S_MEDFEE, S_FUL, S_OVER, S_PRE,
-       S_INSCP, S_DEDC, S_HIFP, S_HIFMI, S_MAF, S_FUND, S_PSN, S_RA, S_NCOLS };
+enum {
+  S_ID,
+  S_PERSON,
+  S_DATE,
+  S_STATUS,
+  S_REASON,
+  S_CATEGORY,
+  S_MEDFEE,
+  S_FUL,
+  S_OVER,
+  S_PRE,
+  S_INSCP,
+  S_DEDC,
+  S_HIFP,
+  S_HIFMI,
+  S_MAF,
+  S_FUND,
+  S_PSN,
+  S_RA,
+  S_NCOLS
+};
 static const sb_column SETTLEMENT_COLS[S_NCOLS] = {
-    {"claim_id", 1},         {"person_id", 1},      {"date", 1},
-    {"status", 1},           {"reason", 1},         {"category", 1},
-    {"medfee_sumamt", 1},    {"fulamt_ownpay_amt", 1}, {"overlmt_selfpay", 1},
-    {"preselfpay_amt", 1},   {"inscp_scp_amt", 1},  {"act_pay_dedc", 1},
-    {"hifp_pay", 1},         {"hifmi_pay", 1},      {"maf_pay", 1},
-    {"fund_pay_sumamt", 1},  {"psn_part_amt", 1},   {"reassist_pay", 0}};
+    {"claim_id", 1},        {"person_id", 1},      {"date", 1},          {"status", 1},
+    {"reason", 1},          {"category", 1},       {"medfee_sumamt", 1}, {"fulamt_ownpay_amt", 1},
+    {"overlmt_selfpay", 1}, {"preselfpay_amt", 1}, {"inscp_scp_amt", 1}, {"act_pay_dedc", 1},
+    {"hifp_pay", 1},        {"hifmi_pay", 1},      {"maf_pay", 1},       {"fund_pay_sumamt", 1},
+    {"psn_part_amt", 1},    {"reassist_pay", 0}};
 
 /* A signed amount as settle writes it ("-123.45"). */
 static int signed_amount(const sb_csv_field *f, sb_fen *out) {
@@ -147,8 +166,7 @@ static int read_settlements(sb_csv_reader *rd, const char *path, const sb_regist
   return got < 0 ? sb_error_set(err, SB_EIO, path, "read error: %s", strerror(errno)) : SB_OK;
 }
 
-int sb_sim_from_settlements(const char *path, const sb_registry *reg, sb_sim *sim,
-                            sb_error *err) {
+int sb_sim_from_settlements(const char *path, const sb_registry *reg, sb_sim *sim, sb_error *err) {
   int is_stdin = strcmp(path, "-") == 0;
   int fd = is_stdin ? 0 : open(path, O_RDONLY);
   if (fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));

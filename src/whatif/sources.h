@@ -32,8 +32,7 @@ int sb_sim_from_claims(const char *claims, const sb_registry *reg, const sb_poli
 ** first county the reform misses (err->where is `reform_name`: $.regions).
 */
 int sb_sim_check_regions(const char *reform_name, const sb_policy *base, const sb_policy *reform,
-                         const sb_registry *reg, const int32_t *regions, int32_t np,
-                         sb_error *err);
+                         const sb_registry *reg, const int32_t *regions, int32_t np, sb_error *err);
 
 /*
 ** Add the rows of a settlements file (docs/reference/formats.md §4, as

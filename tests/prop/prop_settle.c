@@ -78,9 +78,9 @@ static void make_world(world *w, long persons, uint64_t seed) {
   assert_int_equal(sb_policy_load_text(ptext, plen, path, &p, &err), 0);
   free(ptext);
   assert_int_equal(sb_policy_set_add(&w->ps, p), 0);
-  assert_int_equal(sb_persons_load_mem(w->persons.p, w->persons.len, "persons.csv", &w->reg,
-                                       NULL, NULL, &err),
-                   0);
+  assert_int_equal(
+      sb_persons_load_mem(w->persons.p, w->persons.len, "persons.csv", &w->reg, NULL, NULL, &err),
+      0);
 }
 
 static void free_world(world *w) {
@@ -146,7 +146,8 @@ static uint64_t rng(uint64_t *s) { /* splitmix64 */
 /* Parse one output field k (0-based) of a settlement line as fen. */
 static sb_fen field_fen(const char *line, int k) {
   const char *p = line;
-  for (int i = 0; i < k; i++) p = strchr(p, ',') + 1;
+  for (int i = 0; i < k; i++)
+    p = strchr(p, ',') + 1;
   const char *e = strchr(p, ',');
   size_t n = e ? (size_t)(e - p) : strlen(p);
   int neg = *p == '-';
@@ -181,7 +182,8 @@ static void order_does_not_matter(void **state) {
       l[j] = t;
     }
     sb_buf sh = {0};
-    for (size_t i = 0; i < n; i++) sb_buf_put(&sh, l[i], strlen(l[i])), sb_buf_put(&sh, "\n", 1);
+    for (size_t i = 0; i < n; i++)
+      sb_buf_put(&sh, l[i], strlen(l[i])), sb_buf_put(&sh, "\n", 1);
     text shuf, shuf_alerts;
     settle(&w, sh.p, sh.len, 2, &shuf, &shuf_alerts);
 
@@ -193,7 +195,8 @@ static void order_does_not_matter(void **state) {
     qsort(a, na, sizeof *a, cmp_str);
     qsort(b, nb, sizeof *b, cmp_str);
     for (size_t i = 0; i < na; i++)
-      if (strcmp(a[i], b[i])) fail_msg("seed %llu: %s\n  vs %s", (unsigned long long)SEEDS[s], a[i], b[i]);
+      if (strcmp(a[i], b[i]))
+        fail_msg("seed %llu: %s\n  vs %s", (unsigned long long)SEEDS[s], a[i], b[i]);
     assert_int_equal(base_alerts.len, shuf_alerts.len);
     assert_memory_equal(base_alerts.p, shuf_alerts.p, base_alerts.len);
     /* and the input really was reordered */
@@ -226,13 +229,14 @@ static void money_is_conserved(void **state) {
       sb_fen dedc = sign * field_fen(l[i], DEDC), hifp = sign * field_fen(l[i], HIFP);
       sb_fen hifmi = sign * field_fen(l[i], HIFMI), maf = sign * field_fen(l[i], MAF);
       sb_fen fund = sign * field_fen(l[i], FUND), psn = sign * field_fen(l[i], PSN);
-      sb_fen out_of_scope = sign * (field_fen(l[i], FULAMT) + field_fen(l[i], OVERLMT) +
-                                    field_fen(l[i], PRESELF));
+      sb_fen out_of_scope =
+          sign * (field_fen(l[i], FULAMT) + field_fen(l[i], OVERLMT) + field_fen(l[i], PRESELF));
       if (fund + psn != medfee || fund != hifp + hifmi + maf || inscp + out_of_scope != medfee)
         fail_msg("seed %llu: not conserved: %s", (unsigned long long)SEEDS[s], l[i]);
-      if (dedc < 0 || hifp < 0 || hifmi < 0 || maf < 0 || dedc > inscp ||
-          hifp > inscp - dedc || hifmi > inscp - hifp || maf > inscp - hifp - hifmi)
-        fail_msg("seed %llu: a tier pays more than what is left: %s", (unsigned long long)SEEDS[s], l[i]);
+      if (dedc < 0 || hifp < 0 || hifmi < 0 || maf < 0 || dedc > inscp || hifp > inscp - dedc ||
+          hifmi > inscp - hifp || maf > inscp - hifp - hifmi)
+        fail_msg("seed %llu: a tier pays more than what is left: %s", (unsigned long long)SEEDS[s],
+                 l[i]);
       checked++;
       reversed += rev;
       paid_ci += hifmi > 0;
@@ -276,11 +280,11 @@ static void reversal_at_once_changes_nothing_else(void **state) {
       snprintf(person, sizeof person, "%.*s", (int)(e - p), p);
       snprintf(date, sizeof date, "%.10s", e + 1);
       char row[256];
-      int len = snprintf(row, sizeof row,
-                         "~~Z%d,%s,%s,inpatient,grade2,%d.%02d,100.00,0,0,\n"
-                         "~~Z%d~,%s,%s,,,,,,,~~Z%d\n",
-                         added, person, date, 20000 + added * 3731, added, added, person, date,
-                         added);
+      int len =
+          snprintf(row, sizeof row,
+                   "~~Z%d,%s,%s,inpatient,grade2,%d.%02d,100.00,0,0,\n"
+                   "~~Z%d~,%s,%s,,,,,,,~~Z%d\n",
+                   added, person, date, 20000 + added * 3731, added, added, person, date, added);
       sb_buf_put(&extra, row, (size_t)len);
       added++;
     }
@@ -291,7 +295,8 @@ static void reversal_at_once_changes_nothing_else(void **state) {
     assert_int_equal(no, nb + 2 * (size_t)added);
     for (size_t i = 0; i < nb; i++)
       if (strcmp(bl[i], ol[i]))
-        fail_msg("seed %llu: row %zu changed:\n  %s\n  %s", (unsigned long long)SEEDS[s], i, bl[i], ol[i]);
+        fail_msg("seed %llu: row %zu changed:\n  %s\n  %s", (unsigned long long)SEEDS[s], i, bl[i],
+                 ol[i]);
     for (size_t i = nb; i < no; i += 2) {
       assert_non_null(strstr(ol[i], ",settled,"));
       assert_non_null(strstr(ol[i + 1], ",reversed,"));
@@ -325,7 +330,8 @@ static void settle_file(const world *w, const char *path, const sb_batch_options
                         text *alerts) {
   sb_batch *b;
   sb_error err;
-  if (sb_batch_load(path, &w->ps, w->reg, opt, &b, &err)) fail_msg("load: %s: %s", err.where, err.msg);
+  if (sb_batch_load(path, &w->ps, w->reg, opt, &b, &err))
+    fail_msg("load: %s: %s", err.where, err.msg);
   settle_batch(b, out, alerts);
 }
 
@@ -363,7 +369,8 @@ static void parallel_load_equals_sequential(void **state) {
         sb_buf_put(&in, w.claims.p, head);
         sb_buf_put(&in, "\"", 1);
         static const char piece[] = "long\nid,x";
-        for (size_t k = 0; k < w.claims.len / 9; k++) sb_buf_put(&in, piece, sizeof piece - 1);
+        for (size_t k = 0; k < w.claims.len / 9; k++)
+          sb_buf_put(&in, piece, sizeof piece - 1);
         static const char tail[] = "\",P,2022-01-01,inpatient,grade1,1,,,,\n";
         sb_buf_put(&in, tail, sizeof tail - 1);
         sb_buf_put(&in, mid + 1, w.claims.len - head);

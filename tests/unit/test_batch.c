@@ -1,6 +1,7 @@
 /*
 ** Unit tests of the CSV batch adapter (src/batch/batch.h) against
-** docs/reference/settlement.md §4, §6, §8 and docs/reference/formats.md §1, §3–§5: rejections and their
+** docs/reference/settlement.md §4, §6, §8 and docs/reference/formats.md §1, §3–§5: rejections and
+*their
 ** precedence, claim-id bookkeeping in canonical order, reversals, the echo
 ** of malformed rows, totals, alerts, explanations, and thread independence.
 **
@@ -31,7 +32,8 @@
 */
 static const char POLICY_FMT[] =
     "{\"schema\":\"sanbao-policy/1\",\"year\":%d,"
-    "\"regions\":{\"430500\":{\"ci_deductible\":\"11000\"},\"430200\":{\"ci_deductible\":\"16000\"}},"
+    "\"regions\":{\"430500\":{\"ci_deductible\":\"11000\"},\"430200\":{\"ci_deductible\":\"16000\"}"
+    "},"
     "\"basic\":{\"annual_cap\":\"150000\","
     "\"inpatient\":{\"levels\":{"
     "\"primary\":{\"deductible\":\"200\",\"ratio\":\"0.90\"},"
@@ -51,7 +53,8 @@ static const char POLICY_FMT[] =
     "\"assistance\":{\"visit_types\":[\"inpatient\",\"chronic\"],\"categories\":{"
     "\"destitute\":{\"deductible\":\"0\",\"ratio\":\"1.00\",\"annual_cap\":\"100000\"},"
     "\"min_living\":{\"deductible\":\"0\",\"ratio\":\"0.70\",\"annual_cap\":\"100000\"}}},"
-    "\"premium\":{\"individual\":\"320\",\"subsidy\":{\"destitute\":\"1.00\",\"min_living\":\"0.50\"}},"
+    "\"premium\":{\"individual\":\"320\",\"subsidy\":{\"destitute\":\"1.00\",\"min_living\":\"0."
+    "50\"}},"
     "\"monitoring\":{\"rules\":%s}}";
 
 static const char NO_RULES[] = "[]";
@@ -63,22 +66,23 @@ static const char ALERT_RULES[] =
 /* T per person: P1, P4, P5, P6, "Q,1" (430521 -> 430500) 11000.00;
 ** P2 (430225 -> 430200) 16000.00; P3 (430502 -> 430500) 11000.00;
 ** P9 (990101) has no row and there is no default: UNKNOWN_REGION. */
-static const char PERSONS[] =
-    "person_id,household_id,region,category,valid_from,valid_to\n"
-    "P1,H1,430521,general,2022-01-01,\n"
-    "P2,H2,430225,min_living,,\n"
-    "P3,H3,430502,general,2022-01-01,2022-06-30\n"
-    "P4,H4,430521,lifted,,\n"
-    "P5,H5,430521,general,2022-01-01,2022-06-30\n"
-    "P5,H5,430521,destitute,2022-07-01,\n"
-    "P6,H6,430521,monitored,,\n"
-    "P9,H9,990101,general,,\n"
-    "\"Q,1\",\"H,Q\",430521,general,,\n";
+static const char PERSONS[] = "person_id,household_id,region,category,valid_from,valid_to\n"
+                              "P1,H1,430521,general,2022-01-01,\n"
+                              "P2,H2,430225,min_living,,\n"
+                              "P3,H3,430502,general,2022-01-01,2022-06-30\n"
+                              "P4,H4,430521,lifted,,\n"
+                              "P5,H5,430521,general,2022-01-01,2022-06-30\n"
+                              "P5,H5,430521,destitute,2022-07-01,\n"
+                              "P6,H6,430521,monitored,,\n"
+                              "P9,H9,990101,general,,\n"
+                              "\"Q,1\",\"H,Q\",430521,general,,\n";
 
-#define HDR "claim_id,person_id,date,visit_type,level,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,reverses\n"
-#define OUT_HDR                                                                   \
-  "claim_id,person_id,date,status,reason,category,medfee_sumamt,"                 \
-  "fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,inscp_scp_amt,act_pay_dedc," \
+#define HDR                                                                                        \
+  "claim_id,person_id,date,visit_type,level,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,"      \
+  "preselfpay_amt,reverses\n"
+#define OUT_HDR                                                                                    \
+  "claim_id,person_id,date,status,reason,category,medfee_sumamt,"                                  \
+  "fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,inscp_scp_amt,act_pay_dedc,"                   \
   "hifp_pay,hifmi_pay,maf_pay,fund_pay_sumamt,psn_part_amt,reassist_pay"
 /* the twelve empty fields of a rejected row: category and eleven amounts */
 #define REJ ",,,,,,,,,,,,,"
@@ -136,7 +140,8 @@ static char *take(sb_buf *b) {
 
 static void split_lines(result *r) {
   int n = 0;
-  for (const char *s = r->set; *s; s++) n += *s == '\n';
+  for (const char *s = r->set; *s; s++)
+    n += *s == '\n';
   r->lines = calloc((size_t)n + 1, sizeof *r->lines);
   assert_non_null(r->lines);
   char *s = r->set;
@@ -158,8 +163,8 @@ static void result_free(result *r) {
   memset(r, 0, sizeof *r);
 }
 
-static void run_opt(const fixture *f, const char *claims, size_t len,
-                    const sb_batch_options *opt, result *r) {
+static void run_opt(const fixture *f, const char *claims, size_t len, const sb_batch_options *opt,
+                    result *r) {
   result_free(r); /* a result may be reused */
   sb_batch *b = NULL;
   sb_error err;
@@ -216,7 +221,8 @@ static int setup(void **state) {
 
 static int teardown(void **state) {
   ctx *c = *state;
-  for (int i = 0; i < 3; i++) result_free(&c->r[i]);
+  for (int i = 0; i < 3; i++)
+    result_free(&c->r[i]);
   fixture_free(&c->f);
   sb_batch_free(c->b);
   free(c->buf.p);
@@ -233,7 +239,9 @@ static void expect_row(const result *r, int k, const char *want) {
   assert_string_equal(r->lines[k], want);
 }
 
-static void expect_rows(const result *r, int n) { assert_int_equal(r->n_lines - 1, n); }
+static void expect_rows(const result *r, int n) {
+  assert_int_equal(r->n_lines - 1, n);
+}
 
 /* ---- §8 rejections, one reason at a time ---------------------------------- */
 
@@ -242,18 +250,19 @@ static void test_reject_malformed_row(void **state) {
   fixture *f = &c->f;
   fixture_init(f, PERSONS, NO_RULES);
   static const char claims[] =
-      HDR
-      "M1,P1,2022-02-30,outpatient,primary,100,,,,\n"  /* not a calendar date */
-      "M2,P1,2022-3-01,outpatient,primary,100,,,,\n"   /* not YYYY-MM-DD */
-      "M3,P1,2022-03-01 ,outpatient,primary,100,,,,\n" /* nothing is trimmed */
-      ",P1,2022-03-01,outpatient,primary,100,,,,\n"    /* empty claim_id */
-      "M5,,2022-03-01,outpatient,primary,100,,,,\n"    /* empty person_id */
-      "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,P1,2022-03-01,outpatient,primary,100,,,,\n" /* 65 bytes */
-      "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB,P1,2022-03-01,outpatient,primary,100,,,,\n"  /* 64: fine */
-      "M8,P1,2022-03-01,outpatient,primary,100,,,\n"   /* 9 fields */
-      "M9,P1,2022-03-01,outpatient,primary,1\"00,,,,\n" /* quote in an unquoted field */
-      "M10,P1,2022-03-01,outpatient,primary,\"100\"x,,,,\n" /* text after the closing quote */
-      "M11,P1,2022-03-01,outpatient,primary,100,,,,,\n" /* 11 fields */
+      HDR "M1,P1,2022-02-30,outpatient,primary,100,,,,\n"  /* not a calendar date */
+          "M2,P1,2022-3-01,outpatient,primary,100,,,,\n"   /* not YYYY-MM-DD */
+          "M3,P1,2022-03-01 ,outpatient,primary,100,,,,\n" /* nothing is trimmed */
+          ",P1,2022-03-01,outpatient,primary,100,,,,\n"    /* empty claim_id */
+          "M5,,2022-03-01,outpatient,primary,100,,,,\n"    /* empty person_id */
+          "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,P1,2022-03-01,"
+          "outpatient,primary,100,,,,\n" /* 65 bytes */
+          "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB,P1,2022-03-01,"
+          "outpatient,primary,100,,,,\n"                        /* 64: fine */
+          "M8,P1,2022-03-01,outpatient,primary,100,,,\n"        /* 9 fields */
+          "M9,P1,2022-03-01,outpatient,primary,1\"00,,,,\n"     /* quote in an unquoted field */
+          "M10,P1,2022-03-01,outpatient,primary,\"100\"x,,,,\n" /* text after the closing quote */
+          "M11,P1,2022-03-01,outpatient,primary,100,,,,,\n"     /* 11 fields */
       ;
   result *r = &c->r[0];
   run(f, claims, r);
@@ -263,9 +272,13 @@ static void test_reject_malformed_row(void **state) {
   expect_row(r, 3, "M3,P1,2022-03-01 ,rejected,MALFORMED_ROW" REJ);
   expect_row(r, 4, ",P1,2022-03-01,rejected,MALFORMED_ROW" REJ);
   expect_row(r, 5, "M5,,2022-03-01,rejected,MALFORMED_ROW" REJ);
-  expect_row(r, 6, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,P1,2022-03-01,rejected,MALFORMED_ROW" REJ);
+  expect_row(r, 6,
+             "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA,P1,2022-03-01,"
+             "rejected,MALFORMED_ROW" REJ);
   /* 100.00 outpatient primary: 100 x 0.60 = 60.00, person 40.00 */
-  expect_row(r, 7, "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB,P1,2022-03-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
+  expect_row(r, 7,
+             "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBB,P1,2022-03-01,"
+             "settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
   expect_row(r, 8, "M8,P1,2022-03-01,rejected,MALFORMED_ROW" REJ);
   expect_row(r, 9, "M9,P1,2022-03-01,rejected,MALFORMED_ROW" REJ);
   expect_row(r, 10, "M10,P1,2022-03-01,rejected,MALFORMED_ROW" REJ);
@@ -278,21 +291,20 @@ static void test_reject_bad_amount(void **state) {
   fixture *f = &c->f;
   fixture_init(f, PERSONS, NO_RULES);
   static const char claims[] =
-      HDR
-      "A1,P1,2022-03-01,outpatient,primary,-1,,,,\n"
-      "A2,P1,2022-03-01,outpatient,primary,100.001,,,,\n"
-      "A3,P1,2022-03-01,outpatient,primary,\" 100\",,,,\n"
-      "A4,P1,2022-03-01,outpatient,primary,1e3,,,,\n"
-      "A5,P1,2022-03-01,outpatient,primary,.5,,,,\n"
-      "A6,P1,2022-03-01,outpatient,primary,5.,,,,\n"
-      "A7,P1,2022-03-01,outpatient,primary,,,,,\n"            /* required, empty */
-      "A8,P1,2022-03-01,outpatient,primary,100,50,30,20.01,\n" /* 100.01 > 100 */
-      "A9,P1,2022-03-01,outpatient,primary,10000000000.01,,,,\n"
-      "A10,P1,2022-03-01,outpatient,primary,\"1,000\",,,,\n"
-      "A11,P1,2022-03-01,outpatient,primary,100,+1,,,\n"
-      "A12,P1,2022-03-01,outpatient,primary,100,50,30,20,\n"   /* = medfee: fine */
-      "A13,P1,2022-03-01,outpatient,primary,007.5,,,,\n"       /* valid: 7.50 */
-      "A14,P4,2022-03-01,inpatient,grade3,10000000000.00,,,,\n" /* the largest valid */
+      HDR "A1,P1,2022-03-01,outpatient,primary,-1,,,,\n"
+          "A2,P1,2022-03-01,outpatient,primary,100.001,,,,\n"
+          "A3,P1,2022-03-01,outpatient,primary,\" 100\",,,,\n"
+          "A4,P1,2022-03-01,outpatient,primary,1e3,,,,\n"
+          "A5,P1,2022-03-01,outpatient,primary,.5,,,,\n"
+          "A6,P1,2022-03-01,outpatient,primary,5.,,,,\n"
+          "A7,P1,2022-03-01,outpatient,primary,,,,,\n"             /* required, empty */
+          "A8,P1,2022-03-01,outpatient,primary,100,50,30,20.01,\n" /* 100.01 > 100 */
+          "A9,P1,2022-03-01,outpatient,primary,10000000000.01,,,,\n"
+          "A10,P1,2022-03-01,outpatient,primary,\"1,000\",,,,\n"
+          "A11,P1,2022-03-01,outpatient,primary,100,+1,,,\n"
+          "A12,P1,2022-03-01,outpatient,primary,100,50,30,20,\n"    /* = medfee: fine */
+          "A13,P1,2022-03-01,outpatient,primary,007.5,,,,\n"        /* valid: 7.50 */
+          "A14,P4,2022-03-01,inpatient,grade3,10000000000.00,,,,\n" /* the largest valid */
       ;
   result *r = &c->r[0];
   run(f, claims, r);
@@ -303,14 +315,20 @@ static void test_reject_bad_amount(void **state) {
     expect_row(r, k, want);
   }
   /* inscp 100 - 50 - 30 - 20 = 0: nothing in scope, the person pays 100.00 */
-  expect_row(r, 12, "A12,P1,2022-03-01,settled,,general,100.00,50.00,30.00,20.00,0.00,0.00,0.00,0.00,0.00,0.00,100.00,0.00");
+  expect_row(r, 12,
+             "A12,P1,2022-03-01,settled,,general,100.00,50.00,30.00,20.00,0.00,0.00,0.00,0.00,0.00,"
+             "0.00,100.00,0.00");
   /* 7.50 x 0.60 = 4.50 */
-  expect_row(r, 13, "A13,P1,2022-03-01,settled,,general,7.50,0.00,0.00,0.00,7.50,0.00,4.50,0.00,0.00,4.50,3.00,0.00");
+  expect_row(r, 13,
+             "A13,P1,2022-03-01,settled,,general,7.50,0.00,0.00,0.00,7.50,0.00,4.50,0.00,0.00,4.50,"
+             "3.00,0.00");
   /* lifted, grade3, 10^10 yuan: dedc 1200; (10^10 - 1200) x 0.60 capped at the
      basic cap 150000.00; b = 10^10 - 150000, T 11000 -> E far above the
      400000.00 cap (lifted is not tilted); no assistance row.
      fund 150000 + 400000 = 550000.00; person 10^10 - 550000 = 9999450000.00 */
-  expect_row(r, 14, "A14,P4,2022-03-01,settled,,lifted,10000000000.00,0.00,0.00,0.00,10000000000.00,1200.00,150000.00,400000.00,0.00,550000.00,9999450000.00,0.00");
+  expect_row(r, 14,
+             "A14,P4,2022-03-01,settled,,lifted,10000000000.00,0.00,0.00,0.00,10000000000.00,1200."
+             "00,150000.00,400000.00,0.00,550000.00,9999450000.00,0.00");
   assert_int_equal(r->tot.by_reason[SB_R_BAD_AMOUNT], 11);
 }
 
@@ -319,13 +337,12 @@ static void test_reject_bad_visit_type_and_level(void **state) {
   fixture *f = &c->f;
   fixture_init(f, PERSONS, NO_RULES);
   static const char claims[] =
-      HDR
-      "V1,P1,2022-03-01,dental,primary,100,,,,\n"
-      "V2,P1,2022-03-01,Outpatient,primary,100,,,,\n" /* case-sensitive */
-      "V3,P1,2022-03-01,,primary,100,,,,\n"           /* empty on an ordinary row */
-      "V4,P1,2022-03-01,outpatient,clinic,100,,,,\n"
-      "V5,P1,2022-03-01,outpatient,Primary,100,,,,\n"
-      "V6,P1,2022-03-01,outpatient,,100,,,,\n";
+      HDR "V1,P1,2022-03-01,dental,primary,100,,,,\n"
+          "V2,P1,2022-03-01,Outpatient,primary,100,,,,\n" /* case-sensitive */
+          "V3,P1,2022-03-01,,primary,100,,,,\n"           /* empty on an ordinary row */
+          "V4,P1,2022-03-01,outpatient,clinic,100,,,,\n"
+          "V5,P1,2022-03-01,outpatient,Primary,100,,,,\n"
+          "V6,P1,2022-03-01,outpatient,,100,,,,\n";
   result *r = &c->r[0];
   run(f, claims, r);
   expect_rows(r, 6);
@@ -342,26 +359,29 @@ static void test_reject_person_insurance_policy_region(void **state) {
   fixture *f = &c->f;
   fixture_init(f, PERSONS, NO_RULES);
   static const char claims[] =
-      HDR
-      "U1,NOBODY,2022-03-01,outpatient,primary,100,,,,\n"
-      "U2,p1,2022-03-01,outpatient,primary,100,,,,\n"  /* ids compare byte by byte */
-      "N1,P3,2022-07-01,outpatient,primary,100,,,,\n"  /* after valid_to */
-      "N2,P3,2022-06-30,outpatient,primary,100,,,,\n"  /* valid_to is inclusive */
-      "N3,P1,2021-12-31,outpatient,primary,100,,,,\n"  /* before valid_from */
-      "N4,P1,2022-01-01,outpatient,primary,100,,,,\n"  /* valid_from is inclusive */
-      "Y1,P2,2023-01-05,outpatient,primary,100,,,,\n"  /* only a 2022 policy */
-      "G1,P9,2022-03-01,outpatient,primary,100,,,,\n"  /* no region row, no default */
-      "G2,P9,2022-03-01,inpatient,grade3,100,,,,\n";
+      HDR "U1,NOBODY,2022-03-01,outpatient,primary,100,,,,\n"
+          "U2,p1,2022-03-01,outpatient,primary,100,,,,\n" /* ids compare byte by byte */
+          "N1,P3,2022-07-01,outpatient,primary,100,,,,\n" /* after valid_to */
+          "N2,P3,2022-06-30,outpatient,primary,100,,,,\n" /* valid_to is inclusive */
+          "N3,P1,2021-12-31,outpatient,primary,100,,,,\n" /* before valid_from */
+          "N4,P1,2022-01-01,outpatient,primary,100,,,,\n" /* valid_from is inclusive */
+          "Y1,P2,2023-01-05,outpatient,primary,100,,,,\n" /* only a 2022 policy */
+          "G1,P9,2022-03-01,outpatient,primary,100,,,,\n" /* no region row, no default */
+          "G2,P9,2022-03-01,inpatient,grade3,100,,,,\n";
   result *r = &c->r[0];
   run(f, claims, r);
   expect_rows(r, 9);
   expect_row(r, 1, "U1,NOBODY,2022-03-01,rejected,UNKNOWN_PERSON" REJ);
   expect_row(r, 2, "U2,p1,2022-03-01,rejected,UNKNOWN_PERSON" REJ);
   expect_row(r, 3, "N1,P3,2022-07-01,rejected,NOT_INSURED" REJ);
-  expect_row(r, 4, "N2,P3,2022-06-30,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
+  expect_row(r, 4,
+             "N2,P3,2022-06-30,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,"
+             "60.00,40.00,0.00");
   /* 2021: not insured and no policy either: NOT_INSURED comes first */
   expect_row(r, 5, "N3,P1,2021-12-31,rejected,NOT_INSURED" REJ);
-  expect_row(r, 6, "N4,P1,2022-01-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
+  expect_row(r, 6,
+             "N4,P1,2022-01-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,"
+             "60.00,40.00,0.00");
   expect_row(r, 7, "Y1,P2,2023-01-05,rejected,NO_POLICY" REJ);
   /* UNKNOWN_REGION whatever the visit type */
   expect_row(r, 8, "G1,P9,2022-03-01,rejected,UNKNOWN_REGION" REJ);
@@ -373,19 +393,18 @@ static void test_reject_precedence(void **state) {
   fixture *f = &c->f;
   fixture_init(f, PERSONS, NO_RULES);
   static const char claims[] =
-      HDR
-      "Q1,NOBODY,2022-03-01,outpatient,primary,-5,,,,\n"   /* bad amount + unknown person */
-      "Q2,NOBODY,2022-03-01,dental,primary,100,,,,\n"      /* unknown person + bad visit */
-      "Q3,NOBODY,2022-03-01,outpatient,clinic,100,,,,\n"   /* unknown person + bad level */
-      "Q4,P3,2023-03-01,outpatient,primary,100,,,,\n"      /* not insured + no policy */
-      "Q5,P9,2023-03-01,outpatient,primary,100,,,,\n"      /* no policy + unknown region */
-      "Q6,NOBODY,2022-02-30,dental,clinic,-1,,,,\n"        /* everything: malformed date first */
-      "Q7,P1,2022-03-01,dental,clinic,100,,,,\n"           /* bad visit + bad level */
-      "Q8,P1,2022-03-01,dental,primary,1.001,,,,\n"        /* bad amount + bad visit */
-      "Q9,P1,2022-03-01,outpatient,primary,100,,,,\n"      /* settles, takes Q9 */
-      "Q9,P9,2022-03-02,outpatient,primary,100,,,,\n"      /* duplicate + unknown region */
-      "Q9,NOBODY,2022-03-02,outpatient,primary,100,,,,\n"  /* duplicate + unknown person */
-      "Q9,P1,2022-03-03,,,,,,,NOPE\n"                      /* duplicate + unknown claim */
+      HDR "Q1,NOBODY,2022-03-01,outpatient,primary,-5,,,,\n"  /* bad amount + unknown person */
+          "Q2,NOBODY,2022-03-01,dental,primary,100,,,,\n"     /* unknown person + bad visit */
+          "Q3,NOBODY,2022-03-01,outpatient,clinic,100,,,,\n"  /* unknown person + bad level */
+          "Q4,P3,2023-03-01,outpatient,primary,100,,,,\n"     /* not insured + no policy */
+          "Q5,P9,2023-03-01,outpatient,primary,100,,,,\n"     /* no policy + unknown region */
+          "Q6,NOBODY,2022-02-30,dental,clinic,-1,,,,\n"       /* everything: malformed date first */
+          "Q7,P1,2022-03-01,dental,clinic,100,,,,\n"          /* bad visit + bad level */
+          "Q8,P1,2022-03-01,dental,primary,1.001,,,,\n"       /* bad amount + bad visit */
+          "Q9,P1,2022-03-01,outpatient,primary,100,,,,\n"     /* settles, takes Q9 */
+          "Q9,P9,2022-03-02,outpatient,primary,100,,,,\n"     /* duplicate + unknown region */
+          "Q9,NOBODY,2022-03-02,outpatient,primary,100,,,,\n" /* duplicate + unknown person */
+          "Q9,P1,2022-03-03,,,,,,,NOPE\n"                     /* duplicate + unknown claim */
       ;
   result *r = &c->r[0];
   run(f, claims, r);
@@ -398,7 +417,9 @@ static void test_reject_precedence(void **state) {
   expect_row(r, 6, "Q6,NOBODY,2022-02-30,rejected,MALFORMED_ROW" REJ);
   expect_row(r, 7, "Q7,P1,2022-03-01,rejected,BAD_VISIT_TYPE" REJ);
   expect_row(r, 8, "Q8,P1,2022-03-01,rejected,BAD_AMOUNT" REJ);
-  expect_row(r, 9, "Q9,P1,2022-03-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
+  expect_row(r, 9,
+             "Q9,P1,2022-03-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,"
+             "60.00,40.00,0.00");
   expect_row(r, 10, "Q9,P9,2022-03-02,rejected,UNKNOWN_REGION" REJ);
   expect_row(r, 11, "Q9,NOBODY,2022-03-02,rejected,UNKNOWN_PERSON" REJ);
   expect_row(r, 12, "Q9,P1,2022-03-03,rejected,DUPLICATE_CLAIM" REJ);
@@ -411,27 +432,34 @@ static void test_rejected_row_leaves_id_free(void **state) {
   fixture *f = &c->f;
   fixture_init(f, PERSONS, NO_RULES);
   static const char claims[] =
-      HDR
-      "F1,P1,2022-03-01,outpatient,primary,-1,,,,\n"  /* BAD_AMOUNT: F1 stays free */
-      "F1,P1,2022-03-02,outpatient,primary,100,,,,\n" /* settles */
-      "F2,P1,2022-03-05,outpatient,primary,100,,,,\n" /* settles: the earlier F2 is rejected */
-      "F2,P1,2022-03-04,dental,primary,100,,,,\n"
-      "F3,P1,2022-03-01,,,,,,,NOPE\n"                 /* a rejected reversal takes no id */
-      "F3,P1,2022-03-02,outpatient,primary,100,,,,\n"
-      "F4,P1,2022-03-01,outpatient,primary,100,,,,\n"
-      "F4,P1,2022-03-02,outpatient,primary,100,,,,\n" /* DUPLICATE_CLAIM takes no id... */
-      "F4,P1,2022-03-03,outpatient,primary,100,,,,\n" /* ...but F4 is still taken */
+      HDR "F1,P1,2022-03-01,outpatient,primary,-1,,,,\n"  /* BAD_AMOUNT: F1 stays free */
+          "F1,P1,2022-03-02,outpatient,primary,100,,,,\n" /* settles */
+          "F2,P1,2022-03-05,outpatient,primary,100,,,,\n" /* settles: the earlier F2 is rejected */
+          "F2,P1,2022-03-04,dental,primary,100,,,,\n"
+          "F3,P1,2022-03-01,,,,,,,NOPE\n" /* a rejected reversal takes no id */
+          "F3,P1,2022-03-02,outpatient,primary,100,,,,\n"
+          "F4,P1,2022-03-01,outpatient,primary,100,,,,\n"
+          "F4,P1,2022-03-02,outpatient,primary,100,,,,\n" /* DUPLICATE_CLAIM takes no id... */
+          "F4,P1,2022-03-03,outpatient,primary,100,,,,\n" /* ...but F4 is still taken */
       ;
   result *r = &c->r[0];
   run(f, claims, r);
   expect_rows(r, 9);
   expect_row(r, 1, "F1,P1,2022-03-01,rejected,BAD_AMOUNT" REJ);
-  expect_row(r, 2, "F1,P1,2022-03-02,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
-  expect_row(r, 3, "F2,P1,2022-03-05,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
+  expect_row(r, 2,
+             "F1,P1,2022-03-02,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,"
+             "60.00,40.00,0.00");
+  expect_row(r, 3,
+             "F2,P1,2022-03-05,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,"
+             "60.00,40.00,0.00");
   expect_row(r, 4, "F2,P1,2022-03-04,rejected,BAD_VISIT_TYPE" REJ);
   expect_row(r, 5, "F3,P1,2022-03-01,rejected,UNKNOWN_CLAIM" REJ);
-  expect_row(r, 6, "F3,P1,2022-03-02,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
-  expect_row(r, 7, "F4,P1,2022-03-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
+  expect_row(r, 6,
+             "F3,P1,2022-03-02,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,"
+             "60.00,40.00,0.00");
+  expect_row(r, 7,
+             "F4,P1,2022-03-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,"
+             "60.00,40.00,0.00");
   expect_row(r, 8, "F4,P1,2022-03-02,rejected,DUPLICATE_CLAIM" REJ);
   expect_row(r, 9, "F4,P1,2022-03-03,rejected,DUPLICATE_CLAIM" REJ);
 }
@@ -441,49 +469,55 @@ static void test_duplicate_in_canonical_order(void **state) {
   fixture *f = &c->f;
   fixture_init(f, PERSONS, NO_RULES);
   static const char claims[] =
-      HDR
-      "D1,P1,2022-03-01,outpatient,primary,100,,,,\n" /* first in the file, later date */
-      "D1,P1,2022-02-01,outpatient,primary,200,,,,\n" /* earlier date: wins */
-      "D2,P1,2022-04-01,outpatient,primary,100,,,,\n" /* same date: input position */
-      "D2,P1,2022-04-01,outpatient,primary,200,,,,\n"
-      "D3,P4,2022-05-02,outpatient,primary,100,,,,\n" /* ids are global, not per person */
-      "D3,P1,2022-05-01,outpatient,primary,100,,,,\n";
+      HDR "D1,P1,2022-03-01,outpatient,primary,100,,,,\n" /* first in the file, later date */
+          "D1,P1,2022-02-01,outpatient,primary,200,,,,\n" /* earlier date: wins */
+          "D2,P1,2022-04-01,outpatient,primary,100,,,,\n" /* same date: input position */
+          "D2,P1,2022-04-01,outpatient,primary,200,,,,\n"
+          "D3,P4,2022-05-02,outpatient,primary,100,,,,\n" /* ids are global, not per person */
+          "D3,P1,2022-05-01,outpatient,primary,100,,,,\n";
   result *r = &c->r[0];
   run(f, claims, r);
   expect_rows(r, 6);
   expect_row(r, 1, "D1,P1,2022-03-01,rejected,DUPLICATE_CLAIM" REJ);
   /* 200 x 0.60 = 120.00 */
-  expect_row(r, 2, "D1,P1,2022-02-01,settled,,general,200.00,0.00,0.00,0.00,200.00,0.00,120.00,0.00,0.00,120.00,80.00,0.00");
-  expect_row(r, 3, "D2,P1,2022-04-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
+  expect_row(r, 2,
+             "D1,P1,2022-02-01,settled,,general,200.00,0.00,0.00,0.00,200.00,0.00,120.00,0.00,0.00,"
+             "120.00,80.00,0.00");
+  expect_row(r, 3,
+             "D2,P1,2022-04-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,"
+             "60.00,40.00,0.00");
   expect_row(r, 4, "D2,P1,2022-04-01,rejected,DUPLICATE_CLAIM" REJ);
   expect_row(r, 5, "D3,P4,2022-05-02,rejected,DUPLICATE_CLAIM" REJ);
-  expect_row(r, 6, "D3,P1,2022-05-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
+  expect_row(r, 6,
+             "D3,P1,2022-05-01,settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,"
+             "60.00,40.00,0.00");
 }
 
 /* ---- §6 reversals --------------------------------------------------------------- */
 
-#define OUT100(id, person, date) \
-  id "," person "," date ",settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00"
-#define REV100(id, person, date) \
-  id "," person "," date ",reversed,,general,-100.00,0.00,0.00,0.00,-100.00,0.00,-60.00,0.00,0.00,-60.00,-40.00,0.00"
+#define OUT100(id, person, date)                                                                   \
+  id "," person "," date                                                                           \
+     ",settled,,general,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00"
+#define REV100(id, person, date)                                                                   \
+  id "," person "," date                                                                           \
+     ",reversed,,general,-100.00,0.00,0.00,0.00,-100.00,0.00,-60.00,0.00,0.00,-60.00,-40.00,0.00"
 
 static void test_reversal_unknown_claim(void **state) {
   ctx *c = *state;
   fixture *f = &c->f;
   fixture_init(f, PERSONS, NO_RULES);
   static const char claims[] =
-      HDR
-      "R0,P1,2022-03-01,,,,,,,NOPE\n"                    /* target unknown */
-      "T1,P1,2022-03-01,outpatient,primary,-1,,,,\n"     /* rejected ... */
-      "R1,P1,2022-03-02,,,,,,,T1\n"                      /* ... so not a target */
-      "R2,P1,2022-03-02,,,,,,,T2\n"                      /* target later in canonical order */
-      "T2,P1,2022-03-03,outpatient,primary,100,,,,\n"
-      "A-R,P1,2022-03-10,,,,,,,Z-3\n"                    /* same day, sorts before Z-3 */
-      "Z-3,P1,2022-03-10,outpatient,primary,100,,,,\n"
-      "a-R,P1,2022-03-10,,,,,,,Z-3\n"                    /* same day, 'a' > 'Z' in bytes */
-      "RR,P1,2022-03-11,,,,,,,a-R\n"                     /* a reversal of a reversal */
-      "R4,P1,2022-03-12,,,,,,,Z-3\n"                     /* already reversed */
-      "R5,P1,2022-03-12,,,,,,,R5\n";                     /* itself */
+      HDR "R0,P1,2022-03-01,,,,,,,NOPE\n"                /* target unknown */
+          "T1,P1,2022-03-01,outpatient,primary,-1,,,,\n" /* rejected ... */
+          "R1,P1,2022-03-02,,,,,,,T1\n"                  /* ... so not a target */
+          "R2,P1,2022-03-02,,,,,,,T2\n"                  /* target later in canonical order */
+          "T2,P1,2022-03-03,outpatient,primary,100,,,,\n"
+          "A-R,P1,2022-03-10,,,,,,,Z-3\n" /* same day, sorts before Z-3 */
+          "Z-3,P1,2022-03-10,outpatient,primary,100,,,,\n"
+          "a-R,P1,2022-03-10,,,,,,,Z-3\n" /* same day, 'a' > 'Z' in bytes */
+          "RR,P1,2022-03-11,,,,,,,a-R\n"  /* a reversal of a reversal */
+          "R4,P1,2022-03-12,,,,,,,Z-3\n"  /* already reversed */
+          "R5,P1,2022-03-12,,,,,,,R5\n";  /* itself */
   result *r = &c->r[0];
   run(f, claims, r);
   expect_rows(r, 11);
@@ -504,15 +538,14 @@ static void test_reversal_person_mismatch_and_ignored_fields(void **state) {
   ctx *c = *state;
   fixture *f = &c->f;
   fixture_init(f, PERSONS, NO_RULES);
-  static const char claims[] =
-      HDR
+  static const char claims[] = HDR
       "O1,P1,2022-03-01,outpatient,primary,100,,,,\n"
-      "X1,P4,2022-03-02,,,,,,,O1\n"                    /* another person */
-      "X2,NOBODY,2022-03-03,,,,,,,O1\n"                /* an unknown person */
+      "X1,P4,2022-03-02,,,,,,,O1\n"                         /* another person */
+      "X2,NOBODY,2022-03-03,,,,,,,O1\n"                     /* an unknown person */
       "X3,P1,2022-03-04,dental,clinic,-5x,1e9,\" 1\",,O1\n" /* garbage is ignored */
-      "X4,P4,2022-03-05,,,,,,,O1\n"                    /* already reversed AND mismatch */
-      "X5,NOBODY,2022-03-05,,,,,,,NOPE\n"              /* unknown person is not checked */
-      "X6,P3,2022-08-01,,,,,,,O2\n"                    /* P3 is not insured then: not checked */
+      "X4,P4,2022-03-05,,,,,,,O1\n"                         /* already reversed AND mismatch */
+      "X5,NOBODY,2022-03-05,,,,,,,NOPE\n"                   /* unknown person is not checked */
+      "X6,P3,2022-08-01,,,,,,,O2\n" /* P3 is not insured then: not checked */
       "O2,P3,2022-03-01,outpatient,primary,100,,,,\n"
       "X7,P1,2022-03-06,,,,,,,O3\n"                    /* person mismatch on a later target... */
       "O3,P4,2022-03-01,outpatient,primary,100,,,,\n"; /* ...settled earlier in canonical order */
@@ -529,48 +562,64 @@ static void test_reversal_person_mismatch_and_ignored_fields(void **state) {
   expect_row(r, 8, OUT100("O2", "P3", "2022-03-01"));
   expect_row(r, 9, "X7,P1,2022-03-06,rejected,PERSON_MISMATCH" REJ);
   /* O3: lifted, 100 x 0.60 */
-  expect_row(r, 10, "O3,P4,2022-03-01,settled,,lifted,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,60.00,40.00,0.00");
+  expect_row(r, 10,
+             "O3,P4,2022-03-01,settled,,lifted,100.00,0.00,0.00,0.00,100.00,0.00,60.00,0.00,0.00,"
+             "60.00,40.00,0.00");
 }
 
 static void test_reversal_row_and_later_claims(void **state) {
   ctx *c = *state;
   fixture *f = &c->f;
   fixture_init(f, PERSONS, NO_RULES);
-  static const char claims[] =
-      HDR
-      "G1,P5,2022-03-01,inpatient,grade3,30000,2000,500,300,\n"
-      "GR,P5,2022-08-01,,,,,,,G1\n"
-      "G2,P5,2022-09-01,inpatient,grade3,10000,,,,\n"
-      "B1,P1,2022-01-10,inpatient,grade3,30000.00,2000.00,0,0,\n"
-      "B2,P1,2022-02-20,inpatient,grade3,20000,,,,\n"
-      "B3,P1,2022-03-01,inpatient,grade2,5000,,,,\n"
-      "BR,P1,2022-03-10,,,,,,,B2\n"
-      "B4,P1,2022-05-01,inpatient,grade3,10000.00,,,,\n";
+  static const char claims[] = HDR "G1,P5,2022-03-01,inpatient,grade3,30000,2000,500,300,\n"
+                                   "GR,P5,2022-08-01,,,,,,,G1\n"
+                                   "G2,P5,2022-09-01,inpatient,grade3,10000,,,,\n"
+                                   "B1,P1,2022-01-10,inpatient,grade3,30000.00,2000.00,0,0,\n"
+                                   "B2,P1,2022-02-20,inpatient,grade3,20000,,,,\n"
+                                   "B3,P1,2022-03-01,inpatient,grade2,5000,,,,\n"
+                                   "BR,P1,2022-03-10,,,,,,,B2\n"
+                                   "B4,P1,2022-05-01,inpatient,grade3,10000.00,,,,\n";
   result *r = &c->r[0];
   run(f, claims, r);
   expect_rows(r, 8);
   /* P5 general in March (T 11000): inscp 30000-2000-500-300 = 27200, dedc 1200,
      hifp (27200-1200) x 0.60 = 15600, b 11600 -> x 600 x 0.60 = 360,
      fund 15960, person 30000 - 15960 = 14040 */
-  expect_row(r, 1, "G1,P5,2022-03-01,settled,,general,30000.00,2000.00,500.00,300.00,27200.00,1200.00,15600.00,360.00,0.00,15960.00,14040.00,0.00");
+  expect_row(r, 1,
+             "G1,P5,2022-03-01,settled,,general,30000.00,2000.00,500.00,300.00,27200.00,1200.00,"
+             "15600.00,360.00,0.00,15960.00,14040.00,0.00");
   /* destitute by August, yet the reversal carries the original's category */
-  expect_row(r, 2, "GR,P5,2022-08-01,reversed,,general,-30000.00,-2000.00,-500.00,-300.00,-27200.00,-1200.00,-15600.00,-360.00,0.00,-15960.00,-14040.00,0.00");
+  expect_row(r, 2,
+             "GR,P5,2022-08-01,reversed,,general,-30000.00,-2000.00,-500.00,-300.00,-27200.00,-"
+             "1200.00,-15600.00,-360.00,0.00,-15960.00,-14040.00,0.00");
   /* after the reversal the year is empty again: a first grade3 stay, D 1200;
      hifp (10000-1200) x 0.60 = 5280; b 4720 < T 11000 x 0.50 = 5500: hifmi 0;
      destitute assistance 4720 x 1.00 = 4720; the person pays 0 */
-  expect_row(r, 3, "G2,P5,2022-09-01,settled,,destitute,10000.00,0.00,0.00,0.00,10000.00,1200.00,5280.00,0.00,4720.00,10000.00,0.00,0.00");
+  expect_row(r, 3,
+             "G2,P5,2022-09-01,settled,,destitute,10000.00,0.00,0.00,0.00,10000.00,1200.00,5280.00,"
+             "0.00,4720.00,10000.00,0.00,0.00");
   /* examples/basics A1-01 and A1-02 */
-  expect_row(r, 4, "B1,P1,2022-01-10,settled,,general,30000.00,2000.00,0.00,0.00,28000.00,1200.00,16080.00,552.00,0.00,16632.00,13368.00,0.00");
-  expect_row(r, 5, "B2,P1,2022-02-20,settled,,general,20000.00,0.00,0.00,0.00,20000.00,600.00,11640.00,5016.00,0.00,16656.00,3344.00,0.00");
+  expect_row(r, 4,
+             "B1,P1,2022-01-10,settled,,general,30000.00,2000.00,0.00,0.00,28000.00,1200.00,16080."
+             "00,552.00,0.00,16632.00,13368.00,0.00");
+  expect_row(r, 5,
+             "B2,P1,2022-02-20,settled,,general,20000.00,0.00,0.00,0.00,20000.00,600.00,11640.00,"
+             "5016.00,0.00,16656.00,3344.00,0.00");
   /* between B2 and its reversal: grade2 first stay, dedc 800, hifp 4200 x 0.75 =
      3150; b 1850, base 11920 + 8360 + 1850 = 22130, x 11130 x 0.60 = 6678,
      minus paid 552 + 5016 = 5568 -> 1110; keeps its amounts after BR */
-  expect_row(r, 6, "B3,P1,2022-03-01,settled,,general,5000.00,0.00,0.00,0.00,5000.00,800.00,3150.00,1110.00,0.00,4260.00,740.00,0.00");
-  expect_row(r, 7, "BR,P1,2022-03-10,reversed,,general,-20000.00,0.00,0.00,0.00,-20000.00,-600.00,-11640.00,-5016.00,0.00,-16656.00,-3344.00,0.00");
+  expect_row(r, 6,
+             "B3,P1,2022-03-01,settled,,general,5000.00,0.00,0.00,0.00,5000.00,800.00,3150.00,1110."
+             "00,0.00,4260.00,740.00,0.00");
+  expect_row(r, 7,
+             "BR,P1,2022-03-10,reversed,,general,-20000.00,0.00,0.00,0.00,-20000.00,-600.00,-11640."
+             "00,-5016.00,0.00,-16656.00,-3344.00,0.00");
   /* admissions[grade3] back to 1: D 1200 x 0.50 = 600 (year total 1200 + 800
      leaves 1000); hifp 9400 x 0.60 = 5640; b 4360; base 11920 + 1850 + 4360 =
      18130, x 7130 x 0.60 = 4278, paid 552 + 1110 = 1662 -> 2616 */
-  expect_row(r, 8, "B4,P1,2022-05-01,settled,,general,10000.00,0.00,0.00,0.00,10000.00,600.00,5640.00,2616.00,0.00,8256.00,1744.00,0.00");
+  expect_row(r, 8,
+             "B4,P1,2022-05-01,settled,,general,10000.00,0.00,0.00,0.00,10000.00,600.00,5640.00,"
+             "2616.00,0.00,8256.00,1744.00,0.00");
   assert_int_equal(r->tot.settled, 6);
   assert_int_equal(r->tot.reversed, 2);
 }
@@ -581,24 +630,33 @@ static void test_reversal_across_years(void **state) {
   fixture_init(f, PERSONS, NO_RULES);
   add_policy(f, 2023, NO_RULES);
   static const char claims[] =
-      HDR
-      "Y3,P4,2023-03-01,inpatient,grade3,10000,,,,\n"
-      "YR,P4,2023-01-10,,,,,,,Y1\n"
-      "Y2,P4,2023-02-01,inpatient,grade3,10000,,,,\n"
-      "Y1,P4,2022-12-20,inpatient,grade3,10000,,,,\n"
-      "Y4,P4,2024-01-10,,,,,,,Y2\n"; /* no 2024 policy: not checked on a reversal */
+      HDR "Y3,P4,2023-03-01,inpatient,grade3,10000,,,,\n"
+          "YR,P4,2023-01-10,,,,,,,Y1\n"
+          "Y2,P4,2023-02-01,inpatient,grade3,10000,,,,\n"
+          "Y1,P4,2022-12-20,inpatient,grade3,10000,,,,\n"
+          "Y4,P4,2024-01-10,,,,,,,Y2\n"; /* no 2024 policy: not checked on a reversal */
   result *r = &c->r[0];
   run(f, claims, r);
   expect_rows(r, 5);
   /* 2023, second grade3 stay of 2023: D 600, hifp 9400 x 0.60 = 5640,
      b 4360, base 4720 + 4360 = 9080 < 11000: hifmi 0.  (Had the reversal of
      the 2022 stay been taken from 2023, this would be a "first" stay.) */
-  expect_row(r, 1, "Y3,P4,2023-03-01,settled,,lifted,10000.00,0.00,0.00,0.00,10000.00,600.00,5640.00,0.00,0.00,5640.00,4360.00,0.00");
-  expect_row(r, 2, "YR,P4,2023-01-10,reversed,,lifted,-10000.00,0.00,0.00,0.00,-10000.00,-1200.00,-5280.00,0.00,0.00,-5280.00,-4720.00,0.00");
+  expect_row(r, 1,
+             "Y3,P4,2023-03-01,settled,,lifted,10000.00,0.00,0.00,0.00,10000.00,600.00,5640.00,0."
+             "00,0.00,5640.00,4360.00,0.00");
+  expect_row(r, 2,
+             "YR,P4,2023-01-10,reversed,,lifted,-10000.00,0.00,0.00,0.00,-10000.00,-1200.00,-5280."
+             "00,0.00,0.00,-5280.00,-4720.00,0.00");
   /* 2023, first grade3 stay: D 1200, hifp 8800 x 0.60 = 5280 */
-  expect_row(r, 3, "Y2,P4,2023-02-01,settled,,lifted,10000.00,0.00,0.00,0.00,10000.00,1200.00,5280.00,0.00,0.00,5280.00,4720.00,0.00");
-  expect_row(r, 4, "Y1,P4,2022-12-20,settled,,lifted,10000.00,0.00,0.00,0.00,10000.00,1200.00,5280.00,0.00,0.00,5280.00,4720.00,0.00");
-  expect_row(r, 5, "Y4,P4,2024-01-10,reversed,,lifted,-10000.00,0.00,0.00,0.00,-10000.00,-1200.00,-5280.00,0.00,0.00,-5280.00,-4720.00,0.00");
+  expect_row(r, 3,
+             "Y2,P4,2023-02-01,settled,,lifted,10000.00,0.00,0.00,0.00,10000.00,1200.00,5280.00,0."
+             "00,0.00,5280.00,4720.00,0.00");
+  expect_row(r, 4,
+             "Y1,P4,2022-12-20,settled,,lifted,10000.00,0.00,0.00,0.00,10000.00,1200.00,5280.00,0."
+             "00,0.00,5280.00,4720.00,0.00");
+  expect_row(r, 5,
+             "Y4,P4,2024-01-10,reversed,,lifted,-10000.00,0.00,0.00,0.00,-10000.00,-1200.00,-5280."
+             "00,0.00,0.00,-5280.00,-4720.00,0.00");
 }
 
 static void test_reversal_ids_stay_taken(void **state) {
@@ -606,12 +664,11 @@ static void test_reversal_ids_stay_taken(void **state) {
   fixture *f = &c->f;
   fixture_init(f, PERSONS, NO_RULES);
   static const char claims[] =
-      HDR
-      "K1,P1,2022-03-01,outpatient,primary,100,,,,\n"
-      "KR,P1,2022-03-02,,,,,,,K1\n"
-      "KR,P1,2022-03-03,outpatient,primary,100,,,,\n" /* the reversal's id is taken */
-      "K1,P1,2022-03-04,outpatient,primary,100,,,,\n" /* and the original's stays taken */
-      "KR,P1,2022-03-05,,,,,,,K1\n";                  /* a duplicate before already-reversed */
+      HDR "K1,P1,2022-03-01,outpatient,primary,100,,,,\n"
+          "KR,P1,2022-03-02,,,,,,,K1\n"
+          "KR,P1,2022-03-03,outpatient,primary,100,,,,\n" /* the reversal's id is taken */
+          "K1,P1,2022-03-04,outpatient,primary,100,,,,\n" /* and the original's stays taken */
+          "KR,P1,2022-03-05,,,,,,,K1\n";                  /* a duplicate before already-reversed */
   result *r = &c->r[0];
   run(f, claims, r);
   expect_rows(r, 5);
@@ -622,24 +679,24 @@ static void test_reversal_ids_stay_taken(void **state) {
   expect_row(r, 5, "KR,P1,2022-03-05,rejected,DUPLICATE_CLAIM" REJ);
 }
 
-/* ---- docs/reference/formats.md §4: the echo of malformed rows ----------------------------------- */
+/* ---- docs/reference/formats.md §4: the echo of malformed rows -----------------------------------
+ */
 
 static void test_malformed_echo(void **state) {
   ctx *c = *state;
   fixture *f = &c->f;
   fixture_init(f, PERSONS, NO_RULES);
   static const char claims[] =
-      HDR
-      "bad\"q,P1,2022-03-04,inpatient,primary,1,,,,\n"       /* claim_id badly quoted */
-      "E1,\"P1\"x,2022-03-04,inpatient,primary,1,,,,\n"      /* person badly quoted */
-      "E2,P1,\"2022-03-04\"x,inpatient,primary,1,,,,\n"      /* date badly quoted */
-      "E3,P1\n"                                              /* no date field at all */
-      "E4\n"                                                 /* only a claim_id */
-      "E5,P1,2022-04-01,x,y,z,a,b,c,d,e,f\n"                 /* too many fields */
-      "\"E,6\",\"P1\",2022-13-01,inpatient,primary,1,,,,\n"  /* well quoted: echoed */
-      "\"E7 \"\"q\"\"\",P1,2022-02-29,inpatient,primary,1,,,,\n"
-      "E8,P1,\"2022-01-01,x\",inpatient,primary,1,,,,\n"      /* a date holding a comma */
-      "E9,P1,2022-05-01,outpatient,primary,\"100\n";         /* unterminated, at the end */
+      HDR "bad\"q,P1,2022-03-04,inpatient,primary,1,,,,\n"      /* claim_id badly quoted */
+          "E1,\"P1\"x,2022-03-04,inpatient,primary,1,,,,\n"     /* person badly quoted */
+          "E2,P1,\"2022-03-04\"x,inpatient,primary,1,,,,\n"     /* date badly quoted */
+          "E3,P1\n"                                             /* no date field at all */
+          "E4\n"                                                /* only a claim_id */
+          "E5,P1,2022-04-01,x,y,z,a,b,c,d,e,f\n"                /* too many fields */
+          "\"E,6\",\"P1\",2022-13-01,inpatient,primary,1,,,,\n" /* well quoted: echoed */
+          "\"E7 \"\"q\"\"\",P1,2022-02-29,inpatient,primary,1,,,,\n"
+          "E8,P1,\"2022-01-01,x\",inpatient,primary,1,,,,\n" /* a date holding a comma */
+          "E9,P1,2022-05-01,outpatient,primary,\"100\n";     /* unterminated, at the end */
   result *r = &c->r[0];
   run(f, claims, r);
   expect_rows(r, 10);
@@ -660,12 +717,11 @@ static void test_malformed_echo_other_column_order(void **state) {
   ctx *c = *state;
   fixture *f = &c->f;
   fixture_init(f, PERSONS, NO_RULES);
-  static const char claims[] =
-      "medfee_sumamt,date,level,person_id,visit_type,claim_id\n"
-      "100,2022-03-01,primary,P1,outpatient,C1\n"
-      "100,2022-02-30,primary,P1,outpatient,C2\n"
-      "100,2022-03-01,primary,P1\n" /* claim_id's position is missing */
-      "100,\"2022-03-01\"x,primary\n";
+  static const char claims[] = "medfee_sumamt,date,level,person_id,visit_type,claim_id\n"
+                               "100,2022-03-01,primary,P1,outpatient,C1\n"
+                               "100,2022-02-30,primary,P1,outpatient,C2\n"
+                               "100,2022-03-01,primary,P1\n" /* claim_id's position is missing */
+                               "100,\"2022-03-01\"x,primary\n";
   result *r = &c->r[0];
   run(f, claims, r);
   expect_rows(r, 4);
@@ -702,13 +758,16 @@ static void test_malformed_echo_respects_buffer(void **state) {
   static char claims[2048];
   char *w = claims;
   w += sprintf(w, "%s", HDR "M,\"");
-  for (int i = 0; i < 254; i++) w += sprintf(w, "\"\"");
+  for (int i = 0; i < 254; i++)
+    w += sprintf(w, "\"\"");
   w += sprintf(w, "\",2022-02-30,inpatient,primary,1,,,,\n");
   sb_error err;
   sb_batch_options opt;
   memset(&opt, 0, sizeof opt);
   opt.threads = 1;
-  assert_int_equal(sb_batch_load_mem(claims, strlen(claims), "claims.csv", &f->ps, f->reg, &opt, &c->b, &err), 0);
+  assert_int_equal(
+      sb_batch_load_mem(claims, strlen(claims), "claims.csv", &f->ps, f->reg, &opt, &c->b, &err),
+      0);
   assert_int_equal(sb_batch_settle(c->b, &err), 0);
   const size_t hlen = strlen(OUT_HDR "\n");
   const size_t guard = 4096; /* real memory past `cap`: an overrun is seen, not undefined */
@@ -723,26 +782,25 @@ static void test_malformed_echo_respects_buffer(void **state) {
   char want[1024];
   char *q = want;
   q += sprintf(q, "M,\"");
-  for (int i = 0; i < 254; i++) q += sprintf(q, "\"\"");
+  for (int i = 0; i < 254; i++)
+    q += sprintf(q, "\"\"");
   sprintf(q, "\",2022-02-30,rejected,MALFORMED_ROW" REJ "\n");
   assert_int_equal(o->len, hlen + strlen(want));
   assert_memory_equal(o->p + hlen, want, strlen(want));
 }
 
-/* ---- docs/reference/formats.md §1, §3: optional columns, column order ------------------------------ */
+/* ---- docs/reference/formats.md §1, §3: optional columns, column order
+ * ------------------------------ */
 
 static void test_optional_columns_absent_or_empty(void **state) {
   ctx *c = *state;
   fixture *f = &c->f;
   fixture_init(f, PERSONS, NO_RULES);
-  static const char absent[] =
-      "claim_id,person_id,date,visit_type,level,medfee_sumamt\n"
-      "C1,P1,2022-03-01,inpatient,grade3,1000\n"
-      "C2,P1,2022-03-02,chronic,grade1,1000\n";
-  static const char empty[] =
-      HDR
-      "C1,P1,2022-03-01,inpatient,grade3,1000,,,,\n"
-      "C2,P1,2022-03-02,chronic,grade1,1000,,,,\n";
+  static const char absent[] = "claim_id,person_id,date,visit_type,level,medfee_sumamt\n"
+                               "C1,P1,2022-03-01,inpatient,grade3,1000\n"
+                               "C2,P1,2022-03-02,chronic,grade1,1000\n";
+  static const char empty[] = HDR "C1,P1,2022-03-01,inpatient,grade3,1000,,,,\n"
+                                  "C2,P1,2022-03-02,chronic,grade1,1000,,,,\n";
   static const char reordered[] =
       "note,medfee_sumamt,level,preselfpay_amt,visit_type,date,person_id,claim_id\n"
       "x,1000,grade3,,inpatient,2022-03-01,P1,C1\n"
@@ -754,9 +812,13 @@ static void test_optional_columns_absent_or_empty(void **state) {
   expect_rows(a, 2);
   /* inpatient grade3 1000.00: dedc min(1000, 1200) = 1000, hifp 0,
      b 1000 < T: the person pays it all */
-  expect_row(a, 1, "C1,P1,2022-03-01,settled,,general,1000.00,0.00,0.00,0.00,1000.00,1000.00,0.00,0.00,0.00,0.00,1000.00,0.00");
+  expect_row(a, 1,
+             "C1,P1,2022-03-01,settled,,general,1000.00,0.00,0.00,0.00,1000.00,1000.00,0.00,0.00,0."
+             "00,0.00,1000.00,0.00");
   /* chronic: 1000 x 0.70 = 700 */
-  expect_row(a, 2, "C2,P1,2022-03-02,settled,,general,1000.00,0.00,0.00,0.00,1000.00,0.00,700.00,0.00,0.00,700.00,300.00,0.00");
+  expect_row(a, 2,
+             "C2,P1,2022-03-02,settled,,general,1000.00,0.00,0.00,0.00,1000.00,0.00,700.00,0.00,0."
+             "00,700.00,300.00,0.00");
   assert_int_equal(e->n_lines, a->n_lines);
   assert_int_equal(o->n_lines, a->n_lines);
   for (int k = 0; k < a->n_lines; k++) {
@@ -771,23 +833,25 @@ static void test_totals_net_of_reversals(void **state) {
   ctx *c = *state;
   fixture *f = &c->f;
   fixture_init(f, PERSONS, NO_RULES);
-  static const char claims[] =
-      HDR
-      "S1,P2,2022-05-01,inpatient,provincial,200000,,,,\n"
-      "S2,P1,2022-03-01,outpatient,primary,100,,,,\n"
-      "S3,P1,2022-03-02,,,,,,,S2\n"
-      "S4,NOBODY,2022-03-01,outpatient,primary,100,,,,\n"
-      "S5,P1,2022-03-03,chronic,primary,1000,10,,,\n";
+  static const char claims[] = HDR "S1,P2,2022-05-01,inpatient,provincial,200000,,,,\n"
+                                   "S2,P1,2022-03-01,outpatient,primary,100,,,,\n"
+                                   "S3,P1,2022-03-02,,,,,,,S2\n"
+                                   "S4,NOBODY,2022-03-01,outpatient,primary,100,,,,\n"
+                                   "S5,P1,2022-03-03,chronic,primary,1000,10,,,\n";
   result *r = &c->r[0];
   run(f, claims, r);
   expect_rows(r, 5);
   /* examples/README.md A2-01 (P2 in 430225 -> 430200: T 16000, halved 8000) */
-  expect_row(r, 1, "S1,P2,2022-05-01,settled,,min_living,200000.00,0.00,0.00,0.00,200000.00,2000.00,118800.00,49740.00,22022.00,190562.00,9438.00,0.00");
+  expect_row(r, 1,
+             "S1,P2,2022-05-01,settled,,min_living,200000.00,0.00,0.00,0.00,200000.00,2000.00,"
+             "118800.00,49740.00,22022.00,190562.00,9438.00,0.00");
   expect_row(r, 2, OUT100("S2", "P1", "2022-03-01"));
   expect_row(r, 3, REV100("S3", "P1", "2022-03-02"));
   expect_row(r, 4, "S4,NOBODY,2022-03-01,rejected,UNKNOWN_PERSON" REJ);
   /* inscp 990, hifp 990 x 0.70 = 693, b 297 < T: person 1000 - 693 = 307 */
-  expect_row(r, 5, "S5,P1,2022-03-03,settled,,general,1000.00,10.00,0.00,0.00,990.00,0.00,693.00,0.00,0.00,693.00,307.00,0.00");
+  expect_row(r, 5,
+             "S5,P1,2022-03-03,settled,,general,1000.00,10.00,0.00,0.00,990.00,0.00,693.00,0.00,0."
+             "00,693.00,307.00,0.00");
   const sb_batch_totals *t = &r->tot;
   assert_int_equal(t->rows, 5);
   assert_int_equal(t->settled, 3);
@@ -814,42 +878,44 @@ static void test_alerts_order(void **state) {
   /* outpatient primary 300.00: hifp 180, the person pays 120.00;
      100.00: the person pays 40.00; 10.00: 4.00 */
   static const char claims[] =
-      HDR
-      "W1,P1,2022-05-01,outpatient,primary,300,,,,\n" /* general 120: low, high */
-      "b1,P2,2022-02-02,outpatient,primary,300,,,,\n" /* min_living 120: low only */
-      "W2,P4,2022-02-01,outpatient,primary,100,,,,\n" /* lifted 40: nothing */
-      "W3,P4,2022-02-02,outpatient,primary,100,,,,\n" /* lifted 80: high */
-      "W4,P4,2022-02-03,outpatient,primary,100,,,,\n" /* lifted 120: low (high fired) */
-      "B2,P3,2022-02-02,outpatient,primary,300,,,,\n" /* general 120: low, high */
-      "W5,P1,2022-05-02,,,,,,,W1\n"                   /* back to 0: nothing withdrawn */
-      "W6,P1,2022-05-03,outpatient,primary,300,,,,\n" /* 120 again: no second alert */
-      "Z9,\"Q,1\",2022-06-01,outpatient,primary,300,,,,\n"
-      "M1,P6,2022-01-15,outpatient,primary,10,,,,\n"  /* monitored 4.00: mon */
-      "V2,P5,2022-08-01,outpatient,primary,150,,,,\n" /* destitute: 60 + 60 = 120: low */
-      "V1,P5,2022-03-01,outpatient,primary,150,,,,\n"; /* general then: 60: high */
+      HDR "W1,P1,2022-05-01,outpatient,primary,300,,,,\n" /* general 120: low, high */
+          "b1,P2,2022-02-02,outpatient,primary,300,,,,\n" /* min_living 120: low only */
+          "W2,P4,2022-02-01,outpatient,primary,100,,,,\n" /* lifted 40: nothing */
+          "W3,P4,2022-02-02,outpatient,primary,100,,,,\n" /* lifted 80: high */
+          "W4,P4,2022-02-03,outpatient,primary,100,,,,\n" /* lifted 120: low (high fired) */
+          "B2,P3,2022-02-02,outpatient,primary,300,,,,\n" /* general 120: low, high */
+          "W5,P1,2022-05-02,,,,,,,W1\n"                   /* back to 0: nothing withdrawn */
+          "W6,P1,2022-05-03,outpatient,primary,300,,,,\n" /* 120 again: no second alert */
+          "Z9,\"Q,1\",2022-06-01,outpatient,primary,300,,,,\n"
+          "M1,P6,2022-01-15,outpatient,primary,10,,,,\n"   /* monitored 4.00: mon */
+          "V2,P5,2022-08-01,outpatient,primary,150,,,,\n"  /* destitute: 60 + 60 = 120: low */
+          "V1,P5,2022-03-01,outpatient,primary,150,,,,\n"; /* general then: 60: high */
   result *r = &c->r[0];
   run(f, claims, r);
-  static const char want[] =
-      "person_id,household_id,rule,claim_id,date,psn_ytd,threshold\n"
-      "P6,H6,mon,M1,2022-01-15,4.00,1.00\n"
-      /* 2022-02-02: B2 < W3 < b1 in bytes */
-      "P3,H3,low,B2,2022-02-02,120.00,100.00\n"
-      "P3,H3,high,B2,2022-02-02,120.00,50.00\n"
-      "P4,H4,high,W3,2022-02-02,80.00,50.00\n"
-      "P2,H2,low,b1,2022-02-02,120.00,100.00\n"
-      "P4,H4,low,W4,2022-02-03,120.00,100.00\n"
-      "P5,H5,high,V1,2022-03-01,60.00,50.00\n"
-      "P1,H1,low,W1,2022-05-01,120.00,100.00\n"
-      "P1,H1,high,W1,2022-05-01,120.00,50.00\n"
-      "\"Q,1\",\"H,Q\",low,Z9,2022-06-01,120.00,100.00\n"
-      "\"Q,1\",\"H,Q\",high,Z9,2022-06-01,120.00,50.00\n"
-      /* psn_ytd counts the whole year, whatever the category was */
-      "P5,H5,low,V2,2022-08-01,120.00,100.00\n";
+  static const char want[] = "person_id,household_id,rule,claim_id,date,psn_ytd,threshold\n"
+                             "P6,H6,mon,M1,2022-01-15,4.00,1.00\n"
+                             /* 2022-02-02: B2 < W3 < b1 in bytes */
+                             "P3,H3,low,B2,2022-02-02,120.00,100.00\n"
+                             "P3,H3,high,B2,2022-02-02,120.00,50.00\n"
+                             "P4,H4,high,W3,2022-02-02,80.00,50.00\n"
+                             "P2,H2,low,b1,2022-02-02,120.00,100.00\n"
+                             "P4,H4,low,W4,2022-02-03,120.00,100.00\n"
+                             "P5,H5,high,V1,2022-03-01,60.00,50.00\n"
+                             "P1,H1,low,W1,2022-05-01,120.00,100.00\n"
+                             "P1,H1,high,W1,2022-05-01,120.00,50.00\n"
+                             "\"Q,1\",\"H,Q\",low,Z9,2022-06-01,120.00,100.00\n"
+                             "\"Q,1\",\"H,Q\",high,Z9,2022-06-01,120.00,50.00\n"
+                             /* psn_ytd counts the whole year, whatever the category was */
+                             "P5,H5,low,V2,2022-08-01,120.00,100.00\n";
   assert_string_equal(r->alerts, want);
   assert_int_equal(r->tot.alerts, 12);
   /* the reversal of W1 (300.00: hifp 180, person 120) */
-  expect_row(r, 7, "W5,P1,2022-05-02,reversed,,general,-300.00,0.00,0.00,0.00,-300.00,0.00,-180.00,0.00,0.00,-180.00,-120.00,0.00");
-  expect_row(r, 9, "Z9,\"Q,1\",2022-06-01,settled,,general,300.00,0.00,0.00,0.00,300.00,0.00,180.00,0.00,0.00,180.00,120.00,0.00");
+  expect_row(r, 7,
+             "W5,P1,2022-05-02,reversed,,general,-300.00,0.00,0.00,0.00,-300.00,0.00,-180.00,0.00,"
+             "0.00,-180.00,-120.00,0.00");
+  expect_row(r, 9,
+             "Z9,\"Q,1\",2022-06-01,settled,,general,300.00,0.00,0.00,0.00,300.00,0.00,180.00,0.00,"
+             "0.00,180.00,120.00,0.00");
 }
 
 static void test_alerts_header_when_none(void **state) {
@@ -871,10 +937,8 @@ static void test_explain(void **state) {
   ctx *c = *state;
   fixture *f = &c->f;
   fixture_init(f, PERSONS, NO_RULES);
-  static const char claims[] =
-      HDR
-      "S1,P2,2022-05-01,inpatient,provincial,200000,,,,\n"
-      "S2,P1,2022-03-01,outpatient,primary,100,,,,\n";
+  static const char claims[] = HDR "S1,P2,2022-05-01,inpatient,provincial,200000,,,,\n"
+                                   "S2,P1,2022-03-01,outpatient,primary,100,,,,\n";
   sb_batch_options opt;
   memset(&opt, 0, sizeof opt);
   opt.threads = 1;
@@ -921,8 +985,8 @@ static uint32_t lcg(uint64_t *s) {
 
 static void test_threads_identical_output(void **state) {
   ctx *c = *state;
-  static const char *const cats[] = {"general", "destitute", "min_living", "relapsed",
-                                     "monitored", "near_poor", "lifted", "illness_poor"};
+  static const char *const cats[] = {"general",   "destitute", "min_living", "relapsed",
+                                     "monitored", "near_poor", "lifted",     "illness_poor"};
   static const char *const visits[] = {"inpatient", "chronic", "outpatient"};
   static const char *const levels[] = {"primary", "grade1", "grade2", "grade3", "provincial"};
   uint64_t seed = 20220101;
@@ -931,8 +995,8 @@ static void test_threads_identical_output(void **state) {
   for (int i = 0; i < GEN_PERSONS; i++) {
     const char *region = i % 97 == 0 ? "990101" : i % 3 ? "430521" : "430225";
     if (i % 5 == 0) /* a category change in mid-year */
-      gput(pg, "p%05d,h%05d,%s,%s,,2022-06-30\np%05d,h%05d,%s,%s,2022-07-01,\n", i, i / 3,
-           region, cats[i % 8], i, i / 3, region, cats[(i + 3) % 8]);
+      gput(pg, "p%05d,h%05d,%s,%s,,2022-06-30\np%05d,h%05d,%s,%s,2022-07-01,\n", i, i / 3, region,
+           cats[i % 8], i, i / 3, region, cats[(i + 3) % 8]);
     else
       gput(pg, "p%05d,h%05d,%s,%s,,\n", i, i / 3, region, cats[i % 8]);
   }
@@ -971,13 +1035,15 @@ static void test_threads_identical_output(void **state) {
     long fee = (long)(lcg(&seed) % 5000000) + 1;
     long ful = r % 4 == 0 ? fee / 10 : 0;
     const char *bad = r % 300 == 5 ? "-" : "";
-    gput(cg, "c%06d,p%05d,%04d-%02d-%02d,%s,%s,%s%ld.%02ld,%ld.%02ld,,,\n", id, person, year,
-         month, day, visits[lcg(&seed) % 3], levels[lcg(&seed) % 5], bad, fee / 100, fee % 100,
-         ful / 100, ful % 100);
+    gput(cg, "c%06d,p%05d,%04d-%02d-%02d,%s,%s,%s%ld.%02ld,%ld.%02ld,,,\n", id, person, year, month,
+         day, visits[lcg(&seed) % 3], levels[lcg(&seed) % 5], bad, fee / 100, fee % 100, ful / 100,
+         ful % 100);
   }
   fixture *f = &c->f;
-  fixture_init(f, pg->p, "[{\"name\":\"all\",\"categories\":[],\"threshold\":\"20000\"},"
-                         "{\"name\":\"poor\",\"categories\":[\"lifted\",\"monitored\"],\"threshold\":\"5000\"}]");
+  fixture_init(
+      f, pg->p,
+      "[{\"name\":\"all\",\"categories\":[],\"threshold\":\"20000\"},"
+      "{\"name\":\"poor\",\"categories\":[\"lifted\",\"monitored\"],\"threshold\":\"5000\"}]");
   sb_batch_options o1, o2;
   memset(&o1, 0, sizeof o1);
   memset(&o2, 0, sizeof o2);
@@ -995,7 +1061,8 @@ static void test_threads_identical_output(void **state) {
   assert_true(r1->tot.by_reason[SB_R_UNKNOWN_REGION] > 0);
   assert_true(r1->tot.by_reason[SB_R_PERSON_MISMATCH] > 0);
   assert_int_equal(r1->n_lines, r2->n_lines);
-  for (int k = 0; k < r1->n_lines; k++) assert_string_equal(r1->lines[k], r2->lines[k]);
+  for (int k = 0; k < r1->n_lines; k++)
+    assert_string_equal(r1->lines[k], r2->lines[k]);
   assert_string_equal(r1->alerts, r2->alerts);
   assert_memory_equal(&r1->tot, &r2->tot, sizeof r1->tot);
   /* and with the rows in reverse file order, each row's output is the same */
@@ -1008,7 +1075,8 @@ static void test_threads_identical_output(void **state) {
   while (end > nl + 1) {
     char *e = end - 1; /* the '\n' of the last line */
     char *b = e;
-    while (b > nl + 1 && b[-1] != '\n') b--;
+    while (b > nl + 1 && b[-1] != '\n')
+      b--;
     *e = '\0';
     gput(rv, "%s\n", b);
     *e = '\n';
@@ -1032,7 +1100,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_rejected_row_leaves_id_free, setup, teardown),
       cmocka_unit_test_setup_teardown(test_duplicate_in_canonical_order, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reversal_unknown_claim, setup, teardown),
-      cmocka_unit_test_setup_teardown(test_reversal_person_mismatch_and_ignored_fields, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reversal_person_mismatch_and_ignored_fields, setup,
+                                      teardown),
       cmocka_unit_test_setup_teardown(test_reversal_row_and_later_claims, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reversal_across_years, setup, teardown),
       cmocka_unit_test_setup_teardown(test_reversal_ids_stay_taken, setup, teardown),

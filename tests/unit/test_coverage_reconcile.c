@@ -8,10 +8,10 @@
 ** floor((2 * 10000 * insured + population) / (2 * population)), printed as
 ** a percentage with two decimals.
 */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -19,13 +19,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "io/persons_csv.h"
 #include "ledger/coverage.h"
 #include "ledger/ledger.h"
-#include "io/persons_csv.h"
 #include "ledger/reconcile.h"
+#include "ledger/store.h"
 #include "sanbao/date.h"
 #include "sanbao/types.h"
-#include "ledger/store.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 
@@ -111,12 +111,12 @@ static sb_enrollment E(const char *id, int cat) {
 static void test_bp_rounds_half_up(void **state) {
   (void)state;
   assert_int_equal(sb_coverage_bp(9650, 10000), 9650);
-  assert_int_equal(sb_coverage_bp(1, 32), 313);   /* 312.5 bp: half up */
-  assert_int_equal(sb_coverage_bp(1, 16), 625);   /* exact */
-  assert_int_equal(sb_coverage_bp(1, 3), 3333);   /* 3333.33 */
-  assert_int_equal(sb_coverage_bp(2, 3), 6667);   /* 6666.67 */
-  assert_int_equal(sb_coverage_bp(1, 20001), 0);  /* 0.49995 bp */
-  assert_int_equal(sb_coverage_bp(1, 20000), 1);  /* 0.5 bp: half up */
+  assert_int_equal(sb_coverage_bp(1, 32), 313);  /* 312.5 bp: half up */
+  assert_int_equal(sb_coverage_bp(1, 16), 625);  /* exact */
+  assert_int_equal(sb_coverage_bp(1, 3), 3333);  /* 3333.33 */
+  assert_int_equal(sb_coverage_bp(2, 3), 6667);  /* 6666.67 */
+  assert_int_equal(sb_coverage_bp(1, 20001), 0); /* 0.49995 bp */
+  assert_int_equal(sb_coverage_bp(1, 20000), 1); /* 0.5 bp: half up */
   assert_int_equal(sb_coverage_bp(0, 5), 0);
   assert_int_equal(sb_coverage_bp(5, 5), 10000);
   assert_int_equal(sb_coverage_bp(103, 100), 10300); /* above 100% is kept */
@@ -133,7 +133,7 @@ static void test_below_goal_is_exact(void **state) {
   assert_false(sb_coverage_below_goal(95, 100));
   assert_false(sb_coverage_below_goal(96, 100));
   assert_true(sb_coverage_below_goal(0, 1));
-  assert_true(sb_coverage_below_goal(18, 19)); /* 94.74% */
+  assert_true(sb_coverage_below_goal(18, 19));  /* 94.74% */
   assert_false(sb_coverage_below_goal(19, 20)); /* 95.00% exactly */
 }
 
@@ -377,19 +377,18 @@ static void test_list_bad_lines(void **state) {
 
 /* ---- reconcile: the comparison ------------------------------------------- */
 
-static const char PERSONS[] =
-    "person_id,household_id,region,category,valid_from,valid_to\n"
-    "P01,H1,430225,general,,\n"
-    "P02,H1,430225,min_living,,\n"
-    "P03,H2,430225,general,,\n"
-    "P04,H3,430223,general,2022-01-01,\n"
-    "P05,H4,430102,monitored,,\n"
-    "P06,H5,430102,destitute,,\n"
-    "P07,H5,430102,destitute,,\n"
-    "P08,H7,430121,destitute,,\n"
-    "P09,H8,430121,relapsed,,\n"
-    "P10,H8,430121,min_living,,\n"
-    "P1,H8,430121,min_living,,\n";
+static const char PERSONS[] = "person_id,household_id,region,category,valid_from,valid_to\n"
+                              "P01,H1,430225,general,,\n"
+                              "P02,H1,430225,min_living,,\n"
+                              "P03,H2,430225,general,,\n"
+                              "P04,H3,430223,general,2022-01-01,\n"
+                              "P05,H4,430102,monitored,,\n"
+                              "P06,H5,430102,destitute,,\n"
+                              "P07,H5,430102,destitute,,\n"
+                              "P08,H7,430121,destitute,,\n"
+                              "P09,H8,430121,relapsed,,\n"
+                              "P10,H8,430121,min_living,,\n"
+                              "P1,H8,430121,min_living,,\n";
 
 static const char LIST[] = "person_id,household_id,category\n"
                            "P02,H1,min_living\n"
@@ -430,21 +429,20 @@ static void test_reconcile_every_finding(void **state) {
   sb_reconcile_summary s;
   sb_error err;
   assert_int_equal(sb_reconcile(&l, reg, e, n, SB_AUTHORITY_FROM_LIST, &b, &s, &err), SB_OK);
-  assert_string_equal(text(&b),
-                      "person_id,household_id,list_category,ledger_category,finding\n"
-                      "P03,H2,min_living,general,CATEGORY_DIFFERS\n"
-                      "X99,H0,monitored,,UNKNOWN_PERSON\n"
-                      "P04,H33,monitored,,NOT_ENROLLED\n"
-                      "P04,H33,monitored,,HOUSEHOLD_DIFFERS\n"
-                      "P05,\"H,9\",monitored,monitored,HOUSEHOLD_DIFFERS\n"
-                      "P06,H6,min_living,destitute,CATEGORY_DIFFERS\n"
-                      "P06,H6,min_living,destitute,HOUSEHOLD_DIFFERS\n"
-                      /* byte order: P07 < P1 < P10 < Z9; relapsed P09 is not
-                      ** a category of this list */
-                      "P07,H5,,destitute,NOT_ON_LIST\n"
-                      "P1,H8,,min_living,NOT_ON_LIST\n"
-                      "P10,H8,,min_living,NOT_ON_LIST\n"
-                      "Z9,,,min_living,NOT_ON_LIST\n");
+  assert_string_equal(text(&b), "person_id,household_id,list_category,ledger_category,finding\n"
+                                "P03,H2,min_living,general,CATEGORY_DIFFERS\n"
+                                "X99,H0,monitored,,UNKNOWN_PERSON\n"
+                                "P04,H33,monitored,,NOT_ENROLLED\n"
+                                "P04,H33,monitored,,HOUSEHOLD_DIFFERS\n"
+                                "P05,\"H,9\",monitored,monitored,HOUSEHOLD_DIFFERS\n"
+                                "P06,H6,min_living,destitute,CATEGORY_DIFFERS\n"
+                                "P06,H6,min_living,destitute,HOUSEHOLD_DIFFERS\n"
+                                /* byte order: P07 < P1 < P10 < Z9; relapsed P09 is not
+                                ** a category of this list */
+                                "P07,H5,,destitute,NOT_ON_LIST\n"
+                                "P1,H8,,min_living,NOT_ON_LIST\n"
+                                "P10,H8,,min_living,NOT_ON_LIST\n"
+                                "Z9,,,min_living,NOT_ON_LIST\n");
   assert_int_equal(s.list_rows, 7);
   assert_int_equal(s.enrolled, 11);
   assert_int_equal(s.findings, 11);
@@ -453,8 +451,8 @@ static void test_reconcile_every_finding(void **state) {
   assert_int_equal(s.by_finding[SB_FIND_CATEGORY_DIFFERS], 2);
   assert_int_equal(s.by_finding[SB_FIND_HOUSEHOLD_DIFFERS], 3);
   assert_int_equal(s.by_finding[SB_FIND_NOT_ON_LIST], 4);
-  assert_int_equal(s.authority, (1u << SB_CAT_DESTITUTE) | (1u << SB_CAT_MIN_LIVING) |
-                                    (1u << SB_CAT_MONITORED));
+  assert_int_equal(s.authority,
+                   (1u << SB_CAT_DESTITUTE) | (1u << SB_CAT_MIN_LIVING) | (1u << SB_CAT_MONITORED));
   sb_buf_free(&b);
   sb_needy_list_free(&l);
   sb_registry_free(reg);
@@ -481,8 +479,7 @@ static void test_reconcile_authority(void **state) {
   char want[2048];
 
   /* relapsed only (a rural-revitalisation list's) */
-  assert_int_equal(
-      sb_reconcile(&l, reg, e, n, 1 << SB_CAT_RELAPSED, &b, &s, NULL), SB_OK);
+  assert_int_equal(sb_reconcile(&l, reg, e, n, 1 << SB_CAT_RELAPSED, &b, &s, NULL), SB_OK);
   snprintf(want, sizeof want, "%sP09,H8,,relapsed,NOT_ON_LIST\n", head);
   assert_string_equal(text(&b), want);
   assert_int_equal(s.authority, 1u << SB_CAT_RELAPSED);

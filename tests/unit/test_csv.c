@@ -2,10 +2,10 @@
 ** Unit tests: the RFC 4180 reader and the field writer (src/io/csv.h,
 ** docs/reference/formats.md §1), with libcsv as an oracle on well-formed input.
 */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <errno.h>
@@ -16,8 +16,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "io/csv.h" /* ours */
 #include <csv.h>    /* libcsv, the oracle */
+#include "io/csv.h" /* ours */
 
 /* ---- a byte buffer of the tests' own (not sb_buf, which is under test) -- */
 
@@ -29,7 +29,8 @@ typedef struct tbuf {
 static void tput(tbuf *b, const void *data, size_t n) {
   if (b->cap - b->len < n + 1) {
     size_t nc = b->cap ? b->cap : 256;
-    while (nc - b->len < n + 1) nc *= 2;
+    while (nc - b->len < n + 1)
+      nc *= 2;
     char *np = realloc(b->p, nc);
     if (!np) abort();
     b->p = np;
@@ -39,8 +40,12 @@ static void tput(tbuf *b, const void *data, size_t n) {
   b->len += n;
   b->p[b->len] = 0;
 }
-static void tputs(tbuf *b, const char *s) { tput(b, s, strlen(s)); }
-static void tputc(tbuf *b, char c) { tput(b, &c, 1); }
+static void tputs(tbuf *b, const char *s) {
+  tput(b, s, strlen(s));
+}
+static void tputc(tbuf *b, char c) {
+  tput(b, &c, 1);
+}
 static void tfree(tbuf *b) {
   free(b->p);
   b->p = NULL;
@@ -59,12 +64,23 @@ static const char *tstr(tbuf *b) {
 static void escape_into(tbuf *out, const char *p, size_t n) {
   for (size_t i = 0; i < n; i++) {
     switch (p[i]) {
-      case '\n': tputs(out, "\\n"); break;
-      case '\r': tputs(out, "\\r"); break;
-      case '\\': tputs(out, "\\\\"); break;
-      case '|': tputs(out, "\\|"); break;
-      case '\0': tputs(out, "\\0"); break;
-      default: tputc(out, p[i]);
+    case '\n':
+      tputs(out, "\\n");
+      break;
+    case '\r':
+      tputs(out, "\\r");
+      break;
+    case '\\':
+      tputs(out, "\\\\");
+      break;
+    case '|':
+      tputs(out, "\\|");
+      break;
+    case '\0':
+      tputs(out, "\\0");
+      break;
+    default:
+      tputc(out, p[i]);
     }
   }
 }
@@ -125,7 +141,7 @@ typedef struct feeder {
   int fd;
   const char *p;
   size_t n;
-  uint64_t seed;     /* 0: every chunk is exactly max_chunk bytes */
+  uint64_t seed; /* 0: every chunk is exactly max_chunk bytes */
   size_t max_chunk;
 } feeder;
 
@@ -191,8 +207,8 @@ static char *render_file(const char *p, size_t n) {
 
 /* The same document through memory, a pipe and a file must read the same,
 ** and as `want`. */
-static void expect_render_everywhere(const char *doc, size_t n, const char *want,
-                                     uint64_t seed, size_t max_chunk) {
+static void expect_render_everywhere(const char *doc, size_t n, const char *want, uint64_t seed,
+                                     size_t max_chunk) {
   char *m = render_mem_n(doc, n);
   assert_non_null(m);
   assert_int_equal(strlen(m), strlen(want));
@@ -258,8 +274,7 @@ static void test_quoted_commas(void **state) {
 
 static void test_quoted_newlines_advance_line_numbers(void **state) {
   (void)state;
-  expect_render("h\n\"a\nb\",c\nd\n\"x\r\ny\"\nz\n",
-                "1:h\n2:a\\nb|c\n4:d\n5:x\\r\\ny\n7:z\n#EOF");
+  expect_render("h\n\"a\nb\",c\nd\n\"x\r\ny\"\nz\n", "1:h\n2:a\\nb|c\n4:d\n5:x\\r\\ny\n7:z\n#EOF");
   expect_render("\"\n\n\n\",x\ny\n", "1:\\n\\n\\n|x\n5:y\n#EOF");
   /* A bare CR inside quotes is data and not a line. */
   expect_render("\"a\rb\"\nc\n", "1:a\\rb\n2:c\n#EOF");
@@ -286,18 +301,37 @@ static void test_trailing_line_without_newline(void **state) {
 
 static void test_bom_skipped_only_at_start(void **state) {
   (void)state;
-  expect_render("\xEF\xBB\xBF" "a,b\n", "1:a|b\n#EOF");
-  expect_render("\xEF\xBB\xBF" "\"a\",b\n", "1:a|b\n#EOF");
+  expect_render("\xEF\xBB\xBF"
+                "a,b\n",
+                "1:a|b\n#EOF");
+  expect_render("\xEF\xBB\xBF"
+                "\"a\",b\n",
+                "1:a|b\n#EOF");
   expect_render("\xEF\xBB\xBF", "#EOF");
-  expect_render("\xEF\xBB\xBF" "\n\na\n", "3:a\n#EOF");
+  expect_render("\xEF\xBB\xBF"
+                "\n\na\n",
+                "3:a\n#EOF");
   /* Only one, only first: a second BOM, or one on a later line, is data. */
-  expect_render("\xEF\xBB\xBF\xEF\xBB\xBF" "a\n", "1:\xEF\xBB\xBF" "a\n#EOF");
-  expect_render("x\n\xEF\xBB\xBF" "y\n", "1:x\n2:\xEF\xBB\xBF" "y\n#EOF");
-  expect_render("x,\xEF\xBB\xBF" "y\n", "1:x|\xEF\xBB\xBF" "y\n#EOF");
+  expect_render("\xEF\xBB\xBF\xEF\xBB\xBF"
+                "a\n",
+                "1:\xEF\xBB\xBF"
+                "a\n#EOF");
+  expect_render("x\n\xEF\xBB\xBF"
+                "y\n",
+                "1:x\n2:\xEF\xBB\xBF"
+                "y\n#EOF");
+  expect_render("x,\xEF\xBB\xBF"
+                "y\n",
+                "1:x|\xEF\xBB\xBF"
+                "y\n#EOF");
   /* A partial BOM is data. */
-  expect_render("\xEF\xBB" "a\n", "1:\xEF\xBB" "a\n#EOF");
+  expect_render("\xEF\xBB"
+                "a\n",
+                "1:\xEF\xBB"
+                "a\n#EOF");
   /* Through a file and a pipe too. */
-  const char *doc = "\xEF\xBB\xBF" "p,q\nr\n";
+  const char *doc = "\xEF\xBB\xBF"
+                    "p,q\nr\n";
   expect_render_everywhere(doc, strlen(doc), "1:p|q\n2:r\n#EOF", 3, 2);
 }
 
@@ -386,7 +420,8 @@ static void test_bytes_taken_as_they_are(void **state) {
 
 static void test_bytes_consumed_for_progress(void **state) {
   (void)state;
-  static const char doc[] = "\xEF\xBB\xBF" "a,b\r\n\n\"c\nd\"\ne";
+  static const char doc[] = "\xEF\xBB\xBF"
+                            "a,b\r\n\n\"c\nd\"\ne";
   sb_csv_reader *r = sb_csv_open_mem(doc, sizeof doc - 1);
   sb_csv_row row;
   assert_int_equal(sb_csv_next(r, &row), 1);
@@ -472,8 +507,8 @@ static void doc_fill_to(docb *d, size_t at) {
 }
 
 /* Put a record so that its byte `split` falls at document offset `at`. */
-static void doc_record_across(docb *d, size_t at, const char *raw, size_t split,
-                              const char *fields, int lines) {
+static void doc_record_across(docb *d, size_t at, const char *raw, size_t split, const char *fields,
+                              int lines) {
   doc_fill_to(d, at - split);
   doc_record(d, raw, strlen(raw), fields, lines);
 }
@@ -485,18 +520,18 @@ static void test_fd_records_straddle_chunk_boundaries(void **state) {
   const size_t MiB = (size_t)1 << 20;
   /* Each tricky spot lands exactly on a 1 MiB boundary (the reader's read
   ** chunk) or on 4 MiB (its initial buffer). */
-  doc_record_across(&d, 1 * MiB, "a,b\r\n", 4, "a|b", 1);                 /* CR | LF */
-  doc_record_across(&d, 2 * MiB, "\"x\"\"y\",z\n", 3, "x\"y|z", 1);       /* doubled quote split */
-  doc_record_across(&d, 3 * MiB, "\"q\"\r\n", 4, "q", 1);                 /* closing quote, CR | LF */
-  doc_record_across(&d, 4 * MiB, "\"q\",w\n", 3, "q|w", 1);               /* closing quote | comma */
-  doc_fill_to(&d, 5 * MiB - 1);                                           /* empty line CR | LF */
+  doc_record_across(&d, 1 * MiB, "a,b\r\n", 4, "a|b", 1);           /* CR | LF */
+  doc_record_across(&d, 2 * MiB, "\"x\"\"y\",z\n", 3, "x\"y|z", 1); /* doubled quote split */
+  doc_record_across(&d, 3 * MiB, "\"q\"\r\n", 4, "q", 1);           /* closing quote, CR | LF */
+  doc_record_across(&d, 4 * MiB, "\"q\",w\n", 3, "q|w", 1);         /* closing quote | comma */
+  doc_fill_to(&d, 5 * MiB - 1);                                     /* empty line CR | LF */
   tput(&d.doc, "\r\n", 2);
   d.line++;
-  doc_record_across(&d, 6 * MiB, "\"l1\nl2\",e\n", 4, "l1\\nl2|e", 2);   /* inside a quoted newline */
-  doc_record_across(&d, 7 * MiB, "\"abc\",d\n", 0, "abc|d", 1);          /* opening quote on the boundary */
-  doc_record_across(&d, 8 * MiB, "\"a\"b,c\n", 3, "!|c", 1);             /* bad tail across */
-  doc_record_across(&d, 9 * MiB, "u,v\n", 3, "u|v", 1);                  /* LF first byte of chunk */
-  doc_record_across(&d, 10 * MiB, "\"a\"\"\"\r\n", 6, "a\"", 1);         /* quote pair, CR | LF */
+  doc_record_across(&d, 6 * MiB, "\"l1\nl2\",e\n", 4, "l1\\nl2|e", 2); /* inside a quoted newline */
+  doc_record_across(&d, 7 * MiB, "\"abc\",d\n", 0, "abc|d", 1);  /* opening quote on the boundary */
+  doc_record_across(&d, 8 * MiB, "\"a\"b,c\n", 3, "!|c", 1);     /* bad tail across */
+  doc_record_across(&d, 9 * MiB, "u,v\n", 3, "u|v", 1);          /* LF first byte of chunk */
+  doc_record_across(&d, 10 * MiB, "\"a\"\"\"\r\n", 6, "a\"", 1); /* quote pair, CR | LF */
   doc_record(&d, "last,\"one\"", 10, "last|one", 0);
   tputs(&d.want, "#EOF");
   /* Memory, a file, a pipe in random pieces of up to 1 MiB; then pipes
@@ -536,7 +571,8 @@ static void test_fd_record_larger_than_initial_buffer(void **state) {
     tputc(&doc, c);
   }
   tputs(&doc, "\",x\r\n");
-  for (size_t i = 0; i < big2; i++) tputc(&doc, (char)('0' + i % 10));
+  for (size_t i = 0; i < big2; i++)
+    tputc(&doc, (char)('0' + i % 10));
   tputs(&doc, "\ntail,end");
 
   tputs(&want, "1:head\n2:");
@@ -545,7 +581,8 @@ static void test_fd_record_larger_than_initial_buffer(void **state) {
   char tmp[32];
   snprintf(tmp, sizeof tmp, "%d:", 3 + nl);
   tputs(&want, tmp);
-  for (size_t i = 0; i < big2; i++) tputc(&want, (char)('0' + i % 10));
+  for (size_t i = 0; i < big2; i++)
+    tputc(&want, (char)('0' + i % 10));
   snprintf(tmp, sizeof tmp, "\n%d:tail|end\n#EOF", 4 + nl);
   tputs(&want, tmp);
 
@@ -592,8 +629,9 @@ typedef struct gendoc {
 } gendoc;
 
 static void gen_field(uint64_t *s, tbuf *val) {
-  static const char *const units[] = {"a", "b", "c", "d", "1", "2", " ", "\t", ",", "\"",
-                                      "\r", "\n", "\r\n", "\xE4\xB8\xAD", "|", "\\", "\x7f", "-"};
+  static const char *const units[] = {"a",  "b",  "c",    "d",  "1",  "2",    " ",
+                                      "\t", ",",  "\"",   "\r", "\n", "\r\n", "\xE4\xB8\xAD",
+                                      "|",  "\\", "\x7f", "-"};
   int len = (int)(splitmix(s) % 9);
   if (splitmix(s) % 8 == 0) len = 0;
   for (int i = 0; i < len; i++) {
@@ -732,8 +770,9 @@ static void check_against_libcsv(gendoc *g, uint64_t seed) {
   if (rc == -2) fail_msg("line numbers differ (seed %llu)", (unsigned long long)seed);
   assert_int_equal(rc, 0);
   if (ours.len != lib.len || memcmp(tstr(&ours), tstr(&lib), lib.len) != 0)
-    fail_msg("our reader and libcsv disagree (seed %llu):\n--- doc\n%s\n--- libcsv\n%s\n--- ours\n%s",
-             (unsigned long long)seed, tstr(&g->doc), tstr(&lib), tstr(&ours));
+    fail_msg(
+        "our reader and libcsv disagree (seed %llu):\n--- doc\n%s\n--- libcsv\n%s\n--- ours\n%s",
+        (unsigned long long)seed, tstr(&g->doc), tstr(&lib), tstr(&ours));
   tfree(&lib);
   tfree(&ours);
 }
@@ -753,7 +792,8 @@ static void test_differential_big_document_through_fd_vs_libcsv(void **state) {
   (void)state;
   uint64_t s = 99;
   gendoc g = {0};
-  while (g.doc.len < ((size_t)9 << 20)) gen_doc(&g, &s, 1000, 0);
+  while (g.doc.len < ((size_t)9 << 20))
+    gen_doc(&g, &s, 1000, 0);
   gen_doc(&g, &s, 10, 1);
   /* Fields and lines as generated, and as libcsv reads them, in memory. */
   check_against_libcsv(&g, 99);
@@ -835,7 +875,8 @@ static void test_range_readers_split_at_record_starts_read_as_whole(void **state
   (void)state;
   uint64_t s = 2024;
   gendoc g = {0};
-  while (g.doc.len < ((size_t)10 << 20)) gen_doc(&g, &s, 1000, 0);
+  while (g.doc.len < ((size_t)10 << 20))
+    gen_doc(&g, &s, 1000, 0);
   gen_doc(&g, &s, 5, 1);
   tbuf whole = {0};
   sb_csv_reader *r = sb_csv_open_mem(g.doc.p, g.doc.len);
@@ -909,7 +950,9 @@ static void test_range_reader_ignores_descriptor_offset(void **state) {
 
 static void test_range_reader_bom_only_at_file_start(void **state) {
   (void)state;
-  static const char doc[] = "\xEF\xBB\xBF" "a\n\xEF\xBB\xBF" "b\n";
+  static const char doc[] = "\xEF\xBB\xBF"
+                            "a\n\xEF\xBB\xBF"
+                            "b\n";
   FILE *f = temp_with(doc, sizeof doc - 1);
   assert_non_null(f);
   int fd = fileno(f);
@@ -921,7 +964,8 @@ static void test_range_reader_bom_only_at_file_start(void **state) {
   sb_csv_close(r);
   r = sb_csv_open_range(fd, 5, sizeof doc - 1, 2);
   assert_int_equal(sb_csv_next(r, &row), 1);
-  assert_true(sb_csv_field_is(&row.fields[0], "\xEF\xBB\xBF" "b"));
+  assert_true(sb_csv_field_is(&row.fields[0], "\xEF\xBB\xBF"
+                                              "b"));
   assert_int_equal(row.line, 2);
   sb_csv_close(r);
   fclose(f);
@@ -1077,7 +1121,8 @@ static void test_buf_grows_and_frees(void **state) {
   total += sizeof block;
   assert_int_equal(b.len, total);
   assert_true(b.cap >= b.len);
-  for (int i = 0; i < 100000; i++) assert_int_equal(b.p[i], (char)('a' + i % 26));
+  for (int i = 0; i < 100000; i++)
+    assert_int_equal(b.p[i], (char)('a' + i % 26));
   assert_memory_equal(b.p + 100000, block, sizeof block);
   size_t cap = b.cap;
   assert_int_equal(sb_buf_reserve(&b, cap - b.len), 0); /* already room */

@@ -1,10 +1,10 @@
 /*
 ** Unit tests: calendar dates (include/sanbao/date.h).
 */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -14,13 +14,21 @@
 
 /* ---- an independent calendar, for the reference values ------------------ */
 
-static int ref_leap(int y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+static int ref_leap(int y) {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 static int ref_days_in_month(int y, int m) {
   switch (m) {
-    case 2: return ref_leap(y) ? 29 : 28;
-    case 4: case 6: case 9: case 11: return 30;
-    default: return 31;
+  case 2:
+    return ref_leap(y) ? 29 : 28;
+  case 4:
+  case 6:
+  case 9:
+  case 11:
+    return 30;
+  default:
+    return 31;
   }
 }
 
@@ -35,7 +43,9 @@ static void ref_next(int *y, int *m, int *d) {
   }
 }
 
-static int parse(const char *s, sb_date *out) { return sb_date_parse(s, strlen(s), out); }
+static int parse(const char *s, sb_date *out) {
+  return sb_date_parse(s, strlen(s), out);
+}
 
 static void expect_date(const char *s, sb_date want) {
   sb_date v = -12345;
@@ -71,7 +81,8 @@ static void walk_years(int y0, int y1, sb_date first) {
     if (sb_date_year(n) != y) fail_msg("year of %s gave %d", want, sb_date_year(n));
     int yy, mm, dd;
     sb_date_to_ymd(n, &yy, &mm, &dd);
-    if (yy != y || mm != m || dd != d) fail_msg("to_ymd(%d) = %d-%d-%d, want %s", (int)n, yy, mm, dd, want);
+    if (yy != y || mm != m || dd != d)
+      fail_msg("to_ymd(%d) = %d-%d-%d, want %s", (int)n, yy, mm, dd, want);
     if (sb_date_from_ymd(y, m, d) != n) fail_msg("from_ymd(%s) wrong", want);
     ref_next(&y, &m, &d);
     n++;

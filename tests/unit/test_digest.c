@@ -5,15 +5,15 @@
 ** boundaries, for empty and one-byte inputs — and different when one byte
 ** or the length changes.
 */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <cmocka.h>
 
 #include "io/digest.h"
 
@@ -47,12 +47,20 @@ static uint64_t of_file(const unsigned char *p, size_t n, int threads, uint64_t 
 
 static void test_same_every_way(void **state) {
   (void)state;
-  const size_t sizes[] = {0, 1, 7, 8, 33, SB_DIGEST_BLOCK - 1, SB_DIGEST_BLOCK,
-                          SB_DIGEST_BLOCK + 1, 3 * SB_DIGEST_BLOCK + 12345};
+  const size_t sizes[] = {0,
+                          1,
+                          7,
+                          8,
+                          33,
+                          SB_DIGEST_BLOCK - 1,
+                          SB_DIGEST_BLOCK,
+                          SB_DIGEST_BLOCK + 1,
+                          3 * SB_DIGEST_BLOCK + 12345};
   size_t max = 3 * SB_DIGEST_BLOCK + 12345;
   unsigned char *p = malloc(max);
   assert_non_null(p);
-  for (size_t i = 0; i < max; i++) p[i] = (unsigned char)((i * 2654435761u) >> 13);
+  for (size_t i = 0; i < max; i++)
+    p[i] = (unsigned char)((i * 2654435761u) >> 13);
   for (size_t s = 0; s < sizeof sizes / sizeof sizes[0]; s++) {
     size_t n = sizes[s];
     uint64_t want = sb_digest_bytes(p, n);

@@ -26,8 +26,8 @@
 
 #include <cmocka.h>
 
-#include "assert_result.h"
 #include <sqlite3.h>
+#include "assert_result.h"
 
 #include "ledger/ledger.h"
 #include "ledger/store.h"
@@ -529,16 +529,20 @@ static void test_received_count(void **state) {
   assert_int_equal(st->ops->row_append(st, &b, &err), SB_OK);
   assert_int_equal(st->ops->row_append(st, &c, &err), SB_OK);
   int64_t n = -1, rej = -1;
-  assert_int_equal(st->ops->received_count(st, "X", 1, 0x123456789ABCDEFull, &n, &rej, &err), SB_OK);
+  assert_int_equal(st->ops->received_count(st, "X", 1, 0x123456789ABCDEFull, &n, &rej, &err),
+                   SB_OK);
   assert_int_equal(n, 2);
   assert_int_equal(rej, 1); /* the DUPLICATE_CLAIM copy */
-  assert_int_equal(st->ops->received_count(st, "X", 1, 0x123456789ABCDEEull, &n, &rej, &err), SB_OK);
+  assert_int_equal(st->ops->received_count(st, "X", 1, 0x123456789ABCDEEull, &n, &rej, &err),
+                   SB_OK);
   assert_int_equal(n, 0);
   assert_int_equal(rej, 0);
-  assert_int_equal(st->ops->received_count(st, "Y", 1, 0x123456789ABCDEFull, &n, &rej, &err), SB_OK);
+  assert_int_equal(st->ops->received_count(st, "Y", 1, 0x123456789ABCDEFull, &n, &rej, &err),
+                   SB_OK);
   assert_int_equal(n, 1);
   assert_int_equal(rej, 0);
-  assert_int_equal(st->ops->received_count(st, "Z", 1, 0x123456789ABCDEFull, &n, &rej, &err), SB_OK);
+  assert_int_equal(st->ops->received_count(st, "Z", 1, 0x123456789ABCDEFull, &n, &rej, &err),
+                   SB_OK);
   assert_int_equal(n, 0);
   assert_int_equal(st->ops->commit(st, &err), SB_OK);
 }

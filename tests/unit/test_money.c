@@ -2,10 +2,10 @@
 ** Unit tests: exact money and ratio text, mul() and cap_left()
 ** (docs/reference/settlement.md §1, include/sanbao/money.h).
 */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -36,8 +36,7 @@ static int ratio(const char *s, sb_bp *out) {
 static void expect_money(const char *s, sb_fen want) {
   sb_fen v;
   if (money(s, &v) != 0) fail_msg("'%s' should parse as an amount", s);
-  if (v != want)
-    fail_msg("'%s' parsed as %lld, want %lld", s, (long long)v, (long long)want);
+  if (v != want) fail_msg("'%s' parsed as %lld, want %lld", s, (long long)v, (long long)want);
 }
 
 static void expect_money_bad(const char *s) {
@@ -257,7 +256,10 @@ static void test_money_parse_uses_length_not_nul(void **state) {
   assert_int_equal(v, 125);
   /* An embedded NUL inside the length is a bad byte. */
   v = SENTINEL_FEN;
-  assert_int_equal(sb_money_parse("1\0" "0", 3, &v), -1);
+  assert_int_equal(sb_money_parse("1\0"
+                                  "0",
+                                  3, &v),
+                   -1);
   assert_int_equal(v, SENTINEL_FEN);
   assert_int_equal(sb_money_parse("1.\0", 3, &v), -1);
   assert_int_equal(v, SENTINEL_FEN);
@@ -404,10 +406,18 @@ static void test_money_format_parse_round_trip(void **state) {
   for (int i = 0; i < 200000; i++) {
     sb_fen v;
     switch (i % 4) {
-      case 0: v = (sb_fen)(rng() % (uint64_t)(SB_MONEY_MAX + 1)); break;
-      case 1: v = (sb_fen)(rng() % 100000); break;
-      case 2: v = SB_MONEY_MAX - (sb_fen)(rng() % 1000); break;
-      default: v = (sb_fen)(rng() % 1000); break;
+    case 0:
+      v = (sb_fen)(rng() % (uint64_t)(SB_MONEY_MAX + 1));
+      break;
+    case 1:
+      v = (sb_fen)(rng() % 100000);
+      break;
+    case 2:
+      v = SB_MONEY_MAX - (sb_fen)(rng() % 1000);
+      break;
+    default:
+      v = (sb_fen)(rng() % 1000);
+      break;
     }
     char buf[SB_MONEY_BUFSZ];
     size_t n = sb_money_format(v, buf);
@@ -432,8 +442,8 @@ static void test_money_format_matches_printf(void **state) {
     sb_fen v = (sb_fen)rng();
     char buf[SB_MONEY_BUFSZ], want[64];
     uint64_t m = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
-    snprintf(want, sizeof want, "%s%llu.%02llu", v < 0 ? "-" : "",
-             (unsigned long long)(m / 100), (unsigned long long)(m % 100));
+    snprintf(want, sizeof want, "%s%llu.%02llu", v < 0 ? "-" : "", (unsigned long long)(m / 100),
+             (unsigned long long)(m % 100));
     sb_money_format(v, buf);
     assert_string_equal(buf, want);
   }
@@ -460,14 +470,14 @@ static void test_ratio_format_minimal_text(void **state) {
 static void test_mul_half_up_exact_half_cases(void **state) {
   (void)state;
   /* Exactly .5 fen rounds up (half up, not half even). */
-  assert_int_equal(sb_mul(1, 5000), 1);   /* 0.5 -> 1 */
-  assert_int_equal(sb_mul(3, 5000), 2);   /* 1.5 -> 2 */
-  assert_int_equal(sb_mul(5, 5000), 3);   /* 2.5 -> 3 */
-  assert_int_equal(sb_mul(5, 1000), 1);   /* 0.5 -> 1 */
-  assert_int_equal(sb_mul(25, 1000), 3);  /* 2.5 -> 3 */
-  assert_int_equal(sb_mul(50, 100), 1);   /* 0.5 -> 1 */
-  assert_int_equal(sb_mul(5000, 1), 1);   /* 0.5 -> 1 */
-  assert_int_equal(sb_mul(15000, 1), 2);  /* 1.5 -> 2 */
+  assert_int_equal(sb_mul(1, 5000), 1);  /* 0.5 -> 1 */
+  assert_int_equal(sb_mul(3, 5000), 2);  /* 1.5 -> 2 */
+  assert_int_equal(sb_mul(5, 5000), 3);  /* 2.5 -> 3 */
+  assert_int_equal(sb_mul(5, 1000), 1);  /* 0.5 -> 1 */
+  assert_int_equal(sb_mul(25, 1000), 3); /* 2.5 -> 3 */
+  assert_int_equal(sb_mul(50, 100), 1);  /* 0.5 -> 1 */
+  assert_int_equal(sb_mul(5000, 1), 1);  /* 0.5 -> 1 */
+  assert_int_equal(sb_mul(15000, 1), 2); /* 1.5 -> 2 */
   assert_int_equal(sb_mul(829250, 5000), 414625);
   assert_int_equal(sb_mul(829251, 5000), 414626); /* 414625.5 -> 414626 */
   /* Just below a half rounds down, just above rounds up. */
@@ -487,9 +497,9 @@ static void test_mul_ordinary_values(void **state) {
   assert_int_equal(sb_mul(123457, 6500), 80247); /* 80247.05 */
   assert_int_equal(sb_mul(32000, 5000), 16000);
   assert_int_equal(sb_mul(1600000, 5000), 800000);
-  assert_int_equal(sb_mul(99, 9999), 99);        /* 98.9901 */
-  assert_int_equal(sb_mul(100, 1), 0);           /* 0.01 */
-  assert_int_equal(sb_mul(7, 7143), 5);          /* 5.0001 */
+  assert_int_equal(sb_mul(99, 9999), 99); /* 98.9901 */
+  assert_int_equal(sb_mul(100, 1), 0);    /* 0.01 */
+  assert_int_equal(sb_mul(7, 7143), 5);   /* 5.0001 */
 }
 
 static void test_mul_large_operands_are_128_bit_safe(void **state) {
@@ -514,9 +524,15 @@ static void test_mul_random_against_references(void **state) {
   for (int i = 0; i < 300000; i++) {
     sb_fen a;
     switch (i % 3) {
-      case 0: a = (sb_fen)(rng() >> 1); break;
-      case 1: a = (sb_fen)(rng() % (uint64_t)(SB_MONEY_MAX + 1)); break;
-      default: a = (sb_fen)(rng() % 1000000); break;
+    case 0:
+      a = (sb_fen)(rng() >> 1);
+      break;
+    case 1:
+      a = (sb_fen)(rng() % (uint64_t)(SB_MONEY_MAX + 1));
+      break;
+    default:
+      a = (sb_fen)(rng() % 1000000);
+      break;
     }
     sb_bp r = (sb_bp)(rng() % (SB_BP_ONE + 1));
     sb_fen got = sb_mul(a, r);

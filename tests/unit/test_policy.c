@@ -6,10 +6,10 @@
 ** in it, and checks that the load fails naming the file and the exact JSON
 ** path of the fault.
 */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -47,7 +47,8 @@ static const char BASE[] =
     "      \"annual_deductible_cap\": null\n"
     "    },\n"
     "    \"chronic\": { \"ratio\": \"0.70\", \"annual_cap\": \"6000\" },\n"
-    "    \"outpatient\": { \"levels\": { \"primary\": { \"ratio\": \"0.60\" }, \"grade2\": { \"ratio\": \"0.3\" } }, \"annual_cap\": null }\n"
+    "    \"outpatient\": { \"levels\": { \"primary\": { \"ratio\": \"0.60\" }, \"grade2\": { "
+    "\"ratio\": \"0.3\" } }, \"annual_cap\": null }\n"
     "  },\n"
     "  \"critical_illness\": {\n"
     "    \"visit_types\": [\"inpatient\", \"chronic\"],\n"
@@ -67,17 +68,21 @@ static const char BASE[] =
     "    \"visit_types\": [\"inpatient\", \"chronic\"],\n"
     "    \"categories\": {\n"
     "      \"destitute\": { \"deductible\": \"0\", \"ratio\": \"1.00\", \"annual_cap\": null },\n"
-    "      \"min_living\": { \"deductible\": \"0\", \"ratio\": \"0.70\", \"annual_cap\": \"100000\" },\n"
-    "      \"illness_poor\": { \"deductible\": \"8000\", \"ratio\": \"0.5\", \"annual_cap\": \"100000\" }\n"
+    "      \"min_living\": { \"deductible\": \"0\", \"ratio\": \"0.70\", \"annual_cap\": "
+    "\"100000\" },\n"
+    "      \"illness_poor\": { \"deductible\": \"8000\", \"ratio\": \"0.5\", \"annual_cap\": "
+    "\"100000\" }\n"
     "    }\n"
     "  },\n"
     "  \"premium\": {\n"
     "    \"individual\": \"320\",\n"
-    "    \"subsidy\": { \"destitute\": \"1.00\", \"min_living\": \"0.50\", \"relapsed\": \"0.50\", \"monitored\": \"0.5\" }\n"
+    "    \"subsidy\": { \"destitute\": \"1.00\", \"min_living\": \"0.50\", \"relapsed\": \"0.50\", "
+    "\"monitored\": \"0.5\" }\n"
     "  },\n"
     "  \"monitoring\": {\n"
     "    \"rules\": [\n"
-    "      { \"name\": \"lifted-50pct\", \"categories\": [\"lifted\", \"monitored\"], \"threshold\": \"8292.50\" },\n"
+    "      { \"name\": \"lifted-50pct\", \"categories\": [\"lifted\", \"monitored\"], "
+    "\"threshold\": \"8292.50\" },\n"
     "      { \"name\": \"everyone\", \"categories\": [], \"threshold\": \"20000\" }\n"
     "    ]\n"
     "  }\n"
@@ -111,8 +116,8 @@ static void assert_where(const sb_error *err, const char *file, const char *path
   size_t wl = strlen(err->where), pl = strlen(path);
   if (!strstr(err->where, file) || wl < pl + 1 || strcmp(err->where + wl - pl, path) != 0 ||
       err->where[wl - pl - 1] != ' ')
-    fail_msg("where is '%s' (msg '%s'); want file '%s' and path '%s'", err->where, err->msg,
-             file, path);
+    fail_msg("where is '%s' (msg '%s'); want file '%s' and path '%s'", err->where, err->msg, file,
+             path);
 }
 
 /* Break BASE by one replacement; the load must fail at `path`. */
@@ -199,7 +204,8 @@ static void test_hunan_2022_regions_and_basic(void **state) {
   assert_int_equal(p->chronic_annual_cap, 600000);
   assert_int_equal(p->outpatient_levels, 1u << SB_LEVEL_PRIMARY);
   assert_int_equal(p->outpatient_ratio[SB_LEVEL_PRIMARY], 6000);
-  for (int l = SB_LEVEL_GRADE1; l < SB_LEVEL_COUNT; l++) assert_int_equal(p->outpatient_ratio[l], 0);
+  for (int l = SB_LEVEL_GRADE1; l < SB_LEVEL_COUNT; l++)
+    assert_int_equal(p->outpatient_ratio[l], 0);
   assert_int_equal(p->outpatient_annual_cap, 80000);
   sb_policy_free(p);
 }
@@ -216,7 +222,8 @@ static void test_hunan_2022_critical_illness(void **state) {
     assert_int_equal(p->segments[i].ratio, ratio[i]);
   }
   assert_int_equal(p->ci_annual_cap, 40000000);
-  assert_int_equal(p->tilted, CAT(SB_CAT_DESTITUTE) | CAT(SB_CAT_MIN_LIVING) | CAT(SB_CAT_RELAPSED));
+  assert_int_equal(p->tilted,
+                   CAT(SB_CAT_DESTITUTE) | CAT(SB_CAT_MIN_LIVING) | CAT(SB_CAT_RELAPSED));
   assert_int_equal(p->tilted_deductible_factor, 5000);
   assert_int_equal(p->tilted_ratio_bonus, 500);
   assert_int_equal(p->tilted_uncapped, 1);
@@ -303,8 +310,8 @@ static void test_base_policy_values(void **state) {
   assert_string_equal(p->name, "unit-test policy");
   assert_int_equal(p->n_regions, 3);
   assert_int_equal(p->basic_annual_cap, 15000000);
-  assert_int_equal(p->annual_deductible_cap, SB_NO_CAP);   /* null */
-  assert_int_equal(p->outpatient_annual_cap, SB_NO_CAP);   /* null */
+  assert_int_equal(p->annual_deductible_cap, SB_NO_CAP); /* null */
+  assert_int_equal(p->outpatient_annual_cap, SB_NO_CAP); /* null */
   assert_int_equal(p->assistance[SB_CAT_DESTITUTE].annual_cap, SB_NO_CAP);
   assert_int_equal(p->segments[3].upto, SB_NO_CAP);
   assert_int_equal(p->inpatient[SB_LEVEL_GRADE1].ratio, 8500);
@@ -357,16 +364,19 @@ static void test_optional_keys_may_be_absent(void **state) {
   assert_null(find_note(p, "$"));
   sb_policy_free(p);
   /* Lists may be empty, keyed tables may hold no key. */
-  p = expect_valid("\"categories\": [\"destitute\", \"min_living\", \"relapsed\"]", "\"categories\": []");
+  p = expect_valid("\"categories\": [\"destitute\", \"min_living\", \"relapsed\"]",
+                   "\"categories\": []");
   assert_int_equal(p->tilted, 0);
   sb_policy_free(p);
-  p = expect_valid("\"subsidy\": { \"destitute\": \"1.00\", \"min_living\": \"0.50\", \"relapsed\": \"0.50\", \"monitored\": \"0.5\" }",
+  p = expect_valid("\"subsidy\": { \"destitute\": \"1.00\", \"min_living\": \"0.50\", "
+                   "\"relapsed\": \"0.50\", \"monitored\": \"0.5\" }",
                    "\"subsidy\": {}");
   assert_int_equal(p->subsidised, 0);
   assert_int_equal(p->subsidy[SB_CAT_DESTITUTE], 0);
   sb_policy_free(p);
-  p = expect_valid("\"levels\": { \"primary\": { \"ratio\": \"0.60\" }, \"grade2\": { \"ratio\": \"0.3\" } }",
-                   "\"levels\": { \"source\": \"none covered\" }");
+  p = expect_valid(
+      "\"levels\": { \"primary\": { \"ratio\": \"0.60\" }, \"grade2\": { \"ratio\": \"0.3\" } }",
+      "\"levels\": { \"source\": \"none covered\" }");
   assert_int_equal(p->outpatient_levels, 0);
   assert_non_null(find_note(p, "$.basic.outpatient.levels"));
   sb_policy_free(p);
@@ -404,11 +414,12 @@ static void test_invalid_region_key(void **state) {
 
 static void test_invalid_no_segments(void **state) {
   (void)state;
-  expect_invalid("      { \"upto\": \"30000\", \"ratio\": \"0.60\" },\n"
-                 "      { \"upto\": \"80000\", \"ratio\": \"0.65\", \"note\": \"second segment\" },\n"
-                 "      { \"upto\": \"150000\", \"ratio\": \"0.75\" },\n"
-                 "      { \"upto\": null, \"ratio\": \"0.85\" }\n",
-                 "", "$.critical_illness.segments");
+  expect_invalid(
+      "      { \"upto\": \"30000\", \"ratio\": \"0.60\" },\n"
+      "      { \"upto\": \"80000\", \"ratio\": \"0.65\", \"note\": \"second segment\" },\n"
+      "      { \"upto\": \"150000\", \"ratio\": \"0.75\" },\n"
+      "      { \"upto\": null, \"ratio\": \"0.85\" }\n",
+      "", "$.critical_illness.segments");
 }
 
 static void test_invalid_last_upto_not_null(void **state) {
@@ -417,28 +428,34 @@ static void test_invalid_last_upto_not_null(void **state) {
                  "{ \"upto\": \"200000\", \"ratio\": \"0.85\" }",
                  "$.critical_illness.segments[3].upto");
   /* A single segment must be the open one. */
-  sb_policy *p = expect_valid("      { \"upto\": \"30000\", \"ratio\": \"0.60\" },\n"
-                              "      { \"upto\": \"80000\", \"ratio\": \"0.65\", \"note\": \"second segment\" },\n"
-                              "      { \"upto\": \"150000\", \"ratio\": \"0.75\" },\n",
-                              "");
+  sb_policy *p = expect_valid(
+      "      { \"upto\": \"30000\", \"ratio\": \"0.60\" },\n"
+      "      { \"upto\": \"80000\", \"ratio\": \"0.65\", \"note\": \"second segment\" },\n"
+      "      { \"upto\": \"150000\", \"ratio\": \"0.75\" },\n",
+      "");
   assert_int_equal(p->n_segments, 1);
   assert_int_equal(p->segments[0].upto, SB_NO_CAP);
   assert_int_equal(p->segments[0].ratio, 8500);
   sb_policy_free(p);
-  expect_invalid("      { \"upto\": \"30000\", \"ratio\": \"0.60\" },\n"
-                 "      { \"upto\": \"80000\", \"ratio\": \"0.65\", \"note\": \"second segment\" },\n"
-                 "      { \"upto\": \"150000\", \"ratio\": \"0.75\" },\n"
-                 "      { \"upto\": null, \"ratio\": \"0.85\" }\n",
-                 "      { \"upto\": \"30000\", \"ratio\": \"0.60\" }\n",
-                 "$.critical_illness.segments[0].upto");
+  expect_invalid(
+      "      { \"upto\": \"30000\", \"ratio\": \"0.60\" },\n"
+      "      { \"upto\": \"80000\", \"ratio\": \"0.65\", \"note\": \"second segment\" },\n"
+      "      { \"upto\": \"150000\", \"ratio\": \"0.75\" },\n"
+      "      { \"upto\": null, \"ratio\": \"0.85\" }\n",
+      "      { \"upto\": \"30000\", \"ratio\": \"0.60\" }\n",
+      "$.critical_illness.segments[0].upto");
 }
 
 static void test_invalid_upto_not_increasing(void **state) {
   (void)state;
-  expect_invalid("{ \"upto\": \"150000\",", "{ \"upto\": \"80000\",", "$.critical_illness.segments[2].upto");
-  expect_invalid("{ \"upto\": \"150000\",", "{ \"upto\": \"79999.99\",", "$.critical_illness.segments[2].upto");
-  expect_invalid("{ \"upto\": \"80000\",", "{ \"upto\": \"30000.00\",", "$.critical_illness.segments[1].upto");
-  expect_invalid("{ \"upto\": \"30000\",", "{ \"upto\": \"0\",", "$.critical_illness.segments[0].upto");
+  expect_invalid("{ \"upto\": \"150000\",", "{ \"upto\": \"80000\",",
+                 "$.critical_illness.segments[2].upto");
+  expect_invalid("{ \"upto\": \"150000\",", "{ \"upto\": \"79999.99\",",
+                 "$.critical_illness.segments[2].upto");
+  expect_invalid("{ \"upto\": \"80000\",", "{ \"upto\": \"30000.00\",",
+                 "$.critical_illness.segments[1].upto");
+  expect_invalid("{ \"upto\": \"30000\",", "{ \"upto\": \"0\",",
+                 "$.critical_illness.segments[0].upto");
   /* One fen more is increasing. */
   sb_policy *p = expect_valid("{ \"upto\": \"80000\",", "{ \"upto\": \"30000.01\",");
   assert_int_equal(p->segments[1].upto, 3000001);
@@ -449,21 +466,27 @@ static void test_invalid_ratio_above_one(void **state) {
   (void)state;
   expect_invalid("\"chronic\": { \"ratio\": \"0.70\"", "\"chronic\": { \"ratio\": \"1.01\"",
                  "$.basic.chronic.ratio");
-  expect_invalid("\"repeat_deductible_factor\": \"0.50\"", "\"repeat_deductible_factor\": \"1.0001\"",
+  expect_invalid("\"repeat_deductible_factor\": \"0.50\"",
+                 "\"repeat_deductible_factor\": \"1.0001\"",
                  "$.basic.inpatient.repeat_deductible_factor");
-  expect_invalid("\"deductible_factor\": \"0.50\", \"ratio_bonus\"", "\"deductible_factor\": 2, \"ratio_bonus\"",
+  expect_invalid("\"deductible_factor\": \"0.50\", \"ratio_bonus\"",
+                 "\"deductible_factor\": 2, \"ratio_bonus\"",
                  "$.critical_illness.tilted.deductible_factor");
-  expect_invalid("\"ratio_bonus\": \"0.05\"", "\"ratio_bonus\": 1.5", "$.critical_illness.tilted.ratio_bonus");
-  expect_invalid("\"destitute\": \"1.00\"", "\"destitute\": \"1.5\"", "$.premium.subsidy.destitute");
+  expect_invalid("\"ratio_bonus\": \"0.05\"", "\"ratio_bonus\": 1.5",
+                 "$.critical_illness.tilted.ratio_bonus");
+  expect_invalid("\"destitute\": \"1.00\"", "\"destitute\": \"1.5\"",
+                 "$.premium.subsidy.destitute");
   expect_invalid("{ \"upto\": null, \"ratio\": \"0.85\" }", "{ \"upto\": null, \"ratio\": \"2\" }",
                  "$.critical_illness.segments[3].ratio");
   expect_invalid("\"grade3\": { \"deductible\": \"1200\", \"ratio\": \"0.65\" }",
                  "\"grade3\": { \"deductible\": \"1200\", \"ratio\": \"65\" }",
                  "$.basic.inpatient.levels.grade3.ratio");
-  expect_invalid("\"ratio\": \"1.00\", \"annual_cap\": null", "\"ratio\": \"-0.5\", \"annual_cap\": null",
+  expect_invalid("\"ratio\": \"1.00\", \"annual_cap\": null",
+                 "\"ratio\": \"-0.5\", \"annual_cap\": null",
                  "$.assistance.categories.destitute.ratio");
   /* Exactly 1 is allowed. */
-  sb_policy *p = expect_valid("\"chronic\": { \"ratio\": \"0.70\"", "\"chronic\": { \"ratio\": \"1.0000\"");
+  sb_policy *p =
+      expect_valid("\"chronic\": { \"ratio\": \"0.70\"", "\"chronic\": { \"ratio\": \"1.0000\"");
   assert_int_equal(p->chronic_ratio, 10000);
   sb_policy_free(p);
 }
@@ -476,8 +499,10 @@ static void test_invalid_negative_amount(void **state) {
   expect_invalid("\"individual\": \"320\"", "\"individual\": \"-320\"", "$.premium.individual");
   expect_invalid("\"deductible\": \"8000\"", "\"deductible\": -8000",
                  "$.assistance.categories.illness_poor.deductible");
-  expect_invalid("\"threshold\": \"8292.50\"", "\"threshold\": \"-8292.50\"", "$.monitoring.rules[0].threshold");
-  expect_invalid("\"ci_deductible\": \"15000\"", "\"ci_deductible\": \"-1\"", "$.regions.default.ci_deductible");
+  expect_invalid("\"threshold\": \"8292.50\"", "\"threshold\": \"-8292.50\"",
+                 "$.monitoring.rules[0].threshold");
+  expect_invalid("\"ci_deductible\": \"15000\"", "\"ci_deductible\": \"-1\"",
+                 "$.regions.default.ci_deductible");
   /* Zero is an amount. */
   sb_policy *p = expect_valid("\"individual\": \"320\"", "\"individual\": 0");
   assert_int_equal(p->premium_individual, 0);
@@ -490,22 +515,26 @@ static void test_invalid_missing_inpatient_level(void **state) {
                  "$.basic.inpatient.levels.grade3");
   expect_invalid("        \"primary\": { \"deductible\": \"200\", \"ratio\": \"0.90\" },\n", "",
                  "$.basic.inpatient.levels.primary");
-  expect_invalid(",\n        \"provincial\": { \"deductible\": \"2000\", \"ratio\": \"0.6\" }\n", "\n",
-                 "$.basic.inpatient.levels.provincial");
+  expect_invalid(",\n        \"provincial\": { \"deductible\": \"2000\", \"ratio\": \"0.6\" }\n",
+                 "\n", "$.basic.inpatient.levels.provincial");
   /* A row missing one of its keys. */
   expect_invalid("\"grade2\": { \"deductible\": \"800\", \"ratio\": \"0.80\" }",
-                 "\"grade2\": { \"ratio\": \"0.80\" }", "$.basic.inpatient.levels.grade2.deductible");
+                 "\"grade2\": { \"ratio\": \"0.80\" }",
+                 "$.basic.inpatient.levels.grade2.deductible");
 }
 
 static void test_invalid_unknown_category(void **state) {
   (void)state;
-  expect_invalid("[\"destitute\", \"min_living\", \"relapsed\"]", "[\"destitute\", \"poor\", \"relapsed\"]",
+  expect_invalid("[\"destitute\", \"min_living\", \"relapsed\"]",
+                 "[\"destitute\", \"poor\", \"relapsed\"]",
                  "$.critical_illness.tilted.categories[1]");
-  expect_invalid("\"illness_poor\": {", "\"illness-poor\": {", "$.assistance.categories.illness-poor");
+  expect_invalid("\"illness_poor\": {", "\"illness-poor\": {",
+                 "$.assistance.categories.illness-poor");
   expect_invalid("\"monitored\": \"0.5\"", "\"Monitored\": \"0.5\"", "$.premium.subsidy.Monitored");
   expect_invalid("[\"lifted\", \"monitored\"]", "[\"lifted\", \"monitored\", \"rich\"]",
                  "$.monitoring.rules[0].categories[2]");
-  expect_invalid("[\"lifted\", \"monitored\"]", "[\"lifted\", 3]", "$.monitoring.rules[0].categories[1]");
+  expect_invalid("[\"lifted\", \"monitored\"]", "[\"lifted\", 3]",
+                 "$.monitoring.rules[0].categories[1]");
 }
 
 static void test_invalid_unknown_visit_type(void **state) {
@@ -517,21 +546,24 @@ static void test_invalid_unknown_visit_type(void **state) {
                  "\"assistance\": {\n    \"visit_types\": [\"Inpatient\", \"chronic\"]",
                  "$.assistance.visit_types[0]");
   expect_invalid("\"assistance\": {\n    \"visit_types\": [\"inpatient\", \"chronic\"]",
-                 "\"assistance\": {\n    \"visit_types\": \"inpatient\"", "$.assistance.visit_types");
+                 "\"assistance\": {\n    \"visit_types\": \"inpatient\"",
+                 "$.assistance.visit_types");
 }
 
 static void test_invalid_duplicate_rule_name(void **state) {
   (void)state;
-  expect_invalid("{ \"name\": \"everyone\",", "{ \"name\": \"lifted-50pct\",", "$.monitoring.rules[1].name");
+  expect_invalid("{ \"name\": \"everyone\",", "{ \"name\": \"lifted-50pct\",",
+                 "$.monitoring.rules[1].name");
   expect_invalid("{ \"name\": \"everyone\",", "{ \"name\": \"\",", "$.monitoring.rules[1].name");
 }
 
 static void test_invalid_unknown_key(void **state) {
   (void)state;
   expect_invalid("\"year\": 2022,", "\"year\": 2022, \"yaer\": 2022,", "$.yaer");
-  expect_invalid("\"chronic\": { \"ratio\": \"0.70\", \"annual_cap\": \"6000\" }",
-                 "\"chronic\": { \"ratio\": \"0.70\", \"annual_cap\": \"6000\", \"anual_cap\": \"1\" }",
-                 "$.basic.chronic.anual_cap");
+  expect_invalid(
+      "\"chronic\": { \"ratio\": \"0.70\", \"annual_cap\": \"6000\" }",
+      "\"chronic\": { \"ratio\": \"0.70\", \"annual_cap\": \"6000\", \"anual_cap\": \"1\" }",
+      "$.basic.chronic.anual_cap");
   expect_invalid("{ \"upto\": \"30000\", \"ratio\": \"0.60\" }",
                  "{ \"upto\": \"30000\", \"ratio\": \"0.60\", \"rate\": \"0.1\" }",
                  "$.critical_illness.segments[0].rate");
@@ -548,7 +580,10 @@ static void test_invalid_repeated_key(void **state) {
   (void)state;
   /* jansson (JSON_REJECT_DUPLICATES) rejects a repeated key while parsing,
   ** before any path exists: the error names the file and the line. */
-  static const struct { const char *from, *to; int line; } cases[] = {
+  static const struct {
+    const char *from, *to;
+    int line;
+  } cases[] = {
       {"\"year\": 2022,", "\"year\": 2022, \"year\": 2022,", 4},
       {"\"grade3\": { \"deductible\": \"1200\", \"ratio\": \"0.65\" }",
        "\"grade3\": { \"deductible\": \"1200\", \"ratio\": \"0.65\", \"ratio\": \"0.65\" }", 19},
@@ -576,9 +611,12 @@ static void test_invalid_null_where_not_allowed(void **state) {
   expect_invalid("\"individual\": \"320\"", "\"individual\": null", "$.premium.individual");
   expect_invalid("\"chronic\": { \"ratio\": \"0.70\"", "\"chronic\": { \"ratio\": null",
                  "$.basic.chronic.ratio");
-  expect_invalid("\"ci_deductible\": \"15000\"", "\"ci_deductible\": null", "$.regions.default.ci_deductible");
-  expect_invalid("\"threshold\": \"20000\"", "\"threshold\": null", "$.monitoring.rules[1].threshold");
-  expect_invalid("{ \"upto\": \"80000\",", "{ \"upto\": null,", "$.critical_illness.segments[1].upto");
+  expect_invalid("\"ci_deductible\": \"15000\"", "\"ci_deductible\": null",
+                 "$.regions.default.ci_deductible");
+  expect_invalid("\"threshold\": \"20000\"", "\"threshold\": null",
+                 "$.monitoring.rules[1].threshold");
+  expect_invalid("{ \"upto\": \"80000\",", "{ \"upto\": null,",
+                 "$.critical_illness.segments[1].upto");
   expect_invalid("\"uncapped\": true", "\"uncapped\": null", "$.critical_illness.tilted.uncapped");
   expect_invalid("\"deductible\": \"8000\"", "\"deductible\": null",
                  "$.assistance.categories.illness_poor.deductible");
@@ -604,7 +642,8 @@ static void test_invalid_number_with_too_many_decimals(void **state) {
                  "\"grade3\": { \"deductible\": 12.345, \"ratio\": \"0.65\" }",
                  "$.basic.inpatient.levels.grade3.deductible");
   expect_invalid("\"individual\": \"320\"", "\"individual\": 320.001", "$.premium.individual");
-  expect_invalid("\"ratio_bonus\": \"0.05\"", "\"ratio_bonus\": 0.00001", "$.critical_illness.tilted.ratio_bonus");
+  expect_invalid("\"ratio_bonus\": \"0.05\"", "\"ratio_bonus\": 0.00001",
+                 "$.critical_illness.tilted.ratio_bonus");
   /* The same as decimal strings. */
   expect_invalid("\"grade3\": { \"deductible\": \"1200\", \"ratio\": \"0.65\" }",
                  "\"grade3\": { \"deductible\": \"1200\", \"ratio\": \"0.12345\" }",
@@ -615,7 +654,8 @@ static void test_invalid_number_with_too_many_decimals(void **state) {
   /* Other text that is not an amount. */
   expect_invalid("\"individual\": \"320\"", "\"individual\": \"320 \"", "$.premium.individual");
   expect_invalid("\"individual\": \"320\"", "\"individual\": \"3e2\"", "$.premium.individual");
-  expect_invalid("\"individual\": \"320\"", "\"individual\": \"10000000000.01\"", "$.premium.individual");
+  expect_invalid("\"individual\": \"320\"", "\"individual\": \"10000000000.01\"",
+                 "$.premium.individual");
   expect_invalid("\"individual\": \"320\"", "\"individual\": true", "$.premium.individual");
   expect_invalid("\"individual\": \"320\"", "\"individual\": [320]", "$.premium.individual");
 }
@@ -662,7 +702,8 @@ static void test_invalid_missing_required_key(void **state) {
                  "$.basic.inpatient.annual_deductible_cap");
   expect_invalid("{ \"name\": \"everyone\", \"categories\": [],", "{ \"name\": \"everyone\",",
                  "$.monitoring.rules[1].categories");
-  expect_invalid("\"ci_deductible\": \"9000.50\"", "\"source\": \"x\"", "$.regions.430225.ci_deductible");
+  expect_invalid("\"ci_deductible\": \"9000.50\"", "\"source\": \"x\"",
+                 "$.regions.430225.ci_deductible");
 }
 
 static void test_invalid_source_not_a_string(void **state) {
@@ -670,7 +711,8 @@ static void test_invalid_source_not_a_string(void **state) {
   expect_invalid("\"source\": \"shaoyang\"", "\"source\": 5", "$.regions.430500.source");
   expect_invalid("\"source\": \"test document\"", "\"source\": null", "$.source");
   expect_invalid("\"note\": \"top-level note\"", "\"note\": [\"a\"]", "$.note");
-  expect_invalid("\"note\": \"second segment\"", "\"note\": {}", "$.critical_illness.segments[1].note");
+  expect_invalid("\"note\": \"second segment\"", "\"note\": {}",
+                 "$.critical_illness.segments[1].note");
   expect_invalid("\"name\": \"unit-test policy\"", "\"name\": 1", "$.name");
 }
 

@@ -2,16 +2,16 @@
 ** Unit tests: the person registry (include/sanbao/registry.h) and the
 ** persons.csv loader (src/io/persons_csv.h, docs/reference/formats.md §2).
 */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <fcntl.h>
 #include <unistd.h>
 
 #include "io/persons_csv.h"
@@ -311,7 +311,8 @@ static void test_registry_finish_reports_every_overlapping_line(void **state) {
   assert_true(seen3);
   if (!seen4)
     fail_msg("line 4 [2022-05-01, 2022-05-31] overlaps line 2 [open, 2022-12-31] but was not "
-             "reported (%d report(s))", rs.n);
+             "reported (%d report(s))",
+             rs.n);
   assert_int_equal(problems, 2);
   assert_int_equal(rs.n, 2);
   sb_registry_free(r);
@@ -321,12 +322,11 @@ static void test_registry_finish_reports_every_overlapping_line(void **state) {
 
 static void test_persons_load_basic_file(void **state) {
   (void)state;
-  sb_registry *r = load_ok(
-      "person_id,household_id,region,category,valid_from,valid_to\n"
-      "P001,H01,430225,general,,2021-12-31\n"
-      "P001,H01,430225,destitute,2022-01-01,\n"
-      "P002,H01,430225,min_living,,\n"
-      "P003,\"H,03\",430521,lifted,2022-03-01,2022-03-31\n");
+  sb_registry *r = load_ok("person_id,household_id,region,category,valid_from,valid_to\n"
+                           "P001,H01,430225,general,,2021-12-31\n"
+                           "P001,H01,430225,destitute,2022-01-01,\n"
+                           "P002,H01,430225,min_living,,\n"
+                           "P003,\"H,03\",430521,lifted,2022-03-01,2022-03-31\n");
   assert_int_equal(sb_registry_count(r), 3);
   int32_t p1 = find(r, "P001"), p3 = find(r, "P003");
   assert_int_equal(p1, 0);
@@ -421,27 +421,29 @@ static void test_persons_every_bad_line_reported_in_one_run(void **state) {
            "person_id,household_id,region,category,valid_from,valid_to\n" /* 1 */
            ",H2,430225,general,,\n"                                       /* 2 person_id empty */
            "%s,H3,430225,general,,\n"                                     /* 3 person_id > 64 */
-           "P\x01" "4,H4,430225,general,,\n"                              /* 4 control char */
-           "P\x7f" "5,H5,430225,general,,\n"                              /* 5 DEL */
-           "P6,,430225,general,,\n"                                       /* 6 household empty */
-           "P7,H7,43022,general,,\n"                                      /* 7 region 5 digits */
-           "P8,H8,43022a,general,,\n"                                     /* 8 region non-digit */
-           "P9,H9,4302250,general,,\n"                                    /* 9 region 7 digits */
-           "P10,H10,430225,rich,,\n"                                      /* 10 unknown category */
-           "P11,H11,430225,general,2022-02-30,\n"                         /* 11 bad valid_from */
-           "P12,H12,430225,general,,2022-13-01\n"                         /* 12 bad valid_to */
-           "P13,H13,430225,general,2022-05-01,2022-04-30\n"               /* 13 from after to */
-           "P14,H14,430225,general,2022-01-01,2022-06-30\n"               /* 14 ok */
-           "P14,H14,430225,destitute,2022-06-30,\n"                       /* 15 overlaps 14 */
-           "P16,H16,430225,general,,\n"                                   /* 16 ok */
-           "P16,H99,430225,general,,\n"                                   /* 17 other household */
-           "P16,H16,430226,general,,\n"                                   /* 18 other region */
-           "P19,H19,430225,general\n"                                     /* 19 4 fields */
-           "P20,H20,430225,general,,,\n"                                  /* 20 7 fields */
-           "P21,\"H\"21,430225,general,,\n"                               /* 21 text after quote */
-           "P22,H\"22,430225,general,,\n"                                 /* 22 quote in field */
-           "P23,H23,430225,general,,2022-01-01\n"                         /* 23 ok */
-           "P24,H24,430225,general,2022-01-01,\"\n",                      /* 24 unterminated */
+           "P\x01"
+           "4,H4,430225,general,,\n" /* 4 control char */
+           "P\x7f"
+           "5,H5,430225,general,,\n"                        /* 5 DEL */
+           "P6,,430225,general,,\n"                         /* 6 household empty */
+           "P7,H7,43022,general,,\n"                        /* 7 region 5 digits */
+           "P8,H8,43022a,general,,\n"                       /* 8 region non-digit */
+           "P9,H9,4302250,general,,\n"                      /* 9 region 7 digits */
+           "P10,H10,430225,rich,,\n"                        /* 10 unknown category */
+           "P11,H11,430225,general,2022-02-30,\n"           /* 11 bad valid_from */
+           "P12,H12,430225,general,,2022-13-01\n"           /* 12 bad valid_to */
+           "P13,H13,430225,general,2022-05-01,2022-04-30\n" /* 13 from after to */
+           "P14,H14,430225,general,2022-01-01,2022-06-30\n" /* 14 ok */
+           "P14,H14,430225,destitute,2022-06-30,\n"         /* 15 overlaps 14 */
+           "P16,H16,430225,general,,\n"                     /* 16 ok */
+           "P16,H99,430225,general,,\n"                     /* 17 other household */
+           "P16,H16,430226,general,,\n"                     /* 18 other region */
+           "P19,H19,430225,general\n"                       /* 19 4 fields */
+           "P20,H20,430225,general,,,\n"                    /* 20 7 fields */
+           "P21,\"H\"21,430225,general,,\n"                 /* 21 text after quote */
+           "P22,H\"22,430225,general,,\n"                   /* 22 quote in field */
+           "P23,H23,430225,general,,2022-01-01\n"           /* 23 ok */
+           "P24,H24,430225,general,2022-01-01,\"\n",        /* 24 unterminated */
            id65);
   reports rs;
   sb_error err;
@@ -563,7 +565,8 @@ static void test_persons_repeated_column(void **state) {
   expect_header_error("person_id,household_id,region,category,valid_from,valid_from\n",
                       "valid_from", 1);
   /* A repeated unknown column is ignored. */
-  sb_registry *r = load_ok("x,person_id,x,household_id,region,category,x\n1,P,2,H,430225,general,3\n");
+  sb_registry *r =
+      load_ok("x,person_id,x,household_id,region,category,x\n1,P,2,H,430225,general,3\n");
   assert_int_equal(sb_registry_count(r), 1);
   sb_registry_free(r);
 }
@@ -577,7 +580,8 @@ static void test_persons_empty_file_is_an_error(void **state) {
   assert_null(r);
   assert_non_null(strstr(err.where, "persons.csv"));
   sb_error_clear(&err);
-  assert_int_equal(sb_persons_load_mem("\n\r\n", 3, "persons.csv", &r, NULL, NULL, &err), SB_EINVAL);
+  assert_int_equal(sb_persons_load_mem("\n\r\n", 3, "persons.csv", &r, NULL, NULL, &err),
+                   SB_EINVAL);
   assert_null(r);
 }
 
@@ -586,7 +590,8 @@ static void test_persons_load_from_path(void **state) {
   char path[] = "/tmp/sanbao-test-persons-XXXXXX";
   int fd = mkstemp(path);
   assert_true(fd >= 0);
-  static const char text[] = "person_id,household_id,region,category\nP1,H1,430225,general\nP2,H1,430225,bogus\n";
+  static const char text[] =
+      "person_id,household_id,region,category\nP1,H1,430225,general\nP2,H1,430225,bogus\n";
   assert_int_equal(write(fd, text, sizeof text - 1), (ssize_t)(sizeof text - 1));
   close(fd);
   sb_registry *r = NULL;

@@ -11,10 +11,10 @@
 **   - what sb_sim_csv() writes for the same result,
 ** so a figure that is wrong, missing or printed in another form fails.
 */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <stdio.h>
@@ -22,15 +22,15 @@
 #include <string.h>
 
 #include "io/csv.h"
-#include "whatif/report.h"
 #include "sanbao/error.h"
 #include "sanbao/types.h"
+#include "whatif/report.h"
 #include "whatif/sim.h"
 
 /* ---- the result ------------------------------------------------------------ */
 
-static void set(sb_sim_sums *u, sb_fen medfee, sb_fen inscp, sb_fen hifp, sb_fen hifmi,
-                sb_fen maf, int64_t claims, int64_t alerts) {
+static void set(sb_sim_sums *u, sb_fen medfee, sb_fen inscp, sb_fen hifp, sb_fen hifmi, sb_fen maf,
+                int64_t claims, int64_t alerts) {
   u->medfee = medfee;
   u->inscp = inscp;
   u->hifp = hifp;
@@ -112,8 +112,10 @@ static sb_sim_result *fixture(int sides) {
     /* what a single file gives: no reform side, no changes */
     r->sides = 1;
     memset(&r->all[1], 0, sizeof r->all[1]);
-    for (int k = 0; k < SB_CAT_COUNT; k++) memset(&r->category[k][1], 0, sizeof r->all[1]);
-    for (int k = 0; k < r->n_pref; k++) memset(&r->by_pref[k][1], 0, sizeof r->all[1]);
+    for (int k = 0; k < SB_CAT_COUNT; k++)
+      memset(&r->category[k][1], 0, sizeof r->all[1]);
+    for (int k = 0; k < r->n_pref; k++)
+      memset(&r->by_pref[k][1], 0, sizeof r->all[1]);
     memset(r->decile[1], 0, sizeof r->decile[1]);
     r->above[1][0] = r->above[1][1] = 0;
     r->gainers = r->losers = r->gained = r->lost = 0;
@@ -123,87 +125,86 @@ static sb_sim_result *fixture(int sides) {
 }
 
 /* The summary CSV of fixture(2), by hand. */
-static const char EXPECTED[] =
-    "measure,scope,baseline,reform,difference\n"
-    "medfee_sumamt,all,2000000.00,2000000.00,0.00\n"
-    "inscp_scp_amt,all,1800000.00,1800000.00,0.00\n"
-    "hifp_pay,all,1000000.00,1000000.00,0.00\n"
-    "hifmi_pay,all,200000.00,265432.11,65432.11\n"
-    "maf_pay,all,34567.89,34567.89,0.00\n"
-    "fund_pay_sumamt,all,1234567.89,1300000.00,65432.11\n"
-    "psn_part_amt,all,765432.11,700000.00,-65432.11\n"
-    "claims,all,1000,1000,0\n"
-    "alerts,all,12,9,-3\n"
-    "medfee_sumamt,category:general,1500000.00,1500000.00,0.00\n"
-    "inscp_scp_amt,category:general,1350000.00,1350000.00,0.00\n"
-    "hifp_pay,category:general,800000.00,800000.00,0.00\n"
-    "hifmi_pay,category:general,150000.00,190000.00,40000.00\n"
-    "maf_pay,category:general,0.00,0.00,0.00\n"
-    "fund_pay_sumamt,category:general,950000.00,990000.00,40000.00\n"
-    "psn_part_amt,category:general,550000.00,510000.00,-40000.00\n"
-    "claims,category:general,800,800,0\n"
-    "alerts,category:general,10,7,-3\n"
-    "medfee_sumamt,category:min_living,400000.00,400000.00,0.00\n"
-    "inscp_scp_amt,category:min_living,370000.00,370000.00,0.00\n"
-    "hifp_pay,category:min_living,150000.00,150000.00,0.00\n"
-    "hifmi_pay,category:min_living,40000.00,60000.00,20000.00\n"
-    "maf_pay,category:min_living,30000.00,30000.00,0.00\n"
-    "fund_pay_sumamt,category:min_living,220000.00,240000.00,20000.00\n"
-    "psn_part_amt,category:min_living,180000.00,160000.00,-20000.00\n"
-    "claims,category:min_living,150,150,0\n"
-    "alerts,category:min_living,2,2,0\n"
-    "medfee_sumamt,category:illness_poor,100000.00,100000.00,0.00\n"
-    "inscp_scp_amt,category:illness_poor,80000.00,80000.00,0.00\n"
-    "hifp_pay,category:illness_poor,50000.00,50000.00,0.00\n"
-    "hifmi_pay,category:illness_poor,10000.00,15432.11,5432.11\n"
-    "maf_pay,category:illness_poor,4567.89,4567.89,0.00\n"
-    "fund_pay_sumamt,category:illness_poor,64567.89,70000.00,5432.11\n"
-    "psn_part_amt,category:illness_poor,35432.11,30000.00,-5432.11\n"
-    "claims,category:illness_poor,50,50,0\n"
-    "alerts,category:illness_poor,0,0,0\n"
-    "medfee_sumamt,prefecture:430100,1200000.00,1200000.00,0.00\n"
-    "inscp_scp_amt,prefecture:430100,1100000.00,1100000.00,0.00\n"
-    "hifp_pay,prefecture:430100,600000.00,600000.00,0.00\n"
-    "hifmi_pay,prefecture:430100,120000.00,150000.00,30000.00\n"
-    "maf_pay,prefecture:430100,10000.00,10000.00,0.00\n"
-    "fund_pay_sumamt,prefecture:430100,730000.00,760000.00,30000.00\n"
-    "psn_part_amt,prefecture:430100,470000.00,440000.00,-30000.00\n"
-    "claims,prefecture:430100,600,600,0\n"
-    "alerts,prefecture:430100,5,4,-1\n"
-    "medfee_sumamt,prefecture:430500,500000.00,500000.00,0.00\n"
-    "inscp_scp_amt,prefecture:430500,450000.00,450000.00,0.00\n"
-    "hifp_pay,prefecture:430500,250000.00,250000.00,0.00\n"
-    "hifmi_pay,prefecture:430500,50000.00,75432.11,25432.11\n"
-    "maf_pay,prefecture:430500,20000.00,20000.00,0.00\n"
-    "fund_pay_sumamt,prefecture:430500,320000.00,345432.11,25432.11\n"
-    "psn_part_amt,prefecture:430500,180000.00,154567.89,-25432.11\n"
-    "claims,prefecture:430500,250,250,0\n"
-    "alerts,prefecture:430500,4,3,-1\n"
-    "medfee_sumamt,prefecture:433100,300000.00,300000.00,0.00\n"
-    "inscp_scp_amt,prefecture:433100,250000.00,250000.00,0.00\n"
-    "hifp_pay,prefecture:433100,150000.00,150000.00,0.00\n"
-    "hifmi_pay,prefecture:433100,30000.00,40000.00,10000.00\n"
-    "maf_pay,prefecture:433100,4567.89,4567.89,0.00\n"
-    "fund_pay_sumamt,prefecture:433100,184567.89,194567.89,10000.00\n"
-    "psn_part_amt,prefecture:433100,115432.11,105432.11,-10000.00\n"
-    "claims,prefecture:433100,150,150,0\n"
-    "alerts,prefecture:433100,3,2,-1\n"
-    "persons_with_claims,all,1200,1200,0\n"
-    "psn_decile_1,all,100.00,100.00,0.00\n"
-    "psn_decile_2,all,250.00,200.00,-50.00\n"
-    "psn_decile_3,all,500.00,450.00,-50.00\n"
-    "psn_decile_4,all,800.00,700.00,-100.00\n"
-    "psn_decile_5,all,1200.00,1000.00,-200.00\n"
-    "psn_decile_6,all,2000.00,1800.00,-200.00\n"
-    "psn_decile_7,all,3500.00,3000.00,-500.00\n"
-    "psn_decile_8,all,6000.00,5500.00,-500.00\n"
-    "psn_decile_9,all,12000.00,11000.00,-1000.00\n"
-    "persons,above:lifted-half-rural-income,40,35,-5\n"
-    "persons,above:rural-full-income,12,12,0\n"
-    "gainers,all,0,300,300\n"
-    "losers,all,0,20,20\n"
-    "gained,all,0.00,70000.00,70000.00\n"
-    "lost,all,0.00,4567.89,4567.89\n";
+static const char EXPECTED[] = "measure,scope,baseline,reform,difference\n"
+                               "medfee_sumamt,all,2000000.00,2000000.00,0.00\n"
+                               "inscp_scp_amt,all,1800000.00,1800000.00,0.00\n"
+                               "hifp_pay,all,1000000.00,1000000.00,0.00\n"
+                               "hifmi_pay,all,200000.00,265432.11,65432.11\n"
+                               "maf_pay,all,34567.89,34567.89,0.00\n"
+                               "fund_pay_sumamt,all,1234567.89,1300000.00,65432.11\n"
+                               "psn_part_amt,all,765432.11,700000.00,-65432.11\n"
+                               "claims,all,1000,1000,0\n"
+                               "alerts,all,12,9,-3\n"
+                               "medfee_sumamt,category:general,1500000.00,1500000.00,0.00\n"
+                               "inscp_scp_amt,category:general,1350000.00,1350000.00,0.00\n"
+                               "hifp_pay,category:general,800000.00,800000.00,0.00\n"
+                               "hifmi_pay,category:general,150000.00,190000.00,40000.00\n"
+                               "maf_pay,category:general,0.00,0.00,0.00\n"
+                               "fund_pay_sumamt,category:general,950000.00,990000.00,40000.00\n"
+                               "psn_part_amt,category:general,550000.00,510000.00,-40000.00\n"
+                               "claims,category:general,800,800,0\n"
+                               "alerts,category:general,10,7,-3\n"
+                               "medfee_sumamt,category:min_living,400000.00,400000.00,0.00\n"
+                               "inscp_scp_amt,category:min_living,370000.00,370000.00,0.00\n"
+                               "hifp_pay,category:min_living,150000.00,150000.00,0.00\n"
+                               "hifmi_pay,category:min_living,40000.00,60000.00,20000.00\n"
+                               "maf_pay,category:min_living,30000.00,30000.00,0.00\n"
+                               "fund_pay_sumamt,category:min_living,220000.00,240000.00,20000.00\n"
+                               "psn_part_amt,category:min_living,180000.00,160000.00,-20000.00\n"
+                               "claims,category:min_living,150,150,0\n"
+                               "alerts,category:min_living,2,2,0\n"
+                               "medfee_sumamt,category:illness_poor,100000.00,100000.00,0.00\n"
+                               "inscp_scp_amt,category:illness_poor,80000.00,80000.00,0.00\n"
+                               "hifp_pay,category:illness_poor,50000.00,50000.00,0.00\n"
+                               "hifmi_pay,category:illness_poor,10000.00,15432.11,5432.11\n"
+                               "maf_pay,category:illness_poor,4567.89,4567.89,0.00\n"
+                               "fund_pay_sumamt,category:illness_poor,64567.89,70000.00,5432.11\n"
+                               "psn_part_amt,category:illness_poor,35432.11,30000.00,-5432.11\n"
+                               "claims,category:illness_poor,50,50,0\n"
+                               "alerts,category:illness_poor,0,0,0\n"
+                               "medfee_sumamt,prefecture:430100,1200000.00,1200000.00,0.00\n"
+                               "inscp_scp_amt,prefecture:430100,1100000.00,1100000.00,0.00\n"
+                               "hifp_pay,prefecture:430100,600000.00,600000.00,0.00\n"
+                               "hifmi_pay,prefecture:430100,120000.00,150000.00,30000.00\n"
+                               "maf_pay,prefecture:430100,10000.00,10000.00,0.00\n"
+                               "fund_pay_sumamt,prefecture:430100,730000.00,760000.00,30000.00\n"
+                               "psn_part_amt,prefecture:430100,470000.00,440000.00,-30000.00\n"
+                               "claims,prefecture:430100,600,600,0\n"
+                               "alerts,prefecture:430100,5,4,-1\n"
+                               "medfee_sumamt,prefecture:430500,500000.00,500000.00,0.00\n"
+                               "inscp_scp_amt,prefecture:430500,450000.00,450000.00,0.00\n"
+                               "hifp_pay,prefecture:430500,250000.00,250000.00,0.00\n"
+                               "hifmi_pay,prefecture:430500,50000.00,75432.11,25432.11\n"
+                               "maf_pay,prefecture:430500,20000.00,20000.00,0.00\n"
+                               "fund_pay_sumamt,prefecture:430500,320000.00,345432.11,25432.11\n"
+                               "psn_part_amt,prefecture:430500,180000.00,154567.89,-25432.11\n"
+                               "claims,prefecture:430500,250,250,0\n"
+                               "alerts,prefecture:430500,4,3,-1\n"
+                               "medfee_sumamt,prefecture:433100,300000.00,300000.00,0.00\n"
+                               "inscp_scp_amt,prefecture:433100,250000.00,250000.00,0.00\n"
+                               "hifp_pay,prefecture:433100,150000.00,150000.00,0.00\n"
+                               "hifmi_pay,prefecture:433100,30000.00,40000.00,10000.00\n"
+                               "maf_pay,prefecture:433100,4567.89,4567.89,0.00\n"
+                               "fund_pay_sumamt,prefecture:433100,184567.89,194567.89,10000.00\n"
+                               "psn_part_amt,prefecture:433100,115432.11,105432.11,-10000.00\n"
+                               "claims,prefecture:433100,150,150,0\n"
+                               "alerts,prefecture:433100,3,2,-1\n"
+                               "persons_with_claims,all,1200,1200,0\n"
+                               "psn_decile_1,all,100.00,100.00,0.00\n"
+                               "psn_decile_2,all,250.00,200.00,-50.00\n"
+                               "psn_decile_3,all,500.00,450.00,-50.00\n"
+                               "psn_decile_4,all,800.00,700.00,-100.00\n"
+                               "psn_decile_5,all,1200.00,1000.00,-200.00\n"
+                               "psn_decile_6,all,2000.00,1800.00,-200.00\n"
+                               "psn_decile_7,all,3500.00,3000.00,-500.00\n"
+                               "psn_decile_8,all,6000.00,5500.00,-500.00\n"
+                               "psn_decile_9,all,12000.00,11000.00,-1000.00\n"
+                               "persons,above:lifted-half-rural-income,40,35,-5\n"
+                               "persons,above:rural-full-income,12,12,0\n"
+                               "gainers,all,0,300,300\n"
+                               "losers,all,0,20,20\n"
+                               "gained,all,0.00,70000.00,70000.00\n"
+                               "lost,all,0.00,4567.89,4567.89\n";
 
 /* ---- a CSV of figures ------------------------------------------------------ */
 
@@ -243,7 +244,8 @@ static table *parse_csv(const char *text, size_t len) {
     cell_row *c = &t->rows[t->n++];
     copy_field(c->measure, sizeof c->measure, &row.fields[0]);
     copy_field(c->scope, sizeof c->scope, &row.fields[1]);
-    for (int k = 0; k < 3; k++) copy_field(c->col[k], sizeof c->col[k], &row.fields[2 + k]);
+    for (int k = 0; k < 3; k++)
+      copy_field(c->col[k], sizeof c->col[k], &row.fields[2 + k]);
   }
   sb_csv_close(rd);
   return t;
@@ -251,7 +253,8 @@ static table *parse_csv(const char *text, size_t len) {
 
 /* The single-side CSV of a two-side table: reform and difference empty. */
 static void drop_reform(table *t) {
-  for (int i = 0; i < t->n; i++) t->rows[i].col[1][0] = t->rows[i].col[2][0] = 0;
+  for (int i = 0; i < t->n; i++)
+    t->rows[i].col[1][0] = t->rows[i].col[2][0] = 0;
 }
 
 static cell_row *find_row(table *t, const char *measure, const char *scope) {
@@ -272,7 +275,8 @@ static char *render(const sb_sim_result *r, const sb_report_labels *l) {
 
 static int count(const char *hay, const char *needle) {
   int n = 0;
-  for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle)) n++;
+  for (const char *p = strstr(hay, needle); p; p = strstr(p + 1, needle))
+    n++;
   return n;
 }
 
@@ -351,8 +355,8 @@ static int check_figures(const char *page, table *t) {
     cell_row *c = find_row(t, measure, scope);
     if (!c) fail_msg("figure %s,%s is not in the CSV", measure, scope);
     if (strcmp(c->col[s], text))
-      fail_msg("figure %s,%s,%s is '%s' on the page, '%s' in the CSV", measure, scope, side,
-               text, c->col[s]);
+      fail_msg("figure %s,%s,%s is '%s' on the page, '%s' in the CSV", measure, scope, side, text,
+               c->col[s]);
     c->used[s]++;
     n++;
   }
@@ -369,8 +373,12 @@ static void must_show(table *t, const char *measure, const char *scope, int side
 static const char *const LABEL_INPUTS[] = {"policy-2022.json", "reform<a&b>.json"};
 
 static sb_report_labels labels(int sides) {
-  sb_report_labels l = {"湖南 <2022> & what-if", "Hunan 2022", sides == 2 ? "CI cap 300000" : NULL,
-                        LABEL_INPUTS, 2, "sanbao test"};
+  sb_report_labels l = {"湖南 <2022> & what-if",
+                        "Hunan 2022",
+                        sides == 2 ? "CI cap 300000" : NULL,
+                        LABEL_INPUTS,
+                        2,
+                        "sanbao test"};
   return l;
 }
 
@@ -431,18 +439,22 @@ static void test_figures_equal_expected_csv(void **state) {
   int n = check_figures(page, t);
   /* the sums of `all`: every measure, every side */
   for (int i = 0; i < 9; i++)
-    for (int s = 0; s < 3; s++) must_show(t, t->rows[i].measure, "all", s);
+    for (int s = 0; s < 3; s++)
+      must_show(t, t->rows[i].measure, "all", s);
   /* categories and prefectures: fund (3 sides), burden (2), claims (baseline) */
   for (size_t k = 1; k < sizeof SCOPES / sizeof SCOPES[0]; k++) {
-    for (int s = 0; s < 3; s++) must_show(t, "fund_pay_sumamt", SCOPES[k], s);
-    for (int s = 0; s < 2; s++) must_show(t, "psn_part_amt", SCOPES[k], s);
+    for (int s = 0; s < 3; s++)
+      must_show(t, "fund_pay_sumamt", SCOPES[k], s);
+    for (int s = 0; s < 2; s++)
+      must_show(t, "psn_part_amt", SCOPES[k], s);
     must_show(t, "claims", SCOPES[k], 0);
   }
   must_show(t, "persons_with_claims", "all", 0);
   for (int d = 1; d <= 9; d++) {
     char m[32];
     snprintf(m, sizeof m, "psn_decile_%d", d);
-    for (int s = 0; s < 3; s++) must_show(t, m, "all", s);
+    for (int s = 0; s < 3; s++)
+      must_show(t, m, "all", s);
   }
   for (int s = 0; s < 3; s++) {
     must_show(t, "persons", "above:lifted-half-rural-income", s);
@@ -569,8 +581,8 @@ static void test_chart_labels(void **state) {
   free(tiers);
   char *burden = between(strstr(page, "id=\"chart-burden\""), "id=", "</svg>");
   assert_non_null(burden);
-  assert_non_null(strstr(burden, ">12,000.00</text>"));   /* p90 */
-  assert_non_null(strstr(burden, ">987,654.32</text>"));  /* maximum */
+  assert_non_null(strstr(burden, ">12,000.00</text>"));  /* p90 */
+  assert_non_null(strstr(burden, ">987,654.32</text>")); /* maximum */
   assert_non_null(strstr(burden, ">887,654.32</text>"));
   assert_int_equal(count(burden, "<rect"), 20 + 2);
   assert_non_null(strstr(burden, "P10"));

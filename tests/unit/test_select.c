@@ -5,13 +5,13 @@
 ** and reverse-sorted input (bad cases for a naive pivot), tiny arrays, and
 ** the eleven nearest-rank decile ranks sb_sim_finish asks for.
 */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
 #include <stdlib.h>
 #include <string.h>
+#include <cmocka.h>
 
 #include "whatif/sim.h"
 
@@ -46,7 +46,8 @@ static void check(const sb_fen *v, int64_t n) {
   rk[k++] = n - 1;
   sb_fen out[14];
   sb_sim_select_ranks(a, n, rk, k, out);
-  for (int i = 0; i < k; i++) assert_int_equal(out[i], s[rk[i]]);
+  for (int i = 0; i < k; i++)
+    assert_int_equal(out[i], s[rk[i]]);
   /* the array is a permutation of the input */
   qsort(a, (size_t)n, sizeof *a, cmp);
   assert_memory_equal(a, s, (size_t)n * sizeof *a);
@@ -58,10 +59,14 @@ static void test_random_with_ties(void **state) {
   (void)state;
   for (int round = 0; round < 200; round++) {
     int64_t n = 1 + (int64_t)(next() % 5000);
-    uint64_t spread = round % 4 == 0 ? 3 : round % 4 == 1 ? 100 : round % 4 == 2 ? 100000 : UINT32_MAX;
+    uint64_t spread = round % 4 == 0   ? 3
+                      : round % 4 == 1 ? 100
+                      : round % 4 == 2 ? 100000
+                                       : UINT32_MAX;
     sb_fen *v = malloc((size_t)n * sizeof *v);
     assert_non_null(v);
-    for (int64_t i = 0; i < n; i++) v[i] = (sb_fen)(next() % spread) - (round % 3 == 0 ? 50 : 0);
+    for (int64_t i = 0; i < n; i++)
+      v[i] = (sb_fen)(next() % spread) - (round % 3 == 0 ? 50 : 0);
     check(v, n);
     free(v);
   }
@@ -72,17 +77,23 @@ static void test_patterns(void **state) {
   enum { N = 100000 };
   sb_fen *v = malloc(N * sizeof *v);
   assert_non_null(v);
-  for (int i = 0; i < N; i++) v[i] = 7; /* all equal */
+  for (int i = 0; i < N; i++)
+    v[i] = 7; /* all equal */
   check(v, N);
-  for (int i = 0; i < N; i++) v[i] = i; /* sorted */
+  for (int i = 0; i < N; i++)
+    v[i] = i; /* sorted */
   check(v, N);
-  for (int i = 0; i < N; i++) v[i] = N - i; /* reversed */
+  for (int i = 0; i < N; i++)
+    v[i] = N - i; /* reversed */
   check(v, N);
-  for (int i = 0; i < N; i++) v[i] = i % 2 ? 0 : i; /* half zeros, organ pipe */
+  for (int i = 0; i < N; i++)
+    v[i] = i % 2 ? 0 : i; /* half zeros, organ pipe */
   check(v, N);
-  for (int i = 0; i < N; i++) v[i] = i < N / 2 ? i : N - i;
+  for (int i = 0; i < N; i++)
+    v[i] = i < N / 2 ? i : N - i;
   check(v, N);
-  for (int64_t n = 1; n <= 40; n++) check(v, n); /* tiny */
+  for (int64_t n = 1; n <= 40; n++)
+    check(v, n); /* tiny */
   v[0] = INT64_MIN + 1, v[1] = INT64_MAX, v[2] = 0;
   check(v, 3);
   free(v);

@@ -12,10 +12,10 @@
 **    institution, a wrong one is not, the file holds no token text, a bad
 **    line is an error naming FILE:LINE.
 */
+#include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <setjmp.h>
 #include <cmocka.h>
 
 #include <fcntl.h>
@@ -127,7 +127,8 @@ static void test_key_order_and_optional_fields(void **state) {
 
 static void test_bad_bodies_name_the_field(void **state) {
   (void)state;
-#define GOOD5 "\"claim_id\":\"c\",\"person_id\":\"p\",\"date\":\"d\",\"visit_type\":\"v\",\"level\":\"l\""
+#define GOOD5                                                                                      \
+  "\"claim_id\":\"c\",\"person_id\":\"p\",\"date\":\"d\",\"visit_type\":\"v\",\"level\":\"l\""
   expect_400("claim_id=c", NULL, "body");
   expect_400("", NULL, "body");
   expect_400("{", NULL, "body");
@@ -145,11 +146,13 @@ static void test_bad_bodies_name_the_field(void **state) {
   expect_400("{" GOOD5 ",\"medfee_sumamt\":\"1\",\"fulamt_ownpay_amt\":[\"1\"]}", NULL,
              "fulamt_ownpay_amt");
   expect_400("{" GOOD5 ",\"medfee_sumamt\":\"1\",\"overlmt_selfpay\":{}}", NULL, "overlmt_selfpay");
-  expect_400("{\"claim_id\":1," "\"person_id\":\"p\",\"date\":\"d\",\"visit_type\":\"v\","
-             "\"level\":\"l\",\"medfee_sumamt\":\"1\"}", NULL, "claim_id");
+  expect_400("{\"claim_id\":1,"
+             "\"person_id\":\"p\",\"date\":\"d\",\"visit_type\":\"v\","
+             "\"level\":\"l\",\"medfee_sumamt\":\"1\"}",
+             NULL, "claim_id");
   /* each required field missing in turn */
-  static const char *const REQ[] = {"claim_id", "person_id", "date", "visit_type", "level",
-                                    "medfee_sumamt"};
+  static const char *const REQ[] = {"claim_id",   "person_id", "date",
+                                    "visit_type", "level",     "medfee_sumamt"};
   for (int miss = 0; miss < 6; miss++) {
     char body[512] = "{";
     for (int f = 0; f < 6; f++) {
@@ -166,9 +169,9 @@ static void test_bad_bodies_name_the_field(void **state) {
   sb_buf csv;
   sb_api_claim ids;
   sb_api_problem p;
-  assert_int_equal(claim_csv("{" GOOD5 ",\"medfee_sumamt\":\"1\",\"claim_id\":\"d\"}", NULL, &csv,
-                             &ids, &p),
-                   -1);
+  assert_int_equal(
+      claim_csv("{" GOOD5 ",\"medfee_sumamt\":\"1\",\"claim_id\":\"d\"}", NULL, &csv, &ids, &p),
+      -1);
   assert_int_equal(csv.len, 0);
   /* a NUL inside a value: refused (by the JSON reader or the field check) */
   assert_int_equal(claim_csv("{" GOOD5 ",\"medfee_sumamt\":\"1\\u00000\"}", NULL, &csv, &ids, &p),
@@ -184,9 +187,10 @@ static void test_reversal_body(void **state) {
   sb_buf csv;
   sb_api_claim ids;
   sb_api_problem p;
-  assert_int_equal(claim_csv("{\"claim_id\":\"A1-R2\",\"person_id\":\"A1\",\"date\":\"2022-03-10\"}",
-                             "A1-02", &csv, &ids, &p),
-                   0);
+  assert_int_equal(
+      claim_csv("{\"claim_id\":\"A1-R2\",\"person_id\":\"A1\",\"date\":\"2022-03-10\"}", "A1-02",
+                &csv, &ids, &p),
+      0);
   assert_string_equal(csv.p, "claim_id,person_id,date,visit_type,level,medfee_sumamt,"
                              "fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,reverses\n"
                              "A1-R2,A1,2022-03-10,,,,,,,A1-02\n");
@@ -198,8 +202,9 @@ static void test_reversal_body(void **state) {
   /* a reversal takes claim_id, person_id and date only, all required */
   const char *r3 = "\"claim_id\":\"R\",\"person_id\":\"A1\",\"date\":\"2022-03-10\"";
   char body[256];
-  static const char *const EXTRA[] = {"visit_type", "level", "medfee_sumamt", "fulamt_ownpay_amt",
-                                      "overlmt_selfpay", "preselfpay_amt", "reverses", "note"};
+  static const char *const EXTRA[] = {
+      "visit_type",      "level",          "medfee_sumamt", "fulamt_ownpay_amt",
+      "overlmt_selfpay", "preselfpay_amt", "reverses",      "note"};
   for (size_t k = 0; k < sizeof EXTRA / sizeof EXTRA[0]; k++) {
     snprintf(body, sizeof body, "{%s,\"%s\":\"\"}", r3, EXTRA[k]);
     expect_400(body, "A1-02", EXTRA[k]);
@@ -215,11 +220,12 @@ static void test_csv_quoting(void **state) {
   (void)state;
   /* a field is quoted only when it holds a comma, a quote, CR or LF;
   ** quotes are doubled (docs/reference/formats.md §1) */
-  expect_csv("{\"claim_id\":\"a,b\",\"person_id\":\"say \\\"hi\\\"\",\"date\":\"x\\ny\","
-             "\"visit_type\":\"cr\\rhere\",\"level\":\"plain\",\"medfee_sumamt\":\"1,000\","
-             "\"fulamt_ownpay_amt\":\"\\\"\",\"overlmt_selfpay\":\"tab\\there\"}",
-             NULL,
-             "\"a,b\",\"say \"\"hi\"\"\",\"x\ny\",\"cr\rhere\",plain,\"1,000\",\"\"\"\",tab\there,,\n");
+  expect_csv(
+      "{\"claim_id\":\"a,b\",\"person_id\":\"say \\\"hi\\\"\",\"date\":\"x\\ny\","
+      "\"visit_type\":\"cr\\rhere\",\"level\":\"plain\",\"medfee_sumamt\":\"1,000\","
+      "\"fulamt_ownpay_amt\":\"\\\"\",\"overlmt_selfpay\":\"tab\\there\"}",
+      NULL,
+      "\"a,b\",\"say \"\"hi\"\"\",\"x\ny\",\"cr\rhere\",plain,\"1,000\",\"\"\"\",tab\there,,\n");
   /* the reversed claim id from the URL is written the same way */
   expect_csv("{\"claim_id\":\"R\",\"person_id\":\"p\",\"date\":\"d\"}", "X,\"1\"",
              "R,p,d,,,,,,,\"X,\"\"1\"\"\"\n");
@@ -286,11 +292,11 @@ static void test_json_str_utf8(void **state) {
   (void)state;
   /* valid UTF-8 is kept byte for byte: 2, 3 and 4 byte sequences, the
   ** largest code point and the ones next to the surrogates */
-  static const char *const VALID[] = {"\xc3\xa9t\xc3\xa9",           /* été */
-                                      "\xe5\x8c\xbb\xe4\xbf\x9d",    /* 医保 */
-                                      "\xf0\x9f\x98\x80",            /* U+1F600 */
-                                      "\xf4\x8f\xbf\xbf",            /* U+10FFFF */
-                                      "\xed\x9f\xbf\xee\x80\x80",    /* U+D7FF U+E000 */
+  static const char *const VALID[] = {"\xc3\xa9t\xc3\xa9",        /* été */
+                                      "\xe5\x8c\xbb\xe4\xbf\x9d", /* 医保 */
+                                      "\xf0\x9f\x98\x80",         /* U+1F600 */
+                                      "\xf4\x8f\xbf\xbf",         /* U+10FFFF */
+                                      "\xed\x9f\xbf\xee\x80\x80", /* U+D7FF U+E000 */
                                       "\xc2\x80\xdf\xbf\xe0\xa0\x80" /* U+0080 U+07FF U+0800 */};
   for (size_t k = 0; k < sizeof VALID / sizeof VALID[0]; k++) {
     size_t n = strlen(VALID[k]);
@@ -311,11 +317,16 @@ static void test_json_str_utf8(void **state) {
     const char *s;
     const char *keep_before, *keep_after;
   } BROKEN[] = {
-      {"<\xc0\xaf>", "<", ">"},          {"<\xe0\x80\xaf>", "<", ">"},
-      {"<\xed\xa0\x80>", "<", ">"},      {"<\xf4\x90\x80\x80>", "<", ">"},
-      {"<\xf8\x88\x80\x80\x80>", "<", ">"}, {"<\xe5\x8c>", "<", ">"},
-      {"<\xe5\x8c", "<", ""},            {"<\xc3>", "<", ">"},
-      {"<\xf0\x9f\x98>", "<", ">"},      {"<\xe5z\xe5\x8c\xbb>", "<", "z\xe5\x8c\xbb>"},
+      {"<\xc0\xaf>", "<", ">"},
+      {"<\xe0\x80\xaf>", "<", ">"},
+      {"<\xed\xa0\x80>", "<", ">"},
+      {"<\xf4\x90\x80\x80>", "<", ">"},
+      {"<\xf8\x88\x80\x80\x80>", "<", ">"},
+      {"<\xe5\x8c>", "<", ">"},
+      {"<\xe5\x8c", "<", ""},
+      {"<\xc3>", "<", ">"},
+      {"<\xf0\x9f\x98>", "<", ">"},
+      {"<\xe5z\xe5\x8c\xbb>", "<", "z\xe5\x8c\xbb>"},
   };
   for (size_t k = 0; k < sizeof BROKEN / sizeof BROKEN[0]; k++) {
     const char *s = BROKEN[k].s;
@@ -343,7 +354,8 @@ static void test_json_money_and_errors(void **state) {
   assert_int_equal(sb_buf_put(&o, "", 1), 0);
   assert_string_equal(o.p, "\"0.00\"\"-0.01\"\"1234.56\"\"-20000.00\"");
   o.len = 0;
-  assert_int_equal(sb_api_error_json("bad_request", "medfee_sumamt", "must be \"a\" string", &o), 0);
+  assert_int_equal(sb_api_error_json("bad_request", "medfee_sumamt", "must be \"a\" string", &o),
+                   0);
   assert_int_equal(sb_buf_put(&o, "", 1), 0);
   assert_string_equal(o.p, "{\"error\":\"bad_request\",\"field\":\"medfee_sumamt\","
                            "\"message\":\"must be \\\"a\\\" string\"}\n");
@@ -543,11 +555,20 @@ static void test_tokens_bad_lines(void **state) {
   expect_bad_line(t, text, 2);
   snprintf(text, sizeof text, "%s hospital H1\n%s hospital H/1\n", h, h);
   expect_bad_line(t, text, 2);
-  expect_bad_line(t, "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0 hospital H1\n", 1);
-  expect_bad_line(t, "sha256:9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08 hospital H1\n", 1);
-  expect_bad_line(t, "sha1:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 hospital H1\n", 1);
-  expect_bad_line(t, "sbt_9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 hospital H1\n", 1);
-  expect_bad_line(t, "# ok\n# ok\n# ok\nsha256:zz86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 admin B\n", 4);
+  expect_bad_line(
+      t, "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a0 hospital H1\n", 1);
+  expect_bad_line(
+      t, "sha256:9F86D081884C7D659A2FEAA0C55AD015A3BF4F1B2B0B822CD15D6C15B0F00A08 hospital H1\n",
+      1);
+  expect_bad_line(
+      t, "sha1:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 hospital H1\n", 1);
+  expect_bad_line(
+      t, "sbt_9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 hospital H1\n", 1);
+  expect_bad_line(
+      t,
+      "# ok\n# ok\n# ok\nsha256:zz86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 "
+      "admin B\n",
+      4);
   /* a missing file is an error too */
   unlink(t->path);
   assert_int_not_equal(sb_tokens_load(t->path, &tk, &err), SB_OK);

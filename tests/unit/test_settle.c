@@ -88,8 +88,8 @@ static void hunan_policy(sb_policy *p) {
   p->assistance[SB_CAT_NEAR_POOR] = (sb_assist_row){320000, 6000, 10000000};
 
   p->premium_individual = 32000;
-  p->subsidised = CAT(SB_CAT_DESTITUTE) | CAT(SB_CAT_MIN_LIVING) |
-                  CAT(SB_CAT_RELAPSED) | CAT(SB_CAT_MONITORED);
+  p->subsidised =
+      CAT(SB_CAT_DESTITUTE) | CAT(SB_CAT_MIN_LIVING) | CAT(SB_CAT_RELAPSED) | CAT(SB_CAT_MONITORED);
   p->subsidy[SB_CAT_DESTITUTE] = 10000;
   p->subsidy[SB_CAT_MIN_LIVING] = 5000;
   p->subsidy[SB_CAT_RELAPSED] = 5000;
@@ -122,10 +122,9 @@ static void edges_policy(sb_policy *p) {
 }
 
 /* One claim, settled against a copy of `acc`. */
-static sb_result settle_t(const sb_policy *p, int cat, sb_fen T,
-                          const sb_acc *acc, int visit, int level,
-                          sb_fen medfee, sb_fen fulamt, sb_fen overlmt,
-                          sb_fen preself, sb_trace *trace) {
+static sb_result settle_t(const sb_policy *p, int cat, sb_fen T, const sb_acc *acc, int visit,
+                          int level, sb_fen medfee, sb_fen fulamt, sb_fen overlmt, sb_fen preself,
+                          sb_trace *trace) {
   sb_person_ctx who = {cat, T};
   sb_claim c = {medfee, fulamt, overlmt, preself, 0, (uint8_t)visit, (uint8_t)level};
   sb_result r;
@@ -133,14 +132,14 @@ static sb_result settle_t(const sb_policy *p, int cat, sb_fen T,
   return r;
 }
 
-static sb_result settle(const sb_policy *p, int cat, sb_fen T, const sb_acc *acc,
-                        int visit, int level, sb_fen medfee, sb_fen fulamt) {
+static sb_result settle(const sb_policy *p, int cat, sb_fen T, const sb_acc *acc, int visit,
+                        int level, sb_fen medfee, sb_fen fulamt) {
   return settle_t(p, cat, T, acc, visit, level, medfee, fulamt, 0, 0, NULL);
 }
 
 /* Settle and fold the result into the accumulators, as a batch does. */
-static sb_result run(const sb_policy *p, int cat, sb_fen T, sb_acc *acc,
-                     int visit, int level, sb_fen medfee, sb_fen fulamt) {
+static sb_result run(const sb_policy *p, int cat, sb_fen T, sb_acc *acc, int visit, int level,
+                     sb_fen medfee, sb_fen fulamt) {
   sb_result r = settle(p, cat, T, acc, visit, level, medfee, fulamt);
   sb_acc_apply(acc, &r, +1);
   return r;
@@ -165,7 +164,8 @@ static sb_acc zero_acc(void) {
 
 static int count_steps(const sb_trace *t, int code) {
   int n = 0;
-  for (int i = 0; i < t->n; i++) n += t->steps[i].code == code;
+  for (int i = 0; i < t->n; i++)
+    n += t->steps[i].code == code;
   return n;
 }
 
@@ -179,9 +179,9 @@ static const sb_trace_step *find_step(const sb_trace *t, int code) {
 
 static void test_mul_half_up(void **state) {
   (void)state;
-  assert_int_equal(sb_mul(1, 5000), 1);        /* 0.5 -> 1 (half up) */
-  assert_int_equal(sb_mul(1, 4999), 0);        /* 0.4999 -> 0 */
-  assert_int_equal(sb_mul(3, 5000), 2);        /* 1.5 -> 2 */
+  assert_int_equal(sb_mul(1, 5000), 1);         /* 0.5 -> 1 (half up) */
+  assert_int_equal(sb_mul(1, 4999), 0);         /* 0.4999 -> 0 */
+  assert_int_equal(sb_mul(3, 5000), 2);         /* 1.5 -> 2 */
   assert_int_equal(sb_mul(32001, 5000), 16001); /* 16000.5 -> 16001 */
   assert_int_equal(sb_mul(0, 10000), 0);
   /* 10^12 x 1.0 = 10^12 exactly */
@@ -201,8 +201,8 @@ static void test_inpatient_level_deductible(void **state) {
   hunan_policy(&p);
   sb_acc a = zero_acc();
   /* examples/basics A1-01: grade3, 30000.00 with 2000.00 out of catalogue */
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1100000, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE3, 3000000, 200000);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1100000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 3000000, 200000);
   assert_int_equal(r.inscp_scp_amt, 2800000); /* 3000000 - 200000 */
   assert_int_equal(r.act_pay_dedc, 120000);   /* grade3 deductible 1200.00, first stay */
   assert_int_equal(r.hifp_pay, 1608000);      /* (2800000 - 120000) x 0.60 = 1608000 */
@@ -216,8 +216,8 @@ static void test_inpatient_repeat_same_level(void **state) {
   a.admissions[SB_LEVEL_GRADE3] = 1;
   a.dedc_ytd = 120000;
   /* examples/basics A1-02: second grade3 stay, 20000.00 */
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1100000, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE3, 2000000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1100000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 2000000, 0);
   assert_int_equal(r.act_pay_dedc, 60000); /* mul(120000, 0.50) = 60000 */
   assert_int_equal(r.hifp_pay, 1164000);   /* (2000000 - 60000) x 0.60 = 1164000 */
 
@@ -234,8 +234,8 @@ static void test_inpatient_repeat_factor_rounds_half_up(void **state) {
   p.inpatient[SB_LEVEL_GRADE1].deductible = 50001; /* 500.01 */
   sb_acc a = zero_acc();
   a.admissions[SB_LEVEL_GRADE1] = 1;
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE1, 1000000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE1, 1000000, 0);
   assert_int_equal(r.act_pay_dedc, 25001); /* 50001 x 0.5 = 25000.5 -> 25001 */
   assert_int_equal(r.hifp_pay, 779999);    /* (1000000 - 25001) x 0.80 = 779999.2 -> 779999 */
 }
@@ -247,8 +247,8 @@ static void test_inpatient_repeat_other_level_full_deductible(void **state) {
   sb_acc a = zero_acc();
   a.admissions[SB_LEVEL_GRADE3] = 1; /* an earlier stay, but at grade3 */
   a.dedc_ytd = 120000;
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE2, 1000000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE2, 1000000, 0);
   assert_int_equal(r.act_pay_dedc, 80000); /* grade2's full 800.00, not 400.00 */
   assert_int_equal(r.hifp_pay, 690000);    /* (1000000 - 80000) x 0.75 = 690000 */
 }
@@ -259,8 +259,8 @@ static void test_inpatient_deductible_year_cap_partial(void **state) {
   hunan_policy(&p);
   sb_acc a = zero_acc();
   a.dedc_ytd = 250000; /* 2500.00 of the 3000.00 year total charged */
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE3, 1000000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 1000000, 0);
   assert_int_equal(r.act_pay_dedc, 50000); /* min(120000, 300000 - 250000) = 50000 */
   assert_int_equal(r.hifp_pay, 570000);    /* (1000000 - 50000) x 0.60 = 570000 */
 }
@@ -272,8 +272,8 @@ static void test_inpatient_deductible_year_cap_after_repeat(void **state) {
   sb_acc a = zero_acc();
   a.admissions[SB_LEVEL_GRADE3] = 1;
   a.dedc_ytd = 280000;
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE3, 1000000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 1000000, 0);
   /* D = mul(120000, 0.5) = 60000; min(60000, 300000 - 280000) = 20000 */
   assert_int_equal(r.act_pay_dedc, 20000);
   assert_int_equal(r.hifp_pay, 588000); /* (1000000 - 20000) x 0.60 = 588000 */
@@ -285,8 +285,8 @@ static void test_inpatient_deductible_year_cap_exhausted(void **state) {
   hunan_policy(&p);
   sb_acc a = zero_acc();
   a.dedc_ytd = 300000; /* exactly the cap */
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE3, 1000000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 1000000, 0);
   assert_int_equal(r.act_pay_dedc, 0);  /* min(120000, max(0, 300000 - 300000)) = 0 */
   assert_int_equal(r.hifp_pay, 600000); /* 1000000 x 0.60 */
 
@@ -301,8 +301,7 @@ static void test_inpatient_dedc_limited_by_inscp(void **state) {
   sb_policy p;
   hunan_policy(&p);
   sb_acc a = zero_acc();
-  sb_result r = run(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT,
-                    SB_LEVEL_GRADE3, 50000, 0);
+  sb_result r = run(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 50000, 0);
   assert_int_equal(r.act_pay_dedc, 50000); /* min(inscp 50000, D 120000) */
   assert_int_equal(r.hifp_pay, 0);         /* (50000 - 50000) x 0.60 */
   assert_int_equal(a.dedc_ytd, 50000);     /* only what was charged */
@@ -315,8 +314,8 @@ static void test_inpatient_inscp_zero_counts_as_admission(void **state) {
   hunan_policy(&p);
   sb_acc a = zero_acc();
   /* 1000.00, all of it outside the catalogue: inscp 0 */
-  sb_result r = run(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT,
-                    SB_LEVEL_GRADE3, 100000, 100000);
+  sb_result r =
+      run(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 100000, 100000);
   assert_int_equal(r.inscp_scp_amt, 0);
   assert_int_equal(r.act_pay_dedc, 0); /* min(0, 120000) */
   assert_int_equal(r.hifp_pay, 0);
@@ -355,8 +354,8 @@ static void test_inpatient_ratio_rounding(void **state) {
   sb_policy p;
   hunan_policy(&p);
   sb_acc a = zero_acc();
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE2, 80006, 0);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE2, 80006, 0);
   assert_int_equal(r.hifp_pay, 5); /* (80006 - 80000) x 0.75 = 4.5 -> 5 (half up) */
   r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 120004, 0);
   assert_int_equal(r.hifp_pay, 2); /* (120004 - 120000) x 0.60 = 2.4 -> 2 */
@@ -368,8 +367,8 @@ static void test_inpatient_basic_cap_partial(void **state) {
   hunan_policy(&p);
   sb_acc a = zero_acc();
   a.basic_ytd = 14900000; /* 149000.00 of 150000.00 */
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE3, 1000000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 1000000, 0);
   /* mul(880000, 0.60) = 528000, cap_left = 15000000 - 14900000 = 100000 */
   assert_int_equal(r.hifp_pay, 100000);
   assert_int_equal(r.act_pay_dedc, 120000); /* the deductible is still charged */
@@ -381,8 +380,8 @@ static void test_inpatient_basic_cap_exhausted(void **state) {
   hunan_policy(&p);
   sb_acc a = zero_acc();
   a.basic_ytd = 15000000;
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE3, 1000000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 1000000, 0);
   assert_int_equal(r.hifp_pay, 0); /* min(528000, 0) */
   a.basic_ytd = 16000000;          /* beyond the cap: still 0, not negative */
   r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 1000000, 0);
@@ -400,8 +399,8 @@ static void test_inpatient_no_caps(void **state) {
   sb_acc a = zero_acc();
   a.basic_ytd = INT64_C(1000000000000000); /* 10^13 yuan already paid */
   a.dedc_ytd = INT64_C(1000000000000);
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE3, 1000000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 1000000, 0);
   assert_int_equal(r.act_pay_dedc, 120000); /* no year total: the full deductible */
   assert_int_equal(r.hifp_pay, 528000);     /* (1000000 - 120000) x 0.60, no cap */
 }
@@ -421,7 +420,8 @@ static void test_chronic_ratio_no_deductible(void **state) {
   assert_int_equal(a.basic_ytd, 140000);
   assert_int_equal(a.dedc_ytd, 0);
   assert_int_equal(a.outpatient_ytd, 0);
-  for (int l = 0; l < SB_LEVEL_COUNT; l++) assert_int_equal(a.admissions[l], 0);
+  for (int l = 0; l < SB_LEVEL_COUNT; l++)
+    assert_int_equal(a.admissions[l], 0);
 }
 
 static void test_chronic_cap(void **state) {
@@ -431,7 +431,8 @@ static void test_chronic_cap(void **state) {
   sb_acc a = zero_acc();
   a.chronic_ytd = 550000;
   a.basic_ytd = 550000;
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_CHRONIC, SB_LEVEL_PRIMARY, 200000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_CHRONIC, SB_LEVEL_PRIMARY, 200000, 0);
   assert_int_equal(r.hifp_pay, 50000); /* min(140000, 600000 - 550000) */
   a.chronic_ytd = a.basic_ytd = 600000;
   r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_CHRONIC, SB_LEVEL_PRIMARY, 200000, 0);
@@ -467,7 +468,8 @@ static void test_chronic_no_caps(void **state) {
   p.basic_annual_cap = SB_NO_CAP;
   sb_acc a = zero_acc();
   a.chronic_ytd = a.basic_ytd = INT64_C(1000000000000);
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_CHRONIC, SB_LEVEL_PRIMARY, 200000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_CHRONIC, SB_LEVEL_PRIMARY, 200000, 0);
   assert_int_equal(r.hifp_pay, 140000); /* 200000 x 0.70, no cap */
 }
 
@@ -479,7 +481,8 @@ static void test_outpatient_level_ratio(void **state) {
   hunan_policy(&p);
   sb_acc a = zero_acc();
   /* examples/basics A1-03: outpatient primary 300.00 */
-  sb_result r = run(&p, SB_CAT_GENERAL, 1100000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_PRIMARY, 30000, 0);
+  sb_result r =
+      run(&p, SB_CAT_GENERAL, 1100000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_PRIMARY, 30000, 0);
   assert_int_equal(r.act_pay_dedc, 0);
   assert_int_equal(r.hifp_pay, 18000); /* 30000 x 0.60 */
   assert_int_equal(a.outpatient_ytd, 18000);
@@ -494,7 +497,8 @@ static void test_outpatient_level_without_row(void **state) {
   hunan_policy(&p);
   sb_acc a = zero_acc();
   /* examples/basics A1-04: outpatient at grade3, no row */
-  sb_result r = run(&p, SB_CAT_GENERAL, 1100000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_GRADE3, 30000, 0);
+  sb_result r =
+      run(&p, SB_CAT_GENERAL, 1100000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_GRADE3, 30000, 0);
   assert_int_equal(r.hifp_pay, 0); /* ratio 0 */
   assert_int_equal(r.inscp_scp_amt, 30000);
   assert_int_equal(r.psn_part_amt, 30000);
@@ -509,7 +513,8 @@ static void test_outpatient_cap(void **state) {
   hunan_policy(&p);
   sb_acc a = zero_acc();
   a.outpatient_ytd = 70000;
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_PRIMARY, 30000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_PRIMARY, 30000, 0);
   assert_int_equal(r.hifp_pay, 10000); /* min(18000, 80000 - 70000) */
   a.outpatient_ytd = 80000;
   r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_PRIMARY, 30000, 0);
@@ -525,7 +530,8 @@ static void test_outpatient_ignores_basic_cap(void **state) {
   hunan_policy(&p);
   sb_acc a = zero_acc();
   a.basic_ytd = 15000000; /* basic cap used up by inpatient stays */
-  sb_result r = run(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_PRIMARY, 30000, 0);
+  sb_result r =
+      run(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_PRIMARY, 30000, 0);
   assert_int_equal(r.hifp_pay, 18000);     /* 30000 x 0.60, only the outpatient cap applies */
   assert_int_equal(a.basic_ytd, 15000000); /* unchanged */
   assert_int_equal(a.outpatient_ytd, 18000);
@@ -539,7 +545,8 @@ static void test_ci_only_listed_visit_types(void **state) {
   hunan_policy(&p); /* CI counts inpatient + chronic only */
   sb_acc a = zero_acc();
   a.ci_base = 10000000; /* far above T: a counted visit would be paid */
-  sb_result r = run(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_PRIMARY, 30000, 0);
+  sb_result r =
+      run(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_PRIMARY, 30000, 0);
   assert_int_equal(r.hifmi_pay, 0);
   assert_int_equal(r.ci_fed, 0);
   assert_false(r.flags & SB_FED_CI);
@@ -565,8 +572,8 @@ static void test_ci_base_is_cumulative_burden_after_basic(void **state) {
   hunan_policy(&p);
   sb_acc a = zero_acc();
   a.ci_base = 1500000;
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE3, 1000000, 100000);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 1000000, 100000);
   /* inscp 900000, dedc 120000, hifp (900000-120000) x 0.60 = 468000 */
   assert_int_equal(r.hifp_pay, 468000);
   assert_int_equal(r.ci_fed, 432000); /* b = 900000 - 468000 (fulamt not counted) */
@@ -582,8 +589,8 @@ static void test_ci_region_deductible(void **state) {
   sb_acc a = zero_acc();
   a.ci_base = 1500000;
   /* the same claim with T = 11000.00 (prefecture 430500) */
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1100000, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE3, 1000000, 100000);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1100000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 1000000, 100000);
   /* x = 1932000 - 1100000 = 832000, E = 832000 x 0.60 = 499200,
      hifmi = min(b 432000, 499200) = 432000: never more than b */
   assert_int_equal(r.hifmi_pay, 432000);
@@ -596,8 +603,8 @@ static void test_ci_below_deductible(void **state) {
   hunan_policy(&p);
   sb_acc a = tier1_exhausted();
   /* b = 1600000 = T exactly: x = 0, E = 0 */
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE3, 1600000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 1600000, 0);
   assert_int_equal(r.hifp_pay, 0);
   assert_int_equal(r.ci_fed, 1600000);
   assert_int_equal(r.hifmi_pay, 0);
@@ -609,8 +616,8 @@ static void test_ci_tilted_deductible_rounds_half_up(void **state) {
   hunan_policy(&p);
   sb_acc a = zero_acc();
   a.ci_base = 400000;
-  sb_result r = settle(&p, SB_CAT_MIN_LIVING, 1000001, &a, SB_VISIT_CHRONIC,
-                       SB_LEVEL_PRIMARY, 500000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_MIN_LIVING, 1000001, &a, SB_VISIT_CHRONIC, SB_LEVEL_PRIMARY, 500000, 0);
   assert_int_equal(r.hifp_pay, 350000); /* 500000 x 0.70 */
   assert_int_equal(r.ci_fed, 150000);   /* b = 500000 - 350000 */
   /* T = mul(1000001, 0.50) = 500000.5 -> 500001; base 550000; x = 49999;
@@ -625,8 +632,8 @@ static void test_ci_tilted_rate_capped_at_one(void **state) {
   hunan_policy(&p);
   p.segments[0].ratio = 9800; /* 0.98 + 0.05 bonus would be 1.03 */
   sb_acc a = tier1_exhausted();
-  sb_result r = settle(&p, SB_CAT_MIN_LIVING, 1600000, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE3, 900000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_MIN_LIVING, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 900000, 0);
   /* T = 800000, b = 900000, x = 100000, rate min(10000, 9800 + 500) = 1.00,
      E = 100000 (103000 if not capped at 1) */
   assert_int_equal(r.hifmi_pay, 100000);
@@ -643,8 +650,8 @@ static void test_ci_tilted_uncapped_vs_capped(void **state) {
   p.ci_annual_cap = 100000; /* 1000.00 */
   sb_acc a = tier1_exhausted();
   /* general: x = 2000000 - 1600000 = 400000, E = 240000 -> cap 100000 */
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE3, 2000000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 2000000, 0);
   assert_int_equal(r.hifmi_pay, 100000);
   /* tilted, uncapped: T 800000, x = 1200000, E = 1200000 x 0.65 = 780000 */
   r = settle(&p, SB_CAT_MIN_LIVING, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 2000000, 0);
@@ -665,8 +672,8 @@ static void test_ci_segments_apply_to_x(void **state) {
   sb_policy p;
   hunan_policy(&p);
   sb_acc a = tier1_exhausted();
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE3, 5000000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 5000000, 0);
   /* base 5000000, x = 3400000: 3000000 x 0.60 + 400000 x 0.65
      = 1800000 + 260000 = 2060000.  (Bounds on the base instead of x would
      give 1800000 + 2000000 x 0.65 - ... = something else.) */
@@ -685,8 +692,8 @@ static void test_ci_segment_bound_inclusive(void **state) {
   hunan_policy(&p);
   sb_acc a = tier1_exhausted();
   /* x = 3000000 exactly: all in the first segment, 3000000 x 0.60 */
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE3, 4600000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 4600000, 0);
   assert_int_equal(r.hifmi_pay, 1800000);
   /* x = 3000001: (3000000 x 6000 + 1 x 6500 + 5000) / 10000 = 1800001.15 -> 1800001 */
   r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 4600001, 0);
@@ -702,8 +709,7 @@ static void test_ci_seg_rounded_once(void **state) {
   p.segments[1] = (sb_ci_segment){200000, 6500};
   p.segments[2] = (sb_ci_segment){SB_NO_CAP, 7500};
   sb_acc a = tier1_exhausted();
-  sb_result r = settle(&p, SB_CAT_GENERAL, 0, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_GRADE3, 100002, 0);
+  sb_result r = settle(&p, SB_CAT_GENERAL, 0, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 100002, 0);
   /* T 0, x = 100002: overlaps 100001 and 1.
      Once:  (100001 x 6000 + 1 x 6500 + 5000) / 10000
           = (600006000 + 6500 + 5000) / 10000 = 600017500 / 10000 = 60001
@@ -719,8 +725,8 @@ static void test_ci_annual_cap(void **state) {
   sb_acc a = tier1_exhausted();
   sb_trace t;
   t.n = 0;
-  sb_result r = settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT,
-                         SB_LEVEL_GRADE3, 60000000, 0, 0, 0, &t);
+  sb_result r = settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3,
+                         60000000, 0, 0, 0, &t);
   /* x = 60000000 - 1600000 = 58400000:
      1800000 + 3250000 + 5250000 + (58400000 - 15000000) x 0.85 = 36890000
      -> E = 47190000, capped at 40000000 */
@@ -751,7 +757,8 @@ static void test_ci_catch_up_after_category_change(void **state) {
 
   /* had they stayed general: base 2700000, x 1100000, E 660000,
      hifmi = min(100000, 660000 - 600000) = 60000 */
-  sb_result r = run(&p, SB_CAT_GENERAL, 1600000, &g, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 100000, 0);
+  sb_result r =
+      run(&p, SB_CAT_GENERAL, 1600000, &g, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 100000, 0);
   assert_int_equal(r.hifmi_pay, 60000);
 
   /* now min_living (tilted): T 800000, base 2700000, x 1900000,
@@ -781,7 +788,8 @@ static void test_ci_never_negative(void **state) {
   sb_acc a = tier1_exhausted();
   a.ci_base = 2000000;
   a.ci_paid = 500000;
-  sb_result r = run(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 100000, 0);
+  sb_result r =
+      run(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 100000, 0);
   assert_int_equal(r.hifmi_pay, 0);
   assert_int_equal(r.ci_fed, 100000); /* b still added to the base */
   assert_int_equal(a.ci_base, 2100000);
@@ -796,7 +804,8 @@ static void test_ma_only_categories_with_row(void **state) {
   hunan_policy(&p);
   sb_acc a = zero_acc();
   /* lifted has no assistance row */
-  sb_result r = run(&p, SB_CAT_LIFTED, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_PRIMARY, 100000, 10000);
+  sb_result r =
+      run(&p, SB_CAT_LIFTED, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_PRIMARY, 100000, 10000);
   assert_int_equal(r.maf_pay, 0);
   assert_int_equal(r.ma_fed, 0);
   assert_false(r.flags & SB_FED_MA);
@@ -812,7 +821,8 @@ static void test_ma_only_listed_visit_types(void **state) {
   sb_policy p;
   hunan_policy(&p); /* assistance for inpatient + chronic */
   sb_acc a = zero_acc();
-  sb_result r = run(&p, SB_CAT_MIN_LIVING, 1600000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_PRIMARY, 30000, 0);
+  sb_result r =
+      run(&p, SB_CAT_MIN_LIVING, 1600000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_PRIMARY, 30000, 0);
   assert_int_equal(r.hifp_pay, 18000);
   assert_int_equal(r.maf_pay, 0); /* b3 would be 12000 x 0.70 if counted */
   assert_false(r.flags & SB_FED_MA);
@@ -824,8 +834,8 @@ static void test_ma_b3_ratio(void **state) {
   sb_policy p;
   hunan_policy(&p);
   sb_acc a = zero_acc();
-  sb_result r = run(&p, SB_CAT_MIN_LIVING, 1600000, &a, SB_VISIT_INPATIENT,
-                    SB_LEVEL_PRIMARY, 100000, 10000);
+  sb_result r =
+      run(&p, SB_CAT_MIN_LIVING, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_PRIMARY, 100000, 10000);
   /* inscp 90000, dedc 20000, hifp (90000 - 20000) x 0.90 = 63000;
      b 27000 < T 800000: hifmi 0; b3 = 90000 - 63000 - 0 = 27000;
      E3 = min(27000 x 0.70, 10000000) = 18900; maf = min(27000, 18900) */
@@ -845,7 +855,8 @@ static void test_ma_deductible(void **state) {
   sb_acc a = zero_acc();
   /* near_poor: deductible 3200.00, ratio 0.60.  chronic 1000.00:
      hifp 70000, b 30000, base 30000 < T: hifmi 0, b3 30000 */
-  sb_result r = settle(&p, SB_CAT_NEAR_POOR, 1600000, &a, SB_VISIT_CHRONIC, SB_LEVEL_PRIMARY, 100000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_NEAR_POOR, 1600000, &a, SB_VISIT_CHRONIC, SB_LEVEL_PRIMARY, 100000, 0);
   assert_int_equal(r.ma_fed, 30000);
   assert_int_equal(r.maf_pay, 0); /* ma_base 30000 - 320000 < 0 -> E3 0 */
   a.ma_base = 300000;
@@ -862,7 +873,8 @@ static void test_ma_cap(void **state) {
   a.ma_base = 9990000;
   a.ma_paid = 9990000;
   /* destitute (ratio 1.00, cap 100000.00), chronic 1000.00: b3 = 30000 */
-  sb_result r = settle(&p, SB_CAT_DESTITUTE, 1600000, &a, SB_VISIT_CHRONIC, SB_LEVEL_PRIMARY, 100000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_DESTITUTE, 1600000, &a, SB_VISIT_CHRONIC, SB_LEVEL_PRIMARY, 100000, 0);
   /* E3 = min(10020000 x 1.00, 10000000) = 10000000, maf = min(30000, 10000) */
   assert_int_equal(r.maf_pay, 10000);
   p.assistance[SB_CAT_DESTITUTE].annual_cap = SB_NO_CAP;
@@ -877,7 +889,8 @@ static void test_ma_entitlement_minus_paid(void **state) {
   sb_acc a = zero_acc();
   a.ma_base = 400000;
   a.ma_paid = 20000; /* less than E3 so far (80000 x 0.60 = 48000) */
-  sb_result r = settle(&p, SB_CAT_NEAR_POOR, 1600000, &a, SB_VISIT_CHRONIC, SB_LEVEL_PRIMARY, 100000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_NEAR_POOR, 1600000, &a, SB_VISIT_CHRONIC, SB_LEVEL_PRIMARY, 100000, 0);
   /* base 430000, E3 = 110000 x 0.60 = 66000; min(b3 30000, 66000 - 20000) */
   assert_int_equal(r.maf_pay, 30000);
   a.ma_paid = 48000;
@@ -915,13 +928,13 @@ static void test_totals(void **state) {
   sb_policy p;
   hunan_policy(&p);
   sb_acc a = zero_acc();
-  sb_result r = settle_t(&p, SB_CAT_MIN_LIVING, 1600000, &a, SB_VISIT_INPATIENT,
-                         SB_LEVEL_GRADE2, 1000000, 50000, 30000, 20000, NULL);
+  sb_result r = settle_t(&p, SB_CAT_MIN_LIVING, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE2,
+                         1000000, 50000, 30000, 20000, NULL);
   assert_int_equal(r.inscp_scp_amt, 900000); /* 1000000 - 50000 - 30000 - 20000 */
   assert_int_equal(r.act_pay_dedc, 80000);
-  assert_int_equal(r.hifp_pay, 615000); /* (900000 - 80000) x 0.75 */
-  assert_int_equal(r.hifmi_pay, 0);     /* b 285000 < T 800000 */
-  assert_int_equal(r.maf_pay, 199500);  /* 285000 x 0.70 */
+  assert_int_equal(r.hifp_pay, 615000);        /* (900000 - 80000) x 0.75 */
+  assert_int_equal(r.hifmi_pay, 0);            /* b 285000 < T 800000 */
+  assert_int_equal(r.maf_pay, 199500);         /* 285000 x 0.70 */
   assert_int_equal(r.fund_pay_sumamt, 814500); /* 615000 + 0 + 199500 */
   /* 1000000 - 814500 = 185500 = 100000 out of scope + 85500 in scope */
   assert_int_equal(r.psn_part_amt, 185500);
@@ -946,8 +959,8 @@ static void test_example_a2_01(void **state) {
   assert_int_equal(sb_policy_ci_deductible(&p, 430225, &T), 0);
   assert_int_equal(T, 1600000); /* 430225: no county or 430200 row -> default 16000 */
   /* A2 (min_living), provincial, 200000.00 */
-  sb_result r = settle(&p, SB_CAT_MIN_LIVING, T, &a, SB_VISIT_INPATIENT,
-                       SB_LEVEL_PROVINCIAL, 20000000, 0);
+  sb_result r =
+      settle(&p, SB_CAT_MIN_LIVING, T, &a, SB_VISIT_INPATIENT, SB_LEVEL_PROVINCIAL, 20000000, 0);
   assert_int_equal(r.act_pay_dedc, 200000); /* 2000.00 */
   assert_int_equal(r.hifp_pay, 11880000);   /* (200000 - 2000) x 0.60 = 118800.00 */
   /* base 81200.00, T 8000.00, x 73200.00:
@@ -1005,7 +1018,7 @@ static void test_region_lookup(void **state) {
   assert_int_equal(T, 1100000); /* prefecture 430500 */
   assert_int_equal(sb_policy_ci_deductible(&p, 430225, &T), 0);
   assert_int_equal(T, 1600000); /* default */
-  p.regions = regions + 1; /* no default row */
+  p.regions = regions + 1;      /* no default row */
   p.n_regions = 2;
   assert_int_equal(sb_policy_ci_deductible(&p, 430225, &T), -1);
 }
@@ -1044,7 +1057,8 @@ static void test_acc_apply_round_trip(void **state) {
   a.ma_paid = 300000;
   a.psn_ytd = 999999;
 
-  sb_result r = settle(&p, SB_CAT_MIN_LIVING, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE2, 5000000, 12345);
+  sb_result r = settle(&p, SB_CAT_MIN_LIVING, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE2,
+                       5000000, 12345);
   sb_acc b = a;
   sb_acc_apply(&b, &r, +1);
   assert_int_equal(b.admissions[SB_LEVEL_GRADE2], 3);
@@ -1104,7 +1118,8 @@ static void test_result_negate(void **state) {
   assert_int_equal(n.visit, SB_VISIT_INPATIENT);
   assert_int_equal(n.level, SB_LEVEL_PROVINCIAL);
   /* a zero stays zero */
-  sb_result z = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_GRADE3, 100, 0);
+  sb_result z =
+      settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_GRADE3, 100, 0);
   sb_result_negate(&z, &n);
   assert_int_equal(n.hifp_pay, 0);
   assert_int_equal(n.act_pay_dedc, 0);
@@ -1202,7 +1217,7 @@ typedef struct scenario {
   sb_fen T;
   int visit, level;
   sb_fen medfee, fulamt;
-  int repeat;      /* admissions at the level before */
+  int repeat;       /* admissions at the level before */
   sb_fen basic_ytd; /* before */
 } scenario;
 
@@ -1226,8 +1241,10 @@ static void test_trace_does_not_change_result(void **state) {
     a.ci_paid = 100000;
     sb_trace t;
     t.n = 0;
-    sb_result r0 = settle_t(&p, S[i].cat, S[i].T, &a, S[i].visit, S[i].level, S[i].medfee, S[i].fulamt, 0, 0, NULL);
-    sb_result r1 = settle_t(&p, S[i].cat, S[i].T, &a, S[i].visit, S[i].level, S[i].medfee, S[i].fulamt, 0, 0, &t);
+    sb_result r0 = settle_t(&p, S[i].cat, S[i].T, &a, S[i].visit, S[i].level, S[i].medfee,
+                            S[i].fulamt, 0, 0, NULL);
+    sb_result r1 = settle_t(&p, S[i].cat, S[i].T, &a, S[i].visit, S[i].level, S[i].medfee,
+                            S[i].fulamt, 0, 0, &t);
     assert_result_equal(&r0, &r1);
     assert_true(t.n > 2);
     assert_int_equal(t.steps[0].code, SB_STEP_INSCP);
@@ -1245,25 +1262,29 @@ static void test_trace_repeat_step(void **state) {
   sb_acc a = zero_acc();
   sb_trace t;
   t.n = 0;
-  settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 2000000, 0, 0, 0, &t);
+  settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 2000000, 0, 0, 0,
+           &t);
   assert_int_equal(count_steps(&t, SB_STEP_DEDUCTIBLE), 1);
   assert_int_equal(count_steps(&t, SB_STEP_DEDC_REPEAT), 0); /* first stay */
-  a.admissions[SB_LEVEL_GRADE2] = 1;                        /* another level */
+  a.admissions[SB_LEVEL_GRADE2] = 1;                         /* another level */
   t.n = 0;
-  settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 2000000, 0, 0, 0, &t);
+  settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 2000000, 0, 0, 0,
+           &t);
   assert_int_equal(count_steps(&t, SB_STEP_DEDC_REPEAT), 0);
   a.admissions[SB_LEVEL_GRADE3] = 1;
   t.n = 0;
-  settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 2000000, 0, 0, 0, &t);
+  settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 2000000, 0, 0, 0,
+           &t);
   const sb_trace_step *s = find_step(&t, SB_STEP_DEDC_REPEAT);
   assert_non_null(s);
-  assert_int_equal(s->v[0], 120000); /* before */
-  assert_int_equal(s->v[1], 5000);   /* factor */
-  assert_int_equal(s->v[2], 60000);  /* after */
+  assert_int_equal(s->v[0], 120000);                          /* before */
+  assert_int_equal(s->v[1], 5000);                            /* factor */
+  assert_int_equal(s->v[2], 60000);                           /* after */
   assert_int_equal(count_steps(&t, SB_STEP_DEDC_YEARCAP), 0); /* 60000 < 300000 left */
   a.dedc_ytd = 280000;
   t.n = 0;
-  settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 2000000, 0, 0, 0, &t);
+  settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 2000000, 0, 0, 0,
+           &t);
   s = find_step(&t, SB_STEP_DEDC_YEARCAP);
   assert_non_null(s);
   assert_int_equal(s->v[3], 20000); /* 300000 - 280000 */
@@ -1276,15 +1297,18 @@ static void test_trace_cap_step_only_when_binding(void **state) {
   sb_acc a = zero_acc();
   sb_trace t;
   t.n = 0;
-  settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 1000000, 0, 0, 0, &t);
+  settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 1000000, 0, 0, 0,
+           &t);
   assert_int_equal(count_steps(&t, SB_STEP_HIFP_CAP), 0);
   a.basic_ytd = 14472000; /* left 528000: equal to the product, does not bind */
   t.n = 0;
-  settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 1000000, 0, 0, 0, &t);
+  settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 1000000, 0, 0, 0,
+           &t);
   assert_int_equal(count_steps(&t, SB_STEP_HIFP_CAP), 0);
   a.basic_ytd = 14900000;
   t.n = 0;
-  sb_result r = settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 1000000, 0, 0, 0, &t);
+  sb_result r = settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_GRADE3,
+                         1000000, 0, 0, 0, &t);
   assert_int_equal(r.hifp_pay, 100000);
   const sb_trace_step *s = find_step(&t, SB_STEP_HIFP_CAP);
   assert_non_null(s);
@@ -1296,7 +1320,8 @@ static void test_trace_cap_step_only_when_binding(void **state) {
   a = zero_acc();
   a.outpatient_ytd = 70000;
   t.n = 0;
-  settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_PRIMARY, 30000, 0, 0, 0, &t);
+  settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_PRIMARY, 30000, 0, 0, 0,
+           &t);
   assert_int_equal(count_steps(&t, SB_STEP_HIFP_CAP), 1);
 }
 
@@ -1308,7 +1333,8 @@ static void test_trace_skip_steps(void **state) {
   sb_trace t;
   t.n = 0;
   /* general outpatient grade3: no outpatient row, not counted by CI, no MA row */
-  settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_GRADE3, 30000, 0, 0, 0, &t);
+  settle_t(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_GRADE3, 30000, 0, 0, 0,
+           &t);
   assert_int_equal(count_steps(&t, SB_STEP_OUTPATIENT_NOROW), 1);
   assert_int_equal(count_steps(&t, SB_STEP_CI_SKIP), 1);
   assert_int_equal(count_steps(&t, SB_STEP_CI_BASE), 0);
@@ -1317,14 +1343,16 @@ static void test_trace_skip_steps(void **state) {
   assert_int_equal(s->v[0], 1); /* the category has no row */
   /* min_living outpatient primary: a row exists, visit not listed */
   t.n = 0;
-  settle_t(&p, SB_CAT_MIN_LIVING, 1600000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_PRIMARY, 30000, 0, 0, 0, &t);
+  settle_t(&p, SB_CAT_MIN_LIVING, 1600000, &a, SB_VISIT_OUTPATIENT, SB_LEVEL_PRIMARY, 30000, 0, 0,
+           0, &t);
   assert_int_equal(count_steps(&t, SB_STEP_OUTPATIENT_NOROW), 0);
   s = find_step(&t, SB_STEP_MA_SKIP);
   assert_non_null(s);
   assert_int_equal(s->v[0], 2);
   /* min_living inpatient: every tier computed, nothing skipped */
   t.n = 0;
-  settle_t(&p, SB_CAT_MIN_LIVING, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_PROVINCIAL, 20000000, 0, 0, 0, &t);
+  settle_t(&p, SB_CAT_MIN_LIVING, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_PROVINCIAL, 20000000, 0,
+           0, 0, &t);
   assert_int_equal(count_steps(&t, SB_STEP_CI_SKIP), 0);
   assert_int_equal(count_steps(&t, SB_STEP_MA_SKIP), 0);
   assert_int_equal(count_steps(&t, SB_STEP_CI_SEGMENT), 2); /* x 7320000 spans two segments */
@@ -1378,7 +1406,8 @@ static void test_large_accumulators_need_128_bits(void **state) {
   /* paid so far = E(x = 9e15 - 1600000):
      10300000 + (9e15 - 16600000) x 0.85 = 10300000 + 7649999985890000 = 7649999996190000 */
   a.ci_paid = INT64_C(7649999996190000);
-  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_PRIMARY, SB_MONEY_MAX, 0);
+  sb_result r = settle(&p, SB_CAT_GENERAL, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_PRIMARY,
+                       SB_MONEY_MAX, 0);
   /* base + b = 9000000100019998, x = 9000000098419998:
      10300000 + 9000000083419998 x 0.85 (7650000070906998.3) = 7650000081206998;
      minus paid = 85016998 < b 100019998 */
@@ -1391,7 +1420,8 @@ static void test_large_accumulators_need_128_bits(void **state) {
   /* tilted: T 800000, rates .65/.70/.80/.90; paid = E(9e15 - 800000)
      = 1950000 + 3500000 + 5600000 + (9e15 - 15800000) x 0.90 = 8099999996830000 */
   a.ci_paid = INT64_C(8099999996830000);
-  r = settle(&p, SB_CAT_DESTITUTE, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_PRIMARY, SB_MONEY_MAX, 0);
+  r = settle(&p, SB_CAT_DESTITUTE, 1600000, &a, SB_VISIT_INPATIENT, SB_LEVEL_PRIMARY, SB_MONEY_MAX,
+             0);
   /* x = 9e15 + 100019998 - 800000 = 9000000099219998:
      11050000 + 9000000084219998 x 0.9 (8100000075797998.2) = 8100000086847998
      hifmi = 8100000086847998 - 8099999996830000 = 90017998 */

@@ -94,9 +94,10 @@ int sb_batch_settle(sb_batch *b, sb_error *err) {
       (batch_pays_reassist(b->policies) && !(b->ra = calloc(n, sizeof *b->ra))))
     return sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
   if (b->opt.progress) b->opt.progress(b->opt.progress_ctx, "settle", 0, (uint64_t)b->n);
-  if (batch_resolve_ids(b) || batch_settle_all(b) || batch_sort_alerts(b))
+  if (batch_resolve_ids(b) || batch_settle_all(b) || batch_sort_alerts(b) || batch_sort_ra_due(b))
     return b->store_failed ? SB_EIO /* the hook said why */
                            : sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
+  batch_fee_choose_rows(b);
   b->settled = 1;
   if (b->opt.progress)
     b->opt.progress(b->opt.progress_ctx, "settle", (uint64_t)b->n, (uint64_t)b->n);
@@ -132,6 +133,14 @@ void sb_batch_get_totals(const sb_batch *b, sb_batch_totals *t) {
     t->reassist += res.reassist_pay;
     t->fund += res.fund_pay_sumamt;
     t->psn += res.psn_part_amt;
+  }
+  for (int64_t k = 0; k < b->ra_due.n; k++) {
+    sb_reassist_line x;
+    if (sb_batch_reassist(b, k, &x)) t->reassist_year_end_persons++, t->reassist_year_end += x.pay;
+  }
+  for (int64_t i = 0; b->settled && i < sb_batch_fee_line_count(b); i++) {
+    sb_fee_result fr;
+    t->fee_lines[sb_batch_fee_line(b, i, &fr)]++;
   }
 }
 
@@ -300,5 +309,7 @@ void sb_batch_free(sb_batch *b) {
   free(b->accs.a);
   free(b->alt);
   free(b->alt_al.a);
+  free(b->ra_due.a);
+  batch_fee_index_free(b->fees);
   free(b);
 }

@@ -29,7 +29,9 @@
 #include <stdio.h>
 
 #include "io/csv.h"
+#include "io/fees_csv.h"
 #include "sanbao/error.h"
+#include "sanbao/fee.h"
 #include "sanbao/policy.h"
 #include "sanbao/registry.h"
 #include "sanbao/run.h" /* sb_reason, SB_ROW_* */
@@ -83,6 +85,11 @@ typedef struct sb_batch_options {
   ** checks (NO_POLICY, UNKNOWN_REGION) are the baseline's: the caller makes
   ** sure the reform covers the same years and regions.  Not with prior. */
   const sb_policy_set *alt_policies;
+  /* Fee lines (docs/reference/settlement.md §11): claims rows whose id has
+  ** lines take their amounts from them, classified against `catalog` (NULL:
+  ** every item unlisted).  Both must outlive the batch. */
+  const sb_fee_set *fees;
+  const sb_catalog *catalog;
   /* Files at least this big are parsed by two threads (0: the default,
   ** 64 MiB).  Tests set it low to run the parallel reader on small files. */
   uint64_t parallel_load_bytes;
@@ -94,6 +101,11 @@ typedef struct sb_batch_totals {
   int64_t by_reason[SB_R_COUNT];
   /* net of reversals: settled rows minus reversed rows */
   sb_fen medfee, inscp, hifp, hifmi, maf, reassist, fund, psn;
+  /* re-assistance after the year: persons paid, and the amount */
+  int64_t reassist_year_end_persons;
+  sb_fen reassist_year_end;
+  /* fee lines by status (SB_FEE_*) */
+  int64_t fee_lines[4];
   int64_t alerts;
   int64_t skipped; /* rows marked with sb_batch_skip() */
 } sb_batch_totals;
@@ -128,6 +140,57 @@ int sb_batch_write_settlements(const sb_batch *b, sb_buf *out, size_t chunk, sb_
 
 /* Append the alerts CSV (header included) to `out`. */
 int sb_batch_write_alerts(const sb_batch *b, sb_buf *out);
+
+/* Re-assistance paid after the year (timing year_end, docs/reference/
+** settlement.md §10), one line per person-year of a plain file (no prior)
+** with a positive net base, ordered by year then person_id bytes. */
+typedef struct sb_reassist_line {
+  int32_t person; /* registry index */
+  int year;
+  int category;     /* the one of the last counted claim not reversed */
+  sb_fen base;      /* ra_base */
+  sb_fen threshold; /* the category's row */
+  sb_bp ratio;
+  sb_fen annual_cap; /* SB_NO_CAP when null */
+  sb_fen pay;        /* reassist_pay = E4 */
+} sb_reassist_line;
+
+/* How many person-years have a positive base; the k-th of them (returns 1
+** when it pays something, 0 when E4 is 0). */
+int64_t sb_batch_reassist_count(const sb_batch *b);
+int sb_batch_reassist(const sb_batch *b, int64_t k, sb_reassist_line *out);
+
+/* Append reassistance.csv (docs/reference/formats.md §11): the header, and a
+** row per person-year that is paid something. */
+int sb_batch_write_reassistance(const sb_batch *b, sb_buf *out);
+
+/* ---- fee lines ---- */
+
+/* What became of a fee line (docs/reference/formats.md §10). */
+enum { SB_FEE_OK = 0, SB_FEE_UNLISTED, SB_FEE_BAD, SB_FEE_NO_CLAIM };
+const char *sb_fee_status_name(int status); /* "ok", "unlisted", "bad", "no_claim" */
+
+typedef struct sb_fee_result {
+  sb_fee_line line;       /* the line as read */
+  int status;             /* SB_FEE_* */
+  const char *why;        /* SB_FEE_BAD: why, naming the column */
+  int64_t row;            /* the claims row it is shown against, -1 for no_claim */
+  sb_fee_amounts amounts; /* SB_FEE_OK / SB_FEE_UNLISTED */
+} sb_fee_result;
+
+/* Fee lines read (0 without options.fees), and line i's result (after
+** settlement); returns the status. */
+int64_t sb_batch_fee_line_count(const sb_batch *b);
+int sb_batch_fee_line(const sb_batch *b, int64_t i, sb_fee_result *out);
+
+/* The lines naming `claim_id`: their number (0: none) and the first;
+** sb_batch_fee_next() walks them in input order (-1 at the end). */
+int sb_batch_fee_group_lines(const sb_batch *b, const char *claim_id, size_t len, int64_t *first);
+int64_t sb_batch_fee_next(const sb_batch *b, int64_t line);
+
+/* Append the --fee-results CSV (header and a row per line, input order). */
+int sb_batch_write_fee_results(const sb_batch *b, sb_buf *out, size_t chunk, sb_flush_fn flush,
+                               void *ctx);
 
 /* Totals of the settled batch. */
 void sb_batch_get_totals(const sb_batch *b, sb_batch_totals *t);

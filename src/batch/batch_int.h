@@ -105,6 +105,21 @@ typedef struct alt_pay {
   uint8_t flags; /* SB_FED_* */
 } alt_pay;
 
+/* A person-year whose re-assistance is paid after the year (timing
+** year_end, docs/reference/settlement.md §10): its net base and the
+** category of the last claim counted in it and not reversed. */
+typedef struct ra_due {
+  int32_t person;
+  int32_t year;
+  int32_t category;
+  sb_fen base;
+} ra_due;
+
+typedef struct ra_dues {
+  ra_due *a;
+  int64_t n, cap;
+} ra_dues;
+
 typedef struct sb_fee_index sb_fee_index; /* fees.c */
 
 struct sb_batch {
@@ -135,6 +150,8 @@ struct sb_batch {
   /* the reform's side (options.alt_policies): per row, and its alerts */
   alt_pay *alt;
   alerts alt_al;
+  /* re-assistance after the year (no store): one entry per person-year */
+  ra_dues ra_due;
   /* fee lines (options.fees): which lines belong to which claim */
   sb_fee_index *fees;
   int settled;      /* sb_batch_settle() has run: results are there */
@@ -171,12 +188,29 @@ void batch_alt_result_of(const sb_batch *b, int64_t i, sb_result *out);
 int batch_resolve_ids(sb_batch *b);
 int batch_settle_all(sb_batch *b);
 int batch_sort_alerts(sb_batch *b);
+int batch_sort_ra_due(sb_batch *b); /* write.c */
 
 /* Append one alert; 0 or -1. */
 int batch_add_alert(alerts *al, int64_t at, int rule, sb_fen psn);
 
 /* Does any policy of the set pay re-assistance at settlement? */
 int batch_pays_reassist(const sb_policy_set *ps);
+
+/* ---- fee lines (fees.c) ---- */
+
+/* Group the lines of `set` by claim id and decide what the lines decide by
+** themselves; `cat` may be NULL (every item unlisted). */
+int batch_fee_index_new(const sb_fee_set *set, const sb_catalog *cat, sb_fee_index **out,
+                        const char *name, sb_error *err);
+void batch_fee_index_free(sb_fee_index *x);
+/* The group of the lines naming claim id `id`, or -1 (x may be NULL). */
+int32_t batch_fee_group(const sb_fee_index *x, const char *id, size_t len);
+/* Check a non-reversal row against its lines (group k) and derive its four
+** amounts on `date`: SB_R_BAD_FEES (amount fields given, or a bad line),
+** SB_R_BAD_AMOUNT (total above the maximum), or SB_OK_ROW with amt filled. */
+int batch_fee_row(const sb_fee_index *x, int32_t k, sb_date date, int has_amounts, sb_fen amt[4]);
+/* After settlement: the row each claim id's lines are shown against. */
+void batch_fee_choose_rows(sb_batch *b);
 
 /* The text of a malformed row kept as read: claim id, person id, date. */
 typedef struct raw_text {

@@ -110,6 +110,12 @@ static int keep_raw(part *b, row *r, const sb_csv_row *cr, const int *idx) {
     if (arena_put(b, ptr[k], lens[k]) < 0) return -1;
   r->aux = (uint64_t)off;
   r->flags |= F_RAW;
+  /* A row is a reversal when its `reverses` field is non-empty: a malformed
+  ** one too, so that it takes no fee lines (settlement §11).  It is
+  ** rejected anyway; nothing else reads the flag on it. */
+  int rv = idx[C_REVERSES];
+  if (rv >= 0 && rv < cr->n && !cr->fields[rv].bad && cr->fields[rv].len > 0)
+    r->flags |= F_REVERSAL;
   return 0;
 }
 
@@ -175,12 +181,21 @@ static int load_row(part *b, const sb_csv_row *cr, const int *idx, int ncols) {
     return 0;
   }
 
-  /* BAD_AMOUNT, BAD_VISIT_TYPE, BAD_LEVEL */
-  if (parse_amount(F[C_MEDFEE], 1, &r->amt[0]) || parse_amount(F[C_FULAMT], 0, &r->amt[1]) ||
-      parse_amount(F[C_OVERLMT], 0, &r->amt[2]) || parse_amount(F[C_PRESELF], 0, &r->amt[3]) ||
-      r->amt[1] + r->amt[2] + r->amt[3] > r->amt[0]) {
+  /* BAD_FEES, then the amounts: from the row's fee lines when it has any
+  ** (their total can still be BAD_AMOUNT), else read from the row. */
+  int32_t fg = batch_fee_group(b->b->fees, F[C_ID]->p, F[C_ID]->len);
+  if (fg >= 0) {
+    int given = 0;
+    for (int k = C_MEDFEE; k <= C_PRESELF; k++)
+      given |= F[k] && F[k]->len > 0;
+    r->reason = (uint8_t)batch_fee_row(b->b->fees, fg, r->date, given, r->amt);
+  } else if (parse_amount(F[C_MEDFEE], 1, &r->amt[0]) || parse_amount(F[C_FULAMT], 0, &r->amt[1]) ||
+             parse_amount(F[C_OVERLMT], 0, &r->amt[2]) ||
+             parse_amount(F[C_PRESELF], 0, &r->amt[3]) ||
+             r->amt[1] + r->amt[2] + r->amt[3] > r->amt[0]) {
     r->reason = SB_R_BAD_AMOUNT;
-  } else {
+  }
+  if (!r->reason) {
     int v = sb_visit_from_name(F[C_VISIT]->p, F[C_VISIT]->len);
     int l = sb_level_from_name(F[C_LEVEL]->p, F[C_LEVEL]->len);
     if (v < 0) {
@@ -203,16 +218,25 @@ static int load_row(part *b, const sb_csv_row *cr, const int *idx, int ncols) {
   return 0;
 }
 
+/* A new batch, with its fee lines grouped when it has any.  NULL with
+** `err` filled on failure. */
 static sb_batch *batch_new(const char *name, const sb_policy_set *ps, const sb_registry *reg,
-                           const sb_batch_options *opt) {
+                           const sb_batch_options *opt, sb_error *err) {
   sb_batch *b = calloc(1, sizeof *b);
-  if (!b) return NULL;
+  if (!b) {
+    sb_error_set(err, SB_ENOMEM, name, "out of memory");
+    return NULL;
+  }
   b->policies = ps;
   b->reg = reg;
   b->name = name;
   b->explain_rev_row = -1;
   b->explain_rej_row = -1;
   if (opt) b->opt = *opt;
+  if (b->opt.fees && batch_fee_index_new(b->opt.fees, b->opt.catalog, &b->fees, name, err)) {
+    free(b);
+    return NULL;
+  }
   return b;
 }
 
@@ -431,10 +455,10 @@ int sb_batch_load(const char *path, const sb_policy_set *ps, const sb_registry *
   const char *name = is_stdin ? "<stdin>" : path;
   int fd = is_stdin ? 0 : open(path, O_RDONLY);
   if (fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
-  sb_batch *b = batch_new(name, ps, reg, opt);
+  sb_batch *b = batch_new(name, ps, reg, opt, err);
   if (!b) {
     if (!is_stdin) close(fd);
-    return sb_error_set(err, SB_ENOMEM, name, "out of memory");
+    return err ? err->code : SB_ENOMEM;
   }
   struct stat st;
   uint64_t size =
@@ -462,8 +486,9 @@ int sb_batch_load(const char *path, const sb_policy_set *ps, const sb_registry *
 int sb_batch_load_mem(const char *buf, size_t len, const char *name, const sb_policy_set *ps,
                       const sb_registry *reg, const sb_batch_options *opt, sb_batch **out,
                       sb_error *err) {
-  sb_batch *b = batch_new(name, ps, reg, opt);
-  sb_csv_reader *rd = b ? sb_csv_open_mem(buf, len) : NULL;
+  sb_batch *b = batch_new(name, ps, reg, opt, err);
+  if (!b) return err ? err->code : SB_ENOMEM;
+  sb_csv_reader *rd = sb_csv_open_mem(buf, len);
   if (!rd) {
     sb_batch_free(b);
     return sb_error_set(err, SB_ENOMEM, name, "out of memory");

@@ -68,6 +68,9 @@ typedef struct work {
   alerts al;
   alerts alt_al;
   kept_accs accs;
+  ra_dues ra;
+  int64_t *scratch; /* the reversed originals of a run (year-end re-assistance) */
+  int64_t scratch_cap;
   int oom; /* out of memory, or the store failed */
 } work;
 
@@ -136,6 +139,71 @@ static void emit_alerts(work *w, alerts *al, int64_t i, const side *sd, uint32_t
     if (((due >> k) & 1) && batch_add_alert(al, i, k, acc->psn_ytd)) w->oom = 1;
 }
 
+static int cmp_i64(const void *x, const void *y) {
+  int64_t a = *(const int64_t *)x, c = *(const int64_t *)y;
+  return (a > c) - (a < c);
+}
+
+/*
+** Year-end re-assistance (docs/reference/settlement.md §10): for each year
+** of the person whose policy pays it after the year and whose net base is
+** positive, note the base and the category applied to the last claim in
+** canonical order that was counted in the base and has not been reversed.
+** A reversal names an earlier row of the same person, so the person's run
+** holds both; runs are short, and a long one costs a sort.
+*/
+static void note_year_end(work *w, int32_t g, int32_t p, const sb_years *py) {
+  sb_batch *b = w->b;
+  int any = 0;
+  for (int k = 0; k < py->n; k++) {
+    const sb_policy *pol = sb_policy_set_find(b->policies, py->year[k]);
+    if (pol && pol->ra_timing == SB_RA_YEAR_END && py->acc[k].ra_base > 0) any = 1;
+  }
+  if (!any) return;
+  int64_t from = w->start[g], to = w->start[g + 1], nrev = 0;
+  for (int64_t q = from; q < to; q++) {
+    const row *r = &b->rows[w->order[q].row];
+    if (!row_reversal(r) || (r->aux & AUX_PRIOR)) continue;
+    if (nrev == w->scratch_cap) {
+      int64_t nc = w->scratch_cap ? 2 * w->scratch_cap : 64;
+      int64_t *ns = realloc(w->scratch, (size_t)nc * sizeof *ns);
+      if (!ns) {
+        w->oom = 1;
+        return;
+      }
+      w->scratch = ns;
+      w->scratch_cap = nc;
+    }
+    w->scratch[nrev++] = (int64_t)r->aux;
+  }
+  qsort(w->scratch, (size_t)nrev, sizeof *w->scratch, cmp_i64);
+  for (int k = 0; k < py->n; k++) {
+    const sb_policy *pol = sb_policy_set_find(b->policies, py->year[k]);
+    if (!pol || pol->ra_timing != SB_RA_YEAR_END || py->acc[k].ra_base <= 0) continue;
+    int cat = -1;
+    for (int64_t q = to - 1; q >= from && cat < 0; q--) {
+      int64_t i = w->order[q].row;
+      const row *r = &b->rows[i];
+      if (row_reversal(r) || !(r->flags & F_FED_RA) || sb_date_year(r->date) != py->year[k])
+        continue;
+      if (nrev && bsearch(&i, w->scratch, (size_t)nrev, sizeof *w->scratch, cmp_i64)) continue;
+      cat = r->category;
+    }
+    if (cat < 0) continue; /* cannot happen: a positive base has a claim behind it */
+    if (w->ra.n == w->ra.cap) {
+      int64_t nc = w->ra.cap ? 2 * w->ra.cap : 256;
+      ra_due *na = realloc(w->ra.a, (size_t)nc * sizeof *na);
+      if (!na) {
+        w->oom = 1;
+        return;
+      }
+      w->ra.a = na;
+      w->ra.cap = nc;
+    }
+    w->ra.a[w->ra.n++] = (ra_due){p, py->year[k], cat, py->acc[k].ra_base};
+  }
+}
+
 static void settle_person(work *w, int32_t g) {
   sb_batch *b = w->b;
   int32_t p = w->persons ? w->persons[g] : g;
@@ -192,6 +260,7 @@ static void settle_person(work *w, int32_t g) {
   if (b->opt.keep_accs)
     for (int k = 0; k < base.py.n; k++)
       if (keep_acc(&w->accs, p, base.py.year[k], &base.py.acc[k])) w->oom = 1;
+  if (!b->opt.prior) note_year_end(w, g, p, &base.py);
 }
 
 static void *settle_range(void *arg) {
@@ -314,7 +383,8 @@ int batch_settle_all(sb_batch *b) {
   /* Split persons so each thread gets about the same number of rows. */
   int32_t p = 0;
   for (int t = 0; t < threads; t++) {
-    w[t] = (work){b, order, start, persons, p, np, {0}, {0}, {0}, 0};
+    w[t] =
+        (work){.b = b, .order = order, .start = start, .persons = persons, .p_from = p, .p_to = np};
     int64_t want = m * (t + 1) / threads;
     int32_t q = p;
     while (q < np && start[q] < want)
@@ -350,6 +420,22 @@ int batch_settle_all(sb_batch *b) {
       if (keep_acc(&b->accs, w[t].accs.a[k].person, w[t].accs.a[k].year, &w[t].accs.a[k].acc))
         oom = 1;
     free(w[t].accs.a);
+    for (int64_t k = 0; k < w[t].ra.n && !oom; k++) {
+      ra_dues *d = &b->ra_due;
+      if (d->n == d->cap) {
+        int64_t nc = d->cap ? 2 * d->cap : 256;
+        ra_due *na = realloc(d->a, (size_t)nc * sizeof *na);
+        if (!na) {
+          oom = 1;
+          break;
+        }
+        d->a = na;
+        d->cap = nc;
+      }
+      d->a[d->n++] = w[t].ra.a[k];
+    }
+    free(w[t].ra.a);
+    free(w[t].scratch);
   }
   free(order);
   free(start);

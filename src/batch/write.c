@@ -239,3 +239,82 @@ int sb_batch_write_alerts(const sb_batch *b, sb_buf *o) {
   }
   return SB_OK;
 }
+
+/* ---- re-assistance after the year (docs/reference/formats.md §11) ---------- */
+
+/* year, then person_id bytes: a merge sort with the batch as context */
+static int ra_cmp(const sb_batch *b, const ra_due *x, const ra_due *y) {
+  if (x->year != y->year) return x->year < y->year ? -1 : 1;
+  size_t lx, ly;
+  const char *ix = sb_registry_id(b->reg, x->person, &lx),
+             *iy = sb_registry_id(b->reg, y->person, &ly);
+  return sb_canon_cmp_id(ix, lx, iy, ly);
+}
+
+static void ra_sort(const sb_batch *b, ra_due *a, ra_due *tmp, int64_t n) {
+  if (n < 2) return;
+  int64_t h = n / 2;
+  ra_sort(b, a, tmp, h);
+  ra_sort(b, a + h, tmp, n - h);
+  int64_t i = 0, j = h, k = 0;
+  while (i < h && j < n)
+    tmp[k++] = ra_cmp(b, &a[i], &a[j]) <= 0 ? a[i++] : a[j++];
+  while (i < h)
+    tmp[k++] = a[i++];
+  while (j < n)
+    tmp[k++] = a[j++];
+  memcpy(a, tmp, (size_t)n * sizeof *a);
+}
+
+int batch_sort_ra_due(sb_batch *b) {
+  ra_due *tmp = malloc((size_t)(b->ra_due.n ? b->ra_due.n : 1) * sizeof *tmp);
+  if (!tmp) return -1;
+  ra_sort(b, b->ra_due.a, tmp, b->ra_due.n);
+  free(tmp);
+  return 0;
+}
+
+int64_t sb_batch_reassist_count(const sb_batch *b) {
+  return b->ra_due.n;
+}
+
+int sb_batch_reassist(const sb_batch *b, int64_t k, sb_reassist_line *out) {
+  const ra_due *d = &b->ra_due.a[k];
+  const sb_policy *p = sb_policy_set_find(b->policies, d->year);
+  const sb_reassist_row *q = &p->reassist[d->category];
+  out->person = d->person;
+  out->year = d->year;
+  out->category = d->category;
+  out->base = d->base;
+  out->threshold = q->threshold;
+  out->ratio = q->ratio;
+  out->annual_cap = q->annual_cap;
+  out->pay = sb_reassist_entitlement(p, d->category, d->base);
+  return out->pay > 0;
+}
+
+int sb_batch_write_reassistance(const sb_batch *b, sb_buf *o) {
+  static const char hdr[] =
+      "person_id,year,category,base,threshold,ratio,annual_cap,reassist_pay\n";
+  if (sb_buf_put(o, hdr, sizeof hdr - 1)) return SB_ENOMEM;
+  for (int64_t k = 0; k < b->ra_due.n; k++) {
+    sb_reassist_line x;
+    if (!sb_batch_reassist(b, k, &x)) continue; /* only a payment makes a row */
+    size_t n;
+    const char *id = sb_registry_id(b->reg, x.person, &n);
+    const char *cat = sb_category_name(x.category);
+    char base[SB_MONEY_BUFSZ], thr[SB_MONEY_BUFSZ], cap[SB_MONEY_BUFSZ], pay[SB_MONEY_BUFSZ];
+    sb_money_format(x.base, base);
+    sb_money_format(x.threshold, thr);
+    sb_money_format(x.pay, pay);
+    if (x.annual_cap == SB_NO_CAP)
+      cap[0] = 0;
+    else
+      sb_money_format(x.annual_cap, cap);
+    if (sb_csv_put_field(o, id, n) ||
+        sb_buf_printf(o, ",%d,%s,%s,%s,%d.%04d,%s,%s\n", x.year, cat, base, thr,
+                      (int)(x.ratio / SB_BP_ONE), (int)(x.ratio % SB_BP_ONE), cap, pay))
+      return SB_ENOMEM;
+  }
+  return SB_OK;
+}

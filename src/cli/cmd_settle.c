@@ -15,6 +15,8 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/load.h"
+#include "io/catalog_csv.h"
+#include "io/fees_csv.h"
 #include "io/outfile.h"
 
 static const char USAGE[] =
@@ -23,7 +25,9 @@ static const char USAGE[] =
     "\n"
     "SYNOPSIS\n"
     "    sanbao settle --policy FILE [--policy FILE ...] --persons FILE --claims FILE\n"
-    "                  [--out FILE] [--alerts FILE] [--explain CLAIM_ID]\n"
+    "                  [--out FILE] [--alerts FILE]\n"
+    "                  [--catalog FILE --fees FILE [--fee-results FILE]]\n"
+    "                  [--reassistance FILE] [--explain CLAIM_ID]\n"
     "                  [--threads N] [--progress] [--quiet]\n"
     "\n"
     "DESCRIPTION\n"
@@ -31,10 +35,18 @@ static const char USAGE[] =
     "    (any error stops the run before anything is written), then settles every\n"
     "    row of the claims file: basic medical insurance (基本医保, hifp_pay),\n"
     "    critical-illness insurance (大病保险, hifmi_pay) and medical assistance\n"
-    "    (医疗救助, maf_pay), in the canonical order of the contract (date, then\n"
+    "    (医疗救助, maf_pay) — and re-assistance (再救助, reassist_pay) when the\n"
+    "    year's policy pays it at settlement — in canonical order (date, then\n"
     "    claim id, then input position), so the result does not depend on the\n"
     "    order of rows in the file. Rows that cannot be settled are rejected with\n"
     "    a reason code. Amounts are exact to the fen; no floating point is used.\n"
+    "\n"
+    "    With --catalog and --fees, a claims row whose claim_id has fee lines\n"
+    "    (费用明细) leaves its four amount fields empty: each line is classified\n"
+    "    against the catalogue (医保目录) on the row's date — 全自费, 超限价,\n"
+    "    先行自付, in scope — and the row's amounts are the sums over its lines.\n"
+    "    Rules: docs/reference/settlement.md §11; files: docs/reference/formats.md\n"
+    "    §9 and §10.\n"
     "\n"
     "    One settlement row per claims row is written, in input order, with the\n"
     "    header of docs/reference/formats.md §4. A summary goes to standard error.\n"
@@ -47,6 +59,14 @@ static const char USAGE[] =
     "    --out FILE        settlements output (default: standard output)\n"
     "    --alerts FILE     also write the poverty-risk monitoring alerts\n"
     "                      (因病返贫致贫风险监测), header included even when empty\n"
+    "    --catalog FILE    the catalogue, catalog.csv (reference data: any bad line\n"
+    "                      stops the run before anything is written)\n"
+    "    --fees FILE       the fee lines, fees.csv (lines in any order)\n"
+    "    --fee-results FILE  one row per fee line, in input order: its class and\n"
+    "                      amounts, status ok / unlisted / bad / no_claim\n"
+    "    --reassistance FILE  re-assistance paid after the year (再救助, a policy\n"
+    "                      with reassistance.timing year_end): one row per person\n"
+    "                      and year that is paid something, header always\n"
     "    --explain ID      after the run, print on standard error how claim ID was\n"
     "                      settled: every deductible, segment, rate and cap, in\n"
     "                      plain words with the Chinese terms\n"
@@ -70,7 +90,8 @@ static const char USAGE[] =
     "    sanbao settle --policy policies/hunan-2022.json --persons persons.csv \\\n"
     "                  --claims claims.csv --out settlements.csv --alerts alerts.csv\n"
     "    sanbao settle --policy p.json --persons persons.csv --claims - < claims.csv\n"
-    "    sanbao settle ... --out /dev/null --explain A2-01\n";
+    "    sanbao settle ... --out /dev/null --explain A2-01\n"
+    "    sanbao settle ... --catalog catalog.csv --fees fees.csv --fee-results lines.csv\n";
 
 enum {
   O_POLICY,
@@ -78,6 +99,10 @@ enum {
   O_CLAIMS,
   O_OUT,
   O_ALERTS,
+  O_CATALOG,
+  O_FEES,
+  O_FEE_RESULTS,
+  O_REASSIST,
   O_EXPLAIN,
   O_THREADS,
   O_PROGRESS,
@@ -128,8 +153,19 @@ static void summary(const sb_batch_totals *t, double secs, uint64_t bytes, const
   yuan("basic insurance", "基本医保", t->hifp);
   yuan("critical illness", "大病保险", t->hifmi);
   yuan("medical assistance", "医疗救助", t->maf);
+  if (t->reassist) yuan("re-assistance", "倾斜救助", t->reassist);
   yuan("all funds", "基金支付", t->fund);
   yuan("personal", "个人负担", t->psn);
+  if (t->reassist_year_end_persons) {
+    char ra[SB_MONEY_BUFSZ];
+    sb_money_format(t->reassist_year_end, ra);
+    fprintf(stderr, "  re-assistance after the year (再救助): %lld persons, %s yuan\n",
+            (long long)t->reassist_year_end_persons, ra);
+  }
+  if (t->fee_lines[0] + t->fee_lines[1] + t->fee_lines[2] + t->fee_lines[3])
+    fprintf(stderr, "  fee lines: %lld ok, %lld unlisted, %lld bad, %lld naming no claim\n",
+            (long long)t->fee_lines[SB_FEE_OK], (long long)t->fee_lines[SB_FEE_UNLISTED],
+            (long long)t->fee_lines[SB_FEE_BAD], (long long)t->fee_lines[SB_FEE_NO_CLAIM]);
   if (t->medfee > 0) {
     long long bp = (long long)((__int128)t->fund * 10000 / t->medfee); /* 128 bits: no overflow */
     fprintf(stderr, "  reimbursed %lld.%02lld%% of total cost\n", bp / 100, bp % 100);
@@ -146,24 +182,72 @@ static int flush_out(void *ctx, sb_buf *b) {
   return sb_outfile_write(ctx, b, &err) ? -1 : 0;
 }
 
+/* One output file and how its text is made. */
+typedef struct output {
+  const char *path;
+  sb_outfile f;
+  int open;
+} output;
+
+/* Write one whole output (not yet in place). */
+static int write_output(output *o, sb_batch *b, int which, sb_buf *buf, sb_error *err) {
+  if (sb_outfile_open(&o->f, o->path, err)) return -1;
+  o->open = 1;
+  buf->len = 0;
+  int rc;
+  switch (which) {
+  case O_OUT:
+    rc = sb_batch_write_settlements(b, buf, 4u << 20, flush_out, &o->f);
+    break;
+  case O_ALERTS:
+    rc = sb_batch_write_alerts(b, buf);
+    break;
+  case O_FEE_RESULTS:
+    rc = sb_batch_write_fee_results(b, buf, 4u << 20, flush_out, &o->f);
+    break;
+  default:
+    rc = sb_batch_write_reassistance(b, buf);
+    break;
+  }
+  if (rc) {
+    sb_error_set(err, rc, o->path, rc == SB_ENOMEM ? "out of memory" : "write error");
+    return -1;
+  }
+  return sb_outfile_write(&o->f, buf, err) ? -1 : 0;
+}
+
 int sb_cmd_settle(int argc, char **argv) {
-  sb_opt o[O_N] = {{"--policy", 1, 1, 0, 0, {0}},  {"--persons", 1, 0, 0, 0, {0}},
-                   {"--claims", 1, 0, 0, 0, {0}},  {"--out", 0, 0, 0, 0, {0}},
-                   {"--alerts", 0, 0, 0, 0, {0}},  {"--explain", 0, 0, 0, 0, {0}},
-                   {"--threads", 0, 0, 0, 0, {0}}, {"--progress", 0, 0, 1, 0, {0}},
+  sb_opt o[O_N] = {{"--policy", 1, 1, 0, 0, {0}},       {"--persons", 1, 0, 0, 0, {0}},
+                   {"--claims", 1, 0, 0, 0, {0}},       {"--out", 0, 0, 0, 0, {0}},
+                   {"--alerts", 0, 0, 0, 0, {0}},       {"--catalog", 0, 0, 0, 0, {0}},
+                   {"--fees", 0, 0, 0, 0, {0}},         {"--fee-results", 0, 0, 0, 0, {0}},
+                   {"--reassistance", 0, 0, 0, 0, {0}}, {"--explain", 0, 0, 0, 0, {0}},
+                   {"--threads", 0, 0, 0, 0, {0}},      {"--progress", 0, 0, 1, 0, {0}},
                    {"--quiet", 0, 0, 1, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, O_N, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
-  const char *out_path = sb_cli_value(&o[O_OUT], "-");
-  const char *alerts_path = sb_cli_value(&o[O_ALERTS], NULL);
   const char *persons_path = o[O_PERSONS].values[0];
   const char *claims_path = o[O_CLAIMS].values[0];
+  const char *catalog_path = sb_cli_value(&o[O_CATALOG], NULL);
+  const char *fees_path = sb_cli_value(&o[O_FEES], NULL);
   long threads = 2;
   if (o[O_THREADS].count && sb_cli_long("settle", &o[O_THREADS], 1, 16, &threads))
     return SB_EXIT_USAGE;
-  const char *ins[2] = {persons_path, claims_path};
-  const char *outs[2] = {out_path, alerts_path};
-  if (sb_cli_check_dashes("settle", ins, 2, outs, 2)) return SB_EXIT_USAGE;
+  if (!catalog_path != !fees_path || (o[O_FEE_RESULTS].count && !fees_path)) {
+    fprintf(stderr, "sanbao settle: --catalog and --fees go together, and --fee-results needs "
+                    "them\nTry 'sanbao settle --help'.\n");
+    return SB_EXIT_USAGE;
+  }
+  /* the outputs, in the order they are written and put in place */
+  static const int WHICH[4] = {O_OUT, O_ALERTS, O_FEE_RESULTS, O_REASSIST};
+  output outs[4];
+  memset(outs, 0, sizeof outs);
+  outs[0].path = sb_cli_value(&o[O_OUT], "-");
+  for (int k = 1; k < 4; k++)
+    outs[k].path = sb_cli_value(&o[WHICH[k]], NULL);
+  const char *ins[4] = {persons_path, claims_path, catalog_path, fees_path};
+  const char *out_paths[4] = {outs[0].path, outs[1].path, outs[2].path, outs[3].path};
+  if (sb_cli_check_dashes("settle", ins, 4, out_paths, 4)) return SB_EXIT_USAGE;
   for (int i = 0; i < o[O_POLICY].count; i++)
     if (!strcmp(o[O_POLICY].values[i], "-")) {
       fprintf(stderr, "sanbao settle: --policy must name a file, not '-'\n");
@@ -174,20 +258,34 @@ int sb_cmd_settle(int argc, char **argv) {
   if (o[O_QUIET].count) prog.on = 0;
   sb_policy_set policies = {0};
   sb_registry *reg = NULL;
+  sb_catalog *cat = NULL;
+  sb_fee_set *fees = NULL;
   sb_batch *batch = NULL;
   sb_buf buf = {0};
-  sb_outfile out = {0}, alerts = {0};
-  int exit_code = SB_EXIT_USAGE, have_out = 0, have_alerts = 0;
+  int exit_code = SB_EXIT_USAGE;
   phases ph = {0, 0, 0, 0};
   sb_error err;
 
   if (sb_cli_load_policies("settle", o[O_POLICY].values, o[O_POLICY].count, &policies)) goto done;
   if (sb_cli_load_persons("settle", persons_path, &reg)) goto done;
+  if (catalog_path) {
+    sb_cli_reporter rep = {"settle", 0};
+    if (sb_catalog_load(catalog_path, &cat, sb_cli_count_problem, &rep, &err)) {
+      sb_cli_load_failed(&rep, "the catalogue", &err);
+      goto done;
+    }
+    if (sb_fees_load(fees_path, &fees, &err)) {
+      sb_cli_error("settle", &err);
+      goto done;
+    }
+  }
   ph.reference = sb_cli_now() - prog.t0;
   sb_batch_options bo = {.threads = (int)threads,
                          .progress = show_progress,
                          .progress_ctx = &prog,
-                         .explain_id = sb_cli_value(&o[O_EXPLAIN], NULL)};
+                         .explain_id = sb_cli_value(&o[O_EXPLAIN], NULL),
+                         .fees = fees,
+                         .catalog = cat};
   double t1 = sb_cli_now();
   if (sb_batch_load(claims_path, &policies, reg, &bo, &batch, &err)) {
     sb_cli_error("settle", &err);
@@ -201,43 +299,18 @@ int sb_cmd_settle(int argc, char **argv) {
   }
   double t3 = sb_cli_now();
   ph.settle = t3 - t2;
-  /* Outputs: the settlements stream through a 4 MB buffer. */
-  if (sb_outfile_open(&out, out_path, &err)) {
-    sb_cli_error("settle", &err);
-    goto done;
-  }
-  have_out = 1;
-  int wr = sb_batch_write_settlements(batch, &buf, 4u << 20, flush_out, &out);
-  if (wr == SB_OK)
-    wr = sb_outfile_write(&out, &buf, &err);
-  else
-    sb_error_set(&err, wr, out_path, wr == SB_ENOMEM ? "out of memory" : "write error");
-  if (wr) {
-    sb_cli_error("settle", &err);
-    goto done;
-  }
-  if (alerts_path) {
-    if (sb_outfile_open(&alerts, alerts_path, &err)) {
+  /* Every output is written whole to a temporary name first; only when all
+  ** are complete are they put in place. */
+  for (int k = 0; k < 4; k++)
+    if (outs[k].path && write_output(&outs[k], batch, WHICH[k], &buf, &err)) {
       sb_cli_error("settle", &err);
       goto done;
     }
-    have_alerts = 1;
-    if (sb_batch_write_alerts(batch, &buf) || sb_outfile_write(&alerts, &buf, &err)) {
-      sb_cli_error("settle", &err);
-      goto done;
-    }
-  }
   ph.write = sb_cli_now() - t3;
-  /* Both complete: put them in place. */
-  if (sb_outfile_commit(&out, &err)) {
-    have_out = 0;
-    sb_cli_error("settle", &err);
-    goto done;
-  }
-  have_out = 0;
-  if (have_alerts) {
-    have_alerts = 0;
-    if (sb_outfile_commit(&alerts, &err)) {
+  for (int k = 0; k < 4; k++) {
+    if (!outs[k].open) continue;
+    outs[k].open = 0;
+    if (sb_outfile_commit(&outs[k].f, &err)) {
       sb_cli_error("settle", &err);
       goto done;
     }
@@ -254,18 +327,19 @@ int sb_cmd_settle(int argc, char **argv) {
   if (bo.explain_id) {
     sb_buf ex = {0};
     if (sb_batch_explain(batch, &ex))
-      fprintf(stderr, "sanbao settle: --explain: no settled or reversed row has claim id '%s'\n",
-              bo.explain_id);
+      fprintf(stderr, "sanbao settle: --explain: no row has claim id '%s'\n", bo.explain_id);
     else
       fwrite(ex.p, 1, ex.len, stderr);
     sb_buf_free(&ex);
   }
   exit_code = t.rejected ? SB_EXIT_REJECTED : SB_EXIT_OK;
 done:
-  if (have_out) sb_outfile_abort(&out);
-  if (have_alerts) sb_outfile_abort(&alerts);
+  for (int k = 0; k < 4; k++)
+    if (outs[k].open) sb_outfile_abort(&outs[k].f);
   sb_buf_free(&buf);
   sb_batch_free(batch);
+  sb_fees_free(fees);
+  sb_catalog_free(cat);
   sb_registry_free(reg);
   sb_policy_set_clear(&policies);
   return exit_code;

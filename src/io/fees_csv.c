@@ -146,12 +146,31 @@ static int add_row(sb_fee_set *s, const sb_csv_row *row, const int *idx, int nco
 static int load(sb_csv_reader *rd, const char *file, void *out, sb_report_fn report, void *rctx,
                 sb_error *err) {
   sb_csv_row row;
-  int idx[F_NCOLS], ncols;
-  int rc = sb_csvfile_header(rd, file, FEE_COLS, F_NCOLS, idx, &ncols, err);
-  if (rc) return rc;
+  int idx[F_NCOLS], ncols = 0;
+  /* An empty file (no bytes, or blank lines only) holds no lines, as an
+  ** empty claims file holds no claims (docs/decisions.md); a file with a
+  ** header is checked for its columns. */
+  int got = sb_csv_next(rd, &row);
+  if (got < 0) return sb_error_set(err, SB_EIO, file, "read error: %s", strerror(errno));
   sb_fee_set *s = calloc(1, sizeof *s);
   if (!s) return sb_error_set(err, SB_ENOMEM, file, "out of memory");
-  int got;
+  if (got == 0) {
+    *(sb_fee_set **)out = s;
+    return SB_OK;
+  }
+  int rc = SB_OK;
+  if (row.bad) {
+    char where[600];
+    snprintf(where, sizeof where, "%s:%lld", file, (long long)row.line);
+    rc = sb_error_set(err, SB_EINVAL, where, "bad quoting in the header");
+  } else {
+    rc = sb_csv_map_header(&row, FEE_COLS, F_NCOLS, idx, file, err);
+    ncols = row.n;
+  }
+  if (rc) {
+    sb_fees_free(s);
+    return rc;
+  }
   while ((got = sb_csv_next(rd, &row)) > 0) {
     if (add_row(s, &row, idx, ncols)) {
       sb_fees_free(s);

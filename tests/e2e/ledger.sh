@@ -159,6 +159,9 @@ for dir in "$golden"/*/; do
   dir=${dir%/}
   [ -f "$dir/claims.csv" ] || continue
   name=golden/$(basename "$dir")
+  # Fee lines do not reach the ledger yet (db import-claims has no --fees):
+  # a case made of them is the batch's alone for now.
+  if [ -f "$dir/fees.csv" ]; then skip "$name: fee lines are not stored in the ledger yet"; continue; fi
   db=$work/$(basename "$dir").db
   # shellcheck disable=SC2046
   new_ledger "$db" "$dir/persons.csv" $(ls "$dir"/policy-*.json) || continue

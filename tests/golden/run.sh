@@ -10,6 +10,9 @@
 #                                                  (with the case's only policy)
 #   expected-exit                  (optional)     settle's exit status; default:
 #                                                  1 if any row is rejected, else 0
+#   catalog.csv, fees.csv          (optional)     settle --catalog --fees, and
+#   expected-fee-results.csv                      settle --fee-results
+#   expected-reassistance.csv      (optional)     settle --reassistance
 # Usage: run.sh SANBAO CASE_DIR
 set -u
 bin=$1
@@ -22,9 +25,14 @@ pass=0
 policies=""
 for p in "$dir"/policy-*.json; do policies="$policies --policy $p"; done
 
+extra=""
+if [ -f "$dir/fees.csv" ]; then
+  extra="--catalog $dir/catalog.csv --fees $dir/fees.csv --fee-results $tmp/fee-results.csv"
+fi
+if [ -f "$dir/expected-reassistance.csv" ]; then extra="$extra --reassistance $tmp/reassistance.csv"; fi
 # shellcheck disable=SC2086
 "$bin" settle $policies --persons "$dir/persons.csv" --claims "$dir/claims.csv" \
-  --out "$tmp/settlements.csv" --alerts "$tmp/alerts.csv" --quiet
+  --out "$tmp/settlements.csv" --alerts "$tmp/alerts.csv" $extra --quiet
 code=$?
 if [ -f "$dir/expected-exit" ]; then
   want=$(cat "$dir/expected-exit")
@@ -48,6 +56,12 @@ check() { # expected actual
 }
 check "$dir/expected-settlements.csv" "$tmp/settlements.csv"
 if [ -f "$dir/expected-alerts.csv" ]; then check "$dir/expected-alerts.csv" "$tmp/alerts.csv"; fi
+if [ -f "$dir/expected-fee-results.csv" ]; then
+  check "$dir/expected-fee-results.csv" "$tmp/fee-results.csv"
+fi
+if [ -f "$dir/expected-reassistance.csv" ]; then
+  check "$dir/expected-reassistance.csv" "$tmp/reassistance.csv"
+fi
 
 for e in "$dir"/expected-premiums-*.csv; do
   [ -f "$e" ] || continue

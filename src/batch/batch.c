@@ -144,10 +144,97 @@ void sb_batch_get_totals(const sb_batch *b, sb_batch_totals *t) {
   }
 }
 
+/* Why a row was rejected, in words (docs/reference/settlement.md §8). */
+static const char *reason_words(int reason) {
+  switch (reason) {
+  case SB_R_MALFORMED_ROW:
+    return "the row is malformed: wrong field count, bad quoting, an empty or over-64-byte "
+           "claim_id or person_id, or a date that is not a real YYYY-MM-DD date";
+  case SB_R_BAD_FEES:
+    return "its fee lines (费用明细) cannot be used: the row also gives amounts, or a line is "
+           "malformed (see --fee-results)";
+  case SB_R_BAD_AMOUNT:
+    return "an amount is not of the form digits[.d[d]], is above 10000000000.00, or the parts "
+           "outside the scope exceed the total";
+  case SB_R_BAD_VISIT_TYPE:
+    return "visit_type is not inpatient, chronic or outpatient";
+  case SB_R_BAD_LEVEL:
+    return "level is not primary, grade1, grade2, grade3 or provincial";
+  case SB_R_UNKNOWN_PERSON:
+    return "the person is not in the registry (参保登记)";
+  case SB_R_NOT_INSURED:
+    return "no category interval of the person covers the date (未参保)";
+  case SB_R_NO_POLICY:
+    return "no policy file covers the claim's year";
+  case SB_R_UNKNOWN_REGION:
+    return "the policy has no critical-illness deductible for the person's county, its "
+           "prefecture or a default";
+  case SB_R_DUPLICATE_CLAIM:
+    return "an earlier row in canonical order took the claim id";
+  case SB_R_UNKNOWN_CLAIM:
+    return "the reversal names no claim settled before it in canonical order (or a reversal)";
+  case SB_R_ALREADY_REVERSED:
+    return "the claim it reverses was reversed already";
+  case SB_R_PERSON_MISMATCH:
+    return "the claim it reverses belongs to another person";
+  case SB_R_CONFLICT:
+    return "the ledger holds this claim id with other content";
+  default:
+    return "";
+  }
+}
+
+/* The fee lines of claim `id`, each with its class and amounts. */
+static int explain_lines(const sb_batch *b, const char *id, size_t len, sb_buf *out) {
+  int64_t line;
+  int n = b->fees ? sb_batch_fee_group_lines(b, id, len, &line) : 0;
+  if (!n) return 0;
+  static const char *const CLS[] = {"unlisted, all self-paid (全自费)", "甲类 (class A)",
+                                    "乙类 (class B)", "丙类, all self-paid (class C)"};
+  int rc = sb_buf_printf(out, "\nFee lines (费用明细), %d, classified on the claim's date:\n", n);
+  for (; line >= 0 && !rc; line = sb_batch_fee_next(b, line)) {
+    sb_fee_result fr;
+    sb_batch_fee_line(b, line, &fr);
+    const sb_fee_line *l = &fr.line;
+    char a[5][SB_MONEY_BUFSZ];
+    if (fr.status == SB_FEE_BAD) {
+      rc = sb_buf_printf(out, "  %.*s %.*s: malformed (%s)\n", (int)l->sn_len, l->sn,
+                         (int)l->code_len, l->code, fr.why ? fr.why : "");
+      continue;
+    }
+    const sb_fen v[5] = {fr.amounts.amt, fr.amounts.fulamt, fr.amounts.over, fr.amounts.pre,
+                         fr.amounts.inscp};
+    for (int k = 0; k < 5; k++)
+      sb_money_format(v[k], a[k]);
+    rc = sb_buf_printf(out,
+                       "  %.*s %.*s: %s; amount %s, all self-paid %s, above the price limit "
+                       "(超限价) %s, first self-paid (先行自付) %s, in scope %s\n",
+                       (int)l->sn_len, l->sn, (int)l->code_len, l->code, CLS[fr.amounts.cls & 3],
+                       a[0], a[1], a[2], a[3], a[4]);
+  }
+  return rc;
+}
+
 int sb_batch_explain(const sb_batch *b, sb_buf *out) {
-  char line[512];
-  if (!b->have_trace) {
-    if (b->explain_rev_row < 0) return -1;
+  const char *x = b->opt.explain_id;
+  if (!x) return -1;
+  size_t xl = strlen(x);
+  if (b->have_trace) {
+    const row *r = &b->rows[b->trace_row];
+    size_t plen;
+    const char *pid = sb_registry_id(b->reg, r->person, &plen);
+    sb_explain_ctx c = {b->arena + r->id_off,
+                        pid,
+                        r->id_len,
+                        plen,
+                        r->date,
+                        sb_registry_region(b->reg, r->person),
+                        sb_policy_set_find(b->policies, sb_date_year(r->date)),
+                        &b->trace_before};
+    if (sb_explain_render(&c, &b->trace, &b->trace_result, out)) return -1;
+    return explain_lines(b, x, xl, out) ? -1 : 0;
+  }
+  if (b->explain_rev_row >= 0) {
     const row *r = &b->rows[b->explain_rev_row];
     const char *oid = "(a claim held by the ledger)";
     int olen = (int)strlen(oid);
@@ -156,25 +243,30 @@ int sb_batch_explain(const sb_batch *b, sb_buf *out) {
       oid = b->arena + o->id_off;
       olen = o->id_len;
     }
-    int n = snprintf(line, sizeof line,
-                     "Claim %s is a reversal (结算撤销) of claim %.*s: every amount of the "
-                     "original is negated and subtracted from the person's year-to-date "
-                     "accumulators; later claims catch up at their next settlement.\n",
-                     b->opt.explain_id, olen, oid);
-    return sb_buf_put(out, line, (size_t)n);
+    return sb_buf_printf(out,
+                         "Claim %s is a reversal (结算撤销) of claim %.*s: every amount of the "
+                         "original is negated and subtracted from the person's year-to-date "
+                         "accumulators; later claims catch up at their next settlement.\n",
+                         x, olen, oid);
   }
-  const row *r = &b->rows[b->trace_row];
-  size_t plen;
-  const char *pid = sb_registry_id(b->reg, r->person, &plen);
-  sb_explain_ctx x = {b->arena + r->id_off,
-                      pid,
-                      r->id_len,
-                      plen,
-                      r->date,
-                      sb_registry_region(b->reg, r->person),
-                      sb_policy_set_find(b->policies, sb_date_year(r->date)),
-                      &b->trace_before};
-  return sb_explain_render(&x, &b->trace, &b->trace_result, out);
+  /* a rejected row with that id: why */
+  for (int64_t i = 0; i < b->n; i++) {
+    const row *r = &b->rows[i];
+    if (!row_rejected(r) || row_skipped(r)) continue;
+    const char *id = b->arena + r->id_off;
+    size_t len = r->id_len;
+    if (r->flags & F_RAW) {
+      raw_text t;
+      batch_raw_text(b, r, &t);
+      id = t.id, len = t.id_len;
+    }
+    if (len != xl || memcmp(id, x, len)) continue;
+    if (sb_buf_printf(out, "Claim %s (row %lld of the file) is rejected %s: %s.\n", x,
+                      (long long)i + 1, sb_reason_name(r->reason), reason_words(r->reason)))
+      return -1;
+    return explain_lines(b, x, xl, out) ? -1 : 0;
+  }
+  return -1;
 }
 
 int sb_batch_trace(const sb_batch *b, const sb_trace **trace, const sb_acc **before) {

@@ -177,9 +177,36 @@ int sb_explain_render(const sb_explain_ctx *x, const sb_trace *t, const sb_resul
       say(&o, "  pays min(%s, %s − %s) = %s (医疗救助支付 maf_pay)\n", Y(v[2]), Y(v[0]), Y(v[1]),
           Y(v[3]));
       break;
+    case SB_STEP_RA_SKIP:
+      say(&o, "\nRe-assistance (再救助 / 倾斜救助)\n");
+      if (v[0] == 1)
+        say(&o, "  the category %s has no re-assistance row: this claim does not count\n",
+            sb_category_name((int)v[1]));
+      else
+        say(&o, "  %s visits do not count for re-assistance\n", sb_visit_name((int)v[1]));
+      break;
+    case SB_STEP_RA_BASE:
+      say(&o, "\nRe-assistance (再救助 / 倾斜救助)\n");
+      say(&o, "  in-scope burden left after the three tiers r = %s; yearly base %s + %s = %s\n",
+          Y(v[0]), Y(v[1]), Y(v[0]), Y(v[2]));
+      if (v[3] == SB_RA_YEAR_END)
+        say(&o, "  paid after the year closes (再救助, timing year_end): nothing now\n");
+      break;
+    case SB_STEP_RA_ENTITLEMENT:
+      say(&o, "  entitlement to date (倾斜救助): (base − %s threshold) × %s, at most %s: %s\n",
+          Y(v[0]), R(v[1]), v[2] < 0 ? "no cap" : Y(v[2]), Y(v[3]));
+      break;
+    case SB_STEP_RA_PAY:
+      say(&o, "  pays min(%s, %s − %s) = %s (倾斜救助 reassist_pay)\n", Y(v[2]), Y(v[0]), Y(v[1]),
+          Y(v[3]));
+      break;
     case SB_STEP_TOTALS:
-      say(&o, "\nTotals\n  funds pay (基金支付总额) %s + %s + %s = %s\n", Y(r->hifp_pay),
-          Y(r->hifmi_pay), Y(r->maf_pay), Y(v[0]));
+      if (r->reassist_pay)
+        say(&o, "\nTotals\n  funds pay (基金支付总额) %s + %s + %s + %s = %s\n", Y(r->hifp_pay),
+            Y(r->hifmi_pay), Y(r->maf_pay), Y(r->reassist_pay), Y(v[0]));
+      else
+        say(&o, "\nTotals\n  funds pay (基金支付总额) %s + %s + %s = %s\n", Y(r->hifp_pay),
+            Y(r->hifmi_pay), Y(r->maf_pay), Y(v[0]));
       say(&o, "  the person pays (个人负担) %s − %s = %s; this year so far %s\n", Y(v[2]), Y(v[0]),
           Y(v[1]), Y(v[3]));
       break;

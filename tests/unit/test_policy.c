@@ -240,13 +240,27 @@ static void test_hunan_2022_assistance_premium_monitoring(void **state) {
   assert_int_equal(p->assistance[SB_CAT_DESTITUTE].deductible, 0);
   assert_int_equal(p->assistance[SB_CAT_DESTITUTE].ratio, 10000);
   assert_int_equal(p->assistance[SB_CAT_DESTITUTE].annual_cap, 10000000);
-  assert_int_equal(p->assistance[SB_CAT_NEAR_POOR].deductible, 320000);
-  assert_int_equal(p->assistance[SB_CAT_NEAR_POOR].ratio, 6000);
+  /* 低保边缘 is in class 二类 with 低保: no deductible, 70% */
+  assert_int_equal(p->assistance[SB_CAT_NEAR_POOR].deductible, 0);
+  assert_int_equal(p->assistance[SB_CAT_NEAR_POOR].ratio, 7000);
   assert_int_equal(p->assistance[SB_CAT_ILLNESS_POOR].deductible, 800000);
   assert_int_equal(p->assistance[SB_CAT_ILLNESS_POOR].ratio, 5000);
   assert_int_equal(p->premium_individual, 32000);
   assert_int_equal(p->subsidised, CAT(SB_CAT_DESTITUTE) | CAT(SB_CAT_MIN_LIVING) |
-                                      CAT(SB_CAT_RELAPSED) | CAT(SB_CAT_MONITORED));
+                                      CAT(SB_CAT_RELAPSED) | CAT(SB_CAT_MONITORED) |
+                                      CAT(SB_CAT_NEAR_POOR));
+  assert_int_equal(p->subsidy[SB_CAT_NEAR_POOR], 5000);
+  /* 再救助 after the year, 宜昌's template */
+  assert_int_equal(p->ra_timing, SB_RA_YEAR_END);
+  assert_int_equal(p->ra_visits, (1u << SB_VISIT_INPATIENT) | (1u << SB_VISIT_CHRONIC));
+  assert_int_equal(p->ra_categories, CAT(SB_CAT_DESTITUTE) | CAT(SB_CAT_MIN_LIVING) |
+                                         CAT(SB_CAT_RELAPSED) | CAT(SB_CAT_MONITORED) |
+                                         CAT(SB_CAT_NEAR_POOR) | CAT(SB_CAT_ILLNESS_POOR));
+  assert_int_equal(p->reassist[SB_CAT_DESTITUTE].threshold, 500000);
+  assert_int_equal(p->reassist[SB_CAT_DESTITUTE].ratio, 7000);
+  assert_int_equal(p->reassist[SB_CAT_NEAR_POOR].threshold, 700000);
+  assert_int_equal(p->reassist[SB_CAT_NEAR_POOR].ratio, 5000);
+  assert_int_equal(p->reassist[SB_CAT_ILLNESS_POOR].annual_cap, 5000000);
   assert_int_equal(p->subsidy[SB_CAT_DESTITUTE], 10000);
   assert_int_equal(p->subsidy[SB_CAT_MIN_LIVING], 5000);
   assert_int_equal(p->subsidy[SB_CAT_RELAPSED], 5000);
@@ -262,6 +276,96 @@ static void test_hunan_2022_assistance_premium_monitoring(void **state) {
   assert_int_equal(p->rules[1].categories, CAT(SB_CAT_GENERAL));
   assert_int_equal(p->rules[1].threshold, 1829500);
   sb_policy_free(p);
+}
+
+/* ---- the optional reassistance key (docs/reference/formats.md §7) ---- */
+
+#define RA_BLOCK                                                                                   \
+  "\"reassistance\": { \"timing\": \"claim\", \"visit_types\": [\"inpatient\"], "                  \
+  "\"categories\": { \"near_poor\": { \"threshold\": \"3000\", \"ratio\": \"0.60\", "              \
+  "\"annual_cap\": null }, \"destitute\": { \"threshold\": \"0\", \"ratio\": \"1\", "              \
+  "\"annual_cap\": \"5000.50\" } } },\n  \"premium\": {"
+
+static void test_reassistance_absent_or_null(void **state) {
+  (void)state;
+  sb_policy *p = load_base();
+  assert_int_equal(p->ra_timing, SB_RA_NONE);
+  assert_int_equal(p->ra_categories, 0);
+  sb_policy_free(p);
+  p = expect_valid("\"premium\": {", "\"reassistance\": null, \"premium\": {");
+  assert_int_equal(p->ra_timing, SB_RA_NONE);
+  sb_policy_free(p);
+}
+
+static void test_reassistance_values(void **state) {
+  (void)state;
+  sb_policy *p = expect_valid("\"premium\": {", RA_BLOCK);
+  assert_int_equal(p->ra_timing, SB_RA_CLAIM);
+  assert_int_equal(p->ra_visits, 1u << SB_VISIT_INPATIENT);
+  assert_int_equal(p->ra_categories, CAT(SB_CAT_NEAR_POOR) | CAT(SB_CAT_DESTITUTE));
+  assert_int_equal(p->reassist[SB_CAT_NEAR_POOR].threshold, 300000);
+  assert_int_equal(p->reassist[SB_CAT_NEAR_POOR].ratio, 6000);
+  assert_true(p->reassist[SB_CAT_NEAR_POOR].annual_cap == SB_NO_CAP);
+  assert_int_equal(p->reassist[SB_CAT_DESTITUTE].ratio, 10000);
+  assert_int_equal(p->reassist[SB_CAT_DESTITUTE].annual_cap, 500050);
+  sb_policy_free(p);
+  char *t = mutate("\"premium\": {", RA_BLOCK);
+  /* year_end timing */
+  char *u = strstr(t, "\"claim\"");
+  assert_non_null(u);
+  sb_policy *q;
+  sb_error err;
+  size_t n = strlen(t) + 16;
+  char *v = malloc(n);
+  assert_non_null(v);
+  snprintf(v, n, "%.*s\"year_end\"%s", (int)(u - t), t, u + strlen("\"claim\""));
+  assert_int_equal(load_text(v, &q, &err), SB_OK);
+  assert_int_equal(q->ra_timing, SB_RA_YEAR_END);
+  sb_policy_free(q);
+  free(v);
+  free(t);
+}
+
+static void test_reassistance_invalid(void **state) {
+  (void)state;
+  static const char *const bad[][2] = {
+      {"\"timing\": \"claim\"", "\"timing\": \"monthly\""},
+      {"\"timing\": \"claim\", ", ""},
+      {"\"visit_types\": [\"inpatient\"]", "\"visit_types\": [\"dental\"]"},
+      {"\"near_poor\": {", "\"nobody\": {"},
+      {"\"threshold\": \"3000\", \"ratio\": \"0.60\"",
+       "\"threshold\": \"3000\", \"ratio\": \"1.5\""},
+      {"\"threshold\": \"3000\"", "\"threshold\": null"},
+      {"\"threshold\": \"3000\", ", ""},
+      {"\"ratio\": \"0.60\", \"annual_cap\": null }",
+       "\"ratio\": \"0.60\", \"annual_cap\": null, \"extra\": 1 }"},
+  };
+  static const char *const path[] = {
+      "$.reassistance.timing",
+      "$.reassistance.timing",
+      "$.reassistance.visit_types[0]",
+      "$.reassistance.categories.nobody",
+      "$.reassistance.categories.near_poor.ratio",
+      "$.reassistance.categories.near_poor.threshold",
+      "$.reassistance.categories.near_poor.threshold",
+      "$.reassistance.categories.near_poor.extra",
+  };
+  for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+    char *t = mutate("\"premium\": {", RA_BLOCK);
+    char *at = strstr(t, bad[k][0]);
+    assert_non_null(at);
+    size_t n = strlen(t) + strlen(bad[k][1]) + 1;
+    char *v = malloc(n);
+    assert_non_null(v);
+    snprintf(v, n, "%.*s%s%s", (int)(at - t), t, bad[k][1], at + strlen(bad[k][0]));
+    sb_policy *p;
+    sb_error err;
+    int rc = load_text(v, &p, &err);
+    if (rc == SB_OK) fail_msg("accepted reassistance mutation %zu", k);
+    assert_where(&err, FILE_NAME, path[k]);
+    free(v);
+    free(t);
+  }
 }
 
 static void test_hunan_2022_notes_kept_with_source(void **state) {
@@ -785,6 +889,9 @@ int main(void) {
       cmocka_unit_test(test_hunan_2022_critical_illness),
       cmocka_unit_test(test_hunan_2022_assistance_premium_monitoring),
       cmocka_unit_test(test_hunan_2022_notes_kept_with_source),
+      cmocka_unit_test(test_reassistance_absent_or_null),
+      cmocka_unit_test(test_reassistance_values),
+      cmocka_unit_test(test_reassistance_invalid),
       cmocka_unit_test(test_load_file_missing_names_the_path),
       cmocka_unit_test(test_base_policy_values),
       cmocka_unit_test(test_base_policy_notes),

@@ -176,7 +176,7 @@ static void note_year_end(work *w, int32_t g, int32_t p, const sb_years *py) {
     }
     w->scratch[nrev++] = (int64_t)r->aux;
   }
-  qsort(w->scratch, (size_t)nrev, sizeof *w->scratch, cmp_i64);
+  if (nrev > 1) qsort(w->scratch, (size_t)nrev, sizeof *w->scratch, cmp_i64);
   for (int k = 0; k < py->n; k++) {
     const sb_policy *pol = sb_policy_set_find(b->policies, py->year[k]);
     if (!pol || pol->ra_timing != SB_RA_YEAR_END || py->acc[k].ra_base <= 0) continue;

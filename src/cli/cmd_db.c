@@ -14,6 +14,7 @@
 #include "cli/load.h"
 #include "io/outfile.h"
 #include "ledger/ledger.h"
+#include "ledger/reassist.h"
 
 static const char USAGE[] =
     "NAME\n"
@@ -30,6 +31,7 @@ static const char USAGE[] =
     "    sanbao db alerts             --db FILE [--out FILE]\n"
     "    sanbao db resettle           --db FILE --year Y [--policy FILE] --out DIR\n"
     "    sanbao db enroll             --db FILE --year Y --as-of DATE\n"
+    "    sanbao db reassist           --db FILE --year Y [--out FILE] [--commit]\n"
     "    sanbao db coverage           --db FILE --population FILE [--year Y] [--out FILE]\n"
     "\n"
     "DESCRIPTION\n"
@@ -53,6 +55,15 @@ static const char USAGE[] =
     "    differences (补付 owed to people, 追回 to recover); stored settlements\n"
     "    never change. enroll records each insured person's premium and subsidy\n"
     "    (参保资助) for a year; coverage reports 参保人数 and 参保率.\n"
+    "\n"
+    "    reassist (再救助) lists, for a year whose policy pays re-assistance after\n"
+    "    the year (reassistance.timing year_end), each person's entitlement, what\n"
+    "    was paid before and what is paid now (negative: to recover, 追回):\n"
+    "        person_id,year,category,base,threshold,ratio,annual_cap,\n"
+    "        entitlement,paid_before,reassist_pay\n"
+    "    With --commit the payments are recorded (append-only) in the same\n"
+    "    transaction, so running it again pays nothing twice and a run after\n"
+    "    late claims or reversals pays or recovers only the difference.\n"
     "\n"
     "OPTIONS\n"
     "    --db FILE   the ledger file (every subcommand)\n"
@@ -294,7 +305,44 @@ static int db_balance(int argc, char **argv) {
   money_line("medical assistance base", "医疗救助累计基数", bal.acc.ma_base);
   money_line("medical assistance paid", "医疗救助支付", bal.acc.ma_paid);
   money_line("personal burden", "个人负担累计", bal.acc.psn_ytd);
+  money_line("re-assistance base", "再救助累计基数", bal.acc.ra_base);
+  if (bal.acc.ra_paid)
+    money_line("re-assistance paid at settlement", "倾斜救助支付", bal.acc.ra_paid);
+  money_line("re-assistance paid after the year", "再救助支付", bal.ra_year_end_paid);
   return SB_EXIT_OK;
+}
+
+static int db_reassist(int argc, char **argv) {
+  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}},
+                {"--year", 1, 0, 0, 0, {0}},
+                {"--out", 0, 0, 0, 0, {0}},
+                {"--commit", 0, 0, 1, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 4, USAGE);
+  if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  int year;
+  if (parse_year("db reassist", &o[1], &year)) return SB_EXIT_USAGE;
+  sb_store *st;
+  sb_error err;
+  if (open_store("db reassist", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
+  sb_buf b = {0};
+  sb_reassist_summary s;
+  if (sb_ledger_reassist(st, year, o[3].count > 0, &b, &s, &err)) {
+    sb_buf_free(&b);
+    return fail("db reassist", &err, st);
+  }
+  st->ops->close(st);
+  rc = write_whole("db reassist", sb_cli_value(&o[2], "-"), &b);
+  sb_buf_free(&b);
+  char a[SB_MONEY_BUFSZ], c[SB_MONEY_BUFSZ], d[SB_MONEY_BUFSZ];
+  sb_money_format(s.entitlement, a);
+  sb_money_format(s.pay, c);
+  sb_money_format(s.recover, d);
+  fprintf(stderr,
+          "sanbao db reassist (再救助) %d: %lld persons, entitlement %s; %s %lld persons %s, "
+          "%lld persons to recover %s (追回)%s\n",
+          year, (long long)s.persons, a, o[3].count ? "paid" : "to pay", (long long)s.paid_now, c,
+          (long long)s.recovered, d, o[3].count ? "; recorded" : " (not recorded: --commit)");
+  return rc ? SB_EXIT_USAGE : SB_EXIT_OK;
 }
 
 static int db_resettle(int argc, char **argv) {
@@ -374,6 +422,7 @@ static const sub SUBS[] = {
     {"alerts", db_alerts},
     {"resettle", db_resettle},
     {"enroll", db_enroll},
+    {"reassist", db_reassist},
     {"coverage", sb_cmd_db_coverage},
 };
 

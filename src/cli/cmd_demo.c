@@ -22,6 +22,7 @@
 #include "gen/gen.h"
 #include "io/policy_json.h"
 #include "ledger/ledger.h"
+#include "ledger/reassist.h"
 #include "ledger/summary.h"
 
 static const char USAGE[] =
@@ -164,6 +165,7 @@ int sb_cmd_demo(int argc, char **argv) {
     sb_cli_error("demo", &err);
     return SB_EXIT_USAGE;
   }
+  uint32_t pol_subsidised = pcheck->subsidised; /* the categories with a premium subsidy */
   sb_policy_free(pcheck);
 
   /* 1. the county */
@@ -227,6 +229,13 @@ int sb_cmd_demo(int argc, char **argv) {
   sb_resettle_summary rs;
   if (sb_ledger_resettle(st, year, NULL, sub, &rs, &err)) goto fail;
 
+  step(&d, "paying re-assistance after the year (再救助) and recording it");
+  sb_reassist_summary ras;
+  sb_buf rab = {0};
+  int ra_rc = sb_ledger_reassist(st, year, 1, &rab, &ras, &err);
+  sb_buf_free(&rab);
+  if (ra_rc && ra_rc != SB_EINVAL) goto fail; /* EINVAL: the policy pays none after the year */
+
   /* 3. the figures */
   sb_year_summary ys;
   if (sb_ledger_summary(st, year, &ys, &err)) goto fail;
@@ -251,10 +260,11 @@ int sb_cmd_demo(int argc, char **argv) {
   }
   printf("资助 Premiums          %s yuan; subsidies (参保资助) %s; paid by persons %s\n",
          yuan(a, es.premium), yuan(b, es.subsidy), yuan(c, es.personal));
-  printf("    subsidised: destitute %lld (100%%), min_living %lld, relapsed %lld, monitored %lld "
-         "(50%%)\n",
-         (long long)es.by_category[SB_CAT_DESTITUTE], (long long)es.by_category[SB_CAT_MIN_LIVING],
-         (long long)es.by_category[SB_CAT_RELAPSED], (long long)es.by_category[SB_CAT_MONITORED]);
+  printf("    subsidised:");
+  for (int k = 0; k < SB_CAT_COUNT; k++)
+    if (es.by_category[k] && ((pol_subsidised >> k) & 1))
+      printf(" %s %lld", sb_category_name(k), (long long)es.by_category[k]);
+  printf("\n");
   printf("结算 Claims            %lld rows: %lld settled, %lld reversed, %lld rejected "
          "(%.1f s, %.0f claims/s, durable)\n",
          (long long)t.rows, (long long)t.settled, (long long)t.reversed, (long long)t.rejected, ti,
@@ -268,6 +278,9 @@ int sb_cmd_demo(int argc, char **argv) {
   printf("    critical illness (大病保险)     %18s\n", yuan(a, ys.hifmi));
   printf("    medical assistance (医疗救助)   %18s\n", yuan(a, ys.maf));
   printf("    all funds (基金支付)            %18s\n", yuan(a, fund));
+  if (!ra_rc)
+    printf("再救助 Re-assistance after the year: %lld persons paid %s (recorded in the ledger)\n",
+           (long long)ras.paid_now, yuan(a, ras.pay));
   pct(p1, sizeof p1, fund, medfee);
   pct(p2, sizeof p2, fund, inscp);
   printf("报销 Effective reimbursement ratio (实际报销比例): %s of total cost, %s within policy "

@@ -496,6 +496,9 @@ static int balance_of(sb_store *st, const sb_policy_set *ps, const sb_registry *
   int32_t k = sb_registry_find(reg, person_id, strlen(person_id));
   if (k < 0) return sb_error_set(err, SB_EINVAL, person_id, "no such person in the ledger");
   int rc = st->ops->acc_get(st, person_id, strlen(person_id), year, &out->acc, err);
+  if (!rc)
+    rc =
+        st->ops->reassist_paid(st, person_id, strlen(person_id), year, &out->ra_year_end_paid, err);
   if (rc) return rc;
   out->hifp = out->acc.basic_ytd + out->acc.outpatient_ytd;
   /* the category: on 31 December, else on the last day of the year insured */

@@ -69,6 +69,7 @@ typedef struct sb_balance {
   sb_fen ci_entitlement_left; /* annual cap minus paid; -1 when uncapped (tilted) */
   sb_fen ci_deductible;       /* T applied, with any tilt */
   int category;               /* on 31 December of the year, or the last day insured */
+  sb_fen ra_year_end_paid;    /* re-assistance paid after the year (再救助), recorded runs */
 } sb_balance;
 int sb_ledger_balance(sb_store *st, const char *person_id, int year, sb_balance *out,
                       sb_error *err);

@@ -78,6 +78,18 @@ typedef struct sb_enrollment {
   sb_date as_of;
 } sb_enrollment;
 
+/* A re-assistance payment after the year (再救助), or a recovery (negative
+** amount), as `db reassist --commit` records it. */
+typedef struct sb_reassist_payment {
+  const char *person_id;
+  size_t person_id_len;
+  int year;
+  int category;       /* the category whose row was used */
+  sb_fen base;        /* the year's net base when paid */
+  sb_fen entitlement; /* E4 then */
+  sb_fen amount;      /* paid now: entitlement minus paid before */
+} sb_reassist_payment;
+
 typedef struct sb_store_ops {
   void (*close)(sb_store *s);
   int (*begin)(sb_store *s, sb_error *err);
@@ -157,6 +169,15 @@ typedef struct sb_store_ops {
   ** failure loses nothing — the writer logs it and goes on; it also reports
   ** background upkeep that failed since the last call. */
   int (*serve_idle)(sb_store *s, sb_error *err);
+
+  /* Re-assistance after the year: record one payment (append-only); each
+  ** person's total paid for a year (in no particular order); one person's. */
+  int (*reassist_put)(sb_store *s, int64_t run_id, const sb_reassist_payment *p, sb_error *err);
+  int (*reassist_each)(sb_store *s, int year,
+                       int (*fn)(void *ctx, const char *person_id, size_t len, sb_fen paid),
+                       void *ctx, sb_error *err);
+  int (*reassist_paid)(sb_store *s, const char *person_id, size_t len, int year, sb_fen *paid,
+                       sb_error *err);
 } sb_store_ops;
 
 struct sb_store {

@@ -56,10 +56,19 @@ enum {
   Q_ENROLL_EACH,
   Q_RUN_GET,
   Q_ALERT_AFTER,
+  Q_RA_PUT,
+  Q_RA_EACH,
+  Q_RA_PAID,
   Q_COUNT
 };
 
 static const char *const SQL[Q_COUNT] = {
+    [Q_RA_PUT] = "INSERT INTO reassist_payments(run_id, person_id, year, category, base,"
+                 " entitlement, amount) VALUES (?,?,?,?,?,?,?)",
+    [Q_RA_EACH] = "SELECT person_id, sum(amount) FROM reassist_payments WHERE year = ?"
+                  " GROUP BY person_id",
+    [Q_RA_PAID] = "SELECT coalesce(sum(amount), 0) FROM reassist_payments"
+                  " WHERE year = ? AND person_id = ?",
     [Q_RUN_START] = "INSERT INTO runs(kind, source, started_at) VALUES (?, ?, ?)",
     [Q_RUN_FINISH] = "UPDATE runs SET finished_at = ?, summary = ? WHERE run_id = ?",
     [Q_RUN_GET] = "SELECT kind, source FROM runs WHERE run_id = ?",
@@ -888,6 +897,54 @@ static int op_alert_each(sb_store *bs, int64_t after_seq,
   return rc == SQLITE_DONE ? SB_OK : db_error(s, err, "reading alerts");
 }
 
+static int op_reassist_put(sb_store *bs, int64_t run, const sb_reassist_payment *p, sb_error *err) {
+  sqlite_store *s = (sqlite_store *)bs;
+  sqlite3_stmt *st = stmt(s, Q_RA_PUT, err);
+  if (!st) return SB_EIO;
+  sqlite3_bind_int64(st, 1, run);
+  bind_text(st, 2, p->person_id, p->person_id_len);
+  sqlite3_bind_int(st, 3, p->year);
+  sqlite3_bind_text(st, 4, sb_category_name(p->category), -1, SQLITE_STATIC);
+  sqlite3_bind_int64(st, 5, p->base);
+  sqlite3_bind_int64(st, 6, p->entitlement);
+  sqlite3_bind_int64(st, 7, p->amount);
+  return done(s, st, err, "storing a re-assistance payment");
+}
+
+static int op_reassist_each(sb_store *bs, int year, int (*fn)(void *, const char *, size_t, sb_fen),
+                            void *ctx, sb_error *err) {
+  sqlite_store *s = (sqlite_store *)bs;
+  sqlite3_stmt *st = stmt(s, Q_RA_EACH, err);
+  if (!st) return SB_EIO;
+  sqlite3_bind_int(st, 1, year);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
+      out = damaged(s, err, "a column of reassist_payments");
+      break;
+    }
+    if ((out = fn(ctx, (const char *)sqlite3_column_text(st, 0),
+                  (size_t)sqlite3_column_bytes(st, 0), sqlite3_column_int64(st, 1))))
+      break;
+  }
+  sqlite3_reset(st);
+  if (out) return out;
+  return rc == SQLITE_DONE ? SB_OK : db_error(s, err, "reading re-assistance payments");
+}
+
+static int op_reassist_paid(sb_store *bs, const char *pid, size_t len, int year, sb_fen *paid,
+                            sb_error *err) {
+  sqlite_store *s = (sqlite_store *)bs;
+  sqlite3_stmt *st = stmt(s, Q_RA_PAID, err);
+  if (!st) return SB_EIO;
+  sqlite3_bind_int(st, 1, year);
+  bind_text(st, 2, pid, len);
+  int rc = sqlite3_step(st);
+  *paid = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
+  sqlite3_reset(st);
+  return rc == SQLITE_ROW ? SB_OK : db_error(s, err, "reading re-assistance payments");
+}
+
 static int op_enrollment_put(sb_store *bs, const sb_enrollment *e, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   sqlite3_stmt *st = stmt(s, Q_ENROLL_PUT, err);
@@ -938,7 +995,8 @@ static const sb_store_ops OPS = {
     op_run_finish,     op_policy_put,      op_policy_each,  op_person_put,     op_interval_put,
     op_person_each,    op_claim_count,     op_claim_lookup, op_received_count, op_row_append,
     op_row_each,       op_acc_get,         op_acc_put,      op_alert_append,   op_alert_each,
-    op_enrollment_put, op_enrollment_each, op_run_get,      op_serve_start,    op_serve_idle};
+    op_enrollment_put, op_enrollment_each, op_run_get,      op_serve_start,    op_serve_idle,
+    op_reassist_put,   op_reassist_each,   op_reassist_paid};
 
 /* ---- open ---------------------------------------------------------------- */
 

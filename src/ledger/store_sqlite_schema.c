@@ -157,6 +157,18 @@ const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION] = {
     "  fed_flags, reverses_seq FROM settlements_v2 ORDER BY seq;"
     "DROP TABLE settlements_v2;" SETTLEMENTS_GUARDS
     "ALTER TABLE accumulators ADD COLUMN ra_base INTEGER NOT NULL DEFAULT 0;"
-    "ALTER TABLE accumulators ADD COLUMN ra_paid INTEGER NOT NULL DEFAULT 0;"};
+    "ALTER TABLE accumulators ADD COLUMN ra_paid INTEGER NOT NULL DEFAULT 0;"
+    /* re-assistance paid after the year (再救助, `db reassist --commit`):
+    ** every payment or recovery a run made, never changed; what a person
+    ** has been paid for a year is the sum of its rows */
+    "CREATE TABLE reassist_payments("
+    "  pay_id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    "  person_id TEXT NOT NULL, year INTEGER NOT NULL, category TEXT NOT NULL,"
+    "  base INTEGER NOT NULL, entitlement INTEGER NOT NULL, amount INTEGER NOT NULL) STRICT;"
+    "CREATE INDEX reassist_payments_person ON reassist_payments(year, person_id);"
+    "CREATE TRIGGER reassist_payments_append_only_u BEFORE UPDATE ON reassist_payments"
+    "  BEGIN SELECT RAISE(ABORT, 're-assistance payments are append-only'); END;"
+    "CREATE TRIGGER reassist_payments_append_only_d BEFORE DELETE ON reassist_payments"
+    "  BEGIN SELECT RAISE(ABORT, 're-assistance payments are append-only'); END;"};
 
 const char SB_SQLITE_INSERT_GUARDS[] = INSERT_GUARDS;

@@ -47,11 +47,6 @@ sanitizer_note() {
   grep -q 'ERROR: AddressSanitizer\|runtime error:' "$work/err.txt" 2>/dev/null && echo " (a sanitizer report)"
 }
 
-# same_text NAME EXPECTED_STRING ACTUAL_STRING
-same_text() {
-  if [ "$2" = "$3" ]; then ok; else bad "$1: got '$3', expected '$2'"; fi
-}
-
 # same_sorted NAME A B: the same lines as multisets
 same_sorted() {
   LC_ALL=C sort "$2" >"$work/sorted.a"
@@ -479,6 +474,7 @@ if [ "$have_sqlite" -eq 1 ]; then
   "$bin" db export-settlements --db "$db" --out "$work/pre-migration.csv" 2>/dev/null
   sqlite3 "$db" "
     DROP INDEX alerts_seq;
+    DROP TABLE reassist_payments;
     ALTER TABLE accumulators DROP COLUMN ra_base;
     ALTER TABLE accumulators DROP COLUMN ra_paid;
     DROP TRIGGER settlements_append_only_r; DROP TRIGGER settlements_append_only_u;
@@ -520,6 +516,8 @@ if [ "$have_sqlite" -eq 1 ]; then
     "$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE name = 'alerts_seq'")"
   same_text "ledger file: the migration added reassist_pay" 1 \
     "$(sqlite3 "$db" "SELECT count(*) FROM pragma_table_info('settlements') WHERE name = 'reassist_pay'")"
+  same_text "ledger file: the migration made the re-assistance payments table" 1 \
+    "$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE name = 'reassist_payments'")"
   same_text "ledger file: the migration added the re-assistance accumulators" 2 \
     "$(sqlite3 "$db" "SELECT count(*) FROM pragma_table_info('accumulators') WHERE name IN ('ra_base', 'ra_paid')")"
   "$bin" db export-settlements --db "$db" --out "$work/post-migration.csv" 2>/dev/null

@@ -53,6 +53,11 @@ expect_rc() {
 # signal_note STATUS: " (killed by signal N: a crash)" for a status above 128
 signal_note() { [ "$1" -gt 128 ] && echo " (killed by signal $(($1 - 128)): a crash)"; }
 
+# same_text NAME EXPECTED ACTUAL: two strings are equal
+same_text() {
+  if [ "$2" = "$3" ]; then ok; else bad "$1: got '$3', expected '$2'"; fi
+}
+
 # same_file NAME EXPECTED ACTUAL
 same_file() {
   if [ -f "$3" ] && cmp -s "$2" "$3"; then ok; else

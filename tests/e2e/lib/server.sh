@@ -3,11 +3,6 @@
 # common.sh; uses $bin, $work, $policy and sets srvpid, srvlog, port, base.
 # shellcheck shell=sh disable=SC2034,SC2154
 
-# same_text NAME EXPECTED ACTUAL
-same_text() {
-  if [ "$2" = "$3" ]; then ok; else bad "$1: got '$3', expected '$2'"; fi
-}
-
 # start_server DB LOG [ARGS...]: the server on a free port (the port is read
 # from its "listening on" line); sets srvpid, srvlog, port, base
 start_server() {

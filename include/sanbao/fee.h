@@ -53,6 +53,16 @@ int sb_qty_parse(const char *s, size_t n, sb_qty *out);
 */
 int sb_price_parse(const char *s, size_t n, sb_price *out);
 
+/* What became of a fee line (docs/reference/formats.md §10): classified by
+** a catalogue row, unlisted, malformed, or naming no claim. */
+enum { SB_FEE_OK = 0, SB_FEE_UNLISTED, SB_FEE_BAD, SB_FEE_NO_CLAIM };
+
+/* "ok", "unlisted", "bad", "no_claim" ("" for another value). */
+const char *sb_fee_status_name(int status);
+
+/* The status whose name is the `n` bytes at `s`, or -1. */
+int sb_fee_status_from_name(const char *s, size_t n);
+
 /* Catalogue classes (chrgitm_lv).  0 is "no row": the item is unlisted. */
 enum {
   SB_CLASS_UNLISTED = 0,
@@ -159,6 +169,11 @@ void sb_catalog_prefetch(const sb_catalog *c, const char *code, size_t len);
 
 /* Number of rows added. */
 int64_t sb_catalog_count(const sb_catalog *c);
+
+/* Row i (0 <= i < sb_catalog_count) as added: its code (`len` bytes, valid
+** as long as the catalogue) and its item.  0, or -1 when i is out of range. */
+int sb_catalog_row(const sb_catalog *c, int64_t i, const char **code, size_t *len,
+                   sb_catalog_item *it);
 
 /* Number of distinct codes among them. */
 int64_t sb_catalog_codes(const sb_catalog *c);

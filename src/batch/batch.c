@@ -352,8 +352,11 @@ void sb_batch_row_view(const sb_batch *b, int64_t i, sb_batch_row *v) {
     v->reverses = b->arena + r->id_off + r->id_len + r->plen;
     v->reverses_len = r->aux_len;
   }
-  if (!(r->flags & (F_RAW | F_REVERSAL)) && r->reason != SB_R_BAD_AMOUNT &&
-      r->reason != SB_R_BAD_VISIT_TYPE && r->reason != SB_R_BAD_LEVEL) {
+  if (b->fees && !(r->flags & F_REVERSAL) && v->claim_id_len)
+    v->fee_digest = batch_fee_digest(b, v->claim_id, v->claim_id_len);
+  if (!(r->flags & (F_RAW | F_REVERSAL)) && r->reason != SB_R_BAD_FEES &&
+      r->reason != SB_R_BAD_AMOUNT && r->reason != SB_R_BAD_VISIT_TYPE &&
+      r->reason != SB_R_BAD_LEVEL) {
     v->has_claim = 1;
     v->claim = (sb_claim){r->amt[0], r->amt[1], r->amt[2], r->amt[3], r->date, r->visit, r->level};
   }

@@ -166,10 +166,6 @@ int sb_batch_write_reassistance(const sb_batch *b, sb_buf *out);
 
 /* ---- fee lines ---- */
 
-/* What became of a fee line (docs/reference/formats.md §10). */
-enum { SB_FEE_OK = 0, SB_FEE_UNLISTED, SB_FEE_BAD, SB_FEE_NO_CLAIM };
-const char *sb_fee_status_name(int status); /* "ok", "unlisted", "bad", "no_claim" */
-
 typedef struct sb_fee_result {
   sb_fee_line line;       /* the line as read */
   int status;             /* SB_FEE_* */
@@ -241,6 +237,8 @@ typedef struct sb_batch_row {
   sb_claim claim;
   int has_alt;          /* options.alt_policies: */
   sb_result alt_result; /* the row under the reform */
+  uint64_t fee_digest;  /* a non-reversal row with fee lines: a digest of its lines
+                           (code, serial number, count, price, in input order); 0 without */
 } sb_batch_row;
 
 /* Fill *v for row i (valid until the batch is freed).  Before

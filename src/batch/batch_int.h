@@ -211,6 +211,9 @@ int32_t batch_fee_group(const sb_fee_index *x, const char *id, size_t len);
 int batch_fee_row(const sb_fee_index *x, int32_t k, sb_date date, int has_amounts, sb_fen amt[4]);
 /* After settlement: the row each claim id's lines are shown against. */
 void batch_fee_choose_rows(sb_batch *b);
+/* A digest of the lines naming claim id `id` (0: none), for a store's
+** content key: the same lines in the same order give the same digest. */
+uint64_t batch_fee_digest(const sb_batch *b, const char *id, size_t len);
 
 /* The text of a malformed row kept as read: claim id, person id, date. */
 typedef struct raw_text {

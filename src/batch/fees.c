@@ -304,12 +304,6 @@ int64_t sb_batch_fee_next(const sb_batch *b, int64_t line) {
   return b->fees->next[line];
 }
 
-static const char *const FEE_STATUS[] = {"ok", "unlisted", "bad", "no_claim"};
-
-const char *sb_fee_status_name(int status) {
-  return status >= 0 && status < 4 ? FEE_STATUS[status] : "";
-}
-
 int sb_batch_write_fee_results(const sb_batch *b, sb_buf *o, size_t chunk, sb_flush_fn flush,
                                void *ctx) {
   static const char hdr[] = "claim_id,feedetl_sn,med_list_codg,chrgitm_lv,det_item_fee_sumamt,"
@@ -341,4 +335,23 @@ int sb_batch_write_fee_results(const sb_batch *b, sb_buf *o, size_t chunk, sb_fl
     if (flush && o->len >= chunk && flush(ctx, o)) return SB_EIO;
   }
   return SB_OK;
+}
+
+uint64_t batch_fee_digest(const sb_batch *b, const char *id, size_t len) {
+  int32_t k = batch_fee_group(b->fees, id, len);
+  if (k < 0) return 0;
+  const sb_fee_index *x = b->fees;
+  uint64_t h = 0x46454553u; /* "FEES" */
+  for (int32_t i = x->g[k].first; i >= 0; i = x->next[i]) {
+    sb_fee_line l = sb_fees_line(x->set, i);
+    unsigned char le[17];
+    const int64_t v[2] = {l.bad ? -1 : l.cnt, l.bad ? -1 : l.pric};
+    for (int j = 0; j < 16; j++)
+      le[j] = (unsigned char)((uint64_t)v[j / 8] >> (8 * (j % 8)));
+    le[16] = l.bad;
+    h = (h ^ sb_hash_bytes(l.sn, l.sn_len)) * 0x9E3779B97F4A7C15ull;
+    h = (h ^ sb_hash_bytes(l.code, l.code_len)) * 0x9E3779B97F4A7C15ull;
+    h = (h ^ sb_hash_bytes(le, sizeof le)) * 0x9E3779B97F4A7C15ull;
+  }
+  return h | 1; /* never 0 */
 }

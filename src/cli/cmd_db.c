@@ -25,7 +25,9 @@ static const char USAGE[] =
     "    sanbao db init               --db FILE\n"
     "    sanbao db add-policy         --db FILE [--replace] POLICY.json\n"
     "    sanbao db import-persons     --db FILE --persons FILE\n"
-    "    sanbao db import-claims      --db FILE --claims FILE\n"
+    "    sanbao db import-claims      --db FILE --claims FILE [--fees FILE]\n"
+    "    sanbao db add-catalog        --db FILE CATALOG.csv\n"
+    "    sanbao db export-fee-results --db FILE [--out FILE]\n"
     "    sanbao db export-settlements --db FILE [--out FILE]\n"
     "    sanbao db balance            --db FILE --person ID [--year Y]\n"
     "    sanbao db alerts             --db FILE [--out FILE]\n"
@@ -45,7 +47,16 @@ static const char USAGE[] =
     "    already holds, in one transaction: a crash leaves the ledger as before.\n"
     "    Importing a file again settles nothing twice: a row identical to one\n"
     "    already received is skipped, and a claim id the ledger holds with other\n"
-    "    content is rejected with reason CONFLICT. Exit status as `settle`.\n"
+    "    content is rejected with reason CONFLICT. Exit status as `settle`. With\n"
+    "    --fees, rows whose claim_id has fee lines (费用明细) take their amounts from\n"
+    "    them, classified against the ledger's catalogue, and the lines are stored\n"
+    "    with their claim (a re-import compares the lines too).\n"
+    "\n"
+    "    add-catalog validates a catalog.csv (医保目录; any bad line stops it) and\n"
+    "    adds its rows, append-only: where a row added later overlaps earlier rows\n"
+    "    of its code, the later row applies over its dates; rows held already are\n"
+    "    not added twice. export-fee-results writes every stored fee line as\n"
+    "    `settle --fee-results` would (docs/reference/formats.md §10).\n"
     "\n"
     "    export-settlements writes one docs/reference/formats.md §4 row per received claim row,\n"
     "    in arrival order; alerts writes docs/reference/formats.md §5. balance shows a person's\n"
@@ -185,8 +196,9 @@ static int db_import_claims(int argc, char **argv) {
   sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}},
                 {"--claims", 1, 0, 0, 0, {0}},
                 {"--threads", 0, 0, 0, 0, {0}},
-                {"--quiet", 0, 0, 1, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 4, USAGE);
+                {"--quiet", 0, 0, 1, 0, {0}},
+                {"--fees", 0, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 5, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   long threads = 2;
   if (o[2].count && sb_cli_long("db import-claims", &o[2], 1, 16, &threads)) return SB_EXIT_USAGE;
@@ -194,7 +206,13 @@ static int db_import_claims(int argc, char **argv) {
   sb_error err;
   double t0 = sb_cli_now();
   if (open_store("db import-claims", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
-  sb_import_options io = {(int)threads, o[3].count ? NULL : progress, &t0};
+  sb_import_options io = {(int)threads, o[3].count ? NULL : progress, &t0,
+                          sb_cli_value(&o[4], NULL)};
+  const char *ins[2] = {o[1].values[0], io.fees_path};
+  if (sb_cli_check_dashes("db import-claims", ins, 2, NULL, 0)) {
+    st->ops->close(st);
+    return SB_EXIT_USAGE;
+  }
   sb_batch_totals t;
   if (sb_ledger_import_claims(st, o[1].values[0], &io, &t, &err))
     return fail("db import-claims", &err, st);
@@ -234,6 +252,61 @@ static int db_export_settlements(int argc, char **argv) {
     sb_outfile_abort(&f);
     sb_buf_free(&b);
     return fail("db export-settlements", &err, st);
+  }
+  sb_buf_free(&b);
+  st->ops->close(st);
+  return SB_EXIT_OK;
+}
+
+static int db_add_catalog(int argc, char **argv) {
+  const char *file = NULL;
+  char *rest[64];
+  int n = 0;
+  for (int i = 0; i < argc && n < 63; i++) {
+    if (i > 0 && argv[i][0] != '-' && strcmp(argv[i - 1], "--db") != 0 && !file)
+      file = argv[i];
+    else
+      rest[n++] = argv[i];
+  }
+  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(n, rest, o, 1, USAGE);
+  if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  if (!file) {
+    fprintf(stderr, "sanbao db add-catalog: name the catalogue file\n");
+    return SB_EXIT_USAGE;
+  }
+  sb_store *st;
+  sb_error err;
+  if (open_store("db add-catalog", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
+  sb_cli_reporter rep = {"db add-catalog", 0};
+  int64_t added, kept;
+  if (sb_ledger_add_catalog(st, file, sb_cli_count_problem, &rep, &added, &kept, &err)) {
+    sb_cli_load_failed(&rep, "the catalogue", &err);
+    st->ops->close(st);
+    return SB_EXIT_USAGE;
+  }
+  st->ops->close(st);
+  fprintf(stderr, "sanbao db add-catalog: %lld rows added from %s, %lld held already\n",
+          (long long)added, file, (long long)kept);
+  return SB_EXIT_OK;
+}
+
+static int db_export_fee_results(int argc, char **argv) {
+  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--out", 0, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 2, USAGE);
+  if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  sb_store *st;
+  sb_error err;
+  if (open_store("db export-fee-results", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
+  sb_outfile f;
+  sb_buf b = {0};
+  if (sb_outfile_open(&f, sb_cli_value(&o[1], "-"), &err))
+    return fail("db export-fee-results", &err, st);
+  if (sb_ledger_export_fee_results(st, &b, 4u << 20, flush_out, &f, &err) ||
+      sb_outfile_write(&f, &b, &err) || sb_outfile_commit(&f, &err)) {
+    sb_outfile_abort(&f);
+    sb_buf_free(&b);
+    return fail("db export-fee-results", &err, st);
   }
   sb_buf_free(&b);
   st->ops->close(st);
@@ -417,6 +490,8 @@ static const sub SUBS[] = {
     {"add-policy", db_add_policy},
     {"import-persons", db_import_persons},
     {"import-claims", db_import_claims},
+    {"add-catalog", db_add_catalog},
+    {"export-fee-results", db_export_fee_results},
     {"export-settlements", db_export_settlements},
     {"balance", db_balance},
     {"alerts", db_alerts},

@@ -548,3 +548,26 @@ int64_t sb_catalog_count(const sb_catalog *c) {
 int64_t sb_catalog_codes(const sb_catalog *c) {
   return c->ncodes;
 }
+
+int sb_catalog_row(const sb_catalog *c, int64_t i, const char **text, size_t *len,
+                   sb_catalog_item *it) {
+  if (i < 0 || i >= c->nrows) return -1;
+  const row *r = &c->rows[i];
+  const code *k = &c->codes[r->code];
+  *text = c->arena + k->off;
+  *len = k->len;
+  *it = r->it;
+  return 0;
+}
+
+static const char *const FEE_STATUS[] = {"ok", "unlisted", "bad", "no_claim"};
+
+const char *sb_fee_status_name(int status) {
+  return status >= 0 && status < 4 ? FEE_STATUS[status] : "";
+}
+
+int sb_fee_status_from_name(const char *s, size_t n) {
+  for (int k = 0; k < 4; k++)
+    if (strlen(FEE_STATUS[k]) == n && memcmp(FEE_STATUS[k], s, n) == 0) return k;
+  return -1;
+}

@@ -221,6 +221,11 @@ static uint64_t content_key(const sb_batch_row *v) {
     h = mix(h, le, 8);
   }
   if (v->reverses) h = mix(h, v->reverses, v->reverses_len);
+  if (v->fee_digest) { /* the fee lines are part of what was received */
+    for (int k = 0; k < 8; k++)
+      le[k] = (unsigned char)(v->fee_digest >> (8 * k));
+    h = mix(h, le, 8);
+  }
   return h & 0x7FFFFFFFFFFFFFFFull; /* fits SQLite's INTEGER */
 }
 
@@ -390,6 +395,7 @@ static int write_import(sb_store *st, sb_batch *b, const sb_registry *reg, int64
     acc_writer w = {st, reg, err};
     rc = sb_batch_foreach_acc(b, put_acc, &w);
   }
+  if (!rc) rc = sb_ledger_store_fee_lines(st, b, seq, err);
   if (!rc && opt && opt->progress)
     opt->progress(opt->progress_ctx, "store", (uint64_t)n, (uint64_t)n);
   free(seq);
@@ -401,18 +407,32 @@ int sb_ledger_import_claims(sb_store *st, const char *path, const sb_import_opti
   sb_policy_set ps = {0};
   sb_registry *reg = NULL;
   sb_batch *b = NULL;
+  sb_fee_set *fees = NULL;
+  sb_catalog *cat = NULL;
   int64_t run;
   /* The write lock first: nobody may change what this import settles after. */
   int rc = st->ops->begin(st, err);
   if (rc) return rc;
   if ((rc = sb_ledger_policies(st, &ps, err)) || (rc = sb_ledger_registry(st, &reg, err))) goto out;
+  if (opt && opt->fees_path) {
+    if ((rc = sb_ledger_catalog(st, &cat, err))) goto out;
+    if (!cat) {
+      rc = sb_error_set(err, SB_EINVAL, opt->fees_path,
+                        "the ledger holds no catalogue to classify fee lines against: "
+                        "add one first ('sanbao db add-catalog')");
+      goto out;
+    }
+    if ((rc = sb_fees_load(opt->fees_path, &fees, err))) goto out;
+  }
   prior_ctx pc = {st, reg, st->ops->claim_count(st) == 0, err};
   sb_prior prior = {&pc, prior_claim, prior_acc};
   sb_batch_options bo = {.threads = pc.empty && opt ? opt->threads : 1,
                          .progress = opt ? opt->progress : NULL,
                          .progress_ctx = opt ? opt->progress_ctx : NULL,
                          .prior = &prior,
-                         .keep_accs = 1};
+                         .keep_accs = 1,
+                         .fees = fees,
+                         .catalog = cat};
   if ((rc = sb_batch_load(path, &ps, reg, &bo, &b, err))) goto out;
   if (!pc.empty && (rc = mark_received(st, b, err))) goto out;
   if ((rc = sb_batch_settle(b, err))) goto out;
@@ -429,6 +449,8 @@ int sb_ledger_import_claims(sb_store *st, const char *path, const sb_import_opti
 out:
   if (rc) st->ops->rollback(st);
   sb_batch_free(b);
+  sb_fees_free(fees);
+  sb_catalog_free(cat);
   sb_registry_free(reg);
   sb_policy_set_clear(&ps);
   return rc;

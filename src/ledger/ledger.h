@@ -47,12 +47,43 @@ typedef struct sb_import_options {
   int threads; /* settlement threads for an empty ledger (else 1) */
   void (*progress)(void *ctx, const char *step, uint64_t done, uint64_t total);
   void *progress_ctx;
+  /* fees.csv of the claims (docs/reference/formats.md §10), or NULL: claims
+  ** rows whose id has lines take their amounts from them, classified against
+  ** the ledger's catalogue, and the lines are stored with their claim */
+  const char *fees_path;
 } sb_import_options;
 
 /* Settle a claims file into the ledger (see above).  *totals counts the
 ** rows of this import (skipped ones apart). */
 int sb_ledger_import_claims(sb_store *st, const char *path, const sb_import_options *opt,
                             sb_batch_totals *totals, sb_error *err);
+
+/* ---- the catalogue and fee lines (fees.c) ---- */
+
+/* The catalogue the ledger holds, as it applies today: rows added later
+** override rows of their code added earlier over their dates.  *out is NULL
+** when the ledger holds no catalogue. */
+int sb_ledger_catalog(sb_store *st, sb_catalog **out, sb_error *err);
+
+/* Validate catalog.csv (every bad line to `report`, then the load fails)
+** and add its rows, in one transaction; rows the ledger holds already are
+** kept, not added twice.  *added and *kept receive the counts. */
+int sb_ledger_add_catalog(sb_store *st, const char *path, sb_report_fn report, void *ctx,
+                          int64_t *added, int64_t *kept, sb_error *err);
+
+/* Store the fee lines of a settled batch with their claims rows (`seq`:
+** each batch row's ledger seq, 0 for a row not stored).  Lines naming no
+** claim are not stored. */
+int sb_ledger_store_fee_lines(sb_store *st, const sb_batch *b, const int64_t *seq, sb_error *err);
+
+/* Every stored fee line as --fee-results writes it (docs/reference/formats.md
+** §10), in the order the claims were received. */
+int sb_ledger_export_fee_results(sb_store *st, sb_buf *out, size_t chunk, sb_flush_fn flush,
+                                 void *ctx, sb_error *err);
+
+/* One stored line as a --fee-results row (claim id given). */
+int sb_fee_line_csv(sb_buf *out, const char *claim_id, size_t claim_id_len,
+                    const sb_stored_fee_line *l);
 
 /* Every received row as a settlements CSV (docs/reference/formats.md §4), in arrival order. */
 int sb_ledger_export_settlements(sb_store *st, sb_buf *out, size_t chunk, sb_flush_fn flush,

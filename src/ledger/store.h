@@ -24,6 +24,7 @@
 
 #include "sanbao/date.h"
 #include "sanbao/error.h"
+#include "sanbao/fee.h"
 #include "sanbao/run.h" /* sb_reason, SB_ROW_* */
 #include "sanbao/settle.h"
 
@@ -89,6 +90,18 @@ typedef struct sb_reassist_payment {
   sb_fen entitlement; /* E4 then */
   sb_fen amount;      /* paid now: entitlement minus paid before */
 } sb_reassist_payment;
+
+/* A fee line of a received claims row (docs/reference/formats.md §10). */
+typedef struct sb_stored_fee_line {
+  int64_t seq;                      /* the claims row it belongs to */
+  int32_t line_no;                  /* its place among the row's lines, from 1, input order */
+  const char *claim_id, *sn, *code; /* claim_id: filled when read back */
+  size_t claim_id_len, sn_len, code_len;
+  int status;             /* SB_FEE_OK / UNLISTED / BAD (batch.h) */
+  sb_qty cnt;             /* -1 when bad */
+  sb_price pric;          /* -1 when bad */
+  sb_fee_amounts amounts; /* not on a bad line */
+} sb_stored_fee_line;
 
 typedef struct sb_store_ops {
   void (*close)(sb_store *s);
@@ -178,6 +191,18 @@ typedef struct sb_store_ops {
                        void *ctx, sb_error *err);
   int (*reassist_paid)(sb_store *s, const char *person_id, size_t len, int year, sb_fen *paid,
                        sb_error *err);
+
+  /* The catalogue: add a row (append-only); every row in the order added. */
+  int (*catalog_put)(sb_store *s, int64_t run_id, const char *code, size_t len,
+                     const sb_catalog_item *it, sb_error *err);
+  int (*catalog_each)(sb_store *s,
+                      int (*fn)(void *ctx, const char *code, size_t len, const sb_catalog_item *it),
+                      void *ctx, sb_error *err);
+  /* Fee lines: store one; every line in (seq, line_no) order, or those of
+  ** one claims row (seq > 0). */
+  int (*fee_line_put)(sb_store *s, const sb_stored_fee_line *l, sb_error *err);
+  int (*fee_line_each)(sb_store *s, int64_t seq, int (*fn)(void *ctx, const sb_stored_fee_line *l),
+                       void *ctx, sb_error *err);
 } sb_store_ops;
 
 struct sb_store {

@@ -59,10 +59,26 @@ enum {
   Q_RA_PUT,
   Q_RA_EACH,
   Q_RA_PAID,
+  Q_CAT_PUT,
+  Q_CAT_EACH,
+  Q_FEE_PUT,
+  Q_FEE_EACH,
+  Q_FEE_OF,
   Q_COUNT
 };
 
 static const char *const SQL[Q_COUNT] = {
+    [Q_CAT_PUT] = "INSERT INTO catalog_items(run_id, med_list_codg, chrgitm_lv, selfpay_prop,"
+                  " pric_uplmt, begndate, enddate) VALUES (?,?,?,?,?,?,?)",
+    [Q_CAT_EACH] = "SELECT med_list_codg, chrgitm_lv, selfpay_prop, pric_uplmt, begndate, enddate"
+                   " FROM catalog_items ORDER BY item_id",
+    [Q_FEE_PUT] = "INSERT INTO fee_lines VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
+#define FEE_COLS                                                                                   \
+  "SELECT f.seq, f.line_no, c.claim_id, f.feedetl_sn, f.med_list_codg, f.cnt, f.pric, f.status,"   \
+  " f.chrgitm_lv, f.det_item_fee_sumamt, f.fulamt_ownpay_amt, f.overlmt_amt, f.preselfpay_amt"     \
+  " FROM fee_lines f JOIN claims c ON c.seq = f.seq"
+    [Q_FEE_EACH] = FEE_COLS " ORDER BY f.seq, f.line_no",
+    [Q_FEE_OF] = FEE_COLS " WHERE f.seq = ? ORDER BY f.line_no",
     [Q_RA_PUT] = "INSERT INTO reassist_payments(run_id, person_id, year, category, base,"
                  " entitlement, amount) VALUES (?,?,?,?,?,?,?)",
     [Q_RA_EACH] = "SELECT person_id, sum(amount) FROM reassist_payments WHERE year = ?"
@@ -945,6 +961,130 @@ static int op_reassist_paid(sb_store *bs, const char *pid, size_t len, int year,
   return rc == SQLITE_ROW ? SB_OK : db_error(s, err, "reading re-assistance payments");
 }
 
+static int op_catalog_put(sb_store *bs, int64_t run, const char *code, size_t len,
+                          const sb_catalog_item *it, sb_error *err) {
+  sqlite_store *s = (sqlite_store *)bs;
+  sqlite3_stmt *st = stmt(s, Q_CAT_PUT, err);
+  if (!st) return SB_EIO;
+  sqlite3_bind_int64(st, 1, run);
+  bind_text(st, 2, code, len);
+  sqlite3_bind_int(st, 3, it->cls);
+  sqlite3_bind_int(st, 4, it->selfpay_prop);
+  if (it->price_limit < 0)
+    sqlite3_bind_null(st, 5);
+  else
+    sqlite3_bind_int64(st, 5, it->price_limit);
+  bind_date(st, 6, it->begin);
+  bind_date(st, 7, it->end);
+  return done(s, st, err, "storing a catalogue row");
+}
+
+static int op_catalog_each(sb_store *bs,
+                           int (*fn)(void *, const char *, size_t, const sb_catalog_item *),
+                           void *ctx, sb_error *err) {
+  sqlite_store *s = (sqlite_store *)bs;
+  sqlite3_stmt *st = stmt(s, Q_CAT_EACH, err);
+  if (!st) return SB_EIO;
+  int rc, out = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    static const int nn[] = {0, 1, 2, 4};
+    if (any_null(st, nn, 4)) {
+      out = damaged(s, err, "a column of catalog_items");
+      break;
+    }
+    sb_catalog_item it;
+    memset(&it, 0, sizeof it);
+    it.cls = (uint8_t)sqlite3_column_int(st, 1);
+    it.selfpay_prop = (sb_bp)sqlite3_column_int(st, 2);
+    it.price_limit =
+        sqlite3_column_type(st, 3) == SQLITE_NULL ? SB_PRICE_NO_LIMIT : sqlite3_column_int64(st, 3);
+    it.begin = column_date(st, 4, SB_DATE_MIN);
+    it.end = column_date(st, 5, SB_DATE_MAX);
+    if ((out = fn(ctx, (const char *)sqlite3_column_text(st, 0),
+                  (size_t)sqlite3_column_bytes(st, 0), &it)))
+      break;
+  }
+  sqlite3_reset(st);
+  if (out) return out;
+  return rc == SQLITE_DONE ? SB_OK : db_error(s, err, "reading the catalogue");
+}
+
+static const char *const FEE_STATUS_SQL[] = {"ok", "unlisted", "bad"};
+
+static int op_fee_line_put(sb_store *bs, const sb_stored_fee_line *l, sb_error *err) {
+  sqlite_store *s = (sqlite_store *)bs;
+  if (flush_rows(s, err)) return SB_EIO; /* the claims row goes first */
+  sqlite3_stmt *st = stmt(s, Q_FEE_PUT, err);
+  if (!st) return SB_EIO;
+  sqlite3_bind_int64(st, 1, l->seq);
+  sqlite3_bind_int(st, 2, l->line_no);
+  bind_text(st, 3, l->sn, l->sn_len);
+  bind_text(st, 4, l->code, l->code_len);
+  sqlite3_bind_text(st, 7, FEE_STATUS_SQL[l->status < 3 ? l->status : 2], -1, SQLITE_STATIC);
+  if (l->status == SB_FEE_BAD) {
+    for (int k = 5; k <= 12; k++)
+      if (k != 7) sqlite3_bind_null(st, k);
+  } else {
+    sqlite3_bind_int64(st, 5, l->cnt);
+    sqlite3_bind_int64(st, 6, l->pric);
+    sqlite3_bind_int(st, 8, l->amounts.cls);
+    sqlite3_bind_int64(st, 9, l->amounts.amt);
+    sqlite3_bind_int64(st, 10, l->amounts.fulamt);
+    sqlite3_bind_int64(st, 11, l->amounts.over);
+    sqlite3_bind_int64(st, 12, l->amounts.pre);
+  }
+  return done(s, st, err, "storing a fee line");
+}
+
+static int op_fee_line_each(sb_store *bs, int64_t seq,
+                            int (*fn)(void *, const sb_stored_fee_line *), void *ctx,
+                            sb_error *err) {
+  sqlite_store *s = (sqlite_store *)bs;
+  if (flush_rows(s, err)) return SB_EIO;
+  sqlite3_stmt *st = stmt(s, seq > 0 ? Q_FEE_OF : Q_FEE_EACH, err);
+  if (!st) return SB_EIO;
+  if (seq > 0) sqlite3_bind_int64(st, 1, seq);
+  int rc, out = 0;
+  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+    static const int nn[] = {0, 1, 2, 3, 4, 7};
+    if (any_null(st, nn, 6)) {
+      out = damaged(s, err, "a column of fee_lines");
+      break;
+    }
+    sb_stored_fee_line l;
+    memset(&l, 0, sizeof l);
+    l.seq = sqlite3_column_int64(st, 0);
+    l.line_no = sqlite3_column_int(st, 1);
+    l.claim_id = (const char *)sqlite3_column_text(st, 2);
+    l.claim_id_len = (size_t)sqlite3_column_bytes(st, 2);
+    l.sn = (const char *)sqlite3_column_text(st, 3);
+    l.sn_len = (size_t)sqlite3_column_bytes(st, 3);
+    l.code = (const char *)sqlite3_column_text(st, 4);
+    l.code_len = (size_t)sqlite3_column_bytes(st, 4);
+    const char *status = (const char *)sqlite3_column_text(st, 7);
+    l.status = sb_fee_status_from_name(status, strlen(status));
+    if (l.status < 0) {
+      out = damaged(s, err, "a status of fee_lines");
+      break;
+    }
+    l.cnt = l.pric = -1;
+    if (l.status != SB_FEE_BAD) {
+      l.cnt = sqlite3_column_int64(st, 5);
+      l.pric = sqlite3_column_int64(st, 6);
+      l.amounts.cls = (uint8_t)sqlite3_column_int(st, 8);
+      l.amounts.amt = sqlite3_column_int64(st, 9);
+      l.amounts.fulamt = sqlite3_column_int64(st, 10);
+      l.amounts.over = sqlite3_column_int64(st, 11);
+      l.amounts.pre = sqlite3_column_int64(st, 12);
+      l.amounts.inscp = l.amounts.amt - l.amounts.fulamt - l.amounts.over - l.amounts.pre;
+    }
+    if ((out = fn(ctx, &l))) break;
+  }
+  sqlite3_reset(st);
+  if (out) return out;
+  return rc == SQLITE_DONE ? SB_OK : db_error(s, err, "reading fee lines");
+}
+
 static int op_enrollment_put(sb_store *bs, const sb_enrollment *e, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   sqlite3_stmt *st = stmt(s, Q_ENROLL_PUT, err);
@@ -991,12 +1131,13 @@ static int op_serve_start(sb_store *bs, sb_error *err);
 static int op_serve_idle(sb_store *bs, sb_error *err);
 
 static const sb_store_ops OPS = {
-    op_close,          op_begin,           op_commit,       op_rollback,       op_run_start,
-    op_run_finish,     op_policy_put,      op_policy_each,  op_person_put,     op_interval_put,
-    op_person_each,    op_claim_count,     op_claim_lookup, op_received_count, op_row_append,
-    op_row_each,       op_acc_get,         op_acc_put,      op_alert_append,   op_alert_each,
-    op_enrollment_put, op_enrollment_each, op_run_get,      op_serve_start,    op_serve_idle,
-    op_reassist_put,   op_reassist_each,   op_reassist_paid};
+    op_close,          op_begin,           op_commit,        op_rollback,       op_run_start,
+    op_run_finish,     op_policy_put,      op_policy_each,   op_person_put,     op_interval_put,
+    op_person_each,    op_claim_count,     op_claim_lookup,  op_received_count, op_row_append,
+    op_row_each,       op_acc_get,         op_acc_put,       op_alert_append,   op_alert_each,
+    op_enrollment_put, op_enrollment_each, op_run_get,       op_serve_start,    op_serve_idle,
+    op_reassist_put,   op_reassist_each,   op_reassist_paid, op_catalog_put,    op_catalog_each,
+    op_fee_line_put,   op_fee_line_each};
 
 /* ---- open ---------------------------------------------------------------- */
 

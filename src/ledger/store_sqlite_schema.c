@@ -169,6 +169,29 @@ const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION] = {
     "CREATE TRIGGER reassist_payments_append_only_u BEFORE UPDATE ON reassist_payments"
     "  BEGIN SELECT RAISE(ABORT, 're-assistance payments are append-only'); END;"
     "CREATE TRIGGER reassist_payments_append_only_d BEFORE DELETE ON reassist_payments"
-    "  BEGIN SELECT RAISE(ABORT, 're-assistance payments are append-only'); END;"};
+    "  BEGIN SELECT RAISE(ABORT, 're-assistance payments are append-only'); END;"
+    /* the catalogue (医保目录): every row ever added, in order; where rows
+    ** of one code overlap, the one added last applies (ledger.c) */
+    "CREATE TABLE catalog_items("
+    "  item_id INTEGER PRIMARY KEY, run_id INTEGER NOT NULL REFERENCES runs(run_id),"
+    "  med_list_codg TEXT NOT NULL, chrgitm_lv INTEGER NOT NULL, selfpay_prop INTEGER NOT NULL,"
+    "  pric_uplmt INTEGER, begndate TEXT NOT NULL, enddate TEXT) STRICT;"
+    "CREATE TRIGGER catalog_items_append_only_u BEFORE UPDATE ON catalog_items"
+    "  BEGIN SELECT RAISE(ABORT, 'the catalogue is append-only'); END;"
+    "CREATE TRIGGER catalog_items_append_only_d BEFORE DELETE ON catalog_items"
+    "  BEGIN SELECT RAISE(ABORT, 'the catalogue is append-only'); END;"
+    /* the fee lines (费用明细) of a received claims row, as classified when
+    ** it was settled: counts in 1/10000, prices in micro-yuan, amounts in
+    ** fen; a malformed line keeps its texts and status 'bad' */
+    "CREATE TABLE fee_lines("
+    "  seq INTEGER NOT NULL REFERENCES claims(seq), line_no INTEGER NOT NULL,"
+    "  feedetl_sn TEXT NOT NULL, med_list_codg TEXT NOT NULL, cnt INTEGER, pric INTEGER,"
+    "  status TEXT NOT NULL CHECK (status IN ('ok','unlisted','bad')), chrgitm_lv INTEGER,"
+    "  det_item_fee_sumamt INTEGER, fulamt_ownpay_amt INTEGER, overlmt_amt INTEGER,"
+    "  preselfpay_amt INTEGER, PRIMARY KEY (seq, line_no)) STRICT, WITHOUT ROWID;"
+    "CREATE TRIGGER fee_lines_append_only_u BEFORE UPDATE ON fee_lines"
+    "  BEGIN SELECT RAISE(ABORT, 'fee lines are append-only'); END;"
+    "CREATE TRIGGER fee_lines_append_only_d BEFORE DELETE ON fee_lines"
+    "  BEGIN SELECT RAISE(ABORT, 'fee lines are append-only'); END;"};
 
 const char SB_SQLITE_INSERT_GUARDS[] = INSERT_GUARDS;

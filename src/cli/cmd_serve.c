@@ -61,7 +61,7 @@ static const char SERVE_USAGE[] =
     "    --max-connections N  open connections at most (default 1024)\n"
     "    --timeout SECONDS    a connection idle this long, or a request not read\n"
     "                         in this time, is closed (default 30)\n"
-    "    --max-body BYTES     larger request bodies are answered 413 (default 16384)\n"
+    "    --max-body BYTES     larger request bodies are answered 413 (default 262144)\n"
     "    --grace SECONDS      at stop, how long requests under way may take (default 10)\n"
     "    --stats SECONDS      a line of counts on standard error this often (default\n"
     "                         60; 0: never)\n"
@@ -161,7 +161,7 @@ int sb_cmd_serve(int argc, char **argv) {
                    {"--access-log", 0, 0, 1, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, S_N, SERVE_USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
-  long threads = 2, maxconn = 1024, timeout = 30, maxbody = 16384, grace = 10, stats = 60;
+  long threads = 2, maxconn = 1024, timeout = 30, maxbody = 262144, grace = 10, stats = 60;
   if ((o[S_THREADS].count && sb_cli_long("serve", &o[S_THREADS], 1, 64, &threads)) ||
       (o[S_MAXCONN].count && sb_cli_long("serve", &o[S_MAXCONN], 1, 100000, &maxconn)) ||
       (o[S_TIMEOUT].count && sb_cli_long("serve", &o[S_TIMEOUT], 1, 3600, &timeout)) ||

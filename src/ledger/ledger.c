@@ -862,6 +862,7 @@ struct sb_live {
   sb_store *st;
   sb_policy_set ps;
   sb_registry *reg;
+  sb_catalog *cat; /* NULL when the ledger holds none */
 };
 
 int sb_live_open(sb_store *st, sb_live **out, sb_error *err) {
@@ -870,6 +871,7 @@ int sb_live_open(sb_store *st, sb_live **out, sb_error *err) {
   lv->st = st;
   int rc = sb_ledger_policies(st, &lv->ps, err);
   if (!rc) rc = sb_ledger_registry(st, &lv->reg, err);
+  if (!rc) rc = sb_ledger_catalog(st, &lv->cat, err);
   if (rc) {
     sb_live_free(lv);
     return rc;
@@ -880,6 +882,7 @@ int sb_live_open(sb_store *st, sb_live **out, sb_error *err) {
 
 void sb_live_free(sb_live *lv) {
   if (!lv) return;
+  sb_catalog_free(lv->cat);
   sb_registry_free(lv->reg);
   sb_policy_set_clear(&lv->ps);
   free(lv);
@@ -924,6 +927,7 @@ static int live_replay(sb_live *lv, const sb_batch_row *v, sb_live_answer *ans, 
 ** batch and what its options point to, which must live as long as it. */
 struct sb_live_claim {
   sb_batch *b;
+  sb_fee_set *fees;
   prior_ctx pc;
   sb_prior prior;
   sb_batch_options bo;
@@ -933,20 +937,39 @@ struct sb_live_claim {
 void sb_live_claim_free(sb_live_claim *c) {
   if (!c) return;
   sb_batch_free(c->b);
+  sb_fees_free(c->fees);
   free(c);
 }
 
-int sb_live_prepare(const sb_live *lv, const char *csv, size_t len, sb_live_claim **out,
-                    sb_error *err) {
+const sb_batch *sb_live_claim_batch(const sb_live_claim *c) {
+  return c->b;
+}
+
+int sb_live_prepare(const sb_live *lv, const char *csv, size_t len, const char *fees_csv,
+                    size_t fees_len, sb_live_claim **out, sb_error *err) {
   sb_live_claim *c = calloc(1, sizeof *c);
   if (!c) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  if (fees_len) {
+    int rc = sb_fees_load_mem(fees_csv, fees_len, "fees", &c->fees, err);
+    if (!rc && sb_fees_count(c->fees) && !lv->cat)
+      rc = sb_error_set(err, SB_EINVAL, "fees",
+                        "the ledger holds no catalogue to classify fee lines against");
+    if (rc) {
+      sb_live_claim_free(c);
+      return rc;
+    }
+  }
   c->pc = (prior_ctx){lv->st, lv->reg, 0, NULL};
   c->prior = (sb_prior){&c->pc, prior_claim, prior_acc};
   /* The trace of the row's own claim id.  The batch keeps the pointer and
   ** reads the text only when it settles, so it is filled in after the load
   ** has found the id (ids longer than 64 bytes are rejected anyway). */
-  c->bo = (sb_batch_options){
-      .threads = 1, .prior = &c->prior, .keep_accs = 1, .explain_id = c->explain};
+  c->bo = (sb_batch_options){.threads = 1,
+                             .prior = &c->prior,
+                             .keep_accs = 1,
+                             .explain_id = c->explain,
+                             .fees = c->fees,
+                             .catalog = lv->cat};
   int rc = sb_batch_load_mem(csv, len, "request", &lv->ps, lv->reg, &c->bo, &c->b, err);
   if (!rc && sb_batch_rows(c->b) != 1)
     rc = sb_error_set(err, SB_EINVAL, NULL, "a live settlement takes exactly one row");
@@ -1003,7 +1026,7 @@ int sb_live_settle_prepared(sb_live *lv, sb_live_claim *c, int64_t run_id, int d
 int sb_live_settle(sb_live *lv, const char *csv, size_t len, int64_t run_id, int dry,
                    sb_live_answer *ans, sb_error *err) {
   sb_live_claim *c;
-  int rc = sb_live_prepare(lv, csv, len, &c, err);
+  int rc = sb_live_prepare(lv, csv, len, NULL, 0, &c, err);
   if (rc) return rc;
   rc = sb_live_settle_prepared(lv, c, run_id, dry, ans, err);
   sb_live_claim_free(c);

@@ -186,11 +186,15 @@ int sb_live_settle(sb_live *lv, const char *csv, size_t len, int64_t run_id, int
 ** on any thread, concurrently with other prepares and with the settling
 ** thread, since the policies and the registry are only read — and
 ** sb_live_settle_prepared() does the rest on the thread that owns the
-** store.  A claim is settled at most once; free it after.
+** store.  A claim is settled at most once; free it after.  `fees_csv` (may
+** be empty) is a fees.csv text of the claim's fee lines, classified against
+** the ledger's catalogue (SB_EINVAL, naming "fees", when it holds none).
 */
 typedef struct sb_live_claim sb_live_claim;
-int sb_live_prepare(const sb_live *lv, const char *csv, size_t len, sb_live_claim **out,
-                    sb_error *err);
+int sb_live_prepare(const sb_live *lv, const char *csv, size_t len, const char *fees_csv,
+                    size_t fees_len, sb_live_claim **out, sb_error *err);
+/* The prepared claim's batch (its fee lines' results, after settling). */
+const sb_batch *sb_live_claim_batch(const sb_live_claim *c);
 int sb_live_settle_prepared(sb_live *lv, sb_live_claim *c, int64_t run_id, int dry,
                             sb_live_answer *ans, sb_error *err);
 void sb_live_claim_free(sb_live_claim *c);

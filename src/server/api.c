@@ -183,8 +183,50 @@ void sb_api_claim_free(sb_api_claim *c) {
   memset(c, 0, sizeof *c);
 }
 
+/* The `fees` array of a settlement body: each line an object of four
+** strings, written as rows of a fees.csv text for the claim `claim_id`. */
+static int fees_csv_of(json_t *arr, const char *claim_id, size_t claim_id_len, sb_buf *out,
+                       sb_api_problem *p) {
+  static const char *const KEY[4] = {"feedetl_sn", "med_list_codg", "cnt", "pric"};
+  if (!json_is_array(arr))
+    return problem(p, "fees", "%s", "must be a list of fee lines (费用明细)");
+  if (sb_buf_put(out, "claim_id,feedetl_sn,med_list_codg,cnt,pric\n", 43)) return -2;
+  size_t i;
+  json_t *line;
+  json_array_foreach(arr, i, line) {
+    char field[80]; /* the problem's field is 80 bytes */
+    snprintf(field, sizeof field, "fees[%zu]", i);
+    if (!json_is_object(line))
+      return problem(p, field, "%s", "must be an object with feedetl_sn, med_list_codg, cnt, pric");
+    const char *val[4] = {0};
+    size_t vlen[4] = {0};
+    const char *k;
+    json_t *v;
+    json_object_foreach(line, k, v) {
+      int f = 0;
+      while (f < 4 && strcmp(k, KEY[f]) != 0)
+        f++;
+      snprintf(field, sizeof field, "fees[%zu].%.24s", i, k);
+      if (f == 4) return problem(p, field, "%s", "unknown field of a fee line");
+      if (!json_is_string(v)) return problem(p, field, "%s", "must be a string");
+      val[f] = json_string_value(v);
+      vlen[f] = json_string_length(v);
+    }
+    for (int f = 0; f < 4; f++)
+      if (!val[f]) {
+        snprintf(field, sizeof field, "fees[%zu].%s", i, KEY[f]);
+        return problem(p, field, "%s", "is required");
+      }
+    if (sb_csv_put_field(out, claim_id, claim_id_len)) return -2;
+    for (int f = 0; f < 4; f++)
+      if (sb_buf_put(out, ",", 1) || sb_csv_put_field(out, val[f], vlen[f])) return -2;
+    if (sb_buf_put(out, "\n", 1)) return -2;
+  }
+  return 0;
+}
+
 int sb_api_claim_csv(const char *body, size_t len, const char *reverses, sb_buf *csv,
-                     sb_api_claim *ids, sb_api_problem *p) {
+                     sb_buf *fees_csv, sb_api_claim *ids, sb_api_problem *p) {
   memset(ids, 0, sizeof *ids);
   json_error_t je;
   json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
@@ -204,7 +246,12 @@ int sb_api_claim_csv(const char *body, size_t len, const char *reverses, sb_buf 
   }
   const char *k;
   json_t *v;
+  json_t *fees = NULL;
   json_object_foreach(root, k, v) {
+    if (!reverses && fees_csv && strcmp(k, "fees") == 0) {
+      fees = v;
+      continue;
+    }
     int f = 0;
     while (f < nfields && strcmp(k, FIELD[f]) != 0)
       f++;
@@ -227,7 +274,9 @@ int sb_api_claim_csv(const char *body, size_t len, const char *reverses, sb_buf 
     val[f] = json_string_value(v);
     vlen[f] = json_string_length(v);
   }
-  int required = reverses ? F_DATE : F_MEDFEE;
+  /* with fee lines the amounts come from them (and, given as well, make the
+  ** claim BAD_FEES, as in a file) */
+  int required = reverses ? F_DATE : fees && json_array_size(fees) ? F_LEVEL : F_MEDFEE;
   for (int f = 0; f <= required; f++)
     if (!val[f]) {
       rc = problem(p, FIELD[f], "%s", "is required");
@@ -241,6 +290,14 @@ int sb_api_claim_csv(const char *body, size_t len, const char *reverses, sb_buf 
   if (sb_buf_put(csv, ",", 1) || (reverses && sb_csv_put_field(csv, reverses, strlen(reverses))) ||
       sb_buf_put(csv, "\n", 1))
     goto oom;
+  if (fees) {
+    int fr = fees_csv_of(fees, val[F_CLAIM_ID], vlen[F_CLAIM_ID], fees_csv, p);
+    if (fr == -2) goto oom;
+    if (fr) {
+      rc = fr;
+      goto out;
+    }
+  }
   ids->claim_id = dup_n(val[F_CLAIM_ID], vlen[F_CLAIM_ID]);
   ids->person_id = dup_n(val[F_PERSON_ID], vlen[F_PERSON_ID]);
   ids->date = dup_n(val[F_DATE], vlen[F_DATE]);
@@ -391,6 +448,49 @@ static void trace(jw *w, const sb_trace *t, const sb_policy *p) {
   raw(w, "]", 1);
 }
 
+/* One fee line's result: what the line was, and what it came to. */
+static void fee_line(jw *w, const char *sn, size_t sn_len, const char *code, size_t code_len,
+                     int status, const sb_fee_amounts *a) {
+  static const char *const LV[] = {"", "01", "02", "03"};
+  item(w);
+  raw(w, "{", 1);
+  key(w, "feedetl_sn"), str(w, sn, sn_len);
+  key(w, "med_list_codg"), str(w, code, code_len);
+  key(w, "status"), cstr(w, sb_fee_status_name(status));
+  if (status == SB_FEE_OK || status == SB_FEE_UNLISTED) {
+    key(w, "chrgitm_lv");
+    if (status == SB_FEE_OK)
+      cstr(w, LV[a->cls & 3]);
+    else
+      lit(w, "null");
+    key(w, "det_item_fee_sumamt"), money(w, a->amt);
+    key(w, "fulamt_ownpay_amt"), money(w, a->fulamt);
+    key(w, "overlmt_amt"), money(w, a->over);
+    key(w, "preselfpay_amt"), money(w, a->pre);
+    key(w, "inscp_scp_amt"), money(w, a->inscp);
+  }
+  raw(w, "}", 1);
+}
+
+int sb_api_fee_lines_json(const sb_batch *b, sb_buf *out) {
+  jw w = {out, 0};
+  raw(&w, "[", 1);
+  for (int64_t i = 0; b && i < sb_batch_fee_line_count(b); i++) {
+    sb_fee_result fr;
+    sb_batch_fee_line(b, i, &fr);
+    fee_line(&w, fr.line.sn, fr.line.sn_len, fr.line.code, fr.line.code_len, fr.status,
+             &fr.amounts);
+  }
+  raw(&w, "]", 1);
+  return w.err ? -1 : 0;
+}
+
+int sb_api_stored_fee_line_json(const sb_stored_fee_line *l, sb_buf *out) {
+  jw w = {out, 0};
+  fee_line(&w, l->sn, l->sn_len, l->code, l->code_len, l->status, &l->amounts);
+  return w.err ? -1 : 0;
+}
+
 int sb_api_answer_json(const sb_api_answer_ctx *x, sb_buf *out) {
   jw w = {out, 0};
   const sb_live_answer *a = x->ans;
@@ -437,6 +537,12 @@ int sb_api_answer_json(const sb_api_answer_ctx *x, sb_buf *out) {
     }
     raw(&w, "]", 1);
   }
+  if (x->batch && sb_batch_fee_line_count(x->batch)) {
+    /* the claim's fee lines, each with its class and split (not on a replay:
+    ** the ledger answers GET /v1/settlements/{id} with the stored ones) */
+    key(&w, "fees");
+    if (!w.err && sb_api_fee_lines_json(x->batch, w.o)) w.err = 1;
+  }
   if (a->has_trace) {
     key(&w, "trace");
     trace(&w, &a->trace, p);
@@ -462,7 +568,8 @@ int sb_api_answer_json(const sb_api_answer_ctx *x, sb_buf *out) {
 }
 
 int sb_api_stored_json(const char *claim_id, size_t claim_id_len, const sb_stored_claim *sc,
-                       const char *institution, sb_buf *out) {
+                       const char *institution, const char *fees_json, size_t fees_len,
+                       sb_buf *out) {
   jw w = {out, 0};
   raw(&w, "{", 1);
   key(&w, "claim_id"), str(&w, claim_id, claim_id_len);
@@ -481,6 +588,7 @@ int sb_api_stored_json(const char *claim_id, size_t claim_id_len, const sb_store
   else
     lit(&w, "null");
   key(&w, "seq"), integer(&w, sc->seq);
+  if (fees_len) key(&w, "fees"), raw(&w, fees_json, fees_len);
   raw(&w, "}\n", 2);
   return w.err ? -1 : 0;
 }

@@ -36,11 +36,15 @@ void sb_api_claim_free(sb_api_claim *c);
 ** Check a claim body and append to `csv` the claims CSV text of it (header
 ** and one row).  A settlement body holds the claims columns of docs/reference/formats.md §3
 ** but `reverses`; a reversal body (`reverses` not NULL: the claim id from the
-** URL) holds claim_id, person_id and date only.  Returns 0, -1 with `p`
-** filled (a 400), or -2 when out of memory.
+** URL) holds claim_id, person_id and date only.  A settlement body may hold
+** `fees`, a list of fee lines ({feedetl_sn, med_list_codg, cnt, pric}, all
+** strings) in place of the amounts: they are appended to `fees_csv` as a
+** fees.csv text (docs/reference/formats.md §10; nothing when there is no
+** `fees` or `fees_csv` is NULL).  Returns 0, -1 with `p` filled (a 400), or
+** -2 when out of memory.
 */
 int sb_api_claim_csv(const char *body, size_t len, const char *reverses, sb_buf *csv,
-                     sb_api_claim *ids, sb_api_problem *p);
+                     sb_buf *fees_csv, sb_api_claim *ids, sb_api_problem *p);
 
 /* Everything an answer about one claim shows. */
 typedef struct sb_api_answer_ctx {
@@ -48,7 +52,8 @@ typedef struct sb_api_answer_ctx {
   const sb_live_answer *ans;
   const sb_policy_set *policies;
   const sb_registry *reg;
-  int explain; /* add the explanation in words (?explain=1) */
+  int explain;           /* add the explanation in words (?explain=1) */
+  const sb_batch *batch; /* the settled claim's batch: its fee lines (may be NULL) */
 } sb_api_answer_ctx;
 
 /* Append the JSON answer for a settled, reversed or rejected claim: the
@@ -56,9 +61,16 @@ typedef struct sb_api_answer_ctx {
 ** the trace.  Returns 0 or -1 (out of memory). */
 int sb_api_answer_json(const sb_api_answer_ctx *x, sb_buf *out);
 
-/* A stored settlement (GET /v1/settlements/{id}). */
+/* A stored settlement (GET /v1/settlements/{id}); `fees_json` (may be
+** empty) is the JSON list of its stored fee lines. */
 int sb_api_stored_json(const char *claim_id, size_t claim_id_len, const sb_stored_claim *sc,
-                       const char *institution, sb_buf *out);
+                       const char *institution, const char *fees_json, size_t fees_len,
+                       sb_buf *out);
+
+/* The fee lines of a settled one-claim batch as a JSON list; one stored
+** line as a JSON object, preceded by a comma unless it follows '['. */
+int sb_api_fee_lines_json(const sb_batch *b, sb_buf *out);
+int sb_api_stored_fee_line_json(const sb_stored_fee_line *l, sb_buf *out);
 
 /* A person-year's balance (GET /v1/persons/{id}/balance). */
 int sb_api_balance_json(const char *person_id, int year, const sb_balance *b, sb_buf *out);

@@ -59,6 +59,7 @@ struct req {
   /* the job */
   job_kind kind;
   sb_buf csv;
+  sb_buf fees_csv;         /* the body's fee lines as a fees.csv text (may be empty) */
   sb_live_claim *prepared; /* the row read and checked on the HTTP thread */
   sb_api_claim claim;
   char *target; /* the claim id in the URL / the person id */
@@ -283,6 +284,10 @@ static int job_claim(sb_server *s, req *r, sb_error *err) {
   return SB_OK;
 }
 
+static int fee_line_json(void *ctx, const sb_stored_fee_line *l) {
+  return sb_api_stored_fee_line_json(l, ctx) ? SB_ENOMEM : 0;
+}
+
 static int job_get(sb_server *s, req *r, sb_error *err) {
   sb_stored_claim sc;
   size_t len = strlen(r->target);
@@ -298,10 +303,20 @@ static int job_get(sb_server *s, req *r, sb_error *err) {
     answer_error(r, 403, "forbidden", NULL, "this settlement belongs to another institution");
     return SB_OK;
   }
+  /* its fee lines, as stored with it */
+  sb_buf fees = {0};
+  if (sb_buf_put(&fees, "[", 1)) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  size_t empty = fees.len;
+  rc = s->st->ops->fee_line_each(s->st, sc.seq, fee_line_json, &fees, err);
+  if (rc || sb_buf_put(&fees, "]", 1)) {
+    sb_buf_free(&fees);
+    return rc ? rc : sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  }
   r->status = 200;
-  if (sb_api_stored_json(r->target, len, &sc, owner, &r->out))
-    return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
-  return SB_OK;
+  rc = sb_api_stored_json(r->target, len, &sc, owner, fees.p, fees.len > empty + 1 ? fees.len : 0,
+                          &r->out);
+  sb_buf_free(&fees);
+  return rc ? sb_error_set(err, SB_ENOMEM, NULL, "out of memory") : SB_OK;
 }
 
 static int job_balance(sb_server *s, req *r, sb_error *err) {
@@ -625,14 +640,17 @@ static enum MHD_Result handle(sb_server *s, req *r) {
   if (writes) {
     sb_api_problem p;
     int rc = sb_api_claim_csv(r->body.p ? r->body.p : "", r->body.len,
-                              r->kind == JOB_REVERSE ? r->target : NULL, &r->csv, &r->claim, &p);
+                              r->kind == JOB_REVERSE ? r->target : NULL, &r->csv, &r->fees_csv,
+                              &r->claim, &p);
     if (rc == -2) return reply_error(r, 500, "internal", NULL, "out of memory");
     if (rc) return reply_error(r, 400, "bad_request", p.field, p.msg);
     /* parsing the row and the checks that need only the reference data run
     ** here, in parallel; the ledger thread does only what needs the ledger */
     sb_error e = {0};
-    if (sb_live_prepare(s->live, r->csv.p, r->csv.len, &r->prepared, &e))
-      return reply_error(r, 500, "internal", NULL, e.msg);
+    if (sb_live_prepare(s->live, r->csv.p, r->csv.len, r->fees_csv.p, r->fees_csv.len, &r->prepared,
+                        &e))
+      return e.code == SB_EINVAL ? reply_error(r, 400, "bad_request", e.where, e.msg)
+                                 : reply_error(r, 500, "internal", NULL, e.msg);
     const char *ex = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "explain");
     r->explain = ex && strcmp(ex, "0") != 0 && strcmp(ex, "false") != 0;
   } else if (r->body.len) {
@@ -680,8 +698,12 @@ static enum MHD_Result handle(sb_server *s, req *r) {
 static enum MHD_Result finish(sb_server *s, req *r) {
   if ((r->kind == JOB_SETTLE || r->kind == JOB_PRESETTLE || r->kind == JOB_REVERSE) &&
       !r->out.len) {
-    sb_api_answer_ctx x = {&r->claim, &r->ans, sb_live_policies(s->live), sb_live_registry(s->live),
-                           r->explain};
+    sb_api_answer_ctx x = {&r->claim,
+                           &r->ans,
+                           sb_live_policies(s->live),
+                           sb_live_registry(s->live),
+                           r->explain,
+                           r->prepared && !r->ans.replay ? sb_live_claim_batch(r->prepared) : NULL};
     if (sb_api_answer_json(&x, &r->out))
       return reply_error(r, 500, "internal", NULL, "out of memory");
   }
@@ -751,6 +773,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   sb_buf_free(&r->body);
   sb_buf_free(&r->out);
   sb_buf_free(&r->csv);
+  sb_buf_free(&r->fees_csv);
   sb_live_claim_free(r->prepared);
   sb_api_claim_free(&r->claim);
   free(r->target);
@@ -865,7 +888,7 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
   if (!s->cfg.threads) s->cfg.threads = 2;
   if (!s->cfg.max_connections) s->cfg.max_connections = 1024;
   if (!s->cfg.timeout_s) s->cfg.timeout_s = 30;
-  if (!s->cfg.max_body) s->cfg.max_body = 16384;
+  if (!s->cfg.max_body) s->cfg.max_body = 262144; /* a claim with 500 fee lines fits */
   if (!s->cfg.listen) s->cfg.listen = "127.0.0.1:8080";
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);

@@ -545,7 +545,7 @@ post GET /v1/settlements/A1-01 "$h1" '{}'
 expect_error "a GET with a body" 400 bad_request body
 req GET /v1/settlements/B-1 "$h1"
 expect_code "400s store nothing" 404
-awk 'BEGIN { printf "{\"claim_id\":\"B-big\",\"person_id\":\"A1\",\"date\":\"2022-07-01\",\"visit_type\":\"outpatient\",\"level\":\"primary\",\"medfee_sumamt\":\"1\",\"preselfpay_amt\":\""; for (i = 0; i < 17000; i++) printf "0"; printf "\"}" }' >"$work/big.json"
+awk 'BEGIN { printf "{\"claim_id\":\"B-big\",\"person_id\":\"A1\",\"date\":\"2022-07-01\",\"visit_type\":\"outpatient\",\"level\":\"primary\",\"medfee_sumamt\":\"1\",\"preselfpay_amt\":\""; for (i = 0; i < 270000; i++) printf "0"; printf "\"}" }' >"$work/big.json"
 big0=$(metric 'sanbao_http_requests_total{route="/v1/settlements",code="413"}')
 post POST /v1/settlements "$h1" "@$work/big.json"
 expect_error "a body over --max-body" 413 too_large

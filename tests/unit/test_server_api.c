@@ -40,7 +40,7 @@ static int claim_csv(const char *body, const char *reverses, sb_buf *csv, sb_api
                      sb_api_problem *p) {
   memset(csv, 0, sizeof *csv);
   memset(p, 0, sizeof *p);
-  int rc = sb_api_claim_csv(body, strlen(body), reverses, csv, ids, p);
+  int rc = sb_api_claim_csv(body, strlen(body), reverses, csv, NULL, ids, p);
   if (rc == 0) assert_int_equal(sb_buf_put(csv, "", 1), 0); /* NUL-end it */
   return rc;
 }

@@ -405,6 +405,7 @@ void sb_batch_free(sb_batch *b) {
   free(b->alt);
   free(b->alt_al.a);
   free(b->ra_due.a);
+  free(b->alt_ra_due.a);
   batch_fee_index_free(b->fees);
   free(b);
 }

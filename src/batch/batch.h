@@ -159,6 +159,9 @@ typedef struct sb_reassist_line {
 ** when it pays something, 0 when E4 is 0). */
 int64_t sb_batch_reassist_count(const sb_batch *b);
 int sb_batch_reassist(const sb_batch *b, int64_t k, sb_reassist_line *out);
+/* The same under options.alt_policies (in no particular order). */
+int64_t sb_batch_alt_reassist_count(const sb_batch *b);
+int sb_batch_alt_reassist(const sb_batch *b, int64_t k, sb_reassist_line *out);
 
 /* Append reassistance.csv (docs/reference/formats.md §11): the header, and a
 ** row per person-year that is paid something. */

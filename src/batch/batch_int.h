@@ -152,6 +152,7 @@ struct sb_batch {
   alerts alt_al;
   /* re-assistance after the year (no store): one entry per person-year */
   ra_dues ra_due;
+  ra_dues alt_ra_due; /* the same under options.alt_policies */
   /* fee lines (options.fees): which lines belong to which claim */
   sb_fee_index *fees;
   int settled;      /* sb_batch_settle() has run: results are there */

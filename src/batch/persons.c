@@ -68,7 +68,7 @@ typedef struct work {
   alerts al;
   alerts alt_al;
   kept_accs accs;
-  ra_dues ra;
+  ra_dues ra, alt_ra;
   int64_t *scratch; /* the reversed originals of a run (year-end re-assistance) */
   int64_t scratch_cap;
   int oom; /* out of memory, or the store failed */
@@ -152,11 +152,13 @@ static int cmp_i64(const void *x, const void *y) {
 ** A reversal names an earlier row of the same person, so the person's run
 ** holds both; runs are short, and a long one costs a sort.
 */
-static void note_year_end(work *w, int32_t g, int32_t p, const sb_years *py) {
+static void note_year_end(work *w, int32_t g, int32_t p, const sb_years *py, int alt) {
   sb_batch *b = w->b;
+  const sb_policy_set *ps = alt ? b->opt.alt_policies : b->policies;
+  ra_dues *out = alt ? &w->alt_ra : &w->ra;
   int any = 0;
   for (int k = 0; k < py->n; k++) {
-    const sb_policy *pol = sb_policy_set_find(b->policies, py->year[k]);
+    const sb_policy *pol = sb_policy_set_find(ps, py->year[k]);
     if (pol && pol->ra_timing == SB_RA_YEAR_END && py->acc[k].ra_base > 0) any = 1;
   }
   if (!any) return;
@@ -178,29 +180,29 @@ static void note_year_end(work *w, int32_t g, int32_t p, const sb_years *py) {
   }
   if (nrev > 1) qsort(w->scratch, (size_t)nrev, sizeof *w->scratch, cmp_i64);
   for (int k = 0; k < py->n; k++) {
-    const sb_policy *pol = sb_policy_set_find(b->policies, py->year[k]);
+    const sb_policy *pol = sb_policy_set_find(ps, py->year[k]);
     if (!pol || pol->ra_timing != SB_RA_YEAR_END || py->acc[k].ra_base <= 0) continue;
     int cat = -1;
     for (int64_t q = to - 1; q >= from && cat < 0; q--) {
       int64_t i = w->order[q].row;
       const row *r = &b->rows[i];
-      if (row_reversal(r) || !(r->flags & F_FED_RA) || sb_date_year(r->date) != py->year[k])
-        continue;
+      int counted = alt ? (b->alt[i].flags & SB_FED_RA) : (r->flags & F_FED_RA);
+      if (row_reversal(r) || !counted || sb_date_year(r->date) != py->year[k]) continue;
       if (nrev && bsearch(&i, w->scratch, (size_t)nrev, sizeof *w->scratch, cmp_i64)) continue;
       cat = r->category;
     }
     if (cat < 0) continue; /* cannot happen: a positive base has a claim behind it */
-    if (w->ra.n == w->ra.cap) {
-      int64_t nc = w->ra.cap ? 2 * w->ra.cap : 256;
-      ra_due *na = realloc(w->ra.a, (size_t)nc * sizeof *na);
+    if (out->n == out->cap) {
+      int64_t nc = out->cap ? 2 * out->cap : 256;
+      ra_due *na = realloc(out->a, (size_t)nc * sizeof *na);
       if (!na) {
         w->oom = 1;
         return;
       }
-      w->ra.a = na;
-      w->ra.cap = nc;
+      out->a = na;
+      out->cap = nc;
     }
-    w->ra.a[w->ra.n++] = (ra_due){p, py->year[k], cat, py->acc[k].ra_base};
+    out->a[out->n++] = (ra_due){p, py->year[k], cat, py->acc[k].ra_base};
   }
 }
 
@@ -260,7 +262,8 @@ static void settle_person(work *w, int32_t g) {
   if (b->opt.keep_accs)
     for (int k = 0; k < base.py.n; k++)
       if (keep_acc(&w->accs, p, base.py.year[k], &base.py.acc[k])) w->oom = 1;
-  if (!b->opt.prior) note_year_end(w, g, p, &base.py);
+  if (!b->opt.prior) note_year_end(w, g, p, &base.py, 0);
+  if (b->alt) note_year_end(w, g, p, &alt.py, 1);
 }
 
 static void *settle_range(void *arg) {
@@ -324,6 +327,21 @@ static int32_t group_of(const row *r, const int32_t *persons, int32_t n) {
       hi = mid;
   }
   return lo;
+}
+
+static int append_dues(ra_dues *d, const ra_dues *from) {
+  if (d->n + from->n > d->cap) {
+    int64_t nc = d->cap ? d->cap : 256;
+    while (nc < d->n + from->n)
+      nc *= 2;
+    ra_due *na = realloc(d->a, (size_t)nc * sizeof *na);
+    if (!na) return -1;
+    d->a = na;
+    d->cap = nc;
+  }
+  if (from->n) memcpy(d->a + d->n, from->a, (size_t)from->n * sizeof *d->a);
+  d->n += from->n;
+  return 0;
 }
 
 int batch_settle_all(sb_batch *b) {
@@ -420,21 +438,10 @@ int batch_settle_all(sb_batch *b) {
       if (keep_acc(&b->accs, w[t].accs.a[k].person, w[t].accs.a[k].year, &w[t].accs.a[k].acc))
         oom = 1;
     free(w[t].accs.a);
-    for (int64_t k = 0; k < w[t].ra.n && !oom; k++) {
-      ra_dues *d = &b->ra_due;
-      if (d->n == d->cap) {
-        int64_t nc = d->cap ? 2 * d->cap : 256;
-        ra_due *na = realloc(d->a, (size_t)nc * sizeof *na);
-        if (!na) {
-          oom = 1;
-          break;
-        }
-        d->a = na;
-        d->cap = nc;
-      }
-      d->a[d->n++] = w[t].ra.a[k];
-    }
+    if (!oom && (append_dues(&b->ra_due, &w[t].ra) || append_dues(&b->alt_ra_due, &w[t].alt_ra)))
+      oom = 1;
     free(w[t].ra.a);
+    free(w[t].alt_ra.a);
     free(w[t].scratch);
   }
   free(order);

@@ -274,23 +274,36 @@ int batch_sort_ra_due(sb_batch *b) {
   return 0;
 }
 
+static int reassist_of(const ra_dues *d, const sb_policy_set *ps, int64_t k,
+                       sb_reassist_line *out) {
+  const ra_due *x = &d->a[k];
+  const sb_policy *p = sb_policy_set_find(ps, x->year);
+  const sb_reassist_row *q = &p->reassist[x->category];
+  out->person = x->person;
+  out->year = x->year;
+  out->category = x->category;
+  out->base = x->base;
+  out->threshold = q->threshold;
+  out->ratio = q->ratio;
+  out->annual_cap = q->annual_cap;
+  out->pay = sb_reassist_entitlement(p, x->category, x->base);
+  return out->pay > 0;
+}
+
 int64_t sb_batch_reassist_count(const sb_batch *b) {
   return b->ra_due.n;
 }
 
 int sb_batch_reassist(const sb_batch *b, int64_t k, sb_reassist_line *out) {
-  const ra_due *d = &b->ra_due.a[k];
-  const sb_policy *p = sb_policy_set_find(b->policies, d->year);
-  const sb_reassist_row *q = &p->reassist[d->category];
-  out->person = d->person;
-  out->year = d->year;
-  out->category = d->category;
-  out->base = d->base;
-  out->threshold = q->threshold;
-  out->ratio = q->ratio;
-  out->annual_cap = q->annual_cap;
-  out->pay = sb_reassist_entitlement(p, d->category, d->base);
-  return out->pay > 0;
+  return reassist_of(&b->ra_due, b->policies, k, out);
+}
+
+int64_t sb_batch_alt_reassist_count(const sb_batch *b) {
+  return b->alt_ra_due.n;
+}
+
+int sb_batch_alt_reassist(const sb_batch *b, int64_t k, sb_reassist_line *out) {
+  return reassist_of(&b->alt_ra_due, b->opt.alt_policies, k, out);
 }
 
 int sb_batch_write_reassistance(const sb_batch *b, sb_buf *o) {

@@ -309,6 +309,7 @@ int sb_cmd_simulate(int argc, char **argv) {
   yuan_line("basic insurance 基本医保", r->all[0].hifp, r->all[1].hifp);
   yuan_line("critical illness 大病保险", r->all[0].hifmi, r->all[1].hifmi);
   yuan_line("medical assistance 医疗救助", r->all[0].maf, r->all[1].maf);
+  yuan_line("re-assistance 再救助", r->all[0].reassist, r->all[1].reassist);
   yuan_line("all funds 基金支付", r->all[0].fund, r->all[1].fund);
   yuan_line("personal burden 个人负担", r->all[0].psn, r->all[1].psn);
   fprintf(stderr, "  %lld people pay less, %lld pay more\n", (long long)r->gainers,

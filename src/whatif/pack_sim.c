@@ -26,7 +26,8 @@
 /* A row of the current person's run: what each side settled. */
 typedef struct run_row {
   sb_result res[2];
-  int settled; /* a settled claim (not rejected, not a reversal) */
+  int settled;  /* a settled claim (not rejected, not a reversal) */
+  int reversed; /* a later row of the run reversed it */
 } run_row;
 
 typedef struct job {
@@ -76,7 +77,27 @@ static void person_begin(job *j, person_state *ps, int32_t person, uint64_t rec)
   ps->last_cat = -1;
 }
 
+/* Re-assistance after the year (docs/reference/settlement.md §10): on each
+** side whose policy pays it after the year, E4 of the person's net base
+** under the category of the last counted claim that was not reversed (the
+** run is in canonical order). */
+static void year_end(job *j, person_state *ps) {
+  for (int side = 0; side < 2; side++) {
+    const sb_policy *pol = j->pol[side];
+    if (pol->ra_timing != SB_RA_YEAR_END || ps->acc[side].ra_base <= 0) continue;
+    for (size_t k = ps->n; k-- > 0;) {
+      const run_row *x = &ps->run[k];
+      if (!x->settled || x->reversed || !(x->res[side].flags & SB_FED_RA)) continue;
+      sb_fen pay = sb_reassist_entitlement(pol, x->res[side].category, ps->acc[side].ra_base);
+      if (pay > 0)
+        sb_sim_year_end_to(j->sim, j->tally, side, ps->person, x->res[side].category, pay);
+      break;
+    }
+  }
+}
+
 static void person_end(job *j, person_state *ps) {
+  if (ps->person >= 0 && ps->region_ok) year_end(j, ps);
   if (ps->last_cat >= 0) sb_sim_set_category(j->sim, ps->person, ps->last_cat);
 }
 
@@ -91,6 +112,7 @@ static int settle_rec(job *j, person_state *ps, const sb_pack_rec *r, uint64_t r
   }
   run_row *row = &ps->run[ps->n++];
   row->settled = 0;
+  row->reversed = 0;
   sb_pack_outcome o = {0, 0, 0, 0, 0, 0, -1};
   uint64_t ninv = sb_pack_get_info(j->p)->involved;
   if (j->inv < ninv) sb_pack_involved(j->p, j->inv, &o);
@@ -113,7 +135,8 @@ static int settle_rec(job *j, person_state *ps, const sb_pack_rec *r, uint64_t r
     if (o.original < (int64_t)ps->start || o.original >= (int64_t)rec ||
         !ps->run[o.original - (int64_t)ps->start].settled)
       return fail(j, "a reversal's original is not an earlier claim of its person", rec);
-    const run_row *orig = &ps->run[o.original - (int64_t)ps->start];
+    run_row *orig = &ps->run[o.original - (int64_t)ps->start];
+    orig->reversed = 1;
     for (int side = 0; side < 2; side++) {
       sb_result neg;
       sb_run_unstep(&ps->acc[side], &orig->res[side], &neg);

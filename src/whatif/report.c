@@ -32,7 +32,19 @@
 static const char *const SIDE[3] = {"baseline", "reform", "difference"};
 
 /* The nine sums of a scope, in the CSV's order. */
-enum { S_MEDFEE, S_INSCP, S_HIFP, S_HIFMI, S_MAF, S_FUND, S_PSN, S_CLAIMS, S_ALERTS, S_COUNT };
+enum {
+  S_MEDFEE,
+  S_INSCP,
+  S_HIFP,
+  S_HIFMI,
+  S_MAF,
+  S_RA,
+  S_FUND,
+  S_PSN,
+  S_CLAIMS,
+  S_ALERTS,
+  S_COUNT
+};
 static const struct {
   const char *id, *zh, *en;
   int money;
@@ -42,6 +54,7 @@ static const struct {
     {"hifp_pay", "基本医保支付", "Basic insurance", 1},
     {"hifmi_pay", "大病保险支付", "Critical illness insurance", 1},
     {"maf_pay", "医疗救助支付", "Medical assistance", 1},
+    {"reassist_pay", "再救助支付", "Re-assistance", 1},
     {"fund_pay_sumamt", "基金支付合计", "Fund payments, total", 1},
     {"psn_part_amt", "个人负担", "Personal burden", 1},
     {"claims", "结算笔数", "Claims settled", 0},
@@ -60,6 +73,8 @@ static int64_t sum_of(const sb_sim_sums *u, int m) {
     return u->hifmi;
   case S_MAF:
     return u->maf;
+  case S_RA:
+    return u->reassist;
   case S_FUND:
     return u->fund;
   case S_PSN:

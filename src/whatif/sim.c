@@ -127,6 +127,7 @@ static void add_sums(sb_sim_sums *u, const sb_result *r, int reversed) {
   u->hifp += r->hifp_pay;
   u->hifmi += r->hifmi_pay;
   u->maf += r->maf_pay;
+  u->reassist += r->reassist_pay;
   u->fund += r->fund_pay_sumamt;
   u->psn += r->psn_part_amt;
   u->claims += reversed ? -1 : 1;
@@ -152,6 +153,32 @@ static void alert_row(sb_sim *s, sb_sim_sums *all, sb_sim_sums (*category)[2],
   all[side].alerts++;
   if (cat >= 0 && cat < SB_CAT_COUNT) category[cat][side].alerts++;
   if (person >= 0 && person < s->np) by_pref[s->pref_of[person]][side].alerts++;
+}
+
+static void year_end_sums(sb_sim_sums *u, sb_fen amount) {
+  u->reassist += amount;
+  u->fund += amount;
+  u->psn -= amount;
+}
+
+static void year_end_row(sb_sim *s, sb_sim_sums *all, sb_sim_sums (*category)[2],
+                         sb_sim_sums (*by_pref)[2], int side, int32_t person, int cat,
+                         sb_fen amount) {
+  year_end_sums(&all[side], amount);
+  if (cat >= 0 && cat < SB_CAT_COUNT) year_end_sums(&category[cat][side], amount);
+  if (person >= 0 && person < s->np) {
+    year_end_sums(&by_pref[s->pref_of[person]][side], amount);
+    s->psn[side][person] -= amount;
+  }
+}
+
+void sb_sim_year_end(sb_sim *s, int side, int32_t person, int category, sb_fen amount) {
+  year_end_row(s, s->r.all, s->r.category, s->r.by_pref, side, person, category, amount);
+}
+
+void sb_sim_year_end_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int category,
+                        sb_fen amount) {
+  year_end_row(s, t->all, t->category, t->by_pref, side, person, category, amount);
 }
 
 void sb_sim_add(sb_sim *s, int side, int32_t person, const sb_result *r, int reversed) {
@@ -181,6 +208,7 @@ static void merge_sums(sb_sim_sums *u, const sb_sim_sums *v) {
   u->hifp += v->hifp;
   u->hifmi += v->hifmi;
   u->maf += v->maf;
+  u->reassist += v->reassist;
   u->fund += v->fund;
   u->psn += v->psn;
   u->claims += v->claims;
@@ -370,17 +398,18 @@ static void line(sb_buf *o, const sb_sim_result *r, const char *measure, const c
 }
 
 static void sums_lines(sb_buf *o, const sb_sim_result *r, const char *scope, const sb_sim_sums *u) {
-  static const char *const M[] = {"medfee_sumamt", "inscp_scp_amt",   "hifp_pay",    "hifmi_pay",
-                                  "maf_pay",       "fund_pay_sumamt", "psn_part_amt"};
-  for (int m = 0; m < 9; m++) {
+  static const char *const M[] = {"medfee_sumamt",   "inscp_scp_amt", "hifp_pay",
+                                  "hifmi_pay",       "maf_pay",       "reassist_pay",
+                                  "fund_pay_sumamt", "psn_part_amt"};
+  for (int m = 0; m < 10; m++) {
     int64_t v[2];
     for (int side = 0; side < 2; side++) {
       const sb_sim_sums *x = &u[side];
-      const int64_t all[9] = {x->medfee, x->inscp, x->hifp,   x->hifmi, x->maf,
-                              x->fund,   x->psn,   x->claims, x->alerts};
+      const int64_t all[10] = {x->medfee,   x->inscp, x->hifp, x->hifmi,  x->maf,
+                               x->reassist, x->fund,  x->psn,  x->claims, x->alerts};
       v[side] = all[m];
     }
-    line(o, r, m < 7 ? M[m] : m == 7 ? "claims" : "alerts", scope, v, m < 7);
+    line(o, r, m < 8 ? M[m] : m == 8 ? "claims" : "alerts", scope, v, m < 8);
   }
 }
 

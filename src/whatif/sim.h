@@ -27,7 +27,8 @@
 /* Sums over settled rows minus reversed rows, in fen. */
 typedef struct sb_sim_sums {
   sb_fen medfee, inscp, hifp, hifmi, maf, fund, psn;
-  int64_t claims; /* settled minus reversed */
+  sb_fen reassist; /* re-assistance: paid at settlement and after the year (in fund) */
+  int64_t claims;  /* settled minus reversed */
   int64_t alerts;
 } sb_sim_sums;
 
@@ -93,6 +94,10 @@ void sb_sim_free(sb_sim *s);
 ** i.e. already negative) row of `side`, of registry person `person`. */
 void sb_sim_add(sb_sim *s, int side, int32_t person, const sb_result *r, int reversed);
 
+/* Re-assistance paid after the year (再救助) to `person` on `side` under the
+** row of `category`: a fund payment that lowers the person's burden. */
+void sb_sim_year_end(sb_sim *s, int side, int32_t person, int category, sb_fen amount);
+
 /* One alert raised on `side` by a claim of `person` in `category`. */
 void sb_sim_alert(sb_sim *s, int side, int32_t person, int category);
 
@@ -113,6 +118,10 @@ typedef struct sb_sim_tally {
 void sb_sim_add_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
                    int reversed);
 void sb_sim_alert_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int category);
+
+/* sb_sim_year_end with the sums going to tally `t`. */
+void sb_sim_year_end_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int category,
+                        sb_fen amount);
 
 /* Add a thread's tally to the collector's sums. */
 void sb_sim_merge(sb_sim *s, const sb_sim_tally *t);
@@ -138,6 +147,7 @@ void sb_sim_select_ranks(sb_fen *v, int64_t n, const int64_t *ranks, int k, sb_f
 /* The summary CSV of `sanbao simulate --csv`:
 **   measure,scope,baseline,reform,difference
 ** measures medfee_sumamt, inscp_scp_amt, hifp_pay, hifmi_pay, maf_pay,
+** reassist_pay (re-assistance, at settlement and after the year),
 ** fund_pay_sumamt, psn_part_amt (yuan, two decimals), claims, alerts
 ** (counts); scopes all, category:<id>, prefecture:<code>; then persons-level
 ** rows of scope all: persons_with_claims, psn_decile_<k> (k = 1..9); measure

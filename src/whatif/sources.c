@@ -35,6 +35,15 @@ int sb_sim_from_claims(const char *claims, const sb_registry *reg, const sb_poli
     sb_sim_add(sim, 0, v.person, &v.result, rev);
     sb_sim_add(sim, 1, v.person, &v.alt_result, rev);
   }
+  /* re-assistance paid after the year, on each side */
+  for (int64_t k = 0; k < sb_batch_reassist_count(b); k++) {
+    sb_reassist_line x;
+    if (sb_batch_reassist(b, k, &x)) sb_sim_year_end(sim, 0, x.person, x.category, x.pay);
+  }
+  for (int64_t k = 0; k < sb_batch_alt_reassist_count(b); k++) {
+    sb_reassist_line x;
+    if (sb_batch_alt_reassist(b, k, &x)) sb_sim_year_end(sim, 1, x.person, x.category, x.pay);
+  }
   for (int64_t k = 0; k < sb_batch_alert_count(b); k++) {
     int64_t row;
     const char *rule;

@@ -93,7 +93,7 @@ figures() {
 }
 
 # expected_figures CSV SIDES: how many tagged figures the page carries.
-# Two sides: the nine sums of `all` (3 columns each), fund (3) burden (2) and
+# Two sides: the ten sums of `all` (3 columns each), fund (3) burden (2) and
 # claims (1) of each category and prefecture, persons with claims, nine
 # deciles (3), each threshold (3), gainers/losers/gained/lost, and the
 # headline's fund (3) and claims.  One side: one column of the same, no
@@ -103,8 +103,8 @@ expected_figures() {
     NR > 1 && $1 == "fund_pay_sumamt" && $2 != "all" { S++ }
     NR > 1 && $1 == "persons" { T++ }
     END {
-      if (sides == 2) print 27 + 6 * S + 1 + 27 + 3 * T + 4 + 4
-      else print 9 + 3 * S + 1 + 9 + T + 3
+      if (sides == 2) print 30 + 6 * S + 1 + 27 + 3 * T + 4 + 4
+      else print 10 + 3 * S + 1 + 9 + T + 3
     }' "$1"
 }
 

@@ -131,6 +131,7 @@ static const char EXPECTED[] = "measure,scope,baseline,reform,difference\n"
                                "hifp_pay,all,1000000.00,1000000.00,0.00\n"
                                "hifmi_pay,all,200000.00,265432.11,65432.11\n"
                                "maf_pay,all,34567.89,34567.89,0.00\n"
+                               "reassist_pay,all,0.00,0.00,0.00\n"
                                "fund_pay_sumamt,all,1234567.89,1300000.00,65432.11\n"
                                "psn_part_amt,all,765432.11,700000.00,-65432.11\n"
                                "claims,all,1000,1000,0\n"
@@ -140,6 +141,7 @@ static const char EXPECTED[] = "measure,scope,baseline,reform,difference\n"
                                "hifp_pay,category:general,800000.00,800000.00,0.00\n"
                                "hifmi_pay,category:general,150000.00,190000.00,40000.00\n"
                                "maf_pay,category:general,0.00,0.00,0.00\n"
+                               "reassist_pay,category:general,0.00,0.00,0.00\n"
                                "fund_pay_sumamt,category:general,950000.00,990000.00,40000.00\n"
                                "psn_part_amt,category:general,550000.00,510000.00,-40000.00\n"
                                "claims,category:general,800,800,0\n"
@@ -149,6 +151,7 @@ static const char EXPECTED[] = "measure,scope,baseline,reform,difference\n"
                                "hifp_pay,category:min_living,150000.00,150000.00,0.00\n"
                                "hifmi_pay,category:min_living,40000.00,60000.00,20000.00\n"
                                "maf_pay,category:min_living,30000.00,30000.00,0.00\n"
+                               "reassist_pay,category:min_living,0.00,0.00,0.00\n"
                                "fund_pay_sumamt,category:min_living,220000.00,240000.00,20000.00\n"
                                "psn_part_amt,category:min_living,180000.00,160000.00,-20000.00\n"
                                "claims,category:min_living,150,150,0\n"
@@ -158,6 +161,7 @@ static const char EXPECTED[] = "measure,scope,baseline,reform,difference\n"
                                "hifp_pay,category:illness_poor,50000.00,50000.00,0.00\n"
                                "hifmi_pay,category:illness_poor,10000.00,15432.11,5432.11\n"
                                "maf_pay,category:illness_poor,4567.89,4567.89,0.00\n"
+                               "reassist_pay,category:illness_poor,0.00,0.00,0.00\n"
                                "fund_pay_sumamt,category:illness_poor,64567.89,70000.00,5432.11\n"
                                "psn_part_amt,category:illness_poor,35432.11,30000.00,-5432.11\n"
                                "claims,category:illness_poor,50,50,0\n"
@@ -167,6 +171,7 @@ static const char EXPECTED[] = "measure,scope,baseline,reform,difference\n"
                                "hifp_pay,prefecture:430100,600000.00,600000.00,0.00\n"
                                "hifmi_pay,prefecture:430100,120000.00,150000.00,30000.00\n"
                                "maf_pay,prefecture:430100,10000.00,10000.00,0.00\n"
+                               "reassist_pay,prefecture:430100,0.00,0.00,0.00\n"
                                "fund_pay_sumamt,prefecture:430100,730000.00,760000.00,30000.00\n"
                                "psn_part_amt,prefecture:430100,470000.00,440000.00,-30000.00\n"
                                "claims,prefecture:430100,600,600,0\n"
@@ -176,6 +181,7 @@ static const char EXPECTED[] = "measure,scope,baseline,reform,difference\n"
                                "hifp_pay,prefecture:430500,250000.00,250000.00,0.00\n"
                                "hifmi_pay,prefecture:430500,50000.00,75432.11,25432.11\n"
                                "maf_pay,prefecture:430500,20000.00,20000.00,0.00\n"
+                               "reassist_pay,prefecture:430500,0.00,0.00,0.00\n"
                                "fund_pay_sumamt,prefecture:430500,320000.00,345432.11,25432.11\n"
                                "psn_part_amt,prefecture:430500,180000.00,154567.89,-25432.11\n"
                                "claims,prefecture:430500,250,250,0\n"
@@ -185,6 +191,7 @@ static const char EXPECTED[] = "measure,scope,baseline,reform,difference\n"
                                "hifp_pay,prefecture:433100,150000.00,150000.00,0.00\n"
                                "hifmi_pay,prefecture:433100,30000.00,40000.00,10000.00\n"
                                "maf_pay,prefecture:433100,4567.89,4567.89,0.00\n"
+                               "reassist_pay,prefecture:433100,0.00,0.00,0.00\n"
                                "fund_pay_sumamt,prefecture:433100,184567.89,194567.89,10000.00\n"
                                "psn_part_amt,prefecture:433100,115432.11,105432.11,-10000.00\n"
                                "claims,prefecture:433100,150,150,0\n"
@@ -464,9 +471,9 @@ static void test_figures_equal_expected_csv(void **state) {
   must_show(t, "losers", "all", 2);
   must_show(t, "gained", "all", 2);
   must_show(t, "lost", "all", 2);
-  /* 27 sums + 6 scopes x 6 + 1 + 27 deciles + 6 thresholds + 4 gainers/losers
-  ** + the headline's fund (3) and claims (1) */
-  assert_int_equal(n, 27 + 36 + 1 + 27 + 6 + 4 + 4);
+  /* 30 sums (10 measures x 3) + 6 scopes x 6 + 1 + 27 deciles + 6 thresholds
+  ** + 4 gainers/losers + the headline's fund (3) and claims (1) */
+  assert_int_equal(n, 30 + 36 + 1 + 27 + 6 + 4 + 4);
   /* the categories without claims have no row */
   assert_null(strstr(page, "category:relapsed"));
   assert_null(strstr(page, "category:destitute"));
@@ -490,7 +497,7 @@ static void test_figures_equal_sim_csv(void **state) {
     assert_int_equal(sb_sim_csv(r, &csv), 0);
     table *t = parse_csv(csv.p, csv.len);
     int n = check_figures(page, t);
-    assert_int_equal(n, sides == 2 ? 105 : 42);
+    assert_int_equal(n, sides == 2 ? 108 : 43);
     for (int s = 0; s < (sides == 2 ? 3 : 1); s++)
       must_show(t, "persons", "above:rural \"full\", <income> & co", s);
     sb_buf_free(&csv);
@@ -626,7 +633,7 @@ static void test_single_file(void **state) {
   assert_null(strstr(page, "fill=\"#f28e2b\"")); /* no reform bars */
   table *t = parse_csv(EXPECTED, sizeof EXPECTED - 1);
   drop_reform(t);
-  assert_int_equal(check_figures(page, t), 42);
+  assert_int_equal(check_figures(page, t), 43);
   for (size_t k = 0; k < sizeof SCOPES / sizeof SCOPES[0]; k++) {
     must_show(t, "fund_pay_sumamt", SCOPES[k], 0);
     must_show(t, "psn_part_amt", SCOPES[k], 0);

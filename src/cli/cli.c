@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static int usage_error(const char *cmd, const char *fmt, const char *arg) {
@@ -82,4 +83,22 @@ double sb_cli_now(void) {
 
 void sb_cli_print_problem(void *ctx, const char *where, const char *msg) {
   fprintf(stderr, "sanbao %s: %s: %s\n", (const char *)ctx, where, msg);
+}
+
+int sb_cli_make_dirs(const char *dir) {
+  char p[4096];
+  size_t n = strlen(dir);
+  if (n == 0 || n >= sizeof p) {
+    errno = ENAMETOOLONG;
+    return -1;
+  }
+  memcpy(p, dir, n + 1);
+  for (size_t i = 1; i <= n; i++) {
+    if (p[i] != '/' && p[i] != 0) continue;
+    char c = p[i];
+    p[i] = 0;
+    if (mkdir(p, 0755) != 0 && errno != EEXIST) return -1;
+    p[i] = c;
+  }
+  return 0;
 }

@@ -52,4 +52,8 @@ double sb_cli_now(void);
 ** const char *). */
 void sb_cli_print_problem(void *ctx, const char *where, const char *msg);
 
+/* mkdir -p: make `dir` with its parents (the default out/demo must work in
+** a fresh clone, where out/ does not exist).  0, or -1 with errno set. */
+int sb_cli_make_dirs(const char *dir);
+
 #endif

@@ -2,6 +2,7 @@
 ** sanbao db — the ledger's commands: one subcommand each, all thin wiring
 ** over src/ledger/ledger.h and the SQLite store.
 */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,7 +32,7 @@ static const char USAGE[] =
     "    sanbao db export-settlements --db FILE [--out FILE]\n"
     "    sanbao db balance            --db FILE --person ID [--year Y]\n"
     "    sanbao db alerts             --db FILE [--out FILE]\n"
-    "    sanbao db resettle           --db FILE --year Y [--policy FILE] --out DIR\n"
+    "    sanbao db resettle           --db FILE --year Y [--policy FILE] --out DIR [--force]\n"
     "    sanbao db enroll             --db FILE --year Y --as-of DATE\n"
     "    sanbao db reassist           --db FILE --year Y [--out FILE] [--commit]\n"
     "    sanbao db coverage           --db FILE --population FILE [--year Y] [--out FILE]\n"
@@ -79,7 +80,8 @@ static const char USAGE[] =
     "OPTIONS\n"
     "    --db FILE   the ledger file (every subcommand)\n"
     "    --out       output file ('-' or absent: standard output) or, for resettle,\n"
-    "                an existing directory\n"
+    "                a directory (made with its parents when missing); the files of an\n"
+    "                earlier run there are replaced only with --force\n"
     "    -h, --help  this text\n"
     "\n"
     "EXIT STATUS\n"
@@ -99,6 +101,11 @@ static int fail(const char *cmd, const sb_error *err, sb_store *st) {
   sb_cli_error(cmd, err);
   if (st) st->ops->close(st);
   return SB_EXIT_USAGE;
+}
+
+/* Refuse an --out that is the ledger itself (or another input). */
+static int out_is_not_db(const char *cmd, const char *db, const char *out) {
+  return sb_cli_check_files(cmd, &db, 1, &out, 1);
 }
 
 /* Write a buffer to --out (or stdout) all or nothing. */
@@ -209,7 +216,7 @@ static int db_import_claims(int argc, char **argv) {
   sb_import_options io = {(int)threads, o[3].count ? NULL : progress, &t0,
                           sb_cli_value(&o[4], NULL)};
   const char *ins[2] = {o[1].values[0], io.fees_path};
-  if (sb_cli_check_dashes("db import-claims", ins, 2, NULL, 0)) {
+  if (sb_cli_check_files("db import-claims", ins, 2, NULL, 0)) {
     st->ops->close(st);
     return SB_EXIT_USAGE;
   }
@@ -242,6 +249,8 @@ static int db_export_settlements(int argc, char **argv) {
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   sb_store *st;
   sb_error err;
+  if (out_is_not_db("db export-settlements", o[0].values[0], sb_cli_value(&o[1], "-")))
+    return SB_EXIT_USAGE;
   if (open_store("db export-settlements", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
   sb_outfile f;
   sb_buf b = {0};
@@ -297,6 +306,8 @@ static int db_export_fee_results(int argc, char **argv) {
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   sb_store *st;
   sb_error err;
+  if (out_is_not_db("db export-fee-results", o[0].values[0], sb_cli_value(&o[1], "-")))
+    return SB_EXIT_USAGE;
   if (open_store("db export-fee-results", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
   sb_outfile f;
   sb_buf b = {0};
@@ -319,6 +330,7 @@ static int db_alerts(int argc, char **argv) {
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   sb_store *st;
   sb_error err;
+  if (out_is_not_db("db alerts", o[0].values[0], sb_cli_value(&o[1], "-"))) return SB_EXIT_USAGE;
   if (open_store("db alerts", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
   sb_buf b = {0};
   if (sb_ledger_export_alerts(st, &b, &err)) {
@@ -396,6 +408,7 @@ static int db_reassist(int argc, char **argv) {
   if (parse_year("db reassist", &o[1], &year)) return SB_EXIT_USAGE;
   sb_store *st;
   sb_error err;
+  if (out_is_not_db("db reassist", o[0].values[0], sb_cli_value(&o[2], "-"))) return SB_EXIT_USAGE;
   if (open_store("db reassist", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
   sb_buf b = {0};
   sb_reassist_summary s;
@@ -422,13 +435,29 @@ static int db_resettle(int argc, char **argv) {
   sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}},
                 {"--year", 1, 0, 0, 0, {0}},
                 {"--policy", 0, 0, 0, 0, {0}},
-                {"--out", 1, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 4, USAGE);
+                {"--out", 1, 0, 0, 0, {0}},
+                {"--force", 0, 0, 1, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 5, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   int year;
   if (parse_year("db resettle", &o[1], &year)) return SB_EXIT_USAGE;
   const char *dir = o[3].values[0];
-  mkdir(dir, 0755); /* one level, like `gen --out` */
+  /* the files of an earlier run are not overwritten without --force */
+  for (const char *const *f = (const char *const[]){"claims.csv", "persons.csv", NULL}; *f; f++) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/%s", dir, *f);
+    if (!o[4].count && access(path, F_OK) == 0) {
+      fprintf(stderr,
+              "sanbao db resettle: %s exists (an earlier run's): choose another --out, or "
+              "--force to replace it\n",
+              path);
+      return SB_EXIT_USAGE;
+    }
+  }
+  if (sb_cli_make_dirs(dir)) {
+    fprintf(stderr, "sanbao db resettle: %s: cannot create: %s\n", dir, strerror(errno));
+    return SB_EXIT_USAGE;
+  }
   sb_store *st;
   sb_error err;
   if (open_store("db resettle", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;

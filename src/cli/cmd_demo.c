@@ -122,26 +122,6 @@ static const char *pref_name(int32_t code) {
   return "";
 }
 
-/* mkdir -p: the default out/demo must work in a fresh clone, where out/
-** does not exist yet.  Returns 0, or -1 with errno set. */
-static int make_dirs(const char *dir) {
-  char p[4096];
-  size_t n = strlen(dir);
-  if (n == 0 || n >= sizeof p) {
-    errno = ENAMETOOLONG;
-    return -1;
-  }
-  memcpy(p, dir, n + 1);
-  for (size_t i = 1; i <= n; i++) {
-    if (p[i] != '/' && p[i] != 0) continue;
-    char c = p[i];
-    p[i] = 0;
-    if (mkdir(p, 0755) != 0 && errno != EEXIST) return -1;
-    p[i] = c;
-  }
-  return 0;
-}
-
 int sb_cmd_demo(int argc, char **argv) {
   sb_opt o[] = {{"--dir", 0, 0, 0, 0, {0}},
                 {"--persons", 0, 0, 0, 0, {0}},
@@ -169,7 +149,7 @@ int sb_cmd_demo(int argc, char **argv) {
   sb_policy_free(pcheck);
 
   /* 1. the county */
-  if (make_dirs(dir)) {
+  if (sb_cli_make_dirs(dir)) {
     fprintf(stderr, "sanbao demo: %s: cannot create: %s\n", dir, strerror(errno));
     return SB_EXIT_USAGE;
   }

@@ -77,7 +77,8 @@ int sb_cmd_pack(int argc, char **argv) {
   long threads = 2;
   if (o[3].count && sb_cli_long("pack", &o[3], 1, 16, &threads)) return SB_EXIT_USAGE;
   const char *ins[2] = {o[0].values[0], o[1].values[0]};
-  if (sb_cli_check_dashes("pack", ins, 2, NULL, 0)) return SB_EXIT_USAGE;
+  const char *outs[1] = {o[2].values[0]};
+  if (sb_cli_check_files("pack", ins, 2, outs, 1)) return SB_EXIT_USAGE;
   if (strcmp(o[2].values[0], "-") == 0) {
     fprintf(stderr, "sanbao pack: --out: a pack must be a regular file, not standard output\n");
     return SB_EXIT_USAGE;

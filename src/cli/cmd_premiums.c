@@ -64,6 +64,8 @@ int sb_cmd_premiums(int argc, char **argv) {
     fprintf(stderr, "sanbao premiums: --policy must name a file, not '-'\n");
     return SB_EXIT_USAGE;
   }
+  const char *ins[2] = {o[O_POLICY].values[0], o[O_PERSONS].values[0]};
+  if (sb_cli_check_files("premiums", ins, 2, &out_path, 1)) return SB_EXIT_USAGE;
   sb_policy_set ps = {0};
   sb_registry *reg = NULL;
   sb_buf buf = {0};

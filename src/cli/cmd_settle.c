@@ -245,9 +245,12 @@ int sb_cmd_settle(int argc, char **argv) {
   outs[0].path = sb_cli_value(&o[O_OUT], "-");
   for (int k = 1; k < 4; k++)
     outs[k].path = sb_cli_value(&o[WHICH[k]], NULL);
-  const char *ins[4] = {persons_path, claims_path, catalog_path, fees_path};
+  const char *ins[4 + SB_MAX_POLICIES] = {persons_path, claims_path, catalog_path, fees_path};
+  int nin = 4;
+  for (int i = 0; i < o[O_POLICY].count && nin < 4 + SB_MAX_POLICIES; i++)
+    ins[nin++] = o[O_POLICY].values[i];
   const char *out_paths[4] = {outs[0].path, outs[1].path, outs[2].path, outs[3].path};
-  if (sb_cli_check_dashes("settle", ins, 4, out_paths, 4)) return SB_EXIT_USAGE;
+  if (sb_cli_check_files("settle", ins, nin, out_paths, 4)) return SB_EXIT_USAGE;
   for (int i = 0; i < o[O_POLICY].count; i++)
     if (!strcmp(o[O_POLICY].values[i], "-")) {
       fprintf(stderr, "sanbao settle: --policy must name a file, not '-'\n");

@@ -226,9 +226,9 @@ int sb_cmd_simulate(int argc, char **argv) {
     fprintf(stderr, "sanbao simulate: --pack: a pack is read from a file, not standard input\n");
     return SB_EXIT_USAGE;
   }
-  const char *ins[2] = {o[2].values[0], claims_path};
+  const char *ins[5] = {o[2].values[0], claims_path, o[0].values[0], o[1].values[0], pack_path};
   const char *outs[2] = {o[4].values[0], sb_cli_value(&o[5], NULL)};
-  if (sb_cli_check_dashes("simulate", ins, 2, outs, 2)) return SB_EXIT_USAGE;
+  if (sb_cli_check_files("simulate", ins, 5, outs, 2)) return SB_EXIT_USAGE;
   double t0 = sb_cli_now();
   sb_error err;
   sb_policy *base = NULL, *reform = NULL;
@@ -334,6 +334,9 @@ int sb_cmd_report(int argc, char **argv) {
                 {"--csv", 0, 0, 0, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, 5, REPORT_USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  const char *ins[3] = {o[0].values[0], o[1].values[0], sb_cli_value(&o[3], NULL)};
+  const char *outs[2] = {o[2].values[0], sb_cli_value(&o[4], NULL)};
+  if (sb_cli_check_files("report", ins, 3, outs, 2)) return SB_EXIT_USAGE;
   sb_error err;
   sb_registry *reg = NULL;
   sb_policy *pol = NULL;

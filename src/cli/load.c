@@ -59,8 +59,8 @@ int sb_cli_load_persons(const char *cmd, const char *path, sb_registry **out) {
   return 0;
 }
 
-int sb_cli_check_dashes(const char *cmd, const char *const *in, int nin, const char *const *out,
-                        int nout) {
+int sb_cli_check_files(const char *cmd, const char *const *in, int nin, const char *const *out,
+                       int nout) {
   int a = 0, b = 0;
   for (int i = 0; i < nin; i++)
     a += in[i] && !strcmp(in[i], "-");
@@ -70,18 +70,36 @@ int sb_cli_check_dashes(const char *cmd, const char *const *in, int nin, const c
     fprintf(stderr, "sanbao %s: at most one input and one output may be '-'\n", cmd);
     return -1;
   }
-  /* Two outputs naming one file would leave only the second. */
-  for (int i = 0; i < nout; i++)
+  for (int i = 0; i < nout; i++) {
+    if (!out[i] || !strcmp(out[i], "-")) continue;
+    struct stat so;
+    int exists = stat(out[i], &so) == 0 && S_ISREG(so.st_mode);
+    /* Two outputs naming one file would leave only the second. */
     for (int j = i + 1; j < nout; j++) {
-      if (!out[i] || !out[j] || !strcmp(out[i], "-")) continue;
-      struct stat si, sj;
-      int same = !strcmp(out[i], out[j]) ||
-                 (stat(out[i], &si) == 0 && stat(out[j], &sj) == 0 && si.st_dev == sj.st_dev &&
-                  si.st_ino == sj.st_ino && S_ISREG(si.st_mode));
+      if (!out[j] || !strcmp(out[j], "-")) continue;
+      struct stat sj;
+      int same = !strcmp(out[i], out[j]) || (exists && stat(out[j], &sj) == 0 &&
+                                             so.st_dev == sj.st_dev && so.st_ino == sj.st_ino);
       if (same) {
         fprintf(stderr, "sanbao %s: two outputs name the same file '%s'\n", cmd, out[j]);
         return -1;
       }
     }
+    /* An output that is an input (or the ledger) would destroy it: compared
+    ** by device and inode, so another name, a link or a path through a
+    ** symbolic link is caught as well as the same name. */
+    for (int j = 0; j < nin; j++) {
+      if (!in[j] || !strcmp(in[j], "-")) continue;
+      struct stat si;
+      if (!strcmp(out[i], in[j]) ||
+          (exists && stat(in[j], &si) == 0 && so.st_dev == si.st_dev && so.st_ino == si.st_ino)) {
+        fprintf(stderr,
+                "sanbao %s: the output '%s' is the input '%s': refusing to overwrite an input; "
+                "nothing written\n",
+                cmd, out[i], in[j]);
+        return -1;
+      }
+    }
+  }
   return 0;
 }

@@ -34,9 +34,12 @@ void sb_cli_load_failed(const sb_cli_reporter *r, const char *what, const sb_err
 /* Load persons.csv, printing every bad line. */
 int sb_cli_load_persons(const char *cmd, const char *path, sb_registry **out);
 
-/* Check that at most one input and one output are "-", and that no two
-** outputs name the same file.  NULL entries are ignored. */
-int sb_cli_check_dashes(const char *cmd, const char *const *inputs, int nin,
-                        const char *const *outputs, int nout);
+/* Check the files a command reads and writes before anything is read or
+** written: at most one input and one output are "-", no two outputs name
+** the same file, and no output is an input (the same device and inode: a
+** run must never destroy what it reads, the ledger included).  NULL entries
+** are ignored.  0, or -1 with the reason printed. */
+int sb_cli_check_files(const char *cmd, const char *const *inputs, int nin,
+                       const char *const *outputs, int nout);
 
 #endif

@@ -203,7 +203,7 @@ for dir in "$golden"/*/; do
   # Re-settling each year under the stored policy right away.
   for p in "$dir"/policy-*.json; do
     y=$(basename "$p" .json | sed 's/^policy-//')
-    run db resettle --db "$db" --year "$y" --out "$work/rs-$y"
+    run db resettle --db "$db" --year "$y" --out "$work/rs-$y" --force
     expect_rc "$name: resettle $y under the stored policy" 0
     if persons_with_reversals "$dir/expected-settlements.csv" | grep -q .; then
       resettle_only_reversals "$name: resettle $y" "$work/rs-$y" "$dir/expected-settlements.csv"
@@ -791,7 +791,7 @@ if new_ledger "$db" "$case_rs/persons.csv" "$case_rs/policy-2022.json"; then
   run db resettle --db "$db" --year 2022 --policy "$golden/multi-year/policy-2023.json" --out "$work/rs-x"
   expect_rc "resettle with another year's policy" 2
   contains "resettle with another year's policy: the message names both years" "$work/err.txt" "is the policy of 2023, not 2022"
-  run db resettle --db "$db" --year 2023 --out "$work/rs-x"
+  run db resettle --db "$db" --year 2023 --out "$work/rs-x" --force
   expect_rc "resettle a year without a policy" 2
   : >"$work/plainfile"
   run db resettle --db "$db" --year 2022 --out "$work/plainfile"

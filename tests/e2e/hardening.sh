@@ -1,0 +1,156 @@
+#!/bin/sh
+# e2e: defects found by trying bad input (the hardening issue), each kept as
+# a regression test:
+#  1. an output that names an input, or the ledger, is refused (exit 2) and
+#     the input is left as it was — by the same name, another path, a
+#     symbolic link or a hard link; db resettle does not overwrite an earlier
+#     run's files without --force;
+#  2. `sanbao report` refuses a row whose field count differs from the
+#     header's (it used to read the previous row's amounts) and a row with an
+#     unknown status, naming FILE:LINE;
+#  3. `sanbao demo` with a bad --policy leaves the previous demo as it was;
+#  4. a ledger re-import does not settle a reversal the batch rejects (one
+#     dated before its original stays UNKNOWN_CLAIM at every import).
+# Usage: sh hardening.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
+set -u
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
+root=$(cd "$root" && pwd)
+policy=$root/policies/hunan-2022.json
+g=$root/tests/golden/basics
+
+sum() { cksum <"$1" | cut -d' ' -f1-2; }
+
+# refused NAME FILE ARGS...: the command exits 2 and FILE keeps its bytes
+refused() {
+  _n=$1 _f=$2
+  shift 2
+  _before=$(sum "$_f")
+  run "$@"
+  expect_rc "$_n: exit status" 2
+  same_text "$_n: $(basename "$_f") unchanged" "$_before" "$(sum "$_f")"
+}
+
+# ---- 1. outputs that name inputs ----------------------------------------------
+cp "$g/claims.csv" "$work/claims.csv"
+cp "$g/persons.csv" "$work/persons.csv"
+cp "$policy" "$work/policy.json"
+ln -s "$work/claims.csv" "$work/claims-link.csv"
+ln "$work/persons.csv" "$work/persons-hard.csv"
+s="settle --policy $work/policy.json --persons $work/persons.csv --claims $work/claims.csv"
+# shellcheck disable=SC2086
+refused "settle --out = --claims" "$work/claims.csv" $s --out "$work/claims.csv"
+# shellcheck disable=SC2086
+refused "settle --out = --persons" "$work/persons.csv" $s --out "$work/persons.csv"
+# shellcheck disable=SC2086
+refused "settle --alerts through a symbolic link to --claims" "$work/claims.csv" $s \
+  --out "$work/o.csv" --alerts "$work/claims-link.csv"
+# shellcheck disable=SC2086
+refused "settle --out a hard link of --persons" "$work/persons.csv" $s --out "$work/persons-hard.csv"
+# shellcheck disable=SC2086
+refused "settle --out = --policy" "$work/policy.json" $s --out "$work/policy.json"
+# shellcheck disable=SC2086
+refused "settle --out by another path" "$work/claims.csv" $s --out "$work/./sub/../claims.csv"
+refused "premiums --out = --persons" "$work/persons.csv" premiums --policy "$work/policy.json" \
+  --persons "$work/persons.csv" --as-of 2022-01-01 --out "$work/persons.csv"
+refused "pack --out = --claims" "$work/claims.csv" pack --persons "$work/persons.csv" \
+  --claims "$work/claims.csv" --out "$work/claims.csv"
+echo '{"critical_illness": {"annual_cap": "300000"}}' >"$work/reform.json"
+refused "simulate --report = --policy" "$work/policy.json" simulate --policy "$work/policy.json" \
+  --reform "$work/reform.json" --persons "$work/persons.csv" --claims "$work/claims.csv" \
+  --report "$work/policy.json"
+refused "simulate --csv = --persons" "$work/persons.csv" simulate --policy "$work/policy.json" \
+  --reform "$work/reform.json" --persons "$work/persons.csv" --claims "$work/claims.csv" \
+  --report "$work/r.html" --csv "$work/persons.csv"
+"$bin" settle --policy "$policy" --persons "$work/persons.csv" --claims "$work/claims.csv" \
+  --out "$work/set.csv" --quiet 2>/dev/null
+refused "report --report = --settlements" "$work/set.csv" report --settlements "$work/set.csv" \
+  --persons "$work/persons.csv" --report "$work/set.csv"
+
+db=$work/l.db
+"$bin" db init --db "$db" 2>/dev/null
+"$bin" db add-policy --db "$db" "$policy" 2>/dev/null
+"$bin" db import-persons --db "$db" --persons "$work/persons.csv" 2>/dev/null
+"$bin" db import-claims --db "$db" --claims "$work/claims.csv" --quiet 2>/dev/null
+refused "db export-settlements --out = the ledger" "$db" db export-settlements --db "$db" --out "$db"
+refused "db alerts --out = the ledger" "$db" db alerts --db "$db" --out "$db"
+refused "db reassist --out = the ledger" "$db" db reassist --db "$db" --year 2022 --out "$db"
+refused "db export-fee-results --out = the ledger" "$db" db export-fee-results --db "$db" --out "$db"
+run db export-settlements --db "$db" --out "$work/exp.csv"
+expect_rc "the ledger still opens and exports" 0
+# db resettle: an earlier run's files are kept unless --force
+run db resettle --db "$db" --year 2022 --out "$work/rs/a/b"
+expect_rc "db resettle into a new nested directory" 0
+echo "an earlier run" >>"$work/rs/a/b/claims.csv"
+refused "db resettle over an earlier run" "$work/rs/a/b/claims.csv" db resettle --db "$db" \
+  --year 2022 --out "$work/rs/a/b"
+run db resettle --db "$db" --year 2022 --out "$work/rs/a/b" --force
+expect_rc "db resettle --force" 0
+
+# ---- 2. report: rows that do not fit the header --------------------------------
+{
+  head -1 "$work/set.csv" | sed 's/$/,extra1,extra2/'
+  sed -n 2p "$work/set.csv" | sed 's/$/,x,y/'
+  sed -n 3p "$work/set.csv" # two fields short
+} >"$work/short.csv"
+run report --settlements "$work/short.csv" --persons "$work/persons.csv" --report "$work/short.html"
+expect_rc "report: a short row" 2
+contains "report: the short row's line is named" "$work/err.txt" "short.csv:3"
+if [ -f "$work/short.html" ]; then bad "report: a page was written for a bad file"; else ok; fi
+{
+  head -1 "$work/set.csv"
+  sed -n 2p "$work/set.csv" | sed 's/,settled,/,paid,/'
+} >"$work/status.csv"
+run report --settlements "$work/status.csv" --persons "$work/persons.csv" --report "$work/st.html"
+expect_rc "report: an unknown status" 2
+contains "report: the unknown status is named" "$work/err.txt" "status.csv:2"
+
+# ---- 3. demo with a bad policy keeps the previous demo --------------------------
+mkdir -p "$work/here"
+(cd "$work/here" && "$bin" demo --dir "$work/demo" --persons 300 --policy "$policy" >/dev/null 2>&1)
+if [ -s "$work/demo/ledger.db" ]; then ok; else bad "the first demo left no ledger"; fi
+before=$(sum "$work/demo/ledger.db")
+mkdir -p "$work/elsewhere"
+(cd "$work/elsewhere" && "$bin" demo --dir "$work/demo" --persons 300 \
+  --policy policies/hunan-2022.json >/dev/null 2>"$work/err.txt")
+same_text "demo with a policy path that does not resolve: exit 2" 2 "$?"
+same_text "the previous demo's ledger is untouched" "$before" "$(sum "$work/demo/ledger.db")"
+
+# ---- 4. a reversal dated before its original, imported twice --------------------
+cat >"$work/rev.csv" <<'CSV'
+claim_id,person_id,date,visit_type,level,medfee_sumamt,reverses
+O-1,A1,2022-05-10,outpatient,primary,100,
+R-1,A1,2022-05-09,,,,O-1
+CSV
+db2=$work/l2.db
+"$bin" db init --db "$db2" 2>/dev/null
+"$bin" db add-policy --db "$db2" "$policy" 2>/dev/null
+"$bin" db import-persons --db "$db2" --persons "$work/persons.csv" 2>/dev/null
+run db import-claims --db "$db2" --claims "$work/rev.csv"
+expect_rc "first import: the early reversal is rejected" 1
+"$bin" db export-settlements --db "$db2" --out "$work/r1.csv" 2>/dev/null
+run db import-claims --db "$db2" --claims "$work/rev.csv"
+"$bin" db export-settlements --db "$db2" --out "$work/r2.csv" 2>/dev/null
+same_file "the same file again changes nothing" "$work/r1.csv" "$work/r2.csv"
+same_text "the early reversal stays UNKNOWN_CLAIM" "R-1,A1,2022-05-09,rejected,UNKNOWN_CLAIM" \
+  "$(grep '^R-1,' "$work/r2.csv" | cut -d, -f1-5)"
+run settle --policy "$policy" --persons "$work/persons.csv" --claims "$work/rev.csv" --out "$work/r3.csv"
+same_text "the batch rejects it the same way" "R-1,A1,2022-05-09,rejected,UNKNOWN_CLAIM" \
+  "$(grep '^R-1,' "$work/r3.csv" | cut -d, -f1-5)"
+# and a reversal whose original a later import brings, dated before it
+cat >"$work/orig-late.csv" <<'CSV'
+claim_id,person_id,date,visit_type,level,medfee_sumamt,reverses
+O-2,A1,2022-06-10,outpatient,primary,100,
+CSV
+cat >"$work/rev-early.csv" <<'CSV'
+claim_id,person_id,date,visit_type,level,medfee_sumamt,reverses
+R-2,A1,2022-06-01,,,,O-2
+CSV
+"$bin" db import-claims --db "$db2" --claims "$work/orig-late.csv" --quiet 2>/dev/null
+run db import-claims --db "$db2" --claims "$work/rev-early.csv"
+expect_rc "a reversal dated before a stored original" 1
+"$bin" db export-settlements --db "$db2" --out "$work/r4.csv" 2>/dev/null
+same_text "it is UNKNOWN_CLAIM" "R-2,A1,2022-06-01,rejected,UNKNOWN_CLAIM" \
+  "$(grep '^R-2,' "$work/r4.csv" | cut -d, -f1-5)"
+finish

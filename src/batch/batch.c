@@ -398,6 +398,7 @@ int sb_batch_foreach_acc(const sb_batch *b,
 void sb_batch_free(sb_batch *b) {
   if (!b) return;
   free(b->rows);
+  free(b->lines);
   free(b->arena);
   free(b->al.a);
   free(b->prior_orig);
@@ -408,4 +409,44 @@ void sb_batch_free(sb_batch *b) {
   free(b->alt_ra_due.a);
   batch_fee_index_free(b->fees);
   free(b);
+}
+
+int64_t sb_batch_row_line(const sb_batch *b, int64_t i) {
+  return b->lines ? b->lines[i] : 0;
+}
+
+const char *sb_batch_row_why(const sb_batch *b, int64_t i) {
+  const row *r = &b->rows[i];
+  if (r->reason != SB_R_MALFORMED_ROW && r->reason != SB_R_BAD_AMOUNT && r->reason != SB_R_BAD_FEES)
+    return "";
+  switch (r->level) {
+  case WHY_FIELD_COUNT:
+    return "the number of fields differs from the header's";
+  case WHY_QUOTING:
+    return "a field is badly quoted";
+  case WHY_CLAIM_ID:
+    return "claim_id: empty or longer than 64 bytes";
+  case WHY_PERSON_ID:
+    return "person_id: empty or longer than 64 bytes";
+  case WHY_DATE:
+    return "date: not a real YYYY-MM-DD date";
+  case WHY_MEDFEE:
+    return "medfee_sumamt: empty, not an amount, or above 10000000000.00";
+  case WHY_FULAMT:
+    return "fulamt_ownpay_amt: not an amount, or above the maximum";
+  case WHY_OVERLMT:
+    return "overlmt_selfpay: not an amount, or above the maximum";
+  case WHY_PRESELF:
+    return "preselfpay_amt: not an amount, or above the maximum";
+  case WHY_PARTS:
+    return "fulamt_ownpay_amt + overlmt_selfpay + preselfpay_amt is more than medfee_sumamt";
+  case WHY_AMOUNTS_WITH_LINES:
+    return "amount fields given together with fee lines";
+  case WHY_A_LINE:
+    return "a fee line is malformed (see --fee-results)";
+  case WHY_LINES_TOTAL:
+    return "the fee lines add up to more than 10000000000.00";
+  default:
+    return "";
+  }
 }

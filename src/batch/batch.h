@@ -249,6 +249,13 @@ typedef struct sb_batch_row {
 ** shows SB_ROW_SETTLED or SB_ROW_REVERSED and no result. */
 void sb_batch_row_view(const sb_batch *b, int64_t i, sb_batch_row *v);
 
+/* The line of the file where row i starts (0 when unknown). */
+int64_t sb_batch_row_line(const sb_batch *b, int64_t i);
+
+/* For a row rejected MALFORMED_ROW, BAD_AMOUNT or BAD_FEES, which field made
+** it so, in words ("date: not a real YYYY-MM-DD date"); "" otherwise. */
+const char *sb_batch_row_why(const sb_batch *b, int64_t i);
+
 /* Alerts, in canonical claim order: count, then one by one. */
 int64_t sb_batch_alert_count(const sb_batch *b);
 void sb_batch_alert(const sb_batch *b, int64_t k, int64_t *row, const char **rule, sb_fen *psn_ytd,

@@ -59,6 +59,24 @@ typedef struct row_s {
   uint8_t id_len, aux_len, plen, visit, level, category, reason, flags;
 } row;
 
+/* Why a row was rejected, more precisely than its reason: the field (kept
+** in a rejected row's `level`, which it no longer needs). */
+enum {
+  WHY_FIELD_COUNT = 1,
+  WHY_QUOTING,
+  WHY_CLAIM_ID,
+  WHY_PERSON_ID,
+  WHY_DATE,
+  WHY_MEDFEE,
+  WHY_FULAMT,
+  WHY_OVERLMT,
+  WHY_PRESELF,
+  WHY_PARTS,
+  WHY_AMOUNTS_WITH_LINES,
+  WHY_A_LINE,
+  WHY_LINES_TOTAL
+};
+
 static inline int row_rejected(const row *r) {
   return r->reason != SB_OK_ROW;
 }
@@ -128,6 +146,7 @@ struct sb_batch {
   sb_batch_options opt;
   const char *name;
   row *rows;
+  uint32_t *lines; /* the line of the file each row starts on */
   int64_t n, cap;
   char *arena;
   uint64_t alen, acap;

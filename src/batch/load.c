@@ -35,6 +35,7 @@ typedef struct part {
   char *arena;
   uint64_t alen, acap;
   int32_t last_person; /* cache of the last person found */
+  uint32_t *lines;     /* the line each row starts on (beside rows) */
 } part;
 
 static int64_t arena_put(part *b, const char *s, size_t n) {
@@ -52,15 +53,19 @@ static int64_t arena_put(part *b, const char *s, size_t n) {
   return (int64_t)(b->alen - n);
 }
 
-static row *new_row(part *b) {
+static row *new_row(part *b, int64_t line) {
   if (b->n == b->cap) {
     if (!b->growable) return NULL; /* cannot happen: the slice was sized from a line count */
     int64_t nc = b->cap ? b->cap * 2 : 4096;
     row *nr = realloc(b->rows, (size_t)nc * sizeof *nr);
     if (!nr) return NULL;
     b->rows = nr;
+    uint32_t *nl = realloc(b->lines, (size_t)nc * sizeof *nl);
+    if (!nl) return NULL;
+    b->lines = nl;
     b->cap = nc;
   }
+  b->lines[b->n] = line > UINT32_MAX ? UINT32_MAX : (uint32_t)line;
   row *r = &b->rows[b->n++];
   memset(r, 0, sizeof *r);
   return r;
@@ -129,22 +134,24 @@ static int parse_amount(const sb_csv_field *f, int required, sb_fen *out) {
 
 /* Check one data row and fill `r`; return -1 only when out of memory. */
 static int load_row(part *b, const sb_csv_row *cr, const int *idx, int ncols) {
-  row *r = new_row(b);
+  row *r = new_row(b, cr->line);
   if (!r) return -1;
   r->person = -1;
   const sb_csv_field *F[C_NCOLS];
   for (int k = 0; k < C_NCOLS; k++)
     F[k] = idx[k] >= 0 && idx[k] < cr->n ? &cr->fields[idx[k]] : NULL;
 
-  /* MALFORMED_ROW: structure, ids, date. */
-  int malformed = cr->n != ncols || cr->bad;
-  if (!malformed) {
-    const sb_csv_field *id = F[C_ID], *pid = F[C_PERSON];
-    malformed = id->len == 0 || id->len > 64 || pid->len == 0 || pid->len > 64 ||
-                sb_date_parse(F[C_DATE]->p, F[C_DATE]->len, &r->date) != 0;
-  }
-  if (malformed) {
+  /* MALFORMED_ROW: structure, ids, date.  (A rejected row's `level` says
+  ** which field made it so: WHY_*, batch_int.h.) */
+  int why = cr->n != ncols                                          ? WHY_FIELD_COUNT
+            : cr->bad                                               ? WHY_QUOTING
+            : F[C_ID]->len == 0 || F[C_ID]->len > 64                ? WHY_CLAIM_ID
+            : F[C_PERSON]->len == 0 || F[C_PERSON]->len > 64        ? WHY_PERSON_ID
+            : sb_date_parse(F[C_DATE]->p, F[C_DATE]->len, &r->date) ? WHY_DATE
+                                                                    : 0;
+  if (why) {
     r->reason = SB_R_MALFORMED_ROW;
+    r->level = (uint8_t)why;
     return keep_raw(b, r, cr, idx);
   }
   int64_t off = arena_put(b, F[C_ID]->p, F[C_ID]->len);
@@ -189,11 +196,21 @@ static int load_row(part *b, const sb_csv_row *cr, const int *idx, int ncols) {
     for (int k = C_MEDFEE; k <= C_PRESELF; k++)
       given |= F[k] && F[k]->len > 0;
     r->reason = (uint8_t)batch_fee_row(b->b->fees, fg, r->date, given, r->amt);
-  } else if (parse_amount(F[C_MEDFEE], 1, &r->amt[0]) || parse_amount(F[C_FULAMT], 0, &r->amt[1]) ||
-             parse_amount(F[C_OVERLMT], 0, &r->amt[2]) ||
-             parse_amount(F[C_PRESELF], 0, &r->amt[3]) ||
-             r->amt[1] + r->amt[2] + r->amt[3] > r->amt[0]) {
-    r->reason = SB_R_BAD_AMOUNT;
+    if (r->reason)
+      r->level = r->reason == SB_R_BAD_AMOUNT ? WHY_LINES_TOTAL
+                 : given                      ? WHY_AMOUNTS_WITH_LINES
+                                              : WHY_A_LINE;
+  } else {
+    int bad = parse_amount(F[C_MEDFEE], 1, &r->amt[0])        ? WHY_MEDFEE
+              : parse_amount(F[C_FULAMT], 0, &r->amt[1])      ? WHY_FULAMT
+              : parse_amount(F[C_OVERLMT], 0, &r->amt[2])     ? WHY_OVERLMT
+              : parse_amount(F[C_PRESELF], 0, &r->amt[3])     ? WHY_PRESELF
+              : r->amt[1] + r->amt[2] + r->amt[3] > r->amt[0] ? WHY_PARTS
+                                                              : 0;
+    if (bad) {
+      r->reason = SB_R_BAD_AMOUNT;
+      r->level = (uint8_t)bad;
+    }
   }
   if (!r->reason) {
     int v = sb_visit_from_name(F[C_VISIT]->p, F[C_VISIT]->len);
@@ -310,9 +327,10 @@ static int load_sequential(sb_csv_reader *rd, sb_batch *b, uint64_t total_bytes,
   int idx[C_NCOLS], ncols = 0;
   int rc = read_header(rd, b->name, idx, &ncols, err);
   if (rc <= 0) return rc; /* an empty input holds no claims: success */
-  load_job j = {{b, NULL, 0, 0, 1, NULL, 0, 0, -1}, rd, idx, ncols, total_bytes, 0, 1, 0};
+  load_job j = {{b, NULL, 0, 0, 1, NULL, 0, 0, -1, NULL}, rd, idx, ncols, total_bytes, 0, 1, 0};
   load_rows(&j);
   b->rows = j.pt.rows;
+  b->lines = j.pt.lines;
   b->n = j.pt.n;
   b->arena = j.pt.arena;
   b->alen = j.pt.alen;
@@ -375,19 +393,27 @@ static int load_parallel(int fd, uint64_t size, sb_batch *b, sb_error *err) {
   uint64_t mid = line_start_after(fd, data_start + (size - data_start) / 2, size);
   int64_t n0 = count_lines(fd, data_start, mid), n1 = count_lines(fd, mid, size);
   if (n0 < 0 || n1 < 0) return 0;
+  /* the line the second range starts on: one past the line breaks before it */
+  int64_t head = count_lines(fd, 0, data_start);
+  if (head < 0) return 0;
+  int64_t mid_line = head + n0 + 1;
   n0++, n1++; /* a last line without a newline */
   row *rows = malloc((size_t)(n0 + n1) * sizeof *rows);
-  if (!rows) return sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
-  load_job j[2] = {{{b, rows, 0, n0, 0, NULL, 0, 0, -1},
-                    sb_csv_open_range(fd, data_start, mid, 2),
+  uint32_t *lines = malloc((size_t)(n0 + n1) * sizeof *lines);
+  if (!rows || !lines) {
+    free(rows), free(lines);
+    return sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
+  }
+  load_job j[2] = {{{b, rows, 0, n0, 0, NULL, 0, 0, -1, lines},
+                    sb_csv_open_range(fd, data_start, mid, head + 1),
                     idx,
                     ncols,
                     size,
                     data_start,
                     1,
                     0},
-                   {{b, rows + n0, 0, n1, 0, NULL, 0, 0, -1},
-                    sb_csv_open_range(fd, mid, size, 0),
+                   {{b, rows + n0, 0, n1, 0, NULL, 0, 0, -1, lines + n0},
+                    sb_csv_open_range(fd, mid, size, mid_line),
                     idx,
                     ncols,
                     size,
@@ -408,6 +434,7 @@ static int load_parallel(int fd, uint64_t size, sb_batch *b, sb_error *err) {
                 ? (j[0].rc ? job_error(&j[0], b->name, err) : job_error(&j[1], b->name, err))
                 : 0;
     free(rows);
+    free(lines);
     free(j[0].pt.arena);
     free(j[1].pt.arena);
     return e; /* 0: fall back to one thread */
@@ -420,7 +447,7 @@ static int load_parallel(int fd, uint64_t size, sb_batch *b, sb_error *err) {
     if (p0->acap - p0->alen < j[1].pt.alen) {
       char *na = realloc(p0->arena, p0->alen + j[1].pt.alen);
       if (!na) {
-        free(rows), free(j[0].pt.arena), free(j[1].pt.arena);
+        free(rows), free(lines), free(j[0].pt.arena), free(j[1].pt.arena);
         return sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
       }
       p0->arena = na;
@@ -437,12 +464,16 @@ static int load_parallel(int fd, uint64_t size, sb_batch *b, sb_error *err) {
     if ((r->flags & F_RAW) || ((r->flags & F_REVERSAL) && r->aux_len)) r->aux += base;
   }
   if (j[0].pt.n + j[1].pt.n >= INT32_MAX - 1) {
-    free(rows), free(j[0].pt.arena);
+    free(rows), free(lines), free(j[0].pt.arena);
     return sb_error_set(err, SB_ERANGE, b->name, "more than %d rows: split the file",
                         INT32_MAX - 1);
   }
-  if (j[0].pt.n < n0) memmove(rows + j[0].pt.n, second, (size_t)j[1].pt.n * sizeof *rows);
+  if (j[0].pt.n < n0) {
+    memmove(rows + j[0].pt.n, second, (size_t)j[1].pt.n * sizeof *rows);
+    memmove(lines + j[0].pt.n, lines + n0, (size_t)j[1].pt.n * sizeof *lines);
+  }
   b->rows = rows;
+  b->lines = lines;
   b->n = j[0].pt.n + j[1].pt.n;
   b->arena = j[0].pt.arena;
   b->alen = j[0].pt.alen;

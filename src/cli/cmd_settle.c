@@ -138,15 +138,14 @@ typedef struct phases {
   double reference, read, settle, write;
 } phases;
 
-static void summary(const sb_batch_totals *t, double secs, uint64_t bytes, const phases *ph) {
+static void summary(const sb_batch_totals *t, double secs, uint64_t bytes, const phases *ph,
+                    const char *claims, const sb_batch *b) {
   fprintf(stderr,
           "sanbao settle: %lld rows: %lld settled, %lld reversed, %lld rejected; "
           "%lld alerts\n",
           (long long)t->rows, (long long)t->settled, (long long)t->reversed, (long long)t->rejected,
           (long long)t->alerts);
-  for (int r = 1; r < SB_R_COUNT; r++)
-    if (t->by_reason[r])
-      fprintf(stderr, "  rejected %-18s %lld\n", sb_reason_name(r), (long long)t->by_reason[r]);
+  sb_cli_print_rejections(claims, b, t);
   fprintf(stderr, "  net totals, yuan (settled minus reversed):\n");
   yuan("total cost", "医疗费总额", t->medfee);
   yuan("in scope", "政策范围内", t->inscp);
@@ -325,7 +324,7 @@ int sb_cmd_settle(int argc, char **argv) {
     struct stat st;
     uint64_t bytes =
         strcmp(claims_path, "-") && stat(claims_path, &st) == 0 ? (uint64_t)st.st_size : 0;
-    summary(&t, sb_cli_now() - prog.t0, bytes, &ph);
+    summary(&t, sb_cli_now() - prog.t0, bytes, &ph, claims_path, batch);
   }
   if (bo.explain_id) {
     sb_buf ex = {0};

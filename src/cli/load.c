@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "batch/batch.h"
 #include "cli/cli.h"
 #include "io/persons_csv.h"
 #include "io/policy_json.h"
@@ -102,4 +103,35 @@ int sb_cli_check_files(const char *cmd, const char *const *in, int nin, const ch
     }
   }
   return 0;
+}
+
+void sb_cli_print_rejections(const char *file, const sb_batch *b, const sb_batch_totals *t) {
+  enum { EXAMPLES = 3 };
+  for (int r = 1; r < SB_R_COUNT; r++) {
+    if (!t->by_reason[r]) continue;
+    fprintf(stderr, "  rejected %-18s %lld\n", sb_reason_name(r), (long long)t->by_reason[r]);
+    int shown = 0;
+    int years[8], ny = 0;
+    for (int64_t i = 0; i < sb_batch_rows(b) && (shown < EXAMPLES || r == SB_R_NO_POLICY); i++) {
+      sb_batch_row v;
+      sb_batch_row_view(b, i, &v);
+      if (v.status != SB_ROW_REJECTED || v.reason != r) continue;
+      if (r == SB_R_NO_POLICY) { /* the years that have no policy */
+        int k = 0;
+        while (k < ny && years[k] != v.year)
+          k++;
+        if (k == ny && ny < 8) years[ny++] = v.year;
+      }
+      if (shown++ >= EXAMPLES) continue;
+      const char *why = sb_batch_row_why(b, i);
+      fprintf(stderr, "      %s:%lld  %.*s%s%s\n", file, (long long)sb_batch_row_line(b, i),
+              (int)(v.claim_id_len > 64 ? 64 : v.claim_id_len), v.claim_id, *why ? "  " : "", why);
+    }
+    if (r == SB_R_NO_POLICY && ny) {
+      fprintf(stderr, "      no policy for");
+      for (int k = 0; k < ny; k++)
+        fprintf(stderr, "%s %d", k ? "," : "", years[k]);
+      fprintf(stderr, ": give its --policy\n");
+    }
+  }
 }

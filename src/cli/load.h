@@ -42,4 +42,11 @@ int sb_cli_load_persons(const char *cmd, const char *path, sb_registry **out);
 int sb_cli_check_files(const char *cmd, const char *const *inputs, int nin,
                        const char *const *outputs, int nout);
 
+/* After a run: per rejection reason, the count and the first rows
+** (FILE:LINE, claim id, the field for MALFORMED_ROW / BAD_AMOUNT / BAD_FEES);
+** for NO_POLICY the years that have none. */
+typedef struct sb_batch sb_batch;
+typedef struct sb_batch_totals sb_batch_totals;
+void sb_cli_print_rejections(const char *file, const sb_batch *b, const sb_batch_totals *t);
+
 #endif

@@ -21,7 +21,7 @@ static const char gen_usage[] =
     "\n"
     "SYNOPSIS\n"
     "    sanbao gen --persons N --out DIR [--seed S] [--year Y] [--claims M]\n"
-    "               [--pack FILE.pack]\n"
+    "               [--pack FILE.pack | --fees [--fee-share PCT] [--fee-errors]]\n"
     "\n"
     "DESCRIPTION\n"
     "    Writes a person registry (DIR/persons.csv) and one year of claims\n"
@@ -47,14 +47,49 @@ static const char gen_usage[] =
     "\n"
     "    The output depends only on the options: the same options give\n"
     "    byte-identical files, and persons.csv does not depend on --claims.\n"
-    "    Memory use is constant; both files are streamed to temporary names in\n"
-    "    DIR and renamed into place only when complete.\n"
+    "    Memory use is constant; the files are streamed to temporary names in\n"
+    "    DIR and renamed into place only when all are complete.\n"
+    "\n"
+    "    With --fees, sanbao gen also writes a catalogue (DIR/catalog.csv) and\n"
+    "    the hospitals' fee lines (DIR/fees.csv, 费用明细) of the claims, for\n"
+    "    `sanbao settle --catalog DIR/catalog.csv --fees DIR/fees.csv`:\n"
+    "\n"
+    "    - the catalogue has 6,000 codes that look like the national ones:\n"
+    "      western drugs (X...), Chinese patent medicines (Z...), decoction\n"
+    "      pieces (T...), medical services (15 digits) and materials (C...),\n"
+    "      with Chinese names (quoted where they hold a comma or a quote);\n"
+    "      about 40% of rows are class 01 (甲), 45% 02 (乙, with a 先行自付\n"
+    "      selfpay_prop from 0.05 to 0.30) and 15% 03 (丙); about a fifth have\n"
+    "      a price limit (pric_uplmt_amt, 2 or 6 decimals); about 6% are\n"
+    "      re-rated on the first of a month of the year (two rows: another\n"
+    "      class or ratio from that day); 200 more were retired before the\n"
+    "      year. It depends only on --seed and --year.\n"
+    "    - every claim that is not a reversal gets lines (or PCT percent of\n"
+    "      them, with --fee-share): 10-60 for an inpatient stay, more for\n"
+    "      dearer ones, 1-5 for an outpatient or chronic visit. Their amounts\n"
+    "      add up, to the fen, to the total the claim has without --fees, so\n"
+    "      the costs are distributed as usual; the row of such a claim leaves\n"
+    "      its four amount fields empty, and settle derives them from the\n"
+    "      lines. Counts have up to 4 decimals (mostly whole), unit prices up\n"
+    "      to 6; about 3% of lines name a code the catalogue does not list in\n"
+    "      the year (status unlisted), and some are priced above their limit.\n"
+    "      feedetl_sn numbers a claim's lines 1, 2, ...; the lines of all\n"
+    "      claims are shuffled over the whole file.\n"
+    "    - persons.csv, the other rows of claims.csv and the claim ids are\n"
+    "      the same as without --fees.\n"
+    "\n"
+    "    A year of fee lines is large: about 29 lines and 1.2 KB a person (1.2\n"
+    "    GB for a million persons, which gen writes twice: the lines pass\n"
+    "    through hidden temporary files in DIR, removed at once, to be\n"
+    "    shuffled), and `sanbao settle` holds the lines in memory (about 4 GB\n"
+    "    for a million persons). --fee-share makes both smaller.\n"
     "\n"
     "OPTIONS\n"
     "    --persons N   number of persons (at least 1). Required.\n"
     "    --out DIR     output directory; created if it does not exist (its\n"
     "                  parent must). Existing persons.csv and claims.csv there\n"
-    "                  are replaced. Required.\n"
+    "                  are replaced (and catalog.csv and fees.csv, with\n"
+    "                  --fees). Required.\n"
     "    --seed S      PRNG seed, a whole number from 0 to 18446744073709551615\n"
     "                  (default 1).\n"
     "    --year Y      the claims year, 1-9999 (default 2022).\n"
@@ -68,7 +103,23 @@ static const char gen_usage[] =
     "                  CSV ever being written. For province-scale benchmarks\n"
     "                  (a year of 67 million persons' claims would be about\n"
     "                  11 GB of CSV; the pack streams in constant memory).\n"
-    "                  DIR/persons.csv is written as usual.\n"
+    "                  DIR/persons.csv is written as usual. Not with --fees.\n"
+    "    --fees        also write DIR/catalog.csv and DIR/fees.csv, and leave\n"
+    "                  the amounts of the claims with fee lines empty (see\n"
+    "                  above).\n"
+    "    --fee-share PCT\n"
+    "                  with --fees: give fee lines to PCT percent of the claims\n"
+    "                  (0-100, default 100, drawn claim by claim); the others\n"
+    "                  keep their four amounts, as from a hospital that sends\n"
+    "                  totals.\n"
+    "    --fee-errors  with --fees: spoil about one fee line in a thousand on\n"
+    "                  purpose (five decimals in cnt, seven in pric, no code,\n"
+    "                  a negative count, a feedetl_sn used twice in a claim, a\n"
+    "                  field too many, an amount above the maximum, or an extra\n"
+    "                  line naming no claim), and keep the amounts of one claim\n"
+    "                  with lines in two thousand: their claims are rejected\n"
+    "                  BAD_FEES (and the stray lines reported no_claim). The\n"
+    "                  other lines are those of a run without it.\n"
     "    -h, --help    show this text and exit.\n"
     "\n"
     "    An option's value may also be given as --option=VALUE.\n"
@@ -83,6 +134,13 @@ static const char gen_usage[] =
     "        Ids are C0000000001..., amounts in yuan with two decimals.\n"
     "    FILE.pack (with --pack, instead of DIR/claims.csv)\n"
     "        48 bytes a claim; see `sanbao pack --help`.\n"
+    "    DIR/catalog.csv (with --fees)\n"
+    "        med_list_codg,name,chrgitm_lv,selfpay_prop,pric_uplmt_amt,\n"
+    "        begndate,enddate\n"
+    "        Sorted by code, about 6,600 rows and 0.5 MB.\n"
+    "    DIR/fees.csv (with --fees)\n"
+    "        claim_id,feedetl_sn,med_list_codg,cnt,pric\n"
+    "        About 3 lines a claim, 1.2 GB for a million persons.\n"
     "\n"
     "EXIT STATUS\n"
     "    0 on success; 2 on a usage error or when a file cannot be written.\n"
@@ -96,6 +154,13 @@ static const char gen_usage[] =
     "\n"
     "    A benchmark input of one million persons and ten million claims:\n"
     "        sanbao gen --persons 1000000 --claims 10000000 --seed 7 --out bench-data\n"
+    "\n"
+    "    The same with fee lines, settled from them:\n"
+    "        sanbao gen --persons 1000 --out /tmp/sb --fees\n"
+    "        sanbao settle --policy policies/hunan-2022.json \\\n"
+    "            --persons /tmp/sb/persons.csv --claims /tmp/sb/claims.csv \\\n"
+    "            --catalog /tmp/sb/catalog.csv --fees /tmp/sb/fees.csv \\\n"
+    "            --fee-results /tmp/sb/lines.csv\n"
     "\n"
     "    Hunan's 67 million insured with a year of claims (2.2 a person, see\n"
     "    docs/decisions.md), as a pack for `sanbao simulate --pack`:\n"
@@ -154,8 +219,22 @@ int sb_cmd_gen(int argc, char **argv) {
       {.name = "--year"},
       {.name = "--claims"},
       {.name = "--pack"},
+      {.name = "--fees", .flag = 1},
+      {.name = "--fee-share"},
+      {.name = "--fee-errors", .flag = 1},
   };
-  enum { O_PERSONS, O_OUT, O_SEED, O_YEAR, O_CLAIMS, O_PACK, NOPTS };
+  enum {
+    O_PERSONS,
+    O_OUT,
+    O_SEED,
+    O_YEAR,
+    O_CLAIMS,
+    O_PACK,
+    O_FEES,
+    O_FEE_SHARE,
+    O_FEE_ERRORS,
+    NOPTS
+  };
   int r = sb_cli_parse(argc, argv, opts, NOPTS, gen_usage);
   if (r > 0) return SB_EXIT_OK;
   if (r < 0) return SB_EXIT_USAGE;
@@ -192,6 +271,24 @@ int sb_cmd_gen(int argc, char **argv) {
           stderr);
     return SB_EXIT_USAGE;
   }
+  o.fees = opts[O_FEES].count > 0;
+  if ((opts[O_FEE_SHARE].count || opts[O_FEE_ERRORS].count) && !o.fees) {
+    fputs("sanbao gen: --fee-share and --fee-errors need --fees\n"
+          "Try 'sanbao gen --help'.\n",
+          stderr);
+    return SB_EXIT_USAGE;
+  }
+  if (o.fees && pack) {
+    fputs("sanbao gen: --fees cannot be combined with --pack (a pack holds no fee lines)\n"
+          "Try 'sanbao gen --help'.\n",
+          stderr);
+    return SB_EXIT_USAGE;
+  }
+  if (opts[O_FEE_SHARE].count) {
+    if (sb_cli_long("gen", &opts[O_FEE_SHARE], 0, 100, &v)) return SB_EXIT_USAGE;
+    o.fee_share = (int)v;
+  }
+  o.fee_errors = opts[O_FEE_ERRORS].count > 0;
   if (ensure_dir(dir)) return SB_EXIT_USAGE;
 
   progress_state ps = {-1};
@@ -208,11 +305,18 @@ int sb_cmd_gen(int argc, char **argv) {
     return SB_EXIT_USAGE;
   }
   double secs = sb_cli_now() - t0;
-  fprintf(stderr,
-          "sanbao gen: %ld persons (%ld rows, %ld households), %ld claims "
-          "(%ld reversals), %llu bytes in %s%s%s, %.2f s\n",
-          st.persons, st.person_rows, st.households, st.claims, st.reversals,
-          (unsigned long long)(st.persons_bytes + st.claims_bytes), dir, pack ? " and " : "",
-          pack ? pack : "", secs);
+  fprintf(
+      stderr,
+      "sanbao gen: %ld persons (%ld rows, %ld households), %ld claims "
+      "(%ld reversals), %llu bytes in %s%s%s, %.2f s\n",
+      st.persons, st.person_rows, st.households, st.claims, st.reversals,
+      (unsigned long long)(st.persons_bytes + st.claims_bytes + st.catalog_bytes + st.fees_bytes),
+      dir, pack ? " and " : "", pack ? pack : "", secs);
+  if (o.fees)
+    fprintf(stderr,
+            "sanbao gen: catalogue of %ld codes (%ld rows); %lld fee lines for %ld claims "
+            "(%lld spoilt on purpose), %llu bytes of fees.csv\n",
+            st.catalog_codes, st.catalog_rows, (long long)st.fee_lines, st.fee_claims,
+            (long long)st.fee_defects, (unsigned long long)st.fees_bytes);
   return SB_EXIT_OK;
 }

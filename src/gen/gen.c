@@ -43,6 +43,7 @@
 */
 #include "gen/gen.h"
 
+#include "gen/fees_gen.h"
 #include "io/digest.h"
 #include "sanbao/registry.h"
 #include "sanbao/types.h"
@@ -473,6 +474,7 @@ typedef struct gen {
   int pk_rc;         /* the first writer error (pk_err filled) */
   sb_error *pk_err;
   int cat_id[NCAT], vt_id[NVT], lv_id[NLV]; /* the engine's enum values */
+  sb_feegen *fg;                            /* fee lines (--fees), or NULL */
 } gen;
 
 static int is_leap(int y) {
@@ -729,9 +731,13 @@ static void write_claim(gen *g, rng *r, const person *p, int vt, int lv, int doy
     g->st.visits[vt]++;
     return;
   }
-  char *q = ob_line(&g->C);
+  char *q = ob_line(&g->C), *id = q;
   *q++ = 'C';
   q = put_uint(q, ++g->claim_seq, 10);
+  /* with fee lines, the row leaves its amounts to them (unless it is one
+  ** spoilt on purpose) */
+  const int lines =
+      g->fg ? sb_feegen_claim(g->fg, g->claim_seq, id, (size_t)(q - id), vt, lv, med) : 0;
   *q++ = ',';
   *q++ = 'P';
   q = put_uint(q, (uint64_t)p->idx + 1, g->pid_width);
@@ -741,6 +747,13 @@ static void write_claim(gen *g, rng *r, const person *p, int vt, int lv, int doy
   q = put_str(q, vt_name[vt]);
   *q++ = ',';
   q = put_str(q, lv_name[lv]);
+  if (lines == 1) {
+    q = put_str(q, ",,,,,\n");
+    ob_done(&g->C, q);
+    g->st.claims++;
+    g->st.visits[vt]++;
+    return;
+  }
   *q++ = ',';
   q = put_money(q, med);
   *q++ = ',';
@@ -850,13 +863,17 @@ static int check_options(const sb_gen_options *o, sb_error *err) {
   if (o->reversal_permille < 0 || o->reversal_permille > 1000)
     return sb_error_set(err, SB_EINVAL, NULL, "reversal_permille must be from 0 to 1000, not %d",
                         o->reversal_permille);
+  if (o->fees && (o->fee_share < 0 || o->fee_share > 100))
+    return sb_error_set(err, SB_EINVAL, NULL, "fee_share must be from 0 to 100, not %d",
+                        o->fee_share);
   return 0;
 }
 
 /* Write persons.csv to `fp` and the claims to `fc`, or, when `pk` is set,
-** to that pack writer (fc NULL), which is left for the caller to finish. */
-static int run(const sb_gen_options *o, FILE *fp, FILE *fc, sb_pack_writer *pk, const char *wp,
-               const char *wc, sb_error *err) {
+** to that pack writer (fc NULL), which is left for the caller to finish;
+** the fee lines to `fg` when set (the caller finishes it too). */
+static int run(const sb_gen_options *o, FILE *fp, FILE *fc, sb_pack_writer *pk, sb_feegen *fg,
+               const char *wp, const char *wc, sb_error *err) {
   int rc = check_options(o, err);
   if (rc) return rc;
   gen *g = calloc(1, sizeof *g);
@@ -879,6 +896,7 @@ static int run(const sb_gen_options *o, FILE *fp, FILE *fc, sb_pack_writer *pk, 
   g->C = (obuf){.f = fc, .buf = cb};
   g->pk = pk;
   g->pk_err = err;
+  g->fg = fg;
   g->jan1 = sb_date_from_ymd(o->year, 1, 1);
   g->fp = SB_REGISTRY_FP_SEED;
   for (int k = 0; k < NCAT; k++)
@@ -933,7 +951,7 @@ static int run(const sb_gen_options *o, FILE *fp, FILE *fc, sb_pack_writer *pk, 
     write_person(g, &p);
     write_claims(g, &r, &p, plan, d, budget);
     if (pk) pack_person(g, &p);
-    if (g->P.err || g->C.err || g->pk_rc) break;
+    if (g->P.err || g->C.err || g->pk_rc || (fg && sb_feegen_failed(fg))) break;
     if (o->progress && (i & 0x3FFF) == 0x3FFF) o->progress(o->progress_ctx, i + 1, o->persons);
   }
   if (g->pk_rc) {
@@ -985,10 +1003,12 @@ void sb_gen_defaults(sb_gen_options *o) {
   o->seed = 1;
   o->year = 2022;
   o->reversal_permille = 5;
+  o->fee_share = 100;
 }
 
 int sb_gen_write_streams(const sb_gen_options *o, FILE *persons, FILE *claims, sb_error *err) {
-  return run(o, persons, claims, NULL, "persons.csv", "claims.csv", err);
+  if (o->fees) return sb_error_set(err, SB_EINVAL, NULL, "fee lines need an output directory");
+  return run(o, persons, claims, NULL, NULL, "persons.csv", "claims.csv", err);
 }
 
 /* Open a fresh temporary file next to `final`, named ".NAME.tmp.PID[.N]",
@@ -1021,20 +1041,22 @@ static FILE *open_temp(const char *dir, const char *name, char *tmp, size_t tmps
 }
 
 int sb_gen_write(const sb_gen_options *o, const char *dir, sb_error *err) {
-  enum { PATHSZ = 4096 };
-  char fin[2][PATHSZ], tmp[2][PATHSZ];
-  static const char *const names[2] = {"persons.csv", "claims.csv"};
-  FILE *f[2] = {NULL, NULL};
-  int have_tmp[2] = {0, 0};
+  enum { PATHSZ = 4096, NF = 4 };
+  char fin[NF][PATHSZ], tmp[NF][PATHSZ];
+  static const char *const names[NF] = {"persons.csv", "claims.csv", "catalog.csv", "fees.csv"};
+  FILE *f[NF] = {NULL, NULL, NULL, NULL};
+  int have_tmp[NF] = {0, 0, 0, 0};
+  sb_feegen *fg = NULL;
   int rc = check_options(o, err);
   if (rc) return rc;
+  const int nf = o->fees ? 4 : 2;
   const char *sep = dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/";
-  for (int k = 0; k < 2; k++) {
+  for (int k = 0; k < nf; k++) {
     int len = snprintf(fin[k], PATHSZ, "%s%s%s", dir, sep, names[k]);
     if (len < 0 || len >= PATHSZ)
       return sb_error_set(err, SB_EINVAL, dir, "directory name too long");
   }
-  for (int k = 0; k < 2; k++) {
+  for (int k = 0; k < nf; k++) {
     f[k] = open_temp(dir, names[k], tmp[k], PATHSZ);
     if (!f[k]) {
       rc = sb_error_set(err, SB_EIO, fin[k], "cannot create a file here: %s", strerror(errno));
@@ -1042,14 +1064,34 @@ int sb_gen_write(const sb_gen_options *o, const char *dir, sb_error *err) {
     }
     have_tmp[k] = 1;
   }
-  rc = run(o, f[0], f[1], NULL, fin[0], fin[1], err);
-  for (int k = 0; k < 2; k++) {
+  if (o->fees) {
+    const int64_t est = o->claims > 0 ? (int64_t)o->claims : (int64_t)o->persons * 10;
+    rc = sb_feegen_open(&fg, o->seed, o->year, o->fee_share, o->fee_errors, est, f[2], fin[2], dir,
+                        err);
+    if (rc) goto fail;
+  }
+  rc = run(o, f[0], f[1], NULL, fg, fin[0], fin[1], err);
+  if (!rc && fg) rc = sb_feegen_finish(fg, f[3], fin[3], err);
+  if (!rc && fg && o->stats) {
+    sb_feegen_stats fs;
+    sb_feegen_get_stats(fg, &fs);
+    o->stats->fee_claims = fs.claims;
+    o->stats->fee_lines = fs.lines;
+    o->stats->fee_defects = fs.bad_lines;
+    o->stats->catalog_rows = fs.catalog_rows;
+    o->stats->catalog_codes = fs.catalog_codes;
+    o->stats->catalog_bytes = fs.catalog_bytes;
+    o->stats->fees_bytes = fs.fees_bytes;
+  }
+  sb_feegen_free(fg);
+  fg = NULL;
+  for (int k = 0; k < nf; k++) {
     int bad = fclose(f[k]) != 0;
     f[k] = NULL;
     if (bad && rc == 0) rc = sb_error_set(err, SB_EIO, fin[k], "write failed: %s", strerror(errno));
   }
   if (rc) goto fail;
-  for (int k = 0; k < 2; k++) {
+  for (int k = 0; k < nf; k++) {
     if (rename(tmp[k], fin[k]) != 0) {
       rc = sb_error_set(err, SB_EIO, fin[k], "cannot rename %s into place: %s", tmp[k],
                         strerror(errno));
@@ -1059,7 +1101,8 @@ int sb_gen_write(const sb_gen_options *o, const char *dir, sb_error *err) {
   }
   return 0;
 fail:
-  for (int k = 0; k < 2; k++) {
+  sb_feegen_free(fg);
+  for (int k = 0; k < nf; k++) {
     if (f[k]) fclose(f[k]);
     if (have_tmp[k]) unlink(tmp[k]);
   }
@@ -1071,6 +1114,7 @@ int sb_gen_write_pack(const sb_gen_options *o, const char *dir, const char *pack
   char fin[PATHSZ], tmp[PATHSZ];
   int rc = check_options(o, err);
   if (rc) return rc;
+  if (o->fees) return sb_error_set(err, SB_EINVAL, NULL, "fee lines cannot go into a pack");
   if (o->persons > INT32_MAX - 1)
     return sb_error_set(err, SB_EINVAL, NULL, "a pack holds at most %d persons", INT32_MAX - 1);
   const char *sep = dir[0] && dir[strlen(dir) - 1] == '/' ? "" : "/";
@@ -1083,7 +1127,7 @@ int sb_gen_write_pack(const sb_gen_options *o, const char *dir, const char *pack
   sb_gen_stats st;
   if (!oo.stats) oo.stats = &st;
   rc = sb_pack_writer_open(pack, (int32_t)o->persons, 0, &w, err);
-  if (!rc) rc = run(&oo, f, NULL, w, fin, pack, err);
+  if (!rc) rc = run(&oo, f, NULL, w, NULL, fin, pack, err);
   if (fclose(f) != 0 && !rc)
     rc = sb_error_set(err, SB_EIO, fin, "write failed: %s", strerror(errno));
   /* the header counts every row the claims CSV would have held */

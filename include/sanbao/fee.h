@@ -158,6 +158,15 @@ const sb_catalog_item *sb_catalog_find(const sb_catalog *c, const char *code, si
                                        sb_date d);
 
 /*
+** The same in two steps, for a code looked up on many dates (a fee line
+** classified on the date of each claims row that owns it): locate the code
+** once — 0 when the catalogue has no such code (or is NULL, or not
+** finished) — then find its row valid on a date.
+*/
+uint32_t sb_catalog_locate(const sb_catalog *c, const char *code, size_t len);
+const sb_catalog_item *sb_catalog_find_at(const sb_catalog *c, uint32_t at, sb_date d);
+
+/*
 ** A hint, for a loop over many lines: sb_catalog_find() of this code will
 ** come soon (a few lines on), so start bringing its index entry and rows
 ** into the cache now.  With a large catalogue looked up in no particular

@@ -186,15 +186,15 @@ static const char *reason_words(int reason) {
 
 /* The fee lines of claim `id`, each with its class and amounts. */
 static int explain_lines(const sb_batch *b, const char *id, size_t len, sb_buf *out) {
-  int64_t line;
-  int n = b->fees ? sb_batch_fee_group_lines(b, id, len, &line) : 0;
+  int64_t first;
+  int n = b->fees ? sb_batch_fee_group_lines(b, id, len, &first) : 0;
   if (!n) return 0;
   static const char *const CLS[] = {"unlisted, all self-paid (全自费)", "甲类 (class A)",
                                     "乙类 (class B)", "丙类, all self-paid (class C)"};
   int rc = sb_buf_printf(out, "\nFee lines (费用明细), %d, classified on the claim's date:\n", n);
-  for (; line >= 0 && !rc; line = sb_batch_fee_next(b, line)) {
+  for (int k = 0; k < n && !rc; k++) {
     sb_fee_result fr;
-    sb_batch_fee_line(b, line, &fr);
+    sb_batch_fee_line(b, sb_batch_fee_item_line(b, first + k), &fr);
     const sb_fee_line *l = &fr.line;
     char a[5][SB_MONEY_BUFSZ];
     if (fr.status == SB_FEE_BAD) {
@@ -204,8 +204,8 @@ static int explain_lines(const sb_batch *b, const char *id, size_t len, sb_buf *
     }
     const sb_fen v[5] = {fr.amounts.amt, fr.amounts.fulamt, fr.amounts.over, fr.amounts.pre,
                          fr.amounts.inscp};
-    for (int k = 0; k < 5; k++)
-      sb_money_format(v[k], a[k]);
+    for (int m = 0; m < 5; m++)
+      sb_money_format(v[m], a[m]);
     rc = sb_buf_printf(out,
                        "  %.*s %.*s: %s; amount %s, all self-paid %s, above the price limit "
                        "(超限价) %s, first self-paid (先行自付) %s, in scope %s\n",

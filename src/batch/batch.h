@@ -182,10 +182,11 @@ typedef struct sb_fee_result {
 int64_t sb_batch_fee_line_count(const sb_batch *b);
 int sb_batch_fee_line(const sb_batch *b, int64_t i, sb_fee_result *out);
 
-/* The lines naming `claim_id`: their number (0: none) and the first;
-** sb_batch_fee_next() walks them in input order (-1 at the end). */
+/* The lines naming `claim_id`: their number (0: none); they are
+** sb_batch_fee_item_line(b, first + k) for k = 0 .. number - 1, in input
+** order (line indexes for sb_batch_fee_line). */
 int sb_batch_fee_group_lines(const sb_batch *b, const char *claim_id, size_t len, int64_t *first);
-int64_t sb_batch_fee_next(const sb_batch *b, int64_t line);
+int64_t sb_batch_fee_item_line(const sb_batch *b, int64_t pos);
 
 /* Append the --fee-results CSV (header and a row per line, input order). */
 int sb_batch_write_fee_results(const sb_batch *b, sb_buf *out, size_t chunk, sb_flush_fn flush,

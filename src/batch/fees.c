@@ -27,11 +27,31 @@ enum {
   L_DUP = 2  /* its feedetl_sn was used by an earlier line of the claim */
 };
 
+/*
+** A line as the settlement needs it, copied out of the fee set once: the
+** lines of one claim id lie next to each other here, in input order, so a
+** claims row classifies its lines in one sequential pass (the file has them
+** anywhere).  The item code is located in the catalogue once per line; a row
+** then only finds the code's row valid on its date.
+*/
+typedef struct fee_item {
+  sb_qty cnt;
+  sb_price pric;
+  uint32_t at;   /* the code in the catalogue (sb_catalog_locate), 0: not there */
+  uint32_t line; /* in the fee set, input order */
+} fee_item;
+
+#define KEY_INLINE 22 /* claim ids up to this long are kept in the group itself */
+
 typedef struct fee_group {
-  int32_t first; /* first line (input order); lines chain through next[] */
+  uint64_t hash;        /* of the claim id */
+  char key[KEY_INLINE]; /* the claim id, when it is short: compared without a trip to the lines */
+  uint8_t klen;         /* its length; KEY_INLINE + 1: longer, see line0 */
+  int32_t first;        /* its items: items[first .. first + count) */
   int32_t count;
-  uint8_t bad;  /* a line of the claim is malformed: BAD_FEES */
-  uint8_t over; /* the lines' total is above the maximum: BAD_AMOUNT */
+  int32_t line0; /* its first line (input order): the claim id's text */
+  uint8_t bad;   /* a line of the claim is malformed: BAD_FEES */
+  uint8_t over;  /* the lines' total is above the maximum: BAD_AMOUNT */
   /* after settlement: the row whose date classifies the lines for output */
   uint8_t chosen_settled, chosen_date_ok;
   int64_t chosen; /* -1: no non-reversal row has this id (the lines are no_claim) */
@@ -43,11 +63,11 @@ struct sb_fee_index {
   const sb_catalog *cat;
   int64_t nlines;
   int32_t *group; /* per line: its group, -1 when its claim id names none */
-  int32_t *next;  /* per line: the next line of its group, -1 */
   uint8_t *flags; /* per line: L_* */
+  fee_item *items;
   fee_group *g;
-  int32_t ng;
-  int32_t *table; /* open addressing: group indexes, -1 empty */
+  int32_t ng, gcap;
+  int32_t *table; /* open addressing over claim-id hashes: group indexes, -1 empty */
   uint64_t mask;
 };
 
@@ -55,63 +75,87 @@ static uint64_t key_hash(const char *id, size_t len) {
   return sb_hash_bytes(id, len);
 }
 
+/* A table slot from a hash: the hash's high bits after a Fibonacci multiply,
+** so that ids that differ only in their last characters spread as well as
+** any (linear probing is only fast over well-spread slots). */
+static uint64_t slot_of(uint64_t h, uint64_t mask) {
+  return ((h * 0x9E3779B97F4A7C15ull) >> 32) & mask;
+}
+
+static int same_claim(const sb_fee_index *x, int32_t k, const char *id, size_t len) {
+  const fee_group *g = &x->g[k];
+  if (g->klen <= KEY_INLINE) return g->klen == len && memcmp(g->key, id, len) == 0;
+  sb_fee_line f = sb_fees_line(x->set, g->line0);
+  return f.claim_id_len == len && memcmp(f.claim_id, id, len) == 0;
+}
+
 /* The group of claim id `id`, or -1. */
 int32_t batch_fee_group(const sb_fee_index *x, const char *id, size_t len) {
   if (!x || len == 0) return -1;
-  for (uint64_t i = key_hash(id, len) & x->mask;; i = (i + 1) & x->mask) {
+  uint64_t h = key_hash(id, len);
+  for (uint64_t i = slot_of(h, x->mask);; i = (i + 1) & x->mask) {
     int32_t k = x->table[i];
     if (k < 0) return -1;
-    sb_fee_line l = sb_fees_line(x->set, x->g[k].first);
-    if (l.claim_id_len == len && memcmp(l.claim_id, id, len) == 0) return k;
+    if (x->g[k].hash == h && same_claim(x, k, id, len)) return k;
   }
+}
+
+static int table_grow(sb_fee_index *x) {
+  uint64_t cap = 2 * (x->mask + 1);
+  int32_t *t = malloc(cap * sizeof *t);
+  if (!t) return -1;
+  memset(t, 0xFF, cap * sizeof *t);
+  for (int32_t k = 0; k < x->ng; k++) {
+    uint64_t i = slot_of(x->g[k].hash, cap - 1);
+    while (t[i] >= 0)
+      i = (i + 1) & (cap - 1);
+    t[i] = k;
+  }
+  free(x->table);
+  x->table = t;
+  x->mask = cap - 1;
+  return 0;
 }
 
 /* Mark lines whose feedetl_sn an earlier line of the same claim used.  A
 ** line "uses" its serial number when the field could be read as one (1 to 64
-** bytes), bad or not; the earlier line itself stays good. */
-static int mark_duplicates(sb_fee_index *x, const fee_group *g) {
+** bytes), bad or not; the earlier line itself stays good.  Serial numbers
+** are compared by a hash first (`snh`, beside the items), by text only when
+** two hashes agree. */
+static int mark_duplicates(sb_fee_index *x, const fee_group *g, const uint64_t *snh) {
   if (g->count < 2) return 0;
-  if (g->count <= 16) {
-    for (int32_t a = g->first; a >= 0; a = x->next[a]) {
-      sb_fee_line la = sb_fees_line(x->set, a);
-      if (la.sn_len == 0 || la.sn_len > 64) continue;
-      for (int32_t b = x->next[a]; b >= 0; b = x->next[b]) {
-        sb_fee_line lb = sb_fees_line(x->set, b);
-        if (lb.sn_len == la.sn_len && memcmp(lb.sn, la.sn, la.sn_len) == 0) x->flags[b] |= L_DUP;
-      }
-    }
-    return 0;
-  }
+  const fee_item *it = x->items + g->first;
+  const uint64_t *hh = snh + g->first;
   uint64_t cap = 32;
   while (cap < 2 * (uint64_t)g->count)
     cap *= 2;
-  int32_t *t = malloc(cap * sizeof *t);
+  int32_t small[32], *t = cap <= 32 ? small : malloc(cap * sizeof *t);
   if (!t) return -1;
   memset(t, 0xFF, cap * sizeof *t);
-  for (int32_t a = g->first; a >= 0; a = x->next[a]) {
-    sb_fee_line la = sb_fees_line(x->set, a);
-    if (la.sn_len == 0 || la.sn_len > 64) continue;
-    for (uint64_t i = key_hash(la.sn, la.sn_len) & (cap - 1);; i = (i + 1) & (cap - 1)) {
+  for (int32_t a = 0; a < g->count; a++) {
+    if (!hh[a]) continue; /* no readable serial number */
+    for (uint64_t i = slot_of(hh[a], cap - 1);; i = (i + 1) & (cap - 1)) {
       if (t[i] < 0) {
         t[i] = a;
         break;
       }
-      sb_fee_line lb = sb_fees_line(x->set, t[i]);
-      if (lb.sn_len == la.sn_len && memcmp(lb.sn, la.sn, la.sn_len) == 0) {
-        x->flags[a] |= L_DUP;
+      if (hh[t[i]] != hh[a]) continue;
+      sb_fee_line la = sb_fees_line(x->set, it[a].line), lb = sb_fees_line(x->set, it[t[i]].line);
+      if (la.sn_len == lb.sn_len && memcmp(la.sn, lb.sn, la.sn_len) == 0) {
+        x->flags[it[a].line] |= L_DUP;
         break;
       }
     }
   }
-  free(t);
+  if (t != small) free(t);
   return 0;
 }
 
 void batch_fee_index_free(sb_fee_index *x) {
   if (!x) return;
   free(x->group);
-  free(x->next);
   free(x->flags);
+  free(x->items);
   free(x->g);
   free(x->table);
   free(x);
@@ -123,73 +167,119 @@ int batch_fee_index_new(const sb_fee_set *set, const sb_catalog *cat, sb_fee_ind
   if (n >= INT32_MAX - 1)
     return sb_error_set(err, SB_ERANGE, name, "more than %d fee lines: split the file",
                         INT32_MAX - 2);
+  size_t nn = (size_t)(n ? n : 1);
   sb_fee_index *x = calloc(1, sizeof *x);
-  uint64_t cap = 64;
-  while (cap < 2 * (uint64_t)n)
-    cap *= 2;
+  uint64_t *snh = malloc(nn * sizeof *snh);
+  int32_t *fill = NULL;
   if (x) {
     x->set = set;
     x->cat = cat;
     x->nlines = n;
-    x->mask = cap - 1;
-    x->group = malloc((size_t)(n ? n : 1) * sizeof *x->group);
-    x->next = malloc((size_t)(n ? n : 1) * sizeof *x->next);
-    x->flags = calloc((size_t)(n ? n : 1), 1);
-    x->g = malloc((size_t)(n ? n : 1) * sizeof *x->g);
-    x->table = malloc(cap * sizeof *x->table);
+    x->mask = 1023;
+    x->group = malloc(nn * sizeof *x->group);
+    x->flags = calloc(nn, 1);
+    x->items = malloc(nn * sizeof *x->items);
+    x->table = malloc((x->mask + 1) * sizeof *x->table);
   }
-  if (!x || !x->group || !x->next || !x->flags || !x->g || !x->table) {
-    batch_fee_index_free(x);
-    return sb_error_set(err, SB_ENOMEM, name, "out of memory");
-  }
-  memset(x->table, 0xFF, cap * sizeof *x->table);
-  /* group the lines by claim id, chained in input order */
-  int32_t *tail = malloc((size_t)(n ? n : 1) * sizeof *tail);
-  if (!tail) {
-    batch_fee_index_free(x);
-    return sb_error_set(err, SB_ENOMEM, name, "out of memory");
+  if (!x || !snh || !x->group || !x->flags || !x->items || !x->table) goto oom;
+  memset(x->table, 0xFF, (x->mask + 1) * sizeof *x->table);
+  /* 1. one sequential pass over the lines: each line's group (a new one
+  ** for a claim id seen first), its code located, its serial number hashed */
+  /* The table and the groups are far bigger than the caches and each line
+  ** lands anywhere in them, so the lookup of line i is prepared ahead: the
+  ** hash of line i+AHEAD and its slot are brought in, then (AHEAD/2 later)
+  ** the group the slot names.  Only hints: the probe below is exact. */
+  enum { AHEAD = 16 };
+  uint64_t hq[AHEAD];
+  for (int64_t i = 0; i < n && i < AHEAD; i++) {
+    sb_fee_line l = sb_fees_line(set, i);
+    hq[i] = key_hash(l.claim_id, l.claim_id_len);
+    __builtin_prefetch(&x->table[slot_of(hq[i], x->mask)]);
   }
   for (int64_t i = 0; i < n; i++) {
+    uint64_t h = hq[i % AHEAD]; /* before its slot takes line i + AHEAD's */
+    if (i + AHEAD < n) {
+      sb_fee_line la = sb_fees_line(set, i + AHEAD);
+      uint64_t ha = key_hash(la.claim_id, la.claim_id_len);
+      hq[(i + AHEAD) % AHEAD] = ha;
+      __builtin_prefetch(&x->table[slot_of(ha, x->mask)]);
+    }
+    if (i + AHEAD / 2 < n) {
+      int32_t kb = x->table[slot_of(hq[(i + AHEAD / 2) % AHEAD], x->mask)];
+      if (kb >= 0) __builtin_prefetch(&x->g[kb]);
+    }
     sb_fee_line l = sb_fees_line(set, i);
-    x->next[i] = -1;
     x->group[i] = -1;
     if (l.bad) x->flags[i] |= L_BAD;
+    fee_item *it = &x->items[i]; /* in input order for now */
+    it->cnt = l.cnt;
+    it->pric = l.pric;
+    it->line = (uint32_t)i;
+    it->at = l.bad ? 0 : sb_catalog_locate(cat, l.code, l.code_len);
+    snh[i] = l.sn_len && l.sn_len <= 64 ? key_hash(l.sn, l.sn_len) | 1 : 0;
     if (!l.claim_id_ok || l.claim_id_len == 0) continue; /* names no claim */
-    uint64_t s = key_hash(l.claim_id, l.claim_id_len) & x->mask;
+    uint64_t s = slot_of(h, x->mask);
     int32_t k;
     for (;; s = (s + 1) & x->mask) {
       k = x->table[s];
-      if (k < 0) break;
-      sb_fee_line f = sb_fees_line(set, x->g[k].first);
-      if (f.claim_id_len == l.claim_id_len && memcmp(f.claim_id, l.claim_id, l.claim_id_len) == 0)
-        break;
+      if (k < 0 || (x->g[k].hash == h && same_claim(x, k, l.claim_id, l.claim_id_len))) break;
     }
     if (k < 0) {
+      if (x->ng == x->gcap) {
+        int32_t nc = x->gcap ? 2 * x->gcap : 1024;
+        fee_group *ng = realloc(x->g, (size_t)nc * sizeof *ng);
+        if (!ng) goto oom;
+        x->g = ng;
+        x->gcap = nc;
+      }
       k = x->ng++;
+      x->g[k] = (fee_group){.hash = h, .line0 = (int32_t)i, .chosen = -1};
+      if (l.claim_id_len <= KEY_INLINE) {
+        memcpy(x->g[k].key, l.claim_id, l.claim_id_len);
+        x->g[k].klen = (uint8_t)l.claim_id_len;
+      } else {
+        x->g[k].klen = KEY_INLINE + 1;
+      }
       x->table[s] = k;
-      x->g[k] = (fee_group){.first = (int32_t)i, .chosen = -1};
-    } else {
-      x->next[tail[k]] = (int32_t)i;
+      if (2 * (uint64_t)x->ng > x->mask + 1 && table_grow(x)) goto oom;
     }
-    tail[k] = (int32_t)i;
     x->g[k].count++;
     x->group[i] = k;
   }
-  free(tail);
-  /* what each claim's lines decide by themselves */
+  /* 2. the items in claim order: a counting sort by group, stable */
+  fill = malloc((size_t)(x->ng ? x->ng : 1) * sizeof *fill);
+  fee_item *sorted = malloc(nn * sizeof *sorted);
+  uint64_t *snh2 = malloc(nn * sizeof *snh2);
+  if (!fill || !sorted || !snh2) {
+    free(sorted), free(snh2);
+    goto oom;
+  }
+  int32_t at = 0;
+  for (int32_t k = 0; k < x->ng; k++) {
+    x->g[k].first = fill[k] = at;
+    at += x->g[k].count;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    int32_t k = x->group[i];
+    if (k < 0) continue;
+    sorted[fill[k]] = x->items[i];
+    snh2[fill[k]++] = snh[i];
+  }
+  free(x->items);
+  free(snh);
+  x->items = sorted;
+  snh = snh2;
+  /* 3. what each claim's lines decide by themselves */
   for (int32_t k = 0; k < x->ng; k++) {
     fee_group *g = &x->g[k];
-    if (mark_duplicates(x, g)) {
-      batch_fee_index_free(x);
-      return sb_error_set(err, SB_ENOMEM, name, "out of memory");
-    }
+    if (mark_duplicates(x, g, snh)) goto oom;
     sb_fen total = 0;
-    for (int32_t i = g->first; i >= 0; i = x->next[i]) {
-      sb_fee_line l = sb_fees_line(set, i);
+    for (int32_t q = g->first; q < g->first + g->count; q++) {
+      fee_item *it = &x->items[q];
       sb_fee_amounts a;
-      if (!(x->flags[i] & L_BAD) && sb_fee_classify(NULL, l.cnt, l.pric, &a))
-        x->flags[i] |= L_BAD; /* its amount is above 10,000,000,000.00 */
-      if (x->flags[i]) {
+      if (!(x->flags[it->line] & L_BAD) && sb_fee_classify(NULL, it->cnt, it->pric, &a))
+        x->flags[it->line] |= L_BAD; /* its amount is above 10,000,000,000.00 */
+      if (x->flags[it->line]) {
         g->bad = 1;
         continue;
       }
@@ -197,8 +287,15 @@ int batch_fee_index_new(const sb_fee_set *set, const sb_catalog *cat, sb_fee_ind
       if (total > SB_MONEY_MAX) g->over = 1, total = SB_MONEY_MAX + 1;
     }
   }
+  free(fill);
+  free(snh);
   *out = x;
   return SB_OK;
+oom:
+  free(fill);
+  free(snh);
+  batch_fee_index_free(x);
+  return sb_error_set(err, SB_ENOMEM, name, "out of memory");
 }
 
 int batch_fee_row(const sb_fee_index *x, int32_t k, sb_date date, int has_amounts, sb_fen amt[4]) {
@@ -206,11 +303,10 @@ int batch_fee_row(const sb_fee_index *x, int32_t k, sb_date date, int has_amount
   if (has_amounts || g->bad) return SB_R_BAD_FEES;
   if (g->over) return SB_R_BAD_AMOUNT;
   amt[0] = amt[1] = amt[2] = amt[3] = 0;
-  for (int32_t i = g->first; i >= 0; i = x->next[i]) {
-    sb_fee_line l = sb_fees_line(x->set, i);
+  for (int32_t q = g->first; q < g->first + g->count; q++) {
+    const fee_item *it = &x->items[q];
     sb_fee_amounts a;
-    sb_fee_classify(x->cat ? sb_catalog_find(x->cat, l.code, l.code_len, date) : NULL, l.cnt,
-                    l.pric, &a);
+    sb_fee_classify(sb_catalog_find_at(x->cat, it->at, date), it->cnt, it->pric, &a);
     amt[0] += a.amt;
     amt[1] += a.fulamt;
     amt[2] += a.over;
@@ -286,9 +382,10 @@ int sb_batch_fee_line(const sb_batch *b, int64_t i, sb_fee_result *out) {
                                                : "the line's amount is above 10000000000.00";
     return out->status = SB_FEE_BAD;
   }
-  const sb_catalog_item *it = g->chosen_date_ok && x->cat
-                                  ? sb_catalog_find(x->cat, l.code, l.code_len, g->chosen_date)
-                                  : NULL;
+  const sb_catalog_item *it =
+      g->chosen_date_ok ? sb_catalog_find_at(x->cat, sb_catalog_locate(x->cat, l.code, l.code_len),
+                                             g->chosen_date)
+                        : NULL;
   sb_fee_classify(it, l.cnt, l.pric, &out->amounts);
   return out->status = it ? SB_FEE_OK : SB_FEE_UNLISTED;
 }
@@ -300,8 +397,8 @@ int sb_batch_fee_group_lines(const sb_batch *b, const char *claim_id, size_t len
   return (int)b->fees->g[k].count;
 }
 
-int64_t sb_batch_fee_next(const sb_batch *b, int64_t line) {
-  return b->fees->next[line];
+int64_t sb_batch_fee_item_line(const sb_batch *b, int64_t pos) {
+  return b->fees->items[pos].line;
 }
 
 int sb_batch_write_fee_results(const sb_batch *b, sb_buf *o, size_t chunk, sb_flush_fn flush,
@@ -342,8 +439,8 @@ uint64_t batch_fee_digest(const sb_batch *b, const char *id, size_t len) {
   if (k < 0) return 0;
   const sb_fee_index *x = b->fees;
   uint64_t h = 0x46454553u; /* "FEES" */
-  for (int32_t i = x->g[k].first; i >= 0; i = x->next[i]) {
-    sb_fee_line l = sb_fees_line(x->set, i);
+  for (int32_t q = x->g[k].first; q < x->g[k].first + x->g[k].count; q++) {
+    sb_fee_line l = sb_fees_line(x->set, x->items[q].line);
     unsigned char le[17];
     const int64_t v[2] = {l.bad ? -1 : l.cnt, l.bad ? -1 : l.pric};
     for (int j = 0; j < 16; j++)

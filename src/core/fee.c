@@ -531,6 +531,45 @@ const sb_catalog_item *sb_catalog_find(const sb_catalog *c, const char *s, size_
   return &run[lo - 1];
 }
 
+uint32_t sb_catalog_locate(const sb_catalog *c, const char *s, size_t len) {
+  if (!c || !c->finished) return 0;
+  uint64_t h = sb_hash_bytes(s, len), mask = c->table_cap - 1, i = h & mask;
+  uint32_t tag = (uint32_t)(h >> 32);
+  for (;; i = (i + 1) & mask) {
+    fslot f = c->ftable[i];
+    if (f.at == 0) return 0;
+    if (f.tag != tag) continue;
+    const unsigned char *b = c->blobs + (uint64_t)f.at * 8;
+    uint64_t head;
+    memcpy(&head, b, 8);
+    if ((head >> 32) == len && same_bytes(b + 8, s, len)) return f.at;
+  }
+}
+
+const sb_catalog_item *sb_catalog_find_at(const sb_catalog *c, uint32_t at, sb_date d) {
+  if (!at) return NULL;
+  const unsigned char *b = c->blobs + (uint64_t)at * 8;
+  uint64_t head;
+  memcpy(&head, b, 8);
+  uint32_t n = (uint32_t)head, len = (uint32_t)(head >> 32);
+  const sb_catalog_item *run = (const sb_catalog_item *)(const void *)(b + 8 + (len + 7) / 8 * 8);
+  if (n <= LINEAR_MAX) {
+    for (uint32_t j = 0; j < n; j++)
+      if (run[j].begin <= d && d <= run[j].end) return &run[j];
+    return NULL;
+  }
+  uint32_t lo = 0, hi = n;
+  while (lo < hi) {
+    uint32_t mid = lo + (hi - lo) / 2;
+    if (run[mid].begin <= d)
+      lo = mid + 1;
+    else
+      hi = mid;
+  }
+  if (lo == 0 || run[lo - 1].end < d) return NULL;
+  return &run[lo - 1];
+}
+
 void sb_catalog_prefetch(const sb_catalog *c, const char *s, size_t len) {
   if (!c->finished) return;
   uint64_t h = sb_hash_bytes(s, len);

@@ -365,42 +365,40 @@ const sb_sim_result *sb_sim_finish(sb_sim *s) {
 
 /* ---- the summary CSV ------------------------------------------------------- */
 
-static void put_cell_money(sb_buf *o, sb_fen v) {
+/* Each writer returns non-zero when an append failed (out of memory): the
+** text is then incomplete, and sb_sim_csv says so instead of returning it. */
+static int put_cell_money(sb_buf *o, sb_fen v) {
   char t[SB_MONEY_BUFSZ];
   size_t n = sb_money_format(v, t);
-  sb_buf_put(o, ",", 1);
-  sb_buf_put(o, t, n);
+  return sb_buf_put(o, ",", 1) | sb_buf_put(o, t, n);
 }
 
-static void put_cell_count(sb_buf *o, int64_t v) {
+static int put_cell_count(sb_buf *o, int64_t v) {
   char t[32];
   int n = snprintf(t, sizeof t, ",%lld", (long long)v);
-  sb_buf_put(o, t, (size_t)n);
+  return sb_buf_put(o, t, (size_t)n);
 }
 
-static void line(sb_buf *o, const sb_sim_result *r, const char *measure, const char *scope,
-                 const int64_t *v, int money) {
-  sb_buf_put(o, measure, strlen(measure));
-  sb_buf_put(o, ",", 1);
-  sb_csv_put_field(o, scope, strlen(scope));
+static int line(sb_buf *o, const sb_sim_result *r, const char *measure, const char *scope,
+                const int64_t *v, int money) {
+  int err = sb_buf_put(o, measure, strlen(measure)) | sb_buf_put(o, ",", 1) |
+            sb_csv_put_field(o, scope, strlen(scope));
   for (int k = 0; k < 3; k++) {
     if (k > 0 && r->sides < 2) {
-      sb_buf_put(o, ",", 1);
+      err |= sb_buf_put(o, ",", 1);
       continue;
     }
     int64_t x = k < 2 ? v[k] : v[1] - v[0];
-    if (money)
-      put_cell_money(o, x);
-    else
-      put_cell_count(o, x);
+    err |= money ? put_cell_money(o, x) : put_cell_count(o, x);
   }
-  sb_buf_put(o, "\n", 1);
+  return err | sb_buf_put(o, "\n", 1);
 }
 
-static void sums_lines(sb_buf *o, const sb_sim_result *r, const char *scope, const sb_sim_sums *u) {
+static int sums_lines(sb_buf *o, const sb_sim_result *r, const char *scope, const sb_sim_sums *u) {
   static const char *const M[] = {"medfee_sumamt",   "inscp_scp_amt", "hifp_pay",
                                   "hifmi_pay",       "maf_pay",       "reassist_pay",
                                   "fund_pay_sumamt", "psn_part_amt"};
+  int err = 0;
   for (int m = 0; m < 10; m++) {
     int64_t v[2];
     for (int side = 0; side < 2; side++) {
@@ -409,48 +407,49 @@ static void sums_lines(sb_buf *o, const sb_sim_result *r, const char *scope, con
                                x->reassist, x->fund,  x->psn,  x->claims, x->alerts};
       v[side] = all[m];
     }
-    line(o, r, m < 8 ? M[m] : m == 8 ? "claims" : "alerts", scope, v, m < 8);
+    err |= line(o, r, m < 8 ? M[m] : m == 8 ? "claims" : "alerts", scope, v, m < 8);
   }
+  return err;
 }
 
 int sb_sim_csv(const sb_sim_result *r, sb_buf *o) {
   static const char hdr[] = "measure,scope,baseline,reform,difference\n";
-  sb_buf_put(o, hdr, sizeof hdr - 1);
-  sums_lines(o, r, "all", r->all);
+  int err = sb_buf_put(o, hdr, sizeof hdr - 1);
+  err |= sums_lines(o, r, "all", r->all);
   char scope[96];
   for (int c = 0; c < SB_CAT_COUNT; c++) {
     if (!r->category[c][0].claims && !r->category[c][1].claims && !r->category[c][0].medfee)
       continue;
     snprintf(scope, sizeof scope, "category:%s", sb_category_name(c));
-    sums_lines(o, r, scope, r->category[c]);
+    err |= sums_lines(o, r, scope, r->category[c]);
   }
   for (int p = 0; p < r->n_pref; p++) {
     snprintf(scope, sizeof scope, "prefecture:%06d", (int)r->pref[p]);
-    sums_lines(o, r, scope, r->by_pref[p]);
+    err |= sums_lines(o, r, scope, r->by_pref[p]);
   }
   int64_t v[2];
   v[0] = v[1] = r->persons_with_claims;
-  line(o, r, "persons_with_claims", "all", v, 0);
+  err |= line(o, r, "persons_with_claims", "all", v, 0);
   for (int d = 1; d <= 9; d++) {
     char m[32];
     snprintf(m, sizeof m, "psn_decile_%d", d);
     v[0] = r->decile[0][d], v[1] = r->decile[1][d];
-    line(o, r, m, "all", v, 1);
+    err |= line(o, r, m, "all", v, 1);
   }
   for (int t = 0; t < r->n_thresholds; t++) {
     snprintf(scope, sizeof scope, "above:%s", r->threshold_name[t]);
     v[0] = r->above[0][t], v[1] = r->above[1][t];
-    line(o, r, "persons", scope, v, 0);
+    err |= line(o, r, "persons", scope, v, 0);
   }
   if (r->sides == 2) {
     v[0] = 0, v[1] = r->gainers;
-    line(o, r, "gainers", "all", v, 0);
+    err |= line(o, r, "gainers", "all", v, 0);
     v[0] = 0, v[1] = r->losers;
-    line(o, r, "losers", "all", v, 0);
+    err |= line(o, r, "losers", "all", v, 0);
     v[0] = 0, v[1] = r->gained;
-    line(o, r, "gained", "all", v, 1);
+    err |= line(o, r, "gained", "all", v, 1);
     v[0] = 0, v[1] = r->lost;
-    line(o, r, "lost", "all", v, 1);
+    err |= line(o, r, "lost", "all", v, 1);
   }
-  return o->p ? 0 : -1;
+  return err ? -1 : 0;
 }

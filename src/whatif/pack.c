@@ -400,6 +400,39 @@ static int read_people(sb_pack *p, const header *h, sb_error *err) {
   return SB_OK;
 }
 
+/* What is wrong with a header whose check hash is right (a crafted or
+** miswritten file), or NULL.  Every size is first compared with the file's
+** own size, and only then added or multiplied: a file holds fewer than 2^63
+** bytes and a section is no larger than its file, so none of the sums and
+** products below can wrap in uint64 whatever the header says — a wrapped sum
+** could otherwise agree with the file size and send a read far past it. */
+static const char *header_problem(const header *h, uint64_t size) {
+  if (h->header_size != SB_PACK_HEADER_SIZE || h->record_size != sizeof(sb_pack_rec))
+    return "the header describes another record layout";
+  if (h->persons < 0) return "the header's person count is negative";
+  if (h->has_persons_file > 1) return "the header's persons-file flag is neither 0 nor 1";
+  if (h->records > size / sizeof(sb_pack_rec))
+    return "the header's record count needs more bytes than the file has";
+  if (h->rows < h->records || h->rows - h->records != h->dropped)
+    return "the header's row counts do not add up (rows = records + dropped)";
+  if (h->involved > h->records) return "the header counts more involved entries than records";
+  if (h->inv_bytes > size || h->people_bytes > size || h->ids_bytes > size)
+    return "a section in the header is larger than the file";
+  if (h->inv_off != SB_PACK_HEADER_SIZE + h->records * sizeof(sb_pack_rec))
+    return "the involved table does not start where the records end";
+  if (h->inv_bytes < h->involved * INV_FIXED)
+    return "the involved table is too short for its entry count";
+  if (h->people_off != h->inv_off + h->inv_bytes)
+    return "the people section does not start where the involved table ends";
+  if (h->ids_bytes < 2 * (uint64_t)h->persons || h->ids_bytes > 65 * (uint64_t)h->persons)
+    return "the person ids' length does not fit the person count";
+  if (h->people_bytes != 4 * (uint64_t)h->persons + 16 * ID_GROUPS(h->persons) + h->ids_bytes)
+    return "the people section's length does not fit the person count";
+  if (size < h->people_off + h->people_bytes) return "the file is truncated";
+  if (size > h->people_off + h->people_bytes) return "the file is longer than its header says";
+  return NULL;
+}
+
 int sb_pack_open(const char *path, sb_pack **out, sb_error *err) {
   sb_pack *p = calloc(1, sizeof *p);
   if (p) p->fd = -1;
@@ -415,6 +448,7 @@ int sb_pack_open(const char *path, sb_pack **out, sb_error *err) {
   }
   header h;
   struct stat st;
+  const char *why;
   int rc = SB_OK;
   int got = fstat(p->fd, &st) == 0 && S_ISREG(st.st_mode) ? read_full(p->fd, &h, sizeof h, 0) : -2;
   uint64_t size = got == 0 ? (uint64_t)st.st_size : 0;
@@ -431,21 +465,8 @@ int sb_pack_open(const char *path, sb_pack **out, sb_error *err) {
                       h.version, SB_PACK_VERSION);
   else if (h.check != sb_hash_bytes(&h, offsetof(header, check)))
     rc = corrupt(err, path, "the header is damaged");
-  else if (h.header_size != SB_PACK_HEADER_SIZE || h.record_size != sizeof(sb_pack_rec) ||
-           h.persons < 0 || h.records > (UINT64_MAX - SB_PACK_HEADER_SIZE) / sizeof(sb_pack_rec) ||
-           h.inv_off != SB_PACK_HEADER_SIZE + h.records * sizeof(sb_pack_rec) ||
-           h.involved > h.records || h.records + h.dropped != h.rows)
-    rc = corrupt(err, path, "the header's counts do not agree");
-  else if (h.inv_bytes < h.involved * INV_FIXED || h.inv_bytes > UINT64_MAX / 4 ||
-           h.people_off != h.inv_off + h.inv_bytes || h.people_bytes > UINT64_MAX / 4 ||
-           h.people_bytes != 4 * (uint64_t)h.persons + 16 * ID_GROUPS(h.persons) + h.ids_bytes ||
-           h.ids_bytes < 2 * (uint64_t)h.persons || h.ids_bytes > 65 * (uint64_t)h.persons ||
-           h.has_persons_file > 1)
-    rc = corrupt(err, path, "the header's sections do not agree");
-  else if (size != h.people_off + h.people_bytes)
-    rc = corrupt(err, path,
-                 size < h.people_off + h.people_bytes ? "the file is truncated"
-                                                      : "the file is longer than its header says");
+  else if ((why = header_problem(&h, size)) != NULL)
+    rc = corrupt(err, path, why);
   if (!rc) {
     p->info = (sb_pack_info){h.rows, h.dropped, h.records, h.involved, h.registry_fp, h.persons};
     p->inv_text = malloc(h.inv_bytes ? h.inv_bytes : 1);

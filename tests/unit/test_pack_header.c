@@ -1,0 +1,189 @@
+/*
+** sb_pack_open against crafted headers: a pack whose header hash is right
+** but whose sizes are wrong — including sizes chosen so that a sum wraps in
+** uint64 and agrees with the file size — is refused with a message that
+** says which part of the header is wrong, never read past its end (it used
+** to be "read error: Invalid argument" from a pread at a wrapped offset).
+**
+** The test writes a small sound pack with the writer, then patches header
+** fields at their documented offsets (the header layout in pack.c: magic,
+** four uint32, then the uint64 counts) and recomputes the check hash the way
+** a crafter would.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "sanbao/hash.h"
+#include "whatif/pack.h"
+
+/* byte offsets of the uint64 fields in the 192-byte header */
+enum {
+  OFF_ROWS = 24,
+  OFF_DROPPED = 32,
+  OFF_RECORDS = 40,
+  OFF_INVOLVED = 48,
+  OFF_INV_OFF = 56,
+  OFF_INV_BYTES = 64,
+  OFF_PEOPLE_OFF = 104,
+  OFF_PEOPLE_BYTES = 112,
+  OFF_CHECK = 184
+};
+
+static char path[64];
+static unsigned char sound[SB_PACK_HEADER_SIZE];
+
+/* A pack of two persons, three claims. */
+static int make_pack(void **state) {
+  (void)state;
+  snprintf(path, sizeof path, "/tmp/sb-pack-header-%d.pack", (int)getpid());
+  sb_error err = {0};
+  sb_pack_writer *w;
+  assert_int_equal(sb_pack_writer_open(path, 2, 0x1234, &w, &err), 0);
+  for (int32_t person = 0; person < 2; person++) {
+    sb_pack_claim c[2];
+    memset(c, 0, sizeof c);
+    int n = person == 0 ? 2 : 1;
+    for (int k = 0; k < n; k++) {
+      c[k].id = k == 0 ? (person == 0 ? "A1" : "B1") : "A2";
+      c[k].id_len = 2;
+      c[k].rec.amt[0] = 100000 * (k + 1);
+      c[k].rec.person = person;
+      c[k].rec.date = sb_date_from_ymd(2022, 3, 1 + k);
+      c[k].rec.pos = (uint32_t)(person * 2 + k);
+    }
+    assert_int_equal(sb_pack_writer_add(w, c, (size_t)n, &err), 0);
+  }
+  assert_int_equal(sb_pack_writer_person(w, "P1", 2, 430000, &err), 0);
+  assert_int_equal(sb_pack_writer_person(w, "P2", 2, 430000, &err), 0);
+  assert_int_equal(sb_pack_writer_finish(w, 3, &err), 0);
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  assert_int_equal(fread(sound, 1, sizeof sound, f), sizeof sound);
+  fclose(f);
+  return 0;
+}
+
+static int remove_pack(void **state) {
+  (void)state;
+  unlink(path);
+  return 0;
+}
+
+static uint64_t get(const unsigned char *h, int off) {
+  uint64_t v;
+  memcpy(&v, h + off, 8);
+  return v;
+}
+
+static void set(unsigned char *h, int off, uint64_t v) {
+  memcpy(h + off, &v, 8);
+}
+
+/* Write header h (check hash recomputed) over the pack and open it: the
+** error message, or "" when it opened. */
+static const char *open_with(unsigned char *h) {
+  static char msg[sizeof(((sb_error *)0)->msg)];
+  set(h, OFF_CHECK, sb_hash_bytes(h, OFF_CHECK));
+  FILE *f = fopen(path, "r+b");
+  assert_non_null(f);
+  assert_int_equal(fwrite(h, 1, SB_PACK_HEADER_SIZE, f), SB_PACK_HEADER_SIZE);
+  fclose(f);
+  sb_error err = {0};
+  sb_pack *p = NULL;
+  int rc = sb_pack_open(path, &p, &err);
+  if (rc == 0) {
+    sb_pack_close(p);
+    return "";
+  }
+  snprintf(msg, sizeof msg, "%s", err.msg);
+  return msg;
+}
+
+/* h opens with a message containing `want`. */
+static void refused(unsigned char *h, const char *want) {
+  const char *msg = open_with(h);
+  if (!strstr(msg, want)) fail_msg("expected \"%s\", got \"%s\"", want, msg);
+  assert_null(strstr(msg, "read error"));
+}
+
+static void test_sound_pack_opens(void **state) {
+  (void)state;
+  unsigned char h[SB_PACK_HEADER_SIZE];
+  memcpy(h, sound, sizeof h);
+  assert_string_equal(open_with(h), "");
+}
+
+/* records * 48 wraps: 192 + records*48 == inv_off modulo 2^64. */
+static void test_record_count_that_wraps(void **state) {
+  (void)state;
+  unsigned char h[SB_PACK_HEADER_SIZE];
+  memcpy(h, sound, sizeof h);
+  uint64_t extra = (UINT64_MAX / sizeof(sb_pack_rec)) + 1; /* extra*48 wraps to a small value */
+  set(h, OFF_RECORDS, get(h, OFF_RECORDS) + extra);
+  set(h, OFF_ROWS, get(h, OFF_ROWS) + extra);
+  refused(h, "record count");
+}
+
+/* inv_off + inv_bytes wraps to the sound people_off. */
+static void test_section_sum_that_wraps(void **state) {
+  (void)state;
+  unsigned char h[SB_PACK_HEADER_SIZE];
+  memcpy(h, sound, sizeof h);
+  set(h, OFF_INV_BYTES, get(h, OFF_INV_BYTES) + (UINT64_MAX - 191)); /* + 2^64 - 192 */
+  set(h, OFF_PEOPLE_OFF, get(h, OFF_PEOPLE_OFF) - 192);
+  refused(h, "larger than the file");
+}
+
+/* records + dropped wraps to rows. */
+static void test_row_counts_that_wrap(void **state) {
+  (void)state;
+  unsigned char h[SB_PACK_HEADER_SIZE];
+  memcpy(h, sound, sizeof h);
+  set(h, OFF_DROPPED, UINT64_MAX); /* records + dropped == rows - 1 mod 2^64 */
+  set(h, OFF_ROWS, get(h, OFF_RECORDS) - 1);
+  refused(h, "row counts do not add up");
+}
+
+static void test_more_involved_than_records(void **state) {
+  (void)state;
+  unsigned char h[SB_PACK_HEADER_SIZE];
+  memcpy(h, sound, sizeof h);
+  set(h, OFF_INVOLVED, get(h, OFF_RECORDS) + 1);
+  refused(h, "more involved entries than records");
+}
+
+static void test_people_section_moved(void **state) {
+  (void)state;
+  unsigned char h[SB_PACK_HEADER_SIZE];
+  memcpy(h, sound, sizeof h);
+  set(h, OFF_PEOPLE_OFF, get(h, OFF_PEOPLE_OFF) + 8);
+  refused(h, "people section does not start");
+}
+
+static void test_people_bytes_past_the_end(void **state) {
+  (void)state;
+  unsigned char h[SB_PACK_HEADER_SIZE];
+  memcpy(h, sound, sizeof h);
+  set(h, OFF_PEOPLE_BYTES, UINT64_MAX - get(h, OFF_PEOPLE_OFF) + 1); /* sum wraps to 0 */
+  refused(h, "larger than the file");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_sound_pack_opens, make_pack, remove_pack),
+      cmocka_unit_test_setup_teardown(test_record_count_that_wraps, make_pack, remove_pack),
+      cmocka_unit_test_setup_teardown(test_section_sum_that_wraps, make_pack, remove_pack),
+      cmocka_unit_test_setup_teardown(test_row_counts_that_wrap, make_pack, remove_pack),
+      cmocka_unit_test_setup_teardown(test_more_involved_than_records, make_pack, remove_pack),
+      cmocka_unit_test_setup_teardown(test_people_section_moved, make_pack, remove_pack),
+      cmocka_unit_test_setup_teardown(test_people_bytes_past_the_end, make_pack, remove_pack),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -49,6 +49,9 @@ int sb_cli_parse(int argc, char **argv, sb_opt *opts, int nopts, const char *usa
       if (i + 1 >= argc) return usage_error(cmd, "option '%s' needs a value", o->name);
       v = argv[++i];
     }
+    /* "--out=" or --out "": an empty value is never meant (a shell
+    ** variable that was not set); name the option, not a file "". */
+    if (!o->flag && !*v) return usage_error(cmd, "option '%s' has an empty value", o->name);
     o->values[o->count++] = v;
   }
   for (int k = 0; k < nopts; k++)
@@ -101,4 +104,15 @@ int sb_cli_make_dirs(const char *dir) {
     p[i] = c;
   }
   return 0;
+}
+
+void sb_cli_percent(char *buf, size_t n, sb_fen part, sb_fen whole) {
+  if (whole <= 0) {
+    snprintf(buf, n, "-");
+    return;
+  }
+  __int128 x = (__int128)part * 10000, w = whole; /* 128 bits: no overflow */
+  __int128 bp = x >= 0 ? (x + w / 2) / w : -((-x + w / 2) / w);
+  unsigned long long a = (unsigned long long)(bp < 0 ? -bp : bp);
+  snprintf(buf, n, "%s%llu.%02llu%%", bp < 0 ? "-" : "", a / 100, a % 100);
 }

@@ -10,6 +10,10 @@
 #ifndef SANBAO_CLI_H
 #define SANBAO_CLI_H
 
+#include <stddef.h>
+
+#include "sanbao/money.h"
+
 enum {
   SB_EXIT_OK = 0,       /* every row settled or reversed */
   SB_EXIT_REJECTED = 1, /* some rows rejected, output written */
@@ -51,6 +55,12 @@ double sb_cli_now(void);
 ** "sanbao CMD: WHERE: MSG" on stderr; `ctx` is the command name (a
 ** const char *). */
 void sb_cli_print_problem(void *ctx, const char *where, const char *msg);
+
+/* part / whole as a percentage with two decimals and a "%" ("47.15%"),
+** rounded half away from zero in integers — the one rule of every summary
+** and of the report, so that one figure never prints two ways; "-" when
+** `whole` is not positive.  `buf` holds at least 32 bytes. */
+void sb_cli_percent(char *buf, size_t n, sb_fen part, sb_fen whole);
 
 /* mkdir -p: make `dir` with its parents (the default out/demo must work in
 ** a fresh clone, where out/ does not exist).  0, or -1 with errno set. */

@@ -93,16 +93,6 @@ static void report(void *ctx, const char *where, const char *msg) {
   fprintf(stderr, "sanbao demo: %s: %s\n", where, msg);
 }
 
-static void pct(char *buf, size_t n, sb_fen part, sb_fen whole) {
-  if (whole <= 0) {
-    snprintf(buf, n, "-");
-    return;
-  }
-  /* basis points, half up, in integers */
-  int64_t bp = (int64_t)(((__int128)part * 10000 * 2 + whole) / (2 * whole));
-  snprintf(buf, n, "%lld.%02lld%%", (long long)(bp / 100), (long long)(bp % 100));
-}
-
 static const char *yuan(char *buf, sb_fen v) {
   sb_money_format(v, buf);
   return buf;
@@ -228,12 +218,12 @@ int sb_cmd_demo(int argc, char **argv) {
   sb_year_summary_totals(&ys, &medfee, &inscp, &fund);
   printf("\nsanbao demo — a synthetic county under %s (%d)\n", policy, year);
   printf("=====================================================================\n");
-  pct(p1, sizeof p1, es.persons, residents);
+  sb_cli_percent(p1, sizeof p1, es.persons, residents);
   fflush(stderr);
   printf("参保 Enrollment 2022   residents %lld, insured (参保人数) %lld, coverage (参保率) %s\n",
          (long long)residents, (long long)es.persons, p1);
   for (int i = 0; i < ys.n_pref; i++) {
-    pct(p1, sizeof p1, ys.pref_enrolled[i], ys.pref_residents[i]);
+    sb_cli_percent(p1, sizeof p1, ys.pref_enrolled[i], ys.pref_residents[i]);
     printf("    %06d %-8s residents %8lld  insured %8lld  %s\n", (int)ys.pref[i],
            pref_name(ys.pref[i]), (long long)ys.pref_residents[i], (long long)ys.pref_enrolled[i],
            p1);
@@ -261,15 +251,15 @@ int sb_cmd_demo(int argc, char **argv) {
   if (!ra_rc)
     printf("再救助 Re-assistance after the year: %lld persons paid %s (recorded in the ledger)\n",
            (long long)ras.paid_now, yuan(a, ras.pay));
-  pct(p1, sizeof p1, fund, medfee);
-  pct(p2, sizeof p2, fund, inscp);
+  sb_cli_percent(p1, sizeof p1, fund, medfee);
+  sb_cli_percent(p2, sizeof p2, fund, inscp);
   printf("报销 Effective reimbursement ratio (实际报销比例): %s of total cost, %s within policy "
          "scope\n",
          p1, p2);
   for (int k = 0; k < SB_CAT_COUNT; k++) {
     if (!ys.claims[k]) continue;
-    pct(p1, sizeof p1, ys.fund[k], ys.medfee[k]);
-    pct(p2, sizeof p2, ys.fund[k], ys.inscp[k]);
+    sb_cli_percent(p1, sizeof p1, ys.fund[k], ys.medfee[k]);
+    sb_cli_percent(p2, sizeof p2, ys.fund[k], ys.inscp[k]);
     printf("    %-13s %-16s claims %8lld   %8s of cost, %8s in scope\n", sb_category_name(k),
            sb_category_zh(k), (long long)ys.claims[k], p1, p2);
   }

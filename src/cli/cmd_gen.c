@@ -86,8 +86,8 @@ static const char gen_usage[] =
     "\n"
     "OPTIONS\n"
     "    --persons N   number of persons (at least 1). Required.\n"
-    "    --out DIR     output directory; created if it does not exist (its\n"
-    "                  parent must). Existing persons.csv and claims.csv there\n"
+    "    --out DIR     output directory; created with its parents if it does\n"
+    "                  not exist. Existing persons.csv and claims.csv there\n"
     "                  are replaced (and catalog.csv and fees.csv, with\n"
     "                  --fees). Required.\n"
     "    --seed S      PRNG seed, a whole number from 0 to 18446744073709551615\n"
@@ -199,15 +199,13 @@ static void show_progress(void *ctx, long done, long total) {
   fflush(stderr);
 }
 
-/* Create DIR unless it is already a directory (one level, like mkdir -p
-** for the last component). */
+/* Create DIR with its parents unless it is already a directory, as `demo
+** --dir` does. */
 static int ensure_dir(const char *dir) {
   struct stat st;
-  if (mkdir(dir, 0777) == 0) return 0;
-  int e = errno;
-  if (e == EEXIST && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
-  fprintf(stderr, "sanbao gen: %s: %s\n", dir,
-          e == EEXIST ? "exists and is not a directory" : strerror(e));
+  int e = sb_cli_make_dirs(dir) == 0 ? 0 : errno;
+  if (!e && stat(dir, &st) == 0 && S_ISDIR(st.st_mode)) return 0;
+  fprintf(stderr, "sanbao gen: %s: %s\n", dir, !e ? "exists and is not a directory" : strerror(e));
   return -1;
 }
 

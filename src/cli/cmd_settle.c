@@ -142,9 +142,9 @@ static void summary(const sb_batch_totals *t, double secs, uint64_t bytes, const
                     const char *claims, const sb_batch *b) {
   fprintf(stderr,
           "sanbao settle: %lld rows: %lld settled, %lld reversed, %lld rejected; "
-          "%lld alerts\n",
+          "%lld alert%s\n",
           (long long)t->rows, (long long)t->settled, (long long)t->reversed, (long long)t->rejected,
-          (long long)t->alerts);
+          (long long)t->alerts, t->alerts == 1 ? "" : "s");
   sb_cli_print_rejections(claims, b, t);
   fprintf(stderr, "  net totals, yuan (settled minus reversed):\n");
   yuan("total cost", "医疗费总额", t->medfee);
@@ -166,8 +166,9 @@ static void summary(const sb_batch_totals *t, double secs, uint64_t bytes, const
             (long long)t->fee_lines[SB_FEE_OK], (long long)t->fee_lines[SB_FEE_UNLISTED],
             (long long)t->fee_lines[SB_FEE_BAD], (long long)t->fee_lines[SB_FEE_NO_CLAIM]);
   if (t->medfee > 0) {
-    long long bp = (long long)((__int128)t->fund * 10000 / t->medfee); /* 128 bits: no overflow */
-    fprintf(stderr, "  reimbursed %lld.%02lld%% of total cost\n", bp / 100, bp % 100);
+    char pc[32];
+    sb_cli_percent(pc, sizeof pc, t->fund, t->medfee);
+    fprintf(stderr, "  reimbursed %s of total cost\n", pc);
   }
   fprintf(stderr,
           "  time %.3f s (reference data %.2f, read %.2f, settle %.2f, write %.2f): "

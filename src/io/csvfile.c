@@ -15,6 +15,15 @@ int sb_csv_map_header(const sb_csv_row *h, const sb_column *cols, int n, int *id
                       sb_error *err) {
   char where[600];
   snprintf(where, sizeof where, "%s:%lld", file, (long long)h->line);
+  /* A file whose lines end in CR alone (classic Mac OS, some exports) reads
+  ** as one long header line holding the whole file: its last column name
+  ** swallows the data, and a file whose last column is optional would load
+  ** as empty without a word.  No column name holds a carriage return. */
+  for (int i = 0; i < h->n; i++)
+    if (memchr(h->fields[i].p, '\r', h->fields[i].len))
+      return sb_error_set(err, SB_EINVAL, where,
+                          "the header line holds a carriage return: the lines of this file "
+                          "end in CR alone; sanbao reads lines that end in LF or CR LF");
   for (int k = 0; k < n; k++)
     idx[k] = -1;
   for (int i = 0; i < h->n; i++)

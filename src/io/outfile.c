@@ -37,6 +37,12 @@ int sb_outfile_open(sb_outfile *f, const char *path, sb_error *err) {
     f->fd = open(path, O_WRONLY);
     if (f->fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
     f->direct = 1;
+    f->path = dup_str(path); /* for messages only: "/dev/full: write error" */
+    if (!f->path) {
+      close(f->fd);
+      f->fd = -1, f->direct = 0;
+      return sb_error_set(err, SB_ENOMEM, path, "out of memory");
+    }
     return SB_OK;
   }
   size_t n = strlen(path) + 64;
@@ -83,8 +89,11 @@ int sb_outfile_commit(sb_outfile *f, sb_error *err) {
   if (f->direct) {
     f->direct = 0;
     int bad = close(f->fd) != 0;
+    int rc = bad ? sb_error_set(err, SB_EIO, f->path, "write error: %s", strerror(errno)) : SB_OK;
     f->fd = -1;
-    return bad ? sb_error_set(err, SB_EIO, "output", "write error: %s", strerror(errno)) : SB_OK;
+    free(f->path);
+    f->path = NULL;
+    return rc;
   }
   if (!f->path) return SB_OK; /* stdout */
   int rc = SB_OK;
@@ -104,6 +113,8 @@ int sb_outfile_commit(sb_outfile *f, sb_error *err) {
 void sb_outfile_abort(sb_outfile *f) {
   if (f->direct) {
     close(f->fd);
+    free(f->path);
+    f->path = NULL;
     f->direct = 0;
     f->fd = -1;
     return;

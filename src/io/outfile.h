@@ -15,7 +15,7 @@
 #include "sanbao/error.h"
 
 typedef struct sb_outfile {
-  char *path; /* final name; NULL for stdout */
+  char *path; /* final name (a direct file's name); NULL for stdout */
   char *tmp;  /* temporary name */
   int fd;
   int direct; /* an existing device or pipe, written in place */

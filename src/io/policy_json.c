@@ -132,7 +132,13 @@ static int decimal_text(ctx *c, json_t *v, int places, char *buf, size_t bufsz) 
     return 0;
   }
   if (json_is_real(v)) {
+    /* Range first: a huge number printed with two decimals would be quoted
+    ** back as digits the file never held ("1e308" is not "1000...0.00"). */
     double d = json_real_value(v);
+    if (d < 0) return fail(c, "must not be negative%s", NULL);
+    if (places == 2 && d > (double)SB_MONEY_MAX / 100)
+      return fail(c, "is above the largest amount, 10000000000.00%s", NULL);
+    if (places == 4 && d > 1) return fail(c, "is above 1: a ratio is in [0, 1]%s", NULL);
     snprintf(buf, bufsz, "%.*f", places, d);
     if (strtod(buf, NULL) != d)
       return fail(c,
@@ -157,8 +163,12 @@ static int get_amount(ctx *c, json_t *obj, const char *key, int nullable, sb_fen
     else
       rc = fail(c, "must not be null%s", NULL);
   } else if (!(rc = decimal_text(c, v, 2, buf, sizeof buf))) {
-    if (buf[0] == '-')
+    /* "-0" and "-0.00" are zero written with a sign, as JSON's -0 is zero:
+    ** accepted alike (the sign is dropped); any other sign is refused. */
+    if (buf[0] == '-' && !(sb_money_parse(buf + 1, strlen(buf + 1), out) == 0 && *out == 0))
       rc = fail(c, "must not be negative: %s", buf);
+    else if (buf[0] == '-')
+      *out = 0;
     else if (sb_money_parse(buf, strlen(buf), out))
       rc = fail(c, "not an amount (digits, at most two decimals, at most 10000000000.00): '%s'",
                 buf);
@@ -555,7 +565,12 @@ int sb_policy_from_json(const void *rootv, const char *name, sb_policy **out, sb
     json_t *y = json_object_get(root, "year");
     if (!json_is_integer(y) || json_integer_value(y) < 1 || json_integer_value(y) > 9999) {
       push_key(&c, "year");
-      rc = fail(&c, "must be a whole number (a calendar year)%s", NULL);
+      char t[32] = "";
+      if (json_is_integer(y)) snprintf(t, sizeof t, "%lld", (long long)json_integer_value(y));
+      rc = fail(&c,
+                json_is_integer(y) ? "%s is not a calendar year: from 1 to 9999"
+                                   : "must be a whole number: a calendar year from 1 to 9999%s",
+                t);
     } else {
       c.p->year = (int)json_integer_value(y);
     }
@@ -575,13 +590,19 @@ int sb_policy_from_json(const void *rootv, const char *name, sb_policy **out, sb
   return SB_OK;
 }
 
-static int from_loaded(json_t *root, json_error_t *je, const char *name, sb_policy **out,
-                       sb_error *err) {
-  if (!root) {
-    char where[600];
-    snprintf(where, sizeof where, "%s:%d:%d", name, je->line, je->column);
-    return sb_error_set(err, SB_EINVAL, where, "not valid JSON: %s", je->text);
-  }
+static int syntax_error(const json_error_t *je, const char *name, sb_error *err) {
+  char where[600];
+  snprintf(where, sizeof where, "%s:%d:%d", name, je->line, je->column);
+  return sb_error_set(err, SB_EINVAL, where, "not valid JSON: %s", je->text);
+}
+
+/* jansson takes the text without a byte order mark. */
+static json_t *parse_text(const char *text, size_t len, json_error_t *je) {
+  if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) text += 3, len -= 3;
+  return json_loadb(text, len, JSON_REJECT_DUPLICATES, je);
+}
+
+static int from_parsed(json_t *root, const char *name, sb_policy **out, sb_error *err) {
   int rc = sb_policy_from_json(root, name, out, err);
   json_decref(root);
   return rc;
@@ -590,17 +611,51 @@ static int from_loaded(json_t *root, json_error_t *je, const char *name, sb_poli
 int sb_policy_load_text(const char *text, size_t len, const char *name, sb_policy **out,
                         sb_error *err) {
   json_error_t je;
-  json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
-  return from_loaded(root, &je, name, out, err);
+  json_t *root = parse_text(text, len, &je);
+  if (!root) return syntax_error(&je, name, err);
+  return from_parsed(root, name, out, err);
+}
+
+/* A policy or a patch is a few kilobytes: read whole, then parsed from
+** memory (which also lets the byte order mark be skipped on a pipe). */
+int sb_json_read_file(const char *path, void **out, sb_error *err) {
+  FILE *f = fopen(path, "rb");
+  if (!f) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
+  char *text = NULL;
+  size_t len = 0, cap = 0;
+  int rc = SB_OK;
+  for (;;) {
+    if (len == cap) {
+      size_t ncap = cap ? 2 * cap : 16384;
+      char *t = ncap > cap ? realloc(text, ncap) : NULL;
+      if (!t) {
+        rc = sb_error_set(err, SB_ENOMEM, path, "out of memory");
+        break;
+      }
+      text = t, cap = ncap;
+    }
+    size_t got = fread(text + len, 1, cap - len, f);
+    len += got;
+    if (got == 0) {
+      if (ferror(f)) rc = sb_error_set(err, SB_EIO, path, "read error: %s", strerror(errno));
+      break;
+    }
+  }
+  fclose(f);
+  if (!rc) {
+    json_error_t je;
+    json_t *root = parse_text(text, len, &je);
+    if (!root)
+      rc = syntax_error(&je, path, err);
+    else
+      *out = root;
+  }
+  free(text);
+  return rc;
 }
 
 int sb_policy_load_file(const char *path, sb_policy **out, sb_error *err) {
-  FILE *f = fopen(path, "rb");
-  if (!f) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
-  json_error_t je;
-  json_t *root = json_loadf(f, JSON_REJECT_DUPLICATES, &je);
-  int ioerr = ferror(f);
-  fclose(f);
-  if (ioerr) return sb_error_set(err, SB_EIO, path, "read error");
-  return from_loaded(root, &je, path, out, err);
+  void *root;
+  int rc = sb_json_read_file(path, &root, err);
+  return rc ? rc : from_parsed(root, path, out, err);
 }

@@ -28,4 +28,12 @@ int sb_policy_load_text(const char *text, size_t len, const char *name, sb_polic
 ** simulator, which applies a merge patch before validating. */
 int sb_policy_from_json(const void *root, const char *name, sb_policy **out, sb_error *err);
 
+/* Parse the JSON document in file `path` (jansson, JSON_REJECT_DUPLICATES)
+** into *out (a json_t *; the caller owns it, json_decref).  A UTF-8 byte
+** order mark at the start is skipped, as the CSV readers skip it: editors on
+** Windows add one and it is not part of the document.  On failure err->where
+** is "FILE" (cannot open or read: SB_EIO) or "FILE:LINE:COL" (syntax:
+** SB_EINVAL, "not valid JSON: ..."). */
+int sb_json_read_file(const char *path, void **out, sb_error *err);
+
 #endif

@@ -48,17 +48,8 @@ void *sb_merge_patch(void *target_v, void *patch_v) {
 }
 
 static json_t *load(const char *path, sb_error *err) {
-  json_error_t je;
-  json_t *j = json_load_file(path, JSON_REJECT_DUPLICATES, &je);
-  if (!j) {
-    char where[600];
-    if (je.line <= 0)
-      snprintf(where, sizeof where, "%s", path);
-    else
-      snprintf(where, sizeof where, "%s:%d:%d", path, je.line, je.column);
-    sb_error_set(err, je.line <= 0 ? SB_EIO : SB_EINVAL, where, "%s", je.text);
-  }
-  return j;
+  void *j = NULL;
+  return sb_json_read_file(path, &j, err) ? NULL : j;
 }
 
 int sb_policy_load_reform(const char *base_path, const char *patch_path, sb_policy **base,

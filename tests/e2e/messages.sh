@@ -1,0 +1,147 @@
+#!/bin/sh
+# e2e: messages that used to mislead (the hardening issue, "messages that
+# mislead"), each with the message it now gives:
+#  - a JSON number above the largest amount is "above the largest amount",
+#    not "at most two decimals", and is not quoted back as digits the file
+#    never held;
+#  - a policy year out of range gives the range;
+#  - "-0.00" is zero, as "-0" and JSON's -0 are;
+#  - a policy or a reform patch starting with a UTF-8 byte order mark is read;
+#  - a CSV whose lines end in CR alone is named as such (it used to load as
+#    an empty file, or blame a column);
+#  - an empty option value (--out=) names the option, and a write error on a
+#    device (/dev/full) names the device, not "<stdout>";
+#  - gen --out makes the directory with its parents, as demo --dir does;
+#  - settle's summary rounds its percentage half up, as the demo does.
+# Usage: sh messages.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
+set -u
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+
+g="$root/tests/golden/basics"
+cp "$g/persons.csv" "$g/claims.csv" "$g/policy-2022.json" "$work/"
+cd "$work" || exit 2
+
+# settle_with POLICY: settle the basics with POLICY into o.csv
+settle_with() {
+  run settle --persons persons.csv --claims claims.csv --policy "$1" --out o.csv
+}
+
+# a policy with annual_cap replaced by the JSON text $1
+cap() {
+  sed "s/\"annual_cap\": \"150000\"/\"annual_cap\": $1/" policy-2022.json >p.json
+}
+
+# ---- amounts written as JSON numbers ---------------------------------------------
+cap 1e308
+settle_with p.json
+expect_rc "1e308" 2
+contains "1e308: above the maximum" err.txt '$.basic.annual_cap: is above the largest amount, 10000000000.00'
+if grep -q 'decimals\|00000000000000000000' err.txt; then bad "1e308: quotes digits or blames decimals"; else ok; fi
+cap 1e15
+settle_with p.json
+contains "1e15: above the maximum" err.txt 'is above the largest amount'
+cap 123.456
+settle_with p.json
+contains "123.456: decimals" err.txt 'at most two decimals'
+cap -1.5
+settle_with p.json
+contains "-1.5: negative" err.txt 'must not be negative'
+
+# ---- negative zero ------------------------------------------------------------------
+cap 150000
+settle_with p.json
+cp o.csv plain.csv
+for z in '"-0.00"' '"-0"' '-0' '"0.00"'; do
+  sed "s/\"annual_deductible_cap\": \"3000\"/\"annual_deductible_cap\": $z/" policy-2022.json >z.json
+  settle_with z.json
+  expect_rc "annual_deductible_cap $z" 0 1
+done
+sed 's/"annual_deductible_cap": "3000"/"annual_deductible_cap": "-0.01"/' policy-2022.json >z.json
+settle_with z.json
+contains "-0.01 is negative" err.txt 'must not be negative: -0.01'
+# "-0.00" and "0.00" settle alike
+sed 's/"annual_deductible_cap": "3000"/"annual_deductible_cap": "-0.00"/' policy-2022.json >z.json
+settle_with z.json
+cp o.csv negzero.csv
+sed 's/"annual_deductible_cap": "3000"/"annual_deductible_cap": "0.00"/' policy-2022.json >z.json
+settle_with z.json
+same_file "-0.00 settles as 0.00" o.csv negzero.csv
+
+# ---- the policy year ----------------------------------------------------------------
+sed 's/"year": 2022/"year": 10000/' policy-2022.json >y.json
+settle_with y.json
+contains "year 10000: the range" err.txt '$.year: 10000 is not a calendar year: from 1 to 9999'
+sed 's/"year": 2022/"year": 2022.5/' policy-2022.json >y.json
+settle_with y.json
+contains "year 2022.5: whole number and range" err.txt 'must be a whole number: a calendar year from 1 to 9999'
+
+# ---- a byte order mark --------------------------------------------------------------
+printf '\357\273\277' >bom.json
+cat policy-2022.json >>bom.json
+settle_with bom.json
+expect_rc "policy with a BOM" 1
+same_file "policy with a BOM settles as without" plain.csv o.csv
+printf '\357\273\277{"basic": {"annual_cap": "100000"}}\n' >patch.json
+run simulate --persons persons.csv --claims claims.csv --policy policy-2022.json \
+  --reform patch.json --csv sim.csv --report sim.html
+expect_rc "reform patch with a BOM" 0
+contains "reform patch with a BOM: hifp_pay line" sim.csv 'hifp_pay,all,'
+
+# ---- CR-only line ends ------------------------------------------------------------
+tr '\n' '\r' <persons.csv >pcr.csv
+tr '\n' '\r' <claims.csv >ccr.csv
+run settle --persons pcr.csv --claims claims.csv --policy policy-2022.json --out o2.csv
+expect_rc "persons with CR line ends" 2
+contains "persons with CR line ends: named" err.txt 'pcr.csv:1: the header line holds a carriage return: the lines of this file end in CR alone'
+absent "persons with CR line ends: no output" o2.csv
+run settle --persons persons.csv --claims ccr.csv --policy policy-2022.json --out o2.csv
+expect_rc "claims with CR line ends" 2
+contains "claims with CR line ends: named" err.txt 'ccr.csv:1: the header line holds a carriage return'
+# CR LF is still read, and gives the same rows
+sed 's/$/\r/' persons.csv >pcrlf.csv
+sed 's/$/\r/' claims.csv >ccrlf.csv
+run settle --persons pcrlf.csv --claims ccrlf.csv --policy policy-2022.json --out o2.csv
+same_file "CR LF reads as LF" plain.csv o2.csv
+
+# ---- option values and output names -------------------------------------------------
+run settle --persons persons.csv --claims claims.csv --policy policy-2022.json --out=
+expect_rc "--out= (empty)" 2
+contains "--out= names the option" err.txt "option '--out' has an empty value"
+run settle --persons persons.csv --claims claims.csv --policy policy-2022.json --out ""
+contains "--out '' names the option" err.txt "option '--out' has an empty value"
+if [ -w /dev/full ]; then
+  run settle --persons persons.csv --claims claims.csv --policy policy-2022.json --out /dev/full
+  expect_rc "--out /dev/full" 2
+  contains "--out /dev/full names the device" err.txt '/dev/full: write error'
+else
+  skip "/dev/full is not writable here"
+fi
+
+# ---- gen --out makes its directory with the parents ---------------------------------
+run gen --persons 20 --out deep/er/dir
+expect_rc "gen --out deep/er/dir" 0
+if [ -s deep/er/dir/persons.csv ] && [ -s deep/er/dir/claims.csv ]; then ok; else bad "gen: files missing in deep/er/dir"; fi
+: >afile
+run gen --persons 20 --out afile
+expect_rc "gen --out onto a file" 2
+contains "gen --out onto a file: said" err.txt 'afile: exists and is not a directory'
+
+# ---- one rounding rule for percentages ----------------------------------------------
+# 2/3 of the total: 66.666...% prints 66.67% (half up), not 66.66% (truncated)
+cat >pp.csv <<'CSV'
+person_id,household_id,region,category,valid_from,valid_to
+P1,H1,430521,general,2022-01-01,
+CSV
+# the basics policy with primary inpatient care paid in full from the first yuan
+sed 's/"primary":    { "deductible": "200",  "ratio": "0.90" }/"primary": { "deductible": "0", "ratio": "1" }/' \
+  policy-2022.json >pol.json
+cat >cc.csv <<'CSV'
+claim_id,person_id,date,visit_type,level,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,reverses
+C1,P1,2022-03-01,inpatient,primary,3.00,1.00,,,
+CSV
+run settle --persons pp.csv --claims cc.csv --policy pol.json --out oo.csv
+expect_rc "percent run" 0
+contains "settle rounds 2/3 half up" err.txt 'reimbursed 66.67% of total cost'
+
+finish

@@ -30,7 +30,7 @@ static const char USAGE[] =
     "    sanbao db add-catalog        --db FILE CATALOG.csv\n"
     "    sanbao db export-fee-results --db FILE [--out FILE]\n"
     "    sanbao db export-settlements --db FILE [--out FILE]\n"
-    "    sanbao db balance            --db FILE --person ID [--year Y]\n"
+    "    sanbao db balance            --db FILE --person ID --year Y\n"
     "    sanbao db alerts             --db FILE [--out FILE]\n"
     "    sanbao db resettle           --db FILE --year Y [--policy FILE] --out DIR [--force]\n"
     "    sanbao db enroll             --db FILE --year Y --as-of DATE\n"
@@ -351,18 +351,14 @@ static void money_line(const char *label, const char *zh, sb_fen v) {
 
 static int db_balance(int argc, char **argv) {
   sb_opt o[] = {
-      {"--db", 1, 0, 0, 0, {0}}, {"--person", 1, 0, 0, 0, {0}}, {"--year", 0, 0, 0, 0, {0}}};
+      {"--db", 1, 0, 0, 0, {0}}, {"--person", 1, 0, 0, 0, {0}}, {"--year", 1, 0, 0, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, 3, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  /* --year is required: the clock's year (what an absent --year used to
+  ** mean) is usually not a settled year, and showed zeros as if they were
+  ** the person's balance. */
   int year = 0;
-  if (o[2].count) {
-    if (parse_year("db balance", &o[2], &year)) return SB_EXIT_USAGE;
-  } else {
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    year = tm.tm_year + 1900;
-  }
+  if (parse_year("db balance", &o[2], &year)) return SB_EXIT_USAGE;
   sb_store *st;
   sb_error err;
   if (open_store("db balance", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;

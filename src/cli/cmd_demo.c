@@ -58,9 +58,12 @@ static const char USAGE[] =
     "\n"
     "FILES\n"
     "    DIR/persons.csv, DIR/claims.csv   the synthetic county\n"
-    "    DIR/ledger.db                     the ledger (sanbao db --help)\n"
-    "    DIR/settlements.csv, DIR/alerts.csv  exported from the ledger\n"
-    "    DIR/resettle/                     the re-settlement check's differences\n"
+    "    DIR/ledger.db                     the ledger (sanbao db --help): the\n"
+    "                                      settlements, alerts, premiums and\n"
+    "                                      re-assistance payments, e.g.\n"
+    "                                      sanbao db export-settlements --db DIR/ledger.db\n"
+    "    DIR/resettle/claims.csv,          the re-settlement check's claims and\n"
+    "    DIR/resettle/persons.csv          persons that differ (sanbao db resettle)\n"
     "\n"
     "EXIT STATUS\n"
     "    0 on success, 2 on any error.\n";
@@ -110,6 +113,18 @@ static const char *pref_name(int32_t code) {
   for (size_t i = 0; i < sizeof PREF_NAME / sizeof PREF_NAME[0]; i++)
     if (!strcmp(PREF_NAME[i][0], c)) return PREF_NAME[i][1];
   return "";
+}
+
+/* Print a UTF-8 name padded with spaces to `cols` terminal columns: a
+** Chinese character (three bytes here) takes two columns, while printf's
+** width counts bytes, which put the category table out of line. */
+static void pad_cjk(const char *s, int cols) {
+  int w = 0;
+  for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+    if ((*p & 0xC0) != 0x80) w += *p >= 0xE0 ? 2 : 1; /* count lead bytes only */
+  fputs(s, stdout);
+  for (; w < cols; w++)
+    putchar(' ');
 }
 
 int sb_cmd_demo(int argc, char **argv) {
@@ -260,8 +275,9 @@ int sb_cmd_demo(int argc, char **argv) {
     if (!ys.claims[k]) continue;
     sb_cli_percent(p1, sizeof p1, ys.fund[k], ys.medfee[k]);
     sb_cli_percent(p2, sizeof p2, ys.fund[k], ys.inscp[k]);
-    printf("    %-13s %-16s claims %8lld   %8s of cost, %8s in scope\n", sb_category_name(k),
-           sb_category_zh(k), (long long)ys.claims[k], p1, p2);
+    printf("    %-13s ", sb_category_name(k));
+    pad_cjk(sb_category_zh(k), 16);
+    printf(" claims %8lld   %8s of cost, %8s in scope\n", (long long)ys.claims[k], p1, p2);
   }
   printf("监测 Poverty-risk alerts (因病返贫致贫风险监测): %lld\n", (long long)t.alerts);
   printf("清算 Year-end re-settlement (年度清算): %lld claims of %lld persons recomputed from "

@@ -82,7 +82,7 @@ static const char REPORT_USAGE[] =
     "\n"
     "SYNOPSIS\n"
     "    sanbao report --settlements FILE --persons FILE --report OUT.html\n"
-    "                  [--policy FILE] [--csv SUMMARY.csv]\n"
+    "                  [--policy FILE] [--alerts FILE] [--csv SUMMARY.csv]\n"
     "\n"
     "DESCRIPTION\n"
     "    Reads a settlements file as written by `sanbao settle` (docs/reference/formats.md §4) "
@@ -91,11 +91,21 @@ static const char REPORT_USAGE[] =
     "    single side: fund spending per tier, category and prefecture, the\n"
     "    reimbursement ratios, the distribution of personal burden. With --policy\n"
     "    the page also counts people above each monitoring threshold of that policy.\n"
+    "    A settlements file holds no monitoring alerts: give the alerts file that\n"
+    "    `sanbao settle --alerts` wrote with it to count them; without it the page\n"
+    "    says they were not given, and the CSV has no alerts lines.\n"
     "\n"
     "OPTIONS\n"
-    "    --settlements FILE, --persons FILE, --report FILE, --policy FILE,\n"
-    "    --csv FILE (measure,scope,baseline with empty reform and difference),\n"
-    "    -h, --help\n"
+    "    --settlements FILE  settlements, as `sanbao settle --out` writes them. Required.\n"
+    "    --persons FILE      the person registry the claims were settled against.\n"
+    "                        Required.\n"
+    "    --report FILE       the HTML page to write. Required.\n"
+    "    --policy FILE       the policy, for its monitoring thresholds.\n"
+    "    --alerts FILE       the alerts of the same run (docs/reference/formats.md §5),\n"
+    "                        counted by category and prefecture.\n"
+    "    --csv FILE          the figures as measure,scope,baseline,reform,difference\n"
+    "                        (reform and difference empty).\n"
+    "    -h, --help          this text.\n"
     "\n"
     "EXIT STATUS\n"
     "    0 success; 2 usage error, unreadable input or I/O error.\n";
@@ -327,16 +337,15 @@ out:
 /* ---- sanbao report ----------------------------------------------------------- */
 
 int sb_cmd_report(int argc, char **argv) {
-  sb_opt o[] = {{"--settlements", 1, 0, 0, 0, {0}},
-                {"--persons", 1, 0, 0, 0, {0}},
-                {"--report", 1, 0, 0, 0, {0}},
-                {"--policy", 0, 0, 0, 0, {0}},
-                {"--csv", 0, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 5, REPORT_USAGE);
+  sb_opt o[] = {{"--settlements", 1, 0, 0, 0, {0}}, {"--persons", 1, 0, 0, 0, {0}},
+                {"--report", 1, 0, 0, 0, {0}},      {"--policy", 0, 0, 0, 0, {0}},
+                {"--csv", 0, 0, 0, 0, {0}},         {"--alerts", 0, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 6, REPORT_USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
-  const char *ins[3] = {o[0].values[0], o[1].values[0], sb_cli_value(&o[3], NULL)};
+  const char *alerts = sb_cli_value(&o[5], NULL);
+  const char *ins[4] = {o[0].values[0], o[1].values[0], sb_cli_value(&o[3], NULL), alerts};
   const char *outs[2] = {o[2].values[0], sb_cli_value(&o[4], NULL)};
-  if (sb_cli_check_files("report", ins, 3, outs, 2)) return SB_EXIT_USAGE;
+  if (sb_cli_check_files("report", ins, 4, outs, 2)) return SB_EXIT_USAGE;
   sb_error err;
   sb_registry *reg = NULL;
   sb_policy *pol = NULL;
@@ -351,17 +360,19 @@ int sb_cmd_report(int argc, char **argv) {
   memset(&none, 0, sizeof none);
   if (!(sim = sb_sim_new(reg, pol ? pol : &none, 1))) goto out;
   const char *path = o[0].values[0];
-  if (sb_sim_from_settlements(path, reg, sim, &err)) {
+  if (sb_sim_from_settlements(path, reg, sim, &err) ||
+      (alerts && sb_sim_alerts_from_csv(alerts, reg, sim, &err))) {
     sb_cli_error("report", &err);
     goto out;
   }
+  if (!alerts) sb_sim_alerts_not_given(sim);
   const sb_sim_result *res = sb_sim_finish(sim);
   if (!res) {
     fprintf(stderr, "sanbao report: out of memory\n");
     goto out;
   }
-  const char *inputs[2] = {path, o[1].values[0]};
-  sb_report_labels l = {"结算报告 Settlement report",      path, NULL, inputs, 2,
+  const char *inputs[3] = {path, o[1].values[0], alerts};
+  sb_report_labels l = {"结算报告 Settlement report",      path, NULL, inputs, alerts ? 3 : 2,
                         "sanbao " SANBAO_VERSION " report"};
   if (write_outputs("report", res, &l, o[2].values[0], sb_cli_value(&o[4], NULL))) goto out;
   code = SB_EXIT_OK;

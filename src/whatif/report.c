@@ -489,7 +489,7 @@ static void headline(W *w, const sb_sim_result *r) {
          "<div class=\"big\">");
   figure(w, M_PERSONS_WITH_CLAIMS, "all", 0, r->persons_with_claims, 0);
   put(w, "</div>");
-  card_row_open(w, "参保人数", "Insured persons", -1);
+  card_row_open(w, "名单人数", "Persons in the registry", -1);
   putf(w, "%lld", (long long)r->persons);
   card_row_close(w);
   card_row_open(w, "结算笔数", "Claims", -1);
@@ -529,7 +529,11 @@ static void headline(W *w, const sb_sim_result *r) {
     put(w, MEASURE[m].en);
     put(w, MEASURE[m].money ? " (元 yuan)" : "");
     put(w, "</span></td>");
-    figure_cells(w, "all", a, m, m == S_PSN);
+    if (m == S_ALERTS && r->alerts_unknown)
+      put(w, "<td class=\"num\">未提供<span class=\"en\">not given (sanbao report "
+             "--alerts FILE counts them)</span></td>");
+    else
+      figure_cells(w, "all", a, m, m == S_PSN);
     put(w, "</tr>\n");
   }
   put(w, "</tbody></table></section>\n");
@@ -847,7 +851,7 @@ static void breakdown_head(W *w, const char *zh, const char *en, int persons) {
     th(w, "num", "实际报销比", "Effective ratio");
   }
   th(w, "num", "结算笔数", "Claims");
-  if (persons) th(w, "num", "参保人数", "Insured persons");
+  if (persons) th(w, "num", "名单人数", "Persons in the registry");
   put(w, "</tr></thead><tbody>\n");
 }
 
@@ -906,8 +910,9 @@ static void region_name(W *w, int32_t code, int with_code) {
 
 static void prefecture_table(W *w, const sb_sim_result *r) {
   h2(w, "prefectures", "按市州", "By prefecture");
-  put(w, "<p class=\"lead\">参保人数为人员名单中该市州的人数；金额单位：元。<span class=\"en\">"
-         "Insured persons: persons of the prefecture in the persons file; amounts in yuan.");
+  put(w, "<p class=\"lead\">名单人数为人员名单中该市州的人数（不论参保期）；金额单位：元。"
+         "<span class=\"en\">Persons in the registry: the prefecture's persons in the "
+         "persons file, whatever their enrolment dates; amounts in yuan.");
   put(w, w->sides == 2 ? " Claims: baseline." : "");
   put(w, "</span></p>\n");
   breakdown_head(w, "市州", "Prefecture", 1);

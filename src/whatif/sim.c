@@ -84,6 +84,7 @@ static sb_sim *sim_new(const sb_registry *reg, const int32_t *region, int32_t np
   }
   sb_sim_result *r = &s->r;
   r->sides = sides;
+  r->alerts_unknown = 0;
   r->year = policy->year;
   r->persons = s->np;
   assign_prefectures(s);
@@ -109,6 +110,10 @@ void sb_sim_set_top_id(sb_sim *s, int i, const char *id, size_t len) {
   if (len > 64) len = 64;
   memcpy(s->r.top[i].person_id, id, len);
   s->r.top[i].person_id[len] = 0;
+}
+
+void sb_sim_alerts_not_given(sb_sim *s) {
+  s->r.alerts_unknown = 1;
 }
 
 void sb_sim_free(sb_sim *s) {
@@ -399,7 +404,7 @@ static int sums_lines(sb_buf *o, const sb_sim_result *r, const char *scope, cons
                                   "hifmi_pay",       "maf_pay",       "reassist_pay",
                                   "fund_pay_sumamt", "psn_part_amt"};
   int err = 0;
-  for (int m = 0; m < 10; m++) {
+  for (int m = 0; m < (r->alerts_unknown ? 9 : 10); m++) {
     int64_t v[2];
     for (int side = 0; side < 2; side++) {
       const sb_sim_sums *x = &u[side];

@@ -66,6 +66,10 @@ typedef struct sb_sim_result {
   sb_fen gained, lost; /* total burden change, both positive */
   int n_top;
   sb_sim_person_change top[SB_SIM_TOP]; /* largest |change| first */
+  /* 1 when the alerts were not counted (`sanbao report` without an alerts
+  ** file): the alerts figures are then left out of the page and the CSV
+  ** rather than shown as zeros. */
+  int alerts_unknown;
 } sb_sim_result;
 
 typedef struct sb_sim sb_sim;
@@ -73,6 +77,10 @@ typedef struct sb_sim sb_sim;
 /* A collector for `sides` (1 or 2) over a registry; `policy` gives the
 ** monitoring thresholds (the baseline's).  NULL when out of memory. */
 sb_sim *sb_sim_new(const sb_registry *reg, const sb_policy *policy, int sides);
+
+/* The alerts are not known to this collector (a settlements file carries
+** none): sb_sim_result.alerts_unknown is 1. */
+void sb_sim_alerts_not_given(sb_sim *s);
 
 /* A collector over `persons` persons whose regions are region[0..persons)
 ** (a claims pack's people section, sb_pack_regions) instead of a registry:

@@ -130,24 +130,42 @@ static int row_error(sb_error *err, const char *path, int64_t line, const char *
   return sb_error_set(err, SB_EINVAL, where, "%s", why);
 }
 
+/* A data row is quoted soundly and has the header's field count: a short
+** row would otherwise be read with fields it does not have. */
+static int row_fits(const sb_csv_row *row, int ncols, const char *path, sb_error *err) {
+  char why[160];
+  if (row->bad) return row_error(err, path, row->line, "bad quoting");
+  if (row->n == ncols) return SB_OK;
+  snprintf(why, sizeof why, "%d fields, the header has %d", row->n, ncols);
+  return row_error(err, path, row->line, why);
+}
+
+typedef int (*csv_reader_fn)(sb_csv_reader *rd, const char *path, const sb_registry *reg,
+                             sb_sim *sim, sb_error *err);
+
+/* Open `path` ("-": standard input), run `fn` over it, close it. */
+static int read_file(const char *path, csv_reader_fn fn, const sb_registry *reg, sb_sim *sim,
+                     sb_error *err) {
+  int is_stdin = strcmp(path, "-") == 0;
+  int fd = is_stdin ? 0 : open(path, O_RDONLY);
+  if (fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
+  sb_csv_reader *rd = sb_csv_open_fd(fd);
+  int rc = rd ? fn(rd, is_stdin ? "<stdin>" : path, reg, sim, err)
+              : sb_error_set(err, SB_ENOMEM, path, "out of memory");
+  sb_csv_close(rd);
+  if (!is_stdin) close(fd);
+  return rc;
+}
+
 static int read_settlements(sb_csv_reader *rd, const char *path, const sb_registry *reg,
                             sb_sim *sim, sb_error *err) {
   sb_csv_row row;
-  int idx[S_NCOLS];
-  int got = sb_csv_next(rd, &row);
-  if (got < 0) return sb_error_set(err, SB_EIO, path, "read error: %s", strerror(errno));
-  if (got == 0) return sb_error_set(err, SB_EINVAL, path, "empty: no header");
-  if (row.bad) return row_error(err, path, row.line, "bad quoting in the header");
-  int rc = sb_csv_map_header(&row, SETTLEMENT_COLS, S_NCOLS, idx, path, err);
+  int idx[S_NCOLS], ncols, got;
+  int rc = sb_csvfile_header(rd, path, SETTLEMENT_COLS, S_NCOLS, idx, &ncols, err);
   if (rc) return rc;
-  int ncols = row.n;
   while ((got = sb_csv_next(rd, &row)) > 0) {
     char why[160];
-    if (row.bad) return row_error(err, path, row.line, "bad quoting");
-    if (row.n != ncols) {
-      snprintf(why, sizeof why, "%d fields, the header has %d", row.n, ncols);
-      return row_error(err, path, row.line, why);
-    }
+    if ((rc = row_fits(&row, ncols, path, err))) return rc;
     const sb_csv_field *st = &row.fields[idx[S_STATUS]];
     int rev = sb_csv_field_is(st, "reversed");
     if (sb_csv_field_is(st, "rejected")) continue;
@@ -176,13 +194,33 @@ static int read_settlements(sb_csv_reader *rd, const char *path, const sb_regist
 }
 
 int sb_sim_from_settlements(const char *path, const sb_registry *reg, sb_sim *sim, sb_error *err) {
-  int is_stdin = strcmp(path, "-") == 0;
-  int fd = is_stdin ? 0 : open(path, O_RDONLY);
-  if (fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
-  sb_csv_reader *rd = sb_csv_open_fd(fd);
-  int rc = rd ? read_settlements(rd, is_stdin ? "<stdin>" : path, reg, sim, err)
-              : sb_error_set(err, SB_ENOMEM, path, "out of memory");
-  sb_csv_close(rd);
-  if (!is_stdin) close(fd);
-  return rc;
+  return read_file(path, read_settlements, reg, sim, err);
+}
+
+/* ---- alerts ------------------------------------------------------------------ */
+
+enum { A_PERSON, A_DATE, A_NCOLS };
+static const sb_column ALERT_COLS[A_NCOLS] = {{"person_id", 1}, {"date", 1}};
+
+static int read_alerts(sb_csv_reader *rd, const char *path, const sb_registry *reg, sb_sim *sim,
+                       sb_error *err) {
+  sb_csv_row row;
+  int idx[A_NCOLS], ncols, got;
+  int rc = sb_csvfile_header(rd, path, ALERT_COLS, A_NCOLS, idx, &ncols, err);
+  if (rc) return rc;
+  while ((got = sb_csv_next(rd, &row)) > 0) {
+    if ((rc = row_fits(&row, ncols, path, err))) return rc;
+    const sb_csv_field *d = &row.fields[idx[A_DATE]], *p = &row.fields[idx[A_PERSON]];
+    sb_date date;
+    if (sb_date_parse(d->p, d->len, &date))
+      return row_error(err, path, row.line, "date: not a date (YYYY-MM-DD)");
+    int32_t person = sb_registry_find(reg, p->p, p->len);
+    int cat = person >= 0 ? sb_registry_category_on(reg, person, date) : -1;
+    sb_sim_alert(sim, 0, person, cat);
+  }
+  return got < 0 ? sb_error_set(err, SB_EIO, path, "read error: %s", strerror(errno)) : SB_OK;
+}
+
+int sb_sim_alerts_from_csv(const char *path, const sb_registry *reg, sb_sim *sim, sb_error *err) {
+  return read_file(path, read_alerts, reg, sim, err);
 }

@@ -44,4 +44,15 @@ int sb_sim_check_regions(const char *reform_name, const sb_policy *base, const s
 */
 int sb_sim_from_settlements(const char *path, const sb_registry *reg, sb_sim *sim, sb_error *err);
 
+/*
+** Count the rows of an alerts file (docs/reference/formats.md §5, as `sanbao
+** settle --alerts` writes it) on side 0 of `sim`: each under its person's
+** prefecture and under the person's category on the alert's date.  Only
+** person_id and date are read; a person not in the registry counts in the
+** province's total only, as a settlements row does.  A row with another
+** field count than the header's, or a bad date, is an error naming
+** FILE:LINE, and nothing is added after it.
+*/
+int sb_sim_alerts_from_csv(const char *path, const sb_registry *reg, sb_sim *sim, sb_error *err);
+
 #endif

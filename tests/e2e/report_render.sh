@@ -151,10 +151,11 @@ run simulate --policy "$g/policy-2022.json" --reform "$patch" --persons "$g/pers
   --claims "$g/claims.csv" --report "$work/sim.html" --csv "$work/sim.csv"
 expect_rc "simulate" 0
 run settle --policy "$g/policy-2022.json" --persons "$g/persons.csv" --claims "$g/claims.csv" \
-  --out "$work/settlements.csv" --quiet
+  --out "$work/settlements.csv" --alerts "$work/alerts.csv" --quiet
 expect_rc "settle" 0 1
 run report --settlements "$work/settlements.csv" --persons "$g/persons.csv" \
-  --policy "$g/policy-2022.json" --report "$work/one.html" --csv "$work/one.csv"
+  --policy "$g/policy-2022.json" --alerts "$work/alerts.csv" --report "$work/one.html" \
+  --csv "$work/one.csv"
 expect_rc "report" 0
 
 for f in sim.html sim.csv one.html one.csv; do

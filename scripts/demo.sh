@@ -8,4 +8,4 @@ cd "$(dirname "$0")/.."
 persons=${1:-200000}
 sh scripts/deps.sh
 sh scripts/build.sh build -DCMAKE_BUILD_TYPE=Release
-./build/sanbao demo --dir out/demo --persons "$persons" --policy policies/hunan-2022.json
+./build/sanbao demo --dir out/demo --persons "$persons"   # the built-in policies/hunan-2022.json

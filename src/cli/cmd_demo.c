@@ -20,6 +20,7 @@
 #include "cli/commands.h"
 #include "cli/load.h"
 #include "gen/gen.h"
+#include "io/outfile.h"
 #include "io/policy_json.h"
 #include "ledger/ledger.h"
 #include "ledger/reassist.h"
@@ -53,11 +54,13 @@ static const char USAGE[] =
     "                    ledger.db there is replaced\n"
     "    --persons N     residents (default 200000)\n"
     "    --seed S        generator seed (default 2022)\n"
-    "    --policy FILE   policy (default policies/hunan-2022.json)\n"
+    "    --policy FILE   policy (default: the copy of policies/hunan-2022.json\n"
+    "                    built into sanbao, written to DIR/hunan-2022.json)\n"
     "    -h, --help      this text\n"
     "\n"
     "FILES\n"
     "    DIR/persons.csv, DIR/claims.csv   the synthetic county\n"
+    "    DIR/hunan-2022.json               the built-in policy (without --policy)\n"
     "    DIR/ledger.db                     the ledger (sanbao db --help): the\n"
     "                                      settlements, alerts, premiums and\n"
     "                                      re-assistance payments, e.g.\n"
@@ -127,6 +130,25 @@ static void pad_cjk(const char *s, int cols) {
     putchar(' ');
 }
 
+/* The policy built into the binary from policies/hunan-2022.json (made by
+** cmake/embed.cmake), so that the demo runs from any directory: an installed
+** sanbao has no policies/ folder beside it. */
+extern const char sb_default_policy[];
+extern const size_t sb_default_policy_len;
+
+/* Write the built-in policy to `path`, for the ledger to store (it stores a
+** policy file's text) and for the user to read and change. */
+static int write_builtin_policy(const char *path, sb_error *err) {
+  sb_outfile f;
+  /* sb_outfile_write only reads the buffer: the cast does not let it write */
+  sb_buf b = {(char *)sb_default_policy, sb_default_policy_len, sb_default_policy_len};
+  int rc = sb_outfile_open(&f, path, err);
+  if (!rc) rc = sb_outfile_write(&f, &b, err);
+  if (!rc) rc = sb_outfile_commit(&f, err);
+  if (rc) sb_outfile_abort(&f);
+  return rc;
+}
+
 int sb_cmd_demo(int argc, char **argv) {
   sb_opt o[] = {{"--dir", 0, 0, 0, 0, {0}},
                 {"--persons", 0, 0, 0, 0, {0}},
@@ -135,7 +157,7 @@ int sb_cmd_demo(int argc, char **argv) {
   int rc = sb_cli_parse(argc, argv, o, 4, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   const char *dir = sb_cli_value(&o[0], "out/demo");
-  const char *policy = sb_cli_value(&o[3], "policies/hunan-2022.json");
+  const char *policy = sb_cli_value(&o[3], NULL); /* NULL: the built-in copy */
   long persons = 200000, seed = 2022;
   if (o[1].count && sb_cli_long("demo", &o[1], 1, 100000000, &persons)) return SB_EXIT_USAGE;
   if (o[2].count && sb_cli_long("demo", &o[2], 0, 2147483647, &seed)) return SB_EXIT_USAGE;
@@ -146,7 +168,9 @@ int sb_cmd_demo(int argc, char **argv) {
   /* Every input is checked before anything is removed or created: a bad
   ** --policy must not cost the previous demo its ledger. */
   sb_policy *pcheck = NULL;
-  if (sb_policy_load_file(policy, &pcheck, &err)) {
+  if (policy ? sb_policy_load_file(policy, &pcheck, &err)
+             : sb_policy_load_text(sb_default_policy, sb_default_policy_len,
+                                   "policies/hunan-2022.json (built in)", &pcheck, &err)) {
     sb_cli_error("demo", &err);
     return SB_EXIT_USAGE;
   }
@@ -157,6 +181,15 @@ int sb_cmd_demo(int argc, char **argv) {
   if (sb_cli_make_dirs(dir)) {
     fprintf(stderr, "sanbao demo: %s: cannot create: %s\n", dir, strerror(errno));
     return SB_EXIT_USAGE;
+  }
+  char builtin[4200];
+  if (!policy) {
+    snprintf(builtin, sizeof builtin, "%s/hunan-2022.json", dir);
+    if (write_builtin_policy(builtin, &err)) {
+      sb_cli_error("demo", &err);
+      return SB_EXIT_USAGE;
+    }
+    policy = builtin;
   }
   char msg[256];
   snprintf(msg, sizeof msg,

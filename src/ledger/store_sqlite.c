@@ -18,54 +18,15 @@
 */
 #include "ledger/store.h"
 
-#include <pthread.h>
 #include <sqlite3.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "ledger/store_sqlite_int.h"
 #include "ledger/store_sqlite_schema.h"
-
-enum {
-  Q_RUN_START,
-  Q_RUN_FINISH,
-  Q_POLICY_INSERT,
-  Q_POLICY_REPLACE,
-  Q_POLICY_HAS,
-  Q_POLICY_EACH,
-  Q_PERSON_UPSERT,
-  Q_PERSON_PID,
-  Q_INTERVALS_CLEAR,
-  Q_INTERVAL_INSERT,
-  Q_PERSON_EACH,
-  Q_CLAIM_COUNT,
-  Q_CLAIM_LOOKUP,
-  Q_RECEIVED_COUNT,
-  Q_CLAIM_INSERT,
-  Q_SETTLEMENT_INSERT,
-  Q_ROW_EACH,
-  Q_ROW_EACH_YEAR,
-  Q_ACC_GET,
-  Q_ACC_PUT,
-  Q_ALERT_INSERT,
-  Q_ALERT_EACH,
-  Q_ENROLL_PUT,
-  Q_ENROLL_EACH,
-  Q_RUN_GET,
-  Q_ALERT_AFTER,
-  Q_RA_PUT,
-  Q_RA_EACH,
-  Q_RA_PAID,
-  Q_CAT_PUT,
-  Q_CAT_EACH,
-  Q_FEE_PUT,
-  Q_FEE_EACH,
-  Q_FEE_OF,
-  Q_COUNT
-};
 
 static const char *const SQL[Q_COUNT] = {
     [Q_CAT_PUT] = "INSERT INTO catalog_items(run_id, med_list_codg, chrgitm_lv, selfpay_prop,"
@@ -153,61 +114,16 @@ static const char *const SQL[Q_COUNT] = {
                       " FROM enrollments WHERE year = ? ORDER BY person_id",
 };
 
-/*
-** Rows are appended in groups: one INSERT statement of ROWS_PER_INSERT rows
-** costs far less than as many one-row statements (SQLite opens and closes
-** its cursors, and halts the VM, once per statement).  Pending rows are
-** copied (their text into `text`) and written before anything reads the
-** tables and at commit, so callers never see the difference.
-*/
-#define ROWS_PER_INSERT 64
-#define CLAIM_COLS 13
-#define SETTLE_COLS 18
-
-typedef struct pending_row {
-  sb_stored_row r;
-  size_t off[4]; /* claim_id, person_id, date, reverses in `text` */
-} pending_row;
-
-typedef struct sqlite_store {
-  sb_store base;
-  sqlite3 *db;
-  char *path;
-  sqlite3_stmt *q[Q_COUNT];
-  sqlite3_stmt *ins[2][2]; /* [claims, settlements][one row, ROWS_PER_INSERT rows] */
-  pending_row pend[ROWS_PER_INSERT];
-  int npend;
-  int guards_off; /* the insert guards are dropped in this transaction */
-  char *text;
-  size_t tlen, tcap;
-  /* The last claim_lookup's answer, kept only inside a write transaction
-  ** (nobody else can write then) and dropped by any row_append: the
-  ** server asks about one claim id two or three times in a row (who owns
-  ** it, then the batch's own id pass). */
-  int in_txn;
-  int memo_found; /* -1: no memo */
-  char memo_id[65];
-  size_t memo_len;
-  sb_stored_claim memo;
-  int wal_frames; /* frames in the WAL after the last commit (manual checkpoints) */
-  /* serve mode: the background checkpointer (see op_serve_start) */
-  sqlite3 *ckpt_db;
-  pthread_t ckpt_thread;
-  int ckpt_started;
-  _Atomic int ckpt_stop;
-  _Atomic int ckpt_failures; /* failed background checkpoints not yet reported */
-} sqlite_store;
-
-static int db_error(sqlite_store *s, sb_error *err, const char *what) {
+int sq_db_error(sqlite_store *s, sb_error *err, const char *what) {
   return sb_error_set(err, SB_EIO, s->path, "%s: %s", what, sqlite3_errmsg(s->db));
 }
 
 /* The prepared statement k, reset and unbound, prepared on first use. */
-static sqlite3_stmt *stmt(sqlite_store *s, int k, sb_error *err) {
+sqlite3_stmt *sq_stmt(sqlite_store *s, int k, sb_error *err) {
   if (!s->q[k]) {
     if (sqlite3_prepare_v3(s->db, SQL[k], -1, SQLITE_PREPARE_PERSISTENT, &s->q[k], NULL) !=
         SQLITE_OK) {
-      db_error(s, err, "preparing a statement");
+      sq_db_error(s, err, "preparing a statement");
       return NULL;
     }
   } else {
@@ -218,10 +134,10 @@ static sqlite3_stmt *stmt(sqlite_store *s, int k, sb_error *err) {
 }
 
 /* Run a statement to completion; SQLITE_DONE expected. */
-static int done(sqlite_store *s, sqlite3_stmt *st, sb_error *err, const char *what) {
+int sq_done(sqlite_store *s, sqlite3_stmt *st, sb_error *err, const char *what) {
   int rc = sqlite3_step(st);
   sqlite3_reset(st);
-  return rc == SQLITE_DONE ? SB_OK : db_error(s, err, what);
+  return rc == SQLITE_DONE ? SB_OK : sq_db_error(s, err, what);
 }
 
 static void now_text(char *buf, size_t n) {
@@ -231,14 +147,14 @@ static void now_text(char *buf, size_t n) {
   strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-static void bind_text(sqlite3_stmt *st, int i, const char *p, size_t n) {
+void sq_bind_text(sqlite3_stmt *st, int i, const char *p, size_t n) {
   if (p)
     sqlite3_bind_text(st, i, p, (int)n, SQLITE_STATIC);
   else
     sqlite3_bind_null(st, i);
 }
 
-static void bind_date(sqlite3_stmt *st, int i, sb_date d) {
+void sq_bind_date(sqlite3_stmt *st, int i, sb_date d) {
   if (d == SB_DATE_MIN || d == SB_DATE_MAX) {
     sqlite3_bind_null(st, i);
     return;
@@ -248,7 +164,7 @@ static void bind_date(sqlite3_stmt *st, int i, sb_date d) {
   sqlite3_bind_text(st, i, buf, 10, SQLITE_TRANSIENT);
 }
 
-static sb_date column_date(sqlite3_stmt *st, int i, sb_date open) {
+sb_date sq_column_date(sqlite3_stmt *st, int i, sb_date open) {
   const char *t = (const char *)sqlite3_column_text(st, i);
   sb_date d;
   if (!t || sb_date_parse(t, strlen(t), &d)) return open;
@@ -257,11 +173,11 @@ static sb_date column_date(sqlite3_stmt *st, int i, sb_date open) {
 
 /* A column the schema declares NOT NULL that reads NULL: the file is
 ** damaged (or was edited by hand); say so instead of crashing. */
-static int damaged(sqlite_store *s, sb_error *err, const char *what) {
+int sq_damaged(sqlite_store *s, sb_error *err, const char *what) {
   return sb_error_set(err, SB_EINVAL, s->path, "damaged ledger: %s is NULL", what);
 }
 
-static int any_null(sqlite3_stmt *st, const int *cols, int n) {
+int sq_any_null(sqlite3_stmt *st, const int *cols, int n) {
   for (int k = 0; k < n; k++)
     if (sqlite3_column_type(st, cols[k]) == SQLITE_NULL) return 1;
   return 0;
@@ -274,12 +190,10 @@ static int column_enum(sqlite3_stmt *st, int i, int (*lookup)(const char *, size
 
 /* ---- ops ----------------------------------------------------------------- */
 
-static void stop_checkpointer(sqlite_store *s);
-
 static void op_close(sb_store *bs) {
   sqlite_store *s = (sqlite_store *)bs;
   if (!s) return;
-  stop_checkpointer(s);
+  sq_stop_checkpointer(s);
   for (int k = 0; k < Q_COUNT; k++)
     sqlite3_finalize(s->q[k]);
   for (int k = 0; k < 4; k++)
@@ -291,7 +205,8 @@ static void op_close(sb_store *bs) {
 }
 
 static int exec(sqlite_store *s, const char *sql, sb_error *err, const char *what) {
-  return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? SB_OK : db_error(s, err, what);
+  return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? SB_OK
+                                                                 : sq_db_error(s, err, what);
 }
 
 static int op_begin(sb_store *bs, sb_error *err) {
@@ -301,13 +216,11 @@ static int op_begin(sb_store *bs, sb_error *err) {
   s->in_txn = rc == SB_OK;
   return rc;
 }
-static int flush_rows(sqlite_store *s, sb_error *err);
-
 static int op_commit(sb_store *bs, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   s->in_txn = 0;
   s->memo_found = -1;
-  int rc = flush_rows(s, err);
+  int rc = sq_flush_rows(s, err);
   if (!rc && s->guards_off) {
     rc = exec(s, SB_SQLITE_INSERT_GUARDS, err, "cannot restore the append-only triggers");
     if (!rc) s->guards_off = 0;
@@ -327,28 +240,28 @@ static void op_rollback(sb_store *bs) {
 static int op_run_start(sb_store *bs, const char *kind, const char *source, int64_t *run_id,
                         sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *st = stmt(s, Q_RUN_START, err);
+  sqlite3_stmt *st = sq_stmt(s, Q_RUN_START, err);
   if (!st) return SB_EIO;
   char t[32];
   now_text(t, sizeof t);
   sqlite3_bind_text(st, 1, kind, -1, SQLITE_STATIC);
-  bind_text(st, 2, source, source ? strlen(source) : 0);
+  sq_bind_text(st, 2, source, source ? strlen(source) : 0);
   sqlite3_bind_text(st, 3, t, -1, SQLITE_TRANSIENT);
-  int rc = done(s, st, err, "recording the run");
+  int rc = sq_done(s, st, err, "recording the run");
   *run_id = sqlite3_last_insert_rowid(s->db);
   return rc;
 }
 
 static int op_run_finish(sb_store *bs, int64_t run_id, const char *summary, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *st = stmt(s, Q_RUN_FINISH, err);
+  sqlite3_stmt *st = sq_stmt(s, Q_RUN_FINISH, err);
   if (!st) return SB_EIO;
   char t[32];
   now_text(t, sizeof t);
   sqlite3_bind_text(st, 1, t, -1, SQLITE_TRANSIENT);
-  bind_text(st, 2, summary, summary ? strlen(summary) : 0);
+  sq_bind_text(st, 2, summary, summary ? strlen(summary) : 0);
   sqlite3_bind_int64(st, 3, run_id);
-  return done(s, st, err, "recording the run");
+  return sq_done(s, st, err, "recording the run");
 }
 
 /* Copy column c as text into buf (n bytes with the NUL), truncating. */
@@ -363,7 +276,7 @@ static void column_copy(sqlite3_stmt *st, int c, char *buf, size_t n) {
 static int op_run_get(sb_store *bs, int64_t run_id, char *kind, size_t kind_n, char *source,
                       size_t source_n, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *st = stmt(s, Q_RUN_GET, err);
+  sqlite3_stmt *st = sq_stmt(s, Q_RUN_GET, err);
   if (!st) return SB_EIO;
   sqlite3_bind_int64(st, 1, run_id);
   int rc = sqlite3_step(st);
@@ -374,14 +287,14 @@ static int op_run_get(sb_store *bs, int64_t run_id, char *kind, size_t kind_n, c
     return 1;
   }
   sqlite3_reset(st);
-  return rc == SQLITE_DONE ? 0 : db_error(s, err, "reading the run log");
+  return rc == SQLITE_DONE ? 0 : sq_db_error(s, err, "reading the run log");
 }
 
 static int op_policy_put(sb_store *bs, int year, const char *name, const char *json, int replace,
                          sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   if (!replace) {
-    sqlite3_stmt *h = stmt(s, Q_POLICY_HAS, err);
+    sqlite3_stmt *h = sq_stmt(s, Q_POLICY_HAS, err);
     if (!h) return SB_EIO;
     sqlite3_bind_int(h, 1, year);
     int has = sqlite3_step(h) == SQLITE_ROW;
@@ -391,77 +304,77 @@ static int op_policy_put(sb_store *bs, int year, const char *name, const char *j
                           "the ledger already has a policy for %d (use --replace to replace it)",
                           year);
   }
-  sqlite3_stmt *st = stmt(s, replace ? Q_POLICY_REPLACE : Q_POLICY_INSERT, err);
+  sqlite3_stmt *st = sq_stmt(s, replace ? Q_POLICY_REPLACE : Q_POLICY_INSERT, err);
   if (!st) return SB_EIO;
   char t[32];
   now_text(t, sizeof t);
   sqlite3_bind_int(st, 1, year);
-  bind_text(st, 2, name, name ? strlen(name) : 0);
+  sq_bind_text(st, 2, name, name ? strlen(name) : 0);
   sqlite3_bind_text(st, 3, json, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 4, t, -1, SQLITE_TRANSIENT);
-  return done(s, st, err, "storing the policy");
+  return sq_done(s, st, err, "storing the policy");
 }
 
 static int op_policy_each(sb_store *bs, int (*fn)(void *, int, const char *), void *ctx,
                           sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *st = stmt(s, Q_POLICY_EACH, err);
+  sqlite3_stmt *st = sq_stmt(s, Q_POLICY_EACH, err);
   if (!st) return SB_EIO;
   int rc, out = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     static const int nn[] = {0, 1};
-    if (any_null(st, nn, 2)) {
-      out = damaged(s, err, "a column of policies");
+    if (sq_any_null(st, nn, 2)) {
+      out = sq_damaged(s, err, "a column of policies");
       break;
     }
     if ((out = fn(ctx, sqlite3_column_int(st, 0), (const char *)sqlite3_column_text(st, 1)))) break;
   }
   sqlite3_reset(st);
   if (out) return out;
-  return rc == SQLITE_DONE ? SB_OK : db_error(s, err, "reading policies");
+  return rc == SQLITE_DONE ? SB_OK : sq_db_error(s, err, "reading policies");
 }
 
 static int op_person_put(sb_store *bs, const char *id, size_t id_len, const char *hh, size_t hh_len,
                          int32_t region, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *st = stmt(s, Q_PERSON_UPSERT, err);
+  sqlite3_stmt *st = sq_stmt(s, Q_PERSON_UPSERT, err);
   if (!st) return SB_EIO;
-  bind_text(st, 1, id, id_len);
-  bind_text(st, 2, hh, hh_len);
+  sq_bind_text(st, 1, id, id_len);
+  sq_bind_text(st, 2, hh, hh_len);
   sqlite3_bind_int(st, 3, region);
-  int rc = done(s, st, err, "storing a person");
+  int rc = sq_done(s, st, err, "storing a person");
   if (rc) return rc;
-  sqlite3_stmt *pid = stmt(s, Q_PERSON_PID, err);
+  sqlite3_stmt *pid = sq_stmt(s, Q_PERSON_PID, err);
   if (!pid) return SB_EIO;
-  bind_text(pid, 1, id, id_len);
-  if (sqlite3_step(pid) != SQLITE_ROW) return db_error(s, err, "storing a person");
+  sq_bind_text(pid, 1, id, id_len);
+  if (sqlite3_step(pid) != SQLITE_ROW) return sq_db_error(s, err, "storing a person");
   int64_t p = sqlite3_column_int64(pid, 0);
   sqlite3_reset(pid);
-  sqlite3_stmt *clr = stmt(s, Q_INTERVALS_CLEAR, err);
+  sqlite3_stmt *clr = sq_stmt(s, Q_INTERVALS_CLEAR, err);
   if (!clr) return SB_EIO;
   sqlite3_bind_int64(clr, 1, p);
-  return done(s, clr, err, "storing a person");
+  return sq_done(s, clr, err, "storing a person");
 }
 
 static int op_interval_put(sb_store *bs, const char *id, size_t id_len, int category, sb_date from,
                            sb_date to, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *pid = stmt(s, Q_PERSON_PID, err);
+  sqlite3_stmt *pid = sq_stmt(s, Q_PERSON_PID, err);
   if (!pid) return SB_EIO;
-  bind_text(pid, 1, id, id_len);
+  sq_bind_text(pid, 1, id, id_len);
   if (sqlite3_step(pid) != SQLITE_ROW) {
     sqlite3_reset(pid);
     return sb_error_set(err, SB_EINVAL, s->path, "interval of an unknown person");
   }
   int64_t p = sqlite3_column_int64(pid, 0);
   sqlite3_reset(pid);
-  sqlite3_stmt *st = stmt(s, Q_INTERVAL_INSERT, err);
+  sqlite3_stmt *st = sq_stmt(s, Q_INTERVAL_INSERT, err);
   if (!st) return SB_EIO;
   sqlite3_bind_int64(st, 1, p);
   sqlite3_bind_text(st, 2, sb_category_name(category), -1, SQLITE_STATIC);
-  bind_date(st, 3, from);
-  bind_date(st, 4, to);
-  return done(s, st, err, "storing a category interval");
+  sq_bind_date(st, 3, from);
+  sq_bind_date(st, 4, to);
+  return sq_done(s, st, err, "storing a category interval");
 }
 
 static int op_person_each(sb_store *bs,
@@ -469,13 +382,13 @@ static int op_person_each(sb_store *bs,
                                     int, sb_date, sb_date),
                           void *ctx, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *st = stmt(s, Q_PERSON_EACH, err);
+  sqlite3_stmt *st = sq_stmt(s, Q_PERSON_EACH, err);
   if (!st) return SB_EIO;
   int rc, out = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     static const int nn[] = {0, 1, 2, 3};
-    if (any_null(st, nn, 4)) {
-      out = damaged(s, err, "a column of persons or person_categories");
+    if (sq_any_null(st, nn, 4)) {
+      out = sq_damaged(s, err, "a column of persons or person_categories");
       break;
     }
     const char *id = (const char *)sqlite3_column_text(st, 0);
@@ -484,18 +397,18 @@ static int op_person_each(sb_store *bs,
     size_t hhl = (size_t)sqlite3_column_bytes(st, 1);
     int cat = column_enum(st, 3, sb_category_from_name);
     if ((out = fn(ctx, id, idl, hh, hhl, sqlite3_column_int(st, 2), cat,
-                  column_date(st, 4, SB_DATE_MIN), column_date(st, 5, SB_DATE_MAX))))
+                  sq_column_date(st, 4, SB_DATE_MIN), sq_column_date(st, 5, SB_DATE_MAX))))
       break;
   }
   sqlite3_reset(st);
   if (out) return out;
-  return rc == SQLITE_DONE ? SB_OK : db_error(s, err, "reading the registry");
+  return rc == SQLITE_DONE ? SB_OK : sq_db_error(s, err, "reading the registry");
 }
 
 static int64_t op_claim_count(sb_store *bs) {
   sqlite_store *s = (sqlite_store *)bs;
-  if (flush_rows(s, NULL)) return -1;
-  sqlite3_stmt *st = stmt(s, Q_CLAIM_COUNT, NULL);
+  if (sq_flush_rows(s, NULL)) return -1;
+  sqlite3_stmt *st = sq_stmt(s, Q_CLAIM_COUNT, NULL);
   if (!st) return -1;
   int64_t n = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int64(st, 0) : -1;
   sqlite3_reset(st);
@@ -555,16 +468,16 @@ static int op_claim_lookup(sb_store *bs, const char *id, size_t len, sb_stored_c
 
 static int lookup_claim(sqlite_store *s, const char *id, size_t len, sb_stored_claim *out,
                         sb_error *err) {
-  if (flush_rows(s, err)) return SB_EIO;
-  sqlite3_stmt *st = stmt(s, Q_CLAIM_LOOKUP, err);
+  if (sq_flush_rows(s, err)) return SB_EIO;
+  sqlite3_stmt *st = sq_stmt(s, Q_CLAIM_LOOKUP, err);
   if (!st) return SB_EIO;
-  bind_text(st, 1, id, len);
+  sq_bind_text(st, 1, id, len);
   int rc = sqlite3_step(st);
   if (rc == SQLITE_ROW) {
     static const int nn[] = {0, 1, 2, 3};
-    if (any_null(st, nn, 4)) {
+    if (sq_any_null(st, nn, 4)) {
       sqlite3_reset(st);
-      return damaged(s, err, "a column of claims or settlements");
+      return sq_damaged(s, err, "a column of claims or settlements");
     }
     memset(out, 0, sizeof *out);
     out->seq = sqlite3_column_int64(st, 0);
@@ -574,7 +487,7 @@ static int lookup_claim(sqlite_store *s, const char *id, size_t len, sb_stored_c
     memcpy(out->person_id, sqlite3_column_text(st, 2), pl);
     out->person_id[pl] = 0;
     out->person_id_len = pl;
-    out->date = column_date(st, 3, 0);
+    out->date = sq_column_date(st, 3, 0);
     column_result(st, 4, 19, &out->result);
     out->reversed = sqlite3_column_int(st, 16);
     out->run_id = sqlite3_column_int64(st, 17);
@@ -583,22 +496,22 @@ static int lookup_claim(sqlite_store *s, const char *id, size_t len, sb_stored_c
     return 1;
   }
   sqlite3_reset(st);
-  return rc == SQLITE_DONE ? 0 : db_error(s, err, "looking up a claim id");
+  return rc == SQLITE_DONE ? 0 : sq_db_error(s, err, "looking up a claim id");
 }
 
 static int op_received_count(sb_store *bs, const char *id, size_t len, uint64_t key, int64_t *count,
                              int64_t *rejected, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  if (flush_rows(s, err)) return SB_EIO;
-  sqlite3_stmt *st = stmt(s, Q_RECEIVED_COUNT, err);
+  if (sq_flush_rows(s, err)) return SB_EIO;
+  sqlite3_stmt *st = sq_stmt(s, Q_RECEIVED_COUNT, err);
   if (!st) return SB_EIO;
-  bind_text(st, 1, id, len);
+  sq_bind_text(st, 1, id, len);
   sqlite3_bind_int64(st, 2, (int64_t)key);
   int rc = sqlite3_step(st);
   *count = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
   *rejected = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
   sqlite3_reset(st);
-  return rc == SQLITE_ROW ? SB_OK : db_error(s, err, "looking up a received row");
+  return rc == SQLITE_ROW ? SB_OK : sq_db_error(s, err, "looking up a received row");
 }
 
 static const char *const STATUS[] = {"settled", "reversed", "rejected"};
@@ -638,7 +551,7 @@ static sqlite3_stmt *insert_stmt(sqlite_store *s, int table, int many, sb_error 
   int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
   free(sql);
   if (rc != SQLITE_OK) {
-    db_error(s, err, "preparing an insert");
+    sq_db_error(s, err, "preparing an insert");
     return NULL;
   }
   return *slot;
@@ -647,9 +560,9 @@ static sqlite3_stmt *insert_stmt(sqlite_store *s, int table, int many, sb_error 
 static void bind_claim(sqlite3_stmt *st, int b, const sb_stored_row *r) {
   sqlite3_bind_int64(st, b + 1, r->seq);
   sqlite3_bind_int64(st, b + 2, r->run_id);
-  bind_text(st, b + 3, r->claim_id, r->claim_id_len);
-  bind_text(st, b + 4, r->person_id, r->person_id_len);
-  bind_text(st, b + 5, r->date, r->date_len);
+  sq_bind_text(st, b + 3, r->claim_id, r->claim_id_len);
+  sq_bind_text(st, b + 4, r->person_id, r->person_id_len);
+  sq_bind_text(st, b + 5, r->date, r->date_len);
   if (r->has_claim) {
     sqlite3_bind_text(st, b + 6, sb_visit_name(r->claim.visit), -1, SQLITE_STATIC);
     sqlite3_bind_text(st, b + 7, sb_level_name(r->claim.level), -1, SQLITE_STATIC);
@@ -661,7 +574,7 @@ static void bind_claim(sqlite3_stmt *st, int b, const sb_stored_row *r) {
     for (int k = 6; k <= 11; k++)
       sqlite3_bind_null(st, b + k);
   }
-  bind_text(st, b + 12, r->reverses, r->reverses_len);
+  sq_bind_text(st, b + 12, r->reverses, r->reverses_len);
   sqlite3_bind_int64(st, b + 13, (int64_t)r->content_key);
 }
 
@@ -693,7 +606,7 @@ static void bind_settlement(sqlite3_stmt *st, int b, const sb_stored_row *r) {
 }
 
 /* Write the pending rows: every claim first (settlements refer to them). */
-static int flush_rows(sqlite_store *s, sb_error *err) {
+int sq_flush_rows(sqlite_store *s, sb_error *err) {
   int n = s->npend;
   if (!n) return SB_OK;
   s->npend = 0;
@@ -720,14 +633,14 @@ static int flush_rows(sqlite_store *s, sb_error *err) {
       if (!st) return SB_EIO;
       for (int i = 0; i < n; i++)
         (table ? bind_settlement : bind_claim)(st, i * cols, &s->pend[i].r);
-      int rc = done(s, st, err, table ? "storing settlements" : "storing claims");
+      int rc = sq_done(s, st, err, table ? "storing settlements" : "storing claims");
       if (rc) return rc;
     } else {
       for (int i = 0; i < n; i++) {
         sqlite3_stmt *st = insert_stmt(s, table, 0, err);
         if (!st) return SB_EIO;
         (table ? bind_settlement : bind_claim)(st, 0, &s->pend[i].r);
-        int rc = done(s, st, err, table ? "storing a settlement" : "storing a claim");
+        int rc = sq_done(s, st, err, table ? "storing a settlement" : "storing a claim");
         if (rc) return rc;
       }
     }
@@ -768,22 +681,22 @@ static int op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
   p->off[2] = keep_text(s, r->date, r->date_len, &oom);
   p->off[3] = r->reverses ? keep_text(s, r->reverses, r->reverses_len, &oom) : 0;
   if (oom) return sb_error_set(err, SB_ENOMEM, s->path, "out of memory");
-  if (++s->npend == ROWS_PER_INSERT) return flush_rows(s, err);
+  if (++s->npend == ROWS_PER_INSERT) return sq_flush_rows(s, err);
   return SB_OK;
 }
 
 static int op_row_each(sb_store *bs, int year, int (*fn)(void *, const sb_stored_row *), void *ctx,
                        sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  if (flush_rows(s, err)) return SB_EIO;
-  sqlite3_stmt *st = stmt(s, year ? Q_ROW_EACH_YEAR : Q_ROW_EACH, err);
+  if (sq_flush_rows(s, err)) return SB_EIO;
+  sqlite3_stmt *st = sq_stmt(s, year ? Q_ROW_EACH_YEAR : Q_ROW_EACH, err);
   if (!st) return SB_EIO;
   if (year) sqlite3_bind_int(st, 1, year);
   int rc, out = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     static const int nn[] = {0, 1, 2, 3, 4, 5, 6};
-    if (any_null(st, nn, 7)) {
-      out = damaged(s, err, "a column of claims or settlements");
+    if (sq_any_null(st, nn, 7)) {
+      out = sq_damaged(s, err, "a column of claims or settlements");
       break;
     }
     sb_stored_row r;
@@ -813,7 +726,7 @@ static int op_row_each(sb_store *bs, int year, int (*fn)(void *, const sb_stored
       r.claim.fulamt_ownpay_amt = sqlite3_column_int64(st, 12);
       r.claim.overlmt_selfpay = sqlite3_column_int64(st, 13);
       r.claim.preselfpay_amt = sqlite3_column_int64(st, 14);
-      r.claim.date = column_date(st, 4, 0);
+      r.claim.date = sq_column_date(st, 4, 0);
     }
     if (sqlite3_column_type(st, 15) != SQLITE_NULL) {
       r.reverses = (const char *)sqlite3_column_text(st, 15);
@@ -825,15 +738,15 @@ static int op_row_each(sb_store *bs, int year, int (*fn)(void *, const sb_stored
   }
   sqlite3_reset(st);
   if (out) return out;
-  return rc == SQLITE_DONE ? SB_OK : db_error(s, err, "reading settlements");
+  return rc == SQLITE_DONE ? SB_OK : sq_db_error(s, err, "reading settlements");
 }
 
 static int op_acc_get(sb_store *bs, const char *pid, size_t len, int year, sb_acc *a,
                       sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *st = stmt(s, Q_ACC_GET, err);
+  sqlite3_stmt *st = sq_stmt(s, Q_ACC_GET, err);
   if (!st) return SB_EIO;
-  bind_text(st, 1, pid, len);
+  sq_bind_text(st, 1, pid, len);
   sqlite3_bind_int(st, 2, year);
   memset(a, 0, sizeof *a);
   int rc = sqlite3_step(st);
@@ -848,15 +761,16 @@ static int op_acc_get(sb_store *bs, const char *pid, size_t len, int year, sb_ac
       *f[k] = sqlite3_column_int64(st, 6 + k);
   }
   sqlite3_reset(st);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? SB_OK : db_error(s, err, "reading accumulators");
+  return rc == SQLITE_ROW || rc == SQLITE_DONE ? SB_OK
+                                               : sq_db_error(s, err, "reading accumulators");
 }
 
 static int op_acc_put(sb_store *bs, const char *pid, size_t len, int year, const sb_acc *a,
                       sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *st = stmt(s, Q_ACC_PUT, err);
+  sqlite3_stmt *st = sq_stmt(s, Q_ACC_PUT, err);
   if (!st) return SB_EIO;
-  bind_text(st, 1, pid, len);
+  sq_bind_text(st, 1, pid, len);
   sqlite3_bind_int(st, 2, year);
   for (int l = 0; l < SB_LEVEL_COUNT; l++)
     sqlite3_bind_int(st, 3 + l, a->admissions[l]);
@@ -866,36 +780,36 @@ static int op_acc_put(sb_store *bs, const char *pid, size_t len, int year, const
                       a->psn_ytd,  a->ra_base,   a->ra_paid};
   for (int k = 0; k < 11; k++)
     sqlite3_bind_int64(st, 9 + k, f[k]);
-  return done(s, st, err, "storing accumulators");
+  return sq_done(s, st, err, "storing accumulators");
 }
 
 static int op_alert_append(sb_store *bs, const sb_stored_alert *a, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  if (flush_rows(s, err)) return SB_EIO;
-  sqlite3_stmt *st = stmt(s, Q_ALERT_INSERT, err);
+  if (sq_flush_rows(s, err)) return SB_EIO;
+  sqlite3_stmt *st = sq_stmt(s, Q_ALERT_INSERT, err);
   if (!st) return SB_EIO;
   sqlite3_bind_int64(st, 1, a->seq);
   sqlite3_bind_text(st, 2, a->rule, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 3, a->person_id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 4, a->household_id, -1, SQLITE_STATIC);
   sqlite3_bind_text(st, 5, a->claim_id, -1, SQLITE_STATIC);
-  bind_date(st, 6, a->date);
+  sq_bind_date(st, 6, a->date);
   sqlite3_bind_int64(st, 7, a->psn_ytd);
   sqlite3_bind_int64(st, 8, a->threshold);
-  return done(s, st, err, "storing an alert");
+  return sq_done(s, st, err, "storing an alert");
 }
 
 static int op_alert_each(sb_store *bs, int64_t after_seq,
                          int (*fn)(void *, const sb_stored_alert *), void *ctx, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *st = stmt(s, after_seq < 0 ? Q_ALERT_EACH : Q_ALERT_AFTER, err);
+  sqlite3_stmt *st = sq_stmt(s, after_seq < 0 ? Q_ALERT_EACH : Q_ALERT_AFTER, err);
   if (!st) return SB_EIO;
   if (after_seq >= 0) sqlite3_bind_int64(st, 1, after_seq);
   int rc, out = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     static const int nn[] = {0, 1, 2, 3, 4, 5, 6, 7};
-    if (any_null(st, nn, 8)) {
-      out = damaged(s, err, "a column of alerts");
+    if (sq_any_null(st, nn, 8)) {
+      out = sq_damaged(s, err, "a column of alerts");
       break;
     }
     sb_stored_alert a = {sqlite3_column_int64(st, 0),
@@ -903,40 +817,40 @@ static int op_alert_each(sb_store *bs, int64_t after_seq,
                          (const char *)sqlite3_column_text(st, 2),
                          (const char *)sqlite3_column_text(st, 3),
                          (const char *)sqlite3_column_text(st, 4),
-                         column_date(st, 5, 0),
+                         sq_column_date(st, 5, 0),
                          sqlite3_column_int64(st, 6),
                          sqlite3_column_int64(st, 7)};
     if ((out = fn(ctx, &a))) break;
   }
   sqlite3_reset(st);
   if (out) return out;
-  return rc == SQLITE_DONE ? SB_OK : db_error(s, err, "reading alerts");
+  return rc == SQLITE_DONE ? SB_OK : sq_db_error(s, err, "reading alerts");
 }
 
 static int op_reassist_put(sb_store *bs, int64_t run, const sb_reassist_payment *p, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *st = stmt(s, Q_RA_PUT, err);
+  sqlite3_stmt *st = sq_stmt(s, Q_RA_PUT, err);
   if (!st) return SB_EIO;
   sqlite3_bind_int64(st, 1, run);
-  bind_text(st, 2, p->person_id, p->person_id_len);
+  sq_bind_text(st, 2, p->person_id, p->person_id_len);
   sqlite3_bind_int(st, 3, p->year);
   sqlite3_bind_text(st, 4, sb_category_name(p->category), -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 5, p->base);
   sqlite3_bind_int64(st, 6, p->entitlement);
   sqlite3_bind_int64(st, 7, p->amount);
-  return done(s, st, err, "storing a re-assistance payment");
+  return sq_done(s, st, err, "storing a re-assistance payment");
 }
 
 static int op_reassist_each(sb_store *bs, int year, int (*fn)(void *, const char *, size_t, sb_fen),
                             void *ctx, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *st = stmt(s, Q_RA_EACH, err);
+  sqlite3_stmt *st = sq_stmt(s, Q_RA_EACH, err);
   if (!st) return SB_EIO;
   sqlite3_bind_int(st, 1, year);
   int rc, out = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     if (sqlite3_column_type(st, 0) == SQLITE_NULL) {
-      out = damaged(s, err, "a column of reassist_payments");
+      out = sq_damaged(s, err, "a column of reassist_payments");
       break;
     }
     if ((out = fn(ctx, (const char *)sqlite3_column_text(st, 0),
@@ -945,171 +859,47 @@ static int op_reassist_each(sb_store *bs, int year, int (*fn)(void *, const char
   }
   sqlite3_reset(st);
   if (out) return out;
-  return rc == SQLITE_DONE ? SB_OK : db_error(s, err, "reading re-assistance payments");
+  return rc == SQLITE_DONE ? SB_OK : sq_db_error(s, err, "reading re-assistance payments");
 }
 
 static int op_reassist_paid(sb_store *bs, const char *pid, size_t len, int year, sb_fen *paid,
                             sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *st = stmt(s, Q_RA_PAID, err);
+  sqlite3_stmt *st = sq_stmt(s, Q_RA_PAID, err);
   if (!st) return SB_EIO;
   sqlite3_bind_int(st, 1, year);
-  bind_text(st, 2, pid, len);
+  sq_bind_text(st, 2, pid, len);
   int rc = sqlite3_step(st);
   *paid = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
   sqlite3_reset(st);
-  return rc == SQLITE_ROW ? SB_OK : db_error(s, err, "reading re-assistance payments");
-}
-
-static int op_catalog_put(sb_store *bs, int64_t run, const char *code, size_t len,
-                          const sb_catalog_item *it, sb_error *err) {
-  sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *st = stmt(s, Q_CAT_PUT, err);
-  if (!st) return SB_EIO;
-  sqlite3_bind_int64(st, 1, run);
-  bind_text(st, 2, code, len);
-  sqlite3_bind_int(st, 3, it->cls);
-  sqlite3_bind_int(st, 4, it->selfpay_prop);
-  if (it->price_limit < 0)
-    sqlite3_bind_null(st, 5);
-  else
-    sqlite3_bind_int64(st, 5, it->price_limit);
-  bind_date(st, 6, it->begin);
-  bind_date(st, 7, it->end);
-  return done(s, st, err, "storing a catalogue row");
-}
-
-static int op_catalog_each(sb_store *bs,
-                           int (*fn)(void *, const char *, size_t, const sb_catalog_item *),
-                           void *ctx, sb_error *err) {
-  sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *st = stmt(s, Q_CAT_EACH, err);
-  if (!st) return SB_EIO;
-  int rc, out = 0;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    static const int nn[] = {0, 1, 2, 4};
-    if (any_null(st, nn, 4)) {
-      out = damaged(s, err, "a column of catalog_items");
-      break;
-    }
-    sb_catalog_item it;
-    memset(&it, 0, sizeof it);
-    it.cls = (uint8_t)sqlite3_column_int(st, 1);
-    it.selfpay_prop = (sb_bp)sqlite3_column_int(st, 2);
-    it.price_limit =
-        sqlite3_column_type(st, 3) == SQLITE_NULL ? SB_PRICE_NO_LIMIT : sqlite3_column_int64(st, 3);
-    it.begin = column_date(st, 4, SB_DATE_MIN);
-    it.end = column_date(st, 5, SB_DATE_MAX);
-    if ((out = fn(ctx, (const char *)sqlite3_column_text(st, 0),
-                  (size_t)sqlite3_column_bytes(st, 0), &it)))
-      break;
-  }
-  sqlite3_reset(st);
-  if (out) return out;
-  return rc == SQLITE_DONE ? SB_OK : db_error(s, err, "reading the catalogue");
-}
-
-static const char *const FEE_STATUS_SQL[] = {"ok", "unlisted", "bad"};
-
-static int op_fee_line_put(sb_store *bs, const sb_stored_fee_line *l, sb_error *err) {
-  sqlite_store *s = (sqlite_store *)bs;
-  if (flush_rows(s, err)) return SB_EIO; /* the claims row goes first */
-  sqlite3_stmt *st = stmt(s, Q_FEE_PUT, err);
-  if (!st) return SB_EIO;
-  sqlite3_bind_int64(st, 1, l->seq);
-  sqlite3_bind_int(st, 2, l->line_no);
-  bind_text(st, 3, l->sn, l->sn_len);
-  bind_text(st, 4, l->code, l->code_len);
-  sqlite3_bind_text(st, 7, FEE_STATUS_SQL[l->status < 3 ? l->status : 2], -1, SQLITE_STATIC);
-  if (l->status == SB_FEE_BAD) {
-    for (int k = 5; k <= 12; k++)
-      if (k != 7) sqlite3_bind_null(st, k);
-  } else {
-    sqlite3_bind_int64(st, 5, l->cnt);
-    sqlite3_bind_int64(st, 6, l->pric);
-    sqlite3_bind_int(st, 8, l->amounts.cls);
-    sqlite3_bind_int64(st, 9, l->amounts.amt);
-    sqlite3_bind_int64(st, 10, l->amounts.fulamt);
-    sqlite3_bind_int64(st, 11, l->amounts.over);
-    sqlite3_bind_int64(st, 12, l->amounts.pre);
-  }
-  return done(s, st, err, "storing a fee line");
-}
-
-static int op_fee_line_each(sb_store *bs, int64_t seq,
-                            int (*fn)(void *, const sb_stored_fee_line *), void *ctx,
-                            sb_error *err) {
-  sqlite_store *s = (sqlite_store *)bs;
-  if (flush_rows(s, err)) return SB_EIO;
-  sqlite3_stmt *st = stmt(s, seq > 0 ? Q_FEE_OF : Q_FEE_EACH, err);
-  if (!st) return SB_EIO;
-  if (seq > 0) sqlite3_bind_int64(st, 1, seq);
-  int rc, out = 0;
-  while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-    static const int nn[] = {0, 1, 2, 3, 4, 7};
-    if (any_null(st, nn, 6)) {
-      out = damaged(s, err, "a column of fee_lines");
-      break;
-    }
-    sb_stored_fee_line l;
-    memset(&l, 0, sizeof l);
-    l.seq = sqlite3_column_int64(st, 0);
-    l.line_no = sqlite3_column_int(st, 1);
-    l.claim_id = (const char *)sqlite3_column_text(st, 2);
-    l.claim_id_len = (size_t)sqlite3_column_bytes(st, 2);
-    l.sn = (const char *)sqlite3_column_text(st, 3);
-    l.sn_len = (size_t)sqlite3_column_bytes(st, 3);
-    l.code = (const char *)sqlite3_column_text(st, 4);
-    l.code_len = (size_t)sqlite3_column_bytes(st, 4);
-    const char *status = (const char *)sqlite3_column_text(st, 7);
-    l.status = sb_fee_status_from_name(status, strlen(status));
-    if (l.status < 0) {
-      out = damaged(s, err, "a status of fee_lines");
-      break;
-    }
-    l.cnt = l.pric = -1;
-    if (l.status != SB_FEE_BAD) {
-      l.cnt = sqlite3_column_int64(st, 5);
-      l.pric = sqlite3_column_int64(st, 6);
-      l.amounts.cls = (uint8_t)sqlite3_column_int(st, 8);
-      l.amounts.amt = sqlite3_column_int64(st, 9);
-      l.amounts.fulamt = sqlite3_column_int64(st, 10);
-      l.amounts.over = sqlite3_column_int64(st, 11);
-      l.amounts.pre = sqlite3_column_int64(st, 12);
-      l.amounts.inscp = l.amounts.amt - l.amounts.fulamt - l.amounts.over - l.amounts.pre;
-    }
-    if ((out = fn(ctx, &l))) break;
-  }
-  sqlite3_reset(st);
-  if (out) return out;
-  return rc == SQLITE_DONE ? SB_OK : db_error(s, err, "reading fee lines");
+  return rc == SQLITE_ROW ? SB_OK : sq_db_error(s, err, "reading re-assistance payments");
 }
 
 static int op_enrollment_put(sb_store *bs, const sb_enrollment *e, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *st = stmt(s, Q_ENROLL_PUT, err);
+  sqlite3_stmt *st = sq_stmt(s, Q_ENROLL_PUT, err);
   if (!st) return SB_EIO;
-  bind_text(st, 1, e->person_id, e->person_id_len);
+  sq_bind_text(st, 1, e->person_id, e->person_id_len);
   sqlite3_bind_int(st, 2, e->year);
   sqlite3_bind_text(st, 3, sb_category_name(e->category), -1, SQLITE_STATIC);
   sqlite3_bind_int64(st, 4, e->premium);
   sqlite3_bind_int64(st, 5, e->subsidy);
   sqlite3_bind_int64(st, 6, e->personal);
-  bind_date(st, 7, e->as_of);
-  return done(s, st, err, "storing an enrollment");
+  sq_bind_date(st, 7, e->as_of);
+  return sq_done(s, st, err, "storing an enrollment");
 }
 
 static int op_enrollment_each(sb_store *bs, int year, int (*fn)(void *, const sb_enrollment *),
                               void *ctx, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *st = stmt(s, Q_ENROLL_EACH, err);
+  sqlite3_stmt *st = sq_stmt(s, Q_ENROLL_EACH, err);
   if (!st) return SB_EIO;
   sqlite3_bind_int(st, 1, year);
   int rc, out = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     static const int nn[] = {0, 1, 2, 3, 4, 5, 6};
-    if (any_null(st, nn, 7)) {
-      out = damaged(s, err, "a column of enrollments");
+    if (sq_any_null(st, nn, 7)) {
+      out = sq_damaged(s, err, "a column of enrollments");
       break;
     }
     sb_enrollment e = {(const char *)sqlite3_column_text(st, 0),
@@ -1119,25 +909,22 @@ static int op_enrollment_each(sb_store *bs, int year, int (*fn)(void *, const sb
                        sqlite3_column_int64(st, 3),
                        sqlite3_column_int64(st, 4),
                        sqlite3_column_int64(st, 5),
-                       column_date(st, 6, 0)};
+                       sq_column_date(st, 6, 0)};
     if ((out = fn(ctx, &e))) break;
   }
   sqlite3_reset(st);
   if (out) return out;
-  return rc == SQLITE_DONE ? SB_OK : db_error(s, err, "reading enrollments");
+  return rc == SQLITE_DONE ? SB_OK : sq_db_error(s, err, "reading enrollments");
 }
 
-static int op_serve_start(sb_store *bs, sb_error *err);
-static int op_serve_idle(sb_store *bs, sb_error *err);
-
 static const sb_store_ops OPS = {
-    op_close,          op_begin,           op_commit,        op_rollback,       op_run_start,
-    op_run_finish,     op_policy_put,      op_policy_each,   op_person_put,     op_interval_put,
-    op_person_each,    op_claim_count,     op_claim_lookup,  op_received_count, op_row_append,
-    op_row_each,       op_acc_get,         op_acc_put,       op_alert_append,   op_alert_each,
-    op_enrollment_put, op_enrollment_each, op_run_get,       op_serve_start,    op_serve_idle,
-    op_reassist_put,   op_reassist_each,   op_reassist_paid, op_catalog_put,    op_catalog_each,
-    op_fee_line_put,   op_fee_line_each};
+    op_close,           op_begin,           op_commit,        op_rollback,       op_run_start,
+    op_run_finish,      op_policy_put,      op_policy_each,   op_person_put,     op_interval_put,
+    op_person_each,     op_claim_count,     op_claim_lookup,  op_received_count, op_row_append,
+    op_row_each,        op_acc_get,         op_acc_put,       op_alert_append,   op_alert_each,
+    op_enrollment_put,  op_enrollment_each, op_run_get,       sq_op_serve_start, sq_op_serve_idle,
+    op_reassist_put,    op_reassist_each,   op_reassist_paid, sq_op_catalog_put, sq_op_catalog_each,
+    sq_op_fee_line_put, sq_op_fee_line_each};
 
 /* ---- open ---------------------------------------------------------------- */
 
@@ -1172,7 +959,7 @@ int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error 
   int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   int rc = SB_OK;
   if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
-    rc = db_error(s, err, "cannot open");
+    rc = sq_db_error(s, err, "cannot open");
     goto fail;
   }
   sqlite3_busy_timeout(s->db, 10000);
@@ -1237,96 +1024,4 @@ fail:
   op_close(&s->base);
   if (create) unlink(path);
   return rc ? rc : SB_EIO;
-}
-
-/* ---- serve mode (the server) ------------------------------------------------ */
-
-/*
-** Serve mode.  A long-lived writer that commits small transactions (the
-** server's group commits) must not copy the WAL back into the database
-** ("checkpoint") itself: SQLite's automatic checkpoint stalls the
-** committing thread for a whole copy and fsync every thousand pages.  So
-** commits only note the WAL's length (wal_hook), and a thread of the
-** store's own, on a connection of its own, runs a PASSIVE checkpoint every
-** 20 ms: it never blocks the writer or readers.
-**
-** But a PASSIVE checkpoint beside a stream of commits never finds the WAL
-** wholly copied at the moment the writer begins its next transaction — the
-** only moment SQLite starts the WAL over — so the WAL would grow without
-** end (measured: 90 MB/s at 16 k claims/s), each commit appending to blocks
-** the file system must first allocate.  op_serve_idle, which the writer
-** calls between its transactions, checkpoints what the background thread
-** has not copied yet (little) once the WAL passes SERVE_WAL_FRAMES, so the
-** next transaction writes from the start of the WAL again, over blocks
-** already allocated.  Closing the store stops the thread and checkpoints.
-*/
-#define SERVE_WAL_FRAMES 16384 /* 64 MiB of 4 KiB pages: a p99.9 event, not a p99 one */
-
-static void *checkpoint_main(void *arg) {
-  sqlite_store *s = arg;
-  while (!atomic_load(&s->ckpt_stop)) {
-    struct timespec ts = {0, 20 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-    int frames = 0, copied = 0;
-    int rc =
-        sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
-      atomic_fetch_add(&s->ckpt_failures, 1);
-      ts.tv_nsec = 0, ts.tv_sec = 1; /* the WAL grows until the next one succeeds */
-      nanosleep(&ts, NULL);
-    }
-  }
-  return NULL;
-}
-
-static void stop_checkpointer(sqlite_store *s) {
-  if (s->ckpt_started) {
-    atomic_store(&s->ckpt_stop, 1);
-    pthread_join(s->ckpt_thread, NULL);
-    s->ckpt_started = 0;
-  }
-  if (s->ckpt_db) sqlite3_close(s->ckpt_db);
-  s->ckpt_db = NULL;
-}
-
-/* Called by SQLite after each commit with the WAL's length in frames (it
-** replaces the automatic checkpoint, which is this same hook). */
-static int wal_hook(void *ctx, sqlite3 *db, const char *name, int frames) {
-  (void)db, (void)name;
-  ((sqlite_store *)ctx)->wal_frames = frames;
-  return SQLITE_OK;
-}
-
-static int op_serve_start(sb_store *bs, sb_error *err) {
-  sqlite_store *s = (sqlite_store *)bs;
-  if (s->ckpt_db) return SB_OK;
-  if (sqlite3_open_v2(s->path, &s->ckpt_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-          SQLITE_OK ||
-      sqlite3_exec(s->ckpt_db, "PRAGMA synchronous=FULL", NULL, NULL, NULL) != SQLITE_OK) {
-    sb_error_set(err, SB_EIO, s->path, "cannot open for checkpoints: %s",
-                 sqlite3_errmsg(s->ckpt_db));
-    sqlite3_close(s->ckpt_db);
-    s->ckpt_db = NULL;
-    return SB_EIO;
-  }
-  sqlite3_wal_hook(s->db, wal_hook, s);
-  atomic_store(&s->ckpt_stop, 0);
-  if (pthread_create(&s->ckpt_thread, NULL, checkpoint_main, s) == 0) s->ckpt_started = 1;
-  return SB_OK;
-}
-
-static int op_serve_idle(sb_store *bs, sb_error *err) {
-  sqlite_store *s = (sqlite_store *)bs;
-  int failed = atomic_exchange(&s->ckpt_failures, 0);
-  if (s->ckpt_db && s->wal_frames > SERVE_WAL_FRAMES) {
-    int log = 0, done = 0;
-    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
-    if (rc != SQLITE_OK && rc != SQLITE_BUSY) return db_error(s, err, "checkpoint");
-    if (log == done) s->wal_frames = 0;
-  }
-  if (failed)
-    return sb_error_set(err, SB_EIO, s->path,
-                        "%d background checkpoint(s) failed; the WAL grows until one succeeds",
-                        failed);
-  return SB_OK;
 }

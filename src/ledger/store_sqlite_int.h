@@ -1,0 +1,148 @@
+/*
+** sanbao ledger — what the SQLite store's files share (store_sqlite.c: the
+** core tables and opening; store_sqlite_fees.c: the catalogue and fee
+** lines; store_sqlite_serve.c: serve mode's checkpointer).  Not a public
+** interface: everyone else reaches the store through sb_store_ops (store.h).
+*/
+#ifndef SANBAO_STORE_SQLITE_INT_H
+#define SANBAO_STORE_SQLITE_INT_H
+
+#include <pthread.h>
+#include <sqlite3.h>
+#include <stdatomic.h>
+
+#include "ledger/store.h"
+
+/* The prepared statements, by the index of their SQL (store_sqlite.c). */
+enum {
+  Q_RUN_START,
+  Q_RUN_FINISH,
+  Q_POLICY_INSERT,
+  Q_POLICY_REPLACE,
+  Q_POLICY_HAS,
+  Q_POLICY_EACH,
+  Q_PERSON_UPSERT,
+  Q_PERSON_PID,
+  Q_INTERVALS_CLEAR,
+  Q_INTERVAL_INSERT,
+  Q_PERSON_EACH,
+  Q_CLAIM_COUNT,
+  Q_CLAIM_LOOKUP,
+  Q_RECEIVED_COUNT,
+  Q_CLAIM_INSERT,
+  Q_SETTLEMENT_INSERT,
+  Q_ROW_EACH,
+  Q_ROW_EACH_YEAR,
+  Q_ACC_GET,
+  Q_ACC_PUT,
+  Q_ALERT_INSERT,
+  Q_ALERT_EACH,
+  Q_ENROLL_PUT,
+  Q_ENROLL_EACH,
+  Q_RUN_GET,
+  Q_ALERT_AFTER,
+  Q_RA_PUT,
+  Q_RA_EACH,
+  Q_RA_PAID,
+  Q_CAT_PUT,
+  Q_CAT_EACH,
+  Q_FEE_PUT,
+  Q_FEE_EACH,
+  Q_FEE_OF,
+  Q_COUNT
+};
+
+/*
+** Rows are appended in groups: one INSERT statement of ROWS_PER_INSERT rows
+** costs far less than as many one-row statements (SQLite opens and closes
+** its cursors, and halts the VM, once per statement).  Pending rows are
+** copied (their text into `text`) and written before anything reads the
+** tables and at commit, so callers never see the difference.
+*/
+#define ROWS_PER_INSERT 64
+#define CLAIM_COLS 13
+#define SETTLE_COLS 18
+
+typedef struct pending_row {
+  sb_stored_row r;
+  size_t off[4]; /* claim_id, person_id, date, reverses in `text` */
+} pending_row;
+
+typedef struct sqlite_store {
+  sb_store base;
+  sqlite3 *db;
+  char *path;
+  sqlite3_stmt *q[Q_COUNT];
+  sqlite3_stmt *ins[2][2]; /* [claims, settlements][one row, ROWS_PER_INSERT rows] */
+  pending_row pend[ROWS_PER_INSERT];
+  int npend;
+  int guards_off; /* the insert guards are dropped in this transaction */
+  char *text;
+  size_t tlen, tcap;
+  /* The last claim_lookup's answer, kept only inside a write transaction
+  ** (nobody else can write then) and dropped by any row_append: the
+  ** server asks about one claim id two or three times in a row (who owns
+  ** it, then the batch's own id pass). */
+  int in_txn;
+  int memo_found; /* -1: no memo */
+  char memo_id[65];
+  size_t memo_len;
+  sb_stored_claim memo;
+  int wal_frames; /* frames in the WAL after the last commit (manual checkpoints) */
+  /* serve mode: the background checkpointer (see op_serve_start) */
+  sqlite3 *ckpt_db;
+  pthread_t ckpt_thread;
+  int ckpt_started;
+  _Atomic int ckpt_stop;
+  _Atomic int ckpt_failures; /* failed background checkpoints not yet reported */
+} sqlite_store;
+
+/* ---- helpers (store_sqlite.c) ---------------------------------------------- */
+
+/* Fill `err` with SQLite's message for `what`; return SB_EIO. */
+int sq_db_error(sqlite_store *s, sb_error *err, const char *what);
+
+/* Statement `k`, prepared on first use; NULL with `err` set on failure. */
+sqlite3_stmt *sq_stmt(sqlite_store *s, int k, sb_error *err);
+
+/* Step a statement that returns no row, reset it; 0 or SB_EIO. */
+int sq_done(sqlite_store *s, sqlite3_stmt *st, sb_error *err, const char *what);
+
+/* Bind n bytes of text (copied by SQLite). */
+void sq_bind_text(sqlite3_stmt *st, int i, const char *p, size_t n);
+
+/* Bind a date as YYYY-MM-DD text; NULL for an open end. */
+void sq_bind_date(sqlite3_stmt *st, int i, sb_date d);
+
+/* A date column, `open` when it is NULL. */
+sb_date sq_column_date(sqlite3_stmt *st, int i, sb_date open);
+
+/* A damaged ledger (a NULL or unknown value where the schema forbids it). */
+int sq_damaged(sqlite_store *s, sb_error *err, const char *what);
+
+/* Whether any of the columns `cols[0..n)` of the current row is NULL. */
+int sq_any_null(sqlite3_stmt *st, const int *cols, int n);
+
+/* Write the pending grouped rows (before anything reads the tables). */
+int sq_flush_rows(sqlite_store *s, sb_error *err);
+
+/* ---- the catalogue and fee lines (store_sqlite_fees.c) --------------------- */
+
+int sq_op_catalog_put(sb_store *bs, int64_t run, const char *code, size_t len,
+                      const sb_catalog_item *it, sb_error *err);
+int sq_op_catalog_each(sb_store *bs,
+                       int (*fn)(void *, const char *, size_t, const sb_catalog_item *), void *ctx,
+                       sb_error *err);
+int sq_op_fee_line_put(sb_store *bs, const sb_stored_fee_line *l, sb_error *err);
+int sq_op_fee_line_each(sb_store *bs, int64_t seq, int (*fn)(void *, const sb_stored_fee_line *),
+                        void *ctx, sb_error *err);
+
+/* ---- serve mode (store_sqlite_serve.c) ------------------------------------- */
+
+int sq_op_serve_start(sb_store *bs, sb_error *err);
+int sq_op_serve_idle(sb_store *bs, sb_error *err);
+
+/* Stop the background checkpointer and close its connection (at close). */
+void sq_stop_checkpointer(sqlite_store *s);
+
+#endif

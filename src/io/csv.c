@@ -257,6 +257,10 @@ int sb_csv_next(sb_csv_reader *r, sb_csv_row *row) {
         r->start++, r->line++, r->consumed++;
       } else if (c == '\r' && r->start + 1 < r->end && r->buf[r->start + 1] == '\n') {
         r->start += 2, r->line++, r->consumed += 2;
+      } else if (c == '\r' && r->start + 1 == r->end && r->eof) {
+        /* A CR right before the end of the input ends its line like CR LF
+        ** (docs/decisions.md), so "...\n\r" ends with an empty line. */
+        r->start++, r->consumed++;
       } else {
         break;
       }

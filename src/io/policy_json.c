@@ -118,17 +118,34 @@ static int check_object(ctx *c, json_t *v, const char *const *allowed,
   return keep_notes(c, v);
 }
 
+/* `n` bytes of a value as NUL-terminated text for a message, cut to fit
+** `buf` with "..." (a string value may be of any length). */
+static const char *quoted(const char *t, size_t n, char *buf, size_t bufsz) {
+  if (t == buf) return buf; /* a number, already formatted there */
+  if (n < bufsz) {
+    memcpy(buf, t, n);
+    buf[n] = 0;
+  } else {
+    snprintf(buf, bufsz, "%.*s...", (int)(bufsz - 4), t);
+  }
+  return buf;
+}
+
 /* A decimal value from a string, an integer or a suitable real. `places`
 ** is 2 for amounts and 4 for ratios. */
-static int decimal_text(ctx *c, json_t *v, int places, char *buf, size_t bufsz) {
+static int decimal_text(ctx *c, json_t *v, int places, char *buf, size_t bufsz, const char **text,
+                        size_t *len) {
+  *text = buf;
   if (json_is_string(v)) {
-    snprintf(buf, bufsz, "%s", json_string_value(v));
-    if (strlen(json_string_value(v)) >= bufsz) return fail(c, "value is too long%s", NULL);
+    /* any length: "000…0320" is 320, as in the CSV files */
+    *text = json_string_value(v);
+    *len = json_string_length(v);
     return 0;
   }
   if (json_is_integer(v)) {
     if (json_integer_value(v) < 0) return fail(c, "must not be negative%s", NULL);
     snprintf(buf, bufsz, "%lld", (long long)json_integer_value(v));
+    *len = strlen(buf);
     return 0;
   }
   if (json_is_real(v)) {
@@ -145,6 +162,7 @@ static int decimal_text(ctx *c, json_t *v, int places, char *buf, size_t bufsz) 
                   places == 2 ? "a number here may have at most two decimals%s"
                               : "a number here may have at most four decimals%s",
                   NULL);
+    *len = strlen(buf);
     return 0;
   }
   return fail(c, "must be a decimal string such as \"1200.00\"%s", NULL);
@@ -155,6 +173,8 @@ static int get_amount(ctx *c, json_t *obj, const char *key, int nullable, sb_fen
   size_t o = push_key(c, key);
   int rc = 0;
   char buf[64];
+  const char *t;
+  size_t n;
   if (!v) {
     rc = fail(c, "missing required key%s", NULL);
   } else if (json_is_null(v)) {
@@ -162,16 +182,16 @@ static int get_amount(ctx *c, json_t *obj, const char *key, int nullable, sb_fen
       *out = SB_NO_CAP;
     else
       rc = fail(c, "must not be null%s", NULL);
-  } else if (!(rc = decimal_text(c, v, 2, buf, sizeof buf))) {
+  } else if (!(rc = decimal_text(c, v, 2, buf, sizeof buf, &t, &n))) {
     /* "-0" and "-0.00" are zero written with a sign, as JSON's -0 is zero:
     ** accepted alike (the sign is dropped); any other sign is refused. */
-    if (buf[0] == '-' && !(sb_money_parse(buf + 1, strlen(buf + 1), out) == 0 && *out == 0))
-      rc = fail(c, "must not be negative: %s", buf);
-    else if (buf[0] == '-')
+    if (n && t[0] == '-' && !(sb_money_parse(t + 1, n - 1, out) == 0 && *out == 0))
+      rc = fail(c, "must not be negative: %s", quoted(t, n, buf, sizeof buf));
+    else if (n && t[0] == '-')
       *out = 0;
-    else if (sb_money_parse(buf, strlen(buf), out))
+    else if (sb_money_parse(t, n, out))
       rc = fail(c, "not an amount (digits, at most two decimals, at most 10000000000.00): '%s'",
-                buf);
+                quoted(t, n, buf, sizeof buf));
   }
   if (!rc) pop(c, o);
   return rc;
@@ -182,11 +202,14 @@ static int get_ratio(ctx *c, json_t *obj, const char *key, sb_bp *out) {
   size_t o = push_key(c, key);
   int rc = 0;
   char buf[64];
+  const char *t;
+  size_t n;
   if (!v) {
     rc = fail(c, "missing required key%s", NULL);
-  } else if (!(rc = decimal_text(c, v, 4, buf, sizeof buf))) {
-    if (sb_ratio_parse(buf, strlen(buf), out))
-      rc = fail(c, "not a ratio in [0, 1] with at most four decimals: '%s'", buf);
+  } else if (!(rc = decimal_text(c, v, 4, buf, sizeof buf, &t, &n))) {
+    if (sb_ratio_parse(t, n, out))
+      rc = fail(c, "not a ratio in [0, 1] with at most four decimals: '%s'",
+                quoted(t, n, buf, sizeof buf));
   }
   if (!rc) pop(c, o);
   return rc;
@@ -596,10 +619,107 @@ static int syntax_error(const json_error_t *je, const char *name, sb_error *err)
   return sb_error_set(err, SB_EINVAL, where, "not valid JSON: %s", je->text);
 }
 
-/* jansson takes the text without a byte order mark. */
-static json_t *parse_text(const char *text, size_t len, json_error_t *je) {
+/* The decimal places of the value of one JSON number token (digits after
+** the point, trailing zeros dropped, less the exponent); 0 for an integer.
+** A huge exponent is clamped: only "more than four" matters here. */
+static long number_places(const char *t, size_t n) {
+  size_t i = 0;
+  long frac = 0, zeros = 0, exp = 0;
+  while (i < n && t[i] != '.' && t[i] != 'e' && t[i] != 'E')
+    i++;
+  if (i < n && t[i] == '.')
+    for (i++; i < n && t[i] >= '0' && t[i] <= '9'; i++) {
+      frac++;
+      zeros = t[i] == '0' ? zeros + 1 : 0;
+    }
+  frac -= zeros;
+  if (i < n && (t[i] == 'e' || t[i] == 'E')) {
+    int neg = ++i < n && t[i] == '-';
+    if (i < n && (t[i] == '-' || t[i] == '+')) i++;
+    for (; i < n && t[i] >= '0' && t[i] <= '9'; i++)
+      if (exp < 100000) exp = exp * 10 + (t[i] - '0');
+    if (neg) exp = -exp;
+  }
+  long places = frac - exp;
+  return places > 0 ? places : 0;
+}
+
+/*
+** jansson holds a JSON number with a fraction or an exponent as a double,
+** which cannot tell 320.10 from 320.10000000000000000001 or 0.7 from
+** 0.70000000000000001: both would be accepted as the shorter decimal.  So
+** the text is scanned first, and a number whose value has more than four
+** decimal places (a ratio's most) is refused here.  Amounts (two places)
+** are then checked after parsing by the round trip in decimal_text, which
+** is exact for values of at most four places and at most 10^10 (15
+** significant digits, within a double's).
+**
+** The scan follows the nesting (objects' keys, arrays' indexes) so that
+** the error names the JSON path like every other policy error.  It trusts
+** nothing: on text that is not JSON it merely finds nothing, and jansson
+** then says what is wrong.
+*/
+enum { SCAN_DEPTH = 32, SCAN_KEY = 64 };
+typedef struct scan_frame {
+  int array, index, want_key;
+  char key[SCAN_KEY];
+} scan_frame;
+
+static int check_number_texts(const char *t, size_t n, const char *name, sb_error *err) {
+  scan_frame f[SCAN_DEPTH];
+  int depth = 0; /* frames in use; deeper nesting is scanned but not named */
+  int level = 0; /* the true nesting */
+  for (size_t i = 0; i < n; i++) {
+    char c = t[i];
+    scan_frame *top = level > 0 && level <= SCAN_DEPTH ? &f[level - 1] : NULL;
+    if (c == '{' || c == '[') {
+      if (level < SCAN_DEPTH) f[level] = (scan_frame){c == '[', 0, c == '{', ""}, depth++;
+      level++;
+    } else if (c == '}' || c == ']') {
+      if (level > 0) level--;
+      if (depth > level) depth = level;
+    } else if (c == ',' && top) {
+      top->index++;
+      top->want_key = !top->array;
+    } else if (c == '"') { /* a string: skip it, escapes included; a key is kept */
+      size_t a = ++i;
+      for (; i < n && t[i] != '"'; i++)
+        if (t[i] == '\\') i++;
+      if (top && top->want_key) {
+        size_t k = i - a < SCAN_KEY - 1 ? i - a : SCAN_KEY - 1;
+        memcpy(top->key, t + a, k);
+        top->key[k] = 0;
+        top->want_key = 0;
+      }
+    } else if (c == '-' || (c >= '0' && c <= '9')) {
+      size_t a = i;
+      while (i + 1 < n && t[i + 1] && strchr("0123456789+-.eE", t[i + 1]))
+        i++;
+      if (number_places(t + a, i + 1 - a) > 4) {
+        char where[600];
+        size_t w = (size_t)snprintf(where, sizeof where, "%s: $", name);
+        for (int d = 0; d < depth && w < sizeof where; d++)
+          w += (size_t)(f[d].array ? snprintf(where + w, sizeof where - w, "[%d]", f[d].index)
+                                   : snprintf(where + w, sizeof where - w, ".%s", f[d].key));
+        return sb_error_set(err, SB_EINVAL, where,
+                            "the number %.*s has more than four decimals (an amount may have two, "
+                            "a ratio four); write it as a string such as \"0.7000\"",
+                            (int)(i + 1 - a > 40 ? 40 : i + 1 - a), t + a);
+      }
+    }
+  }
+  return SB_OK;
+}
+
+/* Check the numbers' text, then parse; jansson takes the text without a
+** byte order mark.  0 with *out set, or an error naming FILE:LINE:COL. */
+static int parse_text(const char *text, size_t len, const char *name, json_t **out, sb_error *err) {
   if (len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0) text += 3, len -= 3;
-  return json_loadb(text, len, JSON_REJECT_DUPLICATES, je);
+  int rc = check_number_texts(text, len, name, err);
+  if (rc) return rc;
+  json_error_t je;
+  *out = json_loadb(text, len, JSON_REJECT_DUPLICATES, &je);
+  return *out ? SB_OK : syntax_error(&je, name, err);
 }
 
 static int from_parsed(json_t *root, const char *name, sb_policy **out, sb_error *err) {
@@ -610,10 +730,9 @@ static int from_parsed(json_t *root, const char *name, sb_policy **out, sb_error
 
 int sb_policy_load_text(const char *text, size_t len, const char *name, sb_policy **out,
                         sb_error *err) {
-  json_error_t je;
-  json_t *root = parse_text(text, len, &je);
-  if (!root) return syntax_error(&je, name, err);
-  return from_parsed(root, name, out, err);
+  json_t *root;
+  int rc = parse_text(text, len, name, &root, err);
+  return rc ? rc : from_parsed(root, name, out, err);
 }
 
 /* A policy or a patch is a few kilobytes: read whole, then parsed from
@@ -642,14 +761,8 @@ int sb_json_read_file(const char *path, void **out, sb_error *err) {
     }
   }
   fclose(f);
-  if (!rc) {
-    json_error_t je;
-    json_t *root = parse_text(text, len, &je);
-    if (!root)
-      rc = syntax_error(&je, path, err);
-    else
-      *out = root;
-  }
+  json_t *root;
+  if (!rc && !(rc = parse_text(text, len, path, &root, err))) *out = root;
   free(text);
   return rc;
 }

@@ -48,6 +48,24 @@ cap -1.5
 settle_with p.json
 contains "-1.5: negative" err.txt 'must not be negative'
 
+# a number with more decimals than a double shows is refused, naming its place
+# (it was read as the nearest double: 150000.10000000000000000001 as 150000.10)
+cap 150000.10000000000000000001
+settle_with p.json
+expect_rc "150000.10000000000000000001" 2
+contains "too many decimals: named with its path" err.txt \
+  'p.json: $.basic.annual_cap: the number 150000.10000000000000000001 has more than four decimals'
+cap 1.5e-5
+settle_with p.json
+contains "1.5e-5: six decimals" err.txt 'the number 1.5e-5 has more than four decimals'
+cap 1.50000e5
+settle_with p.json
+expect_rc "1.50000e5 is 150000" 1
+# a string of any length: leading zeros are digits like any others
+cap '"0000000000000000000000000000000000000000000000000000000000000000150000"'
+settle_with p.json
+expect_rc "a 70-character amount string" 1
+
 # ---- negative zero ------------------------------------------------------------------
 cap 150000
 settle_with p.json
@@ -103,6 +121,17 @@ sed 's/$/\r/' persons.csv >pcrlf.csv
 sed 's/$/\r/' claims.csv >ccrlf.csv
 run settle --persons pcrlf.csv --claims ccrlf.csv --policy policy-2022.json --out o2.csv
 same_file "CR LF reads as LF" plain.csv o2.csv
+
+# a CR at the very end of a file ends an empty line: no phantom row, no
+# refused registry (it used to add ",,,rejected,MALFORMED_ROW" and refuse
+# persons.csv for "1 fields")
+cp persons.csv p-endcr.csv
+printf '\r' >>p-endcr.csv
+cp claims.csv c-endcr.csv
+printf '\r' >>c-endcr.csv
+run settle --persons p-endcr.csv --claims c-endcr.csv --policy policy-2022.json --out o3.csv
+expect_rc "files ending in a lone CR" 1
+same_file "files ending in a lone CR settle as without it" plain.csv o3.csv
 
 # ---- option values and output names -------------------------------------------------
 run settle --persons persons.csv --claims claims.csv --policy policy-2022.json --out=

@@ -342,6 +342,12 @@ static void test_empty_lines_skipped(void **state) {
   expect_render("\n", "#EOF");
   expect_render("a\n\n", "1:a\n#EOF");
   expect_render("a\r\n\r\nb", "1:a\n3:b\n#EOF");
+  /* A CR at the very end ends its line like CR LF: an empty last line, no
+  ** row (it used to be a row of one empty field); a file of one CR is empty. */
+  expect_render("a\n\r", "1:a\n#EOF");
+  expect_render("a\r\n\r", "1:a\n#EOF");
+  expect_render("\r", "#EOF");
+  expect_render("a\n\r\n\r", "1:a\n#EOF");
   /* Not empty: a comma, a space, empty quotes. */
   expect_render("\n,\n \n\"\"\n", "2:|\n3: \n4:\n#EOF");
 }

@@ -748,6 +748,13 @@ static void test_invalid_number_with_too_many_decimals(void **state) {
   expect_invalid("\"individual\": \"320\"", "\"individual\": 320.001", "$.premium.individual");
   expect_invalid("\"ratio_bonus\": \"0.05\"", "\"ratio_bonus\": 0.00001",
                  "$.critical_illness.tilted.ratio_bonus");
+  /* More decimals than a double shows: refused from the text, named by
+  ** path through arrays (read as a double, they were 0.65 and 320.10). */
+  expect_invalid("\"ratio\": \"0.65\", \"note\"", "\"ratio\": 0.65000000000000001, \"note\"",
+                 "$.critical_illness.segments[1].ratio");
+  expect_invalid("\"individual\": \"320\"", "\"individual\": 320.10000000000000000001",
+                 "$.premium.individual");
+  expect_invalid("\"individual\": \"320\"", "\"individual\": 3.200001e2", "$.premium.individual");
   /* The same as decimal strings. */
   expect_invalid("\"grade3\": { \"deductible\": \"1200\", \"ratio\": \"0.65\" }",
                  "\"grade3\": { \"deductible\": \"1200\", \"ratio\": \"0.12345\" }",

@@ -199,6 +199,20 @@ static int db_import_persons(int argc, char **argv) {
   return SB_EXIT_OK;
 }
 
+typedef struct rejected_rows {
+  const char *file;
+  FILE *mem; /* open_memstream over text/len */
+  size_t len;
+  char *text;
+} rejected_rows;
+
+/* sb_import_options.settled: the rejected rows, by reason, into memory. */
+static void keep_rejections(void *ctx, const sb_batch *b, const sb_batch_totals *t) {
+  rejected_rows *rr = ctx;
+  if (!t->rejected || rr->mem || !(rr->mem = open_memstream(&rr->text, &rr->len))) return;
+  sb_cli_print_rejections(rr->mem, rr->file, b, t, "add it with 'sanbao db add-policy'");
+}
+
 static int db_import_claims(int argc, char **argv) {
   sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}},
                 {"--claims", 1, 0, 0, 0, {0}},
@@ -213,16 +227,27 @@ static int db_import_claims(int argc, char **argv) {
   sb_error err;
   double t0 = sb_cli_now();
   if (open_store("db import-claims", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
-  sb_import_options io = {(int)threads, o[3].count ? NULL : progress, &t0,
-                          sb_cli_value(&o[4], NULL)};
+  /* The first rejected rows are named from the batch, which is gone once
+  ** the import returns: written to memory then, printed with the summary. */
+  rejected_rows rr = {o[1].values[0], NULL, 0, NULL};
+  sb_import_options io = {(int)threads,
+                          o[3].count ? NULL : progress,
+                          &t0,
+                          sb_cli_value(&o[4], NULL),
+                          o[3].count ? NULL : keep_rejections,
+                          &rr};
   const char *ins[2] = {o[1].values[0], io.fees_path};
   if (sb_cli_check_files("db import-claims", ins, 2, NULL, 0)) {
     st->ops->close(st);
     return SB_EXIT_USAGE;
   }
   sb_batch_totals t;
-  if (sb_ledger_import_claims(st, o[1].values[0], &io, &t, &err))
+  if (sb_ledger_import_claims(st, o[1].values[0], &io, &t, &err)) {
+    if (rr.mem) fclose(rr.mem);
+    free(rr.text);
     return fail("db import-claims", &err, st);
+  }
+  if (rr.mem) fclose(rr.mem);
   double secs = sb_cli_now() - t0;
   st->ops->close(st); /* the last connection folds the WAL into the file */
   double folded = sb_cli_now() - t0 - secs;
@@ -232,14 +257,13 @@ static int db_import_claims(int argc, char **argv) {
             "%lld already in the ledger (skipped); %lld alerts\n",
             (long long)t.rows, (long long)t.settled, (long long)t.reversed, (long long)t.rejected,
             (long long)t.skipped, (long long)t.alerts);
-    for (int r = 1; r < SB_R_COUNT; r++)
-      if (t.by_reason[r])
-        fprintf(stderr, "  rejected %-18s %lld\n", sb_reason_name(r), (long long)t.by_reason[r]);
+    if (rr.text) fputs(rr.text, stderr);
     fprintf(stderr,
             "  committed in %.3f s: %.0f claims/s, durable (synchronous=FULL); then %.3f s to "
             "fold the write-ahead log into the ledger file (checkpoint)\n",
             secs, secs > 0 ? (double)(t.rows + t.skipped) / secs : 0.0, folded);
   }
+  free(rr.text);
   return t.rejected ? SB_EXIT_REJECTED : SB_EXIT_OK;
 }
 

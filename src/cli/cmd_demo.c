@@ -235,7 +235,7 @@ int sb_cmd_demo(int argc, char **argv) {
 
   step(&d, "settling the year's claims into the ledger (一站式结算)");
   snprintf(path, sizeof path, "%s/claims.csv", dir);
-  sb_import_options io = {2, import_progress, &d, NULL};
+  sb_import_options io = {.threads = 2, .progress = import_progress, .progress_ctx = &d};
   sb_batch_totals t;
   double ti = sb_cli_now();
   if (sb_ledger_import_claims(st, path, &io, &t, &err)) goto fail;

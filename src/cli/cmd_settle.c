@@ -145,7 +145,7 @@ static void summary(const sb_batch_totals *t, double secs, uint64_t bytes, const
           "%lld alert%s\n",
           (long long)t->rows, (long long)t->settled, (long long)t->reversed, (long long)t->rejected,
           (long long)t->alerts, t->alerts == 1 ? "" : "s");
-  sb_cli_print_rejections(claims, b, t);
+  sb_cli_print_rejections(stderr, claims, b, t, "give its --policy");
   fprintf(stderr, "  net totals, yuan (settled minus reversed):\n");
   yuan("total cost", "医疗费总额", t->medfee);
   yuan("in scope", "政策范围内", t->inscp);

@@ -105,11 +105,12 @@ int sb_cli_check_files(const char *cmd, const char *const *in, int nin, const ch
   return 0;
 }
 
-void sb_cli_print_rejections(const char *file, const sb_batch *b, const sb_batch_totals *t) {
+void sb_cli_print_rejections(FILE *out, const char *file, const sb_batch *b,
+                             const sb_batch_totals *t, const char *no_policy_hint) {
   enum { EXAMPLES = 3 };
   for (int r = 1; r < SB_R_COUNT; r++) {
     if (!t->by_reason[r]) continue;
-    fprintf(stderr, "  rejected %-18s %lld\n", sb_reason_name(r), (long long)t->by_reason[r]);
+    fprintf(out, "  rejected %-18s %lld\n", sb_reason_name(r), (long long)t->by_reason[r]);
     int shown = 0;
     int years[8], ny = 0;
     for (int64_t i = 0; i < sb_batch_rows(b) && (shown < EXAMPLES || r == SB_R_NO_POLICY); i++) {
@@ -124,14 +125,14 @@ void sb_cli_print_rejections(const char *file, const sb_batch *b, const sb_batch
       }
       if (shown++ >= EXAMPLES) continue;
       const char *why = sb_batch_row_why(b, i);
-      fprintf(stderr, "      %s:%lld  %.*s%s%s\n", file, (long long)sb_batch_row_line(b, i),
+      fprintf(out, "      %s:%lld  %.*s%s%s\n", file, (long long)sb_batch_row_line(b, i),
               (int)(v.claim_id_len > 64 ? 64 : v.claim_id_len), v.claim_id, *why ? "  " : "", why);
     }
     if (r == SB_R_NO_POLICY && ny) {
-      fprintf(stderr, "      no policy for");
+      fprintf(out, "      no policy for");
       for (int k = 0; k < ny; k++)
-        fprintf(stderr, "%s %d", k ? "," : "", years[k]);
-      fprintf(stderr, ": give its --policy\n");
+        fprintf(out, "%s %d", k ? "," : "", years[k]);
+      fprintf(out, ": %s\n", no_policy_hint);
     }
   }
 }

@@ -6,6 +6,8 @@
 #ifndef SANBAO_CLI_LOAD_H
 #define SANBAO_CLI_LOAD_H
 
+#include <stdio.h>
+
 #include "sanbao/error.h"
 #include "sanbao/policy.h"
 #include "sanbao/registry.h"
@@ -42,11 +44,13 @@ int sb_cli_load_persons(const char *cmd, const char *path, sb_registry **out);
 int sb_cli_check_files(const char *cmd, const char *const *inputs, int nin,
                        const char *const *outputs, int nout);
 
-/* After a run: per rejection reason, the count and the first rows
+/* After a run, on `out`: per rejection reason, the count and the first rows
 ** (FILE:LINE, claim id, the field for MALFORMED_ROW / BAD_AMOUNT / BAD_FEES);
-** for NO_POLICY the years that have none. */
+** for NO_POLICY the years that have none, then `no_policy_hint` (how to
+** give one: "give its --policy", "add it with 'sanbao db add-policy'"). */
 typedef struct sb_batch sb_batch;
 typedef struct sb_batch_totals sb_batch_totals;
-void sb_cli_print_rejections(const char *file, const sb_batch *b, const sb_batch_totals *t);
+void sb_cli_print_rejections(FILE *out, const char *file, const sb_batch *b,
+                             const sb_batch_totals *t, const char *no_policy_hint);
 
 #endif

@@ -439,6 +439,7 @@ int sb_ledger_import_claims(sb_store *st, const char *path, const sb_import_opti
   if ((rc = st->ops->run_start(st, "import-claims", path, &run, err))) goto out;
   if ((rc = write_import(st, b, reg, run, opt, NULL, err))) goto out;
   sb_batch_get_totals(b, totals);
+  if (opt && opt->settled) opt->settled(opt->settled_ctx, b, totals);
   char summary[256];
   snprintf(summary, sizeof summary,
            "rows=%lld settled=%lld reversed=%lld rejected=%lld skipped=%lld",

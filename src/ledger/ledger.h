@@ -51,6 +51,12 @@ typedef struct sb_import_options {
   ** rows whose id has lines take their amounts from them, classified against
   ** the ledger's catalogue, and the lines are stored with their claim */
   const char *fees_path;
+  /* Called once the claims are settled and stored, before the transaction
+  ** commits, with the batch (its rows, their file lines and reasons) and
+  ** this import's totals: `sanbao db import-claims` names the first
+  ** rejected rows from it.  NULL: not called. */
+  void (*settled)(void *ctx, const sb_batch *b, const sb_batch_totals *t);
+  void *settled_ctx;
 } sb_import_options;
 
 /* Settle a claims file into the ledger (see above).  *totals counts the

@@ -933,7 +933,7 @@ static void test_ledger_import_idempotent(void **state) {
   char claims[4096], exp[4096];
   basics_ledger(f, claims, sizeof claims);
   sb_batch_totals t;
-  sb_import_options io = {1, NULL, NULL, NULL};
+  sb_import_options io = {.threads = 1};
   sb_error_clear(&err);
   if (sb_ledger_import_claims(f->st, claims, &io, &t, &err)) fail_msg("%s: %s", err.where, err.msg);
   assert_int_equal(t.rows, 26);
@@ -1005,7 +1005,7 @@ static void test_ledger_reimport_late_reversal(void **state) {
   fputs("REV-1,A1,2022-04-01,,,,,,,LONG-CLAIM-IDENTIFIER-00599\n", fp);
   assert_int_equal(fclose(fp), 0);
   sb_batch_totals t;
-  sb_import_options io = {1, NULL, NULL, NULL};
+  sb_import_options io = {.threads = 1};
   if (sb_ledger_import_claims(f->st, claims, &io, &t, &err)) fail_msg("%s: %s", err.where, err.msg);
   assert_int_equal(t.rows, 601);
   assert_int_equal(t.reversed, 1);

@@ -35,8 +35,9 @@ static const char USAGE[] =
     "\n"
     "DESCRIPTION\n"
     "    Generates N residents of a synthetic Hunan county and a year (2022) of\n"
-    "    their claims (sanbao gen), creates a fresh SQLite ledger DIR/ledger.db,\n"
-    "    stores the policy and the registry, enrolls everyone insured on\n"
+    "    their claims (sanbao gen; a tenth of the claims as hospitals' fee lines\n"
+    "    with a catalogue), creates a fresh SQLite ledger DIR/ledger.db,\n"
+    "    stores the policy, the registry and the catalogue, enrolls everyone insured on\n"
     "    1 January of the policy year with their premium subsidies\n"
     "    (参保资助), settles every claim through the three tiers (一站式结算),\n"
     "    re-settles the year from scratch as a check (年度清算), and prints a\n"
@@ -60,6 +61,8 @@ static const char USAGE[] =
     "\n"
     "FILES\n"
     "    DIR/persons.csv, DIR/claims.csv   the synthetic county\n"
+    "    DIR/catalog.csv, DIR/fees.csv     its catalogue (医保目录) and the fee lines\n"
+    "                                      (费用明细) of a tenth of its claims\n"
     "    DIR/hunan-2022.json               the built-in policy (without --policy)\n"
     "    DIR/ledger.db                     the ledger (sanbao db --help): the\n"
     "                                      settlements, alerts, premiums and\n"
@@ -149,6 +152,9 @@ static int write_builtin_policy(const char *path, sb_error *err) {
   return rc;
 }
 
+/* Percent of the claims the demo generates as fee lines (see below). */
+#define DEMO_FEE_SHARE 10
+
 int sb_cmd_demo(int argc, char **argv) {
   sb_opt o[] = {{"--dir", 0, 0, 0, 0, {0}},
                 {"--persons", 0, 0, 0, 0, {0}},
@@ -204,6 +210,12 @@ int sb_cmd_demo(int argc, char **argv) {
   go.progress = gen_progress;
   go.progress_ctx = &d;
   go.stats = &gs;
+  /* A tenth of the claims come as hospitals' fee lines (费用明细) priced
+  ** against a catalogue (医保目录), the rest as totals: both paths of a
+  ** real bureau, and a fee line costs the import about a row's time, so the
+  ** whole year as lines would make the demo several times slower. */
+  go.fees = 1;
+  go.fee_share = DEMO_FEE_SHARE;
   if (sb_gen_write(&go, dir, &err)) {
     sb_cli_error("demo", &err);
     return SB_EXIT_USAGE;
@@ -226,6 +238,9 @@ int sb_cmd_demo(int argc, char **argv) {
   }
   snprintf(path, sizeof path, "%s/persons.csv", dir);
   if (sb_ledger_import_persons(st, path, report, NULL, &np, &err)) goto fail;
+  int64_t cat_added, cat_kept;
+  snprintf(path, sizeof path, "%s/catalog.csv", dir);
+  if (sb_ledger_add_catalog(st, path, report, NULL, &cat_added, &cat_kept, &err)) goto fail;
 
   /* The registry's intervals are insured periods, and the synthetic county's
   ** start on 1 January: enrollment is read on the first day of the year. */
@@ -235,7 +250,9 @@ int sb_cmd_demo(int argc, char **argv) {
 
   step(&d, "settling the year's claims into the ledger (一站式结算)");
   snprintf(path, sizeof path, "%s/claims.csv", dir);
-  sb_import_options io = {.threads = 2, .progress = import_progress, .progress_ctx = &d};
+  snprintf(sub, sizeof sub, "%s/fees.csv", dir);
+  sb_import_options io = {
+      .threads = 2, .progress = import_progress, .progress_ctx = &d, .fees_path = sub};
   sb_batch_totals t;
   double ti = sb_cli_now();
   if (sb_ledger_import_claims(st, path, &io, &t, &err)) goto fail;
@@ -290,6 +307,12 @@ int sb_cmd_demo(int argc, char **argv) {
   for (int r = 1; r < SB_R_COUNT; r++)
     if (t.by_reason[r])
       printf("    rejected %s: %lld\n", sb_reason_name(r), (long long)t.by_reason[r]);
+  printf(
+      "费用明细 Fee lines     %lld lines of %ld claims priced against the catalogue "
+      "(%lld rows): %lld ok, %lld unlisted, %lld bad\n",
+      (long long)(t.fee_lines[SB_FEE_OK] + t.fee_lines[SB_FEE_UNLISTED] + t.fee_lines[SB_FEE_BAD]),
+      gs.fee_claims, (long long)cat_added, (long long)t.fee_lines[SB_FEE_OK],
+      (long long)t.fee_lines[SB_FEE_UNLISTED], (long long)t.fee_lines[SB_FEE_BAD]);
   printf("基金 Funds paid        total cost (医疗费总额) %s, in scope %s\n", yuan(a, medfee),
          yuan(b, inscp));
   printf("    basic insurance (基本医保)      %18s\n", yuan(a, ys.hifp));
@@ -320,8 +343,9 @@ int sb_cmd_demo(int argc, char **argv) {
          "    追回 %s to recover; details in %s/\n",
          (long long)rs.claims, (long long)rs.persons, (long long)rs.claims_changed,
          (long long)rs.persons_changed, yuan(a, rs.topup), yuan(b, rs.recover), sub);
-  printf("\nledger: %s (sanbao db --help); the county: %s/persons.csv, %s/claims.csv\n", ledger,
-         dir, dir);
+  printf("\nledger: %s (sanbao db --help); the county: %s/persons.csv, %s/claims.csv,\n"
+         "    %s/catalog.csv, %s/fees.csv\n",
+         ledger, dir, dir, dir, dir);
   printf("finished in %.1f s\n", sb_cli_now() - d.t0);
   return SB_EXIT_OK;
 fail:

@@ -2,7 +2,7 @@
 # e2e: `sanbao demo`, the README's main job, from a directory where nothing
 # exists yet (a fresh clone has no out/): the default --dir out/demo is made
 # with its parents, the run exits 0, and the ledger it leaves holds exactly
-# what `sanbao settle` makes of the claims the demo generated.
+# what `sanbao settle` makes of the claims (and fee lines) the demo generated.
 # Usage: sh demo.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -18,7 +18,7 @@ else
   finish
 fi
 dir=$work/fresh/out/demo
-for f in ledger.db persons.csv claims.csv; do
+for f in ledger.db persons.csv claims.csv catalog.csv fees.csv; do
   if [ -s "$dir/$f" ]; then ok; else bad "the demo left no $f in out/demo"; fi
 done
 # the summary names what a bureau looks at
@@ -29,7 +29,22 @@ done
 # is in arrival order, settle in input order — the same here)
 "$bin" db export-settlements --db "$dir/ledger.db" --out "$work/ledger.csv" 2>/dev/null
 "$bin" settle --policy "$policy" --persons "$dir/persons.csv" --claims "$dir/claims.csv" \
-  --out "$work/settle.csv" --quiet 2>/dev/null
+  --catalog "$dir/catalog.csv" --fees "$dir/fees.csv" --out "$work/settle.csv" --quiet 2>/dev/null
+# a tenth of the claims came as fee lines, and the ledger holds them as settle classifies them
+if grep -q '^费用明细 Fee lines .* [1-9][0-9]* ok' "$work/out.txt"; then ok; else
+  bad "the summary shows no fee lines"; grep 'Fee lines' "$work/out.txt" | sed 's/^/    /'
+fi
+"$bin" db export-fee-results --db "$dir/ledger.db" --out "$work/ledger-fees.csv" 2>/dev/null
+"$bin" settle --policy "$policy" --persons "$dir/persons.csv" --claims "$dir/claims.csv" \
+  --catalog "$dir/catalog.csv" --fees "$dir/fees.csv" --out "$work/s2.csv" \
+  --fee-results "$work/settle-fees.csv" --quiet 2>/dev/null
+# as sets: the ledger lists them by claim in arrival order, settle in fees.csv's order
+sort "$work/ledger-fees.csv" >"$work/a.csv"
+sort "$work/settle-fees.csv" >"$work/b.csv"
+if [ -s "$work/b.csv" ] && cmp -s "$work/a.csv" "$work/b.csv"; then ok; else
+  bad "the demo ledger's fee results differ from settle --fee-results"
+  diff "$work/a.csv" "$work/b.csv" 2>&1 | head -5 | sed 's/^/    /'
+fi
 if cmp -s "$work/ledger.csv" "$work/settle.csv"; then ok; else
   bad "the demo ledger differs from sanbao settle of the demo's files"
   diff "$work/ledger.csv" "$work/settle.csv" | head -5 | sed 's/^/    /'

@@ -54,9 +54,13 @@ int batch_add_alert(alerts *al, int64_t at, int rule, sb_fen psn) {
 /* A row's place in its person's run.  The date is copied next to the index
 ** so that sorting a run almost never has to touch the (randomly placed) row
 ** itself: two claims of one person on one day are rare. */
+/* A row's place in its person's run: the canonical order's date and claim
+** id prefix kept beside the row index, so that sorting a run reads the
+** rows (the id bytes) only when both tie. */
 typedef struct runkey {
   sb_date date;
   uint32_t row;
+  uint64_t id_prefix; /* sb_canon_id_prefix */
 } runkey;
 
 typedef struct work {
@@ -278,6 +282,7 @@ static void *settle_range(void *arg) {
 ** only on equal dates. */
 static int run_cmp(const sb_batch *b, const runkey *x, const runkey *y) {
   if (x->date != y->date) return x->date < y->date ? -1 : 1;
+  if (x->id_prefix != y->id_prefix) return x->id_prefix < y->id_prefix ? -1 : 1;
   return batch_canon_cmp(b, x->row, y->row);
 }
 
@@ -289,6 +294,29 @@ static void sort_run(const sb_batch *b, runkey *a, int64_t n) {
       a[j] = a[j - 1], j--;
     a[j] = v;
   }
+}
+
+/* A long run (a chronic patient with a hundred visits, a test file): merge
+** sort of the keys themselves, stable, `tmp` holding n keys.  The date is in
+** the key, so rows are looked at only for a tie of dates (then by claim id
+** and input position) — sorting row indexes with batch_canon_cmp fetched
+** every compared row's date from the rows array, a cache miss each time. */
+static void sort_long_run(const sb_batch *b, runkey *a, runkey *tmp, int64_t n) {
+  if (n < 32) {
+    sort_run(b, a, n);
+    return;
+  }
+  int64_t h = n / 2;
+  sort_long_run(b, a, tmp, h);
+  sort_long_run(b, a + h, tmp, n - h);
+  if (run_cmp(b, &a[h - 1], &a[h]) <= 0) return; /* already in order */
+  int64_t i = 0, j = h, k = 0;
+  while (i < h && j < n)
+    tmp[k++] = run_cmp(b, &a[i], &a[j]) <= 0 ? a[i++] : a[j++];
+  while (i < h)
+    tmp[k++] = a[i++];
+  /* what is left of the right half is in place already */
+  memcpy(a, tmp, (size_t)k * sizeof *a);
 }
 
 static int cmp_i32(const void *x, const void *y) {
@@ -370,7 +398,8 @@ int batch_settle_all(sb_batch *b) {
   for (int64_t i = 0; i < b->n; i++) {
     const row *r = &b->rows[i];
     if (!row_inactive(r))
-      order[start[group_of(r, persons, np) + 1]++] = (runkey){r->date, (uint32_t)i};
+      order[start[group_of(r, persons, np) + 1]++] =
+          (runkey){r->date, (uint32_t)i, sb_canon_id_prefix(b->arena + r->id_off, r->id_len)};
   }
   /* now start[g] .. start[g+1] is group g's run: one person's rows */
   for (int32_t p = 0; p < np; p++) {
@@ -378,18 +407,13 @@ int batch_settle_all(sb_batch *b) {
     if (n < 64) {
       sort_run(b, order + start[p], n);
     } else {
-      /* a long run (a chronic patient, a test file): merge sort by index */
-      int64_t *ix = malloc((size_t)n * 2 * sizeof *ix);
-      if (!ix) {
+      runkey *tmp = malloc((size_t)n * sizeof *tmp);
+      if (!tmp) {
         free(start), free(order), free(persons);
         return -1;
       }
-      for (int64_t k = 0; k < n; k++)
-        ix[k] = order[start[p] + k].row;
-      batch_canon_sort(b, ix, ix + n, n);
-      for (int64_t k = 0; k < n; k++)
-        order[start[p] + k] = (runkey){b->rows[ix[k]].date, (uint32_t)ix[k]};
-      free(ix);
+      sort_long_run(b, order + start[p], tmp, n);
+      free(tmp);
     }
   }
 

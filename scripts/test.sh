@@ -1,7 +1,8 @@
 #!/bin/sh
 # Every test: install what is missing, build with gcc (-Werror) and run the
 # suite, then build with clang + AddressSanitizer + UndefinedBehaviorSanitizer
-# (-Werror) and run the suite again.
+# (-Werror) and run the suite again, then build with clang + ThreadSanitizer
+# and run the tests of the server and the ledger (the threaded parts) again.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh test
@@ -16,3 +17,9 @@ sh scripts/build.sh build-asan -DCMAKE_C_COMPILER=clang -DSANBAO_SANITIZE=ON -DC
   -DSANBAO_TESTS=ON
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j "$jobs")
+
+echo "== clang build with ThreadSanitizer: the server and the ledger (their threads), -Werror"
+sh scripts/build.sh build-tsan -DCMAKE_C_COMPILER=clang -DSANBAO_TSAN=ON -DCMAKE_BUILD_TYPE=Debug \
+  -DSANBAO_TESTS=ON
+(cd build-tsan && TSAN_OPTIONS=halt_on_error=1 \
+  ctest --output-on-failure -j "$jobs" -R 'server|ledger')

@@ -24,9 +24,9 @@ static const char SERVE_USAGE[] =
     "\n"
     "SYNOPSIS\n"
     "    sanbao serve --db FILE --tokens FILE [--policy FILE ...] [--listen HOST:PORT]\n"
-    "                 [--threads N] [--max-connections N] [--timeout SECONDS]\n"
-    "                 [--max-body BYTES] [--grace SECONDS] [--stats SECONDS]\n"
-    "                 [--access-log]\n"
+    "                 [--threads N] [--max-connections N] [--max-per-ip N]\n"
+    "                 [--timeout SECONDS] [--max-body BYTES] [--grace SECONDS]\n"
+    "                 [--stats SECONDS] [--access-log]\n"
     "\n"
     "DESCRIPTION\n"
     "    Serves the JSON API of docs/api.md over the ledger FILE (made by 'sanbao db\n"
@@ -44,10 +44,14 @@ static const char SERVE_USAGE[] =
     "    an admin token reads every settlement, balances and alerts.  Logs never\n"
     "    hold personal data.\n"
     "\n"
-    "    The registry and the policies are read when the server starts: after\n"
-    "    'sanbao db import-persons' or 'db add-policy', restart it.  SIGTERM or\n"
-    "    SIGINT stops it gracefully: no new connection is accepted, requests under\n"
-    "    way finish, queued claims are committed, then it exits 0.\n"
+    "    The tokens file, the registry, the policies and the catalogue are read\n"
+    "    when the server starts, and again on SIGHUP (kill -HUP PID): after 'sanbao\n"
+    "    db import-persons', 'db add-policy', 'db add-catalog' or 'sanbao tokens\n"
+    "    add/revoke', send SIGHUP.  A reload is all or nothing: if a file cannot be\n"
+    "    read, the server keeps what it had and logs why; requests under way are\n"
+    "    answered with what they started with.  SIGTERM or SIGINT stops it\n"
+    "    gracefully: no new connection is accepted, requests under way finish,\n"
+    "    queued claims are committed, then it exits 0.\n"
     "\n"
     "OPTIONS\n"
     "    --db FILE            the ledger\n"
@@ -59,8 +63,12 @@ static const char SERVE_USAGE[] =
     "                         only); port 0 picks a free port; [::1]:PORT for IPv6\n"
     "    --threads N          HTTP threads (default 2)\n"
     "    --max-connections N  open connections at most (default 1024)\n"
-    "    --timeout SECONDS    a connection idle this long, or a request not read\n"
-    "                         in this time, is closed (default 30)\n"
+    "    --max-per-ip N       open connections from one client address at most\n"
+    "                         (default 128; behind a reverse proxy every client\n"
+    "                         has the proxy's address: raise it)\n"
+    "    --timeout SECONDS    a connection idle this long is closed; so is one\n"
+    "                         whose request line and headers, or whose body, take\n"
+    "                         longer than this to arrive (default 30)\n"
     "    --max-body BYTES     larger request bodies are answered 413 (default 262144)\n"
     "    --grace SECONDS      at stop, how long requests under way may take (default 10)\n"
     "    --stats SECONDS      a line of counts on standard error this often (default\n"
@@ -74,7 +82,8 @@ static const char SERVE_USAGE[] =
     "    tokens or policy file, or the address cannot be listened on.\n"
     "\n"
     "EXAMPLE\n"
-    "    sanbao db init --db ledger.db && sanbao db import-persons --db ledger.db persons.csv\n"
+    "    sanbao db init --db ledger.db\n"
+    "    sanbao db import-persons --db ledger.db --persons persons.csv\n"
     "    sanbao tokens add --file tokens --institution H430102001 --role hospital\n"
     "    sanbao serve --db ledger.db --tokens tokens --policy policies/hunan-2022.json\n"
     "    curl -H 'Authorization: Bearer sbt_...' -d @claim.json \\\n"
@@ -122,9 +131,8 @@ static void *second_signal(void *arg) {
   free(arg);
   int sig;
   if (sigwait(&set, &sig) == 0 && (sig == SIGTERM || sig == SIGINT)) {
-    static const char msg[] = "sanbao serve: second signal: exiting now, without waiting\n";
-    if (write(2, msg, sizeof msg - 1) < 0) { /* nothing to do */
-    }
+    log_line(NULL, "second signal: exiting now, without waiting");
+    fflush(stderr);
     _exit(SB_EXIT_USAGE);
   }
   return NULL;
@@ -144,6 +152,7 @@ enum {
   S_LISTEN,
   S_THREADS,
   S_MAXCONN,
+  S_MAXPERIP,
   S_TIMEOUT,
   S_MAXBODY,
   S_GRACE,
@@ -153,17 +162,19 @@ enum {
 };
 
 int sb_cmd_serve(int argc, char **argv) {
-  sb_opt o[S_N] = {{"--db", 1, 0, 0, 0, {0}},        {"--tokens", 1, 0, 0, 0, {0}},
-                   {"--policy", 0, 1, 0, 0, {0}},    {"--listen", 0, 0, 0, 0, {0}},
-                   {"--threads", 0, 0, 0, 0, {0}},   {"--max-connections", 0, 0, 0, 0, {0}},
-                   {"--timeout", 0, 0, 0, 0, {0}},   {"--max-body", 0, 0, 0, 0, {0}},
-                   {"--grace", 0, 0, 0, 0, {0}},     {"--stats", 0, 0, 0, 0, {0}},
-                   {"--access-log", 0, 0, 1, 0, {0}}};
+  sb_opt o[S_N] = {{"--db", 1, 0, 0, 0, {0}},         {"--tokens", 1, 0, 0, 0, {0}},
+                   {"--policy", 0, 1, 0, 0, {0}},     {"--listen", 0, 0, 0, 0, {0}},
+                   {"--threads", 0, 0, 0, 0, {0}},    {"--max-connections", 0, 0, 0, 0, {0}},
+                   {"--max-per-ip", 0, 0, 0, 0, {0}}, {"--timeout", 0, 0, 0, 0, {0}},
+                   {"--max-body", 0, 0, 0, 0, {0}},   {"--grace", 0, 0, 0, 0, {0}},
+                   {"--stats", 0, 0, 0, 0, {0}},      {"--access-log", 0, 0, 1, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, S_N, SERVE_USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
-  long threads = 2, maxconn = 1024, timeout = 30, maxbody = 262144, grace = 10, stats = 60;
+  long threads = 2, maxconn = 1024, perip = 128, timeout = 30, maxbody = 262144, grace = 10,
+       stats = 60;
   if ((o[S_THREADS].count && sb_cli_long("serve", &o[S_THREADS], 1, 64, &threads)) ||
       (o[S_MAXCONN].count && sb_cli_long("serve", &o[S_MAXCONN], 1, 100000, &maxconn)) ||
+      (o[S_MAXPERIP].count && sb_cli_long("serve", &o[S_MAXPERIP], 1, 100000, &perip)) ||
       (o[S_TIMEOUT].count && sb_cli_long("serve", &o[S_TIMEOUT], 1, 3600, &timeout)) ||
       (o[S_MAXBODY].count && sb_cli_long("serve", &o[S_MAXBODY], 256, 16 << 20, &maxbody)) ||
       (o[S_GRACE].count && sb_cli_long("serve", &o[S_GRACE], 0, 3600, &grace)) ||
@@ -182,16 +193,17 @@ int sb_cmd_serve(int argc, char **argv) {
   pthread_sigmask(SIG_BLOCK, &set, NULL);
   signal(SIGPIPE, SIG_IGN);
 
-  sb_server_config cfg = {db,
-                          o[S_TOKENS].values[0],
-                          sb_cli_value(&o[S_LISTEN], "127.0.0.1:8080"),
-                          (int)threads,
-                          (unsigned)maxconn,
-                          (unsigned)timeout,
-                          (size_t)maxbody,
-                          o[S_ACCESS].count > 0,
-                          log_line,
-                          NULL};
+  sb_server_config cfg = {.db_path = db,
+                          .tokens_path = o[S_TOKENS].values[0],
+                          .listen = sb_cli_value(&o[S_LISTEN], "127.0.0.1:8080"),
+                          .threads = (int)threads,
+                          .max_connections = (unsigned)maxconn,
+                          .max_per_ip = (unsigned)perip,
+                          .timeout_s = (unsigned)timeout,
+                          .max_body = (size_t)maxbody,
+                          .access_log = o[S_ACCESS].count > 0,
+                          .log = log_line,
+                          .log_ctx = NULL};
   sb_server *srv;
   sb_error err = {0};
   if (sb_server_start(&cfg, &srv, &err)) return problem("serve", &err);
@@ -207,7 +219,14 @@ int sb_cmd_serve(int argc, char **argv) {
     int sig = sigtimedwait(&set, NULL, &ts);
     if (sig == SIGTERM || sig == SIGINT) break;
     if (sig == SIGHUP) {
-      log_line(NULL, "SIGHUP ignored: restart to read a new registry or policy");
+      char line[1536], summary[160];
+      if (sb_server_reload(srv, summary, sizeof summary, &err))
+        snprintf(line, sizeof line,
+                 "SIGHUP: reload refused, the old tokens, registry and policies are kept: %s%s%s",
+                 err.where[0] ? err.where : "", err.where[0] ? ": " : "", err.msg);
+      else
+        snprintf(line, sizeof line, "SIGHUP: reloaded %s", summary);
+      log_line(NULL, line);
       continue;
     }
     if (sig < 0 && stats) {
@@ -238,7 +257,13 @@ int sb_cmd_serve(int argc, char **argv) {
     else
       free(copy);
   }
-  if (sb_server_stop(srv, (unsigned)grace, &err)) return problem("serve", &err);
+  if (sb_server_stop(srv, (unsigned)grace, &err)) {
+    char line[1100];
+    snprintf(line, sizeof line, "%s%s%s", err.where[0] ? err.where : "", err.where[0] ? ": " : "",
+             err.msg);
+    log_line(NULL, line); /* timestamped, as every line once serving */
+    return SB_EXIT_USAGE;
+  }
   log_line(NULL, "stopped");
   return SB_EXIT_OK;
 }
@@ -252,6 +277,7 @@ static const char TOKENS_USAGE[] =
     "SYNOPSIS\n"
     "    sanbao tokens add --file FILE --institution ID --role hospital|admin\n"
     "    sanbao tokens list --file FILE\n"
+    "    sanbao tokens revoke --file FILE (--institution ID | --hash sha256:PREFIX)\n"
     "\n"
     "DESCRIPTION\n"
     "    add makes a new random token (256 bits), prints it once on standard\n"
@@ -262,14 +288,21 @@ static const char TOKENS_USAGE[] =
     "\n"
     "    list prints each line's role, institution and the first hash digits.\n"
     "\n"
+    "    revoke deletes the tokens of an institution, or the one token whose hash\n"
+    "    begins with PREFIX (as list shows it, 8 or more hex digits).  FILE is\n"
+    "    rewritten whole under a temporary name, with its mode, and renamed over\n"
+    "    the old one; other lines and comments are kept.  A running server stops\n"
+    "    accepting the token after SIGHUP (kill -HUP PID) or a restart.\n"
+    "\n"
     "    A hospital token settles, reverses and reads its institution's own\n"
     "    claims; an admin token reads every settlement, balances and alerts.\n"
-    "    The server reads FILE when it starts.\n"
+    "    The server reads FILE when it starts and on SIGHUP.\n"
     "\n"
     "OPTIONS\n"
     "    --file FILE          the tokens file\n"
     "    --institution ID     1-64 of A-Z a-z 0-9 . _ - (e.g. the 定点医药机构编码)\n"
     "    --role ROLE          hospital or admin\n"
+    "    --hash sha256:PREFIX revoke: the token whose hash begins so\n"
     "    -h, --help           this text\n"
     "\n"
     "EXIT STATUS\n"
@@ -282,16 +315,40 @@ int sb_cmd_tokens(int argc, char **argv) {
   }
   int add = argc >= 2 && strcmp(argv[1], "add") == 0;
   int list = argc >= 2 && strcmp(argv[1], "list") == 0;
-  if (!add && !list) {
-    fprintf(stderr, "sanbao tokens: want 'add' or 'list' (sanbao tokens --help)\n");
+  int revoke = argc >= 2 && strcmp(argv[1], "revoke") == 0;
+  if (!add && !list && !revoke) {
+    fprintf(stderr, "sanbao tokens: want 'add', 'list' or 'revoke' (sanbao tokens --help)\n");
     return SB_EXIT_USAGE;
   }
+  /* add: --file --institution --role; list: --file; revoke: --file and
+  ** --institution or --hash */
   sb_opt o[3] = {{"--file", 1, 0, 0, 0, {0}},
                  {"--institution", add, 0, 0, 0, {0}},
-                 {"--role", add, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc - 1, argv + 1, o, add ? 3 : 1, TOKENS_USAGE);
+                 {revoke ? "--hash" : "--role", add, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc - 1, argv + 1, o, add || revoke ? 3 : 1, TOKENS_USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   sb_error err = {0};
+  if (revoke) {
+    if (!o[1].count == !o[2].count) {
+      fprintf(stderr, "sanbao tokens: revoke takes --institution ID or --hash sha256:PREFIX "
+                      "(one of the two)\n");
+      return SB_EXIT_USAGE;
+    }
+    sb_tokens gone;
+    if (sb_tokens_revoke(o[0].values[0], o[1].count ? o[1].values[0] : NULL,
+                         o[2].count ? o[2].values[0] : NULL, &gone, &err))
+      return problem("tokens", &err);
+    for (size_t i = 0; i < gone.n; i++)
+      fprintf(stderr, "sanbao tokens: revoked the %s token of %s (sha256:%02x%02x%02x%02x...)\n",
+              sb_role_name(gone.v[i].role), gone.v[i].institution, gone.v[i].hash[0],
+              gone.v[i].hash[1], gone.v[i].hash[2], gone.v[i].hash[3]);
+    fprintf(stderr,
+            "sanbao tokens: %s rewritten; a running server stops accepting %s after SIGHUP "
+            "(kill -HUP PID) or a restart.\n",
+            o[0].values[0], gone.n == 1 ? "it" : "them");
+    sb_tokens_free(&gone);
+    return SB_EXIT_OK;
+  }
   if (list) {
     sb_tokens t;
     if (sb_tokens_load(o[0].values[0], &t, &err)) return problem("tokens", &err);

@@ -889,6 +889,10 @@ void sb_live_free(sb_live *lv) {
   free(lv);
 }
 
+void sb_live_use_store(sb_live *lv, sb_store *st) {
+  lv->st = st;
+}
+
 const sb_registry *sb_live_registry(const sb_live *lv) {
   return lv->reg;
 }

@@ -147,6 +147,12 @@ typedef struct sb_live sb_live;
 int sb_live_open(sb_store *st, sb_live **out, sb_error *err);
 void sb_live_free(sb_live *lv);
 
+/* Settle through `st` from now on: another connection to the same ledger
+** than the one the reference data was read from (the server reads a new
+** registry on SIGHUP through a connection of its own, then hands the live
+** ledger to its ledger thread's).  Before any claim is prepared against it. */
+void sb_live_use_store(sb_live *lv, sb_store *st);
+
 const sb_registry *sb_live_registry(const sb_live *lv);
 const sb_policy_set *sb_live_policies(const sb_live *lv);
 

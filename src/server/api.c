@@ -491,7 +491,8 @@ int sb_api_stored_fee_line_json(const sb_stored_fee_line *l, sb_buf *out) {
   return w.err ? -1 : 0;
 }
 
-int sb_api_answer_json(const sb_api_answer_ctx *x, sb_buf *out) {
+/* `dry`: a pre-settlement, which says "presettled" for what would settle. */
+static int answer_json(const sb_api_answer_ctx *x, int dry, sb_buf *out) {
   jw w = {out, 0};
   const sb_live_answer *a = x->ans;
   const sb_api_claim *c = x->claim;
@@ -500,7 +501,8 @@ int sb_api_answer_json(const sb_api_answer_ctx *x, sb_buf *out) {
   key(&w, "claim_id"), str(&w, c->claim_id, c->claim_id_len);
   key(&w, "person_id"), str(&w, c->person_id, c->person_id_len);
   key(&w, "date"), str(&w, c->date, c->date_len);
-  key(&w, "status"), cstr(&w, STATUS[a->status]);
+  key(&w, "status");
+  cstr(&w, dry && a->status == SB_ROW_SETTLED && !a->replay ? "presettled" : STATUS[a->status]);
   key(&w, "reason");
   if (rejected)
     cstr(&w, sb_reason_name(a->reason));
@@ -565,6 +567,14 @@ int sb_api_answer_json(const sb_api_answer_ctx *x, sb_buf *out) {
   }
   raw(&w, "}\n", 2);
   return w.err ? -1 : 0;
+}
+
+int sb_api_answer_json(const sb_api_answer_ctx *x, sb_buf *out) {
+  return answer_json(x, 0, out);
+}
+
+int sb_api_presettlement_json(const sb_api_answer_ctx *x, sb_buf *out) {
+  return answer_json(x, 1, out);
 }
 
 int sb_api_stored_json(const char *claim_id, size_t claim_id_len, const sb_stored_claim *sc,

@@ -61,6 +61,11 @@ typedef struct sb_api_answer_ctx {
 ** the trace.  Returns 0 or -1 (out of memory). */
 int sb_api_answer_json(const sb_api_answer_ctx *x, sb_buf *out);
 
+/* The same for a pre-settlement (预结算, nothing written): what would settle
+** says "status": "presettled" (a replay keeps the stored "settled" and a
+** rejection "rejected"; a pre-settlement is never a reversal). */
+int sb_api_presettlement_json(const sb_api_answer_ctx *x, sb_buf *out);
+
 /* A stored settlement (GET /v1/settlements/{id}); `fees_json` (may be
 ** empty) is the JSON list of its stored fee lines. */
 int sb_api_stored_json(const char *claim_id, size_t claim_id_len, const sb_stored_claim *sc,

@@ -37,6 +37,32 @@ typedef enum job_kind {
 
 typedef struct req req;
 
+/* The reference data claims are prepared and settled against — the
+** registry, the policies, the catalogue: one sb_live — counted: the server
+** holds the current one, and each request that prepared a claim holds the
+** one it prepared against until it is answered.  SIGHUP puts a new one in
+** place (sb_server_reload); the old one is freed by the last request that
+** still uses it, so a request in flight is settled and answered with the
+** data it was checked against. */
+typedef struct live_ref {
+  sb_live *lv;
+  _Atomic long refs;
+} live_ref;
+
+/* One connection, for the deadline on its request line and headers: from
+** the moment the connection is ready for a request (accepted, or the
+** previous answer sent) to the end of the headers, at most --timeout; past
+** that the watchdog thread shuts the socket down.  Shared by the watchdog
+** and the connection's HTTP thread under conn_mu. */
+typedef struct conn_ctx {
+  struct conn_ctx *prev, *next;
+  int fd;
+  uint64_t since; /* ready for a request since (microseconds, monotonic) */
+  int busy;       /* its request's headers are in: the body, the ledger and
+                     the answer have bounds of their own */
+  int cut;        /* shut down by the deadline */
+} conn_ctx;
+
 /* One request as the HTTP threads and the ledger thread share it.  While a
 ** request is queued (suspended), only the ledger thread touches it; it hands
 ** it back by resuming the connection and must not look at it after. */
@@ -45,16 +71,22 @@ struct req {
   struct MHD_Connection *conn;
   uint64_t t0; /* microseconds, monotonic */
   sb_route route;
-  const sb_token_entry *who;
+  const sb_token_entry *who; /* &who_e once authenticated, else NULL */
+  sb_token_entry who_e;      /* a copy: SIGHUP may replace the tokens meanwhile */
+  char *raw;                 /* the path as sent, before percent-decoding */
+  int started;               /* the headers are in: the handler has seen it */
+  conn_ctx *cc;              /* its connection's (may be NULL) */
+  live_ref *live;            /* the reference data its claim was prepared against */
   sb_buf body;
   int too_big;
-  int answered; /* a response was queued */
-  int late;     /* began after the graceful stop had begun (answered 503) */
-  int too_slow; /* the body was still arriving after --timeout (closed) */
-  int routed;   /* route() result: 0, 404, 405 or 500 */
-  int done;     /* the ledger thread has filled the outputs */
-  int status;   /* HTTP status of the answer */
-  sb_buf out;   /* its JSON */
+  int answered;         /* a response was queued */
+  int late;             /* began after the graceful stop had begun (answered 503) */
+  int too_slow;         /* the body was still arriving after --timeout (closed) */
+  int routed;           /* route() result: 0, 400 (an empty id), 404, 405 or 500 */
+  const char *id_field; /* with 400: "claim_id" or "person_id" */
+  int done;             /* the ledger thread has filled the outputs */
+  int status;           /* HTTP status of the answer */
+  sb_buf out;           /* its JSON */
   int explain;
   /* the job */
   job_kind kind;
@@ -81,9 +113,12 @@ typedef struct run_owner {
 struct sb_server {
   sb_server_config cfg;
   sb_store *st;
-  sb_live *live;
-  sb_tokens tokens;
+  live_ref *live; /* the current reference data (under live_mu) */
+  pthread_mutex_t live_mu;
+  sb_tokens tokens; /* under tokens_mu: read-locked to check, written by SIGHUP */
+  pthread_rwlock_t tokens_mu;
   struct MHD_Daemon *d;
+  MHD_socket listen_fd; /* after MHD_quiesce_daemon: closed after MHD_stop_daemon */
   int port;
   sb_metrics m;
   /* the ledger thread */
@@ -101,6 +136,12 @@ struct sb_server {
   size_t mine_cap, mine_n;
   int64_t *created; /* runs created by the current group (undone on rollback) */
   int ncreated, created_cap;
+  /* the header deadline: every open connection, and the watchdog */
+  pthread_mutex_t conn_mu;
+  pthread_cond_t watch_cv;
+  conn_ctx *conns;
+  pthread_t watch;
+  int watch_started, watch_stop;
 };
 
 static uint64_t now_us(void) {
@@ -118,6 +159,42 @@ static void logf_(sb_server *s, const char *fmt, ...) {
   vsnprintf(line, sizeof line, fmt, ap);
   va_end(ap);
   s->cfg.log(s->cfg.log_ctx, line);
+}
+
+/* ---- the reference data, counted ------------------------------------------------ */
+
+static live_ref *live_acquire(sb_server *s) {
+  pthread_mutex_lock(&s->live_mu);
+  live_ref *l = s->live;
+  atomic_fetch_add(&l->refs, 1);
+  pthread_mutex_unlock(&s->live_mu);
+  return l;
+}
+
+static void live_release(live_ref *l) {
+  if (l && atomic_fetch_sub(&l->refs, 1) == 1) {
+    sb_live_free(l->lv);
+    free(l);
+  }
+}
+
+static live_ref *live_new(sb_live *lv) {
+  live_ref *l = malloc(sizeof *l);
+  if (!l) return NULL;
+  l->lv = lv;
+  atomic_init(&l->refs, 1);
+  return l;
+}
+
+static int open_live(sb_store *st, live_ref **out, sb_error *err) {
+  sb_live *lv;
+  int rc = sb_live_open(st, &lv, err);
+  if (rc) return rc;
+  if (!(*out = live_new(lv))) {
+    sb_live_free(lv);
+    return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  }
+  return SB_OK;
 }
 
 /* ---- owners ----------------------------------------------------------------------- */
@@ -276,7 +353,7 @@ static int job_claim(sb_server *s, req *r, sb_error *err) {
   int64_t run = 0;
   int dry = r->kind == JOB_PRESETTLE;
   if (!dry && (rc = run_for(s, r->who->institution, &run, err))) return rc;
-  rc = sb_live_settle_prepared(s->live, r->prepared, run, dry, &r->ans, err);
+  rc = sb_live_settle_prepared(r->live->lv, r->prepared, run, dry, &r->ans, err);
   if (rc) return rc;
   r->status = status_of(&r->ans);
   /* a presettlement creates nothing: 200 whatever it computed */
@@ -322,7 +399,9 @@ static int job_get(sb_server *s, req *r, sb_error *err) {
 static int job_balance(sb_server *s, req *r, sb_error *err) {
   sb_balance b;
   sb_error e = {0};
-  int rc = sb_live_balance(s->live, r->target, r->year, &b, &e);
+  live_ref *l = live_acquire(s);
+  int rc = sb_live_balance(l->lv, r->target, r->year, &b, &e);
+  live_release(l);
   if (rc == SB_EINVAL) {
     answer_error(r, 404, "not_found", NULL, "no such person in the ledger's registry");
     return SB_OK;
@@ -525,57 +604,71 @@ static enum MHD_Result reply_error(req *r, int status, const char *code, const c
   return send_answer(r);
 }
 
-/* The route of (method, url): fills r->route and r->target; returns 0, or
-** the HTTP status of a wrong method (405) or an unknown path (404). */
-static int route(req *r, const char *method, const char *url) {
+static size_t unescape(void *cls, struct MHD_Connection *c, char *str);
+
+/* An id from the path as sent: percent-decoded here, after routing, so that
+** an id holding "/reversal" or "/balance" (sent %2F…) stays one id. */
+static char *path_id(const char *s, size_t n) {
+  char *id = malloc(n + 1);
+  if (!id) return NULL;
+  memcpy(id, s, n);
+  id[n] = 0;
+  unescape(NULL, NULL, id);
+  return id;
+}
+
+/* The route of (method, raw path): fills r->route and r->target; returns
+** 0, or the HTTP status of an empty id in the path (400, r->id_field
+** naming it), an unknown path (404) or a wrong method (405).  Routing reads
+** the path as sent, before percent-decoding: "/v1/settlements/X%2Freversal"
+** is the claim "X/reversal", not the reversal of "X". */
+static int route(req *r, const char *method, const char *path) {
   static const char SETT[] = "/v1/settlements/", PERS[] = "/v1/persons/", REV[] = "/reversal",
                     BAL[] = "/balance";
   int post = strcmp(method, "POST") == 0,
       get = strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0;
-  size_t n = strlen(url);
+  size_t n = strlen(path);
   r->route = SB_ROUTE_OTHER;
-  if (strcmp(url, "/v1/settlements") == 0)
+  if (strcmp(path, "/v1/settlements") == 0)
     r->route = SB_ROUTE_SETTLE, r->kind = JOB_SETTLE;
-  else if (strcmp(url, "/v1/presettlements") == 0)
+  else if (strcmp(path, "/v1/presettlements") == 0)
     r->route = SB_ROUTE_PRESETTLE, r->kind = JOB_PRESETTLE;
-  else if (strcmp(url, "/v1/alerts") == 0)
+  else if (strcmp(path, "/v1/alerts") == 0)
     r->route = SB_ROUTE_ALERTS, r->kind = JOB_ALERTS;
-  else if (strcmp(url, "/healthz") == 0)
+  else if (strcmp(path, "/healthz") == 0)
     r->route = SB_ROUTE_HEALTHZ;
-  else if (strcmp(url, "/metrics") == 0)
+  else if (strcmp(path, "/metrics") == 0)
     r->route = SB_ROUTE_METRICS;
-  else if (strncmp(url, SETT, sizeof SETT - 1) == 0 && n > sizeof SETT - 1) {
-    const char *id = url + sizeof SETT - 1;
+  else if (strncmp(path, SETT, sizeof SETT - 1) == 0) {
+    const char *id = path + sizeof SETT - 1;
     size_t idn = n - (sizeof SETT - 1);
-    if (idn > sizeof REV - 1 && strcmp(url + n - (sizeof REV - 1), REV) == 0) {
+    if (idn >= sizeof REV - 1 && strcmp(path + n - (sizeof REV - 1), REV) == 0) {
       r->route = SB_ROUTE_REVERSE, r->kind = JOB_REVERSE;
       idn -= sizeof REV - 1;
     } else {
       r->route = SB_ROUTE_GET, r->kind = JOB_GET;
     }
-    r->target = malloc(idn + 1);
-    if (!r->target) return 500;
-    memcpy(r->target, id, idn);
-    r->target[idn] = 0;
-  } else if (strncmp(url, PERS, sizeof PERS - 1) == 0 && n > sizeof PERS - 1 + sizeof BAL - 1 &&
-             strcmp(url + n - (sizeof BAL - 1), BAL) == 0) {
+    if (!(r->target = path_id(id, idn))) return 500;
+    r->id_field = "claim_id";
+  } else if (strncmp(path, PERS, sizeof PERS - 1) == 0 && n >= sizeof PERS - 1 + sizeof BAL - 1 &&
+             strcmp(path + n - (sizeof BAL - 1), BAL) == 0) {
     r->route = SB_ROUTE_BALANCE, r->kind = JOB_BALANCE;
-    size_t idn = n - (sizeof PERS - 1) - (sizeof BAL - 1);
-    r->target = malloc(idn + 1);
-    if (!r->target) return 500;
-    memcpy(r->target, url + sizeof PERS - 1, idn);
-    r->target[idn] = 0;
+    if (!(r->target = path_id(path + sizeof PERS - 1, n - (sizeof PERS - 1) - (sizeof BAL - 1))))
+      return 500;
+    r->id_field = "person_id";
   } else {
     return 404;
   }
+  if (r->target && !r->target[0]) return 400;
   int wants_post =
       r->route == SB_ROUTE_SETTLE || r->route == SB_ROUTE_PRESETTLE || r->route == SB_ROUTE_REVERSE;
   return (wants_post ? post : get) ? 0 : 405;
 }
 
-/* The bearer token's entry, or NULL. */
-static const sb_token_entry *authenticate(sb_server *s, struct MHD_Connection *c) {
-  const char *h = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+/* The bearer token's entry, copied into r->who_e; NULL when unknown. */
+static const sb_token_entry *authenticate(sb_server *s, req *r) {
+  const char *h =
+      MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
   if (!h || strncasecmp(h, "Bearer ", 7) != 0) return NULL;
   h += 7;
   while (*h == ' ')
@@ -584,17 +677,31 @@ static const sb_token_entry *authenticate(sb_server *s, struct MHD_Connection *c
   while (n && h[n - 1] == ' ')
     n--;
   if (!n || n > 256) return NULL;
-  return sb_tokens_find(&s->tokens, h, n);
+  pthread_rwlock_rdlock(&s->tokens_mu);
+  const sb_token_entry *e = sb_tokens_find(&s->tokens, h, n);
+  if (e) r->who_e = *e;
+  pthread_rwlock_unlock(&s->tokens_mu);
+  return e ? &r->who_e : NULL;
 }
 
+/* At most this many query parameters: the routes take four at most. */
+#define QUERY_MAX 32
+
 /* What the headers alone decide, on the first call, before any body is
-** read: the route and method, /healthz and /metrics, the stop, the token
-** and the role.  Returns 1 when it answered (MHD_YES/NO in *res), 0 to go
-** on and read the body. */
+** read: the query's size, the route and method, /healthz and /metrics, the
+** stop, the token and the role.  Returns 1 when it answered (MHD_YES/NO in
+** *res), 0 to go on and read the body. */
 static int headers_only(sb_server *s, req *r, enum MHD_Result *res) {
   int st = r->routed;
 #define ANSWER(x) return (*res = (x)), 1
+  if (MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL) > QUERY_MAX)
+    ANSWER(reply_error(r, 431, "too_large", "query", "more than 32 query parameters"));
   if (st == 404) ANSWER(reply_error(r, 404, "not_found", NULL, "no such route (see docs/api.md)"));
+  if (st == 400)
+    ANSWER(reply_error(r, 400, "bad_request", r->id_field,
+                       strcmp(r->id_field, "claim_id") == 0
+                           ? "the claim id in the path is empty"
+                           : "the person id in the path is empty"));
   if (st == 405)
     ANSWER(reply_error(r, 405, "method_not_allowed", NULL, "wrong method for this route"));
   if (st) ANSWER(reply_error(r, 500, "internal", NULL, "out of memory"));
@@ -616,7 +723,7 @@ static int headers_only(sb_server *s, req *r, enum MHD_Result *res) {
   if (r->late)
     ANSWER(reply_error(r, 503, "shutting_down", NULL,
                        "the server is stopping; retry elsewhere or later"));
-  if (!(r->who = authenticate(s, r->conn)))
+  if (!(r->who = authenticate(s, r)))
     ANSWER(reply_error(r, 401, "unauthorized", NULL,
                        "send 'Authorization: Bearer TOKEN' with a token from sanbao tokens add"));
   int writes = r->kind == JOB_SETTLE || r->kind == JOB_PRESETTLE || r->kind == JOB_REVERSE;
@@ -634,6 +741,26 @@ static int headers_only(sb_server *s, req *r, enum MHD_Result *res) {
 #undef ANSWER
 }
 
+/* The longest claim id, person id or date the ledger records (a longer one
+** is MALFORMED_ROW by docs/reference/settlement.md §8; a date has 10 bytes). */
+#define ID_MAX 64
+
+/* The answer to a claim decided here, on the HTTP thread (see handle). */
+static enum MHD_Result reject_here(sb_server *s, req *r, int reason) {
+  memset(&r->ans, 0, sizeof r->ans);
+  r->ans.status = SB_ROW_REJECTED;
+  r->ans.reason = reason;
+  r->ans.person = -1;
+  r->status = 422;
+  r->out.len = 0;
+  sb_api_answer_ctx x = {&r->claim, &r->ans, NULL, NULL, 0, NULL};
+  if (sb_api_answer_json(&x, &r->out))
+    return reply_error(r, 500, "internal", NULL, "out of memory");
+  if (r->kind != JOB_PRESETTLE)
+    atomic_fetch_add_explicit(&s->m.outcomes[2], 1, memory_order_relaxed);
+  return send_answer(r);
+}
+
 /* The rest, once the body is in: the body's JSON and the query. */
 static enum MHD_Result handle(sb_server *s, req *r) {
   int writes = r->kind == JOB_SETTLE || r->kind == JOB_PRESETTLE || r->kind == JOB_REVERSE;
@@ -647,10 +774,26 @@ static enum MHD_Result handle(sb_server *s, req *r) {
     /* parsing the row and the checks that need only the reference data run
     ** here, in parallel; the ledger thread does only what needs the ledger */
     sb_error e = {0};
-    if (sb_live_prepare(s->live, r->csv.p, r->csv.len, r->fees_csv.p, r->fees_csv.len, &r->prepared,
-                        &e))
+    r->live = live_acquire(s);
+    if (sb_live_prepare(r->live->lv, r->csv.p, r->csv.len, r->fees_csv.p, r->fees_csv.len,
+                        &r->prepared, &e))
       return e.code == SB_EINVAL ? reply_error(r, 400, "bad_request", e.where, e.msg)
                                  : reply_error(r, 500, "internal", NULL, e.msg);
+    /* An id longer than any claim can have is refused here, with the reason
+    ** the ledger would give, and never reaches it: a rejected row is
+    ** recorded as received, and the append-only ledger would keep a
+    ** 16,000-byte id (or 200 KB of one, up to --max-body) for good. */
+    size_t tn = r->kind == JOB_REVERSE ? strlen(r->target) : 0;
+    int long_row = r->claim.claim_id_len > ID_MAX || r->claim.person_id_len > ID_MAX ||
+                   r->claim.date_len > ID_MAX;
+    if (long_row || tn > ID_MAX) {
+      sb_batch_row v;
+      sb_batch_row_view(sb_live_claim_batch(r->prepared), 0, &v);
+      return reject_here(s, r,
+                         v.status == SB_ROW_REJECTED ? v.reason
+                         : long_row                  ? SB_R_MALFORMED_ROW
+                                                     : SB_R_UNKNOWN_CLAIM);
+    }
     const char *ex = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "explain");
     r->explain = ex && strcmp(ex, "0") != 0 && strcmp(ex, "false") != 0;
   } else if (r->body.len) {
@@ -670,8 +813,9 @@ static enum MHD_Result handle(sb_server *s, req *r) {
     const char *after = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "after");
     if (after) {
       char *end;
+      errno = 0;
       long long v = strtoll(after, &end, 10);
-      if (!*after || *end || v < 0)
+      if (!*after || *end || v < 0 || errno == ERANGE)
         return reply_error(r, 400, "bad_request", "after",
                            "want ?after=SEQ, the next_after of the previous page");
       r->after = v;
@@ -696,38 +840,64 @@ static enum MHD_Result handle(sb_server *s, req *r) {
 /* After the ledger thread: the answer of a claim is written here, on an
 ** HTTP thread, so the one ledger thread does only what must be serial. */
 static enum MHD_Result finish(sb_server *s, req *r) {
+  (void)s;
   if ((r->kind == JOB_SETTLE || r->kind == JOB_PRESETTLE || r->kind == JOB_REVERSE) &&
       !r->out.len) {
     sb_api_answer_ctx x = {&r->claim,
                            &r->ans,
-                           sb_live_policies(s->live),
-                           sb_live_registry(s->live),
+                           sb_live_policies(r->live->lv),
+                           sb_live_registry(r->live->lv),
                            r->explain,
                            r->prepared && !r->ans.replay ? sb_live_claim_batch(r->prepared) : NULL};
-    if (sb_api_answer_json(&x, &r->out))
+    if (r->kind == JOB_PRESETTLE ? sb_api_presettlement_json(&x, &r->out)
+                                 : sb_api_answer_json(&x, &r->out))
       return reply_error(r, 500, "internal", NULL, "out of memory");
   }
   return send_answer(r);
+}
+
+/* The request line is in (libmicrohttpd calls this before it decodes the
+** path or reads a header): the request starts here, with the path as sent. */
+static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
+  sb_server *s = cls;
+  req *r = calloc(1, sizeof *r);
+  if (!r) return NULL;
+  size_t n = strcspn(uri, "?");
+  if (!(r->raw = malloc(n + 1))) {
+    free(r);
+    return NULL;
+  }
+  memcpy(r->raw, uri, n);
+  r->raw[n] = 0;
+  r->srv = s;
+  r->conn = c;
+  r->t0 = now_us();
+  r->route = SB_ROUTE_OTHER;
+  atomic_fetch_add_explicit(&s->m.in_flight, 1, memory_order_relaxed);
+  return r;
 }
 
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls) {
   sb_server *s = cls;
-  (void)version;
+  (void)version, (void)url; /* routed on the path as sent (r->raw) */
   req *r = *con_cls;
-  if (!r) {
-    r = calloc(1, sizeof *r);
-    if (!r) return MHD_NO;
-    r->srv = s;
-    r->conn = c;
-    r->t0 = now_us();
+  if (!r) return MHD_NO; /* on_uri ran out of memory */
+  if (!r->started) {
+    r->started = 1;
     r->late = atomic_load(&s->stopping);
+    /* the headers are in: the connection's header deadline is over */
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+    if (ci && (r->cc = ci->socket_context)) {
+      pthread_mutex_lock(&s->conn_mu);
+      r->cc->busy = 1;
+      pthread_mutex_unlock(&s->conn_mu);
+    }
     /* routed now, so that a request that times out while its body arrives
     ** is still counted under its route */
-    r->routed = route(r, method, url);
-    *con_cls = r;
-    atomic_fetch_add_explicit(&s->m.in_flight, 1, memory_order_relaxed);
+    r->routed = route(r, method, r->raw);
     enum MHD_Result res;
     if (headers_only(s, r, &res)) return res;
     return MHD_YES;
@@ -759,12 +929,28 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode why) {
   sb_server *s = cls;
   req *r = *con_cls;
-  (void)c;
   if (!r) return;
   uint64_t us = now_us() - r->t0;
-  /* a connection closed for a body too big or too slow counts as the 413 /
-  ** 408 it would have been answered, had HTTP let us answer mid-upload */
-  int status = r->answered ? r->status : r->too_big ? 413 : r->too_slow ? 408 : 0;
+  /* the connection is ready for its next request from now: its header
+  ** deadline starts again (a request cut by it counts as a 408) */
+  int cut = 0;
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  conn_ctx *cc = ci ? ci->socket_context : NULL;
+  if (cc) {
+    pthread_mutex_lock(&s->conn_mu);
+    cut = cc->cut;
+    cc->busy = 0;
+    cc->since = now_us();
+    pthread_mutex_unlock(&s->conn_mu);
+  }
+  /* a connection closed for a body too big or too slow, or for headers too
+  ** slow, counts as the 413 / 408 it would have been answered, had HTTP let
+  ** us answer mid-request */
+  int status = r->answered                           ? r->status
+               : r->too_big                          ? 413
+               : r->too_slow || (cut && !r->started) ? 408
+                                                     : 0;
   sb_metrics_request(&s->m, r->route, status, us);
   if (s->cfg.access_log)
     logf_(s, "%s %d %lluus %s%s", sb_metrics_route_name(r->route), status, (unsigned long long)us,
@@ -775,11 +961,73 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   sb_buf_free(&r->csv);
   sb_buf_free(&r->fees_csv);
   sb_live_claim_free(r->prepared);
+  live_release(r->live);
   sb_api_claim_free(&r->claim);
   free(r->target);
+  free(r->raw);
   free(r);
   *con_cls = NULL;
   atomic_fetch_sub_explicit(&s->m.in_flight, 1, memory_order_relaxed);
+}
+
+/* Every connection, from accept to close: its header deadline. */
+static void on_connection(void *cls, struct MHD_Connection *c, void **socket_context,
+                          enum MHD_ConnectionNotificationCode toe) {
+  sb_server *s = cls;
+  if (toe == MHD_CONNECTION_NOTIFY_STARTED) {
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(c, MHD_CONNECTION_INFO_CONNECTION_FD);
+    conn_ctx *cc = ci ? calloc(1, sizeof *cc) : NULL;
+    *socket_context = cc;
+    if (!cc) return; /* untracked: the idle timeout still holds */
+    cc->fd = ci->connect_fd;
+    cc->since = now_us();
+    pthread_mutex_lock(&s->conn_mu);
+    cc->next = s->conns;
+    if (s->conns) s->conns->prev = cc;
+    s->conns = cc;
+    pthread_mutex_unlock(&s->conn_mu);
+  } else if (toe == MHD_CONNECTION_NOTIFY_CLOSED && *socket_context) {
+    /* before libmicrohttpd closes the socket: the watchdog never shuts
+    ** down a descriptor that may have been reused */
+    conn_ctx *cc = *socket_context;
+    pthread_mutex_lock(&s->conn_mu);
+    if (cc->prev)
+      cc->prev->next = cc->next;
+    else
+      s->conns = cc->next;
+    if (cc->next) cc->next->prev = cc->prev;
+    pthread_mutex_unlock(&s->conn_mu);
+    free(cc);
+    *socket_context = NULL;
+  }
+}
+
+/* The watchdog: a connection whose request line and headers are not all in
+** --timeout seconds after it was ready for them is shut down (libmicrohttpd
+** then reads the end of the stream and closes it).  libmicrohttpd's own
+** timeout is for inactivity only, and a client sending a header line every
+** few seconds is never inactive: a thousand of them would hold every
+** connection for as long as they like, before any token is checked. */
+static void *watch_main(void *arg) {
+  sb_server *s = arg;
+  uint64_t limit = (uint64_t)s->cfg.timeout_s * 1000000u;
+  pthread_mutex_lock(&s->conn_mu);
+  while (!s->watch_stop) {
+    uint64_t now = now_us();
+    for (conn_ctx *cc = s->conns; cc; cc = cc->next)
+      if (!cc->busy && !cc->cut && now - cc->since > limit) {
+        cc->cut = 1;
+        shutdown(cc->fd, SHUT_RDWR);
+      }
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += 100 * 1000 * 1000;
+    if (ts.tv_nsec >= 1000000000) ts.tv_sec++, ts.tv_nsec -= 1000000000;
+    pthread_cond_timedwait(&s->watch_cv, &s->conn_mu, &ts);
+  }
+  pthread_mutex_unlock(&s->conn_mu);
+  return NULL;
 }
 
 /* ---- start and stop ------------------------------------------------------------------- */
@@ -868,9 +1116,20 @@ static void mhd_log(void *cls, const char *fmt, va_list ap) {
   s->cfg.log(s->cfg.log_ctx, line);
 }
 
+static void watch_stop(sb_server *s) {
+  if (!s->watch_started) return;
+  pthread_mutex_lock(&s->conn_mu);
+  s->watch_stop = 1;
+  pthread_cond_signal(&s->watch_cv);
+  pthread_mutex_unlock(&s->conn_mu);
+  pthread_join(s->watch, NULL);
+  s->watch_started = 0;
+}
+
 static void server_free(sb_server *s) {
   if (!s) return;
-  sb_live_free(s->live);
+  watch_stop(s);
+  live_release(s->live);
   if (s->st) s->st->ops->close(s->st);
   sb_tokens_free(&s->tokens);
   free(s->owners);
@@ -878,8 +1137,19 @@ static void server_free(sb_server *s) {
   free(s->created);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
+  pthread_mutex_destroy(&s->live_mu);
+  pthread_rwlock_destroy(&s->tokens_mu);
+  pthread_mutex_destroy(&s->conn_mu);
+  pthread_cond_destroy(&s->watch_cv);
   free(s);
 }
+
+/* The per-connection memory of libmicrohttpd (its default is 32 KiB): the
+** request line and headers, and one header record per query parameter —
+** with the default, 500 parameters ran it out and the client got an empty
+** reply; with this, a request with many parameters reaches the handler,
+** which answers 431. */
+#define CONNECTION_MEMORY (128 * 1024)
 
 int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err) {
   sb_server *s = calloc(1, sizeof *s);
@@ -889,9 +1159,19 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
   if (!s->cfg.max_connections) s->cfg.max_connections = 1024;
   if (!s->cfg.timeout_s) s->cfg.timeout_s = 30;
   if (!s->cfg.max_body) s->cfg.max_body = 262144; /* a claim with 500 fee lines fits */
+  if (!s->cfg.max_per_ip) s->cfg.max_per_ip = 128;
   if (!s->cfg.listen) s->cfg.listen = "127.0.0.1:8080";
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
+  pthread_mutex_init(&s->live_mu, NULL);
+  pthread_rwlock_init(&s->tokens_mu, NULL);
+  pthread_mutex_init(&s->conn_mu, NULL);
+  pthread_condattr_t ca;
+  pthread_condattr_init(&ca);
+  pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+  pthread_cond_init(&s->watch_cv, &ca);
+  pthread_condattr_destroy(&ca);
+  s->listen_fd = MHD_INVALID_SOCKET;
   s->m.started = (int64_t)time(NULL);
   struct sockaddr_storage ss;
   socklen_t sslen;
@@ -899,7 +1179,7 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
   if ((rc = parse_listen(s->cfg.listen, &ss, &sslen, &v6, err)) ||
       (rc = sb_tokens_load(s->cfg.tokens_path, &s->tokens, err)) ||
       (rc = sb_store_open(s->cfg.db_path, 0, &s->st, err)) ||
-      (rc = sb_live_open(s->st, &s->live, err)) || (rc = s->st->ops->serve_start(s->st, err))) {
+      (rc = open_live(s->st, &s->live, err)) || (rc = s->st->ops->serve_start(s->st, err))) {
     server_free(s);
     return rc;
   }
@@ -912,21 +1192,33 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
     return sb_error_set(err, SB_EIO, NULL, "cannot start the ledger thread");
   }
   s->ledger_started = 1;
+  if (pthread_create(&s->watch, NULL, watch_main, s)) {
+    pthread_mutex_lock(&s->mu);
+    s->stop_ledger = 1;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->ledger, NULL);
+    server_free(s);
+    return sb_error_set(err, SB_EIO, NULL, "cannot start the watchdog thread");
+  }
+  s->watch_started = 1;
   struct MHD_OptionItem pool[2] = {{MHD_OPTION_END, 0, NULL}, {MHD_OPTION_END, 0, NULL}};
   if (s->cfg.threads > 1)
     pool[0] = (struct MHD_OptionItem){MHD_OPTION_THREAD_POOL_SIZE, s->cfg.threads, NULL};
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
                    MHD_USE_ERROR_LOG | (v6 ? MHD_USE_IPv6 : 0);
-  s->d =
-      MHD_start_daemon(flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
-                       MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-                       /* one thread: the polling thread itself (a pool of 1
-                       ** is refused with a warning), so the pool option is
-                       ** in the array only for more */
-                       MHD_OPTION_ARRAY, pool, MHD_OPTION_CONNECTION_LIMIT, s->cfg.max_connections,
-                       MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.timeout_s, MHD_OPTION_NOTIFY_COMPLETED,
-                       on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
-                       MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
+  s->d = MHD_start_daemon(
+      flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, mhd_log, s,
+      MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+      /* one thread: the polling thread itself (a pool of 1
+      ** is refused with a warning), so the pool option is
+      ** in the array only for more */
+      MHD_OPTION_ARRAY, pool, MHD_OPTION_CONNECTION_LIMIT, s->cfg.max_connections,
+      MHD_OPTION_PER_IP_CONNECTION_LIMIT, s->cfg.max_per_ip, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+      (size_t)CONNECTION_MEMORY, MHD_OPTION_CONNECTION_TIMEOUT, s->cfg.timeout_s,
+      MHD_OPTION_URI_LOG_CALLBACK, on_uri, s, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+      MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
+      MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
   if (!s->d) {
     pthread_mutex_lock(&s->mu);
     s->stop_ledger = 1;
@@ -953,8 +1245,14 @@ const sb_metrics *sb_server_metrics(const sb_server *s) {
 
 int sb_server_stop(sb_server *s, unsigned grace_s, sb_error *err) {
   atomic_store(&s->stopping, 1);
-  MHD_socket ls = MHD_quiesce_daemon(s->d);
-  if (ls != MHD_INVALID_SOCKET) close(ls);
+  /* No new connection from now on.  The socket is not closed yet: a
+  ** worker thread of libmicrohttpd may still be using it (epoll_ctl) right
+  ** after MHD_quiesce_daemon returns, and a descriptor closed under it could
+  ** be reused by anything; it is closed after MHD_stop_daemon.  Shutting it
+  ** down stops the listening at once — a client connecting now is refused,
+  ** instead of waiting in the listen queue until the process exits. */
+  s->listen_fd = MHD_quiesce_daemon(s->d);
+  if (s->listen_fd != MHD_INVALID_SOCKET) shutdown(s->listen_fd, SHUT_RDWR);
   /* requests under way finish: the ledger thread still runs */
   uint64_t deadline = now_us() + (uint64_t)grace_s * 1000000u;
   while (atomic_load(&s->m.in_flight) > 0 && now_us() < deadline) {
@@ -975,6 +1273,8 @@ int sb_server_stop(sb_server *s, unsigned grace_s, sb_error *err) {
     nanosleep(&ts, NULL);
   }
   MHD_stop_daemon(s->d);
+  if (s->listen_fd != MHD_INVALID_SOCKET) close(s->listen_fd);
+  watch_stop(s);
   int rc = SB_OK;
   /* close each run this server kept, with what it holds */
   if (s->mine_n && !(rc = s->st->ops->begin(s->st, err))) {
@@ -987,4 +1287,41 @@ int sb_server_stop(sb_server *s, unsigned grace_s, sb_error *err) {
     logf_(s, "stopped with %lld requests unfinished after %us", (long long)left, grace_s);
   server_free(s);
   return rc;
+}
+
+int sb_server_reload(sb_server *s, char *summary, size_t n, sb_error *err) {
+  sb_tokens t;
+  int rc = sb_tokens_load(s->cfg.tokens_path, &t, err);
+  if (rc) return rc;
+  /* The reference data through a connection of its own, so that the ledger
+  ** thread goes on settling while it is read (a registry of millions takes
+  ** seconds); then handed to the ledger thread's connection. */
+  sb_store *st;
+  live_ref *l = NULL;
+  if ((rc = sb_store_open(s->cfg.db_path, 0, &st, err))) {
+    sb_tokens_free(&t);
+    return rc;
+  }
+  rc = open_live(st, &l, err);
+  if (!rc) sb_live_use_store(l->lv, s->st);
+  st->ops->close(st);
+  if (rc) {
+    sb_tokens_free(&t);
+    return rc;
+  }
+  snprintf(summary, n, "%zu tokens, %ld persons, %d policies", t.n,
+           (long)sb_registry_count(sb_live_registry(l->lv)), sb_live_policies(l->lv)->n);
+  /* requests that prepared a claim keep the old data until answered; the
+  ** last of them frees it */
+  pthread_mutex_lock(&s->live_mu);
+  live_ref *old = s->live;
+  s->live = l;
+  pthread_mutex_unlock(&s->live_mu);
+  live_release(old);
+  pthread_rwlock_wrlock(&s->tokens_mu);
+  sb_tokens ot = s->tokens;
+  s->tokens = t;
+  pthread_rwlock_unlock(&s->tokens_mu);
+  sb_tokens_free(&ot);
+  return SB_OK;
 }

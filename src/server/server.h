@@ -28,6 +28,15 @@
 **    process) rolls the whole group back and answers each request of it
 **    503: the client retries, and retries are idempotent.
 **
+**  - A watchdog thread bounds the request line and headers (--timeout from
+**    when the connection is ready for a request; libmicrohttpd's own
+**    timeout is for inactivity only), and libmicrohttpd caps the
+**    connections per client address.
+**
+**  - SIGHUP (sb_server_reload) swaps in new tokens and reference data; the
+**    reference data is counted, so a request in flight keeps what it was
+**    checked against until it is answered.
+**
 ** The library prints nothing: lines for a log go to config.log.
 */
 #ifndef SANBAO_SERVER_H
@@ -45,8 +54,10 @@ typedef struct sb_server_config {
   const char *listen;       /* "127.0.0.1:8080", "[::1]:8080"; port 0 picks one */
   int threads;              /* HTTP threads (default 2) */
   unsigned max_connections; /* default 1024 */
-  unsigned timeout_s;       /* idle / read timeout of a connection (default 30) */
-  size_t max_body;          /* bytes (default 16384) */
+  unsigned max_per_ip;      /* connections from one client address (default 128) */
+  unsigned timeout_s;       /* idle timeout of a connection, and the most a request's
+                               headers, or its body, may take to arrive (default 30) */
+  size_t max_body;          /* bytes (default 262144) */
   int access_log;           /* one log line per request (no personal data) */
   void (*log)(void *ctx, const char *line);
   void *log_ctx;
@@ -63,6 +74,14 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
 int sb_server_port(const sb_server *s);
 
 const sb_metrics *sb_server_metrics(const sb_server *s);
+
+/* Re-read the tokens file, the registry, the policies and the catalogue
+** (SIGHUP), without a restart, all or nothing: when one cannot be read the
+** server keeps what it had and *err says why.  Requests under way are
+** answered with what they started with (their token was checked; their
+** claim was read against the old registry).  `summary` receives what was
+** read, for the log.  Call it from one thread at a time, not during stop. */
+int sb_server_reload(sb_server *s, char *summary, size_t n, sb_error *err);
 
 /* Graceful stop: stop accepting, answer 503 to requests that start from now
 ** on, let every request under way finish (at most `grace_s` seconds),

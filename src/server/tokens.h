@@ -58,4 +58,20 @@ const sb_token_entry *sb_tokens_find(const sb_tokens *t, const char *token, size
 int sb_tokens_add(const char *path, const char *institution, int role, char token[SB_TOKEN_LEN + 1],
                   sb_error *err);
 
+/*
+** Revoke tokens: delete from the file at `path` every entry of
+** `institution`, or the one entry whose hash begins with `hash_prefix` (8-64
+** hex digits, "sha256:" and a trailing "..." allowed: what `sanbao tokens
+** list` shows) — one of the two, the other NULL.  The file must read cleanly
+** first (a bad line is an error naming FILE:LINE); no matching entry, or a
+** prefix that matches more than one, is SB_EINVAL.  Every other line,
+** comments included, is kept byte for byte; the new text is written beside
+** the file under a temporary name with the file's mode (and, as root, its
+** owner), synced and renamed over it, so a reader (the server on SIGHUP)
+** sees the old file or the new one, never a part.  `revoked` receives the
+** entries removed (free it with sb_tokens_free).
+*/
+int sb_tokens_revoke(const char *path, const char *institution, const char *hash_prefix,
+                     sb_tokens *revoked, sb_error *err);
+
 #endif

@@ -10,7 +10,11 @@
 **    (jansson reads every output back as the oracle);
 **  - sb_tokens_add / _load / _find: a made token is found with its role and
 **    institution, a wrong one is not, the file holds no token text, a bad
-**    line is an error naming FILE:LINE.
+**    line is an error naming FILE:LINE, and so is a hash on two lines;
+**  - sb_tokens_revoke: by institution or by hash prefix, every other line
+**    kept byte for byte, the mode kept, nothing left beside the file; no
+**    match or an ambiguous prefix changes nothing;
+**  - a pre-settlement's answer says "presettled".
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -18,6 +22,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <jansson.h>
 #include <stdio.h>
@@ -574,6 +579,161 @@ static void test_tokens_bad_lines(void **state) {
   assert_int_not_equal(sb_tokens_load(t->path, &tk, &err), SB_OK);
 }
 
+/* One hash on two lines is an error naming the later line and the earlier
+** one — with different roles (which would win?) or with the same. */
+static void test_tokens_duplicate_hash(void **state) {
+  tdir *t = *state;
+  const char *h = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  const char *h_abc = "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  char text[1024];
+  snprintf(text, sizeof text, "# tokens\n%s hospital H1\n%s admin B\n\n%s admin H1\n", h, h_abc, h);
+  expect_bad_line(t, text, 5);
+  sb_tokens tk;
+  sb_error err = {0};
+  assert_int_not_equal(sb_tokens_load(t->path, &tk, &err), SB_OK);
+  assert_non_null(strstr(err.msg, "line 2"));
+  snprintf(text, sizeof text, "%s hospital H1\n%s hospital H1\n", h, h);
+  expect_bad_line(t, text, 2);
+  /* three times: the first repeat is named */
+  snprintf(text, sizeof text, "%s admin B\n%s hospital H1\n%s admin B\n%s hospital H2\n", h_abc, h,
+           h_abc, h);
+  expect_bad_line(t, text, 3);
+  /* sb_tokens_add refuses to append to such a file */
+  char tok[SB_TOKEN_LEN + 1];
+  memset(&err, 0, sizeof err);
+  assert_int_not_equal(sb_tokens_add(t->path, "H3", SB_ROLE_HOSPITAL, tok, &err), SB_OK);
+}
+
+/* Nothing in the folder but the tokens file (no temporary file left). */
+static void only_file(const tdir *t) {
+  DIR *d = opendir(t->dir);
+  assert_non_null(d);
+  struct dirent *e;
+  int n = 0;
+  while ((e = readdir(d)))
+    if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..")) {
+      if (strcmp(e->d_name, "tokens") != 0)
+        fail_msg("a file left beside the tokens: %s", e->d_name);
+      n++;
+    }
+  closedir(d);
+  assert_int_equal(n, 1);
+}
+
+static void test_tokens_revoke(void **state) {
+  tdir *t = *state;
+  const char *h = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  const char *h_abc = "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  /* two hashes sharing their first 8 digits, and one more */
+  const char *h_x1 = "sha256:1234abcd0000000000000000000000000000000000000000000000000000000a";
+  const char *h_x2 = "sha256:1234abcd1000000000000000000000000000000000000000000000000000000b";
+  const char *h_5 = "sha256:5555555555555555555555555555555555555555555555555555555555555555";
+  char text[2048], want[2048];
+  snprintf(text, sizeof text,
+           "# sanbao tokens\n%s hospital H1\r\n\n%s admin BUREAU\n# a note\n\t%s hospital H1\n"
+           "%s hospital H2\n%s hospital H3\n",
+           h, h_abc, h_x1, h_x2, h_5);
+  write_file(t->path, text);
+  assert_int_equal(chmod(t->path, 0640), 0);
+  sb_tokens gone;
+  sb_error err = {0};
+  /* by institution: every line of it, the rest byte for byte, the mode kept */
+  assert_int_equal(sb_tokens_revoke(t->path, "H1", NULL, &gone, &err), SB_OK);
+  assert_int_equal(gone.n, 2);
+  assert_string_equal(gone.v[0].institution, "H1");
+  assert_int_equal(gone.v[0].role, SB_ROLE_HOSPITAL);
+  sb_tokens_free(&gone);
+  snprintf(want, sizeof want,
+           "# sanbao tokens\n\n%s admin BUREAU\n# a note\n%s hospital H2\n%s hospital H3\n", h_abc,
+           h_x2, h_5);
+  assert_string_equal(slurp(t->path), want);
+  struct stat st;
+  assert_int_equal(stat(t->path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0640);
+  only_file(t);
+  sb_tokens tk;
+  assert_int_equal(sb_tokens_load(t->path, &tk, &err), SB_OK);
+  assert_int_equal(tk.n, 3);
+  assert_null(sb_tokens_find(&tk, "test", 4));
+  assert_non_null(sb_tokens_find(&tk, "abc", 3));
+  sb_tokens_free(&tk);
+  /* by the hash prefix as `tokens list` shows it, and other spellings */
+  assert_int_equal(sb_tokens_revoke(t->path, NULL, "sha256:ba7816bf...", &gone, &err), SB_OK);
+  assert_int_equal(gone.n, 1);
+  assert_string_equal(gone.v[0].institution, "BUREAU");
+  sb_tokens_free(&gone);
+  assert_null(strstr(slurp(t->path), h_abc));
+  assert_int_equal(sb_tokens_revoke(t->path, NULL, "55555555555555555", &gone, &err), SB_OK);
+  assert_string_equal(gone.v[0].institution, "H3");
+  sb_tokens_free(&gone);
+  /* refused, the file unchanged: no match, an ambiguous prefix, too short a
+  ** prefix, not hex, both or neither, a bad institution id */
+  write_file(t->path, text);
+  const char *bad_hash[] = {
+      "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ae",
+      "sha256:00000000",
+      "1234abcd",
+      "sha256:ba7816b",
+      "ba7816bg",
+      "",
+      "sha256:"};
+  for (size_t k = 0; k < sizeof bad_hash / sizeof *bad_hash; k++) {
+    memset(&err, 0, sizeof err);
+    if (sb_tokens_revoke(t->path, NULL, bad_hash[k], &gone, &err) == SB_OK)
+      fail_msg("revoked with the hash '%s'", bad_hash[k]);
+    assert_true(err.msg[0] != 0);
+    assert_null(gone.v);
+  }
+  assert_int_equal(sb_tokens_revoke(t->path, "H9", NULL, &gone, &err), SB_EINVAL);
+  assert_int_not_equal(sb_tokens_revoke(t->path, "H/1", NULL, &gone, &err), SB_OK);
+  assert_int_not_equal(sb_tokens_revoke(t->path, "H1", "sha256:9f86d081", &gone, &err), SB_OK);
+  assert_int_not_equal(sb_tokens_revoke(t->path, NULL, NULL, &gone, &err), SB_OK);
+  assert_string_equal(slurp(t->path), text);
+  /* one digit more tells the two apart */
+  assert_int_equal(sb_tokens_revoke(t->path, NULL, "sha256:1234abcd1", &gone, &err), SB_OK);
+  assert_string_equal(gone.v[0].institution, "H2");
+  sb_tokens_free(&gone);
+  only_file(t);
+  /* a file with a bad line is not rewritten */
+  write_file(t->path, "# tokens\nnot a token line\n");
+  memset(&err, 0, sizeof err);
+  assert_int_not_equal(sb_tokens_revoke(t->path, "H1", NULL, &gone, &err), SB_OK);
+  assert_non_null(strstr(err.where, ":2"));
+  assert_string_equal(slurp(t->path), "# tokens\nnot a token line\n");
+}
+
+/* A pre-settlement that would settle says "presettled"; its replay and its
+** rejection keep "settled" and "rejected"; a settlement says "settled". */
+static void test_presettlement_status(void **state) {
+  (void)state;
+  char id[] = "P-1", person[] = "A1", date[] = "2022-01-10";
+  sb_api_claim c = {id, person, date, 3, 2, 10};
+  sb_live_answer a;
+  memset(&a, 0, sizeof a);
+  a.person = -1;
+  sb_api_answer_ctx x = {&c, &a, NULL, NULL, 0, NULL};
+  struct {
+    int status, replay, dry;
+    const char *want;
+  } cases[] = {{SB_ROW_SETTLED, 0, 1, "presettled"}, {SB_ROW_SETTLED, 1, 1, "settled"},
+               {SB_ROW_REJECTED, 0, 1, "rejected"},  {SB_ROW_SETTLED, 0, 0, "settled"},
+               {SB_ROW_REVERSED, 0, 0, "reversed"},  {SB_ROW_REJECTED, 1, 1, "rejected"}};
+  for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {
+    a.status = cases[k].status;
+    a.replay = cases[k].replay;
+    a.reason = a.status == SB_ROW_REJECTED ? SB_R_UNKNOWN_PERSON : 0;
+    sb_buf out = {0};
+    assert_int_equal(
+        cases[k].dry ? sb_api_presettlement_json(&x, &out) : sb_api_answer_json(&x, &out), 0);
+    json_error_t je;
+    json_t *j = json_loadb(out.p, out.len, 0, &je);
+    if (!j) fail_msg("not JSON: %s: %.*s", je.text, (int)out.len, out.p);
+    assert_string_equal(json_string_value(json_object_get(j, "status")), cases[k].want);
+    json_decref(j);
+    sb_buf_free(&out);
+  }
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_good_body_exact_csv),
@@ -587,6 +747,9 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_tokens_add_find, tdir_setup, tdir_teardown),
       cmocka_unit_test_setup_teardown(test_tokens_add_refuses, tdir_setup, tdir_teardown),
       cmocka_unit_test_setup_teardown(test_tokens_bad_lines, tdir_setup, tdir_teardown),
+      cmocka_unit_test_setup_teardown(test_tokens_duplicate_hash, tdir_setup, tdir_teardown),
+      cmocka_unit_test_setup_teardown(test_tokens_revoke, tdir_setup, tdir_teardown),
+      cmocka_unit_test(test_presettlement_status),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,5 +1,6 @@
 /*
-** sanbao server — HTTP routes, the ledger thread and group commit (see
+** sanbao server — HTTP routes, the header deadline, start and stop (the
+** ledger thread and group commit are in server_ledger.c; see
 ** server.h for the design, docs/api.md for the API).
 */
 #include "server/server.h"
@@ -22,136 +23,16 @@
 #include "ledger/ledger.h"
 #include "ledger/store.h"
 #include "server/api.h"
+#include "server/server_int.h"
 #include "server/tokens.h"
 
-/* ---- requests and jobs ----------------------------------------------------------- */
-
-typedef enum job_kind {
-  JOB_SETTLE,    /* POST /v1/settlements */
-  JOB_PRESETTLE, /* POST /v1/presettlements: nothing written */
-  JOB_REVERSE,   /* POST /v1/settlements/{id}/reversal */
-  JOB_GET,       /* GET /v1/settlements/{id} */
-  JOB_BALANCE,   /* GET /v1/persons/{id}/balance?year= */
-  JOB_ALERTS     /* GET /v1/alerts?since=&limit= */
-} job_kind;
-
-typedef struct req req;
-
-/* The reference data claims are prepared and settled against — the
-** registry, the policies, the catalogue: one sb_live — counted: the server
-** holds the current one, and each request that prepared a claim holds the
-** one it prepared against until it is answered.  SIGHUP puts a new one in
-** place (sb_server_reload); the old one is freed by the last request that
-** still uses it, so a request in flight is settled and answered with the
-** data it was checked against. */
-typedef struct live_ref {
-  sb_live *lv;
-  _Atomic long refs;
-} live_ref;
-
-/* One connection, for the deadline on its request line and headers: from
-** the moment the connection is ready for a request (accepted, or the
-** previous answer sent) to the end of the headers, at most --timeout; past
-** that the watchdog thread shuts the socket down.  Shared by the watchdog
-** and the connection's HTTP thread under conn_mu. */
-typedef struct conn_ctx {
-  struct conn_ctx *prev, *next;
-  int fd;
-  uint64_t since; /* ready for a request since (microseconds, monotonic) */
-  int busy;       /* its request's headers are in: the body, the ledger and
-                     the answer have bounds of their own */
-  int cut;        /* shut down by the deadline */
-} conn_ctx;
-
-/* One request as the HTTP threads and the ledger thread share it.  While a
-** request is queued (suspended), only the ledger thread touches it; it hands
-** it back by resuming the connection and must not look at it after. */
-struct req {
-  sb_server *srv;
-  struct MHD_Connection *conn;
-  uint64_t t0; /* microseconds, monotonic */
-  sb_route route;
-  const sb_token_entry *who; /* &who_e once authenticated, else NULL */
-  sb_token_entry who_e;      /* a copy: SIGHUP may replace the tokens meanwhile */
-  char *raw;                 /* the path as sent, before percent-decoding */
-  int started;               /* the headers are in: the handler has seen it */
-  conn_ctx *cc;              /* its connection's (may be NULL) */
-  live_ref *live;            /* the reference data its claim was prepared against */
-  sb_buf body;
-  int too_big;
-  int answered;         /* a response was queued */
-  int late;             /* began after the graceful stop had begun (answered 503) */
-  int too_slow;         /* the body was still arriving after --timeout (closed) */
-  int routed;           /* route() result: 0, 400 (an empty id), 404, 405 or 500 */
-  const char *id_field; /* with 400: "claim_id" or "person_id" */
-  int done;             /* the ledger thread has filled the outputs */
-  int status;           /* HTTP status of the answer */
-  sb_buf out;           /* its JSON */
-  int explain;
-  /* the job */
-  job_kind kind;
-  sb_buf csv;
-  sb_buf fees_csv;         /* the body's fee lines as a fees.csv text (may be empty) */
-  sb_live_claim *prepared; /* the row read and checked on the HTTP thread */
-  sb_api_claim claim;
-  char *target; /* the claim id in the URL / the person id */
-  int year;
-  sb_date since;
-  long limit;
-  int64_t after; /* GET /v1/alerts?after=SEQ */
-  sb_live_answer ans;
-  req *next;
-};
-
-/* Open-addressing maps for the owners of runs: run_id -> institution (who
-** sent a stored claim), institution -> this server's run for it. */
-typedef struct run_owner {
-  int64_t run_id; /* 0: empty slot */
-  char institution[SB_INSTITUTION_MAX + 1];
-} run_owner;
-
-struct sb_server {
-  sb_server_config cfg;
-  sb_store *st;
-  live_ref *live; /* the current reference data (under live_mu) */
-  pthread_mutex_t live_mu;
-  sb_tokens tokens; /* under tokens_mu: read-locked to check, written by SIGHUP */
-  pthread_rwlock_t tokens_mu;
-  struct MHD_Daemon *d;
-  MHD_socket listen_fd; /* after MHD_quiesce_daemon: closed after MHD_stop_daemon */
-  int port;
-  sb_metrics m;
-  /* the ledger thread */
-  pthread_t ledger;
-  int ledger_started;
-  pthread_mutex_t mu;
-  pthread_cond_t cv;
-  req *head, *tail;
-  int stop_ledger;
-  _Atomic int stopping;
-  /* owners: every run seen, and this server's run per institution */
-  run_owner *owners;
-  size_t owners_cap, owners_n;
-  run_owner *mine; /* institution -> run_id */
-  size_t mine_cap, mine_n;
-  int64_t *created; /* runs created by the current group (undone on rollback) */
-  int ncreated, created_cap;
-  /* the header deadline: every open connection, and the watchdog */
-  pthread_mutex_t conn_mu;
-  pthread_cond_t watch_cv;
-  conn_ctx *conns;
-  pthread_t watch;
-  int watch_started, watch_stop;
-};
-
-static uint64_t now_us(void) {
+uint64_t srv_now_us(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static void logf_(sb_server *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-static void logf_(sb_server *s, const char *fmt, ...) {
+void srv_log(sb_server *s, const char *fmt, ...) {
   if (!s->cfg.log) return;
   char line[1024];
   va_list ap;
@@ -163,7 +44,7 @@ static void logf_(sb_server *s, const char *fmt, ...) {
 
 /* ---- the reference data, counted ------------------------------------------------ */
 
-static live_ref *live_acquire(sb_server *s) {
+live_ref *srv_live_acquire(sb_server *s) {
   pthread_mutex_lock(&s->live_mu);
   live_ref *l = s->live;
   atomic_fetch_add(&l->refs, 1);
@@ -171,7 +52,7 @@ static live_ref *live_acquire(sb_server *s) {
   return l;
 }
 
-static void live_release(live_ref *l) {
+void srv_live_release(live_ref *l) {
   if (l && atomic_fetch_sub(&l->refs, 1) == 1) {
     sb_live_free(l->lv);
     free(l);
@@ -195,380 +76,6 @@ static int open_live(sb_store *st, live_ref **out, sb_error *err) {
     return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
   }
   return SB_OK;
-}
-
-/* ---- owners ----------------------------------------------------------------------- */
-
-static uint64_t hash_str(const char *s) {
-  uint64_t h = 1469598103934665603ull;
-  while (*s)
-    h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-  return h;
-}
-
-/* Find or add in a map keyed by run_id (by_run) or by institution. */
-static run_owner *map_slot(run_owner **v, size_t *cap, size_t *n, int by_run, int64_t run,
-                           const char *inst, int add) {
-  if (add && (*n + 1) * 2 > *cap) {
-    size_t nc = *cap ? *cap * 2 : 64;
-    run_owner *nv = calloc(nc, sizeof *nv);
-    if (!nv) return NULL;
-    for (size_t i = 0; i < *cap; i++) {
-      if (!(*v)[i].run_id) continue;
-      uint64_t h =
-          by_run ? (uint64_t)(*v)[i].run_id * 0x9E3779B97F4A7C15ull : hash_str((*v)[i].institution);
-      size_t j = h & (nc - 1);
-      while (nv[j].run_id)
-        j = (j + 1) & (nc - 1);
-      nv[j] = (*v)[i];
-    }
-    free(*v);
-    *v = nv, *cap = nc;
-  }
-  if (!*cap) return NULL;
-  uint64_t h = by_run ? (uint64_t)run * 0x9E3779B97F4A7C15ull : hash_str(inst);
-  size_t j = h & (*cap - 1);
-  while ((*v)[j].run_id) {
-    if (by_run ? (*v)[j].run_id == run : strcmp((*v)[j].institution, inst) == 0) return &(*v)[j];
-    j = (j + 1) & (*cap - 1);
-  }
-  if (!add) return NULL;
-  (*n)++;
-  return &(*v)[j];
-}
-
-static const char SOURCE_PREFIX[] = "institution=";
-
-/* The institution that sent the rows of a run ("" when a file import). */
-static int owner_of(sb_server *s, int64_t run_id, const char **inst, sb_error *err) {
-  run_owner *o = map_slot(&s->owners, &s->owners_cap, &s->owners_n, 1, run_id, NULL, 0);
-  if (o) {
-    *inst = o->institution;
-    return SB_OK;
-  }
-  char kind[32], source[128];
-  int rc = s->st->ops->run_get(s->st, run_id, kind, sizeof kind, source, sizeof source, err);
-  if (rc < 0) return rc;
-  o = map_slot(&s->owners, &s->owners_cap, &s->owners_n, 1, run_id, NULL, 1);
-  if (!o) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
-  o->run_id = run_id;
-  o->institution[0] = 0;
-  if (rc == 1 && strcmp(kind, "serve") == 0 &&
-      strncmp(source, SOURCE_PREFIX, sizeof SOURCE_PREFIX - 1) == 0)
-    snprintf(o->institution, sizeof o->institution, "%.64s", source + sizeof SOURCE_PREFIX - 1);
-  *inst = o->institution;
-  return SB_OK;
-}
-
-/* This server's run for an institution, started on its first claim (in the
-** current transaction: a rollback forgets it, see forget_created). */
-static int run_for(sb_server *s, const char *inst, int64_t *run, sb_error *err) {
-  run_owner *m = map_slot(&s->mine, &s->mine_cap, &s->mine_n, 0, 0, inst, 0);
-  if (m) {
-    *run = m->run_id;
-    return SB_OK;
-  }
-  if (s->ncreated == s->created_cap) {
-    int nc = s->created_cap ? s->created_cap * 2 : 64;
-    int64_t *nv = realloc(s->created, (size_t)nc * sizeof *nv);
-    if (!nv) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
-    s->created = nv, s->created_cap = nc;
-  }
-  char source[128];
-  snprintf(source, sizeof source, "%s%s", SOURCE_PREFIX, inst);
-  int rc = s->st->ops->run_start(s->st, "serve", source, run, err);
-  if (rc) return rc;
-  m = map_slot(&s->mine, &s->mine_cap, &s->mine_n, 0, 0, inst, 1);
-  run_owner *o = map_slot(&s->owners, &s->owners_cap, &s->owners_n, 1, *run, NULL, 1);
-  if (!m || !o) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
-  m->run_id = *run;
-  snprintf(m->institution, sizeof m->institution, "%s", inst);
-  o->run_id = *run;
-  snprintf(o->institution, sizeof o->institution, "%s", inst);
-  s->created[s->ncreated++] = *run;
-  return SB_OK;
-}
-
-/* Rebuild a map without the runs a rolled-back group created. */
-static void map_drop(run_owner **v, size_t *cap, size_t *n, int by_run, const int64_t *drop,
-                     int ndrop) {
-  run_owner *old = *v;
-  size_t oldcap = *cap;
-  *v = NULL, *cap = 0, *n = 0;
-  for (size_t i = 0; i < oldcap; i++) {
-    if (!old[i].run_id) continue;
-    int gone = 0;
-    for (int k = 0; k < ndrop; k++)
-      gone |= old[i].run_id == drop[k];
-    if (gone) continue;
-    run_owner *o = map_slot(v, cap, n, by_run, old[i].run_id, old[i].institution, 1);
-    if (o) *o = old[i];
-  }
-  free(old);
-}
-
-static void forget_created(sb_server *s) {
-  if (!s->ncreated) return;
-  map_drop(&s->mine, &s->mine_cap, &s->mine_n, 0, s->created, s->ncreated);
-  map_drop(&s->owners, &s->owners_cap, &s->owners_n, 1, s->created, s->ncreated);
-  s->ncreated = 0;
-}
-
-/* ---- the ledger thread -------------------------------------------------------------- */
-
-static void answer_error(req *r, int status, const char *code, const char *field, const char *msg) {
-  r->status = status;
-  r->out.len = 0;
-  sb_api_error_json(code, field, msg, &r->out);
-}
-
-/* May this request's institution act on a stored claim id?  1 yes (or the
-** id is not held), 0 no (answered 403 with `field` and `why`), negative on
-** a store error. */
-static int may_touch(sb_server *s, req *r, const char *id, size_t len, const char *field,
-                     const char *why, sb_error *err) {
-  sb_stored_claim sc;
-  int rc = s->st->ops->claim_lookup(s->st, id, len, &sc, err);
-  if (rc <= 0) return rc < 0 ? rc : 1;
-  const char *owner;
-  if ((rc = owner_of(s, sc.run_id, &owner, err))) return rc;
-  if (r->who->role == SB_ROLE_ADMIN || strcmp(owner, r->who->institution) == 0) return 1;
-  answer_error(r, 403, "forbidden", field, why);
-  return 0;
-}
-
-static int status_of(const sb_live_answer *a) {
-  if (a->status != SB_ROW_REJECTED) return a->replay ? 200 : 201;
-  return a->reason == SB_R_CONFLICT || a->reason == SB_R_DUPLICATE_CLAIM ? 409 : 422;
-}
-
-static int job_claim(sb_server *s, req *r, sb_error *err) {
-  int rc = may_touch(s, r, r->claim.claim_id, r->claim.claim_id_len, "claim_id",
-                     "this claim id belongs to another institution's settlement", err);
-  /* a reversal: the claim named in the path too, before anything is settled */
-  if (rc > 0 && r->kind == JOB_REVERSE)
-    rc = may_touch(s, r, r->target, strlen(r->target), NULL,
-                   "the claim to reverse (in the path) belongs to another institution", err);
-  if (rc <= 0) return rc;
-  int64_t run = 0;
-  int dry = r->kind == JOB_PRESETTLE;
-  if (!dry && (rc = run_for(s, r->who->institution, &run, err))) return rc;
-  rc = sb_live_settle_prepared(r->live->lv, r->prepared, run, dry, &r->ans, err);
-  if (rc) return rc;
-  r->status = status_of(&r->ans);
-  /* a presettlement creates nothing: 200 whatever it computed */
-  if (dry && r->status == 201) r->status = 200;
-  return SB_OK;
-}
-
-static int fee_line_json(void *ctx, const sb_stored_fee_line *l) {
-  return sb_api_stored_fee_line_json(l, ctx) ? SB_ENOMEM : 0;
-}
-
-static int job_get(sb_server *s, req *r, sb_error *err) {
-  sb_stored_claim sc;
-  size_t len = strlen(r->target);
-  int rc = s->st->ops->claim_lookup(s->st, r->target, len, &sc, err);
-  if (rc < 0) return rc;
-  if (rc == 0) {
-    answer_error(r, 404, "not_found", NULL, "no settlement holds this claim id");
-    return SB_OK;
-  }
-  const char *owner;
-  if ((rc = owner_of(s, sc.run_id, &owner, err))) return rc;
-  if (r->who->role != SB_ROLE_ADMIN && strcmp(owner, r->who->institution) != 0) {
-    answer_error(r, 403, "forbidden", NULL, "this settlement belongs to another institution");
-    return SB_OK;
-  }
-  /* its fee lines, as stored with it */
-  sb_buf fees = {0};
-  if (sb_buf_put(&fees, "[", 1)) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
-  size_t empty = fees.len;
-  rc = s->st->ops->fee_line_each(s->st, sc.seq, fee_line_json, &fees, err);
-  if (rc || sb_buf_put(&fees, "]", 1)) {
-    sb_buf_free(&fees);
-    return rc ? rc : sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
-  }
-  r->status = 200;
-  rc = sb_api_stored_json(r->target, len, &sc, owner, fees.p, fees.len > empty + 1 ? fees.len : 0,
-                          &r->out);
-  sb_buf_free(&fees);
-  return rc ? sb_error_set(err, SB_ENOMEM, NULL, "out of memory") : SB_OK;
-}
-
-static int job_balance(sb_server *s, req *r, sb_error *err) {
-  sb_balance b;
-  sb_error e = {0};
-  live_ref *l = live_acquire(s);
-  int rc = sb_live_balance(l->lv, r->target, r->year, &b, &e);
-  live_release(l);
-  if (rc == SB_EINVAL) {
-    answer_error(r, 404, "not_found", NULL, "no such person in the ledger's registry");
-    return SB_OK;
-  }
-  if (rc) {
-    *err = e;
-    return rc;
-  }
-  r->status = 200;
-  if (sb_api_balance_json(r->target, r->year, &b, &r->out))
-    return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
-  return SB_OK;
-}
-
-/* A page reads at most this many alerts, matching `since` or not: the read
-** holds the ledger thread, and a filter that matches nothing must not
-** scan the whole table (the page is then `truncated`, `next_after` says
-** where to go on). */
-#define ALERTS_SCAN_MAX 100000
-
-typedef struct alerts_ctx {
-  req *r;
-  int64_t last; /* the seq of the last alert read (the next cursor) */
-  long n, scanned;
-  int truncated, oom;
-} alerts_ctx;
-
-static int each_alert(void *vctx, const sb_stored_alert *a) {
-  alerts_ctx *c = vctx;
-  /* A page ends between claim rows, never inside one row's alerts (a claim
-  ** can raise several): so `next_after`, the last row read, loses nothing
-  ** and repeats nothing. */
-  if ((c->n >= c->r->limit || c->scanned >= ALERTS_SCAN_MAX) && a->seq != c->last) {
-    c->truncated = 1;
-    return 1;
-  }
-  c->scanned++;
-  c->last = a->seq;
-  if (a->date < c->r->since) return 0;
-  c->n++;
-  if (sb_api_alert_json(a, &c->r->out)) c->oom = 1;
-  return c->oom;
-}
-
-static int job_alerts(sb_server *s, req *r, sb_error *err) {
-  r->out.len = 0;
-  alerts_ctx c = {r, r->after, 0, 0, 0, 0};
-  static const char head[] = "{\"alerts\":[";
-  if (sb_buf_put(&r->out, head, sizeof head - 1)) c.oom = 1;
-  int rc = c.oom ? 0 : s->st->ops->alert_each(s->st, r->after, each_alert, &c, err);
-  if (rc < 0) return rc;
-  char tail[128];
-  int64_t next = c.last;
-  int n = snprintf(tail, sizeof tail, "],\"count\":%ld,\"truncated\":%s,\"next_after\":%lld}\n",
-                   c.n, c.truncated ? "true" : "false", (long long)next);
-  if (c.oom || sb_buf_put(&r->out, tail, (size_t)n))
-    return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
-  r->status = 200;
-  return SB_OK;
-}
-
-static int run_job(sb_server *s, req *r, sb_error *err) {
-  switch (r->kind) {
-  case JOB_SETTLE:
-  case JOB_PRESETTLE:
-  case JOB_REVERSE:
-    return job_claim(s, r, err);
-  case JOB_GET:
-    return job_get(s, r, err);
-  case JOB_BALANCE:
-    return job_balance(s, r, err);
-  case JOB_ALERTS:
-    return job_alerts(s, r, err);
-  }
-  return SB_OK;
-}
-
-/* One group: every job in one transaction, answered after its commit. */
-static void run_group(sb_server *s, req *list) {
-  uint64_t t0 = now_us();
-  sb_error err = {0};
-  int n = 0;
-  for (req *r = list; r; r = r->next)
-    n++;
-  int rc = s->st->ops->begin(s->st, &err);
-  for (req *r = list; r && !rc; r = r->next)
-    rc = run_job(s, r, &err);
-  if (!rc) rc = s->st->ops->commit(s->st, &err);
-  if (rc) {
-    s->st->ops->rollback(s->st);
-    forget_created(s);
-    atomic_fetch_add_explicit(&s->m.commit_failures, 1, memory_order_relaxed);
-    logf_(s, "ledger group of %d rolled back: %s%s%s", n, err.where[0] ? err.where : "",
-          err.where[0] ? ": " : "", err.msg);
-    for (req *r = list; r; r = r->next) {
-      memset(&r->ans, 0, sizeof r->ans);
-      answer_error(r, 503, "unavailable", NULL,
-                   "the ledger could not commit; nothing of this request was stored, retry it");
-    }
-  } else {
-    s->ncreated = 0;
-    /* between transactions: the store's upkeep (see store.h); a failure
-    ** here loses nothing */
-    sb_error cerr;
-    if (s->st->ops->serve_idle(s->st, &cerr)) logf_(s, "ledger upkeep: %s", cerr.msg);
-    atomic_fetch_add_explicit(&s->m.commits, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&s->m.commit_jobs, (uint64_t)n, memory_order_relaxed);
-    /* outcomes count once durable: a rolled-back group answered 503 */
-    for (req *r = list; r; r = r->next) {
-      if (r->out.len || (r->kind != JOB_SETTLE && r->kind != JOB_REVERSE)) continue;
-      int k = r->ans.replay ? 3 : r->ans.status == SB_ROW_REJECTED ? 2 : r->ans.status;
-      atomic_fetch_add_explicit(&s->m.outcomes[k], 1, memory_order_relaxed);
-    }
-    sb_histogram_add(&s->m.commit, now_us() - t0);
-  }
-  for (req *r = list, *next; r; r = next) {
-    next = r->next;
-    r->done = 1;
-    /* after this the HTTP thread owns r again: do not touch it */
-    MHD_resume_connection(r->conn);
-  }
-}
-
-static void *ledger_main(void *arg) {
-  sb_server *s = arg;
-  for (;;) {
-    pthread_mutex_lock(&s->mu);
-    while (!s->head && !s->stop_ledger)
-      pthread_cond_wait(&s->cv, &s->mu);
-    req *list = s->head;
-    s->head = s->tail = NULL;
-    int stop = s->stop_ledger;
-    pthread_mutex_unlock(&s->mu);
-    if (!list) {
-      if (stop) break;
-      continue;
-    }
-    int64_t n = 0;
-    for (req *r = list; r; r = r->next)
-      n++;
-    atomic_fetch_sub_explicit(&s->m.queued, n, memory_order_relaxed);
-    run_group(s, list);
-  }
-  return NULL;
-}
-
-/* Hand a request to the ledger thread; 0, or -1 when that thread has
-** stopped (the caller answers 503). */
-static int enqueue(sb_server *s, req *r) {
-  r->next = NULL;
-  pthread_mutex_lock(&s->mu);
-  if (s->stop_ledger) {
-    pthread_mutex_unlock(&s->mu);
-    return -1;
-  }
-  /* suspend before the ledger thread can see it, so its resume always
-  ** follows this suspend */
-  MHD_suspend_connection(r->conn);
-  atomic_fetch_add_explicit(&s->m.queued, 1, memory_order_relaxed);
-  if (s->tail)
-    s->tail->next = r;
-  else
-    s->head = r;
-  s->tail = r;
-  pthread_cond_signal(&s->cv);
-  pthread_mutex_unlock(&s->mu);
-  return 0;
 }
 
 /* ---- HTTP ----------------------------------------------------------------------------- */
@@ -600,7 +107,7 @@ static enum MHD_Result send_answer(req *r) {
 
 static enum MHD_Result reply_error(req *r, int status, const char *code, const char *field,
                                    const char *msg) {
-  answer_error(r, status, code, field, msg);
+  srv_answer_error(r, status, code, field, msg);
   return send_answer(r);
 }
 
@@ -774,7 +281,7 @@ static enum MHD_Result handle(sb_server *s, req *r) {
     /* parsing the row and the checks that need only the reference data run
     ** here, in parallel; the ledger thread does only what needs the ledger */
     sb_error e = {0};
-    r->live = live_acquire(s);
+    r->live = srv_live_acquire(s);
     if (sb_live_prepare(r->live->lv, r->csv.p, r->csv.len, r->fees_csv.p, r->fees_csv.len,
                         &r->prepared, &e))
       return e.code == SB_EINVAL ? reply_error(r, 400, "bad_request", e.where, e.msg)
@@ -831,7 +338,7 @@ static enum MHD_Result handle(sb_server *s, req *r) {
         return reply_error(r, 400, "bad_request", "limit", "want ?limit=1..100000");
     }
   }
-  if (enqueue(s, r))
+  if (srv_enqueue(s, r))
     return reply_error(r, 503, "shutting_down", NULL,
                        "the server is stopping; retry elsewhere or later");
   return MHD_YES;
@@ -871,7 +378,7 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
   r->raw[n] = 0;
   r->srv = s;
   r->conn = c;
-  r->t0 = now_us();
+  r->t0 = srv_now_us();
   r->route = SB_ROUTE_OTHER;
   atomic_fetch_add_explicit(&s->m.in_flight, 1, memory_order_relaxed);
   return r;
@@ -912,7 +419,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
       r->too_big = 1;
       return MHD_NO;
     }
-    if (now_us() - r->t0 > (uint64_t)s->cfg.timeout_s * 1000000u) {
+    if (srv_now_us() - r->t0 > (uint64_t)s->cfg.timeout_s * 1000000u) {
       r->too_slow = 1;
       return MHD_NO;
     }
@@ -930,7 +437,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   sb_server *s = cls;
   req *r = *con_cls;
   if (!r) return;
-  uint64_t us = now_us() - r->t0;
+  uint64_t us = srv_now_us() - r->t0;
   /* the connection is ready for its next request from now: its header
   ** deadline starts again (a request cut by it counts as a 408) */
   int cut = 0;
@@ -941,7 +448,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     pthread_mutex_lock(&s->conn_mu);
     cut = cc->cut;
     cc->busy = 0;
-    cc->since = now_us();
+    cc->since = srv_now_us();
     pthread_mutex_unlock(&s->conn_mu);
   }
   /* a connection closed for a body too big or too slow, or for headers too
@@ -953,15 +460,15 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                                                      : 0;
   sb_metrics_request(&s->m, r->route, status, us);
   if (s->cfg.access_log)
-    logf_(s, "%s %d %lluus %s%s", sb_metrics_route_name(r->route), status, (unsigned long long)us,
-          r->who ? r->who->institution : "-",
-          why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
+    srv_log(s, "%s %d %lluus %s%s", sb_metrics_route_name(r->route), status, (unsigned long long)us,
+            r->who ? r->who->institution : "-",
+            why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
   sb_buf_free(&r->body);
   sb_buf_free(&r->out);
   sb_buf_free(&r->csv);
   sb_buf_free(&r->fees_csv);
   sb_live_claim_free(r->prepared);
-  live_release(r->live);
+  srv_live_release(r->live);
   sb_api_claim_free(&r->claim);
   free(r->target);
   free(r->raw);
@@ -981,7 +488,7 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
     *socket_context = cc;
     if (!cc) return; /* untracked: the idle timeout still holds */
     cc->fd = ci->connect_fd;
-    cc->since = now_us();
+    cc->since = srv_now_us();
     pthread_mutex_lock(&s->conn_mu);
     cc->next = s->conns;
     if (s->conns) s->conns->prev = cc;
@@ -1014,7 +521,7 @@ static void *watch_main(void *arg) {
   uint64_t limit = (uint64_t)s->cfg.timeout_s * 1000000u;
   pthread_mutex_lock(&s->conn_mu);
   while (!s->watch_stop) {
-    uint64_t now = now_us();
+    uint64_t now = srv_now_us();
     for (conn_ctx *cc = s->conns; cc; cc = cc->next)
       if (!cc->busy && !cc->cut && now - cc->since > limit) {
         cc->cut = 1;
@@ -1129,7 +636,7 @@ static void watch_stop(sb_server *s) {
 static void server_free(sb_server *s) {
   if (!s) return;
   watch_stop(s);
-  live_release(s->live);
+  srv_live_release(s->live);
   if (s->st) s->st->ops->close(s->st);
   sb_tokens_free(&s->tokens);
   free(s->owners);
@@ -1184,10 +691,10 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
     return rc;
   }
   if (!s->tokens.n)
-    logf_(s, "warning: %s holds no token: every request will be 401", s->cfg.tokens_path);
+    srv_log(s, "warning: %s holds no token: every request will be 401", s->cfg.tokens_path);
   if (!is_loopback(&ss))
-    logf_(s, "warning: listening on %s, reachable from other machines", s->cfg.listen);
-  if (pthread_create(&s->ledger, NULL, ledger_main, s)) {
+    srv_log(s, "warning: listening on %s, reachable from other machines", s->cfg.listen);
+  if (pthread_create(&s->ledger, NULL, srv_ledger_main, s)) {
     server_free(s);
     return sb_error_set(err, SB_EIO, NULL, "cannot start the ledger thread");
   }
@@ -1254,8 +761,8 @@ int sb_server_stop(sb_server *s, unsigned grace_s, sb_error *err) {
   s->listen_fd = MHD_quiesce_daemon(s->d);
   if (s->listen_fd != MHD_INVALID_SOCKET) shutdown(s->listen_fd, SHUT_RDWR);
   /* requests under way finish: the ledger thread still runs */
-  uint64_t deadline = now_us() + (uint64_t)grace_s * 1000000u;
-  while (atomic_load(&s->m.in_flight) > 0 && now_us() < deadline) {
+  uint64_t deadline = srv_now_us() + (uint64_t)grace_s * 1000000u;
+  while (atomic_load(&s->m.in_flight) > 0 && srv_now_us() < deadline) {
     struct timespec ts = {0, 5 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
@@ -1267,8 +774,8 @@ int sb_server_stop(sb_server *s, unsigned grace_s, sb_error *err) {
   pthread_join(s->ledger, NULL); /* it drains the queue first */
   /* what the drain committed after the grace ran out still gets its answer
   ** sent, if the client is there to read it (a short, bounded wait) */
-  deadline = now_us() + 1000000u;
-  while (atomic_load(&s->m.in_flight) > 0 && now_us() < deadline) {
+  deadline = srv_now_us() + 1000000u;
+  while (atomic_load(&s->m.in_flight) > 0 && srv_now_us() < deadline) {
     struct timespec ts = {0, 5 * 1000 * 1000};
     nanosleep(&ts, NULL);
   }
@@ -1284,7 +791,7 @@ int sb_server_stop(sb_server *s, unsigned grace_s, sb_error *err) {
     if (rc) s->st->ops->rollback(s->st);
   }
   if (left > 0)
-    logf_(s, "stopped with %lld requests unfinished after %us", (long long)left, grace_s);
+    srv_log(s, "stopped with %lld requests unfinished after %us", (long long)left, grace_s);
   server_free(s);
   return rc;
 }
@@ -1317,7 +824,7 @@ int sb_server_reload(sb_server *s, char *summary, size_t n, sb_error *err) {
   live_ref *old = s->live;
   s->live = l;
   pthread_mutex_unlock(&s->live_mu);
-  live_release(old);
+  srv_live_release(old);
   pthread_rwlock_wrlock(&s->tokens_mu);
   sb_tokens ot = s->tokens;
   s->tokens = t;

@@ -232,8 +232,13 @@ int sb_api_claim_csv(const char *body, size_t len, const char *reverses, sb_buf 
   json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
   if (!root) {
     snprintf(p->field, sizeof p->field, "body");
-    snprintf(p->msg, sizeof p->msg, "not JSON (line %d, column %d: %.160s)", je.line, je.column,
-             je.text);
+    if (json_error_code(&je) == json_error_null_character) /* not jansson's flag name */
+      snprintf(p->msg, sizeof p->msg,
+               "a string holds \\u0000 (line %d, column %d): no field may hold a NUL character",
+               je.line, je.column);
+    else
+      snprintf(p->msg, sizeof p->msg, "not JSON (line %d, column %d: %.160s)", je.line, je.column,
+               je.text);
     return -1;
   }
   int rc = 0;

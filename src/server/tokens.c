@@ -108,18 +108,24 @@ int sb_tokens_load(const char *path, sb_tokens *out, sb_error *err) {
   memset(out, 0, sizeof *out);
   FILE *f = fopen(path, "r");
   if (!f) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
-  char line[1024], where[600];
-  size_t cap = 0;
+  char *line = NULL, where[600];
+  size_t cap = 0, linecap = 0;
   int *lines = NULL; /* the line of each entry */
   int lineno = 0, rc = SB_OK;
-  while (fgets(line, sizeof line, f)) {
+  ssize_t got;
+  while ((got = getline(&line, &linecap, f)) >= 0) {
     lineno++;
     snprintf(where, sizeof where, "%s:%d", path, lineno);
-    size_t n = strlen(line);
-    if (n && line[n - 1] == '\n')
-      line[--n] = 0;
-    else if (!feof(f)) {
-      rc = sb_error_set(err, SB_EINVAL, where, "line too long");
+    size_t n = (size_t)got;
+    /* getline gives the true length: a NUL inside the line is named as
+    ** such (it used to read as a short line, then "line too long") */
+    if (memchr(line, 0, n)) {
+      rc = sb_error_set(err, SB_EINVAL, where, "holds a NUL byte: not a tokens file (binary?)");
+      break;
+    }
+    if (n && line[n - 1] == '\n') line[--n] = 0;
+    if (n > 1023) {
+      rc = sb_error_set(err, SB_EINVAL, where, "line too long (over 1023 bytes)");
       break;
     }
     if (n && line[n - 1] == '\r') line[--n] = 0;
@@ -151,6 +157,7 @@ int sb_tokens_load(const char *path, sb_tokens *out, sb_error *err) {
   }
   if (!rc && ferror(f)) rc = sb_error_set(err, SB_EIO, path, "read error");
   fclose(f);
+  free(line);
   if (!rc) rc = check_duplicates(path, out, lines, err);
   free(lines);
   if (rc) sb_tokens_free(out);

@@ -182,6 +182,9 @@ static void test_bad_bodies_name_the_field(void **state) {
   assert_int_equal(claim_csv("{" GOOD5 ",\"medfee_sumamt\":\"1\\u00000\"}", NULL, &csv, &ids, &p),
                    -1);
   assert_true(strcmp(p.field, "body") == 0 || strcmp(p.field, "medfee_sumamt") == 0);
+  /* said in words, not with jansson's flag name (JSON_ALLOW_NUL) */
+  assert_null(strstr(p.msg, "JSON_ALLOW_NUL"));
+  assert_non_null(strstr(p.msg, "NUL character"));
   assert_int_equal(csv.len, 0);
   sb_buf_free(&csv);
 #undef GOOD5
@@ -574,6 +577,15 @@ static void test_tokens_bad_lines(void **state) {
       "# ok\n# ok\n# ok\nsha256:zz86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08 "
       "admin B\n",
       4);
+  /* a NUL byte: named as such, not "line too long" */
+  static const char nul[] = "# c\nsha256:ab\0cd hospital H1\n";
+  FILE *fp = fopen(t->path, "wb");
+  assert_non_null(fp);
+  fwrite(nul, 1, sizeof nul - 1, fp);
+  fclose(fp);
+  assert_int_not_equal(sb_tokens_load(t->path, &tk, &err), SB_OK);
+  assert_non_null(strstr(err.where, ":2"));
+  assert_non_null(strstr(err.msg, "NUL byte"));
   /* a missing file is an error too */
   unlink(t->path);
   assert_int_not_equal(sb_tokens_load(t->path, &tk, &err), SB_OK);

@@ -167,7 +167,7 @@ static const char CSV_HEADER[] =
 static int problem(sb_api_problem *p, const char *field, const char *fmt, const char *a) {
   snprintf(p->field, sizeof p->field, "%s", field);
   snprintf(p->msg, sizeof p->msg, fmt, a);
-  return -1;
+  return SB_EINVAL;
 }
 
 static char *dup_n(const char *s, size_t n) {
@@ -190,7 +190,7 @@ static int fees_csv_of(json_t *arr, const char *claim_id, size_t claim_id_len, s
   static const char *const KEY[4] = {"feedetl_sn", "med_list_codg", "cnt", "pric"};
   if (!json_is_array(arr))
     return problem(p, "fees", "%s", "must be a list of fee lines (费用明细)");
-  if (sb_buf_put(out, "claim_id,feedetl_sn,med_list_codg,cnt,pric\n", 43)) return -2;
+  if (sb_buf_put(out, "claim_id,feedetl_sn,med_list_codg,cnt,pric\n", 43)) return SB_ENOMEM;
   size_t i;
   json_t *line;
   json_array_foreach(arr, i, line) {
@@ -217,10 +217,10 @@ static int fees_csv_of(json_t *arr, const char *claim_id, size_t claim_id_len, s
         snprintf(field, sizeof field, "fees[%zu].%s", i, KEY[f]);
         return problem(p, field, "%s", "is required");
       }
-    if (sb_csv_put_field(out, claim_id, claim_id_len)) return -2;
+    if (sb_csv_put_field(out, claim_id, claim_id_len)) return SB_ENOMEM;
     for (int f = 0; f < 4; f++)
-      if (sb_buf_put(out, ",", 1) || sb_csv_put_field(out, val[f], vlen[f])) return -2;
-    if (sb_buf_put(out, "\n", 1)) return -2;
+      if (sb_buf_put(out, ",", 1) || sb_csv_put_field(out, val[f], vlen[f])) return SB_ENOMEM;
+    if (sb_buf_put(out, "\n", 1)) return SB_ENOMEM;
   }
   return 0;
 }
@@ -239,7 +239,7 @@ int sb_api_claim_csv(const char *body, size_t len, const char *reverses, sb_buf 
     else
       snprintf(p->msg, sizeof p->msg, "not JSON (line %d, column %d: %.160s)", je.line, je.column,
                je.text);
-    return -1;
+    return SB_EINVAL;
   }
   int rc = 0;
   const char *val[F_N] = {0};
@@ -297,7 +297,7 @@ int sb_api_claim_csv(const char *body, size_t len, const char *reverses, sb_buf 
     goto oom;
   if (fees) {
     int fr = fees_csv_of(fees, val[F_CLAIM_ID], vlen[F_CLAIM_ID], fees_csv, p);
-    if (fr == -2) goto oom;
+    if (fr == SB_ENOMEM) goto oom;
     if (fr) {
       rc = fr;
       goto out;
@@ -313,7 +313,7 @@ int sb_api_claim_csv(const char *body, size_t len, const char *reverses, sb_buf 
   goto out;
 oom:
   sb_api_claim_free(ids);
-  rc = -2;
+  rc = SB_ENOMEM;
 out:
   json_decref(root);
   return rc;

@@ -40,8 +40,8 @@ void sb_api_claim_free(sb_api_claim *c);
 ** `fees`, a list of fee lines ({feedetl_sn, med_list_codg, cnt, pric}, all
 ** strings) in place of the amounts: they are appended to `fees_csv` as a
 ** fees.csv text (docs/reference/formats.md §10; nothing when there is no
-** `fees` or `fees_csv` is NULL).  Returns 0, -1 with `p` filled (a 400), or
-** -2 when out of memory.
+** `fees` or `fees_csv` is NULL).  Returns SB_OK, SB_EINVAL with `p` filled
+** (a 400), or SB_ENOMEM (the codes of sanbao/error.h, as everywhere).
 */
 int sb_api_claim_csv(const char *body, size_t len, const char *reverses, sb_buf *csv,
                      sb_buf *fees_csv, sb_api_claim *ids, sb_api_problem *p);

@@ -276,7 +276,7 @@ static enum MHD_Result handle(sb_server *s, req *r) {
     int rc = sb_api_claim_csv(r->body.p ? r->body.p : "", r->body.len,
                               r->kind == JOB_REVERSE ? r->target : NULL, &r->csv, &r->fees_csv,
                               &r->claim, &p);
-    if (rc == -2) return reply_error(r, 500, "internal", NULL, "out of memory");
+    if (rc == SB_ENOMEM) return reply_error(r, 500, "internal", NULL, "out of memory");
     if (rc) return reply_error(r, 400, "bad_request", p.field, p.msg);
     /* parsing the row and the checks that need only the reference data run
     ** here, in parallel; the ledger thread does only what needs the ledger */

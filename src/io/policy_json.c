@@ -173,8 +173,8 @@ static int get_amount(ctx *c, json_t *obj, const char *key, int nullable, sb_fen
   size_t o = push_key(c, key);
   int rc = 0;
   char buf[64];
-  const char *t;
-  size_t n;
+  const char *t = NULL;
+  size_t n = 0;
   if (!v) {
     rc = fail(c, "missing required key%s", NULL);
   } else if (json_is_null(v)) {
@@ -202,8 +202,8 @@ static int get_ratio(ctx *c, json_t *obj, const char *key, sb_bp *out) {
   size_t o = push_key(c, key);
   int rc = 0;
   char buf[64];
-  const char *t;
-  size_t n;
+  const char *t = NULL;
+  size_t n = 0;
   if (!v) {
     rc = fail(c, "missing required key%s", NULL);
   } else if (!(rc = decimal_text(c, v, 4, buf, sizeof buf, &t, &n))) {

@@ -7,11 +7,12 @@
 #                          reader's oracle), clang-format (the style check),
 #                          the sqlite3 shell (ledger checks), curl (the
 #                          server), Chromium and a CJK font (rendering the
-#                          HTML report as a reader sees it)
+#                          HTML report as a reader sees it), groff (the
+#                          manual page rendered)
 set -eu
 PKGS="gcc cmake ninja-build pkg-config make libjansson-dev libsqlite3-dev libmicrohttpd-dev nettle-dev"
 if [ "${1:-}" = test ]; then
-  PKGS="$PKGS clang libcmocka-dev libcsv-dev clang-format sqlite3 chromium fonts-wqy-microhei curl"
+  PKGS="$PKGS clang libcmocka-dev libcsv-dev clang-format sqlite3 chromium fonts-wqy-microhei curl groff-base"
 fi
 missing=""
 for p in $PKGS; do

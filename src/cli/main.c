@@ -81,7 +81,8 @@ int main(int argc, char **argv) {
     return SB_EXIT_OK;
   }
   if (!strcmp(a, "--version")) {
-    printf("sanbao %s\n", SANBAO_VERSION);
+    /* The version, then the schema of the policy files it reads. */
+    printf("sanbao %s\npolicy schema: sanbao-policy/1\n", SANBAO_VERSION);
     return SB_EXIT_OK;
   }
   if (!strcmp(a, "help")) {

@@ -35,8 +35,9 @@ static const char USAGE[] =
     "    each person with their own year-to-date accumulators on each side, exactly\n"
     "    as `sanbao settle` does (the baseline's figures equal settle's). The\n"
     "    reform is a JSON Merge Patch (RFC 7386) of the baseline: only the keys it\n"
-    "    changes, e.g. a critical-illness cap of 300,000 instead of 400,000:\n"
-    "        {\"critical_illness\": {\"annual_cap\": \"300000\"}}\n"
+    "    changes, e.g. the critical-illness deductible of prefectures without a row\n"
+    "    of their own at 8,000 instead of 16,000:\n"
+    "        {\"regions\": {\"default\": {\"ci_deductible\": \"8000\"}}}\n"
     "    The patched policy is validated like any policy file (errors name the JSON\n"
     "    path). It must keep the baseline's year and cover every region the\n"
     "    baseline covers.\n"
@@ -46,6 +47,12 @@ static const char USAGE[] =
     "    scope; the distribution of the year's personal burden (deciles) and how\n"
     "    many people reach each poverty-risk monitoring threshold; who gains and\n"
     "    who loses, and the most affected people. All money is exact to the fen.\n"
+    "\n"
+    "    The report opens with what the reform changes: each parameter whose\n"
+    "    value differs, by JSON path, old -> new, with the baseline's source and\n"
+    "    note (the CSV has them as reform_change lines). A reform that moves no\n"
+    "    figure is said to do so, on the page and here, with what can be told\n"
+    "    of why: e.g. for a cap, how close anyone came to it.\n"
     "\n"
     "OPTIONS\n"
     "    --policy FILE   the baseline policy\n"
@@ -72,9 +79,10 @@ static const char USAGE[] =
     "    registry, or an I/O error (no output file is left behind).\n"
     "\n"
     "EXAMPLE\n"
-    "    echo '{\"critical_illness\":{\"annual_cap\":\"300000\"}}' > cap30.json\n"
-    "    sanbao simulate --policy policies/hunan-2022.json --reform cap30.json \\\n"
-    "        --persons persons.csv --claims claims.csv --report cap30.html --csv cap30.csv\n";
+    "    echo '{\"regions\": {\"default\": {\"ci_deductible\": \"8000\"},\n"
+    "           \"430500\": {\"ci_deductible\": \"5500\"}}}' > ci-half.json\n"
+    "    sanbao simulate --policy policies/hunan-2022.json --reform ci-half.json \\\n"
+    "        --persons persons.csv --claims claims.csv --report ci-half.html --csv ci-half.csv\n";
 
 static const char REPORT_USAGE[] =
     "NAME\n"
@@ -110,14 +118,16 @@ static const char REPORT_USAGE[] =
     "EXIT STATUS\n"
     "    0 success; 2 usage error, unreadable input or I/O error.\n";
 
-/* Write the report and the CSV, all or nothing. */
+/* Write the report and the CSV (with the reform's changes after the
+** measures, when l->changes), all or nothing. */
 static int write_outputs(const char *cmd, const sb_sim_result *r, const sb_report_labels *l,
                          const char *html_path, const char *csv_path) {
   sb_buf h = {0}, c = {0};
   sb_outfile fh, fc;
   sb_error err;
   int have_h = 0, have_c = 0, rc = -1;
-  if (sb_report_html(r, l, &h) || (csv_path && sb_sim_csv(r, &c))) {
+  if (sb_report_html(r, l, &h) ||
+      (csv_path && (sb_sim_csv(r, &c) || (l->changes && sb_reform_changes_csv(l->changes, &c))))) {
     fprintf(stderr, "sanbao %s: out of memory\n", cmd);
     goto out;
   }
@@ -153,6 +163,37 @@ static void yuan_line(const char *label, sb_fen a, sb_fen b) {
   sb_money_format(b, y);
   sb_money_format(b - a, d);
   fprintf(stderr, "  %-28s %18s %18s %18s\n", label, x, y, d);
+}
+
+/* The reform's changed parameters on standard error, one a line. */
+static void print_changes(const sb_reform_changes *c) {
+  if (!c->n) {
+    fprintf(stderr, "  reform: " SB_REPORT_NO_PARAMETER_EN " (" SB_REPORT_NO_PARAMETER_ZH ")\n");
+    return;
+  }
+  fprintf(stderr, "  reform: %d parameter%s changed (改革参数)\n", c->n, c->n == 1 ? "" : "s");
+  for (int i = 0; i < c->n; i++)
+    fprintf(stderr, "    %s: %s → %s\n", c->items[i].path, c->items[i].old_text,
+            c->items[i].new_text);
+}
+
+/* When no figure moved: say so, and why as far as it can be told. */
+static int print_unchanged(const sb_sim_result *r, const sb_reform_changes *c) {
+  if (!sb_sim_unchanged(r)) return 0;
+  sb_buf why = {0};
+  if (sb_report_why_unchanged(r, c, &why) || sb_buf_put(&why, "", 1)) {
+    sb_buf_free(&why);
+    return -1;
+  }
+  fprintf(stderr, "  %s %s\n", SB_REPORT_UNCHANGED_ZH, SB_REPORT_UNCHANGED_EN);
+  for (char *line = why.p; *line;) {
+    char *end = strchr(line, '\n');
+    if (end) *end = 0;
+    fprintf(stderr, "    - %s\n", line);
+    line = end ? end + 1 : line + strlen(line);
+  }
+  sb_buf_free(&why);
+  return 0;
 }
 
 /* The claims CSV, loaded whole by the batch and settled on both sides. */
@@ -246,6 +287,7 @@ int sb_cmd_simulate(int argc, char **argv) {
   sb_registry *reg = NULL;
   sb_pack *pack = NULL;
   sb_sim *sim = NULL;
+  sb_reform_changes changes = {0};
   int code = SB_EXIT_USAGE;
   if (sb_policy_load_reform(o[0].values[0], o[1].values[0], &base, &reform, &err)) {
     sb_cli_error("simulate", &err);
@@ -253,6 +295,10 @@ int sb_cmd_simulate(int argc, char **argv) {
   }
   sb_policy_set_add(&bs, base);
   sb_policy_set_add(&rs, reform);
+  if (sb_policy_diff(base, reform, &changes)) {
+    fprintf(stderr, "sanbao simulate: out of memory\n");
+    goto out;
+  }
   if (reform->year != base->year) {
     fprintf(stderr, "sanbao simulate: %s: $.year: the reform must keep the baseline's year %d\n",
             o[1].values[0], base->year);
@@ -269,7 +315,8 @@ int sb_cmd_simulate(int argc, char **argv) {
     sb_cli_error("simulate", &err);
     goto out;
   }
-  if (!(sim = pack ? sb_sim_new_regions(np, regions, base, 2) : sb_sim_new(reg, base, 2))) {
+  if (!(sim = pack ? sb_sim_new_regions(np, regions, base, 2) : sb_sim_new(reg, base, 2)) ||
+      sb_sim_watch_caps(sim, base, reform)) {
     fprintf(stderr, "sanbao simulate: out of memory\n");
     goto out;
   }
@@ -295,12 +342,13 @@ int sb_cmd_simulate(int argc, char **argv) {
   double t_measures = sb_cli_now();
   const char *inputs[4] = {o[0].values[0], o[1].values[0], o[2].values[0],
                            pack_path ? pack_path : claims_path};
-  sb_report_labels l = {"政策模拟 Policy simulation",
-                        base->name ? base->name : o[0].values[0],
-                        o[1].values[0],
-                        inputs,
-                        4,
-                        "sanbao " SANBAO_VERSION " simulate"};
+  sb_report_labels l = {.title = "政策模拟 Policy simulation",
+                        .baseline = base->name ? base->name : o[0].values[0],
+                        .reform = o[1].values[0],
+                        .inputs = inputs,
+                        .n_inputs = 4,
+                        .note = "sanbao " SANBAO_VERSION " simulate",
+                        .changes = &changes};
   if (write_outputs("simulate", r, &l, o[4].values[0], sb_cli_value(&o[5], NULL))) goto out;
   double secs = sb_cli_now() - t0;
   fprintf(stderr,
@@ -315,6 +363,7 @@ int sb_cmd_simulate(int argc, char **argv) {
           : slow ? "registry (loaded: the pack recorded other bytes)"
                  : "persons file checked by its digest",
           t_reg - t0, t_settle - t_reg, t_measures - t_settle, sb_cli_now() - t_measures);
+  print_changes(&changes);
   fprintf(stderr, "  %-28s %18s %18s %18s\n", "yuan", "baseline", "reform", "difference");
   yuan_line("basic insurance 基本医保", r->all[0].hifp, r->all[1].hifp);
   yuan_line("critical illness 大病保险", r->all[0].hifmi, r->all[1].hifmi);
@@ -324,8 +373,13 @@ int sb_cmd_simulate(int argc, char **argv) {
   yuan_line("personal burden 个人负担", r->all[0].psn, r->all[1].psn);
   fprintf(stderr, "  %lld people pay less, %lld pay more\n", (long long)r->gainers,
           (long long)r->losers);
+  if (print_unchanged(r, &changes)) {
+    fprintf(stderr, "sanbao simulate: out of memory\n"); /* the outputs are written already */
+    goto out;
+  }
   code = SB_EXIT_OK;
 out:
+  sb_reform_changes_free(&changes);
   sb_sim_free(sim);
   sb_pack_close(pack);
   sb_registry_free(reg);
@@ -372,8 +426,11 @@ int sb_cmd_report(int argc, char **argv) {
     goto out;
   }
   const char *inputs[3] = {path, o[1].values[0], alerts};
-  sb_report_labels l = {"结算报告 Settlement report",      path, NULL, inputs, alerts ? 3 : 2,
-                        "sanbao " SANBAO_VERSION " report"};
+  sb_report_labels l = {.title = "结算报告 Settlement report",
+                        .baseline = path,
+                        .inputs = inputs,
+                        .n_inputs = alerts ? 3 : 2,
+                        .note = "sanbao " SANBAO_VERSION " report"};
   if (write_outputs("report", res, &l, o[2].values[0], sb_cli_value(&o[4], NULL))) goto out;
   code = SB_EXIT_OK;
 out:

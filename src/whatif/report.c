@@ -9,9 +9,11 @@
 ** proportions.
 */
 #include "whatif/report.h"
+#include "whatif/report_int.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sanbao/error.h"
@@ -28,8 +30,6 @@
 #define M_GAINED "gained"
 #define M_LOST "lost"
 #define SIDE_PERSONS "difference"
-
-static const char *const SIDE[3] = {"baseline", "reform", "difference"};
 
 /* The nine sums of a scope, in the CSV's order. */
 enum {
@@ -104,28 +104,16 @@ static const char *prefecture_zh(int32_t code) {
 
 /* ---- the writer ---------------------------------------------------------- */
 
-typedef struct W {
-  sb_buf *b;
-  int err;
-  int sides;
-} W;
-
-static void putn(W *w, const char *s, size_t n) {
+void rw_putn(W *w, const char *s, size_t n) {
   if (!w->err && sb_buf_put(w->b, s, n)) w->err = 1;
 }
 
-static void put(W *w, const char *s) {
-  putn(w, s, strlen(s));
+void rw_put(W *w, const char *s) {
+  rw_putn(w, s, strlen(s));
 }
 
-static void putf(W *w, const char *fmt, ...)
-#if defined(__GNUC__)
-    __attribute__((format(printf, 2, 3)))
-#endif
-    ;
-
 /* Short formatted text only (numbers, coordinates, attributes). */
-static void putf(W *w, const char *fmt, ...) {
+void rw_putf(W *w, const char *fmt, ...) {
   va_list ap;
   va_start(ap, fmt);
   if (!w->err && sb_buf_vprintf(w->b, fmt, ap)) w->err = 1;
@@ -133,7 +121,7 @@ static void putf(W *w, const char *fmt, ...) {
 }
 
 /* Text from data or labels, escaped for element content and attributes. */
-static void esc(W *w, const char *s) {
+void rw_esc(W *w, const char *s) {
   const char *run = s;
   for (; *s; s++) {
     const char *e = NULL;
@@ -156,11 +144,11 @@ static void esc(W *w, const char *s) {
     default:
       continue;
     }
-    putn(w, run, (size_t)(s - run));
-    put(w, e);
+    rw_putn(w, run, (size_t)(s - run));
+    rw_put(w, e);
     run = s + 1;
   }
-  putn(w, run, (size_t)(s - run));
+  rw_putn(w, run, (size_t)(s - run));
 }
 
 /* ---- integer number formatting -------------------------------------------- */
@@ -173,7 +161,7 @@ static int64_t div_round(int64_t a, int64_t b) {
 
 /* num / den in basis points, half away from zero; 0 and *ok = 0 when den
 ** is not positive. */
-static int64_t ratio_bp(int64_t num, int64_t den, int *ok) {
+int64_t rw_ratio_bp(int64_t num, int64_t den, int *ok) {
   *ok = den > 0;
   if (!*ok) return 0;
   __int128 n = (__int128)num * 10000, d = den;
@@ -183,7 +171,7 @@ static int64_t ratio_bp(int64_t num, int64_t den, int *ok) {
 }
 
 /* Basis points as a percentage with two decimals ("12.34"), signed. */
-static void fmt_bp(int64_t bp, int plus, char *buf, size_t cap) {
+void rw_fmt_bp(int64_t bp, int plus, char *buf, size_t cap) {
   const char *sign = bp < 0 ? "-" : (plus && bp > 0 ? "+" : "");
   uint64_t a = bp < 0 ? (uint64_t)0 - (uint64_t)bp : (uint64_t)bp;
   snprintf(buf, cap, "%s%llu.%02llu", sign, (unsigned long long)(a / 100),
@@ -219,13 +207,13 @@ static void fmt_amount(sb_fen v, int64_t unit, char *buf, size_t cap) {
 /* ---- figures tied to the CSV ----------------------------------------------- */
 
 static void measure_open(W *w, const char *measure, const char *scope, int side) {
-  put(w, "<span data-measure=\"");
-  esc(w, measure);
-  put(w, "\" data-scope=\"");
-  esc(w, scope);
-  put(w, "\" data-side=\"");
-  put(w, SIDE[side]);
-  put(w, "\">");
+  rw_put(w, "<span data-measure=\"");
+  rw_esc(w, measure);
+  rw_put(w, "\" data-scope=\"");
+  rw_esc(w, scope);
+  rw_put(w, "\" data-side=\"");
+  rw_put(w, SIDE[side]);
+  rw_put(w, "\">");
 }
 
 /* A figure exactly as the CSV writes it, with a "+" before it (outside the
@@ -237,10 +225,10 @@ static void figure_sign(W *w, const char *measure, const char *scope, int side, 
     sb_money_format(v, t);
   else
     snprintf(t, sizeof t, "%lld", (long long)v);
-  if (plus && v > 0) put(w, "+");
+  if (plus && v > 0) rw_put(w, "+");
   measure_open(w, measure, scope, side);
-  put(w, t);
-  put(w, "</span>");
+  rw_put(w, t);
+  rw_put(w, "</span>");
 }
 
 /* A figure; a positive difference is signed. */
@@ -252,8 +240,8 @@ static void figure(W *w, const char *measure, const char *scope, int side, int64
 static void plain_money(W *w, sb_fen v, int plus) {
   char t[SB_MONEY_BUFSZ];
   sb_money_format(v, t);
-  if (plus && v > 0) put(w, "+");
-  put(w, t);
+  if (plus && v > 0) rw_put(w, "+");
+  rw_put(w, t);
 }
 
 /* A table cell class for a change: burden down is good, up is bad. */
@@ -266,48 +254,48 @@ static const char *change_class(int64_t d, int lower_is_better) {
 static void figure_cells(W *w, const char *scope, const sb_sim_sums u[2], int m,
                          int lower_is_better) {
   int64_t b = sum_of(&u[0], m);
-  put(w, "<td class=\"num\">");
+  rw_put(w, "<td class=\"num\">");
   figure(w, MEASURE[m].id, scope, 0, b, MEASURE[m].money);
-  put(w, "</td>");
+  rw_put(w, "</td>");
   if (w->sides < 2) return;
   int64_t r = sum_of(&u[1], m);
-  put(w, "<td class=\"num\">");
+  rw_put(w, "<td class=\"num\">");
   figure(w, MEASURE[m].id, scope, 1, r, MEASURE[m].money);
-  put(w, "</td><td class=\"");
-  put(w, change_class(r - b, lower_is_better));
-  put(w, "\">");
+  rw_put(w, "</td><td class=\"");
+  rw_put(w, change_class(r - b, lower_is_better));
+  rw_put(w, "\">");
   figure(w, MEASURE[m].id, scope, 2, r - b, MEASURE[m].money);
-  put(w, "</td>");
+  rw_put(w, "</td>");
 }
 
 /* <td> with the relative change (reform - baseline) / baseline. */
 static void change_pct_cell(W *w, int64_t b, int64_t r) {
   int ok;
-  int64_t bp = ratio_bp(r - b, b, &ok);
-  put(w, "<td class=\"num\">");
+  int64_t bp = rw_ratio_bp(r - b, b, &ok);
+  rw_put(w, "<td class=\"num\">");
   if (ok) {
     char t[40];
-    fmt_bp(bp, 1, t, sizeof t);
-    put(w, t);
-    put(w, "%");
+    rw_fmt_bp(bp, 1, t, sizeof t);
+    rw_put(w, t);
+    rw_put(w, "%");
   } else {
-    put(w, "—");
+    rw_put(w, "—");
   }
-  put(w, "</td>");
+  rw_put(w, "</td>");
 }
 
 /* A ratio num / den as "12.34%", or "—". */
 static void ratio_text(W *w, int64_t num, int64_t den) {
   int ok;
-  int64_t bp = ratio_bp(num, den, &ok);
+  int64_t bp = rw_ratio_bp(num, den, &ok);
   if (!ok) {
-    put(w, "—");
+    rw_put(w, "—");
     return;
   }
   char t[40];
-  fmt_bp(bp, 0, t, sizeof t);
-  put(w, t);
-  put(w, "%");
+  rw_fmt_bp(bp, 0, t, sizeof t);
+  rw_put(w, t);
+  rw_put(w, "%");
 }
 
 /* ---- page parts ------------------------------------------------------------- */
@@ -353,6 +341,11 @@ static const char CSS[] =
     "svg.chart{display:block;width:100%;height:auto;background:#fff;border:1px solid #d9dde3;"
     "border-radius:8px;margin-top:10px}"
     "svg text{font-family:inherit}"
+    ".nochange{background:#fff4e5;border:1px solid #e0a030;border-radius:8px;padding:12px 16px;"
+    "margin-top:12px}"
+    ".nochange ul{margin:6px 0 0;padding-left:20px;font-size:14px}"
+    "td.src{font-size:12px;color:#444;max-width:520px}"
+    "td.src .from{font-family:\"Noto Sans Mono\",\"DejaVu Sans Mono\",monospace;color:#5b6573}"
     "footer{margin-top:36px;font-size:13px;color:#555;border-top:1px solid #d9dde3;"
     "padding-top:12px}"
     "footer ul{margin:4px 0 8px;padding-left:20px}"
@@ -360,57 +353,57 @@ static const char CSS[] =
     "@media print{body{background:#fff}header{background:#fff;color:#000}"
     "header p{color:#333}.card,table,svg.chart{break-inside:avoid}}";
 
-static void h2(W *w, const char *id, const char *zh, const char *en) {
-  putf(w, "<section id=\"%s\"><h2>", id);
-  put(w, zh);
-  put(w, "<span class=\"en\">");
-  put(w, en);
-  put(w, "</span></h2>\n");
+void rw_h2(W *w, const char *id, const char *zh, const char *en) {
+  rw_putf(w, "<section id=\"%s\"><h2>", id);
+  rw_put(w, zh);
+  rw_put(w, "<span class=\"en\">");
+  rw_put(w, en);
+  rw_put(w, "</span></h2>\n");
 }
 
 /* A header cell "中文<span class=en>English</span>". */
-static void th(W *w, const char *cls, const char *zh, const char *en) {
-  put(w, cls ? "<th class=\"num\">" : "<th>");
-  put(w, zh);
+void rw_th(W *w, const char *cls, const char *zh, const char *en) {
+  rw_put(w, cls ? "<th class=\"num\">" : "<th>");
+  rw_put(w, zh);
   if (en) {
-    put(w, "<span class=\"en\">");
-    put(w, en);
-    put(w, "</span>");
+    rw_put(w, "<span class=\"en\">");
+    rw_put(w, en);
+    rw_put(w, "</span>");
   }
-  put(w, "</th>");
+  rw_put(w, "</th>");
 }
 
 /* Header cells for baseline [, reform, difference] of one quantity. */
 static void th_sides(W *w, const char *what_zh, const char *what_en) {
   char zh[160], en[160];
   if (w->sides < 2) {
-    th(w, "num", *what_zh ? what_zh : "数值", *what_en ? what_en : "Value");
+    rw_th(w, "num", *what_zh ? what_zh : "数值", *what_en ? what_en : "Value");
     return;
   }
   const char *sep = *what_en ? ": " : "";
   snprintf(zh, sizeof zh, "基线 %s", what_zh);
   snprintf(en, sizeof en, "Baseline%s%s", sep, what_en);
-  th(w, "num", zh, en);
+  rw_th(w, "num", zh, en);
   snprintf(zh, sizeof zh, "改革 %s", what_zh);
   snprintf(en, sizeof en, "Reform%s%s", sep, what_en);
-  th(w, "num", zh, en);
-  th(w, "num", "差额", "Difference");
+  rw_th(w, "num", zh, en);
+  rw_th(w, "num", "差额", "Difference");
 }
 
 /* ---- the headline ------------------------------------------------------------ */
 
 static void card_row_open(W *w, const char *zh, const char *en, int swatch) {
-  put(w, "<div class=\"row\"><span class=\"lab\">");
-  if (swatch == 0) put(w, "<span class=\"swatch b\"></span>");
-  if (swatch == 1) put(w, "<span class=\"swatch r\"></span>");
-  put(w, zh);
-  put(w, " <span class=\"en\">");
-  put(w, en);
-  put(w, "</span></span><span class=\"v\">");
+  rw_put(w, "<div class=\"row\"><span class=\"lab\">");
+  if (swatch == 0) rw_put(w, "<span class=\"swatch b\"></span>");
+  if (swatch == 1) rw_put(w, "<span class=\"swatch r\"></span>");
+  rw_put(w, zh);
+  rw_put(w, " <span class=\"en\">");
+  rw_put(w, en);
+  rw_put(w, "</span></span><span class=\"v\">");
 }
 
 static void card_row_close(W *w) {
-  put(w, "</span></div>");
+  rw_put(w, "</span></div>");
 }
 
 static void ratio_card_rows(W *w, const sb_sim_result *r, int num, int den) {
@@ -423,27 +416,27 @@ static void ratio_card_rows(W *w, const sb_sim_result *r, int num, int den) {
     ratio_text(w, sum_of(&r->all[s], num), sum_of(&r->all[s], den));
     card_row_close(w);
     int ok;
-    bp[s] = ratio_bp(sum_of(&r->all[s], num), sum_of(&r->all[s], den), &ok);
+    bp[s] = rw_ratio_bp(sum_of(&r->all[s], num), sum_of(&r->all[s], den), &ok);
     if (!ok) bp[s] = INT64_MIN;
   }
   if (w->sides == 2 && bp[0] != INT64_MIN && bp[1] != INT64_MIN) {
     char t[40];
-    fmt_bp(bp[1] - bp[0], 1, t, sizeof t);
+    rw_fmt_bp(bp[1] - bp[0], 1, t, sizeof t);
     card_row_open(w, "变化", "Change", -1);
-    put(w, t);
-    put(w, " 个百分点 pp");
+    rw_put(w, t);
+    rw_put(w, " 个百分点 pp");
     card_row_close(w);
   }
 }
 
 static void headline(W *w, const sb_sim_result *r) {
   const sb_sim_sums *a = r->all;
-  h2(w, "headline", "要点", "Headline");
-  put(w, w->sides == 2 ? "<div class=\"cards\">" : "<div class=\"cards one\">");
+  rw_h2(w, "headline", "要点", "Headline");
+  rw_put(w, w->sides == 2 ? "<div class=\"cards\">" : "<div class=\"cards one\">");
 
   /* fund payments */
-  put(w, "<div class=\"card\"><h3>基金支付合计<span class=\"en\">Total fund payments (元 yuan)"
-         "</span></h3>");
+  rw_put(w, "<div class=\"card\"><h3>基金支付合计<span class=\"en\">Total fund payments (元 yuan)"
+            "</span></h3>");
   if (w->sides == 2) {
     for (int s = 0; s < 2; s++) {
       card_row_open(w, s ? "改革" : "基线", s ? "Reform" : "Baseline", s);
@@ -455,52 +448,52 @@ static void headline(W *w, const sb_sim_result *r) {
     card_row_close(w);
     card_row_open(w, "变化", "Change", -1);
     int ok;
-    int64_t bp = ratio_bp(a[1].fund - a[0].fund, a[0].fund, &ok);
+    int64_t bp = rw_ratio_bp(a[1].fund - a[0].fund, a[0].fund, &ok);
     if (ok) {
       char t[40];
-      fmt_bp(bp, 1, t, sizeof t);
-      put(w, t);
-      put(w, "%");
+      rw_fmt_bp(bp, 1, t, sizeof t);
+      rw_put(w, t);
+      rw_put(w, "%");
     } else {
-      put(w, "—");
+      rw_put(w, "—");
     }
     card_row_close(w);
   } else {
-    put(w, "<div class=\"big\">");
+    rw_put(w, "<div class=\"big\">");
     figure(w, MEASURE[S_FUND].id, "all", 0, a[0].fund, 1);
-    put(w, "</div>");
+    rw_put(w, "</div>");
     card_row_open(w, "医疗总费用", "Total cost", -1);
     figure(w, MEASURE[S_MEDFEE].id, "all", 0, a[0].medfee, 1);
     card_row_close(w);
   }
-  put(w, "</div>\n");
+  rw_put(w, "</div>\n");
 
   /* reimbursement ratios */
-  put(w, "<div class=\"card\"><h3>实际报销比<span class=\"en\">Effective reimbursement ratio "
-         "(fund ÷ total cost)</span></h3>");
+  rw_put(w, "<div class=\"card\"><h3>实际报销比<span class=\"en\">Effective reimbursement ratio "
+            "(fund ÷ total cost)</span></h3>");
   ratio_card_rows(w, r, S_FUND, S_MEDFEE);
-  put(w, "<h3 style=\"margin-top:10px\">政策范围内报销比<span class=\"en\">Within policy "
-         "scope (fund ÷ in-scope cost)</span></h3>");
+  rw_put(w, "<h3 style=\"margin-top:10px\">政策范围内报销比<span class=\"en\">Within policy "
+            "scope (fund ÷ in-scope cost)</span></h3>");
   ratio_card_rows(w, r, S_FUND, S_INSCP);
-  put(w, "</div>\n");
+  rw_put(w, "</div>\n");
 
   /* persons */
-  put(w, "<div class=\"card\"><h3>就医人数<span class=\"en\">Persons with claims</span></h3>"
-         "<div class=\"big\">");
+  rw_put(w, "<div class=\"card\"><h3>就医人数<span class=\"en\">Persons with claims</span></h3>"
+            "<div class=\"big\">");
   figure(w, M_PERSONS_WITH_CLAIMS, "all", 0, r->persons_with_claims, 0);
-  put(w, "</div>");
+  rw_put(w, "</div>");
   card_row_open(w, "名单人数", "Persons in the registry", -1);
-  putf(w, "%lld", (long long)r->persons);
+  rw_putf(w, "%lld", (long long)r->persons);
   card_row_close(w);
   card_row_open(w, "结算笔数", "Claims", -1);
   figure(w, MEASURE[S_CLAIMS].id, "all", 0, a[0].claims, 0);
   card_row_close(w);
-  put(w, "</div>\n");
+  rw_put(w, "</div>\n");
 
   /* gainers and losers */
   if (w->sides == 2) {
-    put(w, "<div class=\"card\"><h3>负担减轻 / 加重<span class=\"en\">Gainers / losers "
-           "(personal burden down / up)</span></h3>");
+    rw_put(w, "<div class=\"card\"><h3>负担减轻 / 加重<span class=\"en\">Gainers / losers "
+              "(personal burden down / up)</span></h3>");
     card_row_open(w, "减轻人数", "Gainers", -1);
     figure_sign(w, M_GAINERS, "all", 2, r->gainers, 0, 0);
     card_row_close(w);
@@ -513,30 +506,30 @@ static void headline(W *w, const sb_sim_result *r) {
     card_row_open(w, "共加重 (元)", "Burden up by", -1);
     figure_sign(w, M_LOST, "all", 2, r->lost, 1, 0);
     card_row_close(w);
-    put(w, "</div>\n");
+    rw_put(w, "</div>\n");
   }
-  put(w, "</div>\n");
+  rw_put(w, "</div>\n");
 
   /* the province's sums */
-  put(w, "<table><thead><tr>");
-  th(w, NULL, "指标", "Measure");
+  rw_put(w, "<table><thead><tr>");
+  rw_th(w, NULL, "指标", "Measure");
   th_sides(w, "", "");
-  put(w, "</tr></thead><tbody>\n");
+  rw_put(w, "</tr></thead><tbody>\n");
   for (int m = 0; m < S_COUNT; m++) {
-    put(w, m == S_FUND ? "<tr class=\"total\"><td>" : "<tr><td>");
-    put(w, MEASURE[m].zh);
-    put(w, " <span class=\"en\">");
-    put(w, MEASURE[m].en);
-    put(w, MEASURE[m].money ? " (元 yuan)" : "");
-    put(w, "</span></td>");
+    rw_put(w, m == S_FUND ? "<tr class=\"total\"><td>" : "<tr><td>");
+    rw_put(w, MEASURE[m].zh);
+    rw_put(w, " <span class=\"en\">");
+    rw_put(w, MEASURE[m].en);
+    rw_put(w, MEASURE[m].money ? " (元 yuan)" : "");
+    rw_put(w, "</span></td>");
     if (m == S_ALERTS && r->alerts_unknown)
-      put(w, "<td class=\"num\">未提供<span class=\"en\">not given (sanbao report "
-             "--alerts FILE counts them)</span></td>");
+      rw_put(w, "<td class=\"num\">未提供<span class=\"en\">not given (sanbao report "
+                "--alerts FILE counts them)</span></td>");
     else
       figure_cells(w, "all", a, m, m == S_PSN);
-    put(w, "</tr>\n");
+    rw_put(w, "</tr>\n");
   }
-  put(w, "</tbody></table></section>\n");
+  rw_put(w, "</tbody></table></section>\n");
 }
 
 /* ---- charts -------------------------------------------------------------------- */
@@ -590,14 +583,14 @@ static int64_t ypix(const axis *a, sb_fen v, int y0, int h) {
 static void draw_axis(W *w, const axis *a, int x0, int x1, int y0, int h) {
   for (int k = 0; k <= a->ticks; k++) {
     int64_t y = ypix(a, a->step * k, y0, h);
-    putf(w, "<line x1=\"%d\" y1=\"%lld\" x2=\"%d\" y2=\"%lld\" stroke=\"%s\"/>", x0, (long long)y,
-         x1, (long long)y, k ? "#e3e6ea" : "#888");
+    rw_putf(w, "<line x1=\"%d\" y1=\"%lld\" x2=\"%d\" y2=\"%lld\" stroke=\"%s\"/>", x0,
+            (long long)y, x1, (long long)y, k ? "#e3e6ea" : "#888");
     char g[40];
     fmt_grouped_u((uint64_t)(a->step * k / a->unit), g, sizeof g);
-    putf(w,
-         "<text x=\"%d\" y=\"%lld\" text-anchor=\"end\" font-size=\"12\" fill=\"#555\">%s"
-         "</text>",
-         x0 - 6, (long long)y + 4, g);
+    rw_putf(w,
+            "<text x=\"%d\" y=\"%lld\" text-anchor=\"end\" font-size=\"12\" fill=\"#555\">%s"
+            "</text>",
+            x0 - 6, (long long)y + 4, g);
   }
 }
 
@@ -609,47 +602,47 @@ static const char *unit_label(const axis *a) {
 static void bar(W *w, const axis *a, int x, int bw, int y0, int h, sb_fen v, int side, int vertical,
                 const char *title) {
   int64_t y = ypix(a, v, y0, h);
-  putf(w, "<rect x=\"%d\" y=\"%lld\" width=\"%d\" height=\"%lld\" fill=\"%s\">", x, (long long)y,
-       bw, (long long)(y0 - y), COLOR[side]);
-  put(w, "<title>");
-  esc(w, title);
-  put(w, "</title></rect>");
+  rw_putf(w, "<rect x=\"%d\" y=\"%lld\" width=\"%d\" height=\"%lld\" fill=\"%s\">", x, (long long)y,
+          bw, (long long)(y0 - y), COLOR[side]);
+  rw_put(w, "<title>");
+  rw_esc(w, title);
+  rw_put(w, "</title></rect>");
   char t[48];
   fmt_amount(v, a->unit, t, sizeof t);
   if (vertical)
-    putf(w,
-         "<text transform=\"translate(%d %lld) rotate(-90)\" font-size=\"11\" "
-         "fill=\"#333\">%s</text>",
-         x + bw / 2 + 4, (long long)y - 4, t);
+    rw_putf(w,
+            "<text transform=\"translate(%d %lld) rotate(-90)\" font-size=\"11\" "
+            "fill=\"#333\">%s</text>",
+            x + bw / 2 + 4, (long long)y - 4, t);
   else
-    putf(w,
-         "<text x=\"%d\" y=\"%lld\" text-anchor=\"middle\" font-size=\"12\" "
-         "fill=\"#222\">%s</text>",
-         x + bw / 2, (long long)y - 5, t);
+    rw_putf(w,
+            "<text x=\"%d\" y=\"%lld\" text-anchor=\"middle\" font-size=\"12\" "
+            "fill=\"#222\">%s</text>",
+            x + bw / 2, (long long)y - 5, t);
 }
 
 static void legend(W *w, const sb_report_labels *l, int x, int y) {
   for (int s = 0; s < w->sides; s++) {
-    putf(w, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>", x, y + s * 18,
-         COLOR[s]);
-    putf(w, "<text x=\"%d\" y=\"%d\" font-size=\"13\" fill=\"#222\">", x + 18, y + s * 18 + 11);
-    if (w->sides == 2) put(w, s ? "改革 Reform: " : "基线 Baseline: ");
+    rw_putf(w, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>", x, y + s * 18,
+            COLOR[s]);
+    rw_putf(w, "<text x=\"%d\" y=\"%d\" font-size=\"13\" fill=\"#222\">", x + 18, y + s * 18 + 11);
+    if (w->sides == 2) rw_put(w, s ? "改革 Reform: " : "基线 Baseline: ");
     const char *name = s ? l->reform : l->baseline;
-    esc(w, name ? name : (s ? "改革 Reform" : "基线 Baseline"));
-    put(w, "</text>");
+    rw_esc(w, name ? name : (s ? "改革 Reform" : "基线 Baseline"));
+    rw_put(w, "</text>");
   }
 }
 
 /* A rotated axis title "TEXT (UNIT)". */
 static void y_title(W *w, int x, int y, const char *text, const axis *a) {
-  putf(w,
-       "<text transform=\"translate(%d %d) rotate(-90)\" text-anchor=\"middle\" "
-       "font-size=\"13\" fill=\"#333\">",
-       x, y);
-  put(w, text);
-  put(w, " (");
-  put(w, unit_label(a));
-  put(w, ")</text>");
+  rw_putf(w,
+          "<text transform=\"translate(%d %d) rotate(-90)\" text-anchor=\"middle\" "
+          "font-size=\"13\" fill=\"#333\">",
+          x, y);
+  rw_put(w, text);
+  rw_put(w, " (");
+  rw_put(w, unit_label(a));
+  rw_put(w, ")</text>");
 }
 
 static void tiers_chart(W *w, const sb_sim_result *r, const sb_report_labels *l) {
@@ -660,23 +653,23 @@ static void tiers_chart(W *w, const sb_sim_result *r, const sb_report_labels *l)
             {S_HIFMI, "大病保险", "Critical illness"},
             {S_MAF, "医疗救助", "Medical assistance"},
             {S_FUND, "合计", "Total"}};
-  h2(w, "tiers", "三重保障基金支出", "Fund spending per tier");
-  put(w, "<p class=\"lead\">基本医保、大病保险、医疗救助及合计");
-  put(w, w->sides == 2 ? "，基线与改革对比" : "");
-  put(w, "。<span class=\"en\">Basic insurance, critical illness insurance, medical "
-         "assistance and their total");
-  put(w, w->sides == 2 ? ", baseline and reform side by side" : "");
-  put(w, ".</span></p>\n");
+  rw_h2(w, "tiers", "三重保障基金支出", "Fund spending per tier");
+  rw_put(w, "<p class=\"lead\">基本医保、大病保险、医疗救助及合计");
+  rw_put(w, w->sides == 2 ? "，基线与改革对比" : "");
+  rw_put(w, "。<span class=\"en\">Basic insurance, critical illness insurance, medical "
+            "assistance and their total");
+  rw_put(w, w->sides == 2 ? ", baseline and reform side by side" : "");
+  rw_put(w, ".</span></p>\n");
   sb_fen max = 0;
   for (int g = 0; g < 4; g++)
     for (int s = 0; s < w->sides; s++)
       max = sb_max(max, sum_of(&r->all[s], G[g].m));
   axis a = make_axis(max);
   const int W_ = 1100, H_ = 440, x0 = 110, x1 = 1080, y0 = 360, h = 280;
-  putf(w,
-       "<svg class=\"chart\" id=\"chart-tiers\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d "
-       "%d\" role=\"img\" aria-label=\"Fund spending per tier\">",
-       W_, H_, W_, H_);
+  rw_putf(w,
+          "<svg class=\"chart\" id=\"chart-tiers\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d "
+          "%d\" role=\"img\" aria-label=\"Fund spending per tier\">",
+          W_, H_, W_, H_);
   draw_axis(w, &a, x0, x1, y0, h);
   y_title(w, 30, y0 - h / 2, "基金支出 Fund spending", &a);
   legend(w, l, x0 + 10, 16);
@@ -691,23 +684,23 @@ static void tiers_chart(W *w, const sb_sim_result *r, const sb_report_labels *l)
                w->sides == 2 ? (s ? "改革 Reform" : "基线 Baseline") : "本期");
       bar(w, &a, x, bw, y0, h, sum_of(&r->all[s], G[g].m), s, 0, title);
     }
-    putf(w,
-         "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"14\" "
-         "font-weight=\"600\" fill=\"#222\">%s</text>",
-         cx, y0 + 24, G[g].zh);
-    putf(w,
-         "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5b6573\">"
-         "%s</text>",
-         cx, y0 + 42, G[g].en);
+    rw_putf(w,
+            "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"14\" "
+            "font-weight=\"600\" fill=\"#222\">%s</text>",
+            cx, y0 + 24, G[g].zh);
+    rw_putf(w,
+            "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5b6573\">"
+            "%s</text>",
+            cx, y0 + 42, G[g].en);
   }
-  put(w, "</svg></section>\n");
+  rw_put(w, "</svg></section>\n");
 }
 
 static void burden_chart(W *w, const sb_sim_result *r, const sb_report_labels *l) {
-  h2(w, "burden", "个人负担分布", "Personal burden distribution");
-  put(w, "<p class=\"lead\">就医人员全年个人负担的十分位数（最近秩）及最大值。"
-         "<span class=\"en\">Deciles (nearest rank) and maximum of the year's personal burden "
-         "over persons with claims. The maximum has its own scale.</span></p>\n");
+  rw_h2(w, "burden", "个人负担分布", "Personal burden distribution");
+  rw_put(w, "<p class=\"lead\">就医人员全年个人负担的十分位数（最近秩）及最大值。"
+            "<span class=\"en\">Deciles (nearest rank) and maximum of the year's personal burden "
+            "over persons with claims. The maximum has its own scale.</span></p>\n");
   sb_fen max = 0, top = 0;
   for (int s = 0; s < w->sides; s++) {
     for (int d = 1; d <= 9; d++)
@@ -716,10 +709,10 @@ static void burden_chart(W *w, const sb_sim_result *r, const sb_report_labels *l
   }
   axis a = make_axis(max), am = make_axis(top);
   const int W_ = 1100, H_ = 460, x0 = 100, x1 = 850, mx0 = 960, mx1 = 1080, y0 = 380, h = 270;
-  putf(w,
-       "<svg class=\"chart\" id=\"chart-burden\" width=\"%d\" height=\"%d\" viewBox=\"0 0 "
-       "%d %d\" role=\"img\" aria-label=\"Personal burden deciles\">",
-       W_, H_, W_, H_);
+  rw_putf(w,
+          "<svg class=\"chart\" id=\"chart-burden\" width=\"%d\" height=\"%d\" viewBox=\"0 0 "
+          "%d %d\" role=\"img\" aria-label=\"Personal burden deciles\">",
+          W_, H_, W_, H_);
   draw_axis(w, &a, x0, x1, y0, h);
   draw_axis(w, &am, mx0, mx1, y0, h);
   y_title(w, 24, y0 - h / 2, "个人负担 Personal burden", &a);
@@ -742,46 +735,46 @@ static void burden_chart(W *w, const sb_sim_result *r, const sb_report_labels *l
       bar(w, ax, x, bw, y0, h, r->decile[s][d], s, 1, title);
     }
     if (d < 10)
-      putf(w,
-           "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"13\" "
-           "font-weight=\"600\" fill=\"#222\">P%d</text>",
-           cx, y0 + 22, d * 10);
+      rw_putf(w,
+              "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"13\" "
+              "font-weight=\"600\" fill=\"#222\">P%d</text>",
+              cx, y0 + 22, d * 10);
     else
-      putf(w,
-           "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"13\" "
-           "font-weight=\"600\" fill=\"#222\">最大 Max</text>",
-           cx, y0 + 22);
+      rw_putf(w,
+              "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"13\" "
+              "font-weight=\"600\" fill=\"#222\">最大 Max</text>",
+              cx, y0 + 22);
   }
-  putf(w,
-       "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5b6573\">"
-       "百分位 Percentile (就医人数 persons with claims: %lld)</text>",
-       (x0 + x1) / 2, y0 + 48, (long long)r->persons_with_claims);
-  put(w, "</svg>\n");
+  rw_putf(w,
+          "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"12\" fill=\"#5b6573\">"
+          "百分位 Percentile (就医人数 persons with claims: %lld)</text>",
+          (x0 + x1) / 2, y0 + 48, (long long)r->persons_with_claims);
+  rw_put(w, "</svg>\n");
 
   /* the same figures as a table */
-  put(w, "<table><thead><tr>");
-  th(w, NULL, "", NULL);
+  rw_put(w, "<table><thead><tr>");
+  rw_th(w, NULL, "", NULL);
   for (int d = 1; d <= 9; d++) {
     char t[8];
     snprintf(t, sizeof t, "P%d", d * 10);
-    th(w, "num", t, NULL);
+    rw_th(w, "num", t, NULL);
   }
-  th(w, "num", "最大", "Max");
-  put(w, "</tr></thead><tbody>\n");
+  rw_th(w, "num", "最大", "Max");
+  rw_put(w, "</tr></thead><tbody>\n");
   for (int s = 0; s < (w->sides == 2 ? 3 : 1); s++) {
     static const char *const ROW[3] = {"基线 <span class=\"en\">Baseline</span>",
                                        "改革 <span class=\"en\">Reform</span>",
                                        "差额 <span class=\"en\">Difference</span>"};
-    put(w, "<tr><td>");
-    put(w, w->sides == 2 ? ROW[s]
-                         : "个人负担 <span class=\"en\">Personal burden (元 yuan)"
-                           "</span>");
-    put(w, "</td>");
+    rw_put(w, "<tr><td>");
+    rw_put(w, w->sides == 2 ? ROW[s]
+                            : "个人负担 <span class=\"en\">Personal burden (元 yuan)"
+                              "</span>");
+    rw_put(w, "</td>");
     for (int d = 1; d <= 10; d++) {
       sb_fen v = s < 2 ? r->decile[s][d] : r->decile[1][d] - r->decile[0][d];
-      put(w, "<td class=\"");
-      put(w, s == 2 ? change_class(v, 1) : "num");
-      put(w, "\">");
+      rw_put(w, "<td class=\"");
+      rw_put(w, s == 2 ? change_class(v, 1) : "num");
+      rw_put(w, "\">");
       if (d < 10) {
         char m[32];
         snprintf(m, sizeof m, M_DECILE "%d", d);
@@ -789,96 +782,96 @@ static void burden_chart(W *w, const sb_sim_result *r, const sb_report_labels *l
       } else {
         plain_money(w, v, s == 2);
       }
-      put(w, "</td>");
+      rw_put(w, "</td>");
     }
-    put(w, "</tr>\n");
+    rw_put(w, "</tr>\n");
   }
-  put(w, "</tbody></table></section>\n");
+  rw_put(w, "</tbody></table></section>\n");
 }
 
 /* ---- tables ----------------------------------------------------------------------- */
 
 static void monitoring_table(W *w, const sb_sim_result *r) {
-  h2(w, "monitoring", "因病返贫致贫风险监测", "Persons above monitoring thresholds");
-  put(w, "<p class=\"lead\">全年个人负担达到监测线的人数（不论人员类别）。<span class=\"en\">"
-         "Persons whose personal burden for the year reached each threshold, whatever their "
-         "category.</span></p>\n");
+  rw_h2(w, "monitoring", "因病返贫致贫风险监测", "Persons above monitoring thresholds");
+  rw_put(w, "<p class=\"lead\">全年个人负担达到监测线的人数（不论人员类别）。<span class=\"en\">"
+            "Persons whose personal burden for the year reached each threshold, whatever their "
+            "category.</span></p>\n");
   if (r->n_thresholds == 0) {
-    put(w, "<p>政策未设监测规则。<span class=\"en\">The policy has no monitoring rules.</span>"
-           "</p></section>\n");
+    rw_put(w, "<p>政策未设监测规则。<span class=\"en\">The policy has no monitoring rules.</span>"
+              "</p></section>\n");
     return;
   }
-  put(w, "<table><thead><tr>");
-  th(w, NULL, "监测规则", "Rule");
-  th(w, "num", "监测线 (元)", "Threshold (yuan)");
+  rw_put(w, "<table><thead><tr>");
+  rw_th(w, NULL, "监测规则", "Rule");
+  rw_th(w, "num", "监测线 (元)", "Threshold (yuan)");
   th_sides(w, "人数", "Persons");
-  put(w, "</tr></thead><tbody>\n");
+  rw_put(w, "</tr></thead><tbody>\n");
   for (int t = 0; t < r->n_thresholds; t++) {
     char scope[96];
     snprintf(scope, sizeof scope, SCOPE_ABOVE "%s", r->threshold_name[t]);
-    put(w, "<tr><td class=\"id\">");
-    esc(w, r->threshold_name[t]);
-    put(w, "</td><td class=\"num\">");
+    rw_put(w, "<tr><td class=\"id\">");
+    rw_esc(w, r->threshold_name[t]);
+    rw_put(w, "</td><td class=\"num\">");
     plain_money(w, r->threshold[t], 0);
-    put(w, "</td>");
+    rw_put(w, "</td>");
     for (int s = 0; s < (w->sides == 2 ? 3 : 1); s++) {
       int64_t v = s < 2 ? r->above[s][t] : r->above[1][t] - r->above[0][t];
-      put(w, "<td class=\"");
-      put(w, s == 2 ? change_class(v, 1) : "num");
-      put(w, "\">");
+      rw_put(w, "<td class=\"");
+      rw_put(w, s == 2 ? change_class(v, 1) : "num");
+      rw_put(w, "\">");
       figure(w, M_ABOVE, scope, s, v, 0);
-      put(w, "</td>");
+      rw_put(w, "</td>");
     }
-    put(w, "</tr>\n");
+    rw_put(w, "</tr>\n");
   }
-  put(w, "</tbody></table></section>\n");
+  rw_put(w, "</tbody></table></section>\n");
 }
 
 /* The column heads shared by the category and prefecture tables. */
 static void breakdown_head(W *w, const char *zh, const char *en, int persons) {
-  put(w, "<table><thead><tr>");
-  th(w, NULL, zh, en);
+  rw_put(w, "<table><thead><tr>");
+  rw_th(w, NULL, zh, en);
   if (w->sides == 2) {
-    th(w, "num", "基金支付 基线", "Fund: baseline");
-    th(w, "num", "改革", "Fund: reform");
-    th(w, "num", "差额", "Difference");
-    th(w, "num", "变化", "Change");
-    th(w, "num", "个人负担 基线", "Burden: baseline");
-    th(w, "num", "改革", "Burden: reform");
+    rw_th(w, "num", "基金支付 基线", "Fund: baseline");
+    rw_th(w, "num", "改革", "Fund: reform");
+    rw_th(w, "num", "差额", "Difference");
+    rw_th(w, "num", "变化", "Change");
+    rw_th(w, "num", "个人负担 基线", "Burden: baseline");
+    rw_th(w, "num", "改革", "Burden: reform");
   } else {
-    th(w, "num", "基金支付", "Fund payments");
-    th(w, "num", "个人负担", "Personal burden");
-    th(w, "num", "实际报销比", "Effective ratio");
+    rw_th(w, "num", "基金支付", "Fund payments");
+    rw_th(w, "num", "个人负担", "Personal burden");
+    rw_th(w, "num", "实际报销比", "Effective ratio");
   }
-  th(w, "num", "结算笔数", "Claims");
-  if (persons) th(w, "num", "名单人数", "Persons in the registry");
-  put(w, "</tr></thead><tbody>\n");
+  rw_th(w, "num", "结算笔数", "Claims");
+  if (persons) rw_th(w, "num", "名单人数", "Persons in the registry");
+  rw_put(w, "</tr></thead><tbody>\n");
 }
 
 static void breakdown_cells(W *w, const char *scope, const sb_sim_sums u[2]) {
   figure_cells(w, scope, u, S_FUND, 0);
   if (w->sides == 2) change_pct_cell(w, u[0].fund, u[1].fund);
   for (int s = 0; s < w->sides; s++) {
-    put(w, "<td class=\"num\">");
+    rw_put(w, "<td class=\"num\">");
     figure(w, MEASURE[S_PSN].id, scope, s, u[s].psn, 1);
-    put(w, "</td>");
+    rw_put(w, "</td>");
   }
   if (w->sides < 2) {
-    put(w, "<td class=\"num\">");
+    rw_put(w, "<td class=\"num\">");
     ratio_text(w, u[0].fund, u[0].medfee);
-    put(w, "</td>");
+    rw_put(w, "</td>");
   }
-  put(w, "<td class=\"num\">");
+  rw_put(w, "<td class=\"num\">");
   figure(w, MEASURE[S_CLAIMS].id, scope, 0, u[0].claims, 0);
-  put(w, "</td>");
+  rw_put(w, "</td>");
 }
 
 static void category_table(W *w, const sb_sim_result *r) {
-  h2(w, "categories", "按人员类别", "By person category");
-  put(w, "<p class=\"lead\">仅列有结算的类别；金额单位：元。<span class=\"en\">Categories with "
-         "claims only; amounts in yuan.");
-  put(w, w->sides == 2 ? " Claims: baseline." : "");
-  put(w, "</span></p>\n");
+  rw_h2(w, "categories", "按人员类别", "By person category");
+  rw_put(w, "<p class=\"lead\">仅列有结算的类别；金额单位：元。<span class=\"en\">Categories with "
+            "claims only; amounts in yuan.");
+  rw_put(w, w->sides == 2 ? " Claims: baseline." : "");
+  rw_put(w, "</span></p>\n");
   breakdown_head(w, "人员类别", "Category", 0);
   int shown = 0;
   for (int c = 0; c < SB_CAT_COUNT; c++) {
@@ -887,122 +880,122 @@ static void category_table(W *w, const sb_sim_result *r) {
     if (!u[0].claims && !(w->sides == 2 && u[1].claims) && !u[0].medfee) continue;
     char scope[64];
     snprintf(scope, sizeof scope, "category:%s", sb_category_name(c));
-    put(w, "<tr><td>");
-    put(w, sb_category_zh(c));
-    put(w, " <span class=\"en\">");
-    put(w, sb_category_name(c));
-    put(w, "</span></td>");
+    rw_put(w, "<tr><td>");
+    rw_put(w, sb_category_zh(c));
+    rw_put(w, " <span class=\"en\">");
+    rw_put(w, sb_category_name(c));
+    rw_put(w, "</span></td>");
     breakdown_cells(w, scope, u);
-    put(w, "</tr>\n");
+    rw_put(w, "</tr>\n");
     shown++;
   }
   if (!shown)
-    putf(w, "<tr><td colspan=\"%d\">无结算 <span class=\"en\">No claims</span></td></tr>\n",
-         w->sides == 2 ? 9 : 5);
-  put(w, "</tbody></table></section>\n");
+    rw_putf(w, "<tr><td colspan=\"%d\">无结算 <span class=\"en\">No claims</span></td></tr>\n",
+            w->sides == 2 ? 9 : 5);
+  rw_put(w, "</tbody></table></section>\n");
 }
 
 static void region_name(W *w, int32_t code, int with_code) {
   const char *zh = prefecture_zh(code / 100 * 100);
-  if (with_code) putf(w, "%06d ", (int)code);
-  put(w, zh ? zh : "—");
+  if (with_code) rw_putf(w, "%06d ", (int)code);
+  rw_put(w, zh ? zh : "—");
 }
 
 static void prefecture_table(W *w, const sb_sim_result *r) {
-  h2(w, "prefectures", "按市州", "By prefecture");
-  put(w, "<p class=\"lead\">名单人数为人员名单中该市州的人数（不论参保期）；金额单位：元。"
-         "<span class=\"en\">Persons in the registry: the prefecture's persons in the "
-         "persons file, whatever their enrolment dates; amounts in yuan.");
-  put(w, w->sides == 2 ? " Claims: baseline." : "");
-  put(w, "</span></p>\n");
+  rw_h2(w, "prefectures", "按市州", "By prefecture");
+  rw_put(w, "<p class=\"lead\">名单人数为人员名单中该市州的人数（不论参保期）；金额单位：元。"
+            "<span class=\"en\">Persons in the registry: the prefecture's persons in the "
+            "persons file, whatever their enrolment dates; amounts in yuan.");
+  rw_put(w, w->sides == 2 ? " Claims: baseline." : "");
+  rw_put(w, "</span></p>\n");
   breakdown_head(w, "市州", "Prefecture", 1);
   for (int p = 0; p < r->n_pref; p++) {
     char scope[64];
     snprintf(scope, sizeof scope, "prefecture:%06d", (int)r->pref[p]);
-    put(w, "<tr><td>");
+    rw_put(w, "<tr><td>");
     region_name(w, r->pref[p], 1);
-    put(w, "</td>");
+    rw_put(w, "</td>");
     breakdown_cells(w, scope, r->by_pref[p]);
-    putf(w, "<td class=\"num\">%lld</td></tr>\n", (long long)r->pref_persons[p]);
+    rw_putf(w, "<td class=\"num\">%lld</td></tr>\n", (long long)r->pref_persons[p]);
   }
-  if (!r->n_pref) putf(w, "<tr><td colspan=\"%d\">—</td></tr>\n", w->sides == 2 ? 10 : 6);
-  put(w, "</tbody></table></section>\n");
+  if (!r->n_pref) rw_putf(w, "<tr><td colspan=\"%d\">—</td></tr>\n", w->sides == 2 ? 10 : 6);
+  rw_put(w, "</tbody></table></section>\n");
 }
 
 static void top_table(W *w, const sb_sim_result *r) {
-  h2(w, "affected", "影响最大的人员", "Most affected persons");
-  put(w, "<p class=\"lead\">全年个人负担变化最大的人员（按变化绝对值）。<span class=\"en\">"
-         "Persons whose personal burden for the year changed most (by absolute change)."
-         "</span></p>\n");
-  put(w, "<table><thead><tr>");
-  th(w, "num", "#", NULL);
-  th(w, NULL, "人员编号", "Person id");
-  th(w, NULL, "人员类别", "Category");
-  th(w, NULL, "地区", "Region");
-  th(w, "num", "个人负担 基线 (元)", "Burden: baseline (yuan)");
-  th(w, "num", "改革 (元)", "Burden: reform (yuan)");
-  th(w, "num", "变化 (元)", "Change (yuan)");
-  th(w, "num", "变化", "Change");
-  put(w, "</tr></thead><tbody>\n");
+  rw_h2(w, "affected", "影响最大的人员", "Most affected persons");
+  rw_put(w, "<p class=\"lead\">全年个人负担变化最大的人员（按变化绝对值）。<span class=\"en\">"
+            "Persons whose personal burden for the year changed most (by absolute change)."
+            "</span></p>\n");
+  rw_put(w, "<table><thead><tr>");
+  rw_th(w, "num", "#", NULL);
+  rw_th(w, NULL, "人员编号", "Person id");
+  rw_th(w, NULL, "人员类别", "Category");
+  rw_th(w, NULL, "地区", "Region");
+  rw_th(w, "num", "个人负担 基线 (元)", "Burden: baseline (yuan)");
+  rw_th(w, "num", "改革 (元)", "Burden: reform (yuan)");
+  rw_th(w, "num", "变化 (元)", "Change (yuan)");
+  rw_th(w, "num", "变化", "Change");
+  rw_put(w, "</tr></thead><tbody>\n");
   for (int i = 0; i < r->n_top && i < SB_SIM_TOP; i++) {
     const sb_sim_person_change *c = &r->top[i];
     char id[sizeof c->person_id];
     memcpy(id, c->person_id, sizeof id);
     id[sizeof id - 1] = 0;
     sb_fen d = c->psn[1] - c->psn[0];
-    putf(w, "<tr><td class=\"num\">%d</td><td class=\"id\">", i + 1);
-    esc(w, id);
-    put(w, "</td><td>");
-    put(w, sb_category_zh(c->category));
-    put(w, " <span class=\"en\">");
-    put(w, sb_category_name(c->category));
-    put(w, "</span></td><td>");
+    rw_putf(w, "<tr><td class=\"num\">%d</td><td class=\"id\">", i + 1);
+    rw_esc(w, id);
+    rw_put(w, "</td><td>");
+    rw_put(w, sb_category_zh(c->category));
+    rw_put(w, " <span class=\"en\">");
+    rw_put(w, sb_category_name(c->category));
+    rw_put(w, "</span></td><td>");
     region_name(w, c->region, 1);
-    put(w, "</td><td class=\"num\">");
+    rw_put(w, "</td><td class=\"num\">");
     plain_money(w, c->psn[0], 0);
-    put(w, "</td><td class=\"num\">");
+    rw_put(w, "</td><td class=\"num\">");
     plain_money(w, c->psn[1], 0);
-    put(w, "</td><td class=\"");
-    put(w, change_class(d, 1));
-    put(w, "\">");
+    rw_put(w, "</td><td class=\"");
+    rw_put(w, change_class(d, 1));
+    rw_put(w, "\">");
     plain_money(w, d, 1);
-    put(w, "</td>");
+    rw_put(w, "</td>");
     change_pct_cell(w, c->psn[0], c->psn[1]);
-    put(w, "</tr>\n");
+    rw_put(w, "</tr>\n");
   }
   if (!r->n_top)
-    put(w, "<tr><td colspan=\"8\">无人负担变化 <span class=\"en\">No one's burden changed"
-           "</span></td></tr>\n");
-  put(w, "</tbody></table></section>\n");
+    rw_put(w, "<tr><td colspan=\"8\">无人负担变化 <span class=\"en\">No one's burden changed"
+              "</span></td></tr>\n");
+  rw_put(w, "</tbody></table></section>\n");
 }
 
 static void footer(W *w, const sb_sim_result *r, const sb_report_labels *l) {
-  put(w, "<footer><strong>口径说明 <span class=\"en\">Definitions</span></strong><ul>"
-         "<li>金额单位为元，保留两位小数，与 CSV 汇总逐字一致。<span class=\"en\">Amounts are "
-         "yuan with two decimals, the same text as the summary CSV.</span></li>"
-         "<li>实际报销比 = 基金支付合计 ÷ 医疗总费用；政策范围内报销比 = 基金支付合计 ÷ "
-         "政策范围内费用。<span class=\"en\">Effective ratio = fund payments ÷ total cost; "
-         "within scope = fund payments ÷ in-scope cost.</span></li>"
-         "<li>百分比按万分位四舍五入。<span class=\"en\">Percentages are rounded half away from "
-         "zero to 0.01%.</span></li>"
-         "<li>结算合计为结算行减冲销行。<span class=\"en\">Sums are settled rows minus reversed "
-         "rows.</span></li></ul>");
+  rw_put(w, "<footer><strong>口径说明 <span class=\"en\">Definitions</span></strong><ul>"
+            "<li>金额单位为元，保留两位小数，与 CSV 汇总逐字一致。<span class=\"en\">Amounts are "
+            "yuan with two decimals, the same text as the summary CSV.</span></li>"
+            "<li>实际报销比 = 基金支付合计 ÷ 医疗总费用；政策范围内报销比 = 基金支付合计 ÷ "
+            "政策范围内费用。<span class=\"en\">Effective ratio = fund payments ÷ total cost; "
+            "within scope = fund payments ÷ in-scope cost.</span></li>"
+            "<li>百分比按万分位四舍五入。<span class=\"en\">Percentages are rounded half away from "
+            "zero to 0.01%.</span></li>"
+            "<li>结算合计为结算行减冲销行。<span class=\"en\">Sums are settled rows minus reversed "
+            "rows.</span></li></ul>");
   if (l->n_inputs > 0 && l->inputs) {
-    put(w, "<strong>输入文件 <span class=\"en\">Inputs</span></strong><ul>");
+    rw_put(w, "<strong>输入文件 <span class=\"en\">Inputs</span></strong><ul>");
     for (int i = 0; i < l->n_inputs; i++) {
       if (!l->inputs[i]) continue;
-      put(w, "<li><code>");
-      esc(w, l->inputs[i]);
-      put(w, "</code></li>");
+      rw_put(w, "<li><code>");
+      rw_esc(w, l->inputs[i]);
+      rw_put(w, "</code></li>");
     }
-    put(w, "</ul>");
+    rw_put(w, "</ul>");
   }
-  putf(w, "<p>年度 Year %d", r->year);
+  rw_putf(w, "<p>年度 Year %d", r->year);
   if (l->note) {
-    put(w, " · ");
-    esc(w, l->note);
+    rw_put(w, " · ");
+    rw_esc(w, l->note);
   }
-  put(w, "</p></footer>\n");
+  rw_put(w, "</p></footer>\n");
 }
 
 int sb_report_html(const sb_sim_result *r, const sb_report_labels *labels, sb_buf *out) {
@@ -1014,22 +1007,23 @@ int sb_report_html(const sb_sim_result *r, const sb_report_labels *labels, sb_bu
                       : r->sides == 2 ? "三重保障政策模拟 Three-tier policy what-if"
                                       : "三重保障结算报告 Three-tier settlement report";
 
-  put(&w, "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
-  esc(&w, title);
-  put(&w, "</title>\n<style>");
-  put(&w, CSS);
-  put(&w, "</style>\n</head>\n<body>\n<header><div class=\"in\"><h1>");
-  esc(&w, title);
-  putf(&w, "</h1><p>年度 Year %d · ", r->year);
-  put(&w, r->sides == 2 ? "基线 Baseline: " : "结算 Settlements: ");
-  esc(&w, l->baseline ? l->baseline : "—");
+  rw_put(&w, "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
+             "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>");
+  rw_esc(&w, title);
+  rw_put(&w, "</title>\n<style>");
+  rw_put(&w, CSS);
+  rw_put(&w, "</style>\n</head>\n<body>\n<header><div class=\"in\"><h1>");
+  rw_esc(&w, title);
+  rw_putf(&w, "</h1><p>年度 Year %d · ", r->year);
+  rw_put(&w, r->sides == 2 ? "基线 Baseline: " : "结算 Settlements: ");
+  rw_esc(&w, l->baseline ? l->baseline : "—");
   if (r->sides == 2) {
-    put(&w, " · 改革 Reform: ");
-    esc(&w, l->reform ? l->reform : "—");
+    rw_put(&w, " · 改革 Reform: ");
+    rw_esc(&w, l->reform ? l->reform : "—");
   }
-  put(&w, "</p></div></header>\n<main>\n");
+  rw_put(&w, "</p></div></header>\n<main>\n");
 
+  if (r->sides == 2) rw_reform_section(&w, r, l);
   headline(&w, r);
   tiers_chart(&w, r, l);
   burden_chart(&w, r, l);
@@ -1038,6 +1032,6 @@ int sb_report_html(const sb_sim_result *r, const sb_report_labels *labels, sb_bu
   prefecture_table(&w, r);
   if (r->sides == 2) top_table(&w, r);
   footer(&w, r, l);
-  put(&w, "</main>\n</body>\n</html>\n");
+  rw_put(&w, "</main>\n</body>\n</html>\n");
   return w.err ? SB_ENOMEM : SB_OK;
 }

@@ -19,8 +19,16 @@ struct sb_sim {
   uint8_t *seen;     /* the person has a settled or reversed row */
   uint8_t *category; /* category of the person's last row */
   int16_t *pref_of;  /* person -> prefecture slot */
+  /* Watched caps (sb_sim_watch_caps), baseline side only: per person the
+  ** year's amount each watched kind of cap bounds, and the categories of
+  ** the person's rows (bit per category) when a category's row is watched. */
+  sb_fen *watch[SB_SIM_CAP_KINDS];
+  uint8_t *cats;
+  sb_catmask ci_capped; /* categories whose claims the critical-illness cap binds */
   sb_sim_result r;
 };
+
+_Static_assert(SB_CAT_COUNT <= 8, "sb_sim.cats holds one bit per category in a byte");
 
 static int pref_slot(sb_sim_result *r, int32_t code) {
   for (int i = 0; i < r->n_pref; i++)
@@ -118,12 +126,105 @@ void sb_sim_alerts_not_given(sb_sim *s) {
 
 void sb_sim_free(sb_sim *s) {
   if (!s) return;
+  for (int k = 0; k < SB_SIM_CAP_KINDS; k++)
+    free(s->watch[k]);
+  free(s->cats);
   free(s->psn[0]);
   free(s->psn[1]);
   free(s->seen);
   free(s->category);
   free(s->pref_of);
   free(s);
+}
+
+/* ---- watched caps ------------------------------------------------------------ */
+
+static void watch_cap(sb_sim *s, int kind, int category, const char *path, sb_fen a, sb_fen b) {
+  if (a == b) return;
+  sb_sim_cap *c = &s->r.caps[s->r.n_caps++];
+  memset(c, 0, sizeof *c);
+  snprintf(c->path, sizeof c->path, "%s", path);
+  c->kind = kind;
+  c->category = category;
+  c->cap[0] = a;
+  c->cap[1] = b;
+  c->lower = a < b ? a : b; /* SB_NO_CAP is the largest value: the other side's */
+  c->near_from = sb_mul(c->lower, 9000);
+}
+
+int sb_sim_watch_caps(sb_sim *s, const sb_policy *base, const sb_policy *reform) {
+  const sb_policy *p[2] = {base, reform};
+  char path[96];
+  s->r.n_caps = 0;
+  watch_cap(s, SB_SIM_CAP_BASIC, -1, "$.basic.annual_cap", base->basic_annual_cap,
+            reform->basic_annual_cap);
+  watch_cap(s, SB_SIM_CAP_DEDUCTIBLE, -1, "$.basic.inpatient.annual_deductible_cap",
+            base->annual_deductible_cap, reform->annual_deductible_cap);
+  watch_cap(s, SB_SIM_CAP_CHRONIC, -1, "$.basic.chronic.annual_cap", base->chronic_annual_cap,
+            reform->chronic_annual_cap);
+  watch_cap(s, SB_SIM_CAP_OUTPATIENT, -1, "$.basic.outpatient.annual_cap",
+            base->outpatient_annual_cap, reform->outpatient_annual_cap);
+  watch_cap(s, SB_SIM_CAP_CI, -1, "$.critical_illness.annual_cap", base->ci_annual_cap,
+            reform->ci_annual_cap);
+  for (int k = 0; k < SB_CAT_COUNT; k++) {
+    if (((base->ma_categories & reform->ma_categories) >> k) & 1) {
+      snprintf(path, sizeof path, "$.assistance.categories.%s.annual_cap", sb_category_name(k));
+      watch_cap(s, SB_SIM_CAP_ASSIST, k, path, base->assistance[k].annual_cap,
+                reform->assistance[k].annual_cap);
+    }
+    if (base->ra_timing != SB_RA_NONE && reform->ra_timing != SB_RA_NONE &&
+        ((base->ra_categories & reform->ra_categories) >> k) & 1) {
+      snprintf(path, sizeof path, "$.reassistance.categories.%s.annual_cap", sb_category_name(k));
+      watch_cap(s, SB_SIM_CAP_REASSIST, k, path, base->reassist[k].annual_cap,
+                reform->reassist[k].annual_cap);
+    }
+  }
+  /* a tilted category's claims escape the cap when the policy says so */
+  s->ci_capped = 0;
+  for (int i = 0; i < 2; i++)
+    s->ci_capped |= ((1u << SB_CAT_COUNT) - 1) & ~(p[i]->tilted_uncapped ? p[i]->tilted : 0u);
+  size_t n = (size_t)(s->np ? s->np : 1);
+  for (int i = 0; i < s->r.n_caps; i++) {
+    int k = s->r.caps[i].kind;
+    if (!s->watch[k] && !(s->watch[k] = calloc(n, sizeof(sb_fen)))) return SB_ENOMEM;
+    if ((k == SB_SIM_CAP_ASSIST || k == SB_SIM_CAP_REASSIST) && !s->cats &&
+        !(s->cats = calloc(n, 1)))
+      return SB_ENOMEM;
+  }
+  return SB_OK;
+}
+
+/* A baseline row into the watched amounts of its person (the kinds of
+** sb_acc_apply: what each cap is compared with). */
+static void watch_row(sb_sim *s, int32_t person, const sb_result *r) {
+  sb_fen **w = s->watch;
+  int inpatient = r->visit == SB_VISIT_INPATIENT, chronic = r->visit == SB_VISIT_CHRONIC;
+  if (w[SB_SIM_CAP_BASIC] && (inpatient || chronic)) w[SB_SIM_CAP_BASIC][person] += r->hifp_pay;
+  if (w[SB_SIM_CAP_DEDUCTIBLE] && inpatient) w[SB_SIM_CAP_DEDUCTIBLE][person] += r->act_pay_dedc;
+  if (w[SB_SIM_CAP_CHRONIC] && chronic) w[SB_SIM_CAP_CHRONIC][person] += r->hifp_pay;
+  if (w[SB_SIM_CAP_OUTPATIENT] && !inpatient && !chronic)
+    w[SB_SIM_CAP_OUTPATIENT][person] += r->hifp_pay;
+  if (w[SB_SIM_CAP_CI] && ((s->ci_capped >> r->category) & 1))
+    w[SB_SIM_CAP_CI][person] += r->hifmi_pay;
+  if (w[SB_SIM_CAP_ASSIST]) w[SB_SIM_CAP_ASSIST][person] += r->maf_pay;
+  if (w[SB_SIM_CAP_REASSIST]) w[SB_SIM_CAP_REASSIST][person] += r->reassist_pay;
+  if (s->cats && r->category < SB_CAT_COUNT) s->cats[person] |= (uint8_t)(1u << r->category);
+}
+
+/* How close the people came to each watched cap. */
+static void finish_caps(sb_sim *s) {
+  for (int i = 0; i < s->r.n_caps; i++) {
+    sb_sim_cap *c = &s->r.caps[i];
+    const sb_fen *w = s->watch[c->kind];
+    for (int32_t k = 0; w && k < s->np; k++) {
+      if (!s->seen[k] || w[k] <= 0) continue;
+      if (c->category >= 0 && !((s->cats[k] >> c->category) & 1)) continue;
+      c->persons++;
+      if (w[k] > c->max) c->max = w[k];
+      if (w[k] >= c->near_from) c->near++;
+      if (w[k] >= c->lower) c->reached++;
+    }
+  }
 }
 
 static void add_sums(sb_sim_sums *u, const sb_result *r, int reversed) {
@@ -150,6 +251,7 @@ static void add_row(sb_sim *s, sb_sim_sums *all, sb_sim_sums (*category)[2],
     s->psn[side][person] += r->psn_part_amt;
     s->seen[person] = 1;
     if (side == 0 && !reversed) s->category[person] = r->category;
+    if (side == 0 && s->r.n_caps) watch_row(s, person, r);
   }
 }
 
@@ -174,6 +276,7 @@ static void year_end_row(sb_sim *s, sb_sim_sums *all, sb_sim_sums (*category)[2]
   if (person >= 0 && person < s->np) {
     year_end_sums(&by_pref[s->pref_of[person]][side], amount);
     s->psn[side][person] -= amount;
+    if (side == 0 && s->watch[SB_SIM_CAP_REASSIST]) s->watch[SB_SIM_CAP_REASSIST][person] += amount;
   }
 }
 
@@ -304,6 +407,26 @@ static sb_fen absdiff(const sb_sim *s, int32_t k) {
   return d < 0 ? -d : d;
 }
 
+static int sums_equal(const sb_sim_sums *a, const sb_sim_sums *b) {
+  return a->medfee == b->medfee && a->inscp == b->inscp && a->hifp == b->hifp &&
+         a->hifmi == b->hifmi && a->maf == b->maf && a->reassist == b->reassist &&
+         a->fund == b->fund && a->psn == b->psn && a->claims == b->claims && a->alerts == b->alerts;
+}
+
+int sb_sim_unchanged(const sb_sim_result *r) {
+  if (!r || r->sides != 2) return 0;
+  if (!sums_equal(&r->all[0], &r->all[1])) return 0;
+  for (int c = 0; c < SB_CAT_COUNT; c++)
+    if (!sums_equal(&r->category[c][0], &r->category[c][1])) return 0;
+  for (int p = 0; p < r->n_pref && p < SB_SIM_MAX_PREF; p++)
+    if (!sums_equal(&r->by_pref[p][0], &r->by_pref[p][1])) return 0;
+  for (int d = 0; d <= 10; d++)
+    if (r->decile[0][d] != r->decile[1][d]) return 0;
+  for (int t = 0; t < r->n_thresholds && t < SB_SIM_MAX_THRESHOLDS; t++)
+    if (r->above[0][t] != r->above[1][t]) return 0;
+  return !r->gainers && !r->losers && !r->gained && !r->lost;
+}
+
 const sb_sim_result *sb_sim_finish(sb_sim *s) {
   sb_sim_result *r = &s->r;
   int64_t n = 0;
@@ -332,6 +455,7 @@ const sb_sim_result *sb_sim_finish(sb_sim *s) {
     if (m) sb_sim_select_ranks(v, m, ranks, 11, r->decile[side]);
   }
   free(v);
+  finish_caps(s);
   if (r->sides == 2) {
     for (int32_t k = 0; k < s->np; k++) {
       if (!s->seen[k]) continue;

@@ -23,6 +23,7 @@
                          Past that, the last slot holds the rest as 999900 */
 #define SB_SIM_TOP 20 /* most affected persons kept */
 #define SB_SIM_MAX_THRESHOLDS SB_MAX_RULES
+#define SB_SIM_MAX_CAPS (5 + 2 * SB_CAT_COUNT) /* see sb_sim_watch_caps */
 
 /* Sums over settled rows minus reversed rows, in fen. */
 typedef struct sb_sim_sums {
@@ -39,6 +40,42 @@ typedef struct sb_sim_person_change {
   int32_t region;
   sb_fen psn[2]; /* the year's personal burden: baseline, reform */
 } sb_sim_person_change;
+
+/*
+** A yearly cap that the reform changes, and how close the baseline's people
+** came to it (sb_sim_watch_caps).  "The yearly amount" is what the cap
+** bounds, summed over a person's year on the baseline side: basic fund
+** payments for inpatient and chronic care ($.basic.annual_cap), inpatient
+** deductibles charged ($.basic.inpatient.annual_deductible_cap), basic
+** payments for chronic care or general outpatient care (their annual_cap),
+** critical-illness payments on claims whose category the cap binds under
+** either policy ($.critical_illness.annual_cap), medical assistance or
+** re-assistance payments of persons with a claim in the row's category
+** ($.assistance / $.reassistance.categories.<category>.annual_cap).
+*/
+typedef struct sb_sim_cap {
+  char path[96];    /* the cap's JSON path */
+  int kind;         /* SB_SIM_CAP_* */
+  int category;     /* the row's category (assistance, re-assistance); else -1 */
+  sb_fen cap[2];    /* baseline, reform; SB_NO_CAP for null */
+  sb_fen lower;     /* the lower of the two: the first to bind */
+  sb_fen near_from; /* 90% of `lower` (half up to the fen) */
+  int64_t persons;  /* persons whose yearly amount is above zero */
+  int64_t near;     /* ... of them, whose amount reached near_from */
+  int64_t reached;  /* ... of them, whose amount reached `lower` */
+  sb_fen max;       /* the largest yearly amount of one person (0: none) */
+} sb_sim_cap;
+
+enum {
+  SB_SIM_CAP_BASIC,
+  SB_SIM_CAP_DEDUCTIBLE,
+  SB_SIM_CAP_CHRONIC,
+  SB_SIM_CAP_OUTPATIENT,
+  SB_SIM_CAP_CI,
+  SB_SIM_CAP_ASSIST,
+  SB_SIM_CAP_REASSIST,
+  SB_SIM_CAP_KINDS
+};
 
 typedef struct sb_sim_result {
   int sides; /* 1: a single file (report), 2: baseline and reform */
@@ -70,6 +107,9 @@ typedef struct sb_sim_result {
   ** file): the alerts figures are then left out of the page and the CSV
   ** rather than shown as zeros. */
   int alerts_unknown;
+  /* The caps the reform changes, when sb_sim_watch_caps was called. */
+  int n_caps;
+  sb_sim_cap caps[SB_SIM_MAX_CAPS];
 } sb_sim_result;
 
 typedef struct sb_sim sb_sim;
@@ -94,6 +134,22 @@ sb_sim *sb_sim_new_regions(int32_t persons, const int32_t *region, const sb_poli
 ** result's top[i], whose `person` says who it is); ids past 64 bytes are
 ** cut.  Out-of-range i is ignored. */
 void sb_sim_set_top_id(sb_sim *s, int i, const char *id, size_t len);
+
+/*
+** Watch every yearly cap whose value differs between `base` and `reform`
+** (a row present in both; both caps null is no difference): the result's
+** caps[] then say, for a reform that changed nothing, whether anyone came
+** near the cap.  Why only changed caps: each watched kind of amount costs
+** 8 bytes a person (plus 1 for assistance and re-assistance), which at a
+** province's tens of millions is worth spending only when it is asked
+** about.  Call before any row is added.  Return 0 or SB_ENOMEM.
+*/
+int sb_sim_watch_caps(sb_sim *s, const sb_policy *base, const sb_policy *reform);
+
+/* 1 when a two-sided result shows no difference at all: every sum of every
+** scope, every decile and threshold count equal on both sides and nobody's
+** burden changed; else 0 (always 0 for one side). */
+int sb_sim_unchanged(const sb_sim_result *r);
 
 /* Free a collector (NULL allowed). */
 void sb_sim_free(sb_sim *s);
@@ -161,7 +217,9 @@ void sb_sim_select_ranks(sb_fen *v, int64_t n, const int64_t *ranks, int k, sb_f
 ** rows of scope all: persons_with_claims, psn_decile_<k> (k = 1..9); measure
 ** persons of scope above:<rule> (people whose burden reached the rule's
 ** threshold); gainers, losers, gained, lost (baseline 0, reform and
-** difference the figure).  With one side, reform and difference are empty. */
+** difference the figure).  With one side, reform and difference are empty.
+** `sanbao simulate` then appends the reform's own lines
+** (sb_reform_changes_csv, whatif/merge_patch.h). */
 int sb_sim_csv(const sb_sim_result *r, sb_buf *out);
 
 #endif

@@ -1,7 +1,9 @@
 #!/bin/sh
-# sanbao simulate: an empty reform changes nothing; the baseline equals
-# `sanbao settle`; two reforms of the basics case give differences checked
-# by hand (the arithmetic is below, beside each expectation).
+# sanbao simulate: an empty reform changes nothing, and says so; the
+# baseline equals `sanbao settle`; two reforms of the basics case give
+# differences checked by hand (the arithmetic is below, beside each
+# expectation) and name the parameter they change (tests/e2e/reform_diff.sh
+# has the rest of that).
 # Usage: sh simulate.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -28,6 +30,12 @@ if [ "$nonzero" -eq 0 ]; then ok; else bad "empty patch: $nonzero non-zero diffe
 expect gainers all 4 "$work/empty.csv" 0
 expect losers all 4 "$work/empty.csv" 0
 if [ -s "$work/empty.html" ]; then ok; else bad "no report written"; fi
+# ... and says so: no parameter changed, no figure moved (page, CSV, stderr)
+if grep -F -x -q 'parameters_changed,all,0,0,0' "$work/empty.csv"; then ok; else bad "empty patch: no parameters_changed line"; fi
+if grep -q '^reform_change,' "$work/empty.csv"; then bad "empty patch: a reform_change line"; else ok; fi
+if grep -F -q 'the reform changes no parameter' "$work/empty.html"; then ok; else bad "empty patch: the page does not say it changes no parameter"; fi
+if grep -F -q 'id="unchanged"' "$work/empty.html"; then ok; else bad "empty patch: the page does not say nothing changed"; fi
+if grep -F -q 'The reform changes nothing' "$work/empty.err"; then ok; else bad "empty patch: stderr does not say nothing changed"; fi
 
 # 2. The baseline equals `sanbao settle`: net sums of its settled and reversed rows.
 "$bin" settle --policy "$case/policy-2022.json" --persons "$case/persons.csv" \
@@ -62,6 +70,14 @@ expect fund_pay_sumamt prefecture:430500 5 "$work/op.csv" -30.00
 expect losers all 4 "$work/op.csv" 1
 expect gainers all 4 "$work/op.csv" 0
 expect lost all 4 "$work/op.csv" 30.00
+# the reform, as the CSV and the page state it
+expect reform_change '$.basic.outpatient.levels.primary.ratio' 3 "$work/op.csv" 0.60
+expect reform_change '$.basic.outpatient.levels.primary.ratio' 4 "$work/op.csv" 0.50
+expect reform_change '$.basic.outpatient.levels.primary.ratio' 5 "$work/op.csv" -0.10
+expect parameters_changed all 4 "$work/op.csv" 1
+if grep -F -q '<span data-change="$.basic.outpatient.levels.primary.ratio" data-side="reform">0.50</span>' "$work/op.html"; then
+  ok; else bad "outpatient reform: the page does not show the new ratio"; fi
+if grep -F -q 'id="unchanged"' "$work/op.html"; then bad "outpatient reform: the page says nothing changed"; else ok; fi
 
 # 4. The tilted groups' critical-illness deductible factor 0.50 -> 0.40:
 # T = 16000 x 0.40 = 6400 for A2 (min_living) and A3 (destitute from July).
@@ -94,6 +110,9 @@ expect fund_pay_sumamt category:destitute 5 "$work/tilt.csv" 0.00
 expect gainers all 4 "$work/tilt.csv" 1
 expect losers all 4 "$work/tilt.csv" 0
 expect gained all 4 "$work/tilt.csv" 432.00
+expect reform_change '$.critical_illness.tilted.deductible_factor' 3 "$work/tilt.csv" 0.50
+expect reform_change '$.critical_illness.tilted.deductible_factor' 4 "$work/tilt.csv" 0.40
+expect reform_change '$.critical_illness.tilted.deductible_factor' 5 "$work/tilt.csv" -0.10
 
 # 5. Errors: a reform that breaks the policy names the JSON path; a missing
 # file; nothing written.

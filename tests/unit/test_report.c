@@ -10,6 +10,12 @@
 **     (measure,scope,baseline,reform,difference), and
 **   - what sb_sim_csv() writes for the same result,
 ** so a figure that is wrong, missing or printed in another form fails.
+**
+** Then what the reform is (issue 16): two policies built by hand are
+** compared (sb_policy_diff) into the CSV's reform_change lines, which the
+** page's table must show as written; a collector watches the caps a reform
+** changes (sb_sim_watch_caps) over rows added by hand; and a result that
+** moved nothing is said to, with the reasons worked out below.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -23,7 +29,9 @@
 
 #include "io/csv.h"
 #include "sanbao/error.h"
+#include "sanbao/policy.h"
 #include "sanbao/types.h"
+#include "whatif/merge_patch.h"
 #include "whatif/report.h"
 #include "whatif/sim.h"
 
@@ -380,12 +388,12 @@ static void must_show(table *t, const char *measure, const char *scope, int side
 static const char *const LABEL_INPUTS[] = {"policy-2022.json", "reform<a&b>.json"};
 
 static sb_report_labels labels(int sides) {
-  sb_report_labels l = {"湖南 <2022> & what-if",
-                        "Hunan 2022",
-                        sides == 2 ? "CI cap 300000" : NULL,
-                        LABEL_INPUTS,
-                        2,
-                        "sanbao test"};
+  sb_report_labels l = {.title = "湖南 <2022> & what-if",
+                        .baseline = "Hunan 2022",
+                        .reform = sides == 2 ? "CI cap 300000" : NULL,
+                        .inputs = LABEL_INPUTS,
+                        .n_inputs = 2,
+                        .note = "sanbao test"};
   return l;
 }
 
@@ -703,6 +711,351 @@ static void test_extreme_values(void **state) {
   free(r);
 }
 
+/* ---- what the reform is ---------------------------------------------------------- */
+
+/* Two policies that differ in one value of each kind.  The base carries
+** notes: the innermost object's is used, never the file's ("$"), and
+** "$.regions.4305" (a made-up object) does not enclose "$.regions.430500". */
+typedef struct two_policies {
+  sb_policy base, reform;
+  sb_region regions[2][3];
+  sb_policy_note notes[4];
+} two_policies;
+
+static void fill_policy(sb_policy *p, sb_region *regions) {
+  memset(p, 0, sizeof *p);
+  p->year = 2022;
+  p->n_regions = 2;
+  p->regions = regions;
+  regions[0].code = -1, regions[0].ci_deductible = 1600000;
+  regions[1].code = 430500, regions[1].ci_deductible = 1100000;
+  p->basic_annual_cap = 15000000;
+  for (int l = 0; l < SB_LEVEL_COUNT; l++)
+    p->inpatient[l].deductible = 50000, p->inpatient[l].ratio = 8000;
+  p->annual_deductible_cap = SB_NO_CAP;
+  p->outpatient_levels = 1u << SB_LEVEL_PRIMARY;
+  p->outpatient_ratio[SB_LEVEL_PRIMARY] = 6000;
+  p->ci_visits = (1u << SB_VISIT_INPATIENT) | (1u << SB_VISIT_CHRONIC);
+  p->n_segments = 1;
+  p->segments[0].upto = SB_NO_CAP, p->segments[0].ratio = 6000;
+  p->ci_annual_cap = 40000000;
+  p->tilted = 1u << SB_CAT_MIN_LIVING;
+  p->tilted_uncapped = 1;
+  p->ma_categories = 1u << SB_CAT_MIN_LIVING;
+  p->assistance[SB_CAT_MIN_LIVING].ratio = 7000;
+  p->assistance[SB_CAT_MIN_LIVING].annual_cap = 10000000;
+  p->ra_timing = SB_RA_YEAR_END;
+  p->ra_categories = 1u << SB_CAT_MIN_LIVING;
+  p->reassist[SB_CAT_MIN_LIVING].annual_cap = 5000000;
+}
+
+static two_policies *two(void) {
+  two_policies *t = calloc(1, sizeof *t);
+  assert_non_null(t);
+  fill_policy(&t->base, t->regions[0]);
+  fill_policy(&t->reform, t->regions[1]);
+  static char p0[] = "$", p1[] = "$.critical_illness", p2[] = "$.regions.4305",
+              p3[] = "$.regions.430500";
+  static char s0[] = "the file", s1[] = "seed: \"30万 -> 40万\" & <more>", s2[] = "not this one",
+              n3[] = "Shaoyang's own";
+  t->notes[0] = (sb_policy_note){p0, s0, NULL};
+  t->notes[1] = (sb_policy_note){p1, s1, NULL};
+  t->notes[2] = (sb_policy_note){p2, s2, NULL};
+  t->notes[3] = (sb_policy_note){p3, NULL, n3};
+  t->base.notes = t->notes;
+  t->base.n_notes = 4;
+  /* the reform: a region row added and one changed, a ratio to three
+  ** decimals, a null cap given a value, a visit type dropped, the cap
+  ** lowered, the tilt no longer uncapped, an assistance cap lowered */
+  t->regions[1][1].ci_deductible = 550000;
+  t->regions[1][2].code = 431200, t->regions[1][2].ci_deductible = 500000;
+  t->reform.n_regions = 3;
+  t->reform.inpatient[SB_LEVEL_GRADE2].ratio = 8050;
+  t->reform.annual_deductible_cap = 300000;
+  t->reform.ci_visits = 1u << SB_VISIT_INPATIENT;
+  t->reform.ci_annual_cap = 30000000;
+  t->reform.tilted_uncapped = 0;
+  t->reform.assistance[SB_CAT_MIN_LIVING].annual_cap = 6000000;
+  return t;
+}
+
+static const char CHANGES_CSV[] =
+    "parameters_changed,all,0,8,8\n"
+    "reform_change,$.regions.430500.ci_deductible,11000.00,5500.00,-5500.00\n"
+    "reform_change,$.regions.431200.ci_deductible,absent,5000.00,\n"
+    "reform_change,$.basic.inpatient.levels.grade2.ratio,0.80,0.805,0.005\n"
+    "reform_change,$.basic.inpatient.annual_deductible_cap,null,3000.00,\n"
+    "reform_change,$.critical_illness.visit_types,\"[inpatient, chronic]\",[inpatient],\n"
+    "reform_change,$.critical_illness.annual_cap,400000.00,300000.00,-100000.00\n"
+    "reform_change,$.critical_illness.tilted.uncapped,true,false,\n"
+    "reform_change,$.assistance.categories.min_living.annual_cap,100000.00,60000.00,-40000.00\n";
+
+static void test_policy_diff(void **state) {
+  (void)state;
+  two_policies *t = two();
+  sb_reform_changes c = {0};
+  assert_int_equal(sb_policy_diff(&t->base, &t->reform, &c), SB_OK);
+  sb_buf b = {0};
+  assert_int_equal(sb_reform_changes_csv(&c, &b), 0);
+  assert_int_equal(b.len, sizeof CHANGES_CSV - 1);
+  assert_memory_equal(b.p, CHANGES_CSV, b.len);
+  /* the nearest note: the row's own, the section's, none for the rest */
+  assert_string_equal(c.items[0].note->path, "$.regions.430500");
+  assert_null(c.items[1].note); /* $.regions.4305 does not enclose it, "$" is left out */
+  assert_null(c.items[2].note);
+  assert_string_equal(c.items[5].note->path, "$.critical_illness");
+  assert_int_equal(c.items[5].kind, SB_CHANGE_AMOUNT);
+  assert_int_equal(c.items[5].diff, -10000000);
+  assert_int_equal(c.items[2].kind, SB_CHANGE_RATIO);
+  assert_int_equal(c.items[2].diff, 50);
+  assert_int_equal(c.items[3].kind, SB_CHANGE_OTHER);
+  sb_buf_free(&b);
+  /* a policy against itself: nothing */
+  sb_reform_changes none = {0};
+  assert_int_equal(sb_policy_diff(&t->base, &t->base, &none), SB_OK);
+  assert_int_equal(none.n, 0);
+  assert_int_equal(sb_reform_changes_csv(&none, &b), 0);
+  assert_int_equal(b.len, strlen("parameters_changed,all,0,0,0\n"));
+  assert_memory_equal(b.p, "parameters_changed,all,0,0,0\n", b.len);
+  sb_buf_free(&b);
+  sb_reform_changes_free(&c);
+  free(t);
+}
+
+/* The value cells of the page's reform table, checked against the CSV. */
+static int check_changes(const char *page, table *t) {
+  static const char OPEN[] = "<span data-change=\"";
+  int n = 0;
+  for (const char *p = strstr(page, OPEN); p; p = strstr(p, OPEN)) {
+    char path[128], side[32], text[64];
+    p = take(p + sizeof OPEN - 1, '"', path, sizeof path);
+    if (strncmp(p, " data-side=\"", 12)) fail_msg("no data-side after %s", path);
+    p = take(p + 12, '"', side, sizeof side);
+    if (*p != '>') fail_msg("change %s: extra attributes", path);
+    p = take(p + 1, '<', text, sizeof text);
+    unescape(text);
+    cell_row *c = find_row(t, "reform_change", path);
+    if (!c) fail_msg("change %s is not in the CSV", path);
+    int s = side_index(side);
+    if (strcmp(c->col[s], text))
+      fail_msg("change %s %s is '%s' on the page, '%s' in the CSV", path, side, text, c->col[s]);
+    c->used[s]++;
+    n++;
+  }
+  return n;
+}
+
+static void test_reform_table(void **state) {
+  (void)state;
+  two_policies *t = two();
+  sb_reform_changes c = {0};
+  assert_int_equal(sb_policy_diff(&t->base, &t->reform, &c), SB_OK);
+  sb_sim_result *r = fixture(2);
+  sb_report_labels l = labels(2);
+  l.changes = &c;
+  char *page = render(r, &l);
+  /* the measures are those of sb_sim_csv, the changes those of the CSV's lines */
+  table *tm = parse_csv(EXPECTED, sizeof EXPECTED - 1);
+  assert_int_equal(check_figures(page, tm), 108);
+  sb_buf csv = {0};
+  assert_int_equal(sb_buf_put(&csv, "measure,scope,baseline,reform,difference\n", 41), 0);
+  assert_int_equal(sb_reform_changes_csv(&c, &csv), 0);
+  table *tc = parse_csv(csv.p, csv.len);
+  sb_buf_free(&csv);
+  /* 8 changes x (baseline, reform) + 4 differences (two amounts, a ratio, an amount) */
+  assert_int_equal(check_changes(page, tc), 8 * 2 + 4);
+  for (int i = 0; i < tc->n; i++) {
+    if (strcmp(tc->rows[i].measure, "reform_change")) continue;
+    for (int s = 0; s < 3; s++)
+      if (tc->rows[i].col[s][0] && !tc->rows[i].used[s])
+        fail_msg("the page does not show %s side %d", tc->rows[i].scope, s);
+  }
+  /* at the top, before the headline; a positive difference signed outside */
+  char *top = between(page, "<section id=\"reform\">", "<section id=\"headline\">");
+  assert_non_null(top);
+  assert_non_null(strstr(top, "8 parameters differ"));
+  assert_non_null(strstr(top, "+<span data-change=\"$.basic.inpatient.levels.grade2.ratio\" "
+                              "data-side=\"difference\">0.005</span>"));
+  /* the baseline's nearest source and note, escaped; never the file's */
+  assert_non_null(strstr(top, "<span class=\"from\">$.critical_illness</span><br>来源 <span "
+                              "class=\"en\">source</span>: seed: &quot;30万 -&gt; 40万&quot; "
+                              "&amp; &lt;more&gt;"));
+  assert_non_null(strstr(top, "说明 <span class=\"en\">note</span>: Shaoyang&#39;s own"));
+  assert_null(strstr(page, "the file"));
+  assert_null(strstr(page, "not this one"));
+  /* the figures moved: no "nothing changed" */
+  assert_false(sb_sim_unchanged(r));
+  assert_null(strstr(page, "id=\"unchanged\""));
+  assert_int_equal(count(page, "<span"), count(page, "</span>"));
+  assert_int_equal(count(page, "<section"), count(page, "</section>"));
+  assert_int_equal(count(page, "<tr"), count(page, "</tr>"));
+  free(top);
+  free(tm);
+  free(tc);
+  free(page);
+  free(r);
+  sb_reform_changes_free(&c);
+  free(t);
+}
+
+/* Rows added by hand to a collector watching the caps of two(): the
+** critical-illness cap 400000 -> 300000, the deductible cap null -> 3000,
+** min_living's assistance cap 100000 -> 60000. */
+static sb_result row(int category, int visit, sb_fen hifmi, sb_fen maf, sb_fen dedc) {
+  sb_result x;
+  memset(&x, 0, sizeof x);
+  x.category = (uint8_t)category;
+  x.visit = (uint8_t)visit;
+  x.hifmi_pay = hifmi;
+  x.maf_pay = maf;
+  x.act_pay_dedc = dedc;
+  x.fund_pay_sumamt = hifmi + maf;
+  return x;
+}
+
+static void test_watch_caps(void **state) {
+  (void)state;
+  two_policies *t = two();
+  static const int32_t REGION[4] = {430102, 430521, 430102, 431102};
+  sb_sim *s = sb_sim_new_regions(4, REGION, &t->base, 2);
+  assert_non_null(s);
+  assert_int_equal(sb_sim_watch_caps(s, &t->base, &t->reform), SB_OK);
+  /* person 0, general: 200000.00 + 80000.00 of critical illness = 280000.00,
+  **   within 10% of 300000.00 (270000.00) but below it; deductibles 1200.00
+  **   + 600.00 - 600.00 (a reversal) = 1200.00
+  ** person 1, min_living: tilted, uncapped under the baseline but capped
+  **   under the reform: counts; 350000.00 of critical illness, reaches
+  **   300000.00; assistance 50000.00 + 4000.00 = 54000.00, exactly 90% of
+  **   60000.00; deductible 3000.00, reaches it
+  ** person 2, general: 1000.00 then its reversal: nothing
+  ** person 3: only reform-side rows, which are never watched */
+  sb_result x = row(SB_CAT_GENERAL, SB_VISIT_INPATIENT, 20000000, 0, 120000);
+  sb_sim_add(s, 0, 0, &x, 0);
+  x = row(SB_CAT_GENERAL, SB_VISIT_INPATIENT, 8000000, 0, 60000);
+  sb_sim_add(s, 0, 0, &x, 0);
+  x = row(SB_CAT_GENERAL, SB_VISIT_INPATIENT, 0, 0, -60000);
+  sb_sim_add(s, 0, 0, &x, 1);
+  x = row(SB_CAT_MIN_LIVING, SB_VISIT_INPATIENT, 35000000, 5000000, 300000);
+  sb_sim_add(s, 0, 1, &x, 0);
+  x = row(SB_CAT_MIN_LIVING, SB_VISIT_CHRONIC, 0, 400000, 0);
+  sb_sim_add(s, 0, 1, &x, 0);
+  x = row(SB_CAT_GENERAL, SB_VISIT_INPATIENT, 100000, 0, 0);
+  sb_sim_add(s, 0, 2, &x, 0);
+  x = row(SB_CAT_GENERAL, SB_VISIT_INPATIENT, -100000, 0, 0);
+  sb_sim_add(s, 0, 2, &x, 1);
+  x = row(SB_CAT_GENERAL, SB_VISIT_INPATIENT, 99000000, 0, 999900);
+  sb_sim_add(s, 1, 3, &x, 0);
+  const sb_sim_result *r = sb_sim_finish(s);
+  assert_non_null(r);
+  /* in sb_sim_watch_caps' order: deductible, critical illness, assistance */
+  assert_int_equal(r->n_caps, 3);
+  const sb_sim_cap *d = &r->caps[0], *ci = &r->caps[1], *ma = &r->caps[2];
+  assert_string_equal(d->path, "$.basic.inpatient.annual_deductible_cap");
+  assert_true(d->cap[0] == SB_NO_CAP && d->cap[1] == 300000 && d->lower == 300000);
+  assert_int_equal(d->near_from, 270000);
+  assert_int_equal(d->persons, 2);
+  assert_int_equal(d->max, 300000);
+  assert_int_equal(d->near, 1);
+  assert_int_equal(d->reached, 1);
+  assert_string_equal(ci->path, "$.critical_illness.annual_cap");
+  assert_int_equal(ci->lower, 30000000);
+  assert_int_equal(ci->near_from, 27000000);
+  assert_int_equal(ci->persons, 2);
+  assert_int_equal(ci->max, 35000000);
+  assert_int_equal(ci->near, 2);
+  assert_int_equal(ci->reached, 1);
+  assert_string_equal(ma->path, "$.assistance.categories.min_living.annual_cap");
+  assert_int_equal(ma->category, SB_CAT_MIN_LIVING);
+  assert_int_equal(ma->persons, 1);
+  assert_int_equal(ma->max, 5400000);
+  assert_int_equal(ma->near, 1); /* 54000.00 >= 90% of 60000.00 */
+  assert_int_equal(ma->reached, 0);
+  sb_sim_free(s);
+  free(t);
+}
+
+static void test_unchanged(void **state) {
+  (void)state;
+  /* a two-sided result whose sides are equal: the reform moved nothing */
+  sb_sim_result *r = fixture(2);
+  r->all[1] = r->all[0];
+  for (int k = 0; k < SB_CAT_COUNT; k++)
+    r->category[k][1] = r->category[k][0];
+  for (int k = 0; k < r->n_pref; k++)
+    r->by_pref[k][1] = r->by_pref[k][0];
+  memcpy(r->decile[1], r->decile[0], sizeof r->decile[0]);
+  r->above[1][0] = r->above[0][0];
+  r->above[1][1] = r->above[0][1];
+  r->gainers = r->losers = r->gained = r->lost = 0;
+  r->n_top = 0;
+  assert_true(sb_sim_unchanged(r));
+  /* one watched cap nobody reached: 250000.00 is 83.33% of 300000.00 */
+  r->n_caps = 1;
+  sb_sim_cap *c = &r->caps[0];
+  snprintf(c->path, sizeof c->path, "$.critical_illness.annual_cap");
+  c->kind = SB_SIM_CAP_CI;
+  c->category = -1;
+  c->cap[0] = 40000000, c->cap[1] = 30000000, c->lower = 30000000, c->near_from = 27000000;
+  c->persons = 12, c->near = 0, c->reached = 0, c->max = 25000000;
+  sb_reform_changes ch = {0};
+  sb_reform_change items[3];
+  memset(items, 0, sizeof items);
+  snprintf(items[0].path, sizeof items[0].path, "$.critical_illness.annual_cap");
+  snprintf(items[1].path, sizeof items[1].path, "$.premium.individual");
+  snprintf(items[2].path, sizeof items[2].path, "$.reassistance.categories.relapsed.ratio");
+  ch.items = items;
+  ch.n = 3;
+  sb_buf why = {0};
+  assert_int_equal(sb_report_why_unchanged(r, &ch, &why), SB_OK);
+  static const char WHY[] =
+      "$.critical_illness.annual_cap 400000.00 → 300000.00: nobody reached the lower cap, "
+      "300000.00. Of the 12 people with any critical-illness payments (baseline), 0 came within "
+      "10% of it (270000.00 or more); the most one person had in the year was 250000.00 (83.33% "
+      "of 300000.00).\n"
+      "$.premium.individual: premiums and their subsidies (参保资助) are not part of a "
+      "settlement; simulate measures settlements only (sanbao premiums computes premiums).\n"
+      "$.reassistance.categories.relapsed.ratio: no claim of category relapsed (返贫致贫人口) in "
+      "these data.\n";
+  assert_int_equal(why.len, sizeof WHY - 1);
+  assert_memory_equal(why.p, WHY, why.len);
+  /* the page: at the top, each reason a list item */
+  sb_report_labels l = labels(2);
+  l.changes = &ch;
+  char *page = render(r, &l);
+  char *box = between(page, "<div class=\"nochange\" id=\"unchanged\">", "</div>");
+  assert_non_null(box);
+  assert_non_null(
+      strstr(box, SB_REPORT_UNCHANGED_ZH " <span class=\"en\">" SB_REPORT_UNCHANGED_EN));
+  assert_int_equal(count(box, "<li>"), 3);
+  assert_non_null(strstr(box, "<li>$.critical_illness.annual_cap 400000.00 → 300000.00: nobody "
+                              "reached the lower cap, 300000.00."));
+  assert_true(strstr(page, "id=\"unchanged\"") < strstr(page, "id=\"headline\""));
+  free(box);
+  free(page);
+  sb_buf_free(&why);
+  /* no parameter changed at all */
+  ch.n = 0;
+  r->n_caps = 0;
+  assert_int_equal(sb_report_why_unchanged(r, &ch, &why), SB_OK);
+  assert_int_equal(sb_buf_put(&why, "", 1), 0);
+  assert_string_equal(why.p, "改革未改变任何参数: the reform changes no parameter; the patch "
+                             "leaves every value of the baseline as it was.\n");
+  page = render(r, &l);
+  assert_non_null(strstr(page, "the reform changes no parameter"));
+  assert_null(strstr(page, "id=\"changes\""));
+  free(page);
+  sb_buf_free(&why);
+  /* one figure differs: the reform moved something */
+  r->above[1][1]++;
+  assert_false(sb_sim_unchanged(r));
+  r->above[1][1]--;
+  r->by_pref[2][1].maf++;
+  assert_false(sb_sim_unchanged(r));
+  r->sides = 1;
+  assert_false(sb_sim_unchanged(r));
+  free(r);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_page_is_self_contained),
@@ -715,6 +1068,10 @@ int main(void) {
       cmocka_unit_test(test_bad_sides),
       cmocka_unit_test(test_empty_result),
       cmocka_unit_test(test_extreme_values),
+      cmocka_unit_test(test_policy_diff),
+      cmocka_unit_test(test_reform_table),
+      cmocka_unit_test(test_watch_caps),
+      cmocka_unit_test(test_unchanged),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -271,17 +271,8 @@ int sb_cmd_settle(int argc, char **argv) {
 
   if (sb_cli_load_policies("settle", o[O_POLICY].values, o[O_POLICY].count, &policies)) goto done;
   if (sb_cli_load_persons("settle", persons_path, &reg)) goto done;
-  if (catalog_path) {
-    sb_cli_reporter rep = {"settle", 0};
-    if (sb_catalog_load(catalog_path, &cat, sb_cli_count_problem, &rep, &err)) {
-      sb_cli_load_failed(&rep, "the catalogue", &err);
-      goto done;
-    }
-    if (sb_fees_load(fees_path, &fees, &err)) {
-      sb_cli_error("settle", &err);
-      goto done;
-    }
-  }
+  if (catalog_path && sb_cli_load_fee_inputs("settle", catalog_path, fees_path, &cat, &fees))
+    goto done;
   ph.reference = sb_cli_now() - prog.t0;
   sb_batch_options bo = {.threads = (int)threads,
                          .progress = show_progress,

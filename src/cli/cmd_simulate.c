@@ -27,7 +27,7 @@ static const char USAGE[] =
     "\n"
     "SYNOPSIS\n"
     "    sanbao simulate --policy BASE.json --reform PATCH.json --persons FILE\n"
-    "                    (--claims FILE | --pack FILE.pack)\n"
+    "                    (--claims FILE [--catalog FILE --fees FILE] | --pack FILE.pack)\n"
     "                    --report OUT.html [--csv SUMMARY.csv] [--threads N]\n"
     "\n"
     "DESCRIPTION\n"
@@ -60,6 +60,10 @@ static const char USAGE[] =
     "    --persons FILE  the person registry\n"
     "    --claims FILE   the claims, a CSV file (read whole into memory: about 130\n"
     "                    bytes a claim)\n"
+    "    --catalog FILE, --fees FILE\n"
+    "                    with --claims: the catalogue and the fee lines, as for\n"
+    "                    `sanbao settle` (claims whose id has lines take their\n"
+    "                    amounts from them; the same catalogue on both sides)\n"
     "    --pack FILE     the claims as a pack made by `sanbao pack` or `sanbao gen\n"
     "                    --pack` with the same --persons file: streamed person by\n"
     "                    person, memory does not grow with the claims; the\n"
@@ -235,10 +239,10 @@ fail:
 /* A claims pack, streamed person by person (src/whatif/pack_sim.c). */
 /* A claims CSV, settled under both policies in one read. */
 static int simulate_csv(const char *claims, const sb_registry *reg, const sb_policy_set *bs,
-                        const sb_policy_set *rs, sb_sim *sim, int threads, int64_t *rows,
-                        int64_t *rejected) {
+                        const sb_policy_set *rs, const sb_fee_set *fees, const sb_catalog *cat,
+                        sb_sim *sim, int threads, int64_t *rows, int64_t *rejected) {
   sb_error err;
-  if (sb_sim_from_claims(claims, reg, bs, rs, sim, threads, rows, rejected, &err)) {
+  if (sb_sim_from_claims(claims, reg, bs, rs, fees, cat, sim, threads, rows, rejected, &err)) {
     sb_cli_error("simulate", &err);
     return -1;
   }
@@ -262,8 +266,9 @@ int sb_cmd_simulate(int argc, char **argv) {
   sb_opt o[] = {{"--policy", 1, 0, 0, 0, {0}},  {"--reform", 1, 0, 0, 0, {0}},
                 {"--persons", 1, 0, 0, 0, {0}}, {"--claims", 0, 0, 0, 0, {0}},
                 {"--report", 1, 0, 0, 0, {0}},  {"--csv", 0, 0, 0, 0, {0}},
-                {"--threads", 0, 0, 0, 0, {0}}, {"--pack", 0, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 8, USAGE);
+                {"--threads", 0, 0, 0, 0, {0}}, {"--pack", 0, 0, 0, 0, {0}},
+                {"--catalog", 0, 0, 0, 0, {0}}, {"--fees", 0, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 10, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   long threads = 2;
   if (o[6].count && sb_cli_long("simulate", &o[6], 1, 16, &threads)) return SB_EXIT_USAGE;
@@ -277,9 +282,16 @@ int sb_cmd_simulate(int argc, char **argv) {
     fprintf(stderr, "sanbao simulate: --pack: a pack is read from a file, not standard input\n");
     return SB_EXIT_USAGE;
   }
-  const char *ins[5] = {o[2].values[0], claims_path, o[0].values[0], o[1].values[0], pack_path};
+  const char *catalog_path = sb_cli_value(&o[8], NULL), *fees_path = sb_cli_value(&o[9], NULL);
+  if (!catalog_path != !fees_path || (fees_path && pack_path)) {
+    fprintf(stderr, "sanbao simulate: --catalog and --fees go together, with --claims (a pack "
+                    "holds no fee lines)\nTry 'sanbao simulate --help'.\n");
+    return SB_EXIT_USAGE;
+  }
+  const char *ins[7] = {o[2].values[0], claims_path,  o[0].values[0], o[1].values[0],
+                        pack_path,      catalog_path, fees_path};
   const char *outs[2] = {o[4].values[0], sb_cli_value(&o[5], NULL)};
-  if (sb_cli_check_files("simulate", ins, 5, outs, 2)) return SB_EXIT_USAGE;
+  if (sb_cli_check_files("simulate", ins, 7, outs, 2)) return SB_EXIT_USAGE;
   double t0 = sb_cli_now();
   sb_error err;
   sb_policy *base = NULL, *reform = NULL;
@@ -288,6 +300,8 @@ int sb_cmd_simulate(int argc, char **argv) {
   sb_pack *pack = NULL;
   sb_sim *sim = NULL;
   sb_reform_changes changes = {0};
+  sb_catalog *cat = NULL;
+  sb_fee_set *fees = NULL;
   int code = SB_EXIT_USAGE;
   if (sb_policy_load_reform(o[0].values[0], o[1].values[0], &base, &reform, &err)) {
     sb_cli_error("simulate", &err);
@@ -308,6 +322,8 @@ int sb_cmd_simulate(int argc, char **argv) {
   if (pack_path ? open_pack(pack_path, o[2].values[0], (int)threads, &pack, &slow)
                 : sb_cli_load_persons("simulate", o[2].values[0], &reg))
     goto out;
+  if (catalog_path && sb_cli_load_fee_inputs("simulate", catalog_path, fees_path, &cat, &fees))
+    goto out;
   double t_reg = sb_cli_now();
   int32_t np = pack ? sb_pack_get_info(pack)->persons : sb_registry_count(reg);
   const int32_t *regions = pack ? sb_pack_regions(pack) : NULL;
@@ -322,7 +338,8 @@ int sb_cmd_simulate(int argc, char **argv) {
   }
   int64_t rows = 0, rejected = 0;
   if (pack ? simulate_pack(pack, base, reform, sim, (int)threads, &rows, &rejected)
-           : simulate_csv(claims_path, reg, &bs, &rs, sim, (int)threads, &rows, &rejected))
+           : simulate_csv(claims_path, reg, &bs, &rs, fees, cat, sim, (int)threads, &rows,
+                          &rejected))
     goto out;
   double t_settle = sb_cli_now();
   const sb_sim_result *r = sb_sim_finish(sim);
@@ -382,6 +399,8 @@ out:
   sb_reform_changes_free(&changes);
   sb_sim_free(sim);
   sb_pack_close(pack);
+  sb_fees_free(fees);
+  sb_catalog_free(cat);
   sb_registry_free(reg);
   sb_policy_set_clear(&bs);
   sb_policy_set_clear(&rs);

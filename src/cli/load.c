@@ -9,6 +9,8 @@
 
 #include "batch/batch.h"
 #include "cli/cli.h"
+#include "io/catalog_csv.h"
+#include "io/fees_csv.h"
 #include "io/persons_csv.h"
 #include "io/policy_json.h"
 
@@ -135,4 +137,19 @@ void sb_cli_print_rejections(FILE *out, const char *file, const sb_batch *b,
       fprintf(out, ": %s\n", no_policy_hint);
     }
   }
+}
+
+int sb_cli_load_fee_inputs(const char *cmd, const char *catalog_path, const char *fees_path,
+                           sb_catalog **cat, sb_fee_set **fees) {
+  sb_error err;
+  sb_cli_reporter rep = {cmd, 0};
+  if (sb_catalog_load(catalog_path, cat, sb_cli_count_problem, &rep, &err)) {
+    sb_cli_load_failed(&rep, "the catalogue", &err);
+    return -1;
+  }
+  if (sb_fees_load(fees_path, fees, &err)) {
+    sb_cli_error(cmd, &err);
+    return -1;
+  }
+  return 0;
 }

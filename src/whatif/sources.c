@@ -12,10 +12,12 @@
 #include "io/csvfile.h"
 
 int sb_sim_from_claims(const char *claims, const sb_registry *reg, const sb_policy_set *base,
-                       const sb_policy_set *reform, sb_sim *sim, int threads, int64_t *rows,
+                       const sb_policy_set *reform, const sb_fee_set *fees,
+                       const sb_catalog *catalog, sb_sim *sim, int threads, int64_t *rows,
                        int64_t *rejected, sb_error *err) {
   sb_batch *b = NULL;
-  sb_batch_options bo = {.threads = threads, .alt_policies = reform};
+  sb_batch_options bo = {
+      .threads = threads, .alt_policies = reform, .fees = fees, .catalog = catalog};
   int rc = sb_batch_load(claims, base, reg, &bo, &b, err);
   if (!rc) rc = sb_batch_settle(b, err);
   if (rc) {

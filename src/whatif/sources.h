@@ -10,7 +10,9 @@
 
 #include <stdint.h>
 
+#include "io/fees_csv.h"
 #include "sanbao/error.h"
+#include "sanbao/fee.h"
 #include "sanbao/policy.h"
 #include "sanbao/registry.h"
 #include "whatif/sim.h"
@@ -19,10 +21,14 @@
 ** Settle a claims file under `base` and, row by row in the same pass, under
 ** `reform` (each side with its own accumulators), and add both sides to
 ** `sim`.  *rows receives the rows read, *rejected those rejected (left out
-** of both sides).  Return 0, or an SB_E* code with `err` filled.
+** of both sides).  With `fees` and `catalog` (both or neither), a row whose
+** claim id has fee lines takes its amounts from them, as `settle --fees`
+** does (the catalogue is the same on both sides).  Return 0, or an SB_E*
+** code with `err` filled.
 */
 int sb_sim_from_claims(const char *claims, const sb_registry *reg, const sb_policy_set *base,
-                       const sb_policy_set *reform, sb_sim *sim, int threads, int64_t *rows,
+                       const sb_policy_set *reform, const sb_fee_set *fees,
+                       const sb_catalog *catalog, sb_sim *sim, int threads, int64_t *rows,
                        int64_t *rejected, sb_error *err);
 
 /*

@@ -137,4 +137,41 @@ for m in hifp_pay hifmi_pay maf_pay fund_pay_sumamt psn_part_amt; do
 done
 expect fund_pay_sumamt all 4 "$work/one.csv" ""
 
+# ---- fee lines: --catalog and --fees, as settle takes them ---------------------
+# A county whose claims come partly as fee lines (their amounts empty in
+# claims.csv): without the lines those claims are BAD_AMOUNT and left out;
+# with them the baseline equals `settle --catalog --fees` to the fen.
+fdir="$work/fees"
+"$bin" gen --persons 300 --out "$fdir" --fees --fee-share 30 --seed 7 2>/dev/null
+printf '{"basic": {"inpatient": {"levels": {"grade3": {"ratio": "0.70"}}}}}\n' >"$work/g3.json"
+"$bin" settle --policy "$root/policies/hunan-2022.json" --persons "$fdir/persons.csv" \
+  --claims "$fdir/claims.csv" --catalog "$fdir/catalog.csv" --fees "$fdir/fees.csv" \
+  --out "$work/fs.csv" --quiet
+# the settled rows' net amounts, in fen, per column of the settlements file
+net() { awk -F, -v c="$1" 'NR > 1 && $4 != "rejected" { v = $c; sub(/\./, "", v); s += v }
+  END { printf "%d.%02d\n", s / 100, s % 100 }' "$work/fs.csv"; }
+"$bin" simulate --policy "$root/policies/hunan-2022.json" --reform "$work/g3.json" \
+  --persons "$fdir/persons.csv" --claims "$fdir/claims.csv" --catalog "$fdir/catalog.csv" \
+  --fees "$fdir/fees.csv" --report "$work/f.html" --csv "$work/f.csv" 2>"$work/f.err"
+rc=$?
+same_text "simulate --fees: exit status" 0 "$rc"
+expect medfee_sumamt all 3 "$work/f.csv" "$(net 7)"
+expect hifp_pay all 3 "$work/f.csv" "$(net 13)"
+# the funds: settle's rows plus the re-assistance paid after the year (the
+# default policy pays it at year end: simulate counts it, settle's rows do not)
+ra=$(value reassist_pay all 3 x "$work/f.csv")
+expect fund_pay_sumamt all 3 "$work/f.csv" "$(awk -v a="$(net 16)" -v b="$ra" 'BEGIN {
+  split(a, x, "."); split(b, y, "."); f = x[1] * 100 + x[2] + y[1] * 100 + y[2]
+  printf "%d.%02d\n", f / 100, f % 100 }')"
+"$bin" simulate --policy "$root/policies/hunan-2022.json" --reform "$work/g3.json" \
+  --persons "$fdir/persons.csv" --claims "$fdir/claims.csv" --report "$work/n.html" \
+  --csv "$work/n.csv" 2>"$work/n.err"
+if grep -q 'rejected, left out' "$work/n.err" && [ "$(value claims all 3 x "$work/n.csv")" -lt "$(value claims all 3 x "$work/f.csv")" ]; then ok; else
+  bad "simulate without --fees should leave the fee-line claims out"
+fi
+"$bin" simulate --policy "$root/policies/hunan-2022.json" --reform "$work/g3.json" \
+  --persons "$fdir/persons.csv" --claims "$fdir/claims.csv" --fees "$fdir/fees.csv" \
+  --report "$work/x.html" 2>"$work/x.err"
+same_text "simulate --fees without --catalog: usage error" 2 "$?"
+
 finish

@@ -32,7 +32,8 @@ sb_date sb_date_from_ymd(int y, int m, int d);
 /* Split a day number into year, month (1-12) and day (1-31). */
 void sb_date_to_ymd(sb_date d, int *y, int *m, int *day);
 
-/* The calendar year of a day number. */
+/* The calendar year of a day number: 1..9999 for the dates a file can
+** hold; 0 before 0001-01-01 and 10000 after 9999-12-31 (any int32 is safe). */
 int sb_date_year(sb_date d);
 
 /* Write `YYYY-MM-DD` and a NUL into buf (SB_DATE_BUFSZ bytes); return 10. */

@@ -404,6 +404,7 @@ void sb_batch_free(sb_batch *b) {
   free(b->prior_orig);
   free(b->accs.a);
   free(b->alt);
+  free(b->ra);
   free(b->alt_al.a);
   free(b->ra_due.a);
   free(b->alt_ra_due.a);

@@ -28,12 +28,15 @@ sb_date sb_date_from_ymd(int y, int m, int d) {
   return era * 146097 + doe - 719468;
 }
 
-void sb_date_to_ymd(sb_date z, int *y, int *m, int *d) {
-  z += 719468;
-  int era = (z >= 0 ? z : z - 146096) / 146097;
-  int doe = z - era * 146097;
+void sb_date_to_ymd(sb_date zd, int *y, int *m, int *d) {
+  /* 64 bits: any int32 day number, a pack's or a sentinel's included,
+  ** converts without overflow (a year far outside 1..9999 then, which no
+  ** policy has and no writer prints: they check the range first). */
+  int64_t z = (int64_t)zd + 719468;
+  int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  int doe = (int)(z - era * 146097);
   int yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  int yy = yoe + era * 400;
+  int yy = (int)(yoe + era * 400);
   int doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
   int mp = (5 * doy + 2) / 153;
   int dd = doy - (153 * mp + 2) / 5 + 1;
@@ -43,7 +46,16 @@ void sb_date_to_ymd(sb_date z, int *y, int *m, int *d) {
   *d = dd;
 }
 
+/* Day numbers of 0001-01-01 and 9999-12-31: the years a date can have. */
+#define DAY_FIRST (-719162)
+#define DAY_LAST 2932896
+
 int sb_date_year(sb_date d) {
+  /* Any int32 may come here (a crafted pack's date, the open-end sentinels):
+  ** outside the calendar's years the answer is 0 or 10000, which no policy
+  ** has, instead of an overflow in the arithmetic below. */
+  if (d < DAY_FIRST) return 0;
+  if (d > DAY_LAST) return 10000;
   /* An estimate from the mean Gregorian year, then at most a step or two to
   ** correct it: much cheaper than a full civil_from_days on the hot path. */
   int y = (int)(((int64_t)d * 400) / 146097) + 1970;

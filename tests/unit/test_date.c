@@ -219,6 +219,16 @@ static void test_year_of_day_numbers(void **state) {
   assert_int_equal(sb_date_year(19782), 2024);
   assert_int_equal(sb_date_year(-719162), 1);
   assert_int_equal(sb_date_year(2932896), 9999);
+  /* any int32: a crafted pack's date, the sentinels (UBSan saw an overflow) */
+  assert_int_equal(sb_date_year(-719163), 0);
+  assert_int_equal(sb_date_year(2932897), 10000);
+  assert_int_equal(sb_date_year(SB_DATE_MIN), 0);
+  assert_int_equal(sb_date_year(SB_DATE_MAX), 10000);
+  int y, m, d;
+  sb_date_to_ymd(SB_DATE_MIN, &y, &m, &d);
+  assert_true(y < 0 && m >= 1 && m <= 12 && d >= 1 && d <= 31);
+  sb_date_to_ymd(SB_DATE_MAX, &y, &m, &d);
+  assert_true(y > 9999 && m >= 1 && m <= 12 && d >= 1 && d <= 31);
 }
 
 static void test_round_trip_every_day_1970_to_2100(void **state) {

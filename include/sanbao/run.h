@@ -65,6 +65,11 @@ typedef enum sb_reason {
 ** SB_OK_ROW or an unknown value. */
 const char *sb_reason_name(int reason);
 
+/* Why a row is rejected for `reason`, in one sentence of words (settlement
+** rules §8), for summaries, explanations and the API's 422 answers; "" for
+** SB_R_NONE. */
+const char *sb_reason_words(int reason);
+
 /* The reason whose code is the `n` bytes at `s`, or -1. */
 int sb_reason_from_name(const char *s, size_t n);
 

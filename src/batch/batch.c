@@ -144,46 +144,6 @@ void sb_batch_get_totals(const sb_batch *b, sb_batch_totals *t) {
   }
 }
 
-/* Why a row was rejected, in words (docs/reference/settlement.md §8). */
-static const char *reason_words(int reason) {
-  switch (reason) {
-  case SB_R_MALFORMED_ROW:
-    return "the row is malformed: wrong field count, bad quoting, an empty or over-64-byte "
-           "claim_id or person_id, or a date that is not a real YYYY-MM-DD date";
-  case SB_R_BAD_FEES:
-    return "its fee lines (费用明细) cannot be used: the row also gives amounts, or a line is "
-           "malformed (see --fee-results)";
-  case SB_R_BAD_AMOUNT:
-    return "an amount is not of the form digits[.d[d]], is above 10000000000.00, or the parts "
-           "outside the scope exceed the total";
-  case SB_R_BAD_VISIT_TYPE:
-    return "visit_type is not inpatient, chronic or outpatient";
-  case SB_R_BAD_LEVEL:
-    return "level is not primary, grade1, grade2, grade3 or provincial";
-  case SB_R_UNKNOWN_PERSON:
-    return "the person is not in the registry (参保登记)";
-  case SB_R_NOT_INSURED:
-    return "no category interval of the person covers the date (未参保)";
-  case SB_R_NO_POLICY:
-    return "no policy file covers the claim's year";
-  case SB_R_UNKNOWN_REGION:
-    return "the policy has no critical-illness deductible for the person's county, its "
-           "prefecture or a default";
-  case SB_R_DUPLICATE_CLAIM:
-    return "an earlier row in canonical order took the claim id";
-  case SB_R_UNKNOWN_CLAIM:
-    return "the reversal names no claim settled before it in canonical order (or a reversal)";
-  case SB_R_ALREADY_REVERSED:
-    return "the claim it reverses was reversed already";
-  case SB_R_PERSON_MISMATCH:
-    return "the claim it reverses belongs to another person";
-  case SB_R_CONFLICT:
-    return "the ledger holds this claim id with other content";
-  default:
-    return "";
-  }
-}
-
 /* The fee lines of claim `id`, each with its class and amounts. */
 static int explain_lines(const sb_batch *b, const char *id, size_t len, sb_buf *out) {
   int64_t first;
@@ -262,7 +222,7 @@ int sb_batch_explain(const sb_batch *b, sb_buf *out) {
     }
     if (len != xl || memcmp(id, x, len)) continue;
     if (sb_buf_printf(out, "Claim %s (row %lld of the file) is rejected %s: %s.\n", x,
-                      (long long)i + 1, sb_reason_name(r->reason), reason_words(r->reason)))
+                      (long long)i + 1, sb_reason_name(r->reason), sb_reason_words(r->reason)))
       return -1;
     return explain_lines(b, x, xl, out) ? -1 : 0;
   }
@@ -414,6 +374,51 @@ void sb_batch_free(sb_batch *b) {
 
 int64_t sb_batch_row_line(const sb_batch *b, int64_t i) {
   return b->lines ? b->lines[i] : 0;
+}
+
+const char *sb_batch_row_field(const sb_batch *b, int64_t i) {
+  const row *r = &b->rows[i];
+  if (!r->reason) return NULL;
+  switch (r->reason) {
+  case SB_R_MALFORMED_ROW:
+  case SB_R_BAD_AMOUNT:
+  case SB_R_BAD_FEES:
+    switch (r->level) {
+    case WHY_CLAIM_ID:
+      return "claim_id";
+    case WHY_PERSON_ID:
+      return "person_id";
+    case WHY_DATE:
+      return "date";
+    case WHY_MEDFEE:
+      return "medfee_sumamt";
+    case WHY_FULAMT:
+    case WHY_PARTS:
+      return "fulamt_ownpay_amt";
+    case WHY_OVERLMT:
+      return "overlmt_selfpay";
+    case WHY_PRESELF:
+      return "preselfpay_amt";
+    case WHY_AMOUNTS_WITH_LINES:
+    case WHY_A_LINE:
+    case WHY_LINES_TOTAL:
+      return "fees";
+    default:
+      return NULL; /* the row as a whole: field count, quoting */
+    }
+  case SB_R_BAD_VISIT_TYPE:
+    return "visit_type";
+  case SB_R_BAD_LEVEL:
+    return "level";
+  case SB_R_UNKNOWN_PERSON:
+  case SB_R_UNKNOWN_REGION:
+    return "person_id";
+  case SB_R_NOT_INSURED:
+  case SB_R_NO_POLICY:
+    return "date";
+  default: /* the claim id rules */
+    return "claim_id";
+  }
 }
 
 const char *sb_batch_row_why(const sb_batch *b, int64_t i) {

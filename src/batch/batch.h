@@ -257,6 +257,13 @@ int64_t sb_batch_row_line(const sb_batch *b, int64_t i);
 ** it so, in words ("date: not a real YYYY-MM-DD date"); "" otherwise. */
 const char *sb_batch_row_why(const sb_batch *b, int64_t i);
 
+/* The claims column a rejected row i is rejected for (the one
+** sb_batch_row_why names, or the one the reason is about: visit_type for
+** BAD_VISIT_TYPE, claim_id for the id rules, "fees" for its fee lines), or
+** NULL for a row rejected as a whole (its field count, its quoting) or
+** with no reason.  A static string. */
+const char *sb_batch_row_field(const sb_batch *b, int64_t i);
+
 /* Alerts, in canonical claim order: count, then one by one. */
 int64_t sb_batch_alert_count(const sb_batch *b);
 void sb_batch_alert(const sb_batch *b, int64_t k, int64_t *row, const char **rule, sb_fen *psn_ytd,

@@ -38,6 +38,45 @@ const char *sb_reason_name(int r) {
   return r > 0 && r < SB_R_COUNT ? REASON[r] : "";
 }
 
+const char *sb_reason_words(int reason) {
+  switch (reason) {
+  case SB_R_MALFORMED_ROW:
+    return "the row is malformed: wrong field count, bad quoting, an empty or over-64-byte "
+           "claim_id or person_id, or a date that is not a real YYYY-MM-DD date";
+  case SB_R_BAD_FEES:
+    return "its fee lines (费用明细) cannot be used: the row also gives amounts, or a line is "
+           "malformed (see --fee-results)";
+  case SB_R_BAD_AMOUNT:
+    return "an amount is not of the form digits[.d[d]], is above 10000000000.00, or the parts "
+           "outside the scope exceed the total";
+  case SB_R_BAD_VISIT_TYPE:
+    return "visit_type is not inpatient, chronic or outpatient";
+  case SB_R_BAD_LEVEL:
+    return "level is not primary, grade1, grade2, grade3 or provincial";
+  case SB_R_UNKNOWN_PERSON:
+    return "the person is not in the registry (参保登记)";
+  case SB_R_NOT_INSURED:
+    return "no category interval of the person covers the date (未参保)";
+  case SB_R_NO_POLICY:
+    return "no policy file covers the claim's year";
+  case SB_R_UNKNOWN_REGION:
+    return "the policy has no critical-illness deductible for the person's county, its "
+           "prefecture or a default";
+  case SB_R_DUPLICATE_CLAIM:
+    return "an earlier row in canonical order took the claim id";
+  case SB_R_UNKNOWN_CLAIM:
+    return "the reversal names no claim settled before it in canonical order (or a reversal)";
+  case SB_R_ALREADY_REVERSED:
+    return "the claim it reverses was reversed already";
+  case SB_R_PERSON_MISMATCH:
+    return "the claim it reverses belongs to another person";
+  case SB_R_CONFLICT:
+    return "the ledger holds this claim id with other content";
+  default:
+    return "";
+  }
+}
+
 int sb_reason_from_name(const char *s, size_t n) {
   for (int k = 1; k < SB_R_COUNT; k++)
     if (strlen(REASON[k]) == n && memcmp(REASON[k], s, n) == 0) return k;

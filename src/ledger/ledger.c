@@ -989,6 +989,17 @@ int sb_live_prepare(const sb_live *lv, const char *csv, size_t len, const char *
   return SB_OK;
 }
 
+/* A rejected answer's message and field, from the batch's one row. */
+static void say_why(const sb_batch *b, sb_live_answer *ans) {
+  if (ans->status != SB_ROW_REJECTED) return;
+  sb_batch_row v;
+  sb_batch_row_view(b, 0, &v);
+  int own = v.reason == ans->reason; /* else a replay's DUPLICATE_CLAIM */
+  const char *why = own ? sb_batch_row_why(b, 0) : "";
+  ans->message = *why ? why : sb_reason_words(ans->reason);
+  ans->field = own ? sb_batch_row_field(b, 0) : "claim_id";
+}
+
 int sb_live_settle_prepared(sb_live *lv, sb_live_claim *c, int64_t run_id, int dry,
                             sb_live_answer *ans, sb_error *err) {
   sb_store *st = lv->st;
@@ -1004,11 +1015,16 @@ int sb_live_settle_prepared(sb_live *lv, sb_live_claim *c, int64_t run_id, int d
   sb_batch_row v;
   sb_batch_row_view(b, 0, &v);
   ans->person = v.person;
-  if (v.status == SB_ROW_SKIPPED) return live_replay(lv, &v, ans, err);
+  if (v.status == SB_ROW_SKIPPED) {
+    rc = live_replay(lv, &v, ans, err);
+    if (!rc) say_why(b, ans);
+    return rc;
+  }
   ans->status = v.status;
   ans->reason = v.reason;
   ans->result = v.result;
   ans->year = v.status == SB_ROW_REJECTED ? 0 : v.effect_year;
+  say_why(b, ans);
   ans->has_acc = 0;
   sb_batch_foreach_acc(b, live_take_acc, ans);
   for (int64_t k = 0; k < sb_batch_alert_count(b) && ans->n_alerts < SB_MAX_RULES; k++) {

@@ -158,8 +158,12 @@ const sb_policy_set *sb_live_policies(const sb_live *lv);
 
 /* What one claim came to. */
 typedef struct sb_live_answer {
-  int status;     /* SB_ROW_SETTLED / REVERSED / REJECTED */
-  int reason;     /* sb_reason when rejected */
+  int status; /* SB_ROW_SETTLED / REVERSED / REJECTED */
+  int reason; /* sb_reason when rejected */
+  /* when rejected: why, in words (the row's own fault when it has one, e.g.
+  ** "medfee_sumamt: empty, not an amount, ...", else the reason's), and the
+  ** claims column it is about or NULL; static strings */
+  const char *message, *field;
   int replay;     /* identical to a row received before: nothing new was
                      stored; status, result and seq are the stored row's */
   int64_t seq;    /* the row's place in the ledger (0: dry run, or rejected

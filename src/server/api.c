@@ -513,6 +513,14 @@ static int answer_json(const sb_api_answer_ctx *x, int dry, sb_buf *out) {
     cstr(&w, sb_reason_name(a->reason));
   else
     lit(&w, "null");
+  if (rejected) { /* why, and the field it is about (null: the row as a whole) */
+    key(&w, "message"), cstr(&w, a->message ? a->message : sb_reason_words(a->reason));
+    key(&w, "field");
+    if (a->field)
+      cstr(&w, a->field);
+    else
+      lit(&w, "null");
+  }
   key(&w, "category");
   if (rejected)
     lit(&w, "null");

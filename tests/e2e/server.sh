@@ -477,8 +477,14 @@ post_row "422 BAD_AMOUNT" "$h1" "A1-09,A1,2022-06-03,outpatient,primary,12.345,,
 same_text "422 reason" BAD_AMOUNT "$(jget reason)"
 same_text "422 status" rejected "$(jget status)"
 same_text "422 amounts are null" null "$(awk '{ i = index($0, "\"hifp_pay\":"); print substr($0, i + 11, 4) }' "$work/resp.json")"
+same_text "422 names the field" medfee_sumamt "$(jget field)"
+contains "422 says why" "$work/resp.json" '"message":"medfee_sumamt: empty, not an amount, or above 10000000000.00"'
 post_row "422 NOT_INSURED" "$h1" "A5-09,A5,2022-06-03,outpatient,primary,10,,,," 422
 same_text "422 NOT_INSURED" NOT_INSURED "$(jget reason)"
+same_text "422 NOT_INSURED field" date "$(jget field)"
+contains "422 NOT_INSURED says why" "$work/resp.json" '"message":"no category interval of the person covers the date'
+post_row "422 a bad level" "$h1" "A1-09L,A1,2022-06-03,outpatient,tertiary,10,,,," 422
+same_text "422 BAD_LEVEL field" level "$(jget field)"
 
 # ---- reversal -------------------------------------------------------------------------
 

@@ -317,6 +317,10 @@ static int parse_involved(sb_pack *p, sb_error *err) {
     if (e->rec >= p->info.records || (k > 0 && e->rec <= p->inv[k - 1].rec) || e->person < 0 ||
         e->person >= p->info.persons)
       return corrupt(err, p->path, "an involved entry out of range or order");
+    /* its date, as a record's (rec_ok): a crafted one reached the date
+    ** arithmetic (fuzzing finding F2, docs/fuzzing.md) */
+    if (e->date < sb_date_from_ymd(1, 1, 1) || e->date > sb_date_from_ymd(9999, 12, 31))
+      return corrupt(err, p->path, "an involved entry's date is not a date of years 1 to 9999");
     at += INV_FIXED;
     if (total - at < (uint64_t)e->id_len + e->target_len)
       return corrupt(err, p->path, "the involved table is cut short");

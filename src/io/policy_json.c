@@ -404,6 +404,40 @@ static int load_ci(ctx *c, json_t *root) {
   return 0;
 }
 
+/* The `categories` object of assistance and re-assistance: per category a
+** row of {FIRST, ratio, annual_cap} (FIRST: "deductible" or "threshold"),
+** every key required; `source`/`note` beside the rows are kept as notes. */
+typedef struct cat_row {
+  sb_fen first, annual_cap;
+  sb_bp ratio;
+} cat_row;
+
+static int category_rows(ctx *c, json_t *parent, const char *first, cat_row rows[SB_CAT_COUNT],
+                         uint32_t *mask) {
+  json_t *cats = json_object_get(parent, "categories");
+  size_t o = push_key(c, "categories");
+  int rc = check_object(c, cats, NULL, NULL);
+  if (rc) return rc;
+  const char *key;
+  json_t *row;
+  json_object_foreach(cats, key, row) {
+    if (!strcmp(key, "source") || !strcmp(key, "note")) continue;
+    size_t o2 = push_key(c, key);
+    int k = sb_category_from_name(key, strlen(key));
+    if (k < 0) return fail(c, "unknown category '%s'", key);
+    const char *const rkeys[] = {first, "ratio", "annual_cap", NULL};
+    if ((rc = check_object(c, row, rkeys, rkeys))) return rc;
+    cat_row *r = &rows[k];
+    if ((rc = get_amount(c, row, first, 0, &r->first))) return rc;
+    if ((rc = get_ratio(c, row, "ratio", &r->ratio))) return rc;
+    if ((rc = get_amount(c, row, "annual_cap", 1, &r->annual_cap))) return rc;
+    *mask |= 1u << k;
+    pop(c, o2);
+  }
+  pop(c, o);
+  return 0;
+}
+
 static int load_assistance(ctx *c, json_t *root) {
   sb_policy *p = c->p;
   json_t *a = json_object_get(root, "assistance");
@@ -413,26 +447,12 @@ static int load_assistance(ctx *c, json_t *root) {
   if (rc) return rc;
   if ((rc = get_names(c, a, "visit_types", sb_visit_from_name, "visit type", &p->ma_visits)))
     return rc;
-  json_t *cats = json_object_get(a, "categories");
-  size_t o2 = push_key(c, "categories");
-  if ((rc = check_object(c, cats, NULL, NULL))) return rc;
-  const char *key;
-  json_t *row;
-  json_object_foreach(cats, key, row) {
-    if (!strcmp(key, "source") || !strcmp(key, "note")) continue;
-    size_t o3 = push_key(c, key);
-    int k = sb_category_from_name(key, strlen(key));
-    if (k < 0) return fail(c, "unknown category '%s'", key);
-    static const char *const rkeys[] = {"deductible", "ratio", "annual_cap", NULL};
-    if ((rc = check_object(c, row, rkeys, rkeys))) return rc;
-    sb_assist_row *r = &p->assistance[k];
-    if ((rc = get_amount(c, row, "deductible", 0, &r->deductible))) return rc;
-    if ((rc = get_ratio(c, row, "ratio", &r->ratio))) return rc;
-    if ((rc = get_amount(c, row, "annual_cap", 1, &r->annual_cap))) return rc;
-    p->ma_categories |= 1u << k;
-    pop(c, o3);
-  }
-  pop(c, o2);
+  cat_row rows[SB_CAT_COUNT] = {{0}};
+  if ((rc = category_rows(c, a, "deductible", rows, &p->ma_categories))) return rc;
+  for (int k = 0; k < SB_CAT_COUNT; k++)
+    if ((p->ma_categories >> k) & 1)
+      p->assistance[k] = (sb_assist_row){
+          .deductible = rows[k].first, .ratio = rows[k].ratio, .annual_cap = rows[k].annual_cap};
   pop(c, o);
   return 0;
 }
@@ -458,26 +478,12 @@ static int load_reassistance(ctx *c, json_t *root) {
   }
   if ((rc = get_names(c, a, "visit_types", sb_visit_from_name, "visit type", &p->ra_visits)))
     return rc;
-  json_t *cats = json_object_get(a, "categories");
-  size_t o2 = push_key(c, "categories");
-  if ((rc = check_object(c, cats, NULL, NULL))) return rc;
-  const char *key;
-  json_t *row;
-  json_object_foreach(cats, key, row) {
-    if (!strcmp(key, "source") || !strcmp(key, "note")) continue;
-    size_t o3 = push_key(c, key);
-    int k = sb_category_from_name(key, strlen(key));
-    if (k < 0) return fail(c, "unknown category '%s'", key);
-    static const char *const rkeys[] = {"threshold", "ratio", "annual_cap", NULL};
-    if ((rc = check_object(c, row, rkeys, rkeys))) return rc;
-    sb_reassist_row *r = &p->reassist[k];
-    if ((rc = get_amount(c, row, "threshold", 0, &r->threshold))) return rc;
-    if ((rc = get_ratio(c, row, "ratio", &r->ratio))) return rc;
-    if ((rc = get_amount(c, row, "annual_cap", 1, &r->annual_cap))) return rc;
-    p->ra_categories |= 1u << k;
-    pop(c, o3);
-  }
-  pop(c, o2);
+  cat_row rows[SB_CAT_COUNT] = {{0}};
+  if ((rc = category_rows(c, a, "threshold", rows, &p->ra_categories))) return rc;
+  for (int k = 0; k < SB_CAT_COUNT; k++)
+    if ((p->ra_categories >> k) & 1)
+      p->reassist[k] = (sb_reassist_row){
+          .threshold = rows[k].first, .ratio = rows[k].ratio, .annual_cap = rows[k].annual_cap};
   pop(c, o);
   return 0;
 }

@@ -267,28 +267,36 @@ static int db_import_claims(int argc, char **argv) {
   return t.rejected ? SB_EXIT_REJECTED : SB_EXIT_OK;
 }
 
-static int db_export_settlements(int argc, char **argv) {
+/* The exporters that stream their rows in chunks to --out (standard output
+** by default), all or nothing. */
+typedef int (*stream_export_fn)(sb_store *st, sb_buf *out, size_t chunk, sb_flush_fn flush,
+                                void *ctx, sb_error *err);
+
+static int db_stream_export(int argc, char **argv, const char *cmd, stream_export_fn export) {
   sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--out", 0, 0, 0, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, 2, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   sb_store *st;
   sb_error err;
-  if (out_is_not_db("db export-settlements", o[0].values[0], sb_cli_value(&o[1], "-")))
-    return SB_EXIT_USAGE;
-  if (open_store("db export-settlements", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
+  const char *out = sb_cli_value(&o[1], "-");
+  if (out_is_not_db(cmd, o[0].values[0], out)) return SB_EXIT_USAGE;
+  if (open_store(cmd, o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
   sb_outfile f;
   sb_buf b = {0};
-  if (sb_outfile_open(&f, sb_cli_value(&o[1], "-"), &err))
-    return fail("db export-settlements", &err, st);
-  if (sb_ledger_export_settlements(st, &b, 4u << 20, flush_out, &f, &err) ||
-      sb_outfile_write(&f, &b, &err) || sb_outfile_commit(&f, &err)) {
+  if (sb_outfile_open(&f, out, &err)) return fail(cmd, &err, st);
+  if (export(st, &b, 4u << 20, flush_out, &f, &err) || sb_outfile_write(&f, &b, &err) ||
+      sb_outfile_commit(&f, &err)) {
     sb_outfile_abort(&f);
     sb_buf_free(&b);
-    return fail("db export-settlements", &err, st);
+    return fail(cmd, &err, st);
   }
   sb_buf_free(&b);
   st->ops->close(st);
   return SB_EXIT_OK;
+}
+
+static int db_export_settlements(int argc, char **argv) {
+  return db_stream_export(argc, argv, "db export-settlements", sb_ledger_export_settlements);
 }
 
 static int db_add_catalog(int argc, char **argv) {
@@ -325,27 +333,7 @@ static int db_add_catalog(int argc, char **argv) {
 }
 
 static int db_export_fee_results(int argc, char **argv) {
-  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--out", 0, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 2, USAGE);
-  if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
-  sb_store *st;
-  sb_error err;
-  if (out_is_not_db("db export-fee-results", o[0].values[0], sb_cli_value(&o[1], "-")))
-    return SB_EXIT_USAGE;
-  if (open_store("db export-fee-results", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
-  sb_outfile f;
-  sb_buf b = {0};
-  if (sb_outfile_open(&f, sb_cli_value(&o[1], "-"), &err))
-    return fail("db export-fee-results", &err, st);
-  if (sb_ledger_export_fee_results(st, &b, 4u << 20, flush_out, &f, &err) ||
-      sb_outfile_write(&f, &b, &err) || sb_outfile_commit(&f, &err)) {
-    sb_outfile_abort(&f);
-    sb_buf_free(&b);
-    return fail("db export-fee-results", &err, st);
-  }
-  sb_buf_free(&b);
-  st->ops->close(st);
-  return SB_EXIT_OK;
+  return db_stream_export(argc, argv, "db export-fee-results", sb_ledger_export_fee_results);
 }
 
 static int db_alerts(int argc, char **argv) {

@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sanbao/array.h"
 #include "sanbao/error.h"
 #include "sanbao/hash.h"
 
@@ -199,18 +200,6 @@ void sb_catalog_free(sb_catalog *c) {
   free(c);
 }
 
-static int grow(void **buf, int64_t *cap, int64_t need, size_t elem) {
-  if (need <= *cap) return 0;
-  int64_t nc = *cap ? *cap : 64;
-  while (nc < need)
-    nc *= 2;
-  void *nb = realloc(*buf, (size_t)nc * elem);
-  if (!nb) return -1;
-  *buf = nb;
-  *cap = nc;
-  return 0;
-}
-
 /* The index of a code, or -1 with *slot_out set to the empty slot where it
 ** would go. */
 static int32_t lookup(const sb_catalog *c, const char *s, size_t len, uint64_t h,
@@ -269,8 +258,8 @@ int sb_catalog_add(sb_catalog *c, const char *s, size_t len, const sb_catalog_it
   uint64_t h = sb_hash_bytes(s, len), where = 0;
   int32_t idx = lookup(c, s, len, h, &where);
   if (idx < 0) {
-    if (grow((void **)&c->codes, &c->codes_cap, c->ncodes + 1, sizeof(code)) ||
-        grow((void **)&c->arena, &c->arena_cap, c->arena_len + (int64_t)len, 1))
+    if (sb_array_grow((void **)&c->codes, &c->codes_cap, c->ncodes + 1, sizeof(code)) ||
+        sb_array_grow((void **)&c->arena, &c->arena_cap, c->arena_len + (int64_t)len, 1))
       return SB_ENOMEM;
     memcpy(c->arena + c->arena_len, s, len);
     idx = (int32_t)c->ncodes++;
@@ -284,7 +273,7 @@ int sb_catalog_add(sb_catalog *c, const char *s, size_t len, const sb_catalog_it
     /* Keep the load factor under 1/2 so probes stay short. */
     if ((uint64_t)c->ncodes * 2 > c->table_cap && rehash(c)) return SB_ENOMEM;
   }
-  if (grow((void **)&c->rows, &c->rows_cap, c->nrows + 1, sizeof(row))) return SB_ENOMEM;
+  if (sb_array_grow((void **)&c->rows, &c->rows_cap, c->nrows + 1, sizeof(row))) return SB_ENOMEM;
   row *r = &c->rows[c->nrows++];
   r->it = *it;
   r->code = idx;

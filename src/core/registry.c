@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sanbao/array.h"
 #include "sanbao/hash.h"
 
 typedef struct person {
@@ -70,21 +71,9 @@ void sb_registry_free(sb_registry *r) {
   free(r);
 }
 
-static int grow(void **buf, int64_t *cap, int64_t need, size_t elem) {
-  if (need <= *cap) return 0;
-  int64_t nc = *cap ? *cap : 64;
-  while (nc < need)
-    nc *= 2;
-  void *nb = realloc(*buf, (size_t)nc * elem);
-  if (!nb) return -1;
-  *buf = nb;
-  *cap = nc;
-  return 0;
-}
-
 static int64_t arena_put(sb_registry *r, const char *s, size_t n) {
   int64_t cap = (int64_t)r->arena_cap;
-  if (grow((void **)&r->arena, &cap, (int64_t)(r->arena_len + n + 1), 1)) return -1;
+  if (sb_array_grow((void **)&r->arena, &cap, (int64_t)(r->arena_len + n + 1), 1)) return -1;
   r->arena_cap = (uint64_t)cap;
   uint64_t off = r->arena_len;
   memcpy(r->arena + off, s, n);
@@ -145,7 +134,7 @@ int sb_registry_add(sb_registry *r, const char *id, size_t id_len, const char *h
                           (int)p->line);
   } else {
     int64_t cap = r->cap;
-    if (grow((void **)&r->persons, &cap, (int64_t)r->n + 1, sizeof(person)))
+    if (sb_array_grow((void **)&r->persons, &cap, (int64_t)r->n + 1, sizeof(person)))
       return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
     r->cap = (int32_t)cap;
     int64_t io = arena_put(r, id, id_len), ho = arena_put(r, hh, hh_len);
@@ -163,7 +152,7 @@ int sb_registry_add(sb_registry *r, const char *id, size_t id_len, const char *h
     if ((uint64_t)r->n * 2 > r->table_cap && rehash(r))
       return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
   }
-  if (grow((void **)&r->ivs, &r->ivs_cap, r->n_ivs + 1, sizeof(pending_iv)))
+  if (sb_array_grow((void **)&r->ivs, &r->ivs_cap, r->n_ivs + 1, sizeof(pending_iv)))
     return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
   r->ivs[r->n_ivs].person = idx;
   r->ivs[r->n_ivs].iv = *iv;

@@ -15,6 +15,7 @@
 
 #include "io/csv.h"
 #include "ledger/ledger.h"
+#include "sanbao/array.h"
 
 /* A counted claim of the year: who, where it stands in canonical order,
 ** and its category. */
@@ -35,28 +36,16 @@ typedef struct read_ctx {
   sb_error *err;
 } read_ctx;
 
-static int grow(void **p, int64_t *cap, int64_t need, size_t size) {
-  if (need <= *cap) return 0;
-  int64_t nc = *cap ? 2 * *cap : 1024;
-  while (nc < need)
-    nc *= 2;
-  void *np = realloc(*p, (size_t)nc * size);
-  if (!np) return -1;
-  *p = np;
-  *cap = nc;
-  return 0;
-}
-
 static int collect(void *vctx, const sb_stored_row *r) {
   read_ctx *c = vctx;
   if (r->status == SB_ROW_REVERSED) {
-    if (grow((void **)&c->reversed, &c->caprev, c->nrev + 1, sizeof *c->reversed))
+    if (sb_array_grow((void **)&c->reversed, &c->caprev, c->nrev + 1, sizeof *c->reversed))
       return sb_error_set(c->err, SB_ENOMEM, NULL, "out of memory");
     c->reversed[c->nrev++] = r->reverses_seq;
     return 0;
   }
   if (r->status != SB_ROW_SETTLED || !(r->result.flags & SB_FED_RA)) return 0;
-  if (grow((void **)&c->v, &c->cap, c->n + 1, sizeof *c->v))
+  if (sb_array_grow((void **)&c->v, &c->cap, c->n + 1, sizeof *c->v))
     return sb_error_set(c->err, SB_ENOMEM, NULL, "out of memory");
   counted *x = &c->v[c->n++];
   memset(x, 0, sizeof *x);
@@ -98,7 +87,7 @@ typedef struct paid_ctx {
 
 static int collect_paid(void *vctx, const char *pid, size_t len, sb_fen amount) {
   paid_ctx *c = vctx;
-  if (grow((void **)&c->v, &c->cap, c->n + 1, sizeof *c->v))
+  if (sb_array_grow((void **)&c->v, &c->cap, c->n + 1, sizeof *c->v))
     return sb_error_set(c->err, SB_ENOMEM, NULL, "out of memory");
   paid *x = &c->v[c->n++];
   x->plen = (uint8_t)(len > 64 ? 64 : len);

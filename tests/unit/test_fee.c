@@ -744,58 +744,6 @@ static void test_catalog_many_codes(void **state) {
 
 /* ---- the worked example (docs: examples/fees) --------------------------- */
 
-/* catalog.csv of the example, as it is. */
-static const char EXAMPLE_CATALOG[] =
-    "chrgitm_lv,med_list_codg,name,begndate,enddate,selfpay_prop,pric_uplmt_amt,memo\n"
-    "02,M86563,CT 平扫,2020-06-19,,0.1000,,\"memo\"\n"
-    "01,XUNV34WPNR3MVL4AQAPWM,乙类材料,2019-11-17,,,,memo\n"
-    "01,M46001,CT 平扫,2020-01-27,,,,memo\n"
-    "02,X9M632QGRNVWZNSE8HKKP8TYE,,2020-09-24,,,,memo\n"
-    "03,M09583,CT 平扫,2019-07-02,,,,memo\n"
-    "03,M56413,,2020-09-19,,,,memo\n"
-    "03,M42850,床位费,2021-05-20,,0,,memo\n"
-    "01,XMU25TK3XGJHKZ,CT 平扫,2021-08-24,,0.0000,,memo\n"
-    "01,M42850,\"say \"\"ah\"\"\",2019-10-29,2021-03-10,,,memo\n"
-    "03,M21826,,2020-11-06,,,,memo\n"
-    "01,M42504,,2020-04-02,,,806.75,memo\n"
-    "02,M80454,\"glucose 5%, 500ml\",2019-05-20,,,,memo\n"
-    "03,M90673,阿莫西林胶囊,2020-09-30,,,,memo\n"
-    "02,M85314,CT 平扫,2020-11-21,2021-02-25,0.8781,1568.672408,memo\n"
-    "02,XUT2FP4RPXACHV4G,CT 平扫,2020-01-21,,,,memo\n"
-    "02,XZSFX2QBG5XLUV51K,乙类材料,2020-05-19,2022-02-03,0.1000,,memo\n"
-    "02,M57278,床位费,2021-07-27,,0.3,,memo\n"
-    "01,M28765,阿莫西林胶囊,2019-11-09,,,,memo\n"
-    "03,M18406,CT 平扫,2019-09-11,2021-08-03,,,memo\n"
-    "01,XV3HB77KLQEGYJX7K,床位费,2019-12-23,2021-03-31,,2978.65,memo\n"
-    "02,M74386,乙类材料,2019-03-16,,0.1,\"104.183048\",memo\n"
-    "01,M29220,阿莫西林胶囊,2020-11-29,,,,memo\n"
-    "02,XN0PJR1GNUEAEEQEXY,床位费,2019-01-27,,0.05,304.175969,memo\n"
-    "01,M87280,乙类材料,2019-11-09,,,17.605974,memo\n"
-    "02,XVWTTXGC0NEF2P1S0CUM,CT 平扫,2019-12-18,2022-12-02,0.1000,,memo\n"
-    "03,X4C18FL4D22217Y2FB2L,\"glucose 5%, 500ml\",2020-07-14,,,,memo\n"
-    "03,XVWTTXGC0NEF2P1S0CUM,\"say \"\"ah\"\"\",2023-03-24,,0.0000,954.929,memo\n"
-    "03,M89170,阿莫西林胶囊,2020-02-17,,,,memo\n"
-    "01,\"XP4N9KLS7FQJPXHX\",床位费,2019-07-29,,,,memo\n"
-    "02,XZSFX2QBG5XLUV51K,CT 平扫,2022-02-04,,,\"\",memo\n"
-    "03,XV3HB77KLQEGYJX7K,\"glucose 5%, 500ml\",2021-04-01,,,,memo\n"
-    "01,XJJPXVAPYED87S2B7KYS80D,阿莫西林胶囊,2020-05-10,,,,memo\n"
-    "03,M22634,\"glucose 5%, 500ml\",2019-07-12,,,,memo\n"
-    "03,XZZQ1H9YC9A1V4W07LU,,2020-02-08,,,,memo\n"
-    "02,M57278,CT 平扫,2020-11-29,2021-05-13,,417.057,memo\n"
-    "02,XTTKHVDEWB40PH1HFEYJ4W87TG,\"say \"\"ah\"\"\",2020-04-26,,\"0.8548\",,memo\n"
-    "02,XF0MMX4SZ5XZ0J,阿莫西林胶囊,2019-12-18,,0.0500,,memo\n"
-    "03,M28132,\"glucose 5%, 500ml\",2019-05-06,\"\",0.00,,memo\n"
-    "02,XYQG0UQXCBABNH099,\"glucose 5%, 500ml\",2019-02-14,,0.6408,,memo\n"
-    "01,XMU25TK3XGJHKZ,\"glucose 5%, 500ml\",2019-12-08,\"2021-08-23\",,2372.95,\"memo\"\n"
-    "02,M68979,乙类材料,2019-01-03,,0.1000,1043.82,memo\n"
-    "01,XGUTZM716V1ERVKNXM7RG308,\"say \"\"ah\"\"\",2019-07-19,,,1043.0,memo\n"
-    "01,M79163,,2020-03-15,,0.00,,\"memo\"\n"
-    "02,\"M18406\",乙类材料,2021-08-04,,0.1,,memo\n"
-    "02,M35880,,2019-06-21,,0.3,,memo\n"
-    "02,M46198,\"glucose 5%, 500ml\",2019-07-12,,,2637.392595,memo\n"
-    "01,M85314,\"say \"\"ah\"\"\",2021-02-26,,0.0000,,memo\n"
-    "01,M96624,\"glucose 5%, 500ml\",2020-05-08,\"\",,,memo\n";
-
 /*
 ** Every line of the example's expected-fee-results.csv with status ok or
 ** unlisted: the claim's date (claims.csv), the line's code, cnt and pric as
@@ -1222,8 +1170,12 @@ static void test_example_lines_reproduced_exactly(void **state) {
   sb_catalog *cat = NULL;
   sb_error err;
   sb_error_clear(&err);
-  int rc = sb_catalog_load_mem(EXAMPLE_CATALOG, sizeof EXAMPLE_CATALOG - 1, "catalog.csv", &cat,
-                               NULL, NULL, &err);
+  /* the example's catalog.csv, read from its golden folder */
+  const char *dir = getenv("SANBAO_SOURCE_DIR");
+  if (!dir) fail_msg("SANBAO_SOURCE_DIR is not set (ctest sets it to the project root)");
+  char path[4096];
+  snprintf(path, sizeof path, "%s/tests/golden/fees/catalog.csv", dir);
+  int rc = sb_catalog_load(path, &cat, NULL, NULL, &err);
   if (rc != SB_OK) fail_msg("example catalogue: %s: %s", err.where, err.msg);
   assert_int_equal(sb_catalog_count(cat), 48);
   size_t n = sizeof EXAMPLE_LINES / sizeof EXAMPLE_LINES[0];

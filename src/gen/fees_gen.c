@@ -27,6 +27,7 @@
 */
 #include "gen/fees_gen.h"
 
+#include "gen/rng.h"
 #include "sanbao/fee.h"
 
 #include <errno.h>
@@ -39,57 +40,21 @@
 /* ------------------------------------------------------------------------
 ** PRNG: the generator's xoshiro256** (gen.c), with streams of its own.
 */
-typedef struct frng {
-  uint64_t s[4];
-} frng;
-
-static uint64_t splitmix64(uint64_t *x) {
-  uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
 enum { STREAM_CATALOG = 1, STREAM_CLAIM = 2, STREAM_SHUFFLE = 3 };
 
-static void frng_seed(frng *r, uint64_t seed, int kind, uint64_t n) {
-  uint64_t a = seed, b = n ^ ((uint64_t)kind << 56) ^ 0x5342464545474E31ULL; /* "SBFEEGN1" */
-  uint64_t x = splitmix64(&a) ^ splitmix64(&b);
-  for (int i = 0; i < 4; i++)
-    r->s[i] = splitmix64(&x);
+static void frng_seed(rng *r, uint64_t seed, int kind, uint64_t n) {
+  rng_seed_keys(r, seed, n ^ ((uint64_t)kind << 56) ^ 0x5342464545474E31ULL); /* "SBFEEGN1" */
 }
 
-static uint64_t rotl(uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
+static int frng_permille(rng *r, unsigned pm) {
+  return rng_below(r, 1000) < pm;
 }
 
-static uint64_t frng_next(frng *r) {
-  uint64_t *s = r->s;
-  uint64_t result = rotl(s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return result;
-}
-
-/* Uniform in [0, n), n < 2^32. */
-static uint32_t frng_below(frng *r, uint32_t n) {
-  return (uint32_t)(((frng_next(r) >> 32) * (uint64_t)n) >> 32);
-}
-
-static int frng_permille(frng *r, unsigned pm) {
-  return frng_below(r, 1000) < pm;
-}
-
-static int frng_pick(frng *r, const uint16_t *w, int n) {
+static int frng_pick(rng *r, const uint16_t *w, int n) {
   uint32_t total = 0;
   for (int i = 0; i < n; i++)
     total += w[i];
-  uint32_t x = frng_below(r, total);
+  uint32_t x = rng_below(r, total);
   for (int i = 0; i < n; i++) {
     if (x < w[i]) return i;
     x -= w[i];
@@ -98,8 +63,8 @@ static int frng_pick(frng *r, const uint16_t *w, int n) {
 }
 
 /* Uniform integer in [lo, hi]. */
-static int64_t frng_in(frng *r, int64_t lo, int64_t hi) {
-  return lo + (int64_t)frng_below(r, (uint32_t)(hi - lo + 1));
+static int64_t frng_in(rng *r, int64_t lo, int64_t hi) {
+  return lo + (int64_t)rng_below(r, (uint32_t)(hi - lo + 1));
 }
 
 /* ------------------------------------------------------------------------
@@ -496,27 +461,27 @@ static int month_days(int y, int m) {
 }
 
 /* A code of kind k, serial n within the kind, and its name and usual price. */
-static void make_code(frng *r, fcode *c, int n) {
+static void make_code(rng *r, fcode *c, int n) {
   char *p = c->code, *q = c->name;
   const uint64_t serial = ((uint64_t)n * 7919u + 3469u) % 100000u;
   int64_t yuan100 = 0; /* usual price in fen, for services and materials */
   switch (c->kind) {
   case K_WEST: {
-    const int g = (int)frng_below(r, NWEST);
+    const int g = (int)rng_below(r, NWEST);
     const char *fs = west[g].forms;
-    const int f = (int)(strchr(form_letter, fs[frng_below(r, (uint32_t)strlen(fs))]) - form_letter);
+    const int f = (int)(strchr(form_letter, fs[rng_below(r, (uint32_t)strlen(fs))]) - form_letter);
     *p++ = 'X';
     p = put_str(p, west[g].atc);
     *p++ = 'A';
     p = put_uint(p, (uint64_t)g + 1, 3);
     *p++ = 'A';
-    p = put_uint(p, (uint64_t)f * 10 + frng_below(r, 10), 3);
+    p = put_uint(p, (uint64_t)f * 10 + rng_below(r, 10), 3);
     if (f == F_PWD) q = put_str(q, "注射用");
     q = put_str(q, west[g].name);
     q = put_str(q, form_suffix[f]);
     *q++ = ' ';
-    q = put_str(q, form_spec[f][frng_below(r, 4)]);
-    const unsigned m = frng_below(r, 1000);
+    q = put_str(q, form_spec[f][rng_below(r, 4)]);
+    const unsigned m = rng_below(r, 1000);
     if (m < 15) { /* a brand name in quotes: the field needs quoting */
       q = put_str(q, " \"");
       q = put_str(q, makers[m % NMAKERS]);
@@ -529,18 +494,18 @@ static void make_code(frng *r, fcode *c, int n) {
     break;
   }
   case K_CPM: {
-    const int g = (int)frng_below(r, NCPM);
+    const int g = (int)rng_below(r, NCPM);
     *p++ = 'Z';
     p = put_str(p, cpm[g].cat);
     *p++ = 'L';
-    p = put_uint(p, (uint64_t)g * 100 + frng_below(r, 100), 4);
+    p = put_uint(p, (uint64_t)g * 100 + rng_below(r, 100), 4);
     q = put_str(q, cpm[g].name);
     *q++ = ' ';
-    q = put_str(q, cpm_spec[cpm[g].spec][frng_below(r, 3)]);
+    q = put_str(q, cpm_spec[cpm[g].spec][rng_below(r, 3)]);
     break;
   }
   case K_HERB: {
-    const int g = (int)frng_below(r, NHERBS), pr = (int)frng_below(r, NPREP);
+    const int g = (int)rng_below(r, NHERBS), pr = (int)rng_below(r, NPREP);
     *p++ = 'T';
     p = put_uint(p, (uint64_t)g * 10 + (uint64_t)pr, 4);
     q = put_str(q, herb_prep[pr]);
@@ -548,25 +513,25 @@ static void make_code(frng *r, fcode *c, int n) {
     break;
   }
   case K_SERV: {
-    const int g = (int)frng_below(r, NSERV);
+    const int g = (int)rng_below(r, NSERV);
     p = put_str(p, "00");
     p = put_str(p, serv[g].cat);
-    p = put_uint(p, frng_below(r, 1000000), 6);
+    p = put_uint(p, rng_below(r, 1000000), 6);
     q = put_str(q, serv[g].name);
-    const char *qual = serv_qual[frng_below(r, NQUAL)];
+    const char *qual = serv_qual[rng_below(r, NQUAL)];
     if (!strchr(serv[g].name, '(')) q = put_str(q, qual);
     yuan100 = (int64_t)serv[g].yuan * 100;
     break;
   }
   default: {
-    const int g = (int)frng_below(r, NMAT);
+    const int g = (int)rng_below(r, NMAT);
     *p++ = 'C';
     p = put_str(p, mat[g].cat);
-    p = put_uint(p, frng_below(r, 1000000), 6);
-    p = put_uint(p, frng_below(r, 1000000), 6);
+    p = put_uint(p, rng_below(r, 1000000), 6);
+    p = put_uint(p, rng_below(r, 1000000), 6);
     q = put_str(q, mat[g].name);
     *q++ = ' ';
-    q = put_str(q, mat_spec[frng_below(r, NMATSPEC)]);
+    q = put_str(q, mat_spec[rng_below(r, NMATSPEC)]);
     yuan100 = (int64_t)mat[g].yuan * 100;
     break;
   }
@@ -596,18 +561,18 @@ static int32_t ymd(int y, int m, int d) {
   return (int32_t)(y * 10000 + m * 100 + d);
 }
 
-static uint16_t draw_ratio(frng *r) {
+static uint16_t draw_ratio(rng *r) {
   const int k = frng_pick(r, ratio_w, 6);
   return k < 5 ? ratio_bp[k] : (uint16_t)frng_in(r, 500, 3000);
 }
 
 /* role: 0 listed, 1 retired before the year, 2 never listed */
-static void make_rows(frng *r, fcode *c, int year, int role) {
+static void make_rows(rng *r, fcode *c, int year, int role) {
   static const uint16_t cls_w[3] = {40, 45, 15};
   static const uint16_t limit_pm[NKIND] = {150, 100, 50, 250, 400};
-  int y0 = year - 1 - (int)frng_below(r, 6);
+  int y0 = year - 1 - (int)rng_below(r, 6);
   if (y0 < 1) y0 = 1;
-  const int m0 = frng_permille(r, 500) ? 1 : 1 + (int)frng_below(r, 12);
+  const int m0 = frng_permille(r, 500) ? 1 : 1 + (int)rng_below(r, 12);
   frow *a = &c->row[0];
   memset(c->row, 0, sizeof c->row);
   a->begin = ymd(y0, m0, 1);
@@ -630,7 +595,7 @@ static void make_rows(frng *r, fcode *c, int year, int role) {
     a->end = ymd(year - 1, 12, 31);
     if (a->begin > a->end) a->begin = ymd(year - 1, 1, 1);
   } else if (role == 0 && frng_permille(r, 60)) { /* re-rated on the 1st of a month */
-    const int m = 2 + (int)frng_below(r, 11);
+    const int m = 2 + (int)rng_below(r, 11);
     frow *b = &c->row[1];
     *b = *a;
     b->zero_ratio = 0;
@@ -698,7 +663,7 @@ static int cmp_ref(const void *a, const void *b) {
 }
 
 static int build_catalog(sb_feegen *f, FILE *out, const char *path, sb_error *err) {
-  frng r;
+  rng r;
   frng_seed(&r, f->seed, STREAM_CATALOG, 0);
   int serial[NKIND] = {0};
   f->codes = calloc(NCODES, sizeof *f->codes);
@@ -884,13 +849,13 @@ static int lower(const int64_t *v, int n, int64_t x) {
 
 /* A code for a line aiming at t fen: one whose usual price fits a count of
 ** 1 to the kind's maximum, or failing that the nearest. */
-static const fcode *pick_code(const sb_feegen *f, frng *r, int vt, int64_t t) {
+static const fcode *pick_code(const sb_feegen *f, rng *r, int vt, int64_t t) {
   const int kind = frng_pick(r, line_kind_w[vt], NKIND);
   const int64_t tm = t * 10000; /* micro-yuan */
   if (frng_permille(r, unlisted_pm[vt])) {
     const fcode *c = NULL;
     for (int k = 0; k < 6; k++) {
-      c = &f->codes[NLISTED + (int)frng_below(r, (uint32_t)f->nunl)];
+      c = &f->codes[NLISTED + (int)rng_below(r, (uint32_t)f->nunl)];
       if (c->ref <= tm + tm / 2 && c->ref * max_cnt[c->kind] >= tm) break;
     }
     return c;
@@ -904,14 +869,14 @@ static const fcode *pick_code(const sb_feegen *f, frng *r, int vt, int64_t t) {
   const int64_t *pr = f->ref[kind][cls];
   const int lo = lower(pr, n, (tm + max_cnt[kind] - 1) / max_cnt[kind]);
   const int hi = lower(pr, n, tm + tm / 2 + 1);
-  if (lo < hi) return v[lo + (int)frng_below(r, (uint32_t)(hi - lo))];
+  if (lo < hi) return v[lo + (int)rng_below(r, (uint32_t)(hi - lo))];
   return v[hi > 0 ? hi - 1 : 0];
 }
 
 /* Line aiming at t fen, to come to at most `room` fen (room >= 1 unless the
 ** claim is already over); the last line comes to t = room exactly. */
-static void make_line(const sb_feegen *f, frng *r, int vt, int lv, int64_t t, int64_t room,
-                      int last, fline *L) {
+static void make_line(const sb_feegen *f, rng *r, int vt, int lv, int64_t t, int64_t room, int last,
+                      fline *L) {
   const fcode *c = L->c = pick_code(f, r, vt, t);
   int64_t p = c->ref * frng_in(r, 900, 1100) / 1000;
   if (c->kind == K_SERV) p = p * lv_pct[lv] / 100;
@@ -926,7 +891,7 @@ static void make_line(const sb_feegen *f, frng *r, int vt, int lv, int64_t t, in
   }
   if (p < 10) p = 10;
   static const int cdecs[3] = {1, 2, 4};
-  L->cdec = frng_permille(r, c->kind == K_HERB ? 400 : 80) ? cdecs[frng_below(r, 3)] : 0;
+  L->cdec = frng_permille(r, c->kind == K_HERB ? 400 : 80) ? cdecs[rng_below(r, 3)] : 0;
   const int64_t unit = P10[4 - L->cdec];
   const int64_t tt = t > 0 ? t : 1;
   int64_t cnt = (tt * 100000000 + p / 2) / p; /* 1/10000 */
@@ -1027,10 +992,10 @@ static void write_line(sb_feegen *f, int b, const char *id, size_t id_len, int s
 int sb_feegen_claim(sb_feegen *f, uint64_t seq, const char *id, size_t id_len, int vt, int lv,
                     int64_t med) {
   if (vt < 0 || vt > 2 || lv < 0 || lv > 4 || id_len > 64) return 0;
-  frng r;
+  rng r;
   frng_seed(&r, f->seed, STREAM_CLAIM, seq);
-  if ((int)frng_below(&r, 100) >= f->share) return 0;
-  const int keep = frng_below(&r, 1000000) < 500 && f->errors;
+  if ((int)rng_below(&r, 100) >= f->share) return 0;
+  const int keep = rng_below(&r, 1000000) < 500 && f->errors;
   int n;
   if (vt != 2) {
     n = 1 + frng_pick(&r, few_lines_w[vt], 5);
@@ -1042,20 +1007,20 @@ int sb_feegen_claim(sb_feegen *f, uint64_t seq, const char *id, size_t id_len, i
   uint32_t w[60];
   uint64_t wsum = 0;
   for (int i = 0; i < n; i++) {
-    const uint32_t u = 1 + frng_below(&r, 20);
+    const uint32_t u = 1 + rng_below(&r, 20);
     w[i] = u * u;
     wsum += w[i];
   }
   int64_t rest = med;
   for (int i = 0; i < n; i++) {
-    const uint32_t roll = frng_below(&r, 1000000);
+    const uint32_t roll = rng_below(&r, 1000000);
     const int last = i == n - 1;
     const int64_t t = last ? rest : (int64_t)((uint64_t)(rest > 0 ? rest : 0) * w[i] / wsum);
     wsum -= w[i];
     fline L;
     make_line(f, &r, vt, lv, t, last ? rest : rest - (n - 1 - i), last, &L);
     rest -= L.amt;
-    const int b = (int)frng_below(&r, (uint32_t)f->nbk);
+    const int b = (int)rng_below(&r, (uint32_t)f->nbk);
     int defect = -1, sn = i + 1;
     if (f->errors && roll < 1000) {
       defect = (int)(roll % NERR);
@@ -1130,10 +1095,10 @@ int sb_feegen_finish(sb_feegen *f, FILE *fees, const char *fees_path, sb_error *
       t = memchr(s, '\n', (size_t)(e - s));
       line[m++] = (uint64_t)(s - data) << 12 | (uint64_t)(t + 1 - s);
     }
-    frng r;
+    rng r;
     frng_seed(&r, f->seed, STREAM_SHUFFLE, (uint64_t)k);
     for (size_t i = m; i > 1; i--) {
-      const size_t j = i <= UINT32_MAX ? frng_below(&r, (uint32_t)i) : frng_next(&r) % i;
+      const size_t j = i <= UINT32_MAX ? rng_below(&r, (uint32_t)i) : rng_next(&r) % i;
       const uint64_t t = line[i - 1];
       line[i - 1] = line[j];
       line[j] = t;

@@ -44,6 +44,7 @@
 #include "gen/gen.h"
 
 #include "gen/fees_gen.h"
+#include "gen/rng.h"
 #include "io/digest.h"
 #include "sanbao/registry.h"
 #include "sanbao/types.h"
@@ -68,41 +69,10 @@
 /* ------------------------------------------------------------------------
 ** PRNG: xoshiro256** seeded by splitmix64.
 */
-typedef struct rng {
-  uint64_t s[4];
-} rng;
-
-static uint64_t splitmix64(uint64_t *x) {
-  uint64_t z = (*x += 0x9E3779B97F4A7C15ULL);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-  return z ^ (z >> 31);
-}
-
 /* Seed stream number `stream` of run seed `seed`.  Different streams of one
 ** seed get different splitmix starting points (the mixer is a bijection). */
 static void rng_seed(rng *r, uint64_t seed, uint64_t stream) {
-  uint64_t a = seed, b = stream ^ 0x5A4E42414F47454EULL; /* "ZNBAOGEN" */
-  uint64_t x = splitmix64(&a) ^ splitmix64(&b);
-  for (int i = 0; i < 4; i++)
-    r->s[i] = splitmix64(&x);
-}
-
-static uint64_t rotl(uint64_t x, int k) {
-  return (x << k) | (x >> (64 - k));
-}
-
-static uint64_t rng_next(rng *r) {
-  uint64_t *s = r->s;
-  uint64_t result = rotl(s[1] * 5, 7) * 9;
-  uint64_t t = s[1] << 17;
-  s[2] ^= s[0];
-  s[3] ^= s[1];
-  s[1] ^= s[2];
-  s[0] ^= s[3];
-  s[2] ^= t;
-  s[3] = rotl(s[3], 45);
-  return result;
+  rng_seed_keys(r, seed, stream ^ 0x5A4E42414F47454EULL); /* "ZNBAOGEN" */
 }
 
 /* Uniform in [0, 1). */
@@ -118,12 +88,6 @@ static double rng_unit_pos(rng *r) {
 /* Uniform in [lo, hi). */
 static double rng_range(rng *r, double lo, double hi) {
   return lo + (hi - lo) * rng_unit(r);
-}
-
-/* Uniform integer in [0, n), n < 2^32 (multiply-shift; the bias is far
-** below anything a synthetic data set could show). */
-static uint32_t rng_below(rng *r, uint32_t n) {
-  return (uint32_t)(((rng_next(r) >> 32) * (uint64_t)n) >> 32);
 }
 
 /* True with probability permille/1000. */

@@ -115,16 +115,6 @@ function csv(s) {
   print o
 }'
 
-# jget KEY [FILE]: the first value of KEY in a JSON answer (default: the last one)
-jget() {
-  awk -v k="$1" '
-    { i = index($0, "\"" k "\":"); if (!i) next
-      v = substr($0, i + length(k) + 3)
-      if (substr(v, 1, 1) == "\"") { v = substr(v, 2); print substr(v, 1, index(v, "\"") - 1) }
-      else { match(v, /^[^,}\]]*/); print substr(v, 1, RLENGTH) }
-      exit }' "${2:-$work/resp.json}"
-}
-
 # req METHOD PATH TOKEN [BODY [CURL-ARGS...]]: the answer in $work/resp.json,
 # its status in $code; TOKEN - sends no Authorization header
 req() {
@@ -141,17 +131,6 @@ post() {
   _m=$1 _path=$2 _tok=$3 _body=$4
   shift 4
   req "$_m" "$_path" "$_tok" --data-binary "$_body" "$@"
-}
-
-# expect_code NAME WANT...: $code is one of WANT (else the answer is shown)
-expect_code() {
-  _n=$1
-  shift
-  for _w in "$@"; do
-    if [ "$code" = "$_w" ]; then ok; return 0; fi
-  done
-  bad "$_n: HTTP $code, expected $*"; head -c 400 "$work/resp.json" 2>/dev/null | sed 's/^/    /'; echo
-  return 1
 }
 
 # expect_error NAME CODE ERROR [FIELD]: an error answer, its JSON naming ERROR (and FIELD)
@@ -184,12 +163,6 @@ EOF
     case $code in 200 | 201 | 409 | 422) printf '%s\n' "$_pr_row" >>"$work/sent.csv" ;; esac
   fi
   expect_code "$_pr_n" "$_pr_want"
-}
-
-# metric NAME_WITH_LABELS: its value in /metrics now (0 when absent)
-metric() {
-  curl -s -m 30 "$base/metrics" >"$work/metrics.txt"
-  awk -v m="$1" 'index($0, m " ") == 1 { v = $2 } END { print v + 0 }' "$work/metrics.txt"
 }
 
 # one_row_ledger DB ROWS: a fresh ledger with basics' registry and policy,

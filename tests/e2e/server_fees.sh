@@ -18,15 +18,6 @@ if ! command -v curl >/dev/null 2>&1; then
   finish
 fi
 
-# jget KEY [FILE]: the first value of KEY in a JSON answer
-jget() {
-  awk -v k="$1" '
-    { i = index($0, "\"" k "\":"); if (!i) next
-      v = substr($0, i + length(k) + 3)
-      if (substr(v, 1, 1) == "\"") { v = substr(v, 2); print substr(v, 1, index(v, "\"") - 1) }
-      else { match(v, /^[^,}\]]*/); print substr(v, 1, RLENGTH) }
-      exit }' "${2:-$work/resp.json}"
-}
 post() { # PATH TOKEN BODY-FILE: answer in $work/resp.json, status in $code
   code=$(curl -s -m 30 -o "$work/resp.json" -w '%{http_code}' -X POST \
     -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \

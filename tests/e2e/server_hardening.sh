@@ -45,16 +45,6 @@ fi
 
 # ---- helpers -------------------------------------------------------------------
 
-# jget KEY [FILE]: the first value of KEY in a JSON answer (default: the last one)
-jget() {
-  awk -v k="$1" '
-    { i = index($0, "\"" k "\":"); if (!i) next
-      v = substr($0, i + length(k) + 3)
-      if (substr(v, 1, 1) == "\"") { v = substr(v, 2); print substr(v, 1, index(v, "\"") - 1) }
-      else { match(v, /^[^,}\]]*/); print substr(v, 1, RLENGTH) }
-      exit }' "${2:-$work/resp.json}"
-}
-
 # req METHOD PATH TOKEN [CURL-ARGS...]: the answer in $work/resp.json, its
 # status in $code; TOKEN - sends no Authorization header
 req() {
@@ -68,28 +58,11 @@ req() {
 # post PATH TOKEN BODY: POST a body given as text (or @FILE)
 post() { req POST "$1" "$2" -H 'Content-Type: application/json' --data-binary "$3"; }
 
-# expect_code NAME WANT...: $code is one of WANT (else the answer is shown)
-expect_code() {
-  _n=$1
-  shift
-  for _w in "$@"; do
-    if [ "$code" = "$_w" ]; then ok; return 0; fi
-  done
-  bad "$_n: HTTP $code, expected $*"; head -c 300 "$work/resp.json" 2>/dev/null | sed 's/^/    /'; echo
-  return 1
-}
-
 # expect_error NAME CODE ERROR [FIELD]
 expect_error() {
   expect_code "$1" "$2" || return 0
   same_text "$1: error" "$3" "$(jget error)"
   if [ "$#" -ge 4 ]; then same_text "$1: field" "$4" "$(jget field)"; fi
-}
-
-# metric NAME_WITH_LABELS: its value in /metrics now (0 when absent)
-metric() {
-  curl -s -m 30 "$base/metrics" >"$work/metrics.txt"
-  awk -v m="$1" 'index($0, m " ") == 1 { v = $2 } END { print v + 0 }' "$work/metrics.txt"
 }
 
 # rows DB: how many rows the ledger holds (received claims)

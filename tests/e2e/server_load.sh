@@ -161,12 +161,6 @@ conserved() {
   if [ -z "$_bad" ]; then ok; else bad "$1: money not conserved on $_bad"; fi
 }
 
-# metric NAME_WITH_LABELS: its value in /metrics now (0 when absent)
-metric() {
-  curl -s -m 30 "$base/metrics" >"$work/metrics.txt"
-  awk -v m="$1" 'index($0, m " ") == 1 { v = $2 } END { print v + 0 }' "$work/metrics.txt"
-}
-
 # ---- a population, tokens ----------------------------------------------------------
 
 t_start=$(now_ms)

@@ -1,5 +1,5 @@
-# Shared by the server's e2e scripts (server.sh, server_load.sh): starting
-# and stopping `sanbao serve` on a free loopback port.  Sourced after
+# Shared by the server's e2e scripts (server*.sh): starting and stopping
+# `sanbao serve` on a free loopback port, and reading its answers.  Sourced after
 # common.sh; uses $bin, $work, $policy and sets srvpid, srvlog, port, base.
 # shellcheck shell=sh disable=SC2034,SC2154
 
@@ -63,3 +63,31 @@ BEGIN {
   n = split("claim_id person_id date status reason category medfee_sumamt fulamt_ownpay_amt overlmt_selfpay preselfpay_amt inscp_scp_amt act_pay_dedc hifp_pay hifmi_pay maf_pay fund_pay_sumamt psn_part_amt reassist_pay", col, " ")
 }
 '
+
+# jget KEY [FILE]: the first value of KEY in a JSON answer (default
+# $work/resp.json): a string without its quotes, else the literal (null, 12)
+jget() {
+  awk -v k="$1" '
+    { i = index($0, "\"" k "\":"); if (!i) next
+      v = substr($0, i + length(k) + 3)
+      if (substr(v, 1, 1) == "\"") { v = substr(v, 2); print substr(v, 1, index(v, "\"") - 1) }
+      else { match(v, /^[^,}\]]*/); print substr(v, 1, RLENGTH) }
+      exit }' "${2:-$work/resp.json}"
+}
+
+# metric NAME_WITH_LABELS: its value in /metrics now (0 when absent)
+metric() {
+  curl -s -m 30 "$base/metrics" >"$work/metrics.txt"
+  awk -v m="$1" 'index($0, m " ") == 1 { v = $2 } END { print v + 0 }' "$work/metrics.txt"
+}
+
+# expect_code NAME WANT...: $code is one of WANT (else the answer is shown)
+expect_code() {
+  _n=$1
+  shift
+  for _w in "$@"; do
+    if [ "$code" = "$_w" ]; then ok; return 0; fi
+  done
+  bad "$_n: HTTP $code, expected $*"; head -c 400 "$work/resp.json" 2>/dev/null | sed 's/^/    /'; echo
+  return 1
+}

@@ -40,8 +40,8 @@ contains "settle: NO_POLICY names its line" err.txt "claims.csv:25  A4-02"
 contains "settle: NO_POLICY names the year and the remedy" err.txt "no policy for 2023: give its --policy"
 contains "settle: MALFORMED_ROW names its line" err.txt "claims.csv:$((nlines - 1))  M-1"
 contains "settle: a bad date names its line and field" err.txt "claims.csv:$nlines  M-2  date"
-# at most three rows a reason: the basics reject 16 persons' rows... none here
-# has more than three, so build one that has: four unknown persons
+# at most three rows are listed a reason: four more unknown persons make five
+# UNKNOWN_PERSON rows, of which three are shown
 cp claims.csv many.csv
 for k in 1 2 3 4; do printf 'U-%d,NOBODY,2022-05-0%d,inpatient,grade2,100,,,,\n' "$k" "$k" >>many.csv; done
 run settle --persons persons.csv --claims many.csv --policy policy-2022.json --out s2.csv

@@ -94,10 +94,10 @@ int sb_batch_settle(sb_batch *b, sb_error *err) {
       (batch_pays_reassist(b->policies) && !(b->ra = calloc(n, sizeof *b->ra))))
     return sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
   if (b->opt.progress) b->opt.progress(b->opt.progress_ctx, "settle", 0, (uint64_t)b->n);
-  if (batch_resolve_ids(b) || batch_settle_all(b) || batch_sort_alerts(b) || batch_sort_ra_due(b))
+  if (batch_resolve_ids(b) || batch_settle_all(b) || batch_sort_alerts(b) || batch_sort_ra_due(b) ||
+      batch_fee_choose_rows(b))
     return b->store_failed ? SB_EIO /* the hook said why */
                            : sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
-  batch_fee_choose_rows(b);
   b->settled = 1;
   if (b->opt.progress)
     b->opt.progress(b->opt.progress_ctx, "settle", (uint64_t)b->n, (uint64_t)b->n);
@@ -138,10 +138,7 @@ void sb_batch_get_totals(const sb_batch *b, sb_batch_totals *t) {
     sb_reassist_line x;
     if (sb_batch_reassist(b, k, &x)) t->reassist_year_end_persons++, t->reassist_year_end += x.pay;
   }
-  for (int64_t i = 0; b->settled && i < sb_batch_fee_line_count(b); i++) {
-    sb_fee_result fr;
-    t->fee_lines[sb_batch_fee_line(b, i, &fr)]++;
-  }
+  batch_fee_counts(b, t->fee_lines);
 }
 
 /* The fee lines of claim `id`, each with its class and amounts. */

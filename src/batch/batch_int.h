@@ -40,6 +40,13 @@ enum {
 ** bit set an index into sb_batch.prior_orig (an original held by the store). */
 #define AUX_PRIOR (1ull << 62)
 
+/* While a batch with fee lines loads, a row whose claim id may have lines
+** carries this in aux, with AUX_FEES_GIVEN when any amount field was given
+** and in the low byte the WHY_* its own amounts would be rejected for (0:
+** none); batch_fee_rows then finds its lines and decides (load.c). */
+#define AUX_FEES_PENDING (1ull << 63)
+#define AUX_FEES_GIVEN (1ull << 8)
+
 /*
 ** One input row.  A row is rejected when `reason` is set, else a reversal
 ** when F_REVERSAL is set, else settled.  Text lives in the arena: at id_off
@@ -52,7 +59,8 @@ typedef struct row_s {
   sb_fen pay[4]; /* act_pay_dedc, hifp, hifmi, maf; id-table slots in step 2 */
   uint64_t id_off;
   /* F_RAW: arena offset of the raw text; reversal: the target's arena
-  ** offset until step 2, then the original row's index. */
+  ** offset until step 2, then the original row's index; any other row:
+  ** 1 + the fee group its claim id names (batch_fee_group), 0 for none. */
   uint64_t aux;
   int32_t person; /* -1 when unknown */
   sb_date date;
@@ -229,8 +237,17 @@ int32_t batch_fee_group(const sb_fee_index *x, const char *id, size_t len);
 ** amounts on `date`: SB_R_BAD_FEES (amount fields given, or a bad line),
 ** SB_R_BAD_AMOUNT (total above the maximum), or SB_OK_ROW with amt filled. */
 int batch_fee_row(const sb_fee_index *x, int32_t k, sb_date date, int has_amounts, sb_fen amt[4]);
-/* After settlement: the row each claim id's lines are shown against. */
-void batch_fee_choose_rows(sb_batch *b);
+/* Finish rows [0, n) of a part (their text in `arena`) whose fee lines
+** load_row left pending: each finds its claim id's lines, takes its
+** amounts from them or is rejected (BAD_FEES, BAD_AMOUNT), or, with no
+** lines, keeps its own amounts or is rejected for them.  Afterwards a
+** row's aux holds its group + 1 (0: none). */
+void batch_fee_rows(const sb_fee_index *x, row *rows, int64_t n, const char *arena);
+/* After settlement: the row each claim id's lines are shown against, and
+** each line's catalogue row on that row's date; 0 or -1 (out of memory). */
+int batch_fee_choose_rows(sb_batch *b);
+/* The lines by status (SB_FEE_*), once settled; zeros without fee lines. */
+void batch_fee_counts(const sb_batch *b, int64_t by_status[4]);
 /* A digest of the lines naming claim id `id` (0: none), for a store's
 ** content key: the same lines in the same order give the same digest. */
 uint64_t batch_fee_digest(const sb_batch *b, const char *id, size_t len);

@@ -69,6 +69,13 @@ struct sb_fee_index {
   int32_t ng, gcap;
   int32_t *table; /* open addressing over claim-id hashes: group indexes, -1 empty */
   uint64_t mask;
+  /* after settlement (batch_fee_choose_rows): per line, the catalogue row
+  ** valid on its chosen row's date (NULL: unlisted, or no such row), so
+  ** that the totals, --fee-results and --explain never look a code up
+  ** again; and the lines by status (SB_FEE_*) */
+  const sb_catalog_item **valid;
+  uint8_t *status; /* per line: SB_FEE_* (a line's group is far in memory; this is not) */
+  int64_t by_status[4];
 };
 
 static uint64_t key_hash(const char *id, size_t len) {
@@ -89,15 +96,18 @@ static int same_claim(const sb_fee_index *x, int32_t k, const char *id, size_t l
   return f.claim_id_len == len && memcmp(f.claim_id, id, len) == 0;
 }
 
-/* The group of claim id `id`, or -1. */
-int32_t batch_fee_group(const sb_fee_index *x, const char *id, size_t len) {
-  if (!x || len == 0) return -1;
-  uint64_t h = key_hash(id, len);
+/* The group of claim id `id` whose hash is h, or -1. */
+static int32_t group_find(const sb_fee_index *x, uint64_t h, const char *id, size_t len) {
   for (uint64_t i = slot_of(h, x->mask);; i = (i + 1) & x->mask) {
     int32_t k = x->table[i];
     if (k < 0) return -1;
     if (x->g[k].hash == h && same_claim(x, k, id, len)) return k;
   }
+}
+
+int32_t batch_fee_group(const sb_fee_index *x, const char *id, size_t len) {
+  if (!x || len == 0) return -1;
+  return group_find(x, key_hash(id, len), id, len);
 }
 
 static int table_grow(sb_fee_index *x) {
@@ -158,6 +168,8 @@ void batch_fee_index_free(sb_fee_index *x) {
   free(x->items);
   free(x->g);
   free(x->table);
+  free(x->valid);
+  free(x->status);
   free(x);
 }
 
@@ -315,27 +327,118 @@ int batch_fee_row(const sb_fee_index *x, int32_t k, sb_date date, int has_amount
   return SB_OK_ROW;
 }
 
+/* Row r's fee lines, once its group k (or -1) is known: what load_row
+** left pending (batch_int.h, AUX_FEES_PENDING) decided. */
+static void fee_row_settle(const sb_fee_index *x, row *r, int32_t k) {
+  uint64_t pend = r->aux;
+  int given = (pend & AUX_FEES_GIVEN) != 0, amount_why = (int)(pend & 0xFF);
+  r->aux = (uint64_t)(k + 1);
+  if (k < 0) { /* no lines: the row's own amounts */
+    if (amount_why) {
+      r->visit = r->category = 0; /* as a row rejected before the checks load_row made */
+      r->reason = SB_R_BAD_AMOUNT;
+      r->level = (uint8_t)amount_why;
+    }
+    return;
+  }
+  memset(r->amt, 0, sizeof r->amt);
+  int reason = batch_fee_row(x, k, r->date, given, r->amt);
+  if (reason) {                 /* BAD_FEES and BAD_AMOUNT come before the checks load_row made */
+    r->visit = r->category = 0; /* as a row rejected before them */
+    r->reason = (uint8_t)reason;
+    r->level = reason == SB_R_BAD_AMOUNT ? WHY_LINES_TOTAL
+               : given                   ? WHY_AMOUNTS_WITH_LINES
+                                         : WHY_A_LINE;
+  }
+}
+
+/* The hash of row r's claim id when its fee lines are pending, else 0. */
+static uint64_t pending_hash(const row *r, const char *arena) {
+  return (r->aux & AUX_FEES_PENDING) ? key_hash(arena + r->id_off, r->id_len) : 0;
+}
+
+void batch_fee_rows(const sb_fee_index *x, row *rows, int64_t n, const char *arena) {
+  /* As in batch_fee_index_new: the table, the groups and their items are
+  ** far bigger than the caches and a row's claim id lands anywhere in
+  ** them, so row i's lookup is prepared ahead (hints only: the lookup
+  ** below is exact).  Doing this in load_row itself would stall on two or
+  ** three cache misses per row. */
+  enum { AHEAD = 16 };
+  uint64_t hq[AHEAD];
+  for (int64_t i = 0; i < n && i < AHEAD; i++) {
+    hq[i] = pending_hash(&rows[i], arena);
+    if (hq[i]) __builtin_prefetch(&x->table[slot_of(hq[i], x->mask)]);
+  }
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t h = hq[i % AHEAD];
+    if (i + AHEAD < n) {
+      uint64_t ha = pending_hash(&rows[i + AHEAD], arena);
+      hq[(i + AHEAD) % AHEAD] = ha;
+      if (ha) __builtin_prefetch(&x->table[slot_of(ha, x->mask)]);
+    }
+    if (i + AHEAD / 2 < n && hq[(i + AHEAD / 2) % AHEAD]) {
+      int32_t kb = x->table[slot_of(hq[(i + AHEAD / 2) % AHEAD], x->mask)];
+      if (kb >= 0) __builtin_prefetch(&x->g[kb]);
+    }
+    if (i + AHEAD / 4 < n && hq[(i + AHEAD / 4) % AHEAD]) {
+      int32_t kc = x->table[slot_of(hq[(i + AHEAD / 4) % AHEAD], x->mask)];
+      if (kc >= 0) __builtin_prefetch(&x->items[x->g[kc].first]);
+    }
+    row *r = &rows[i];
+    if (!h) continue;
+    fee_row_settle(x, r, group_find(x, h, arena + r->id_off, r->id_len));
+  }
+}
+
 /* ---- after settlement: the row each claim id's lines are shown against ---- */
 
-/* The claim id and date of a row, read or kept raw; 0 when it has no id. */
-static int row_id_date(const sb_batch *b, const row *r, const char **id, size_t *len, sb_date *date,
+/* The claim id and date of a malformed row, from its raw text; 0 when it
+** has no id. */
+static int raw_id_date(const sb_batch *b, const row *r, const char **id, size_t *len, sb_date *date,
                        int *date_ok) {
-  if (r->flags & F_RAW) {
-    raw_text t;
-    batch_raw_text(b, r, &t);
-    *id = t.id, *len = t.id_len;
-    *date_ok = sb_date_parse(t.date, t.date_len, date) == 0;
-  } else {
-    *id = b->arena + r->id_off, *len = r->id_len;
-    *date = r->date;
-    *date_ok = 1;
-  }
+  raw_text t;
+  batch_raw_text(b, r, &t);
+  *id = t.id, *len = t.id_len;
+  *date_ok = sb_date_parse(t.date, t.date_len, date) == 0;
   return *len > 0;
 }
 
-void batch_fee_choose_rows(sb_batch *b) {
+/* Each line's catalogue row on its chosen row's date, and the lines by
+** status: one pass over the lines in claim order, each code already
+** located (fee_item.at). */
+static int resolve_lines(sb_fee_index *x) {
+  size_t nn = (size_t)(x->nlines ? x->nlines : 1);
+  if (!x->valid) x->valid = calloc(nn, sizeof *x->valid);
+  if (!x->status) x->status = malloc(nn);
+  if (!x->valid || !x->status) return -1;
+  memset(x->status, SB_FEE_NO_CLAIM, nn);
+  memset(x->by_status, 0, sizeof x->by_status);
+  int64_t shown = 0;
+  for (int32_t k = 0; k < x->ng; k++) {
+    const fee_group *g = &x->g[k];
+    if (g->chosen < 0) continue; /* its lines are no_claim */
+    shown += g->count;
+    for (int32_t q = g->first; q < g->first + g->count; q++) {
+      const fee_item *it = &x->items[q];
+      if (x->flags[it->line]) {
+        x->status[it->line] = SB_FEE_BAD;
+        x->by_status[SB_FEE_BAD]++;
+        continue;
+      }
+      const sb_catalog_item *c =
+          g->chosen_date_ok ? sb_catalog_find_at(x->cat, it->at, g->chosen_date) : NULL;
+      x->valid[it->line] = c;
+      x->status[it->line] = c ? SB_FEE_OK : SB_FEE_UNLISTED;
+      x->by_status[x->status[it->line]]++;
+    }
+  }
+  x->by_status[SB_FEE_NO_CLAIM] = x->nlines - shown;
+  return 0;
+}
+
+int batch_fee_choose_rows(sb_batch *b) {
   sb_fee_index *x = b->fees;
-  if (!x) return;
+  if (!x) return 0;
   for (int64_t i = 0; i < b->n; i++) {
     const row *r = &b->rows[i];
     if ((r->flags & F_REVERSAL) || row_skipped(r)) continue;
@@ -343,8 +446,15 @@ void batch_fee_choose_rows(sb_batch *b) {
     size_t len;
     sb_date date = 0;
     int date_ok;
-    if (!row_id_date(b, r, &id, &len, &date, &date_ok)) continue;
-    int32_t k = batch_fee_group(x, id, len);
+    int32_t k;
+    if (r->flags & F_RAW) {
+      if (!raw_id_date(b, r, &id, &len, &date, &date_ok)) continue;
+      k = batch_fee_group(x, id, len);
+    } else { /* load_row kept the group */
+      k = (int32_t)r->aux - 1;
+      date = r->date;
+      date_ok = 1;
+    }
     if (k < 0) continue;
     fee_group *g = &x->g[k];
     int settled = !row_rejected(r);
@@ -360,34 +470,40 @@ void batch_fee_choose_rows(sb_batch *b) {
       g->chosen_date_ok = (uint8_t)date_ok;
     }
   }
+  return resolve_lines(x);
+}
+
+void batch_fee_counts(const sb_batch *b, int64_t by_status[4]) {
+  for (int s = 0; s < 4; s++)
+    by_status[s] = b->fees && b->settled ? b->fees->by_status[s] : 0;
 }
 
 int64_t sb_batch_fee_line_count(const sb_batch *b) {
   return b->fees ? b->fees->nlines : 0;
 }
 
-int sb_batch_fee_line(const sb_batch *b, int64_t i, sb_fee_result *out) {
-  const sb_fee_index *x = b->fees;
+/* Line i's result but the row it is shown against (which only its group
+** knows, far in memory). */
+static int line_result(const sb_fee_index *x, int64_t i, sb_fee_result *out) {
   memset(out, 0, sizeof *out);
   sb_fee_line l = sb_fees_line(x->set, i);
   out->line = l;
   out->row = -1;
-  int32_t k = x->group[i];
-  const fee_group *g = k >= 0 ? &x->g[k] : NULL;
-  if (!g || g->chosen < 0) return out->status = SB_FEE_NO_CLAIM;
-  out->row = g->chosen;
-  if (x->flags[i]) {
+  out->status = x->status[i];
+  if (out->status == SB_FEE_BAD)
     out->why = (x->flags[i] & L_DUP) && !l.bad ? "feedetl_sn: used by an earlier line of the claim"
                : l.bad                         ? l.why
                                                : "the line's amount is above 10000000000.00";
-    return out->status = SB_FEE_BAD;
-  }
-  const sb_catalog_item *it =
-      g->chosen_date_ok ? sb_catalog_find_at(x->cat, sb_catalog_locate(x->cat, l.code, l.code_len),
-                                             g->chosen_date)
-                        : NULL;
-  sb_fee_classify(it, l.cnt, l.pric, &out->amounts);
-  return out->status = it ? SB_FEE_OK : SB_FEE_UNLISTED;
+  else if (out->status != SB_FEE_NO_CLAIM)
+    sb_fee_classify(x->valid[i], l.cnt, l.pric, &out->amounts);
+  return out->status;
+}
+
+int sb_batch_fee_line(const sb_batch *b, int64_t i, sb_fee_result *out) {
+  const sb_fee_index *x = b->fees;
+  line_result(x, i, out);
+  if (out->status != SB_FEE_NO_CLAIM) out->row = x->g[x->group[i]].chosen;
+  return out->status;
 }
 
 int sb_batch_fee_group_lines(const sb_batch *b, const char *claim_id, size_t len, int64_t *first) {
@@ -408,27 +524,38 @@ int sb_batch_write_fee_results(const sb_batch *b, sb_buf *o, size_t chunk, sb_fl
   if (sb_buf_put(o, hdr, sizeof hdr - 1)) return SB_ENOMEM;
   for (int64_t i = 0; i < sb_batch_fee_line_count(b); i++) {
     sb_fee_result fr;
-    sb_batch_fee_line(b, i, &fr);
+    line_result(b->fees, i, &fr);
     const sb_fee_line *l = &fr.line;
     if (sb_csv_put_field(o, l->claim_id, l->claim_id_len) || sb_buf_put(o, ",", 1) ||
         sb_csv_put_field(o, l->sn, l->sn_len) || sb_buf_put(o, ",", 1) ||
         sb_csv_put_field(o, l->code, l->code_len))
       return SB_ENOMEM;
-    int rc;
+    /* Written field by field, not with printf: this runs once per line
+    ** of files of millions of lines, and printf's parsing of its format
+    ** cost more than the classification. */
+    if (sb_buf_reserve(o, 6 * SB_MONEY_BUFSZ + 32)) return SB_ENOMEM;
+    o->p[o->len++] = ',';
     if (fr.status == SB_FEE_OK || fr.status == SB_FEE_UNLISTED) {
-      char a[5][SB_MONEY_BUFSZ];
+      if (fr.status == SB_FEE_OK && fr.amounts.cls >= 1 && fr.amounts.cls <= 3) {
+        o->p[o->len++] = '0';
+        o->p[o->len++] = (char)('0' + fr.amounts.cls);
+      }
       const sb_fen v[5] = {fr.amounts.amt, fr.amounts.fulamt, fr.amounts.over, fr.amounts.pre,
                            fr.amounts.inscp};
-      for (int k = 0; k < 5; k++)
-        sb_money_format(v[k], a[k]);
-      rc = sb_buf_printf(
-          o, ",%s,%s,%s,%s,%s,%s,%s\n",
-          fr.status == SB_FEE_OK ? (const char *[]){"", "01", "02", "03"}[fr.amounts.cls] : "",
-          a[0], a[1], a[2], a[3], a[4], sb_fee_status_name(fr.status));
+      for (int k = 0; k < 5; k++) {
+        o->p[o->len++] = ',';
+        o->len += sb_money_format(v[k], o->p + o->len);
+      }
     } else {
-      rc = sb_buf_printf(o, ",,,,,,,%s\n", sb_fee_status_name(fr.status));
+      memcpy(o->p + o->len, ",,,,,", 5);
+      o->len += 5;
     }
-    if (rc) return SB_ENOMEM;
+    o->p[o->len++] = ',';
+    const char *st = sb_fee_status_name(fr.status);
+    size_t stn = strlen(st);
+    memcpy(o->p + o->len, st, stn);
+    o->len += stn;
+    o->p[o->len++] = '\n';
     if (flush && o->len >= chunk && flush(ctx, o)) return SB_EIO;
   }
   return SB_OK;

@@ -72,6 +72,10 @@ static row *new_row(part *b, int64_t line) {
 }
 
 /* ---- step 1: load -------------------------------------------------------- */
+/* Does the batch have fee lines? */
+static int has_fees(const sb_batch *b) {
+  return b->opt.fees != NULL;
+}
 
 enum {
   C_ID,
@@ -189,28 +193,25 @@ static int load_row(part *b, const sb_csv_row *cr, const int *idx, int ncols) {
   }
 
   /* BAD_FEES, then the amounts: from the row's fee lines when it has any
-  ** (their total can still be BAD_AMOUNT), else read from the row. */
-  int32_t fg = batch_fee_group(b->b->fees, F[C_ID]->p, F[C_ID]->len);
-  if (fg >= 0) {
+  ** (their total can still be BAD_AMOUNT), else read from the row.  With
+  ** fee lines in the batch, which rows have lines is decided after the
+  ** part is read (batch_fee_rows, which prefetches what the lookups
+  ** need), so the row's amount verdict is kept in aux and the checks
+  ** below are made whatever it is; batch_fee_rows applies the precedence. */
+  int bad = parse_amount(F[C_MEDFEE], 1, &r->amt[0])        ? WHY_MEDFEE
+            : parse_amount(F[C_FULAMT], 0, &r->amt[1])      ? WHY_FULAMT
+            : parse_amount(F[C_OVERLMT], 0, &r->amt[2])     ? WHY_OVERLMT
+            : parse_amount(F[C_PRESELF], 0, &r->amt[3])     ? WHY_PRESELF
+            : r->amt[1] + r->amt[2] + r->amt[3] > r->amt[0] ? WHY_PARTS
+                                                            : 0;
+  if (has_fees(b->b)) {
     int given = 0;
     for (int k = C_MEDFEE; k <= C_PRESELF; k++)
       given |= F[k] && F[k]->len > 0;
-    r->reason = (uint8_t)batch_fee_row(b->b->fees, fg, r->date, given, r->amt);
-    if (r->reason)
-      r->level = r->reason == SB_R_BAD_AMOUNT ? WHY_LINES_TOTAL
-                 : given                      ? WHY_AMOUNTS_WITH_LINES
-                                              : WHY_A_LINE;
-  } else {
-    int bad = parse_amount(F[C_MEDFEE], 1, &r->amt[0])        ? WHY_MEDFEE
-              : parse_amount(F[C_FULAMT], 0, &r->amt[1])      ? WHY_FULAMT
-              : parse_amount(F[C_OVERLMT], 0, &r->amt[2])     ? WHY_OVERLMT
-              : parse_amount(F[C_PRESELF], 0, &r->amt[3])     ? WHY_PRESELF
-              : r->amt[1] + r->amt[2] + r->amt[3] > r->amt[0] ? WHY_PARTS
-                                                              : 0;
-    if (bad) {
-      r->reason = SB_R_BAD_AMOUNT;
-      r->level = (uint8_t)bad;
-    }
+    r->aux = AUX_FEES_PENDING | (given ? AUX_FEES_GIVEN : 0) | (uint64_t)bad;
+  } else if (bad) {
+    r->reason = SB_R_BAD_AMOUNT;
+    r->level = (uint8_t)bad;
   }
   if (!r->reason) {
     int v = sb_visit_from_name(F[C_VISIT]->p, F[C_VISIT]->len);
@@ -235,7 +236,7 @@ static int load_row(part *b, const sb_csv_row *cr, const int *idx, int ncols) {
   return 0;
 }
 
-/* A new batch, with its fee lines grouped when it has any.  NULL with
+/* A new batch (its fee lines are grouped while it loads).  NULL with
 ** `err` filled on failure. */
 static sb_batch *batch_new(const char *name, const sb_policy_set *ps, const sb_registry *reg,
                            const sb_batch_options *opt, sb_error *err) {
@@ -250,11 +251,52 @@ static sb_batch *batch_new(const char *name, const sb_policy_set *ps, const sb_r
   b->explain_rev_row = -1;
   b->explain_rej_row = -1;
   if (opt) b->opt = *opt;
-  if (b->opt.fees && batch_fee_index_new(b->opt.fees, b->opt.catalog, &b->fees, name, err)) {
-    free(b);
-    return NULL;
-  }
   return b;
+}
+
+/*
+** The fee lines' index (fees.c) is built while the claims are read: rows
+** only need it once read (load_row leaves their lines pending), so with
+** more than one thread allowed a thread of its own builds it beside the
+** loader, and the pending rows are finished when both are done.
+*/
+typedef struct fee_build {
+  sb_batch *b;
+  pthread_t t;
+  int started; /* a thread is building it */
+  int rc;
+  sb_error err;
+} fee_build;
+
+static void *fee_build_run(void *arg) {
+  fee_build *f = arg;
+  sb_batch *b = f->b;
+  f->rc = batch_fee_index_new(b->opt.fees, b->opt.catalog, &b->fees, b->name, &f->err);
+  return NULL;
+}
+
+static void fee_build_start(sb_batch *b, fee_build *f, int threads) {
+  memset(f, 0, sizeof *f);
+  f->b = b;
+  if (has_fees(b) && threads > 1) f->started = pthread_create(&f->t, NULL, fee_build_run, f) == 0;
+}
+
+/* Wait for the index (or build it now), then finish the rows whose lines
+** are pending; with `rc` < 0 (the load failed) only wait.  Returns rc, or
+** the index's error. */
+static int fee_build_finish(sb_batch *b, fee_build *f, int rc, sb_error *err) {
+  if (!has_fees(b)) return rc;
+  if (f->started)
+    pthread_join(f->t, NULL);
+  else if (rc >= 0)
+    fee_build_run(f);
+  if (rc < 0) return rc;
+  if (f->rc) {
+    if (err) *err = f->err;
+    return f->rc;
+  }
+  batch_fee_rows(b->fees, b->rows, b->n, b->arena);
+  return rc;
 }
 
 /* Read the header; 1 when there is one (idx and ncols filled), 0 for an
@@ -496,6 +538,8 @@ int sb_batch_load(const char *path, const sb_policy_set *ps, const sb_registry *
       !is_stdin && fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? (uint64_t)st.st_size : 0;
   int threads = b->opt.threads > 0 ? b->opt.threads : 2;
   int rc = 0;
+  fee_build fb;
+  fee_build_start(b, &fb, threads);
   uint64_t parallel =
       b->opt.parallel_load_bytes ? b->opt.parallel_load_bytes : SB_PARALLEL_LOAD_BYTES;
   if (size >= parallel && threads > 1) rc = load_parallel(fd, size, b, err);
@@ -506,6 +550,7 @@ int sb_batch_load(const char *path, const sb_policy_set *ps, const sb_registry *
     sb_csv_close(rd);
   }
   if (!is_stdin) close(fd);
+  rc = fee_build_finish(b, &fb, rc, err);
   if (rc < 0) {
     sb_batch_free(b);
     return rc;
@@ -524,8 +569,11 @@ int sb_batch_load_mem(const char *buf, size_t len, const char *name, const sb_po
     sb_batch_free(b);
     return sb_error_set(err, SB_ENOMEM, name, "out of memory");
   }
+  fee_build fb;
+  fee_build_start(b, &fb, 1); /* a claim or a few: not worth a thread */
   int rc = load_sequential(rd, b, len, err);
   sb_csv_close(rd);
+  rc = fee_build_finish(b, &fb, rc, err);
   if (rc < 0) {
     sb_batch_free(b);
     return rc;

@@ -6,6 +6,7 @@
 ** settled in memory, and only then are the outputs written (to temporary
 ** names, renamed into place at the very end).
 */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -216,6 +217,53 @@ static int write_output(output *o, sb_batch *b, int which, sb_buf *buf, sb_error
   return sb_outfile_write(&o->f, buf, err) ? -1 : 0;
 }
 
+/* The fee results written by a thread of their own (write_beside). */
+typedef struct side_write {
+  output *o;
+  sb_batch *b;
+  sb_buf buf;
+  sb_error err;
+  int rc;
+} side_write;
+
+static void *side_write_run(void *arg) {
+  side_write *w = arg;
+  w->rc = write_output(w->o, w->b, O_FEE_RESULTS, &w->buf, &w->err);
+  return NULL;
+}
+
+/*
+** Write every output not yet in place.  The fee results are as big as the
+** settlements or bigger (a line per fee line, against a row per claim), so
+** with both asked for they are written by a second thread at the same
+** time: each writer only reads the settled batch, and much of the time is
+** the kernel copying into the page cache, which two threads overlap.  An
+** error is reported for the first output in the usual order.
+*/
+static int write_outputs(output outs[4], const int which[4], sb_batch *b, sb_buf *buf,
+                         sb_error *err) {
+  side_write w = {&outs[2], b, {0}, {0}, 0};
+  pthread_t t;
+  int beside = outs[0].path && outs[2].path && pthread_create(&t, NULL, side_write_run, &w) == 0;
+  int rc = 0;
+  for (int k = 0; k < 4; k++) {
+    if (!outs[k].path || (k == 2 && beside)) continue;
+    if (write_output(&outs[k], b, which[k], buf, err)) {
+      rc = -1;
+      break;
+    }
+  }
+  if (beside) {
+    pthread_join(t, NULL);
+    sb_buf_free(&w.buf);
+    if (w.rc && !rc) { /* the settlements came out whole: the fee results' error is the first */
+      *err = w.err;
+      rc = -1;
+    }
+  }
+  return rc;
+}
+
 int sb_cmd_settle(int argc, char **argv) {
   sb_opt o[O_N] = {{"--policy", 1, 1, 0, 0, {0}},       {"--persons", 1, 0, 0, 0, {0}},
                    {"--claims", 1, 0, 0, 0, {0}},       {"--out", 0, 0, 0, 0, {0}},
@@ -295,11 +343,10 @@ int sb_cmd_settle(int argc, char **argv) {
   ph.settle = t3 - t2;
   /* Every output is written whole to a temporary name first; only when all
   ** are complete are they put in place. */
-  for (int k = 0; k < 4; k++)
-    if (outs[k].path && write_output(&outs[k], batch, WHICH[k], &buf, &err)) {
-      sb_cli_error("settle", &err);
-      goto done;
-    }
+  if (write_outputs(outs, WHICH, batch, &buf, &err)) {
+    sb_cli_error("settle", &err);
+    goto done;
+  }
   ph.write = sb_cli_now() - t3;
   for (int k = 0; k < 4; k++) {
     if (!outs[k].open) continue;

@@ -106,6 +106,56 @@ int sb_cli_make_dirs(const char *dir) {
   return 0;
 }
 
+void sb_cli_yuan(char *buf, size_t n, sb_fen v) {
+  char t[SB_MONEY_BUFSZ];
+  size_t len = sb_money_format(v, t), o = 0;
+  size_t lead = t[0] == '-', digits = len - 3 - lead; /* the integer part's digits */
+  for (size_t i = 0; i < len && o + 2 < n; i++) {
+    if (i > lead && i < lead + digits && (lead + digits - i) % 3 == 0) buf[o++] = ',';
+    buf[o++] = t[i];
+  }
+  buf[o] = 0;
+}
+
+/* The columns one code point takes on a terminal: 2 for the East Asian
+** wide and fullwidth blocks (CJK ideographs and punctuation, Hangul,
+** fullwidth forms), 1 otherwise.  A table is not a place for combining
+** marks or emoji, so the rest of Unicode's width rules are left out. */
+static int cp_width(uint32_t c) {
+  return (c >= 0x1100 && c <= 0x115F) || (c >= 0x2E80 && c <= 0xA4CF) ||
+                 (c >= 0xAC00 && c <= 0xD7A3) || (c >= 0xF900 && c <= 0xFAFF) ||
+                 (c >= 0xFE30 && c <= 0xFE4F) || (c >= 0xFF00 && c <= 0xFF60) ||
+                 (c >= 0xFFE0 && c <= 0xFFE6) || (c >= 0x20000 && c <= 0x3FFFD)
+             ? 2
+             : 1;
+}
+
+int sb_cli_width(const char *s) {
+  int w = 0;
+  const unsigned char *p = (const unsigned char *)s;
+  while (*p) {
+    uint32_t c = *p;
+    int extra = c >= 0xF0 ? 3 : c >= 0xE0 ? 2 : c >= 0xC0 ? 1 : 0;
+    if (extra) c &= 0x3Fu >> extra;
+    p++;
+    for (; extra && (*p & 0xC0) == 0x80; extra--, p++)
+      c = (c << 6) | (*p & 0x3Fu);
+    w += cp_width(c);
+  }
+  return w;
+}
+
+void sb_cli_cell(FILE *f, const char *text, int width, int right) {
+  int pad = width - sb_cli_width(text);
+  if (right)
+    for (; pad > 0; pad--)
+      fputc(' ', f);
+  fputs(text, f);
+  if (!right)
+    for (; pad > 0; pad--)
+      fputc(' ', f);
+}
+
 void sb_cli_percent(char *buf, size_t n, sb_fen part, sb_fen whole) {
   if (whole <= 0) {
     snprintf(buf, n, "-");

@@ -11,6 +11,8 @@
 #define SANBAO_CLI_H
 
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
 
 #include "sanbao/money.h"
 
@@ -61,6 +63,20 @@ void sb_cli_print_problem(void *ctx, const char *where, const char *msg);
 ** and of the report, so that one figure never prints two ways; "-" when
 ** `whole` is not positive.  `buf` holds at least 32 bytes. */
 void sb_cli_percent(char *buf, size_t n, sb_fen part, sb_fen whole);
+
+/* An amount in yuan for a terminal table: two decimals and thousands
+** separators ("-1,234,567.89").  Files never use separators (CSV amounts
+** are sb_money_format's); this is for reading.  `buf` holds at least 40
+** bytes. */
+void sb_cli_yuan(char *buf, size_t n, sb_fen v);
+
+/* The columns UTF-8 text takes on a terminal (a CJK character two). */
+int sb_cli_width(const char *s);
+
+/* Print `text` padded with spaces to `width` columns (by sb_cli_width:
+** printf's %-20s counts bytes, and a Chinese character is three bytes but
+** two columns), left-aligned, or right-aligned when `right`. */
+void sb_cli_cell(FILE *f, const char *text, int width, int right);
 
 /* mkdir -p: make `dir` with its parents (the default out/demo must work in
 ** a fresh clone, where out/ does not exist).  0, or -1 with errno set. */

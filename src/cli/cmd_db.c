@@ -355,10 +355,20 @@ static int db_alerts(int argc, char **argv) {
   return rc ? SB_EXIT_USAGE : SB_EXIT_OK;
 }
 
+/* A line of `db balance`: label, Chinese term, value (display-width aligned). */
+static void balance_line(const char *label, const char *zh, const char *value) {
+  sb_cli_cell(stdout, label, 34, 0);
+  putchar(' ');
+  sb_cli_cell(stdout, zh, 18, 0);
+  putchar(' ');
+  sb_cli_cell(stdout, value, 16, 1);
+  putchar('\n');
+}
+
 static void money_line(const char *label, const char *zh, sb_fen v) {
-  char b[SB_MONEY_BUFSZ];
-  sb_money_format(v, b);
-  printf("%-34s %-16s %14s\n", label, zh, b);
+  char b[48];
+  sb_cli_yuan(b, sizeof b, v);
+  balance_line(label, zh, b);
 }
 
 static int db_balance(int argc, char **argv) {
@@ -380,9 +390,11 @@ static int db_balance(int argc, char **argv) {
   printf("person %s, year %d, category %s (%s)\n", o[1].values[0], year,
          bal.category >= 0 ? sb_category_name(bal.category) : "not insured",
          bal.category >= 0 ? sb_category_zh(bal.category) : "未参保");
-  printf("%-34s %-16s %14d\n", "inpatient stays", "住院次数",
-         bal.acc.admissions[0] + bal.acc.admissions[1] + bal.acc.admissions[2] +
-             bal.acc.admissions[3] + bal.acc.admissions[4]);
+  char stays[16];
+  snprintf(stays, sizeof stays, "%d",
+           bal.acc.admissions[0] + bal.acc.admissions[1] + bal.acc.admissions[2] +
+               bal.acc.admissions[3] + bal.acc.admissions[4]);
+  balance_line("inpatient stays", "住院次数", stays);
   money_line("deductibles charged", "起付线累计", bal.acc.dedc_ytd);
   money_line("basic fund paid (all visits)", "统筹基金支付", bal.hifp);
   money_line("  of which chronic", "门诊慢特病", bal.acc.chronic_ytd);
@@ -394,7 +406,7 @@ static int db_balance(int argc, char **argv) {
   if (bal.ci_entitlement_left >= 0)
     money_line("critical illness left this year", "大病保险剩余额度", bal.ci_entitlement_left);
   else
-    printf("%-34s %-16s %14s\n", "critical illness left this year", "大病保险剩余额度", "no cap");
+    balance_line("critical illness left this year", "大病保险剩余额度", "no cap");
   money_line("medical assistance base", "医疗救助累计基数", bal.acc.ma_base);
   money_line("medical assistance paid", "医疗救助支付", bal.acc.ma_paid);
   money_line("personal burden", "个人负担累计", bal.acc.psn_ytd);

@@ -102,8 +102,9 @@ static void report(void *ctx, const char *where, const char *msg) {
   fprintf(stderr, "sanbao demo: %s: %s\n", where, msg);
 }
 
+/* An amount for the summary: thousands separators, two decimals. */
 static const char *yuan(char *buf, sb_fen v) {
-  sb_money_format(v, buf);
+  sb_cli_yuan(buf, 48, v);
   return buf;
 }
 
@@ -277,7 +278,7 @@ int sb_cmd_demo(int argc, char **argv) {
   st->ops->close(st);
   st = NULL;
 
-  char a[SB_MONEY_BUFSZ], b[SB_MONEY_BUFSZ], c[SB_MONEY_BUFSZ], p1[32], p2[32];
+  char a[48], b[48], c[48], p1[32], p2[32];
   int64_t residents = ys.residents;
   sb_fen medfee, inscp, fund;
   sb_year_summary_totals(&ys, &medfee, &inscp, &fund);

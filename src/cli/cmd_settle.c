@@ -129,9 +129,15 @@ static void show_progress(void *ctx, const char *step, uint64_t done, uint64_t t
 }
 
 static void yuan(const char *label, const char *zh, sb_fen v) {
-  char b[SB_MONEY_BUFSZ];
-  sb_money_format(v, b);
-  fprintf(stderr, "  %-22s %-14s %18s\n", label, zh, b);
+  char b[48];
+  sb_cli_yuan(b, sizeof b, v);
+  fputs("  ", stderr);
+  sb_cli_cell(stderr, label, 22, 0);
+  fputc(' ', stderr);
+  sb_cli_cell(stderr, zh, 14, 0);
+  fputc(' ', stderr);
+  sb_cli_cell(stderr, b, 22, 1);
+  fputc('\n', stderr);
 }
 
 /* Wall-clock seconds of each step, for the summary. */

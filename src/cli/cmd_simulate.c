@@ -28,7 +28,7 @@ static const char USAGE[] =
     "SYNOPSIS\n"
     "    sanbao simulate --policy BASE.json --reform PATCH.json --persons FILE\n"
     "                    (--claims FILE [--catalog FILE --fees FILE] | --pack FILE.pack)\n"
-    "                    --report OUT.html [--csv SUMMARY.csv] [--threads N]\n"
+    "                    --report OUT.html [--csv SUMMARY.csv] [--scale F] [--threads N]\n"
     "\n"
     "DESCRIPTION\n"
     "    Settles every claim twice, under the baseline policy and under the reform,\n"
@@ -74,6 +74,13 @@ static const char USAGE[] =
     "                    come from the pack.\n"
     "    --report FILE   a self-contained HTML report with charts (中文 / English)\n"
     "    --csv FILE      the summary: measure,scope,baseline,reform,difference\n"
+    "    --scale F       the claims are a sample: multiply every amount and every\n"
+    "                    count of claims or persons by F (a decimal, e.g. 335 for\n"
+    "                    200,000 persons standing for 67 million; up to 6\n"
+    "                    decimals), each figure rounded half away from zero to\n"
+    "                    the fen or the person. Percentiles stay per person.\n"
+    "                    The page and the CSV (a first line scale,all,F,F,) show\n"
+    "                    the factor.\n"
     "    --threads N     settlement threads (default 2)\n"
     "    -h, --help      this text\n"
     "\n"
@@ -94,7 +101,7 @@ static const char REPORT_USAGE[] =
     "\n"
     "SYNOPSIS\n"
     "    sanbao report --settlements FILE --persons FILE --report OUT.html\n"
-    "                  [--policy FILE] [--alerts FILE] [--csv SUMMARY.csv]\n"
+    "                  [--policy FILE] [--alerts FILE] [--csv SUMMARY.csv] [--scale F]\n"
     "\n"
     "DESCRIPTION\n"
     "    Reads a settlements file as written by `sanbao settle` (docs/reference/formats.md §4) "
@@ -117,10 +124,56 @@ static const char REPORT_USAGE[] =
     "                        counted by category and prefecture.\n"
     "    --csv FILE          the figures as measure,scope,baseline,reform,difference\n"
     "                        (reform and difference empty).\n"
+    "    --scale F           the file is a sample: multiply every amount and count\n"
+    "                        by F, as `sanbao simulate --scale` does.\n"
     "    -h, --help          this text.\n"
     "\n"
     "EXIT STATUS\n"
     "    0 success; 2 usage error, unreadable input or I/O error.\n";
+
+/*
+** --scale F: a positive decimal with up to 6 decimals, as num / den with
+** den a power of ten; 0, or -1 with the reason printed.  Why not a ratio of
+** two populations: the analyst knows the factor (often a round one), and
+** a decimal read exactly keeps the scaling free of floating point.
+*/
+static int parse_scale(const char *cmd, const sb_opt *opt, int64_t *num, int64_t *den) {
+  *num = *den = 1;
+  if (!opt->count) return 0;
+  const char *s = opt->values[opt->count - 1];
+  int64_t n = 0, d = 1;
+  int digits = 0, decimals = -1;
+  for (const char *p = s; *p; p++) {
+    if (*p == '.' && decimals < 0) {
+      decimals = 0;
+      continue;
+    }
+    if (*p < '0' || *p > '9' || decimals >= 6 || n > INT64_C(100000000000)) goto bad;
+    n = n * 10 + (*p - '0');
+    digits++;
+    if (decimals >= 0) decimals++, d *= 10;
+  }
+  if (!digits || decimals == 0 || n == 0) goto bad;
+  *num = n, *den = d;
+  return 0;
+bad:
+  fprintf(stderr,
+          "sanbao %s: --scale: '%s' is not a positive decimal below 100000000000 with at most 6 "
+          "decimals\n",
+          cmd, s);
+  return -1;
+}
+
+/* Scale a finished result (sb_sim_scale); 0, or -1 with the reason printed. */
+static int apply_scale(const char *cmd, sb_sim *sim, int64_t num, int64_t den) {
+  if (num == den) return 0;
+  int rc = sb_sim_scale(sim, num, den);
+  if (rc == SB_OK) return 0;
+  fprintf(stderr, "sanbao %s: --scale: %s\n", cmd,
+          rc == SB_ERANGE ? "a scaled figure would be beyond any amount this tool can hold"
+                          : "out of memory");
+  return -1;
+}
 
 /* Write the report and the CSV (with the reform's changes after the
 ** measures, when l->changes), all or nothing. */
@@ -161,12 +214,24 @@ out:
   return rc;
 }
 
+/* A row of the summary table: a label, then up to three cells. */
+static void table_row(const char *label, const char *x, const char *y, const char *d) {
+  fputs("  ", stderr);
+  sb_cli_cell(stderr, label, 30, 0);
+  const char *cells[3] = {x, y, d};
+  for (int k = 0; k < 3; k++) {
+    fputc(' ', stderr);
+    sb_cli_cell(stderr, cells[k], 22, 1);
+  }
+  fputc('\n', stderr);
+}
+
 static void yuan_line(const char *label, sb_fen a, sb_fen b) {
-  char x[SB_MONEY_BUFSZ], y[SB_MONEY_BUFSZ], d[SB_MONEY_BUFSZ];
-  sb_money_format(a, x);
-  sb_money_format(b, y);
-  sb_money_format(b - a, d);
-  fprintf(stderr, "  %-28s %18s %18s %18s\n", label, x, y, d);
+  char x[48], y[48], d[48];
+  sb_cli_yuan(x, sizeof x, a);
+  sb_cli_yuan(y, sizeof y, b);
+  sb_cli_yuan(d, sizeof d, b - a);
+  table_row(label, x, y, d);
 }
 
 /* The reform's changed parameters on standard error, one a line. */
@@ -263,13 +328,15 @@ static int simulate_pack(sb_pack *p, const sb_policy *base, const sb_policy *ref
 }
 
 int sb_cmd_simulate(int argc, char **argv) {
-  sb_opt o[] = {{"--policy", 1, 0, 0, 0, {0}},  {"--reform", 1, 0, 0, 0, {0}},
-                {"--persons", 1, 0, 0, 0, {0}}, {"--claims", 0, 0, 0, 0, {0}},
-                {"--report", 1, 0, 0, 0, {0}},  {"--csv", 0, 0, 0, 0, {0}},
-                {"--threads", 0, 0, 0, 0, {0}}, {"--pack", 0, 0, 0, 0, {0}},
-                {"--catalog", 0, 0, 0, 0, {0}}, {"--fees", 0, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 10, USAGE);
+  sb_opt o[] = {
+      {"--policy", 1, 0, 0, 0, {0}},  {"--reform", 1, 0, 0, 0, {0}}, {"--persons", 1, 0, 0, 0, {0}},
+      {"--claims", 0, 0, 0, 0, {0}},  {"--report", 1, 0, 0, 0, {0}}, {"--csv", 0, 0, 0, 0, {0}},
+      {"--threads", 0, 0, 0, 0, {0}}, {"--pack", 0, 0, 0, 0, {0}},   {"--catalog", 0, 0, 0, 0, {0}},
+      {"--fees", 0, 0, 0, 0, {0}},    {"--scale", 0, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 11, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  int64_t scale_num, scale_den;
+  if (parse_scale("simulate", &o[10], &scale_num, &scale_den)) return SB_EXIT_USAGE;
   long threads = 2;
   if (o[6].count && sb_cli_long("simulate", &o[6], 1, 16, &threads)) return SB_EXIT_USAGE;
   const char *claims_path = sb_cli_value(&o[3], NULL), *pack_path = sb_cli_value(&o[7], NULL);
@@ -356,6 +423,7 @@ int sb_cmd_simulate(int argc, char **argv) {
     }
     sb_sim_set_top_id(sim, i, id, len);
   }
+  if (apply_scale("simulate", sim, scale_num, scale_den)) goto out;
   double t_measures = sb_cli_now();
   const char *inputs[4] = {o[0].values[0], o[1].values[0], o[2].values[0],
                            pack_path ? pack_path : claims_path};
@@ -381,7 +449,12 @@ int sb_cmd_simulate(int argc, char **argv) {
                  : "persons file checked by its digest",
           t_reg - t0, t_settle - t_reg, t_measures - t_settle, sb_cli_now() - t_measures);
   print_changes(&changes);
-  fprintf(stderr, "  %-28s %18s %18s %18s\n", "yuan", "baseline", "reform", "difference");
+  if (r->scale_num != r->scale_den) {
+    char f[64];
+    sb_sim_scale_text(r, f, sizeof f);
+    fprintf(stderr, "  scaled from a sample (按样本放大): every sum and count below x %s\n", f);
+  }
+  table_row("元 yuan", "基线 baseline", "改革 reform", "差额 difference");
   yuan_line("basic insurance 基本医保", r->all[0].hifp, r->all[1].hifp);
   yuan_line("critical illness 大病保险", r->all[0].hifmi, r->all[1].hifmi);
   yuan_line("medical assistance 医疗救助", r->all[0].maf, r->all[1].maf);
@@ -412,9 +485,12 @@ out:
 int sb_cmd_report(int argc, char **argv) {
   sb_opt o[] = {{"--settlements", 1, 0, 0, 0, {0}}, {"--persons", 1, 0, 0, 0, {0}},
                 {"--report", 1, 0, 0, 0, {0}},      {"--policy", 0, 0, 0, 0, {0}},
-                {"--csv", 0, 0, 0, 0, {0}},         {"--alerts", 0, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 6, REPORT_USAGE);
+                {"--csv", 0, 0, 0, 0, {0}},         {"--alerts", 0, 0, 0, 0, {0}},
+                {"--scale", 0, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 7, REPORT_USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  int64_t scale_num, scale_den;
+  if (parse_scale("report", &o[6], &scale_num, &scale_den)) return SB_EXIT_USAGE;
   const char *alerts = sb_cli_value(&o[5], NULL);
   const char *ins[4] = {o[0].values[0], o[1].values[0], sb_cli_value(&o[3], NULL), alerts};
   const char *outs[2] = {o[2].values[0], sb_cli_value(&o[4], NULL)};
@@ -444,6 +520,7 @@ int sb_cmd_report(int argc, char **argv) {
     fprintf(stderr, "sanbao report: out of memory\n");
     goto out;
   }
+  if (apply_scale("report", sim, scale_num, scale_den)) goto out;
   const char *inputs[3] = {path, o[1].values[0], alerts};
   sb_report_labels l = {.title = "结算报告 Settlement report",
                         .baseline = path,

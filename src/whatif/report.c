@@ -31,37 +31,7 @@
 #define M_LOST "lost"
 #define SIDE_PERSONS "difference"
 
-/* The nine sums of a scope, in the CSV's order. */
-enum {
-  S_MEDFEE,
-  S_INSCP,
-  S_HIFP,
-  S_HIFMI,
-  S_MAF,
-  S_RA,
-  S_FUND,
-  S_PSN,
-  S_CLAIMS,
-  S_ALERTS,
-  S_COUNT
-};
-static const struct {
-  const char *id, *zh, *en;
-  int money;
-} MEASURE[S_COUNT] = {
-    {"medfee_sumamt", "医疗总费用", "Total medical cost", 1},
-    {"inscp_scp_amt", "政策范围内费用", "Cost within policy scope", 1},
-    {"hifp_pay", "基本医保支付", "Basic insurance", 1},
-    {"hifmi_pay", "大病保险支付", "Critical illness insurance", 1},
-    {"maf_pay", "医疗救助支付", "Medical assistance", 1},
-    {"reassist_pay", "再救助支付", "Re-assistance", 1},
-    {"fund_pay_sumamt", "基金支付合计", "Fund payments, total", 1},
-    {"psn_part_amt", "个人负担", "Personal burden", 1},
-    {"claims", "结算笔数", "Claims settled", 0},
-    {"alerts", "监测预警", "Monitoring alerts", 0},
-};
-
-static int64_t sum_of(const sb_sim_sums *u, int m) {
+int64_t rw_sum_of(const sb_sim_sums *u, int m) {
   switch (m) {
   case S_MEDFEE:
     return u->medfee;
@@ -179,7 +149,7 @@ void rw_fmt_bp(int64_t bp, int plus, char *buf, size_t cap) {
 }
 
 /* A non-negative integer with thousands separators. */
-static void fmt_grouped_u(uint64_t v, char *buf, size_t cap) {
+void rw_fmt_grouped_u(uint64_t v, char *buf, size_t cap) {
   char d[32];
   int n = snprintf(d, sizeof d, "%llu", (unsigned long long)v);
   size_t o = 0;
@@ -190,17 +160,13 @@ static void fmt_grouped_u(uint64_t v, char *buf, size_t cap) {
   buf[o] = 0;
 }
 
-/* Chart units: fen in one display unit. */
-#define UNIT_YUAN INT64_C(100)
-#define UNIT_WAN INT64_C(1000000) /* 万元 */
-
 /* An amount in `unit` with two decimals and thousands separators
 ** ("1,234,567.89"), rounded half away from zero. */
 static void fmt_amount(sb_fen v, int64_t unit, char *buf, size_t cap) {
   int64_t q = div_round(v, unit / 100); /* hundredths of the unit */
   uint64_t a = q < 0 ? (uint64_t)0 - (uint64_t)q : (uint64_t)q;
   char g[40];
-  fmt_grouped_u(a / 100, g, sizeof g);
+  rw_fmt_grouped_u(a / 100, g, sizeof g);
   snprintf(buf, cap, "%s%s.%02llu", q < 0 ? "-" : "", g, (unsigned long long)(a % 100));
 }
 
@@ -232,12 +198,12 @@ static void figure_sign(W *w, const char *measure, const char *scope, int side, 
 }
 
 /* A figure; a positive difference is signed. */
-static void figure(W *w, const char *measure, const char *scope, int side, int64_t v, int money) {
+void rw_figure(W *w, const char *measure, const char *scope, int side, int64_t v, int money) {
   figure_sign(w, measure, scope, side, v, money, side == 2);
 }
 
 /* A figure the CSV does not hold (same text form, no attributes). */
-static void plain_money(W *w, sb_fen v, int plus) {
+void rw_plain_money(W *w, sb_fen v, int plus) {
   char t[SB_MONEY_BUFSZ];
   sb_money_format(v, t);
   if (plus && v > 0) rw_put(w, "+");
@@ -245,31 +211,30 @@ static void plain_money(W *w, sb_fen v, int plus) {
 }
 
 /* A table cell class for a change: burden down is good, up is bad. */
-static const char *change_class(int64_t d, int lower_is_better) {
+const char *rw_change_class(int64_t d, int lower_is_better) {
   if (!d || !lower_is_better) return "num";
   return d < 0 ? "num good" : "num bad";
 }
 
 /* <td>s of one measure of a scope: baseline [, reform, difference]. */
-static void figure_cells(W *w, const char *scope, const sb_sim_sums u[2], int m,
-                         int lower_is_better) {
-  int64_t b = sum_of(&u[0], m);
+void rw_figure_cells(W *w, const char *scope, const sb_sim_sums u[2], int m, int lower_is_better) {
+  int64_t b = rw_sum_of(&u[0], m);
   rw_put(w, "<td class=\"num\">");
-  figure(w, MEASURE[m].id, scope, 0, b, MEASURE[m].money);
+  rw_figure(w, MEASURE[m].id, scope, 0, b, MEASURE[m].money);
   rw_put(w, "</td>");
   if (w->sides < 2) return;
-  int64_t r = sum_of(&u[1], m);
+  int64_t r = rw_sum_of(&u[1], m);
   rw_put(w, "<td class=\"num\">");
-  figure(w, MEASURE[m].id, scope, 1, r, MEASURE[m].money);
+  rw_figure(w, MEASURE[m].id, scope, 1, r, MEASURE[m].money);
   rw_put(w, "</td><td class=\"");
-  rw_put(w, change_class(r - b, lower_is_better));
+  rw_put(w, rw_change_class(r - b, lower_is_better));
   rw_put(w, "\">");
-  figure(w, MEASURE[m].id, scope, 2, r - b, MEASURE[m].money);
+  rw_figure(w, MEASURE[m].id, scope, 2, r - b, MEASURE[m].money);
   rw_put(w, "</td>");
 }
 
 /* <td> with the relative change (reform - baseline) / baseline. */
-static void change_pct_cell(W *w, int64_t b, int64_t r) {
+void rw_change_pct_cell(W *w, int64_t b, int64_t r) {
   int ok;
   int64_t bp = rw_ratio_bp(r - b, b, &ok);
   rw_put(w, "<td class=\"num\">");
@@ -285,7 +250,7 @@ static void change_pct_cell(W *w, int64_t b, int64_t r) {
 }
 
 /* A ratio num / den as "12.34%", or "—". */
-static void ratio_text(W *w, int64_t num, int64_t den) {
+void rw_ratio_text(W *w, int64_t num, int64_t den) {
   int ok;
   int64_t bp = rw_ratio_bp(num, den, &ok);
   if (!ok) {
@@ -413,10 +378,10 @@ static void ratio_card_rows(W *w, const sb_sim_result *r, int num, int den) {
       card_row_open(w, s ? "改革" : "基线", s ? "Reform" : "Baseline", s);
     else
       card_row_open(w, "本期", "This file", -1);
-    ratio_text(w, sum_of(&r->all[s], num), sum_of(&r->all[s], den));
+    rw_ratio_text(w, rw_sum_of(&r->all[s], num), rw_sum_of(&r->all[s], den));
     card_row_close(w);
     int ok;
-    bp[s] = rw_ratio_bp(sum_of(&r->all[s], num), sum_of(&r->all[s], den), &ok);
+    bp[s] = rw_ratio_bp(rw_sum_of(&r->all[s], num), rw_sum_of(&r->all[s], den), &ok);
     if (!ok) bp[s] = INT64_MIN;
   }
   if (w->sides == 2 && bp[0] != INT64_MIN && bp[1] != INT64_MIN) {
@@ -440,11 +405,11 @@ static void headline(W *w, const sb_sim_result *r) {
   if (w->sides == 2) {
     for (int s = 0; s < 2; s++) {
       card_row_open(w, s ? "改革" : "基线", s ? "Reform" : "Baseline", s);
-      figure(w, MEASURE[S_FUND].id, "all", s, a[s].fund, 1);
+      rw_figure(w, MEASURE[S_FUND].id, "all", s, a[s].fund, 1);
       card_row_close(w);
     }
     card_row_open(w, "差额", "Difference", -1);
-    figure(w, MEASURE[S_FUND].id, "all", 2, a[1].fund - a[0].fund, 1);
+    rw_figure(w, MEASURE[S_FUND].id, "all", 2, a[1].fund - a[0].fund, 1);
     card_row_close(w);
     card_row_open(w, "变化", "Change", -1);
     int ok;
@@ -460,10 +425,10 @@ static void headline(W *w, const sb_sim_result *r) {
     card_row_close(w);
   } else {
     rw_put(w, "<div class=\"big\">");
-    figure(w, MEASURE[S_FUND].id, "all", 0, a[0].fund, 1);
+    rw_figure(w, MEASURE[S_FUND].id, "all", 0, a[0].fund, 1);
     rw_put(w, "</div>");
     card_row_open(w, "医疗总费用", "Total cost", -1);
-    figure(w, MEASURE[S_MEDFEE].id, "all", 0, a[0].medfee, 1);
+    rw_figure(w, MEASURE[S_MEDFEE].id, "all", 0, a[0].medfee, 1);
     card_row_close(w);
   }
   rw_put(w, "</div>\n");
@@ -480,13 +445,13 @@ static void headline(W *w, const sb_sim_result *r) {
   /* persons */
   rw_put(w, "<div class=\"card\"><h3>就医人数<span class=\"en\">Persons with claims</span></h3>"
             "<div class=\"big\">");
-  figure(w, M_PERSONS_WITH_CLAIMS, "all", 0, r->persons_with_claims, 0);
+  rw_figure(w, M_PERSONS_WITH_CLAIMS, "all", 0, r->persons_with_claims, 0);
   rw_put(w, "</div>");
   card_row_open(w, "名单人数", "Persons in the registry", -1);
   rw_putf(w, "%lld", (long long)r->persons);
   card_row_close(w);
   card_row_open(w, "结算笔数", "Claims", -1);
-  figure(w, MEASURE[S_CLAIMS].id, "all", 0, a[0].claims, 0);
+  rw_figure(w, MEASURE[S_CLAIMS].id, "all", 0, a[0].claims, 0);
   card_row_close(w);
   rw_put(w, "</div>\n");
 
@@ -526,7 +491,7 @@ static void headline(W *w, const sb_sim_result *r) {
       rw_put(w, "<td class=\"num\">未提供<span class=\"en\">not given (sanbao report "
                 "--alerts FILE counts them)</span></td>");
     else
-      figure_cells(w, "all", a, m, m == S_PSN);
+      rw_figure_cells(w, "all", a, m, m == S_PSN);
     rw_put(w, "</tr>\n");
   }
   rw_put(w, "</tbody></table></section>\n");
@@ -534,21 +499,13 @@ static void headline(W *w, const sb_sim_result *r) {
 
 /* ---- charts -------------------------------------------------------------------- */
 
-static const char *const COLOR[2] = {"#4e79a7", "#f28e2b"};
-
-typedef struct axis {
-  int64_t unit;      /* fen per display unit */
-  int64_t step, top; /* fen */
-  int ticks;         /* top = ticks * step */
-} axis;
-
 /* A scale from 0 to at least `max` fen with at most 5 steps of 1, 2 or 5
 ** times a power of ten display units. */
 static int64_t ceil_div(int64_t a, int64_t b) {
   return a > 0 ? (a - 1) / b + 1 : 0;
 }
 
-static axis make_axis(sb_fen max) {
+axis rw_make_axis(sb_fen max) {
   axis a;
   a.unit = max >= INT64_C(1000000000) ? UNIT_WAN : UNIT_YUAN; /* from 1000万元 on */
   if (max < 0) max = 0;
@@ -574,19 +531,19 @@ static axis make_axis(sb_fen max) {
 }
 
 /* The y pixel of `v` on a plot from y0 (bottom) up `h` pixels. */
-static int64_t ypix(const axis *a, sb_fen v, int y0, int h) {
+int64_t rw_ypix(const axis *a, sb_fen v, int y0, int h) {
   if (v <= 0) return y0;
   return y0 - (int64_t)(((__int128)v * h + a->top / 2) / a->top);
 }
 
 /* Grid lines and tick labels of an axis at x = x0 .. x1. */
-static void draw_axis(W *w, const axis *a, int x0, int x1, int y0, int h) {
+void rw_draw_axis(W *w, const axis *a, int x0, int x1, int y0, int h) {
   for (int k = 0; k <= a->ticks; k++) {
-    int64_t y = ypix(a, a->step * k, y0, h);
+    int64_t y = rw_ypix(a, a->step * k, y0, h);
     rw_putf(w, "<line x1=\"%d\" y1=\"%lld\" x2=\"%d\" y2=\"%lld\" stroke=\"%s\"/>", x0,
             (long long)y, x1, (long long)y, k ? "#e3e6ea" : "#888");
     char g[40];
-    fmt_grouped_u((uint64_t)(a->step * k / a->unit), g, sizeof g);
+    rw_fmt_grouped_u((uint64_t)(a->step * k / a->unit), g, sizeof g);
     rw_putf(w,
             "<text x=\"%d\" y=\"%lld\" text-anchor=\"end\" font-size=\"12\" fill=\"#555\">%s"
             "</text>",
@@ -599,9 +556,9 @@ static const char *unit_label(const axis *a) {
 }
 
 /* A bar with its value label above it (rotated when `vertical`). */
-static void bar(W *w, const axis *a, int x, int bw, int y0, int h, sb_fen v, int side, int vertical,
-                const char *title) {
-  int64_t y = ypix(a, v, y0, h);
+void rw_bar(W *w, const axis *a, int x, int bw, int y0, int h, sb_fen v, int side, int vertical,
+            const char *title) {
+  int64_t y = rw_ypix(a, v, y0, h);
   rw_putf(w, "<rect x=\"%d\" y=\"%lld\" width=\"%d\" height=\"%lld\" fill=\"%s\">", x, (long long)y,
           bw, (long long)(y0 - y), COLOR[side]);
   rw_put(w, "<title>");
@@ -621,7 +578,7 @@ static void bar(W *w, const axis *a, int x, int bw, int y0, int h, sb_fen v, int
             x + bw / 2, (long long)y - 5, t);
 }
 
-static void legend(W *w, const sb_report_labels *l, int x, int y) {
+void rw_legend(W *w, const sb_report_labels *l, int x, int y) {
   for (int s = 0; s < w->sides; s++) {
     rw_putf(w, "<rect x=\"%d\" y=\"%d\" width=\"12\" height=\"12\" fill=\"%s\"/>", x, y + s * 18,
             COLOR[s]);
@@ -634,7 +591,7 @@ static void legend(W *w, const sb_report_labels *l, int x, int y) {
 }
 
 /* A rotated axis title "TEXT (UNIT)". */
-static void y_title(W *w, int x, int y, const char *text, const axis *a) {
+void rw_y_title(W *w, int x, int y, const char *text, const axis *a) {
   rw_putf(w,
           "<text transform=\"translate(%d %d) rotate(-90)\" text-anchor=\"middle\" "
           "font-size=\"13\" fill=\"#333\">",
@@ -663,16 +620,13 @@ static void tiers_chart(W *w, const sb_sim_result *r, const sb_report_labels *l)
   sb_fen max = 0;
   for (int g = 0; g < 4; g++)
     for (int s = 0; s < w->sides; s++)
-      max = sb_max(max, sum_of(&r->all[s], G[g].m));
-  axis a = make_axis(max);
+      max = sb_max(max, rw_sum_of(&r->all[s], G[g].m));
+  axis a = rw_make_axis(max);
   const int W_ = 1100, H_ = 440, x0 = 110, x1 = 1080, y0 = 360, h = 280;
-  rw_putf(w,
-          "<svg class=\"chart\" id=\"chart-tiers\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d "
-          "%d\" role=\"img\" aria-label=\"Fund spending per tier\">",
-          W_, H_, W_, H_);
-  draw_axis(w, &a, x0, x1, y0, h);
-  y_title(w, 30, y0 - h / 2, "基金支出 Fund spending", &a);
-  legend(w, l, x0 + 10, 16);
+  rw_svg_open(w, "chart-tiers", W_, H_, "Fund spending per tier");
+  rw_draw_axis(w, &a, x0, x1, y0, h);
+  rw_y_title(w, 30, y0 - h / 2, "基金支出 Fund spending", &a);
+  rw_legend(w, l, x0 + 10, 16);
   int gw = (x1 - x0) / 4;
   int bw = w->sides == 2 ? 84 : 110, gap = 14;
   for (int g = 0; g < 4; g++) {
@@ -682,7 +636,7 @@ static void tiers_chart(W *w, const sb_sim_result *r, const sb_report_labels *l)
       char title[160];
       snprintf(title, sizeof title, "%s %s — %s", G[g].zh, G[g].en,
                w->sides == 2 ? (s ? "改革 Reform" : "基线 Baseline") : "本期");
-      bar(w, &a, x, bw, y0, h, sum_of(&r->all[s], G[g].m), s, 0, title);
+      rw_bar(w, &a, x, bw, y0, h, rw_sum_of(&r->all[s], G[g].m), s, 0, title);
     }
     rw_putf(w,
             "<text x=\"%d\" y=\"%d\" text-anchor=\"middle\" font-size=\"14\" "
@@ -707,17 +661,14 @@ static void burden_chart(W *w, const sb_sim_result *r, const sb_report_labels *l
       max = sb_max(max, r->decile[s][d]);
     top = sb_max(top, r->decile[s][10]);
   }
-  axis a = make_axis(max), am = make_axis(top);
+  axis a = rw_make_axis(max), am = rw_make_axis(top);
   const int W_ = 1100, H_ = 460, x0 = 100, x1 = 850, mx0 = 960, mx1 = 1080, y0 = 380, h = 270;
-  rw_putf(w,
-          "<svg class=\"chart\" id=\"chart-burden\" width=\"%d\" height=\"%d\" viewBox=\"0 0 "
-          "%d %d\" role=\"img\" aria-label=\"Personal burden deciles\">",
-          W_, H_, W_, H_);
-  draw_axis(w, &a, x0, x1, y0, h);
-  draw_axis(w, &am, mx0, mx1, y0, h);
-  y_title(w, 24, y0 - h / 2, "个人负担 Personal burden", &a);
-  y_title(w, 884, y0 - h / 2, "最大值 Maximum", &am);
-  legend(w, l, x0 + 10, 14);
+  rw_svg_open(w, "chart-burden", W_, H_, "Personal burden deciles");
+  rw_draw_axis(w, &a, x0, x1, y0, h);
+  rw_draw_axis(w, &am, mx0, mx1, y0, h);
+  rw_y_title(w, 24, y0 - h / 2, "个人负担 Personal burden", &a);
+  rw_y_title(w, 884, y0 - h / 2, "最大值 Maximum", &am);
+  rw_legend(w, l, x0 + 10, 14);
   int gw = (x1 - x0) / 9;
   int bw = w->sides == 2 ? 28 : 40, gap = 4;
   for (int d = 1; d <= 10; d++) {
@@ -732,7 +683,7 @@ static void burden_chart(W *w, const sb_sim_result *r, const sb_report_labels *l
       else
         snprintf(title, sizeof title, "最大 Max %s",
                  w->sides == 2 ? (s ? "改革 Reform" : "基线 Baseline") : "");
-      bar(w, ax, x, bw, y0, h, r->decile[s][d], s, 1, title);
+      rw_bar(w, ax, x, bw, y0, h, r->decile[s][d], s, 1, title);
     }
     if (d < 10)
       rw_putf(w,
@@ -772,17 +723,9 @@ static void burden_chart(W *w, const sb_sim_result *r, const sb_report_labels *l
     rw_put(w, "</td>");
     for (int d = 1; d <= 10; d++) {
       sb_fen v = s < 2 ? r->decile[s][d] : r->decile[1][d] - r->decile[0][d];
-      rw_put(w, "<td class=\"");
-      rw_put(w, s == 2 ? change_class(v, 1) : "num");
-      rw_put(w, "\">");
-      if (d < 10) {
-        char m[32];
-        snprintf(m, sizeof m, M_DECILE "%d", d);
-        figure(w, m, "all", s, v, 1);
-      } else {
-        plain_money(w, v, s == 2);
-      }
-      rw_put(w, "</td>");
+      char m[32];
+      snprintf(m, sizeof m, M_DECILE "%d", d);
+      rw_burden_cell(w, d < 10 ? m : NULL, s, v);
     }
     rw_put(w, "</tr>\n");
   }
@@ -812,14 +755,14 @@ static void monitoring_table(W *w, const sb_sim_result *r) {
     rw_put(w, "<tr><td class=\"id\">");
     rw_esc(w, r->threshold_name[t]);
     rw_put(w, "</td><td class=\"num\">");
-    plain_money(w, r->threshold[t], 0);
+    rw_plain_money(w, r->threshold[t], 0);
     rw_put(w, "</td>");
     for (int s = 0; s < (w->sides == 2 ? 3 : 1); s++) {
       int64_t v = s < 2 ? r->above[s][t] : r->above[1][t] - r->above[0][t];
       rw_put(w, "<td class=\"");
-      rw_put(w, s == 2 ? change_class(v, 1) : "num");
+      rw_put(w, s == 2 ? rw_change_class(v, 1) : "num");
       rw_put(w, "\">");
-      figure(w, M_ABOVE, scope, s, v, 0);
+      rw_figure(w, M_ABOVE, scope, s, v, 0);
       rw_put(w, "</td>");
     }
     rw_put(w, "</tr>\n");
@@ -827,19 +770,44 @@ static void monitoring_table(W *w, const sb_sim_result *r) {
   rw_put(w, "</tbody></table></section>\n");
 }
 
-/* The column heads shared by the category and prefecture tables. */
-static void breakdown_head(W *w, const char *zh, const char *en, int persons) {
-  rw_put(w, "<table><thead><tr>");
-  rw_th(w, NULL, zh, en);
+void rw_burden_cell(W *w, const char *measure, int side, sb_fen v) {
+  rw_put(w, "<td class=\"");
+  rw_put(w, side == 2 ? rw_change_class(v, 1) : "num");
+  rw_put(w, "\">");
+  if (measure)
+    rw_figure(w, measure, "all", side, v, 1);
+  else
+    rw_plain_money(w, v, side == 2);
+  rw_put(w, "</td>");
+}
+
+void rw_svg_open(W *w, const char *id, int width, int height, const char *label) {
+  rw_putf(w,
+          "<svg class=\"chart\" id=\"%s\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\" "
+          "role=\"img\" aria-label=\"%s\">",
+          id, width, height, width, height, label);
+}
+
+void rw_th_fund(W *w) {
   if (w->sides == 2) {
     rw_th(w, "num", "基金支付 基线", "Fund: baseline");
     rw_th(w, "num", "改革", "Fund: reform");
     rw_th(w, "num", "差额", "Difference");
+  } else {
+    rw_th(w, "num", "基金支付", "Fund payments");
+  }
+}
+
+/* The column heads shared by the category and prefecture tables. */
+static void breakdown_head(W *w, const char *zh, const char *en, int persons) {
+  rw_put(w, "<table><thead><tr>");
+  rw_th(w, NULL, zh, en);
+  rw_th_fund(w);
+  if (w->sides == 2) {
     rw_th(w, "num", "变化", "Change");
     rw_th(w, "num", "个人负担 基线", "Burden: baseline");
     rw_th(w, "num", "改革", "Burden: reform");
   } else {
-    rw_th(w, "num", "基金支付", "Fund payments");
     rw_th(w, "num", "个人负担", "Personal burden");
     rw_th(w, "num", "实际报销比", "Effective ratio");
   }
@@ -849,20 +817,20 @@ static void breakdown_head(W *w, const char *zh, const char *en, int persons) {
 }
 
 static void breakdown_cells(W *w, const char *scope, const sb_sim_sums u[2]) {
-  figure_cells(w, scope, u, S_FUND, 0);
-  if (w->sides == 2) change_pct_cell(w, u[0].fund, u[1].fund);
+  rw_figure_cells(w, scope, u, S_FUND, 0);
+  if (w->sides == 2) rw_change_pct_cell(w, u[0].fund, u[1].fund);
   for (int s = 0; s < w->sides; s++) {
     rw_put(w, "<td class=\"num\">");
-    figure(w, MEASURE[S_PSN].id, scope, s, u[s].psn, 1);
+    rw_figure(w, MEASURE[S_PSN].id, scope, s, u[s].psn, 1);
     rw_put(w, "</td>");
   }
   if (w->sides < 2) {
     rw_put(w, "<td class=\"num\">");
-    ratio_text(w, u[0].fund, u[0].medfee);
+    rw_ratio_text(w, u[0].fund, u[0].medfee);
     rw_put(w, "</td>");
   }
   rw_put(w, "<td class=\"num\">");
-  figure(w, MEASURE[S_CLAIMS].id, scope, 0, u[0].claims, 0);
+  rw_figure(w, MEASURE[S_CLAIMS].id, scope, 0, u[0].claims, 0);
   rw_put(w, "</td>");
 }
 
@@ -952,21 +920,37 @@ static void top_table(W *w, const sb_sim_result *r) {
     rw_put(w, "</span></td><td>");
     region_name(w, c->region, 1);
     rw_put(w, "</td><td class=\"num\">");
-    plain_money(w, c->psn[0], 0);
+    rw_plain_money(w, c->psn[0], 0);
     rw_put(w, "</td><td class=\"num\">");
-    plain_money(w, c->psn[1], 0);
+    rw_plain_money(w, c->psn[1], 0);
     rw_put(w, "</td><td class=\"");
-    rw_put(w, change_class(d, 1));
+    rw_put(w, rw_change_class(d, 1));
     rw_put(w, "\">");
-    plain_money(w, d, 1);
+    rw_plain_money(w, d, 1);
     rw_put(w, "</td>");
-    change_pct_cell(w, c->psn[0], c->psn[1]);
+    rw_change_pct_cell(w, c->psn[0], c->psn[1]);
     rw_put(w, "</tr>\n");
   }
   if (!r->n_top)
     rw_put(w, "<tr><td colspan=\"8\">无人负担变化 <span class=\"en\">No one's burden changed"
               "</span></td></tr>\n");
   rw_put(w, "</tbody></table></section>\n");
+}
+
+/* A sample scaled to the population it stands for (sb_sim_scale). */
+static void scale_note(W *w, const sb_sim_result *r) {
+  char f[64];
+  sb_sim_scale_text(r, f, sizeof f);
+  rw_put(w, "<p class=\"nochange\" id=\"scale\">按样本放大：所有金额、笔数和人数均已乘以 <strong>"
+            "×");
+  rw_esc(w, f);
+  rw_put(w, "</strong>（各自四舍五入，分项之和与合计可能相差几分）；百分位数和影响最大的人员为"
+            "个人数值，未放大。<span class=\"en\">Scaled from a sample: every amount, count of "
+            "claims and count of persons is multiplied by ×");
+  rw_esc(w, f);
+  rw_put(w, " (each rounded on its own, so parts may differ from their total by a few fen); "
+            "percentiles and the most affected persons are one person's figures and are not "
+            "scaled.</span></p>\n");
 }
 
 static void footer(W *w, const sb_sim_result *r, const sb_report_labels *l) {
@@ -1024,11 +1008,15 @@ int sb_report_html(const sb_sim_result *r, const sb_report_labels *labels, sb_bu
   rw_put(&w, "</p></div></header>\n<main>\n");
 
   if (r->sides == 2) rw_reform_section(&w, r, l);
+  if (r->scale_num != r->scale_den) scale_note(&w, r);
   headline(&w, r);
   tiers_chart(&w, r, l);
   burden_chart(&w, r, l);
+  rw_top_chart(&w, r, l);
+  rw_bands_chart(&w, r, l);
   monitoring_table(&w, r);
   category_table(&w, r);
+  rw_splits_section(&w, r);
   prefecture_table(&w, r);
   if (r->sides == 2) top_table(&w, r);
   footer(&w, r, l);

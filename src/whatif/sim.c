@@ -25,6 +25,9 @@ struct sb_sim {
   sb_fen *watch[SB_SIM_CAP_KINDS];
   uint8_t *cats;
   sb_catmask ci_capped; /* categories whose claims the critical-illness cap binds */
+  /* the sums of sb_sim_add / _alert / _year_end, merged into r by finish
+  ** (threads keep tallies of their own: sb_sim_add_to) */
+  sb_sim_tally own;
   sb_sim_result r;
 };
 
@@ -93,6 +96,7 @@ static sb_sim *sim_new(const sb_registry *reg, const int32_t *region, int32_t np
   sb_sim_result *r = &s->r;
   r->sides = sides;
   r->alerts_unknown = 0;
+  r->scale_num = r->scale_den = 1;
   r->year = policy->year;
   r->persons = s->np;
   assign_prefectures(s);
@@ -122,6 +126,10 @@ void sb_sim_set_top_id(sb_sim *s, int i, const char *id, size_t len) {
 
 void sb_sim_alerts_not_given(sb_sim *s) {
   s->r.alerts_unknown = 1;
+}
+
+void sb_sim_visits_not_given(sb_sim *s) {
+  s->r.visits_unknown = 1;
 }
 
 void sb_sim_free(sb_sim *s) {
@@ -239,15 +247,16 @@ static void add_sums(sb_sim_sums *u, const sb_result *r, int reversed) {
   u->claims += reversed ? -1 : 1;
 }
 
-/* One row into the sums given (the result's own, or a thread's tally) and
-** into the person's burden. */
-static void add_row(sb_sim *s, sb_sim_sums *all, sb_sim_sums (*category)[2],
-                    sb_sim_sums (*by_pref)[2], int side, int32_t person, const sb_result *r,
+/* One row into the sums of tally `t` (the collector's own, or a thread's)
+** and into the person's burden. */
+static void add_row(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
                     int reversed) {
-  add_sums(&all[side], r, reversed);
-  add_sums(&category[r->category][side], r, reversed);
+  add_sums(&t->all[side], r, reversed);
+  add_sums(&t->category[r->category][side], r, reversed);
+  if (r->visit < SB_VISIT_COUNT) add_sums(&t->visit[r->visit][side], r, reversed);
+  if (r->level < SB_LEVEL_COUNT) add_sums(&t->level[r->level][side], r, reversed);
   if (person >= 0 && person < s->np) {
-    add_sums(&by_pref[s->pref_of[person]][side], r, reversed);
+    add_sums(&t->by_pref[s->pref_of[person]][side], r, reversed);
     s->psn[side][person] += r->psn_part_amt;
     s->seen[person] = 1;
     if (side == 0 && !reversed) s->category[person] = r->category;
@@ -255,11 +264,10 @@ static void add_row(sb_sim *s, sb_sim_sums *all, sb_sim_sums (*category)[2],
   }
 }
 
-static void alert_row(sb_sim *s, sb_sim_sums *all, sb_sim_sums (*category)[2],
-                      sb_sim_sums (*by_pref)[2], int side, int32_t person, int cat) {
-  all[side].alerts++;
-  if (cat >= 0 && cat < SB_CAT_COUNT) category[cat][side].alerts++;
-  if (person >= 0 && person < s->np) by_pref[s->pref_of[person]][side].alerts++;
+static void alert_row(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int cat) {
+  t->all[side].alerts++;
+  if (cat >= 0 && cat < SB_CAT_COUNT) t->category[cat][side].alerts++;
+  if (person >= 0 && person < s->np) t->by_pref[s->pref_of[person]][side].alerts++;
 }
 
 static void year_end_sums(sb_sim_sums *u, sb_fen amount) {
@@ -268,42 +276,43 @@ static void year_end_sums(sb_sim_sums *u, sb_fen amount) {
   u->psn -= amount;
 }
 
-static void year_end_row(sb_sim *s, sb_sim_sums *all, sb_sim_sums (*category)[2],
-                         sb_sim_sums (*by_pref)[2], int side, int32_t person, int cat,
+/* Re-assistance after the year belongs to no claim, so to no visit type
+** or level: those splits leave it out (their sums are the claims'). */
+static void year_end_row(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int cat,
                          sb_fen amount) {
-  year_end_sums(&all[side], amount);
-  if (cat >= 0 && cat < SB_CAT_COUNT) year_end_sums(&category[cat][side], amount);
+  year_end_sums(&t->all[side], amount);
+  if (cat >= 0 && cat < SB_CAT_COUNT) year_end_sums(&t->category[cat][side], amount);
   if (person >= 0 && person < s->np) {
-    year_end_sums(&by_pref[s->pref_of[person]][side], amount);
+    year_end_sums(&t->by_pref[s->pref_of[person]][side], amount);
     s->psn[side][person] -= amount;
     if (side == 0 && s->watch[SB_SIM_CAP_REASSIST]) s->watch[SB_SIM_CAP_REASSIST][person] += amount;
   }
 }
 
 void sb_sim_year_end(sb_sim *s, int side, int32_t person, int category, sb_fen amount) {
-  year_end_row(s, s->r.all, s->r.category, s->r.by_pref, side, person, category, amount);
+  year_end_row(s, &s->own, side, person, category, amount);
 }
 
 void sb_sim_year_end_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int category,
                         sb_fen amount) {
-  year_end_row(s, t->all, t->category, t->by_pref, side, person, category, amount);
+  year_end_row(s, t, side, person, category, amount);
 }
 
 void sb_sim_add(sb_sim *s, int side, int32_t person, const sb_result *r, int reversed) {
-  add_row(s, s->r.all, s->r.category, s->r.by_pref, side, person, r, reversed);
+  add_row(s, &s->own, side, person, r, reversed);
 }
 
 void sb_sim_alert(sb_sim *s, int side, int32_t person, int category) {
-  alert_row(s, s->r.all, s->r.category, s->r.by_pref, side, person, category);
+  alert_row(s, &s->own, side, person, category);
 }
 
 void sb_sim_add_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
                    int reversed) {
-  add_row(s, t->all, t->category, t->by_pref, side, person, r, reversed);
+  add_row(s, t, side, person, r, reversed);
 }
 
 void sb_sim_alert_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int category) {
-  alert_row(s, t->all, t->category, t->by_pref, side, person, category);
+  alert_row(s, t, side, person, category);
 }
 
 void sb_sim_set_category(sb_sim *s, int32_t person, int category) {
@@ -329,6 +338,10 @@ void sb_sim_merge(sb_sim *s, const sb_sim_tally *t) {
     merge_sums(&r->all[side], &t->all[side]);
     for (int c = 0; c < SB_CAT_COUNT; c++)
       merge_sums(&r->category[c][side], &t->category[c][side]);
+    for (int v = 0; v < SB_VISIT_COUNT; v++)
+      merge_sums(&r->visit[v][side], &t->visit[v][side]);
+    for (int l = 0; l < SB_LEVEL_COUNT; l++)
+      merge_sums(&r->level[l][side], &t->level[l][side]);
     for (int p = 0; p < SB_SIM_MAX_PREF; p++)
       merge_sums(&r->by_pref[p][side], &t->by_pref[p][side]);
   }
@@ -422,13 +435,39 @@ int sb_sim_unchanged(const sb_sim_result *r) {
     if (!sums_equal(&r->by_pref[p][0], &r->by_pref[p][1])) return 0;
   for (int d = 0; d <= 10; d++)
     if (r->decile[0][d] != r->decile[1][d]) return 0;
+  for (int q = 0; q < SB_SIM_TOP_PCTS; q++)
+    if (r->top_pct[0][q] != r->top_pct[1][q]) return 0;
+  for (int b = 0; b < SB_SIM_BANDS; b++)
+    if (r->band[0][b] != r->band[1][b]) return 0;
+  for (int v = 0; v < SB_VISIT_COUNT; v++)
+    if (!sums_equal(&r->visit[v][0], &r->visit[v][1])) return 0;
+  for (int l = 0; l < SB_LEVEL_COUNT; l++)
+    if (!sums_equal(&r->level[l][0], &r->level[l][1])) return 0;
   for (int t = 0; t < r->n_thresholds && t < SB_SIM_MAX_THRESHOLDS; t++)
     if (r->above[0][t] != r->above[1][t]) return 0;
   return !r->gainers && !r->losers && !r->gained && !r->lost;
 }
 
+/* The burden band of a yearly burden (SB_SIM_BAND_FROM). */
+static int band_of(sb_fen v) {
+  int b = 0;
+  while (b + 1 < SB_SIM_BANDS && v >= SB_SIM_BAND_FROM[b + 1])
+    b++;
+  return b;
+}
+
+/* Nearest rank: the smallest value with at least q/den of the m values at
+** or below it is the value of 0-based rank ceil(q*m/den) - 1 (rank 0 for
+** q = 0). */
+static int64_t nearest_rank(int64_t q, int64_t den, int64_t m) {
+  int64_t rank = (int64_t)(((__int128)q * m + den - 1) / den);
+  return rank ? rank - 1 : 0;
+}
+
 const sb_sim_result *sb_sim_finish(sb_sim *s) {
   sb_sim_result *r = &s->r;
+  sb_sim_merge(s, &s->own);
+  memset(&s->own, 0, sizeof s->own); /* a second finish adds nothing twice */
   int64_t n = 0;
   for (int32_t k = 0; k < s->np; k++)
     n += s->seen[k];
@@ -437,22 +476,37 @@ const sb_sim_result *sb_sim_finish(sb_sim *s) {
   if (!v) return NULL;
   for (int side = 0; side < r->sides; side++) {
     int64_t m = 0;
+    memset(r->above[side], 0, sizeof r->above[side]);
+    memset(r->band[side], 0, sizeof r->band[side]);
     for (int32_t k = 0; k < s->np; k++)
       if (s->seen[k]) {
         v[m++] = s->psn[side][k];
+        r->band[side][band_of(s->psn[side][k])]++;
         for (int t = 0; t < r->n_thresholds; t++)
           if (s->psn[side][k] >= r->threshold[t]) r->above[side][t]++;
       }
-    /* nearest rank: the decile d is the smallest value with at least d*10%
-    ** of the values at or below it, i.e. the value of 0-based rank
-    ** ceil(d*m/10) - 1 (rank 0 for d = 0).  Eleven order statistics, by
-    ** selection rather than a sort of all m values (docs/performance.md). */
-    int64_t ranks[11];
-    for (int d = 0; d <= 10; d++) {
-      int64_t rank = (d * m + 9) / 10;
-      ranks[d] = rank ? rank - 1 : 0;
+    /* Eleven deciles and the top percentiles: sixteen order statistics in
+    ** one selection rather than a sort of all m values
+    ** (docs/performance.md).  The selection wants its ranks ascending:
+    ** the deciles' ranks are, and P90 sits between deciles 9 and 10. */
+    int64_t ranks[11 + SB_SIM_TOP_PCTS];
+    sb_fen got[11 + SB_SIM_TOP_PCTS];
+    int at[11 + SB_SIM_TOP_PCTS]; /* what ranks[i] is: 0..10 deciles, 11.. top pcts */
+    int k = 0;
+    for (int d = 0; d < 10; d++)
+      at[k] = d, ranks[k++] = nearest_rank(d, 10, m);
+    for (int p = 0; p < SB_SIM_TOP_PCTS; p++)
+      at[k] = 11 + p, ranks[k++] = nearest_rank(SB_SIM_TOP_PERMILLE[p], 1000, m);
+    at[k] = 10, ranks[k++] = nearest_rank(10, 10, m);
+    if (m) {
+      sb_sim_select_ranks(v, m, ranks, k, got);
+      for (int i = 0; i < k; i++) {
+        if (at[i] <= 10)
+          r->decile[side][at[i]] = got[i];
+        else
+          r->top_pct[side][at[i] - 11] = got[i];
+      }
     }
-    if (m) sb_sim_select_ranks(v, m, ranks, 11, r->decile[side]);
   }
   free(v);
   finish_caps(s);
@@ -492,6 +546,68 @@ const sb_sim_result *sb_sim_finish(sb_sim *s) {
   return r;
 }
 
+/* ---- scaling a sample ---------------------------------------------------------- */
+
+typedef struct scaler {
+  int64_t num, den;
+  int ok;
+} scaler;
+
+/* v * num / den rounded half away from zero, in place. */
+static void scale1(scaler *c, int64_t *v) {
+  __int128 x = (__int128)*v * c->num, q = x / c->den, rem = x % c->den;
+  if (2 * (rem < 0 ? -rem : rem) >= c->den) q += x < 0 ? -1 : 1;
+  if (q > INT64_MAX || q < INT64_MIN) {
+    c->ok = 0;
+    return;
+  }
+  *v = (int64_t)q;
+}
+
+static void scale_sums(scaler *c, sb_sim_sums *u, int n) {
+  for (int i = 0; i < n; i++) {
+    int64_t *f[] = {&u[i].medfee, &u[i].inscp,    &u[i].hifp, &u[i].hifmi,  &u[i].maf,
+                    &u[i].fund,   &u[i].reassist, &u[i].psn,  &u[i].claims, &u[i].alerts};
+    for (size_t k = 0; k < sizeof f / sizeof f[0]; k++)
+      scale1(c, f[k]);
+  }
+}
+
+int sb_sim_scale(sb_sim *s, int64_t num, int64_t den) {
+  if (num <= 0 || den <= 0) return SB_EINVAL;
+  sb_sim_result *t = malloc(sizeof *t);
+  if (!t) return SB_ENOMEM;
+  *t = s->r;
+  scaler c = {num, den, 1};
+  scale_sums(&c, &t->all[0], 2);
+  scale_sums(&c, &t->category[0][0], 2 * SB_CAT_COUNT);
+  scale_sums(&c, &t->visit[0][0], 2 * SB_VISIT_COUNT);
+  scale_sums(&c, &t->level[0][0], 2 * SB_LEVEL_COUNT);
+  scale_sums(&c, &t->by_pref[0][0], 2 * SB_SIM_MAX_PREF);
+  for (int p = 0; p < SB_SIM_MAX_PREF; p++)
+    scale1(&c, &t->pref_persons[p]);
+  int64_t *counts[] = {&t->persons, &t->persons_with_claims, &t->gainers, &t->losers, &t->gained,
+                       &t->lost};
+  for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++)
+    scale1(&c, counts[k]);
+  for (int side = 0; side < 2; side++) {
+    for (int i = 0; i < SB_SIM_MAX_THRESHOLDS; i++)
+      scale1(&c, &t->above[side][i]);
+    for (int b = 0; b < SB_SIM_BANDS; b++)
+      scale1(&c, &t->band[side][b]);
+  }
+  for (int i = 0; i < t->n_caps; i++) {
+    scale1(&c, &t->caps[i].persons);
+    scale1(&c, &t->caps[i].near);
+    scale1(&c, &t->caps[i].reached);
+  }
+  t->scale_num = num;
+  t->scale_den = den;
+  if (c.ok) s->r = *t;
+  free(t);
+  return c.ok ? SB_OK : SB_ERANGE;
+}
+
 /* ---- the summary CSV ------------------------------------------------------- */
 
 /* Each writer returns non-zero when an append failed (out of memory): the
@@ -523,12 +639,15 @@ static int line(sb_buf *o, const sb_sim_result *r, const char *measure, const ch
   return err | sb_buf_put(o, "\n", 1);
 }
 
-static int sums_lines(sb_buf *o, const sb_sim_result *r, const char *scope, const sb_sim_sums *u) {
+/* The sums of a scope; the alerts line only when `alerts` (the alerts are
+** counted by category and prefecture, not by visit type or level). */
+static int sums_lines(sb_buf *o, const sb_sim_result *r, const char *scope, const sb_sim_sums *u,
+                      int alerts) {
   static const char *const M[] = {"medfee_sumamt",   "inscp_scp_amt", "hifp_pay",
                                   "hifmi_pay",       "maf_pay",       "reassist_pay",
                                   "fund_pay_sumamt", "psn_part_amt"};
   int err = 0;
-  for (int m = 0; m < (r->alerts_unknown ? 9 : 10); m++) {
+  for (int m = 0; m < (r->alerts_unknown || !alerts ? 9 : 10); m++) {
     int64_t v[2];
     for (int side = 0; side < 2; side++) {
       const sb_sim_sums *x = &u[side];
@@ -541,20 +660,61 @@ static int sums_lines(sb_buf *o, const sb_sim_result *r, const char *scope, cons
   return err;
 }
 
+void sb_sim_scale_text(const sb_sim_result *r, char *buf, size_t cap) {
+  int64_t num = r->scale_num, den = r->scale_den;
+  int dec = 0; /* at most 18: den is an int64 */
+  for (int64_t d = den; d > 1 && d % 10 == 0 && dec < 18; d /= 10)
+    dec++;
+  int64_t pow10 = 1;
+  for (int k = 0; k < dec; k++)
+    pow10 *= 10;
+  if (pow10 == den && dec > 0)
+    snprintf(buf, cap, "%lld.%0*lld", (long long)(num / den), dec & 31, (long long)(num % den));
+  else if (den == 1)
+    snprintf(buf, cap, "%lld", (long long)num);
+  else
+    snprintf(buf, cap, "%lld/%lld", (long long)num, (long long)den);
+}
+
+int sb_sim_split_shown(const sb_sim_result *r, const sb_sim_sums u[2]) {
+  return u[0].claims || u[0].medfee || (r->sides == 2 && (u[1].claims || u[1].medfee));
+}
+
+void sb_sim_band_scope(int b, char *buf, size_t cap) {
+  if (b + 1 < SB_SIM_BANDS)
+    snprintf(buf, cap, "burden:%lld-%lld", (long long)(SB_SIM_BAND_FROM[b] / 100),
+             (long long)(SB_SIM_BAND_FROM[b + 1] / 100));
+  else
+    snprintf(buf, cap, "burden:%lld-", (long long)(SB_SIM_BAND_FROM[b] / 100));
+}
+
 int sb_sim_csv(const sb_sim_result *r, sb_buf *o) {
   static const char hdr[] = "measure,scope,baseline,reform,difference\n";
   int err = sb_buf_put(o, hdr, sizeof hdr - 1);
-  err |= sums_lines(o, r, "all", r->all);
+  if (r->scale_num != r->scale_den) {
+    char f[64];
+    sb_sim_scale_text(r, f, sizeof f);
+    err |= sb_buf_printf(o, "scale,all,%s,%s,\n", f, r->sides == 2 ? f : "");
+  }
+  err |= sums_lines(o, r, "all", r->all, 1);
   char scope[96];
   for (int c = 0; c < SB_CAT_COUNT; c++) {
     if (!r->category[c][0].claims && !r->category[c][1].claims && !r->category[c][0].medfee)
       continue;
     snprintf(scope, sizeof scope, "category:%s", sb_category_name(c));
-    err |= sums_lines(o, r, scope, r->category[c]);
+    err |= sums_lines(o, r, scope, r->category[c], 1);
   }
   for (int p = 0; p < r->n_pref; p++) {
     snprintf(scope, sizeof scope, "prefecture:%06d", (int)r->pref[p]);
-    err |= sums_lines(o, r, scope, r->by_pref[p]);
+    err |= sums_lines(o, r, scope, r->by_pref[p], 1);
+  }
+  for (int k = 0; !r->visits_unknown && k < SB_VISIT_COUNT + SB_LEVEL_COUNT; k++) {
+    int is_visit = k < SB_VISIT_COUNT, x = is_visit ? k : k - SB_VISIT_COUNT;
+    const sb_sim_sums *u = is_visit ? r->visit[x] : r->level[x];
+    if (!sb_sim_split_shown(r, u)) continue;
+    snprintf(scope, sizeof scope, "%s:%s", is_visit ? "visit" : "level",
+             is_visit ? sb_visit_name(x) : sb_level_name(x));
+    err |= sums_lines(o, r, scope, u, 0);
   }
   int64_t v[2];
   v[0] = v[1] = r->persons_with_claims;
@@ -564,6 +724,17 @@ int sb_sim_csv(const sb_sim_result *r, sb_buf *o) {
     snprintf(m, sizeof m, "psn_decile_%d", d);
     v[0] = r->decile[0][d], v[1] = r->decile[1][d];
     err |= line(o, r, m, "all", v, 1);
+  }
+  for (int q = 0; q < SB_SIM_TOP_PCTS; q++) {
+    char m[32];
+    snprintf(m, sizeof m, "psn_permille_%d", SB_SIM_TOP_PERMILLE[q]);
+    v[0] = r->top_pct[0][q], v[1] = r->top_pct[1][q];
+    err |= line(o, r, m, "all", v, 1);
+  }
+  for (int b = 0; b < SB_SIM_BANDS; b++) {
+    sb_sim_band_scope(b, scope, sizeof scope);
+    v[0] = r->band[0][b], v[1] = r->band[1][b];
+    err |= line(o, r, "persons", scope, v, 0);
   }
   for (int t = 0; t < r->n_thresholds; t++) {
     snprintf(scope, sizeof scope, "above:%s", r->threshold_name[t]);

@@ -25,6 +25,18 @@
 #define SB_SIM_MAX_THRESHOLDS SB_MAX_RULES
 #define SB_SIM_MAX_CAPS (5 + 2 * SB_CAT_COUNT) /* see sb_sim_watch_caps */
 
+/* The top of the burden distribution, where reforms of caps and high
+** segments act and the deciles see nothing: these percentiles, in per
+** mille (nearest rank, as the deciles), then the maximum. */
+#define SB_SIM_TOP_PCTS 5
+static const int SB_SIM_TOP_PERMILLE[SB_SIM_TOP_PCTS] = {900, 950, 990, 995, 999};
+
+/* Bands of the yearly personal burden (yuan, lower bound included): how
+** many persons with claims fall in each; the last band is open. */
+#define SB_SIM_BANDS 9
+static const sb_fen SB_SIM_BAND_FROM[SB_SIM_BANDS] = {0,       100000,  200000,   500000,  1000000,
+                                                      2000000, 5000000, 10000000, 20000000};
+
 /* Sums over settled rows minus reversed rows, in fen. */
 typedef struct sb_sim_sums {
   sb_fen medfee, inscp, hifp, hifmi, maf, fund, psn;
@@ -82,6 +94,12 @@ typedef struct sb_sim_result {
   int year;
   sb_sim_sums all[2];
   sb_sim_sums category[SB_CAT_COUNT][2];
+  /* By visit type (住院 / 门诊慢特病 / 普通门诊) and by institution level;
+  ** unknown (visits_unknown = 1) when the rows came from a settlements
+  ** file, which does not say (sb_sim_visits_not_given). */
+  sb_sim_sums visit[SB_VISIT_COUNT][2];
+  sb_sim_sums level[SB_LEVEL_COUNT][2];
+  int visits_unknown;
   int n_pref;
   int32_t pref[SB_SIM_MAX_PREF]; /* ascending codes, e.g. 430100 */
   sb_sim_sums by_pref[SB_SIM_MAX_PREF][2];
@@ -92,6 +110,15 @@ typedef struct sb_sim_result {
   ** decile[s][k] is the k*10th percentile (k = 0..10; 0 the minimum,
   ** 10 the maximum), nearest-rank. */
   sb_fen decile[2][11];
+  /* The top percentiles, SB_SIM_TOP_PERMILLE (the maximum is decile 10). */
+  sb_fen top_pct[2][SB_SIM_TOP_PCTS];
+  /* Persons with claims by yearly burden band (SB_SIM_BAND_FROM); a
+  ** negative burden (a reversal of last year's claim) counts in band 0. */
+  int64_t band[2][SB_SIM_BANDS];
+  /* The factor every sum and count of persons or claims was multiplied by
+  ** (sb_sim_scale), as scale_num / scale_den; 1/1 when not scaled.  Per
+  ** person figures (percentiles, the most affected) are never scaled. */
+  int64_t scale_num, scale_den;
   /* The policy's monitoring thresholds (因病返贫致贫风险监测) and how many
   ** persons' burden reached each, whatever their category. */
   int n_thresholds;
@@ -121,6 +148,10 @@ sb_sim *sb_sim_new(const sb_registry *reg, const sb_policy *policy, int sides);
 /* The alerts are not known to this collector (a settlements file carries
 ** none): sb_sim_result.alerts_unknown is 1. */
 void sb_sim_alerts_not_given(sb_sim *s);
+
+/* Nor the visit types and levels (a settlements file has no such column):
+** sb_sim_result.visits_unknown is 1, and the splits by them are left out. */
+void sb_sim_visits_not_given(sb_sim *s);
 
 /* A collector over `persons` persons whose regions are region[0..persons)
 ** (a claims pack's people section, sb_pack_regions) instead of a registry:
@@ -175,6 +206,8 @@ void sb_sim_alert(sb_sim *s, int side, int32_t person, int category);
 typedef struct sb_sim_tally {
   sb_sim_sums all[2];
   sb_sim_sums category[SB_CAT_COUNT][2];
+  sb_sim_sums visit[SB_VISIT_COUNT][2];
+  sb_sim_sums level[SB_LEVEL_COUNT][2];
   sb_sim_sums by_pref[SB_SIM_MAX_PREF][2];
 } sb_sim_tally;
 
@@ -200,6 +233,19 @@ void sb_sim_set_category(sb_sim *s, int32_t person, int category);
 const sb_sim_result *sb_sim_finish(sb_sim *s);
 
 /*
+** Scale a finished result from a sample to the population it stands for:
+** every sum (money, claims, alerts) and every count of persons (registry
+** persons, persons with claims, above a threshold, in a burden band,
+** gainers, losers) is multiplied by num / den, each rounded half away from
+** zero on its own (so sums of scaled parts may differ from the scaled
+** total by a few fen: the page says so).  Percentiles and the most
+** affected persons are per person and stay as they are.  num and den
+** must be positive; call at most once.  Return 0, or SB_ERANGE when a
+** figure would leave int64 (nothing is changed then).
+*/
+int sb_sim_scale(sb_sim *s, int64_t num, int64_t den);
+
+/*
 ** The values of the 0-based ranks `ranks[0..k)` (ascending; duplicates
 ** allowed; each < n) among v[0..n), as a full ascending sort of v would
 ** place them: out[i] = sorted(v)[ranks[i]].  v is reordered.  Expected
@@ -208,16 +254,33 @@ const sb_sim_result *sb_sim_finish(sb_sim *s);
 */
 void sb_sim_select_ranks(sb_fen *v, int64_t n, const int64_t *ranks, int k, sb_fen *out);
 
+/* The scale factor as text: "335", "0.5", "1/3" (a den not a power of 10). */
+void sb_sim_scale_text(const sb_sim_result *r, char *buf, size_t cap);
+
+/* Whether a split's row (a visit type's, a level's) is shown: it has
+** claims or cost on either side. */
+int sb_sim_split_shown(const sb_sim_result *r, const sb_sim_sums u[2]);
+
+/* The CSV scope of burden band b: "burden:FROM-TO" in yuan (TO excluded),
+** the last "burden:FROM-". */
+void sb_sim_band_scope(int b, char *buf, size_t cap);
+
 /* The summary CSV of `sanbao simulate --csv`:
 **   measure,scope,baseline,reform,difference
 ** measures medfee_sumamt, inscp_scp_amt, hifp_pay, hifmi_pay, maf_pay,
 ** reassist_pay (re-assistance, at settlement and after the year),
 ** fund_pay_sumamt, psn_part_amt (yuan, two decimals), claims, alerts
-** (counts); scopes all, category:<id>, prefecture:<code>; then persons-level
-** rows of scope all: persons_with_claims, psn_decile_<k> (k = 1..9); measure
-** persons of scope above:<rule> (people whose burden reached the rule's
-** threshold); gainers, losers, gained, lost (baseline 0, reform and
-** difference the figure).  With one side, reform and difference are empty.
+** (counts); scopes all, category:<id>, prefecture:<code>, and unless
+** visits_unknown visit:<visit_type> and level:<level> (those shown:
+** sb_sim_split_shown; no alerts line: alerts are not split so); then persons-level rows of scope
+*all:
+** persons_with_claims, psn_decile_<k> (k = 1..9), psn_permille_<q> (q of
+** SB_SIM_TOP_PERMILLE); measure persons of scope burden:<from>-<to> (the
+** bands, sb_sim_band_scope); measure persons of scope above:<rule> (people
+** whose burden reached the rule's threshold); gainers, losers, gained, lost
+** (baseline 0, reform and difference the figure); and when scaled
+** (sb_sim_scale) a first line "scale,all,F,F," with the factor F.  With one
+** side, reform and difference are empty.
 ** `sanbao simulate` then appends the reform's own lines
 ** (sb_reform_changes_csv, whatif/merge_patch.h). */
 int sb_sim_csv(const sb_sim_result *r, sb_buf *out);

@@ -196,6 +196,7 @@ static int read_settlements(sb_csv_reader *rd, const char *path, const sb_regist
 }
 
 int sb_sim_from_settlements(const char *path, const sb_registry *reg, sb_sim *sim, sb_error *err) {
+  sb_sim_visits_not_given(sim); /* the settlements format has no visit type or level */
   return read_file(path, read_settlements, reg, sim, err);
 }
 

@@ -90,8 +90,9 @@ balances() {
   for _p in "$@"; do "$bin" db balance --db "$_db" --person "$_p" --year "$_y" >>"$_out" 2>&1; done
 }
 
-# bal FILE LABEL: the last field of the balance line starting with LABEL
-bal() { awk -v l="$2" 'index($0, l) == 1 { print $NF; exit }' "$1"; }
+# bal FILE LABEL: the last field of the balance line starting with LABEL, its
+# thousands separators (a terminal table's) removed
+bal() { awk -v l="$2" 'index($0, l) == 1 { v = $NF; gsub(",", "", v); print v; exit }' "$1"; }
 
 # same_accs NAME WANT_DB GOT_DB: the accumulators tables are equal (sqlite3)
 same_accs() {

@@ -100,11 +100,16 @@ figures() {
 # gainers, the headline's fund, total cost and claims.
 expected_figures() {
   awk -F, -v sides="$2" '
-    NR > 1 && $1 == "fund_pay_sumamt" && $2 != "all" { S++ }
+    NR > 1 && $1 == "fund_pay_sumamt" && $2 ~ /^(category|prefecture):/ { S++ }
+    NR > 1 && $1 == "fund_pay_sumamt" && $2 ~ /^(visit|level):/ { V++ }
     NR > 1 && $1 == "persons" { T++ }
     END {
-      if (sides == 2) print 30 + 6 * S + 1 + 27 + 3 * T + 4 + 4
-      else print 10 + 3 * S + 1 + 9 + T + 3
+      # the sums of all, 6 (3) figures a category or prefecture, 5 (3) a
+      # visit type or level, persons with claims, the deciles, the five top
+      # percentiles, persons above a threshold or in a burden band,
+      # gainers/losers, the headline
+      if (sides == 2) print 30 + 6 * S + 5 * V + 1 + 27 + 15 + 3 * T + 4 + 4
+      else print 10 + 3 * S + 3 * V + 1 + 9 + 5 + T + 3
     }' "$1"
 }
 
@@ -125,7 +130,7 @@ static_page() {
   if [ "$(head -c 15 "$2")" = "<!DOCTYPE html>" ]; then ok; else bad "$1: no <!DOCTYPE html> at the start"; fi
   if grep -F -q '<meta charset="utf-8">' "$2"; then ok; else bad "$1: no charset"; fi
   _n=$(occurrences "$2" "<svg")
-  if [ "$_n" -eq 2 ]; then ok; else bad "$1: $_n <svg> elements, expected 2"; fi
+  if [ "$_n" -eq 4 ]; then ok; else bad "$1: $_n <svg> elements, expected 4"; fi
   for _s in http '<script' '<link' '<img' 'url(' '@import' ' src=' 'href='; do lacks "$1" "$2" "$_s"; done
   if [ "$3" -eq 1 ]; then
     lacks "$1: one side" "$2" 'data-side="reform"'
@@ -321,7 +326,7 @@ dom() {
     return
   fi
   _n=$(occurrences "$_dom" "<svg")
-  if [ "$_n" -eq 2 ]; then ok; else bad "$1: rendered DOM has $_n <svg>, expected 2"; fi
+  if [ "$_n" -eq 4 ]; then ok; else bad "$1: rendered DOM has $_n <svg>, expected 4"; fi
   check_figures "$1 (rendered DOM)" "$3" "$_dom" "$4"
 }
 

@@ -282,7 +282,7 @@ expect_error "GET with a token plus a byte" 401 unauthorized
 # ---- balance and alerts ------------------------------------------------------------
 
 "$bin" db balance --db "$db" --person A1 --year 2022 >"$work/balance.txt" 2>&1
-cli() { awk -v l="$1" 'index($0, l) == 1 { print $NF; exit }' "$work/balance.txt"; }
+cli() { awk -v l="$1" 'index($0, l) == 1 { v = $NF; gsub(",", "", v); print v; exit }' "$work/balance.txt"; }
 req GET "/v1/persons/A1/balance?year=2022" "$adm"
 expect_code "admin GETs a balance" 200
 same_text "balance psn_ytd = db balance" "$(cli "personal burden")" "$(jget psn_ytd)"

@@ -174,4 +174,42 @@ fi
   --report "$work/x.html" 2>"$work/x.err"
 same_text "simulate --fees without --catalog: usage error" 2 "$?"
 
+# --scale: every sum and count multiplied, each half away from zero; the
+# percentiles stay; the factor is the CSV's first line
+"$bin" simulate --policy "$case/policy-2022.json" --reform "$work/outpatient.json" --persons "$case/persons.csv" \
+  --claims "$case/claims.csv" --report "$work/sc.html" --csv "$work/sc.csv" --scale 2.5 2>"$work/sc.err"
+same_text "--scale 2.5: exit status" 0 "$?"
+same_text "--scale: the factor line" "scale,all,2.5,2.5," "$(sed -n 2p "$work/sc.csv")"
+times25() { awk -v a="$1" 'BEGIN { neg = a ~ /^-/; sub(/^-/, "", a); split(a, x, ".");
+  f = (x[1] * 100 + x[2]) * 25; q = int(f / 10); if (f % 10 >= 5) q++;
+  printf "%s%d.%02d\n", (neg && q ? "-" : ""), q / 100, q % 100 }'; }
+for m in medfee_sumamt hifp_pay fund_pay_sumamt psn_part_amt; do
+  expect "$m" all 3 "$work/sc.csv" "$(times25 "$(value "$m" all 3 x "$work/op.csv")")"
+  expect "$m" all 5 "$work/sc.csv" "$(times25 "$(value "$m" all 5 x "$work/op.csv")")"
+done
+claims=$(value claims all 3 x "$work/op.csv")
+expect claims all 3 "$work/sc.csv" "$(( (claims * 25 + 5) / 10 ))"
+expect psn_decile_5 all 3 "$work/sc.csv" "$(value psn_decile_5 all 3 x "$work/op.csv")"
+expect psn_permille_990 all 3 "$work/sc.csv" "$(value psn_permille_990 all 3 x "$work/op.csv")"
+if grep -q 'id="scale"' "$work/sc.html" && grep -q '×2.5' "$work/sc.html"; then ok; else
+  bad "--scale: the page does not show the factor"; fi
+if grep -q 'id="scale"' "$work/op.html"; then bad "unscaled page shows a scale note"; else ok; fi
+for f in 0 -1 abc 1.2345678 1. .5x 1e3; do
+  "$bin" simulate --policy "$case/policy-2022.json" --reform "$work/outpatient.json" --persons "$case/persons.csv" \
+    --claims "$case/claims.csv" --report "$work/bad.html" --scale "$f" 2>"$work/bad.err"
+  rc=$?
+  if [ "$rc" -eq 2 ] && grep -q -- "--scale: '$f'" "$work/bad.err" && [ ! -e "$work/bad.html" ]; then ok; else
+    bad "--scale $f: exit $rc, expected 2 with a message and no page"; fi
+done
+
+# the splits by visit type: each type's net cost from settle's settled and
+# reversed rows (a reversal's amounts are negative), typed by the claims file
+# (a reversal by the claim it reverses)
+for v in inpatient chronic outpatient; do
+  want=$(awk -F, -v v="$v" 'NR == FNR { if (FNR > 1) type[$1] = $10 != "" ? type[$10] : $4; next }
+    FNR > 1 && ($4 == "settled" || $4 == "reversed") && type[$1] == v { x = $7; sub(/\./, "", x); s += x; n++ }
+    END { if (n) printf "%s%d.%02d\n", (s < 0 ? "-" : ""), (s < 0 ? -s : s) / 100, (s < 0 ? -s : s) % 100 }' "$case/claims.csv" "$work/settle.csv")
+  [ -n "$want" ] && expect medfee_sumamt "visit:$v" 3 "$work/empty.csv" "$want"
+done
+
 finish

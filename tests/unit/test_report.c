@@ -96,6 +96,21 @@ static sb_sim_result *fixture(int sides) {
   r->pref_persons[2] = 1200;
   r->persons = 5000;
   r->persons_with_claims = 1200;
+  /* by visit type and level: the inpatient claims at grade-3 hospitals
+  ** carry every change, the outpatient ones at primary care none */
+  set(&r->visit[SB_VISIT_INPATIENT][0], 150000000, 140000000, 80000000, 20000000, 3456789, 200, 0);
+  set(&r->visit[SB_VISIT_INPATIENT][1], 150000000, 140000000, 80000000, 26543211, 3456789, 200, 0);
+  set(&r->visit[SB_VISIT_OUTPATIENT][0], 50000000, 40000000, 20000000, 0, 0, 800, 0);
+  set(&r->visit[SB_VISIT_OUTPATIENT][1], 50000000, 40000000, 20000000, 0, 0, 800, 0);
+  memcpy(r->level[SB_LEVEL_GRADE3], r->visit[SB_VISIT_INPATIENT], sizeof r->level[0]);
+  memcpy(r->level[SB_LEVEL_PRIMARY], r->visit[SB_VISIT_OUTPATIENT], sizeof r->level[0]);
+  static const sb_fen P[2][SB_SIM_TOP_PCTS] = {{1200000, 2000000, 5000000, 8000000, 20000000},
+                                               {1100000, 1900000, 4500000, 7000000, 15000000}};
+  memcpy(r->top_pct, P, sizeof P);
+  static const int64_t B[2][SB_SIM_BANDS] = {{500, 300, 200, 100, 60, 30, 8, 2, 0},
+                                             {520, 300, 200, 100, 55, 18, 5, 2, 0}};
+  memcpy(r->band, B, sizeof B);
+  r->scale_num = r->scale_den = 1;
 
   static const sb_fen D[2][11] = {
       {0, 10000, 25000, 50000, 80000, 120000, 200000, 350000, 600000, 1200000, 98765432},
@@ -125,6 +140,12 @@ static sb_sim_result *fixture(int sides) {
     for (int k = 0; k < r->n_pref; k++)
       memset(&r->by_pref[k][1], 0, sizeof r->all[1]);
     memset(r->decile[1], 0, sizeof r->decile[1]);
+    for (int k = 0; k < SB_VISIT_COUNT; k++)
+      memset(&r->visit[k][1], 0, sizeof r->all[1]);
+    for (int k = 0; k < SB_LEVEL_COUNT; k++)
+      memset(&r->level[k][1], 0, sizeof r->all[1]);
+    memset(r->top_pct[1], 0, sizeof r->top_pct[1]);
+    memset(r->band[1], 0, sizeof r->band[1]);
     r->above[1][0] = r->above[1][1] = 0;
     r->gainers = r->losers = r->gained = r->lost = 0;
     r->n_top = 0;
@@ -204,6 +225,42 @@ static const char EXPECTED[] = "measure,scope,baseline,reform,difference\n"
                                "psn_part_amt,prefecture:433100,115432.11,105432.11,-10000.00\n"
                                "claims,prefecture:433100,150,150,0\n"
                                "alerts,prefecture:433100,3,2,-1\n"
+                               "medfee_sumamt,visit:inpatient,1500000.00,1500000.00,0.00\n"
+                               "inscp_scp_amt,visit:inpatient,1400000.00,1400000.00,0.00\n"
+                               "hifp_pay,visit:inpatient,800000.00,800000.00,0.00\n"
+                               "hifmi_pay,visit:inpatient,200000.00,265432.11,65432.11\n"
+                               "maf_pay,visit:inpatient,34567.89,34567.89,0.00\n"
+                               "reassist_pay,visit:inpatient,0.00,0.00,0.00\n"
+                               "fund_pay_sumamt,visit:inpatient,1034567.89,1100000.00,65432.11\n"
+                               "psn_part_amt,visit:inpatient,465432.11,400000.00,-65432.11\n"
+                               "claims,visit:inpatient,200,200,0\n"
+                               "medfee_sumamt,visit:outpatient,500000.00,500000.00,0.00\n"
+                               "inscp_scp_amt,visit:outpatient,400000.00,400000.00,0.00\n"
+                               "hifp_pay,visit:outpatient,200000.00,200000.00,0.00\n"
+                               "hifmi_pay,visit:outpatient,0.00,0.00,0.00\n"
+                               "maf_pay,visit:outpatient,0.00,0.00,0.00\n"
+                               "reassist_pay,visit:outpatient,0.00,0.00,0.00\n"
+                               "fund_pay_sumamt,visit:outpatient,200000.00,200000.00,0.00\n"
+                               "psn_part_amt,visit:outpatient,300000.00,300000.00,0.00\n"
+                               "claims,visit:outpatient,800,800,0\n"
+                               "medfee_sumamt,level:primary,500000.00,500000.00,0.00\n"
+                               "inscp_scp_amt,level:primary,400000.00,400000.00,0.00\n"
+                               "hifp_pay,level:primary,200000.00,200000.00,0.00\n"
+                               "hifmi_pay,level:primary,0.00,0.00,0.00\n"
+                               "maf_pay,level:primary,0.00,0.00,0.00\n"
+                               "reassist_pay,level:primary,0.00,0.00,0.00\n"
+                               "fund_pay_sumamt,level:primary,200000.00,200000.00,0.00\n"
+                               "psn_part_amt,level:primary,300000.00,300000.00,0.00\n"
+                               "claims,level:primary,800,800,0\n"
+                               "medfee_sumamt,level:grade3,1500000.00,1500000.00,0.00\n"
+                               "inscp_scp_amt,level:grade3,1400000.00,1400000.00,0.00\n"
+                               "hifp_pay,level:grade3,800000.00,800000.00,0.00\n"
+                               "hifmi_pay,level:grade3,200000.00,265432.11,65432.11\n"
+                               "maf_pay,level:grade3,34567.89,34567.89,0.00\n"
+                               "reassist_pay,level:grade3,0.00,0.00,0.00\n"
+                               "fund_pay_sumamt,level:grade3,1034567.89,1100000.00,65432.11\n"
+                               "psn_part_amt,level:grade3,465432.11,400000.00,-65432.11\n"
+                               "claims,level:grade3,200,200,0\n"
                                "persons_with_claims,all,1200,1200,0\n"
                                "psn_decile_1,all,100.00,100.00,0.00\n"
                                "psn_decile_2,all,250.00,200.00,-50.00\n"
@@ -214,6 +271,20 @@ static const char EXPECTED[] = "measure,scope,baseline,reform,difference\n"
                                "psn_decile_7,all,3500.00,3000.00,-500.00\n"
                                "psn_decile_8,all,6000.00,5500.00,-500.00\n"
                                "psn_decile_9,all,12000.00,11000.00,-1000.00\n"
+                               "psn_permille_900,all,12000.00,11000.00,-1000.00\n"
+                               "psn_permille_950,all,20000.00,19000.00,-1000.00\n"
+                               "psn_permille_990,all,50000.00,45000.00,-5000.00\n"
+                               "psn_permille_995,all,80000.00,70000.00,-10000.00\n"
+                               "psn_permille_999,all,200000.00,150000.00,-50000.00\n"
+                               "persons,burden:0-1000,500,520,20\n"
+                               "persons,burden:1000-2000,300,300,0\n"
+                               "persons,burden:2000-5000,200,200,0\n"
+                               "persons,burden:5000-10000,100,100,0\n"
+                               "persons,burden:10000-20000,60,55,-5\n"
+                               "persons,burden:20000-50000,30,18,-12\n"
+                               "persons,burden:50000-100000,8,5,-3\n"
+                               "persons,burden:100000-200000,2,2,0\n"
+                               "persons,burden:200000-,0,0,0\n"
                                "persons,above:lifted-half-rural-income,40,35,-5\n"
                                "persons,above:rural-full-income,12,12,0\n"
                                "gainers,all,0,300,300\n"
@@ -417,10 +488,12 @@ static void test_page_is_self_contained(void **state) {
   assert_int_equal(count(page, "<html"), 1);
   assert_int_equal(strcmp(page + strlen(page) - 8, "</html>\n"), 0);
   /* one <svg> per chart, closed */
-  assert_int_equal(count(page, "<svg"), 2);
-  assert_int_equal(count(page, "</svg>"), 2);
+  assert_int_equal(count(page, "<svg"), 4);
+  assert_int_equal(count(page, "</svg>"), 4);
   assert_non_null(strstr(page, "id=\"chart-tiers\""));
   assert_non_null(strstr(page, "id=\"chart-burden\""));
+  assert_non_null(strstr(page, "id=\"chart-top\""));
+  assert_non_null(strstr(page, "id=\"chart-bands\""));
   assert_int_equal(count(page, "<table"), count(page, "</table>"));
   assert_int_equal(count(page, "<section"), count(page, "</section>"));
   assert_int_equal(count(page, "<tr"), count(page, "</tr>"));
@@ -479,9 +552,27 @@ static void test_figures_equal_expected_csv(void **state) {
   must_show(t, "losers", "all", 2);
   must_show(t, "gained", "all", 2);
   must_show(t, "lost", "all", 2);
+  /* the splits: claims and cost (baseline), fund (3 sides) */
+  static const char *const SPLITS[] = {"visit:inpatient", "visit:outpatient", "level:primary",
+                                       "level:grade3"};
+  for (int k = 0; k < 4; k++) {
+    must_show(t, "claims", SPLITS[k], 0);
+    must_show(t, "medfee_sumamt", SPLITS[k], 0);
+    for (int s = 0; s < 3; s++)
+      must_show(t, "fund_pay_sumamt", SPLITS[k], s);
+  }
+  for (int s = 0; s < 3; s++) {
+    must_show(t, "psn_permille_999", "all", s);
+    must_show(t, "persons", "burden:200000-", s);
+    must_show(t, "persons", "burden:0-1000", s);
+  }
   /* 30 sums (10 measures x 3) + 6 scopes x 6 + 1 + 27 deciles + 6 thresholds
-  ** + 4 gainers/losers + the headline's fund (3) and claims (1) */
-  assert_int_equal(n, 30 + 36 + 1 + 27 + 6 + 4 + 4);
+  ** + 4 gainers/losers + the headline's fund (3) and claims (1) + 4 splits x 5
+  ** + 5 top percentiles x 3 + 9 bands x 3 */
+  assert_int_equal(n, 30 + 36 + 1 + 27 + 6 + 4 + 4 + 20 + 15 + 27);
+  /* a split row without claims or cost on either side is not shown */
+  assert_null(strstr(page, "visit:chronic"));
+  assert_null(strstr(page, "level:provincial"));
   /* the categories without claims have no row */
   assert_null(strstr(page, "category:relapsed"));
   assert_null(strstr(page, "category:destitute"));
@@ -505,7 +596,7 @@ static void test_figures_equal_sim_csv(void **state) {
     assert_int_equal(sb_sim_csv(r, &csv), 0);
     table *t = parse_csv(csv.p, csv.len);
     int n = check_figures(page, t);
-    assert_int_equal(n, sides == 2 ? 108 : 43);
+    assert_int_equal(n, sides == 2 ? 170 : 69);
     for (int s = 0; s < (sides == 2 ? 3 : 1); s++)
       must_show(t, "persons", "above:rural \"full\", <income> & co", s);
     sb_buf_free(&csv);
@@ -626,7 +717,7 @@ static void test_single_file(void **state) {
   sb_report_labels l = labels(1);
   char *page = render(r, &l);
   assert_int_equal(strncmp(page, "<!DOCTYPE html>\n", 16), 0);
-  assert_int_equal(count(page, "<svg"), 2);
+  assert_int_equal(count(page, "<svg"), 4);
   assert_null(strstr(page, "http"));
   /* one column of figures */
   assert_null(strstr(page, "data-side=\"reform\""));
@@ -641,7 +732,7 @@ static void test_single_file(void **state) {
   assert_null(strstr(page, "fill=\"#f28e2b\"")); /* no reform bars */
   table *t = parse_csv(EXPECTED, sizeof EXPECTED - 1);
   drop_reform(t);
-  assert_int_equal(check_figures(page, t), 43);
+  assert_int_equal(check_figures(page, t), 69);
   for (size_t k = 0; k < sizeof SCOPES / sizeof SCOPES[0]; k++) {
     must_show(t, "fund_pay_sumamt", SCOPES[k], 0);
     must_show(t, "psn_part_amt", SCOPES[k], 0);
@@ -681,7 +772,7 @@ static void test_empty_result(void **state) {
   r->sides = 2;
   r->year = 2022;
   char *page = render(r, NULL);
-  assert_int_equal(count(page, "<svg"), 2);
+  assert_int_equal(count(page, "<svg"), 4);
   assert_non_null(strstr(page, "data-scope=\"all\" data-side=\"baseline\">0.00</span>"));
   assert_non_null(strstr(page, "—"));
   assert_int_equal(strcmp(page + strlen(page) - 8, "</html>\n"), 0);
@@ -704,7 +795,7 @@ static void test_extreme_values(void **state) {
   r->top[0].psn[0] = big;
   r->top[0].psn[1] = 1;
   char *page = render(r, NULL);
-  assert_int_equal(count(page, "<svg"), 2);
+  assert_int_equal(count(page, "<svg"), 4);
   assert_non_null(strstr(page, ">46116860184273879.03</span>"));
   assert_int_equal(strcmp(page + strlen(page) - 8, "</html>\n"), 0);
   free(page);
@@ -856,7 +947,7 @@ static void test_reform_table(void **state) {
   char *page = render(r, &l);
   /* the measures are those of sb_sim_csv, the changes those of the CSV's lines */
   table *tm = parse_csv(EXPECTED, sizeof EXPECTED - 1);
-  assert_int_equal(check_figures(page, tm), 108);
+  assert_int_equal(check_figures(page, tm), 170);
   sb_buf csv = {0};
   assert_int_equal(sb_buf_put(&csv, "measure,scope,baseline,reform,difference\n", 41), 0);
   assert_int_equal(sb_reform_changes_csv(&c, &csv), 0);
@@ -974,6 +1065,91 @@ static void test_watch_caps(void **state) {
   free(t);
 }
 
+/* A claim of `visit` at `level` costing `medfee`, of which the person pays
+** `psn` (the funds the rest, all basic insurance). */
+static sb_result burden_row(int visit, int level, sb_fen medfee, sb_fen psn) {
+  sb_result x;
+  memset(&x, 0, sizeof x);
+  x.visit = (uint8_t)visit;
+  x.level = (uint8_t)level;
+  x.medfee_sumamt = x.inscp_scp_amt = medfee;
+  x.hifp_pay = x.fund_pay_sumamt = medfee - psn;
+  x.psn_part_amt = psn;
+  return x;
+}
+
+static void test_splits_top_bands_scale(void **state) {
+  (void)state;
+  two_policies *t = two();
+  /* 1,000 persons, person k paying k yuan on the baseline side (one
+  ** outpatient claim at primary care of 2k yuan) and, on the reform side,
+  ** the same except that persons 995..999 pay 100 yuan less on an
+  ** inpatient claim at a grade-3 hospital */
+  enum { N = 1000 };
+  static int32_t REGION[N];
+  for (int k = 0; k < N; k++)
+    REGION[k] = 430102;
+  sb_sim *s = sb_sim_new_regions(N, REGION, &t->base, 2);
+  assert_non_null(s);
+  for (int k = 0; k < N; k++) {
+    sb_result x = burden_row(SB_VISIT_OUTPATIENT, SB_LEVEL_PRIMARY, 200 * k, 100 * k);
+    sb_sim_add(s, 0, k, &x, 0);
+    if (k >= 995) {
+      x = burden_row(SB_VISIT_INPATIENT, SB_LEVEL_GRADE3, 200 * k, 100 * k - 10000);
+      sb_sim_add(s, 1, k, &x, 0);
+    } else {
+      sb_sim_add(s, 1, k, &x, 0);
+    }
+  }
+  const sb_sim_result *r = sb_sim_finish(s);
+  assert_non_null(r);
+  /* nearest rank over 0..999 yuan: P90 is rank ceil(900) - 1 = 899, P99.9
+  ** rank 998; the reform lowers 995..999 by 100 yuan to 895..899, so its
+  ** largest values are 994.00 (rank 999) and 993.00 (rank 998) */
+  assert_int_equal(r->top_pct[0][0], 89900);
+  assert_int_equal(r->top_pct[0][2], 98900);
+  assert_int_equal(r->top_pct[0][4], 99800);
+  assert_int_equal(r->top_pct[1][4], 99300);
+  assert_int_equal(r->decile[0][10], 99900);
+  assert_int_equal(r->decile[1][10], 99400);
+  /* bands: 0..999 yuan all in the first band (0-1000) */
+  assert_int_equal(r->band[0][0], N);
+  assert_int_equal(r->band[0][1], 0);
+  /* splits: the reform moved five claims to inpatient / grade 3 */
+  assert_int_equal(r->visit[SB_VISIT_OUTPATIENT][0].claims, N);
+  assert_int_equal(r->visit[SB_VISIT_OUTPATIENT][1].claims, N - 5);
+  assert_int_equal(r->visit[SB_VISIT_INPATIENT][1].claims, 5);
+  assert_int_equal(r->level[SB_LEVEL_GRADE3][1].medfee, 200 * (995 + 996 + 997 + 998 + 999));
+  assert_int_equal(r->visit[SB_VISIT_INPATIENT][1].psn,
+                   100 * (995 + 996 + 997 + 998 + 999) - 50000);
+  assert_false(sb_sim_unchanged(r));
+  /* scaling by 33.5: sums and counts, each half away from zero; the
+  ** percentiles stay */
+  sb_fen psn0 = r->all[0].psn; /* 100 * (0 + ... + 999) = 4995000.00 yuan in fen */
+  assert_int_equal(psn0, 49950000);
+  assert_int_equal(sb_sim_scale(s, 335, 10), SB_OK);
+  assert_int_equal(r->all[0].psn, 1673325000); /* 49950000 * 33.5 */
+  assert_int_equal(r->all[0].claims, 33500);
+  assert_int_equal(r->visit[SB_VISIT_INPATIENT][1].claims, 168); /* 167.5 -> 168 */
+  assert_int_equal(r->persons_with_claims, 33500);
+  assert_int_equal(r->band[0][0], 33500);
+  assert_int_equal(r->top_pct[0][4], 99800);
+  assert_int_equal(r->scale_num, 335);
+  assert_int_equal(r->scale_den, 10);
+  sb_buf csv = {0};
+  assert_int_equal(sb_sim_csv(r, &csv), 0);
+  assert_int_equal(
+      strncmp(csv.p, "measure,scope,baseline,reform,difference\nscale,all,33.5,33.5,\n",
+              strlen("measure,scope,baseline,reform,difference\nscale,all,33.5,33.5,\n")),
+      0);
+  sb_buf_free(&csv);
+  /* a factor that would overflow changes nothing */
+  assert_int_equal(sb_sim_scale(s, INT64_MAX, 1), SB_ERANGE);
+  assert_int_equal(r->all[0].claims, 33500);
+  sb_sim_free(s);
+  free(t);
+}
+
 static void test_unchanged(void **state) {
   (void)state;
   /* a two-sided result whose sides are equal: the reform moved nothing */
@@ -984,6 +1160,12 @@ static void test_unchanged(void **state) {
   for (int k = 0; k < r->n_pref; k++)
     r->by_pref[k][1] = r->by_pref[k][0];
   memcpy(r->decile[1], r->decile[0], sizeof r->decile[0]);
+  memcpy(r->top_pct[1], r->top_pct[0], sizeof r->top_pct[0]);
+  memcpy(r->band[1], r->band[0], sizeof r->band[0]);
+  for (int k = 0; k < SB_VISIT_COUNT; k++)
+    r->visit[k][1] = r->visit[k][0];
+  for (int k = 0; k < SB_LEVEL_COUNT; k++)
+    r->level[k][1] = r->level[k][0];
   r->above[1][0] = r->above[0][0];
   r->above[1][1] = r->above[0][1];
   r->gainers = r->losers = r->gained = r->lost = 0;
@@ -1072,6 +1254,7 @@ int main(void) {
       cmocka_unit_test(test_reform_table),
       cmocka_unit_test(test_watch_caps),
       cmocka_unit_test(test_unchanged),
+      cmocka_unit_test(test_splits_top_bands_scale),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 static int usage_error(const char *cmd, const char *fmt, const char *arg) {
   fprintf(stderr, "sanbao %s: ", cmd);
@@ -104,6 +105,37 @@ int sb_cli_make_dirs(const char *dir) {
     p[i] = c;
   }
   return 0;
+}
+
+void sb_cli_progress_init(sb_cli_progress *p, const char *cmd, int force, int quiet) {
+  p->cmd = cmd;
+  p->on = !quiet && (force || isatty(2));
+  p->t0 = sb_cli_now();
+  p->drawn_at = -1;
+  p->last_step = NULL;
+}
+
+void sb_cli_progress_step(void *ctx, const char *step, uint64_t done, uint64_t total) {
+  sb_cli_progress *p = ctx;
+  if (!p || !p->on) return;
+  double now = sb_cli_now();
+  /* redraw on a new step, at the end of one, or every tenth of a second */
+  int last = total && done >= total;
+  if (p->drawn_at >= 0 && step == p->last_step && !last && now - p->drawn_at < 0.1) return;
+  if (total)
+    fprintf(stderr, "\r\033[Ksanbao %s: %-6s %3d%%  %.1f s", p->cmd, step,
+            (int)(done >= total ? 100 : done * 100 / total), now - p->t0);
+  else
+    fprintf(stderr, "\r\033[Ksanbao %s: %-6s %llu  %.1f s", p->cmd, step, (unsigned long long)done,
+            now - p->t0);
+  fflush(stderr);
+  p->drawn_at = now;
+  p->last_step = step;
+}
+
+void sb_cli_progress_end(sb_cli_progress *p) {
+  if (p->on && p->drawn_at >= 0) fputs("\r\033[K", stderr);
+  p->drawn_at = -1;
 }
 
 void sb_cli_yuan(char *buf, size_t n, sb_fen v) {

@@ -133,14 +133,6 @@ static int parse_year(const char *cmd, const sb_opt *o, int *year) {
   return 0;
 }
 
-static void progress(void *ctx, const char *step, uint64_t done, uint64_t total) {
-  double *t0 = ctx;
-  if (!isatty(2)) return;
-  fprintf(stderr, "\rsanbao db import-claims: %-6s %3d%%  %.1fs ", step,
-          total ? (int)(done * 100 / total) : 0, sb_cli_now() - *t0);
-  if (total && done >= total) fputc('\n', stderr);
-}
-
 /* ---- subcommands ----------------------------------------------------------- */
 
 static int db_init(int argc, char **argv) {
@@ -230,9 +222,11 @@ static int db_import_claims(int argc, char **argv) {
   /* The first rejected rows are named from the batch, which is gone once
   ** the import returns: written to memory then, printed with the summary. */
   rejected_rows rr = {o[1].values[0], NULL, 0, NULL};
+  sb_cli_progress prog;
+  sb_cli_progress_init(&prog, "db import-claims", 0, o[3].count > 0);
   sb_import_options io = {(int)threads,
-                          o[3].count ? NULL : progress,
-                          &t0,
+                          sb_cli_progress_step,
+                          &prog,
                           sb_cli_value(&o[4], NULL),
                           o[3].count ? NULL : keep_rejections,
                           &rr};
@@ -243,13 +237,16 @@ static int db_import_claims(int argc, char **argv) {
   }
   sb_batch_totals t;
   if (sb_ledger_import_claims(st, o[1].values[0], &io, &t, &err)) {
+    sb_cli_progress_end(&prog);
     if (rr.mem) fclose(rr.mem);
     free(rr.text);
     return fail("db import-claims", &err, st);
   }
   if (rr.mem) fclose(rr.mem);
   double secs = sb_cli_now() - t0;
+  sb_cli_progress_step(&prog, "fold", 0, 0);
   st->ops->close(st); /* the last connection folds the WAL into the file */
+  sb_cli_progress_end(&prog);
   double folded = sb_cli_now() - t0 - secs;
   if (!o[3].count) {
     fprintf(stderr,

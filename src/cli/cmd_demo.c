@@ -77,24 +77,22 @@ static const char USAGE[] =
 typedef struct demo {
   double t0;
   int tty;
+  sb_cli_progress prog; /* the progress line of the current step */
 } demo;
 
 static void step(demo *d, const char *what) {
+  sb_cli_progress_end(&d->prog);
   fprintf(stderr, "[%6.1fs] %s\n", sb_cli_now() - d->t0, what);
 }
 
 static void gen_progress(void *ctx, long done, long total) {
   demo *d = ctx;
-  if (d->tty && total)
-    fprintf(stderr, "\r          generating %3ld%%%s", done * 100 / total,
-            done >= total ? "\n" : "");
+  sb_cli_progress_step(&d->prog, "persons", (uint64_t)done, (uint64_t)total);
 }
 
 static void import_progress(void *ctx, const char *what, uint64_t done, uint64_t total) {
   demo *d = ctx;
-  if (d->tty && total)
-    fprintf(stderr, "\r          %-6s %3d%%%s", what, (int)(done * 100 / total),
-            done >= total ? "\n" : "");
+  sb_cli_progress_step(&d->prog, what, done, total);
 }
 
 static void report(void *ctx, const char *where, const char *msg) {
@@ -168,7 +166,8 @@ int sb_cmd_demo(int argc, char **argv) {
   long persons = 200000, seed = 2022;
   if (o[1].count && sb_cli_long("demo", &o[1], 1, 100000000, &persons)) return SB_EXIT_USAGE;
   if (o[2].count && sb_cli_long("demo", &o[2], 0, 2147483647, &seed)) return SB_EXIT_USAGE;
-  demo d = {sb_cli_now(), isatty(2)};
+  demo d = {sb_cli_now(), isatty(2), {0}};
+  sb_cli_progress_init(&d.prog, "demo", 0, 0);
   sb_error err;
   char path[4200], ledger[4096], sub[4200];
 
@@ -218,6 +217,7 @@ int sb_cmd_demo(int argc, char **argv) {
   go.fees = 1;
   go.fee_share = DEMO_FEE_SHARE;
   if (sb_gen_write(&go, dir, &err)) {
+    sb_cli_progress_end(&d.prog);
     sb_cli_error("demo", &err);
     return SB_EXIT_USAGE;
   }
@@ -273,6 +273,7 @@ int sb_cmd_demo(int argc, char **argv) {
   if (ra_rc && ra_rc != SB_EINVAL) goto fail; /* EINVAL: the policy pays none after the year */
 
   /* 3. the figures */
+  sb_cli_progress_end(&d.prog);
   sb_year_summary ys;
   if (sb_ledger_summary(st, year, &ys, &err)) goto fail;
   st->ops->close(st);
@@ -350,6 +351,7 @@ int sb_cmd_demo(int argc, char **argv) {
   printf("finished in %.1f s\n", sb_cli_now() - d.t0);
   return SB_EXIT_OK;
 fail:
+  sb_cli_progress_end(&d.prog);
   sb_cli_error("demo", &err);
   if (st) st->ops->close(st);
   return SB_EXIT_USAGE;

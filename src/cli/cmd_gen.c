@@ -185,18 +185,9 @@ static int parse_seed(const sb_opt *o, uint64_t *out) {
 }
 
 /* Progress on a terminal only: a percentage rewritten in place. */
-typedef struct progress_state {
-  int last;
-} progress_state;
-
+/* The generator's callback counts persons: the common progress line. */
 static void show_progress(void *ctx, long done, long total) {
-  progress_state *ps = ctx;
-  int pct = (int)((double)done * 100.0 / (double)total);
-  if (pct == ps->last) return;
-  ps->last = pct;
-  fprintf(stderr, "\rsanbao gen: %3d%% of %ld persons", pct, total);
-  if (done == total) fputs("\r\033[K", stderr);
-  fflush(stderr);
+  sb_cli_progress_step(ctx, "persons", (uint64_t)done, (uint64_t)total);
 }
 
 /* Create DIR with its parents unless it is already a directory, as `demo
@@ -289,19 +280,19 @@ int sb_cmd_gen(int argc, char **argv) {
   o.fee_errors = opts[O_FEE_ERRORS].count > 0;
   if (ensure_dir(dir)) return SB_EXIT_USAGE;
 
-  progress_state ps = {-1};
-  if (isatty(STDERR_FILENO)) {
-    o.progress = show_progress;
-    o.progress_ctx = &ps;
-  }
+  sb_cli_progress ps;
+  sb_cli_progress_init(&ps, "gen", 0, 0);
+  o.progress = show_progress;
+  o.progress_ctx = &ps;
   double t0 = sb_cli_now();
   sb_error err = {0};
   if ((pack ? sb_gen_write_pack(&o, dir, pack, &err) : sb_gen_write(&o, dir, &err)) != 0) {
-    if (ps.last >= 0) fputs("\r\033[K", stderr);
+    sb_cli_progress_end(&ps);
     fprintf(stderr, "sanbao gen: %s%s%s\n", err.where[0] ? err.where : "", err.where[0] ? ": " : "",
             err.msg);
     return SB_EXIT_USAGE;
   }
+  sb_cli_progress_end(&ps);
   double secs = sb_cli_now() - t0;
   fprintf(
       stderr,

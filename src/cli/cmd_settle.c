@@ -111,23 +111,6 @@ enum {
   O_N
 };
 
-typedef struct progress {
-  int on;
-  double t0;
-} progress;
-
-static void show_progress(void *ctx, const char *step, uint64_t done, uint64_t total) {
-  progress *p = ctx;
-  if (!p->on) return;
-  if (total)
-    fprintf(stderr, "\rsanbao settle: %-6s %3d%%  %.1fs ", step, (int)(done * 100 / total),
-            sb_cli_now() - p->t0);
-  else
-    fprintf(stderr, "\rsanbao settle: %-6s %llu  %.1fs ", step, (unsigned long long)done,
-            sb_cli_now() - p->t0);
-  if (total && done >= total) fputc('\n', stderr);
-}
-
 static void yuan(const char *label, const char *zh, sb_fen v) {
   char b[48];
   sb_cli_yuan(b, sizeof b, v);
@@ -163,8 +146,8 @@ static void summary(const sb_batch_totals *t, double secs, uint64_t bytes, const
   yuan("all funds", "基金支付", t->fund);
   yuan("personal", "个人负担", t->psn);
   if (t->reassist_year_end_persons) {
-    char ra[SB_MONEY_BUFSZ];
-    sb_money_format(t->reassist_year_end, ra);
+    char ra[48];
+    sb_cli_yuan(ra, sizeof ra, t->reassist_year_end);
     fprintf(stderr, "  re-assistance after the year (再救助): %lld persons, %s yuan\n",
             (long long)t->reassist_year_end_persons, ra);
   }
@@ -311,8 +294,8 @@ int sb_cmd_settle(int argc, char **argv) {
       return SB_EXIT_USAGE;
     }
 
-  progress prog = {o[O_PROGRESS].count > 0 || isatty(2), sb_cli_now()};
-  if (o[O_QUIET].count) prog.on = 0;
+  sb_cli_progress prog;
+  sb_cli_progress_init(&prog, "settle", o[O_PROGRESS].count > 0, o[O_QUIET].count > 0);
   sb_policy_set policies = {0};
   sb_registry *reg = NULL;
   sb_catalog *cat = NULL;
@@ -329,7 +312,7 @@ int sb_cmd_settle(int argc, char **argv) {
     goto done;
   ph.reference = sb_cli_now() - prog.t0;
   sb_batch_options bo = {.threads = (int)threads,
-                         .progress = show_progress,
+                         .progress = sb_cli_progress_step,
                          .progress_ctx = &prog,
                          .explain_id = sb_cli_value(&o[O_EXPLAIN], NULL),
                          .fees = fees,
@@ -365,7 +348,7 @@ int sb_cmd_settle(int argc, char **argv) {
   sb_batch_totals t;
   sb_batch_get_totals(batch, &t);
   if (!o[O_QUIET].count) {
-    if (prog.on) fputc('\n', stderr);
+    sb_cli_progress_end(&prog);
     struct stat st;
     uint64_t bytes =
         strcmp(claims_path, "-") && stat(claims_path, &st) == 0 ? (uint64_t)st.st_size : 0;

@@ -404,10 +404,14 @@ int sb_cmd_simulate(int argc, char **argv) {
     goto out;
   }
   int64_t rows = 0, rejected = 0;
-  if (pack ? simulate_pack(pack, base, reform, sim, (int)threads, &rows, &rejected)
-           : simulate_csv(claims_path, reg, &bs, &rs, fees, cat, sim, (int)threads, &rows,
-                          &rejected))
-    goto out;
+  sb_cli_progress prog;
+  sb_cli_progress_init(&prog, "simulate", 0, 0);
+  sb_sim_set_progress(sim, sb_cli_progress_step, &prog);
+  int failed = pack ? simulate_pack(pack, base, reform, sim, (int)threads, &rows, &rejected)
+                    : simulate_csv(claims_path, reg, &bs, &rs, fees, cat, sim, (int)threads, &rows,
+                                   &rejected);
+  sb_cli_progress_end(&prog);
+  if (failed) goto out;
   double t_settle = sb_cli_now();
   const sb_sim_result *r = sb_sim_finish(sim);
   if (!r) {

@@ -42,6 +42,8 @@ typedef struct job {
   sb_pack_sim_stats st;
   int rc;
   sb_error err;
+  sb_sim_progress_fn progress; /* the first job only */
+  void *progress_ctx;
 } job;
 
 /* The person whose run is being settled. */
@@ -188,6 +190,8 @@ static void *run_job(void *arg) {
       settle_rec(j, &ps, r, at + k);
     }
     at += n;
+    /* the first thread speaks for all: the slices are about as long */
+    if (j->progress) j->progress(j->progress_ctx, "settle", at - j->from, j->to - j->from);
   }
   if (!j->rc && ps.person >= 0) person_end(j, &ps);
   free(ps.run);
@@ -236,8 +240,11 @@ int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
                     0,
                     {0, 0, 0, 0},
                     0,
-                    {0}};
+                    {0},
+                    NULL,
+                    NULL};
     if (!jobs[t].tally && !rc) rc = sb_error_set(err, SB_ENOMEM, sb_pack_path(p), "out of memory");
+    if (t == 0) sb_sim_get_progress(sim, &jobs[t].progress, &jobs[t].progress_ctx);
     from = to;
   }
   if (!rc) {

@@ -28,6 +28,8 @@ struct sb_sim {
   /* the sums of sb_sim_add / _alert / _year_end, merged into r by finish
   ** (threads keep tallies of their own: sb_sim_add_to) */
   sb_sim_tally own;
+  sb_sim_progress_fn progress; /* sb_sim_set_progress */
+  void *progress_ctx;
   sb_sim_result r;
 };
 
@@ -126,6 +128,16 @@ void sb_sim_set_top_id(sb_sim *s, int i, const char *id, size_t len) {
 
 void sb_sim_alerts_not_given(sb_sim *s) {
   s->r.alerts_unknown = 1;
+}
+
+void sb_sim_set_progress(sb_sim *s, sb_sim_progress_fn fn, void *ctx) {
+  s->progress = fn;
+  s->progress_ctx = ctx;
+}
+
+void sb_sim_get_progress(const sb_sim *s, sb_sim_progress_fn *fn, void **ctx) {
+  *fn = s->progress;
+  *ctx = s->progress_ctx;
 }
 
 void sb_sim_visits_not_given(sb_sim *s) {

@@ -149,6 +149,14 @@ sb_sim *sb_sim_new(const sb_registry *reg, const sb_policy *policy, int sides);
 ** none): sb_sim_result.alerts_unknown is 1. */
 void sb_sim_alerts_not_given(sb_sim *s);
 
+/* A progress callback for the long part of a simulation (reading and
+** settling the claims, CSV or pack): `step` is a short word ("read",
+** "settle"), done of total units of it.  Called from one thread only. */
+typedef void (*sb_sim_progress_fn)(void *ctx, const char *step, uint64_t done, uint64_t total);
+void sb_sim_set_progress(sb_sim *s, sb_sim_progress_fn fn, void *ctx);
+/* The callback set (NULL fn: none). */
+void sb_sim_get_progress(const sb_sim *s, sb_sim_progress_fn *fn, void **ctx);
+
 /* Nor the visit types and levels (a settlements file has no such column):
 ** sb_sim_result.visits_unknown is 1, and the splits by them are left out. */
 void sb_sim_visits_not_given(sb_sim *s);

@@ -18,6 +18,7 @@ int sb_sim_from_claims(const char *claims, const sb_registry *reg, const sb_poli
   sb_batch *b = NULL;
   sb_batch_options bo = {
       .threads = threads, .alt_policies = reform, .fees = fees, .catalog = catalog};
+  sb_sim_get_progress(sim, &bo.progress, &bo.progress_ctx);
   int rc = sb_batch_load(claims, base, reg, &bo, &b, err);
   if (!rc) rc = sb_batch_settle(b, err);
   if (rc) {

@@ -1,8 +1,9 @@
 #!/bin/sh
-# Terminal tables: amounts with thousands separators, and columns aligned by
+# Terminal output: amounts with thousands separators, and columns aligned by
 # display width (a Chinese character takes two columns but three bytes, so
 # byte-counting printf padding misaligns them): settle's summary, simulate's
-# table and db balance.
+# table and db balance; and the one progress line of long-running commands
+# ("sanbao CMD: STEP NN%  T s", redrawn in place, erased at the end).
 # Usage: sh tables.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -49,4 +50,26 @@ db=$work/l.db
 aligned "db balance" "$work/bal.txt" '^[a-z][a-z -]+  '
 if grep -E -q '^critical illness paid .* [0-9]{1,3}(,[0-9]{3})*\.[0-9]{2}$' "$work/bal.txt"; then ok; else
   bad "db balance: critical illness paid not a grouped amount"; cat "$work/bal.txt"; fi
+# progress: settle --progress draws the common line and erases it before the summary
+"$bin" settle --policy "$case/policy-2022.json" --persons "$case/persons.csv" \
+  --claims "$case/claims.csv" --out "$work/s2.csv" --progress 2>"$work/p.txt"
+esc=$(printf '\033')
+if grep -q "${esc}\[Ksanbao settle: read  *[0-9]*%  [0-9.]* s" "$work/p.txt" &&
+   grep -q "${esc}\[Ksanbao settle: settle 100%" "$work/p.txt" &&
+   grep -q "${esc}\[Ksanbao settle: [0-9]* rows:" "$work/p.txt"; then ok; else
+  bad "settle --progress: not the common progress line, erased before the summary"; cat -v "$work/p.txt" | head -3; fi
+"$bin" settle --policy "$case/policy-2022.json" --persons "$case/persons.csv" \
+  --claims "$case/claims.csv" --out "$work/s3.csv" 2>"$work/np.txt"
+if grep -q "$esc" "$work/np.txt"; then bad "settle to a file: progress drawn on a non-terminal"; else ok; fi
+# on a terminal (script(1) gives one), gen and simulate draw the same kind of line
+if command -v script >/dev/null 2>&1; then
+  script -qec "'$bin' gen --persons 2000 --out '$work/g'" /dev/null >"$work/gen.txt" 2>&1
+  if grep -q "${esc}\[Ksanbao gen: persons  *[0-9]*%" "$work/gen.txt"; then ok; else
+    bad "gen on a terminal: no common progress line"; cat -v "$work/gen.txt" | head -3; fi
+  script -qec "'$bin' simulate --policy '$case/policy-2022.json' --reform '$work/r.json' --persons '$case/persons.csv' --claims '$case/claims.csv' --report '$work/r2.html'" /dev/null >"$work/simp.txt" 2>&1
+  if grep -q "${esc}\[Ksanbao simulate: settle" "$work/simp.txt"; then ok; else
+    bad "simulate on a terminal: no common progress line"; cat -v "$work/simp.txt" | head -3; fi
+else
+  skip "script(1) is not installed: the terminal progress checks"
+fi
 finish

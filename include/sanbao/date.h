@@ -36,6 +36,10 @@ void sb_date_to_ymd(sb_date d, int *y, int *m, int *day);
 ** hold; 0 before 0001-01-01 and 10000 after 9999-12-31 (any int32 is safe). */
 int sb_date_year(sb_date d);
 
+/* The day numbers of 0001-01-01 and 9999-12-31: the dates files can hold. */
+#define SB_DATE_FIRST (-719162)
+#define SB_DATE_LAST 2932896
+
 /* Write `YYYY-MM-DD` and a NUL into buf (SB_DATE_BUFSZ bytes); return 10. */
 size_t sb_date_format(sb_date d, char *buf);
 

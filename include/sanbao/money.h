@@ -56,9 +56,16 @@ size_t sb_ratio_format(sb_bp r, char *buf);
 ** mul(a, r) = (a*r + 5000) / 10000: an amount times a ratio, half up to the
 ** fen.  Both operands must be non-negative (the contract only ever rounds
 ** non-negative products); a 128-bit intermediate keeps any int64 amount
-** safe, and the result never exceeds `a` when r <= 1.
+** safe, and the result never exceeds `a` when r <= 1.  Why two paths: a
+** 128-bit division is a library call (__divti3) that the compiler cannot
+** turn into a multiplication, and it showed in the profile of a province's
+** simulation; every real amount (below 2^48 fen, 2.8 trillion yuan) times
+** any ratio below 2^15 fits 64 bits, where dividing by the constant 10000
+** is a multiply and a shift.  Both paths give the same value.
 */
 static inline sb_fen sb_mul(sb_fen a, sb_bp r) {
+  if ((uint64_t)a < (UINT64_C(1) << 48) && (uint64_t)r < (UINT64_C(1) << 15))
+    return (sb_fen)(((uint64_t)a * (uint64_t)r + 5000) / 10000);
   return (sb_fen)(((__int128)a * r + 5000) / 10000);
 }
 

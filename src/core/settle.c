@@ -104,6 +104,8 @@ static sb_fen segment_sum(const sb_policy *p, sb_fen x, sb_bp bonus, sb_trace *t
     STEP(SB_STEP_CI_SEGMENT, k, overlap, rate, upper == SB_NO_CAP ? -1 : upper);
     lower = upper;
   }
+  /* 64-bit division when the sum fits (always, for real amounts): see sb_mul */
+  if (sum >= 0 && sum <= (__int128)(INT64_MAX - 5000)) return ((int64_t)sum + 5000) / 10000;
   return (sb_fen)((sum + 5000) / 10000);
 }
 

@@ -319,7 +319,7 @@ static int parse_involved(sb_pack *p, sb_error *err) {
       return corrupt(err, p->path, "an involved entry out of range or order");
     /* its date, as a record's (rec_ok): a crafted one reached the date
     ** arithmetic (fuzzing finding F2, docs/fuzzing.md) */
-    if (e->date < sb_date_from_ymd(1, 1, 1) || e->date > sb_date_from_ymd(9999, 12, 31))
+    if (e->date < SB_DATE_FIRST || e->date > SB_DATE_LAST)
       return corrupt(err, p->path, "an involved entry's date is not a date of years 1 to 9999");
     at += INV_FIXED;
     if (total - at < (uint64_t)e->id_len + e->target_len)
@@ -565,9 +565,9 @@ int sb_pack_check_registry(const sb_pack *p, const sb_registry *reg, const char 
 
 /* A record's fields are what the writer can have written. */
 static int rec_ok(const sb_pack *p, const sb_pack_rec *r) {
-  const sb_date lo = sb_date_from_ymd(1, 1, 1), hi = sb_date_from_ymd(9999, 12, 31);
-  if (r->person < 0 || r->person >= p->info.persons || r->date < lo || r->date > hi ||
-      (r->flags & ~(SB_PACK_REVERSAL | SB_PACK_INVOLVED)))
+  /* constants, not sb_date_from_ymd calls: this runs once per record */
+  if (r->person < 0 || r->person >= p->info.persons || r->date < SB_DATE_FIRST ||
+      r->date > SB_DATE_LAST || (r->flags & ~(SB_PACK_REVERSAL | SB_PACK_INVOLVED)))
     return 0;
   if (r->flags & SB_PACK_REVERSAL)
     return (r->flags & SB_PACK_INVOLVED) && !r->visit && !r->level && !r->category && !r->amt[0] &&

@@ -44,6 +44,12 @@ typedef struct job {
   sb_error err;
   sb_sim_progress_fn progress; /* the first job only */
   void *progress_ctx;
+  sb_date jan1, dec31; /* the policies' year: a record outside it is NO_POLICY */
+  /* the last region looked up and what it gave: persons come by household,
+  ** so consecutive persons nearly always share a county */
+  int32_t last_region;
+  int last_ok;
+  sb_fen last_T[2];
 } job;
 
 /* The person whose run is being settled. */
@@ -73,9 +79,15 @@ static void person_begin(job *j, person_state *ps, int32_t person, uint64_t rec)
   ps->n = 0;
   memset(ps->acc, 0, sizeof ps->acc);
   int32_t region = j->regions[person];
-  ps->region_ok = sb_policy_ci_deductible(j->pol[0], region, &ps->T[0]) == 0;
-  /* simulate checked that the reform covers every region the base covers */
-  if (ps->region_ok) sb_policy_ci_deductible(j->pol[1], region, &ps->T[1]);
+  if (region != j->last_region) {
+    j->last_region = region;
+    j->last_ok = sb_policy_ci_deductible(j->pol[0], region, &j->last_T[0]) == 0;
+    /* simulate checked that the reform covers every region the base covers */
+    if (j->last_ok) sb_policy_ci_deductible(j->pol[1], region, &j->last_T[1]);
+  }
+  ps->region_ok = j->last_ok;
+  ps->T[0] = j->last_T[0];
+  ps->T[1] = j->last_T[1];
   ps->last_cat = -1;
 }
 
@@ -127,8 +139,7 @@ static int settle_rec(job *j, person_state *ps, const sb_pack_rec *r, uint64_t r
         o.reversal != !!(r->flags & SB_PACK_REVERSAL))
       return fail(j, "its involved entry describes another row", rec);
   }
-  int rejected =
-      has_entry ? o.rejected : !ps->region_ok || sb_date_year(r->date) != j->pol[0]->year;
+  int rejected = has_entry ? o.rejected : !ps->region_ok || r->date < j->jan1 || r->date > j->dec31;
   if (rejected) {
     j->st.rejected++;
     return 0;
@@ -242,7 +253,12 @@ int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
                     0,
                     {0},
                     NULL,
-                    NULL};
+                    NULL,
+                    sb_date_from_ymd(base->year, 1, 1),
+                    sb_date_from_ymd(base->year, 12, 31),
+                    INT32_MIN,
+                    0,
+                    {0, 0}};
     if (!jobs[t].tally && !rc) rc = sb_error_set(err, SB_ENOMEM, sb_pack_path(p), "out of memory");
     if (t == 0) sb_sim_get_progress(sim, &jobs[t].progress, &jobs[t].progress_ctx);
     from = to;

@@ -8,6 +8,7 @@
 */
 #include "whatif/sim.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -263,10 +264,10 @@ static void add_sums(sb_sim_sums *u, const sb_result *r, int reversed) {
 ** and into the person's burden. */
 static void add_row(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
                     int reversed) {
-  add_sums(&t->all[side], r, reversed);
-  add_sums(&t->category[r->category][side], r, reversed);
-  if (r->visit < SB_VISIT_COUNT) add_sums(&t->visit[r->visit][side], r, reversed);
-  if (r->level < SB_LEVEL_COUNT) add_sums(&t->level[r->level][side], r, reversed);
+  /* a settled row's visit and level are always in range; a row read back
+  ** from a settlements file has 0 for both (and visits_unknown is set) */
+  int v = r->visit < SB_VISIT_COUNT ? r->visit : 0, l = r->level < SB_LEVEL_COUNT ? r->level : 0;
+  add_sums(&t->cell[r->category][v][l][side], r, reversed);
   if (person >= 0 && person < s->np) {
     add_sums(&t->by_pref[s->pref_of[person]][side], r, reversed);
     s->psn[side][person] += r->psn_part_amt;
@@ -277,8 +278,7 @@ static void add_row(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const 
 }
 
 static void alert_row(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int cat) {
-  t->all[side].alerts++;
-  if (cat >= 0 && cat < SB_CAT_COUNT) t->category[cat][side].alerts++;
+  t->extra[cat >= 0 && cat < SB_CAT_COUNT ? cat + 1 : 0][side].alerts++;
   if (person >= 0 && person < s->np) t->by_pref[s->pref_of[person]][side].alerts++;
 }
 
@@ -292,8 +292,7 @@ static void year_end_sums(sb_sim_sums *u, sb_fen amount) {
 ** or level: those splits leave it out (their sums are the claims'). */
 static void year_end_row(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int cat,
                          sb_fen amount) {
-  year_end_sums(&t->all[side], amount);
-  if (cat >= 0 && cat < SB_CAT_COUNT) year_end_sums(&t->category[cat][side], amount);
+  year_end_sums(&t->extra[cat >= 0 && cat < SB_CAT_COUNT ? cat + 1 : 0][side], amount);
   if (person >= 0 && person < s->np) {
     year_end_sums(&t->by_pref[s->pref_of[person]][side], amount);
     s->psn[side][person] -= amount;
@@ -347,13 +346,19 @@ static void merge_sums(sb_sim_sums *u, const sb_sim_sums *v) {
 void sb_sim_merge(sb_sim *s, const sb_sim_tally *t) {
   sb_sim_result *r = &s->r;
   for (int side = 0; side < 2; side++) {
-    merge_sums(&r->all[side], &t->all[side]);
     for (int c = 0; c < SB_CAT_COUNT; c++)
-      merge_sums(&r->category[c][side], &t->category[c][side]);
-    for (int v = 0; v < SB_VISIT_COUNT; v++)
-      merge_sums(&r->visit[v][side], &t->visit[v][side]);
-    for (int l = 0; l < SB_LEVEL_COUNT; l++)
-      merge_sums(&r->level[l][side], &t->level[l][side]);
+      for (int v = 0; v < SB_VISIT_COUNT; v++)
+        for (int l = 0; l < SB_LEVEL_COUNT; l++) {
+          const sb_sim_sums *u = &t->cell[c][v][l][side];
+          merge_sums(&r->all[side], u);
+          merge_sums(&r->category[c][side], u);
+          merge_sums(&r->visit[v][side], u);
+          merge_sums(&r->level[l][side], u);
+        }
+    for (int c = 0; c <= SB_CAT_COUNT; c++) {
+      merge_sums(&r->all[side], &t->extra[c][side]);
+      if (c) merge_sums(&r->category[c - 1][side], &t->extra[c][side]);
+    }
     for (int p = 0; p < SB_SIM_MAX_PREF; p++)
       merge_sums(&r->by_pref[p][side], &t->by_pref[p][side]);
   }
@@ -476,6 +481,61 @@ static int64_t nearest_rank(int64_t q, int64_t den, int64_t m) {
   return rank ? rank - 1 : 0;
 }
 
+/* One side's distribution: burdens of persons with claims into v (room
+** for persons_with_claims of them), the bands and threshold counts, then
+** the deciles and top percentiles by one selection. */
+typedef struct side_job {
+  sb_sim *s;
+  int side;
+  sb_fen *v;
+} side_job;
+
+static void *side_measures(void *arg) {
+  side_job *job = arg;
+  sb_sim *s = job->s;
+  sb_sim_result *r = &s->r;
+  int side = job->side;
+  sb_fen *v = job->v;
+  int64_t m = 0;
+  memset(r->above[side], 0, sizeof r->above[side]);
+  memset(r->band[side], 0, sizeof r->band[side]);
+  for (int32_t k = 0; k < s->np; k++)
+    if (s->seen[k]) {
+      v[m++] = s->psn[side][k];
+      r->band[side][band_of(s->psn[side][k])]++;
+      for (int t = 0; t < r->n_thresholds; t++)
+        if (s->psn[side][k] >= r->threshold[t]) r->above[side][t]++;
+    }
+  /* Eleven deciles and the top percentiles: sixteen order statistics in
+  ** one selection rather than a sort of all m values
+  ** (docs/performance.md).  The selection wants its ranks ascending:
+  ** the deciles' ranks are, and P90 sits between deciles 9 and 10. */
+  int64_t ranks[11 + SB_SIM_TOP_PCTS];
+  sb_fen got[11 + SB_SIM_TOP_PCTS];
+  int at[11 + SB_SIM_TOP_PCTS]; /* what ranks[i] is: 0..10 deciles, 11.. top pcts */
+  int k = 0;
+  for (int d = 0; d < 10; d++)
+    at[k] = d, ranks[k++] = nearest_rank(d, 10, m);
+  for (int p = 0; p < SB_SIM_TOP_PCTS; p++)
+    at[k] = 11 + p, ranks[k++] = nearest_rank(SB_SIM_TOP_PERMILLE[p], 1000, m);
+  at[k] = 10, ranks[k++] = nearest_rank(10, 10, m);
+  if (m) {
+    sb_sim_select_ranks(v, m, ranks, k, got);
+    for (int i = 0; i < k; i++) {
+      if (at[i] <= 10)
+        r->decile[side][at[i]] = got[i];
+      else
+        r->top_pct[side][at[i] - 11] = got[i];
+    }
+  }
+  return NULL;
+}
+
+/* Sides measured by two threads from this many persons with claims on: a
+** province's 52 million burdens a side take a second or more each, and
+** the sides share nothing but the read-only burdens. */
+#define SIM_PARALLEL_PERSONS 1000000
+
 const sb_sim_result *sb_sim_finish(sb_sim *s) {
   sb_sim_result *r = &s->r;
   sb_sim_merge(s, &s->own);
@@ -484,42 +544,21 @@ const sb_sim_result *sb_sim_finish(sb_sim *s) {
   for (int32_t k = 0; k < s->np; k++)
     n += s->seen[k];
   r->persons_with_claims = n;
-  sb_fen *v = malloc((size_t)(n ? n : 1) * sizeof *v);
-  if (!v) return NULL;
-  for (int side = 0; side < r->sides; side++) {
-    int64_t m = 0;
-    memset(r->above[side], 0, sizeof r->above[side]);
-    memset(r->band[side], 0, sizeof r->band[side]);
-    for (int32_t k = 0; k < s->np; k++)
-      if (s->seen[k]) {
-        v[m++] = s->psn[side][k];
-        r->band[side][band_of(s->psn[side][k])]++;
-        for (int t = 0; t < r->n_thresholds; t++)
-          if (s->psn[side][k] >= r->threshold[t]) r->above[side][t]++;
-      }
-    /* Eleven deciles and the top percentiles: sixteen order statistics in
-    ** one selection rather than a sort of all m values
-    ** (docs/performance.md).  The selection wants its ranks ascending:
-    ** the deciles' ranks are, and P90 sits between deciles 9 and 10. */
-    int64_t ranks[11 + SB_SIM_TOP_PCTS];
-    sb_fen got[11 + SB_SIM_TOP_PCTS];
-    int at[11 + SB_SIM_TOP_PCTS]; /* what ranks[i] is: 0..10 deciles, 11.. top pcts */
-    int k = 0;
-    for (int d = 0; d < 10; d++)
-      at[k] = d, ranks[k++] = nearest_rank(d, 10, m);
-    for (int p = 0; p < SB_SIM_TOP_PCTS; p++)
-      at[k] = 11 + p, ranks[k++] = nearest_rank(SB_SIM_TOP_PERMILLE[p], 1000, m);
-    at[k] = 10, ranks[k++] = nearest_rank(10, 10, m);
-    if (m) {
-      sb_sim_select_ranks(v, m, ranks, k, got);
-      for (int i = 0; i < k; i++) {
-        if (at[i] <= 10)
-          r->decile[side][at[i]] = got[i];
-        else
-          r->top_pct[side][at[i] - 11] = got[i];
-      }
-    }
+  size_t bytes = (size_t)(n ? n : 1) * sizeof(sb_fen);
+  side_job jobs[2] = {{s, 0, malloc(bytes)}, {s, 1, NULL}};
+  if (!jobs[0].v) return NULL;
+  pthread_t t;
+  int beside = r->sides == 2 && n >= SIM_PARALLEL_PERSONS && (jobs[1].v = malloc(bytes)) &&
+               pthread_create(&t, NULL, side_measures, &jobs[1]) == 0;
+  side_measures(&jobs[0]);
+  if (beside) {
+    pthread_join(t, NULL);
+  } else if (r->sides == 2) {
+    jobs[1].v = jobs[1].v ? jobs[1].v : jobs[0].v;
+    side_measures(&jobs[1]);
   }
+  if (jobs[1].v != jobs[0].v) free(jobs[1].v);
+  sb_fen *v = jobs[0].v;
   free(v);
   finish_caps(s);
   if (r->sides == 2) {

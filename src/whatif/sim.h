@@ -212,10 +212,14 @@ void sb_sim_alert(sb_sim *s, int side, int32_t person, int category);
 ** different persons never write the same person's slots.
 */
 typedef struct sb_sim_tally {
-  sb_sim_sums all[2];
-  sb_sim_sums category[SB_CAT_COUNT][2];
-  sb_sim_sums visit[SB_VISIT_COUNT][2];
-  sb_sim_sums level[SB_LEVEL_COUNT][2];
+  /* Claim rows by category, visit type and level: the sums of all, of a
+  ** category, a visit type or a level are sums of these cells, made once
+  ** by sb_sim_merge — so a row costs two additions of its sums (its cell,
+  ** its prefecture) instead of five, which showed at a province's scale. */
+  sb_sim_sums cell[SB_CAT_COUNT][SB_VISIT_COUNT][SB_LEVEL_COUNT][2];
+  /* What belongs to no visit (alerts, re-assistance after the year): [0]
+  ** of no known category, [c + 1] of category c. */
+  sb_sim_sums extra[SB_CAT_COUNT + 1][2];
   sb_sim_sums by_pref[SB_SIM_MAX_PREF][2];
 } sb_sim_tally;
 

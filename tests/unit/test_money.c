@@ -542,6 +542,33 @@ static void test_mul_random_against_references(void **state) {
   }
 }
 
+/* sb_mul's 64-bit path (a < 2^48, r < 2^15) and its 128-bit one meet at
+** these amounts and ratios: both sides of each edge agree with the
+** 128-bit reference. */
+static void test_mul_path_edges(void **state) {
+  (void)state;
+  const sb_fen A[] = {0,
+                      1,
+                      9999,
+                      (INT64_C(1) << 48) - 1,
+                      INT64_C(1) << 48,
+                      (INT64_C(1) << 48) + 1,
+                      SB_MONEY_MAX,
+                      INT64_MAX / SB_BP_ONE,
+                      INT64_MAX};
+  const sb_bp R[] = {0, 1, 4999, 5000, 6500, SB_BP_ONE - 1, SB_BP_ONE};
+  for (size_t i = 0; i < sizeof A / sizeof A[0]; i++)
+    for (size_t k = 0; k < sizeof R / sizeof R[0]; k++) {
+      sb_fen got = sb_mul(A[i], R[k]);
+      if (got != mul_ref128(A[i], R[k]))
+        fail_msg("sb_mul(%lld, %d) = %lld", (long long)A[i], (int)R[k], (long long)got);
+    }
+  /* ratios above one, as a bonus can make before it is clamped */
+  assert_int_equal(sb_mul((INT64_C(1) << 48) - 1, 32767),
+                   mul_ref128((INT64_C(1) << 48) - 1, 32767));
+  assert_int_equal(sb_mul(123456789, 32768), mul_ref128(123456789, 32768));
+}
+
 /* ---- sb_cap_left ------------------------------------------------------- */
 
 static void test_cap_left_values(void **state) {
@@ -589,6 +616,7 @@ int main(void) {
       cmocka_unit_test(test_mul_ordinary_values),
       cmocka_unit_test(test_mul_large_operands_are_128_bit_safe),
       cmocka_unit_test(test_mul_random_against_references),
+      cmocka_unit_test(test_mul_path_edges),
       cmocka_unit_test(test_cap_left_values),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

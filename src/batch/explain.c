@@ -18,7 +18,8 @@
 **
 ** Money is printed by sb_money_format; a critical-illness segment's own
 ** product can have fractions of a fen (the core sums the exact products and
-** rounds once, §1), and is printed exactly, with up to four decimals.
+** rounds once, §1), and is printed exactly: up to four decimals of a fen,
+** so up to six of a yuan ("797.449098").
 */
 #include "batch/explain.h"
 
@@ -67,7 +68,7 @@ static const char *R(int64_t bp) {
 }
 /* An exact product in fen × basis points (an amount times a ratio, not yet
 ** rounded) as yuan: two decimals when it is a whole number of fen, else up
-** to four ("8024.6855"); never negative here. */
+** to six ("797.449098"); never negative here. */
 static const char *P(int64_t fen_bp) {
   static _Thread_local char buf[4][48];
   static _Thread_local int k;
@@ -195,6 +196,15 @@ static void entitlement(out *o, const sb_policy *p, const cat_row_words *w, cons
     say(o, "; 无年度限额 no annual cap\n");
   else
     say(o, "; 年度限额 annual cap %s%s: %s\n", Y(v[2]), Af(p, w->path, cat, "annual_cap"), Y(v[3]));
+}
+
+/* After a pay step (v: entitlement, paid to date, burden, pay): when the
+** person was paid more than the entitlement now comes to (a reversal took
+** part of the base away, §6), say that nothing is taken back. */
+static void no_clawback(out *o, const int64_t *v) {
+  if (v[0] < v[1])
+    say(o, "  已付超过累计应得，不追回 paid to date is above the entitlement: nothing is taken "
+           "back\n");
 }
 
 int sb_explain_render(const sb_explain_ctx *x, const sb_trace *t, const sb_result *r, sb_buf *b) {
@@ -343,8 +353,9 @@ int sb_explain_render(const sb_explain_ctx *x, const sb_trace *t, const sb_resul
     case SB_STEP_CI_PAY:
       say(&o,
           "  大病保险支付 critical illness pays (hifmi_pay): min(本次个人负担 this claim's burden "
-          "%s, 累计应补偿 %s − 已付 paid to date %s) = %s\n",
+          "%s, max(0, 累计应补偿 %s − 已付 paid to date %s)) = %s\n",
           Y(v[2]), Y(v[0]), Y(v[1]), Y(v[3]));
+      no_clawback(&o, v);
       break;
     case SB_STEP_MA_SKIP:
       tier3_heading(&o);
@@ -371,8 +382,9 @@ int sb_explain_render(const sb_explain_ctx *x, const sb_trace *t, const sb_resul
     case SB_STEP_MA_PAY:
       say(&o,
           "  医疗救助支付 assistance pays (maf_pay): min(本次负担 this claim's burden %s, "
-          "累计应救助 %s − 已付 paid to date %s) = %s\n",
+          "max(0, 累计应救助 %s − 已付 paid to date %s)) = %s\n",
           Y(v[2]), Y(v[0]), Y(v[1]), Y(v[3]));
+      no_clawback(&o, v);
       break;
     case SB_STEP_RA_SKIP:
       reassist_heading(&o);
@@ -405,8 +417,9 @@ int sb_explain_render(const sb_explain_ctx *x, const sb_trace *t, const sb_resul
     case SB_STEP_RA_PAY:
       say(&o,
           "  倾斜救助支付 re-assistance pays (reassist_pay): min(本次负担 this claim's burden %s, "
-          "累计应再救助 %s − 已付 paid to date %s) = %s\n",
+          "max(0, 累计应再救助 %s − 已付 paid to date %s)) = %s\n",
           Y(v[2]), Y(v[0]), Y(v[1]), Y(v[3]));
+      no_clawback(&o, v);
       break;
     case SB_STEP_TOTALS:
       say(&o, "\n合计 Totals\n");

@@ -179,31 +179,13 @@ static int explain_lines(const sb_batch *b, const char *id, size_t len, sb_buf *
   int64_t first;
   int n = b->fees ? sb_batch_fee_group_lines(b, id, len, &first) : 0;
   if (!n) return 0;
-  static const char *const CLS[] = {"目录外 unlisted, 全自费 all self-paid", "甲类 class A",
-                                    "乙类 class B", "丙类 class C, 全自费 all self-paid"};
-  int rc = sb_buf_printf(out,
-                         "\n费用明细 Fee lines: %d, 按就诊日目录分类 classified on the "
-                         "claim's date\n",
-                         n);
+  int rc = sb_explain_fee_heading(out, n);
   for (int k = 0; k < n && !rc; k++) {
     sb_fee_result fr;
     sb_batch_fee_line(b, sb_batch_fee_item_line(b, first + k), &fr);
     const sb_fee_line *l = &fr.line;
-    char a[5][SB_MONEY_BUFSZ];
-    if (fr.status == SB_FEE_BAD) {
-      rc = sb_buf_printf(out, "  %.*s %.*s: 格式错误 malformed (%s)\n", (int)l->sn_len, l->sn,
-                         (int)l->code_len, l->code, fr.why ? fr.why : "");
-      continue;
-    }
-    const sb_fen v[5] = {fr.amounts.amt, fr.amounts.fulamt, fr.amounts.over, fr.amounts.pre,
-                         fr.amounts.inscp};
-    for (int m = 0; m < 5; m++)
-      sb_money_format(v[m], a[m]);
-    rc = sb_buf_printf(out,
-                       "  %.*s %.*s: %s; 金额 amount %s − 全自费 all self-paid %s − 超限价 above "
-                       "the price limit %s − 先行自付 first self-paid %s = 符合范围 in scope %s\n",
-                       (int)l->sn_len, l->sn, (int)l->code_len, l->code, CLS[fr.amounts.cls & 3],
-                       a[0], a[1], a[2], a[3], a[4]);
+    rc = sb_explain_fee_line(out, l->sn, l->sn_len, l->code, l->code_len, fr.status == SB_FEE_BAD,
+                             fr.why, &fr.amounts);
   }
   return rc;
 }
@@ -212,7 +194,7 @@ static int explain_lines(const sb_batch *b, const char *id, size_t len, sb_buf *
 static int explain_reversal(const sb_batch *b, int64_t i, sb_buf *out) {
   const row *r = &b->rows[i];
   const char *oid = "(账本中的理赔 a claim held by the ledger)";
-  int olen = (int)strlen(oid);
+  size_t olen = strlen(oid);
   if (!(r->aux & AUX_PRIOR)) {
     const row *o = &b->rows[r->aux];
     oid = b->arena + o->id_off;
@@ -220,21 +202,7 @@ static int explain_reversal(const sb_batch *b, int64_t i, sb_buf *out) {
   }
   sb_result res;
   batch_row_result(b, i, &res);
-  char m[6][SB_MONEY_BUFSZ];
-  const sb_fen v[6] = {res.medfee_sumamt, res.hifp_pay,     res.hifmi_pay,
-                       res.maf_pay,       res.reassist_pay, res.psn_part_amt};
-  for (int k = 0; k < 6; k++)
-    sb_money_format(v[k], m[k]);
-  return sb_buf_printf(out,
-                       "理赔 Claim %.*s 是理赔 %.*s 的结算撤销 is a reversal of claim %.*s: "
-                       "原结算各项金额取负 every amount of the original is negated and taken "
-                       "out of the person's year-to-date accumulators; later claims catch up at "
-                       "their next settlement.\n"
-                       "  冲销 amounts reversed: 医疗费总额 total %s, 统筹 basic %s, 大病 critical "
-                       "illness %s, 救助 assistance %s, 倾斜救助 re-assistance %s; 个人负担 "
-                       "personal %s\n",
-                       (int)r->id_len, b->arena + r->id_off, olen, oid, olen, oid, m[0], m[1], m[2],
-                       m[3], m[4], m[5]);
+  return sb_explain_reversal(out, b->arena + r->id_off, r->id_len, oid, olen, &res);
 }
 
 int sb_batch_explain_id(const sb_batch *b, const char *x, sb_buf *out) {

@@ -447,3 +447,37 @@ int sb_explain_render(const sb_explain_ctx *x, const sb_trace *t, const sb_resul
   }
   return o.err ? -1 : 0;
 }
+
+int sb_explain_fee_heading(sb_buf *b, int n) {
+  return sb_buf_printf(
+      b, "\n费用明细 Fee lines: %d, 按就诊日目录分类 classified on the claim's date\n", n);
+}
+
+int sb_explain_fee_line(sb_buf *b, const char *sn, size_t sn_len, const char *code, size_t code_len,
+                        int bad, const char *why, const sb_fee_amounts *a) {
+  static const char *const CLS[] = {"目录外 unlisted, 全自费 all self-paid", "甲类 class A",
+                                    "乙类 class B", "丙类 class C, 全自费 all self-paid"};
+  if (bad)
+    return sb_buf_printf(b, "  %.*s %.*s: 格式错误 malformed (%s)\n", (int)sn_len, sn,
+                         (int)code_len, code, why ? why : "");
+  return sb_buf_printf(b,
+                       "  %.*s %.*s: %s; 金额 amount %s − 全自费 all self-paid %s − 超限价 above "
+                       "the price limit %s − 先行自付 first self-paid %s = 符合范围 in scope %s\n",
+                       (int)sn_len, sn, (int)code_len, code, CLS[a->cls & 3], Y(a->amt),
+                       Y(a->fulamt), Y(a->over), Y(a->pre), Y(a->inscp));
+}
+
+int sb_explain_reversal(sb_buf *b, const char *id, size_t id_len, const char *orig, size_t orig_len,
+                        const sb_result *r) {
+  return sb_buf_printf(b,
+                       "理赔 Claim %.*s 是理赔 %.*s 的结算撤销 is a reversal of claim %.*s: "
+                       "原结算各项金额取负 every amount of the original is negated and taken "
+                       "out of the person's year-to-date accumulators; later claims catch up at "
+                       "their next settlement.\n"
+                       "  冲销 amounts reversed: 医疗费总额 total %s, 统筹 basic %s, 大病 critical "
+                       "illness %s, 救助 assistance %s, 倾斜救助 re-assistance %s; 个人负担 "
+                       "personal %s\n",
+                       (int)id_len, id, (int)orig_len, orig, (int)orig_len, orig,
+                       Y(r->medfee_sumamt), Y(r->hifp_pay), Y(r->hifmi_pay), Y(r->maf_pay),
+                       Y(r->reassist_pay), Y(r->psn_part_amt));
+}

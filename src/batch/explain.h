@@ -6,6 +6,7 @@
 #define SANBAO_EXPLAIN_H
 
 #include "io/csv.h"
+#include "sanbao/fee.h"
 #include "sanbao/policy.h"
 #include "sanbao/settle.h"
 
@@ -22,5 +23,24 @@ typedef struct sb_explain_ctx {
 /* Append the explanation of one settlement to `out`.  Return 0 or -1 (out
 ** of memory). */
 int sb_explain_render(const sb_explain_ctx *x, const sb_trace *t, const sb_result *r, sb_buf *out);
+
+/*
+** The pieces of an explanation that `settle --explain` and `db explain`
+** both write, so that the two texts are the same byte for byte.  Each
+** appends to `out` and returns 0 or -1 (out of memory).
+*/
+
+/* The heading of a claim's `n` fee lines. */
+int sb_explain_fee_heading(sb_buf *out, int n);
+
+/* One fee line: its serial number, its code, then its class and amounts,
+** or, for a malformed line (`bad`), why (`why` may be NULL). */
+int sb_explain_fee_line(sb_buf *out, const char *sn, size_t sn_len, const char *code,
+                        size_t code_len, int bad, const char *why, const sb_fee_amounts *a);
+
+/* A reversal row `id` of the claim `orig` and the amounts it takes back
+** (`row`: the reversal's own row, every amount negated). */
+int sb_explain_reversal(sb_buf *out, const char *id, size_t id_len, const char *orig,
+                        size_t orig_len, const sb_result *row);
 
 #endif

@@ -1,6 +1,7 @@
 /*
-** sanbao adapters — a settlement's trace in plain words (English with the
-** Chinese terms beside them), for `sanbao settle --explain`.
+** sanbao adapters — a settlement's trace in plain words (the Chinese terms
+** first, then the English), for `sanbao settle --explain`, `sanbao db
+** explain` and the API's `explanation`.
 */
 #ifndef SANBAO_EXPLAIN_H
 #define SANBAO_EXPLAIN_H
@@ -10,7 +11,8 @@
 #include "sanbao/policy.h"
 #include "sanbao/settle.h"
 
-/* What the renderer needs besides the trace. */
+/* What the renderer needs besides the trace.  The county prints by name
+** (batch/regions.h); values `policy` lists as assumed are marked. */
 typedef struct sb_explain_ctx {
   const char *claim_id, *person_id;
   size_t claim_id_len, person_id_len;

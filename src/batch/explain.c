@@ -457,9 +457,9 @@ int sb_explain_fee_line(sb_buf *b, const char *sn, size_t sn_len, const char *co
                         int bad, const char *why, const sb_fee_amounts *a) {
   static const char *const CLS[] = {"目录外 unlisted, 全自费 all self-paid", "甲类 class A",
                                     "乙类 class B", "丙类 class C, 全自费 all self-paid"};
-  if (bad)
-    return sb_buf_printf(b, "  %.*s %.*s: 格式错误 malformed (%s)\n", (int)sn_len, sn,
-                         (int)code_len, code, why ? why : "");
+  if (bad) /* the ledger does not keep why a line was malformed */
+    return sb_buf_printf(b, "  %.*s %.*s: 格式错误 malformed%s%s%s\n", (int)sn_len, sn,
+                         (int)code_len, code, why ? " (" : "", why ? why : "", why ? ")" : "");
   return sb_buf_printf(b,
                        "  %.*s %.*s: %s; 金额 amount %s − 全自费 all self-paid %s − 超限价 above "
                        "the price limit %s − 先行自付 first self-paid %s = 符合范围 in scope %s\n",

@@ -1,6 +1,7 @@
 # Turn a file into C source: a NUL-terminated char array and its length.
 # cmake -DIN=FILE -DLABEL=NAME -DOUT=FILE.c -DNAME=symbol -P embed.cmake
-# Used for the built-in default policy (`sanbao demo` without --policy), so
+# Used for the built-in default policy (`sanbao demo` without --policy) and
+# the county names of explanations (data/regions-hunan.csv), so
 # that the binary runs its main job from any directory.
 file(READ "${IN}" hex HEX)
 string(LENGTH "${hex}" n)

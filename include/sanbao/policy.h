@@ -65,11 +65,16 @@ typedef struct sb_monitor_rule {
   sb_fen threshold;
 } sb_monitor_rule;
 
-/* A `source`/`note` pair found in the file, kept for reports. */
+/* A `source`/`note` pair found in the file, kept for reports, with the
+** object's `assumed` list: the keys of that object whose values the policy
+** flags as assumptions (ASSUMED), not official figures.  Explanations mark
+** every value they use that is listed there. */
 typedef struct sb_policy_note {
-  char *path;   /* JSON path of the object that carried it, e.g. "$.regions.430500" */
-  char *source; /* may be NULL */
-  char *note;   /* may be NULL */
+  char *path;     /* JSON path of the object that carried it, e.g. "$.regions.430500" */
+  char *source;   /* may be NULL */
+  char *note;     /* may be NULL */
+  int n_assumed;  /* keys in `assumed` */
+  char **assumed; /* may be NULL when n_assumed is 0 */
 } sb_policy_note;
 
 typedef struct sb_policy {
@@ -134,6 +139,14 @@ void sb_policy_free(sb_policy *p);
 ** applies (the claim is then UNKNOWN_REGION).
 */
 int sb_policy_ci_deductible(const sb_policy *p, int32_t region, sb_fen *out);
+
+/*
+** Is the value at `path` + "." + `key` flagged ASSUMED by the policy file
+** (listed in the `assumed` array of the object at `path`, e.g. path
+** "$.basic.chronic", key "annual_cap")?  1 or 0.  Only the object's own
+** list counts: a note on a parent object flags nothing below it.
+*/
+int sb_policy_assumed(const sb_policy *p, const char *path, const char *key);
 
 /*
 ** The policies of several years, each looked up by a claim's calendar year.

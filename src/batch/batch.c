@@ -86,9 +86,42 @@ void batch_row_result(const sb_batch *b, int64_t i, sb_result *res) {
   }
 }
 
+/* One slot per distinct claim id to explain.  The ids are read now, not at
+** load: the ledger fills its id in after the load has found it. */
+static int explain_slots(sb_batch *b) {
+  const char *one[1] = {b->opt.explain_id};
+  const char *const *ids = b->opt.n_explain_ids ? b->opt.explain_ids : one;
+  int n = b->opt.n_explain_ids ? b->opt.n_explain_ids : b->opt.explain_id != NULL;
+  if (!n) return 0;
+  if (!(b->ex = calloc((size_t)n, sizeof *b->ex))) return -1;
+  for (int k = 0; k < n; k++) {
+    size_t len = strlen(ids[k]);
+    int seen = 0;
+    for (int j = 0; j < b->n_ex && !seen; j++)
+      seen = b->ex[j].len == len && !memcmp(b->ex[j].id, ids[k], len);
+    if (seen) continue;
+    explain_slot *s = &b->ex[b->n_ex++];
+    s->id = ids[k], s->len = len, s->rev_row = -1;
+  }
+  return 0;
+}
+
+/* The slot of `id`, or NULL. */
+static const explain_slot *slot_of(const sb_batch *b, const char *id, size_t len) {
+  for (int k = 0; k < b->n_ex; k++)
+    if (b->ex[k].len == len && !memcmp(b->ex[k].id, id, len)) return &b->ex[k];
+  return NULL;
+}
+
+explain_slot *batch_explain_slot(const sb_batch *b, const row *r) {
+  /* a handful of ids against every row: a scan costs less than a table */
+  return b->n_ex ? (explain_slot *)slot_of(b, b->arena + r->id_off, r->id_len) : NULL;
+}
+
 int sb_batch_settle(sb_batch *b, sb_error *err) {
   if (b->opt.alt_policies && b->opt.prior)
     return sb_error_set(err, SB_EINVAL, b->name, "a reform cannot be settled after a store");
+  if (!b->ex && explain_slots(b)) return sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
   size_t n = (size_t)(b->n ? b->n : 1);
   if ((b->opt.alt_policies && !(b->alt = calloc(n, sizeof *b->alt))) ||
       (batch_pays_reassist(b->policies) && !(b->ra = calloc(n, sizeof *b->ra))))
@@ -146,38 +179,38 @@ static int explain_lines(const sb_batch *b, const char *id, size_t len, sb_buf *
   int64_t first;
   int n = b->fees ? sb_batch_fee_group_lines(b, id, len, &first) : 0;
   if (!n) return 0;
-  static const char *const CLS[] = {"unlisted, all self-paid (全自费)", "甲类 (class A)",
-                                    "乙类 (class B)", "丙类, all self-paid (class C)"};
-  int rc = sb_buf_printf(out, "\nFee lines (费用明细), %d, classified on the claim's date:\n", n);
+  int rc = sb_explain_fee_heading(out, n);
   for (int k = 0; k < n && !rc; k++) {
     sb_fee_result fr;
     sb_batch_fee_line(b, sb_batch_fee_item_line(b, first + k), &fr);
     const sb_fee_line *l = &fr.line;
-    char a[5][SB_MONEY_BUFSZ];
-    if (fr.status == SB_FEE_BAD) {
-      rc = sb_buf_printf(out, "  %.*s %.*s: malformed (%s)\n", (int)l->sn_len, l->sn,
-                         (int)l->code_len, l->code, fr.why ? fr.why : "");
-      continue;
-    }
-    const sb_fen v[5] = {fr.amounts.amt, fr.amounts.fulamt, fr.amounts.over, fr.amounts.pre,
-                         fr.amounts.inscp};
-    for (int m = 0; m < 5; m++)
-      sb_money_format(v[m], a[m]);
-    rc = sb_buf_printf(out,
-                       "  %.*s %.*s: %s; amount %s, all self-paid %s, above the price limit "
-                       "(超限价) %s, first self-paid (先行自付) %s, in scope %s\n",
-                       (int)l->sn_len, l->sn, (int)l->code_len, l->code, CLS[fr.amounts.cls & 3],
-                       a[0], a[1], a[2], a[3], a[4]);
+    rc = sb_explain_fee_line(out, l->sn, l->sn_len, l->code, l->code_len, fr.status == SB_FEE_BAD,
+                             fr.why, &fr.amounts);
   }
   return rc;
 }
 
-int sb_batch_explain(const sb_batch *b, sb_buf *out) {
-  const char *x = b->opt.explain_id;
-  if (!x) return -1;
+/* A reversal row: which claim it undoes and the amounts it takes back. */
+static int explain_reversal(const sb_batch *b, int64_t i, sb_buf *out) {
+  const row *r = &b->rows[i];
+  const char *oid = "(账本中的理赔 a claim held by the ledger)";
+  size_t olen = strlen(oid);
+  if (!(r->aux & AUX_PRIOR)) {
+    const row *o = &b->rows[r->aux];
+    oid = b->arena + o->id_off;
+    olen = o->id_len;
+  }
+  sb_result res;
+  batch_row_result(b, i, &res);
+  return sb_explain_reversal(out, b->arena + r->id_off, r->id_len, oid, olen, &res);
+}
+
+int sb_batch_explain_id(const sb_batch *b, const char *x, sb_buf *out) {
   size_t xl = strlen(x);
-  if (b->have_trace) {
-    const row *r = &b->rows[b->trace_row];
+  const explain_slot *s = slot_of(b, x, xl);
+  if (!s) return -1;
+  if (s->have_trace) {
+    const row *r = &b->rows[s->row];
     size_t plen;
     const char *pid = sb_registry_id(b->reg, r->person, &plen);
     sb_explain_ctx c = {b->arena + r->id_off,
@@ -187,25 +220,11 @@ int sb_batch_explain(const sb_batch *b, sb_buf *out) {
                         r->date,
                         sb_registry_region(b->reg, r->person),
                         sb_policy_set_find(b->policies, sb_date_year(r->date)),
-                        &b->trace_before};
-    if (sb_explain_render(&c, &b->trace, &b->trace_result, out)) return -1;
+                        &s->before};
+    if (sb_explain_render(&c, &s->trace, &s->result, out)) return -1;
     return explain_lines(b, x, xl, out) ? -1 : 0;
   }
-  if (b->explain_rev_row >= 0) {
-    const row *r = &b->rows[b->explain_rev_row];
-    const char *oid = "(a claim held by the ledger)";
-    int olen = (int)strlen(oid);
-    if (!(r->aux & AUX_PRIOR)) {
-      const row *o = &b->rows[r->aux];
-      oid = b->arena + o->id_off;
-      olen = o->id_len;
-    }
-    return sb_buf_printf(out,
-                         "Claim %s is a reversal (结算撤销) of claim %.*s: every amount of the "
-                         "original is negated and subtracted from the person's year-to-date "
-                         "accumulators; later claims catch up at their next settlement.\n",
-                         x, olen, oid);
-  }
+  if (s->rev_row >= 0) return explain_reversal(b, s->rev_row, out) ? -1 : 0;
   /* a rejected row with that id: why */
   for (int64_t i = 0; i < b->n; i++) {
     const row *r = &b->rows[i];
@@ -218,18 +237,24 @@ int sb_batch_explain(const sb_batch *b, sb_buf *out) {
       id = t.id, len = t.id_len;
     }
     if (len != xl || memcmp(id, x, len)) continue;
-    if (sb_buf_printf(out, "Claim %s (row %lld of the file) is rejected %s: %s.\n", x,
-                      (long long)i + 1, sb_reason_name(r->reason), sb_reason_words(r->reason)))
+    if (sb_buf_printf(
+            out, "理赔 Claim %s（文件第 %lld 行 row %lld of the file）被拒 is rejected %s: %s.\n",
+            x, (long long)i + 1, (long long)i + 1, sb_reason_name(r->reason),
+            sb_reason_words(r->reason)))
       return -1;
     return explain_lines(b, x, xl, out) ? -1 : 0;
   }
   return -1;
 }
 
+int sb_batch_explain(const sb_batch *b, sb_buf *out) {
+  return b->n_ex ? sb_batch_explain_id(b, b->ex[0].id, out) : -1;
+}
+
 int sb_batch_trace(const sb_batch *b, const sb_trace **trace, const sb_acc **before) {
-  if (!b->have_trace) return -1;
-  *trace = &b->trace;
-  *before = &b->trace_before;
+  if (!b->n_ex || !b->ex[0].have_trace) return -1;
+  *trace = &b->ex[0].trace;
+  *before = &b->ex[0].before;
   return 0;
 }
 
@@ -366,6 +391,7 @@ void sb_batch_free(sb_batch *b) {
   free(b->ra_due.a);
   free(b->alt_ra_due.a);
   batch_fee_index_free(b->fees);
+  free(b->ex);
   free(b);
 }
 

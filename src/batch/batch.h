@@ -76,6 +76,11 @@ typedef struct sb_batch_options {
   void *progress_ctx;
   /* When not NULL, record the trace of this claim id for sb_batch_explain. */
   const char *explain_id;
+  /* Several claim ids to explain (sb_batch_explain_id), read when the batch
+  ** settles; with n_explain_ids 0, explain_id alone is.  Repeats are
+  ** allowed.  The strings must outlive the batch. */
+  const char *const *explain_ids;
+  int n_explain_ids;
   /* What a store already holds (NULL for a plain file). */
   const sb_prior *prior;
   /* Keep each touched person-year's final accumulators (sb_batch_foreach_acc). */
@@ -195,11 +200,19 @@ int sb_batch_write_fee_results(const sb_batch *b, sb_buf *out, size_t chunk, sb_
 /* Totals of the settled batch. */
 void sb_batch_get_totals(const sb_batch *b, sb_batch_totals *t);
 
-/* Append the plain-words explanation of options.explain_id to `out`.
-** Return 0, or -1 when no row had that id. */
+/* Append the plain-words explanation of the first id to explain
+** (options.explain_ids[0], or options.explain_id) to `out`.  Return 0, or
+** -1 when no row had that id. */
 int sb_batch_explain(const sb_batch *b, sb_buf *out);
 
-/* The trace of options.explain_id's settlement and the person-year's
+/* Append the plain-words explanation of claim `id`, one of the ids the
+** options asked to explain, to `out`: how a settled row came out (the trace
+** in words, then its fee lines), a reversal's original and amounts, or why
+** a row was rejected.  Return 0, or -1 when no row had that id, the id was
+** not asked for, or out of memory. */
+int sb_batch_explain_id(const sb_batch *b, const char *id, sb_buf *out);
+
+/* The trace of the first id to explain's settlement and the person-year's
 ** accumulators before it (valid until the batch is freed).  Return 0, or
 ** -1 when no settled row had that id (a reversal has no trace). */
 int sb_batch_trace(const sb_batch *b, const sb_trace **trace, const sb_acc **before);

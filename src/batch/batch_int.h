@@ -148,6 +148,21 @@ typedef struct ra_dues {
 
 typedef struct sb_fee_index sb_fee_index; /* fees.c */
 
+/* One claim to explain: its id and, once settled, how it came out. */
+typedef struct explain_slot {
+  const char *id;
+  size_t len;
+  int have_trace;  /* a settled row with that id: trace, result, before */
+  int64_t row;     /* that row */
+  int64_t rev_row; /* a reversal row with that id, or -1 */
+  sb_trace trace;
+  sb_result result;
+  sb_acc before; /* the person-year's accumulators before the claim */
+} explain_slot;
+
+/* The explanation slot of row `r`'s claim id, or NULL (batch.c). */
+explain_slot *batch_explain_slot(const sb_batch *b, const row *r);
+
 struct sb_batch {
   const sb_policy_set *policies;
   const sb_registry *reg;
@@ -162,14 +177,14 @@ struct sb_batch {
   /* re-assistance paid at settlement, per row; NULL when no policy of the
   ** run pays it at settlement (then it is 0 everywhere) */
   sb_fen *ra;
-  /* explanation of opt.explain_id */
-  int have_trace;
-  int64_t trace_row;
-  sb_trace trace;
-  sb_result trace_result;
-  sb_acc trace_before;
-  int64_t explain_rev_row; /* a reversal row with that id, or -1 */
-  int64_t explain_rej_row; /* a rejected row with that id, or -1 */
+  /* The claims to explain (opt.explain_ids, or opt.explain_id), one slot
+  ** per distinct id, filled by the settling workers (a claim id names one
+  ** settled or reversal row at most, so no two workers write one slot). */
+  explain_slot *ex;
+  int n_ex;
+  /* set by load.c, not read since the slots above replaced them */
+  int64_t explain_rev_row;
+  int64_t explain_rej_row;
   /* originals held by the store (options.prior), named by reversals */
   sb_prior_claim *prior_orig;
   int64_t n_prior_orig, cap_prior_orig;

@@ -78,11 +78,6 @@ typedef struct work {
   int oom; /* out of memory, or the store failed */
 } work;
 
-static int is_explain_row(const sb_batch *b, const row *r) {
-  const char *x = b->opt.explain_id;
-  return x && strlen(x) == r->id_len && memcmp(b->arena + r->id_off, x, r->id_len) == 0;
-}
-
 /*
 ** One side of a settlement: the baseline, or the reform of a simulation
 ** (options.alt_policies), each with its own policies and accumulators.  The
@@ -101,7 +96,7 @@ typedef struct side {
 ** of the original's year; a claim is stepped into its year.  *due receives
 ** the monitoring rules that fired.  0, or -1 (a store error, or no room). */
 static int side_step(work *w, side *sd, int32_t p, int64_t i, sb_result *res, uint32_t *due,
-                     sb_trace *trace) {
+                     explain_slot *ex) {
   sb_batch *b = w->b;
   const row *r = &b->rows[i];
   *due = 0;
@@ -130,9 +125,12 @@ static int side_step(work *w, side *sd, int32_t p, int64_t i, sb_result *res, ui
   sd->who.category = r->category;
   sb_acc *acc = acc_for(b, &sd->py, p, year);
   if (!acc) return -1;
-  if (trace) b->trace_before = *acc;
+  if (ex) {
+    ex->before = *acc;
+    ex->trace.n = 0;
+  }
   sb_claim c = {r->amt[0], r->amt[1], r->amt[2], r->amt[3], r->date, r->visit, r->level};
-  *due = sb_run_step(sd->pol, &sd->who, acc, &c, res, trace);
+  *due = sb_run_step(sd->pol, &sd->who, acc, &c, res, ex ? &ex->trace : NULL);
   return 0;
 }
 
@@ -238,14 +236,13 @@ static void settle_person(work *w, int32_t g) {
         emit_alerts(w, &w->alt_al, i, &alt, due);
       }
     }
-    int explain = is_explain_row(b, r);
-    if (explain) b->trace.n = 0;
-    if (side_step(w, &base, p, i, &res, &due, explain && !row_reversal(r) ? &b->trace : NULL)) {
+    explain_slot *ex = batch_explain_slot(b, r);
+    if (side_step(w, &base, p, i, &res, &due, ex && !row_reversal(r) ? ex : NULL)) {
       w->oom = 1;
       return;
     }
     if (row_reversal(r)) {
-      if (explain) b->explain_rev_row = i;
+      if (ex) ex->rev_row = i;
       continue;
     }
     r->pay[0] = res.act_pay_dedc;
@@ -257,10 +254,10 @@ static void settle_person(work *w, int32_t g) {
     if (res.flags & SB_FED_MA) r->flags |= F_FED_MA;
     if (res.flags & SB_FED_RA) r->flags |= F_FED_RA;
     emit_alerts(w, &w->al, i, &base, due);
-    if (explain) {
-      b->have_trace = 1;
-      b->trace_row = i;
-      b->trace_result = res;
+    if (ex) {
+      ex->have_trace = 1;
+      ex->row = i;
+      ex->result = res;
     }
   }
   if (b->opt.keep_accs)

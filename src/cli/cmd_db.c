@@ -36,6 +36,7 @@ static const char USAGE[] =
     "    sanbao db enroll             --db FILE --year Y --as-of DATE\n"
     "    sanbao db reassist           --db FILE --year Y [--out FILE] [--commit]\n"
     "    sanbao db coverage           --db FILE --population FILE [--year Y] [--out FILE]\n"
+    "    sanbao db explain            --db FILE --claim ID [--claim ID ...]\n"
     "\n"
     "DESCRIPTION\n"
     "    init creates a new ledger (WAL journal, synchronous=FULL). add-policy stores\n"
@@ -66,7 +67,8 @@ static const char USAGE[] =
     "    policy, and writes DIR/claims.csv and DIR/persons.csv with the\n"
     "    differences (补付 owed to people, 追回 to recover); stored settlements\n"
     "    never change. enroll records each insured person's premium and subsidy\n"
-    "    (参保资助) for a year; coverage reports 参保人数 and 参保率.\n"
+    "    (参保资助) for a year; coverage reports 参保人数 and 参保率. explain writes\n"
+    "    how a stored claim was settled, as `sanbao settle --explain` does.\n"
     "\n"
     "    reassist (再救助) lists, for a year whose policy pays re-assistance after\n"
     "    the year (reassistance.timing year_end), each person's entitlement, what\n"
@@ -545,6 +547,7 @@ static const sub SUBS[] = {
     {"enroll", db_enroll},
     {"reassist", db_reassist},
     {"coverage", sb_cmd_db_coverage},
+    {"explain", sb_cmd_db_explain},
 };
 
 int sb_cmd_db(int argc, char **argv) {

@@ -28,7 +28,7 @@ static const char USAGE[] =
     "    sanbao settle --policy FILE [--policy FILE ...] --persons FILE --claims FILE\n"
     "                  [--out FILE] [--alerts FILE]\n"
     "                  [--catalog FILE --fees FILE [--fee-results FILE]]\n"
-    "                  [--reassistance FILE] [--explain CLAIM_ID]\n"
+    "                  [--reassistance FILE] [--explain CLAIM_ID ...]\n"
     "                  [--threads N] [--progress] [--quiet]\n"
     "\n"
     "DESCRIPTION\n"
@@ -69,8 +69,13 @@ static const char USAGE[] =
     "                      with reassistance.timing year_end): one row per person\n"
     "                      and year that is paid something, header always\n"
     "    --explain ID      after the run, print on standard error how claim ID was\n"
-    "                      settled: every deductible, segment, rate and cap, in\n"
-    "                      plain words with the Chinese terms\n"
+    "                      settled: every deductible, segment, rate and cap with\n"
+    "                      its own result, in words (Chinese first, then English),\n"
+    "                      the county by name, values the policy flags as\n"
+    "                      assumptions marked （假定 ASSUMED）; a reversal names its\n"
+    "                      original, a rejected row says why. Repeat for several\n"
+    "                      claims (at most 64): each is explained in the order\n"
+    "                      given\n"
     "    --threads N       settlement threads (default 2)\n"
     "    --progress        show progress on standard error (default: when it is a\n"
     "                      terminal)\n"
@@ -91,7 +96,7 @@ static const char USAGE[] =
     "    sanbao settle --policy policies/hunan-2022.json --persons persons.csv \\\n"
     "                  --claims claims.csv --out settlements.csv --alerts alerts.csv\n"
     "    sanbao settle --policy p.json --persons persons.csv --claims - < claims.csv\n"
-    "    sanbao settle ... --out /dev/null --explain A2-01\n"
+    "    sanbao settle ... --out /dev/null --explain A2-01 --explain A2-02\n"
     "    sanbao settle ... --catalog catalog.csv --fees fees.csv --fee-results lines.csv\n";
 
 enum {
@@ -258,7 +263,7 @@ int sb_cmd_settle(int argc, char **argv) {
                    {"--claims", 1, 0, 0, 0, {0}},       {"--out", 0, 0, 0, 0, {0}},
                    {"--alerts", 0, 0, 0, 0, {0}},       {"--catalog", 0, 0, 0, 0, {0}},
                    {"--fees", 0, 0, 0, 0, {0}},         {"--fee-results", 0, 0, 0, 0, {0}},
-                   {"--reassistance", 0, 0, 0, 0, {0}}, {"--explain", 0, 0, 0, 0, {0}},
+                   {"--reassistance", 0, 0, 0, 0, {0}}, {"--explain", 0, 1, 0, 0, {0}},
                    {"--threads", 0, 0, 0, 0, {0}},      {"--progress", 0, 0, 1, 0, {0}},
                    {"--quiet", 0, 0, 1, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, O_N, USAGE);
@@ -314,7 +319,8 @@ int sb_cmd_settle(int argc, char **argv) {
   sb_batch_options bo = {.threads = (int)threads,
                          .progress = sb_cli_progress_step,
                          .progress_ctx = &prog,
-                         .explain_id = sb_cli_value(&o[O_EXPLAIN], NULL),
+                         .explain_ids = o[O_EXPLAIN].values,
+                         .n_explain_ids = o[O_EXPLAIN].count,
                          .fees = fees,
                          .catalog = cat};
   double t1 = sb_cli_now();
@@ -354,10 +360,13 @@ int sb_cmd_settle(int argc, char **argv) {
         strcmp(claims_path, "-") && stat(claims_path, &st) == 0 ? (uint64_t)st.st_size : 0;
     summary(&t, sb_cli_now() - prog.t0, bytes, &ph, claims_path, batch);
   }
-  if (bo.explain_id) {
+  /* each --explain in the order given, a blank line between two */
+  for (int k = 0; k < o[O_EXPLAIN].count; k++) {
+    const char *id = o[O_EXPLAIN].values[k];
     sb_buf ex = {0};
-    if (sb_batch_explain(batch, &ex))
-      fprintf(stderr, "sanbao settle: --explain: no row has claim id '%s'\n", bo.explain_id);
+    if (k) fputc('\n', stderr);
+    if (sb_batch_explain_id(batch, id, &ex))
+      fprintf(stderr, "sanbao settle: --explain: no row has claim id '%s'\n", id);
     else
       fwrite(ex.p, 1, ex.len, stderr);
     sb_buf_free(&ex);

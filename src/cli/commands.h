@@ -10,6 +10,7 @@ int sb_cmd_premiums(int argc, char **argv);
 int sb_cmd_gen(int argc, char **argv);
 int sb_cmd_db(int argc, char **argv);          /* cmd_db.c: sanbao db SUBCOMMAND */
 int sb_cmd_db_coverage(int argc, char **argv); /* cmd_coverage.c: sanbao db coverage */
+int sb_cmd_db_explain(int argc, char **argv);  /* cmd_db_explain.c: sanbao db explain */
 int sb_cmd_reconcile(int argc, char **argv);   /* cmd_reconcile.c */
 int sb_cmd_demo(int argc, char **argv);        /* cmd_demo.c */
 int sb_cmd_simulate(int argc, char **argv);    /* cmd_simulate.c */

@@ -4,6 +4,7 @@
 #include "sanbao/policy.h"
 
 #include <stdlib.h>
+#include <string.h>
 
 #include "sanbao/error.h"
 
@@ -17,6 +18,9 @@ void sb_policy_free(sb_policy *p) {
     free(p->notes[i].path);
     free(p->notes[i].source);
     free(p->notes[i].note);
+    for (int k = 0; k < p->notes[i].n_assumed; k++)
+      free(p->notes[i].assumed[k]);
+    free(p->notes[i].assumed);
   }
   free(p->notes);
   free(p);
@@ -51,4 +55,16 @@ void sb_policy_set_clear(sb_policy_set *s) {
   for (int i = 0; i < s->n; i++)
     sb_policy_free(s->items[i]);
   s->n = 0;
+}
+
+int sb_policy_assumed(const sb_policy *p, const char *path, const char *key) {
+  /* A policy carries a few dozen notes and an explanation asks a dozen
+  ** times: a scan is all it needs. */
+  for (int i = 0; p && i < p->n_notes; i++) {
+    const sb_policy_note *n = &p->notes[i];
+    if (!n->n_assumed || strcmp(n->path, path)) continue;
+    for (int k = 0; k < n->n_assumed; k++)
+      if (!strcmp(n->assumed[k], key)) return 1;
+  }
+  return 0;
 }

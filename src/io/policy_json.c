@@ -58,9 +58,45 @@ static char *dup_str(const char *s) {
   return d;
 }
 
-/* Keep `source` / `note` of an object for reports. */
-static int keep_notes(ctx *c, json_t *obj) {
+/*
+** The object's `assumed` list into `n`: an array of the object's own keys
+** (from `allowed`, each at most once) whose values are assumptions.  Only
+** objects with a fixed set of keys may carry one: in a keyed table (regions,
+** categories) "assumed" would read as a region or a category.
+*/
+static int keep_assumed(ctx *c, json_t *list, const char *const *allowed, sb_policy_note *n) {
+  size_t o = push_key(c, "assumed");
+  if (!allowed || !json_is_array(list))
+    return fail(c,
+                allowed ? "must be an array of this object's keys%s"
+                        : "is not allowed here: give it on the row whose values are assumed%s",
+                NULL);
+  size_t m = json_array_size(list);
+  n->assumed = calloc(m ? m : 1, sizeof *n->assumed);
+  if (!n->assumed) return sb_error_set(c->err, SB_ENOMEM, c->file, "out of memory");
+  for (size_t i = 0; i < m; i++) {
+    json_t *k = json_array_get(list, i);
+    push_index(c, i);
+    const char *key = json_is_string(k) ? json_string_value(k) : NULL;
+    int ok = 0;
+    for (const char *const *a = allowed; key && *a; a++)
+      if (!strcmp(*a, key)) ok = 1;
+    if (!ok) return fail(c, "must name a key of this object%s", NULL);
+    for (int j = 0; j < n->n_assumed; j++)
+      if (!strcmp(n->assumed[j], key)) return fail(c, "names '%s' twice", key);
+    if (!(n->assumed[n->n_assumed++] = dup_str(key)))
+      return sb_error_set(c->err, SB_ENOMEM, c->file, "out of memory");
+    pop(c, o + strlen(".assumed"));
+  }
+  pop(c, o);
+  return 0;
+}
+
+/* Keep `source` / `note` / `assumed` of an object for reports and
+** explanations (`allowed`: the object's keys, NULL for a keyed table). */
+static int keep_notes(ctx *c, json_t *obj, const char *const *allowed) {
   json_t *src = json_object_get(obj, "source"), *note = json_object_get(obj, "note");
+  json_t *assumed = json_object_get(obj, "assumed");
   if (src && !json_is_string(src)) {
     push_key(c, "source");
     return fail(c, "must be a string%s", NULL);
@@ -69,23 +105,24 @@ static int keep_notes(ctx *c, json_t *obj) {
     push_key(c, "note");
     return fail(c, "must be a string%s", NULL);
   }
-  if (!src && !note) return 0;
+  if (!src && !note && !assumed) return 0;
   sb_policy *p = c->p;
   sb_policy_note *nn = realloc(p->notes, (size_t)(p->n_notes + 1) * sizeof *nn);
   if (!nn) return sb_error_set(c->err, SB_ENOMEM, c->file, "out of memory");
   p->notes = nn;
   sb_policy_note *n = &p->notes[p->n_notes++];
+  memset(n, 0, sizeof *n);
   n->path = dup_str(c->path);
   n->source = src ? dup_str(json_string_value(src)) : NULL;
   n->note = note ? dup_str(json_string_value(note)) : NULL;
   if (!n->path || (src && !n->source) || (note && !n->note))
     return sb_error_set(c->err, SB_ENOMEM, c->file, "out of memory");
-  return 0;
+  return assumed ? keep_assumed(c, assumed, allowed, n) : 0;
 }
 
 /*
 ** Check that `v` is an object holding exactly the `allowed` keys (plus
-** source and note), the `required` ones among them.  `allowed` is a
+** source, note and assumed), the `required` ones among them.  `allowed` is a
 ** NULL-terminated list; when it is NULL any key is allowed (keyed tables
 ** check their keys themselves).
 */
@@ -96,7 +133,7 @@ static int check_object(ctx *c, json_t *v, const char *const *allowed,
   json_t *val;
   if (allowed) {
     json_object_foreach(v, key, val) {
-      if (!strcmp(key, "source") || !strcmp(key, "note")) continue;
+      if (!strcmp(key, "source") || !strcmp(key, "note") || !strcmp(key, "assumed")) continue;
       int ok = 0;
       for (const char *const *a = allowed; *a; a++)
         if (!strcmp(*a, key)) ok = 1;
@@ -115,7 +152,7 @@ static int check_object(ctx *c, json_t *v, const char *const *allowed,
       pop(c, o);
       return rc;
     }
-  return keep_notes(c, v);
+  return keep_notes(c, v, allowed);
 }
 
 /* `n` bytes of a value as NUL-terminated text for a message, cut to fit

@@ -373,7 +373,7 @@ post_row "settle A1-07" "$h1" "$row_new" 201 settlements "?explain=1"
 cp "$work/resp.json" "$work/a107.json"
 same_text "settle = presettle (but the status)" "$(row_of "$work/pre.json" | sed 's/,presettled,/,settled,/')" "$(row_of "$work/a107.json")"
 same_text "settle A1-07 replayed" false "$(jget replayed)"
-contains "?explain=1 gives the explanation" "$work/a107.json" '"explanation":"Claim A1-07'
+contains "?explain=1 gives the explanation" "$work/a107.json" '"explanation":"理赔 Claim A1-07'
 contains "the answer has the balance" "$work/a107.json" '"balance":{"year":2022'
 contains "the answer has the trace" "$work/a107.json" '"trace":[{"step":"inscp"'
 same_text "settled outcome +1" "$((settled0 + 1))" "$(metric 'sanbao_claims_total{outcome="settled"}')"

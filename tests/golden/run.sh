@@ -13,6 +13,11 @@
 #   catalog.csv, fees.csv          (optional)     settle --catalog --fees, and
 #   expected-fee-results.csv                      settle --fee-results
 #   expected-reassistance.csv      (optional)     settle --reassistance
+#   expected-explain-ID.txt        (optional)     settle --explain ID (its standard
+#                                                  error, with --quiet); and all of
+#                                                  them in one run, --explain repeated
+#                                                  in name order: the same texts, a
+#                                                  blank line between two
 # Usage: run.sh SANBAO CASE_DIR
 set -u
 bin=$1
@@ -61,6 +66,26 @@ if [ -f "$dir/expected-fee-results.csv" ]; then
 fi
 if [ -f "$dir/expected-reassistance.csv" ]; then
   check "$dir/expected-reassistance.csv" "$tmp/reassistance.csv"
+fi
+
+ids=""
+: >"$tmp/explain-all.txt"
+for e in "$dir"/expected-explain-*.txt; do
+  [ -f "$e" ] || continue
+  id=$(basename "$e" .txt | sed 's/^expected-explain-//')
+  # shellcheck disable=SC2086
+  "$bin" settle $policies --persons "$dir/persons.csv" --claims "$dir/claims.csv" \
+    --out /dev/null $extra --quiet --explain "$id" 2>"$tmp/explain.txt"
+  check "$e" "$tmp/explain.txt"
+  if [ -n "$ids" ]; then echo >>"$tmp/explain-all.txt"; fi
+  cat "$e" >>"$tmp/explain-all.txt"
+  ids="$ids --explain $id"
+done
+if [ -n "$ids" ]; then
+  # shellcheck disable=SC2086
+  "$bin" settle $policies --persons "$dir/persons.csv" --claims "$dir/claims.csv" \
+    --out /dev/null $extra --quiet $ids 2>"$tmp/explain.txt"
+  check "$tmp/explain-all.txt" "$tmp/explain.txt"
 fi
 
 for e in "$dir"/expected-premiums-*.csv; do

@@ -957,6 +957,49 @@ static void test_explain(void **state) {
   assert_int_equal(r->explain_rc, -1);
 }
 
+/* Several ids: each explained on its own, whatever the order or the
+** threads; a repeated id is one slot; an id not asked for is not explained. */
+static void test_explain_several_ids(void **state) {
+  ctx *c = *state;
+  fixture *f = &c->f;
+  fixture_init(f, PERSONS, NO_RULES);
+  static const char claims[] = HDR "S1,P2,2022-05-01,inpatient,provincial,200000,,,,\n"
+                                   "S2,P1,2022-03-01,outpatient,primary,100,,,,\n";
+  static const char *const ids[] = {"S2", "NOPE", "S1", "S2"};
+  sb_batch_options opt;
+  memset(&opt, 0, sizeof opt);
+  opt.threads = 2;
+  opt.explain_ids = ids;
+  opt.n_explain_ids = 4;
+  sb_batch *b = NULL;
+  sb_error err;
+  memset(&err, 0, sizeof err);
+  assert_int_equal(
+      sb_batch_load_mem(claims, strlen(claims), "claims.csv", &f->ps, f->reg, &opt, &b, &err), 0);
+  assert_int_equal(sb_batch_settle(b, &err), 0);
+  sb_buf s1 = {0}, s2 = {0}, first = {0}, none = {0};
+  int rc1 = sb_batch_explain_id(b, "S1", &s1), rc2 = sb_batch_explain_id(b, "S2", &s2);
+  int rcf = sb_batch_explain(b, &first), rcn = sb_batch_explain_id(b, "NOPE", &none);
+  int rcx = sb_batch_explain_id(b, "S3", &none);
+  char *t1 = take(&s1), *t2 = take(&s2), *tf = take(&first);
+  sb_batch_free(b);
+  sb_buf_free(&none);
+  assert_int_equal(rc1, 0);
+  assert_int_equal(rc2, 0);
+  assert_int_equal(rcf, 0);
+  assert_int_equal(rcn, -1);
+  assert_int_equal(rcx, -1); /* not asked for */
+  assert_non_null(strstr(t1, "理赔 Claim S1 "));
+  assert_non_null(strstr(t1, "118800.00"));
+  assert_null(strstr(t1, "S2"));
+  assert_non_null(strstr(t2, "理赔 Claim S2 "));
+  assert_null(strstr(t2, "S1"));
+  assert_string_equal(tf, t2); /* the first id asked for */
+  free(t1);
+  free(t2);
+  free(tf);
+}
+
 /* ---- threads ---------------------------------------------------------------------------- */
 
 static void gput(gen *g, const char *fmt, ...) {
@@ -1114,6 +1157,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_alerts_order, setup, teardown),
       cmocka_unit_test_setup_teardown(test_alerts_header_when_none, setup, teardown),
       cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_explain_several_ids, setup, teardown),
       cmocka_unit_test_setup_teardown(test_threads_identical_output, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -29,10 +29,17 @@
 #include <sqlite3.h>
 #include "assert_result.h"
 
+#include "batch/explain.h"
+#include "ledger/explain.h"
 #include "ledger/ledger.h"
 #include "ledger/store.h"
 
 /* ---- fixtures ------------------------------------------------------------ */
+
+/* The claims header of docs/reference/formats.md §3, for one-row texts. */
+#define HDR_LIVE                                                                                   \
+  "claim_id,person_id,date,visit_type,level,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,"      \
+  "preselfpay_amt,reverses\n"
 
 typedef struct fx {
   char dir[256];
@@ -1014,6 +1021,69 @@ static void test_ledger_reimport_late_reversal(void **state) {
   assert_int_equal(t.skipped, 601);
 }
 
+/*
+** db explain of claims the server settled: one claim per batch, in arrival
+** order, which here is not the canonical order (the later date arrives
+** first).  Each explanation must be the one the server gave when it
+** settled the claim (its trace and the person-year before it), and an
+** import of the same claims afterwards is explained in canonical order.
+*/
+static void test_ledger_explain_live_order(void **state) {
+  fx *f = *state;
+  sb_error err;
+  char claims[4096];
+  basics_ledger(f, claims, sizeof claims);
+  static const char *const rows[] = {
+      HDR_LIVE "L-2,A2,2022-06-01,inpatient,grade2,30000,,,,\n",
+      HDR_LIVE "L-1,A2,2022-02-01,inpatient,grade3,50000,,,,\n",
+      HDR_LIVE "L-3,A2,2022-04-01,chronic,primary,3000,,,,\n",
+  };
+  sb_live *lv;
+  assert_int_equal(sb_live_open(f->st, &lv, &err), SB_OK);
+  int64_t run;
+  assert_int_equal(f->st->ops->begin(f->st, &err), SB_OK);
+  assert_int_equal(f->st->ops->run_start(f->st, "serve", "unit", &run, &err), SB_OK);
+  static const char *const ids[] = {"L-2", "L-1", "L-3"};
+  sb_buf want[3] = {{0}};
+  for (int k = 0; k < 3; k++) {
+    sb_live_answer a;
+    assert_int_equal(sb_live_settle(lv, rows[k], strlen(rows[k]), run, 0, &a, &err), SB_OK);
+    assert_int_equal(a.status, SB_ROW_SETTLED);
+    assert_true(a.has_trace);
+    sb_date d;
+    assert_int_equal(sb_date_parse(rows[k] + strlen(HDR_LIVE) + 7, 10, &d), 0);
+    sb_explain_ctx c = {ids[k],
+                        "A2",
+                        3,
+                        2,
+                        d,
+                        sb_registry_region(sb_live_registry(lv), a.person),
+                        sb_policy_set_find(sb_live_policies(lv), 2022),
+                        &a.before};
+    assert_int_equal(sb_explain_render(&c, &a.trace, &a.result, &want[k]), 0);
+  }
+  assert_int_equal(f->st->ops->commit(f->st, &err), SB_OK);
+  sb_live_free(lv);
+  for (int k = 0; k < 3; k++) {
+    sb_buf text = {0};
+    assert_int_equal(sb_ledger_explain(f->st, ids[k], 3, &text, &err), 0);
+    assert_int_equal(text.len, want[k].len);
+    assert_memory_equal(text.p, want[k].p, text.len);
+    sb_buf_free(&text);
+    sb_buf_free(&want[k]);
+  }
+  /* L-1 was settled after L-2: on a person-year that holds it */
+  sb_buf text = {0};
+  assert_int_equal(sb_ledger_explain(f->st, "L-1", 3, &text, &err), 0);
+  assert_int_equal(sb_buf_put(&text, "", 1), 0);
+  assert_non_null(strstr(text.p, "本年度此级别已住院 stays at this level so far this year: 0"));
+  assert_non_null(strstr(text.p, "累计个人负担 yearly base: 此前 before 8100.00 + "));
+  text.len = 0;
+  assert_int_equal(sb_ledger_explain(f->st, "NOPE", 4, &text, &err), 1);
+  assert_int_equal(text.len, 0);
+  sb_buf_free(&text);
+}
+
 static void test_ledger_balance(void **state) {
   fx *f = *state;
   sb_error err;
@@ -1123,6 +1193,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_append_only, setup, teardown),
       cmocka_unit_test_setup_teardown(test_ledger_import_idempotent, setup, teardown),
       cmocka_unit_test_setup_teardown(test_ledger_reimport_late_reversal, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_ledger_explain_live_order, setup, teardown),
       cmocka_unit_test_setup_teardown(test_ledger_balance, setup, teardown),
       cmocka_unit_test_setup_teardown(test_ledger_resettle_refusals, setup, teardown),
       cmocka_unit_test_setup_teardown(test_ledger_resettle_without_reversals, setup, teardown),

@@ -827,6 +827,64 @@ static void test_invalid_source_not_a_string(void **state) {
   expect_invalid("\"name\": \"unit-test policy\"", "\"name\": 1", "$.name");
 }
 
+static void test_assumed_values_kept(void **state) {
+  (void)state;
+  sb_policy *p = load_hunan();
+  /* the values policies/hunan-2022.json flags, and their neighbours that it
+  ** does not (docs/policy-hunan-2022.md, "Assumed values") */
+  static const struct {
+    const char *path, *key;
+    int assumed;
+  } want[] = {
+      {"$.regions.default", "ci_deductible", 1},
+      {"$.regions.430500", "ci_deductible", 0},
+      {"$.basic.inpatient.levels.provincial", "ratio", 1},
+      {"$.basic.inpatient.levels.provincial", "deductible", 0},
+      {"$.basic.inpatient.levels.grade3", "ratio", 0},
+      {"$.basic.chronic", "annual_cap", 1},
+      {"$.basic.chronic", "ratio", 0},
+      {"$.critical_illness", "visit_types", 1},
+      {"$.critical_illness", "annual_cap", 0},
+      {"$.critical_illness.segments[0]", "ratio", 0},
+      {"$.assistance.categories.min_living", "annual_cap", 1},
+      {"$.assistance.categories.min_living", "ratio", 0},
+      {"$.reassistance.categories.near_poor", "threshold", 1},
+      {"$.monitoring.rules[1]", "threshold", 1},
+  };
+  for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
+    if (sb_policy_assumed(p, want[k].path, want[k].key) != want[k].assumed)
+      fail_msg("%s %s: assumed should be %d", want[k].path, want[k].key, want[k].assumed);
+  sb_policy_free(p);
+  /* a file without the key flags nothing */
+  sb_policy *q;
+  sb_error err;
+  assert_int_equal(load_text(BASE, &q, &err), SB_OK);
+  assert_false(sb_policy_assumed(q, "$.basic.chronic", "ratio"));
+  sb_policy_free(q);
+  char *text = mutate("\"chronic\": { \"ratio\": \"0.70\",",
+                      "\"chronic\": { \"assumed\": [\"ratio\"], \"ratio\": \"0.70\",");
+  assert_int_equal(load_text(text, &q, &err), SB_OK);
+  assert_true(sb_policy_assumed(q, "$.basic.chronic", "ratio"));
+  assert_false(sb_policy_assumed(q, "$.basic.chronic", "annual_cap"));
+  sb_policy_free(q);
+  free(text);
+}
+
+static void test_invalid_assumed(void **state) {
+  (void)state;
+  const char *from = "\"chronic\": { \"ratio\": \"0.70\",";
+  expect_invalid(from, "\"chronic\": { \"assumed\": \"ratio\", \"ratio\": \"0.70\",",
+                 "$.basic.chronic.assumed");
+  expect_invalid(from, "\"chronic\": { \"assumed\": [\"ratio\", \"cap\"], \"ratio\": \"0.70\",",
+                 "$.basic.chronic.assumed[1]");
+  expect_invalid(from, "\"chronic\": { \"assumed\": [\"ratio\", \"ratio\"], \"ratio\": \"0.70\",",
+                 "$.basic.chronic.assumed[1]");
+  expect_invalid(from, "\"chronic\": { \"assumed\": [1], \"ratio\": \"0.70\",",
+                 "$.basic.chronic.assumed[0]");
+  /* a keyed table: "assumed" would read as a region */
+  expect_invalid("\"430500\": {", "\"assumed\": [\"default\"], \"430500\": {", "$.regions.assumed");
+}
+
 static void test_invalid_json_syntax_names_line(void **state) {
   (void)state;
   char *text = mutate("\"year\": 2022,", "\"year\": 2022,,");
@@ -922,6 +980,8 @@ int main(void) {
       cmocka_unit_test(test_numbers_with_allowed_decimals_accepted),
       cmocka_unit_test(test_invalid_missing_required_key),
       cmocka_unit_test(test_invalid_source_not_a_string),
+      cmocka_unit_test(test_assumed_values_kept),
+      cmocka_unit_test(test_invalid_assumed),
       cmocka_unit_test(test_invalid_json_syntax_names_line),
       cmocka_unit_test(test_policy_set_refuses_second_policy_of_same_year),
       cmocka_unit_test(test_ci_deductible_county_prefecture_default_none),

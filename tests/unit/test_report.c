@@ -849,10 +849,10 @@ static two_policies *two(void) {
               p3[] = "$.regions.430500";
   static char s0[] = "the file", s1[] = "seed: \"30万 -> 40万\" & <more>", s2[] = "not this one",
               n3[] = "Shaoyang's own";
-  t->notes[0] = (sb_policy_note){p0, s0, NULL};
-  t->notes[1] = (sb_policy_note){p1, s1, NULL};
-  t->notes[2] = (sb_policy_note){p2, s2, NULL};
-  t->notes[3] = (sb_policy_note){p3, NULL, n3};
+  t->notes[0] = (sb_policy_note){p0, s0, NULL, 0, NULL};
+  t->notes[1] = (sb_policy_note){p1, s1, NULL, 0, NULL};
+  t->notes[2] = (sb_policy_note){p2, s2, NULL, 0, NULL};
+  t->notes[3] = (sb_policy_note){p3, NULL, n3, 0, NULL};
   t->base.notes = t->notes;
   t->base.n_notes = 4;
   /* the reform: a region row added and one changed, a ratio to three

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "console/headers.h"
 #include "io/csv.h"
 #include "sanbao/array.h"
 
@@ -170,11 +171,16 @@ static const char *status_word(int s) {
   return s == SB_ROW_SETTLED ? "settled" : s == SB_ROW_REVERSED ? "reversed" : "rejected";
 }
 
-static int money_or_dash(sb_buf *b, sb_fen v) {
+static int money_signed(sb_buf *b, sb_fen v) {
   char m[SB_MONEY_BUFSZ];
-  if (v < 0) return sb_buf_put(b, "-", 1);
   size_t n = sb_money_format(v, m);
   return sb_buf_put(b, m, n);
+}
+
+/* A cap or deductible left: "-" when there is none (negative). */
+static int money_or_dash(sb_buf *b, sb_fen v) {
+  if (v < 0) return sb_buf_put(b, "-", 1);
+  return money_signed(b, v);
 }
 
 int sb_person_view_text(const sb_person_view *v, sb_buf *b) {
@@ -237,15 +243,12 @@ int sb_person_view_text(const sb_person_view *v, sb_buf *b) {
       continue;
     }
     e |= sb_buf_printf(b, "  总额 total ");
-    e |= money_or_dash(b, r->result.medfee_sumamt < 0 ? 0 : r->result.medfee_sumamt);
+    e |= money_signed(b, r->result.medfee_sumamt);
     const sb_fen f[] = {r->result.hifp_pay, r->result.hifmi_pay, r->result.maf_pay,
                         r->result.psn_part_amt};
     const char *l[] = {"  统筹 basic ", "  大病 ci ", "  救助 ma ", "  个人 personal "};
-    for (int k = 0; k < 4; k++) {
-      char m[SB_MONEY_BUFSZ];
-      sb_money_format(f[k], m);
-      e |= sb_buf_printf(b, "%s%s", l[k], m);
-    }
+    for (int k = 0; k < 4; k++)
+      e |= sb_buf_printf(b, "%s", l[k]) | money_signed(b, f[k]);
     if (r->reverses)
       e |= sb_buf_printf(b, "  冲销 reverses %.*s", (int)r->reverses_len, r->reverses);
     e |= sb_buf_put(b, "\n", 1);
@@ -267,14 +270,6 @@ static const char *const CSV_EN[CSV_COLS] = {
     "act_pay_dedc", "hifp_pay",  "hifmi_pay",      "maf_pay",       "reassist_pay",
     "psn_part_amt", "reverses",  "basic_cap_left", "ci_dedc_left",  "ci_cap_left",
     "ma_cap_left"};
-static const char *const CSV_ZH[CSV_COLS] = {"记录类型",       "个人编号",     "年度",
-                                             "结算编号",       "日期",         "状态",
-                                             "拒付原因",       "人员类别",     "医疗费总额",
-                                             "政策范围内金额", "起付线",       "统筹基金支付",
-                                             "大病保险支付",   "医疗救助支付", "再救助支付",
-                                             "个人负担",       "冲销原结算",   "基本医保封顶余额",
-                                             "大病起付线剩余", "大病封顶余额", "救助封顶余额"};
-
 /* One CSV line: texts (NULL: empty) and amounts (has_m; a negative cap
 ** left, meaning uncapped, is left empty). */
 typedef struct csv_line {
@@ -292,13 +287,12 @@ static int put_line(sb_buf *b, const csv_line *l) {
   for (int k = 0; k < CSV_COLS; k++) {
     if (k) e |= sb_buf_put(b, ",", 1);
     if (l->has_m[k] && (k < CSV_LEFT || l->m[k] >= 0)) {
-      char m[SB_MONEY_BUFSZ];
-      e |= sb_buf_put(b, m, sb_money_format(l->m[k], m));
+      e |= money_signed(b, l->m[k]);
     } else if (l->t[k]) {
       e |= sb_csv_put_field(b, l->t[k], l->n[k] ? l->n[k] : strlen(l->t[k]));
     }
   }
-  return e | sb_buf_put(b, "\r\n", 2);
+  return e | sb_buf_put(b, "\n", 1);
 }
 
 static void set_m(csv_line *l, int k, sb_fen v) {
@@ -308,8 +302,8 @@ static void set_m(csv_line *l, int k, sb_fen v) {
 int sb_person_view_csv(const sb_person_view *v, int zh, sb_buf *b) {
   int e = 0;
   for (int k = 0; k < CSV_COLS; k++)
-    e |= (k ? sb_buf_put(b, ",", 1) : 0) | sb_buf_printf(b, "%s", zh ? CSV_ZH[k] : CSV_EN[k]);
-  e |= sb_buf_put(b, "\r\n", 2);
+    e |= (k ? sb_buf_put(b, ",", 1) : 0) | sb_buf_printf(b, "%s", CSV_EN[k]);
+  e |= sb_buf_put(b, "\n", 1);
   char ybuf[16];
   for (int i = 0; i < v->n_years; i++) {
     const sb_person_year *y = &v->years[i];
@@ -363,5 +357,6 @@ int sb_person_view_csv(const sb_person_view *v, int zh, sb_buf *b) {
     set_m(&l, 15, a->psn_ytd);
     e |= put_line(b, &l);
   }
+  if (!e && zh) e = sb_csv_zh_header(b);
   return e ? -1 : 0;
 }

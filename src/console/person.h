@@ -76,8 +76,9 @@ int sb_person_view_found(const sb_person_view *v);
 /*
 ** The view as plain text for a terminal (Chinese labels with English
 ** beside), or as CSV: one line per received row with the person's year
-** totals after them, headers in English (zh 0) or Chinese (zh 1).  Each
-** returns 0 or -1 (out of memory).
+** totals after them, headers in English (zh 0) or Chinese (zh 1: then
+** `out` must start empty, and the text begins with a UTF-8 byte-order
+** mark, see headers.h).  Each returns 0 or -1 (out of memory).
 */
 int sb_person_view_text(const sb_person_view *v, sb_buf *out);
 int sb_person_view_csv(const sb_person_view *v, int zh, sb_buf *out);

@@ -32,17 +32,20 @@ typedef struct ov {
   int64_t rejected_today;
   struct {
     int32_t code;
-    int64_t insured;
+    int64_t residents, insured;
     sb_fen premium, subsidy, personal;
   } pref[PREF_MAX];
   int npref;
-  int64_t enrolled;
+  int64_t residents, enrolled;
   sb_fen premium, subsidy, personal, ra_year_end;
   int64_t alerts, alerts_handled;
 } ov;
 
-static void add(tiers *t, const sb_result *x) {
-  t->claims++;
+/* A reversal row counts -1 claim (net of reversals, as the demo's summary,
+** ledger/summary.c, counts), and its negated amounts take its original's
+** out of the sums. */
+static void add(tiers *t, const sb_result *x, int status) {
+  t->claims += status == SB_ROW_REVERSED ? -1 : 1;
   t->medfee += x->medfee_sumamt, t->inscp += x->inscp_scp_amt, t->hifp += x->hifp_pay;
   t->hifmi += x->hifmi_pay, t->maf += x->maf_pay, t->ra += x->reassist_pay;
   t->fund += x->fund_pay_sumamt, t->psn += x->psn_part_amt;
@@ -50,28 +53,30 @@ static void add(tiers *t, const sb_result *x) {
 
 static int each_row(void *ctx, const sb_stored_row *r) {
   ov *o = ctx;
-  add(&o->all, &r->result);
-  if (r->result.category < SB_CAT_COUNT) add(&o->cat[r->result.category], &r->result);
-  if (r->date_len == 10 && !memcmp(r->date, o->today, 10)) add(&o->today_t, &r->result);
+  add(&o->all, &r->result, r->status);
+  if (r->result.category < SB_CAT_COUNT) add(&o->cat[r->result.category], &r->result, r->status);
+  if (r->date_len == 10 && !memcmp(r->date, o->today, 10)) add(&o->today_t, &r->result, r->status);
   return 0;
+}
+
+/* The slot of a prefecture (kept in code order); past PREF_MAX, the last. */
+static int pref_slot(ov *o, int32_t code) {
+  int i = 0;
+  while (i < o->npref && o->pref[i].code < code)
+    i++;
+  if (i < o->npref && o->pref[i].code == code) return i;
+  if (o->npref == PREF_MAX) return PREF_MAX - 1;
+  memmove(&o->pref[i + 1], &o->pref[i], (size_t)(o->npref - i) * sizeof o->pref[0]);
+  memset(&o->pref[i], 0, sizeof o->pref[i]);
+  o->pref[i].code = code;
+  o->npref++;
+  return i;
 }
 
 static int each_enrollment(void *ctx, const sb_enrollment *e) {
   ov *o = ctx;
   int32_t k = sb_registry_find(o->reg, e->person_id, e->person_id_len);
-  int32_t code = k < 0 ? 0 : sb_registry_region(o->reg, k) / 100 * 100;
-  int i = 0;
-  while (i < o->npref && o->pref[i].code != code)
-    i++;
-  if (i == o->npref) {
-    if (o->npref == PREF_MAX)
-      i = PREF_MAX - 1; /* beyond: counted in the last row */
-    else {
-      o->npref++;
-      memset(&o->pref[i], 0, sizeof o->pref[i]);
-      o->pref[i].code = code;
-    }
-  }
+  int i = pref_slot(o, k < 0 ? 0 : sb_registry_region(o->reg, k) / 100 * 100);
   o->pref[i].insured++, o->pref[i].premium += e->premium, o->pref[i].subsidy += e->subsidy;
   o->pref[i].personal += e->personal;
   o->enrolled++, o->premium += e->premium, o->subsidy += e->subsidy, o->personal += e->personal;
@@ -210,6 +215,13 @@ int page_overview(sb_console_job *j, sb_store *st, sb_live *lv, sb_console_resp 
   memcpy(o->today, j->now_day, 11);
   alert_count ac = {o, NULL, NULL, 0, 0, 0};
   if (!rc) rc = st->ops->row_each(st, o->year, each_row, o, err);
+  /* the registry's residents per prefecture: coverage (参保率) is those
+  ** enrolled for the year over them, as the demo's summary computes it */
+  int32_t nreg = sb_registry_count(o->reg);
+  for (int32_t k = 0; k < nreg; k++) {
+    o->pref[pref_slot(o, sb_registry_region(o->reg, k) / 100 * 100)].residents++;
+    o->residents++;
+  }
   if (!rc) rc = st->ops->enrollment_each(st, o->year, each_enrollment, o, err);
   if (!rc) rc = st->ops->reassist_each(st, o->year, each_ra, o, err);
   if (!rc) rc = st->ops->alert_mark_each(st, each_mark, &ac, err);
@@ -236,31 +248,39 @@ int page_overview(sb_console_job *j, sb_store *st, sb_live *lv, sb_console_resp 
   /* insured and premiums per prefecture */
   e |=
       sb_buf_printf(b, "<h2>参保与保费 <span lang=\"en\">insured and premiums</span></h2>"
-                       "<p>参保率需各地人口数，见 <code>sanbao coverage</code>。 <span "
-                       "lang=\"en\">Coverage (参保率) needs each area's population: sanbao "
-                       "coverage --populations gives it.</span></p>"
+                       "<p>参保率 = 本年度参保人数（<code>sanbao db enroll</code>）/ 登记人数。 "
+                       "<span lang=\"en\">Coverage: persons enrolled for the year over the "
+                       "registry's residents (against census populations: sanbao db "
+                       "coverage).</span></p>"
                        "<table id=\"insured\"><tr><th>地市 <span lang=\"en\">prefecture</span></th>"
+                       "<th>登记人数 <span lang=\"en\">residents</span></th>"
                        "<th>参保人数 <span lang=\"en\">insured</span></th>"
+                       "<th>参保率 <span lang=\"en\">coverage</span></th>"
                        "<th>保费 <span lang=\"en\">premiums</span></th>"
                        "<th>资助 <span lang=\"en\">subsidies</span></th>"
                        "<th>个人缴费 <span lang=\"en\">paid by persons</span></th></tr>\n");
   const char *pz[PREF_MAX], *pe[PREF_MAX];
   char codes[PREF_MAX][8];
   int64_t pv[PREF_MAX];
-  for (int i = 0; i < o->npref; i++) {
-    snprintf(codes[i], sizeof codes[i], "%06d", (int)o->pref[i].code);
-    pz[i] = codes[i], pe[i] = "", pv[i] = o->pref[i].insured;
-    e |= sb_buf_printf(b, "<tr><td>%s</td><td class=\"n\">%lld</td>", codes[i],
-                       (long long)o->pref[i].insured);
-    e |= page_money_td(b, o->pref[i].premium) | page_money_td(b, o->pref[i].subsidy);
-    e |= page_money_td(b, o->pref[i].personal) | sb_buf_printf(b, "</tr>\n");
+  for (int i = 0; i <= o->npref; i++) {
+    int all = i == o->npref; /* the total row */
+    int64_t res = all ? o->residents : o->pref[i].residents;
+    int64_t ins = all ? o->enrolled : o->pref[i].insured;
+    if (all)
+      e |= sb_buf_printf(b, "<tr class=\"total\"><td>合计 <span lang=\"en\">total</span></td>");
+    else {
+      snprintf(codes[i], sizeof codes[i], "%06d", (int)o->pref[i].code);
+      pz[i] = codes[i], pe[i] = "", pv[i] = ins;
+      e |= sb_buf_printf(b, "<tr><td>%s</td>", codes[i]);
+    }
+    e |= sb_buf_printf(b, "<td class=\"n\">%lld</td><td class=\"n\"%s>%lld</td>", (long long)res,
+                       all ? " id=\"enrolled\"" : "", (long long)ins);
+    e |= pct(b, ins, res);
+    e |= page_money_td(b, all ? o->premium : o->pref[i].premium);
+    e |= page_money_td(b, all ? o->subsidy : o->pref[i].subsidy);
+    e |= page_money_td(b, all ? o->personal : o->pref[i].personal) | sb_buf_printf(b, "</tr>\n");
   }
-  e |= sb_buf_printf(b,
-                     "<tr class=\"total\"><td>合计 <span lang=\"en\">total</span></td>"
-                     "<td class=\"n\" id=\"enrolled\">%lld</td>",
-                     (long long)o->enrolled);
-  e |= page_money_td(b, o->premium) | page_money_td(b, o->subsidy) | page_money_td(b, o->personal);
-  e |= sb_buf_printf(b, "</tr></table>\n");
+  e |= sb_buf_printf(b, "</table>\n");
   if (o->npref)
     e |= bars(b, "chart-insured", "insured per prefecture", o->npref < 12 ? o->npref : 12, pz, pe,
               pv, 0);

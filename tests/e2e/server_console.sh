@@ -130,9 +130,10 @@ if [ ${#sc} -eq 64 ]; then ok; else bad "the session's CSRF token: '$sc'"; fi
 # ---- numbers: the overview against the export -----------------------------------
 
 "$bin" db export-settlements --db "$db" --out "$work/export.csv" 2>/dev/null
-# sums over settled and reversed rows of 2022, in fen, written as yuan
+# sums over settled and reversed rows of 2022, in fen, written as yuan (the
+# claims net of reversals)
 awk -F, 'NR > 1 && ($4 == "settled" || $4 == "reversed") && substr($3, 1, 4) == "2022" {
-    n++; for (k = 7; k <= 18; k++) { v = $k; sub(/\./, "", v); s[k] += v } }
+    n += $4 == "settled" ? 1 : -1; for (k = 7; k <= 18; k++) { v = $k; sub(/\./, "", v); s[k] += v } }
   function y(f) { return sprintf("%s%d.%02d", f < 0 ? "-" : "", (f < 0 ? -f : f) / 100, (f < 0 ? -f : f) % 100) }
   END { printf "%d %s %s %s %s %s %s %s\n", n, y(s[7]), y(s[13]), y(s[14]), y(s[15]), y(s[18]), y(s[16]), y(s[17]) }' \
   "$work/export.csv" >"$work/want-tiers.txt"
@@ -144,7 +145,17 @@ echo >>"$work/got-tiers.txt"
 same_file "overview: claims, total, basic, CI, MA, re-assistance, funds, personal = the export's sums" \
   "$work/want-tiers.txt" "$work/got-tiers.txt"
 contains "overview: the tiers chart" "$work/page.html" '<svg class="chart" id="chart-tiers"'
-lacks "overview: no ASSUMED box for a policy without assumptions" "$work/page.html" 'class="assumed"'
+# residents per prefecture from the registry, insured from db enroll
+"$bin" db enroll --db "$db" --year 2022 --as-of 2022-07-15 >/dev/null 2>"$work/enroll.txt"
+aget "/console/?year=2022"
+same_text "overview: residents = the registry" "$(awk -F, 'NR > 1 { print $1 }' "$case_dir/persons.csv" | sort -u | wc -l)" \
+  "$(sed 's/<tr/\n<tr/g' "$work/page.html" | grep -F '<tr class="total"><td>合计' | head -1 | sed 's/.*<\/td><td class="n">\([0-9]*\)<\/td><td class="n" id="enrolled">.*/\1/')"
+same_text "overview: insured = what db enroll counted" \
+  "$(sed -n 's/.*: \([0-9]*\) insured.*/\1/p' "$work/enroll.txt")" \
+  "$(sed -n 's/.*id="enrolled">\([0-9]*\)<.*/\1/p' "$work/page.html")"
+same_text "overview: premiums = what db enroll counted" \
+  "$(sed -n 's/.*premiums \([0-9.]*\),.*/\1/p' "$work/enroll.txt")" \
+  "$(sed 's/<tr/\n<tr/g' "$work/page.html" | grep -F '<tr class="total"><td>合计' | head -1 | sed 's/.*id="enrolled">[0-9]*<\/td><td class="n">[^<]*<\/td><td class="n">\([0-9.]*\)<.*/\1/')"
 "$bin" db alerts --db "$db" --out "$work/alerts.csv" 2>/dev/null
 na=$(($(wc -l <"$work/alerts.csv") - 1))
 same_text "overview: alerts this year = db alerts" "$na" "$(sed -n 's/.*<span id="alerts">\([0-9]*\)<.*/\1/p' "$work/page.html")"

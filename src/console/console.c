@@ -27,6 +27,7 @@ typedef struct session {
 
 struct sb_console {
   sb_console_config cfg;
+  console_reader *reader; /* NULL without cfg.db_path */
   pthread_mutex_t mu;
   session s[SESSIONS_MAX];
 };
@@ -67,12 +68,35 @@ int sb_console_new(const sb_console_config *cfg, sb_console **out, sb_error *err
   c->cfg = *cfg;
   if (!c->cfg.session_s) c->cfg.session_s = 8 * 3600;
   pthread_mutex_init(&c->mu, NULL);
+  int rc = c->cfg.db_path && c->cfg.done
+               ? reader_new(c->cfg.db_path, c->cfg.done, c->cfg.ctx, &c->reader)
+               : SB_OK;
+  if (rc) {
+    sb_console_free(c);
+    return sb_error_set(err, rc, NULL, "cannot start the console's reader thread");
+  }
   *out = c;
   return SB_OK;
 }
 
+int sb_console_job_scans(const sb_console_job *job) {
+  return job->kind == PAGE_OVERVIEW || job->kind == PAGE_ALERTS;
+}
+
+int sb_console_submit(sb_console *c, sb_console_job *job, sb_live *lv, sb_console_resp *resp,
+                      void *token, sb_error *err) {
+  memset(resp, 0, sizeof *resp);
+  int rc = c->reader ? reader_submit(c->reader, job, lv, resp, token) : SB_EIO;
+  return rc ? sb_error_set(err, rc, NULL, "the console's reader is not running") : SB_OK;
+}
+
+void sb_console_stop(sb_console *c) {
+  if (c) reader_stop(c->reader);
+}
+
 void sb_console_free(sb_console *c) {
   if (!c) return;
+  reader_free(c->reader);
   pthread_mutex_destroy(&c->mu);
   free(c);
 }

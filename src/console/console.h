@@ -17,11 +17,15 @@
 **  - A request is handled in two steps, as the server handles claims:
 **    sb_console_request() runs on an HTTP thread and decides everything
 **    that needs no ledger (access, the login form, the stylesheet, bad
-**    input); what needs the ledger becomes a job that the server runs on
-**    its one ledger thread with sb_console_run(), inside that thread's
-**    transaction, between settlements — so the console reads a consistent
-**    ledger, and a handled mark is written like any other write.  The
-**    HTTP thread then sends the answer.
+**    input); what needs the ledger becomes a job.  A job about one person
+**    or one claim, or a handled mark, the server runs on its one ledger
+**    thread with sb_console_run(), inside that thread's transaction,
+**    between settlements — a few index probes, a consistent ledger, and a
+**    mark written like any other write.  A job that scans (the overview,
+**    the worklist: sb_console_job_scans) goes to the console's own reader
+**    thread (sb_console_submit, reader.c), which reads beside the ledger
+**    thread so that no settlement waits for it.  The HTTP thread then
+**    sends the answer.
 **
 **  - Every page is built in memory and escaped as it is written: every id,
 **    name and note goes through sb_html_escape() (html.h), whatever bytes
@@ -59,6 +63,13 @@ typedef struct sb_console_config {
   void *ctx;
   unsigned session_s; /* a session's idle lifetime in seconds (default 8 hours) */
   int secure_cookie;  /* add `Secure` to the cookie (behind an HTTPS proxy) */
+  /* The ledger, for the reader thread of the pages that scan (see
+  ** sb_console_submit); NULL: no reader (sb_console_submit fails). */
+  const char *db_path;
+  /* Called on the reader's thread when a submitted job is answered (ok 1:
+  ** *resp is the page) or failed (ok 0: store error, or dropped at the
+  ** stop); `token` is sb_console_submit's. */
+  void (*done)(void *ctx, void *token, int ok);
 } sb_console_config;
 
 typedef struct sb_console sb_console;
@@ -110,6 +121,31 @@ typedef struct sb_console_job sb_console_job;
 */
 int sb_console_request(sb_console *c, const sb_console_in *in, sb_console_job **job,
                        sb_console_resp *resp, sb_error *err);
+
+/*
+** Does the job scan the ledger (the overview, the worklist)?  Then it
+** should not hold the thread that settles claims: submit it to the
+** console's own reader instead of running it with sb_console_run.
+*/
+int sb_console_job_scans(const sb_console_job *job);
+
+/*
+** Queue a job that scans for the console's reader thread, which builds the
+** page into *resp from its own connection to the ledger (committed data,
+** read beside the settling thread) and the reference data of `lv`, then
+** calls cfg.done(cfg.ctx, token, ok).  job, lv and resp must stay valid
+** until then.  Returns 0, or SB_ENOMEM / SB_EIO (no reader, or stopping):
+** then done is not called.
+*/
+int sb_console_submit(sb_console *c, sb_console_job *job, sb_live *lv, sb_console_resp *resp,
+                      void *token, sb_error *err);
+
+/*
+** Stop the reader: the page under way is finished, the queued ones are
+** answered as failed (done with ok 0), and no job is taken after.  Call it
+** before the connections that wait for `done` go away.
+*/
+void sb_console_stop(sb_console *c);
 
 /*
 ** The ledger thread's part: build the page of `job` from `st` (inside the

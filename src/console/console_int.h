@@ -81,6 +81,24 @@ int page_mark(sb_console_job *j, sb_store *st, sb_live *lv, sb_console_resp *r, 
 int page_search(sb_console_job *j, sb_store *st, sb_live *lv, sb_console_resp *r, sb_error *err);
 int page_overview(sb_console_job *j, sb_store *st, sb_live *lv, sb_console_resp *r, sb_error *err);
 
+/* ---- the reader thread for the pages that scan (reader.c) ---- */
+
+typedef struct console_reader console_reader;
+
+/* Start the reader: its thread now, its connection to `db_path` on the
+** first job; `done(ctx, token, ok)` is called on the reader's thread when
+** a job is built (ok 1) or failed or was dropped at the stop (ok 0).
+** SB_OK, SB_ENOMEM or SB_EIO. */
+int reader_new(const char *db_path, void (*done)(void *, void *, int), void *ctx,
+               console_reader **out);
+/* Queue a job; SB_OK, or SB_ENOMEM / SB_EIO (stopped): then not queued. */
+int reader_submit(console_reader *rd, sb_console_job *job, sb_live *lv, sb_console_resp *resp,
+                  void *token);
+/* Finish the job under way, answer the queued ones as failed, join. */
+void reader_stop(console_reader *rd);
+/* reader_stop, then close the connection and free.  NULL allowed. */
+void reader_free(console_reader *rd);
+
 /* The stylesheet served at /console/static/console.css. */
 extern const char sb_console_css[];
 

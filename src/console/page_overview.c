@@ -6,10 +6,9 @@
 ** settlements; two SVG bar charts in the style of `sanbao simulate
 ** --report` (integer geometry: no floating point anywhere).
 **
-** Its sums are one pass over the year's rows (row_each), run on the
-** server's ledger thread like every console read: on a ledger of millions
-** of rows that pass takes about a second, during which settlements wait.
-** It is a page opened a few times a day, not one polled.
+** Its sums are one pass over the year's rows (row_each): about a second
+** for a million claims.  That is why it runs on the console's reader
+** thread (reader.c), beside the ledger thread, never on it.
 */
 #include <stdlib.h>
 #include <string.h>

@@ -335,6 +335,19 @@ static enum MHD_Result send_console(req *r) {
   return ok;
 }
 
+/* The console's reader answered (or dropped) a page that scans: hand the
+** request back as the ledger thread does (see run_group). */
+static void console_done(void *ctx, void *token, int ok) {
+  (void)ctx;
+  req *r = token;
+  if (!ok)
+    srv_answer_error(r, 503, "unavailable", NULL,
+                     "the console could not read the ledger; nothing was changed, retry");
+  r->done = 1;
+  /* after this the HTTP thread owns r again: do not touch it */
+  MHD_resume_connection(r->conn);
+}
+
 static enum MHD_Result handle_console(sb_server *s, req *r) {
   sb_console_in in = {r->method,   r->raw,         r->body.p, r->body.len,
                       console_arg, console_header, r,         r->who ? 1 : r->bearer_sent ? -1 : 0,
@@ -344,6 +357,14 @@ static enum MHD_Result handle_console(sb_server *s, req *r) {
   if (sb_console_request(s->console, &in, &r->cjob, &r->cresp, &e))
     return reply_error(r, 500, "internal", NULL, "out of memory");
   if (!r->cjob) return send_console(r);
+  if (sb_console_job_scans(r->cjob)) {
+    /* a page that scans is read beside the ledger thread, not on it */
+    r->live = srv_live_acquire(s);
+    MHD_suspend_connection(r->conn); /* before the reader can resume it */
+    if (sb_console_submit(s->console, r->cjob, r->live->lv, &r->cresp, r, &e))
+      console_done(s, r, 0);
+    return MHD_YES;
+  }
   if (srv_enqueue(s, r))
     return reply_error(r, 503, "shutting_down", NULL,
                        "the server is stopping; retry elsewhere or later");
@@ -776,7 +797,8 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
       (rc = sb_store_open(s->cfg.db_path, 0, &s->st, err)) ||
       (rc = open_live(s->st, &s->live, err)) || (rc = s->st->ops->serve_start(s->st, err)) ||
       (rc = sb_console_new(&(sb_console_config){console_token_check, console_token_alive, s, 0,
-                                                s->cfg.console_secure_cookie},
+                                                s->cfg.console_secure_cookie, s->cfg.db_path,
+                                                console_done},
                            &s->console, err))) {
     server_free(s);
     return rc;
@@ -863,6 +885,8 @@ int sb_server_stop(sb_server *s, unsigned grace_s, sb_error *err) {
   pthread_cond_signal(&s->cv);
   pthread_mutex_unlock(&s->mu);
   pthread_join(s->ledger, NULL); /* it drains the queue first */
+  /* the console's reader finishes its page and drops the rest (503) */
+  sb_console_stop(s->console);
   /* what the drain committed after the grace ran out still gets its answer
   ** sent, if the client is there to read it (a short, bounded wait) */
   deadline = srv_now_us() + 1000000u;

@@ -174,6 +174,25 @@ static int filter_query(sb_buf *b, const sb_console_job *j, long page) {
   return e;
 }
 
+/* The filter's rules: every monitoring rule of the stored policies, once
+** each, the chosen one selected. */
+static int rule_options(sb_buf *b, const sb_policy_set *ps, const char *chosen) {
+  int e = 0;
+  for (int y = 0; y < ps->n; y++)
+    for (int k = 0; k < ps->items[y]->n_rules; k++) {
+      const char *name = ps->items[y]->rules[k].name;
+      int seen = 0;
+      for (int y2 = 0; y2 <= y && !seen; y2++)
+        for (int k2 = 0; k2 < (y2 < y ? ps->items[y2]->n_rules : k) && !seen; k2++)
+          seen = !strcmp(ps->items[y2]->rules[k2].name, name);
+      if (seen) continue;
+      e |= sb_buf_printf(b, "<option value=\"") | sb_html_text(b, name);
+      e |= sb_buf_printf(b, "\"%s>", strcmp(name, chosen) ? "" : " selected");
+      e |= sb_html_text(b, name) | sb_buf_printf(b, "</option>");
+    }
+  return e;
+}
+
 int page_alerts(sb_console_job *j, sb_store *st, sb_live *lv, sb_console_resp *r, sb_error *err) {
   marks ms = {0};
   int rc = read_marks(st, &ms, err);
@@ -187,9 +206,10 @@ int page_alerts(sb_console_job *j, sb_store *st, sb_live *lv, sb_console_resp *r
   if (j->to != INT32_MAX) sb_date_format(j->to, d2);
   int e = page_headers(r, 200) | page_begin(b, "预警工作单", "Alerts worklist", j);
   e |= sb_buf_printf(b, "<form method=\"get\" action=\"/console/alerts\" class=\"filter noprint\">"
-                        "<label>规则 <span lang=\"en\">rule</span> <input name=\"rule\" value=\"");
-  e |= sb_html_text(b, j->rule);
-  e |= sb_buf_printf(b, "\"></label> <label>地市 <span lang=\"en\">prefecture</span> <input "
+                        "<label>规则 <span lang=\"en\">rule</span> <select name=\"rule\">"
+                        "<option value=\"\">全部 all</option>");
+  e |= rule_options(b, sb_live_policies(lv), j->rule);
+  e |= sb_buf_printf(b, "</select></label> <label>地市 <span lang=\"en\">prefecture</span> <input "
                         "name=\"prefecture\" size=\"7\" value=\"");
   if (j->prefecture) e |= sb_buf_printf(b, "%06d", (int)j->prefecture);
   e |= sb_buf_printf(b,

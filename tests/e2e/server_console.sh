@@ -235,6 +235,15 @@ get "/console/alerts?open=1" -b "$jar"
 same_text "open only: the handled alert is gone" "$((na - 1))" "$(sed -n 's/.*<span class="matched">\([0-9]*\)<.*/\1/p' "$work/page.html")"
 get "/console/alerts?rule=$rule1&prefecture=430500&from=2022-01-01&to=2022-12-31" -b "$jar"
 expect_code "the worklist filtered" 200
+get "/console/alerts?rule=$rule1" -b "$jar"
+same_text "filter by rule: the count of db alerts with that rule" \
+  "$(awk -F, -v r="$rule1" 'NR > 1 && $3 == r' "$work/alerts.csv" | wc -l)" \
+  "$(sed -n 's/.*<span class="matched">\([0-9]*\)<.*/\1/p' "$work/page.html")"
+contains "filter by rule: the rule selected" "$work/page.html" "value=\"$rule1\" selected"
+get "/console/alerts?rule=$rule1&to=2021-12-31" -b "$jar"
+same_text "filter by date: none before 2022" 0 "$(sed -n 's/.*<span class="matched">\([0-9]*\)<.*/\1/p' "$work/page.html")"
+get "/console/alerts?prefecture=110100" -b "$jar"
+same_text "filter by prefecture: none in another prefecture" 0 "$(sed -n 's/.*<span class="matched">\([0-9]*\)<.*/\1/p' "$work/page.html")"
 if command -v sqlite3 >/dev/null 2>&1; then
   same_text "the mark is stored: who and the note as typed" "BUREAU|<b>已电话回访</b> & \"ok\"" \
     "$(sqlite3 "$db" 'SELECT who, note FROM alert_marks')"

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "batch/batch.h"
+#include "batch/explain.h"
 #include "console/console_int.h"
 #include "sanbao/array.h"
 
@@ -102,6 +103,137 @@ static int fee_line(void *ctx, const sb_stored_fee_line *l) {
   return e | sb_buf_printf(b, "</tr>\n") ? SB_ENOMEM : 0;
 }
 
+/*
+** How each amount came, in the engine's own words (src/batch/explain.c,
+** what `sanbao settle --explain` prints): the settlement is computed again
+** from the person-year's state before it, and shown only when that gives
+** back exactly the stored amounts.
+**
+** The state before a claim is the sum of the person's rows of the year
+** settled before it (sb_acc_apply adds and takes away, so their order does
+** not matter, only which they are): a row of another run received before
+** it (seq); of the same import, a row before it in canonical order (date,
+** claim id, then position: docs/reference/settlement.md §4 — an import
+** settles its file in that order, after everything before it); of the
+** same server run, a row received before it.  What cannot be recomputed
+** the same way (a registry changed since, a policy replaced) fails the
+** comparison and the page says so instead of explaining other amounts.
+** Returns 0 (shown, or said why not) or SB_E*.
+*/
+static int canon_before(const sb_stored_row *r, const sb_stored_row *x) {
+  size_t dn = r->date_len < x->date_len ? r->date_len : x->date_len;
+  int c = memcmp(r->date, x->date, dn);
+  if (!c) c = (r->date_len > x->date_len) - (r->date_len < x->date_len);
+  if (c) return c < 0;
+  size_t n = r->claim_id_len < x->claim_id_len ? r->claim_id_len : x->claim_id_len;
+  c = memcmp(r->claim_id, x->claim_id, n);
+  if (!c) c = (r->claim_id_len > x->claim_id_len) - (r->claim_id_len < x->claim_id_len);
+  return c ? c < 0 : r->seq < x->seq;
+}
+
+static int same_amounts(const sb_result *a, const sb_result *b) {
+  return a->medfee_sumamt == b->medfee_sumamt && a->inscp_scp_amt == b->inscp_scp_amt &&
+         a->act_pay_dedc == b->act_pay_dedc && a->hifp_pay == b->hifp_pay &&
+         a->hifmi_pay == b->hifmi_pay && a->maf_pay == b->maf_pay &&
+         a->reassist_pay == b->reassist_pay && a->psn_part_amt == b->psn_part_amt &&
+         a->flags == b->flags && a->category == b->category;
+}
+
+/* The rules that fired on claim row `seq` (as stored): a bit per rule of
+** the policy, by name. */
+typedef struct fired_ctx {
+  int64_t seq;
+  const sb_policy *p;
+  uint32_t bits;
+} fired_ctx;
+
+static int each_fired(void *ctx, const sb_stored_alert *a) {
+  fired_ctx *f = ctx;
+  if (a->seq != f->seq) return 0;
+  for (int k = 0; k < f->p->n_rules; k++)
+    if (!strcmp(f->p->rules[k].name, a->rule)) f->bits |= 1u << k;
+  return 0;
+}
+
+static int engine_words(sb_buf *b, const sb_stored_row *x, sb_store *st, sb_live *lv,
+                        sb_error *err) {
+  static const char head[] = "<h2>计算过程 <span lang=\"en\">how each amount came</span></h2>";
+  const sb_registry *reg = sb_live_registry(lv);
+  const sb_policy *p = sb_policy_set_find(sb_live_policies(lv), x->year);
+  int32_t k = sb_registry_find(reg, x->person_id, x->person_id_len);
+  sb_fen T = 0;
+  if (!x->has_claim || !p || k < 0 || sb_policy_ci_deductible(p, sb_registry_region(reg, k), &T))
+    return SB_OK; /* nothing to recompute against: the summary above stands alone */
+  char kind[32], source[128];
+  int rc = st->ops->run_get(st, x->run_id, kind, sizeof kind, source, sizeof source, err);
+  if (rc < 0) return rc;
+  int serve = rc == 1 && !strcmp(kind, "serve");
+  claim_rows c = {0};
+  if ((rc = st->ops->person_row_each(st, x->person_id, x->person_id_len, each_row, &c, err)) < 0 ||
+      c.oom) {
+    rows_free(&c);
+    return rc < 0 ? rc : sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  }
+  sb_acc acc;
+  memset(&acc, 0, sizeof acc);
+  for (size_t i = 0; i < c.n; i++) {
+    const sb_stored_row *r = &c.v[i];
+    if (r->seq == x->seq || r->year != x->year || r->status == SB_ROW_REJECTED) continue;
+    int before = r->run_id == x->run_id && !serve ? canon_before(r, x) : r->seq < x->seq;
+    if (!before) continue;
+    if (r->status == SB_ROW_SETTLED) {
+      sb_acc_apply(&acc, &r->result, +1);
+    } else { /* a reversal takes its original away again */
+      sb_result orig;
+      sb_result_negate(&r->result, &orig);
+      sb_acc_apply(&acc, &orig, -1);
+    }
+  }
+  rows_free(&c);
+  sb_trace *t = malloc(sizeof *t);
+  sb_buf text = {0};
+  if (!t) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  t->n = 0;
+  sb_person_ctx who = {x->result.category, T};
+  sb_result res;
+  sb_settle(p, &who, &acc, &x->claim, &res, t);
+  /* the alerts it raised, as the run's step adds them (core/run.c) */
+  fired_ctx f = {x->seq, p, 0};
+  if ((rc = st->ops->person_alert_each(st, x->person_id, x->person_id_len, each_fired, &f, err)) <
+      0) {
+    free(t);
+    return rc;
+  }
+  sb_acc after = acc;
+  sb_acc_apply(&after, &res, +1);
+  for (int r = 0; r < p->n_rules; r++)
+    if ((f.bits >> r) & 1)
+      sb_trace_add(t, SB_STEP_ALERT, r, after.psn_ytd, p->rules[r].threshold, 0);
+  int e = sb_buf_put(b, head, sizeof head - 1);
+  if (!same_amounts(&res, &x->result)) {
+    e |= sb_buf_printf(b,
+                       "<p>计算过程无法重现（登记或政策已变更）。 <span lang=\"en\">The settlement "
+                       "cannot be recomputed from today's registry and policy to the same "
+                       "amounts (one of them changed since): the stored amounts above are what "
+                       "was paid.</span></p>\n");
+  } else {
+    sb_explain_ctx xc = {x->claim_id,
+                         x->person_id,
+                         x->claim_id_len,
+                         x->person_id_len,
+                         x->claim.date,
+                         sb_registry_region(reg, k),
+                         p,
+                         &acc};
+    e |= sb_explain_render(&xc, t, &res, &text) != 0;
+    e |= sb_buf_printf(b, "<pre class=\"explain\">") | sb_html_escape(b, text.p, text.len);
+    e |= sb_buf_printf(b, "</pre>\n");
+  }
+  sb_buf_free(&text);
+  free(t);
+  return e ? sb_error_set(err, SB_ENOMEM, NULL, "out of memory") : SB_OK;
+}
+
 /* The 结算单 of a settled or reversal row. */
 static int slip(sb_buf *b, const sb_stored_row *row, sb_store *st, sb_live *lv, sb_error *err) {
   const sb_result *x = &row->result;
@@ -141,8 +273,11 @@ static int slip(sb_buf *b, const sb_stored_row *row, sb_store *st, sb_live *lv, 
   e |= sb_buf_printf(b, "</table><p class=\"sign\">经办机构（盖章）：　　　　　　　患者签字："
                         "</p></section>\n");
   e |= in_words(b, x);
-  e |= page_assumed(b, sb_policy_set_find(sb_live_policies(lv), row->year));
   if (e) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  int rc;
+  if (row->status == SB_ROW_SETTLED && (rc = engine_words(b, row, st, lv, err))) return rc;
+  if (page_assumed(b, sb_policy_set_find(sb_live_policies(lv), row->year)))
+    return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
   /* its fee lines (费用明细), as stored with it */
   size_t mark = b->len;
   e = sb_buf_printf(b, "<h2>费用明细 <span lang=\"en\">fee lines</span></h2><table><tr><th>#</th>"
@@ -153,7 +288,7 @@ static int slip(sb_buf *b, const sb_stored_row *row, sb_store *st, sb_live *lv, 
                        "<th>超限价 <span lang=\"en\">over limit</span></th>"
                        "<th>先行自付 <span lang=\"en\">paid first</span></th></tr>\n");
   size_t head = b->len;
-  int rc = e ? SB_ENOMEM : st->ops->fee_line_each(st, row->seq, fee_line, b, err);
+  rc = e ? SB_ENOMEM : st->ops->fee_line_each(st, row->seq, fee_line, b, err);
   if (rc < 0) return rc;
   if (rc) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
   if (b->len == head)

@@ -30,6 +30,8 @@ const char sb_console_css[] =
     ".slip{border:1px solid #333;padding:1em 1.5em;max-width:40em}\n"
     ".slip h2{text-align:center;border:0}\n"
     ".total td{font-weight:bold}\n"
+    "pre.explain{white-space:pre-wrap;font-size:.9em;background:#f7f8fb;padding:.6em 1em;"
+    "border:1px solid #ddd}\n"
     "@media print{.noprint{display:none}main{padding:0}"
-    ".slip{border:0;max-width:none}body{font-size:11pt}"
+    ".slip{border:0;max-width:none;break-after:page}body{font-size:11pt}"
     "a{color:inherit;text-decoration:none}@page{size:A4;margin:15mm}}\n";

@@ -93,7 +93,11 @@ try {
   await page.emulateMedia({ media: 'print' });
   const navShown = await page.evaluate(() => getComputedStyle(document.querySelector('header')).display);
   check('printing leaves the navigation out', navShown === 'none', navShown);
-  await page.pdf({ path: out + '/slip.pdf', format: 'A4', printBackground: true });
+  // the slip fits one A4 page: 297 mm less the 15 mm margins, at 96 px an inch
+  const slipPx = await page.evaluate(() => document.querySelector('section.slip').getBoundingClientRect().height);
+  check('the 结算单 fits one A4 page', slipPx > 200 && slipPx <= ((297 - 30) / 25.4) * 96, String(slipPx));
+  await page.pdf({ path: out + '/claim.pdf', format: 'A4', printBackground: true });
+  await page.pdf({ path: out + '/slip.pdf', format: 'A4', printBackground: true, pageRanges: '1' });
   await page.emulateMedia({ media: 'screen' });
 
   // 4. the worklist: mark the first alert handled

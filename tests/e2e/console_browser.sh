@@ -3,8 +3,8 @@
 # playwright-core from npm (no browser download): log in, search a person,
 # open a claim, print its 结算单 to PDF, mark an alert handled
 # (console_browser.mjs does the clicking and checks the DOM).  Here: the
-# screenshots are PNGs of the viewport's width with ink on them, the PDF is a
-# PDF of one page (the slip fits one A4 sheet).
+# screenshots are PNGs of the viewport's width with ink on them, the slip
+# prints as page 1 of the claim's PDF, alone, the explanation after it.
 # playwright-core is installed once into a cache directory
 # ($SANBAO_NPM_CACHE, default ~/.cache/sanbao/npm; scripts/deps.sh test does
 # it too); SANBAO_CONSOLE_SHOTS=DIR keeps the screenshots; without node, npm (or the registry) or Chromium the test skips.
@@ -80,7 +80,9 @@ pdf=$work/shots/slip.pdf
 if [ -f "$pdf" ] && [ "$(head -c 5 "$pdf")" = "%PDF-" ]; then ok; else bad "slip.pdf is not a PDF"; fi
 # the page tree's /Count (Chromium writes its objects uncompressed)
 pages=$(grep -a -o '/Count [0-9]*' "$pdf" 2>/dev/null | head -1 | sed 's/[^0-9]//g')
-same_text "the 结算单 prints on one page" 1 "$pages"
+same_text "the 结算单 prints on one page (page 1)" 1 "$pages"
+full=$(grep -a -o '/Count [0-9]*' "$work/shots/claim.pdf" 2>/dev/null | head -1 | sed 's/[^0-9]//g')
+if [ "${full:-0}" -ge 2 ]; then ok; else bad "the claim's page: the slip, then the explanation on a page after it ('$full' pages)"; fi
 bytes=$(wc -c <"$pdf")
 if [ "$bytes" -gt 10000 ]; then ok; else bad "slip.pdf: only $bytes bytes"; fi
 # to look at them: SANBAO_CONSOLE_SHOTS=DIR keeps the screenshots and the PDF

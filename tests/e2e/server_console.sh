@@ -173,6 +173,18 @@ while read -r id _; do
 done <"$work/slips-want.txt"
 same_file "every 结算单: total, basic, CI, MA, personal = the exported row" \
   "$work/slips-want.txt" "$work/slips-got.txt"
+# how each amount came: the engine's words, as `sanbao settle --explain` gives them
+for id in $(awk -F, 'NR > 1 && $4 == "settled" { print $1 }' "$work/export.csv"); do
+  "$bin" settle --policy "$policy" --persons "$case_dir/persons.csv" --claims "$case_dir/claims.csv" \
+    --out "$work/x.csv" --quiet --explain "$id" 2>"$work/explain-want.txt"
+  aget "/console/claims/$id"
+  sed -n '/<pre class="explain">/,/<\/pre>/p' "$work/page.html" |
+    sed 's/.*<pre class="explain">//; s/<\/pre>.*//' |
+    sed 's/&lt;/</g; s/&gt;/>/g; s/&quot;/"/g; s/&#39;/'"'"'/g; s/&amp;/\&/g' >"$work/explain-got.txt"
+  # the page's <pre> ends with the text's last newline
+  printf '\n' >>"$work/explain-want.txt"
+  same_file "claim $id: the explanation = settle --explain" "$work/explain-want.txt" "$work/explain-got.txt"
+done
 aget /console/claims/A1-02
 contains "a reversed claim shows its reversal" "$work/page.html" 'href="/console/claims/A1-R2"'
 contains "the 结算单 says the settlement in words" "$work/page.html" "统筹基金支付 11640.00 元"

@@ -8,11 +8,15 @@
 #                          the sqlite3 shell (ledger checks), curl (the
 #                          server), Chromium and a CJK font (rendering the
 #                          HTML report as a reader sees it), groff (the
-#                          manual page rendered)
+#                          manual page rendered), node and npm with
+#                          playwright-core (the console's browser test,
+#                          which drives this Chromium: no browser download)
 set -eu
 PKGS="gcc cmake ninja-build pkg-config make libjansson-dev libsqlite3-dev libmicrohttpd-dev nettle-dev"
 if [ "${1:-}" = test ]; then
   PKGS="$PKGS clang libcmocka-dev libcsv-dev clang-format sqlite3 chromium fonts-wqy-microhei curl groff-base"
+  command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
+  command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 fi
 missing=""
 for p in $PKGS; do
@@ -20,7 +24,19 @@ for p in $PKGS; do
     missing="$missing $p"
   fi
 done
-[ -z "$missing" ] && exit 0
+# playwright-core, the version tests/e2e/console_browser.sh pins, into the
+# cache directory that test reads (it drives the Debian Chromium above)
+playwright() {
+  [ "${1:-}" = test ] || return 0
+  _v=$(sed -n 's/^PLAYWRIGHT_VERSION=//p' "$(dirname "$0")/../tests/e2e/console_browser.sh")
+  _c=${SANBAO_NPM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/sanbao/npm}
+  grep -q "\"version\": \"$_v\"" "$_c/node_modules/playwright-core/package.json" 2>/dev/null ||
+    npm install --no-audit --no-fund --silent --prefix "$_c" "playwright-core@$_v" >/dev/null
+}
+if [ -z "$missing" ]; then
+  playwright "${1:-}"
+  exit 0
+fi
 echo "sanbao: installing Debian packages:$missing" >&2
 SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
@@ -28,3 +44,4 @@ export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -qq
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+playwright "${1:-}"

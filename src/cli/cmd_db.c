@@ -13,6 +13,8 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/load.h"
+#include "console/headers.h"
+#include "console/person.h"
 #include "io/outfile.h"
 #include "ledger/ledger.h"
 #include "ledger/reassist.h"
@@ -28,10 +30,12 @@ static const char USAGE[] =
     "    sanbao db import-persons     --db FILE --persons FILE\n"
     "    sanbao db import-claims      --db FILE --claims FILE [--fees FILE]\n"
     "    sanbao db add-catalog        --db FILE CATALOG.csv\n"
-    "    sanbao db export-fee-results --db FILE [--out FILE]\n"
-    "    sanbao db export-settlements --db FILE [--out FILE]\n"
+    "    sanbao db export-fee-results --db FILE [--out FILE] [--headers en|zh]\n"
+    "    sanbao db export-settlements --db FILE [--out FILE] [--headers en|zh]\n"
     "    sanbao db balance            --db FILE --person ID --year Y\n"
-    "    sanbao db alerts             --db FILE [--out FILE]\n"
+    "    sanbao db history            --db FILE --person ID [--format text|csv]\n"
+    "                                 [--headers en|zh] [--out FILE]\n"
+    "    sanbao db alerts             --db FILE [--out FILE] [--headers en|zh]\n"
     "    sanbao db resettle           --db FILE --year Y [--policy FILE] --out DIR [--force]\n"
     "    sanbao db enroll             --db FILE --year Y --as-of DATE\n"
     "    sanbao db reassist           --db FILE --year Y [--out FILE] [--commit]\n"
@@ -70,6 +74,13 @@ static const char USAGE[] =
     "    (参保资助) for a year; coverage reports 参保人数 and 参保率. explain writes\n"
     "    how a stored claim was settled, as `sanbao settle --explain` does.\n"
     "\n"
+    "    history shows what the console's person page shows (docs/console.md):\n"
+    "    the registry data and category history, per year each tier's paid and\n"
+    "    what is left, every claim row received and the person's alerts; as text\n"
+    "    for a terminal, or as CSV (one line per year, claim and alert: column\n"
+    "    kind). --headers zh names the columns of a CSV in Chinese and starts the\n"
+    "    file with a UTF-8 byte-order mark, so that Excel opens it cleanly.\n"
+    "\n"
     "    reassist (再救助) lists, for a year whose policy pays re-assistance after\n"
     "    the year (reassistance.timing year_end), each person's entitlement, what\n"
     "    was paid before and what is paid now (negative: to recover, 追回):\n"
@@ -84,6 +95,8 @@ static const char USAGE[] =
     "    --out       output file ('-' or absent: standard output) or, for resettle,\n"
     "                a directory (made with its parents when missing); the files of an\n"
     "                earlier run there are replaced only with --force\n"
+    "    --headers   en (the default: the column names of docs/reference/formats.md)\n"
+    "                or zh (Chinese names and a UTF-8 byte-order mark, for Excel)\n"
     "    -h, --help  this text\n"
     "\n"
     "EXIT STATUS\n"
@@ -123,9 +136,33 @@ static int write_whole(const char *cmd, const char *path, sb_buf *b) {
   return 0;
 }
 
-static int flush_out(void *ctx, sb_buf *b) {
+/* --headers: 0 English (absent or "en"), 1 Chinese ("zh"), -1 bad. */
+static int parse_headers(const char *cmd, const sb_opt *o) {
+  const char *v = sb_cli_value(o, "en");
+  if (!strcmp(v, "en")) return 0;
+  if (!strcmp(v, "zh")) return 1;
+  fprintf(stderr, "sanbao %s: --headers takes en or zh, not '%s'\n", cmd, v);
+  return -1;
+}
+
+/* A streamed export's output: the first text written has its header put
+** in Chinese (with the byte-order mark) when asked. */
+typedef struct zh_out {
+  sb_outfile *f;
+  int zh, done;
+} zh_out;
+
+static int zh_write(zh_out *z, sb_buf *b, sb_error *err) {
+  if (z->zh && !z->done && b->len) {
+    if (sb_csv_zh_header(b)) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+    z->done = 1;
+  }
+  return sb_outfile_write(z->f, b, err);
+}
+
+static int flush_zh(void *ctx, sb_buf *b) {
   sb_error err;
-  return sb_outfile_write(ctx, b, &err) ? -1 : 0;
+  return zh_write(ctx, b, &err) ? -1 : 0;
 }
 
 static int parse_year(const char *cmd, const sb_opt *o, int *year) {
@@ -272,9 +309,12 @@ typedef int (*stream_export_fn)(sb_store *st, sb_buf *out, size_t chunk, sb_flus
                                 void *ctx, sb_error *err);
 
 static int db_stream_export(int argc, char **argv, const char *cmd, stream_export_fn export) {
-  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--out", 0, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 2, USAGE);
+  sb_opt o[] = {
+      {"--db", 1, 0, 0, 0, {0}}, {"--out", 0, 0, 0, 0, {0}}, {"--headers", 0, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 3, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  int zh = parse_headers(cmd, &o[2]);
+  if (zh < 0) return SB_EXIT_USAGE;
   sb_store *st;
   sb_error err;
   const char *out = sb_cli_value(&o[1], "-");
@@ -282,8 +322,9 @@ static int db_stream_export(int argc, char **argv, const char *cmd, stream_expor
   if (open_store(cmd, o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
   sb_outfile f;
   sb_buf b = {0};
+  zh_out z = {&f, zh, 0};
   if (sb_outfile_open(&f, out, &err)) return fail(cmd, &err, st);
-  if (export(st, &b, 4u << 20, flush_out, &f, &err) || sb_outfile_write(&f, &b, &err) ||
+  if (export(st, &b, 4u << 20, flush_zh, &z, &err) || zh_write(&z, &b, &err) ||
       sb_outfile_commit(&f, &err)) {
     sb_outfile_abort(&f);
     sb_buf_free(&b);
@@ -336,20 +377,73 @@ static int db_export_fee_results(int argc, char **argv) {
 }
 
 static int db_alerts(int argc, char **argv) {
-  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--out", 0, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 2, USAGE);
+  sb_opt o[] = {
+      {"--db", 1, 0, 0, 0, {0}}, {"--out", 0, 0, 0, 0, {0}}, {"--headers", 0, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 3, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  int zh = parse_headers("db alerts", &o[2]);
+  if (zh < 0) return SB_EXIT_USAGE;
   sb_store *st;
   sb_error err;
   if (out_is_not_db("db alerts", o[0].values[0], sb_cli_value(&o[1], "-"))) return SB_EXIT_USAGE;
   if (open_store("db alerts", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
   sb_buf b = {0};
-  if (sb_ledger_export_alerts(st, &b, &err)) {
+  if (sb_ledger_export_alerts(st, &b, &err) ||
+      (zh && sb_csv_zh_header(&b) && sb_error_set(&err, SB_ENOMEM, NULL, "out of memory"))) {
     sb_buf_free(&b);
     return fail("db alerts", &err, st);
   }
   st->ops->close(st);
   rc = write_whole("db alerts", sb_cli_value(&o[1], "-"), &b);
+  sb_buf_free(&b);
+  return rc ? SB_EXIT_USAGE : SB_EXIT_OK;
+}
+
+/* What the console's person page shows, for a terminal or a spreadsheet. */
+static int db_history(int argc, char **argv) {
+  sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}},
+                {"--person", 1, 0, 0, 0, {0}},
+                {"--format", 0, 0, 0, 0, {0}},
+                {"--headers", 0, 0, 0, 0, {0}},
+                {"--out", 0, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 5, USAGE);
+  if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
+  const char *fmt = sb_cli_value(&o[2], "text");
+  int zh = parse_headers("db history", &o[3]);
+  if (zh < 0) return SB_EXIT_USAGE;
+  if (strcmp(fmt, "text") && strcmp(fmt, "csv")) {
+    fprintf(stderr, "sanbao db history: --format takes text or csv, not '%s'\n", fmt);
+    return SB_EXIT_USAGE;
+  }
+  const char *out = sb_cli_value(&o[4], "-");
+  if (out_is_not_db("db history", o[0].values[0], out)) return SB_EXIT_USAGE;
+  sb_store *st;
+  sb_error err;
+  if (open_store("db history", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
+  sb_live *lv = NULL;
+  sb_person_view v;
+  memset(&v, 0, sizeof v);
+  const char *id = o[1].values[0];
+  sb_buf b = {0};
+  if ((rc = sb_live_open(st, &lv, &err)) ||
+      (rc = sb_person_view_load(st, lv, id, strlen(id), &v, &err)) ||
+      ((!strcmp(fmt, "csv") ? sb_person_view_csv(&v, zh, &b) : sb_person_view_text(&v, &b)) &&
+       (rc = sb_error_set(&err, SB_ENOMEM, NULL, "out of memory")))) {
+    sb_person_view_free(&v);
+    sb_live_free(lv);
+    sb_buf_free(&b);
+    return fail("db history", &err, st);
+  }
+  int found = sb_person_view_found(&v);
+  sb_person_view_free(&v);
+  sb_live_free(lv);
+  st->ops->close(st);
+  if (!found) {
+    sb_buf_free(&b);
+    fprintf(stderr, "sanbao db history: no person '%s' in the ledger\n", id);
+    return SB_EXIT_USAGE;
+  }
+  rc = write_whole("db history", out, &b);
   sb_buf_free(&b);
   return rc ? SB_EXIT_USAGE : SB_EXIT_OK;
 }
@@ -542,6 +636,7 @@ static const sub SUBS[] = {
     {"export-fee-results", db_export_fee_results},
     {"export-settlements", db_export_settlements},
     {"balance", db_balance},
+    {"history", db_history},
     {"alerts", db_alerts},
     {"resettle", db_resettle},
     {"enroll", db_enroll},

@@ -26,7 +26,7 @@ static const char SERVE_USAGE[] =
     "    sanbao serve --db FILE --tokens FILE [--policy FILE ...] [--listen HOST:PORT]\n"
     "                 [--threads N] [--max-connections N] [--max-per-ip N]\n"
     "                 [--timeout SECONDS] [--max-body BYTES] [--grace SECONDS]\n"
-    "                 [--stats SECONDS] [--access-log]\n"
+    "                 [--stats SECONDS] [--access-log] [--console-secure-cookie]\n"
     "\n"
     "DESCRIPTION\n"
     "    Serves the JSON API of docs/api.md over the ledger FILE (made by 'sanbao db\n"
@@ -42,7 +42,8 @@ static const char SERVE_USAGE[] =
     "    Requests need 'Authorization: Bearer TOKEN' (sanbao tokens add).  A\n"
     "    hospital token settles, reverses and reads its own institution's claims;\n"
     "    an admin token reads every settlement, balances and alerts.  Logs never\n"
-    "    hold personal data.\n"
+    "    hold personal data.  Admin tokens also open the bureau console, HTML pages\n"
+    "    for clerks at /console/ (docs/console.md).\n"
     "\n"
     "    The tokens file, the registry, the policies and the catalogue are read\n"
     "    when the server starts, and again on SIGHUP (kill -HUP PID): after 'sanbao\n"
@@ -75,6 +76,8 @@ static const char SERVE_USAGE[] =
     "                         60; 0: never)\n"
     "    --access-log         a line per request on standard error: route template,\n"
     "                         status, microseconds, institution (never an id)\n"
+    "    --console-secure-cookie  the console's session cookie is marked Secure:\n"
+    "                         behind an HTTPS reverse proxy (docs/console.md)\n"
     "    -h, --help           this text\n"
     "\n"
     "EXIT STATUS\n"
@@ -158,16 +161,24 @@ enum {
   S_GRACE,
   S_STATS,
   S_ACCESS,
+  S_SECURE,
   S_N
 };
 
 int sb_cmd_serve(int argc, char **argv) {
-  sb_opt o[S_N] = {{"--db", 1, 0, 0, 0, {0}},         {"--tokens", 1, 0, 0, 0, {0}},
-                   {"--policy", 0, 1, 0, 0, {0}},     {"--listen", 0, 0, 0, 0, {0}},
-                   {"--threads", 0, 0, 0, 0, {0}},    {"--max-connections", 0, 0, 0, 0, {0}},
-                   {"--max-per-ip", 0, 0, 0, 0, {0}}, {"--timeout", 0, 0, 0, 0, {0}},
-                   {"--max-body", 0, 0, 0, 0, {0}},   {"--grace", 0, 0, 0, 0, {0}},
-                   {"--stats", 0, 0, 0, 0, {0}},      {"--access-log", 0, 0, 1, 0, {0}}};
+  sb_opt o[S_N] = {{"--db", 1, 0, 0, 0, {0}},
+                   {"--tokens", 1, 0, 0, 0, {0}},
+                   {"--policy", 0, 1, 0, 0, {0}},
+                   {"--listen", 0, 0, 0, 0, {0}},
+                   {"--threads", 0, 0, 0, 0, {0}},
+                   {"--max-connections", 0, 0, 0, 0, {0}},
+                   {"--max-per-ip", 0, 0, 0, 0, {0}},
+                   {"--timeout", 0, 0, 0, 0, {0}},
+                   {"--max-body", 0, 0, 0, 0, {0}},
+                   {"--grace", 0, 0, 0, 0, {0}},
+                   {"--stats", 0, 0, 0, 0, {0}},
+                   {"--access-log", 0, 0, 1, 0, {0}},
+                   {"--console-secure-cookie", 0, 0, 1, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, S_N, SERVE_USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   long threads = 2, maxconn = 1024, perip = 128, timeout = 30, maxbody = 262144, grace = 10,
@@ -202,6 +213,7 @@ int sb_cmd_serve(int argc, char **argv) {
                           .timeout_s = (unsigned)timeout,
                           .max_body = (size_t)maxbody,
                           .access_log = o[S_ACCESS].count > 0,
+                          .console_secure_cookie = o[S_SECURE].count > 0,
                           .log = log_line,
                           .log_ctx = NULL};
   sb_server *srv;

@@ -103,6 +103,17 @@ typedef struct sb_stored_fee_line {
   sb_fee_amounts amounts; /* not on a bad line */
 } sb_stored_fee_line;
 
+/* A clerk's mark on an alert (the console's worklist, issue 14): who
+** handled it, when, and a note.  Marks are append-only: an alert is handled
+** once it has a mark; later marks add to its history, nothing is changed. */
+typedef struct sb_alert_mark {
+  int64_t seq;      /* the claim row that raised the alert (sb_stored_alert.seq) */
+  const char *rule; /* with seq, names the alert: a row raises a rule at most once */
+  const char *who;  /* the institution of the admin token that marked it */
+  const char *at;   /* UTC, "YYYY-MM-DDTHH:MM:SSZ"; put: the store's clock when NULL */
+  const char *note; /* free text, may be empty (never NULL), any bytes but NUL */
+} sb_alert_mark;
+
 typedef struct sb_store_ops {
   void (*close)(sb_store *s);
   int (*begin)(sb_store *s, sb_error *err);
@@ -203,6 +214,37 @@ typedef struct sb_store_ops {
   int (*fee_line_put)(sb_store *s, const sb_stored_fee_line *l, sb_error *err);
   int (*fee_line_each)(sb_store *s, int64_t seq, int (*fn)(void *ctx, const sb_stored_fee_line *l),
                        void *ctx, sb_error *err);
+
+  /* ---- console (issue 14) ---- */
+  /* What a clerk's pages read about one person or one claim without
+  ** scanning the ledger (each must be an index probe, not a scan: the
+  ** server runs them on its one ledger thread, between settlements), and
+  ** the alerts' handled marks.  The rows are given exactly as row_each
+  ** gives them (every field filled the same way). */
+
+  /* Every received row whose person_id is exactly these bytes — settled,
+  ** reversed (reversal rows) and rejected alike — in arrival (seq) order.
+  ** No row: returns 0 without calling fn. */
+  int (*person_row_each)(sb_store *s, const char *person_id, size_t len,
+                         int (*fn)(void *ctx, const sb_stored_row *row), void *ctx, sb_error *err);
+  /* Every received row whose claim_id is exactly these bytes (the claim,
+  ** its rejected resubmissions), and every row whose `reverses` text is
+  ** these bytes (the reversals naming it, resolved or rejected), in
+  ** arrival (seq) order, each row once. */
+  int (*claim_row_each)(sb_store *s, const char *claim_id, size_t len,
+                        int (*fn)(void *ctx, const sb_stored_row *row), void *ctx, sb_error *err);
+  /* The alerts whose person_id is exactly these bytes, in the order they
+  ** fired (the order of alert_each with after_seq < 0). */
+  int (*person_alert_each)(sb_store *s, const char *person_id, size_t len,
+                           int (*fn)(void *ctx, const sb_stored_alert *a), void *ctx,
+                           sb_error *err);
+  /* Append one handled mark (inside a transaction, like every write).  The
+  ** store does not check that the alert exists: the caller does.  m->at
+  ** NULL: the store's clock, UTC, to the second. */
+  int (*alert_mark_put)(sb_store *s, const sb_alert_mark *m, sb_error *err);
+  /* Every mark in the order appended (at always filled). */
+  int (*alert_mark_each)(sb_store *s, int (*fn)(void *ctx, const sb_alert_mark *m), void *ctx,
+                         sb_error *err);
 } sb_store_ops;
 
 struct sb_store {

@@ -28,6 +28,18 @@
 #include "ledger/store_sqlite_int.h"
 #include "ledger/store_sqlite_schema.h"
 
+/* The columns of a received row and its settlement (sq_row_each_stmt reads
+** them), and of an alert (sq_alert_each_stmt). */
+#define ROW_SELECT                                                                                 \
+  "SELECT c.seq, c.run_id, c.claim_id, c.person_id, c.date, c.content_key, s.status,"              \
+  " s.reason, s.year, c.visit_type, c.level, c.medfee_sumamt, c.fulamt_ownpay_amt,"                \
+  " c.overlmt_selfpay, c.preselfpay_amt, c.reverses, s.reverses_seq, s.category,"                  \
+  " s.visit_type, s.level, s.medfee_sumamt, s.fulamt_ownpay_amt, s.overlmt_selfpay,"               \
+  " s.preselfpay_amt, s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.fed_flags,"            \
+  " s.reassist_pay FROM claims c JOIN settlements s ON s.seq = c.seq"
+#define ALERT_SELECT                                                                               \
+  "SELECT seq, person_id, household_id, rule, claim_id, date, psn_ytd, threshold FROM alerts"
+
 static const char *const SQL[Q_COUNT] = {
     [Q_CAT_PUT] = "INSERT INTO catalog_items(run_id, med_list_codg, chrgitm_lv, selfpay_prop,"
                   " pric_uplmt, begndate, enddate) VALUES (?,?,?,?,?,?,?)",
@@ -80,21 +92,16 @@ static const char *const SQL[Q_COUNT] = {
                          " WHERE c.claim_id = ? AND c.content_key = ?",
     [Q_CLAIM_INSERT] = NULL, /* built by insert_sql(): several rows a statement */
     [Q_SETTLEMENT_INSERT] = NULL,
-    [Q_ROW_EACH] =
-        "SELECT c.seq, c.run_id, c.claim_id, c.person_id, c.date, c.content_key, s.status,"
-        " s.reason, s.year, c.visit_type, c.level, c.medfee_sumamt, c.fulamt_ownpay_amt,"
-        " c.overlmt_selfpay, c.preselfpay_amt, c.reverses, s.reverses_seq, s.category,"
-        " s.visit_type, s.level, s.medfee_sumamt, s.fulamt_ownpay_amt, s.overlmt_selfpay,"
-        " s.preselfpay_amt, s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.fed_flags,"
-        " s.reassist_pay FROM claims c JOIN settlements s ON s.seq = c.seq ORDER BY c.seq",
-    [Q_ROW_EACH_YEAR] =
-        "SELECT c.seq, c.run_id, c.claim_id, c.person_id, c.date, c.content_key, s.status,"
-        " s.reason, s.year, c.visit_type, c.level, c.medfee_sumamt, c.fulamt_ownpay_amt,"
-        " c.overlmt_selfpay, c.preselfpay_amt, c.reverses, s.reverses_seq, s.category,"
-        " s.visit_type, s.level, s.medfee_sumamt, s.fulamt_ownpay_amt, s.overlmt_selfpay,"
-        " s.preselfpay_amt, s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.fed_flags,"
-        " s.reassist_pay FROM claims c JOIN settlements s ON s.seq = c.seq"
-        " WHERE s.year = ? AND s.status IN ('settled', 'reversed') ORDER BY c.seq",
+    [Q_ROW_EACH] = ROW_SELECT " ORDER BY c.seq",
+    [Q_ROW_EACH_YEAR] = ROW_SELECT " WHERE s.year = ? AND s.status IN ('settled', 'reversed')"
+                                   " ORDER BY c.seq",
+    /* console (issue 14): one person's rows, one claim id's rows and the
+    ** reversals naming it, one person's alerts, the handled marks */
+    [Q_C_PERSON_ROWS] = ROW_SELECT " WHERE c.person_id = ? ORDER BY c.seq",
+    [Q_C_CLAIM_ROWS] = ROW_SELECT " WHERE c.claim_id = ?1 OR c.reverses = ?1 ORDER BY c.seq",
+    [Q_C_PERSON_ALERTS] = ALERT_SELECT " WHERE person_id = ? ORDER BY alert_id",
+    [Q_C_MARK_PUT] = "INSERT INTO alert_marks(seq, rule, who, at, note) VALUES (?,?,?,?,?)",
+    [Q_C_MARK_EACH] = "SELECT seq, rule, who, at, note FROM alert_marks ORDER BY mark_id",
     [Q_ACC_GET] = "SELECT adm_primary, adm_grade1, adm_grade2, adm_grade3, adm_provincial,"
                   " alerted, dedc_ytd, basic_ytd, chronic_ytd, outpatient_ytd, ci_base, ci_paid,"
                   " ma_base, ma_paid, psn_ytd, ra_base, ra_paid FROM accumulators"
@@ -103,12 +110,10 @@ static const char *const SQL[Q_COUNT] = {
         "INSERT OR REPLACE INTO accumulators VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
     [Q_ALERT_INSERT] = "INSERT INTO alerts(seq, rule, person_id, household_id, claim_id, date,"
                        " psn_ytd, threshold) VALUES (?,?,?,?,?,?,?,?)",
-    [Q_ALERT_EACH] = "SELECT seq, person_id, household_id, rule, claim_id, date, psn_ytd,"
-                     " threshold FROM alerts ORDER BY alert_id",
+    [Q_ALERT_EACH] = ALERT_SELECT " ORDER BY alert_id",
     /* an import writes a file's alerts in canonical claim order, not in
     ** seq order, so a cursor on seq must read in seq order */
-    [Q_ALERT_AFTER] = "SELECT seq, person_id, household_id, rule, claim_id, date, psn_ytd,"
-                      " threshold FROM alerts WHERE seq > ? ORDER BY seq, alert_id",
+    [Q_ALERT_AFTER] = ALERT_SELECT " WHERE seq > ? ORDER BY seq, alert_id",
     [Q_ENROLL_PUT] = "INSERT OR REPLACE INTO enrollments VALUES (?,?,?,?,?,?,?)",
     [Q_ENROLL_EACH] = "SELECT person_id, year, category, premium, subsidy, personal, as_of"
                       " FROM enrollments WHERE year = ? ORDER BY person_id",
@@ -685,13 +690,8 @@ static int op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
   return SB_OK;
 }
 
-static int op_row_each(sb_store *bs, int year, int (*fn)(void *, const sb_stored_row *), void *ctx,
-                       sb_error *err) {
-  sqlite_store *s = (sqlite_store *)bs;
-  if (sq_flush_rows(s, err)) return SB_EIO;
-  sqlite3_stmt *st = sq_stmt(s, year ? Q_ROW_EACH_YEAR : Q_ROW_EACH, err);
-  if (!st) return SB_EIO;
-  if (year) sqlite3_bind_int(st, 1, year);
+int sq_row_each_stmt(sqlite_store *s, sqlite3_stmt *st, int (*fn)(void *, const sb_stored_row *),
+                     void *ctx, sb_error *err) {
   int rc, out = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     static const int nn[] = {0, 1, 2, 3, 4, 5, 6};
@@ -739,6 +739,16 @@ static int op_row_each(sb_store *bs, int year, int (*fn)(void *, const sb_stored
   sqlite3_reset(st);
   if (out) return out;
   return rc == SQLITE_DONE ? SB_OK : sq_db_error(s, err, "reading settlements");
+}
+
+static int op_row_each(sb_store *bs, int year, int (*fn)(void *, const sb_stored_row *), void *ctx,
+                       sb_error *err) {
+  sqlite_store *s = (sqlite_store *)bs;
+  if (sq_flush_rows(s, err)) return SB_EIO;
+  sqlite3_stmt *st = sq_stmt(s, year ? Q_ROW_EACH_YEAR : Q_ROW_EACH, err);
+  if (!st) return SB_EIO;
+  if (year) sqlite3_bind_int(st, 1, year);
+  return sq_row_each_stmt(s, st, fn, ctx, err);
 }
 
 static int op_acc_get(sb_store *bs, const char *pid, size_t len, int year, sb_acc *a,
@@ -799,12 +809,8 @@ static int op_alert_append(sb_store *bs, const sb_stored_alert *a, sb_error *err
   return sq_done(s, st, err, "storing an alert");
 }
 
-static int op_alert_each(sb_store *bs, int64_t after_seq,
-                         int (*fn)(void *, const sb_stored_alert *), void *ctx, sb_error *err) {
-  sqlite_store *s = (sqlite_store *)bs;
-  sqlite3_stmt *st = sq_stmt(s, after_seq < 0 ? Q_ALERT_EACH : Q_ALERT_AFTER, err);
-  if (!st) return SB_EIO;
-  if (after_seq >= 0) sqlite3_bind_int64(st, 1, after_seq);
+int sq_alert_each_stmt(sqlite_store *s, sqlite3_stmt *st,
+                       int (*fn)(void *, const sb_stored_alert *), void *ctx, sb_error *err) {
   int rc, out = 0;
   while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
     static const int nn[] = {0, 1, 2, 3, 4, 5, 6, 7};
@@ -825,6 +831,15 @@ static int op_alert_each(sb_store *bs, int64_t after_seq,
   sqlite3_reset(st);
   if (out) return out;
   return rc == SQLITE_DONE ? SB_OK : sq_db_error(s, err, "reading alerts");
+}
+
+static int op_alert_each(sb_store *bs, int64_t after_seq,
+                         int (*fn)(void *, const sb_stored_alert *), void *ctx, sb_error *err) {
+  sqlite_store *s = (sqlite_store *)bs;
+  sqlite3_stmt *st = sq_stmt(s, after_seq < 0 ? Q_ALERT_EACH : Q_ALERT_AFTER, err);
+  if (!st) return SB_EIO;
+  if (after_seq >= 0) sqlite3_bind_int64(st, 1, after_seq);
+  return sq_alert_each_stmt(s, st, fn, ctx, err);
 }
 
 static int op_reassist_put(sb_store *bs, int64_t run, const sb_reassist_payment *p, sb_error *err) {
@@ -918,13 +933,15 @@ static int op_enrollment_each(sb_store *bs, int year, int (*fn)(void *, const sb
 }
 
 static const sb_store_ops OPS = {
-    op_close,           op_begin,           op_commit,        op_rollback,       op_run_start,
-    op_run_finish,      op_policy_put,      op_policy_each,   op_person_put,     op_interval_put,
-    op_person_each,     op_claim_count,     op_claim_lookup,  op_received_count, op_row_append,
-    op_row_each,        op_acc_get,         op_acc_put,       op_alert_append,   op_alert_each,
-    op_enrollment_put,  op_enrollment_each, op_run_get,       sq_op_serve_start, sq_op_serve_idle,
-    op_reassist_put,    op_reassist_each,   op_reassist_paid, sq_op_catalog_put, sq_op_catalog_each,
-    sq_op_fee_line_put, sq_op_fee_line_each};
+    op_close, op_begin, op_commit, op_rollback, op_run_start, op_run_finish, op_policy_put,
+    op_policy_each, op_person_put, op_interval_put, op_person_each, op_claim_count, op_claim_lookup,
+    op_received_count, op_row_append, op_row_each, op_acc_get, op_acc_put, op_alert_append,
+    op_alert_each, op_enrollment_put, op_enrollment_each, op_run_get, sq_op_serve_start,
+    sq_op_serve_idle, op_reassist_put, op_reassist_each, op_reassist_paid, sq_op_catalog_put,
+    sq_op_catalog_each, sq_op_fee_line_put, sq_op_fee_line_each,
+    /* console (issue 14): store_sqlite_console.c */
+    sq_op_person_row_each, sq_op_claim_row_each, sq_op_person_alert_each, sq_op_alert_mark_put,
+    sq_op_alert_mark_each};
 
 /* ---- open ---------------------------------------------------------------- */
 

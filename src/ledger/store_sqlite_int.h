@@ -49,6 +49,12 @@ enum {
   Q_FEE_PUT,
   Q_FEE_EACH,
   Q_FEE_OF,
+  /* console (issue 14): store_sqlite_console.c */
+  Q_C_PERSON_ROWS,
+  Q_C_CLAIM_ROWS,
+  Q_C_PERSON_ALERTS,
+  Q_C_MARK_PUT,
+  Q_C_MARK_EACH,
   Q_COUNT
 };
 
@@ -126,6 +132,15 @@ int sq_any_null(sqlite3_stmt *st, const int *cols, int n);
 /* Write the pending grouped rows (before anything reads the tables). */
 int sq_flush_rows(sqlite_store *s, sb_error *err);
 
+/* Step a statement that selects ROW_SELECT's columns (store_sqlite.c),
+** calling fn for each row as row_each does; reset it after. */
+int sq_row_each_stmt(sqlite_store *s, sqlite3_stmt *st, int (*fn)(void *, const sb_stored_row *),
+                     void *ctx, sb_error *err);
+
+/* The same for ALERT_SELECT's columns, as alert_each does. */
+int sq_alert_each_stmt(sqlite_store *s, sqlite3_stmt *st,
+                       int (*fn)(void *, const sb_stored_alert *), void *ctx, sb_error *err);
+
 /* ---- the catalogue and fee lines (store_sqlite_fees.c) --------------------- */
 
 int sq_op_catalog_put(sb_store *bs, int64_t run, const char *code, size_t len,
@@ -136,6 +151,18 @@ int sq_op_catalog_each(sb_store *bs,
 int sq_op_fee_line_put(sb_store *bs, const sb_stored_fee_line *l, sb_error *err);
 int sq_op_fee_line_each(sb_store *bs, int64_t seq, int (*fn)(void *, const sb_stored_fee_line *),
                         void *ctx, sb_error *err);
+
+/* ---- the console's reads and handled marks (store_sqlite_console.c) -------- */
+
+int sq_op_person_row_each(sb_store *bs, const char *id, size_t len,
+                          int (*fn)(void *, const sb_stored_row *), void *ctx, sb_error *err);
+int sq_op_claim_row_each(sb_store *bs, const char *id, size_t len,
+                         int (*fn)(void *, const sb_stored_row *), void *ctx, sb_error *err);
+int sq_op_person_alert_each(sb_store *bs, const char *id, size_t len,
+                            int (*fn)(void *, const sb_stored_alert *), void *ctx, sb_error *err);
+int sq_op_alert_mark_put(sb_store *bs, const sb_alert_mark *m, sb_error *err);
+int sq_op_alert_mark_each(sb_store *bs, int (*fn)(void *, const sb_alert_mark *), void *ctx,
+                          sb_error *err);
 
 /* ---- serve mode (store_sqlite_serve.c) ------------------------------------- */
 

@@ -192,6 +192,25 @@ const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION] = {
     "CREATE TRIGGER fee_lines_append_only_u BEFORE UPDATE ON fee_lines"
     "  BEGIN SELECT RAISE(ABORT, 'fee lines are append-only'); END;"
     "CREATE TRIGGER fee_lines_append_only_d BEFORE DELETE ON fee_lines"
-    "  BEGIN SELECT RAISE(ABORT, 'fee lines are append-only'); END;"};
+    "  BEGIN SELECT RAISE(ABORT, 'fee lines are append-only'); END;",
+    /* 3 -> 4: the bureau console (issue 14).  A person's page and a claim's
+    ** page read one person's rows, one claim id's rows and the reversals
+    ** naming it, and one person's alerts, on the server's one ledger
+    ** thread between settlements: without these indexes each would scan
+    ** the ledger (seconds at millions of rows, every settlement waiting).
+    ** The price is one index entry more per row imported.  The handled
+    ** marks of alerts are append-only, like everything a clerk or a
+    ** settlement records: a mark is never changed or taken back, a later
+    ** one adds to it. */
+    "CREATE INDEX claims_person ON claims(person_id);"
+    "CREATE INDEX claims_reverses ON claims(reverses) WHERE reverses IS NOT NULL;"
+    "CREATE INDEX alerts_person ON alerts(person_id);"
+    "CREATE TABLE alert_marks("
+    "  mark_id INTEGER PRIMARY KEY, seq INTEGER NOT NULL REFERENCES claims(seq),"
+    "  rule TEXT NOT NULL, who TEXT NOT NULL, at TEXT NOT NULL, note TEXT NOT NULL) STRICT;"
+    "CREATE TRIGGER alert_marks_append_only_u BEFORE UPDATE ON alert_marks"
+    "  BEGIN SELECT RAISE(ABORT, 'handled marks are append-only'); END;"
+    "CREATE TRIGGER alert_marks_append_only_d BEFORE DELETE ON alert_marks"
+    "  BEGIN SELECT RAISE(ABORT, 'handled marks are append-only'); END;"};
 
 const char SB_SQLITE_INSERT_GUARDS[] = INSERT_GUARDS;

@@ -16,6 +16,7 @@ static const char *const ROUTE[SB_ROUTE_COUNT] = {"/v1/settlements",
                                                   "/v1/alerts",
                                                   "/healthz",
                                                   "/metrics",
+                                                  "/console",
                                                   "other"};
 /* upper bounds, microseconds; the last bucket is +Inf */
 static const uint64_t BOUND[SB_METRIC_BUCKETS - 1] = {250,   500,   1000,   2000,   5000,   10000,

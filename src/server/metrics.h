@@ -22,6 +22,7 @@ typedef enum sb_route {
   SB_ROUTE_ALERTS,    /* GET /v1/alerts */
   SB_ROUTE_HEALTHZ,   /* GET /healthz */
   SB_ROUTE_METRICS,   /* GET /metrics */
+  SB_ROUTE_CONSOLE,   /* /console/... (src/console/, docs/console.md) */
   SB_ROUTE_OTHER,     /* anything else (404 / 405) */
   SB_ROUTE_COUNT
 } sb_route;

@@ -146,7 +146,11 @@ static int route(req *r, const char *method, const char *path) {
     r->route = SB_ROUTE_HEALTHZ;
   else if (strcmp(path, "/metrics") == 0)
     r->route = SB_ROUTE_METRICS;
-  else if (strncmp(path, SETT, sizeof SETT - 1) == 0) {
+  else if (strcmp(path, "/console") == 0 || strncmp(path, "/console/", 9) == 0) {
+    /* the console routes and checks methods itself (src/console/) */
+    r->route = SB_ROUTE_CONSOLE, r->kind = JOB_CONSOLE, r->method = method;
+    return 0;
+  } else if (strncmp(path, SETT, sizeof SETT - 1) == 0) {
     const char *id = path + sizeof SETT - 1;
     size_t idn = n - (sizeof SETT - 1);
     if (idn >= sizeof REV - 1 && strcmp(path + n - (sizeof REV - 1), REV) == 0) {
@@ -230,7 +234,14 @@ static int headers_only(sb_server *s, req *r, enum MHD_Result *res) {
   if (r->late)
     ANSWER(reply_error(r, 503, "shutting_down", NULL,
                        "the server is stopping; retry elsewhere or later"));
-  if (!(r->who = authenticate(s, r)))
+  /* the console answers the anonymous itself (a login page, not 401
+  ** JSON) and checks roles itself; a bearer token is still checked here,
+  ** by the same function as for the API */
+  int console = r->kind == JOB_CONSOLE;
+  if (console)
+    r->bearer_sent = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
+                                                 MHD_HTTP_HEADER_AUTHORIZATION) != NULL;
+  if (!(r->who = authenticate(s, r)) && !console)
     ANSWER(reply_error(r, 401, "unauthorized", NULL,
                        "send 'Authorization: Bearer TOKEN' with a token from sanbao tokens add"));
   int writes = r->kind == JOB_SETTLE || r->kind == JOB_PRESETTLE || r->kind == JOB_REVERSE;
@@ -268,8 +279,101 @@ static enum MHD_Result reject_here(sb_server *s, req *r, int reason) {
   return send_answer(r);
 }
 
+/* ---- the console (src/console/): a thin hook ---- */
+
+static const char *console_arg(void *ctx, const char *name) {
+  return MHD_lookup_connection_value(((req *)ctx)->conn, MHD_GET_ARGUMENT_KIND, name);
+}
+
+static const char *console_header(void *ctx, const char *name) {
+  return MHD_lookup_connection_value(((req *)ctx)->conn, MHD_HEADER_KIND, name);
+}
+
+static void console_who(const sb_token_entry *e, sb_console_who *who) {
+  who->admin = e->role == SB_ROLE_ADMIN;
+  memcpy(who->institution, e->institution, sizeof who->institution);
+  memcpy(who->hash, e->hash, sizeof who->hash);
+}
+
+/* The console's token checks: the server's tokens, under its lock. */
+static int console_token_check(void *ctx, const char *token, size_t len, sb_console_who *who) {
+  sb_server *s = ctx;
+  pthread_rwlock_rdlock(&s->tokens_mu);
+  const sb_token_entry *e = len && len <= 256 ? sb_tokens_find(&s->tokens, token, len) : NULL;
+  if (e) console_who(e, who);
+  pthread_rwlock_unlock(&s->tokens_mu);
+  return e != NULL;
+}
+
+static int console_token_alive(void *ctx, const uint8_t hash[32], sb_console_who *who) {
+  sb_server *s = ctx;
+  int found = 0;
+  pthread_rwlock_rdlock(&s->tokens_mu);
+  for (size_t i = 0; i < s->tokens.n && !found; i++)
+    if (memcmp(s->tokens.v[i].hash, hash, 32) == 0) {
+      console_who(&s->tokens.v[i], who);
+      found = 1;
+    }
+  pthread_rwlock_unlock(&s->tokens_mu);
+  return found;
+}
+
+static enum MHD_Result send_console(req *r) {
+  sb_console_resp *c = &r->cresp;
+  struct MHD_Response *resp =
+      MHD_create_response_from_buffer(c->body.len, c->body.p, MHD_RESPMEM_MUST_FREE);
+  if (!resp) return MHD_NO;
+  c->body.p = NULL, c->body.len = c->body.cap = 0; /* the response frees it */
+  for (int i = 0; i < c->n_headers; i++)
+    MHD_add_response_header(resp, c->headers[i].name, c->headers[i].value);
+  if (atomic_load(&r->srv->stopping))
+    MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+  r->status = c->status;
+  enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)c->status, resp);
+  MHD_destroy_response(resp);
+  r->answered = 1;
+  return ok;
+}
+
+/* The console's reader answered (or dropped) a page that scans: hand the
+** request back as the ledger thread does (see run_group). */
+static void console_done(void *ctx, void *token, int ok) {
+  (void)ctx;
+  req *r = token;
+  if (!ok)
+    srv_answer_error(r, 503, "unavailable", NULL,
+                     "the console could not read the ledger; nothing was changed, retry");
+  r->done = 1;
+  /* after this the HTTP thread owns r again: do not touch it */
+  MHD_resume_connection(r->conn);
+}
+
+static enum MHD_Result handle_console(sb_server *s, req *r) {
+  sb_console_in in = {r->method,   r->raw,         r->body.p, r->body.len,
+                      console_arg, console_header, r,         r->who ? 1 : r->bearer_sent ? -1 : 0,
+                      {0}};
+  if (r->who) console_who(r->who, &in.bearer);
+  sb_error e = {0};
+  if (sb_console_request(s->console, &in, &r->cjob, &r->cresp, &e))
+    return reply_error(r, 500, "internal", NULL, "out of memory");
+  if (!r->cjob) return send_console(r);
+  if (sb_console_job_scans(r->cjob)) {
+    /* a page that scans is read beside the ledger thread, not on it */
+    r->live = srv_live_acquire(s);
+    MHD_suspend_connection(r->conn); /* before the reader can resume it */
+    if (sb_console_submit(s->console, r->cjob, r->live->lv, &r->cresp, r, &e))
+      console_done(s, r, 0);
+    return MHD_YES;
+  }
+  if (srv_enqueue(s, r))
+    return reply_error(r, 503, "shutting_down", NULL,
+                       "the server is stopping; retry elsewhere or later");
+  return MHD_YES;
+}
+
 /* The rest, once the body is in: the body's JSON and the query. */
 static enum MHD_Result handle(sb_server *s, req *r) {
+  if (r->kind == JOB_CONSOLE) return handle_console(s, r);
   int writes = r->kind == JOB_SETTLE || r->kind == JOB_PRESETTLE || r->kind == JOB_REVERSE;
   if (writes) {
     sb_api_problem p;
@@ -348,6 +452,8 @@ static enum MHD_Result handle(sb_server *s, req *r) {
 ** HTTP thread, so the one ledger thread does only what must be serial. */
 static enum MHD_Result finish(sb_server *s, req *r) {
   (void)s;
+  /* a console page, unless its group failed (then r->out holds the 503) */
+  if (r->kind == JOB_CONSOLE && !r->out.len) return send_console(r);
   if ((r->kind == JOB_SETTLE || r->kind == JOB_PRESETTLE || r->kind == JOB_REVERSE) &&
       !r->out.len) {
     sb_api_answer_ctx x = {&r->claim,
@@ -470,6 +576,8 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
   sb_live_claim_free(r->prepared);
   srv_live_release(r->live);
   sb_api_claim_free(&r->claim);
+  sb_console_job_free(r->cjob);
+  sb_console_resp_free(&r->cresp);
   free(r->target);
   free(r->raw);
   free(r);
@@ -639,6 +747,7 @@ static void server_free(sb_server *s) {
   srv_live_release(s->live);
   if (s->st) s->st->ops->close(s->st);
   sb_tokens_free(&s->tokens);
+  sb_console_free(s->console);
   free(s->owners);
   free(s->mine);
   free(s->created);
@@ -686,7 +795,11 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
   if ((rc = parse_listen(s->cfg.listen, &ss, &sslen, &v6, err)) ||
       (rc = sb_tokens_load(s->cfg.tokens_path, &s->tokens, err)) ||
       (rc = sb_store_open(s->cfg.db_path, 0, &s->st, err)) ||
-      (rc = open_live(s->st, &s->live, err)) || (rc = s->st->ops->serve_start(s->st, err))) {
+      (rc = open_live(s->st, &s->live, err)) || (rc = s->st->ops->serve_start(s->st, err)) ||
+      (rc = sb_console_new(&(sb_console_config){console_token_check, console_token_alive, s, 0,
+                                                s->cfg.console_secure_cookie, s->cfg.db_path,
+                                                console_done},
+                           &s->console, err))) {
     server_free(s);
     return rc;
   }
@@ -772,6 +885,8 @@ int sb_server_stop(sb_server *s, unsigned grace_s, sb_error *err) {
   pthread_cond_signal(&s->cv);
   pthread_mutex_unlock(&s->mu);
   pthread_join(s->ledger, NULL); /* it drains the queue first */
+  /* the console's reader finishes its page and drops the rest (503) */
+  sb_console_stop(s->console);
   /* what the drain committed after the grace ran out still gets its answer
   ** sent, if the client is there to read it (a short, bounded wait) */
   deadline = srv_now_us() + 1000000u;

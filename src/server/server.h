@@ -49,16 +49,17 @@
 #include "server/metrics.h"
 
 typedef struct sb_server_config {
-  const char *db_path;      /* an existing ledger (sanbao db init) */
-  const char *tokens_path;  /* sanbao tokens add */
-  const char *listen;       /* "127.0.0.1:8080", "[::1]:8080"; port 0 picks one */
-  int threads;              /* HTTP threads (default 2) */
-  unsigned max_connections; /* default 1024 */
-  unsigned max_per_ip;      /* connections from one client address (default 128) */
-  unsigned timeout_s;       /* idle timeout of a connection, and the most a request's
-                               headers, or its body, may take to arrive (default 30) */
-  size_t max_body;          /* bytes (default 262144) */
-  int access_log;           /* one log line per request (no personal data) */
+  const char *db_path;       /* an existing ledger (sanbao db init) */
+  const char *tokens_path;   /* sanbao tokens add */
+  const char *listen;        /* "127.0.0.1:8080", "[::1]:8080"; port 0 picks one */
+  int threads;               /* HTTP threads (default 2) */
+  unsigned max_connections;  /* default 1024 */
+  unsigned max_per_ip;       /* connections from one client address (default 128) */
+  unsigned timeout_s;        /* idle timeout of a connection, and the most a request's
+                                headers, or its body, may take to arrive (default 30) */
+  size_t max_body;           /* bytes (default 262144) */
+  int access_log;            /* one log line per request (no personal data) */
+  int console_secure_cookie; /* the console's session cookie is `Secure` (behind HTTPS) */
   void (*log)(void *ctx, const char *line);
   void *log_ctx;
 } sb_server_config;

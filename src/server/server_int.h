@@ -11,6 +11,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "console/console.h"
 #include "ledger/ledger.h"
 #include "ledger/store.h"
 #include "server/api.h"
@@ -25,7 +26,8 @@ typedef enum job_kind {
   JOB_REVERSE,   /* POST /v1/settlements/{id}/reversal */
   JOB_GET,       /* GET /v1/settlements/{id} */
   JOB_BALANCE,   /* GET /v1/persons/{id}/balance?year= */
-  JOB_ALERTS     /* GET /v1/alerts?since=&limit= */
+  JOB_ALERTS,    /* GET /v1/alerts?since=&limit= */
+  JOB_CONSOLE    /* a console page that reads or writes the ledger (src/console/) */
 } job_kind;
 
 typedef struct req req;
@@ -93,6 +95,12 @@ struct req {
   long limit;
   int64_t after; /* GET /v1/alerts?after=SEQ */
   sb_live_answer ans;
+  /* a console request: its method, the job for the ledger thread, and
+  ** its answer (HTML and headers, not r->out) */
+  const char *method;
+  int bearer_sent; /* an Authorization header came (valid or not) */
+  sb_console_job *cjob;
+  sb_console_resp cresp;
   req *next;
 };
 
@@ -135,6 +143,7 @@ struct sb_server {
   conn_ctx *conns;
   pthread_t watch;
   int watch_started, watch_stop;
+  sb_console *console; /* the bureau console's sessions (src/console/) */
 };
 
 /* ---- shared by both files ----------------------------------------------------------- */

@@ -276,8 +276,20 @@ static int job_alerts(sb_server *s, req *r, sb_error *err) {
   return SB_OK;
 }
 
+/* A console page, in this thread's transaction like every other job (a
+** handled mark is a write; a page reads what the group before committed). */
+static int job_console(sb_server *s, req *r, sb_error *err) {
+  live_ref *l = srv_live_acquire(s);
+  int rc = sb_console_run(r->cjob, s->st, l->lv, &r->cresp, err);
+  srv_live_release(l);
+  if (!rc) r->status = r->cresp.status;
+  return rc;
+}
+
 static int run_job(sb_server *s, req *r, sb_error *err) {
   switch (r->kind) {
+  case JOB_CONSOLE:
+    return job_console(s, r, err);
   case JOB_SETTLE:
   case JOB_PRESETTLE:
   case JOB_REVERSE:

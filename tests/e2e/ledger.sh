@@ -495,14 +495,15 @@ if [ "$have_sqlite" -eq 1 ]; then
   same_file "append-only: stored settlements unchanged after UPDATE, DELETE and INSERT OR REPLACE" "$work/ao0.set.csv" "$work/ao1.set.csv"
   same_text "ledger file: journal_mode" wal "$(sqlite3 "$db" "PRAGMA journal_mode")"
   same_text "ledger file: application_id 'SBLG'" 1396853831 "$(sqlite3 "$db" "PRAGMA application_id")"
-  same_text "ledger file: user_version (schema)" 3 "$(sqlite3 "$db" "PRAGMA user_version")"
+  same_text "ledger file: user_version (schema)" 4 "$(sqlite3 "$db" "PRAGMA user_version")"
   same_text "ledger file: integrity" ok "$(sqlite3 "$db" "PRAGMA integrity_check")"
   # A version-1 file (before the alerts_seq index, before re-assistance) is
   # migrated when opened: this one is made from the current file by
-  # undoing what migrations 1 and 2 did, its rows kept.
+  # undoing what migrations 1, 2 and 3 did, its rows kept.
   "$bin" db export-settlements --db "$db" --out "$work/pre-migration.csv" 2>/dev/null
   sqlite3 "$db" "
-    DROP INDEX alerts_seq;
+    DROP INDEX alerts_seq; DROP INDEX claims_person; DROP INDEX claims_reverses;
+    DROP INDEX alerts_person; DROP TABLE alert_marks;
     DROP TABLE reassist_payments; DROP TABLE catalog_items; DROP TABLE fee_lines;
     ALTER TABLE accumulators DROP COLUMN ra_base;
     ALTER TABLE accumulators DROP COLUMN ra_paid;
@@ -540,7 +541,9 @@ if [ "$have_sqlite" -eq 1 ]; then
   same_text "ledger file: the old-schema copy has no reassist_pay" 0 \
     "$(sqlite3 "$db" "SELECT count(*) FROM pragma_table_info('settlements') WHERE name = 'reassist_pay'")"
   "$bin" db alerts --db "$db" --out "$work/migrated-alerts.csv" 2>/dev/null
-  same_text "ledger file: a version-1 ledger is migrated to 3" 3 "$(sqlite3 "$db" "PRAGMA user_version")"
+  same_text "ledger file: a version-1 ledger is migrated to 4" 4 "$(sqlite3 "$db" "PRAGMA user_version")"
+  same_text "ledger file: the migration made the console's indexes and alert_marks" 4 \
+    "$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE name IN ('claims_person', 'claims_reverses', 'alerts_person', 'alert_marks')")"
   same_text "ledger file: the migration made the alerts_seq index" 1 \
     "$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE name = 'alerts_seq'")"
   same_text "ledger file: the migration added reassist_pay" 1 \

@@ -661,6 +661,99 @@ static void test_alert_roundtrip(void **state) {
   assert_string_equal(g.line[1], want);
 }
 
+/* ---- the console's ops (issue 14) ----------------------------------------------- */
+
+typedef struct marks_got {
+  int n;
+  char line[4][200];
+} marks_got;
+
+static int collect_mark(void *ctx, const sb_alert_mark *m) {
+  marks_got *g = ctx;
+  if (g->n == 4) return -1;
+  snprintf(g->line[g->n++], sizeof g->line[0], "%lld|%s|%s|%s|%d", (long long)m->seq, m->rule,
+           m->who, m->note, (int)strlen(m->at));
+  return 0;
+}
+
+/* person_row_each, claim_row_each, person_alert_each: exactly the rows of
+** one person id / one claim id and the reversals naming it (its bytes,
+** not a prefix, NUL and all), in seq order, as row_each gives them; the
+** marks: append-only, in the order put, at filled by the store. */
+static void test_console_ops(void **state) {
+  fx *f = *state;
+  sb_error err;
+  create(f);
+  sb_store *st = f->st;
+  assert_int_equal(st->ops->begin(st, &err), SB_OK);
+  int64_t run = start_run(f);
+  static const char nul_id[] = "P1\0x";
+  sb_stored_row r[6] = {settled_row(1, run, "C1", "P1", "2022-05-01", 1, 100, 10),
+                        settled_row(2, run, "C2", "P10", "2022-05-02", 2, 100, 10),
+                        settled_row(3, run, "C1-R", "P1", "2022-05-03", 3, 100, 10),
+                        settled_row(4, run, "C1", "P1", "2022-05-04", 4, 100, 10),
+                        settled_row(5, run, "C3", "P1", "2022-05-05", 5, 100, 10),
+                        settled_row(6, run, "C4", "P1", "2022-05-06", 6, 100, 10)};
+  r[2].status = SB_ROW_REVERSED, r[2].reverses = "C1", r[2].reverses_len = 2, r[2].reverses_seq = 1;
+  sb_result_negate(&r[0].result, &r[2].result);
+  r[3].status = SB_ROW_REJECTED, r[3].reason = SB_R_CONFLICT, r[3].year = 0;
+  r[5].person_id = nul_id, r[5].person_id_len = sizeof nul_id - 1;
+  for (int i = 0; i < 6; i++)
+    assert_int_equal(st->ops->row_append(st, &r[i], &err), SB_OK);
+  /* read inside the transaction that wrote them (the store's pending rows) */
+  got g = {0};
+  assert_int_equal(st->ops->person_row_each(st, "P1", 2, collect, &g, &err), SB_OK);
+  assert_int_equal(g.n, 4); /* not P10, not "P1\0x" */
+  int64_t want_p1[] = {1, 3, 4, 5};
+  for (int i = 0; i < 4; i++)
+    assert_row_equal(&r[want_p1[i] - 1], &g.v[i].r);
+  g.n = 0;
+  assert_int_equal(st->ops->person_row_each(st, nul_id, sizeof nul_id - 1, collect, &g, &err),
+                   SB_OK);
+  assert_int_equal(g.n, 1);
+  assert_int_equal(g.v[0].r.seq, 6);
+  assert_int_equal(st->ops->commit(st, &err), SB_OK);
+  g.n = 0;
+  assert_int_equal(st->ops->claim_row_each(st, "C1", 2, collect, &g, &err), SB_OK);
+  assert_int_equal(g.n, 3); /* the claim, its reversal, its rejected resubmission */
+  int64_t want_c1[] = {1, 3, 4};
+  for (int i = 0; i < 3; i++)
+    assert_row_equal(&r[want_c1[i] - 1], &g.v[i].r);
+  g.n = 0;
+  assert_int_equal(st->ops->claim_row_each(st, "C", 1, collect, &g, &err), SB_OK);
+  assert_int_equal(g.n, 0);
+  assert_int_equal(st->ops->person_row_each(st, "nobody", 6, collect, &g, &err), SB_OK);
+  assert_int_equal(g.n, 0);
+  free(g.v);
+  /* alerts of one person, in firing order */
+  assert_int_equal(st->ops->begin(st, &err), SB_OK);
+  sb_date d = sb_date_from_ymd(2022, 5, 5);
+  sb_stored_alert a[3] = {{5, "P1", "H1", "rule-b", "C3", d, 2, 1},
+                          {2, "P10", "H1", "rule-a", "C2", d, 2, 1},
+                          {1, "P1", "H1", "rule-a", "C1", d, 2, 1}};
+  for (int i = 0; i < 3; i++)
+    assert_int_equal(st->ops->alert_append(st, &a[i], &err), SB_OK);
+  sb_alert_mark m1 = {5, "rule-b", "BUREAU", NULL, "called <back> & \"ok\""};
+  sb_alert_mark m2 = {5, "rule-b", "BUREAU2", "2022-06-01T08:00:00Z", ""};
+  assert_int_equal(st->ops->alert_mark_put(st, &m1, &err), SB_OK);
+  assert_int_equal(st->ops->alert_mark_put(st, &m2, &err), SB_OK);
+  assert_int_equal(st->ops->commit(st, &err), SB_OK);
+  alerts_got ag = {0};
+  assert_int_equal(st->ops->person_alert_each(st, "P1", 2, collect_alert, &ag, &err), SB_OK);
+  assert_int_equal(ag.n, 2);
+  assert_non_null(strstr(ag.line[0], "5|P1|H1|rule-b|C3|"));
+  assert_non_null(strstr(ag.line[1], "1|P1|H1|rule-a|C1|"));
+  marks_got mg = {0};
+  assert_int_equal(st->ops->alert_mark_each(st, collect_mark, &mg, &err), SB_OK);
+  assert_int_equal(mg.n, 2);
+  assert_string_equal(mg.line[0], "5|rule-b|BUREAU|called <back> & \"ok\"|20");
+  assert_string_equal(mg.line[1], "5|rule-b|BUREAU2||20");
+  /* append-only */
+  close_store(f);
+  assert_int_not_equal(raw_sql(f->path, "UPDATE alert_marks SET note = 'x'"), SQLITE_OK);
+  assert_int_not_equal(raw_sql(f->path, "DELETE FROM alert_marks"), SQLITE_OK);
+}
+
 typedef struct enr_got {
   int n;
   char line[8][160];
@@ -1186,6 +1279,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_received_count, setup, teardown),
       cmocka_unit_test_setup_teardown(test_acc_roundtrip, setup, teardown),
       cmocka_unit_test_setup_teardown(test_alert_roundtrip, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_console_ops, setup, teardown),
       cmocka_unit_test_setup_teardown(test_enrollments, setup, teardown),
       cmocka_unit_test_setup_teardown(test_policies, setup, teardown),
       cmocka_unit_test_setup_teardown(test_registry, setup, teardown),

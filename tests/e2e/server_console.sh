@@ -201,7 +201,7 @@ for p in $(awk -F, 'NR > 1 { print $1 }' "$case_dir/persons.csv" | sort -u); do
   aget "/console/persons/$p"
   expect_code "person $p" 200
   "$bin" db balance --db "$db" --person "$p" --year 2022 >"$work/bal.txt" 2>/dev/null || continue
-  bal() { awk -v l="$1" 'index($0, l) == 1 { print $NF }' "$work/bal.txt"; }
+  bal() { awk -v l="$1" 'index($0, l) == 1 { v = $NF; gsub(",", "", v); print v }' "$work/bal.txt"; }
   grep -q 'id="y2022"' "$work/page.html" || continue
   same_text "person $p: basic paid = db balance" "$(bal 'basic fund paid')" "$(cell 基本医保)"
   same_text "person $p: CI paid = db balance" "$(bal 'critical illness paid')" "$(cell 大病保险)"

@@ -437,7 +437,8 @@ int sb_cmd_simulate(int argc, char **argv) {
                         .inputs = inputs,
                         .n_inputs = 4,
                         .note = "sanbao " SANBAO_VERSION " simulate",
-                        .changes = &changes};
+                        .changes = &changes,
+                        .policy = base};
   if (write_outputs("simulate", r, &l, o[4].values[0], sb_cli_value(&o[5], NULL))) goto out;
   double secs = sb_cli_now() - t0;
   fprintf(stderr,
@@ -530,7 +531,8 @@ int sb_cmd_report(int argc, char **argv) {
                         .baseline = path,
                         .inputs = inputs,
                         .n_inputs = alerts ? 3 : 2,
-                        .note = "sanbao " SANBAO_VERSION " report"};
+                        .note = "sanbao " SANBAO_VERSION " report",
+                        .policy = pol};
   if (write_outputs("report", res, &l, o[2].values[0], sb_cli_value(&o[4], NULL))) goto out;
   code = SB_EXIT_OK;
 out:

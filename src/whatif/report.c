@@ -1018,6 +1018,7 @@ int sb_report_html(const sb_sim_result *r, const sb_report_labels *labels, sb_bu
   category_table(&w, r);
   rw_splits_section(&w, r);
   prefecture_table(&w, r);
+  rw_assumed_section(&w, l->policy);
   if (r->sides == 2) top_table(&w, r);
   footer(&w, r, l);
   rw_put(&w, "</main>\n</body>\n</html>\n");

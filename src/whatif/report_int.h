@@ -140,6 +140,9 @@ void rw_top_chart(W *w, const sb_sim_result *r, const sb_report_labels *l);
 /* Persons by burden band, with the monitoring thresholds marked. */
 void rw_bands_chart(W *w, const sb_sim_result *r, const sb_report_labels *l);
 
+/* The values the policy flags ASSUMED, when it flags any (report_reform.c). */
+void rw_assumed_section(W *w, const sb_policy *p);
+
 /* The section at the top of the simulate page (report_reform.c). */
 void rw_reform_section(W *w, const sb_sim_result *r, const sb_report_labels *l);
 

@@ -168,6 +168,47 @@ static void change_value(W *w, const char *path, int side, const char *text) {
   rw_put(w, "</span>");
 }
 
+/* Is the parameter at JSON path `path` flagged ASSUMED by policy p?  The
+** path's last member is the key, the rest the object's path. */
+static int path_assumed(const sb_policy *p, const char *path) {
+  const char *dot = strrchr(path, '.');
+  if (!p || !dot || (size_t)(dot - path) >= SB_CHANGE_PATH) return 0;
+  char obj[SB_CHANGE_PATH];
+  memcpy(obj, path, (size_t)(dot - path));
+  obj[dot - path] = 0;
+  return sb_policy_assumed(p, obj, dot + 1);
+}
+
+void rw_assumed_section(W *w, const sb_policy *p) {
+  int n = 0;
+  for (int i = 0; p && i < p->n_notes; i++)
+    n += p->notes[i].n_assumed;
+  if (!n) return;
+  rw_h2(w, "assumed", "假设值", "Values the policy marks ASSUMED");
+  rw_putf(w,
+          "<p class=\"lead\">政策文件把以下 %d 项参数标为假设值（非官方公布数字）；依赖它们的结果"
+          "应谨慎解读。<span class=\"en\">The policy file flags these %d values as assumptions, "
+          "not official figures: read the results that depend on them with care.</span></p>\n"
+          "<table id=\"assumed-values\"><thead><tr>",
+          n, n);
+  rw_th(w, NULL, "参数", "Parameter (JSON path)");
+  rw_th(w, NULL, "说明", "Note");
+  rw_put(w, "</tr></thead><tbody>\n");
+  for (int i = 0; i < p->n_notes; i++) {
+    const sb_policy_note *nt = &p->notes[i];
+    for (int k = 0; k < nt->n_assumed; k++) {
+      rw_put(w, "<tr><td class=\"id\">");
+      rw_esc(w, nt->path);
+      rw_put(w, ".");
+      rw_esc(w, nt->assumed[k]);
+      rw_put(w, " <strong>（假定 ASSUMED）</strong></td><td class=\"src\">");
+      rw_esc(w, nt->note ? nt->note : "—");
+      rw_put(w, "</td></tr>\n");
+    }
+  }
+  rw_put(w, "</tbody></table></section>\n");
+}
+
 void rw_reform_section(W *w, const sb_sim_result *r, const sb_report_labels *l) {
   const sb_reform_changes *c = l->changes;
   int unchanged = sb_sim_unchanged(r);
@@ -217,6 +258,7 @@ void rw_reform_section(W *w, const sb_sim_result *r, const sb_report_labels *l) 
       rw_esc(w, x->path);
       rw_put(w, "</td><td class=\"num\">");
       change_value(w, x->path, 0, x->old_text);
+      if (path_assumed(l->policy, x->path)) rw_put(w, " <strong>（假定 ASSUMED）</strong>");
       rw_put(w, "</td><td class=\"num\">→ ");
       change_value(w, x->path, 1, x->new_text);
       rw_put(w, "</td><td class=\"num\">");

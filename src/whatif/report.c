@@ -770,6 +770,13 @@ static void monitoring_table(W *w, const sb_sim_result *r) {
   rw_put(w, "</tbody></table></section>\n");
 }
 
+int64_t rw_per(int64_t a, int64_t b) {
+  if (b <= 0) return 0;
+  int64_t q = a / b, rem = a % b;
+  if (2 * (rem < 0 ? -rem : rem) >= b) q += a < 0 ? -1 : 1;
+  return q;
+}
+
 void rw_burden_cell(W *w, const char *measure, int side, sb_fen v) {
   rw_put(w, "<td class=\"");
   rw_put(w, side == 2 ? rw_change_class(v, 1) : "num");
@@ -812,7 +819,22 @@ static void breakdown_head(W *w, const char *zh, const char *en, int persons) {
     rw_th(w, "num", "实际报销比", "Effective ratio");
   }
   rw_th(w, "num", "结算笔数", "Claims");
-  if (persons) rw_th(w, "num", "名单人数", "Persons in the registry");
+  if (persons) {
+    rw_th(w, "num", "名单人数", "Persons in the registry");
+    rw_th(w, "num", "人均医疗费用", "Cost per person");
+    for (int s = 0; s < w->sides; s++)
+      rw_th(w, "num",
+            s               ? "人均基金支付 改革"
+            : w->sides == 2 ? "人均基金支付 基线"
+                            : "人均基金支付",
+            s               ? "Fund per person: reform"
+            : w->sides == 2 ? "Fund per person: baseline"
+                            : "Fund per person");
+    if (w->sides == 2) {
+      rw_th(w, "num", "实际报销比 基线", "Effective ratio: baseline");
+      rw_th(w, "num", "改革", "Effective ratio: reform");
+    }
+  }
   rw_put(w, "</tr></thead><tbody>\n");
 }
 
@@ -871,9 +893,10 @@ static void region_name(W *w, int32_t code, int with_code) {
 
 static void prefecture_table(W *w, const sb_sim_result *r) {
   rw_h2(w, "prefectures", "按市州", "By prefecture");
-  rw_put(w, "<p class=\"lead\">名单人数为人员名单中该市州的人数（不论参保期）；金额单位：元。"
-            "<span class=\"en\">Persons in the registry: the prefecture's persons in the "
-            "persons file, whatever their enrolment dates; amounts in yuan.");
+  rw_put(w, "<p class=\"lead\">名单人数为人员名单中该市州的人数（不论参保期）；人均 = 金额 ÷ "
+            "名单人数；金额单位：元。<span class=\"en\">Persons in the registry: the "
+            "prefecture's persons in the persons file, whatever their enrolment dates; per person "
+            "= amount ÷ persons in the registry; amounts in yuan.");
   rw_put(w, w->sides == 2 ? " Claims: baseline." : "");
   rw_put(w, "</span></p>\n");
   breakdown_head(w, "市州", "Prefecture", 1);
@@ -883,10 +906,28 @@ static void prefecture_table(W *w, const sb_sim_result *r) {
     rw_put(w, "<tr><td>");
     region_name(w, r->pref[p], 1);
     rw_put(w, "</td>");
-    breakdown_cells(w, scope, r->by_pref[p]);
-    rw_putf(w, "<td class=\"num\">%lld</td></tr>\n", (long long)r->pref_persons[p]);
+    const sb_sim_sums *u = r->by_pref[p];
+    breakdown_cells(w, scope, u);
+    int64_t np = r->pref_persons[p];
+    rw_putf(w, "<td class=\"num\">%lld</td>", (long long)np);
+    const sb_fen per[3] = {np > 0 ? rw_per(u[0].medfee, np) : 0, np > 0 ? rw_per(u[0].fund, np) : 0,
+                           np > 0 ? rw_per(u[1].fund, np) : 0};
+    for (int k = 0; k < 1 + w->sides; k++) {
+      rw_put(w, "<td class=\"num\">");
+      if (np > 0)
+        rw_plain_money(w, per[k], 0);
+      else
+        rw_put(w, "—");
+      rw_put(w, "</td>");
+    }
+    for (int s = 0; w->sides == 2 && s < 2; s++) {
+      rw_put(w, "<td class=\"num\">");
+      rw_ratio_text(w, u[s].fund, u[s].medfee);
+      rw_put(w, "</td>");
+    }
+    rw_put(w, "</tr>\n");
   }
-  if (!r->n_pref) rw_putf(w, "<tr><td colspan=\"%d\">—</td></tr>\n", w->sides == 2 ? 10 : 6);
+  if (!r->n_pref) rw_putf(w, "<tr><td colspan=\"%d\">—</td></tr>\n", w->sides == 2 ? 15 : 8);
   rw_put(w, "</tbody></table></section>\n");
 }
 

@@ -118,6 +118,9 @@ void rw_draw_axis(W *w, const axis *a, int x0, int x1, int y0, int h);
 /* A bar with its value label above it (rotated when `vertical`). */
 void rw_bar(W *w, const axis *a, int x, int bw, int y0, int h, sb_fen v, int side, int vertical,
             const char *title);
+/* a / b rounded half away from zero (b > 0); 0 when b is not positive:
+** the per-visit and per-person figures. */
+int64_t rw_per(int64_t a, int64_t b);
 /* A <td> of a burden percentile: the CSV's figure `measure` of scope all,
 ** or with measure NULL (the maximum, not in the CSV) plain money. */
 void rw_burden_cell(W *w, const char *measure, int side, sb_fen v);

@@ -17,14 +17,6 @@
 #include "sanbao/types.h"
 #include "whatif/report_int.h"
 
-/* a / b rounded half away from zero (b > 0); 0 when b is not positive */
-static int64_t per(int64_t a, int64_t b) {
-  if (b <= 0) return 0;
-  int64_t q = a / b, r = a % b;
-  if (2 * (r < 0 ? -r : r) >= b) q += a < 0 ? -1 : 1;
-  return q;
-}
-
 static const char *side_name(const W *w, int s) {
   return w->sides == 2 ? (s ? "改革 Reform" : "基线 Baseline") : "";
 }
@@ -59,7 +51,7 @@ static void split_row(W *w, const char *zh, const char *en, const char *scope,
   rw_put(w, "</td><td class=\"num\">");
   rw_figure(w, "medfee_sumamt", scope, 0, u[0].medfee, 1);
   rw_put(w, "</td><td class=\"num\">");
-  rw_plain_money(w, per(u[0].medfee, u[0].claims), 0);
+  rw_plain_money(w, rw_per(u[0].medfee, u[0].claims), 0);
   rw_put(w, "</td>");
   rw_figure_cells(w, scope, u, S_FUND, 0);
   for (int s = 0; s < w->sides; s++) {
@@ -69,7 +61,7 @@ static void split_row(W *w, const char *zh, const char *en, const char *scope,
   }
   const sb_sim_sums *last = &u[w->sides - 1];
   rw_put(w, "<td class=\"num\">");
-  rw_plain_money(w, per(last->psn, last->claims), 0);
+  rw_plain_money(w, rw_per(last->psn, last->claims), 0);
   rw_put(w, "</td></tr>\n");
 }
 

@@ -656,6 +656,13 @@ static void test_prefecture_names(void **state) {
   assert_non_null(strstr(pre, "430500 邵阳"));
   assert_non_null(strstr(pre, "433100 湘西"));
   assert_non_null(strstr(pre, ">1800</td>")); /* insured persons of 邵阳 */
+  /* 长沙, 2000 persons: cost 1200000.00 / 2000 = 600.00 a person; fund
+  ** 730000.00 / 2000 = 365.00 (baseline), 760000.00 / 2000 = 380.00
+  ** (reform); effective ratio 730000 / 1200000 = 60.83%, 760000 / 1200000
+  ** = 63.33% */
+  assert_non_null(strstr(pre, ">2000</td><td class=\"num\">600.00</td><td class=\"num\">365.00</td>"
+                              "<td class=\"num\">380.00</td><td class=\"num\">60.83%</td>"
+                              "<td class=\"num\">63.33%</td></tr>"));
   free(pre);
   free(page);
   free(r);

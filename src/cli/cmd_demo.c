@@ -31,7 +31,7 @@ static const char USAGE[] =
     "    sanbao demo - a synthetic county settled into a fresh ledger, with a summary\n"
     "\n"
     "SYNOPSIS\n"
-    "    sanbao demo [--dir DIR] [--persons N] [--seed S] [--policy FILE]\n"
+    "    sanbao demo [--dir DIR] [--db LEDGER] [--persons N] [--seed S] [--policy FILE]\n"
     "\n"
     "DESCRIPTION\n"
     "    Generates N residents of a synthetic Hunan county and a year (2022) of\n"
@@ -53,6 +53,11 @@ static const char USAGE[] =
     "    --dir DIR       working directory (default out/demo), created with its\n"
     "                    parents if missing; an existing\n"
     "                    ledger.db there is replaced\n"
+    "    --db LEDGER     settle into this ledger instead of DIR/ledger.db: the\n"
+    "                    path of an SQLite file that does not exist yet, or a\n"
+    "                    postgresql:// URI of an existing database without\n"
+    "                    sanbao's schema (as `sanbao db init` takes it; see\n"
+    "                    docs/ledger.md); nothing is replaced\n"
     "    --persons N     residents (default 200000)\n"
     "    --seed S        generator seed (default 2022)\n"
     "    --policy FILE   policy (default: the copy of policies/hunan-2022.json\n"
@@ -158,8 +163,9 @@ int sb_cmd_demo(int argc, char **argv) {
   sb_opt o[] = {{"--dir", 0, 0, 0, 0, {0}},
                 {"--persons", 0, 0, 0, 0, {0}},
                 {"--seed", 0, 0, 0, 0, {0}},
-                {"--policy", 0, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 4, USAGE);
+                {"--policy", 0, 0, 0, 0, {0}},
+                {"--db", 0, 0, 0, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 5, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   const char *dir = sb_cli_value(&o[0], "out/demo");
   const char *policy = sb_cli_value(&o[3], NULL); /* NULL: the built-in copy */
@@ -182,6 +188,14 @@ int sb_cmd_demo(int argc, char **argv) {
   }
   uint32_t pol_subsidised = pcheck->subsidised; /* the categories with a premium subsidy */
   sb_policy_free(pcheck);
+  const char *db = sb_cli_value(&o[4], NULL);
+  if (db && !strstr(db, "://") && access(db, F_OK) == 0) {
+    fprintf(stderr,
+            "sanbao demo: %s: already exists: --db makes a new ledger (without --db the "
+            "demo replaces DIR/ledger.db)\n",
+            db);
+    return SB_EXIT_USAGE;
+  }
 
   /* 1. the county */
   if (sb_cli_make_dirs(dir)) {
@@ -222,11 +236,14 @@ int sb_cmd_demo(int argc, char **argv) {
     return SB_EXIT_USAGE;
   }
 
-  /* 2. the ledger */
-  snprintf(ledger, sizeof ledger, "%s/ledger.db", dir);
-  for (const char *ext = ""; ext; ext = !*ext ? "-wal" : !strcmp(ext, "-wal") ? "-shm" : NULL) {
-    snprintf(path, sizeof path, "%s%s", ledger, ext);
-    unlink(path);
+  /* 2. the ledger: DIR/ledger.db, replaced; or --db's, made new there */
+  snprintf(ledger, sizeof ledger, "%s", db ? db : "");
+  if (!db) {
+    snprintf(ledger, sizeof ledger, "%s/ledger.db", dir);
+    for (const char *ext = ""; ext; ext = !*ext ? "-wal" : !strcmp(ext, "-wal") ? "-shm" : NULL) {
+      snprintf(path, sizeof path, "%s%s", ledger, ext);
+      unlink(path);
+    }
   }
   step(&d, "creating the ledger, storing the policy and the registry");
   sb_store *st = NULL;
@@ -345,9 +362,10 @@ int sb_cmd_demo(int argc, char **argv) {
          "    追回 %s to recover; details in %s/\n",
          (long long)rs.claims, (long long)rs.persons, (long long)rs.claims_changed,
          (long long)rs.persons_changed, yuan(a, rs.topup), yuan(b, rs.recover), sub);
+  /* a URI may carry a password: it is not echoed */
   printf("\nledger: %s (sanbao db --help); the county: %s/persons.csv, %s/claims.csv,\n"
          "    %s/catalog.csv, %s/fees.csv\n",
-         ledger, dir, dir, dir, dir);
+         db && strstr(db, "://") ? "the database given with --db" : ledger, dir, dir, dir, dir);
   printf("finished in %.1f s\n", sb_cli_now() - d.t0);
   return SB_EXIT_OK;
 fail:

@@ -9,9 +9,11 @@ static int has_prefix(const char *s, const char *p) {
   return strncmp(s, p, strlen(p)) == 0;
 }
 
+int sb_store_is_pg(const char *where) {
+  return has_prefix(where, "postgresql://") || has_prefix(where, "postgres://");
+}
+
 int sb_store_open(const char *where, int create, sb_store **out, sb_error *err) {
-  if (has_prefix(where, "postgresql://") || has_prefix(where, "postgres://"))
-    return sb_error_set(err, SB_EINVAL, where,
-                        "this sanbao has no PostgreSQL store: give the path of an SQLite ledger");
+  if (sb_store_is_pg(where)) return sb_store_pg_open(where, create, out, err);
   return sb_store_sqlite_open(where, create, out, err);
 }

@@ -218,10 +218,23 @@ struct sb_store {
 int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error *err);
 
 /*
+** Open the PostgreSQL store at `uri` (any libpq connection URI: it is
+** passed to libpq unchanged, so multi-host lists and target_session_attrs
+** work).  With `create` the database must exist and hold no sanbao ledger,
+** and the schema is made in it; without it the database must hold this
+** sanbao's schema.  Errors name the URI with any password masked.
+*/
+int sb_store_pg_open(const char *uri, int create, sb_store **out, sb_error *err);
+
+/*
 ** Open the ledger named by `where`: a `postgresql://` or `postgres://` URI
 ** selects the PostgreSQL store, anything else is the path of an SQLite
 ** file (sb_store_sqlite_open).  `create` makes a new ledger.
 */
 int sb_store_open(const char *where, int create, sb_store **out, sb_error *err);
+
+/* Whether `where` names a PostgreSQL ledger (a `postgresql://` or
+** `postgres://` URI) rather than an SQLite file. */
+int sb_store_is_pg(const char *where);
 
 #endif

@@ -233,6 +233,32 @@ int sb_store_pg_open(const char *uri, int create, sb_store **out, sb_error *err)
 */
 int sb_store_open(const char *where, int create, sb_store **out, sb_error *err);
 
+/* Fill the amounts of a stored settlement that follow from the stored ones
+** (inscp_scp_amt, fund_pay_sumamt, psn_part_amt and what was fed to
+** critical-illness insurance, assistance and re-assistance), exactly as
+** the SQLite schema's generated columns compute them: every store reads
+** back the same result. */
+void sb_stored_result_derive(sb_result *r);
+
+/* A store's memo of its last claim_lookup answer (see claim_lookup in the
+** stores: valid only inside a write transaction, dropped by row_append).
+** found: -1 no memo, 0 the id is not held, 1 held (claim). */
+typedef struct sb_claim_memo {
+  int found;
+  char id[65];
+  size_t len;
+  sb_stored_claim claim;
+} sb_claim_memo;
+
+/* The memo's answer for id: 0 or 1 as claim_lookup (out filled when 1),
+** -1 when the memo does not hold this id. */
+int sb_claim_memo_get(const sb_claim_memo *m, const char *id, size_t len, sb_stored_claim *out);
+
+/* Keep an answer of claim_lookup (found >= 0) for id; ids too long to keep
+** are not kept. */
+void sb_claim_memo_put(sb_claim_memo *m, const char *id, size_t len, int found,
+                       const sb_stored_claim *c);
+
 /* Whether `where` names a PostgreSQL ledger (a `postgresql://` or
 ** `postgres://` URI) rather than an SQLite file. */
 int sb_store_is_pg(const char *where);

@@ -324,7 +324,7 @@ static int ensure_connected(pg_store *s, sb_error *err) {
 
 static int op_begin(sb_store *bs, sb_error *err) {
   pg_store *s = (pg_store *)bs;
-  s->memo_found = -1;
+  s->memo.found = -1;
   int rc = ensure_connected(s, err);
   if (!rc) rc = pg_exec(s, "BEGIN", err, "cannot begin a transaction");
   if (!rc && (rc = pg_exec(s, WRITE_LOCK_SQL, err, "cannot take the write lock")))
@@ -335,7 +335,7 @@ static int op_begin(sb_store *bs, sb_error *err) {
 
 static int op_commit(sb_store *bs, sb_error *err) {
   pg_store *s = (pg_store *)bs;
-  s->memo_found = -1;
+  s->memo.found = -1;
   int rc = pg_flush(s, err);
   s->in_txn = 0;
   if (rc) return rc;
@@ -355,7 +355,7 @@ static void op_rollback(sb_store *bs) {
   pg_store *s = (pg_store *)bs;
   pg_drop_pending(s);
   s->in_txn = 0;
-  s->memo_found = -1;
+  s->memo.found = -1;
   if (PQstatus(s->conn) == CONNECTION_OK) pg_exec(s, "ROLLBACK", NULL, "");
 }
 
@@ -549,17 +549,10 @@ static int lookup_claim(pg_store *s, const char *id, size_t len, sb_stored_claim
 static int op_claim_lookup(sb_store *bs, const char *id, size_t len, sb_stored_claim *out,
                            sb_error *err) {
   pg_store *s = (pg_store *)bs;
-  if (s->in_txn && s->memo_found >= 0 && len == s->memo_len && memcmp(id, s->memo_id, len) == 0) {
-    if (s->memo_found) *out = s->memo;
-    return s->memo_found;
-  }
-  int found = lookup_claim(s, id, len, out, err);
-  if (found >= 0 && s->in_txn && len < sizeof s->memo_id) {
-    memcpy(s->memo_id, id, len);
-    s->memo_len = len;
-    s->memo_found = found;
-    if (found) s->memo = *out;
-  }
+  int found = s->in_txn ? sb_claim_memo_get(&s->memo, id, len, out) : -1;
+  if (found >= 0) return found;
+  found = lookup_claim(s, id, len, out, err);
+  if (s->in_txn) sb_claim_memo_put(&s->memo, id, len, found, out);
   return found;
 }
 
@@ -747,7 +740,7 @@ int sb_store_pg_open(const char *uri, int create, sb_store **out, sb_error *err)
   pg_store *s = calloc(1, sizeof *s);
   if (!s) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
   s->base.ops = &OPS;
-  s->memo_found = -1;
+  s->memo.found = -1;
   s->where = mask_uri(uri);
   if (!s->where) {
     free(s);

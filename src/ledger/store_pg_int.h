@@ -90,10 +90,7 @@ typedef struct pg_store {
   /* The last claim_lookup's answer, kept only inside a write transaction
   ** (begin() holds the ledger's write lock, so nobody else writes then) and
   ** dropped by any row_append; as in the SQLite store. */
-  int memo_found; /* -1: no memo */
-  char memo_id[65];
-  size_t memo_len;
-  sb_stored_claim memo;
+  sb_claim_memo memo;
   /* The person of the claims row whose fee lines are being stored (fee
   ** lines are partitioned by person, and fee_line_put names only the
   ** row's seq): the lines of one row come one after another. */
@@ -169,8 +166,8 @@ int pg_op_fee_line_each(sb_store *bs, int64_t seq, int (*fn)(void *, const sb_st
                         void *ctx, sb_error *err);
 
 /* Columns c..c+11 of a settlement (category, visit, level, the amounts and
-** the fed flags) and column `ra` (reassist_pay) into a result, the derived
-** amounts computed as the SQLite schema's generated columns are. */
+** the fed flags) and column `ra` (reassist_pay) into a result, with the
+** derived amounts (sb_stored_result_derive). */
 void pg_col_result(const PGresult *r, int c, int ra, sb_result *out);
 
 /* ---- the schema (store_pg_schema.c) -------------------------------------------- */

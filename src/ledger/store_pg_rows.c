@@ -270,7 +270,7 @@ static int encode_settlement(sb_buf *b, const sb_stored_row *r) {
 
 int pg_op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
   pg_store *s = (pg_store *)bs;
-  s->memo_found = -1;
+  s->memo.found = -1;
   if (r->seq <= 0) return sb_error_set(err, SB_EINVAL, s->where, "a row needs its seq");
   size_t c0 = s->copy_claims.len, s0 = s->copy_settlements.len;
   if (encode_claim(&s->copy_claims, r) || encode_settlement(&s->copy_settlements, r)) {
@@ -300,15 +300,7 @@ void pg_col_result(const PGresult *r, int c, int ra, sb_result *x) {
   x->maf_pay = pg_col_int(r, c + 10);
   x->flags = (uint8_t)pg_col_int(r, c + 11);
   x->reassist_pay = pg_col_int(r, ra);
-  /* derived exactly as the SQLite schema's generated columns are */
-  x->inscp_scp_amt =
-      x->medfee_sumamt - x->fulamt_ownpay_amt - x->overlmt_selfpay - x->preselfpay_amt;
-  x->fund_pay_sumamt = x->hifp_pay + x->hifmi_pay + x->maf_pay + x->reassist_pay;
-  x->psn_part_amt = x->medfee_sumamt - x->fund_pay_sumamt;
-  x->ci_fed = (x->flags & SB_FED_CI) ? x->inscp_scp_amt - x->hifp_pay : 0;
-  x->ma_fed = (x->flags & SB_FED_MA) ? x->inscp_scp_amt - x->hifp_pay - x->hifmi_pay : 0;
-  x->ra_fed =
-      (x->flags & SB_FED_RA) ? x->inscp_scp_amt - x->hifp_pay - x->hifmi_pay - x->maf_pay : 0;
+  sb_stored_result_derive(x);
 }
 
 typedef struct row_ctx {

@@ -16,6 +16,8 @@
 #   db_sql PATH SQL   run SQL on the ledger (sqlite3 or psql, '|' between
 #                     columns), printing its rows
 #   have_db_sql       1 when db_sql can run (the sqlite3 or psql shell is there)
+#   store_cleanup     what the EXIT trap must do for the store (a script
+#                     that sets its own trap calls it)
 #   pg_only / sqlite_only REASON
 #                     true under that store; under the other one a skip
 #                     that prints REASON
@@ -62,6 +64,9 @@ exec "$real_bin" "\$@"
 WRAP
   chmod +x "$bin"
 fi
+
+# store_cleanup: stop the cluster (for a script that replaces the EXIT trap)
+store_cleanup() { if [ "$store" = pg ]; then pg_stop; fi; }
 
 # _db_name PATH: the database of a path (as the wrapper names it)
 _db_name() { echo "l$(printf %s "$1" | cksum | cut -d' ' -f1)"; }
@@ -118,4 +123,16 @@ sqlite_only() {
 # db_exists PATH: PATH names a ledger made in this script
 db_exists() {
   if [ "$store" = pg ]; then [ -e "$work/.pgdb/$(_db_name "$1")" ]; else [ -f "$1" ]; fi
+}
+
+# hold_write_lock DB SECONDS: hold the ledger's write lock from another
+# process for SECONDS (run it in the background); 1 when no shell can
+hold_write_lock() {
+  if [ "$store" = pg ]; then
+    db_sql "$1" "BEGIN; SELECT pg_advisory_xact_lock(1396853831); SELECT pg_sleep($2); COMMIT" >/dev/null 2>&1
+  elif command -v sqlite3 >/dev/null 2>&1; then
+    printf 'BEGIN IMMEDIATE;\n.shell sleep %s\nCOMMIT;\n' "$2" | sqlite3 "$1" >/dev/null 2>&1
+  else
+    return 1
+  fi
 }

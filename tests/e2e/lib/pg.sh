@@ -8,6 +8,8 @@
 #   pg_uri NAME           create database NAME in it and print its URI
 #   pg_sql NAME SQL       run SQL in database NAME with psql (unaligned,
 #                         tuples only), printing the rows
+#   pg_server_stop, pg_server_start
+#                         stop the server (its data kept) and start it again
 # The server runs as the user `postgres` (initdb refuses root): as root the
 # commands go through runuser; as another user they run as that user.
 # PGBIN overrides the binaries' folder (default: PostgreSQL 15's).
@@ -61,12 +63,19 @@ pg_start() {
   # fsync=off: what these tests kill is sanbao, never the database server,
   # and a commit that waits for no disk keeps three builds' runs short (a
   # test of the server's own crash sets PG_FSYNC=on)
-  if ! _pg_as "$PGBIN/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $pg_port -c unix_socket_directories=$pg_dir -c max_connections=60 -c fsync=${PG_FSYNC:-off}" \
-    start >/dev/null 2>&1; then
+  if ! pg_server_start; then
     echo "NOTE: the PostgreSQL server did not start:"; tail -5 "$pg_dir/server.log" | sed 's/^/    /'
     return 1
   fi
+}
+
+# pg_server_stop / pg_server_start: stop the cluster's server (fast: its
+# clients are disconnected) and start it again, its data kept
+pg_server_stop() { _pg_as "$PGBIN/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1; }
+pg_server_start() {
+  _pg_as "$PGBIN/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
+    -o "-c listen_addresses=127.0.0.1 -p $pg_port -c unix_socket_directories=$pg_dir -c max_connections=60 -c fsync=${PG_FSYNC:-off}" \
+    start >/dev/null 2>&1
 }
 
 pg_uri() {

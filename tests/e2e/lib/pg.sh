@@ -33,9 +33,9 @@ pg_stop() {
   fi
 }
 
-# _pg_free_port: a TCP port nobody listens on at 127.0.0.1
+# _pg_free_port [FROM]: a TCP port nobody listens on at 127.0.0.1
 _pg_free_port() {
-  _p=$(( 20000 + $$ % 20000 ))
+  _p=${1:-$(( 20000 + $$ % 20000 ))}
   while :; do
     if ! grep -q ":$(printf '%04X' "$_p") " /proc/net/tcp /proc/net/tcp6 2>/dev/null; then
       echo "$_p"; return
@@ -63,10 +63,17 @@ pg_start() {
   # fsync=off: what these tests kill is sanbao, never the database server,
   # and a commit that waits for no disk keeps three builds' runs short (a
   # test of the server's own crash sets PG_FSYNC=on)
-  if ! pg_server_start; then
-    echo "NOTE: the PostgreSQL server did not start:"; tail -5 "$pg_dir/server.log" | sed 's/^/    /'
-    return 1
-  fi
+  # two scripts run at once may pick one port: the second start fails, and
+  # takes the next free port
+  _try=0
+  until pg_server_start; do
+    _try=$((_try + 1))
+    if [ "$_try" -ge 5 ]; then
+      echo "NOTE: the PostgreSQL server did not start:"; tail -5 "$pg_dir/server.log" | sed 's/^/    /'
+      return 1
+    fi
+    pg_port=$(_pg_free_port $((pg_port + 1)))
+  done
 }
 
 # pg_server_stop / pg_server_start: stop the cluster's server (fast: its

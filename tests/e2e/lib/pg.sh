@@ -12,7 +12,8 @@
 #                         stop the server (its data kept) and start it again
 # The server runs as the user `postgres` (initdb refuses root): as root the
 # commands go through runuser; as another user they run as that user.
-# PGBIN overrides the binaries' folder (default: PostgreSQL 15's).
+# PGBIN overrides the binaries' folder (default: PostgreSQL 15's); PG_FSYNC
+# (default off) and PG_OPTS (more -c settings) the server's settings.
 # Sets pg_port, pg_dir; returns non-zero (and says why) when no cluster
 # can be had, so a script can skip its PostgreSQL part with a reason.
 # shellcheck disable=SC2317  # not every script uses every helper
@@ -81,7 +82,7 @@ pg_start() {
 pg_server_stop() { _pg_as "$PGBIN/pg_ctl" -D "$pg_dir/data" -m fast -w stop >/dev/null 2>&1; }
 pg_server_start() {
   _pg_as "$PGBIN/pg_ctl" -D "$pg_dir/data" -l "$pg_dir/server.log" -w -t 60 \
-    -o "-c listen_addresses=127.0.0.1 -p $pg_port -c unix_socket_directories=$pg_dir -c max_connections=60 -c fsync=${PG_FSYNC:-off}" \
+    -o "-c listen_addresses=127.0.0.1 -p $pg_port -c unix_socket_directories=$pg_dir -c max_connections=60 -c fsync=${PG_FSYNC:-off} ${PG_OPTS:-}" \
     start >/dev/null 2>&1
 }
 

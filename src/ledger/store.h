@@ -5,16 +5,17 @@
 ** registry, every claim row as received, its settlement, the accumulators
 ** of every person-year, alerts, enrollments and a log of runs.  Its logic —
 ** what to settle, in which order, against which prior state — lives in
-** ledger.c and is written against this small interface only, so that the
-** SQLite store (store_sqlite.c) can be joined by a PostgreSQL one without
-** touching ledger.c or the core.
+** ledger.c and is written against this small interface only: the SQLite
+** store (store_sqlite*.c) and the PostgreSQL one (store_pg*.c) implement
+** it, and neither ledger.c nor the core knows which one it runs on.
 **
 ** Conventions: every operation returns 0 (SB_OK) or a negative SB_E* code
 ** with `err` filled; iteration callbacks return 0 to go on and anything else
 ** to stop (that value is returned).  Money is fen, dates day numbers,
 ** categories / visits / levels the enums of sanbao/types.h.  Writes happen
 ** only between begin() and commit(); begin() takes the write lock at once
-** (SQLite: BEGIN IMMEDIATE), so two writers never interleave.
+** (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction-level advisory lock),
+** so two writers — of one process or of several — never interleave.
 */
 #ifndef SANBAO_STORE_H
 #define SANBAO_STORE_H

@@ -10,7 +10,8 @@
 #  - once the standby is promoted the same server reconnects by itself and
 #    a retried claim settles exactly once; a claim answered before the
 #    crash and sent again is a replay.
-# PostgreSQL only: runs as e2e-pg/server_failover (SANBAO_STORE=pg).
+# PostgreSQL only: runs as e2e-pg/server_failover (SANBAO_STORE=pg), the
+# only entry ctest has for it; run by hand without it, it says so and skips.
 # Usage: sh server_failover.sh SANBAO_BINARY PROJECT_ROOT  (prints 'N passed, N failed')
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh

@@ -6,8 +6,9 @@
 # coverage — for the golden cases with fee lines and re-assistance, and
 # for generated data imported in two overlapping halves (idempotent
 # re-import, reversals across imports).
-# Runs under SANBAO_STORE=pg (ctest's e2e-pg/store_compare), which starts
-# the cluster; as plain e2e/store_compare it only says so and skips.
+# Runs under SANBAO_STORE=pg (ctest's e2e-pg/store_compare, the only entry
+# ctest has for it), which starts the cluster; run by hand without it, it
+# says so and skips.
 # Usage: sh store_compare.sh SANBAO_BINARY PROJECT_ROOT  (prints 'N passed, N failed')
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh

@@ -37,7 +37,7 @@ curlpid=
 # one, its thousands of one-row imports do not wait for the disk.
 refdir=$(mktemp -d /dev/shm/sanbao-e2e-ref.XXXXXX 2>/dev/null) || refdir=$work
 # replaces common.sh's EXIT trap: a server or a client still running is killed first
-trap '[ -n "$srvpid" ] && kill -KILL "$srvpid" 2>/dev/null; [ -n "$curlpid" ] && kill -KILL "$curlpid" 2>/dev/null; rm -rf "$work" "$refdir"' EXIT
+trap '[ -n "$srvpid" ] && kill -KILL "$srvpid" 2>/dev/null; [ -n "$curlpid" ] && kill -KILL "$curlpid" 2>/dev/null; store_cleanup; rm -rf "$work" "$refdir"' EXIT
 policy=$root/policies/hunan-2022.json
 # a sanitizer build runs each one-row import of the reference ~3 times slower
 if grep -q -a __asan_init "$bin" 2>/dev/null; then nclaims=${SANBAO_LOAD_CLAIMS:-1500}; else

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Install the Debian packages sanbao needs, if missing.  Safe to run again:
 # it installs nothing when everything is there.
-#   scripts/deps.sh        what building and running `sanbao` need
+#   scripts/deps.sh        what building and running `sanbao` need (libpq:
+#                          the PostgreSQL store's client library)
 #   scripts/deps.sh test   also what the tests use: clang (the sanitizer
 #                          builds), cmocka (unit tests), libcsv (the CSV
 #                          reader's oracle), clang-format (the style check),
@@ -10,11 +11,13 @@
 #                          HTML report as a reader sees it), groff (the
 #                          manual page rendered), node and npm with
 #                          playwright-core (the console's browser test,
-#                          which drives this Chromium: no browser download)
+#                          which drives this Chromium: no browser download),
+#                          PostgreSQL 15 (the server the e2e-pg/* tests
+#                          start clusters of)
 set -eu
-PKGS="gcc cmake ninja-build pkg-config make libjansson-dev libsqlite3-dev libmicrohttpd-dev nettle-dev"
+PKGS="gcc cmake ninja-build pkg-config make libjansson-dev libsqlite3-dev libmicrohttpd-dev nettle-dev libpq-dev"
 if [ "${1:-}" = test ]; then
-  PKGS="$PKGS clang libcmocka-dev libcsv-dev clang-format sqlite3 chromium fonts-wqy-microhei curl groff-base"
+  PKGS="$PKGS clang libcmocka-dev libcsv-dev clang-format sqlite3 chromium fonts-wqy-microhei curl groff-base postgresql-15"
   command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
   command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 fi

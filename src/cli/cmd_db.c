@@ -91,7 +91,8 @@ static const char USAGE[] =
     "    late claims or reversals pays or recovers only the difference.\n"
     "\n"
     "OPTIONS\n"
-    "    --db FILE   the ledger file (every subcommand)\n"
+    "    --db FILE   the ledger (every subcommand): an SQLite file, or a PostgreSQL\n"
+    "                database named by a postgresql:// URI (docs/ledger.md)\n"
     "    --out       output file ('-' or absent: standard output) or, for resettle,\n"
     "                a directory (made with its parents when missing); the files of an\n"
     "                earlier run there are replaced only with --force\n"
@@ -294,10 +295,16 @@ static int db_import_claims(int argc, char **argv) {
             (long long)t.rows, (long long)t.settled, (long long)t.reversed, (long long)t.rejected,
             (long long)t.skipped, (long long)t.alerts);
     if (rr.text) fputs(rr.text, stderr);
-    fprintf(stderr,
-            "  committed in %.3f s: %.0f claims/s, durable (synchronous=FULL); then %.3f s to "
-            "fold the write-ahead log into the ledger file (checkpoint)\n",
-            secs, secs > 0 ? (double)(t.rows + t.skipped) / secs : 0.0, folded);
+    if (sb_store_is_pg(o[0].values[0]))
+      fprintf(stderr,
+              "  committed in %.3f s: %.0f claims/s, durable (committed by the PostgreSQL "
+              "server)\n",
+              secs, secs > 0 ? (double)(t.rows + t.skipped) / secs : 0.0);
+    else
+      fprintf(stderr,
+              "  committed in %.3f s: %.0f claims/s, durable (synchronous=FULL); then %.3f s to "
+              "fold the write-ahead log into the ledger file (checkpoint)\n",
+              secs, secs > 0 ? (double)(t.rows + t.skipped) / secs : 0.0, folded);
   }
   free(rr.text);
   return t.rejected ? SB_EXIT_REJECTED : SB_EXIT_OK;

@@ -54,7 +54,7 @@ static const char USAGE[] =
     "    A summary (rows per finding) goes to standard error.\n"
     "\n"
     "OPTIONS\n"
-    "    --db FILE         the ledger\n"
+    "    --db FILE         the ledger: an SQLite file, or a postgresql:// URI\n"
     "    --year Y          the enrollment year (see 'sanbao db enroll')\n"
     "    --list FILE       the department's list (see FILES; '-': standard input)\n"
     "    --authority CATS  the categories the list is the authority for: a\n"

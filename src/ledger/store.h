@@ -5,16 +5,17 @@
 ** registry, every claim row as received, its settlement, the accumulators
 ** of every person-year, alerts, enrollments and a log of runs.  Its logic —
 ** what to settle, in which order, against which prior state — lives in
-** ledger.c and is written against this small interface only, so that the
-** SQLite store (store_sqlite.c) can be joined by a PostgreSQL one without
-** touching ledger.c or the core.
+** ledger.c and is written against this small interface only: the SQLite
+** store (store_sqlite*.c) and the PostgreSQL one (store_pg*.c) implement
+** it, and neither ledger.c nor the core knows which one it runs on.
 **
 ** Conventions: every operation returns 0 (SB_OK) or a negative SB_E* code
 ** with `err` filled; iteration callbacks return 0 to go on and anything else
 ** to stop (that value is returned).  Money is fen, dates day numbers,
 ** categories / visits / levels the enums of sanbao/types.h.  Writes happen
 ** only between begin() and commit(); begin() takes the write lock at once
-** (SQLite: BEGIN IMMEDIATE), so two writers never interleave.
+** (SQLite: BEGIN IMMEDIATE; PostgreSQL: a transaction-level advisory lock),
+** so two writers — of one process or of several — never interleave.
 */
 #ifndef SANBAO_STORE_H
 #define SANBAO_STORE_H
@@ -260,10 +261,49 @@ struct sb_store {
 int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error *err);
 
 /*
+** Open the PostgreSQL store at `uri` (any libpq connection URI: it is
+** passed to libpq unchanged, so multi-host lists and target_session_attrs
+** work).  With `create` the database must exist and hold no sanbao ledger,
+** and the schema is made in it; without it the database must hold this
+** sanbao's schema.  Errors name the URI with any password masked.
+*/
+int sb_store_pg_open(const char *uri, int create, sb_store **out, sb_error *err);
+
+/*
 ** Open the ledger named by `where`: a `postgresql://` or `postgres://` URI
 ** selects the PostgreSQL store, anything else is the path of an SQLite
 ** file (sb_store_sqlite_open).  `create` makes a new ledger.
 */
 int sb_store_open(const char *where, int create, sb_store **out, sb_error *err);
+
+/* Fill the amounts of a stored settlement that follow from the stored ones
+** (inscp_scp_amt, fund_pay_sumamt, psn_part_amt and what was fed to
+** critical-illness insurance, assistance and re-assistance), exactly as
+** the SQLite schema's generated columns compute them: every store reads
+** back the same result. */
+void sb_stored_result_derive(sb_result *r);
+
+/* A store's memo of its last claim_lookup answer (see claim_lookup in the
+** stores: valid only inside a write transaction, dropped by row_append).
+** found: -1 no memo, 0 the id is not held, 1 held (claim). */
+typedef struct sb_claim_memo {
+  int found;
+  char id[65];
+  size_t len;
+  sb_stored_claim claim;
+} sb_claim_memo;
+
+/* The memo's answer for id: 0 or 1 as claim_lookup (out filled when 1),
+** -1 when the memo does not hold this id. */
+int sb_claim_memo_get(const sb_claim_memo *m, const char *id, size_t len, sb_stored_claim *out);
+
+/* Keep an answer of claim_lookup (found >= 0) for id; ids too long to keep
+** are not kept. */
+void sb_claim_memo_put(sb_claim_memo *m, const char *id, size_t len, int found,
+                       const sb_stored_claim *c);
+
+/* Whether `where` names a PostgreSQL ledger (a `postgresql://` or
+** `postgres://` URI) rather than an SQLite file. */
+int sb_store_is_pg(const char *where);
 
 #endif

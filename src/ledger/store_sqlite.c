@@ -216,7 +216,7 @@ static int exec(sqlite_store *s, const char *sql, sb_error *err, const char *wha
 
 static int op_begin(sb_store *bs, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  s->memo_found = -1;
+  s->memo.found = -1;
   int rc = exec(s, "BEGIN IMMEDIATE", err, "cannot take the write lock");
   s->in_txn = rc == SB_OK;
   return rc;
@@ -224,7 +224,7 @@ static int op_begin(sb_store *bs, sb_error *err) {
 static int op_commit(sb_store *bs, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   s->in_txn = 0;
-  s->memo_found = -1;
+  s->memo.found = -1;
   int rc = sq_flush_rows(s, err);
   if (!rc && s->guards_off) {
     rc = exec(s, SB_SQLITE_INSERT_GUARDS, err, "cannot restore the append-only triggers");
@@ -238,7 +238,7 @@ static void op_rollback(sb_store *bs) {
   s->tlen = 0;
   s->guards_off = 0; /* the DROP is rolled back with the rest */
   s->in_txn = 0;
-  s->memo_found = -1;
+  s->memo.found = -1;
   sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }
 
@@ -440,15 +440,7 @@ static void column_result(sqlite3_stmt *st, int c, int ra, sb_result *r) {
   r->maf_pay = sqlite3_column_int64(st, c + 10);
   r->flags = (uint8_t)sqlite3_column_int(st, c + 11);
   r->reassist_pay = sqlite3_column_int64(st, ra);
-  /* derived exactly as the schema's generated columns are */
-  r->inscp_scp_amt =
-      r->medfee_sumamt - r->fulamt_ownpay_amt - r->overlmt_selfpay - r->preselfpay_amt;
-  r->fund_pay_sumamt = r->hifp_pay + r->hifmi_pay + r->maf_pay + r->reassist_pay;
-  r->psn_part_amt = r->medfee_sumamt - r->fund_pay_sumamt;
-  r->ci_fed = (r->flags & SB_FED_CI) ? r->inscp_scp_amt - r->hifp_pay : 0;
-  r->ma_fed = (r->flags & SB_FED_MA) ? r->inscp_scp_amt - r->hifp_pay - r->hifmi_pay : 0;
-  r->ra_fed =
-      (r->flags & SB_FED_RA) ? r->inscp_scp_amt - r->hifp_pay - r->hifmi_pay - r->maf_pay : 0;
+  sb_stored_result_derive(r);
 }
 
 static int lookup_claim(sqlite_store *s, const char *id, size_t len, sb_stored_claim *out,
@@ -457,17 +449,10 @@ static int lookup_claim(sqlite_store *s, const char *id, size_t len, sb_stored_c
 static int op_claim_lookup(sb_store *bs, const char *id, size_t len, sb_stored_claim *out,
                            sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  if (s->in_txn && s->memo_found >= 0 && len == s->memo_len && memcmp(id, s->memo_id, len) == 0) {
-    if (s->memo_found) *out = s->memo;
-    return s->memo_found;
-  }
-  int found = lookup_claim(s, id, len, out, err);
-  if (found >= 0 && s->in_txn && len < sizeof s->memo_id) {
-    memcpy(s->memo_id, id, len);
-    s->memo_len = len;
-    s->memo_found = found;
-    if (found) s->memo = *out;
-  }
+  int found = s->in_txn ? sb_claim_memo_get(&s->memo, id, len, out) : -1;
+  if (found >= 0) return found;
+  found = lookup_claim(s, id, len, out, err);
+  if (s->in_txn) sb_claim_memo_put(&s->memo, id, len, found, out);
   return found;
 }
 
@@ -676,7 +661,7 @@ static size_t keep_text(sqlite_store *s, const char *p, size_t n, int *oom) {
 
 static int op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  s->memo_found = -1;
+  s->memo.found = -1;
   if (r->seq <= 0) return sb_error_set(err, SB_EINVAL, s->path, "a row needs its seq");
   pending_row *p = &s->pend[s->npend];
   int oom = 0;
@@ -961,7 +946,7 @@ int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error 
     return sb_error_set(err, SB_EIO, path, "no such ledger (create one with 'sanbao db init')");
   sqlite_store *s = calloc(1, sizeof *s);
   if (!s) return sb_error_set(err, SB_ENOMEM, path, "out of memory");
-  s->memo_found = -1;
+  s->memo.found = -1;
   s->base.ops = &OPS;
   size_t n = strlen(path) + 1;
   s->path = malloc(n);

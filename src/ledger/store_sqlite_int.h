@@ -90,10 +90,7 @@ typedef struct sqlite_store {
   ** server asks about one claim id two or three times in a row (who owns
   ** it, then the batch's own id pass). */
   int in_txn;
-  int memo_found; /* -1: no memo */
-  char memo_id[65];
-  size_t memo_len;
-  sb_stored_claim memo;
+  sb_claim_memo memo;
   int wal_frames; /* frames in the WAL after the last commit (manual checkpoints) */
   /* serve mode: the background checkpointer (see op_serve_start) */
   sqlite3 *ckpt_db;

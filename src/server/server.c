@@ -99,6 +99,10 @@ static enum MHD_Result send_answer(req *r) {
   }
   if (r->status == 503 || r->status == 413 || atomic_load(&r->srv->stopping))
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
+  /* 503: nothing of the request was stored (the ledger could not commit —
+  ** a database unreachable or failing over — or the server is stopping):
+  ** the client retries the same request, which settles exactly once */
+  if (r->status == 503) MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
   enum MHD_Result ok = MHD_queue_response(r->conn, (unsigned)r->status, resp);
   MHD_destroy_response(resp);
   r->answered = 1;

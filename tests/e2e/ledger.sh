@@ -1,6 +1,6 @@
 #!/bin/sh
-# e2e: the ledger (`sanbao db`, src/ledger/ledger.c + store_sqlite.c) keeps
-# its promises:
+# e2e: the ledger (`sanbao db`, src/ledger/ledger.c + store_sqlite.c, or
+# store_pg.c with SANBAO_STORE=pg: lib/store.sh) keeps its promises:
 #  - an import stores exactly what the batch `sanbao settle` prints, for every
 #    golden case and for generated inputs (settlements, alerts, exit status);
 #  - importing again settles nothing twice; a claim id already held with
@@ -16,13 +16,16 @@
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/store.sh
+. "$(dirname "$0")/lib/store.sh"
 policy=$root/policies/hunan-2022.json
 golden=$root/tests/golden
 case_rs=$root/tests/ledger/resettle
 HDR=claim_id,person_id,date,visit_type,level,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,reverses
-if command -v sqlite3 >/dev/null 2>&1; then have_sqlite=1; else
+if [ "$store" = sqlite ] && command -v sqlite3 >/dev/null 2>&1; then have_sqlite=1; else
   have_sqlite=0
-  echo "NOTE: no sqlite3 command-line tool: the append-only, PRAGMA and accumulator-table checks are skipped"
+  [ "$store" = sqlite ] &&
+    echo "NOTE: no sqlite3 command-line tool: the append-only, PRAGMA and accumulator-table checks are skipped"
 fi
 
 # expect_rc NAME WANT: replaces common.sh's, to note a crash or a sanitizer
@@ -60,7 +63,7 @@ same_sorted() {
 new_ledger() {
   _db=$1 _persons=$2
   shift 2
-  rm -f "$_db" "$_db-wal" "$_db-shm"
+  db_reset "$_db"
   if ! "$bin" db init --db "$_db" 2>"$work/err.txt"; then
     bad "db init $_db"; sed 's/^/    /' "$work/err.txt"; return 1
   fi
@@ -94,11 +97,11 @@ balances() {
 # thousands separators (a terminal table's) removed
 bal() { awk -v l="$2" 'index($0, l) == 1 { v = $NF; gsub(",", "", v); print v; exit }' "$1"; }
 
-# same_accs NAME WANT_DB GOT_DB: the accumulators tables are equal (sqlite3)
+# same_accs NAME WANT_DB GOT_DB: the accumulators tables are equal (sqlite3 or psql)
 same_accs() {
-  [ "$have_sqlite" -eq 1 ] || return 0
-  sqlite3 "$2" "SELECT * FROM accumulators ORDER BY person_id, year" >"$work/acc-want.txt"
-  sqlite3 "$3" "SELECT * FROM accumulators ORDER BY person_id, year" >"$work/acc-got.txt"
+  [ "$have_db_sql" -eq 1 ] || return 0
+  db_sql "$2" "SELECT * FROM accumulators ORDER BY person_id, year" >"$work/acc-want.txt"
+  db_sql "$3" "SELECT * FROM accumulators ORDER BY person_id, year" >"$work/acc-got.txt"
   same_file "$1" "$work/acc-want.txt" "$work/acc-got.txt"
 }
 
@@ -215,7 +218,7 @@ for dir in "$golden"/*/; do
   snap "$db" "$work/g2"
   same_file "$name: export unchanged by resettle" "$work/g.set.csv" "$work/g2.set.csv"
 done
-cp "$work/basics.db" "$work/basics-pristine.db"
+db_copy "$work/basics.db" "$work/basics-pristine.db"
 
 # ============================================================================
 # 2. Generated inputs: three seeds, ledger = batch.
@@ -342,7 +345,7 @@ same_file "CONFLICT file again: export unchanged" "$work/i2.set.csv" "$work/i3.s
 # 3c. A generated ledger, imported again (rows with reversals included).
 g=$work/gen11
 nrows=$(($(wc -l <"$g/claims.csv") - 1))
-cp "$g/ledger.db" "$g/again.db"
+db_copy "$g/ledger.db" "$g/again.db"
 persons_with_reversals "$g/batch.set.csv" | head -3 >"$work/revp.txt"
 # shellcheck disable=SC2046
 balances "$g/again.db" "$work/a0.bal" 2022 P00000001 P00000002 $(cat "$work/revp.txt")
@@ -374,7 +377,7 @@ if new_ledger "$g/halves.db" "$g/persons.csv" "$policy"; then
   same_file "half file: export = settle of the half" "$g/half.set.csv" "$g/h1.set.csv"
   import "$g/halves.db" "$g/claims.csv"
 fi
-if [ -f "$g/halves.db" ] && survived "whole file after the half"; then
+if db_exists "$g/halves.db" && survived "whole file after the half"; then
   case $rc in 0 | 1) ok ;; *) bad "whole file after the half: import exited $rc" ;; esac
   contains "whole file after the half: the half is skipped" "$work/import.txt" "$((nrows - half)) rows:"
   contains "whole file after the half: skipped count" "$work/import.txt" "$half already in the ledger (skipped)"
@@ -412,7 +415,7 @@ if new_ledger "$g/split.db" "$g/persons.csv" "$policy"; then
   expect_rc "split by date: first import" "$want1"
   import "$g/split.db" "$g/h2.csv"
 fi
-if [ -f "$g/split.db" ] && survived "split by date: second import"; then
+if db_exists "$g/split.db" && survived "split by date: second import"; then
   expect_rc "split by date: second import" "$want2"
   contains "split by date: second import skips nothing" "$work/import.txt" "0 already in the ledger (skipped)"
   snap "$g/split.db" "$g/split"
@@ -466,21 +469,33 @@ if new_ledger "$work/odd.db" "$work/odd-persons.csv" "$policy"; then
 fi
 
 # ============================================================================
-# 6. Append-only, and the file's settings (sqlite3 CLI).
+# 6. Append-only (sqlite3 or psql), and the file's settings (sqlite3 CLI).
 # ============================================================================
 db=$work/append-only.db
-cp "$work/basics-pristine.db" "$db"
+db_copy "$work/basics-pristine.db" "$db"
 snap "$db" "$work/ao0"
-if [ "$have_sqlite" -eq 1 ]; then
+# refused by the triggers of either schema (PostgreSQL: row triggers of a
+# partitioned table fire on every partition)
+if [ "$have_db_sql" -eq 1 ]; then
   for sql in "UPDATE settlements SET hifp_pay = 0" "DELETE FROM settlements" \
     "DELETE FROM settlements WHERE seq = 1" "UPDATE claims SET medfee_sumamt = 0" "DELETE FROM claims"; do
-    if sqlite3 "$db" "$sql" >"$work/out.txt" 2>"$work/err.txt"; then
+    if db_sql "$db" "$sql" >"$work/out.txt" 2>"$work/err.txt"; then
       bad "append-only: '$sql' succeeded"
     else
       ok
       contains "append-only: '$sql' refused by the trigger" "$work/err.txt" "append-only"
     fi
   done
+fi
+if [ "$store" = pg ]; then
+  snap "$db" "$work/ao1"
+  same_file "append-only: stored settlements unchanged after UPDATE and DELETE" "$work/ao0.set.csv" "$work/ao1.set.csv"
+  same_text "ledger database: schema version" 1 "$(db_sql "$db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
+  same_text "ledger database: claims, settlements, accumulators, fee lines in 16 hash partitions each" \
+    "accumulators|16 claims|16 fee_lines|16 settlements|16" \
+    "$(db_sql "$db" "SELECT p.relname, count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_partitioned_table t ON t.partrelid = p.oid WHERE t.partstrat = 'h' GROUP BY p.relname ORDER BY 1" | tr '\n' ' ' | sed 's/ $//')"
+  skip "ledger file checks (journal mode, application id, SQLite migrations): SQLite only"
+elif [ "$have_sqlite" -eq 1 ]; then
   # REPLACE deletes the conflicting row without firing DELETE triggers (unless
   # recursive_triggers is on): it must not change a stored settlement either.
   sqlite3 "$db" "INSERT OR REPLACE INTO settlements(seq, status, reason, category, year, visit_type, level,
@@ -565,6 +580,35 @@ fi
 # ============================================================================
 f=$work/files
 mkdir -p "$f"
+printf 'region,population\n430200,1000\n' >"$f/pop.csv"
+if [ "$store" = pg ]; then
+  # The same promises for databases: one without the schema, one that holds
+  # a ledger already, a server that is not there; passwords never shown.
+  empty=$(db_uri "$f/no-schema.db")
+  for sub in "add-policy $policy" "import-persons --persons $golden/basics/persons.csv" \
+    "import-claims --claims $golden/basics/claims.csv" "export-settlements" "alerts" \
+    "balance --person A1 --year 2022" "resettle --year 2022 --out $work/rs-bad" \
+    "enroll --year 2022 --as-of 2021-10-01" "coverage --population $f/pop.csv --year 2022"; do
+    # shellcheck disable=SC2086
+    run db $sub --db "$empty"
+    expect_rc "a database without the schema: db ${sub%% *}" 2
+    contains "a database without the schema: db ${sub%% *} names it" "$work/err.txt" "$empty: no sanbao ledger"
+  done
+  same_text "a database without the schema: no table made" 0 \
+    "$(db_sql "$f/no-schema.db" "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")"
+  run db init --db "$work/basics-pristine.db"
+  expect_rc "db init on a database that holds a ledger" 2
+  contains "db init on a database that holds a ledger: says so" "$work/err.txt" "already holds a sanbao ledger"
+  for uri in "postgresql://postgres:s3cret@127.0.0.1:$pg_port/no_such_db" \
+    "postgres://127.0.0.1:$pg_port/no_such_db?user=postgres&password=s3cret"; do
+    run db export-settlements --db "$uri"
+    expect_rc "a missing database: export-settlements" 2
+    contains "a missing database: the message says why" "$work/err.txt" "cannot connect"
+    contains "a missing database: the password is masked" "$work/err.txt" "***"
+    if grep -q s3cret "$work/err.txt"; then bad "a missing database: the message shows the password"; else ok; fi
+  done
+  skip "foreign, corrupt, truncated and damaged ledger files: SQLite only"
+else
 printf 'this is not a ledger\n' >"$f/text.db"
 : >"$f/empty.db"
 head -c 1000 "$work/basics.db" >"$f/truncated.db"
@@ -574,7 +618,6 @@ cp "$work/basics-pristine.db" "$f/otherapp.db"
 printf '\000\000\000\007' | dd of="$f/otherapp.db" bs=1 seek=68 conv=notrunc 2>/dev/null
 cp "$work/basics-pristine.db" "$f/newer.db"
 printf '\000\000\000\011' | dd of="$f/newer.db" bs=1 seek=60 conv=notrunc 2>/dev/null
-printf 'region,population\n430200,1000\n' >"$f/pop.csv"
 list="text.db empty.db truncated.db otherapp.db newer.db"
 if [ "$have_sqlite" -eq 1 ]; then
   sqlite3 "$f/foreign.db" "CREATE TABLE t(a); INSERT INTO t VALUES (1);"
@@ -639,6 +682,7 @@ run db init --db "$work/basics-pristine.db"
 expect_rc "db init on an existing ledger" 2
 run db init --db "$work/no/such/dir/x.db"
 expect_rc "db init in a missing directory" 2
+fi
 
 # ============================================================================
 # 8. Failed commands leave the ledger as it was.
@@ -736,8 +780,8 @@ sums=$(awk -F, 'function fen(s) { gsub(/\./, "", s); return s + 0 }
 same_text "enroll as of 2021-10-01: 3 insured, subsidy 160.00 (by hand)" \
   "3 insured (参保人数); premiums 960.00, subsidies (参保资助) 160.00, paid by persons 800.00" "$sums"
 contains "enroll summary = premiums output" "$work/err.txt" "$sums"
-if [ "$have_sqlite" -eq 1 ]; then
-  sqlite3 -separator , "$db" "SELECT person_id, category, premium, subsidy, personal FROM enrollments WHERE year = 2022 ORDER BY person_id" >"$work/enr.csv"
+if [ "$have_db_sql" -eq 1 ]; then
+  db_sql "$db" "SELECT person_id, category, premium, subsidy, personal FROM enrollments WHERE year = 2022 ORDER BY person_id" | tr '|' , >"$work/enr.csv"
   awk -F, 'function fen(s) { gsub(/\./, "", s); return s + 0 } NR > 1 { print $1 "," $3 "," fen($4) "," fen($5) "," fen($6) }' "$work/prem.csv" >"$work/enr-want.csv"
   same_file "enroll: stored enrollments = premiums rows" "$work/enr-want.csv" "$work/enr.csv"
 fi
@@ -746,8 +790,8 @@ run db enroll --db "$db" --year 2022 --as-of 2022-07-15
 expect_rc "enroll again" 0
 n=$(($(wc -l <"$b/expected-premiums-2022-07-15.csv") - 1))
 contains "enroll as of 2022-07-15: as many as premiums" "$work/err.txt" "$n insured"
-if [ "$have_sqlite" -eq 1 ]; then
-  same_text "enroll again replaces the year's rows" "$n" "$(sqlite3 "$db" "SELECT count(*) FROM enrollments WHERE year = 2022 AND as_of = '2022-07-15'")"
+if [ "$have_db_sql" -eq 1 ]; then
+  same_text "enroll again replaces the year's rows" "$n" "$(db_sql "$db" "SELECT count(*) FROM enrollments WHERE year = 2022 AND as_of = '2022-07-15'")"
 fi
 run db enroll --db "$db" --year 2024 --as-of 2023-10-01
 expect_rc "enroll for a year without a policy" 2
@@ -778,8 +822,8 @@ if new_ledger "$db" "$case_rs/persons.csv" "$case_rs/policy-2022.json"; then
   snap "$db" "$work/r1"
   same_file "resettle: stored settlements unchanged" "$work/r0.set.csv" "$work/r1.set.csv"
   same_file "resettle: alerts unchanged" "$work/r0.alerts.csv" "$work/r1.alerts.csv"
-  if [ "$have_sqlite" -eq 1 ]; then
-    same_text "resettle: each run logged" 3 "$(sqlite3 "$db" "SELECT count(*) FROM runs WHERE kind = 'resettle'")"
+  if [ "$have_db_sql" -eq 1 ]; then
+    same_text "resettle: each run logged" 3 "$(db_sql "$db" "SELECT count(*) FROM runs WHERE kind = 'resettle'")"
   fi
   # A retroactive registry correction: R3 min_living all year, R4 insured
   # only until 30 April.  Re-settled under the stored policy.

@@ -14,6 +14,8 @@
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/store.sh
+. "$(dirname "$0")/lib/store.sh"
 policy=$root/policies/hunan-2022.json
 db=$work/l.db
 
@@ -122,15 +124,15 @@ same_text "the CONFLICT row's lines are recorded with it" 3 \
   "$(tail -3 "$work/out.txt" | grep -c '^C1,')"
 
 # the catalogue is append-only in the file itself
-if command -v sqlite3 >/dev/null 2>&1; then
-  n0=$(sqlite3 "$db" "SELECT count(*) FROM catalog_items")
-  s0=$(sqlite3 "$db" "SELECT sum(det_item_fee_sumamt) FROM fee_lines")
-  sqlite3 "$db" "DELETE FROM catalog_items" >/dev/null 2>&1
-  sqlite3 "$db" "UPDATE fee_lines SET det_item_fee_sumamt = 0" >/dev/null 2>&1
-  sqlite3 "$db" "DELETE FROM fee_lines" >/dev/null 2>&1
-  same_text "catalog_items refuse DELETE" "$n0" "$(sqlite3 "$db" "SELECT count(*) FROM catalog_items")"
+if [ "$have_db_sql" -eq 1 ]; then
+  n0=$(db_sql "$db" "SELECT count(*) FROM catalog_items")
+  s0=$(db_sql "$db" "SELECT sum(det_item_fee_sumamt) FROM fee_lines")
+  db_sql "$db" "DELETE FROM catalog_items" >/dev/null 2>&1
+  db_sql "$db" "UPDATE fee_lines SET det_item_fee_sumamt = 0" >/dev/null 2>&1
+  db_sql "$db" "DELETE FROM fee_lines" >/dev/null 2>&1
+  same_text "catalog_items refuse DELETE" "$n0" "$(db_sql "$db" "SELECT count(*) FROM catalog_items")"
   same_text "fee_lines refuse UPDATE and DELETE" "$s0" \
-    "$(sqlite3 "$db" "SELECT sum(det_item_fee_sumamt) FROM fee_lines")"
+    "$(db_sql "$db" "SELECT sum(det_item_fee_sumamt) FROM fee_lines")"
 else
   skip "append-only checks (no sqlite3 shell)"
 fi

@@ -6,6 +6,8 @@
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/store.sh
+. "$(dirname "$0")/lib/store.sh"
 
 # empty NAME FILE: the file exists and is empty
 empty() {

@@ -15,6 +15,8 @@
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/store.sh
+. "$(dirname "$0")/lib/store.sh"
 policy=$root/policies/hunan-2022.json
 
 # The default policy pays re-assistance after the year; the same figures paid
@@ -112,12 +114,12 @@ run db balance --db "$db" --person "$who" --year 2022
 if grep -q "再救助支付" "$work/out.txt"; then ok; else bad "db balance does not show re-assistance paid"; fi
 
 # the payments are append-only in the ledger file itself
-if command -v sqlite3 >/dev/null 2>&1; then
-  n0=$(sqlite3 "$db" "SELECT count(*) || ' ' || sum(amount) FROM reassist_payments")
-  sqlite3 "$db" "UPDATE reassist_payments SET amount = 0" >/dev/null 2>&1
-  sqlite3 "$db" "DELETE FROM reassist_payments" >/dev/null 2>&1
+if [ "$have_db_sql" -eq 1 ]; then
+  n0=$(db_sql "$db" "SELECT count(*) || ' ' || sum(amount) FROM reassist_payments")
+  db_sql "$db" "UPDATE reassist_payments SET amount = 0" >/dev/null 2>&1
+  db_sql "$db" "DELETE FROM reassist_payments" >/dev/null 2>&1
   same_text "reassist_payments refuse UPDATE and DELETE" "$n0" \
-    "$(sqlite3 "$db" "SELECT count(*) || ' ' || sum(amount) FROM reassist_payments")"
+    "$(db_sql "$db" "SELECT count(*) || ' ' || sum(amount) FROM reassist_payments")"
 else
   skip "append-only check of reassist_payments (no sqlite3 shell)"
 fi

@@ -9,15 +9,13 @@
 #     imported again after the policy was added; an unchanged file changes
 #     nothing.
 # Usage: regressions.sh SANBAO PROJECT_ROOT
+# The ledger checks run against PostgreSQL too (SANBAO_STORE=pg, lib/store.sh).
 set -u
-bin=$1
-root=$2
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
-pass=0
-fail=0
-ok() { pass=$((pass + 1)); }
-bad() { echo "FAIL: $*"; fail=$((fail + 1)); }
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/store.sh
+. "$(dirname "$0")/lib/store.sh"
+tmp=$work
 g=$root/tests/golden/basics
 
 # 1
@@ -77,5 +75,4 @@ tail -1 "$tmp/out.csv" | grep -q '^E1,A4,2023-01-05,settled,' && ok || bad "E1 n
 "$bin" db import-claims --db "$db" --claims "$tmp/c.csv" --quiet
 [ "$("$bin" db export-settlements --db "$db" | wc -l)" -eq 4 ] && ok || bad "third import added rows"
 
-echo "$pass passed, $fail failed"
-[ "$fail" -eq 0 ]
+finish

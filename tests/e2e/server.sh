@@ -35,11 +35,13 @@
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/store.sh
+. "$(dirname "$0")/lib/store.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/server.sh
 . "$(dirname "$0")/lib/server.sh"
 srvpid=
 # replaces common.sh's EXIT trap: a server still running is killed first
-trap '[ -n "$srvpid" ] && kill -KILL "$srvpid" 2>/dev/null; rm -rf "$work"' EXIT
+trap '[ -n "$srvpid" ] && kill -KILL "$srvpid" 2>/dev/null; store_cleanup; rm -rf "$work"' EXIT
 case_dir=$root/tests/golden/basics
 policy=$case_dir/policy-2022.json
 TAB=$(printf '\t')
@@ -48,9 +50,10 @@ if ! command -v curl >/dev/null 2>&1; then
   skip "no curl: the server is not tested"
   finish
 fi
-if command -v sqlite3 >/dev/null 2>&1; then have_sqlite=1; else
+if [ "$store" = sqlite ] && command -v sqlite3 >/dev/null 2>&1; then have_sqlite=1; else
   have_sqlite=0
-  echo "NOTE: no sqlite3 command-line tool: PRAGMA integrity_check is skipped"
+  if [ "$store" = pg ]; then echo "NOTE: PostgreSQL: PRAGMA integrity_check (SQLite's) is skipped"
+  else echo "NOTE: no sqlite3 command-line tool: PRAGMA integrity_check is skipped"; fi
 fi
 
 # ---- helpers -------------------------------------------------------------------
@@ -168,7 +171,7 @@ EOF
 # one_row_ledger DB ROWS: a fresh ledger with basics' registry and policy,
 # each line of ROWS imported as its own claims file, in order
 one_row_ledger() {
-  rm -f "$1" "$1-wal" "$1-shm"
+  db_reset "$1"
   if ! { "$bin" db init --db "$1" && "$bin" db add-policy --db "$1" "$policy" &&
     "$bin" db import-persons --db "$1" --persons "$case_dir/persons.csv"; } 2>/dev/null; then
     bad "reference ledger $1: cannot make it"
@@ -669,8 +672,8 @@ req GET "/v1/settlements/F-A1%00xx" "$adm"
 expect_code "a %00 in the claim id is not cut short" 404
 # 70 institutions new to this server in one group: the ledger's write lock is
 # held by another process while their claims queue up, so one group gets them
-if [ "$have_sqlite" -eq 1 ]; then
-  printf 'BEGIN IMMEDIATE;\n.shell sleep 2\nCOMMIT;\n' | sqlite3 "$db5" >/dev/null 2>&1 &
+if [ "$have_db_sql" -eq 1 ]; then
+  hold_write_lock "$db5" 2 &
   lockpid=$!
   sleep 0.3
   # one claim first: the ledger thread takes it alone and waits for the lock,
@@ -690,7 +693,7 @@ if [ "$have_sqlite" -eq 1 ]; then
   same_text "70 new institutions in one group: all 201" "70 201" \
     "$(sort "$work/m.codes" | uniq -c | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }')"
 else
-  skip "70 institutions in one group (no sqlite3 CLI to hold the lock)"
+  skip "70 institutions in one group (no sqlite3 or psql shell to hold the lock)"
 fi
 stop_server "SIGTERM (the fresh-ledger server)"
 

@@ -9,6 +9,8 @@
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/store.sh
+. "$(dirname "$0")/lib/store.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/server.sh
 . "$(dirname "$0")/lib/server.sh"
 case_dir=$root/tests/golden/fees

@@ -27,11 +27,13 @@
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/store.sh
+. "$(dirname "$0")/lib/store.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/server.sh
 . "$(dirname "$0")/lib/server.sh"
 srvpid=
 # replaces common.sh's EXIT trap: a server still running is killed first
-trap '[ -n "$srvpid" ] && kill -KILL "$srvpid" 2>/dev/null; rm -rf "$work"' EXIT
+trap '[ -n "$srvpid" ] && kill -KILL "$srvpid" 2>/dev/null; store_cleanup; rm -rf "$work"' EXIT
 case_dir=$root/tests/golden/basics
 policy=$case_dir/policy-2022.json
 if ! command -v curl >/dev/null 2>&1; then

@@ -27,6 +27,8 @@
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/store.sh
+. "$(dirname "$0")/lib/store.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/server.sh
 . "$(dirname "$0")/lib/server.sh"
 srvpid=
@@ -35,7 +37,7 @@ curlpid=
 # one, its thousands of one-row imports do not wait for the disk.
 refdir=$(mktemp -d /dev/shm/sanbao-e2e-ref.XXXXXX 2>/dev/null) || refdir=$work
 # replaces common.sh's EXIT trap: a server or a client still running is killed first
-trap '[ -n "$srvpid" ] && kill -KILL "$srvpid" 2>/dev/null; [ -n "$curlpid" ] && kill -KILL "$curlpid" 2>/dev/null; rm -rf "$work" "$refdir"' EXIT
+trap '[ -n "$srvpid" ] && kill -KILL "$srvpid" 2>/dev/null; [ -n "$curlpid" ] && kill -KILL "$curlpid" 2>/dev/null; store_cleanup; rm -rf "$work" "$refdir"' EXIT
 policy=$root/policies/hunan-2022.json
 # a sanitizer build runs each one-row import of the reference ~3 times slower
 if grep -q -a __asan_init "$bin" 2>/dev/null; then nclaims=${SANBAO_LOAD_CLAIMS:-1500}; else
@@ -46,9 +48,10 @@ if ! command -v curl >/dev/null 2>&1; then
   skip "no curl: the server is not tested"
   finish
 fi
-if command -v sqlite3 >/dev/null 2>&1; then have_sqlite=1; else
+if [ "$store" = sqlite ] && command -v sqlite3 >/dev/null 2>&1; then have_sqlite=1; else
   have_sqlite=0
-  echo "NOTE: no sqlite3 command-line tool: PRAGMA integrity_check and the accumulators check are skipped"
+  if [ "$store" = pg ]; then echo "NOTE: PostgreSQL: PRAGMA integrity_check (SQLite's) is skipped"
+  else echo "NOTE: no sqlite3 command-line tool: PRAGMA integrity_check and the accumulators check are skipped"; fi
 fi
 
 # ---- helpers -------------------------------------------------------------------
@@ -61,7 +64,7 @@ now_ms() {
 
 # new_ledger DB: a ledger holding the generated registry
 new_ledger() {
-  rm -f "$1" "$1-wal" "$1-shm"
+  db_reset "$1"
   if "$bin" db init --db "$1" 2>"$work/err.txt" &&
     "$bin" db import-persons --db "$1" --persons "$work/gen/persons.csv" 2>"$work/err.txt"; then
     ok
@@ -245,9 +248,9 @@ echo "NOTE: (a) reference: $k one-row imports in $((t3 - t2)) ms"
 "$bin" db alerts --db "$ref" --out "$work/a-ref-alerts.csv" 2>/dev/null
 same_file "(a) server ledger = one-row imports in arrival order" "$work/a-ref.csv" "$work/a.csv"
 same_file "(a) alerts = those of the one-row imports" "$work/a-ref-alerts.csv" "$work/a-alerts.csv"
-if [ "$have_sqlite" -eq 1 ]; then
-  sqlite3 "$ref" "SELECT * FROM accumulators ORDER BY person_id, year" >"$work/acc-want.txt"
-  sqlite3 "$db" "SELECT * FROM accumulators ORDER BY person_id, year" >"$work/acc-got.txt"
+if [ "$have_db_sql" -eq 1 ]; then
+  db_sql "$ref" "SELECT * FROM accumulators ORDER BY person_id, year" >"$work/acc-want.txt"
+  db_sql "$db" "SELECT * FROM accumulators ORDER BY person_id, year" >"$work/acc-got.txt"
   same_file "(a) accumulators = those of the one-row imports" "$work/acc-want.txt" "$work/acc-got.txt"
 fi
 

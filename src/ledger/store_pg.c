@@ -1,0 +1,766 @@
+/*
+** sanbao adapters — the ledger's PostgreSQL store (see store.h): the same
+** operations as the SQLite store, with the same meaning, on a server
+** database that a bureau backs up, replicates and fails over.
+**
+** How it keeps the promises of store.h, and why:
+**   one write lock      begin() opens a transaction and takes a
+**                       transaction-level advisory lock, the ledger's
+**                       write lock, before anything is read: seqs are
+**                       assigned by the ledger as "count + 1" (ledger.c)
+**                       and an import settles against everything stored
+**                       before it, so writers of several sanbao processes
+**                       must follow one another exactly as SQLite's BEGIN
+**                       IMMEDIATE makes them.  One lock cannot deadlock;
+**                       it is released by COMMIT, ROLLBACK or a lost
+**                       connection, never left behind.
+**   READ COMMITTED      every statement after the lock sees everything
+**                       committed before it was granted.
+**   synchronous_commit  left at the server's setting (on): COMMIT returns
+**                       once the WAL is flushed — and, with a synchronous
+**                       standby, once the standby has it too.
+**   COPY                claim rows and settlements are buffered in COPY
+**                       text format and sent in one COPY per table before
+**                       anything reads them and at commit
+**                       (store_pg_rows.c).
+**   reconnect           a connection found broken at begin() is reset:
+**                       libpq tries the URI's hosts again, so a server
+**                       given a multi-host URI with
+**                       target_session_attrs=read-write finds a promoted
+**                       standby by itself.  A write in flight when the
+**                       primary died fails and is rolled back whole.
+** Library code never prints: libpq's notices are dropped (a notice
+** processor of our own) and its errors come back in sb_error.
+*/
+#include "ledger/store.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/store_pg_int.h"
+
+/* The ledger's write lock: a transaction-level advisory lock on this key
+** ("SBLG", the SQLite file's application id). */
+#define WRITE_LOCK_SQL "SELECT pg_advisory_xact_lock(1396853831)"
+
+#define NOW_SQL "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+static const char *const SQL[PQ_COUNT] = {
+    [PQ_RUN_START] =
+        "INSERT INTO runs(kind, source, started_at) VALUES ($1, $2, " NOW_SQL ") RETURNING run_id",
+    [PQ_RUN_FINISH] = "UPDATE runs SET finished_at = " NOW_SQL ", summary = $1 WHERE run_id = $2",
+    [PQ_RUN_GET] = "SELECT kind, source FROM runs WHERE run_id = $1",
+    [PQ_POLICY_INSERT] =
+        "INSERT INTO policies(year, name, json, added_at) VALUES ($1, $2, $3, " NOW_SQL
+        ") ON CONFLICT (year) DO NOTHING",
+    [PQ_POLICY_REPLACE] =
+        "INSERT INTO policies(year, name, json, added_at) VALUES ($1, $2, $3, " NOW_SQL
+        ") ON CONFLICT (year) DO UPDATE SET name = excluded.name,"
+        " json = excluded.json, added_at = excluded.added_at",
+    [PQ_POLICY_EACH] = "SELECT year, json FROM policies ORDER BY year",
+    /* an upsert keeps the row and so its pid: the order of first
+    ** registration, which person_each promises */
+    [PQ_PERSON_UPSERT] = "INSERT INTO persons(person_id, household_id, region) VALUES ($1, $2, $3)"
+                         " ON CONFLICT (person_id) DO UPDATE SET household_id ="
+                         " excluded.household_id, region = excluded.region RETURNING pid",
+    [PQ_INTERVALS_CLEAR] = "DELETE FROM person_categories WHERE pid = $1",
+    [PQ_INTERVAL_INSERT] = "INSERT INTO person_categories(pid, category, valid_from, valid_to)"
+                           " SELECT pid, $2, $3, $4 FROM persons WHERE person_id = $1",
+    [PQ_PERSON_EACH] = "SELECT p.person_id, p.household_id, p.region, c.category, c.valid_from,"
+                       " c.valid_to FROM persons p JOIN person_categories c ON c.pid = p.pid"
+                       " ORDER BY p.pid, c.interval_id",
+    /* seqs are 1, 2, ... in arrival order and never deleted: the largest is
+    ** the count, read from each partition's primary key */
+    [PQ_CLAIM_COUNT] = "SELECT coalesce(max(seq), 0) FROM claims",
+    /* A claim id's rows, and each row's settlement by its primary key: the
+    ** settlement is a LATERAL subquery kept apart (OFFSET 0), so that the
+    ** plan — generic, made once — is a nested loop over the few rows of
+    ** the claim id, never a hash join over every settlement. */
+    [PQ_CLAIM_LOOKUP] =
+        "SELECT c.seq, s.status, c.person_id, c.date, s.category, s.visit_type, s.level,"
+        " s.medfee_sumamt, s.fulamt_ownpay_amt, s.overlmt_selfpay, s.preselfpay_amt,"
+        " s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.fed_flags,"
+        " EXISTS (SELECT 1 FROM settlements r WHERE r.reverses_seq = c.seq), c.run_id, s.year,"
+        " s.reassist_pay FROM claims c CROSS JOIN LATERAL (SELECT * FROM settlements s"
+        " WHERE s.seq = c.seq AND s.person_id = c.person_id OFFSET 0) s"
+        " WHERE c.claim_id = $1 AND s.status IN ('settled', 'reversed') LIMIT 1",
+    [PQ_RECEIVED_COUNT] = "SELECT count(*), count(*) FILTER (WHERE s.status = 'rejected')"
+                          " FROM claims c CROSS JOIN LATERAL (SELECT status FROM settlements s"
+                          " WHERE s.seq = c.seq AND s.person_id = c.person_id OFFSET 0) s"
+                          " WHERE c.claim_id = $1 AND c.content_key = $2",
+#define ROW_COLS                                                                                   \
+  "SELECT c.seq, c.run_id, c.claim_id, c.person_id, c.date, c.content_key, s.status,"              \
+  " s.reason, s.year, c.visit_type, c.level, c.medfee_sumamt, c.fulamt_ownpay_amt,"                \
+  " c.overlmt_selfpay, c.preselfpay_amt, c.reverses, s.reverses_seq, s.category,"                  \
+  " s.visit_type, s.level, s.medfee_sumamt, s.fulamt_ownpay_amt, s.overlmt_selfpay,"               \
+  " s.preselfpay_amt, s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.fed_flags,"            \
+  " s.reassist_pay FROM claims c JOIN settlements s ON s.seq = c.seq AND s.person_id = "           \
+  "c.person_id"
+    [PQ_ROW_EACH] = ROW_COLS " ORDER BY c.seq",
+    [PQ_ROW_EACH_YEAR] =
+        ROW_COLS " WHERE s.year = $1 AND s.status IN ('settled', 'reversed') ORDER BY c.seq",
+    [PQ_ACC_GET] = "SELECT adm_primary, adm_grade1, adm_grade2, adm_grade3, adm_provincial,"
+                   " alerted, dedc_ytd, basic_ytd, chronic_ytd, outpatient_ytd, ci_base, ci_paid,"
+                   " ma_base, ma_paid, psn_ytd, ra_base, ra_paid FROM accumulators"
+                   " WHERE person_id = $1 AND year = $2",
+#define ACC_SET                                                                                    \
+  " ON CONFLICT (person_id, year) DO UPDATE SET adm_primary = excluded.adm_primary,"               \
+  " adm_grade1 = excluded.adm_grade1, adm_grade2 = excluded.adm_grade2,"                           \
+  " adm_grade3 = excluded.adm_grade3, adm_provincial = excluded.adm_provincial,"                   \
+  " alerted = excluded.alerted, dedc_ytd = excluded.dedc_ytd, basic_ytd = excluded.basic_ytd,"     \
+  " chronic_ytd = excluded.chronic_ytd, outpatient_ytd = excluded.outpatient_ytd,"                 \
+  " ci_base = excluded.ci_base, ci_paid = excluded.ci_paid, ma_base = excluded.ma_base,"           \
+  " ma_paid = excluded.ma_paid, psn_ytd = excluded.psn_ytd, ra_base = excluded.ra_base,"           \
+  " ra_paid = excluded.ra_paid"
+    [PQ_ACC_PUT] = "INSERT INTO accumulators VALUES"
+                   " ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)" ACC_SET,
+    [PQ_ALERT_INSERT] = "INSERT INTO alerts(seq, rule, person_id, household_id, claim_id, date,"
+                        " psn_ytd, threshold) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
+    [PQ_ALERT_EACH] = "SELECT seq, person_id, household_id, rule, claim_id, date, psn_ytd,"
+                      " threshold FROM alerts ORDER BY alert_id",
+    /* an import writes a file's alerts in canonical claim order, not in seq
+    ** order, so a cursor on seq reads in seq order */
+    [PQ_ALERT_AFTER] = "SELECT seq, person_id, household_id, rule, claim_id, date, psn_ytd,"
+                       " threshold FROM alerts WHERE seq > $1 ORDER BY seq, alert_id",
+    [PQ_ENROLL_PUT] = "INSERT INTO enrollments VALUES ($1,$2,$3,$4,$5,$6,$7)"
+                      " ON CONFLICT (person_id, year) DO UPDATE SET category = excluded.category,"
+                      " premium = excluded.premium, subsidy = excluded.subsidy,"
+                      " personal = excluded.personal, as_of = excluded.as_of",
+    /* ids are COLLATE "C": the order of their bytes, as SQLite's */
+    [PQ_ENROLL_EACH] = "SELECT person_id, year, category, premium, subsidy, personal, as_of"
+                       " FROM enrollments WHERE year = $1 ORDER BY person_id",
+    [PQ_RA_PUT] = "INSERT INTO reassist_payments(run_id, person_id, year, category, base,"
+                  " entitlement, amount) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+    [PQ_RA_EACH] = "SELECT person_id, sum(amount) FROM reassist_payments WHERE year = $1"
+                   " GROUP BY person_id",
+    [PQ_RA_PAID] = "SELECT coalesce(sum(amount), 0) FROM reassist_payments"
+                   " WHERE year = $1 AND person_id = $2",
+    [PQ_CAT_PUT] = "INSERT INTO catalog_items(run_id, med_list_codg, chrgitm_lv, selfpay_prop,"
+                   " pric_uplmt, begndate, enddate) VALUES ($1,$2,$3,$4,$5,$6,$7)",
+    [PQ_CAT_EACH] = "SELECT med_list_codg, chrgitm_lv, selfpay_prop, pric_uplmt, begndate, enddate"
+                    " FROM catalog_items ORDER BY item_id",
+    [PQ_FEE_PERSON] = "SELECT person_id FROM claims WHERE seq = $1",
+    [PQ_FEE_PUT] = "INSERT INTO fee_lines VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
+#define FEE_COLS                                                                                   \
+  "SELECT f.seq, f.line_no, c.claim_id, f.feedetl_sn, f.med_list_codg, f.cnt, f.pric, f.status,"   \
+  " f.chrgitm_lv, f.det_item_fee_sumamt, f.fulamt_ownpay_amt, f.overlmt_amt, f.preselfpay_amt"     \
+  " FROM fee_lines f CROSS JOIN LATERAL (SELECT claim_id FROM claims c"                            \
+  " WHERE c.seq = f.seq AND c.person_id = f.person_id OFFSET 0) c"
+    [PQ_FEE_EACH] = FEE_COLS " ORDER BY f.seq, f.line_no",
+    [PQ_FEE_OF] = FEE_COLS " WHERE f.seq = $1 ORDER BY f.line_no",
+};
+
+/* ---- helpers --------------------------------------------------------------------- */
+
+int pg_error(pg_store *s, const PGresult *res, sb_error *err, const char *what) {
+  const char *m = res ? PQresultErrorMessage(res) : "";
+  if (!*m) m = PQerrorMessage(s->conn);
+  size_t n = strlen(m);
+  while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
+    n--; /* libpq ends its messages with a newline */
+  return sb_error_set(err, SB_EIO, s->where, "%s: %.*s", what, (int)n, m);
+}
+
+int pg_damaged(pg_store *s, sb_error *err, const char *what) {
+  return sb_error_set(err, SB_EINVAL, s->where, "damaged ledger: %s is NULL", what);
+}
+
+void pg_text(pg_params *p, const char *t, size_t n) {
+  if (!t) {
+    pg_null(p);
+    return;
+  }
+  p->v[p->n] = t;
+  p->len[p->n] = (int)n;
+  p->fmt[p->n++] = 1; /* binary: the bytes themselves, no NUL needed */
+}
+
+void pg_cstr(pg_params *p, const char *t) {
+  pg_text(p, t, t ? strlen(t) : 0);
+}
+
+void pg_int(pg_params *p, int64_t v) {
+  snprintf(p->num[p->n], sizeof p->num[p->n], "%lld", (long long)v);
+  p->v[p->n] = p->num[p->n];
+  p->len[p->n] = 0;
+  p->fmt[p->n++] = 0;
+}
+
+void pg_null(pg_params *p) {
+  p->v[p->n] = NULL;
+  p->len[p->n] = 0;
+  p->fmt[p->n++] = 0;
+}
+
+void pg_date(pg_params *p, sb_date d) {
+  if (d == SB_DATE_MIN || d == SB_DATE_MAX) {
+    pg_null(p);
+    return;
+  }
+  char buf[SB_DATE_BUFSZ];
+  sb_date_format(d, buf);
+  memcpy(p->num[p->n], buf, 10);
+  p->num[p->n][10] = 0;
+  p->v[p->n] = p->num[p->n];
+  p->len[p->n] = 0;
+  p->fmt[p->n++] = 0;
+}
+
+static int prepare(pg_store *s, int q, sb_error *err) {
+  if (s->prepared[q]) return SB_OK;
+  char name[16];
+  snprintf(name, sizeof name, "sb%d", q);
+  PGresult *r = PQprepare(s->conn, name, SQL[q], 0, NULL);
+  int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
+  int rc = ok ? SB_OK : pg_error(s, r, err, "preparing a statement");
+  PQclear(r);
+  s->prepared[q] = (char)ok;
+  return rc;
+}
+
+PGresult *pg_run(pg_store *s, int q, const pg_params *p, sb_error *err, const char *what) {
+  static const pg_params none;
+  if (!p) p = &none;
+  if (prepare(s, q, err)) return NULL;
+  char name[16];
+  snprintf(name, sizeof name, "sb%d", q);
+  PGresult *r = PQexecPrepared(s->conn, name, p->n, p->v, p->len, p->fmt, 0);
+  ExecStatusType st = PQresultStatus(r);
+  if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) return r;
+  pg_error(s, r, err, what);
+  PQclear(r);
+  return NULL;
+}
+
+int pg_each(pg_store *s, int q, const pg_params *p,
+            int (*fn)(pg_store *s, const PGresult *r, void *ctx, sb_error *err), void *ctx,
+            sb_error *err, const char *what) {
+  static const pg_params none;
+  if (!p) p = &none;
+  if (prepare(s, q, err)) return SB_EIO;
+  char name[16];
+  snprintf(name, sizeof name, "sb%d", q);
+  if (!PQsendQueryPrepared(s->conn, name, p->n, p->v, p->len, p->fmt, 0))
+    return pg_error(s, NULL, err, what);
+  PQsetSingleRowMode(s->conn);
+  int out = 0, failed = 0;
+  PGresult *r;
+  /* every result is read, even after fn stopped: the connection takes no
+  ** other command until then */
+  while ((r = PQgetResult(s->conn))) {
+    ExecStatusType st = PQresultStatus(r);
+    if (st == PGRES_SINGLE_TUPLE) {
+      if (!out && !failed) out = fn(s, r, ctx, err);
+    } else if (st != PGRES_TUPLES_OK && !failed && !out) {
+      failed = pg_error(s, r, err, what);
+    }
+    PQclear(r);
+  }
+  return out ? out : failed;
+}
+
+int pg_exec(pg_store *s, const char *sql, sb_error *err, const char *what) {
+  PGresult *r = PQexec(s->conn, sql);
+  ExecStatusType st = PQresultStatus(r);
+  int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? SB_OK : pg_error(s, r, err, what);
+  PQclear(r);
+  return rc;
+}
+
+int64_t pg_col_int(const PGresult *r, int c) {
+  return PQgetisnull(r, 0, c) ? 0 : strtoll(PQgetvalue(r, 0, c), NULL, 10);
+}
+
+int pg_col_enum(const PGresult *r, int c, int (*lookup)(const char *, size_t)) {
+  if (PQgetisnull(r, 0, c)) return -1;
+  return lookup(PQgetvalue(r, 0, c), (size_t)PQgetlength(r, 0, c));
+}
+
+sb_date pg_col_date(const PGresult *r, int c, sb_date open) {
+  sb_date d;
+  if (PQgetisnull(r, 0, c) || sb_date_parse(PQgetvalue(r, 0, c), (size_t)PQgetlength(r, 0, c), &d))
+    return open;
+  return d;
+}
+
+int pg_any_null(const PGresult *r, const int *cols, int n) {
+  for (int k = 0; k < n; k++)
+    if (PQgetisnull(r, 0, cols[k])) return 1;
+  return 0;
+}
+
+/* Copy column c of row 0 as text into buf (n bytes with the NUL), cut. */
+static void col_copy(const PGresult *r, int c, char *buf, size_t n) {
+  size_t len = PQgetisnull(r, 0, c) ? 0 : (size_t)PQgetlength(r, 0, c);
+  if (len >= n) len = n - 1;
+  if (len) memcpy(buf, PQgetvalue(r, 0, c), len);
+  buf[len] = 0;
+}
+
+/* ---- the connection and transactions --------------------------------------------- */
+
+static void op_close(sb_store *bs) {
+  pg_store *s = (pg_store *)bs;
+  if (!s) return;
+  if (s->conn) PQfinish(s->conn);
+  sb_buf_free(&s->copy_claims);
+  sb_buf_free(&s->copy_settlements);
+  free(s->accs);
+  free(s->where);
+  free(s);
+}
+
+/* A connection that broke (the server restarted, the primary failed over)
+** is reset before a transaction: libpq connects again through the URI's
+** host list, and the statements must be prepared again there. */
+static int ensure_connected(pg_store *s, sb_error *err) {
+  if (PQstatus(s->conn) == CONNECTION_OK) return SB_OK;
+  memset(s->prepared, 0, sizeof s->prepared);
+  PQreset(s->conn);
+  if (PQstatus(s->conn) != CONNECTION_OK) return pg_error(s, NULL, err, "cannot reconnect");
+  return SB_OK;
+}
+
+static int op_begin(sb_store *bs, sb_error *err) {
+  pg_store *s = (pg_store *)bs;
+  s->memo.found = -1;
+  int rc = ensure_connected(s, err);
+  if (!rc) rc = pg_exec(s, "BEGIN", err, "cannot begin a transaction");
+  if (!rc && (rc = pg_exec(s, WRITE_LOCK_SQL, err, "cannot take the write lock")))
+    pg_exec(s, "ROLLBACK", NULL, "");
+  s->in_txn = rc == SB_OK;
+  return rc;
+}
+
+static int op_commit(sb_store *bs, sb_error *err) {
+  pg_store *s = (pg_store *)bs;
+  s->memo.found = -1;
+  int rc = pg_flush(s, err);
+  s->in_txn = 0;
+  if (rc) return rc;
+  /* COMMIT of a transaction that failed earlier answers ROLLBACK without
+  ** an error: say so rather than report a commit that did not happen */
+  PGresult *r = PQexec(s->conn, "COMMIT");
+  if (PQresultStatus(r) != PGRES_COMMAND_OK) {
+    rc = pg_error(s, r, err, "commit failed");
+  } else if (strcmp(PQcmdStatus(r), "COMMIT") != 0) {
+    rc = sb_error_set(err, SB_EIO, s->where, "commit failed: the transaction was rolled back");
+  }
+  PQclear(r);
+  return rc;
+}
+
+static void op_rollback(sb_store *bs) {
+  pg_store *s = (pg_store *)bs;
+  pg_drop_pending(s);
+  s->in_txn = 0;
+  s->memo.found = -1;
+  if (PQstatus(s->conn) == CONNECTION_OK) pg_exec(s, "ROLLBACK", NULL, "");
+}
+
+/* ---- runs and policies ----------------------------------------------------------- */
+
+static int op_run_start(sb_store *bs, const char *kind, const char *source, int64_t *run_id,
+                        sb_error *err) {
+  pg_store *s = (pg_store *)bs;
+  if (pg_flush(s, err)) return SB_EIO;
+  pg_params p = {0};
+  pg_cstr(&p, kind);
+  pg_cstr(&p, source);
+  PGresult *r = pg_run(s, PQ_RUN_START, &p, err, "recording the run");
+  if (!r) return SB_EIO;
+  *run_id = pg_col_int(r, 0);
+  PQclear(r);
+  return SB_OK;
+}
+
+/* Run statement q for its effect only. */
+static int run_done(pg_store *s, int q, const pg_params *p, sb_error *err, const char *what) {
+  PGresult *r = pg_run(s, q, p, err, what);
+  if (!r) return SB_EIO;
+  PQclear(r);
+  return SB_OK;
+}
+
+static int op_run_finish(sb_store *bs, int64_t run_id, const char *summary, sb_error *err) {
+  pg_store *s = (pg_store *)bs;
+  pg_params p = {0};
+  pg_cstr(&p, summary);
+  pg_int(&p, run_id);
+  return run_done(s, PQ_RUN_FINISH, &p, err, "recording the run");
+}
+
+static int op_run_get(sb_store *bs, int64_t run_id, char *kind, size_t kind_n, char *source,
+                      size_t source_n, sb_error *err) {
+  pg_store *s = (pg_store *)bs;
+  pg_params p = {0};
+  pg_int(&p, run_id);
+  PGresult *r = pg_run(s, PQ_RUN_GET, &p, err, "reading the run log");
+  if (!r) return SB_EIO;
+  int found = PQntuples(r) > 0;
+  if (found) {
+    col_copy(r, 0, kind, kind_n);
+    col_copy(r, 1, source, source_n);
+  }
+  PQclear(r);
+  return found;
+}
+
+static int op_policy_put(sb_store *bs, int year, const char *name, const char *json, int replace,
+                         sb_error *err) {
+  pg_store *s = (pg_store *)bs;
+  pg_params p = {0};
+  pg_int(&p, year);
+  pg_cstr(&p, name);
+  pg_cstr(&p, json);
+  PGresult *r =
+      pg_run(s, replace ? PQ_POLICY_REPLACE : PQ_POLICY_INSERT, &p, err, "storing the policy");
+  if (!r) return SB_EIO;
+  /* ON CONFLICT DO NOTHING stored nothing: the year is taken */
+  int taken = strcmp(PQcmdTuples(r), "0") == 0;
+  PQclear(r);
+  if (taken)
+    return sb_error_set(err, SB_EINVAL, s->where,
+                        "the ledger already has a policy for %d (use --replace to replace it)",
+                        year);
+  return SB_OK;
+}
+
+typedef struct policy_ctx {
+  int (*fn)(void *, int, const char *);
+  void *ctx;
+} policy_ctx;
+
+static int policy_row(pg_store *s, const PGresult *r, void *vctx, sb_error *err) {
+  policy_ctx *c = vctx;
+  static const int nn[] = {0, 1};
+  if (pg_any_null(r, nn, 2)) return pg_damaged(s, err, "a column of policies");
+  return c->fn(c->ctx, (int)pg_col_int(r, 0), PQgetvalue(r, 0, 1));
+}
+
+static int op_policy_each(sb_store *bs, int (*fn)(void *, int, const char *), void *ctx,
+                          sb_error *err) {
+  policy_ctx c = {fn, ctx};
+  return pg_each((pg_store *)bs, PQ_POLICY_EACH, NULL, policy_row, &c, err, "reading policies");
+}
+
+/* ---- the registry ------------------------------------------------------------------ */
+
+static int op_person_put(sb_store *bs, const char *id, size_t id_len, const char *hh, size_t hh_len,
+                         int32_t region, sb_error *err) {
+  pg_store *s = (pg_store *)bs;
+  pg_params p = {0};
+  pg_text(&p, id, id_len);
+  pg_text(&p, hh, hh_len);
+  pg_int(&p, region);
+  PGresult *r = pg_run(s, PQ_PERSON_UPSERT, &p, err, "storing a person");
+  if (!r) return SB_EIO;
+  int64_t pid = pg_col_int(r, 0);
+  PQclear(r);
+  pg_params c = {0};
+  pg_int(&c, pid);
+  return run_done(s, PQ_INTERVALS_CLEAR, &c, err, "storing a person");
+}
+
+static int op_interval_put(sb_store *bs, const char *id, size_t id_len, int category, sb_date from,
+                           sb_date to, sb_error *err) {
+  pg_store *s = (pg_store *)bs;
+  pg_params p = {0};
+  pg_text(&p, id, id_len);
+  pg_cstr(&p, sb_category_name(category));
+  pg_date(&p, from);
+  pg_date(&p, to);
+  PGresult *r = pg_run(s, PQ_INTERVAL_INSERT, &p, err, "storing a category interval");
+  if (!r) return SB_EIO;
+  int none = strcmp(PQcmdTuples(r), "0") == 0;
+  PQclear(r);
+  return none ? sb_error_set(err, SB_EINVAL, s->where, "interval of an unknown person") : SB_OK;
+}
+
+typedef struct person_ctx {
+  int (*fn)(void *, const char *, size_t, const char *, size_t, int32_t, int, sb_date, sb_date);
+  void *ctx;
+} person_ctx;
+
+static int person_row(pg_store *s, const PGresult *r, void *vctx, sb_error *err) {
+  person_ctx *c = vctx;
+  static const int nn[] = {0, 1, 2, 3};
+  if (pg_any_null(r, nn, 4)) return pg_damaged(s, err, "a column of persons or person_categories");
+  return c->fn(c->ctx, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0), PQgetvalue(r, 0, 1),
+               (size_t)PQgetlength(r, 0, 1), (int32_t)pg_col_int(r, 2),
+               pg_col_enum(r, 3, sb_category_from_name), pg_col_date(r, 4, SB_DATE_MIN),
+               pg_col_date(r, 5, SB_DATE_MAX));
+}
+
+static int op_person_each(sb_store *bs,
+                          int (*fn)(void *, const char *, size_t, const char *, size_t, int32_t,
+                                    int, sb_date, sb_date),
+                          void *ctx, sb_error *err) {
+  person_ctx c = {fn, ctx};
+  return pg_each((pg_store *)bs, PQ_PERSON_EACH, NULL, person_row, &c, err, "reading the registry");
+}
+
+/* ---- claims ------------------------------------------------------------------------ */
+
+static int64_t op_claim_count(sb_store *bs) {
+  pg_store *s = (pg_store *)bs;
+  if (pg_flush(s, NULL)) return -1;
+  PGresult *r = pg_run(s, PQ_CLAIM_COUNT, NULL, NULL, "counting claims");
+  if (!r) return -1;
+  int64_t n = PQntuples(r) ? pg_col_int(r, 0) : -1;
+  PQclear(r);
+  return n;
+}
+
+static int lookup_claim(pg_store *s, const char *id, size_t len, sb_stored_claim *out,
+                        sb_error *err) {
+  if (pg_flush(s, err)) return SB_EIO;
+  pg_params p = {0};
+  pg_text(&p, id, len);
+  PGresult *r = pg_run(s, PQ_CLAIM_LOOKUP, &p, err, "looking up a claim id");
+  if (!r) return SB_EIO;
+  if (!PQntuples(r)) {
+    PQclear(r);
+    return 0;
+  }
+  static const int nn[] = {0, 1, 2, 3};
+  if (pg_any_null(r, nn, 4)) {
+    PQclear(r);
+    return pg_damaged(s, err, "a column of claims or settlements");
+  }
+  memset(out, 0, sizeof *out);
+  out->seq = pg_col_int(r, 0);
+  out->is_reversal = strcmp(PQgetvalue(r, 0, 1), "reversed") == 0;
+  size_t pl = (size_t)PQgetlength(r, 0, 2);
+  if (pl > 64) pl = 64;
+  memcpy(out->person_id, PQgetvalue(r, 0, 2), pl);
+  out->person_id[pl] = 0;
+  out->person_id_len = pl;
+  out->date = pg_col_date(r, 3, 0);
+  pg_col_result(r, 4, 19, &out->result);
+  out->reversed = PQgetvalue(r, 0, 16)[0] == 't';
+  out->run_id = pg_col_int(r, 17);
+  out->year = (int)pg_col_int(r, 18);
+  PQclear(r);
+  return 1;
+}
+
+static int op_claim_lookup(sb_store *bs, const char *id, size_t len, sb_stored_claim *out,
+                           sb_error *err) {
+  pg_store *s = (pg_store *)bs;
+  int found = s->in_txn ? sb_claim_memo_get(&s->memo, id, len, out) : -1;
+  if (found >= 0) return found;
+  found = lookup_claim(s, id, len, out, err);
+  if (s->in_txn) sb_claim_memo_put(&s->memo, id, len, found, out);
+  return found;
+}
+
+static int op_received_count(sb_store *bs, const char *id, size_t len, uint64_t key, int64_t *count,
+                             int64_t *rejected, sb_error *err) {
+  pg_store *s = (pg_store *)bs;
+  if (pg_flush(s, err)) return SB_EIO;
+  pg_params p = {0};
+  pg_text(&p, id, len);
+  pg_int(&p, (int64_t)key);
+  PGresult *r = pg_run(s, PQ_RECEIVED_COUNT, &p, err, "looking up a received row");
+  if (!r) return SB_EIO;
+  *count = pg_col_int(r, 0);
+  *rejected = pg_col_int(r, 1);
+  PQclear(r);
+  return SB_OK;
+}
+
+/* ---- enrollments and re-assistance ------------------------------------------------- */
+
+static int op_enrollment_put(sb_store *bs, const sb_enrollment *e, sb_error *err) {
+  pg_params p = {0};
+  pg_text(&p, e->person_id, e->person_id_len);
+  pg_int(&p, e->year);
+  pg_cstr(&p, sb_category_name(e->category));
+  pg_int(&p, e->premium);
+  pg_int(&p, e->subsidy);
+  pg_int(&p, e->personal);
+  pg_date(&p, e->as_of);
+  return run_done((pg_store *)bs, PQ_ENROLL_PUT, &p, err, "storing an enrollment");
+}
+
+typedef struct enroll_ctx {
+  int (*fn)(void *, const sb_enrollment *);
+  void *ctx;
+} enroll_ctx;
+
+static int enroll_row(pg_store *s, const PGresult *r, void *vctx, sb_error *err) {
+  enroll_ctx *c = vctx;
+  static const int nn[] = {0, 1, 2, 3, 4, 5, 6};
+  if (pg_any_null(r, nn, 7)) return pg_damaged(s, err, "a column of enrollments");
+  sb_enrollment e = {PQgetvalue(r, 0, 0),   (size_t)PQgetlength(r, 0, 0),
+                     (int)pg_col_int(r, 1), pg_col_enum(r, 2, sb_category_from_name),
+                     pg_col_int(r, 3),      pg_col_int(r, 4),
+                     pg_col_int(r, 5),      pg_col_date(r, 6, 0)};
+  return c->fn(c->ctx, &e);
+}
+
+static int op_enrollment_each(sb_store *bs, int year, int (*fn)(void *, const sb_enrollment *),
+                              void *ctx, sb_error *err) {
+  enroll_ctx c = {fn, ctx};
+  pg_params p = {0};
+  pg_int(&p, year);
+  return pg_each((pg_store *)bs, PQ_ENROLL_EACH, &p, enroll_row, &c, err, "reading enrollments");
+}
+
+static int op_reassist_put(sb_store *bs, int64_t run, const sb_reassist_payment *x, sb_error *err) {
+  pg_params p = {0};
+  pg_int(&p, run);
+  pg_text(&p, x->person_id, x->person_id_len);
+  pg_int(&p, x->year);
+  pg_cstr(&p, sb_category_name(x->category));
+  pg_int(&p, x->base);
+  pg_int(&p, x->entitlement);
+  pg_int(&p, x->amount);
+  return run_done((pg_store *)bs, PQ_RA_PUT, &p, err, "storing a re-assistance payment");
+}
+
+typedef struct paid_ctx {
+  int (*fn)(void *, const char *, size_t, sb_fen);
+  void *ctx;
+} paid_ctx;
+
+static int paid_row(pg_store *s, const PGresult *r, void *vctx, sb_error *err) {
+  paid_ctx *c = vctx;
+  if (PQgetisnull(r, 0, 0)) return pg_damaged(s, err, "a column of reassist_payments");
+  return c->fn(c->ctx, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0), pg_col_int(r, 1));
+}
+
+static int op_reassist_each(sb_store *bs, int year, int (*fn)(void *, const char *, size_t, sb_fen),
+                            void *ctx, sb_error *err) {
+  paid_ctx c = {fn, ctx};
+  pg_params p = {0};
+  pg_int(&p, year);
+  return pg_each((pg_store *)bs, PQ_RA_EACH, &p, paid_row, &c, err,
+                 "reading re-assistance payments");
+}
+
+static int op_reassist_paid(sb_store *bs, const char *pid, size_t len, int year, sb_fen *paid,
+                            sb_error *err) {
+  pg_params p = {0};
+  pg_int(&p, year);
+  pg_text(&p, pid, len);
+  PGresult *r = pg_run((pg_store *)bs, PQ_RA_PAID, &p, err, "reading re-assistance payments");
+  *paid = 0;
+  if (!r) return SB_EIO;
+  *paid = pg_col_int(r, 0);
+  PQclear(r);
+  return SB_OK;
+}
+
+/* ---- serve mode -------------------------------------------------------------------- */
+
+/* Nothing to tune: the server database checkpoints by itself, and a
+** commit is one WAL flush whichever process sends it. */
+static int op_serve_start(sb_store *bs, sb_error *err) {
+  return SB_OK;
+}
+static int op_serve_idle(sb_store *bs, sb_error *err) {
+  return SB_OK;
+}
+
+static const sb_store_ops OPS = {
+    op_close,          op_begin,           op_commit,          op_rollback,
+    op_run_start,      op_run_finish,      op_policy_put,      op_policy_each,
+    op_person_put,     op_interval_put,    op_person_each,     op_claim_count,
+    op_claim_lookup,   op_received_count,  pg_op_row_append,   pg_op_row_each,
+    pg_op_acc_get,     pg_op_acc_put,      pg_op_alert_append, pg_op_alert_each,
+    op_enrollment_put, op_enrollment_each, op_run_get,         op_serve_start,
+    op_serve_idle,     op_reassist_put,    op_reassist_each,   op_reassist_paid,
+    pg_op_catalog_put, pg_op_catalog_each, pg_op_fee_line_put, pg_op_fee_line_each};
+
+/* ---- open -------------------------------------------------------------------------- */
+
+/* The URI for messages: a password in it (user:PASSWORD@ or password=) is
+** replaced by "***", so an error printed or logged never shows it. */
+static char *mask_uri(const char *uri) {
+  size_t n = strlen(uri);
+  char *m = malloc(n + 4 * 8 + 1), *o = m;
+  if (!m) return NULL;
+  const char *p = uri, *end = uri + n;
+  const char *auth = strstr(uri, "://");
+  if (auth) {
+    auth += 3;
+    /* the user info ends at the last '@' before the path or the query */
+    const char *stop = auth + strcspn(auth, "/?");
+    const char *at = NULL;
+    for (const char *q = auth; q < stop; q++)
+      if (*q == '@') at = q;
+    const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
+    if (colon) {
+      memcpy(o, uri, (size_t)(colon + 1 - uri));
+      o += colon + 1 - uri;
+      memcpy(o, "***", 3);
+      o += 3;
+      p = at;
+    }
+  }
+  while (p < end) {
+    /* password=... in the query string */
+    if ((p == uri || p[-1] == '?' || p[-1] == '&') && strncmp(p, "password=", 9) == 0) {
+      memcpy(o, "password=***", 12);
+      o += 12;
+      p += 9 + strcspn(p + 9, "&");
+      continue;
+    }
+    *o++ = *p++;
+  }
+  *o = 0;
+  return m;
+}
+
+/* libpq prints notices to stderr unless told otherwise; library code
+** never prints. */
+static void quiet(void *arg, const char *message) {
+  (void)arg, (void)message;
+}
+
+/*
+** Settings of this session, and why:
+**   plan_cache_mode    the ledger's statements are prepared once and run
+**                      millions of times (a re-import asks about every row
+**                      it reads); a custom plan of a join over the person
+**                      partitions takes milliseconds to make, ten times
+**                      longer than running it, so the generic plan — the
+**                      partitions' indexes, pruned at run time — is used
+**                      from the first execution.
+*/
+static int session_settings(pg_store *s, sb_error *err) {
+  return pg_exec(s, "SET plan_cache_mode = force_generic_plan", err,
+                 "cannot configure the session");
+}
+
+int sb_store_pg_open(const char *uri, int create, sb_store **out, sb_error *err) {
+  pg_store *s = calloc(1, sizeof *s);
+  if (!s) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  s->base.ops = &OPS;
+  s->memo.found = -1;
+  s->where = mask_uri(uri);
+  if (!s->where) {
+    free(s);
+    return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  }
+  s->conn = PQconnectdb(uri);
+  int rc = SB_OK;
+  if (!s->conn) {
+    rc = sb_error_set(err, SB_ENOMEM, s->where, "out of memory");
+  } else if (PQstatus(s->conn) != CONNECTION_OK) {
+    rc = pg_error(s, NULL, err, "cannot connect");
+  } else {
+    PQsetNoticeProcessor(s->conn, quiet, NULL);
+    rc = session_settings(s, err);
+    if (!rc) rc = create ? pg_schema_create(s, err) : pg_schema_check(s, err);
+  }
+  if (rc) {
+    op_close(&s->base);
+    return rc;
+  }
+  *out = &s->base;
+  return SB_OK;
+}

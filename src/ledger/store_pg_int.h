@@ -1,0 +1,180 @@
+/*
+** sanbao ledger — what the PostgreSQL store's files share (store_pg.c: the
+** connection, transactions, the registry, policies, runs and lookups;
+** store_pg_rows.c: claim rows sent with COPY, accumulators, alerts, the
+** catalogue and fee lines; store_pg_schema.c: the schema and opening).  Not
+** a public interface: everyone else reaches the store through sb_store_ops
+** (store.h).
+*/
+#ifndef SANBAO_STORE_PG_INT_H
+#define SANBAO_STORE_PG_INT_H
+
+#include <libpq-fe.h>
+
+#include "io/buf.h"
+#include "ledger/store.h"
+
+/* The prepared statements, by the index of their SQL (store_pg.c). */
+enum {
+  PQ_RUN_START,
+  PQ_RUN_FINISH,
+  PQ_RUN_GET,
+  PQ_POLICY_INSERT,
+  PQ_POLICY_REPLACE,
+  PQ_POLICY_EACH,
+  PQ_PERSON_UPSERT,
+  PQ_INTERVALS_CLEAR,
+  PQ_INTERVAL_INSERT,
+  PQ_PERSON_EACH,
+  PQ_CLAIM_COUNT,
+  PQ_CLAIM_LOOKUP,
+  PQ_RECEIVED_COUNT,
+  PQ_ROW_EACH,
+  PQ_ROW_EACH_YEAR,
+  PQ_ACC_GET,
+  PQ_ACC_PUT,
+  PQ_ALERT_INSERT,
+  PQ_ALERT_EACH,
+  PQ_ALERT_AFTER,
+  PQ_ENROLL_PUT,
+  PQ_ENROLL_EACH,
+  PQ_RA_PUT,
+  PQ_RA_EACH,
+  PQ_RA_PAID,
+  PQ_CAT_PUT,
+  PQ_CAT_EACH,
+  PQ_FEE_PERSON,
+  PQ_FEE_PUT,
+  PQ_FEE_EACH,
+  PQ_FEE_OF,
+  PQ_COUNT
+};
+
+/* The most parameters a statement takes (the accumulators' upsert). */
+#define PG_MAX_PARAMS 20
+
+/*
+** The parameters of one statement.  Text goes in binary format with its
+** length, so ids need no NUL (they are (pointer, length) pairs everywhere in
+** the ledger) and are sent exactly as read; numbers and dates go as text,
+** formatted into `num`.
+*/
+typedef struct pg_params {
+  int n;
+  const char *v[PG_MAX_PARAMS];
+  int len[PG_MAX_PARAMS];
+  int fmt[PG_MAX_PARAMS];
+  char num[PG_MAX_PARAMS][24];
+} pg_params;
+
+/* An accumulator row written by acc_put and not sent yet (see
+** pg_flush_accs in store_pg_rows.c). */
+typedef struct pg_pending_acc {
+  char person_id[65];
+  size_t len;
+  int year;
+  sb_acc acc;
+} pg_pending_acc;
+
+typedef struct pg_store {
+  sb_store base;
+  PGconn *conn;
+  char *where;             /* the URI with any password masked: for messages */
+  char prepared[PQ_COUNT]; /* statement k is prepared on this connection */
+  int in_txn;              /* between begin() and commit() / rollback() */
+  sb_buf copy_claims;      /* claim rows not sent yet, in COPY text format */
+  sb_buf copy_settlements; /* their settlements, likewise */
+  int64_t pending_rows;    /* rows in the two buffers */
+  pg_pending_acc *accs;    /* accumulators not sent yet */
+  size_t naccs, accs_cap;
+  /* The last claim_lookup's answer, kept only inside a write transaction
+  ** (begin() holds the ledger's write lock, so nobody else writes then) and
+  ** dropped by any row_append; as in the SQLite store. */
+  sb_claim_memo memo;
+  /* The person of the claims row whose fee lines are being stored (fee
+  ** lines are partitioned by person, and fee_line_put names only the
+  ** row's seq): the lines of one row come one after another. */
+  int64_t fee_seq;
+  char fee_person[65];
+  size_t fee_person_len;
+} pg_store;
+
+/* ---- helpers (store_pg.c) ------------------------------------------------------ */
+
+/* Fill `err` with the connection's (or, when `res` is not NULL, the
+** result's) message for `what`; return SB_EIO. */
+int pg_error(pg_store *s, const PGresult *res, sb_error *err, const char *what);
+
+/* Parameters: text of n bytes (NULL: SQL NULL), a NUL-terminated text, an
+** integer, SQL NULL, a date as YYYY-MM-DD (an open end: NULL). */
+void pg_text(pg_params *p, const char *t, size_t n);
+void pg_cstr(pg_params *p, const char *t);
+void pg_int(pg_params *p, int64_t v);
+void pg_null(pg_params *p);
+void pg_date(pg_params *p, sb_date d);
+
+/* Run prepared statement `q` (prepared on first use) to completion: its
+** result (rows or none), or NULL with `err` set.  PQclear it. */
+PGresult *pg_run(pg_store *s, int q, const pg_params *p, sb_error *err, const char *what);
+
+/* Run statement `q` and call fn on each row as it arrives (libpq's
+** single-row mode: a table of millions is never held whole).  fn returns 0
+** to go on; anything else stops, is returned, and the rest is read and
+** dropped.  fn must not use the store. */
+int pg_each(pg_store *s, int q, const pg_params *p,
+            int (*fn)(pg_store *s, const PGresult *r, void *ctx, sb_error *err), void *ctx,
+            sb_error *err, const char *what);
+
+/* Run SQL text without parameters (one or more statements); 0 or SB_EIO. */
+int pg_exec(pg_store *s, const char *sql, sb_error *err, const char *what);
+
+/* Column c of row 0 of r: as int64 (NULL: 0), as an enum looked up by name
+** (NULL or unknown: -1), as a date (NULL or not a date: `open`). */
+int64_t pg_col_int(const PGresult *r, int c);
+int pg_col_enum(const PGresult *r, int c, int (*lookup)(const char *, size_t));
+sb_date pg_col_date(const PGresult *r, int c, sb_date open);
+
+/* Whether any of the columns `cols[0..n)` of row 0 is NULL. */
+int pg_any_null(const PGresult *r, const int *cols, int n);
+
+/* A damaged ledger (a NULL where the schema forbids it). */
+int pg_damaged(pg_store *s, sb_error *err, const char *what);
+
+/* ---- rows, accumulators, alerts, catalogue, fee lines (store_pg_rows.c) -------- */
+
+/* Send the pending claim rows and accumulators (before anything reads the
+** tables, and at commit); drop them (at rollback). */
+int pg_flush(pg_store *s, sb_error *err);
+void pg_drop_pending(pg_store *s);
+
+int pg_op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err);
+int pg_op_row_each(sb_store *bs, int year, int (*fn)(void *, const sb_stored_row *), void *ctx,
+                   sb_error *err);
+int pg_op_acc_get(sb_store *bs, const char *pid, size_t len, int year, sb_acc *a, sb_error *err);
+int pg_op_acc_put(sb_store *bs, const char *pid, size_t len, int year, const sb_acc *a,
+                  sb_error *err);
+int pg_op_alert_append(sb_store *bs, const sb_stored_alert *a, sb_error *err);
+int pg_op_alert_each(sb_store *bs, int64_t after_seq, int (*fn)(void *, const sb_stored_alert *),
+                     void *ctx, sb_error *err);
+int pg_op_catalog_put(sb_store *bs, int64_t run, const char *code, size_t len,
+                      const sb_catalog_item *it, sb_error *err);
+int pg_op_catalog_each(sb_store *bs,
+                       int (*fn)(void *, const char *, size_t, const sb_catalog_item *), void *ctx,
+                       sb_error *err);
+int pg_op_fee_line_put(sb_store *bs, const sb_stored_fee_line *l, sb_error *err);
+int pg_op_fee_line_each(sb_store *bs, int64_t seq, int (*fn)(void *, const sb_stored_fee_line *),
+                        void *ctx, sb_error *err);
+
+/* Columns c..c+11 of a settlement (category, visit, level, the amounts and
+** the fed flags) and column `ra` (reassist_pay) into a result, with the
+** derived amounts (sb_stored_result_derive). */
+void pg_col_result(const PGresult *r, int c, int ra, sb_result *out);
+
+/* ---- the schema (store_pg_schema.c) -------------------------------------------- */
+
+/* Create the schema in the connected database (which must not hold one),
+** or check that it holds this sanbao's. */
+int pg_schema_create(pg_store *s, sb_error *err);
+int pg_schema_check(pg_store *s, sb_error *err);
+
+#endif

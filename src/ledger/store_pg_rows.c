@@ -1,0 +1,559 @@
+/*
+** sanbao ledger — the PostgreSQL store's claim rows, accumulators, alerts,
+** catalogue and fee lines (see store.h for what each operation promises,
+** store_pg.c for the store as a whole).
+**
+** Rows go to the server with COPY.  row_append encodes a claim row and its
+** settlement at once into two buffers in COPY's text format; they are sent,
+** one COPY a table, before anything reads the tables and at commit, and at
+** the latest when a buffer passes FLUSH_BYTES, so an import of millions of
+** rows costs a few COPYs, not millions of round trips, and holds a bounded
+** amount of memory.  Everything sent belongs to the import's transaction: a
+** rollback (or a killed process, whose connection the server then closes)
+** takes all of it back.  Accumulators are kept likewise and sent together:
+** a few as upserts, many through COPY into a temporary table and one
+** INSERT ... SELECT ... ON CONFLICT.
+*/
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "ledger/store_pg_int.h"
+
+#define FLUSH_BYTES (4u << 20)
+/* From this many accumulator rows on, COPY to a temporary table beats one
+** upsert statement each (a round trip each). */
+#define ACC_COPY_MIN 64
+
+static const char *const STATUS[] = {"settled", "reversed", "rejected"};
+
+/* ---- COPY text format -------------------------------------------------------------- */
+
+/* Append a field: its bytes with backslash, tab, newline and carriage
+** return escaped (COPY's text format), then `sep` (a tab or the newline). */
+static int put_field(sb_buf *b, const char *t, size_t n, char sep) {
+  if (sb_buf_reserve(b, n * 2 + 1)) return -1;
+  char *o = b->p + b->len;
+  for (size_t i = 0; i < n; i++) {
+    char c = t[i];
+    if (c == '\\' || c == '\t' || c == '\n' || c == '\r') {
+      *o++ = '\\';
+      c = c == '\t' ? 't' : c == '\n' ? 'n' : c == '\r' ? 'r' : '\\';
+    }
+    *o++ = c;
+  }
+  *o++ = sep;
+  b->len = (size_t)(o - b->p);
+  return 0;
+}
+
+static int put_null(sb_buf *b, char sep) {
+  char t[3] = {'\\', 'N', sep};
+  return sb_buf_put(b, t, 3);
+}
+
+static int put_text(sb_buf *b, const char *t, size_t n, char sep) {
+  return t ? put_field(b, t, n, sep) : put_null(b, sep);
+}
+
+static int put_cstr(sb_buf *b, const char *t, char sep) {
+  return put_text(b, t, t ? strlen(t) : 0, sep);
+}
+
+static int put_int(sb_buf *b, int64_t v, char sep) {
+  return sb_buf_printf(b, "%lld%c", (long long)v, sep);
+}
+
+/* Send buffer b with `COPY <table_cols> FROM STDIN`, then empty it. */
+static int copy_in(pg_store *s, const char *copy_sql, sb_buf *b, sb_error *err, const char *what) {
+  if (!b->len) return SB_OK;
+  PGresult *r = PQexec(s->conn, copy_sql);
+  if (PQresultStatus(r) != PGRES_COPY_IN) {
+    int rc = pg_error(s, r, err, what);
+    PQclear(r);
+    b->len = 0;
+    return rc;
+  }
+  PQclear(r);
+  int sent = PQputCopyData(s->conn, b->p, (int)b->len) == 1;
+  b->len = 0;
+  if (PQputCopyEnd(s->conn, sent ? NULL : "sanbao: the rows could not be sent") != 1)
+    return pg_error(s, NULL, err, what);
+  int rc = SB_OK;
+  while ((r = PQgetResult(s->conn))) {
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && !rc) rc = pg_error(s, r, err, what);
+    PQclear(r);
+  }
+  return rc;
+}
+
+/* ---- accumulators ------------------------------------------------------------------ */
+
+static const char ACC_STAGE[] = "CREATE TEMP TABLE IF NOT EXISTS sanbao_acc_stage"
+                                " (LIKE accumulators INCLUDING DEFAULTS) ON COMMIT DELETE ROWS";
+static const char ACC_MERGE[] =
+    "INSERT INTO accumulators SELECT * FROM sanbao_acc_stage"
+    " ON CONFLICT (person_id, year) DO UPDATE SET adm_primary = excluded.adm_primary,"
+    " adm_grade1 = excluded.adm_grade1, adm_grade2 = excluded.adm_grade2,"
+    " adm_grade3 = excluded.adm_grade3, adm_provincial = excluded.adm_provincial,"
+    " alerted = excluded.alerted, dedc_ytd = excluded.dedc_ytd, basic_ytd = excluded.basic_ytd,"
+    " chronic_ytd = excluded.chronic_ytd, outpatient_ytd = excluded.outpatient_ytd,"
+    " ci_base = excluded.ci_base, ci_paid = excluded.ci_paid, ma_base = excluded.ma_base,"
+    " ma_paid = excluded.ma_paid, psn_ytd = excluded.psn_ytd, ra_base = excluded.ra_base,"
+    " ra_paid = excluded.ra_paid;"
+    "TRUNCATE sanbao_acc_stage";
+
+/* The values of an accumulator row after its key, in the table's order. */
+static void acc_values(const sb_acc *a, int64_t v[17]) {
+  for (int l = 0; l < SB_LEVEL_COUNT; l++)
+    v[l] = a->admissions[l];
+  v[5] = a->alerted;
+  const sb_fen f[] = {a->dedc_ytd, a->basic_ytd, a->chronic_ytd, a->outpatient_ytd,
+                      a->ci_base,  a->ci_paid,   a->ma_base,     a->ma_paid,
+                      a->psn_ytd,  a->ra_base,   a->ra_paid};
+  for (int k = 0; k < 11; k++)
+    v[6 + k] = f[k];
+}
+
+static int flush_accs(pg_store *s, sb_error *err) {
+  size_t n = s->naccs;
+  if (!n) return SB_OK;
+  s->naccs = 0;
+  if (n < ACC_COPY_MIN) {
+    for (size_t i = 0; i < n; i++) {
+      pg_pending_acc *x = &s->accs[i];
+      pg_params p = {0};
+      int64_t v[17];
+      acc_values(&x->acc, v);
+      pg_text(&p, x->person_id, x->len);
+      pg_int(&p, x->year);
+      for (int k = 0; k < 17; k++)
+        pg_int(&p, v[k]);
+      PGresult *r = pg_run(s, PQ_ACC_PUT, &p, err, "storing accumulators");
+      if (!r) return SB_EIO;
+      PQclear(r);
+    }
+    return SB_OK;
+  }
+  sb_buf b = {0};
+  for (size_t i = 0; i < n; i++) {
+    pg_pending_acc *x = &s->accs[i];
+    int64_t v[17];
+    acc_values(&x->acc, v);
+    int bad = put_text(&b, x->person_id, x->len, '\t') || put_int(&b, x->year, '\t');
+    for (int k = 0; k < 17 && !bad; k++)
+      bad = put_int(&b, v[k], k == 16 ? '\n' : '\t');
+    if (bad) {
+      sb_buf_free(&b);
+      return sb_error_set(err, SB_ENOMEM, s->where, "out of memory");
+    }
+  }
+  int rc = pg_exec(s, ACC_STAGE, err, "storing accumulators");
+  if (!rc) rc = copy_in(s, "COPY sanbao_acc_stage FROM STDIN", &b, err, "storing accumulators");
+  if (!rc) rc = pg_exec(s, ACC_MERGE, err, "storing accumulators");
+  sb_buf_free(&b);
+  return rc;
+}
+
+int pg_op_acc_put(sb_store *bs, const char *pid, size_t len, int year, const sb_acc *a,
+                  sb_error *err) {
+  pg_store *s = (pg_store *)bs;
+  if (len > 64) return sb_error_set(err, SB_EINVAL, s->where, "a person id over 64 bytes");
+  if (s->naccs == s->accs_cap) {
+    size_t nc = s->accs_cap ? s->accs_cap * 2 : 256;
+    pg_pending_acc *nv = realloc(s->accs, nc * sizeof *nv);
+    if (!nv) return sb_error_set(err, SB_ENOMEM, s->where, "out of memory");
+    s->accs = nv, s->accs_cap = nc;
+  }
+  pg_pending_acc *x = &s->accs[s->naccs++];
+  memcpy(x->person_id, pid, len);
+  x->len = len;
+  x->year = year;
+  x->acc = *a;
+  return SB_OK;
+}
+
+int pg_op_acc_get(sb_store *bs, const char *pid, size_t len, int year, sb_acc *a, sb_error *err) {
+  pg_store *s = (pg_store *)bs;
+  memset(a, 0, sizeof *a);
+  if (pg_flush(s, err)) return SB_EIO;
+  pg_params p = {0};
+  pg_text(&p, pid, len);
+  pg_int(&p, year);
+  PGresult *r = pg_run(s, PQ_ACC_GET, &p, err, "reading accumulators");
+  if (!r) return SB_EIO;
+  if (PQntuples(r)) {
+    for (int l = 0; l < SB_LEVEL_COUNT; l++)
+      a->admissions[l] = (int32_t)pg_col_int(r, l);
+    a->alerted = (uint32_t)pg_col_int(r, 5);
+    sb_fen *f[] = {&a->dedc_ytd, &a->basic_ytd, &a->chronic_ytd, &a->outpatient_ytd,
+                   &a->ci_base,  &a->ci_paid,   &a->ma_base,     &a->ma_paid,
+                   &a->psn_ytd,  &a->ra_base,   &a->ra_paid};
+    for (int k = 0; k < 11; k++)
+      *f[k] = pg_col_int(r, 6 + k);
+  }
+  PQclear(r);
+  return SB_OK;
+}
+
+/* ---- claim rows ---------------------------------------------------------------------- */
+
+static const char COPY_CLAIMS[] =
+    "COPY claims(seq, run_id, claim_id, person_id, date, visit_type, level, medfee_sumamt,"
+    " fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, reverses, content_key) FROM STDIN";
+static const char COPY_SETTLEMENTS[] =
+    "COPY settlements(seq, person_id, status, reason, category, year, visit_type, level,"
+    " medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"
+    " hifp_pay, hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay) FROM STDIN";
+
+int pg_flush(pg_store *s, sb_error *err) {
+  int rc = SB_OK;
+  if (s->pending_rows) {
+    s->pending_rows = 0;
+    /* every claim first: a settlement is the settlement of a stored row */
+    rc = copy_in(s, COPY_CLAIMS, &s->copy_claims, err, "storing claims");
+    if (!rc) rc = copy_in(s, COPY_SETTLEMENTS, &s->copy_settlements, err, "storing settlements");
+  }
+  if (!rc) rc = flush_accs(s, err);
+  if (rc) pg_drop_pending(s);
+  return rc;
+}
+
+void pg_drop_pending(pg_store *s) {
+  s->copy_claims.len = s->copy_settlements.len = 0;
+  s->pending_rows = 0;
+  s->naccs = 0;
+  s->fee_seq = 0;
+}
+
+static int encode_claim(sb_buf *b, const sb_stored_row *r) {
+  int bad = put_int(b, r->seq, '\t') || put_int(b, r->run_id, '\t') ||
+            put_text(b, r->claim_id, r->claim_id_len, '\t') ||
+            put_text(b, r->person_id, r->person_id_len, '\t') ||
+            put_text(b, r->date, r->date_len, '\t');
+  if (r->has_claim) {
+    bad = bad || put_cstr(b, sb_visit_name(r->claim.visit), '\t') ||
+          put_cstr(b, sb_level_name(r->claim.level), '\t') ||
+          put_int(b, r->claim.medfee_sumamt, '\t') ||
+          put_int(b, r->claim.fulamt_ownpay_amt, '\t') ||
+          put_int(b, r->claim.overlmt_selfpay, '\t') || put_int(b, r->claim.preselfpay_amt, '\t');
+  } else {
+    for (int k = 0; k < 6 && !bad; k++)
+      bad = put_null(b, '\t');
+  }
+  return bad || put_text(b, r->reverses, r->reverses_len, '\t') ||
+         put_int(b, (int64_t)r->content_key, '\n');
+}
+
+static int encode_settlement(sb_buf *b, const sb_stored_row *r) {
+  int bad = put_int(b, r->seq, '\t') || put_text(b, r->person_id, r->person_id_len, '\t') ||
+            put_cstr(b, STATUS[r->status], '\t');
+  if (r->status == SB_ROW_REJECTED) {
+    bad = bad || put_cstr(b, sb_reason_name(r->reason), '\t');
+    for (int k = 0; k < 15 && !bad; k++)
+      bad = put_null(b, k == 14 ? '\n' : '\t');
+    return bad;
+  }
+  const sb_result *x = &r->result;
+  bad = bad || put_null(b, '\t') || put_cstr(b, sb_category_name(x->category), '\t') ||
+        put_int(b, r->year, '\t') || put_cstr(b, sb_visit_name(x->visit), '\t') ||
+        put_cstr(b, sb_level_name(x->level), '\t');
+  const sb_fen a[] = {x->medfee_sumamt, x->fulamt_ownpay_amt, x->overlmt_selfpay, x->preselfpay_amt,
+                      x->act_pay_dedc,  x->hifp_pay,          x->hifmi_pay,       x->maf_pay};
+  for (int k = 0; k < 8 && !bad; k++)
+    bad = put_int(b, a[k], '\t');
+  bad = bad || put_int(b, x->flags, '\t') ||
+        (r->reverses_seq > 0 ? put_int(b, r->reverses_seq, '\t') : put_null(b, '\t')) ||
+        put_int(b, x->reassist_pay, '\n');
+  return bad;
+}
+
+int pg_op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
+  pg_store *s = (pg_store *)bs;
+  s->memo.found = -1;
+  if (r->seq <= 0) return sb_error_set(err, SB_EINVAL, s->where, "a row needs its seq");
+  size_t c0 = s->copy_claims.len, s0 = s->copy_settlements.len;
+  if (encode_claim(&s->copy_claims, r) || encode_settlement(&s->copy_settlements, r)) {
+    s->copy_claims.len = c0, s->copy_settlements.len = s0;
+    return sb_error_set(err, SB_ENOMEM, s->where, "out of memory");
+  }
+  s->pending_rows++;
+  if (s->copy_claims.len + s->copy_settlements.len >= FLUSH_BYTES) return pg_flush(s, err);
+  return SB_OK;
+}
+
+void pg_col_result(const PGresult *r, int c, int ra, sb_result *x) {
+  memset(x, 0, sizeof *x);
+  int cat = pg_col_enum(r, c, sb_category_from_name);
+  int v = pg_col_enum(r, c + 1, sb_visit_from_name);
+  int l = pg_col_enum(r, c + 2, sb_level_from_name);
+  x->category = (uint8_t)(cat < 0 ? 0 : cat);
+  x->visit = (uint8_t)(v < 0 ? 0 : v);
+  x->level = (uint8_t)(l < 0 ? 0 : l);
+  x->medfee_sumamt = pg_col_int(r, c + 3);
+  x->fulamt_ownpay_amt = pg_col_int(r, c + 4);
+  x->overlmt_selfpay = pg_col_int(r, c + 5);
+  x->preselfpay_amt = pg_col_int(r, c + 6);
+  x->act_pay_dedc = pg_col_int(r, c + 7);
+  x->hifp_pay = pg_col_int(r, c + 8);
+  x->hifmi_pay = pg_col_int(r, c + 9);
+  x->maf_pay = pg_col_int(r, c + 10);
+  x->flags = (uint8_t)pg_col_int(r, c + 11);
+  x->reassist_pay = pg_col_int(r, ra);
+  sb_stored_result_derive(x);
+}
+
+typedef struct row_ctx {
+  int (*fn)(void *, const sb_stored_row *);
+  void *ctx;
+} row_ctx;
+
+static int stored_row(pg_store *s, const PGresult *res, void *vctx, sb_error *err) {
+  row_ctx *c = vctx;
+  static const int nn[] = {0, 1, 2, 3, 4, 5, 6};
+  if (pg_any_null(res, nn, 7)) return pg_damaged(s, err, "a column of claims or settlements");
+  sb_stored_row r;
+  memset(&r, 0, sizeof r);
+  r.seq = pg_col_int(res, 0);
+  r.run_id = pg_col_int(res, 1);
+  r.claim_id = PQgetvalue(res, 0, 2);
+  r.claim_id_len = (size_t)PQgetlength(res, 0, 2);
+  r.person_id = PQgetvalue(res, 0, 3);
+  r.person_id_len = (size_t)PQgetlength(res, 0, 3);
+  r.date = PQgetvalue(res, 0, 4);
+  r.date_len = (size_t)PQgetlength(res, 0, 4);
+  r.content_key = (uint64_t)pg_col_int(res, 5);
+  const char *status = PQgetvalue(res, 0, 6);
+  r.status = !strcmp(status, "settled")    ? SB_ROW_SETTLED
+             : !strcmp(status, "reversed") ? SB_ROW_REVERSED
+                                           : SB_ROW_REJECTED;
+  if (!PQgetisnull(res, 0, 7)) {
+    const char *reason = PQgetvalue(res, 0, 7);
+    for (int k = 1; k < SB_R_COUNT; k++)
+      if (!strcmp(reason, sb_reason_name(k))) r.reason = k;
+  }
+  r.year = (int)pg_col_int(res, 8);
+  if (!PQgetisnull(res, 0, 9)) {
+    r.has_claim = 1;
+    r.claim.visit = (uint8_t)pg_col_enum(res, 9, sb_visit_from_name);
+    r.claim.level = (uint8_t)pg_col_enum(res, 10, sb_level_from_name);
+    r.claim.medfee_sumamt = pg_col_int(res, 11);
+    r.claim.fulamt_ownpay_amt = pg_col_int(res, 12);
+    r.claim.overlmt_selfpay = pg_col_int(res, 13);
+    r.claim.preselfpay_amt = pg_col_int(res, 14);
+    r.claim.date = pg_col_date(res, 4, 0);
+  }
+  if (!PQgetisnull(res, 0, 15)) {
+    r.reverses = PQgetvalue(res, 0, 15);
+    r.reverses_len = (size_t)PQgetlength(res, 0, 15);
+  }
+  r.reverses_seq = pg_col_int(res, 16);
+  if (r.status != SB_ROW_REJECTED) pg_col_result(res, 17, 29, &r.result);
+  return c->fn(c->ctx, &r);
+}
+
+int pg_op_row_each(sb_store *bs, int year, int (*fn)(void *, const sb_stored_row *), void *ctx,
+                   sb_error *err) {
+  pg_store *s = (pg_store *)bs;
+  if (pg_flush(s, err)) return SB_EIO;
+  row_ctx c = {fn, ctx};
+  pg_params p = {0};
+  if (year) pg_int(&p, year);
+  return pg_each(s, year ? PQ_ROW_EACH_YEAR : PQ_ROW_EACH, &p, stored_row, &c, err,
+                 "reading settlements");
+}
+
+/* ---- alerts -------------------------------------------------------------------------- */
+
+int pg_op_alert_append(sb_store *bs, const sb_stored_alert *a, sb_error *err) {
+  pg_store *s = (pg_store *)bs;
+  if (pg_flush(s, err)) return SB_EIO;
+  pg_params p = {0};
+  pg_int(&p, a->seq);
+  pg_cstr(&p, a->rule);
+  pg_cstr(&p, a->person_id);
+  pg_cstr(&p, a->household_id);
+  pg_cstr(&p, a->claim_id);
+  pg_date(&p, a->date);
+  pg_int(&p, a->psn_ytd);
+  pg_int(&p, a->threshold);
+  PGresult *r = pg_run(s, PQ_ALERT_INSERT, &p, err, "storing an alert");
+  if (!r) return SB_EIO;
+  PQclear(r);
+  return SB_OK;
+}
+
+typedef struct alert_ctx {
+  int (*fn)(void *, const sb_stored_alert *);
+  void *ctx;
+} alert_ctx;
+
+static int alert_row(pg_store *s, const PGresult *r, void *vctx, sb_error *err) {
+  alert_ctx *c = vctx;
+  static const int nn[] = {0, 1, 2, 3, 4, 5, 6, 7};
+  if (pg_any_null(r, nn, 8)) return pg_damaged(s, err, "a column of alerts");
+  sb_stored_alert a = {pg_col_int(r, 0),    PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
+                       PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4), pg_col_date(r, 5, 0),
+                       pg_col_int(r, 6),    pg_col_int(r, 7)};
+  return c->fn(c->ctx, &a);
+}
+
+int pg_op_alert_each(sb_store *bs, int64_t after_seq, int (*fn)(void *, const sb_stored_alert *),
+                     void *ctx, sb_error *err) {
+  pg_store *s = (pg_store *)bs;
+  if (pg_flush(s, err)) return SB_EIO;
+  alert_ctx c = {fn, ctx};
+  pg_params p = {0};
+  if (after_seq >= 0) pg_int(&p, after_seq);
+  return pg_each(s, after_seq < 0 ? PQ_ALERT_EACH : PQ_ALERT_AFTER, &p, alert_row, &c, err,
+                 "reading alerts");
+}
+
+/* ---- the catalogue ------------------------------------------------------------------- */
+
+int pg_op_catalog_put(sb_store *bs, int64_t run, const char *code, size_t len,
+                      const sb_catalog_item *it, sb_error *err) {
+  pg_params p = {0};
+  pg_int(&p, run);
+  pg_text(&p, code, len);
+  pg_int(&p, it->cls);
+  pg_int(&p, it->selfpay_prop);
+  if (it->price_limit < 0)
+    pg_null(&p);
+  else
+    pg_int(&p, it->price_limit);
+  pg_date(&p, it->begin);
+  pg_date(&p, it->end);
+  PGresult *r = pg_run((pg_store *)bs, PQ_CAT_PUT, &p, err, "storing a catalogue row");
+  if (!r) return SB_EIO;
+  PQclear(r);
+  return SB_OK;
+}
+
+typedef struct cat_ctx {
+  int (*fn)(void *, const char *, size_t, const sb_catalog_item *);
+  void *ctx;
+} cat_ctx;
+
+static int cat_row(pg_store *s, const PGresult *r, void *vctx, sb_error *err) {
+  cat_ctx *c = vctx;
+  static const int nn[] = {0, 1, 2, 4};
+  if (pg_any_null(r, nn, 4)) return pg_damaged(s, err, "a column of catalog_items");
+  sb_catalog_item it;
+  memset(&it, 0, sizeof it);
+  it.cls = (uint8_t)pg_col_int(r, 1);
+  it.selfpay_prop = (sb_bp)pg_col_int(r, 2);
+  it.price_limit = PQgetisnull(r, 0, 3) ? SB_PRICE_NO_LIMIT : pg_col_int(r, 3);
+  it.begin = pg_col_date(r, 4, SB_DATE_MIN);
+  it.end = pg_col_date(r, 5, SB_DATE_MAX);
+  return c->fn(c->ctx, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0), &it);
+}
+
+int pg_op_catalog_each(sb_store *bs,
+                       int (*fn)(void *, const char *, size_t, const sb_catalog_item *), void *ctx,
+                       sb_error *err) {
+  cat_ctx c = {fn, ctx};
+  return pg_each((pg_store *)bs, PQ_CAT_EACH, NULL, cat_row, &c, err, "reading the catalogue");
+}
+
+/* ---- fee lines ----------------------------------------------------------------------- */
+
+static const char *const FEE_STATUS_SQL[] = {"ok", "unlisted", "bad"};
+
+/* The person of claims row seq (fee lines are partitioned by person): the
+** lines of one row come together, so one look-up serves them all. */
+static int fee_person(pg_store *s, int64_t seq, sb_error *err) {
+  if (s->fee_seq == seq) return SB_OK;
+  pg_params p = {0};
+  pg_int(&p, seq);
+  PGresult *r = pg_run(s, PQ_FEE_PERSON, &p, err, "storing a fee line");
+  if (!r) return SB_EIO;
+  if (!PQntuples(r)) {
+    PQclear(r);
+    return sb_error_set(err, SB_EINVAL, s->where, "a fee line of no stored claims row");
+  }
+  size_t n = (size_t)PQgetlength(r, 0, 0);
+  if (n > 64) n = 64;
+  memcpy(s->fee_person, PQgetvalue(r, 0, 0), n);
+  s->fee_person_len = n;
+  s->fee_seq = seq;
+  PQclear(r);
+  return SB_OK;
+}
+
+int pg_op_fee_line_put(sb_store *bs, const sb_stored_fee_line *l, sb_error *err) {
+  pg_store *s = (pg_store *)bs;
+  if (pg_flush(s, err)) return SB_EIO; /* the claims row goes first */
+  if (fee_person(s, l->seq, err)) return SB_EIO;
+  pg_params p = {0};
+  pg_int(&p, l->seq);
+  pg_text(&p, s->fee_person, s->fee_person_len);
+  pg_int(&p, l->line_no);
+  pg_text(&p, l->sn, l->sn_len);
+  pg_text(&p, l->code, l->code_len);
+  int bad = l->status == SB_FEE_BAD;
+  if (bad)
+    pg_null(&p), pg_null(&p);
+  else
+    pg_int(&p, l->cnt), pg_int(&p, l->pric);
+  pg_cstr(&p, FEE_STATUS_SQL[l->status < 3 ? l->status : 2]);
+  if (bad) {
+    for (int k = 0; k < 5; k++)
+      pg_null(&p);
+  } else {
+    pg_int(&p, l->amounts.cls);
+    pg_int(&p, l->amounts.amt);
+    pg_int(&p, l->amounts.fulamt);
+    pg_int(&p, l->amounts.over);
+    pg_int(&p, l->amounts.pre);
+  }
+  PGresult *r = pg_run(s, PQ_FEE_PUT, &p, err, "storing a fee line");
+  if (!r) return SB_EIO;
+  PQclear(r);
+  return SB_OK;
+}
+
+typedef struct fee_ctx {
+  int (*fn)(void *, const sb_stored_fee_line *);
+  void *ctx;
+} fee_ctx;
+
+static int fee_row(pg_store *s, const PGresult *r, void *vctx, sb_error *err) {
+  fee_ctx *c = vctx;
+  static const int nn[] = {0, 1, 2, 3, 4, 7};
+  if (pg_any_null(r, nn, 6)) return pg_damaged(s, err, "a column of fee_lines");
+  sb_stored_fee_line l;
+  memset(&l, 0, sizeof l);
+  l.seq = pg_col_int(r, 0);
+  l.line_no = (int32_t)pg_col_int(r, 1);
+  l.claim_id = PQgetvalue(r, 0, 2);
+  l.claim_id_len = (size_t)PQgetlength(r, 0, 2);
+  l.sn = PQgetvalue(r, 0, 3);
+  l.sn_len = (size_t)PQgetlength(r, 0, 3);
+  l.code = PQgetvalue(r, 0, 4);
+  l.code_len = (size_t)PQgetlength(r, 0, 4);
+  l.status = sb_fee_status_from_name(PQgetvalue(r, 0, 7), (size_t)PQgetlength(r, 0, 7));
+  if (l.status < 0) return pg_damaged(s, err, "a status of fee_lines");
+  l.cnt = l.pric = -1;
+  if (l.status != SB_FEE_BAD) {
+    l.cnt = pg_col_int(r, 5);
+    l.pric = pg_col_int(r, 6);
+    l.amounts.cls = (uint8_t)pg_col_int(r, 8);
+    l.amounts.amt = pg_col_int(r, 9);
+    l.amounts.fulamt = pg_col_int(r, 10);
+    l.amounts.over = pg_col_int(r, 11);
+    l.amounts.pre = pg_col_int(r, 12);
+    l.amounts.inscp = l.amounts.amt - l.amounts.fulamt - l.amounts.over - l.amounts.pre;
+  }
+  return c->fn(c->ctx, &l);
+}
+
+int pg_op_fee_line_each(sb_store *bs, int64_t seq, int (*fn)(void *, const sb_stored_fee_line *),
+                        void *ctx, sb_error *err) {
+  pg_store *s = (pg_store *)bs;
+  if (pg_flush(s, err)) return SB_EIO;
+  fee_ctx c = {fn, ctx};
+  pg_params p = {0};
+  if (seq > 0) pg_int(&p, seq);
+  return pg_each(s, seq > 0 ? PQ_FEE_OF : PQ_FEE_EACH, &p, fee_row, &c, err, "reading fee lines");
+}

@@ -14,9 +14,9 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "ledger/ledger.h"
-#include "ledger/store.h"
 #include "server/server.h"
 #include "server/tokens.h"
+#include "store/store.h"
 
 static const char SERVE_USAGE[] =
     "NAME\n"

@@ -43,8 +43,8 @@
 
 #include "io/buf.h"
 #include "ledger/ledger.h"
-#include "ledger/store.h"
 #include "sanbao/error.h"
+#include "store/store.h"
 
 /* Who a token belongs to, as the server's token check says. */
 typedef struct sb_console_who {

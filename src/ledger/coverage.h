@@ -29,9 +29,9 @@
 
 #include "io/csv.h"
 #include "io/csvfile.h" /* sb_report_fn */
-#include "ledger/store.h"
 #include "sanbao/error.h"
 #include "sanbao/registry.h"
+#include "store/store.h"
 
 /* The provincial goal: 参保率 at least 95% (seed: "参保率稳定在95%以上"). */
 #define SB_COVERAGE_GOAL_BP 9500

@@ -6,7 +6,7 @@
 #define SANBAO_LEDGER_EXPLAIN_H
 
 #include "io/buf.h"
-#include "ledger/store.h"
+#include "store/store.h"
 
 /*
 ** Append the explanation of claim `id` to `out`.

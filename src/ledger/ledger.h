@@ -19,7 +19,7 @@
 
 #include "batch/batch.h"
 #include "io/persons_csv.h"
-#include "ledger/store.h"
+#include "store/store.h"
 
 /* Load every stored policy into `set`. */
 int sb_ledger_policies(sb_store *st, sb_policy_set *set, sb_error *err);

@@ -17,7 +17,7 @@
 #include <stdint.h>
 
 #include "io/buf.h"
-#include "ledger/store.h"
+#include "store/store.h"
 
 typedef struct sb_reassist_summary {
   int64_t persons;   /* listed: an entitlement, or something paid before */

@@ -33,10 +33,10 @@
 
 #include "io/csv.h"
 #include "io/csvfile.h" /* sb_report_fn */
-#include "ledger/store.h"
 #include "sanbao/error.h"
 #include "sanbao/registry.h"
 #include "sanbao/types.h"
+#include "store/store.h"
 
 typedef enum sb_finding {
   SB_FIND_UNKNOWN_PERSON = 0,

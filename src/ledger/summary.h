@@ -9,8 +9,8 @@
 
 #include <stdint.h>
 
-#include "ledger/store.h"
 #include "sanbao/types.h"
+#include "store/store.h"
 
 #define SB_SUMMARY_PREFS 64
 

@@ -21,10 +21,10 @@
 #include <unistd.h>
 
 #include "ledger/ledger.h"
-#include "ledger/store.h"
 #include "server/api.h"
 #include "server/server_int.h"
 #include "server/tokens.h"
+#include "store/store.h"
 
 uint64_t srv_now_us(void) {
   struct timespec ts;

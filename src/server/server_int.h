@@ -13,10 +13,10 @@
 
 #include "console/console.h"
 #include "ledger/ledger.h"
-#include "ledger/store.h"
 #include "server/api.h"
 #include "server/server.h"
 #include "server/tokens.h"
+#include "store/store.h"
 
 /* ---- requests and jobs ----------------------------------------------------------- */
 

@@ -21,6 +21,8 @@
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/store.sh
+. "$(dirname "$0")/lib/store.sh"
 # shellcheck source-path=SCRIPTDIR source=lib/server.sh
 . "$(dirname "$0")/lib/server.sh"
 srvpid=
@@ -256,13 +258,13 @@ get "/console/alerts?rule=$rule1&to=2021-12-31" -b "$jar"
 same_text "filter by date: none before 2022" 0 "$(sed -n 's/.*<span class="matched">\([0-9]*\)<.*/\1/p' "$work/page.html")"
 get "/console/alerts?prefecture=110100" -b "$jar"
 same_text "filter by prefecture: none in another prefecture" 0 "$(sed -n 's/.*<span class="matched">\([0-9]*\)<.*/\1/p' "$work/page.html")"
-if command -v sqlite3 >/dev/null 2>&1; then
+if [ "$have_db_sql" -eq 1 ]; then
   same_text "the mark is stored: who and the note as typed" "BUREAU|<b>已电话回访</b> & \"ok\"" \
-    "$(sqlite3 "$db" 'SELECT who, note FROM alert_marks')"
-  sqlite3 "$db" "UPDATE alert_marks SET note = 'x'" 2>"$work/err.txt"
+    "$(db_sql "$db" 'SELECT who, note FROM alert_marks')"
+  db_sql "$db" "UPDATE alert_marks SET note = 'x'" >/dev/null 2>"$work/err.txt"
   contains "marks are append-only" "$work/err.txt" "append-only"
 else
-  skip "alert_marks checks (no sqlite3)"
+  skip "alert_marks checks (no sqlite3 or psql shell)"
 fi
 aget /console/
 same_text "overview: one alert handled" 1 "$(sed -n 's/.*<span id="alerts-handled">\([0-9]*\)<.*/\1/p' "$work/page.html")"
@@ -306,7 +308,8 @@ stop_server "server"
 
 # ---- an older ledger (schema 3) opens and is migrated ----------------------------------
 
-if command -v sqlite3 >/dev/null 2>&1; then
+if sqlite_only "the SQLite schema's migration (PostgreSQL has one schema version)" &&
+  command -v sqlite3 >/dev/null 2>&1; then
   old=$work/old.db
   "$bin" db init --db "$old" >/dev/null 2>&1 && "$bin" db add-policy --db "$old" "$policy" >/dev/null 2>&1 &&
     "$bin" db import-persons --db "$old" --persons "$case_dir/persons.csv" >/dev/null 2>&1
@@ -320,7 +323,7 @@ if command -v sqlite3 >/dev/null 2>&1; then
   same_text "the migration made alert_marks" 1 \
     "$(sqlite3 "$old" "SELECT count(*) FROM sqlite_master WHERE name = 'alert_marks'")"
   same_file "the migrated ledger reads the same" "$work/hist.txt" "$work/old-hist.txt"
-else
+elif [ "$store" = sqlite ]; then
   skip "migration check (no sqlite3)"
 fi
 finish

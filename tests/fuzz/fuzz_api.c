@@ -19,8 +19,8 @@
 #include "fuzz.h"
 #include "io/csv.h"
 #include "ledger/ledger.h"
-#include "ledger/store.h"
 #include "server/api.h"
+#include "store/store.h"
 
 static sb_store *st;
 static sb_live *lv;

@@ -23,9 +23,9 @@
 #include "ledger/coverage.h"
 #include "ledger/ledger.h"
 #include "ledger/reconcile.h"
-#include "ledger/store.h"
 #include "sanbao/date.h"
 #include "sanbao/types.h"
+#include "store/store.h"
 
 /* ---- helpers ----------------------------------------------------------- */
 

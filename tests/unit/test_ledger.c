@@ -1,5 +1,5 @@
 /*
-** Unit tests of the ledger's store (src/ledger/store.h, SQLite) and of the
+** Unit tests of the ledger's store (src/store/store.h, SQLite) and of the
 ** ledger's flows (src/ledger/ledger.h), in process:
 **  - opening: a new file, an existing one, a missing, foreign, text or newer
 **    file, each refused with a message naming it;
@@ -32,7 +32,7 @@
 #include "batch/explain.h"
 #include "ledger/explain.h"
 #include "ledger/ledger.h"
-#include "ledger/store.h"
+#include "store/store.h"
 
 /* ---- fixtures ------------------------------------------------------------ */
 

@@ -32,13 +32,13 @@
 ** Library code never prints: libpq's notices are dropped (a notice
 ** processor of our own) and its errors come back in sb_error.
 */
-#include "ledger/store.h"
+#include "store/store.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/store_pg_int.h"
+#include "store/store_pg_int.h"
 
 /* The ledger's write lock: a transaction-level advisory lock on this key
 ** ("SBLG", the SQLite file's application id). */
@@ -98,6 +98,16 @@ static const char *const SQL[PQ_COUNT] = {
   " s.reassist_pay FROM claims c JOIN settlements s ON s.seq = c.seq AND s.person_id = "           \
   "c.person_id"
     [PQ_ROW_EACH] = ROW_COLS " ORDER BY c.seq",
+    /* the console's: one person's rows (their partition only), one claim
+    ** id's rows and the reversals naming it, one person's alerts, marks */
+    [PQ_C_PERSON_ROWS] = ROW_COLS " WHERE c.person_id = $1 ORDER BY c.seq",
+    [PQ_C_CLAIM_ROWS] = ROW_COLS " WHERE c.claim_id = $1 OR c.reverses = $1 ORDER BY c.seq",
+    [PQ_C_PERSON_ALERTS] = "SELECT seq, person_id, household_id, rule, claim_id, date, psn_ytd,"
+                           " threshold FROM alerts WHERE person_id = $1 ORDER BY alert_id",
+    [PQ_C_MARK_PUT] = "INSERT INTO alert_marks(seq, rule, who, at, note)"
+                      " VALUES ($1, $2, $3, coalesce($4, to_char(now() AT TIME ZONE 'UTC',"
+                      " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')), $5)",
+    [PQ_C_MARK_EACH] = "SELECT seq, rule, who, at, note FROM alert_marks ORDER BY mark_id",
     [PQ_ROW_EACH_YEAR] =
         ROW_COLS " WHERE s.year = $1 AND s.status IN ('settled', 'reversed') ORDER BY c.seq",
     [PQ_ACC_GET] = "SELECT adm_primary, adm_grade1, adm_grade2, adm_grade3, adm_provincial,"
@@ -665,15 +675,43 @@ static int op_serve_idle(sb_store *bs, sb_error *err) {
   return SB_OK;
 }
 
-static const sb_store_ops OPS = {
-    op_close,          op_begin,           op_commit,          op_rollback,
-    op_run_start,      op_run_finish,      op_policy_put,      op_policy_each,
-    op_person_put,     op_interval_put,    op_person_each,     op_claim_count,
-    op_claim_lookup,   op_received_count,  pg_op_row_append,   pg_op_row_each,
-    pg_op_acc_get,     pg_op_acc_put,      pg_op_alert_append, pg_op_alert_each,
-    op_enrollment_put, op_enrollment_each, op_run_get,         op_serve_start,
-    op_serve_idle,     op_reassist_put,    op_reassist_each,   op_reassist_paid,
-    pg_op_catalog_put, pg_op_catalog_each, pg_op_fee_line_put, pg_op_fee_line_each};
+static const sb_store_ops OPS = {op_close,
+                                 op_begin,
+                                 op_commit,
+                                 op_rollback,
+                                 op_run_start,
+                                 op_run_finish,
+                                 op_policy_put,
+                                 op_policy_each,
+                                 op_person_put,
+                                 op_interval_put,
+                                 op_person_each,
+                                 op_claim_count,
+                                 op_claim_lookup,
+                                 op_received_count,
+                                 pg_op_row_append,
+                                 pg_op_row_each,
+                                 pg_op_acc_get,
+                                 pg_op_acc_put,
+                                 pg_op_alert_append,
+                                 pg_op_alert_each,
+                                 op_enrollment_put,
+                                 op_enrollment_each,
+                                 op_run_get,
+                                 op_serve_start,
+                                 op_serve_idle,
+                                 op_reassist_put,
+                                 op_reassist_each,
+                                 op_reassist_paid,
+                                 pg_op_catalog_put,
+                                 pg_op_catalog_each,
+                                 pg_op_fee_line_put,
+                                 pg_op_fee_line_each,
+                                 pg_op_person_row_each,
+                                 pg_op_claim_row_each,
+                                 pg_op_person_alert_each,
+                                 pg_op_alert_mark_put,
+                                 pg_op_alert_mark_each};
 
 /* ---- open -------------------------------------------------------------------------- */
 

@@ -6,7 +6,7 @@
 */
 #include <string.h>
 
-#include "ledger/store_sqlite_int.h"
+#include "store/store_sqlite_int.h"
 
 int sq_op_catalog_put(sb_store *bs, int64_t run, const char *code, size_t len,
                       const sb_catalog_item *it, sb_error *err) {

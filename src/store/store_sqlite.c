@@ -16,7 +16,7 @@
 ** version, so a foreign or newer file is refused with a clear message and an
 ** older one is migrated (MIGRATIONS below, applied in order).
 */
-#include "ledger/store.h"
+#include "store/store.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -25,8 +25,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "ledger/store_sqlite_int.h"
-#include "ledger/store_sqlite_schema.h"
+#include "store/store_sqlite_int.h"
+#include "store/store_sqlite_schema.h"
 
 /* The columns of a received row and its settlement (sq_row_each_stmt reads
 ** them), and of an alert (sq_alert_each_stmt). */

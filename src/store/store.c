@@ -3,7 +3,7 @@
 */
 #include <string.h>
 
-#include "ledger/store.h"
+#include "store/store.h"
 
 static int has_prefix(const char *s, const char *p) {
   return strncmp(s, p, strlen(p)) == 0;

@@ -8,7 +8,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "ledger/store_sqlite_int.h"
+#include "store/store_sqlite_int.h"
 
 /* A read of rows by one text key (person id or claim id). */
 static int rows_by(sb_store *bs, int q, const char *id, size_t len,

@@ -11,7 +11,7 @@
 #include <sqlite3.h>
 #include <stdatomic.h>
 
-#include "ledger/store.h"
+#include "store/store.h"
 
 /* The prepared statements, by the index of their SQL (store_sqlite.c). */
 enum {

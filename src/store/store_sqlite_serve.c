@@ -5,7 +5,7 @@
 */
 #include <time.h>
 
-#include "ledger/store_sqlite_int.h"
+#include "store/store_sqlite_int.h"
 
 /*
 ** Serve mode.  A long-lived writer that commits small transactions (the

@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "ledger/store_pg_int.h"
+#include "store/store_pg_int.h"
 
 #define FLUSH_BYTES (4u << 20)
 /* From this many accumulator rows on, COPY to a temporary table beats one
@@ -303,13 +303,8 @@ void pg_col_result(const PGresult *r, int c, int ra, sb_result *x) {
   sb_stored_result_derive(x);
 }
 
-typedef struct row_ctx {
-  int (*fn)(void *, const sb_stored_row *);
-  void *ctx;
-} row_ctx;
-
-static int stored_row(pg_store *s, const PGresult *res, void *vctx, sb_error *err) {
-  row_ctx *c = vctx;
+int pg_stored_row(pg_store *s, const PGresult *res, void *vctx, sb_error *err) {
+  pg_row_fn *c = vctx;
   static const int nn[] = {0, 1, 2, 3, 4, 5, 6};
   if (pg_any_null(res, nn, 7)) return pg_damaged(s, err, "a column of claims or settlements");
   sb_stored_row r;
@@ -356,10 +351,10 @@ int pg_op_row_each(sb_store *bs, int year, int (*fn)(void *, const sb_stored_row
                    sb_error *err) {
   pg_store *s = (pg_store *)bs;
   if (pg_flush(s, err)) return SB_EIO;
-  row_ctx c = {fn, ctx};
+  pg_row_fn c = {fn, ctx};
   pg_params p = {0};
   if (year) pg_int(&p, year);
-  return pg_each(s, year ? PQ_ROW_EACH_YEAR : PQ_ROW_EACH, &p, stored_row, &c, err,
+  return pg_each(s, year ? PQ_ROW_EACH_YEAR : PQ_ROW_EACH, &p, pg_stored_row, &c, err,
                  "reading settlements");
 }
 
@@ -383,13 +378,8 @@ int pg_op_alert_append(sb_store *bs, const sb_stored_alert *a, sb_error *err) {
   return SB_OK;
 }
 
-typedef struct alert_ctx {
-  int (*fn)(void *, const sb_stored_alert *);
-  void *ctx;
-} alert_ctx;
-
-static int alert_row(pg_store *s, const PGresult *r, void *vctx, sb_error *err) {
-  alert_ctx *c = vctx;
+int pg_alert_row(pg_store *s, const PGresult *r, void *vctx, sb_error *err) {
+  pg_alert_fn *c = vctx;
   static const int nn[] = {0, 1, 2, 3, 4, 5, 6, 7};
   if (pg_any_null(r, nn, 8)) return pg_damaged(s, err, "a column of alerts");
   sb_stored_alert a = {pg_col_int(r, 0),    PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
@@ -402,10 +392,10 @@ int pg_op_alert_each(sb_store *bs, int64_t after_seq, int (*fn)(void *, const sb
                      void *ctx, sb_error *err) {
   pg_store *s = (pg_store *)bs;
   if (pg_flush(s, err)) return SB_EIO;
-  alert_ctx c = {fn, ctx};
+  pg_alert_fn c = {fn, ctx};
   pg_params p = {0};
   if (after_seq >= 0) pg_int(&p, after_seq);
-  return pg_each(s, after_seq < 0 ? PQ_ALERT_EACH : PQ_ALERT_AFTER, &p, alert_row, &c, err,
+  return pg_each(s, after_seq < 0 ? PQ_ALERT_EACH : PQ_ALERT_AFTER, &p, pg_alert_row, &c, err,
                  "reading alerts");
 }
 

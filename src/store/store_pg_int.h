@@ -12,7 +12,7 @@
 #include <libpq-fe.h>
 
 #include "io/buf.h"
-#include "ledger/store.h"
+#include "store/store.h"
 
 /* The prepared statements, by the index of their SQL (store_pg.c). */
 enum {
@@ -47,6 +47,11 @@ enum {
   PQ_FEE_PUT,
   PQ_FEE_EACH,
   PQ_FEE_OF,
+  PQ_C_PERSON_ROWS, /* the console's reads and marks (store_pg_console.c) */
+  PQ_C_CLAIM_ROWS,
+  PQ_C_PERSON_ALERTS,
+  PQ_C_MARK_PUT,
+  PQ_C_MARK_EACH,
   PQ_COUNT
 };
 
@@ -164,6 +169,32 @@ int pg_op_catalog_each(sb_store *bs,
 int pg_op_fee_line_put(sb_store *bs, const sb_stored_fee_line *l, sb_error *err);
 int pg_op_fee_line_each(sb_store *bs, int64_t seq, int (*fn)(void *, const sb_stored_fee_line *),
                         void *ctx, sb_error *err);
+
+/* A row of ROW_COLS (store_pg.c) as a stored row, and a row of the alerts'
+** columns as an alert, each handed to the callback in ctx (a pg_row_fn /
+** pg_alert_fn pair): shared by row_each, alert_each and the console's reads. */
+typedef struct pg_row_fn {
+  int (*fn)(void *, const sb_stored_row *);
+  void *ctx;
+} pg_row_fn;
+typedef struct pg_alert_fn {
+  int (*fn)(void *, const sb_stored_alert *);
+  void *ctx;
+} pg_alert_fn;
+int pg_stored_row(pg_store *s, const PGresult *res, void *vctx, sb_error *err);
+int pg_alert_row(pg_store *s, const PGresult *r, void *vctx, sb_error *err);
+
+/* ---- the console's operations (store_pg_console.c) ----------------------------- */
+
+int pg_op_person_row_each(sb_store *bs, const char *id, size_t len,
+                          int (*fn)(void *, const sb_stored_row *), void *ctx, sb_error *err);
+int pg_op_claim_row_each(sb_store *bs, const char *id, size_t len,
+                         int (*fn)(void *, const sb_stored_row *), void *ctx, sb_error *err);
+int pg_op_person_alert_each(sb_store *bs, const char *id, size_t len,
+                            int (*fn)(void *, const sb_stored_alert *), void *ctx, sb_error *err);
+int pg_op_alert_mark_put(sb_store *bs, const sb_alert_mark *m, sb_error *err);
+int pg_op_alert_mark_each(sb_store *bs, int (*fn)(void *, const sb_alert_mark *), void *ctx,
+                          sb_error *err);
 
 /* Columns c..c+11 of a settlement (category, visit, level, the amounts and
 ** the fed flags) and column `ra` (reassist_pay) into a result, with the

@@ -2,7 +2,7 @@
 ** sanbao ledger — the SQLite ledger's schema and its migrations (see
 ** store_sqlite_schema.h).
 */
-#include "ledger/store_sqlite_schema.h"
+#include "store/store_sqlite_schema.h"
 
 /*
 ** INSERT OR REPLACE deletes the row it replaces without firing DELETE

@@ -18,7 +18,7 @@
 #include <time.h>
 
 #include "ledger/ledger.h"
-#include "ledger/store.h"
+#include "store/store.h"
 
 static double now(void) {
   struct timespec ts;

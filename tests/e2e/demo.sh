@@ -53,19 +53,4 @@ fi
 if "$bin" demo --dir "$work/a/b/c" --persons 500 --policy "$policy" >/dev/null 2>"$work/err.txt"; then ok; else
   bad "demo --dir with missing parents: exit $?"; sed 's/^/    /' "$work/err.txt" | tail -3
 fi
-# --db: the ledger elsewhere, made new; the same settlements as DIR/ledger.db's
-if "$bin" demo --dir "$work/d2" --persons 500 --policy "$policy" --db "$work/other.db" >/dev/null 2>"$work/err.txt"; then ok; else
-  bad "demo --db: exit $?"; sed 's/^/    /' "$work/err.txt" | tail -3
-fi
-if [ -e "$work/d2/ledger.db" ]; then bad "demo --db also made DIR/ledger.db"; else ok; fi
-"$bin" demo --dir "$work/d3" --persons 500 --policy "$policy" >/dev/null 2>&1
-"$bin" db export-settlements --db "$work/other.db" --out "$work/o1.csv" 2>/dev/null
-"$bin" db export-settlements --db "$work/d3/ledger.db" --out "$work/o2.csv" 2>/dev/null
-if [ -s "$work/o1.csv" ] && cmp -s "$work/o1.csv" "$work/o2.csv"; then ok; else bad "demo --db: settlements differ from the default ledger's"; fi
-# an existing --db file is refused before anything is generated
-rm -rf "$work/d4"
-"$bin" demo --dir "$work/d4" --persons 500 --policy "$policy" --db "$work/other.db" >/dev/null 2>"$work/err.txt"
-rc=$?
-if [ "$rc" -eq 2 ] && grep -q "already exists" "$work/err.txt" && [ ! -e "$work/d4" ]; then ok; else
-  bad "demo --db onto an existing file: exit $rc, or DIR was made"; fi
 finish

@@ -13,7 +13,6 @@
 **   index     sb_catalog_new + sb_catalog_add of every row + sb_catalog_finish
 **   classify  for every line, sb_catalog_find on its date + sb_fee_classify;
 **             once plain, once with sb_catalog_prefetch AHEAD lines before
-**             (and sb_catalog_prefetch_slot twice as far ahead)
 **
 ** and prints rows, codes, the index time, lines/s and ns/line of the best of
 ** REPEAT classify runs, and a checksum of every amount so that the work
@@ -176,8 +175,6 @@ int main(int argc, char **argv) {
       double a = now();
       for (int64_t i = 0; i < nlines; i++) {
         const line *l = &lines[i];
-        if (dist && i + 2 * dist < nlines)
-          sb_catalog_prefetch_slot(cat, text + lines[i + 2 * dist].off, lines[i + 2 * dist].len);
         if (dist && i + dist < nlines)
           sb_catalog_prefetch(cat, text + lines[i + dist].off, lines[i + dist].len);
         const sb_catalog_item *it = sb_catalog_find(cat, text + l->off, l->len, l->date);

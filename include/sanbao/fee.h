@@ -176,15 +176,6 @@ const sb_catalog_item *sb_catalog_find_at(const sb_catalog *c, uint32_t at, sb_d
 */
 void sb_catalog_prefetch(const sb_catalog *c, const char *code, size_t len);
 
-/*
-** The first half of that hint, for a loop that can look twice as far
-** ahead: bring in only the code's index slot (nothing is read, so nothing
-** waits).  A loop that calls this 2N lines ahead and sb_catalog_prefetch()
-** N lines ahead finds the slot in the cache when the second hint reads it
-** to find the rows, so neither hint stalls on memory.
-*/
-void sb_catalog_prefetch_slot(const sb_catalog *c, const char *code, size_t len);
-
 /* Number of rows added. */
 int64_t sb_catalog_count(const sb_catalog *c);
 

@@ -569,11 +569,6 @@ void sb_catalog_prefetch(const sb_catalog *c, const char *s, size_t len) {
   if (f->at) __builtin_prefetch(c->blobs + (uint64_t)f->at * 8);
 }
 
-void sb_catalog_prefetch_slot(const sb_catalog *c, const char *s, size_t len) {
-  if (!c->finished) return;
-  __builtin_prefetch(&c->ftable[sb_hash_bytes(s, len) & (c->table_cap - 1)]);
-}
-
 int64_t sb_catalog_count(const sb_catalog *c) {
   return c->nrows;
 }

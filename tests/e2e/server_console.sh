@@ -26,7 +26,7 @@ set -u
 # shellcheck source-path=SCRIPTDIR source=lib/server.sh
 . "$(dirname "$0")/lib/server.sh"
 srvpid=
-trap '[ -n "$srvpid" ] && kill -KILL "$srvpid" 2>/dev/null; rm -rf "$work"' EXIT
+trap '[ -n "$srvpid" ] && kill -KILL "$srvpid" 2>/dev/null; store_cleanup; rm -rf "$work"' EXIT
 case_dir=$root/tests/golden/basics
 policy=$case_dir/policy-2022.json
 if ! command -v curl >/dev/null 2>&1; then

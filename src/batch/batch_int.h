@@ -182,9 +182,6 @@ struct sb_batch {
   ** settled or reversal row at most, so no two workers write one slot). */
   explain_slot *ex;
   int n_ex;
-  /* set by load.c, not read since the slots above replaced them */
-  int64_t explain_rev_row;
-  int64_t explain_rej_row;
   /* originals held by the store (options.prior), named by reversals */
   sb_prior_claim *prior_orig;
   int64_t n_prior_orig, cap_prior_orig;

@@ -248,8 +248,6 @@ static sb_batch *batch_new(const char *name, const sb_policy_set *ps, const sb_r
   b->policies = ps;
   b->reg = reg;
   b->name = name;
-  b->explain_rev_row = -1;
-  b->explain_rej_row = -1;
   if (opt) b->opt = *opt;
   return b;
 }

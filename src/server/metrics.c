@@ -110,7 +110,7 @@ int sb_metrics_write(const sb_metrics *m, sb_buf *o) {
     rc |= sb_buf_printf(o, "sanbao_claims_total{outcome=\"%s\"} %llu\n", OUT[k],
                         (unsigned long long)get(&m->outcomes[k]));
   rc |= sb_buf_printf(o,
-                      "# HELP sanbao_commits_total Durable group commits.\n"
+                      "# HELP sanbao_commits_total Group commits answered as durable.\n"
                       "# TYPE sanbao_commits_total counter\nsanbao_commits_total %llu\n",
                       (unsigned long long)get(&m->commits));
   rc |= sb_buf_printf(
@@ -127,6 +127,20 @@ int sb_metrics_write(const sb_metrics *m, sb_buf *o) {
       o, "# HELP sanbao_commit_duration_seconds One group: BEGIN IMMEDIATE to COMMIT.\n"
          "# TYPE sanbao_commit_duration_seconds histogram\n");
   rc |= histogram(o, "sanbao_commit_duration_seconds", "", &m->commit);
+  rc |= sb_buf_printf(o,
+                      "# HELP sanbao_syncs_total Syncs of the ledger's WAL, each making every "
+                      "group committed before it durable (SQLite ledger).\n"
+                      "# TYPE sanbao_syncs_total counter\nsanbao_syncs_total %llu\n",
+                      (unsigned long long)get(&m->syncs));
+  rc |=
+      sb_buf_printf(o,
+                    "# HELP sanbao_sync_failures_total Failed syncs (the ledger then takes no "
+                    "more requests: restart the server).\n"
+                    "# TYPE sanbao_sync_failures_total counter\nsanbao_sync_failures_total %llu\n",
+                    (unsigned long long)get(&m->sync_failures));
+  rc |= sb_buf_printf(o, "# HELP sanbao_sync_duration_seconds One sync of the ledger's WAL.\n"
+                         "# TYPE sanbao_sync_duration_seconds histogram\n");
+  rc |= histogram(o, "sanbao_sync_duration_seconds", "", &m->sync);
   rc |= sb_buf_printf(o,
                       "# HELP sanbao_requests_in_flight Requests being answered.\n"
                       "# TYPE sanbao_requests_in_flight gauge\nsanbao_requests_in_flight %lld\n",

@@ -44,6 +44,8 @@ typedef struct sb_metrics {
   _Atomic uint64_t outcomes[4];         /* settled, reversed, rejected, replayed */
   _Atomic uint64_t commits, commit_jobs, commit_failures;
   sb_histogram commit; /* one group commit, BEGIN to COMMIT */
+  _Atomic uint64_t syncs, sync_failures;
+  sb_histogram sync; /* one sync of the committed groups (serve_sync) */
   _Atomic int64_t in_flight, queued;
   int64_t started; /* unix seconds */
 } sb_metrics;

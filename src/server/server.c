@@ -221,12 +221,14 @@ static int headers_only(sb_server *s, req *r, enum MHD_Result *res) {
     ANSWER(reply_error(r, 405, "method_not_allowed", NULL, "wrong method for this route"));
   if (st) ANSWER(reply_error(r, 500, "internal", NULL, "out of memory"));
   if (r->route == SB_ROUTE_HEALTHZ) {
-    /* a load balancer stops sending here as soon as the stop begins */
-    int stopping = atomic_load(&s->stopping);
-    r->status = stopping ? 503 : 200;
-    static const char ok[] = "{\"status\":\"ok\"}\n", bye[] = "{\"status\":\"stopping\"}\n";
-    if (sb_buf_put(&r->out, stopping ? bye : ok, stopping ? sizeof bye - 1 : sizeof ok - 1))
-      ANSWER(MHD_NO);
+    /* a load balancer stops sending here as soon as the stop begins, or
+    ** once the ledger's disk failed (server_ledger.c: the syncer) */
+    int stopping = atomic_load(&s->stopping), failed = atomic_load(&s->ledger_failed);
+    r->status = stopping || failed ? 503 : 200;
+    static const char ok[] = "{\"status\":\"ok\"}\n", bye[] = "{\"status\":\"stopping\"}\n",
+                      bad[] = "{\"status\":\"ledger_failed\"}\n";
+    const char *say = failed ? bad : stopping ? bye : ok;
+    if (sb_buf_put(&r->out, say, strlen(say))) ANSWER(MHD_NO);
     ANSWER(send_answer(r));
   }
   if (r->route == SB_ROUTE_METRICS) {
@@ -757,6 +759,8 @@ static void server_free(sb_server *s) {
   free(s->created);
   pthread_mutex_destroy(&s->mu);
   pthread_cond_destroy(&s->cv);
+  pthread_mutex_destroy(&s->sync_mu);
+  pthread_cond_destroy(&s->sync_cv);
   pthread_mutex_destroy(&s->live_mu);
   pthread_rwlock_destroy(&s->tokens_mu);
   pthread_mutex_destroy(&s->conn_mu);
@@ -783,6 +787,8 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
   if (!s->cfg.listen) s->cfg.listen = "127.0.0.1:8080";
   pthread_mutex_init(&s->mu, NULL);
   pthread_cond_init(&s->cv, NULL);
+  pthread_mutex_init(&s->sync_mu, NULL);
+  pthread_cond_init(&s->sync_cv, NULL);
   pthread_mutex_init(&s->live_mu, NULL);
   pthread_rwlock_init(&s->tokens_mu, NULL);
   pthread_mutex_init(&s->conn_mu, NULL);
@@ -811,17 +817,12 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
     srv_log(s, "warning: %s holds no token: every request will be 401", s->cfg.tokens_path);
   if (!is_loopback(&ss))
     srv_log(s, "warning: listening on %s, reachable from other machines", s->cfg.listen);
-  if (pthread_create(&s->ledger, NULL, srv_ledger_main, s)) {
+  if ((rc = srv_ledger_start(s, err))) {
     server_free(s);
-    return sb_error_set(err, SB_EIO, NULL, "cannot start the ledger thread");
+    return rc;
   }
-  s->ledger_started = 1;
   if (pthread_create(&s->watch, NULL, watch_main, s)) {
-    pthread_mutex_lock(&s->mu);
-    s->stop_ledger = 1;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->ledger, NULL);
+    srv_ledger_stop(s);
     server_free(s);
     return sb_error_set(err, SB_EIO, NULL, "cannot start the watchdog thread");
   }
@@ -844,11 +845,7 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
       MHD_OPTION_NOTIFY_CONNECTION, on_connection, s, MHD_OPTION_UNESCAPE_CALLBACK, unescape, NULL,
       MHD_OPTION_LISTENING_ADDRESS_REUSE, 1u, MHD_OPTION_END);
   if (!s->d) {
-    pthread_mutex_lock(&s->mu);
-    s->stop_ledger = 1;
-    pthread_cond_signal(&s->cv);
-    pthread_mutex_unlock(&s->mu);
-    pthread_join(s->ledger, NULL);
+    srv_ledger_stop(s);
     server_free(s);
     return sb_error_set(err, SB_EIO, cfg->listen ? cfg->listen : "127.0.0.1:8080",
                         "cannot listen (address in use, or not an address of this machine?)");
@@ -884,11 +881,7 @@ int sb_server_stop(sb_server *s, unsigned grace_s, sb_error *err) {
     nanosleep(&ts, NULL);
   }
   int64_t left = atomic_load(&s->m.in_flight);
-  pthread_mutex_lock(&s->mu);
-  s->stop_ledger = 1;
-  pthread_cond_signal(&s->cv);
-  pthread_mutex_unlock(&s->mu);
-  pthread_join(s->ledger, NULL); /* it drains the queue first */
+  srv_ledger_stop(s); /* it drains the queue first, the syncer answers the rest */
   /* the console's reader finishes its page and drops the rest (503) */
   sb_console_stop(s->console);
   /* what the drain committed after the grace ran out still gets its answer
@@ -902,12 +895,20 @@ int sb_server_stop(sb_server *s, unsigned grace_s, sb_error *err) {
   if (s->listen_fd != MHD_INVALID_SOCKET) close(s->listen_fd);
   watch_stop(s);
   int rc = SB_OK;
-  /* close each run this server kept, with what it holds */
-  if (s->mine_n && !(rc = s->st->ops->begin(s->st, err))) {
+  /* close each run this server kept, with what it holds — unless the
+  ** ledger's disk failed: then nothing more is written, and the stop says
+  ** so (the exit status is not 0) */
+  if (atomic_load(&s->ledger_failed))
+    rc = sb_error_set(err, SB_EIO, s->cfg.db_path,
+                      "a write to the ledger's disk failed while serving (see the log): "
+                      "requests answered 503 since then may or may not be stored");
+  else if (s->mine_n && !(rc = s->st->ops->begin(s->st, err))) {
     for (size_t i = 0; i < s->mine_cap && !rc; i++)
       if (s->mine[i].run_id) rc = s->st->ops->run_finish(s->st, s->mine[i].run_id, "served", err);
     rc = rc ? rc : s->st->ops->commit(s->st, err);
     if (rc) s->st->ops->rollback(s->st);
+    /* durable now, as every group was before its answer */
+    if (!rc && s->st->serve_sync) rc = s->st->serve_sync(s->st, err);
   }
   if (left > 0)
     srv_log(s, "stopped with %lld requests unfinished after %us", (long long)left, grace_s);

@@ -1,6 +1,6 @@
 /*
 ** sanbao server — what server.c (HTTP, start and stop) and server_ledger.c
-** (the ledger thread: group commit, jobs, owners of runs) share.  Not a
+** (the ledger thread: group commit, jobs, owners of runs; the syncer) share.  Not a
 ** public interface: callers use server.h.
 */
 #ifndef SANBAO_SERVER_INT_H
@@ -101,6 +101,7 @@ struct req {
   int bearer_sent; /* an Authorization header came (valid or not) */
   sb_console_job *cjob;
   sb_console_resp cresp;
+  int group_n; /* the first request of a committed group: the group's size */
   req *next;
 };
 
@@ -130,6 +131,15 @@ struct sb_server {
   req *head, *tail;
   int stop_ledger;
   _Atomic int stopping;
+  /* the syncer (when the store has serve_sync): committed groups, not yet
+  ** durable, in commit order (server_ledger.c) */
+  pthread_t syncer;
+  int syncer_started;
+  pthread_mutex_t sync_mu;
+  pthread_cond_t sync_cv;
+  req *sync_head, *sync_tail;
+  int stop_syncer;
+  _Atomic int ledger_failed; /* a sync failed: no more requests touch the ledger */
   /* owners: every run seen, and this server's run per institution */
   run_owner *owners;
   size_t owners_cap, owners_n;
@@ -168,5 +178,14 @@ int srv_enqueue(sb_server *s, req *r);
 
 /* The ledger thread (pthread start routine; `arg` is the sb_server). */
 void *srv_ledger_main(void *arg);
+
+/* Start the ledger thread, and the syncer when the store splits its syncs
+** from its commits; 0 or SB_EIO (nothing left running). */
+int srv_ledger_start(sb_server *s, sb_error *err);
+
+/* Stop them: the ledger thread settles and commits what is queued, the
+** syncer then answers every committed group; both joined on return.
+** Nothing when they were not started. */
+void srv_ledger_stop(sb_server *s);
 
 #endif

@@ -1,8 +1,10 @@
 /*
 ** sanbao server — the ledger thread: requests queued by the HTTP threads
-** are settled in groups, one transaction and one fsync a group (group
-** commit), and answered by resuming their connections; and the owners of
-** runs (which institution sent a stored claim).  See server.h.
+** are settled in groups, one transaction a group (group commit); the
+** syncer, which makes committed groups durable (one fsync for as many
+** groups as committed meanwhile) and answers them by resuming their
+** connections; and the owners of runs (which institution sent a stored
+** claim).  See server.h.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -304,8 +306,54 @@ static int run_job(sb_server *s, req *r, sb_error *err) {
   return SB_OK;
 }
 
-/* One group: every job in one transaction, answered after its commit. */
+/* Hand a group's requests back to their HTTP threads (answered or not:
+** finish() in server.c writes a claim's answer). */
+static void resume_all(req *list) {
+  for (req *r = list, *next; r; r = next) {
+    next = r->next;
+    r->done = 1;
+    /* after this the HTTP thread owns r again: do not touch it */
+    MHD_resume_connection(r->conn);
+  }
+}
+
+/* Answer every request of `list` 503 with `msg`: nothing it did counts. */
+static void answer_unavailable(req *list, const char *msg) {
+  for (req *r = list; r; r = r->next) {
+    memset(&r->ans, 0, sizeof r->ans);
+    srv_answer_error(r, 503, "unavailable", NULL, msg);
+  }
+  resume_all(list);
+}
+
+static const char LOST[] =
+    "the ledger could not write to its disk: this request may or may not be stored, and the server "
+    "takes no more requests that touch the ledger; retry once it is restarted (a claim sent again "
+    "is settled at most once)";
+
+/* Committed groups, now durable: count them and answer. */
+static void answer_durable(sb_server *s, req *list) {
+  for (req *r = list; r; r = r->next) {
+    if (r->group_n) {
+      atomic_fetch_add_explicit(&s->m.commits, 1, memory_order_relaxed);
+      atomic_fetch_add_explicit(&s->m.commit_jobs, (uint64_t)r->group_n, memory_order_relaxed);
+    }
+    /* outcomes count once durable: a rolled-back group answered 503 */
+    if (r->out.len || (r->kind != JOB_SETTLE && r->kind != JOB_REVERSE)) continue;
+    int k = r->ans.replay ? 3 : r->ans.status == SB_ROW_REJECTED ? 2 : r->ans.status;
+    atomic_fetch_add_explicit(&s->m.outcomes[k], 1, memory_order_relaxed);
+  }
+  resume_all(list);
+}
+
+/* One group: every job in one transaction, answered once its commit is
+** durable — here when the store's commit is (PostgreSQL), else by the
+** syncer (see srv_syncer_main). */
 static void run_group(sb_server *s, req *list) {
+  if (atomic_load(&s->ledger_failed)) {
+    answer_unavailable(list, LOST);
+    return;
+  }
   uint64_t t0 = srv_now_us();
   sb_error err = {0};
   int n = 0;
@@ -321,33 +369,33 @@ static void run_group(sb_server *s, req *list) {
     atomic_fetch_add_explicit(&s->m.commit_failures, 1, memory_order_relaxed);
     srv_log(s, "ledger group of %d rolled back: %s%s%s", n, err.where[0] ? err.where : "",
             err.where[0] ? ": " : "", err.msg);
-    for (req *r = list; r; r = r->next) {
-      memset(&r->ans, 0, sizeof r->ans);
-      srv_answer_error(r, 503, "unavailable", NULL,
+    answer_unavailable(list,
                        "the ledger could not commit; nothing of this request was stored, retry it");
-    }
-  } else {
-    s->ncreated = 0;
-    /* between transactions: the store's upkeep (see store.h); a failure
-    ** here loses nothing */
-    sb_error cerr;
-    if (s->st->ops->serve_idle(s->st, &cerr)) srv_log(s, "ledger upkeep: %s", cerr.msg);
-    atomic_fetch_add_explicit(&s->m.commits, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&s->m.commit_jobs, (uint64_t)n, memory_order_relaxed);
-    /* outcomes count once durable: a rolled-back group answered 503 */
-    for (req *r = list; r; r = r->next) {
-      if (r->out.len || (r->kind != JOB_SETTLE && r->kind != JOB_REVERSE)) continue;
-      int k = r->ans.replay ? 3 : r->ans.status == SB_ROW_REJECTED ? 2 : r->ans.status;
-      atomic_fetch_add_explicit(&s->m.outcomes[k], 1, memory_order_relaxed);
-    }
-    sb_histogram_add(&s->m.commit, srv_now_us() - t0);
+    return;
   }
-  for (req *r = list, *next; r; r = next) {
-    next = r->next;
-    r->done = 1;
-    /* after this the HTTP thread owns r again: do not touch it */
-    MHD_resume_connection(r->conn);
+  s->ncreated = 0;
+  /* between transactions: the store's upkeep (see store.h); a failure
+  ** here loses nothing */
+  sb_error cerr;
+  if (s->st->ops->serve_idle(s->st, &cerr)) srv_log(s, "ledger upkeep: %s", cerr.msg);
+  sb_histogram_add(&s->m.commit, srv_now_us() - t0);
+  list->group_n = n;
+  if (!s->syncer_started) {
+    answer_durable(s, list);
+    return;
   }
+  /* to the syncer, in commit order; this thread goes on with the next group */
+  req *last = list;
+  while (last->next)
+    last = last->next;
+  pthread_mutex_lock(&s->sync_mu);
+  if (s->sync_tail)
+    s->sync_tail->next = list;
+  else
+    s->sync_head = list;
+  s->sync_tail = last;
+  pthread_cond_signal(&s->sync_cv);
+  pthread_mutex_unlock(&s->sync_mu);
 }
 
 void *srv_ledger_main(void *arg) {
@@ -371,6 +419,95 @@ void *srv_ledger_main(void *arg) {
     run_group(s, list);
   }
   return NULL;
+}
+
+/*
+** The syncer: the fsync of group N overlaps the settling of group N+1.
+** With the SQLite ledger in serve mode a COMMIT writes the group's WAL
+** frames without waiting for the disk, and the store's serve_sync makes
+** durable everything committed before it began (store_sqlite_serve.c
+** explains why that is exactly as durable as synchronous=FULL, and why
+** the ledger thread may read group N's rows before they are durable).  So
+** the ledger thread hands each committed group here and begins the next
+** one; this thread takes every group handed so far — all committed before
+** it looks — syncs once, and only then answers them: no answer leaves
+** before its claim is on the disk, and one sync carries as many groups as
+** committed while the previous one ran.
+**
+** A failed sync: the groups it covered may or may not be on the disk, so
+** none is answered as settled — each request 503 (the message says the
+** request may be stored, and a retry is settled at most once); and from
+** then on nothing touches the ledger: the groups committed meanwhile are
+** answered the same (the store refuses every later sync: after a failed
+** fsync the kernel's cache no longer tells what the disk holds), the
+** ledger thread answers every new request 503 without a transaction, and
+** /healthz answers 503 so a load balancer stops sending.  Only a restart
+** (which recovers the ledger from the disk) brings the writes back.
+*/
+static void *srv_syncer_main(void *arg) {
+  sb_server *s = arg;
+  for (;;) {
+    pthread_mutex_lock(&s->sync_mu);
+    while (!s->sync_head && !s->stop_syncer)
+      pthread_cond_wait(&s->sync_cv, &s->sync_mu);
+    req *list = s->sync_head;
+    s->sync_head = s->sync_tail = NULL;
+    int stop = s->stop_syncer;
+    pthread_mutex_unlock(&s->sync_mu);
+    if (!list) {
+      if (stop) break;
+      continue;
+    }
+    uint64_t t0 = srv_now_us();
+    sb_error err = {0};
+    int rc = atomic_load(&s->ledger_failed) ? SB_EIO : s->st->serve_sync(s->st, &err);
+    if (!rc) {
+      sb_histogram_add(&s->m.sync, srv_now_us() - t0);
+      atomic_fetch_add_explicit(&s->m.syncs, 1, memory_order_relaxed);
+      answer_durable(s, list);
+      continue;
+    }
+    if (!atomic_exchange(&s->ledger_failed, 1)) {
+      atomic_fetch_add_explicit(&s->m.sync_failures, 1, memory_order_relaxed);
+      srv_log(s,
+              "the ledger's disk failed: %s%s%s; no more requests touch the ledger, restart the "
+              "server",
+              err.where[0] ? err.where : "", err.where[0] ? ": " : "", err.msg);
+    }
+    answer_unavailable(list, LOST);
+  }
+  return NULL;
+}
+
+int srv_ledger_start(sb_server *s, sb_error *err) {
+  if (pthread_create(&s->ledger, NULL, srv_ledger_main, s))
+    return sb_error_set(err, SB_EIO, NULL, "cannot start the ledger thread");
+  s->ledger_started = 1;
+  if (s->st->serve_sync) {
+    if (pthread_create(&s->syncer, NULL, srv_syncer_main, s)) {
+      srv_ledger_stop(s);
+      return sb_error_set(err, SB_EIO, NULL, "cannot start the syncing thread");
+    }
+    s->syncer_started = 1;
+  }
+  return SB_OK;
+}
+
+void srv_ledger_stop(sb_server *s) {
+  if (!s->ledger_started) return;
+  pthread_mutex_lock(&s->mu);
+  s->stop_ledger = 1;
+  pthread_cond_signal(&s->cv);
+  pthread_mutex_unlock(&s->mu);
+  pthread_join(s->ledger, NULL); /* it drains its queue first */
+  s->ledger_started = 0;
+  if (!s->syncer_started) return;
+  pthread_mutex_lock(&s->sync_mu);
+  s->stop_syncer = 1;
+  pthread_cond_signal(&s->sync_cv);
+  pthread_mutex_unlock(&s->sync_mu);
+  pthread_join(s->syncer, NULL); /* it answers every committed group first */
+  s->syncer_started = 0;
 }
 
 /* Hand a request to the ledger thread; 0, or -1 when that thread has

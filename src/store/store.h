@@ -187,7 +187,10 @@ typedef struct sb_store_ops {
 
   /* For a long-lived writer of small transactions (the server): let the
   ** store tune itself for that (SQLite: commits stop checkpointing and a
-  ** background thread of the store's own does it; see store_sqlite.c). */
+  ** background thread of the store's own does it; commits stop syncing and
+  ** sb_store.serve_sync below does it; see store_sqlite_serve.c).  After
+  ** it, a store whose serve_sync is set makes a commit durable only when
+  ** serve_sync returns. */
   int (*serve_start)(sb_store *s, sb_error *err);
   /* Such a writer calls this between two of its transactions, for upkeep
   ** that must not run inside one (SQLite: start a long WAL over).  A
@@ -250,6 +253,21 @@ typedef struct sb_store_ops {
 
 struct sb_store {
   const sb_store_ops *ops;
+  /*
+  ** Serve mode's durability, when the store splits it from the commit
+  ** (set by serve_start; NULL: every commit is durable when it returns, as
+  ** outside serve mode — PostgreSQL).  It makes durable every transaction
+  ** the writer committed before the call began, and may be called from a
+  ** thread of its own while the writer goes on with its next transactions
+  ** (it shares nothing with them but atomics): the writer's thread commits
+  ** group N+1 while another waits for the disk to take group N.  0, or
+  ** SB_EIO: the disk refused; what was committed since the last success
+  ** may be lost, and every later call fails too (after a failed sync the
+  ** kernel's cache no longer says what is on the disk: see
+  ** store_sqlite_serve.c).  It lives here, not in sb_store_ops, because it
+  ** exists only once serve mode has begun.
+  */
+  int (*serve_sync)(sb_store *s, sb_error *err);
 };
 
 /*

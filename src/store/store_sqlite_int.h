@@ -1,7 +1,7 @@
 /*
 ** sanbao ledger — what the SQLite store's files share (store_sqlite.c: the
 ** core tables and opening; store_sqlite_fees.c: the catalogue and fee
-** lines; store_sqlite_serve.c: serve mode's checkpointer).  Not a public
+** lines; store_sqlite_serve.c: serve mode's checkpointer and syncs).  Not a public
 ** interface: everyone else reaches the store through sb_store_ops (store.h).
 */
 #ifndef SANBAO_STORE_SQLITE_INT_H
@@ -98,6 +98,13 @@ typedef struct sqlite_store {
   int ckpt_started;
   _Atomic int ckpt_stop;
   _Atomic int ckpt_failures; /* failed background checkpoints not yet reported */
+  /* serve mode's durability (see sq_serve_sync): the WAL, opened again for
+  ** fdatasync; how many commits wrote to it (counted by the writer's
+  ** wal_hook) and how many of those the last successful sync covered */
+  int wal_fd, wal_fd_open;
+  _Atomic uint64_t wal_commits, wal_synced;
+  _Atomic int sync_failed;      /* a sync failed: every later one fails, no checkpoint runs */
+  int sync_fail_at, sync_calls; /* test builds: SANBAO_TEST_SYNC_FAIL (see sq_serve_sync) */
 } sqlite_store;
 
 /* ---- helpers (store_sqlite.c) ---------------------------------------------- */
@@ -166,7 +173,8 @@ int sq_op_alert_mark_each(sb_store *bs, int (*fn)(void *, const sb_alert_mark *)
 int sq_op_serve_start(sb_store *bs, sb_error *err);
 int sq_op_serve_idle(sb_store *bs, sb_error *err);
 
-/* Stop the background checkpointer and close its connection (at close). */
+/* Stop the background checkpointer and close its connection, and the WAL
+** opened for syncing (at close). */
 void sq_stop_checkpointer(sqlite_store *s);
 
 #endif

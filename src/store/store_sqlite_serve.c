@@ -1,9 +1,14 @@
 /*
 ** sanbao ledger — the SQLite store in serve mode (the server's long-lived
-** writer): a checkpointer thread of its own, and the writer's checkpoint
-** between transactions.
+** writer): a checkpointer thread of its own, the writer's checkpoint
+** between transactions, and the sync of the WAL split from the commit.
 */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "store/store_sqlite_int.h"
 
@@ -28,11 +33,97 @@
 */
 #define SERVE_WAL_FRAMES 16384 /* 64 MiB of 4 KiB pages: a p99.9 event, not a p99 one */
 
+/*
+** The sync, split from the commit.  Outside serve mode every COMMIT writes
+** its frames to the WAL and fsyncs it (synchronous=FULL) before it returns.
+** The server's one ledger thread then spends 45% of its time in COMMIT,
+** most of it waiting for the disk, while claims queue.  In serve mode the
+** writer's connection runs with synchronous=NORMAL — in WAL mode COMMIT
+** then writes the frames (pwrite into the kernel's cache) and returns
+** without waiting for the disk — and sq_serve_sync, called by another
+** thread, makes them durable with one fdatasync of the WAL, through a
+** descriptor of its own.  The server answers a group only after a sync
+** that began after the group's COMMIT returned (server_ledger.c); its
+** ledger thread meanwhile settles the next group.  Why every answered
+** claim is then exactly as durable as under synchronous=FULL:
+**
+**  1. The WAL is appended in order, and recovery keeps a prefix of it.
+**     Each frame's checksum continues the checksum of every frame before
+**     it, from the header's salt; opening the ledger after a crash replays
+**     frames from the first one and stops at the first frame whose salt or
+**     checksum does not match, keeping only transactions whose commit frame
+**     comes before that point (https://www.sqlite.org/fileformat.html,
+**     "WAL file format").  So a crash can leave group N+1 durable only with
+**     group N: the kernel may write N+1's blocks before N's, but frames of
+**     N+1 after lost frames of N are never replayed.  That is why the
+**     ledger thread may settle group N+1 against N's rows before N is
+**     durable: whatever of N+1 survives a crash, N survives with it — and
+**     N+1 is answered only after a sync that covers N as well (it began
+**     after N+1's COMMIT, so after N's).
+**
+**  2. fdatasync(2) of the WAL makes durable every byte written to it before
+**     the call began, and the size of the file.  A group's frames are
+**     written inside its COMMIT, before the server hands the group to the
+**     syncing thread; so when the sync returns 0, they are on the disk —
+**     if they are still in the WAL.
+**
+**  3. The descriptor refers to the WAL the writer appends to, for as long
+**     as the store is open.  SQLite deletes the WAL only when the last
+**     connection to the ledger closes (it must get an EXCLUSIVE lock on the
+**     database file, which every open WAL-mode connection blocks with its
+**     SHARED one) or when the journal mode changes (nobody does); with the
+**     default journal_size_limit (-1) it never even truncates it.  It
+**     "restarts" the WAL instead: a writer beginning a transaction writes
+**     from its start again, with new salts, over the old frames.  The
+**     store opens its descriptor after the writer's connection (which
+**     created the WAL) and closes it at close, after every sync.
+**
+**  4. A restart overwrites group N's frames only once they are in the
+**     database file, durably.  SQLite restarts the WAL only when a
+**     checkpoint has copied every frame of it into the database
+**     (nBackfill == mxFrame), and a checkpoint — under NORMAL as under FULL
+**     (pragma.html#pragma_synchronous: "the WAL file is synchronized before
+**     each checkpoint and the database file is synchronized after each
+**     completed checkpoint and the WAL file header is synchronized when a
+**     WAL file begins to be reused after a checkpoint") — fsyncs the WAL
+**     before it copies anything and fsyncs the database file before it
+**     records the WAL as wholly copied (wal.c, walCheckpoint: nBackfill
+**     reaches mxFrame only after the database file's sync).  The
+**     checkpoints here are this thread's (synchronous=FULL) and the
+**     writer's in sq_op_serve_idle (NORMAL): both sync.  So if the WAL was
+**     restarted between group N's COMMIT and the end of the fdatasync that
+**     answers it, N was already durable in the database file; the
+**     fdatasync then makes durable the new WAL's frames (N+1's), whose
+**     header SQLite synced itself when it began to reuse the file.  The
+**     writer's checkpoint therefore need not wait for a pending sync.
+**
+** So an answered claim is durable (2, 3, or 4), and no crash can keep a
+** later group without an earlier one (1): the same promise as FULL, whose
+** COMMIT fsyncs the same file.  What changes is only what a crash may keep
+** of a group that was *not yet answered* (committed, not yet synced): it
+** may be there after a restart, or not — and since the client never got an
+** answer, it retries, and a claim sent again is settled at most once (its
+** replay is answered 200).
+**
+** A failed sync.  When fdatasync fails, the kernel has dropped the error
+** with the pages it could not write: a second fdatasync would succeed
+** without writing them (Linux marks them clean; "fsyncgate", PostgreSQL
+** 2018), and its cache may show rows the disk does not hold.  So a failure
+** is final for this store: every later sq_serve_sync fails at once,
+** neither checkpoint runs again (copying the cache's view of the WAL into
+** the database file would spread the doubt there), and closing the store
+** does not checkpoint either (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE): the next
+** open recovers from what the disk holds.  The server stops taking
+** requests that touch the ledger (server_ledger.c).
+*/
+static int serve_sync(sb_store *bs, sb_error *err);
+
 static void *checkpoint_main(void *arg) {
   sqlite_store *s = arg;
   while (!atomic_load(&s->ckpt_stop)) {
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL);
+    if (atomic_load(&s->sync_failed)) continue;
     int frames = 0, copied = 0;
     int rc =
         sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
@@ -53,14 +144,37 @@ void sq_stop_checkpointer(sqlite_store *s) {
   }
   if (s->ckpt_db) sqlite3_close(s->ckpt_db);
   s->ckpt_db = NULL;
+  if (s->wal_fd_open) close(s->wal_fd);
+  s->wal_fd_open = 0;
+  /* after a failed sync, leave the WAL as the disk holds it (see above) */
+  if (atomic_load(&s->sync_failed))
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 }
 
 /* Called by SQLite after each commit with the WAL's length in frames (it
-** replaces the automatic checkpoint, which is this same hook). */
+** replaces the automatic checkpoint, which is this same hook), on the
+** writer's thread, before its COMMIT returns: so a commit is counted
+** before anyone can hand it to serve_sync. */
 static int wal_hook(void *ctx, sqlite3 *db, const char *name, int frames) {
   (void)db, (void)name;
-  ((sqlite_store *)ctx)->wal_frames = frames;
+  sqlite_store *s = ctx;
+  s->wal_frames = frames;
+  atomic_fetch_add(&s->wal_commits, 1);
   return SQLITE_OK;
+}
+
+/* Open the WAL for syncing (the writer's connection has created it). */
+static int open_wal(sqlite_store *s, sb_error *err) {
+  const char *wal = sqlite3_filename_wal(sqlite3_db_filename(s->db, "main"));
+  if (!wal || !*wal) return sb_error_set(err, SB_EIO, s->path, "no write-ahead log to sync");
+  /* O_RDWR: POSIX wants a descriptor open for writing to fdatasync (Linux
+  ** does not); nothing is ever written through it, and SQLite takes no
+  ** POSIX lock on the WAL (its locks are on the database and -shm files),
+  ** so closing it releases none of SQLite's */
+  int fd = open(wal, O_RDWR | O_CLOEXEC);
+  if (fd < 0) return sb_error_set(err, SB_EIO, wal, "cannot open to sync: %s", strerror(errno));
+  s->wal_fd = fd, s->wal_fd_open = 1;
+  return SB_OK;
 }
 
 int sq_op_serve_start(sb_store *bs, sb_error *err) {
@@ -75,14 +189,58 @@ int sq_op_serve_start(sb_store *bs, sb_error *err) {
     s->ckpt_db = NULL;
     return SB_EIO;
   }
+  int rc = open_wal(s, err);
+  if (!rc && sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
+    rc = sq_db_error(s, err, "cannot set synchronous=NORMAL");
+  if (rc) {
+    sq_stop_checkpointer(s);
+    return rc;
+  }
+#ifdef SB_TEST_HOOKS
+  /* test builds only: the Nth sync that has something to sync fails (EIO) */
+  const char *f = getenv("SANBAO_TEST_SYNC_FAIL");
+  s->sync_fail_at = f ? atoi(f) : 0;
+#endif
+  s->base.serve_sync = serve_sync;
   sqlite3_wal_hook(s->db, wal_hook, s);
   atomic_store(&s->ckpt_stop, 0);
   if (pthread_create(&s->ckpt_thread, NULL, checkpoint_main, s) == 0) s->ckpt_started = 1;
   return SB_OK;
 }
 
+/* One caller at a time (the server's syncing thread; at its stop, the
+** thread that stops it).  See "The sync, split from the commit" above. */
+static int serve_sync(sb_store *bs, sb_error *err) {
+  sqlite_store *s = (sqlite_store *)bs;
+  if (atomic_load(&s->sync_failed))
+    return sb_error_set(err, SB_EIO, s->path,
+                        "an earlier sync of the write-ahead log failed: nothing is durable "
+                        "until the ledger is opened again");
+  /* the commits to make durable: every one counted before this load */
+  uint64_t commits = atomic_load(&s->wal_commits);
+  if (commits == atomic_load(&s->wal_synced)) return SB_OK; /* nothing written since */
+  int rc;
+  if (s->sync_fail_at && ++s->sync_calls == s->sync_fail_at) {
+    errno = EIO;
+    rc = -1;
+  } else {
+    do
+      rc = fdatasync(s->wal_fd);
+    while (rc && errno == EINTR);
+  }
+  if (rc) {
+    int e = errno;
+    atomic_store(&s->sync_failed, 1);
+    return sb_error_set(err, SB_EIO, s->path, "cannot sync the write-ahead log: %s", strerror(e));
+  }
+  atomic_store(&s->wal_synced, commits);
+  return SB_OK;
+}
+
 int sq_op_serve_idle(sb_store *bs, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
+  if (atomic_load(&s->sync_failed))
+    return sb_error_set(err, SB_EIO, s->path, "no checkpoint after a failed sync");
   int failed = atomic_exchange(&s->ckpt_failures, 0);
   if (s->ckpt_db && s->wal_frames > SERVE_WAL_FRAMES) {
     int log = 0, done = 0;

@@ -1,0 +1,151 @@
+#!/bin/sh
+# e2e: `sanbao serve` answers a claim only once its group is on the disk.
+# With the SQLite ledger the ledger thread commits a group without waiting
+# for the disk and a syncer thread fdatasyncs the WAL before the group is
+# answered (src/server/server_ledger.c, src/store/store_sqlite_serve.c).  A
+# build with the tests reads SANBAO_TEST_SYNC_FAIL=N: the Nth sync that has
+# something to sync fails (EIO).  Then
+#  (a) claims sent one at a time, the third sync failing: the first two are
+#      answered 201; the third is answered 503 — never 201, its sync
+#      failed — and from then on the server takes no request that touches
+#      the ledger (a fourth claim, a GET of the first: 503), /healthz says
+#      ledger_failed, /metrics counts the failure, and SIGTERM stops it
+#      with a status that is not 0 and a log line naming the failure;
+#  (b) a server restarted on that ledger (no fault) has the first two,
+#      settles the third at most once (replayed 200 if it was kept, else
+#      201) and the fourth: four rows in the end;
+#  (c) 16 claims sent at once, the first sync failing: not one 201 (an
+#      answer sent before its group's sync would be), every one 503.
+# Usage: sh server_sync.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
+set -u
+# shellcheck source-path=SCRIPTDIR source=lib/common.sh
+. "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/server.sh
+. "$(dirname "$0")/lib/server.sh"
+srvpid=
+# replaces common.sh's EXIT trap: a server still running is killed first
+trap '[ -n "$srvpid" ] && kill -KILL "$srvpid" 2>/dev/null; rm -rf "$work"' EXIT
+policy=$root/policies/hunan-2022.json
+if ! command -v curl >/dev/null 2>&1; then
+  skip "no curl: the server is not tested"
+  finish
+fi
+
+run gen --persons 20 --claims 60 --seed 5 --out "$work/gen"
+expect_rc "gen" 0
+# claims without reversals: claim_id,person_id,date,visit_type,level,medfee_sumamt
+awk -F, 'NR > 1 && $10 == ""' "$work/gen/claims.csv" | head -20 >"$work/plan.csv"
+run tokens add --file "$work/tokens" --institution H1 --role hospital
+expect_rc "tokens add" 0
+tok=$(cat "$work/out.txt")
+
+# ledger PATH: a ledger with the policy and the persons
+ledger() {
+  if "$bin" db init --db "$1" 2>"$work/err.txt" && "$bin" db add-policy --db "$1" "$policy" 2>>"$work/err.txt" &&
+    "$bin" db import-persons --db "$1" --persons "$work/gen/persons.csv" 2>>"$work/err.txt"; then ok; else
+    bad "ledger $1"; sed 's/^/    /' "$work/err.txt"; finish
+  fi
+}
+
+# body K: the JSON of the plan's Kth claim
+body() {
+  awk -F, -v k="$1" 'NR == k {
+    printf "{\"claim_id\":\"%s\",\"person_id\":\"%s\",\"date\":\"%s\",\"visit_type\":\"%s\",\"level\":\"%s\",\"medfee_sumamt\":\"%s\"}", $1, $2, $3, $4, $5, $6
+  }' "$work/plan.csv"
+}
+
+# post K: POST the plan's Kth claim; sets $code, the answer in $work/resp.json
+post() {
+  code=$(curl -s -m 30 -o "$work/resp.json" -w '%{http_code}' -H "Authorization: Bearer $tok" \
+    -H 'Content-Type: application/json' --data-binary "$(body "$1")" "$base/v1/settlements")
+}
+
+# get K: GET the plan's Kth claim; sets $code
+get() {
+  _id=$(awk -F, -v k="$1" 'NR == k { print $1 }' "$work/plan.csv")
+  code=$(curl -s -m 30 -o "$work/resp.json" -w '%{http_code}' -H "Authorization: Bearer $tok" \
+    "$base/v1/settlements/$_id")
+}
+
+# stopped_failing NAME: SIGTERM; the exit status must not be 0, the log names the failure
+stopped_failing() {
+  kill -TERM "$srvpid"
+  wait "$srvpid"
+  _st=$?
+  srvpid=
+  if [ "$_st" -ne 0 ] && [ "$_st" -lt 128 ]; then ok; else
+    bad "$1: exit status $_st$(signal_note "$_st"), expected a failure (1..127)"
+  fi
+  contains "$1: the log names the disk failure" "$srvlog" "ledger's disk failed"
+}
+
+# ---- (a) the third sync fails ---------------------------------------------------------
+db=$work/a.db
+ledger "$db"
+export SANBAO_TEST_SYNC_FAIL=3
+start_server "$db" "$work/a.log"
+unset SANBAO_TEST_SYNC_FAIL
+post 1
+expect_code "first claim (first sync)" 201
+post 2
+expect_code "second claim (second sync)" 201
+post 3
+expect_code "third claim, its sync failed: never 201" 503
+contains "the 503 says the claim may be stored" "$work/resp.json" "may or may not be stored"
+post 4
+expect_code "a claim after the failure: refused" 503
+get 1
+expect_code "a GET after the failure: refused" 503
+code=$(curl -s -m 30 -o "$work/resp.json" -w '%{http_code}' "$base/healthz")
+expect_code "/healthz after the failure" 503
+contains "/healthz says why" "$work/resp.json" "ledger_failed"
+same_text "sanbao_sync_failures_total" 1 "$(metric sanbao_sync_failures_total)"
+same_text "sanbao_claims_total{outcome=\"settled\"}: the two durable ones" 2 \
+  "$(metric 'sanbao_claims_total{outcome="settled"}')"
+stopped_failing "(a) stop after the failure"
+
+# ---- (b) restarted without the fault --------------------------------------------------
+start_server "$db" "$work/b.log"
+get 1
+expect_code "(b) the first claim is in the ledger" 200
+get 2
+expect_code "(b) the second claim is in the ledger" 200
+post 3
+expect_code "(b) the third claim again: replayed or settled, once" 200 201
+post 4
+expect_code "(b) the fourth claim settles" 201
+stop_server "(b) stop"
+if command -v sqlite3 >/dev/null 2>&1; then
+  same_text "(b) four rows, each claim once" "4 4" \
+    "$(sqlite3 "$db" "SELECT count(*) || ' ' || count(DISTINCT claim_id) FROM claims")"
+else
+  skip "no sqlite3 command-line tool: the row count"
+fi
+
+# ---- (c) the first sync fails under concurrent claims -----------------------------------
+db=$work/c.db
+ledger "$db"
+export SANBAO_TEST_SYNC_FAIL=1
+start_server "$db" "$work/c.log"
+unset SANBAO_TEST_SYNC_FAIL
+k=5
+: >"$work/c.cfg"
+while [ "$k" -le 20 ]; do
+  [ "$k" -gt 5 ] && echo next >>"$work/c.cfg"
+  {
+    echo "url = \"$base/v1/settlements\""
+    echo "header = \"Authorization: Bearer $tok\""
+    echo "header = \"Content-Type: application/json\""
+    printf 'data-binary = "%s"\n' "$(body "$k" | sed 's/"/\\"/g')"
+    echo "output = \"/dev/null\""
+    echo "write-out = \"%{response_code}\\n\""
+    echo "max-time = 30"
+  } >>"$work/c.cfg"
+  k=$((k + 1))
+done
+curl -s --parallel --parallel-immediate --parallel-max 16 -K "$work/c.cfg" >"$work/c.codes" 2>/dev/null
+same_text "(c) every claim answered" 16 "$(wc -l <"$work/c.codes" | tr -d ' ')"
+same_text "(c) not one 201: each waited for its failed sync" "" "$(grep -v '^503$' "$work/c.codes" | sort | uniq -c)"
+stopped_failing "(c) stop after the failure"
+
+finish

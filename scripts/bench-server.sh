@@ -6,8 +6,8 @@
 #      into a fresh ledger; a hospital token;
 #   2. the server on 127.0.0.1 with its default 2 HTTP threads;
 #   3. wrk (Debian's) with bench/server/settle.lua: every request a new
-#      claim POSTed to /v1/settlements, answered only after its group's
-#      durable COMMIT (WAL, synchronous=FULL);
+#      claim POSTed to /v1/settlements, answered only once its group is
+#      durable (COMMIT, then the syncer's fdatasync of the WAL);
 #   4. the server stopped with SIGTERM, and the ledger checked: it must
 #      hold exactly as many received rows as wrk got answers 201 + 422.
 #

@@ -226,6 +226,10 @@ static int op_commit(sb_store *bs, sb_error *err) {
   s->in_txn = 0;
   s->memo.found = -1;
   int rc = sq_flush_rows(s, err);
+  if (!rc && s->indexes_off) {
+    rc = exec(s, SB_SQLITE_CLAIMS_INDEXES, err, "cannot make the claims indexes again");
+    if (!rc) s->indexes_off = 0;
+  }
   if (!rc && s->guards_off) {
     rc = exec(s, SB_SQLITE_INSERT_GUARDS, err, "cannot restore the append-only triggers");
     if (!rc) s->guards_off = 0;
@@ -236,7 +240,7 @@ static void op_rollback(sb_store *bs) {
   sqlite_store *s = (sqlite_store *)bs;
   s->npend = 0;
   s->tlen = 0;
-  s->guards_off = 0; /* the DROP is rolled back with the rest */
+  s->guards_off = s->indexes_off = 0; /* the DROPs are rolled back with the rest */
   s->in_txn = 0;
   s->memo.found = -1;
   sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
@@ -608,7 +612,19 @@ int sq_flush_rows(sqlite_store *s, sb_error *err) {
     int rc = exec(s, SB_SQLITE_DROP_INSERT_GUARDS, err, "cannot prepare the import");
     if (rc) return rc;
     s->guards_off = 1;
+    s->before = s->pend[0].r.seq - 1; /* seqs are 1, 2, ... in arrival order */
+    s->added = 0;
   }
+  /* The claims indexes are made again by sorting all the ledger's rows, so
+  ** they are dropped only once this transaction has written more rows than
+  ** the ledger held before it: a small import into a large ledger inserts
+  ** its few entries instead of rebuilding everything (schema.c). */
+  if (s->guards_off && !s->indexes_off && n == ROWS_PER_INSERT && s->added >= s->before) {
+    int rc = exec(s, SB_SQLITE_DROP_CLAIMS_INDEXES, err, "cannot prepare the import");
+    if (rc) return rc;
+    s->indexes_off = 1;
+  }
+  if (s->guards_off) s->added += n;
   for (int i = 0; i < n; i++) {
     pending_row *p = &s->pend[i];
     p->r.claim_id = s->text + p->off[0];

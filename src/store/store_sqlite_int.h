@@ -82,7 +82,10 @@ typedef struct sqlite_store {
   sqlite3_stmt *ins[2][2]; /* [claims, settlements][one row, ROWS_PER_INSERT rows] */
   pending_row pend[ROWS_PER_INSERT];
   int npend;
-  int guards_off; /* the insert guards are dropped in this transaction */
+  int guards_off;  /* the insert guards are dropped in this transaction */
+  int indexes_off; /* the claims indexes are dropped in this transaction */
+  int64_t before;  /* rows the ledger held before this transaction's bulk rows */
+  int64_t added;   /* rows this transaction's bulk inserts have written */
   char *text;
   size_t tlen, tcap;
   /* The last claim_lookup's answer, kept only inside a write transaction

@@ -18,4 +18,9 @@ extern const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION];
 extern const char SB_SQLITE_DROP_INSERT_GUARDS[];
 extern const char SB_SQLITE_INSERT_GUARDS[];
 
+/* The claims indexes that a bulk import too large for the ledger drops
+** and makes again before COMMIT (see the comment in the .c file). */
+extern const char SB_SQLITE_DROP_CLAIMS_INDEXES[];
+extern const char SB_SQLITE_CLAIMS_INDEXES[];
+
 #endif

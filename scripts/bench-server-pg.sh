@@ -55,6 +55,8 @@ db=$(pg_uri bench)
 [ -z "${SB_PG_STATEMENTS:-}" ] || pg_sql bench "CREATE EXTENSION pg_stat_statements" >/dev/null
 "$bin" db init --db "$db" 2>/dev/null
 "$bin" db import-persons --db "$db" --persons "out/bench-server/p$persons/persons.csv" 2>/dev/null
+# the policy stored before: two servers started at once would both store it
+"$bin" db add-policy --db "$db" policies/hunan-2022.json 2>/dev/null
 rm -f "$dir/tokens"
 token=$("$bin" tokens add --file "$dir/tokens" --institution BENCH --role hospital 2>/dev/null)
 pids=""
@@ -62,13 +64,14 @@ trap 'for p in $pids; do kill $p 2>/dev/null || true; done; pg_stop; rm -rf "$wo
 
 # serve NAME: start a server, wait for its port; sets $pid and $port
 serve() {
+  rm -f "$dir/serve-$1.log" # not the last run's port
   "$bin" serve --db "$db" --tokens "$dir/tokens" --policy policies/hunan-2022.json \
     --listen 127.0.0.1:0 --stats 0 ${SB_SERVE_ARGS:-} 2>"$dir/serve-$1.log" &
   pid=$!
   pids="$pids $pid"
   port=""
   for _ in $(seq 100); do
-    port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$dir/serve-$1.log")
+    port=$(sed -n 's/.*listening on http:\/\/127.0.0.1:\([0-9]*\).*/\1/p' "$dir/serve-$1.log" 2>/dev/null || true)
     [ -n "$port" ] && break
     sleep 0.1
   done

@@ -172,7 +172,6 @@ static const char *const SQL[PQ_COUNT] = {
     [PQ_CAT_EACH] = "SELECT med_list_codg, chrgitm_lv, selfpay_prop, pric_uplmt, begndate, enddate"
                     " FROM catalog_items ORDER BY item_id",
     [PQ_FEE_PERSON] = "SELECT person_id FROM claims WHERE seq = $1",
-    [PQ_FEE_PUT] = "INSERT INTO fee_lines VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
 #define FEE_COLS                                                                                   \
   "SELECT f.seq, f.line_no, c.claim_id, f.feedetl_sn, f.med_list_codg, f.cnt, f.pric, f.status,"   \
   " f.chrgitm_lv, f.det_item_fee_sumamt, f.fulamt_ownpay_amt, f.overlmt_amt, f.preselfpay_amt"     \
@@ -378,6 +377,7 @@ static void op_close(sb_store *bs) {
   if (s->conn) PQfinish(s->conn);
   sb_buf_free(&s->copy_claims);
   sb_buf_free(&s->copy_settlements);
+  sb_buf_free(&s->copy_fees);
   free(s->accs);
   free(s->pending);
   free(s->where);

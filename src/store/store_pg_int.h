@@ -47,7 +47,6 @@ enum {
   PQ_CAT_PUT,
   PQ_CAT_EACH,
   PQ_FEE_PERSON,
-  PQ_FEE_PUT,
   PQ_FEE_EACH,
   PQ_FEE_OF,
   PQ_C_PERSON_ROWS, /* the console's reads and marks (store_pg_console.c) */
@@ -122,6 +121,7 @@ typedef struct pg_store {
   int in_txn;              /* between begin() and commit() / rollback() */
   sb_buf copy_claims;      /* claim rows not sent yet, in COPY text format */
   sb_buf copy_settlements; /* their settlements, likewise */
+  sb_buf copy_fees;        /* fee lines not sent yet, likewise */
   int64_t pending_rows;    /* rows in the two buffers */
   pg_pending_acc *accs;    /* accumulators not sent yet */
   size_t naccs, accs_cap;

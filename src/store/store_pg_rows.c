@@ -219,6 +219,10 @@ static const char COPY_SETTLEMENTS[] =
     " medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"
     " hifp_pay, hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay) FROM STDIN";
 
+static const char COPY_FEES[] =
+    "COPY fee_lines(seq, person_id, line_no, feedetl_sn, med_list_codg, cnt, pric, status,"
+    " chrgitm_lv, det_item_fee_sumamt, fulamt_ownpay_amt, overlmt_amt, preselfpay_amt) FROM STDIN";
+
 int pg_flush(pg_store *s, sb_error *err) {
   int rc = SB_OK;
   if (s->pending_rows) {
@@ -229,6 +233,7 @@ int pg_flush(pg_store *s, sb_error *err) {
     rc = copy_in(s, COPY_CLAIMS, &s->copy_claims, err, "storing claims");
     if (!rc) rc = copy_in(s, COPY_SETTLEMENTS, &s->copy_settlements, err, "storing settlements");
   }
+  if (!rc) rc = copy_in(s, COPY_FEES, &s->copy_fees, err, "storing fee lines");
   s->npending = 0;
   s->overlay_ok = 1;
   if (!rc) rc = flush_accs(s, err);
@@ -237,7 +242,7 @@ int pg_flush(pg_store *s, sb_error *err) {
 }
 
 void pg_drop_pending(pg_store *s) {
-  s->copy_claims.len = s->copy_settlements.len = 0;
+  s->copy_claims.len = s->copy_settlements.len = s->copy_fees.len = 0;
   s->pending_rows = 0;
   s->naccs = 0;
   s->fee_seq = 0;
@@ -554,6 +559,11 @@ static int commit_pipelined(pg_store *s, sb_error *err) {
 }
 
 int pg_commit_rows(pg_store *s, sb_error *err) {
+  /* fee lines (no foreign key) by COPY before the pipeline */
+  if (copy_in(s, COPY_FEES, &s->copy_fees, err, "storing fee lines")) {
+    pg_drop_pending(s);
+    return SB_EIO;
+  }
   if (s->overlay_ok && s->npending == s->pending_rows && s->naccs <= ACC_PIPELINE_MAX &&
       (s->npending || s->naccs))
     return commit_pipelined(s, err);
@@ -751,35 +761,51 @@ static int fee_person(pg_store *s, int64_t seq, sb_error *err) {
   return SB_OK;
 }
 
+/* A fee line in COPY text format, its person given. */
+static int encode_fee_line(sb_buf *b, const sb_stored_fee_line *l, const char *pid,
+                           size_t pid_len) {
+  int bad = l->status == SB_FEE_BAD;
+  int fail = put_int(b, l->seq, '\t') || put_text(b, pid, pid_len, '\t') ||
+             put_int(b, l->line_no, '\t') || put_text(b, l->sn, l->sn_len, '\t') ||
+             put_text(b, l->code, l->code_len, '\t');
+  if (bad)
+    fail = fail || put_null(b, '\t') || put_null(b, '\t');
+  else
+    fail = fail || put_int(b, l->cnt, '\t') || put_int(b, l->pric, '\t');
+  fail = fail || put_cstr(b, FEE_STATUS_SQL[l->status < 3 ? l->status : 2], '\t');
+  if (bad) {
+    for (int k = 0; k < 5 && !fail; k++)
+      fail = put_null(b, k == 4 ? '\n' : '\t');
+  } else {
+    fail = fail || put_int(b, l->amounts.cls, '\t') || put_int(b, l->amounts.amt, '\t') ||
+           put_int(b, l->amounts.fulamt, '\t') || put_int(b, l->amounts.over, '\t') ||
+           put_int(b, l->amounts.pre, '\n');
+  }
+  return fail;
+}
+
+/*
+** Fee lines go by COPY with the rows (fee_lines has no foreign key: a
+** line names its claims row by seq and person, and both are known here),
+** sent by the next flush — after the claims rows, in the same transaction.
+** A caller that does not name the person (none in sanbao now) gets the
+** claims row's person looked up, the rows sent first.
+*/
 int pg_op_fee_line_put(sb_store *bs, const sb_stored_fee_line *l, sb_error *err) {
   pg_store *s = (pg_store *)bs;
-  if (pg_flush(s, err)) return SB_EIO; /* the claims row goes first */
-  if (fee_person(s, l->seq, err)) return SB_EIO;
-  pg_params p = {0};
-  pg_int(&p, l->seq);
-  pg_text(&p, s->fee_person, s->fee_person_len);
-  pg_int(&p, l->line_no);
-  pg_text(&p, l->sn, l->sn_len);
-  pg_text(&p, l->code, l->code_len);
-  int bad = l->status == SB_FEE_BAD;
-  if (bad)
-    pg_null(&p), pg_null(&p);
-  else
-    pg_int(&p, l->cnt), pg_int(&p, l->pric);
-  pg_cstr(&p, FEE_STATUS_SQL[l->status < 3 ? l->status : 2]);
-  if (bad) {
-    for (int k = 0; k < 5; k++)
-      pg_null(&p);
-  } else {
-    pg_int(&p, l->amounts.cls);
-    pg_int(&p, l->amounts.amt);
-    pg_int(&p, l->amounts.fulamt);
-    pg_int(&p, l->amounts.over);
-    pg_int(&p, l->amounts.pre);
+  const char *pid = l->person_id;
+  size_t pid_len = l->person_id_len;
+  if (!pid) {
+    if (pg_flush(s, err)) return SB_EIO; /* the claims row goes first */
+    if (fee_person(s, l->seq, err)) return SB_EIO;
+    pid = s->fee_person, pid_len = s->fee_person_len;
   }
-  PGresult *r = pg_run(s, PQ_FEE_PUT, &p, err, "storing a fee line");
-  if (!r) return SB_EIO;
-  PQclear(r);
+  size_t f0 = s->copy_fees.len;
+  if (encode_fee_line(&s->copy_fees, l, pid, pid_len)) {
+    s->copy_fees.len = f0;
+    return sb_error_set(err, SB_ENOMEM, s->where, "out of memory");
+  }
+  if (s->copy_fees.len >= FLUSH_BYTES) return pg_flush(s, err);
   return SB_OK;
 }
 

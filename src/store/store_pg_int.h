@@ -275,8 +275,10 @@ void pg_col_result(const PGresult *r, int c, int ra, sb_result *out);
 
 /* ---- the schema (store_pg_schema.c) -------------------------------------------- */
 
-/* Create the schema in the connected database (which must not hold one),
-** or check that it holds this sanbao's. */
+/* Create the schema in the connected database; one that holds a ledger
+** already is left as it is when of this version, migrated when older,
+** refused when newer (store_pg_schema.c).  Check: that the database holds
+** a ledger of this version, migrating an older one. */
 int pg_schema_create(pg_store *s, sb_error *err);
 int pg_schema_check(pg_store *s, sb_error *err);
 

@@ -131,6 +131,7 @@ typedef struct pg_store {
   ** kept whole (overlay_ok: every pending row is in `pending`). */
   int64_t count;
   pg_claim_rows rows;
+  int last_held;           /* the last claim id read was held (read_claim_rows) */
   pg_pending_row *pending; /* PG_OVERLAY_ROWS of them */
   int npending, overlay_ok;
   /* The person of the claims row whose fee lines are being stored (fee

@@ -490,7 +490,7 @@ fi
 if [ "$store" = pg ]; then
   snap "$db" "$work/ao1"
   same_file "append-only: stored settlements unchanged after UPDATE and DELETE" "$work/ao0.set.csv" "$work/ao1.set.csv"
-  same_text "ledger database: schema version" 1 "$(db_sql "$db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
+  same_text "ledger database: schema version" 2 "$(db_sql "$db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
   same_text "ledger database: claims, settlements, accumulators, fee lines in 16 hash partitions each" \
     "accumulators|16 claims|16 fee_lines|16 settlements|16" \
     "$(db_sql "$db" "SELECT p.relname, count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_partitioned_table t ON t.partrelid = p.oid WHERE t.partstrat = 'h' GROUP BY p.relname ORDER BY 1" | tr '\n' ' ' | sed 's/ $//')"

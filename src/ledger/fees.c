@@ -219,6 +219,8 @@ int sb_ledger_store_fee_lines(sb_store *st, const sb_batch *b, const int64_t *se
     sb_fee_result fr;
     sb_batch_fee_line(b, i, &fr);
     if (fr.status == SB_FEE_NO_CLAIM || !seq[fr.row]) continue; /* no claim, or received before */
+    sb_batch_row v;
+    sb_batch_row_view(b, fr.row, &v);
     sb_stored_fee_line l = {seq[fr.row],
                             ++line_no[fr.row],
                             NULL,
@@ -230,7 +232,9 @@ int sb_ledger_store_fee_lines(sb_store *st, const sb_batch *b, const int64_t *se
                             fr.status,
                             fr.status == SB_FEE_BAD ? -1 : fr.line.cnt,
                             fr.status == SB_FEE_BAD ? -1 : fr.line.pric,
-                            fr.amounts};
+                            fr.amounts,
+                            v.person_id,
+                            v.person_id_len};
     rc = st->ops->fee_line_put(st, &l, err);
   }
   free(line_no);

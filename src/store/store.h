@@ -102,6 +102,10 @@ typedef struct sb_stored_fee_line {
   sb_qty cnt;             /* -1 when bad */
   sb_price pric;          /* -1 when bad */
   sb_fee_amounts amounts; /* not on a bad line */
+  /* put: the person of the claims row, when the caller knows it (an import
+  ** does), or NULL (the store then finds it); not filled when read back */
+  const char *person_id;
+  size_t person_id_len;
 } sb_stored_fee_line;
 
 /* A clerk's mark on an alert (the console's worklist, issue 14): who

@@ -27,8 +27,11 @@ enum {
   PQ_INTERVAL_INSERT,
   PQ_PERSON_EACH,
   PQ_CLAIM_COUNT,
-  PQ_CLAIM_LOOKUP,
+  PQ_CLAIM_HELD,
+  PQ_CLAIM_ROWS,
   PQ_RECEIVED_COUNT,
+  PQ_CLAIM_INSERT,
+  PQ_SETTLEMENT_INSERT,
   PQ_ROW_EACH,
   PQ_ROW_EACH_YEAR,
   PQ_ACC_GET,
@@ -44,7 +47,6 @@ enum {
   PQ_CAT_PUT,
   PQ_CAT_EACH,
   PQ_FEE_PERSON,
-  PQ_FEE_PUT,
   PQ_FEE_EACH,
   PQ_FEE_OF,
   PQ_C_PERSON_ROWS, /* the console's reads and marks (store_pg_console.c) */
@@ -81,6 +83,36 @@ typedef struct pg_pending_acc {
   sb_acc acc;
 } pg_pending_acc;
 
+/* How many rows a transaction keeps whole besides their COPY text (see
+** "the overlay" in store_pg_rows.c): a server's group is smaller; an
+** import, larger, goes by COPY as before. */
+#define PG_OVERLAY_ROWS 128
+
+/* A row appended and not sent yet, kept whole: its text in buffers of its
+** own (the pointers of `r` point into them). */
+typedef struct pg_pending_row {
+  sb_stored_row r;
+  char claim_id[65], person_id[65], date[33], reverses[65];
+} pg_pending_row;
+
+/* What the database held for the claim id last looked up in this
+** transaction: the settled or reversal row holding it (found), and the
+** content keys of all its received rows (for received_count), unless
+** there were more than PG_CLAIM_ROWS_KEPT of them (`many`).  Valid only
+** inside a write transaction and until the next flush (which moves the
+** pending rows into the database). */
+#define PG_CLAIM_ROWS_KEPT 16
+typedef struct pg_claim_rows {
+  int valid;
+  char id[65];
+  size_t len;
+  int found;
+  sb_stored_claim claim;
+  int n, many;
+  uint64_t key[PG_CLAIM_ROWS_KEPT];
+  char rejected[PG_CLAIM_ROWS_KEPT];
+} pg_claim_rows;
+
 typedef struct pg_store {
   sb_store base;
   PGconn *conn;
@@ -89,13 +121,19 @@ typedef struct pg_store {
   int in_txn;              /* between begin() and commit() / rollback() */
   sb_buf copy_claims;      /* claim rows not sent yet, in COPY text format */
   sb_buf copy_settlements; /* their settlements, likewise */
+  sb_buf copy_fees;        /* fee lines not sent yet, likewise */
   int64_t pending_rows;    /* rows in the two buffers */
   pg_pending_acc *accs;    /* accumulators not sent yet */
   size_t naccs, accs_cap;
-  /* The last claim_lookup's answer, kept only inside a write transaction
-  ** (begin() holds the ledger's write lock, so nobody else writes then) and
-  ** dropped by any row_append; as in the SQLite store. */
-  sb_claim_memo memo;
+  /* Inside a write transaction (begin() holds the ledger's write lock, so
+  ** nobody else writes then): the largest seq (-1: not read yet), the
+  ** database's rows of the last claim id looked up, and the pending rows
+  ** kept whole (overlay_ok: every pending row is in `pending`). */
+  int64_t count;
+  pg_claim_rows rows;
+  int last_held;           /* the last claim id read was held (read_claim_rows) */
+  pg_pending_row *pending; /* PG_OVERLAY_ROWS of them */
+  int npending, overlay_ok;
   /* The person of the claims row whose fee lines are being stored (fee
   ** lines are partitioned by person, and fee_line_put names only the
   ** row's seq): the lines of one row come one after another. */
@@ -117,6 +155,21 @@ void pg_cstr(pg_params *p, const char *t);
 void pg_int(pg_params *p, int64_t v);
 void pg_null(pg_params *p);
 void pg_date(pg_params *p, sb_date d);
+
+/* Prepare statement q on this connection, unless it is. */
+int pg_prepare(pg_store *s, int q, sb_error *err);
+
+/* Pipeline mode (libpq's): send prepared statement q (prepared before
+** entering), or SQL text without parameters; 1 sent, 0 not.  Then
+** pg_pipeline_end: sync, read the results of the `sent` statements,
+** calling each() on every one that succeeded (its status COMMAND_OK or
+** TUPLES_OK), and leave pipeline mode; the first failure sets `err` (a
+** statement after a failed one is not run).  all_sent 0: a send failed
+** (its error is reported). */
+int pg_send(pg_store *s, int q, const pg_params *p);
+int pg_send_sql(pg_store *s, const char *sql);
+int pg_pipeline_end(pg_store *s, int sent, int all_sent, void (*each)(void *, const PGresult *),
+                    void *ctx, sb_error *err, const char *what);
 
 /* Run prepared statement `q` (prepared on first use) to completion: its
 ** result (rows or none), or NULL with `err` set.  PQclear it. */
@@ -151,6 +204,26 @@ int pg_damaged(pg_store *s, sb_error *err, const char *what);
 ** tables, and at commit); drop them (at rollback). */
 int pg_flush(pg_store *s, sb_error *err);
 void pg_drop_pending(pg_store *s);
+
+/* The overlay: answers about the rows appended and not sent yet, so that
+** a read inside a small write transaction needs no flush (see
+** store_pg_rows.c).  Valid only while s->overlay_ok. */
+/* The first pending settled or reversal row holding claim id, or NULL. */
+const sb_stored_row *pg_pending_claim(const pg_store *s, const char *id, size_t len);
+/* Whether a pending reversal undoes the row of seq `seq`. */
+int pg_pending_reversed(const pg_store *s, int64_t seq);
+/* Add the pending rows of this claim id and content key to *count, and
+** those rejected to *rejected. */
+void pg_pending_received(const pg_store *s, const char *id, size_t len, uint64_t key,
+                         int64_t *count, int64_t *rejected);
+/* A stored row's result as the database gives it back (only the stored
+** amounts, the rest derived). */
+void pg_stored_result(const sb_result *in, sb_result *out);
+
+/* Commit: the pending rows, accumulators and the COMMIT in one round trip
+** (libpq's pipeline mode) when they are few and kept whole; else by COPY
+** and a COMMIT of its own. */
+int pg_commit_rows(pg_store *s, sb_error *err);
 
 int pg_op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err);
 int pg_op_row_each(sb_store *bs, int year, int (*fn)(void *, const sb_stored_row *), void *ctx,
@@ -203,8 +276,10 @@ void pg_col_result(const PGresult *r, int c, int ra, sb_result *out);
 
 /* ---- the schema (store_pg_schema.c) -------------------------------------------- */
 
-/* Create the schema in the connected database (which must not hold one),
-** or check that it holds this sanbao's. */
+/* Create the schema in the connected database; one that holds a ledger
+** already is left as it is when of this version, migrated when older,
+** refused when newer (store_pg_schema.c).  Check: that the database holds
+** a ledger of this version, migrating an older one. */
 int pg_schema_create(pg_store *s, sb_error *err);
 int pg_schema_check(pg_store *s, sb_error *err);
 

@@ -24,6 +24,9 @@
 /* From this many accumulator rows on, COPY to a temporary table beats one
 ** upsert statement each (a round trip each). */
 #define ACC_COPY_MIN 64
+/* acc_get searches the accumulators not sent yet while there are at most
+** this many; more (an import's), and it sends them first. */
+#define ACC_SEARCH_MAX 256
 
 static const char *const STATUS[] = {"settled", "reversed", "rejected"};
 
@@ -176,7 +179,17 @@ int pg_op_acc_put(sb_store *bs, const char *pid, size_t len, int year, const sb_
 int pg_op_acc_get(sb_store *bs, const char *pid, size_t len, int year, sb_acc *a, sb_error *err) {
   pg_store *s = (pg_store *)bs;
   memset(a, 0, sizeof *a);
-  if (pg_flush(s, err)) return SB_EIO;
+  /* The accumulators not sent yet are the newest (the last put of a
+  ** person-year wins), and the database holds the rest: no flush needed,
+  ** while the list is short enough to search. */
+  if (s->naccs > ACC_SEARCH_MAX && pg_flush(s, err)) return SB_EIO;
+  for (size_t i = s->naccs; i-- > 0;) {
+    const pg_pending_acc *x = &s->accs[i];
+    if (x->year == year && x->len == len && !memcmp(x->person_id, pid, len)) {
+      *a = x->acc;
+      return SB_OK;
+    }
+  }
   pg_params p = {0};
   pg_text(&p, pid, len);
   pg_int(&p, year);
@@ -206,24 +219,122 @@ static const char COPY_SETTLEMENTS[] =
     " medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"
     " hifp_pay, hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay) FROM STDIN";
 
+static const char COPY_FEES[] =
+    "COPY fee_lines(seq, person_id, line_no, feedetl_sn, med_list_codg, cnt, pric, status,"
+    " chrgitm_lv, det_item_fee_sumamt, fulamt_ownpay_amt, overlmt_amt, preselfpay_amt) FROM STDIN";
+
 int pg_flush(pg_store *s, sb_error *err) {
   int rc = SB_OK;
   if (s->pending_rows) {
     s->pending_rows = 0;
+    /* the database's answers kept for a claim id knew nothing of these */
+    s->rows.valid = 0;
     /* every claim first: a settlement is the settlement of a stored row */
     rc = copy_in(s, COPY_CLAIMS, &s->copy_claims, err, "storing claims");
     if (!rc) rc = copy_in(s, COPY_SETTLEMENTS, &s->copy_settlements, err, "storing settlements");
   }
+  if (!rc) rc = copy_in(s, COPY_FEES, &s->copy_fees, err, "storing fee lines");
+  s->npending = 0;
+  s->overlay_ok = 1;
   if (!rc) rc = flush_accs(s, err);
   if (rc) pg_drop_pending(s);
   return rc;
 }
 
 void pg_drop_pending(pg_store *s) {
-  s->copy_claims.len = s->copy_settlements.len = 0;
+  s->copy_claims.len = s->copy_settlements.len = s->copy_fees.len = 0;
   s->pending_rows = 0;
   s->naccs = 0;
   s->fee_seq = 0;
+  s->npending = 0;
+  s->overlay_ok = 1;
+  s->rows.valid = 0;
+}
+
+/* ---- the overlay --------------------------------------------------------------------- */
+
+/*
+** A server's group settles a few dozen claims, each asking first what the
+** ledger holds of its claim id, of its person's accumulators and how many
+** rows there are.  Sending the rows before each of those reads (as an
+** import may: a COPY before every read) made a claim cost ten round trips
+** and two COPYs, all under the ledger's write lock: two servers on one
+** database reached 1,600 settlements/s in all.  So the rows of a
+** transaction are also kept whole, up to PG_OVERLAY_ROWS of them, and the
+** reads answer from the database (which holds nothing of them: nobody
+** else writes while the lock is held) plus these rows; the commit then
+** sends them and the COMMIT in one round trip.  An import appends more
+** rows: the overlay is dropped (overlay_ok 0) and the reads flush first,
+** as before.
+*/
+
+/* Keep row r whole; 0 when the overlay cannot (full, or a text longer than
+** its buffer: the reads then flush first). */
+static int overlay_put(pg_store *s, const sb_stored_row *r) {
+  if (!s->overlay_ok || !s->pending || s->npending >= PG_OVERLAY_ROWS) return 0;
+  pg_pending_row *p = &s->pending[s->npending];
+  if (r->claim_id_len >= sizeof p->claim_id || r->person_id_len >= sizeof p->person_id ||
+      r->date_len >= sizeof p->date || (r->reverses && r->reverses_len >= sizeof p->reverses))
+    return 0;
+  p->r = *r;
+  memcpy(p->claim_id, r->claim_id, r->claim_id_len);
+  memcpy(p->person_id, r->person_id, r->person_id_len);
+  memcpy(p->date, r->date, r->date_len);
+  p->r.claim_id = p->claim_id;
+  p->r.person_id = p->person_id;
+  p->r.date = p->date;
+  if (r->reverses) {
+    memcpy(p->reverses, r->reverses, r->reverses_len);
+    p->r.reverses = p->reverses;
+  }
+  s->npending++;
+  return 1;
+}
+
+const sb_stored_row *pg_pending_claim(const pg_store *s, const char *id, size_t len) {
+  for (int i = 0; i < s->npending; i++) {
+    const sb_stored_row *r = &s->pending[i].r;
+    if (r->status != SB_ROW_REJECTED && r->claim_id_len == len && !memcmp(r->claim_id, id, len))
+      return r;
+  }
+  return NULL;
+}
+
+int pg_pending_reversed(const pg_store *s, int64_t seq) {
+  for (int i = 0; i < s->npending; i++) {
+    const sb_stored_row *r = &s->pending[i].r;
+    /* a rejected row stores no reverses_seq (encode_settlement) */
+    if (r->status != SB_ROW_REJECTED && r->reverses_seq == seq) return 1;
+  }
+  return 0;
+}
+
+void pg_pending_received(const pg_store *s, const char *id, size_t len, uint64_t key,
+                         int64_t *count, int64_t *rejected) {
+  for (int i = 0; i < s->npending; i++) {
+    const sb_stored_row *r = &s->pending[i].r;
+    if (r->content_key != key || r->claim_id_len != len || memcmp(r->claim_id, id, len)) continue;
+    ++*count;
+    if (r->status == SB_ROW_REJECTED) ++*rejected;
+  }
+}
+
+void pg_stored_result(const sb_result *in, sb_result *x) {
+  memset(x, 0, sizeof *x);
+  x->category = in->category;
+  x->visit = in->visit;
+  x->level = in->level;
+  x->medfee_sumamt = in->medfee_sumamt;
+  x->fulamt_ownpay_amt = in->fulamt_ownpay_amt;
+  x->overlmt_selfpay = in->overlmt_selfpay;
+  x->preselfpay_amt = in->preselfpay_amt;
+  x->act_pay_dedc = in->act_pay_dedc;
+  x->hifp_pay = in->hifp_pay;
+  x->hifmi_pay = in->hifmi_pay;
+  x->maf_pay = in->maf_pay;
+  x->flags = in->flags;
+  x->reassist_pay = in->reassist_pay;
+  sb_stored_result_derive(x);
 }
 
 static int encode_claim(sb_buf *b, const sb_stored_row *r) {
@@ -270,7 +381,7 @@ static int encode_settlement(sb_buf *b, const sb_stored_row *r) {
 
 int pg_op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
   pg_store *s = (pg_store *)bs;
-  s->memo.found = -1;
+  if (s->count >= 0 && r->seq > s->count) s->count = r->seq;
   if (r->seq <= 0) return sb_error_set(err, SB_EINVAL, s->where, "a row needs its seq");
   size_t c0 = s->copy_claims.len, s0 = s->copy_settlements.len;
   if (encode_claim(&s->copy_claims, r) || encode_settlement(&s->copy_settlements, r)) {
@@ -278,8 +389,186 @@ int pg_op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
     return sb_error_set(err, SB_ENOMEM, s->where, "out of memory");
   }
   s->pending_rows++;
+  if (!overlay_put(s, r)) s->overlay_ok = 0;
   if (s->copy_claims.len + s->copy_settlements.len >= FLUSH_BYTES) return pg_flush(s, err);
   return SB_OK;
+}
+
+/* ---- commit -------------------------------------------------------------------------- */
+
+/* The parameters of a claims row and of its settlement: the columns of
+** COPY_CLAIMS and COPY_SETTLEMENTS, as encode_claim and encode_settlement
+** write them. */
+static void claim_params(pg_params *p, const sb_stored_row *r) {
+  pg_int(p, r->seq);
+  pg_int(p, r->run_id);
+  pg_text(p, r->claim_id, r->claim_id_len);
+  pg_text(p, r->person_id, r->person_id_len);
+  pg_text(p, r->date, r->date_len);
+  if (r->has_claim) {
+    pg_cstr(p, sb_visit_name(r->claim.visit));
+    pg_cstr(p, sb_level_name(r->claim.level));
+    pg_int(p, r->claim.medfee_sumamt);
+    pg_int(p, r->claim.fulamt_ownpay_amt);
+    pg_int(p, r->claim.overlmt_selfpay);
+    pg_int(p, r->claim.preselfpay_amt);
+  } else {
+    for (int k = 0; k < 6; k++)
+      pg_null(p);
+  }
+  pg_text(p, r->reverses, r->reverses_len);
+  pg_int(p, (int64_t)r->content_key);
+}
+
+static void settlement_params(pg_params *p, const sb_stored_row *r) {
+  pg_int(p, r->seq);
+  pg_text(p, r->person_id, r->person_id_len);
+  pg_cstr(p, STATUS[r->status]);
+  if (r->status == SB_ROW_REJECTED) {
+    pg_cstr(p, sb_reason_name(r->reason));
+    for (int k = 0; k < 15; k++)
+      pg_null(p);
+    return;
+  }
+  const sb_result *x = &r->result;
+  pg_null(p);
+  pg_cstr(p, sb_category_name(x->category));
+  pg_int(p, r->year);
+  pg_cstr(p, sb_visit_name(x->visit));
+  pg_cstr(p, sb_level_name(x->level));
+  const sb_fen a[] = {x->medfee_sumamt, x->fulamt_ownpay_amt, x->overlmt_selfpay, x->preselfpay_amt,
+                      x->act_pay_dedc,  x->hifp_pay,          x->hifmi_pay,       x->maf_pay};
+  for (int k = 0; k < 8; k++)
+    pg_int(p, a[k]);
+  pg_int(p, x->flags);
+  if (r->reverses_seq > 0)
+    pg_int(p, r->reverses_seq);
+  else
+    pg_null(p);
+  pg_int(p, x->reassist_pay);
+}
+
+static void acc_params(pg_params *p, const pg_pending_acc *x) {
+  int64_t v[17];
+  acc_values(&x->acc, v);
+  pg_text(p, x->person_id, x->len);
+  pg_int(p, x->year);
+  for (int k = 0; k < 17; k++)
+    pg_int(p, v[k]);
+}
+
+/*
+** Durable, and the lock not held for the flush.  A group's transaction
+** runs with synchronous_commit off (begin()): its COMMIT makes its rows
+** visible and releases the ledger's write lock without waiting for the
+** WAL to reach the disk, so the next writer — another server — settles
+** while this one's WAL is flushed.  Nothing is answered before it is
+** durable all the same: right after the COMMIT the same connection runs
+** FLUSH_SQL, a transaction of its own that writes one WAL record (a
+** transactional logical message, which anyone may write), under the
+** server's synchronous_commit (on), so its commit returns only once the
+** WAL is flushed (and, with a synchronous standby, on the standby) up to
+** its commit record — which lies after ours.  (A transaction that only
+** took a transaction id would not do: PostgreSQL commits one that wrote
+** no WAL without waiting, as if synchronous_commit were off — the
+** failover test lost claims so.)  And a writer that read our rows before
+** they were durable loses nothing: the WAL is one sequence, so its commit
+** record lies after ours too, and its own flush covers both; if the
+** server dies first, both are lost and neither was answered.
+*/
+#define FLUSH_SQL "SELECT pg_logical_emit_message(true, 'sanbao', 'flush')"
+
+/* COMMIT on its own, then the flush; a COMMIT of a transaction that failed
+** earlier answers ROLLBACK without an error: say so rather than report a
+** commit that did not happen. */
+static int commit_alone(pg_store *s, sb_error *err) {
+  PGresult *r = PQexec(s->conn, "COMMIT");
+  int rc = SB_OK;
+  if (PQresultStatus(r) != PGRES_COMMAND_OK)
+    rc = pg_error(s, r, err, "commit failed");
+  else if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
+    rc = sb_error_set(err, SB_EIO, s->where, "commit failed: the transaction was rolled back");
+  PQclear(r);
+  if (rc) return rc;
+  r = PQexec(s->conn, FLUSH_SQL);
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) rc = pg_error(s, r, err, "commit not flushed");
+  PQclear(r);
+  return rc;
+}
+
+/* The most accumulators the pipelined commit upserts one by one. */
+#define ACC_PIPELINE_MAX 256
+
+/*
+** The pipelined commit: every pending row (an INSERT into claims and one
+** into settlements), every pending accumulator (an upsert) and the COMMIT
+** sent at once, and their results read after one sync — one round trip
+** for the whole group, where COPY takes two a table and each upsert one.
+** A statement that fails aborts the rest of the pipeline (COMMIT
+** included: the transaction stays open and failed, and the caller rolls it
+** back), so nothing of the group is committed.  The pipeline stays small
+** (at most PG_OVERLAY_ROWS rows and ACC_PIPELINE_MAX accumulators), so the
+** server's few bytes of results never fill a socket buffer while libpq
+** still sends.
+*/
+/* The pipeline's results: the COMMIT's status and the flush's rows. */
+typedef struct commit_seen {
+  int committed, flushed;
+} commit_seen;
+
+static void commit_result(void *ctx, const PGresult *r) {
+  commit_seen *c = ctx;
+  if (PQresultStatus(r) == PGRES_COMMAND_OK)
+    c->committed |= strcmp(PQcmdStatus((PGresult *)r), "COMMIT") == 0;
+  else
+    c->flushed = c->committed;
+}
+
+static int commit_pipelined(pg_store *s, sb_error *err) {
+  int rc = SB_OK, sent = 0;
+  for (int q = 0; q < 3 && !rc; q++)
+    rc = pg_prepare(s, (int[]){PQ_CLAIM_INSERT, PQ_SETTLEMENT_INSERT, PQ_ACC_PUT}[q], err);
+  if (rc) return rc;
+  if (!PQenterPipelineMode(s->conn)) return pg_error(s, NULL, err, "commit failed");
+  int ok = 1;
+  for (int i = 0; i < s->npending && ok; i++) {
+    pg_params p = {0}, q = {0};
+    claim_params(&p, &s->pending[i].r);
+    settlement_params(&q, &s->pending[i].r);
+    ok = pg_send(s, PQ_CLAIM_INSERT, &p) && pg_send(s, PQ_SETTLEMENT_INSERT, &q);
+    sent += 2 * ok;
+  }
+  for (size_t i = 0; i < s->naccs && ok; i++) {
+    pg_params p = {0};
+    acc_params(&p, &s->accs[i]);
+    ok = pg_send(s, PQ_ACC_PUT, &p);
+    sent += ok;
+  }
+  ok = ok && pg_send_sql(s, "COMMIT");
+  sent += ok;
+  /* the flush (see above): its implicit transaction commits at the sync */
+  ok = ok && pg_send_sql(s, FLUSH_SQL);
+  sent += ok;
+  commit_seen seen = {0, 0};
+  rc = pg_pipeline_end(s, sent, ok, commit_result, &seen, err, "commit failed");
+  if (!rc && !seen.committed)
+    rc = sb_error_set(err, SB_EIO, s->where, "commit failed: the transaction was rolled back");
+  if (!rc && !seen.flushed) rc = sb_error_set(err, SB_EIO, s->where, "commit not flushed");
+  pg_drop_pending(s);
+  return rc;
+}
+
+int pg_commit_rows(pg_store *s, sb_error *err) {
+  /* fee lines (no foreign key) by COPY before the pipeline */
+  if (copy_in(s, COPY_FEES, &s->copy_fees, err, "storing fee lines")) {
+    pg_drop_pending(s);
+    return SB_EIO;
+  }
+  if (s->overlay_ok && s->npending == s->pending_rows && s->naccs <= ACC_PIPELINE_MAX &&
+      (s->npending || s->naccs))
+    return commit_pipelined(s, err);
+  int rc = pg_flush(s, err);
+  return rc ? rc : commit_alone(s, err);
 }
 
 void pg_col_result(const PGresult *r, int c, int ra, sb_result *x) {
@@ -362,7 +651,8 @@ int pg_op_row_each(sb_store *bs, int year, int (*fn)(void *, const sb_stored_row
 
 int pg_op_alert_append(sb_store *bs, const sb_stored_alert *a, sb_error *err) {
   pg_store *s = (pg_store *)bs;
-  if (pg_flush(s, err)) return SB_EIO;
+  /* no flush: alerts name their claims row by seq, with no foreign key,
+  ** and every read of alerts or rows flushes first */
   pg_params p = {0};
   pg_int(&p, a->seq);
   pg_cstr(&p, a->rule);
@@ -471,35 +761,51 @@ static int fee_person(pg_store *s, int64_t seq, sb_error *err) {
   return SB_OK;
 }
 
+/* A fee line in COPY text format, its person given. */
+static int encode_fee_line(sb_buf *b, const sb_stored_fee_line *l, const char *pid,
+                           size_t pid_len) {
+  int bad = l->status == SB_FEE_BAD;
+  int fail = put_int(b, l->seq, '\t') || put_text(b, pid, pid_len, '\t') ||
+             put_int(b, l->line_no, '\t') || put_text(b, l->sn, l->sn_len, '\t') ||
+             put_text(b, l->code, l->code_len, '\t');
+  if (bad)
+    fail = fail || put_null(b, '\t') || put_null(b, '\t');
+  else
+    fail = fail || put_int(b, l->cnt, '\t') || put_int(b, l->pric, '\t');
+  fail = fail || put_cstr(b, FEE_STATUS_SQL[l->status < 3 ? l->status : 2], '\t');
+  if (bad) {
+    for (int k = 0; k < 5 && !fail; k++)
+      fail = put_null(b, k == 4 ? '\n' : '\t');
+  } else {
+    fail = fail || put_int(b, l->amounts.cls, '\t') || put_int(b, l->amounts.amt, '\t') ||
+           put_int(b, l->amounts.fulamt, '\t') || put_int(b, l->amounts.over, '\t') ||
+           put_int(b, l->amounts.pre, '\n');
+  }
+  return fail;
+}
+
+/*
+** Fee lines go by COPY with the rows (fee_lines has no foreign key: a
+** line names its claims row by seq and person, and both are known here),
+** sent by the next flush — after the claims rows, in the same transaction.
+** A caller that does not name the person (none in sanbao now) gets the
+** claims row's person looked up, the rows sent first.
+*/
 int pg_op_fee_line_put(sb_store *bs, const sb_stored_fee_line *l, sb_error *err) {
   pg_store *s = (pg_store *)bs;
-  if (pg_flush(s, err)) return SB_EIO; /* the claims row goes first */
-  if (fee_person(s, l->seq, err)) return SB_EIO;
-  pg_params p = {0};
-  pg_int(&p, l->seq);
-  pg_text(&p, s->fee_person, s->fee_person_len);
-  pg_int(&p, l->line_no);
-  pg_text(&p, l->sn, l->sn_len);
-  pg_text(&p, l->code, l->code_len);
-  int bad = l->status == SB_FEE_BAD;
-  if (bad)
-    pg_null(&p), pg_null(&p);
-  else
-    pg_int(&p, l->cnt), pg_int(&p, l->pric);
-  pg_cstr(&p, FEE_STATUS_SQL[l->status < 3 ? l->status : 2]);
-  if (bad) {
-    for (int k = 0; k < 5; k++)
-      pg_null(&p);
-  } else {
-    pg_int(&p, l->amounts.cls);
-    pg_int(&p, l->amounts.amt);
-    pg_int(&p, l->amounts.fulamt);
-    pg_int(&p, l->amounts.over);
-    pg_int(&p, l->amounts.pre);
+  const char *pid = l->person_id;
+  size_t pid_len = l->person_id_len;
+  if (!pid) {
+    if (pg_flush(s, err)) return SB_EIO; /* the claims row goes first */
+    if (fee_person(s, l->seq, err)) return SB_EIO;
+    pid = s->fee_person, pid_len = s->fee_person_len;
   }
-  PGresult *r = pg_run(s, PQ_FEE_PUT, &p, err, "storing a fee line");
-  if (!r) return SB_EIO;
-  PQclear(r);
+  size_t f0 = s->copy_fees.len;
+  if (encode_fee_line(&s->copy_fees, l, pid, pid_len)) {
+    s->copy_fees.len = f0;
+    return sb_error_set(err, SB_ENOMEM, s->where, "out of memory");
+  }
+  if (s->copy_fees.len >= FLUSH_BYTES) return pg_flush(s, err);
   return SB_OK;
 }
 

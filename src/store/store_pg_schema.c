@@ -22,6 +22,19 @@
 ** Received claims, settlements, re-assistance payments, the catalogue and
 ** fee lines are append-only: a trigger refuses UPDATE and DELETE on them
 ** (on every partition: row triggers of a partitioned table are cloned).
+**
+** Versions.  sanbao_meta's schema_version says which schema the database
+** holds.  A sanbao opening a ledger of an older version migrates it first
+** — under the write lock, in one transaction (PostgreSQL's DDL is
+** transactional: a failed migration leaves the ledger as it was), each
+** step of MIGRATIONS in turn — and records the step in
+** sanbao_schema_history; servers of the older version that still run go
+** on writing (a step only adds).  A ledger of a newer version is refused:
+** this sanbao cannot know what it would break.  `db init` on a ledger of
+** this version does nothing; on an older one it migrates it.
+**   version 1  the first PostgreSQL schema
+**   version 2  sanbao_schema_history: which sanbao made or migrated the
+**              ledger to each version, and when
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,12 +42,26 @@
 
 #include "store/store_pg_int.h"
 
-#define PG_SCHEMA_VERSION 1
+#define PG_SCHEMA_VERSION 2
 #define PARTITIONS 16
+
+#define HISTORY_TABLE                                                                              \
+  "CREATE TABLE sanbao_schema_history(version integer PRIMARY KEY, applied_at text NOT NULL,"      \
+  " applied_by text NOT NULL, how text NOT NULL)"
+
+/* MIGRATIONS[v]: the SQL taking a ledger from version v to v + 1. */
+static const char *const MIGRATIONS[PG_SCHEMA_VERSION] = {
+    [1] = HISTORY_TABLE,
+};
+
+/* The row of sanbao_schema_history for version %d, made `how`. */
+#define HISTORY_ROW                                                                                \
+  "INSERT INTO sanbao_schema_history VALUES (%d, to_char(now() AT TIME ZONE 'UTC',"                \
+  " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), 'sanbao " SANBAO_VERSION "', '%s')"
 
 /* The tables, in the order they are made. */
 static const char SCHEMA[] =
-    "CREATE TABLE sanbao_meta(key text PRIMARY KEY, value text NOT NULL);"
+    "CREATE TABLE sanbao_meta(key text PRIMARY KEY, value text NOT NULL);" HISTORY_TABLE ";"
     "CREATE FUNCTION sanbao_append_only() RETURNS trigger LANGUAGE plpgsql AS"
     "  $$BEGIN RAISE EXCEPTION '%', TG_ARGV[0]; END$$;"
     "CREATE TABLE runs("
@@ -151,58 +178,10 @@ static int has_schema(pg_store *s, sb_error *err) {
   return has;
 }
 
-int pg_schema_create(pg_store *s, sb_error *err) {
-  /* the write lock first: two `db init` at once make one schema */
-  int rc = pg_exec(s, "BEGIN", err, "cannot create the schema");
-  if (rc) return rc;
-  if ((rc = pg_exec(s, "SELECT pg_advisory_xact_lock(1396853831)", err,
-                    "cannot take the write lock")))
-    goto fail;
-  int has = has_schema(s, err);
-  if (has < 0) {
-    rc = has;
-    goto fail;
-  }
-  if (has) {
-    rc = sb_error_set(err, SB_EINVAL, s->where,
-                      "already holds a sanbao ledger: a new ledger needs a database without one");
-    goto fail;
-  }
-  if ((rc = pg_exec(s, SCHEMA, err, "cannot create the schema"))) goto fail;
-  char sql[512];
-  for (size_t t = 0; t < sizeof PARTITIONED / sizeof *PARTITIONED; t++)
-    for (int k = 0; k < PARTITIONS; k++) {
-      snprintf(sql, sizeof sql,
-               "CREATE TABLE %s_p%02d PARTITION OF %s FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
-               PARTITIONED[t], k, PARTITIONED[t], PARTITIONS, k);
-      if ((rc = pg_exec(s, sql, err, "cannot create the schema"))) goto fail;
-    }
-  for (size_t t = 0; t < sizeof APPEND_ONLY / sizeof *APPEND_ONLY; t++) {
-    snprintf(sql, sizeof sql,
-             "CREATE TRIGGER %s_append_only BEFORE UPDATE OR DELETE ON %s FOR EACH ROW"
-             " EXECUTE FUNCTION sanbao_append_only('%s')",
-             APPEND_ONLY[t][0], APPEND_ONLY[t][0], APPEND_ONLY[t][1]);
-    if ((rc = pg_exec(s, sql, err, "cannot create the schema"))) goto fail;
-  }
-  snprintf(sql, sizeof sql,
-           "INSERT INTO sanbao_meta VALUES ('application', 'sanbao ledger'),"
-           " ('schema_version', '%d'), ('created_by', 'sanbao " SANBAO_VERSION "')",
-           PG_SCHEMA_VERSION);
-  if ((rc = pg_exec(s, sql, err, "cannot stamp the schema")) ||
-      (rc = pg_exec(s, "COMMIT", err, "cannot create the schema")))
-    goto fail;
-  return SB_OK;
-fail:
-  pg_exec(s, "ROLLBACK", NULL, "");
-  return rc ? rc : SB_EIO;
-}
-
-int pg_schema_check(pg_store *s, sb_error *err) {
-  int has = has_schema(s, err);
-  if (has < 0) return has;
-  if (!has)
-    return sb_error_set(err, SB_EIO, s->where,
-                        "no sanbao ledger in this database (create one with 'sanbao db init')");
+/* The version of the ledger in the connected database (which holds
+** sanbao_meta): 0 or more, or a negative SB_E* code with `err` set when the
+** database holds no sanbao ledger or cannot be read. */
+static int ledger_version(pg_store *s, sb_error *err) {
   PGresult *r = PQexec(s->conn, "SELECT (SELECT value FROM sanbao_meta WHERE key ="
                                 " 'application'), (SELECT value FROM sanbao_meta WHERE key ="
                                 " 'schema_version')");
@@ -217,9 +196,109 @@ int pg_schema_check(pg_store *s, sb_error *err) {
   if (!ours)
     return sb_error_set(err, SB_EINVAL, s->where,
                         "not a sanbao ledger (a sanbao_meta table of another application)");
-  if (version != PG_SCHEMA_VERSION)
+  if (version < 1)
     return sb_error_set(err, SB_EINVAL, s->where,
-                        "ledger schema version %d; this sanbao knows version %d", version,
-                        PG_SCHEMA_VERSION);
+                        "damaged ledger: its schema version is missing or not a number");
+  if (version > PG_SCHEMA_VERSION)
+    return sb_error_set(err, SB_EINVAL, s->where,
+                        "the ledger's schema is version %d, newer than this sanbao's (%d): open it"
+                        " with the sanbao that made it, or a later one",
+                        version, PG_SCHEMA_VERSION);
+  return version;
+}
+
+/* Inside a transaction holding the write lock: take a ledger of version v
+** to this sanbao's, step by step, recording each step. */
+static int migrate(pg_store *s, int v, sb_error *err) {
+  char sql[512];
+  for (; v < PG_SCHEMA_VERSION; v++) {
+    int rc = pg_exec(s, MIGRATIONS[v], err, "cannot migrate the ledger's schema");
+    if (!rc) {
+      snprintf(sql, sizeof sql, HISTORY_ROW, v + 1, "migrated");
+      rc = pg_exec(s, sql, err, "cannot migrate the ledger's schema");
+    }
+    if (!rc) {
+      snprintf(sql, sizeof sql, "UPDATE sanbao_meta SET value = '%d' WHERE key = 'schema_version'",
+               v + 1);
+      rc = pg_exec(s, sql, err, "cannot migrate the ledger's schema");
+    }
+    if (rc) return rc;
+  }
   return SB_OK;
+}
+
+/* Make the schema in a database without one (inside the transaction). */
+static int create(pg_store *s, sb_error *err) {
+  int rc = pg_exec(s, SCHEMA, err, "cannot create the schema");
+  if (rc) return rc;
+  char sql[512];
+  for (size_t t = 0; t < sizeof PARTITIONED / sizeof *PARTITIONED; t++)
+    for (int k = 0; k < PARTITIONS; k++) {
+      snprintf(sql, sizeof sql,
+               "CREATE TABLE %s_p%02d PARTITION OF %s FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
+               PARTITIONED[t], k, PARTITIONED[t], PARTITIONS, k);
+      if ((rc = pg_exec(s, sql, err, "cannot create the schema"))) return rc;
+    }
+  for (size_t t = 0; t < sizeof APPEND_ONLY / sizeof *APPEND_ONLY; t++) {
+    snprintf(sql, sizeof sql,
+             "CREATE TRIGGER %s_append_only BEFORE UPDATE OR DELETE ON %s FOR EACH ROW"
+             " EXECUTE FUNCTION sanbao_append_only('%s')",
+             APPEND_ONLY[t][0], APPEND_ONLY[t][0], APPEND_ONLY[t][1]);
+    if ((rc = pg_exec(s, sql, err, "cannot create the schema"))) return rc;
+  }
+  snprintf(sql, sizeof sql,
+           "INSERT INTO sanbao_meta VALUES ('application', 'sanbao ledger'),"
+           " ('schema_version', '%d'), ('created_by', 'sanbao " SANBAO_VERSION "')",
+           PG_SCHEMA_VERSION);
+  if ((rc = pg_exec(s, sql, err, "cannot stamp the schema"))) return rc;
+  snprintf(sql, sizeof sql, HISTORY_ROW, PG_SCHEMA_VERSION, "created");
+  return pg_exec(s, sql, err, "cannot stamp the schema");
+}
+
+/* Under the write lock, in one transaction: create the schema (create) or
+** bring it to this version (!create: only when it is older). */
+static int make_current(pg_store *s, int create_it, sb_error *err) {
+  /* the write lock first: two `db init` (or two servers opening an older
+  ** ledger) at once make one schema, or migrate once */
+  int rc = pg_exec(s, "BEGIN", err, "cannot create the schema");
+  if (rc) return rc;
+  if ((rc = pg_exec(s, "SELECT pg_advisory_xact_lock(1396853831)", err,
+                    "cannot take the write lock")))
+    goto fail;
+  int has = has_schema(s, err);
+  if (has < 0) {
+    rc = has;
+    goto fail;
+  }
+  if (!has && !create_it) {
+    rc = sb_error_set(err, SB_EIO, s->where,
+                      "no sanbao ledger in this database (create one with 'sanbao db init')");
+    goto fail;
+  }
+  if (!has) {
+    rc = create(s, err);
+  } else {
+    int v = ledger_version(s, err);
+    rc = v < 0 ? v : v < PG_SCHEMA_VERSION ? migrate(s, v, err) : SB_OK;
+  }
+  if (rc || (rc = pg_exec(s, "COMMIT", err, "cannot create the schema"))) goto fail;
+  return SB_OK;
+fail:
+  pg_exec(s, "ROLLBACK", NULL, "");
+  return rc ? rc : SB_EIO;
+}
+
+int pg_schema_create(pg_store *s, sb_error *err) {
+  return make_current(s, 1, err);
+}
+
+int pg_schema_check(pg_store *s, sb_error *err) {
+  int has = has_schema(s, err);
+  if (has < 0) return has;
+  if (!has)
+    return sb_error_set(err, SB_EIO, s->where,
+                        "no sanbao ledger in this database (create one with 'sanbao db init')");
+  int v = ledger_version(s, err);
+  if (v < 0) return v;
+  return v < PG_SCHEMA_VERSION ? make_current(s, 0, err) : SB_OK;
 }

@@ -517,7 +517,7 @@ fi
 if [ "$store" = pg ]; then
   snap "$db" "$work/ao1"
   same_file "append-only: stored settlements unchanged after UPDATE and DELETE" "$work/ao0.set.csv" "$work/ao1.set.csv"
-  same_text "ledger database: schema version" 1 "$(db_sql "$db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
+  same_text "ledger database: schema version" 2 "$(db_sql "$db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
   same_text "ledger database: claims, settlements, accumulators, fee lines in 16 hash partitions each" \
     "accumulators|16 claims|16 fee_lines|16 settlements|16" \
     "$(db_sql "$db" "SELECT p.relname, count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_partitioned_table t ON t.partrelid = p.oid WHERE t.partstrat = 'h' GROUP BY p.relname ORDER BY 1" | tr '\n' ' ' | sed 's/ $//')"
@@ -623,9 +623,41 @@ if [ "$store" = pg ]; then
   done
   same_text "a database without the schema: no table made" 0 \
     "$(db_sql "$f/no-schema.db" "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")"
+  # Schema versions: db init on a ledger of this version does nothing; a
+  # ledger of the first schema (version 1: without sanbao_schema_history)
+  # is migrated when opened, keeping every settlement; a newer one is
+  # refused.
+  "$bin" db export-settlements --db "$work/basics-pristine.db" --out "$f/init-before.csv" 2>/dev/null
   run db init --db "$work/basics-pristine.db"
-  expect_rc "db init on a database that holds a ledger" 2
-  contains "db init on a database that holds a ledger: says so" "$work/err.txt" "already holds a sanbao ledger"
+  expect_rc "db init on a ledger of this version" 0
+  "$bin" db export-settlements --db "$work/basics-pristine.db" --out "$f/init-after.csv" 2>/dev/null
+  same_file "db init on a ledger of this version: nothing changed" "$f/init-before.csv" "$f/init-after.csv"
+  same_text "db init on a ledger of this version: no migration recorded" "2|created" \
+    "$(db_sql "$work/basics-pristine.db" "SELECT version, how FROM sanbao_schema_history")"
+  db_copy "$work/basics-pristine.db" "$f/v1.db"
+  db_sql "$f/v1.db" "DROP TABLE sanbao_schema_history;
+    UPDATE sanbao_meta SET value = '1' WHERE key = 'schema_version'" >/dev/null
+  run db export-settlements --db "$f/v1.db" --out "$f/v1.csv"
+  expect_rc "a ledger of schema version 1: opened" 0
+  same_file "a ledger of schema version 1: every settlement kept" "$f/init-before.csv" "$f/v1.csv"
+  same_text "a ledger of schema version 1: migrated to version 2" 2 \
+    "$(db_sql "$f/v1.db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
+  same_text "a ledger of schema version 1: the migration recorded" "2|migrated" \
+    "$(db_sql "$f/v1.db" "SELECT version, how FROM sanbao_schema_history")"
+  run db import-claims --db "$f/v1.db" --claims "$golden/basics/claims.csv"
+  expect_rc "a migrated ledger: a re-import" 0
+  "$bin" db export-settlements --db "$f/v1.db" --out "$f/v1-again.csv" 2>/dev/null
+  same_file "a migrated ledger: a re-import adds nothing" "$f/init-before.csv" "$f/v1-again.csv"
+  db_copy "$work/basics-pristine.db" "$f/v9.db"
+  db_sql "$f/v9.db" "UPDATE sanbao_meta SET value = '9' WHERE key = 'schema_version'" >/dev/null
+  for sub in "export-settlements" "init"; do
+    run db $sub --db "$f/v9.db"
+    expect_rc "a ledger of a newer schema version: db $sub refused" 2
+    contains "a ledger of a newer schema version: db $sub says why" "$work/err.txt" \
+      "schema is version 9, newer than this sanbao's (2)"
+  done
+  same_text "a ledger of a newer schema version: left as it was" 9 \
+    "$(db_sql "$f/v9.db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
   for uri in "postgresql://postgres:s3cret@127.0.0.1:$pg_port/no_such_db" \
     "postgres://127.0.0.1:$pg_port/no_such_db?user=postgres&password=s3cret"; do
     run db export-settlements --db "$uri"

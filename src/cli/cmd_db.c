@@ -182,12 +182,7 @@ static int db_init(int argc, char **argv) {
   sb_store *st;
   if (open_store("db init", o[0].values[0], 1, &st)) return SB_EXIT_USAGE;
   st->ops->close(st);
-  /* a PostgreSQL database may hold a ledger already: it is then of this
-  ** version (made so, or left as it was) */
-  fprintf(stderr,
-          sb_store_is_pg(o[0].values[0]) ? "sanbao db init: %s holds a ledger of this version\n"
-                                         : "sanbao db init: created %s\n",
-          o[0].values[0]);
+  fprintf(stderr, "sanbao db init: created %s\n", o[0].values[0]);
   return SB_EXIT_OK;
 }
 

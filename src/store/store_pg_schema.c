@@ -255,8 +255,9 @@ static int create(pg_store *s, sb_error *err) {
   return pg_exec(s, sql, err, "cannot stamp the schema");
 }
 
-/* Under the write lock, in one transaction: create the schema (create) or
-** bring it to this version (!create: only when it is older). */
+/* Under the write lock, in one transaction: create the schema (create_it:
+** only in a database without one) or bring it to this version (!create_it:
+** only when it is older). */
 static int make_current(pg_store *s, int create_it, sb_error *err) {
   /* the write lock first: two `db init` (or two servers opening an older
   ** ledger) at once make one schema, or migrate once */
@@ -273,6 +274,17 @@ static int make_current(pg_store *s, int create_it, sb_error *err) {
   if (!has && !create_it) {
     rc = sb_error_set(err, SB_EIO, s->where,
                       "no sanbao ledger in this database (create one with 'sanbao db init')");
+    goto fail;
+  }
+  if (has && create_it) {
+    /* as the SQLite store refuses an existing file: `db init` makes a new
+    ** ledger, never touches one (opening it migrates an older one); a
+    ** newer one is refused by ledger_version(), naming both versions */
+    int v = ledger_version(s, err);
+    rc = v < 0 ? v
+               : sb_error_set(err, SB_EINVAL, s->where,
+                              "already holds a sanbao ledger: a new ledger needs a database "
+                              "without one");
     goto fail;
   }
   if (!has) {

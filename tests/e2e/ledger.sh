@@ -623,13 +623,14 @@ if [ "$store" = pg ]; then
   done
   same_text "a database without the schema: no table made" 0 \
     "$(db_sql "$f/no-schema.db" "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")"
-  # Schema versions: db init on a ledger of this version does nothing; a
+  # Schema versions: db init on a ledger refuses it and changes nothing; a
   # ledger of the first schema (version 1: without sanbao_schema_history)
   # is migrated when opened, keeping every settlement; a newer one is
   # refused.
   "$bin" db export-settlements --db "$work/basics-pristine.db" --out "$f/init-before.csv" 2>/dev/null
   run db init --db "$work/basics-pristine.db"
-  expect_rc "db init on a ledger of this version" 0
+  expect_rc "db init on a ledger of this version" 2
+  contains "db init on a ledger of this version says why" "$work/err.txt" "already holds a sanbao ledger"
   "$bin" db export-settlements --db "$work/basics-pristine.db" --out "$f/init-after.csv" 2>/dev/null
   same_file "db init on a ledger of this version: nothing changed" "$f/init-before.csv" "$f/init-after.csv"
   same_text "db init on a ledger of this version: no migration recorded" "2|created" \

@@ -27,8 +27,12 @@ for p in wrk curl sqlite3; do
     $SUDO apt-get install -y -qq "$p" >/dev/null
   fi
 done
-sh scripts/build.sh build-bench -DCMAKE_BUILD_TYPE=Release -DSANBAO_TESTS=ON
-bin=$(pwd)/build-bench/sanbao
+# SB_BIN names another sanbao binary to serve with (an A/B comparison:
+# run the script alternately with each binary on the same data)
+if [ -z "${SB_BIN:-}" ]; then
+  sh scripts/build.sh build-bench -DCMAKE_BUILD_TYPE=Release -DSANBAO_TESTS=ON
+fi
+bin=${SB_BIN:-$(pwd)/build-bench/sanbao}
 dir=out/bench-server
 mkdir -p "$dir"
 if ! [ -f "$dir/p$persons/persons.csv" ]; then

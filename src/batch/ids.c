@@ -10,7 +10,6 @@
 ** only the rows carrying them — the "involved" rows — are sorted
 ** canonically and handed to the id book.
 */
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -237,13 +236,7 @@ int batch_resolve_ids(sb_batch *b) {
                         0,
                         0,
                         0};
-    pthread_t tid;
-    int threaded = halves == 2 && pthread_create(&tid, NULL, id_pass_run, &ps[1]) == 0;
-    id_pass_run(&ps[0]);
-    if (threaded)
-      pthread_join(tid, NULL);
-    else if (halves == 2)
-      id_pass_run(&ps[1]);
+    batch_run_pair(id_pass_run, &ps[0], halves == 2 ? &ps[1] : NULL);
     int full = 0, oom = 0;
     for (int k = 0; k < halves; k++)
       full |= ps[k].fail == 2, oom |= ps[k].fail == 1;

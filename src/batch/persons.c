@@ -421,17 +421,6 @@ static void *group_run(void *arg) {
   return NULL;
 }
 
-/* Run group_run over each job, on a thread each but the first. */
-static void group_jobs(group_job *j, int parts) {
-  pthread_t tid;
-  int threaded = parts == 2 && pthread_create(&tid, NULL, group_run, &j[1]) == 0;
-  group_run(&j[0]);
-  if (threaded)
-    pthread_join(tid, NULL);
-  else if (parts == 2)
-    group_run(&j[1]);
-}
-
 int batch_settle_all(sb_batch *b) {
   int32_t np = sb_registry_count(b->reg), *persons = NULL;
   /* the rows are an upper bound on the active rows, enough to choose */
@@ -452,7 +441,7 @@ int batch_settle_all(sb_batch *b) {
                         b->n * (k + 1) / parts,
                         at + (size_t)k * ((size_t)np + 1),
                         NULL};
-  group_jobs(gj, parts);
+  batch_run_pair(group_run, &gj[0], parts == 2 ? &gj[1] : NULL);
   /* now at: each half's count per group; start[g]: where group g begins;
   ** and each half's `at` turned into where its next row of g goes */
   int64_t m = 0;
@@ -472,7 +461,7 @@ int batch_settle_all(sb_batch *b) {
   }
   for (int k = 0; k < parts; k++)
     gj[k].order = order;
-  group_jobs(gj, parts);
+  batch_run_pair(group_run, &gj[0], parts == 2 ? &gj[1] : NULL);
   free(at);
   /* now start[g] .. start[g+1] is group g's run: one person's rows, put in
   ** canonical order by the worker that settles them */

@@ -186,17 +186,21 @@ static void *run_job(void *arg) {
   }
   for (uint64_t at = j->from; at < j->to && !j->rc;) {
     uint64_t n = j->to - at < BLOCK ? j->to - at : BLOCK;
-    if ((j->rc = sb_pack_read(j->p, at, n, buf, &j->err))) break;
+    const sb_pack_rec *recs;
+    if ((j->rc = sb_pack_view(j->p, at, n, buf, &recs, &j->err))) break;
     /* The checks in a loop of their own: each is a serial chain of six
     ** multiplications, but the chains of different records are
     ** independent, and alone in a tight loop the processor runs several at
     ** once; between two settlements it could not. */
     uint64_t sum = 0;
     for (uint64_t k = 0; k < n; k++)
-      sum += sb_pack_rec_check(at + k, &buf[k]);
+      sum += sb_pack_rec_check(at + k, &recs[k]);
     j->sum += sum;
     for (uint64_t k = 0; k < n && !j->rc; k++) {
-      const sb_pack_rec *r = &buf[k];
+      /* a private copy, checked: see sb_pack_view */
+      sb_pack_rec rec = recs[k];
+      const sb_pack_rec *r = &rec;
+      if ((j->rc = sb_pack_rec_valid(j->p, at + k, r, &j->err))) break;
       if (r->person != ps.person) {
         if (r->person < ps.person) {
           fail(j, "records are not sorted by person", at + k);
@@ -207,6 +211,7 @@ static void *run_job(void *arg) {
       }
       settle_rec(j, &ps, r, at + k);
     }
+    sb_pack_release(j->p, at, n);
     at += n;
     /* the first thread speaks for all: the slices are about as long */
     if (j->progress) j->progress(j->progress_ctx, "settle", at - j->from, j->to - j->from);

@@ -77,7 +77,12 @@ static void person_begin(job *j, person_state *ps, int32_t person, uint64_t rec)
   ps->person = person;
   ps->start = rec;
   ps->n = 0;
-  memset(ps->acc, 0, sizeof ps->acc);
+  /* two assignments from a zero constant: gcc turns a memset of the two
+  ** (224 bytes) into `rep stos`, whose start-up alone cost 2% of a run
+  ** here, once per person (perf annotate, 67 M persons) */
+  static const sb_acc zero;
+  ps->acc[0] = zero;
+  ps->acc[1] = zero;
   int32_t region = j->regions[person];
   if (region != j->last_region) {
     j->last_region = region;

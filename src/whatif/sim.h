@@ -260,9 +260,13 @@ int sb_sim_scale(sb_sim *s, int64_t num, int64_t den);
 /*
 ** The values of the 0-based ranks `ranks[0..k)` (ascending; duplicates
 ** allowed; each < n) among v[0..n), as a full ascending sort of v would
-** place them: out[i] = sorted(v)[ranks[i]].  v is reordered.  Expected
-** O(n log k) time (a quickselect over all the ranks at once), worst case
-** O(n log n); no allocation.  This is how sb_sim_finish finds the deciles.
+** place them: out[i] = sorted(v)[ranks[i]].  v may be reordered.  From
+** 65,536 values on, the ranks are first placed in buckets by a histogram
+** of the values and only the buckets they fall in are selected from (a
+** copy of them, at most half of v, and 0.6 MB of counts); smaller inputs,
+** inputs piled into a few buckets and a failed allocation take a
+** quickselect over all the ranks at once: expected O(n log k), worst case
+** O(n log n).  This is how sb_sim_finish finds the deciles.
 */
 void sb_sim_select_ranks(sb_fen *v, int64_t n, const int64_t *ranks, int k, sb_fen *out);
 

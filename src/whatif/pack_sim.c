@@ -59,10 +59,12 @@ typedef struct person_state {
   run_row *run;
   size_t n, cap;
   sb_acc acc[2];
-  sb_fen T[2];       /* the critical-illness deductible on each side */
-  int region_ok;     /* the baseline covers the person's region */
-  uint32_t last_pos; /* the settled row last in the input ... */
-  int last_cat;      /* ... and its category, -1 when none */
+  sb_fen T[2];         /* the critical-illness deductible on each side */
+  int region_ok;       /* the baseline covers the person's region */
+  uint32_t last_pos;   /* the settled row last in the input ... */
+  int last_cat;        /* ... and its category, -1 when none */
+  sb_sim_sums sums[2]; /* of the rows added on each side (sb_sim_person_to) */
+  int added;           /* any row was added */
 } person_state;
 
 static int fail(job *j, const char *why, uint64_t rec) {
@@ -94,6 +96,18 @@ static void person_begin(job *j, person_state *ps, int32_t person, uint64_t rec)
   ps->T[0] = j->last_T[0];
   ps->T[1] = j->last_T[1];
   ps->last_cat = -1;
+  static const sb_sim_sums none;
+  ps->sums[0] = none;
+  ps->sums[1] = none;
+  ps->added = 0;
+}
+
+/* A row's results into the collector: per row its cell, into the person's
+** sums the rest (sb_sim_row_to). */
+static void add_row(job *j, person_state *ps, int side, const sb_result *r, int reversed) {
+  sb_sim_row_to(j->sim, j->tally, side, ps->person, r, reversed);
+  sb_sim_sums_add(&ps->sums[side], r, reversed);
+  ps->added = 1;
 }
 
 /* Re-assistance after the year (docs/reference/settlement.md §10): on each
@@ -116,6 +130,9 @@ static void year_end(job *j, person_state *ps) {
 }
 
 static void person_end(job *j, person_state *ps) {
+  if (ps->added)
+    for (int side = 0; side < 2; side++)
+      sb_sim_person_to(j->sim, j->tally, side, ps->person, &ps->sums[side]);
   if (ps->person >= 0 && ps->region_ok) year_end(j, ps);
   if (ps->last_cat >= 0) sb_sim_set_category(j->sim, ps->person, ps->last_cat);
 }
@@ -158,7 +175,7 @@ static int settle_rec(job *j, person_state *ps, const sb_pack_rec *r, uint64_t r
     for (int side = 0; side < 2; side++) {
       sb_result neg;
       sb_run_unstep(&ps->acc[side], &orig->res[side], &neg);
-      sb_sim_add_to(j->sim, j->tally, side, r->person, &neg, 1);
+      add_row(j, ps, side, &neg, 1);
     }
     j->st.reversed++;
     return 0;
@@ -171,7 +188,7 @@ static int settle_rec(job *j, person_state *ps, const sb_pack_rec *r, uint64_t r
     uint32_t due = sb_run_step(pol, &who, acc, &c, &row->res[side], NULL);
     for (int k = 0; due >> k; k++)
       if ((due >> k) & 1) sb_sim_alert_to(j->sim, j->tally, side, r->person, r->category);
-    sb_sim_add_to(j->sim, j->tally, side, r->person, &row->res[side], 0);
+    add_row(j, ps, side, &row->res[side], 0);
   }
   row->settled = 1;
   j->st.settled++;

@@ -260,6 +260,8 @@ static void add_sums(sb_sim_sums *u, const sb_result *r, int reversed) {
   u->claims += reversed ? -1 : 1;
 }
 
+static void merge_sums(sb_sim_sums *u, const sb_sim_sums *v);
+
 /* One row into the sums of tally `t` (the collector's own, or a thread's)
 ** and into the person's burden. */
 static void add_row(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
@@ -275,6 +277,14 @@ static void add_row(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const 
     if (side == 0 && !reversed) s->category[person] = r->category;
     if (side == 0 && s->r.n_caps) watch_row(s, person, r);
   }
+}
+
+void sb_sim_person_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person,
+                      const sb_sim_sums *sums) {
+  if (person < 0 || person >= s->np) return;
+  merge_sums(&t->by_pref[s->pref_of[person]][side], sums);
+  s->psn[side][person] += sums->psn;
+  s->seen[person] = 1;
 }
 
 static void alert_row(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int cat) {
@@ -320,6 +330,17 @@ void sb_sim_alert(sb_sim *s, int side, int32_t person, int category) {
 void sb_sim_add_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
                    int reversed) {
   add_row(s, t, side, person, r, reversed);
+}
+
+void sb_sim_row_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
+                   int reversed) {
+  int v = r->visit < SB_VISIT_COUNT ? r->visit : 0, l = r->level < SB_LEVEL_COUNT ? r->level : 0;
+  add_sums(&t->cell[r->category][v][l][side], r, reversed);
+  if (side == 0 && s->r.n_caps && person >= 0 && person < s->np) watch_row(s, person, r);
+}
+
+void sb_sim_sums_add(sb_sim_sums *u, const sb_result *r, int reversed) {
+  add_sums(u, r, reversed);
 }
 
 void sb_sim_alert_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int category) {

@@ -37,6 +37,8 @@ typedef struct job {
   sb_sim *sim;
   uint64_t from, to; /* records [from, to) */
   uint64_t inv;      /* the first involved entry at or after `from` */
+  uint64_t inv_rec;  /* its record index (UINT64_MAX: none left), so that the
+                        entry is fetched only for the records that have one */
   sb_sim_tally *tally;
   uint64_t sum; /* of the checks of the records read */
   sb_pack_sim_stats st;
@@ -137,6 +139,17 @@ static void person_end(job *j, person_state *ps) {
   if (ps->last_cat >= 0) sb_sim_set_category(j->sim, ps->person, ps->last_cat);
 }
 
+/* The record of involved entry j->inv, into j->inv_rec. */
+static void next_involved(job *j) {
+  sb_pack_outcome o;
+  if (j->inv >= sb_pack_get_info(j->p)->involved) {
+    j->inv_rec = UINT64_MAX;
+    return;
+  }
+  sb_pack_involved(j->p, j->inv, &o);
+  j->inv_rec = o.rec;
+}
+
 /* Settle one record of the current person (index `rec`). */
 static int settle_rec(job *j, person_state *ps, const sb_pack_rec *r, uint64_t rec) {
   if (ps->n == ps->cap) {
@@ -150,13 +163,13 @@ static int settle_rec(job *j, person_state *ps, const sb_pack_rec *r, uint64_t r
   row->settled = 0;
   row->reversed = 0;
   sb_pack_outcome o = {0, 0, 0, 0, 0, 0, -1};
-  uint64_t ninv = sb_pack_get_info(j->p)->involved;
-  if (j->inv < ninv) sb_pack_involved(j->p, j->inv, &o);
-  int has_entry = j->inv < ninv && o.rec == rec;
+  int has_entry = j->inv_rec == rec;
   if (has_entry != !!(r->flags & SB_PACK_INVOLVED))
     return fail(j, "the involved table does not match the records", rec);
   if (has_entry) {
+    sb_pack_involved(j->p, j->inv, &o);
     j->inv++;
+    next_involved(j);
     if (o.person != r->person || o.date != r->date || o.pos != r->pos ||
         o.reversal != !!(r->flags & SB_PACK_REVERSAL))
       return fail(j, "its involved entry describes another row", rec);
@@ -281,6 +294,7 @@ int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
                     from,
                     to,
                     first_involved(p, from),
+                    0,
                     calloc(1, sizeof(sb_sim_tally)),
                     0,
                     {0, 0, 0, 0},
@@ -294,6 +308,7 @@ int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
                     0,
                     {0, 0}};
     if (!jobs[t].tally && !rc) rc = sb_error_set(err, SB_ENOMEM, sb_pack_path(p), "out of memory");
+    next_involved(&jobs[t]);
     if (t == 0) sb_sim_get_progress(sim, &jobs[t].progress, &jobs[t].progress_ctx);
     from = to;
   }

@@ -3,11 +3,22 @@
 ** settling (steps 2 and 3, in ids.c and persons.c), results rebuilt from the
 ** compact rows, the row views a store reads, totals and explanations.
 */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "batch/batch_int.h"
 #include "batch/explain.h"
+
+void batch_run_pair(void *(*fn)(void *), void *first, void *second) {
+  pthread_t tid;
+  int threaded = second && pthread_create(&tid, NULL, fn, second) == 0;
+  fn(first);
+  if (threaded)
+    pthread_join(tid, NULL);
+  else if (second)
+    fn(second);
+}
 
 int batch_pays_reassist(const sb_policy_set *ps) {
   for (int k = 0; ps && k < ps->n; k++)

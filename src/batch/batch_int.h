@@ -230,6 +230,11 @@ int batch_settle_all(sb_batch *b);
 int batch_sort_alerts(sb_batch *b);
 int batch_sort_ra_due(sb_batch *b); /* write.c */
 
+/* fn(first) on this thread and, when `second` is not NULL, fn(second) at
+** the same time on another (or after it, here, when no thread can be had);
+** returns when both are done (batch.c). */
+void batch_run_pair(void *(*fn)(void *), void *first, void *second);
+
 /* Append one alert; 0 or -1. */
 int batch_add_alert(alerts *al, int64_t at, int rule, sb_fen psn);
 

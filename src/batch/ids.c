@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "batch/batch_int.h"
+#include "sanbao/array.h"
 #include "sanbao/hash.h"
 
 void batch_canon_sort(const sb_batch *b, int64_t *a, int64_t *tmp, int64_t n) {
@@ -45,12 +46,13 @@ void batch_canon_sort(const sb_batch *b, int64_t *a, int64_t *tmp, int64_t n) {
 ** step 1 did not reject and over the reversal targets, 8 bytes a slot so
 ** that ten million ids cost 128 MB.  A slot names the row whose text is its
 ** key (bit 31 set: the key is that reversal row's *target*) and holds 29
-** bits of the hash as a tag plus flags.  Rows remember their slots in
-** pay[0] (own id) and pay[1] (target), so no id is hashed twice.
+** bits of the hash as a tag plus flags.  With a store, rows remember
+** their slots in pay[0] (own id) and pay[1] (target) for pass 2, so no id
+** is hashed twice.
 */
 #define SLOT_EMPTY 0xFFFFFFFFu
 #define SLOT_TARGET 0x80000000u
-enum { ID_DUP = 1, ID_REF = 2, ID_PRIOR = 8, ID_FLAGS = 15 };
+enum { ID_PRIOR = 8, ID_FLAGS = 15 };
 
 typedef struct idslot {
   uint32_t row;
@@ -101,50 +103,149 @@ static int ask_prior(sb_batch *b, sb_idbook *book, const char *id, size_t len) {
   return sb_idbook_prior(book, id, len, &h) ? -1 : 1;
 }
 
-int batch_resolve_ids(sb_batch *b) {
-  int64_t nkeys = 0;
-  for (int64_t i = 0; i < b->n; i++)
-    if (!row_inactive(&b->rows[i])) nkeys += 1 + !!(b->rows[i].flags & F_REVERSAL);
-  uint64_t cap = 1024;
-  while (cap < (uint64_t)nkeys + (uint64_t)nkeys / 2)
-    cap *= 2; /* load <= 2/3 */
-  idslot *t = malloc(cap * sizeof *t);
-  sb_idbook *book = NULL;
-  int64_t *inv = NULL;
-  if (!t) return -1;
-  uint64_t mask = cap - 1;
-  memset(t, 0xFF, cap * sizeof *t);
+/*
+** Pass 1 over one part of the table.  With two threads the table is cut in
+** two by the top bit of the hash: each thread reads every row but inserts
+** only the ids of its half, so no slot is ever shared (a reversal's own id
+** and its target may fall in different halves; each is inserted by the
+** half it belongs to).  Instead of a later pass that visits every row's
+** slot again (a cache miss per row, ten million of them), the rows that
+** need the id book are noted as they are found: a row whose id meets a
+** slot already taken (a repeat, or an id some reversal names), the row
+** that took it, and every reversal.  A note may repeat a row; the merge
+** drops repeats.  With a store (options.prior) the slots are also kept in
+** each row's pay[0] and pay[1] for pass 2, and one thread does it all.
+*/
+typedef struct id_pass {
+  sb_batch *b;
+  idslot *t;
+  uint64_t mask;
+  int half;     /* which top bit of the hash this pass inserts; -1: every id */
+  int64_t room; /* inserts allowed before the table is too full */
+  int64_t *note, nnote, cap;
+  int fail; /* 1: out of memory; 2: this half's table filled up */
+} id_pass;
 
-  /* Pass 1: insert ids, mark repeats and reversal targets.  The table is
-  ** far bigger than the caches, so each row's slot is prefetched a few rows
-  ** ahead: the hash of row i+AHEAD is computed (from the arena, read in
-  ** order) while row i is inserted. */
+static void note_row(id_pass *ps, int64_t i) {
+  void *p = ps->note;
+  if (sb_array_grow(&p, &ps->cap, ps->nnote + 1, sizeof *ps->note)) {
+    ps->fail = 1;
+    return;
+  }
+  ps->note = p;
+  ps->note[ps->nnote++] = i;
+}
+
+/* Insert one key of row i (its own id, or with SLOT_TARGET its target);
+** the slot, or -1 when the half's table is full. */
+static int64_t insert_key(id_pass *ps, uint64_t h, const char *id, size_t len, uint32_t as) {
+  idslot *t = ps->t;
+  uint64_t k = id_slot(ps->b, t, ps->mask, h, id, len, as);
+  if (t[k].row == as) {
+    if (--ps->room < 0) {
+      ps->fail = 2;
+      return -1;
+    }
+    return (int64_t)k;
+  }
+  /* Taken: the row that took it and this one both need the book (a
+  ** reversal, whether it took the slot by its id or its target, is noted
+  ** as a reversal). */
+  if (!(t[k].row & SLOT_TARGET)) note_row(ps, t[k].row);
+  if (!(as & SLOT_TARGET)) note_row(ps, as);
+  return (int64_t)k;
+}
+
+static int in_half(const id_pass *ps, uint64_t h) {
+  return ps->half < 0 || (int)(h >> 63) == ps->half;
+}
+
+static void *id_pass_run(void *arg) {
+  id_pass *ps = arg;
+  sb_batch *b = ps->b;
+  const uint64_t mask = ps->mask;
+  int keep = b->opt.prior != NULL;
+  /* The table is far bigger than the caches, so each row's slot is
+  ** prefetched a few rows ahead: the hash of row i+AHEAD is computed
+  ** (from the arena, read in order) while row i is inserted. */
   enum { AHEAD = 8 };
   uint64_t hs[AHEAD];
   for (int64_t i = 0; i < b->n && i < AHEAD; i++) {
     const row *r = &b->rows[i];
     hs[i] = sb_hash_bytes(b->arena + r->id_off, r->id_len);
-    __builtin_prefetch(&t[hs[i] & mask], 1);
+    if (in_half(ps, hs[i])) __builtin_prefetch(&ps->t[hs[i] & mask], 1);
   }
-  for (int64_t i = 0; i < b->n; i++) {
+  for (int64_t i = 0; i < b->n && !ps->fail; i++) {
     row *r = &b->rows[i];
     uint64_t h = hs[i % AHEAD];
     if (i + AHEAD < b->n) {
       const row *ra = &b->rows[i + AHEAD];
-      hs[(i + AHEAD) % AHEAD] = sb_hash_bytes(b->arena + ra->id_off, ra->id_len);
-      __builtin_prefetch(&t[hs[(i + AHEAD) % AHEAD] & mask], 1);
+      uint64_t ha = sb_hash_bytes(b->arena + ra->id_off, ra->id_len);
+      hs[(i + AHEAD) % AHEAD] = ha;
+      if (in_half(ps, ha)) __builtin_prefetch(&ps->t[ha & mask], 1);
     }
     if (row_inactive(r)) continue;
-    uint64_t k = id_slot(b, t, mask, h, b->arena + r->id_off, r->id_len, (uint32_t)i);
-    if (t[k].row != (uint32_t)i) t[k].tag |= ID_DUP;
-    r->pay[0] = (sb_fen)k;
-    r->pay[1] = -1;
-    if ((r->flags & F_REVERSAL) && r->aux_len) {
-      uint64_t k2 = id_slot(b, t, mask, sb_hash_bytes(b->arena + r->aux, r->aux_len),
-                            b->arena + r->aux, r->aux_len, (uint32_t)i | SLOT_TARGET);
-      t[k2].tag |= ID_REF;
-      r->pay[1] = (sb_fen)k2;
+    int rev = (r->flags & F_REVERSAL) != 0;
+    if (in_half(ps, h)) {
+      int64_t k = insert_key(ps, h, b->arena + r->id_off, r->id_len, (uint32_t)i);
+      if (k < 0) break;
+      if (rev) note_row(ps, i);
+      if (keep) r->pay[0] = k, r->pay[1] = -1;
     }
+    if (rev && r->aux_len) {
+      uint64_t h2 = sb_hash_bytes(b->arena + r->aux, r->aux_len);
+      if (!in_half(ps, h2)) continue;
+      int64_t k2 = insert_key(ps, h2, b->arena + r->aux, r->aux_len, (uint32_t)i | SLOT_TARGET);
+      if (k2 < 0) break;
+      if (keep) r->pay[1] = k2;
+    }
+  }
+  return NULL;
+}
+
+int batch_resolve_ids(sb_batch *b) {
+  int64_t nkeys = 0;
+  for (int64_t i = 0; i < b->n; i++)
+    if (!row_inactive(&b->rows[i])) nkeys += 1 + !!(b->rows[i].flags & F_REVERSAL);
+  /* Two halves when it pays and no store is asked (pass 2 reads the
+  ** slots of both); each sized for half the keys at most 2/3 full, which
+  ** the hash's top bit splits evenly unless the ids were made to collide.
+  ** A half that fills up stops, and the pass is made again by one thread
+  ** over a table sized for every key. */
+  int halves = b->opt.threads != 1 && !b->opt.prior && nkeys >= 100000 ? 2 : 1;
+  id_pass ps[2];
+  idslot *t = NULL;
+  sb_idbook *book = NULL;
+  int64_t *inv = NULL;
+  uint64_t mask;
+  for (;;) {
+    int64_t per = halves == 2 ? nkeys / 2 + nkeys / 64 + 1024 : nkeys;
+    uint64_t cap = 1024;
+    while (cap < (uint64_t)per + (uint64_t)per / 2)
+      cap *= 2; /* load <= 2/3 */
+    if (!(t = malloc((size_t)halves * cap * sizeof *t))) return -1;
+    memset(t, 0xFF, (size_t)halves * cap * sizeof *t);
+    mask = cap - 1;
+    for (int k = 0; k < halves; k++)
+      ps[k] = (id_pass){b,
+                        t + (size_t)k * cap,
+                        mask,
+                        halves == 2 ? k : -1,
+                        halves == 2 ? (int64_t)(cap - cap / 8) : INT64_MAX,
+                        NULL,
+                        0,
+                        0,
+                        0};
+    batch_run_pair(id_pass_run, &ps[0], halves == 2 ? &ps[1] : NULL);
+    int full = 0, oom = 0;
+    for (int k = 0; k < halves; k++)
+      full |= ps[k].fail == 2, oom |= ps[k].fail == 1;
+    if (!full && !oom) break;
+    for (int k = 0; k < halves; k++)
+      free(ps[k].note);
+    free(t);
+    if (oom) return -1;
+    halves = 1; /* cannot fill up: sized for every key */
   }
 
   /* Pass 2: when a store holds earlier claims, ask it about each distinct
@@ -168,20 +269,30 @@ int batch_resolve_ids(sb_batch *b) {
   }
 
   /* The involved rows: reversals, and rows whose id is repeated, named by
-  ** a reversal or held by the store. */
-  int64_t ninv = 0;
-  for (int64_t i = 0; i < b->n; i++) {
-    row *r = &b->rows[i];
-    if (row_inactive(r)) continue;
-    if ((r->flags & F_REVERSAL) || (t[r->pay[0]].tag & (ID_DUP | ID_REF | ID_PRIOR)))
-      r->flags |= F_INVOLVED, ninv++;
-  }
+  ** a reversal or held by the store — the notes of pass 1, each row once,
+  ** and with a store the rows of the ids it holds. */
+  int64_t ninv = 0, nnotes = ps[0].nnote + (halves == 2 ? ps[1].nnote : 0);
+  if (b->opt.prior)
+    for (int64_t i = 0; i < b->n; i++) {
+      row *r = &b->rows[i];
+      if (!row_inactive(r) && (t[r->pay[0]].tag & ID_PRIOR)) nnotes++;
+    }
+  if (!(inv = malloc((size_t)(nnotes ? nnotes : 1) * 2 * sizeof *inv))) goto fail;
+  for (int k = 0; k < halves; k++)
+    for (int64_t q = 0; q < ps[k].nnote; q++) {
+      row *r = &b->rows[ps[k].note[q]];
+      if (!(r->flags & F_INVOLVED)) r->flags |= F_INVOLVED, inv[ninv++] = ps[k].note[q];
+    }
+  if (b->opt.prior)
+    for (int64_t i = 0; i < b->n; i++) {
+      row *r = &b->rows[i];
+      if (!row_inactive(r) && (t[r->pay[0]].tag & ID_PRIOR) && !(r->flags & F_INVOLVED))
+        r->flags |= F_INVOLVED, inv[ninv++] = i;
+    }
+  for (int k = 0; k < halves; k++)
+    free(ps[k].note), ps[k].note = NULL;
   free(t);
   t = NULL;
-  if (!(inv = malloc((size_t)(ninv ? ninv : 1) * 2 * sizeof *inv))) goto fail;
-  int64_t n = 0;
-  for (int64_t i = 0; i < b->n; i++)
-    if (b->rows[i].flags & F_INVOLVED) inv[n++] = i;
   batch_canon_sort(b, inv, inv + ninv, ninv);
 
   /* Pass 3: the run's id rules, in canonical order. */
@@ -198,12 +309,15 @@ int batch_resolve_ids(sb_batch *b) {
     r->reason = (uint8_t)reason;
     if (!reason && rev) r->aux = orig.prior ? AUX_PRIOR | (uint64_t)orig.ref : (uint64_t)orig.ref;
   }
-  for (int64_t i = 0; i < b->n; i++)
-    memset(b->rows[i].pay, 0, sizeof b->rows[i].pay);
+  if (b->opt.prior) /* pay held the slots: give it back clean */
+    for (int64_t i = 0; i < b->n; i++)
+      memset(b->rows[i].pay, 0, sizeof b->rows[i].pay);
   free(inv);
   sb_idbook_free(book);
   return 0;
 fail:
+  for (int k = 0; k < halves; k++)
+    free(ps[k].note);
   free(t);
   free(inv);
   sb_idbook_free(book);

@@ -398,6 +398,18 @@ static int64_t count_lines(int fd, uint64_t start, uint64_t end) {
   return n;
 }
 
+typedef struct line_count {
+  int fd;
+  uint64_t start, end;
+  int64_t n; /* count_lines of [start, end) */
+} line_count;
+
+static void *count_lines_run(void *arg) {
+  line_count *c = arg;
+  c->n = count_lines(c->fd, c->start, c->end);
+  return NULL;
+}
+
 /* The first line start at or after `at` (just past a '\n'), or `end`. */
 static uint64_t line_start_after(int fd, uint64_t at, uint64_t end) {
   char buf[4096];
@@ -431,7 +443,11 @@ static int load_parallel(int fd, uint64_t size, sb_batch *b, sb_error *err) {
   sb_csv_close(hr);
   if (rc <= 0) return rc < 0 ? rc : 0;
   uint64_t mid = line_start_after(fd, data_start + (size - data_start) / 2, size);
-  int64_t n0 = count_lines(fd, data_start, mid), n1 = count_lines(fd, mid, size);
+  /* the two halves' line breaks counted at the same time: a pass over the
+  ** whole file that used to be the one serial part of reading it */
+  line_count lc[2] = {{fd, data_start, mid, 0}, {fd, mid, size, 0}};
+  batch_run_pair(count_lines_run, &lc[0], &lc[1]);
+  int64_t n0 = lc[0].n, n1 = lc[1].n;
   if (n0 < 0 || n1 < 0) return 0;
   /* the line the second range starts on: one past the line breaks before it */
   int64_t head = count_lines(fd, 0, data_start);

@@ -65,7 +65,7 @@ typedef struct runkey {
 
 typedef struct work {
   sb_batch *b;
-  const runkey *order;    /* rows grouped by person, canonical within */
+  runkey *order;          /* rows grouped by person, sorted by each worker */
   const int64_t *start;   /* start[g]..start[g+1] in order: group g's run */
   const int32_t *persons; /* group g -> registry index; NULL: g is the index */
   int32_t p_from, p_to;   /* the groups this worker settles */
@@ -267,13 +267,6 @@ static void settle_person(work *w, int32_t g) {
   if (b->alt) note_year_end(w, g, p, &alt.py, 1);
 }
 
-static void *settle_range(void *arg) {
-  work *w = arg;
-  for (int32_t p = w->p_from; p < w->p_to; p++)
-    settle_person(w, p);
-  return NULL;
-}
-
 /* Sort one person's run canonically (date, claim id, input position):
 ** insertion sort — runs are a handful of rows — falling back to canon_cmp
 ** only on equal dates. */
@@ -314,6 +307,33 @@ static void sort_long_run(const sb_batch *b, runkey *a, runkey *tmp, int64_t n) 
     tmp[k++] = a[i++];
   /* what is left of the right half is in place already */
   memcpy(a, tmp, (size_t)k * sizeof *a);
+}
+
+/* Put group g's run in canonical order (each worker sorts the runs of its
+** own persons: the runs are disjoint slices of `order`). */
+static void sort_group(work *w, int32_t g) {
+  runkey *a = w->order + w->start[g];
+  int64_t n = w->start[g + 1] - w->start[g];
+  if (n < 64) {
+    sort_run(w->b, a, n);
+    return;
+  }
+  runkey *tmp = malloc((size_t)n * sizeof *tmp);
+  if (!tmp) {
+    w->oom = 1;
+    return;
+  }
+  sort_long_run(w->b, a, tmp, n);
+  free(tmp);
+}
+
+static void *settle_range(void *arg) {
+  work *w = arg;
+  for (int32_t p = w->p_from; p < w->p_to && !w->oom; p++) {
+    sort_group(w, p);
+    settle_person(w, p);
+  }
+  return NULL;
 }
 
 static int cmp_i32(const void *x, const void *y) {
@@ -369,50 +389,82 @@ static int append_dues(ra_dues *d, const ra_dues *from) {
   return 0;
 }
 
-int batch_settle_all(sb_batch *b) {
-  int64_t active = 0;
-  for (int64_t i = 0; i < b->n; i++)
-    active += !row_inactive(&b->rows[i]);
-  int32_t np = sb_registry_count(b->reg), *persons = NULL;
-  if (active * 16 < np && !(persons = batch_persons(b, active, &np))) return -1;
-  int64_t *start = calloc((size_t)np + 2, sizeof *start);
-  if (!start) {
-    free(persons);
-    return -1;
-  }
-  int64_t m = 0;
-  for (int64_t i = 0; i < b->n; i++) {
+/*
+** Grouping rows by person is a counting sort: count each group's rows, add
+** up, place each row's key.  Big batches do the counting and the placing
+** on two threads, each over one half of the rows with counts of its own;
+** the first half's rows of a group go before the second half's, and each
+** run is then sorted anyway, so the order is the same as on one thread.
+*/
+typedef struct group_job {
+  const sb_batch *b;
+  const int32_t *persons;
+  int32_t np;
+  int64_t from, to; /* rows */
+  int64_t *at;      /* counts per group, then where the next row of each goes */
+  runkey *order;    /* NULL while counting */
+} group_job;
+
+static void *group_run(void *arg) {
+  group_job *j = arg;
+  const sb_batch *b = j->b;
+  for (int64_t i = j->from; i < j->to; i++) {
     const row *r = &b->rows[i];
-    if (!row_inactive(r)) start[group_of(r, persons, np) + 2]++, m++;
-  }
-  for (int32_t p = 0; p < np; p++)
-    start[p + 2] += start[p + 1];
-  runkey *order = malloc((size_t)(m ? m : 1) * sizeof *order);
-  if (!order) {
-    free(start), free(persons);
-    return -1;
-  }
-  for (int64_t i = 0; i < b->n; i++) {
-    const row *r = &b->rows[i];
-    if (!row_inactive(r))
-      order[start[group_of(r, persons, np) + 1]++] =
+    if (row_inactive(r)) continue;
+    int32_t g = group_of(r, j->persons, j->np);
+    if (!j->order)
+      j->at[g]++;
+    else
+      j->order[j->at[g]++] =
           (runkey){r->date, (uint32_t)i, sb_canon_id_prefix(b->arena + r->id_off, r->id_len)};
   }
-  /* now start[g] .. start[g+1] is group g's run: one person's rows */
-  for (int32_t p = 0; p < np; p++) {
-    int64_t n = start[p + 1] - start[p];
-    if (n < 64) {
-      sort_run(b, order + start[p], n);
-    } else {
-      runkey *tmp = malloc((size_t)n * sizeof *tmp);
-      if (!tmp) {
-        free(start), free(order), free(persons);
-        return -1;
-      }
-      sort_long_run(b, order + start[p], tmp, n);
-      free(tmp);
+  return NULL;
+}
+
+int batch_settle_all(sb_batch *b) {
+  int32_t np = sb_registry_count(b->reg), *persons = NULL;
+  /* the rows are an upper bound on the active rows, enough to choose */
+  if (b->n * 16 < np && !(persons = batch_persons(b, b->n, &np))) return -1;
+  int parts = b->opt.threads != 1 && b->n >= 100000 ? 2 : 1;
+  int64_t *start = malloc(((size_t)np + 1) * sizeof *start);
+  int64_t *at = calloc((size_t)parts * ((size_t)np + 1), sizeof *at);
+  if (!start || !at) {
+    free(start), free(at), free(persons);
+    return -1;
+  }
+  group_job gj[2];
+  for (int k = 0; k < parts; k++)
+    gj[k] = (group_job){b,
+                        persons,
+                        np,
+                        b->n * k / parts,
+                        b->n * (k + 1) / parts,
+                        at + (size_t)k * ((size_t)np + 1),
+                        NULL};
+  batch_run_pair(group_run, &gj[0], parts == 2 ? &gj[1] : NULL);
+  /* now at: each half's count per group; start[g]: where group g begins;
+  ** and each half's `at` turned into where its next row of g goes */
+  int64_t m = 0;
+  for (int32_t g = 0; g < np; g++) {
+    start[g] = m;
+    for (int k = 0; k < parts; k++) {
+      int64_t c = gj[k].at[g];
+      gj[k].at[g] = m;
+      m += c;
     }
   }
+  start[np] = m;
+  runkey *order = malloc((size_t)(m ? m : 1) * sizeof *order);
+  if (!order) {
+    free(start), free(at), free(persons);
+    return -1;
+  }
+  for (int k = 0; k < parts; k++)
+    gj[k].order = order;
+  batch_run_pair(group_run, &gj[0], parts == 2 ? &gj[1] : NULL);
+  free(at);
+  /* now start[g] .. start[g+1] is group g's run: one person's rows, put in
+  ** canonical order by the worker that settles them */
 
   int threads = b->opt.threads > 0 ? b->opt.threads : 2;
   if (threads > 16) threads = 16;

@@ -188,6 +188,9 @@ typedef struct output {
 static int write_output(output *o, sb_batch *b, int which, sb_buf *buf, sb_error *err) {
   if (sb_outfile_open(&o->f, o->path, err)) return -1;
   o->open = 1;
+  /* the settlements and fee results are the big ones (a row per claim,
+  ** a row per fee line): past the page cache (outfile.h) */
+  if (which == O_OUT || which == O_FEE_RESULTS) sb_outfile_bulk(&o->f);
   buf->len = 0;
   int rc;
   switch (which) {

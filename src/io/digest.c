@@ -1,6 +1,7 @@
 /*
 ** sanbao adapters — the block digest (see digest.h).
 */
+#define _DEFAULT_SOURCE /* madvise */
 #include "io/digest.h"
 
 #include <errno.h>
@@ -8,6 +9,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -92,6 +94,7 @@ void sb_digest_free(sb_digest *d) {
 /* One thread's run of blocks [from, to) of the file. */
 typedef struct part {
   int fd;
+  const unsigned char *map; /* the file mapped read-only, or NULL: pread */
   uint64_t size, from, to;
   uint64_t *hashes; /* of every block of the file; this thread fills its own */
   int err;          /* errno, or -1 for a file that shrank */
@@ -100,8 +103,8 @@ typedef struct part {
 static void *hash_part(void *arg) {
   part *t = arg;
   enum { READ = 8 }; /* blocks read at a time */
-  unsigned char *buf = malloc(READ * SB_DIGEST_BLOCK);
-  if (!buf) {
+  unsigned char *buf = t->map ? NULL : malloc(READ * SB_DIGEST_BLOCK);
+  if (!t->map && !buf) {
     t->err = ENOMEM;
     return NULL;
   }
@@ -110,21 +113,34 @@ static void *hash_part(void *arg) {
     uint64_t off = b * SB_DIGEST_BLOCK;
     size_t want =
         (size_t)((t->size - off) < nb * SB_DIGEST_BLOCK ? t->size - off : nb * SB_DIGEST_BLOCK);
-    size_t done = 0;
-    while (done < want) {
-      ssize_t got = pread(t->fd, buf + done, want - done, (off_t)(off + done));
-      if (got < 0 && errno == EINTR) continue;
-      if (got <= 0) {
-        t->err = got < 0 ? errno : -1;
+    const unsigned char *at = buf;
+    if (t->map) {
+      /* Map the pages in one call (a file cut short since it was opened
+      ** fails here, EFAULT, instead of a SIGBUS when read), hash them in
+      ** place and let them go: no copy, and no resident file. */
+      at = t->map + off;
+      if (madvise((void *)(t->map + off), want, MADV_POPULATE_READ) != 0 && errno == EFAULT) {
+        t->err = -1;
         break;
       }
-      done += (size_t)got;
+    } else {
+      size_t done = 0;
+      while (done < want) {
+        ssize_t got = pread(t->fd, buf + done, want - done, (off_t)(off + done));
+        if (got < 0 && errno == EINTR) continue;
+        if (got <= 0) {
+          t->err = got < 0 ? errno : -1;
+          break;
+        }
+        done += (size_t)got;
+      }
     }
     for (uint64_t k = 0; k < nb && !t->err; k++) {
       size_t len = want - k * SB_DIGEST_BLOCK < SB_DIGEST_BLOCK ? want - k * SB_DIGEST_BLOCK
                                                                 : SB_DIGEST_BLOCK;
-      t->hashes[b + k] = sb_digest_block(buf + k * SB_DIGEST_BLOCK, len);
+      t->hashes[b + k] = sb_digest_block(at + k * SB_DIGEST_BLOCK, len);
     }
+    if (t->map) madvise((void *)(t->map + off), want, MADV_DONTNEED);
     b += nb;
   }
   free(buf);
@@ -151,8 +167,17 @@ int sb_digest_file(const char *path, int threads, uint64_t *size, uint64_t *dige
   part parts[16];
   pthread_t tid[16];
   int started[16] = {0};
+  /* Mapped when it can be (kernels since 5.14, for MADV_POPULATE_READ),
+  ** else read: the copy read() makes of every byte cost as much as the
+  ** hashing (2.8 GB of persons.csv at Hunan scale). */
+  void *map = MAP_FAILED;
+#ifdef MADV_POPULATE_READ
+  if (n && madvise(NULL, 0, MADV_POPULATE_READ) == 0)
+    map = mmap(NULL, (size_t)n, PROT_READ, MAP_SHARED, fd, 0);
+#endif
   for (int t = 0; t < threads; t++)
     parts[t] = (part){fd,
+                      map == MAP_FAILED ? NULL : (const unsigned char *)map,
                       n,
                       blocks * (uint64_t)t / (uint64_t)threads,
                       blocks * (uint64_t)(t + 1) / (uint64_t)threads,
@@ -169,6 +194,7 @@ int sb_digest_file(const char *path, int threads, uint64_t *size, uint64_t *dige
       hash_part(&parts[t]); /* no thread to be had: here */
     if (!e) e = parts[t].err;
   }
+  if (map != MAP_FAILED) munmap(map, (size_t)n);
   close(fd);
   int rc = SB_OK;
   if (e) {

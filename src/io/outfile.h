@@ -19,10 +19,36 @@ typedef struct sb_outfile {
   char *tmp;  /* temporary name */
   int fd;
   int direct; /* an existing device or pipe, written in place */
+  /* A bulk output (sb_outfile_bulk): bytes gathered in `stage`, an aligned
+  ** buffer of SB_OUTFILE_STAGE bytes, and written past the page cache
+  ** (O_DIRECT) a whole stage at a time; NULL otherwise. */
+  char *stage;
+  size_t slen;
 } sb_outfile;
+
+/* The bulk staging buffer: a whole number of pages, big enough that each
+** uncached write keeps the disk busy for a few milliseconds. */
+#define SB_OUTFILE_STAGE (8u << 20)
 
 /* Create the temporary file (or bind stdout for "-"). */
 int sb_outfile_open(sb_outfile *f, const char *path, sb_error *err);
+
+/*
+** Mark a freshly opened output as big (hundreds of megabytes: the
+** settlements of a large batch): its bytes then go to the disk without
+** passing through the page cache (O_DIRECT), in aligned blocks of
+** SB_OUTFILE_STAGE bytes, the last partial block through the cache at
+** commit.  Why: buffered, the kernel copies every byte into freshly
+** allocated cache pages (on the 10 M claims bench, 1.2 GB: about 1.5 s of
+** CPU on a 2-core machine, a fifth of the run) and the commit's fsync
+** then waits for all of it; uncached, the disk reads the bytes from the
+** process's own buffer.  The file's contents and the all-or-nothing rename
+** are the same either way.  Call it before the first sb_outfile_write.  It
+** does nothing for stdout or a device, when the staging buffer cannot be
+** had, or when the file system refuses O_DIRECT (then, as on any later
+** refusal of an aligned write, the file is written through the cache).
+*/
+void sb_outfile_bulk(sb_outfile *f);
 
 /* Write the whole buffer and empty it.  Return 0 or SB_EIO. */
 int sb_outfile_write(sb_outfile *f, sb_buf *b, sb_error *err);

@@ -228,6 +228,39 @@ int sb_pack_person_id(const sb_pack *p, int32_t person, char out[65], size_t *le
 ** SB_EIO, SB_EINVAL on a bad record. */
 int sb_pack_read(const sb_pack *p, uint64_t from, uint64_t n, sb_pack_rec *buf, sb_error *err);
 
+/*
+** Records [from, from + n) where they lie: *out points into the pack's
+** file mapped read-only when the pack could be mapped, else into `buf`
+** (room for n records) where they were read.  Unlike sb_pack_read the
+** records are NOT checked: the caller copies each one out and checks the
+** copy with sb_pack_rec_valid before using it, because the bytes of a mapped
+** file can change between a check and a use, and only a private copy
+** keeps a record that passed its check from pointing outside the pack's
+** persons.  Why a mapping: the records are 7 GB at Hunan scale, and read()
+** costs a copy of each byte in the kernel on top of the one pass the
+** reader makes anyway.  The range's pages are mapped in one call here, so
+** a pack truncated since it was opened is an error ("truncated"), as with
+** read().  The trade-off: a pack truncated by another process in the
+** moment between that call and the reading of the range stops the process
+** with SIGBUS instead (simulate has written nothing by then: its outputs
+** are renamed into place at the end), and a record changed in place
+** between the sum of the checks and its settlement may go unnoticed; a
+** pack must not be written while it is read.  SB_EINVAL when the range is past the end, SB_EIO or
+** SB_EINVAL (truncated) when reading into buf fails.
+*/
+int sb_pack_view(const sb_pack *p, uint64_t from, uint64_t n, sb_pack_rec *buf,
+                 const sb_pack_rec **out, sb_error *err);
+
+/* Done with records [from, from + n) of sb_pack_view: their pages of the
+** mapping are let go (the file's pages stay in the page cache), so that a
+** reader's resident memory stays one range, not the 7 GB it has read.
+** Nothing happens without a mapping. */
+void sb_pack_release(const sb_pack *p, uint64_t from, uint64_t n);
+
+/* The check sb_pack_read makes of record `index` (r): is every field what
+** a writer can have written?  SB_OK, or SB_EINVAL naming the record. */
+int sb_pack_rec_valid(const sb_pack *p, uint64_t index, const sb_pack_rec *r, sb_error *err);
+
 /* The check of record `index` (its content and place); a pack's header
 ** holds the sum of the checks of all its records. */
 uint64_t sb_pack_rec_check(uint64_t index, const sb_pack_rec *r);

@@ -260,6 +260,8 @@ static void add_sums(sb_sim_sums *u, const sb_result *r, int reversed) {
   u->claims += reversed ? -1 : 1;
 }
 
+static void merge_sums(sb_sim_sums *u, const sb_sim_sums *v);
+
 /* One row into the sums of tally `t` (the collector's own, or a thread's)
 ** and into the person's burden. */
 static void add_row(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
@@ -275,6 +277,14 @@ static void add_row(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const 
     if (side == 0 && !reversed) s->category[person] = r->category;
     if (side == 0 && s->r.n_caps) watch_row(s, person, r);
   }
+}
+
+void sb_sim_person_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person,
+                      const sb_sim_sums *sums) {
+  if (person < 0 || person >= s->np) return;
+  merge_sums(&t->by_pref[s->pref_of[person]][side], sums);
+  s->psn[side][person] += sums->psn;
+  s->seen[person] = 1;
 }
 
 static void alert_row(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int cat) {
@@ -320,6 +330,17 @@ void sb_sim_alert(sb_sim *s, int side, int32_t person, int category) {
 void sb_sim_add_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
                    int reversed) {
   add_row(s, t, side, person, r, reversed);
+}
+
+void sb_sim_row_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
+                   int reversed) {
+  int v = r->visit < SB_VISIT_COUNT ? r->visit : 0, l = r->level < SB_LEVEL_COUNT ? r->level : 0;
+  add_sums(&t->cell[r->category][v][l][side], r, reversed);
+  if (side == 0 && s->r.n_caps && person >= 0 && person < s->np) watch_row(s, person, r);
+}
+
+void sb_sim_sums_add(sb_sim_sums *u, const sb_result *r, int reversed) {
+  add_sums(u, r, reversed);
 }
 
 void sb_sim_alert_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int category) {
@@ -425,11 +446,108 @@ static void select_rec(sb_fen *v, int64_t lo, int64_t hi, const int64_t *rk, int
   }
 }
 
-void sb_sim_select_ranks(sb_fen *v, int64_t n, const int64_t *ranks, int k, sb_fen *out) {
+static int depth_for(int64_t n) {
   int depth = 8;
   for (int64_t m = n; m > 1; m >>= 1)
     depth += 2;
-  select_rec(v, 0, n, ranks, 0, k, out, depth);
+  return depth;
+}
+
+/*
+** The same ranks by buckets first, for big inputs: a pass for the least
+** and greatest value, a pass counting the values of each of 65,536 equal
+** slices of that range (a histogram, by the high bits of value - least),
+** which tells the bucket each rank falls in and its rank inside it, a pass
+** copying out only the values of those buckets, and the quickselect above
+** on each of them.  Why: over 52 million burdens a side the quickselect
+** made four or five passes of swaps through 420 MB (7.5% of a Hunan-scale
+** simulate, docs/performance.md); this reads v three times and writes only
+** the few buckets the ranks need.  The answer is the same — a rank's value
+** is the value of that rank in its bucket, buckets being ordered slices.
+** Returns 0, or -1 when the buckets asked for hold more than half of v
+** (values piled into a few slices) or memory is short: then the caller
+** runs the quickselect over all of v.  v is not reordered here.
+*/
+#define SELECT_BUCKETS 65536
+static int select_by_buckets(const sb_fen *v, int64_t n, const int64_t *ranks, int k, sb_fen *out) {
+  sb_fen lo = v[0], hi = v[0];
+  for (int64_t i = 1; i < n; i++) {
+    lo = v[i] < lo ? v[i] : lo;
+    hi = v[i] > hi ? v[i] : hi;
+  }
+  if (lo == hi) {
+    for (int i = 0; i < k; i++)
+      out[i] = lo;
+    return 0;
+  }
+  uint64_t span = (uint64_t)hi - (uint64_t)lo; /* exact: hi >= lo */
+  int shift = 0;
+  while ((span >> shift) >= SELECT_BUCKETS)
+    shift++;
+  int64_t *start = calloc(SELECT_BUCKETS + 1, sizeof *start);
+  int16_t *need = calloc(SELECT_BUCKETS, sizeof *need); /* 1 + its place in `which` */
+  if (!start || !need) {
+    free(start), free(need);
+    return -1;
+  }
+  for (int64_t i = 0; i < n; i++)
+    start[((uint64_t)v[i] - (uint64_t)lo) >> shift]++;
+  for (int64_t b = 0, at = 0; b <= SELECT_BUCKETS; b++) { /* counts -> where each begins */
+    int64_t c = b < SELECT_BUCKETS ? start[b] : 0;
+    start[b] = at;
+    at += c;
+  }
+  /* the bucket of each rank (ranks ascending: one walk), the distinct
+  ** buckets in `which`, and where each one's values go in tmp */
+  int32_t which[64];
+  int64_t base[64], fill[64], total = 0;
+  int nb = 0, bk[64];
+  if (k > 64) {
+    free(start), free(need);
+    return -1;
+  }
+  for (int i = 0, b = 0; i < k; i++) {
+    while (start[b + 1] <= ranks[i])
+      b++;
+    if (!nb || which[nb - 1] != b) {
+      which[nb] = b;
+      base[nb] = fill[nb] = total;
+      total += start[b + 1] - start[b];
+      need[b] = (int16_t)(nb + 1);
+      nb++;
+    }
+    bk[i] = nb - 1;
+  }
+  sb_fen *tmp = total <= n / 2 ? malloc((size_t)(total ? total : 1) * sizeof *tmp) : NULL;
+  if (!tmp) {
+    free(start), free(need);
+    return -1;
+  }
+  for (int64_t i = 0; i < n; i++) {
+    int j = need[((uint64_t)v[i] - (uint64_t)lo) >> shift];
+    if (j) tmp[fill[j - 1]++] = v[i];
+  }
+  /* each rank as a place in tmp, then a quickselect per bucket */
+  int64_t rk[64];
+  for (int i = 0; i < k; i++)
+    rk[i] = ranks[i] - start[which[bk[i]]] + base[bk[i]];
+  for (int i = 0; i < k;) {
+    int j = i;
+    while (j < k && bk[j] == bk[i])
+      j++;
+    int64_t from = base[bk[i]], to = fill[bk[i]];
+    select_rec(tmp, from, to, rk, i, j, out, depth_for(to - from));
+    i = j;
+  }
+  free(tmp);
+  free(start);
+  free(need);
+  return 0;
+}
+
+void sb_sim_select_ranks(sb_fen *v, int64_t n, const int64_t *ranks, int k, sb_fen *out) {
+  if (n >= SELECT_BUCKETS && select_by_buckets(v, n, ranks, k, out) == 0) return;
+  select_rec(v, 0, n, ranks, 0, k, out, depth_for(n));
 }
 
 static sb_fen absdiff(const sb_sim *s, int32_t k) {

@@ -314,14 +314,44 @@ static void threads_do_not_matter(void **state) {
   (void)state;
   world w;
   make_world(&w, 15000, 99); /* about 150,000 rows: above the batch's threading threshold */
+  /* and the claim-id rules' hard cases, which the two-thread id pass must
+  ** find in either half of its table: every 500th claim repeated, reversed
+  ** after the repeat, reversed twice; a reversal of no claim at all */
+  sb_buf in = {0};
+  sb_buf_put(&in, w.claims.p, w.claims.len);
+  long line = 0;
+  for (const char *p = w.claims.p, *e = w.claims.p + w.claims.len; p < e; line++) {
+    const char *nl = memchr(p, '\n', (size_t)(e - p));
+    size_t n = (size_t)(nl ? nl + 1 - p : e - p);
+    const char *c1 = memchr(p, ',', n), *c2 = c1 ? memchr(c1 + 1, ',', n) : NULL;
+    const char *c3 = c2 ? memchr(c2 + 1, ',', n) : NULL;
+    if (line > 0 && line % 500 == 0 && c3 && p[n - 2] == ',') { /* a claim, not a reversal */
+      sb_buf_put(&in, p, n);
+      for (int k = 0; k < 2; k++) {
+        sb_buf_printf(&in, "R%ld-%d", line, k);
+        sb_buf_put(&in, c1, (size_t)(c3 - c1));
+        sb_buf_put(&in, ",,,,,,,", 7);
+        sb_buf_put(&in, p, (size_t)(c1 - p));
+        sb_buf_put(&in, "\n", 1);
+      }
+      sb_buf_printf(&in, "N%ld", line);
+      sb_buf_put(&in, c1, (size_t)(c3 - c1));
+      sb_buf_printf(&in, ",,,,,,,NO-SUCH-%ld\n", line);
+    }
+    p += n;
+  }
   text one, one_al, two, two_al;
-  settle(&w, w.claims.p, w.claims.len, 1, &one, &one_al);
-  settle(&w, w.claims.p, w.claims.len, 2, &two, &two_al);
+  settle(&w, in.p, in.len, 1, &one, &one_al);
+  settle(&w, in.p, in.len, 2, &two, &two_al);
+  assert_non_null(strstr(one.p, "DUPLICATE_CLAIM"));
+  assert_non_null(strstr(one.p, "ALREADY_REVERSED"));
+  assert_non_null(strstr(one.p, "UNKNOWN_CLAIM"));
   assert_int_equal(one.len, two.len);
   assert_memory_equal(one.p, two.p, one.len);
   assert_int_equal(one_al.len, two_al.len);
   assert_memory_equal(one_al.p, two_al.p, one_al.len);
   free(one.p), free(one_al.p), free(two.p), free(two_al.p);
+  sb_buf_free(&in);
   free_world(&w);
 }
 

@@ -9,6 +9,10 @@
 ** fields at their documented offsets (the header layout in pack.c: magic,
 ** four uint32, then the uint64 counts) and recomputes the check hash the way
 ** a crafter would.
+**
+** And the records read in place (sb_pack_view over the mapped file): the
+** same records sb_pack_read gives, still after sb_pack_release, and a pack
+** truncated after it was opened is an error, not a SIGBUS.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -175,6 +180,76 @@ static void test_people_bytes_past_the_end(void **state) {
   refused(h, "larger than the file");
 }
 
+/* One person with `n` claims (ids C0000..), a pack bigger than a page. */
+static void write_long_pack(int n) {
+  sb_error err = {0};
+  sb_pack_writer *w;
+  assert_int_equal(sb_pack_writer_open(path, 1, 0x1234, &w, &err), 0);
+  sb_pack_claim *c = calloc((size_t)n, sizeof *c);
+  char(*ids)[8] = calloc((size_t)n, sizeof *ids);
+  assert_non_null(c);
+  assert_non_null(ids);
+  for (int k = 0; k < n; k++) {
+    snprintf(ids[k], sizeof ids[k], "C%04d", k);
+    c[k].id = ids[k];
+    c[k].id_len = 5;
+    c[k].rec.amt[0] = 1000 + k;
+    c[k].rec.person = 0;
+    c[k].rec.date = sb_date_from_ymd(2022, 1 + k % 12, 1 + k % 28);
+    c[k].rec.pos = (uint32_t)k;
+  }
+  /* sorted by date then id, as a person's records are */
+  for (int i = 1; i < n; i++)
+    for (int j = i;
+         j > 0 && (c[j - 1].rec.date > c[j].rec.date ||
+                   (c[j - 1].rec.date == c[j].rec.date && c[j - 1].rec.pos > c[j].rec.pos));
+         j--) {
+      sb_pack_claim t = c[j];
+      c[j] = c[j - 1], c[j - 1] = t;
+    }
+  assert_int_equal(sb_pack_writer_add(w, c, (size_t)n, &err), 0);
+  assert_int_equal(sb_pack_writer_person(w, "P1", 2, 430000, &err), 0);
+  assert_int_equal(sb_pack_writer_finish(w, (uint64_t)n, &err), 0);
+  free(c);
+  free(ids);
+}
+
+static void test_records_in_place(void **state) {
+  (void)state;
+  enum { N = 300 }; /* 14,400 bytes of records: four pages */
+  write_long_pack(N);
+  sb_error err = {0};
+  sb_pack *p = NULL;
+  assert_int_equal(sb_pack_open(path, &p, &err), 0);
+  sb_pack_rec *copy = calloc(N, sizeof *copy), *buf = calloc(N, sizeof *buf);
+  assert_non_null(copy);
+  assert_non_null(buf);
+  assert_int_equal(sb_pack_read(p, 0, N, copy, &err), 0);
+  for (int round = 0; round < 2; round++) {
+    const sb_pack_rec *r = NULL;
+    assert_int_equal(sb_pack_view(p, 0, N, buf, &r, &err), 0);
+    assert_memory_equal(r, copy, N * sizeof *copy);
+    for (int k = 0; k < N; k++)
+      assert_int_equal(sb_pack_rec_valid(p, (uint64_t)k, &r[k], &err), 0);
+    sb_pack_release(p, 0, N); /* and read again: the same bytes */
+  }
+  const sb_pack_rec *r = NULL;
+  assert_int_equal(sb_pack_view(p, N - 1, 2, buf, &r, &err), SB_EINVAL); /* past the end */
+  /* a damaged copy is refused with its index */
+  sb_pack_rec bad = copy[7];
+  bad.person = 5;
+  assert_int_equal(sb_pack_rec_valid(p, 7, &bad, &err), SB_EINVAL);
+  assert_non_null(strstr(err.msg, "record 7 is damaged"));
+  /* cut after the open: an error, not a SIGBUS */
+  assert_int_equal(truncate(path, 0), 0);
+  int rc = sb_pack_view(p, 0, N, buf, &r, &err);
+  assert_int_equal(rc, SB_EINVAL);
+  assert_non_null(strstr(err.msg, "truncated"));
+  sb_pack_close(p);
+  free(copy);
+  free(buf);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_sound_pack_opens, make_pack, remove_pack),
@@ -184,6 +259,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_more_involved_than_records, make_pack, remove_pack),
       cmocka_unit_test_setup_teardown(test_people_section_moved, make_pack, remove_pack),
       cmocka_unit_test_setup_teardown(test_people_bytes_past_the_end, make_pack, remove_pack),
+      cmocka_unit_test_setup_teardown(test_records_in_place, make_pack, remove_pack),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

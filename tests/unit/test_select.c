@@ -3,7 +3,11 @@
 ** selection instead of a full sort, and must be exactly the values a full
 ** sort gives — on random arrays with many ties, all-equal arrays, sorted
 ** and reverse-sorted input (bad cases for a naive pivot), tiny arrays, and
-** the eleven nearest-rank decile ranks sb_sim_finish asks for.
+** the eleven nearest-rank decile ranks sb_sim_finish asks for — and on big
+** arrays, where the ranks are first found in buckets of a histogram: wide
+** and narrow ranges, negative values and the extremes of int64, values
+** piled into one bucket (the quickselect then does it all), and burdens
+** shaped like a province's (most small, a long tail).
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -99,10 +103,51 @@ static void test_patterns(void **state) {
   free(v);
 }
 
+static void test_big_arrays(void **state) {
+  (void)state;
+  enum { N = 300000 };
+  sb_fen *v = malloc(N * sizeof *v);
+  assert_non_null(v);
+  for (int round = 0; round < 8; round++) {
+    for (int i = 0; i < N; i++) {
+      uint64_t x = next();
+      switch (round) {
+      case 0: /* a narrow range: fewer values than buckets */
+        v[i] = (sb_fen)(x % 1000);
+        break;
+      case 1: /* a wide one, both signs */
+        v[i] = (sb_fen)(x % 4000000000ull) - 2000000000;
+        break;
+      case 2: /* the whole of int64 */
+        v[i] = (sb_fen)x;
+        break;
+      case 3: /* 70% zeros: the zero bucket holds most ranks and most values */
+        v[i] = x % 10 < 7 ? 0 : (sb_fen)(x >> 40);
+        break;
+      case 4: /* a province's burdens: most small, a long tail */
+        v[i] = (sb_fen)((x % 1000) * (x % 1000) * ((x >> 20) % 64 == 0 ? 997 : 1));
+        break;
+      case 5: /* two values far apart */
+        v[i] = x % 2 ? INT64_MIN + 1 : INT64_MAX;
+        break;
+      case 6: /* sorted, wide */
+        v[i] = (sb_fen)i * 1000003;
+        break;
+      default: /* one outlier stretching the range: everything else in bucket 0 */
+        v[i] = i == N / 3 ? INT64_MAX : (sb_fen)(x % 50000);
+        break;
+      }
+    }
+    check(v, N);
+  }
+  free(v);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_random_with_ties),
       cmocka_unit_test(test_patterns),
+      cmocka_unit_test(test_big_arrays),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

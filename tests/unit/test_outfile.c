@@ -1,0 +1,150 @@
+/*
+** All-or-nothing output files (outfile.h), the bulk mode in particular:
+** bytes written past the page cache in aligned stages and the last partial
+** stage through it must come out the same as a plain write — whatever the
+** sizes of the pieces handed over, across stage boundaries, for a file of
+** exactly a whole number of stages and for one of a single byte — and an
+** aborted bulk output must leave nothing behind.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "io/outfile.h"
+
+/* A directory of its own under the build's working directory (not /tmp,
+** which may be a tmpfs: the disk's file system is the one that matters). */
+static void scratch_dir(char *dir, size_t n) {
+  snprintf(dir, n, "outfile-test-%ld", (long)getpid());
+  assert_int_equal(mkdir(dir, 0700), 0);
+}
+
+static unsigned char *pattern(size_t n, uint64_t seed) {
+  unsigned char *p = malloc(n ? n : 1);
+  assert_non_null(p);
+  for (size_t i = 0; i < n; i++) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    p[i] = (unsigned char)(seed >> 56);
+  }
+  return p;
+}
+
+static unsigned char *slurp(const char *path, size_t *n) {
+  FILE *f = fopen(path, "rb");
+  assert_non_null(f);
+  fseek(f, 0, SEEK_END);
+  long len = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  unsigned char *p = malloc((size_t)len + 1);
+  assert_non_null(p);
+  assert_int_equal(fread(p, 1, (size_t)len, f), (size_t)len);
+  fclose(f);
+  *n = (size_t)len;
+  return p;
+}
+
+/* Write n bytes in pieces of pseudo-random sizes up to `piece`, bulk or
+** not, commit, and read the file back. */
+static void round_trip(size_t n, size_t piece, int bulk) {
+  char dir[64], path[128];
+  scratch_dir(dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/out.csv", dir);
+  unsigned char *want = pattern(n, n ^ piece);
+  sb_outfile f;
+  sb_error err;
+  assert_int_equal(sb_outfile_open(&f, path, &err), SB_OK);
+  if (bulk) sb_outfile_bulk(&f);
+  sb_buf b = {0};
+  uint64_t seed = 42;
+  for (size_t at = 0; at < n;) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    size_t k = (size_t)(seed >> 33) % piece + 1;
+    if (k > n - at) k = n - at;
+    assert_int_equal(sb_buf_put(&b, want + at, k), 0);
+    assert_int_equal(sb_outfile_write(&f, &b, &err), SB_OK);
+    assert_int_equal(b.len, 0);
+    at += k;
+  }
+  /* nothing in place before the commit */
+  struct stat st;
+  assert_int_not_equal(stat(path, &st), 0);
+  assert_int_equal(sb_outfile_commit(&f, &err), SB_OK);
+  assert_null(f.stage);
+  size_t got_n;
+  unsigned char *got = slurp(path, &got_n);
+  assert_int_equal(got_n, n);
+  if (n) assert_memory_equal(got, want, n);
+  free(got);
+  free(want);
+  sb_buf_free(&b);
+  assert_int_equal(unlink(path), 0);
+  assert_int_equal(rmdir(dir), 0); /* no temporary file was left beside it */
+}
+
+static void bulk_matches_plain_across_stages(void **state) {
+  (void)state;
+  const size_t S = SB_OUTFILE_STAGE;
+  round_trip(2 * S + 12345, 1u << 20, 1); /* two uncached stages and a tail */
+  round_trip(2 * S, 3u << 20, 1);         /* whole stages, no tail */
+  round_trip(S - 1, 100000, 1);           /* never a whole stage */
+  round_trip(1, 1, 1);
+  round_trip(0, 1, 1);
+  round_trip(S + 1, 5u << 20, 0); /* the plain path, for comparison */
+}
+
+static void bulk_with_one_huge_piece(void **state) {
+  (void)state;
+  /* a single buffer spanning several stages at once */
+  round_trip(3 * SB_OUTFILE_STAGE + 7, 4 * SB_OUTFILE_STAGE, 1);
+}
+
+static void bulk_abort_leaves_nothing(void **state) {
+  (void)state;
+  char dir[64], path[128];
+  scratch_dir(dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/out.csv", dir);
+  unsigned char *p = pattern(SB_OUTFILE_STAGE + 100, 7);
+  sb_outfile f;
+  sb_error err;
+  assert_int_equal(sb_outfile_open(&f, path, &err), SB_OK);
+  sb_outfile_bulk(&f);
+  sb_buf b = {0};
+  assert_int_equal(sb_buf_put(&b, p, SB_OUTFILE_STAGE + 100), 0);
+  assert_int_equal(sb_outfile_write(&f, &b, &err), SB_OK);
+  sb_outfile_abort(&f);
+  assert_null(f.stage);
+  assert_int_equal(rmdir(dir), 0); /* empty: no temporary file, no output */
+  sb_buf_free(&b);
+  free(p);
+}
+
+static void bulk_is_a_no_op_on_a_device(void **state) {
+  (void)state;
+  sb_outfile f;
+  sb_error err;
+  assert_int_equal(sb_outfile_open(&f, "/dev/null", &err), SB_OK);
+  sb_outfile_bulk(&f);
+  assert_null(f.stage); /* written directly, as before */
+  sb_buf b = {0};
+  assert_int_equal(sb_buf_put(&b, "x,y\n", 4), 0);
+  assert_int_equal(sb_outfile_write(&f, &b, &err), SB_OK);
+  assert_int_equal(sb_outfile_commit(&f, &err), SB_OK);
+  sb_buf_free(&b);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(bulk_matches_plain_across_stages),
+      cmocka_unit_test(bulk_with_one_huge_piece),
+      cmocka_unit_test(bulk_abort_leaves_nothing),
+      cmocka_unit_test(bulk_is_a_no_op_on_a_device),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

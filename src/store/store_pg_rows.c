@@ -3,8 +3,9 @@
 ** catalogue and fee lines (see store.h for what each operation promises,
 ** store_pg.c for the store as a whole).
 **
-** Rows go to the server with COPY.  row_append encodes a claim row and its
-** settlement at once into two buffers in COPY's text format; they are sent,
+** Rows go to the server with COPY.  row_append encodes a claim row, its
+** settlement and its row of claim_ids (store_pg_schema.c) at once into
+** three buffers in COPY's text format; they are sent,
 ** one COPY a table, before anything reads the tables and at commit, and at
 ** the latest when a buffer passes FLUSH_BYTES, so an import of millions of
 ** rows costs a few COPYs, not millions of round trips, and holds a bounded
@@ -213,11 +214,14 @@ int pg_op_acc_get(sb_store *bs, const char *pid, size_t len, int year, sb_acc *a
 
 static const char COPY_CLAIMS[] =
     "COPY claims(seq, run_id, claim_id, person_id, date, visit_type, level, medfee_sumamt,"
-    " fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, reverses, content_key) FROM STDIN";
+    " fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, reverses, content_key, claim_id_kept)"
+    " FROM STDIN";
 static const char COPY_SETTLEMENTS[] =
     "COPY settlements(seq, person_id, status, reason, category, year, visit_type, level,"
     " medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"
     " hifp_pay, hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay) FROM STDIN";
+static const char COPY_CLAIM_IDS[] =
+    "COPY claim_ids(claim_id, seq, person_id, content_key, status, reverses_seq) FROM STDIN";
 
 static const char COPY_FEES[] =
     "COPY fee_lines(seq, person_id, line_no, feedetl_sn, med_list_codg, cnt, pric, status,"
@@ -232,6 +236,7 @@ int pg_flush(pg_store *s, sb_error *err) {
     /* every claim first: a settlement is the settlement of a stored row */
     rc = copy_in(s, COPY_CLAIMS, &s->copy_claims, err, "storing claims");
     if (!rc) rc = copy_in(s, COPY_SETTLEMENTS, &s->copy_settlements, err, "storing settlements");
+    if (!rc) rc = copy_in(s, COPY_CLAIM_IDS, &s->copy_claim_ids, err, "storing claim ids");
   }
   if (!rc) rc = copy_in(s, COPY_FEES, &s->copy_fees, err, "storing fee lines");
   s->npending = 0;
@@ -242,7 +247,7 @@ int pg_flush(pg_store *s, sb_error *err) {
 }
 
 void pg_drop_pending(pg_store *s) {
-  s->copy_claims.len = s->copy_settlements.len = s->copy_fees.len = 0;
+  s->copy_claims.len = s->copy_settlements.len = s->copy_claim_ids.len = s->copy_fees.len = 0;
   s->pending_rows = 0;
   s->naccs = 0;
   s->fee_seq = 0;
@@ -353,7 +358,20 @@ static int encode_claim(sb_buf *b, const sb_stored_row *r) {
       bad = put_null(b, '\t');
   }
   return bad || put_text(b, r->reverses, r->reverses_len, '\t') ||
-         put_int(b, (int64_t)r->content_key, '\n');
+         put_int(b, (int64_t)r->content_key, '\t') || put_cstr(b, "t", '\n');
+}
+
+/* The seq a row reverses as stored: a rejected row stores none. */
+static int64_t reverses_seq(const sb_stored_row *r) {
+  return r->status != SB_ROW_REJECTED && r->reverses_seq > 0 ? r->reverses_seq : 0;
+}
+
+/* The row's row of claim_ids (store_pg_schema.c). */
+static int encode_claim_id(sb_buf *b, const sb_stored_row *r) {
+  return put_text(b, r->claim_id, r->claim_id_len, '\t') || put_int(b, r->seq, '\t') ||
+         put_text(b, r->person_id, r->person_id_len, '\t') ||
+         put_int(b, (int64_t)r->content_key, '\t') || put_cstr(b, STATUS[r->status], '\t') ||
+         (reverses_seq(r) ? put_int(b, reverses_seq(r), '\n') : put_null(b, '\n'));
 }
 
 static int encode_settlement(sb_buf *b, const sb_stored_row *r) {
@@ -383,9 +401,10 @@ int pg_op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
   pg_store *s = (pg_store *)bs;
   if (s->count >= 0 && r->seq > s->count) s->count = r->seq;
   if (r->seq <= 0) return sb_error_set(err, SB_EINVAL, s->where, "a row needs its seq");
-  size_t c0 = s->copy_claims.len, s0 = s->copy_settlements.len;
-  if (encode_claim(&s->copy_claims, r) || encode_settlement(&s->copy_settlements, r)) {
-    s->copy_claims.len = c0, s->copy_settlements.len = s0;
+  size_t c0 = s->copy_claims.len, s0 = s->copy_settlements.len, i0 = s->copy_claim_ids.len;
+  if (encode_claim(&s->copy_claims, r) || encode_settlement(&s->copy_settlements, r) ||
+      encode_claim_id(&s->copy_claim_ids, r)) {
+    s->copy_claims.len = c0, s->copy_settlements.len = s0, s->copy_claim_ids.len = i0;
     return sb_error_set(err, SB_ENOMEM, s->where, "out of memory");
   }
   s->pending_rows++;
@@ -448,6 +467,18 @@ static void settlement_params(pg_params *p, const sb_stored_row *r) {
   pg_int(p, x->reassist_pay);
 }
 
+static void claim_id_params(pg_params *p, const sb_stored_row *r) {
+  pg_text(p, r->claim_id, r->claim_id_len);
+  pg_int(p, r->seq);
+  pg_text(p, r->person_id, r->person_id_len);
+  pg_int(p, (int64_t)r->content_key);
+  pg_cstr(p, STATUS[r->status]);
+  if (reverses_seq(r))
+    pg_int(p, reverses_seq(r));
+  else
+    pg_null(p);
+}
+
 static void acc_params(pg_params *p, const pg_pending_acc *x) {
   int64_t v[17];
   acc_values(&x->acc, v);
@@ -500,8 +531,8 @@ static int commit_alone(pg_store *s, sb_error *err) {
 #define ACC_PIPELINE_MAX 256
 
 /*
-** The pipelined commit: every pending row (an INSERT into claims and one
-** into settlements), every pending accumulator (an upsert) and the COMMIT
+** The pipelined commit: every pending row (an INSERT into claims, one
+** into settlements and one into claim_ids), every pending accumulator (an upsert) and the COMMIT
 ** sent at once, and their results read after one sync — one round trip
 ** for the whole group, where COPY takes two a table and each upsert one.
 ** A statement that fails aborts the rest of the pipeline (COMMIT
@@ -526,17 +557,20 @@ static void commit_result(void *ctx, const PGresult *r) {
 
 static int commit_pipelined(pg_store *s, sb_error *err) {
   int rc = SB_OK, sent = 0;
-  for (int q = 0; q < 3 && !rc; q++)
-    rc = pg_prepare(s, (int[]){PQ_CLAIM_INSERT, PQ_SETTLEMENT_INSERT, PQ_ACC_PUT}[q], err);
+  for (int q = 0; q < 4 && !rc; q++)
+    rc = pg_prepare(
+        s, (int[]){PQ_CLAIM_INSERT, PQ_SETTLEMENT_INSERT, PQ_CLAIM_ID_INSERT, PQ_ACC_PUT}[q], err);
   if (rc) return rc;
   if (!PQenterPipelineMode(s->conn)) return pg_error(s, NULL, err, "commit failed");
   int ok = 1;
   for (int i = 0; i < s->npending && ok; i++) {
-    pg_params p = {0}, q = {0};
+    pg_params p = {0}, q = {0}, k = {0};
     claim_params(&p, &s->pending[i].r);
     settlement_params(&q, &s->pending[i].r);
-    ok = pg_send(s, PQ_CLAIM_INSERT, &p) && pg_send(s, PQ_SETTLEMENT_INSERT, &q);
-    sent += 2 * ok;
+    claim_id_params(&k, &s->pending[i].r);
+    ok = pg_send(s, PQ_CLAIM_INSERT, &p) && pg_send(s, PQ_SETTLEMENT_INSERT, &q) &&
+         pg_send(s, PQ_CLAIM_ID_INSERT, &k);
+    sent += 3 * ok;
   }
   for (size_t i = 0; i < s->naccs && ok; i++) {
     pg_params p = {0};

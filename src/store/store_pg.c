@@ -96,18 +96,6 @@ static const char *const SQL[PQ_COUNT] = {
         " WHERE c.seq = $1 AND c.person_id = $2 AND s.seq = $1 AND s.person_id = $2",
     [PQ_RECEIVED_COUNT] = "SELECT count(*), count(*) FILTER (WHERE status = 'rejected')"
                           " FROM claim_ids WHERE claim_id = $1 AND content_key = $2",
-    /* the pipelined commit's (store_pg_rows.c): the columns of its COPYs */
-    [PQ_CLAIM_INSERT] =
-        "INSERT INTO claims(seq, run_id, claim_id, person_id, date, visit_type, level,"
-        " medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, reverses,"
-        " content_key, claim_id_kept) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13, true)",
-    [PQ_CLAIM_ID_INSERT] = "INSERT INTO claim_ids(claim_id, seq, person_id, content_key, status,"
-                           " reverses_seq) VALUES ($1,$2,$3,$4,$5,$6)",
-    [PQ_SETTLEMENT_INSERT] =
-        "INSERT INTO settlements(seq, person_id, status, reason, category, year, visit_type,"
-        " level, medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"
-        " hifp_pay, hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay)"
-        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)",
 #define ROW_COLS                                                                                   \
   "SELECT c.seq, c.run_id, c.claim_id, c.person_id, c.date, c.content_key, s.status,"              \
   " s.reason, s.year, c.visit_type, c.level, c.medfee_sumamt, c.fulamt_ownpay_amt,"                \

@@ -73,47 +73,29 @@ static const char *const SQL[PQ_COUNT] = {
     /* seqs are 1, 2, ... in arrival order and never deleted: the largest is
     ** the count, read from each partition's primary key */
     [PQ_CLAIM_COUNT] = "SELECT coalesce(max(seq), 0) FROM claims",
-    /* A claim id's rows, and each row's settlement by its primary key: the
-    ** settlement is a LATERAL subquery kept apart (OFFSET 0), so that the
-    ** plan — generic, made once — is a nested loop over the few rows of
-    ** the claim id, never a hash join over every settlement. */
-    /* Every received row of a claim id, the settled or reversal row (at
-    ** most one) first, and for it whether a reversal undid it: the
-    ** settlement is a LATERAL subquery kept apart (OFFSET 0), so that the
-    ** plan — generic, made once — is a nested loop over the few rows of
-    ** the claim id, never a hash join over every settlement; and the
-    ** reversal check is a scalar subquery with LIMIT, which the planner
-    ** cannot turn into a hash of every settlement (an EXISTS there became
+    /* Every received row of a claim id from claim_ids (one index range:
+    ** store_pg_schema.c says why not claims), the settled or reversal row
+    ** (at most one) first, and for it whether a reversal undid it: a scalar
+    ** subquery with LIMIT on claim_ids' index of reversals, which the
+    ** planner cannot turn into a hash of every row (an EXISTS there became
     ** one: a re-import took 40 times as long).  One query answers
-    ** claim_lookup and received_count both (pg_claim_rows). */
-    /* whether any row holds a claim id: most claims a server receives are
-    ** new, and this asks only the claims' partitions (a generic plan sets
-    ** up a scan of every partition it may touch, each time it runs) */
-    [PQ_CLAIM_HELD] = "SELECT 1 FROM claims WHERE claim_id = $1 LIMIT 1",
+    ** claim_lookup and received_count both (pg_claim_rows); the found row's
+    ** settlement is then read by PQ_CLAIM_SETTLED. */
     [PQ_CLAIM_ROWS] =
-        "SELECT c.seq, s.status, c.person_id, c.date, s.category, s.visit_type, s.level,"
-        " s.medfee_sumamt, s.fulamt_ownpay_amt, s.overlmt_selfpay, s.preselfpay_amt,"
-        " s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.fed_flags,"
-        " CASE WHEN s.status <> 'rejected' THEN (SELECT true FROM settlements r"
-        " WHERE r.reverses_seq = c.seq LIMIT 1) IS NOT NULL END, c.run_id, s.year,"
-        " s.reassist_pay, c.content_key"
-        " FROM claims c CROSS JOIN LATERAL (SELECT * FROM settlements s"
-        " WHERE s.seq = c.seq AND s.person_id = c.person_id OFFSET 0) s"
-        " WHERE c.claim_id = $1 ORDER BY s.status = 'rejected', c.seq",
-    [PQ_RECEIVED_COUNT] = "SELECT count(*), count(*) FILTER (WHERE s.status = 'rejected')"
-                          " FROM claims c CROSS JOIN LATERAL (SELECT status FROM settlements s"
-                          " WHERE s.seq = c.seq AND s.person_id = c.person_id OFFSET 0) s"
-                          " WHERE c.claim_id = $1 AND c.content_key = $2",
-    /* the pipelined commit's (store_pg_rows.c): the columns of its COPYs */
-    [PQ_CLAIM_INSERT] =
-        "INSERT INTO claims(seq, run_id, claim_id, person_id, date, visit_type, level,"
-        " medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, reverses,"
-        " content_key) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13)",
-    [PQ_SETTLEMENT_INSERT] =
-        "INSERT INTO settlements(seq, person_id, status, reason, category, year, visit_type,"
-        " level, medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"
-        " hifp_pay, hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay)"
-        " VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)",
+        "SELECT k.seq, k.status, k.person_id, k.content_key,"
+        " CASE WHEN k.status <> 'rejected' THEN (SELECT true FROM claim_ids r"
+        " WHERE r.reverses_seq = k.seq LIMIT 1) IS NOT NULL END"
+        " FROM claim_ids k WHERE k.claim_id = $1 ORDER BY k.status = 'rejected', k.seq",
+    /* one row and its settlement by their primary keys: the person given
+    ** as a parameter, so even the generic plan reads one partition of each
+    ** (pruned when the plan starts, not a scan of each set up) */
+    [PQ_CLAIM_SETTLED] =
+        "SELECT c.date, s.category, s.visit_type, s.level, s.medfee_sumamt, s.fulamt_ownpay_amt,"
+        " s.overlmt_selfpay, s.preselfpay_amt, s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay,"
+        " s.fed_flags, c.run_id, s.year, s.reassist_pay FROM claims c, settlements s"
+        " WHERE c.seq = $1 AND c.person_id = $2 AND s.seq = $1 AND s.person_id = $2",
+    [PQ_RECEIVED_COUNT] = "SELECT count(*), count(*) FILTER (WHERE status = 'rejected')"
+                          " FROM claim_ids WHERE claim_id = $1 AND content_key = $2",
 #define ROW_COLS                                                                                   \
   "SELECT c.seq, c.run_id, c.claim_id, c.person_id, c.date, c.content_key, s.status,"              \
   " s.reason, s.year, c.visit_type, c.level, c.medfee_sumamt, c.fulamt_ownpay_amt,"                \
@@ -126,7 +108,9 @@ static const char *const SQL[PQ_COUNT] = {
     /* the console's: one person's rows (their partition only), one claim
     ** id's rows and the reversals naming it, one person's alerts, marks */
     [PQ_C_PERSON_ROWS] = ROW_COLS " WHERE c.person_id = $1 ORDER BY c.seq",
-    [PQ_C_CLAIM_ROWS] = ROW_COLS " WHERE c.claim_id = $1 OR c.reverses = $1 ORDER BY c.seq",
+    [PQ_C_CLAIM_ROWS] = ROW_COLS " WHERE (c.seq, c.person_id) IN (SELECT seq, person_id FROM"
+                                 " claim_ids WHERE claim_id = $1 UNION ALL SELECT seq, person_id"
+                                 " FROM claims WHERE reverses = $1) ORDER BY c.seq",
     [PQ_C_PERSON_ALERTS] = "SELECT seq, person_id, household_id, rule, claim_id, date, psn_ytd,"
                            " threshold FROM alerts WHERE person_id = $1 ORDER BY alert_id",
     [PQ_C_MARK_PUT] = "INSERT INTO alert_marks(seq, rule, who, at, note)"
@@ -381,6 +365,7 @@ static void op_close(sb_store *bs) {
   if (s->conn) PQfinish(s->conn);
   sb_buf_free(&s->copy_claims);
   sb_buf_free(&s->copy_settlements);
+  sb_buf_free(&s->copy_claim_ids);
   sb_buf_free(&s->copy_fees);
   free(s->accs);
   free(s->pending);
@@ -615,6 +600,35 @@ static int64_t op_claim_count(sb_store *bs) {
   return n;
 }
 
+/* The settled or reversal row heading `ids` (PQ_CLAIM_ROWS' first row)
+** into out, with its settlement read by its primary key. */
+static int read_settled(pg_store *s, const PGresult *ids, sb_stored_claim *out, sb_error *err) {
+  memset(out, 0, sizeof *out);
+  out->seq = pg_col_int(ids, 0);
+  out->is_reversal = strcmp(PQgetvalue(ids, 0, 1), "reversed") == 0;
+  size_t pl = (size_t)PQgetlength(ids, 0, 2);
+  if (pl > 64) pl = 64;
+  memcpy(out->person_id, PQgetvalue(ids, 0, 2), pl);
+  out->person_id[pl] = 0;
+  out->person_id_len = pl;
+  out->reversed = PQgetvalue(ids, 0, 4)[0] == 't';
+  pg_params p = {0};
+  pg_int(&p, out->seq);
+  pg_text(&p, out->person_id, pl);
+  PGresult *r = pg_run(s, PQ_CLAIM_SETTLED, &p, err, "looking up a claim id");
+  if (!r) return SB_EIO;
+  if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
+    PQclear(r);
+    return pg_damaged(s, err, "the claims or settlements row of a claim id");
+  }
+  out->date = pg_col_date(r, 0, 0);
+  pg_col_result(r, 1, 15, &out->result);
+  out->run_id = pg_col_int(r, 13);
+  out->year = (int)pg_col_int(r, 14);
+  PQclear(r);
+  return SB_OK;
+}
+
 /* Read what the database holds of claim id into s->rows (see
 ** pg_claim_rows).  Rows not sent yet are not there: the caller adds them
 ** (the overlay) or flushed them first. */
@@ -623,51 +637,29 @@ static int read_claim_rows(pg_store *s, const char *id, size_t len, sb_error *er
   c->valid = 0;
   pg_params p = {0};
   pg_text(&p, id, len);
-  /* First whether the id is held at all (cheap: most ids a server is sent
-  ** are new), unless the last id was held (a re-import asks about held ids
-  ** one after another: straight to the rows). */
-  int held = 1;
-  PGresult *r;
-  if (!s->last_held) {
-    if (!(r = pg_run(s, PQ_CLAIM_HELD, &p, err, "looking up a claim id"))) return SB_EIO;
-    held = PQntuples(r) > 0;
-    PQclear(r);
-  }
-  r = held ? pg_run(s, PQ_CLAIM_ROWS, &p, err, "looking up a claim id") : NULL;
-  if (held && !r) return SB_EIO;
-  int n = r ? PQntuples(r) : 0;
-  s->last_held = n > 0;
+  /* One probe of claim_ids' primary key, whether the id is held or not
+  ** (most ids a server is sent are new: no row, nothing more asked). */
+  PGresult *r = pg_run(s, PQ_CLAIM_ROWS, &p, err, "looking up a claim id");
+  if (!r) return SB_EIO;
+  int n = PQntuples(r);
   c->found = n > 0 && strcmp(PQgetvalue(r, 0, 1), "rejected") != 0;
-  static const int nn[] = {0, 1, 2, 3, 20};
   for (int i = 0; i < n; i++)
-    for (int k = 0; k < 5; k++)
-      if (PQgetisnull(r, i, nn[k])) {
+    for (int k = 0; k < 4; k++)
+      if (PQgetisnull(r, i, k)) {
         PQclear(r);
-        return pg_damaged(s, err, "a column of claims or settlements");
+        return pg_damaged(s, err, "a column of claim_ids");
       }
-  if (c->found) {
-    sb_stored_claim *out = &c->claim;
-    memset(out, 0, sizeof *out);
-    out->seq = pg_col_int(r, 0);
-    out->is_reversal = strcmp(PQgetvalue(r, 0, 1), "reversed") == 0;
-    size_t pl = (size_t)PQgetlength(r, 0, 2);
-    if (pl > 64) pl = 64;
-    memcpy(out->person_id, PQgetvalue(r, 0, 2), pl);
-    out->person_id[pl] = 0;
-    out->person_id_len = pl;
-    out->date = pg_col_date(r, 3, 0);
-    pg_col_result(r, 4, 19, &out->result);
-    out->reversed = PQgetvalue(r, 0, 16)[0] == 't';
-    out->run_id = pg_col_int(r, 17);
-    out->year = (int)pg_col_int(r, 18);
+  if (c->found && read_settled(s, r, &c->claim, err)) {
+    PQclear(r);
+    return SB_EIO;
   }
   c->many = n > PG_CLAIM_ROWS_KEPT;
   c->n = c->many ? 0 : n;
   for (int i = 0; i < c->n; i++) {
-    c->key[i] = (uint64_t)strtoll(PQgetvalue(r, i, 20), NULL, 10);
+    c->key[i] = (uint64_t)strtoll(PQgetvalue(r, i, 3), NULL, 10);
     c->rejected[i] = strcmp(PQgetvalue(r, i, 1), "rejected") == 0;
   }
-  if (r) PQclear(r);
+  PQclear(r);
   /* kept for the rest of this transaction, when the id fits */
   if (s->in_txn && len < sizeof c->id) {
     memcpy(c->id, id, len);

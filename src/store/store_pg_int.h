@@ -27,11 +27,9 @@ enum {
   PQ_INTERVAL_INSERT,
   PQ_PERSON_EACH,
   PQ_CLAIM_COUNT,
-  PQ_CLAIM_HELD,
   PQ_CLAIM_ROWS,
+  PQ_CLAIM_SETTLED,
   PQ_RECEIVED_COUNT,
-  PQ_CLAIM_INSERT,
-  PQ_SETTLEMENT_INSERT,
   PQ_ROW_EACH,
   PQ_ROW_EACH_YEAR,
   PQ_ACC_GET,
@@ -121,6 +119,7 @@ typedef struct pg_store {
   int in_txn;              /* between begin() and commit() / rollback() */
   sb_buf copy_claims;      /* claim rows not sent yet, in COPY text format */
   sb_buf copy_settlements; /* their settlements, likewise */
+  sb_buf copy_claim_ids;   /* their rows of claim_ids, likewise */
   sb_buf copy_fees;        /* fee lines not sent yet, likewise */
   int64_t pending_rows;    /* rows in the two buffers */
   pg_pending_acc *accs;    /* accumulators not sent yet */
@@ -131,7 +130,6 @@ typedef struct pg_store {
   ** kept whole (overlay_ok: every pending row is in `pending`). */
   int64_t count;
   pg_claim_rows rows;
-  int last_held;           /* the last claim id read was held (read_claim_rows) */
   pg_pending_row *pending; /* PG_OVERLAY_ROWS of them */
   int npending, overlay_ok;
   /* The person of the claims row whose fee lines are being stored (fee

@@ -3,8 +3,9 @@
 ** catalogue and fee lines (see store.h for what each operation promises,
 ** store_pg.c for the store as a whole).
 **
-** Rows go to the server with COPY.  row_append encodes a claim row and its
-** settlement at once into two buffers in COPY's text format; they are sent,
+** Rows go to the server with COPY.  row_append encodes a claim row, its
+** settlement and its row of claim_ids (store_pg_schema.c) at once into
+** three buffers in COPY's text format; they are sent,
 ** one COPY a table, before anything reads the tables and at commit, and at
 ** the latest when a buffer passes FLUSH_BYTES, so an import of millions of
 ** rows costs a few COPYs, not millions of round trips, and holds a bounded
@@ -211,13 +212,19 @@ int pg_op_acc_get(sb_store *bs, const char *pid, size_t len, int year, sb_acc *a
 
 /* ---- claim rows ---------------------------------------------------------------------- */
 
-static const char COPY_CLAIMS[] =
-    "COPY claims(seq, run_id, claim_id, person_id, date, visit_type, level, medfee_sumamt,"
-    " fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, reverses, content_key) FROM STDIN";
-static const char COPY_SETTLEMENTS[] =
-    "COPY settlements(seq, person_id, status, reason, category, year, visit_type, level,"
-    " medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"
-    " hifp_pay, hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay) FROM STDIN";
+/* The tables and columns the rows go to: by COPY (pg_flush) or by one
+** multi-row INSERT a table (commit_pipelined), in this order. */
+#define CLAIM_TABLE                                                                                \
+  "claims(seq, run_id, claim_id, person_id, date, visit_type, level, medfee_sumamt,"               \
+  " fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, reverses, content_key, claim_id_kept)"
+#define SETTLEMENT_TABLE                                                                           \
+  "settlements(seq, person_id, status, reason, category, year, visit_type, level,"                 \
+  " medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"              \
+  " hifp_pay, hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay)"
+#define CLAIM_ID_TABLE "claim_ids(claim_id, seq, person_id, content_key, status, reverses_seq)"
+static const char COPY_CLAIMS[] = "COPY " CLAIM_TABLE " FROM STDIN";
+static const char COPY_SETTLEMENTS[] = "COPY " SETTLEMENT_TABLE " FROM STDIN";
+static const char COPY_CLAIM_IDS[] = "COPY " CLAIM_ID_TABLE " FROM STDIN";
 
 static const char COPY_FEES[] =
     "COPY fee_lines(seq, person_id, line_no, feedetl_sn, med_list_codg, cnt, pric, status,"
@@ -232,6 +239,7 @@ int pg_flush(pg_store *s, sb_error *err) {
     /* every claim first: a settlement is the settlement of a stored row */
     rc = copy_in(s, COPY_CLAIMS, &s->copy_claims, err, "storing claims");
     if (!rc) rc = copy_in(s, COPY_SETTLEMENTS, &s->copy_settlements, err, "storing settlements");
+    if (!rc) rc = copy_in(s, COPY_CLAIM_IDS, &s->copy_claim_ids, err, "storing claim ids");
   }
   if (!rc) rc = copy_in(s, COPY_FEES, &s->copy_fees, err, "storing fee lines");
   s->npending = 0;
@@ -242,7 +250,7 @@ int pg_flush(pg_store *s, sb_error *err) {
 }
 
 void pg_drop_pending(pg_store *s) {
-  s->copy_claims.len = s->copy_settlements.len = s->copy_fees.len = 0;
+  s->copy_claims.len = s->copy_settlements.len = s->copy_claim_ids.len = s->copy_fees.len = 0;
   s->pending_rows = 0;
   s->naccs = 0;
   s->fee_seq = 0;
@@ -353,7 +361,20 @@ static int encode_claim(sb_buf *b, const sb_stored_row *r) {
       bad = put_null(b, '\t');
   }
   return bad || put_text(b, r->reverses, r->reverses_len, '\t') ||
-         put_int(b, (int64_t)r->content_key, '\n');
+         put_int(b, (int64_t)r->content_key, '\t') || put_cstr(b, "t", '\n');
+}
+
+/* The seq a row reverses as stored: a rejected row stores none. */
+static int64_t reverses_seq(const sb_stored_row *r) {
+  return r->status != SB_ROW_REJECTED && r->reverses_seq > 0 ? r->reverses_seq : 0;
+}
+
+/* The row's row of claim_ids (store_pg_schema.c). */
+static int encode_claim_id(sb_buf *b, const sb_stored_row *r) {
+  return put_text(b, r->claim_id, r->claim_id_len, '\t') || put_int(b, r->seq, '\t') ||
+         put_text(b, r->person_id, r->person_id_len, '\t') ||
+         put_int(b, (int64_t)r->content_key, '\t') || put_cstr(b, STATUS[r->status], '\t') ||
+         (reverses_seq(r) ? put_int(b, reverses_seq(r), '\n') : put_null(b, '\n'));
 }
 
 static int encode_settlement(sb_buf *b, const sb_stored_row *r) {
@@ -383,9 +404,10 @@ int pg_op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
   pg_store *s = (pg_store *)bs;
   if (s->count >= 0 && r->seq > s->count) s->count = r->seq;
   if (r->seq <= 0) return sb_error_set(err, SB_EINVAL, s->where, "a row needs its seq");
-  size_t c0 = s->copy_claims.len, s0 = s->copy_settlements.len;
-  if (encode_claim(&s->copy_claims, r) || encode_settlement(&s->copy_settlements, r)) {
-    s->copy_claims.len = c0, s->copy_settlements.len = s0;
+  size_t c0 = s->copy_claims.len, s0 = s->copy_settlements.len, i0 = s->copy_claim_ids.len;
+  if (encode_claim(&s->copy_claims, r) || encode_settlement(&s->copy_settlements, r) ||
+      encode_claim_id(&s->copy_claim_ids, r)) {
+    s->copy_claims.len = c0, s->copy_settlements.len = s0, s->copy_claim_ids.len = i0;
     return sb_error_set(err, SB_ENOMEM, s->where, "out of memory");
   }
   s->pending_rows++;
@@ -418,6 +440,7 @@ static void claim_params(pg_params *p, const sb_stored_row *r) {
   }
   pg_text(p, r->reverses, r->reverses_len);
   pg_int(p, (int64_t)r->content_key);
+  pg_int(p, 1); /* claim_id_kept: "1" is true to a boolean */
 }
 
 static void settlement_params(pg_params *p, const sb_stored_row *r) {
@@ -446,6 +469,18 @@ static void settlement_params(pg_params *p, const sb_stored_row *r) {
   else
     pg_null(p);
   pg_int(p, x->reassist_pay);
+}
+
+static void claim_id_params(pg_params *p, const sb_stored_row *r) {
+  pg_text(p, r->claim_id, r->claim_id_len);
+  pg_int(p, r->seq);
+  pg_text(p, r->person_id, r->person_id_len);
+  pg_int(p, (int64_t)r->content_key);
+  pg_cstr(p, STATUS[r->status]);
+  if (reverses_seq(r))
+    pg_int(p, reverses_seq(r));
+  else
+    pg_null(p);
 }
 
 static void acc_params(pg_params *p, const pg_pending_acc *x) {
@@ -496,12 +531,47 @@ static int commit_alone(pg_store *s, sb_error *err) {
   return rc;
 }
 
+/*
+** A group's rows of one table as one INSERT of many rows: a statement a
+** table instead of one a row.  Each statement costs PostgreSQL its own
+** executor start and partition routing set-up, and a server's claim went
+** to three tables.  The statement is parsed each time (its number of rows
+** varies); its parameters are each row's, as the COPY's columns.  1 sent.
+*/
+static int send_rows(pg_store *s, const char *head,
+                     void (*params)(pg_params *, const sb_stored_row *)) {
+  int n = s->npending, cols = 0, ok = 0;
+  pg_params *pp = calloc((size_t)n, sizeof *pp);
+  const char **v = calloc((size_t)n * PG_MAX_PARAMS, sizeof *v);
+  int *len = calloc((size_t)n * PG_MAX_PARAMS, sizeof *len);
+  int *fmt = calloc((size_t)n * PG_MAX_PARAMS, sizeof *fmt);
+  sb_buf sql = {0};
+  int bad = !pp || !v || !len || !fmt || sb_buf_printf(&sql, "%s", head);
+  for (int i = 0; i < n && !bad; i++) {
+    params(&pp[i], &s->pending[i].r);
+    bad = sb_buf_printf(&sql, "%s(", i ? "," : "");
+    for (int k = 0; k < pp[i].n && !bad; k++) {
+      v[cols] = pp[i].v[k];
+      len[cols] = pp[i].len[k];
+      fmt[cols++] = pp[i].fmt[k];
+      bad = sb_buf_printf(&sql, "%s$%d", k ? "," : "", cols);
+    }
+    bad = bad || sb_buf_printf(&sql, ")");
+  }
+  bad = bad || sb_buf_put(&sql, "", 1); /* sb_buf's text is not NUL-terminated */
+  if (!bad) ok = PQsendQueryParams(s->conn, sql.p, cols, NULL, v, len, fmt, 0);
+  sb_buf_free(&sql);
+  free(pp), free(v), free(len), free(fmt);
+  return ok;
+}
+
 /* The most accumulators the pipelined commit upserts one by one. */
 #define ACC_PIPELINE_MAX 256
 
 /*
-** The pipelined commit: every pending row (an INSERT into claims and one
-** into settlements), every pending accumulator (an upsert) and the COMMIT
+** The pipelined commit: the pending rows (one INSERT of all of them into
+** claims, one into settlements, one into claim_ids: send_rows), every pending accumulator (an
+*upsert) and the COMMIT
 ** sent at once, and their results read after one sync — one round trip
 ** for the whole group, where COPY takes two a table and each upsert one.
 ** A statement that fails aborts the rest of the pipeline (COMMIT
@@ -525,18 +595,19 @@ static void commit_result(void *ctx, const PGresult *r) {
 }
 
 static int commit_pipelined(pg_store *s, sb_error *err) {
-  int rc = SB_OK, sent = 0;
-  for (int q = 0; q < 3 && !rc; q++)
-    rc = pg_prepare(s, (int[]){PQ_CLAIM_INSERT, PQ_SETTLEMENT_INSERT, PQ_ACC_PUT}[q], err);
+  int sent = 0, rc = pg_prepare(s, PQ_ACC_PUT, err);
   if (rc) return rc;
   if (!PQenterPipelineMode(s->conn)) return pg_error(s, NULL, err, "commit failed");
   int ok = 1;
-  for (int i = 0; i < s->npending && ok; i++) {
-    pg_params p = {0}, q = {0};
-    claim_params(&p, &s->pending[i].r);
-    settlement_params(&q, &s->pending[i].r);
-    ok = pg_send(s, PQ_CLAIM_INSERT, &p) && pg_send(s, PQ_SETTLEMENT_INSERT, &q);
-    sent += 2 * ok;
+  static const struct {
+    const char *head;
+    void (*params)(pg_params *, const sb_stored_row *);
+  } TABLES[] = {{"INSERT INTO " CLAIM_TABLE " VALUES ", claim_params},
+                {"INSERT INTO " SETTLEMENT_TABLE " VALUES ", settlement_params},
+                {"INSERT INTO " CLAIM_ID_TABLE " VALUES ", claim_id_params}};
+  for (int t = 0; t < 3 && ok && s->npending; t++) {
+    ok = send_rows(s, TABLES[t].head, TABLES[t].params);
+    sent += ok;
   }
   for (size_t i = 0; i < s->naccs && ok; i++) {
     pg_params p = {0};

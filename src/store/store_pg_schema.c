@@ -35,6 +35,28 @@
 **   version 1  the first PostgreSQL schema
 **   version 2  sanbao_schema_history: which sanbao made or migrated the
 **              ledger to each version, and when
+**   version 3  claim_ids (below), filled from the claims by the migration;
+**              claims_claim_id dropped; claims.claim_id_kept
+**
+** claim_ids.  Every question the ledger asks by claim id — is it held, by
+** which rows, of which content, reversed since? — went to claims, which is
+** partitioned by person: each statement set up a scan of all 16
+** partitions' claim-id indexes (a generic plan cannot prune on a column
+** that is not the key), and PostgreSQL spent about a quarter of a server's
+** claim there, under the write lock.  claim_ids is one table, not
+** partitioned, with one row per received row: (claim_id, seq) its primary
+** key, so every row of one claim id is one index range; its person (to
+** read the row's settlement in its one partition), its content key (the
+** re-import's question), its status and the seq it reverses (whether a
+** row was undone).  It is append-only and written with its row in the
+** same transaction (store_pg_rows.c).
+**
+** A sanbao of version 2 still running when the ledger is migrated would
+** write claims without their claim_ids, and so could pay a duplicate: the
+** migration adds claims.claim_id_kept with a CHECK that it is set, NOT
+** VALID (the rows already there are not read), which such a sanbao's
+** inserts do not set — they fail, naming the constraint, and nothing of
+** them is stored.  This sanbao sets it to true.
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -42,16 +64,38 @@
 
 #include "store/store_pg_int.h"
 
-#define PG_SCHEMA_VERSION 2
+#define PG_SCHEMA_VERSION 3
 #define PARTITIONS 16
 
 #define HISTORY_TABLE                                                                              \
   "CREATE TABLE sanbao_schema_history(version integer PRIMARY KEY, applied_at text NOT NULL,"      \
   " applied_by text NOT NULL, how text NOT NULL)"
 
+/* The table of claim ids (see above) and its index of reversals. */
+#define CLAIM_IDS_TABLE                                                                            \
+  "CREATE TABLE claim_ids(claim_id text COLLATE \"C\" NOT NULL, seq bigint NOT NULL,"              \
+  " person_id text COLLATE \"C\" NOT NULL, content_key bigint NOT NULL,"                           \
+  " status text NOT NULL CHECK (status IN ('settled','reversed','rejected')),"                     \
+  " reverses_seq bigint, PRIMARY KEY (claim_id, seq));"                                            \
+  "CREATE INDEX claim_ids_reverses ON claim_ids(reverses_seq) WHERE reverses_seq IS NOT NULL;"
+/* The constraint an older sanbao's claims rows fail (see above): its name
+** is the message. */
+#define CLAIM_ID_KEPT                                                                              \
+  "CONSTRAINT \"claims need sanbao of ledger schema 3 or later\" CHECK (claim_id_kept IS NOT "     \
+  "NULL)"
+
 /* MIGRATIONS[v]: the SQL taking a ledger from version v to v + 1. */
 static const char *const MIGRATIONS[PG_SCHEMA_VERSION] = {
     [1] = HISTORY_TABLE,
+    [2] = CLAIM_IDS_TABLE
+    "INSERT INTO claim_ids SELECT c.claim_id, c.seq, c.person_id, c.content_key, s.status,"
+    " s.reverses_seq FROM claims c JOIN settlements s ON s.seq = c.seq AND s.person_id ="
+    " c.person_id;"
+    "CREATE TRIGGER claim_ids_append_only BEFORE UPDATE OR DELETE ON claim_ids FOR EACH ROW"
+    " EXECUTE FUNCTION sanbao_append_only('claim ids are append-only');"
+    "DROP INDEX claims_claim_id;"
+    "ALTER TABLE claims ADD COLUMN claim_id_kept boolean;"
+    "ALTER TABLE claims ADD " CLAIM_ID_KEPT " NOT VALID",
 };
 
 /* The row of sanbao_schema_history for version %d, made `how`. */
@@ -85,8 +129,10 @@ static const char SCHEMA[] =
     "  claim_id text COLLATE \"C\" NOT NULL, person_id text COLLATE \"C\" NOT NULL,"
     "  date text NOT NULL, visit_type text, level text, medfee_sumamt bigint,"
     "  fulamt_ownpay_amt bigint, overlmt_selfpay bigint, preselfpay_amt bigint, reverses text,"
-    "  content_key bigint NOT NULL, PRIMARY KEY (seq, person_id)) PARTITION BY HASH (person_id);"
-    "CREATE INDEX claims_claim_id ON claims(claim_id);"
+    "  content_key bigint NOT NULL, claim_id_kept boolean, " CLAIM_ID_KEPT ","
+    "  PRIMARY KEY (seq, person_id)) PARTITION BY HASH (person_id);"
+    /* the claim ids (see above) */
+    CLAIM_IDS_TABLE
     /* one settlement per received row; amounts in fen (formats §4) */
     "CREATE TABLE settlements("
     "  seq bigint NOT NULL, person_id text COLLATE \"C\" NOT NULL,"
@@ -160,6 +206,7 @@ static const char *const PARTITIONED[] = {"claims", "settlements", "accumulators
 static const char *const APPEND_ONLY[][2] = {
     {"claims", "claims are append-only"},
     {"settlements", "settlements are append-only: a reversal is a new row"},
+    {"claim_ids", "claim ids are append-only"},
     {"reassist_payments", "re-assistance payments are append-only"},
     {"catalog_items", "the catalogue is append-only"},
     {"fee_lines", "fee lines are append-only"},

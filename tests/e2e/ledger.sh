@@ -517,7 +517,17 @@ fi
 if [ "$store" = pg ]; then
   snap "$db" "$work/ao1"
   same_file "append-only: stored settlements unchanged after UPDATE and DELETE" "$work/ao0.set.csv" "$work/ao1.set.csv"
-  same_text "ledger database: schema version" 2 "$(db_sql "$db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
+  for sql in "UPDATE claim_ids SET seq = 0" "DELETE FROM claim_ids"; do
+    if db_sql "$db" "$sql" >"$work/out.txt" 2>"$work/err.txt"; then
+      bad "append-only: '$sql' succeeded"
+    else
+      contains "append-only: '$sql' refused by the trigger" "$work/err.txt" "claim ids are append-only"
+    fi
+  done
+  same_text "ledger database: schema version" 3 "$(db_sql "$db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
+  same_text "ledger database: one row of claim_ids a received row, the same ids, seqs and persons" \
+    "$(db_sql "$db" "SELECT count(*), sum(hashtext(claim_id || ' ' || seq || ' ' || person_id)) FROM claims")" \
+    "$(db_sql "$db" "SELECT count(*), sum(hashtext(claim_id || ' ' || seq || ' ' || person_id)) FROM claim_ids")"
   same_text "ledger database: claims, settlements, accumulators, fee lines in 16 hash partitions each" \
     "accumulators|16 claims|16 fee_lines|16 settlements|16" \
     "$(db_sql "$db" "SELECT p.relname, count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_partitioned_table t ON t.partrelid = p.oid WHERE t.partstrat = 'h' GROUP BY p.relname ORDER BY 1" | tr '\n' ' ' | sed 's/ $//')"
@@ -633,29 +643,55 @@ if [ "$store" = pg ]; then
   contains "db init on a ledger of this version says why" "$work/err.txt" "already holds a sanbao ledger"
   "$bin" db export-settlements --db "$work/basics-pristine.db" --out "$f/init-after.csv" 2>/dev/null
   same_file "db init on a ledger of this version: nothing changed" "$f/init-before.csv" "$f/init-after.csv"
-  same_text "db init on a ledger of this version: no migration recorded" "2|created" \
+  same_text "db init on a ledger of this version: no migration recorded" "3|created" \
     "$(db_sql "$work/basics-pristine.db" "SELECT version, how FROM sanbao_schema_history")"
+  # A ledger of version 2 as that sanbao made it: no claim_ids, claims'
+  # own claim-id index, no claim_id_kept.
+  to_v2="DROP TABLE claim_ids; ALTER TABLE claims DROP COLUMN claim_id_kept;
+    CREATE INDEX claims_claim_id ON claims(claim_id);
+    DELETE FROM sanbao_schema_history; INSERT INTO sanbao_schema_history VALUES (2, 'x', 'y', 'created');
+    UPDATE sanbao_meta SET value = '2' WHERE key = 'schema_version'"
+  # migrated V: the ledger $f/vV.db of schema version V is opened (and so
+  # migrated to 3), keeps every settlement, records HISTORY, holds the same
+  # claim_ids as a new ledger, and a re-import adds nothing
+  migrated() {
+    run db export-settlements --db "$f/v$1.db" --out "$f/v$1.csv"
+    expect_rc "a ledger of schema version $1: opened" 0
+    same_file "a ledger of schema version $1: every settlement kept" "$f/init-before.csv" "$f/v$1.csv"
+    same_text "a ledger of schema version $1: migrated to version 3" 3 \
+      "$(db_sql "$f/v$1.db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
+    same_text "a ledger of schema version $1: the migrations recorded" "$2" \
+      "$(db_sql "$f/v$1.db" "SELECT version, how FROM sanbao_schema_history ORDER BY 1" | tr '\n' ' ' | sed 's/ $//')"
+    same_text "a ledger of schema version $1: claim_ids filled from every received row" \
+      "$(db_sql "$work/basics-pristine.db" "SELECT claim_id, seq, person_id, content_key, status, reverses_seq FROM claim_ids ORDER BY seq")" \
+      "$(db_sql "$f/v$1.db" "SELECT claim_id, seq, person_id, content_key, status, reverses_seq FROM claim_ids ORDER BY seq")"
+    run db import-claims --db "$f/v$1.db" --claims "$golden/basics/claims.csv"
+    expect_rc "a ledger migrated from version $1: a re-import" 0
+    "$bin" db export-settlements --db "$f/v$1.db" --out "$f/v$1-again.csv" 2>/dev/null
+    same_file "a ledger migrated from version $1: a re-import adds nothing" "$f/init-before.csv" "$f/v$1-again.csv"
+  }
+  db_copy "$work/basics-pristine.db" "$f/v2.db"
+  db_sql "$f/v2.db" "$to_v2" >/dev/null
+  migrated 2 "2|created 3|migrated"
+  # what a sanbao of version 2 still running would write: refused
+  if db_sql "$f/v2.db" "INSERT INTO claims(seq, run_id, claim_id, person_id, date, content_key)
+      VALUES (100000, 1, 'OLD-1', 'P1', '2025-01-01', 1)" >"$work/out.txt" 2>"$work/err.txt"; then
+    bad "a ledger migrated from version 2: a claims row without claim_id_kept stored"
+  else
+    contains "a ledger migrated from version 2: an older sanbao's claims row refused, saying why" \
+      "$work/err.txt" "claims need sanbao of ledger schema 3 or later"
+  fi
   db_copy "$work/basics-pristine.db" "$f/v1.db"
-  db_sql "$f/v1.db" "DROP TABLE sanbao_schema_history;
+  db_sql "$f/v1.db" "$to_v2; DROP TABLE sanbao_schema_history;
     UPDATE sanbao_meta SET value = '1' WHERE key = 'schema_version'" >/dev/null
-  run db export-settlements --db "$f/v1.db" --out "$f/v1.csv"
-  expect_rc "a ledger of schema version 1: opened" 0
-  same_file "a ledger of schema version 1: every settlement kept" "$f/init-before.csv" "$f/v1.csv"
-  same_text "a ledger of schema version 1: migrated to version 2" 2 \
-    "$(db_sql "$f/v1.db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
-  same_text "a ledger of schema version 1: the migration recorded" "2|migrated" \
-    "$(db_sql "$f/v1.db" "SELECT version, how FROM sanbao_schema_history")"
-  run db import-claims --db "$f/v1.db" --claims "$golden/basics/claims.csv"
-  expect_rc "a migrated ledger: a re-import" 0
-  "$bin" db export-settlements --db "$f/v1.db" --out "$f/v1-again.csv" 2>/dev/null
-  same_file "a migrated ledger: a re-import adds nothing" "$f/init-before.csv" "$f/v1-again.csv"
+  migrated 1 "2|migrated 3|migrated"
   db_copy "$work/basics-pristine.db" "$f/v9.db"
   db_sql "$f/v9.db" "UPDATE sanbao_meta SET value = '9' WHERE key = 'schema_version'" >/dev/null
   for sub in "export-settlements" "init"; do
     run db $sub --db "$f/v9.db"
     expect_rc "a ledger of a newer schema version: db $sub refused" 2
     contains "a ledger of a newer schema version: db $sub says why" "$work/err.txt" \
-      "schema is version 9, newer than this sanbao's (2)"
+      "schema is version 9, newer than this sanbao's (3)"
   done
   same_text "a ledger of a newer schema version: left as it was" 9 \
     "$(db_sql "$f/v9.db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"

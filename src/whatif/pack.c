@@ -640,6 +640,10 @@ int sb_pack_view(const sb_pack *p, uint64_t from, uint64_t n, sb_pack_rec *buf,
   return SB_OK;
 }
 
+int sb_pack_truncated(const sb_pack *p, sb_error *err) {
+  return corrupt(err, p->path, "the file is truncated");
+}
+
 void sb_pack_release(const sb_pack *p, uint64_t from, uint64_t n) {
   if (!p->recs || !n) return;
   /* the whole pages inside the range: a page it shares with the next

@@ -240,16 +240,20 @@ int sb_pack_read(const sb_pack *p, uint64_t from, uint64_t n, sb_pack_rec *buf, 
 ** costs a copy of each byte in the kernel on top of the one pass the
 ** reader makes anyway.  The range's pages are mapped in one call here, so
 ** a pack truncated since it was opened is an error ("truncated"), as with
-** read().  The trade-off: a pack truncated by another process in the
-** moment between that call and the reading of the range stops the process
-** with SIGBUS instead (simulate has written nothing by then: its outputs
-** are renamed into place at the end), and a record changed in place
-** between the sum of the checks and its settlement may go unnoticed; a
-** pack must not be written while it is read.  SB_EINVAL when the range is past the end, SB_EIO or
-** SB_EINVAL (truncated) when reading into buf fails.
+** read().  A pack truncated by another process in the moment between
+** that call and the reading of the range makes the read fault (SIGBUS):
+** the caller reads *out under a guard (io/mapguard.h) and reports it with
+** sb_pack_truncated, as simulate does.  A record changed in place between
+** the sum of the checks and its settlement may go unnoticed; a pack must
+** not be written while it is read.  SB_EINVAL when the range is past the
+** end, SB_EIO or SB_EINVAL (truncated) when reading into buf fails.
 */
 int sb_pack_view(const sb_pack *p, uint64_t from, uint64_t n, sb_pack_rec *buf,
                  const sb_pack_rec **out, sb_error *err);
+
+/* The error of a pack found cut short while it was read (a guarded read
+** of sb_pack_view's mapping faulted): SB_EINVAL, "truncated", in err. */
+int sb_pack_truncated(const sb_pack *p, sb_error *err);
 
 /* Done with records [from, from + n) of sb_pack_view: their pages of the
 ** mapping are let go (the file's pages stay in the page cache), so that a

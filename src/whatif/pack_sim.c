@@ -15,6 +15,7 @@
 */
 #include "whatif/pack_sim.h"
 
+#include "io/mapguard.h"
 #include "sanbao/run.h"
 
 #include <pthread.h>
@@ -209,50 +210,69 @@ static int settle_rec(job *j, person_state *ps, const sb_pack_rec *r, uint64_t r
   return 0;
 }
 
+/* Check and settle records [at, at + n), read from `recs` (sb_pack_view:
+** maybe the mapped file).  A pack cut by another process while the block
+** is read faults; under the guard that is the error of a pack found cut
+** when the block was mapped (io/mapguard.h).  A function of its own, so
+** that nothing the jump skips is a local of the caller's loop; *ps lives
+** in memory the caller owns.  j->rc, also returned. */
+static int settle_block(job *j, person_state *ps, const sb_pack_rec *recs, uint64_t at,
+                        uint64_t n) {
+  sb_map_guard g;
+  if (sigsetjmp(g.jb, 0)) return j->rc = sb_pack_truncated(j->p, &j->err);
+  sb_map_guard_enter(&g, recs, n * sizeof *recs);
+  /* The checks in a loop of their own: each is a serial chain of six
+  ** multiplications, but the chains of different records are
+  ** independent, and alone in a tight loop the processor runs several at
+  ** once; between two settlements it could not. */
+  uint64_t sum = 0;
+  for (uint64_t k = 0; k < n; k++)
+    sum += sb_pack_rec_check(at + k, &recs[k]);
+  j->sum += sum;
+  for (uint64_t k = 0; k < n && !j->rc; k++) {
+    /* a private copy, checked: see sb_pack_view */
+    sb_pack_rec rec = recs[k];
+    const sb_pack_rec *r = &rec;
+    if ((j->rc = sb_pack_rec_valid(j->p, at + k, r, &j->err))) break;
+    if (r->person != ps->person) {
+      if (r->person < ps->person) {
+        fail(j, "records are not sorted by person", at + k);
+        break;
+      }
+      if (ps->person >= 0) person_end(j, ps);
+      person_begin(j, ps, r->person, at + k);
+    }
+    settle_rec(j, ps, r, at + k);
+  }
+  sb_map_guard_leave(&g);
+  return j->rc;
+}
+
 static void *run_job(void *arg) {
   job *j = arg;
   sb_pack_rec *buf = malloc(BLOCK * sizeof *buf);
-  person_state ps;
-  memset(&ps, 0, sizeof ps);
-  ps.person = -1;
-  if (!buf) {
+  /* in memory, not on the stack: it changes inside the guarded reads of
+  ** settle_block and is read after a jump out of them */
+  person_state *ps = calloc(1, sizeof *ps);
+  if (!buf || !ps) {
     j->rc = sb_error_set(&j->err, SB_ENOMEM, sb_pack_path(j->p), "out of memory");
+    free(buf), free(ps);
     return NULL;
   }
+  ps->person = -1;
   for (uint64_t at = j->from; at < j->to && !j->rc;) {
     uint64_t n = j->to - at < BLOCK ? j->to - at : BLOCK;
     const sb_pack_rec *recs;
     if ((j->rc = sb_pack_view(j->p, at, n, buf, &recs, &j->err))) break;
-    /* The checks in a loop of their own: each is a serial chain of six
-    ** multiplications, but the chains of different records are
-    ** independent, and alone in a tight loop the processor runs several at
-    ** once; between two settlements it could not. */
-    uint64_t sum = 0;
-    for (uint64_t k = 0; k < n; k++)
-      sum += sb_pack_rec_check(at + k, &recs[k]);
-    j->sum += sum;
-    for (uint64_t k = 0; k < n && !j->rc; k++) {
-      /* a private copy, checked: see sb_pack_view */
-      sb_pack_rec rec = recs[k];
-      const sb_pack_rec *r = &rec;
-      if ((j->rc = sb_pack_rec_valid(j->p, at + k, r, &j->err))) break;
-      if (r->person != ps.person) {
-        if (r->person < ps.person) {
-          fail(j, "records are not sorted by person", at + k);
-          break;
-        }
-        if (ps.person >= 0) person_end(j, &ps);
-        person_begin(j, &ps, r->person, at + k);
-      }
-      settle_rec(j, &ps, r, at + k);
-    }
+    if ((j->rc = settle_block(j, ps, recs, at, n))) break;
     sb_pack_release(j->p, at, n);
     at += n;
     /* the first thread speaks for all: the slices are about as long */
     if (j->progress) j->progress(j->progress_ctx, "settle", at - j->from, j->to - j->from);
   }
-  if (!j->rc && ps.person >= 0) person_end(j, &ps);
-  free(ps.run);
+  if (!j->rc && ps->person >= 0) person_end(j, ps);
+  free(ps->run);
+  free(ps);
   free(buf);
   return NULL;
 }

@@ -12,7 +12,10 @@
 **
 **   index     sb_catalog_new + sb_catalog_add of every row + sb_catalog_finish
 **   classify  for every line, sb_catalog_find on its date + sb_fee_classify;
-**             once plain, once with sb_catalog_prefetch AHEAD lines before
+**             once plain, once with sb_catalog_prefetch AHEAD lines before,
+**             once with the two-stage hint (the code's hash kept in a ring:
+**             its slot hinted 16 lines before, its rows 8 lines before,
+**             sb_catalog_find_hashed at the line)
 **
 ** and prints rows, codes, the index time, lines/s and ns/line of the best of
 ** REPEAT classify runs, and a checksum of every amount so that the work
@@ -164,20 +167,39 @@ int main(int argc, char **argv) {
 
   /* Twice: each line looked up on its own, then with sb_catalog_prefetch()
   ** `ahead` lines before it, as a batch loop would. */
-  uint64_t sum[2] = {0, 0};
-  for (int mode = 0; mode < 2; mode++) {
-    int64_t dist = mode ? ahead : 0;
+  uint64_t sum[3] = {0, 0, 0};
+  for (int mode = 0; mode < 3; mode++) {
+    int64_t dist = mode == 1 ? ahead : 0;
     double best = 0;
     int64_t unlisted = 0, refused = 0;
     for (int run = 0; run < repeat; run++) {
       uint64_t s = 0;
       int64_t u = 0, bad = 0;
       double a = now();
+      /* mode 2: the two-stage hint, the hashes of the next RING lines kept */
+      enum { RING = 32, SLOT_AHEAD = 16, ROWS_AHEAD = 8 };
+      uint64_t ring[RING];
+      for (int64_t k = 0; mode == 2 && k < SLOT_AHEAD && k < nlines; k++) {
+        ring[k] = sb_catalog_hash(text + lines[k].off, lines[k].len);
+        sb_catalog_prefetch_slot(cat, ring[k]);
+      }
       for (int64_t i = 0; i < nlines; i++) {
         const line *l = &lines[i];
-        if (dist && i + dist < nlines)
-          sb_catalog_prefetch(cat, text + lines[i + dist].off, lines[i + dist].len);
-        const sb_catalog_item *it = sb_catalog_find(cat, text + l->off, l->len, l->date);
+        const sb_catalog_item *it;
+        if (mode == 2) {
+          if (i + SLOT_AHEAD < nlines) {
+            const line *m = &lines[i + SLOT_AHEAD];
+            uint64_t h = sb_catalog_hash(text + m->off, m->len);
+            ring[(i + SLOT_AHEAD) % RING] = h;
+            sb_catalog_prefetch_slot(cat, h);
+          }
+          if (i + ROWS_AHEAD < nlines) sb_catalog_prefetch_rows(cat, ring[(i + ROWS_AHEAD) % RING]);
+          it = sb_catalog_find_hashed(cat, text + l->off, l->len, ring[i % RING], l->date);
+        } else {
+          if (dist && i + dist < nlines)
+            sb_catalog_prefetch(cat, text + lines[i + dist].off, lines[i + dist].len);
+          it = sb_catalog_find(cat, text + l->off, l->len, l->date);
+        }
         sb_fee_amounts am;
         if (sb_fee_classify(it, l->cnt, l->pric, &am)) {
           bad++;
@@ -192,11 +214,14 @@ int main(int argc, char **argv) {
     }
     printf("classify:  %lld lines, %s: best of %d %.3f s, %.1f M lines/s, %.1f ns/line "
            "(%lld unlisted, %lld refused)\n",
-           (long long)nlines, mode ? "prefetch" : "plain   ", repeat, best,
-           (double)nlines / best / 1e6, best * 1e9 / (double)nlines, (long long)unlisted,
-           (long long)refused);
+           (long long)nlines,
+           mode == 2 ? "2-stage "
+           : mode    ? "prefetch"
+                     : "plain   ",
+           repeat, best, (double)nlines / best / 1e6, best * 1e9 / (double)nlines,
+           (long long)unlisted, (long long)refused);
   }
-  if (sum[0] != sum[1]) {
+  if (sum[0] != sum[1] || sum[0] != sum[2]) {
     fprintf(stderr, "bench_fee: the two runs disagree\n");
     return 1;
   }

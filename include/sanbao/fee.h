@@ -176,6 +176,23 @@ const sb_catalog_item *sb_catalog_find_at(const sb_catalog *c, uint32_t at, sb_d
 */
 void sb_catalog_prefetch(const sb_catalog *c, const char *code, size_t len);
 
+/*
+** The same hint in two stages, for a loop that can keep each code's hash
+** for a few lines (a ring of them): the hash of a code (sb_catalog_hash),
+** then some 16 lines ahead the index slot it falls in (prefetch_slot), and
+** some 8 lines ahead — the slot in the cache by then — its rows
+** (prefetch_rows), and at the line itself sb_catalog_find_hashed, which is
+** sb_catalog_find without hashing the code again.  The two loads a lookup
+** waits for are each started a stage before they are needed, instead of
+** the second only once the first arrived.  No effect on any result; the
+** hints do nothing before finish(), and find_hashed is then NULL.
+*/
+uint64_t sb_catalog_hash(const char *code, size_t len);
+void sb_catalog_prefetch_slot(const sb_catalog *c, uint64_t hash);
+void sb_catalog_prefetch_rows(const sb_catalog *c, uint64_t hash);
+const sb_catalog_item *sb_catalog_find_hashed(const sb_catalog *c, const char *code, size_t len,
+                                              uint64_t hash, sb_date d);
+
 /* Number of rows added. */
 int64_t sb_catalog_count(const sb_catalog *c);
 

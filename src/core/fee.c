@@ -486,8 +486,28 @@ nomem:
 }
 
 const sb_catalog_item *sb_catalog_find(const sb_catalog *c, const char *s, size_t len, sb_date d) {
+  return sb_catalog_find_hashed(c, s, len, sb_hash_bytes(s, len), d);
+}
+
+uint64_t sb_catalog_hash(const char *s, size_t len) {
+  return sb_hash_bytes(s, len);
+}
+
+void sb_catalog_prefetch_slot(const sb_catalog *c, uint64_t h) {
+  if (c->finished) __builtin_prefetch(&c->ftable[h & (c->table_cap - 1)]);
+}
+
+void sb_catalog_prefetch_rows(const sb_catalog *c, uint64_t h) {
+  if (!c->finished) return;
+  /* the slot was hinted a stage ago: reading it should not wait */
+  const fslot *f = &c->ftable[h & (c->table_cap - 1)];
+  if (f->at) __builtin_prefetch(c->blobs + (uint64_t)f->at * 8);
+}
+
+const sb_catalog_item *sb_catalog_find_hashed(const sb_catalog *c, const char *s, size_t len,
+                                              uint64_t h, sb_date d) {
   if (!c->finished) return NULL;
-  uint64_t h = sb_hash_bytes(s, len), mask = c->table_cap - 1, i = h & mask;
+  uint64_t mask = c->table_cap - 1, i = h & mask;
   uint32_t tag = (uint32_t)(h >> 32);
   const unsigned char *b;
   uint64_t head;

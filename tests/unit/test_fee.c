@@ -504,7 +504,10 @@ static void test_catalog_find_at_interval_edges(void **state) {
   add_row(c, "M2", "2020-02-29", "2020-02-29", SB_CLASS_C, 0, SB_PRICE_NO_LIMIT, 4);
   /* Lookups before finish() find nothing (and a hint does nothing). */
   sb_catalog_prefetch(c, "M1", 2);
+  sb_catalog_prefetch_slot(c, sb_catalog_hash("M1", 2));
+  sb_catalog_prefetch_rows(c, sb_catalog_hash("M1", 2));
   assert_null(find(c, "M1", "2021-03-01"));
+  assert_null(sb_catalog_find_hashed(c, "M1", 2, sb_catalog_hash("M1", 2), D("2021-03-01")));
   assert_int_equal(sb_catalog_finish(c, NULL, NULL), 0);
   assert_int_equal(sb_catalog_count(c), 3);
   assert_int_equal(sb_catalog_codes(c), 2);
@@ -728,6 +731,11 @@ static void test_catalog_many_codes(void **state) {
     if (i % 3 == 0) sb_catalog_prefetch(c, code, (size_t)n);
     const sb_catalog_item *a = sb_catalog_find(c, code, (size_t)n, D("2021-03-01"));
     const sb_catalog_item *b = sb_catalog_find(c, code, (size_t)n, D("2021-09-01"));
+    /* the two-stage hint and the lookup by a kept hash: the same rows */
+    uint64_t h = sb_catalog_hash(code, (size_t)n);
+    if (i % 3 == 1) sb_catalog_prefetch_slot(c, h), sb_catalog_prefetch_rows(c, h);
+    assert_ptr_equal(sb_catalog_find_hashed(c, code, (size_t)n, h, D("2021-03-01")), a);
+    assert_ptr_equal(sb_catalog_find_hashed(c, code, (size_t)n, h, D("2021-09-01")), b);
     if (i % 7) {
       assert_null(a);
       assert_null(b);

@@ -21,7 +21,8 @@
 **                       standby, once the standby has it too.
 **   COPY                claim rows and settlements are buffered in COPY
 **                       text format and sent in one COPY per table before
-**                       anything reads them and at commit
+**                       anything reads them and at commit; a full
+**                       chunk goes while the next is encoded
 **                       (store_pg_rows.c).
 **   reconnect           a connection found broken at begin() is reset:
 **                       libpq tries the URI's hosts again, so a server

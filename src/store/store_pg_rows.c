@@ -7,9 +7,10 @@
 ** settlement and its row of claim_ids (store_pg_schema.c) at once into
 ** three buffers in COPY's text format; they are sent,
 ** one COPY a table, before anything reads the tables and at commit, and at
-** the latest when a buffer passes FLUSH_BYTES, so an import of millions of
+** the latest when a buffer passes FLUSH_BYTES (that chunk then goes while
+** the next rows are encoded: pg_send_chunk), so an import of millions of
 ** rows costs a few COPYs, not millions of round trips, and holds a bounded
-** amount of memory.  Everything sent belongs to the import's transaction: a
+** amount of memory (two chunks).  Everything sent belongs to the import's transaction: a
 ** rollback (or a killed process, whose connection the server then closes)
 ** takes all of it back.  Accumulators are kept likewise and sent together:
 ** a few as upserts, many through COPY into a temporary table and one

@@ -21,8 +21,7 @@
 **                       standby, once the standby has it too.
 **   COPY                claim rows and settlements are buffered in COPY
 **                       text format and sent in one COPY per table before
-**                       anything reads them and at commit; a full
-**                       chunk goes while the next is encoded
+**                       anything reads them and at commit
 **                       (store_pg_rows.c).
 **   reconnect           a connection found broken at begin() is reset:
 **                       libpq tries the URI's hosts again, so a server
@@ -227,7 +226,6 @@ void pg_date(pg_params *p, sb_date d) {
 }
 
 int pg_prepare(pg_store *s, int q, sb_error *err) {
-  if (pg_chunk_wait(s, err)) return SB_EIO;
   if (s->prepared[q]) return SB_OK;
   char name[16];
   snprintf(name, sizeof name, "sb%d", q);
@@ -287,7 +285,6 @@ int pg_send(pg_store *s, int q, const pg_params *p) {
 }
 
 int pg_send_sql(pg_store *s, const char *sql) {
-  if (pg_chunk_wait(s, NULL)) return 0;
   return PQsendQueryParams(s->conn, sql, 0, NULL, NULL, NULL, NULL, 0);
 }
 
@@ -323,7 +320,6 @@ int pg_pipeline_end(pg_store *s, int sent, int all_sent, void (*each)(void *, co
 }
 
 int pg_exec(pg_store *s, const char *sql, sb_error *err, const char *what) {
-  if (pg_chunk_wait(s, err)) return SB_EIO;
   PGresult *r = PQexec(s->conn, sql);
   ExecStatusType st = PQresultStatus(r);
   int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? SB_OK : pg_error(s, r, err, what);
@@ -367,8 +363,6 @@ static void op_close(sb_store *bs) {
   pg_store *s = (pg_store *)bs;
   if (!s) return;
   if (s->conn) PQfinish(s->conn);
-  for (int t = 0; t < 3; t++)
-    sb_buf_free(&s->chunk[t]);
   sb_buf_free(&s->copy_claims);
   sb_buf_free(&s->copy_settlements);
   sb_buf_free(&s->copy_claim_ids);
@@ -445,7 +439,6 @@ static int op_commit(sb_store *bs, sb_error *err) {
 static void op_rollback(sb_store *bs) {
   pg_store *s = (pg_store *)bs;
   pg_drop_pending(s);
-  pg_chunk_wait(s, NULL); /* its failure, if any, is the reason for the rollback */
   s->in_txn = 0;
   s->count = -1;
   if (PQstatus(s->conn) == CONNECTION_OK) pg_exec(s, "ROLLBACK", NULL, "");

@@ -122,13 +122,7 @@ typedef struct pg_store {
   sb_buf copy_claim_ids;   /* their rows of claim_ids, likewise */
   sb_buf copy_fees;        /* fee lines not sent yet, likewise */
   int64_t pending_rows;    /* rows in the two buffers */
-  /* A chunk of rows on its way to the server while the next is encoded
-  ** (pg_send_chunk in store_pg_rows.c): its three tables' COPY data, the
-  ** table being sent (-1: none) and how far, and the first failure. */
-  sb_buf chunk[3];
-  int chunk_table, chunk_step, chunk_rc;
-  sb_error chunk_err;
-  pg_pending_acc *accs; /* accumulators not sent yet */
+  pg_pending_acc *accs;    /* accumulators not sent yet */
   size_t naccs, accs_cap;
   /* Inside a write transaction (begin() holds the ledger's write lock, so
   ** nobody else writes then): the largest seq (-1: not read yet), the
@@ -207,10 +201,6 @@ int pg_damaged(pg_store *s, sb_error *err, const char *what);
 /* Send the pending claim rows and accumulators (before anything reads the
 ** tables, and at commit); drop them (at rollback). */
 int pg_flush(pg_store *s, sb_error *err);
-
-/* Finish sending the chunk of rows on its way (if any) before the
-** connection is used for anything else; SB_OK, or its failure in `err`. */
-int pg_chunk_wait(pg_store *s, sb_error *err);
 void pg_drop_pending(pg_store *s);
 
 /* The overlay: answers about the rows appended and not sent yet, so that

@@ -7,29 +7,21 @@
 ** settlement and its row of claim_ids (store_pg_schema.c) at once into
 ** three buffers in COPY's text format; they are sent,
 ** one COPY a table, before anything reads the tables and at commit, and at
-** the latest when a buffer passes FLUSH_BYTES (that chunk then goes while
-** the next rows are encoded: pg_send_chunk), so an import of millions of
+** the latest when a buffer passes FLUSH_BYTES, so an import of millions of
 ** rows costs a few COPYs, not millions of round trips, and holds a bounded
-** amount of memory (two chunks).  Everything sent belongs to the import's transaction: a
+** amount of memory.  Everything sent belongs to the import's transaction: a
 ** rollback (or a killed process, whose connection the server then closes)
 ** takes all of it back.  Accumulators are kept likewise and sent together:
 ** a few as upserts, many through COPY into a temporary table and one
 ** INSERT ... SELECT ... ON CONFLICT.
 */
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "store/store_pg_int.h"
 
-/* A test build may make the chunks small (-DSANBAO_PG_CHUNK_BYTES=2048),
-** so that its imports send many while encoding. */
-#ifdef SANBAO_PG_CHUNK_BYTES
-#define FLUSH_BYTES ((size_t)SANBAO_PG_CHUNK_BYTES)
-#else
 #define FLUSH_BYTES (4u << 20)
-#endif
 /* From this many accumulator rows on, COPY to a temporary table beats one
 ** upsert statement each (a round trip each). */
 #define ACC_COPY_MIN 64
@@ -78,10 +70,6 @@ static int put_int(sb_buf *b, int64_t v, char sep) {
 
 /* Send buffer b with `COPY <table_cols> FROM STDIN`, then empty it. */
 static int copy_in(pg_store *s, const char *copy_sql, sb_buf *b, sb_error *err, const char *what) {
-  if (pg_chunk_wait(s, err)) {
-    b->len = 0;
-    return SB_EIO;
-  }
   if (!b->len) return SB_OK;
   PGresult *r = PQexec(s->conn, copy_sql);
   if (PQresultStatus(r) != PGRES_COPY_IN) {
@@ -242,148 +230,8 @@ static const char COPY_FEES[] =
     "COPY fee_lines(seq, person_id, line_no, feedetl_sn, med_list_codg, cnt, pric, status,"
     " chrgitm_lv, det_item_fee_sumamt, fulamt_ownpay_amt, overlmt_amt, preselfpay_amt) FROM STDIN";
 
-/*
-** The rows' chunks overlapped with their encoding.  A COPY keeps the
-** server busy parsing and inserting while the client, with PQputCopyData
-** in blocking mode, waits for it; the next chunk's rows were encoded only
-** after.  So when row_append fills the buffers, pg_send_chunk moves them
-** aside (chunk[]), queues the claims' COPY with libpq in non-blocking
-** mode, and returns: each later row_append pushes what the socket takes
-** (chunk_pump), the claims' COPY is followed by the settlements' and then
-** the claim ids' (a settlement's claim is stored first: the foreign key),
-** and the server ingests while the client encodes.  One connection runs
-** one command at a time, so anything else on it (every statement goes
-** through pg_prepare, pg_exec, pg_send_sql or copy_in) first finishes the
-** chunk (pg_chunk_wait), which keeps the order of everything sent; a
-** second full buffer waits likewise.  All of it is in the import's one
-** transaction as before: nothing about durability or a kill changes, and
-** a failure (the server's answer to a COPY) is reported by the next use
-** of the store, which the ledger then rolls back.
-*/
-static const char *const CHUNK_COPY[3] = {COPY_CLAIMS, COPY_SETTLEMENTS, COPY_CLAIM_IDS};
-static const char *const CHUNK_WHAT[3] = {"storing claims", "storing settlements",
-                                          "storing claim ids"};
-enum { CHUNK_START, CHUNK_COPY_IN, CHUNK_FLUSH, CHUNK_RESULT };
-
-/* The chunk failed at table t: the error, the COPY ended if it is open,
-** every result read; nothing else of the chunk is sent. */
-static void chunk_fail(pg_store *s, const PGresult *r, int t) {
-  if (!s->chunk_rc) s->chunk_rc = pg_error(s, r, &s->chunk_err, CHUNK_WHAT[t]);
-  PQsetnonblocking(s->conn, 0);
-  PGresult *x;
-  while ((x = PQgetResult(s->conn))) {
-    if (PQresultStatus(x) == PGRES_COPY_IN) PQputCopyEnd(s->conn, "sanbao: the rows failed");
-    PQclear(x);
-  }
-  for (int k = 0; k < 3; k++)
-    s->chunk[k].len = 0;
-  s->chunk_table = 0;
-}
-
-/* Move the chunk on as far as it goes without waiting (`wait` 0), or to
-** its end (`wait` 1). */
-static void chunk_pump(pg_store *s, int wait) {
-  while (s->chunk_table) {
-    int t = s->chunk_table - 1;
-    if (s->chunk_step == CHUNK_START) {
-      if (!s->chunk[t].len) {
-        s->chunk_table = t + 2 > 3 ? 0 : t + 2;
-        continue;
-      }
-      if (!PQsendQuery(s->conn, CHUNK_COPY[t])) return chunk_fail(s, NULL, t);
-      s->chunk_step = CHUNK_COPY_IN;
-    }
-    if (s->chunk_step == CHUNK_COPY_IN || s->chunk_step == CHUNK_RESULT) {
-      if (!wait && (!PQconsumeInput(s->conn) || PQisBusy(s->conn))) {
-        if (PQstatus(s->conn) != CONNECTION_OK) chunk_fail(s, NULL, t);
-        return;
-      }
-      PGresult *r = PQgetResult(s->conn);
-      ExecStatusType st = PQresultStatus(r);
-      if (s->chunk_step == CHUNK_COPY_IN) {
-        if (st != PGRES_COPY_IN) {
-          chunk_fail(s, r, t);
-          PQclear(r);
-          return;
-        }
-        PQclear(r);
-        sb_buf *b = &s->chunk[t];
-        int ok = PQputCopyData(s->conn, b->p, (int)b->len) == 1;
-        b->len = 0;
-        if (PQputCopyEnd(s->conn, ok ? NULL : "sanbao: the rows could not be sent") != 1 || !ok)
-          return chunk_fail(s, NULL, t);
-        s->chunk_step = CHUNK_FLUSH;
-      } else {
-        if (st != PGRES_COMMAND_OK) {
-          chunk_fail(s, r, t);
-          PQclear(r);
-          return;
-        }
-        PQclear(r);
-        /* the COPY's end: NULL, which is there once the result is */
-        while ((r = PQgetResult(s->conn)))
-          PQclear(r);
-        s->chunk_step = CHUNK_START;
-        s->chunk_table = t + 2 > 3 ? 0 : t + 2;
-        if (!s->chunk_table) PQsetnonblocking(s->conn, 0);
-        continue;
-      }
-    }
-    if (s->chunk_step == CHUNK_FLUSH) {
-      int f = PQflush(s->conn);
-      if (f < 0) return chunk_fail(s, NULL, t);
-      if (f > 0) {
-        if (!wait) return;
-        /* the server may be sending (a notice): read it while waiting to write */
-        struct pollfd pf = {PQsocket(s->conn), POLLIN | POLLOUT, 0};
-        if (poll(&pf, 1, -1) < 0 || ((pf.revents & POLLIN) && !PQconsumeInput(s->conn)))
-          return chunk_fail(s, NULL, t);
-        continue;
-      }
-      s->chunk_step = CHUNK_RESULT;
-    }
-  }
-}
-
-int pg_chunk_wait(pg_store *s, sb_error *err) {
-  chunk_pump(s, 1);
-  int rc = s->chunk_rc;
-  if (rc && err) *err = s->chunk_err;
-  s->chunk_rc = 0;
-  return rc;
-}
-
-/* Send the pending rows as a chunk that goes while the next is encoded. */
-static int pg_send_chunk(pg_store *s, sb_error *err) {
-  if (pg_chunk_wait(s, err)) return SB_EIO;
-  sb_buf *b[3] = {&s->copy_claims, &s->copy_settlements, &s->copy_claim_ids};
-  for (int t = 0; t < 3; t++) {
-    sb_buf x = s->chunk[t];
-    s->chunk[t] = *b[t];
-    *b[t] = x;
-    b[t]->len = 0;
-  }
-  s->pending_rows = 0;
-  s->rows.valid = 0;
-  s->npending = 0;
-  s->overlay_ok = 1;
-  if (PQsetnonblocking(s->conn, 1)) {
-    for (int t = 0; t < 3; t++)
-      s->chunk[t].len = 0;
-    return pg_error(s, NULL, err, CHUNK_WHAT[0]);
-  }
-  s->chunk_table = 1;
-  s->chunk_step = CHUNK_START;
-  chunk_pump(s, 0);
-  return SB_OK;
-}
-
 int pg_flush(pg_store *s, sb_error *err) {
   int rc = SB_OK;
-  if (pg_chunk_wait(s, err)) {
-    pg_drop_pending(s);
-    return SB_EIO;
-  }
   if (s->pending_rows) {
     s->pending_rows = 0;
     /* the database's answers kept for a claim id knew nothing of these */
@@ -564,9 +412,7 @@ int pg_op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
   }
   s->pending_rows++;
   if (!overlay_put(s, r)) s->overlay_ok = 0;
-  if (s->copy_claims.len + s->copy_settlements.len >= FLUSH_BYTES) return pg_send_chunk(s, err);
-  /* the chunk on its way: what the socket takes, every few rows */
-  if (s->chunk_table && (s->pending_rows & 31) == 0) chunk_pump(s, 0);
+  if (s->copy_claims.len + s->copy_settlements.len >= FLUSH_BYTES) return pg_flush(s, err);
   return SB_OK;
 }
 

@@ -37,7 +37,7 @@ echo "== machine: $(nproc) cores, $(uname -sr); PostgreSQL $("$PGBIN/postgres" -
 echo "== input: $(($(wc -l <"$dir/claims.csv") - 1)) claims of $persons persons"
 [ -z "${SB_BIN:-}" ] || echo "== importing with $SB_BIN"
 for store in ${SB_STORES:-pg sqlite}; do
-  if [ $store = pg ]; then db=$(pg_uri bench); else db=$work/bench.db; fi
+  if [ "$store" = pg ]; then db=$(pg_uri bench); else db=$work/bench.db; fi
   "$bin" db init --db "$db" 2>/dev/null
   "$bin" db add-policy --db "$db" policies/hunan-2022.json 2>/dev/null
   "$bin" db import-persons --db "$db" --persons "$dir/persons.csv" 2>/dev/null

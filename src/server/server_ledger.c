@@ -479,28 +479,32 @@ static void *srv_syncer_main(void *arg) {
   return NULL;
 }
 
+/* The syncer first: the ledger thread reads syncer_started to choose how
+** a committed group is answered, so it is set before that thread exists
+** (pthread_create orders the two) and never changes while it runs. */
 int srv_ledger_start(sb_server *s, sb_error *err) {
-  if (pthread_create(&s->ledger, NULL, srv_ledger_main, s))
-    return sb_error_set(err, SB_EIO, NULL, "cannot start the ledger thread");
-  s->ledger_started = 1;
   if (s->st->serve_sync) {
-    if (pthread_create(&s->syncer, NULL, srv_syncer_main, s)) {
-      srv_ledger_stop(s);
+    if (pthread_create(&s->syncer, NULL, srv_syncer_main, s))
       return sb_error_set(err, SB_EIO, NULL, "cannot start the syncing thread");
-    }
     s->syncer_started = 1;
   }
+  if (pthread_create(&s->ledger, NULL, srv_ledger_main, s)) {
+    srv_ledger_stop(s);
+    return sb_error_set(err, SB_EIO, NULL, "cannot start the ledger thread");
+  }
+  s->ledger_started = 1;
   return SB_OK;
 }
 
 void srv_ledger_stop(sb_server *s) {
-  if (!s->ledger_started) return;
-  pthread_mutex_lock(&s->mu);
-  s->stop_ledger = 1;
-  pthread_cond_signal(&s->cv);
-  pthread_mutex_unlock(&s->mu);
-  pthread_join(s->ledger, NULL); /* it drains its queue first */
-  s->ledger_started = 0;
+  if (s->ledger_started) {
+    pthread_mutex_lock(&s->mu);
+    s->stop_ledger = 1;
+    pthread_cond_signal(&s->cv);
+    pthread_mutex_unlock(&s->mu);
+    pthread_join(s->ledger, NULL); /* it drains its queue first */
+    s->ledger_started = 0;
+  }
   if (!s->syncer_started) return;
   pthread_mutex_lock(&s->sync_mu);
   s->stop_syncer = 1;

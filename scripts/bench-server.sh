@@ -62,6 +62,9 @@ SB_TOKEN=$token SB_PERSONS=$dir/p$persons/persons.csv SB_RUN=$$ \
   | tee "$dir/wrk.txt"
 curl -s "http://127.0.0.1:$port/metrics" > "$dir/metrics.txt"
 rss_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
+# the server's own CPU (user + system, all threads) in clock ticks: per
+# request it is steadier than requests/s when other work shares the cores
+ticks=$(awk '{print $14 + $15}' "/proc/$pid/stat")
 kill -TERM $pid
 wait $pid
 trap - EXIT
@@ -72,6 +75,8 @@ answered=$(sed -n 's/^statuses://p' "$dir/wrk.txt" | tr ' ' '\n' | awk -F= '$1 =
 echo "== group commit: $commits commits carried $jobs requests ($(awk -v j="$jobs" -v c="$commits" 'BEGIN {printf "%.1f", j / c}') per commit)"
 echo "== durability: the ledger holds $rows received rows; wrk got $answered answers 201/422"
 echo "== server peak RSS: $((rss_kb / 1024)) MiB"
+awk -v t="$ticks" -v hz="$(getconf CLK_TCK)" -v n="$answered" 'BEGIN {
+  if (n > 0) printf "== server CPU: %.2f s, %.1f us per answered request\n", t / hz, t / hz / n * 1e6 }'
 if [ "$rows" -lt "$answered" ]; then
   echo "FAIL: acknowledged settlements missing from the ledger" >&2
   exit 1

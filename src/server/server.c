@@ -771,9 +771,12 @@ static void server_free(sb_server *s) {
 /* The per-connection memory of libmicrohttpd (its default is 32 KiB): the
 ** request line and headers, and one header record per query parameter —
 ** with the default, 500 parameters ran it out and the client got an empty
-** reply; with this, a request with many parameters reaches the handler,
-** which answers 431. */
-#define CONNECTION_MEMORY (128 * 1024)
+** reply; with this, a request with many parameters (up to about 800)
+** reaches the handler, which answers 431.  Not more: libmicrohttpd zeroes
+** the whole pool after every request of a kept-alive connection, so its
+** size is paid on every settlement (at 128 KiB that memset was 7.5% of the
+** server's CPU; docs/decisions.md). */
+#define CONNECTION_MEMORY (64 * 1024)
 
 int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err) {
   sb_server *s = calloc(1, sizeof *s);

@@ -316,7 +316,8 @@ int sb_cmd_settle(int argc, char **argv) {
 
   if (sb_cli_load_policies("settle", o[O_POLICY].values, o[O_POLICY].count, &policies)) goto done;
   if (sb_cli_load_persons("settle", persons_path, &reg)) goto done;
-  if (catalog_path && sb_cli_load_fee_inputs("settle", catalog_path, fees_path, &cat, &fees))
+  if (catalog_path &&
+      sb_cli_load_fee_inputs("settle", catalog_path, fees_path, (int)threads, &cat, &fees))
     goto done;
   ph.reference = sb_cli_now() - prog.t0;
   sb_batch_options bo = {.threads = (int)threads,

@@ -264,7 +264,17 @@ int batch_fee_index_new(const sb_fee_set *set, const sb_catalog *cat, sb_fee_ind
   x->items = malloc(np * sizeof *x->items);
   snh = malloc(np * sizeof *snh);
   if (!fill || !x->items || !snh) goto oom;
+  /* Each line lands anywhere in the items, so its place is prepared as
+  ** its group was in step 1: line i+AHEAD's fill counter is brought in,
+  ** then (AHEAD/2 later) the item and hash it is likely to write.  Hints:
+  ** a counter may move on before its line comes. */
   for (int64_t i = 0; i < n; i++) {
+    if (i + AHEAD < n && x->group[i + AHEAD] >= 0) __builtin_prefetch(&fill[x->group[i + AHEAD]]);
+    if (i + AHEAD / 2 < n && x->group[i + AHEAD / 2] >= 0) {
+      int32_t qb = fill[x->group[i + AHEAD / 2]];
+      __builtin_prefetch(&x->items[qb], 1);
+      __builtin_prefetch(&snh[qb], 1);
+    }
     int32_t k = x->group[i];
     if (k < 0) continue;
     sb_fee_line l = sb_fees_line(set, i);

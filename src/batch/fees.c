@@ -483,7 +483,16 @@ static int resolve_lines(sb_fee_index *x, int threads) {
 int batch_fee_choose_rows(sb_batch *b) {
   sb_fee_index *x = b->fees;
   if (!x) return 0;
+  enum { AHEAD = 16 };
   for (int64_t i = 0; i < b->n; i++) {
+    /* the groups are far bigger than the caches: row i+AHEAD's is hinted
+    ** (a reversal's or malformed row's aux is no group: a hint anywhere
+    ** costs nothing) */
+    if (i + AHEAD < b->n) {
+      const row *ra = &b->rows[i + AHEAD];
+      if (!(ra->flags & (F_REVERSAL | F_RAW)) && ra->aux > 0 && ra->aux <= (uint64_t)x->ng)
+        __builtin_prefetch(&x->g[ra->aux - 1]);
+    }
     const row *r = &b->rows[i];
     if ((r->flags & F_REVERSAL) || row_skipped(r)) continue;
     const char *id;

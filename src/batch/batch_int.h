@@ -235,6 +235,17 @@ int batch_sort_ra_due(sb_batch *b); /* write.c */
 ** returns when both are done (batch.c). */
 void batch_run_pair(void *(*fn)(void *), void *first, void *second);
 
+/* Format items [from, to) of an output onto `o`; `cache` is the writer's
+** date cache (write.c).  0, or -1 when out of memory. */
+typedef int (*batch_format_fn)(const sb_batch *b, int64_t from, int64_t to, sb_buf *o, void *cache);
+/* Write items [0, n) of an output formatted by two threads in blocks of
+** BATCH_WRITE_BLOCK (write.c), in order, through `flush`; with `progress`,
+** reporting it (only one writer at a time may).  SB_OK, SB_ENOMEM or
+** SB_EIO. */
+#define BATCH_WRITE_BLOCK 131072
+int batch_write_blocks(const sb_batch *b, int64_t n, batch_format_fn format, int progress,
+                       sb_flush_fn flush, void *ctx);
+
 /* Append one alert; 0 or -1. */
 int batch_add_alert(alerts *al, int64_t at, int rule, sb_fen psn);
 
@@ -260,9 +271,16 @@ int batch_fee_row(const sb_fee_index *x, int32_t k, sb_date date, int has_amount
 ** lines, keeps its own amounts or is rejected for them.  Afterwards a
 ** row's aux holds its group + 1 (0: none). */
 void batch_fee_rows(const sb_fee_index *x, row *rows, int64_t n, const char *arena);
+/* The same by two threads, each over half the rows, when `threads` > 1
+** and there are enough rows to pay for a thread. */
+void batch_fee_rows_threads(const sb_fee_index *x, row *rows, int64_t n, const char *arena,
+                            int threads);
 /* After settlement: the row each claim id's lines are shown against, and
 ** each line's catalogue row on that row's date; 0 or -1 (out of memory). */
 int batch_fee_choose_rows(sb_batch *b);
+/* Below this many rows or fee lines a step of the fee lines is not split
+** between two threads (fees.c). */
+#define BATCH_FEE_SPLIT 65536
 /* The lines by status (SB_FEE_*), once settled; zeros without fee lines. */
 void batch_fee_counts(const sb_batch *b, int64_t by_status[4]);
 /* A digest of the lines naming claim id `id` (0: none), for a store's

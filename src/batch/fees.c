@@ -181,54 +181,46 @@ int batch_fee_index_new(const sb_fee_set *set, const sb_catalog *cat, sb_fee_ind
                         INT32_MAX - 2);
   size_t nn = (size_t)(n ? n : 1);
   sb_fee_index *x = calloc(1, sizeof *x);
-  uint64_t *snh = malloc(nn * sizeof *snh);
+  uint64_t *snh = NULL;
   int32_t *fill = NULL;
   if (x) {
     x->set = set;
     x->cat = cat;
     x->nlines = n;
+    /* sized for every line a claim of its own: never grown (each growth
+    ** rehashed every group, a cache miss each) */
     x->mask = 1023;
+    while (x->mask < (uint64_t)n)
+      x->mask = 2 * x->mask + 1;
     x->group = malloc(nn * sizeof *x->group);
     x->flags = calloc(nn, 1);
-    x->items = malloc(nn * sizeof *x->items);
     x->table = malloc((x->mask + 1) * sizeof *x->table);
   }
-  if (!x || !snh || !x->group || !x->flags || !x->items || !x->table) goto oom;
+  if (!x || !x->group || !x->flags || !x->table) goto oom;
   memset(x->table, 0xFF, (x->mask + 1) * sizeof *x->table);
   /* 1. one sequential pass over the lines: each line's group (a new one
-  ** for a claim id seen first), its code located, its serial number hashed */
-  /* The table and the groups are far bigger than the caches and each line
-  ** lands anywhere in them, so the lookup of line i is prepared ahead: the
-  ** hash of line i+AHEAD and its slot are brought in, then (AHEAD/2 later)
-  ** the group the slot names.  Only hints: the probe below is exact. */
+  ** for a claim id seen first).  The claim ids were hashed as the file was
+  ** read (sb_fees_claim_hash).  The table and the groups are far bigger
+  ** than the caches and each line lands anywhere in them, so the lookup of
+  ** line i is prepared ahead: line i+AHEAD's slot is brought in, then
+  ** (AHEAD/2 later) the group the slot names.  Only hints: the probe below
+  ** is exact.  Nothing else is written per line here: every per-line array
+  ** of the index is memory touched for the first time (a page fault per
+  ** 4 KiB), so the items are written once, in claim order, in step 2. */
   enum { AHEAD = 16 };
-  uint64_t hq[AHEAD];
-  for (int64_t i = 0; i < n && i < AHEAD; i++) {
-    sb_fee_line l = sb_fees_line(set, i);
-    hq[i] = key_hash(l.claim_id, l.claim_id_len);
-    __builtin_prefetch(&x->table[slot_of(hq[i], x->mask)]);
-  }
+  for (int64_t i = 0; i < n && i < AHEAD; i++)
+    __builtin_prefetch(&x->table[slot_of(sb_fees_claim_hash(set, i), x->mask)]);
   for (int64_t i = 0; i < n; i++) {
-    uint64_t h = hq[i % AHEAD]; /* before its slot takes line i + AHEAD's */
-    if (i + AHEAD < n) {
-      sb_fee_line la = sb_fees_line(set, i + AHEAD);
-      uint64_t ha = key_hash(la.claim_id, la.claim_id_len);
-      hq[(i + AHEAD) % AHEAD] = ha;
-      __builtin_prefetch(&x->table[slot_of(ha, x->mask)]);
-    }
+    uint64_t h = sb_fees_claim_hash(set, i);
+    if (i + AHEAD < n)
+      __builtin_prefetch(&x->table[slot_of(sb_fees_claim_hash(set, i + AHEAD), x->mask)]);
     if (i + AHEAD / 2 < n) {
-      int32_t kb = x->table[slot_of(hq[(i + AHEAD / 2) % AHEAD], x->mask)];
+      int32_t kb = x->table[slot_of(sb_fees_claim_hash(set, i + AHEAD / 2), x->mask)];
       if (kb >= 0) __builtin_prefetch(&x->g[kb]);
     }
     sb_fee_line l = sb_fees_line(set, i);
     x->group[i] = -1;
     if (l.bad) x->flags[i] |= L_BAD;
-    fee_item *it = &x->items[i]; /* in input order for now */
-    it->cnt = l.cnt;
-    it->pric = l.pric;
-    it->line = (uint32_t)i;
-    it->at = l.bad ? 0 : sb_catalog_locate(cat, l.code, l.code_len);
-    snh[i] = l.sn_len && l.sn_len <= 64 ? key_hash(l.sn, l.sn_len) | 1 : 0;
     if (!l.claim_id_ok || l.claim_id_len == 0) continue; /* names no claim */
     uint64_t s = slot_of(h, x->mask);
     int32_t k;
@@ -258,29 +250,38 @@ int batch_fee_index_new(const sb_fee_set *set, const sb_catalog *cat, sb_fee_ind
     x->g[k].count++;
     x->group[i] = k;
   }
-  /* 2. the items in claim order: a counting sort by group, stable */
+  /* 2. the items in claim order, straight from the lines (a counting sort
+  ** by group, stable), each with its code as located when read
+  ** (sb_fees_code_at) and its serial number's hash */
   fill = malloc((size_t)(x->ng ? x->ng : 1) * sizeof *fill);
-  fee_item *sorted = malloc(nn * sizeof *sorted);
-  uint64_t *snh2 = malloc(nn * sizeof *snh2);
-  if (!fill || !sorted || !snh2) {
-    free(sorted), free(snh2);
-    goto oom;
-  }
-  int32_t at = 0;
+  int64_t placed = 0;
   for (int32_t k = 0; k < x->ng; k++) {
-    x->g[k].first = fill[k] = at;
-    at += x->g[k].count;
+    x->g[k].first = (int32_t)placed;
+    fill[k] = (int32_t)placed;
+    placed += x->g[k].count;
   }
+  size_t np = (size_t)(placed ? placed : 1);
+  x->items = malloc(np * sizeof *x->items);
+  snh = malloc(np * sizeof *snh);
+  if (!fill || !x->items || !snh) goto oom;
+  /* Each line lands anywhere in the items, so its place is prepared as
+  ** its group was in step 1: line i+AHEAD's fill counter is brought in,
+  ** then (AHEAD/2 later) the item and hash it is likely to write.  Hints:
+  ** a counter may move on before its line comes. */
   for (int64_t i = 0; i < n; i++) {
+    if (i + AHEAD < n && x->group[i + AHEAD] >= 0) __builtin_prefetch(&fill[x->group[i + AHEAD]]);
+    if (i + AHEAD / 2 < n && x->group[i + AHEAD / 2] >= 0) {
+      int32_t qb = fill[x->group[i + AHEAD / 2]];
+      __builtin_prefetch(&x->items[qb], 1);
+      __builtin_prefetch(&snh[qb], 1);
+    }
     int32_t k = x->group[i];
     if (k < 0) continue;
-    sorted[fill[k]] = x->items[i];
-    snh2[fill[k]++] = snh[i];
+    sb_fee_line l = sb_fees_line(set, i);
+    int32_t q = fill[k]++;
+    x->items[q] = (fee_item){l.cnt, l.pric, sb_fees_code_at(set, cat, i), (uint32_t)i};
+    snh[q] = l.sn_len && l.sn_len <= 64 ? key_hash(l.sn, l.sn_len) | 1 : 0;
   }
-  free(x->items);
-  free(snh);
-  x->items = sorted;
-  snh = snh2;
   /* 3. what each claim's lines decide by themselves */
   for (int32_t k = 0; k < x->ng; k++) {
     fee_group *g = &x->g[k];
@@ -390,6 +391,29 @@ void batch_fee_rows(const sb_fee_index *x, row *rows, int64_t n, const char *are
   }
 }
 
+/* Half the rows of batch_fee_rows_threads. */
+typedef struct rows_job {
+  const sb_fee_index *x;
+  row *rows;
+  int64_t n;
+  const char *arena;
+} rows_job;
+
+static void *rows_run(void *arg) {
+  rows_job *j = arg;
+  batch_fee_rows(j->x, j->rows, j->n, j->arena);
+  return NULL;
+}
+
+void batch_fee_rows_threads(const sb_fee_index *x, row *rows, int64_t n, const char *arena,
+                            int threads) {
+  /* Each row is written by its own half only, and the index is only read:
+  ** the halves share nothing they write. */
+  int64_t h = threads > 1 && n >= BATCH_FEE_SPLIT ? n / 2 : n;
+  rows_job j[2] = {{x, rows, h, arena}, {x, rows + h, n - h, arena}};
+  batch_run_pair(rows_run, &j[0], h < n ? &j[1] : NULL);
+}
+
 /* ---- after settlement: the row each claim id's lines are shown against ---- */
 
 /* The claim id and date of a malformed row, from its raw text; 0 when it
@@ -403,34 +427,54 @@ static int raw_id_date(const sb_batch *b, const row *r, const char **id, size_t 
   return *len > 0;
 }
 
-/* Each line's catalogue row on its chosen row's date, and the lines by
-** status: one pass over the lines in claim order, each code already
-** located (fee_item.at). */
-static int resolve_lines(sb_fee_index *x) {
-  size_t nn = (size_t)(x->nlines ? x->nlines : 1);
-  if (!x->valid) x->valid = calloc(nn, sizeof *x->valid);
-  if (!x->status) x->status = malloc(nn);
-  if (!x->valid || !x->status) return -1;
-  memset(x->status, SB_FEE_NO_CLAIM, nn);
-  memset(x->by_status, 0, sizeof x->by_status);
-  int64_t shown = 0;
-  for (int32_t k = 0; k < x->ng; k++) {
+/* The groups [from, to) of resolve_lines, and what they count. */
+typedef struct resolve_job {
+  sb_fee_index *x;
+  int32_t from, to;
+  int64_t by_status[4];
+} resolve_job;
+
+static void *resolve_run(void *arg) {
+  resolve_job *j = arg;
+  sb_fee_index *x = j->x;
+  for (int32_t k = j->from; k < j->to; k++) {
     const fee_group *g = &x->g[k];
     if (g->chosen < 0) continue; /* its lines are no_claim */
-    shown += g->count;
     for (int32_t q = g->first; q < g->first + g->count; q++) {
       const fee_item *it = &x->items[q];
       if (x->flags[it->line]) {
         x->status[it->line] = SB_FEE_BAD;
-        x->by_status[SB_FEE_BAD]++;
+        j->by_status[SB_FEE_BAD]++;
         continue;
       }
       const sb_catalog_item *c =
           g->chosen_date_ok ? sb_catalog_find_at(x->cat, it->at, g->chosen_date) : NULL;
       x->valid[it->line] = c;
       x->status[it->line] = c ? SB_FEE_OK : SB_FEE_UNLISTED;
-      x->by_status[x->status[it->line]]++;
+      j->by_status[x->status[it->line]]++;
     }
+  }
+  return NULL;
+}
+
+/* Each line's catalogue row on its chosen row's date, and the lines by
+** status: one pass over the lines in claim order, each code already
+** located (fee_item.at); by two threads over half the groups each when
+** `threads` > 1 (a line belongs to one group: the halves write different
+** lines). */
+static int resolve_lines(sb_fee_index *x, int threads) {
+  size_t nn = (size_t)(x->nlines ? x->nlines : 1);
+  if (!x->valid) x->valid = calloc(nn, sizeof *x->valid);
+  if (!x->status) x->status = malloc(nn);
+  if (!x->valid || !x->status) return -1;
+  memset(x->status, SB_FEE_NO_CLAIM, nn);
+  int32_t h = threads > 1 && x->nlines >= BATCH_FEE_SPLIT ? x->ng / 2 : x->ng;
+  resolve_job j[2] = {{x, 0, h, {0}}, {x, h, x->ng, {0}}};
+  batch_run_pair(resolve_run, &j[0], h < x->ng ? &j[1] : NULL);
+  int64_t shown = 0;
+  for (int s = 0; s < 4; s++) {
+    x->by_status[s] = j[0].by_status[s] + j[1].by_status[s];
+    if (s != SB_FEE_NO_CLAIM) shown += x->by_status[s];
   }
   x->by_status[SB_FEE_NO_CLAIM] = x->nlines - shown;
   return 0;
@@ -439,7 +483,16 @@ static int resolve_lines(sb_fee_index *x) {
 int batch_fee_choose_rows(sb_batch *b) {
   sb_fee_index *x = b->fees;
   if (!x) return 0;
+  enum { AHEAD = 16 };
   for (int64_t i = 0; i < b->n; i++) {
+    /* the groups are far bigger than the caches: row i+AHEAD's is hinted
+    ** (a reversal's or malformed row's aux is no group: a hint anywhere
+    ** costs nothing) */
+    if (i + AHEAD < b->n) {
+      const row *ra = &b->rows[i + AHEAD];
+      if (!(ra->flags & (F_REVERSAL | F_RAW)) && ra->aux > 0 && ra->aux <= (uint64_t)x->ng)
+        __builtin_prefetch(&x->g[ra->aux - 1]);
+    }
     const row *r = &b->rows[i];
     if ((r->flags & F_REVERSAL) || row_skipped(r)) continue;
     const char *id;
@@ -470,7 +523,7 @@ int batch_fee_choose_rows(sb_batch *b) {
       g->chosen_date_ok = (uint8_t)date_ok;
     }
   }
-  return resolve_lines(x);
+  return resolve_lines(x, b->opt.threads > 0 ? b->opt.threads : 2);
 }
 
 void batch_fee_counts(const sb_batch *b, int64_t by_status[4]) {
@@ -517,45 +570,67 @@ int64_t sb_batch_fee_item_line(const sb_batch *b, int64_t pos) {
   return b->fees->items[pos].line;
 }
 
+/* Fee line i's row of --fee-results; 0, or -1 when out of memory. */
+static int fee_result_row(const sb_fee_index *x, int64_t i, sb_buf *o) {
+  sb_fee_result fr;
+  line_result(x, i, &fr);
+  const sb_fee_line *l = &fr.line;
+  if (sb_csv_put_field(o, l->claim_id, l->claim_id_len) || sb_buf_put(o, ",", 1) ||
+      sb_csv_put_field(o, l->sn, l->sn_len) || sb_buf_put(o, ",", 1) ||
+      sb_csv_put_field(o, l->code, l->code_len))
+    return -1;
+  /* Written field by field, not with printf: this runs once per line
+  ** of files of millions of lines, and printf's parsing of its format
+  ** cost more than the classification. */
+  if (sb_buf_reserve(o, 6 * SB_MONEY_BUFSZ + 32)) return -1;
+  o->p[o->len++] = ',';
+  if (fr.status == SB_FEE_OK || fr.status == SB_FEE_UNLISTED) {
+    if (fr.status == SB_FEE_OK && fr.amounts.cls >= 1 && fr.amounts.cls <= 3) {
+      o->p[o->len++] = '0';
+      o->p[o->len++] = (char)('0' + fr.amounts.cls);
+    }
+    const sb_fen v[5] = {fr.amounts.amt, fr.amounts.fulamt, fr.amounts.over, fr.amounts.pre,
+                         fr.amounts.inscp};
+    for (int k = 0; k < 5; k++) {
+      o->p[o->len++] = ',';
+      o->len += sb_money_format(v[k], o->p + o->len);
+    }
+  } else {
+    memcpy(o->p + o->len, ",,,,,", 5);
+    o->len += 5;
+  }
+  o->p[o->len++] = ',';
+  const char *st = sb_fee_status_name(fr.status);
+  size_t stn = strlen(st);
+  memcpy(o->p + o->len, st, stn);
+  o->len += stn;
+  o->p[o->len++] = '\n';
+  return 0;
+}
+
+/* A batch_format_fn: fee lines [from, to). */
+static int format_fee_results(const sb_batch *b, int64_t from, int64_t to, sb_buf *o, void *cache) {
+  (void)cache;
+  for (int64_t i = from; i < to; i++)
+    if (fee_result_row(b->fees, i, o)) return -1;
+  return 0;
+}
+
 int sb_batch_write_fee_results(const sb_batch *b, sb_buf *o, size_t chunk, sb_flush_fn flush,
                                void *ctx) {
   static const char hdr[] = "claim_id,feedetl_sn,med_list_codg,chrgitm_lv,det_item_fee_sumamt,"
                             "fulamt_ownpay_amt,overlmt_amt,preselfpay_amt,inscp_scp_amt,status\n";
   if (sb_buf_put(o, hdr, sizeof hdr - 1)) return SB_ENOMEM;
-  for (int64_t i = 0; i < sb_batch_fee_line_count(b); i++) {
-    sb_fee_result fr;
-    line_result(b->fees, i, &fr);
-    const sb_fee_line *l = &fr.line;
-    if (sb_csv_put_field(o, l->claim_id, l->claim_id_len) || sb_buf_put(o, ",", 1) ||
-        sb_csv_put_field(o, l->sn, l->sn_len) || sb_buf_put(o, ",", 1) ||
-        sb_csv_put_field(o, l->code, l->code_len))
-      return SB_ENOMEM;
-    /* Written field by field, not with printf: this runs once per line
-    ** of files of millions of lines, and printf's parsing of its format
-    ** cost more than the classification. */
-    if (sb_buf_reserve(o, 6 * SB_MONEY_BUFSZ + 32)) return SB_ENOMEM;
-    o->p[o->len++] = ',';
-    if (fr.status == SB_FEE_OK || fr.status == SB_FEE_UNLISTED) {
-      if (fr.status == SB_FEE_OK && fr.amounts.cls >= 1 && fr.amounts.cls <= 3) {
-        o->p[o->len++] = '0';
-        o->p[o->len++] = (char)('0' + fr.amounts.cls);
-      }
-      const sb_fen v[5] = {fr.amounts.amt, fr.amounts.fulamt, fr.amounts.over, fr.amounts.pre,
-                           fr.amounts.inscp};
-      for (int k = 0; k < 5; k++) {
-        o->p[o->len++] = ',';
-        o->len += sb_money_format(v[k], o->p + o->len);
-      }
-    } else {
-      memcpy(o->p + o->len, ",,,,,", 5);
-      o->len += 5;
-    }
-    o->p[o->len++] = ',';
-    const char *st = sb_fee_status_name(fr.status);
-    size_t stn = strlen(st);
-    memcpy(o->p + o->len, st, stn);
-    o->len += stn;
-    o->p[o->len++] = '\n';
+  int64_t n = sb_batch_fee_line_count(b);
+  /* As the settlements: formatted by two threads while this one writes
+  ** (no progress: the settlements may be written beside, and report it);
+  ** but by this thread alone when the batch was given one thread. */
+  if (flush && n >= 2 * BATCH_WRITE_BLOCK && b->opt.threads != 1) {
+    if (flush(ctx, o)) return SB_EIO;
+    return batch_write_blocks(b, n, format_fee_results, 0, flush, ctx);
+  }
+  for (int64_t i = 0; i < n; i++) {
+    if (fee_result_row(b->fees, i, o)) return SB_ENOMEM;
     if (flush && o->len >= chunk && flush(ctx, o)) return SB_EIO;
   }
   return SB_OK;

@@ -293,7 +293,7 @@ static int fee_build_finish(sb_batch *b, fee_build *f, int rc, sb_error *err) {
     if (err) *err = f->err;
     return f->rc;
   }
-  batch_fee_rows(b->fees, b->rows, b->n, b->arena);
+  batch_fee_rows_threads(b->fees, b->rows, b->n, b->arena, b->opt.threads > 0 ? b->opt.threads : 2);
   return rc;
 }
 
@@ -410,19 +410,6 @@ static void *count_lines_run(void *arg) {
   return NULL;
 }
 
-/* The first line start at or after `at` (just past a '\n'), or `end`. */
-static uint64_t line_start_after(int fd, uint64_t at, uint64_t end) {
-  char buf[4096];
-  while (at < end) {
-    ssize_t got = pread(fd, buf, sizeof buf, (off_t)at);
-    if (got <= 0) return end;
-    const char *nl = memchr(buf, '\n', (size_t)got);
-    if (nl) return at + (uint64_t)(nl - buf) + 1;
-    at += (uint64_t)got;
-  }
-  return end;
-}
-
 /*
 ** A large regular file is parsed by two threads: the header first, then the
 ** data split at a line start in the middle.  Each thread fills a slice of one
@@ -442,7 +429,7 @@ static int load_parallel(int fd, uint64_t size, sb_batch *b, sb_error *err) {
   uint64_t data_start = rc > 0 ? sb_csv_consumed(hr) : 0;
   sb_csv_close(hr);
   if (rc <= 0) return rc < 0 ? rc : 0;
-  uint64_t mid = line_start_after(fd, data_start + (size - data_start) / 2, size);
+  uint64_t mid = sb_csv_line_start_after(fd, data_start + (size - data_start) / 2, size);
   /* the two halves' line breaks counted at the same time: a pass over the
   ** whole file that used to be the one serial part of reading it */
   line_count lc[2] = {{fd, data_start, mid, 0}, {fd, mid, size, 0}};

@@ -122,15 +122,16 @@ int sb_settlement_csv_header(sb_buf *o) {
 
 /*
 ** Formatting ten million rows costs more than writing them, so big outputs
-** are formatted by two threads while the caller's thread writes: blocks of
-** WRITE_BLOCK rows, a round of one block per thread at a time, round r
-** formatted while round r-1 is written.  Output order is unchanged.
+** (the settlements, the fee results) are formatted by two threads while the
+** caller's thread writes: blocks of BATCH_WRITE_BLOCK rows, a round of one
+** block per thread at a time, round r formatted while round r-1 is written.
+** Output order is unchanged.
 */
-#define WRITE_BLOCK 131072
 #define WRITE_THREADS 2
 
 typedef struct fmt_job {
   const sb_batch *b;
+  batch_format_fn format;
   int64_t from, to;
   sb_buf buf;
   datecache dc;
@@ -139,18 +140,25 @@ typedef struct fmt_job {
 
 static void *fmt_run(void *arg) {
   fmt_job *j = arg;
-  for (int64_t i = j->from; i < j->to && !j->oom; i++)
-    if (!row_skipped(&j->b->rows[i]) && write_row(j->b, i, &j->buf, &j->dc)) j->oom = 1;
+  j->oom = j->format(j->b, j->from, j->to, &j->buf, &j->dc) != 0;
   return NULL;
 }
 
-static int write_parallel(const sb_batch *b, sb_flush_fn flush, void *ctx) {
+/* The settlement rows [from, to), skipped rows left out. */
+static int format_rows(const sb_batch *b, int64_t from, int64_t to, sb_buf *o, void *dc) {
+  for (int64_t i = from; i < to; i++)
+    if (!row_skipped(&b->rows[i]) && write_row(b, i, o, dc)) return -1;
+  return 0;
+}
+
+int batch_write_blocks(const sb_batch *b, int64_t n, batch_format_fn format, int progress,
+                       sb_flush_fn flush, void *ctx) {
   static fmt_job zero;
   fmt_job *jobs = calloc(2 * WRITE_THREADS, sizeof *jobs);
   if (!jobs) return SB_ENOMEM;
   pthread_t tid[2][WRITE_THREADS];
   int running[2][WRITE_THREADS] = {{0}};
-  int64_t nblocks = (b->n + WRITE_BLOCK - 1) / WRITE_BLOCK;
+  int64_t nblocks = (n + BATCH_WRITE_BLOCK - 1) / BATCH_WRITE_BLOCK;
   int64_t rounds = (nblocks + WRITE_THREADS - 1) / WRITE_THREADS;
   int rc = SB_OK;
   for (int k = 0; k < 2 * WRITE_THREADS; k++) {
@@ -164,8 +172,9 @@ static int write_parallel(const sb_batch *b, sb_flush_fn flush, void *ctx) {
         fmt_job *j = &jobs[cur * WRITE_THREADS + t];
         int64_t blk = r * WRITE_THREADS + t;
         j->b = b;
-        j->from = blk * WRITE_BLOCK < b->n ? blk * WRITE_BLOCK : b->n;
-        j->to = j->from + WRITE_BLOCK < b->n ? j->from + WRITE_BLOCK : b->n;
+        j->format = format;
+        j->from = blk * BATCH_WRITE_BLOCK < n ? blk * BATCH_WRITE_BLOCK : n;
+        j->to = j->from + BATCH_WRITE_BLOCK < n ? j->from + BATCH_WRITE_BLOCK : n;
         if (pthread_create(&tid[cur][t], NULL, fmt_run, j) == 0)
           running[cur][t] = 1;
         else
@@ -179,8 +188,8 @@ static int write_parallel(const sb_batch *b, sb_flush_fn flush, void *ctx) {
         if (j->oom && rc == SB_OK) rc = SB_ENOMEM;
         if (rc == SB_OK && flush(ctx, &j->buf)) rc = SB_EIO;
         j->buf.len = 0;
-        if (rc == SB_OK && b->opt.progress)
-          b->opt.progress(b->opt.progress_ctx, "write", (uint64_t)j->to, (uint64_t)b->n);
+        if (rc == SB_OK && progress && b->opt.progress)
+          b->opt.progress(b->opt.progress_ctx, "write", (uint64_t)j->to, (uint64_t)n);
       }
   }
   for (int k = 0; k < 2; k++)
@@ -195,9 +204,9 @@ static int write_parallel(const sb_batch *b, sb_flush_fn flush, void *ctx) {
 int sb_batch_write_settlements(const sb_batch *b, sb_buf *o, size_t chunk, sb_flush_fn flush,
                                void *ctx) {
   if (sb_buf_put(o, SETTLEMENT_HEADER, sizeof SETTLEMENT_HEADER - 1)) return SB_ENOMEM;
-  if (flush && b->n >= 2 * WRITE_BLOCK) {
+  if (flush && b->n >= 2 * BATCH_WRITE_BLOCK) {
     if (flush(ctx, o)) return SB_EIO;
-    return write_parallel(b, flush, ctx);
+    return batch_write_blocks(b, b->n, format_rows, 1, flush, ctx);
   }
   datecache *dc = malloc(sizeof *dc);
   if (!dc) return SB_ENOMEM;

@@ -76,7 +76,8 @@ static const char USAGE[] =
     "                      original, a rejected row says why. Repeat for several\n"
     "                      claims (at most 64): each is explained in the order\n"
     "                      given\n"
-    "    --threads N       settlement threads (default 2)\n"
+    "    --threads N       settlement threads (default 2); with 1, the files are\n"
+    "                      read and the fee lines handled by one thread too\n"
     "    --progress        show progress on standard error (default: when it is a\n"
     "                      terminal)\n"
     "    --quiet           no summary\n"
@@ -316,7 +317,8 @@ int sb_cmd_settle(int argc, char **argv) {
 
   if (sb_cli_load_policies("settle", o[O_POLICY].values, o[O_POLICY].count, &policies)) goto done;
   if (sb_cli_load_persons("settle", persons_path, &reg)) goto done;
-  if (catalog_path && sb_cli_load_fee_inputs("settle", catalog_path, fees_path, &cat, &fees))
+  if (catalog_path &&
+      sb_cli_load_fee_inputs("settle", catalog_path, fees_path, (int)threads, &cat, &fees))
     goto done;
   ph.reference = sb_cli_now() - prog.t0;
   sb_batch_options bo = {.threads = (int)threads,

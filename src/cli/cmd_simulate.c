@@ -389,7 +389,8 @@ int sb_cmd_simulate(int argc, char **argv) {
   if (pack_path ? open_pack(pack_path, o[2].values[0], (int)threads, &pack, &slow)
                 : sb_cli_load_persons("simulate", o[2].values[0], &reg))
     goto out;
-  if (catalog_path && sb_cli_load_fee_inputs("simulate", catalog_path, fees_path, &cat, &fees))
+  if (catalog_path &&
+      sb_cli_load_fee_inputs("simulate", catalog_path, fees_path, (int)threads, &cat, &fees))
     goto out;
   double t_reg = sb_cli_now();
   int32_t np = pack ? sb_pack_get_info(pack)->persons : sb_registry_count(reg);

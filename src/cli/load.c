@@ -140,14 +140,14 @@ void sb_cli_print_rejections(FILE *out, const char *file, const sb_batch *b,
 }
 
 int sb_cli_load_fee_inputs(const char *cmd, const char *catalog_path, const char *fees_path,
-                           sb_catalog **cat, sb_fee_set **fees) {
+                           int threads, sb_catalog **cat, sb_fee_set **fees) {
   sb_error err;
   sb_cli_reporter rep = {cmd, 0};
   if (sb_catalog_load(catalog_path, cat, sb_cli_count_problem, &rep, &err)) {
     sb_cli_load_failed(&rep, "the catalogue", &err);
     return -1;
   }
-  if (sb_fees_load(fees_path, fees, &err)) {
+  if (sb_fees_load_threads(fees_path, threads, SB_FEES_PARALLEL_BYTES, *cat, fees, &err)) {
     sb_cli_error(cmd, &err);
     return -1;
   }

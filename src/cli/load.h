@@ -34,12 +34,13 @@ void sb_cli_count_problem(void *ctx, const char *where, const char *msg);
 void sb_cli_load_failed(const sb_cli_reporter *r, const char *what, const sb_error *err);
 
 /* Load the catalogue (every bad line printed) and the fee lines of
-** --catalog / --fees; 0, or -1 with the reason printed.  The caller frees
+** --catalog / --fees, the fee lines by `threads` threads at most (a big
+** file is read by two); 0, or -1 with the reason printed.  The caller frees
 ** both (sb_catalog_free, sb_fees_free) either way. */
 typedef struct sb_catalog sb_catalog;
 typedef struct sb_fee_set sb_fee_set;
 int sb_cli_load_fee_inputs(const char *cmd, const char *catalog_path, const char *fees_path,
-                           sb_catalog **cat, sb_fee_set **fees);
+                           int threads, sb_catalog **cat, sb_fee_set **fees);
 
 /* Load persons.csv, printing every bad line. */
 int sb_cli_load_persons(const char *cmd, const char *path, sb_registry **out);

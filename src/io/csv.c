@@ -69,6 +69,22 @@ uint64_t sb_csv_consumed(const sb_csv_reader *r) {
   return r->consumed;
 }
 
+int64_t sb_csv_line(const sb_csv_reader *r) {
+  return r->line;
+}
+
+uint64_t sb_csv_line_start_after(int fd, uint64_t at, uint64_t end) {
+  char buf[4096];
+  while (at < end) {
+    ssize_t got = pread(fd, buf, sizeof buf, (off_t)at);
+    if (got <= 0) return end;
+    const char *nl = memchr(buf, '\n', (size_t)got);
+    if (nl) return at + (uint64_t)(nl - buf) + 1;
+    at += (uint64_t)got;
+  }
+  return end;
+}
+
 sb_csv_reader *sb_csv_open_mem(const char *buf, size_t len) {
   sb_csv_reader *r = calloc(1, sizeof *r);
   if (!r) return NULL;

@@ -62,6 +62,15 @@ int sb_csv_unterminated(const sb_csv_reader *r);
 ** the file offset of the first data line. */
 uint64_t sb_csv_consumed(const sb_csv_reader *r);
 
+/* The line number the next record would start on: after a range reader
+** has read its whole range, the line its end (a line start) is on. */
+int64_t sb_csv_line(const sb_csv_reader *r);
+
+/* The first line start at or after byte `at` of a file (just past a '\n'),
+** or `end` when none comes before it: where a file is split to be parsed
+** in two ranges (sb_csv_open_range). */
+uint64_t sb_csv_line_start_after(int fd, uint64_t at, uint64_t end);
+
 /* Read from a memory buffer (not copied: it must outlive the reader). */
 sb_csv_reader *sb_csv_open_mem(const char *buf, size_t len);
 void sb_csv_close(sb_csv_reader *r);

@@ -17,10 +17,16 @@
 #include "io/fees_csv.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "io/csvfile.h"
+#include "sanbao/hash.h"
 
 enum { F_CLAIM, F_SN, F_CODE, F_CNT, F_PRIC, F_NCOLS };
 static const sb_column FEE_COLS[F_NCOLS] = {
@@ -28,7 +34,7 @@ static const sb_column FEE_COLS[F_NCOLS] = {
 
 /* Why a line is bad, in the order the checks are made: the first that
 ** holds is the one given. */
-enum { W_OK, W_COUNT, W_QUOTE, W_SN, W_CODE, W_CNT, W_PRIC };
+enum { W_GOOD, W_COUNT, W_QUOTE, W_SN, W_CODE, W_CNT, W_PRIC };
 static const char *const WHY[] = {
     NULL,
     "wrong field count",
@@ -50,14 +56,28 @@ typedef struct rec {
   sb_price pric;
 } rec;
 
-struct sb_fee_set {
+/* The lines of one stretch of the file: all of it, or one of the two
+** halves two threads read (sb_fees_load_threads).  `line_delta` is added to
+** the line numbers read: the second half's reader counts from 1, not
+** knowing how many lines the first holds until it is done. */
+typedef struct fee_part {
   rec *recs;
+  uint64_t *claim_hash; /* per line: sb_fees_claim_hash */
+  uint32_t *code_at;    /* per line: sb_fees_code_at, with the set's catalogue */
   int64_t n, cap;
   unsigned char *arena;
   uint64_t alen, acap;
+  int64_t line_delta;
+} fee_part;
+
+struct sb_fee_set {
+  const sb_catalog *cat; /* the codes were located in it as they were read */
+  fee_part part[2];
+  int64_t n0; /* lines [0, n0) are in part[0], the rest in part[1] */
+  int64_t n;
 };
 
-static int reserve_arena(sb_fee_set *s, uint64_t more) {
+static int reserve_arena(fee_part *s, uint64_t more) {
   if (s->alen + more <= s->acap) return 0;
   uint64_t nc = s->acap ? s->acap : 1u << 16;
   while (nc < s->alen + more)
@@ -91,12 +111,19 @@ static const unsigned char *get_len(const unsigned char *p, uint32_t *v) {
 }
 
 /* Add one data row; return -1 only when out of memory. */
-static int add_row(sb_fee_set *s, const sb_csv_row *row, const int *idx, int ncols) {
+static int add_row(fee_part *s, const sb_catalog *cat, const sb_csv_row *row, const int *idx,
+                   int ncols) {
   if (s->n == s->cap) {
     int64_t nc = s->cap ? s->cap * 2 : 1024;
     rec *nr = realloc(s->recs, (size_t)nc * sizeof *nr);
     if (!nr) return -1;
     s->recs = nr;
+    uint64_t *nh = realloc(s->claim_hash, (size_t)nc * sizeof *nh);
+    if (!nh) return -1;
+    s->claim_hash = nh;
+    uint32_t *na = realloc(s->code_at, (size_t)nc * sizeof *na);
+    if (!na) return -1;
+    s->code_at = na;
     s->cap = nc;
   }
   /* The fields that exist and are well quoted, even on a bad line. */
@@ -113,7 +140,7 @@ static int add_row(sb_fee_set *s, const sb_csv_row *row, const int *idx, int nco
   rec *r = &s->recs[s->n];
   r->line = row->line;
   r->cnt = r->pric = 0;
-  int why = W_OK;
+  int why = W_GOOD;
   if (row->n != ncols)
     why = W_COUNT;
   else if (row->bad)
@@ -138,79 +165,200 @@ static int add_row(sb_fee_set *s, const sb_csv_row *row, const int *idx, int nco
   }
   s->alen = (uint64_t)(p - s->arena);
   r->meta = off | (uint64_t)why << WHY_SHIFT | (F[F_CLAIM] ? CLAIM_OK_BIT : 0);
+  /* hashed here, while the text is in the cache (and on the reading
+  ** thread: two of them for a big file) */
+  s->claim_hash[s->n] = F[F_CLAIM] && len[0] ? sb_hash_bytes(text[0], len[0]) : 0;
+  s->code_at[s->n] = why == W_GOOD ? sb_catalog_locate(cat, text[F_CODE], len[F_CODE]) : 0;
   s->n++;
   return 0;
 }
 
-/* An sb_csvfile_load_fn: `out` is the sb_fee_set ** to fill. */
-static int load(sb_csv_reader *rd, const char *file, void *out, sb_report_fn report, void *rctx,
-                sb_error *err) {
+/* Read the header; 1 with idx and ncols filled, 0 for an empty input (no
+** lines), or an error. */
+static int read_header(sb_csv_reader *rd, const char *file, int *idx, int *ncols, sb_error *err) {
   sb_csv_row row;
-  int idx[F_NCOLS], ncols = 0;
   /* An empty file (no bytes, or blank lines only) holds no lines, as an
   ** empty claims file holds no claims (docs/decisions.md); a file with a
   ** header is checked for its columns. */
   int got = sb_csv_next(rd, &row);
   if (got < 0) return sb_error_set(err, SB_EIO, file, "read error: %s", strerror(errno));
-  sb_fee_set *s = calloc(1, sizeof *s);
-  if (!s) return sb_error_set(err, SB_ENOMEM, file, "out of memory");
-  if (got == 0) {
-    *(sb_fee_set **)out = s;
-    return SB_OK;
-  }
-  int rc = SB_OK;
+  if (got == 0) return 0;
   if (row.bad) {
     char where[600];
     snprintf(where, sizeof where, "%s:%lld", file, (long long)row.line);
-    rc = sb_error_set(err, SB_EINVAL, where, "bad quoting in the header");
-  } else {
-    rc = sb_csv_map_header(&row, FEE_COLS, F_NCOLS, idx, file, err);
-    ncols = row.n;
+    return sb_error_set(err, SB_EINVAL, where, "bad quoting in the header");
   }
-  if (rc) {
-    sb_fees_free(s);
-    return rc;
-  }
-  while ((got = sb_csv_next(rd, &row)) > 0) {
-    if (add_row(s, &row, idx, ncols)) {
-      sb_fees_free(s);
-      return sb_error_set(err, SB_ENOMEM, file, "out of memory");
-    }
-  }
-  if (got < 0) {
-    sb_fees_free(s);
-    return sb_error_set(err, SB_EIO, file, "read error: %s", strerror(errno));
-  }
+  int rc = sb_csv_map_header(&row, FEE_COLS, F_NCOLS, idx, file, err);
+  if (rc) return rc;
+  *ncols = row.n;
+  return 1;
+}
+
+/* Read every data line of `rd` into part p: SB_OK, SB_ENOMEM or SB_EIO. */
+static int read_lines(sb_csv_reader *rd, fee_part *p, const sb_catalog *cat, const int *idx,
+                      int ncols) {
+  sb_csv_row row;
+  int got;
+  while ((got = sb_csv_next(rd, &row)) > 0)
+    if (add_row(p, cat, &row, idx, ncols)) return SB_ENOMEM;
+  if (got < 0) return SB_EIO;
   /* Give back what doubling reserved beyond the end. */
-  if (s->n > 0 && s->n < s->cap) {
-    rec *nr = realloc(s->recs, (size_t)s->n * sizeof *nr);
-    if (nr) s->recs = nr, s->cap = s->n;
+  if (p->n > 0 && p->n < p->cap) {
+    rec *nr = realloc(p->recs, (size_t)p->n * sizeof *nr);
+    if (nr) p->recs = nr;
+    uint64_t *nh = realloc(p->claim_hash, (size_t)p->n * sizeof *nh);
+    if (nh) p->claim_hash = nh;
+    uint32_t *na = realloc(p->code_at, (size_t)p->n * sizeof *na);
+    if (na) p->code_at = na;
+    if (nr && nh && na) p->cap = p->n;
   }
-  if (s->alen > 0 && s->alen < s->acap) {
-    unsigned char *na = realloc(s->arena, s->alen);
-    if (na) s->arena = na, s->acap = s->alen;
+  if (p->alen > 0 && p->alen < p->acap) {
+    unsigned char *na = realloc(p->arena, p->alen);
+    if (na) p->arena = na, p->acap = p->alen;
   }
-  *(sb_fee_set **)out = s;
   return SB_OK;
 }
 
+static int read_error(int rc, const char *file, sb_error *err) {
+  if (rc == SB_EIO) return sb_error_set(err, SB_EIO, file, "read error: %s", strerror(errno));
+  return sb_error_set(err, SB_ENOMEM, file, "out of memory");
+}
+
+/* What `load` fills, and the catalogue it locates the codes in. */
+typedef struct load_target {
+  sb_fee_set **out;
+  const sb_catalog *cat;
+} load_target;
+
+/* An sb_csvfile_load_fn: `out` is the load_target. */
+static int load(sb_csv_reader *rd, const char *file, void *out, sb_report_fn report, void *rctx,
+                sb_error *err) {
+  (void)report, (void)rctx;
+  const load_target *t = out;
+  int idx[F_NCOLS], ncols = 0;
+  int rc = read_header(rd, file, idx, &ncols, err);
+  if (rc < 0) return rc;
+  sb_fee_set *s = calloc(1, sizeof *s);
+  if (!s) return sb_error_set(err, SB_ENOMEM, file, "out of memory");
+  s->cat = t->cat;
+  if (rc > 0 && (rc = read_lines(rd, &s->part[0], s->cat, idx, ncols)) != SB_OK) {
+    sb_fees_free(s);
+    return read_error(rc, file, err);
+  }
+  s->n = s->n0 = s->part[0].n;
+  *t->out = s;
+  return SB_OK;
+}
+
+typedef struct half_job {
+  sb_csv_reader *rd;
+  fee_part *p;
+  const sb_catalog *cat;
+  const int *idx;
+  int ncols;
+  int rc;
+} half_job;
+
+static void *half_run(void *arg) {
+  half_job *j = arg;
+  j->rc = read_lines(j->rd, j->p, j->cat, j->idx, j->ncols);
+  return NULL;
+}
+
+/*
+** A big regular file read by two threads, as the claims are (batch/load.c):
+** the header first, then the data split at a line start in the middle, each
+** half into a part of its own — no merge, sb_fees_line picks the part.  When
+** the split point turns out to lie inside a quoted field (the first half ends
+** inside quotes) the work is thrown away and the file is read again by one
+** thread.  1 when done, 0 when the caller should read it by one thread,
+** negative on error.
+*/
+static int load_halves(int fd, uint64_t size, const char *file, const sb_catalog *cat,
+                       sb_fee_set **out, sb_error *err) {
+  sb_csv_reader *hr = sb_csv_open_range(fd, 0, size, 1);
+  if (!hr) return sb_error_set(err, SB_ENOMEM, file, "out of memory");
+  int idx[F_NCOLS], ncols = 0;
+  sb_error herr;
+  int rc = read_header(hr, file, idx, &ncols, &herr);
+  uint64_t data_start = sb_csv_consumed(hr);
+  int64_t first_line = sb_csv_line(hr);
+  sb_csv_close(hr);
+  if (rc <= 0) return 0; /* no lines, or an error the one-thread reading will give */
+  uint64_t mid = sb_csv_line_start_after(fd, data_start + (size - data_start) / 2, size);
+  sb_fee_set *s = calloc(1, sizeof *s);
+  if (!s) return sb_error_set(err, SB_ENOMEM, file, "out of memory");
+  s->cat = cat;
+  half_job j[2] = {
+      {sb_csv_open_range(fd, data_start, mid, first_line), &s->part[0], cat, idx, ncols, 0},
+      {sb_csv_open_range(fd, mid, size, 1), &s->part[1], cat, idx, ncols, 0}};
+  pthread_t tid;
+  int threaded = j[0].rd && j[1].rd && pthread_create(&tid, NULL, half_run, &j[1]) == 0;
+  if (threaded) {
+    half_run(&j[0]);
+    pthread_join(tid, NULL);
+  }
+  int aligned = threaded && !sb_csv_unterminated(j[0].rd);
+  s->part[1].line_delta = j[0].rd ? sb_csv_line(j[0].rd) - 1 : 0;
+  sb_csv_close(j[0].rd);
+  sb_csv_close(j[1].rd);
+  if (!threaded || !aligned || j[0].rc || j[1].rc) {
+    int e = threaded && aligned ? read_error(j[0].rc ? j[0].rc : j[1].rc, file, err) : 0;
+    sb_fees_free(s);
+    return e; /* 0: read it again by one thread */
+  }
+  s->n0 = s->part[0].n;
+  s->n = s->n0 + s->part[1].n;
+  *out = s;
+  return 1;
+}
+
+int sb_fees_load_threads(const char *path, int threads, uint64_t parallel_bytes,
+                         const sb_catalog *cat, sb_fee_set **out, sb_error *err) {
+  if (threads > 1 && strcmp(path, "-") != 0) {
+    int fd = open(path, O_RDONLY);
+    if (fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
+    struct stat st;
+    int rc = 0;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size >= parallel_bytes)
+      rc = load_halves(fd, (uint64_t)st.st_size, path, cat, out, err);
+    close(fd);
+    if (rc) return rc < 0 ? rc : SB_OK;
+  }
+  load_target t = {out, cat};
+  return sb_csvfile_load(path, load, &t, NULL, NULL, err);
+}
+
 int sb_fees_load(const char *path, sb_fee_set **out, sb_error *err) {
-  return sb_csvfile_load(path, load, out, NULL, NULL, err);
+  return sb_fees_load_threads(path, 2, SB_FEES_PARALLEL_BYTES, NULL, out, err);
 }
 
 int sb_fees_load_mem(const char *buf, size_t len, const char *name, sb_fee_set **out,
                      sb_error *err) {
-  return sb_csvfile_load_mem(buf, len, name, load, out, NULL, NULL, err);
+  load_target t = {out, NULL};
+  return sb_csvfile_load_mem(buf, len, name, load, &t, NULL, NULL, err);
 }
 
 int64_t sb_fees_count(const sb_fee_set *s) {
   return s->n;
 }
 
+uint64_t sb_fees_claim_hash(const sb_fee_set *s, int64_t i) {
+  return i < s->n0 ? s->part[0].claim_hash[i] : s->part[1].claim_hash[i - s->n0];
+}
+
+uint32_t sb_fees_code_at(const sb_fee_set *s, const sb_catalog *cat, int64_t i) {
+  if (cat && cat == s->cat)
+    return i < s->n0 ? s->part[0].code_at[i] : s->part[1].code_at[i - s->n0];
+  sb_fee_line l = sb_fees_line(s, i);
+  return l.bad ? 0 : sb_catalog_locate(cat, l.code, l.code_len);
+}
+
 sb_fee_line sb_fees_line(const sb_fee_set *s, int64_t i) {
-  const rec *r = &s->recs[i];
+  const fee_part *pt = &s->part[i >= s->n0];
+  const rec *r = &pt->recs[i >= s->n0 ? i - s->n0 : i];
   sb_fee_line v;
-  const unsigned char *p = s->arena + (r->meta & OFF_MASK);
+  const unsigned char *p = pt->arena + (r->meta & OFF_MASK);
   p = get_len(p, &v.claim_id_len);
   p = get_len(p, &v.sn_len);
   p = get_len(p, &v.code_len);
@@ -219,9 +367,9 @@ sb_fee_line sb_fees_line(const sb_fee_set *s, int64_t i) {
   v.code = v.sn + v.sn_len;
   unsigned why = (unsigned)(r->meta >> WHY_SHIFT) & 0xff;
   v.claim_id_ok = (r->meta & CLAIM_OK_BIT) != 0;
-  v.bad = why != W_OK;
+  v.bad = why != W_GOOD;
   v.why = WHY[why];
-  v.line = r->line;
+  v.line = r->line + pt->line_delta;
   v.cnt = r->cnt;
   v.pric = r->pric;
   return v;
@@ -229,7 +377,11 @@ sb_fee_line sb_fees_line(const sb_fee_set *s, int64_t i) {
 
 void sb_fees_free(sb_fee_set *s) {
   if (!s) return;
-  free(s->recs);
-  free(s->arena);
+  for (int k = 0; k < 2; k++) {
+    free(s->part[k].recs);
+    free(s->part[k].claim_hash);
+    free(s->part[k].code_at);
+    free(s->part[k].arena);
+  }
   free(s);
 }

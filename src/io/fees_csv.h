@@ -11,7 +11,8 @@
 ** batch's to judge.
 **
 ** Memory: a file of tens of millions of lines is held whole, so a line
-** costs a 32-byte record plus its three texts in one arena, each after its
+** costs a 32-byte record and its claim id's 8-byte hash plus its three
+** texts in one arena, each after its
 ** length (one byte under 128); sb_fees_line() unpacks a record into the
 ** sb_fee_line view, returned by value.  50 million lines of typical ids
 ** take about 3 GB.
@@ -55,12 +56,38 @@ typedef struct sb_fee_set sb_fee_set;
 */
 int sb_fees_load(const char *path, sb_fee_set **out, sb_error *err);
 
+/* Files at least this big are read by two threads (sb_fees_load). */
+#define SB_FEES_PARALLEL_BYTES (8u << 20)
+
+/*
+** sb_fees_load with a say in the threads: a regular file of at least
+** `parallel_bytes` is read by two threads when `threads` > 1 (split at a
+** line break in the middle, each half parsed on its own; read again by one
+** thread should the split fall inside a quoted field).  The set is the
+** same either way, line for line.  With `cat` (not NULL, finished, and
+** outliving the set), each good line's code is located in it as the line is
+** read, by the reading thread (sb_fees_code_at).
+*/
+int sb_fees_load_threads(const char *path, int threads, uint64_t parallel_bytes,
+                         const sb_catalog *cat, sb_fee_set **out, sb_error *err);
+
 /* The same from a buffer; `name` is used in messages. */
 int sb_fees_load_mem(const char *buf, size_t len, const char *name, sb_fee_set **out,
                      sb_error *err);
 
 /* Number of data lines (blank lines are not lines). */
 int64_t sb_fees_count(const sb_fee_set *s);
+
+/* The hash of line i's claim id (sb_hash_bytes of its text), computed as
+** the line is read (on the reading thread); 0 when the line names no claim
+** (its claim_id field is missing, badly quoted or empty) — and, rarely, for
+** an id that hashes to 0: ask sb_fees_line whether it names one. */
+uint64_t sb_fees_claim_hash(const sb_fee_set *s, int64_t i);
+
+/* Line i's code located in catalogue `cat` (sb_catalog_locate; 0: not
+** there, or the line is bad): kept from the reading when `cat` is the one
+** the set was read with, else looked up now. */
+uint32_t sb_fees_code_at(const sb_fee_set *s, const sb_catalog *cat, int64_t i);
 
 /* Data line i (0 <= i < count), in input order. */
 sb_fee_line sb_fees_line(const sb_fee_set *s, int64_t i);

@@ -360,6 +360,118 @@ static void test_load_from_path_and_stdin(void **state) {
   assert_non_null(strstr(err.where, path));
 }
 
+/* Every line of set a is line for line that of set b: texts, checks, line
+** numbers, the claim id's hash and the code located in `cat`. */
+static void same_sets(const sb_fee_set *a, const sb_fee_set *b, const sb_catalog *cat) {
+  assert_int_equal(sb_fees_count(a), sb_fees_count(b));
+  for (int64_t i = 0; i < sb_fees_count(a); i++) {
+    sb_fee_line x = sb_fees_line(a, i), y = sb_fees_line(b, i);
+    assert_int_equal(x.claim_id_len, y.claim_id_len);
+    assert_memory_equal(x.claim_id, y.claim_id, x.claim_id_len);
+    assert_int_equal(x.sn_len, y.sn_len);
+    assert_memory_equal(x.sn, y.sn, x.sn_len);
+    assert_int_equal(x.code_len, y.code_len);
+    assert_memory_equal(x.code, y.code, x.code_len);
+    assert_int_equal(x.claim_id_ok, y.claim_id_ok);
+    assert_int_equal(x.bad, y.bad);
+    assert_ptr_equal(x.why, y.why);
+    assert_int_equal(x.line, y.line);
+    if (!x.bad) {
+      assert_int_equal(x.cnt, y.cnt);
+      assert_int_equal(x.pric, y.pric);
+    }
+    assert_int_equal(sb_fees_claim_hash(a, i), sb_fees_claim_hash(b, i));
+    assert_int_equal(sb_fees_code_at(a, cat, i), sb_fees_code_at(b, cat, i));
+  }
+}
+
+/* The file as two threads read it (split in the middle, whatever its
+** size), against the same text read by one. */
+static void check_halves(const char *path, const char *text, const sb_catalog *cat,
+                         int64_t want_lines) {
+  write_file(path, text);
+  sb_fee_set *one = load_ok(text), *two = NULL;
+  sb_error err;
+  sb_error_clear(&err);
+  assert_int_equal(sb_fees_load_threads(path, 2, 0, cat, &two, &err), SB_OK);
+  assert_int_equal(sb_fees_count(two), want_lines);
+  same_sets(one, two, cat);
+  sb_fees_free(one);
+  sb_fees_free(two);
+}
+
+static void test_two_threads_read_the_same_lines(void **state) {
+  (void)state;
+  char path[] = "/tmp/sanbao-test-fees-XXXXXX";
+  int fd = mkstemp(path);
+  assert_true(fd >= 0);
+  close(fd);
+  sb_catalog *cat = sb_catalog_new();
+  assert_non_null(cat);
+  sb_catalog_item it = {SB_DATE_MIN, SB_DATE_MAX, SB_CLASS_A, 0, SB_PRICE_NO_LIMIT};
+  for (int k = 0; k < 40; k += 2) {
+    char code[16];
+    snprintf(code, sizeof code, "M%d", k);
+    assert_int_equal(sb_catalog_add(cat, code, strlen(code), &it, k + 2), SB_OK);
+  }
+  assert_int_equal(sb_catalog_finish(cat, NULL, NULL), 0);
+
+  /* a BOM, CR LF, blank lines, quoted fields with line breaks and doubled
+  ** quotes, bad lines of each kind, lines naming no claim: 3,000 lines, so
+  ** that the middle falls among them */
+  size_t cap = 1u << 20, len = 0;
+  char *text = malloc(cap);
+  assert_non_null(text);
+  len += (size_t)snprintf(text, cap,
+                          "\xEF\xBB\xBF"
+                          "pric,claim_id,feedetl_sn,med_list_codg,cnt\r\n");
+  for (int i = 0; i < 3000; i++) {
+    const char *fmt;
+    switch (i % 11) {
+    case 0:
+      fmt = "%d.5,C%d,%d,M%d,1\r\n";
+      break;
+    case 1:
+      fmt = "%d,\"C%d\nX\",%d,\"M\"\"%d\",2\n\n";
+      break;
+    case 2:
+      fmt = "%d,C%d,%d,M%d\n";
+      break; /* a field short */
+    case 3:
+      fmt = "%d,C%d,,M%d,3\n";
+      break; /* no serial number */
+    case 4:
+      fmt = "x%d,C%d,%d,M%d,3\n";
+      break; /* not a price */
+    case 5:
+      fmt = "%d,,%d,M%d,3\n";
+      break; /* names no claim */
+    case 6:
+      fmt = "%d,\"C%d\"x,%d,M%d,3\n";
+      break; /* bad quoting */
+    default:
+      fmt = "%d,C%d,%d,M%d,%d\n";
+      break;
+    }
+    len += (size_t)snprintf(text + len, cap - len, fmt, i, i % 400, i, i % 50, i % 9 + 1);
+  }
+  check_halves(path, text, cat, 3000);
+  /* a file whose middle lies inside a quoted field: read again by one */
+  len = (size_t)snprintf(text, cap,
+                         "claim_id,feedetl_sn,med_list_codg,cnt,pric\nC1,1,M2,1,1\n"
+                         "C2,\"");
+  for (int i = 0; i < 2000; i++)
+    len += (size_t)snprintf(text + len, cap - len, "line %d\n", i);
+  snprintf(text + len, cap - len, "\",M4,1,1\nC3,3,M6,1,1\n");
+  check_halves(path, text, cat, 3);
+  /* the header alone, and no bytes at all */
+  check_halves(path, "claim_id,feedetl_sn,med_list_codg,cnt,pric\n", cat, 0);
+  check_halves(path, "", cat, 0);
+  free(text);
+  sb_catalog_free(cat);
+  unlink(path);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_example_lines_with_columns_reordered_and_quoted),
@@ -371,6 +483,7 @@ int main(void) {
       cmocka_unit_test(test_header_errors),
       cmocka_unit_test(test_many_lines_round_trip),
       cmocka_unit_test(test_load_from_path_and_stdin),
+      cmocka_unit_test(test_two_threads_read_the_same_lines),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -111,9 +111,11 @@ for run in $(seq "$runs"); do
     "http://127.0.0.1:$port_b" >"$dir/wrk-b.txt" &
   wb=$!
   if [ -n "${SB_PG_PERF:-}" ]; then
-    # where the cluster's processes spend their CPU (perf, 5 s)
+    # where the cluster's backends spend their CPU (perf, 5 s): this
+    # cluster's only (children of its postmaster), not another's on the box
     sleep 2
-    perf record -q -g -o "$dir/perf.data" -p "$(pgrep -d, -f 'postgres: postgres bench')" -- sleep 5 \
+    pm=$(head -1 "$pg_dir/data/postmaster.pid")
+    perf record -q -g -o "$dir/perf.data" -p "$(pgrep -d, -P "$pm" -f 'postgres: postgres bench')" -- sleep 5 \
       >/dev/null 2>&1 || true
   fi
   if [ -n "${SB_PG_WAITS:-}" ]; then

@@ -346,6 +346,33 @@ static void answer_durable(sb_server *s, req *list) {
   resume_all(list);
 }
 
+/*
+** The store's read-ahead (sb_store.read_ahead): the claim ids and the
+** persons the group's jobs will look up — a claim's id and person, a
+** reversal's target, a read's claim id — named before begin(), so a
+** store whose look-ups cost a round trip each (PostgreSQL) reads them all
+** in the round trip that takes the write lock.  Only a hint: a job asks
+** the store as before, and gets the same answer.
+*/
+static void read_ahead(sb_server *s, req *list, int n) {
+  if (!s->st->read_ahead) return;
+  sb_id_ref *ids = malloc((size_t)n * 2 * sizeof *ids), *persons = malloc((size_t)n * sizeof *ids);
+  int ni = 0, np = 0;
+  for (req *r = list; r && ids && persons; r = r->next) {
+    if (r->kind == JOB_SETTLE || r->kind == JOB_PRESETTLE || r->kind == JOB_REVERSE) {
+      if (r->claim.claim_id) ids[ni++] = (sb_id_ref){r->claim.claim_id, r->claim.claim_id_len};
+      if (r->claim.person_id)
+        persons[np++] = (sb_id_ref){r->claim.person_id, r->claim.person_id_len};
+    }
+    if ((r->kind == JOB_REVERSE || r->kind == JOB_GET) && r->target)
+      ids[ni++] = (sb_id_ref){r->target, strlen(r->target)};
+  }
+  /* out of memory: no hint, nothing else changes */
+  if (ids && persons) s->st->read_ahead(s->st, ids, ni, persons, np);
+  free(ids);
+  free(persons);
+}
+
 /* One group: every job in one transaction, answered once its commit is
 ** durable — here when the store's commit is (PostgreSQL), else by the
 ** syncer (see srv_syncer_main). */
@@ -359,6 +386,7 @@ static void run_group(sb_server *s, req *list) {
   int n = 0;
   for (req *r = list; r; r = r->next)
     n++;
+  read_ahead(s, list, n);
   int rc = s->st->ops->begin(s->st, &err);
   for (req *r = list; r && !rc; r = r->next)
     rc = run_job(s, r, &err);

@@ -119,6 +119,12 @@ typedef struct sb_alert_mark {
   const char *note; /* free text, may be empty (never NULL), any bytes but NUL */
 } sb_alert_mark;
 
+/* An id by reference: its bytes (not NUL-terminated) and their length. */
+typedef struct sb_id_ref {
+  const char *p;
+  size_t len;
+} sb_id_ref;
+
 typedef struct sb_store_ops {
   void (*close)(sb_store *s);
   int (*begin)(sb_store *s, sb_error *err);
@@ -272,6 +278,21 @@ struct sb_store {
   ** exists only once serve mode has begun.
   */
   int (*serve_sync)(sb_store *s, sb_error *err);
+  /*
+  ** A hint, optional (NULL: the store takes none): the claim ids and the
+  ** persons the writer's next transaction will ask about (claim_lookup,
+  ** received_count, acc_get), given before its begin().  A store whose
+  ** reads cost a round trip each may read them all at once when the
+  ** transaction begins — after its write lock is taken, so what it reads
+  ** is what each of those calls would have read — and answer from that.
+  ** The answers are the same with the hint or without (an id or a person
+  ** not named is read as before); the store copies what it keeps.  A hint
+  ** holds for the next begin() only.  Like serve_sync it lives here, not
+  ** in sb_store_ops: only the server, which settles many claims in one
+  ** transaction, gives it.
+  */
+  void (*read_ahead)(sb_store *s, const sb_id_ref *claim_ids, int n_ids, const sb_id_ref *persons,
+                     int n_persons);
 };
 
 /*

@@ -123,17 +123,9 @@ static const char *const SQL[PQ_COUNT] = {
                    " alerted, dedc_ytd, basic_ytd, chronic_ytd, outpatient_ytd, ci_base, ci_paid,"
                    " ma_base, ma_paid, psn_ytd, ra_base, ra_paid FROM accumulators"
                    " WHERE person_id = $1 AND year = $2",
-#define ACC_SET                                                                                    \
-  " ON CONFLICT (person_id, year) DO UPDATE SET adm_primary = excluded.adm_primary,"               \
-  " adm_grade1 = excluded.adm_grade1, adm_grade2 = excluded.adm_grade2,"                           \
-  " adm_grade3 = excluded.adm_grade3, adm_provincial = excluded.adm_provincial,"                   \
-  " alerted = excluded.alerted, dedc_ytd = excluded.dedc_ytd, basic_ytd = excluded.basic_ytd,"     \
-  " chronic_ytd = excluded.chronic_ytd, outpatient_ytd = excluded.outpatient_ytd,"                 \
-  " ci_base = excluded.ci_base, ci_paid = excluded.ci_paid, ma_base = excluded.ma_base,"           \
-  " ma_paid = excluded.ma_paid, psn_ytd = excluded.psn_ytd, ra_base = excluded.ra_base,"           \
-  " ra_paid = excluded.ra_paid"
-    [PQ_ACC_PUT] = "INSERT INTO accumulators VALUES"
-                   " ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)" ACC_SET,
+    [PQ_ACC_PUT] =
+        "INSERT INTO accumulators VALUES"
+        " ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10,$11,$12,$13,$14,$15,$16,$17,$18,$19)" PG_ACC_SET,
     [PQ_ALERT_INSERT] = "INSERT INTO alerts(seq, rule, person_id, household_id, claim_id, date,"
                         " psn_ytd, threshold) VALUES ($1,$2,$3,$4,$5,$6,$7,$8)",
     [PQ_ALERT_EACH] = "SELECT seq, person_id, household_id, rule, claim_id, date, psn_ytd,"
@@ -167,6 +159,20 @@ static const char *const SQL[PQ_COUNT] = {
   " WHERE c.seq = f.seq AND c.person_id = f.person_id OFFSET 0) c"
     [PQ_FEE_EACH] = FEE_COLS " ORDER BY f.seq, f.line_no",
     [PQ_FEE_OF] = FEE_COLS " WHERE f.seq = $1 ORDER BY f.line_no",
+    /* The read-ahead (see there): which of an array of claim ids
+    ** claim_ids holds (one probe of its primary key each), and every
+    ** accumulator row of one person, a statement a person: the
+    ** accumulators are partitioned by person, and the person a parameter
+    ** prunes the plan to one partition when it starts.  (One statement for
+    ** all the persons did not pay: `person_id = ANY($1)` prunes nothing in
+    ** a generic plan, and a lateral subquery a person set up a scan of all
+    ** 16 partitions each time it ran — perf.) */
+    [PQ_AHEAD_IDS] = "SELECT DISTINCT claim_id AS ahead_claim_id FROM claim_ids"
+                     " WHERE claim_id = ANY($1::text[])",
+    [PQ_AHEAD_ACCS] = "SELECT person_id AS ahead_person_id, year, adm_primary, adm_grade1,"
+                      " adm_grade2, adm_grade3, adm_provincial, alerted, dedc_ytd, basic_ytd,"
+                      " chronic_ytd, outpatient_ytd, ci_base, ci_paid, ma_base, ma_paid, psn_ytd,"
+                      " ra_base, ra_paid FROM accumulators WHERE person_id = $1",
 };
 
 /* ---- helpers --------------------------------------------------------------------- */
@@ -226,10 +232,14 @@ void pg_date(pg_params *p, sb_date d) {
 }
 
 int pg_prepare(pg_store *s, int q, sb_error *err) {
+  return pg_prepare_text(s, q, SQL[q], err);
+}
+
+int pg_prepare_text(pg_store *s, int q, const char *sql, sb_error *err) {
   if (s->prepared[q]) return SB_OK;
   char name[16];
   snprintf(name, sizeof name, "sb%d", q);
-  PGresult *r = PQprepare(s->conn, name, SQL[q], 0, NULL);
+  PGresult *r = PQprepare(s->conn, name, sql, 0, NULL);
   int ok = PQresultStatus(r) == PGRES_COMMAND_OK;
   int rc = ok ? SB_OK : pg_error(s, r, err, "preparing a statement");
   PQclear(r);
@@ -319,6 +329,14 @@ int pg_pipeline_end(pg_store *s, int sent, int all_sent, void (*each)(void *, co
   return rc;
 }
 
+int pg_array_element(sb_buf *b, const char *v, size_t n) {
+  if (!v) return sb_buf_put(b, "NULL", 4);
+  int bad = sb_buf_put(b, "\"", 1);
+  for (size_t k = 0; k < n && !bad; k++)
+    bad = ((v[k] == '"' || v[k] == '\\') && sb_buf_put(b, "\\", 1)) || sb_buf_put(b, &v[k], 1);
+  return bad || sb_buf_put(b, "\"", 1);
+}
+
 int pg_exec(pg_store *s, const char *sql, sb_error *err, const char *what) {
   PGresult *r = PQexec(s->conn, sql);
   ExecStatusType st = PQresultStatus(r);
@@ -368,6 +386,8 @@ static void op_close(sb_store *bs) {
   sb_buf_free(&s->copy_claim_ids);
   sb_buf_free(&s->copy_fees);
   free(s->accs);
+  sb_buf_free(&s->ahead.text);
+  free(s->ahead.accs);
   free(s->pending);
   free(s->where);
   free(s);
@@ -384,18 +404,162 @@ static int ensure_connected(pg_store *s, sb_error *err) {
   return SB_OK;
 }
 
+/* ---- the read-ahead ------------------------------------------------------------- */
+
+/*
+** A server's group of claims is one transaction, and each claim asked the
+** database twice while the ledger's write lock was held — is its claim id
+** held (claim_lookup), what are its person's accumulators (acc_get) — one
+** round trip each: with two servers, about two thirds of PostgreSQL's
+** statements, a wake-up of its process and of the server's ledger thread
+** each, all while the other server waited for the lock.  With the hint
+** (sb_store.read_ahead) begin() sends two queries more in its pipeline,
+** after the lock: which of the group's claim ids claim_ids holds (one
+** query), and every accumulator row of each of the group's persons (one a
+** person, in the same round trip).  They run after the lock
+** is granted, under READ COMMITTED, so they see exactly what each claim's
+** own query would have seen — nobody else writes while the lock is held
+** — except what this transaction wrote since, which the lookups take from
+** the pending rows and accumulators first, as before.  A flush moves
+** those into the database, and the answers would miss them: pg_flush
+** drops the read-ahead (a server's group is sent by its commit, never
+** flushed, unless it grows past the overlay).  An id claim_ids holds is
+** still asked about (its rows and settlement: rare, a retry), and so is
+** anything not named.  Only ids and persons of printable ASCII go (the
+** ids as one text array literal); the rest, if ever, are asked as before.
+*/
+static int ahead_add(pg_ahead *a, pg_ahead_key *keys, int *n, sb_id_ref k) {
+  if (*n >= PG_AHEAD_MAX || !k.len || k.len > 64) return SB_OK;
+  for (size_t i = 0; i < k.len; i++)
+    if (k.p[i] < 0x20 || k.p[i] > 0x7e) return SB_OK;
+  for (int i = 0; i < *n; i++)
+    if (keys[i].len == k.len && !memcmp(a->text.p + keys[i].off, k.p, k.len)) return SB_OK;
+  keys[*n].off = a->text.len;
+  keys[*n].len = k.len;
+  keys[*n].held = 0;
+  if (sb_buf_put(&a->text, k.p, k.len)) return SB_ENOMEM;
+  ++*n;
+  return SB_OK;
+}
+
+static void op_read_ahead(sb_store *bs, const sb_id_ref *ids, int n_ids, const sb_id_ref *persons,
+                          int n_persons) {
+  pg_ahead *a = &((pg_store *)bs)->ahead;
+  a->asked = a->valid = 0;
+  a->text.len = 0;
+  a->nids = a->npersons = 0;
+  int rc = SB_OK;
+  for (int i = 0; i < n_ids && !rc; i++)
+    rc = ahead_add(a, a->ids, &a->nids, ids[i]);
+  for (int i = 0; i < n_persons && !rc; i++)
+    rc = ahead_add(a, a->persons, &a->npersons, persons[i]);
+  /* out of memory: no hint, the lookups ask as before */
+  a->asked = !rc && a->nids + a->npersons > 0;
+}
+
+/* The keys as a text array literal, {"a","b"} (NUL-terminated: a
+** parameter in text format), and the answers of the last read dropped. */
+static int ahead_array(pg_ahead *a, const pg_ahead_key *keys, int n, sb_buf *out) {
+  a->naccs = 0;
+  a->broken = 0;
+  int bad = sb_buf_put(out, "{", 1);
+  for (int i = 0; i < n && !bad; i++)
+    bad = (i && sb_buf_put(out, ",", 1)) ||
+          pg_array_element(out, a->text.p + keys[i].off, keys[i].len);
+  return bad || sb_buf_put(out, "}", 2); /* with the NUL */
+}
+
+/* A result of the read-ahead's queries (begin_result): the held ids
+** marked, the accumulator rows kept. */
+static void ahead_result(pg_ahead *a, const PGresult *r) {
+  int rows = PQntuples(r);
+  if (strcmp(PQfname(r, 0), "ahead_claim_id") == 0) {
+    for (int i = 0; i < rows; i++)
+      for (int k = 0; k < a->nids; k++)
+        if ((size_t)PQgetlength(r, i, 0) == a->ids[k].len &&
+            !memcmp(PQgetvalue(r, i, 0), a->text.p + a->ids[k].off, a->ids[k].len))
+          a->ids[k].held = 1;
+    return;
+  }
+  if (strcmp(PQfname(r, 0), "ahead_person_id") != 0 || PQnfields(r) != 19) return;
+  for (int i = 0; i < rows; i++) {
+    if (a->naccs == a->accs_cap) {
+      size_t nc = a->accs_cap ? a->accs_cap * 2 : 64;
+      pg_pending_acc *nv = realloc(a->accs, nc * sizeof *nv);
+      if (!nv) {
+        a->broken = 1;
+        return;
+      }
+      a->accs = nv, a->accs_cap = nc;
+    }
+    pg_pending_acc *x = &a->accs[a->naccs++];
+    size_t len = (size_t)PQgetlength(r, i, 0);
+    if (len > 64) len = 64;
+    memcpy(x->person_id, PQgetvalue(r, i, 0), len);
+    x->len = len;
+    int64_t v[18];
+    for (int c = 0; c < 18; c++) {
+      if (PQgetisnull(r, i, c + 1)) a->broken = 1;
+      v[c] = strtoll(PQgetvalue(r, i, c + 1), NULL, 10);
+    }
+    x->year = (int)v[0];
+    memset(&x->acc, 0, sizeof x->acc);
+    for (int l = 0; l < SB_LEVEL_COUNT; l++)
+      x->acc.admissions[l] = (int32_t)v[1 + l];
+    x->acc.alerted = (uint32_t)v[6];
+    sb_fen *f[] = {&x->acc.dedc_ytd, &x->acc.basic_ytd, &x->acc.chronic_ytd, &x->acc.outpatient_ytd,
+                   &x->acc.ci_base,  &x->acc.ci_paid,   &x->acc.ma_base,     &x->acc.ma_paid,
+                   &x->acc.psn_ytd,  &x->acc.ra_base,   &x->acc.ra_paid};
+    for (int k = 0; k < 11; k++)
+      *f[k] = v[7 + k];
+  }
+}
+
+/* The key's index in keys, or -1. */
+static int ahead_find(const pg_ahead *a, const pg_ahead_key *keys, int n, const char *p,
+                      size_t len) {
+  for (int i = 0; i < n; i++)
+    if (keys[i].len == len && !memcmp(a->text.p + keys[i].off, p, len)) return i;
+  return -1;
+}
+
+/* Whether the read-ahead says claim_ids held no row of this id. */
+static int ahead_unheld(const pg_store *s, const char *id, size_t len) {
+  const pg_ahead *a = &s->ahead;
+  if (!s->in_txn || !a->valid) return 0;
+  int i = ahead_find(a, a->ids, a->nids, id, len);
+  return i >= 0 && !a->ids[i].held;
+}
+
+int pg_ahead_acc(const pg_store *s, const char *pid, size_t len, int year, sb_acc *acc) {
+  const pg_ahead *a = &s->ahead;
+  if (!s->in_txn || !a->valid || ahead_find(a, a->persons, a->npersons, pid, len) < 0) return 0;
+  memset(acc, 0, sizeof *acc);
+  for (size_t i = 0; i < a->naccs; i++)
+    if (a->accs[i].year == year && a->accs[i].len == len &&
+        !memcmp(a->accs[i].person_id, pid, len)) {
+      *acc = a->accs[i].acc;
+      break;
+    }
+  return 1;
+}
+
 /*
 ** begin(): BEGIN, the write lock and the largest seq in one round trip
 ** (pipeline mode); the seq is read once a transaction (claim_count: the
 ** rows appended since add to it, nobody else's can while the lock is
-** held).  The transaction's own COMMIT does not wait for the WAL flush:
+** held), and with them the read-ahead's answers, when the server gave a
+** hint (above).  The transaction's own COMMIT does not wait for the WAL flush:
 ** the one that follows it does, before anyone is told (see "durable, and
 ** the lock not held for the flush" in store_pg_rows.c).
 */
 static void begin_result(void *ctx, const PGresult *r) {
   pg_store *s = ctx;
-  if (PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQfname(r, 0), "coalesce") == 0)
+  if (PQresultStatus(r) != PGRES_TUPLES_OK) return;
+  if (strcmp(PQfname(r, 0), "coalesce") == 0)
     s->count = pg_col_int(r, 0);
+  else
+    ahead_result(&s->ahead, r);
 }
 
 static int op_begin(sb_store *bs, sb_error *err) {
@@ -404,6 +568,8 @@ static int op_begin(sb_store *bs, sb_error *err) {
   s->count = -1;
   int rc = ensure_connected(s, err);
   if (!rc) rc = pg_prepare(s, PQ_CLAIM_COUNT, err);
+  if (!rc && s->ahead.asked) rc = pg_prepare(s, PQ_AHEAD_IDS, err);
+  if (!rc && s->ahead.asked) rc = pg_prepare(s, PQ_AHEAD_ACCS, err);
   if (rc) return rc;
   if (!PQenterPipelineMode(s->conn)) return pg_error(s, NULL, err, "cannot begin a transaction");
   static const pg_params none;
@@ -415,8 +581,26 @@ static int op_begin(sb_store *bs, sb_error *err) {
   sent += ok;
   ok = ok && pg_send(s, PQ_CLAIM_COUNT, &none);
   sent += ok;
+  /* the read-ahead's queries (its ids, then a person's rows each), when given a hint */
+  pg_ahead *a = &s->ahead;
+  sb_buf ids = {0};
+  int ahead = a->asked && !ahead_array(a, a->ids, a->nids, &ids);
+  a->asked = 0;
+  if (ahead && ok && a->nids) {
+    pg_params p = {1, {ids.p}, {0}, {0}, {{0}}};
+    ok = pg_send(s, PQ_AHEAD_IDS, &p);
+    sent += ok;
+  }
+  for (int i = 0; i < a->npersons && ahead && ok; i++) {
+    pg_params p = {0};
+    pg_text(&p, a->text.p + a->persons[i].off, a->persons[i].len);
+    ok = pg_send(s, PQ_AHEAD_ACCS, &p);
+    sent += ok;
+  }
   rc = pg_pipeline_end(s, sent, ok, begin_result, s, err,
                        "cannot begin a transaction and take the write lock");
+  sb_buf_free(&ids);
+  a->valid = ahead && !rc && !a->broken;
   if (!rc && s->count < 0)
     rc = sb_error_set(err, SB_EIO, s->where, "cannot count the ledger's claims");
   if (rc) {
@@ -673,8 +857,16 @@ static int read_claim_rows(pg_store *s, const char *id, size_t len, sb_error *er
 ** rows are not all kept whole they are sent first. */
 static int claim_rows(pg_store *s, const char *id, size_t len, sb_error *err) {
   if (!s->overlay_ok && pg_flush(s, err)) return SB_EIO;
-  const pg_claim_rows *c = &s->rows;
+  pg_claim_rows *c = &s->rows;
   if (s->in_txn && c->valid && c->len == len && !memcmp(c->id, id, len)) return SB_OK;
+  if (ahead_unheld(s, id, len)) {
+    /* no row of it in the database (an id of the read-ahead fits c->id) */
+    c->found = c->n = c->many = 0;
+    memcpy(c->id, id, len);
+    c->len = len;
+    c->valid = 1;
+    return SB_OK;
+  }
   return read_claim_rows(s, id, len, err);
 }
 
@@ -715,7 +907,7 @@ static int op_received_count(sb_store *bs, const char *id, size_t len, uint64_t 
   if (s->in_txn && c->valid && !c->many && c->len == len && !memcmp(c->id, id, len)) {
     for (int i = 0; i < c->n; i++)
       if (c->key[i] == key) ++*count, *rejected += c->rejected[i];
-  } else {
+  } else if (!ahead_unheld(s, id, len)) {
     pg_params p = {0};
     pg_text(&p, id, len);
     pg_int(&p, (int64_t)key);
@@ -926,6 +1118,7 @@ int sb_store_pg_open(const char *uri, int create, sb_store **out, sb_error *err)
   pg_store *s = calloc(1, sizeof *s);
   if (!s) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
   s->base.ops = &OPS;
+  s->base.read_ahead = op_read_ahead;
   s->count = -1;
   s->overlay_ok = 1;
   s->where = mask_uri(uri);

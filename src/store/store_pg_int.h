@@ -52,9 +52,26 @@ enum {
   PQ_C_PERSON_ALERTS,
   PQ_C_MARK_PUT,
   PQ_C_MARK_EACH,
+  PQ_AHEAD_IDS, /* the read-ahead of a server's group (store_pg.c) */
+  PQ_AHEAD_ACCS,
+  PQ_PUT_CLAIMS, /* a group's rows (store_pg_rows.c: their SQL built there) */
+  PQ_PUT_SETTLEMENTS,
+  PQ_PUT_CLAIM_IDS,
+  PQ_PUT_ACCS,
   PQ_COUNT
 };
 
+/* An accumulator row's upsert: the tail of an INSERT INTO accumulators of
+** one row (store_pg.c) or of a group's rows (store_pg_rows.c). */
+#define PG_ACC_SET                                                                                 \
+  " ON CONFLICT (person_id, year) DO UPDATE SET adm_primary = excluded.adm_primary,"               \
+  " adm_grade1 = excluded.adm_grade1, adm_grade2 = excluded.adm_grade2,"                           \
+  " adm_grade3 = excluded.adm_grade3, adm_provincial = excluded.adm_provincial,"                   \
+  " alerted = excluded.alerted, dedc_ytd = excluded.dedc_ytd, basic_ytd = excluded.basic_ytd,"     \
+  " chronic_ytd = excluded.chronic_ytd, outpatient_ytd = excluded.outpatient_ytd,"                 \
+  " ci_base = excluded.ci_base, ci_paid = excluded.ci_paid, ma_base = excluded.ma_base,"           \
+  " ma_paid = excluded.ma_paid, psn_ytd = excluded.psn_ytd, ra_base = excluded.ra_base,"           \
+  " ra_paid = excluded.ra_paid"
 /* The most parameters a statement takes (the accumulators' upsert). */
 #define PG_MAX_PARAMS 20
 
@@ -111,6 +128,29 @@ typedef struct pg_claim_rows {
   char rejected[PG_CLAIM_ROWS_KEPT];
 } pg_claim_rows;
 
+/*
+** The read-ahead (sb_store.read_ahead, store_pg.c): the claim ids and
+** persons a server's next transaction will ask about, and what the
+** database held of them when that transaction had taken the write lock —
+** which of the ids claim_ids holds, and every accumulator row of the
+** persons.  `valid`: the answers hold (inside the transaction that read
+** them, until anything is flushed: a flush moves pending rows and
+** accumulators into the database, which the answers do not know of).
+** The ids' and persons' bytes are in `text`; at most PG_AHEAD_MAX of each.
+*/
+#define PG_AHEAD_MAX 256
+typedef struct pg_ahead_key {
+  size_t off, len;
+  int held; /* ids: claim_ids holds a row of it */
+} pg_ahead_key;
+typedef struct pg_ahead {
+  int asked, valid, broken; /* broken: an answer could not be kept */
+  sb_buf text;
+  pg_ahead_key ids[PG_AHEAD_MAX], persons[PG_AHEAD_MAX];
+  int nids, npersons;
+  pg_pending_acc *accs; /* the persons' accumulator rows, any year */
+  size_t naccs, accs_cap;
+} pg_ahead;
 typedef struct pg_store {
   sb_store base;
   PGconn *conn;
@@ -138,6 +178,7 @@ typedef struct pg_store {
   int64_t fee_seq;
   char fee_person[65];
   size_t fee_person_len;
+  pg_ahead ahead;
 } pg_store;
 
 /* ---- helpers (store_pg.c) ------------------------------------------------------ */
@@ -154,8 +195,11 @@ void pg_int(pg_params *p, int64_t v);
 void pg_null(pg_params *p);
 void pg_date(pg_params *p, sb_date d);
 
-/* Prepare statement q on this connection, unless it is. */
+/* Prepare statement q on this connection, unless it is; pg_prepare_text:
+** with this SQL (for a statement whose text is built at run time: its
+** SQL[q] is NULL). */
 int pg_prepare(pg_store *s, int q, sb_error *err);
+int pg_prepare_text(pg_store *s, int q, const char *sql, sb_error *err);
 
 /* Pipeline mode (libpq's): send prepared statement q (prepared before
 ** entering), or SQL text without parameters; 1 sent, 0 not.  Then
@@ -181,6 +225,9 @@ int pg_each(pg_store *s, int q, const pg_params *p,
             int (*fn)(pg_store *s, const PGresult *r, void *ctx, sb_error *err), void *ctx,
             sb_error *err, const char *what);
 
+/* One element of an array literal in text form, n bytes: quoted, with "
+** and \ escaped; NULL (v NULL) as is.  0, or SB_ENOMEM. */
+int pg_array_element(sb_buf *b, const char *v, size_t n);
 /* Run SQL text without parameters (one or more statements); 0 or SB_EIO. */
 int pg_exec(pg_store *s, const char *sql, sb_error *err, const char *what);
 
@@ -226,6 +273,9 @@ int pg_commit_rows(pg_store *s, sb_error *err);
 int pg_op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err);
 int pg_op_row_each(sb_store *bs, int year, int (*fn)(void *, const sb_stored_row *), void *ctx,
                    sb_error *err);
+/* The read-ahead's answer for a person's accumulators of a year (zero
+** when the database held none): 1, or 0 when it has none (store_pg.c). */
+int pg_ahead_acc(const pg_store *s, const char *pid, size_t len, int year, sb_acc *acc);
 int pg_op_acc_get(sb_store *bs, const char *pid, size_t len, int year, sb_acc *a, sb_error *err);
 int pg_op_acc_put(sb_store *bs, const char *pid, size_t len, int year, const sb_acc *a,
                   sb_error *err);

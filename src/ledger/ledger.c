@@ -411,7 +411,7 @@ int sb_ledger_import_claims(sb_store *st, const char *path, const sb_import_opti
   sb_catalog *cat = NULL;
   int64_t run;
   /* The write lock first: nobody may change what this import settles after. */
-  int rc = st->ops->begin(st, err);
+  int rc = st->ops->begin_import ? st->ops->begin_import(st, err) : st->ops->begin(st, err);
   if (rc) return rc;
   if ((rc = sb_ledger_policies(st, &ps, err)) || (rc = sb_ledger_registry(st, &reg, err))) goto out;
   if (opt && opt->fees_path) {

@@ -259,6 +259,16 @@ typedef struct sb_store_ops {
   /* Every mark in the order appended (at always filled). */
   int (*alert_mark_each)(sb_store *s, int (*fn)(void *ctx, const sb_alert_mark *m), void *ctx,
                          sb_error *err);
+
+  /* Optional (NULL: use begin).  Begin the transaction of an import of
+  ** claims, which writes through run_start/run_finish, row_append (seqs
+  ** one after another, from one more than claim_count), alert_append,
+  ** acc_put and fee_line_put only.  The store may then check the rows'
+  ** references to other rows (run, claims row, reversed settlement) itself
+  ** instead of row by row in the database (SQLite: foreign keys off for the
+  ** transaction, store_sqlite.c); a reference to nothing is still an
+  ** error, from the op that writes it or from commit. */
+  int (*begin_import)(sb_store *s, sb_error *err);
 } sb_store_ops;
 
 struct sb_store {

@@ -1051,7 +1051,8 @@ static const sb_store_ops OPS = {op_close,
                                  pg_op_claim_row_each,
                                  pg_op_person_alert_each,
                                  pg_op_alert_mark_put,
-                                 pg_op_alert_mark_each};
+                                 pg_op_alert_mark_each,
+                                 NULL /* begin_import: begin (the COPY import checks as is) */};
 
 /* ---- open -------------------------------------------------------------------------- */
 

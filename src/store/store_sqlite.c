@@ -117,6 +117,8 @@ static const char *const SQL[Q_COUNT] = {
     [Q_ENROLL_PUT] = "INSERT OR REPLACE INTO enrollments VALUES (?,?,?,?,?,?,?)",
     [Q_ENROLL_EACH] = "SELECT person_id, year, category, premium, subsidy, personal, as_of"
                       " FROM enrollments WHERE year = ? ORDER BY person_id",
+    [Q_CLAIM_HAS] = "SELECT 1 FROM claims WHERE seq = ?",
+    [Q_SETTLEMENT_HAS] = "SELECT 1 FROM settlements WHERE seq = ?",
 };
 
 int sq_db_error(sqlite_store *s, sb_error *err, const char *what) {
@@ -221,10 +223,120 @@ static int op_begin(sb_store *bs, sb_error *err) {
   s->in_txn = rc == SB_OK;
   return rc;
 }
+
+/*
+** The transaction of an import of claims, with foreign keys off.  With them
+** on, SQLite probes a parent B-tree for every row it writes: runs for
+** claims.run_id, claims for settlements.seq — two seeks from the root per
+** claim, a tenth of an import's CPU time (measured: 2.16 M claims, 0.8 to
+** 1 s of 10 s; docs/performance.md).  What they would refuse, the store
+** refuses itself, at less cost, because it knows how an import writes:
+**
+**   claims.run_id       the run is looked up in runs once for each run_id
+**                       that differs from the last one found (an import
+**                       has one: its own, from run_start);
+**   settlements.seq     a settlement is written from the same pending row
+**                       as its claims row, after it, in the same flush, and
+**                       only when that INSERT succeeded (sq_flush_rows);
+**   claims rows         an import appends seqs one after another (op_row_
+**                       append refuses a gap or a step back), and the
+**                       INTEGER PRIMARY KEY refuses a seq already stored: so
+**                       every seq from the first to the last it appended
+**                       names a claims row of its own, with its settlement;
+**   alerts.seq,         checked by sq_import_claim_exists: within that
+**   fee_lines.seq       range, or else looked up in claims;
+**   settlements.        (deferred: it may name a later row of the same
+**   reverses_seq        import) a seq before the range is looked up in
+**                       settlements when the row is appended; one in it or
+**                       after it must be within it at commit.
+**
+** The pragma is a no-op inside a transaction, so it is set before BEGIN
+** and set back after COMMIT or ROLLBACK (it expires the prepared
+** statements, which SQLite prepares again on their next step: their code
+** differs only by the checks).  Nothing else may write in such a
+** transaction (store.h); the server's transactions use op_begin.
+*/
+static int op_begin_import(sb_store *bs, sb_error *err) {
+  sqlite_store *s = (sqlite_store *)bs;
+  int rc = exec(s, "PRAGMA foreign_keys=OFF", err, "cannot prepare the import");
+  if (!rc && (rc = op_begin(bs, err))) exec(s, "PRAGMA foreign_keys=ON", NULL, "");
+  if (rc) return rc;
+  s->importing = 1;
+  s->imp_lo = s->imp_hi = s->imp_run = s->imp_rev_max = 0;
+  return SB_OK;
+}
+
+/* After the import's COMMIT or ROLLBACK: foreign keys on again. */
+static int import_end(sqlite_store *s, sb_error *err) {
+  if (!s->importing) return SB_OK;
+  s->importing = 0;
+  return exec(s, "PRAGMA foreign_keys=ON", err, "cannot enable foreign keys");
+}
+
+/* Whether statement k (one ? for a seq) finds a row. */
+static int seq_found(sqlite_store *s, int k, int64_t seq, sb_error *err) {
+  sqlite3_stmt *st = sq_stmt(s, k, err);
+  if (!st) return SB_EIO;
+  sqlite3_bind_int64(st, 1, seq);
+  int rc = sqlite3_step(st);
+  sqlite3_reset(st);
+  if (rc == SQLITE_ROW) return 1;
+  return rc == SQLITE_DONE ? 0 : sq_db_error(s, err, "checking a reference");
+}
+
+int sq_import_claim_exists(sqlite_store *s, int64_t seq, sb_error *err, const char *what) {
+  if (!s->importing || (seq >= s->imp_lo && seq <= s->imp_hi && s->imp_lo > 0)) return SB_OK;
+  if (sq_flush_rows(s, err)) return SB_EIO;
+  int rc = seq_found(s, Q_CLAIM_HAS, seq, err);
+  if (rc < 0) return rc;
+  return rc ? SB_OK
+            : sb_error_set(err, SB_EINVAL, s->path, "%s names claims row %lld, which is not stored",
+                           what, (long long)seq);
+}
+
+/* op_row_append's checks inside an import (see op_begin_import). */
+static int import_row_check(sqlite_store *s, const sb_stored_row *r, sb_error *err) {
+  if (s->imp_lo && r->seq != s->imp_hi + 1)
+    return sb_error_set(err, SB_EINVAL, s->path,
+                        "an import appends rows in seq order: %lld after %lld", (long long)r->seq,
+                        (long long)s->imp_hi);
+  if (r->run_id != s->imp_run) {
+    sqlite3_stmt *st = sq_stmt(s, Q_RUN_GET, err);
+    if (!st) return SB_EIO;
+    sqlite3_bind_int64(st, 1, r->run_id);
+    int rc = sqlite3_step(st);
+    sqlite3_reset(st);
+    if (rc != SQLITE_ROW && rc != SQLITE_DONE) return sq_db_error(s, err, "checking a reference");
+    if (rc == SQLITE_DONE)
+      return sb_error_set(err, SB_EINVAL, s->path, "a row names run %lld, which is not stored",
+                          (long long)r->run_id);
+    s->imp_run = r->run_id;
+  }
+  if (!s->imp_lo) s->imp_lo = r->seq;
+  if (r->status == SB_ROW_REJECTED || r->reverses_seq <= 0) {
+    /* a rejected row stores no reverses_seq (bind_settlement) */
+  } else if (r->reverses_seq < s->imp_lo) {
+    int rc = seq_found(s, Q_SETTLEMENT_HAS, r->reverses_seq, err);
+    if (rc < 0) return rc;
+    if (!rc)
+      return sb_error_set(err, SB_EINVAL, s->path,
+                          "a reversal names settlement %lld, which is not stored",
+                          (long long)r->reverses_seq);
+  } else if (r->reverses_seq > s->imp_rev_max) {
+    s->imp_rev_max = r->reverses_seq;
+  }
+  s->imp_hi = r->seq;
+  return SB_OK;
+}
+
 static int op_commit(sb_store *bs, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   s->in_txn = 0;
   s->memo.found = -1;
+  if (s->importing && s->imp_rev_max > s->imp_hi)
+    return sb_error_set(err, SB_EINVAL, s->path,
+                        "a reversal names settlement %lld, which is not stored",
+                        (long long)s->imp_rev_max);
   int rc = sq_flush_rows(s, err);
   if (!rc && s->indexes_off) {
     rc = exec(s, SB_SQLITE_CLAIMS_INDEXES, err, "cannot make the claims indexes again");
@@ -234,7 +346,8 @@ static int op_commit(sb_store *bs, sb_error *err) {
     rc = exec(s, SB_SQLITE_INSERT_GUARDS, err, "cannot restore the append-only triggers");
     if (!rc) s->guards_off = 0;
   }
-  return rc ? rc : exec(s, "COMMIT", err, "commit failed");
+  if (!rc) rc = exec(s, "COMMIT", err, "commit failed");
+  return rc ? rc : import_end(s, err); /* a failed COMMIT is rolled back by the caller */
 }
 static void op_rollback(sb_store *bs) {
   sqlite_store *s = (sqlite_store *)bs;
@@ -244,6 +357,7 @@ static void op_rollback(sb_store *bs) {
   s->in_txn = 0;
   s->memo.found = -1;
   sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+  import_end(s, NULL);
 }
 
 static int op_run_start(sb_store *bs, const char *kind, const char *source, int64_t *run_id,
@@ -679,6 +793,10 @@ static int op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   s->memo.found = -1;
   if (r->seq <= 0) return sb_error_set(err, SB_EINVAL, s->path, "a row needs its seq");
+  if (s->importing) {
+    int rc = import_row_check(s, r, err);
+    if (rc) return rc;
+  }
   pending_row *p = &s->pend[s->npend];
   int oom = 0;
   p->r = *r;
@@ -797,6 +915,8 @@ static int op_acc_put(sb_store *bs, const char *pid, size_t len, int year, const
 static int op_alert_append(sb_store *bs, const sb_stored_alert *a, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   if (sq_flush_rows(s, err)) return SB_EIO;
+  int rc = sq_import_claim_exists(s, a->seq, err, "an alert");
+  if (rc) return rc;
   sqlite3_stmt *st = sq_stmt(s, Q_ALERT_INSERT, err);
   if (!st) return SB_EIO;
   sqlite3_bind_int64(st, 1, a->seq);
@@ -942,7 +1062,7 @@ static const sb_store_ops OPS = {
     sq_op_catalog_each, sq_op_fee_line_put, sq_op_fee_line_each,
     /* console (issue 14): store_sqlite_console.c */
     sq_op_person_row_each, sq_op_claim_row_each, sq_op_person_alert_each, sq_op_alert_mark_put,
-    sq_op_alert_mark_each};
+    sq_op_alert_mark_each, op_begin_import};
 
 /* ---- open ---------------------------------------------------------------- */
 

@@ -61,6 +61,8 @@ static const char *const FEE_STATUS_SQL[] = {"ok", "unlisted", "bad"};
 int sq_op_fee_line_put(sb_store *bs, const sb_stored_fee_line *l, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   if (sq_flush_rows(s, err)) return SB_EIO; /* the claims row goes first */
+  int rc = sq_import_claim_exists(s, l->seq, err, "a fee line");
+  if (rc) return rc;
   sqlite3_stmt *st = sq_stmt(s, Q_FEE_PUT, err);
   if (!st) return SB_EIO;
   sqlite3_bind_int64(st, 1, l->seq);

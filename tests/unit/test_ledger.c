@@ -4,7 +4,7 @@
 **  - opening: a new file, an existing one, a missing, foreign, text or newer
 **    file, each refused with a message naming it;
 **  - every operation's round trip: row_append + row_each keep every field
-**    (odd bytes, NULs, rows past the 64-row insert groups, rows still pending
+**    (odd bytes, NULs, rows past the 256-row insert groups, rows still pending
 **    when read); claim_lookup finds settled and reversal rows and marks
 **    reversed ones; received_count; acc_put/acc_get; alerts; enrollments;
 **    policies; the registry;
@@ -310,7 +310,7 @@ static void test_open_refusals(void **state) {
 
 /* ---- rows ------------------------------------------------------------------ */
 
-#define N_FILL 150 /* past two groups of 64 and a tail */
+#define N_FILL 600 /* past two groups of 256 and a tail */
 
 static void test_row_roundtrip(void **state) {
   fx *f = *state;
@@ -916,7 +916,7 @@ static void test_rollback_leaves_nothing(void **state) {
   sb_store *st = f->st;
   assert_int_equal(st->ops->begin(st, &err), SB_OK);
   int64_t run = start_run(f);
-  for (int i = 0; i < 100; i++) { /* one group of 64 written, 36 pending */
+  for (int i = 0; i < 300; i++) { /* one group of 256 written, 44 pending */
     char id[16];
     snprintf(id, sizeof id, "R%03d", i);
     sb_stored_row r = settled_row(i + 1, run, id, "P", "2022-02-01", (uint64_t)i + 1, 100, 50);

@@ -1,0 +1,225 @@
+/*
+** Unit tests of the SQLite store's import transaction (begin_import,
+** src/store/store_sqlite.c): foreign keys are off on the connection for
+** it, and the store refuses itself what they would have refused.
+**  - a whole import (groups of rows, a reversal of a row of its own and of
+**    a stored one, an alert, a fee line) commits, and foreign keys are on
+**    again after it (and after a rollback): a plain transaction's alert
+**    naming no row fails in SQLite itself;
+**  - each reference to nothing is refused, with the import rolled back and
+**    the ledger as before: a row of a run not stored, a gap in the seqs, a
+**    reversal of a settlement not stored (before the import's rows, or
+**    after its last one, found at commit), an alert and a fee line naming
+**    no claims row.
+** Each test works in its own temporary directory.
+*/
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "sanbao/fee.h"
+#include "sanbao/run.h"
+#include "store/store.h"
+
+typedef struct fx {
+  char dir[256];
+  char path[320];
+  sb_store *st;
+  int64_t run;
+} fx;
+
+static int setup(void **state) {
+  fx *f = calloc(1, sizeof *f);
+  if (!f) return -1;
+  const char *tmp = getenv("TMPDIR");
+  snprintf(f->dir, sizeof f->dir, "%s/sbimport.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+  if (!mkdtemp(f->dir)) {
+    free(f);
+    return -1;
+  }
+  snprintf(f->path, sizeof f->path, "%s/ledger.db", f->dir);
+  sb_error err;
+  sb_error_clear(&err);
+  if (sb_store_sqlite_open(f->path, 1, &f->st, &err)) {
+    free(f);
+    return -1;
+  }
+  *state = f;
+  return 0;
+}
+
+static int teardown(void **state) {
+  fx *f = *state;
+  if (f->st) f->st->ops->close(f->st);
+  unlink(f->path);
+  char side[400];
+  snprintf(side, sizeof side, "%s-wal", f->path);
+  unlink(side);
+  snprintf(side, sizeof side, "%s-shm", f->path);
+  unlink(side);
+  rmdir(f->dir);
+  free(f);
+  return 0;
+}
+
+/* Begin an import and record its run in f->run. */
+static void begin_import(fx *f) {
+  sb_error err;
+  sb_error_clear(&err);
+  assert_non_null(f->st->ops->begin_import);
+  if (f->st->ops->begin_import(f->st, &err)) fail_msg("%s", err.msg);
+  if (f->st->ops->run_start(f->st, "import-claims", "unit", &f->run, &err)) fail_msg("%s", err.msg);
+}
+
+/* A row of seq: rejected (no amounts to make up), or when `rev` is not 0 a
+** reversal of settlement `rev` (its amounts all 0). */
+static int append(fx *f, int64_t seq, int64_t run, int64_t rev, sb_error *err) {
+  char id[32];
+  snprintf(id, sizeof id, "C%lld", (long long)seq);
+  sb_stored_row r;
+  memset(&r, 0, sizeof r);
+  r.seq = seq;
+  r.run_id = run;
+  r.claim_id = id;
+  r.claim_id_len = strlen(id);
+  r.person_id = "P1";
+  r.person_id_len = 2;
+  r.date = "2022-03-01";
+  r.date_len = 10;
+  r.content_key = (uint64_t)seq;
+  r.status = rev ? SB_ROW_REVERSED : SB_ROW_REJECTED;
+  r.reason = rev ? 0 : SB_R_UNKNOWN_PERSON;
+  r.year = rev ? 2022 : 0;
+  r.reverses_seq = rev;
+  sb_error_clear(err);
+  return f->st->ops->row_append(f->st, &r, err);
+}
+
+static int alert(fx *f, int64_t seq, sb_error *err) {
+  sb_stored_alert a = {seq, "P1", "H1", "catastrophic", "C1", 0, 100, 50};
+  sb_error_clear(err);
+  return f->st->ops->alert_append(f->st, &a, err);
+}
+
+/* A malformed fee line (no amounts to make up) of claims row seq. */
+static int fee_line(fx *f, int64_t seq, sb_error *err) {
+  sb_stored_fee_line l;
+  memset(&l, 0, sizeof l);
+  l.seq = seq;
+  l.line_no = 1;
+  l.sn = "1";
+  l.sn_len = 1;
+  l.code = "X";
+  l.code_len = 1;
+  l.status = SB_FEE_BAD;
+  sb_error_clear(err);
+  return f->st->ops->fee_line_put(f->st, &l, err);
+}
+
+static void append_ok(fx *f, int64_t from, int64_t to) {
+  sb_error err;
+  for (int64_t seq = from; seq <= to; seq++)
+    if (append(f, seq, f->run, 0, &err)) fail_msg("row %lld: %s", (long long)seq, err.msg);
+}
+
+static void commit_ok(fx *f) {
+  sb_error err;
+  sb_error_clear(&err);
+  if (f->st->ops->commit(f->st, &err)) fail_msg("%s", err.msg);
+}
+
+/* Foreign keys are on (again): SQLite itself refuses an alert naming no
+** claims row in a plain transaction. */
+static void assert_foreign_keys_on(fx *f) {
+  sb_error err;
+  assert_int_equal(f->st->ops->begin(f->st, &err), SB_OK);
+  assert_int_equal(alert(f, 99999, &err), SB_EIO);
+  assert_non_null(strstr(err.msg, "FOREIGN KEY"));
+  f->st->ops->rollback(f->st);
+}
+
+static void test_import_commits(void **state) {
+  fx *f = *state;
+  sb_error err;
+  begin_import(f);
+  append_ok(f, 1, 600); /* two full groups and a pending tail */
+  commit_ok(f);
+  assert_int_equal(f->st->ops->claim_count(f->st), 600);
+  assert_foreign_keys_on(f);
+
+  /* a second import: reversals of a stored row and of one of its own
+  ** (a later one: the reference is deferred), an alert, a fee line */
+  begin_import(f);
+  assert_int_equal(append(f, 601, f->run, 7, &err), SB_OK);
+  assert_int_equal(append(f, 602, f->run, 603, &err), SB_OK);
+  append_ok(f, 603, 610);
+  assert_int_equal(alert(f, 605, &err), SB_OK);
+  assert_int_equal(alert(f, 3, &err), SB_OK); /* a stored row: looked up */
+  assert_int_equal(fee_line(f, 4, &err), SB_OK);
+  commit_ok(f);
+  assert_int_equal(f->st->ops->claim_count(f->st), 610);
+  assert_foreign_keys_on(f);
+}
+
+/* The import fails, is rolled back, and the ledger holds its 10 rows. */
+static void assert_refused(fx *f, int rc, const sb_error *err, const char *says) {
+  assert_int_equal(rc, SB_EINVAL);
+  if (!strstr(err->msg, says)) fail_msg("'%s' does not say '%s'", err->msg, says);
+  f->st->ops->rollback(f->st);
+  assert_int_equal(f->st->ops->claim_count(f->st), 10);
+  assert_foreign_keys_on(f);
+}
+
+static void test_import_refusals(void **state) {
+  fx *f = *state;
+  sb_error err;
+  begin_import(f);
+  append_ok(f, 1, 10);
+  commit_ok(f);
+
+  begin_import(f);
+  assert_refused(f, append(f, 11, f->run + 1, 0, &err), &err, "run");
+
+  begin_import(f);
+  append_ok(f, 11, 12);
+  assert_refused(f, append(f, 14, f->run, 0, &err), &err, "seq order");
+
+  begin_import(f);
+  append_ok(f, 11, 300);
+  assert_refused(f, append(f, 290, f->run, 0, &err), &err, "seq order"); /* a step back */
+
+  /* a reversal of a settlement before the import's rows that is not stored:
+  ** the import's first seq is free, so leave a hole before it */
+  begin_import(f);
+  assert_refused(f, append(f, 20, f->run, 15, &err), &err, "settlement 15");
+
+  /* after its last row: found at commit */
+  begin_import(f);
+  assert_int_equal(append(f, 11, f->run, 40, &err), SB_OK);
+  append_ok(f, 12, 20);
+  sb_error_clear(&err);
+  assert_refused(f, f->st->ops->commit(f->st, &err), &err, "settlement 40");
+
+  begin_import(f);
+  append_ok(f, 11, 20);
+  assert_refused(f, alert(f, 21, &err), &err, "claims row 21");
+
+  begin_import(f);
+  append_ok(f, 11, 11);
+  assert_refused(f, fee_line(f, 500, &err), &err, "claims row 500");
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test_setup_teardown(test_import_commits, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_import_refusals, setup, teardown),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -138,6 +138,12 @@ typedef struct pg_store {
   int64_t fee_seq;
   char fee_person[65];
   size_t fee_person_len;
+  /* A large import's indexes (store_pg_rows.c): the rows the ledger held
+  ** before this transaction's first row (-1: none appended yet) and those
+  ** sent since; the indexes dropped now, and once in this transaction. */
+  int64_t rows_before, rows_sent;
+  int indexes_off, indexes_dropped;
+  sb_buf copy_alerts; /* alerts of an import not sent yet, binary COPY */
 } pg_store;
 
 /* ---- helpers (store_pg.c) ------------------------------------------------------ */
@@ -273,6 +279,11 @@ int pg_op_alert_mark_each(sb_store *bs, int (*fn)(void *, const sb_alert_mark *)
 void pg_col_result(const PGresult *r, int c, int ra, sb_result *out);
 
 /* ---- the schema (store_pg_schema.c) -------------------------------------------- */
+
+/* The indexes of claims, settlements and claim_ids that an import of many
+** rows drops before them and makes again after them, in its transaction. */
+extern const char PG_DROP_ROW_INDEXES[];
+extern const char PG_MAKE_ROW_INDEXES[];
 
 /* Create the schema in the connected database; one that holds a ledger
 ** already is left as it is when of this version, migrated when older,

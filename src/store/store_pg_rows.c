@@ -5,7 +5,8 @@
 **
 ** Rows go to the server with COPY.  row_append encodes a claim row, its
 ** settlement and its row of claim_ids (store_pg_schema.c) at once into
-** three buffers in COPY's text format; they are sent,
+** three buffers in COPY's binary format (see "COPY binary format"); they
+** are sent,
 ** one COPY a table, before anything reads the tables and at commit, and at
 ** the latest when a buffer passes FLUSH_BYTES, so an import of millions of
 ** rows costs a few COPYs, not millions of round trips, and holds a bounded
@@ -13,7 +14,9 @@
 ** rollback (or a killed process, whose connection the server then closes)
 ** takes all of it back.  Accumulators are kept likewise and sent together:
 ** a few as upserts, many through COPY into a temporary table and one
-** INSERT ... SELECT ... ON CONFLICT.
+** INSERT ... SELECT ... ON CONFLICT.  A large import sends its rows with
+** the tables' indexes dropped and makes them again after (see "the indexes
+** of a large import").
 */
 #include <stdio.h>
 #include <stdlib.h>

@@ -385,6 +385,7 @@ static void op_close(sb_store *bs) {
   sb_buf_free(&s->copy_settlements);
   sb_buf_free(&s->copy_claim_ids);
   sb_buf_free(&s->copy_fees);
+  sb_buf_free(&s->copy_alerts);
   free(s->accs);
   sb_buf_free(&s->ahead.text);
   free(s->ahead.accs);
@@ -1122,6 +1123,7 @@ int sb_store_pg_open(const char *uri, int create, sb_store **out, sb_error *err)
   s->base.read_ahead = op_read_ahead;
   s->count = -1;
   s->overlay_ok = 1;
+  s->rows_before = -1;
   s->where = mask_uri(uri);
   s->pending = malloc(PG_OVERLAY_ROWS * sizeof *s->pending);
   if (!s->where || !s->pending) {

@@ -98,7 +98,7 @@ typedef struct pg_pending_acc {
   sb_acc acc;
 } pg_pending_acc;
 
-/* How many rows a transaction keeps whole besides their COPY text (see
+/* How many rows a transaction keeps whole besides their COPY rows (see
 ** "the overlay" in store_pg_rows.c): a server's group is smaller; an
 ** import, larger, goes by COPY as before. */
 #define PG_OVERLAY_ROWS 128
@@ -157,10 +157,10 @@ typedef struct pg_store {
   char *where;             /* the URI with any password masked: for messages */
   char prepared[PQ_COUNT]; /* statement k is prepared on this connection */
   int in_txn;              /* between begin() and commit() / rollback() */
-  sb_buf copy_claims;      /* claim rows not sent yet, in COPY text format */
+  sb_buf copy_claims;      /* claim rows not sent yet, in COPY binary format */
   sb_buf copy_settlements; /* their settlements, likewise */
   sb_buf copy_claim_ids;   /* their rows of claim_ids, likewise */
-  sb_buf copy_fees;        /* fee lines not sent yet, likewise */
+  sb_buf copy_fees;        /* fee lines not sent yet, in COPY text format */
   int64_t pending_rows;    /* rows in the two buffers */
   pg_pending_acc *accs;    /* accumulators not sent yet */
   size_t naccs, accs_cap;
@@ -179,6 +179,12 @@ typedef struct pg_store {
   char fee_person[65];
   size_t fee_person_len;
   pg_ahead ahead;
+  /* A first import's indexes (store_pg_rows.c): the rows the ledger held
+  ** before this transaction's first row (-1: none appended yet); the
+  ** indexes dropped now, and once in this transaction. */
+  int64_t rows_before;
+  int indexes_off, indexes_dropped;
+  sb_buf copy_alerts; /* alerts of an import not sent yet, binary COPY */
 } pg_store;
 
 /* ---- helpers (store_pg.c) ------------------------------------------------------ */
@@ -323,6 +329,11 @@ int pg_op_alert_mark_each(sb_store *bs, int (*fn)(void *, const sb_alert_mark *)
 void pg_col_result(const PGresult *r, int c, int ra, sb_result *out);
 
 /* ---- the schema (store_pg_schema.c) -------------------------------------------- */
+
+/* The indexes of claims, settlements and claim_ids that an import of many
+** rows drops before them and makes again after them, in its transaction. */
+extern const char PG_DROP_ROW_INDEXES[];
+extern const char PG_MAKE_ROW_INDEXES[];
 
 /* Create the schema in the connected database; one that holds a ledger
 ** already is left as it is when of this version, migrated when older,

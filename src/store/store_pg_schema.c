@@ -201,6 +201,28 @@ static const char SCHEMA[] =
     "  preselfpay_amt bigint, PRIMARY KEY (seq, line_no, person_id))"
     "  PARTITION BY HASH (person_id);";
 
+/*
+** The indexes an import of many rows makes again after them (store_pg_rows.c,
+** "the indexes of a large import"): the primary keys of claims, settlements
+** and claim_ids and the three indexes of reversals, named as SCHEMA and
+** MIGRATIONS name them (the partitions' own indexes are named by PostgreSQL
+** alike both ways).  An index added to those tables later belongs in both
+** lists, or in neither.
+*/
+const char PG_DROP_ROW_INDEXES[] =
+    "ALTER TABLE claims DROP CONSTRAINT claims_pkey;"
+    "ALTER TABLE settlements DROP CONSTRAINT settlements_pkey;"
+    "ALTER TABLE claim_ids DROP CONSTRAINT claim_ids_pkey;"
+    "DROP INDEX claims_reverses, settlements_reverses, claim_ids_reverses";
+const char PG_MAKE_ROW_INDEXES[] =
+    "ALTER TABLE claims ADD CONSTRAINT claims_pkey PRIMARY KEY (seq, person_id);"
+    "ALTER TABLE settlements ADD CONSTRAINT settlements_pkey PRIMARY KEY (seq, person_id);"
+    "ALTER TABLE claim_ids ADD CONSTRAINT claim_ids_pkey PRIMARY KEY (claim_id, seq);"
+    "CREATE INDEX claims_reverses ON claims(reverses) WHERE reverses IS NOT NULL;"
+    "CREATE INDEX settlements_reverses ON settlements(reverses_seq)"
+    " WHERE reverses_seq IS NOT NULL;"
+    "CREATE INDEX claim_ids_reverses ON claim_ids(reverses_seq) WHERE reverses_seq IS NOT NULL";
+
 /* The partitioned tables, and the append-only tables with their message. */
 static const char *const PARTITIONED[] = {"claims", "settlements", "accumulators", "fee_lines"};
 static const char *const APPEND_ONLY[][2] = {

@@ -113,10 +113,34 @@ head -n $((rows * 2 / 3 + 1)) "$g/claims.csv" >"$g/first.csv"
 both gen db init --db @
 both gen db add-policy --db @ "$policy"
 both gen db import-persons --db @ --persons "$g/persons.csv"
+# the indexes of the received rows' tables, as PostgreSQL defines them, and
+# the identity of one (an index made again is a new relation)
+row_indexes() {
+  db_sql "$work/gen.db" "SELECT indexname || ': ' || indexdef FROM pg_indexes WHERE tablename ~
+    '^(claims|settlements|claim_ids)' ORDER BY 1"
+}
+claim_ids_pkey() { db_sql "$work/gen.db" "SELECT oid FROM pg_class WHERE relname = 'claim_ids_pkey'"; }
+indexes0=$(row_indexes)
+pkey0=$(claim_ids_pkey)
 both gen db import-claims --db @ --claims "$g/first.csv"
 same_summary "gen" "first import summary"
+# its 13,746 rows (more than a 4 MiB buffer of them, into an empty ledger)
+# went in without the indexes, made again before the COMMIT
+# (store_pg_rows.c, "the indexes of a large import"): all of them, as
+# `db init` made them
+same_text "gen: the first import's indexes, made again, as db init made them" "$indexes0" \
+  "$(row_indexes)"
+if [ -n "$pkey0" ] && [ "$pkey0" != "$(claim_ids_pkey)" ]; then ok; else
+  bad "gen: the first import kept its indexes (claim_ids_pkey $pkey0 before, $(claim_ids_pkey) after)"
+fi
+pkey1=$(claim_ids_pkey)
 both gen db import-claims --db @ --claims "$g/second.csv"
 same_summary "gen" "second (overlapping) import summary"
+# as large as the ledger it goes into, but the ledger is in use: its
+# indexes stay (readers of a live ledger never wait for an import)
+if [ -n "$pkey1" ] && [ "$pkey1" = "$(claim_ids_pkey)" ]; then ok; else
+  bad "gen: the second import made its indexes again (claim_ids_pkey $pkey1 before, $(claim_ids_pkey) after)"
+fi
 exports gen
 for p in $(awk -F, 'NR > 1 { print $1 }' "$g/persons.csv" | head -8); do
   both gen db balance --db @ --person "$p" --year 2022

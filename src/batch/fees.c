@@ -187,8 +187,9 @@ int batch_fee_index_new(const sb_fee_set *set, const sb_catalog *cat, sb_fee_ind
     x->set = set;
     x->cat = cat;
     x->nlines = n;
-    /* sized for every line a claim of its own: never grown (each growth
-    ** rehashed every group, a cache miss each) */
+    /* sized from the line count, not grown from small: each growth
+    ** rehashes every group, a cache miss each.  It still grows once when
+    ** more than half its slots fill (most lines each a claim of its own) */
     x->mask = 1023;
     while (x->mask < (uint64_t)n)
       x->mask = 2 * x->mask + 1;
@@ -254,6 +255,7 @@ int batch_fee_index_new(const sb_fee_set *set, const sb_catalog *cat, sb_fee_ind
   ** by group, stable), each with its code as located when read
   ** (sb_fees_code_at) and its serial number's hash */
   fill = malloc((size_t)(x->ng ? x->ng : 1) * sizeof *fill);
+  if (!fill) goto oom;
   int64_t placed = 0;
   for (int32_t k = 0; k < x->ng; k++) {
     x->g[k].first = (int32_t)placed;
@@ -263,7 +265,7 @@ int batch_fee_index_new(const sb_fee_set *set, const sb_catalog *cat, sb_fee_ind
   size_t np = (size_t)(placed ? placed : 1);
   x->items = malloc(np * sizeof *x->items);
   snh = malloc(np * sizeof *snh);
-  if (!fill || !x->items || !snh) goto oom;
+  if (!x->items || !snh) goto oom;
   /* Each line lands anywhere in the items, so its place is prepared as
   ** its group was in step 1: line i+AHEAD's fill counter is brought in,
   ** then (AHEAD/2 later) the item and hash it is likely to write.  Hints:

@@ -82,15 +82,21 @@ int sb_csvfile_row_ok(sb_csvfile_loader *L, const sb_csv_row *row, int ncols) {
   return 1;
 }
 
+int sb_csvfile_load_fd(int fd, const char *name, sb_csvfile_load_fn load, void *out,
+                       sb_report_fn report, void *ctx, sb_error *err) {
+  sb_csv_reader *rd = sb_csv_open_fd(fd);
+  int rc = rd ? load(rd, name, out, report, ctx, err)
+              : sb_error_set(err, SB_ENOMEM, name, "out of memory");
+  sb_csv_close(rd);
+  return rc;
+}
+
 int sb_csvfile_load(const char *path, sb_csvfile_load_fn load, void *out, sb_report_fn report,
                     void *ctx, sb_error *err) {
   int stdin_ = strcmp(path, "-") == 0;
   int fd = stdin_ ? 0 : open(path, O_RDONLY);
   if (fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
-  sb_csv_reader *rd = sb_csv_open_fd(fd);
-  int rc = rd ? load(rd, stdin_ ? "<stdin>" : path, out, report, ctx, err)
-              : sb_error_set(err, SB_ENOMEM, path, "out of memory");
-  sb_csv_close(rd);
+  int rc = sb_csvfile_load_fd(fd, stdin_ ? "<stdin>" : path, load, out, report, ctx, err);
   if (!stdin_) close(fd);
   return rc;
 }

@@ -82,6 +82,15 @@ typedef int (*sb_csvfile_load_fn)(sb_csv_reader *rd, const char *file, void *out
 */
 int sb_csvfile_load(const char *path, sb_csvfile_load_fn load, void *out, sb_report_fn report,
                     void *ctx, sb_error *err);
+/*
+** The same from a descriptor already open (read from where it stands, not
+** closed); `name` is used in messages.  For a caller that looked at the
+** file first (fstat): a pipe must not be opened twice — closing its one
+** reader throws away what the writer has put in it, and a second open
+** waits for a writer that may be gone.
+*/
+int sb_csvfile_load_fd(int fd, const char *name, sb_csvfile_load_fn load, void *out,
+                       sb_report_fn report, void *ctx, sb_error *err);
 /* The same from a buffer; `name` is used in messages. */
 int sb_csvfile_load_mem(const char *buf, size_t len, const char *name, sb_csvfile_load_fn load,
                         void *out, sb_report_fn report, void *ctx, sb_error *err);

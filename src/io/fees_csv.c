@@ -257,11 +257,13 @@ typedef struct half_job {
   const int *idx;
   int ncols;
   int rc;
+  int errno_; /* with rc SB_EIO: errno is the thread's own */
 } half_job;
 
 static void *half_run(void *arg) {
   half_job *j = arg;
   j->rc = read_lines(j->rd, j->p, j->cat, j->idx, j->ncols);
+  j->errno_ = errno;
   return NULL;
 }
 
@@ -290,8 +292,8 @@ static int load_halves(int fd, uint64_t size, const char *file, const sb_catalog
   if (!s) return sb_error_set(err, SB_ENOMEM, file, "out of memory");
   s->cat = cat;
   half_job j[2] = {
-      {sb_csv_open_range(fd, data_start, mid, first_line), &s->part[0], cat, idx, ncols, 0},
-      {sb_csv_open_range(fd, mid, size, 1), &s->part[1], cat, idx, ncols, 0}};
+      {sb_csv_open_range(fd, data_start, mid, first_line), &s->part[0], cat, idx, ncols, 0, 0},
+      {sb_csv_open_range(fd, mid, size, 1), &s->part[1], cat, idx, ncols, 0, 0}};
   pthread_t tid;
   int threaded = j[0].rd && j[1].rd && pthread_create(&tid, NULL, half_run, &j[1]) == 0;
   if (threaded) {
@@ -303,7 +305,9 @@ static int load_halves(int fd, uint64_t size, const char *file, const sb_catalog
   sb_csv_close(j[0].rd);
   sb_csv_close(j[1].rd);
   if (!threaded || !aligned || j[0].rc || j[1].rc) {
-    int e = threaded && aligned ? read_error(j[0].rc ? j[0].rc : j[1].rc, file, err) : 0;
+    const half_job *bad = j[0].rc ? &j[0] : &j[1];
+    errno = bad->errno_; /* the reason is the failing thread's */
+    int e = threaded && aligned ? read_error(bad->rc, file, err) : 0;
     sb_fees_free(s);
     return e; /* 0: read it again by one thread */
   }
@@ -322,8 +326,14 @@ int sb_fees_load_threads(const char *path, int threads, uint64_t parallel_bytes,
     int rc = 0;
     if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && (uint64_t)st.st_size >= parallel_bytes)
       rc = load_halves(fd, (uint64_t)st.st_size, path, cat, out, err);
+    /* one thread from the same descriptor (the halves read by pread and
+    ** left its offset at 0): a named pipe is opened once (csvfile.h) */
+    if (!rc) {
+      load_target t = {out, cat};
+      rc = sb_csvfile_load_fd(fd, path, load, &t, NULL, NULL, err);
+    }
     close(fd);
-    if (rc) return rc < 0 ? rc : SB_OK;
+    return rc < 0 ? rc : SB_OK;
   }
   load_target t = {out, cat};
   return sb_csvfile_load(path, load, &t, NULL, NULL, err);

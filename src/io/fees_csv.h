@@ -11,8 +11,8 @@
 ** batch's to judge.
 **
 ** Memory: a file of tens of millions of lines is held whole, so a line
-** costs a 32-byte record and its claim id's 8-byte hash plus its three
-** texts in one arena, each after its
+** costs a 32-byte record, its claim id's 8-byte hash and its code's
+** 4-byte catalogue place plus its three texts in one arena, each after its
 ** length (one byte under 128); sb_fees_line() unpacks a record into the
 ** sb_fee_line view, returned by value.  50 million lines of typical ids
 ** take about 3 GB.

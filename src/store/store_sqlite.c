@@ -219,6 +219,10 @@ static int exec(sqlite_store *s, const char *sql, sb_error *err, const char *wha
 static int op_begin(sb_store *bs, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   s->memo.found = -1;
+  if (s->fk_stale) {
+    if (exec(s, "PRAGMA foreign_keys=ON", err, "cannot enable foreign keys")) return SB_EIO;
+    s->fk_stale = 0;
+  }
   int rc = exec(s, "BEGIN IMMEDIATE", err, "cannot take the write lock");
   s->in_txn = rc == SB_OK;
   return rc;
@@ -259,18 +263,24 @@ static int op_begin(sb_store *bs, sb_error *err) {
 static int op_begin_import(sb_store *bs, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   int rc = exec(s, "PRAGMA foreign_keys=OFF", err, "cannot prepare the import");
-  if (!rc && (rc = op_begin(bs, err))) exec(s, "PRAGMA foreign_keys=ON", NULL, "");
+  if (!rc) s->fk_stale = 0; /* off on purpose now */
+  if (!rc && (rc = op_begin(bs, err)) && exec(s, "PRAGMA foreign_keys=ON", NULL, ""))
+    s->fk_stale = 1;
   if (rc) return rc;
   s->importing = 1;
-  s->imp_lo = s->imp_hi = s->imp_run = s->imp_rev_max = 0;
+  s->imp_lo = s->imp_hi = s->imp_rev_max = 0;
+  s->imp_run = -1; /* run ids are positive: a row naming run 0 is looked up too */
   return SB_OK;
 }
 
-/* After the import's COMMIT or ROLLBACK: foreign keys on again. */
-static int import_end(sqlite_store *s, sb_error *err) {
-  if (!s->importing) return SB_OK;
+/* After the import's COMMIT or ROLLBACK: foreign keys on again.  Where
+** SQLite refuses (out of memory), the import's outcome stands — a COMMIT
+** done is done — and the connection's next begin switches them on or
+** fails (fk_stale), so no later transaction runs without them. */
+static void import_end(sqlite_store *s) {
+  if (!s->importing) return;
   s->importing = 0;
-  return exec(s, "PRAGMA foreign_keys=ON", err, "cannot enable foreign keys");
+  if (exec(s, "PRAGMA foreign_keys=ON", NULL, "")) s->fk_stale = 1;
 }
 
 /* Whether statement k (one ? for a seq) finds a row. */
@@ -347,7 +357,8 @@ static int op_commit(sb_store *bs, sb_error *err) {
     if (!rc) s->guards_off = 0;
   }
   if (!rc) rc = exec(s, "COMMIT", err, "commit failed");
-  return rc ? rc : import_end(s, err); /* a failed COMMIT is rolled back by the caller */
+  if (!rc) import_end(s); /* a failed COMMIT is rolled back by the caller */
+  return rc;
 }
 static void op_rollback(sb_store *bs) {
   sqlite_store *s = (sqlite_store *)bs;
@@ -357,7 +368,7 @@ static void op_rollback(sb_store *bs) {
   s->in_txn = 0;
   s->memo.found = -1;
   sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
-  import_end(s, NULL);
+  import_end(s);
 }
 
 static int op_run_start(sb_store *bs, const char *kind, const char *source, int64_t *run_id,

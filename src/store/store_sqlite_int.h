@@ -96,8 +96,10 @@ typedef struct sqlite_store {
   ** connection until its COMMIT or ROLLBACK, and the store checks what they
   ** would (sq_import_claim_exists and store_sqlite.c, op_begin_import) */
   int importing;
+  int fk_stale;           /* switching foreign keys back on after an import failed:
+                             the next begin tries again, and fails if it cannot */
   int64_t imp_lo, imp_hi; /* the seqs of the claims rows it appended: lo..hi, every one */
-  int64_t imp_run;        /* the last run_id found in runs */
+  int64_t imp_run;        /* the last run_id found in runs (-1: none yet) */
   int64_t imp_rev_max;    /* the largest reverses_seq at or after imp_lo (0: none) */
   char *text;
   size_t tlen, tcap;

@@ -72,4 +72,31 @@ for r in BAD_FEES DUPLICATE_CLAIM; do
 done
 n=$(wc -l <"$work/two/fr.csv")
 same_text "a result per line" "$((lines + 1))" "$n"
+
+# the fees from a named pipe, on two threads: it is not a regular file, so
+# one thread reads it — from the descriptor opened once.  Opened a second
+# time (as a first version did), a writer that had already written and
+# closed lost its lines with the first reader, and the run waited for ever
+# for another writer (a small file, written at once, shows it most often).
+head -n 201 "$g/fees.csv" >"$work/fees200.csv"
+fifo_settle() { # FEES DIR
+  rm -rf "$2"
+  mkdir -p "$2"
+  timeout 60 "$bin" settle --policy "$pol" --persons "$g/persons.csv" --claims "$g/claims2.csv" \
+    --catalog "$g/catalog.csv" --fees "$1" --threads 2 \
+    --out "$2/s.csv" --alerts "$2/a.csv" --fee-results "$2/fr.csv" --quiet 2>"$2/err.txt"
+  echo $? >"$2/rc"
+}
+fifo_settle "$work/fees200.csv" "$work/file200"
+mkfifo "$work/fees.fifo"
+i=0
+while [ $i -lt 10 ]; do
+  cat "$work/fees200.csv" >"$work/fees.fifo" &
+  fifo_settle "$work/fees.fifo" "$work/fifo"
+  kill $! 2>/dev/null
+  wait
+  same_file "fees from a named pipe, run $i: exit status" "$work/file200/rc" "$work/fifo/rc"
+  same_file "fees from a named pipe, run $i: fee results" "$work/file200/fr.csv" "$work/fifo/fr.csv"
+  i=$((i + 1))
+done
 finish

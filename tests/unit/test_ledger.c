@@ -162,6 +162,14 @@ static int collect(void *ctx, const sb_stored_row *r) {
     g->cap = g->cap ? 2 * g->cap : 64;
     g->v = realloc(g->v, (size_t)g->cap * sizeof *g->v);
     if (!g->v) return -100;
+    /* the rows kept so far moved: their texts with them */
+    for (int i = 0; i < g->n; i++) {
+      got_row *y = &g->v[i];
+      y->r.claim_id = y->id;
+      y->r.person_id = y->pid;
+      y->r.date = y->date;
+      if (y->r.reverses) y->r.reverses = y->rev;
+    }
   }
   got_row *x = &g->v[g->n++];
   memset(x, 0, sizeof *x);

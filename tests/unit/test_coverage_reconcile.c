@@ -25,6 +25,7 @@
 #include "ledger/reconcile.h"
 #include "sanbao/date.h"
 #include "sanbao/types.h"
+#include "scratch.h"
 #include "store/store.h"
 
 /* ---- helpers ----------------------------------------------------------- */
@@ -537,7 +538,7 @@ static void test_finding_names(void **state) {
 /* ---- against a scratch ledger -------------------------------------------- */
 
 typedef struct scratch {
-  char dir[64], path[96];
+  scratch_dir d;
   sb_store *st;
 } scratch;
 
@@ -562,11 +563,13 @@ static void enroll(sb_store *st, const char *id, int year, int cat) {
 
 static int scratch_setup(void **state) {
   scratch *s = calloc(1, sizeof *s);
-  snprintf(s->dir, sizeof s->dir, "%s/sbcov.XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
-  if (!mkdtemp(s->dir)) return -1;
-  snprintf(s->path, sizeof s->path, "%s/ledger.db", s->dir);
+  if (!s) return -1;
   sb_error err;
-  if (sb_store_sqlite_open(s->path, 1, &s->st, &err)) return -1;
+  if (scratch_make(&s->d, "sbcov", "ledger.db") ||
+      sb_store_sqlite_open(s->d.path, 1, &s->st, &err)) {
+    free(s);
+    return -1;
+  }
   *state = s;
   return 0;
 }
@@ -574,13 +577,7 @@ static int scratch_setup(void **state) {
 static int scratch_teardown(void **state) {
   scratch *s = *state;
   if (s->st) s->st->ops->close(s->st);
-  char side[160];
-  unlink(s->path);
-  snprintf(side, sizeof side, "%s-wal", s->path);
-  unlink(side);
-  snprintf(side, sizeof side, "%s-shm", s->path);
-  unlink(side);
-  rmdir(s->dir);
+  scratch_remove(&s->d);
   free(s);
   return 0;
 }

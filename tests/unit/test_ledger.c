@@ -32,6 +32,7 @@
 #include "batch/explain.h"
 #include "ledger/explain.h"
 #include "ledger/ledger.h"
+#include "scratch.h"
 #include "store/store.h"
 
 /* ---- fixtures ------------------------------------------------------------ */
@@ -42,21 +43,17 @@
   "preselfpay_amt,reverses\n"
 
 typedef struct fx {
-  char dir[256];
-  char path[320];
+  scratch_dir s;
   sb_store *st;
 } fx;
 
 static int setup(void **state) {
   fx *f = calloc(1, sizeof *f);
   if (!f) return -1;
-  const char *tmp = getenv("TMPDIR");
-  snprintf(f->dir, sizeof f->dir, "%s/sbledger.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(f->dir)) {
+  if (scratch_make(&f->s, "sbledger", "ledger.db")) {
     free(f);
     return -1;
   }
-  snprintf(f->path, sizeof f->path, "%s/ledger.db", f->dir);
   *state = f;
   return 0;
 }
@@ -64,20 +61,17 @@ static int setup(void **state) {
 static int teardown(void **state) {
   fx *f = *state;
   if (f->st) f->st->ops->close(f->st);
-  char cmd[600];
-  snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
-  int rc = system(cmd);
-  (void)rc;
+  scratch_remove(&f->s);
   free(f);
   return 0;
 }
 
-/* A fresh ledger at f->path, opened in f->st. */
+/* A fresh ledger at f->s.path, opened in f->st. */
 static void create(fx *f) {
   sb_error err;
   sb_error_clear(&err);
-  int rc = sb_store_sqlite_open(f->path, 1, &f->st, &err);
-  if (rc) fail_msg("create %s: %s: %s", f->path, err.where, err.msg);
+  int rc = sb_store_sqlite_open(f->s.path, 1, &f->st, &err);
+  if (rc) fail_msg("create %s: %s: %s", f->s.path, err.where, err.msg);
 }
 
 static void reopen(fx *f) {
@@ -85,8 +79,8 @@ static void reopen(fx *f) {
   sb_error_clear(&err);
   if (f->st) f->st->ops->close(f->st);
   f->st = NULL;
-  int rc = sb_store_sqlite_open(f->path, 0, &f->st, &err);
-  if (rc) fail_msg("reopen %s: %s: %s", f->path, err.where, err.msg);
+  int rc = sb_store_sqlite_open(f->s.path, 0, &f->st, &err);
+  if (rc) fail_msg("reopen %s: %s: %s", f->s.path, err.where, err.msg);
 }
 
 static void close_store(fx *f) {
@@ -264,23 +258,23 @@ static void test_open_refusals(void **state) {
 
   /* missing, without create */
   sb_error_clear(&err);
-  assert_true(sb_store_sqlite_open(f->path, 0, &st, &err) < 0);
-  assert_string_equal(err.where, f->path);
-  assert_int_equal(access(f->path, F_OK), -1); /* not created */
+  assert_true(sb_store_sqlite_open(f->s.path, 0, &st, &err) < 0);
+  assert_string_equal(err.where, f->s.path);
+  assert_int_equal(access(f->s.path, F_OK), -1); /* not created */
 
   create(f);
   close_store(f);
   /* create over an existing file */
   sb_error_clear(&err);
-  assert_int_equal(sb_store_sqlite_open(f->path, 1, &st, &err), SB_EINVAL);
-  assert_string_equal(err.where, f->path);
+  assert_int_equal(sb_store_sqlite_open(f->s.path, 1, &st, &err), SB_EINVAL);
+  assert_string_equal(err.where, f->s.path);
   assert_non_null(strstr(err.msg, "already exists"));
   reopen(f); /* still a good ledger */
   close_store(f);
 
   /* a text file */
   char text[400];
-  snprintf(text, sizeof text, "%s/text.db", f->dir);
+  snprintf(text, sizeof text, "%s/text.db", f->s.dir);
   write_file(text, "hello, world\n", 13);
   sb_error_clear(&err);
   assert_int_equal(sb_store_sqlite_open(text, 0, &st, &err), SB_EINVAL);
@@ -289,7 +283,7 @@ static void test_open_refusals(void **state) {
 
   /* a foreign SQLite database */
   char foreign[400];
-  snprintf(foreign, sizeof foreign, "%s/foreign.db", f->dir);
+  snprintf(foreign, sizeof foreign, "%s/foreign.db", f->s.dir);
   sqlite3 *db;
   assert_int_equal(sqlite3_open(foreign, &db), SQLITE_OK);
   assert_int_equal(
@@ -302,15 +296,15 @@ static void test_open_refusals(void **state) {
   assert_non_null(strstr(err.msg, "another application"));
 
   /* a ledger of a newer schema */
-  assert_int_equal(raw_sql(f->path, "PRAGMA user_version = 99"), SQLITE_OK);
+  assert_int_equal(raw_sql(f->s.path, "PRAGMA user_version = 99"), SQLITE_OK);
   sb_error_clear(&err);
-  assert_int_equal(sb_store_sqlite_open(f->path, 0, &st, &err), SB_EINVAL);
-  assert_string_equal(err.where, f->path);
+  assert_int_equal(sb_store_sqlite_open(f->s.path, 0, &st, &err), SB_EINVAL);
+  assert_string_equal(err.where, f->s.path);
   assert_non_null(strstr(err.msg, "newer"));
 
   /* a directory that does not exist */
   char nodir[400];
-  snprintf(nodir, sizeof nodir, "%s/no/such/ledger.db", f->dir);
+  snprintf(nodir, sizeof nodir, "%s/no/such/ledger.db", f->s.dir);
   sb_error_clear(&err);
   assert_true(sb_store_sqlite_open(nodir, 1, &st, &err) < 0);
   assert_string_equal(err.where, nodir);
@@ -758,8 +752,8 @@ static void test_console_ops(void **state) {
   assert_string_equal(mg.line[1], "5|rule-b|BUREAU2||20");
   /* append-only */
   close_store(f);
-  assert_int_not_equal(raw_sql(f->path, "UPDATE alert_marks SET note = 'x'"), SQLITE_OK);
-  assert_int_not_equal(raw_sql(f->path, "DELETE FROM alert_marks"), SQLITE_OK);
+  assert_int_not_equal(raw_sql(f->s.path, "UPDATE alert_marks SET note = 'x'"), SQLITE_OK);
+  assert_int_not_equal(raw_sql(f->s.path, "DELETE FROM alert_marks"), SQLITE_OK);
 }
 
 typedef struct enr_got {
@@ -964,19 +958,19 @@ static void test_append_only(void **state) {
   assert_int_equal(st->ops->commit(st, &err), SB_OK);
   close_store(f);
 
-  assert_int_not_equal(raw_sql(f->path, "UPDATE settlements SET hifp_pay = 0"), SQLITE_OK);
-  assert_int_not_equal(raw_sql(f->path, "DELETE FROM settlements"), SQLITE_OK);
-  assert_int_not_equal(raw_sql(f->path, "UPDATE claims SET medfee_sumamt = 0"), SQLITE_OK);
-  assert_int_not_equal(raw_sql(f->path, "DELETE FROM claims"), SQLITE_OK);
+  assert_int_not_equal(raw_sql(f->s.path, "UPDATE settlements SET hifp_pay = 0"), SQLITE_OK);
+  assert_int_not_equal(raw_sql(f->s.path, "DELETE FROM settlements"), SQLITE_OK);
+  assert_int_not_equal(raw_sql(f->s.path, "UPDATE claims SET medfee_sumamt = 0"), SQLITE_OK);
+  assert_int_not_equal(raw_sql(f->s.path, "DELETE FROM claims"), SQLITE_OK);
   /* REPLACE deletes without DELETE triggers unless recursive_triggers is on */
-  raw_sql(f->path,
+  raw_sql(f->s.path,
           "INSERT OR REPLACE INTO settlements(seq, status, reason, category, year, visit_type,"
           " level, medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt,"
           " act_pay_dedc, hifp_pay, hifmi_pay, maf_pay, fed_flags) SELECT seq, status, reason,"
           " category, year, visit_type, level, medfee_sumamt, fulamt_ownpay_amt,"
           " overlmt_selfpay, preselfpay_amt, act_pay_dedc, 0, hifmi_pay, maf_pay, fed_flags"
           " FROM settlements WHERE seq = 1");
-  raw_sql(f->path,
+  raw_sql(f->s.path,
           "INSERT OR REPLACE INTO claims SELECT seq, run_id, claim_id, person_id, date,"
           " visit_type, level, 0, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, reverses,"
           " content_key FROM claims WHERE seq = 1");
@@ -1072,7 +1066,7 @@ static void test_ledger_import_idempotent(void **state) {
 
   /* a changed A1-01 is a CONFLICT; the stored rows stay as they are */
   char conflict[400];
-  snprintf(conflict, sizeof conflict, "%s/conflict.csv", f->dir);
+  snprintf(conflict, sizeof conflict, "%s/conflict.csv", f->s.dir);
   static const char text[] =
       "claim_id,person_id,date,visit_type,level,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,"
       "preselfpay_amt,reverses\n"
@@ -1101,7 +1095,7 @@ static void test_ledger_reimport_late_reversal(void **state) {
   sb_error err;
   char claims[4096];
   basics_ledger(f, claims, sizeof claims);
-  snprintf(claims, sizeof claims, "%s/late-reversal.csv", f->dir);
+  snprintf(claims, sizeof claims, "%s/late-reversal.csv", f->s.dir);
   FILE *fp = fopen(claims, "wb");
   assert_non_null(fp);
   fputs("claim_id,person_id,date,visit_type,level,medfee_sumamt,fulamt_ownpay_amt,"
@@ -1230,21 +1224,21 @@ static void test_ledger_resettle_refusals(void **state) {
     fail_msg("%s: %s", err.where, err.msg);
   sb_resettle_summary s;
   char nodir[400];
-  snprintf(nodir, sizeof nodir, "%s/missing", f->dir);
+  snprintf(nodir, sizeof nodir, "%s/missing", f->s.dir);
   sb_error_clear(&err);
   assert_true(sb_ledger_resettle(f->st, 2022, NULL, nodir, &s, &err) < 0);
   /* a policy of another year */
   snprintf(p, sizeof p, "%s/tests/golden/multi-year/policy-2023.json", source_dir());
   sb_error_clear(&err);
-  assert_int_equal(sb_ledger_resettle(f->st, 2022, p, f->dir, &s, &err), SB_EINVAL);
+  assert_int_equal(sb_ledger_resettle(f->st, 2022, p, f->s.dir, &s, &err), SB_EINVAL);
   assert_non_null(strstr(err.msg, "2023"));
   /* a year without a policy */
   sb_error_clear(&err);
-  assert_int_equal(sb_ledger_resettle(f->st, 2023, NULL, f->dir, &s, &err), SB_EINVAL);
+  assert_int_equal(sb_ledger_resettle(f->st, 2023, NULL, f->s.dir, &s, &err), SB_EINVAL);
   /* the stored policy: basics has one reversed pair and nothing between them
   ** that it changes, so no difference */
   sb_error_clear(&err);
-  if (sb_ledger_resettle(f->st, 2022, NULL, f->dir, &s, &err))
+  if (sb_ledger_resettle(f->st, 2022, NULL, f->s.dir, &s, &err))
     fail_msg("%s: %s", err.where, err.msg);
   assert_int_equal(s.claims_changed, 0);
   assert_int_equal(s.persons_changed, 0);
@@ -1259,7 +1253,7 @@ static void test_ledger_resettle_without_reversals(void **state) {
   sb_error err;
   char claims[4096];
   basics_ledger(f, claims, sizeof claims);
-  snprintf(claims, sizeof claims, "%s/plain.csv", f->dir);
+  snprintf(claims, sizeof claims, "%s/plain.csv", f->s.dir);
   static const char text[] = "claim_id,person_id,date,visit_type,level,medfee_sumamt\n"
                              "P-1,A2,2022-05-01,inpatient,provincial,200000\n"
                              "P-2,A2,2022-08-01,inpatient,provincial,300000\n";
@@ -1269,7 +1263,7 @@ static void test_ledger_resettle_without_reversals(void **state) {
     fail_msg("%s: %s", err.where, err.msg);
   sb_resettle_summary s;
   sb_error_clear(&err);
-  if (sb_ledger_resettle(f->st, 2022, NULL, f->dir, &s, &err))
+  if (sb_ledger_resettle(f->st, 2022, NULL, f->s.dir, &s, &err))
     fail_msg("%s: %s", err.where, err.msg);
   assert_int_equal(s.claims, 2);
   assert_int_equal(s.claims_changed, 0);

@@ -31,6 +31,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "scratch.h"
 #include "server/api.h"
 #include "server/tokens.h"
 
@@ -376,29 +377,22 @@ static void test_json_money_and_errors(void **state) {
 
 /* ---- tokens -------------------------------------------------------------------- */
 
-typedef struct tdir {
-  char dir[256];
-  char path[300];
-} tdir;
+typedef scratch_dir tdir;
 
 static int tdir_setup(void **state) {
   tdir *t = calloc(1, sizeof *t);
   if (!t) return -1;
-  const char *tmp = getenv("TMPDIR");
-  snprintf(t->dir, sizeof t->dir, "%s/sbtok.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(t->dir)) {
+  if (scratch_make(t, "sbtok", "tokens")) {
     free(t);
     return -1;
   }
-  snprintf(t->path, sizeof t->path, "%s/tokens", t->dir);
   *state = t;
   return 0;
 }
 
 static int tdir_teardown(void **state) {
   tdir *t = *state;
-  unlink(t->path);
-  rmdir(t->dir);
+  scratch_remove(t);
   free(t);
   return 0;
 }

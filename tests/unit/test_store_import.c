@@ -26,11 +26,11 @@
 
 #include "sanbao/fee.h"
 #include "sanbao/run.h"
+#include "scratch.h"
 #include "store/store.h"
 
 typedef struct fx {
-  char dir[256];
-  char path[320];
+  scratch_dir s;
   sb_store *st;
   int64_t run;
 } fx;
@@ -38,16 +38,10 @@ typedef struct fx {
 static int setup(void **state) {
   fx *f = calloc(1, sizeof *f);
   if (!f) return -1;
-  const char *tmp = getenv("TMPDIR");
-  snprintf(f->dir, sizeof f->dir, "%s/sbimport.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-  if (!mkdtemp(f->dir)) {
-    free(f);
-    return -1;
-  }
-  snprintf(f->path, sizeof f->path, "%s/ledger.db", f->dir);
   sb_error err;
   sb_error_clear(&err);
-  if (sb_store_sqlite_open(f->path, 1, &f->st, &err)) {
+  if (scratch_make(&f->s, "sbimport", "ledger.db") ||
+      sb_store_sqlite_open(f->s.path, 1, &f->st, &err)) {
     free(f);
     return -1;
   }
@@ -58,13 +52,7 @@ static int setup(void **state) {
 static int teardown(void **state) {
   fx *f = *state;
   if (f->st) f->st->ops->close(f->st);
-  unlink(f->path);
-  char side[400];
-  snprintf(side, sizeof side, "%s-wal", f->path);
-  unlink(side);
-  snprintf(side, sizeof side, "%s-shm", f->path);
-  unlink(side);
-  rmdir(f->dir);
+  scratch_remove(&f->s);
   free(f);
   return 0;
 }

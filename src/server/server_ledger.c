@@ -426,16 +426,27 @@ static void run_group(sb_server *s, req *list) {
   pthread_mutex_unlock(&s->sync_mu);
 }
 
+/* Wait until the queue head..tail holds requests or *stop_flag is set
+** (both under mu, signalled on cv); take every request queued, in order,
+** and say in *stop whether the flag was set.  The ledger thread's queue
+** and the syncer's are taken the same way. */
+static req *queue_take(pthread_mutex_t *mu, pthread_cond_t *cv, req **head, req **tail,
+                       const int *stop_flag, int *stop) {
+  pthread_mutex_lock(mu);
+  while (!*head && !*stop_flag)
+    pthread_cond_wait(cv, mu);
+  req *list = *head;
+  *head = *tail = NULL;
+  *stop = *stop_flag;
+  pthread_mutex_unlock(mu);
+  return list;
+}
+
 void *srv_ledger_main(void *arg) {
   sb_server *s = arg;
   for (;;) {
-    pthread_mutex_lock(&s->mu);
-    while (!s->head && !s->stop_ledger)
-      pthread_cond_wait(&s->cv, &s->mu);
-    req *list = s->head;
-    s->head = s->tail = NULL;
-    int stop = s->stop_ledger;
-    pthread_mutex_unlock(&s->mu);
+    int stop;
+    req *list = queue_take(&s->mu, &s->cv, &s->head, &s->tail, &s->stop_ledger, &stop);
     if (!list) {
       if (stop) break;
       continue;
@@ -475,13 +486,9 @@ void *srv_ledger_main(void *arg) {
 static void *srv_syncer_main(void *arg) {
   sb_server *s = arg;
   for (;;) {
-    pthread_mutex_lock(&s->sync_mu);
-    while (!s->sync_head && !s->stop_syncer)
-      pthread_cond_wait(&s->sync_cv, &s->sync_mu);
-    req *list = s->sync_head;
-    s->sync_head = s->sync_tail = NULL;
-    int stop = s->stop_syncer;
-    pthread_mutex_unlock(&s->sync_mu);
+    int stop;
+    req *list =
+        queue_take(&s->sync_mu, &s->sync_cv, &s->sync_head, &s->sync_tail, &s->stop_syncer, &stop);
     if (!list) {
       if (stop) break;
       continue;

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sanbao/hash.h"
 #include "store/store_pg_int.h"
 
 #ifndef SANBAO_PG_CHUNK_BYTES
@@ -207,10 +208,58 @@ static void acc_values(const sb_acc *a, int64_t v[17]) {
     v[6 + k] = f[k];
 }
 
+/*
+** The pending accumulators as the rows of one statement: only the last put
+** of each person-year, moved to the front of s->accs in their order; the
+** count kept, or SB_ENOMEM (nothing moved).  An upsert of many rows — the
+** pipelined commit's, or the INSERT ... SELECT from the COPY's stage — may
+** not touch a row twice ("ON CONFLICT DO UPDATE command cannot affect row
+** a second time": the whole group rolled back), and the last put is the
+** newest.  A server's group puts a person-year once a claim, so one with
+** more claims than the overlay keeps, two of them one person's, sent its
+** accumulators by COPY with that person twice and failed.  By a hash of
+** the keys, not by comparing each with every later one: an import puts
+** millions of them, each once.
+*/
+static int64_t accs_last_only(pg_store *s) {
+  size_t n = s->naccs, cap = 16;
+  while (cap < 2 * n)
+    cap *= 2;
+  size_t *slot = calloc(cap, sizeof *slot); /* an index + 1; 0: empty */
+  char *keep = malloc(n ? n : 1);
+  if (!slot || !keep) {
+    free(slot), free(keep);
+    return SB_ENOMEM;
+  }
+  for (size_t i = n; i-- > 0;) { /* from the last: the first seen is kept */
+    const pg_pending_acc *x = &s->accs[i];
+    uint64_t h = sb_hash_bytes(x->person_id, x->len) ^ (uint64_t)x->year * 0x9e3779b97f4a7c15u;
+    keep[i] = 1;
+    for (size_t k = (size_t)h & (cap - 1);; k = (k + 1) & (cap - 1)) {
+      if (!slot[k]) {
+        slot[k] = i + 1;
+        break;
+      }
+      const pg_pending_acc *y = &s->accs[slot[k] - 1];
+      if (y->year == x->year && y->len == x->len && !memcmp(y->person_id, x->person_id, x->len)) {
+        keep[i] = 0;
+        break;
+      }
+    }
+  }
+  size_t kept = 0;
+  for (size_t i = 0; i < n; i++)
+    if (keep[i]) s->accs[kept++] = s->accs[i];
+  free(slot), free(keep);
+  return (int64_t)kept;
+}
+
 static int flush_accs(pg_store *s, sb_error *err) {
-  size_t n = s->naccs;
-  if (!n) return SB_OK;
+  if (!s->naccs) return SB_OK;
+  int64_t kept = accs_last_only(s);
   s->naccs = 0;
+  if (kept < 0) return sb_error_set(err, SB_ENOMEM, s->where, "out of memory");
+  size_t n = (size_t)kept;
   if (n < ACC_COPY_MIN) {
     for (size_t i = 0; i < n; i++) {
       pg_pending_acc *x = &s->accs[i];
@@ -831,25 +880,6 @@ static void acc_row(pg_params *p, const pg_store *s, int i) {
   acc_params(p, &s->accs[i]);
 }
 
-/*
-** The pending accumulators as the rows of one upsert: only the last put
-** of each person-year (an upsert of many rows may not touch a row twice,
-** and the last is the newest), moved to the front of s->accs in their
-** order.  The count kept.
-*/
-static size_t accs_last_only(pg_store *s) {
-  size_t kept = 0;
-  for (size_t i = 0; i < s->naccs; i++) {
-    const pg_pending_acc *x = &s->accs[i];
-    int later = 0;
-    for (size_t j = i + 1; j < s->naccs && !later; j++)
-      later = s->accs[j].year == x->year && s->accs[j].len == x->len &&
-              !memcmp(s->accs[j].person_id, x->person_id, x->len);
-    if (!later) s->accs[kept++] = *x;
-  }
-  return kept;
-}
-
 /* The most accumulators the pipelined commit upserts. */
 #define ACC_PIPELINE_MAX 256
 
@@ -896,7 +926,12 @@ static int commit_pipelined(pg_store *s, sb_error *err) {
     pg_drop_pending(s);
     return rc;
   }
-  size_t naccs = accs_last_only(s);
+  int64_t kept = accs_last_only(s);
+  if (kept < 0) {
+    pg_drop_pending(s);
+    return sb_error_set(err, SB_ENOMEM, s->where, "out of memory");
+  }
+  size_t naccs = (size_t)kept;
   if (!PQenterPipelineMode(s->conn)) return pg_error(s, NULL, err, "commit failed");
   int ok = 1;
   for (int t = 0; t < 3 && ok && s->npending; t++) {

@@ -98,9 +98,9 @@ typedef struct pg_pending_acc {
   sb_acc acc;
 } pg_pending_acc;
 
-/* How many rows a transaction keeps whole besides their COPY rows (see
-** "the overlay" in store_pg_rows.c): a server's group is smaller; an
-** import, larger, goes by COPY as before. */
+/* How many rows a transaction keeps whole (see "the overlay" in
+** store_pg_rows.c), encoded for COPY only if they go by COPY after all: a
+** server's group is smaller; an import, larger, goes by COPY as before. */
 #define PG_OVERLAY_ROWS 128
 
 /* A row appended and not sent yet, kept whole: its text in buffers of its
@@ -157,11 +157,12 @@ typedef struct pg_store {
   char *where;             /* the URI with any password masked: for messages */
   char prepared[PQ_COUNT]; /* statement k is prepared on this connection */
   int in_txn;              /* between begin() and commit() / rollback() */
-  sb_buf copy_claims;      /* claim rows not sent yet, in COPY binary format */
+  sb_buf copy_claims;      /* claim rows not sent yet (while overlay_ok,
+                           ** not those the overlay keeps), COPY binary */
   sb_buf copy_settlements; /* their settlements, likewise */
   sb_buf copy_claim_ids;   /* their rows of claim_ids, likewise */
   sb_buf copy_fees;        /* fee lines not sent yet, in COPY text format */
-  int64_t pending_rows;    /* rows in the two buffers */
+  int64_t pending_rows;    /* rows appended and not sent yet */
   pg_pending_acc *accs;    /* accumulators not sent yet */
   size_t naccs, accs_cap;
   /* Inside a write transaction (begin() holds the ledger's write lock, so

@@ -5,8 +5,9 @@
 **
 ** Rows go to the server with COPY.  row_append encodes a claim row, its
 ** settlement and its row of claim_ids (store_pg_schema.c) at once into
-** three buffers in COPY's binary format (see "COPY binary format"); they
-** are sent,
+** three buffers in COPY's binary format (see "COPY binary format") — or,
+** while the overlay keeps a server's few rows whole, only when they turn
+** out to go by COPY after all (see encode_kept); they are sent,
 ** one COPY a table, before anything reads the tables and at commit, and at
 ** the latest when a buffer passes FLUSH_BYTES, so an import of millions of
 ** rows costs a few COPYs, not millions of round trips, and holds a bounded
@@ -372,16 +373,21 @@ static const char COPY_FEES[] =
 static const char COPY_ALERTS[] = "COPY alerts(seq, rule, person_id, household_id, claim_id, date,"
                                   " psn_ytd, threshold)" BINARY;
 
+static int encode_kept(pg_store *s, const sb_stored_row *extra, sb_error *err);
+
 /* Send what is pending: rows, fee lines, alerts, accumulators. */
 static int send_pending(pg_store *s, sb_error *err) {
   int rc = SB_OK;
   s->ahead.valid = 0; /* it knows nothing of what is sent now */
   if (s->pending_rows) {
+    /* the rows the overlay holds are not in the buffers yet (see
+    ** encode_kept) */
+    if (s->overlay_ok) rc = encode_kept(s, NULL, err);
     s->pending_rows = 0;
     /* the database's answers kept for a claim id knew nothing of these */
     s->rows.valid = 0;
     /* every claim first: a settlement is the settlement of a stored row */
-    rc = copy_in(s, COPY_CLAIMS, &s->copy_claims, 1, err, "storing claims");
+    if (!rc) rc = copy_in(s, COPY_CLAIMS, &s->copy_claims, 1, err, "storing claims");
     if (!rc) rc = copy_in(s, COPY_SETTLEMENTS, &s->copy_settlements, 1, err, "storing settlements");
     if (!rc) rc = copy_in(s, COPY_CLAIM_IDS, &s->copy_claim_ids, 1, err, "storing claim ids");
   }
@@ -637,19 +643,57 @@ static int encode_settlement(sb_buf *b, const sb_stored_row *r) {
   return 0;
 }
 
+/*
+** The COPY buffers are written only for rows that go by COPY.  A row the
+** overlay keeps is sent by the pipelined commit from the overlay (its
+** unnest arrays), so encoding it for COPY as well — three encodes a claim,
+** every claim of every server's group — was work thrown away at nearly
+** every commit.  So a kept row is encoded only when the overlay gives up
+** (a row it cannot keep: the kept rows are encoded then, in their order,
+** before that row) or when the rows are sent by COPY while it holds them
+** (a flush before a read that needs the database, or a commit that cannot
+** be pipelined: send_pending).  While overlay_ok, the COPY buffers hold
+** none of the pending rows; once it is 0, all of them.  Either way each
+** row is encoded once, for the path that sends it, and the bytes COPY
+** receives are those it received when every row was encoded on append.
+*/
+
+/* Rows r[0..n) into the three COPY buffers, or none of them (out of
+** memory: the buffers as they were, err set). */
+static int encode_rows(pg_store *s, const sb_stored_row *const *r, int n, sb_error *err) {
+  size_t c0 = s->copy_claims.len, s0 = s->copy_settlements.len, i0 = s->copy_claim_ids.len;
+  for (int i = 0; i < n; i++)
+    if (encode_claim(&s->copy_claims, r[i]) || encode_settlement(&s->copy_settlements, r[i]) ||
+        encode_claim_id(&s->copy_claim_ids, r[i])) {
+      s->copy_claims.len = c0, s->copy_settlements.len = s0, s->copy_claim_ids.len = i0;
+      return sb_error_set(err, SB_ENOMEM, s->where, "out of memory");
+    }
+  return SB_OK;
+}
+
+/* The rows the overlay keeps, then `extra` (NULL: none), into the COPY
+** buffers: all of them or none (see above). */
+static int encode_kept(pg_store *s, const sb_stored_row *extra, sb_error *err) {
+  const sb_stored_row *r[PG_OVERLAY_ROWS + 1];
+  int n = 0;
+  for (int i = 0; i < s->npending; i++)
+    r[n++] = &s->pending[i].r;
+  if (extra) r[n++] = extra;
+  return encode_rows(s, r, n, err);
+}
+
 int pg_op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
   pg_store *s = (pg_store *)bs;
   if (s->count >= 0 && r->seq > s->count) s->count = r->seq;
   if (r->seq <= 0) return sb_error_set(err, SB_EINVAL, s->where, "a row needs its seq");
-  size_t c0 = s->copy_claims.len, s0 = s->copy_settlements.len, i0 = s->copy_claim_ids.len;
-  if (encode_claim(&s->copy_claims, r) || encode_settlement(&s->copy_settlements, r) ||
-      encode_claim_id(&s->copy_claim_ids, r)) {
-    s->copy_claims.len = c0, s->copy_settlements.len = s0, s->copy_claim_ids.len = i0;
-    return sb_error_set(err, SB_ENOMEM, s->where, "out of memory");
+  if (!overlay_put(s, r)) {
+    /* by COPY: the kept rows first (the overlay giving up now), then r */
+    const sb_stored_row *one[1] = {r};
+    if (s->overlay_ok ? encode_kept(s, r, err) : encode_rows(s, one, 1, err)) return SB_ENOMEM;
+    s->overlay_ok = 0;
   }
   s->pending_rows++;
   if (s->rows_before < 0) s->rows_before = r->seq - 1; /* seqs are 1, 2, ... */
-  if (!overlay_put(s, r)) s->overlay_ok = 0;
   if (s->copy_claims.len + s->copy_settlements.len >= FLUSH_BYTES) return send_full(s, err);
   return SB_OK;
 }

@@ -297,24 +297,6 @@ static int fee_build_finish(sb_batch *b, fee_build *f, int rc, sb_error *err) {
   return rc;
 }
 
-/* Read the header; 1 when there is one (idx and ncols filled), 0 for an
-** empty input, negative on error. */
-static int read_header(sb_csv_reader *rd, const char *name, int *idx, int *ncols, sb_error *err) {
-  sb_csv_row cr;
-  int got = sb_csv_next(rd, &cr);
-  if (got < 0) return sb_error_set(err, SB_EIO, name, "read error: %s", strerror(errno));
-  if (got == 0) return 0;
-  if (cr.bad) {
-    char where[600];
-    snprintf(where, sizeof where, "%s:%lld", name, (long long)cr.line);
-    return sb_error_set(err, SB_EINVAL, where, "bad quoting in the header");
-  }
-  int rc = sb_csv_map_header(&cr, CLAIM_COLS, C_NCOLS, idx, name, err);
-  if (rc) return rc;
-  *ncols = cr.n;
-  return 1;
-}
-
 typedef struct load_job {
   part pt;
   sb_csv_reader *rd;
@@ -365,7 +347,7 @@ static int job_error(const load_job *j, const char *name, sb_error *err) {
 
 static int load_sequential(sb_csv_reader *rd, sb_batch *b, uint64_t total_bytes, sb_error *err) {
   int idx[C_NCOLS], ncols = 0;
-  int rc = read_header(rd, b->name, idx, &ncols, err);
+  int rc = sb_csvfile_header_if_any(rd, b->name, CLAIM_COLS, C_NCOLS, idx, &ncols, err);
   if (rc <= 0) return rc; /* an empty input holds no claims: success */
   load_job j = {{b, NULL, 0, 0, 1, NULL, 0, 0, -1, NULL}, rd, idx, ncols, total_bytes, 0, 1, 0};
   load_rows(&j);
@@ -411,76 +393,90 @@ static void *count_lines_run(void *arg) {
 }
 
 /*
-** A large regular file is parsed by two threads: the header first, then the
-** data split at a line start in the middle.  Each thread fills a slice of one
-** row array sized from a count of line breaks (an upper bound on records, so
-** no slice can overflow and nothing is copied but the small gap between the
-** slices), with its own arena, merged afterwards.  If the split point turns
-** out to lie inside a quoted field (thread one ends inside quotes), the
-** result is thrown away and the file is read again by one thread: correct
-** always, fast almost always.  Returns 1 when it did the work, 0 when the
-** caller should load sequentially, negative on error.
+** A large regular file is parsed by two threads (sb_csvfile_read_halves:
+** the header, the split at a line start in the middle, the threads, and the
+** fallback to one thread when the split lies inside a quoted field).  Each
+** thread fills a slice of one row array sized from a count of line breaks
+** (an upper bound on records, so no slice can overflow and nothing is
+** copied but the small gap between the slices), with its own arena, merged
+** afterwards (load_parallel).  What the callbacks share:
 */
-static int load_parallel(int fd, uint64_t size, sb_batch *b, sb_error *err) {
-  sb_csv_reader *hr = sb_csv_open_range(fd, 0, size, 1);
-  if (!hr) return sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
-  int idx[C_NCOLS], ncols = 0;
-  int rc = read_header(hr, b->name, idx, &ncols, err);
-  uint64_t data_start = rc > 0 ? sb_csv_consumed(hr) : 0;
-  sb_csv_close(hr);
-  if (rc <= 0) return rc < 0 ? rc : 0;
-  uint64_t mid = sb_csv_line_start_after(fd, data_start + (size - data_start) / 2, size);
+typedef struct parallel_load {
+  sb_batch *b;
+  int fd;
+  uint64_t size;
+  sb_error *err;
+  int idx[C_NCOLS], ncols;
+  row *rows;
+  uint32_t *lines;
+  int64_t n0; /* the first slice's length: the second starts at rows + n0 */
+  load_job j[2];
+} parallel_load;
+
+static int parallel_header(void *ctx, sb_csv_reader *rd) {
+  parallel_load *c = ctx;
+  return sb_csvfile_header_if_any(rd, c->b->name, CLAIM_COLS, C_NCOLS, c->idx, &c->ncols, c->err);
+}
+
+/* The slices sized, and the line the second half starts on. */
+static int parallel_split(void *ctx, sb_csvfile_halves *h) {
+  parallel_load *c = ctx;
   /* the two halves' line breaks counted at the same time: a pass over the
   ** whole file that used to be the one serial part of reading it */
-  line_count lc[2] = {{fd, data_start, mid, 0}, {fd, mid, size, 0}};
+  line_count lc[2] = {{c->fd, h->start[0], h->start[1], 0}, {c->fd, h->start[1], h->start[2], 0}};
   batch_run_pair(count_lines_run, &lc[0], &lc[1]);
   int64_t n0 = lc[0].n, n1 = lc[1].n;
   if (n0 < 0 || n1 < 0) return 0;
-  /* the line the second range starts on: one past the line breaks before it */
-  int64_t head = count_lines(fd, 0, data_start);
-  if (head < 0) return 0;
-  int64_t mid_line = head + n0 + 1;
+  /* the line the second range starts on: one past the line breaks before
+  ** it (first_line[0] is one past those of the header) */
+  h->first_line[1] = h->first_line[0] + n0;
   n0++, n1++; /* a last line without a newline */
-  row *rows = malloc((size_t)(n0 + n1) * sizeof *rows);
-  uint32_t *lines = malloc((size_t)(n0 + n1) * sizeof *lines);
-  if (!rows || !lines) {
-    free(rows), free(lines);
-    return sb_error_set(err, SB_ENOMEM, b->name, "out of memory");
-  }
-  load_job j[2] = {{{b, rows, 0, n0, 0, NULL, 0, 0, -1, lines},
-                    sb_csv_open_range(fd, data_start, mid, head + 1),
-                    idx,
-                    ncols,
-                    size,
-                    data_start,
-                    1,
-                    0},
-                   {{b, rows + n0, 0, n1, 0, NULL, 0, 0, -1, lines + n0},
-                    sb_csv_open_range(fd, mid, size, mid_line),
-                    idx,
-                    ncols,
-                    size,
-                    mid,
-                    0,
-                    0}};
-  pthread_t tid;
-  int threaded = j[0].rd && j[1].rd && pthread_create(&tid, NULL, load_rows, &j[1]) == 0;
-  if (threaded) {
-    load_rows(&j[0]);
-    pthread_join(tid, NULL);
-  }
-  int aligned = threaded && !sb_csv_unterminated(j[0].rd);
-  sb_csv_close(j[0].rd);
-  sb_csv_close(j[1].rd);
-  if (!threaded || !aligned || j[0].rc || j[1].rc) {
-    int e = threaded && aligned
-                ? (j[0].rc ? job_error(&j[0], b->name, err) : job_error(&j[1], b->name, err))
-                : 0;
+  c->rows = malloc((size_t)(n0 + n1) * sizeof *c->rows);
+  c->lines = malloc((size_t)(n0 + n1) * sizeof *c->lines);
+  if (!c->rows || !c->lines) return sb_error_set(c->err, SB_ENOMEM, c->b->name, "out of memory");
+  c->n0 = n0;
+  for (int k = 0; k < 2; k++)
+    c->j[k] = (load_job){
+        {c->b, c->rows + (k ? n0 : 0), 0, k ? n1 : n0, 0, NULL, 0, 0, -1, c->lines + (k ? n0 : 0)},
+        NULL,
+        c->idx,
+        c->ncols,
+        c->size,
+        h->start[k],
+        k == 0,
+        0};
+  return 1;
+}
+
+static int parallel_read(void *ctx, int half, sb_csv_reader *rd) {
+  load_job *j = &((parallel_load *)ctx)->j[half];
+  j->rd = rd;
+  load_rows(j);
+  j->rd = NULL; /* closed by sb_csvfile_read_halves */
+  return j->rc;
+}
+
+/* Returns 1 when it did the work, 0 when the caller should load
+** sequentially, negative on error. */
+static int load_parallel(int fd, uint64_t size, sb_batch *b, sb_error *err) {
+  parallel_load c;
+  memset(&c, 0, sizeof c);
+  c.b = b, c.fd = fd, c.size = size, c.err = err;
+  sb_csvfile_halves h = {
+      .ctx = &c, .header = parallel_header, .split = parallel_split, .read = parallel_read};
+  int rc = sb_csvfile_read_halves(fd, size, &h);
+  load_job *j = c.j;
+  row *rows = c.rows;
+  uint32_t *lines = c.lines;
+  int64_t n0 = c.n0;
+  if (rc != 1) {
+    /* a half's failure, errno its own; header's and split's: err set */
+    if (rc < 0 && h.failed >= 0) rc = job_error(&j[h.failed], b->name, err);
     free(rows);
     free(lines);
     free(j[0].pt.arena);
     free(j[1].pt.arena);
-    return e; /* 0: fall back to one thread */
+    return rc; /* 0: fall back to one thread */
   }
   /* Merge: close the gap between the slices, append the second arena and
   ** move the second slice's text offsets past the first's. */

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -52,12 +53,12 @@ void sb_csvfile_problem(sb_csvfile_loader *L, int64_t line, const char *fmt, ...
   if (L->report) L->report(L->ctx, where, msg);
 }
 
-int sb_csvfile_header(sb_csv_reader *rd, const char *file, const sb_column *cols, int n, int *idx,
-                      int *ncols, sb_error *err) {
+int sb_csvfile_header_if_any(sb_csv_reader *rd, const char *file, const sb_column *cols, int n,
+                             int *idx, int *ncols, sb_error *err) {
   sb_csv_row row;
   int got = sb_csv_next(rd, &row);
   if (got < 0) return sb_error_set(err, SB_EIO, file, "read error: %s", strerror(errno));
-  if (got == 0) return sb_error_set(err, SB_EINVAL, file, "empty file: the header line is missing");
+  if (got == 0) return 0;
   if (row.bad) {
     char where[600];
     snprintf(where, sizeof where, "%s:%lld", file, (long long)row.line);
@@ -66,7 +67,14 @@ int sb_csvfile_header(sb_csv_reader *rd, const char *file, const sb_column *cols
   int rc = sb_csv_map_header(&row, cols, n, idx, file, err);
   if (rc) return rc;
   *ncols = row.n;
-  return SB_OK;
+  return 1;
+}
+
+int sb_csvfile_header(sb_csv_reader *rd, const char *file, const sb_column *cols, int n, int *idx,
+                      int *ncols, sb_error *err) {
+  int rc = sb_csvfile_header_if_any(rd, file, cols, n, idx, ncols, err);
+  if (rc == 0) return sb_error_set(err, SB_EINVAL, file, "empty file: the header line is missing");
+  return rc < 0 ? rc : SB_OK;
 }
 
 int sb_csvfile_row_ok(sb_csvfile_loader *L, const sb_csv_row *row, int ncols) {
@@ -108,4 +116,58 @@ int sb_csvfile_load_mem(const char *buf, size_t len, const char *name, sb_csvfil
   int rc = load(rd, name, out, report, ctx, err);
   sb_csv_close(rd);
   return rc;
+}
+
+/* One half of sb_csvfile_read_halves: its reader, and what read() said. */
+typedef struct half_job {
+  sb_csvfile_halves *h;
+  int half;
+  sb_csv_reader *rd;
+  int rc;
+  int errno_; /* with rc SB_EIO: errno is the thread's own */
+} half_job;
+
+static void *half_run(void *arg) {
+  half_job *j = arg;
+  j->rc = j->h->read(j->h->ctx, j->half, j->rd);
+  j->errno_ = errno;
+  return NULL;
+}
+
+int sb_csvfile_read_halves(int fd, uint64_t size, sb_csvfile_halves *h) {
+  h->failed = -1;
+  h->end_line = 1;
+  /* no reader for the header: one reader will say what there is to say */
+  sb_csv_reader *hr = sb_csv_open_range(fd, 0, size, 1);
+  if (!hr) return 0;
+  int rc = h->header(h->ctx, hr);
+  h->start[0] = sb_csv_consumed(hr);
+  h->first_line[0] = sb_csv_line(hr);
+  sb_csv_close(hr);
+  if (rc <= 0) return rc;
+  h->start[1] = sb_csv_line_start_after(fd, h->start[0] + (size - h->start[0]) / 2, size);
+  h->start[2] = size;
+  h->first_line[1] = 1;
+  if (h->split && (rc = h->split(h->ctx, h)) <= 0) return rc;
+  half_job j[2];
+  for (int k = 0; k < 2; k++)
+    j[k] = (half_job){h, k, sb_csv_open_range(fd, h->start[k], h->start[k + 1], h->first_line[k]),
+                      SB_OK, 0};
+  pthread_t tid;
+  int threaded = j[0].rd && j[1].rd && pthread_create(&tid, NULL, half_run, &j[1]) == 0;
+  if (threaded) {
+    half_run(&j[0]);
+    pthread_join(tid, NULL);
+  }
+  int aligned = threaded && !sb_csv_unterminated(j[0].rd);
+  if (j[0].rd) h->end_line = sb_csv_line(j[0].rd);
+  sb_csv_close(j[0].rd);
+  sb_csv_close(j[1].rd);
+  if (!aligned) return 0; /* read it again by one reader */
+  if (j[0].rc || j[1].rc) {
+    h->failed = j[0].rc ? 0 : 1;
+    errno = j[h->failed].errno_; /* the reason is the failing thread's */
+    return j[h->failed].rc;
+  }
+  return 1;
 }

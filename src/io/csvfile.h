@@ -63,6 +63,12 @@ void sb_csvfile_problem(sb_csvfile_loader *L, int64_t line, const char *fmt, ...
 */
 int sb_csvfile_header(sb_csv_reader *rd, const char *file, const sb_column *cols, int n, int *idx,
                       int *ncols, sb_error *err);
+/* The same for an input whose emptiness is no error (claims and fee lines:
+** an empty file, no bytes or blank lines only, holds none — see
+** docs/decisions.md): 1 with the header read, 0 for an empty input,
+** negative on error. */
+int sb_csvfile_header_if_any(sb_csv_reader *rd, const char *file, const sb_column *cols, int n,
+                             int *idx, int *ncols, sb_error *err);
 
 /*
 ** Is a data row well formed: as many fields as the header's `ncols`, none
@@ -94,5 +100,60 @@ int sb_csvfile_load_fd(int fd, const char *name, sb_csvfile_load_fn load, void *
 /* The same from a buffer; `name` is used in messages. */
 int sb_csvfile_load_mem(const char *buf, size_t len, const char *name, sb_csvfile_load_fn load,
                         void *out, sb_report_fn report, void *ctx, sb_error *err);
+
+/*
+** A large regular file read by two readers at once (the claims of
+** batch/load.c, the fee lines of fees_csv.c).  The header is read first;
+** the data is then split at the first line start after its middle, and
+** each half is read by a reader of its own (sb_csv_open_range: pread, so
+** the two share the descriptor) into the caller's structures for that
+** half — half 1 on a thread started here, half 0 on the calling thread —
+** with nothing merged here: each caller keeps its own parsing and its own
+** way of joining the halves.  A split can land inside a quoted field (a
+** quoted line break near the middle): the first half's reader then ends
+** inside quotes, both halves' work is worthless, and the caller reads the
+** file again with one reader — correct always, fast almost always.
+**
+** The caller sets ctx and the callbacks; the rest is filled in.  header()
+** and split() return 1 to go on, 0 to have the file read by one reader
+** instead, or a negative error (having set the caller's sb_error).
+*/
+typedef struct sb_csvfile_halves sb_csvfile_halves;
+struct sb_csvfile_halves {
+  void *ctx; /* the caller's, handed to every callback */
+  /* Read the header from rd (a reader of the whole file, from its start). */
+  int (*header)(void *ctx, sb_csv_reader *rd);
+  /* Optional: called once the halves are known (start, first_line[0])
+  ** and before they are read, to size the caller's structures; it may
+  ** set first_line[1] when it knows the line the second half starts on. */
+  int (*split)(void *ctx, sb_csvfile_halves *h);
+  /* Read every data line of half `half` from rd into that half's
+  ** structures (and nothing else: the other half is read meanwhile):
+  ** SB_OK, or an sb_error code with errno saying why (an SB_EIO's). */
+  int (*read)(void *ctx, int half, sb_csv_reader *rd);
+  uint64_t start[3]; /* half k is bytes [start[k], start[k + 1]) of the file */
+  /* The line number each half's reader gives its first line: half 0's the
+  ** line after the header; half 1's 1 unless split() set it. */
+  int64_t first_line[2];
+  /* After the reading: the line half 0's reader ended on (where half 1
+  ** begins, when its first_line was left at 1: line numbers of half 1 are
+  ** then its own plus end_line - 1). */
+  int64_t end_line;
+  int failed; /* the half whose read() failed, or -1 */
+};
+
+/*
+** Read the regular file fd of `size` bytes in two halves as h says (by
+** pread: the descriptor's offset is left where it was, so the caller may
+** read it again from there by one reader — a named pipe is never read
+** this way, and is not opened twice).  1: both halves read; 0: read the
+** file by one reader instead (header() or split() said so, a reader or the
+** thread could not be had, or the split lay inside a quoted field), and
+** drop what read() built; negative: header()'s or split()'s error as it
+** returned it (h->failed -1), or the result of the half whose read()
+** failed (h->failed says which; half 0's when both did), with errno that
+** half's own — the thread's, not the caller's.
+*/
+int sb_csvfile_read_halves(int fd, uint64_t size, sb_csvfile_halves *h);
 
 #endif

@@ -18,7 +18,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,27 +172,6 @@ static int add_row(fee_part *s, const sb_catalog *cat, const sb_csv_row *row, co
   return 0;
 }
 
-/* Read the header; 1 with idx and ncols filled, 0 for an empty input (no
-** lines), or an error. */
-static int read_header(sb_csv_reader *rd, const char *file, int *idx, int *ncols, sb_error *err) {
-  sb_csv_row row;
-  /* An empty file (no bytes, or blank lines only) holds no lines, as an
-  ** empty claims file holds no claims (docs/decisions.md); a file with a
-  ** header is checked for its columns. */
-  int got = sb_csv_next(rd, &row);
-  if (got < 0) return sb_error_set(err, SB_EIO, file, "read error: %s", strerror(errno));
-  if (got == 0) return 0;
-  if (row.bad) {
-    char where[600];
-    snprintf(where, sizeof where, "%s:%lld", file, (long long)row.line);
-    return sb_error_set(err, SB_EINVAL, where, "bad quoting in the header");
-  }
-  int rc = sb_csv_map_header(&row, FEE_COLS, F_NCOLS, idx, file, err);
-  if (rc) return rc;
-  *ncols = row.n;
-  return 1;
-}
-
 /* Read every data line of `rd` into part p: SB_OK, SB_ENOMEM or SB_EIO. */
 static int read_lines(sb_csv_reader *rd, fee_part *p, const sb_catalog *cat, const int *idx,
                       int ncols) {
@@ -236,7 +214,10 @@ static int load(sb_csv_reader *rd, const char *file, void *out, sb_report_fn rep
   (void)report, (void)rctx;
   const load_target *t = out;
   int idx[F_NCOLS], ncols = 0;
-  int rc = read_header(rd, file, idx, &ncols, err);
+  /* An empty file (no bytes, or blank lines only) holds no lines, as an
+  ** empty claims file holds no claims (docs/decisions.md); a file with a
+  ** header is checked for its columns. */
+  int rc = sb_csvfile_header_if_any(rd, file, FEE_COLS, F_NCOLS, idx, &ncols, err);
   if (rc < 0) return rc;
   sb_fee_set *s = calloc(1, sizeof *s);
   if (!s) return sb_error_set(err, SB_ENOMEM, file, "out of memory");
@@ -250,70 +231,48 @@ static int load(sb_csv_reader *rd, const char *file, void *out, sb_report_fn rep
   return SB_OK;
 }
 
-typedef struct half_job {
-  sb_csv_reader *rd;
-  fee_part *p;
-  const sb_catalog *cat;
-  const int *idx;
-  int ncols;
-  int rc;
-  int errno_; /* with rc SB_EIO: errno is the thread's own */
-} half_job;
+/* A big file read in two halves (sb_csvfile_read_halves): the header's
+** columns, and the set whose two parts the halves fill. */
+typedef struct halves_ctx {
+  const char *file;
+  int idx[F_NCOLS], ncols;
+  sb_fee_set *s;
+} halves_ctx;
 
-static void *half_run(void *arg) {
-  half_job *j = arg;
-  j->rc = read_lines(j->rd, j->p, j->cat, j->idx, j->ncols);
-  j->errno_ = errno;
-  return NULL;
+static int halves_header(void *ctx, sb_csv_reader *rd) {
+  halves_ctx *c = ctx;
+  sb_error herr;
+  /* no lines, or an error the one-thread reading will give */
+  return sb_csvfile_header_if_any(rd, c->file, FEE_COLS, F_NCOLS, c->idx, &c->ncols, &herr) > 0;
+}
+
+static int halves_read(void *ctx, int half, sb_csv_reader *rd) {
+  const halves_ctx *c = ctx;
+  return read_lines(rd, &c->s->part[half], c->s->cat, c->idx, c->ncols);
 }
 
 /*
 ** A big regular file read by two threads, as the claims are (batch/load.c):
-** the header first, then the data split at a line start in the middle, each
-** half into a part of its own — no merge, sb_fees_line picks the part.  When
-** the split point turns out to lie inside a quoted field (the first half ends
-** inside quotes) the work is thrown away and the file is read again by one
-** thread.  1 when done, 0 when the caller should read it by one thread,
+** each half into a part of its own — no merge, sb_fees_line picks the part,
+** the second part's line numbers moved by line_delta.  1 when done, 0 when
+** the caller should read it by one thread (sb_csvfile_read_halves),
 ** negative on error.
 */
 static int load_halves(int fd, uint64_t size, const char *file, const sb_catalog *cat,
                        sb_fee_set **out, sb_error *err) {
-  sb_csv_reader *hr = sb_csv_open_range(fd, 0, size, 1);
-  if (!hr) return sb_error_set(err, SB_ENOMEM, file, "out of memory");
-  int idx[F_NCOLS], ncols = 0;
-  sb_error herr;
-  int rc = read_header(hr, file, idx, &ncols, &herr);
-  uint64_t data_start = sb_csv_consumed(hr);
-  int64_t first_line = sb_csv_line(hr);
-  sb_csv_close(hr);
-  if (rc <= 0) return 0; /* no lines, or an error the one-thread reading will give */
-  uint64_t mid = sb_csv_line_start_after(fd, data_start + (size - data_start) / 2, size);
-  sb_fee_set *s = calloc(1, sizeof *s);
-  if (!s) return sb_error_set(err, SB_ENOMEM, file, "out of memory");
-  s->cat = cat;
-  half_job j[2] = {
-      {sb_csv_open_range(fd, data_start, mid, first_line), &s->part[0], cat, idx, ncols, 0, 0},
-      {sb_csv_open_range(fd, mid, size, 1), &s->part[1], cat, idx, ncols, 0, 0}};
-  pthread_t tid;
-  int threaded = j[0].rd && j[1].rd && pthread_create(&tid, NULL, half_run, &j[1]) == 0;
-  if (threaded) {
-    half_run(&j[0]);
-    pthread_join(tid, NULL);
+  halves_ctx c = {file, {0}, 0, calloc(1, sizeof *c.s)};
+  if (!c.s) return sb_error_set(err, SB_ENOMEM, file, "out of memory");
+  c.s->cat = cat;
+  sb_csvfile_halves h = {.ctx = &c, .header = halves_header, .read = halves_read};
+  int rc = sb_csvfile_read_halves(fd, size, &h);
+  if (rc != 1) {
+    sb_fees_free(c.s);
+    return rc < 0 ? read_error(rc, file, err) : 0; /* 0: read it again by one thread */
   }
-  int aligned = threaded && !sb_csv_unterminated(j[0].rd);
-  s->part[1].line_delta = j[0].rd ? sb_csv_line(j[0].rd) - 1 : 0;
-  sb_csv_close(j[0].rd);
-  sb_csv_close(j[1].rd);
-  if (!threaded || !aligned || j[0].rc || j[1].rc) {
-    const half_job *bad = j[0].rc ? &j[0] : &j[1];
-    errno = bad->errno_; /* the reason is the failing thread's */
-    int e = threaded && aligned ? read_error(bad->rc, file, err) : 0;
-    sb_fees_free(s);
-    return e; /* 0: read it again by one thread */
-  }
-  s->n0 = s->part[0].n;
-  s->n = s->n0 + s->part[1].n;
-  *out = s;
+  c.s->part[1].line_delta = h.end_line - 1;
+  c.s->n0 = c.s->part[0].n;
+  c.s->n = c.s->n0 + c.s->part[1].n;
+  *out = c.s;
   return 1;
 }
 

@@ -22,6 +22,7 @@
 #include "batch/batch.h"
 #include "io/persons_csv.h"
 #include "io/policy_json.h"
+#include "scratch.h"
 
 /* ---- fixtures ------------------------------------------------------------ */
 
@@ -128,6 +129,7 @@ typedef struct result {
   sb_batch_totals tot;
   char **lines; /* settlements split at '\n': lines[0] is the header */
   int n_lines;
+  uint64_t row_lines; /* a digest of the line each row starts on (sb_batch_row_line) */
 } result;
 
 static char *take(sb_buf *b) {
@@ -163,13 +165,24 @@ static void result_free(result *r) {
   memset(r, 0, sizeof *r);
 }
 
-static void run_opt(const fixture *f, const char *claims, size_t len, const sb_batch_options *opt,
-                    result *r) {
+/* Load `claims` (from the file `path` when not NULL: the claims written
+** there, read by sb_batch_load) and settle them into r. */
+static void run_from(const fixture *f, const char *claims, size_t len, const char *path,
+                     const sb_batch_options *opt, result *r) {
   result_free(r); /* a result may be reused */
   sb_batch *b = NULL;
   sb_error err;
   memset(&err, 0, sizeof err);
-  int rc = sb_batch_load_mem(claims, len, "claims.csv", &f->ps, f->reg, opt, &b, &err);
+  int rc;
+  if (path) {
+    FILE *fp = fopen(path, "wb");
+    assert_non_null(fp);
+    assert_int_equal(fwrite(claims, 1, len, fp), len);
+    assert_int_equal(fclose(fp), 0);
+    rc = sb_batch_load(path, &f->ps, f->reg, opt, &b, &err);
+  } else {
+    rc = sb_batch_load_mem(claims, len, "claims.csv", &f->ps, f->reg, opt, &b, &err);
+  }
   if (rc) fail_msg("load: %s: %s", err.where, err.msg);
   int settle_rc = sb_batch_settle(b, &err);
   sb_buf o = {0};
@@ -178,6 +191,9 @@ static void run_opt(const fixture *f, const char *claims, size_t len, const sb_b
   int alerts_rc = settle_rc ? -1 : sb_batch_write_alerts(b, &o);
   r->alerts = take(&o);
   sb_batch_get_totals(b, &r->tot);
+  r->row_lines = 0;
+  for (int64_t i = 0; i < sb_batch_rows(b); i++)
+    r->row_lines = r->row_lines * 1000003u + (uint64_t)sb_batch_row_line(b, i);
   r->explain_rc = sb_batch_explain(b, &o);
   r->explain = take(&o);
   sb_batch_free(b); /* freed before any assertion can jump out */
@@ -187,6 +203,11 @@ static void run_opt(const fixture *f, const char *claims, size_t len, const sb_b
   split_lines(r);
   assert_true(r->n_lines >= 1);
   assert_string_equal(r->lines[0], OUT_HDR);
+}
+
+static void run_opt(const fixture *f, const char *claims, size_t len, const sb_batch_options *opt,
+                    result *r) {
+  run_from(f, claims, len, NULL, opt, r);
 }
 
 static void run(const fixture *f, const char *claims, result *r) {
@@ -1133,6 +1154,61 @@ static void test_threads_identical_output(void **state) {
   assert_string_equal(r3->alerts, r1->alerts);
 }
 
+/* r and want: the same settlements and alerts, line by line. */
+static void same_result(const result *r, const result *want) {
+  assert_int_equal(r->n_lines, want->n_lines);
+  for (int k = 0; k < want->n_lines; k++)
+    assert_string_equal(r->lines[k], want->lines[k]);
+  assert_string_equal(r->alerts, want->alerts);
+  assert_string_equal(r->explain, want->explain);
+  assert_int_equal(r->row_lines, want->row_lines);
+}
+
+/*
+** A claims file read in two halves by two threads (load_parallel, here
+** from any size on) gives what one reader of the same text gives; and a
+** file whose middle lies inside a quoted field — a claim id of many
+** lines, its first half ending inside the quotes — is read again by one
+** reader: read as two halves, its second half would be rows of "x".
+*/
+static void test_two_halves_of_a_file(void **state) {
+  ctx *c = *state;
+  scratch_dir sd;
+  assert_int_equal(scratch_make(&sd, "sanbao-test-batch", "claims.csv"), 0);
+  fixture *f = &c->f;
+  fixture_init(f, PERSONS, NO_RULES);
+  sb_batch_options one, two;
+  memset(&one, 0, sizeof one);
+  memset(&two, 0, sizeof two);
+  one.threads = 1;
+  two.threads = 2;
+  two.parallel_load_bytes = 1;
+  gen *g = &c->cg;
+  for (int pass = 0; pass < 2; pass++) {
+    g->len = 0;
+    gput(g, "\xEF\xBB\xBF" HDR);
+    for (int i = 0; i < 3000; i++) {
+      if (pass == 1 && i == 1) { /* the quoted id: 4,000 lines, most of the file */
+        gput(g, "\"Q");
+        for (int k = 0; k < 4000; k++)
+          gput(g, "x\n");
+        gput(g, "\",P1,2022-03-01,outpatient,primary,10,,,,\n");
+        continue;
+      }
+      if (pass == 1 && i > 2) break;
+      gput(g,
+           i % 7 == 3 ? "\"C%d\",P%d,2022-03-%02d,outpatient,primary,1%d,,,,\r\n\n"
+                      : "C%d,P%d,2022-03-%02d,inpatient,grade1,1%d00,,,,\n",
+           i, i % 2 + 1, i % 28 + 1, i);
+    }
+    run_opt(f, g->p, g->len, &one, &c->r[0]);
+    run_from(f, g->p, g->len, sd.path, &two, &c->r[1]);
+    same_result(&c->r[1], &c->r[0]);
+    assert_int_equal(c->r[0].tot.rows, pass ? 3 : 3000);
+  }
+  scratch_remove(&sd);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_reject_malformed_row, setup, teardown),
@@ -1159,6 +1235,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
       cmocka_unit_test_setup_teardown(test_explain_several_ids, setup, teardown),
       cmocka_unit_test_setup_teardown(test_threads_identical_output, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_two_halves_of_a_file, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,8 +1,9 @@
 /*
 ** sanbao ledger — what the PostgreSQL store's files share (store_pg.c: the
 ** connection, transactions, the registry, policies, runs and lookups;
-** store_pg_rows.c: claim rows sent with COPY, accumulators, alerts, the
-** catalogue and fee lines; store_pg_schema.c: the schema and opening).  Not
+** store_pg_rows.c: claim rows sent with COPY, accumulators, alerts and fee
+** lines written; store_pg_reads.c: them read, and the catalogue;
+** store_pg_schema.c: the schema and opening).  Not
 ** a public interface: everyone else reaches the store through sb_store_ops
 ** (store.h).
 */
@@ -250,7 +251,8 @@ int pg_any_null(const PGresult *r, const int *cols, int n);
 /* A damaged ledger (a NULL where the schema forbids it). */
 int pg_damaged(pg_store *s, sb_error *err, const char *what);
 
-/* ---- rows, accumulators, alerts, catalogue, fee lines (store_pg_rows.c) -------- */
+/* ---- rows, accumulators, alerts, catalogue, fee lines (store_pg_rows.c, and
+** their reads and the catalogue: store_pg_reads.c) --------------------------------- */
 
 /* Send the pending claim rows and accumulators (before anything reads the
 ** tables, and at commit); drop them (at rollback). */
@@ -300,7 +302,8 @@ int pg_op_fee_line_each(sb_store *bs, int64_t seq, int (*fn)(void *, const sb_st
 
 /* A row of ROW_COLS (store_pg.c) as a stored row, and a row of the alerts'
 ** columns as an alert, each handed to the callback in ctx (a pg_row_fn /
-** pg_alert_fn pair): shared by row_each, alert_each and the console's reads. */
+** pg_alert_fn pair): shared by row_each, alert_each and the console's reads
+** (store_pg_reads.c). */
 typedef struct pg_row_fn {
   int (*fn)(void *, const sb_stored_row *);
   void *ctx;

@@ -1,7 +1,7 @@
 /*
-** sanbao ledger — the PostgreSQL store's claim rows, accumulators, alerts,
-** catalogue and fee lines (see store.h for what each operation promises,
-** store_pg.c for the store as a whole).
+** sanbao ledger — the PostgreSQL store's claim rows, accumulators, alerts
+** and fee lines, written (see store.h for what each operation promises,
+** store_pg.c for the store as a whole; store_pg_reads.c reads them back).
 **
 ** Rows go to the server with COPY.  row_append encodes a claim row, its
 ** settlement and its row of claim_ids (store_pg_schema.c) at once into
@@ -1013,82 +1013,6 @@ int pg_commit_rows(pg_store *s, sb_error *err) {
   return rc ? rc : commit_alone(s, err);
 }
 
-void pg_col_result(const PGresult *r, int c, int ra, sb_result *x) {
-  memset(x, 0, sizeof *x);
-  int cat = pg_col_enum(r, c, sb_category_from_name);
-  int v = pg_col_enum(r, c + 1, sb_visit_from_name);
-  int l = pg_col_enum(r, c + 2, sb_level_from_name);
-  x->category = (uint8_t)(cat < 0 ? 0 : cat);
-  x->visit = (uint8_t)(v < 0 ? 0 : v);
-  x->level = (uint8_t)(l < 0 ? 0 : l);
-  x->medfee_sumamt = pg_col_int(r, c + 3);
-  x->fulamt_ownpay_amt = pg_col_int(r, c + 4);
-  x->overlmt_selfpay = pg_col_int(r, c + 5);
-  x->preselfpay_amt = pg_col_int(r, c + 6);
-  x->act_pay_dedc = pg_col_int(r, c + 7);
-  x->hifp_pay = pg_col_int(r, c + 8);
-  x->hifmi_pay = pg_col_int(r, c + 9);
-  x->maf_pay = pg_col_int(r, c + 10);
-  x->flags = (uint8_t)pg_col_int(r, c + 11);
-  x->reassist_pay = pg_col_int(r, ra);
-  sb_stored_result_derive(x);
-}
-
-int pg_stored_row(pg_store *s, const PGresult *res, void *vctx, sb_error *err) {
-  pg_row_fn *c = vctx;
-  static const int nn[] = {0, 1, 2, 3, 4, 5, 6};
-  if (pg_any_null(res, nn, 7)) return pg_damaged(s, err, "a column of claims or settlements");
-  sb_stored_row r;
-  memset(&r, 0, sizeof r);
-  r.seq = pg_col_int(res, 0);
-  r.run_id = pg_col_int(res, 1);
-  r.claim_id = PQgetvalue(res, 0, 2);
-  r.claim_id_len = (size_t)PQgetlength(res, 0, 2);
-  r.person_id = PQgetvalue(res, 0, 3);
-  r.person_id_len = (size_t)PQgetlength(res, 0, 3);
-  r.date = PQgetvalue(res, 0, 4);
-  r.date_len = (size_t)PQgetlength(res, 0, 4);
-  r.content_key = (uint64_t)pg_col_int(res, 5);
-  const char *status = PQgetvalue(res, 0, 6);
-  r.status = !strcmp(status, "settled")    ? SB_ROW_SETTLED
-             : !strcmp(status, "reversed") ? SB_ROW_REVERSED
-                                           : SB_ROW_REJECTED;
-  if (!PQgetisnull(res, 0, 7)) {
-    const char *reason = PQgetvalue(res, 0, 7);
-    for (int k = 1; k < SB_R_COUNT; k++)
-      if (!strcmp(reason, sb_reason_name(k))) r.reason = k;
-  }
-  r.year = (int)pg_col_int(res, 8);
-  if (!PQgetisnull(res, 0, 9)) {
-    r.has_claim = 1;
-    r.claim.visit = (uint8_t)pg_col_enum(res, 9, sb_visit_from_name);
-    r.claim.level = (uint8_t)pg_col_enum(res, 10, sb_level_from_name);
-    r.claim.medfee_sumamt = pg_col_int(res, 11);
-    r.claim.fulamt_ownpay_amt = pg_col_int(res, 12);
-    r.claim.overlmt_selfpay = pg_col_int(res, 13);
-    r.claim.preselfpay_amt = pg_col_int(res, 14);
-    r.claim.date = pg_col_date(res, 4, 0);
-  }
-  if (!PQgetisnull(res, 0, 15)) {
-    r.reverses = PQgetvalue(res, 0, 15);
-    r.reverses_len = (size_t)PQgetlength(res, 0, 15);
-  }
-  r.reverses_seq = pg_col_int(res, 16);
-  if (r.status != SB_ROW_REJECTED) pg_col_result(res, 17, 29, &r.result);
-  return c->fn(c->ctx, &r);
-}
-
-int pg_op_row_each(sb_store *bs, int year, int (*fn)(void *, const sb_stored_row *), void *ctx,
-                   sb_error *err) {
-  pg_store *s = (pg_store *)bs;
-  if (pg_flush(s, err)) return SB_EIO;
-  pg_row_fn c = {fn, ctx};
-  pg_params p = {0};
-  if (year) pg_int(&p, year);
-  return pg_each(s, year ? PQ_ROW_EACH_YEAR : PQ_ROW_EACH, &p, pg_stored_row, &c, err,
-                 "reading settlements");
-}
-
 /* ---- alerts -------------------------------------------------------------------------- */
 
 /* An alert in COPY's binary format (COPY_ALERTS' columns). */
@@ -1140,74 +1064,6 @@ int pg_op_alert_append(sb_store *bs, const sb_stored_alert *a, sb_error *err) {
   if (!r) return SB_EIO;
   PQclear(r);
   return SB_OK;
-}
-
-int pg_alert_row(pg_store *s, const PGresult *r, void *vctx, sb_error *err) {
-  pg_alert_fn *c = vctx;
-  static const int nn[] = {0, 1, 2, 3, 4, 5, 6, 7};
-  if (pg_any_null(r, nn, 8)) return pg_damaged(s, err, "a column of alerts");
-  sb_stored_alert a = {pg_col_int(r, 0),    PQgetvalue(r, 0, 1), PQgetvalue(r, 0, 2),
-                       PQgetvalue(r, 0, 3), PQgetvalue(r, 0, 4), pg_col_date(r, 5, 0),
-                       pg_col_int(r, 6),    pg_col_int(r, 7)};
-  return c->fn(c->ctx, &a);
-}
-
-int pg_op_alert_each(sb_store *bs, int64_t after_seq, int (*fn)(void *, const sb_stored_alert *),
-                     void *ctx, sb_error *err) {
-  pg_store *s = (pg_store *)bs;
-  if (pg_flush(s, err)) return SB_EIO;
-  pg_alert_fn c = {fn, ctx};
-  pg_params p = {0};
-  if (after_seq >= 0) pg_int(&p, after_seq);
-  return pg_each(s, after_seq < 0 ? PQ_ALERT_EACH : PQ_ALERT_AFTER, &p, pg_alert_row, &c, err,
-                 "reading alerts");
-}
-
-/* ---- the catalogue ------------------------------------------------------------------- */
-
-int pg_op_catalog_put(sb_store *bs, int64_t run, const char *code, size_t len,
-                      const sb_catalog_item *it, sb_error *err) {
-  pg_params p = {0};
-  pg_int(&p, run);
-  pg_text(&p, code, len);
-  pg_int(&p, it->cls);
-  pg_int(&p, it->selfpay_prop);
-  if (it->price_limit < 0)
-    pg_null(&p);
-  else
-    pg_int(&p, it->price_limit);
-  pg_date(&p, it->begin);
-  pg_date(&p, it->end);
-  PGresult *r = pg_run((pg_store *)bs, PQ_CAT_PUT, &p, err, "storing a catalogue row");
-  if (!r) return SB_EIO;
-  PQclear(r);
-  return SB_OK;
-}
-
-typedef struct cat_ctx {
-  int (*fn)(void *, const char *, size_t, const sb_catalog_item *);
-  void *ctx;
-} cat_ctx;
-
-static int cat_row(pg_store *s, const PGresult *r, void *vctx, sb_error *err) {
-  cat_ctx *c = vctx;
-  static const int nn[] = {0, 1, 2, 4};
-  if (pg_any_null(r, nn, 4)) return pg_damaged(s, err, "a column of catalog_items");
-  sb_catalog_item it;
-  memset(&it, 0, sizeof it);
-  it.cls = (uint8_t)pg_col_int(r, 1);
-  it.selfpay_prop = (sb_bp)pg_col_int(r, 2);
-  it.price_limit = PQgetisnull(r, 0, 3) ? SB_PRICE_NO_LIMIT : pg_col_int(r, 3);
-  it.begin = pg_col_date(r, 4, SB_DATE_MIN);
-  it.end = pg_col_date(r, 5, SB_DATE_MAX);
-  return c->fn(c->ctx, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0), &it);
-}
-
-int pg_op_catalog_each(sb_store *bs,
-                       int (*fn)(void *, const char *, size_t, const sb_catalog_item *), void *ctx,
-                       sb_error *err) {
-  cat_ctx c = {fn, ctx};
-  return pg_each((pg_store *)bs, PQ_CAT_EACH, NULL, cat_row, &c, err, "reading the catalogue");
 }
 
 /* ---- fee lines ----------------------------------------------------------------------- */
@@ -1281,49 +1137,4 @@ int pg_op_fee_line_put(sb_store *bs, const sb_stored_fee_line *l, sb_error *err)
   }
   if (s->copy_fees.len >= FLUSH_BYTES) return send_full(s, err);
   return SB_OK;
-}
-
-typedef struct fee_ctx {
-  int (*fn)(void *, const sb_stored_fee_line *);
-  void *ctx;
-} fee_ctx;
-
-static int fee_row(pg_store *s, const PGresult *r, void *vctx, sb_error *err) {
-  fee_ctx *c = vctx;
-  static const int nn[] = {0, 1, 2, 3, 4, 7};
-  if (pg_any_null(r, nn, 6)) return pg_damaged(s, err, "a column of fee_lines");
-  sb_stored_fee_line l;
-  memset(&l, 0, sizeof l);
-  l.seq = pg_col_int(r, 0);
-  l.line_no = (int32_t)pg_col_int(r, 1);
-  l.claim_id = PQgetvalue(r, 0, 2);
-  l.claim_id_len = (size_t)PQgetlength(r, 0, 2);
-  l.sn = PQgetvalue(r, 0, 3);
-  l.sn_len = (size_t)PQgetlength(r, 0, 3);
-  l.code = PQgetvalue(r, 0, 4);
-  l.code_len = (size_t)PQgetlength(r, 0, 4);
-  l.status = sb_fee_status_from_name(PQgetvalue(r, 0, 7), (size_t)PQgetlength(r, 0, 7));
-  if (l.status < 0) return pg_damaged(s, err, "a status of fee_lines");
-  l.cnt = l.pric = -1;
-  if (l.status != SB_FEE_BAD) {
-    l.cnt = pg_col_int(r, 5);
-    l.pric = pg_col_int(r, 6);
-    l.amounts.cls = (uint8_t)pg_col_int(r, 8);
-    l.amounts.amt = pg_col_int(r, 9);
-    l.amounts.fulamt = pg_col_int(r, 10);
-    l.amounts.over = pg_col_int(r, 11);
-    l.amounts.pre = pg_col_int(r, 12);
-    l.amounts.inscp = l.amounts.amt - l.amounts.fulamt - l.amounts.over - l.amounts.pre;
-  }
-  return c->fn(c->ctx, &l);
-}
-
-int pg_op_fee_line_each(sb_store *bs, int64_t seq, int (*fn)(void *, const sb_stored_fee_line *),
-                        void *ctx, sb_error *err) {
-  pg_store *s = (pg_store *)bs;
-  if (pg_flush(s, err)) return SB_EIO;
-  fee_ctx c = {fn, ctx};
-  pg_params p = {0};
-  if (seq > 0) pg_int(&p, seq);
-  return pg_each(s, seq > 0 ? PQ_FEE_OF : PQ_FEE_EACH, &p, fee_row, &c, err, "reading fee lines");
 }

@@ -288,6 +288,21 @@ int sb_sim_scale(sb_sim *s, int64_t num, int64_t den);
 */
 void sb_sim_select_ranks(sb_fen *v, int64_t n, const int64_t *ranks, int k, sb_fen *out);
 
+/*
+** sb_sim_select_ranks over the values v[i] whose keep[i] is non-zero (i in
+** [0, n)), left where they are: out[i] = sorted(kept values)[ranks[i]],
+** the ranks ascending and each below the count of kept values (nothing is
+** written when none is kept).  v is not changed.  The buckets' passes
+** read v and keep in place; only when the selection falls back to the
+** quickselect (fewer than 65,536 kept values, values piled into a few
+** buckets, k over 64) are the kept values copied out, which may fail:
+** SB_ENOMEM, else SB_OK.  Why: sb_sim_finish selects among the burdens of
+** the persons with claims, who lie scattered through the per-person
+** array, and a copy of them was 420 MB a side at a province's scale.
+*/
+int sb_sim_select_ranks_kept(const sb_fen *v, const uint8_t *keep, int64_t n, const int64_t *ranks,
+                             int k, sb_fen *out);
+
 /* The scale factor as text: "335", "0.5", "1/3" (a den not a power of 10). */
 void sb_sim_scale_text(const sb_sim_result *r, char *buf, size_t cap);
 

@@ -322,7 +322,7 @@ static int parse_involved(sb_pack *p, sb_error *err) {
     if (e->rec >= p->info.records || (k > 0 && e->rec <= p->inv[k - 1].rec) || e->person < 0 ||
         e->person >= p->info.persons)
       return corrupt(err, p->path, "an involved entry out of range or order");
-    /* its date, as a record's (rec_ok): a crafted one reached the date
+    /* its date, as a record's (sb_pack_rec_fits): a crafted one reached the date
     ** arithmetic (fuzzing finding F2, docs/fuzzing.md) */
     if (e->date < SB_DATE_FIRST || e->date > SB_DATE_LAST)
       return corrupt(err, p->path, "an involved entry's date is not a date of years 1 to 9999");
@@ -576,22 +576,6 @@ int sb_pack_check_registry(const sb_pack *p, const sb_registry *reg, const char 
   return SB_OK;
 }
 
-/* A record's fields are what the writer can have written. */
-static int rec_ok(const sb_pack *p, const sb_pack_rec *r) {
-  /* constants, not sb_date_from_ymd calls: this runs once per record */
-  if (r->person < 0 || r->person >= p->info.persons || r->date < SB_DATE_FIRST ||
-      r->date > SB_DATE_LAST || (r->flags & ~(SB_PACK_REVERSAL | SB_PACK_INVOLVED)))
-    return 0;
-  if (r->flags & SB_PACK_REVERSAL)
-    return (r->flags & SB_PACK_INVOLVED) && !r->visit && !r->level && !r->category && !r->amt[0] &&
-           !r->amt[1] && !r->amt[2] && !r->amt[3];
-  if (r->visit >= SB_VISIT_COUNT || r->level >= SB_LEVEL_COUNT || r->category >= SB_CAT_COUNT)
-    return 0;
-  for (int k = 0; k < 4; k++)
-    if (r->amt[k] < 0 || r->amt[k] > SB_MONEY_MAX) return 0;
-  return r->amt[1] + r->amt[2] + r->amt[3] <= r->amt[0];
-}
-
 int sb_pack_read(const sb_pack *p, uint64_t from, uint64_t n, sb_pack_rec *buf, sb_error *err) {
   if (from > p->info.records || n > p->info.records - from)
     return sb_error_set(err, SB_EINVAL, p->path, "records %llu..%llu are past the end",
@@ -606,7 +590,7 @@ int sb_pack_read(const sb_pack *p, uint64_t from, uint64_t n, sb_pack_rec *buf, 
 }
 
 int sb_pack_rec_valid(const sb_pack *p, uint64_t index, const sb_pack_rec *r, sb_error *err) {
-  if (rec_ok(p, r)) return SB_OK;
+  if (sb_pack_rec_fits(r, p->info.persons)) return SB_OK;
   char why[96];
   snprintf(why, sizeof why, "record %llu is damaged", (unsigned long long)index);
   return corrupt(err, p->path, why);
@@ -652,24 +636,6 @@ void sb_pack_release(const sb_pack *p, uint64_t from, uint64_t n) {
   uintptr_t a = ((uintptr_t)(p->recs + from) + pg - 1) & ~(pg - 1);
   uintptr_t e = (uintptr_t)(p->recs + from + n) & ~(pg - 1);
   if (e > a) madvise((void *)a, e - a, MADV_DONTNEED);
-}
-
-/*
-** The check of one record: its six 8-byte words and its index, mixed.  A
-** pack's header holds the sum (mod 2^64) of the checks of all its records:
-** a sum, so that threads reading ranges of the file in any order can each
-** add up their own and the totals be compared once at the end — the
-** reader touches every record anyway, and a changed byte anywhere changes
-** the sum (unless another change cancels it exactly).
-*/
-uint64_t sb_pack_rec_check(uint64_t index, const sb_pack_rec *r) {
-  uint64_t w[6], x = (index + 1) * 0x9E3779B97F4A7C15ull;
-  memcpy(w, r, sizeof w);
-  for (int k = 0; k < 6; k++) {
-    x = (x ^ w[k]) * 0xbf58476d1ce4e5b9ull;
-    x ^= x >> 31;
-  }
-  return x;
 }
 
 int sb_pack_verify(const sb_pack *p, uint64_t sum, sb_error *err) {

@@ -57,25 +57,34 @@ static int32_t region_of(const sb_sim *s, int32_t k) {
 }
 
 /* Prefecture slots: the distinct prefectures in ascending order, then each
-** person's slot.  Why a one-entry cache: persons come in households and
-** households by county, so consecutive persons nearly always share a
-** prefecture, and the linear slot search runs once per change instead of
-** once per person (67 million of them in a province). */
+** person's slot.  Why a memo of the slot by prefecture (for the codes of
+** six-digit regions, 0..999900: 10,000 of them): the generator's and real
+** registries interleave counties household by household, so the
+** prefecture changes every third person or so, and a linear search of the
+** slots at each change was most of a pass over 67 million persons.
+** pref_slot gives a code the same slot every time within a pass (its one
+** side effect, naming the last slot "the rest", is the same every time
+** too), so asking it once per code and pass changes nothing. */
+#define PREF_MEMO 10000
 static void assign_prefectures(sb_sim *s) {
   sb_sim_result *r = &s->r;
-  int32_t last = INT32_MIN;
-  for (int32_t k = 0; k < s->np; k++) {
-    int32_t code = region_of(s, k) / 100 * 100;
-    if (code != last) pref_slot(r, code), last = code;
-  }
-  qsort(r->pref, (size_t)r->n_pref, sizeof r->pref[0], cmp_i32);
-  last = INT32_MIN;
-  int slot = 0;
-  for (int32_t k = 0; k < s->np; k++) {
-    int32_t code = region_of(s, k) / 100 * 100;
-    if (code != last) slot = pref_slot(r, code), last = code;
-    s->pref_of[k] = (int16_t)slot;
-    r->pref_persons[slot]++;
+  int16_t memo[PREF_MEMO];
+  for (int pass = 0; pass < 2; pass++) {
+    memset(memo, 0xff, sizeof memo); /* -1: not asked yet */
+    for (int32_t k = 0; k < s->np; k++) {
+      int32_t code = region_of(s, k) / 100, slot;
+      if (code >= 0 && code < PREF_MEMO) {
+        if ((slot = memo[code]) < 0) slot = memo[code] = (int16_t)pref_slot(r, code * 100);
+      } else {
+        slot = pref_slot(r, code * 100);
+      }
+      if (pass) {
+        s->pref_of[k] = (int16_t)slot;
+        r->pref_persons[slot]++;
+      }
+    }
+    /* after the first pass, the slots in ascending order of code */
+    if (!pass) qsort(r->pref, (size_t)r->n_pref, sizeof r->pref[0], cmp_i32);
   }
 }
 
@@ -333,14 +342,11 @@ void sb_sim_add_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const s
 }
 
 void sb_sim_row_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
-                   int reversed) {
+                   int reversed, sb_sim_sums *u) {
   int v = r->visit < SB_VISIT_COUNT ? r->visit : 0, l = r->level < SB_LEVEL_COUNT ? r->level : 0;
   add_sums(&t->cell[r->category][v][l][side], r, reversed);
-  if (side == 0 && s->r.n_caps && person >= 0 && person < s->np) watch_row(s, person, r);
-}
-
-void sb_sim_sums_add(sb_sim_sums *u, const sb_result *r, int reversed) {
   add_sums(u, r, reversed);
+  if (side == 0 && s->r.n_caps && person >= 0 && person < s->np) watch_row(s, person, r);
 }
 
 void sb_sim_alert_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int category) {

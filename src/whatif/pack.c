@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -282,6 +283,13 @@ struct sb_pack {
   uint64_t pf_size, pf_digest;
   const sb_pack_rec *recs; /* the records, mapped read-only; NULL: read() */
   size_t map_len;          /* the mapping's length (the header and records) */
+  /* sb_pack_resolve_begin: the thread resolving, the policy it resolves
+  ** under, and how it ended (rc, err) once joined */
+  pthread_t resolver;
+  int resolving;
+  const sb_policy *resolve_pol;
+  int resolve_rc;
+  sb_error resolve_err;
 };
 
 static int corrupt(sb_error *err, const char *path, const char *why) {
@@ -734,8 +742,33 @@ void sb_pack_involved(const sb_pack *p, uint64_t k, sb_pack_outcome *out) {
       (sb_pack_outcome){e->rec, e->person, e->date, e->pos, e->reversal, e->rejected, e->original};
 }
 
+static void *resolve_thread(void *arg) {
+  sb_pack *p = arg;
+  p->resolve_rc = sb_pack_resolve(p, p->resolve_pol, &p->resolve_err);
+  return NULL;
+}
+
+void sb_pack_resolve_begin(sb_pack *p, const sb_policy *policy) {
+  if (p->resolving) return;
+  p->resolve_pol = policy;
+  p->resolving = pthread_create(&p->resolver, NULL, resolve_thread, p) == 0;
+}
+
+int sb_pack_resolve_end(sb_pack *p, const sb_policy *policy, sb_error *err) {
+  if (p->resolving) {
+    pthread_join(p->resolver, NULL);
+    p->resolving = 0;
+    if (p->resolve_pol == policy) {
+      if (p->resolve_rc) *err = p->resolve_err;
+      return p->resolve_rc;
+    }
+  }
+  return sb_pack_resolve(p, policy, err);
+}
+
 void sb_pack_close(sb_pack *p) {
   if (!p) return;
+  if (p->resolving) pthread_join(p->resolver, NULL);
   if (p->recs) munmap((char *)p->recs - SB_PACK_HEADER_SIZE, p->map_len);
   if (p->fd >= 0) close(p->fd);
   free(p->path);

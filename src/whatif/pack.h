@@ -331,6 +331,26 @@ int sb_pack_person_start(const sb_pack *p, uint64_t at, uint64_t *out, sb_error 
 */
 int sb_pack_resolve(sb_pack *p, const sb_policy *policy, sb_error *err);
 
+/*
+** sb_pack_resolve(p, policy) on a thread of its own, while the caller
+** prepares the rest of the run; sb_pack_resolve_end waits for it.  Why: at
+** a province's scale the involved table holds 1.5 million entries, and
+** sorting them and taking their ids is a second and more of one thread
+** that nothing else had to wait for but the settlement (the collector's
+** set-up and the region check ran before it, one after the other on the
+** same thread).  Until sb_pack_resolve_end, the caller may only read the
+** pack's header and regions (sb_pack_get_info, sb_pack_regions,
+** sb_pack_path), and `policy` must stay as it is.  When no thread can be
+** started nothing happens here, and sb_pack_resolve_end resolves.
+*/
+void sb_pack_resolve_begin(sb_pack *p, const sb_policy *policy);
+
+/* After sb_pack_resolve_begin: wait for it and return what it returned
+** (with its error in err), when it resolved under this very `policy`;
+** otherwise (no thread, another policy, or not begun) sb_pack_resolve(p,
+** policy, err).  sb_pack_simulate calls it. */
+int sb_pack_resolve_end(sb_pack *p, const sb_policy *policy, sb_error *err);
+
 /* What sb_pack_resolve decided for one involved entry. */
 typedef struct sb_pack_outcome {
   uint64_t rec;   /* its record index (entries are in record order) */

@@ -309,7 +309,7 @@ int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
   if (threads < 1) threads = 1;
   if (threads > 16) threads = 16;
   if ((uint64_t)threads > info->records) threads = info->records ? (int)info->records : 1;
-  int rc = sb_pack_resolve(p, base, err);
+  int rc = sb_pack_resolve_end(p, base, err); /* begun by the caller, or now */
   if (rc) return rc;
   job *jobs = calloc((size_t)threads, sizeof *jobs);
   if (!jobs) return sb_error_set(err, SB_ENOMEM, sb_pack_path(p), "out of memory");

@@ -676,16 +676,33 @@ int sb_pack_person_start(const sb_pack *p, uint64_t at, uint64_t *out, sb_error 
 
 /* ---- the claim-id bookkeeping of the involved rows ------------------------ */
 
-/* Global canonical order (docs/reference/settlement.md §4): date, claim id bytes, input
-** position. */
+/* Global canonical order (docs/reference/settlement.md §4): date, claim id
+** bytes, input position — as the sort below uses it: on a tie of the date
+** and the ids' first eight bytes (sb_canon_id_prefix), the whole of it. */
+typedef struct inv_key {
+  sb_date date;
+  uint64_t prefix;
+  inv_entry *e;
+} inv_key;
+
 static int inv_cmp(const void *a, const void *b) {
-  const inv_entry *x = *(const inv_entry *const *)a, *y = *(const inv_entry *const *)b;
-  return sb_canon_cmp(x->date, x->id, x->id_len, x->pos, y->date, y->id, y->id_len, y->pos);
+  const inv_key *x = a, *y = b;
+  if (x->date != y->date) return x->date < y->date ? -1 : 1;
+  if (x->prefix != y->prefix) return x->prefix < y->prefix ? -1 : 1;
+  const inv_entry *u = x->e, *v = y->e;
+  return sb_canon_cmp(u->date, u->id, u->id_len, u->pos, v->date, v->id, v->id_len, v->pos);
 }
 
 int sb_pack_resolve(sb_pack *p, const sb_policy *pol, sb_error *err) {
   uint64_t n = p->info.involved, m = 0;
-  inv_entry **order = malloc((size_t)(n ? n : 1) * sizeof *order);
+  /* Sorted by keys beside the entries rather than by the entries: most
+  ** comparisons are then decided by the date and the first eight id
+  ** bytes in the key array itself, without reaching for the entry and its
+  ** id text (1.5 million entries at a province's scale, whose sort was
+  ** 3% of a run's time and ran before any settlement could start).  The order is
+  ** the canonical order either way: it is total (input positions are
+  ** unique), so any sort by it gives the same sequence. */
+  inv_key *order = malloc((size_t)(n ? n : 1) * sizeof *order);
   sb_idbook *book = sb_idbook_new((int64_t)n);
   if (!order || !book) {
     free(order), sb_idbook_free(book);
@@ -707,13 +724,13 @@ int sb_pack_resolve(sb_pack *p, const sb_policy *pol, sb_error *err) {
         continue;
       }
     }
-    order[m++] = e;
+    order[m++] = (inv_key){e->date, sb_canon_id_prefix(e->id, e->id_len), e};
   }
   qsort(order, (size_t)m, sizeof *order, inv_cmp);
   /* The run's id rules (docs/reference/settlement.md §8), in canonical
   ** order; the holder's ref is the record. */
   for (uint64_t q = 0; q < m; q++) {
-    inv_entry *e = order[q];
+    inv_entry *e = order[q].e;
     sb_id_row ir = {e->id,
                     e->id_len,
                     e->date,

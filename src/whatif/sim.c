@@ -735,6 +735,53 @@ static void *side_measures(void *arg) {
 ** the sides share nothing but the read-only burdens. */
 #define SIM_PARALLEL_PERSONS 1000000
 
+/* Who gains or loses under the reform, and the most affected (two sides). */
+static void changes(sb_sim *s) {
+  sb_sim_result *r = &s->r;
+  for (int32_t k = 0; k < s->np; k++) {
+    /* nobody's burden changes, mostly: that test first, then who has
+    ** claims (a branch that the scattered persons without claims
+    ** would mispredict often) */
+    sb_fen d = s->psn[1][k] - s->psn[0][k];
+    if (!d || !s->seen[k]) continue;
+    if (d < 0) r->gainers++, r->gained += -d;
+    if (d > 0) r->losers++, r->lost += d;
+    /* keep the SB_SIM_TOP largest changes, largest first (ties: registry order) */
+    sb_fen ad = absdiff(s, k);
+    int pos = r->n_top;
+    while (pos > 0) {
+      const sb_sim_person_change *c = &r->top[pos - 1];
+      sb_fen cd = c->psn[1] - c->psn[0];
+      if ((cd < 0 ? -cd : cd) >= ad) break;
+      pos--;
+    }
+    if (pos >= SB_SIM_TOP) continue;
+    int last = r->n_top < SB_SIM_TOP ? r->n_top : SB_SIM_TOP - 1;
+    memmove(&r->top[pos + 1], &r->top[pos], (size_t)(last - pos) * sizeof r->top[0]);
+    if (r->n_top < SB_SIM_TOP) r->n_top++;
+    sb_sim_person_change *c = &r->top[pos];
+    size_t len = 0;
+    const char *id = s->reg ? sb_registry_id(s->reg, k, &len) : "";
+    if (len > 64) len = 64;
+    memcpy(c->person_id, id, len);
+    c->person_id[len] = 0;
+    c->person = k;
+    c->category = s->category[k];
+    c->region = region_of(s, k);
+    c->psn[0] = s->psn[0][k];
+    c->psn[1] = s->psn[1][k];
+  }
+}
+
+/* The second thread's part of sb_sim_finish: the reform's distribution,
+** then the watched caps (which write only r->caps; side_measures of side
+** 0 and changes, on the other thread, write other fields of r). */
+static void *side_and_caps(void *arg) {
+  side_measures(arg);
+  finish_caps(((side_job *)arg)->s);
+  return NULL;
+}
+
 const sb_sim_result *sb_sim_finish(sb_sim *s) {
   sb_sim_result *r = &s->r;
   sb_sim_merge(s, &s->own);
@@ -743,50 +790,23 @@ const sb_sim_result *sb_sim_finish(sb_sim *s) {
   for (int32_t k = 0; k < s->np; k++)
     n += s->seen[k];
   r->persons_with_claims = n;
+  /* Two threads from SIM_PARALLEL_PERSONS on: the baseline's distribution
+  ** and the changes on this one, the reform's and the caps on the other,
+  ** each a pass or more over a province's per-person arrays that the
+  ** other does not write. */
   side_job jobs[2] = {{s, 0, SB_OK}, {s, 1, SB_OK}};
   pthread_t t;
   int beside = r->sides == 2 && n >= SIM_PARALLEL_PERSONS &&
-               pthread_create(&t, NULL, side_measures, &jobs[1]) == 0;
+               pthread_create(&t, NULL, side_and_caps, &jobs[1]) == 0;
   side_measures(&jobs[0]);
-  if (beside)
+  if (r->sides == 2) changes(s);
+  if (beside) {
     pthread_join(t, NULL);
-  else if (r->sides == 2)
-    side_measures(&jobs[1]);
-  if (jobs[0].rc || jobs[1].rc) return NULL;
-  finish_caps(s);
-  if (r->sides == 2) {
-    for (int32_t k = 0; k < s->np; k++) {
-      if (!s->seen[k]) continue;
-      sb_fen d = s->psn[1][k] - s->psn[0][k];
-      if (d < 0) r->gainers++, r->gained += -d;
-      if (d > 0) r->losers++, r->lost += d;
-      if (!d) continue;
-      /* keep the SB_SIM_TOP largest changes, largest first (ties: registry order) */
-      sb_fen ad = absdiff(s, k);
-      int pos = r->n_top;
-      while (pos > 0) {
-        const sb_sim_person_change *c = &r->top[pos - 1];
-        sb_fen cd = c->psn[1] - c->psn[0];
-        if ((cd < 0 ? -cd : cd) >= ad) break;
-        pos--;
-      }
-      if (pos >= SB_SIM_TOP) continue;
-      int last = r->n_top < SB_SIM_TOP ? r->n_top : SB_SIM_TOP - 1;
-      memmove(&r->top[pos + 1], &r->top[pos], (size_t)(last - pos) * sizeof r->top[0]);
-      if (r->n_top < SB_SIM_TOP) r->n_top++;
-      sb_sim_person_change *c = &r->top[pos];
-      size_t len = 0;
-      const char *id = s->reg ? sb_registry_id(s->reg, k, &len) : "";
-      if (len > 64) len = 64;
-      memcpy(c->person_id, id, len);
-      c->person_id[len] = 0;
-      c->person = k;
-      c->category = s->category[k];
-      c->region = region_of(s, k);
-      c->psn[0] = s->psn[0][k];
-      c->psn[1] = s->psn[1][k];
-    }
+  } else {
+    if (r->sides == 2) side_measures(&jobs[1]);
+    finish_caps(s);
   }
+  if (jobs[0].rc || jobs[1].rc) return NULL;
   return r;
 }
 

@@ -141,6 +141,27 @@ void sb_policy_free(sb_policy *p);
 int sb_policy_ci_deductible(const sb_policy *p, int32_t region, sb_fen *out);
 
 /*
+** A memo of sb_policy_ci_deductible for one policy, for a caller that asks
+** for the counties of millions of persons one after the other (simulate:
+** a province's registry interleaves counties household by household, so
+** the county changes every third person or so, and a one-entry cache
+** missed too often).  Direct-mapped by county code; a miss asks the policy
+** and keeps the answer in place of whatever the slot held.  Zero it (a
+** zeroed memo is empty) before the first use with a policy, and use it
+** with that policy only.
+*/
+#define SB_CI_MEMO 256
+typedef struct sb_ci_memo {
+  int32_t region[SB_CI_MEMO];
+  int8_t state[SB_CI_MEMO]; /* 0 empty, 1 found (T in T[]), 2 no row applies */
+  sb_fen T[SB_CI_MEMO];
+} sb_ci_memo;
+
+/* sb_policy_ci_deductible(p, region, out) through memo m: the same result
+** and *out. */
+int sb_policy_ci_deductible_memo(const sb_policy *p, sb_ci_memo *m, int32_t region, sb_fen *out);
+
+/*
 ** Is the value at `path` + "." + `key` flagged ASSUMED by the policy file
 ** (listed in the `assumed` array of the object at `path`, e.g. path
 ** "$.basic.chronic", key "annual_cap")?  1 or 0.  Only the object's own

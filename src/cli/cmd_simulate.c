@@ -393,6 +393,10 @@ int sb_cmd_simulate(int argc, char **argv) {
       sb_cli_load_fee_inputs("simulate", catalog_path, fees_path, (int)threads, &cat, &fees))
     goto out;
   double t_reg = sb_cli_now();
+  /* the pack's involved rows resolved under the baseline on another
+  ** thread while the regions are checked and the collector is made
+  ** (sb_pack_resolve_begin); sb_pack_simulate waits for it */
+  if (pack) sb_pack_resolve_begin(pack, base);
   int32_t np = pack ? sb_pack_get_info(pack)->persons : sb_registry_count(reg);
   const int32_t *regions = pack ? sb_pack_regions(pack) : NULL;
   if (sb_sim_check_regions(o[1].values[0], base, reform, reg, regions, np, &err)) {

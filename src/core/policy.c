@@ -39,6 +39,26 @@ int sb_policy_ci_deductible(const sb_policy *p, int32_t region, sb_fen *out) {
   return -1;
 }
 
+_Static_assert(SB_CI_MEMO == 256, "sb_policy_ci_deductible_memo takes 8 bits of the hash");
+
+int sb_policy_ci_deductible_memo(const sb_policy *p, sb_ci_memo *m, int32_t region, sb_fen *out) {
+  /* the high bits of a multiplicative hash: county codes are dense in
+  ** their low digits, and their low bits would crowd a few slots */
+  uint32_t at = ((uint32_t)region * 2654435761u) >> 24;
+  if (m->state[at] && m->region[at] == region) {
+    if (m->state[at] == 2) return -1;
+    *out = m->T[at];
+    return 0;
+  }
+  sb_fen T = 0;
+  int rc = sb_policy_ci_deductible(p, region, &T);
+  m->region[at] = region;
+  m->state[at] = rc ? 2 : 1;
+  m->T[at] = T;
+  if (!rc) *out = T;
+  return rc;
+}
+
 const sb_policy *sb_policy_set_find(const sb_policy_set *s, int year) {
   for (int i = 0; i < s->n; i++)
     if (s->items[i]->year == year) return s->items[i];

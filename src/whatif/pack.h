@@ -82,6 +82,7 @@
 #define SANBAO_PACK_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "batch/batch.h"
 #include "sanbao/error.h"
@@ -265,9 +266,53 @@ void sb_pack_release(const sb_pack *p, uint64_t from, uint64_t n);
 ** a writer can have written?  SB_OK, or SB_EINVAL naming the record. */
 int sb_pack_rec_valid(const sb_pack *p, uint64_t index, const sb_pack_rec *r, sb_error *err);
 
-/* The check of record `index` (its content and place); a pack's header
-** holds the sum of the checks of all its records. */
-uint64_t sb_pack_rec_check(uint64_t index, const sb_pack_rec *r);
+/*
+** The test sb_pack_rec_valid makes, without the message, for a pack of
+** `persons` persons: 1 when every field of r is what a writer can have
+** written, else 0.  Inline, and without a branch on any field of an
+** ordinary claim (each range is one unsigned comparison, the results are
+** or-ed): a reader tests all 147 million records of a province's pack,
+** and the call and the early returns of the plain form were 3% of a run
+** (docs/performance.md).  Where a field is out of range the sum of the
+** amounts is meaningless but harmless — unsigned, it cannot overflow
+** into undefined behaviour — and the record is refused anyway.
+*/
+static inline int sb_pack_rec_fits(const sb_pack_rec *r, int32_t persons) {
+  uint32_t bad =
+      ((uint32_t)r->person >= (uint32_t)persons) |
+      ((uint32_t)r->date - (uint32_t)SB_DATE_FIRST > (uint32_t)(SB_DATE_LAST - SB_DATE_FIRST)) |
+      (uint32_t)(r->flags & ~(SB_PACK_REVERSAL | SB_PACK_INVOLVED));
+  if (r->flags & SB_PACK_REVERSAL) /* rare: only the person, date and place are set */
+    return !bad && (r->flags & SB_PACK_INVOLVED) && !r->visit && !r->level && !r->category &&
+           !(r->amt[0] | r->amt[1] | r->amt[2] | r->amt[3]);
+  const uint64_t max = (uint64_t)SB_MONEY_MAX;
+  uint64_t a0 = (uint64_t)r->amt[0], a1 = (uint64_t)r->amt[1], a2 = (uint64_t)r->amt[2],
+           a3 = (uint64_t)r->amt[3];
+  bad |= (uint32_t)(r->visit >= SB_VISIT_COUNT) | (uint32_t)(r->level >= SB_LEVEL_COUNT) |
+         (uint32_t)(r->category >= SB_CAT_COUNT) | (uint32_t)(a0 > max) | (uint32_t)(a1 > max) |
+         (uint32_t)(a2 > max) | (uint32_t)(a3 > max) | (uint32_t)(a1 + a2 + a3 > a0);
+  return !bad;
+}
+
+/*
+** The check of one record: its six 8-byte words and its index, mixed.  A
+** pack's header holds the sum (mod 2^64) of the checks of all its records:
+** a sum, so that threads reading ranges of the file in any order can each
+** add up their own and the totals be compared once at the end — the
+** reader touches every record anyway, and a changed byte anywhere changes
+** the sum (unless another change cancels it exactly).  Inline: a reader
+** sums the checks of every record in a loop of their own, so that the
+** chains of several records overlap, which a call per record hinders.
+*/
+static inline uint64_t sb_pack_rec_check(uint64_t index, const sb_pack_rec *r) {
+  uint64_t w[6], x = (index + 1) * 0x9E3779B97F4A7C15ull;
+  memcpy(w, r, sizeof w);
+  for (int k = 0; k < 6; k++) {
+    x = (x ^ w[k]) * 0xbf58476d1ce4e5b9ull;
+    x ^= x >> 31;
+  }
+  return x;
+}
 
 /* After a reader has read every record once and summed their checks:
 ** SB_EINVAL when the sum is not the header's (a damaged record). */
@@ -285,6 +330,26 @@ int sb_pack_person_start(const sb_pack *p, uint64_t at, uint64_t *out, sb_error 
 ** involved record.  May be called again for another policy.  SB_ENOMEM.
 */
 int sb_pack_resolve(sb_pack *p, const sb_policy *policy, sb_error *err);
+
+/*
+** sb_pack_resolve(p, policy) on a thread of its own, while the caller
+** prepares the rest of the run; sb_pack_resolve_end waits for it.  Why: at
+** a province's scale the involved table holds 1.5 million entries, and
+** sorting them and taking their ids is a second and more of one thread
+** that nothing else had to wait for but the settlement (the collector's
+** set-up and the region check ran before it, one after the other on the
+** same thread).  Until sb_pack_resolve_end, the caller may only read the
+** pack's header and regions (sb_pack_get_info, sb_pack_regions,
+** sb_pack_path), and `policy` must stay as it is.  When no thread can be
+** started nothing happens here, and sb_pack_resolve_end resolves.
+*/
+void sb_pack_resolve_begin(sb_pack *p, const sb_policy *policy);
+
+/* After sb_pack_resolve_begin: wait for it and return what it returned
+** (with its error in err), when it resolved under this very `policy`;
+** otherwise (no thread, another policy, or not begun) sb_pack_resolve(p,
+** policy, err).  sb_pack_simulate calls it. */
+int sb_pack_resolve_end(sb_pack *p, const sb_policy *policy, sb_error *err);
 
 /* What sb_pack_resolve decided for one involved entry. */
 typedef struct sb_pack_outcome {

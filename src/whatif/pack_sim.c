@@ -22,7 +22,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define BLOCK 65536 /* records read at a time: 3 MiB */
+#define BLOCK 65536    /* records read at a time: 3 MiB */
+#define CHECK_RUN 4096 /* records checked, then settled, at a time (settle_block) */
 
 /* A row of the current person's run: what each side settled. */
 typedef struct run_row {
@@ -48,11 +49,14 @@ typedef struct job {
   sb_sim_progress_fn progress; /* the first job only */
   void *progress_ctx;
   sb_date jan1, dec31; /* the policies' year: a record outside it is NO_POLICY */
-  /* the last region looked up and what it gave: persons come by household,
-  ** so consecutive persons nearly always share a county */
+  /* the last region looked up and what it gave (a household's persons
+  ** share it), and the critical-illness deductible by county on each
+  ** side: counties interleave household by household, and a lookup at
+  ** every change of county was 2% of a run */
   int32_t last_region;
   int last_ok;
   sb_fen last_T[2];
+  sb_ci_memo memo[2];
 } job;
 
 /* The person whose run is being settled. */
@@ -89,11 +93,11 @@ static void person_begin(job *j, person_state *ps, int32_t person, uint64_t rec)
   ps->acc[0] = zero;
   ps->acc[1] = zero;
   int32_t region = j->regions[person];
-  if (region != j->last_region) {
+  if (region != j->last_region) { /* a household's persons share it */
     j->last_region = region;
-    j->last_ok = sb_policy_ci_deductible(j->pol[0], region, &j->last_T[0]) == 0;
+    j->last_ok = sb_policy_ci_deductible_memo(j->pol[0], &j->memo[0], region, &j->last_T[0]) == 0;
     /* simulate checked that the reform covers every region the base covers */
-    if (j->last_ok) sb_policy_ci_deductible(j->pol[1], region, &j->last_T[1]);
+    if (j->last_ok) sb_policy_ci_deductible_memo(j->pol[1], &j->memo[1], region, &j->last_T[1]);
   }
   ps->region_ok = j->last_ok;
   ps->T[0] = j->last_T[0];
@@ -108,8 +112,7 @@ static void person_begin(job *j, person_state *ps, int32_t person, uint64_t rec)
 /* A row's results into the collector: per row its cell, into the person's
 ** sums the rest (sb_sim_row_to). */
 static void add_row(job *j, person_state *ps, int side, const sb_result *r, int reversed) {
-  sb_sim_row_to(j->sim, j->tally, side, ps->person, r, reversed);
-  sb_sim_sums_add(&ps->sums[side], r, reversed);
+  sb_sim_row_to(j->sim, j->tally, side, ps->person, r, reversed, &ps->sums[side]);
   ps->added = 1;
 }
 
@@ -224,25 +227,33 @@ static int settle_block(job *j, person_state *ps, const sb_pack_rec *recs, uint6
   /* The checks in a loop of their own: each is a serial chain of six
   ** multiplications, but the chains of different records are
   ** independent, and alone in a tight loop the processor runs several at
-  ** once; between two settlements it could not. */
-  uint64_t sum = 0;
-  for (uint64_t k = 0; k < n; k++)
-    sum += sb_pack_rec_check(at + k, &recs[k]);
-  j->sum += sum;
-  for (uint64_t k = 0; k < n && !j->rc; k++) {
-    /* a private copy, checked: see sb_pack_view */
-    sb_pack_rec rec = recs[k];
-    const sb_pack_rec *r = &rec;
-    if ((j->rc = sb_pack_rec_valid(j->p, at + k, r, &j->err))) break;
-    if (r->person != ps->person) {
-      if (r->person < ps->person) {
-        fail(j, "records are not sorted by person", at + k);
+  ** once; between two settlements it could not.  Run by run of CHECK_RUN
+  ** records (192 KiB), so that the settling loop finds the records the
+  ** checks brought in still in the core's own cache: over a whole block
+  ** (3 MiB, more than a core's L2) it waited on the shared cache or
+  ** memory at the first field it read of each record (perf annotate). */
+  int32_t persons = sb_pack_get_info(j->p)->persons;
+  for (uint64_t c = 0; c < n && !j->rc; c += CHECK_RUN) {
+    uint64_t e = n - c < CHECK_RUN ? n : c + CHECK_RUN, sum = 0;
+    for (uint64_t k = c; k < e; k++)
+      sum += sb_pack_rec_check(at + k, &recs[k]);
+    j->sum += sum;
+    for (uint64_t k = c; k < e && !j->rc; k++) {
+      /* a private copy, checked: see sb_pack_view */
+      sb_pack_rec rec = recs[k];
+      const sb_pack_rec *r = &rec;
+      if (!sb_pack_rec_fits(r, persons) && (j->rc = sb_pack_rec_valid(j->p, at + k, r, &j->err)))
         break;
+      if (r->person != ps->person) {
+        if (r->person < ps->person) {
+          fail(j, "records are not sorted by person", at + k);
+          break;
+        }
+        if (ps->person >= 0) person_end(j, ps);
+        person_begin(j, ps, r->person, at + k);
       }
-      if (ps->person >= 0) person_end(j, ps);
-      person_begin(j, ps, r->person, at + k);
+      settle_rec(j, ps, r, at + k);
     }
-    settle_rec(j, ps, r, at + k);
   }
   sb_map_guard_leave(&g);
   return j->rc;
@@ -298,7 +309,7 @@ int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
   if (threads < 1) threads = 1;
   if (threads > 16) threads = 16;
   if ((uint64_t)threads > info->records) threads = info->records ? (int)info->records : 1;
-  int rc = sb_pack_resolve(p, base, err);
+  int rc = sb_pack_resolve_end(p, base, err); /* begun by the caller, or now */
   if (rc) return rc;
   job *jobs = calloc((size_t)threads, sizeof *jobs);
   if (!jobs) return sb_error_set(err, SB_ENOMEM, sb_pack_path(p), "out of memory");
@@ -326,7 +337,8 @@ int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
                     sb_date_from_ymd(base->year, 12, 31),
                     INT32_MIN,
                     0,
-                    {0, 0}};
+                    {0, 0},
+                    {{{0}, {0}, {0}}, {{0}, {0}, {0}}}};
     if (!jobs[t].tally && !rc) rc = sb_error_set(err, SB_ENOMEM, sb_pack_path(p), "out of memory");
     next_involved(&jobs[t]);
     if (t == 0) sb_sim_get_progress(sim, &jobs[t].progress, &jobs[t].progress_ctx);

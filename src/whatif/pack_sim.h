@@ -33,7 +33,9 @@ typedef struct sb_pack_sim_stats {
 ** `sim` (2 sides, over the pack's persons: sb_sim_new_regions with
 ** sb_pack_regions).  The caller has checked that the pack belongs to the
 ** run's persons file (sb_pack_check_persons_file, or
-** sb_pack_check_registry); the persons' regions come from the pack.
+** sb_pack_check_registry); the persons' regions come from the pack.  The
+** involved rows are resolved under `base` first (sb_pack_resolve_end: by
+** the thread of sb_pack_resolve_begin when the caller began one).
 ** `threads` 1..16.  Return 0,
 ** SB_EINVAL (a damaged pack; err names the file and record), SB_EIO,
 ** SB_ENOMEM.

@@ -57,25 +57,34 @@ static int32_t region_of(const sb_sim *s, int32_t k) {
 }
 
 /* Prefecture slots: the distinct prefectures in ascending order, then each
-** person's slot.  Why a one-entry cache: persons come in households and
-** households by county, so consecutive persons nearly always share a
-** prefecture, and the linear slot search runs once per change instead of
-** once per person (67 million of them in a province). */
+** person's slot.  Why a memo of the slot by prefecture (for the codes of
+** six-digit regions, 0..999900: 10,000 of them): the generator's and real
+** registries interleave counties household by household, so the
+** prefecture changes every third person or so, and a linear search of the
+** slots at each change was most of a pass over 67 million persons.
+** pref_slot gives a code the same slot every time within a pass (its one
+** side effect, naming the last slot "the rest", is the same every time
+** too), so asking it once per code and pass changes nothing. */
+#define PREF_MEMO 10000
 static void assign_prefectures(sb_sim *s) {
   sb_sim_result *r = &s->r;
-  int32_t last = INT32_MIN;
-  for (int32_t k = 0; k < s->np; k++) {
-    int32_t code = region_of(s, k) / 100 * 100;
-    if (code != last) pref_slot(r, code), last = code;
-  }
-  qsort(r->pref, (size_t)r->n_pref, sizeof r->pref[0], cmp_i32);
-  last = INT32_MIN;
-  int slot = 0;
-  for (int32_t k = 0; k < s->np; k++) {
-    int32_t code = region_of(s, k) / 100 * 100;
-    if (code != last) slot = pref_slot(r, code), last = code;
-    s->pref_of[k] = (int16_t)slot;
-    r->pref_persons[slot]++;
+  int16_t memo[PREF_MEMO];
+  for (int pass = 0; pass < 2; pass++) {
+    memset(memo, 0xff, sizeof memo); /* -1: not asked yet */
+    for (int32_t k = 0; k < s->np; k++) {
+      int32_t code = region_of(s, k) / 100, slot;
+      if (code >= 0 && code < PREF_MEMO) {
+        if ((slot = memo[code]) < 0) slot = memo[code] = (int16_t)pref_slot(r, code * 100);
+      } else {
+        slot = pref_slot(r, code * 100);
+      }
+      if (pass) {
+        s->pref_of[k] = (int16_t)slot;
+        r->pref_persons[slot]++;
+      }
+    }
+    /* after the first pass, the slots in ascending order of code */
+    if (!pass) qsort(r->pref, (size_t)r->n_pref, sizeof r->pref[0], cmp_i32);
   }
 }
 
@@ -333,14 +342,11 @@ void sb_sim_add_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const s
 }
 
 void sb_sim_row_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
-                   int reversed) {
+                   int reversed, sb_sim_sums *u) {
   int v = r->visit < SB_VISIT_COUNT ? r->visit : 0, l = r->level < SB_LEVEL_COUNT ? r->level : 0;
   add_sums(&t->cell[r->category][v][l][side], r, reversed);
-  if (side == 0 && s->r.n_caps && person >= 0 && person < s->np) watch_row(s, person, r);
-}
-
-void sb_sim_sums_add(sb_sim_sums *u, const sb_result *r, int reversed) {
   add_sums(u, r, reversed);
+  if (side == 0 && s->r.n_caps && person >= 0 && person < s->np) watch_row(s, person, r);
 }
 
 void sb_sim_alert_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int category) {
@@ -464,17 +470,36 @@ static int depth_for(int64_t n) {
 ** simulate, docs/performance.md); this reads v three times and writes only
 ** the few buckets the ranks need.  The answer is the same — a rank's value
 ** is the value of that rank in its bucket, buckets being ordered slices.
-** Returns 0, or -1 when the buckets asked for hold more than half of v
-** (values piled into a few slices) or memory is short: then the caller
-** runs the quickselect over all of v.  v is not reordered here.
+**
+** The values are v[i] for the i in [0, n) whose keep[i] is non-zero (all
+** of them when keep is NULL), m of them (m >= 1).  Why a mask: the burdens
+** are the collector's per-person array, where persons without claims sit
+** between those with; selecting among them in place spares a 420 MB copy
+** per side, whose page faults and zeroing by the kernel (clear_page) were
+** 7% of a Hunan-scale run.  The passes read a masked-out slot as `lo` (or
+** as the value that cannot win the min or max) and add keep[i] (0 or 1) to
+** its count, so the mask costs no branch where the values are counted.
+** Returns 0, or -1 when the buckets asked for hold more than half of the
+** values (values piled into a few slices), k is over 64 or memory is
+** short: then the caller runs the quickselect over all the values.  v is
+** not reordered here.
 */
 #define SELECT_BUCKETS 65536
-static int select_by_buckets(const sb_fen *v, int64_t n, const int64_t *ranks, int k, sb_fen *out) {
-  sb_fen lo = v[0], hi = v[0];
-  for (int64_t i = 1; i < n; i++) {
-    lo = v[i] < lo ? v[i] : lo;
-    hi = v[i] > hi ? v[i] : hi;
-  }
+
+/* All ones when keep is NULL or keep[i] is non-zero, else zero: a mask
+** for arithmetic instead of a branch, which at one person in five
+** without claims, scattered, would be mispredicted often. */
+static inline uint64_t kept_mask(const uint8_t *keep, int64_t i) {
+  return keep ? 0 - (uint64_t)(keep[i] != 0) : ~(uint64_t)0;
+}
+
+/* v[i] when kept, else `other`. */
+static inline sb_fen kept_or(const sb_fen *v, uint64_t mask, int64_t i, sb_fen other) {
+  return (sb_fen)(((uint64_t)v[i] & mask) | ((uint64_t)other & ~mask));
+}
+
+static int select_by_buckets(const sb_fen *v, const uint8_t *keep, int64_t n, int64_t m, sb_fen lo,
+                             sb_fen hi, const int64_t *ranks, int k, sb_fen *out) {
   if (lo == hi) {
     for (int i = 0; i < k; i++)
       out[i] = lo;
@@ -486,12 +511,14 @@ static int select_by_buckets(const sb_fen *v, int64_t n, const int64_t *ranks, i
     shift++;
   int64_t *start = calloc(SELECT_BUCKETS + 1, sizeof *start);
   int16_t *need = calloc(SELECT_BUCKETS, sizeof *need); /* 1 + its place in `which` */
-  if (!start || !need) {
+  if (!start || !need || k > 64) {
     free(start), free(need);
     return -1;
   }
-  for (int64_t i = 0; i < n; i++)
-    start[((uint64_t)v[i] - (uint64_t)lo) >> shift]++;
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t mask = kept_mask(keep, i);
+    start[((uint64_t)kept_or(v, mask, i, lo) - (uint64_t)lo) >> shift] += (int64_t)(mask & 1);
+  }
   for (int64_t b = 0, at = 0; b <= SELECT_BUCKETS; b++) { /* counts -> where each begins */
     int64_t c = b < SELECT_BUCKETS ? start[b] : 0;
     start[b] = at;
@@ -502,10 +529,6 @@ static int select_by_buckets(const sb_fen *v, int64_t n, const int64_t *ranks, i
   int32_t which[64];
   int64_t base[64], fill[64], total = 0;
   int nb = 0, bk[64];
-  if (k > 64) {
-    free(start), free(need);
-    return -1;
-  }
   for (int i = 0, b = 0; i < k; i++) {
     while (start[b + 1] <= ranks[i])
       b++;
@@ -518,14 +541,16 @@ static int select_by_buckets(const sb_fen *v, int64_t n, const int64_t *ranks, i
     }
     bk[i] = nb - 1;
   }
-  sb_fen *tmp = total <= n / 2 ? malloc((size_t)(total ? total : 1) * sizeof *tmp) : NULL;
+  sb_fen *tmp = total <= m / 2 ? malloc((size_t)(total ? total : 1) * sizeof *tmp) : NULL;
   if (!tmp) {
     free(start), free(need);
     return -1;
   }
   for (int64_t i = 0; i < n; i++) {
-    int j = need[((uint64_t)v[i] - (uint64_t)lo) >> shift];
-    if (j) tmp[fill[j - 1]++] = v[i];
+    uint64_t mask = kept_mask(keep, i);
+    sb_fen x = kept_or(v, mask, i, lo);
+    int j = need[((uint64_t)x - (uint64_t)lo) >> shift] & (int)(mask & 0xffff);
+    if (j) tmp[fill[j - 1]++] = x;
   }
   /* each rank as a place in tmp, then a quickselect per bucket */
   int64_t rk[64];
@@ -545,9 +570,53 @@ static int select_by_buckets(const sb_fen *v, int64_t n, const int64_t *ranks, i
   return 0;
 }
 
+/* The count, least and greatest of the kept values (sb_sim_select_ranks_kept). */
+static void kept_range(const sb_fen *v, const uint8_t *keep, int64_t n, int64_t *m, sb_fen *lo,
+                       sb_fen *hi) {
+  int64_t c = 0;
+  sb_fen a = INT64_MAX, b = INT64_MIN;
+  for (int64_t i = 0; i < n; i++) {
+    uint64_t mask = kept_mask(keep, i);
+    sb_fen x = kept_or(v, mask, i, INT64_MAX), y = kept_or(v, mask, i, INT64_MIN);
+    c += (int64_t)(mask & 1);
+    a = x < a ? x : a;
+    b = y > b ? y : b;
+  }
+  *m = c, *lo = a, *hi = b;
+}
+
 void sb_sim_select_ranks(sb_fen *v, int64_t n, const int64_t *ranks, int k, sb_fen *out) {
-  if (n >= SELECT_BUCKETS && select_by_buckets(v, n, ranks, k, out) == 0) return;
+  if (n >= SELECT_BUCKETS) {
+    int64_t m;
+    sb_fen lo, hi;
+    kept_range(v, NULL, n, &m, &lo, &hi);
+    if (select_by_buckets(v, NULL, n, m, lo, hi, ranks, k, out) == 0) return;
+  }
   select_rec(v, 0, n, ranks, 0, k, out, depth_for(n));
+}
+
+/* sb_sim_select_ranks_kept once the count m (>= 1), least and greatest
+** kept value are known (the caller's pass over the values found them). */
+static int select_kept(const sb_fen *v, const uint8_t *keep, int64_t n, int64_t m, sb_fen lo,
+                       sb_fen hi, const int64_t *ranks, int k, sb_fen *out) {
+  if (m >= SELECT_BUCKETS && select_by_buckets(v, keep, n, m, lo, hi, ranks, k, out) == 0)
+    return SB_OK;
+  /* few values, or piled into a few buckets: a copy for the quickselect */
+  sb_fen *w = malloc((size_t)m * sizeof *w);
+  if (!w) return SB_ENOMEM;
+  for (int64_t i = 0, j = 0; i < n; i++)
+    if (keep[i]) w[j++] = v[i];
+  select_rec(w, 0, m, ranks, 0, k, out, depth_for(m));
+  free(w);
+  return SB_OK;
+}
+
+int sb_sim_select_ranks_kept(const sb_fen *v, const uint8_t *keep, int64_t n, const int64_t *ranks,
+                             int k, sb_fen *out) {
+  int64_t m;
+  sb_fen lo, hi;
+  kept_range(v, keep, n, &m, &lo, &hi);
+  return m ? select_kept(v, keep, n, m, lo, hi, ranks, k, out) : SB_OK;
 }
 
 static sb_fen absdiff(const sb_sim *s, int32_t k) {
@@ -583,14 +652,6 @@ int sb_sim_unchanged(const sb_sim_result *r) {
   return !r->gainers && !r->losers && !r->gained && !r->lost;
 }
 
-/* The burden band of a yearly burden (SB_SIM_BAND_FROM). */
-static int band_of(sb_fen v) {
-  int b = 0;
-  while (b + 1 < SB_SIM_BANDS && v >= SB_SIM_BAND_FROM[b + 1])
-    b++;
-  return b;
-}
-
 /* Nearest rank: the smallest value with at least q/den of the m values at
 ** or below it is the value of 0-based rank ceil(q*m/den) - 1 (rank 0 for
 ** q = 0). */
@@ -599,13 +660,14 @@ static int64_t nearest_rank(int64_t q, int64_t den, int64_t m) {
   return rank ? rank - 1 : 0;
 }
 
-/* One side's distribution: burdens of persons with claims into v (room
-** for persons_with_claims of them), the bands and threshold counts, then
-** the deciles and top percentiles by one selection. */
+/* One side's distribution: the bands and threshold counts of the
+** persons with claims, then the deciles and top percentiles by one
+** selection among their burdens, where they are (no copy:
+** sb_sim_select_ranks_kept).  rc: SB_OK or SB_ENOMEM. */
 typedef struct side_job {
   sb_sim *s;
   int side;
-  sb_fen *v;
+  int rc;
 } side_job;
 
 static void *side_measures(void *arg) {
@@ -613,17 +675,35 @@ static void *side_measures(void *arg) {
   sb_sim *s = job->s;
   sb_sim_result *r = &s->r;
   int side = job->side;
-  sb_fen *v = job->v;
-  int64_t m = 0;
+  const sb_fen *psn = s->psn[side];
+  /* One pass over every person, without a branch on who has claims (see
+  ** kept_mask): the count m, least and greatest burden for the selection,
+  ** and per band lower bound and threshold how many burdens reached it
+  ** (all in registers or one cache line: incrementing band[b] itself would
+  ** chain each person's store to the last one's, most being in band 0).
+  ** A band's count is then the difference of two of these; band 0 takes
+  ** everyone below band 1, negative burdens included. */
+  int64_t m = 0, ge[SB_SIM_BANDS] = {0}, above[SB_SIM_MAX_THRESHOLDS] = {0};
+  sb_fen lo = INT64_MAX, hi = INT64_MIN;
+  const sb_fen *thr = r->threshold;
+  int nt = r->n_thresholds;
+  for (int32_t k = 0; k < s->np; k++) {
+    uint64_t mask = kept_mask(s->seen, k);
+    int64_t in = (int64_t)(mask & 1);
+    sb_fen x = psn[k], a = kept_or(psn, mask, k, INT64_MAX), b = kept_or(psn, mask, k, INT64_MIN);
+    m += in;
+    lo = a < lo ? a : lo;
+    hi = b > hi ? b : hi;
+    for (int q = 1; q < SB_SIM_BANDS; q++)
+      ge[q] += in & (x >= SB_SIM_BAND_FROM[q]);
+    for (int t = 0; t < nt; t++)
+      above[t] += in & (x >= thr[t]);
+  }
+  for (int q = 0; q < SB_SIM_BANDS; q++)
+    r->band[side][q] = (q ? ge[q] : m) - (q + 1 < SB_SIM_BANDS ? ge[q + 1] : 0);
   memset(r->above[side], 0, sizeof r->above[side]);
-  memset(r->band[side], 0, sizeof r->band[side]);
-  for (int32_t k = 0; k < s->np; k++)
-    if (s->seen[k]) {
-      v[m++] = s->psn[side][k];
-      r->band[side][band_of(s->psn[side][k])]++;
-      for (int t = 0; t < r->n_thresholds; t++)
-        if (s->psn[side][k] >= r->threshold[t]) r->above[side][t]++;
-    }
+  for (int t = 0; t < nt; t++)
+    r->above[side][t] = above[t];
   /* Eleven deciles and the top percentiles: sixteen order statistics in
   ** one selection rather than a sort of all m values
   ** (docs/performance.md).  The selection wants its ranks ascending:
@@ -637,9 +717,10 @@ static void *side_measures(void *arg) {
   for (int p = 0; p < SB_SIM_TOP_PCTS; p++)
     at[k] = 11 + p, ranks[k++] = nearest_rank(SB_SIM_TOP_PERMILLE[p], 1000, m);
   at[k] = 10, ranks[k++] = nearest_rank(10, 10, m);
+  job->rc = SB_OK;
   if (m) {
-    sb_sim_select_ranks(v, m, ranks, k, got);
-    for (int i = 0; i < k; i++) {
+    job->rc = select_kept(psn, s->seen, s->np, m, lo, hi, ranks, k, got);
+    for (int i = 0; i < k && !job->rc; i++) {
       if (at[i] <= 10)
         r->decile[side][at[i]] = got[i];
       else
@@ -654,6 +735,53 @@ static void *side_measures(void *arg) {
 ** the sides share nothing but the read-only burdens. */
 #define SIM_PARALLEL_PERSONS 1000000
 
+/* Who gains or loses under the reform, and the most affected (two sides). */
+static void changes(sb_sim *s) {
+  sb_sim_result *r = &s->r;
+  for (int32_t k = 0; k < s->np; k++) {
+    /* nobody's burden changes, mostly: that test first, then who has
+    ** claims (a branch that the scattered persons without claims
+    ** would mispredict often) */
+    sb_fen d = s->psn[1][k] - s->psn[0][k];
+    if (!d || !s->seen[k]) continue;
+    if (d < 0) r->gainers++, r->gained += -d;
+    if (d > 0) r->losers++, r->lost += d;
+    /* keep the SB_SIM_TOP largest changes, largest first (ties: registry order) */
+    sb_fen ad = absdiff(s, k);
+    int pos = r->n_top;
+    while (pos > 0) {
+      const sb_sim_person_change *c = &r->top[pos - 1];
+      sb_fen cd = c->psn[1] - c->psn[0];
+      if ((cd < 0 ? -cd : cd) >= ad) break;
+      pos--;
+    }
+    if (pos >= SB_SIM_TOP) continue;
+    int last = r->n_top < SB_SIM_TOP ? r->n_top : SB_SIM_TOP - 1;
+    memmove(&r->top[pos + 1], &r->top[pos], (size_t)(last - pos) * sizeof r->top[0]);
+    if (r->n_top < SB_SIM_TOP) r->n_top++;
+    sb_sim_person_change *c = &r->top[pos];
+    size_t len = 0;
+    const char *id = s->reg ? sb_registry_id(s->reg, k, &len) : "";
+    if (len > 64) len = 64;
+    memcpy(c->person_id, id, len);
+    c->person_id[len] = 0;
+    c->person = k;
+    c->category = s->category[k];
+    c->region = region_of(s, k);
+    c->psn[0] = s->psn[0][k];
+    c->psn[1] = s->psn[1][k];
+  }
+}
+
+/* The second thread's part of sb_sim_finish: the reform's distribution,
+** then the watched caps (which write only r->caps; side_measures of side
+** 0 and changes, on the other thread, write other fields of r). */
+static void *side_and_caps(void *arg) {
+  side_measures(arg);
+  finish_caps(((side_job *)arg)->s);
+  return NULL;
+}
+
 const sb_sim_result *sb_sim_finish(sb_sim *s) {
   sb_sim_result *r = &s->r;
   sb_sim_merge(s, &s->own);
@@ -662,56 +790,23 @@ const sb_sim_result *sb_sim_finish(sb_sim *s) {
   for (int32_t k = 0; k < s->np; k++)
     n += s->seen[k];
   r->persons_with_claims = n;
-  size_t bytes = (size_t)(n ? n : 1) * sizeof(sb_fen);
-  side_job jobs[2] = {{s, 0, malloc(bytes)}, {s, 1, NULL}};
-  if (!jobs[0].v) return NULL;
+  /* Two threads from SIM_PARALLEL_PERSONS on: the baseline's distribution
+  ** and the changes on this one, the reform's and the caps on the other,
+  ** each a pass or more over a province's per-person arrays that the
+  ** other does not write. */
+  side_job jobs[2] = {{s, 0, SB_OK}, {s, 1, SB_OK}};
   pthread_t t;
-  int beside = r->sides == 2 && n >= SIM_PARALLEL_PERSONS && (jobs[1].v = malloc(bytes)) &&
-               pthread_create(&t, NULL, side_measures, &jobs[1]) == 0;
+  int beside = r->sides == 2 && n >= SIM_PARALLEL_PERSONS &&
+               pthread_create(&t, NULL, side_and_caps, &jobs[1]) == 0;
   side_measures(&jobs[0]);
+  if (r->sides == 2) changes(s);
   if (beside) {
     pthread_join(t, NULL);
-  } else if (r->sides == 2) {
-    jobs[1].v = jobs[1].v ? jobs[1].v : jobs[0].v;
-    side_measures(&jobs[1]);
+  } else {
+    if (r->sides == 2) side_measures(&jobs[1]);
+    finish_caps(s);
   }
-  if (jobs[1].v != jobs[0].v) free(jobs[1].v);
-  sb_fen *v = jobs[0].v;
-  free(v);
-  finish_caps(s);
-  if (r->sides == 2) {
-    for (int32_t k = 0; k < s->np; k++) {
-      if (!s->seen[k]) continue;
-      sb_fen d = s->psn[1][k] - s->psn[0][k];
-      if (d < 0) r->gainers++, r->gained += -d;
-      if (d > 0) r->losers++, r->lost += d;
-      if (!d) continue;
-      /* keep the SB_SIM_TOP largest changes, largest first (ties: registry order) */
-      sb_fen ad = absdiff(s, k);
-      int pos = r->n_top;
-      while (pos > 0) {
-        const sb_sim_person_change *c = &r->top[pos - 1];
-        sb_fen cd = c->psn[1] - c->psn[0];
-        if ((cd < 0 ? -cd : cd) >= ad) break;
-        pos--;
-      }
-      if (pos >= SB_SIM_TOP) continue;
-      int last = r->n_top < SB_SIM_TOP ? r->n_top : SB_SIM_TOP - 1;
-      memmove(&r->top[pos + 1], &r->top[pos], (size_t)(last - pos) * sizeof r->top[0]);
-      if (r->n_top < SB_SIM_TOP) r->n_top++;
-      sb_sim_person_change *c = &r->top[pos];
-      size_t len = 0;
-      const char *id = s->reg ? sb_registry_id(s->reg, k, &len) : "";
-      if (len > 64) len = 64;
-      memcpy(c->person_id, id, len);
-      c->person_id[len] = 0;
-      c->person = k;
-      c->category = s->category[k];
-      c->region = region_of(s, k);
-      c->psn[0] = s->psn[0][k];
-      c->psn[1] = s->psn[1][k];
-    }
-  }
+  if (jobs[0].rc || jobs[1].rc) return NULL;
   return r;
 }
 

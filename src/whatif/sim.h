@@ -37,11 +37,16 @@ static const int SB_SIM_TOP_PERMILLE[SB_SIM_TOP_PCTS] = {900, 950, 990, 995, 999
 static const sb_fen SB_SIM_BAND_FROM[SB_SIM_BANDS] = {0,       100000,  200000,   500000,  1000000,
                                                       2000000, 5000000, 10000000, 20000000};
 
-/* Sums over settled rows minus reversed rows, in fen. */
+/* Sums over settled rows minus reversed rows, in fen.  Why this order:
+** hifp to psn are in sb_result's order of hifp_pay to psn_part_amt, so
+** that adding a row's six of them is three vector additions (the
+** compiler's), done twice for every row of a province's 590 million
+** settlements (sb_sim_row_to). */
 typedef struct sb_sim_sums {
-  sb_fen medfee, inscp, hifp, hifmi, maf, fund, psn;
+  sb_fen medfee, inscp, hifp, hifmi, maf;
   sb_fen reassist; /* re-assistance: paid at settlement and after the year (in fund) */
-  int64_t claims;  /* settled minus reversed */
+  sb_fen fund, psn;
+  int64_t claims; /* settled minus reversed */
   int64_t alerts;
 } sb_sim_sums;
 
@@ -231,18 +236,17 @@ void sb_sim_alert_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int c
 /*
 ** sb_sim_add_to in two parts, for a reader that has a person's rows
 ** together (the pack): per row, sb_sim_row_to adds the row to its cell's
-** sums and the watched caps, and sb_sim_sums_add to the caller's running
-** sums of the person on that side; once per person and side,
-** sb_sim_person_to adds those sums to the person's prefecture and burden
-** and marks the person as having claims.  The totals are sb_sim_add_to's
-** exactly (integer sums in another order); what differs is the category
-** kept for the person, which the caller sets (sb_sim_set_category).  Why:
-** a Hunan-scale run adds 295 million rows a side, 2.2 a person, and the
+** sums and the watched caps, and to `u`, the caller's running sums of
+** the person on that side; once per person and side, sb_sim_person_to
+** adds those sums to the person's prefecture and burden and marks the
+** person as having claims.  The totals are sb_sim_add_to's exactly
+** (integer sums in another order); what differs is the category kept for
+** the person, which the caller sets (sb_sim_set_category).  Why: a
+** Hunan-scale run adds 295 million rows a side, 2.2 a person, and the
 ** prefecture and burden additions were half of sb_sim_add_to's time.
 */
 void sb_sim_row_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
-                   int reversed);
-void sb_sim_sums_add(sb_sim_sums *u, const sb_result *r, int reversed);
+                   int reversed, sb_sim_sums *u);
 void sb_sim_person_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person,
                       const sb_sim_sums *sums);
 
@@ -287,6 +291,21 @@ int sb_sim_scale(sb_sim *s, int64_t num, int64_t den);
 ** O(n log n).  This is how sb_sim_finish finds the deciles.
 */
 void sb_sim_select_ranks(sb_fen *v, int64_t n, const int64_t *ranks, int k, sb_fen *out);
+
+/*
+** sb_sim_select_ranks over the values v[i] whose keep[i] is non-zero (i in
+** [0, n)), left where they are: out[i] = sorted(kept values)[ranks[i]],
+** the ranks ascending and each below the count of kept values (nothing is
+** written when none is kept).  v is not changed.  The buckets' passes
+** read v and keep in place; only when the selection falls back to the
+** quickselect (fewer than 65,536 kept values, values piled into a few
+** buckets, k over 64) are the kept values copied out, which may fail:
+** SB_ENOMEM, else SB_OK.  Why: sb_sim_finish selects among the burdens of
+** the persons with claims, who lie scattered through the per-person
+** array, and a copy of them was 420 MB a side at a province's scale.
+*/
+int sb_sim_select_ranks_kept(const sb_fen *v, const uint8_t *keep, int64_t n, const int64_t *ranks,
+                             int k, sb_fen *out);
 
 /* The scale factor as text: "335", "0.5", "1/3" (a den not a power of 10). */
 void sb_sim_scale_text(const sb_sim_result *r, char *buf, size_t cap);

@@ -68,16 +68,16 @@ int sb_sim_from_claims(const char *claims, const sb_registry *reg, const sb_poli
 int sb_sim_check_regions(const char *reform_name, const sb_policy *base, const sb_policy *reform,
                          const sb_registry *reg, const int32_t *regions, int32_t np,
                          sb_error *err) {
-  /* consecutive persons mostly share a region (households): each run of
-  ** one region is looked up once */
+  /* each county is looked up once or so (sb_ci_memo), not once per person */
+  sb_ci_memo memo[2] = {{{0}, {0}, {0}}, {{0}, {0}, {0}}};
   int32_t last = 0;
   for (int32_t k = 0; k < np; k++) {
     sb_fen t1, t2;
     int32_t region = reg ? sb_registry_region(reg, k) : regions[k];
-    if (k > 0 && region == last) continue;
+    if (k > 0 && region == last) continue; /* a household's persons share it */
     last = region;
-    if (!sb_policy_ci_deductible(base, region, &t1) &&
-        sb_policy_ci_deductible(reform, region, &t2)) {
+    if (!sb_policy_ci_deductible_memo(base, &memo[0], region, &t1) &&
+        sb_policy_ci_deductible_memo(reform, &memo[1], region, &t2)) {
       char where[600];
       snprintf(where, sizeof where, "%s: $.regions", reform_name);
       return sb_error_set(err, SB_EINVAL, where,

@@ -13,6 +13,11 @@
 ** And the records read in place (sb_pack_view over the mapped file): the
 ** same records sb_pack_read gives, still after sb_pack_release, and a pack
 ** truncated after it was opened is an error, not a SIGBUS.
+**
+** And sb_pack_rec_fits, the test of every record a reader makes, field by
+** field; and the involved rows resolved on a thread of their own
+** (sb_pack_resolve_begin / _end): the outcome of resolving under the
+** policy given to _end, whichever policy the thread was begun with.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -25,7 +30,9 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "io/policy_json.h"
 #include "sanbao/hash.h"
+#include "sanbao/policy.h"
 #include "whatif/pack.h"
 
 /* byte offsets of the uint64 fields in the 192-byte header */
@@ -250,8 +257,134 @@ static void test_records_in_place(void **state) {
   free(buf);
 }
 
+/* Each field out of range on its own is refused; the ordinary claim and
+** the reversal a writer writes pass. */
+static void test_record_fits(void **state) {
+  (void)state;
+  sb_pack_rec ok = {{50000, 1000, 2000, 3000}, 1, 0, 7, 1, 2, 1, 0};
+  ok.date = sb_date_from_ymd(2022, 5, 1);
+  assert_int_equal(sb_pack_rec_fits(&ok, 2), 1);
+  sb_pack_rec r = ok;
+  r.amt[1] = ok.amt[0] - 5000, r.amt[2] = 5000, r.amt[3] = 0; /* the parts sum to medfee */
+  assert_int_equal(sb_pack_rec_fits(&r, 2), 1);
+  r.amt[3] = 1; /* ... and one fen more */
+  assert_int_equal(sb_pack_rec_fits(&r, 2), 0);
+  for (int k = 0; k < 4; k++) {
+    r = ok, r.amt[k] = -1;
+    assert_int_equal(sb_pack_rec_fits(&r, 2), 0);
+    r = ok, r.amt[k] = SB_MONEY_MAX + 1;
+    assert_int_equal(sb_pack_rec_fits(&r, 2), 0);
+  }
+  r = ok, r.amt[0] = SB_MONEY_MAX;
+  assert_int_equal(sb_pack_rec_fits(&r, 2), 1);
+  r = ok, r.amt[1] = r.amt[2] = r.amt[3] = INT64_MAX / 2; /* a sum that wraps */
+  assert_int_equal(sb_pack_rec_fits(&r, 2), 0);
+  r = ok, r.person = 2;
+  assert_int_equal(sb_pack_rec_fits(&r, 2), 0);
+  r = ok, r.person = -1;
+  assert_int_equal(sb_pack_rec_fits(&r, 2), 0);
+  r = ok, r.date = SB_DATE_FIRST - 1;
+  assert_int_equal(sb_pack_rec_fits(&r, 2), 0);
+  r = ok, r.date = SB_DATE_LAST + 1;
+  assert_int_equal(sb_pack_rec_fits(&r, 2), 0);
+  r = ok, r.date = SB_DATE_LAST;
+  assert_int_equal(sb_pack_rec_fits(&r, 2), 1);
+  r = ok, r.visit = SB_VISIT_COUNT;
+  assert_int_equal(sb_pack_rec_fits(&r, 2), 0);
+  r = ok, r.level = SB_LEVEL_COUNT;
+  assert_int_equal(sb_pack_rec_fits(&r, 2), 0);
+  r = ok, r.category = SB_CAT_COUNT;
+  assert_int_equal(sb_pack_rec_fits(&r, 2), 0);
+  r = ok, r.flags = 4;
+  assert_int_equal(sb_pack_rec_fits(&r, 2), 0);
+  /* a reversal: involved, nothing but person, date and place */
+  sb_pack_rec rev = {{0, 0, 0, 0}, 1, ok.date, 9, 0, 0, 0, SB_PACK_REVERSAL | SB_PACK_INVOLVED};
+  assert_int_equal(sb_pack_rec_fits(&rev, 2), 1);
+  r = rev, r.flags = SB_PACK_REVERSAL;
+  assert_int_equal(sb_pack_rec_fits(&r, 2), 0);
+  r = rev, r.amt[2] = 1;
+  assert_int_equal(sb_pack_rec_fits(&r, 2), 0);
+  r = rev, r.level = 1;
+  assert_int_equal(sb_pack_rec_fits(&r, 2), 0);
+  r = rev, r.person = 2;
+  assert_int_equal(sb_pack_rec_fits(&r, 2), 0);
+}
+
+static sb_policy *load_policy(int year) {
+  const char *dir = getenv("SANBAO_SOURCE_DIR");
+  if (!dir) fail_msg("SANBAO_SOURCE_DIR is not set (ctest sets it to the project root)");
+  char file[4096];
+  snprintf(file, sizeof file, "%s/policies/hunan-2022.json", dir);
+  sb_error err = {0};
+  sb_policy *p = NULL;
+  if (sb_policy_load_file(file, &p, &err)) fail_msg("%s: %s", file, err.msg);
+  p->year = year;
+  return p;
+}
+
+/* The two involved entries' rejected flags after resolving. */
+static void outcome(const sb_pack *p, int first, int second) {
+  sb_pack_outcome o;
+  sb_pack_involved(p, 0, &o);
+  assert_int_equal(o.rejected, first);
+  sb_pack_involved(p, 1, &o);
+  assert_int_equal(o.rejected, second);
+}
+
+/* Person 0 files claim A1 twice (the second a duplicate: both involved),
+** person 1 one claim.  Under 2022 the first A1 stands and the second is a
+** DUPLICATE_CLAIM; under 2023 both are NO_POLICY. */
+static void test_resolve_in_background(void **state) {
+  (void)state;
+  sb_error err = {0};
+  sb_pack_writer *w;
+  assert_int_equal(sb_pack_writer_open(path, 2, 0x1234, &w, &err), 0);
+  sb_pack_claim c[2];
+  memset(c, 0, sizeof c);
+  for (int k = 0; k < 2; k++) {
+    c[k].id = "A1", c[k].id_len = 2;
+    c[k].rec.amt[0] = 100000;
+    c[k].rec.date = sb_date_from_ymd(2022, 3, 1 + k);
+    c[k].rec.pos = (uint32_t)k;
+    c[k].rec.flags = SB_PACK_INVOLVED;
+  }
+  assert_int_equal(sb_pack_writer_add(w, c, 2, &err), 0);
+  memset(c, 0, sizeof c);
+  c[0].id = "B1", c[0].id_len = 2, c[0].rec.amt[0] = 100000, c[0].rec.person = 1;
+  c[0].rec.date = sb_date_from_ymd(2022, 3, 1), c[0].rec.pos = 2;
+  assert_int_equal(sb_pack_writer_add(w, c, 1, &err), 0);
+  assert_int_equal(sb_pack_writer_person(w, "P1", 2, 430000, &err), 0);
+  assert_int_equal(sb_pack_writer_person(w, "P2", 2, 430000, &err), 0);
+  assert_int_equal(sb_pack_writer_finish(w, 3, &err), 0);
+  sb_policy *y2022 = load_policy(2022), *y2023 = load_policy(2023);
+  sb_pack *p = NULL;
+  assert_int_equal(sb_pack_open(path, &p, &err), 0);
+  assert_int_equal(sb_pack_get_info(p)->involved, 2);
+  assert_int_equal(sb_pack_resolve(p, y2023, &err), 0);
+  outcome(p, 1, 1);
+  sb_pack_resolve_begin(p, y2022);
+  assert_int_equal(sb_pack_resolve_end(p, y2022, &err), 0);
+  outcome(p, 0, 1);
+  assert_int_equal(sb_pack_resolve(p, y2023, &err), 0);
+  outcome(p, 1, 1);
+  /* begun with one policy, ended with another: resolved under the other */
+  sb_pack_resolve_begin(p, y2023);
+  assert_int_equal(sb_pack_resolve_end(p, y2022, &err), 0);
+  outcome(p, 0, 1);
+  /* not begun: _end resolves */
+  assert_int_equal(sb_pack_resolve_end(p, y2023, &err), 0);
+  outcome(p, 1, 1);
+  /* begun and never ended: closing waits for the thread */
+  sb_pack_resolve_begin(p, y2022);
+  sb_pack_close(p);
+  sb_policy_free(y2022);
+  sb_policy_free(y2023);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_record_fits),
+      cmocka_unit_test_setup_teardown(test_resolve_in_background, make_pack, remove_pack),
       cmocka_unit_test_setup_teardown(test_sound_pack_opens, make_pack, remove_pack),
       cmocka_unit_test_setup_teardown(test_record_count_that_wraps, make_pack, remove_pack),
       cmocka_unit_test_setup_teardown(test_section_sum_that_wraps, make_pack, remove_pack),

@@ -948,6 +948,41 @@ static void test_ci_deductible_county_prefecture_default_none(void **state) {
   sb_policy_free(p);
 }
 
+/* The memo answers as the policy does, whatever the order of the asks:
+** every code of a sweep over the six-digit counties twice (the second
+** time from the memo or after its slot was taken by a colliding code),
+** then codes jumping about, some negative or past six digits. */
+static void memo_agrees(const sb_policy *p) {
+  sb_ci_memo m;
+  memset(&m, 0, sizeof m);
+  for (int round = 0; round < 2; round++)
+    for (int32_t r = 429000; r < 432000; r += 7) {
+      sb_fen want = -7, got = -7;
+      int rc = sb_policy_ci_deductible(p, r, &want);
+      assert_int_equal(sb_policy_ci_deductible_memo(p, &m, r, &got), rc);
+      assert_int_equal(got, want);
+    }
+  uint32_t x = 12345;
+  for (int i = 0; i < 100000; i++) {
+    x = x * 1103515245u + 12345u;
+    int32_t r = i % 3 ? 430000 + (int32_t)(x >> 16) % 1000 : (int32_t)x;
+    sb_fen want = -7, got = -7;
+    int rc = sb_policy_ci_deductible(p, r, &want);
+    assert_int_equal(sb_policy_ci_deductible_memo(p, &m, r, &got), rc);
+    assert_int_equal(got, want);
+  }
+}
+
+static void test_ci_deductible_memo(void **state) {
+  (void)state;
+  sb_policy *p = load_base();
+  memo_agrees(p);
+  sb_policy_free(p);
+  p = expect_valid("    \"default\": { \"ci_deductible\": \"15000\" },\n", ""); /* no default */
+  memo_agrees(p);
+  sb_policy_free(p);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_hunan_2022_regions_and_basic),
@@ -985,6 +1020,7 @@ int main(void) {
       cmocka_unit_test(test_invalid_json_syntax_names_line),
       cmocka_unit_test(test_policy_set_refuses_second_policy_of_same_year),
       cmocka_unit_test(test_ci_deductible_county_prefecture_default_none),
+      cmocka_unit_test(test_ci_deductible_memo),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -32,6 +32,49 @@ static int cmp(const void *a, const void *b) {
   return (x > y) - (x < y);
 }
 
+/* The decile ranks of m values (and the last one again: a duplicate). */
+static int decile_ranks(int64_t m, int64_t rk[14]) {
+  int k = 0;
+  for (int d = 0; d <= 10; d++) {
+    int64_t r = (d * m + 9) / 10;
+    rk[k++] = r ? r - 1 : 0;
+  }
+  rk[k++] = m - 1;
+  return k;
+}
+
+/* v[0..n) spread over the kept slots of an array with dropped slots
+** between them (about one in three, none, or all but v's), selected in
+** place and compared with the sorted v; v itself is left unchanged. */
+static void check_kept(const sb_fen *v, const sb_fen *sorted, int64_t n) {
+  for (int shape = 0; shape < 3; shape++) {
+    int64_t cap = 2 * n + 8, len = 0;
+    sb_fen *w = malloc((size_t)cap * sizeof *w);
+    uint8_t *keep = malloc((size_t)cap);
+    assert_non_null(w);
+    assert_non_null(keep);
+    for (int64_t i = 0; i < n; i++) {
+      /* a dropped slot before this value: an extreme that would win a
+      ** rank if it counted */
+      if (shape == 0 ? next() % 3 == 0 : shape == 2 && i % 2 == 0) {
+        w[len] = next() % 2 ? INT64_MAX : INT64_MIN;
+        keep[len++] = 0;
+      }
+      w[len] = v[i];
+      keep[len++] = (uint8_t)(1 + next() % 255); /* any non-zero byte keeps */
+    }
+    w[len] = INT64_MIN, keep[len++] = 0; /* and one at the end */
+    int64_t rk[14];
+    int k = decile_ranks(n, rk);
+    sb_fen out[14];
+    assert_int_equal(sb_sim_select_ranks_kept(w, keep, len, rk, k, out), 0);
+    for (int i = 0; i < k; i++)
+      assert_int_equal(out[i], sorted[rk[i]]);
+    free(w);
+    free(keep);
+  }
+}
+
 /* Select the decile ranks (and a few more) of v and compare with a sort. */
 static void check(const sb_fen *v, int64_t n) {
   sb_fen *a = malloc((size_t)n * sizeof *a), *s = malloc((size_t)n * sizeof *s);
@@ -41,13 +84,7 @@ static void check(const sb_fen *v, int64_t n) {
   memcpy(s, v, (size_t)n * sizeof *s);
   qsort(s, (size_t)n, sizeof *s, cmp);
   int64_t rk[14];
-  int k = 0;
-  for (int d = 0; d <= 10; d++) {
-    int64_t r = (d * n + 9) / 10;
-    rk[k++] = r ? r - 1 : 0;
-  }
-  /* the last rank asked twice (a duplicate rank) */
-  rk[k++] = n - 1;
+  int k = decile_ranks(n, rk);
   sb_fen out[14];
   sb_sim_select_ranks(a, n, rk, k, out);
   for (int i = 0; i < k; i++)
@@ -55,6 +92,7 @@ static void check(const sb_fen *v, int64_t n) {
   /* the array is a permutation of the input */
   qsort(a, (size_t)n, sizeof *a, cmp);
   assert_memory_equal(a, s, (size_t)n * sizeof *a);
+  check_kept(v, s, n);
   free(a);
   free(s);
 }

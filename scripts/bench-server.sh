@@ -42,6 +42,9 @@ rm -f "$dir/ledger.db" "$dir/ledger.db-wal" "$dir/ledger.db-shm" "$dir/tokens"
 "$bin" db init --db "$dir/ledger.db" 2>/dev/null
 "$bin" db import-persons --db "$dir/ledger.db" --persons "$dir/p$persons/persons.csv" 2>/dev/null
 token=$("$bin" tokens add --file "$dir/tokens" --institution BENCH --role hospital 2>/dev/null)
+# emptied here, not only by the server's redirection below, which runs in
+# the background: else the loop could read the last run's port from it
+: >"$dir/serve.log"
 
 "$bin" serve --db "$dir/ledger.db" --tokens "$dir/tokens" --policy policies/hunan-2022.json \
   --listen 127.0.0.1:0 --stats 0 ${SB_SERVE_ARGS:-} 2>"$dir/serve.log" &

@@ -220,7 +220,9 @@ int batch_resolve_ids(sb_batch *b) {
   uint64_t mask;
   for (;;) {
     int64_t per = halves == 2 ? nkeys / 2 + nkeys / 64 + 1024 : nkeys;
-    uint64_t cap = 1024;
+    /* from 16 slots, not 1024: the server settles one claim a batch, and
+    ** the table is set to 0xFF whole (docs/performance.md, 2026-12-05) */
+    uint64_t cap = 16;
     while (cap < (uint64_t)per + (uint64_t)per / 2)
       cap *= 2; /* load <= 2/3 */
     if (!(t = malloc((size_t)halves * cap * sizeof *t))) return -1;
@@ -251,7 +253,8 @@ int batch_resolve_ids(sb_batch *b) {
   /* Pass 2: when a store holds earlier claims, ask it about each distinct
   ** id of the file (a row's own id the first time it is seen, a reversal's
   ** target the first time it is named); the ids it holds join the book. */
-  if (!(book = sb_idbook_new(1024))) goto fail;
+  /* it holds at most the batch's distinct ids (and grows if need be) */
+  if (!(book = sb_idbook_new(nkeys < 1024 ? nkeys : 1024))) goto fail;
   if (b->opt.prior) {
     for (int64_t i = 0; i < b->n; i++) {
       row *r = &b->rows[i];

@@ -36,11 +36,15 @@ typedef struct part {
   uint64_t alen, acap;
   int32_t last_person; /* cache of the last person found */
   uint32_t *lines;     /* the line each row starts on (beside rows) */
+  /* the first sizes of rows (in rows) and arena (in bytes), 0 for the
+  ** defaults (4096 rows, 1 MiB): a small input's bound (see load_sequential) */
+  int64_t rows_first;
+  uint64_t arena_first;
 } part;
 
 static int64_t arena_put(part *b, const char *s, size_t n) {
   if (b->acap - b->alen < n) {
-    uint64_t nc = b->acap ? b->acap : (1u << 20);
+    uint64_t nc = b->acap ? b->acap : b->arena_first ? b->arena_first : (1u << 20);
     while (nc - b->alen < n)
       nc *= 2;
     char *na = realloc(b->arena, nc);
@@ -56,7 +60,7 @@ static int64_t arena_put(part *b, const char *s, size_t n) {
 static row *new_row(part *b, int64_t line) {
   if (b->n == b->cap) {
     if (!b->growable) return NULL; /* cannot happen: the slice was sized from a line count */
-    int64_t nc = b->cap ? b->cap * 2 : 4096;
+    int64_t nc = b->cap ? b->cap * 2 : b->rows_first ? b->rows_first : 4096;
     row *nr = realloc(b->rows, (size_t)nc * sizeof *nr);
     if (!nr) return NULL;
     b->rows = nr;
@@ -349,7 +353,19 @@ static int load_sequential(sb_csv_reader *rd, sb_batch *b, uint64_t total_bytes,
   int idx[C_NCOLS], ncols = 0;
   int rc = sb_csvfile_header_if_any(rd, b->name, CLAIM_COLS, C_NCOLS, idx, &ncols, err);
   if (rc <= 0) return rc; /* an empty input holds no claims: success */
-  load_job j = {{b, NULL, 0, 0, 1, NULL, 0, 0, -1, NULL}, rd, idx, ncols, total_bytes, 0, 1, 0};
+  load_job j = {
+      {b, NULL, 0, 0, 1, NULL, 0, 0, -1, NULL, 0, 0}, rd, idx, ncols, total_bytes, 0, 1, 0};
+  /* A small input (the server's one claim, a few hundred bytes) starts with
+  ** room for what it can hold — a row takes ten bytes at least, its texts
+  ** no more than the input — not with the 4096 rows (about 400 KiB) and
+  ** 1 MiB of arena a file starts with: those were a malloc of 1.4 MiB and
+  ** its free for every settlement the server read, 2–3 µs of its HTTP
+  ** threads' time (perf; docs/performance.md).  Both still grow by
+  ** doubling if the bound is wrong. */
+  if (total_bytes && total_bytes < (1u << 20)) {
+    j.pt.arena_first = total_bytes + 1;
+    j.pt.rows_first = total_bytes / 10 + 1 < 4096 ? (int64_t)(total_bytes / 10 + 1) : 4096;
+  }
   load_rows(&j);
   b->rows = j.pt.rows;
   b->lines = j.pt.lines;
@@ -436,15 +452,15 @@ static int parallel_split(void *ctx, sb_csvfile_halves *h) {
   if (!c->rows || !c->lines) return sb_error_set(c->err, SB_ENOMEM, c->b->name, "out of memory");
   c->n0 = n0;
   for (int k = 0; k < 2; k++)
-    c->j[k] = (load_job){
-        {c->b, c->rows + (k ? n0 : 0), 0, k ? n1 : n0, 0, NULL, 0, 0, -1, c->lines + (k ? n0 : 0)},
-        NULL,
-        c->idx,
-        c->ncols,
-        c->size,
-        h->start[k],
-        k == 0,
-        0};
+    c->j[k] = (load_job){{c->b, c->rows + (k ? n0 : 0), 0, k ? n1 : n0, 0, NULL, 0, 0, -1,
+                          c->lines + (k ? n0 : 0), 0, 0},
+                         NULL,
+                         c->idx,
+                         c->ncols,
+                         c->size,
+                         h->start[k],
+                         k == 0,
+                         0};
   return 1;
 }
 

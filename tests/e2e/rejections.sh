@@ -69,6 +69,9 @@ M-d2,P1,2022-02-29,outpatient,primary,100,,,,
 M-d3,P1,2022-04-31,outpatient,primary,100,,,,
 M-d4,P1,2022-3-01,outpatient,primary,100,,,,
 M-d5,P1,,outpatient,primary,100,,,,
+M-d6,Q1,0000-01-01,outpatient,primary,100,,,,
+M-d7,Q1,1900-02-29,outpatient,primary,100,,,,
+N-3,Q1,2000-02-29,outpatient,primary,100,,,,
 ,P1,2022-03-01,outpatient,primary,100,,,,
 M-p,,2022-03-01,outpatient,primary,100,,,,
 $x65,P1,2022-03-01,outpatient,primary,100,,,,
@@ -136,6 +139,9 @@ M-d2,P1,2022-02-29,rejected,MALFORMED_ROW$E
 M-d3,P1,2022-04-31,rejected,MALFORMED_ROW$E
 M-d4,P1,2022-3-01,rejected,MALFORMED_ROW$E
 M-d5,P1,,rejected,MALFORMED_ROW$E
+M-d6,Q1,0000-01-01,rejected,MALFORMED_ROW$E
+M-d7,Q1,1900-02-29,rejected,MALFORMED_ROW$E
+N-3,Q1,2000-02-29,rejected,NO_POLICY$E
 ,P1,2022-03-01,rejected,MALFORMED_ROW$E
 M-p,,2022-03-01,rejected,MALFORMED_ROW$E
 $x65,P1,2022-03-01,rejected,MALFORMED_ROW$E

@@ -111,7 +111,8 @@ def valid_date(text):
     if not (y.isdigit() and m.isdigit() and d.isdigit()):
         return False
     y, m, d = int(y), int(m), int(d)
-    if not 1 <= m <= 12:
+    # docs/decisions.md: year 0000 is not a date (the calendar has no year 0)
+    if y == 0 or not 1 <= m <= 12:
         return False
     leap = y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
     return 1 <= d <= DAYS[m - 1] + (1 if m == 2 and leap else 0)

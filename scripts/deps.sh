@@ -13,11 +13,12 @@
 #                          playwright-core (the console's browser test,
 #                          which drives this Chromium: no browser download),
 #                          PostgreSQL 15 (the server the e2e-pg/* tests
-#                          start clusters of)
+#                          start clusters of), python3 (the settlement
+#                          oracle of tests/oracle/, standard library only)
 set -eu
 PKGS="gcc cmake ninja-build pkg-config make libjansson-dev libsqlite3-dev libmicrohttpd-dev nettle-dev libpq-dev"
 if [ "${1:-}" = test ]; then
-  PKGS="$PKGS clang libcmocka-dev libcsv-dev clang-format sqlite3 chromium fonts-wqy-microhei curl groff-base postgresql-15"
+  PKGS="$PKGS clang libcmocka-dev libcsv-dev clang-format sqlite3 chromium fonts-wqy-microhei curl groff-base postgresql-15 python3"
   command -v node >/dev/null 2>&1 || PKGS="$PKGS nodejs"
   command -v npm >/dev/null 2>&1 || PKGS="$PKGS npm"
 fi

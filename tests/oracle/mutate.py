@@ -9,6 +9,13 @@
       reversals of every kind), adds rows that bind caps and edge amounts,
       and optionally changes the file's form (CRLF, a BOM, blank lines,
       rows shuffled, columns permuted) -- which must not change any result.
+  mutate.py persons SEED YEAR IN OUT
+      splits a fifth of the persons' open intervals in two at a day of YEAR,
+      with another category from that day (a few with a gap between).
+  mutate.py fees SEED CLAIMS CATALOG IN OUT
+      adds fee lines at the edges of settlement §11 (prices at an item's
+      limit, half a fen, a count of 0, re-rated codes, serial numbers used
+      twice, lines naming a reversal row or no row).
   mutate.py rename-ids PREFIX IN OUT
       gives every claim id (and every `reverses`) a prefix, so that two
       generated years can share one claims file without colliding ids.
@@ -16,13 +23,15 @@
       a policy variant (docs/reference/formats.md §7): `claim` (re-assistance
       paid at settlement), `tight` (small caps that bind, odd ratios, fen in
       amounts, no `default` region, outpatient counted by every tier, more
-      monitoring rules), `nulls` (every cap null), `year=Y` (another year).
+      monitoring rules), `nulls` (every cap null), `numbers` (JSON numbers instead of strings),
+      `year=Y` (another year).
 
 Standard library only.
 """
 
 import json
 import random
+import re
 import sys
 
 sys.dont_write_bytecode = True  # no __pycache__ in the source tree
@@ -30,7 +39,10 @@ sys.path.insert(0, __import__("os").path.dirname(__file__))
 from settle import read_csv  # noqa: E402  (the CSV reader; nothing else)
 
 
-def write_csv(path, header, rows, crlf=False, bom=False, blank_lines=()):
+def write_csv(path, header, rows, crlf=False, bom=False, blank_lines=(), rough_end=False):
+    """With rough_end, the file ends oddly: in a lone CR after CRLF lines (it
+    ends the line, docs/decisions.md), else in a quoted field never closed
+    (which runs to the end of the input, so it can only come last)."""
     eol = b"\r\n" if crlf else b"\n"
     out = [b"\xef\xbb\xbf"] if bom else []
     out.append(b",".join(header) + eol)
@@ -38,6 +50,10 @@ def write_csv(path, header, rows, crlf=False, bom=False, blank_lines=()):
         if k in blank_lines:
             out.append(eol)
         out.append(b",".join(row) + eol)
+    if rough_end and crlf:
+        out[-1] = out[-1][:-2] + b"\r"
+    elif rough_end:
+        out.append(b'U-END,P00000001,2022-03-01,"outpatient,primary,100,,,,\n')
     with open(path, "wb") as f:
         f.write(b"".join(out))
 
@@ -97,7 +113,7 @@ def claims(seed, src, dst, flags):
         elif kind == 10:
             setf(row, b"claim_id", rnd.choice(ids))  # a duplicate id
         elif kind == 11:
-            setf(row, b"claim_id", rnd.choice([b'C"1', b'"C1"x', b'"unterminated', b""]))
+            setf(row, b"claim_id", rnd.choice([b'C"1', b'"C1"x', b""]))
         elif kind == 12:
             row.append(b"extra")  # a field too many
         elif kind == 13:
@@ -157,6 +173,22 @@ def claims(seed, src, dst, flags):
         setf(r, b"date", get(target, b"date"))
         setf(r, b"reverses", get(target, b"claim_id"))
         extra.append(r)
+    # the last claim of some persons reversed at the end of its year (after
+    # the year, the claim counted before it decides the category, §10)
+    last = {}
+    for r in plain_rows:
+        if len(r) == len(header):
+            p = get(r, b"person_id")
+            if p not in last or get(r, b"date") > get(last[p], b"date"):
+                last[p] = r
+    for k, p in enumerate(sorted(last)):
+        if rnd.random() < 0.03:
+            r = [b""] * len(header)
+            setf(r, b"claim_id", b"RL%05d" % k)
+            setf(r, b"person_id", p)
+            setf(r, b"date", get(last[p], b"date")[:5] + b"12-31")
+            setf(r, b"reverses", get(last[p], b"claim_id"))
+            extra.append(r)
     # reversals in another year than their original (no policy is checked)
     for k in range(max(2, len(rows) // 1000)):
         target = rnd.choice(plain_rows)
@@ -188,7 +220,93 @@ def claims(seed, src, dst, flags):
         # a row with the wrong field count stays as it is (malformed anyway)
         out = [[r[p] for p in perm] if len(r) == len(perm) else r for r in out]
     blanks = set(rnd.sample(range(len(out)), min(3, len(out))))
-    write_csv(dst, header, out, crlf="--crlf" in flags, bom="--bom" in flags, blank_lines=blanks)
+    write_csv(dst, header, out, crlf="--crlf" in flags, bom="--bom" in flags, blank_lines=blanks, rough_end=True)
+
+
+CATEGORIES = (b"general", b"destitute", b"min_living", b"relapsed", b"monitored", b"near_poor", b"lifted", b"illness_poor")
+
+
+def persons(seed, year, src, dst):
+    """Split the open interval of about a fifth of the persons in two at a
+    day of `year`, with another category from that day (settlement §2: the
+    category in force on the claim's date decides), a few with a gap between
+    the two (NOT_INSURED there)."""
+    rnd = random.Random(seed)
+    with open(src, "rb") as f:
+        records = read_csv(f.read())
+    header = [fl.value for fl in records[0]]
+    col = {name: k for k, name in enumerate(header)}
+    out = []
+    for r in records[1:]:
+        row = [plain(fl.value) for fl in r]
+        if row[col[b"valid_from"]] or row[col[b"valid_to"]] or rnd.random() > 0.2:
+            out.append(row)
+            continue
+        month = rnd.randrange(2, 13)
+        first, second = list(row), list(row)
+        first[col[b"valid_to"]] = b"%d-%02d-14" % (year, month)
+        second[col[b"valid_from"]] = b"%d-%02d-%02d" % (year, month, 15 if rnd.random() < 0.9 else 20)
+        second[col[b"category"]] = rnd.choice([c for c in CATEGORIES if c != row[col[b"category"]]])
+        out.extend([first, second])
+    write_csv(dst, header, out)
+
+
+def fees(seed, claims_path, catalog_path, src, dst):
+    """Add fee lines at the edges of settlement §11 to gen's fees.csv: prices
+    at, and a millionth above, an item's limit; half a fen exactly; a count
+    of 0; codes re-rated during the year; a serial number used twice; lines
+    naming a reversal row, no row, or an empty id."""
+    rnd = random.Random(seed)
+    with open(claims_path, "rb") as f:
+        crec = read_csv(f.read())
+    chead = [fl.value for fl in crec[0]]
+    cid, crev = chead.index(b"claim_id"), chead.index(b"reverses")
+    good = [r for r in crec[1:] if len(r) == len(chead) and all(fl.ok for fl in r)]
+    plain_ids = [r[cid].value for r in good if r[crev].value == b""]
+    reversal_ids = [r[cid].value for r in good if r[crev].value != b""]
+    with open(catalog_path, "rb") as f:
+        krec = read_csv(f.read())
+    khead = [fl.value for fl in krec[0]]
+    kcode, klimit = khead.index(b"med_list_codg"), khead.index(b"pric_uplmt_amt")
+    codes = [r[kcode].value for r in krec[1:]]
+    limited = [(r[kcode].value, r[klimit].value) for r in krec[1:] if r[klimit].value]
+    seen = {}
+    for c in codes:
+        seen[c] = seen.get(c, 0) + 1
+    rerated = sorted(c for c, n in seen.items() if n > 1)
+    with open(src, "rb") as f:
+        data = f.read()
+    extra = []
+    for k in range(max(20, len(plain_ids) // 100)):
+        claim = plain(rnd.choice(plain_ids))
+        sn = b"X%d" % k
+        kind = rnd.randrange(8)
+        if kind == 0 and limited:
+            code, limit = rnd.choice(limited)
+            whole, _, frac = limit.partition(b".")
+            micro = int(whole) * 10**6 + int(frac.ljust(6, b"0") or b"0")
+            micro += rnd.choice([0, 1, -1])
+            price = b"%d.%06d" % (micro // 10**6, micro % 10**6)
+            extra.append([claim, sn, code, rnd.choice([b"1", b"2.5", b"0.0001", b"3.3333"]), price])
+        elif kind == 1:
+            extra.append([claim, sn, rnd.choice(codes), rnd.choice([b"1", b"3"]), rnd.choice([b"0.125", b"0.005", b"0.015", b"0.004999"])])
+        elif kind == 2:
+            extra.append([claim, sn, rnd.choice(codes), b"0", b"12.34"])
+        elif kind == 3 and rerated:
+            extra.append([claim, sn, rnd.choice(rerated), b"1.5", b"99.999999"])
+        elif kind == 4:
+            extra.append([claim, b"1", rnd.choice(codes), b"1", b"1"])  # gen numbers lines 1, 2, ...
+        elif kind == 5 and reversal_ids:
+            extra.append([plain(rnd.choice(reversal_ids)), sn, rnd.choice(codes), b"1", b"1"])
+        elif kind == 6:
+            extra.append([rnd.choice([b"", b"NO-SUCH-CLAIM", quote(b"")]), sn, rnd.choice(codes), b"1", b"1"])
+        else:
+            extra.append([claim, sn, b"UNLISTED-%d" % k, b"2", b"10000000000"])
+    lines = data.rstrip(b"\n").split(b"\n")
+    body = lines[1:] + [b",".join(e) for e in extra]
+    rnd.shuffle(body)
+    with open(dst, "wb") as f:
+        f.write(b"\n".join([lines[0]] + body) + b"\n")
 
 
 def rename_ids(prefix, src, dst):
@@ -268,16 +386,38 @@ def policy(variant, src, dst):
             {"name": "zero", "categories": ["destitute"], "threshold": "0"},
             {"name": "high", "categories": [], "threshold": "20000"},
         ]
+    elif variant == "numbers":
+        # JSON numbers instead of strings (formats §7: at most two decimals
+        # for an amount, four for a ratio), exponents and signed zero included
+        b = j["basic"]
+        b["annual_cap"] = "#150000.5"
+        b["inpatient"]["levels"]["grade3"] = {"deductible": "#1200.07", "ratio": "#0.6381"}
+        b["inpatient"]["levels"]["grade2"] = {"deductible": "#8e2", "ratio": "#0.75"}
+        b["inpatient"]["repeat_deductible_factor"] = "#0.5"
+        b["chronic"]["ratio"] = "#0.7"
+        j["critical_illness"]["segments"][0] = {"upto": "#30000.10", "ratio": "#0.6"}
+        j["critical_illness"]["segments"][1]["ratio"] = "#6.5e-1"
+        j["critical_illness"]["tilted"]["ratio_bonus"] = "#0.05"
+        j["regions"]["default"]["ci_deductible"] = "#16000.01"
+        j["assistance"]["categories"]["min_living"] = {"deductible": "#-0", "ratio": "#0.7001", "annual_cap": "#100000"}
+        j["monitoring"]["rules"][0]["threshold"] = "#9147.5"
     else:
         sys.exit("mutate.py: unknown policy variant " + variant)
+    text = json.dumps(j, ensure_ascii=False, indent=1)
+    # "#TEXT" strings become the bare JSON number TEXT
+    text = re.sub(r'"#([-+0-9.eE]+)"', r"\1", text)
     with open(dst, "w", encoding="utf-8") as f:
-        json.dump(j, f, ensure_ascii=False, indent=1)
+        f.write(text)
 
 
 if __name__ == "__main__":
     cmd = sys.argv[1]
     if cmd == "claims":
         claims(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:])
+    elif cmd == "persons":
+        persons(int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5])
+    elif cmd == "fees":
+        fees(int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6])
     elif cmd == "rename-ids":
         rename_ids(sys.argv[2], sys.argv[3], sys.argv[4])
     elif cmd == "policy":

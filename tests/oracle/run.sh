@@ -8,7 +8,8 @@
 #     and their claims (one or two years, reversals, fee lines with errors),
 #     tests/oracle/mutate.py spoils a few percent of the rows in every way the
 #     rules name and changes the file's form (CRLF, BOM, blank lines, rows
-#     shuffled, columns permuted), the policy is varied (re-assistance at
+#     shuffled, columns permuted), splits persons' intervals into two
+#     categories, the policy is varied (re-assistance at
 #     settlement, small binding caps and odd ratios, null caps), and sanbao and
 #     the oracle must write the same bytes and exit with the same status.
 # On a difference it prints the first differing lines of the two outputs.
@@ -123,10 +124,15 @@ gen() { # DIR ARGS...
     sed 's/^/    /' "$work/err.txt"
   fi
 }
+split_persons() { # DIR SEED: a fifth of the persons change category in 2022
+  mv "$1/persons.csv" "$1/persons-gen.csv"
+  python3 "$mutate" persons "$2" 2022 "$1/persons-gen.csv" "$1/persons.csv"
+}
 python3 "$mutate" policy claim "$policy" "$work/claim.json"
 python3 "$mutate" policy tight "$policy" "$work/tight.json"
 python3 "$mutate" policy nulls "$policy" "$work/nulls.json"
 python3 "$mutate" policy year=2021 "$work/tight.json" "$work/tight-2021.json"
+python3 "$mutate" policy numbers "$work/claim.json" "$work/numbers.json"
 
 # a. clean data, the shipped policy (re-assistance after the year)
 gen "$work/a" --persons 3000 --seed 11
@@ -134,14 +140,16 @@ both "a: seed 11, hunan-2022" "$work/a" "$policy" --
 rows_with "a" "$work/a/o/reassistance.csv" ',2022,' 5
 rows_with "a" "$work/a/o/settlements.csv" ',reversed,' 20
 
-# b. re-assistance paid at settlement, the claims dense (caps bind)
+# b. re-assistance paid at settlement, JSON numbers in the policy, the claims
+# dense (caps bind)
 gen "$work/b" --persons 2000 --claims 40000 --seed 12
-both "b: seed 12, dense, timing claim" "$work/b" "$work/claim.json" --
+both "b: seed 12, dense, timing claim, JSON numbers" "$work/b" "$work/numbers.json" --
 
 # c. spoiled rows, shuffled, under small caps and odd ratios
 gen "$work/c" --persons 3000 --seed 13
 mv "$work/c/claims.csv" "$work/c/clean.csv"
 python3 "$mutate" claims 13 "$work/c/clean.csv" "$work/c/claims.csv" --shuffle
+split_persons "$work/c" 13
 both "c: seed 13, spoiled, tight policy" "$work/c" "$work/tight.json" --
 rows_with "c" "$work/c/o/settlements.csv" ',rejected,' 100
 rows_with "c" "$work/c/o/settlements.csv" 'UNKNOWN_REGION' 10
@@ -151,6 +159,7 @@ rows_with "c" "$work/c/o/alerts.csv" 'everyone-low' 100
 gen "$work/d" --persons 3000 --seed 14
 mv "$work/d/claims.csv" "$work/d/clean.csv"
 python3 "$mutate" claims 14 "$work/d/clean.csv" "$work/d/claims.csv" --crlf --bom --permute --shuffle
+split_persons "$work/d" 14
 both "d: seed 14, spoiled, CRLF+BOM, permuted, null caps" "$work/d" "$work/nulls.json" --
 for reason in MALFORMED_ROW BAD_AMOUNT BAD_VISIT_TYPE BAD_LEVEL UNKNOWN_PERSON NOT_INSURED \
   NO_POLICY DUPLICATE_CLAIM UNKNOWN_CLAIM ALREADY_REVERSED PERSON_MISMATCH; do
@@ -164,6 +173,7 @@ gen "$work/e" --persons 2500 --seed 15
 python3 "$mutate" rename-ids Y21- "$work/e/c2021.csv" "$work/e/r2021.csv"
 { cat "$work/e/r2021.csv"; tail -n +2 "$work/e/claims.csv"; } >"$work/e/both.csv"
 python3 "$mutate" claims 15 "$work/e/both.csv" "$work/e/claims.csv" --shuffle
+split_persons "$work/e" 15
 both "e: seed 15, 2021 + 2022" "$work/e" "$work/tight-2021.json" "$policy" --
 
 # f. two years whose claim ids collide: the earlier year takes every id
@@ -175,16 +185,22 @@ python3 "$mutate" claims 16 "$work/f/both.csv" "$work/f/claims.csv"
 both "f: seed 16, colliding years" "$work/f" "$work/claim.json" "$work/tight-2021.json" --
 rows_with "f" "$work/f/o/settlements.csv" ',DUPLICATE_CLAIM,' 1000
 
-# g. fee lines (some spoiled) for 60% of the claims, the rest as totals
+# g. fee lines (some spoiled, some at the edges of §11) for 60% of the
+# claims, the rest as totals
 gen "$work/g" --persons 2000 --seed 17 --fees --fee-share 60 --fee-errors
 mv "$work/g/claims.csv" "$work/g/clean.csv"
 python3 "$mutate" claims 17 "$work/g/clean.csv" "$work/g/claims.csv"
+mv "$work/g/fees.csv" "$work/g/fees-gen.csv"
+python3 "$mutate" fees 17 "$work/g/claims.csv" "$work/g/catalog.csv" "$work/g/fees-gen.csv" "$work/g/fees.csv"
+split_persons "$work/g" 17
 both "g: seed 17, fee lines" "$work/g" "$policy" --
 rows_with "g" "$work/g/o/fee-results.csv" ',ok$' 1000
 rows_with "g" "$work/g/o/settlements.csv" ',BAD_FEES,' 1
 
 # h. fee lines under the tight policy, paid at settlement
 gen "$work/h" --persons 2000 --seed 18 --fees --fee-share 100 --fee-errors
+mv "$work/h/fees.csv" "$work/h/fees-gen.csv"
+python3 "$mutate" fees 18 "$work/h/claims.csv" "$work/h/catalog.csv" "$work/h/fees-gen.csv" "$work/h/fees.csv"
 both "h: seed 18, fee lines, tight policy" "$work/h" "$work/tight.json" --
 
 # SANBAO_ORACLE_KEEP=DIR keeps every case's inputs and both outputs in DIR

@@ -11,7 +11,8 @@
 #     shuffled, columns permuted), splits persons' intervals into two
 #     categories, the policy is varied (re-assistance at
 #     settlement, small binding caps and odd ratios, null caps), and sanbao and
-#     the oracle must write the same bytes and exit with the same status.
+#     the oracle must write the same bytes and exit with the same status;
+#  3. `sanbao premiums` against tests/oracle/premiums.py on those registries.
 # On a difference it prints the first differing lines of the two outputs.
 # Usage: sh run.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
@@ -202,6 +203,18 @@ gen "$work/h" --persons 2000 --seed 18 --fees --fee-share 100 --fee-errors
 mv "$work/h/fees.csv" "$work/h/fees-gen.csv"
 python3 "$mutate" fees 18 "$work/h/claims.csv" "$work/h/catalog.csv" "$work/h/fees-gen.csv" "$work/h/fees.csv"
 both "h: seed 18, fee lines, tight policy" "$work/h" "$work/tight.json" --
+
+# 3. premiums (settlement §9, formats §6) on the registries above, whose
+# categories change during the year, before and during it
+for as_of in 2021-10-01 2022-01-01 2022-07-15 2022-12-31; do
+  for case in c d; do
+    "$bin" premiums --policy "$policy" --persons "$work/$case/persons.csv" --as-of "$as_of" \
+      --out "$work/$case/s/premiums.csv" 2>/dev/null
+    python3 "$here/premiums.py" --policy "$policy" --persons "$work/$case/persons.csv" \
+      --as-of "$as_of" --out "$work/$case/o/premiums.csv"
+    compare "premiums $case $as_of" "$work/$case/s/premiums.csv" "$work/$case/o/premiums.csv"
+  done
+done
 
 # SANBAO_ORACLE_KEEP=DIR keeps every case's inputs and both outputs in DIR
 if [ -n "${SANBAO_ORACLE_KEEP:-}" ]; then

@@ -332,6 +332,9 @@ class Policy:
             for k, v in a["categories"].items()
             if k not in ("source", "note")
         }
+        pr = j["premium"]
+        self.premium = policy_amount(pr["individual"])
+        self.subsidy = {k.encode(): policy_ratio(v) for k, v in pr["subsidy"].items() if k not in ("source", "note")}
         self.rules = [
             (r["name"].encode(), {c.encode() for c in r["categories"]}, policy_amount(r["threshold"]))
             for r in j["monitoring"]["rules"]

@@ -500,6 +500,7 @@ class Year:
         self.ra_counted = []  # claims counted in ra_base, canonical order (§10)
 
 
+# the amount columns of the settlements file, in its order (formats §4)
 AMOUNT_COLUMNS = ("medfee", "fulamt", "overlmt", "pre", "inscp", "dedc", "hifp", "hifmi", "maf", "fund", "psn", "reassist")
 
 
@@ -693,24 +694,14 @@ def parse_args(argv):
     return opts
 
 
-def main(argv):
-    opts = parse_args(argv)
-    policies = {}
-    for path in opts["--policy"]:
-        p = Policy(path)
-        if p.year in policies:
-            die("two policies for %d" % p.year)
-        policies[p.year] = p
-    persons = read_persons(opts["--persons"])
-    t = Table(opts["--claims"], CLAIM_COLUMNS, CLAIM_OPTIONAL)
-    with_fees = "--fees" in opts
-
-    # Read every claims row: what it echoes, whether it can be read at all
-    # (MALFORMED_ROW, settlement §8), whether it is a reversal.
+def read_claims(t):
+    """Formats §3: every claims row with what it echoes, whether it can be read
+    at all (MALFORMED_ROW, settlement §8) and whether it is a reversal."""
     claims = []
     for pos, row in enumerate(t.rows):
         c = {name.decode(): field(row, t, name) for name in CLAIM_COLUMNS + CLAIM_OPTIONAL}
         c["pos"] = pos
+        # a row is a reversal exactly when its `reverses` field is non-empty
         c["reversal"] = c["reverses"] != b""
         malformed = len(row) != len(t.header) or not all(f.ok for f in row)
         malformed = malformed or not valid_date(c["date"])
@@ -723,138 +714,155 @@ def main(argv):
         c["lines"] = []
         c["result"] = None  # (status, reason, category, amounts)
         claims.append(c)
+    return claims
 
-    # Settlement §4: the canonical order -- date, claim_id bytes, position.
-    # (Rows whose date is not real sort after the dated ones: they are
-    # MALFORMED_ROW and only matter for which row's date classifies lines,
-    # docs/decisions.md.)
-    order = sorted(claims, key=lambda c: (not valid_date(c["date"]), c["date"], c["claim_id"], c["pos"]))
 
-    # Settlement §11: fee lines belong to every non-reversal row of their id.
-    fee_lines = []
-    catalog = {}
-    if with_fees:
-        catalog = read_catalog(opts["--catalog"])
-        ft = Table(opts["--fees"], (b"claim_id", b"feedetl_sn", b"med_list_codg", b"cnt", b"pric"), ())
-        owners = {}
-        for c in claims:
-            if c["owns_lines"]:
-                owners.setdefault(c["claim_id"], []).append(c)
-        seen_sn = {}
-        for row in ft.rows:
-            line = FeeLine(row, ft)
-            fee_lines.append(line)
-            line.owners = owners.get(line.claim_id, []) if line.names_claim else []
-            if not line.owners:
-                continue
-            # a feedetl_sn already used by an earlier line of the claim (in
-            # input order) makes this line malformed, not the earlier one
-            used = seen_sn.setdefault(line.claim_id, set())
-            if line.sn_readable:
-                if line.sn in used:
-                    line.ok = False
-                used.add(line.sn)
-            for c in line.owners:
-                c["lines"].append(line)
+def attach_fee_lines(claims, path):
+    """Settlement §11: every fee line whose claim_id is that of a non-reversal
+    claims row belongs to that row (to each of them when several rows share
+    the id).  Returns the lines in input order."""
+    ft = Table(path, (b"claim_id", b"feedetl_sn", b"med_list_codg", b"cnt", b"pric"), ())
+    owners = {}
+    for c in claims:
+        if c["owns_lines"]:
+            owners.setdefault(c["claim_id"], []).append(c)
+    lines, used_sn = [], {}
+    for row in ft.rows:
+        line = FeeLine(row, ft)
+        lines.append(line)
+        line.owners = owners.get(line.claim_id, []) if line.names_claim else []
+        if not line.owners:
+            continue
+        # a feedetl_sn already used by an earlier line of the claim (input
+        # order) makes this line malformed, not the earlier one
+        used = used_sn.setdefault(line.claim_id, set())
+        if line.sn_readable:
+            if line.sn in used:
+                line.ok = False
+            used.add(line.sn)
+        for c in line.owners:
+            c["lines"].append(line)
+    return lines
 
-    def derive_from_lines(c, date):
-        """Settlement §11: the claim's four totals as the sums over its lines,
-        classified on `date` (None: not a real date, every line unlisted)."""
+
+def claim_amounts(c, catalog):
+    """Settlement §8 ranks 2 and 3 (BAD_FEES, BAD_AMOUNT): the four amounts
+    of a non-reversal row -- read from its fields, or derived from its fee
+    lines (§11) -- or the reason they cannot be had."""
+    if c["lines"]:
+        # lines together with a non-empty amount field (`0` is not empty), or
+        # a malformed line
+        if any(c[name.decode()] != b"" for name, _ in AMOUNT_FIELDS) or not all(line.ok for line in c["lines"]):
+            return b"BAD_FEES"
         totals = [0, 0, 0, 0]
         for line in c["lines"]:
-            _, amt, ful, over, pre = classify(line, catalog, date)
-            totals[0] += amt
-            totals[1] += ful
-            totals[2] += over
-            totals[3] += pre
-        return totals
+            _, *amounts = classify(line, catalog, c["date"])
+            totals = [t + a for t, a in zip(totals, amounts)]
+        if max(totals) > MAX_AMOUNT:
+            return b"BAD_AMOUNT"  # a derived total above the largest amount
+    else:
+        # medfee is required; the other three are 0 when empty or absent
+        totals = [parse_amount(c["medfee_sumamt"])]
+        totals += [parse_amount(c[name.decode()]) if c[name.decode()] != b"" else 0 for name, _ in AMOUNT_FIELDS[1:]]
+        if None in totals:
+            return b"BAD_AMOUNT"
+    medfee, fulamt, overlmt, pre = totals
+    if fulamt + overlmt + pre > medfee:
+        return b"BAD_AMOUNT"  # inscp would be negative (§3)
+    return totals
 
-    taken = {}  # claim_id -> Settled (or "reversal") in canonical order
-    settled = {}  # claim_id -> Settled, for non-reversal claims only
-    years = {}  # (person_id, year) -> Year
-    alerts = []
 
-    def reject(c, reason):
-        c["result"] = (b"rejected", reason, b"", None)
+class Batch:
+    """The claim-id bookkeeping (global canonical order, settlement §4) and the
+    accumulators of every person and year."""
 
-    for c in order:
-        # Settlement §8, in the table's order of precedence.
-        if c["malformed"]:
-            reject(c, b"MALFORMED_ROW")
-            continue
-        cid = c["claim_id"]
-        if c["reversal"]:
-            # On a reversal row only MALFORMED_ROW, DUPLICATE_CLAIM,
-            # UNKNOWN_CLAIM, ALREADY_REVERSED and PERSON_MISMATCH are checked.
-            target = settled.get(c["reverses"])
-            if cid in taken:
-                reject(c, b"DUPLICATE_CLAIM")
-            elif target is None:
-                reject(c, b"UNKNOWN_CLAIM")  # reversal of a reversal too (§6)
-            elif target.reversed:
-                reject(c, b"ALREADY_REVERSED")
-            elif target.person_id != c["person_id"]:
-                reject(c, b"PERSON_MISMATCH")
-            else:
-                reverse(target)
-                taken[cid] = "reversal"
-                neg = {k: -v for k, v in target.amounts.items()}
-                c["result"] = (b"reversed", b"", target.category, neg)
-            continue
+    def __init__(self, policies, persons, catalog):
+        self.policies, self.persons, self.catalog = policies, persons, catalog
+        self.taken = set()  # claim ids of settled and reversal rows
+        self.settled = {}  # claim_id -> Settled, non-reversal claims only
+        self.years = {}  # (person_id, year) -> Year
+        self.alerts = []
 
-        # BAD_FEES: lines together with a non-empty amount field, or a
-        # malformed line (§11, checked right after MALFORMED_ROW)
-        if c["lines"]:
-            amounts_given = any(c[name.decode()] != b"" for name, _ in AMOUNT_FIELDS)
-            if amounts_given or not all(line.ok for line in c["lines"]):
-                reject(c, b"BAD_FEES")
-                continue
-            medfee, fulamt, overlmt, pre = derive_from_lines(c, c["date"])
-            if max(medfee, fulamt, overlmt, pre) > MAX_AMOUNT:
-                reject(c, b"BAD_AMOUNT")
-                continue
-        else:
-            # BAD_AMOUNT: medfee required; the other three default to 0
-            medfee = parse_amount(c["medfee_sumamt"])
-            rest = [parse_amount(c[name.decode()]) if c[name.decode()] != b"" else 0 for name, _ in AMOUNT_FIELDS[1:]]
-            if medfee is None or None in rest:
-                reject(c, b"BAD_AMOUNT")
-                continue
-            fulamt, overlmt, pre = rest
-        if fulamt + overlmt + pre > medfee:
-            reject(c, b"BAD_AMOUNT")
-            continue
+    def reversal(self, c):
+        """Settlement §6; on a reversal row only MALFORMED_ROW (checked
+        before), DUPLICATE_CLAIM, UNKNOWN_CLAIM, ALREADY_REVERSED and
+        PERSON_MISMATCH are checked (§8)."""
+        target = self.settled.get(c["reverses"])
+        if c["claim_id"] in self.taken:
+            return (b"rejected", b"DUPLICATE_CLAIM", b"", None)
+        if target is None:  # nothing settled earlier; a reversal's id too
+            return (b"rejected", b"UNKNOWN_CLAIM", b"", None)
+        if target.reversed:
+            return (b"rejected", b"ALREADY_REVERSED", b"", None)
+        if target.person_id != c["person_id"]:  # an unknown person too
+            return (b"rejected", b"PERSON_MISMATCH", b"", None)
+        reverse(target)
+        self.taken.add(c["claim_id"])
+        negated = {k: -v for k, v in target.amounts.items()}
+        return (b"reversed", b"", target.category, negated)
+
+    def claim(self, c):
+        """Settlement §8's checks in their order of precedence, then §5."""
+        amounts = claim_amounts(c, self.catalog)
+        if isinstance(amounts, bytes):
+            return (b"rejected", amounts, b"", None)
         if c["visit_type"] not in VISIT_TYPES:
-            reject(c, b"BAD_VISIT_TYPE")
-            continue
+            return (b"rejected", b"BAD_VISIT_TYPE", b"", None)
         if c["level"] not in LEVELS:
-            reject(c, b"BAD_LEVEL")
-            continue
-        person = persons.get(c["person_id"])
+            return (b"rejected", b"BAD_LEVEL", b"", None)
+        person = self.persons.get(c["person_id"])
         if person is None:
-            reject(c, b"UNKNOWN_PERSON")
-            continue
+            return (b"rejected", b"UNKNOWN_PERSON", b"", None)
         cat = person.category_on(c["date"])
         if cat is None:
-            reject(c, b"NOT_INSURED")
-            continue
+            return (b"rejected", b"NOT_INSURED", b"", None)
         yr = int(c["date"][:4])
-        policy = policies.get(yr)
+        policy = self.policies.get(yr)
         if policy is None:
-            reject(c, b"NO_POLICY")
-            continue
+            return (b"rejected", b"NO_POLICY", b"", None)
         if policy.ci_deductible(person.region) is None:
-            reject(c, b"UNKNOWN_REGION")
-            continue
-        if cid in taken:
-            reject(c, b"DUPLICATE_CLAIM")
-            continue
+            return (b"rejected", b"UNKNOWN_REGION", b"", None)
+        if c["claim_id"] in self.taken:
+            return (b"rejected", b"DUPLICATE_CLAIM", b"", None)
+        medfee, fulamt, overlmt, pre = amounts
         c.update(medfee=medfee, fulamt=fulamt, overlmt=overlmt, pre=pre, inscp=medfee - fulamt - overlmt - pre)
-        year = years.setdefault((c["person_id"], yr), Year())
-        s = settle_one(c, policy, person, cat, year, alerts)
-        taken[cid] = s
-        settled[cid] = s
-        c["result"] = (b"settled", b"", cat, s.amounts)
+        year = self.years.setdefault((c["person_id"], yr), Year())
+        s = settle_one(c, policy, person, cat, year, self.alerts)
+        self.taken.add(c["claim_id"])
+        self.settled[c["claim_id"]] = s
+        return (b"settled", b"", cat, s.amounts)
+
+    def run(self, claims):
+        """Settle every row in the canonical order of settlement §4: date,
+        then claim_id bytes, then input position.  (Rows whose date is not
+        real are MALFORMED_ROW; they sort last, which only matters for which
+        row's date classifies fee lines, docs/decisions.md.)"""
+        order = sorted(claims, key=lambda c: (not valid_date(c["date"]), c["date"], c["claim_id"], c["pos"]))
+        for c in order:
+            if c["malformed"]:
+                c["result"] = (b"rejected", b"MALFORMED_ROW", b"", None)
+            elif c["reversal"]:
+                c["result"] = self.reversal(c)
+            else:
+                c["result"] = self.claim(c)
+
+
+def main(argv):
+    opts = parse_args(argv)
+    policies = {}
+    for path in opts["--policy"]:
+        p = Policy(path)
+        if p.year in policies:
+            die("two policies for %d" % p.year)
+        policies[p.year] = p
+    persons = read_persons(opts["--persons"])
+    claims = read_claims(Table(opts["--claims"], CLAIM_COLUMNS, CLAIM_OPTIONAL))
+    catalog, fee_lines = {}, []
+    if "--fees" in opts:
+        catalog = read_catalog(opts["--catalog"])
+        fee_lines = attach_fee_lines(claims, opts["--fees"])
+    batch = Batch(policies, persons, catalog)
+    batch.run(claims)
 
     # Settlements, in input order (formats §4).
     out = [SETTLEMENT_HEADER]
@@ -866,15 +874,12 @@ def main(argv):
             rejected += 1
             out.append(csv_line(head + [b""] * 12))
         else:
-            out.append(csv_line(head + [fmt_amount(amounts[k]) for k in AMOUNT_COLUMNS[:10]] + [fmt_amount(amounts["psn"]), fmt_amount(amounts["reassist"])]))
+            out.append(csv_line(head + [fmt_amount(amounts[k]) for k in AMOUNT_COLUMNS]))
     write(opts.get("--out", "-"), b"".join(out))
-
     if "--alerts" in opts:
-        write(opts["--alerts"], ALERT_HEADER + b"".join(csv_line(a) for a in alerts))
-
+        write(opts["--alerts"], ALERT_HEADER + b"".join(csv_line(a) for a in batch.alerts))
     if "--reassistance" in opts:
-        write(opts["--reassistance"], year_end(policies, years))
-
+        write(opts["--reassistance"], year_end(policies, batch.years))
     if "--fee-results" in opts:
         write(opts["--fee-results"], fee_results(fee_lines, catalog))
     return 1 if rejected else 0

@@ -155,6 +155,14 @@ both "c: seed 13, spoiled, tight policy" "$work/c" "$work/tight.json" --
 rows_with "c" "$work/c/o/settlements.csv" ',rejected,' 100
 rows_with "c" "$work/c/o/settlements.csv" 'UNKNOWN_REGION' 10
 rows_with "c" "$work/c/o/alerts.csv" 'everyone-low' 100
+# results do not depend on sanbao's threads (settlement §4)
+for threads in 1 3; do
+  "$bin" settle --policy "$work/tight.json" --persons "$work/c/persons.csv" --claims "$work/c/claims.csv" \
+    --out "$work/c/s/settlements-t$threads.csv" --alerts "$work/c/s/alerts-t$threads.csv" \
+    --threads "$threads" --quiet 2>/dev/null
+  compare "c --threads $threads settlements.csv" "$work/c/s/settlements-t$threads.csv" "$work/c/o/settlements.csv"
+  compare "c --threads $threads alerts.csv" "$work/c/s/alerts-t$threads.csv" "$work/c/o/alerts.csv"
+done
 
 # d. spoiled rows, CRLF, a BOM, columns permuted, every cap null
 gen "$work/d" --persons 3000 --seed 14

@@ -12,7 +12,9 @@
 #     categories, the policy is varied (re-assistance at
 #     settlement, small binding caps and odd ratios, null caps), and sanbao and
 #     the oracle must write the same bytes and exit with the same status;
-#  3. `sanbao premiums` against tests/oracle/premiums.py on those registries.
+#  3. two of those claims files imported into an empty ledger (`sanbao db`):
+#     the same bytes again;
+#  4. `sanbao premiums` against tests/oracle/premiums.py on those registries.
 # On a difference it prints the first differing lines of the two outputs.
 # Usage: sh run.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
@@ -212,7 +214,25 @@ mv "$work/h/fees.csv" "$work/h/fees-gen.csv"
 python3 "$mutate" fees 18 "$work/h/claims.csv" "$work/h/catalog.csv" "$work/h/fees-gen.csv" "$work/h/fees.csv"
 both "h: seed 18, fee lines, tight policy" "$work/h" "$work/tight.json" --
 
-# 3. premiums (settlement §9, formats §6) on the registries above, whose
+# 3. the ledger: on an empty ledger, an import stores byte for byte what
+# settle prints (docs/ledger.md), so it must match the oracle as well
+ledger() { # CASE POLICY...
+  _case=$1
+  shift
+  _db=$work/$_case/ledger.db
+  "$bin" db init --db "$_db" 2>/dev/null
+  for _p in "$@"; do "$bin" db add-policy --db "$_db" "$_p" 2>/dev/null; done
+  "$bin" db import-persons --db "$_db" --persons "$work/$_case/persons.csv" 2>/dev/null
+  "$bin" db import-claims --db "$_db" --claims "$work/$_case/claims.csv" 2>/dev/null
+  "$bin" db export-settlements --db "$_db" --out "$work/$_case/s/ledger-settlements.csv" 2>/dev/null
+  "$bin" db alerts --db "$_db" --out "$work/$_case/s/ledger-alerts.csv" 2>/dev/null
+  compare "$_case ledger settlements" "$work/$_case/s/ledger-settlements.csv" "$work/$_case/o/settlements.csv"
+  compare "$_case ledger alerts" "$work/$_case/s/ledger-alerts.csv" "$work/$_case/o/alerts.csv"
+}
+ledger c "$work/tight.json"
+ledger e "$work/tight-2021.json" "$policy"
+
+# 4. premiums (settlement §9, formats §6) on the registries above, whose
 # categories change during the year, before and during it
 for as_of in 2021-10-01 2022-01-01 2022-07-15 2022-12-31; do
   for case in c d; do

@@ -269,10 +269,11 @@ int sb_pack_rec_valid(const sb_pack *p, uint64_t index, const sb_pack_rec *r, sb
 /*
 ** The test sb_pack_rec_valid makes, without the message, for a pack of
 ** `persons` persons: 1 when every field of r is what a writer can have
-** written, else 0.  Inline, and without a branch on any field of an
-** ordinary claim (each range is one unsigned comparison, the results are
-** or-ed): a reader tests all 147 million records of a province's pack,
-** and the call and the early returns of the plain form were 3% of a run
+** written, else 0.  Inline, and with one branch only, on the reversal
+** flag (each range is one unsigned comparison, the results are or-ed;
+** an ordinary claim always takes the same way): a reader tests all 147
+** million records of a province's pack, and the call and the early
+** returns of the plain form were 3% of a run
 ** (docs/performance.md).  Where a field is out of range the sum of the
 ** amounts is meaningless but harmless — unsigned, it cannot overflow
 ** into undefined behaviour — and the record is refused anyway.
@@ -366,7 +367,9 @@ typedef struct sb_pack_outcome {
 /* The outcome of involved entry k, after sb_pack_resolve. */
 void sb_pack_involved(const sb_pack *p, uint64_t k, sb_pack_outcome *out);
 
-/* Close (NULL allowed). */
+/* Close (NULL allowed); after sb_pack_resolve_begin without
+** sb_pack_resolve_end, first wait for its thread (an error path may
+** close without ending it). */
 void sb_pack_close(sb_pack *p);
 
 #endif

@@ -96,6 +96,11 @@
 **     fdatasync then makes durable the new WAL's frames (N+1's), whose
 **     header SQLite synced itself when it began to reuse the file.  The
 **     writer's checkpoint therefore need not wait for a pending sync.
+**     (All of this assumes a checkpoint records as copied only what it
+**     copied: SQLite before 3.51.3 — 3.44.6 and 3.50.7 on their branches —
+**     can break that when a commit restarts the WAL under a PASSIVE
+**     checkpoint, which this thread's are; see docs/ledger.md, "The SQLite
+**     library".)
 **
 ** So an answered claim is durable (2, 3, or 4), and no crash can keep a
 ** later group without an earlier one (1): the same promise as FULL, whose

@@ -116,6 +116,11 @@ typedef struct sqlite_store {
   int ckpt_started;
   _Atomic int ckpt_stop;
   _Atomic int ckpt_failures; /* failed background checkpoints not yet reported */
+  /* a third connection whose read transaction spans every checkpoint of
+  ** this store (see "The WAL-reset race" in store_sqlite_serve.c); the
+  ** writer's checkpoint and the thread's take it under pin_mu */
+  sqlite3 *pin_db;
+  pthread_mutex_t pin_mu;
   /* serve mode's durability (see sq_serve_sync): the WAL, opened again for
   ** fdatasync; how many commits wrote to it (counted by the writer's
   ** wal_hook) and how many of those the last successful sync covered */

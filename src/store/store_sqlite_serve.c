@@ -96,6 +96,9 @@
 **     fdatasync then makes durable the new WAL's frames (N+1's), whose
 **     header SQLite synced itself when it began to reuse the file.  The
 **     writer's checkpoint therefore need not wait for a pending sync.
+**     (All of this assumes a checkpoint records as copied only what it
+**     copied: SQLite before 3.51.3 can break that when a commit restarts
+**     the WAL under a PASSIVE checkpoint; see "The WAL-reset race" below.)
 **
 ** So an answered claim is durable (2, 3, or 4), and no crash can keep a
 ** later group without an earlier one (1): the same promise as FULL, whose
@@ -118,6 +121,49 @@
 */
 static int serve_sync(sb_store *bs, sb_error *err);
 
+/*
+** The WAL-reset race.  SQLite before 3.51.3 (3.44.6 and 3.50.7 on their
+** branches) has a race between a PASSIVE checkpoint and a commit on
+** another connection, in this process or another: the checkpoint reads
+** the WAL-index header (its mxFrame) while every frame is already copied;
+** a commit then starts the WAL over (new salts, nBackfill 0) and appends;
+** the checkpoint, still using the old mxFrame, copies what it finds and
+** records nBackfill = the old mxFrame.  The frames the new WAL then gets
+** up to that number are taken as copied and never are: when the WAL is
+** started over again, or deleted at the last close, the transactions in
+** them are gone, though every one was committed and answered (measured:
+** e2e/server_multi with that window widened to 10 ms in the SQLite
+** library: 8 runs of 14 lost answered claims or corrupted the file;
+** with the pin below, none of 34).
+** The serve mode's checkpoints are PASSIVE beside a busy writer — the
+** bug's case exactly — and Debian 12 ships 3.40.1.
+**
+** So every checkpoint of this store runs inside a read transaction of a
+** third connection, pin_db, begun before the checkpoint reads the header
+** and ended after it.  Either that reader took read-lock 0 (every frame
+** was copied when it began): then the checkpoint cannot record anything,
+** because recording needs read-lock 0 exclusive; or it took one of
+** read-locks 1..4: then no writer can start the WAL over until it ends,
+** because starting over needs those exclusive (wal.c, walCheckpoint and
+** walRestartLog).  Either way the stale mxFrame is never recorded.  The
+** price: frames committed after the pin began wait for the next
+** checkpoint, and a writer that would start the WAL over while a
+** checkpoint runs appends instead.  A fixed SQLite needs none of this and
+** loses nothing by it.
+*/
+static int pinned_checkpoint(sqlite_store *s, sqlite3 *db, int *frames, int *copied) {
+  pthread_mutex_lock(&s->pin_mu);
+  /* a read transaction begins at its first read */
+  int rc = sqlite3_exec(s->pin_db, "BEGIN; SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, frames, copied);
+  else if (rc == SQLITE_BUSY)
+    *frames = 1, *copied = 0; /* no pin, no checkpoint: the next one copies it */
+  if (sqlite3_get_autocommit(s->pin_db) == 0) sqlite3_exec(s->pin_db, "COMMIT", NULL, NULL, NULL);
+  pthread_mutex_unlock(&s->pin_mu);
+  return rc;
+}
+
 static void *checkpoint_main(void *arg) {
   sqlite_store *s = arg;
   while (!atomic_load(&s->ckpt_stop)) {
@@ -125,8 +171,7 @@ static void *checkpoint_main(void *arg) {
     nanosleep(&ts, NULL);
     if (atomic_load(&s->sync_failed)) continue;
     int frames = 0, copied = 0;
-    int rc =
-        sqlite3_wal_checkpoint_v2(s->ckpt_db, NULL, SQLITE_CHECKPOINT_PASSIVE, &frames, &copied);
+    int rc = pinned_checkpoint(s, s->ckpt_db, &frames, &copied);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
       atomic_fetch_add(&s->ckpt_failures, 1);
       ts.tv_nsec = 0, ts.tv_sec = 1; /* the WAL grows until the next one succeeds */
@@ -144,6 +189,11 @@ void sq_stop_checkpointer(sqlite_store *s) {
   }
   if (s->ckpt_db) sqlite3_close(s->ckpt_db);
   s->ckpt_db = NULL;
+  if (s->pin_db) {
+    sqlite3_close(s->pin_db);
+    pthread_mutex_destroy(&s->pin_mu);
+  }
+  s->pin_db = NULL;
   if (s->wal_fd_open) close(s->wal_fd);
   s->wal_fd_open = 0;
   /* after a failed sync, leave the WAL as the disk holds it (see above) */
@@ -189,6 +239,18 @@ int sq_op_serve_start(sb_store *bs, sb_error *err) {
     s->ckpt_db = NULL;
     return SB_EIO;
   }
+  /* the pin (see "The WAL-reset race"): it only reads; a short busy wait */
+  if (sqlite3_open_v2(s->path, &s->pin_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
+      SQLITE_OK) {
+    sb_error_set(err, SB_EIO, s->path, "cannot open for checkpoints: %s",
+                 sqlite3_errmsg(s->pin_db));
+    sqlite3_close(s->pin_db);
+    s->pin_db = NULL;
+    sq_stop_checkpointer(s);
+    return SB_EIO;
+  }
+  pthread_mutex_init(&s->pin_mu, NULL);
+  sqlite3_busy_timeout(s->pin_db, 100);
   int rc = open_wal(s, err);
   if (!rc && sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
     rc = sq_db_error(s, err, "cannot set synchronous=NORMAL");
@@ -244,7 +306,7 @@ int sq_op_serve_idle(sb_store *bs, sb_error *err) {
   int failed = atomic_exchange(&s->ckpt_failures, 0);
   if (s->ckpt_db && s->wal_frames > SERVE_WAL_FRAMES) {
     int log = 0, done = 0;
-    int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+    int rc = pinned_checkpoint(s, s->db, &log, &done);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) return sq_db_error(s, err, "checkpoint");
     if (log == done) s->wal_frames = 0;
   }

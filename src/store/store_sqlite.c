@@ -201,6 +201,7 @@ static void op_close(sb_store *bs) {
   sqlite_store *s = (sqlite_store *)bs;
   if (!s) return;
   sq_stop_checkpointer(s);
+  sq_pin_close(s);
   for (int k = 0; k < Q_COUNT; k++)
     sqlite3_finalize(s->q[k]);
   for (int k = 0; k < 4; k++)
@@ -1148,6 +1149,7 @@ int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error 
       (rc = exec(s, "PRAGMA cache_size=-262144", err, "cannot size the cache")) ||
       (rc = exec(s, "PRAGMA temp_store=MEMORY", err, "cannot set temp_store")))
     goto fail;
+  sq_pin_checkpoints(s); /* SQLite before 3.51.3: see store_sqlite_serve.c */
   if (create || version < SCHEMA_VERSION) {
     if ((rc = exec(s, "BEGIN IMMEDIATE", err, "cannot take the write lock"))) goto fail;
     for (int k = create ? 0 : version; k < SCHEMA_VERSION; k++)

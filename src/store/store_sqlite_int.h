@@ -121,6 +121,7 @@ typedef struct sqlite_store {
   ** writer's checkpoint and the thread's take it under pin_mu */
   sqlite3 *pin_db;
   pthread_mutex_t pin_mu;
+  int pin_mu_ready;
   /* serve mode's durability (see sq_serve_sync): the WAL, opened again for
   ** fdatasync; how many commits wrote to it (counted by the writer's
   ** wal_hook) and how many of those the last successful sync covered */
@@ -203,6 +204,12 @@ int sq_op_serve_idle(sb_store *bs, sb_error *err);
 
 /* Stop the background checkpointer and close its connection, and the WAL
 ** opened for syncing (at close). */
+/* Replace the connection's automatic checkpoint by the same checkpoint
+** run inside a read transaction of another connection (the pin: see "The
+** WAL-reset race" in store_sqlite_serve.c); called once, when the store is
+** opened in WAL mode.  sq_pin_close closes the pin's connection. */
+void sq_pin_checkpoints(sqlite_store *s);
+void sq_pin_close(sqlite_store *s);
 void sq_stop_checkpointer(sqlite_store *s);
 
 #endif

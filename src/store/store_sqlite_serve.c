@@ -151,17 +151,72 @@ static int serve_sync(sb_store *bs, sb_error *err);
 ** checkpoint runs appends instead.  A fixed SQLite needs none of this and
 ** loses nothing by it.
 */
+/* The pin's connection, opened when first needed: SQLITE_OK or SQLite's
+** error.  It only reads, and waits at most 100 ms for a lock. */
+static int pin_open(sqlite_store *s) {
+  if (s->pin_db) return SQLITE_OK;
+  int rc = sqlite3_open_v2(s->path, &s->pin_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
+  if (rc != SQLITE_OK) {
+    sqlite3_close(s->pin_db);
+    s->pin_db = NULL;
+    return rc;
+  }
+  sqlite3_busy_timeout(s->pin_db, 100);
+  return SQLITE_OK;
+}
+
 static int pinned_checkpoint(sqlite_store *s, sqlite3 *db, int *frames, int *copied) {
   pthread_mutex_lock(&s->pin_mu);
+  int rc = pin_open(s);
   /* a read transaction begins at its first read */
-  int rc = sqlite3_exec(s->pin_db, "BEGIN; SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
+  if (rc == SQLITE_OK)
+    rc = sqlite3_exec(s->pin_db, "BEGIN; SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
   if (rc == SQLITE_OK)
     rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, frames, copied);
   else if (rc == SQLITE_BUSY)
     *frames = 1, *copied = 0; /* no pin, no checkpoint: the next one copies it */
-  if (sqlite3_get_autocommit(s->pin_db) == 0) sqlite3_exec(s->pin_db, "COMMIT", NULL, NULL, NULL);
+  else if (rc != SQLITE_OK)
+    *frames = 1, *copied = 0; /* no pin: the WAL grows until a checkpoint can be pinned */
+  if (s->pin_db && sqlite3_get_autocommit(s->pin_db) == 0)
+    sqlite3_exec(s->pin_db, "COMMIT", NULL, NULL, NULL);
   pthread_mutex_unlock(&s->pin_mu);
   return rc;
+}
+
+/*
+** Every other connection's automatic checkpoint, pinned too.  SQLite's own
+** automatic checkpoint is a PASSIVE one run by the committing connection
+** once the WAL holds 1,000 frames (sqlite3_wal_autocheckpoint's default) —
+** the same race as above whenever another connection writes meanwhile: a
+** server beside `db import-claims`, two imports queued on one file.  So
+** every store replaces it by this hook, which runs the same checkpoint at
+** the same moment inside the pin.  The serve mode replaces this hook in
+** turn by wal_hook below (its checkpoints are the thread's and the
+** writer's, pinned).  The last connection's checkpoint at close is not
+** PASSIVE (it holds the database exclusively) and needs no pin.
+*/
+#define AUTOCHECKPOINT_FRAMES 1000
+
+static int pinned_autocheckpoint(void *ctx, sqlite3 *db, const char *name, int frames) {
+  (void)name;
+  if (frames >= AUTOCHECKPOINT_FRAMES) {
+    int log = 0, done = 0;
+    pinned_checkpoint(ctx, db, &log, &done); /* a failure: the next commit tries again */
+  }
+  return SQLITE_OK;
+}
+
+void sq_pin_checkpoints(sqlite_store *s) {
+  pthread_mutex_init(&s->pin_mu, NULL);
+  s->pin_mu_ready = 1;
+  sqlite3_wal_hook(s->db, pinned_autocheckpoint, s);
+}
+
+void sq_pin_close(sqlite_store *s) {
+  if (s->pin_db) sqlite3_close(s->pin_db);
+  s->pin_db = NULL;
+  if (s->pin_mu_ready) pthread_mutex_destroy(&s->pin_mu);
+  s->pin_mu_ready = 0;
 }
 
 static void *checkpoint_main(void *arg) {
@@ -189,11 +244,6 @@ void sq_stop_checkpointer(sqlite_store *s) {
   }
   if (s->ckpt_db) sqlite3_close(s->ckpt_db);
   s->ckpt_db = NULL;
-  if (s->pin_db) {
-    sqlite3_close(s->pin_db);
-    pthread_mutex_destroy(&s->pin_mu);
-  }
-  s->pin_db = NULL;
   if (s->wal_fd_open) close(s->wal_fd);
   s->wal_fd_open = 0;
   /* after a failed sync, leave the WAL as the disk holds it (see above) */
@@ -239,18 +289,16 @@ int sq_op_serve_start(sb_store *bs, sb_error *err) {
     s->ckpt_db = NULL;
     return SB_EIO;
   }
-  /* the pin (see "The WAL-reset race"): it only reads; a short busy wait */
-  if (sqlite3_open_v2(s->path, &s->pin_db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL) !=
-      SQLITE_OK) {
-    sb_error_set(err, SB_EIO, s->path, "cannot open for checkpoints: %s",
-                 sqlite3_errmsg(s->pin_db));
-    sqlite3_close(s->pin_db);
-    s->pin_db = NULL;
+  /* the pin (see "The WAL-reset race"), opened now so that a server that
+  ** cannot have it says so at once */
+  pthread_mutex_lock(&s->pin_mu);
+  int pin = pin_open(s);
+  pthread_mutex_unlock(&s->pin_mu);
+  if (pin != SQLITE_OK) {
+    sb_error_set(err, SB_EIO, s->path, "cannot open for checkpoints: %s", sqlite3_errstr(pin));
     sq_stop_checkpointer(s);
     return SB_EIO;
   }
-  pthread_mutex_init(&s->pin_mu, NULL);
-  sqlite3_busy_timeout(s->pin_db, 100);
   int rc = open_wal(s, err);
   if (!rc && sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
     rc = sq_db_error(s, err, "cannot set synchronous=NORMAL");

@@ -10,7 +10,8 @@
 **    the ledger as before: a row of a run not stored, a gap in the seqs, a
 **    reversal of a settlement not stored (before the import's rows, or
 **    after its last one, found at commit), an alert and a fee line naming
-**    no claims row.
+**    no claims row;
+**  - a large import's WAL is checkpointed before the store is closed.
 ** Each test works in its own temporary directory.
 */
 #include <setjmp.h>
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -156,6 +158,25 @@ static void test_import_commits(void **state) {
   assert_foreign_keys_on(f);
 }
 
+/* A large import's WAL is copied into the database before the store is
+** closed: the automatic checkpoint, which the store runs itself inside a
+** read transaction of another connection (store_sqlite_serve.c, "The
+** WAL-reset race"), still runs after a commit of more than 1,000 frames.
+** Without it the database file would stay at its few schema pages until
+** the last connection closed. */
+static void test_import_checkpointed(void **state) {
+  fx *f = *state;
+  struct stat st;
+  assert_int_equal(stat(f->s.path, &st), 0);
+  off_t before = st.st_size;
+  begin_import(f);
+  append_ok(f, 1, 40000);
+  commit_ok(f);
+  assert_int_equal(stat(f->s.path, &st), 0);
+  assert_true(st.st_size > before + 4000 * 1024); /* more than 1,000 pages of 4 KiB */
+  assert_int_equal(f->st->ops->claim_count(f->st), 40000);
+}
+
 /* The import fails, is rolled back, and the ledger holds its 10 rows. */
 static void assert_refused(fx *f, int rc, const sb_error *err, const char *says) {
   assert_int_equal(rc, SB_EINVAL);
@@ -213,6 +234,7 @@ int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_import_commits, setup, teardown),
       cmocka_unit_test_setup_teardown(test_import_refusals, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_import_checkpointed, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

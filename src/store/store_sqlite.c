@@ -742,7 +742,8 @@ int sq_flush_rows(sqlite_store *s, sb_error *err) {
   int n = s->npend;
   if (!n) return SB_OK;
   s->npend = 0;
-  /* Only a bulk import (a full multi-row INSERT) drops the guards: that is
+  /* Only a bulk import (a full multi-row INSERT) drops the guards (and the
+  ** trigger that writes claim_ids' entries: store_sqlite_claim_ids.c): that is
   ** a schema change, which makes SQLite re-prepare every statement, so a
   ** transaction of a few rows (the server's group commit) keeps them and
   ** pays the guard's one index probe per row instead. */
@@ -789,14 +790,15 @@ int sq_flush_rows(sqlite_store *s, sb_error *err) {
       }
     }
   }
-  for (int i = 0; i < n; i++) {
+  /* claim_ids: with the guards, the trigger claims_claim_ids wrote the
+  ** entries; without them, they are written at COMMIT, sorted */
+  for (int i = 0; i < n && s->guards_off; i++) {
     const sb_stored_row *r = &s->pend[i].r;
     int rc = sq_claim_ids_keep(s, r->claim_id, r->claim_id_len, r->seq, err);
     if (rc) return rc;
   }
   s->tlen = 0;
-  /* claim_ids: the server's few rows now; an import's at COMMIT, sorted */
-  return s->importing || s->guards_off ? SB_OK : sq_claim_ids_write(s, err);
+  return SB_OK;
 }
 
 static size_t keep_text(sqlite_store *s, const char *p, size_t n, int *oom) {

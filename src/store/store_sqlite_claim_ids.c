@@ -3,17 +3,19 @@
 ** a table and not an index of claims: store_sqlite_schema.c, migration
 ** 4 -> 5).
 **
-** Every claims row the store writes has one row (claim_id, seq) in
-** claim_ids, written in the same transaction.  When a row's entry is
-** written depends on the transaction:
+** Every claims row has one entry (claim_id, seq) in claim_ids, written in
+** the transaction that inserts the row.  Which code writes it depends on
+** the transaction:
 **
-**   the server's groups    (op_begin, a few rows a flush): with the rows,
-**                          at the end of each sq_flush_rows — one B-tree
-**                          insert each, as the dropped index took;
-**   an import              (op_begin_import, or any transaction that has
-**                          written a full multi-row INSERT): the entries
-**                          are kept here, in memory, and written at COMMIT
-**                          in key order, sorted in C.
+**   the server's groups,   the trigger claims_claim_ids, as the row is
+**   small imports          inserted: one B-tree insert each, as the
+**                          dropped index took (store_sqlite_schema.c);
+**   a bulk import          (a transaction that has written a full
+**                          multi-row INSERT, sq_flush_rows): it drops that
+**                          trigger with the insert guards; the entries of
+**                          the rows it inserts meanwhile are kept here, in
+**                          memory, and written at COMMIT in key order,
+**                          sorted in C, before the trigger is made again.
 **
 ** Why sorted in C.  Entries that arrive at random (hospital systems' random
 ** ids, or ids by hospital while rows arrive by date) cost SQLite a cache
@@ -37,7 +39,7 @@
 ** the claims_person index again (or restores the insert guards): it
 ** touches only the keys and the ids' copies here, never the connection.
 **
-** A read by claim id inside such a transaction (the console's claim page,
+** A read by claim id inside a bulk import (the console's claim page,
 ** claim_lookup, received_count: an import asks its questions before it
 ** writes, so in practice none) writes the kept entries first, so that it
 ** sees every row of the transaction as the index showed them.

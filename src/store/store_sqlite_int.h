@@ -111,9 +111,9 @@ typedef struct sqlite_store {
   int64_t imp_rev_max;    /* the largest reverses_seq at or after imp_lo (0: none) */
   char *text;
   size_t tlen, tcap;
-  /* The claim ids of claims rows written in this transaction and not yet
-  ** in claim_ids: an import's, written at COMMIT in key order
-  ** (store_sqlite_claim_ids.c) */
+  /* The claim ids of claims rows a bulk import wrote while the trigger
+  ** claims_claim_ids was off, not yet in claim_ids: written at COMMIT in
+  ** key order (store_sqlite_claim_ids.c) */
   sq_id_key *id_keys, *id_sort_tmp;
   size_t nids, ids_cap, id_tmp_cap;
   size_t (*id_counts)[256]; /* the radix sort's digit counts, 8 x 256 */

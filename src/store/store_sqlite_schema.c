@@ -21,8 +21,22 @@
   "CREATE TRIGGER settlements_append_only_r BEFORE INSERT ON settlements"                          \
   "  WHEN EXISTS (SELECT 1 FROM settlements WHERE seq = NEW.seq)"                                  \
   "  BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
-const char SB_SQLITE_DROP_INSERT_GUARDS[] =
-    "DROP TRIGGER claims_append_only_r; DROP TRIGGER settlements_append_only_r;";
+/*
+** Since schema 5 a claims row's entry in claim_ids is written by a trigger
+** of claims, whoever inserts the row: this sanbao's server, a small import,
+** an older sanbao that was running when the ledger was migrated (it would
+** otherwise store claims that no look-up by claim id finds, and so pay a
+** duplicate), the sqlite3 shell.  A bulk import drops it with the insert
+** guards and writes the entries of the rows it inserted meanwhile itself,
+** sorted (store_sqlite_claim_ids.c), before it makes the trigger again
+** and commits: no commit ever holds a claims row without its entry.
+*/
+#define CLAIM_IDS_TRIGGER                                                                          \
+  "CREATE TRIGGER claims_claim_ids AFTER INSERT ON claims"                                         \
+  "  BEGIN INSERT INTO claim_ids(claim_id, seq) VALUES (NEW.claim_id, NEW.seq); END;"
+const char SB_SQLITE_DROP_INSERT_GUARDS[] = "DROP TRIGGER claims_append_only_r;"
+                                            " DROP TRIGGER settlements_append_only_r;"
+                                            " DROP TRIGGER claims_claim_ids;";
 
 /* The settlements table as of schema 3: one settlement per received row,
 ** amounts in fen as in docs/reference/formats.md §4.  What follows from the
@@ -244,17 +258,19 @@ const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION] = {
     ** inserts them in key order, which appends to the B-tree's right edge
     ** or, in a ledger that holds rows already, walks it from left to right
     ** (about 0.5 s for those 2.16 M entries in the sqlite3 shell, against
-    ** 2.4 s for CREATE INDEX).  The server inserts one row with each claim.
+    ** 2.4 s for CREATE INDEX).  Any other insert into claims -- the
+    ** server's, a small import's -- writes its entry by the trigger
+    ** claims_claim_ids (CLAIM_IDS_TRIGGER above).
     **
-    ** No foreign key: a claim_ids row is written only by the store, from
-    ** the same pending row as its claims row, after that row's INSERT
-    ** succeeded and in the same transaction (a failure rolls back both),
-    ** and both tables are append-only; so every claims row has its one
-    ** claim_ids row and every claim_ids row its claims row, and a probe of
-    ** claims for each id entry would check nothing the store does not
-    ** already guarantee.  No insert guard either: the whole row is the key,
-    ** so INSERT OR REPLACE over a stored row writes back the same row.
-    ** The rows are copied in key order (the dropped index's order). */
+    ** No foreign key: every entry is made from its claims row, in the
+    ** transaction that inserts the row (by the trigger, or by the import
+    ** that dropped it, before its COMMIT), and both tables are
+    ** append-only; so every claims row has its one entry and every entry
+    ** its claims row, and a probe of claims for each entry would check
+    ** nothing that is not already so.  No insert guard either: the whole
+    ** row is the key, so INSERT OR REPLACE over a stored row writes back
+    ** the same row.  The rows are copied in key order (the dropped
+    ** index's order). */
     "CREATE TABLE claim_ids("
     "  claim_id TEXT NOT NULL, seq INTEGER NOT NULL,"
     "  PRIMARY KEY (claim_id, seq)) STRICT, WITHOUT ROWID;"
@@ -264,6 +280,6 @@ const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION] = {
     "CREATE TRIGGER claim_ids_append_only_u BEFORE UPDATE ON claim_ids"
     "  BEGIN SELECT RAISE(ABORT, 'claim ids are append-only'); END;"
     "CREATE TRIGGER claim_ids_append_only_d BEFORE DELETE ON claim_ids"
-    "  BEGIN SELECT RAISE(ABORT, 'claim ids are append-only'); END;"};
+    "  BEGIN SELECT RAISE(ABORT, 'claim ids are append-only'); END;" CLAIM_IDS_TRIGGER};
 
-const char SB_SQLITE_INSERT_GUARDS[] = INSERT_GUARDS;
+const char SB_SQLITE_INSERT_GUARDS[] = INSERT_GUARDS CLAIM_IDS_TRIGGER;

@@ -13,8 +13,9 @@
 ** schema of version 1, which the later ones bring up to date. */
 extern const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION];
 
-/* The two INSERT guards: a bulk import drops them in its own transaction
-** and makes them again before COMMIT (see the comment in the .c file). */
+/* The two INSERT guards and the trigger that writes claim_ids' entries: a
+** bulk import drops them in its own transaction and makes them again
+** before COMMIT (see the comments in the .c file). */
 extern const char SB_SQLITE_DROP_INSERT_GUARDS[];
 extern const char SB_SQLITE_INSERT_GUARDS[];
 

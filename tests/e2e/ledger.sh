@@ -559,14 +559,14 @@ elif [ "$have_sqlite" -eq 1 ]; then
   # A version-4 file (claims_claim_id, no claim_ids) is migrated when
   # opened: claim_ids filled from every claims row, in key order, the index
   # dropped; a re-import finds every row; an import adds its ids.
-  to_v4="DROP TABLE claim_ids; CREATE INDEX claims_claim_id ON claims(claim_id)"
+  to_v4="DROP TRIGGER claims_claim_ids; DROP TABLE claim_ids; CREATE INDEX claims_claim_id ON claims(claim_id)"
   cp "$db" "$work/v4.db"
   sqlite3 "$work/v4.db" "$to_v4; PRAGMA user_version = 4"
   "$bin" db export-settlements --db "$work/v4.db" --out "$work/v4.csv" 2>/dev/null
   same_text "ledger file: a version-4 ledger is migrated to 5" 5 "$(sqlite3 "$work/v4.db" "PRAGMA user_version")"
   same_file "ledger file: the v4 migration keeps every settlement" "$work/pre-migration.csv" "$work/v4.csv"
   same_text "ledger file: the v4 migration dropped claims_claim_id, made claim_ids and its triggers" \
-    "claim_ids claim_ids_append_only_d claim_ids_append_only_u" \
+    "claim_ids claim_ids_append_only_d claim_ids_append_only_u claims_claim_ids" \
     "$(sqlite3 "$work/v4.db" "SELECT name FROM sqlite_master WHERE name LIKE 'claim%id%' ORDER BY name" | tr '\n' ' ' | sed 's/ $//')"
   same_text "ledger file: the v4 migration's claim_ids = a new ledger's" \
     "$(sqlite3 "$db" "SELECT claim_id, seq FROM claim_ids")" \

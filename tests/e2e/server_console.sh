@@ -314,7 +314,8 @@ if sqlite_only "the SQLite schema's migration (PostgreSQL has one schema version
   "$bin" db init --db "$old" >/dev/null 2>&1 && "$bin" db add-policy --db "$old" "$policy" >/dev/null 2>&1 &&
     "$bin" db import-persons --db "$old" --persons "$case_dir/persons.csv" >/dev/null 2>&1
   "$bin" db import-claims --db "$old" --claims "$case_dir/claims.csv" >/dev/null 2>&1
-  sqlite3 "$old" "DROP TABLE claim_ids; CREATE INDEX claims_claim_id ON claims(claim_id);
+  sqlite3 "$old" "DROP TRIGGER claims_claim_ids; DROP TABLE claim_ids;
+    CREATE INDEX claims_claim_id ON claims(claim_id);
     DROP INDEX claims_person; DROP INDEX claims_reverses; DROP INDEX alerts_person;
     DROP TABLE alert_marks; PRAGMA user_version = 3"
   "$bin" db history --db "$old" --person A1 >"$work/old-hist.txt" 2>"$work/err.txt"

@@ -21,7 +21,8 @@
 **    entry out of order: SQLite would store it in its place, only slower),
 **    each row's entry once, each row found by its id; a read by claim id
 **    inside the import sees the rows so far; a rolled-back import leaves
-**    no entry behind; a plain transaction (the server's) writes its own.
+**    no entry behind; a plain transaction (the server's) and any other
+**    program's insert into claims get theirs from the trigger.
 ** Each test works in its own temporary directory.
 */
 #include <setjmp.h>
@@ -381,6 +382,9 @@ static void test_claim_ids_rollback(void **state) {
   assert_int_equal(received(f, 1400), 1);
 }
 
+/* A plain transaction's rows (the server's) get their entries from the
+** trigger claims_claim_ids, and so does a claims row that another program
+** inserts (an older sanbao still running on a migrated ledger). */
 static void test_claim_ids_plain(void **state) {
   fx *f = *state;
   begin_plain(f);
@@ -389,6 +393,16 @@ static void test_claim_ids_plain(void **state) {
   append_mixed_ok(f, 4, 5);
   commit_ok(f);
   assert_claim_ids(f, 5);
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "INSERT INTO claims(seq, run_id, claim_id, person_id, date, content_key)"
+           " VALUES (6, %lld, 'OLD-1', 'P1', '2022-03-01', 6)",
+           (long long)f->run);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(f->s.path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  assert_claim_ids(f, 6);
 }
 
 int main(void) {

@@ -258,6 +258,16 @@ void sq_claim_ids_clear(sqlite_store *s) {
   s->nids = 0;
   s->id_tlen = 0;
   s->id_sorted = 0;
+  /* a bulk import's arrays (tens of bytes a row) are not kept for the
+  ** small transactions that may follow on a long-lived connection */
+  if (s->ids_cap > SORT_THREAD_MIN) {
+    free(s->id_keys);
+    free(s->id_sort_tmp);
+    free(s->id_text);
+    s->id_keys = s->id_sort_tmp = NULL;
+    s->id_text = NULL;
+    s->ids_cap = s->id_tmp_cap = s->id_tcap = 0;
+  }
 }
 
 void sq_claim_ids_free(sqlite_store *s) {

@@ -85,20 +85,24 @@ static const char *const SQL[Q_COUNT] = {
         " s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.fed_flags,"
         " EXISTS (SELECT 1 FROM settlements r WHERE r.reverses_seq = c.seq), c.run_id, s.year,"
         " s.reassist_pay"
-        " FROM claims c JOIN settlements s ON s.seq = c.seq"
-        " WHERE c.claim_id = ? AND s.status IN ('settled', 'reversed') LIMIT 1",
+        " FROM claim_ids i JOIN claims c ON c.seq = i.seq JOIN settlements s ON s.seq = i.seq"
+        " WHERE i.claim_id = ? AND s.status IN ('settled', 'reversed') ORDER BY i.seq LIMIT 1",
     [Q_RECEIVED_COUNT] = "SELECT count(*), coalesce(sum(s.status = 'rejected'), 0)"
-                         " FROM claims c JOIN settlements s ON s.seq = c.seq"
-                         " WHERE c.claim_id = ? AND c.content_key = ?",
+                         " FROM claim_ids i JOIN claims c ON c.seq = i.seq"
+                         " JOIN settlements s ON s.seq = i.seq"
+                         " WHERE i.claim_id = ? AND c.content_key = ?",
     [Q_CLAIM_INSERT] = NULL, /* built by insert_sql(): several rows a statement */
     [Q_SETTLEMENT_INSERT] = NULL,
     [Q_ROW_EACH] = ROW_SELECT " ORDER BY c.seq",
     [Q_ROW_EACH_YEAR] = ROW_SELECT " WHERE s.year = ? AND s.status IN ('settled', 'reversed')"
                                    " ORDER BY c.seq",
     /* console (issue 14): one person's rows, one claim id's rows and the
-    ** reversals naming it, one person's alerts, the handled marks */
+    ** reversals naming it, one person's alerts, the handled marks.  A
+    ** claim id's rows are found in claim_ids (schema 5), so by their seqs */
     [Q_C_PERSON_ROWS] = ROW_SELECT " WHERE c.person_id = ? ORDER BY c.seq",
-    [Q_C_CLAIM_ROWS] = ROW_SELECT " WHERE c.claim_id = ?1 OR c.reverses = ?1 ORDER BY c.seq",
+    [Q_C_CLAIM_ROWS] = ROW_SELECT " WHERE c.seq IN (SELECT seq FROM claim_ids WHERE claim_id = ?1"
+                                  " UNION ALL SELECT seq FROM claims WHERE reverses = ?1)"
+                                  " ORDER BY c.seq",
     [Q_C_PERSON_ALERTS] = ALERT_SELECT " WHERE person_id = ? ORDER BY alert_id",
     [Q_C_MARK_PUT] = "INSERT INTO alert_marks(seq, rule, who, at, note) VALUES (?,?,?,?,?)",
     [Q_C_MARK_EACH] = "SELECT seq, rule, who, at, note FROM alert_marks ORDER BY mark_id",
@@ -202,6 +206,7 @@ static void op_close(sb_store *bs) {
   if (!s) return;
   sq_stop_checkpointer(s);
   sq_pin_close(s);
+  sq_claim_ids_free(s);
   for (int k = 0; k < Q_COUNT; k++)
     sqlite3_finalize(s->q[k]);
   for (int k = 0; k < 4; k++)
@@ -349,6 +354,8 @@ static int op_commit(sb_store *bs, sb_error *err) {
                         "a reversal names settlement %lld, which is not stored",
                         (long long)s->imp_rev_max);
   int rc = sq_flush_rows(s, err);
+  /* claim_ids' entries are sorted beside the CREATE INDEX (claim_ids.c) */
+  if (!rc) sq_claim_ids_sort_begin(s);
   if (!rc && s->indexes_off) {
     rc = exec(s, SB_SQLITE_CLAIMS_INDEXES, err, "cannot make the claims indexes again");
     if (!rc) s->indexes_off = 0;
@@ -357,6 +364,7 @@ static int op_commit(sb_store *bs, sb_error *err) {
     rc = exec(s, SB_SQLITE_INSERT_GUARDS, err, "cannot restore the append-only triggers");
     if (!rc) s->guards_off = 0;
   }
+  if (!rc) rc = sq_claim_ids_write(s, err);
   if (!rc) rc = exec(s, "COMMIT", err, "commit failed");
   if (!rc) import_end(s); /* a failed COMMIT is rolled back by the caller */
   return rc;
@@ -365,6 +373,7 @@ static void op_rollback(sb_store *bs) {
   sqlite_store *s = (sqlite_store *)bs;
   s->npend = 0;
   s->tlen = 0;
+  sq_claim_ids_clear(s);
   s->guards_off = s->indexes_off = 0; /* the DROPs are rolled back with the rest */
   s->in_txn = 0;
   s->memo.found = -1;
@@ -588,7 +597,7 @@ static int op_claim_lookup(sb_store *bs, const char *id, size_t len, sb_stored_c
 
 static int lookup_claim(sqlite_store *s, const char *id, size_t len, sb_stored_claim *out,
                         sb_error *err) {
-  if (sq_flush_rows(s, err)) return SB_EIO;
+  if (sq_flush_rows(s, err) || sq_claim_ids_write(s, err)) return SB_EIO;
   sqlite3_stmt *st = sq_stmt(s, Q_CLAIM_LOOKUP, err);
   if (!st) return SB_EIO;
   sq_bind_text(st, 1, id, len);
@@ -622,7 +631,7 @@ static int lookup_claim(sqlite_store *s, const char *id, size_t len, sb_stored_c
 static int op_received_count(sb_store *bs, const char *id, size_t len, uint64_t key, int64_t *count,
                              int64_t *rejected, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  if (sq_flush_rows(s, err)) return SB_EIO;
+  if (sq_flush_rows(s, err) || sq_claim_ids_write(s, err)) return SB_EIO;
   sqlite3_stmt *st = sq_stmt(s, Q_RECEIVED_COUNT, err);
   if (!st) return SB_EIO;
   sq_bind_text(st, 1, id, len);
@@ -639,21 +648,19 @@ static const char *const STATUS[] = {"settled", "reversed", "rejected"};
 static const char CLAIM_INSERT[] =
     "INSERT INTO claims(seq, run_id, claim_id, person_id, date, visit_type, level,"
     " medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, reverses, content_key)"
-    " VALUES ";
+    " VALUES";
 static const char SETTLE_INSERT[] =
     "INSERT INTO settlements(seq, status, reason, category, year, visit_type, level,"
     " medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"
-    " hifp_pay, hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay) VALUES ";
+    " hifp_pay, hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay) VALUES";
 
-/* The INSERT of `rows` rows of `cols` values each. */
-static sqlite3_stmt *insert_stmt(sqlite_store *s, int table, int many, sb_error *err) {
-  sqlite3_stmt **slot = &s->ins[table][many];
+/* The INSERT of `rows` rows of `cols` values each, prepared once in *slot. */
+sqlite3_stmt *sq_insert_stmt(sqlite_store *s, sqlite3_stmt **slot, const char *head, int rows,
+                             int cols, sb_error *err) {
   if (*slot) {
     sqlite3_reset(*slot);
     return *slot;
   }
-  int rows = many ? ROWS_PER_INSERT : 1, cols = table ? SETTLE_COLS : CLAIM_COLS;
-  const char *head = table ? SETTLE_INSERT : CLAIM_INSERT;
   size_t n = strlen(head) + (size_t)rows * (size_t)(cols * 2 + 3) + 1;
   char *sql = malloc(n), *p = sql;
   if (!sql) {
@@ -675,6 +682,11 @@ static sqlite3_stmt *insert_stmt(sqlite_store *s, int table, int many, sb_error 
     return NULL;
   }
   return *slot;
+}
+
+static sqlite3_stmt *insert_stmt(sqlite_store *s, int table, int many, sb_error *err) {
+  return sq_insert_stmt(s, &s->ins[table][many], table ? SETTLE_INSERT : CLAIM_INSERT,
+                        many ? ROWS_PER_INSERT : 1, table ? SETTLE_COLS : CLAIM_COLS, err);
 }
 
 static void bind_claim(sqlite3_stmt *st, int b, const sb_stored_row *r) {
@@ -730,7 +742,8 @@ int sq_flush_rows(sqlite_store *s, sb_error *err) {
   int n = s->npend;
   if (!n) return SB_OK;
   s->npend = 0;
-  /* Only a bulk import (a full multi-row INSERT) drops the guards: that is
+  /* Only a bulk import (a full multi-row INSERT) drops the guards (and the
+  ** trigger that writes claim_ids' entries: store_sqlite_claim_ids.c): that is
   ** a schema change, which makes SQLite re-prepare every statement, so a
   ** transaction of a few rows (the server's group commit) keeps them and
   ** pays the guard's one index probe per row instead. */
@@ -776,6 +789,13 @@ int sq_flush_rows(sqlite_store *s, sb_error *err) {
         if (rc) return rc;
       }
     }
+  }
+  /* claim_ids: with the guards, the trigger claims_claim_ids wrote the
+  ** entries; without them, they are written at COMMIT, sorted */
+  for (int i = 0; i < n && s->guards_off; i++) {
+    const sb_stored_row *r = &s->pend[i].r;
+    int rc = sq_claim_ids_keep(s, r->claim_id, r->claim_id_len, r->seq, err);
+    if (rc) return rc;
   }
   s->tlen = 0;
   return SB_OK;

@@ -2,7 +2,8 @@
 ** sanbao ledger — the SQLite store's operations for the bureau console
 ** (issue 14; their contract is in store.h): one person's rows and alerts,
 ** one claim id's rows, and the append-only handled marks of alerts.  The
-** indexes that make the reads probes instead of scans are schema 4's
+** indexes that make the reads probes instead of scans are schema 4's, and
+** a claim id's rows are found in schema 5's table claim_ids
 ** (store_sqlite_schema.c).
 */
 #include <string.h>
@@ -15,7 +16,7 @@ static int rows_by(sb_store *bs, int q, const char *id, size_t len,
                    int (*fn)(void *, const sb_stored_row *), void *ctx, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   /* rows appended in this transaction but not yet written are read too */
-  if (sq_flush_rows(s, err)) return SB_EIO;
+  if (sq_flush_rows(s, err) || sq_claim_ids_write(s, err)) return SB_EIO;
   sqlite3_stmt *st = sq_stmt(s, q, err);
   if (!st) return SB_EIO;
   sq_bind_text(st, 1, id, len);

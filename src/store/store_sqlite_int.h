@@ -80,6 +80,14 @@ typedef struct pending_row {
   size_t off[4]; /* claim_id, person_id, date, reverses in `text` */
 } pending_row;
 
+/* A claim id kept for claim_ids (store_sqlite_claim_ids.c): its first eight
+** bytes as a big-endian number (sb_canon_id_prefix), and where its record
+** (seq, length, bytes) is in id_text. */
+typedef struct sq_id_key {
+  uint64_t prefix;
+  uint64_t off;
+} sq_id_key;
+
 typedef struct sqlite_store {
   sb_store base;
   sqlite3 *db;
@@ -103,6 +111,17 @@ typedef struct sqlite_store {
   int64_t imp_rev_max;    /* the largest reverses_seq at or after imp_lo (0: none) */
   char *text;
   size_t tlen, tcap;
+  /* The claim ids of claims rows a bulk import wrote while the trigger
+  ** claims_claim_ids was off, not yet in claim_ids: written at COMMIT in
+  ** key order (store_sqlite_claim_ids.c) */
+  sq_id_key *id_keys, *id_sort_tmp;
+  size_t nids, ids_cap, id_tmp_cap;
+  size_t (*id_counts)[256]; /* the radix sort's digit counts, 8 x 256 */
+  char *id_text;
+  size_t id_tlen, id_tcap;
+  sqlite3_stmt *id_ins[2]; /* INSERT INTO claim_ids: [one row, ROWS_PER_INSERT rows] */
+  pthread_t id_sorter;     /* sorting the keys at COMMIT, beside the connection */
+  int id_sorting, id_sorted;
   /* The last claim_lookup's answer, kept only inside a write transaction
   ** (nobody else can write then) and dropped by any row_append: the
   ** server asks about one claim id two or three times in a row (who owns
@@ -162,6 +181,11 @@ int sq_any_null(sqlite3_stmt *st, const int *cols, int n);
 ** `what`.  Outside one, SB_OK (the database checks). */
 int sq_import_claim_exists(sqlite_store *s, int64_t seq, sb_error *err, const char *what);
 
+/* The INSERT statement `head` followed by `rows` groups of `cols` ?s,
+** prepared on first use into *slot (then only reset); NULL with `err` set. */
+sqlite3_stmt *sq_insert_stmt(sqlite_store *s, sqlite3_stmt **slot, const char *head, int rows,
+                             int cols, sb_error *err);
+
 /* Write the pending grouped rows (before anything reads the tables). */
 int sq_flush_rows(sqlite_store *s, sb_error *err);
 
@@ -173,6 +197,26 @@ int sq_row_each_stmt(sqlite_store *s, sqlite3_stmt *st, int (*fn)(void *, const 
 /* The same for ALERT_SELECT's columns, as alert_each does. */
 int sq_alert_each_stmt(sqlite_store *s, sqlite3_stmt *st,
                        int (*fn)(void *, const sb_stored_alert *), void *ctx, sb_error *err);
+
+/* ---- claim_ids (store_sqlite_claim_ids.c) --------------------------------- */
+
+/* Keep the entry (id, seq) of a claims row just written, for claim_ids. */
+int sq_claim_ids_keep(sqlite_store *s, const char *id, size_t len, int64_t seq, sb_error *err);
+
+/* Start sorting the kept entries on another thread, when there are enough
+** to be worth it (COMMIT: the connection meanwhile makes the indexes
+** again); sq_claim_ids_write waits for it.  Nothing when it cannot start. */
+void sq_claim_ids_sort_begin(sqlite_store *s);
+
+/* Sort the kept entries (unless sorted already) and insert them into
+** claim_ids in key order; then forget them.  0, or SB_EIO / SB_ENOMEM. */
+int sq_claim_ids_write(sqlite_store *s, sb_error *err);
+
+/* Forget the kept entries (ROLLBACK), after any sort has finished. */
+void sq_claim_ids_clear(sqlite_store *s);
+
+/* sq_claim_ids_clear, and free what the store holds for claim_ids. */
+void sq_claim_ids_free(sqlite_store *s);
 
 /* ---- the catalogue and fee lines (store_sqlite_fees.c) --------------------- */
 

@@ -7,19 +7,21 @@
 #define SANBAO_STORE_SQLITE_SCHEMA_H
 
 #define APPLICATION_ID 0x53424C47 /* "SBLG" */
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 
 /* Migration k brings a file from version k to k+1; index 0 creates the
 ** schema of version 1, which the later ones bring up to date. */
 extern const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION];
 
-/* The two INSERT guards: a bulk import drops them in its own transaction
-** and makes them again before COMMIT (see the comment in the .c file). */
+/* The two INSERT guards and the trigger that writes claim_ids' entries: a
+** bulk import drops them in its own transaction and makes them again
+** before COMMIT (see the comments in the .c file). */
 extern const char SB_SQLITE_DROP_INSERT_GUARDS[];
 extern const char SB_SQLITE_INSERT_GUARDS[];
 
-/* The claims indexes that a bulk import too large for the ledger drops
-** and makes again before COMMIT (see the comment in the .c file). */
+/* The claims index (claims_person) that a bulk import too large for the
+** ledger drops and makes again before COMMIT (see the comment in the .c
+** file). */
 extern const char SB_SQLITE_DROP_CLAIMS_INDEXES[];
 extern const char SB_SQLITE_CLAIMS_INDEXES[];
 

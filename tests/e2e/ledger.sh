@@ -411,8 +411,13 @@ if db_exists "$g/quarters.db" && survived "whole file after a quarter"; then
     for d in "$g/ledger.db" "$g/halves.db" "$g/quarters.db"; do
       same_text "$(basename "$d"): integrity (the claims indexes hold every row)" ok \
         "$(sqlite3 "$d" "PRAGMA integrity_check")"
-      same_text "$(basename "$d"): the claims indexes are there" "claims_claim_id claims_person" \
-        "$(sqlite3 "$d" "SELECT name FROM sqlite_master WHERE name IN ('claims_claim_id', 'claims_person') ORDER BY name" | tr '\n' ' ' | sed 's/ $//')"
+      same_text "$(basename "$d"): the claims index and claim_ids are there" "claim_ids claims_person" \
+        "$(sqlite3 "$d" "SELECT name FROM sqlite_master WHERE name IN ('claims_claim_id', 'claims_person', 'claim_ids') ORDER BY name" | tr '\n' ' ' | sed 's/ $//')"
+      # one claim_ids entry a claims row, the same id and seq (schema 5)
+      same_text "$(basename "$d"): claim_ids holds each claims row's id once" \
+        "$(sqlite3 "$d" "SELECT count(*), count(*), count(*) FROM claims")" \
+        "$(sqlite3 "$d" "SELECT (SELECT count(*) FROM claims), (SELECT count(*) FROM claim_ids),
+          (SELECT count(*) FROM claims c JOIN claim_ids i ON i.seq = c.seq AND i.claim_id = c.claim_id)")"
     done
   fi
 fi
@@ -513,10 +518,7 @@ if [ "$have_db_sql" -eq 1 ]; then
       contains "append-only: '$sql' refused by the trigger" "$work/err.txt" "append-only"
     fi
   done
-fi
-if [ "$store" = pg ]; then
-  snap "$db" "$work/ao1"
-  same_file "append-only: stored settlements unchanged after UPDATE and DELETE" "$work/ao0.set.csv" "$work/ao1.set.csv"
+  # claim_ids (both stores: PostgreSQL's schema 3, SQLite's schema 5)
   for sql in "UPDATE claim_ids SET seq = 0" "DELETE FROM claim_ids"; do
     if db_sql "$db" "$sql" >"$work/out.txt" 2>"$work/err.txt"; then
       bad "append-only: '$sql' succeeded"
@@ -524,6 +526,10 @@ if [ "$store" = pg ]; then
       contains "append-only: '$sql' refused by the trigger" "$work/err.txt" "claim ids are append-only"
     fi
   done
+fi
+if [ "$store" = pg ]; then
+  snap "$db" "$work/ao1"
+  same_file "append-only: stored settlements unchanged after UPDATE and DELETE" "$work/ao0.set.csv" "$work/ao1.set.csv"
   same_text "ledger database: schema version" 3 "$(db_sql "$db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
   same_text "ledger database: one row of claim_ids a received row, the same ids, seqs and persons" \
     "$(db_sql "$db" "SELECT count(*), sum(hashtext(claim_id || ' ' || seq || ' ' || person_id)) FROM claims")" \
@@ -547,13 +553,38 @@ elif [ "$have_sqlite" -eq 1 ]; then
   same_file "append-only: stored settlements unchanged after UPDATE, DELETE and INSERT OR REPLACE" "$work/ao0.set.csv" "$work/ao1.set.csv"
   same_text "ledger file: journal_mode" wal "$(sqlite3 "$db" "PRAGMA journal_mode")"
   same_text "ledger file: application_id 'SBLG'" 1396853831 "$(sqlite3 "$db" "PRAGMA application_id")"
-  same_text "ledger file: user_version (schema)" 4 "$(sqlite3 "$db" "PRAGMA user_version")"
+  same_text "ledger file: user_version (schema)" 5 "$(sqlite3 "$db" "PRAGMA user_version")"
   same_text "ledger file: integrity" ok "$(sqlite3 "$db" "PRAGMA integrity_check")"
+  "$bin" db export-settlements --db "$db" --out "$work/pre-migration.csv" 2>/dev/null
+  # A version-4 file (claims_claim_id, no claim_ids) is migrated when
+  # opened: claim_ids filled from every claims row, in key order, the index
+  # dropped; a re-import finds every row; an import adds its ids.
+  to_v4="DROP TRIGGER claims_claim_ids; DROP TABLE claim_ids; CREATE INDEX claims_claim_id ON claims(claim_id)"
+  cp "$db" "$work/v4.db"
+  sqlite3 "$work/v4.db" "$to_v4; PRAGMA user_version = 4"
+  "$bin" db export-settlements --db "$work/v4.db" --out "$work/v4.csv" 2>/dev/null
+  same_text "ledger file: a version-4 ledger is migrated to 5" 5 "$(sqlite3 "$work/v4.db" "PRAGMA user_version")"
+  same_file "ledger file: the v4 migration keeps every settlement" "$work/pre-migration.csv" "$work/v4.csv"
+  same_text "ledger file: the v4 migration dropped claims_claim_id, made claim_ids and its triggers" \
+    "claim_ids claim_ids_append_only_d claim_ids_append_only_u claims_claim_ids" \
+    "$(sqlite3 "$work/v4.db" "SELECT name FROM sqlite_master WHERE name LIKE 'claim%id%' ORDER BY name" | tr '\n' ' ' | sed 's/ $//')"
+  same_text "ledger file: the v4 migration's claim_ids = a new ledger's" \
+    "$(sqlite3 "$db" "SELECT claim_id, seq FROM claim_ids")" \
+    "$(sqlite3 "$work/v4.db" "SELECT claim_id, seq FROM claim_ids")"
+  same_text "ledger file: integrity after the v4 migration" ok "$(sqlite3 "$work/v4.db" "PRAGMA integrity_check")"
+  "$bin" db import-claims --db "$work/v4.db" --claims "$golden/basics/claims.csv" >"$work/out.txt" 2>&1
+  "$bin" db export-settlements --db "$work/v4.db" --out "$work/v4-again.csv" 2>/dev/null
+  same_file "ledger file: a re-import into the migrated v4 ledger adds nothing" "$work/v4.csv" "$work/v4-again.csv"
+  printf '%s\n%s\n' "$(head -1 "$golden/basics/claims.csv")" \
+    "V4-NEW-1,$(sed -n 2p "$golden/basics/claims.csv" | cut -d, -f2-)" >"$work/v4-new.csv"
+  "$bin" db import-claims --db "$work/v4.db" --claims "$work/v4-new.csv" >"$work/out.txt" 2>&1
+  same_text "ledger file: an import into the migrated ledger adds its claim id" \
+    "$(sqlite3 "$work/v4.db" "SELECT max(seq) FROM claims")" \
+    "$(sqlite3 "$work/v4.db" "SELECT seq FROM claim_ids WHERE claim_id = 'V4-NEW-1'")"
   # A version-1 file (before the alerts_seq index, before re-assistance) is
   # migrated when opened: this one is made from the current file by
-  # undoing what migrations 1, 2 and 3 did, its rows kept.
-  "$bin" db export-settlements --db "$db" --out "$work/pre-migration.csv" 2>/dev/null
-  sqlite3 "$db" "
+  # undoing what migrations 1, 2, 3 and 4 did, its rows kept.
+  sqlite3 "$db" "$to_v4;
     DROP INDEX alerts_seq; DROP INDEX claims_person; DROP INDEX claims_reverses;
     DROP INDEX alerts_person; DROP TABLE alert_marks;
     DROP TABLE reassist_payments; DROP TABLE catalog_items; DROP TABLE fee_lines;
@@ -593,7 +624,9 @@ elif [ "$have_sqlite" -eq 1 ]; then
   same_text "ledger file: the old-schema copy has no reassist_pay" 0 \
     "$(sqlite3 "$db" "SELECT count(*) FROM pragma_table_info('settlements') WHERE name = 'reassist_pay'")"
   "$bin" db alerts --db "$db" --out "$work/migrated-alerts.csv" 2>/dev/null
-  same_text "ledger file: a version-1 ledger is migrated to 4" 4 "$(sqlite3 "$db" "PRAGMA user_version")"
+  same_text "ledger file: a version-1 ledger is migrated to 5" 5 "$(sqlite3 "$db" "PRAGMA user_version")"
+  same_text "ledger file: the migration from 1 made claim_ids" \
+    "$(sqlite3 "$db" "SELECT count(*) FROM claims")" "$(sqlite3 "$db" "SELECT count(*) FROM claim_ids")"
   same_text "ledger file: the migration made the console's indexes and alert_marks" 4 \
     "$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE name IN ('claims_person', 'claims_reverses', 'alerts_person', 'alert_marks')")"
   same_text "ledger file: the migration made the alerts_seq index" 1 \

@@ -11,7 +11,18 @@
 **    reversal of a settlement not stored (before the import's rows, or
 **    after its last one, found at commit), an alert and a fee line naming
 **    no claims row;
-**  - a large import's WAL is checkpointed before the store is closed.
+**  - a large import's WAL is checkpointed before the store is closed;
+**  - claim_ids (schema 5): one entry (claim_id, seq) a claims row, written
+**    with the row by a plain transaction, sorted in C and written at COMMIT
+**    by an import.  An import of 100,000 rows whose ids arrive at random,
+**    share prefixes longer than the eight bytes of the radix key, are
+**    prefixes of one another, shorter than eight bytes, repeat, or hold
+**    bytes above 0x7F, writes them in key order (a test build refuses an
+**    entry out of order: SQLite would store it in its place, only slower),
+**    each row's entry once, each row found by its id; a read by claim id
+**    inside the import sees the rows so far; a rolled-back import leaves
+**    no entry behind; a plain transaction (the server's) and any other
+**    program's insert into claims get theirs from the trigger.
 ** Each test works in its own temporary directory.
 */
 #include <setjmp.h>
@@ -24,6 +35,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <sqlite3.h>
 #include <cmocka.h>
 
 #include "sanbao/fee.h"
@@ -68,17 +80,16 @@ static void begin_import(fx *f) {
   if (f->st->ops->run_start(f->st, "import-claims", "unit", &f->run, &err)) fail_msg("%s", err.msg);
 }
 
-/* A row of seq: rejected (no amounts to make up), or when `rev` is not 0 a
-** reversal of settlement `rev` (its amounts all 0). */
-static int append(fx *f, int64_t seq, int64_t run, int64_t rev, sb_error *err) {
-  char id[32];
-  snprintf(id, sizeof id, "C%lld", (long long)seq);
+/* A row of seq with claim id `id`: rejected (no amounts to make up), or
+** when `rev` is not 0 a reversal of settlement `rev` (its amounts all 0). */
+static int append_id(fx *f, int64_t seq, int64_t run, int64_t rev, const char *id, size_t len,
+                     sb_error *err) {
   sb_stored_row r;
   memset(&r, 0, sizeof r);
   r.seq = seq;
   r.run_id = run;
   r.claim_id = id;
-  r.claim_id_len = strlen(id);
+  r.claim_id_len = len;
   r.person_id = "P1";
   r.person_id_len = 2;
   r.date = "2022-03-01";
@@ -90,6 +101,13 @@ static int append(fx *f, int64_t seq, int64_t run, int64_t rev, sb_error *err) {
   r.reverses_seq = rev;
   sb_error_clear(err);
   return f->st->ops->row_append(f->st, &r, err);
+}
+
+/* The same, claim id "C<seq>". */
+static int append(fx *f, int64_t seq, int64_t run, int64_t rev, sb_error *err) {
+  char id[32];
+  snprintf(id, sizeof id, "C%lld", (long long)seq);
+  return append_id(f, seq, run, rev, id, strlen(id), err);
 }
 
 static int alert(fx *f, int64_t seq, sb_error *err) {
@@ -230,11 +248,172 @@ static void test_import_refusals(void **state) {
   assert_refused(f, fee_line(f, 500, &err), &err, "claims row 500");
 }
 
+/* ---- claim_ids (schema 5, src/store/store_sqlite_claim_ids.c) ---------- */
+
+/* The id of row `seq` (1-based) of the mixed shapes, in id (at least 70
+** bytes); returns its length.  A PRNG of seq, so that a row's id can be
+** made again to look it up. */
+static size_t id_of(int64_t seq, char *id) {
+  uint64_t x = (uint64_t)seq * 0x9E3779B97F4A7C15u;
+  x ^= x >> 29;
+  x *= 0xBF58476D1CE4E5B9u;
+  x ^= x >> 32;
+  switch (x % 6) {
+  case 0: /* random hex, as hospital systems' */
+    return (size_t)sprintf(id, "%016llx", (unsigned long long)(x >> 3));
+  case 1: /* a long shared prefix: the radix key ties, the bytes decide */
+    return (size_t)sprintf(id, "HOSPITAL-0001-%llu", (unsigned long long)(x >> 3) % 5000);
+  case 2: /* shorter than the key: zero-padded, before their extensions */
+    return (size_t)sprintf(id, "H%llu", (unsigned long long)(x >> 3) % 50);
+  case 3: /* a prefix of case 1's, and extended by it */
+    return (size_t)sprintf(id, "HOSPITAL-0001-%llu", (unsigned long long)(x >> 3) % 50);
+  case 4: /* bytes above 0x7F sort after ASCII (BINARY collation) */
+    return (size_t)sprintf(id, "\xC3\xA9%llu", (unsigned long long)(x >> 3) % 20000);
+  default: /* the generator's, in order */
+    return (size_t)sprintf(id, "C%010lld", (long long)seq);
+  }
+}
+
+/* A rejected row of seq with id_of(seq) as its claim id. */
+static int append_mixed(fx *f, int64_t seq, sb_error *err) {
+  char id[80];
+  return append_id(f, seq, f->run, 0, id, id_of(seq, id), err);
+}
+
+/* How many received rows of row seq's id and content key (received_count
+** reads claim_ids). */
+static int64_t received(fx *f, int64_t seq) {
+  char id[80];
+  size_t len = id_of(seq, id);
+  int64_t all = -1, rej = -1;
+  sb_error err;
+  sb_error_clear(&err);
+  if (f->st->ops->received_count(f->st, id, len, (uint64_t)seq, &all, &rej, &err))
+    fail_msg("%s", err.msg);
+  assert_int_equal(all, rej); /* every row of these tests is rejected */
+  return all;
+}
+
+/* One integer of a query on the ledger file, on a connection of its own. */
+static int64_t sql_int(fx *f, const char *sql) {
+  sqlite3 *db = NULL;
+  sqlite3_stmt *st = NULL;
+  int64_t v = -1;
+  if (sqlite3_open_v2(f->s.path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+      sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
+    v = sqlite3_column_int64(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return v;
+}
+
+/* claim_ids is whole and in key order: n entries, each a claims row's. */
+static void assert_claim_ids(fx *f, int64_t n) {
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM claim_ids"), n);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM claims c JOIN claim_ids i"
+                              " ON i.seq = c.seq AND i.claim_id = c.claim_id"),
+                   n);
+  assert_int_equal(sql_int(f, "SELECT count(*) FROM pragma_integrity_check WHERE"
+                              " integrity_check <> 'ok'"),
+                   0);
+  /* the B-tree's entries, read in its own order, each after the last */
+  assert_int_equal(sql_int(f,
+                           "SELECT count(*) FROM (SELECT claim_id, seq,"
+                           " lag(claim_id) OVER () AS pc, lag(seq) OVER () AS ps"
+                           " FROM claim_ids) WHERE pc > claim_id OR (pc = claim_id AND ps >= seq)"),
+                   0);
+}
+
+static void append_mixed_ok(fx *f, int64_t from, int64_t to) {
+  sb_error err;
+  for (int64_t seq = from; seq <= to; seq++)
+    if (append_mixed(f, seq, &err)) fail_msg("row %lld: %s", (long long)seq, err.msg);
+}
+
+/* A plain transaction, as the server's, with its run in f->run. */
+static void begin_plain(fx *f) {
+  sb_error err;
+  sb_error_clear(&err);
+  if (f->st->ops->begin(f->st, &err) ||
+      f->st->ops->run_start(f->st, "import-claims", "unit", &f->run, &err))
+    fail_msg("%s", err.msg);
+}
+
+static void test_claim_ids_sorted(void **state) {
+  fx *f = *state;
+  begin_import(f);
+  append_mixed_ok(f, 1, 100000);
+  commit_ok(f);
+  assert_claim_ids(f, 100000);
+  for (int64_t seq = 1; seq <= 100000; seq += 97)
+    assert_int_equal(received(f, seq), 1);
+  /* a second import into the ledger: its entries go into the B-tree */
+  begin_import(f);
+  append_mixed_ok(f, 100001, 103000);
+  commit_ok(f);
+  assert_claim_ids(f, 103000);
+  assert_int_equal(received(f, 102999), 1);
+}
+
+static void test_claim_ids_read_inside(void **state) {
+  fx *f = *state;
+  begin_import(f);
+  append_mixed_ok(f, 1, 600); /* two multi-row INSERTs: the entries are kept */
+  assert_int_equal(received(f, 300), 1);
+  append_mixed_ok(f, 601, 900);
+  assert_int_equal(received(f, 899), 1);
+  commit_ok(f);
+  assert_claim_ids(f, 900);
+}
+
+static void test_claim_ids_rollback(void **state) {
+  fx *f = *state;
+  begin_import(f);
+  append_mixed_ok(f, 1, 1000);
+  commit_ok(f);
+  begin_import(f);
+  append_mixed_ok(f, 1001, 80000); /* enough for the sort's thread at COMMIT */
+  f->st->ops->rollback(f->st);
+  assert_claim_ids(f, 1000);
+  begin_import(f);
+  append_mixed_ok(f, 1001, 1500);
+  commit_ok(f);
+  assert_claim_ids(f, 1500);
+  assert_int_equal(received(f, 1400), 1);
+}
+
+/* A plain transaction's rows (the server's) get their entries from the
+** trigger claims_claim_ids, and so does a claims row that another program
+** inserts (an older sanbao still running on a migrated ledger). */
+static void test_claim_ids_plain(void **state) {
+  fx *f = *state;
+  begin_plain(f);
+  append_mixed_ok(f, 1, 3);
+  assert_int_equal(received(f, 2), 1);
+  append_mixed_ok(f, 4, 5);
+  commit_ok(f);
+  assert_claim_ids(f, 5);
+  char sql[256];
+  snprintf(sql, sizeof sql,
+           "INSERT INTO claims(seq, run_id, claim_id, person_id, date, content_key)"
+           " VALUES (6, %lld, 'OLD-1', 'P1', '2022-03-01', 6)",
+           (long long)f->run);
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(f->s.path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+  sqlite3_close(db);
+  assert_claim_ids(f, 6);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test_setup_teardown(test_import_commits, setup, teardown),
       cmocka_unit_test_setup_teardown(test_import_refusals, setup, teardown),
       cmocka_unit_test_setup_teardown(test_import_checkpointed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_claim_ids_sorted, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_claim_ids_read_inside, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_claim_ids_rollback, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_claim_ids_plain, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,7 +57,8 @@ typedef struct job {
   int last_ok;
   sb_fen last_T[2];
   sb_ci_memo memo[2];
-  sb_twin twin; /* the two policies compared: when one settlement serves both */
+  int same_regions; /* the policies' region tables are equal: T is one on both sides */
+  sb_twin twin;     /* the two policies compared: when one settlement serves both */
 } job;
 
 /* The person whose run is being settled. */
@@ -101,7 +102,10 @@ static void person_begin(job *j, person_state *ps, int32_t person, uint64_t rec)
     j->last_region = region;
     j->last_ok = sb_policy_ci_deductible_memo(j->pol[0], &j->memo[0], region, &j->last_T[0]) == 0;
     /* simulate checked that the reform covers every region the base covers */
-    if (j->last_ok) sb_policy_ci_deductible_memo(j->pol[1], &j->memo[1], region, &j->last_T[1]);
+    if (j->last_ok && j->same_regions)
+      j->last_T[1] = j->last_T[0];
+    else if (j->last_ok)
+      sb_policy_ci_deductible_memo(j->pol[1], &j->memo[1], region, &j->last_T[1]);
   }
   ps->region_ok = j->last_ok;
   ps->T[0] = j->last_T[0];
@@ -341,6 +345,17 @@ static void *run_job(void *arg) {
   return NULL;
 }
 
+/* Whether two policies have equal region tables: sb_policy_ci_deductible
+** reads nothing else, so it then gives both the same T for any county. */
+static int same_regions(const sb_policy *a, const sb_policy *b) {
+  if (a->n_regions != b->n_regions) return 0;
+  for (int i = 0; i < a->n_regions; i++)
+    if (a->regions[i].code != b->regions[i].code ||
+        a->regions[i].ci_deductible != b->regions[i].ci_deductible)
+      return 0;
+  return 1;
+}
+
 /* The first involved entry whose record is at or after `rec`. */
 static uint64_t first_involved(const sb_pack *p, uint64_t rec) {
   uint64_t lo = 0, hi = sb_pack_get_info(p)->involved;
@@ -392,8 +407,10 @@ int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
                     0,
                     {0, 0},
                     {{{0}, {0}, {0}}, {{0}, {0}, {0}}},
+                    0,
                     {0, 0}};
     sb_twin_init(&jobs[t].twin, base, reform);
+    jobs[t].same_regions = same_regions(base, reform);
     if (!jobs[t].tally && !rc) rc = sb_error_set(err, SB_ENOMEM, sb_pack_path(p), "out of memory");
     next_involved(&jobs[t]);
     if (t == 0) sb_sim_get_progress(sim, &jobs[t].progress, &jobs[t].progress_ctx);

@@ -569,8 +569,13 @@ int sb_pack_check_persons_file(const sb_pack *p, const char *path, int threads, 
   uint64_t size, digest;
   int rc = sb_digest_file(path, threads, &size, &digest, err);
   if (rc) return rc;
-  *same = size == p->pf_size && digest == p->pf_digest;
+  *same = sb_pack_persons_file_is(p, size, digest) == 1;
   return SB_OK;
+}
+
+int sb_pack_persons_file_is(const sb_pack *p, uint64_t size, uint64_t digest) {
+  if (!p->has_pf) return -1;
+  return size == p->pf_size && digest == p->pf_digest;
 }
 
 int sb_pack_check_registry(const sb_pack *p, const sb_registry *reg, const char *reg_name,

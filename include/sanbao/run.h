@@ -180,6 +180,15 @@ int sb_idbook_prior(sb_idbook *b, const char *id, size_t len, const sb_id_holder
 */
 int sb_idbook_take(sb_idbook *b, const sb_id_row *row, sb_id_holder *original);
 
+/*
+** A hint, no effect on the book: ask the processor to bring in the slot
+** where `id` is or would go, for a caller that knows the ids it will take
+** a few rows ahead.  Why: a book of a province's 1.5 million involved ids
+** is a table of hundreds of megabytes, and each take that waits for its
+** slot from memory was most of a pack's resolve (docs/performance.md).
+*/
+void sb_idbook_prefetch(const sb_idbook *b, const char *id, size_t len);
+
 /* ---- a person's accumulators, per year (§5) -------------------------------- */
 
 /*

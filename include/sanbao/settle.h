@@ -173,4 +173,67 @@ sb_fen sb_reassist_entitlement(const sb_policy *p, int category, sb_fen ra_base)
 */
 void sb_result_negate(const sb_result *orig, sb_result *out);
 
+/* ---- two policies, one settlement ---------------------------------------- */
+
+/*
+** A baseline and a reform policy compared once (sb_twin_init), so that a
+** simulation can settle a claim under the baseline alone and take the result
+** for the reform too when that is provably the reform's own result.  Kinds:
+**
+**   SB_TWIN_APART   the policies differ in a field a settlement reads, other
+**                   than the critical-illness cap: settle on both sides.
+**   SB_TWIN_SAME    no field a settlement reads differs (the regions aside:
+**                   see below).  Equal inputs give equal outputs: sb_settle,
+**                   sb_acc_apply, sb_alerts_due and sb_reassist_entitlement
+**                   are functions of their arguments and read only the
+**                   fields compared.
+**   SB_TWIN_CI_CAP  only $.critical_illness.annual_cap differs; lo is the
+**                   lower of the two caps (ci_paid_below).
+**
+** The rule (sb_twin_alike), for a claim settled from EQUAL inputs on both
+** sides — the same accumulators before it, the same category and
+** critical-illness deductible T (the regions are compared through T, per
+** person, by the caller), the same claim — given the accumulators after
+** sb_run_step on either side: the two sides' results and accumulators are
+** equal when the kind is SAME, or when it is CI_CAP and the side's ci_paid
+** after the claim is below lo.  Why the latter is exact: the cap enters
+** the settlement at one place only, tier 2 (§5.2):
+**
+**     E = min(E0, cap)    (when the claim's category is capped; E0, b and
+**     hifmi = min(b, max(0, E - ci_paid))      ci_paid equal on both sides)
+**
+** and tiers 3 and 4, the totals, the accumulators and the alerts depend on
+** the cap only through hifmi (a visit tier 2 skips has hifmi 0 on both
+** sides).  If the category is not capped, or E0 <= lo, E is E0 on both
+** sides.  If b < 0, hifmi = b on both (min(b, x) with x >= 0).  Otherwise
+** (b >= 0) E is lo on the low side and E_hi = min(E0, hi) > lo on the
+** other.  Let p = ci_paid + hifmi on the side settled, and suppose p < lo.
+** The max(0, ...) cannot have been 0: then hifmi = 0 and p = ci_paid >= E
+** >= lo.  Nor can hifmi have been E - ci_paid: then p = E >= lo.  So
+** hifmi = b < E - ci_paid, and p = ci_paid + b < lo, i.e.
+** b < lo - ci_paid < E_hi - ci_paid, so on each side max(0, E - ci_paid) >
+** b and hifmi = min(b, ...) = b.  Equal hifmi: equal results, equal
+** accumulators, equal alerts.  When p >= lo nothing is claimed: the caller
+** settles the other side as well (the cap may have bound on one side).
+** Re-assistance after the year reads no cap of tier 2, so it too is equal
+** while every claim of the person's year was.
+*/
+enum { SB_TWIN_APART = 0, SB_TWIN_SAME = 1, SB_TWIN_CI_CAP = 2 };
+typedef struct sb_twin {
+  int kind;             /* SB_TWIN_* */
+  sb_fen ci_paid_below; /* SB_TWIN_CI_CAP: the lower of the two annual caps (lo) */
+} sb_twin;
+
+/* Compare policies `a` and `b` into *tw (either may be the baseline). */
+void sb_twin_init(sb_twin *tw, const sb_policy *a, const sb_policy *b);
+
+/* 1 when a claim settled from equal inputs on both sides of *tw, leaving
+** `after` (the accumulators after sb_run_step on either side), provably
+** gives the other side the same result and accumulators; else 0 (unknown:
+** settle the other side too).  Never 1 for SB_TWIN_APART. */
+static inline int sb_twin_alike(const sb_twin *tw, const sb_acc *after) {
+  return tw->kind == SB_TWIN_SAME ||
+         (tw->kind == SB_TWIN_CI_CAP && after->ci_paid < tw->ci_paid_below);
+}
+
 #endif

@@ -5,6 +5,7 @@
 ** threads.  sanbao report — the same measures and page for one settlements
 ** file.
 */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/load.h"
+#include "io/digest.h"
 #include "io/outfile.h"
 #include "io/policy_json.h"
 #include "whatif/merge_patch.h"
@@ -275,14 +277,55 @@ static int print_unchanged(const sb_sim_result *r, const sb_reform_changes *c) {
 ** registry is refused).  Either way the persons' regions and ids then come
 ** from the pack's people section (docs/decisions.md).
 */
-static int open_pack(const char *path, const char *persons, int threads, sb_pack **out, int *slow) {
+/* The persons file's size and digest, taken on a thread of its own. */
+typedef struct persons_digest {
+  const char *path;
+  int threads;
+  uint64_t size, digest;
+  int rc;
+  sb_error err;
+} persons_digest;
+
+static void *take_digest(void *arg) {
+  persons_digest *d = arg;
+  d->rc = sb_digest_file(d->path, d->threads, &d->size, &d->digest, &d->err);
+  return NULL;
+}
+
+/*
+** The three parts of the opening run at once: the persons file's digest
+** (its own threads), the pack's open (this thread: the people section read
+** and checked, half a second of one core at a province's scale) and, from
+** the moment the pack is open, the involved rows resolved under `base`
+** (sb_pack_resolve_begin; sb_pack_simulate waits for it).  One after the
+** other they left a core idle for about a second (perf timeline,
+** docs/performance.md).  Errors are reported in the order of the
+** sequential code: the pack's, then the persons file's.  A pack that
+** recorded no persons file ignores the digest (taken for nothing).
+*/
+static int open_pack(const char *path, const char *persons, const sb_policy *base, int threads,
+                     sb_pack **out, int *slow) {
   sb_error err;
   sb_pack *p = NULL;
   sb_registry *reg = NULL;
   int same = 0;
   *slow = 0;
-  if (sb_pack_open(path, &p, &err) || sb_pack_check_persons_file(p, persons, threads, &same, &err))
+  persons_digest d = {persons, threads, 0, 0, 0, {0}};
+  pthread_t tid;
+  int started = pthread_create(&tid, NULL, take_digest, &d) == 0;
+  int rc = sb_pack_open(path, &p, &err);
+  if (!rc) sb_pack_resolve_begin(p, base);
+  if (started)
+    pthread_join(tid, NULL);
+  else if (!rc)
+    take_digest(&d);
+  if (rc) goto fail;
+  int is = sb_pack_persons_file_is(p, d.size, d.digest);
+  if (is >= 0 && d.rc) {
+    err = d.err;
     goto fail;
+  }
+  same = is == 1;
   if (!same) {
     *slow = 1;
     if (sb_cli_load_persons("simulate", persons, &reg)) {
@@ -386,17 +429,14 @@ int sb_cmd_simulate(int argc, char **argv) {
     goto out;
   }
   int slow = 0;
-  if (pack_path ? open_pack(pack_path, o[2].values[0], (int)threads, &pack, &slow)
+  if (pack_path ? open_pack(pack_path, o[2].values[0], base, (int)threads, &pack, &slow)
                 : sb_cli_load_persons("simulate", o[2].values[0], &reg))
     goto out;
   if (catalog_path &&
       sb_cli_load_fee_inputs("simulate", catalog_path, fees_path, (int)threads, &cat, &fees))
     goto out;
   double t_reg = sb_cli_now();
-  /* the pack's involved rows resolved under the baseline on another
-  ** thread while the regions are checked and the collector is made
-  ** (sb_pack_resolve_begin); sb_pack_simulate waits for it */
-  if (pack) sb_pack_resolve_begin(pack, base);
+  /* the pack's involved rows are being resolved meanwhile (open_pack) */
   int32_t np = pack ? sb_pack_get_info(pack)->persons : sb_registry_count(reg);
   const int32_t *regions = pack ? sb_pack_regions(pack) : NULL;
   if (sb_sim_check_regions(o[1].values[0], base, reform, reg, regions, np, &err)) {

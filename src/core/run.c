@@ -240,6 +240,10 @@ int sb_idbook_take(sb_idbook *b, const sb_id_row *r, sb_id_holder *original) {
   return SB_OK_ROW;
 }
 
+void sb_idbook_prefetch(const sb_idbook *b, const char *id, size_t len) {
+  __builtin_prefetch(&b->t[sb_hash_bytes(id, len) & (b->cap - 1)]);
+}
+
 /* ---- per-year accumulators --------------------------------------------------------- */
 
 sb_acc *sb_years_find(sb_years *y, int year) {

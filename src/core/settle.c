@@ -284,3 +284,79 @@ void sb_result_negate(const sb_result *o, sb_result *n) {
   n->ma_fed = -o->ma_fed;
   n->ra_fed = -o->ra_fed;
 }
+
+/*
+** Two policies compared for settling a claim once for both (sb_twin).
+**
+** What the settlement of one claim reads of a policy: sb_settle reads the
+** basic tier's caps, levels, ratios and factors, the critical-illness
+** visits, segments, cap and tilt, the assistance and re-assistance rows
+** and sets; sb_acc_apply reads nothing of it; sb_alerts_due reads the
+** rules' categories and thresholds (not their names); and re-assistance
+** after the year (sb_reassist_entitlement) reads the re-assistance rows.
+** The regions are read only through the person's deductible T, which the
+** caller compares per person.  The year, the name, the premium fields and
+** the notes are read by none of them.  same_for_settling compares exactly
+** the fields read, and a policy struct of another size stops the build
+** (the assertion below) so that whoever adds a field must say here whether
+** a settlement reads it: a field compared that is not read only costs
+** speed, a field read that is not compared would make simulate wrong.
+*/
+#if UINTPTR_MAX == UINT64_MAX
+_Static_assert(sizeof(sb_policy) == 1712,
+               "sb_policy changed: say in same_for_settling whether a settlement reads the field");
+#endif
+
+static int same_rows(const sb_policy *a, const sb_policy *b) {
+  for (int k = 0; k < SB_CAT_COUNT; k++) {
+    const sb_assist_row *x = &a->assistance[k], *y = &b->assistance[k];
+    const sb_reassist_row *u = &a->reassist[k], *v = &b->reassist[k];
+    if (x->deductible != y->deductible || x->ratio != y->ratio || x->annual_cap != y->annual_cap ||
+        u->threshold != v->threshold || u->ratio != v->ratio || u->annual_cap != v->annual_cap)
+      return 0;
+  }
+  for (int k = 0; k < a->n_rules; k++)
+    if (a->rules[k].categories != b->rules[k].categories ||
+        a->rules[k].threshold != b->rules[k].threshold)
+      return 0;
+  for (int k = 0; k < a->n_segments; k++)
+    if (a->segments[k].upto != b->segments[k].upto || a->segments[k].ratio != b->segments[k].ratio)
+      return 0;
+  return 1;
+}
+
+/* Every field a settlement reads equal, but the critical-illness cap,
+** which the caller compares. */
+static int same_for_settling(const sb_policy *a, const sb_policy *b) {
+  if (a->basic_annual_cap != b->basic_annual_cap ||
+      a->repeat_deductible_factor != b->repeat_deductible_factor ||
+      a->annual_deductible_cap != b->annual_deductible_cap ||
+      a->chronic_ratio != b->chronic_ratio || a->chronic_annual_cap != b->chronic_annual_cap ||
+      a->outpatient_levels != b->outpatient_levels ||
+      a->outpatient_annual_cap != b->outpatient_annual_cap || a->ci_visits != b->ci_visits ||
+      a->n_segments != b->n_segments || a->tilted != b->tilted ||
+      a->tilted_deductible_factor != b->tilted_deductible_factor ||
+      a->tilted_ratio_bonus != b->tilted_ratio_bonus || a->tilted_uncapped != b->tilted_uncapped ||
+      a->ma_visits != b->ma_visits || a->ma_categories != b->ma_categories ||
+      a->ra_timing != b->ra_timing || a->ra_visits != b->ra_visits ||
+      a->ra_categories != b->ra_categories || a->n_rules != b->n_rules)
+    return 0;
+  for (int k = 0; k < SB_LEVEL_COUNT; k++)
+    if (a->inpatient[k].deductible != b->inpatient[k].deductible ||
+        a->inpatient[k].ratio != b->inpatient[k].ratio ||
+        a->outpatient_ratio[k] != b->outpatient_ratio[k])
+      return 0;
+  return same_rows(a, b);
+}
+
+void sb_twin_init(sb_twin *tw, const sb_policy *a, const sb_policy *b) {
+  tw->kind = SB_TWIN_APART;
+  tw->ci_paid_below = 0;
+  if (!same_for_settling(a, b)) return;
+  if (a->ci_annual_cap == b->ci_annual_cap) {
+    tw->kind = SB_TWIN_SAME;
+    return;
+  }
+  tw->kind = SB_TWIN_CI_CAP;
+  tw->ci_paid_below = sb_min(a->ci_annual_cap, b->ci_annual_cap);
+}

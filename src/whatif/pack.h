@@ -211,6 +211,12 @@ const sb_pack_info *sb_pack_get_info(const sb_pack *p);
 int sb_pack_check_persons_file(const sb_pack *p, const char *path, int threads, int *same,
                                sb_error *err);
 
+/* The comparison of sb_pack_check_persons_file for a file whose size and
+** digest the caller took (sb_digest_file; simulate takes them while the
+** pack is opened): 1 when they are those the pack recorded, 0 when not,
+** -1 when the pack recorded none. */
+int sb_pack_persons_file_is(const sb_pack *p, uint64_t size, uint64_t digest);
+
 /* SB_EINVAL when the pack was made with another registry than `reg`. */
 int sb_pack_check_registry(const sb_pack *p, const sb_registry *reg, const char *reg_name,
                            sb_error *err);

@@ -57,6 +57,8 @@ typedef struct job {
   int last_ok;
   sb_fen last_T[2];
   sb_ci_memo memo[2];
+  int same_regions; /* the policies' region tables are equal: T is one on both sides */
+  sb_twin twin;     /* the two policies compared: when one settlement serves both */
 } job;
 
 /* The person whose run is being settled. */
@@ -70,8 +72,11 @@ typedef struct person_state {
   int region_ok;       /* the baseline covers the person's region */
   uint32_t last_pos;   /* the settled row last in the input ... */
   int last_cat;        /* ... and its category, -1 when none */
-  sb_sim_sums sums[2]; /* of the rows added on each side (sb_sim_person_to) */
+  sb_sim_sums sums[2]; /* of the baseline's rows; the reform's minus those */
   int added;           /* any row was added */
+  int differs;         /* a row, alert or payment differed between the sides */
+  int once;            /* settled once for both sides so far: acc[1] is stale,
+                          every row's res[1] equals its res[0] (see settle_rec) */
 } person_state;
 
 static int fail(job *j, const char *why, uint64_t rec) {
@@ -97,7 +102,10 @@ static void person_begin(job *j, person_state *ps, int32_t person, uint64_t rec)
     j->last_region = region;
     j->last_ok = sb_policy_ci_deductible_memo(j->pol[0], &j->memo[0], region, &j->last_T[0]) == 0;
     /* simulate checked that the reform covers every region the base covers */
-    if (j->last_ok) sb_policy_ci_deductible_memo(j->pol[1], &j->memo[1], region, &j->last_T[1]);
+    if (j->last_ok && j->same_regions)
+      j->last_T[1] = j->last_T[0];
+    else if (j->last_ok)
+      sb_policy_ci_deductible_memo(j->pol[1], &j->memo[1], region, &j->last_T[1]);
   }
   ps->region_ok = j->last_ok;
   ps->T[0] = j->last_T[0];
@@ -107,13 +115,37 @@ static void person_begin(job *j, person_state *ps, int32_t person, uint64_t rec)
   ps->sums[0] = none;
   ps->sums[1] = none;
   ps->added = 0;
+  ps->differs = 0;
+  ps->once = j->twin.kind != SB_TWIN_APART && ps->T[0] == ps->T[1];
 }
 
 /* A row's results into the collector: per row its cell, into the person's
-** sums the rest (sb_sim_row_to). */
-static void add_row(job *j, person_state *ps, int side, const sb_result *r, int reversed) {
-  sb_sim_row_to(j->sim, j->tally, side, ps->person, r, reversed, &ps->sums[side]);
+** sums the rest (sb_sim_row_to); the reform's by difference (sim.h,
+** sb_sim_tally_undelta), so only when its row differs from the baseline's
+** — in a reform of one cap, a few rows in a million. */
+static void add_rows(job *j, person_state *ps, const sb_result *r0, const sb_result *r1,
+                     int reversed) {
+  sb_sim_row_to(j->sim, j->tally, 0, ps->person, r0, reversed, &ps->sums[0]);
   ps->added = 1;
+  if (r1 && !sb_sim_row_same(r0, r1)) {
+    sb_sim_row_delta_to(j->sim, j->tally, r1, r0, reversed, &ps->sums[1]);
+    ps->differs = 1;
+  }
+}
+
+/* A claim's alerts (a bit per rule in due[side]) into the collector, the
+** reform's by difference. */
+static void add_alerts(job *j, person_state *ps, const sb_pack_rec *r, uint32_t due0,
+                       uint32_t due1) {
+  int n0 = 0, n1 = 0;
+  for (int k = 0; due0 >> k; k++)
+    if ((due0 >> k) & 1) sb_sim_alert_to(j->sim, j->tally, 0, r->person, r->category), n0++;
+  for (int k = 0; due1 >> k; k++)
+    n1 += (due1 >> k) & 1;
+  if (n1 != n0) {
+    sb_sim_alert_delta_to(j->sim, j->tally, r->person, r->category, n1 - n0);
+    ps->differs = 1;
+  }
 }
 
 /* Re-assistance after the year (docs/reference/settlement.md §10): on each
@@ -121,24 +153,33 @@ static void add_row(job *j, person_state *ps, int side, const sb_result *r, int 
 ** under the category of the last counted claim that was not reversed (the
 ** run is in canonical order). */
 static void year_end(job *j, person_state *ps) {
-  for (int side = 0; side < 2; side++) {
+  sb_fen pay[2] = {0, 0};
+  int cat[2] = {0, 0};
+  /* settled once: the same rows, accumulators and re-assistance rows (the
+  ** policies compare SAME or CI_CAP), so the same payment (sb_twin) */
+  for (int side = 0; side < (ps->once ? 1 : 2); side++) {
     const sb_policy *pol = j->pol[side];
     if (pol->ra_timing != SB_RA_YEAR_END || ps->acc[side].ra_base <= 0) continue;
     for (size_t k = ps->n; k-- > 0;) {
       const run_row *x = &ps->run[k];
       if (!x->settled || x->reversed || !(x->res[side].flags & SB_FED_RA)) continue;
-      sb_fen pay = sb_reassist_entitlement(pol, x->res[side].category, ps->acc[side].ra_base);
-      if (pay > 0)
-        sb_sim_year_end_to(j->sim, j->tally, side, ps->person, x->res[side].category, pay);
+      sb_fen e = sb_reassist_entitlement(pol, x->res[side].category, ps->acc[side].ra_base);
+      if (e > 0) pay[side] = e, cat[side] = x->res[side].category;
       break;
     }
   }
+  if (ps->once) pay[1] = pay[0], cat[1] = cat[0];
+  if (pay[0] > 0) sb_sim_year_end_to(j->sim, j->tally, 0, ps->person, cat[0], pay[0]);
+  /* also when equal: it lowers the reform's burden, which is kept whole */
+  if (pay[0] > 0 || pay[1] > 0)
+    sb_sim_year_end_delta_to(j->sim, j->tally, ps->person, cat[1], pay[1], cat[0], pay[0]);
 }
 
 static void person_end(job *j, person_state *ps) {
-  if (ps->added)
-    for (int side = 0; side < 2; side++)
-      sb_sim_person_to(j->sim, j->tally, side, ps->person, &ps->sums[side]);
+  if (ps->added) {
+    sb_sim_person_to(j->sim, j->tally, 0, ps->person, &ps->sums[0]);
+    sb_sim_person_delta_to(j->sim, j->tally, ps->person, &ps->sums[0], &ps->sums[1], ps->differs);
+  }
   if (ps->person >= 0 && ps->region_ok) year_end(j, ps);
   if (ps->last_cat >= 0) sb_sim_set_category(j->sim, ps->person, ps->last_cat);
 }
@@ -189,24 +230,40 @@ static int settle_rec(job *j, person_state *ps, const sb_pack_rec *r, uint64_t r
       return fail(j, "a reversal's original is not an earlier claim of its person", rec);
     run_row *orig = &ps->run[o.original - (int64_t)ps->start];
     orig->reversed = 1;
-    for (int side = 0; side < 2; side++) {
-      sb_result neg;
-      sb_run_unstep(&ps->acc[side], &orig->res[side], &neg);
-      add_row(j, ps, side, &neg, 1);
-    }
+    sb_result neg[2];
+    sb_run_unstep(&ps->acc[0], &orig->res[0], &neg[0]);
+    if (!ps->once) sb_run_unstep(&ps->acc[1], &orig->res[1], &neg[1]);
+    add_rows(j, ps, &neg[0], ps->once ? NULL : &neg[1], 1);
     j->st.reversed++;
     return 0;
   }
   sb_claim c = {r->amt[0], r->amt[1], r->amt[2], r->amt[3], r->date, r->visit, r->level};
-  for (int side = 0; side < 2; side++) {
-    const sb_policy *pol = j->pol[side];
-    sb_person_ctx who = {r->category, ps->T[side]};
-    sb_acc *acc = &ps->acc[side];
-    uint32_t due = sb_run_step(pol, &who, acc, &c, &row->res[side], NULL);
-    for (int k = 0; due >> k; k++)
-      if ((due >> k) & 1) sb_sim_alert_to(j->sim, j->tally, side, r->person, r->category);
-    add_row(j, ps, side, &row->res[side], 0);
+  sb_person_ctx who0 = {r->category, ps->T[0]}, who1 = {r->category, ps->T[1]};
+  uint32_t due[2];
+  if (ps->once) {
+    /* Both sides' accumulators, contexts and earlier rows are equal so far
+    ** (acc[1] is not kept meanwhile): settle the baseline, and when the
+    ** rule of sb_twin (settle.h, with its proof) says the reform must give
+    ** the same, take that.  Else the reform settles from the accumulators
+    ** before this claim, and from then on the person's two sides are
+    ** settled apart. */
+    sb_acc before = ps->acc[0];
+    due[0] = sb_run_step(j->pol[0], &who0, &ps->acc[0], &c, &row->res[0], NULL);
+    if (sb_twin_alike(&j->twin, &ps->acc[0])) {
+      row->res[1] = row->res[0];
+      add_alerts(j, ps, r, due[0], due[0]);
+      add_rows(j, ps, &row->res[0], NULL, 0);
+      goto settled;
+    }
+    ps->once = 0;
+    ps->acc[1] = before;
+  } else {
+    due[0] = sb_run_step(j->pol[0], &who0, &ps->acc[0], &c, &row->res[0], NULL);
   }
+  due[1] = sb_run_step(j->pol[1], &who1, &ps->acc[1], &c, &row->res[1], NULL);
+  add_alerts(j, ps, r, due[0], due[1]);
+  add_rows(j, ps, &row->res[0], &row->res[1], 0);
+settled:
   row->settled = 1;
   j->st.settled++;
   if (ps->last_cat < 0 || r->pos > ps->last_pos) ps->last_pos = r->pos, ps->last_cat = r->category;
@@ -288,6 +345,17 @@ static void *run_job(void *arg) {
   return NULL;
 }
 
+/* Whether two policies have equal region tables: sb_policy_ci_deductible
+** reads nothing else, so it then gives both the same T for any county. */
+static int same_regions(const sb_policy *a, const sb_policy *b) {
+  if (a->n_regions != b->n_regions) return 0;
+  for (int i = 0; i < a->n_regions; i++)
+    if (a->regions[i].code != b->regions[i].code ||
+        a->regions[i].ci_deductible != b->regions[i].ci_deductible)
+      return 0;
+  return 1;
+}
+
 /* The first involved entry whose record is at or after `rec`. */
 static uint64_t first_involved(const sb_pack *p, uint64_t rec) {
   uint64_t lo = 0, hi = sb_pack_get_info(p)->involved;
@@ -338,7 +406,11 @@ int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
                     INT32_MIN,
                     0,
                     {0, 0},
-                    {{{0}, {0}, {0}}, {{0}, {0}, {0}}}};
+                    {{{0}, {0}, {0}}, {{0}, {0}, {0}}},
+                    0,
+                    {0, 0}};
+    sb_twin_init(&jobs[t].twin, base, reform);
+    jobs[t].same_regions = same_regions(base, reform);
     if (!jobs[t].tally && !rc) rc = sb_error_set(err, SB_ENOMEM, sb_pack_path(p), "out of memory");
     next_involved(&jobs[t]);
     if (t == 0) sb_sim_get_progress(sim, &jobs[t].progress, &jobs[t].progress_ctx);
@@ -361,6 +433,7 @@ int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
     st->rejected = info->dropped;
     uint64_t sum = 0;
     for (int t = 0; t < threads; t++) {
+      sb_sim_tally_undelta(jobs[t].tally);
       if (jobs[t].rc && !rc) {
         rc = jobs[t].rc;
         *err = jobs[t].err;

@@ -349,6 +349,67 @@ void sb_sim_row_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const s
   if (side == 0 && s->r.n_caps && person >= 0 && person < s->np) watch_row(s, person, r);
 }
 
+/* ---- side 1 by difference (sb_sim_tally_undelta) ------------------------------- */
+
+static void sub_sums(sb_sim_sums *u, const sb_result *r, int reversed) {
+  u->medfee -= r->medfee_sumamt;
+  u->inscp -= r->inscp_scp_amt;
+  u->hifp -= r->hifp_pay;
+  u->hifmi -= r->hifmi_pay;
+  u->maf -= r->maf_pay;
+  u->reassist -= r->reassist_pay;
+  u->fund -= r->fund_pay_sumamt;
+  u->psn -= r->psn_part_amt;
+  u->claims -= reversed ? -1 : 1;
+}
+
+static sb_sim_sums *cell_of(sb_sim_tally *t, const sb_result *r, int side) {
+  int v = r->visit < SB_VISIT_COUNT ? r->visit : 0, l = r->level < SB_LEVEL_COUNT ? r->level : 0;
+  return &t->cell[r->category][v][l][side];
+}
+
+void sb_sim_row_delta_to(sb_sim *s, sb_sim_tally *t, const sb_result *r1, const sb_result *r0,
+                         int reversed, sb_sim_sums *u) {
+  (void)s;
+  add_sums(cell_of(t, r1, 1), r1, reversed);
+  sub_sums(cell_of(t, r0, 1), r0, reversed);
+  add_sums(u, r1, reversed);
+  sub_sums(u, r0, reversed);
+}
+
+void sb_sim_alert_delta_to(sb_sim *s, sb_sim_tally *t, int32_t person, int category, int64_t n) {
+  t->extra[category >= 0 && category < SB_CAT_COUNT ? category + 1 : 0][1].alerts += n;
+  if (person >= 0 && person < s->np) t->by_pref[s->pref_of[person]][1].alerts += n;
+}
+
+void sb_sim_year_end_delta_to(sb_sim *s, sb_sim_tally *t, int32_t person, int cat1, sb_fen pay1,
+                              int cat0, sb_fen pay0) {
+  year_end_sums(&t->extra[cat1 >= 0 && cat1 < SB_CAT_COUNT ? cat1 + 1 : 0][1], pay1);
+  year_end_sums(&t->extra[cat0 >= 0 && cat0 < SB_CAT_COUNT ? cat0 + 1 : 0][1], -pay0);
+  if (person >= 0 && person < s->np) {
+    year_end_sums(&t->by_pref[s->pref_of[person]][1], pay1 - pay0);
+    s->psn[1][person] -= pay1;
+  }
+}
+
+void sb_sim_person_delta_to(sb_sim *s, sb_sim_tally *t, int32_t person, const sb_sim_sums *base,
+                            const sb_sim_sums *delta, int differs) {
+  if (person < 0 || person >= s->np) return;
+  if (differs) merge_sums(&t->by_pref[s->pref_of[person]][1], delta);
+  s->psn[1][person] += base->psn + delta->psn;
+}
+
+void sb_sim_tally_undelta(sb_sim_tally *t) {
+  for (int c = 0; c < SB_CAT_COUNT; c++)
+    for (int v = 0; v < SB_VISIT_COUNT; v++)
+      for (int l = 0; l < SB_LEVEL_COUNT; l++)
+        merge_sums(&t->cell[c][v][l][1], &t->cell[c][v][l][0]);
+  for (int c = 0; c <= SB_CAT_COUNT; c++)
+    merge_sums(&t->extra[c][1], &t->extra[c][0]);
+  for (int p = 0; p < SB_SIM_MAX_PREF; p++)
+    merge_sums(&t->by_pref[p][1], &t->by_pref[p][0]);
+}
+
 void sb_sim_alert_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int category) {
   alert_row(s, t, side, person, category);
 }

@@ -250,6 +250,56 @@ void sb_sim_row_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const s
 void sb_sim_person_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person,
                       const sb_sim_sums *sums);
 
+/*
+** The reform's side of a tally by difference (sb_pack_simulate).  Most
+** claims of a reform that changes one cap settle alike on both sides, and
+** adding each row twice — to its cell and to the person's sums, once per
+** side — was a sixth of a province's run.  So a reader may keep side 1 of
+** its tally as REFORM MINUS BASELINE: it adds the baseline's rows, alerts
+** and payments to side 0 as usual (sb_sim_row_to, sb_sim_alert_to,
+** sb_sim_year_end_to, sb_sim_person_to with side 0) and, for side 1, only
+** what differs, through the _delta_ functions below; sb_sim_tally_undelta
+** then adds side 0 to side 1 once, before sb_sim_merge.  Integer sums: the
+** totals are those of adding both sides row by row, exactly.  Never mix
+** the two ways on one tally's side 1.  The per-person burdens are not
+** kept by difference: sb_sim_person_delta_to writes the reform's own.
+*/
+
+/* 1 when adding `a` or `b` to the sums adds the same: equal cells and
+** equal summed amounts (sb_sim_row_to).  Branch-free. */
+static inline int sb_sim_row_same(const sb_result *a, const sb_result *b) {
+  return ((a->medfee_sumamt ^ b->medfee_sumamt) | (a->inscp_scp_amt ^ b->inscp_scp_amt) |
+          (a->hifp_pay ^ b->hifp_pay) | (a->hifmi_pay ^ b->hifmi_pay) | (a->maf_pay ^ b->maf_pay) |
+          (a->reassist_pay ^ b->reassist_pay) | (a->fund_pay_sumamt ^ b->fund_pay_sumamt) |
+          (a->psn_part_amt ^ b->psn_part_amt) | (a->category ^ b->category) |
+          (a->visit ^ b->visit) | (a->level ^ b->level)) == 0;
+}
+
+/* Side 1 by difference: the reform's row `r1` where the baseline had `r0`
+** (both settled, or both reversal rows: `reversed`), into their cells and
+** into `u`, the caller's running difference of the person's sums. */
+void sb_sim_row_delta_to(sb_sim *s, sb_sim_tally *t, const sb_result *r1, const sb_result *r0,
+                         int reversed, sb_sim_sums *u);
+
+/* Side 1 by difference: `n` more alerts (negative: fewer) on the reform's
+** side than on the baseline's, of a claim of `person` in `category`. */
+void sb_sim_alert_delta_to(sb_sim *s, sb_sim_tally *t, int32_t person, int category, int64_t n);
+
+/* Side 1 by difference: the reform paid `pay1` after the year under the row
+** of `cat1` where the baseline paid `pay0` under `cat0` (0: nothing paid). */
+void sb_sim_year_end_delta_to(sb_sim *s, sb_sim_tally *t, int32_t person, int cat1, sb_fen pay1,
+                              int cat0, sb_fen pay0);
+
+/* Side 1 by difference, once per person after sb_sim_person_to of side 0
+** with `base`: `delta` is the difference of the person's sums (zero when
+** `differs` is 0); the person's reform burden becomes base + delta. */
+void sb_sim_person_delta_to(sb_sim *s, sb_sim_tally *t, int32_t person, const sb_sim_sums *base,
+                            const sb_sim_sums *delta, int differs);
+
+/* Make side 1 of a tally kept by difference the reform's own: add side 0
+** to it (every cell, extra and prefecture sum).  Once, before merging. */
+void sb_sim_tally_undelta(sb_sim_tally *t);
+
 /* sb_sim_year_end with the sums going to tally `t`. */
 void sb_sim_year_end_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int category,
                         sb_fen amount);

@@ -13,6 +13,10 @@ set -u
 . "$(dirname "$0")/lib/common.sh"
 
 echo '{"critical_illness": {"annual_cap": "300000"}}' > "$work/cap30.json"
+# reforms a claim may be settled once for (sb_twin): none at all, and one
+# region's critical-illness deductible (the persons' T compared one by one)
+echo '{}' > "$work/none.json"
+echo '{"regions": {"430500": {"ci_deductible": "500"}}}' > "$work/region.json"
 # a reform that moves every tier: lower caps, a lower deductible, no tilt cap
 cat > "$work/broad.json" <<'EOF'
 {"basic": {"annual_cap": "20000", "outpatient": {"annual_cap": "300"}},
@@ -51,7 +55,7 @@ for case in "$root"/tests/golden/*/; do
   [ -f "$case/policy-2022.json" ] || continue
   run pack --persons "$case/persons.csv" --claims "$case/claims.csv" --out "$work/$name.pack"
   expect_rc "pack $name" 0
-  for reform in cap30 broad; do
+  for reform in cap30 broad none region; do
     same_sim "golden $name $reform" "$case/policy-2022.json" "$case/persons.csv" \
       "$case/claims.csv" "$work/$name.pack" "$work/$reform.json"
   done

@@ -15,7 +15,8 @@
 **  - claim_ids (schema 5): one entry (claim_id, seq) a claims row, written
 **    with the row by a plain transaction, sorted in C and written at COMMIT
 **    by an import.  An import of 100,000 rows whose ids arrive at random,
-**    share prefixes longer than the eight bytes of the radix key, are
+**    share prefixes longer than the eight bytes of the radix key (or
+**    differ in an odd number of those bytes: an odd number of passes), are
 **    prefixes of one another, shorter than eight bytes, repeat, or hold
 **    bytes above 0x7F, writes them in key order (a test build refuses an
 **    entry out of order: SQLite would store it in its place, only slower),

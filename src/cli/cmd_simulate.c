@@ -267,16 +267,6 @@ static int print_unchanged(const sb_sim_result *r, const sb_reform_changes *c) {
   return 0;
 }
 
-/* The claims CSV, loaded whole by the batch and settled on both sides. */
-/*
-** The pack's side of a run, before anything is settled: open it and make
-** sure it belongs to the --persons file.  The fast way: the file's size and
-** digest equal those recorded in the pack (read at disk speed, no parsing).
-** Otherwise the file is loaded as a registry and its fingerprint compared
-** (a file written differently but holding the same registry passes; another
-** registry is refused).  Either way the persons' regions and ids then come
-** from the pack's people section (docs/decisions.md).
-*/
 /* The persons file's size and digest, taken on a thread of its own. */
 typedef struct persons_digest {
   const char *path;
@@ -293,6 +283,14 @@ static void *take_digest(void *arg) {
 }
 
 /*
+** The pack's side of a run, before anything is settled: open it and make
+** sure it belongs to the --persons file.  The fast way: the file's size and
+** digest equal those recorded in the pack (read at disk speed, no parsing).
+** Otherwise the file is loaded as a registry and its fingerprint compared
+** (a file written differently but holding the same registry passes; another
+** registry is refused).  Either way the persons' regions and ids then come
+** from the pack's people section (docs/decisions.md).
+**
 ** The three parts of the opening run at once: the persons file's digest
 ** (its own threads), the pack's open (this thread: the people section read
 ** and checked, half a second of one core at a province's scale) and, from

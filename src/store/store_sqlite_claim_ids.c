@@ -156,8 +156,12 @@ static void sort_keys(sqlite_store *s) {
     sq_id_key *t = a;
     a = b, b = t;
   }
+  /* after an odd number of passes the keys are in the scratch: back into
+  ** id_keys, and the scratch (not id_keys, where `b` then points) is the
+  ** merge sort's below */
   if (a != s->id_keys) memcpy(s->id_keys, a, n * sizeof *a);
   a = s->id_keys;
+  b = s->id_sort_tmp;
   /* runs of one prefix: in seq order now (the passes are stable and the
   ** entries were kept in seq order); by the whole id where that differs */
   for (size_t i = 0; i < n;) {

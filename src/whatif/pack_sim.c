@@ -134,14 +134,17 @@ static void add_rows(job *j, person_state *ps, const sb_result *r0, const sb_res
 }
 
 /* A claim's alerts (a bit per rule in due[side]) into the collector, the
-** reform's by difference. */
+** reform's by difference.  The bits are taken off one by one (d &= d - 1),
+** not shifted out: a policy may have 32 rules (SB_MAX_RULES), and a shift
+** of a uint32_t by 32 is undefined; x86 shifts by 0 instead, so a loop
+** "while (due >> k)" never ended once rule 31 fired. */
 static void add_alerts(job *j, person_state *ps, const sb_pack_rec *r, uint32_t due0,
                        uint32_t due1) {
   int n0 = 0, n1 = 0;
-  for (int k = 0; due0 >> k; k++)
-    if ((due0 >> k) & 1) sb_sim_alert_to(j->sim, j->tally, 0, r->person, r->category), n0++;
-  for (int k = 0; due1 >> k; k++)
-    n1 += (due1 >> k) & 1;
+  for (uint32_t d = due0; d; d &= d - 1)
+    sb_sim_alert_to(j->sim, j->tally, 0, r->person, r->category), n0++;
+  for (uint32_t d = due1; d; d &= d - 1)
+    n1++;
   if (n1 != n0) {
     sb_sim_alert_delta_to(j->sim, j->tally, r->person, r->category, n1 - n0);
     ps->differs = 1;

@@ -32,8 +32,9 @@ same_sim() {
   "$bin" simulate --policy "$2" --reform "$6" --persons "$3" --claims "$4" --threads "$_th" \
     --report "$work/a.html" --csv "$work/a.csv" 2>"$work/a.err"
   _ra=$?
-  "$bin" simulate --policy "$2" --reform "$6" --persons "$3" --pack "$5" --threads "$_th" \
-    --report "$work/b.html" --csv "$work/b.csv" 2>"$work/b.err"
+  # bounded: a loop that never ends is a failure, not a hung test
+  timeout 120 "$bin" simulate --policy "$2" --reform "$6" --persons "$3" --pack "$5" \
+    --threads "$_th" --report "$work/b.html" --csv "$work/b.csv" 2>"$work/b.err"
   _rb=$?
   if [ "$_ra" -eq 0 ] && [ "$_rb" -eq 0 ]; then ok; else
     bad "$1: simulate exited $_ra (csv) and $_rb (pack)"; head -3 "$work/b.err" | sed 's/^/    /'
@@ -60,6 +61,22 @@ for case in "$root"/tests/golden/*/; do
       "$case/claims.csv" "$work/$name.pack" "$work/$reform.json"
   done
 done
+
+# 1b. A reform of 32 monitoring rules (SB_MAX_RULES), every one due at the
+# first fen: rule 31 fires, and the pack's alert count must not shift a
+# 32-bit mask by 32 (it looped for ever: review of 2026-12-05).
+{
+  printf '{"monitoring": {"rules": ['
+  for k in $(seq 0 31); do
+    [ "$k" -gt 0 ] && printf ','
+    printf '{"name": "r%d", "categories": [], "threshold": "0.01"}' "$k"
+  done
+  printf ']}}\n'
+} > "$work/rules32.json"
+same_sim "golden basics 32 rules" "$root/tests/golden/basics/policy-2022.json" \
+  "$root/tests/golden/basics/persons.csv" "$root/tests/golden/basics/claims.csv" \
+  "$work/basics.pack" "$work/rules32.json"
+if grep -q '^alerts,all,[0-9]*,0,' "$work/b.csv"; then bad "32 rules: no reform alert"; else ok; fi
 
 # 2. A file for the id bookkeeping that depends on the policy.  The edges
 # policy covers prefectures 430500 and 431100 only: person B (430225) is

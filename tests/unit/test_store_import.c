@@ -15,7 +15,8 @@
 **  - claim_ids (schema 5): one entry (claim_id, seq) a claims row, written
 **    with the row by a plain transaction, sorted in C and written at COMMIT
 **    by an import.  An import of 100,000 rows whose ids arrive at random,
-**    share prefixes longer than the eight bytes of the radix key, are
+**    share prefixes longer than the eight bytes of the radix key (or
+**    differ in an odd number of those bytes: an odd number of passes), are
 **    prefixes of one another, shorter than eight bytes, repeat, or hold
 **    bytes above 0x7F, writes them in key order (a test build refuses an
 **    entry out of order: SQLite would store it in its place, only slower),
@@ -382,6 +383,41 @@ static void test_claim_ids_rollback(void **state) {
   assert_int_equal(received(f, 1400), 1);
 }
 
+/*
+** Ids whose first eight bytes differ in one byte only ("HOSPITA" and A, B
+** or C), the rest random: the radix sort makes one pass, an odd number,
+** which leaves the sorted keys in the scratch array; they are copied back,
+** and the runs of one prefix (a third of the rows each, out of order) are
+** then merge-sorted with a scratch that must not be the keys themselves
+** (it was: entries were overwritten, some lost and some doubled).  Three
+** passes, five and seven are made with more varying bytes.
+*/
+static size_t odd_id(int64_t seq, int passes, char *id) {
+  uint64_t x = (uint64_t)seq * 0x9E3779B97F4A7C15u;
+  x ^= x >> 31;
+  char head[9] = "HOSPITAL";
+  for (int k = 0; k < passes; k++) /* the last `passes` bytes of the eight vary */
+    head[7 - k] = (char)('A' + (x >> (8 * k)) % 3);
+  return (size_t)sprintf(id, "%s-%llu", head, (unsigned long long)(x >> 24) % 1000000);
+}
+
+static void test_claim_ids_odd_passes(void **state) {
+  fx *f = *state;
+  int64_t seq = 0;
+  for (int passes = 1; passes <= 7; passes += 2) {
+    begin_import(f);
+    for (int k = 0; k < 20000; k++) {
+      char id[40];
+      sb_error err;
+      seq++;
+      if (append_id(f, seq, f->run, 0, id, odd_id(seq, passes, id), &err))
+        fail_msg("row %lld: %s", (long long)seq, err.msg);
+    }
+    commit_ok(f);
+    assert_claim_ids(f, seq);
+  }
+}
+
 /* A plain transaction's rows (the server's) get their entries from the
 ** trigger claims_claim_ids, and so does a claims row that another program
 ** inserts (an older sanbao still running on a migrated ledger). */
@@ -414,6 +450,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_claim_ids_read_inside, setup, teardown),
       cmocka_unit_test_setup_teardown(test_claim_ids_rollback, setup, teardown),
       cmocka_unit_test_setup_teardown(test_claim_ids_plain, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_claim_ids_odd_passes, setup, teardown),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

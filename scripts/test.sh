@@ -9,17 +9,17 @@ sh scripts/deps.sh test
 jobs=$(nproc 2>/dev/null || echo 2)
 
 echo "== gcc build, -Wall -Wextra -Werror"
-sh scripts/build.sh build -DCMAKE_C_COMPILER=gcc -DSANBAO_TESTS=ON
+sh scripts/build.sh build -DCMAKE_C_COMPILER=gcc -DSANBAO_TESTS=ON -DSANBAO_TEST_HOOKS=ON
 (cd build && ctest --output-on-failure -j "$jobs")
 
 echo "== clang build with AddressSanitizer + UndefinedBehaviorSanitizer, -Werror"
 sh scripts/build.sh build-asan -DCMAKE_C_COMPILER=clang -DSANBAO_SANITIZE=ON -DCMAKE_BUILD_TYPE=Debug \
-  -DSANBAO_TESTS=ON
+  -DSANBAO_TESTS=ON -DSANBAO_TEST_HOOKS=ON
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j "$jobs")
 
 echo "== clang build with ThreadSanitizer: the server and the ledger (their threads), -Werror"
 sh scripts/build.sh build-tsan -DCMAKE_C_COMPILER=clang -DSANBAO_TSAN=ON -DCMAKE_BUILD_TYPE=Debug \
-  -DSANBAO_TESTS=ON
+  -DSANBAO_TESTS=ON -DSANBAO_TEST_HOOKS=ON
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 \
   ctest --output-on-failure -j "$jobs" -R 'server|ledger')

@@ -227,9 +227,9 @@ int sq_claim_ids_write(sqlite_store *s, sb_error *err) {
   size_t n = s->nids, i = 0;
   int rc = SB_OK;
 #ifdef SB_TEST_HOOKS
-  /* Test builds check the sort: an entry out of order would still be
-  ** stored where it belongs (SQLite places every insert), only slower, so
-  ** nothing else would notice (tests/unit/test_store_claim_ids.c). */
+  /* Builds with the test hooks check the sort: an entry out of order
+  ** would still be stored where it belongs (SQLite places every insert),
+  ** only slower, so nothing else would notice (tests/unit/test_store_import.c). */
   for (size_t j = 1; j < n; j++)
     if (key_cmp(text, &k[j - 1], &k[j]) >= 0) {
       sq_claim_ids_clear(s);

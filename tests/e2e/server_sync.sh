@@ -3,7 +3,8 @@
 # With the SQLite ledger the ledger thread commits a group without waiting
 # for the disk and a syncer thread fdatasyncs the WAL before the group is
 # answered (src/server/server_ledger.c, src/store/store_sqlite_serve.c).  A
-# build with the tests reads SANBAO_TEST_SYNC_FAIL=N: the Nth sync that has
+# build with the test hooks (-DSANBAO_TEST_HOOKS=ON; ctest registers this
+# script only then) reads SANBAO_TEST_SYNC_FAIL=N: the Nth sync that has
 # something to sync fails (EIO).  Then
 #  (a) claims sent one at a time, the third sync failing: the first two are
 #      answered 201; the third is answered 503 — never 201, its sync

@@ -128,7 +128,7 @@ static void add_rows(job *j, person_state *ps, const sb_result *r0, const sb_res
   sb_sim_row_to(j->sim, j->tally, 0, ps->person, r0, reversed, &ps->sums[0]);
   ps->added = 1;
   if (r1 && !sb_sim_row_same(r0, r1)) {
-    sb_sim_row_delta_to(j->sim, j->tally, r1, r0, reversed, &ps->sums[1]);
+    sb_sim_row_delta_to(j->tally, r1, r0, reversed, &ps->sums[1]);
     ps->differs = 1;
   }
 }

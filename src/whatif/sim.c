@@ -273,12 +273,17 @@ static void merge_sums(sb_sim_sums *u, const sb_sim_sums *v);
 
 /* One row into the sums of tally `t` (the collector's own, or a thread's)
 ** and into the person's burden. */
+/* A row's cell on `side`.  A settled row's visit and level are always in
+** range; a row read back from a settlements file has 0 for both (and
+** visits_unknown is set). */
+static sb_sim_sums *cell_of(sb_sim_tally *t, const sb_result *r, int side) {
+  int v = r->visit < SB_VISIT_COUNT ? r->visit : 0, l = r->level < SB_LEVEL_COUNT ? r->level : 0;
+  return &t->cell[r->category][v][l][side];
+}
+
 static void add_row(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const sb_result *r,
                     int reversed) {
-  /* a settled row's visit and level are always in range; a row read back
-  ** from a settlements file has 0 for both (and visits_unknown is set) */
-  int v = r->visit < SB_VISIT_COUNT ? r->visit : 0, l = r->level < SB_LEVEL_COUNT ? r->level : 0;
-  add_sums(&t->cell[r->category][v][l][side], r, reversed);
+  add_sums(cell_of(t, r, side), r, reversed);
   if (person >= 0 && person < s->np) {
     add_sums(&t->by_pref[s->pref_of[person]][side], r, reversed);
     s->psn[side][person] += r->psn_part_amt;
@@ -351,26 +356,16 @@ void sb_sim_row_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const s
 
 /* ---- side 1 by difference (sb_sim_tally_undelta) ------------------------------- */
 
+/* add_sums taken back: the negated row, counted the other way (rare: only
+** rows that differ between the sides come here). */
 static void sub_sums(sb_sim_sums *u, const sb_result *r, int reversed) {
-  u->medfee -= r->medfee_sumamt;
-  u->inscp -= r->inscp_scp_amt;
-  u->hifp -= r->hifp_pay;
-  u->hifmi -= r->hifmi_pay;
-  u->maf -= r->maf_pay;
-  u->reassist -= r->reassist_pay;
-  u->fund -= r->fund_pay_sumamt;
-  u->psn -= r->psn_part_amt;
-  u->claims -= reversed ? -1 : 1;
+  sb_result n;
+  sb_result_negate(r, &n);
+  add_sums(u, &n, !reversed);
 }
 
-static sb_sim_sums *cell_of(sb_sim_tally *t, const sb_result *r, int side) {
-  int v = r->visit < SB_VISIT_COUNT ? r->visit : 0, l = r->level < SB_LEVEL_COUNT ? r->level : 0;
-  return &t->cell[r->category][v][l][side];
-}
-
-void sb_sim_row_delta_to(sb_sim *s, sb_sim_tally *t, const sb_result *r1, const sb_result *r0,
-                         int reversed, sb_sim_sums *u) {
-  (void)s;
+void sb_sim_row_delta_to(sb_sim_tally *t, const sb_result *r1, const sb_result *r0, int reversed,
+                         sb_sim_sums *u) {
   add_sums(cell_of(t, r1, 1), r1, reversed);
   sub_sums(cell_of(t, r0, 1), r0, reversed);
   add_sums(u, r1, reversed);

@@ -278,8 +278,8 @@ static inline int sb_sim_row_same(const sb_result *a, const sb_result *b) {
 /* Side 1 by difference: the reform's row `r1` where the baseline had `r0`
 ** (both settled, or both reversal rows: `reversed`), into their cells and
 ** into `u`, the caller's running difference of the person's sums. */
-void sb_sim_row_delta_to(sb_sim *s, sb_sim_tally *t, const sb_result *r1, const sb_result *r0,
-                         int reversed, sb_sim_sums *u);
+void sb_sim_row_delta_to(sb_sim_tally *t, const sb_result *r1, const sb_result *r0, int reversed,
+                         sb_sim_sums *u);
 
 /* Side 1 by difference: `n` more alerts (negative: fewer) on the reform's
 ** side than on the baseline's, of a claim of `person` in `category`. */

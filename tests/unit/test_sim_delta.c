@@ -96,7 +96,7 @@ static void fill(sb_sim *a, sb_sim *b, int every) {
         sb_sim_row_to(a, ta, s, p, &r[s], reversed, &ua[s]);
       sb_sim_row_to(b, tb, 0, p, &r[0], reversed, &ub[0]);
       if (!sb_sim_row_same(&r[0], &r[1])) {
-        sb_sim_row_delta_to(b, tb, &r[1], &r[0], reversed, &ub[1]);
+        sb_sim_row_delta_to(tb, &r[1], &r[0], reversed, &ub[1]);
         differs = 1;
       }
       /* alerts: 0-2 a side */

@@ -336,6 +336,32 @@ int sb_store_open(const char *where, int create, sb_store **out, sb_error *err);
 ** back the same result. */
 void sb_stored_result_derive(sb_result *r);
 
+/* The words of the settlements' status column, indexed by SB_ROW_SETTLED,
+** SB_ROW_REVERSED and SB_ROW_REJECTED (both stores write these). */
+extern const char *const SB_STORED_STATUS[3];
+
+/* The row status a status column's NUL-terminated word names; anything
+** but "settled" and "reversed" reads as rejected (the schemas' CHECK
+** constraints admit only the three). */
+int sb_stored_status_from_name(const char *s);
+
+/* A stored fee line's classification read back: its class and its four
+** stored amounts (amt, fulamt, over, pre, the columns' order in both
+** stores); the in-scope amount derived from them. */
+void sb_stored_fee_amounts_set(sb_fee_amounts *a, int cls, const int64_t v[4]);
+
+/* How many amounts a settlement's row stores, and their order in every
+** store's columns: medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay,
+** preselfpay_amt, act_pay_dedc, hifp_pay, hifmi_pay, maf_pay. */
+#define SB_STORED_AMOUNTS 8
+
+/* A stored settlement read back into `r`: its category, visit and level
+** (-1, unknown or NULL, reads as 0), the amounts in the order above, the
+** fed flags and reassist_pay; the rest derived (sb_stored_result_derive).
+** The stores read their columns their own way and share this. */
+void sb_stored_result_set(sb_result *r, const int cvl[3], const int64_t amt[SB_STORED_AMOUNTS],
+                          int flags, int64_t reassist_pay);
+
 /* A store's memo of its last claim_lookup answer (see claim_lookup in the
 ** stores: valid only inside a write transaction, dropped by row_append).
 ** found: -1 no memo, 0 the id is not held, 1 held (claim). */

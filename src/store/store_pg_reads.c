@@ -13,24 +13,12 @@
 /* ---- claim rows ---------------------------------------------------------------------- */
 
 void pg_col_result(const PGresult *r, int c, int ra, sb_result *x) {
-  memset(x, 0, sizeof *x);
-  int cat = pg_col_enum(r, c, sb_category_from_name);
-  int v = pg_col_enum(r, c + 1, sb_visit_from_name);
-  int l = pg_col_enum(r, c + 2, sb_level_from_name);
-  x->category = (uint8_t)(cat < 0 ? 0 : cat);
-  x->visit = (uint8_t)(v < 0 ? 0 : v);
-  x->level = (uint8_t)(l < 0 ? 0 : l);
-  x->medfee_sumamt = pg_col_int(r, c + 3);
-  x->fulamt_ownpay_amt = pg_col_int(r, c + 4);
-  x->overlmt_selfpay = pg_col_int(r, c + 5);
-  x->preselfpay_amt = pg_col_int(r, c + 6);
-  x->act_pay_dedc = pg_col_int(r, c + 7);
-  x->hifp_pay = pg_col_int(r, c + 8);
-  x->hifmi_pay = pg_col_int(r, c + 9);
-  x->maf_pay = pg_col_int(r, c + 10);
-  x->flags = (uint8_t)pg_col_int(r, c + 11);
-  x->reassist_pay = pg_col_int(r, ra);
-  sb_stored_result_derive(x);
+  int cvl[3] = {pg_col_enum(r, c, sb_category_from_name), pg_col_enum(r, c + 1, sb_visit_from_name),
+                pg_col_enum(r, c + 2, sb_level_from_name)};
+  int64_t a[SB_STORED_AMOUNTS];
+  for (int k = 0; k < SB_STORED_AMOUNTS; k++)
+    a[k] = pg_col_int(r, c + 3 + k);
+  sb_stored_result_set(x, cvl, a, (int)pg_col_int(r, c + 3 + SB_STORED_AMOUNTS), pg_col_int(r, ra));
 }
 
 int pg_stored_row(pg_store *s, const PGresult *res, void *vctx, sb_error *err) {
@@ -49,13 +37,10 @@ int pg_stored_row(pg_store *s, const PGresult *res, void *vctx, sb_error *err) {
   r.date_len = (size_t)PQgetlength(res, 0, 4);
   r.content_key = (uint64_t)pg_col_int(res, 5);
   const char *status = PQgetvalue(res, 0, 6);
-  r.status = !strcmp(status, "settled")    ? SB_ROW_SETTLED
-             : !strcmp(status, "reversed") ? SB_ROW_REVERSED
-                                           : SB_ROW_REJECTED;
+  r.status = sb_stored_status_from_name(status);
   if (!PQgetisnull(res, 0, 7)) {
-    const char *reason = PQgetvalue(res, 0, 7);
-    for (int k = 1; k < SB_R_COUNT; k++)
-      if (!strcmp(reason, sb_reason_name(k))) r.reason = k;
+    int k = sb_reason_from_name(PQgetvalue(res, 0, 7), (size_t)PQgetlength(res, 0, 7));
+    if (k > 0) r.reason = k;
   }
   r.year = (int)pg_col_int(res, 8);
   if (!PQgetisnull(res, 0, 9)) {
@@ -185,12 +170,8 @@ static int fee_row(pg_store *s, const PGresult *r, void *vctx, sb_error *err) {
   if (l.status != SB_FEE_BAD) {
     l.cnt = pg_col_int(r, 5);
     l.pric = pg_col_int(r, 6);
-    l.amounts.cls = (uint8_t)pg_col_int(r, 8);
-    l.amounts.amt = pg_col_int(r, 9);
-    l.amounts.fulamt = pg_col_int(r, 10);
-    l.amounts.over = pg_col_int(r, 11);
-    l.amounts.pre = pg_col_int(r, 12);
-    l.amounts.inscp = l.amounts.amt - l.amounts.fulamt - l.amounts.over - l.amounts.pre;
+    int64_t v[4] = {pg_col_int(r, 9), pg_col_int(r, 10), pg_col_int(r, 11), pg_col_int(r, 12)};
+    sb_stored_fee_amounts_set(&l.amounts, (int)pg_col_int(r, 8), v);
   }
   return c->fn(c->ctx, &l);
 }

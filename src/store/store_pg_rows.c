@@ -37,8 +37,6 @@
 ** this many; more (an import's), and it sends them first. */
 #define ACC_SEARCH_MAX 256
 
-static const char *const STATUS[] = {"settled", "reversed", "rejected"};
-
 /* ---- COPY text format -------------------------------------------------------------- */
 
 /* Append a field: its bytes with backslash, tab, newline and carriage
@@ -538,20 +536,8 @@ void pg_pending_received(const pg_store *s, const char *id, size_t len, uint64_t
 }
 
 void pg_stored_result(const sb_result *in, sb_result *x) {
-  memset(x, 0, sizeof *x);
-  x->category = in->category;
-  x->visit = in->visit;
-  x->level = in->level;
-  x->medfee_sumamt = in->medfee_sumamt;
-  x->fulamt_ownpay_amt = in->fulamt_ownpay_amt;
-  x->overlmt_selfpay = in->overlmt_selfpay;
-  x->preselfpay_amt = in->preselfpay_amt;
-  x->act_pay_dedc = in->act_pay_dedc;
-  x->hifp_pay = in->hifp_pay;
-  x->hifmi_pay = in->hifmi_pay;
-  x->maf_pay = in->maf_pay;
-  x->flags = in->flags;
-  x->reassist_pay = in->reassist_pay;
+  /* every field of a result is either stored or derived from the stored */
+  *x = *in;
   sb_stored_result_derive(x);
 }
 
@@ -588,7 +574,7 @@ static int64_t reverses_seq(const sb_stored_row *r) {
 
 /* The row's row of claim_ids (store_pg_schema.c), binary. */
 static int encode_claim_id(sb_buf *b, const sb_stored_row *r) {
-  const char *status = STATUS[r->status];
+  const char *status = SB_STORED_STATUS[r->status];
   char *o = b_row(b, 6, r->claim_id_len + r->person_id_len + strlen(status));
   if (!o) return -1;
   o = b_text(o, r->claim_id, r->claim_id_len);
@@ -606,7 +592,7 @@ static int encode_claim_id(sb_buf *b, const sb_stored_row *r) {
 static int encode_settlement(sb_buf *b, const sb_stored_row *r) {
   const sb_result *x = &r->result;
   int rejected = r->status == SB_ROW_REJECTED;
-  const char *status = STATUS[r->status];
+  const char *status = SB_STORED_STATUS[r->status];
   const char *reason = rejected ? sb_reason_name(r->reason) : NULL;
   const char *names[3] = {NULL, NULL, NULL}; /* category, visit type, level */
   if (!rejected) {
@@ -728,7 +714,7 @@ static void claim_params(pg_params *p, const sb_stored_row *r) {
 static void settlement_params(pg_params *p, const sb_stored_row *r) {
   pg_int(p, r->seq);
   pg_text(p, r->person_id, r->person_id_len);
-  pg_cstr(p, STATUS[r->status]);
+  pg_cstr(p, SB_STORED_STATUS[r->status]);
   if (r->status == SB_ROW_REJECTED) {
     pg_cstr(p, sb_reason_name(r->reason));
     for (int k = 0; k < 15; k++)
@@ -758,7 +744,7 @@ static void claim_id_params(pg_params *p, const sb_stored_row *r) {
   pg_int(p, r->seq);
   pg_text(p, r->person_id, r->person_id_len);
   pg_int(p, (int64_t)r->content_key);
-  pg_cstr(p, STATUS[r->status]);
+  pg_cstr(p, SB_STORED_STATUS[r->status]);
   if (reverses_seq(r))
     pg_int(p, reverses_seq(r));
   else

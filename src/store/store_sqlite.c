@@ -562,24 +562,14 @@ static int64_t op_claim_count(sb_store *bs) {
 /* Columns first..first+11 of a settlement (category, visit, level, the
 ** amounts and the fed flags) and column `ra` (reassist_pay), into a result. */
 static void column_result(sqlite3_stmt *st, int c, int ra, sb_result *r) {
-  memset(r, 0, sizeof *r);
-  int cat = column_enum(st, c, sb_category_from_name);
-  int v = column_enum(st, c + 1, sb_visit_from_name);
-  int l = column_enum(st, c + 2, sb_level_from_name);
-  r->category = (uint8_t)(cat < 0 ? 0 : cat);
-  r->visit = (uint8_t)(v < 0 ? 0 : v);
-  r->level = (uint8_t)(l < 0 ? 0 : l);
-  r->medfee_sumamt = sqlite3_column_int64(st, c + 3);
-  r->fulamt_ownpay_amt = sqlite3_column_int64(st, c + 4);
-  r->overlmt_selfpay = sqlite3_column_int64(st, c + 5);
-  r->preselfpay_amt = sqlite3_column_int64(st, c + 6);
-  r->act_pay_dedc = sqlite3_column_int64(st, c + 7);
-  r->hifp_pay = sqlite3_column_int64(st, c + 8);
-  r->hifmi_pay = sqlite3_column_int64(st, c + 9);
-  r->maf_pay = sqlite3_column_int64(st, c + 10);
-  r->flags = (uint8_t)sqlite3_column_int(st, c + 11);
-  r->reassist_pay = sqlite3_column_int64(st, ra);
-  sb_stored_result_derive(r);
+  int cvl[3] = {column_enum(st, c, sb_category_from_name),
+                column_enum(st, c + 1, sb_visit_from_name),
+                column_enum(st, c + 2, sb_level_from_name)};
+  int64_t a[SB_STORED_AMOUNTS];
+  for (int k = 0; k < SB_STORED_AMOUNTS; k++)
+    a[k] = sqlite3_column_int64(st, c + 3 + k);
+  sb_stored_result_set(r, cvl, a, sqlite3_column_int(st, c + 3 + SB_STORED_AMOUNTS),
+                       sqlite3_column_int64(st, ra));
 }
 
 static int lookup_claim(sqlite_store *s, const char *id, size_t len, sb_stored_claim *out,
@@ -642,8 +632,6 @@ static int op_received_count(sb_store *bs, const char *id, size_t len, uint64_t 
   sqlite3_reset(st);
   return rc == SQLITE_ROW ? SB_OK : sq_db_error(s, err, "looking up a received row");
 }
-
-static const char *const STATUS[] = {"settled", "reversed", "rejected"};
 
 static const char CLAIM_INSERT[] =
     "INSERT INTO claims(seq, run_id, claim_id, person_id, date, visit_type, level,"
@@ -712,7 +700,7 @@ static void bind_claim(sqlite3_stmt *st, int b, const sb_stored_row *r) {
 
 static void bind_settlement(sqlite3_stmt *st, int b, const sb_stored_row *r) {
   sqlite3_bind_int64(st, b + 1, r->seq);
-  sqlite3_bind_text(st, b + 2, STATUS[r->status], -1, SQLITE_STATIC);
+  sqlite3_bind_text(st, b + 2, SB_STORED_STATUS[r->status], -1, SQLITE_STATIC);
   if (r->status == SB_ROW_REJECTED) {
     sqlite3_bind_text(st, b + 3, sb_reason_name(r->reason), -1, SQLITE_STATIC);
     for (int k = 4; k <= SETTLE_COLS; k++)
@@ -862,12 +850,10 @@ int sq_row_each_stmt(sqlite_store *s, sqlite3_stmt *st, int (*fn)(void *, const 
     r.date_len = (size_t)sqlite3_column_bytes(st, 4);
     r.content_key = (uint64_t)sqlite3_column_int64(st, 5);
     const char *status = (const char *)sqlite3_column_text(st, 6);
-    r.status = !strcmp(status, "settled")    ? SB_ROW_SETTLED
-               : !strcmp(status, "reversed") ? SB_ROW_REVERSED
-                                             : SB_ROW_REJECTED;
+    r.status = sb_stored_status_from_name(status);
     const char *reason = (const char *)sqlite3_column_text(st, 7);
-    for (int k = 1; reason && k < SB_R_COUNT; k++)
-      if (!strcmp(reason, sb_reason_name(k))) r.reason = k;
+    int k = reason ? sb_reason_from_name(reason, (size_t)sqlite3_column_bytes(st, 7)) : -1;
+    if (k > 0) r.reason = k;
     r.year = sqlite3_column_int(st, 8);
     if (sqlite3_column_type(st, 9) != SQLITE_NULL) {
       r.has_claim = 1;

@@ -119,12 +119,10 @@ int sq_op_fee_line_each(sb_store *bs, int64_t seq, int (*fn)(void *, const sb_st
     if (l.status != SB_FEE_BAD) {
       l.cnt = sqlite3_column_int64(st, 5);
       l.pric = sqlite3_column_int64(st, 6);
-      l.amounts.cls = (uint8_t)sqlite3_column_int(st, 8);
-      l.amounts.amt = sqlite3_column_int64(st, 9);
-      l.amounts.fulamt = sqlite3_column_int64(st, 10);
-      l.amounts.over = sqlite3_column_int64(st, 11);
-      l.amounts.pre = sqlite3_column_int64(st, 12);
-      l.amounts.inscp = l.amounts.amt - l.amounts.fulamt - l.amounts.over - l.amounts.pre;
+      int64_t v[4];
+      for (int k = 0; k < 4; k++)
+        v[k] = sqlite3_column_int64(st, 9 + k);
+      sb_stored_fee_amounts_set(&l.amounts, sqlite3_column_int(st, 8), v);
     }
     if ((out = fn(ctx, &l))) break;
   }

@@ -239,27 +239,26 @@ static int op_begin(sb_store *bs, sb_error *err) {
 /*
 ** The transaction of an import of claims, with foreign keys off.  With them
 ** on, SQLite probes a parent B-tree for every row it writes: runs for
-** claims.run_id, claims for settlements.seq — two seeks from the root per
-** claim, a tenth of an import's CPU time (measured: 2.16 M claims, 0.8 to
-** 1 s of 10 s; docs/performance.md).  What they would refuse, the store
-** refuses itself, at less cost, because it knows how an import writes:
+** claims.run_id, and until schema 6 claims for settlements.seq — two seeks
+** from the root per claim, a tenth of an import's CPU time (measured: 2.16 M
+** claims, 0.8 to 1 s of 10 s; docs/performance.md).  What they would refuse,
+** the store refuses itself, at less cost, because it knows how an import
+** writes:
 **
 **   claims.run_id       the run is looked up in runs once for each run_id
 **                       that differs from the last one found (an import
 **                       has one: its own, from run_start);
-**   settlements.seq     a settlement is written from the same pending row
-**                       as its claims row, after it, in the same flush, and
-**                       only when that INSERT succeeded (sq_flush_rows);
 **   claims rows         an import appends seqs one after another (op_row_
 **                       append refuses a gap or a step back), and the
 **                       INTEGER PRIMARY KEY refuses a seq already stored: so
 **                       every seq from the first to the last it appended
-**                       names a claims row of its own, with its settlement;
+**                       names a claims row of its own, with its settlement
+**                       (one row since schema 6);
 **   alerts.seq,         checked by sq_import_claim_exists: within that
 **   fee_lines.seq       range, or else looked up in claims;
-**   settlements.        (deferred: it may name a later row of the same
+**   claims.             (deferred: it may name a later row of the same
 **   reverses_seq        import) a seq before the range is looked up in
-**                       settlements when the row is appended; one in it or
+**                       claims when the row is appended; one in it or
 **                       after it must be within it at commit.
 **
 ** The pragma is a no-op inside a transaction, so it is set before BEGIN

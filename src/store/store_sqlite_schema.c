@@ -183,8 +183,9 @@ const char SB_SQLITE_DROP_INSERT_GUARDS[] = "DROP TRIGGER claims_append_only_r;"
 ** transaction and makes it again just before COMMIT, like the insert
 ** guards above (and no other connection ever sees the ledger without it,
 ** for the same reasons).  The partial indexes on reversals
-** (claims_reverses, settlements_reverses) hold a row in two hundred and
-** are kept: one of them is a constraint, checked row by row.  The claim
+** (claims_reverses, and claims_reverses_seq -- settlements_reverses until
+** schema 6) hold a row in two hundred and are kept: one of them is a
+** constraint, checked row by row.  The claim
 ** ids are not an index of claims since schema 5 but a table of their own,
 ** claim_ids, which the store fills in key order (migration 4 -> 5 below).
 */

@@ -577,6 +577,18 @@ elif [ "$have_sqlite" -eq 1 ]; then
       contains "append-only: '$sql' refused by the trigger" "$work/err.txt" "settlements are append-only"
     fi
   done
+  # a settlement is reversed at most once: the unique index moved with it
+  rev=$(sqlite3 "$db" "SELECT min(reverses_seq) FROM claims")
+  if [ -z "$rev" ]; then
+    bad "ledger file: basics holds no reversal to check the unique index with"
+  elif sqlite3 "$db" "INSERT INTO claims(seq, run_id, claim_id, person_id, date, content_key, status,
+      reverses_seq) SELECT max(seq) + 1, 1, 'TWICE', 'P', '2022-01-01', 1, 'reversed', $rev
+      FROM claims" >"$work/out.txt" 2>"$work/err.txt"; then
+    bad "ledger file: a second reversal of settlement $rev stored"
+  else
+    contains "ledger file: a second reversal of a settlement refused by the unique index" \
+      "$work/err.txt" "UNIQUE constraint failed: claims.reverses_seq"
+  fi
   # A version-5 file (claims and settlements, two rows a received row) is
   # migrated when opened: one claims row each, the same rows as a ledger
   # that sanbao wrote itself; settlements (now the view) reads as the

@@ -671,15 +671,7 @@ elif [ "$have_sqlite" -eq 1 ]; then
       fed_flags, reverses_seq) SELECT seq, status, reason, category, year, visit_type, level,
       medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc, hifp_pay,
       hifmi_pay, maf_pay, fed_flags, reverses_seq FROM s3;
-    DROP TABLE s3;
-    CREATE UNIQUE INDEX settlements_reverses ON settlements(reverses_seq) WHERE reverses_seq IS NOT NULL;
-    CREATE TRIGGER settlements_append_only_r BEFORE INSERT ON settlements
-      WHEN EXISTS (SELECT 1 FROM settlements WHERE seq = NEW.seq)
-      BEGIN SELECT RAISE(ABORT, 'append-only'); END;
-    CREATE TRIGGER settlements_append_only_u BEFORE UPDATE ON settlements
-      BEGIN SELECT RAISE(ABORT, 'append-only'); END;
-    CREATE TRIGGER settlements_append_only_d BEFORE DELETE ON settlements
-      BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+    DROP TABLE s3; $sqlite_v5_settlements_guards
     PRAGMA user_version = 1"
   same_text "ledger file: the old-schema copy has no reassist_pay" 0 \
     "$(sqlite3 "$db" "SELECT count(*) FROM pragma_table_info('settlements') WHERE name = 'reassist_pay'")"

@@ -28,8 +28,6 @@
 #include "store/store_sqlite_int.h"
 #include "store/store_sqlite_schema.h"
 
-/* The columns of a received row and its settlement (sq_row_each_stmt reads
-** them), and of an alert (sq_alert_each_stmt). */
 /* A settlement's visit, level and four amounts: NULL setl_X where they are
 ** the received row's (schema 6: store_sqlite_schema.c).  The store reads
 ** them only for a row that is not rejected. */
@@ -39,6 +37,8 @@
   " coalesce(c.setl_fulamt_ownpay_amt, c.fulamt_ownpay_amt),"                                      \
   " coalesce(c.setl_overlmt_selfpay, c.overlmt_selfpay),"                                          \
   " coalesce(c.setl_preselfpay_amt, c.preselfpay_amt),"
+/* The columns of a received row and its settlement (sq_row_each_stmt reads
+** them), and of an alert (sq_alert_each_stmt). */
 #define ROW_SELECT                                                                                 \
   "SELECT c.seq, c.run_id, c.claim_id, c.person_id, c.date, c.content_key, c.status,"              \
   " c.reason, c.year, c.visit_type, c.level, c.medfee_sumamt, c.fulamt_ownpay_amt,"                \

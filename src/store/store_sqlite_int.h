@@ -1,7 +1,8 @@
 /*
 ** sanbao ledger — what the SQLite store's files share (store_sqlite.c: the
-** core tables and opening; store_sqlite_fees.c: the catalogue and fee
-** lines; store_sqlite_serve.c: serve mode's checkpointer and syncs).  Not a public
+** core tables and opening; store_sqlite_rows.c: writing received rows;
+** store_sqlite_fees.c: the catalogue and fee lines; store_sqlite_serve.c:
+** serve mode's checkpointer and syncs).  Not a public
 ** interface: everyone else reaches the store through sb_store_ops (store.h).
 */
 #ifndef SANBAO_STORE_SQLITE_INT_H
@@ -184,7 +185,8 @@ int sq_any_null(sqlite3_stmt *st, const int *cols, int n);
 int sq_import_claim_exists(sqlite_store *s, int64_t seq, sb_error *err, const char *what);
 
 /* The INSERT statement `head` followed by `rows` groups of `cols` ?s,
-** prepared on first use into *slot (then only reset); NULL with `err` set. */
+** prepared on first use into *slot (then only reset); NULL with `err` set
+** (store_sqlite_rows.c). */
 sqlite3_stmt *sq_insert_stmt(sqlite_store *s, sqlite3_stmt **slot, const char *head, int rows,
                              int cols, sb_error *err);
 

@@ -100,7 +100,7 @@ const char SB_SQLITE_DROP_INSERT_GUARDS[] = "DROP TRIGGER claims_append_only_r;"
 ** those that repeat a received column -- visit_type, level and the four
 ** amounts -- a row stores only what differs: setl_X is NULL where the
 ** settlement's X is the received row's X.  That is compared value by value
-** when the row is written (bind_settlement in store_sqlite.c), so a row
+** when the row is written (bind_settlement, store_sqlite_rows.c), so a row
 ** settled from fee lines (whose received amounts are the lines' totals), a
 ** reversal (whose received row has no amounts) or a row that could not be
 ** parsed stores what it must, and a rejected row stores none (its

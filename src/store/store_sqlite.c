@@ -28,15 +28,22 @@
 #include "store/store_sqlite_int.h"
 #include "store/store_sqlite_schema.h"
 
+/* A settlement's visit, level and four amounts: NULL setl_X where they are
+** the received row's (schema 6: store_sqlite_schema.c).  The store reads
+** them only for a row that is not rejected. */
+#define SETTLED_VLA                                                                                \
+  " coalesce(c.setl_visit_type, c.visit_type), coalesce(c.setl_level, c.level),"                   \
+  " coalesce(c.setl_medfee_sumamt, c.medfee_sumamt),"                                              \
+  " coalesce(c.setl_fulamt_ownpay_amt, c.fulamt_ownpay_amt),"                                      \
+  " coalesce(c.setl_overlmt_selfpay, c.overlmt_selfpay),"                                          \
+  " coalesce(c.setl_preselfpay_amt, c.preselfpay_amt),"
 /* The columns of a received row and its settlement (sq_row_each_stmt reads
 ** them), and of an alert (sq_alert_each_stmt). */
 #define ROW_SELECT                                                                                 \
-  "SELECT c.seq, c.run_id, c.claim_id, c.person_id, c.date, c.content_key, s.status,"              \
-  " s.reason, s.year, c.visit_type, c.level, c.medfee_sumamt, c.fulamt_ownpay_amt,"                \
-  " c.overlmt_selfpay, c.preselfpay_amt, c.reverses, s.reverses_seq, s.category,"                  \
-  " s.visit_type, s.level, s.medfee_sumamt, s.fulamt_ownpay_amt, s.overlmt_selfpay,"               \
-  " s.preselfpay_amt, s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.fed_flags,"            \
-  " s.reassist_pay FROM claims c JOIN settlements s ON s.seq = c.seq"
+  "SELECT c.seq, c.run_id, c.claim_id, c.person_id, c.date, c.content_key, c.status,"              \
+  " c.reason, c.year, c.visit_type, c.level, c.medfee_sumamt, c.fulamt_ownpay_amt,"                \
+  " c.overlmt_selfpay, c.preselfpay_amt, c.reverses, c.reverses_seq, c.category," SETTLED_VLA      \
+  " c.act_pay_dedc, c.hifp_pay, c.hifmi_pay, c.maf_pay, c.fed_flags, c.reassist_pay FROM claims c"
 #define ALERT_SELECT                                                                               \
   "SELECT seq, person_id, household_id, rule, claim_id, date, psn_ytd, threshold FROM alerts"
 
@@ -80,21 +87,17 @@ static const char *const SQL[Q_COUNT] = {
     ** the largest is the count, found in the index instead of a scan */
     [Q_CLAIM_COUNT] = "SELECT coalesce(max(seq), 0) FROM claims",
     [Q_CLAIM_LOOKUP] =
-        "SELECT c.seq, s.status, c.person_id, c.date, s.category, s.visit_type, s.level,"
-        " s.medfee_sumamt, s.fulamt_ownpay_amt, s.overlmt_selfpay, s.preselfpay_amt,"
-        " s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.fed_flags,"
-        " EXISTS (SELECT 1 FROM settlements r WHERE r.reverses_seq = c.seq), c.run_id, s.year,"
-        " s.reassist_pay"
-        " FROM claim_ids i JOIN claims c ON c.seq = i.seq JOIN settlements s ON s.seq = i.seq"
-        " WHERE i.claim_id = ? AND s.status IN ('settled', 'reversed') ORDER BY i.seq LIMIT 1",
-    [Q_RECEIVED_COUNT] = "SELECT count(*), coalesce(sum(s.status = 'rejected'), 0)"
+        "SELECT c.seq, c.status, c.person_id, c.date, c.category," SETTLED_VLA
+        " c.act_pay_dedc, c.hifp_pay, c.hifmi_pay, c.maf_pay, c.fed_flags,"
+        " EXISTS (SELECT 1 FROM claims r WHERE r.reverses_seq = c.seq), c.run_id, c.year,"
+        " c.reassist_pay FROM claim_ids i JOIN claims c ON c.seq = i.seq"
+        " WHERE i.claim_id = ? AND c.status IN ('settled', 'reversed') ORDER BY i.seq LIMIT 1",
+    [Q_RECEIVED_COUNT] = "SELECT count(*), coalesce(sum(c.status = 'rejected'), 0)"
                          " FROM claim_ids i JOIN claims c ON c.seq = i.seq"
-                         " JOIN settlements s ON s.seq = i.seq"
                          " WHERE i.claim_id = ? AND c.content_key = ?",
-    [Q_CLAIM_INSERT] = NULL, /* built by insert_sql(): several rows a statement */
-    [Q_SETTLEMENT_INSERT] = NULL,
+    [Q_CLAIM_INSERT] = NULL, /* built by sq_insert_stmt(): several rows a statement */
     [Q_ROW_EACH] = ROW_SELECT " ORDER BY c.seq",
-    [Q_ROW_EACH_YEAR] = ROW_SELECT " WHERE s.year = ? AND s.status IN ('settled', 'reversed')"
+    [Q_ROW_EACH_YEAR] = ROW_SELECT " WHERE c.year = ? AND c.status IN ('settled', 'reversed')"
                                    " ORDER BY c.seq",
     /* console (issue 14): one person's rows, one claim id's rows and the
     ** reversals naming it, one person's alerts, the handled marks.  A
@@ -122,7 +125,6 @@ static const char *const SQL[Q_COUNT] = {
     [Q_ENROLL_EACH] = "SELECT person_id, year, category, premium, subsidy, personal, as_of"
                       " FROM enrollments WHERE year = ? ORDER BY person_id",
     [Q_CLAIM_HAS] = "SELECT 1 FROM claims WHERE seq = ?",
-    [Q_SETTLEMENT_HAS] = "SELECT 1 FROM settlements WHERE seq = ?",
 };
 
 int sq_db_error(sqlite_store *s, sb_error *err, const char *what) {
@@ -209,15 +211,15 @@ static void op_close(sb_store *bs) {
   sq_claim_ids_free(s);
   for (int k = 0; k < Q_COUNT; k++)
     sqlite3_finalize(s->q[k]);
-  for (int k = 0; k < 4; k++)
-    sqlite3_finalize(s->ins[k / 2][k % 2]);
+  for (int k = 0; k < 2; k++)
+    sqlite3_finalize(s->ins[k]);
   free(s->text);
   sqlite3_close(s->db);
   free(s->path);
   free(s);
 }
 
-static int exec(sqlite_store *s, const char *sql, sb_error *err, const char *what) {
+int sq_exec(sqlite_store *s, const char *sql, sb_error *err, const char *what) {
   return sqlite3_exec(s->db, sql, NULL, NULL, NULL) == SQLITE_OK ? SB_OK
                                                                  : sq_db_error(s, err, what);
 }
@@ -226,10 +228,10 @@ static int op_begin(sb_store *bs, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   s->memo.found = -1;
   if (s->fk_stale) {
-    if (exec(s, "PRAGMA foreign_keys=ON", err, "cannot enable foreign keys")) return SB_EIO;
+    if (sq_exec(s, "PRAGMA foreign_keys=ON", err, "cannot enable foreign keys")) return SB_EIO;
     s->fk_stale = 0;
   }
-  int rc = exec(s, "BEGIN IMMEDIATE", err, "cannot take the write lock");
+  int rc = sq_exec(s, "BEGIN IMMEDIATE", err, "cannot take the write lock");
   s->in_txn = rc == SB_OK;
   return rc;
 }
@@ -237,27 +239,26 @@ static int op_begin(sb_store *bs, sb_error *err) {
 /*
 ** The transaction of an import of claims, with foreign keys off.  With them
 ** on, SQLite probes a parent B-tree for every row it writes: runs for
-** claims.run_id, claims for settlements.seq — two seeks from the root per
-** claim, a tenth of an import's CPU time (measured: 2.16 M claims, 0.8 to
-** 1 s of 10 s; docs/performance.md).  What they would refuse, the store
-** refuses itself, at less cost, because it knows how an import writes:
+** claims.run_id, and until schema 6 claims for settlements.seq — two seeks
+** from the root per claim, a tenth of an import's CPU time (measured: 2.16 M
+** claims, 0.8 to 1 s of 10 s; docs/performance.md).  What they would refuse,
+** the store refuses itself, at less cost, because it knows how an import
+** writes:
 **
 **   claims.run_id       the run is looked up in runs once for each run_id
 **                       that differs from the last one found (an import
 **                       has one: its own, from run_start);
-**   settlements.seq     a settlement is written from the same pending row
-**                       as its claims row, after it, in the same flush, and
-**                       only when that INSERT succeeded (sq_flush_rows);
 **   claims rows         an import appends seqs one after another (op_row_
 **                       append refuses a gap or a step back), and the
 **                       INTEGER PRIMARY KEY refuses a seq already stored: so
 **                       every seq from the first to the last it appended
-**                       names a claims row of its own, with its settlement;
+**                       names a claims row of its own, with its settlement
+**                       (one row since schema 6);
 **   alerts.seq,         checked by sq_import_claim_exists: within that
 **   fee_lines.seq       range, or else looked up in claims;
-**   settlements.        (deferred: it may name a later row of the same
+**   claims.             (deferred: it may name a later row of the same
 **   reverses_seq        import) a seq before the range is looked up in
-**                       settlements when the row is appended; one in it or
+**                       claims when the row is appended; one in it or
 **                       after it must be within it at commit.
 **
 ** The pragma is a no-op inside a transaction, so it is set before BEGIN
@@ -268,9 +269,9 @@ static int op_begin(sb_store *bs, sb_error *err) {
 */
 static int op_begin_import(sb_store *bs, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  int rc = exec(s, "PRAGMA foreign_keys=OFF", err, "cannot prepare the import");
+  int rc = sq_exec(s, "PRAGMA foreign_keys=OFF", err, "cannot prepare the import");
   if (!rc) s->fk_stale = 0; /* off on purpose now */
-  if (!rc && (rc = op_begin(bs, err)) && exec(s, "PRAGMA foreign_keys=ON", NULL, ""))
+  if (!rc && (rc = op_begin(bs, err)) && sq_exec(s, "PRAGMA foreign_keys=ON", NULL, ""))
     s->fk_stale = 1;
   if (rc) return rc;
   s->importing = 1;
@@ -286,7 +287,7 @@ static int op_begin_import(sb_store *bs, sb_error *err) {
 static void import_end(sqlite_store *s) {
   if (!s->importing) return;
   s->importing = 0;
-  if (exec(s, "PRAGMA foreign_keys=ON", NULL, "")) s->fk_stale = 1;
+  if (sq_exec(s, "PRAGMA foreign_keys=ON", NULL, "")) s->fk_stale = 1;
 }
 
 /* Whether statement k (one ? for a seq) finds a row. */
@@ -332,7 +333,7 @@ static int import_row_check(sqlite_store *s, const sb_stored_row *r, sb_error *e
   if (r->status == SB_ROW_REJECTED || r->reverses_seq <= 0) {
     /* a rejected row stores no reverses_seq (bind_settlement) */
   } else if (r->reverses_seq < s->imp_lo) {
-    int rc = seq_found(s, Q_SETTLEMENT_HAS, r->reverses_seq, err);
+    int rc = seq_found(s, Q_CLAIM_HAS, r->reverses_seq, err); /* its settlement's row */
     if (rc < 0) return rc;
     if (!rc)
       return sb_error_set(err, SB_EINVAL, s->path,
@@ -357,15 +358,15 @@ static int op_commit(sb_store *bs, sb_error *err) {
   /* claim_ids' entries are sorted beside the CREATE INDEX (claim_ids.c) */
   if (!rc) sq_claim_ids_sort_begin(s);
   if (!rc && s->indexes_off) {
-    rc = exec(s, SB_SQLITE_CLAIMS_INDEXES, err, "cannot make the claims indexes again");
+    rc = sq_exec(s, SB_SQLITE_CLAIMS_INDEXES, err, "cannot make the claims indexes again");
     if (!rc) s->indexes_off = 0;
   }
   if (!rc && s->guards_off) {
-    rc = exec(s, SB_SQLITE_INSERT_GUARDS, err, "cannot restore the append-only triggers");
+    rc = sq_exec(s, SB_SQLITE_INSERT_GUARDS, err, "cannot restore the append-only triggers");
     if (!rc) s->guards_off = 0;
   }
   if (!rc) rc = sq_claim_ids_write(s, err);
-  if (!rc) rc = exec(s, "COMMIT", err, "commit failed");
+  if (!rc) rc = sq_exec(s, "COMMIT", err, "commit failed");
   if (!rc) import_end(s); /* a failed COMMIT is rolled back by the caller */
   return rc;
 }
@@ -631,162 +632,6 @@ static int op_received_count(sb_store *bs, const char *id, size_t len, uint64_t 
   *rejected = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : 0;
   sqlite3_reset(st);
   return rc == SQLITE_ROW ? SB_OK : sq_db_error(s, err, "looking up a received row");
-}
-
-static const char CLAIM_INSERT[] =
-    "INSERT INTO claims(seq, run_id, claim_id, person_id, date, visit_type, level,"
-    " medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, reverses, content_key)"
-    " VALUES";
-static const char SETTLE_INSERT[] =
-    "INSERT INTO settlements(seq, status, reason, category, year, visit_type, level,"
-    " medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"
-    " hifp_pay, hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay) VALUES";
-
-/* The INSERT of `rows` rows of `cols` values each, prepared once in *slot. */
-sqlite3_stmt *sq_insert_stmt(sqlite_store *s, sqlite3_stmt **slot, const char *head, int rows,
-                             int cols, sb_error *err) {
-  if (*slot) {
-    sqlite3_reset(*slot);
-    return *slot;
-  }
-  size_t n = strlen(head) + (size_t)rows * (size_t)(cols * 2 + 3) + 1;
-  char *sql = malloc(n), *p = sql;
-  if (!sql) {
-    sb_error_set(err, SB_ENOMEM, s->path, "out of memory");
-    return NULL;
-  }
-  p += sprintf(p, "%s", head);
-  for (int r = 0; r < rows; r++) {
-    *p++ = r ? ',' : ' ';
-    *p++ = '(';
-    for (int c = 0; c < cols; c++)
-      *p++ = '?', *p++ = c + 1 < cols ? ',' : ')';
-  }
-  *p = 0;
-  int rc = sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, slot, NULL);
-  free(sql);
-  if (rc != SQLITE_OK) {
-    sq_db_error(s, err, "preparing an insert");
-    return NULL;
-  }
-  return *slot;
-}
-
-static sqlite3_stmt *insert_stmt(sqlite_store *s, int table, int many, sb_error *err) {
-  return sq_insert_stmt(s, &s->ins[table][many], table ? SETTLE_INSERT : CLAIM_INSERT,
-                        many ? ROWS_PER_INSERT : 1, table ? SETTLE_COLS : CLAIM_COLS, err);
-}
-
-static void bind_claim(sqlite3_stmt *st, int b, const sb_stored_row *r) {
-  sqlite3_bind_int64(st, b + 1, r->seq);
-  sqlite3_bind_int64(st, b + 2, r->run_id);
-  sq_bind_text(st, b + 3, r->claim_id, r->claim_id_len);
-  sq_bind_text(st, b + 4, r->person_id, r->person_id_len);
-  sq_bind_text(st, b + 5, r->date, r->date_len);
-  if (r->has_claim) {
-    sqlite3_bind_text(st, b + 6, sb_visit_name(r->claim.visit), -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, b + 7, sb_level_name(r->claim.level), -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, b + 8, r->claim.medfee_sumamt);
-    sqlite3_bind_int64(st, b + 9, r->claim.fulamt_ownpay_amt);
-    sqlite3_bind_int64(st, b + 10, r->claim.overlmt_selfpay);
-    sqlite3_bind_int64(st, b + 11, r->claim.preselfpay_amt);
-  } else {
-    for (int k = 6; k <= 11; k++)
-      sqlite3_bind_null(st, b + k);
-  }
-  sq_bind_text(st, b + 12, r->reverses, r->reverses_len);
-  sqlite3_bind_int64(st, b + 13, (int64_t)r->content_key);
-}
-
-static void bind_settlement(sqlite3_stmt *st, int b, const sb_stored_row *r) {
-  sqlite3_bind_int64(st, b + 1, r->seq);
-  sqlite3_bind_text(st, b + 2, SB_STORED_STATUS[r->status], -1, SQLITE_STATIC);
-  if (r->status == SB_ROW_REJECTED) {
-    sqlite3_bind_text(st, b + 3, sb_reason_name(r->reason), -1, SQLITE_STATIC);
-    for (int k = 4; k <= SETTLE_COLS; k++)
-      sqlite3_bind_null(st, b + k);
-    return;
-  }
-  const sb_result *x = &r->result;
-  sqlite3_bind_null(st, b + 3);
-  sqlite3_bind_text(st, b + 4, sb_category_name(x->category), -1, SQLITE_STATIC);
-  sqlite3_bind_int(st, b + 5, r->year);
-  sqlite3_bind_text(st, b + 6, sb_visit_name(x->visit), -1, SQLITE_STATIC);
-  sqlite3_bind_text(st, b + 7, sb_level_name(x->level), -1, SQLITE_STATIC);
-  const sb_fen a[] = {x->medfee_sumamt, x->fulamt_ownpay_amt, x->overlmt_selfpay, x->preselfpay_amt,
-                      x->act_pay_dedc,  x->hifp_pay,          x->hifmi_pay,       x->maf_pay};
-  for (int k = 0; k < 8; k++)
-    sqlite3_bind_int64(st, b + 8 + k, a[k]);
-  sqlite3_bind_int(st, b + 16, x->flags);
-  if (r->reverses_seq > 0)
-    sqlite3_bind_int64(st, b + 17, r->reverses_seq);
-  else
-    sqlite3_bind_null(st, b + 17);
-  sqlite3_bind_int64(st, b + 18, x->reassist_pay);
-}
-
-/* Write the pending rows: every claim first (settlements refer to them). */
-int sq_flush_rows(sqlite_store *s, sb_error *err) {
-  int n = s->npend;
-  if (!n) return SB_OK;
-  s->npend = 0;
-  /* Only a bulk import (a full multi-row INSERT) drops the guards (and the
-  ** trigger that writes claim_ids' entries: store_sqlite_claim_ids.c): that is
-  ** a schema change, which makes SQLite re-prepare every statement, so a
-  ** transaction of a few rows (the server's group commit) keeps them and
-  ** pays the guard's one index probe per row instead. */
-  if (!s->guards_off && n == ROWS_PER_INSERT) {
-    int rc = exec(s, SB_SQLITE_DROP_INSERT_GUARDS, err, "cannot prepare the import");
-    if (rc) return rc;
-    s->guards_off = 1;
-    s->before = s->pend[0].r.seq - 1; /* seqs are 1, 2, ... in arrival order */
-    s->added = 0;
-  }
-  /* The claims indexes are made again by sorting all the ledger's rows, so
-  ** they are dropped only once this transaction has written more rows than
-  ** the ledger held before it: a small import into a large ledger inserts
-  ** its few entries instead of rebuilding everything (schema.c). */
-  if (s->guards_off && !s->indexes_off && n == ROWS_PER_INSERT && s->added >= s->before) {
-    int rc = exec(s, SB_SQLITE_DROP_CLAIMS_INDEXES, err, "cannot prepare the import");
-    if (rc) return rc;
-    s->indexes_off = 1;
-  }
-  if (s->guards_off) s->added += n;
-  for (int i = 0; i < n; i++) {
-    pending_row *p = &s->pend[i];
-    p->r.claim_id = s->text + p->off[0];
-    p->r.person_id = s->text + p->off[1];
-    p->r.date = s->text + p->off[2];
-    if (p->r.reverses) p->r.reverses = s->text + p->off[3];
-  }
-  for (int table = 0; table < 2; table++) {
-    int cols = table ? SETTLE_COLS : CLAIM_COLS;
-    if (n == ROWS_PER_INSERT) {
-      sqlite3_stmt *st = insert_stmt(s, table, 1, err);
-      if (!st) return SB_EIO;
-      for (int i = 0; i < n; i++)
-        (table ? bind_settlement : bind_claim)(st, i * cols, &s->pend[i].r);
-      int rc = sq_done(s, st, err, table ? "storing settlements" : "storing claims");
-      if (rc) return rc;
-    } else {
-      for (int i = 0; i < n; i++) {
-        sqlite3_stmt *st = insert_stmt(s, table, 0, err);
-        if (!st) return SB_EIO;
-        (table ? bind_settlement : bind_claim)(st, 0, &s->pend[i].r);
-        int rc = sq_done(s, st, err, table ? "storing a settlement" : "storing a claim");
-        if (rc) return rc;
-      }
-    }
-  }
-  /* claim_ids: with the guards, the trigger claims_claim_ids wrote the
-  ** entries; without them, they are written at COMMIT, sorted */
-  for (int i = 0; i < n && s->guards_off; i++) {
-    const sb_stored_row *r = &s->pend[i].r;
-    int rc = sq_claim_ids_keep(s, r->claim_id, r->claim_id_len, r->seq, err);
-    if (rc) return rc;
-  }
-  s->tlen = 0;
-  return SB_OK;
 }
 
 static size_t keep_text(sqlite_store *s, const char *p, size_t n, int *oom) {
@@ -1148,33 +993,39 @@ int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error 
   ** dirties one accumulator page at random, so 16 KiB pages made each
   ** group commit write four times the bytes (bench/bench_live: 63 vs 22 us
   ** of commit per claim, groups of 50). */
-  if (create && (rc = exec(s, "PRAGMA page_size=4096", err, "cannot set the page size"))) goto fail;
-  if ((rc = exec(s, "PRAGMA journal_mode=WAL", err, "cannot use WAL")) ||
-      (rc = exec(s, "PRAGMA synchronous=FULL", err, "cannot set synchronous=FULL")) ||
-      (rc = exec(s, "PRAGMA foreign_keys=ON", err, "cannot enable foreign keys")) ||
-      (rc = exec(s, "PRAGMA cache_size=-262144", err, "cannot size the cache")) ||
-      (rc = exec(s, "PRAGMA temp_store=MEMORY", err, "cannot set temp_store")))
+  if (create && (rc = sq_exec(s, "PRAGMA page_size=4096", err, "cannot set the page size")))
+    goto fail;
+  if ((rc = sq_exec(s, "PRAGMA journal_mode=WAL", err, "cannot use WAL")) ||
+      (rc = sq_exec(s, "PRAGMA synchronous=FULL", err, "cannot set synchronous=FULL")) ||
+      (rc = sq_exec(s, "PRAGMA cache_size=-262144", err, "cannot size the cache")) ||
+      (rc = sq_exec(s, "PRAGMA temp_store=MEMORY", err, "cannot set temp_store")))
     goto fail;
   sq_pin_checkpoints(s); /* SQLite before 3.51.3: see store_sqlite_serve.c */
   if (create || version < SCHEMA_VERSION) {
-    if ((rc = exec(s, "BEGIN IMMEDIATE", err, "cannot take the write lock"))) goto fail;
+    if ((rc = sq_exec(s, "BEGIN IMMEDIATE", err, "cannot take the write lock"))) goto fail;
     for (int k = create ? 0 : version; k < SCHEMA_VERSION; k++)
-      if ((rc = exec(s, SB_SQLITE_MIGRATIONS[k], err, "cannot create the schema"))) {
+      if ((rc = sq_exec(s, SB_SQLITE_MIGRATIONS[k], err, "cannot create the schema"))) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         goto fail;
       }
     char sql[128];
     snprintf(sql, sizeof sql, "PRAGMA application_id=%d; PRAGMA user_version=%d;", APPLICATION_ID,
              SCHEMA_VERSION);
-    if ((rc = exec(s, sql, err, "cannot stamp the schema")) ||
+    if ((rc = sq_exec(s, sql, err, "cannot stamp the schema")) ||
         (create &&
-         (rc = exec(s, "INSERT INTO meta VALUES ('created_by', 'sanbao " SANBAO_VERSION "')", err,
-                    "cannot stamp the schema"))) ||
-        (rc = exec(s, "COMMIT", err, "cannot create the schema"))) {
+         (rc = sq_exec(s, "INSERT INTO meta VALUES ('created_by', 'sanbao " SANBAO_VERSION "')",
+                       err, "cannot stamp the schema"))) ||
+        (rc = sq_exec(s, "COMMIT", err, "cannot create the schema"))) {
       sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
       goto fail;
     }
   }
+  /* Foreign keys on only now: a migration that makes a table again
+  ** (5 -> 6 makes claims, which other tables reference) drops the old one,
+  ** an implicit DELETE they would refuse; and the pragma is a no-op inside
+  ** the migration's transaction.  The migrations copy rows that were
+  ** checked when they were stored. */
+  if ((rc = sq_exec(s, "PRAGMA foreign_keys=ON", err, "cannot enable foreign keys"))) goto fail;
   *out = &s->base;
   return SB_OK;
 fail:

@@ -1,7 +1,8 @@
 /*
 ** sanbao ledger — what the SQLite store's files share (store_sqlite.c: the
-** core tables and opening; store_sqlite_fees.c: the catalogue and fee
-** lines; store_sqlite_serve.c: serve mode's checkpointer and syncs).  Not a public
+** core tables and opening; store_sqlite_rows.c: writing received rows;
+** store_sqlite_fees.c: the catalogue and fee lines; store_sqlite_serve.c:
+** serve mode's checkpointer and syncs).  Not a public
 ** interface: everyone else reaches the store through sb_store_ops (store.h).
 */
 #ifndef SANBAO_STORE_SQLITE_INT_H
@@ -30,7 +31,6 @@ enum {
   Q_CLAIM_LOOKUP,
   Q_RECEIVED_COUNT,
   Q_CLAIM_INSERT,
-  Q_SETTLEMENT_INSERT,
   Q_ROW_EACH,
   Q_ROW_EACH_YEAR,
   Q_ACC_GET,
@@ -57,7 +57,6 @@ enum {
   Q_C_MARK_EACH,
   /* begin_import's checks of references (store_sqlite.c) */
   Q_CLAIM_HAS,
-  Q_SETTLEMENT_HAS,
   Q_COUNT
 };
 
@@ -72,8 +71,9 @@ enum {
 ** rows (the server's groups) writes them one statement a row, as before.
 */
 #define ROWS_PER_INSERT 256
-#define CLAIM_COLS 13
-#define SETTLE_COLS 18
+#define CLAIM_COLS 13  /* a claims row's columns as received */
+#define SETTLE_COLS 17 /* and its settlement's (schema 6) */
+#define ROW_COLS (CLAIM_COLS + SETTLE_COLS)
 
 typedef struct pending_row {
   sb_stored_row r;
@@ -93,7 +93,7 @@ typedef struct sqlite_store {
   sqlite3 *db;
   char *path;
   sqlite3_stmt *q[Q_COUNT];
-  sqlite3_stmt *ins[2][2]; /* [claims, settlements][one row, ROWS_PER_INSERT rows] */
+  sqlite3_stmt *ins[2]; /* INSERT INTO claims: [one row, ROWS_PER_INSERT rows] */
   pending_row pend[ROWS_PER_INSERT];
   int npend;
   int guards_off;  /* the insert guards are dropped in this transaction */
@@ -155,6 +155,9 @@ typedef struct sqlite_store {
 /* Fill `err` with SQLite's message for `what`; return SB_EIO. */
 int sq_db_error(sqlite_store *s, sb_error *err, const char *what);
 
+/* Run `sql` (no rows); 0, or SB_EIO with SQLite's message for `what`. */
+int sq_exec(sqlite_store *s, const char *sql, sb_error *err, const char *what);
+
 /* Statement `k`, prepared on first use; NULL with `err` set on failure. */
 sqlite3_stmt *sq_stmt(sqlite_store *s, int k, sb_error *err);
 
@@ -182,11 +185,13 @@ int sq_any_null(sqlite3_stmt *st, const int *cols, int n);
 int sq_import_claim_exists(sqlite_store *s, int64_t seq, sb_error *err, const char *what);
 
 /* The INSERT statement `head` followed by `rows` groups of `cols` ?s,
-** prepared on first use into *slot (then only reset); NULL with `err` set. */
+** prepared on first use into *slot (then only reset); NULL with `err` set
+** (store_sqlite_rows.c). */
 sqlite3_stmt *sq_insert_stmt(sqlite_store *s, sqlite3_stmt **slot, const char *head, int rows,
                              int cols, sb_error *err);
 
-/* Write the pending grouped rows (before anything reads the tables). */
+/* Write the pending grouped rows (before anything reads the tables):
+** store_sqlite_rows.c. */
 int sq_flush_rows(sqlite_store *s, sb_error *err);
 
 /* Step a statement that selects ROW_SELECT's columns (store_sqlite.c),

@@ -7,7 +7,7 @@
 #define SANBAO_STORE_SQLITE_SCHEMA_H
 
 #define APPLICATION_ID 0x53424C47 /* "SBLG" */
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 
 /* Migration k brings a file from version k to k+1; index 0 creates the
 ** schema of version 1, which the later ones bring up to date. */

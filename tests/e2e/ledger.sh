@@ -553,17 +553,77 @@ elif [ "$have_sqlite" -eq 1 ]; then
   same_file "append-only: stored settlements unchanged after UPDATE, DELETE and INSERT OR REPLACE" "$work/ao0.set.csv" "$work/ao1.set.csv"
   same_text "ledger file: journal_mode" wal "$(sqlite3 "$db" "PRAGMA journal_mode")"
   same_text "ledger file: application_id 'SBLG'" 1396853831 "$(sqlite3 "$db" "PRAGMA application_id")"
-  same_text "ledger file: user_version (schema)" 5 "$(sqlite3 "$db" "PRAGMA user_version")"
+  same_text "ledger file: user_version (schema)" 6 "$(sqlite3 "$db" "PRAGMA user_version")"
   same_text "ledger file: integrity" ok "$(sqlite3 "$db" "PRAGMA integrity_check")"
   "$bin" db export-settlements --db "$db" --out "$work/pre-migration.csv" 2>/dev/null
+  # Schema 6 stores a settlement's visit, level and four amounts only where
+  # they differ from the received row's: nowhere in a settled row here, in
+  # no rejected row, in every reversal (its received row has no amounts).
+  setl="coalesce(setl_visit_type, setl_level, setl_medfee_sumamt, setl_fulamt_ownpay_amt,
+    setl_overlmt_selfpay, setl_preselfpay_amt) IS NOT NULL"
+  same_text "ledger file: a settlement's amounts stored only where they differ from the row's" \
+    "rejected|0 reversed|$(sqlite3 "$db" "SELECT count(*) FROM claims WHERE status = 'reversed'") settled|0" \
+    "$(sqlite3 "$db" "SELECT status, sum($setl) FROM claims GROUP BY status ORDER BY 1" | tr '\n' ' ' | sed 's/ $//')"
+  same_text "ledger file: settlements is a view of claims" "claims|table settlements|view" \
+    "$(sqlite3 "$db" "SELECT name, type FROM sqlite_master WHERE name IN ('claims', 'settlements') ORDER BY 1" | tr '\n' ' ' | sed 's/ $//')"
+  same_text "ledger file: settlements has schema 5's columns, in order" \
+    "seq status reason category year visit_type level medfee_sumamt fulamt_ownpay_amt overlmt_selfpay preselfpay_amt act_pay_dedc hifp_pay hifmi_pay maf_pay reassist_pay fed_flags reverses_seq inscp_scp_amt fund_pay_sumamt psn_part_amt ci_fed ma_fed ra_fed" \
+    "$(sqlite3 "$db" "SELECT name FROM pragma_table_info('settlements')" | tr '\n' ' ' | sed 's/ $//')"
+  for sql in "INSERT INTO settlements(seq, status) VALUES (100000, 'settled')" \
+    "INSERT OR REPLACE INTO settlements(seq, status) VALUES (1, 'settled')"; do
+    if sqlite3 "$db" "$sql" >"$work/out.txt" 2>"$work/err.txt"; then
+      bad "append-only: '$sql' succeeded"
+    else
+      contains "append-only: '$sql' refused by the trigger" "$work/err.txt" "settlements are append-only"
+    fi
+  done
+  # a settlement is reversed at most once: the unique index moved with it
+  rev=$(sqlite3 "$db" "SELECT min(reverses_seq) FROM claims")
+  if [ -z "$rev" ]; then
+    bad "ledger file: basics holds no reversal to check the unique index with"
+  elif sqlite3 "$db" "INSERT INTO claims(seq, run_id, claim_id, person_id, date, content_key, status,
+      reverses_seq) SELECT max(seq) + 1, 1, 'TWICE', 'P', '2022-01-01', 1, 'reversed', $rev
+      FROM claims" >"$work/out.txt" 2>"$work/err.txt"; then
+    bad "ledger file: a second reversal of settlement $rev stored"
+  else
+    contains "ledger file: a second reversal of a settlement refused by the unique index" \
+      "$work/err.txt" "UNIQUE constraint failed: claims.reverses_seq"
+  fi
+  # A version-5 file (claims and settlements, two rows a received row) is
+  # migrated when opened: one claims row each, the same rows as a ledger
+  # that sanbao wrote itself; settlements (now the view) reads as the
+  # table did, every column; the import guards, claim_ids and the unique
+  # reversal index work on it.
+  cp "$db" "$work/v5.db"
+  sqlite3 "$work/v5.db" "$sqlite_to_v5; PRAGMA user_version = 5"
+  same_text "ledger file: the version-5 copy has a settlements table" table \
+    "$(sqlite3 "$work/v5.db" "SELECT type FROM sqlite_master WHERE name = 'settlements'")"
+  sqlite3 -header "$work/v5.db" "SELECT * FROM settlements ORDER BY seq" >"$work/v5-settlements.txt"
+  "$bin" db export-settlements --db "$work/v5.db" --out "$work/v5.csv" 2>/dev/null
+  same_text "ledger file: a version-5 ledger is migrated to 6" 6 "$(sqlite3 "$work/v5.db" "PRAGMA user_version")"
+  same_file "ledger file: the v5 migration keeps every settlement" "$work/pre-migration.csv" "$work/v5.csv"
+  sqlite3 -header "$work/v5.db" "SELECT * FROM settlements ORDER BY seq" >"$work/v6-settlements.txt"
+  same_file "ledger file: the view settlements reads as schema 5's table, every column" \
+    "$work/v5-settlements.txt" "$work/v6-settlements.txt"
+  same_text "ledger file: the v5 migration's claims rows = a new ledger's" \
+    "$(sqlite3 "$db" "SELECT * FROM claims ORDER BY seq")" \
+    "$(sqlite3 "$work/v5.db" "SELECT * FROM claims ORDER BY seq")"
+  same_text "ledger file: the v5 migration's schema = a new ledger's" \
+    "$(sqlite3 "$db" "SELECT type, name, sql FROM sqlite_master ORDER BY name")" \
+    "$(sqlite3 "$work/v5.db" "SELECT type, name, sql FROM sqlite_master ORDER BY name")"
+  same_text "ledger file: quick_check and foreign keys after the v5 migration" ok \
+    "$(sqlite3 "$work/v5.db" "PRAGMA quick_check; PRAGMA foreign_key_check")"
+  "$bin" db import-claims --db "$work/v5.db" --claims "$golden/basics/claims.csv" >"$work/out.txt" 2>&1
+  "$bin" db export-settlements --db "$work/v5.db" --out "$work/v5-again.csv" 2>/dev/null
+  same_file "ledger file: a re-import into the migrated v5 ledger adds nothing" "$work/v5.csv" "$work/v5-again.csv"
   # A version-4 file (claims_claim_id, no claim_ids) is migrated when
   # opened: claim_ids filled from every claims row, in key order, the index
   # dropped; a re-import finds every row; an import adds its ids.
-  to_v4="DROP TRIGGER claims_claim_ids; DROP TABLE claim_ids; CREATE INDEX claims_claim_id ON claims(claim_id)"
+  to_v4="$sqlite_to_v5; DROP TRIGGER claims_claim_ids; DROP TABLE claim_ids; CREATE INDEX claims_claim_id ON claims(claim_id)"
   cp "$db" "$work/v4.db"
   sqlite3 "$work/v4.db" "$to_v4; PRAGMA user_version = 4"
   "$bin" db export-settlements --db "$work/v4.db" --out "$work/v4.csv" 2>/dev/null
-  same_text "ledger file: a version-4 ledger is migrated to 5" 5 "$(sqlite3 "$work/v4.db" "PRAGMA user_version")"
+  same_text "ledger file: a version-4 ledger is migrated to 6" 6 "$(sqlite3 "$work/v4.db" "PRAGMA user_version")"
   same_file "ledger file: the v4 migration keeps every settlement" "$work/pre-migration.csv" "$work/v4.csv"
   same_text "ledger file: the v4 migration dropped claims_claim_id, made claim_ids and its triggers" \
     "claim_ids claim_ids_append_only_d claim_ids_append_only_u claims_claim_ids" \
@@ -611,20 +671,12 @@ elif [ "$have_sqlite" -eq 1 ]; then
       fed_flags, reverses_seq) SELECT seq, status, reason, category, year, visit_type, level,
       medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc, hifp_pay,
       hifmi_pay, maf_pay, fed_flags, reverses_seq FROM s3;
-    DROP TABLE s3;
-    CREATE UNIQUE INDEX settlements_reverses ON settlements(reverses_seq) WHERE reverses_seq IS NOT NULL;
-    CREATE TRIGGER settlements_append_only_r BEFORE INSERT ON settlements
-      WHEN EXISTS (SELECT 1 FROM settlements WHERE seq = NEW.seq)
-      BEGIN SELECT RAISE(ABORT, 'append-only'); END;
-    CREATE TRIGGER settlements_append_only_u BEFORE UPDATE ON settlements
-      BEGIN SELECT RAISE(ABORT, 'append-only'); END;
-    CREATE TRIGGER settlements_append_only_d BEFORE DELETE ON settlements
-      BEGIN SELECT RAISE(ABORT, 'append-only'); END;
+    DROP TABLE s3; $sqlite_v5_settlements_guards
     PRAGMA user_version = 1"
   same_text "ledger file: the old-schema copy has no reassist_pay" 0 \
     "$(sqlite3 "$db" "SELECT count(*) FROM pragma_table_info('settlements') WHERE name = 'reassist_pay'")"
   "$bin" db alerts --db "$db" --out "$work/migrated-alerts.csv" 2>/dev/null
-  same_text "ledger file: a version-1 ledger is migrated to 5" 5 "$(sqlite3 "$db" "PRAGMA user_version")"
+  same_text "ledger file: a version-1 ledger is migrated to 6" 6 "$(sqlite3 "$db" "PRAGMA user_version")"
   same_text "ledger file: the migration from 1 made claim_ids" \
     "$(sqlite3 "$db" "SELECT count(*) FROM claims")" "$(sqlite3 "$db" "SELECT count(*) FROM claim_ids")"
   same_text "ledger file: the migration made the console's indexes and alert_marks" 4 \
@@ -791,8 +843,8 @@ if [ "$have_sqlite" -eq 1 ]; then
   d=$f/damaged.db
   cp "$work/basics-pristine.db" "$d"
   if ! sqlite3 "$d" "PRAGMA writable_schema = ON; UPDATE sqlite_master SET sql = replace(replace(sql, ' NOT NULL', ''),
-    'CHECK (status IN (''settled'',''reversed'',''rejected''))', '') WHERE name IN ('settlements', 'alerts', 'policies');" ||
-    ! sqlite3 "$d" "DROP TRIGGER settlements_append_only_u; UPDATE settlements SET status = NULL WHERE seq = 2;
+    'CHECK (status IN (''settled'',''reversed'',''rejected''))', '') WHERE name IN ('claims', 'alerts', 'policies');" ||
+    ! sqlite3 "$d" "DROP TRIGGER claims_append_only_u; UPDATE claims SET status = NULL WHERE seq = 2;
       UPDATE alerts SET person_id = NULL; UPDATE policies SET json = NULL;"; then
     bad "could not make damaged.db"
   fi

@@ -136,4 +136,16 @@ if [ "$have_db_sql" -eq 1 ]; then
 else
   skip "append-only checks (no sqlite3 shell)"
 fi
+# SQLite schema 6: a row settled from its fee lines is received with the
+# lines' totals, so its settlement stores none of its amounts again; the
+# view settlements reads them from the row
+if sqlite_only "schema 6's one row a received row: SQLite only" && [ "$have_db_sql" -eq 1 ]; then
+  same_text "C1's totals stored once, in its received row" "8100|0|1000|500|" \
+    "$(db_sql "$db" "SELECT medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt,
+      coalesce(setl_visit_type, setl_level, setl_medfee_sumamt, setl_fulamt_ownpay_amt,
+      setl_overlmt_selfpay, setl_preselfpay_amt) FROM claims WHERE claim_id = 'C1' AND status = 'settled'")"
+  same_text "C1's settlement in the view settlements" "settled|8100|0|1000|500|6600" \
+    "$(db_sql "$db" "SELECT status, medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt,
+      inscp_scp_amt FROM settlements WHERE seq = (SELECT min(seq) FROM claims WHERE claim_id = 'C1')")"
+fi
 finish

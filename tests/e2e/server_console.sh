@@ -16,7 +16,7 @@
 #    shown escaped; the open-only filter drops the handled alert;
 #  - hostile ids (markup, quotes, "/" as %2F, %00) are escaped, never
 #    interpreted; unknown person or claim: 404 pages; no id in the log;
-#  - an older ledger (schema 3) opens and is migrated to 5.
+#  - an older ledger (schema 3) opens and is migrated to 6.
 # Usage: sh server_console.sh SANBAO_BINARY PROJECT_ROOT
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -314,14 +314,14 @@ if sqlite_only "the SQLite schema's migration (PostgreSQL has one schema version
   "$bin" db init --db "$old" >/dev/null 2>&1 && "$bin" db add-policy --db "$old" "$policy" >/dev/null 2>&1 &&
     "$bin" db import-persons --db "$old" --persons "$case_dir/persons.csv" >/dev/null 2>&1
   "$bin" db import-claims --db "$old" --claims "$case_dir/claims.csv" >/dev/null 2>&1
-  sqlite3 "$old" "DROP TRIGGER claims_claim_ids; DROP TABLE claim_ids;
+  sqlite3 "$old" "$sqlite_to_v5; DROP TRIGGER claims_claim_ids; DROP TABLE claim_ids;
     CREATE INDEX claims_claim_id ON claims(claim_id);
     DROP INDEX claims_person; DROP INDEX claims_reverses; DROP INDEX alerts_person;
     DROP TABLE alert_marks; PRAGMA user_version = 3"
   "$bin" db history --db "$old" --person A1 >"$work/old-hist.txt" 2>"$work/err.txt"
   rc=$?
   expect_rc "a schema-3 ledger opens" 0
-  same_text "the schema-3 ledger is migrated to 5" 5 "$(sqlite3 "$old" 'PRAGMA user_version')"
+  same_text "the schema-3 ledger is migrated to 6" 6 "$(sqlite3 "$old" 'PRAGMA user_version')"
   same_text "the migration made alert_marks" 1 \
     "$(sqlite3 "$old" "SELECT count(*) FROM sqlite_master WHERE name = 'alert_marks'")"
   same_file "the migrated ledger reads the same" "$work/hist.txt" "$work/old-hist.txt"

@@ -963,17 +963,26 @@ static void test_append_only(void **state) {
   assert_int_not_equal(raw_sql(f->s.path, "UPDATE claims SET medfee_sumamt = 0"), SQLITE_OK);
   assert_int_not_equal(raw_sql(f->s.path, "DELETE FROM claims"), SQLITE_OK);
   /* REPLACE deletes without DELETE triggers unless recursive_triggers is on */
-  raw_sql(f->s.path,
-          "INSERT OR REPLACE INTO settlements(seq, status, reason, category, year, visit_type,"
-          " level, medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt,"
-          " act_pay_dedc, hifp_pay, hifmi_pay, maf_pay, fed_flags) SELECT seq, status, reason,"
-          " category, year, visit_type, level, medfee_sumamt, fulamt_ownpay_amt,"
-          " overlmt_selfpay, preselfpay_amt, act_pay_dedc, 0, hifmi_pay, maf_pay, fed_flags"
-          " FROM settlements WHERE seq = 1");
-  raw_sql(f->s.path,
-          "INSERT OR REPLACE INTO claims SELECT seq, run_id, claim_id, person_id, date,"
-          " visit_type, level, 0, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, reverses,"
-          " content_key FROM claims WHERE seq = 1");
+  assert_int_not_equal(
+      raw_sql(f->s.path,
+              "INSERT OR REPLACE INTO settlements(seq, status, reason, category, year, visit_type,"
+              " level, medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt,"
+              " act_pay_dedc, hifp_pay, hifmi_pay, maf_pay, fed_flags) SELECT seq, status, reason,"
+              " category, year, visit_type, level, medfee_sumamt, fulamt_ownpay_amt,"
+              " overlmt_selfpay, preselfpay_amt, act_pay_dedc, 0, hifmi_pay, maf_pay, fed_flags"
+              " FROM settlements WHERE seq = 1"),
+      SQLITE_OK);
+  /* claims holds the settlement too (schema 6): a row written over with a
+  ** settlement that paid nothing from the fund */
+  assert_int_not_equal(
+      raw_sql(f->s.path,
+              "INSERT OR REPLACE INTO claims SELECT seq, run_id, claim_id, person_id, date,"
+              " visit_type, level, medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay,"
+              " preselfpay_amt, reverses, content_key, status, reason, category, year,"
+              " setl_visit_type, setl_level, setl_medfee_sumamt, setl_fulamt_ownpay_amt,"
+              " setl_overlmt_selfpay, setl_preselfpay_amt, act_pay_dedc, 0, hifmi_pay, maf_pay,"
+              " reassist_pay, fed_flags, reverses_seq FROM claims WHERE seq = 1"),
+      SQLITE_OK);
   reopen(f);
   got g = {0};
   assert_int_equal(f->st->ops->row_each(f->st, 0, collect, &g, &err), SB_OK);

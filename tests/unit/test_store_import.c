@@ -420,7 +420,10 @@ static void test_claim_ids_odd_passes(void **state) {
 
 /* A plain transaction's rows (the server's) get their entries from the
 ** trigger claims_claim_ids, and so does a claims row that another program
-** inserts (an older sanbao still running on a migrated ledger). */
+** inserts (the sqlite3 shell).  What an older sanbao (schema 5) still
+** running on a migrated ledger would write -- a claims row without its
+** settlement, then the settlement into settlements -- is refused: the
+** row's status is NOT NULL since schema 6, and settlements is a view. */
 static void test_claim_ids_plain(void **state) {
   fx *f = *state;
   begin_plain(f);
@@ -430,12 +433,20 @@ static void test_claim_ids_plain(void **state) {
   commit_ok(f);
   assert_claim_ids(f, 5);
   char sql[256];
+  sqlite3 *db = NULL;
+  assert_int_equal(sqlite3_open(f->s.path, &db), SQLITE_OK);
   snprintf(sql, sizeof sql,
            "INSERT INTO claims(seq, run_id, claim_id, person_id, date, content_key)"
            " VALUES (6, %lld, 'OLD-1', 'P1', '2022-03-01', 6)",
            (long long)f->run);
-  sqlite3 *db = NULL;
-  assert_int_equal(sqlite3_open(f->s.path, &db), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_CONSTRAINT);
+  assert_int_equal(sqlite3_exec(db, "INSERT INTO settlements(seq, status) VALUES (6, 'settled')",
+                                NULL, NULL, NULL),
+                   SQLITE_CONSTRAINT);
+  snprintf(sql, sizeof sql,
+           "INSERT INTO claims(seq, run_id, claim_id, person_id, date, content_key, status)"
+           " VALUES (6, %lld, 'OLD-1', 'P1', '2022-03-01', 6, 'rejected')",
+           (long long)f->run);
   assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
   sqlite3_close(db);
   assert_claim_ids(f, 6);

@@ -18,6 +18,11 @@
 #   have_db_sql       1 when db_sql can run (the sqlite3 or psql shell is there)
 #   store_cleanup     what the EXIT trap must do for the store (a script
 #                     that sets its own trap calls it)
+#   sqlite_v5_settlements_guards
+#                     SQL making schema 5's index and triggers of settlements
+#   sqlite_to_v5      SQL that turns a SQLite ledger of schema 6 back into
+#                     schema 5's tables, rows kept (before user_version = 5):
+#                     how a migration test makes an older ledger
 #   pg_only / sqlite_only REASON
 #                     true under that store; under the other one a skip
 #                     that prints REASON
@@ -110,6 +115,69 @@ db_sql() {
 if [ "$store" = pg ]; then have_db_sql=1
 elif command -v sqlite3 >/dev/null 2>&1; then have_db_sql=1
 else have_db_sql=0; fi
+
+# The unique index and triggers of schema 1-5's table settlements.
+# shellcheck disable=SC2034  # used by the scripts that source this file
+sqlite_v5_settlements_guards="
+  CREATE UNIQUE INDEX settlements_reverses ON settlements(reverses_seq) WHERE reverses_seq IS NOT NULL;
+  CREATE TRIGGER settlements_append_only_r BEFORE INSERT ON settlements
+    WHEN EXISTS (SELECT 1 FROM settlements WHERE seq = NEW.seq)
+    BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;
+  CREATE TRIGGER settlements_append_only_u BEFORE UPDATE ON settlements
+    BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;
+  CREATE TRIGGER settlements_append_only_d BEFORE DELETE ON settlements
+    BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
+# Schema 5 kept each received row's settlement in a table of its own, its
+# visit, level and amounts whole; the view settlements reads them back
+# (store_sqlite_schema.c, migration 5 -> 6).
+# shellcheck disable=SC2034  # used by the scripts that source this file
+sqlite_to_v5="CREATE TABLE c5(seq INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES runs(run_id), claim_id TEXT NOT NULL,
+    person_id TEXT NOT NULL, date TEXT NOT NULL, visit_type TEXT, level TEXT,
+    medfee_sumamt INTEGER, fulamt_ownpay_amt INTEGER, overlmt_selfpay INTEGER,
+    preselfpay_amt INTEGER, reverses TEXT, content_key INTEGER NOT NULL) STRICT;
+  INSERT INTO c5 SELECT seq, run_id, claim_id, person_id, date, visit_type, level, medfee_sumamt,
+    fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, reverses, content_key FROM claims;
+  CREATE TABLE s5(seq INTEGER PRIMARY KEY REFERENCES claims(seq),
+    status TEXT NOT NULL CHECK (status IN ('settled','reversed','rejected')),
+    reason TEXT, category TEXT, year INTEGER, visit_type TEXT, level TEXT,
+    medfee_sumamt INTEGER, fulamt_ownpay_amt INTEGER, overlmt_selfpay INTEGER,
+    preselfpay_amt INTEGER, act_pay_dedc INTEGER, hifp_pay INTEGER,
+    hifmi_pay INTEGER, maf_pay INTEGER, reassist_pay INTEGER, fed_flags INTEGER,
+    reverses_seq INTEGER REFERENCES s5(seq) DEFERRABLE INITIALLY DEFERRED,
+    inscp_scp_amt INTEGER GENERATED ALWAYS AS
+      (medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt) VIRTUAL,
+    fund_pay_sumamt INTEGER GENERATED ALWAYS AS (hifp_pay + hifmi_pay + maf_pay + reassist_pay) VIRTUAL,
+    psn_part_amt INTEGER GENERATED ALWAYS AS
+      (medfee_sumamt - hifp_pay - hifmi_pay - maf_pay - reassist_pay) VIRTUAL,
+    ci_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 1 THEN
+      medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay ELSE 0 END) VIRTUAL,
+    ma_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 2 THEN
+      medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay
+      - hifmi_pay ELSE 0 END) VIRTUAL,
+    ra_fed INTEGER GENERATED ALWAYS AS (CASE WHEN fed_flags & 4 THEN
+      medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt - hifp_pay
+      - hifmi_pay - maf_pay ELSE 0 END) VIRTUAL) STRICT;
+  INSERT INTO s5(seq, status, reason, category, year, visit_type, level, medfee_sumamt,
+    fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc, hifp_pay, hifmi_pay,
+    maf_pay, reassist_pay, fed_flags, reverses_seq) SELECT seq, status, reason, category, year,
+    visit_type, level, medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt,
+    act_pay_dedc, hifp_pay, hifmi_pay, maf_pay, reassist_pay, fed_flags, reverses_seq
+    FROM settlements;
+  DROP VIEW settlements; DROP TABLE claims;
+  ALTER TABLE c5 RENAME TO claims; ALTER TABLE s5 RENAME TO settlements;
+  CREATE INDEX claims_person ON claims(person_id);
+  CREATE INDEX claims_reverses ON claims(reverses) WHERE reverses IS NOT NULL;
+  CREATE TRIGGER claims_append_only_u BEFORE UPDATE ON claims
+    BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;
+  CREATE TRIGGER claims_append_only_d BEFORE DELETE ON claims
+    BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;
+  CREATE TRIGGER claims_append_only_r BEFORE INSERT ON claims
+    WHEN EXISTS (SELECT 1 FROM claims WHERE seq = NEW.seq)
+    BEGIN SELECT RAISE(ABORT, 'claims are append-only'); END;
+  $sqlite_v5_settlements_guards
+  CREATE TRIGGER claims_claim_ids AFTER INSERT ON claims
+    BEGIN INSERT INTO claim_ids(claim_id, seq) VALUES (NEW.claim_id, NEW.seq); END"
 
 pg_only() {
   [ "$store" = pg ] && return 0

@@ -60,10 +60,6 @@ int sb_cmd_premiums(int argc, char **argv) {
     return SB_EXIT_USAGE;
   }
   const char *out_path = sb_cli_value(&o[O_OUT], "-");
-  if (!strcmp(o[O_POLICY].values[0], "-")) {
-    fprintf(stderr, "sanbao premiums: --policy must name a file, not '-'\n");
-    return SB_EXIT_USAGE;
-  }
   const char *ins[2] = {o[O_POLICY].values[0], o[O_PERSONS].values[0]};
   if (sb_cli_check_files("premiums", ins, 2, &out_path, 1)) return SB_EXIT_USAGE;
   sb_policy_set ps = {0};

@@ -779,9 +779,15 @@ int sb_policy_load_text(const char *text, size_t len, const char *name, sb_polic
 }
 
 /* A policy or a patch is a few kilobytes: read whole, then parsed from
-** memory (which also lets the byte order mark be skipped on a pipe). */
+** memory (which also lets the byte order mark be skipped on a pipe).
+** "-" is standard input, as for every file argument of the batch commands
+** (docs/reference/formats.md §12: `settle --policy -` reads the policy from
+** a pipe); messages then name it "<stdin>", as the CSV readers do, and the
+** stream is left open for the caller. */
 int sb_json_read_file(const char *path, void **out, sb_error *err) {
-  FILE *f = fopen(path, "rb");
+  int stdin_ = strcmp(path, "-") == 0;
+  const char *name = stdin_ ? "<stdin>" : path;
+  FILE *f = stdin_ ? stdin : fopen(path, "rb");
   if (!f) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
   char *text = NULL;
   size_t len = 0, cap = 0;
@@ -791,7 +797,7 @@ int sb_json_read_file(const char *path, void **out, sb_error *err) {
       size_t ncap = cap ? 2 * cap : 16384;
       char *t = ncap > cap ? realloc(text, ncap) : NULL;
       if (!t) {
-        rc = sb_error_set(err, SB_ENOMEM, path, "out of memory");
+        rc = sb_error_set(err, SB_ENOMEM, name, "out of memory");
         break;
       }
       text = t, cap = ncap;
@@ -799,13 +805,13 @@ int sb_json_read_file(const char *path, void **out, sb_error *err) {
     size_t got = fread(text + len, 1, cap - len, f);
     len += got;
     if (got == 0) {
-      if (ferror(f)) rc = sb_error_set(err, SB_EIO, path, "read error: %s", strerror(errno));
+      if (ferror(f)) rc = sb_error_set(err, SB_EIO, name, "read error: %s", strerror(errno));
       break;
     }
   }
-  fclose(f);
+  if (!stdin_) fclose(f);
   json_t *root;
-  if (!rc && !(rc = parse_text(text, len, path, &root, err))) *out = root;
+  if (!rc && !(rc = parse_text(text, len, name, &root, err))) *out = root;
   free(text);
   return rc;
 }
@@ -813,5 +819,5 @@ int sb_json_read_file(const char *path, void **out, sb_error *err) {
 int sb_policy_load_file(const char *path, sb_policy **out, sb_error *err) {
   void *root;
   int rc = sb_json_read_file(path, &root, err);
-  return rc ? rc : from_parsed(root, path, out, err);
+  return rc ? rc : from_parsed(root, strcmp(path, "-") ? path : "<stdin>", out, err);
 }

@@ -806,6 +806,56 @@ int sb_policy_load_text(const char *text, size_t len, const char *name, sb_polic
   return rc ? rc : from_parsed(root, name, out, err);
 }
 
+/*
+** A policy a ledger stored before the ASSUMED marks moved into the notes
+** may carry "assumed": [key, ...] on any object (it was validated by the
+** rules of its day when it was stored).  Each such list becomes its
+** object's note prefix, "ASSUMED(key, ...): " before the note's text (or
+** the prefix alone), so the old ledger reads as before: the same values,
+** the same marks.  A list that is not an array of strings, or a note that
+** is not a string, is left as it is — and then refused as the file would
+** be.  -1: out of memory.
+*/
+static int upgrade_assumed(json_t *v) {
+  size_t i;
+  const char *key;
+  json_t *e;
+  if (json_is_array(v)) {
+    json_array_foreach(v, i, e) if (upgrade_assumed(e)) return -1;
+    return 0;
+  }
+  if (!json_is_object(v)) return 0;
+  json_object_foreach(v, key, e) if (upgrade_assumed(e)) return -1;
+  json_t *list = json_object_get(v, "assumed"), *note = json_object_get(v, "note");
+  if (!json_is_array(list) || !json_array_size(list) || (note && !json_is_string(note))) return 0;
+  size_t n = sizeof "ASSUMED(): " + (note ? json_string_length(note) : 0);
+  json_array_foreach(list, i, e) {
+    if (!json_is_string(e)) return 0;
+    n += json_string_length(e) + 2;
+  }
+  char *text = malloc(n), *t = text;
+  if (!text) return -1;
+  t += sprintf(t, "ASSUMED(");
+  json_array_foreach(list, i, e) t += sprintf(t, "%s%s", i ? ", " : "", json_string_value(e));
+  t += sprintf(
+      t, note && json_string_length(note) ? "): %s" : "):", note ? json_string_value(note) : "");
+  int rc = json_object_set_new(v, "note", json_string(text)) || json_object_del(v, "assumed");
+  free(text);
+  return rc ? -1 : 0;
+}
+
+int sb_policy_load_stored(const char *text, size_t len, const char *name, sb_policy **out,
+                          sb_error *err) {
+  json_t *root;
+  int rc = parse_text(text, len, name, &root, err);
+  if (rc) return rc;
+  if (upgrade_assumed(root)) {
+    json_decref(root);
+    return sb_error_set(err, SB_ENOMEM, name, "out of memory");
+  }
+  return from_parsed(root, name, out, err);
+}
+
 /* A policy or a patch is a few kilobytes: read whole, then parsed from
 ** memory (which also lets the byte order mark be skipped on a pipe).
 ** "-" is standard input, as for every file argument of the batch commands

@@ -24,6 +24,12 @@ int sb_policy_load_file(const char *path, sb_policy **out, sb_error *err);
 int sb_policy_load_text(const char *text, size_t len, const char *name, sb_policy **out,
                         sb_error *err);
 
+/* The same for a policy a ledger stored: one stored before the ASSUMED
+** marks moved into the notes (formats.md §7) may carry "assumed" lists,
+** which are read as the note prefix that replaced them. */
+int sb_policy_load_stored(const char *text, size_t len, const char *name, sb_policy **out,
+                          sb_error *err);
+
 /* The same from an already parsed jansson value (a json_t *, declared void
 ** here so that users of this header need not include jansson).  Used by the
 ** simulator, which applies a merge patch before validating. */

@@ -997,6 +997,42 @@ static void test_assumed_key_refused(void **state) {
   free(text);
 }
 
+/* A policy a ledger stored before the marks moved into the notes: its
+** "assumed" lists are read as the note prefix that replaced them, so an old
+** ledger keeps its values and marks; a file with them is still refused. */
+static void test_stored_assumed_upgraded(void **state) {
+  (void)state;
+  char *text = mutate("\"chronic\": { \"ratio\": \"0.70\",",
+                      "\"chronic\": { \"assumed\": [\"ratio\", \"annual_cap\"], "
+                      "\"note\": \"old text\", \"ratio\": \"0.70\",");
+  sb_policy *p = NULL;
+  sb_error err;
+  sb_error_clear(&err);
+  assert_int_equal(sb_policy_load_stored(text, strlen(text), FILE_NAME, &p, &err), SB_OK);
+  const sb_policy_note *nt = find_note(p, "$.basic.chronic");
+  assert_non_null(nt);
+  assert_string_equal(nt->note, "ASSUMED(ratio, annual_cap): old text");
+  assert_true(sb_policy_assumed(p, "$.basic.chronic", "ratio"));
+  assert_true(sb_policy_assumed(p, "$.basic.chronic", "annual_cap"));
+  sb_policy_free(p);
+  assert_int_equal(load_text(text, &p, &err), SB_EINVAL);
+  free(text);
+  /* without a note: the prefix alone */
+  text = mutate("\"chronic\": { \"ratio\": \"0.70\",",
+                "\"chronic\": { \"assumed\": [\"ratio\"], \"ratio\": \"0.70\",");
+  assert_int_equal(sb_policy_load_stored(text, strlen(text), FILE_NAME, &p, &err), SB_OK);
+  assert_string_equal(find_note(p, "$.basic.chronic")->note, "ASSUMED(ratio):");
+  assert_true(sb_policy_assumed(p, "$.basic.chronic", "ratio"));
+  sb_policy_free(p);
+  free(text);
+  /* a list that is not one of strings is left, and refused as in a file */
+  text = mutate("\"chronic\": { \"ratio\": \"0.70\",",
+                "\"chronic\": { \"assumed\": \"ratio\", \"ratio\": \"0.70\",");
+  assert_int_equal(sb_policy_load_stored(text, strlen(text), FILE_NAME, &p, &err), SB_EINVAL);
+  assert_non_null(strstr(err.where, "$.basic.chronic.assumed"));
+  free(text);
+}
+
 static void test_invalid_json_syntax_names_line(void **state) {
   (void)state;
   char *text = mutate("\"year\": 2022,", "\"year\": 2022,,");
@@ -1131,6 +1167,7 @@ int main(void) {
       cmocka_unit_test(test_assumed_note_marks_keys),
       cmocka_unit_test(test_assumed_note_otherwise_just_text),
       cmocka_unit_test(test_assumed_key_refused),
+      cmocka_unit_test(test_stored_assumed_upgraded),
       cmocka_unit_test(test_invalid_json_syntax_names_line),
       cmocka_unit_test(test_policy_set_refuses_second_policy_of_same_year),
       cmocka_unit_test(test_ci_deductible_county_prefecture_default_none),

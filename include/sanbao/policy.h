@@ -65,15 +65,16 @@ typedef struct sb_monitor_rule {
   sb_fen threshold;
 } sb_monitor_rule;
 
-/* A `source`/`note` pair found in the file, kept for reports, with the
-** object's `assumed` list: the keys of that object whose values the policy
-** flags as assumptions (ASSUMED), not official figures.  Explanations mark
-** every value they use that is listed there. */
+/* A `source`/`note` pair found in the file, kept for reports, with the keys
+** of that object whose values the policy flags as assumptions (ASSUMED), not
+** official figures: those a note beginning "ASSUMED(key,key):" names
+** (docs/reference/formats.md §7, "Assumed values").  Explanations mark every
+** value they use that is listed there. */
 typedef struct sb_policy_note {
   char *path;     /* JSON path of the object that carried it, e.g. "$.regions.430500" */
   char *source;   /* may be NULL */
   char *note;     /* may be NULL */
-  int n_assumed;  /* keys in `assumed` */
+  int n_assumed;  /* keys the note marks ASSUMED */
   char **assumed; /* may be NULL when n_assumed is 0 */
 } sb_policy_note;
 
@@ -163,9 +164,10 @@ int sb_policy_ci_deductible_memo(const sb_policy *p, sb_ci_memo *m, int32_t regi
 
 /*
 ** Is the value at `path` + "." + `key` flagged ASSUMED by the policy file
-** (listed in the `assumed` array of the object at `path`, e.g. path
-** "$.basic.chronic", key "annual_cap")?  1 or 0.  Only the object's own
-** list counts: a note on a parent object flags nothing below it.
+** (named by the "ASSUMED(...):" head of the note of the object at `path`,
+** e.g. path "$.basic.chronic", key "annual_cap")?  1 or 0.  Only the
+** object's own note counts: a note on a parent object flags nothing below
+** it.
 */
 int sb_policy_assumed(const sb_policy *p, const char *path, const char *key);
 

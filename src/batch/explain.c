@@ -14,7 +14,8 @@
 **    raised ratio, so the words take the segment's own ratio and the bonus
 **    from the policy, exactly as the core adds them (capped at 100%);
 **  - every parameter value the policy file flags as an assumption (its
-**    `assumed` lists, sb_policy_assumed) carries the mark ASSUMED_MARK.
+**    notes' "ASSUMED(key,...):" heads, sb_policy_assumed) carries the mark
+**    ASSUMED_MARK.
 **
 ** Money is printed by sb_money_format; a critical-illness segment's own
 ** product can have fractions of a fen (the core sums the exact products and

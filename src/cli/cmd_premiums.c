@@ -30,8 +30,9 @@ static const char USAGE[] =
     "    A summary (persons, premiums, subsidies) goes to standard error.\n"
     "\n"
     "OPTIONS\n"
-    "    --policy FILE   one policy JSON file\n"
-    "    --persons FILE  the person registry ('-' for standard input)\n"
+    "    --policy FILE   one policy JSON file ('-' for standard input)\n"
+    "    --persons FILE  the person registry ('-' for standard input; at most one\n"
+    "                    of --policy and --persons may be '-')\n"
     "    --as-of DATE    YYYY-MM-DD: membership and category are read on this day\n"
     "    --out FILE      output (default: standard output)\n"
     "    -h, --help      this text\n"
@@ -60,10 +61,6 @@ int sb_cmd_premiums(int argc, char **argv) {
     return SB_EXIT_USAGE;
   }
   const char *out_path = sb_cli_value(&o[O_OUT], "-");
-  if (!strcmp(o[O_POLICY].values[0], "-")) {
-    fprintf(stderr, "sanbao premiums: --policy must name a file, not '-'\n");
-    return SB_EXIT_USAGE;
-  }
   const char *ins[2] = {o[O_POLICY].values[0], o[O_PERSONS].values[0]};
   if (sb_cli_check_files("premiums", ins, 2, &out_path, 1)) return SB_EXIT_USAGE;
   sb_policy_set ps = {0};

@@ -297,11 +297,6 @@ int sb_cmd_settle(int argc, char **argv) {
     ins[nin++] = o[O_POLICY].values[i];
   const char *out_paths[4] = {outs[0].path, outs[1].path, outs[2].path, outs[3].path};
   if (sb_cli_check_files("settle", ins, nin, out_paths, 4)) return SB_EXIT_USAGE;
-  for (int i = 0; i < o[O_POLICY].count; i++)
-    if (!strcmp(o[O_POLICY].values[i], "-")) {
-      fprintf(stderr, "sanbao settle: --policy must name a file, not '-'\n");
-      return SB_EXIT_USAGE;
-    }
 
   sb_cli_progress prog;
   sb_cli_progress_init(&prog, "settle", o[O_PROGRESS].count > 0, o[O_QUIET].count > 0);

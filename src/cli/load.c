@@ -30,8 +30,8 @@ int sb_cli_load_policies(const char *cmd, const char *const *paths, int n, sb_po
       return -1;
     }
     if (sb_policy_set_add(set, p)) {
-      fprintf(stderr, "sanbao %s: %s: $.year: a policy for %d was already given\n", cmd, paths[i],
-              p->year);
+      fprintf(stderr, "sanbao %s: %s: $.year: a policy for %d was already given\n", cmd,
+              strcmp(paths[i], "-") ? paths[i] : "<stdin>", p->year);
       sb_policy_free(p);
       return -1;
     }

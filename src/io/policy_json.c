@@ -59,44 +59,57 @@ static char *dup_str(const char *s) {
 }
 
 /*
-** The object's `assumed` list into `n`: an array of the object's own keys
-** (from `allowed`, each at most once) whose values are assumptions.  Only
-** objects with a fixed set of keys may carry one: in a keyed table (regions,
-** categories) "assumed" would read as a region or a category.
+** The keys a note marks ASSUMED.  formats.md §7 has no key for "this value
+** is an assumption, not an official figure" (an `assumed` key is an unknown
+** key to every other reader of the contract), but any object may carry a
+** free-text `note`.  So the marks ride in the note: a note that BEGINS with
+**
+**     ASSUMED(key):  or  ASSUMED(key,key,...):
+**
+** (upper case, no space before the first key, none around ")" or ":", any
+** number of spaces after each comma), every key being one of this object's
+** own keys (`allowed`), marks those keys.  Anything else in a note is plain
+** text and marks nothing: a note is free text per the contract, so no
+** wording of it may make a valid policy fail to load.  A near miss marks
+** nothing at all, not part of the list: "ASSUMED: ...", "ASSUMED(ratio)"
+** without the colon, "ASSUMED( ratio):", a name that is not a key of this
+** object, or any note of a keyed table (regions, categories, the premium
+** subsidy: `allowed` NULL), whose keys are data, not fixed names.  A key
+** named twice is marked once.
+**
+** Returns how many keys it put in `mark` (at most `max`, in the note's
+** order), 0 when the note marks nothing.
 */
-static int keep_assumed(ctx *c, json_t *list, const char *const *allowed, sb_policy_note *n) {
-  size_t o = push_key(c, "assumed");
-  if (!allowed || !json_is_array(list))
-    return fail(c,
-                allowed ? "must be an array of this object's keys%s"
-                        : "is not allowed here: give it on the row whose values are assumed%s",
-                NULL);
-  size_t m = json_array_size(list);
-  n->assumed = calloc(m ? m : 1, sizeof *n->assumed);
-  if (!n->assumed) return sb_error_set(c->err, SB_ENOMEM, c->file, "out of memory");
-  for (size_t i = 0; i < m; i++) {
-    json_t *k = json_array_get(list, i);
-    push_index(c, i);
-    const char *key = json_is_string(k) ? json_string_value(k) : NULL;
-    int ok = 0;
-    for (const char *const *a = allowed; key && *a; a++)
-      if (!strcmp(*a, key)) ok = 1;
-    if (!ok) return fail(c, "must name a key of this object%s", NULL);
-    for (int j = 0; j < n->n_assumed; j++)
-      if (!strcmp(n->assumed[j], key)) return fail(c, "names '%s' twice", key);
-    if (!(n->assumed[n->n_assumed++] = dup_str(key)))
-      return sb_error_set(c->err, SB_ENOMEM, c->file, "out of memory");
-    pop(c, o + strlen(".assumed"));
+static int note_marks(const char *note, const char *const *allowed, const char **mark, int max) {
+  static const char head[] = "ASSUMED(";
+  if (!note || !allowed || strncmp(note, head, sizeof head - 1)) return 0;
+  const char *s = note + sizeof head - 1;
+  int n = 0;
+  for (;;) {
+    size_t len = strcspn(s, ",): ");
+    const char *key = NULL;
+    for (const char *const *a = allowed; len && *a; a++)
+      if (strlen(*a) == len && !memcmp(*a, s, len)) key = *a;
+    if (!key) return 0;
+    int seen = 0;
+    for (int j = 0; j < n; j++)
+      if (mark[j] == key) seen = 1;
+    if (!seen) {
+      if (n == max) return 0;
+      mark[n++] = key;
+    }
+    s += len;
+    if (*s != ',') return s[0] == ')' && s[1] == ':' ? n : 0;
+    for (s++; *s == ' '; s++) {
+    }
   }
-  pop(c, o);
-  return 0;
 }
 
-/* Keep `source` / `note` / `assumed` of an object for reports and
-** explanations (`allowed`: the object's keys, NULL for a keyed table). */
+/* Keep `source` / `note` of an object, and the keys its note marks
+** ASSUMED, for reports and explanations (`allowed`: the object's keys, NULL
+** for a keyed table). */
 static int keep_notes(ctx *c, json_t *obj, const char *const *allowed) {
   json_t *src = json_object_get(obj, "source"), *note = json_object_get(obj, "note");
-  json_t *assumed = json_object_get(obj, "assumed");
   if (src && !json_is_string(src)) {
     push_key(c, "source");
     return fail(c, "must be a string%s", NULL);
@@ -105,7 +118,7 @@ static int keep_notes(ctx *c, json_t *obj, const char *const *allowed) {
     push_key(c, "note");
     return fail(c, "must be a string%s", NULL);
   }
-  if (!src && !note && !assumed) return 0;
+  if (!src && !note) return 0;
   sb_policy *p = c->p;
   sb_policy_note *nn = realloc(p->notes, (size_t)(p->n_notes + 1) * sizeof *nn);
   if (!nn) return sb_error_set(c->err, SB_ENOMEM, c->file, "out of memory");
@@ -117,12 +130,20 @@ static int keep_notes(ctx *c, json_t *obj, const char *const *allowed) {
   n->note = note ? dup_str(json_string_value(note)) : NULL;
   if (!n->path || (src && !n->source) || (note && !n->note))
     return sb_error_set(c->err, SB_ENOMEM, c->file, "out of memory");
-  return assumed ? keep_assumed(c, assumed, allowed, n) : 0;
+  const char *mark[32];
+  int m = note_marks(n->note, allowed, mark, (int)(sizeof mark / sizeof *mark));
+  if (!m) return 0;
+  if (!(n->assumed = calloc((size_t)m, sizeof *n->assumed)))
+    return sb_error_set(c->err, SB_ENOMEM, c->file, "out of memory");
+  for (; n->n_assumed < m; n->n_assumed++)
+    if (!(n->assumed[n->n_assumed] = dup_str(mark[n->n_assumed])))
+      return sb_error_set(c->err, SB_ENOMEM, c->file, "out of memory");
+  return 0;
 }
 
 /*
 ** Check that `v` is an object holding exactly the `allowed` keys (plus
-** source, note and assumed), the `required` ones among them.  `allowed` is a
+** source and note), the `required` ones among them.  `allowed` is a
 ** NULL-terminated list; when it is NULL any key is allowed (keyed tables
 ** check their keys themselves).
 */
@@ -133,13 +154,20 @@ static int check_object(ctx *c, json_t *v, const char *const *allowed,
   json_t *val;
   if (allowed) {
     json_object_foreach(v, key, val) {
-      if (!strcmp(key, "source") || !strcmp(key, "note") || !strcmp(key, "assumed")) continue;
+      if (!strcmp(key, "source") || !strcmp(key, "note")) continue;
       int ok = 0;
       for (const char *const *a = allowed; *a; a++)
         if (!strcmp(*a, key)) ok = 1;
       if (!ok) {
+        /* "assumed" was sanbao's own key for the marks that notes now
+        ** carry (note_marks): refused like any other, with the way out */
         size_t o = push_key(c, key);
-        int rc = fail(c, "unknown key '%s'", key);
+        int rc = fail(c,
+                      strcmp(key, "assumed")
+                          ? "unknown key '%s'"
+                          : "unknown key '%s': mark assumed values with a note beginning "
+                            "\"ASSUMED(key, ...): \" (docs/reference/formats.md §7)",
+                      key);
         pop(c, o);
         return rc;
       }
@@ -778,10 +806,66 @@ int sb_policy_load_text(const char *text, size_t len, const char *name, sb_polic
   return rc ? rc : from_parsed(root, name, out, err);
 }
 
+/*
+** A policy a ledger stored before the ASSUMED marks moved into the notes
+** may carry "assumed": [key, ...] on any object (it was validated by the
+** rules of its day when it was stored).  Each such list becomes its
+** object's note prefix, "ASSUMED(key, ...): " before the note's text (or
+** the prefix alone), so the old ledger reads as before: the same values,
+** the same marks.  A list that is not an array of strings, or a note that
+** is not a string, is left as it is — and then refused as the file would
+** be.  -1: out of memory.
+*/
+static int upgrade_assumed(json_t *v) {
+  size_t i;
+  const char *key;
+  json_t *e;
+  if (json_is_array(v)) {
+    json_array_foreach(v, i, e) if (upgrade_assumed(e)) return -1;
+    return 0;
+  }
+  if (!json_is_object(v)) return 0;
+  json_object_foreach(v, key, e) if (upgrade_assumed(e)) return -1;
+  json_t *list = json_object_get(v, "assumed"), *note = json_object_get(v, "note");
+  if (!json_is_array(list) || !json_array_size(list) || (note && !json_is_string(note))) return 0;
+  size_t n = sizeof "ASSUMED(): " + (note ? json_string_length(note) : 0);
+  json_array_foreach(list, i, e) {
+    if (!json_is_string(e)) return 0;
+    n += json_string_length(e) + 2;
+  }
+  char *text = malloc(n), *t = text;
+  if (!text) return -1;
+  t += sprintf(t, "ASSUMED(");
+  json_array_foreach(list, i, e) t += sprintf(t, "%s%s", i ? ", " : "", json_string_value(e));
+  t += sprintf(
+      t, note && json_string_length(note) ? "): %s" : "):", note ? json_string_value(note) : "");
+  int rc = json_object_set_new(v, "note", json_string(text)) || json_object_del(v, "assumed");
+  free(text);
+  return rc ? -1 : 0;
+}
+
+int sb_policy_load_stored(const char *text, size_t len, const char *name, sb_policy **out,
+                          sb_error *err) {
+  json_t *root;
+  int rc = parse_text(text, len, name, &root, err);
+  if (rc) return rc;
+  if (upgrade_assumed(root)) {
+    json_decref(root);
+    return sb_error_set(err, SB_ENOMEM, name, "out of memory");
+  }
+  return from_parsed(root, name, out, err);
+}
+
 /* A policy or a patch is a few kilobytes: read whole, then parsed from
-** memory (which also lets the byte order mark be skipped on a pipe). */
+** memory (which also lets the byte order mark be skipped on a pipe).
+** "-" is standard input, as for every file argument of the batch commands
+** (docs/reference/formats.md §12: `settle --policy -` reads the policy from
+** a pipe); messages then name it "<stdin>", as the CSV readers do, and the
+** stream is left open for the caller. */
 int sb_json_read_file(const char *path, void **out, sb_error *err) {
-  FILE *f = fopen(path, "rb");
+  int stdin_ = strcmp(path, "-") == 0;
+  const char *name = stdin_ ? "<stdin>" : path;
+  FILE *f = stdin_ ? stdin : fopen(path, "rb");
   if (!f) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
   char *text = NULL;
   size_t len = 0, cap = 0;
@@ -791,7 +875,7 @@ int sb_json_read_file(const char *path, void **out, sb_error *err) {
       size_t ncap = cap ? 2 * cap : 16384;
       char *t = ncap > cap ? realloc(text, ncap) : NULL;
       if (!t) {
-        rc = sb_error_set(err, SB_ENOMEM, path, "out of memory");
+        rc = sb_error_set(err, SB_ENOMEM, name, "out of memory");
         break;
       }
       text = t, cap = ncap;
@@ -799,13 +883,13 @@ int sb_json_read_file(const char *path, void **out, sb_error *err) {
     size_t got = fread(text + len, 1, cap - len, f);
     len += got;
     if (got == 0) {
-      if (ferror(f)) rc = sb_error_set(err, SB_EIO, path, "read error: %s", strerror(errno));
+      if (ferror(f)) rc = sb_error_set(err, SB_EIO, name, "read error: %s", strerror(errno));
       break;
     }
   }
-  fclose(f);
+  if (!stdin_) fclose(f);
   json_t *root;
-  if (!rc && !(rc = parse_text(text, len, path, &root, err))) *out = root;
+  if (!rc && !(rc = parse_text(text, len, name, &root, err))) *out = root;
   free(text);
   return rc;
 }
@@ -813,5 +897,5 @@ int sb_json_read_file(const char *path, void **out, sb_error *err) {
 int sb_policy_load_file(const char *path, sb_policy **out, sb_error *err) {
   void *root;
   int rc = sb_json_read_file(path, &root, err);
-  return rc ? rc : from_parsed(root, path, out, err);
+  return rc ? rc : from_parsed(root, strcmp(path, "-") ? path : "<stdin>", out, err);
 }

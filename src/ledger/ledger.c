@@ -32,7 +32,7 @@ static int add_stored_policy(void *vctx, int year, const char *json) {
   char name[64];
   snprintf(name, sizeof name, "ledger policy %d", year);
   sb_policy *p;
-  int rc = sb_policy_load_text(json, strlen(json), name, &p, c->err);
+  int rc = sb_policy_load_stored(json, strlen(json), name, &p, c->err);
   if (rc) return rc;
   if (sb_policy_set_add(c->set, p)) {
     sb_policy_free(p);

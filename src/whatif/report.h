@@ -60,10 +60,10 @@ typedef struct sb_report_labels {
   /* The reform's changed parameters (two sides only); NULL when not known:
   ** the page then says nothing of them. */
   const sb_reform_changes *changes;
-  /* The (baseline) policy, for the values its file flags ASSUMED (its
-  ** objects' `assumed` lists): the page lists them in a section of their
-  ** own and marks a changed parameter whose baseline value is one.  NULL:
-  ** neither. */
+  /* The (baseline) policy, for the values its file flags ASSUMED (the
+  ** "ASSUMED(...):" heads of its objects' notes): the page lists them in a
+  ** section of their own and marks a changed parameter whose baseline value
+  ** is one.  NULL: neither. */
   const sb_policy *policy;
 } sb_report_labels;
 

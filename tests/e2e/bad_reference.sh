@@ -65,6 +65,10 @@ bad_policy "a level missing" '$.basic.inpatient.levels.grade1' \
   '/"grade1":     { "deductible": "500",  "ratio": "0.80" },/d'
 bad_policy "unknown key" '$.basic.inpatient.levels.grade2.ratoi' \
   's/"grade2":     { "deductible": "800",  "ratio": "0.75" }/"grade2":     { "deductible": "800",  "ratio": "0.75", "ratoi": "0.75" }/'
+# "assumed" was sanbao's own key before the marks moved into the note
+# (formats.md §7, "Assumed values"): now an unknown key like any other
+bad_policy "an \"assumed\" key" '$.basic.chronic.assumed' \
+  's/"chronic":    { "ratio": "0.70"/"chronic":    { "assumed": ["ratio"], "ratio": "0.70"/'
 bad_policy "unknown category" '$.critical_illness.tilted.categories[3]' \
   's/"categories": \["destitute", "min_living", "relapsed"\]/"categories": ["destitute", "min_living", "relapsed", "wealthy"]/'
 bad_policy "unknown visit type" '$.assistance.visit_types[2]' \

@@ -213,7 +213,7 @@ contains "moves: the table" "$work/moves.html" '<td class="id">$.basic.annual_ca
 sim notes '{"critical_illness": {"annual_cap": "300000"}, "regions": {"430500": {"ci_deductible": "5500"}}}' "$hunan"
 same_changes notes
 contains "notes: the cap's object" "$work/notes.html" '<span class="from">$.critical_illness</span><br>来源 <span class="en">source</span>: [seed] 湖南日报: &quot;一个自然年度内累计个人负担的政策范围内医疗费用&quot; (base); [seed] &quot;从30万元提高到40万元&quot; (annual_cap)'
-contains "notes: the cap's note" "$work/notes.html" '<br>说明 <span class="en">note</span>: ASSUMED: visit_types (inpatient and 门诊慢特病 chronic counted'
+contains "notes: the cap's note" "$work/notes.html" '<br>说明 <span class="en">note</span>: ASSUMED(visit_types): visit_types (inpatient and 门诊慢特病 chronic counted'
 contains "notes: the region's own row" "$work/notes.html" '<span class="from">$.regions.430500</span><br>来源 <span class="en">source</span>: [V] 邵阳 2022 大病保险 Q&amp;A'
 lacks "notes: never the whole file's" "$work/notes.html" 'sanbao default policy for Hunan 2022'
 # the change table comes before the headline

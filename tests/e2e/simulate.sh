@@ -212,9 +212,9 @@ for v in inpatient chronic outpatient; do
   [ -n "$want" ] && expect medfee_sumamt "visit:$v" 3 "$work/empty.csv" "$want"
 done
 
-# ASSUMED: the default policy flags some values as assumptions (their
-# objects' "assumed" lists); the page lists them all and marks a changed
-# parameter whose baseline value is one
+# ASSUMED: the default policy flags some values as assumptions (the
+# "ASSUMED(key, ...):" heads of their objects' notes); the page lists them
+# all and marks a changed parameter whose baseline value is one
 echo '{"regions": {"default": {"ci_deductible": "8000"}}}' >"$work/def.json"
 "$bin" simulate --policy "$root/policies/hunan-2022.json" --reform "$work/def.json" \
   --persons "$fdir/persons.csv" --claims "$fdir/claims.csv" --catalog "$fdir/catalog.csv" \
@@ -222,7 +222,8 @@ echo '{"regions": {"default": {"ci_deductible": "8000"}}}' >"$work/def.json"
 same_text "simulate (assumed): exit status" 0 "$?"
 if grep -q 'data-change="$.regions.default.ci_deductible" data-side="baseline">16000.00</span> <strong>（假定 ASSUMED）' "$work/as.html"; then ok; else
   bad "the changed, assumed deductible is not marked ASSUMED on the page"; fi
-want=$(grep -o '"assumed": *\[[^]]*\]' "$root/policies/hunan-2022.json" | tr ',' '\n' | grep -c '"')
+want=$(grep -o '"note": "ASSUMED([^)]*):' "$root/policies/hunan-2022.json" | tr ',' '\n' | grep -c .)
+same_text "the policy marks 41 values" 41 "$want"
 got=$(grep -o '<tr><td class="id">[^<]* <strong>（假定 ASSUMED）</strong></td>' "$work/as.html" | wc -l)
 same_text "every assumed value of the policy is listed" "$want" "$got"
 "$bin" settle --policy "$root/policies/hunan-2022.json" --persons "$fdir/persons.csv" \

@@ -95,6 +95,34 @@ run premiums --policy="$pol" --persons="$per" --as-of=2022-07-15 --out="$work/p2
 expect_rc "premiums: --opt=value" 0
 same_file "premiums: --opt=value" "$g/expected-premiums-2022-07-15.csv" "$work/p2.csv"
 
+# the policy is a file argument like any other: '-' reads it from standard
+# input (docs/reference/formats.md §12), alone or beside other policies
+"$bin" settle --policy - --persons "$per" --claims "$cla" --quiet <"$pol" >"$work/s14.csv" 2>"$work/err.txt"
+rc=$?
+expect_rc "settle: policy on stdin" 1
+same_file "settle: policy on stdin" "$exp" "$work/s14.csv"
+sed 's/"year": 2022/"year": 2021/' "$pol" >"$work/policy-2021.json"
+"$bin" settle --policy "$work/policy-2021.json" --policy - --persons "$per" --claims "$cla" --quiet \
+  <"$pol" >"$work/s15.csv" 2>"$work/err.txt"
+rc=$?
+expect_rc "settle: one policy on stdin, one from a file" 1
+same_file "settle: one policy on stdin, one from a file" "$exp" "$work/s15.csv"
+"$bin" premiums --policy - --persons "$per" --as-of 2022-07-15 <"$pol" >"$work/p3.csv" 2>"$work/err.txt"
+rc=$?
+expect_rc "premiums: policy on stdin" 0
+same_file "premiums: policy on stdin" "$g/expected-premiums-2022-07-15.csv" "$work/p3.csv"
+# a bad policy on stdin is named as standard input, with its JSON path
+sed 's|sanbao-policy/1|sanbao-policy/2|' "$pol" >"$work/bad-policy.json"
+"$bin" settle --policy - --persons "$per" --claims "$cla" --out "$work/s16.csv" --quiet \
+  <"$work/bad-policy.json" >"$work/out.txt" 2>"$work/err.txt"
+rc=$?
+expect_rc "settle: bad policy on stdin" 2
+contains "settle: bad policy on stdin: named" "$work/err.txt" "<stdin>: \$.schema"
+absent "settle: bad policy on stdin: nothing written" "$work/s16.csv"
+# still at most one input from standard input
+run settle --policy - --persons - --claims "$cla" --quiet
+expect_rc "settle: policy and persons both on stdin" 2
+
 # quoting on output: ids holding a comma or a quote are quoted, quotes doubled
 cat >"$work/qp.csv" <<'CSV'
 person_id,household_id,region,category,valid_from,valid_to

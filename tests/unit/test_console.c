@@ -118,7 +118,7 @@ static void test_assumed_box(void **state) {
   assert_int_equal(page_assumed(&b, p), 0);
   assert_int_equal(sb_buf_put(&b, "", 1), 0);
   assert_non_null(strstr(b.p, "class=\"assumed\""));
-  assert_non_null(strstr(b.p, "ASSUMED: the critical-illness deductible"));
+  assert_non_null(strstr(b.p, "ASSUMED(ci_deductible): the critical-illness deductible"));
   assert_null(strstr(b.p, "<script"));
   sb_buf_free(&b);
   assert_int_equal(page_assumed(&b, NULL), 0); /* no policy: nothing */

@@ -380,7 +380,7 @@ static void test_hunan_2022_notes_kept_with_source(void **state) {
   assert_non_null(n);
   assert_non_null(n->source);
   assert_non_null(n->note);
-  assert_int_equal(strncmp(n->note, "ASSUMED:", 8), 0);
+  assert_int_equal(strncmp(n->note, "ASSUMED(ratio): ", 16), 0);
   n = find_note(p, "$");
   assert_non_null(n);
   assert_non_null(n->source);
@@ -850,39 +850,187 @@ static void test_assumed_values_kept(void **state) {
       {"$.assistance.categories.min_living", "ratio", 0},
       {"$.reassistance.categories.near_poor", "threshold", 1},
       {"$.monitoring.rules[1]", "threshold", 1},
+      /* "ASSUMED: every threshold ... below" on the parent marks nothing */
+      {"$.reassistance", "visit_types", 0},
   };
   for (size_t k = 0; k < sizeof want / sizeof want[0]; k++)
     if (sb_policy_assumed(p, want[k].path, want[k].key) != want[k].assumed)
       fail_msg("%s %s: assumed should be %d", want[k].path, want[k].key, want[k].assumed);
+  /* 41 values in all, as docs/policy-hunan-2022.md lists them */
+  int n = 0;
+  for (int i = 0; i < p->n_notes; i++)
+    n += p->notes[i].n_assumed;
+  assert_int_equal(n, 41);
   sb_policy_free(p);
-  /* a file without the key flags nothing */
-  sb_policy *q;
+  /* a file without a marking note flags nothing */
+  p = load_base();
+  assert_false(sb_policy_assumed(p, "$.basic.chronic", "ratio"));
+  sb_policy_free(p);
+}
+
+/* BASE with `note` (JSON text, quotes escaped) on $.basic.chronic. */
+static sb_policy *chronic_with_note(const char *note) {
+  char to[256];
+  snprintf(to, sizeof to, "\"chronic\": { \"note\": \"%s\", \"ratio\": \"0.70\",", note);
+  return expect_valid("\"chronic\": { \"ratio\": \"0.70\",", to);
+}
+
+static void test_assumed_note_marks_keys(void **state) {
+  (void)state;
+  static const struct {
+    const char *note;
+    int n;             /* keys marked */
+    const char *first; /* the first one, in the note's order */
+  } cases[] = {
+      {"ASSUMED(ratio): the ratio is a guess", 1, "ratio"},
+      {"ASSUMED(annual_cap,ratio): both", 2, "annual_cap"},
+      {"ASSUMED(ratio, annual_cap): both", 2, "ratio"},
+      {"ASSUMED(ratio,   annual_cap):both", 2, "ratio"},
+      {"ASSUMED(ratio, ratio): named twice, marked once", 1, "ratio"},
+      {"ASSUMED(annual_cap):", 1, "annual_cap"},
+  };
+  for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+    sb_policy *p = chronic_with_note(cases[k].note);
+    const sb_policy_note *nt = find_note(p, "$.basic.chronic");
+    assert_non_null(nt);
+    assert_string_equal(nt->note, cases[k].note); /* the text is kept as written */
+    if (nt->n_assumed != cases[k].n || strcmp(nt->assumed[0], cases[k].first))
+      fail_msg("'%s': %d keys marked, first '%s'", cases[k].note, nt->n_assumed,
+               nt->n_assumed ? nt->assumed[0] : "");
+    assert_true(sb_policy_assumed(p, "$.basic.chronic", cases[k].first));
+    assert_int_equal(sb_policy_assumed(p, "$.basic.chronic", "annual_cap"),
+                     strstr(cases[k].note, "annual_cap") != NULL);
+    /* only the object's own note counts */
+    assert_false(sb_policy_assumed(p, "$.basic", "annual_cap"));
+    assert_false(sb_policy_assumed(p, "$.basic.outpatient", "annual_cap"));
+    sb_policy_free(p);
+  }
+  /* a parent's note marks its own keys, nothing below it */
+  sb_policy *p = expect_valid("\"basic\": {", "\"basic\": { \"note\": \"ASSUMED(annual_cap): x\",");
+  assert_true(sb_policy_assumed(p, "$.basic", "annual_cap"));
+  assert_false(sb_policy_assumed(p, "$.basic.chronic", "annual_cap"));
+  sb_policy_free(p);
+}
+
+/* A note is free text (formats.md §7): whatever follows ASSUMED, a note
+** that is not exactly a mark list of the object's own keys loads, is kept,
+** and marks nothing. */
+static void test_assumed_note_otherwise_just_text(void **state) {
+  (void)state;
+  static const char *const notes[] = {
+      "ASSUMED: the ratio",              /* the old wording */
+      "ASSUMED(ratio)",                  /* no colon */
+      "ASSUMED(ratio) : x",              /* space before the colon */
+      "ASSUMED(ratio)x: y",              /* */
+      "ASSUMED( ratio): x",              /* space before a name */
+      "ASSUMED(ratio ): x",              /* space after a name */
+      "ASSUMED(ratio ,annual_cap): x",   /* space before a comma */
+      "ASSUMED(ratio,\\tannual_cap): x", /* a tab is not a space */
+      "ASSUMED(): x",                    /* no name */
+      "ASSUMED(,ratio): x",              /* empty names */
+      "ASSUMED(ratio,): x",              /* */
+      "ASSUMED(ratio,,annual_cap): x",   /* */
+      "ASSUMED(ratio",                   /* cut short */
+      "ASSUMED(",                        /* */
+      "ASSUMED",                         /* */
+      "",                                /* */
+      "assumed(ratio): x",               /* lower case */
+      "Assumed(ratio): x",               /* */
+      " ASSUMED(ratio): x",              /* not at the beginning */
+      "see below. ASSUMED(ratio): x",    /* */
+      "ASSUMED(cap): x",                 /* not a key of this object */
+      "ASSUMED(ratio,cap): x",           /* one name that is not: nothing at all */
+      "ASSUMED(deductible): x",          /* a key of other objects */
+      "ASSUMED(note): x",                /* source and note are not values */
+      "ASSUMED(source,ratio): x",        /* */
+      "ASSUMED(ratioannual_cap): x",     /* */
+      "ASSUMED(RATIO): x",               /* keys are exact */
+      "ASSUMED(ratio):",                 /* (a mark; checked below it is not here) */
+  };
+  size_t n = sizeof notes / sizeof notes[0] - 1;
+  for (size_t k = 0; k < n; k++) {
+    sb_policy *p = chronic_with_note(notes[k]);
+    const sb_policy_note *nt = find_note(p, "$.basic.chronic");
+    assert_non_null(nt);
+    assert_non_null(nt->note);
+    if (nt->n_assumed || sb_policy_assumed(p, "$.basic.chronic", "ratio") ||
+        sb_policy_assumed(p, "$.basic.chronic", "annual_cap"))
+      fail_msg("note '%s' marked %d keys", notes[k], nt->n_assumed);
+    sb_policy_free(p);
+  }
+  /* the last one does mark: the loop above would have caught a mark list */
+  sb_policy *p = chronic_with_note(notes[n]);
+  assert_true(sb_policy_assumed(p, "$.basic.chronic", "ratio"));
+  sb_policy_free(p);
+  /* keyed tables: their keys are data (regions, categories, subsidy) */
+  p = expect_valid("\"430500\": {", "\"note\": \"ASSUMED(default): x\", \"430500\": {");
+  assert_non_null(find_note(p, "$.regions"));
+  assert_int_equal(find_note(p, "$.regions")->n_assumed, 0);
+  assert_false(sb_policy_assumed(p, "$.regions", "default"));
+  sb_policy_free(p);
+  p = expect_valid("\"subsidy\": {", "\"subsidy\": { \"note\": \"ASSUMED(destitute): x\",");
+  assert_false(sb_policy_assumed(p, "$.premium.subsidy", "destitute"));
+  sb_policy_free(p);
+}
+
+/* `assumed` is not a key of the contract: refused like any unknown key. */
+static void test_assumed_key_refused(void **state) {
+  (void)state;
+  const char *from = "\"chronic\": { \"ratio\": \"0.70\",";
+  expect_invalid(from, "\"chronic\": { \"assumed\": [\"ratio\"], \"ratio\": \"0.70\",",
+                 "$.basic.chronic.assumed");
+  expect_invalid(from, "\"chronic\": { \"assumed\": [], \"ratio\": \"0.70\",",
+                 "$.basic.chronic.assumed");
+  expect_invalid(from, "\"chronic\": { \"assumed\": \"ratio\", \"ratio\": \"0.70\",",
+                 "$.basic.chronic.assumed");
+  expect_invalid("\"note\": \"second segment\"", "\"note\": \"x\", \"assumed\": [\"ratio\"]",
+                 "$.critical_illness.segments[1].assumed");
+  expect_invalid("\"year\": 2022,", "\"year\": 2022, \"assumed\": [\"year\"],", "$.assumed");
+  /* a keyed table reads it as a region */
+  expect_invalid("\"430500\": {", "\"assumed\": [\"default\"], \"430500\": {", "$.regions.assumed");
+  /* the message is the one for any unknown key */
+  char *text = mutate(from, "\"chronic\": { \"assumed\": [\"ratio\"], \"ratio\": \"0.70\",");
+  sb_policy *p;
   sb_error err;
-  assert_int_equal(load_text(BASE, &q, &err), SB_OK);
-  assert_false(sb_policy_assumed(q, "$.basic.chronic", "ratio"));
-  sb_policy_free(q);
-  char *text = mutate("\"chronic\": { \"ratio\": \"0.70\",",
-                      "\"chronic\": { \"assumed\": [\"ratio\"], \"ratio\": \"0.70\",");
-  assert_int_equal(load_text(text, &q, &err), SB_OK);
-  assert_true(sb_policy_assumed(q, "$.basic.chronic", "ratio"));
-  assert_false(sb_policy_assumed(q, "$.basic.chronic", "annual_cap"));
-  sb_policy_free(q);
+  assert_int_equal(load_text(text, &p, &err), SB_EINVAL);
+  assert_non_null(strstr(err.msg, "unknown key 'assumed'"));
   free(text);
 }
 
-static void test_invalid_assumed(void **state) {
+/* A policy a ledger stored before the marks moved into the notes: its
+** "assumed" lists are read as the note prefix that replaced them, so an old
+** ledger keeps its values and marks; a file with them is still refused. */
+static void test_stored_assumed_upgraded(void **state) {
   (void)state;
-  const char *from = "\"chronic\": { \"ratio\": \"0.70\",";
-  expect_invalid(from, "\"chronic\": { \"assumed\": \"ratio\", \"ratio\": \"0.70\",",
-                 "$.basic.chronic.assumed");
-  expect_invalid(from, "\"chronic\": { \"assumed\": [\"ratio\", \"cap\"], \"ratio\": \"0.70\",",
-                 "$.basic.chronic.assumed[1]");
-  expect_invalid(from, "\"chronic\": { \"assumed\": [\"ratio\", \"ratio\"], \"ratio\": \"0.70\",",
-                 "$.basic.chronic.assumed[1]");
-  expect_invalid(from, "\"chronic\": { \"assumed\": [1], \"ratio\": \"0.70\",",
-                 "$.basic.chronic.assumed[0]");
-  /* a keyed table: "assumed" would read as a region */
-  expect_invalid("\"430500\": {", "\"assumed\": [\"default\"], \"430500\": {", "$.regions.assumed");
+  char *text = mutate("\"chronic\": { \"ratio\": \"0.70\",",
+                      "\"chronic\": { \"assumed\": [\"ratio\", \"annual_cap\"], "
+                      "\"note\": \"old text\", \"ratio\": \"0.70\",");
+  sb_policy *p = NULL;
+  sb_error err;
+  sb_error_clear(&err);
+  assert_int_equal(sb_policy_load_stored(text, strlen(text), FILE_NAME, &p, &err), SB_OK);
+  const sb_policy_note *nt = find_note(p, "$.basic.chronic");
+  assert_non_null(nt);
+  assert_string_equal(nt->note, "ASSUMED(ratio, annual_cap): old text");
+  assert_true(sb_policy_assumed(p, "$.basic.chronic", "ratio"));
+  assert_true(sb_policy_assumed(p, "$.basic.chronic", "annual_cap"));
+  sb_policy_free(p);
+  assert_int_equal(load_text(text, &p, &err), SB_EINVAL);
+  free(text);
+  /* without a note: the prefix alone */
+  text = mutate("\"chronic\": { \"ratio\": \"0.70\",",
+                "\"chronic\": { \"assumed\": [\"ratio\"], \"ratio\": \"0.70\",");
+  assert_int_equal(sb_policy_load_stored(text, strlen(text), FILE_NAME, &p, &err), SB_OK);
+  assert_string_equal(find_note(p, "$.basic.chronic")->note, "ASSUMED(ratio):");
+  assert_true(sb_policy_assumed(p, "$.basic.chronic", "ratio"));
+  sb_policy_free(p);
+  free(text);
+  /* a list that is not one of strings is left, and refused as in a file */
+  text = mutate("\"chronic\": { \"ratio\": \"0.70\",",
+                "\"chronic\": { \"assumed\": \"ratio\", \"ratio\": \"0.70\",");
+  assert_int_equal(sb_policy_load_stored(text, strlen(text), FILE_NAME, &p, &err), SB_EINVAL);
+  assert_non_null(strstr(err.where, "$.basic.chronic.assumed"));
+  free(text);
 }
 
 static void test_invalid_json_syntax_names_line(void **state) {
@@ -1016,7 +1164,10 @@ int main(void) {
       cmocka_unit_test(test_invalid_missing_required_key),
       cmocka_unit_test(test_invalid_source_not_a_string),
       cmocka_unit_test(test_assumed_values_kept),
-      cmocka_unit_test(test_invalid_assumed),
+      cmocka_unit_test(test_assumed_note_marks_keys),
+      cmocka_unit_test(test_assumed_note_otherwise_just_text),
+      cmocka_unit_test(test_assumed_key_refused),
+      cmocka_unit_test(test_stored_assumed_upgraded),
       cmocka_unit_test(test_invalid_json_syntax_names_line),
       cmocka_unit_test(test_policy_set_refuses_second_policy_of_same_year),
       cmocka_unit_test(test_ci_deductible_county_prefecture_default_none),

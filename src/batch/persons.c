@@ -13,9 +13,14 @@
 
 #include "batch/batch_int.h"
 
+/* The kept accumulators start small: the server settles every claim as a
+** batch of its own, touching one or two person-years, and a first
+** block of 1,024 (120 KiB) was allocated and freed twice for each claim —
+** a free above glibc's 64 KiB consolidation threshold, which walks every
+** fast bin (malloc_consolidate). */
 static int keep_acc(kept_accs *k, int32_t person, int year, const sb_acc *acc) {
   if (k->n == k->cap) {
-    int64_t nc = k->cap ? k->cap * 2 : 1024;
+    int64_t nc = k->cap ? k->cap * 2 : 16;
     kept_acc *na = realloc(k->a, (size_t)nc * sizeof *na);
     if (!na) return -1;
     k->a = na;

@@ -959,7 +959,7 @@ int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error 
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   int rc = SB_OK;
-  if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+  if (sqlite3_open_v2(path, &s->db, flags, sq_walbuf_vfs()) != SQLITE_OK) {
     rc = sq_db_error(s, err, "cannot open");
     goto fail;
   }

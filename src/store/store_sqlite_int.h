@@ -150,6 +150,11 @@ typedef struct sqlite_store {
   int sync_fail_at, sync_calls; /* test builds: SANBAO_TEST_SYNC_FAIL (see sq_serve_sync) */
 } sqlite_store;
 
+/* The name of the VFS that gathers a WAL's adjacent writes into one
+** (store_sqlite_walbuf.c), registered on first call; NULL (SQLite's default
+** VFS) if it could not be. */
+const char *sq_walbuf_vfs(void);
+
 /* ---- helpers (store_sqlite.c) ---------------------------------------------- */
 
 /* Fill `err` with SQLite's message for `what`; return SB_EIO. */

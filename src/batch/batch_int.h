@@ -255,9 +255,10 @@ int batch_pays_reassist(const sb_policy_set *ps);
 /* ---- fee lines (fees.c) ---- */
 
 /* Group the lines of `set` by claim id and decide what the lines decide by
-** themselves; `cat` may be NULL (every item unlisted). */
-int batch_fee_index_new(const sb_fee_set *set, const sb_catalog *cat, sb_fee_index **out,
-                        const char *name, sb_error *err);
+** themselves; `cat` may be NULL (every item unlisted).  With `threads` > 1
+** and enough lines, two threads each build half of it. */
+int batch_fee_index_new(const sb_fee_set *set, const sb_catalog *cat, int threads,
+                        sb_fee_index **out, const char *name, sb_error *err);
 void batch_fee_index_free(sb_fee_index *x);
 /* The group of the lines naming claim id `id`, or -1 (x may be NULL). */
 int32_t batch_fee_group(const sb_fee_index *x, const char *id, size_t len);

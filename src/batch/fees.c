@@ -752,7 +752,7 @@ int sb_batch_write_fee_results(const sb_batch *b, sb_buf *o, size_t chunk, sb_fl
   /* As the settlements: formatted by two threads while this one writes
   ** (no progress: the settlements may be written beside, and report it);
   ** but by this thread alone when the batch was given one thread. */
-  if (flush && n >= 2 * BATCH_WRITE_BLOCK && b->opt.threads != 1) {
+  if (flush && n >= BATCH_WRITE_SPLIT && b->opt.threads != 1) {
     if (flush(ctx, o)) return SB_EIO;
     return batch_write_blocks(b, n, format_fee_results, 0, flush, ctx);
   }

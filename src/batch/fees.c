@@ -553,17 +553,72 @@ static int raw_id_date(const sb_batch *b, const row *r, const char **id, size_t 
   return *len > 0;
 }
 
-/* The groups [from, to) of resolve_lines, and what they count. */
+/* The group whose lines row r would be shown against (-1: none) and the
+** date it classifies them on. */
+static int32_t row_group(const sb_batch *b, const row *r, sb_date *date, int *date_ok) {
+  if ((r->flags & F_REVERSAL) || row_skipped(r)) return -1;
+  if (r->flags & F_RAW) {
+    const char *id;
+    size_t len;
+    *date = 0;
+    if (!raw_id_date(b, r, &id, &len, date, date_ok)) return -1;
+    return batch_fee_group(b->fees, id, len);
+  }
+  *date = r->date; /* load_row kept the group */
+  *date_ok = 1;
+  return (int32_t)r->aux - 1;
+}
+
+/* Half p of batch_fee_choose_rows (its groups), and what its lines count. */
 typedef struct resolve_job {
-  sb_fee_index *x;
-  int32_t from, to;
+  const sb_batch *b;
+  int p;
   int64_t by_status[4];
 } resolve_job;
 
+/*
+** The row each of half p's claim ids is shown against, then each of their
+** lines' catalogue row on its chosen row's date and its status: one pass
+** over the rows, one over the lines in claim order (each code already
+** located, fee_item.at).  The two halves write different groups and
+** different lines, and a half needs only its own groups chosen to go on to
+** their lines, so the two run at once with nothing to wait for between.
+*/
 static void *resolve_run(void *arg) {
   resolve_job *j = arg;
-  sb_fee_index *x = j->x;
-  for (int32_t k = j->from; k < j->to; k++) {
+  const sb_batch *b = j->b;
+  sb_fee_index *x = b->fees;
+  enum { AHEAD = 16 };
+  for (int64_t i = 0; i < b->n; i++) {
+    /* the groups are far bigger than the caches: row i+AHEAD's is hinted
+    ** (a reversal's or malformed row's aux is no group: a hint anywhere
+    ** costs nothing) */
+    if (i + AHEAD < b->n) {
+      const row *ra = &b->rows[i + AHEAD];
+      if (!(ra->flags & (F_REVERSAL | F_RAW)) && ra->aux > 0 && ra->aux <= (uint64_t)x->nlines &&
+          ((int64_t)ra->aux - 1 >= x->ng[0]) == j->p)
+        __builtin_prefetch(&x->g[ra->aux - 1]);
+    }
+    sb_date date;
+    int date_ok;
+    int32_t k = row_group(b, &b->rows[i], &date, &date_ok);
+    if (k < 0 || (k >= x->ng[0]) != j->p) continue; /* none, or the other half's */
+    fee_group *g = &x->g[k];
+    int settled = !row_rejected(&b->rows[i]);
+    /* the settled row, else the first in canonical order: rows of one id
+    ** compare by date, then position; a row without a real date last */
+    int take = g->chosen < 0 || (settled && !g->chosen_settled) ||
+               (!settled && !g->chosen_settled &&
+                (date_ok && (!g->chosen_date_ok || date < g->chosen_date)));
+    if (take) {
+      g->chosen = i;
+      g->chosen_settled = (uint8_t)settled;
+      g->chosen_date = date;
+      g->chosen_date_ok = (uint8_t)date_ok;
+    }
+  }
+  int32_t from = groups_from(x, j->p), to = from + x->ng[j->p];
+  for (int32_t k = from; k < to; k++) {
     const fee_group *g = &x->g[k];
     if (g->chosen < 0) continue; /* its lines are no_claim */
     for (int32_t q = g->first; q < g->first + g->count; q++) {
@@ -583,20 +638,18 @@ static void *resolve_run(void *arg) {
   return NULL;
 }
 
-/* Each line's catalogue row on its chosen row's date, and the lines by
-** status: one pass over the lines in claim order, each code already
-** located (fee_item.at); by two threads over half the groups each when
-** `threads` > 1 (a line belongs to one group: the halves write different
-** lines). */
-static int resolve_lines(sb_fee_index *x, int threads) {
+int batch_fee_choose_rows(sb_batch *b) {
+  sb_fee_index *x = b->fees;
+  if (!x) return 0;
   size_t nn = (size_t)(x->nlines ? x->nlines : 1);
   if (!x->valid) x->valid = calloc(nn, sizeof *x->valid);
   if (!x->status) x->status = malloc(nn);
   if (!x->valid || !x->status) return -1;
   memset(x->status, SB_FEE_NO_CLAIM, nn);
-  /* a half of the claim ids each (a line belongs to one group: the halves
-  ** write different lines) */
-  resolve_job j[2] = {{x, 0, x->ng[0], {0}}, {x, groups_from(x, 1), (int32_t)x->nlines, {0}}};
+  /* by two threads, a half of the claim ids each, when the batch has more
+  ** than one */
+  int threads = b->opt.threads > 0 ? b->opt.threads : 2;
+  resolve_job j[2] = {{b, 0, {0}}, {b, 1, {0}}};
   run_halves(resolve_run, &j[0], &j[1], threads > 1 && x->nlines >= BATCH_FEE_SPLIT);
   int64_t shown = 0;
   for (int s = 0; s < 4; s++) {
@@ -605,52 +658,6 @@ static int resolve_lines(sb_fee_index *x, int threads) {
   }
   x->by_status[SB_FEE_NO_CLAIM] = x->nlines - shown;
   return 0;
-}
-
-int batch_fee_choose_rows(sb_batch *b) {
-  sb_fee_index *x = b->fees;
-  if (!x) return 0;
-  enum { AHEAD = 16 };
-  for (int64_t i = 0; i < b->n; i++) {
-    /* the groups are far bigger than the caches: row i+AHEAD's is hinted
-    ** (a reversal's or malformed row's aux is no group: a hint anywhere
-    ** costs nothing) */
-    if (i + AHEAD < b->n) {
-      const row *ra = &b->rows[i + AHEAD];
-      if (!(ra->flags & (F_REVERSAL | F_RAW)) && ra->aux > 0 && ra->aux <= (uint64_t)x->nlines)
-        __builtin_prefetch(&x->g[ra->aux - 1]);
-    }
-    const row *r = &b->rows[i];
-    if ((r->flags & F_REVERSAL) || row_skipped(r)) continue;
-    const char *id;
-    size_t len;
-    sb_date date = 0;
-    int date_ok;
-    int32_t k;
-    if (r->flags & F_RAW) {
-      if (!raw_id_date(b, r, &id, &len, &date, &date_ok)) continue;
-      k = batch_fee_group(x, id, len);
-    } else { /* load_row kept the group */
-      k = (int32_t)r->aux - 1;
-      date = r->date;
-      date_ok = 1;
-    }
-    if (k < 0) continue;
-    fee_group *g = &x->g[k];
-    int settled = !row_rejected(r);
-    /* the settled row, else the first in canonical order: rows of one id
-    ** compare by date, then position; a row without a real date last */
-    int take = g->chosen < 0 || (settled && !g->chosen_settled) ||
-               (!settled && !g->chosen_settled &&
-                (date_ok && (!g->chosen_date_ok || date < g->chosen_date)));
-    if (take) {
-      g->chosen = i;
-      g->chosen_settled = (uint8_t)settled;
-      g->chosen_date = date;
-      g->chosen_date_ok = (uint8_t)date_ok;
-    }
-  }
-  return resolve_lines(x, b->opt.threads > 0 ? b->opt.threads : 2);
 }
 
 void batch_fee_counts(const sb_batch *b, int64_t by_status[4]) {

@@ -241,8 +241,16 @@ typedef int (*batch_format_fn)(const sb_batch *b, int64_t from, int64_t to, sb_b
 /* Write items [0, n) of an output formatted by two threads in blocks of
 ** BATCH_WRITE_BLOCK (write.c), in order, through `flush`; with `progress`,
 ** reporting it (only one writer at a time may).  SB_OK, SB_ENOMEM or
-** SB_EIO. */
-#define BATCH_WRITE_BLOCK 131072
+** SB_EIO.  Outputs of fewer than BATCH_WRITE_SPLIT items are formatted by
+** the writing thread alone.
+**
+** The blocks are small enough for their buffers (four, reused round after
+** round) to stay a few MiB: every byte of a buffer is a page the kernel
+** first faults in and zeroes, at about 2.4 µs a 4 KiB page here — with
+** blocks of 131,072 rows the settlements of a million claims touched 52
+** MB of fresh buffer (docs/performance.md). */
+#define BATCH_WRITE_BLOCK 16384
+#define BATCH_WRITE_SPLIT 262144
 int batch_write_blocks(const sb_batch *b, int64_t n, batch_format_fn format, int progress,
                        sb_flush_fn flush, void *ctx);
 
@@ -255,9 +263,10 @@ int batch_pays_reassist(const sb_policy_set *ps);
 /* ---- fee lines (fees.c) ---- */
 
 /* Group the lines of `set` by claim id and decide what the lines decide by
-** themselves; `cat` may be NULL (every item unlisted). */
-int batch_fee_index_new(const sb_fee_set *set, const sb_catalog *cat, sb_fee_index **out,
-                        const char *name, sb_error *err);
+** themselves; `cat` may be NULL (every item unlisted).  With `threads` > 1
+** and enough lines, two threads each build half of it. */
+int batch_fee_index_new(const sb_fee_set *set, const sb_catalog *cat, int threads,
+                        sb_fee_index **out, const char *name, sb_error *err);
 void batch_fee_index_free(sb_fee_index *x);
 /* The group of the lines naming claim id `id`, or -1 (x may be NULL). */
 int32_t batch_fee_group(const sb_fee_index *x, const char *id, size_t len);

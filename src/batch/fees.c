@@ -66,9 +66,15 @@ struct sb_fee_index {
   uint8_t *flags; /* per line: L_* */
   fee_item *items;
   fee_group *g;
-  int32_t ng, gcap;
-  int32_t *table; /* open addressing over claim-id hashes: group indexes, -1 empty */
-  uint64_t mask;
+  /* The claim ids fall in two halves by their hash's top bit (half_of),
+  ** each with a table of its own and its groups in a range of its own (g
+  ** holds a group a line: half 0's are g[0 .. ng[0]), half 1's the last
+  ** ng[1], groups_from; the ids between are never used), and its items in
+  ** a range of its own: two threads build the halves at once and write
+  ** nothing the other writes (build_job). */
+  int32_t ng[2];
+  int32_t *table[2]; /* open addressing over claim-id hashes: group indexes, -1 empty */
+  uint64_t mask[2];
   /* after settlement (batch_fee_choose_rows): per line, the catalogue row
   ** valid on its chosen row's date (NULL: unlisted, or no such row), so
   ** that the totals, --fee-results and --explain never look a code up
@@ -96,10 +102,29 @@ static int same_claim(const sb_fee_index *x, int32_t k, const char *id, size_t l
   return f.claim_id_len == len && memcmp(f.claim_id, id, len) == 0;
 }
 
+/* The half a claim id's hash falls in (sb_fee_index.table). */
+static int half_of(uint64_t h) {
+  return (int)(h >> 63);
+}
+
+/* The first of half p's groups (they end at groups_from + ng[p]). */
+static int32_t groups_from(const sb_fee_index *x, int p) {
+  return p ? (int32_t)(x->nlines - x->ng[1]) : 0;
+}
+
+/* The table slot where the search for hash h starts: what the lookups
+** that are prepared ahead bring in. */
+static const int32_t *first_slot(const sb_fee_index *x, uint64_t h) {
+  int p = half_of(h);
+  return &x->table[p][slot_of(h, x->mask[p])];
+}
+
 /* The group of claim id `id` whose hash is h, or -1. */
 static int32_t group_find(const sb_fee_index *x, uint64_t h, const char *id, size_t len) {
-  for (uint64_t i = slot_of(h, x->mask);; i = (i + 1) & x->mask) {
-    int32_t k = x->table[i];
+  const int32_t *t = x->table[half_of(h)];
+  uint64_t mask = x->mask[half_of(h)];
+  for (uint64_t i = slot_of(h, mask);; i = (i + 1) & mask) {
+    int32_t k = t[i];
     if (k < 0) return -1;
     if (x->g[k].hash == h && same_claim(x, k, id, len)) return k;
   }
@@ -110,20 +135,21 @@ int32_t batch_fee_group(const sb_fee_index *x, const char *id, size_t len) {
   return group_find(x, key_hash(id, len), id, len);
 }
 
-static int table_grow(sb_fee_index *x) {
-  uint64_t cap = 2 * (x->mask + 1);
+/* Double half p's table. */
+static int table_grow(sb_fee_index *x, int p) {
+  uint64_t cap = 2 * (x->mask[p] + 1);
   int32_t *t = malloc(cap * sizeof *t);
   if (!t) return -1;
   memset(t, 0xFF, cap * sizeof *t);
-  for (int32_t k = 0; k < x->ng; k++) {
+  for (int32_t k = groups_from(x, p); k < groups_from(x, p) + x->ng[p]; k++) {
     uint64_t i = slot_of(x->g[k].hash, cap - 1);
     while (t[i] >= 0)
       i = (i + 1) & (cap - 1);
     t[i] = k;
   }
-  free(x->table);
-  x->table = t;
-  x->mask = cap - 1;
+  free(x->table[p]);
+  x->table[p] = t;
+  x->mask[p] = cap - 1;
   return 0;
 }
 
@@ -167,148 +193,246 @@ void batch_fee_index_free(sb_fee_index *x) {
   free(x->flags);
   free(x->items);
   free(x->g);
-  free(x->table);
+  free(x->table[0]);
+  free(x->table[1]);
   free(x->valid);
   free(x->status);
   free(x);
 }
 
-int batch_fee_index_new(const sb_fee_set *set, const sb_catalog *cat, sb_fee_index **out,
-                        const char *name, sb_error *err) {
-  int64_t n = sb_fees_count(set);
-  if (n >= INT32_MAX - 1)
-    return sb_error_set(err, SB_ERANGE, name, "more than %d fee lines: split the file",
-                        INT32_MAX - 2);
-  size_t nn = (size_t)(n ? n : 1);
-  sb_fee_index *x = calloc(1, sizeof *x);
-  uint64_t *snh = NULL;
-  int32_t *fill = NULL;
-  if (x) {
-    x->set = set;
-    x->cat = cat;
-    x->nlines = n;
-    /* sized from the line count, not grown from small: each growth
-    ** rehashes every group, a cache miss each.  It still grows once when
-    ** more than half its slots fill (most lines each a claim of its own) */
-    x->mask = 1023;
-    while (x->mask < (uint64_t)n)
-      x->mask = 2 * x->mask + 1;
-    x->group = malloc(nn * sizeof *x->group);
-    x->flags = calloc(nn, 1);
-    x->table = malloc((x->mask + 1) * sizeof *x->table);
+/*
+** One half of the claim ids (sb_fee_index.table), built by a thread of its
+** own: its lines, and the ranges of the shared arrays it alone writes — its
+** part of `lists`, its groups (half 0's from g[0] up, half 1's from
+** g[nlines - 1] down: neither can have more groups than lines) and their
+** fill counters, its items and their serial numbers' hashes (from item0).
+** Per-line arrays (group, flags) it writes only at its own lines; the lines
+** of the two halves share cache lines there, which is why half 1 goes
+** through its lines from the last in step 1: the two threads then meet in
+** those arrays once, in the middle, instead of writing the same cache lines
+** all the way along.
+*/
+typedef struct build_job {
+  sb_fee_index *x;
+  int p;
+  int32_t *lists;      /* both halves' lines: half 0's from the start, half 1's
+                          from the end backwards (input order read from the end) */
+  const int32_t *list; /* its lines in the order step 1 takes them: half 0's
+                          in input order, half 1's the other way round */
+  int64_t nlist;
+  int64_t named; /* of them, the lines naming a claim: its items */
+  int64_t item0; /* where its items start */
+  int32_t *fill; /* by group */
+  uint64_t *snh; /* by item */
+  int oom;
+} build_job;
+
+/*
+** Step 1 of one half: its lines, then each line's group (a new one for a
+** claim id seen first).  The claim ids were hashed as the file was read
+** (sb_fees_claim_hash).  The table and the groups are far bigger than the
+** caches and each line lands anywhere in them, so the lookup of a line is
+** prepared ahead: the slot of the line AHEAD on is brought in, then (AHEAD/2
+** later) the group the slot names.  Only hints: the probe below is exact.
+** Nothing else is written per line here: every per-line array of the
+** index is memory touched for the first time (a page fault per 4 KiB), so
+** the items are written once, in claim order, in step 2.
+*/
+static void *build_groups(void *arg) {
+  build_job *j = arg;
+  sb_fee_index *x = j->x;
+  const sb_fee_set *set = x->set;
+  int p = j->p;
+  int64_t n = x->nlines, m = 0;
+  for (int64_t i = 0; i < n; i++)
+    if (half_of(sb_fees_claim_hash(set, i)) == p) j->lists[p ? n - 1 - m++ : m++] = (int32_t)i;
+  const int32_t *list = j->list = j->lists + (p ? n - m : 0);
+  j->nlist = m;
+  /* sized from the line count, not grown from small: each growth rehashes
+  ** every group, a cache miss each.  It still grows once when more than
+  ** half its slots fill (most lines each a claim of its own) */
+  x->mask[p] = 1023;
+  while (x->mask[p] < (uint64_t)m)
+    x->mask[p] = 2 * x->mask[p] + 1;
+  x->table[p] = malloc((x->mask[p] + 1) * sizeof *x->table[p]);
+  if (!x->table[p]) {
+    j->oom = 1;
+    return NULL;
   }
-  if (!x || !x->group || !x->flags || !x->table) goto oom;
-  memset(x->table, 0xFF, (x->mask + 1) * sizeof *x->table);
-  /* 1. one sequential pass over the lines: each line's group (a new one
-  ** for a claim id seen first).  The claim ids were hashed as the file was
-  ** read (sb_fees_claim_hash).  The table and the groups are far bigger
-  ** than the caches and each line lands anywhere in them, so the lookup of
-  ** line i is prepared ahead: line i+AHEAD's slot is brought in, then
-  ** (AHEAD/2 later) the group the slot names.  Only hints: the probe below
-  ** is exact.  Nothing else is written per line here: every per-line array
-  ** of the index is memory touched for the first time (a page fault per
-  ** 4 KiB), so the items are written once, in claim order, in step 2. */
+  memset(x->table[p], 0xFF, (x->mask[p] + 1) * sizeof *x->table[p]);
   enum { AHEAD = 16 };
-  for (int64_t i = 0; i < n && i < AHEAD; i++)
-    __builtin_prefetch(&x->table[slot_of(sb_fees_claim_hash(set, i), x->mask)]);
-  for (int64_t i = 0; i < n; i++) {
-    uint64_t h = sb_fees_claim_hash(set, i);
-    if (i + AHEAD < n)
-      __builtin_prefetch(&x->table[slot_of(sb_fees_claim_hash(set, i + AHEAD), x->mask)]);
-    if (i + AHEAD / 2 < n) {
-      int32_t kb = x->table[slot_of(sb_fees_claim_hash(set, i + AHEAD / 2), x->mask)];
+  uint64_t hq[AHEAD]; /* the hashes of lines a .. a + AHEAD - 1 */
+  for (int64_t a = 0; a < m && a < AHEAD; a++) {
+    hq[a] = sb_fees_claim_hash(set, list[a]);
+    __builtin_prefetch(first_slot(x, hq[a]));
+  }
+  for (int64_t a = 0; a < m; a++) {
+    int32_t i = list[a];
+    uint64_t h = hq[a % AHEAD];
+    if (a + AHEAD < m) {
+      uint64_t ha = hq[a % AHEAD] = sb_fees_claim_hash(set, list[a + AHEAD]);
+      __builtin_prefetch(first_slot(x, ha));
+    }
+    if (a + AHEAD / 2 < m) {
+      int32_t kb = *first_slot(x, hq[(a + AHEAD / 2) % AHEAD]);
       if (kb >= 0) __builtin_prefetch(&x->g[kb]);
     }
     sb_fee_line l = sb_fees_line(set, i);
     x->group[i] = -1;
     if (l.bad) x->flags[i] |= L_BAD;
     if (!l.claim_id_ok || l.claim_id_len == 0) continue; /* names no claim */
-    uint64_t s = slot_of(h, x->mask);
+    int32_t *t = x->table[p];
+    uint64_t mask = x->mask[p], s = slot_of(h, mask);
     int32_t k;
-    for (;; s = (s + 1) & x->mask) {
-      k = x->table[s];
+    for (;; s = (s + 1) & mask) {
+      k = t[s];
       if (k < 0 || (x->g[k].hash == h && same_claim(x, k, l.claim_id, l.claim_id_len))) break;
     }
     if (k < 0) {
-      if (x->ng == x->gcap) {
-        int32_t nc = x->gcap ? 2 * x->gcap : 1024;
-        fee_group *ng = realloc(x->g, (size_t)nc * sizeof *ng);
-        if (!ng) goto oom;
-        x->g = ng;
-        x->gcap = nc;
-      }
-      k = x->ng++;
-      x->g[k] = (fee_group){.hash = h, .line0 = (int32_t)i, .chosen = -1};
+      k = p ? (int32_t)(n - 1 - x->ng[1]++) : x->ng[0]++;
+      x->g[k] = (fee_group){.hash = h, .line0 = i, .chosen = -1};
       if (l.claim_id_len <= KEY_INLINE) {
         memcpy(x->g[k].key, l.claim_id, l.claim_id_len);
         x->g[k].klen = (uint8_t)l.claim_id_len;
       } else {
         x->g[k].klen = KEY_INLINE + 1;
       }
-      x->table[s] = k;
-      if (2 * (uint64_t)x->ng > x->mask + 1 && table_grow(x)) goto oom;
+      t[s] = k;
+      if (2 * (uint64_t)x->ng[p] > mask + 1 && table_grow(x, p)) {
+        j->oom = 1;
+        return NULL;
+      }
     }
     x->g[k].count++;
     x->group[i] = k;
+    j->named++;
   }
-  /* 2. the items in claim order, straight from the lines (a counting sort
-  ** by group, stable), each with its code as located when read
-  ** (sb_fees_code_at) and its serial number's hash */
-  fill = malloc((size_t)(x->ng ? x->ng : 1) * sizeof *fill);
-  if (!fill) goto oom;
-  int64_t placed = 0;
-  for (int32_t k = 0; k < x->ng; k++) {
+  return NULL;
+}
+
+/*
+** Steps 2 and 3 of one half.  2: its items in claim order, straight from
+** the lines (a counting sort by group, stable: the lines in input order),
+** each with its code as located when read (sb_fees_code_at) and its serial
+** number's hash.  Each line lands anywhere in the items, so its place is
+** prepared as its group was in step 1: the fill counter of the line AHEAD
+** on is brought in, then (AHEAD/2 later) the item and hash it is likely to
+** write.  Hints: a counter may move on before its line comes.  3: what
+** each claim's lines decide by themselves.
+*/
+static void *build_items(void *arg) {
+  build_job *j = arg;
+  sb_fee_index *x = j->x;
+  const sb_fee_set *set = x->set;
+  int32_t *fill = j->fill;
+  int32_t g0 = groups_from(x, j->p), g1 = g0 + x->ng[j->p];
+  int64_t placed = j->item0;
+  for (int32_t k = g0; k < g1; k++) {
     x->g[k].first = (int32_t)placed;
     fill[k] = (int32_t)placed;
     placed += x->g[k].count;
   }
-  size_t np = (size_t)(placed ? placed : 1);
-  x->items = malloc(np * sizeof *x->items);
-  snh = malloc(np * sizeof *snh);
-  if (!x->items || !snh) goto oom;
-  /* Each line lands anywhere in the items, so its place is prepared as
-  ** its group was in step 1: line i+AHEAD's fill counter is brought in,
-  ** then (AHEAD/2 later) the item and hash it is likely to write.  Hints:
-  ** a counter may move on before its line comes. */
-  for (int64_t i = 0; i < n; i++) {
-    if (i + AHEAD < n && x->group[i + AHEAD] >= 0) __builtin_prefetch(&fill[x->group[i + AHEAD]]);
-    if (i + AHEAD / 2 < n && x->group[i + AHEAD / 2] >= 0) {
-      int32_t qb = fill[x->group[i + AHEAD / 2]];
+  enum { AHEAD = 16 };
+  /* in input order: half 1's list is the other way round */
+  const int32_t *list = j->list;
+  int64_t m = j->nlist;
+#define IN_ORDER(a) list[j->p ? m - 1 - (a) : (a)]
+  for (int64_t a = 0; a < m; a++) {
+    if (a + AHEAD < m && x->group[IN_ORDER(a + AHEAD)] >= 0)
+      __builtin_prefetch(&fill[x->group[IN_ORDER(a + AHEAD)]]);
+    if (a + AHEAD / 2 < m && x->group[IN_ORDER(a + AHEAD / 2)] >= 0) {
+      int32_t qb = fill[x->group[IN_ORDER(a + AHEAD / 2)]];
       __builtin_prefetch(&x->items[qb], 1);
-      __builtin_prefetch(&snh[qb], 1);
+      __builtin_prefetch(&j->snh[qb], 1);
     }
-    int32_t k = x->group[i];
+    int32_t i = IN_ORDER(a), k = x->group[i];
     if (k < 0) continue;
     sb_fee_line l = sb_fees_line(set, i);
     int32_t q = fill[k]++;
-    x->items[q] = (fee_item){l.cnt, l.pric, sb_fees_code_at(set, cat, i), (uint32_t)i};
-    snh[q] = l.sn_len && l.sn_len <= 64 ? key_hash(l.sn, l.sn_len) | 1 : 0;
+    x->items[q] = (fee_item){l.cnt, l.pric, sb_fees_code_at(set, x->cat, i), (uint32_t)i};
+    j->snh[q] = l.sn_len && l.sn_len <= 64 ? key_hash(l.sn, l.sn_len) | 1 : 0;
   }
-  /* 3. what each claim's lines decide by themselves */
-  for (int32_t k = 0; k < x->ng; k++) {
+#undef IN_ORDER
+  for (int32_t k = g0; k < g1; k++) {
     fee_group *g = &x->g[k];
-    if (mark_duplicates(x, g, snh)) goto oom;
+    if (mark_duplicates(x, g, j->snh)) {
+      j->oom = 1;
+      return NULL;
+    }
     sb_fen total = 0;
     for (int32_t q = g->first; q < g->first + g->count; q++) {
       fee_item *it = &x->items[q];
-      sb_fee_amounts a;
-      if (!(x->flags[it->line] & L_BAD) && sb_fee_classify(NULL, it->cnt, it->pric, &a))
+      sb_fee_amounts am;
+      if (!(x->flags[it->line] & L_BAD) && sb_fee_classify(NULL, it->cnt, it->pric, &am))
         x->flags[it->line] |= L_BAD; /* its amount is above 10,000,000,000.00 */
       if (x->flags[it->line]) {
         g->bad = 1;
         continue;
       }
-      total += a.amt; /* each <= SB_MONEY_MAX: a claim would need 9 million of them to wrap */
+      total += am.amt; /* each <= SB_MONEY_MAX: a claim would need 9 million of them to wrap */
       if (total > SB_MONEY_MAX) g->over = 1, total = SB_MONEY_MAX + 1;
     }
   }
-  free(fill);
+  return NULL;
+}
+
+/* fn on both halves: at once on two threads when `both`, else one after
+** the other on this one. */
+static void run_halves(void *(*fn)(void *), void *first, void *second, int both) {
+  if (both) {
+    batch_run_pair(fn, first, second);
+  } else {
+    fn(first);
+    fn(second);
+  }
+}
+
+int batch_fee_index_new(const sb_fee_set *set, const sb_catalog *cat, int threads,
+                        sb_fee_index **out, const char *name, sb_error *err) {
+  int64_t n = sb_fees_count(set);
+  if (n >= INT32_MAX - 1)
+    return sb_error_set(err, SB_ERANGE, name, "more than %d fee lines: split the file",
+                        INT32_MAX - 2);
+  size_t nn = (size_t)(n ? n : 1);
+  int both = threads > 1 && n >= BATCH_FEE_SPLIT;
+  sb_fee_index *x = calloc(1, sizeof *x);
+  int32_t *lists = NULL, *fill = NULL;
+  build_job j[2];
+  memset(j, 0, sizeof j);
+  if (x) {
+    x->set = set;
+    x->cat = cat;
+    x->nlines = n;
+    x->group = malloc(nn * sizeof *x->group);
+    x->flags = calloc(nn, 1);
+    x->g = malloc(nn * sizeof *x->g); /* a group a line at most; touched only as used */
+    fill = malloc(nn * sizeof *fill);
+    lists = malloc(nn * sizeof *lists);
+  }
+  if (!x || !x->group || !x->flags || !x->g || !fill || !lists) goto oom;
+  for (int p = 0; p < 2; p++)
+    j[p] = (build_job){x, p, lists, NULL, 0, 0, 0, fill, NULL, 0};
+  run_halves(build_groups, &j[0], &j[1], both);
+  if (j[0].oom || j[1].oom) goto oom;
+  size_t np = (size_t)(j[0].named + j[1].named ? j[0].named + j[1].named : 1);
+  x->items = malloc(np * sizeof *x->items);
+  uint64_t *snh = malloc(np * sizeof *snh);
+  if (!x->items || !snh) {
+    free(snh);
+    goto oom;
+  }
+  j[1].item0 = j[0].named;
+  j[0].snh = j[1].snh = snh;
+  run_halves(build_items, &j[0], &j[1], both);
   free(snh);
+  if (j[0].oom || j[1].oom) goto oom;
+  free(fill);
+  free(lists);
   *out = x;
   return SB_OK;
 oom:
   free(fill);
-  free(snh);
+  free(lists);
   batch_fee_index_free(x);
   return sb_error_set(err, SB_ENOMEM, name, "out of memory");
 }
@@ -370,21 +494,21 @@ void batch_fee_rows(const sb_fee_index *x, row *rows, int64_t n, const char *are
   uint64_t hq[AHEAD];
   for (int64_t i = 0; i < n && i < AHEAD; i++) {
     hq[i] = pending_hash(&rows[i], arena);
-    if (hq[i]) __builtin_prefetch(&x->table[slot_of(hq[i], x->mask)]);
+    if (hq[i]) __builtin_prefetch(first_slot(x, hq[i]));
   }
   for (int64_t i = 0; i < n; i++) {
     uint64_t h = hq[i % AHEAD];
     if (i + AHEAD < n) {
       uint64_t ha = pending_hash(&rows[i + AHEAD], arena);
       hq[(i + AHEAD) % AHEAD] = ha;
-      if (ha) __builtin_prefetch(&x->table[slot_of(ha, x->mask)]);
+      if (ha) __builtin_prefetch(first_slot(x, ha));
     }
     if (i + AHEAD / 2 < n && hq[(i + AHEAD / 2) % AHEAD]) {
-      int32_t kb = x->table[slot_of(hq[(i + AHEAD / 2) % AHEAD], x->mask)];
+      int32_t kb = *first_slot(x, hq[(i + AHEAD / 2) % AHEAD]);
       if (kb >= 0) __builtin_prefetch(&x->g[kb]);
     }
     if (i + AHEAD / 4 < n && hq[(i + AHEAD / 4) % AHEAD]) {
-      int32_t kc = x->table[slot_of(hq[(i + AHEAD / 4) % AHEAD], x->mask)];
+      int32_t kc = *first_slot(x, hq[(i + AHEAD / 4) % AHEAD]);
       if (kc >= 0) __builtin_prefetch(&x->items[x->g[kc].first]);
     }
     row *r = &rows[i];
@@ -429,17 +553,72 @@ static int raw_id_date(const sb_batch *b, const row *r, const char **id, size_t 
   return *len > 0;
 }
 
-/* The groups [from, to) of resolve_lines, and what they count. */
+/* The group whose lines row r would be shown against (-1: none) and the
+** date it classifies them on. */
+static int32_t row_group(const sb_batch *b, const row *r, sb_date *date, int *date_ok) {
+  if ((r->flags & F_REVERSAL) || row_skipped(r)) return -1;
+  if (r->flags & F_RAW) {
+    const char *id;
+    size_t len;
+    *date = 0;
+    if (!raw_id_date(b, r, &id, &len, date, date_ok)) return -1;
+    return batch_fee_group(b->fees, id, len);
+  }
+  *date = r->date; /* load_row kept the group */
+  *date_ok = 1;
+  return (int32_t)r->aux - 1;
+}
+
+/* Half p of batch_fee_choose_rows (its groups), and what its lines count. */
 typedef struct resolve_job {
-  sb_fee_index *x;
-  int32_t from, to;
+  const sb_batch *b;
+  int p;
   int64_t by_status[4];
 } resolve_job;
 
+/*
+** The row each of half p's claim ids is shown against, then each of their
+** lines' catalogue row on its chosen row's date and its status: one pass
+** over the rows, one over the lines in claim order (each code already
+** located, fee_item.at).  The two halves write different groups and
+** different lines, and a half needs only its own groups chosen to go on to
+** their lines, so the two run at once with nothing to wait for between.
+*/
 static void *resolve_run(void *arg) {
   resolve_job *j = arg;
-  sb_fee_index *x = j->x;
-  for (int32_t k = j->from; k < j->to; k++) {
+  const sb_batch *b = j->b;
+  sb_fee_index *x = b->fees;
+  enum { AHEAD = 16 };
+  for (int64_t i = 0; i < b->n; i++) {
+    /* the groups are far bigger than the caches: row i+AHEAD's is hinted
+    ** (a reversal's or malformed row's aux is no group: a hint anywhere
+    ** costs nothing) */
+    if (i + AHEAD < b->n) {
+      const row *ra = &b->rows[i + AHEAD];
+      if (!(ra->flags & (F_REVERSAL | F_RAW)) && ra->aux > 0 && ra->aux <= (uint64_t)x->nlines &&
+          ((int64_t)ra->aux - 1 >= x->ng[0]) == j->p)
+        __builtin_prefetch(&x->g[ra->aux - 1]);
+    }
+    sb_date date;
+    int date_ok;
+    int32_t k = row_group(b, &b->rows[i], &date, &date_ok);
+    if (k < 0 || (k >= x->ng[0]) != j->p) continue; /* none, or the other half's */
+    fee_group *g = &x->g[k];
+    int settled = !row_rejected(&b->rows[i]);
+    /* the settled row, else the first in canonical order: rows of one id
+    ** compare by date, then position; a row without a real date last */
+    int take = g->chosen < 0 || (settled && !g->chosen_settled) ||
+               (!settled && !g->chosen_settled &&
+                (date_ok && (!g->chosen_date_ok || date < g->chosen_date)));
+    if (take) {
+      g->chosen = i;
+      g->chosen_settled = (uint8_t)settled;
+      g->chosen_date = date;
+      g->chosen_date_ok = (uint8_t)date_ok;
+    }
+  }
+  int32_t from = groups_from(x, j->p), to = from + x->ng[j->p];
+  for (int32_t k = from; k < to; k++) {
     const fee_group *g = &x->g[k];
     if (g->chosen < 0) continue; /* its lines are no_claim */
     for (int32_t q = g->first; q < g->first + g->count; q++) {
@@ -459,20 +638,19 @@ static void *resolve_run(void *arg) {
   return NULL;
 }
 
-/* Each line's catalogue row on its chosen row's date, and the lines by
-** status: one pass over the lines in claim order, each code already
-** located (fee_item.at); by two threads over half the groups each when
-** `threads` > 1 (a line belongs to one group: the halves write different
-** lines). */
-static int resolve_lines(sb_fee_index *x, int threads) {
+int batch_fee_choose_rows(sb_batch *b) {
+  sb_fee_index *x = b->fees;
+  if (!x) return 0;
   size_t nn = (size_t)(x->nlines ? x->nlines : 1);
   if (!x->valid) x->valid = calloc(nn, sizeof *x->valid);
   if (!x->status) x->status = malloc(nn);
   if (!x->valid || !x->status) return -1;
   memset(x->status, SB_FEE_NO_CLAIM, nn);
-  int32_t h = threads > 1 && x->nlines >= BATCH_FEE_SPLIT ? x->ng / 2 : x->ng;
-  resolve_job j[2] = {{x, 0, h, {0}}, {x, h, x->ng, {0}}};
-  batch_run_pair(resolve_run, &j[0], h < x->ng ? &j[1] : NULL);
+  /* by two threads, a half of the claim ids each, when the batch has more
+  ** than one */
+  int threads = b->opt.threads > 0 ? b->opt.threads : 2;
+  resolve_job j[2] = {{b, 0, {0}}, {b, 1, {0}}};
+  run_halves(resolve_run, &j[0], &j[1], threads > 1 && x->nlines >= BATCH_FEE_SPLIT);
   int64_t shown = 0;
   for (int s = 0; s < 4; s++) {
     x->by_status[s] = j[0].by_status[s] + j[1].by_status[s];
@@ -480,52 +658,6 @@ static int resolve_lines(sb_fee_index *x, int threads) {
   }
   x->by_status[SB_FEE_NO_CLAIM] = x->nlines - shown;
   return 0;
-}
-
-int batch_fee_choose_rows(sb_batch *b) {
-  sb_fee_index *x = b->fees;
-  if (!x) return 0;
-  enum { AHEAD = 16 };
-  for (int64_t i = 0; i < b->n; i++) {
-    /* the groups are far bigger than the caches: row i+AHEAD's is hinted
-    ** (a reversal's or malformed row's aux is no group: a hint anywhere
-    ** costs nothing) */
-    if (i + AHEAD < b->n) {
-      const row *ra = &b->rows[i + AHEAD];
-      if (!(ra->flags & (F_REVERSAL | F_RAW)) && ra->aux > 0 && ra->aux <= (uint64_t)x->ng)
-        __builtin_prefetch(&x->g[ra->aux - 1]);
-    }
-    const row *r = &b->rows[i];
-    if ((r->flags & F_REVERSAL) || row_skipped(r)) continue;
-    const char *id;
-    size_t len;
-    sb_date date = 0;
-    int date_ok;
-    int32_t k;
-    if (r->flags & F_RAW) {
-      if (!raw_id_date(b, r, &id, &len, &date, &date_ok)) continue;
-      k = batch_fee_group(x, id, len);
-    } else { /* load_row kept the group */
-      k = (int32_t)r->aux - 1;
-      date = r->date;
-      date_ok = 1;
-    }
-    if (k < 0) continue;
-    fee_group *g = &x->g[k];
-    int settled = !row_rejected(r);
-    /* the settled row, else the first in canonical order: rows of one id
-    ** compare by date, then position; a row without a real date last */
-    int take = g->chosen < 0 || (settled && !g->chosen_settled) ||
-               (!settled && !g->chosen_settled &&
-                (date_ok && (!g->chosen_date_ok || date < g->chosen_date)));
-    if (take) {
-      g->chosen = i;
-      g->chosen_settled = (uint8_t)settled;
-      g->chosen_date = date;
-      g->chosen_date_ok = (uint8_t)date_ok;
-    }
-  }
-  return resolve_lines(x, b->opt.threads > 0 ? b->opt.threads : 2);
 }
 
 void batch_fee_counts(const sb_batch *b, int64_t by_status[4]) {
@@ -627,7 +759,7 @@ int sb_batch_write_fee_results(const sb_batch *b, sb_buf *o, size_t chunk, sb_fl
   /* As the settlements: formatted by two threads while this one writes
   ** (no progress: the settlements may be written beside, and report it);
   ** but by this thread alone when the batch was given one thread. */
-  if (flush && n >= 2 * BATCH_WRITE_BLOCK && b->opt.threads != 1) {
+  if (flush && n >= BATCH_WRITE_SPLIT && b->opt.threads != 1) {
     if (flush(ctx, o)) return SB_EIO;
     return batch_write_blocks(b, n, format_fee_results, 0, flush, ctx);
   }

@@ -273,7 +273,8 @@ typedef struct fee_build {
 static void *fee_build_run(void *arg) {
   fee_build *f = arg;
   sb_batch *b = f->b;
-  f->rc = batch_fee_index_new(b->opt.fees, b->opt.catalog, &b->fees, b->name, &f->err);
+  f->rc = batch_fee_index_new(b->opt.fees, b->opt.catalog, b->opt.threads > 0 ? b->opt.threads : 2,
+                              &b->fees, b->name, &f->err);
   return NULL;
 }
 

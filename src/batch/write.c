@@ -204,7 +204,7 @@ int batch_write_blocks(const sb_batch *b, int64_t n, batch_format_fn format, int
 int sb_batch_write_settlements(const sb_batch *b, sb_buf *o, size_t chunk, sb_flush_fn flush,
                                void *ctx) {
   if (sb_buf_put(o, SETTLEMENT_HEADER, sizeof SETTLEMENT_HEADER - 1)) return SB_ENOMEM;
-  if (flush && b->n >= 2 * BATCH_WRITE_BLOCK) {
+  if (flush && b->n >= BATCH_WRITE_SPLIT) {
     if (flush(ctx, o)) return SB_EIO;
     return batch_write_blocks(b, b->n, format_rows, 1, flush, ctx);
   }

@@ -159,6 +159,43 @@ static int add_field(sb_csv_reader *r, int n) {
 */
 static int parse(sb_csv_reader *r, sb_csv_row *row) {
   const char *s = r->buf + r->start, *e = r->buf + r->end, *q = s;
+  /* Most records are one line without a quote: find the line's end and
+  ** look for a quote with memchr (many bytes a step), then split at the
+  ** commas, which is all the general loop below would do with such a line
+  ** — with four tests a byte instead of one.  A line with a quote anywhere
+  ** takes the general loop. */
+  const char *nl = memchr(s, '\n', (size_t)(e - s));
+  if (!nl && !r->eof) return 0;
+  const char *le = nl ? nl : e;
+  if (!memchr(s, '"', (size_t)(le - s))) {
+    int n = 0;
+    for (;;) {
+      if (add_field(r, n)) return -1;
+      sb_csv_field *f = &r->fields[n++];
+      const char *v = q;
+      while (q < le && *q != ',')
+        q++;
+      f->p = v;
+      f->len = (uint32_t)(q - v);
+      f->quoted = f->bad = 0;
+      if (q == le) {
+        /* A CR right before the LF (or the end of input) is the line end. */
+        if (f->len && v[f->len - 1] == '\r') f->len--;
+        break;
+      }
+      q++;
+    }
+    q = nl ? nl + 1 : e;
+    row->bad = 0;
+    row->fields = r->fields;
+    row->n = n;
+    row->line = r->line;
+    r->line += nl != NULL;
+    r->consumed += (uint64_t)(q - s);
+    row->bytes = r->consumed;
+    r->start += (size_t)(q - s);
+    return 1;
+  }
   size_t slen = 0;
   int n = 0, lines = 0;
   row->bad = 0;

@@ -409,8 +409,9 @@ static int send_pending(pg_store *s, sb_error *err) {
 ** time, and making the indexes afterwards — sorting every entry once and
 ** writing each page once — far less than what it saved.  So an import that
 ** fills a buffer (FLUSH_BYTES: only an import does; a server's group never
-** does) into a ledger that held no claims rows drops those indexes
-** (PG_DROP_ROW_INDEXES, store_pg_schema.c) and makes them again
+** does) into a ledger that held no claims rows drops the two primary keys
+** (PG_DROP_ROW_INDEXES, store_pg_schema.c; the partial indexes of
+** reversals, which take a row in two hundred, are kept) and makes them again
 ** (PG_MAKE_ROW_INDEXES) once its rows are sent: before anything reads the
 ** tables (pg_flush) and at the latest before its COMMIT.
 **

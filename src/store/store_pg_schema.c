@@ -74,13 +74,22 @@
   "CREATE TABLE sanbao_schema_history(version integer PRIMARY KEY, applied_at text NOT NULL,"      \
   " applied_by text NOT NULL, how text NOT NULL)"
 
-/* The table of claim ids (see above) and its index of reversals. */
+/* The table of claim ids (see above) and its index of reversals: schema
+** 3's, and since schema 4 unique -- a settlement is reversed at most once,
+** as the SQLite ledger's unique index on claims' reverses_seq says (claims
+** is partitioned by person here, and a unique index of a partitioned table
+** must hold the key; claim_ids is not partitioned, and has every row's
+** reverses_seq but a rejected row's). */
 #define CLAIM_IDS_TABLE                                                                            \
   "CREATE TABLE claim_ids(claim_id text COLLATE \"C\" NOT NULL, seq bigint NOT NULL,"              \
   " person_id text COLLATE \"C\" NOT NULL, content_key bigint NOT NULL,"                           \
   " status text NOT NULL CHECK (status IN ('settled','reversed','rejected')),"                     \
-  " reverses_seq bigint, PRIMARY KEY (claim_id, seq));"                                            \
+  " reverses_seq bigint, PRIMARY KEY (claim_id, seq));"
+#define CLAIM_IDS_REVERSES_V3                                                                      \
   "CREATE INDEX claim_ids_reverses ON claim_ids(reverses_seq) WHERE reverses_seq IS NOT NULL;"
+#define CLAIM_IDS_REVERSES                                                                         \
+  "CREATE UNIQUE INDEX claim_ids_reverses ON claim_ids(reverses_seq)"                              \
+  " WHERE reverses_seq IS NOT NULL;"
 /* The constraint an older sanbao's claims rows fail (see above): its name
 ** is the message. */
 #define CLAIM_ID_KEPT                                                                              \
@@ -178,7 +187,8 @@
 ** row without a settlement, which no sanbao writes, fails the status CHECK
 ** and so the migration, rather than be lost), the old tables dropped with
 ** their views, triggers and indexes, and the new one renamed to claims and
-** given its indexes (made once, sorted), its trigger and the views.  Every
+** given its indexes (made once, sorted), its trigger and the views; the
+** index of reversals of claim_ids is made again, unique.  Every
 ** row's claim_id_kept is true: migration 2 -> 3 filled claim_ids from
 ** every row, so the CHECK of CLAIM_ID_KEPT holds, validated, as in a new
 ** ledger.
@@ -196,12 +206,13 @@
   "ALTER TABLE claims ADD CONSTRAINT claims_pkey PRIMARY KEY (seq, person_id);" CLAIMS_REVERSES    \
   "CREATE INDEX claims_reverses_seq ON claims(reverses_seq) WHERE reverses_seq IS NOT NULL;"       \
   "CREATE TRIGGER claims_append_only BEFORE UPDATE OR DELETE ON claims FOR EACH ROW"               \
-  " EXECUTE FUNCTION sanbao_append_only('claims are append-only');" SETTLEMENTS_VIEW
+  " EXECUTE FUNCTION sanbao_append_only('claims are append-only');" SETTLEMENTS_VIEW               \
+  "DROP INDEX claim_ids_reverses;" CLAIM_IDS_REVERSES
 
 /* MIGRATIONS[v]: the SQL taking a ledger from version v to v + 1. */
 static const char *const MIGRATIONS[PG_SCHEMA_VERSION] = {
     [1] = HISTORY_TABLE,
-    [2] = CLAIM_IDS_TABLE
+    [2] = CLAIM_IDS_TABLE CLAIM_IDS_REVERSES_V3
     "INSERT INTO claim_ids SELECT c.claim_id, c.seq, c.person_id, c.content_key, s.status,"
     " s.reverses_seq FROM claims c JOIN settlements s ON s.seq = c.seq AND s.person_id ="
     " c.person_id;"
@@ -243,7 +254,7 @@ static const char SCHEMA[] =
     "CREATE TABLE claims" CLAIMS_COLUMNS ", PRIMARY KEY (seq, person_id))"
     " PARTITION BY HASH (person_id);"
     /* the claim ids (see above) */
-    CLAIM_IDS_TABLE SETTLEMENTS_VIEW
+    CLAIM_IDS_TABLE CLAIM_IDS_REVERSES SETTLEMENTS_VIEW
     "CREATE INDEX claims_reverses_seq ON claims(reverses_seq) WHERE reverses_seq IS NOT NULL;"
     "CREATE TABLE accumulators("
     "  person_id text COLLATE \"C\" NOT NULL, year integer NOT NULL,"

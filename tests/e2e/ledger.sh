@@ -557,6 +557,13 @@ if [ "$store" = pg ]; then
       contains "append-only: '$sql' refused by the trigger" "$work/err.txt" "settlements are append-only"
     fi
   done
+  # a settlement is reversed at most once (schema 4: claim_ids' unique index)
+  if db_sql "$db" "INSERT INTO claim_ids SELECT claim_id || '-2', seq + 100000, person_id, content_key,
+      status, reverses_seq FROM claim_ids WHERE reverses_seq IS NOT NULL LIMIT 1" >"$work/out.txt" 2>"$work/err.txt"; then
+    bad "a second reversal of one settlement stored"
+  else
+    contains "a second reversal of one settlement refused by the unique index" "$work/err.txt" "claim_ids_reverses"
+  fi
   skip "ledger file checks (journal mode, application id, SQLite migrations): SQLite only"
 elif [ "$have_sqlite" -eq 1 ]; then
   # REPLACE deletes the conflicting row without firing DELETE triggers (unless
@@ -755,6 +762,8 @@ if [ "$store" = pg ]; then
   # and amounts; claims without the settlement's columns.
   to_v3="CREATE TEMP TABLE s3 AS SELECT * FROM settlements;
     DROP VIEW settlement_amounts; DROP VIEW settlements; DROP INDEX claims_reverses_seq;
+    DROP INDEX claim_ids_reverses;
+    CREATE INDEX claim_ids_reverses ON claim_ids(reverses_seq) WHERE reverses_seq IS NOT NULL;
     ALTER TABLE claims DROP COLUMN status, DROP COLUMN reason, DROP COLUMN category,
       DROP COLUMN year, DROP COLUMN setl_visit_type, DROP COLUMN setl_level,
       DROP COLUMN setl_medfee_sumamt, DROP COLUMN setl_fulamt_ownpay_amt,
@@ -814,6 +823,9 @@ if [ "$store" = pg ]; then
     same_text "a ledger of schema version $1: claims stores as a new ledger's" \
       "$(db_sql "$work/basics-pristine.db" "SELECT * FROM claims ORDER BY seq")" \
       "$(db_sql "$f/v$1.db" "SELECT * FROM claims ORDER BY seq")"
+    same_text "a ledger of schema version $1: the indexes of claims and claim_ids as a new ledger's" \
+      "$(db_sql "$work/basics-pristine.db" "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('claims', 'claim_ids') ORDER BY 1")" \
+      "$(db_sql "$f/v$1.db" "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('claims', 'claim_ids') ORDER BY 1")"
     run db import-claims --db "$f/v$1.db" --claims "$golden/basics/claims.csv"
     expect_rc "a ledger migrated from version $1: a re-import" 0
     "$bin" db export-settlements --db "$f/v$1.db" --out "$f/v$1-again.csv" 2>/dev/null

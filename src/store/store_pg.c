@@ -49,11 +49,19 @@
 /* A settlement's visit type, level and four amounts, read from its claims
 ** row c: its setl_X, or the received X where that is NULL (schema 4:
 ** store_pg_schema.c); NULL for a rejected row, whose settlement has none. */
-#define SETTLED(x) ", CASE WHEN c.status <> 'rejected' THEN coalesce(c.setl_" x ", c." x ") END"
 #define SETTLED_COLS                                                                               \
-  SETTLED("visit_type")                                                                            \
-  SETTLED("level") SETTLED("medfee_sumamt") SETTLED("fulamt_ownpay_amt")                           \
-      SETTLED("overlmt_selfpay") SETTLED("preselfpay_amt")
+  ", CASE WHEN c.status <> 'rejected'"                                                             \
+  " THEN coalesce(c.setl_visit_type, c.visit_type) END"                                            \
+  ", CASE WHEN c.status <> 'rejected'"                                                             \
+  " THEN coalesce(c.setl_level, c.level) END"                                                      \
+  ", CASE WHEN c.status <> 'rejected'"                                                             \
+  " THEN coalesce(c.setl_medfee_sumamt, c.medfee_sumamt) END"                                      \
+  ", CASE WHEN c.status <> 'rejected'"                                                             \
+  " THEN coalesce(c.setl_fulamt_ownpay_amt, c.fulamt_ownpay_amt) END"                              \
+  ", CASE WHEN c.status <> 'rejected'"                                                             \
+  " THEN coalesce(c.setl_overlmt_selfpay, c.overlmt_selfpay) END"                                  \
+  ", CASE WHEN c.status <> 'rejected'"                                                             \
+  " THEN coalesce(c.setl_preselfpay_amt, c.preselfpay_amt) END"
 
 static const char *const SQL[PQ_COUNT] = {
     [PQ_RUN_START] =

@@ -5,11 +5,11 @@
 **
 ** Rows go to the server with COPY.  row_append encodes a claim row with
 ** its settlement (one row of claims since schema 4) and its row of
-** claim_ids (store_pg_schema.c) at once into two buffers in COPY's binary format (see "COPY binary
-*format") — or,
-** while the overlay keeps a server's few rows whole, only when they turn
-** out to go by COPY after all (see encode_kept); they are sent,
-** one COPY a table, before anything reads the tables and at commit, and at
+** claim_ids (store_pg_schema.c) at once into two buffers in COPY's binary
+** format (see "COPY binary format") — or, while the overlay keeps a
+** server's few rows whole, only when they turn out to go by COPY after
+** all (see encode_kept); they are sent, one COPY a table, before anything
+** reads the tables and at commit, and at
 ** the latest when a buffer passes FLUSH_BYTES, so an import of millions of
 ** rows costs a few COPYs, not millions of round trips, and holds a bounded
 ** amount of memory.  Everything sent belongs to the import's transaction: a
@@ -17,8 +17,8 @@
 ** takes all of it back.  Accumulators are kept likewise and sent together:
 ** a few as upserts, many through COPY into a temporary table and one
 ** INSERT ... SELECT ... ON CONFLICT.  A large import sends its rows with
-** the tables' indexes dropped and makes them again after (see "the indexes
-** of a large import").
+** the tables' primary keys dropped and makes them again after (see "the
+** indexes of a large import").
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,10 +94,9 @@ static int put_int(sb_buf *b, int64_t v, char sep) {
 
 /*
 ** Claims rows (with their settlements), claim ids and alerts go in COPY's
-** binary format
-** (PostgreSQL's documentation, "COPY", "Binary Format"): a row is its
-** number of fields (16 bits), then each field as its length (32 bits, -1
-** for NULL) and its bytes — integers big-endian in the column's width
+** binary format (PostgreSQL's documentation, "COPY", "Binary Format"): a
+** row is its number of fields (16 bits), then each field as its length
+** (32 bits, -1 for NULL) and its bytes — integers big-endian in the column's width
 ** (bigint 8 bytes, integer 4, boolean 1), text as it is.  Text needs no
 ** escaping and numbers no formatting on our side, and the server parses
 ** no digits: it was about a fifth of the server's CPU time of an import
@@ -352,8 +351,8 @@ int pg_op_acc_get(sb_store *bs, const char *pid, size_t len, int year, sb_acc *a
 /* ---- claim rows ---------------------------------------------------------------------- */
 
 /* The tables and columns the rows go to: by COPY (pg_flush) or by one
-** multi-row INSERT a table (commit_pipelined), in this order. */
-/* A received row and its settlement: one row of claims (schema 4:
+** multi-row INSERT a table (commit_pipelined), in this order.  A received
+** row and its settlement are one row of claims (schema 4:
 ** store_pg_schema.c). */
 #define CLAIM_TABLE                                                                                \
   "claims(seq, run_id, claim_id, person_id, date, visit_type, level, medfee_sumamt,"               \

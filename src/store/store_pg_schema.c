@@ -2,8 +2,9 @@
 ** sanbao ledger — the PostgreSQL ledger's schema: made by `db init` in an
 ** existing database, checked on every open (see store_pg.c).
 **
-** Growth: the tables that grow with the claims — claims, settlements, fee
-** lines — and the accumulators are hash-partitioned by person_id
+** Growth: the tables that grow with the claims — claims (each received
+** row with its settlement since schema 4; settlements is a view of it),
+** fee lines — and the accumulators are hash-partitioned by person_id
 ** (PARTITIONS partitions, PostgreSQL's native partitioning), and every
 ** join between them is on (seq, person_id), so all of one person's rows
 ** live in one partition of each and a join never leaves it.  That is also

@@ -19,9 +19,9 @@
 **   synchronous_commit  left at the server's setting (on): COMMIT returns
 **                       once the WAL is flushed — and, with a synchronous
 **                       standby, once the standby has it too.
-**   COPY                claim rows and settlements are buffered in COPY
-**                       text format and sent in one COPY per table before
-**                       anything reads them and at commit
+**   COPY                claim rows (each with its settlement) are buffered
+**                       in COPY binary format and sent in one COPY per
+**                       table before anything reads them and at commit
 **                       (store_pg_rows.c).
 **   reconnect           a connection found broken at begin() is reset:
 **                       libpq tries the URI's hosts again, so a server
@@ -45,6 +45,23 @@
 #define WRITE_LOCK_SQL "SELECT pg_advisory_xact_lock(1396853831)"
 
 #define NOW_SQL "to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+
+/* A settlement's visit type, level and four amounts, read from its claims
+** row c: its setl_X, or the received X where that is NULL (schema 4:
+** store_pg_schema.c); NULL for a rejected row, whose settlement has none. */
+#define SETTLED_COLS                                                                               \
+  ", CASE WHEN c.status <> 'rejected'"                                                             \
+  " THEN coalesce(c.setl_visit_type, c.visit_type) END"                                            \
+  ", CASE WHEN c.status <> 'rejected'"                                                             \
+  " THEN coalesce(c.setl_level, c.level) END"                                                      \
+  ", CASE WHEN c.status <> 'rejected'"                                                             \
+  " THEN coalesce(c.setl_medfee_sumamt, c.medfee_sumamt) END"                                      \
+  ", CASE WHEN c.status <> 'rejected'"                                                             \
+  " THEN coalesce(c.setl_fulamt_ownpay_amt, c.fulamt_ownpay_amt) END"                              \
+  ", CASE WHEN c.status <> 'rejected'"                                                             \
+  " THEN coalesce(c.setl_overlmt_selfpay, c.overlmt_selfpay) END"                                  \
+  ", CASE WHEN c.status <> 'rejected'"                                                             \
+  " THEN coalesce(c.setl_preselfpay_amt, c.preselfpay_amt) END"
 
 static const char *const SQL[PQ_COUNT] = {
     [PQ_RUN_START] =
@@ -86,24 +103,20 @@ static const char *const SQL[PQ_COUNT] = {
         " CASE WHEN k.status <> 'rejected' THEN (SELECT true FROM claim_ids r"
         " WHERE r.reverses_seq = k.seq LIMIT 1) IS NOT NULL END"
         " FROM claim_ids k WHERE k.claim_id = $1 ORDER BY k.status = 'rejected', k.seq",
-    /* one row and its settlement by their primary keys: the person given
-    ** as a parameter, so even the generic plan reads one partition of each
-    ** (pruned when the plan starts, not a scan of each set up) */
-    [PQ_CLAIM_SETTLED] =
-        "SELECT c.date, s.category, s.visit_type, s.level, s.medfee_sumamt, s.fulamt_ownpay_amt,"
-        " s.overlmt_selfpay, s.preselfpay_amt, s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay,"
-        " s.fed_flags, c.run_id, s.year, s.reassist_pay FROM claims c, settlements s"
-        " WHERE c.seq = $1 AND c.person_id = $2 AND s.seq = $1 AND s.person_id = $2",
+    /* one row and its settlement by its primary key: the person given as
+    ** a parameter, so even the generic plan reads one partition (pruned
+    ** when the plan starts, not a scan of each set up) */
+    [PQ_CLAIM_SETTLED] = "SELECT c.date, c.category" SETTLED_COLS ", c.act_pay_dedc, c.hifp_pay,"
+                         " c.hifmi_pay, c.maf_pay, c.fed_flags, c.run_id, c.year, c.reassist_pay"
+                         " FROM claims c WHERE c.seq = $1 AND c.person_id = $2",
     [PQ_RECEIVED_COUNT] = "SELECT count(*), count(*) FILTER (WHERE status = 'rejected')"
                           " FROM claim_ids WHERE claim_id = $1 AND content_key = $2",
 #define ROW_COLS                                                                                   \
-  "SELECT c.seq, c.run_id, c.claim_id, c.person_id, c.date, c.content_key, s.status,"              \
-  " s.reason, s.year, c.visit_type, c.level, c.medfee_sumamt, c.fulamt_ownpay_amt,"                \
-  " c.overlmt_selfpay, c.preselfpay_amt, c.reverses, s.reverses_seq, s.category,"                  \
-  " s.visit_type, s.level, s.medfee_sumamt, s.fulamt_ownpay_amt, s.overlmt_selfpay,"               \
-  " s.preselfpay_amt, s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.fed_flags,"            \
-  " s.reassist_pay FROM claims c JOIN settlements s ON s.seq = c.seq AND s.person_id = "           \
-  "c.person_id"
+  "SELECT c.seq, c.run_id, c.claim_id, c.person_id, c.date, c.content_key, c.status,"              \
+  " c.reason, c.year, c.visit_type, c.level, c.medfee_sumamt, c.fulamt_ownpay_amt,"                \
+  " c.overlmt_selfpay, c.preselfpay_amt, c.reverses, c.reverses_seq, c.category" SETTLED_COLS      \
+  ", c.act_pay_dedc, c.hifp_pay, c.hifmi_pay, c.maf_pay, c.fed_flags, c.reassist_pay"              \
+  " FROM claims c"
     [PQ_ROW_EACH] = ROW_COLS " ORDER BY c.seq",
     /* the console's: one person's rows (their partition only), one claim
     ** id's rows and the reversals naming it, one person's alerts, marks */
@@ -118,7 +131,7 @@ static const char *const SQL[PQ_COUNT] = {
                       " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')), $5)",
     [PQ_C_MARK_EACH] = "SELECT seq, rule, who, at, note FROM alert_marks ORDER BY mark_id",
     [PQ_ROW_EACH_YEAR] =
-        ROW_COLS " WHERE s.year = $1 AND s.status IN ('settled', 'reversed') ORDER BY c.seq",
+        ROW_COLS " WHERE c.year = $1 AND c.status IN ('settled', 'reversed') ORDER BY c.seq",
     [PQ_ACC_GET] = "SELECT adm_primary, adm_grade1, adm_grade2, adm_grade3, adm_provincial,"
                    " alerted, dedc_ytd, basic_ytd, chronic_ytd, outpatient_ytd, ci_base, ci_paid,"
                    " ma_base, ma_paid, psn_ytd, ra_base, ra_paid FROM accumulators"
@@ -382,7 +395,6 @@ static void op_close(sb_store *bs) {
   if (!s) return;
   if (s->conn) PQfinish(s->conn);
   sb_buf_free(&s->copy_claims);
-  sb_buf_free(&s->copy_settlements);
   sb_buf_free(&s->copy_claim_ids);
   sb_buf_free(&s->copy_fees);
   sb_buf_free(&s->copy_alerts);
@@ -804,7 +816,7 @@ static int read_settled(pg_store *s, const PGresult *ids, sb_stored_claim *out, 
   if (!r) return SB_EIO;
   if (PQntuples(r) != 1 || PQgetisnull(r, 0, 0)) {
     PQclear(r);
-    return pg_damaged(s, err, "the claims or settlements row of a claim id");
+    return pg_damaged(s, err, "the claims row of a claim id");
   }
   out->date = pg_col_date(r, 0, 0);
   pg_col_result(r, 1, 15, &out->result);

@@ -56,7 +56,6 @@ enum {
   PQ_AHEAD_IDS, /* the read-ahead of a server's group (store_pg.c) */
   PQ_AHEAD_ACCS,
   PQ_PUT_CLAIMS, /* a group's rows (store_pg_rows.c: their SQL built there) */
-  PQ_PUT_SETTLEMENTS,
   PQ_PUT_CLAIM_IDS,
   PQ_PUT_ACCS,
   PQ_COUNT
@@ -73,8 +72,9 @@ enum {
   " ci_base = excluded.ci_base, ci_paid = excluded.ci_paid, ma_base = excluded.ma_base,"           \
   " ma_paid = excluded.ma_paid, psn_ytd = excluded.psn_ytd, ra_base = excluded.ra_base,"           \
   " ra_paid = excluded.ra_paid"
-/* The most parameters a statement takes (the accumulators' upsert). */
-#define PG_MAX_PARAMS 20
+/* The most parameters a statement takes (a claims row with its settlement:
+** 31, store_pg_rows.c). */
+#define PG_MAX_PARAMS 31
 
 /*
 ** The parameters of one statement.  Text goes in binary format with its
@@ -160,7 +160,6 @@ typedef struct pg_store {
   int in_txn;              /* between begin() and commit() / rollback() */
   sb_buf copy_claims;      /* claim rows not sent yet (while overlay_ok,
                            ** not those the overlay keeps), COPY binary */
-  sb_buf copy_settlements; /* their settlements, likewise */
   sb_buf copy_claim_ids;   /* their rows of claim_ids, likewise */
   sb_buf copy_fees;        /* fee lines not sent yet, in COPY text format */
   int64_t pending_rows;    /* rows appended and not sent yet */
@@ -334,7 +333,7 @@ void pg_col_result(const PGresult *r, int c, int ra, sb_result *out);
 
 /* ---- the schema (store_pg_schema.c) -------------------------------------------- */
 
-/* The indexes of claims, settlements and claim_ids that an import of many
+/* The indexes of claims and claim_ids that an import of many
 ** rows drops before them and makes again after them, in its transaction. */
 extern const char PG_DROP_ROW_INDEXES[];
 extern const char PG_MAKE_ROW_INDEXES[];

@@ -3,12 +3,13 @@
 ** and fee lines, written (see store.h for what each operation promises,
 ** store_pg.c for the store as a whole; store_pg_reads.c reads them back).
 **
-** Rows go to the server with COPY.  row_append encodes a claim row, its
-** settlement and its row of claim_ids (store_pg_schema.c) at once into
-** three buffers in COPY's binary format (see "COPY binary format") — or,
-** while the overlay keeps a server's few rows whole, only when they turn
-** out to go by COPY after all (see encode_kept); they are sent,
-** one COPY a table, before anything reads the tables and at commit, and at
+** Rows go to the server with COPY.  row_append encodes a claim row with
+** its settlement (one row of claims since schema 4) and its row of
+** claim_ids (store_pg_schema.c) at once into two buffers in COPY's binary
+** format (see "COPY binary format") — or, while the overlay keeps a
+** server's few rows whole, only when they turn out to go by COPY after
+** all (see encode_kept); they are sent, one COPY a table, before anything
+** reads the tables and at commit, and at
 ** the latest when a buffer passes FLUSH_BYTES, so an import of millions of
 ** rows costs a few COPYs, not millions of round trips, and holds a bounded
 ** amount of memory.  Everything sent belongs to the import's transaction: a
@@ -16,8 +17,8 @@
 ** takes all of it back.  Accumulators are kept likewise and sent together:
 ** a few as upserts, many through COPY into a temporary table and one
 ** INSERT ... SELECT ... ON CONFLICT.  A large import sends its rows with
-** the tables' indexes dropped and makes them again after (see "the indexes
-** of a large import").
+** the tables' primary keys dropped and makes them again after (see "the
+** indexes of a large import").
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,10 +93,10 @@ static int put_int(sb_buf *b, int64_t v, char sep) {
 /* ---- COPY binary format ------------------------------------------------------------ */
 
 /*
-** Claims rows, settlements, claim ids and alerts go in COPY's binary format
-** (PostgreSQL's documentation, "COPY", "Binary Format"): a row is its
-** number of fields (16 bits), then each field as its length (32 bits, -1
-** for NULL) and its bytes — integers big-endian in the column's width
+** Claims rows (with their settlements), claim ids and alerts go in COPY's
+** binary format (PostgreSQL's documentation, "COPY", "Binary Format"): a
+** row is its number of fields (16 bits), then each field as its length
+** (32 bits, -1 for NULL) and its bytes — integers big-endian in the column's width
 ** (bigint 8 bytes, integer 4, boolean 1), text as it is.  Text needs no
 ** escaping and numbers no formatting on our side, and the server parses
 ** no digits: it was about a fifth of the server's CPU time of an import
@@ -350,18 +351,18 @@ int pg_op_acc_get(sb_store *bs, const char *pid, size_t len, int year, sb_acc *a
 /* ---- claim rows ---------------------------------------------------------------------- */
 
 /* The tables and columns the rows go to: by COPY (pg_flush) or by one
-** multi-row INSERT a table (commit_pipelined), in this order. */
+** multi-row INSERT a table (commit_pipelined), in this order.  A received
+** row and its settlement are one row of claims (schema 4:
+** store_pg_schema.c). */
 #define CLAIM_TABLE                                                                                \
   "claims(seq, run_id, claim_id, person_id, date, visit_type, level, medfee_sumamt,"               \
-  " fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, reverses, content_key, claim_id_kept)"
-#define SETTLEMENT_TABLE                                                                           \
-  "settlements(seq, person_id, status, reason, category, year, visit_type, level,"                 \
-  " medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, act_pay_dedc,"              \
-  " hifp_pay, hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay)"
+  " fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, reverses, content_key, claim_id_kept,"     \
+  " status, reason, category, year, setl_visit_type, setl_level, setl_medfee_sumamt,"              \
+  " setl_fulamt_ownpay_amt, setl_overlmt_selfpay, setl_preselfpay_amt, act_pay_dedc, hifp_pay,"    \
+  " hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay)"
 #define CLAIM_ID_TABLE "claim_ids(claim_id, seq, person_id, content_key, status, reverses_seq)"
 #define BINARY " FROM STDIN (FORMAT binary)"
 static const char COPY_CLAIMS[] = "COPY " CLAIM_TABLE BINARY;
-static const char COPY_SETTLEMENTS[] = "COPY " SETTLEMENT_TABLE BINARY;
 static const char COPY_CLAIM_IDS[] = "COPY " CLAIM_ID_TABLE BINARY;
 
 static const char COPY_FEES[] =
@@ -384,9 +385,7 @@ static int send_pending(pg_store *s, sb_error *err) {
     s->pending_rows = 0;
     /* the database's answers kept for a claim id knew nothing of these */
     s->rows.valid = 0;
-    /* every claim first: a settlement is the settlement of a stored row */
     if (!rc) rc = copy_in(s, COPY_CLAIMS, &s->copy_claims, 1, err, "storing claims");
-    if (!rc) rc = copy_in(s, COPY_SETTLEMENTS, &s->copy_settlements, 1, err, "storing settlements");
     if (!rc) rc = copy_in(s, COPY_CLAIM_IDS, &s->copy_claim_ids, 1, err, "storing claim ids");
   }
   if (!rc) rc = copy_in(s, COPY_FEES, &s->copy_fees, 0, err, "storing fee lines");
@@ -400,17 +399,18 @@ static int send_pending(pg_store *s, sb_error *err) {
 
 /*
 ** The indexes of a large import.  Every row COPY stores is also inserted
-** into the indexes of its table: the primary keys of claims and
-** settlements (of its partition), of claim_ids, and the three partial
-** indexes of reversals.  perf on the server's backend during an import of
+** into the indexes of its table: the primary keys of claims (of its
+** partition) and of claim_ids, and the three partial indexes of
+** reversals.  perf on the server's backend during an import of
 ** 2 M claims into an empty ledger showed 43 % of its CPU time in those
 ** inserts (ExecInsertIndexTuples), although the keys arrive in order; the
 ** same COPY into the tables without their indexes took a third of the
 ** time, and making the indexes afterwards — sorting every entry once and
 ** writing each page once — far less than what it saved.  So an import that
 ** fills a buffer (FLUSH_BYTES: only an import does; a server's group never
-** does) into a ledger that held no claims rows drops those indexes
-** (PG_DROP_ROW_INDEXES, store_pg_schema.c) and makes them again
+** does) into a ledger that held no claims rows drops the two primary keys
+** (PG_DROP_ROW_INDEXES, store_pg_schema.c; the partial indexes of
+** reversals, which take a row in two hundred, are kept) and makes them again
 ** (PG_MAKE_ROW_INDEXES) once its rows are sent: before anything reads the
 ** tables (pg_flush) and at the latest before its COMMIT.
 **
@@ -427,7 +427,7 @@ static int send_pending(pg_store *s, sb_error *err) {
 ** leaves the indexes as they were, with none of the rows; the primary
 ** keys are checked whole when they are made (a duplicate fails the
 ** import, as it failed the COPY).  What it costs others: dropping takes
-** an ACCESS EXCLUSIVE lock on the three tables until the COMMIT, so a
+** an ACCESS EXCLUSIVE lock on the two tables until the COMMIT, so a
 ** reader of them (an export, the console, a server's lookup) waits for
 ** the import to end instead of reading the ledger as it was before it;
 ** writers wait for the import's write lock in any case.
@@ -454,7 +454,7 @@ int pg_flush(pg_store *s, sb_error *err) {
 }
 
 void pg_drop_pending(pg_store *s) {
-  s->copy_claims.len = s->copy_settlements.len = s->copy_claim_ids.len = s->copy_fees.len = 0;
+  s->copy_claims.len = s->copy_claim_ids.len = s->copy_fees.len = 0;
   s->copy_alerts.len = 0;
   s->pending_rows = 0;
   s->naccs = 0;
@@ -519,7 +519,7 @@ const sb_stored_row *pg_pending_claim(const pg_store *s, const char *id, size_t 
 int pg_pending_reversed(const pg_store *s, int64_t seq) {
   for (int i = 0; i < s->npending; i++) {
     const sb_stored_row *r = &s->pending[i].r;
-    /* a rejected row stores no reverses_seq (encode_settlement) */
+    /* a rejected row stores no reverses_seq (encode_claim) */
     if (r->status != SB_ROW_REJECTED && r->reverses_seq == seq) return 1;
   }
   return 0;
@@ -541,13 +541,50 @@ void pg_stored_result(const sb_result *in, sb_result *x) {
   sb_stored_result_derive(x);
 }
 
-/* A claims row (CLAIM_TABLE's columns) in COPY's binary format. */
+/*
+** A settlement's visit type, level and four amounts as stored (schema 4:
+** store_pg_schema.c): each NULL (`same`) where it is the received row's,
+** compared value by value.  For a row that is not rejected.
+*/
+typedef struct setl_cols {
+  const char *visit, *level;
+  int64_t amount[4];
+  char same[4];
+} setl_cols;
+
+static void setl_of(const sb_stored_row *r, setl_cols *o) {
+  const sb_result *x = &r->result;
+  const sb_claim *c = r->has_claim ? &r->claim : NULL;
+  o->visit = c && c->visit == x->visit ? NULL : sb_visit_name(x->visit);
+  o->level = c && c->level == x->level ? NULL : sb_level_name(x->level);
+  const sb_fen got[] = {x->medfee_sumamt, x->fulamt_ownpay_amt, x->overlmt_selfpay,
+                        x->preselfpay_amt};
+  const sb_fen had[] = {c ? c->medfee_sumamt : 0, c ? c->fulamt_ownpay_amt : 0,
+                        c ? c->overlmt_selfpay : 0, c ? c->preselfpay_amt : 0};
+  for (int k = 0; k < 4; k++) {
+    o->amount[k] = got[k];
+    o->same[k] = c && had[k] == got[k];
+  }
+}
+
+/* A received row and its settlement (CLAIM_TABLE's columns) in COPY's
+** binary format: year and fed_flags are integer columns, the rest of the
+** numbers bigint. */
 static int encode_claim(sb_buf *b, const sb_stored_row *r) {
   const char *visit = r->has_claim ? sb_visit_name(r->claim.visit) : NULL;
   const char *level = r->has_claim ? sb_level_name(r->claim.level) : NULL;
-  char *o = b_row(b, 14,
-                  r->claim_id_len + r->person_id_len + r->date_len +
-                      (r->reverses ? r->reverses_len : 0) + name_len(visit) + name_len(level));
+  const sb_result *x = &r->result;
+  int rejected = r->status == SB_ROW_REJECTED;
+  const char *status = SB_STORED_STATUS[r->status];
+  const char *reason = rejected ? sb_reason_name(r->reason) : NULL;
+  const char *category = rejected ? NULL : sb_category_name(x->category);
+  setl_cols st = {0};
+  if (!rejected) setl_of(r, &st);
+  char *o =
+      b_row(b, 31,
+            r->claim_id_len + r->person_id_len + r->date_len + (r->reverses ? r->reverses_len : 0) +
+                name_len(visit) + name_len(level) + strlen(status) + name_len(reason) +
+                name_len(category) + name_len(st.visit) + name_len(st.level));
   if (!o) return -1;
   o = b_int8(o, r->seq);
   o = b_int8(o, r->run_id);
@@ -563,6 +600,26 @@ static int encode_claim(sb_buf *b, const sb_stored_row *r) {
   o = b_text(o, r->reverses, r->reverses_len);
   o = b_int8(o, (int64_t)r->content_key);
   o = be(be(o, 1, 4), 1, 1); /* claim_id_kept: true */
+  o = b_cstr(o, status);
+  o = b_cstr(o, reason);
+  if (rejected) {
+    for (int k = 0; k < 15; k++)
+      o = b_null(o);
+    b->len = (size_t)(o - b->p);
+    return 0;
+  }
+  o = b_cstr(o, category);
+  o = b_int4(o, r->year);
+  o = b_cstr(o, st.visit);
+  o = b_cstr(o, st.level);
+  for (int k = 0; k < 4; k++)
+    o = st.same[k] ? b_null(o) : b_int8(o, st.amount[k]);
+  const sb_fen f[] = {x->act_pay_dedc, x->hifp_pay, x->hifmi_pay, x->maf_pay};
+  for (int k = 0; k < 4; k++)
+    o = b_int8(o, f[k]);
+  o = b_int4(o, x->flags);
+  o = r->reverses_seq > 0 ? b_int8(o, r->reverses_seq) : b_null(o);
+  o = b_int8(o, x->reassist_pay);
   b->len = (size_t)(o - b->p);
   return 0;
 }
@@ -587,52 +644,10 @@ static int encode_claim_id(sb_buf *b, const sb_stored_row *r) {
   return 0;
 }
 
-/* The row's settlement (SETTLEMENT_TABLE's columns), binary: year and
-** fed_flags are integer columns, the rest of the numbers bigint. */
-static int encode_settlement(sb_buf *b, const sb_stored_row *r) {
-  const sb_result *x = &r->result;
-  int rejected = r->status == SB_ROW_REJECTED;
-  const char *status = SB_STORED_STATUS[r->status];
-  const char *reason = rejected ? sb_reason_name(r->reason) : NULL;
-  const char *names[3] = {NULL, NULL, NULL}; /* category, visit type, level */
-  if (!rejected) {
-    names[0] = sb_category_name(x->category);
-    names[1] = sb_visit_name(x->visit);
-    names[2] = sb_level_name(x->level);
-  }
-  char *o = b_row(b, 19,
-                  r->person_id_len + strlen(status) + name_len(reason) + name_len(names[0]) +
-                      name_len(names[1]) + name_len(names[2]));
-  if (!o) return -1;
-  o = b_int8(o, r->seq);
-  o = b_text(o, r->person_id, r->person_id_len);
-  o = b_cstr(o, status);
-  o = b_cstr(o, reason);
-  if (rejected) {
-    for (int k = 0; k < 15; k++)
-      o = b_null(o);
-    b->len = (size_t)(o - b->p);
-    return 0;
-  }
-  o = b_cstr(o, names[0]);
-  o = b_int4(o, r->year);
-  o = b_cstr(o, names[1]);
-  o = b_cstr(o, names[2]);
-  const sb_fen a[] = {x->medfee_sumamt, x->fulamt_ownpay_amt, x->overlmt_selfpay, x->preselfpay_amt,
-                      x->act_pay_dedc,  x->hifp_pay,          x->hifmi_pay,       x->maf_pay};
-  for (int k = 0; k < 8; k++)
-    o = b_int8(o, a[k]);
-  o = b_int4(o, x->flags);
-  o = r->reverses_seq > 0 ? b_int8(o, r->reverses_seq) : b_null(o);
-  o = b_int8(o, x->reassist_pay);
-  b->len = (size_t)(o - b->p);
-  return 0;
-}
-
 /*
 ** The COPY buffers are written only for rows that go by COPY.  A row the
 ** overlay keeps is sent by the pipelined commit from the overlay (its
-** unnest arrays), so encoding it for COPY as well — three encodes a claim,
+** unnest arrays), so encoding it for COPY as well — two encodes a claim,
 ** every claim of every server's group — was work thrown away at nearly
 ** every commit.  So a kept row is encoded only when the overlay gives up
 ** (a row it cannot keep: the kept rows are encoded then, in their order,
@@ -644,14 +659,13 @@ static int encode_settlement(sb_buf *b, const sb_stored_row *r) {
 ** receives are those it received when every row was encoded on append.
 */
 
-/* Rows r[0..n) into the three COPY buffers, or none of them (out of
+/* Rows r[0..n) into the two COPY buffers, or none of them (out of
 ** memory: the buffers as they were, err set). */
 static int encode_rows(pg_store *s, const sb_stored_row *const *r, int n, sb_error *err) {
-  size_t c0 = s->copy_claims.len, s0 = s->copy_settlements.len, i0 = s->copy_claim_ids.len;
+  size_t c0 = s->copy_claims.len, i0 = s->copy_claim_ids.len;
   for (int i = 0; i < n; i++)
-    if (encode_claim(&s->copy_claims, r[i]) || encode_settlement(&s->copy_settlements, r[i]) ||
-        encode_claim_id(&s->copy_claim_ids, r[i])) {
-      s->copy_claims.len = c0, s->copy_settlements.len = s0, s->copy_claim_ids.len = i0;
+    if (encode_claim(&s->copy_claims, r[i]) || encode_claim_id(&s->copy_claim_ids, r[i])) {
+      s->copy_claims.len = c0, s->copy_claim_ids.len = i0;
       return sb_error_set(err, SB_ENOMEM, s->where, "out of memory");
     }
   return SB_OK;
@@ -680,15 +694,16 @@ int pg_op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
   }
   s->pending_rows++;
   if (s->rows_before < 0) s->rows_before = r->seq - 1; /* seqs are 1, 2, ... */
-  if (s->copy_claims.len + s->copy_settlements.len >= FLUSH_BYTES) return send_full(s, err);
+  /* the rows' two buffers together (schema 3 counted claims and
+  ** settlements): what an import holds is bounded all the same */
+  if (s->copy_claims.len + s->copy_claim_ids.len >= FLUSH_BYTES) return send_full(s, err);
   return SB_OK;
 }
 
 /* ---- commit -------------------------------------------------------------------------- */
 
-/* The parameters of a claims row and of its settlement: the columns of
-** COPY_CLAIMS and COPY_SETTLEMENTS, as encode_claim and encode_settlement
-** write them. */
+/* The parameters of a received row and its settlement: the columns of
+** COPY_CLAIMS, as encode_claim writes them. */
 static void claim_params(pg_params *p, const sb_stored_row *r) {
   pg_int(p, r->seq);
   pg_int(p, r->run_id);
@@ -709,11 +724,6 @@ static void claim_params(pg_params *p, const sb_stored_row *r) {
   pg_text(p, r->reverses, r->reverses_len);
   pg_int(p, (int64_t)r->content_key);
   pg_int(p, 1); /* claim_id_kept: "1" is true to a boolean */
-}
-
-static void settlement_params(pg_params *p, const sb_stored_row *r) {
-  pg_int(p, r->seq);
-  pg_text(p, r->person_id, r->person_id_len);
   pg_cstr(p, SB_STORED_STATUS[r->status]);
   if (r->status == SB_ROW_REJECTED) {
     pg_cstr(p, sb_reason_name(r->reason));
@@ -722,15 +732,21 @@ static void settlement_params(pg_params *p, const sb_stored_row *r) {
     return;
   }
   const sb_result *x = &r->result;
+  setl_cols st;
+  setl_of(r, &st);
   pg_null(p);
   pg_cstr(p, sb_category_name(x->category));
   pg_int(p, r->year);
-  pg_cstr(p, sb_visit_name(x->visit));
-  pg_cstr(p, sb_level_name(x->level));
-  const sb_fen a[] = {x->medfee_sumamt, x->fulamt_ownpay_amt, x->overlmt_selfpay, x->preselfpay_amt,
-                      x->act_pay_dedc,  x->hifp_pay,          x->hifmi_pay,       x->maf_pay};
-  for (int k = 0; k < 8; k++)
-    pg_int(p, a[k]);
+  pg_cstr(p, st.visit);
+  pg_cstr(p, st.level);
+  for (int k = 0; k < 4; k++)
+    if (st.same[k])
+      pg_null(p);
+    else
+      pg_int(p, st.amount[k]);
+  const sb_fen f[] = {x->act_pay_dedc, x->hifp_pay, x->hifmi_pay, x->maf_pay};
+  for (int k = 0; k < 4; k++)
+    pg_int(p, f[k]);
   pg_int(p, x->flags);
   if (r->reverses_seq > 0)
     pg_int(p, r->reverses_seq);
@@ -900,9 +916,6 @@ static int send_values(pg_store *s, int q, int n,
 static void claim_row(pg_params *p, const pg_store *s, int i) {
   claim_params(p, &s->pending[i].r);
 }
-static void settlement_row(pg_params *p, const pg_store *s, int i) {
-  settlement_params(p, &s->pending[i].r);
-}
 static void claim_id_row(pg_params *p, const pg_store *s, int i) {
   claim_id_params(p, &s->pending[i].r);
 }
@@ -915,7 +928,7 @@ static void acc_row(pg_params *p, const pg_store *s, int i) {
 
 /*
 ** The pipelined commit: the pending rows (one INSERT of all of them into
-** claims, one into settlements, one into claim_ids: send_values), the
+** claims, one into claim_ids: send_values), the
 ** pending accumulators (one upsert of all of them) and the COMMIT sent at
 ** once, and their results read after one sync — one round trip
 ** for the whole group, where COPY takes two a table and each upsert one.
@@ -944,12 +957,11 @@ static const struct {
   const char *spec;
   void (*params)(pg_params *, const pg_store *, int);
 } TABLES[] = {{PQ_PUT_CLAIMS, CLAIM_TABLE, claim_row},
-              {PQ_PUT_SETTLEMENTS, SETTLEMENT_TABLE, settlement_row},
               {PQ_PUT_CLAIM_IDS, CLAIM_ID_TABLE, claim_id_row}};
 
 static int commit_pipelined(pg_store *s, sb_error *err) {
   int sent = 0, rc = SB_OK;
-  for (int t = 0; t < 3 && !rc; t++)
+  for (int t = 0; t < 2 && !rc; t++)
     rc = prepare_values(s, TABLES[t].q, TABLES[t].spec, "", err);
   if (!rc) rc = prepare_values(s, PQ_PUT_ACCS, ACC_TABLE, PG_ACC_SET, err);
   if (rc) {
@@ -964,7 +976,7 @@ static int commit_pipelined(pg_store *s, sb_error *err) {
   size_t naccs = (size_t)kept;
   if (!PQenterPipelineMode(s->conn)) return pg_error(s, NULL, err, "commit failed");
   int ok = 1;
-  for (int t = 0; t < 3 && ok && s->npending; t++) {
+  for (int t = 0; t < 2 && ok && s->npending; t++) {
     ok = send_values(s, TABLES[t].q, s->npending, TABLES[t].params, err);
     sent += ok;
   }

@@ -2,8 +2,9 @@
 ** sanbao ledger — the PostgreSQL ledger's schema: made by `db init` in an
 ** existing database, checked on every open (see store_pg.c).
 **
-** Growth: the tables that grow with the claims — claims, settlements, fee
-** lines — and the accumulators are hash-partitioned by person_id
+** Growth: the tables that grow with the claims — claims (each received
+** row with its settlement since schema 4; settlements is a view of it),
+** fee lines — and the accumulators are hash-partitioned by person_id
 ** (PARTITIONS partitions, PostgreSQL's native partitioning), and every
 ** join between them is on (seq, person_id), so all of one person's rows
 ** live in one partition of each and a join never leaves it.  That is also
@@ -19,9 +20,10 @@
 ** in the same order from either store.  Dates stay text (YYYY-MM-DD), as
 ** received: a rejected row keeps its malformed date byte for byte.
 **
-** Received claims, settlements, re-assistance payments, the catalogue and
-** fee lines are append-only: a trigger refuses UPDATE and DELETE on them
-** (on every partition: row triggers of a partitioned table are cloned).
+** Received claims (with their settlements), re-assistance payments, the
+** catalogue and fee lines are append-only: a trigger refuses UPDATE and
+** DELETE on them (on every partition: row triggers of a partitioned table
+** are cloned); the view settlements refuses every write (INSTEAD OF).
 **
 ** Versions.  sanbao_meta's schema_version says which schema the database
 ** holds.  A sanbao opening a ledger of an older version migrates it first
@@ -37,6 +39,8 @@
 **              ledger to each version, and when
 **   version 3  claim_ids (below), filled from the claims by the migration;
 **              claims_claim_id dropped; claims.claim_id_kept
+**   version 4  one row a received row: claims holds each row and its
+**              settlement, settlements is a view of it (below)
 **
 ** claim_ids.  Every question the ledger asks by claim id — is it held, by
 ** which rows, of which content, reversed since? — went to claims, which is
@@ -64,30 +68,152 @@
 
 #include "store/store_pg_int.h"
 
-#define PG_SCHEMA_VERSION 3
+#define PG_SCHEMA_VERSION 4
 #define PARTITIONS 16
 
 #define HISTORY_TABLE                                                                              \
   "CREATE TABLE sanbao_schema_history(version integer PRIMARY KEY, applied_at text NOT NULL,"      \
   " applied_by text NOT NULL, how text NOT NULL)"
 
-/* The table of claim ids (see above) and its index of reversals. */
+/* The table of claim ids (see above) and its index of reversals: schema
+** 3's, and since schema 4 unique -- a settlement is reversed at most once,
+** as the SQLite ledger's unique index on claims' reverses_seq says (claims
+** is partitioned by person here, and a unique index of a partitioned table
+** must hold the key; claim_ids is not partitioned, and has every row's
+** reverses_seq but a rejected row's). */
 #define CLAIM_IDS_TABLE                                                                            \
   "CREATE TABLE claim_ids(claim_id text COLLATE \"C\" NOT NULL, seq bigint NOT NULL,"              \
   " person_id text COLLATE \"C\" NOT NULL, content_key bigint NOT NULL,"                           \
   " status text NOT NULL CHECK (status IN ('settled','reversed','rejected')),"                     \
-  " reverses_seq bigint, PRIMARY KEY (claim_id, seq));"                                            \
+  " reverses_seq bigint, PRIMARY KEY (claim_id, seq));"
+#define CLAIM_IDS_REVERSES_V3                                                                      \
   "CREATE INDEX claim_ids_reverses ON claim_ids(reverses_seq) WHERE reverses_seq IS NOT NULL;"
+#define CLAIM_IDS_REVERSES                                                                         \
+  "CREATE UNIQUE INDEX claim_ids_reverses ON claim_ids(reverses_seq)"                              \
+  " WHERE reverses_seq IS NOT NULL;"
 /* The constraint an older sanbao's claims rows fail (see above): its name
 ** is the message. */
 #define CLAIM_ID_KEPT                                                                              \
   "CONSTRAINT \"claims need sanbao of ledger schema 3 or later\" CHECK (claim_id_kept IS NOT "     \
   "NULL)"
 
+/*
+** Schema 4: one row a received row (issue 13 point 7).  Until schema 3 a
+** received row's settlement was a row of its own in settlements, 1:1 by
+** (seq, person_id): every received claim cost COPY three tuples (claims,
+** settlements, claim_ids), each with its header, its partition routing and
+** its primary-key entry, and its visit type, level and four amounts were
+** stored twice -- a settled row's settlement has the received row's (in
+** the 2 M claims of scripts/bench-pg.sh: equal in every settled row; a
+** reversal's are the original's negated; a rejected row has none).
+**
+** So, as the SQLite ledger's schema 6 (store_sqlite_schema.c), the
+** settlement's columns follow the received row's in claims, and of those
+** that repeat a received column -- visit_type, level and the four amounts
+** -- a row stores only what differs: setl_X is NULL where the settlement's
+** X is the received row's X, compared value by value when the row is
+** encoded (store_pg_rows.c), so a row settled from fee lines, a reversal
+** or a row that could not be parsed stores what it must, and a rejected
+** row stores none.  Reading compares nothing: the settlement's X is
+** coalesce(setl_X, X) for a row that is not rejected, NULL for one that
+** is.  The view settlements gives SQL readers schema 3's table (its
+** columns in its order, its values), and settlement_amounts is made over
+** it as before; an INSTEAD OF trigger refuses any write to it.
+**
+** status is the settlement's, so every claims row of this schema has one:
+** a sanbao of schema 3 still running when the ledger is migrated would
+** write claims without it (and its settlement to the view, which refuses
+** it): a CHECK, named as its message, refuses such a row first, and
+** nothing of its transaction is stored.  (NOT NULL would say less: it is
+** checked before any CHECK.)
+*/
+#define CLAIMS_COLUMNS                                                                             \
+  "(seq bigint NOT NULL, run_id bigint NOT NULL,"                                                  \
+  " claim_id text COLLATE \"C\" NOT NULL, person_id text COLLATE \"C\" NOT NULL,"                  \
+  " date text NOT NULL, visit_type text, level text, medfee_sumamt bigint,"                        \
+  " fulamt_ownpay_amt bigint, overlmt_selfpay bigint, preselfpay_amt bigint, reverses text,"       \
+  " content_key bigint NOT NULL, claim_id_kept boolean, " CLAIM_ID_KEPT ","                        \
+  " status text CHECK (status IN ('settled','reversed','rejected')),"                              \
+  " CONSTRAINT \"claims need sanbao of ledger schema 4 or later\" CHECK (status IS NOT NULL),"     \
+  " reason text, category text, year integer, setl_visit_type text, setl_level text,"              \
+  " setl_medfee_sumamt bigint, setl_fulamt_ownpay_amt bigint, setl_overlmt_selfpay bigint,"        \
+  " setl_preselfpay_amt bigint, act_pay_dedc bigint, hifp_pay bigint, hifmi_pay bigint,"           \
+  " maf_pay bigint, fed_flags integer, reverses_seq bigint, reassist_pay bigint"
+/* A settlement's X: the row's setl_X, or its X where that is NULL (above). */
+#define SETTLED(x) " CASE WHEN status <> 'rejected' THEN coalesce(setl_" x ", " x ") END AS " x ","
+#define SETTLED_COLS                                                                               \
+  SETTLED("visit_type")                                                                            \
+  SETTLED("level")                                                                                 \
+  SETTLED("medfee_sumamt")                                                                         \
+  SETTLED("fulamt_ownpay_amt") SETTLED("overlmt_selfpay") SETTLED("preselfpay_amt")
+#define SETTLEMENT_AMOUNTS_VIEW                                                                    \
+  "CREATE VIEW settlement_amounts AS SELECT s.*,"                                                  \
+  "  medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt AS inscp_scp_amt,"       \
+  "  hifp_pay + hifmi_pay + maf_pay + reassist_pay AS fund_pay_sumamt,"                            \
+  "  medfee_sumamt - hifp_pay - hifmi_pay - maf_pay - reassist_pay AS psn_part_amt,"               \
+  "  CASE WHEN fed_flags & 1 <> 0 THEN medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay"        \
+  "    - preselfpay_amt - hifp_pay ELSE 0 END AS ci_fed,"                                          \
+  "  CASE WHEN fed_flags & 2 <> 0 THEN medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay"        \
+  "    - preselfpay_amt - hifp_pay - hifmi_pay ELSE 0 END AS ma_fed,"                              \
+  "  CASE WHEN fed_flags & 4 <> 0 THEN medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay"        \
+  "    - preselfpay_amt - hifp_pay - hifmi_pay - maf_pay ELSE 0 END AS ra_fed"                     \
+  "  FROM settlements s;"
+/* The view settlements, its trigger, and settlement_amounts over it (what
+** follows from the stored amounts, for analysts: computed exactly as the
+** SQLite ledger's generated columns). */
+#define SETTLEMENTS_VIEW                                                                           \
+  "CREATE VIEW settlements AS SELECT seq, person_id, status, reason, category, year," SETTLED_COLS \
+  " act_pay_dedc, hifp_pay, hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay"             \
+  " FROM claims;"                                                                                  \
+  "CREATE TRIGGER settlements_append_only INSTEAD OF INSERT OR UPDATE OR DELETE ON settlements"    \
+  " FOR EACH ROW EXECUTE FUNCTION"                                                                 \
+  " sanbao_append_only('settlements are append-only: a reversal is a new "                         \
+  "row');" SETTLEMENT_AMOUNTS_VIEW
+/* what the console reads without a scan (store_pg_console.c) */
+#define CLAIMS_REVERSES                                                                            \
+  "CREATE INDEX claims_reverses ON claims(reverses) WHERE reverses IS NOT NULL;"
+/* A setl_X of the migration: NULL where the old settlement's X is the
+** received row's. */
+#define SETL_OF(x) " CASE WHEN s." x " IS NOT DISTINCT FROM c." x " THEN NULL ELSE s." x " END,"
+#define SETL_COLS                                                                                  \
+  SETL_OF("visit_type")                                                                            \
+  SETL_OF("level")                                                                                 \
+  SETL_OF("medfee_sumamt")                                                                         \
+  SETL_OF("fulamt_ownpay_amt") SETL_OF("overlmt_selfpay") SETL_OF("preselfpay_amt")
+
+/*
+** 3 -> 4 (see above), run by migrate_3() around the partitions it makes
+** and renames: the new claims is made as claims_v4 without its indexes,
+** filled in seq order from claims and settlements (a LEFT JOIN: a claims
+** row without a settlement, which no sanbao writes, fails the status CHECK
+** and so the migration, rather than be lost), the old tables dropped with
+** their views, triggers and indexes, and the new one renamed to claims and
+** given its indexes (made once, sorted), its trigger and the views; the
+** index of reversals of claim_ids is made again, unique.  Every
+** row's claim_id_kept is true: migration 2 -> 3 filled claim_ids from
+** every row, so the CHECK of CLAIM_ID_KEPT holds, validated, as in a new
+** ledger.
+*/
+#define MIGRATE_3_FILL                                                                             \
+  "INSERT INTO claims_v4 SELECT c.seq, c.run_id, c.claim_id, c.person_id, c.date, c.visit_type,"   \
+  " c.level, c.medfee_sumamt, c.fulamt_ownpay_amt, c.overlmt_selfpay, c.preselfpay_amt,"           \
+  " c.reverses, c.content_key, true, s.status, s.reason, s.category, s.year," SETL_COLS            \
+  " s.act_pay_dedc, s.hifp_pay, s.hifmi_pay, s.maf_pay, s.fed_flags, s.reverses_seq,"              \
+  " s.reassist_pay FROM claims c LEFT JOIN settlements s ON s.seq = c.seq"                         \
+  " AND s.person_id = c.person_id ORDER BY c.seq;"                                                 \
+  "DROP VIEW settlement_amounts; DROP TABLE settlements; DROP TABLE claims;"                       \
+  "ALTER TABLE claims_v4 RENAME TO claims"
+#define MIGRATE_3_FINISH                                                                           \
+  "ALTER TABLE claims ADD CONSTRAINT claims_pkey PRIMARY KEY (seq, person_id);" CLAIMS_REVERSES    \
+  "CREATE INDEX claims_reverses_seq ON claims(reverses_seq) WHERE reverses_seq IS NOT NULL;"       \
+  "CREATE TRIGGER claims_append_only BEFORE UPDATE OR DELETE ON claims FOR EACH ROW"               \
+  " EXECUTE FUNCTION sanbao_append_only('claims are append-only');" SETTLEMENTS_VIEW               \
+  "DROP INDEX claim_ids_reverses;" CLAIM_IDS_REVERSES
+
 /* MIGRATIONS[v]: the SQL taking a ledger from version v to v + 1. */
 static const char *const MIGRATIONS[PG_SCHEMA_VERSION] = {
     [1] = HISTORY_TABLE,
-    [2] = CLAIM_IDS_TABLE
+    [2] = CLAIM_IDS_TABLE CLAIM_IDS_REVERSES_V3
     "INSERT INTO claim_ids SELECT c.claim_id, c.seq, c.person_id, c.content_key, s.status,"
     " s.reverses_seq FROM claims c JOIN settlements s ON s.seq = c.seq AND s.person_id ="
     " c.person_id;"
@@ -96,6 +222,7 @@ static const char *const MIGRATIONS[PG_SCHEMA_VERSION] = {
     "DROP INDEX claims_claim_id;"
     "ALTER TABLE claims ADD COLUMN claim_id_kept boolean;"
     "ALTER TABLE claims ADD " CLAIM_ID_KEPT " NOT VALID",
+    [3] = NULL, /* migrate_3() */
 };
 
 /* The row of sanbao_schema_history for version %d, made `how`. */
@@ -123,40 +250,13 @@ static const char SCHEMA[] =
     "  pid bigint NOT NULL REFERENCES persons(pid), category text NOT NULL,"
     "  valid_from text, valid_to text);"
     "CREATE INDEX person_categories_pid ON person_categories(pid);"
-    /* every claim row as received, in arrival order (seq) */
-    "CREATE TABLE claims("
-    "  seq bigint NOT NULL, run_id bigint NOT NULL,"
-    "  claim_id text COLLATE \"C\" NOT NULL, person_id text COLLATE \"C\" NOT NULL,"
-    "  date text NOT NULL, visit_type text, level text, medfee_sumamt bigint,"
-    "  fulamt_ownpay_amt bigint, overlmt_selfpay bigint, preselfpay_amt bigint, reverses text,"
-    "  content_key bigint NOT NULL, claim_id_kept boolean, " CLAIM_ID_KEPT ","
-    "  PRIMARY KEY (seq, person_id)) PARTITION BY HASH (person_id);"
+    /* every claim row as received, in arrival order (seq), with its
+    ** settlement (schema 4, above) */
+    "CREATE TABLE claims" CLAIMS_COLUMNS ", PRIMARY KEY (seq, person_id))"
+    " PARTITION BY HASH (person_id);"
     /* the claim ids (see above) */
-    CLAIM_IDS_TABLE
-    /* one settlement per received row; amounts in fen (formats §4) */
-    "CREATE TABLE settlements("
-    "  seq bigint NOT NULL, person_id text COLLATE \"C\" NOT NULL,"
-    "  status text NOT NULL CHECK (status IN ('settled','reversed','rejected')),"
-    "  reason text, category text, year integer, visit_type text, level text,"
-    "  medfee_sumamt bigint, fulamt_ownpay_amt bigint, overlmt_selfpay bigint,"
-    "  preselfpay_amt bigint, act_pay_dedc bigint, hifp_pay bigint, hifmi_pay bigint,"
-    "  maf_pay bigint, fed_flags integer, reverses_seq bigint, reassist_pay bigint,"
-    "  PRIMARY KEY (seq, person_id)) PARTITION BY HASH (person_id);"
-    "CREATE INDEX settlements_reverses ON settlements(reverses_seq)"
-    "  WHERE reverses_seq IS NOT NULL;"
-    /* what follows from the stored amounts, for analysts: computed exactly
-    ** as the SQLite ledger's generated columns */
-    "CREATE VIEW settlement_amounts AS SELECT s.*,"
-    "  medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt AS inscp_scp_amt,"
-    "  hifp_pay + hifmi_pay + maf_pay + reassist_pay AS fund_pay_sumamt,"
-    "  medfee_sumamt - hifp_pay - hifmi_pay - maf_pay - reassist_pay AS psn_part_amt,"
-    "  CASE WHEN fed_flags & 1 <> 0 THEN medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay"
-    "    - preselfpay_amt - hifp_pay ELSE 0 END AS ci_fed,"
-    "  CASE WHEN fed_flags & 2 <> 0 THEN medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay"
-    "    - preselfpay_amt - hifp_pay - hifmi_pay ELSE 0 END AS ma_fed,"
-    "  CASE WHEN fed_flags & 4 <> 0 THEN medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay"
-    "    - preselfpay_amt - hifp_pay - hifmi_pay - maf_pay ELSE 0 END AS ra_fed"
-    "  FROM settlements s;"
+    CLAIM_IDS_TABLE CLAIM_IDS_REVERSES SETTLEMENTS_VIEW
+    "CREATE INDEX claims_reverses_seq ON claims(reverses_seq) WHERE reverses_seq IS NOT NULL;"
     "CREATE TABLE accumulators("
     "  person_id text COLLATE \"C\" NOT NULL, year integer NOT NULL,"
     "  adm_primary integer NOT NULL, adm_grade1 integer NOT NULL, adm_grade2 integer NOT NULL,"
@@ -173,8 +273,7 @@ static const char SCHEMA[] =
     "  date text NOT NULL, psn_ytd bigint NOT NULL, threshold bigint NOT NULL);"
     "CREATE INDEX alerts_seq ON alerts(seq);"
     /* what the console reads without a scan (store_pg_console.c) */
-    "CREATE INDEX claims_reverses ON claims(reverses) WHERE reverses IS NOT NULL;"
-    "CREATE INDEX alerts_person ON alerts(person_id);"
+    CLAIMS_REVERSES "CREATE INDEX alerts_person ON alerts(person_id);"
     "CREATE TABLE alert_marks("
     "  mark_id bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY, seq bigint NOT NULL,"
     "  rule text NOT NULL, who text NOT NULL, at text NOT NULL, note text NOT NULL);"
@@ -203,31 +302,26 @@ static const char SCHEMA[] =
 
 /*
 ** The indexes an import of many rows makes again after them (store_pg_rows.c,
-** "the indexes of a large import"): the primary keys of claims, settlements
-** and claim_ids and the three indexes of reversals, named as SCHEMA and
-** MIGRATIONS name them (the partitions' own indexes are named by PostgreSQL
-** alike both ways).  An index added to those tables later belongs in both
-** lists, or in neither.
+** "the indexes of a large import"): the primary keys of claims and
+** claim_ids, named as SCHEMA and MIGRATIONS name them (the partitions' own
+** indexes are named by PostgreSQL alike both ways).  An index added to
+** those tables later belongs in both lists, or in neither.  The three
+** partial indexes of reversals are not in them (since schema 4): they
+** hold a row in two hundred, and making each again scanned its whole table
+** -- the import's backend spent 5 % less CPU keeping them (2 M claims,
+** docs/performance.md, sixth session).
 */
-const char PG_DROP_ROW_INDEXES[] =
-    "ALTER TABLE claims DROP CONSTRAINT claims_pkey;"
-    "ALTER TABLE settlements DROP CONSTRAINT settlements_pkey;"
-    "ALTER TABLE claim_ids DROP CONSTRAINT claim_ids_pkey;"
-    "DROP INDEX claims_reverses, settlements_reverses, claim_ids_reverses";
+const char PG_DROP_ROW_INDEXES[] = "ALTER TABLE claims DROP CONSTRAINT claims_pkey;"
+                                   "ALTER TABLE claim_ids DROP CONSTRAINT claim_ids_pkey";
 const char PG_MAKE_ROW_INDEXES[] =
     "ALTER TABLE claims ADD CONSTRAINT claims_pkey PRIMARY KEY (seq, person_id);"
-    "ALTER TABLE settlements ADD CONSTRAINT settlements_pkey PRIMARY KEY (seq, person_id);"
-    "ALTER TABLE claim_ids ADD CONSTRAINT claim_ids_pkey PRIMARY KEY (claim_id, seq);"
-    "CREATE INDEX claims_reverses ON claims(reverses) WHERE reverses IS NOT NULL;"
-    "CREATE INDEX settlements_reverses ON settlements(reverses_seq)"
-    " WHERE reverses_seq IS NOT NULL;"
-    "CREATE INDEX claim_ids_reverses ON claim_ids(reverses_seq) WHERE reverses_seq IS NOT NULL";
+    "ALTER TABLE claim_ids ADD CONSTRAINT claim_ids_pkey PRIMARY KEY (claim_id, seq)";
 
-/* The partitioned tables, and the append-only tables with their message. */
-static const char *const PARTITIONED[] = {"claims", "settlements", "accumulators", "fee_lines"};
+/* The partitioned tables, and the append-only tables with their message
+** (the view settlements refuses writes by its own trigger: SETTLEMENTS_VIEW). */
+static const char *const PARTITIONED[] = {"claims", "accumulators", "fee_lines"};
 static const char *const APPEND_ONLY[][2] = {
     {"claims", "claims are append-only"},
-    {"settlements", "settlements are append-only: a reversal is a new row"},
     {"claim_ids", "claim ids are append-only"},
     {"reassist_payments", "re-assistance payments are append-only"},
     {"catalog_items", "the catalogue is append-only"},
@@ -276,12 +370,44 @@ static int ledger_version(pg_store *s, sb_error *err) {
   return version;
 }
 
+/* The PARTITIONS partitions of partitioned table `table`, named `name`_pNN;
+** or, rename_to given, those partitions renamed to `rename_to`_pNN. */
+static int partitions(pg_store *s, const char *table, const char *name, const char *rename_to,
+                      sb_error *err) {
+  char sql[512];
+  for (int k = 0; k < PARTITIONS; k++) {
+    if (rename_to)
+      snprintf(sql, sizeof sql, "ALTER TABLE %s_p%02d RENAME TO %s_p%02d", name, k, rename_to, k);
+    else
+      snprintf(sql, sizeof sql,
+               "CREATE TABLE %s_p%02d PARTITION OF %s FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
+               name, k, table, PARTITIONS, k);
+    int rc = pg_exec(s, sql, err,
+                     rename_to ? "cannot migrate the ledger's schema" : "cannot create the schema");
+    if (rc) return rc;
+  }
+  return SB_OK;
+}
+
+/* Migration 3 -> 4 (MIGRATE_3_FILL above). */
+static int migrate_3(pg_store *s, sb_error *err) {
+  const char *what = "cannot migrate the ledger's schema";
+  int rc = pg_exec(s, "CREATE TABLE claims_v4" CLAIMS_COLUMNS ") PARTITION BY HASH (person_id)",
+                   err, what);
+  if (!rc) rc = partitions(s, "claims_v4", "claims_v4", NULL, err);
+  if (!rc) rc = pg_exec(s, MIGRATE_3_FILL, err, what);
+  if (!rc) rc = partitions(s, "claims", "claims_v4", "claims", err);
+  if (!rc) rc = pg_exec(s, MIGRATE_3_FINISH, err, what);
+  return rc;
+}
+
 /* Inside a transaction holding the write lock: take a ledger of version v
 ** to this sanbao's, step by step, recording each step. */
 static int migrate(pg_store *s, int v, sb_error *err) {
   char sql[512];
   for (; v < PG_SCHEMA_VERSION; v++) {
-    int rc = pg_exec(s, MIGRATIONS[v], err, "cannot migrate the ledger's schema");
+    int rc = v == 3 ? migrate_3(s, err)
+                    : pg_exec(s, MIGRATIONS[v], err, "cannot migrate the ledger's schema");
     if (!rc) {
       snprintf(sql, sizeof sql, HISTORY_ROW, v + 1, "migrated");
       rc = pg_exec(s, sql, err, "cannot migrate the ledger's schema");
@@ -302,12 +428,7 @@ static int create(pg_store *s, sb_error *err) {
   if (rc) return rc;
   char sql[512];
   for (size_t t = 0; t < sizeof PARTITIONED / sizeof *PARTITIONED; t++)
-    for (int k = 0; k < PARTITIONS; k++) {
-      snprintf(sql, sizeof sql,
-               "CREATE TABLE %s_p%02d PARTITION OF %s FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
-               PARTITIONED[t], k, PARTITIONED[t], PARTITIONS, k);
-      if ((rc = pg_exec(s, sql, err, "cannot create the schema"))) return rc;
-    }
+    if ((rc = partitions(s, PARTITIONED[t], PARTITIONED[t], NULL, err))) return rc;
   for (size_t t = 0; t < sizeof APPEND_ONLY / sizeof *APPEND_ONLY; t++) {
     snprintf(sql, sizeof sql,
              "CREATE TRIGGER %s_append_only BEFORE UPDATE OR DELETE ON %s FOR EACH ROW"

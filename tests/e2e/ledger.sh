@@ -530,13 +530,40 @@ fi
 if [ "$store" = pg ]; then
   snap "$db" "$work/ao1"
   same_file "append-only: stored settlements unchanged after UPDATE and DELETE" "$work/ao0.set.csv" "$work/ao1.set.csv"
-  same_text "ledger database: schema version" 3 "$(db_sql "$db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
+  same_text "ledger database: schema version" 4 "$(db_sql "$db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
   same_text "ledger database: one row of claim_ids a received row, the same ids, seqs and persons" \
     "$(db_sql "$db" "SELECT count(*), sum(hashtext(claim_id || ' ' || seq || ' ' || person_id)) FROM claims")" \
     "$(db_sql "$db" "SELECT count(*), sum(hashtext(claim_id || ' ' || seq || ' ' || person_id)) FROM claim_ids")"
-  same_text "ledger database: claims, settlements, accumulators, fee lines in 16 hash partitions each" \
-    "accumulators|16 claims|16 fee_lines|16 settlements|16" \
+  same_text "ledger database: claims, accumulators, fee lines in 16 hash partitions each" \
+    "accumulators|16 claims|16 fee_lines|16" \
     "$(db_sql "$db" "SELECT p.relname, count(*) FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhparent JOIN pg_partitioned_table t ON t.partrelid = p.oid WHERE t.partstrat = 'h' GROUP BY p.relname ORDER BY 1" | tr '\n' ' ' | sed 's/ $//')"
+  # schema 4: one row a received row, settlements a view of claims that
+  # refuses writes; a settled row stores none of its settlement's visit,
+  # level and amounts (the received row's), a rejected row none at all
+  same_text "ledger database: settlements is a view of claims" "claims|p settlements|v" \
+    "$(db_sql "$db" "SELECT relname, relkind FROM pg_class WHERE relname IN ('claims', 'settlements') ORDER BY 1" | tr '\n' ' ' | sed 's/ $//')"
+  same_text "ledger database: settlements has schema 3's columns, in order" \
+    "seq person_id status reason category year visit_type level medfee_sumamt fulamt_ownpay_amt overlmt_selfpay preselfpay_amt act_pay_dedc hifp_pay hifmi_pay maf_pay fed_flags reverses_seq reassist_pay" \
+    "$(db_sql "$db" "SELECT attname FROM pg_attribute WHERE attrelid = 'settlements'::regclass AND attnum > 0 ORDER BY attnum" | tr '\n' ' ' | sed 's/ $//')"
+  same_text "ledger database: settled rows store no visit, level or amount twice" 0 \
+    "$(db_sql "$db" "SELECT count(*) FROM claims WHERE status = 'settled' AND reverses IS NULL AND num_nonnulls(setl_visit_type, setl_level, setl_medfee_sumamt, setl_fulamt_ownpay_amt, setl_overlmt_selfpay, setl_preselfpay_amt) > 0")"
+  same_text "ledger database: rejected rows store no settlement amounts" 0 \
+    "$(db_sql "$db" "SELECT count(*) FROM claims WHERE status = 'rejected' AND num_nonnulls(category, year, setl_visit_type, setl_level, setl_medfee_sumamt, act_pay_dedc, hifp_pay, fed_flags, reassist_pay) > 0")"
+  for sql in "INSERT INTO settlements(seq, person_id, status) VALUES (100000, 'P1', 'settled')" \
+    "COPY settlements(seq, person_id, status) FROM PROGRAM 'echo 100000,P1,settled' (FORMAT csv)"; do
+    if db_sql "$db" "$sql" >"$work/out.txt" 2>"$work/err.txt"; then
+      bad "append-only: '$sql' succeeded"
+    else
+      contains "append-only: '$sql' refused by the trigger" "$work/err.txt" "settlements are append-only"
+    fi
+  done
+  # a settlement is reversed at most once (schema 4: claim_ids' unique index)
+  if db_sql "$db" "INSERT INTO claim_ids SELECT claim_id || '-2', seq + 100000, person_id, content_key,
+      status, reverses_seq FROM claim_ids WHERE reverses_seq IS NOT NULL LIMIT 1" >"$work/out.txt" 2>"$work/err.txt"; then
+    bad "a second reversal of one settlement stored"
+  else
+    contains "a second reversal of one settlement refused by the unique index" "$work/err.txt" "claim_ids_reverses"
+  fi
   skip "ledger file checks (journal mode, application id, SQLite migrations): SQLite only"
 elif [ "$have_sqlite" -eq 1 ]; then
   # REPLACE deletes the conflicting row without firing DELETE triggers (unless
@@ -728,36 +755,98 @@ if [ "$store" = pg ]; then
   contains "db init on a ledger of this version says why" "$work/err.txt" "already holds a sanbao ledger"
   "$bin" db export-settlements --db "$work/basics-pristine.db" --out "$f/init-after.csv" 2>/dev/null
   same_file "db init on a ledger of this version: nothing changed" "$f/init-before.csv" "$f/init-after.csv"
-  same_text "db init on a ledger of this version: no migration recorded" "3|created" \
+  same_text "db init on a ledger of this version: no migration recorded" "4|created" \
     "$(db_sql "$work/basics-pristine.db" "SELECT version, how FROM sanbao_schema_history")"
-  # A ledger of version 2 as that sanbao made it: no claim_ids, claims'
-  # own claim-id index, no claim_id_kept.
-  to_v2="DROP TABLE claim_ids; ALTER TABLE claims DROP COLUMN claim_id_kept;
+  # A ledger of version 3 as that sanbao made it: settlements a table of
+  # its own, partitioned by person, with every settlement's visit, level
+  # and amounts; claims without the settlement's columns.
+  to_v3="CREATE TEMP TABLE s3 AS SELECT * FROM settlements;
+    DROP VIEW settlement_amounts; DROP VIEW settlements; DROP INDEX claims_reverses_seq;
+    DROP INDEX claim_ids_reverses;
+    CREATE INDEX claim_ids_reverses ON claim_ids(reverses_seq) WHERE reverses_seq IS NOT NULL;
+    ALTER TABLE claims DROP COLUMN status, DROP COLUMN reason, DROP COLUMN category,
+      DROP COLUMN year, DROP COLUMN setl_visit_type, DROP COLUMN setl_level,
+      DROP COLUMN setl_medfee_sumamt, DROP COLUMN setl_fulamt_ownpay_amt,
+      DROP COLUMN setl_overlmt_selfpay, DROP COLUMN setl_preselfpay_amt, DROP COLUMN act_pay_dedc,
+      DROP COLUMN hifp_pay, DROP COLUMN hifmi_pay, DROP COLUMN maf_pay, DROP COLUMN fed_flags,
+      DROP COLUMN reverses_seq, DROP COLUMN reassist_pay;
+    CREATE TABLE settlements(seq bigint NOT NULL, person_id text COLLATE \"C\" NOT NULL,
+      status text NOT NULL CHECK (status IN ('settled','reversed','rejected')),
+      reason text, category text, year integer, visit_type text, level text,
+      medfee_sumamt bigint, fulamt_ownpay_amt bigint, overlmt_selfpay bigint,
+      preselfpay_amt bigint, act_pay_dedc bigint, hifp_pay bigint, hifmi_pay bigint,
+      maf_pay bigint, fed_flags integer, reverses_seq bigint, reassist_pay bigint,
+      PRIMARY KEY (seq, person_id)) PARTITION BY HASH (person_id);
+    DO \$\$ BEGIN FOR k IN 0..15 LOOP EXECUTE format('CREATE TABLE settlements_p%s PARTITION OF
+      settlements FOR VALUES WITH (MODULUS 16, REMAINDER %s)', lpad(k::text, 2, '0'), k);
+      END LOOP; END \$\$;
+    INSERT INTO settlements SELECT * FROM s3;
+    CREATE INDEX settlements_reverses ON settlements(reverses_seq) WHERE reverses_seq IS NOT NULL;
+    CREATE VIEW settlement_amounts AS SELECT s.*,
+      medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt AS inscp_scp_amt,
+      hifp_pay + hifmi_pay + maf_pay + reassist_pay AS fund_pay_sumamt,
+      medfee_sumamt - hifp_pay - hifmi_pay - maf_pay - reassist_pay AS psn_part_amt,
+      CASE WHEN fed_flags & 1 <> 0 THEN medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay
+        - preselfpay_amt - hifp_pay ELSE 0 END AS ci_fed,
+      CASE WHEN fed_flags & 2 <> 0 THEN medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay
+        - preselfpay_amt - hifp_pay - hifmi_pay ELSE 0 END AS ma_fed,
+      CASE WHEN fed_flags & 4 <> 0 THEN medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay
+        - preselfpay_amt - hifp_pay - hifmi_pay - maf_pay ELSE 0 END AS ra_fed
+      FROM settlements s;
+    CREATE TRIGGER settlements_append_only BEFORE UPDATE OR DELETE ON settlements FOR EACH ROW
+      EXECUTE FUNCTION sanbao_append_only('settlements are append-only: a reversal is a new row');
+    DELETE FROM sanbao_schema_history; INSERT INTO sanbao_schema_history VALUES (3, 'x', 'y', 'created');
+    UPDATE sanbao_meta SET value = '3' WHERE key = 'schema_version'"
+  # A ledger of version 2 as that sanbao made it (from one of version 3):
+  # no claim_ids, claims' own claim-id index, no claim_id_kept.
+  to_v2="$to_v3; DROP TABLE claim_ids; ALTER TABLE claims DROP COLUMN claim_id_kept;
     CREATE INDEX claims_claim_id ON claims(claim_id);
     DELETE FROM sanbao_schema_history; INSERT INTO sanbao_schema_history VALUES (2, 'x', 'y', 'created');
     UPDATE sanbao_meta SET value = '2' WHERE key = 'schema_version'"
   # migrated V: the ledger $f/vV.db of schema version V is opened (and so
-  # migrated to 3), keeps every settlement, records HISTORY, holds the same
+  # migrated to 4), keeps every settlement, records HISTORY, holds the same
   # claim_ids as a new ledger, and a re-import adds nothing
   migrated() {
     run db export-settlements --db "$f/v$1.db" --out "$f/v$1.csv"
     expect_rc "a ledger of schema version $1: opened" 0
     same_file "a ledger of schema version $1: every settlement kept" "$f/init-before.csv" "$f/v$1.csv"
-    same_text "a ledger of schema version $1: migrated to version 3" 3 \
+    same_text "a ledger of schema version $1: migrated to version 4" 4 \
       "$(db_sql "$f/v$1.db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
     same_text "a ledger of schema version $1: the migrations recorded" "$2" \
       "$(db_sql "$f/v$1.db" "SELECT version, how FROM sanbao_schema_history ORDER BY 1" | tr '\n' ' ' | sed 's/ $//')"
     same_text "a ledger of schema version $1: claim_ids filled from every received row" \
       "$(db_sql "$work/basics-pristine.db" "SELECT claim_id, seq, person_id, content_key, status, reverses_seq FROM claim_ids ORDER BY seq")" \
       "$(db_sql "$f/v$1.db" "SELECT claim_id, seq, person_id, content_key, status, reverses_seq FROM claim_ids ORDER BY seq")"
+    same_text "a ledger of schema version $1: the view settlements reads as a new ledger's" \
+      "$(db_sql "$work/basics-pristine.db" "SELECT * FROM settlement_amounts ORDER BY seq")" \
+      "$(db_sql "$f/v$1.db" "SELECT * FROM settlement_amounts ORDER BY seq")"
+    same_text "a ledger of schema version $1: claims stores as a new ledger's" \
+      "$(db_sql "$work/basics-pristine.db" "SELECT * FROM claims ORDER BY seq")" \
+      "$(db_sql "$f/v$1.db" "SELECT * FROM claims ORDER BY seq")"
+    same_text "a ledger of schema version $1: the indexes of claims and claim_ids as a new ledger's" \
+      "$(db_sql "$work/basics-pristine.db" "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('claims', 'claim_ids') ORDER BY 1")" \
+      "$(db_sql "$f/v$1.db" "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('claims', 'claim_ids') ORDER BY 1")"
     run db import-claims --db "$f/v$1.db" --claims "$golden/basics/claims.csv"
     expect_rc "a ledger migrated from version $1: a re-import" 0
     "$bin" db export-settlements --db "$f/v$1.db" --out "$f/v$1-again.csv" 2>/dev/null
     same_file "a ledger migrated from version $1: a re-import adds nothing" "$f/init-before.csv" "$f/v$1-again.csv"
   }
+  db_copy "$work/basics-pristine.db" "$f/v3.db"
+  db_sql "$f/v3.db" "$to_v3" >/dev/null
+  same_text "a ledger of schema version 3: made (settlements a partitioned table)" "p" \
+    "$(db_sql "$f/v3.db" "SELECT relkind FROM pg_class WHERE relname = 'settlements'")"
+  migrated 3 "3|created 4|migrated"
+  # what a sanbao of version 3 still running would write: refused
+  if db_sql "$f/v3.db" "INSERT INTO claims(seq, run_id, claim_id, person_id, date, content_key, claim_id_kept)
+      VALUES (100000, 1, 'OLD-1', 'P1', '2025-01-01', 1, true)" >"$work/out.txt" 2>"$work/err.txt"; then
+    bad "a ledger migrated from version 3: a claims row without its settlement stored"
+  else
+    contains "a ledger migrated from version 3: an older sanbao's claims row refused, saying why" \
+      "$work/err.txt" "claims need sanbao of ledger schema 4 or later"
+  fi
   db_copy "$work/basics-pristine.db" "$f/v2.db"
   db_sql "$f/v2.db" "$to_v2" >/dev/null
-  migrated 2 "2|created 3|migrated"
+  migrated 2 "2|created 3|migrated 4|migrated"
   # what a sanbao of version 2 still running would write: refused
   if db_sql "$f/v2.db" "INSERT INTO claims(seq, run_id, claim_id, person_id, date, content_key)
       VALUES (100000, 1, 'OLD-1', 'P1', '2025-01-01', 1)" >"$work/out.txt" 2>"$work/err.txt"; then
@@ -769,14 +858,14 @@ if [ "$store" = pg ]; then
   db_copy "$work/basics-pristine.db" "$f/v1.db"
   db_sql "$f/v1.db" "$to_v2; DROP TABLE sanbao_schema_history;
     UPDATE sanbao_meta SET value = '1' WHERE key = 'schema_version'" >/dev/null
-  migrated 1 "2|migrated 3|migrated"
+  migrated 1 "2|migrated 3|migrated 4|migrated"
   db_copy "$work/basics-pristine.db" "$f/v9.db"
   db_sql "$f/v9.db" "UPDATE sanbao_meta SET value = '9' WHERE key = 'schema_version'" >/dev/null
   for sub in "export-settlements" "init"; do
     run db $sub --db "$f/v9.db"
     expect_rc "a ledger of a newer schema version: db $sub refused" 2
     contains "a ledger of a newer schema version: db $sub says why" "$work/err.txt" \
-      "schema is version 9, newer than this sanbao's (3)"
+      "schema is version 9, newer than this sanbao's (4)"
   done
   same_text "a ledger of a newer schema version: left as it was" 9 \
     "$(db_sql "$f/v9.db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"

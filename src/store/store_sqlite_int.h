@@ -129,6 +129,12 @@ typedef struct sqlite_store {
   int in_txn;
   sb_claim_memo memo;
   int wal_frames; /* frames in the WAL after the last commit (manual checkpoints) */
+  /* serve mode: the WAL is started over past this many frames
+  ** (SERVE_WAL_FRAMES; test builds: SANBAO_TEST_WAL_FRAMES), and how many
+  ** times a commit found it started over (counted by wal_hook) */
+  int wal_restart_frames;
+  int wal_hook_frames; /* the WAL's length the last commit reported */
+  long wal_restarts;
   /* serve mode: the background checkpointer (see op_serve_start) */
   sqlite3 *ckpt_db;
   pthread_t ckpt_thread;

@@ -181,7 +181,14 @@ h2=$(cat "$work/out.txt")
 
 db=$work/a.db
 new_ledger "$db"
+# A build with the test hooks starts the WAL over past 128 frames instead of
+# 65,536, so that (a) goes through that path many times: the writer's own
+# checkpoint between two groups, beside the checkpointer thread's.  The
+# checks of (a) below then hold across it; at its stop the server says how
+# many times it started the WAL over.
+export SANBAO_TEST_WAL_FRAMES=128
 start_server "$db" "$work/a.log" --threads 2
+unset SANBAO_TEST_WAL_FRAMES
 plan "$work/gen/claims.csv" "$work/plan-a.csv"
 nsent=$(wc -l <"$work/plan-a.csv")
 ndup=$(awk 'seen[$0]++' "$work/plan-a.csv" | wc -l)
@@ -211,6 +218,15 @@ if [ "$commits" -gt 0 ] && [ "$commits" -lt "$nsent" ]; then ok; else
 fi
 echo "NOTE: (a) $commits commits for $nsent claims"
 stop_server "(a) SIGTERM"
+restarts=$(sed -n 's/^sanbao test hook: the WAL was started over \([0-9]*\) times$/\1/p' "$work/a.log")
+if [ -z "$restarts" ]; then
+  [ "$store" = sqlite ] && echo "NOTE: (a) a build without the test hooks: the WAL's start-over path is not forced"
+elif [ "$restarts" -gt 0 ]; then
+  ok
+  echo "NOTE: (a) the WAL was started over $restarts times"
+else
+  bad "(a) SANBAO_TEST_WAL_FRAMES=128: the WAL was never started over"
+fi
 "$bin" db export-settlements --db "$db" --out "$work/a.csv" 2>/dev/null
 "$bin" db alerts --db "$db" --out "$work/a-alerts.csv" 2>/dev/null
 same_text "(a) ledger rows = distinct claims sent" "$(sort -u "$work/plan-a.csv" | wc -l | tr -d ' ')" "$(($(wc -l <"$work/a.csv") - 1))"

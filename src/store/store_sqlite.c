@@ -224,6 +224,23 @@ int sq_exec(sqlite_store *s, const char *sql, sb_error *err, const char *what) {
                                                                  : sq_db_error(s, err, what);
 }
 
+/* WAL mode for this connection.  While a large import runs with a
+** rollback journal (op_begin_import) the change to WAL needs the file to
+** itself, and SQLite answers SQLITE_BUSY at once, without the busy
+** handler: so wait here as the busy timeout (10 s) would, then say why. */
+static int use_wal(sqlite_store *s, sb_error *err) {
+  for (int waited = 0;; waited += 50) {
+    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) == SQLITE_OK) return SB_OK;
+    if (sqlite3_errcode(s->db) != SQLITE_BUSY) return sq_db_error(s, err, "cannot use WAL");
+    if (waited >= 10000)
+      return sb_error_set(err, SB_EIO, s->path,
+                          "the ledger is locked: another command holds it (a large import "
+                          "runs with a rollback journal and keeps it to itself); try again "
+                          "when that has ended");
+    sqlite3_sleep(50);
+  }
+}
+
 static int op_begin(sb_store *bs, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   s->memo.found = -1;
@@ -1053,7 +1070,7 @@ int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error 
   ** of commit per claim, groups of 50). */
   if (create && (rc = sq_exec(s, "PRAGMA page_size=4096", err, "cannot set the page size")))
     goto fail;
-  if ((rc = sq_exec(s, "PRAGMA journal_mode=WAL", err, "cannot use WAL")) ||
+  if ((rc = use_wal(s, err)) ||
       (rc = sq_exec(s, "PRAGMA synchronous=FULL", err, "cannot set synchronous=FULL")) ||
       (rc = sq_exec(s, "PRAGMA cache_size=-262144", err, "cannot size the cache")) ||
       (rc = sq_exec(s, "PRAGMA temp_store=MEMORY", err, "cannot set temp_store")))

@@ -411,7 +411,11 @@ int sb_ledger_import_claims(sb_store *st, const char *path, const sb_import_opti
   sb_catalog *cat = NULL;
   int64_t run;
   /* The write lock first: nobody may change what this import settles after. */
-  int rc = st->ops->begin_import ? st->ops->begin_import(st, err) : st->ops->begin(st, err);
+  struct stat sbuf;
+  int64_t bytes = path && strcmp(path, "-") && stat(path, &sbuf) == 0 && S_ISREG(sbuf.st_mode)
+                      ? (int64_t)sbuf.st_size
+                      : -1;
+  int rc = st->ops->begin_import ? st->ops->begin_import(st, bytes, err) : st->ops->begin(st, err);
   if (rc) return rc;
   if ((rc = sb_ledger_policies(st, &ps, err)) || (rc = sb_ledger_registry(st, &reg, err))) goto out;
   if (opt && opt->fees_path) {

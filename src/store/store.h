@@ -267,8 +267,11 @@ typedef struct sb_store_ops {
   ** references to other rows (run, claims row, reversed settlement) itself
   ** instead of row by row in the database (SQLite: foreign keys off for the
   ** transaction, store_sqlite.c); a reference to nothing is still an
-  ** error, from the op that writes it or from commit. */
-  int (*begin_import)(sb_store *s, sb_error *err);
+  ** error, from the op that writes it or from commit.  `input_bytes` is the
+  ** size of the claims file (-1: not known, a pipe): a large import may
+  ** write differently (SQLite: a rollback journal instead of the WAL when
+  ** nobody else has the ledger open, store_sqlite.c). */
+  int (*begin_import)(sb_store *s, int64_t input_bytes, sb_error *err);
 } sb_store_ops;
 
 struct sb_store {

@@ -224,6 +224,23 @@ int sq_exec(sqlite_store *s, const char *sql, sb_error *err, const char *what) {
                                                                  : sq_db_error(s, err, what);
 }
 
+/* WAL mode for this connection.  While a large import runs with a
+** rollback journal (op_begin_import) the change to WAL needs the file to
+** itself, and SQLite answers SQLITE_BUSY at once, without the busy
+** handler: so wait here as the busy timeout (10 s) would, then say why. */
+static int use_wal(sqlite_store *s, sb_error *err) {
+  for (int waited = 0;; waited += 50) {
+    if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) == SQLITE_OK) return SB_OK;
+    if (sqlite3_errcode(s->db) != SQLITE_BUSY) return sq_db_error(s, err, "cannot use WAL");
+    if (waited >= 10000)
+      return sb_error_set(err, SB_EIO, s->path,
+                          "the ledger is locked: another command holds it (a large import "
+                          "runs with a rollback journal and keeps it to itself); try again "
+                          "when that has ended");
+    sqlite3_sleep(50);
+  }
+}
+
 static int op_begin(sb_store *bs, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   s->memo.found = -1;
@@ -267,13 +284,70 @@ static int op_begin(sb_store *bs, sb_error *err) {
 ** differs only by the checks).  Nothing else may write in such a
 ** transaction (store.h); the server's transactions use op_begin.
 */
-static int op_begin_import(sb_store *bs, sb_error *err) {
+/*
+** A large import writes each page once.  In WAL mode every page a
+** transaction writes goes to the WAL, and the checkpoint at the end of the
+** import copies it again into the database: an import of 10 M claims wrote
+** 1.64 GB of WAL and then the same 1.64 GB into the ledger, reading the WAL
+** back 4 KiB at a time (8 of its 34 s; docs/performance.md).  With SQLite's
+** rollback journal instead, a page new to the file (nearly every page of an
+** import into a ledger of fewer claims) is written once, into the
+** database; only a page that existed before goes first to the journal, as
+** it was.  Just as atomic and durable: synchronous=FULL syncs the journal
+** before the database is changed and the database before the journal is
+** emptied, and a crash leaves a journal that the next open of the ledger
+** rolls back (https://www.sqlite.org/atomiccommit.html).  TRUNCATE, not
+** DELETE: with FULL, emptying the journal is synced, where deleting it is
+** not (the directory would need a sync: SQLite's synchronous=EXTRA), and a
+** journal a power cut brought back would undo a finished import.
+**
+** Only when nobody else has the ledger open: SQLite leaves WAL mode only
+** then (the PRAGMA answers "wal" otherwise, and the import runs in the WAL
+** as any other).  While it runs, another process that opens the ledger
+** waits for it (sanbao's open sets WAL mode, which needs the file to
+** itself; it waits up to the busy timeout, 10 s, then fails: "database is
+** locked").  After it, the connection sets WAL mode again; if a reader
+** came in meanwhile that waits for the next open, which sets it.
+** A test build takes SANBAO_TEST_BULK_BYTES as the threshold, so that the
+** tests' small files go this way too (tests/e2e/ledger_crash.sh).
+*/
+#define BULK_JOURNAL_BYTES (8 * 1024 * 1024)
+
+static void bulk_journal_begin(sqlite_store *s, int64_t input_bytes) {
+  int64_t limit = BULK_JOURNAL_BYTES;
+#ifdef SB_TEST_HOOKS
+  const char *t = getenv("SANBAO_TEST_BULK_BYTES");
+  if (t && *t) limit = atoll(t);
+#endif
+  s->bulk_journal = 0;
+  if (input_bytes < 0 || input_bytes < limit) return;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=TRUNCATE", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW) {
+    const unsigned char *mode = sqlite3_column_text(st, 0);
+    s->bulk_journal = mode && strcmp((const char *)mode, "truncate") == 0;
+  }
+  sqlite3_finalize(st);
+}
+
+/* Back to WAL mode after the import's COMMIT or ROLLBACK (see above). */
+static void bulk_journal_end(sqlite_store *s) {
+  if (!s->bulk_journal) return;
+  s->bulk_journal = 0;
+  sq_exec(s, "PRAGMA journal_mode=WAL", NULL, "");
+}
+
+static int op_begin_import(sb_store *bs, int64_t input_bytes, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
+  bulk_journal_begin(s, input_bytes);
   int rc = sq_exec(s, "PRAGMA foreign_keys=OFF", err, "cannot prepare the import");
   if (!rc) s->fk_stale = 0; /* off on purpose now */
   if (!rc && (rc = op_begin(bs, err)) && sq_exec(s, "PRAGMA foreign_keys=ON", NULL, ""))
     s->fk_stale = 1;
-  if (rc) return rc;
+  if (rc) {
+    bulk_journal_end(s);
+    return rc;
+  }
   s->importing = 1;
   s->imp_lo = s->imp_hi = s->imp_rev_max = 0;
   s->imp_run = -1; /* run ids are positive: a row naming run 0 is looked up too */
@@ -288,6 +362,7 @@ static void import_end(sqlite_store *s) {
   if (!s->importing) return;
   s->importing = 0;
   if (sq_exec(s, "PRAGMA foreign_keys=ON", NULL, "")) s->fk_stale = 1;
+  bulk_journal_end(s);
 }
 
 /* Whether statement k (one ? for a seq) finds a row. */
@@ -995,7 +1070,7 @@ int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error 
   ** of commit per claim, groups of 50). */
   if (create && (rc = sq_exec(s, "PRAGMA page_size=4096", err, "cannot set the page size")))
     goto fail;
-  if ((rc = sq_exec(s, "PRAGMA journal_mode=WAL", err, "cannot use WAL")) ||
+  if ((rc = use_wal(s, err)) ||
       (rc = sq_exec(s, "PRAGMA synchronous=FULL", err, "cannot set synchronous=FULL")) ||
       (rc = sq_exec(s, "PRAGMA cache_size=-262144", err, "cannot size the cache")) ||
       (rc = sq_exec(s, "PRAGMA temp_store=MEMORY", err, "cannot set temp_store")))

@@ -104,6 +104,7 @@ typedef struct sqlite_store {
   ** connection until its COMMIT or ROLLBACK, and the store checks what they
   ** would (sq_import_claim_exists and store_sqlite.c, op_begin_import) */
   int importing;
+  int bulk_journal;       /* this import runs with a rollback journal (op_begin_import) */
   int fk_stale;           /* switching foreign keys back on after an import failed:
                              the next begin tries again, and fails if it cannot */
   int64_t imp_lo, imp_hi; /* the seqs of the claims rows it appended: lo..hi, every one */

@@ -77,7 +77,7 @@ static void begin_import(fx *f) {
   sb_error err;
   sb_error_clear(&err);
   assert_non_null(f->st->ops->begin_import);
-  if (f->st->ops->begin_import(f->st, &err)) fail_msg("%s", err.msg);
+  if (f->st->ops->begin_import(f->st, -1, &err)) fail_msg("%s", err.msg);
   if (f->st->ops->run_start(f->st, "import-claims", "unit", &f->run, &err)) fail_msg("%s", err.msg);
 }
 
@@ -325,6 +325,87 @@ static void assert_claim_ids(fx *f, int64_t n) {
                    0);
 }
 
+/* The size of a file, 0 where there is none. */
+static off_t file_size(const char *path, const char *suffix) {
+  char name[4200];
+  struct stat st;
+  snprintf(name, sizeof name, "%s%s", path, suffix);
+  return stat(name, &st) == 0 ? st.st_size : 0;
+}
+
+/* The journal mode the ledger file's header records: WAL or not. */
+static int file_is_wal(fx *f) {
+  FILE *fp = fopen(f->s.path, "rb");
+  unsigned char h[20] = {0};
+  size_t n = fp ? fread(h, 1, sizeof h, fp) : 0;
+  if (fp) fclose(fp);
+  assert_int_equal(n, sizeof h);
+  return h[18] == 2 && h[19] == 2; /* file format versions: 2 = WAL, 1 = rollback journal */
+}
+
+static void begin_import_sized(fx *f, int64_t bytes) {
+  sb_error err;
+  sb_error_clear(&err);
+  if (f->st->ops->begin_import(f->st, bytes, &err)) fail_msg("%s", err.msg);
+  if (f->st->ops->run_start(f->st, "import-claims", "unit", &f->run, &err)) fail_msg("%s", err.msg);
+}
+
+/* A large import into a ledger nobody else has open runs with a rollback
+** journal: nothing goes to the WAL, the pages that existed before go to
+** the journal, and after COMMIT (or ROLLBACK) the ledger is in WAL mode
+** again.  A small one, one of unknown size, and a large one beside another
+** connection run in the WAL as before. */
+static void test_bulk_journal(void **state) {
+  fx *f = *state;
+  const int64_t large = 64 << 20;
+  sb_error err;
+  assert_true(file_is_wal(f));
+
+  begin_import_sized(f, large);
+  append_ok(f, 1, 20000);
+  assert_int_equal(file_size(f->s.path, "-wal"), 0);
+  assert_false(file_is_wal(f));
+  commit_ok(f);
+  assert_true(file_is_wal(f));
+  assert_int_equal(file_size(f->s.path, "-journal"), 0);
+  assert_int_equal(f->st->ops->claim_count(f->st), 20000);
+  assert_claim_ids(f, 20000);
+  assert_foreign_keys_on(f);
+
+  /* rolled back: nothing of it stays, WAL mode again */
+  begin_import_sized(f, large);
+  append_ok(f, 20001, 30000);
+  assert_true(file_size(f->s.path, "-journal") > 0); /* the pages it changed, as they were */
+  f->st->ops->rollback(f->st);
+  assert_true(file_is_wal(f));
+  assert_int_equal(f->st->ops->claim_count(f->st), 20000);
+  assert_claim_ids(f, 20000);
+
+  /* small, or of unknown size: the WAL */
+  begin_import_sized(f, 1 << 20);
+  append_ok(f, 20001, 20100);
+  assert_true(file_is_wal(f));
+  commit_ok(f);
+  begin_import_sized(f, -1);
+  append_ok(f, 20101, 20200);
+  assert_true(file_is_wal(f));
+  commit_ok(f);
+
+  /* another connection has the ledger open: the WAL, and it reads meanwhile */
+  sqlite3 *other = NULL;
+  assert_int_equal(sqlite3_open_v2(f->s.path, &other, SQLITE_OPEN_READONLY, NULL), SQLITE_OK);
+  assert_int_equal(sqlite3_exec(other, "SELECT count(*) FROM claims", NULL, NULL, NULL), SQLITE_OK);
+  begin_import_sized(f, large);
+  append_ok(f, 20201, 30000);
+  assert_true(file_is_wal(f));
+  assert_int_equal(sqlite3_exec(other, "SELECT count(*) FROM claims", NULL, NULL, NULL), SQLITE_OK);
+  commit_ok(f);
+  sqlite3_close(other);
+  assert_int_equal(f->st->ops->claim_count(f->st), 30000);
+  assert_claim_ids(f, 30000);
+  (void)err;
+}
+
 static void append_mixed_ok(fx *f, int64_t from, int64_t to) {
   sb_error err;
   for (int64_t seq = from; seq <= to; seq++)
@@ -457,6 +538,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_import_commits, setup, teardown),
       cmocka_unit_test_setup_teardown(test_import_refusals, setup, teardown),
       cmocka_unit_test_setup_teardown(test_import_checkpointed, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_bulk_journal, setup, teardown),
       cmocka_unit_test_setup_teardown(test_claim_ids_sorted, setup, teardown),
       cmocka_unit_test_setup_teardown(test_claim_ids_read_inside, setup, teardown),
       cmocka_unit_test_setup_teardown(test_claim_ids_rollback, setup, teardown),

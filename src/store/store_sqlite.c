@@ -2,7 +2,10 @@
 ** sanbao adapters — the ledger's SQLite store (see store.h).
 **
 ** Durability settings, and why:
-**   journal_mode=WAL     readers (export, balance) never block the importer;
+**   journal_mode=WAL     readers (export, balance) never block the importer
+**                        (but a large import into a ledger nobody else has
+**                        open writes through a rollback journal: see
+**                        bulk_journal_begin);
 **   synchronous=FULL     a committed import survives power loss, which is
 **                        what "never lose a yuan" means for a ledger;
 **   BEGIN IMMEDIATE      the write lock is taken before the prior state is
@@ -254,6 +257,59 @@ static int op_begin(sb_store *bs, sb_error *err) {
 }
 
 /*
+** A large import writes each page once.  In WAL mode every page a
+** transaction writes goes to the WAL, and the checkpoint at the end of the
+** import copies it again into the database: an import of 10 M claims wrote
+** 1.64 GB of WAL and then the same 1.64 GB into the ledger, reading the WAL
+** back 4 KiB at a time (about 9 s of a 30 s run; docs/performance.md).  With SQLite's
+** rollback journal instead, a page new to the file (nearly every page of an
+** import into a ledger of fewer claims) is written once, into the
+** database; only a page that existed before goes first to the journal, as
+** it was.  Just as atomic and durable: synchronous=FULL syncs the journal
+** before the database is changed and the database before the journal is
+** emptied, and a crash leaves a journal that the next open of the ledger
+** rolls back (https://www.sqlite.org/atomiccommit.html).  TRUNCATE, not
+** DELETE: with FULL, emptying the journal is synced, where deleting it is
+** not (the directory would need a sync: SQLite's synchronous=EXTRA), and a
+** journal a power cut brought back would undo a finished import.
+**
+** Only when nobody else has the ledger open: SQLite leaves WAL mode only
+** then (the PRAGMA answers "wal" otherwise, and the import runs in the WAL
+** as any other).  While it runs, another sanbao process that opens the
+** ledger waits for it (its open sets WAL mode, which needs the file to
+** itself: use_wal waits up to 10 s, then says why).  After it, the
+** connection sets WAL mode again; if a reader came in meanwhile that waits
+** for the next open, which sets it.
+** A test build takes SANBAO_TEST_BULK_BYTES as the threshold, so that the
+** tests' small files go this way too (tests/e2e/ledger_crash.sh).
+*/
+#define BULK_JOURNAL_BYTES (8 * 1024 * 1024)
+
+static void bulk_journal_begin(sqlite_store *s, int64_t input_bytes) {
+  int64_t limit = BULK_JOURNAL_BYTES;
+#ifdef SB_TEST_HOOKS
+  const char *t = getenv("SANBAO_TEST_BULK_BYTES");
+  if (t && *t) limit = atoll(t);
+#endif
+  s->bulk_journal = 0;
+  if (input_bytes < 0 || input_bytes < limit) return;
+  sqlite3_stmt *st = NULL;
+  if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=TRUNCATE", -1, &st, NULL) == SQLITE_OK &&
+      sqlite3_step(st) == SQLITE_ROW) {
+    const unsigned char *mode = sqlite3_column_text(st, 0);
+    s->bulk_journal = mode && strcmp((const char *)mode, "truncate") == 0;
+  }
+  sqlite3_finalize(st);
+}
+
+/* Back to WAL mode after the import's COMMIT or ROLLBACK (see above). */
+static void bulk_journal_end(sqlite_store *s) {
+  if (!s->bulk_journal) return;
+  s->bulk_journal = 0;
+  sq_exec(s, "PRAGMA journal_mode=WAL", NULL, "");
+}
+
+/*
 ** The transaction of an import of claims, with foreign keys off.  With them
 ** on, SQLite probes a parent B-tree for every row it writes: runs for
 ** claims.run_id, and until schema 6 claims for settlements.seq — two seeks
@@ -284,59 +340,6 @@ static int op_begin(sb_store *bs, sb_error *err) {
 ** differs only by the checks).  Nothing else may write in such a
 ** transaction (store.h); the server's transactions use op_begin.
 */
-/*
-** A large import writes each page once.  In WAL mode every page a
-** transaction writes goes to the WAL, and the checkpoint at the end of the
-** import copies it again into the database: an import of 10 M claims wrote
-** 1.64 GB of WAL and then the same 1.64 GB into the ledger, reading the WAL
-** back 4 KiB at a time (8 of its 34 s; docs/performance.md).  With SQLite's
-** rollback journal instead, a page new to the file (nearly every page of an
-** import into a ledger of fewer claims) is written once, into the
-** database; only a page that existed before goes first to the journal, as
-** it was.  Just as atomic and durable: synchronous=FULL syncs the journal
-** before the database is changed and the database before the journal is
-** emptied, and a crash leaves a journal that the next open of the ledger
-** rolls back (https://www.sqlite.org/atomiccommit.html).  TRUNCATE, not
-** DELETE: with FULL, emptying the journal is synced, where deleting it is
-** not (the directory would need a sync: SQLite's synchronous=EXTRA), and a
-** journal a power cut brought back would undo a finished import.
-**
-** Only when nobody else has the ledger open: SQLite leaves WAL mode only
-** then (the PRAGMA answers "wal" otherwise, and the import runs in the WAL
-** as any other).  While it runs, another process that opens the ledger
-** waits for it (sanbao's open sets WAL mode, which needs the file to
-** itself; it waits up to the busy timeout, 10 s, then fails: "database is
-** locked").  After it, the connection sets WAL mode again; if a reader
-** came in meanwhile that waits for the next open, which sets it.
-** A test build takes SANBAO_TEST_BULK_BYTES as the threshold, so that the
-** tests' small files go this way too (tests/e2e/ledger_crash.sh).
-*/
-#define BULK_JOURNAL_BYTES (8 * 1024 * 1024)
-
-static void bulk_journal_begin(sqlite_store *s, int64_t input_bytes) {
-  int64_t limit = BULK_JOURNAL_BYTES;
-#ifdef SB_TEST_HOOKS
-  const char *t = getenv("SANBAO_TEST_BULK_BYTES");
-  if (t && *t) limit = atoll(t);
-#endif
-  s->bulk_journal = 0;
-  if (input_bytes < 0 || input_bytes < limit) return;
-  sqlite3_stmt *st = NULL;
-  if (sqlite3_prepare_v2(s->db, "PRAGMA journal_mode=TRUNCATE", -1, &st, NULL) == SQLITE_OK &&
-      sqlite3_step(st) == SQLITE_ROW) {
-    const unsigned char *mode = sqlite3_column_text(st, 0);
-    s->bulk_journal = mode && strcmp((const char *)mode, "truncate") == 0;
-  }
-  sqlite3_finalize(st);
-}
-
-/* Back to WAL mode after the import's COMMIT or ROLLBACK (see above). */
-static void bulk_journal_end(sqlite_store *s) {
-  if (!s->bulk_journal) return;
-  s->bulk_journal = 0;
-  sq_exec(s, "PRAGMA journal_mode=WAL", NULL, "");
-}
-
 static int op_begin_import(sb_store *bs, int64_t input_bytes, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   bulk_journal_begin(s, input_bytes);

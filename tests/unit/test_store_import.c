@@ -358,7 +358,6 @@ static void begin_import_sized(fx *f, int64_t bytes) {
 static void test_bulk_journal(void **state) {
   fx *f = *state;
   const int64_t large = 64 << 20;
-  sb_error err;
   assert_true(file_is_wal(f));
 
   begin_import_sized(f, large);
@@ -403,7 +402,6 @@ static void test_bulk_journal(void **state) {
   sqlite3_close(other);
   assert_int_equal(f->st->ops->claim_count(f->st), 30000);
   assert_claim_ids(f, 30000);
-  (void)err;
 }
 
 static void append_mixed_ok(fx *f, int64_t from, int64_t to) {

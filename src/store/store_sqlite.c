@@ -231,15 +231,18 @@ int sq_exec(sqlite_store *s, const char *sql, sb_error *err, const char *what) {
 ** rollback journal (op_begin_import) the change to WAL needs the file to
 ** itself, and SQLite answers SQLITE_BUSY at once, without the busy
 ** handler: so wait here as the busy timeout (10 s) would, then say why. */
+static int ledger_locked(sqlite_store *s, sb_error *err) {
+  return sb_error_set(err, SB_EIO, s->path,
+                      "the ledger is locked: another command holds it (a large import runs "
+                      "with a rollback journal and keeps it to itself); try again when that "
+                      "has ended");
+}
+
 static int use_wal(sqlite_store *s, sb_error *err) {
   for (int waited = 0;; waited += 50) {
     if (sqlite3_exec(s->db, "PRAGMA journal_mode=WAL", NULL, NULL, NULL) == SQLITE_OK) return SB_OK;
     if (sqlite3_errcode(s->db) != SQLITE_BUSY) return sq_db_error(s, err, "cannot use WAL");
-    if (waited >= 10000)
-      return sb_error_set(err, SB_EIO, s->path,
-                          "the ledger is locked: another command holds it (a large import "
-                          "runs with a rollback journal and keeps it to itself); try again "
-                          "when that has ended");
+    if (waited >= 10000) return ledger_locked(s, err);
     sqlite3_sleep(50);
   }
 }
@@ -1048,7 +1051,11 @@ int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error 
   int app = 0, version = 0;
   if (pragma_int(s, "PRAGMA application_id", &app) ||
       pragma_int(s, "PRAGMA user_version", &version)) {
-    rc = sb_error_set(err, SB_EINVAL, path, "not a sanbao ledger: %s", sqlite3_errmsg(s->db));
+    /* busy for the whole busy timeout: a writer holds the file exclusively
+    ** (a large import past its first writes), which says nothing of it */
+    rc = sqlite3_errcode(s->db) == SQLITE_BUSY
+             ? ledger_locked(s, err)
+             : sb_error_set(err, SB_EINVAL, path, "not a sanbao ledger: %s", sqlite3_errmsg(s->db));
     goto fail;
   }
   if (!create) {

@@ -249,6 +249,8 @@ int pg_prepare(pg_store *s, int q, sb_error *err) {
 }
 
 int pg_prepare_text(pg_store *s, int q, const char *sql, sb_error *err) {
+  /* every statement run on the connection is prepared here first */
+  if (pg_chunk_wait(s, err)) return SB_EIO;
   if (s->prepared[q]) return SB_OK;
   char name[16];
   snprintf(name, sizeof name, "sb%d", q);
@@ -351,6 +353,7 @@ int pg_array_element(sb_buf *b, const char *v, size_t n) {
 }
 
 int pg_exec(pg_store *s, const char *sql, sb_error *err, const char *what) {
+  if (pg_chunk_wait(s, err)) return SB_EIO;
   PGresult *r = PQexec(s->conn, sql);
   ExecStatusType st = PQresultStatus(r);
   int rc = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK ? SB_OK : pg_error(s, r, err, what);
@@ -393,9 +396,12 @@ static void col_copy(const PGresult *r, int c, char *buf, size_t n) {
 static void op_close(sb_store *bs) {
   pg_store *s = (pg_store *)bs;
   if (!s) return;
+  pg_chunk_wait(s, NULL);
   if (s->conn) PQfinish(s->conn);
   sb_buf_free(&s->copy_claims);
   sb_buf_free(&s->copy_claim_ids);
+  sb_buf_free(&s->send_claims);
+  sb_buf_free(&s->send_claim_ids);
   sb_buf_free(&s->copy_fees);
   sb_buf_free(&s->copy_alerts);
   free(s->accs);
@@ -410,6 +416,7 @@ static void op_close(sb_store *bs) {
 ** is reset before a transaction: libpq connects again through the URI's
 ** host list, and the statements must be prepared again there. */
 static int ensure_connected(pg_store *s, sb_error *err) {
+  pg_chunk_wait(s, NULL); /* a failure of the last transaction's is no concern of this one */
   if (PQstatus(s->conn) == CONNECTION_OK) return SB_OK;
   memset(s->prepared, 0, sizeof s->prepared);
   PQreset(s->conn);
@@ -635,6 +642,7 @@ static int op_commit(sb_store *bs, sb_error *err) {
 
 static void op_rollback(sb_store *bs) {
   pg_store *s = (pg_store *)bs;
+  pg_chunk_wait(s, NULL);
   pg_drop_pending(s);
   s->in_txn = 0;
   s->count = -1;

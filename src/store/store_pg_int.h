@@ -11,6 +11,7 @@
 #define SANBAO_STORE_PG_INT_H
 
 #include <libpq-fe.h>
+#include <pthread.h>
 
 #include "io/buf.h"
 #include "store/store.h"
@@ -186,7 +187,28 @@ typedef struct pg_store {
   int64_t rows_before;
   int indexes_off, indexes_dropped;
   sb_buf copy_alerts; /* alerts of an import not sent yet, binary COPY */
+  /* An import's chunk of rows being sent by a thread of its own while the
+  ** next is encoded (store_pg_rows.c, "an import's chunks overlap"):
+  ** while `sending`, the connection is the sender's and nothing else may
+  ** use it -- every use first calls pg_chunk_wait.  send_claims and
+  ** send_claim_ids are the chunk (they trade places with copy_claims and
+  ** copy_claim_ids); send_rc and send_err, how its COPYs ended. */
+  int sending;
+  int copy_open, copy_failed; /* the claims COPY is open; some of its data could not be sent */
+  pthread_t sender;
+  size_t chunk_bytes; /* test builds: SANBAO_TEST_PG_CHUNK_BYTES (0: not read yet) */
+  size_t ids_mark;    /* copy_claim_ids.len when the last chunk was handed over */
+  sb_buf send_claims, send_claim_ids;
+  int send_rc;
+  sb_error send_err;
 } pg_store;
+
+/* Wait for the import's chunk being sent (if one is), so that the
+** connection is this thread's again; its COPYs' failure, if they failed,
+** is returned and set in `err` (once: the transaction is aborted, and what
+** runs on it next fails in any case).  Cheap when nothing is being sent:
+** every use of the connection calls it first (store_pg_rows.c). */
+int pg_chunk_wait(pg_store *s, sb_error *err);
 
 /* ---- helpers (store_pg.c) ------------------------------------------------------ */
 

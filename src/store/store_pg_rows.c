@@ -12,13 +12,15 @@
 ** reads the tables and at commit, and at
 ** the latest when a buffer passes FLUSH_BYTES, so an import of millions of
 ** rows costs a few COPYs, not millions of round trips, and holds a bounded
-** amount of memory.  Everything sent belongs to the import's transaction: a
-** rollback (or a killed process, whose connection the server then closes)
-** takes all of it back.  Accumulators are kept likewise and sent together:
-** a few as upserts, many through COPY into a temporary table and one
-** INSERT ... SELECT ... ON CONFLICT.  A large import sends its rows with
-** the tables' primary keys dropped and makes them again after (see "the
-** indexes of a large import").
+** amount of memory; a large import's chunks go by a thread of their own
+** into one long COPY (see "an import's chunks overlap").  Everything sent
+** belongs to the import's transaction: a rollback (or a killed process,
+** whose connection the server then closes) takes all of it back.
+** Accumulators are kept likewise and sent together: a few as upserts, many
+** through COPY into a temporary table and one INSERT ... SELECT ... ON
+** CONFLICT, or straight into the table by COPY when it holds no row.  A
+** large import sends its rows with the tables' primary keys dropped and
+** makes them again after (see "the indexes of a large import").
 */
 #include <stdio.h>
 #include <stdlib.h>
@@ -289,9 +291,27 @@ static int flush_accs(pg_store *s, sb_error *err) {
       return sb_error_set(err, SB_ENOMEM, s->where, "out of memory");
     }
   }
-  int rc = pg_exec(s, ACC_STAGE, err, "storing accumulators");
-  if (!rc) rc = copy_in(s, "COPY sanbao_acc_stage FROM STDIN", &b, 0, err, "storing accumulators");
-  if (!rc) rc = pg_exec(s, ACC_MERGE, err, "storing accumulators");
+  /* Into a table with no rows (a first import's), nothing can conflict:
+  ** COPY the rows in, not into the stage and then merge them -- the merge,
+  ** an index probe a row and its executor, took 0.6 s of the 7 s the
+  ** server spent on an import of 2 M claims (200,000 person-years).  The
+  ** import holds the ledger's write lock, so no one adds a row between
+  ** the look and the COPY; if one did, the primary key would fail the
+  ** COPY, and the import with it, rather than keep two rows. */
+  PGresult *r = PQexec(s->conn, "SELECT NOT EXISTS (SELECT FROM accumulators)");
+  int rc = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
+               ? SB_OK
+               : pg_error(s, r, err, "storing accumulators");
+  int empty = !rc && PQgetvalue(r, 0, 0)[0] == 't';
+  PQclear(r);
+  if (!rc && empty)
+    rc = copy_in(s, "COPY accumulators FROM STDIN", &b, 0, err, "storing accumulators");
+  else if (!rc) {
+    rc = pg_exec(s, ACC_STAGE, err, "storing accumulators");
+    if (!rc)
+      rc = copy_in(s, "COPY sanbao_acc_stage FROM STDIN", &b, 0, err, "storing accumulators");
+    if (!rc) rc = pg_exec(s, ACC_MERGE, err, "storing accumulators");
+  }
   sb_buf_free(&b);
   return rc;
 }
@@ -376,7 +396,8 @@ static int encode_kept(pg_store *s, const sb_stored_row *extra, sb_error *err);
 
 /* Send what is pending: rows, fee lines, alerts, accumulators. */
 static int send_pending(pg_store *s, sb_error *err) {
-  int rc = SB_OK;
+  int rc = pg_chunk_wait(s, err);
+  if (rc) return rc;
   s->ahead.valid = 0; /* it knows nothing of what is sent now */
   if (s->pending_rows) {
     /* the rows the overlay holds are not in the buffers yet (see
@@ -385,9 +406,11 @@ static int send_pending(pg_store *s, sb_error *err) {
     s->pending_rows = 0;
     /* the database's answers kept for a claim id knew nothing of these */
     s->rows.valid = 0;
-    if (!rc) rc = copy_in(s, COPY_CLAIMS, &s->copy_claims, 1, err, "storing claims");
-    if (!rc) rc = copy_in(s, COPY_CLAIM_IDS, &s->copy_claim_ids, 1, err, "storing claim ids");
   }
+  /* (claim_ids rows may wait without pending rows: "an import's chunks") */
+  if (!rc) rc = copy_in(s, COPY_CLAIMS, &s->copy_claims, 1, err, "storing claims");
+  if (!rc) rc = copy_in(s, COPY_CLAIM_IDS, &s->copy_claim_ids, 1, err, "storing claim ids");
+  s->ids_mark = 0;
   if (!rc) rc = copy_in(s, COPY_FEES, &s->copy_fees, 0, err, "storing fee lines");
   if (!rc) rc = copy_in(s, COPY_ALERTS, &s->copy_alerts, 1, err, "storing alerts");
   s->npending = 0;
@@ -432,7 +455,7 @@ static int send_pending(pg_store *s, sb_error *err) {
 ** the import to end instead of reading the ledger as it was before it;
 ** writers wait for the import's write lock in any case.
 */
-static int send_full(pg_store *s, sb_error *err) {
+static int drop_row_indexes(pg_store *s, sb_error *err) {
   if (!s->indexes_dropped && s->rows_before == 0) {
     s->indexes_dropped = s->indexes_off = 1;
     if (pg_exec(s, PG_DROP_ROW_INDEXES, err, "cannot prepare the import")) {
@@ -440,7 +463,175 @@ static int send_full(pg_store *s, sb_error *err) {
       return SB_EIO;
     }
   }
-  return send_pending(s, err);
+  return SB_OK;
+}
+
+static int send_full(pg_store *s, sb_error *err) {
+  return drop_row_indexes(s, err) ? SB_EIO : send_pending(s, err);
+}
+
+/*
+** An import's chunks overlap, and its claims go by one long COPY.
+**
+** Sending a chunk the plain way (send_pending) waits for PostgreSQL to
+** store it: a COPY's result comes back only once the server has routed,
+** formed and written every row.  So while sanbao encoded the next 4 MiB of
+** rows the import's backend had nothing to do, and while the backend
+** stored them sanbao waited.  And each chunk was two COPYs (claims, then
+** claim_ids), each of which the backend set up anew -- the routing to the
+** 16 partitions, their constraints, their insert buffers and bulk-write
+** buffer rings: an import of 2 M claims into an empty ledger made 344
+** COPYs, and sending the same rows in fewer, larger ones alone saved the
+** backend a few per cent (docs/performance.md, eighth session).  One
+** transaction is one backend, so its work cannot be spread over the cores;
+** what can be done is to give it less to do and never let it wait.
+**
+** So a chunk of rows that filled its buffer (row_append: the overlay has
+** given up, every pending row is encoded) is handed to a thread made for
+** it, which writes the claims rows into a COPY of claims that stays open
+** from chunk to chunk, while this thread encodes the next rows into the
+** spare buffer.  The rows of claim_ids are kept until CLAIM_IDS_CHUNKS
+** chunks' worth of them are waiting: then the chunk's thread ends the claims COPY and sends
+** them by a COPY of their own, and the next chunk opens claims again (an
+** import of 2 M claims: a handful of COPYs a table).  Nothing else may use the
+** connection meanwhile: every use of it first calls pg_chunk_wait, which
+** waits for the thread and ends an open COPY, so whatever comes next --
+** fee lines, alerts, accumulators, a read, the commit -- finds it as it
+** would have without any of this.
+**
+** What the database receives is the same rows, in the same order within
+** each table; only the points where a COPY ends move.  A chunk that fails
+** fails the import at the next wait, with the failure's own message (the
+** server aborts the rest of the transaction in any case), as a synchronous
+** COPY failing would have.  While claim_ids rows wait here, the overlay
+** stays given up (overlay_ok 0): a read of the ledger in this transaction
+** (claim_rows, received_count) then flushes them first, as it flushes any
+** pending row.  A thread that cannot be made sends the chunk on this one.
+*/
+#define CLAIM_IDS_CHUNKS 8
+
+/* The size of a chunk of claims rows: FLUSH_BYTES, or in a build with the
+** test hooks SANBAO_TEST_PG_CHUNK_BYTES, so that the tests' small files
+** are sent in many chunks and switch to claim_ids many times
+** (tests/e2e/ledger_crash.sh). */
+static size_t chunk_bytes(pg_store *s) {
+#ifdef SB_TEST_HOOKS
+  if (!s->chunk_bytes) {
+    const char *t = getenv("SANBAO_TEST_PG_CHUNK_BYTES");
+    long long v = t && *t ? atoll(t) : 0;
+    s->chunk_bytes = v > 0 ? (size_t)v : FLUSH_BYTES;
+  }
+  return s->chunk_bytes;
+#else
+  (void)s;
+  return FLUSH_BYTES;
+#endif
+}
+
+/* Open the claims COPY, if it is not open, and send buffer b into it. */
+static int stream_claims(pg_store *s, sb_buf *b, sb_error *err) {
+  static const char HEADER[19] = "PGCOPY\n\377\r\n";
+  if (!b->len) return SB_OK;
+  if (!s->copy_open) {
+    PGresult *r = PQexec(s->conn, COPY_CLAIMS);
+    int open = PQresultStatus(r) == PGRES_COPY_IN;
+    int rc = open ? SB_OK : pg_error(s, r, err, "storing claims");
+    PQclear(r);
+    if (rc) return rc;
+    s->copy_open = 1;
+    if (PQputCopyData(s->conn, HEADER, sizeof HEADER) != 1) {
+      s->copy_failed = 1;
+      return pg_error(s, NULL, err, "storing claims");
+    }
+  }
+  int sent = PQputCopyData(s->conn, b->p, (int)b->len) == 1;
+  b->len = 0;
+  if (!sent) {
+    s->copy_failed = 1;
+    return pg_error(s, NULL, err, "storing claims");
+  }
+  return SB_OK;
+}
+
+/* End the claims COPY if it is open: its rows are stored, or the error
+** says why not (a COPY whose data could not all be sent is ended as
+** failed, so that none of it is stored). */
+static int stream_end(pg_store *s, sb_error *err) {
+  static const char TRAILER[2] = {'\377', '\377'};
+  if (!s->copy_open) return SB_OK;
+  s->copy_open = 0;
+  int ok = !s->copy_failed && PQputCopyData(s->conn, TRAILER, sizeof TRAILER) == 1;
+  s->copy_failed = 0;
+  int rc = SB_OK;
+  if (PQputCopyEnd(s->conn, ok ? NULL : "sanbao: the rows could not be sent") != 1)
+    rc = pg_error(s, NULL, err, "storing claims");
+  PGresult *r;
+  while ((r = PQgetResult(s->conn))) {
+    if (PQresultStatus(r) != PGRES_COMMAND_OK && !rc) rc = pg_error(s, r, err, "storing claims");
+    PQclear(r);
+  }
+  return rc;
+}
+
+static void *send_chunk(void *arg) {
+  pg_store *s = arg;
+  int rc = stream_claims(s, &s->send_claims, &s->send_err);
+  if (!rc && s->send_claim_ids.len) rc = stream_end(s, &s->send_err);
+  if (!rc)
+    rc = copy_in(s, COPY_CLAIM_IDS, &s->send_claim_ids, 1, &s->send_err, "storing claim ids");
+  s->send_rc = rc;
+  return NULL;
+}
+
+int pg_chunk_wait(pg_store *s, sb_error *err) {
+  if (s->sending) {
+    pthread_join(s->sender, NULL);
+    s->sending = 0;
+  }
+  int rc = s->send_rc;
+  s->send_rc = SB_OK;
+  /* ended in any case: the connection must leave the COPY */
+  int end = stream_end(s, rc ? NULL : &s->send_err);
+  if (!rc) rc = end;
+  if (rc && err) *err = s->send_err;
+  return rc;
+}
+
+/* The rows' buffers are full (row_append): send the claims rows as a
+** chunk, and the claim_ids rows when enough of them wait, by a thread of
+** their own (see above). */
+static int send_rows_full(pg_store *s, sb_error *err) {
+  if (s->overlay_ok) return send_full(s, err);
+  /* the last chunk's thread, not the COPY: it stays open */
+  if (s->sending) {
+    pthread_join(s->sender, NULL);
+    s->sending = 0;
+  }
+  int rc = s->send_rc ? pg_chunk_wait(s, err) : drop_row_indexes(s, err);
+  if (rc) {
+    pg_drop_pending(s);
+    return rc;
+  }
+  s->ahead.valid = 0; /* they know nothing of what is sent now */
+  s->rows.valid = 0;
+  s->pending_rows = 0;
+  s->npending = 0; /* encoded when the overlay gave up; overlay_ok stays 0 */
+  sb_buf t = s->send_claims;
+  s->send_claims = s->copy_claims, s->copy_claims = t;
+  s->copy_claims.len = 0;
+  s->send_claim_ids.len = 0;
+  if (s->copy_claim_ids.len >= CLAIM_IDS_CHUNKS * chunk_bytes(s)) {
+    t = s->send_claim_ids;
+    s->send_claim_ids = s->copy_claim_ids, s->copy_claim_ids = t;
+    s->copy_claim_ids.len = 0;
+  }
+  s->ids_mark = s->copy_claim_ids.len;
+  if (pthread_create(&s->sender, NULL, send_chunk, s) == 0) {
+    s->sending = 1;
+    return SB_OK;
+  }
+  send_chunk(s);
+  return s->send_rc ? pg_chunk_wait(s, err) : SB_OK;
 }
 
 int pg_flush(pg_store *s, sb_error *err) {
@@ -455,6 +646,7 @@ int pg_flush(pg_store *s, sb_error *err) {
 
 void pg_drop_pending(pg_store *s) {
   s->copy_claims.len = s->copy_claim_ids.len = s->copy_fees.len = 0;
+  s->ids_mark = 0;
   s->copy_alerts.len = 0;
   s->pending_rows = 0;
   s->naccs = 0;
@@ -696,7 +888,13 @@ int pg_op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
   if (s->rows_before < 0) s->rows_before = r->seq - 1; /* seqs are 1, 2, ... */
   /* the rows' two buffers together (schema 3 counted claims and
   ** settlements): what an import holds is bounded all the same */
-  if (s->copy_claims.len + s->copy_claim_ids.len >= FLUSH_BYTES) return send_full(s, err);
+  /* a chunk: 4 MiB of the rows' two buffers together, as before the
+  ** chunks overlapped, counting only the claim_ids rows encoded since the
+  ** last chunk (the earlier ones wait, see "an import's chunks overlap") */
+  size_t chunk = chunk_bytes(s), ids = s->copy_claim_ids.len;
+  size_t ids_new = ids >= s->ids_mark ? ids - s->ids_mark : ids;
+  if (s->copy_claims.len + ids_new >= chunk || ids >= CLAIM_IDS_CHUNKS * chunk)
+    return send_rows_full(s, err);
   return SB_OK;
 }
 
@@ -801,8 +999,9 @@ static void acc_params(pg_params *p, const pg_pending_acc *x) {
 ** earlier answers ROLLBACK without an error: say so rather than report a
 ** commit that did not happen. */
 static int commit_alone(pg_store *s, sb_error *err) {
+  int rc = pg_chunk_wait(s, err);
+  if (rc) return rc;
   PGresult *r = PQexec(s->conn, "COMMIT");
-  int rc = SB_OK;
   if (PQresultStatus(r) != PGRES_COMMAND_OK)
     rc = pg_error(s, r, err, "commit failed");
   else if (strcmp(PQcmdStatus(r), "COMMIT") != 0)
@@ -1000,7 +1199,7 @@ static int commit_pipelined(pg_store *s, sb_error *err) {
 
 int pg_commit_rows(pg_store *s, sb_error *err) {
   /* fee lines (no foreign key) by COPY before the pipeline */
-  if (copy_in(s, COPY_FEES, &s->copy_fees, 0, err, "storing fee lines")) {
+  if (pg_chunk_wait(s, err) || copy_in(s, COPY_FEES, &s->copy_fees, 0, err, "storing fee lines")) {
     pg_drop_pending(s);
     return SB_EIO;
   }

@@ -329,4 +329,49 @@ if [ "$store" = sqlite ]; then
   unset SANBAO_TEST_BULK_BYTES
 fi
 
+# ---- PostgreSQL: an import in many chunks ---------------------------------------
+# An import hands its claims rows, chunk by chunk, to a thread that writes
+# them into one COPY kept open, and sends the claim_ids rows every few
+# chunks, ending that COPY and opening it again after (store_pg_rows.c, "an
+# import's chunks overlap"). A build with the test hooks takes
+# SANBAO_TEST_PG_CHUNK_BYTES as the chunk's size: 16 KiB here, so the
+# 40,000 claims go as hundreds of chunks and the claims COPY is ended and
+# opened again dozens of times. The same kills, each completed to the
+# reference, then a clean import in such chunks checked against it.
+if [ "$store" = pg ]; then
+  export SANBAO_TEST_PG_CHUNK_BYTES=16384
+  n_before=0 n_after=0 n_done=0 n_wal=0
+  for j in 1 2 3 4; do
+    delay=$((dur * (2 * j - 1) / 6))
+    round "round $k (many chunks, fresh ledger, kill at $delay ms)" "$base" "$g/claims.csv" "$work/empty" \
+      "$work/whole" "$rc_whole" delay "$delay"
+    k=$((k + 1))
+  done
+  for j in 1 2; do
+    delay=$((dur * (2 * j - 1) / 4))
+    round "round $k (many chunks, second import, kill at $delay ms)" "$dba" "$g/b.csv" "$work/a" "$work/ab" \
+      "$rc_b" delay "$delay"
+    k=$((k + 1))
+  done
+  echo "many chunks: $n_before kills before the commit, $n_after after it, $n_done imports done before the kill"
+  db_copy "$base" "$work/chunks.db"
+  "$bin" db import-claims --db "$work/chunks.db" --claims "$g/claims.csv" >/dev/null 2>"$work/err.txt"
+  rc=$?
+  if [ "$rc" -eq "$rc_whole" ]; then ok; else
+    bad "import in many chunks exited $rc$(signal_note "$rc"), expected $rc_whole"
+    sed 's/^/    stderr: /' "$work/err.txt" | head -3
+  fi
+  snap "$work/chunks.db" "$work/chunks"
+  if cmp -s "$work/chunks.set.csv" "$work/whole.set.csv" && cmp -s "$work/chunks.alerts.csv" "$work/whole.alerts.csv"
+  then ok; else bad "import in many chunks: the ledger differs from settle"; fi
+  if [ "$have_db_sql" -eq 1 ]; then
+    db_sql "$work/chunks.db" "SELECT * FROM accumulators ORDER BY person_id, year" >"$work/chunks.acc"
+    if cmp -s "$work/chunks.acc" "$work/whole.acc"; then ok; else bad "import in many chunks: accumulators differ"; fi
+    same_text "import in many chunks: claim ids" "$(($(wc -l <"$work/whole.set.csv") - 1))" \
+      "$(db_sql "$work/chunks.db" "SELECT count(*) FROM claim_ids")"
+  fi
+  db_reset "$work/chunks.db"
+  unset SANBAO_TEST_PG_CHUNK_BYTES
+fi
+
 finish

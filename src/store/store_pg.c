@@ -20,9 +20,10 @@
 **                       once the WAL is flushed — and, with a synchronous
 **                       standby, once the standby has it too.
 **   COPY                claim rows (each with its settlement) are buffered
-**                       in COPY binary format and sent in one COPY per
-**                       table before anything reads them and at commit
-**                       (store_pg_rows.c).
+**                       in COPY binary format and sent by COPY before
+**                       anything reads them and at commit; a large
+**                       import's chunks by a thread of their own, into one
+**                       long COPY (store_pg_rows.c).
 **   reconnect           a connection found broken at begin() is reset:
 **                       libpq tries the URI's hosts again, so a server
 **                       given a multi-host URI with
@@ -249,7 +250,8 @@ int pg_prepare(pg_store *s, int q, sb_error *err) {
 }
 
 int pg_prepare_text(pg_store *s, int q, const char *sql, sb_error *err) {
-  /* every statement run on the connection is prepared here first */
+  /* the connection is this thread's (pg_chunk_wait): pg_run and pg_each
+  ** come here first; the store's other uses of it wait themselves */
   if (pg_chunk_wait(s, err)) return SB_EIO;
   if (s->prepared[q]) return SB_OK;
   char name[16];
@@ -396,7 +398,12 @@ static void col_copy(const PGresult *r, int c, char *buf, size_t n) {
 static void op_close(sb_store *bs) {
   pg_store *s = (pg_store *)bs;
   if (!s) return;
-  pg_chunk_wait(s, NULL);
+  pg_chunk_abort(s);
+#ifdef SB_TEST_HOOKS
+  if (s->test_chunks && getenv("SANBAO_TEST_PG_CHUNK_BYTES"))
+    fprintf(stderr, "sanbao test hook: %lld chunks by the sender, %lld switches to claim_ids\n",
+            s->test_chunks, s->test_switches);
+#endif
   if (s->conn) PQfinish(s->conn);
   sb_buf_free(&s->copy_claims);
   sb_buf_free(&s->copy_claim_ids);
@@ -416,7 +423,7 @@ static void op_close(sb_store *bs) {
 ** is reset before a transaction: libpq connects again through the URI's
 ** host list, and the statements must be prepared again there. */
 static int ensure_connected(pg_store *s, sb_error *err) {
-  pg_chunk_wait(s, NULL); /* a failure of the last transaction's is no concern of this one */
+  pg_chunk_abort(s); /* a failure of the last transaction's is no concern of this one */
   if (PQstatus(s->conn) == CONNECTION_OK) return SB_OK;
   memset(s->prepared, 0, sizeof s->prepared);
   PQreset(s->conn);
@@ -642,7 +649,7 @@ static int op_commit(sb_store *bs, sb_error *err) {
 
 static void op_rollback(sb_store *bs) {
   pg_store *s = (pg_store *)bs;
-  pg_chunk_wait(s, NULL);
+  pg_chunk_abort(s);
   pg_drop_pending(s);
   s->in_txn = 0;
   s->count = -1;

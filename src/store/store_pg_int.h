@@ -161,7 +161,9 @@ typedef struct pg_store {
   int in_txn;              /* between begin() and commit() / rollback() */
   sb_buf copy_claims;      /* claim rows not sent yet (while overlay_ok,
                            ** not those the overlay keeps), COPY binary */
-  sb_buf copy_claim_ids;   /* their rows of claim_ids, likewise */
+  sb_buf copy_claim_ids;   /* their rows of claim_ids, likewise; in a large
+                           ** import also those of rows already handed to
+                           ** the sender ("an import's chunks overlap") */
   sb_buf copy_fees;        /* fee lines not sent yet, in COPY text format */
   int64_t pending_rows;    /* rows appended and not sent yet */
   pg_pending_acc *accs;    /* accumulators not sent yet */
@@ -198,6 +200,10 @@ typedef struct pg_store {
   pthread_t sender;
   size_t chunk_bytes; /* test builds: SANBAO_TEST_PG_CHUNK_BYTES (0: not read yet) */
   size_t ids_mark;    /* copy_claim_ids.len when the last chunk was handed over */
+#ifdef SB_TEST_HOOKS
+  long long test_chunks, test_switches; /* printed at close: tests/e2e/ledger_crash.sh */
+  long long test_bad_chunk;             /* SANBAO_TEST_PG_BAD_CHUNK (store_pg_rows.c) */
+#endif
   sb_buf send_claims, send_claim_ids;
   int send_rc;
   sb_error send_err;
@@ -209,6 +215,10 @@ typedef struct pg_store {
 ** runs on it next fails in any case).  Cheap when nothing is being sent:
 ** every use of the connection calls it first (store_pg_rows.c). */
 int pg_chunk_wait(pg_store *s, sb_error *err);
+
+/* The same for a transaction given up (rollback, close, a connection reset):
+** an open COPY is ended as failed, so the server stores none of it. */
+void pg_chunk_abort(pg_store *s);
 
 /* ---- helpers (store_pg.c) ------------------------------------------------------ */
 

@@ -13,7 +13,8 @@
 ** the latest when a buffer passes FLUSH_BYTES, so an import of millions of
 ** rows costs a few COPYs, not millions of round trips, and holds a bounded
 ** amount of memory; a large import's chunks go by a thread of their own
-** into one long COPY (see "an import's chunks overlap").  Everything sent
+** into one long COPY of claims, its claim_ids rows every CLAIM_IDS_CHUNKS
+** chunks (see "an import's chunks overlap").  Everything sent
 ** belongs to the import's transaction: a rollback (or a killed process,
 ** whose connection the server then closes) takes all of it back.
 ** Accumulators are kept likewise and sent together: a few as upserts, many
@@ -151,6 +152,17 @@ static size_t name_len(const char *t) {
   return t ? strlen(t) : 0;
 }
 
+/* Put n bytes into the COPY in progress, in CopyData messages of at most
+** 1 MiB: a buffer may hold far more than the 1 GB a message may (and more
+** than an int counts), the format lets rows span messages, and libpq then
+** never holds more than one slice of it in its own buffer.  1 sent, 0 not. */
+static int put_copy(pg_store *s, const char *p, size_t n) {
+  enum { SLICE = 1 << 20 };
+  for (size_t at = 0; at < n; at += SLICE)
+    if (PQputCopyData(s->conn, p + at, (int)(n - at < SLICE ? n - at : SLICE)) != 1) return 0;
+  return 1;
+}
+
 /* Send buffer b with `COPY <table_cols> FROM STDIN`, then empty it; binary:
 ** b holds rows in the binary format (see above), sent between the format's
 ** header and trailer, and copy_sql names the format. */
@@ -169,7 +181,7 @@ static int copy_in(pg_store *s, const char *copy_sql, sb_buf *b, int binary, sb_
   }
   PQclear(r);
   int sent = (!binary || PQputCopyData(s->conn, HEADER, sizeof HEADER) == 1) &&
-             PQputCopyData(s->conn, b->p, (int)b->len) == 1 &&
+             put_copy(s, b->p, b->len) &&
              (!binary || PQputCopyData(s->conn, TRAILER, sizeof TRAILER) == 1);
   b->len = 0;
   if (PQputCopyEnd(s->conn, sent ? NULL : "sanbao: the rows could not be sent") != 1)
@@ -219,9 +231,11 @@ static void acc_values(const sb_acc *a, int64_t v[17]) {
 ** a second time": the whole group rolled back), and the last put is the
 ** newest.  A server's group puts a person-year once a claim, so one with
 ** more claims than the overlay keeps, two of them one person's, sent its
-** accumulators by COPY with that person twice and failed.  By a hash of
-** the keys, not by comparing each with every later one: an import puts
-** millions of them, each once.
+** accumulators by COPY with that person twice and failed.  The COPY
+** straight into an empty table (flush_accs) relies on it too: the table's
+** primary key refuses a person-year twice.  By a hash of the keys, not by
+** comparing each with every later one: an import puts millions of them,
+** each once.
 */
 static int64_t accs_last_only(pg_store *s) {
   size_t n = s->naccs, cap = 16;
@@ -397,7 +411,10 @@ static int encode_kept(pg_store *s, const sb_stored_row *extra, sb_error *err);
 /* Send what is pending: rows, fee lines, alerts, accumulators. */
 static int send_pending(pg_store *s, sb_error *err) {
   int rc = pg_chunk_wait(s, err);
-  if (rc) return rc;
+  if (rc) {
+    pg_drop_pending(s);
+    return rc;
+  }
   s->ahead.valid = 0; /* it knows nothing of what is sent now */
   if (s->pending_rows) {
     /* the rows the overlay holds are not in the buffers yet (see
@@ -430,7 +447,7 @@ static int send_pending(pg_store *s, sb_error *err) {
 ** same COPY into the tables without their indexes took a third of the
 ** time, and making the indexes afterwards — sorting every entry once and
 ** writing each page once — far less than what it saved.  So an import that
-** fills a buffer (FLUSH_BYTES: only an import does; a server's group never
+** fills a chunk (FLUSH_BYTES: only an import does; a server's group never
 ** does) into a ledger that held no claims rows drops the two primary keys
 ** (PG_DROP_ROW_INDEXES, store_pg_schema.c; the partial indexes of
 ** reversals, which take a row in two hundred, are kept) and makes them again
@@ -500,10 +517,15 @@ static int send_full(pg_store *s, sb_error *err) {
 ** would have without any of this.
 **
 ** What the database receives is the same rows, in the same order within
-** each table; only the points where a COPY ends move.  A chunk that fails
-** fails the import at the next wait, with the failure's own message (the
-** server aborts the rest of the transaction in any case), as a synchronous
-** COPY failing would have.  While claim_ids rows wait here, the overlay
+** each table; only the points where a COPY ends move.  A chunk the client
+** cannot send fails the import at the next wait, with its own message.  A
+** row the server refuses inside the long claims COPY is reported when that
+** COPY ends (at the next switch to claim_ids, or at the latest before the
+** commit): the server ignores what is sent into a failed COPY, and aborts
+** the transaction, so the import fails with the server's message and
+** nothing of it is stored -- later than a COPY a chunk would have said
+** so, never less surely.  A kill or a rollback with a COPY open ends it
+** as failed (pg_chunk_abort).  While claim_ids rows wait here, the overlay
 ** stays given up (overlay_ok 0): a read of the ledger in this transaction
 ** (claim_rows, received_count) then flushes them first, as it flushes any
 ** pending row.  A thread that cannot be made sends the chunk on this one.
@@ -512,14 +534,17 @@ static int send_full(pg_store *s, sb_error *err) {
 
 /* The size of a chunk of claims rows: FLUSH_BYTES, or in a build with the
 ** test hooks SANBAO_TEST_PG_CHUNK_BYTES, so that the tests' small files
-** are sent in many chunks and switch to claim_ids many times
-** (tests/e2e/ledger_crash.sh). */
+** are sent in many chunks and switch to claim_ids many times; and
+** SANBAO_TEST_PG_BAD_CHUNK=N spoils the Nth chunk's first row, which the
+** server then refuses inside the long COPY (tests/e2e/ledger_crash.sh). */
 static size_t chunk_bytes(pg_store *s) {
 #ifdef SB_TEST_HOOKS
   if (!s->chunk_bytes) {
     const char *t = getenv("SANBAO_TEST_PG_CHUNK_BYTES");
     long long v = t && *t ? atoll(t) : 0;
-    s->chunk_bytes = v > 0 ? (size_t)v : FLUSH_BYTES;
+    s->chunk_bytes = v > 0 && v <= (1ll << 30) ? (size_t)v : FLUSH_BYTES;
+    t = getenv("SANBAO_TEST_PG_BAD_CHUNK");
+    s->test_bad_chunk = t && *t ? atoll(t) : 0;
   }
   return s->chunk_bytes;
 #else
@@ -544,7 +569,7 @@ static int stream_claims(pg_store *s, sb_buf *b, sb_error *err) {
       return pg_error(s, NULL, err, "storing claims");
     }
   }
-  int sent = PQputCopyData(s->conn, b->p, (int)b->len) == 1;
+  int sent = put_copy(s, b->p, b->len);
   b->len = 0;
   if (!sent) {
     s->copy_failed = 1;
@@ -575,6 +600,11 @@ static int stream_end(pg_store *s, sb_error *err) {
 
 static void *send_chunk(void *arg) {
   pg_store *s = arg;
+#ifdef SB_TEST_HOOKS
+  /* a row's field count (16 bits, big-endian) of 1: "row field count is 1" */
+  if (s->test_bad_chunk == s->test_chunks && s->send_claims.len >= 2)
+    s->send_claims.p[0] = 0, s->send_claims.p[1] = 1;
+#endif
   int rc = stream_claims(s, &s->send_claims, &s->send_err);
   if (!rc && s->send_claim_ids.len) rc = stream_end(s, &s->send_err);
   if (!rc)
@@ -607,6 +637,9 @@ static int send_rows_full(pg_store *s, sb_error *err) {
     pthread_join(s->sender, NULL);
     s->sending = 0;
   }
+#ifdef SB_TEST_HOOKS
+  s->test_chunks++; /* (its thread is gone: nobody else reads it) */
+#endif
   int rc = s->send_rc ? pg_chunk_wait(s, err) : drop_row_indexes(s, err);
   if (rc) {
     pg_drop_pending(s);
@@ -621,6 +654,9 @@ static int send_rows_full(pg_store *s, sb_error *err) {
   s->copy_claims.len = 0;
   s->send_claim_ids.len = 0;
   if (s->copy_claim_ids.len >= CLAIM_IDS_CHUNKS * chunk_bytes(s)) {
+#ifdef SB_TEST_HOOKS
+    s->test_switches++;
+#endif
     t = s->send_claim_ids;
     s->send_claim_ids = s->copy_claim_ids, s->copy_claim_ids = t;
     s->copy_claim_ids.len = 0;
@@ -631,7 +667,20 @@ static int send_rows_full(pg_store *s, sb_error *err) {
     return SB_OK;
   }
   send_chunk(s);
-  return s->send_rc ? pg_chunk_wait(s, err) : SB_OK;
+  if (!s->send_rc) return SB_OK;
+  rc = pg_chunk_wait(s, err);
+  pg_drop_pending(s);
+  return rc;
+}
+
+void pg_chunk_abort(pg_store *s) {
+  if (s->sending) {
+    pthread_join(s->sender, NULL);
+    s->sending = 0;
+  }
+  s->send_rc = SB_OK;
+  if (s->copy_open) s->copy_failed = 1; /* ended as failed: nothing of it is stored */
+  stream_end(s, NULL);
 }
 
 int pg_flush(pg_store *s, sb_error *err) {
@@ -886,8 +935,6 @@ int pg_op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
   }
   s->pending_rows++;
   if (s->rows_before < 0) s->rows_before = r->seq - 1; /* seqs are 1, 2, ... */
-  /* the rows' two buffers together (schema 3 counted claims and
-  ** settlements): what an import holds is bounded all the same */
   /* a chunk: 4 MiB of the rows' two buffers together, as before the
   ** chunks overlapped, counting only the claim_ids rows encoded since the
   ** last chunk (the earlier ones wait, see "an import's chunks overlap") */
@@ -1203,8 +1250,9 @@ int pg_commit_rows(pg_store *s, sb_error *err) {
     pg_drop_pending(s);
     return SB_EIO;
   }
-  if (s->overlay_ok && s->npending == s->pending_rows && s->naccs <= ACC_PIPELINE_MAX &&
-      (s->npending || s->naccs))
+  /* (not with a large import's indexes off: pg_flush makes them again) */
+  if (s->overlay_ok && !s->indexes_off && s->npending == s->pending_rows &&
+      s->naccs <= ACC_PIPELINE_MAX && (s->npending || s->naccs))
     return commit_pipelined(s, err);
   int rc = pg_flush(s, err);
   return rc ? rc : commit_alone(s, err);

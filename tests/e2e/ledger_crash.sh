@@ -354,12 +354,25 @@ if [ "$store" = pg ]; then
     k=$((k + 1))
   done
   echo "many chunks: $n_before kills before the commit, $n_after after it, $n_done imports done before the kill"
+  if [ "$n_before" -ge 1 ]; then ok; else bad "many chunks: no kill landed inside an import"; fi
   db_copy "$base" "$work/chunks.db"
   "$bin" db import-claims --db "$work/chunks.db" --claims "$g/claims.csv" >/dev/null 2>"$work/err.txt"
   rc=$?
   if [ "$rc" -eq "$rc_whole" ]; then ok; else
     bad "import in many chunks exited $rc$(signal_note "$rc"), expected $rc_whole"
     sed 's/^/    stderr: /' "$work/err.txt" | head -3
+  fi
+  # a build with the hooks says at the end how the rows went: by the
+  # sender's thread, switching to claim_ids more than once
+  hook=$(sed -n 's/^sanbao test hook: \([0-9]*\) chunks by the sender, \([0-9]*\) switches.*/\1 \2/p' "$work/err.txt")
+  if [ -z "$hook" ]; then
+    skip "the PostgreSQL chunk hooks: not compiled in (-DSANBAO_TEST_HOOKS=ON)"
+  else
+    echo "many chunks: $hook (chunks by the sender, switches to claim_ids)"
+    chunks=${hook% *} switches=${hook#* }
+    if [ "$chunks" -ge 100 ] && [ "$switches" -ge 2 ]; then ok; else
+      bad "many chunks: $chunks chunks by the sender and $switches switches to claim_ids; expected at least 100 and 2"
+    fi
   fi
   snap "$work/chunks.db" "$work/chunks"
   if cmp -s "$work/chunks.set.csv" "$work/whole.set.csv" && cmp -s "$work/chunks.alerts.csv" "$work/whole.alerts.csv"
@@ -371,6 +384,23 @@ if [ "$store" = pg ]; then
       "$(db_sql "$work/chunks.db" "SELECT count(*) FROM claim_ids")"
   fi
   db_reset "$work/chunks.db"
+  # a chunk the server refuses inside the long COPY (its first row spoilt by
+  # the hook SANBAO_TEST_PG_BAD_CHUNK): the import fails with the server's
+  # message and stores nothing; importing again completes it
+  if [ -n "$hook" ]; then
+    db_copy "$base" "$work/bad.db"
+    SANBAO_TEST_PG_BAD_CHUNK=3 "$bin" db import-claims --db "$work/bad.db" --claims "$g/claims.csv" \
+      >/dev/null 2>"$work/err.txt"
+    rc=$?
+    if [ "$rc" -eq 2 ] && grep -q "storing claims: ERROR: *row field count is 1" "$work/err.txt"; then ok; else
+      bad "a refused chunk: exited $rc$(signal_note "$rc"), expected 2 with the server's message"
+      sed 's/^/    stderr: /' "$work/err.txt" | head -3
+    fi
+    state "a refused chunk" "$work/bad.db" "$work/empty" "$work/whole"
+    [ "$st" = before ] || bad "a refused chunk: the ledger is '$st' the import, expected as before it"
+    complete_import "a refused chunk" "$work/bad.db" "$g/claims.csv" "$work/whole" "$rc_whole"
+    db_reset "$work/bad.db"
+  fi
   unset SANBAO_TEST_PG_CHUNK_BYTES
 fi
 

@@ -163,35 +163,50 @@ static int put_copy(pg_store *s, const char *p, size_t n) {
   return 1;
 }
 
-/* Send buffer b with `COPY <table_cols> FROM STDIN`, then empty it; binary:
-** b holds rows in the binary format (see above), sent between the format's
-** header and trailer, and copy_sql names the format. */
-static int copy_in(pg_store *s, const char *copy_sql, sb_buf *b, int binary, sb_error *err,
-                   const char *what) {
+/* Start `COPY <table_cols> FROM STDIN` (copy_sql); binary: the rows will
+** be in the binary format (see above), and its header is sent.  SB_OK, or
+** the error with the connection out of the COPY (a header not sent is
+** reported as such when the COPY is ended: copy_end with sent 0). */
+static int copy_begin(pg_store *s, const char *copy_sql, int binary, sb_error *err,
+                      const char *what, int *sent) {
   /* the signature, then 32 bits of flags and 32 of header extension, all 0 */
   static const char HEADER[19] = "PGCOPY\n\377\r\n";
-  static const char TRAILER[2] = {'\377', '\377'}; /* a field count of -1 */
-  if (!b->len) return SB_OK;
   PGresult *r = PQexec(s->conn, copy_sql);
-  if (PQresultStatus(r) != PGRES_COPY_IN) {
-    int rc = pg_error(s, r, err, what);
-    PQclear(r);
-    b->len = 0;
-    return rc;
-  }
+  int rc = PQresultStatus(r) == PGRES_COPY_IN ? SB_OK : pg_error(s, r, err, what);
   PQclear(r);
-  int sent = (!binary || PQputCopyData(s->conn, HEADER, sizeof HEADER) == 1) &&
-             put_copy(s, b->p, b->len) &&
-             (!binary || PQputCopyData(s->conn, TRAILER, sizeof TRAILER) == 1);
-  b->len = 0;
-  if (PQputCopyEnd(s->conn, sent ? NULL : "sanbao: the rows could not be sent") != 1)
-    return pg_error(s, NULL, err, what);
+  *sent = !rc && (!binary || PQputCopyData(s->conn, HEADER, sizeof HEADER) == 1);
+  return rc;
+}
+
+/* End the COPY in progress: with the binary format's trailer when all was
+** sent; otherwise as failed, with `why`, so that the server stores none of
+** it.  The COPY's result, or the first error. */
+static int copy_end(pg_store *s, int binary, int sent, const char *why, sb_error *err,
+                    const char *what) {
+  static const char TRAILER[2] = {'\377', '\377'}; /* a field count of -1 */
+  int ok = sent && (!binary || PQputCopyData(s->conn, TRAILER, sizeof TRAILER) == 1);
   int rc = SB_OK;
+  if (PQputCopyEnd(s->conn, ok ? NULL : why) != 1) rc = pg_error(s, NULL, err, what);
+  PGresult *r;
   while ((r = PQgetResult(s->conn))) {
     if (PQresultStatus(r) != PGRES_COMMAND_OK && !rc) rc = pg_error(s, r, err, what);
     PQclear(r);
   }
   return rc;
+}
+
+static const char NOT_SENT[] = "sanbao: the rows could not be sent";
+
+/* Send buffer b by one COPY (copy_begin's copy_sql and binary), then empty
+** it. */
+static int copy_in(pg_store *s, const char *copy_sql, sb_buf *b, int binary, sb_error *err,
+                   const char *what) {
+  if (!b->len) return SB_OK;
+  int sent;
+  int rc = copy_begin(s, copy_sql, binary, err, what, &sent);
+  sent = sent && put_copy(s, b->p, b->len);
+  b->len = 0;
+  return rc ? rc : copy_end(s, binary, sent, NOT_SENT, err, what);
 }
 
 /* ---- accumulators ------------------------------------------------------------------ */
@@ -555,47 +570,29 @@ static size_t chunk_bytes(pg_store *s) {
 
 /* Open the claims COPY, if it is not open, and send buffer b into it. */
 static int stream_claims(pg_store *s, sb_buf *b, sb_error *err) {
-  static const char HEADER[19] = "PGCOPY\n\377\r\n";
   if (!b->len) return SB_OK;
+  int sent = 1;
   if (!s->copy_open) {
-    PGresult *r = PQexec(s->conn, COPY_CLAIMS);
-    int open = PQresultStatus(r) == PGRES_COPY_IN;
-    int rc = open ? SB_OK : pg_error(s, r, err, "storing claims");
-    PQclear(r);
+    int rc = copy_begin(s, COPY_CLAIMS, 1, err, "storing claims", &sent);
     if (rc) return rc;
     s->copy_open = 1;
-    if (PQputCopyData(s->conn, HEADER, sizeof HEADER) != 1) {
-      s->copy_failed = 1;
-      return pg_error(s, NULL, err, "storing claims");
-    }
   }
-  int sent = put_copy(s, b->p, b->len);
+  sent = sent && put_copy(s, b->p, b->len);
   b->len = 0;
-  if (!sent) {
-    s->copy_failed = 1;
-    return pg_error(s, NULL, err, "storing claims");
-  }
-  return SB_OK;
+  if (sent) return SB_OK;
+  s->copy_failed = 1;
+  return pg_error(s, NULL, err, "storing claims");
 }
 
 /* End the claims COPY if it is open: its rows are stored, or the error
-** says why not (a COPY whose data could not all be sent is ended as
-** failed, so that none of it is stored). */
-static int stream_end(pg_store *s, sb_error *err) {
-  static const char TRAILER[2] = {'\377', '\377'};
+** says why not; `why` not NULL: ended as failed, with that reason (some of
+** its data could not be sent, or the transaction is given up), so that
+** none of it is stored. */
+static int stream_end(pg_store *s, const char *why, sb_error *err) {
   if (!s->copy_open) return SB_OK;
-  s->copy_open = 0;
-  int ok = !s->copy_failed && PQputCopyData(s->conn, TRAILER, sizeof TRAILER) == 1;
-  s->copy_failed = 0;
-  int rc = SB_OK;
-  if (PQputCopyEnd(s->conn, ok ? NULL : "sanbao: the rows could not be sent") != 1)
-    rc = pg_error(s, NULL, err, "storing claims");
-  PGresult *r;
-  while ((r = PQgetResult(s->conn))) {
-    if (PQresultStatus(r) != PGRES_COMMAND_OK && !rc) rc = pg_error(s, r, err, "storing claims");
-    PQclear(r);
-  }
-  return rc;
+  if (s->copy_failed && !why) why = NOT_SENT;
+  s->copy_open = s->copy_failed = 0;
+  return copy_end(s, 1, !why, why, err, "storing claims");
 }
 
 static void *send_chunk(void *arg) {
@@ -606,22 +603,27 @@ static void *send_chunk(void *arg) {
     s->send_claims.p[0] = 0, s->send_claims.p[1] = 1;
 #endif
   int rc = stream_claims(s, &s->send_claims, &s->send_err);
-  if (!rc && s->send_claim_ids.len) rc = stream_end(s, &s->send_err);
+  if (!rc && s->send_claim_ids.len) rc = stream_end(s, NULL, &s->send_err);
   if (!rc)
     rc = copy_in(s, COPY_CLAIM_IDS, &s->send_claim_ids, 1, &s->send_err, "storing claim ids");
   s->send_rc = rc;
   return NULL;
 }
 
-int pg_chunk_wait(pg_store *s, sb_error *err) {
+/* The last chunk's thread is done (the COPY it left open stays open). */
+static void join_sender(pg_store *s) {
   if (s->sending) {
     pthread_join(s->sender, NULL);
     s->sending = 0;
   }
+}
+
+int pg_chunk_wait(pg_store *s, sb_error *err) {
+  join_sender(s);
   int rc = s->send_rc;
   s->send_rc = SB_OK;
   /* ended in any case: the connection must leave the COPY */
-  int end = stream_end(s, rc ? NULL : &s->send_err);
+  int end = stream_end(s, NULL, rc ? NULL : &s->send_err);
   if (!rc) rc = end;
   if (rc && err) *err = s->send_err;
   return rc;
@@ -632,11 +634,7 @@ int pg_chunk_wait(pg_store *s, sb_error *err) {
 ** their own (see above). */
 static int send_rows_full(pg_store *s, sb_error *err) {
   if (s->overlay_ok) return send_full(s, err);
-  /* the last chunk's thread, not the COPY: it stays open */
-  if (s->sending) {
-    pthread_join(s->sender, NULL);
-    s->sending = 0;
-  }
+  join_sender(s); /* not the COPY: it stays open */
 #ifdef SB_TEST_HOOKS
   s->test_chunks++; /* (its thread is gone: nobody else reads it) */
 #endif
@@ -674,13 +672,9 @@ static int send_rows_full(pg_store *s, sb_error *err) {
 }
 
 void pg_chunk_abort(pg_store *s) {
-  if (s->sending) {
-    pthread_join(s->sender, NULL);
-    s->sending = 0;
-  }
+  join_sender(s);
   s->send_rc = SB_OK;
-  if (s->copy_open) s->copy_failed = 1; /* ended as failed: nothing of it is stored */
-  stream_end(s, NULL);
+  stream_end(s, "sanbao: the transaction is given up", NULL); /* nothing of it is stored */
 }
 
 int pg_flush(pg_store *s, sb_error *err) {

@@ -401,8 +401,10 @@ static void op_close(sb_store *bs) {
   pg_chunk_abort(s);
 #ifdef SB_TEST_HOOKS
   if (s->test_chunks && getenv("SANBAO_TEST_PG_CHUNK_BYTES"))
-    fprintf(stderr, "sanbao test hook: %lld chunks by the sender, %lld switches to claim_ids\n",
-            s->test_chunks, s->test_switches);
+    fprintf(stderr,
+            "sanbao test hook: %lld chunks by the sender, %lld switches to claim_ids, %lld "
+            "accumulator keys made after the rows\n",
+            s->test_chunks, s->test_switches, s->test_rekeys);
 #endif
   if (s->conn) PQfinish(s->conn);
   sb_buf_free(&s->copy_claims);

@@ -203,6 +203,7 @@ typedef struct pg_store {
 #ifdef SB_TEST_HOOKS
   long long test_chunks, test_switches; /* printed at close: tests/e2e/ledger_crash.sh */
   long long test_bad_chunk;             /* SANBAO_TEST_PG_BAD_CHUNK (store_pg_rows.c) */
+  long long test_rekeys; /* accumulators' keys made after the rows: printed at close */
 #endif
   sb_buf send_claims, send_claim_ids;
   int send_rc;
@@ -369,6 +370,10 @@ void pg_col_result(const PGresult *r, int c, int ra, sb_result *out);
 ** rows drops before them and makes again after them, in its transaction. */
 extern const char PG_DROP_ROW_INDEXES[];
 extern const char PG_MAKE_ROW_INDEXES[];
+/* The primary key of accumulators, dropped and made again around a COPY of
+** many person-years into the empty table. */
+extern const char PG_DROP_ACC_KEY[];
+extern const char PG_MAKE_ACC_KEY[];
 
 /* Create the schema in the connected database; one that holds a ledger
 ** already is left as it is when of this version, migrated when older,

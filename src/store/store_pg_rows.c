@@ -37,6 +37,10 @@
 /* From this many accumulator rows on, COPY to a temporary table beats one
 ** upsert statement each (a round trip each). */
 #define ACC_COPY_MIN 64
+/* From this many person-years, a COPY into the empty accumulators table
+** makes the table's primary key after the rows (flush_accs); in a build
+** with the test hooks, scaled as the chunks are (acc_rekey_min). */
+#define ACC_REKEY_MIN 50000
 /* acc_get searches the accumulators not sent yet while there are at most
 ** this many; more (an import's), and it sends them first. */
 #define ACC_SEARCH_MAX 256
@@ -285,6 +289,16 @@ static int64_t accs_last_only(pg_store *s) {
   return (int64_t)kept;
 }
 
+static size_t chunk_bytes(pg_store *s);
+
+/* ACC_REKEY_MIN, or in a build with the test hooks ACC_REKEY_MIN scaled by
+** SANBAO_TEST_PG_CHUNK_BYTES as the chunks are, so that the tests' small
+** imports make the key after the rows too (tests/e2e/ledger_crash.sh). */
+static size_t acc_rekey_min(pg_store *s) {
+  size_t m = (size_t)((uint64_t)ACC_REKEY_MIN * chunk_bytes(s) / FLUSH_BYTES);
+  return m ? m : 1;
+}
+
 static int flush_accs(pg_store *s, sb_error *err) {
   if (!s->naccs) return SB_OK;
   int64_t kept = accs_last_only(s);
@@ -326,16 +340,30 @@ static int flush_accs(pg_store *s, sb_error *err) {
   ** server spent on an import of 2 M claims (200,000 person-years).  The
   ** import holds the ledger's write lock, so no one adds a row between
   ** the look and the COPY; if one did, the primary key would fail the
-  ** COPY, and the import with it, rather than keep two rows. */
+  ** COPY, and the import with it, rather than keep two rows.
+  **
+  ** Many rows go in without the primary key, which is made again after
+  ** them in the same transaction, sorted once, as the claims' keys are
+  ** (PG_MAKE_ROW_INDEXES): 184,129 person-years took 283-289 ms so
+  ** against 355-381 ms through the key's sixteen partition indexes, one
+  ** probe a row (docs/performance.md, ninth session).  A person-year
+  ** twice would fail the key's making instead of the COPY: the import
+  ** fails all the same, and the transaction takes both back. */
   PGresult *r = PQexec(s->conn, "SELECT NOT EXISTS (SELECT FROM accumulators)");
   int rc = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
                ? SB_OK
                : pg_error(s, r, err, "storing accumulators");
   int empty = !rc && PQgetvalue(r, 0, 0)[0] == 't';
   PQclear(r);
+  int rekey = empty && n >= acc_rekey_min(s);
+#ifdef SB_TEST_HOOKS
+  s->test_rekeys += rekey;
+#endif
+  if (!rc && rekey) rc = pg_exec(s, PG_DROP_ACC_KEY, err, "storing accumulators");
   if (!rc && empty)
     rc = copy_in(s, "COPY accumulators FROM STDIN", &b, 0, err, "storing accumulators");
-  else if (!rc) {
+  if (!rc && rekey) rc = pg_exec(s, PG_MAKE_ACC_KEY, err, "storing accumulators");
+  if (!rc && !empty) {
     rc = pg_exec(s, ACC_STAGE, err, "storing accumulators");
     if (!rc)
       rc = copy_in(s, "COPY sanbao_acc_stage FROM STDIN", &b, 0, err, "storing accumulators");

@@ -317,6 +317,15 @@ const char PG_MAKE_ROW_INDEXES[] =
     "ALTER TABLE claims ADD CONSTRAINT claims_pkey PRIMARY KEY (seq, person_id);"
     "ALTER TABLE claim_ids ADD CONSTRAINT claim_ids_pkey PRIMARY KEY (claim_id, seq)";
 
+/*
+** The primary key of accumulators, which a first import of many
+** person-years makes after its rows (store_pg_rows.c, flush_accs): named
+** as SCHEMA names it.
+*/
+const char PG_DROP_ACC_KEY[] = "ALTER TABLE accumulators DROP CONSTRAINT accumulators_pkey";
+const char PG_MAKE_ACC_KEY[] =
+    "ALTER TABLE accumulators ADD CONSTRAINT accumulators_pkey PRIMARY KEY (person_id, year)";
+
 /* The partitioned tables, and the append-only tables with their message
 ** (the view settlements refuses writes by its own trigger: SETTLEMENTS_VIEW). */
 static const char *const PARTITIONED[] = {"claims", "accumulators", "fee_lines"};

@@ -364,14 +364,20 @@ if [ "$store" = pg ]; then
   fi
   # a build with the hooks says at the end how the rows went: by the
   # sender's thread, switching to claim_ids more than once
-  hook=$(sed -n 's/^sanbao test hook: \([0-9]*\) chunks by the sender, \([0-9]*\) switches.*/\1 \2/p' "$work/err.txt")
+  hook=$(sed -n 's/^sanbao test hook: \([0-9]*\) chunks by the sender, \([0-9]*\) switches to claim_ids, \([0-9]*\) accumulator keys.*/\1 \2 \3/p' "$work/err.txt")
   if [ -z "$hook" ]; then
     skip "the PostgreSQL chunk hooks: not compiled in (-DSANBAO_TEST_HOOKS=ON)"
   else
-    echo "many chunks: $hook (chunks by the sender, switches to claim_ids)"
-    chunks=${hook% *} switches=${hook#* }
+    echo "many chunks: $hook (chunks by the sender, switches to claim_ids, accumulator keys made after the rows)"
+    chunks=${hook%% *} rest=${hook#* }
+    switches=${rest%% *} rekeys=${rest#* }
     if [ "$chunks" -ge 100 ] && [ "$switches" -ge 2 ]; then ok; else
       bad "many chunks: $chunks chunks by the sender and $switches switches to claim_ids; expected at least 100 and 2"
+    fi
+    # the accumulators go into the empty table before their primary key,
+    # made after them (the hook scales the threshold as the chunks)
+    if [ "$rekeys" -eq 1 ]; then ok; else
+      bad "many chunks: the accumulators' key was made after the rows $rekeys times, expected once"
     fi
   fi
   snap "$work/chunks.db" "$work/chunks"
@@ -382,6 +388,14 @@ if [ "$store" = pg ]; then
     if cmp -s "$work/chunks.acc" "$work/whole.acc"; then ok; else bad "import in many chunks: accumulators differ"; fi
     same_text "import in many chunks: claim ids" "$(($(wc -l <"$work/whole.set.csv") - 1))" \
       "$(db_sql "$work/chunks.db" "SELECT count(*) FROM claim_ids")"
+    # every key and index the import dropped is there again, as in a
+    # ledger never imported into (the partitions' own included)
+    keys="SELECT conname || ' ' || contype::text FROM pg_constraint WHERE connamespace = 'public'::regnamespace
+          UNION ALL SELECT indexname FROM pg_indexes WHERE schemaname = 'public' ORDER BY 1"
+    db_sql "$base" "$keys" >"$work/keys.base"
+    db_sql "$work/chunks.db" "$keys" >"$work/keys.chunks"
+    if [ -s "$work/keys.base" ]; then ok; else bad "import in many chunks: no keys read"; fi
+    same_file "import in many chunks: keys and indexes" "$work/keys.base" "$work/keys.chunks"
   fi
   db_reset "$work/chunks.db"
   # a chunk the server refuses inside the long COPY (its first row spoilt by

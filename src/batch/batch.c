@@ -281,6 +281,10 @@ void sb_batch_skip_if_rejected(sb_batch *b, int64_t i) {
   b->rows[i].flags |= F_SKIP_REJ;
 }
 
+int sb_batch_row_skipped(const sb_batch *b, int64_t i) {
+  return row_skipped(&b->rows[i]);
+}
+
 void sb_batch_row_view(const sb_batch *b, int64_t i, sb_batch_row *v) {
   const row *r = &b->rows[i];
   memset(v, 0, sizeof *v);

@@ -263,6 +263,11 @@ typedef struct sb_batch_row {
 ** shows SB_ROW_SETTLED or SB_ROW_REVERSED and no result. */
 void sb_batch_row_view(const sb_batch *b, int64_t i, sb_batch_row *v);
 
+/* Whether row i is skipped (SB_ROW_SKIPPED): what sb_batch_row_view's
+** status says of it, without the rest of the view (a store numbering the
+** rows it will keep asks this of every row first). */
+int sb_batch_row_skipped(const sb_batch *b, int64_t i);
+
 /* The line of the file where row i starts (0 when unknown). */
 int64_t sb_batch_row_line(const sb_batch *b, int64_t i);
 

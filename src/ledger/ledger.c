@@ -330,15 +330,15 @@ static int write_import(sb_store *st, sb_batch *b, const sb_registry *reg, int64
   int64_t n = sb_batch_rows(b), base = st->ops->claim_count(st) + 1;
   if (base <= 0) return sb_error_set(err, SB_EIO, NULL, "cannot count the ledger's claims");
   if (first) *first = base;
-  /* seq of each row: arrival order, rows skipped take none */
+  /* seq of each row: arrival order, rows skipped take none.  Only the
+  ** status is asked: a whole view a row (its date formatted, its result
+  ** gathered) made this loop 0.15 s of one core for 2 M claims, before the
+  ** first row could go to the store. */
   int64_t *seq = malloc((size_t)(n ? n : 1) * sizeof *seq);
   if (!seq) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
   int64_t next = base;
-  for (int64_t i = 0; i < n; i++) {
-    sb_batch_row v;
-    sb_batch_row_view(b, i, &v);
-    seq[i] = v.status == SB_ROW_SKIPPED ? 0 : next++;
-  }
+  for (int64_t i = 0; i < n; i++)
+    seq[i] = sb_batch_row_skipped(b, i) ? 0 : next++;
   int rc = SB_OK;
   for (int64_t i = 0; i < n && !rc; i++) {
     if (!seq[i]) continue;

@@ -21,8 +21,9 @@
 
 static const char USAGE[] =
     "NAME\n"
-    "    sanbao db - the settlement ledger (结算台账): a durable SQLite book of\n"
-    "                every claim received, its settlement and each person's year\n"
+    "    sanbao db - the settlement ledger (结算台账): a durable book, in SQLite or\n"
+    "                PostgreSQL, of every claim received, its settlement and each\n"
+    "                person's year\n"
     "\n"
     "SYNOPSIS\n"
     "    sanbao db init               --db FILE\n"
@@ -43,7 +44,8 @@ static const char USAGE[] =
     "    sanbao db explain            --db FILE --claim ID [--claim ID ...]\n"
     "\n"
     "DESCRIPTION\n"
-    "    init creates a new ledger (WAL journal, synchronous=FULL). add-policy stores\n"
+    "    init creates a new ledger: an SQLite file (WAL journal, synchronous=FULL),\n"
+    "    or its schema in an existing PostgreSQL database. add-policy stores\n"
     "    one validated policy year; replacing a stored year needs --replace.\n"
     "    import-persons validates a persons.csv and stores it: each person in the\n"
     "    file replaces that person's household, region and category intervals.\n"

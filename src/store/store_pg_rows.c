@@ -344,9 +344,10 @@ static int flush_accs(pg_store *s, sb_error *err) {
   **
   ** Many rows go in without the primary key, which is made again after
   ** them in the same transaction, sorted once, as the claims' keys are
-  ** (PG_MAKE_ROW_INDEXES): 184,129 person-years took 283-289 ms so
-  ** against 355-381 ms through the key's sixteen partition indexes, one
-  ** probe a row (docs/performance.md, ninth session).  A person-year
+  ** (PG_MAKE_ROW_INDEXES): the 184,129 person-years of a 2 M-claim import
+  ** took 233-259 ms so against 327-355 ms through the key's sixteen
+  ** partition indexes, one probe a row (docs/performance.md, ninth
+  ** session).  A person-year
   ** twice would fail the key's making instead of the COPY: the import
   ** fails all the same, and the transaction takes both back. */
   PGresult *r = PQexec(s->conn, "SELECT NOT EXISTS (SELECT FROM accumulators)");

@@ -363,7 +363,8 @@ if [ "$store" = pg ]; then
     sed 's/^/    stderr: /' "$work/err.txt" | head -3
   fi
   # a build with the hooks says at the end how the rows went: by the
-  # sender's thread, switching to claim_ids more than once
+  # sender's thread, switching to claim_ids more than once, and the
+  # accumulators before their key
   hook=$(sed -n 's/^sanbao test hook: \([0-9]*\) chunks by the sender, \([0-9]*\) switches to claim_ids, \([0-9]*\) accumulator keys.*/\1 \2 \3/p' "$work/err.txt")
   if [ -z "$hook" ]; then
     skip "the PostgreSQL chunk hooks: not compiled in (-DSANBAO_TEST_HOOKS=ON)"

@@ -270,12 +270,19 @@ typedef struct seen {
   int64_t left_rej; /* identical received rows that were rejected, not yet matched */
 } seen;
 
+/* A table this small lives on the stack: a server marks one row a claim,
+** and 1.5 KiB from calloc each time, more than glibc keeps in its
+** per-thread cache, went through the arena's bins (docs/performance.md,
+** ninth session). */
+#define SEEN_ON_STACK 64
+
 static int mark_received(sb_store *st, sb_batch *b, sb_error *err) {
   int64_t n = sb_batch_rows(b);
   uint64_t cap = 64;
   while (cap < (uint64_t)n * 2)
     cap *= 2;
-  seen *t = calloc(cap, sizeof *t);
+  seen small[SEEN_ON_STACK];
+  seen *t = cap <= SEEN_ON_STACK ? memset(small, 0, sizeof small) : calloc(cap, sizeof *t);
   if (!t) return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
   for (int64_t i = 0; i < n; i++) {
     sb_batch_row v;
@@ -288,7 +295,7 @@ static int mark_received(sb_store *st, sb_batch *b, sb_error *err) {
       int64_t all = 0, rej = 0;
       int rc = st->ops->received_count(st, v.claim_id, v.claim_id_len, key, &all, &rej, err);
       if (rc) {
-        free(t);
+        if (t != small) free(t);
         return rc;
       }
       t[j].left = all - rej;
@@ -306,7 +313,7 @@ static int mark_received(sb_store *st, sb_batch *b, sb_error *err) {
       sb_batch_skip_if_rejected(b, i);
     }
   }
-  free(t);
+  if (t != small) free(t);
   return SB_OK;
 }
 

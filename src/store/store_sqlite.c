@@ -128,6 +128,8 @@ static const char *const SQL[Q_COUNT] = {
     [Q_ENROLL_EACH] = "SELECT person_id, year, category, premium, subsidy, personal, as_of"
                       " FROM enrollments WHERE year = ? ORDER BY person_id",
     [Q_CLAIM_HAS] = "SELECT 1 FROM claims WHERE seq = ?",
+    [Q_BEGIN] = "BEGIN IMMEDIATE",
+    [Q_COMMIT] = "COMMIT",
 };
 
 int sq_db_error(sqlite_store *s, sb_error *err, const char *what) {
@@ -254,7 +256,8 @@ static int op_begin(sb_store *bs, sb_error *err) {
     if (sq_exec(s, "PRAGMA foreign_keys=ON", err, "cannot enable foreign keys")) return SB_EIO;
     s->fk_stale = 0;
   }
-  int rc = sq_exec(s, "BEGIN IMMEDIATE", err, "cannot take the write lock");
+  sqlite3_stmt *q = sq_stmt(s, Q_BEGIN, err);
+  int rc = q ? sq_done(s, q, err, "cannot take the write lock") : SB_EIO;
   s->in_txn = rc == SB_OK;
   return rc;
 }
@@ -447,7 +450,8 @@ static int op_commit(sb_store *bs, sb_error *err) {
     if (!rc) s->guards_off = 0;
   }
   if (!rc) rc = sq_claim_ids_write(s, err);
-  if (!rc) rc = sq_exec(s, "COMMIT", err, "commit failed");
+  sqlite3_stmt *q = rc ? NULL : sq_stmt(s, Q_COMMIT, err);
+  if (!rc) rc = q ? sq_done(s, q, err, "commit failed") : SB_EIO;
   if (!rc) import_end(s); /* a failed COMMIT is rolled back by the caller */
   return rc;
 }

@@ -57,6 +57,10 @@ enum {
   Q_C_MARK_EACH,
   /* begin_import's checks of references (store_sqlite.c) */
   Q_CLAIM_HAS,
+  /* a write transaction's two ends, prepared once: a server runs them
+  ** for every group, and sqlite3_exec would parse each anew */
+  Q_BEGIN,
+  Q_COMMIT,
   Q_COUNT
 };
 

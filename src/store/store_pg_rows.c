@@ -347,9 +347,9 @@ static int flush_accs(pg_store *s, sb_error *err) {
   ** (PG_MAKE_ROW_INDEXES): the 184,129 person-years of a 2 M-claim import
   ** took 233-259 ms so against 327-355 ms through the key's sixteen
   ** partition indexes, one probe a row (docs/performance.md, ninth
-  ** session).  A person-year
-  ** twice would fail the key's making instead of the COPY: the import
-  ** fails all the same, and the transaction takes both back. */
+  ** session).  A person-year twice would fail the key's making instead of
+  ** the COPY: the import fails all the same, and the transaction takes
+  ** both back. */
   PGresult *r = PQexec(s->conn, "SELECT NOT EXISTS (SELECT FROM accumulators)");
   int rc = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1
                ? SB_OK

@@ -249,6 +249,12 @@ static int use_wal(sqlite_store *s, sb_error *err) {
   }
 }
 
+/* Run prepared statement k (a transaction's BEGIN or COMMIT) once. */
+static int run_prepared(sqlite_store *s, int k, sb_error *err, const char *what) {
+  sqlite3_stmt *q = sq_stmt(s, k, err);
+  return q ? sq_done(s, q, err, what) : SB_EIO;
+}
+
 static int op_begin(sb_store *bs, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   s->memo.found = -1;
@@ -256,8 +262,7 @@ static int op_begin(sb_store *bs, sb_error *err) {
     if (sq_exec(s, "PRAGMA foreign_keys=ON", err, "cannot enable foreign keys")) return SB_EIO;
     s->fk_stale = 0;
   }
-  sqlite3_stmt *q = sq_stmt(s, Q_BEGIN, err);
-  int rc = q ? sq_done(s, q, err, "cannot take the write lock") : SB_EIO;
+  int rc = run_prepared(s, Q_BEGIN, err, "cannot take the write lock");
   s->in_txn = rc == SB_OK;
   return rc;
 }
@@ -450,8 +455,7 @@ static int op_commit(sb_store *bs, sb_error *err) {
     if (!rc) s->guards_off = 0;
   }
   if (!rc) rc = sq_claim_ids_write(s, err);
-  sqlite3_stmt *q = rc ? NULL : sq_stmt(s, Q_COMMIT, err);
-  if (!rc) rc = q ? sq_done(s, q, err, "commit failed") : SB_EIO;
+  if (!rc) rc = run_prepared(s, Q_COMMIT, err, "commit failed");
   if (!rc) import_end(s); /* a failed COMMIT is rolled back by the caller */
   return rc;
 }

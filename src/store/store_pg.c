@@ -50,19 +50,17 @@
 /* A settlement's visit type, level and four amounts, read from its claims
 ** row c: its setl_X, or the received X where that is NULL (schema 4:
 ** store_pg_schema.c); NULL for a rejected row, whose settlement has none. */
+#define SETTLED(x)                                                                                 \
+  ", CASE WHEN c.status <> " PG_REJECTED " THEN coalesce(c.setl_" x ", c." x ") END"
 #define SETTLED_COLS                                                                               \
-  ", CASE WHEN c.status <> 'rejected'"                                                             \
-  " THEN coalesce(c.setl_visit_type, c.visit_type) END"                                            \
-  ", CASE WHEN c.status <> 'rejected'"                                                             \
-  " THEN coalesce(c.setl_level, c.level) END"                                                      \
-  ", CASE WHEN c.status <> 'rejected'"                                                             \
-  " THEN coalesce(c.setl_medfee_sumamt, c.medfee_sumamt) END"                                      \
-  ", CASE WHEN c.status <> 'rejected'"                                                             \
-  " THEN coalesce(c.setl_fulamt_ownpay_amt, c.fulamt_ownpay_amt) END"                              \
-  ", CASE WHEN c.status <> 'rejected'"                                                             \
-  " THEN coalesce(c.setl_overlmt_selfpay, c.overlmt_selfpay) END"                                  \
-  ", CASE WHEN c.status <> 'rejected'"                                                             \
-  " THEN coalesce(c.setl_preselfpay_amt, c.preselfpay_amt) END"
+  SETTLED("visit_type")                                                                            \
+  SETTLED("level")                                                                                 \
+  SETTLED("medfee_sumamt")                                                                         \
+  SETTLED("fulamt_ownpay_amt") SETTLED("overlmt_selfpay") SETTLED("preselfpay_amt")
+
+/* the codes the queries name (store_pg_int.h) */
+_Static_assert(SB_ROW_SETTLED == 0 && SB_ROW_REVERSED == 1 && SB_ROW_REJECTED == 2,
+               "PG_SETTLED, PG_REVERSED, PG_REJECTED are the rows' statuses");
 
 static const char *const SQL[PQ_COUNT] = {
     [PQ_RUN_START] =
@@ -101,16 +99,16 @@ static const char *const SQL[PQ_COUNT] = {
     ** settlement is then read by PQ_CLAIM_SETTLED. */
     [PQ_CLAIM_ROWS] =
         "SELECT k.seq, k.status, k.person_id, k.content_key,"
-        " CASE WHEN k.status <> 'rejected' THEN (SELECT true FROM claim_ids r"
+        " CASE WHEN k.status <> " PG_REJECTED " THEN (SELECT true FROM claim_ids r"
         " WHERE r.reverses_seq = k.seq LIMIT 1) IS NOT NULL END"
-        " FROM claim_ids k WHERE k.claim_id = $1 ORDER BY k.status = 'rejected', k.seq",
+        " FROM claim_ids k WHERE k.claim_id = $1 ORDER BY k.status = " PG_REJECTED ", k.seq",
     /* one row and its settlement by its primary key: the person given as
     ** a parameter, so even the generic plan reads one partition (pruned
     ** when the plan starts, not a scan of each set up) */
     [PQ_CLAIM_SETTLED] = "SELECT c.date, c.category" SETTLED_COLS ", c.act_pay_dedc, c.hifp_pay,"
                          " c.hifmi_pay, c.maf_pay, c.fed_flags, c.run_id, c.year, c.reassist_pay"
                          " FROM claims c WHERE c.seq = $1 AND c.person_id = $2",
-    [PQ_RECEIVED_COUNT] = "SELECT count(*), count(*) FILTER (WHERE status = 'rejected')"
+    [PQ_RECEIVED_COUNT] = "SELECT count(*), count(*) FILTER (WHERE status = " PG_REJECTED ")"
                           " FROM claim_ids WHERE claim_id = $1 AND content_key = $2",
 #define ROW_COLS                                                                                   \
   "SELECT c.seq, c.run_id, c.claim_id, c.person_id, c.date, c.content_key, c.status,"              \
@@ -131,8 +129,8 @@ static const char *const SQL[PQ_COUNT] = {
                       " VALUES ($1, $2, $3, coalesce($4, to_char(now() AT TIME ZONE 'UTC',"
                       " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')), $5)",
     [PQ_C_MARK_EACH] = "SELECT seq, rule, who, at, note FROM alert_marks ORDER BY mark_id",
-    [PQ_ROW_EACH_YEAR] =
-        ROW_COLS " WHERE c.year = $1 AND c.status IN ('settled', 'reversed') ORDER BY c.seq",
+    [PQ_ROW_EACH_YEAR] = ROW_COLS " WHERE c.year = $1 AND c.status IN (" PG_SETTLED ", " PG_REVERSED
+                                  ") ORDER BY c.seq",
     [PQ_ACC_GET] = "SELECT adm_primary, adm_grade1, adm_grade2, adm_grade3, adm_provincial,"
                    " alerted, dedc_ytd, basic_ytd, chronic_ytd, outpatient_ytd, ci_base, ci_paid,"
                    " ma_base, ma_paid, psn_ytd, ra_base, ra_paid FROM accumulators"
@@ -370,6 +368,20 @@ int64_t pg_col_int(const PGresult *r, int c) {
 int pg_col_enum(const PGresult *r, int c, int (*lookup)(const char *, size_t)) {
   if (PQgetisnull(r, 0, c)) return -1;
   return lookup(PQgetvalue(r, 0, c), (size_t)PQgetlength(r, 0, c));
+}
+
+int pg_col_code(const PGresult *r, int row, int c, int count) {
+  if (PQgetisnull(r, row, c)) return -1;
+  const char *v = PQgetvalue(r, row, c);
+  int n = PQgetlength(r, row, c);
+  /* a smallint in text: digits, at most 5 */
+  if (n < 1 || n > 5) return -1;
+  int k = 0;
+  for (int i = 0; i < n; i++) {
+    if (v[i] < '0' || v[i] > '9') return -1;
+    k = k * 10 + (v[i] - '0');
+  }
+  return k < count ? k : -1;
 }
 
 sb_date pg_col_date(const PGresult *r, int c, sb_date open) {
@@ -819,7 +831,7 @@ static int64_t op_claim_count(sb_store *bs) {
 static int read_settled(pg_store *s, const PGresult *ids, sb_stored_claim *out, sb_error *err) {
   memset(out, 0, sizeof *out);
   out->seq = pg_col_int(ids, 0);
-  out->is_reversal = strcmp(PQgetvalue(ids, 0, 1), "reversed") == 0;
+  out->is_reversal = pg_col_code(ids, 0, 1, 3) == SB_ROW_REVERSED;
   size_t pl = (size_t)PQgetlength(ids, 0, 2);
   if (pl > 64) pl = 64;
   memcpy(out->person_id, PQgetvalue(ids, 0, 2), pl);
@@ -856,7 +868,7 @@ static int read_claim_rows(pg_store *s, const char *id, size_t len, sb_error *er
   PGresult *r = pg_run(s, PQ_CLAIM_ROWS, &p, err, "looking up a claim id");
   if (!r) return SB_EIO;
   int n = PQntuples(r);
-  c->found = n > 0 && strcmp(PQgetvalue(r, 0, 1), "rejected") != 0;
+  c->found = n > 0 && pg_col_code(r, 0, 1, 3) != SB_ROW_REJECTED;
   for (int i = 0; i < n; i++)
     for (int k = 0; k < 4; k++)
       if (PQgetisnull(r, i, k)) {
@@ -871,7 +883,7 @@ static int read_claim_rows(pg_store *s, const char *id, size_t len, sb_error *er
   c->n = c->many ? 0 : n;
   for (int i = 0; i < c->n; i++) {
     c->key[i] = (uint64_t)strtoll(PQgetvalue(r, i, 3), NULL, 10);
-    c->rejected[i] = strcmp(PQgetvalue(r, i, 1), "rejected") == 0;
+    c->rejected[i] = pg_col_code(r, i, 1, 3) == SB_ROW_REJECTED;
   }
   PQclear(r);
   /* kept for the rest of this transaction, when the id fits */

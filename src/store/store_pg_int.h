@@ -272,10 +272,19 @@ int pg_array_element(sb_buf *b, const char *v, size_t n);
 int pg_exec(pg_store *s, const char *sql, sb_error *err, const char *what);
 
 /* Column c of row 0 of r: as int64 (NULL: 0), as an enum looked up by name
-** (NULL or unknown: -1), as a date (NULL or not a date: `open`). */
+** (NULL or unknown: -1), as a code of schema 5 (store_pg_schema.c) below
+** `count` (NULL or another number: -1), as a date (NULL or not a date:
+** `open`). */
 int64_t pg_col_int(const PGresult *r, int c);
 int pg_col_enum(const PGresult *r, int c, int (*lookup)(const char *, size_t));
+int pg_col_code(const PGresult *r, int row, int c, int count);
 sb_date pg_col_date(const PGresult *r, int c, sb_date open);
+
+/* A row's status as the SQL of the queries names it: its code, schema 5
+** (store_pg_schema.c; store_pg.c checks them against SB_ROW_*). */
+#define PG_SETTLED "0"
+#define PG_REVERSED "1"
+#define PG_REJECTED "2"
 
 /* Whether any of the columns `cols[0..n)` of row 0 is NULL. */
 int pg_any_null(const PGresult *r, const int *cols, int n);

@@ -13,8 +13,8 @@
 /* ---- claim rows ---------------------------------------------------------------------- */
 
 void pg_col_result(const PGresult *r, int c, int ra, sb_result *x) {
-  int cvl[3] = {pg_col_enum(r, c, sb_category_from_name), pg_col_enum(r, c + 1, sb_visit_from_name),
-                pg_col_enum(r, c + 2, sb_level_from_name)};
+  int cvl[3] = {pg_col_code(r, 0, c, SB_CAT_COUNT), pg_col_code(r, 0, c + 1, SB_VISIT_COUNT),
+                pg_col_code(r, 0, c + 2, SB_LEVEL_COUNT)};
   int64_t a[SB_STORED_AMOUNTS];
   for (int k = 0; k < SB_STORED_AMOUNTS; k++)
     a[k] = pg_col_int(r, c + 3 + k);
@@ -36,8 +36,9 @@ int pg_stored_row(pg_store *s, const PGresult *res, void *vctx, sb_error *err) {
   r.date = PQgetvalue(res, 0, 4);
   r.date_len = (size_t)PQgetlength(res, 0, 4);
   r.content_key = (uint64_t)pg_col_int(res, 5);
-  const char *status = PQgetvalue(res, 0, 6);
-  r.status = sb_stored_status_from_name(status);
+  int status = pg_col_code(res, 0, 6, 3);
+  if (status < 0) return pg_damaged(s, err, "a status of claims");
+  r.status = status;
   if (!PQgetisnull(res, 0, 7)) {
     int k = sb_reason_from_name(PQgetvalue(res, 0, 7), (size_t)PQgetlength(res, 0, 7));
     if (k > 0) r.reason = k;
@@ -45,8 +46,8 @@ int pg_stored_row(pg_store *s, const PGresult *res, void *vctx, sb_error *err) {
   r.year = (int)pg_col_int(res, 8);
   if (!PQgetisnull(res, 0, 9)) {
     r.has_claim = 1;
-    r.claim.visit = (uint8_t)pg_col_enum(res, 9, sb_visit_from_name);
-    r.claim.level = (uint8_t)pg_col_enum(res, 10, sb_level_from_name);
+    r.claim.visit = (uint8_t)pg_col_code(res, 0, 9, SB_VISIT_COUNT);
+    r.claim.level = (uint8_t)pg_col_code(res, 0, 10, SB_LEVEL_COUNT);
     r.claim.medfee_sumamt = pg_col_int(res, 11);
     r.claim.fulamt_ownpay_amt = pg_col_int(res, 12);
     r.claim.overlmt_selfpay = pg_col_int(res, 13);

@@ -131,6 +131,11 @@ static char *b_null(char *o) {
   return be(o, 0xffffffffu, 4);
 }
 
+/* A code of schema 5 (store_pg_schema.c), a smallint; below 0: NULL. */
+static char *b_code(char *o, int v) {
+  return v < 0 ? b_null(o) : be(be(o, 2, 4), (uint16_t)v, 2);
+}
+
 /* Text of n bytes; NULL: SQL NULL. */
 static char *b_text(char *o, const char *t, size_t n) {
   if (!t) return b_null(o);
@@ -811,7 +816,7 @@ void pg_stored_result(const sb_result *in, sb_result *x) {
 ** compared value by value.  For a row that is not rejected.
 */
 typedef struct setl_cols {
-  const char *visit, *level;
+  int visit, level; /* codes, -1: NULL */
   int64_t amount[4];
   char same[4];
 } setl_cols;
@@ -819,8 +824,8 @@ typedef struct setl_cols {
 static void setl_of(const sb_stored_row *r, setl_cols *o) {
   const sb_result *x = &r->result;
   const sb_claim *c = r->has_claim ? &r->claim : NULL;
-  o->visit = c && c->visit == x->visit ? NULL : sb_visit_name(x->visit);
-  o->level = c && c->level == x->level ? NULL : sb_level_name(x->level);
+  o->visit = c && c->visit == x->visit ? -1 : x->visit;
+  o->level = c && c->level == x->level ? -1 : x->level;
   const sb_fen got[] = {x->medfee_sumamt, x->fulamt_ownpay_amt, x->overlmt_selfpay,
                         x->preselfpay_amt};
   const sb_fen had[] = {c ? c->medfee_sumamt : 0, c ? c->fulamt_ownpay_amt : 0,
@@ -831,32 +836,34 @@ static void setl_of(const sb_stored_row *r, setl_cols *o) {
   }
 }
 
+/* A code as a parameter; below 0: NULL. */
+static void pg_code(pg_params *p, int v) {
+  if (v < 0)
+    pg_null(p);
+  else
+    pg_int(p, v);
+}
+
 /* A received row and its settlement (CLAIM_TABLE's columns) in COPY's
-** binary format: year and fed_flags are integer columns, the rest of the
-** numbers bigint. */
+** binary format: year and fed_flags are integer columns, the names
+** smallint codes (schema 5), the rest of the numbers bigint. */
 static int encode_claim(sb_buf *b, const sb_stored_row *r) {
-  const char *visit = r->has_claim ? sb_visit_name(r->claim.visit) : NULL;
-  const char *level = r->has_claim ? sb_level_name(r->claim.level) : NULL;
   const sb_result *x = &r->result;
   int rejected = r->status == SB_ROW_REJECTED;
-  const char *status = SB_STORED_STATUS[r->status];
   const char *reason = rejected ? sb_reason_name(r->reason) : NULL;
-  const char *category = rejected ? NULL : sb_category_name(x->category);
   setl_cols st = {0};
   if (!rejected) setl_of(r, &st);
-  char *o =
-      b_row(b, 31,
-            r->claim_id_len + r->person_id_len + r->date_len + (r->reverses ? r->reverses_len : 0) +
-                name_len(visit) + name_len(level) + strlen(status) + name_len(reason) +
-                name_len(category) + name_len(st.visit) + name_len(st.level));
+  char *o = b_row(b, 31,
+                  r->claim_id_len + r->person_id_len + r->date_len +
+                      (r->reverses ? r->reverses_len : 0) + name_len(reason));
   if (!o) return -1;
   o = b_int8(o, r->seq);
   o = b_int8(o, r->run_id);
   o = b_text(o, r->claim_id, r->claim_id_len);
   o = b_text(o, r->person_id, r->person_id_len);
   o = b_text(o, r->date, r->date_len);
-  o = b_cstr(o, visit);
-  o = b_cstr(o, level);
+  o = b_code(o, r->has_claim ? r->claim.visit : -1);
+  o = b_code(o, r->has_claim ? r->claim.level : -1);
   const sb_fen a[] = {r->claim.medfee_sumamt, r->claim.fulamt_ownpay_amt, r->claim.overlmt_selfpay,
                       r->claim.preselfpay_amt};
   for (int k = 0; k < 4; k++)
@@ -864,7 +871,7 @@ static int encode_claim(sb_buf *b, const sb_stored_row *r) {
   o = b_text(o, r->reverses, r->reverses_len);
   o = b_int8(o, (int64_t)r->content_key);
   o = be(be(o, 1, 4), 1, 1); /* claim_id_kept: true */
-  o = b_cstr(o, status);
+  o = b_code(o, r->status);
   o = b_cstr(o, reason);
   if (rejected) {
     for (int k = 0; k < 15; k++)
@@ -872,10 +879,10 @@ static int encode_claim(sb_buf *b, const sb_stored_row *r) {
     b->len = (size_t)(o - b->p);
     return 0;
   }
-  o = b_cstr(o, category);
+  o = b_code(o, x->category);
   o = b_int4(o, r->year);
-  o = b_cstr(o, st.visit);
-  o = b_cstr(o, st.level);
+  o = b_code(o, st.visit);
+  o = b_code(o, st.level);
   for (int k = 0; k < 4; k++)
     o = st.same[k] ? b_null(o) : b_int8(o, st.amount[k]);
   const sb_fen f[] = {x->act_pay_dedc, x->hifp_pay, x->hifmi_pay, x->maf_pay};
@@ -895,14 +902,13 @@ static int64_t reverses_seq(const sb_stored_row *r) {
 
 /* The row's row of claim_ids (store_pg_schema.c), binary. */
 static int encode_claim_id(sb_buf *b, const sb_stored_row *r) {
-  const char *status = SB_STORED_STATUS[r->status];
-  char *o = b_row(b, 6, r->claim_id_len + r->person_id_len + strlen(status));
+  char *o = b_row(b, 6, r->claim_id_len + r->person_id_len);
   if (!o) return -1;
   o = b_text(o, r->claim_id, r->claim_id_len);
   o = b_int8(o, r->seq);
   o = b_text(o, r->person_id, r->person_id_len);
   o = b_int8(o, (int64_t)r->content_key);
-  o = b_cstr(o, status);
+  o = b_code(o, r->status);
   o = reverses_seq(r) ? b_int8(o, reverses_seq(r)) : b_null(o);
   b->len = (size_t)(o - b->p);
   return 0;
@@ -979,8 +985,8 @@ static void claim_params(pg_params *p, const sb_stored_row *r) {
   pg_text(p, r->person_id, r->person_id_len);
   pg_text(p, r->date, r->date_len);
   if (r->has_claim) {
-    pg_cstr(p, sb_visit_name(r->claim.visit));
-    pg_cstr(p, sb_level_name(r->claim.level));
+    pg_int(p, r->claim.visit);
+    pg_int(p, r->claim.level);
     pg_int(p, r->claim.medfee_sumamt);
     pg_int(p, r->claim.fulamt_ownpay_amt);
     pg_int(p, r->claim.overlmt_selfpay);
@@ -992,7 +998,7 @@ static void claim_params(pg_params *p, const sb_stored_row *r) {
   pg_text(p, r->reverses, r->reverses_len);
   pg_int(p, (int64_t)r->content_key);
   pg_int(p, 1); /* claim_id_kept: "1" is true to a boolean */
-  pg_cstr(p, SB_STORED_STATUS[r->status]);
+  pg_int(p, r->status);
   if (r->status == SB_ROW_REJECTED) {
     pg_cstr(p, sb_reason_name(r->reason));
     for (int k = 0; k < 15; k++)
@@ -1003,10 +1009,10 @@ static void claim_params(pg_params *p, const sb_stored_row *r) {
   setl_cols st;
   setl_of(r, &st);
   pg_null(p);
-  pg_cstr(p, sb_category_name(x->category));
+  pg_int(p, x->category);
   pg_int(p, r->year);
-  pg_cstr(p, st.visit);
-  pg_cstr(p, st.level);
+  pg_code(p, st.visit);
+  pg_code(p, st.level);
   for (int k = 0; k < 4; k++)
     if (st.same[k])
       pg_null(p);
@@ -1028,7 +1034,7 @@ static void claim_id_params(pg_params *p, const sb_stored_row *r) {
   pg_int(p, r->seq);
   pg_text(p, r->person_id, r->person_id_len);
   pg_int(p, (int64_t)r->content_key);
-  pg_cstr(p, SB_STORED_STATUS[r->status]);
+  pg_int(p, r->status);
   if (reverses_seq(r))
     pg_int(p, reverses_seq(r));
   else

@@ -41,6 +41,8 @@
 **              claims_claim_id dropped; claims.claim_id_kept
 **   version 4  one row a received row: claims holds each row and its
 **              settlement, settlements is a view of it (below)
+**   version 5  the names of claims and claim_ids (status, visit type,
+**              level, category) stored as codes (below)
 **
 ** claim_ids.  Every question the ledger asks by claim id — is it held, by
 ** which rows, of which content, reversed since? — went to claims, which is
@@ -68,7 +70,7 @@
 
 #include "store/store_pg_int.h"
 
-#define PG_SCHEMA_VERSION 4
+#define PG_SCHEMA_VERSION 5
 #define PARTITIONS 16
 
 #define HISTORY_TABLE                                                                              \
@@ -81,11 +83,15 @@
 ** is partitioned by person here, and a unique index of a partitioned table
 ** must hold the key; claim_ids is not partitioned, and has every row's
 ** reverses_seq but a rejected row's). */
-#define CLAIM_IDS_TABLE                                                                            \
+#define CLAIM_IDS_TABLE_OF(status)                                                                 \
   "CREATE TABLE claim_ids(claim_id text COLLATE \"C\" NOT NULL, seq bigint NOT NULL,"              \
-  " person_id text COLLATE \"C\" NOT NULL, content_key bigint NOT NULL,"                           \
-  " status text NOT NULL CHECK (status IN ('settled','reversed','rejected')),"                     \
+  " person_id text COLLATE \"C\" NOT NULL, content_key bigint NOT NULL, status " status            \
+  " NOT NULL,"                                                                                     \
   " reverses_seq bigint, PRIMARY KEY (claim_id, seq));"
+/* status as schema 3 made it (migration 2 -> 3), and as a code (schema 5) */
+#define STATUS_TEXT "text CHECK (status IN ('settled','reversed','rejected'))"
+#define STATUS_CODE "smallint CHECK (status BETWEEN 0 AND 2)"
+#define CLAIM_IDS_TABLE CLAIM_IDS_TABLE_OF(STATUS_CODE)
 #define CLAIM_IDS_REVERSES_V3                                                                      \
   "CREATE INDEX claim_ids_reverses ON claim_ids(reverses_seq) WHERE reverses_seq IS NOT NULL;"
 #define CLAIM_IDS_REVERSES                                                                         \
@@ -127,25 +133,31 @@
 ** nothing of its transaction is stored.  (NOT NULL would say less: it is
 ** checked before any CHECK.)
 */
-#define CLAIMS_COLUMNS                                                                             \
+#define CLAIMS_COLUMNS_OF(code, status)                                                            \
   "(seq bigint NOT NULL, run_id bigint NOT NULL,"                                                  \
   " claim_id text COLLATE \"C\" NOT NULL, person_id text COLLATE \"C\" NOT NULL,"                  \
-  " date text NOT NULL, visit_type text, level text, medfee_sumamt bigint,"                        \
+  " date text NOT NULL, visit_type " code ", level " code ", medfee_sumamt bigint,"                \
   " fulamt_ownpay_amt bigint, overlmt_selfpay bigint, preselfpay_amt bigint, reverses text,"       \
   " content_key bigint NOT NULL, claim_id_kept boolean, " CLAIM_ID_KEPT ","                        \
-  " status text CHECK (status IN ('settled','reversed','rejected')),"                              \
+  " status " status ","                                                                            \
   " CONSTRAINT \"claims need sanbao of ledger schema 4 or later\" CHECK (status IS NOT NULL),"     \
-  " reason text, category text, year integer, setl_visit_type text, setl_level text,"              \
+  " reason text, category " code ", year integer, setl_visit_type " code ", setl_level " code ","  \
   " setl_medfee_sumamt bigint, setl_fulamt_ownpay_amt bigint, setl_overlmt_selfpay bigint,"        \
   " setl_preselfpay_amt bigint, act_pay_dedc bigint, hifp_pay bigint, hifmi_pay bigint,"           \
   " maf_pay bigint, fed_flags integer, reverses_seq bigint, reassist_pay bigint"
-/* A settlement's X: the row's setl_X, or its X where that is NULL (above). */
-#define SETTLED(x) " CASE WHEN status <> 'rejected' THEN coalesce(setl_" x ", " x ") END AS " x ","
+/* schema 4's (made by migration 3 -> 4) and schema 5's */
+#define CLAIMS_COLUMNS_V4 CLAIMS_COLUMNS_OF("text", STATUS_TEXT)
+#define CLAIMS_COLUMNS CLAIMS_COLUMNS_OF("smallint", STATUS_CODE)
+/* A settlement's X: the row's setl_X, or its X where that is NULL (above);
+** NULL for a rejected row. */
+#define SETTLED_AS(x, f)                                                                           \
+  " CASE WHEN status <> " PG_REJECTED " THEN " f "(coalesce(setl_" x ", " x ")) END AS " x ","
 #define SETTLED_COLS                                                                               \
-  SETTLED("visit_type")                                                                            \
-  SETTLED("level")                                                                                 \
-  SETTLED("medfee_sumamt")                                                                         \
-  SETTLED("fulamt_ownpay_amt") SETTLED("overlmt_selfpay") SETTLED("preselfpay_amt")
+  SETTLED_AS("visit_type", "sanbao_visit")                                                         \
+  SETTLED_AS("level", "sanbao_level")                                                              \
+  SETTLED_AS("medfee_sumamt", "")                                                                  \
+  SETTLED_AS("fulamt_ownpay_amt", "")                                                              \
+  SETTLED_AS("overlmt_selfpay", "") SETTLED_AS("preselfpay_amt", "")
 #define SETTLEMENT_AMOUNTS_VIEW                                                                    \
   "CREATE VIEW settlement_amounts AS SELECT s.*,"                                                  \
   "  medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt AS inscp_scp_amt,"       \
@@ -162,7 +174,8 @@
 ** follows from the stored amounts, for analysts: computed exactly as the
 ** SQLite ledger's generated columns). */
 #define SETTLEMENTS_VIEW                                                                           \
-  "CREATE VIEW settlements AS SELECT seq, person_id, status, reason, category, year," SETTLED_COLS \
+  "CREATE VIEW settlements AS SELECT seq, person_id, sanbao_status(status) AS status, reason,"     \
+  " sanbao_category(category) AS category, year," SETTLED_COLS                                     \
   " act_pay_dedc, hifp_pay, hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay"             \
   " FROM claims;"                                                                                  \
   "CREATE TRIGGER settlements_append_only INSTEAD OF INSERT OR UPDATE OR DELETE ON settlements"    \
@@ -188,8 +201,9 @@
 ** row without a settlement, which no sanbao writes, fails the status CHECK
 ** and so the migration, rather than be lost), the old tables dropped with
 ** their views, triggers and indexes, and the new one renamed to claims and
-** given its indexes (made once, sorted), its trigger and the views; the
-** index of reversals of claim_ids is made again, unique.  Every
+** given its indexes (made once, sorted) and its trigger (the views are
+** made by the step after, 4 -> 5, over its codes); the index of reversals
+** of claim_ids is made again, unique.  Every
 ** row's claim_id_kept is true: migration 2 -> 3 filled claim_ids from
 ** every row, so the CHECK of CLAIM_ID_KEPT holds, validated, as in a new
 ** ledger.
@@ -207,13 +221,13 @@
   "ALTER TABLE claims ADD CONSTRAINT claims_pkey PRIMARY KEY (seq, person_id);" CLAIMS_REVERSES    \
   "CREATE INDEX claims_reverses_seq ON claims(reverses_seq) WHERE reverses_seq IS NOT NULL;"       \
   "CREATE TRIGGER claims_append_only BEFORE UPDATE OR DELETE ON claims FOR EACH ROW"               \
-  " EXECUTE FUNCTION sanbao_append_only('claims are append-only');" SETTLEMENTS_VIEW               \
+  " EXECUTE FUNCTION sanbao_append_only('claims are append-only');"                                \
   "DROP INDEX claim_ids_reverses;" CLAIM_IDS_REVERSES
 
 /* MIGRATIONS[v]: the SQL taking a ledger from version v to v + 1. */
 static const char *const MIGRATIONS[PG_SCHEMA_VERSION] = {
     [1] = HISTORY_TABLE,
-    [2] = CLAIM_IDS_TABLE CLAIM_IDS_REVERSES_V3
+    [2] = CLAIM_IDS_TABLE_OF(STATUS_TEXT) CLAIM_IDS_REVERSES_V3
     "INSERT INTO claim_ids SELECT c.claim_id, c.seq, c.person_id, c.content_key, s.status,"
     " s.reverses_seq FROM claims c JOIN settlements s ON s.seq = c.seq AND s.person_id ="
     " c.person_id;"
@@ -223,7 +237,154 @@ static const char *const MIGRATIONS[PG_SCHEMA_VERSION] = {
     "ALTER TABLE claims ADD COLUMN claim_id_kept boolean;"
     "ALTER TABLE claims ADD " CLAIM_ID_KEPT " NOT VALID",
     [3] = NULL, /* migrate_3() */
+    [4] = NULL, /* migrate_4() */
 };
+
+/*
+** Schema 5: the names of claims and claim_ids as codes.  A claims row
+** held six names as text -- its status, its visit type and level, its
+** category, and the settlement's visit type and level where they differ
+** -- and its row of claim_ids its status again.  Each is one of a few
+** names sanbao itself wrote (a row that could not be parsed stores NULL,
+** never what it received), so each is now a smallint: the code of the
+** name is its value in sanbao's own vocabularies (sanbao/types.h, the
+** order fixed there: a category's code is also its bit in every category
+** mask, a level's the accumulators' column order; a status's is
+** SB_ROW_SETTLED, SB_ROW_REVERSED, SB_ROW_REJECTED, 0 to 2).  Why: a
+** smallint is two bytes where a name took up to thirteen, and the server
+** parses two bytes where it checked and copied a name: the 2 M claims of
+** scripts/bench-pg.sh went into an unindexed claims by binary COPY in
+** 2.89-2.94 s against 3.21-3.40 s (docs/performance.md, tenth session);
+** an enum type, which would have kept the names, took as long as text
+** (each value a catalogue lookup).
+**
+** The names stay readable: the functions sanbao_status, sanbao_visit,
+** sanbao_level and sanbao_category name a code (NULL for NULL), made here
+** from the same C tables that name them in files (CODES below), so the
+** database and sanbao cannot disagree; the view settlements names them,
+** as it did (its columns and values are schema 3's and 4's).  Rejected
+** rows are status 2, which the queries of store_pg.c name by the macros
+** of store_pg_int.h.  Only status keeps a CHECK: the others' would cost
+** the COPY a test each, a row, for what only sanbao writes.
+**
+** 4 -> 5 (migrate_4): the views dropped; the functions made; every name
+** held checked to be one this sanbao knows (a row with another fails the
+** migration, naming its seq, rather than be stored as NULL); status's
+** CHECK dropped (by its definition: a ledger migrated from schema 3 named
+** it after claims_v4), each column's type changed in place (PostgreSQL
+** rewrites claims and claim_ids: a ledger of many claims takes a while,
+** under the write lock), the CHECK made again under the new ledger's name,
+** and the views made over the codes.  A sanbao of schema 4 still running
+** sends names where codes are: PostgreSQL refuses them ("incorrect binary
+** data format", or a text into a smallint column), and nothing of that
+** transaction is stored.
+*/
+static const char *status_name(int k) {
+  return k >= 0 && k < 3 ? SB_STORED_STATUS[k] : "?";
+}
+enum { CODE_STATUS, CODE_VISIT, CODE_LEVEL, CODE_CATEGORY };
+static const struct {
+  const char *fn; /* the SQL function naming a code */
+  int count;
+  const char *(*name)(int);
+} CODES[] = {[CODE_STATUS] = {"sanbao_status", 3, status_name},
+             [CODE_VISIT] = {"sanbao_visit", SB_VISIT_COUNT, sb_visit_name},
+             [CODE_LEVEL] = {"sanbao_level", SB_LEVEL_COUNT, sb_level_name},
+             [CODE_CATEGORY] = {"sanbao_category", SB_CAT_COUNT, sb_category_name}};
+
+/* The coded columns of schema 5, by table. */
+static const struct {
+  const char *table, *column;
+  int kind;
+} CODED[] = {{"claims", "visit_type", CODE_VISIT},      {"claims", "level", CODE_LEVEL},
+             {"claims", "status", CODE_STATUS},         {"claims", "category", CODE_CATEGORY},
+             {"claims", "setl_visit_type", CODE_VISIT}, {"claims", "setl_level", CODE_LEVEL},
+             {"claim_ids", "status", CODE_STATUS}};
+
+/* Append ARRAY['name of 0', 'name of 1', ...] for `kind`: 0 or -1. */
+static int names_array(sb_buf *b, int kind) {
+  int bad = sb_buf_put(b, "ARRAY[", 6);
+  for (int i = 0; i < CODES[kind].count && !bad; i++)
+    bad = sb_buf_printf(b, "%s'%s'", i ? ", " : "", CODES[kind].name(i));
+  return bad || sb_buf_put(b, "]", 1) ? -1 : 0;
+}
+
+/* Run the SQL in b (NUL-terminated here), then free it; what: the error's. */
+static int exec_buf(pg_store *s, sb_buf *b, int bad, sb_error *err, const char *what) {
+  int rc = bad || sb_buf_put(b, "", 1) ? sb_error_set(err, SB_ENOMEM, s->where, "out of memory")
+                                       : pg_exec(s, b->p, err, what);
+  sb_buf_free(b);
+  return rc;
+}
+
+/* The functions naming the codes (see above). */
+static int make_code_functions(pg_store *s, const char *what, sb_error *err) {
+  sb_buf b = {0};
+  int bad = 0;
+  for (size_t k = 0; k < sizeof CODES / sizeof *CODES && !bad; k++)
+    bad = sb_buf_printf(&b,
+                        "CREATE FUNCTION %s(code smallint) RETURNS text LANGUAGE sql IMMUTABLE"
+                        " PARALLEL SAFE AS $$SELECT (",
+                        CODES[k].fn) ||
+          names_array(&b, (int)k) || sb_buf_printf(&b, ")[code + 1]$$;");
+  return exec_buf(s, &b, bad, err, what);
+}
+
+/* Migration 4 -> 5 (see above). */
+static int migrate_4(pg_store *s, sb_error *err) {
+  const char *what = "cannot migrate the ledger's schema";
+  /* (a ledger migrated from schema 3 has none: migrate_3 made none) */
+  int rc = pg_exec(s, "DROP VIEW IF EXISTS settlement_amounts; DROP VIEW IF EXISTS settlements",
+                   err, what);
+  if (!rc) rc = make_code_functions(s, what, err);
+  static const char *const TABLES[] = {"claims", "claim_ids"};
+  for (int t = 0; t < 2 && !rc; t++) {
+    const char *table = TABLES[t];
+    /* a name this sanbao does not know: fail, naming the row */
+    sb_buf b = {0};
+    int bad = sb_buf_printf(&b, "SELECT seq FROM %s WHERE NOT (true", table);
+    for (size_t c = 0; c < sizeof CODED / sizeof *CODED && !bad; c++)
+      if (!strcmp(CODED[c].table, table))
+        bad = sb_buf_printf(&b, " AND coalesce(%s = ANY(", CODED[c].column) ||
+              names_array(&b, CODED[c].kind) || sb_buf_printf(&b, "), true)");
+    bad = bad || sb_buf_printf(&b, ") LIMIT 1") || sb_buf_put(&b, "", 1);
+    PGresult *r = bad ? NULL : PQexec(s->conn, b.p);
+    sb_buf_free(&b);
+    if (bad) return sb_error_set(err, SB_ENOMEM, s->where, "out of memory");
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+      rc = pg_error(s, r, err, what);
+    else if (PQntuples(r))
+      rc = sb_error_set(err, SB_EINVAL, s->where,
+                        "%s: the %s row of seq %s holds a name this sanbao does not know", what,
+                        table, PQgetvalue(r, 0, 0));
+    PQclear(r);
+    if (rc) return rc;
+    /* status's CHECK, by what it says: its name depends on the ledger's past */
+    bad = sb_buf_printf(&b,
+                        "DO $$DECLARE n text; BEGIN FOR n IN SELECT conname FROM pg_constraint"
+                        " WHERE conrelid = '%s'::regclass AND contype = 'c' AND"
+                        " pg_get_constraintdef(oid) LIKE '%%''rejected''%%' LOOP EXECUTE"
+                        " format('ALTER TABLE %s DROP CONSTRAINT %%I', n); END LOOP; END$$;"
+                        "ALTER TABLE %s",
+                        table, table, table);
+    const char *sep = " ";
+    for (size_t c = 0; c < sizeof CODED / sizeof *CODED && !bad; c++)
+      if (!strcmp(CODED[c].table, table)) {
+        bad = sb_buf_printf(&b, "%sALTER COLUMN %s TYPE smallint USING (array_position(", sep,
+                            CODED[c].column) ||
+              names_array(&b, CODED[c].kind) ||
+              sb_buf_printf(&b, ", %s) - 1)::smallint", CODED[c].column);
+        sep = ", ";
+      }
+    bad = bad || sb_buf_printf(&b,
+                               "; ALTER TABLE %s ADD CONSTRAINT %s_status_check"
+                               " CHECK (status BETWEEN 0 AND 2)",
+                               table, table);
+    rc = exec_buf(s, &b, bad, err, what);
+  }
+  if (!rc) rc = pg_exec(s, SETTLEMENTS_VIEW, err, what);
+  return rc;
+}
 
 /* The row of sanbao_schema_history for version %d, made `how`. */
 #define HISTORY_ROW                                                                                \
@@ -401,7 +562,7 @@ static int partitions(pg_store *s, const char *table, const char *name, const ch
 /* Migration 3 -> 4 (MIGRATE_3_FILL above). */
 static int migrate_3(pg_store *s, sb_error *err) {
   const char *what = "cannot migrate the ledger's schema";
-  int rc = pg_exec(s, "CREATE TABLE claims_v4" CLAIMS_COLUMNS ") PARTITION BY HASH (person_id)",
+  int rc = pg_exec(s, "CREATE TABLE claims_v4" CLAIMS_COLUMNS_V4 ") PARTITION BY HASH (person_id)",
                    err, what);
   if (!rc) rc = partitions(s, "claims_v4", "claims_v4", NULL, err);
   if (!rc) rc = pg_exec(s, MIGRATE_3_FILL, err, what);
@@ -415,8 +576,9 @@ static int migrate_3(pg_store *s, sb_error *err) {
 static int migrate(pg_store *s, int v, sb_error *err) {
   char sql[512];
   for (; v < PG_SCHEMA_VERSION; v++) {
-    int rc = v == 3 ? migrate_3(s, err)
-                    : pg_exec(s, MIGRATIONS[v], err, "cannot migrate the ledger's schema");
+    int rc = v == 3   ? migrate_3(s, err)
+             : v == 4 ? migrate_4(s, err)
+                      : pg_exec(s, MIGRATIONS[v], err, "cannot migrate the ledger's schema");
     if (!rc) {
       snprintf(sql, sizeof sql, HISTORY_ROW, v + 1, "migrated");
       rc = pg_exec(s, sql, err, "cannot migrate the ledger's schema");
@@ -433,7 +595,9 @@ static int migrate(pg_store *s, int v, sb_error *err) {
 
 /* Make the schema in a database without one (inside the transaction). */
 static int create(pg_store *s, sb_error *err) {
-  int rc = pg_exec(s, SCHEMA, err, "cannot create the schema");
+  /* the functions first: the view settlements names codes with them */
+  int rc = make_code_functions(s, "cannot create the schema", err);
+  if (!rc) rc = pg_exec(s, SCHEMA, err, "cannot create the schema");
   if (rc) return rc;
   char sql[512];
   for (size_t t = 0; t < sizeof PARTITIONED / sizeof *PARTITIONED; t++)

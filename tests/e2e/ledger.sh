@@ -530,7 +530,7 @@ fi
 if [ "$store" = pg ]; then
   snap "$db" "$work/ao1"
   same_file "append-only: stored settlements unchanged after UPDATE and DELETE" "$work/ao0.set.csv" "$work/ao1.set.csv"
-  same_text "ledger database: schema version" 4 "$(db_sql "$db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
+  same_text "ledger database: schema version" 5 "$(db_sql "$db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
   same_text "ledger database: one row of claim_ids a received row, the same ids, seqs and persons" \
     "$(db_sql "$db" "SELECT count(*), sum(hashtext(claim_id || ' ' || seq || ' ' || person_id)) FROM claims")" \
     "$(db_sql "$db" "SELECT count(*), sum(hashtext(claim_id || ' ' || seq || ' ' || person_id)) FROM claim_ids")"
@@ -546,9 +546,9 @@ if [ "$store" = pg ]; then
     "seq person_id status reason category year visit_type level medfee_sumamt fulamt_ownpay_amt overlmt_selfpay preselfpay_amt act_pay_dedc hifp_pay hifmi_pay maf_pay fed_flags reverses_seq reassist_pay" \
     "$(db_sql "$db" "SELECT attname FROM pg_attribute WHERE attrelid = 'settlements'::regclass AND attnum > 0 ORDER BY attnum" | tr '\n' ' ' | sed 's/ $//')"
   same_text "ledger database: settled rows store no visit, level or amount twice" 0 \
-    "$(db_sql "$db" "SELECT count(*) FROM claims WHERE status = 'settled' AND reverses IS NULL AND num_nonnulls(setl_visit_type, setl_level, setl_medfee_sumamt, setl_fulamt_ownpay_amt, setl_overlmt_selfpay, setl_preselfpay_amt) > 0")"
+    "$(db_sql "$db" "SELECT count(*) FROM claims WHERE status = 0 AND reverses IS NULL AND num_nonnulls(setl_visit_type, setl_level, setl_medfee_sumamt, setl_fulamt_ownpay_amt, setl_overlmt_selfpay, setl_preselfpay_amt) > 0")"
   same_text "ledger database: rejected rows store no settlement amounts" 0 \
-    "$(db_sql "$db" "SELECT count(*) FROM claims WHERE status = 'rejected' AND num_nonnulls(category, year, setl_visit_type, setl_level, setl_medfee_sumamt, act_pay_dedc, hifp_pay, fed_flags, reassist_pay) > 0")"
+    "$(db_sql "$db" "SELECT count(*) FROM claims WHERE status = 2 AND num_nonnulls(category, year, setl_visit_type, setl_level, setl_medfee_sumamt, act_pay_dedc, hifp_pay, fed_flags, reassist_pay) > 0")"
   for sql in "INSERT INTO settlements(seq, person_id, status) VALUES (100000, 'P1', 'settled')" \
     "COPY settlements(seq, person_id, status) FROM PROGRAM 'echo 100000,P1,settled' (FORMAT csv)"; do
     if db_sql "$db" "$sql" >"$work/out.txt" 2>"$work/err.txt"; then
@@ -755,12 +755,59 @@ if [ "$store" = pg ]; then
   contains "db init on a ledger of this version says why" "$work/err.txt" "already holds a sanbao ledger"
   "$bin" db export-settlements --db "$work/basics-pristine.db" --out "$f/init-after.csv" 2>/dev/null
   same_file "db init on a ledger of this version: nothing changed" "$f/init-before.csv" "$f/init-after.csv"
-  same_text "db init on a ledger of this version: no migration recorded" "4|created" \
+  same_text "db init on a ledger of this version: no migration recorded" "5|created" \
     "$(db_sql "$work/basics-pristine.db" "SELECT version, how FROM sanbao_schema_history")"
+  # the constraints of claims and claim_ids (partitions' included), and
+  # what the functions of schema 5 name each code
+  constraints_sql="SELECT conrelid::regclass, conname, pg_get_constraintdef(oid) FROM pg_constraint
+    WHERE conrelid::regclass::text ~ '^claim(s|_ids)' ORDER BY conrelid::regclass::text, conname"
+  codes_sql="SELECT k, sanbao_status(k::smallint), sanbao_visit(k::smallint),
+    sanbao_level(k::smallint), sanbao_category(k::smallint) FROM generate_series(0, 8) k"
+  same_text "ledger database: the names of the codes are sanbao's" \
+    "0|settled|inpatient|primary|general 1|reversed|chronic|grade1|destitute 2|rejected|outpatient|grade2|min_living 3|||grade3|relapsed 4|||provincial|monitored 5||||near_poor 6||||lifted 7||||illness_poor 8||||" \
+    "$(db_sql "$work/basics-pristine.db" "$codes_sql" | tr '\n' ' ' | sed 's/ $//')"
+  # the view settlement_amounts over settlements, as schemas 3 and 4 made it
+  amounts_view="CREATE VIEW settlement_amounts AS SELECT s.*,
+      medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt AS inscp_scp_amt,
+      hifp_pay + hifmi_pay + maf_pay + reassist_pay AS fund_pay_sumamt,
+      medfee_sumamt - hifp_pay - hifmi_pay - maf_pay - reassist_pay AS psn_part_amt,
+      CASE WHEN fed_flags & 1 <> 0 THEN medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay
+        - preselfpay_amt - hifp_pay ELSE 0 END AS ci_fed,
+      CASE WHEN fed_flags & 2 <> 0 THEN medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay
+        - preselfpay_amt - hifp_pay - hifmi_pay ELSE 0 END AS ma_fed,
+      CASE WHEN fed_flags & 4 <> 0 THEN medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay
+        - preselfpay_amt - hifp_pay - hifmi_pay - maf_pay ELSE 0 END AS ra_fed
+      FROM settlements s;"
+  # A ledger of version 4 as that sanbao made it: the names of claims and
+  # claim_ids as text, the views over them, no functions naming codes.
+  settled4() { echo "CASE WHEN status <> 'rejected' THEN coalesce(setl_$1, $1) END AS $1"; }
+  to_v4="DROP VIEW settlement_amounts; DROP VIEW settlements;
+    ALTER TABLE claims DROP CONSTRAINT claims_status_check;
+    ALTER TABLE claims ALTER COLUMN visit_type TYPE text USING sanbao_visit(visit_type),
+      ALTER COLUMN level TYPE text USING sanbao_level(level),
+      ALTER COLUMN status TYPE text USING sanbao_status(status),
+      ALTER COLUMN category TYPE text USING sanbao_category(category),
+      ALTER COLUMN setl_visit_type TYPE text USING sanbao_visit(setl_visit_type),
+      ALTER COLUMN setl_level TYPE text USING sanbao_level(setl_level);
+    ALTER TABLE claims ADD CONSTRAINT claims_status_check CHECK (status IN ('settled','reversed','rejected'));
+    ALTER TABLE claim_ids DROP CONSTRAINT claim_ids_status_check;
+    ALTER TABLE claim_ids ALTER COLUMN status TYPE text USING sanbao_status(status);
+    ALTER TABLE claim_ids ADD CONSTRAINT claim_ids_status_check CHECK (status IN ('settled','reversed','rejected'));
+    DROP FUNCTION sanbao_status; DROP FUNCTION sanbao_visit; DROP FUNCTION sanbao_level;
+    DROP FUNCTION sanbao_category;
+    CREATE VIEW settlements AS SELECT seq, person_id, status, reason, category, year,
+      $(settled4 visit_type), $(settled4 level), $(settled4 medfee_sumamt),
+      $(settled4 fulamt_ownpay_amt), $(settled4 overlmt_selfpay), $(settled4 preselfpay_amt),
+      act_pay_dedc, hifp_pay, hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay FROM claims;
+    CREATE TRIGGER settlements_append_only INSTEAD OF INSERT OR UPDATE OR DELETE ON settlements
+      FOR EACH ROW EXECUTE FUNCTION sanbao_append_only('settlements are append-only: a reversal is a new row');
+    $amounts_view
+    DELETE FROM sanbao_schema_history; INSERT INTO sanbao_schema_history VALUES (4, 'x', 'y', 'created');
+    UPDATE sanbao_meta SET value = '4' WHERE key = 'schema_version'"
   # A ledger of version 3 as that sanbao made it: settlements a table of
   # its own, partitioned by person, with every settlement's visit, level
   # and amounts; claims without the settlement's columns.
-  to_v3="CREATE TEMP TABLE s3 AS SELECT * FROM settlements;
+  to_v3="$to_v4; CREATE TEMP TABLE s3 AS SELECT * FROM settlements;
     DROP VIEW settlement_amounts; DROP VIEW settlements; DROP INDEX claims_reverses_seq;
     DROP INDEX claim_ids_reverses;
     CREATE INDEX claim_ids_reverses ON claim_ids(reverses_seq) WHERE reverses_seq IS NOT NULL;
@@ -782,17 +829,7 @@ if [ "$store" = pg ]; then
       END LOOP; END \$\$;
     INSERT INTO settlements SELECT * FROM s3;
     CREATE INDEX settlements_reverses ON settlements(reverses_seq) WHERE reverses_seq IS NOT NULL;
-    CREATE VIEW settlement_amounts AS SELECT s.*,
-      medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - preselfpay_amt AS inscp_scp_amt,
-      hifp_pay + hifmi_pay + maf_pay + reassist_pay AS fund_pay_sumamt,
-      medfee_sumamt - hifp_pay - hifmi_pay - maf_pay - reassist_pay AS psn_part_amt,
-      CASE WHEN fed_flags & 1 <> 0 THEN medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay
-        - preselfpay_amt - hifp_pay ELSE 0 END AS ci_fed,
-      CASE WHEN fed_flags & 2 <> 0 THEN medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay
-        - preselfpay_amt - hifp_pay - hifmi_pay ELSE 0 END AS ma_fed,
-      CASE WHEN fed_flags & 4 <> 0 THEN medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay
-        - preselfpay_amt - hifp_pay - hifmi_pay - maf_pay ELSE 0 END AS ra_fed
-      FROM settlements s;
+    $amounts_view
     CREATE TRIGGER settlements_append_only BEFORE UPDATE OR DELETE ON settlements FOR EACH ROW
       EXECUTE FUNCTION sanbao_append_only('settlements are append-only: a reversal is a new row');
     DELETE FROM sanbao_schema_history; INSERT INTO sanbao_schema_history VALUES (3, 'x', 'y', 'created');
@@ -804,13 +841,14 @@ if [ "$store" = pg ]; then
     DELETE FROM sanbao_schema_history; INSERT INTO sanbao_schema_history VALUES (2, 'x', 'y', 'created');
     UPDATE sanbao_meta SET value = '2' WHERE key = 'schema_version'"
   # migrated V: the ledger $f/vV.db of schema version V is opened (and so
-  # migrated to 4), keeps every settlement, records HISTORY, holds the same
-  # claim_ids as a new ledger, and a re-import adds nothing
+  # migrated to 5), keeps every settlement, records HISTORY, holds the same
+  # claim_ids, claims and constraints as a new ledger, and a re-import adds
+  # nothing
   migrated() {
     run db export-settlements --db "$f/v$1.db" --out "$f/v$1.csv"
     expect_rc "a ledger of schema version $1: opened" 0
     same_file "a ledger of schema version $1: every settlement kept" "$f/init-before.csv" "$f/v$1.csv"
-    same_text "a ledger of schema version $1: migrated to version 4" 4 \
+    same_text "a ledger of schema version $1: migrated to version 5" 5 \
       "$(db_sql "$f/v$1.db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
     same_text "a ledger of schema version $1: the migrations recorded" "$2" \
       "$(db_sql "$f/v$1.db" "SELECT version, how FROM sanbao_schema_history ORDER BY 1" | tr '\n' ' ' | sed 's/ $//')"
@@ -823,6 +861,10 @@ if [ "$store" = pg ]; then
     same_text "a ledger of schema version $1: claims stores as a new ledger's" \
       "$(db_sql "$work/basics-pristine.db" "SELECT * FROM claims ORDER BY seq")" \
       "$(db_sql "$f/v$1.db" "SELECT * FROM claims ORDER BY seq")"
+    same_text "a ledger of schema version $1: the constraints of claims and claim_ids as a new ledger's" \
+      "$(db_sql "$work/basics-pristine.db" "$constraints_sql")" "$(db_sql "$f/v$1.db" "$constraints_sql")"
+    same_text "a ledger of schema version $1: the names of the codes as a new ledger's" \
+      "$(db_sql "$work/basics-pristine.db" "$codes_sql")" "$(db_sql "$f/v$1.db" "$codes_sql")"
     same_text "a ledger of schema version $1: the indexes of claims and claim_ids as a new ledger's" \
       "$(db_sql "$work/basics-pristine.db" "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('claims', 'claim_ids') ORDER BY 1")" \
       "$(db_sql "$f/v$1.db" "SELECT indexname, indexdef FROM pg_indexes WHERE tablename IN ('claims', 'claim_ids') ORDER BY 1")"
@@ -831,11 +873,35 @@ if [ "$store" = pg ]; then
     "$bin" db export-settlements --db "$f/v$1.db" --out "$f/v$1-again.csv" 2>/dev/null
     same_file "a ledger migrated from version $1: a re-import adds nothing" "$f/init-before.csv" "$f/v$1-again.csv"
   }
+  db_copy "$work/basics-pristine.db" "$f/v4.db"
+  db_sql "$f/v4.db" "$to_v4" >/dev/null
+  same_text "a ledger of schema version 4: made (the names as text)" "text" \
+    "$(db_sql "$f/v4.db" "SELECT data_type FROM information_schema.columns WHERE table_name = 'claims' AND column_name = 'status'")"
+  migrated 4 "4|created 5|migrated"
+  # what a sanbao of version 4 still running would write: refused
+  if db_sql "$f/v4.db" "INSERT INTO claims(seq, run_id, claim_id, person_id, date, content_key, claim_id_kept, status)
+      VALUES (100000, 1, 'OLD-1', 'P1', '2025-01-01', 1, true, 'settled'::text)" >"$work/out.txt" 2>"$work/err.txt"; then
+    bad "a ledger migrated from version 4: a claims row with a status's name stored"
+  else
+    contains "a ledger migrated from version 4: an older sanbao's claims row refused, saying why" \
+      "$work/err.txt" "is of type smallint but expression is of type text"
+  fi
+  # a name this sanbao does not know: the migration fails, naming the row,
+  # and leaves the ledger as it was
+  db_copy "$work/basics-pristine.db" "$f/v4bad.db"
+  db_sql "$f/v4bad.db" "$to_v4; SET session_replication_role = replica;
+    UPDATE claims SET level = 'grade9' WHERE seq = 3" >/dev/null
+  run db export-settlements --db "$f/v4bad.db"
+  expect_rc "a ledger of schema version 4 with an unknown level: not opened" 2
+  contains "a ledger of schema version 4 with an unknown level: the row named" "$work/err.txt" \
+    "cannot migrate the ledger's schema: the claims row of seq 3 holds a name this sanbao does not know"
+  same_text "a ledger of schema version 4 with an unknown level: left at version 4" "4 grade9" \
+    "$(db_sql "$f/v4bad.db" "SELECT (SELECT value FROM sanbao_meta WHERE key = 'schema_version'), level FROM claims WHERE seq = 3" | tr '|' ' ')"
   db_copy "$work/basics-pristine.db" "$f/v3.db"
   db_sql "$f/v3.db" "$to_v3" >/dev/null
   same_text "a ledger of schema version 3: made (settlements a partitioned table)" "p" \
     "$(db_sql "$f/v3.db" "SELECT relkind FROM pg_class WHERE relname = 'settlements'")"
-  migrated 3 "3|created 4|migrated"
+  migrated 3 "3|created 4|migrated 5|migrated"
   # what a sanbao of version 3 still running would write: refused
   if db_sql "$f/v3.db" "INSERT INTO claims(seq, run_id, claim_id, person_id, date, content_key, claim_id_kept)
       VALUES (100000, 1, 'OLD-1', 'P1', '2025-01-01', 1, true)" >"$work/out.txt" 2>"$work/err.txt"; then
@@ -846,7 +912,7 @@ if [ "$store" = pg ]; then
   fi
   db_copy "$work/basics-pristine.db" "$f/v2.db"
   db_sql "$f/v2.db" "$to_v2" >/dev/null
-  migrated 2 "2|created 3|migrated 4|migrated"
+  migrated 2 "2|created 3|migrated 4|migrated 5|migrated"
   # what a sanbao of version 2 still running would write: refused
   if db_sql "$f/v2.db" "INSERT INTO claims(seq, run_id, claim_id, person_id, date, content_key)
       VALUES (100000, 1, 'OLD-1', 'P1', '2025-01-01', 1)" >"$work/out.txt" 2>"$work/err.txt"; then
@@ -858,14 +924,14 @@ if [ "$store" = pg ]; then
   db_copy "$work/basics-pristine.db" "$f/v1.db"
   db_sql "$f/v1.db" "$to_v2; DROP TABLE sanbao_schema_history;
     UPDATE sanbao_meta SET value = '1' WHERE key = 'schema_version'" >/dev/null
-  migrated 1 "2|migrated 3|migrated 4|migrated"
+  migrated 1 "2|migrated 3|migrated 4|migrated 5|migrated"
   db_copy "$work/basics-pristine.db" "$f/v9.db"
   db_sql "$f/v9.db" "UPDATE sanbao_meta SET value = '9' WHERE key = 'schema_version'" >/dev/null
   for sub in "export-settlements" "init"; do
     run db $sub --db "$f/v9.db"
     expect_rc "a ledger of a newer schema version: db $sub refused" 2
     contains "a ledger of a newer schema version: db $sub says why" "$work/err.txt" \
-      "schema is version 9, newer than this sanbao's (4)"
+      "schema is version 9, newer than this sanbao's (5)"
   done
   same_text "a ledger of a newer schema version: left as it was" 9 \
     "$(db_sql "$f/v9.db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"

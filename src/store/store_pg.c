@@ -87,8 +87,9 @@ static const char *const SQL[PQ_COUNT] = {
                        " c.valid_to FROM persons p JOIN person_categories c ON c.pid = p.pid"
                        " ORDER BY p.pid, c.interval_id",
     /* seqs are 1, 2, ... in arrival order and never deleted: the largest is
-    ** the count, read from each partition's primary key */
-    [PQ_CLAIM_COUNT] = "SELECT coalesce(max(seq), 0) FROM claims",
+    ** the count, which claims_count keeps (store_pg_schema.c says why) */
+    [PQ_CLAIM_COUNT] = "SELECT n AS claims_count FROM claims_count",
+    [PQ_COUNT_PUT] = "UPDATE claims_count SET n = $1",
     /* Every received row of a claim id from claim_ids (one index range:
     ** store_pg_schema.c says why not claims), the settled or reversal row
     ** (at most one) first, and for it whether a reversal undid it: a scalar
@@ -597,8 +598,8 @@ int pg_ahead_acc(const pg_store *s, const char *pid, size_t len, int year, sb_ac
 static void begin_result(void *ctx, const PGresult *r) {
   pg_store *s = ctx;
   if (PQresultStatus(r) != PGRES_TUPLES_OK) return;
-  if (strcmp(PQfname(r, 0), "coalesce") == 0)
-    s->count = pg_col_int(r, 0);
+  if (strcmp(PQfname(r, 0), "claims_count") == 0 && PQntuples(r) == 1)
+    s->count = s->count0 = pg_col_int(r, 0);
   else
     ahead_result(&s->ahead, r);
 }
@@ -609,6 +610,7 @@ static int op_begin(sb_store *bs, sb_error *err) {
   s->count = -1;
   int rc = ensure_connected(s, err);
   if (!rc) rc = pg_prepare(s, PQ_CLAIM_COUNT, err);
+  if (!rc) rc = pg_prepare(s, PQ_COUNT_PUT, err);
   if (!rc && s->ahead.asked) rc = pg_prepare(s, PQ_AHEAD_IDS, err);
   if (!rc && s->ahead.asked) rc = pg_prepare(s, PQ_AHEAD_ACCS, err);
   if (rc) return rc;

@@ -29,6 +29,7 @@ enum {
   PQ_INTERVAL_INSERT,
   PQ_PERSON_EACH,
   PQ_CLAIM_COUNT,
+  PQ_COUNT_PUT,
   PQ_CLAIM_ROWS,
   PQ_CLAIM_SETTLED,
   PQ_RECEIVED_COUNT,
@@ -169,10 +170,12 @@ typedef struct pg_store {
   pg_pending_acc *accs;    /* accumulators not sent yet */
   size_t naccs, accs_cap;
   /* Inside a write transaction (begin() holds the ledger's write lock, so
-  ** nobody else writes then): the largest seq (-1: not read yet), the
-  ** database's rows of the last claim id looked up, and the pending rows
-  ** kept whole (overlay_ok: every pending row is in `pending`). */
-  int64_t count;
+  ** nobody else writes then): the largest seq (-1: not read yet) and as
+  ** the transaction began (count0: claims_count is set at its commit when
+  ** rows were appended, store_pg_schema.c), the database's rows of the
+  ** last claim id looked up, and the pending rows kept whole (overlay_ok:
+  ** every pending row is in `pending`). */
+  int64_t count, count0;
   pg_claim_rows rows;
   pg_pending_row *pending; /* PG_OVERLAY_ROWS of them */
   int npending, overlay_ok;

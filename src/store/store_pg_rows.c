@@ -1259,6 +1259,12 @@ static int commit_pipelined(pg_store *s, sb_error *err) {
     ok = send_values(s, PQ_PUT_ACCS, (int)naccs, acc_row, err);
     sent += ok;
   }
+  if (ok && s->count > s->count0) {
+    pg_params p = {0};
+    pg_int(&p, s->count);
+    ok = pg_send(s, PQ_COUNT_PUT, &p);
+    sent += ok;
+  }
   ok = ok && pg_send_sql(s, "COMMIT");
   sent += ok;
   /* the flush (see above): its implicit transaction commits at the sync */
@@ -1284,6 +1290,13 @@ int pg_commit_rows(pg_store *s, sb_error *err) {
       s->naccs <= ACC_PIPELINE_MAX && (s->npending || s->naccs))
     return commit_pipelined(s, err);
   int rc = pg_flush(s, err);
+  if (!rc && s->count > s->count0) {
+    pg_params p = {0};
+    pg_int(&p, s->count);
+    PGresult *r = pg_run(s, PQ_COUNT_PUT, &p, err, "counting the claims");
+    rc = r ? SB_OK : SB_EIO;
+    PQclear(r);
+  }
   return rc ? rc : commit_alone(s, err);
 }
 

@@ -42,7 +42,7 @@
 **   version 4  one row a received row: claims holds each row and its
 **              settlement, settlements is a view of it (below)
 **   version 5  the names of claims and claim_ids (status, visit type,
-**              level, category) stored as codes (below)
+**              level, category) stored as codes (below); claims_count
 **
 ** claim_ids.  Every question the ledger asks by claim id — is it held, by
 ** which rows, of which content, reversed since? — went to claims, which is
@@ -224,6 +224,23 @@
   " EXECUTE FUNCTION sanbao_append_only('claims are append-only');"                                \
   "DROP INDEX claim_ids_reverses;" CLAIM_IDS_REVERSES
 
+/*
+** claims_count (schema 5): the largest seq of claims, one row.  Every
+** writer reads it once it holds the write lock and numbers its rows from
+** it (store_pg.c, begin), and sets it in the transaction that appends
+** them (store_pg_rows.c, pg_commit_rows): as the write lock serialises the
+** writers, it is max(seq) of claims at every commit, and a reader sees
+** the two agree (one transaction).  Until schema 4 every writer asked
+** claims for max(seq): a probe of each of the 16 partitions' primary
+** keys, whose set-up made it about 120 us of the server's CPU a group
+** (pg_stat_statements, two servers, docs/performance.md, tenth session)
+** -- more than the group's claim_ids insert; the row is read and
+** updated in a few.  Migration 4 -> 5 fills it from claims.
+*/
+#define CLAIMS_COUNT                                                                               \
+  "CREATE TABLE claims_count(one boolean PRIMARY KEY DEFAULT true CHECK (one),"                    \
+  " n bigint NOT NULL);"
+
 /* MIGRATIONS[v]: the SQL taking a ledger from version v to v + 1. */
 static const char *const MIGRATIONS[PG_SCHEMA_VERSION] = {
     [1] = HISTORY_TABLE,
@@ -383,6 +400,10 @@ static int migrate_4(pg_store *s, sb_error *err) {
     rc = exec_buf(s, &b, bad, err, what);
   }
   if (!rc) rc = pg_exec(s, SETTLEMENTS_VIEW, err, what);
+  if (!rc)
+    rc = pg_exec(
+        s, CLAIMS_COUNT "INSERT INTO claims_count SELECT true, coalesce(max(seq), 0) FROM claims",
+        err, what);
   return rc;
 }
 
@@ -417,7 +438,8 @@ static const char SCHEMA[] =
     " PARTITION BY HASH (person_id);"
     /* the claim ids (see above) */
     CLAIM_IDS_TABLE CLAIM_IDS_REVERSES SETTLEMENTS_VIEW
-    "CREATE INDEX claims_reverses_seq ON claims(reverses_seq) WHERE reverses_seq IS NOT NULL;"
+    "CREATE INDEX claims_reverses_seq ON claims(reverses_seq) WHERE reverses_seq IS NOT "
+    "NULL;" CLAIMS_COUNT "INSERT INTO claims_count VALUES (true, 0);"
     "CREATE TABLE accumulators("
     "  person_id text COLLATE \"C\" NOT NULL, year integer NOT NULL,"
     "  adm_primary integer NOT NULL, adm_grade1 integer NOT NULL, adm_grade2 integer NOT NULL,"

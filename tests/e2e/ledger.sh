@@ -531,6 +531,8 @@ if [ "$store" = pg ]; then
   snap "$db" "$work/ao1"
   same_file "append-only: stored settlements unchanged after UPDATE and DELETE" "$work/ao0.set.csv" "$work/ao1.set.csv"
   same_text "ledger database: schema version" 5 "$(db_sql "$db" "SELECT value FROM sanbao_meta WHERE key = 'schema_version'")"
+  same_text "ledger database: claims_count holds the largest seq, in one row" \
+    "$(db_sql "$db" "SELECT max(seq), 1 FROM claims")" "$(db_sql "$db" "SELECT max(n), count(*) FROM claims_count")"
   same_text "ledger database: one row of claim_ids a received row, the same ids, seqs and persons" \
     "$(db_sql "$db" "SELECT count(*), sum(hashtext(claim_id || ' ' || seq || ' ' || person_id)) FROM claims")" \
     "$(db_sql "$db" "SELECT count(*), sum(hashtext(claim_id || ' ' || seq || ' ' || person_id)) FROM claim_ids")"
@@ -794,7 +796,7 @@ if [ "$store" = pg ]; then
     ALTER TABLE claim_ids ALTER COLUMN status TYPE text USING sanbao_status(status);
     ALTER TABLE claim_ids ADD CONSTRAINT claim_ids_status_check CHECK (status IN ('settled','reversed','rejected'));
     DROP FUNCTION sanbao_status; DROP FUNCTION sanbao_visit; DROP FUNCTION sanbao_level;
-    DROP FUNCTION sanbao_category;
+    DROP FUNCTION sanbao_category; DROP TABLE claims_count;
     CREATE VIEW settlements AS SELECT seq, person_id, status, reason, category, year,
       $(settled4 visit_type), $(settled4 level), $(settled4 medfee_sumamt),
       $(settled4 fulamt_ownpay_amt), $(settled4 overlmt_selfpay), $(settled4 preselfpay_amt),
@@ -863,6 +865,8 @@ if [ "$store" = pg ]; then
       "$(db_sql "$f/v$1.db" "SELECT * FROM claims ORDER BY seq")"
     same_text "a ledger of schema version $1: the constraints of claims and claim_ids as a new ledger's" \
       "$(db_sql "$work/basics-pristine.db" "$constraints_sql")" "$(db_sql "$f/v$1.db" "$constraints_sql")"
+    same_text "a ledger of schema version $1: claims_count holds the largest seq" \
+      "$(db_sql "$f/v$1.db" "SELECT max(seq) FROM claims")" "$(db_sql "$f/v$1.db" "SELECT n FROM claims_count")"
     same_text "a ledger of schema version $1: the names of the codes as a new ledger's" \
       "$(db_sql "$work/basics-pristine.db" "$codes_sql")" "$(db_sql "$f/v$1.db" "$codes_sql")"
     same_text "a ledger of schema version $1: the indexes of claims and claim_ids as a new ledger's" \

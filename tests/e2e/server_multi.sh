@@ -104,6 +104,13 @@ if [ "$have_db_sql" -eq 1 ] && sqlite_only "the ledger file's integrity: SQLite 
     "$(db_sql "$db" "PRAGMA integrity_check" 2>&1 | head -5 | tr '\n' ' ' | sed 's/ $//')"
 fi
 same_text "every claim stored once" "$n" "$(($(wc -l <"$work/got.csv") - 1))"
+if pg_only "claims_count: PostgreSQL only"; then
+  # two servers numbered their rows from claims_count: no seq twice, none
+  # skipped, and the count as the rows say
+  same_text "seqs 1..N, each once, and claims_count N (two servers)" \
+    "$(db_sql "$db" "SELECT count(*), count(DISTINCT seq), max(seq) FROM claims")" \
+    "$(db_sql "$db" "SELECT n, n, n FROM claims_count")"
+fi
 # a claim answered but not in the export: which, its answer, which server
 awk -F, 'NR == FNR { if (FNR > 1) got[$1] = 1; next } !($1 in got) { print FNR, $1 }' \
   "$work/got.csv" "$work/plan.csv" | head -10 | while read -r nr id; do

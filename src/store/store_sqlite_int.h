@@ -139,6 +139,7 @@ typedef struct sqlite_store {
   ** times a commit found it started over (counted by wal_hook) */
   int wal_restart_frames;
   int wal_hook_frames; /* the WAL's length the last commit reported */
+  _Atomic int wal_len; /* the same, for the checkpointer thread */
   long wal_restarts;
   /* serve mode: the background checkpointer (see op_serve_start) */
   sqlite3 *ckpt_db;

@@ -20,7 +20,7 @@
 ** committing thread for a whole copy and fsync every thousand pages.  So
 ** commits only note the WAL's length (wal_hook), and a thread of the
 ** store's own, on a connection of its own, runs a PASSIVE checkpoint every
-** 20 ms: it never blocks the writer or readers.
+** 100 ms (CKPT_TICKS): it never blocks the writer or readers.
 **
 ** But a PASSIVE checkpoint beside a stream of commits never finds the WAL
 ** wholly copied at the moment the writer begins its next transaction — the
@@ -232,12 +232,36 @@ void sq_pin_close(sqlite_store *s) {
   s->pin_mu_ready = 0;
 }
 
+/*
+** How often the thread checkpoints: every CKPT_TICKS ticks of 20 ms (100
+** ms), and every tick once the WAL has passed seven eighths of the length
+** at which the writer starts it over.  A page written several times between
+** two checkpoints is copied once, so the longer the interval the less the
+** copying: every 20 ms, the checkpoints took about 4-5 us of the server's
+** CPU a request (perf: 7.8 % of its samples, mostly pwrite into the
+** database file).  But the longer the interval, the more the writer has to
+** copy itself when it starts the WAL over (sq_op_serve_idle), on the ledger
+** thread while requests wait: 240 ms between checkpoints made p99 10.7-13.0
+** ms on a ledger of 1 M persons, against 8.9-9.6 ms every 20 ms.  Hence
+** every tick near the end, where the writer's copy is: then it finds as
+** little left as before.  With both, scripts/bench-server.sh: 20.6-21.1 k
+** claims/s at 57-58 us a request against 19.3-20.0 k at 59-61 us every 20
+** ms (100,000 persons), 19.2-19.7 k against 17.9-19.0 k (1 M), p99 no
+** higher (docs/performance.md, tenth session).  Not longer: each
+** checkpoint is a burst on two shared cores, and a quarter of a second's
+** (12 ticks) once gave a loaded machine a p99.9 of 99 ms.
+*/
+#define CKPT_TICKS 5
+
 static void *checkpoint_main(void *arg) {
   sqlite_store *s = arg;
+  int near = s->wal_restart_frames - s->wal_restart_frames / 8, ticks = 0;
   while (!atomic_load(&s->ckpt_stop)) {
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL);
     if (atomic_load(&s->sync_failed)) continue;
+    if (++ticks < CKPT_TICKS && atomic_load(&s->wal_len) < near) continue; /* see above */
+    ticks = 0;
     int frames = 0, copied = 0;
     int rc = pinned_checkpoint(s, s->ckpt_db, &frames, &copied);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
@@ -279,6 +303,7 @@ static int wal_hook(void *ctx, sqlite3 *db, const char *name, int frames) {
   sqlite_store *s = ctx;
   if (frames < s->wal_hook_frames) s->wal_restarts++; /* this commit wrote from the WAL's start */
   s->wal_hook_frames = s->wal_frames = frames;
+  atomic_store(&s->wal_len, frames);
   atomic_fetch_add(&s->wal_commits, 1);
   return SQLITE_OK;
 }

@@ -1027,6 +1027,19 @@ static int pragma_int(sqlite_store *s, const char *sql, int *out) {
   return rc == SQLITE_ROW ? 0 : -1;
 }
 
+/* After a migration that rewrote sqlite_schema's text (schema 7: the
+** CHECKs, store_sqlite_schema.c): raise the schema cookie, as SQLite's
+** procedure for such a change says, so that every connection -- this one
+** included -- reads the schema again before its next statement. */
+static int schema_edited(sqlite_store *s, sb_error *err) {
+  int cookie;
+  if (pragma_int(s, "PRAGMA schema_version", &cookie))
+    return sq_db_error(s, err, "cannot read the schema version");
+  char sql[64];
+  snprintf(sql, sizeof sql, "PRAGMA schema_version=%d", cookie + 1);
+  return sq_exec(s, sql, err, "cannot create the schema");
+}
+
 int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error *err) {
   if (create && access(path, F_OK) == 0)
     return sb_error_set(err, SB_EINVAL, path, "already exists: a new ledger needs a new file");
@@ -1096,8 +1109,12 @@ int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error 
   sq_pin_checkpoints(s); /* SQLite before 3.51.3: see store_sqlite_serve.c */
   if (create || version < SCHEMA_VERSION) {
     if ((rc = sq_exec(s, "BEGIN IMMEDIATE", err, "cannot take the write lock"))) goto fail;
+    /* migration 6 -> 7 writes sqlite_schema, which a defensive connection
+    ** may not (SQLite's default is not defensive; a build may change it) */
+    sqlite3_db_config(s->db, SQLITE_DBCONFIG_DEFENSIVE, 0, (int *)NULL);
     for (int k = create ? 0 : version; k < SCHEMA_VERSION; k++)
-      if ((rc = sq_exec(s, SB_SQLITE_MIGRATIONS[k], err, "cannot create the schema"))) {
+      if ((rc = sq_exec(s, SB_SQLITE_MIGRATIONS[k], err, "cannot create the schema")) ||
+          (k == SCHEMA_EDIT_MIGRATION && (rc = schema_edited(s, err)))) {
         sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
         goto fail;
       }

@@ -7,7 +7,10 @@
 #define SANBAO_STORE_SQLITE_SCHEMA_H
 
 #define APPLICATION_ID 0x53424C47 /* "SBLG" */
-#define SCHEMA_VERSION 6
+#define SCHEMA_VERSION 7
+/* The migration that rewrites sqlite_schema's text (6 -> 7): after it the
+** schema cookie must be raised (store_sqlite.c). */
+#define SCHEMA_EDIT_MIGRATION 6
 
 /* Migration k brings a file from version k to k+1; index 0 creates the
 ** schema of version 1, which the later ones bring up to date. */

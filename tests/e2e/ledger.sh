@@ -582,7 +582,11 @@ elif [ "$have_sqlite" -eq 1 ]; then
   same_file "append-only: stored settlements unchanged after UPDATE, DELETE and INSERT OR REPLACE" "$work/ao0.set.csv" "$work/ao1.set.csv"
   same_text "ledger file: journal_mode" wal "$(sqlite3 "$db" "PRAGMA journal_mode")"
   same_text "ledger file: application_id 'SBLG'" 1396853831 "$(sqlite3 "$db" "PRAGMA application_id")"
-  same_text "ledger file: user_version (schema)" 6 "$(sqlite3 "$db" "PRAGMA user_version")"
+  same_text "ledger file: user_version (schema)" 7 "$(sqlite3 "$db" "PRAGMA user_version")"
+  # schema 7: no CHECK an IN list (SQLite builds a table for it every row)
+  same_text "ledger file: the CHECKs of status are comparisons" "0 2" \
+    "$(sqlite3 "$db" "SELECT count(*) FILTER (WHERE sql LIKE '%CHECK (status IN (%'),
+      count(*) FILTER (WHERE sql LIKE '%CHECK (status = %') FROM sqlite_master" | tr '|' ' ')"
   same_text "ledger file: integrity" ok "$(sqlite3 "$db" "PRAGMA integrity_check")"
   "$bin" db export-settlements --db "$db" --out "$work/pre-migration.csv" 2>/dev/null
   # Schema 6 stores a settlement's visit, level and four amounts only where
@@ -629,7 +633,7 @@ elif [ "$have_sqlite" -eq 1 ]; then
     "$(sqlite3 "$work/v5.db" "SELECT type FROM sqlite_master WHERE name = 'settlements'")"
   sqlite3 -header "$work/v5.db" "SELECT * FROM settlements ORDER BY seq" >"$work/v5-settlements.txt"
   "$bin" db export-settlements --db "$work/v5.db" --out "$work/v5.csv" 2>/dev/null
-  same_text "ledger file: a version-5 ledger is migrated to 6" 6 "$(sqlite3 "$work/v5.db" "PRAGMA user_version")"
+  same_text "ledger file: a version-5 ledger is migrated to 7" 7 "$(sqlite3 "$work/v5.db" "PRAGMA user_version")"
   same_file "ledger file: the v5 migration keeps every settlement" "$work/pre-migration.csv" "$work/v5.csv"
   sqlite3 -header "$work/v5.db" "SELECT * FROM settlements ORDER BY seq" >"$work/v6-settlements.txt"
   same_file "ledger file: the view settlements reads as schema 5's table, every column" \
@@ -645,6 +649,35 @@ elif [ "$have_sqlite" -eq 1 ]; then
   "$bin" db import-claims --db "$work/v5.db" --claims "$golden/basics/claims.csv" >"$work/out.txt" 2>&1
   "$bin" db export-settlements --db "$work/v5.db" --out "$work/v5-again.csv" 2>/dev/null
   same_file "ledger file: a re-import into the migrated v5 ledger adds nothing" "$work/v5.csv" "$work/v5-again.csv"
+  # A version-6 file (the CHECKs of claims.status and fee_lines.status as
+  # IN lists) is migrated when opened: their text rewritten as comparisons,
+  # the schema a new ledger's, every settlement kept, a wrong status still
+  # refused.
+  cp "$db" "$work/v6.db"
+  sqlite3 "$work/v6.db" "PRAGMA writable_schema=ON;
+    UPDATE sqlite_schema SET sql = replace(replace(sql,
+      'CHECK (status = ''settled'' OR status = ''reversed'' OR status = ''rejected'')',
+      'CHECK (status IN (''settled'',''reversed'',''rejected''))'),
+      'CHECK (status = ''ok'' OR status = ''unlisted'' OR status = ''bad'')',
+      'CHECK (status IN (''ok'',''unlisted'',''bad''))') WHERE type = 'table';
+    PRAGMA writable_schema=OFF; PRAGMA user_version = 6"
+  same_text "ledger file: the version-6 copy has its two IN lists" 2 \
+    "$(sqlite3 "$work/v6.db" "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%CHECK (status IN (%'")"
+  "$bin" db export-settlements --db "$work/v6.db" --out "$work/v6.csv" 2>/dev/null
+  same_text "ledger file: a version-6 ledger is migrated to 7" 7 "$(sqlite3 "$work/v6.db" "PRAGMA user_version")"
+  same_file "ledger file: the v6 migration keeps every settlement" "$work/pre-migration.csv" "$work/v6.csv"
+  same_text "ledger file: the v6 migration's schema = a new ledger's" \
+    "$(sqlite3 "$db" "SELECT type, name, sql FROM sqlite_master ORDER BY name")" \
+    "$(sqlite3 "$work/v6.db" "SELECT type, name, sql FROM sqlite_master ORDER BY name")"
+  same_text "ledger file: integrity after the v6 migration" ok "$(sqlite3 "$work/v6.db" "PRAGMA integrity_check")"
+  if sqlite3 "$work/v6.db" "PRAGMA recursive_triggers = 0; INSERT INTO claims(seq, run_id, claim_id, person_id, date,
+      content_key, status) SELECT max(seq) + 1, 1, 'BOGUS', 'P', '2022-01-01', 1, 'bogus' FROM claims" \
+    >"$work/out.txt" 2>"$work/err.txt"; then
+    bad "ledger file: a claims row of status 'bogus' stored after the v6 migration"
+  else
+    contains "ledger file: after the v6 migration a wrong status is refused by the CHECK" "$work/err.txt" \
+      "CHECK constraint failed"
+  fi
   # A version-4 file (claims_claim_id, no claim_ids) is migrated when
   # opened: claim_ids filled from every claims row, in key order, the index
   # dropped; a re-import finds every row; an import adds its ids.
@@ -652,7 +685,7 @@ elif [ "$have_sqlite" -eq 1 ]; then
   cp "$db" "$work/v4.db"
   sqlite3 "$work/v4.db" "$to_v4; PRAGMA user_version = 4"
   "$bin" db export-settlements --db "$work/v4.db" --out "$work/v4.csv" 2>/dev/null
-  same_text "ledger file: a version-4 ledger is migrated to 6" 6 "$(sqlite3 "$work/v4.db" "PRAGMA user_version")"
+  same_text "ledger file: a version-4 ledger is migrated to 7" 7 "$(sqlite3 "$work/v4.db" "PRAGMA user_version")"
   same_file "ledger file: the v4 migration keeps every settlement" "$work/pre-migration.csv" "$work/v4.csv"
   same_text "ledger file: the v4 migration dropped claims_claim_id, made claim_ids and its triggers" \
     "claim_ids claim_ids_append_only_d claim_ids_append_only_u claims_claim_ids" \
@@ -705,7 +738,7 @@ elif [ "$have_sqlite" -eq 1 ]; then
   same_text "ledger file: the old-schema copy has no reassist_pay" 0 \
     "$(sqlite3 "$db" "SELECT count(*) FROM pragma_table_info('settlements') WHERE name = 'reassist_pay'")"
   "$bin" db alerts --db "$db" --out "$work/migrated-alerts.csv" 2>/dev/null
-  same_text "ledger file: a version-1 ledger is migrated to 6" 6 "$(sqlite3 "$db" "PRAGMA user_version")"
+  same_text "ledger file: a version-1 ledger is migrated to 7" 7 "$(sqlite3 "$db" "PRAGMA user_version")"
   same_text "ledger file: the migration from 1 made claim_ids" \
     "$(sqlite3 "$db" "SELECT count(*) FROM claims")" "$(sqlite3 "$db" "SELECT count(*) FROM claim_ids")"
   same_text "ledger file: the migration made the console's indexes and alert_marks" 4 \

@@ -241,7 +241,7 @@ void sq_pin_close(sqlite_store *s) {
 ** CPU a request (perf: 7.8 % of its samples, mostly pwrite into the
 ** database file).  But the longer the interval, the more the writer has to
 ** copy itself when it starts the WAL over (sq_op_serve_idle), on the ledger
-** thread while requests wait: 240 ms between checkpoints made p99 10.7-13.0
+** thread while requests wait: 250 ms between checkpoints made p99 10.7-13.0
 ** ms on a ledger of 1 M persons, against 8.9-9.6 ms every 20 ms.  Hence
 ** every tick near the end, where the writer's copy is: then it finds as
 ** little left as before.  With both, scripts/bench-server.sh: 20.6-21.1 k

@@ -213,7 +213,14 @@ const char SB_SQLITE_CLAIMS_INDEXES[] = CLAIMS_INDEXES;
 ** (sb_store_sqlite_open).  A new ledger goes through the same step, so a
 ** new and a migrated ledger hold the same text.
 */
-#define STATUS_3(a, b, c) "status = ''" a "'' OR status = ''" b "'' OR status = ''" c "''"
+/* SQL: x with the CHECK of status IN (a, b, c) written as comparisons */
+#define AS_COMPARISONS(x, a, b, c)                                                                 \
+  "replace(" x ", 'CHECK (status IN (''" a "'',''" b "'',''" c "''))', 'CHECK (status = ''" a      \
+  "'' OR status = ''" b "'' OR status = ''" c "'')')"
+#define CHECKS_AS_COMPARISONS                                                                      \
+  "UPDATE sqlite_schema SET sql = " AS_COMPARISONS(                                                \
+      AS_COMPARISONS("sql", "settled", "reversed", "rejected"), "ok", "unlisted",                  \
+      "bad") " WHERE type = 'table' AND name IN ('claims', 'fee_lines');"
 
 const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION] = {
     "CREATE TABLE meta(key TEXT PRIMARY KEY, value TEXT NOT NULL) STRICT;"
@@ -429,18 +436,7 @@ const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION] = {
     "DROP TABLE claims;"
     "ALTER TABLE claims_v6 RENAME TO claims;" CLAIMS_V6_GUARDS CLAIMS_INDEXES CLAIMS_REVERSES_INDEX
         SETTLEMENTS_VIEW,
-    /* 6 -> 7: the IN lists of CHECKs as comparisons (see CHECKS_AS_COMPARISONS) */
-    "PRAGMA writable_schema=ON;"
-    "UPDATE sqlite_schema SET sql = replace(replace(sql,"
-    " 'CHECK (status IN (''settled'',''reversed'',''rejected''))',"
-    " 'CHECK (" STATUS_3(
-        "settled", "reversed",
-        "rejected") ")'),"
-                    " 'CHECK (status IN (''ok'',''unlisted'',''bad''))',"
-                    " 'CHECK (" STATUS_3(
-                        "ok", "unlisted",
-                        "bad") ")')"
-                               " WHERE type = 'table' AND name IN ('claims', 'fee_lines');"
-                               "PRAGMA writable_schema=OFF;"};
+    /* 6 -> 7: the CHECKs' IN lists as comparisons (see "Schema 7" above) */
+    "PRAGMA writable_schema=ON;" CHECKS_AS_COMPARISONS "PRAGMA writable_schema=OFF;"};
 
 const char SB_SQLITE_INSERT_GUARDS[] = INSERT_GUARDS CLAIM_IDS_TRIGGER;

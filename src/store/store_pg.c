@@ -373,16 +373,9 @@ int pg_col_enum(const PGresult *r, int c, int (*lookup)(const char *, size_t)) {
 
 int pg_col_code(const PGresult *r, int row, int c, int count) {
   if (PQgetisnull(r, row, c)) return -1;
-  const char *v = PQgetvalue(r, row, c);
-  int n = PQgetlength(r, row, c);
-  /* a smallint in text: digits, at most 5 */
-  if (n < 1 || n > 5) return -1;
-  int k = 0;
-  for (int i = 0; i < n; i++) {
-    if (v[i] < '0' || v[i] > '9') return -1;
-    k = k * 10 + (v[i] - '0');
-  }
-  return k < count ? k : -1;
+  char *end;
+  long k = strtol(PQgetvalue(r, row, c), &end, 10);
+  return *end == 0 && k >= 0 && k < count ? (int)k : -1;
 }
 
 sb_date pg_col_date(const PGresult *r, int c, sb_date open) {

@@ -409,14 +409,17 @@ static void op_close(sb_store *bs) {
   if (s->test_chunks && getenv("SANBAO_TEST_PG_CHUNK_BYTES"))
     fprintf(stderr,
             "sanbao test hook: %lld chunks by the sender, %lld switches to claim_ids, %lld "
-            "accumulator keys made after the rows\n",
-            s->test_chunks, s->test_switches, s->test_rekeys);
+            "accumulator keys made after the rows, %lld claims rows staged\n",
+            s->test_chunks, s->test_switches, s->test_rekeys, s->test_staged);
 #endif
   if (s->conn) PQfinish(s->conn);
+  free(s->uri);
   sb_buf_free(&s->copy_claims);
   sb_buf_free(&s->copy_claim_ids);
   sb_buf_free(&s->send_claims);
   sb_buf_free(&s->send_claim_ids);
+  sb_buf_free(&s->copy_stage);
+  sb_buf_free(&s->send_stage);
   sb_buf_free(&s->copy_fees);
   sb_buf_free(&s->copy_alerts);
   free(s->accs);
@@ -662,7 +665,11 @@ static void op_rollback(sb_store *bs) {
   pg_drop_pending(s);
   s->in_txn = 0;
   s->count = -1;
-  if (PQstatus(s->conn) == CONNECTION_OK) pg_exec(s, "ROLLBACK", NULL, "");
+  if (PQstatus(s->conn) != CONNECTION_OK) return;
+  pg_exec(s, "ROLLBACK", NULL, "");
+  /* the staging tables of an import given up after the second connection
+  ** committed them (store_pg_stage.c); else the next staged import drops them */
+  if (s->stage.leftover && pg_exec(s, PG_STAGE_DROP, NULL, "") == SB_OK) s->stage.leftover = 0;
 }
 
 /* ---- runs and policies ----------------------------------------------------------- */
@@ -1161,8 +1168,10 @@ int sb_store_pg_open(const char *uri, int create, sb_store **out, sb_error *err)
   s->overlay_ok = 1;
   s->rows_before = -1;
   s->where = mask_uri(uri);
+  s->uri = strdup(uri);
   s->pending = malloc(PG_OVERLAY_ROWS * sizeof *s->pending);
-  if (!s->where || !s->pending) {
+  if (!s->where || !s->uri || !s->pending) {
+    free(s->uri);
     free(s->where);
     free(s->pending);
     free(s);

@@ -154,9 +154,25 @@ typedef struct pg_ahead {
   pg_pending_acc *accs; /* the persons' accumulator rows, any year */
   size_t naccs, accs_cap;
 } pg_ahead;
+/* A first import's claims rows going by a second connection
+** (store_pg_stage.c): its state, from PG_STAGE_NONE on. */
+enum {
+  PG_STAGE_NONE,      /* no staging in this transaction */
+  PG_STAGE_COPYING,   /* `conn` is in its COPY into the staging table */
+  PG_STAGE_FINISHING, /* its COPY ended; its indexes and COMMIT sent, not read yet */
+  PG_STAGE_ATTACHED   /* committed there, swapped into claims here, this not committed */
+};
+typedef struct pg_stage {
+  PGconn *conn; /* the second connection (COPYING, FINISHING) */
+  int state;
+  int failed;   /* some of the COPY's data could not be sent */
+  int leftover; /* the staging tables may be committed: dropped when this rolls back */
+} pg_stage;
+
 typedef struct pg_store {
   sb_store base;
   PGconn *conn;
+  char *uri;               /* as given: the second connection of a staged import */
   char *where;             /* the URI with any password masked: for messages */
   char prepared[PQ_COUNT]; /* statement k is prepared on this connection */
   int in_txn;              /* between begin() and commit() / rollback() */
@@ -206,11 +222,23 @@ typedef struct pg_store {
 #ifdef SB_TEST_HOOKS
   long long test_chunks, test_switches; /* printed at close: tests/e2e/ledger_crash.sh */
   long long test_bad_chunk;             /* SANBAO_TEST_PG_BAD_CHUNK (store_pg_rows.c) */
-  long long test_rekeys; /* accumulators' keys made after the rows: printed at close */
+  long long test_rekeys;       /* accumulators' keys made after the rows: printed at close */
+  long long test_staged;       /* claims rows sent to the second connection: printed at close */
+  long long test_stage_chunks; /* chunks of them sent */
+  long long test_bad_stage;    /* SANBAO_TEST_PG_BAD_STAGE: spoil that staged chunk */
+  int test_fail_attach;        /* SANBAO_TEST_PG_FAIL_ATTACH: fail after the staging commits */
 #endif
   sb_buf send_claims, send_claim_ids;
   int send_rc;
   sb_error send_err;
+  /* A staged import (store_pg_stage.c): the rows of the staged partitions
+  ** not sent yet, and the chunk of them being sent by a thread of its own
+  ** (stage_sending; how it ended: stage_rc, stage_err). */
+  pg_stage stage;
+  sb_buf copy_stage, send_stage;
+  pthread_t stage_sender;
+  int stage_sending, stage_rc;
+  sb_error stage_err;
 } pg_store;
 
 /* Wait for the import's chunk being sent (if one is), so that the
@@ -223,6 +251,45 @@ int pg_chunk_wait(pg_store *s, sb_error *err);
 /* The same for a transaction given up (rollback, close, a connection reset):
 ** an open COPY is ended as failed, so the server stores none of it. */
 void pg_chunk_abort(pg_store *s);
+
+/* ---- COPY (store_pg_rows.c) ---------------------------------------------------- */
+
+/* Put n bytes into connection c's COPY in progress (in slices); 1 sent, 0
+** not. */
+int pg_put_copy(PGconn *c, const char *p, size_t n);
+/* The binary format's header and trailer, sent into c's COPY; 1 sent, 0 not. */
+int pg_copy_header(PGconn *c);
+int pg_copy_trailer(PGconn *c);
+/* The COPY of claims rows into the staging table (store_pg_stage.c), and
+** claims' columns. */
+extern const char PG_COPY_STAGE[];
+extern const char PG_CLAIM_COLUMNS[];
+
+/* ---- a first import's claims by a second connection (store_pg_stage.c) ---------- */
+
+/* The partitions of claims, by hash of person_id; those from PG_STAGE_FROM
+** on are the staged ones. */
+#define PG_PARTITIONS 16
+#define PG_STAGE_FROM 6
+/* The remainder of claims' partition that PostgreSQL puts person `id` in. */
+int pg_stage_remainder(const char *id, size_t len);
+/* Open the second connection and begin its COPY into the staging table:
+** SB_OK, or not (nothing staged, nothing left behind: the import goes the
+** single connection's way). */
+int pg_stage_begin(pg_store *s);
+/* Send n bytes of claims rows (COPY binary) into the staging COPY. */
+int pg_stage_put(pg_store *s, const char *p, size_t n, sb_error *err);
+/* End the staging COPY, and have the second connection make the indexes
+** and commit, while this one goes on (FINISHING). */
+int pg_stage_end(pg_store *s, sb_error *err);
+/* Wait for the second connection to have committed, and attach its
+** partitions to claims in this transaction (ATTACHED). */
+int pg_stage_attach(pg_store *s, sb_error *err);
+/* The transaction is given up: close the second connection (its
+** transaction, if not committed, is rolled back by the server). */
+void pg_stage_abort(pg_store *s);
+/* This transaction committed: the staged partitions are claims' now. */
+void pg_stage_committed(pg_store *s);
 
 /* ---- helpers (store_pg.c) ------------------------------------------------------ */
 
@@ -384,6 +451,12 @@ extern const char PG_DROP_ROW_INDEXES[];
 extern const char PG_MAKE_ROW_INDEXES[];
 /* The primary key of accumulators, dropped and made again around a COPY of
 ** many person-years into the empty table. */
+/* The staging (store_pg_schema.c, store_pg_stage.c): the SQL after its
+** rows, the staging table dropped, and the SQL that makes it (`create`)
+** and that attaches its partitions to claims (`swap`); 0 or -1. */
+extern const char PG_STAGE_FINISH[];
+extern const char PG_STAGE_DROP[];
+int pg_stage_sql(sb_buf *create, sb_buf *swap, const char *columns);
 extern const char PG_DROP_ACC_KEY[];
 extern const char PG_MAKE_ACC_KEY[];
 

@@ -165,11 +165,22 @@ static size_t name_len(const char *t) {
 ** 1 MiB: a buffer may hold far more than the 1 GB a message may (and more
 ** than an int counts), the format lets rows span messages, and libpq then
 ** never holds more than one slice of it in its own buffer.  1 sent, 0 not. */
-static int put_copy(pg_store *s, const char *p, size_t n) {
+int pg_put_copy(PGconn *c, const char *p, size_t n) {
   enum { SLICE = 1 << 20 };
   for (size_t at = 0; at < n; at += SLICE)
-    if (PQputCopyData(s->conn, p + at, (int)(n - at < SLICE ? n - at : SLICE)) != 1) return 0;
+    if (PQputCopyData(c, p + at, (int)(n - at < SLICE ? n - at : SLICE)) != 1) return 0;
   return 1;
+}
+
+int pg_copy_header(PGconn *c) {
+  /* the signature, then 32 bits of flags and 32 of header extension, all 0 */
+  static const char HEADER[19] = "PGCOPY\n\377\r\n";
+  return PQputCopyData(c, HEADER, sizeof HEADER) == 1;
+}
+
+int pg_copy_trailer(PGconn *c) {
+  static const char TRAILER[2] = {'\377', '\377'}; /* a field count of -1 */
+  return PQputCopyData(c, TRAILER, sizeof TRAILER) == 1;
 }
 
 /* Start `COPY <table_cols> FROM STDIN` (copy_sql); binary: the rows will
@@ -178,12 +189,10 @@ static int put_copy(pg_store *s, const char *p, size_t n) {
 ** reported as such when the COPY is ended: copy_end with sent 0). */
 static int copy_begin(pg_store *s, const char *copy_sql, int binary, sb_error *err,
                       const char *what, int *sent) {
-  /* the signature, then 32 bits of flags and 32 of header extension, all 0 */
-  static const char HEADER[19] = "PGCOPY\n\377\r\n";
   PGresult *r = PQexec(s->conn, copy_sql);
   int rc = PQresultStatus(r) == PGRES_COPY_IN ? SB_OK : pg_error(s, r, err, what);
   PQclear(r);
-  *sent = !rc && (!binary || PQputCopyData(s->conn, HEADER, sizeof HEADER) == 1);
+  *sent = !rc && (!binary || pg_copy_header(s->conn));
   return rc;
 }
 
@@ -192,8 +201,7 @@ static int copy_begin(pg_store *s, const char *copy_sql, int binary, sb_error *e
 ** it.  The COPY's result, or the first error. */
 static int copy_end(pg_store *s, int binary, int sent, const char *why, sb_error *err,
                     const char *what) {
-  static const char TRAILER[2] = {'\377', '\377'}; /* a field count of -1 */
-  int ok = sent && (!binary || PQputCopyData(s->conn, TRAILER, sizeof TRAILER) == 1);
+  int ok = sent && (!binary || pg_copy_trailer(s->conn));
   int rc = SB_OK;
   if (PQputCopyEnd(s->conn, ok ? NULL : why) != 1) rc = pg_error(s, NULL, err, what);
   PGresult *r;
@@ -213,7 +221,7 @@ static int copy_in(pg_store *s, const char *copy_sql, sb_buf *b, int binary, sb_
   if (!b->len) return SB_OK;
   int sent;
   int rc = copy_begin(s, copy_sql, binary, err, what, &sent);
-  sent = sent && put_copy(s, b->p, b->len);
+  sent = sent && pg_put_copy(s->conn, b->p, b->len);
   b->len = 0;
   return rc ? rc : copy_end(s, binary, sent, NOT_SENT, err, what);
 }
@@ -437,16 +445,20 @@ int pg_op_acc_get(sb_store *bs, const char *pid, size_t len, int year, sb_acc *a
 ** multi-row INSERT a table (commit_pipelined), in this order.  A received
 ** row and its settlement are one row of claims (schema 4:
 ** store_pg_schema.c). */
-#define CLAIM_TABLE                                                                                \
-  "claims(seq, run_id, claim_id, person_id, date, visit_type, level, medfee_sumamt,"               \
+#define CLAIM_COLUMNS                                                                              \
+  "seq, run_id, claim_id, person_id, date, visit_type, level, medfee_sumamt,"                      \
   " fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, reverses, content_key, claim_id_kept,"     \
   " status, reason, category, year, setl_visit_type, setl_level, setl_medfee_sumamt,"              \
   " setl_fulamt_ownpay_amt, setl_overlmt_selfpay, setl_preselfpay_amt, act_pay_dedc, hifp_pay,"    \
-  " hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay)"
+  " hifmi_pay, maf_pay, fed_flags, reverses_seq, reassist_pay"
+#define CLAIM_TABLE "claims(" CLAIM_COLUMNS ")"
+const char PG_CLAIM_COLUMNS[] = CLAIM_COLUMNS;
 #define CLAIM_ID_TABLE "claim_ids(claim_id, seq, person_id, content_key, status, reverses_seq)"
 #define BINARY " FROM STDIN (FORMAT binary)"
 static const char COPY_CLAIMS[] = "COPY " CLAIM_TABLE BINARY;
 static const char COPY_CLAIM_IDS[] = "COPY " CLAIM_ID_TABLE BINARY;
+/* the staging table's COPY (store_pg_stage.c): claims' columns */
+const char PG_COPY_STAGE[] = "COPY sanbao_stage_" CLAIM_TABLE BINARY;
 
 static const char COPY_FEES[] =
     "COPY fee_lines(seq, person_id, line_no, feedetl_sn, med_list_codg, cnt, pric, status,"
@@ -472,6 +484,14 @@ static int send_pending(pg_store *s, sb_error *err) {
     s->pending_rows = 0;
     /* the database's answers kept for a claim id knew nothing of these */
     s->rows.valid = 0;
+  }
+  /* staged: the last staged rows, then the second connection ends its
+  ** COPY and makes its indexes while this one goes on (rows appended after
+  ** that come this way: the attaching moves them) */
+  if (!rc && s->stage.state == PG_STAGE_COPYING) {
+    rc = pg_stage_put(s, s->copy_stage.p, s->copy_stage.len, err);
+    s->copy_stage.len = 0;
+    if (!rc) rc = pg_stage_end(s, err);
   }
   /* (claim_ids rows may wait without pending rows: "an import's chunks") */
   if (!rc) rc = copy_in(s, COPY_CLAIMS, &s->copy_claims, 1, err, "storing claims");
@@ -524,6 +544,7 @@ static int send_pending(pg_store *s, sb_error *err) {
 static int drop_row_indexes(pg_store *s, sb_error *err) {
   if (!s->indexes_dropped && s->rows_before == 0) {
     s->indexes_dropped = s->indexes_off = 1;
+    pg_stage_begin(s); /* or not: then every row goes this way */
     if (pg_exec(s, PG_DROP_ROW_INDEXES, err, "cannot prepare the import")) {
       pg_drop_pending(s);
       return SB_EIO;
@@ -594,6 +615,10 @@ static size_t chunk_bytes(pg_store *s) {
     s->chunk_bytes = v > 0 && v <= (1ll << 30) ? (size_t)v : FLUSH_BYTES;
     t = getenv("SANBAO_TEST_PG_BAD_CHUNK");
     s->test_bad_chunk = t && *t ? atoll(t) : 0;
+    t = getenv("SANBAO_TEST_PG_BAD_STAGE");
+    s->test_bad_stage = t && *t ? atoll(t) : 0;
+    t = getenv("SANBAO_TEST_PG_FAIL_ATTACH");
+    s->test_fail_attach = t && *t == '1';
   }
   return s->chunk_bytes;
 #else
@@ -611,7 +636,7 @@ static int stream_claims(pg_store *s, sb_buf *b, sb_error *err) {
     if (rc) return rc;
     s->copy_open = 1;
   }
-  sent = sent && put_copy(s, b->p, b->len);
+  sent = sent && pg_put_copy(s->conn, b->p, b->len);
   b->len = 0;
   if (sent) return SB_OK;
   s->copy_failed = 1;
@@ -629,6 +654,19 @@ static int stream_end(pg_store *s, const char *why, sb_error *err) {
   return copy_end(s, 1, !why, why, err, "storing claims");
 }
 
+/* A chunk of staged rows, sent by a thread of its own (store_pg_stage.c). */
+static void *send_stage_chunk(void *arg) {
+  pg_store *s = arg;
+#ifdef SB_TEST_HOOKS
+  /* as SANBAO_TEST_PG_BAD_CHUNK does to the other connection's chunk */
+  if (++s->test_stage_chunks == s->test_bad_stage && s->send_stage.len >= 2)
+    s->send_stage.p[0] = 0, s->send_stage.p[1] = 1;
+#endif
+  s->stage_rc = pg_stage_put(s, s->send_stage.p, s->send_stage.len, &s->stage_err);
+  s->send_stage.len = 0;
+  return NULL;
+}
+
 static void *send_chunk(void *arg) {
   pg_store *s = arg;
 #ifdef SB_TEST_HOOKS
@@ -644,11 +682,15 @@ static void *send_chunk(void *arg) {
   return NULL;
 }
 
-/* The last chunk's thread is done (the COPY it left open stays open). */
+/* The last chunk's threads are done (the COPYs they left open stay open). */
 static void join_sender(pg_store *s) {
   if (s->sending) {
     pthread_join(s->sender, NULL);
     s->sending = 0;
+  }
+  if (s->stage_sending) {
+    pthread_join(s->stage_sender, NULL);
+    s->stage_sending = 0;
   }
 }
 
@@ -656,6 +698,8 @@ int pg_chunk_wait(pg_store *s, sb_error *err) {
   join_sender(s);
   int rc = s->send_rc;
   s->send_rc = SB_OK;
+  if (!rc && s->stage_rc) s->send_err = s->stage_err, rc = s->stage_rc;
+  s->stage_rc = SB_OK;
   /* ended in any case: the connection must leave the COPY */
   int end = stream_end(s, NULL, rc ? NULL : &s->send_err);
   if (!rc) rc = end;
@@ -672,7 +716,7 @@ static int send_rows_full(pg_store *s, sb_error *err) {
 #ifdef SB_TEST_HOOKS
   s->test_chunks++; /* (its thread is gone: nobody else reads it) */
 #endif
-  int rc = s->send_rc ? pg_chunk_wait(s, err) : drop_row_indexes(s, err);
+  int rc = s->send_rc || s->stage_rc ? pg_chunk_wait(s, err) : drop_row_indexes(s, err);
   if (rc) {
     pg_drop_pending(s);
     return rc;
@@ -694,6 +738,16 @@ static int send_rows_full(pg_store *s, sb_error *err) {
     s->copy_claim_ids.len = 0;
   }
   s->ids_mark = s->copy_claim_ids.len;
+  if (s->stage.state == PG_STAGE_COPYING) {
+    /* the staged rows by a thread of their own, to the other connection */
+    t = s->send_stage;
+    s->send_stage = s->copy_stage, s->copy_stage = t;
+    s->copy_stage.len = 0;
+    if (pthread_create(&s->stage_sender, NULL, send_stage_chunk, s) == 0)
+      s->stage_sending = 1;
+    else
+      send_stage_chunk(s);
+  }
   if (pthread_create(&s->sender, NULL, send_chunk, s) == 0) {
     s->sending = 1;
     return SB_OK;
@@ -707,8 +761,9 @@ static int send_rows_full(pg_store *s, sb_error *err) {
 
 void pg_chunk_abort(pg_store *s) {
   join_sender(s);
-  s->send_rc = SB_OK;
+  s->send_rc = s->stage_rc = SB_OK;
   stream_end(s, "sanbao: the transaction is given up", NULL); /* nothing of it is stored */
+  pg_stage_abort(s);
 }
 
 int pg_flush(pg_store *s, sb_error *err) {
@@ -716,13 +771,15 @@ int pg_flush(pg_store *s, sb_error *err) {
   if (!rc && s->indexes_off) {
     s->indexes_off = 0;
     rc = pg_exec(s, PG_MAKE_ROW_INDEXES, err, "cannot make the claims' indexes");
-    if (rc) pg_drop_pending(s);
   }
+  /* what reads the ledger, or commits, finds the staged rows in claims */
+  if (!rc && s->stage.state == PG_STAGE_FINISHING) rc = pg_stage_attach(s, err);
+  if (rc) pg_drop_pending(s);
   return rc;
 }
 
 void pg_drop_pending(pg_store *s) {
-  s->copy_claims.len = s->copy_claim_ids.len = s->copy_fees.len = 0;
+  s->copy_claims.len = s->copy_claim_ids.len = s->copy_fees.len = s->copy_stage.len = 0;
   s->ids_mark = 0;
   s->copy_alerts.len = 0;
   s->pending_rows = 0;
@@ -932,12 +989,22 @@ static int encode_claim_id(sb_buf *b, const sb_stored_row *r) {
 /* Rows r[0..n) into the two COPY buffers, or none of them (out of
 ** memory: the buffers as they were, err set). */
 static int encode_rows(pg_store *s, const sb_stored_row *const *r, int n, sb_error *err) {
-  size_t c0 = s->copy_claims.len, i0 = s->copy_claim_ids.len;
-  for (int i = 0; i < n; i++)
-    if (encode_claim(&s->copy_claims, r[i]) || encode_claim_id(&s->copy_claim_ids, r[i])) {
-      s->copy_claims.len = c0, s->copy_claim_ids.len = i0;
+  size_t c0 = s->copy_claims.len, i0 = s->copy_claim_ids.len, t0 = s->copy_stage.len;
+  int staging = s->stage.state == PG_STAGE_COPYING;
+  for (int i = 0; i < n; i++) {
+    /* staged: the rows of the partitions the other connection fills */
+    sb_buf *to =
+        staging && pg_stage_remainder(r[i]->person_id, r[i]->person_id_len) >= PG_STAGE_FROM
+            ? &s->copy_stage
+            : &s->copy_claims;
+#ifdef SB_TEST_HOOKS
+    s->test_staged += to == &s->copy_stage;
+#endif
+    if (encode_claim(to, r[i]) || encode_claim_id(&s->copy_claim_ids, r[i])) {
+      s->copy_claims.len = c0, s->copy_claim_ids.len = i0, s->copy_stage.len = t0;
       return sb_error_set(err, SB_ENOMEM, s->where, "out of memory");
     }
+  }
   return SB_OK;
 }
 
@@ -969,7 +1036,7 @@ int pg_op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
   ** last chunk (the earlier ones wait, see "an import's chunks overlap") */
   size_t chunk = chunk_bytes(s), ids = s->copy_claim_ids.len;
   size_t ids_new = ids >= s->ids_mark ? ids - s->ids_mark : ids;
-  if (s->copy_claims.len + ids_new >= chunk || ids >= CLAIM_IDS_CHUNKS * chunk)
+  if (s->copy_claims.len + s->copy_stage.len + ids_new >= chunk || ids >= CLAIM_IDS_CHUNKS * chunk)
     return send_rows_full(s, err);
   return SB_OK;
 }
@@ -1297,7 +1364,9 @@ int pg_commit_rows(pg_store *s, sb_error *err) {
     rc = r ? SB_OK : SB_EIO;
     PQclear(r);
   }
-  return rc ? rc : commit_alone(s, err);
+  if (!rc) rc = commit_alone(s, err);
+  if (!rc) pg_stage_committed(s);
+  return rc;
 }
 
 /* ---- alerts -------------------------------------------------------------------------- */

@@ -71,7 +71,7 @@
 #include "store/store_pg_int.h"
 
 #define PG_SCHEMA_VERSION 5
-#define PARTITIONS 16
+#define PARTITIONS PG_PARTITIONS
 
 #define HISTORY_TABLE                                                                              \
   "CREATE TABLE sanbao_schema_history(version integer PRIMARY KEY, applied_at text NOT NULL,"      \
@@ -499,6 +499,65 @@ const char PG_DROP_ROW_INDEXES[] = "ALTER TABLE claims DROP CONSTRAINT claims_pk
 const char PG_MAKE_ROW_INDEXES[] =
     "ALTER TABLE claims ADD CONSTRAINT claims_pkey PRIMARY KEY (seq, person_id);"
     "ALTER TABLE claim_ids ADD CONSTRAINT claim_ids_pkey PRIMARY KEY (claim_id, seq)";
+
+/*
+** A first import's claims rows staged by a second connection
+** (store_pg_stage.c, which says why and how).  The table they go to is made
+** by that connection, in its own transaction, exactly as claims is:
+** CLAIMS_COLUMNS gives it the same columns, types, collations and named
+** CHECKs, which ATTACH PARTITION requires of a partition (status's CHECK,
+** named after its table, is renamed to claims'), and it is partitioned
+** alike, with only the staged partitions (remainders PG_STAGE_FROM and
+** up), so that a row sent there that belongs to another fails the COPY.
+** After the rows the same connection makes the indexes claims has (its
+** primary key and the two partial indexes of reversals: an index added to
+** claims belongs here too), so that ATTACH PARTITION takes each
+** partition's own as the partition of claims' index; then it commits.
+**
+** The swap, in the import's transaction, for each staged remainder: the
+** rows the import sent claims' own partition of it (those of the chunk
+** before the staging began, and any after it ended) are copied into the
+** staged one; the two partitions trade places, claims' dropped, the staged
+** one renamed, attached (PostgreSQL checks that every row of it belongs
+** there) and its indexes named as claims' partitions' are.
+*/
+#define STAGE "sanbao_stage_claims"
+const char PG_STAGE_FINISH[] =
+    "ALTER TABLE " STAGE " ADD PRIMARY KEY (seq, person_id);"
+    "CREATE INDEX ON " STAGE "(reverses) WHERE reverses IS NOT NULL;"
+    "CREATE INDEX ON " STAGE "(reverses_seq) WHERE reverses_seq IS NOT NULL;"
+    "COMMIT";
+const char PG_STAGE_DROP[] = "DROP TABLE IF EXISTS " STAGE;
+
+int pg_stage_sql(sb_buf *create, sb_buf *swap, const char *columns) {
+  int bad = sb_buf_printf(create,
+                          "%s; CREATE TABLE " STAGE CLAIMS_COLUMNS ") PARTITION BY HASH (person_id)"
+                          "; ALTER TABLE " STAGE " RENAME CONSTRAINT " STAGE "_status_check"
+                          " TO claims_status_check",
+                          PG_STAGE_DROP);
+  for (int k = PG_STAGE_FROM; k < PARTITIONS && !bad; k++) {
+    bad = sb_buf_printf(create,
+                        "; CREATE TABLE " STAGE "_p%02d PARTITION OF " STAGE
+                        " FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
+                        k, PARTITIONS, k) ||
+          sb_buf_printf(
+              swap,
+              "INSERT INTO " STAGE "_p%02d (%s) SELECT %s FROM claims_p%02d"
+              "; ALTER TABLE " STAGE " DETACH PARTITION " STAGE "_p%02d"
+              "; ALTER TABLE claims DETACH PARTITION claims_p%02d; DROP TABLE claims_p%02d"
+              "; ALTER TABLE " STAGE "_p%02d RENAME TO claims_p%02d"
+              "; ALTER TABLE claims ATTACH PARTITION claims_p%02d"
+              " FOR VALUES WITH (MODULUS %d, REMAINDER %d)"
+              "; ALTER INDEX " STAGE "_p%02d_pkey RENAME TO claims_p%02d_pkey"
+              "; ALTER INDEX " STAGE "_p%02d_reverses_idx RENAME TO claims_p%02d_reverses_idx"
+              "; ALTER INDEX " STAGE "_p%02d_reverses_seq_idx"
+              " RENAME TO claims_p%02d_reverses_seq_idx; ",
+              k, columns, columns, k, k, k, k, k, k, k, PARTITIONS, k, k, k, k, k, k, k);
+  }
+  /* NUL-terminated, for PQexec */
+  return bad || sb_buf_printf(swap, "DROP TABLE " STAGE) || sb_buf_put(swap, "", 1) ||
+         sb_buf_put(create, "", 1);
+}
 
 /*
 ** The primary key of accumulators, which a first import of many

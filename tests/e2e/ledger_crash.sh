@@ -336,10 +336,14 @@ fi
 # import's chunks overlap"). A build with the test hooks takes
 # SANBAO_TEST_PG_CHUNK_BYTES as the chunk's size: 16 KiB here, so the
 # 40,000 claims go as hundreds of chunks and the claims COPY is ended and
-# opened again dozens of times. The same kills, each completed to the
-# reference, then a clean import in such chunks checked against it.
+# opened again dozens of times. Into an empty ledger, the rows of 10 of
+# claims' 16 partitions go by a second connection into a staging table
+# that the import's transaction attaches at the end (store_pg_stage.c).
+# The same kills, each completed to the reference, then a clean import in
+# such chunks checked against it, staged and not.
 if [ "$store" = pg ]; then
   export SANBAO_TEST_PG_CHUNK_BYTES=16384
+  stage="SELECT count(*) FROM pg_class WHERE relname LIKE 'sanbao_stage%'"
   n_before=0 n_after=0 n_done=0 n_wal=0
   for j in 1 2 3 4; do
     delay=$((dur * (2 * j - 1) / 6))
@@ -365,13 +369,14 @@ if [ "$store" = pg ]; then
   # a build with the hooks says at the end how the rows went: by the
   # sender's thread, switching to claim_ids more than once, and the
   # accumulators before their key
-  hook=$(sed -n 's/^sanbao test hook: \([0-9]*\) chunks by the sender, \([0-9]*\) switches to claim_ids, \([0-9]*\) accumulator keys.*/\1 \2 \3/p' "$work/err.txt")
+  hook=$(sed -n 's/^sanbao test hook: \([0-9]*\) chunks by the sender, \([0-9]*\) switches to claim_ids, \([0-9]*\) accumulator keys made after the rows, \([0-9]*\) claims rows staged/\1 \2 \3 \4/p' "$work/err.txt")
   if [ -z "$hook" ]; then
     skip "the PostgreSQL chunk hooks: not compiled in (-DSANBAO_TEST_HOOKS=ON)"
   else
     echo "many chunks: $hook (chunks by the sender, switches to claim_ids, accumulator keys made after the rows)"
     chunks=${hook%% *} rest=${hook#* }
-    switches=${rest%% *} rekeys=${rest#* }
+    switches=${rest%% *} rest=${rest#* }
+    rekeys=${rest%% *} staged=${rest#* }
     if [ "$chunks" -ge 100 ] && [ "$switches" -ge 2 ]; then ok; else
       bad "many chunks: $chunks chunks by the sender and $switches switches to claim_ids; expected at least 100 and 2"
     fi
@@ -379,6 +384,11 @@ if [ "$store" = pg ]; then
     # made after them (the hook scales the threshold as the chunks)
     if [ "$rekeys" -eq 1 ]; then ok; else
       bad "many chunks: the accumulators' key was made after the rows $rekeys times, expected once"
+    fi
+    # the second connection took its share: most rows of its 10 partitions
+    total=$(($(wc -l <"$g/claims.csv") - 1))
+    if [ "$staged" -ge $((total / 2)) ] && [ "$staged" -lt "$total" ]; then ok; else
+      bad "many chunks: $staged of $total claims rows staged, expected more than half, not all"
     fi
   fi
   snap "$work/chunks.db" "$work/chunks"
@@ -397,23 +407,63 @@ if [ "$store" = pg ]; then
     db_sql "$work/chunks.db" "$keys" >"$work/keys.chunks"
     if [ -s "$work/keys.base" ]; then ok; else bad "import in many chunks: no keys read"; fi
     same_file "import in many chunks: keys and indexes" "$work/keys.base" "$work/keys.chunks"
+    # claims as the single connection stores it: every column of every
+    # row, each in the same partition, with the same constraints,
+    # indexes and triggers
+    parts="SELECT c.relname || ' ' || pg_get_expr(c.relpartbound, c.oid) FROM pg_inherits i
+           JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'claims'::regclass ORDER BY 1"
+    layout="SELECT tableoid::regclass::text || ' ' || seq FROM claims ORDER BY seq"
+    triggers="SELECT tgrelid::regclass::text || ' ' || tgname FROM pg_trigger ORDER BY 1"
+    db_copy "$base" "$work/single.db"
+    SANBAO_TEST_PG_NO_STAGE=1 "$bin" db import-claims --db "$work/single.db" --claims "$g/claims.csv" \
+      >/dev/null 2>"$work/err1.txt"
+    if grep -q " 0 claims rows staged" "$work/err1.txt"; then ok; else
+      bad "SANBAO_TEST_PG_NO_STAGE: rows were staged"
+    fi
+    for q in "$keys" "$parts" "$layout" "$triggers" "SELECT * FROM claims ORDER BY seq" \
+      "SELECT * FROM claim_ids ORDER BY seq" "$stage"; do
+      same_text "import in many chunks, staged and not: $(echo "$q" | head -c 60)" \
+        "$(db_sql "$work/single.db" "$q")" "$(db_sql "$work/chunks.db" "$q")"
+    done
+    same_text "import in many chunks: no staging table left" 0 "$(db_sql "$work/chunks.db" "$stage")"
+    db_reset "$work/single.db"
   fi
   db_reset "$work/chunks.db"
-  # a chunk the server refuses inside the long COPY (its first row spoilt by
-  # the hook SANBAO_TEST_PG_BAD_CHUNK): the import fails with the server's
-  # message and stores nothing; importing again completes it
-  if [ -n "$hook" ]; then
-    db_copy "$base" "$work/bad.db"
-    SANBAO_TEST_PG_BAD_CHUNK=3 "$bin" db import-claims --db "$work/bad.db" --claims "$g/claims.csv" \
-      >/dev/null 2>"$work/err.txt"
+  # refused LABEL VAR=VALUE MESSAGE: the import into bad.db with the hook
+  # VAR set fails with exit 2 and MESSAGE (a grep pattern), and leaves the
+  # ledger as before it, with no staging table
+  refused() {
+    env "$2" "$bin" db import-claims --db "$work/bad.db" --claims "$g/claims.csv" >/dev/null 2>"$work/err.txt"
     rc=$?
-    if [ "$rc" -eq 2 ] && grep -q "storing claims: ERROR: *row field count is 1" "$work/err.txt"; then ok; else
-      bad "a refused chunk: exited $rc$(signal_note "$rc"), expected 2 with the server's message"
+    if [ "$rc" -eq 2 ] && grep -q "$3" "$work/err.txt"; then ok; else
+      bad "$1: exited $rc$(signal_note "$rc"), expected 2 with the message '$3'"
       sed 's/^/    stderr: /' "$work/err.txt" | head -3
     fi
-    state "a refused chunk" "$work/bad.db" "$work/empty" "$work/whole"
-    [ "$st" = before ] || bad "a refused chunk: the ledger is '$st' the import, expected as before it"
+    state "$1" "$work/bad.db" "$work/empty" "$work/whole"
+    [ "$st" = before ] || bad "$1: the ledger is '$st' the import, expected as before it"
+    same_text "$1: no staging table left" 0 "$(db_sql "$work/bad.db" "$stage")"
+  }
+  if [ -n "$hook" ]; then
+    db_copy "$base" "$work/bad.db"
+    # a chunk the server refuses inside the long COPY (its first row spoilt
+    # by the hook): the import fails with the server's message and stores
+    # nothing; importing again completes it
+    refused "a refused chunk" SANBAO_TEST_PG_BAD_CHUNK=3 "storing claims: ERROR: *row field count is 1"
     complete_import "a refused chunk" "$work/bad.db" "$g/claims.csv" "$work/whole" "$rc_whole"
+    db_reset "$work/bad.db"
+    db_copy "$base" "$work/bad.db"
+    # the same refused by the second connection (a staged chunk spoilt):
+    # the staging goes with the import
+    refused "a refused staged chunk" SANBAO_TEST_PG_BAD_STAGE=3 \
+      "storing claims (second connection): ERROR: *row field count is 1"
+    # the import fails after the second connection committed: its
+    # rollback drops the staging table
+    refused "a failure after the staging committed" SANBAO_TEST_PG_FAIL_ATTACH=1 \
+      "attaching the claims' partitions: test hook"
+    # a staging table left by a killed import is dropped by the next
+    db_sql "$work/bad.db" "CREATE TABLE sanbao_stage_claims(left_behind integer)" >/dev/null
+    complete_import "a staging table left behind" "$work/bad.db" "$g/claims.csv" "$work/whole" "$rc_whole"
+    same_text "a staging table left behind: dropped by the next import" 0 "$(db_sql "$work/bad.db" "$stage")"
     db_reset "$work/bad.db"
   fi
   unset SANBAO_TEST_PG_CHUNK_BYTES

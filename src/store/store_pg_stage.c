@@ -138,8 +138,10 @@ int pg_stage_remainder(const char *id, size_t len) {
 
 /* Does the server put ids of every length class (none, a tail only, whole
 ** blocks and a tail, bytes over 127) where pg_stage_remainder says?  Asked
-** on the import's connection: the lock on claims that takes is the import's own. */
-static int hash_agrees(pg_store *s) {
+** on the second connection before its transaction: a failure there (an
+** encoding that refuses the bytes, say) cannot abort the import's, and
+** the lock on claims the question takes is let go at once. */
+static int hash_agrees(PGconn *c) {
   static const char BYTES[] = "\xe8\xba\xab" /* 身 */ "110101";
   static const char *const IDS[] = {"", "P00000001", "abcdefghijklmnopqrstuvwxyz", BYTES};
   enum { N = sizeof IDS / sizeof *IDS };
@@ -150,7 +152,7 @@ static int hash_agrees(pg_store *s) {
                    pg_stage_remainder(IDS[i], strlen(IDS[i])), IDS[i]);
   snprintf(sql + at, sizeof sql - (size_t)at,
            ") v(r, t) WHERE satisfies_hash_partition('claims'::regclass, %d, r, t)", PG_PARTITIONS);
-  PGresult *r = PQexec(s->conn, sql);
+  PGresult *r = PQexec(c, sql);
   int ok =
       PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && atoi(PQgetvalue(r, 0, 0)) == N;
   PQclear(r);
@@ -187,12 +189,11 @@ int pg_stage_begin(pg_store *s) {
   const char *t = getenv("SANBAO_TEST_PG_NO_STAGE");
   if (t && *t == '1') return SB_EIO;
 #endif
-  if (!hash_agrees(s)) return SB_EIO;
   sb_buf create = {0}, swap = {0};
   PGconn *c = PQconnectdb(s->uri);
   int ok = c && PQstatus(c) == CONNECTION_OK;
   if (ok) PQsetNoticeProcessor(c, quiet, NULL);
-  ok = ok && pg_stage_sql(&create, &swap, PG_CLAIM_COLUMNS) == 0 &&
+  ok = ok && hash_agrees(c) && pg_stage_sql(&create, &swap, PG_CLAIM_COLUMNS) == 0 &&
        stage_exec(c, "BEGIN; SET LOCAL synchronous_commit = off", PGRES_COMMAND_OK) &&
        stage_exec(c, create.p, PGRES_COMMAND_OK) && stage_exec(c, PG_COPY_STAGE, PGRES_COPY_IN) &&
        pg_copy_header(c);

@@ -539,10 +539,19 @@ expect_code "a chunked body over --max-body: the connection is closed" 000
 post POST /v1/settlements "$h1" "@$work/big.json" -H 'Expect: 100-continue'
 expect_error "a body over --max-body with Expect: 100-continue" 413 too_large
 same_text "metrics: the 413s counted" "$((big0 + 3))" "$(metric 'sanbao_http_requests_total{route="/v1/settlements",code="413"}')"
-post POST /v1/settlements - "@$work/big.json"
-expect_code "a big body without a token: 401 before the body is read" 401
-post POST /v1/settlements - "@$work/big.json" -H 'Transfer-Encoding: chunked'
-expect_code "a chunked body without a token: 401 before the body is read" 401
+# Without a token the answer comes before the body is read. The client
+# waits for it (Expect: 100-continue): one that goes on sending after an
+# early answer has no guarantee of reading it -- the server closes the
+# connection with the unread body in its socket, the kernel then resets
+# it, and the answer can be lost on the way (seen once, under
+# ThreadSanitizer, as curl's 000). Not a byte of the body is sent.
+for _te in "" "Transfer-Encoding: chunked"; do
+  _up=$(curl -s -m 30 -o /dev/null -w '%{http_code} %{size_upload}' -X POST -H "$_te" \
+    -H 'Content-Type: application/json' -H 'Expect: 100-continue' --data-binary "@$work/big.json" \
+    "$base/v1/settlements")
+  same_text "a big body without a token${_te:+, $_te}: 401 before the body is read, none of it sent" \
+    "401 0" "$_up"
+done
 req GET /v1/settlements/B-big "$adm"
 expect_code "the 413 stored nothing" 404
 req GET /healthz -

@@ -246,7 +246,8 @@ int pg_stage_attach(pg_store *s, sb_error *err) {
   }
   /* a COMMIT of a failed transaction answers ROLLBACK, without an error */
   if (!rc && PQtransactionStatus(c) != PQTRANS_IDLE)
-    rc = stage_error(s, NULL, err, "making the claims' indexes");
+    rc = sb_error_set(err, SB_EIO, s->where,
+                      "making the claims' indexes (second connection): it did not commit");
   PQfinish(c);
   s->stage.conn = NULL;
   s->stage.state = PG_STAGE_ATTACHED;

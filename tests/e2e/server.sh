@@ -529,8 +529,15 @@ req GET /v1/settlements/B-1 "$h1"
 expect_code "400s store nothing" 404
 awk 'BEGIN { printf "{\"claim_id\":\"B-big\",\"person_id\":\"A1\",\"date\":\"2022-07-01\",\"visit_type\":\"outpatient\",\"level\":\"primary\",\"medfee_sumamt\":\"1\",\"preselfpay_amt\":\""; for (i = 0; i < 270000; i++) printf "0"; printf "\"}" }' >"$work/big.json"
 big0=$(metric 'sanbao_http_requests_total{route="/v1/settlements",code="413"}')
+# The server answers 413 before reading a body whose Content-Length is over
+# the limit, and closes. A client that goes on sending has no guarantee of
+# reading that answer: the unread body in the server's socket makes the
+# close a reset, which can destroy the answer on its way (curl's 000: seen
+# once in CI, under AddressSanitizer). Either is right here; the metrics
+# below count the 413 in both cases, and the case with Expect: 100-continue
+# (where the client waits) must get the answer.
 post POST /v1/settlements "$h1" "@$work/big.json"
-expect_error "a body over --max-body" 413 too_large
+if [ "$code" = 000 ]; then ok; else expect_error "a body over --max-body" 413 too_large; fi
 # chunked: no Content-Length announces it, so the server reads up to the
 # limit and then closes the connection (HTTP allows no answer mid-upload);
 # /metrics counts it as the 413 it would have been

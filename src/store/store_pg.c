@@ -190,13 +190,17 @@ static const char *const SQL[PQ_COUNT] = {
 
 /* ---- helpers --------------------------------------------------------------------- */
 
-int pg_error(pg_store *s, const PGresult *res, sb_error *err, const char *what) {
+int pg_conn_error(pg_store *s, PGconn *c, const PGresult *res, sb_error *err, const char *what) {
   const char *m = res ? PQresultErrorMessage(res) : "";
-  if (!*m) m = PQerrorMessage(s->conn);
+  if (!*m) m = PQerrorMessage(c);
   size_t n = strlen(m);
   while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
     n--; /* libpq ends its messages with a newline */
   return sb_error_set(err, SB_EIO, s->where, "%s: %.*s", what, (int)n, m);
+}
+
+int pg_error(pg_store *s, const PGresult *res, sb_error *err, const char *what) {
+  return pg_conn_error(s, s->conn, res, err, what);
 }
 
 int pg_damaged(pg_store *s, sb_error *err, const char *what) {
@@ -1140,7 +1144,7 @@ static char *mask_uri(const char *uri) {
 
 /* libpq prints notices to stderr unless told otherwise; library code
 ** never prints. */
-static void quiet(void *arg, const char *message) {
+void pg_quiet(void *arg, const char *message) {
   (void)arg, (void)message;
 }
 
@@ -1184,7 +1188,7 @@ int sb_store_pg_open(const char *uri, int create, sb_store **out, sb_error *err)
   } else if (PQstatus(s->conn) != CONNECTION_OK) {
     rc = pg_error(s, NULL, err, "cannot connect");
   } else {
-    PQsetNoticeProcessor(s->conn, quiet, NULL);
+    PQsetNoticeProcessor(s->conn, pg_quiet, NULL);
     rc = session_settings(s, err);
     if (!rc) rc = create ? pg_schema_create(s, err) : pg_schema_check(s, err);
   }

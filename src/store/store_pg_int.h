@@ -296,6 +296,10 @@ void pg_stage_committed(pg_store *s);
 /* Fill `err` with the connection's (or, when `res` is not NULL, the
 ** result's) message for `what`; return SB_EIO. */
 int pg_error(pg_store *s, const PGresult *res, sb_error *err, const char *what);
+/* The same for connection c (the second connection of a staged import). */
+int pg_conn_error(pg_store *s, PGconn *c, const PGresult *res, sb_error *err, const char *what);
+/* A notice processor that drops the server's notices (they are not errors). */
+void pg_quiet(void *arg, const char *message);
 
 /* Parameters: text of n bytes (NULL: SQL NULL), a NUL-terminated text, an
 ** integer, SQL NULL, a date as YYYY-MM-DD (an open end: NULL). */
@@ -453,7 +457,8 @@ extern const char PG_MAKE_ROW_INDEXES[];
 ** many person-years into the empty table. */
 /* The staging (store_pg_schema.c, store_pg_stage.c): the SQL after its
 ** rows, the staging table dropped, and the SQL that makes it (`create`)
-** and that attaches its partitions to claims (`swap`); 0 or -1. */
+** or that attaches its partitions to claims (`swap`), either NULL when
+** not wanted; 0 or -1. */
 extern const char PG_STAGE_FINISH[];
 extern const char PG_STAGE_DROP[];
 int pg_stage_sql(sb_buf *create, sb_buf *swap, const char *columns);

@@ -530,33 +530,35 @@ const char PG_STAGE_FINISH[] =
 const char PG_STAGE_DROP[] = "DROP TABLE IF EXISTS " STAGE;
 
 int pg_stage_sql(sb_buf *create, sb_buf *swap, const char *columns) {
-  int bad = sb_buf_printf(create,
+  int bad = create &&
+            sb_buf_printf(create,
                           "%s; CREATE TABLE " STAGE CLAIMS_COLUMNS ") PARTITION BY HASH (person_id)"
                           "; ALTER TABLE " STAGE " RENAME CONSTRAINT " STAGE "_status_check"
                           " TO claims_status_check",
                           PG_STAGE_DROP);
   for (int k = PG_STAGE_FROM; k < PARTITIONS && !bad; k++) {
-    bad = sb_buf_printf(create,
-                        "; CREATE TABLE " STAGE "_p%02d PARTITION OF " STAGE
-                        " FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
-                        k, PARTITIONS, k) ||
-          sb_buf_printf(
-              swap,
-              "INSERT INTO " STAGE "_p%02d (%s) SELECT %s FROM claims_p%02d"
-              "; ALTER TABLE " STAGE " DETACH PARTITION " STAGE "_p%02d"
-              "; ALTER TABLE claims DETACH PARTITION claims_p%02d; DROP TABLE claims_p%02d"
-              "; ALTER TABLE " STAGE "_p%02d RENAME TO claims_p%02d"
-              "; ALTER TABLE claims ATTACH PARTITION claims_p%02d"
-              " FOR VALUES WITH (MODULUS %d, REMAINDER %d)"
-              "; ALTER INDEX " STAGE "_p%02d_pkey RENAME TO claims_p%02d_pkey"
-              "; ALTER INDEX " STAGE "_p%02d_reverses_idx RENAME TO claims_p%02d_reverses_idx"
-              "; ALTER INDEX " STAGE "_p%02d_reverses_seq_idx"
-              " RENAME TO claims_p%02d_reverses_seq_idx; ",
-              k, columns, columns, k, k, k, k, k, k, k, PARTITIONS, k, k, k, k, k, k, k);
+    bad = (create && sb_buf_printf(create,
+                                   "; CREATE TABLE " STAGE "_p%02d PARTITION OF " STAGE
+                                   " FOR VALUES WITH (MODULUS %d, REMAINDER %d)",
+                                   k, PARTITIONS, k)) ||
+          (swap &&
+           sb_buf_printf(
+               swap,
+               "INSERT INTO " STAGE "_p%02d (%s) SELECT %s FROM claims_p%02d"
+               "; ALTER TABLE " STAGE " DETACH PARTITION " STAGE "_p%02d"
+               "; ALTER TABLE claims DETACH PARTITION claims_p%02d; DROP TABLE claims_p%02d"
+               "; ALTER TABLE " STAGE "_p%02d RENAME TO claims_p%02d"
+               "; ALTER TABLE claims ATTACH PARTITION claims_p%02d"
+               " FOR VALUES WITH (MODULUS %d, REMAINDER %d)"
+               "; ALTER INDEX " STAGE "_p%02d_pkey RENAME TO claims_p%02d_pkey"
+               "; ALTER INDEX " STAGE "_p%02d_reverses_idx RENAME TO claims_p%02d_reverses_idx"
+               "; ALTER INDEX " STAGE "_p%02d_reverses_seq_idx"
+               " RENAME TO claims_p%02d_reverses_seq_idx; ",
+               k, columns, columns, k, k, k, k, k, k, k, PARTITIONS, k, k, k, k, k, k, k));
   }
   /* NUL-terminated, for PQexec */
-  return bad || sb_buf_printf(swap, "DROP TABLE " STAGE) || sb_buf_put(swap, "", 1) ||
-         sb_buf_put(create, "", 1);
+  return bad || (swap && (sb_buf_printf(swap, "DROP TABLE " STAGE) || sb_buf_put(swap, "", 1))) ||
+         (create && sb_buf_put(create, "", 1));
 }
 
 /*

@@ -159,19 +159,12 @@ static int hash_agrees(PGconn *c) {
   return ok;
 }
 
-static void quiet(void *arg, const char *message) {
-  (void)arg, (void)message;
-}
-
 /* The second connection's error (res's, or the connection's) for `what`,
-** named as the import's are, with "(second connection)". */
+** "(second connection)" added to it. */
 static int stage_error(pg_store *s, const PGresult *res, sb_error *err, const char *what) {
-  const char *m = res ? PQresultErrorMessage(res) : "";
-  if (!*m) m = PQerrorMessage(s->stage.conn);
-  size_t n = strlen(m);
-  while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
-    n--; /* libpq ends its messages with a newline */
-  return sb_error_set(err, SB_EIO, s->where, "%s (second connection): %.*s", what, (int)n, m);
+  char w[96];
+  snprintf(w, sizeof w, "%s (second connection)", what);
+  return pg_conn_error(s, s->stage.conn, res, err, w);
 }
 
 /* Run sql on the second connection; 1 when its result is `want`. */
@@ -189,16 +182,15 @@ int pg_stage_begin(pg_store *s) {
   const char *t = getenv("SANBAO_TEST_PG_NO_STAGE");
   if (t && *t == '1') return SB_EIO;
 #endif
-  sb_buf create = {0}, swap = {0};
+  sb_buf create = {0};
   PGconn *c = PQconnectdb(s->uri);
   int ok = c && PQstatus(c) == CONNECTION_OK;
-  if (ok) PQsetNoticeProcessor(c, quiet, NULL);
-  ok = ok && hash_agrees(c) && pg_stage_sql(&create, &swap, PG_CLAIM_COLUMNS) == 0 &&
+  if (ok) PQsetNoticeProcessor(c, pg_quiet, NULL);
+  ok = ok && hash_agrees(c) && pg_stage_sql(&create, NULL, PG_CLAIM_COLUMNS) == 0 &&
        stage_exec(c, "BEGIN; SET LOCAL synchronous_commit = off", PGRES_COMMAND_OK) &&
        stage_exec(c, create.p, PGRES_COMMAND_OK) && stage_exec(c, PG_COPY_STAGE, PGRES_COPY_IN) &&
        pg_copy_header(c);
   sb_buf_free(&create);
-  sb_buf_free(&swap);
   if (!ok) {
     PQfinish(c); /* its transaction, if any, ends with it */
     return SB_EIO;
@@ -256,11 +248,10 @@ int pg_stage_attach(pg_store *s, sb_error *err) {
     rc = sb_error_set(err, SB_EIO, s->where, "attaching the claims' partitions: test hook");
 #endif
   if (rc) return rc;
-  sb_buf create = {0}, swap = {0};
-  if (pg_stage_sql(&create, &swap, PG_CLAIM_COLUMNS))
+  sb_buf swap = {0};
+  if (pg_stage_sql(NULL, &swap, PG_CLAIM_COLUMNS))
     rc = sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
   if (!rc) rc = pg_exec(s, swap.p, err, "attaching the claims' partitions");
-  sb_buf_free(&create);
   sb_buf_free(&swap);
   return rc;
 }

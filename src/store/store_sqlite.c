@@ -1056,8 +1056,11 @@ int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error 
     return sb_error_set(err, SB_ENOMEM, path, "out of memory");
   }
   memcpy(s->path, path, n);
-  /* No memory statistics: they cost a global mutex on every allocation.
-  ** (Refused harmlessly when SQLite is already initialised.) */
+  /* No memory statistics: they cost a global mutex on every allocation;
+  ** and a page cache whose commits do not walk the whole cache after a
+  ** B-tree page swap (store_sqlite_pcache.c).  (Both refused harmlessly
+  ** when SQLite is already initialised.) */
+  sq_pcache_install();
   sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
   int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0) | SQLITE_OPEN_NOMUTEX;
   int rc = SB_OK;

@@ -167,6 +167,12 @@ typedef struct sqlite_store {
 ** VFS) if it could not be. */
 const char *sq_walbuf_vfs(void);
 
+/* Put the page-cache shim (store_sqlite_pcache.c) in front of SQLite's
+** default page cache, once per process; 1 if it is in place, 0 if SQLite
+** was initialised before the first call (then SQLite's cache is used as
+** is).  Must run before anything initialises SQLite. */
+int sq_pcache_install(void);
+
 /* ---- helpers (store_sqlite.c) ---------------------------------------------- */
 
 /* Fill `err` with SQLite's message for `what`; return SB_EIO. */

@@ -158,8 +158,9 @@ typedef struct sqlite_store {
   ** wal_hook) and how many of those the last successful sync covered */
   int wal_fd, wal_fd_open;
   _Atomic uint64_t wal_commits, wal_synced;
-  _Atomic int sync_failed;      /* a sync failed: every later one fails, no checkpoint runs */
-  int sync_fail_at, sync_calls; /* test builds: SANBAO_TEST_SYNC_FAIL (see sq_serve_sync) */
+  _Atomic int sync_failed;            /* a sync failed: every later one fails, no checkpoint runs */
+  int sync_fail_at, sync_calls;       /* test builds: SANBAO_TEST_SYNC_FAIL (see sq_serve_sync) */
+  int db_sync_fail_at, db_sync_calls; /* test builds: SANBAO_TEST_DB_SYNC_FAIL (sync_database) */
 } sqlite_store;
 
 /* The name of the VFS that gathers a WAL's adjacent writes into one

@@ -102,8 +102,10 @@
 **     before it copies anything and fsyncs the database file before it
 **     records the WAL as wholly copied (wal.c, walCheckpoint: nBackfill
 **     reaches mxFrame only after the database file's sync).  The
-**     checkpoints here are this thread's (synchronous=FULL) and the
-**     writer's in sq_op_serve_idle (NORMAL): both sync.  So if the WAL was
+**     checkpoints here are this thread's (synchronous=FULL; it also syncs
+**     the database file after each one that copied frames, see
+**     sync_database) and the writer's in sq_op_serve_idle (NORMAL): both
+**     sync.  So if the WAL was
 **     restarted between group N's COMMIT and the end of the fdatasync that
 **     answers it, N was already durable in the database file; the
 **     fdatasync then makes durable the new WAL's frames (N+1's), whose
@@ -125,7 +127,8 @@
 ** with the pages it could not write: a second fdatasync would succeed
 ** without writing them (Linux marks them clean; "fsyncgate", PostgreSQL
 ** 2018), and its cache may show rows the disk does not hold.  So a failure
-** is final for this store: every later sq_serve_sync fails at once,
+** is final for this store — so is a failed sync of the database file by
+** the checkpointing thread (sync_database) — every later sq_serve_sync fails at once,
 ** neither checkpoint runs again (copying the cache's view of the WAL into
 ** the database file would spread the doubt there), and closing the store
 ** does not checkpoint either (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE): the next
@@ -178,8 +181,54 @@ static int pin_open(sqlite_store *s) {
   return SQLITE_OK;
 }
 
-static int pinned_checkpoint(sqlite_store *s, sqlite3 *db, int *frames, int *copied) {
+/*
+** The database file, synced by this thread after every checkpoint that
+** copied something.  SQLite syncs the database file only at the end of a
+** checkpoint that copies the whole WAL (wal.c, walCheckpoint: the sync
+** sits with the truncation, under mxSafeFrame == mxFrame); a partial one
+** leaves its copies to the kernel, safely — the frames stay in the WAL,
+** and recovery after a crash copies them again.  But under a stream of
+** commits this thread's checkpoints are always partial, so the database
+** file gathered a whole WAL's worth of dirty pages (60-70 MB on a ledger
+** of 3 M claims, /proc/meminfo's Dirty) until the one complete checkpoint
+** of the cycle: the writer's own, when it starts the WAL over
+** (sq_op_serve_idle), whose sync then wrote them all — 35-39 ms
+** (`strace -T`: fdatasync of the database file) on the ledger thread,
+** every second or so, while every request in flight waited: the p99 of
+** scripts/bench-server.sh on that ledger was 17-27 ms.  Synced here, the
+** writer's sync finds only what it copied itself.
+**
+** Not a change to durability: an extra sync never makes less durable,
+** and nothing relies on it.  A failure is treated as a failed sync of the
+** WAL is (see "A failed sync"): the kernel may have dropped pages the
+** disk does not hold, and the complete checkpoint that starts the WAL over
+** would then record as copied frames whose pages are lost — so no
+** checkpoint may run again, every later serve_sync fails, and the next
+** open recovers from the WAL, which still holds every frame.
+*/
+static int sync_database(sqlite_store *s) {
+#ifdef SB_TEST_HOOKS
+  if (s->db_sync_fail_at && ++s->db_sync_calls == s->db_sync_fail_at) return SQLITE_IOERR_FSYNC;
+#endif
+  sqlite3_file *f = NULL;
+  int rc = sqlite3_file_control(s->ckpt_db, "main", SQLITE_FCNTL_FILE_POINTER, &f);
+  if (rc != SQLITE_OK || !f || !f->pMethods) return rc != SQLITE_OK ? rc : SQLITE_ERROR;
+  return f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
+}
+
+/* A PASSIVE checkpoint of `db` inside the pin.  With `db_synced` (the
+** checkpointing thread's), then the database file's sync, when frames were
+** copied since the last one (*db_synced: how many had been); still inside
+** the pin, so that no checkpoint can begin between a failed sync and the
+** flag that forbids them, which every checkpoint reads under it. */
+static int pinned_checkpoint(sqlite_store *s, sqlite3 *db, int *frames, int *copied,
+                             int *db_synced) {
   pthread_mutex_lock(&s->pin_mu);
+  if (atomic_load(&s->sync_failed)) {
+    pthread_mutex_unlock(&s->pin_mu);
+    *frames = 1, *copied = 0;
+    return SQLITE_IOERR;
+  }
   int rc = pin_open(s);
   /* a read transaction begins at its first read */
   if (rc == SQLITE_OK)
@@ -190,6 +239,15 @@ static int pinned_checkpoint(sqlite_store *s, sqlite3 *db, int *frames, int *cop
     *frames = 1, *copied = 0; /* no pin, no checkpoint: the next one copies it */
   else if (rc != SQLITE_OK)
     *frames = 1, *copied = 0; /* no pin: the WAL grows until a checkpoint can be pinned */
+  /* `copied` counts the frames copied since the WAL last started over */
+  if (db_synced && rc == SQLITE_OK && *copied > 0 && *copied != *db_synced) {
+    if (sync_database(s) == SQLITE_OK) {
+      *db_synced = *copied;
+    } else {
+      atomic_store(&s->sync_failed, 1);
+      rc = SQLITE_IOERR_FSYNC;
+    }
+  }
   if (s->pin_db && sqlite3_get_autocommit(s->pin_db) == 0)
     sqlite3_exec(s->pin_db, "COMMIT", NULL, NULL, NULL);
   pthread_mutex_unlock(&s->pin_mu);
@@ -214,7 +272,7 @@ static int pinned_autocheckpoint(void *ctx, sqlite3 *db, const char *name, int f
   (void)name;
   if (frames >= AUTOCHECKPOINT_FRAMES) {
     int log = 0, done = 0;
-    pinned_checkpoint(ctx, db, &log, &done); /* a failure: the next commit tries again */
+    pinned_checkpoint(ctx, db, &log, &done, NULL); /* a failure: the next commit tries again */
   }
   return SQLITE_OK;
 }
@@ -255,7 +313,7 @@ void sq_pin_close(sqlite_store *s) {
 
 static void *checkpoint_main(void *arg) {
   sqlite_store *s = arg;
-  int near = s->wal_restart_frames - s->wal_restart_frames / 8, ticks = 0;
+  int near = s->wal_restart_frames - s->wal_restart_frames / 8, ticks = 0, synced = 0;
   while (!atomic_load(&s->ckpt_stop)) {
     struct timespec ts = {0, 20 * 1000 * 1000};
     nanosleep(&ts, NULL);
@@ -263,7 +321,7 @@ static void *checkpoint_main(void *arg) {
     if (++ticks < CKPT_TICKS && atomic_load(&s->wal_len) < near) continue; /* see above */
     ticks = 0;
     int frames = 0, copied = 0;
-    int rc = pinned_checkpoint(s, s->ckpt_db, &frames, &copied);
+    int rc = pinned_checkpoint(s, s->ckpt_db, &frames, &copied, &synced);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
       atomic_fetch_add(&s->ckpt_failures, 1);
       ts.tv_nsec = 0, ts.tv_sec = 1; /* the WAL grows until the next one succeeds */
@@ -356,6 +414,9 @@ int sq_op_serve_start(sb_store *bs, sb_error *err) {
   /* test builds only: the Nth sync that has something to sync fails (EIO) */
   const char *f = getenv("SANBAO_TEST_SYNC_FAIL");
   s->sync_fail_at = f ? atoi(f) : 0;
+  /* and the Nth sync of the database file by the checkpointing thread */
+  const char *d = getenv("SANBAO_TEST_DB_SYNC_FAIL");
+  s->db_sync_fail_at = d ? atoi(d) : 0;
   /* and the WAL is started over past this many frames, so that a test's
   ** few thousand claims start it over many times (tests/e2e/server_load.sh) */
   const char *w = getenv("SANBAO_TEST_WAL_FRAMES");
@@ -375,8 +436,8 @@ static int serve_sync(sb_store *bs, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   if (atomic_load(&s->sync_failed))
     return sb_error_set(err, SB_EIO, s->path,
-                        "an earlier sync of the write-ahead log failed: nothing is durable "
-                        "until the ledger is opened again");
+                        "an earlier sync of the write-ahead log or the ledger file failed: "
+                        "nothing is durable until the ledger is opened again");
   /* the commits to make durable: every one counted before this load */
   uint64_t commits = atomic_load(&s->wal_commits);
   if (commits == atomic_load(&s->wal_synced)) return SB_OK; /* nothing written since */
@@ -405,7 +466,9 @@ int sq_op_serve_idle(sb_store *bs, sb_error *err) {
   int failed = atomic_exchange(&s->ckpt_failures, 0);
   if (s->ckpt_db && s->wal_frames > s->wal_restart_frames) {
     int log = 0, done = 0;
-    int rc = pinned_checkpoint(s, s->db, &log, &done);
+    int rc = pinned_checkpoint(s, s->db, &log, &done, NULL);
+    if (rc == SQLITE_IOERR && atomic_load(&s->sync_failed)) /* failed meanwhile */
+      return sb_error_set(err, SB_EIO, s->path, "no checkpoint after a failed sync");
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) return sq_db_error(s, err, "checkpoint");
     if (log == done) s->wal_frames = 0;
   }

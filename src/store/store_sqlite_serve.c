@@ -105,11 +105,11 @@
 **     checkpoints here are this thread's (synchronous=FULL; it also syncs
 **     the database file after each one that copied frames, see
 **     sync_database) and the writer's in sq_op_serve_idle (NORMAL): both
-**     sync.  So if the WAL was
-**     restarted between group N's COMMIT and the end of the fdatasync that
-**     answers it, N was already durable in the database file; the
-**     fdatasync then makes durable the new WAL's frames (N+1's), whose
-**     header SQLite synced itself when it began to reuse the file.  The
+**     sync.  So if the WAL was restarted between group N's COMMIT and the
+**     end of the fdatasync that answers it, N was already durable in the
+**     database file; the fdatasync then makes durable the new WAL's frames
+**     (N+1's), whose header SQLite synced itself when it began to reuse the
+**     file.  The
 **     writer's checkpoint therefore need not wait for a pending sync.
 **     (All of this assumes a checkpoint records as copied only what it
 **     copied: SQLite before 3.51.3 can break that when a commit restarts
@@ -128,11 +128,12 @@
 ** without writing them (Linux marks them clean; "fsyncgate", PostgreSQL
 ** 2018), and its cache may show rows the disk does not hold.  So a failure
 ** is final for this store — so is a failed sync of the database file by
-** the checkpointing thread (sync_database) — every later sq_serve_sync fails at once,
-** neither checkpoint runs again (copying the cache's view of the WAL into
-** the database file would spread the doubt there), and closing the store
-** does not checkpoint either (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE): the next
-** open recovers from what the disk holds.  The server stops taking
+** the checkpointing thread (sync_database) — every later sq_serve_sync
+** fails at once, neither checkpoint runs again (copying the cache's view
+** of the WAL into the database file would spread the doubt there), and
+** closing the store does not checkpoint either
+** (SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE): the next open recovers from what the
+** disk holds.  The server stops taking
 ** requests that touch the ledger (server_ledger.c).
 */
 static int serve_sync(sb_store *bs, sb_error *err);

@@ -45,6 +45,7 @@ if ! [ -f "$dir/p$persons/persons.csv" ]; then
 fi
 rm -f "$dir/ledger.db" "$dir/ledger.db-wal" "$dir/ledger.db-shm" "$dir/tokens"
 held=${SB_LEDGER_CLAIMS:-0}
+before=0 # the claims rows the ledger holds before the run
 if [ "$held" -gt 0 ]; then
   base=$dir/p$persons-c$held
   if ! [ -f "$base/ledger.db" ]; then
@@ -60,7 +61,7 @@ if [ "$held" -gt 0 ]; then
   fi
   cp "$base/ledger.db" "$dir/ledger.db"
   sync
-  held=$(sqlite3 "$dir/ledger.db" 'SELECT count(*) FROM claims')
+  before=$(sqlite3 "$dir/ledger.db" 'SELECT count(*) FROM claims')
 else
   "$bin" db init --db "$dir/ledger.db" 2>/dev/null
   "$bin" db import-persons --db "$dir/ledger.db" --persons "$dir/p$persons/persons.csv" 2>/dev/null
@@ -97,7 +98,7 @@ wait $pid
 trap - EXIT
 commits=$(awk '/^sanbao_commits_total/ {print $2}' "$dir/metrics.txt")
 jobs=$(awk '/^sanbao_commit_requests_total/ {print $2}' "$dir/metrics.txt")
-rows=$(($(sqlite3 "$dir/ledger.db" 'SELECT count(*) FROM claims') - held))
+rows=$(($(sqlite3 "$dir/ledger.db" 'SELECT count(*) FROM claims') - before))
 answered=$(sed -n 's/^statuses://p' "$dir/wrk.txt" | tr ' ' '\n' | awk -F= '$1 == 201 || $1 == 422 {n += $2} END {print n + 0}')
 echo "== group commit: $commits commits carried $jobs requests ($(awk -v j="$jobs" -v c="$commits" 'BEGIN {printf "%.1f", j / c}') per commit)"
 echo "== durability: the ledger holds $rows received rows more than before; wrk got $answered answers 201/422"

@@ -492,6 +492,9 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
   r->conn = c;
   r->t0 = srv_now_us();
   r->route = SB_ROUTE_OTHER;
+  const union MHD_ConnectionInfo *ci =
+      MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+  if (ci && ci->socket_context) ((conn_ctx *)ci->socket_context)->open = r;
   atomic_fetch_add_explicit(&s->m.in_flight, 1, memory_order_relaxed);
   return r;
 }
@@ -544,12 +547,34 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
   return handle(s, r);
 }
 
+/* A request's end, answered or not: counted, logged and freed.  `how` is
+** added to its access-log line ("" if it ended normally). */
+static void req_end(sb_server *s, req *r, int status, const char *how) {
+  uint64_t us = srv_now_us() - r->t0;
+  sb_metrics_request(&s->m, r->route, status, us);
+  if (s->cfg.access_log)
+    srv_log(s, "%s %d %lluus %s%s", sb_metrics_route_name(r->route), status, (unsigned long long)us,
+            r->who ? r->who->institution : "-", how);
+  sb_buf_free(&r->body);
+  sb_buf_free(&r->out);
+  sb_buf_free(&r->csv);
+  sb_buf_free(&r->fees_csv);
+  sb_live_claim_free(r->prepared);
+  srv_live_release(r->live);
+  sb_api_claim_free(&r->claim);
+  sb_console_job_free(r->cjob);
+  sb_console_resp_free(&r->cresp);
+  free(r->target);
+  free(r->raw);
+  free(r);
+  atomic_fetch_sub_explicit(&s->m.in_flight, 1, memory_order_relaxed);
+}
+
 static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                          enum MHD_RequestTerminationCode why) {
   sb_server *s = cls;
   req *r = *con_cls;
   if (!r) return;
-  uint64_t us = srv_now_us() - r->t0;
   /* the connection is ready for its next request from now: its header
   ** deadline starts again (a request cut by it counts as a 408) */
   int cut = 0;
@@ -557,6 +582,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
       MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
   conn_ctx *cc = ci ? ci->socket_context : NULL;
   if (cc) {
+    if (cc->open == r) cc->open = NULL;
     pthread_mutex_lock(&s->conn_mu);
     cut = cc->cut;
     cc->busy = 0;
@@ -570,25 +596,9 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
                : r->too_big                          ? 413
                : r->too_slow || (cut && !r->started) ? 408
                                                      : 0;
-  sb_metrics_request(&s->m, r->route, status, us);
-  if (s->cfg.access_log)
-    srv_log(s, "%s %d %lluus %s%s", sb_metrics_route_name(r->route), status, (unsigned long long)us,
-            r->who ? r->who->institution : "-",
-            why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
-  sb_buf_free(&r->body);
-  sb_buf_free(&r->out);
-  sb_buf_free(&r->csv);
-  sb_buf_free(&r->fees_csv);
-  sb_live_claim_free(r->prepared);
-  srv_live_release(r->live);
-  sb_api_claim_free(&r->claim);
-  sb_console_job_free(r->cjob);
-  sb_console_resp_free(&r->cresp);
-  free(r->target);
-  free(r->raw);
-  free(r);
   *con_cls = NULL;
-  atomic_fetch_sub_explicit(&s->m.in_flight, 1, memory_order_relaxed);
+  req_end(s, r, status,
+          why == MHD_REQUEST_TERMINATED_COMPLETED_OK ? "" : " (connection ended early)");
 }
 
 /* Every connection, from accept to close: its header deadline. */
@@ -619,6 +629,15 @@ static void on_connection(void *cls, struct MHD_Connection *c, void **socket_con
       s->conns = cc->next;
     if (cc->next) cc->next->prev = cc->prev;
     pthread_mutex_unlock(&s->conn_mu);
+    /* A request libmicrohttpd dropped after on_uri without calling
+    ** on_completed: one whose query parameters ran its connection memory
+    ** out (docs/decisions.md).  It logs "Not enough memory in pool to
+    ** allocate header record", tries to answer 431 with no memory left to
+    ** build it, and leaves the connection to the deadline.  Before this
+    ** line such a request was never freed: it held its memory and one
+    ** count of in_flight for good, and a graceful stop waited its 10 s for
+    ** it (tests/e2e/server_hardening.sh). */
+    if (cc->open) req_end(s, cc->open, 0, " (dropped by libmicrohttpd before sanbao saw it)");
     free(cc);
     *socket_context = NULL;
   }
@@ -769,14 +788,19 @@ static void server_free(sb_server *s) {
 }
 
 /* The per-connection memory of libmicrohttpd (its default is 32 KiB): the
-** request line and headers, and one header record per query parameter —
-** with the default, 500 parameters ran it out and the client got an empty
-** reply; with this, a request with many parameters (up to about 800)
-** reaches the handler, which answers 431.  Not more: libmicrohttpd zeroes
-** the whole pool after every request of a kept-alive connection, so its
-** size is paid on every settlement (at 128 KiB that memset was 7.5% of the
-** server's CPU; docs/decisions.md). */
-#define CONNECTION_MEMORY (64 * 1024)
+** request line and headers, and one header record (about 50 bytes) per query
+** parameter.  libmicrohttpd zeroes the WHOLE pool after every request of a
+** kept-alive connection, so its size is paid on every settlement: at 64 KiB
+** (until 2026-12-06) that memset cost the server about 3 us of its 45-60 us a
+** request, and 6 us on a ledger of 3 M claims (53.5-53.8 us against 59.9-60.2
+** us, 21.2-21.3 k settlements/s against 19.0-19.5 k, scripts/bench-server.sh;
+** docs/performance.md, thirteenth session) -- more than the zeroing itself,
+** likely because it also evicts from the core's caches what the ledger thread
+** had there.  16 KiB still holds a request line and headers of about 15 KiB,
+** beyond any client's, and up to about 210 query parameters reach the
+** handler, which answers 431 above 32; past that libmicrohttpd runs out of
+** records and drops the request unanswered (docs/decisions.md). */
+#define CONNECTION_MEMORY (16 * 1024)
 
 int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err) {
   sb_server *s = calloc(1, sizeof *s);

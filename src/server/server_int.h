@@ -56,6 +56,11 @@ typedef struct conn_ctx {
   int busy;       /* its request's headers are in: the body, the ledger and
                      the answer have bounds of their own */
   int cut;        /* shut down by the deadline */
+  /* its request from the request line (on_uri) until on_completed; touched
+  ** by the connection's own HTTP thread only.  Still set when the
+  ** connection closes: libmicrohttpd dropped the request without telling
+  ** on_completed (see on_connection) */
+  struct req *open;
 } conn_ctx;
 
 /* One request as the HTTP threads and the ledger thread share it.  While a

@@ -129,6 +129,16 @@ explain_slot *batch_explain_slot(const sb_batch *b, const row *r) {
   return b->n_ex ? (explain_slot *)slot_of(b, b->arena + r->id_off, r->id_len) : NULL;
 }
 
+int sb_batch_reserve(sb_batch *b) {
+  if (!b->ex && explain_slots(b)) return SB_ENOMEM;
+  if (b->opt.keep_accs && !b->accs.cap) {
+    /* the first block keep_acc (persons.c) would allocate */
+    if (!(b->accs.a = malloc(16 * sizeof *b->accs.a))) return SB_ENOMEM;
+    b->accs.cap = 16;
+  }
+  return SB_OK;
+}
+
 int sb_batch_settle(sb_batch *b, sb_error *err) {
   if (b->opt.alt_policies && b->opt.prior)
     return sb_error_set(err, SB_EINVAL, b->name, "a reform cannot be settled after a store");

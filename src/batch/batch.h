@@ -136,6 +136,22 @@ int sb_batch_load_mem(const char *buf, size_t len, const char *name, const sb_po
 ** SB_ENOMEM. */
 int sb_batch_settle(sb_batch *b, sb_error *err);
 
+/*
+** Allocate now, on the calling thread, the blocks of its results that
+** sb_batch_settle() would otherwise allocate and that live as long as the
+** batch: the explanation slots (options.explain_id, read now: it must hold
+** its id) and the first block of the kept accumulators (options.keep_accs).
+** For a batch settled on another thread than the one that frees it -- the
+** server prepares a claim on an HTTP thread, settles it on the ledger
+** thread and answers and frees it on the HTTP thread.  glibc gives a block
+** freed by another thread back to the arena of the thread that allocated
+** it, under that arena's lock; the ledger thread holds its arena's lock
+** for SQLite's allocations much of the time, so every answer's free of its
+** batch waited for it (perf: futex waits under sb_batch_free).  Returns 0,
+** or SB_ENOMEM.  Optional: sb_batch_settle() allocates what is missing.
+*/
+int sb_batch_reserve(sb_batch *b);
+
 /* Append the settlements CSV (header and one row per input row, in input
 ** order) to `out`, calling `flush` whenever the buffer passes `chunk` bytes
 ** so that huge outputs stream; flush returns 0 or -1 (I/O error). */

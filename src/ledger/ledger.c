@@ -1002,6 +1002,11 @@ int sb_live_prepare(const sb_live *lv, const char *csv, size_t len, const char *
   sb_batch_row v;
   sb_batch_row_view(c->b, 0, &v);
   if (v.claim_id_len < sizeof c->explain) memcpy(c->explain, v.claim_id, v.claim_id_len);
+  /* allocated here, on the thread that frees the claim (sb_batch_reserve) */
+  if (sb_batch_reserve(c->b)) {
+    sb_live_claim_free(c);
+    return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
+  }
   *out = c;
   return SB_OK;
 }

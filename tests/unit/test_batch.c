@@ -9,6 +9,7 @@
 ** sb_policy_load_text; expected output lines are written out in full, with
 ** the arithmetic of each settled amount in a comment (yuan).
 */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -1154,6 +1155,95 @@ static void test_threads_identical_output(void **state) {
   assert_string_equal(r3->alerts, r1->alerts);
 }
 
+/* One batch's settlements, kept accumulators and explanation, as text. */
+typedef struct reserve_out {
+  char *set, *accs, *explain;
+  int64_t naccs;
+} reserve_out;
+
+static int acc_line(void *out, int32_t person, int year, const sb_acc *acc) {
+  reserve_out *o = out;
+  char line[160];
+  int n = snprintf(line, sizeof line, "%d %d %lld %lld %lld\n", (int)person, year,
+                   (long long)acc->psn_ytd, (long long)acc->basic_ytd, (long long)acc->ci_paid);
+  size_t old = o->accs ? strlen(o->accs) : 0;
+  char *a = realloc(o->accs, old + (size_t)n + 1);
+  if (!a) return -1;
+  memcpy(a + old, line, (size_t)n + 1);
+  o->accs = a;
+  o->naccs++;
+  return 0;
+}
+
+static void *reserve_run(void *arg) {
+  return (void *)(intptr_t)sb_batch_reserve(arg);
+}
+
+/* Load, reserve on another thread or not, settle: into o. */
+static void reserve_case(const fixture *f, const gen *cg, int reserve, reserve_out *o) {
+  sb_batch_options opt;
+  memset(&opt, 0, sizeof opt);
+  opt.threads = 1;
+  opt.keep_accs = 1;
+  opt.explain_id = "c000007";
+  sb_batch *b = NULL;
+  sb_error err;
+  memset(&err, 0, sizeof err);
+  assert_int_equal(sb_batch_load_mem(cg->p, cg->len, "claims.csv", &f->ps, f->reg, &opt, &b, &err),
+                   0);
+  int rrc = 0;
+  if (reserve) {
+    pthread_t t;
+    void *ret = NULL;
+    assert_int_equal(pthread_create(&t, NULL, reserve_run, b), 0);
+    pthread_join(t, &ret);
+    rrc = (int)(intptr_t)ret;
+  }
+  int rc = rrc ? rrc : sb_batch_settle(b, &err);
+  sb_buf buf = {0};
+  if (!rc) rc = sb_batch_write_settlements(b, &buf, 1u << 20, NULL, NULL);
+  o->set = take(&buf);
+  if (!rc) rc = sb_batch_foreach_acc(b, acc_line, o);
+  if (!rc) rc = sb_batch_explain(b, &buf);
+  o->explain = take(&buf);
+  sb_batch_free(b);
+  assert_int_equal(rc, 0);
+}
+
+/*
+** sb_batch_reserve: the blocks a settlement keeps, allocated beforehand on
+** another thread (as the server does on an HTTP thread), change nothing:
+** the same settlements, the same accumulators -- more person-years than
+** the reserved block holds, so it grows -- and the same explanation.
+*/
+static void test_reserve(void **state) {
+  ctx *c = *state;
+  gen *pg = &c->pg, *cg = &c->cg;
+  gput(pg, "person_id,household_id,region,category,valid_from,valid_to\n");
+  for (int i = 0; i < 40; i++)
+    gput(pg, "g%02d,h%02d,430521,%s,,\n", i, i, i % 3 ? "general" : "min_living");
+  gput(cg, HDR);
+  for (int i = 0; i < 160; i++)
+    gput(cg, "c%06d,g%02d,2022-%02d-%02d,%s,primary,%d.00,,,,\n", i, (i * 7) % 40, i % 12 + 1,
+         i % 28 + 1, i % 4 ? "outpatient" : "inpatient", 100 + (i * 997) % 30000);
+  fixture *f = &c->f;
+  fixture_init(f, pg->p, NO_RULES);
+  reserve_out with = {0}, without = {0};
+  reserve_case(f, cg, 1, &with);
+  reserve_case(f, cg, 0, &without);
+  int64_t n = without.naccs;
+  int same_set = !strcmp(with.set, without.set), same_accs = !strcmp(with.accs, without.accs);
+  int same_explain = !strcmp(with.explain, without.explain);
+  int explained = strstr(with.explain, "c000007") != NULL;
+  free(with.set), free(with.accs), free(with.explain);
+  free(without.set), free(without.accs), free(without.explain);
+  assert_int_equal(n, 40);
+  assert_true(same_set);
+  assert_true(same_accs);
+  assert_true(same_explain);
+  assert_true(explained);
+}
+
 /* r and want: the same settlements and alerts, line by line. */
 static void same_result(const result *r, const result *want) {
   assert_int_equal(r->n_lines, want->n_lines);
@@ -1234,6 +1324,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_alerts_header_when_none, setup, teardown),
       cmocka_unit_test_setup_teardown(test_explain, setup, teardown),
       cmocka_unit_test_setup_teardown(test_explain_several_ids, setup, teardown),
+      cmocka_unit_test_setup_teardown(test_reserve, setup, teardown),
       cmocka_unit_test_setup_teardown(test_threads_identical_output, setup, teardown),
       cmocka_unit_test_setup_teardown(test_two_halves_of_a_file, setup, teardown),
   };

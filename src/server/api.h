@@ -33,6 +33,23 @@ typedef struct sb_api_claim {
 void sb_api_claim_free(sb_api_claim *c);
 
 /*
+** Read `body` as a JSON object whose members are all among names[0..n-1],
+** each at most once, each a string of printable ASCII (0x20-0x7E) holding
+** no backslash: val[f] and vlen[f] then point at the text of names[f] in
+** `body` (NULL and 0 where absent), and 1 is returned.  For any other body
+** -- another shape, an escape, a byte outside that range, a name not
+** listed or listed twice, not JSON at all -- 0, with val and vlen cleared:
+** the caller reads it with jansson, which gives the same values for every
+** body this accepts (tests/unit/test_server_api.c; the fuzz target `api`
+** checks it on every input) and says what is wrong with the rest.  The
+** server's claim bodies are nearly all of this shape, and reading them
+** without jansson's tree of allocations saves a tenth of its HTTP threads'
+** time (docs/performance.md, thirteenth session).
+*/
+int sb_api_flat_object(const char *body, size_t len, const char *const *names, int n,
+                       const char **val, size_t *vlen);
+
+/*
 ** Check a claim body and append to `csv` the claims CSV text of it (header
 ** and one row).  A settlement body holds the claims columns of docs/reference/formats.md §3
 ** but `reverses`; a reversal body (`reverses` not NULL: the claim id from the

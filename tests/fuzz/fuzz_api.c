@@ -7,7 +7,8 @@
 ** catalogue and claims of 2022 (a scratch SQLite file made once per
 ** process), and the JSON answer with the explanation and the fee lines.
 **
-** What must hold: a body accepted becomes exactly one CSV row whose ids
+** What must hold: whatever sb_api_flat_object reads without jansson,
+** jansson reads the same; a body accepted becomes exactly one CSV row whose ids
 ** read back as sent; prepare and settle never fail on it (the server would
 ** answer 400 for a body it accepted, or 500); the amounts obey the rules
 ** (fz_check_result); the answer is valid JSON.
@@ -139,8 +140,37 @@ static void one(const char *body, size_t len, const char *reverses) {
   sb_buf_free(&out);
 }
 
+/* sb_api_flat_object, the jansson-free reading of the usual body: whatever
+** it accepts, jansson reads as the same object (the same names, each once,
+** with the same string values). */
+static void flat_agrees(const char *body, size_t len) {
+  static const char *const names[] = {"claim_id",          "person_id",       "date",
+                                      "visit_type",        "level",           "medfee_sumamt",
+                                      "fulamt_ownpay_amt", "overlmt_selfpay", "preselfpay_amt"};
+  enum { N = sizeof names / sizeof *names };
+  const char *val[N];
+  size_t vlen[N];
+  if (!sb_api_flat_object(body, len, names, N, val, vlen)) return;
+  json_error_t je;
+  json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+  if (!json_is_object(j)) fz_fail("api: the flat reading accepted what jansson refuses");
+  size_t present = 0;
+  for (int f = 0; f < N; f++) {
+    json_t *v = json_object_get(j, names[f]);
+    if (!val[f] != !v) fz_fail("api: the flat reading and jansson disagree on %s", names[f]);
+    if (!v) continue;
+    present++;
+    if (!json_is_string(v) || json_string_length(v) != vlen[f] ||
+        memcmp(json_string_value(v), val[f], vlen[f]))
+      fz_fail("api: the flat reading's %s differs from jansson's", names[f]);
+  }
+  if (json_object_size(j) != present) fz_fail("api: jansson reads members the flat reading missed");
+  json_decref(j);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   ledger_open();
+  flat_agrees((const char *)data, size);
   one((const char *)data, size, NULL);
   one((const char *)data, size, "K02");
   return 0;

@@ -6,6 +6,8 @@
 **    claims CSV text (docs/reference/formats.md §3: header and one row, a field quoted only
 **    when it holds a comma, a quote, CR or LF); every 400 names its field and
 **    writes nothing;
+**  - sb_api_flat_object: whatever it reads without jansson, jansson reads
+**    the same (crafted bodies either way; 50,000 random edits of a good one);
 **  - sb_json_str: JSON escapes, invalid UTF-8 as U+FFFD, valid UTF-8 kept
 **    (jansson reads every output back as the oracle);
 **  - sb_tokens_add / _load / _find: a made token is found with its role and
@@ -250,6 +252,136 @@ static void test_csv_quoting(void **state) {
   assert_string_equal(ids.person_id, "p\nq");
   sb_api_claim_free(&ids);
   sb_buf_free(&csv);
+}
+
+/* ---- sb_api_flat_object: jansson as the oracle ---------------------------------- */
+
+static const char *const NAMES[] = {"claim_id", "person_id", "date", "visit_type", "level"};
+#define NNAMES 5
+
+/* sb_api_flat_object on body[0..len): if it accepts, jansson must read the
+** same object -- the same names, each once, with the same string values.
+** Returns what sb_api_flat_object returned. */
+static int flat_agrees(const char *body, size_t len) {
+  const char *val[NNAMES];
+  size_t vlen[NNAMES];
+  int r = sb_api_flat_object(body, len, NAMES, NNAMES, val, vlen);
+  if (!r) {
+    for (int f = 0; f < NNAMES; f++)
+      if (val[f] || vlen[f]) fail_msg("refused, but val[%d] left set: %.*s", f, (int)len, body);
+    return 0;
+  }
+  json_error_t je;
+  json_t *j = json_loadb(body, len, JSON_REJECT_DUPLICATES, &je);
+  if (!j || !json_is_object(j))
+    fail_msg("accepted what jansson refuses (%s): %.*s", j ? "not an object" : je.text, (int)len,
+             body);
+  size_t present = 0;
+  for (int f = 0; f < NNAMES; f++) {
+    json_t *v = json_object_get(j, NAMES[f]);
+    if (!val[f]) {
+      if (v) fail_msg("%s missed: %.*s", NAMES[f], (int)len, body);
+      continue;
+    }
+    present++;
+    if (!json_is_string(v) || json_string_length(v) != vlen[f] ||
+        memcmp(json_string_value(v), val[f], vlen[f]) != 0)
+      fail_msg("%s differs from jansson's: %.*s", NAMES[f], (int)len, body);
+  }
+  if (json_object_size(j) != present) fail_msg("jansson sees more members: %.*s", (int)len, body);
+  json_decref(j);
+  return 1;
+}
+
+static uint32_t flat_lcg(uint64_t *s) {
+  *s = *s * 6364136223846793005ULL + 1442695040888963407ULL;
+  return (uint32_t)(*s >> 33);
+}
+
+static void test_flat_object(void **state) {
+  (void)state;
+  /* read without jansson */
+  static const char *const yes[] = {
+      "{\"claim_id\":\"C1\",\"person_id\":\"P1\",\"date\":\"2022-03-01\"}",
+      " \t\r\n{ \"date\" : \"2022-03-01\" ,\n\"claim_id\":\"C 1/~!\" } \n",
+      "{}",
+      "{ }",
+      "{\"claim_id\":\"\",\"level\":\"grade1\",\"visit_type\":\"outpatient\"}",
+  };
+  /* read with jansson: another shape, an escape, a byte out of range, a
+  ** name not listed or twice, not JSON */
+  static const char *const no[] = {
+      "{\"claim_id\":\"C\\\"1\"}",
+      "{\"claim_id\":\"C\\u0041\"}",
+      "{\"claim_id\":\"C\xc3\xa9\"}",
+      "{\"claim_id\":\"C\t1\"}",
+      "{\"claim_id\":\"C\x7f\"}",
+      "{\"claim_id\":\"C1\",\"claim_id\":\"C2\"}",
+      "{\"fees\":[]}",
+      "{\"reverses\":\"C0\"}",
+      "{\"claim_id\":1}",
+      "{\"claim_id\":null}",
+      "{\"claim_id\":\"C1\",}",
+      "{\"claim_id\":\"C1\"",
+      "{\"claim_id\":\"C1\"}x",
+      "{\"claim_id\":\"C1\"}{}",
+      "[\"claim_id\"]",
+      "\xef\xbb\xbf{}",
+      "{\"claim_id\" \"C1\"}",
+      "{\"claim_id\":\"C1\" \"date\":\"D\"}",
+      "",
+      "{",
+      "{\"claim_id\":\"C1",
+      "{claim_id:\"C1\"}",
+      "{\"claim_id\":{\"a\":\"b\"}}",
+      "{\"claim_id\"\f:\"C1\"}",
+  };
+  for (size_t k = 0; k < sizeof yes / sizeof *yes; k++)
+    if (!flat_agrees(yes[k], strlen(yes[k]))) fail_msg("refused: %s", yes[k]);
+  for (size_t k = 0; k < sizeof no / sizeof *no; k++)
+    if (flat_agrees(no[k], strlen(no[k]))) fail_msg("accepted: %s", no[k]);
+  /* a NUL inside a string, and after the object */
+  static const char nul1[] = "{\"claim_id\":\"C\0\"}", nul2[] = "{}\0";
+  assert_int_equal(flat_agrees(nul1, sizeof nul1 - 1), 0);
+  assert_int_equal(flat_agrees(nul2, sizeof nul2 - 1), 0);
+
+  /* Random edits of a good body: whatever is accepted, jansson agrees. */
+  static const char base[] =
+      "{\"claim_id\":\"C-1\", \"person_id\":\"P1\",\n\"date\":\"2022-03-01\",\"level\":\"g1\"}";
+  static const char alphabet[] = "\"\\{}[],: \t\nax0\x7f\x80\xff";
+  uint64_t seed = 20221206;
+  char buf[sizeof base + 8];
+  int accepted = 0, refused = 0;
+  for (int i = 0; i < 50000; i++) {
+    size_t len = sizeof base - 1;
+    memcpy(buf, base, len);
+    int edits = 1 + (int)(flat_lcg(&seed) % 3);
+    for (int e = 0; e < edits; e++) {
+      size_t at = flat_lcg(&seed) % len;
+      char c = alphabet[flat_lcg(&seed) % (sizeof alphabet - 1)];
+      switch (flat_lcg(&seed) % 3) {
+      case 0: /* replace */
+        buf[at] = c;
+        break;
+      case 1: /* delete */
+        memmove(buf + at, buf + at + 1, len - at - 1);
+        len--;
+        break;
+      default: /* insert */
+        if (len + 1 > sizeof buf) break;
+        memmove(buf + at + 1, buf + at, len - at);
+        buf[at] = c;
+        len++;
+      }
+    }
+    if (flat_agrees(buf, len))
+      accepted++;
+    else
+      refused++;
+  }
+  printf("flat object: %d of 50000 edited bodies read without jansson\n", accepted);
+  assert_true(accepted > 500);
+  assert_true(refused > 500);
 }
 
 /* ---- JSON writing -------------------------------------------------------------- */
@@ -747,6 +879,7 @@ int main(void) {
       cmocka_unit_test(test_bad_bodies_name_the_field),
       cmocka_unit_test(test_reversal_body),
       cmocka_unit_test(test_csv_quoting),
+      cmocka_unit_test(test_flat_object),
       cmocka_unit_test(test_json_str_escapes),
       cmocka_unit_test(test_json_str_utf8),
       cmocka_unit_test(test_json_money_and_errors),

@@ -12,33 +12,44 @@
 #include <string.h>
 #include <unistd.h>
 
+/* "FILE:LINE" of the header, for a message. */
+static const char *header_where(char *where, size_t size, const char *file, const sb_csv_row *h) {
+  snprintf(where, size, "%s:%lld", file, (long long)h->line);
+  return where;
+}
+
 int sb_csv_map_header(const sb_csv_row *h, const sb_column *cols, int n, int *idx, const char *file,
                       sb_error *err) {
   char where[600];
-  snprintf(where, sizeof where, "%s:%lld", file, (long long)h->line);
   /* A file whose lines end in CR alone (classic Mac OS, some exports) reads
   ** as one long header line holding the whole file: its last column name
   ** swallows the data, and a file whose last column is optional would load
   ** as empty without a word.  No column name holds a carriage return. */
   for (int i = 0; i < h->n; i++)
     if (memchr(h->fields[i].p, '\r', h->fields[i].len))
-      return sb_error_set(err, SB_EINVAL, where,
+      return sb_error_set(err, SB_EINVAL, header_where(where, sizeof where, file, h),
                           "the header line holds a carriage return: the lines of this file "
                           "end in CR alone; sanbao reads lines that end in LF or CR LF");
   for (int k = 0; k < n; k++)
     idx[k] = -1;
+  /* The names in `cols` differ, so a field is at most one of them: the
+  ** search stops at the first that matches, and starts at the column's own
+  ** place, where a header in the documented order (every file sanbao
+  ** writes, and every claim the server reads, once per request) has it. */
   for (int i = 0; i < h->n; i++)
-    for (int k = 0; k < n; k++)
-      if (sb_csv_field_is(&h->fields[i], cols[k].name)) {
-        if (idx[k] >= 0)
-          return sb_error_set(err, SB_EINVAL, where, "column '%s' appears twice in the header",
-                              cols[k].name);
-        idx[k] = i;
-      }
+    for (int j = 0; j < n; j++) {
+      int k = (i + j) % n;
+      if (!sb_csv_field_is(&h->fields[i], cols[k].name)) continue;
+      if (idx[k] >= 0)
+        return sb_error_set(err, SB_EINVAL, header_where(where, sizeof where, file, h),
+                            "column '%s' appears twice in the header", cols[k].name);
+      idx[k] = i;
+      break;
+    }
   for (int k = 0; k < n; k++)
     if (cols[k].required && idx[k] < 0)
-      return sb_error_set(err, SB_EINVAL, where, "required column '%s' is missing from the header",
-                          cols[k].name);
+      return sb_error_set(err, SB_EINVAL, header_where(where, sizeof where, file, h),
+                          "required column '%s' is missing from the header", cols[k].name);
   return SB_OK;
 }
 

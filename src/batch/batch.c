@@ -132,9 +132,8 @@ explain_slot *batch_explain_slot(const sb_batch *b, const row *r) {
 int sb_batch_reserve(sb_batch *b) {
   if (!b->ex && explain_slots(b)) return SB_ENOMEM;
   if (b->opt.keep_accs && !b->accs.cap) {
-    /* the first block keep_acc (persons.c) would allocate */
-    if (!(b->accs.a = malloc(16 * sizeof *b->accs.a))) return SB_ENOMEM;
-    b->accs.cap = 16;
+    if (!(b->accs.a = malloc(KEPT_ACCS_FIRST * sizeof *b->accs.a))) return SB_ENOMEM;
+    b->accs.cap = KEPT_ACCS_FIRST;
   }
   return SB_OK;
 }

@@ -123,6 +123,10 @@ typedef struct kept_accs {
   int64_t n, cap;
 } kept_accs;
 
+/* The first block of kept accumulators (keep_acc, persons.c; allocated
+** ahead by sb_batch_reserve); it doubles from there. */
+#define KEPT_ACCS_FIRST 16
+
 /* A row's results under options.alt_policies (the amounts read are the
 ** same; only what the tiers pay differs). */
 typedef struct alt_pay {

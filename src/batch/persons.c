@@ -20,7 +20,7 @@
 ** fast bin (malloc_consolidate). */
 static int keep_acc(kept_accs *k, int32_t person, int year, const sb_acc *acc) {
   if (k->n == k->cap) {
-    int64_t nc = k->cap ? k->cap * 2 : 16;
+    int64_t nc = k->cap ? k->cap * 2 : KEPT_ACCS_FIRST;
     kept_acc *na = realloc(k->a, (size_t)nc * sizeof *na);
     if (!na) return -1;
     k->a = na;

@@ -220,6 +220,7 @@ static void op_close(sb_store *bs) {
     sqlite3_finalize(s->ins[k]);
   free(s->text);
   sqlite3_close(s->db);
+  sq_serve_close_files(s);
   free(s->path);
   free(s);
 }

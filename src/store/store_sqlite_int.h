@@ -161,6 +161,10 @@ typedef struct sqlite_store {
   _Atomic int sync_failed;            /* a sync failed: every later one fails, no checkpoint runs */
   int sync_fail_at, sync_calls;       /* test builds: SANBAO_TEST_SYNC_FAIL (see sq_serve_sync) */
   int db_sync_fail_at, db_sync_calls; /* test builds: SANBAO_TEST_DB_SYNC_FAIL (sync_database) */
+  /* the database file, opened again for its write-back in steps by the
+  ** checkpointing thread (write_back_database in store_sqlite_serve.c) */
+  int db_fd, db_fd_open;
+  int wb_fail_at, wb_calls; /* test builds: SANBAO_TEST_DB_WRITEBACK_FAIL */
 } sqlite_store;
 
 /* The name of the VFS that gathers a WAL's adjacent writes into one
@@ -275,14 +279,18 @@ int sq_op_alert_mark_each(sb_store *bs, int (*fn)(void *, const sb_alert_mark *)
 int sq_op_serve_start(sb_store *bs, sb_error *err);
 int sq_op_serve_idle(sb_store *bs, sb_error *err);
 
-/* Stop the background checkpointer and close its connection, and the WAL
-** opened for syncing (at close). */
 /* Replace the connection's automatic checkpoint by the same checkpoint
 ** run inside a read transaction of another connection (the pin: see "The
 ** WAL-reset race" in store_sqlite_serve.c); called once, when the store is
 ** opened in WAL mode.  sq_pin_close closes the pin's connection. */
 void sq_pin_checkpoints(sqlite_store *s);
 void sq_pin_close(sqlite_store *s);
+/* Stop the background checkpointer and close its connection, and the WAL
+** opened for syncing (at close). */
 void sq_stop_checkpointer(sqlite_store *s);
+/* The descriptors serve mode opened on the database file itself, closed:
+** only after every connection of the store is (closing one drops the
+** process's POSIX locks on the file, SQLite's among them). */
+void sq_serve_close_files(sqlite_store *s);
 
 #endif

@@ -3,11 +3,14 @@
 ** writer): a checkpointer thread of its own, the writer's checkpoint
 ** between transactions, and the sync of the WAL split from the commit.
 */
+/* sync_file_range(2), Linux's: the database file's write-back in steps */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -104,13 +107,13 @@
 **     reaches mxFrame only after the database file's sync).  The
 **     checkpoints here are this thread's (synchronous=FULL; it also syncs
 **     the database file after each one that copied frames, see
-**     sync_database) and the writer's in sq_op_serve_idle (NORMAL): both
-**     sync.  So if the WAL was restarted between group N's COMMIT and the
-**     end of the fdatasync that answers it, N was already durable in the
-**     database file; the fdatasync then makes durable the new WAL's frames
-**     (N+1's), whose header SQLite synced itself when it began to reuse the
-**     file.  The
-**     writer's checkpoint therefore need not wait for a pending sync.
+**     sync_database and write_back_database) and the writer's in
+**     sq_op_serve_idle (NORMAL): both sync.  So if the WAL was restarted
+**     between group N's COMMIT and the end of the fdatasync that answers
+**     it, N was already durable in the database file; the fdatasync then
+**     makes durable the new WAL's frames (N+1's), whose header SQLite
+**     synced itself when it began to reuse the file.  The writer's
+**     checkpoint therefore need not wait for a pending sync.
 **     (All of this assumes a checkpoint records as copied only what it
 **     copied: SQLite before 3.51.3 can break that when a commit restarts
 **     the WAL under a PASSIVE checkpoint; see "The WAL-reset race" below.)
@@ -217,6 +220,93 @@ static int sync_database(sqlite_store *s) {
   return f->pMethods->xSync(f, SQLITE_SYNC_NORMAL);
 }
 
+/*
+** The database file written back in steps before that sync.  The sync
+** alone hands the kernel every page the checkpoint copied at once — on a
+** ledger of 3 M claims at 24 k claims a second, 1,100 to 3,100 random
+** pages every 100 ms — and the disk's queue then holds them all ahead of
+** the WAL's next fdatasync, the one every answer waits for (the syncer,
+** server_ledger.c).  Timed per request (an instrumented build under
+** SB_LEDGER_CLAIMS=3000000 sh scripts/bench-server.sh 20 64): of the
+** requests slower than 5 ms, 4.1-4.3 ms of their 6.7-6.9 were the wait
+** for the syncer and the sync itself; 4 % of the WAL's syncs took over 2 ms.
+**
+** So the thread first writes the file back a step at a time, with the pin
+** released: sync_file_range(2) over each of WB_STEPS ranges of the file in
+** turn (at least WB_STEP_MIN bytes each), each call waiting for its own
+** pages, so that the disk's queue holds a few dozen of them at a time and
+** the WAL's sync waits behind those only.  Then the sync, under the pin as
+** before, finds the pages written and flushes the disk's cache.  Measured
+** against the plain sync (docs/performance.md, fourteenth session): the
+** requests over 5 ms a third to a half as many, the WAL's syncs over 2 ms
+** a fifth as many.  Steps of 8 MiB on that 485 MB file kept about half the
+** slow syncs, of 32 MiB nearly all.
+**
+** Near the restart (the last eighth of the WAL's length, where this thread
+** checkpoints back to back) it syncs at once instead, under the pin: pages
+** still being written back there would be left to the writer's own
+** checkpoint, which syncs the file when it starts the WAL over, on the
+** ledger thread (stepped there too, the writer's checkpoints took 18.7 ms
+** on average against 10.6).
+**
+** Durability does not change: nothing relies on these pages being on the
+** disk before the restart, whose checkpoint syncs the file itself (point 4
+** of "The sync, split from the commit").  A failed step is final as a
+** failed sync is.  Linux reports a write-back error once to each open
+** descriptor of the file (errseq), so a step may be what hears of it; the
+** sync after it, on SQLite's descriptor, hears of it too, and so does the
+** writer's next checkpoint, whose sync then fails before it records
+** anything as copied.  A file system that cannot do sync_file_range
+** (EINVAL, ENOSYS, ESPIPE) gets the plain sync.
+*/
+#define WB_STEPS 256
+#define WB_STEP_MIN ((off_t)2 << 20)
+
+static int write_back_steps(sqlite_store *s) {
+#ifdef SB_TEST_HOOKS
+  if (s->wb_fail_at && ++s->wb_calls == s->wb_fail_at) return SQLITE_IOERR_FSYNC;
+#endif
+  struct stat st;
+  if (fstat(s->db_fd, &st)) return SQLITE_OK; /* the sync writes it all */
+  off_t step = st.st_size / WB_STEPS;
+  if (step < WB_STEP_MIN) step = WB_STEP_MIN;
+  unsigned flags = SYNC_FILE_RANGE_WAIT_BEFORE | SYNC_FILE_RANGE_WRITE | SYNC_FILE_RANGE_WAIT_AFTER;
+  for (off_t at = 0; at < st.st_size; at += step) {
+    int rc;
+    do
+      rc = sync_file_range(s->db_fd, at, step, flags);
+    while (rc && errno == EINTR);
+    if (rc)
+      return errno == EINVAL || errno == ENOSYS || errno == ESPIPE ? SQLITE_OK : SQLITE_IOERR_FSYNC;
+  }
+  return SQLITE_OK;
+}
+
+/* The write-back in steps, then the sync under the pin; *db_synced as in
+** pinned_checkpoint.  A failure of either is final (see above). */
+static int write_back_database(sqlite_store *s, int copied, int *db_synced) {
+  int rc = write_back_steps(s);
+  pthread_mutex_lock(&s->pin_mu);
+  if (atomic_load(&s->sync_failed))
+    rc = SQLITE_IOERR; /* failed meanwhile: nothing more is written */
+  else if (rc == SQLITE_OK && (rc = sync_database(s)) == SQLITE_OK)
+    *db_synced = copied;
+  else {
+    atomic_store(&s->sync_failed, 1);
+    rc = SQLITE_IOERR_FSYNC;
+  }
+  pthread_mutex_unlock(&s->pin_mu);
+  return rc;
+}
+
+/* Has the WAL passed seven eighths of the length at which the writer
+** starts it over?  Then the thread checkpoints back to back
+** (checkpoint_main) and syncs the database file at once, without the
+** write-back in steps (write_back_database). */
+static int near_restart(sqlite_store *s) {
+  return atomic_load(&s->wal_len) >= s->wal_restart_frames - s->wal_restart_frames / 8;
+}
+
 /* A PASSIVE checkpoint of `db` inside the pin.  With `db_synced` (the
 ** checkpointing thread's), then the database file's sync, when frames were
 ** copied since the last one (*db_synced: how many had been); still inside
@@ -241,8 +331,11 @@ static int pinned_checkpoint(sqlite_store *s, sqlite3 *db, int *frames, int *cop
   else if (rc != SQLITE_OK)
     *frames = 1, *copied = 0; /* no pin: the WAL grows until a checkpoint can be pinned */
   /* `copied` counts the frames copied since the WAL last started over */
+  int in_steps = 0;
   if (db_synced && rc == SQLITE_OK && *copied > 0 && *copied != *db_synced) {
-    if (sync_database(s) == SQLITE_OK) {
+    if (s->db_fd_open && !near_restart(s)) {
+      in_steps = 1; /* after the pin (write_back_database) */
+    } else if (sync_database(s) == SQLITE_OK) {
       *db_synced = *copied;
     } else {
       atomic_store(&s->sync_failed, 1);
@@ -252,6 +345,7 @@ static int pinned_checkpoint(sqlite_store *s, sqlite3 *db, int *frames, int *cop
   if (s->pin_db && sqlite3_get_autocommit(s->pin_db) == 0)
     sqlite3_exec(s->pin_db, "COMMIT", NULL, NULL, NULL);
   pthread_mutex_unlock(&s->pin_mu);
+  if (in_steps) rc = write_back_database(s, *copied, db_synced);
   return rc;
 }
 
@@ -284,6 +378,11 @@ void sq_pin_checkpoints(sqlite_store *s) {
   sqlite3_wal_hook(s->db, pinned_autocheckpoint, s);
 }
 
+void sq_serve_close_files(sqlite_store *s) {
+  if (s->db_fd_open) close(s->db_fd);
+  s->db_fd_open = 0;
+}
+
 void sq_pin_close(sqlite_store *s) {
   if (s->pin_db) sqlite3_close(s->pin_db);
   s->pin_db = NULL;
@@ -293,34 +392,45 @@ void sq_pin_close(sqlite_store *s) {
 
 /*
 ** How often the thread checkpoints: every CKPT_TICKS ticks of 20 ms (100
-** ms), and every tick once the WAL has passed seven eighths of the length
-** at which the writer starts it over.  A page written several times between
-** two checkpoints is copied once, so the longer the interval the less the
-** copying: every 20 ms, the checkpoints took about 4-5 us of the server's
-** CPU a request (perf: 7.8 % of its samples, mostly pwrite into the
-** database file).  But the longer the interval, the more the writer has to
-** copy itself when it starts the WAL over (sq_op_serve_idle), on the ledger
-** thread while requests wait: 250 ms between checkpoints made p99 10.7-13.0
-** ms on a ledger of 1 M persons, against 8.9-9.6 ms every 20 ms.  Hence
-** every tick near the end, where the writer's copy is: then it finds as
-** little left as before.  With both, scripts/bench-server.sh: 20.6-21.1 k
-** claims/s at 57-58 us a request against 19.3-20.0 k at 59-61 us every 20
-** ms (100,000 persons), 19.2-19.7 k against 17.9-19.0 k (1 M), p99 no
-** higher (docs/performance.md, tenth session).  Not longer: each
-** checkpoint is a burst on two shared cores, and a quarter of a second's
-** (12 ticks) once gave a loaded machine a p99.9 of 99 ms.
+** ms), and back to back once the WAL has passed seven eighths of the
+** length at which the writer starts it over.  A page written several times
+** between two checkpoints is copied once, so the longer the interval the
+** less the copying: every 20 ms, the checkpoints took about 4-5 us of the
+** server's CPU a request (perf: 7.8 % of its samples, mostly pwrite into
+** the database file).  Not longer: each checkpoint is a burst on two shared
+** cores, and a quarter of a second's (12 ticks) once gave a loaded machine
+** a p99.9 of 99 ms.
+**
+** Near the end it is the writer's copy that counts: when it starts the WAL
+** over (sq_op_serve_idle), it copies on the ledger thread, while every
+** request in flight waits, whatever this thread has not, and syncs the
+** database file.  250 ms between checkpoints made p99 10.7-13.0 ms on a
+** ledger of 1 M persons against 8.9-9.6 ms every 20 ms (tenth session);
+** hence more often near the end.  Every tick there (the tenth session's
+** choice) still left the writer 1,000-1,900 frames: 7-14 ms a restart, 10.6
+** on average on a ledger of 3 M claims, about every 1.4 s, which held up a
+** fifth to a quarter of the requests over 7 ms.  Back to back there, each
+** checkpoint copies only what was committed during the one before (at 24 k
+** claims/s a few hundred frames), and so does the writer's: 2.8-3.4 ms a
+** restart on average, and the requests over 7 ms that a restart held up
+** went from about 1,200 a 20 s run to under 100; the server's CPU a request
+** the same (fourteenth session).  Without new frames since the last one,
+** it waits for the next tick, so an idle server near the end does not spin.
 */
 #define CKPT_TICKS 5
 
 static void *checkpoint_main(void *arg) {
   sqlite_store *s = arg;
-  int near = s->wal_restart_frames - s->wal_restart_frames / 8, ticks = 0, synced = 0;
+  int ticks = 0, synced = 0, last_len = -1;
   while (!atomic_load(&s->ckpt_stop)) {
     struct timespec ts = {0, 20 * 1000 * 1000};
-    nanosleep(&ts, NULL);
-    if (atomic_load(&s->sync_failed)) continue;
-    if (++ticks < CKPT_TICKS && atomic_load(&s->wal_len) < near) continue; /* see above */
-    ticks = 0;
+    int len = atomic_load(&s->wal_len);
+    /* see above: back to back near the end while frames come */
+    if (!near_restart(s) || len == last_len || atomic_load(&s->sync_failed)) {
+      nanosleep(&ts, NULL);
+      if (atomic_load(&s->sync_failed) || ++ticks < CKPT_TICKS) continue;
+    }
+    ticks = 0, last_len = len;
     int frames = 0, copied = 0;
     int rc = pinned_checkpoint(s, s->ckpt_db, &frames, &copied, &synced);
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
@@ -405,6 +515,15 @@ int sq_op_serve_start(sb_store *bs, sb_error *err) {
     return SB_EIO;
   }
   int rc = open_wal(s, err);
+  /* the database file for its write-back in steps (write_back_steps); not
+  ** opened: the plain sync.  Closed only after every connection of the
+  ** store (sq_serve_close_files): closing a descriptor of a file drops
+  ** every POSIX lock this process holds on it, SQLite's too */
+  if (!rc && !s->db_fd_open) {
+    const char *name = sqlite3_db_filename(s->db, "main");
+    s->db_fd = name && *name ? open(name, O_RDONLY | O_CLOEXEC) : -1;
+    s->db_fd_open = s->db_fd >= 0;
+  }
   if (!rc && sqlite3_exec(s->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) != SQLITE_OK)
     rc = sq_db_error(s, err, "cannot set synchronous=NORMAL");
   if (rc) {
@@ -418,6 +537,9 @@ int sq_op_serve_start(sb_store *bs, sb_error *err) {
   /* and the Nth sync of the database file by the checkpointing thread */
   const char *d = getenv("SANBAO_TEST_DB_SYNC_FAIL");
   s->db_sync_fail_at = d ? atoi(d) : 0;
+  /* and the Nth write-back in steps of the database file (EIO) */
+  const char *b = getenv("SANBAO_TEST_DB_WRITEBACK_FAIL");
+  s->wb_fail_at = b ? atoi(b) : 0;
   /* and the WAL is started over past this many frames, so that a test's
   ** few thousand claims start it over many times (tests/e2e/server_load.sh) */
   const char *w = getenv("SANBAO_TEST_WAL_FRAMES");

@@ -23,6 +23,8 @@
 #      answered 201, every claim after it 503, /healthz says ledger_failed,
 #      the stop fails naming it; restarted without the fault, the first
 #      claim is there and the second settles at most once.
+#  (e) SANBAO_TEST_DB_WRITEBACK_FAIL=1: the same, when what fails is the
+#      write-back in steps that comes before that sync.
 # Usage: sh server_sync.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -155,46 +157,52 @@ same_text "(c) every claim answered" 16 "$(wc -l <"$work/c.codes" | tr -d ' ')"
 same_text "(c) not one 201: each waited for its failed sync" "" "$(grep -v '^503$' "$work/c.codes" | sort | uniq -c)"
 stopped_failing "(c) stop after the failure"
 
-# ---- (d) the checkpointing thread's sync of the ledger file fails ---------------------
-db=$work/d.db
-ledger "$db"
-export SANBAO_TEST_DB_SYNC_FAIL=1
-start_server "$db" "$work/d.log"
-unset SANBAO_TEST_DB_SYNC_FAIL
-# claims one at a time, each writing frames for the thread's next
-# checkpoint (every 100 ms) to copy: 201 until its failed sync, then 503
-k=1 last=0
-while [ "$k" -le 20 ]; do
+# ---- (d), (e) the checkpointing thread's write to the ledger file fails ---------------
+# db_file_fails CASE VARIABLE: that test hook set to 1 for the server's start
+db_file_fails() {
+  c=$1
+  db=$work/$c.db
+  ledger "$db"
+  eval "export $2=1"
+  start_server "$db" "$work/$c.log"
+  unset "$2"
+  # claims one at a time, each writing frames for the thread's next
+  # checkpoint (every 100 ms) to copy: 201 until its failed sync, then 503
+  k=1 last=0
+  while [ "$k" -le 20 ]; do
+    post "$k"
+    [ "$code" = 201 ] || break
+    last=$k
+    sleep 0.1
+    k=$((k + 1))
+  done
+  expect_code "($c) the claim after the failure" 503
+  contains "($c) the 503 says the claim may be stored" "$work/resp.json" "may or may not be stored"
+  if [ "$last" -ge 1 ]; then ok; else bad "($c) no claim was answered 201 before the failure"; fi
+  post 20
+  expect_code "($c) a claim after that: refused" 503
+  code=$(curl -s -m 30 -o "$work/resp.json" -w '%{http_code}' "$base/healthz")
+  expect_code "($c) /healthz after the failure" 503
+  contains "($c) /healthz says why" "$work/resp.json" "ledger_failed"
+  stopped_failing "($c) stop after the failure"
+  contains "($c) the log names the ledger file's sync" "$srvlog" "the ledger file failed"
+  start_server "$db" "$work/${c}2.log"
+  get 1
+  expect_code "($c) restarted: the first claim is in the ledger" 200
+  get "$last"
+  expect_code "($c) restarted: the last claim answered 201 is in the ledger" 200
   post "$k"
-  [ "$code" = 201 ] || break
-  last=$k
-  sleep 0.1
-  k=$((k + 1))
-done
-expect_code "(d) the claim after the failed sync of the ledger file" 503
-contains "(d) the 503 says the claim may be stored" "$work/resp.json" "may or may not be stored"
-if [ "$last" -ge 1 ]; then ok; else bad "(d) no claim was answered 201 before the failure"; fi
-post 20
-expect_code "(d) a claim after that: refused" 503
-code=$(curl -s -m 30 -o "$work/resp.json" -w '%{http_code}' "$base/healthz")
-expect_code "(d) /healthz after the failure" 503
-contains "(d) /healthz says why" "$work/resp.json" "ledger_failed"
-stopped_failing "(d) stop after the failure"
-contains "(d) the log names the ledger file's sync" "$srvlog" "the ledger file failed"
-start_server "$db" "$work/d2.log"
-get 1
-expect_code "(d) restarted: the first claim is in the ledger" 200
-get "$last"
-expect_code "(d) restarted: the last claim answered 201 is in the ledger" 200
-post "$k"
-expect_code "(d) restarted: the claim answered 503 again, settled once" 200 201
-stop_server "(d) restarted: stop"
-if command -v sqlite3 >/dev/null 2>&1; then
-  same_text "(d) each claim once" "$(sqlite3 "$db" "SELECT count(*) FROM claims")" \
-    "$(sqlite3 "$db" "SELECT count(DISTINCT claim_id) FROM claims")"
-  same_text "(d) integrity_check" ok "$(sqlite3 "$db" "PRAGMA integrity_check")"
-else
-  skip "no sqlite3 command-line tool: the row count"
-fi
+  expect_code "($c) restarted: the claim answered 503 again, settled once" 200 201
+  stop_server "($c) restarted: stop"
+  if command -v sqlite3 >/dev/null 2>&1; then
+    same_text "($c) each claim once" "$(sqlite3 "$db" "SELECT count(*) FROM claims")" \
+      "$(sqlite3 "$db" "SELECT count(DISTINCT claim_id) FROM claims")"
+    same_text "($c) integrity_check" ok "$(sqlite3 "$db" "PRAGMA integrity_check")"
+  else
+    skip "no sqlite3 command-line tool: the row count"
+  fi
+}
+db_file_fails d SANBAO_TEST_DB_SYNC_FAIL
+db_file_fails e SANBAO_TEST_DB_WRITEBACK_FAIL
 
 finish

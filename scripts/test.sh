@@ -2,7 +2,8 @@
 # Every test: install what is missing, build with gcc (-Werror) and run the
 # suite, then build with clang + AddressSanitizer + UndefinedBehaviorSanitizer
 # (-Werror) and run the suite again, then build with clang + ThreadSanitizer
-# and run the tests of the server and the ledger (the threaded parts) again.
+# and run the tests of the server, the ledger and the bulk output file (the
+# threaded parts) again.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh test
@@ -18,8 +19,8 @@ sh scripts/build.sh build-asan -DCMAKE_C_COMPILER=clang -DSANBAO_SANITIZE=ON -DC
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j "$jobs")
 
-echo "== clang build with ThreadSanitizer: the server and the ledger (their threads), -Werror"
+echo "== clang build with ThreadSanitizer: the server, the ledger and the bulk output file (their threads), -Werror"
 sh scripts/build.sh build-tsan -DCMAKE_C_COMPILER=clang -DSANBAO_TSAN=ON -DCMAKE_BUILD_TYPE=Debug \
   -DSANBAO_TESTS=ON -DSANBAO_TEST_HOOKS=ON
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 \
-  ctest --output-on-failure -j "$jobs" -R 'server|ledger')
+  ctest --output-on-failure -j "$jobs" -R 'server|ledger|outfile')

@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -86,26 +87,142 @@ void sb_outfile_bulk(sb_outfile *f) {
 }
 
 /* Stop writing past the page cache; 1 when it was on and is now off. */
-static int uncached_off(sb_outfile *f) {
-  int fl = fcntl(f->fd, F_GETFL);
-  return fl >= 0 && (fl & O_DIRECT) && fcntl(f->fd, F_SETFL, fl & ~O_DIRECT) == 0;
+static int uncached_off(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  return fl >= 0 && (fl & O_DIRECT) && fcntl(fd, F_SETFL, fl & ~O_DIRECT) == 0;
 }
 
-/* Write n bytes whole; SB_OK or SB_EIO.  An uncached write the kernel
-** refuses as misaligned (EINVAL: a device whose blocks are bigger than a
-** page, or a short write that left the offset unaligned) is retried
-** through the cache, where any length and offset will do. */
-static int write_all(sb_outfile *f, const char *p, size_t n, sb_error *err) {
+/* Write n bytes whole; 0 or the errno of the failure.  An uncached write
+** the kernel refuses as misaligned (EINVAL: a device whose blocks are
+** bigger than a page, or a short write that left the offset unaligned) is
+** retried through the cache, where any length and offset will do. */
+static int write_fd(int fd, const char *p, size_t n, int uncached) {
   size_t done = 0;
   while (done < n) {
-    ssize_t w = write(f->fd, p + done, n - done);
+    ssize_t w = write(fd, p + done, n - done);
     if (w < 0 && errno == EINTR) continue;
-    if (w < 0 && errno == EINVAL && f->stage && uncached_off(f)) continue;
-    if (w <= 0)
-      return sb_error_set(err, SB_EIO, f->path ? f->path : "<stdout>", "write error: %s",
-                          strerror(errno));
+    if (w < 0 && errno == EINVAL && uncached && uncached_off(fd)) continue;
+    if (w <= 0) return w < 0 ? errno : EIO;
     done += (size_t)w;
   }
+  return 0;
+}
+
+static int write_error(sb_outfile *f, int e, sb_error *err) {
+  return sb_error_set(err, SB_EIO, f->path ? f->path : "<stdout>", "write error: %s", strerror(e));
+}
+
+static int write_all(sb_outfile *f, const char *p, size_t n, sb_error *err) {
+  int e = write_fd(f->fd, p, n, f->stage != NULL);
+  return e ? write_error(f, e, err) : SB_OK;
+}
+
+/*
+** The bulk writer.  An uncached write returns when the disk has the bytes
+** (on the project's machine 8 MiB in about 5 ms), and the caller — the
+** settlements' writer, which takes formatted blocks from two formatting
+** threads — would wait that long for every stage: with the output on the
+** disk, `settle`'s write phase took 1.35 s for the 10 M claims' 1.3 GB,
+** against 0.60 s into /dev/null.  So a full stage goes to this thread,
+** and the caller fills the other stage meanwhile; it waits only when the
+** disk is behind.  The file gets the stages in the order they were handed
+** over (one at a time), and a failed write is reported by the next hand-over
+** or by the commit.
+*/
+typedef struct sb_outfile_writer {
+  pthread_t thread;
+  pthread_mutex_t mu;
+  pthread_cond_t cv; /* a stage handed over, written, or the stop */
+  int fd;
+  char *pending; /* the full stage to write; NULL once written */
+  char *spare;   /* the stage the caller fills next */
+  int error;     /* the errno of the first failed write */
+  int stop;
+} sb_outfile_writer;
+
+static void *writer_run(void *arg) {
+  sb_outfile_writer *w = arg;
+  pthread_mutex_lock(&w->mu);
+  for (;;) {
+    while (!w->pending && !w->stop)
+      pthread_cond_wait(&w->cv, &w->mu);
+    if (!w->pending) break;
+    char *p = w->pending;
+    pthread_mutex_unlock(&w->mu);
+    int e = w->error ? 0 : write_fd(w->fd, p, SB_OUTFILE_STAGE, 1); /* after a failure: no more */
+    pthread_mutex_lock(&w->mu);
+    if (e && !w->error) w->error = e;
+    w->pending = NULL;
+    pthread_cond_broadcast(&w->cv);
+  }
+  pthread_mutex_unlock(&w->mu);
+  return NULL;
+}
+
+/* Start the writer with a second stage; NULL when it cannot be had. */
+static sb_outfile_writer *writer_start(int fd) {
+  sb_outfile_writer *w = calloc(1, sizeof *w);
+  void *spare = NULL;
+  if (!w || posix_memalign(&spare, 4096, SB_OUTFILE_STAGE)) {
+    free(w);
+    return NULL;
+  }
+  w->fd = fd, w->spare = spare;
+  pthread_mutex_init(&w->mu, NULL);
+  pthread_cond_init(&w->cv, NULL);
+  if (pthread_create(&w->thread, NULL, writer_run, w) != 0) {
+    pthread_mutex_destroy(&w->mu);
+    pthread_cond_destroy(&w->cv);
+    free(spare);
+    free(w);
+    return NULL;
+  }
+  return w;
+}
+
+/* Wait for the stage in hand, stop the thread and free it; 0 or the errno
+** of a failed write. */
+static int writer_stop(sb_outfile *f) {
+  sb_outfile_writer *w = f->writer;
+  if (!w) return 0;
+  pthread_mutex_lock(&w->mu);
+  w->stop = 1;
+  pthread_cond_broadcast(&w->cv);
+  pthread_mutex_unlock(&w->mu);
+  pthread_join(w->thread, NULL); /* it writes what it was handed first */
+  int e = w->error;
+  pthread_mutex_destroy(&w->mu);
+  pthread_cond_destroy(&w->cv);
+  free(w->spare);
+  free(w);
+  f->writer = NULL;
+  return e;
+}
+
+/* The full stage: to the writer (started now if need be), or written here
+** when there is none. */
+static int stage_full(sb_outfile *f, sb_error *err) {
+  if (!f->writer) f->writer = writer_start(f->fd);
+  sb_outfile_writer *w = f->writer;
+  if (!w) {
+    if (write_all(f, f->stage, f->slen, err)) return SB_EIO;
+    f->slen = 0;
+    return SB_OK;
+  }
+  pthread_mutex_lock(&w->mu);
+  while (w->pending)
+    pthread_cond_wait(&w->cv, &w->mu);
+  int e = w->error;
+  if (!e) {
+    /* the spare was written (nothing pending): hand this one over, fill that */
+    w->pending = f->stage;
+    f->stage = w->spare;
+    w->spare = w->pending;
+    pthread_cond_broadcast(&w->cv);
+  }
+  pthread_mutex_unlock(&w->mu);
+  if (e) return write_error(f, e, err);
+  f->slen = 0;
   return SB_OK;
 }
 
@@ -115,8 +232,9 @@ int sb_outfile_write(sb_outfile *f, sb_buf *b, sb_error *err) {
     if (rc == SB_OK) b->len = 0;
     return rc;
   }
-  /* bulk: fill the stage, write it whenever it is full (aligned address,
-  ** length and file offset: every write before it was a whole stage) */
+  /* bulk: fill the stage, hand it over whenever it is full (aligned
+  ** address, length and file offset: every write before it was a whole
+  ** stage) */
   size_t done = 0;
   while (done < b->len) {
     size_t k = SB_OUTFILE_STAGE - f->slen;
@@ -124,10 +242,7 @@ int sb_outfile_write(sb_outfile *f, sb_buf *b, sb_error *err) {
     memcpy(f->stage + f->slen, b->p + done, k);
     f->slen += k;
     done += k;
-    if (f->slen == SB_OUTFILE_STAGE) {
-      if (write_all(f, f->stage, f->slen, err)) return SB_EIO;
-      f->slen = 0;
-    }
+    if (f->slen == SB_OUTFILE_STAGE && stage_full(f, err)) return SB_EIO;
   }
   b->len = 0;
   return SB_OK;
@@ -137,7 +252,13 @@ int sb_outfile_write(sb_outfile *f, sb_buf *b, sb_error *err) {
 ** and let it go. */
 static int stage_flush(sb_outfile *f, sb_error *err) {
   if (!f->stage) return SB_OK;
-  (void)uncached_off(f); /* off already, or never to be had: either way buffered */
+  int e = writer_stop(f); /* the stages handed over, first */
+  if (e) {
+    free(f->stage);
+    f->stage = NULL;
+    return write_error(f, e, err);
+  }
+  (void)uncached_off(f->fd); /* off already, or never to be had: either way buffered */
   int rc = write_all(f, f->stage, f->slen, err);
   free(f->stage);
   f->stage = NULL;
@@ -180,6 +301,7 @@ void sb_outfile_abort(sb_outfile *f) {
     return;
   }
   if (!f->path) return;
+  (void)writer_stop(f);
   free(f->stage);
   f->stage = NULL;
   if (f->fd >= 0) close(f->fd);

@@ -4,15 +4,18 @@
 ** stage through it must come out the same as a plain write — whatever the
 ** sizes of the pieces handed over, across stage boundaries, for a file of
 ** exactly a whole number of stages and for one of a single byte — and an
-** aborted bulk output must leave nothing behind.
+** aborted bulk output, or one whose writer thread failed to write, must
+** leave nothing behind.
 */
 #include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -125,6 +128,47 @@ static void bulk_abort_leaves_nothing(void **state) {
   free(p);
 }
 
+/* A write that fails on the writer thread (the file size limit: EFBIG once
+** the second stage crosses it) is reported by a later hand-over or by the
+** commit, never lost, and the output is not put in place. */
+static void bulk_write_error_is_reported(void **state) {
+  (void)state;
+  char dir[64], path[128];
+  scratch_dir(dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/out.csv", dir);
+  struct rlimit was;
+  assert_int_equal(getrlimit(RLIMIT_FSIZE, &was), 0);
+  struct rlimit lim = was;
+  lim.rlim_cur = SB_OUTFILE_STAGE + SB_OUTFILE_STAGE / 2;
+  void (*sig)(int) = signal(SIGXFSZ, SIG_IGN); /* EFBIG, not a signal */
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+  unsigned char *p = pattern(4 * SB_OUTFILE_STAGE, 11);
+  sb_outfile f;
+  sb_error err = {0};
+  assert_int_equal(sb_outfile_open(&f, path, &err), SB_OK);
+  sb_outfile_bulk(&f);
+  sb_buf b = {0};
+  int rc = SB_OK;
+  for (int k = 0; k < 4 && rc == SB_OK; k++) {
+    assert_int_equal(sb_buf_put(&b, p + (size_t)k * SB_OUTFILE_STAGE, SB_OUTFILE_STAGE), 0);
+    rc = sb_outfile_write(&f, &b, &err);
+  }
+  if (rc == SB_OK) {
+    rc = sb_outfile_commit(&f, &err);
+  } else {
+    sb_outfile_abort(&f);
+  }
+  assert_int_equal(setrlimit(RLIMIT_FSIZE, &was), 0);
+  signal(SIGXFSZ, sig);
+  assert_int_equal(rc, SB_EIO);
+  assert_non_null(strstr(err.msg, "write error"));
+  assert_null(f.stage);
+  assert_null(f.writer);
+  assert_int_equal(rmdir(dir), 0); /* nothing in place, no temporary file */
+  sb_buf_free(&b);
+  free(p);
+}
+
 static void bulk_is_a_no_op_on_a_device(void **state) {
   (void)state;
   sb_outfile f;
@@ -144,6 +188,7 @@ int main(void) {
       cmocka_unit_test(bulk_matches_plain_across_stages),
       cmocka_unit_test(bulk_with_one_huge_piece),
       cmocka_unit_test(bulk_abort_leaves_nothing),
+      cmocka_unit_test(bulk_write_error_is_reported),
       cmocka_unit_test(bulk_is_a_no_op_on_a_device),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

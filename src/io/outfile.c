@@ -148,8 +148,9 @@ static void *writer_run(void *arg) {
       pthread_cond_wait(&w->cv, &w->mu);
     if (!w->pending) break;
     char *p = w->pending;
+    int skip = w->error != 0; /* after a failure, or an abort: no more */
     pthread_mutex_unlock(&w->mu);
-    int e = w->error ? 0 : write_fd(w->fd, p, SB_OUTFILE_STAGE, 1); /* after a failure: no more */
+    int e = skip ? 0 : write_fd(w->fd, p, SB_OUTFILE_STAGE, 1);
     pthread_mutex_lock(&w->mu);
     if (e && !w->error) w->error = e;
     w->pending = NULL;
@@ -180,12 +181,14 @@ static sb_outfile_writer *writer_start(int fd) {
   return w;
 }
 
-/* Wait for the stage in hand, stop the thread and free it; 0 or the errno
-** of a failed write. */
-static int writer_stop(sb_outfile *f) {
+/* Wait for the stage in hand (unless `cancel`: an abort skips it if it has
+** not begun), stop the thread and free it; 0 or the errno of a failed
+** write. */
+static int writer_stop(sb_outfile *f, int cancel) {
   sb_outfile_writer *w = f->writer;
   if (!w) return 0;
   pthread_mutex_lock(&w->mu);
+  if (cancel && !w->error) w->error = ECANCELED;
   w->stop = 1;
   pthread_cond_broadcast(&w->cv);
   pthread_mutex_unlock(&w->mu);
@@ -202,7 +205,7 @@ static int writer_stop(sb_outfile *f) {
 /* The full stage: to the writer (started now if need be), or written here
 ** when there is none. */
 static int stage_full(sb_outfile *f, sb_error *err) {
-  if (!f->writer) f->writer = writer_start(f->fd);
+  if (!f->writer && !f->no_writer) f->no_writer = !(f->writer = writer_start(f->fd));
   sb_outfile_writer *w = f->writer;
   if (!w) {
     if (write_all(f, f->stage, f->slen, err)) return SB_EIO;
@@ -252,7 +255,7 @@ int sb_outfile_write(sb_outfile *f, sb_buf *b, sb_error *err) {
 ** and let it go. */
 static int stage_flush(sb_outfile *f, sb_error *err) {
   if (!f->stage) return SB_OK;
-  int e = writer_stop(f); /* the stages handed over, first */
+  int e = writer_stop(f, 0); /* the stages handed over, first */
   if (e) {
     free(f->stage);
     f->stage = NULL;
@@ -301,7 +304,7 @@ void sb_outfile_abort(sb_outfile *f) {
     return;
   }
   if (!f->path) return;
-  (void)writer_stop(f);
+  (void)writer_stop(f, 1);
   free(f->stage);
   f->stage = NULL;
   if (f->fd >= 0) close(f->fd);

@@ -28,6 +28,7 @@ typedef struct sb_outfile {
   ** caller fills the other (started at the first full stage; NULL before,
   ** or when it could not be started: then each stage is written in turn). */
   struct sb_outfile_writer *writer;
+  int no_writer; /* it could not be started: not tried again */
 } sb_outfile;
 
 /* The bulk staging buffer: a whole number of pages, big enough that each

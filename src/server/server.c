@@ -773,9 +773,13 @@ static void server_free(sb_server *s) {
   if (!s) return;
   watch_stop(s);
   srv_live_release(s->live);
+  /* the console's reader first: its connection to the ledger file must be
+  ** closed before the ledger's store closes the descriptors it opened on
+  ** that file (closing one drops every POSIX lock this process holds on it,
+  ** SQLite's too: sq_serve_close_files) */
+  sb_console_free(s->console);
   if (s->st) s->st->ops->close(s->st);
   sb_tokens_free(&s->tokens);
-  sb_console_free(s->console);
   free(s->owners);
   free(s->mine);
   free(s->created);

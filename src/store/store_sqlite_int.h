@@ -162,9 +162,10 @@ typedef struct sqlite_store {
   int sync_fail_at, sync_calls;       /* test builds: SANBAO_TEST_SYNC_FAIL (see sq_serve_sync) */
   int db_sync_fail_at, db_sync_calls; /* test builds: SANBAO_TEST_DB_SYNC_FAIL (sync_database) */
   /* the database file, opened again for its write-back in steps by the
-  ** checkpointing thread (write_back_database in store_sqlite_serve.c) */
+  ** checkpointing thread (write_back_steps in store_sqlite_serve.c) */
   int db_fd, db_fd_open;
-  int wb_fail_at, wb_calls; /* test builds: SANBAO_TEST_DB_WRITEBACK_FAIL */
+  int wb_fail_at, wb_calls;     /* test builds: SANBAO_TEST_DB_WRITEBACK_FAIL */
+  int ckpt_fail_at, ckpt_calls; /* test builds: SANBAO_TEST_CKPT_FAIL (the writer's checkpoint) */
 } sqlite_store;
 
 /* The name of the VFS that gathers a WAL's adjacent writes into one
@@ -289,8 +290,9 @@ void sq_pin_close(sqlite_store *s);
 ** opened for syncing (at close). */
 void sq_stop_checkpointer(sqlite_store *s);
 /* The descriptors serve mode opened on the database file itself, closed:
-** only after every connection of the store is (closing one drops the
-** process's POSIX locks on the file, SQLite's among them). */
+** only after every SQLite connection of the process to that file is (the
+** store's own and any other, such as the server's console reader): closing
+** one drops the process's POSIX locks on the file, SQLite's among them. */
 void sq_serve_close_files(sqlite_store *s);
 
 #endif

@@ -252,12 +252,15 @@ static int sync_database(sqlite_store *s) {
 ** Durability does not change: nothing relies on these pages being on the
 ** disk before the restart, whose checkpoint syncs the file itself (point 4
 ** of "The sync, split from the commit").  A failed step is final as a
-** failed sync is.  Linux reports a write-back error once to each open
-** descriptor of the file (errseq), so a step may be what hears of it; the
-** sync after it, on SQLite's descriptor, hears of it too, and so does the
-** writer's next checkpoint, whose sync then fails before it records
-** anything as copied.  A file system that cannot do sync_file_range
-** (EINVAL, ENOSYS, ESPIPE) gets the plain sync.
+** failed sync is, and flagged at once, before the pin is taken again.
+** Unlike the sync, a step runs outside the pin, so the writer's restart
+** checkpoint may run between a failed write-back and the flag; it is safe
+** because Linux (since 4.13) reports a write-back error once to each open
+** descriptor of the file (errseq): a step may be what hears of it, but the
+** writer's checkpoint, syncing through its own descriptor, hears of it too
+** and fails before it records anything as copied — and a failed
+** checkpoint is final as well (pinned_checkpoint).  A file system that
+** cannot do sync_file_range (EINVAL, ENOSYS, ESPIPE) gets the plain sync.
 */
 #define WB_STEPS 256
 #define WB_STEP_MIN ((off_t)2 << 20)
@@ -286,6 +289,7 @@ static int write_back_steps(sqlite_store *s) {
 ** pinned_checkpoint.  A failure of either is final (see above). */
 static int write_back_database(sqlite_store *s, int copied, int *db_synced) {
   int rc = write_back_steps(s);
+  if (rc != SQLITE_OK) atomic_store(&s->sync_failed, 1); /* at once: see above */
   pthread_mutex_lock(&s->pin_mu);
   if (atomic_load(&s->sync_failed))
     rc = SQLITE_IOERR; /* failed meanwhile: nothing more is written */
@@ -309,9 +313,12 @@ static int near_restart(sqlite_store *s) {
 
 /* A PASSIVE checkpoint of `db` inside the pin.  With `db_synced` (the
 ** checkpointing thread's), then the database file's sync, when frames were
-** copied since the last one (*db_synced: how many had been); still inside
-** the pin, so that no checkpoint can begin between a failed sync and the
-** flag that forbids them, which every checkpoint reads under it. */
+** copied since the last one (*db_synced: how many had been).  Near the
+** restart the sync runs still inside the pin, so that no checkpoint can
+** begin between a failed sync and the flag that forbids them, which every
+** checkpoint reads under it; elsewhere the write-back in steps runs after
+** the pin and the sync under it again (write_back_database, which says
+** why a checkpoint between the two is safe). */
 static int pinned_checkpoint(sqlite_store *s, sqlite3 *db, int *frames, int *copied,
                              int *db_synced) {
   pthread_mutex_lock(&s->pin_mu);
@@ -324,9 +331,20 @@ static int pinned_checkpoint(sqlite_store *s, sqlite3 *db, int *frames, int *cop
   /* a read transaction begins at its first read */
   if (rc == SQLITE_OK)
     rc = sqlite3_exec(s->pin_db, "BEGIN; SELECT count(*) FROM sqlite_schema", NULL, NULL, NULL);
-  if (rc == SQLITE_OK)
+  if (rc == SQLITE_OK) {
     rc = sqlite3_wal_checkpoint_v2(db, NULL, SQLITE_CHECKPOINT_PASSIVE, frames, copied);
-  else if (rc == SQLITE_BUSY)
+#ifdef SB_TEST_HOOKS
+    if (!db_synced && s->ckpt_fail_at && ++s->ckpt_calls == s->ckpt_fail_at)
+      rc = SQLITE_IOERR_FSYNC;
+#endif
+    /* An I/O error inside a checkpoint (its sync of the database file,
+    ** most often) is final as a failed sync is: the kernel may have
+    ** dropped pages it could not write, and a checkpoint tried again
+    ** would sync through the same descriptor, hear nothing, record the
+    ** WAL as wholly copied, and let the writer start it over on top of
+    ** frames the disk never got into the database file. */
+    if ((rc & 0xff) == SQLITE_IOERR) atomic_store(&s->sync_failed, 1);
+  } else if (rc == SQLITE_BUSY)
     *frames = 1, *copied = 0; /* no pin, no checkpoint: the next one copies it */
   else if (rc != SQLITE_OK)
     *frames = 1, *copied = 0; /* no pin: the WAL grows until a checkpoint can be pinned */
@@ -414,25 +432,32 @@ void sq_pin_close(sqlite_store *s) {
 ** claims/s a few hundred frames), and so does the writer's: 2.8-3.4 ms a
 ** restart on average, and the requests over 7 ms that a restart held up
 ** went from about 1,200 a 20 s run to under 100; the server's CPU a request
-** the same (fourteenth session).  Without new frames since the last one,
-** it waits for the next tick, so an idle server near the end does not spin.
+** the same (fourteenth session).  Only while they get on: without new
+** frames since the last one, or when the last one copied nothing new (a
+** reader holding an old snapshot keeps a PASSIVE checkpoint from going
+** past it), it goes back to one every CKPT_TICKS ticks, so that neither an
+** idle server nor a long reader near the end makes it spin.
 */
 #define CKPT_TICKS 5
 
 static void *checkpoint_main(void *arg) {
   sqlite_store *s = arg;
-  int ticks = 0, synced = 0, last_len = -1;
+  int ticks = 0, synced = 0, last_len = -1, last_copied = -1, progress = 0;
   while (!atomic_load(&s->ckpt_stop)) {
     struct timespec ts = {0, 20 * 1000 * 1000};
     int len = atomic_load(&s->wal_len);
-    /* see above: back to back near the end while frames come */
-    if (!near_restart(s) || len == last_len || atomic_load(&s->sync_failed)) {
+    /* see above: back to back near the end while frames come and the
+    ** checkpoints get on */
+    if (!near_restart(s) || len == last_len || !progress || atomic_load(&s->sync_failed)) {
       nanosleep(&ts, NULL);
       if (atomic_load(&s->sync_failed) || ++ticks < CKPT_TICKS) continue;
     }
     ticks = 0, last_len = len;
     int frames = 0, copied = 0;
     int rc = pinned_checkpoint(s, s->ckpt_db, &frames, &copied, &synced);
+    /* `copied` counts from the WAL's start: a change is progress, or a restart */
+    progress = rc == SQLITE_OK && copied != last_copied;
+    last_copied = copied;
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) {
       atomic_fetch_add(&s->ckpt_failures, 1);
       ts.tv_nsec = 0, ts.tv_sec = 1; /* the WAL grows until the next one succeeds */
@@ -537,6 +562,9 @@ int sq_op_serve_start(sb_store *bs, sb_error *err) {
   /* and the Nth sync of the database file by the checkpointing thread */
   const char *d = getenv("SANBAO_TEST_DB_SYNC_FAIL");
   s->db_sync_fail_at = d ? atoi(d) : 0;
+  /* and the Nth checkpoint of the writer's (starting the WAL over) */
+  const char *c = getenv("SANBAO_TEST_CKPT_FAIL");
+  s->ckpt_fail_at = c ? atoi(c) : 0;
   /* and the Nth write-back in steps of the database file (EIO) */
   const char *b = getenv("SANBAO_TEST_DB_WRITEBACK_FAIL");
   s->wb_fail_at = b ? atoi(b) : 0;
@@ -592,6 +620,11 @@ int sq_op_serve_idle(sb_store *bs, sb_error *err) {
     int rc = pinned_checkpoint(s, s->db, &log, &done, NULL);
     if (rc == SQLITE_IOERR && atomic_load(&s->sync_failed)) /* failed meanwhile */
       return sb_error_set(err, SB_EIO, s->path, "no checkpoint after a failed sync");
+    if ((rc & 0xff) == SQLITE_IOERR) /* final (see pinned_checkpoint) */
+      return sb_error_set(err, SB_EIO, s->path,
+                          "the checkpoint that starts the write-ahead log over failed (%s): "
+                          "nothing is durable until the ledger is opened again",
+                          sqlite3_errstr(rc));
     if (rc != SQLITE_OK && rc != SQLITE_BUSY) return sq_db_error(s, err, "checkpoint");
     if (log == done) s->wal_frames = 0;
   }

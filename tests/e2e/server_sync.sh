@@ -25,6 +25,10 @@
 #      claim is there and the second settles at most once.
 #  (e) SANBAO_TEST_DB_WRITEBACK_FAIL=1: the same, when what fails is the
 #      write-back in steps that comes before that sync.
+#  (f) SANBAO_TEST_CKPT_FAIL=2 (and a WAL started over past 2 frames, so
+#      after every claim): the same, when what fails is the ledger thread's
+#      own checkpoint, the one that starts the WAL over — final too, not
+#      tried again.
 # Usage: sh server_sync.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -88,6 +92,27 @@ stopped_failing() {
   contains "$1: the log names the disk failure" "$srvlog" "ledger's disk failed"
 }
 
+# all_at_once FROM TO FILE: the plan's claims FROM..TO POSTed at once (16 at
+# a time), each answer's status a line of FILE
+all_at_once() {
+  _k=$1
+  : >"$work/par.cfg"
+  while [ "$_k" -le "$2" ]; do
+    [ "$_k" -gt "$1" ] && echo next >>"$work/par.cfg"
+    {
+      echo "url = \"$base/v1/settlements\""
+      echo "header = \"Authorization: Bearer $tok\""
+      echo "header = \"Content-Type: application/json\""
+      printf 'data-binary = "%s"\n' "$(body "$_k" | sed 's/"/\\"/g')"
+      echo "output = \"/dev/null\""
+      echo "write-out = \"%{response_code}\\n\""
+      echo "max-time = 30"
+    } >>"$work/par.cfg"
+    _k=$((_k + 1))
+  done
+  curl -s --parallel --parallel-immediate --parallel-max 16 -K "$work/par.cfg" >"$3" 2>/dev/null
+}
+
 # ---- (a) the third sync fails ---------------------------------------------------------
 db=$work/a.db
 ledger "$db"
@@ -137,33 +162,19 @@ ledger "$db"
 export SANBAO_TEST_SYNC_FAIL=1
 start_server "$db" "$work/c.log"
 unset SANBAO_TEST_SYNC_FAIL
-k=5
-: >"$work/c.cfg"
-while [ "$k" -le 20 ]; do
-  [ "$k" -gt 5 ] && echo next >>"$work/c.cfg"
-  {
-    echo "url = \"$base/v1/settlements\""
-    echo "header = \"Authorization: Bearer $tok\""
-    echo "header = \"Content-Type: application/json\""
-    printf 'data-binary = "%s"\n' "$(body "$k" | sed 's/"/\\"/g')"
-    echo "output = \"/dev/null\""
-    echo "write-out = \"%{response_code}\\n\""
-    echo "max-time = 30"
-  } >>"$work/c.cfg"
-  k=$((k + 1))
-done
-curl -s --parallel --parallel-immediate --parallel-max 16 -K "$work/c.cfg" >"$work/c.codes" 2>/dev/null
+all_at_once 5 20 "$work/c.codes"
 same_text "(c) every claim answered" 16 "$(wc -l <"$work/c.codes" | tr -d ' ')"
 same_text "(c) not one 201: each waited for its failed sync" "" "$(grep -v '^503$' "$work/c.codes" | sort | uniq -c)"
 stopped_failing "(c) stop after the failure"
 
 # ---- (d), (e) the checkpointing thread's write to the ledger file fails ---------------
-# db_file_fails CASE VARIABLE: that test hook set to 1 for the server's start
+# db_file_fails CASE VARIABLE [N]: that test hook set to N (1) for the
+# server's start
 db_file_fails() {
   c=$1
   db=$work/$c.db
   ledger "$db"
-  eval "export $2=1"
+  eval "export $2=${3:-1}"
   start_server "$db" "$work/$c.log"
   unset "$2"
   # claims one at a time, each writing frames for the thread's next
@@ -204,5 +215,15 @@ db_file_fails() {
 }
 db_file_fails d SANBAO_TEST_DB_SYNC_FAIL
 db_file_fails e SANBAO_TEST_DB_WRITEBACK_FAIL
+
+# (f) the ledger thread's own checkpoint, the one that starts the WAL over:
+# past 2 frames here, so after every claim (the checkpointing thread, given
+# time, would otherwise copy the whole WAL first, and SQLite start it over
+# by itself); its second fails
+export SANBAO_TEST_WAL_FRAMES=2
+db_file_fails f SANBAO_TEST_CKPT_FAIL 2
+unset SANBAO_TEST_WAL_FRAMES
+contains "(f) the log names the checkpoint" "$work/f.log" \
+  "the checkpoint that starts the write-ahead log over failed"
 
 finish

@@ -51,10 +51,11 @@ int sb_outfile_open(sb_outfile *f, const char *path, sb_error *err);
 ** bytes, so a thread of the output's own writes each full stage while the
 ** caller fills a second one: on that bench the disk's 0.75 s then overlap
 ** the formatting instead of following it.  The file's contents and the
-** all-or-nothing rename are the same either way.  Call it before the first sb_outfile_write.  It
-** does nothing for stdout or a device, when the staging buffer cannot be
-** had, or when the file system refuses O_DIRECT (then, as on any later
-** refusal of an aligned write, the file is written through the cache).
+** all-or-nothing rename are the same either way.  Call it before the first
+** sb_outfile_write.  It does nothing for stdout or a device, when the
+** staging buffer cannot be had, or when the file system refuses O_DIRECT
+** (then, as on any later refusal of an aligned write, the file is written
+** through the cache).
 */
 void sb_outfile_bulk(sb_outfile *f);
 

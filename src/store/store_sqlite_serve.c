@@ -285,20 +285,27 @@ static int write_back_steps(sqlite_store *s) {
   return SQLITE_OK;
 }
 
-/* The write-back in steps, then the sync under the pin; *db_synced as in
-** pinned_checkpoint.  A failure of either is final (see above). */
+/* The database file's sync, under the pin; on success *db_synced = copied
+** (see pinned_checkpoint), on failure the flag that makes it final. */
+static int sync_database_pinned(sqlite_store *s, int copied, int *db_synced) {
+  if (sync_database(s) == SQLITE_OK) {
+    *db_synced = copied;
+    return SQLITE_OK;
+  }
+  atomic_store(&s->sync_failed, 1);
+  return SQLITE_IOERR_FSYNC;
+}
+
+/* The write-back in steps, then the sync under the pin.  A failure of
+** either is final (see above); a failed step is flagged at once. */
 static int write_back_database(sqlite_store *s, int copied, int *db_synced) {
   int rc = write_back_steps(s);
-  if (rc != SQLITE_OK) atomic_store(&s->sync_failed, 1); /* at once: see above */
+  if (rc != SQLITE_OK) atomic_store(&s->sync_failed, 1);
   pthread_mutex_lock(&s->pin_mu);
-  if (atomic_load(&s->sync_failed))
-    rc = SQLITE_IOERR; /* failed meanwhile: nothing more is written */
-  else if (rc == SQLITE_OK && (rc = sync_database(s)) == SQLITE_OK)
-    *db_synced = copied;
-  else {
-    atomic_store(&s->sync_failed, 1);
-    rc = SQLITE_IOERR_FSYNC;
-  }
+  if (!atomic_load(&s->sync_failed))
+    rc = sync_database_pinned(s, copied, db_synced);
+  else if (rc == SQLITE_OK)
+    rc = SQLITE_IOERR; /* failed meanwhile, elsewhere: nothing more is written */
   pthread_mutex_unlock(&s->pin_mu);
   return rc;
 }
@@ -353,11 +360,8 @@ static int pinned_checkpoint(sqlite_store *s, sqlite3 *db, int *frames, int *cop
   if (db_synced && rc == SQLITE_OK && *copied > 0 && *copied != *db_synced) {
     if (s->db_fd_open && !near_restart(s)) {
       in_steps = 1; /* after the pin (write_back_database) */
-    } else if (sync_database(s) == SQLITE_OK) {
-      *db_synced = *copied;
     } else {
-      atomic_store(&s->sync_failed, 1);
-      rc = SQLITE_IOERR_FSYNC;
+      rc = sync_database_pinned(s, *copied, db_synced);
     }
   }
   if (s->pin_db && sqlite3_get_autocommit(s->pin_db) == 0)
@@ -541,9 +545,9 @@ int sq_op_serve_start(sb_store *bs, sb_error *err) {
   }
   int rc = open_wal(s, err);
   /* the database file for its write-back in steps (write_back_steps); not
-  ** opened: the plain sync.  Closed only after every connection of the
-  ** store (sq_serve_close_files): closing a descriptor of a file drops
-  ** every POSIX lock this process holds on it, SQLite's too */
+  ** opened: the plain sync.  Closed only after every SQLite connection of
+  ** the process to the file (sq_serve_close_files): closing a descriptor of
+  ** a file drops every POSIX lock this process holds on it, SQLite's too */
   if (!rc && !s->db_fd_open) {
     const char *name = sqlite3_db_filename(s->db, "main");
     s->db_fd = name && *name ? open(name, O_RDONLY | O_CLOEXEC) : -1;

@@ -294,8 +294,9 @@ static void *take_digest(void *arg) {
 ** The three parts of the opening run at once: the persons file's digest
 ** (its own threads), the pack's open (this thread: the people section read
 ** and checked, half a second of one core at a province's scale) and, from
-** the moment the pack is open, the involved rows resolved under `base`
-** (sb_pack_resolve_begin; sb_pack_simulate waits for it).  One after the
+** the moment its involved table and regions are read, the involved rows
+** resolved under `base` (sb_pack_open_resolving; sb_pack_simulate waits
+** for it), beside the check of the person ids.  One after the
 ** other they left a core idle for about a second (perf timeline,
 ** docs/performance.md).  Errors are reported in the order of the
 ** sequential code: the pack's, then the persons file's.  A pack that
@@ -311,8 +312,7 @@ static int open_pack(const char *path, const char *persons, const sb_policy *bas
   persons_digest d = {persons, threads, 0, 0, 0, {0}};
   pthread_t tid;
   int started = pthread_create(&tid, NULL, take_digest, &d) == 0;
-  int rc = sb_pack_open(path, &p, &err);
-  if (!rc) sb_pack_resolve_begin(p, base);
+  int rc = sb_pack_open_resolving(path, base, &p, &err);
   if (started)
     pthread_join(tid, NULL);
   else if (!rc)

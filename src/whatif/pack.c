@@ -386,7 +386,7 @@ static int check_ids(sb_pack *p, uint64_t groups, sb_error *err) {
 /* Read and check the people section: the regions and the id index are
 ** kept in memory, the id blob is checked and stays on disk (only a
 ** report's few ids are read from it again). */
-static int read_people(sb_pack *p, const header *h, sb_error *err) {
+static int read_people(sb_pack *p, const header *h, const sb_policy *resolve, sb_error *err) {
   uint64_t np = (uint64_t)h->persons, groups = ID_GROUPS(np);
   p->regions = malloc((size_t)(np ? np : 1) * sizeof *p->regions);
   p->id_index = malloc((size_t)(groups ? groups : 1) * 2 * sizeof *p->id_index);
@@ -409,6 +409,9 @@ static int read_people(sb_pack *p, const header *h, sb_error *err) {
   }
   p->ids_off = h->people_off + np * 4 + groups * 16;
   p->ids_bytes = h->ids_bytes;
+  /* the involved table and the regions are all resolving reads: it runs
+  ** beside the check of the ids (sb_pack_open_resolving) */
+  if (resolve) sb_pack_resolve_begin(p, resolve);
   int rc = check_ids(p, groups, err);
   if (rc) return rc;
   p->has_pf = (int)h->has_persons_file;
@@ -450,7 +453,7 @@ static const char *header_problem(const header *h, uint64_t size) {
   return NULL;
 }
 
-int sb_pack_open(const char *path, sb_pack **out, sb_error *err) {
+static int pack_open(const char *path, const sb_policy *resolve, sb_pack **out, sb_error *err) {
   sb_pack *p = calloc(1, sizeof *p);
   if (p) p->fd = -1;
   if (!p || !(p->path = strdup(path))) {
@@ -501,7 +504,7 @@ int sb_pack_open(const char *path, sb_pack **out, sb_error *err) {
     }
     p->records_sum = h.records_sum;
   }
-  if (!rc) rc = read_people(p, &h, err);
+  if (!rc) rc = read_people(p, &h, resolve, err);
   if (rc) {
     sb_pack_close(p);
     return rc;
@@ -516,6 +519,15 @@ int sb_pack_open(const char *path, sb_pack **out, sb_error *err) {
   }
   *out = p;
   return SB_OK;
+}
+
+int sb_pack_open(const char *path, sb_pack **out, sb_error *err) {
+  return pack_open(path, NULL, out, err);
+}
+
+int sb_pack_open_resolving(const char *path, const sb_policy *policy, sb_pack **out,
+                           sb_error *err) {
+  return pack_open(path, policy, out, err);
 }
 
 const char *sb_pack_path(const sb_pack *p) {
@@ -683,7 +695,8 @@ int sb_pack_person_start(const sb_pack *p, uint64_t at, uint64_t *out, sb_error 
 
 /* Global canonical order (docs/reference/settlement.md §4): date, claim id
 ** bytes, input position — as the sort below uses it: on a tie of the date
-** and the ids' first eight bytes (sb_canon_id_prefix), the whole of it. */
+** and eight bytes of the ids (sb_canon_id_prefix of what follows the
+** prefix every involved id shares), the whole of it. */
 typedef struct inv_key {
   sb_date date;
   uint64_t prefix;
@@ -713,33 +726,57 @@ int sb_pack_resolve(sb_pack *p, const sb_policy *pol, sb_error *err) {
     free(order), sb_idbook_free(book);
     return sb_error_set(err, SB_ENOMEM, p->path, "out of memory");
   }
+  /* The key's eight bytes are taken after the prefix all the ids share.
+  ** Why: ids are often numbered behind a fixed stem ("C0000000123"), whose
+  ** first eight bytes are then the same for millions of ids; every tie of
+  ** the date went to the whole comparison, through the entry's pointer to
+  ** its text somewhere in memory (most of the sort's time at a province's
+  ** scale, perf).  Cutting a prefix that every id has keeps the order of
+  ** the keys that of the ids. */
+  size_t shared = n ? p->inv[0].id_len : 0;
+  for (uint64_t k = 1; k < n && shared > 0; k++) {
+    const inv_entry *e = &p->inv[k];
+    size_t l = 0, lim = e->id_len < shared ? e->id_len : shared;
+    while (l < lim && e->id[l] == p->inv[0].id[l])
+      l++;
+    shared = l;
+  }
   /* Which rows take part: a reversal always (its checks are all about ids);
   ** a claim only when its year has a policy and the policy covers the
   ** person's region — else it is NO_POLICY or UNKNOWN_REGION and, being
   ** rejected, leaves its id free. */
+  sb_ci_memo memo = {{0}, {0}, {0}};
   for (uint64_t k = 0; k < n; k++) {
+    /* the persons' regions are read a few dozen persons apart, each a
+    ** miss of the cache: asked for ahead */
+    if (k + 16 < n) __builtin_prefetch(&p->regions[p->inv[k + 16].person]);
     inv_entry *e = &p->inv[k];
     e->rejected = 0;
     e->original = -1;
     if (!e->reversal) {
       sb_fen T;
       if (sb_date_year(e->date) != pol->year ||
-          sb_policy_ci_deductible(pol, p->regions[e->person], &T)) {
+          sb_policy_ci_deductible_memo(pol, &memo, p->regions[e->person], &T)) {
         e->rejected = 1;
         continue;
       }
     }
-    order[m++] = (inv_key){e->date, sb_canon_id_prefix(e->id, e->id_len), e};
+    order[m++] = (inv_key){e->date, sb_canon_id_prefix(e->id + shared, e->id_len - shared), e};
   }
   qsort(order, (size_t)m, sizeof *order, inv_cmp);
   /* The run's id rules (docs/reference/settlement.md §8), in canonical
   ** order; the holder's ref is the record. */
-  /* The entries and their ids' slots are met in date order, all over
-  ** memory: each is asked for ahead (PREFETCH rows for the slot, twice
-  ** that for the entry, whose id the slot's hint reads). */
+  /* The entries, their ids' text and the ids' slots are met in date
+  ** order, all over memory: each is asked for ahead, in three stages
+  ** (the entry 3 * PREFETCH rows ahead, its text, which the entry points
+  ** to, 2 * PREFETCH ahead, and the slot, whose place the text's hash
+  ** gives, PREFETCH ahead).  Without the middle stage, the hash waited for
+  ** the text at every row (perf: the prefetch's own hashing was the
+  ** loop's hottest line). */
   enum { PREFETCH = 8 };
   for (uint64_t q = 0; q < m; q++) {
-    if (q + 2 * PREFETCH < m) __builtin_prefetch(order[q + 2 * PREFETCH].e);
+    if (q + 3 * PREFETCH < m) __builtin_prefetch(order[q + 3 * PREFETCH].e);
+    if (q + 2 * PREFETCH < m) __builtin_prefetch(order[q + 2 * PREFETCH].e->id);
     if (q + PREFETCH < m) {
       const inv_entry *a = order[q + PREFETCH].e;
       sb_idbook_prefetch(book, a->id, a->id_len);

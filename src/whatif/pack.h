@@ -195,6 +195,12 @@ typedef struct sb_pack sb_pack;
 ** file named when it is not a pack, is truncated or inconsistent. */
 int sb_pack_open(const char *path, sb_pack **out, sb_error *err);
 
+/* sb_pack_open, with sb_pack_resolve_begin(p, policy) as early as it can
+** be: once the involved table and the regions are read and checked, while
+** the person ids are checked.  On an error the resolving is waited for and
+** the pack closed, as sb_pack_open does. */
+int sb_pack_open_resolving(const char *path, const sb_policy *policy, sb_pack **out, sb_error *err);
+
 /* The file name given to sb_pack_open, for messages. */
 const char *sb_pack_path(const sb_pack *p);
 

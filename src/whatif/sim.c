@@ -19,7 +19,12 @@ struct sb_sim {
   sb_fen *psn[2];
   uint8_t *seen;     /* the person has a settled or reversed row */
   uint8_t *category; /* category of the person's last row */
-  int16_t *pref_of;  /* person -> prefecture slot */
+  /* A person's prefecture slot: by the prefecture's code (region / 100)
+  ** when every region is a code of at most six digits and there are no
+  ** more than SB_SIM_MAX_PREF prefectures (slot_of_code, 10,000 entries),
+  ** else by person (pref_of; the other is NULL): slot_of. */
+  int16_t *slot_of_code;
+  int16_t *pref_of;
   /* Watched caps (sb_sim_watch_caps), baseline side only: per person the
   ** year's amount each watched kind of cap bounds, and the categories of
   ** the person's rows (bit per category) when a category's row is watched. */
@@ -57,18 +62,21 @@ static int32_t region_of(const sb_sim *s, int32_t k) {
 }
 
 /* Prefecture slots: the distinct prefectures in ascending order, then each
-** person's slot.  Why a memo of the slot by prefecture (for the codes of
-** six-digit regions, 0..999900: 10,000 of them): the generator's and real
-** registries interleave counties household by household, so the
+** person's slot (pref_of).  Why a memo of the slot by prefecture (for the
+** codes of six-digit regions, 0..999900: 10,000 of them): the generator's
+** and real registries interleave counties household by household, so the
 ** prefecture changes every third person or so, and a linear search of the
 ** slots at each change was most of a pass over 67 million persons.
 ** pref_slot gives a code the same slot every time within a pass (its one
 ** side effect, naming the last slot "the rest", is the same every time
-** too), so asking it once per code and pass changes nothing. */
+** too), so asking it once per code and pass changes nothing.  The general
+** way, for any regions; assign_prefectures tries a shorter one first. */
 #define PREF_MEMO 10000
-static void assign_prefectures(sb_sim *s) {
+static int assign_by_person(sb_sim *s) {
   sb_sim_result *r = &s->r;
   int16_t memo[PREF_MEMO];
+  size_t n = (size_t)(s->np ? s->np : 1);
+  if (!(s->pref_of = calloc(n, sizeof(int16_t)))) return SB_ENOMEM;
   for (int pass = 0; pass < 2; pass++) {
     memset(memo, 0xff, sizeof memo); /* -1: not asked yet */
     for (int32_t k = 0; k < s->np; k++) {
@@ -86,6 +94,54 @@ static void assign_prefectures(sb_sim *s) {
     /* after the first pass, the slots in ascending order of code */
     if (!pass) qsort(r->pref, (size_t)r->n_pref, sizeof r->pref[0], cmp_i32);
   }
+  return SB_OK;
+}
+
+/* The same slots by one pass counting the persons of each prefecture code:
+** the codes with persons, in ascending order, are the slots, as above (no
+** prefecture is then "the rest").  Why: the way above wrote a 2-byte slot
+** per person (134 MB for a province, the kernel zeroing each page first)
+** in a second pass, 0.3 s of one core before any claim was settled
+** (perf); a table of 10,000 slots by code answers the same question.  1
+** when it cannot say (a region outside 0..999999, more prefectures than
+** slots), 0 when done, SB_ENOMEM. */
+static int assign_by_code(sb_sim *s) {
+  sb_sim_result *r = &s->r;
+  int64_t *persons = calloc(PREF_MEMO, sizeof *persons);
+  if (!persons) return SB_ENOMEM;
+  uint32_t outside = 0;
+  for (int32_t k = 0; k < s->np; k++) {
+    uint32_t region = (uint32_t)region_of(s, k); /* a negative one is huge */
+    outside |= region >= 100u * PREF_MEMO;
+    persons[(region < 100u * PREF_MEMO ? region : 0) / 100]++;
+  }
+  int n = 0;
+  for (int c = 0; c < PREF_MEMO; c++)
+    n += persons[c] > 0;
+  if (outside || n > SB_SIM_MAX_PREF || !(s->slot_of_code = malloc(PREF_MEMO * sizeof(int16_t)))) {
+    free(persons);
+    return outside || n > SB_SIM_MAX_PREF ? 1 : SB_ENOMEM;
+  }
+  for (int c = 0; c < PREF_MEMO; c++) {
+    s->slot_of_code[c] = persons[c] ? (int16_t)r->n_pref : 0;
+    if (persons[c]) {
+      r->pref[r->n_pref] = c * 100;
+      r->pref_persons[r->n_pref++] = persons[c];
+    }
+  }
+  free(persons);
+  return SB_OK;
+}
+
+static int assign_prefectures(sb_sim *s) {
+  int rc = assign_by_code(s);
+  return rc == 1 ? assign_by_person(s) : rc;
+}
+
+/* A person's prefecture slot (assign_prefectures). */
+static inline int slot_of(const sb_sim *s, int32_t person) {
+  return s->slot_of_code ? s->slot_of_code[(uint32_t)region_of(s, person) / 100]
+                         : s->pref_of[person];
 }
 
 static sb_sim *sim_new(const sb_registry *reg, const int32_t *region, int32_t np,
@@ -100,8 +156,7 @@ static sb_sim *sim_new(const sb_registry *reg, const int32_t *region, int32_t np
   s->psn[1] = calloc(n, sizeof(sb_fen));
   s->seen = calloc(n, 1);
   s->category = calloc(n, 1);
-  s->pref_of = calloc(n, sizeof(int16_t));
-  if (!s->psn[0] || !s->psn[1] || !s->seen || !s->category || !s->pref_of) {
+  if (!s->psn[0] || !s->psn[1] || !s->seen || !s->category) {
     sb_sim_free(s);
     return NULL;
   }
@@ -111,7 +166,10 @@ static sb_sim *sim_new(const sb_registry *reg, const int32_t *region, int32_t np
   r->scale_num = r->scale_den = 1;
   r->year = policy->year;
   r->persons = s->np;
-  assign_prefectures(s);
+  if (assign_prefectures(s)) {
+    sb_sim_free(s);
+    return NULL;
+  }
   r->n_thresholds = policy->n_rules;
   for (int k = 0; k < policy->n_rules; k++) {
     strncpy(r->threshold_name[k], policy->rules[k].name, sizeof r->threshold_name[k] - 1);
@@ -164,6 +222,7 @@ void sb_sim_free(sb_sim *s) {
   free(s->seen);
   free(s->category);
   free(s->pref_of);
+  free(s->slot_of_code);
   free(s);
 }
 
@@ -285,7 +344,7 @@ static void add_row(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const 
                     int reversed) {
   add_sums(cell_of(t, r, side), r, reversed);
   if (person >= 0 && person < s->np) {
-    add_sums(&t->by_pref[s->pref_of[person]][side], r, reversed);
+    add_sums(&t->by_pref[slot_of(s, person)][side], r, reversed);
     s->psn[side][person] += r->psn_part_amt;
     s->seen[person] = 1;
     if (side == 0 && !reversed) s->category[person] = r->category;
@@ -296,14 +355,14 @@ static void add_row(sb_sim *s, sb_sim_tally *t, int side, int32_t person, const 
 void sb_sim_person_to(sb_sim *s, sb_sim_tally *t, int side, int32_t person,
                       const sb_sim_sums *sums) {
   if (person < 0 || person >= s->np) return;
-  merge_sums(&t->by_pref[s->pref_of[person]][side], sums);
+  merge_sums(&t->by_pref[slot_of(s, person)][side], sums);
   s->psn[side][person] += sums->psn;
   s->seen[person] = 1;
 }
 
 static void alert_row(sb_sim *s, sb_sim_tally *t, int side, int32_t person, int cat) {
   t->extra[cat >= 0 && cat < SB_CAT_COUNT ? cat + 1 : 0][side].alerts++;
-  if (person >= 0 && person < s->np) t->by_pref[s->pref_of[person]][side].alerts++;
+  if (person >= 0 && person < s->np) t->by_pref[slot_of(s, person)][side].alerts++;
 }
 
 static void year_end_sums(sb_sim_sums *u, sb_fen amount) {
@@ -318,7 +377,7 @@ static void year_end_row(sb_sim *s, sb_sim_tally *t, int side, int32_t person, i
                          sb_fen amount) {
   year_end_sums(&t->extra[cat >= 0 && cat < SB_CAT_COUNT ? cat + 1 : 0][side], amount);
   if (person >= 0 && person < s->np) {
-    year_end_sums(&t->by_pref[s->pref_of[person]][side], amount);
+    year_end_sums(&t->by_pref[slot_of(s, person)][side], amount);
     s->psn[side][person] -= amount;
     if (side == 0 && s->watch[SB_SIM_CAP_REASSIST]) s->watch[SB_SIM_CAP_REASSIST][person] += amount;
   }
@@ -374,7 +433,7 @@ void sb_sim_row_delta_to(sb_sim_tally *t, const sb_result *r1, const sb_result *
 
 void sb_sim_alert_delta_to(sb_sim *s, sb_sim_tally *t, int32_t person, int category, int64_t n) {
   t->extra[category >= 0 && category < SB_CAT_COUNT ? category + 1 : 0][1].alerts += n;
-  if (person >= 0 && person < s->np) t->by_pref[s->pref_of[person]][1].alerts += n;
+  if (person >= 0 && person < s->np) t->by_pref[slot_of(s, person)][1].alerts += n;
 }
 
 void sb_sim_year_end_delta_to(sb_sim *s, sb_sim_tally *t, int32_t person, int cat1, sb_fen pay1,
@@ -382,7 +441,7 @@ void sb_sim_year_end_delta_to(sb_sim *s, sb_sim_tally *t, int32_t person, int ca
   year_end_sums(&t->extra[cat1 >= 0 && cat1 < SB_CAT_COUNT ? cat1 + 1 : 0][1], pay1);
   year_end_sums(&t->extra[cat0 >= 0 && cat0 < SB_CAT_COUNT ? cat0 + 1 : 0][1], -pay0);
   if (person >= 0 && person < s->np) {
-    year_end_sums(&t->by_pref[s->pref_of[person]][1], pay1 - pay0);
+    year_end_sums(&t->by_pref[slot_of(s, person)][1], pay1 - pay0);
     s->psn[1][person] -= pay1;
   }
 }
@@ -390,7 +449,7 @@ void sb_sim_year_end_delta_to(sb_sim *s, sb_sim_tally *t, int32_t person, int ca
 void sb_sim_person_delta_to(sb_sim *s, sb_sim_tally *t, int32_t person, const sb_sim_sums *base,
                             const sb_sim_sums *delta, int differs) {
   if (person < 0 || person >= s->np) return;
-  if (differs) merge_sums(&t->by_pref[s->pref_of[person]][1], delta);
+  if (differs) merge_sums(&t->by_pref[slot_of(s, person)][1], delta);
   s->psn[1][person] += base->psn + delta->psn;
 }
 

@@ -15,6 +15,7 @@
 #include "cli/commands.h"
 #include "cli/load.h"
 #include "io/digest.h"
+#include "io/fileid.h"
 #include "io/outfile.h"
 #include "io/policy_json.h"
 #include "whatif/merge_patch.h"
@@ -73,7 +74,9 @@ static const char USAGE[] =
     "                    A pack made with another registry is refused. When\n"
     "                    --persons is the very file the pack was made from (same\n"
     "                    size and digest) it is not parsed: the regions and ids\n"
-    "                    come from the pack.\n"
+    "                    come from the pack; when the pack's note names that\n"
+    "                    file, untouched since, it is not even read (`sanbao\n"
+    "                    pack --help`).\n"
     "    --report FILE   a self-contained HTML report with charts (中文 / English)\n"
     "    --csv FILE      the summary: measure,scope,baseline,reform,difference\n"
     "    --scale F       the claims are a sample: multiply every amount and every\n"
@@ -282,50 +285,65 @@ static void *take_digest(void *arg) {
   return NULL;
 }
 
+/* How the --persons file was found to be the pack's (open_pack). */
+enum { KNOWN_BY_DIGEST, KNOWN_BY_REGISTRY, KNOWN_BY_IDENTITY };
+
 /*
 ** The pack's side of a run, before anything is settled: open it and make
-** sure it belongs to the --persons file.  The fast way: the file's size and
-** digest equal those recorded in the pack (read at disk speed, no parsing).
-** Otherwise the file is loaded as a registry and its fingerprint compared
-** (a file written differently but holding the same registry passes; another
-** registry is refused).  Either way the persons' regions and ids then come
-** from the pack's people section (docs/decisions.md).
+** sure it belongs to the --persons file.  The fastest way: the pack's note
+** (sb_pack_persons_note) names the file's identity as it is now and the
+** size and digest the pack recorded — the very file, untouched since it
+** was digested (io/fileid.h); nothing is read.  The fast way: the file's
+** size and digest equal those recorded in the pack (read at disk speed, no
+** parsing).  Otherwise the file is loaded as a registry and its
+** fingerprint compared (a file written differently but holding the same
+** registry passes; another registry is refused).  Either way the persons'
+** regions and ids then come from the pack's people section
+** (docs/decisions.md).
 **
 ** The three parts of the opening run at once: the persons file's digest
-** (its own threads), the pack's open (this thread: the people section read
-** and checked, half a second of one core at a province's scale) and, from
-** the moment its involved table and regions are read, the involved rows
-** resolved under `base` (sb_pack_open_resolving; sb_pack_simulate waits
-** for it), beside the check of the person ids.  One after the
-** other they left a core idle for about a second (perf timeline,
-** docs/performance.md).  Errors are reported in the order of the
-** sequential code: the pack's, then the persons file's.  A pack that
-** recorded no persons file ignores the digest (taken for nothing).
+** (its own threads; not started when the note names the file), the pack's
+** open (this thread: the people section read and checked, half a second
+** of one core at a province's scale) and, from the moment its involved
+** table and regions are read, the involved rows resolved under `base`
+** (sb_pack_open_resolving; sb_pack_simulate waits for it), beside the
+** check of the person ids.  One after the other they left a core idle for
+** about a second (perf timeline, docs/performance.md).  Errors are
+** reported in the order of the sequential code: the pack's, then the
+** persons file's.  A pack that recorded no persons file ignores the
+** digest (taken for nothing).  *how: KNOWN_BY_*.
 */
 static int open_pack(const char *path, const char *persons, const sb_policy *base, int threads,
-                     sb_pack **out, int *slow) {
+                     sb_pack **out, int *how) {
   sb_error err;
   sb_pack *p = NULL;
   sb_registry *reg = NULL;
-  int same = 0;
-  *slow = 0;
   persons_digest d = {persons, threads, 0, 0, 0, {0}};
+  uint64_t noted_id, noted_size, noted_digest;
+  int noted = sb_pack_persons_note(path, &noted_id, &noted_size, &noted_digest) == 0 &&
+              noted_id == sb_file_identity(persons);
   pthread_t tid;
-  int started = pthread_create(&tid, NULL, take_digest, &d) == 0;
+  int started = !noted && pthread_create(&tid, NULL, take_digest, &d) == 0;
   int rc = sb_pack_open_resolving(path, base, &p, &err);
   if (started)
     pthread_join(tid, NULL);
-  else if (!rc)
+  else if (!rc && !noted)
     take_digest(&d);
   if (rc) goto fail;
+  /* the note counts only for the size and digest this pack recorded */
+  if (noted && sb_pack_persons_file_is(p, noted_size, noted_digest) == 1) {
+    *how = KNOWN_BY_IDENTITY;
+    *out = p;
+    return 0;
+  }
+  if (noted) take_digest(&d); /* a note of another pack's persons file */
   int is = sb_pack_persons_file_is(p, d.size, d.digest);
   if (is >= 0 && d.rc) {
     err = d.err;
     goto fail;
   }
-  same = is == 1;
-  if (!same) {
-    *slow = 1;
+  *how = is == 1 ? KNOWN_BY_DIGEST : KNOWN_BY_REGISTRY;
+  if (is != 1) {
     if (sb_cli_load_persons("simulate", persons, &reg)) {
       sb_pack_close(p);
       return -1;
@@ -426,8 +444,8 @@ int sb_cmd_simulate(int argc, char **argv) {
             o[1].values[0], base->year);
     goto out;
   }
-  int slow = 0;
-  if (pack_path ? open_pack(pack_path, o[2].values[0], base, (int)threads, &pack, &slow)
+  int how = KNOWN_BY_DIGEST;
+  if (pack_path ? open_pack(pack_path, o[2].values[0], base, (int)threads, &pack, &how)
                 : sb_cli_load_persons("simulate", o[2].values[0], &reg))
     goto out;
   if (catalog_path &&
@@ -492,9 +510,10 @@ int sb_cmd_simulate(int argc, char **argv) {
   fprintf(stderr,
           "  phases: policies and %s %.2f s, claims read and settled %.2f s, "
           "measures %.2f s, report %.2f s\n",
-          !pack  ? "registry"
-          : slow ? "registry (loaded: the pack recorded other bytes)"
-                 : "persons file checked by its digest",
+          !pack                      ? "registry"
+          : how == KNOWN_BY_REGISTRY ? "registry (loaded: the pack recorded other bytes)"
+          : how == KNOWN_BY_IDENTITY ? "persons file known by its identity (the pack's note)"
+                                     : "persons file checked by its digest",
           t_reg - t0, t_settle - t_reg, t_measures - t_settle, sb_cli_now() - t_measures);
   print_changes(&changes);
   if (r->scale_num != r->scale_den) {

@@ -46,6 +46,7 @@
 #include "gen/fees_gen.h"
 #include "gen/rng.h"
 #include "io/digest.h"
+#include "io/fileid.h"
 #include "sanbao/registry.h"
 #include "sanbao/types.h"
 #include "whatif/pack.h"
@@ -934,7 +935,8 @@ static int run(const sb_gen_options *o, FILE *fp, FILE *fc, sb_pack_writer *pk, 
   if (pk) {
     /* persons.csv is complete: its size and digest let simulate check it
     ** without loading it (pack.h) */
-    sb_pack_writer_set_persons_file(pk, g->P.written, sb_digest_final(&g->pdg));
+    g->st.persons_digest = sb_digest_final(&g->pdg);
+    sb_pack_writer_set_persons_file(pk, g->P.written, g->st.persons_digest);
     sb_pack_writer_set_fingerprint(pk, g->fp);
     sb_pack_writer_drop(pk, g->pdropped);
   }
@@ -1102,6 +1104,10 @@ int sb_gen_write_pack(const sb_gen_options *o, const char *dir, const char *pack
   w = NULL;
   if (!rc && rename(tmp, fin) != 0)
     rc = sb_error_set(err, SB_EIO, fin, "cannot rename %s into place: %s", tmp, strerror(errno));
-  if (rc) unlink(tmp);
+  if (rc)
+    unlink(tmp);
+  else /* both in place: the note that lets simulate skip the digest (best effort) */
+    sb_pack_note_persons_file(pack, sb_file_identity_settled(fin), oo.stats->persons_bytes,
+                              oo.stats->persons_digest);
   return rc;
 }

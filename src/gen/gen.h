@@ -39,7 +39,8 @@ typedef struct sb_gen_stats {
   long claims;    /* rows of claims.csv, reversals included */
   long visits[3]; /* original claims: [0] outpatient, [1] chronic, [2] inpatient */
   long reversals;
-  uint64_t persons_bytes; /* bytes written, headers included */
+  uint64_t persons_bytes;  /* bytes written, headers included */
+  uint64_t persons_digest; /* with a pack: sb_digest of persons.csv (io/digest.h) */
   uint64_t claims_bytes;
   /* with fees (sb_gen_write only): */
   long fee_claims;     /* claims given fee lines (their amounts left empty) */

@@ -223,6 +223,29 @@ int sb_pack_check_persons_file(const sb_pack *p, const char *path, int threads, 
 ** -1 when the pack recorded none. */
 int sb_pack_persons_file_is(const sb_pack *p, uint64_t size, uint64_t digest);
 
+/*
+** The persons file's note: an extended attribute of the pack file
+** (user.sanbao.persons: a tag, then the persons file's identity, size and
+** digest, 8 bytes each, little-endian) that the command writing the pack
+** sets once both files are in place.  It says "the file of this identity
+** (io/fileid.h) has this size and digest", so that simulate, finding the
+** --persons file of that identity and a pack that recorded that size and
+** digest, need not read the file again.  Metadata, not bytes: the pack
+** stays byte for byte what the same input gives; a copy that drops
+** extended attributes (cp without -a), another machine, a file system
+** that keeps none, only cost the digest.
+*/
+
+/* Set the note; 0, or -1 when it cannot be set (ignored by callers: the
+** digest is then taken, as without it).  identity 0 sets nothing. */
+int sb_pack_note_persons_file(const char *pack_path, uint64_t identity, uint64_t size,
+                              uint64_t digest);
+
+/* Read the note of the pack at pack_path: 0 and the three values, or -1
+** when there is none or it is not one of ours. */
+int sb_pack_persons_note(const char *pack_path, uint64_t *identity, uint64_t *size,
+                         uint64_t *digest);
+
 /* SB_EINVAL when the pack was made with another registry than `reg`. */
 int sb_pack_check_registry(const sb_pack *p, const sb_registry *reg, const char *reg_name,
                            sb_error *err);

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "io/digest.h"
+#include "io/fileid.h"
 #include "sanbao/hash.h"
 #include "whatif/pack.h"
 
@@ -167,14 +168,19 @@ int sb_pack_from_csv(const char *claims, const sb_registry *reg, const char *per
     const char *id = sb_registry_id(reg, p, &len);
     if ((rc = sb_pack_writer_person(w, id, len, sb_registry_region(reg, p), err))) goto done;
   }
+  uint64_t size = 0, digest = 0, id = 0;
   if (persons_file && strcmp(persons_file, "-") != 0) {
-    uint64_t size, digest;
+    /* its identity before the digest and after it: the same, the bytes
+    ** digested are the file's as that identity names it (io/fileid.h) */
+    id = sb_file_identity_settled(persons_file);
     if ((rc = sb_digest_file(persons_file, threads, &size, &digest, err))) goto done;
+    if (id != sb_file_identity(persons_file)) id = 0;
     sb_pack_writer_set_persons_file(w, size, digest);
   }
   sb_pack_writer_drop(w, dropped);
   rc = sb_pack_writer_finish(w, (uint64_t)n, err);
   w = NULL;
+  if (!rc && id) sb_pack_note_persons_file(out, id, size, digest); /* best effort */
   if (!rc && info) *info = (sb_pack_info){(uint64_t)n, dropped, (uint64_t)m, involved, fp, np};
   goto done;
 oom:

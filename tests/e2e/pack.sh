@@ -191,6 +191,55 @@ expect_rc "a pack of persons from standard input" 0
 contains "a pack of persons from standard input" "$work/err.txt" "registry (loaded"
 same_file "a pack of persons from standard input: same summary" "$work/fast.csv" "$work/r.csv"
 
+# 4c. The pack's note (user.sanbao.persons, an extended attribute): gen
+# --pack notes the persons file's identity beside its size and digest, and
+# simulate given that very file, untouched, reads nothing of it — the same
+# figures as by the digest.  A copy, the same bytes rewritten in place, or
+# another registry written in place with the old modification time put
+# back: the note no longer names the file, and the digest or the registry
+# decides, as without a note.  (Skipped where the file system keeps no
+# extended attributes: there no note is written.)
+n=$work/noted
+mkdir -p "$n"
+"$bin" gen --persons 3000 --seed 5 --out "$n" --pack "$n/claims.pack" 2>/dev/null
+cp -p "$n/persons.csv" "$work/n-ref.csv"
+sim_n() {
+  run simulate --policy "$root/policies/hunan-2022.json" --reform "$work/cap30.json" \
+    --persons "$1" --pack "$n/claims.pack" --report "$work/r.html" --csv "$2"
+}
+if python3 -c 'import os, sys; os.getxattr(sys.argv[1], "user.sanbao.persons")' \
+     "$n/claims.pack" 2>/dev/null; then
+  sim_n "$n/persons.csv" "$work/n1.csv"
+  expect_rc "noted: the very file" 0
+  contains "noted: the very file" "$work/err.txt" "persons file known by its identity"
+  cp "$n/persons.csv" "$work/n-copy.csv"
+  sim_n "$work/n-copy.csv" "$work/n2.csv"
+  expect_rc "noted: a copy" 0
+  contains "noted: a copy" "$work/err.txt" "persons file checked by its digest"
+  same_file "noted: a copy gives the same summary" "$work/n1.csv" "$work/n2.csv"
+  cat "$work/n-copy.csv" > "$n/persons.csv"
+  sim_n "$n/persons.csv" "$work/n3.csv"
+  expect_rc "noted: the same bytes rewritten" 0
+  contains "noted: the same bytes rewritten" "$work/err.txt" "persons file checked by its digest"
+  same_file "noted: the same bytes rewritten, same summary" "$work/n1.csv" "$work/n3.csv"
+  # one county swapped for another of as many digits: the same size
+  awk -F, -v OFS=, 'NR == 2 { $3 = ($3 == "430102" ? "430103" : "430102") } 1' \
+    "$work/n-copy.csv" > "$work/n-other.csv"
+  if cmp -s "$work/n-other.csv" "$work/n-copy.csv"; then bad "the county swap did nothing"; fi
+  if [ "$(wc -c < "$work/n-other.csv")" -ne "$(wc -c < "$work/n-copy.csv")" ]; then
+    bad "the county swap changed the size"
+  fi
+  cat "$work/n-other.csv" > "$n/persons.csv"
+  touch -r "$work/n-ref.csv" "$n/persons.csv"
+  sim_n "$n/persons.csv" "$work/n4.csv"
+  expect_rc "noted: another registry in place, old time put back" 2
+  contains "noted: another registry in place, old time put back" "$work/err.txt" \
+    "made with another person registry"
+  absent "noted: another registry in place: no summary" "$work/n4.csv"
+else
+  echo "SKIP: the pack's note: no extended attributes on this file system"
+fi
+
 # 5. Truncated and damaged packs: exit 2 with the file named, no crash, no output.
 p=$g/p1/claims.pack
 size=$(wc -c < "$p")

@@ -2,8 +2,8 @@
 # Every test: install what is missing, build with gcc (-Werror) and run the
 # suite, then build with clang + AddressSanitizer + UndefinedBehaviorSanitizer
 # (-Werror) and run the suite again, then build with clang + ThreadSanitizer
-# and run the tests of the server, the ledger and the bulk output file (the
-# threaded parts) again.
+# and run the tests of the server, the ledger, the bulk output file, pack and
+# simulate (the threaded parts) again.
 set -eu
 cd "$(dirname "$0")/.."
 sh scripts/deps.sh test
@@ -19,8 +19,8 @@ sh scripts/build.sh build-asan -DCMAKE_C_COMPILER=clang -DSANBAO_SANITIZE=ON -DC
 (cd build-asan && ASAN_OPTIONS=detect_leaks=1 UBSAN_OPTIONS=print_stacktrace=1 \
   ctest --output-on-failure -j "$jobs")
 
-echo "== clang build with ThreadSanitizer: the server, the ledger and the bulk output file (their threads), -Werror"
+echo "== clang build with ThreadSanitizer: the server, the ledger, the bulk output file and simulate (their threads), -Werror"
 sh scripts/build.sh build-tsan -DCMAKE_C_COMPILER=clang -DSANBAO_TSAN=ON -DCMAKE_BUILD_TYPE=Debug \
   -DSANBAO_TESTS=ON -DSANBAO_TEST_HOOKS=ON
 (cd build-tsan && TSAN_OPTIONS=halt_on_error=1 \
-  ctest --output-on-failure -j "$jobs" -R 'server|ledger|outfile')
+  ctest --output-on-failure -j "$jobs" -R 'server|ledger|outfile|e2e/pack|e2e/simulate')

@@ -18,6 +18,10 @@
 ** field; and the involved rows resolved on a thread of their own
 ** (sb_pack_resolve_begin / _end): the outcome of resolving under the
 ** policy given to _end, whichever policy the thread was begun with.
+**
+** And simulate's chunks (sb_pack_simulate): a sound pack of several chunks
+** settles every claim; persons out of order across a chunk's bound — each
+** run sorted, the runs not — are refused, naming the record.
 */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -34,6 +38,8 @@
 #include "sanbao/hash.h"
 #include "sanbao/policy.h"
 #include "whatif/pack.h"
+#include "whatif/pack_sim.h"
+#include "whatif/sim.h"
 
 /* byte offsets of the uint64 fields in the 192-byte header */
 enum {
@@ -381,6 +387,87 @@ static void test_resolve_in_background(void **state) {
   sb_policy_free(y2023);
 }
 
+/* byte offset of records_sum in the header (after persons and the flag) */
+enum { OFF_RECORDS_SUM = 88 };
+
+/* Three persons of 5,000 claims each, then persons 1 and 2 swapped in the
+** records (the sums and the header's check made right again, as a crafter
+** would): each person's records are still one sorted run, but person 2's
+** run comes before person 1's.  simulate splits the records into chunks
+** of whole persons that the threads take in turn, and a chunk starts its
+** own person order; the order across the bound between those two runs
+** is checked when the chunks are made, and refused. */
+static void test_persons_out_of_order_between_chunks(void **state) {
+  (void)state;
+  enum { PER = 5000, PERSONS = 3 };
+  sb_error err = {0};
+  sb_pack_writer *w;
+  assert_int_equal(sb_pack_writer_open(path, PERSONS, 0x1234, &w, &err), 0);
+  sb_pack_claim *c = calloc(PER, sizeof *c);
+  char(*ids)[12] = calloc(PER, sizeof *ids);
+  assert_non_null(c);
+  assert_non_null(ids);
+  for (int32_t person = 0; person < PERSONS; person++) {
+    memset(c, 0, PER * sizeof *c);
+    for (int k = 0; k < PER; k++) {
+      snprintf(ids[k], sizeof ids[k], "C%d-%05d", person, k);
+      c[k].id = ids[k];
+      c[k].id_len = (uint8_t)strlen(ids[k]);
+      c[k].rec.amt[0] = 10000 + k;
+      c[k].rec.person = person;
+      c[k].rec.date = sb_date_from_ymd(2022, 1 + k % 12, 1 + k % 28);
+      c[k].rec.pos = (uint32_t)(person * PER + k);
+    }
+    assert_int_equal(sb_pack_writer_add(w, c, PER, &err), 0);
+  }
+  for (int32_t person = 0; person < PERSONS; person++)
+    assert_int_equal(sb_pack_writer_person(w, "P1", 2, 430000, &err), 0);
+  assert_int_equal(sb_pack_writer_finish(w, (uint64_t)PERSONS * PER, &err), 0);
+  free(ids);
+  free(c);
+  sb_policy *pol = load_policy(2022);
+  for (int swapped = 0; swapped < 2; swapped++) {
+    if (swapped) {
+      FILE *f = fopen(path, "r+b");
+      assert_non_null(f);
+      unsigned char h[SB_PACK_HEADER_SIZE];
+      assert_int_equal(fread(h, 1, sizeof h, f), sizeof h);
+      sb_pack_rec *r = calloc(PERSONS * PER, sizeof *r);
+      assert_non_null(r);
+      assert_int_equal(fread(r, sizeof *r, PERSONS * PER, f), PERSONS * PER);
+      uint64_t sum = 0;
+      for (uint64_t k = 0; k < PERSONS * PER; k++) {
+        if (r[k].person) r[k].person = 3 - r[k].person; /* 1 <-> 2 */
+        sum += sb_pack_rec_check(k, &r[k]);
+      }
+      set(h, OFF_RECORDS_SUM, sum);
+      set(h, OFF_CHECK, sb_hash_bytes(h, OFF_CHECK));
+      assert_int_equal(fseek(f, 0, SEEK_SET), 0);
+      assert_int_equal(fwrite(h, 1, sizeof h, f), sizeof h);
+      assert_int_equal(fwrite(r, sizeof *r, PERSONS * PER, f), PERSONS * PER);
+      assert_int_equal(fclose(f), 0);
+      free(r);
+    }
+    sb_pack *p = NULL;
+    assert_int_equal(sb_pack_open(path, &p, &err), 0);
+    sb_sim *sim = sb_sim_new_regions(PERSONS, sb_pack_regions(p), pol, 2);
+    assert_non_null(sim);
+    sb_pack_sim_stats st;
+    int rc = sb_pack_simulate(p, pol, pol, sim, 2, &st, &err);
+    if (!swapped) {
+      assert_int_equal(rc, 0);
+      assert_int_equal(st.settled, PERSONS * PER);
+    } else {
+      assert_int_equal(rc, SB_EINVAL);
+      if (!strstr(err.msg, "record 10000: records are not sorted by person"))
+        fail_msg("got \"%s\"", err.msg);
+    }
+    sb_sim_free(sim);
+    sb_pack_close(p);
+  }
+  sb_policy_free(pol);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_record_fits),
@@ -393,6 +480,8 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_people_section_moved, make_pack, remove_pack),
       cmocka_unit_test_setup_teardown(test_people_bytes_past_the_end, make_pack, remove_pack),
       cmocka_unit_test_setup_teardown(test_records_in_place, make_pack, remove_pack),
+      cmocka_unit_test_setup_teardown(test_persons_out_of_order_between_chunks, make_pack,
+                                      remove_pack),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

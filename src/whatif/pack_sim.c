@@ -113,7 +113,11 @@ typedef struct person_state {
   uint64_t start; /* its first record */
   run_row *run;
   size_t n, cap;
-  sb_acc acc[2];
+  /* from a line's start: zeroed at every person by 16-byte stores, which
+  ** at the offset the fields before gave (40) split a line every fourth
+  ** store, and the zeroing was the settling loop's hottest line (perf
+  ** annotate: 7 %); aligned, the loop took 6-10 % fewer samples */
+  _Alignas(CACHE_LINE) sb_acc acc[2];
   sb_fen T[2];         /* the critical-illness deductible on each side */
   int region_ok;       /* the baseline covers the person's region */
   uint32_t last_pos;   /* the settled row last in the input ... */

@@ -10,6 +10,7 @@
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/load.h"
+#include "io/fileid.h"
 #include "whatif/pack.h"
 
 static const char USAGE[] =
@@ -88,11 +89,15 @@ int sb_cmd_pack(int argc, char **argv) {
   }
   double t0 = sb_cli_now();
   sb_registry *reg = NULL;
+  /* the persons file's identity before it is read: the pack's note, if it
+  ** still has it once digested (sb_pack_from_csv) */
+  uint64_t id =
+      strcmp(o[0].values[0], "-") != 0 ? sb_file_identity_settled(o[0].values[0], NULL) : 0;
   if (sb_cli_load_persons("pack", o[0].values[0], &reg)) return SB_EXIT_USAGE;
   sb_error err;
   sb_pack_info info;
-  rc = sb_pack_from_csv(o[1].values[0], reg, o[0].values[0], o[2].values[0], (int)threads, &info,
-                        &err);
+  rc = sb_pack_from_csv(o[1].values[0], reg, o[0].values[0], id, o[2].values[0], (int)threads,
+                        &info, &err);
   sb_registry_free(reg);
   if (rc) {
     sb_cli_error("pack", &err);

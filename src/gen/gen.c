@@ -1094,6 +1094,9 @@ int sb_gen_write_pack(const sb_gen_options *o, const char *dir, const char *pack
   if (!oo.stats) oo.stats = &st;
   rc = sb_pack_writer_open(pack, (int32_t)o->persons, 0, &w, err);
   if (!rc) rc = run(&oo, f, NULL, w, NULL, fin, pack, err);
+  /* which file we wrote: the note below is only for that very one */
+  struct stat wrote;
+  int known = fflush(f) == 0 && fstat(fileno(f), &wrote) == 0;
   if (fclose(f) != 0 && !rc)
     rc = sb_error_set(err, SB_EIO, fin, "write failed: %s", strerror(errno));
   /* the header counts every row the claims CSV would have held */
@@ -1104,10 +1107,20 @@ int sb_gen_write_pack(const sb_gen_options *o, const char *dir, const char *pack
   w = NULL;
   if (!rc && rename(tmp, fin) != 0)
     rc = sb_error_set(err, SB_EIO, fin, "cannot rename %s into place: %s", tmp, strerror(errno));
-  if (rc)
+  if (rc) {
     unlink(tmp);
-  else /* both in place: the note that lets simulate skip the digest (best effort) */
-    sb_pack_note_persons_file(pack, sb_file_identity_settled(fin), oo.stats->persons_bytes,
-                              oo.stats->persons_digest);
+    return rc;
+  }
+  /* Both in place: the note that lets simulate skip the digest (best
+  ** effort), for the file at `fin` only if it is the one written here and
+  ** unwritten since (the same inode, size and modification time: the
+  ** rename moved its ctime) — another process may have renamed a file
+  ** over it meanwhile. */
+  struct stat now;
+  uint64_t id = known ? sb_file_identity_settled(fin, &now) : 0;
+  if (id && now.st_dev == wrote.st_dev && now.st_ino == wrote.st_ino &&
+      (uint64_t)now.st_size == oo.stats->persons_bytes &&
+      now.st_mtim.tv_sec == wrote.st_mtim.tv_sec && now.st_mtim.tv_nsec == wrote.st_mtim.tv_nsec)
+    sb_pack_note_persons_file(pack, id, oo.stats->persons_bytes, oo.stats->persons_digest);
   return rc;
 }

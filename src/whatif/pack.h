@@ -182,10 +182,15 @@ void sb_pack_writer_abort(sb_pack_writer *w);
 ** `threads` as sb_batch_options.threads.  On success *info (may be NULL)
 ** holds the pack's counts.  Errors as sb_batch_load and the writer.
 ** `persons_file` is the file `reg` was read from (its size and digest go
-** into the pack; NULL when it was not a regular file).
+** into the pack; NULL when it was not a regular file), and
+** `persons_identity` its identity taken before it was read
+** (sb_file_identity_settled, io/fileid.h; 0: none): when the file still
+** has it after the digest, it goes into the pack's note
+** (sb_pack_note_persons_file).
 */
 int sb_pack_from_csv(const char *claims, const sb_registry *reg, const char *persons_file,
-                     const char *out, int threads, sb_pack_info *info, sb_error *err);
+                     uint64_t persons_identity, const char *out, int threads, sb_pack_info *info,
+                     sb_error *err);
 
 /* ---- reading ------------------------------------------------------------ */
 

@@ -97,7 +97,8 @@ static int fill_claim(const sb_batch_row *v, const kept *k, const sb_registry *r
 }
 
 int sb_pack_from_csv(const char *claims, const sb_registry *reg, const char *persons_file,
-                     const char *out, int threads, sb_pack_info *info, sb_error *err) {
+                     uint64_t persons_identity, const char *out, int threads, sb_pack_info *info,
+                     sb_error *err) {
   sb_batch_options bo = {.threads = threads};
   sb_batch *b = NULL;
   int rc = sb_batch_load(claims, NULL, reg, &bo, &b, err);
@@ -168,14 +169,16 @@ int sb_pack_from_csv(const char *claims, const sb_registry *reg, const char *per
     const char *id = sb_registry_id(reg, p, &len);
     if ((rc = sb_pack_writer_person(w, id, len, sb_registry_region(reg, p), err))) goto done;
   }
-  uint64_t size = 0, digest = 0, id = 0;
+  uint64_t size = 0, digest = 0, id = persons_identity;
   if (persons_file && strcmp(persons_file, "-") != 0) {
-    /* its identity before the digest and after it: the same, the bytes
-    ** digested are the file's as that identity names it (io/fileid.h) */
-    id = sb_file_identity_settled(persons_file);
+    /* its identity before `reg` was read from it and after the digest:
+    ** the same, the registry and the bytes digested are the file's as
+    ** that identity names it (io/fileid.h) */
     if ((rc = sb_digest_file(persons_file, threads, &size, &digest, err))) goto done;
     if (id != sb_file_identity(persons_file)) id = 0;
     sb_pack_writer_set_persons_file(w, size, digest);
+  } else {
+    id = 0;
   }
   sb_pack_writer_drop(w, dropped);
   rc = sb_pack_writer_finish(w, (uint64_t)n, err);

@@ -5,8 +5,8 @@
 ** current person's run (its results on both sides, which a reversal of an
 ** earlier claim of the run needs), and two sets of accumulators.  Nothing
 ** grows with the number of claims: the only per-person state is the
-** collector's (16 bytes of burden and a few bytes of category and
-** prefecture per registry person).
+** collector's (16 bytes of burden, a byte each of category and "seen",
+** and the watched amounts of sim.h per registry person).
 **
 ** One year.  simulate runs one baseline policy: a claim of another year is
 ** NO_POLICY, so every settled claim — and so every reversal's original —
@@ -73,6 +73,7 @@ typedef struct chunks {
   uint64_t *bound; /* chunk k is records [bound[k], bound[k + 1]) */
   int n;
   atomic_int next;           /* the next chunk to take */
+  atomic_int failed;         /* a thread met an error: take no more */
   atomic_uint_fast64_t done; /* records settled so far, by all the threads */
   uint64_t records;
 } chunks;
@@ -92,6 +93,7 @@ typedef struct job {
   sb_pack_sim_stats st;
   int rc;
   sb_error err;
+  int failed_chunk;            /* the chunk where rc was set */
   sb_sim_progress_fn progress; /* the first job only */
   void *progress_ctx;
   sb_date jan1, dec31; /* the policies' year: a record outside it is NO_POLICY */
@@ -415,10 +417,19 @@ static void *run_job(void *arg) {
     free(buf), free(ps);
     return NULL;
   }
-  for (int k; !j->rc && (k = atomic_fetch_add(&j->ch->next, 1)) < j->ch->n;) {
+  /* Chunks are taken in ascending order, so when one fails every chunk
+  ** before it has been taken and is finished: the error of the lowest
+  ** failing chunk is found whichever thread settles what, and is the one
+  ** reported (sb_pack_simulate), the same in every run. */
+  for (int k; !atomic_load(&j->ch->failed) && (k = atomic_fetch_add(&j->ch->next, 1)) < j->ch->n;) {
     j->from = j->ch->bound[k];
     j->to = j->ch->bound[k + 1];
     run_chunk(j, ps, buf);
+    if (j->rc) {
+      j->failed_chunk = k;
+      atomic_store(&j->ch->failed, 1);
+      break;
+    }
   }
   free(ps->run);
   free(ps);
@@ -435,6 +446,7 @@ static int make_chunks(sb_pack *p, int n, chunks *ch, sb_error *err) {
   ch->n = n;
   ch->records = records;
   atomic_init(&ch->next, 0);
+  atomic_init(&ch->failed, 0);
   atomic_init(&ch->done, 0);
   if (!(ch->bound = malloc((size_t)(n + 1) * sizeof *ch->bound)))
     return sb_error_set(err, SB_ENOMEM, sb_pack_path(p), "out of memory");
@@ -501,6 +513,7 @@ int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
                     {0, 0, 0, 0},
                     0,
                     {0},
+                    0,
                     NULL,
                     NULL,
                     sb_date_from_ymd(base->year, 1, 1),
@@ -532,12 +545,17 @@ int sb_pack_simulate(sb_pack *p, const sb_policy *base, const sb_policy *reform,
     st->rows = info->rows;
     st->rejected = info->dropped;
     uint64_t sum = 0;
+    int first = -1; /* the job whose error came from the lowest chunk */
+    for (int t = 0; t < threads; t++)
+      if (jobs[t].rc && (first < 0 || jobs[t].failed_chunk < jobs[first].failed_chunk)) first = t;
+    if (first >= 0) {
+      rc = jobs[first].rc;
+      *err = jobs[first].err;
+    } else if (jobs[0].progress) {
+      jobs[0].progress(jobs[0].progress_ctx, "settle", ch.records, ch.records);
+    }
     for (int t = 0; t < threads; t++) {
       sb_sim_tally_undelta(jobs[t].tally);
-      if (jobs[t].rc && !rc) {
-        rc = jobs[t].rc;
-        *err = jobs[t].err;
-      }
       sum += jobs[t].sum;
       sb_sim_merge(sim, jobs[t].tally);
       st->rejected += jobs[t].st.rejected;

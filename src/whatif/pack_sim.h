@@ -3,11 +3,12 @@
 ** reform settled person by person while the pack is streamed, so memory
 ** does not grow with the number of claims (docs/performance.md).
 **
-** The pack's records are split into as many ranges as threads, each
-** starting at a person's first record; a thread reads its range in blocks,
-** settles each person's run under both policies with the person's own
-** accumulators for each side, and adds the results to its own tally of the
-** sb_sim collector.  The figures are those of simulate over the claims CSV
+** The pack's records are split into chunks of whole persons (64 a
+** thread), which the threads take in turn; a thread reads its chunk in
+** blocks, settles each person's run under both policies with the person's
+** own accumulators for each side, and adds the results to its own tally
+** of the sb_sim collector.  An error is that of the lowest chunk that
+** fails, whichever thread met it.  The figures are those of simulate over the claims CSV
 ** the pack was made from, to the fen: the same rows are rejected (the
 ** policy-dependent checks and the claim-id bookkeeping are done here, see
 ** sb_pack_resolve), the same rows settled in the same canonical order.

@@ -53,12 +53,12 @@ static void rewrite(const char *bytes) {
 
 static void test_identity_follows_changes(void **state) {
   (void)state;
-  uint64_t a = sb_file_identity_settled(path);
+  uint64_t a = sb_file_identity_settled(path, NULL);
   assert_true(a != 0);
   assert_true(sb_file_identity(path) == a); /* left alone */
   assert_true(sb_file_identity(path) == a);
   rewrite("person_id\nP1\n"); /* the same bytes, written again */
-  uint64_t b = sb_file_identity_settled(path);
+  uint64_t b = sb_file_identity_settled(path, NULL);
   assert_true(b != 0 && b != a);
   /* other bytes of the same length, and the modification time put back */
   struct stat st;
@@ -77,9 +77,9 @@ static void test_identity_follows_changes(void **state) {
 static void test_no_identity(void **state) {
   (void)state;
   assert_true(sb_file_identity("/nonexistent/persons.csv") == 0);
-  assert_true(sb_file_identity_settled("/nonexistent/persons.csv") == 0);
+  assert_true(sb_file_identity_settled("/nonexistent/persons.csv", NULL) == 0);
   assert_true(sb_file_identity("/tmp") == 0);
-  assert_true(sb_file_identity_settled("/tmp") == 0);
+  assert_true(sb_file_identity_settled("/tmp", NULL) == 0);
 }
 
 static void test_note(void **state) {

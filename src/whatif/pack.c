@@ -594,37 +594,25 @@ int sb_pack_persons_file_is(const sb_pack *p, uint64_t size, uint64_t digest) {
 #define NOTE_NAME "user.sanbao.persons"
 static const char NOTE_TAG[8] = {'S', 'B', 'P', 'E', 'R', 'S', '0', '1'};
 
-static void put_u64(unsigned char *at, uint64_t v) {
-  for (int i = 0; i < 8; i++)
-    at[i] = (unsigned char)(v >> (8 * i));
-}
-
-static uint64_t get_u64(const unsigned char *at) {
-  uint64_t v = 0;
-  for (int i = 0; i < 8; i++)
-    v |= (uint64_t)at[i] << (8 * i);
-  return v;
-}
-
+/* The note's value: the tag, then identity, size and digest, in the
+** pack's own byte order (little-endian, as its header: a big-endian
+** reader refuses the pack anyway). */
 int sb_pack_note_persons_file(const char *pack_path, uint64_t identity, uint64_t size,
                               uint64_t digest) {
   if (!identity) return -1;
-  unsigned char note[32];
+  uint64_t note[4] = {0, identity, size, digest};
   memcpy(note, NOTE_TAG, 8);
-  put_u64(note + 8, identity);
-  put_u64(note + 16, size);
-  put_u64(note + 24, digest);
   return setxattr(pack_path, NOTE_NAME, note, sizeof note, 0) == 0 ? 0 : -1;
 }
 
 int sb_pack_persons_note(const char *pack_path, uint64_t *identity, uint64_t *size,
                          uint64_t *digest) {
-  unsigned char note[33]; /* one more: a longer value is not ours */
-  ssize_t n = getxattr(pack_path, NOTE_NAME, note, sizeof note);
-  if (n != 32 || memcmp(note, NOTE_TAG, 8) != 0) return -1;
-  *identity = get_u64(note + 8);
-  *size = get_u64(note + 16);
-  *digest = get_u64(note + 24);
+  uint64_t note[5]; /* one more: a longer value is not ours */
+  if (getxattr(pack_path, NOTE_NAME, note, sizeof note) != 32 || memcmp(note, NOTE_TAG, 8) != 0)
+    return -1;
+  *identity = note[1];
+  *size = note[2];
+  *digest = note[3];
   return *identity ? 0 : -1;
 }
 

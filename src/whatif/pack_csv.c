@@ -169,16 +169,14 @@ int sb_pack_from_csv(const char *claims, const sb_registry *reg, const char *per
     const char *id = sb_registry_id(reg, p, &len);
     if ((rc = sb_pack_writer_person(w, id, len, sb_registry_region(reg, p), err))) goto done;
   }
-  uint64_t size = 0, digest = 0, id = persons_identity;
+  uint64_t size = 0, digest = 0, id = 0;
   if (persons_file && strcmp(persons_file, "-") != 0) {
+    if ((rc = sb_digest_file(persons_file, threads, &size, &digest, err))) goto done;
+    sb_pack_writer_set_persons_file(w, size, digest);
     /* its identity before `reg` was read from it and after the digest:
     ** the same, the registry and the bytes digested are the file's as
     ** that identity names it (io/fileid.h) */
-    if ((rc = sb_digest_file(persons_file, threads, &size, &digest, err))) goto done;
-    if (id != sb_file_identity(persons_file)) id = 0;
-    sb_pack_writer_set_persons_file(w, size, digest);
-  } else {
-    id = 0;
+    if (persons_identity == sb_file_identity(persons_file)) id = persons_identity;
   }
   sb_pack_writer_drop(w, dropped);
   rc = sb_pack_writer_finish(w, (uint64_t)n, err);

@@ -131,12 +131,16 @@ typedef struct person_state {
                           every row's res[1] equals its res[0] (see settle_rec) */
 } person_state;
 
-static int fail(job *j, const char *why, uint64_t rec) {
+/* A pack found bad at record `rec`: SB_EINVAL into *err. */
+static int bad_record(const sb_pack *p, sb_error *err, const char *why, uint64_t rec) {
   char msg[160];
   snprintf(msg, sizeof msg, "record %llu: %s", (unsigned long long)rec, why);
-  j->rc = sb_error_set(&j->err, SB_EINVAL, sb_pack_path(j->p),
-                       "not a valid claims pack: %s (make it again with `sanbao pack`)", msg);
-  return j->rc;
+  return sb_error_set(err, SB_EINVAL, sb_pack_path(p),
+                      "not a valid claims pack: %s (make it again with `sanbao pack`)", msg);
+}
+
+static int fail(job *j, const char *why, uint64_t rec) {
+  return j->rc = bad_record(j->p, &j->err, why, rec);
 }
 
 static void person_begin(job *j, person_state *ps, int32_t person, uint64_t rec) {
@@ -461,13 +465,8 @@ static int make_chunks(sb_pack *p, int n, chunks *ch, sb_error *err) {
     if (at > 0 && at < records) {
       sb_pack_rec two[2];
       if ((rc = sb_pack_read(p, at - 1, 2, two, err))) return rc;
-      if (two[1].person < two[0].person) {
-        char why[96];
-        snprintf(why, sizeof why, "record %llu: records are not sorted by person",
-                 (unsigned long long)at);
-        return sb_error_set(err, SB_EINVAL, sb_pack_path(p),
-                            "not a valid claims pack: %s (make it again with `sanbao pack`)", why);
-      }
+      if (two[1].person < two[0].person)
+        return bad_record(p, err, "records are not sorted by person", at);
     }
   }
   return SB_OK;

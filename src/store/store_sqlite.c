@@ -105,7 +105,14 @@ static const char *const SQL[Q_COUNT] = {
     /* console (issue 14): one person's rows, one claim id's rows and the
     ** reversals naming it, one person's alerts, the handled marks.  A
     ** claim id's rows are found in claim_ids (schema 5), so by their seqs */
-    [Q_C_PERSON_ROWS] = ROW_SELECT " WHERE c.person_id = ? ORDER BY c.seq",
+    /* a person's rows (schema 8): the chains from the last_seq of each of
+    ** the person's years, and the rejected rows by their partial index */
+    [Q_C_PERSON_ROWS] = "WITH RECURSIVE chain(seq) AS (SELECT last_seq FROM accumulators"
+                        " WHERE person_id = ?1 AND last_seq IS NOT NULL UNION ALL"
+                        " SELECT p.person_prev FROM chain JOIN claims p ON p.seq = chain.seq"
+                        " WHERE p.person_prev IS NOT NULL) " ROW_SELECT
+                        " WHERE c.seq IN (SELECT seq FROM chain UNION ALL SELECT seq FROM claims"
+                        " WHERE person_id = ?1 AND status = 'rejected') ORDER BY c.seq",
     [Q_C_CLAIM_ROWS] = ROW_SELECT " WHERE c.seq IN (SELECT seq FROM claim_ids WHERE claim_id = ?1"
                                   " UNION ALL SELECT seq FROM claims WHERE reverses = ?1)"
                                   " ORDER BY c.seq",
@@ -114,10 +121,19 @@ static const char *const SQL[Q_COUNT] = {
     [Q_C_MARK_EACH] = "SELECT seq, rule, who, at, note FROM alert_marks ORDER BY mark_id",
     [Q_ACC_GET] = "SELECT adm_primary, adm_grade1, adm_grade2, adm_grade3, adm_provincial,"
                   " alerted, dedc_ytd, basic_ytd, chronic_ytd, outpatient_ytd, ci_base, ci_paid,"
-                  " ma_base, ma_paid, psn_ytd, ra_base, ra_paid FROM accumulators"
+                  " ma_base, ma_paid, psn_ytd, ra_base, ra_paid, last_seq FROM accumulators"
                   " WHERE person_id = ? AND year = ?",
-    [Q_ACC_PUT] =
-        "INSERT OR REPLACE INTO accumulators VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    /* last_seq: the head this transaction moved, else the stored one */
+    [Q_ACC_PUT] = "INSERT OR REPLACE INTO accumulators VALUES (?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,"
+                  "?11,?12,?13,?14,?15,?16,?17,?18,?19,coalesce(?20,(SELECT last_seq"
+                  " FROM accumulators WHERE person_id = ?1 AND year = ?2)))",
+    [Q_ACC_ANY] = "SELECT 1 FROM accumulators LIMIT 1",
+    [Q_HEAD_GET] = "SELECT last_seq FROM accumulators WHERE person_id = ? AND year = ?",
+    [Q_HEAD_PUT] = "INSERT INTO accumulators(person_id, year, adm_primary, adm_grade1, adm_grade2,"
+                   " adm_grade3, adm_provincial, alerted, dedc_ytd, basic_ytd, chronic_ytd,"
+                   " outpatient_ytd, ci_base, ci_paid, ma_base, ma_paid, psn_ytd, last_seq)"
+                   " VALUES (?1, ?2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, ?3)"
+                   " ON CONFLICT(person_id, year) DO UPDATE SET last_seq = excluded.last_seq",
     [Q_ALERT_INSERT] = "INSERT INTO alerts(seq, rule, person_id, household_id, claim_id, date,"
                        " psn_ytd, threshold) VALUES (?,?,?,?,?,?,?,?)",
     [Q_ALERT_EACH] = ALERT_SELECT " ORDER BY alert_id",
@@ -214,6 +230,7 @@ static void op_close(sb_store *bs) {
   sq_stop_checkpointer(s);
   sq_pin_close(s);
   sq_claim_ids_free(s);
+  sq_heads_free(s);
   for (int k = 0; k < Q_COUNT; k++)
     sqlite3_finalize(s->q[k]);
   for (int k = 0; k < 2; k++)
@@ -259,6 +276,7 @@ static int run_prepared(sqlite_store *s, int k, sb_error *err, const char *what)
 static int op_begin(sb_store *bs, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
   s->memo.found = -1;
+  sq_heads_clear(s);
   if (s->fk_stale) {
     if (sq_exec(s, "PRAGMA foreign_keys=ON", err, "cannot enable foreign keys")) return SB_EIO;
     s->fk_stale = 0;
@@ -445,6 +463,8 @@ static int op_commit(sb_store *bs, sb_error *err) {
                         "a reversal names settlement %lld, which is not stored",
                         (long long)s->imp_rev_max);
   int rc = sq_flush_rows(s, err);
+  if (!rc) rc = sq_heads_write(s, err);
+  sq_heads_clear(s);
   /* claim_ids' entries are sorted beside the CREATE INDEX (claim_ids.c) */
   if (!rc) sq_claim_ids_sort_begin(s);
   if (!rc && s->indexes_off) {
@@ -468,6 +488,7 @@ static void op_rollback(sb_store *bs) {
   s->guards_off = s->indexes_off = 0; /* the DROPs are rolled back with the rest */
   s->in_txn = 0;
   s->memo.found = -1;
+  sq_heads_clear(s);
   sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
   import_end(s);
 }
@@ -753,8 +774,14 @@ static int op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
     if (rc) return rc;
   }
   pending_row *p = &s->pend[s->npend];
+  int64_t prev = 0;
+  if (r->status != SB_ROW_REJECTED) {
+    int rc = sq_head_prev(s, r->person_id, r->person_id_len, r->year, r->seq, &prev, err);
+    if (rc) return rc;
+  }
   int oom = 0;
   p->r = *r;
+  p->person_prev = prev;
   p->off[0] = keep_text(s, r->claim_id, r->claim_id_len, &oom);
   p->off[1] = keep_text(s, r->person_id, r->person_id_len, &oom);
   p->off[2] = keep_text(s, r->date, r->date_len, &oom);
@@ -841,6 +868,9 @@ static int op_acc_get(sb_store *bs, const char *pid, size_t len, int year, sb_ac
                    &a->psn_ytd,  &a->ra_base,   &a->ra_paid};
     for (int k = 0; k < 11; k++)
       *f[k] = sqlite3_column_int64(st, 6 + k);
+    sq_head_seen(s, pid, len, year, sqlite3_column_int64(st, 17));
+  } else if (rc == SQLITE_DONE) {
+    sq_head_seen(s, pid, len, year, 0);
   }
   sqlite3_reset(st);
   return rc == SQLITE_ROW || rc == SQLITE_DONE ? SB_OK
@@ -862,6 +892,11 @@ static int op_acc_put(sb_store *bs, const char *pid, size_t len, int year, const
                       a->psn_ytd,  a->ra_base,   a->ra_paid};
   for (int k = 0; k < 11; k++)
     sqlite3_bind_int64(st, 9 + k, f[k]);
+  int64_t head = sq_head_take(s, pid, len, year);
+  if (head > 0)
+    sqlite3_bind_int64(st, 20, head);
+  else
+    sqlite3_bind_null(st, 20);
   return sq_done(s, st, err, "storing accumulators");
 }
 
@@ -1049,6 +1084,7 @@ int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error 
   sqlite_store *s = calloc(1, sizeof *s);
   if (!s) return sb_error_set(err, SB_ENOMEM, path, "out of memory");
   s->memo.found = -1;
+  s->acc_empty = -1;
   s->base.ops = &OPS;
   size_t n = strlen(path) + 1;
   s->path = malloc(n);

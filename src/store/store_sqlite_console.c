@@ -15,8 +15,9 @@
 static int rows_by(sb_store *bs, int q, const char *id, size_t len,
                    int (*fn)(void *, const sb_stored_row *), void *ctx, sb_error *err) {
   sqlite_store *s = (sqlite_store *)bs;
-  /* rows appended in this transaction but not yet written are read too */
-  if (sq_flush_rows(s, err) || sq_claim_ids_write(s, err)) return SB_EIO;
+  /* rows appended in this transaction but not yet written are read too,
+  ** and a person's by the heads they moved (store_sqlite_heads.c) */
+  if (sq_flush_rows(s, err) || sq_claim_ids_write(s, err) || sq_heads_write(s, err)) return SB_EIO;
   sqlite3_stmt *st = sq_stmt(s, q, err);
   if (!st) return SB_EIO;
   sq_bind_text(st, 1, id, len);

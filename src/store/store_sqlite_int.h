@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 #include <stdatomic.h>
 
+#include "io/buf.h"
 #include "store/store.h"
 
 /* The prepared statements, by the index of their SQL (store_sqlite.c). */
@@ -57,6 +58,10 @@ enum {
   Q_C_MARK_EACH,
   /* begin_import's checks of references (store_sqlite.c) */
   Q_CLAIM_HAS,
+  /* a person-year's last row (schema 8: store_sqlite_heads.c) */
+  Q_ACC_ANY,
+  Q_HEAD_GET,
+  Q_HEAD_PUT,
   /* a write transaction's two ends, prepared once: a server runs them
   ** for every group, and sqlite3_exec would parse each anew */
   Q_BEGIN,
@@ -77,12 +82,25 @@ enum {
 #define ROWS_PER_INSERT 256
 #define CLAIM_COLS 13  /* a claims row's columns as received */
 #define SETTLE_COLS 17 /* and its settlement's (schema 6) */
-#define ROW_COLS (CLAIM_COLS + SETTLE_COLS)
+/* and person_prev, the chain of the person-year's rows (schema 8) */
+#define ROW_COLS (CLAIM_COLS + SETTLE_COLS + 1)
 
 typedef struct pending_row {
   sb_stored_row r;
-  size_t off[4]; /* claim_id, person_id, date, reverses in `text` */
+  size_t off[4];       /* claim_id, person_id, date, reverses in `text` */
+  int64_t person_prev; /* the person-year's row before it (0: none, or rejected) */
 } pending_row;
+
+/* A person-year's last row, as this transaction knows it
+** (store_sqlite_heads.c).  hash 0: an empty slot. */
+typedef struct sq_head {
+  uint64_t hash;
+  size_t off, len; /* the person id, in heads_text */
+  int year;
+  int known; /* `last` read (or found to be none) */
+  int dirty; /* moved by a row since the last acc_put of this person-year */
+  int64_t last;
+} sq_head;
 
 /* A claim id kept for claim_ids (store_sqlite_claim_ids.c): its first eight
 ** bytes as a big-endian number (sb_canon_id_prefix), and where its record
@@ -133,6 +151,12 @@ typedef struct sqlite_store {
   ** it, then the batch's own id pass). */
   int in_txn;
   sb_claim_memo memo;
+  /* the person-years' last rows met in this transaction, and whether
+  ** accumulators held no row when first asked (-1: not asked yet) */
+  sq_head *heads;
+  size_t heads_cap, heads_n;
+  sb_buf heads_text; /* their person ids */
+  int acc_empty;
   int wal_frames; /* frames in the WAL after the last commit (manual checkpoints) */
   /* serve mode: the WAL is started over past this many frames
   ** (SERVE_WAL_FRAMES; test builds: SANBAO_TEST_WAL_FRAMES), and how many
@@ -251,6 +275,32 @@ void sq_claim_ids_clear(sqlite_store *s);
 
 /* sq_claim_ids_clear, and free what the store holds for claim_ids. */
 void sq_claim_ids_free(sqlite_store *s);
+
+/* ---- the chains of a person's rows (store_sqlite_heads.c) -------------------- */
+
+/* acc_get read (pid, year)'s accumulators row: its last_seq `last` (0 none)
+** is the person-year's head, unless a row of this transaction moved it.
+** Nothing outside a write transaction. */
+void sq_head_seen(sqlite_store *s, const char *pid, size_t len, int year, int64_t last);
+
+/* A row of (pid, year) with this seq is appended: *prev receives the
+** head before it (0 none), and the row becomes the head.  0, or SB_EIO /
+** SB_ENOMEM. */
+int sq_head_prev(sqlite_store *s, const char *pid, size_t len, int year, int64_t seq, int64_t *prev,
+                 sb_error *err);
+
+/* The head of (pid, year) for acc_put to write into last_seq, 0 when this
+** transaction knows none (acc_put keeps the stored one); acc_put has then
+** written it. */
+int64_t sq_head_take(sqlite_store *s, const char *pid, size_t len, int year);
+
+/* Write every head a row moved that no acc_put wrote since (COMMIT). */
+int sq_heads_write(sqlite_store *s, sb_error *err);
+
+/* Forget the heads (the transaction's end), and free what the store holds
+** for them. */
+void sq_heads_clear(sqlite_store *s);
+void sq_heads_free(sqlite_store *s);
 
 /* ---- the catalogue and fee lines (store_sqlite_fees.c) --------------------- */
 

@@ -12,13 +12,14 @@
 #include "store/store_sqlite_int.h"
 #include "store/store_sqlite_schema.h"
 
-/* A received row and its settlement: one row of claims (schema 6). */
+/* A received row and its settlement: one row of claims (schema 6), and
+** the person-year's row before it (schema 8: store_sqlite_heads.c). */
 static const char CLAIM_INSERT[] =
     "INSERT INTO claims(seq, run_id, claim_id, person_id, date, visit_type, level,"
     " medfee_sumamt, fulamt_ownpay_amt, overlmt_selfpay, preselfpay_amt, reverses, content_key,"
     " status, reason, category, year, setl_visit_type, setl_level, setl_medfee_sumamt,"
     " setl_fulamt_ownpay_amt, setl_overlmt_selfpay, setl_preselfpay_amt, act_pay_dedc,"
-    " hifp_pay, hifmi_pay, maf_pay, reassist_pay, fed_flags, reverses_seq) VALUES";
+    " hifp_pay, hifmi_pay, maf_pay, reassist_pay, fed_flags, reverses_seq, person_prev) VALUES";
 
 /* The INSERT of `rows` rows of `cols` values each, prepared once in *slot. */
 sqlite3_stmt *sq_insert_stmt(sqlite_store *s, sqlite3_stmt **slot, const char *head, int rows,
@@ -122,6 +123,15 @@ static void bind_settlement(sqlite3_stmt *st, int b, const sb_stored_row *r) {
     sqlite3_bind_null(st, b + 17);
 }
 
+/* The last column: the person-year's row before this one, NULL for none
+** (the first row of its person-year, or a rejected row). */
+static void bind_person_prev(sqlite3_stmt *st, int b, const pending_row *p) {
+  if (p->person_prev > 0)
+    sqlite3_bind_int64(st, b + ROW_COLS, p->person_prev);
+  else
+    sqlite3_bind_null(st, b + ROW_COLS);
+}
+
 /* Write the pending rows, each with its settlement (one row of claims). */
 int sq_flush_rows(sqlite_store *s, sb_error *err) {
   int n = s->npend;
@@ -162,6 +172,7 @@ int sq_flush_rows(sqlite_store *s, sb_error *err) {
     for (int i = 0; i < n; i++) {
       bind_claim(st, i * ROW_COLS, &s->pend[i].r);
       bind_settlement(st, i * ROW_COLS, &s->pend[i].r);
+      bind_person_prev(st, i * ROW_COLS, &s->pend[i]);
     }
     int rc = sq_done(s, st, err, "storing claims");
     if (rc) return rc;
@@ -171,6 +182,7 @@ int sq_flush_rows(sqlite_store *s, sb_error *err) {
       if (!st) return SB_EIO;
       bind_claim(st, 0, &s->pend[i].r);
       bind_settlement(st, 0, &s->pend[i].r);
+      bind_person_prev(st, 0, &s->pend[i]);
       int rc = sq_done(s, st, err, "storing a claim");
       if (rc) return rc;
     }

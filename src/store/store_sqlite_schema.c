@@ -190,8 +190,41 @@ const char SB_SQLITE_DROP_INSERT_GUARDS[] = "DROP TRIGGER claims_append_only_r;"
 ** claim_ids, which the store fills in key order (migration 4 -> 5 below).
 */
 #define CLAIMS_INDEXES "CREATE INDEX claims_person ON claims(person_id);"
-const char SB_SQLITE_DROP_CLAIMS_INDEXES[] = "DROP INDEX claims_person;";
-const char SB_SQLITE_CLAIMS_INDEXES[] = CLAIMS_INDEXES;
+
+/*
+** Schema 8: a person's rows found through the rows themselves, not through
+** claims_person.  That index took an entry per row at a random leaf (the
+** persons come at random), a page of its own in every group commit: with
+** the person-year's accumulators row, one of the two random pages a claim
+** wrote, each a page's round trip through the WAL, its sync and the
+** checkpoint.  A one-thread program inserting 130,000 rows in groups of 13
+** took 15.9-16.9 us a row with the index and 6.8-8.2 without it; with the
+** chains the server's ledger thread takes 22-25 us a request instead of
+** 27-28 (docs/performance.md, sixteenth session).
+**
+** So each row that is not rejected holds in person_prev the seq of the row
+** before it of the same person and claim year (NULL for the first), and the
+** person-year's accumulators row -- which every such row rewrites anyway,
+** in the same transaction -- holds in last_seq the seq of its last row.  A
+** person's rows are the chains that start at the last_seq of that person's
+** accumulators rows, plus the rejected rows, which are few, hold no claim
+** year of the registry's person (the person may not be in it) and keep an
+** index of their own, partial.  The store writes both columns itself
+** (store_sqlite_heads.c), so no statement more is run per row; a row
+** written by anything but this store (the sqlite3 shell) would be outside
+** the chains, and an older sanbao cannot open a ledger of schema 8.
+**
+** The migration computes the chains of the rows held: lag() over each
+** person-year in seq order, the updates allowed for it by taking the
+** append-only trigger off and putting it back within the migration's
+** transaction; every person-year with a row gets its last_seq (a
+** person-year whose rows have no accumulators row -- no sanbao writes one
+** -- gets a zero row holding it, which reads as the absent row did).
+*/
+#define CLAIMS_REJECTED_INDEX                                                                      \
+  "CREATE INDEX claims_person_rejected ON claims(person_id) WHERE status = 'rejected';"
+const char SB_SQLITE_DROP_CLAIMS_INDEXES[] = "DROP INDEX claims_person_rejected;";
+const char SB_SQLITE_CLAIMS_INDEXES[] = CLAIMS_REJECTED_INDEX;
 
 /*
 ** Schema 7: the CHECKs of claims.status and fee_lines.status as three
@@ -437,6 +470,21 @@ const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION] = {
     "ALTER TABLE claims_v6 RENAME TO claims;" CLAIMS_V6_GUARDS CLAIMS_INDEXES CLAIMS_REVERSES_INDEX
         SETTLEMENTS_VIEW,
     /* 6 -> 7: the CHECKs' IN lists as comparisons (see "Schema 7" above) */
-    "PRAGMA writable_schema=ON;" CHECKS_AS_COMPARISONS "PRAGMA writable_schema=OFF;"};
+    "PRAGMA writable_schema=ON;" CHECKS_AS_COMPARISONS "PRAGMA writable_schema=OFF;",
+    /* 7 -> 8: a person's rows chained (see "Schema 8" above) */
+    "ALTER TABLE claims ADD COLUMN person_prev INTEGER;"
+    "ALTER TABLE accumulators ADD COLUMN last_seq INTEGER;"
+    "DROP TRIGGER claims_append_only_u;"
+    "UPDATE claims SET person_prev = x.prev FROM (SELECT seq, lag(seq) OVER"
+    "  (PARTITION BY person_id, year ORDER BY seq) AS prev FROM claims"
+    "  WHERE status <> 'rejected') AS x WHERE claims.seq = x.seq AND x.prev IS NOT NULL;"
+    "CREATE TRIGGER claims_append_only_u BEFORE UPDATE ON claims" CLAIMS_APPEND_ONLY
+    "INSERT INTO accumulators(person_id, year, adm_primary, adm_grade1, adm_grade2, adm_grade3,"
+    "  adm_provincial, alerted, dedc_ytd, basic_ytd, chronic_ytd, outpatient_ytd, ci_base,"
+    "  ci_paid, ma_base, ma_paid, psn_ytd, last_seq)"
+    "  SELECT person_id, year, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, max(seq) FROM claims"
+    "  WHERE status <> 'rejected' GROUP BY person_id, year"
+    "  ON CONFLICT(person_id, year) DO UPDATE SET last_seq = excluded.last_seq;"
+    "DROP INDEX claims_person;" CLAIMS_REJECTED_INDEX};
 
 const char SB_SQLITE_INSERT_GUARDS[] = INSERT_GUARDS CLAIM_IDS_TRIGGER;

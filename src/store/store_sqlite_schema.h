@@ -7,7 +7,7 @@
 #define SANBAO_STORE_SQLITE_SCHEMA_H
 
 #define APPLICATION_ID 0x53424C47 /* "SBLG" */
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 /* The migration that rewrites sqlite_schema's text (6 -> 7): after it the
 ** schema cookie must be raised (store_sqlite.c). */
 #define SCHEMA_EDIT_MIGRATION 6
@@ -22,9 +22,9 @@ extern const char *const SB_SQLITE_MIGRATIONS[SCHEMA_VERSION];
 extern const char SB_SQLITE_DROP_INSERT_GUARDS[];
 extern const char SB_SQLITE_INSERT_GUARDS[];
 
-/* The claims index (claims_person) that a bulk import too large for the
-** ledger drops and makes again before COMMIT (see the comment in the .c
-** file). */
+/* The claims index (claims_person_rejected since schema 8; claims_person
+** before) that a bulk import too large for the ledger drops and makes
+** again before COMMIT (see the comments in the .c file). */
 extern const char SB_SQLITE_DROP_CLAIMS_INDEXES[];
 extern const char SB_SQLITE_CLAIMS_INDEXES[];
 

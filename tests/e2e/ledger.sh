@@ -100,8 +100,8 @@ bal() { awk -v l="$2" 'index($0, l) == 1 { v = $NF; gsub(",", "", v); print v; e
 # same_accs NAME WANT_DB GOT_DB: the accumulators tables are equal (sqlite3 or psql)
 same_accs() {
   [ "$have_db_sql" -eq 1 ] || return 0
-  db_sql "$2" "SELECT * FROM accumulators ORDER BY person_id, year" >"$work/acc-want.txt"
-  db_sql "$3" "SELECT * FROM accumulators ORDER BY person_id, year" >"$work/acc-got.txt"
+  db_sql "$2" "$acc_sums_sql" >"$work/acc-want.txt"
+  db_sql "$3" "$acc_sums_sql" >"$work/acc-got.txt"
   same_file "$1" "$work/acc-want.txt" "$work/acc-got.txt"
 }
 
@@ -411,8 +411,9 @@ if db_exists "$g/quarters.db" && survived "whole file after a quarter"; then
     for d in "$g/ledger.db" "$g/halves.db" "$g/quarters.db"; do
       same_text "$(basename "$d"): integrity (the claims indexes hold every row)" ok \
         "$(sqlite3 "$d" "PRAGMA integrity_check")"
-      same_text "$(basename "$d"): the claims index and claim_ids are there" "claim_ids claims_person" \
-        "$(sqlite3 "$d" "SELECT name FROM sqlite_master WHERE name IN ('claims_claim_id', 'claims_person', 'claim_ids') ORDER BY name" | tr '\n' ' ' | sed 's/ $//')"
+      same_text "$(basename "$d"): the claims index and claim_ids are there" "claim_ids claims_person_rejected" \
+        "$(sqlite3 "$d" "SELECT name FROM sqlite_master WHERE name IN ('claims_claim_id', 'claims_person', 'claims_person_rejected', 'claim_ids') ORDER BY name" | tr '\n' ' ' | sed 's/ $//')"
+      chains_hold "$(basename "$d")" "$d"
       # one claim_ids entry a claims row, the same id and seq (schema 5)
       same_text "$(basename "$d"): claim_ids holds each claims row's id once" \
         "$(sqlite3 "$d" "SELECT count(*), count(*), count(*) FROM claims")" \
@@ -582,7 +583,8 @@ elif [ "$have_sqlite" -eq 1 ]; then
   same_file "append-only: stored settlements unchanged after UPDATE, DELETE and INSERT OR REPLACE" "$work/ao0.set.csv" "$work/ao1.set.csv"
   same_text "ledger file: journal_mode" wal "$(sqlite3 "$db" "PRAGMA journal_mode")"
   same_text "ledger file: application_id 'SBLG'" 1396853831 "$(sqlite3 "$db" "PRAGMA application_id")"
-  same_text "ledger file: user_version (schema)" 7 "$(sqlite3 "$db" "PRAGMA user_version")"
+  same_text "ledger file: user_version (schema)" 8 "$(sqlite3 "$db" "PRAGMA user_version")"
+  chains_hold "ledger file" "$db"
   # schema 7: no CHECK an IN list (SQLite builds a table for it every row)
   same_text "ledger file: the CHECKs of status are comparisons" "0 2" \
     "$(sqlite3 "$db" "SELECT count(*) FILTER (WHERE sql LIKE '%CHECK (status IN (%'),
@@ -633,7 +635,7 @@ elif [ "$have_sqlite" -eq 1 ]; then
     "$(sqlite3 "$work/v5.db" "SELECT type FROM sqlite_master WHERE name = 'settlements'")"
   sqlite3 -header "$work/v5.db" "SELECT * FROM settlements ORDER BY seq" >"$work/v5-settlements.txt"
   "$bin" db export-settlements --db "$work/v5.db" --out "$work/v5.csv" 2>/dev/null
-  same_text "ledger file: a version-5 ledger is migrated to 7" 7 "$(sqlite3 "$work/v5.db" "PRAGMA user_version")"
+  same_text "ledger file: a version-5 ledger is migrated to 8" 8 "$(sqlite3 "$work/v5.db" "PRAGMA user_version")"
   same_file "ledger file: the v5 migration keeps every settlement" "$work/pre-migration.csv" "$work/v5.csv"
   sqlite3 -header "$work/v5.db" "SELECT * FROM settlements ORDER BY seq" >"$work/v6-settlements.txt"
   same_file "ledger file: the view settlements reads as schema 5's table, every column" \
@@ -649,12 +651,35 @@ elif [ "$have_sqlite" -eq 1 ]; then
   "$bin" db import-claims --db "$work/v5.db" --claims "$golden/basics/claims.csv" >"$work/out.txt" 2>&1
   "$bin" db export-settlements --db "$work/v5.db" --out "$work/v5-again.csv" 2>/dev/null
   same_file "ledger file: a re-import into the migrated v5 ledger adds nothing" "$work/v5.csv" "$work/v5-again.csv"
+  # A version-7 file (a person's rows by the index claims_person) is
+  # migrated when opened: the chains and the last rows computed from the
+  # rows held are those the store writes row by row (a new ledger's, every
+  # column of claims and accumulators), the index only of rejected rows.
+  cp "$db" "$work/v7.db"
+  sqlite3 "$work/v7.db" "$sqlite_to_v7; PRAGMA user_version = 7"
+  same_text "ledger file: the version-7 copy has claims_person, no chains" "claims_person|0" \
+    "$(sqlite3 "$work/v7.db" "SELECT group_concat(name), (SELECT count(*) FROM pragma_table_info('claims')
+      WHERE name = 'person_prev') FROM sqlite_master WHERE name LIKE 'claims_person%'")"
+  "$bin" db export-settlements --db "$work/v7.db" --out "$work/v7.csv" 2>/dev/null
+  same_text "ledger file: a version-7 ledger is migrated to 8" 8 "$(sqlite3 "$work/v7.db" "PRAGMA user_version")"
+  same_file "ledger file: the v7 migration keeps every settlement" "$work/pre-migration.csv" "$work/v7.csv"
+  same_text "ledger file: the v7 migration's claims rows = a new ledger's" \
+    "$(sqlite3 "$db" "SELECT * FROM claims ORDER BY seq")" \
+    "$(sqlite3 "$work/v7.db" "SELECT * FROM claims ORDER BY seq")"
+  same_text "ledger file: the v7 migration's accumulators = a new ledger's, last_seq and all" \
+    "$(sqlite3 "$db" "SELECT * FROM accumulators ORDER BY person_id, year")" \
+    "$(sqlite3 "$work/v7.db" "SELECT * FROM accumulators ORDER BY person_id, year")"
+  same_text "ledger file: the v7 migration's schema = a new ledger's" \
+    "$(sqlite3 "$db" "SELECT type, name, sql FROM sqlite_master ORDER BY name")" \
+    "$(sqlite3 "$work/v7.db" "SELECT type, name, sql FROM sqlite_master ORDER BY name")"
+  same_text "ledger file: integrity after the v7 migration" ok "$(sqlite3 "$work/v7.db" "PRAGMA integrity_check")"
+  chains_hold "ledger file: after the v7 migration" "$work/v7.db"
   # A version-6 file (the CHECKs of claims.status and fee_lines.status as
   # IN lists) is migrated when opened: their text rewritten as comparisons,
   # the schema a new ledger's, every settlement kept, a wrong status still
   # refused.
   cp "$db" "$work/v6.db"
-  sqlite3 "$work/v6.db" "PRAGMA writable_schema=ON;
+  sqlite3 "$work/v6.db" "$sqlite_to_v7; PRAGMA writable_schema=ON;
     UPDATE sqlite_schema SET sql = replace(replace(sql,
       'CHECK (status = ''settled'' OR status = ''reversed'' OR status = ''rejected'')',
       'CHECK (status IN (''settled'',''reversed'',''rejected''))'),
@@ -664,7 +689,7 @@ elif [ "$have_sqlite" -eq 1 ]; then
   same_text "ledger file: the version-6 copy has its two IN lists" 2 \
     "$(sqlite3 "$work/v6.db" "SELECT count(*) FROM sqlite_master WHERE sql LIKE '%CHECK (status IN (%'")"
   "$bin" db export-settlements --db "$work/v6.db" --out "$work/v6.csv" 2>/dev/null
-  same_text "ledger file: a version-6 ledger is migrated to 7" 7 "$(sqlite3 "$work/v6.db" "PRAGMA user_version")"
+  same_text "ledger file: a version-6 ledger is migrated to 8" 8 "$(sqlite3 "$work/v6.db" "PRAGMA user_version")"
   same_file "ledger file: the v6 migration keeps every settlement" "$work/pre-migration.csv" "$work/v6.csv"
   same_text "ledger file: the v6 migration's schema = a new ledger's" \
     "$(sqlite3 "$db" "SELECT type, name, sql FROM sqlite_master ORDER BY name")" \
@@ -685,7 +710,7 @@ elif [ "$have_sqlite" -eq 1 ]; then
   cp "$db" "$work/v4.db"
   sqlite3 "$work/v4.db" "$to_v4; PRAGMA user_version = 4"
   "$bin" db export-settlements --db "$work/v4.db" --out "$work/v4.csv" 2>/dev/null
-  same_text "ledger file: a version-4 ledger is migrated to 7" 7 "$(sqlite3 "$work/v4.db" "PRAGMA user_version")"
+  same_text "ledger file: a version-4 ledger is migrated to 8" 8 "$(sqlite3 "$work/v4.db" "PRAGMA user_version")"
   same_file "ledger file: the v4 migration keeps every settlement" "$work/pre-migration.csv" "$work/v4.csv"
   same_text "ledger file: the v4 migration dropped claims_claim_id, made claim_ids and its triggers" \
     "claim_ids claim_ids_append_only_d claim_ids_append_only_u claims_claim_ids" \
@@ -738,11 +763,11 @@ elif [ "$have_sqlite" -eq 1 ]; then
   same_text "ledger file: the old-schema copy has no reassist_pay" 0 \
     "$(sqlite3 "$db" "SELECT count(*) FROM pragma_table_info('settlements') WHERE name = 'reassist_pay'")"
   "$bin" db alerts --db "$db" --out "$work/migrated-alerts.csv" 2>/dev/null
-  same_text "ledger file: a version-1 ledger is migrated to 7" 7 "$(sqlite3 "$db" "PRAGMA user_version")"
+  same_text "ledger file: a version-1 ledger is migrated to 8" 8 "$(sqlite3 "$db" "PRAGMA user_version")"
   same_text "ledger file: the migration from 1 made claim_ids" \
     "$(sqlite3 "$db" "SELECT count(*) FROM claims")" "$(sqlite3 "$db" "SELECT count(*) FROM claim_ids")"
   same_text "ledger file: the migration made the console's indexes and alert_marks" 4 \
-    "$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE name IN ('claims_person', 'claims_reverses', 'alerts_person', 'alert_marks')")"
+    "$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE name IN ('claims_person_rejected', 'claims_reverses', 'alerts_person', 'alert_marks')")"
   same_text "ledger file: the migration made the alerts_seq index" 1 \
     "$(sqlite3 "$db" "SELECT count(*) FROM sqlite_master WHERE name = 'alerts_seq'")"
   same_text "ledger file: the migration added reassist_pay" 1 \

@@ -587,6 +587,7 @@ if [ "$have_sqlite" -eq 1 ]; then
   r=$(sqlite3 "$db" 'PRAGMA integrity_check' 2>&1)
   same_text "integrity_check after the stop" ok "$r"
 fi
+chains_hold "the server's ledger" "$db"
 "$bin" db export-settlements --db "$db" --out "$work/srv-final.csv" 2>/dev/null
 one_row_ledger "$work/ref-final.db" "$work/sent.csv"
 "$bin" db export-settlements --db "$work/ref-final.db" --out "$work/ref-final.csv" 2>/dev/null

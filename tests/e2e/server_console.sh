@@ -16,7 +16,7 @@
 #    shown escaped; the open-only filter drops the handled alert;
 #  - hostile ids (markup, quotes, "/" as %2F, %00) are escaped, never
 #    interpreted; unknown person or claim: 404 pages; no id in the log;
-#  - an older ledger (schema 3) opens and is migrated to 7.
+#  - an older ledger (schema 3) opens and is migrated to 8.
 # Usage: sh server_console.sh SANBAO_BINARY PROJECT_ROOT
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -321,7 +321,7 @@ if sqlite_only "the SQLite schema's migration (PostgreSQL has one schema version
   "$bin" db history --db "$old" --person A1 >"$work/old-hist.txt" 2>"$work/err.txt"
   rc=$?
   expect_rc "a schema-3 ledger opens" 0
-  same_text "the schema-3 ledger is migrated to 7" 7 "$(sqlite3 "$old" 'PRAGMA user_version')"
+  same_text "the schema-3 ledger is migrated to 8" 8 "$(sqlite3 "$old" 'PRAGMA user_version')"
   same_text "the migration made alert_marks" 1 \
     "$(sqlite3 "$old" "SELECT count(*) FROM sqlite_master WHERE name = 'alert_marks'")"
   same_file "the migrated ledger reads the same" "$work/hist.txt" "$work/old-hist.txt"

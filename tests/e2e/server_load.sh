@@ -369,5 +369,6 @@ conserved "(b) export after the restart" "$work/b2.csv"
 if [ "$have_sqlite" -eq 1 ]; then
   same_text "(b) restart: integrity_check" ok "$(sqlite3 "$db" 'PRAGMA integrity_check' 2>&1)"
 fi
+chains_hold "(b) restart: a stop under load and a restart" "$db"
 echo "NOTE: $(($(now_ms) - t_start)) ms in all"
 finish

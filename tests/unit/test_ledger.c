@@ -715,6 +715,24 @@ static void test_console_ops(void **state) {
   assert_int_equal(g.n, 1);
   assert_int_equal(g.v[0].r.seq, 6);
   assert_int_equal(st->ops->commit(st, &err), SB_OK);
+  /* A later transaction's rows of P1, one in another claim year, and no
+  ** accumulators written for them nor anything read: their person-years'
+  ** last rows are written at COMMIT (the SQLite store's chains, schema 8;
+  ** without that, these two rows would be on no chain). */
+  assert_int_equal(st->ops->begin(st, &err), SB_OK);
+  sb_stored_row more[2] = {settled_row(7, run, "C5", "P1", "2023-01-02", 7, 100, 10),
+                           settled_row(8, run, "C6", "P1", "2022-07-01", 8, 100, 10)};
+  for (int i = 0; i < 2; i++)
+    assert_int_equal(st->ops->row_append(st, &more[i], &err), SB_OK);
+  assert_int_equal(st->ops->commit(st, &err), SB_OK);
+  g.n = 0;
+  assert_int_equal(st->ops->person_row_each(st, "P1", 2, collect, &g, &err), SB_OK);
+  assert_int_equal(g.n, 6);
+  int64_t want_p1_all[] = {1, 3, 4, 5, 7, 8};
+  for (int i = 0; i < 6; i++)
+    assert_int_equal(g.v[i].r.seq, want_p1_all[i]);
+  assert_row_equal(&more[0], &g.v[4].r);
+  assert_row_equal(&more[1], &g.v[5].r);
   g.n = 0;
   assert_int_equal(st->ops->claim_row_each(st, "C1", 2, collect, &g, &err), SB_OK);
   assert_int_equal(g.n, 3); /* the claim, its reversal, its rejected resubmission */

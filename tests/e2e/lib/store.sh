@@ -127,11 +127,46 @@ sqlite_v5_settlements_guards="
     BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;
   CREATE TRIGGER settlements_append_only_d BEFORE DELETE ON settlements
     BEGIN SELECT RAISE(ABORT, 'settlements are append-only: a reversal is a new row'); END;"
+# The accumulators' sums of every person-year, in key order: what two
+# ledgers of the same claims hold alike, whatever order numbered their rows
+# (not the SQLite store's last_seq, a seq).
+# shellcheck disable=SC2034  # used by the scripts that source this file
+acc_sums_sql="SELECT person_id, year, adm_primary, adm_grade1, adm_grade2, adm_grade3,
+  adm_provincial, alerted, dedc_ytd, basic_ytd, chronic_ytd, outpatient_ytd, ci_base, ci_paid,
+  ma_base, ma_paid, psn_ytd, ra_base, ra_paid FROM accumulators ORDER BY person_id, year"
+
+# chains_hold WHAT DB: the SQLite ledger's chains of a person's rows
+# (schema 8) reach every row that is not rejected exactly once from the
+# last_seq of its person-year, each link to an earlier row of the same
+# person-year that is not rejected either.  Nothing on PostgreSQL (it keeps
+# its index).
+chains_hold() {
+  [ "$store" = sqlite ] && command -v sqlite3 >/dev/null 2>&1 || return 0
+  _n=$(sqlite3 "$2" "SELECT count(*) FROM claims WHERE status <> 'rejected'")
+  same_text "$1: every row that is not rejected on its person-year's chain, once; no wrong link" \
+    "$_n|$_n|$_n|0" "$(sqlite3 "$2" "WITH RECURSIVE ch(person_id, year, seq) AS (
+        SELECT person_id, year, last_seq FROM accumulators WHERE last_seq IS NOT NULL
+        UNION ALL SELECT ch.person_id, ch.year, c.person_prev FROM ch JOIN claims c ON c.seq = ch.seq
+        WHERE c.person_prev IS NOT NULL)
+      SELECT (SELECT count(*) FROM ch), (SELECT count(DISTINCT seq) FROM ch),
+        (SELECT count(*) FROM ch JOIN claims c ON c.seq = ch.seq AND c.person_id = ch.person_id
+          AND c.year = ch.year AND c.status <> 'rejected'),
+        (SELECT count(*) FROM claims c LEFT JOIN claims p ON p.seq = c.person_prev
+          WHERE c.person_prev IS NOT NULL AND (p.seq IS NULL OR p.person_id <> c.person_id
+          OR p.year <> c.year OR p.status = 'rejected' OR p.seq >= c.seq OR c.status = 'rejected'))")"
+}
+
+# Schema 7 found a person's rows by the index claims_person; schema 8 chains
+# them (claims.person_prev, accumulators.last_seq) and indexes only the
+# rejected ones (store_sqlite_schema.c, migration 7 -> 8).
+# shellcheck disable=SC2034  # used by the scripts that source this file
+sqlite_to_v7="DROP INDEX claims_person_rejected; CREATE INDEX claims_person ON claims(person_id);
+  ALTER TABLE claims DROP COLUMN person_prev; ALTER TABLE accumulators DROP COLUMN last_seq"
 # Schema 5 kept each received row's settlement in a table of its own, its
 # visit, level and amounts whole; the view settlements reads them back
 # (store_sqlite_schema.c, migration 5 -> 6).
 # shellcheck disable=SC2034  # used by the scripts that source this file
-sqlite_to_v5="CREATE TABLE c5(seq INTEGER PRIMARY KEY,
+sqlite_to_v5="$sqlite_to_v7; CREATE TABLE c5(seq INTEGER PRIMARY KEY,
     run_id INTEGER NOT NULL REFERENCES runs(run_id), claim_id TEXT NOT NULL,
     person_id TEXT NOT NULL, date TEXT NOT NULL, visit_type TEXT, level TEXT,
     medfee_sumamt INTEGER, fulamt_ownpay_amt INTEGER, overlmt_selfpay INTEGER,

@@ -106,11 +106,13 @@ static const char *const SQL[Q_COUNT] = {
     ** reversals naming it, one person's alerts, the handled marks.  A
     ** claim id's rows are found in claim_ids (schema 5), so by their seqs */
     /* a person's rows (schema 8): the chains from the last_seq of each of
-    ** the person's years, and the rejected rows by their partial index */
+    ** the person's years, and the rejected rows by their partial index; a
+    ** link goes to an earlier row or nowhere (a damaged one ends the walk
+    ** rather than loop it) */
     [Q_C_PERSON_ROWS] = "WITH RECURSIVE chain(seq) AS (SELECT last_seq FROM accumulators"
                         " WHERE person_id = ?1 AND last_seq IS NOT NULL UNION ALL"
                         " SELECT p.person_prev FROM chain JOIN claims p ON p.seq = chain.seq"
-                        " WHERE p.person_prev IS NOT NULL) " ROW_SELECT
+                        " WHERE p.person_prev < p.seq) " ROW_SELECT
                         " WHERE c.seq IN (SELECT seq FROM chain UNION ALL SELECT seq FROM claims"
                         " WHERE person_id = ?1 AND status = 'rejected') ORDER BY c.seq",
     [Q_C_CLAIM_ROWS] = ROW_SELECT " WHERE c.seq IN (SELECT seq FROM claim_ids WHERE claim_id = ?1"
@@ -774,19 +776,19 @@ static int op_row_append(sb_store *bs, sb_stored_row *r, sb_error *err) {
     if (rc) return rc;
   }
   pending_row *p = &s->pend[s->npend];
-  int64_t prev = 0;
-  if (r->status != SB_ROW_REJECTED) {
-    int rc = sq_head_prev(s, r->person_id, r->person_id_len, r->year, r->seq, &prev, err);
-    if (rc) return rc;
-  }
   int oom = 0;
   p->r = *r;
-  p->person_prev = prev;
   p->off[0] = keep_text(s, r->claim_id, r->claim_id_len, &oom);
   p->off[1] = keep_text(s, r->person_id, r->person_id_len, &oom);
   p->off[2] = keep_text(s, r->date, r->date_len, &oom);
   p->off[3] = r->reverses ? keep_text(s, r->reverses, r->reverses_len, &oom) : 0;
   if (oom) return sb_error_set(err, SB_ENOMEM, s->path, "out of memory");
+  /* its person-year's chain (schema 8), once nothing else can fail */
+  p->person_prev = 0;
+  if (r->status != SB_ROW_REJECTED) {
+    int rc = sq_head_prev(s, r->person_id, r->person_id_len, r->year, r->seq, &p->person_prev, err);
+    if (rc) return rc;
+  }
   if (++s->npend == ROWS_PER_INSERT) return sq_flush_rows(s, err);
   return SB_OK;
 }

@@ -34,6 +34,12 @@
 ** kept for the small transactions that may follow (a bulk import's
 ** person-years: tens of bytes each). */
 #define HEADS_KEEP_SLOTS 4096
+/* Heads only read (acc_get) are kept up to this many entries: a
+** transaction that reads every person's accumulators and appends no row
+** (`db reassist --commit`) would otherwise hold one for each, about 100
+** bytes a person.  Past it a head is read again when a row needs it
+** (head_read); the heads rows move are always kept. */
+#define HEADS_SEEN_MAX (1u << 20)
 
 static uint64_t head_hash(const char *pid, size_t len, int year) {
   uint64_t h = 1469598103934665603ull; /* FNV-1a */
@@ -89,7 +95,7 @@ static sq_head *head_entry(sqlite_store *s, const char *pid, size_t len, int yea
 }
 
 void sq_head_seen(sqlite_store *s, const char *pid, size_t len, int year, int64_t last) {
-  if (!s->in_txn) return;
+  if (!s->in_txn || s->heads_n >= HEADS_SEEN_MAX) return;
   sq_head *e = head_entry(s, pid, len, year);
   if (e && !e->known) e->known = 1, e->last = last; /* out of memory: read again when needed */
 }
@@ -120,6 +126,9 @@ static int head_read(sqlite_store *s, const char *pid, size_t len, int year, int
 
 int sq_head_prev(sqlite_store *s, const char *pid, size_t len, int year, int64_t seq, int64_t *prev,
                  sb_error *err) {
+  /* the heads hold only inside a write transaction (nobody else writes) */
+  if (!s->in_txn)
+    return sb_error_set(err, SB_EINVAL, s->path, "a row appended outside a transaction");
   sq_head *e = head_entry(s, pid, len, year);
   if (!e) return sb_error_set(err, SB_ENOMEM, s->path, "out of memory");
   if (!e->known) {

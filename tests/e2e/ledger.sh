@@ -674,6 +674,16 @@ elif [ "$have_sqlite" -eq 1 ]; then
     "$(sqlite3 "$work/v7.db" "SELECT type, name, sql FROM sqlite_master ORDER BY name")"
   same_text "ledger file: integrity after the v7 migration" ok "$(sqlite3 "$work/v7.db" "PRAGMA integrity_check")"
   chains_hold "ledger file: after the v7 migration" "$work/v7.db"
+  # A link damaged into a loop (a row naming itself, by hand) ends a
+  # person's page where it stands instead of holding the reader for good.
+  cp "$db" "$work/loop.db"
+  lp=$(sqlite3 "$work/loop.db" "SELECT person_id, max(seq) FROM claims WHERE person_prev IS NOT NULL
+    GROUP BY person_id ORDER BY count(*) DESC LIMIT 1")
+  sqlite3 "$work/loop.db" "DROP TRIGGER claims_append_only_u;
+    UPDATE claims SET person_prev = seq WHERE seq = ${lp#*|}"
+  timeout 20 "$bin" db history --db "$work/loop.db" --person "${lp%|*}" >"$work/out.txt" 2>&1
+  rc=$?
+  expect_rc "ledger file: a person's page over a link damaged into a loop ends" 0
   # A version-6 file (the CHECKs of claims.status and fee_lines.status as
   # IN lists) is migrated when opened: their text rewritten as comparisons,
   # the schema a new ledger's, every settlement kept, a wrong status still

@@ -147,7 +147,7 @@ chains_hold() {
     "$_n|$_n|$_n|0" "$(sqlite3 "$2" "WITH RECURSIVE ch(person_id, year, seq) AS (
         SELECT person_id, year, last_seq FROM accumulators WHERE last_seq IS NOT NULL
         UNION ALL SELECT ch.person_id, ch.year, c.person_prev FROM ch JOIN claims c ON c.seq = ch.seq
-        WHERE c.person_prev IS NOT NULL)
+        WHERE c.person_prev < c.seq)
       SELECT (SELECT count(*) FROM ch), (SELECT count(DISTINCT seq) FROM ch),
         (SELECT count(*) FROM ch JOIN claims c ON c.seq = ch.seq AND c.person_id = ch.person_id
           AND c.year = ch.year AND c.status <> 'rejected'),

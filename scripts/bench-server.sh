@@ -112,17 +112,18 @@ rows=$(($(sqlite3 "$dir/ledger.db" 'SELECT count(*) FROM claims') - before))
 # metrics is a request never answered, its connection closed first: wrk
 # stopping with requests under way)
 answered=$(sed -n 's/^answers: \([0-9]*\) complete.*/\1/p' "$dir/wrk.txt")
+answered=${answered:-0} # no such line: wrk did not finish its run
 other=$(awk '/^sanbao_http_requests_total\{route="\/v1\/settlements"/ && !/code="201"/ && !/code="422"/ && !/code="other"/ {n += $2} END {print n + 0}' "$dir/metrics.txt")
+if [ "$other" -ne 0 ]; then
+  echo "FAIL: $other answers were neither 201 nor 422 (the server's metrics)" >&2
+  exit 1
+fi
 echo "== group commit: $commits commits carried $jobs requests ($(awk -v j="$jobs" -v c="$commits" 'BEGIN {printf "%.1f", j / c}') per commit)"
 echo "== durability: the ledger holds $rows received rows more than before; wrk got $answered answers, all 201/422 (the server's count by status)"
 echo "== server peak RSS: $((rss_kb / 1024)) MiB"
 awk -v t="$ticks" -v c="$client" -v hz="$(getconf CLK_TCK)" -v n="$answered" 'BEGIN {
   if (n > 0) printf "== server CPU: %.2f s, %.1f us per answered request\n", t / hz, t / hz / n * 1e6
   if (n > 0) printf "== client CPU (wrk): %.2f s, %.1f us per answered request\n", c / hz, c / hz / n * 1e6 }'
-if [ "$other" -ne 0 ]; then
-  echo "FAIL: $other answers were neither 201 nor 422 (the server's metrics)" >&2
-  exit 1
-fi
 if [ "$rows" -lt "$answered" ]; then
   echo "FAIL: acknowledged settlements missing from the ledger" >&2
   exit 1

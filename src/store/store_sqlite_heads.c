@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sanbao/hash.h"
 #include "store/store_sqlite_int.h"
 
 /* Beyond this many slots the table is freed at the transaction's end, not
@@ -41,11 +42,9 @@
 ** (head_read); the heads rows move are always kept. */
 #define HEADS_SEEN_MAX (1u << 20)
 
+/* The id indexes' hash of the person id, the year mixed in. */
 static uint64_t head_hash(const char *pid, size_t len, int year) {
-  uint64_t h = 1469598103934665603ull; /* FNV-1a */
-  for (size_t i = 0; i < len; i++)
-    h = (h ^ (unsigned char)pid[i]) * 1099511628211ull;
-  h ^= (uint64_t)(uint32_t)year * 0x9e3779b97f4a7c15ull;
+  uint64_t h = sb_hash_bytes(pid, len) ^ ((uint64_t)(uint32_t)year * 0x9e3779b97f4a7c15ull);
   h ^= h >> 29;
   return h ? h : 1; /* 0 marks an empty slot */
 }

@@ -59,7 +59,9 @@ if [ "$held" -gt 0 ]; then
     "$bin" db init --db "$base/tmpl.db" 2>/dev/null
     "$bin" db add-policy --db "$base/tmpl.db" policies/hunan-2022.json 2>/dev/null
     "$bin" db import-persons --db "$base/tmpl.db" --persons "$base/persons.csv" 2>/dev/null
-    "$bin" db import-claims --db "$base/tmpl.db" --claims "$base/claims.csv" 2>/dev/null
+    # exit status 1: some rows rejected (gen makes a few claims of persons
+    # not insured that year), which the ledger keeps as rejected rows
+    "$bin" db import-claims --db "$base/tmpl.db" --claims "$base/claims.csv" --quiet || [ $? -eq 1 ]
     mv "$base/tmpl.db" "$base/ledger.db"
   fi
   cp "$base/ledger.db" "$dir/ledger.db"
@@ -124,6 +126,28 @@ echo "== server peak RSS: $((rss_kb / 1024)) MiB"
 awk -v t="$ticks" -v c="$client" -v hz="$(getconf CLK_TCK)" -v n="$answered" 'BEGIN {
   if (n > 0) printf "== server CPU: %.2f s, %.1f us per answered request\n", t / hz, t / hz / n * 1e6
   if (n > 0) printf "== client CPU (wrk): %.2f s, %.1f us per answered request\n", c / hz, c / hz / n * 1e6 }'
+# wrk's p99 is corrected for coordinated omission: after the run it adds,
+# for every answer that took D, one made-up answer at D - i, D - 2i, ...
+# (i = the mean interval between two requests of a connection, 2-3 ms
+# here), the answers a client sending at a steady rate would have waited
+# for.  So one pause of D stands for about (requests/s x D) answers, and
+# the p99 stays under 10 ms only while the run's pauses add up to less
+# than 1 % of it beyond their first 10 ms (0.2 s in a 20 s run).  The
+# server's own histogram (from a request's first byte to its answer) and
+# its WAL syncs over 10 ms say whether a p99 over 10 ms was such a pause,
+# and whether the disk made it.
+awk '
+  /^sanbao_http_request_duration_seconds_bucket\{route="\/v1\/settlements",le="0.010000"\}/ {fast = $2}
+  /^sanbao_http_request_duration_seconds_count\{route="\/v1\/settlements"\}/ {all = $2}
+  /^sanbao_sync_duration_seconds_bucket/ {
+    le = $1; sub(/.*le="/, "", le); sub(/".*/, "", le); sync[le] = $2 }
+  END {
+    if (all > 0)
+      printf "== server side: %.2f %% of the settlements answered within 10 ms of their first byte\n", fast * 100 / all
+    printf "== WAL syncs over 10 ms: %d up to 50 ms, %d up to 100 ms, %d up to 250 ms, %d up to 1 s, %d longer\n",
+      sync["0.050000"] - sync["0.010000"], sync["0.100000"] - sync["0.050000"],
+      sync["0.250000"] - sync["0.100000"], sync["1.000000"] - sync["0.250000"],
+      sync["+Inf"] - sync["1.000000"] }' "$dir/metrics.txt"
 if [ "$rows" -lt "$answered" ]; then
   echo "FAIL: acknowledged settlements missing from the ledger" >&2
   exit 1

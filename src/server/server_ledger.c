@@ -10,15 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "sanbao/hash.h"
 #include "server/server_int.h"
 
 /* ---- owners ----------------------------------------------------------------------- */
 
+/* An institution's slot: the id indexes' hash (the map is keyed by what
+** the tokens file names, a few dozen institutions at most). */
 static uint64_t hash_str(const char *s) {
-  uint64_t h = 1469598103934665603ull;
-  while (*s)
-    h = (h ^ (unsigned char)*s++) * 1099511628211ull;
-  return h;
+  return sb_hash_bytes(s, strlen(s));
 }
 
 /* Find or add in a map keyed by run_id (by_run) or by institution. */

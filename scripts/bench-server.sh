@@ -21,6 +21,10 @@
 #   that each run copies and syncs, so that the copy's writeback does not
 #   fall into the run): a server whose page cache and files are a real
 #   ledger's size, not a few megabytes.
+# SB_LEDGER_DIR=DIR: the run's ledger in DIR instead of out/bench-server (a
+#   diagnosis, not the benchmark: on a tmpfs such as /dev/shm an fdatasync
+#   writes nothing, so a run there shows what the server does when the
+#   disk never pauses -- its answers are then not durable).
 # wrk and the server share the machine's cores: on 2 cores the figure is
 # what one box serving itself reaches, a lower bound for a real deployment.
 set -eu
@@ -46,7 +50,9 @@ mkdir -p "$dir"
 if ! [ -f "$dir/p$persons/persons.csv" ]; then
   "$bin" gen --persons "$persons" --claims 1 --seed 7 --year 2022 --out "$dir/p$persons" 2>/dev/null
 fi
-rm -f "$dir/ledger.db" "$dir/ledger.db-wal" "$dir/ledger.db-shm" "$dir/tokens"
+ledger=${SB_LEDGER_DIR:-$dir}/ledger.db
+mkdir -p "$(dirname "$ledger")"
+rm -f "$ledger" "$ledger-wal" "$ledger-shm" "$dir/tokens"
 held=${SB_LEDGER_CLAIMS:-0}
 before=0 # the claims rows the ledger holds before the run
 if [ "$held" -gt 0 ]; then
@@ -64,19 +70,19 @@ if [ "$held" -gt 0 ]; then
     "$bin" db import-claims --db "$base/tmpl.db" --claims "$base/claims.csv" --quiet || [ $? -eq 1 ]
     mv "$base/tmpl.db" "$base/ledger.db"
   fi
-  cp "$base/ledger.db" "$dir/ledger.db"
+  cp "$base/ledger.db" "$ledger"
   sync
-  before=$(sqlite3 "$dir/ledger.db" 'SELECT count(*) FROM claims')
+  before=$(sqlite3 "$ledger" 'SELECT count(*) FROM claims')
 else
-  "$bin" db init --db "$dir/ledger.db" 2>/dev/null
-  "$bin" db import-persons --db "$dir/ledger.db" --persons "$dir/p$persons/persons.csv" 2>/dev/null
+  "$bin" db init --db "$ledger" 2>/dev/null
+  "$bin" db import-persons --db "$ledger" --persons "$dir/p$persons/persons.csv" 2>/dev/null
 fi
 token=$("$bin" tokens add --file "$dir/tokens" --institution BENCH --role hospital 2>/dev/null)
 # emptied here, not only by the server's redirection below, which runs in
 # the background: else the loop could read the last run's port from it
 : >"$dir/serve.log"
 
-"$bin" serve --db "$dir/ledger.db" --tokens "$dir/tokens" --policy policies/hunan-2022.json \
+"$bin" serve --db "$ledger" --tokens "$dir/tokens" --policy policies/hunan-2022.json \
   --listen 127.0.0.1:0 --stats 0 ${SB_SERVE_ARGS:-} 2>"$dir/serve.log" &
 pid=$!
 trap 'kill $pid 2>/dev/null || true' EXIT
@@ -88,7 +94,7 @@ for _ in $(seq 100); do
 done
 [ -n "$port" ] || { cat "$dir/serve.log"; exit 1; }
 
-echo "== machine: $(nproc) cores, $(uname -sr); ledger on $(df -P "$dir" | awk 'NR==2 {print $1}')"
+echo "== machine: $(nproc) cores, $(uname -sr); ledger on $(df -P "$(dirname "$ledger")" | awk 'NR==2 {print $1}')"
 echo "== wrk: $secs s, $conns connections, 2 threads; server: 2 HTTP threads + the ledger thread"
 # the CPU of the shell's waited-for children (wrk with tee) in clock
 # ticks, before and after: the client's share of the two cores
@@ -107,7 +113,7 @@ wait $pid
 trap - EXIT
 commits=$(awk '/^sanbao_commits_total/ {print $2}' "$dir/metrics.txt")
 jobs=$(awk '/^sanbao_commit_requests_total/ {print $2}' "$dir/metrics.txt")
-rows=$(($(sqlite3 "$dir/ledger.db" 'SELECT count(*) FROM claims') - before))
+rows=$(($(sqlite3 "$ledger" 'SELECT count(*) FROM claims') - before))
 # the answers wrk got in full; the server counts them by status, and a
 # settlement is durable once answered 201 or 422: the run must have had
 # no other answer for wrk's count to be the durable ones ("other" in the

@@ -24,7 +24,9 @@
 # SB_LEDGER_DIR=DIR: the run's ledger in DIR instead of out/bench-server (a
 #   diagnosis, not the benchmark: on a tmpfs such as /dev/shm an fdatasync
 #   writes nothing, so a run there shows what the server does when the
-#   disk never pauses -- its answers are then not durable).
+#   disk never pauses -- its answers are then not durable).  The ledger
+#   stays there until the next run removes it, as out/bench-server's does:
+#   on a tmpfs that is memory held, so remove DIR when done.
 # wrk and the server share the machine's cores: on 2 cores the figure is
 # what one box serving itself reaches, a lower bound for a real deployment.
 set -eu
@@ -146,10 +148,13 @@ awk '
   /^sanbao_http_request_duration_seconds_bucket\{route="\/v1\/settlements",le="0.010000"\}/ {fast = $2}
   /^sanbao_http_request_duration_seconds_count\{route="\/v1\/settlements"\}/ {all = $2}
   /^sanbao_sync_duration_seconds_bucket/ {
-    le = $1; sub(/.*le="/, "", le); sub(/".*/, "", le); sync[le] = $2 }
+    le = $1; sub(/.*le="/, "", le); sub(/".*/, "", le); sync[le] = $2; syncs = 1 }
   END {
     if (all > 0)
       printf "== server side: %.2f %% of the settlements answered within 10 ms of their first byte\n", fast * 100 / all
+    # printed only when the server reported its syncs, and only with the
+    # buckets read here: zeros would otherwise pass for "no pause"
+    if (syncs && ("0.010000" in sync) && ("1.000000" in sync) && ("+Inf" in sync))
     printf "== WAL syncs over 10 ms: %d up to 50 ms, %d up to 100 ms, %d up to 250 ms, %d up to 1 s, %d longer\n",
       sync["0.050000"] - sync["0.010000"], sync["0.100000"] - sync["0.050000"],
       sync["0.250000"] - sync["0.100000"], sync["1.000000"] - sync["0.250000"],

@@ -20,32 +20,55 @@ static char *dup_str(const char *s) {
   return d;
 }
 
-int sb_outfile_open(sb_outfile *f, const char *path, sb_error *err) {
-  memset(f, 0, sizeof *f);
-  f->fd = -1;
-  if (strcmp(path, "-") == 0) {
-    f->fd = 1;
-    return SB_OK;
+/* "/dev/stdout", "/dev/stderr", "/dev/fd/N" or "/proc/self/fd/N": the
+** number of the descriptor of this process that the path names; -1 for any
+** other path. */
+static int named_descriptor(const char *path) {
+  if (!strcmp(path, "/dev/stdout")) return 1;
+  if (!strcmp(path, "/dev/stderr")) return 2;
+  const char *d;
+  if (!strncmp(path, "/dev/fd/", 8))
+    d = path + 8;
+  else if (!strncmp(path, "/proc/self/fd/", 14))
+    d = path + 14;
+  else
+    return -1;
+  long n = 0;
+  if (!*d) return -1;
+  for (; *d; d++) {
+    if (*d < '0' || *d > '9' || n > 100000000) return -1;
+    n = n * 10 + (*d - '0');
   }
+  return (int)n;
+}
+
+/* Bind an output to an open descriptor of ours, written in place. */
+static int open_direct(sb_outfile *f, int fd, const char *path, sb_error *err) {
+  f->fd = fd;
+  f->direct = 1;
+  f->path = dup_str(path); /* for messages only: "/dev/full: write error" */
+  if (!f->path) {
+    close(f->fd);
+    f->fd = -1, f->direct = 0;
+    return sb_error_set(err, SB_ENOMEM, path, "out of memory");
+  }
+  return SB_OK;
+}
+
+/* The output at `path`, not a symbolic link, nor a name of a descriptor. */
+static int open_path(sb_outfile *f, const char *path, sb_error *err) {
   /* Refuse what rename() would refuse later, before anything is written:
   ** a run with two outputs must not put one in place and fail the other. */
   struct stat st;
   int exists = stat(path, &st) == 0;
   if (exists && S_ISDIR(st.st_mode)) return sb_error_set(err, SB_EIO, path, "is a directory");
   if (exists && !S_ISREG(st.st_mode)) {
-    /* A device or a pipe (/dev/null, /dev/stdout, a FIFO): write to it
+    /* A device or a pipe (/dev/null, /dev/tty, a FIFO): write to it
     ** directly.  Renaming a temporary file over it would replace the
     ** device itself with a regular file. */
-    f->fd = open(path, O_WRONLY);
-    if (f->fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
-    f->direct = 1;
-    f->path = dup_str(path); /* for messages only: "/dev/full: write error" */
-    if (!f->path) {
-      close(f->fd);
-      f->fd = -1, f->direct = 0;
-      return sb_error_set(err, SB_ENOMEM, path, "out of memory");
-    }
-    return SB_OK;
+    int fd = open(path, O_WRONLY | O_CLOEXEC);
+    if (fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
+    return open_direct(f, fd, path, err);
   }
   size_t n = strlen(path) + 64;
   f->path = dup_str(path);
@@ -71,6 +94,42 @@ int sb_outfile_open(sb_outfile *f, const char *path, sb_error *err) {
     return sb_error_set(err, SB_EIO, path, "cannot create: %s", strerror(e));
   }
   return SB_OK;
+}
+
+int sb_outfile_open(sb_outfile *f, const char *path, sb_error *err) {
+  memset(f, 0, sizeof *f);
+  f->fd = -1;
+  if (strcmp(path, "-") == 0) {
+    f->fd = 1;
+    return SB_OK;
+  }
+  /* A name of one of our descriptors (`--out /dev/stdout > out.csv`,
+  ** `--out /dev/fd/3 3>out.csv`) means that descriptor, as "-" means
+  ** standard output: written in place, whatever it is open on.  Followed
+  ** as a link, it would lead to /proc's entry, where no temporary file can
+  ** be made; renamed over, the link in /dev would be replaced by a file
+  ** and the shell's file left empty. */
+  int named = named_descriptor(path);
+  if (named >= 0) {
+    int fd = fcntl(named, F_DUPFD_CLOEXEC, 3);
+    if (fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
+    return open_direct(f, fd, path, err);
+  }
+  /* A symbolic link is followed to its file, which is the one written: the
+  ** temporary file is made beside it and renamed over it, so the link
+  ** stays a link (renamed over, the link would become a file of its own
+  ** and its target keep its old bytes). */
+  struct stat lst;
+  char *real = NULL;
+  if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
+    real = realpath(path, NULL);
+    if (!real)
+      return sb_error_set(err, SB_EIO, path, "cannot follow the symbolic link: %s",
+                          strerror(errno));
+  }
+  int rc = open_path(f, real ? real : path, err);
+  free(real);
+  return rc;
 }
 
 void sb_outfile_bulk(sb_outfile *f) {

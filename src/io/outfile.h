@@ -6,7 +6,10 @@
 ** and flushed to disk, so a failed or interrupted run never leaves a
 ** partial file (docs/reference/formats.md §12, exit 2).  "-" is standard output, and an
 ** existing device or pipe (/dev/null, a FIFO) is written directly too:
-** renaming over it would replace the device.
+** renaming over it would replace the device; so are /dev/stdout,
+** /dev/stderr, /dev/fd/N and /proc/self/fd/N, the descriptor they name.  A
+** symbolic link is followed: its file is written and renamed over, the
+** link kept.
 */
 #ifndef SANBAO_OUTFILE_H
 #define SANBAO_OUTFILE_H

@@ -11,6 +11,9 @@
 #  3. `sanbao demo` with a bad --policy leaves the previous demo as it was;
 #  4. a ledger re-import does not settle a reversal the batch rejects (one
 #     dated before its original stays UNKNOWN_CLAIM at every import).
+#  5. an output named through a symbolic link writes the link's file and
+#     leaves the link a link; /dev/stdout and /dev/fd/N write the descriptor
+#     the shell opened (they used to leave the shell's file empty).
 # Usage: sh hardening.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -153,4 +156,30 @@ expect_rc "a reversal dated before a stored original" 1
 "$bin" db export-settlements --db "$db2" --out "$work/r4.csv" 2>/dev/null
 same_text "it is UNKNOWN_CLAIM" "R-2,A1,2022-06-01,rejected,UNKNOWN_CLAIM" \
   "$(grep '^R-2,' "$work/r4.csv" | cut -d, -f1-5)"
+
+# ---- 5. outputs named through links and descriptors ------------------------------
+s="settle --policy $policy --persons $work/persons.csv --claims $work/claims.csv --quiet"
+# shellcheck disable=SC2086
+"$bin" $s --out "$work/want.csv" 2>/dev/null
+echo old >"$work/target.csv"
+ln -s target.csv "$work/out-link.csv"
+# shellcheck disable=SC2086
+run $s --out "$work/out-link.csv"
+expect_rc "--out through a symbolic link" 0 1
+same_file "the link's file holds the settlements" "$work/want.csv" "$work/target.csv"
+if [ -L "$work/out-link.csv" ]; then ok; else bad "the symbolic link was replaced by a file"; fi
+# shellcheck disable=SC2086
+"$bin" $s --out /dev/stdout >"$work/stdout.csv" 2>"$work/err.txt"
+rc=$?
+expect_rc "--out /dev/stdout into a file" 0 1
+same_file "--out /dev/stdout: the shell's file holds the settlements" "$work/want.csv" "$work/stdout.csv"
+# shellcheck disable=SC2086
+"$bin" $s --out /dev/fd/3 3>"$work/fd3.csv" 2>"$work/err.txt"
+rc=$?
+expect_rc "--out /dev/fd/3 into a file" 0 1
+same_file "--out /dev/fd/3: the shell's file holds the settlements" "$work/want.csv" "$work/fd3.csv"
+# shellcheck disable=SC2086
+"$bin" $s --out /dev/fd/7 2>"$work/err.txt"
+rc=$?
+expect_rc "--out /dev/fd/7, not open" 2
 finish

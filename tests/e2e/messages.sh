@@ -5,7 +5,8 @@
 #    not "at most two decimals", and is not quoted back as digits the file
 #    never held;
 #  - a policy year out of range gives the range;
-#  - "-0.00" is zero, as "-0" and JSON's -0 are;
+#  - JSON's numbers -0 and -0.0 are zero, for amounts and ratios alike; the
+#    strings "-0" and "-0.00" are refused for their sign, as any signed text;
 #  - a policy or a reform patch starting with a UTF-8 byte order mark is read;
 #  - a CSV whose lines end in CR alone is named as such (it used to load as
 #    an empty file, or blame a column);
@@ -67,24 +68,41 @@ settle_with p.json
 expect_rc "a 70-character amount string" 1
 
 # ---- negative zero ------------------------------------------------------------------
+# JSON's numbers -0 and -0.0 are the value zero, accepted; decimal text has
+# no sign, so the strings "-0" and "-0.00" are refused like "-0.01" is.
 cap 150000
 settle_with p.json
 cp o.csv plain.csv
-for z in '"-0.00"' '"-0"' '-0' '"0.00"'; do
+for z in '-0' '-0.0' '"0.00"'; do
   sed "s/\"annual_deductible_cap\": \"3000\"/\"annual_deductible_cap\": $z/" policy-2022.json >z.json
   settle_with z.json
   expect_rc "annual_deductible_cap $z" 0 1
 done
+for z in '"-0.00"' '"-0"'; do
+  sed "s/\"annual_deductible_cap\": \"3000\"/\"annual_deductible_cap\": $z/" policy-2022.json >z.json
+  rm -f o.csv
+  settle_with z.json
+  expect_rc "annual_deductible_cap $z: refused" 2
+  contains "annual_deductible_cap $z: names the key" err.txt '$.basic.inpatient.annual_deductible_cap: not an amount'
+  if [ -e o.csv ]; then bad "annual_deductible_cap $z: an output was written"; else ok; fi
+done
 sed 's/"annual_deductible_cap": "3000"/"annual_deductible_cap": "-0.01"/' policy-2022.json >z.json
 settle_with z.json
 contains "-0.01 is negative" err.txt 'must not be negative: -0.01'
-# "-0.00" and "0.00" settle alike
-sed 's/"annual_deductible_cap": "3000"/"annual_deductible_cap": "-0.00"/' policy-2022.json >z.json
+# a ratio: the number -0.0 is accepted, the string "-0" refused
+sed 's/"ratio": "0.70"/"ratio": -0.0/' policy-2022.json >z.json
+settle_with z.json
+expect_rc "a ratio of -0.0" 0 1
+sed 's/"ratio": "0.70"/"ratio": "-0"/' policy-2022.json >z.json
+settle_with z.json
+expect_rc "a ratio of \"-0\": refused" 2
+# -0.0 and "0.00" settle alike
+sed 's/"annual_deductible_cap": "3000"/"annual_deductible_cap": -0.0/' policy-2022.json >z.json
 settle_with z.json
 cp o.csv negzero.csv
 sed 's/"annual_deductible_cap": "3000"/"annual_deductible_cap": "0.00"/' policy-2022.json >z.json
 settle_with z.json
-same_file "-0.00 settles as 0.00" o.csv negzero.csv
+same_file "-0.0 settles as 0.00" o.csv negzero.csv
 
 # ---- the policy year ----------------------------------------------------------------
 sed 's/"year": 2022/"year": 10000/' policy-2022.json >y.json

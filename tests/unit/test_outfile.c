@@ -7,6 +7,7 @@
 ** aborted bulk output, or one whose writer thread failed to write, must
 ** leave nothing behind.
 */
+#include <fcntl.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -206,6 +207,98 @@ static void bulk_is_a_no_op_on_a_device(void **state) {
   sb_buf_free(&b);
 }
 
+/* Write `text` to `path` through an sb_outfile and commit. */
+static void write_text(const char *path, const char *text) {
+  sb_outfile f;
+  sb_error err;
+  assert_int_equal(sb_outfile_open(&f, path, &err), SB_OK);
+  sb_buf b = {0};
+  assert_int_equal(sb_buf_put(&b, text, strlen(text)), 0);
+  assert_int_equal(sb_outfile_write(&f, &b, &err), SB_OK);
+  assert_int_equal(sb_outfile_commit(&f, &err), SB_OK);
+  sb_buf_free(&b);
+}
+
+static void text_is(const char *path, const char *want) {
+  size_t n;
+  unsigned char *got = slurp(path, &n);
+  assert_int_equal(n, strlen(want));
+  assert_memory_equal(got, want, n);
+  free(got);
+}
+
+/* An output named through a symbolic link writes the link's file and keeps
+** the link (renamed over, the link became a file and the target kept its
+** old bytes); a dangling link is refused before anything is written. */
+static void a_symbolic_link_writes_its_file(void **state) {
+  (void)state;
+  char dir[64], real[128], link[128], dangling[128], abs_dir[4096];
+  scratch_dir(dir, sizeof dir);
+  char cwd[3000];
+  assert_non_null(getcwd(cwd, sizeof cwd));
+  snprintf(abs_dir, sizeof abs_dir, "%s/%s", cwd, dir);
+  snprintf(real, sizeof real, "%s/real.csv", dir);
+  snprintf(link, sizeof link, "%s/link.csv", dir);
+  snprintf(dangling, sizeof dangling, "%s/dangling.csv", dir);
+  write_text(real, "old\n");
+  assert_int_equal(symlink("real.csv", link), 0);
+  write_text(link, "new,rows\n");
+  struct stat st;
+  assert_int_equal(lstat(link, &st), 0);
+  assert_true(S_ISLNK(st.st_mode));
+  text_is(real, "new,rows\n");
+  /* a link to a link, by an absolute path */
+  char link2[4200];
+  snprintf(link2, sizeof link2, "%s/link2.csv", dir);
+  char target[4200];
+  snprintf(target, sizeof target, "%s/link.csv", abs_dir);
+  assert_int_equal(symlink(target, link2), 0);
+  write_text(link2, "newer\n");
+  text_is(real, "newer\n");
+  assert_int_equal(lstat(link2, &st), 0);
+  assert_true(S_ISLNK(st.st_mode));
+  /* dangling */
+  assert_int_equal(symlink("missing/none.csv", dangling), 0);
+  sb_outfile f;
+  sb_error err;
+  assert_int_equal(sb_outfile_open(&f, dangling, &err), SB_EIO);
+  assert_non_null(strstr(err.msg, "symbolic link"));
+  assert_int_equal(unlink(dangling), 0);
+  assert_int_equal(unlink(link2), 0);
+  assert_int_equal(unlink(link), 0);
+  assert_int_equal(unlink(real), 0);
+  assert_int_equal(rmdir(dir), 0); /* no temporary file was left anywhere */
+}
+
+/* /dev/fd/N, /proc/self/fd/N and /dev/stdout name a descriptor of ours: the
+** output goes to it, at its offset, whatever file it is open on (followed
+** as links they led to /proc, where no temporary file can be made). */
+static void a_descriptor_name_writes_the_descriptor(void **state) {
+  (void)state;
+  char dir[64], path[128], name[64];
+  scratch_dir(dir, sizeof dir);
+  snprintf(path, sizeof path, "%s/fd.csv", dir);
+  int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  assert_true(fd >= 0);
+  assert_int_equal(write(fd, "head\n", 5), 5);
+  snprintf(name, sizeof name, "/dev/fd/%d", fd);
+  write_text(name, "one\n");
+  snprintf(name, sizeof name, "/proc/self/fd/%d", fd);
+  write_text(name, "two\n");
+  text_is(path, "head\none\ntwo\n");
+  /* ours is still open: only the output's own copy was closed */
+  assert_int_equal(write(fd, "end\n", 4), 4);
+  assert_int_equal(close(fd), 0);
+  text_is(path, "head\none\ntwo\nend\n");
+  /* a descriptor that is not open */
+  sb_outfile f;
+  sb_error err;
+  snprintf(name, sizeof name, "/dev/fd/%d", fd);
+  assert_int_equal(sb_outfile_open(&f, name, &err), SB_EIO);
+  assert_int_equal(unlink(path), 0);
+  assert_int_equal(rmdir(dir), 0);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(bulk_matches_plain_across_stages),
@@ -214,6 +307,8 @@ int main(void) {
       cmocka_unit_test_teardown(bulk_write_error_at_a_hand_over, restore_fsize),
       cmocka_unit_test_teardown(bulk_write_error_at_the_commit, restore_fsize),
       cmocka_unit_test(bulk_is_a_no_op_on_a_device),
+      cmocka_unit_test(a_symbolic_link_writes_its_file),
+      cmocka_unit_test(a_descriptor_name_writes_the_descriptor),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -611,6 +611,21 @@ static void test_invalid_negative_amount(void **state) {
   sb_policy *p = expect_valid("\"individual\": \"320\"", "\"individual\": 0");
   assert_int_equal(p->premium_individual, 0);
   sb_policy_free(p);
+  /* ... and JSON's -0 and -0.0 are zero, an amount's or a ratio's; but
+  ** decimal text has no sign, and "-0" is text with one. */
+  p = expect_valid("\"individual\": \"320\"", "\"individual\": -0.0");
+  assert_int_equal(p->premium_individual, 0);
+  sb_policy_free(p);
+  p = expect_valid("\"individual\": \"320\"", "\"individual\": -0");
+  assert_int_equal(p->premium_individual, 0);
+  sb_policy_free(p);
+  p = expect_valid("\"chronic\": { \"ratio\": \"0.70\"", "\"chronic\": { \"ratio\": -0.0");
+  assert_int_equal(p->chronic_ratio, 0);
+  sb_policy_free(p);
+  expect_invalid("\"individual\": \"320\"", "\"individual\": \"-0\"", "$.premium.individual");
+  expect_invalid("\"annual_cap\": \"150000\"", "\"annual_cap\": \"-0.00\"", "$.basic.annual_cap");
+  expect_invalid("\"chronic\": { \"ratio\": \"0.70\"", "\"chronic\": { \"ratio\": \"-0\"",
+                 "$.basic.chronic.ratio");
 }
 
 static void test_invalid_missing_inpatient_level(void **state) {

@@ -687,21 +687,43 @@ req GET "/v1/alerts" "$adm"
 same_text "alerts unpaged: next_after is the last row" 2 "$(jget next_after)"
 req GET "/v1/settlements/F-A1%00xx" "$adm"
 expect_code "a %00 in the claim id is not cut short" 404
-# one_group DB SECONDS FIRST CFG N: the requests of curl config CFG (N of
-# them; their codes in CFG.codes) sent at once while another process holds
-# the ledger's write lock for SECONDS; claim FIRST (JSON) goes first, so the
-# ledger thread takes it alone and waits for the lock, and the N that follow
-# queue up into the next group together
+# one_group DB FIRST CFG N: the requests of curl config CFG (N of them; their
+# codes in CFG.codes) sent at once while another process holds the ledger's
+# write lock; claim FIRST (JSON) goes first, so the ledger thread takes it
+# alone and waits for the lock, and the N that follow queue up into the next
+# group together.  Each step waits for what it needs, not for a fixed time:
+# the lock is held before FIRST is sent, FIRST is in the ledger thread's
+# hands (none queued, two requests in flight: it and the metrics' own)
+# before the N are sent, and the lock is let go only when all N are queued
+# (each wait at most 60 s; a loaded machine is slow, not wrong).
 one_group() {
-  hold_write_lock "$1" "$2" &
+  _held=$work/lock.held _release=$work/lock.release
+  rm -f "$_held" "$_release"
+  hold_write_lock "$1" "$_held" "$_release" &
   _lockpid=$!
-  sleep 0.3
-  post POST /v1/settlements "$h1" "$3" &
+  _until 600 [ -e "$_held" ]
+  post POST /v1/settlements "$h1" "$2" &
   _firstpid=$!
-  sleep 0.3
-  curl -s --parallel --parallel-immediate --parallel-max "$5" -K "$4" >"$4.codes" 2>/dev/null
-  wait "$_lockpid" "$_firstpid"
+  _until 600 first_taken
+  curl -s --parallel --parallel-immediate --parallel-max "$4" -K "$3" >"$3.codes" 2>/dev/null &
+  _curlpid=$!
+  _until 600 queued_at_least "$4"
+  touch "$_release"
+  wait "$_curlpid" "$_lockpid" "$_firstpid"
 }
+# _until TENTHS COMMAND...: until COMMAND succeeds, at most TENTHS tenths of a second
+_until() {
+  _ut=$1
+  shift
+  while ! "$@" && [ "$_ut" -gt 0 ]; do
+    sleep 0.1
+    _ut=$((_ut - 1))
+  done
+}
+first_taken() {
+  [ "$(metric sanbao_ledger_queue)" -eq 0 ] && [ "$(metric sanbao_requests_in_flight)" -ge 2 ]
+}
+queued_at_least() { [ "$(metric sanbao_ledger_queue)" -ge "$1" ]; }
 # 70 institutions new to this server in one group: the ledger's write lock is
 # held by another process while their claims queue up, so one group gets them
 if [ "$have_db_sql" -eq 1 ]; then
@@ -712,7 +734,7 @@ if [ "$have_db_sql" -eq 1 ]; then
       "$base" "$(cat "$work/m$i.tok")" "$i" >>"$work/m.cfg"
     i=$((i + 1))
   done
-  one_group "$db5" 2 '{"claim_id":"M-first","person_id":"A2","date":"2022-04-02","visit_type":"outpatient","level":"primary","medfee_sumamt":"10"}' \
+  one_group "$db5" '{"claim_id":"M-first","person_id":"A2","date":"2022-04-02","visit_type":"outpatient","level":"primary","medfee_sumamt":"10"}' \
     "$work/m.cfg" 70
   same_text "70 new institutions in one group: all 201" "70 201" \
     "$(sort "$work/m.cfg.codes" | uniq -c | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }')"
@@ -744,7 +766,7 @@ if [ "$have_db_sql" -eq 1 ]; then
       "$base" "$h1" "$i" $((1 + i % 2)) $((1000 + i * 7)) "$work" "$i" >>"$work/g.cfg"
     i=$((i + 1))
   done
-  one_group "$db5" 4 '{"claim_id":"G-first","person_id":"A2","date":"2022-05-02","visit_type":"outpatient","level":"primary","medfee_sumamt":"10"}' \
+  one_group "$db5" '{"claim_id":"G-first","person_id":"A2","date":"2022-05-02","visit_type":"outpatient","level":"primary","medfee_sumamt":"10"}' \
     "$work/g.cfg" "$ngroup"
   same_text "$ngroup claims in one group: all 201" "$ngroup 201" \
     "$(sort "$work/g.cfg.codes" | uniq -c | awk '{ printf "%s%s %s", (NR > 1 ? ", " : ""), $1, $2 }')"

@@ -228,14 +228,38 @@ db_exists() {
   if [ "$store" = pg ]; then [ -e "$work/.pgdb/$(_db_name "$1")" ]; else [ -f "$1" ]; fi
 }
 
-# hold_write_lock DB SECONDS: hold the ledger's write lock from another
-# process for SECONDS (run it in the background); 1 when no shell can
+# hold_write_lock DB HELD RELEASE: hold the ledger's write lock from another
+# process (run it in the background): once it has the lock it creates the
+# file HELD, and it lets go when the file RELEASE appears (or after 120 s).
+# Files, not a fixed time: on a loaded machine (the sanitizer builds, other
+# work) a lock held for a few seconds could end before the requests meant to
+# queue behind it arrived.  1 when no shell can.
 hold_write_lock() {
   if [ "$store" = pg ]; then
-    db_sql "$1" "BEGIN; SELECT pg_advisory_xact_lock(1396853831); SELECT pg_sleep($2); COMMIT" >/dev/null 2>&1
+    {
+      echo "BEGIN; SELECT pg_advisory_xact_lock(1396853831);"
+      printf '%s\n' "\\! touch '$2'"
+      _wait_file "$3"
+      echo "COMMIT;"
+    } | PGOPTIONS=--client-min-messages=warning "$PGBIN/psql" -X -q -A -t -h 127.0.0.1 \
+      -p "$pg_port" -U postgres -d "$(_db_name "$1")" >/dev/null 2>&1
   elif command -v sqlite3 >/dev/null 2>&1; then
-    printf 'BEGIN IMMEDIATE;\n.shell sleep %s\nCOMMIT;\n' "$2" | sqlite3 "$1" >/dev/null 2>&1
+    {
+      echo "BEGIN IMMEDIATE;"
+      echo ".shell touch '$2'"
+      _wait_file "$3"
+      echo "COMMIT;"
+    } | sqlite3 "$1" >/dev/null 2>&1
   else
     return 1
   fi
+}
+
+# _wait_file FILE: until FILE exists, at most 120 s
+_wait_file() {
+  _wf=0
+  while [ ! -e "$1" ] && [ "$_wf" -lt 1200 ]; do
+    sleep 0.1
+    _wf=$((_wf + 1))
+  done
 }

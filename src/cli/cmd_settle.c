@@ -342,11 +342,20 @@ int sb_cmd_settle(int argc, char **argv) {
     sb_cli_error("settle", &err);
     goto done;
   }
+  /* All finished (their last bytes written and on disk) before any is put
+  ** in place: a full disk at one output's end leaves every name as it was
+  ** (outfile.h, sb_outfile_finish). */
+  for (int k = 0; k < 4; k++) {
+    if (outs[k].open && sb_outfile_finish(&outs[k].f, &err)) {
+      sb_cli_error("settle", &err);
+      goto done;
+    }
+  }
   ph.write = sb_cli_now() - t3;
   for (int k = 0; k < 4; k++) {
     if (!outs[k].open) continue;
     outs[k].open = 0;
-    if (sb_outfile_commit(&outs[k].f, &err)) {
+    if (sb_outfile_place(&outs[k].f, &err)) {
       sb_cli_error("settle", &err);
       goto done;
     }

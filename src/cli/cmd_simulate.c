@@ -201,11 +201,13 @@ static int write_outputs(const char *cmd, const sb_sim_result *r, const sb_repor
     have_c = 1;
     if (sb_outfile_write(&fc, &c, &err)) goto io;
   }
+  /* both finished before either is put in place (outfile.h) */
+  if (sb_outfile_finish(&fh, &err) || (have_c && sb_outfile_finish(&fc, &err))) goto io;
   have_h = 0;
-  if (sb_outfile_commit(&fh, &err)) goto io;
+  if (sb_outfile_place(&fh, &err)) goto io;
   if (have_c) {
     have_c = 0;
-    if (sb_outfile_commit(&fc, &err)) goto io;
+    if (sb_outfile_place(&fc, &err)) goto io;
   }
   rc = 0;
   goto out;

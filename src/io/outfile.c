@@ -328,15 +328,11 @@ static int stage_flush(sb_outfile *f, sb_error *err) {
   return rc;
 }
 
-int sb_outfile_commit(sb_outfile *f, sb_error *err) {
+int sb_outfile_finish(sb_outfile *f, sb_error *err) {
   if (f->direct) {
-    f->direct = 0;
     int bad = close(f->fd) != 0;
-    int rc = bad ? sb_error_set(err, SB_EIO, f->path, "write error: %s", strerror(errno)) : SB_OK;
     f->fd = -1;
-    free(f->path);
-    f->path = NULL;
-    return rc;
+    return bad ? sb_error_set(err, SB_EIO, f->path, "write error: %s", strerror(errno)) : SB_OK;
   }
   if (!f->path) return SB_OK; /* stdout */
   int rc = stage_flush(f, err);
@@ -345,17 +341,36 @@ int sb_outfile_commit(sb_outfile *f, sb_error *err) {
   if (close(f->fd) != 0 && rc == SB_OK)
     rc = sb_error_set(err, SB_EIO, f->path, "write error: %s", strerror(errno));
   f->fd = -1;
-  if (rc == SB_OK && rename(f->tmp, f->path) != 0)
-    rc = sb_error_set(err, SB_EIO, f->path, "cannot rename into place: %s", strerror(errno));
-  if (rc != SB_OK) unlink(f->tmp);
+  return rc;
+}
+
+int sb_outfile_place(sb_outfile *f, sb_error *err) {
+  int rc = SB_OK;
+  if (f->direct) {
+    f->direct = 0;
+  } else if (f->path) {
+    if (rename(f->tmp, f->path) != 0) {
+      rc = sb_error_set(err, SB_EIO, f->path, "cannot rename into place: %s", strerror(errno));
+      unlink(f->tmp);
+    }
+  }
   free(f->path), free(f->tmp);
   f->path = f->tmp = NULL;
   return rc;
 }
 
+int sb_outfile_commit(sb_outfile *f, sb_error *err) {
+  int rc = sb_outfile_finish(f, err);
+  if (rc != SB_OK) {
+    sb_outfile_abort(f);
+    return rc;
+  }
+  return sb_outfile_place(f, err);
+}
+
 void sb_outfile_abort(sb_outfile *f) {
   if (f->direct) {
-    close(f->fd);
+    if (f->fd >= 0) close(f->fd); /* not when finished */
     free(f->path);
     f->path = NULL;
     f->direct = 0;

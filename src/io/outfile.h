@@ -65,8 +65,27 @@ void sb_outfile_bulk(sb_outfile *f);
 /* Write the whole buffer and empty it.  Return 0 or SB_EIO. */
 int sb_outfile_write(sb_outfile *f, sb_buf *b, sb_error *err);
 
-/* fsync and rename into place.  On failure the temporary file is removed. */
+/* sb_outfile_finish, then sb_outfile_place: a run with one output.  On
+** failure the temporary file is removed. */
 int sb_outfile_commit(sb_outfile *f, sb_error *err);
+
+/*
+** The two halves of a commit, for a run with several outputs, which must
+** all be put in place or none: finish every output, and only when all are
+** finished place them.  What can fail for want of space or a disk error —
+** the last bytes' write, the fsync, the close — fails in the finish, while
+** every output still has only its temporary name; placing is a rename in
+** the output's own directory.  (Committed one by one, a full disk at the
+** second output's last write left the first renamed over its name.)
+**
+** sb_outfile_finish writes what is still held, flushes the file to disk
+** and closes it (a device or a descriptor: closes it), once.  On failure,
+** call sb_outfile_abort.  sb_outfile_place renames a finished output into
+** place; on failure its temporary file is removed.  Outputs finished but
+** not placed are removed by sb_outfile_abort.
+*/
+int sb_outfile_finish(sb_outfile *f, sb_error *err);
+int sb_outfile_place(sb_outfile *f, sb_error *err);
 
 /* Remove the temporary file (nothing happens for stdout or after commit). */
 void sb_outfile_abort(sb_outfile *f);

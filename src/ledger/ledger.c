@@ -645,16 +645,25 @@ static int put_fen(sb_buf *o, sb_fen v) {
   return sb_buf_put(o, ",", 1) | sb_buf_put(o, t, n);
 }
 
-static int write_out(const char *dir, const char *name, sb_buf *b, sb_error *err) {
-  char path[4096];
-  snprintf(path, sizeof path, "%s/%s", dir, name);
-  sb_outfile f;
-  int rc = sb_outfile_open(&f, path, err);
-  if (!rc) rc = sb_outfile_write(&f, b, err);
-  if (!rc)
-    rc = sb_outfile_commit(&f, err);
-  else
-    sb_outfile_abort(&f);
+/* Write the re-settlement's two files into `dir`: both finished (written
+** and on disk under temporary names) before either is put in place, so a
+** failure leaves both names as they were (outfile.h, sb_outfile_finish). */
+static int write_pair(const char *dir, const char *name[2], sb_buf *b[2], sb_error *err) {
+  sb_outfile f[2];
+  int open = 0, rc = SB_OK;
+  for (int k = 0; k < 2 && !rc; k++) {
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name[k]);
+    if (!(rc = sb_outfile_open(&f[k], path, err))) open++;
+    if (!rc) rc = sb_outfile_write(&f[k], b[k], err);
+  }
+  for (int k = 0; k < 2 && !rc; k++)
+    rc = sb_outfile_finish(&f[k], err);
+  int placed = 0;
+  for (int k = 0; k < 2 && !rc; k++, placed++)
+    rc = sb_outfile_place(&f[k], err);
+  for (int k = placed; k < open; k++)
+    sb_outfile_abort(&f[k]); /* a failed place has removed its own */
   return rc;
 }
 
@@ -805,9 +814,9 @@ int sb_ledger_resettle(sb_store *st, int year, const char *policy_path, const ch
     rc = sb_error_set(err, SB_ENOMEM, dir, "out of memory");
     goto out;
   }
-  if ((rc = write_out(dir, "claims.csv", &claims, err)) ||
-      (rc = write_out(dir, "persons.csv", &persons, err)))
-    goto out;
+  const char *names[2] = {"claims.csv", "persons.csv"};
+  sb_buf *bufs[2] = {&claims, &persons};
+  if ((rc = write_pair(dir, names, bufs, err))) goto out;
   int64_t run;
   char summary[256];
   snprintf(

@@ -14,6 +14,9 @@
 #  5. an output named through a symbolic link writes the link's file and
 #     leaves the link a link; /dev/stdout and /dev/fd/N write the descriptor
 #     the shell opened (they used to leave the shell's file empty).
+#  6. a run whose last output cannot be finished (a full disk, here a file
+#     size limit) leaves every output name as it was: the outputs finished
+#     before it were renamed into place one by one.
 # Usage: sh hardening.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -182,4 +185,27 @@ same_file "--out /dev/fd/3: the shell's file holds the settlements" "$work/want.
 "$bin" $s --out /dev/fd/7 2>"$work/err.txt"
 rc=$?
 expect_rc "--out /dev/fd/7, not open" 2
+
+# ---- 6. no output placed when another cannot be finished -------------------------
+# The fee results (about 15 KB) are held whole until the run ends (written
+# past the page cache in 8 MiB stages), so a limit of 1 block fails their
+# last write there, after the alerts (under 1 block) were written whole.
+f=$root/tests/golden/fees
+echo OLD >"$work/alerts-old.csv"
+rm -f "$work/fr.csv"
+(
+  trap '' XFSZ
+  ulimit -f 1
+  exec "$bin" settle --policy "$f/policy-2022.json" --policy "$f/policy-2021.json" \
+    --persons "$f/persons.csv" --claims "$f/claims.csv" --catalog "$f/catalog.csv" \
+    --fees "$f/fees.csv" --out /dev/null --alerts "$work/alerts-old.csv" \
+    --fee-results "$work/fr.csv" --quiet
+) >"$work/out.txt" 2>"$work/err.txt"
+rc=$?
+expect_rc "a file size limit at the fee results' last write" 2
+contains "the failed output is named" "$work/err.txt" "fr.csv: write error"
+same_text "the alerts file keeps its bytes" "OLD" "$(cat "$work/alerts-old.csv")"
+leftover=$(find "$work" -maxdepth 1 -name '*.tmp.*')
+same_text "no temporary file was left" "" "$leftover"
+if [ -e "$work/fr.csv" ]; then bad "a fee results file was left"; else ok; fi
 finish

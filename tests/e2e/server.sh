@@ -720,9 +720,12 @@ _until() {
     _ut=$((_ut - 1))
   done
 }
+# (called through _until)
+# shellcheck disable=SC2317
 first_taken() {
   [ "$(metric sanbao_ledger_queue)" -eq 0 ] && [ "$(metric sanbao_requests_in_flight)" -ge 2 ]
 }
+# shellcheck disable=SC2317
 queued_at_least() { [ "$(metric sanbao_ledger_queue)" -ge "$1" ]; }
 # 70 institutions new to this server in one group: the ledger's write lock is
 # held by another process while their claims queue up, so one group gets them

@@ -13,6 +13,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/load.h"
 #include "gen/gen.h"
 
 static const char gen_usage[] =
@@ -279,6 +280,14 @@ int sb_cmd_gen(int argc, char **argv) {
   }
   o.fee_errors = opts[O_FEE_ERRORS].count > 0;
   if (ensure_dir(dir)) return SB_EXIT_USAGE;
+  if (pack) {
+    /* the pack beside DIR/persons.csv, not over it (the one file written
+    ** second would be all that is left) */
+    char persons[4096];
+    snprintf(persons, sizeof persons, "%s/persons.csv", dir);
+    const char *outs[2] = {persons, pack};
+    if (sb_cli_check_files("gen", NULL, 0, outs, 2)) return SB_EXIT_USAGE;
+  }
 
   sb_cli_progress ps;
   sb_cli_progress_init(&ps, "gen", 0, 0);

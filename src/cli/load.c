@@ -1,9 +1,11 @@
 /*
 ** sanbao CLI — loading reference data (see load.h).
 */
+#define _DEFAULT_SOURCE /* realpath */
 #include "cli/load.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -62,6 +64,51 @@ int sb_cli_load_persons(const char *cmd, const char *path, sb_registry **out) {
   return 0;
 }
 
+/* A file as the checks below compare it: by device and inode when it
+** exists; and always by its real path — for a file not yet there, the
+** real path of its directory and its own name — so that "s.csv",
+** "./s.csv" and "dir/../s.csv" are one file before either is written. */
+typedef struct file_id {
+  int exists;
+  dev_t dev;
+  ino_t ino;
+  char *canon; /* NULL when it cannot be had (a directory that is not there) */
+} file_id;
+
+static void file_id_of(const char *path, file_id *id) {
+  struct stat st;
+  memset(id, 0, sizeof *id);
+  if (stat(path, &st) == 0) {
+    id->exists = 1, id->dev = st.st_dev, id->ino = st.st_ino;
+    id->canon = realpath(path, NULL);
+    return;
+  }
+  const char *slash = strrchr(path, '/');
+  const char *base = slash ? slash + 1 : path;
+  size_t dlen = slash ? (size_t)(slash - path) : 0;
+  char *dir = malloc(dlen + 2);
+  if (!dir) return;
+  if (!slash)
+    strcpy(dir, ".");
+  else if (dlen == 0)
+    strcpy(dir, "/");
+  else
+    memcpy(dir, path, dlen), dir[dlen] = 0;
+  char *rdir = realpath(dir, NULL);
+  free(dir);
+  if (!rdir) return;
+  size_t n = strlen(rdir) + strlen(base) + 2;
+  id->canon = malloc(n);
+  if (id->canon) snprintf(id->canon, n, "%s/%s", strcmp(rdir, "/") ? rdir : "", base);
+  free(rdir);
+}
+
+static int same_file(const char *a, const file_id *ia, const char *b, const file_id *ib) {
+  if (!strcmp(a, b)) return 1;
+  if (ia->exists && ib->exists) return ia->dev == ib->dev && ia->ino == ib->ino;
+  return ia->canon && ib->canon && !strcmp(ia->canon, ib->canon);
+}
+
 int sb_cli_check_files(const char *cmd, const char *const *in, int nin, const char *const *out,
                        int nout) {
   int a = 0, b = 0;
@@ -73,38 +120,46 @@ int sb_cli_check_files(const char *cmd, const char *const *in, int nin, const ch
     fprintf(stderr, "sanbao %s: at most one input and one output may be '-'\n", cmd);
     return -1;
   }
-  for (int i = 0; i < nout; i++) {
+  int rc = 0;
+  file_id *ids = calloc((size_t)(nin + nout) + 1, sizeof *ids);
+  if (!ids) {
+    fprintf(stderr, "sanbao %s: out of memory\n", cmd);
+    return -1;
+  }
+  file_id *iin = ids, *iout = ids + nin;
+  for (int i = 0; i < nin; i++)
+    if (in[i] && strcmp(in[i], "-")) file_id_of(in[i], &iin[i]);
+  for (int i = 0; i < nout; i++)
+    if (out[i] && strcmp(out[i], "-")) file_id_of(out[i], &iout[i]);
+  for (int i = 0; i < nout && !rc; i++) {
     if (!out[i] || !strcmp(out[i], "-")) continue;
-    struct stat so;
-    int exists = stat(out[i], &so) == 0 && S_ISREG(so.st_mode);
     /* Two outputs naming one file would leave only the second. */
-    for (int j = i + 1; j < nout; j++) {
+    for (int j = i + 1; j < nout && !rc; j++) {
       if (!out[j] || !strcmp(out[j], "-")) continue;
-      struct stat sj;
-      int same = !strcmp(out[i], out[j]) || (exists && stat(out[j], &sj) == 0 &&
-                                             so.st_dev == sj.st_dev && so.st_ino == sj.st_ino);
-      if (same) {
-        fprintf(stderr, "sanbao %s: two outputs name the same file '%s'\n", cmd, out[j]);
-        return -1;
+      if (same_file(out[i], &iout[i], out[j], &iout[j])) {
+        fprintf(stderr, "sanbao %s: two outputs name the same file: '%s' and '%s'\n", cmd, out[i],
+                out[j]);
+        rc = -1;
       }
     }
     /* An output that is an input (or the ledger) would destroy it: compared
     ** by device and inode, so another name, a link or a path through a
     ** symbolic link is caught as well as the same name. */
-    for (int j = 0; j < nin; j++) {
+    for (int j = 0; j < nin && !rc; j++) {
       if (!in[j] || !strcmp(in[j], "-")) continue;
-      struct stat si;
-      if (!strcmp(out[i], in[j]) ||
-          (exists && stat(in[j], &si) == 0 && so.st_dev == si.st_dev && so.st_ino == si.st_ino)) {
+      if (same_file(out[i], &iout[i], in[j], &iin[j])) {
         fprintf(stderr,
                 "sanbao %s: the output '%s' is the input '%s': refusing to overwrite an input; "
                 "nothing written\n",
                 cmd, out[i], in[j]);
-        return -1;
+        rc = -1;
       }
     }
   }
-  return 0;
+  for (int i = 0; i < nin + nout; i++)
+    free(ids[i].canon);
+  free(ids);
+  return rc;
 }
 
 void sb_cli_print_rejections(FILE *out, const char *file, const sb_batch *b,

@@ -1,7 +1,8 @@
 #!/bin/sh
 # Regressions found in review, each checked through the binary:
 #  1. two outputs naming one file are a usage error (the second would have
-#     replaced the first);
+#     replaced the first), by the same name or by another spelling of a
+#     file not yet there ("x.csv" and "./x.csv", "d/../x.csv");
 #  2. a ledger person with claims in nine policy years, and a reversal of the
 #     oldest: that year's stored accumulators return to zero (an evicted year
 #     used to be reloaded and counted twice);
@@ -24,6 +25,30 @@ g=$root/tests/golden/basics
 [ $? -eq 2 ] && ok || bad "same --out and --alerts: want exit 2"
 grep -q "same file" "$tmp/err" && ok || bad "same --out and --alerts: message: $(cat "$tmp/err")"
 [ ! -e "$tmp/x.csv" ] && ok || bad "same --out and --alerts: a file was written"
+# another spelling of the same file, which is not there yet
+mkdir -p "$tmp/d"
+# same_out NAME ARGS...: a usage error naming both spellings, no file written
+same_out() {
+  _name=$1
+  shift
+  rm -rf "$tmp/x.csv" "$tmp/x.html" "$tmp/g"
+  "$bin" "$@" >/dev/null 2>"$tmp/err"
+  [ $? -eq 2 ] && ok || bad "$_name: want exit 2: $(cat "$tmp/err")"
+  grep -q "two outputs name the same file" "$tmp/err" && ok || bad "$_name: message: $(cat "$tmp/err")"
+  [ ! -e "$tmp/x.csv" ] && [ ! -e "$tmp/x.html" ] && ok || bad "$_name: a file was written"
+}
+same_out "settle --out x.csv --alerts ./x.csv" settle --policy "$g/policy-2022.json" \
+  --persons "$g/persons.csv" --claims "$g/claims.csv" --out "$tmp/x.csv" --alerts "$tmp/./x.csv"
+same_out "settle --out x.csv --fee-results d/../x.csv" settle --policy "$g/policy-2022.json" \
+  --persons "$g/persons.csv" --claims "$g/claims.csv" --out "$tmp/x.csv" \
+  --fee-results "$tmp/d/../x.csv" --catalog "$root/tests/golden/fees/catalog.csv" \
+  --fees "$root/tests/golden/fees/fees.csv"
+echo '{"critical_illness": {"annual_cap": "300000"}}' >"$tmp/reform.json"
+same_out "simulate --report x.html --csv ./x.html" simulate --policy "$g/policy-2022.json" \
+  --reform "$tmp/reform.json" --persons "$g/persons.csv" --claims "$g/claims.csv" \
+  --report "$tmp/x.html" --csv "$tmp/./x.html"
+same_out "gen --out g --pack g/./persons.csv" gen --persons 10 --out "$tmp/g" \
+  --pack "$tmp/g/./persons.csv"
 
 # 2
 db=$tmp/years.db

@@ -32,6 +32,7 @@ static const char USAGE[] =
     "    sanbao simulate --policy BASE.json --reform PATCH.json --persons FILE\n"
     "                    (--claims FILE [--catalog FILE --fees FILE] | --pack FILE.pack)\n"
     "                    --report OUT.html [--csv SUMMARY.csv] [--scale F] [--threads N]\n"
+    "                    [--progress] [--quiet]\n"
     "\n"
     "DESCRIPTION\n"
     "    Settles every claim twice, under the baseline policy and under the reform,\n"
@@ -87,6 +88,10 @@ static const char USAGE[] =
     "                    The page and the CSV (a first line scale,all,F,F,) show\n"
     "                    the factor.\n"
     "    --threads N     settlement threads (default 2)\n"
+    "    --progress      show progress on standard error (default: when it is a\n"
+    "                    terminal)\n"
+    "    --quiet         no progress and no summary on standard error (errors\n"
+    "                    only); the report and the CSV are the same\n"
     "    -h, --help      this text\n"
     "\n"
     "EXIT STATUS\n"
@@ -388,13 +393,56 @@ static int simulate_pack(sb_pack *p, const sb_policy *base, const sb_policy *ref
   return 0;
 }
 
+/* The summary on standard error: the run, its phases, what the reform
+** changes, and the table of the tiers on both sides.  -1 when out of memory. */
+static int print_summary(const sb_sim_result *r, const sb_reform_changes *changes, int64_t rows,
+                         int64_t rejected, int pack, int how, double t0, double t_reg,
+                         double t_settle, double t_measures) {
+  double secs = sb_cli_now() - t0;
+  fprintf(stderr,
+          "sanbao simulate: %lld rows (%lld rejected, left out of both sides), %lld "
+          "persons with claims, %.2f s (%.0f claims/s, both policies)\n",
+          (long long)rows, (long long)rejected, (long long)r->persons_with_claims, secs,
+          secs > 0 ? (double)rows / secs : 0.0);
+  fprintf(stderr,
+          "  phases: policies and %s %.2f s, claims read and settled %.2f s, "
+          "measures %.2f s, report %.2f s\n",
+          !pack                      ? "registry"
+          : how == KNOWN_BY_REGISTRY ? "registry (loaded: the pack recorded other bytes)"
+          : how == KNOWN_BY_IDENTITY ? "persons file known by its identity (the pack's note)"
+                                     : "persons file checked by its digest",
+          t_reg - t0, t_settle - t_reg, t_measures - t_settle, sb_cli_now() - t_measures);
+  print_changes(changes);
+  if (r->scale_num != r->scale_den) {
+    char f[64];
+    sb_sim_scale_text(r, f, sizeof f);
+    fprintf(stderr, "  scaled from a sample (按样本放大): every sum and count below x %s\n", f);
+  }
+  table_row("元 yuan", "基线 baseline", "改革 reform", "差额 difference");
+  yuan_line("basic insurance 基本医保", r->all[0].hifp, r->all[1].hifp);
+  yuan_line("critical illness 大病保险", r->all[0].hifmi, r->all[1].hifmi);
+  yuan_line("medical assistance 医疗救助", r->all[0].maf, r->all[1].maf);
+  yuan_line("re-assistance 再救助", r->all[0].reassist, r->all[1].reassist);
+  yuan_line("all funds 基金支付", r->all[0].fund, r->all[1].fund);
+  yuan_line("personal burden 个人负担", r->all[0].psn, r->all[1].psn);
+  fprintf(stderr, "  %lld people pay less, %lld pay more\n", (long long)r->gainers,
+          (long long)r->losers);
+  if (print_unchanged(r, changes)) {
+    fprintf(stderr, "sanbao simulate: out of memory\n");
+    return -1;
+  }
+  return 0;
+}
+
 int sb_cmd_simulate(int argc, char **argv) {
-  sb_opt o[] = {
-      {"--policy", 1, 0, 0, 0, {0}},  {"--reform", 1, 0, 0, 0, {0}}, {"--persons", 1, 0, 0, 0, {0}},
-      {"--claims", 0, 0, 0, 0, {0}},  {"--report", 1, 0, 0, 0, {0}}, {"--csv", 0, 0, 0, 0, {0}},
-      {"--threads", 0, 0, 0, 0, {0}}, {"--pack", 0, 0, 0, 0, {0}},   {"--catalog", 0, 0, 0, 0, {0}},
-      {"--fees", 0, 0, 0, 0, {0}},    {"--scale", 0, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 11, USAGE);
+  sb_opt o[] = {{"--policy", 1, 0, 0, 0, {0}},  {"--reform", 1, 0, 0, 0, {0}},
+                {"--persons", 1, 0, 0, 0, {0}}, {"--claims", 0, 0, 0, 0, {0}},
+                {"--report", 1, 0, 0, 0, {0}},  {"--csv", 0, 0, 0, 0, {0}},
+                {"--threads", 0, 0, 0, 0, {0}}, {"--pack", 0, 0, 0, 0, {0}},
+                {"--catalog", 0, 0, 0, 0, {0}}, {"--fees", 0, 0, 0, 0, {0}},
+                {"--scale", 0, 0, 0, 0, {0}},   {"--progress", 0, 0, 1, 0, {0}},
+                {"--quiet", 0, 0, 1, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 13, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   int64_t scale_num, scale_den;
   if (parse_scale("simulate", &o[10], &scale_num, &scale_den)) return SB_EXIT_USAGE;
@@ -468,7 +516,8 @@ int sb_cmd_simulate(int argc, char **argv) {
   }
   int64_t rows = 0, rejected = 0;
   sb_cli_progress prog;
-  sb_cli_progress_init(&prog, "simulate", 0, 0);
+  int quiet = o[12].count > 0;
+  sb_cli_progress_init(&prog, "simulate", o[11].count > 0, quiet);
   sb_sim_set_progress(sim, sb_cli_progress_step, &prog);
   int failed = pack ? simulate_pack(pack, base, reform, sim, (int)threads, &rows, &rejected)
                     : simulate_csv(claims_path, reg, &bs, &rs, fees, cat, sim, (int)threads, &rows,
@@ -503,39 +552,9 @@ int sb_cmd_simulate(int argc, char **argv) {
                         .changes = &changes,
                         .policy = base};
   if (write_outputs("simulate", r, &l, o[4].values[0], sb_cli_value(&o[5], NULL))) goto out;
-  double secs = sb_cli_now() - t0;
-  fprintf(stderr,
-          "sanbao simulate: %lld rows (%lld rejected, left out of both sides), %lld "
-          "persons with claims, %.2f s (%.0f claims/s, both policies)\n",
-          (long long)rows, (long long)rejected, (long long)r->persons_with_claims, secs,
-          secs > 0 ? (double)rows / secs : 0.0);
-  fprintf(stderr,
-          "  phases: policies and %s %.2f s, claims read and settled %.2f s, "
-          "measures %.2f s, report %.2f s\n",
-          !pack                      ? "registry"
-          : how == KNOWN_BY_REGISTRY ? "registry (loaded: the pack recorded other bytes)"
-          : how == KNOWN_BY_IDENTITY ? "persons file known by its identity (the pack's note)"
-                                     : "persons file checked by its digest",
-          t_reg - t0, t_settle - t_reg, t_measures - t_settle, sb_cli_now() - t_measures);
-  print_changes(&changes);
-  if (r->scale_num != r->scale_den) {
-    char f[64];
-    sb_sim_scale_text(r, f, sizeof f);
-    fprintf(stderr, "  scaled from a sample (按样本放大): every sum and count below x %s\n", f);
-  }
-  table_row("元 yuan", "基线 baseline", "改革 reform", "差额 difference");
-  yuan_line("basic insurance 基本医保", r->all[0].hifp, r->all[1].hifp);
-  yuan_line("critical illness 大病保险", r->all[0].hifmi, r->all[1].hifmi);
-  yuan_line("medical assistance 医疗救助", r->all[0].maf, r->all[1].maf);
-  yuan_line("re-assistance 再救助", r->all[0].reassist, r->all[1].reassist);
-  yuan_line("all funds 基金支付", r->all[0].fund, r->all[1].fund);
-  yuan_line("personal burden 个人负担", r->all[0].psn, r->all[1].psn);
-  fprintf(stderr, "  %lld people pay less, %lld pay more\n", (long long)r->gainers,
-          (long long)r->losers);
-  if (print_unchanged(r, &changes)) {
-    fprintf(stderr, "sanbao simulate: out of memory\n"); /* the outputs are written already */
-    goto out;
-  }
+  if (!quiet && print_summary(r, &changes, rows, rejected, pack != NULL, how, t0, t_reg, t_settle,
+                              t_measures))
+    goto out; /* out of memory; the outputs are written already */
   code = SB_EXIT_OK;
 out:
   sb_reform_changes_free(&changes);

@@ -37,6 +37,15 @@ if grep -F -q 'the reform changes no parameter' "$work/empty.html"; then ok; els
 if grep -F -q 'id="unchanged"' "$work/empty.html"; then ok; else bad "empty patch: the page does not say nothing changed"; fi
 if grep -F -q 'The reform changes nothing' "$work/empty.err"; then ok; else bad "empty patch: stderr does not say nothing changed"; fi
 
+# ... and with --quiet says nothing on standard error, writing the same files
+"$bin" simulate --policy "$case/policy-2022.json" --reform "$work/empty.json" \
+  --persons "$case/persons.csv" --claims "$case/claims.csv" --report "$work/q.html" \
+  --csv "$work/q.csv" --quiet 2>"$work/q.err"
+rc=$?
+expect_rc "simulate --quiet" 0
+if [ -s "$work/q.err" ]; then bad "simulate --quiet wrote to stderr: $(head -2 "$work/q.err")"; else ok; fi
+same_file "simulate --quiet: the same CSV" "$work/empty.csv" "$work/q.csv"
+
 # 2. The baseline equals `sanbao settle`: net sums of its settled and reversed rows.
 "$bin" settle --policy "$case/policy-2022.json" --persons "$case/persons.csv" \
   --claims "$case/claims.csv" --out "$work/settle.csv" --quiet

@@ -31,7 +31,9 @@ static const char USAGE[] =
     "    - rows rejected whatever the policy (MALFORMED_ROW, BAD_AMOUNT,\n"
     "      BAD_VISIT_TYPE, BAD_LEVEL, UNKNOWN_PERSON, NOT_INSURED, and a\n"
     "      reversal of an unknown person) are left out and counted: a rejected\n"
-    "      row changes nothing and takes no claim id;\n"
+    "      row changes nothing and takes no claim id. Standard error lists them\n"
+    "      as settle does: per reason the count and the first rows (FILE:LINE,\n"
+    "      claim id, why);\n"
     "    - reversals, and claims whose id is repeated or named by a reversal,\n"
     "      keep their ids in a side table, and duplicates and reversal targets\n"
     "      are resolved when the pack is read, under that run's policy (so\n"
@@ -71,6 +73,33 @@ static const char USAGE[] =
     "    sanbao simulate --policy policies/hunan-2022.json --reform cap30.json \\\n"
     "        --persons persons.csv --pack claims.pack --report cap30.html\n";
 
+/* The rows left out, as settle lists its rejections: per reason the count
+** and the first rows (FILE:LINE, claim id, why); then the reversals of a
+** person the registry does not hold, which settle rejects as
+** PERSON_MISMATCH whatever the policy. */
+static void print_left_out(const char *file, const sb_batch *b) {
+  sb_batch_totals t = {0};
+  int64_t unknown = 0, first = -1;
+  for (int64_t i = 0; i < sb_batch_rows(b); i++) {
+    sb_batch_row v;
+    sb_batch_row_view(b, i, &v);
+    if (v.status == SB_ROW_REJECTED) {
+      t.by_reason[v.reason]++;
+    } else if (v.status == SB_ROW_REVERSED && v.person < 0) {
+      if (!unknown++) first = i;
+    }
+  }
+  sb_cli_print_rejections(stderr, file, b, &t, "");
+  if (unknown) {
+    sb_batch_row v;
+    sb_batch_row_view(b, first, &v);
+    fprintf(stderr, "  rejected %-18s %lld  (reversals of a person not in the registry)\n",
+            "PERSON_MISMATCH", (long long)unknown);
+    fprintf(stderr, "      %s:%lld  %.*s\n", file, (long long)sb_batch_row_line(b, first),
+            (int)(v.claim_id_len > 64 ? 64 : v.claim_id_len), v.claim_id);
+  }
+}
+
 int sb_cmd_pack(int argc, char **argv) {
   sb_opt o[] = {{"--persons", 1, 0, 0, 0, {0}},
                 {"--claims", 1, 0, 0, 0, {0}},
@@ -96,10 +125,11 @@ int sb_cmd_pack(int argc, char **argv) {
   if (sb_cli_load_persons("pack", o[0].values[0], &reg)) return SB_EXIT_USAGE;
   sb_error err;
   sb_pack_info info;
+  sb_batch *b = NULL;
   rc = sb_pack_from_csv(o[1].values[0], reg, o[0].values[0], id, o[2].values[0], (int)threads,
-                        &info, &err);
-  sb_registry_free(reg);
+                        &info, &b, &err);
   if (rc) {
+    sb_registry_free(reg);
     sb_cli_error("pack", &err);
     return SB_EXIT_USAGE;
   }
@@ -109,5 +139,8 @@ int sb_cmd_pack(int argc, char **argv) {
           (unsigned long long)info.rows, (unsigned long long)info.records,
           (unsigned long long)info.involved, (unsigned long long)info.dropped, o[2].values[0],
           sb_cli_now() - t0);
+  print_left_out(o[1].values[0], b);
+  sb_batch_free(b); /* before the registry, which it points into */
+  sb_registry_free(reg);
   return SB_EXIT_OK;
 }

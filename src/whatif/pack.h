@@ -186,11 +186,15 @@ void sb_pack_writer_abort(sb_pack_writer *w);
 ** `persons_identity` its identity taken before it was read
 ** (sb_file_identity_settled, io/fileid.h; 0: none): when the file still
 ** has it after the digest, it goes into the pack's note
-** (sb_pack_note_persons_file).
+** (sb_pack_note_persons_file).  When `loaded` is not NULL and the pack was
+** written, *loaded is the batch the claims were read into, handed to the
+** caller (sb_batch_free) to report the rows left out: each rejected row's
+** reason and line (sb_batch_row_view, sb_batch_row_line), and the reversals
+** of an unknown person (status SB_ROW_REVERSED, person < 0).
 */
 int sb_pack_from_csv(const char *claims, const sb_registry *reg, const char *persons_file,
                      uint64_t persons_identity, const char *out, int threads, sb_pack_info *info,
-                     sb_error *err);
+                     sb_batch **loaded, sb_error *err);
 
 /* ---- reading ------------------------------------------------------------ */
 

@@ -98,7 +98,7 @@ static int fill_claim(const sb_batch_row *v, const kept *k, const sb_registry *r
 
 int sb_pack_from_csv(const char *claims, const sb_registry *reg, const char *persons_file,
                      uint64_t persons_identity, const char *out, int threads, sb_pack_info *info,
-                     sb_error *err) {
+                     sb_batch **loaded, sb_error *err) {
   sb_batch_options bo = {.threads = threads};
   sb_batch *b = NULL;
   int rc = sb_batch_load(claims, NULL, reg, &bo, &b, err);
@@ -192,6 +192,9 @@ done:
   free(order);
   free(start);
   free(ks);
-  sb_batch_free(b);
+  if (!rc && loaded)
+    *loaded = b;
+  else
+    sb_batch_free(b);
   return rc;
 }

@@ -62,6 +62,22 @@ for case in "$root"/tests/golden/*/; do
   done
 done
 
+# 1a. The rows left out are listed as settle lists its rejections: per
+# reason the count and the first rows, FILE:LINE and claim id (the basics:
+# 4 BAD_AMOUNT, the first A5-03 on line 17; 2 NOT_INSURED).
+run pack --persons "$root/tests/golden/basics/persons.csv" \
+  --claims "$root/tests/golden/basics/claims.csv" --out "$work/left.pack"
+expect_rc "pack of the basics" 0
+contains "pack: BAD_AMOUNT counted" "$work/err.txt" "rejected BAD_AMOUNT         4"
+contains "pack: its first row named" "$work/err.txt" "claims.csv:17  A5-03  medfee_sumamt"
+contains "pack: NOT_INSURED counted" "$work/err.txt" "rejected NOT_INSURED        2"
+printf 'claim_id,person_id,date,visit_type,level,medfee_sumamt,reverses\nR-9,NOBODY,2022-03-01,,,,X-9\n' \
+  >"$work/rev-unknown.csv"
+run pack --persons "$root/tests/golden/basics/persons.csv" --claims "$work/rev-unknown.csv" \
+  --out "$work/rev.pack"
+contains "pack: a reversal of an unknown person" "$work/err.txt" "rejected PERSON_MISMATCH    1"
+contains "pack: its row named" "$work/err.txt" "rev-unknown.csv:2  R-9"
+
 # 1b. A reform of 32 monitoring rules (SB_MAX_RULES), every one due at the
 # first fen: rule 31 fires, and the pack's alert count must not shift a
 # 32-bit mask by 32 (it looped for ever: review of 2026-12-05).

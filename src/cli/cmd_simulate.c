@@ -11,6 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "batch/batch.h"
 #include "cli/cli.h"
 #include "cli/commands.h"
 #include "cli/load.h"
@@ -95,9 +96,10 @@ static const char USAGE[] =
     "    -h, --help      this text\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 success (rejected claims are left out of both sides, and counted in the\n"
-    "    summary on standard error); 2 usage error, invalid policy, reform or\n"
-    "    registry, or an I/O error (no output file is left behind).\n"
+    "    0 success (rejected claims are left out of both sides, and counted and\n"
+    "    listed on standard error, as settle lists them); 2 usage error, invalid\n"
+    "    policy, reform or registry, or an I/O error (no output file is left\n"
+    "    behind).\n"
     "\n"
     "EXAMPLE\n"
     "    echo '{\"regions\": {\"default\": {\"ci_deductible\": \"8000\"},\n"
@@ -371,9 +373,9 @@ fail:
 /* A claims CSV, settled under both policies in one read. */
 static int simulate_csv(const char *claims, const sb_registry *reg, const sb_policy_set *bs,
                         const sb_policy_set *rs, const sb_fee_set *fees, const sb_catalog *cat,
-                        sb_sim *sim, int threads, int64_t *rows, int64_t *rejected) {
+                        sb_sim *sim, int threads, int64_t *rows, int64_t *rejected, sb_batch **b) {
   sb_error err;
-  if (sb_sim_from_claims(claims, reg, bs, rs, fees, cat, sim, threads, rows, rejected, &err)) {
+  if (sb_sim_from_claims(claims, reg, bs, rs, fees, cat, sim, threads, rows, rejected, b, &err)) {
     sb_cli_error("simulate", &err);
     return -1;
   }
@@ -478,6 +480,7 @@ int sb_cmd_simulate(int argc, char **argv) {
   sb_reform_changes changes = {0};
   sb_catalog *cat = NULL;
   sb_fee_set *fees = NULL;
+  sb_batch *batch = NULL; /* the claims CSV's rows, for their rejections */
   int code = SB_EXIT_USAGE;
   if (sb_policy_load_reform(o[0].values[0], o[1].values[0], &base, &reform, &err)) {
     sb_cli_error("simulate", &err);
@@ -521,7 +524,7 @@ int sb_cmd_simulate(int argc, char **argv) {
   sb_sim_set_progress(sim, sb_cli_progress_step, &prog);
   int failed = pack ? simulate_pack(pack, base, reform, sim, (int)threads, &rows, &rejected)
                     : simulate_csv(claims_path, reg, &bs, &rs, fees, cat, sim, (int)threads, &rows,
-                                   &rejected);
+                                   &rejected, &batch);
   sb_cli_progress_end(&prog);
   if (failed) goto out;
   double t_settle = sb_cli_now();
@@ -554,9 +557,16 @@ int sb_cmd_simulate(int argc, char **argv) {
   if (write_outputs("simulate", r, &l, o[4].values[0], sb_cli_value(&o[5], NULL))) goto out;
   if (!quiet && print_summary(r, &changes, rows, rejected, pack != NULL, how, t0, t_reg, t_settle,
                               t_measures))
-    goto out; /* out of memory; the outputs are written already */
+    goto out;            /* out of memory; the outputs are written already */
+  if (!quiet && batch) { /* the rejected rows, as settle lists them */
+    sb_batch_totals t;
+    sb_batch_get_totals(batch, &t);
+    sb_cli_print_rejections(stderr, claims_path, batch, &t,
+                            "a simulation covers its baseline's year only");
+  }
   code = SB_EXIT_OK;
 out:
+  sb_batch_free(batch); /* before the reference data it points into */
   sb_reform_changes_free(&changes);
   sb_sim_free(sim);
   sb_pack_close(pack);

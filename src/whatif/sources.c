@@ -15,7 +15,7 @@
 int sb_sim_from_claims(const char *claims, const sb_registry *reg, const sb_policy_set *base,
                        const sb_policy_set *reform, const sb_fee_set *fees,
                        const sb_catalog *catalog, sb_sim *sim, int threads, int64_t *rows,
-                       int64_t *rejected, sb_error *err) {
+                       int64_t *rejected, sb_batch **loaded, sb_error *err) {
   sb_batch *b = NULL;
   sb_batch_options bo = {
       .threads = threads, .alt_policies = reform, .fees = fees, .catalog = catalog};
@@ -62,7 +62,10 @@ int sb_sim_from_claims(const char *claims, const sb_registry *reg, const sb_poli
     sb_batch_row_view(b, sb_batch_alt_alert_row(b, k), &v);
     sb_sim_alert(sim, 1, v.person, v.result.category);
   }
-  sb_batch_free(b);
+  if (loaded)
+    *loaded = b;
+  else
+    sb_batch_free(b);
   return SB_OK;
 }
 

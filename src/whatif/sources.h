@@ -23,13 +23,17 @@
 ** `sim`.  *rows receives the rows read, *rejected those rejected (left out
 ** of both sides).  With `fees` and `catalog` (both or neither), a row whose
 ** claim id has fee lines takes its amounts from them, as `settle --fees`
-** does (the catalogue is the same on both sides).  Return 0, or an SB_E*
-** code with `err` filled.
+** does (the catalogue is the same on both sides).  When `loaded` is not
+** NULL and the run succeeded, *loaded is the batch, settled under `base`,
+** handed to the caller (sb_batch_free, before the reference data) to report
+** the rejected rows (sb_batch_get_totals, sb_batch_row_view).  Return 0, or
+** an SB_E* code with `err` filled.
 */
+typedef struct sb_batch sb_batch;
 int sb_sim_from_claims(const char *claims, const sb_registry *reg, const sb_policy_set *base,
                        const sb_policy_set *reform, const sb_fee_set *fees,
                        const sb_catalog *catalog, sb_sim *sim, int threads, int64_t *rows,
-                       int64_t *rejected, sb_error *err);
+                       int64_t *rejected, sb_batch **loaded, sb_error *err);
 
 /*
 ** The reform must cover every region the baseline covers (the batch checks

@@ -37,6 +37,9 @@ if grep -F -q 'the reform changes no parameter' "$work/empty.html"; then ok; els
 if grep -F -q 'id="unchanged"' "$work/empty.html"; then ok; else bad "empty patch: the page does not say nothing changed"; fi
 if grep -F -q 'The reform changes nothing' "$work/empty.err"; then ok; else bad "empty patch: stderr does not say nothing changed"; fi
 
+# ... and lists the rejected rows as settle does (the basics: A4-02 of 2023)
+contains "simulate lists its rejections" "$work/empty.err" "rejected NO_POLICY          1"
+contains "simulate names the row" "$work/empty.err" "claims.csv:25  A4-02"
 # ... and with --quiet says nothing on standard error, writing the same files
 "$bin" simulate --policy "$case/policy-2022.json" --reform "$work/empty.json" \
   --persons "$case/persons.csv" --claims "$case/claims.csv" --report "$work/q.html" \

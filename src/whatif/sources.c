@@ -231,8 +231,18 @@ static int read_settlements(sb_csv_reader *rd, const char *path, const sb_regist
       }
     }
     r.category = (uint8_t)cat;
+    const sb_csv_field *d = &row.fields[idx[S_DATE]];
+    sb_date date;
+    if (sb_date_parse(d->p, d->len, &date))
+      return row_error(err, path, row.line, "date: not a date (YYYY-MM-DD)");
+    /* settle settles and reverses only claims of persons in its registry:
+    ** one that is not in this one was settled against another */
     const sb_csv_field *p = &row.fields[idx[S_PERSON]];
-    sb_sim_add(sim, 0, sb_registry_find(reg, p->p, p->len), &r, rev);
+    int32_t person = sb_registry_find(reg, p->p, p->len);
+    if (person < 0)
+      return row_error(err, path, row.line,
+                       "person_id: not in --persons (the registry the file was settled with?)");
+    sb_sim_add(sim, 0, person, &r, rev);
   }
   return got < 0 ? sb_error_set(err, SB_EIO, path, "read error: %s", strerror(errno)) : SB_OK;
 }
@@ -244,8 +254,13 @@ int sb_sim_from_settlements(const char *path, const sb_registry *reg, sb_sim *si
 
 /* ---- alerts ------------------------------------------------------------------ */
 
-enum { A_PERSON, A_DATE, A_NCOLS };
-static const sb_column ALERT_COLS[A_NCOLS] = {{"person_id", 1}, {"date", 1}};
+/* Every column of the alerts file is required, though only two are read:
+** a file with only some of them is another file (claims have a person_id
+** and a date too), not alerts. */
+enum { A_PERSON, A_DATE, A_HOUSEHOLD, A_RULE, A_CLAIM, A_PSN_YTD, A_THRESHOLD, A_NCOLS };
+static const sb_column ALERT_COLS[A_NCOLS] = {
+    {"person_id", 1}, {"date", 1},    {"household_id", 1}, {"rule", 1},
+    {"claim_id", 1},  {"psn_ytd", 1}, {"threshold", 1}};
 
 static int read_alerts(sb_csv_reader *rd, const char *path, const sb_registry *reg, sb_sim *sim,
                        sb_error *err) {
@@ -260,8 +275,10 @@ static int read_alerts(sb_csv_reader *rd, const char *path, const sb_registry *r
     if (sb_date_parse(d->p, d->len, &date))
       return row_error(err, path, row.line, "date: not a date (YYYY-MM-DD)");
     int32_t person = sb_registry_find(reg, p->p, p->len);
-    int cat = person >= 0 ? sb_registry_category_on(reg, person, date) : -1;
-    sb_sim_alert(sim, 0, person, cat);
+    if (person < 0)
+      return row_error(err, path, row.line,
+                       "person_id: not in --persons (the registry the alerts were raised with?)");
+    sb_sim_alert(sim, 0, person, sb_registry_category_on(reg, person, date));
   }
   return got < 0 ? sb_error_set(err, SB_EIO, path, "read error: %s", strerror(errno)) : SB_OK;
 }

@@ -111,6 +111,27 @@ if [ -f "$work/short.html" ]; then bad "report: a page was written for a bad fil
 run report --settlements "$work/status.csv" --persons "$work/persons.csv" --report "$work/st.html"
 expect_rc "report: an unknown status" 2
 contains "report: the unknown status is named" "$work/err.txt" "status.csv:2"
+# a claims file given as the alerts (it has a person_id and a date too)
+run report --settlements "$work/set.csv" --persons "$work/persons.csv" --report "$work/al.html" \
+  --alerts "$work/claims.csv"
+expect_rc "report: claims given as --alerts" 2
+contains "report: the alerts' missing column is named" "$work/err.txt" "household_id"
+if [ -f "$work/al.html" ]; then bad "report: a page was written for claims as alerts"; else ok; fi
+# a settled row of a person the registry does not hold, and one with no real date
+{
+  head -1 "$work/set.csv"
+  grep ',settled,' "$work/set.csv" | head -1 | awk -F, 'BEGIN { OFS = "," } { $2 = "ZZ"; print }'
+} >"$work/who.csv"
+run report --settlements "$work/who.csv" --persons "$work/persons.csv" --report "$work/who.html"
+expect_rc "report: a settled row of an unknown person" 2
+contains "report: the unknown person's line is named" "$work/err.txt" "who.csv:2: person_id"
+{
+  head -1 "$work/set.csv"
+  grep ',settled,' "$work/set.csv" | head -1 | awk -F, 'BEGIN { OFS = "," } { $3 = "2022-02-30"; print }'
+} >"$work/when.csv"
+run report --settlements "$work/when.csv" --persons "$work/persons.csv" --report "$work/when.html"
+expect_rc "report: a settled row dated 2022-02-30" 2
+contains "report: the bad date's line is named" "$work/err.txt" "when.csv:2: date"
 
 # ---- 3. demo with a bad policy keeps the previous demo --------------------------
 mkdir -p "$work/here"

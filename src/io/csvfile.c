@@ -89,13 +89,21 @@ int sb_csvfile_header(sb_csv_reader *rd, const char *file, const sb_column *cols
 }
 
 int sb_csvfile_row_ok(sb_csvfile_loader *L, const sb_csv_row *row, int ncols) {
+  /* Quoting first: a quote never closed takes the rest of the file into
+  ** one field, and its row's field count says nothing useful. */
+  if (row->bad) {
+    int k = 0;
+    while (k < row->n && !row->fields[k].bad)
+      k++;
+    sb_csvfile_problem(L, row->line,
+                       "bad quoting in field %d: a quote inside an unquoted field, text after "
+                       "a closing quote, or a quote never closed",
+                       k + 1);
+    return 0;
+  }
   if (row->n != ncols) {
     sb_csvfile_problem(L, row->line, "wrong field count: %d fields where the header has %d", row->n,
                        ncols);
-    return 0;
-  }
-  if (row->bad) {
-    sb_csvfile_problem(L, row->line, "bad quoting");
     return 0;
   }
   return 1;

@@ -191,4 +191,15 @@ run settle --persons pp.csv --claims cc.csv --policy pol.json --out oo.csv
 expect_rc "percent run" 0
 contains "settle rounds 2/3 half up" err.txt 'reimbursed 66.67% of total cost'
 
+# ---- a quote never closed in a reference file -------------------------------------
+# it takes the rest of the file into one field: named as bad quoting (and
+# which field), not as a wrong field count
+head -2 persons.csv >q.csv
+sed -n 3p persons.csv | sed 's/,/,"/' >>q.csv
+sed -n '4,$p' persons.csv >>q.csv
+run premiums --policy policy-2022.json --persons q.csv --as-of 2022-01-01 --out pq.csv
+expect_rc "a quote never closed in the registry" 2
+contains "a quote never closed: named as such" err.txt 'q.csv:3: bad quoting in field 2'
+if grep -q 'wrong field count' err.txt; then bad "a quote never closed: blamed on the field count"; else ok; fi
+
 finish

@@ -13,7 +13,7 @@ bin=$1
 out=$2
 here=$(dirname "$0")
 tmp=$out.tmp.$$
-trap 'rm -f "$tmp" "$tmp.main" "$tmp.cmd"' EXIT
+trap 'rm -f "$tmp" "$tmp.main" "$tmp.cmd" "$tmp.sub"' EXIT
 trap 'exit 2' HUP INT TERM
 
 "$bin" --help >"$tmp.main"
@@ -45,6 +45,17 @@ roff() { # FILE AWK-ASSIGNMENTS...
     "$bin" "$c" --help >"$tmp.cmd"
     upper=$(printf '%s' "sanbao $c" | tr '[:lower:]' '[:upper:]')
     roff "$tmp.cmd" -v level=SS -v "title=$upper"
+    # a command with subcommands of their own pages (db): each after it,
+    # in the order of the command's SYNOPSIS ("    sanbao db SUB ...")
+    subs=$(awk -v c="$c" '/^[A-Z]/ { on = ($0 == "SYNOPSIS"); next }
+                          on && $1 == "sanbao" && $2 == c && $3 ~ /^[a-z][a-z0-9-]*$/ { print $3 }' \
+      "$tmp.cmd" | awk '!seen[$0]++')
+    for s in $subs; do
+      "$bin" "$c" "$s" --help >"$tmp.sub" || continue
+      cmp -s "$tmp.sub" "$tmp.cmd" && continue # no page of its own
+      upper=$(printf '%s' "sanbao $c $s" | tr '[:lower:]' '[:upper:]' | sed 's/-/\\-/g')
+      roff "$tmp.sub" -v level=SS -v "title=$upper"
+    done
   done
   roff "$tmp.main" -v level=SH -v cut=COMMANDS -v part=2
 } >"$tmp"

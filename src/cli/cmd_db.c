@@ -2,7 +2,9 @@
 ** sanbao db — the ledger's commands: one subcommand each, all thin wiring
 ** over src/ledger/ledger.h and the SQLite store.
 */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,6 +21,38 @@
 #include "ledger/ledger.h"
 #include "ledger/reassist.h"
 
+/* ---- the manual pages ----------------------------------------------------------
+** `sanbao db --help` is the ledger's page: every subcommand and every option
+** (cmake/man.sh and cmake/completion.sh are made of it: its SYNOPSIS names
+** each subcommand's options); `sanbao db SUBCOMMAND --help` is that
+** subcommand's own page.  The lines every page shares: */
+#define OPT_DB                                                                                     \
+  "    --db FILE          the ledger (required): an SQLite file, or a PostgreSQL\n"                \
+  "                       database named by a postgresql:// or postgres:// URI\n"                  \
+  "                       (docs/ledger.md, \"PostgreSQL\")\n"
+#define OPT_OUT                                                                                    \
+  "    --out FILE         the output (default and '-': standard output), written\n"                \
+  "                       whole or not at all; never the ledger or its -wal, -shm\n"               \
+  "                       or -journal file (refused, exit 2)\n"
+#define OPT_HEADERS                                                                                \
+  "    --headers en|zh    en (the default): the column names of\n"                                 \
+  "                       docs/reference/formats.md; zh: the names in Chinese and\n"               \
+  "                       a UTF-8 byte-order mark first, so that Excel opens the\n"                \
+  "                       file cleanly\n"
+#define OPT_HELP "    -h, --help         this text\n"
+#define OPT_FORM                                                                                   \
+  "\n"                                                                                             \
+  "    An option takes its value as the next argument or after '=' (--db=FILE).\n"
+#define EXIT_0_2                                                                                   \
+  "EXIT STATUS\n"                                                                                  \
+  "    0  success\n"                                                                               \
+  "    2  usage error, invalid input, a foreign or corrupt ledger, or an I/O\n"                    \
+  "       error\n"
+#define SEE_ALSO                                                                                   \
+  "\n"                                                                                             \
+  "SEE ALSO\n"                                                                                     \
+  "    sanbao db --help (every subcommand), docs/ledger.md\n"
+
 static const char USAGE[] =
     "NAME\n"
     "    sanbao db - the settlement ledger (结算台账): a durable book, in SQLite or\n"
@@ -30,6 +64,7 @@ static const char USAGE[] =
     "    sanbao db add-policy         --db FILE [--replace] POLICY.json\n"
     "    sanbao db import-persons     --db FILE --persons FILE\n"
     "    sanbao db import-claims      --db FILE --claims FILE [--fees FILE]\n"
+    "                                 [--threads N] [--quiet]\n"
     "    sanbao db add-catalog        --db FILE CATALOG.csv\n"
     "    sanbao db export-fee-results --db FILE [--out FILE] [--headers en|zh]\n"
     "    sanbao db export-settlements --db FILE [--out FILE] [--headers en|zh]\n"
@@ -37,74 +72,407 @@ static const char USAGE[] =
     "    sanbao db history            --db FILE --person ID [--format text|csv]\n"
     "                                 [--headers en|zh] [--out FILE]\n"
     "    sanbao db alerts             --db FILE [--out FILE] [--headers en|zh]\n"
-    "    sanbao db resettle           --db FILE --year Y [--policy FILE] --out DIR [--force]\n"
+    "    sanbao db resettle           --db FILE --year Y [--policy FILE] --out DIR\n"
+    "                                 [--force]\n"
     "    sanbao db enroll             --db FILE --year Y --as-of DATE\n"
     "    sanbao db reassist           --db FILE --year Y [--out FILE] [--commit]\n"
-    "    sanbao db coverage           --db FILE --population FILE [--year Y] [--out FILE]\n"
+    "    sanbao db coverage           --db FILE --population FILE [--year Y]\n"
+    "                                 [--out FILE]\n"
     "    sanbao db explain            --db FILE --claim ID [--claim ID ...]\n"
     "\n"
     "DESCRIPTION\n"
-    "    init creates a new ledger: an SQLite file (WAL journal, synchronous=FULL),\n"
-    "    or its schema in an existing PostgreSQL database. add-policy stores\n"
-    "    one validated policy year; replacing a stored year needs --replace.\n"
-    "    import-persons validates a persons.csv and stores it: each person in the\n"
-    "    file replaces that person's household, region and category intervals.\n"
+    "    Each subcommand is one operation on the ledger; `sanbao db SUBCOMMAND\n"
+    "    --help` prints its own page: what it does, every option it takes with\n"
+    "    its default, its exit status and an example.\n"
     "\n"
-    "    import-claims settles a claims file into the ledger exactly as `sanbao\n"
-    "    settle` would, its rows in canonical order after everything the ledger\n"
-    "    already holds, in one transaction: a crash leaves the ledger as before.\n"
-    "    Importing a file again settles nothing twice: a row identical to one\n"
-    "    already received is skipped, and a claim id the ledger holds with other\n"
-    "    content is rejected with reason CONFLICT. Exit status as `settle`. With\n"
-    "    --fees, rows whose claim_id has fee lines (费用明细) take their amounts from\n"
-    "    them, classified against the ledger's catalogue, and the lines are stored\n"
-    "    with their claim (a re-import compares the lines too).\n"
+    "    No subcommand writes an output over the ledger, its -wal, -shm or\n"
+    "    -journal file, or one of its inputs: such an output is refused (exit 2)\n"
+    "    before anything is written.\n"
     "\n"
-    "    add-catalog validates a catalog.csv (医保目录; any bad line stops it) and\n"
-    "    adds its rows, append-only: where a row added later overlaps earlier rows\n"
-    "    of its code, the later row applies over its dates; rows held already are\n"
-    "    not added twice. export-fee-results writes every stored fee line as\n"
-    "    `settle --fee-results` would (docs/reference/formats.md §10).\n"
+    "COMMANDS\n"
+    "    init                create a new ledger\n"
+    "    add-policy          store one validated policy year (a stored year is\n"
+    "                        replaced only with --replace)\n"
+    "    import-persons      store a person registry, persons.csv\n"
+    "    import-claims       settle a claims file into the ledger as `sanbao\n"
+    "                        settle` would, in one transaction; importing it\n"
+    "                        again settles nothing twice\n"
+    "    add-catalog         add a catalogue, catalog.csv (医保目录), append-only\n"
+    "    export-fee-results  every stored fee line, as `settle --fee-results`\n"
+    "                        writes it\n"
+    "    export-settlements  one settlements row per received claims row\n"
+    "    balance             a person's year to date\n"
+    "    history             what the console's person page shows, as text or\n"
+    "                        CSV\n"
+    "    alerts              the monitoring alerts (因病返贫致贫风险监测)\n"
+    "    resettle            recompute a year from scratch (年度清算): 补付 and\n"
+    "                        追回\n"
+    "    enroll              record each insured person's premium and subsidy\n"
+    "                        (参保资助)\n"
+    "    reassist            re-assistance after the year (再救助)\n"
+    "    coverage            insured persons (参保人数) and coverage rate (参保率)\n"
+    "    explain             how a stored claim was settled, in plain words\n"
     "\n"
-    "    export-settlements writes one docs/reference/formats.md §4 row per received claim row,\n"
-    "    in arrival order; alerts writes docs/reference/formats.md §5. balance shows a person's\n"
-    "    year to date. resettle (年度清算) recomputes a whole year from scratch in\n"
-    "    canonical order, reversed pairs dropped, under the stored or the given\n"
-    "    policy, and writes DIR/claims.csv and DIR/persons.csv with the\n"
-    "    differences (补付 owed to people, 追回 to recover); stored settlements\n"
-    "    never change. enroll records each insured person's premium and subsidy\n"
-    "    (参保资助) for a year; coverage reports 参保人数 and 参保率. explain writes\n"
-    "    how a stored claim was settled, as `sanbao settle --explain` does.\n"
+    "OPTIONS\n"
+    "    --db FILE          every subcommand (required): the ledger, an SQLite\n"
+    "                       file, or a PostgreSQL database named by a\n"
+    "                       postgresql:// or postgres:// URI (docs/ledger.md)\n"
+    "    --replace          add-policy: replace the stored policy of the file's\n"
+    "                       year (default: a stored year is refused)\n"
+    "    --persons FILE     import-persons (required): the person registry,\n"
+    "                       docs/reference/formats.md §2 ('-': standard input)\n"
+    "    --claims FILE      import-claims (required): the claims, formats §3\n"
+    "                       ('-': standard input)\n"
+    "    --fees FILE        import-claims: the fee lines (费用明细), formats §10,\n"
+    "                       classified against the ledger's catalogue (default:\n"
+    "                       none; the claims rows' own amounts)\n"
+    "    --threads N        import-claims: settlement threads, 1 to 16 (default\n"
+    "                       2), used when the ledger holds no claim yet\n"
+    "    --quiet            import-claims: no progress line, summary or rejected\n"
+    "                       rows on standard error (errors are still printed)\n"
+    "    --out FILE         export-fee-results, export-settlements, history,\n"
+    "                       alerts, reassist, coverage: the output (default and\n"
+    "                       '-': standard output), written whole or not at all\n"
+    "    --out DIR          resettle (required): the directory of claims.csv and\n"
+    "                       persons.csv, made with its parents when missing\n"
+    "    --force            resettle: replace the files of an earlier run in DIR\n"
+    "                       (default: refused)\n"
+    "    --headers en|zh    export-fee-results, export-settlements, history,\n"
+    "                       alerts: en (the default) the column names of\n"
+    "                       docs/reference/formats.md, or zh the names in Chinese\n"
+    "                       and a UTF-8 byte-order mark, for Excel\n"
+    "    --person ID        balance, history (required): the person's id\n"
+    "    --year Y           balance, resettle, enroll, reassist (required),\n"
+    "                       coverage (optional): the year, 1 to 9999\n"
+    "    --format text|csv  history: text (the default) or CSV\n"
+    "    --policy FILE      resettle: a corrected policy of year Y (default: the\n"
+    "                       stored one; '-': standard input)\n"
+    "    --as-of DATE       enroll (required): the day, YYYY-MM-DD, on which the\n"
+    "                       category intervals say who is insured, and how\n"
+    "    --commit           reassist: record the payments (default: only list them)\n"
+    "    --population FILE  coverage (required): the population per region\n"
+    "    --claim ID         explain (required): a claim id; repeat for several\n"
+    "    -h, --help         this text; after a subcommand, its own page\n" OPT_FORM "\n"
+    "EXIT STATUS\n"
+    "    0  success\n"
+    "    1  import-claims: some rows rejected (they are stored, with their\n"
+    "       reason); explain: the ledger holds no row for some id\n"
+    "    2  usage error, invalid input, a foreign or corrupt ledger, or an I/O\n"
+    "       error (an import stores nothing)\n"
     "\n"
-    "    history shows what the console's person page shows (docs/console.md):\n"
-    "    the registry data and category history, per year each tier's paid and\n"
-    "    what is left, every claim row received and the person's alerts; as text\n"
-    "    for a terminal, or as CSV (one line per year, claim and alert: column\n"
-    "    kind). --headers zh names the columns of a CSV in Chinese and starts the\n"
-    "    file with a UTF-8 byte-order mark, so that Excel opens it cleanly.\n"
+    "EXAMPLES\n"
+    "    sanbao db init --db ledger.db\n"
+    "    sanbao db add-policy --db ledger.db policies/hunan-2022.json\n"
+    "    sanbao db import-persons --db ledger.db --persons persons.csv\n"
+    "    sanbao db import-claims --db ledger.db --claims claims.csv\n"
+    "    sanbao db export-settlements --db ledger.db --out settlements.csv\n"
     "\n"
-    "    reassist (再救助) lists, for a year whose policy pays re-assistance after\n"
-    "    the year (reassistance.timing year_end), each person's entitlement, what\n"
+    "SEE ALSO\n"
+    "    docs/ledger.md\n";
+
+static const char USAGE_INIT[] =
+    "NAME\n"
+    "    sanbao db init - create a new, empty ledger\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    sanbao db init --db FILE\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Creates the ledger: a new SQLite file (WAL journal, synchronous=FULL),\n"
+    "    or the ledger's schema in an existing PostgreSQL database (createdb\n"
+    "    first). An existing file, or a database that already holds a ledger,\n"
+    "    is refused and left as it is. Policies, persons and claims are added\n"
+    "    with the other subcommands.\n"
+    "\n"
+    "OPTIONS\n" OPT_DB OPT_HELP OPT_FORM "\n" EXIT_0_2 "\n"
+    "EXAMPLE\n"
+    "    sanbao db init --db ledger.db\n" SEE_ALSO;
+
+static const char USAGE_ADD_POLICY[] =
+    "NAME\n"
+    "    sanbao db add-policy - store a policy year in the ledger\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    sanbao db add-policy --db FILE [--replace] POLICY.json\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Validates the policy file (docs/reference/formats.md §7) and stores its\n"
+    "    text as the policy of its year, in one transaction. A year the ledger\n"
+    "    holds already is refused unless --replace is given. Settlements already\n"
+    "    stored never change; later imports, the server and resettle settle\n"
+    "    under the stored policy.\n"
+    "\n"
+    "OPTIONS\n" OPT_DB
+    "    --replace          replace the stored policy of the same year (default:\n"
+    "                       a year the ledger holds is refused)\n"
+    "    POLICY.json        the policy file (required; a file name, not '-')\n" OPT_HELP OPT_FORM
+    "\n" EXIT_0_2 "\n"
+    "EXAMPLE\n"
+    "    sanbao db add-policy --db ledger.db policies/hunan-2022.json\n" SEE_ALSO;
+
+static const char USAGE_IMPORT_PERSONS[] =
+    "NAME\n"
+    "    sanbao db import-persons - store a person registry in the ledger\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    sanbao db import-persons --db FILE --persons FILE\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Validates a persons.csv (docs/reference/formats.md §2; every bad line\n"
+    "    is named and nothing is stored) and stores it in one transaction: each\n"
+    "    person in the file replaces that person's household, region and\n"
+    "    category intervals. Prints on standard error how many persons were\n"
+    "    stored.\n"
+    "\n"
+    "OPTIONS\n" OPT_DB
+    "    --persons FILE     the person registry (required; '-': standard input)\n" OPT_HELP OPT_FORM
+    "\n" EXIT_0_2 "\n"
+    "EXAMPLE\n"
+    "    sanbao db import-persons --db ledger.db --persons persons.csv\n" SEE_ALSO;
+
+static const char USAGE_IMPORT_CLAIMS[] =
+    "NAME\n"
+    "    sanbao db import-claims - settle a claims file into the ledger\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    sanbao db import-claims --db FILE --claims FILE [--fees FILE]\n"
+    "                            [--threads N] [--quiet]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Settles a claims file exactly as `sanbao settle` would, its rows in\n"
+    "    canonical order after everything the ledger already holds, under the\n"
+    "    ledger's policies and registry, in one transaction: a crash leaves the\n"
+    "    ledger as before. Importing a file again settles nothing twice: a row\n"
+    "    identical to one already received is skipped, and a claim id the\n"
+    "    ledger holds with other content is rejected with reason CONFLICT.\n"
+    "    Rejected rows are stored too, with their reason.\n"
+    "\n"
+    "    With --fees, rows whose claim_id has fee lines (费用明细) take their\n"
+    "    amounts from them, classified against the ledger's catalogue (`sanbao\n"
+    "    db add-catalog`; a ledger without one is refused), and the lines are\n"
+    "    stored with their claim (a re-import compares the lines too).\n"
+    "\n"
+    "    Standard error gets a progress line while it is a terminal, then a\n"
+    "    summary: rows settled, reversed, rejected and skipped, the alerts, the\n"
+    "    first rejected rows of each reason, and the time taken.\n"
+    "\n"
+    "OPTIONS\n" OPT_DB
+    "    --claims FILE      the claims, docs/reference/formats.md §3 (required;\n"
+    "                       '-': standard input)\n"
+    "    --fees FILE        the fee lines, formats §10 ('-': standard input, when\n"
+    "                       --claims is not); default: none, each row's own\n"
+    "                       amounts\n"
+    "    --threads N        settlement threads, 1 to 16 (default 2); they are\n"
+    "                       used when the ledger holds no claim yet (otherwise\n"
+    "                       one thread settles); the results do not depend on it\n"
+    "    --quiet            nothing on standard error but errors: no progress\n"
+    "                       line, summary or rejected rows (default: all three)\n" OPT_HELP OPT_FORM
+    "\n"
+    "EXIT STATUS\n"
+    "    0  every row settled, reversed or skipped (an empty file too)\n"
+    "    1  some rows rejected; the import is stored\n"
+    "    2  usage error, invalid input, a foreign or corrupt ledger, or an I/O\n"
+    "       error; nothing is stored\n"
+    "\n"
+    "EXAMPLE\n"
+    "    sanbao db import-claims --db ledger.db --claims claims.csv --fees fees.csv\n" SEE_ALSO;
+
+static const char USAGE_ADD_CATALOG[] =
+    "NAME\n"
+    "    sanbao db add-catalog - add a catalogue (医保目录) to the ledger\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    sanbao db add-catalog --db FILE CATALOG.csv\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Validates a catalog.csv (docs/reference/formats.md §9; any bad line\n"
+    "    stops it, each named, and nothing is added) and adds its rows,\n"
+    "    append-only, in one transaction: where a row added later overlaps\n"
+    "    earlier rows of its code, the later row applies over its dates; rows\n"
+    "    the ledger holds already are not added twice. Prints on standard error\n"
+    "    how many rows were added and how many were held already.\n"
+    "\n"
+    "OPTIONS\n" OPT_DB
+    "    CATALOG.csv        the catalogue (required; a file name, not '-')\n" OPT_HELP OPT_FORM
+    "\n" EXIT_0_2 "\n"
+    "EXAMPLE\n"
+    "    sanbao db add-catalog --db ledger.db catalog.csv\n" SEE_ALSO;
+
+static const char USAGE_EXPORT_FEE_RESULTS[] =
+    "NAME\n"
+    "    sanbao db export-fee-results - every stored fee line and its result\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    sanbao db export-fee-results --db FILE [--out FILE] [--headers en|zh]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Writes every fee line the ledger holds as `sanbao settle --fee-results`\n"
+    "    writes it (docs/reference/formats.md §10), in the order the claims were\n"
+    "    received. Nothing in the ledger changes.\n"
+    "\n"
+    "OPTIONS\n" OPT_DB OPT_OUT OPT_HEADERS OPT_HELP OPT_FORM "\n" EXIT_0_2 "\n"
+    "EXAMPLE\n"
+    "    sanbao db export-fee-results --db ledger.db --out fee-results.csv\n" SEE_ALSO;
+
+static const char USAGE_EXPORT_SETTLEMENTS[] =
+    "NAME\n"
+    "    sanbao db export-settlements - the settlement of every received claims row\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    sanbao db export-settlements --db FILE [--out FILE] [--headers en|zh]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Writes one docs/reference/formats.md §4 row per claims row the ledger\n"
+    "    received (settled, reversal or rejected), in arrival order: on a ledger\n"
+    "    of one import, byte for byte what `sanbao settle` writes. Nothing in\n"
+    "    the ledger changes.\n"
+    "\n"
+    "OPTIONS\n" OPT_DB OPT_OUT OPT_HEADERS OPT_HELP OPT_FORM "\n" EXIT_0_2 "\n"
+    "EXAMPLE\n"
+    "    sanbao db export-settlements --db ledger.db --out settlements.csv\n" SEE_ALSO;
+
+static const char USAGE_BALANCE[] =
+    "NAME\n"
+    "    sanbao db balance - a person's year to date\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    sanbao db balance --db FILE --person ID --year Y\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Prints on standard output, from the stored accumulators, the person's\n"
+    "    category and year to date: inpatient stays, deductibles charged, the\n"
+    "    basic fund paid (and its chronic and outpatient parts), the\n"
+    "    critical-illness base, deductible, amount paid and what is left of\n"
+    "    its cap, the assistance base and amount paid, the personal burden and\n"
+    "    re-assistance. Nothing in the ledger changes.\n"
+    "\n"
+    "OPTIONS\n" OPT_DB "    --person ID        the person's id (required)\n"
+    "    --year Y           the year, 1 to 9999 (required)\n" OPT_HELP OPT_FORM "\n" EXIT_0_2 "\n"
+    "EXAMPLE\n"
+    "    sanbao db balance --db ledger.db --person P000001 --year 2022\n" SEE_ALSO;
+
+static const char USAGE_HISTORY[] =
+    "NAME\n"
+    "    sanbao db history - everything the ledger holds about one person\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    sanbao db history --db FILE --person ID [--format text|csv]\n"
+    "                      [--headers en|zh] [--out FILE]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Writes what the console's person page shows (docs/console.md): the\n"
+    "    registry data and category history, per year each tier's paid and\n"
+    "    what is left, every claims row received and the person's alerts; as\n"
+    "    text for a terminal, or as CSV (one line per year, claim and alert:\n"
+    "    column kind). A person the ledger does not know is an error. Nothing\n"
+    "    in the ledger changes.\n"
+    "\n"
+    "OPTIONS\n" OPT_DB "    --person ID        the person's id (required)\n"
+    "    --format text|csv  text (the default) or csv\n"
+    "    --headers en|zh    for --format csv: en (the default) English column\n"
+    "                       names, or zh the names in Chinese and a UTF-8\n"
+    "                       byte-order mark first, so that Excel opens the file\n"
+    "                       cleanly; the text is the same either way\n" OPT_OUT OPT_HELP OPT_FORM
+    "\n" EXIT_0_2 "\n"
+    "EXAMPLE\n"
+    "    sanbao db history --db ledger.db --person P000001 --format csv \\\n"
+    "                      --headers zh --out P000001.csv\n" SEE_ALSO;
+
+static const char USAGE_ALERTS[] =
+    "NAME\n"
+    "    sanbao db alerts - the monitoring alerts (因病返贫致贫风险监测)\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    sanbao db alerts --db FILE [--out FILE] [--headers en|zh]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Writes every alert the ledger holds, as docs/reference/formats.md §5\n"
+    "    describes (the header even when there are none). Nothing in the ledger\n"
+    "    changes.\n"
+    "\n"
+    "OPTIONS\n" OPT_DB OPT_OUT OPT_HEADERS OPT_HELP OPT_FORM "\n" EXIT_0_2 "\n"
+    "EXAMPLE\n"
+    "    sanbao db alerts --db ledger.db --out alerts.csv\n" SEE_ALSO;
+
+static const char USAGE_RESETTLE[] =
+    "NAME\n"
+    "    sanbao db resettle - recompute a whole year from scratch (年度清算)\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    sanbao db resettle --db FILE --year Y [--policy FILE] --out DIR [--force]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Recomputes every person-year of Y: the year's settled claims in\n"
+    "    canonical order, reversed pairs dropped, with the registry as it is\n"
+    "    now, under the stored policy of Y or the given one. Writes\n"
+    "    DIR/claims.csv (one row per claim whose payment changes) and\n"
+    "    DIR/persons.csv (one row per person with a change: 补付, owed to the\n"
+    "    person, and 追回, to recover), and a summary on standard error. Stored\n"
+    "    settlements never change; the run is logged.\n"
+    "\n"
+    "    Neither file may be the ledger, its -wal, -shm or -journal file, or\n"
+    "    the --policy file: that is refused (exit 2) before anything is\n"
+    "    written, with --force or without.\n"
+    "\n"
+    "OPTIONS\n" OPT_DB "    --year Y           the year, 1 to 9999 (required)\n"
+    "    --policy FILE      a corrected policy of year Y (default: the policy the\n"
+    "                       ledger holds for Y; '-': standard input)\n"
+    "    --out DIR          the directory of the two files (required), made with\n"
+    "                       its parents when missing\n"
+    "    --force            replace the claims.csv and persons.csv of an earlier\n"
+    "                       run in DIR (default: they are refused, exit 2)\n" OPT_HELP OPT_FORM
+    "\n" EXIT_0_2 "\n"
+    "EXAMPLE\n"
+    "    sanbao db resettle --db ledger.db --year 2022 --out resettle-2022\n" SEE_ALSO;
+
+static const char USAGE_ENROLL[] =
+    "NAME\n"
+    "    sanbao db enroll - record a year's premiums and subsidies (参保资助)\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    sanbao db enroll --db FILE --year Y --as-of DATE\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    Records, for every person whose category interval covers the as-of\n"
+    "    date, the premium of Y's policy, the subsidy of the person's category\n"
+    "    and the personal share (docs/reference/settlement.md §9), in one\n"
+    "    transaction. Running it again replaces that year's rows for the\n"
+    "    persons it covers. Prints the totals on standard error; `sanbao db\n"
+    "    coverage` reports them against the population.\n"
+    "\n"
+    "OPTIONS\n" OPT_DB
+    "    --year Y           the enrollment year, 1 to 9999; the ledger must hold\n"
+    "                       its policy (required)\n"
+    "    --as-of DATE       the day, YYYY-MM-DD, on which the registry says who\n"
+    "                       is insured and in which category (required)\n" OPT_HELP OPT_FORM
+    "\n" EXIT_0_2 "\n"
+    "EXAMPLE\n"
+    "    sanbao db enroll --db ledger.db --year 2022 --as-of 2021-10-01\n" SEE_ALSO;
+
+static const char USAGE_REASSIST[] =
+    "NAME\n"
+    "    sanbao db reassist - re-assistance after the year (再救助)\n"
+    "\n"
+    "SYNOPSIS\n"
+    "    sanbao db reassist --db FILE --year Y [--out FILE] [--commit]\n"
+    "\n"
+    "DESCRIPTION\n"
+    "    For a year whose policy pays re-assistance after the year\n"
+    "    (reassistance.timing year_end), lists each person's entitlement, what\n"
     "    was paid before and what is paid now (negative: to recover, 追回):\n"
     "        person_id,year,category,base,threshold,ratio,annual_cap,\n"
     "        entitlement,paid_before,reassist_pay\n"
     "    With --commit the payments are recorded (append-only) in the same\n"
-    "    transaction, so running it again pays nothing twice and a run after\n"
-    "    late claims or reversals pays or recovers only the difference.\n"
+    "    transaction that read them, so running it again pays nothing twice and\n"
+    "    a run after late claims or reversals pays or recovers only the\n"
+    "    difference. A year whose policy has no re-assistance after the year is\n"
+    "    refused. A summary goes to standard error.\n"
     "\n"
-    "OPTIONS\n"
-    "    --db FILE   the ledger (every subcommand): an SQLite file, or a PostgreSQL\n"
-    "                database named by a postgresql:// URI (docs/ledger.md)\n"
-    "    --out       output file ('-' or absent: standard output) or, for resettle,\n"
-    "                a directory (made with its parents when missing); the files of an\n"
-    "                earlier run there are replaced only with --force\n"
-    "    --headers   en (the default: the column names of docs/reference/formats.md)\n"
-    "                or zh (Chinese names and a UTF-8 byte-order mark, for Excel)\n"
-    "    -h, --help  this text\n"
-    "\n"
-    "EXIT STATUS\n"
-    "    0 success; 1 import-claims rejected some rows; 2 usage error, invalid input,\n"
-    "    a foreign or corrupt ledger file, or an I/O error.\n";
+    "OPTIONS\n" OPT_DB "    --year Y           the year, 1 to 9999 (required)\n" OPT_OUT
+    "    --commit           record the payments (default: list them only,\n"
+    "                       nothing is recorded)\n" OPT_HELP OPT_FORM "\n" EXIT_0_2 "\n"
+    "EXAMPLE\n"
+    "    sanbao db reassist --db ledger.db --year 2022 --out reassist.csv --commit\n" SEE_ALSO;
 
 static int open_store(const char *cmd, const char *path, int create, sb_store **st) {
   sb_error err;
@@ -121,9 +489,45 @@ static int fail(const char *cmd, const sb_error *err, sb_store *st) {
   return SB_EXIT_USAGE;
 }
 
-/* Refuse an --out that is the ledger itself (or another input). */
+/* The files SQLite keeps beside a ledger file: the write-ahead log, its
+** shared-memory index and the rollback journal of a large import.  An output
+** under one of those names is removed, or read as the ledger's own, by the
+** connection that closes or next opens the ledger (`export-settlements --out
+** L.db-wal` exited 0 and its output was gone), so each is refused as the
+** ledger is. */
+static const char *const LEDGER_FILES[] = {"", "-wal", "-shm", "-journal"};
+enum { NLEDGER = sizeof LEDGER_FILES / sizeof LEDGER_FILES[0], MAX_IN = 4 };
+
+/* Check a subcommand's outputs before anything is read or written: none may
+** be the ledger, one of its files, or one of the `nin` (at most MAX_IN)
+** other inputs, as sb_cli_check_files compares them (by name, by device and
+** inode, by real path: a -wal that is not there yet has no inode).  A
+** ledger reached through a symbolic link keeps its files beside the link's
+** target (SQLite resolves the link), so those names are checked too.  0, or
+** -1 with the reason printed (the caller exits 2). */
+static int check_outputs(const char *cmd, const char *db, const char *const *in, int nin,
+                         const char *const *out, int nout) {
+  char names[2 * NLEDGER][PATH_MAX + 16];
+  const char *ins[2 * NLEDGER + MAX_IN];
+  int n = 0, pg = sb_store_is_pg(db);
+  char real[PATH_MAX];
+  const char *bases[2] = {db, NULL};
+  if (!pg && realpath(db, real) && strcmp(real, db)) bases[1] = real;
+  /* a PostgreSQL ledger is a URI: no files beside it */
+  for (int b = 0; b < 2 && bases[b]; b++)
+    for (int k = 0; k < (pg ? 1 : (int)NLEDGER); k++) {
+      snprintf(names[n], sizeof names[n], "%s%s", bases[b], LEDGER_FILES[k]);
+      ins[n] = names[n];
+      n++;
+    }
+  for (int i = 0; i < nin && i < MAX_IN; i++)
+    ins[n++] = in[i];
+  return sb_cli_check_files(cmd, ins, n, out, nout);
+}
+
+/* Refuse an --out that is the ledger or one of its files. */
 static int out_is_not_db(const char *cmd, const char *db, const char *out) {
-  return sb_cli_check_files(cmd, &db, 1, &out, 1);
+  return check_outputs(cmd, db, NULL, 0, &out, 1);
 }
 
 /* Write a buffer to --out (or stdout) all or nothing. */
@@ -179,7 +583,7 @@ static int parse_year(const char *cmd, const sb_opt *o, int *year) {
 
 static int db_init(int argc, char **argv) {
   sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 1, USAGE);
+  int rc = sb_cli_parse(argc, argv, o, 1, USAGE_INIT);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   sb_store *st;
   if (open_store("db init", o[0].values[0], 1, &st)) return SB_EXIT_USAGE;
@@ -200,7 +604,7 @@ static int db_add_policy(int argc, char **argv) {
       rest[n++] = argv[i];
   }
   sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--replace", 0, 0, 1, 0, {0}}};
-  int rc = sb_cli_parse(n, rest, o, 2, USAGE);
+  int rc = sb_cli_parse(n, rest, o, 2, USAGE_ADD_POLICY);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   if (!file) {
     fprintf(stderr, "sanbao db add-policy: name the policy file\n");
@@ -219,7 +623,7 @@ static int db_add_policy(int argc, char **argv) {
 
 static int db_import_persons(int argc, char **argv) {
   sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}, {"--persons", 1, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 2, USAGE);
+  int rc = sb_cli_parse(argc, argv, o, 2, USAGE_IMPORT_PERSONS);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   sb_store *st;
   sb_error err;
@@ -253,7 +657,7 @@ static int db_import_claims(int argc, char **argv) {
                 {"--threads", 0, 0, 0, 0, {0}},
                 {"--quiet", 0, 0, 1, 0, {0}},
                 {"--fees", 0, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 5, USAGE);
+  int rc = sb_cli_parse(argc, argv, o, 5, USAGE_IMPORT_CLAIMS);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   long threads = 2;
   if (o[2].count && sb_cli_long("db import-claims", &o[2], 1, 16, &threads)) return SB_EXIT_USAGE;
@@ -317,10 +721,11 @@ static int db_import_claims(int argc, char **argv) {
 typedef int (*stream_export_fn)(sb_store *st, sb_buf *out, size_t chunk, sb_flush_fn flush,
                                 void *ctx, sb_error *err);
 
-static int db_stream_export(int argc, char **argv, const char *cmd, stream_export_fn export) {
+static int db_stream_export(int argc, char **argv, const char *cmd, const char *usage,
+                            stream_export_fn export) {
   sb_opt o[] = {
       {"--db", 1, 0, 0, 0, {0}}, {"--out", 0, 0, 0, 0, {0}}, {"--headers", 0, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 3, USAGE);
+  int rc = sb_cli_parse(argc, argv, o, 3, usage);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   int zh = parse_headers(cmd, &o[2]);
   if (zh < 0) return SB_EXIT_USAGE;
@@ -345,7 +750,8 @@ static int db_stream_export(int argc, char **argv, const char *cmd, stream_expor
 }
 
 static int db_export_settlements(int argc, char **argv) {
-  return db_stream_export(argc, argv, "db export-settlements", sb_ledger_export_settlements);
+  return db_stream_export(argc, argv, "db export-settlements", USAGE_EXPORT_SETTLEMENTS,
+                          sb_ledger_export_settlements);
 }
 
 static int db_add_catalog(int argc, char **argv) {
@@ -359,7 +765,7 @@ static int db_add_catalog(int argc, char **argv) {
       rest[n++] = argv[i];
   }
   sb_opt o[] = {{"--db", 1, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(n, rest, o, 1, USAGE);
+  int rc = sb_cli_parse(n, rest, o, 1, USAGE_ADD_CATALOG);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   if (!file) {
     fprintf(stderr, "sanbao db add-catalog: name the catalogue file\n");
@@ -382,13 +788,14 @@ static int db_add_catalog(int argc, char **argv) {
 }
 
 static int db_export_fee_results(int argc, char **argv) {
-  return db_stream_export(argc, argv, "db export-fee-results", sb_ledger_export_fee_results);
+  return db_stream_export(argc, argv, "db export-fee-results", USAGE_EXPORT_FEE_RESULTS,
+                          sb_ledger_export_fee_results);
 }
 
 static int db_alerts(int argc, char **argv) {
   sb_opt o[] = {
       {"--db", 1, 0, 0, 0, {0}}, {"--out", 0, 0, 0, 0, {0}}, {"--headers", 0, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 3, USAGE);
+  int rc = sb_cli_parse(argc, argv, o, 3, USAGE_ALERTS);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   int zh = parse_headers("db alerts", &o[2]);
   if (zh < 0) return SB_EXIT_USAGE;
@@ -415,7 +822,7 @@ static int db_history(int argc, char **argv) {
                 {"--format", 0, 0, 0, 0, {0}},
                 {"--headers", 0, 0, 0, 0, {0}},
                 {"--out", 0, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 5, USAGE);
+  int rc = sb_cli_parse(argc, argv, o, 5, USAGE_HISTORY);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   const char *fmt = sb_cli_value(&o[2], "text");
   int zh = parse_headers("db history", &o[3]);
@@ -476,7 +883,7 @@ static void money_line(const char *label, const char *zh, sb_fen v) {
 static int db_balance(int argc, char **argv) {
   sb_opt o[] = {
       {"--db", 1, 0, 0, 0, {0}}, {"--person", 1, 0, 0, 0, {0}}, {"--year", 1, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 3, USAGE);
+  int rc = sb_cli_parse(argc, argv, o, 3, USAGE_BALANCE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   /* --year is required: the clock's year (what an absent --year used to
   ** mean) is usually not a settled year, and showed zeros as if they were
@@ -524,7 +931,7 @@ static int db_reassist(int argc, char **argv) {
                 {"--year", 1, 0, 0, 0, {0}},
                 {"--out", 0, 0, 0, 0, {0}},
                 {"--commit", 0, 0, 1, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 4, USAGE);
+  int rc = sb_cli_parse(argc, argv, o, 4, USAGE_REASSIST);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   int year;
   if (parse_year("db reassist", &o[1], &year)) return SB_EXIT_USAGE;
@@ -559,23 +966,30 @@ static int db_resettle(int argc, char **argv) {
                 {"--policy", 0, 0, 0, 0, {0}},
                 {"--out", 1, 0, 0, 0, {0}},
                 {"--force", 0, 0, 1, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 5, USAGE);
+  int rc = sb_cli_parse(argc, argv, o, 5, USAGE_RESETTLE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   int year;
   if (parse_year("db resettle", &o[1], &year)) return SB_EXIT_USAGE;
   const char *dir = o[3].values[0];
+  /* The two files the run writes into DIR.  Neither may be the ledger, one
+  ** of its files or the --policy file, --force or not: checked first, so
+  ** that such a file is refused for what it is (not taken for an earlier
+  ** run's) and nothing, not even DIR, is made. */
+  char paths[2][PATH_MAX + 16];
+  const char *outs[2] = {paths[0], paths[1]};
+  const char *policy = sb_cli_value(&o[2], NULL);
+  snprintf(paths[0], sizeof paths[0], "%s/claims.csv", dir);
+  snprintf(paths[1], sizeof paths[1], "%s/persons.csv", dir);
+  if (check_outputs("db resettle", o[0].values[0], &policy, 1, outs, 2)) return SB_EXIT_USAGE;
   /* the files of an earlier run are not overwritten without --force */
-  for (const char *const *f = (const char *const[]){"claims.csv", "persons.csv", NULL}; *f; f++) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/%s", dir, *f);
-    if (!o[4].count && access(path, F_OK) == 0) {
+  for (int k = 0; k < 2; k++)
+    if (!o[4].count && access(paths[k], F_OK) == 0) {
       fprintf(stderr,
               "sanbao db resettle: %s exists (an earlier run's): choose another --out, or "
               "--force to replace it\n",
-              path);
+              paths[k]);
       return SB_EXIT_USAGE;
     }
-  }
   if (sb_cli_make_dirs(dir)) {
     fprintf(stderr, "sanbao db resettle: %s: cannot create: %s\n", dir, strerror(errno));
     return SB_EXIT_USAGE;
@@ -584,8 +998,7 @@ static int db_resettle(int argc, char **argv) {
   sb_error err;
   if (open_store("db resettle", o[0].values[0], 0, &st)) return SB_EXIT_USAGE;
   sb_resettle_summary s;
-  if (sb_ledger_resettle(st, year, sb_cli_value(&o[2], NULL), dir, &s, &err))
-    return fail("db resettle", &err, st);
+  if (sb_ledger_resettle(st, year, policy, dir, &s, &err)) return fail("db resettle", &err, st);
   st->ops->close(st);
   char a[SB_MONEY_BUFSZ], b[SB_MONEY_BUFSZ], c[SB_MONEY_BUFSZ], d[SB_MONEY_BUFSZ];
   sb_money_format(s.fund_before, a);
@@ -604,7 +1017,7 @@ static int db_resettle(int argc, char **argv) {
 static int db_enroll(int argc, char **argv) {
   sb_opt o[] = {
       {"--db", 1, 0, 0, 0, {0}}, {"--year", 1, 0, 0, 0, {0}}, {"--as-of", 1, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 3, USAGE);
+  int rc = sb_cli_parse(argc, argv, o, 3, USAGE_ENROLL);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   int year;
   sb_date asof;
@@ -631,6 +1044,28 @@ static int db_enroll(int argc, char **argv) {
   return SB_EXIT_OK;
 }
 
+/* db coverage parses its own options (cmd_coverage.c), where its --out is
+** checked against the ledger and the population file; the ledger's -wal,
+** -shm and -journal names are checked here, before it runs.  Every option
+** of coverage takes a value, so --db and --out are found where its parser
+** finds them; anything it would refuse is left to it. */
+static int db_coverage(int argc, char **argv) {
+  for (int i = 1; i < argc; i++)
+    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return sb_cmd_db_coverage(argc, argv);
+  const char *db = NULL, *out = NULL;
+  for (int i = 1; i < argc && !strncmp(argv[i], "--", 2); i++) {
+    const char *a = argv[i], *eq = strchr(a, '=');
+    size_t len = eq ? (size_t)(eq - a) : strlen(a);
+    const char *v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
+    if (len == 4 && !strncmp(a, "--db", 4) && !db)
+      db = v;
+    else if (len == 5 && !strncmp(a, "--out", 5) && !out)
+      out = v;
+  }
+  if (db && out && *db && *out && out_is_not_db(argv[0], db, out)) return SB_EXIT_USAGE;
+  return sb_cmd_db_coverage(argc, argv);
+}
+
 typedef struct sub {
   const char *name;
   int (*run)(int, char **);
@@ -650,7 +1085,7 @@ static const sub SUBS[] = {
     {"resettle", db_resettle},
     {"enroll", db_enroll},
     {"reassist", db_reassist},
-    {"coverage", sb_cmd_db_coverage},
+    {"coverage", db_coverage},
     {"explain", sb_cmd_db_explain},
 };
 

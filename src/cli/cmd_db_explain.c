@@ -73,7 +73,9 @@ int sb_cmd_db_explain(int argc, char **argv) {
       code = SB_EXIT_USAGE;
     }
   }
-  if (code != SB_EXIT_USAGE) fwrite(text.p, 1, text.len, stdout);
+  /* no explanation at all (every id unknown) leaves the buffer unallocated:
+  ** nothing to write, and fwrite must not be given its NULL */
+  if (code != SB_EXIT_USAGE && text.len) fwrite(text.p, 1, text.len, stdout);
   sb_buf_free(&one);
   sb_buf_free(&text);
   st->ops->close(st);

@@ -32,6 +32,7 @@ static const char USAGE[] =
     "\n"
     "SYNOPSIS\n"
     "    sanbao demo [--dir DIR] [--db LEDGER] [--persons N] [--seed S] [--policy FILE]\n"
+    "                [--quiet]\n"
     "\n"
     "DESCRIPTION\n"
     "    Generates N residents of a synthetic Hunan county and a year (2022) of\n"
@@ -44,6 +45,12 @@ static const char USAGE[] =
     "    summary: insured and coverage (参保率), premiums and subsidies, what\n"
     "    each tier paid, the effective reimbursement ratio overall and per\n"
     "    category, and the poverty-risk alerts raised.\n"
+    "\n"
+    "    Every input is checked before anything is written: the policy must\n"
+    "    read, --db must not exist yet, and neither may be one of the files the\n"
+    "    demo writes (FILES below); a refused run changes nothing.  A run that\n"
+    "    fails later removes the --db ledger it made, and DIR too when the run\n"
+    "    made it.\n"
     "\n"
     "    The registry lists every resident; those not insured on the as-of date\n"
     "    (people who enroll later in the year) are what coverage falls short by.\n"
@@ -62,6 +69,9 @@ static const char USAGE[] =
     "    --seed S        generator seed (default 2022)\n"
     "    --policy FILE   policy (default: the copy of policies/hunan-2022.json\n"
     "                    built into sanbao, written to DIR/hunan-2022.json)\n"
+    "    --quiet         no step lines ([   0.0s] generating...) and no progress\n"
+    "                    on standard error; errors are still printed, the\n"
+    "                    summary still goes to standard output\n"
     "    -h, --help      this text\n"
     "\n"
     "FILES\n"
@@ -81,13 +91,13 @@ static const char USAGE[] =
 
 typedef struct demo {
   double t0;
-  int tty;
+  int quiet;            /* --quiet: no step lines, no progress */
   sb_cli_progress prog; /* the progress line of the current step */
 } demo;
 
 static void step(demo *d, const char *what) {
   sb_cli_progress_end(&d->prog);
-  fprintf(stderr, "[%6.1fs] %s\n", sb_cli_now() - d->t0, what);
+  if (!d->quiet) fprintf(stderr, "[%6.1fs] %s\n", sb_cli_now() - d->t0, what);
 }
 
 static void gen_progress(void *ctx, long done, long total) {
@@ -159,21 +169,147 @@ static int write_builtin_policy(const char *path, sb_error *err) {
 /* Percent of the claims the demo generates as fee lines (see below). */
 #define DEMO_FEE_SHARE 10
 
+/* The names under DIR the demo writes; the first is DIR itself. */
+static const char *const DIR_FILES[] = {"",
+                                        "persons.csv",
+                                        "claims.csv",
+                                        "catalog.csv",
+                                        "fees.csv",
+                                        "resettle",
+                                        "resettle/claims.csv",
+                                        "resettle/persons.csv",
+                                        "hunan-2022.json", /* without --policy */
+                                        "ledger.db",       /* the four: without --db */
+                                        "ledger.db-wal",
+                                        "ledger.db-shm",
+                                        "ledger.db-journal"};
+enum { DF_POLICY = 8, DF_LEDGER = 9, DF_N = 13 };
+static const char *const SIDECARS[] = {"", "-wal", "-shm", "-journal"}; /* an SQLite file's */
+
+/*
+** Refuse, before anything is written, a run whose outputs would overwrite
+** its inputs: the --policy as one of the files the demo writes in DIR (it
+** would be read after gen had replaced it: `--policy DIR/persons.csv`), or
+** --db as one of them (the county would be generated, then the ledger
+** refused: `--db DIR/persons.csv`), or the policy as --db's journal.  0,
+** or 2 with the reason printed.
+*/
+static int check_clashes(const char *dir, const char *policy, const char *db) {
+  char path[4200];
+  char *out[DF_N + 4] = {0};
+  const char *shown[DF_N + 4] = {0};
+  int n = 0, rc = SB_EXIT_OK;
+  size_t dn = strlen(dir);
+  const char *sep = dn && dir[dn - 1] == '/' ? "" : "/";
+  for (int k = 0; k < DF_N; k++) {
+    if ((k == DF_POLICY && policy) || (k >= DF_LEDGER && db)) continue;
+    snprintf(path, sizeof path, "%s%s%s", dir, sep, DIR_FILES[k]);
+    shown[n] = DIR_FILES[k];
+    if (!(out[n++] = sb_cli_real_path(path))) rc = SB_EXIT_USAGE;
+  }
+  int in_dir = n; /* out[0, in_dir): DIR's; then --db's */
+  if (db && !strstr(db, "://"))
+    for (int k = 0; k < 4; k++) {
+      snprintf(path, sizeof path, "%s%s", db, SIDECARS[k]);
+      shown[n] = SIDECARS[k];
+      if (!(out[n++] = sb_cli_real_path(path))) rc = SB_EXIT_USAGE;
+    }
+  char *pol = policy ? sb_cli_real_path(policy) : NULL, *dbc = n > in_dir ? out[in_dir] : NULL;
+  if (rc || (policy && !pol)) {
+    fprintf(stderr, "sanbao demo: cannot resolve the names of the inputs and outputs: %s\n",
+            strerror(errno));
+    rc = SB_EXIT_USAGE;
+  }
+  /* by real path, and by device and inode (a hard link, a bind mount) */
+  struct stat pst, ost;
+  int have_pst = policy && stat(policy, &pst) == 0;
+  for (int k = 0; !rc && pol && k < n; k++)
+    if (!strcmp(pol, out[k]) || (have_pst && stat(out[k], &ost) == 0 && ost.st_dev == pst.st_dev &&
+                                 ost.st_ino == pst.st_ino)) {
+      if (k < in_dir)
+        fprintf(stderr,
+                "sanbao demo: %s: the --policy is %s%s%s, which the demo writes: copy it out of "
+                "--dir first, or choose another --dir\n",
+                policy, dir, *shown[k] ? sep : "", shown[k]);
+      else
+        fprintf(stderr, "sanbao demo: %s: the --policy is %s%s, which the ledger --db writes\n",
+                policy, db, shown[k]);
+      rc = SB_EXIT_USAGE;
+    }
+  for (int k = 0; !rc && dbc && k < in_dir; k++)
+    if (!strcmp(dbc, out[k])) {
+      fprintf(stderr,
+              "sanbao demo: %s: the --db is %s%s%s, which the demo writes itself: give the "
+              "ledger another name\n",
+              db, dir, *shown[k] ? sep : "", shown[k]);
+      rc = SB_EXIT_USAGE;
+    }
+  for (int k = 0; k < n; k++)
+    free(out[k]);
+  free(pol);
+  return rc;
+}
+
+/* The first folder of `dir` that does not exist yet, as the length of
+** that prefix of `dir` (what sb_cli_make_dirs will make from there on); 0
+** when DIR exists. */
+static size_t missing_from(const char *dir) {
+  struct stat st;
+  size_t n = strlen(dir);
+  char p[4096];
+  if (n >= sizeof p || stat(dir, &st) == 0) return 0;
+  memcpy(p, dir, n + 1);
+  for (size_t i = 1; i <= n; i++) {
+    if (p[i] != '/' && p[i] != 0) continue;
+    char c = p[i];
+    p[i] = 0;
+    int there = stat(p, &st) == 0;
+    p[i] = c;
+    if (!there) return i;
+  }
+  return n;
+}
+
+/*
+** A run that failed after it began to write: what it made goes.  The
+** --db SQLite file (it did not exist: checked), and when the run made DIR
+** (`made` > 0: the length of its first new folder, see missing_from), the
+** files it wrote there and the folders it made.  A DIR that existed keeps
+** what is in it.
+*/
+static void undo(const char *dir, size_t made, const char *db) {
+  char path[4200];
+  if (db && !strstr(db, "://"))
+    for (int k = 0; k < 4; k++) {
+      snprintf(path, sizeof path, "%s%s", db, SIDECARS[k]);
+      unlink(path);
+    }
+  if (!made) return;
+  for (int k = DF_N - 1; k > 0; k--) {
+    snprintf(path, sizeof path, "%s/%s", dir, DIR_FILES[k]);
+    if (unlink(path) != 0 && errno == EISDIR) rmdir(path); /* resettle */
+  }
+  snprintf(path, sizeof path, "%s", dir);
+  for (size_t n = strlen(path); n >= made; n--) {
+    if (path[n] != '/' && path[n] != 0) continue;
+    path[n] = 0;
+    rmdir(path); /* the folders made, from DIR up */
+  }
+}
+
 int sb_cmd_demo(int argc, char **argv) {
-  sb_opt o[] = {{"--dir", 0, 0, 0, 0, {0}},
-                {"--persons", 0, 0, 0, 0, {0}},
-                {"--seed", 0, 0, 0, 0, {0}},
-                {"--policy", 0, 0, 0, 0, {0}},
-                {"--db", 0, 0, 0, 0, {0}}};
-  int rc = sb_cli_parse(argc, argv, o, 5, USAGE);
+  sb_opt o[] = {{"--dir", 0, 0, 0, 0, {0}},  {"--persons", 0, 0, 0, 0, {0}},
+                {"--seed", 0, 0, 0, 0, {0}}, {"--policy", 0, 0, 0, 0, {0}},
+                {"--db", 0, 0, 0, 0, {0}},   {"--quiet", 0, 0, 1, 0, {0}}};
+  int rc = sb_cli_parse(argc, argv, o, 6, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   const char *dir = sb_cli_value(&o[0], "out/demo");
   const char *policy = sb_cli_value(&o[3], NULL); /* NULL: the built-in copy */
   long persons = 200000, seed = 2022;
   if (o[1].count && sb_cli_long("demo", &o[1], 1, 100000000, &persons)) return SB_EXIT_USAGE;
   if (o[2].count && sb_cli_long("demo", &o[2], 0, 2147483647, &seed)) return SB_EXIT_USAGE;
-  demo d = {sb_cli_now(), isatty(2), {0}};
-  sb_cli_progress_init(&d.prog, "demo", 0, 0);
+  demo d = {sb_cli_now(), o[5].count > 0, {0}};
+  sb_cli_progress_init(&d.prog, "demo", 0, d.quiet);
   sb_error err;
   char path[4200], ledger[4096], sub[4200];
 
@@ -196,10 +332,18 @@ int sb_cmd_demo(int argc, char **argv) {
             db);
     return SB_EXIT_USAGE;
   }
+  struct stat dst;
+  if (stat(dir, &dst) == 0 && !S_ISDIR(dst.st_mode)) {
+    fprintf(stderr, "sanbao demo: %s: %s\n", dir, strerror(ENOTDIR));
+    return SB_EXIT_USAGE;
+  }
+  if (check_clashes(dir, policy, db)) return SB_EXIT_USAGE;
 
   /* 1. the county */
+  size_t made = missing_from(dir);
   if (sb_cli_make_dirs(dir)) {
     fprintf(stderr, "sanbao demo: %s: cannot create: %s\n", dir, strerror(errno));
+    undo(dir, made, NULL);
     return SB_EXIT_USAGE;
   }
   char builtin[4200];
@@ -207,6 +351,7 @@ int sb_cmd_demo(int argc, char **argv) {
     snprintf(builtin, sizeof builtin, "%s/hunan-2022.json", dir);
     if (write_builtin_policy(builtin, &err)) {
       sb_cli_error("demo", &err);
+      undo(dir, made, NULL);
       return SB_EXIT_USAGE;
     }
     policy = builtin;
@@ -233,6 +378,7 @@ int sb_cmd_demo(int argc, char **argv) {
   if (sb_gen_write(&go, dir, &err)) {
     sb_cli_progress_end(&d.prog);
     sb_cli_error("demo", &err);
+    undo(dir, made, NULL);
     return SB_EXIT_USAGE;
   }
 
@@ -249,11 +395,8 @@ int sb_cmd_demo(int argc, char **argv) {
   sb_store *st = NULL;
   int year;
   int64_t np;
-  if (sb_store_open(ledger, 1, &st, &err) || sb_ledger_add_policy(st, policy, 0, &year, &err)) {
-    sb_cli_error("demo", &err);
-    if (st) st->ops->close(st);
-    return SB_EXIT_USAGE;
-  }
+  if (sb_store_open(ledger, 1, &st, &err) || sb_ledger_add_policy(st, policy, 0, &year, &err))
+    goto fail;
   snprintf(path, sizeof path, "%s/persons.csv", dir);
   if (sb_ledger_import_persons(st, path, report, NULL, &np, &err)) goto fail;
   int64_t cat_added, cat_kept;
@@ -372,5 +515,6 @@ fail:
   sb_cli_progress_end(&d.prog);
   sb_cli_error("demo", &err);
   if (st) st->ops->close(st);
+  undo(dir, made, db);
   return SB_EXIT_USAGE;
 }

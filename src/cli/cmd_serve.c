@@ -3,6 +3,7 @@
 ** the bearer tokens it accepts.  The server itself is src/server/; this file
 ** reads options, handles signals and prints.
 */
+#include <errno.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -307,6 +308,13 @@ static const char TOKENS_USAGE[] =
     "    the old one; other lines and comments are kept.  A running server stops\n"
     "    accepting the token after SIGHUP (kill -HUP PID) or a restart.\n"
     "\n"
+    "    FILE is a regular file, or a symbolic link to one: add appends to the\n"
+    "    link's file and revoke rewrites it (the temporary file beside it), so\n"
+    "    the link stays a link; a link that leads nowhere is an error.  A\n"
+    "    directory, a device or a pipe is refused, and so is a line longer than\n"
+    "    1023 bytes (named FILE:LINE).  A run that fails changes nothing: add\n"
+    "    takes out the entry it appended if the token cannot be printed.\n"
+    "\n"
     "    A hospital token settles, reverses and reads its institution's own\n"
     "    claims; an admin token reads every settlement, balances and alerts.\n"
     "    The server reads FILE when it starts and on SIGHUP.\n"
@@ -319,7 +327,12 @@ static const char TOKENS_USAGE[] =
     "    -h, --help           this text\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 success; 2 usage error, a bad tokens file or a write error.\n";
+    "    0 success; 2 usage error, a bad tokens file, a read or write error.\n"
+    "\n"
+    "EXAMPLE\n"
+    "    sanbao tokens add --file tokens --institution H430102001 --role hospital\n"
+    "    sanbao tokens list --file tokens\n"
+    "    sanbao tokens revoke --file tokens --hash sha256:384dd945\n";
 
 int sb_cmd_tokens(int argc, char **argv) {
   if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
@@ -333,6 +346,11 @@ int sb_cmd_tokens(int argc, char **argv) {
     fprintf(stderr, "sanbao tokens: want 'add', 'list' or 'revoke' (sanbao tokens --help)\n");
     return SB_EXIT_USAGE;
   }
+  /* the subcommand's argv[0] reads "tokens add" in every message, usage
+  ** errors included ("sanbao tokens add: missing required option") */
+  char cmd[16];
+  snprintf(cmd, sizeof cmd, "tokens %s", argv[1]);
+  argv[1] = cmd;
   /* add: --file --institution --role; list: --file; revoke: --file and
   ** --institution or --hash */
   sb_opt o[3] = {{"--file", 1, 0, 0, 0, {0}},
@@ -343,28 +361,30 @@ int sb_cmd_tokens(int argc, char **argv) {
   sb_error err = {0};
   if (revoke) {
     if (!o[1].count == !o[2].count) {
-      fprintf(stderr, "sanbao tokens: revoke takes --institution ID or --hash sha256:PREFIX "
-                      "(one of the two)\n");
+      fprintf(stderr,
+              "sanbao %s: revoke takes --institution ID or --hash sha256:PREFIX "
+              "(one of the two)\nTry 'sanbao %s --help'.\n",
+              cmd, cmd);
       return SB_EXIT_USAGE;
     }
     sb_tokens gone;
     if (sb_tokens_revoke(o[0].values[0], o[1].count ? o[1].values[0] : NULL,
                          o[2].count ? o[2].values[0] : NULL, &gone, &err))
-      return problem("tokens", &err);
+      return problem(cmd, &err);
     for (size_t i = 0; i < gone.n; i++)
-      fprintf(stderr, "sanbao tokens: revoked the %s token of %s (sha256:%02x%02x%02x%02x...)\n",
+      fprintf(stderr, "sanbao %s: revoked the %s token of %s (sha256:%02x%02x%02x%02x...)\n", cmd,
               sb_role_name(gone.v[i].role), gone.v[i].institution, gone.v[i].hash[0],
               gone.v[i].hash[1], gone.v[i].hash[2], gone.v[i].hash[3]);
     fprintf(stderr,
-            "sanbao tokens: %s rewritten; a running server stops accepting %s after SIGHUP "
+            "sanbao %s: %s rewritten; a running server stops accepting %s after SIGHUP "
             "(kill -HUP PID) or a restart.\n",
-            o[0].values[0], gone.n == 1 ? "it" : "them");
+            cmd, o[0].values[0], gone.n == 1 ? "it" : "them");
     sb_tokens_free(&gone);
     return SB_EXIT_OK;
   }
   if (list) {
     sb_tokens t;
-    if (sb_tokens_load(o[0].values[0], &t, &err)) return problem("tokens", &err);
+    if (sb_tokens_load(o[0].values[0], &t, &err)) return problem(cmd, &err);
     for (size_t i = 0; i < t.n; i++)
       printf("%-8s %-24s sha256:%02x%02x%02x%02x...\n", sb_role_name(t.v[i].role),
              t.v[i].institution, t.v[i].hash[0], t.v[i].hash[1], t.v[i].hash[2], t.v[i].hash[3]);
@@ -373,16 +393,39 @@ int sb_cmd_tokens(int argc, char **argv) {
   }
   int role = sb_role_from_name(o[2].values[0]);
   if (role < 0) {
-    fprintf(stderr, "sanbao tokens: --role is hospital or admin, not '%s'\n", o[2].values[0]);
+    fprintf(stderr, "sanbao %s: --role is hospital or admin, not '%s'\nTry 'sanbao %s --help'.\n",
+            cmd, o[2].values[0], cmd);
     return SB_EXIT_USAGE;
   }
   char token[SB_TOKEN_LEN + 1];
-  if (sb_tokens_add(o[0].values[0], o[1].values[0], role, token, &err))
-    return problem("tokens", &err);
-  printf("%s\n", token);
+  int existed = access(o[0].values[0], F_OK) == 0;
+  if (sb_tokens_add(o[0].values[0], o[1].values[0], role, token, &err)) return problem(cmd, &err);
+  /* The token is shown once: if it cannot be (standard output full or
+  ** closed), nobody will ever hold it, so its entry is taken out again
+  ** and the run fails, leaving the file as it was. */
+  if (printf("%s\n", token) < 0 || fflush(stdout) != 0 || ferror(stdout)) {
+    int e = errno;
+    sb_tokens t, gone;
+    const sb_token_entry *mine = NULL;
+    char hash[7 + 64 + 1] = "sha256:";
+    if (!sb_tokens_load(o[0].values[0], &t, &err) &&
+        (mine = sb_tokens_find(&t, token, SB_TOKEN_LEN)))
+      for (int i = 0; i < 32; i++)
+        snprintf(hash + 7 + 2 * i, 3, "%02x", mine->hash[i]);
+    int undone = mine && !sb_tokens_revoke(o[0].values[0], NULL, hash, &gone, &err);
+    if (undone) sb_tokens_free(&gone);
+    if (undone && !existed) unlink(o[0].values[0]); /* this run made it */
+    if (mine) sb_tokens_free(&t);
+    memset(token, 0, sizeof token);
+    fprintf(
+        stderr, "sanbao %s: cannot write the token to standard output: %s; %s\n", cmd, strerror(e),
+        undone ? "the tokens file is left as it was" : "its entry is still in the file, revoke it");
+    return SB_EXIT_USAGE;
+  }
   fprintf(stderr,
-          "sanbao tokens: %s %s token for %s; its hash is in %s. The token is shown "
+          "sanbao %s: %s %s token for %s; its hash is in %s. The token is shown "
           "only now.\n",
-          role == SB_ROLE_ADMIN ? "an" : "a", sb_role_name(role), o[1].values[0], o[0].values[0]);
+          cmd, role == SB_ROLE_ADMIN ? "an" : "a", sb_role_name(role), o[1].values[0],
+          o[0].values[0]);
   return SB_EXIT_OK;
 }

@@ -4,6 +4,7 @@
 #define _DEFAULT_SOURCE /* realpath */
 #include "cli/load.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,42 +66,54 @@ int sb_cli_load_persons(const char *cmd, const char *path, sb_registry **out) {
 }
 
 /* A file as the checks below compare it: by device and inode when it
-** exists; and always by its real path — for a file not yet there, the
-** real path of its directory and its own name — so that "s.csv",
-** "./s.csv" and "dir/../s.csv" are one file before either is written. */
+** exists; and always by its real path (sb_cli_real_path, which needs no
+** file), so that "s.csv", "./s.csv" and "dir/../s.csv" are one file before
+** either is written. */
 typedef struct file_id {
   int exists;
   dev_t dev;
   ino_t ino;
-  char *canon; /* NULL when it cannot be had (a directory that is not there) */
+  char *canon; /* NULL when it cannot be had */
 } file_id;
+
+char *sb_cli_real_path(const char *path) {
+  char *r = realpath(path, NULL);
+  if (r || errno == ENOMEM) return r;
+  size_t n = strlen(path);
+  while (n > 1 && path[n - 1] == '/')
+    n--;
+  size_t cut = n; /* path[0, cut) is the folder, path[cut, n) the name */
+  while (cut && path[cut - 1] != '/')
+    cut--;
+  char *head = NULL;
+  if (cut == 0) {
+    head = sb_cli_real_path(".");
+  } else {
+    char *h = strndup(path, cut); /* "a/" or "/": shorter than path, so this ends */
+    if (h) head = sb_cli_real_path(h);
+    free(h);
+  }
+  if (!head) return NULL;
+  const char *name = path + cut;
+  size_t nn = n - cut, hn = strlen(head);
+  if (nn == 1 && name[0] == '.') return head;
+  if (nn == 2 && name[0] == '.' && name[1] == '.') {
+    char *slash = strrchr(head, '/');
+    if (slash) slash[slash == head ? 1 : 0] = 0; /* "/a/b" -> "/a", "/a" -> "/" */
+    return head;
+  }
+  r = malloc(hn + nn + 2);
+  if (r)
+    snprintf(r, hn + nn + 2, "%s%s%.*s", head, hn && head[hn - 1] == '/' ? "" : "/", (int)nn, name);
+  free(head);
+  return r;
+}
 
 static void file_id_of(const char *path, file_id *id) {
   struct stat st;
   memset(id, 0, sizeof *id);
-  if (stat(path, &st) == 0) {
-    id->exists = 1, id->dev = st.st_dev, id->ino = st.st_ino;
-    id->canon = realpath(path, NULL);
-    return;
-  }
-  const char *slash = strrchr(path, '/');
-  const char *base = slash ? slash + 1 : path;
-  size_t dlen = slash ? (size_t)(slash - path) : 0;
-  char *dir = malloc(dlen + 2);
-  if (!dir) return;
-  if (!slash)
-    strcpy(dir, ".");
-  else if (dlen == 0)
-    strcpy(dir, "/");
-  else
-    memcpy(dir, path, dlen), dir[dlen] = 0;
-  char *rdir = realpath(dir, NULL);
-  free(dir);
-  if (!rdir) return;
-  size_t n = strlen(rdir) + strlen(base) + 2;
-  id->canon = malloc(n);
-  if (id->canon) snprintf(id->canon, n, "%s/%s", strcmp(rdir, "/") ? rdir : "", base);
-  free(rdir);
+  if (stat(path, &st) == 0) id->exists = 1, id->dev = st.st_dev, id->ino = st.st_ino;
+  id->canon = sb_cli_real_path(path);
 }
 
 static int same_file(const char *a, const file_id *ia, const char *b, const file_id *ib) {

@@ -45,6 +45,17 @@ int sb_cli_load_fee_inputs(const char *cmd, const char *catalog_path, const char
 /* Load persons.csv, printing every bad line. */
 int sb_cli_load_persons(const char *cmd, const char *path, sb_registry **out);
 
+/*
+** `path` made absolute and resolved, though it need not exist: its longest
+** existing prefix resolved by realpath(), the rest appended name by name
+** ("." dropped, ".." taking off the name before it).  Two names of one
+** file (dd/x.csv, ./dd/../dd/x.csv, a link to it) give one string, so an
+** input can be told from an output before either is touched.  A new
+** string (free it), or NULL when out of memory or the current directory
+** is gone.
+*/
+char *sb_cli_real_path(const char *path);
+
 /* Check the files a command reads and writes before anything is read or
 ** written: at most one input and one output are "-", no two outputs name
 ** the same file, and no output is an input (the same device and inode: a

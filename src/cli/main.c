@@ -95,8 +95,9 @@ int main(int argc, char **argv) {
       fprintf(stderr, "sanbao: no command '%s'. Try 'sanbao --help'.\n", argv[2]);
       return SB_EXIT_USAGE;
     }
-    char *args[] = {argv[2], "--help", NULL};
-    return c->run(2, args);
+    /* `sanbao help db import-claims`: a subcommand's own page */
+    char *args[] = {argv[2], argc > 3 ? argv[3] : "--help", "--help", NULL};
+    return c->run(argc > 3 ? 3 : 2, args);
   }
   const command *c = find(a);
   if (!c) {

@@ -1,6 +1,7 @@
 /*
 ** sanbao server — bearer tokens (see tokens.h).
 */
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "server/tokens.h"
 
 #include <errno.h>
@@ -104,28 +105,134 @@ static int check_duplicates(const char *path, const sb_tokens *t, const int *lin
   return rc;
 }
 
-int sb_tokens_load(const char *path, sb_tokens *out, sb_error *err) {
+/* The longest line a tokens file may hold, without its newline: an entry
+** is about 90 bytes, so anything near this is not a tokens file. */
+#define LINE_MAX_BYTES 1023
+
+/*
+** Open a tokens file for reading: a regular file only.  A directory would
+** fail at the first read; a device or a pipe (/dev/zero, a FIFO) is not a
+** file that can be re-read on SIGHUP, and /dev/zero would never end.  The
+** open does not wait for a FIFO's writer (O_NONBLOCK), so it is refused
+** rather than hung on.  A symbolic link is followed.
+*/
+static int open_tokens(const char *path, FILE **out, struct stat *st, sb_error *err) {
+  *out = NULL;
+  int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
+  int e = 0;
+  if (fstat(fd, st) != 0)
+    e = errno;
+  else if (S_ISDIR(st->st_mode))
+    e = EISDIR;
+  else if (!S_ISREG(st->st_mode)) {
+    close(fd);
+    return sb_error_set(err, SB_EINVAL, path,
+                        "not a regular file (a device or a pipe): a tokens file is a file");
+  }
+  if (!e) {
+    /* back to blocking reads: O_NONBLOCK was for the open only */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0 || !(*out = fdopen(fd, "r"))) e = errno;
+  }
+  if (!e) return SB_OK;
+  close(fd);
+  return sb_error_set(err, SB_EIO, path, "cannot read: %s", strerror(e));
+}
+
+/* The file's text as read, kept by sb_tokens_revoke to write it back
+** without the revoked lines; `from` and `to` are the byte range of each
+** entry's line (its newline included). */
+typedef struct file_text {
+  char *p;
+  size_t len, cap;
+  size_t *from, *to;
+} file_text;
+
+static int text_put(file_text *t, const char *s, size_t n) {
+  if (t->len + n > t->cap) {
+    size_t nc = t->cap ? t->cap : 4096;
+    while (nc < t->len + n)
+      nc *= 2;
+    char *np = realloc(t->p, nc);
+    if (!np) return -1;
+    t->p = np, t->cap = nc;
+  }
+  memcpy(t->p + t->len, s, n);
+  t->len += n;
+  return 0;
+}
+
+static void text_free(file_text *t) {
+  free(t->p), free(t->from), free(t->to);
+  memset(t, 0, sizeof *t);
+}
+
+/*
+** Read one line into `buf` (LINE_MAX_BYTES + 1 bytes), never more: *n is
+** its length without the newline, *nl whether a newline ended it.  1: a
+** line; 0: the end of the file; -1: longer than LINE_MAX_BYTES (read up
+** to there only); -2: a NUL byte; -3: a read error (errno says which).
+** Bounded, so that a file of one endless line costs nothing: getline()
+** would first hold the whole of it, and its ENOMEM looked like the end.
+*/
+static int read_line(FILE *f, char *buf, size_t *n, int *nl) {
+  size_t k = 0;
+  *nl = 0;
+  for (;;) {
+    int c = getc(f);
+    if (c == EOF) {
+      if (ferror(f)) return -3;
+      break;
+    }
+    if (c == '\n') {
+      *nl = 1;
+      break;
+    }
+    if (c == 0) return -2;
+    if (k == LINE_MAX_BYTES) return -1;
+    buf[k++] = (char)c;
+  }
+  buf[k] = 0;
+  *n = k;
+  return k || *nl ? 1 : 0;
+}
+
+/* Load the tokens of `path`; with `text`, keep the file's bytes too, and
+** with `st`, its status. */
+static int load(const char *path, sb_tokens *out, file_text *text, struct stat *st, sb_error *err) {
   memset(out, 0, sizeof *out);
-  FILE *f = fopen(path, "r");
-  if (!f) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
-  char *line = NULL, where[600];
-  size_t cap = 0, linecap = 0;
+  FILE *f;
+  struct stat own;
+  int rc = open_tokens(path, &f, st ? st : &own, err);
+  if (rc) return rc;
+  char line[LINE_MAX_BYTES + 1], where[600];
+  size_t cap = 0;
   int *lines = NULL; /* the line of each entry */
-  int lineno = 0, rc = SB_OK;
-  ssize_t got;
-  while ((got = getline(&line, &linecap, f)) >= 0) {
+  int lineno = 0;
+  for (;;) {
+    size_t n;
+    int nl;
+    int got = read_line(f, line, &n, &nl), read_errno = errno;
+    if (got == 0) break;
     lineno++;
     snprintf(where, sizeof where, "%s:%d", path, lineno);
-    size_t n = (size_t)got;
-    /* getline gives the true length: a NUL inside the line is named as
-    ** such (it used to read as a short line, then "line too long") */
-    if (memchr(line, 0, n)) {
+    if (got == -3) {
+      rc = sb_error_set(err, SB_EIO, where, "read error: %s", strerror(read_errno));
+      break;
+    }
+    if (got == -2) {
       rc = sb_error_set(err, SB_EINVAL, where, "holds a NUL byte: not a tokens file (binary?)");
       break;
     }
-    if (n && line[n - 1] == '\n') line[--n] = 0;
-    if (n > 1023) {
-      rc = sb_error_set(err, SB_EINVAL, where, "line too long (over 1023 bytes)");
+    if (got == -1) {
+      rc = sb_error_set(err, SB_EINVAL, where, "longer than %d bytes: not a tokens file",
+                        LINE_MAX_BYTES);
+      break;
+    }
+    size_t from = text ? text->len : 0;
+    if (text && (text_put(text, line, n) || (nl && text_put(text, "\n", 1)))) {
+      rc = sb_error_set(err, SB_ENOMEM, path, "out of memory");
       break;
     }
     if (n && line[n - 1] == '\r') line[--n] = 0;
@@ -144,24 +251,34 @@ int sb_tokens_load(const char *path, sb_tokens *out, sb_error *err) {
     if (out->n == cap) {
       cap = cap ? cap * 2 : 16;
       sb_token_entry *nv = realloc(out->v, cap * sizeof *nv);
-      int *nl = nv ? realloc(lines, cap * sizeof *nl) : NULL;
       if (nv) out->v = nv;
-      if (!nl) {
+      int *nl2 = nv ? realloc(lines, cap * sizeof *nl2) : NULL;
+      if (nl2) lines = nl2;
+      size_t *nf = nl2 && text ? realloc(text->from, cap * sizeof *nf) : NULL;
+      if (nf) text->from = nf;
+      size_t *nt = nf ? realloc(text->to, cap * sizeof *nt) : NULL;
+      if (nt) text->to = nt;
+      if (!nl2 || (text && !nt)) {
         rc = sb_error_set(err, SB_ENOMEM, path, "out of memory");
         break;
       }
-      lines = nl;
     }
+    if (text) text->from[out->n] = from, text->to[out->n] = text->len;
     lines[out->n] = lineno;
     out->v[out->n++] = e;
   }
-  if (!rc && ferror(f)) rc = sb_error_set(err, SB_EIO, path, "read error");
   fclose(f);
-  free(line);
   if (!rc) rc = check_duplicates(path, out, lines, err);
   free(lines);
-  if (rc) sb_tokens_free(out);
+  if (rc) {
+    sb_tokens_free(out);
+    if (text) text_free(text);
+  }
   return rc;
+}
+
+int sb_tokens_load(const char *path, sb_tokens *out, sb_error *err) {
+  return load(path, out, NULL, NULL, err);
 }
 
 void sb_tokens_free(sb_tokens *t) {
@@ -183,6 +300,33 @@ const sb_token_entry *sb_tokens_find(const sb_tokens *t, const char *token, size
   return found;
 }
 
+/* Sync the folder holding `path`, so that a file created or renamed there
+** is durable; best effort (some file systems refuse a folder's fsync). */
+static void sync_dir(const char *path) {
+  char *dir = strdup(path);
+  if (!dir) return;
+  char *slash = strrchr(dir, '/');
+  const char *d = slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".";
+  int dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dfd >= 0) {
+    (void)fsync(dfd);
+    close(dfd);
+  }
+  free(dir);
+}
+
+/* A symbolic link at `path`: its target, resolved (free it), in *real;
+** NULL when `path` is no link.  A link that leads nowhere is an error: a
+** write through it would make a file wherever it points. */
+static int follow_link(const char *path, char **real, sb_error *err) {
+  struct stat lst;
+  *real = NULL;
+  if (lstat(path, &lst) != 0 || !S_ISLNK(lst.st_mode)) return SB_OK;
+  if (!(*real = realpath(path, NULL)))
+    return sb_error_set(err, SB_EIO, path, "cannot follow the symbolic link: %s", strerror(errno));
+  return SB_OK;
+}
+
 int sb_tokens_add(const char *path, const char *institution, int role, char token[SB_TOKEN_LEN + 1],
                   sb_error *err) {
   if (!sb_institution_valid(institution))
@@ -190,9 +334,15 @@ int sb_tokens_add(const char *path, const char *institution, int role, char toke
                         "an institution id is 1-64 of A-Z a-z 0-9 . _ -");
   if (role != SB_ROLE_HOSPITAL && role != SB_ROLE_ADMIN)
     return sb_error_set(err, SB_EINVAL, NULL, "the role must be hospital or admin");
-  if (access(path, F_OK) == 0) {
+  char *real;
+  int rc = follow_link(path, &real, err);
+  if (rc) return rc;
+  free(real); /* only its existence mattered: open() follows the link */
+  /* an existing file must read cleanly first (and be a regular file) */
+  int exists = access(path, F_OK) == 0;
+  if (exists) {
     sb_tokens t;
-    int rc = sb_tokens_load(path, &t, err);
+    rc = sb_tokens_load(path, &t, err);
     if (rc) return rc;
     sb_tokens_free(&t);
   }
@@ -211,6 +361,7 @@ int sb_tokens_add(const char *path, const char *institution, int role, char toke
     token[5 + 2 * i] = hex[raw[i] & 15];
   }
   token[SB_TOKEN_LEN] = 0;
+  memset(raw, 0, sizeof raw);
   uint8_t h[32];
   hash_token(token, SB_TOKEN_LEN, h);
   char line[256];
@@ -219,18 +370,28 @@ int sb_tokens_add(const char *path, const char *institution, int role, char toke
   for (int i = 0; i < 32; i++)
     n += snprintf(line + n, sizeof line - (size_t)n, "%02x", h[i]);
   n += snprintf(line + n, sizeof line - (size_t)n, " %s %s\n", sb_role_name(role), institution);
-  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT, 0600);
+  /* O_EXCL: the file this run creates is the one it removes on failure */
+  int fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC | (exists ? 0 : O_CREAT | O_EXCL), 0600);
   if (fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
   /* a new file gets a header saying what it is */
+  errno = 0;
   off_t end = lseek(fd, 0, SEEK_END);
   static const char head[] =
       "# sanbao tokens: sha256:HASH ROLE INSTITUTION (hashes, never tokens)\n";
-  int ok = (end != 0 || write(fd, head, sizeof head - 1) == (ssize_t)(sizeof head - 1)) &&
+  int ok = end >= 0 &&
+           (end != 0 || write(fd, head, sizeof head - 1) == (ssize_t)(sizeof head - 1)) &&
            write(fd, line, (size_t)n) == n && fsync(fd) == 0;
-  int e = errno;
+  int e = errno ? errno : EIO; /* a short write sets none */
+  /* a failed run leaves nothing behind: the new file removed, an old one
+  ** cut back to its length (a part of a line would stop the server) */
+  if (!ok && exists && end >= 0) (void)ftruncate(fd, end);
   if (close(fd) != 0 && ok) ok = 0, e = errno;
-  memset(raw, 0, sizeof raw);
-  if (!ok) return sb_error_set(err, SB_EIO, path, "cannot write: %s", strerror(e));
+  if (!ok) {
+    if (!exists) unlink(path);
+    memset(token, 0, SB_TOKEN_LEN + 1);
+    return sb_error_set(err, SB_EIO, path, "cannot write: %s", strerror(e));
+  }
+  if (!exists) sync_dir(path);
   return SB_OK;
 }
 
@@ -263,7 +424,8 @@ static int revoke_match(const sb_token_entry *e, const char *institution, const 
 
 /* Write `len` bytes to a new file beside `path` and rename it over `path`,
 ** with the mode (and, as root, the owner) of `st`; the directory is synced
-** so the rename is durable. */
+** so the rename is durable.  `path` is the file itself, never a link:
+** renamed over, a link would become a file of its own. */
 static int replace_file(const char *path, const struct stat *st, const char *text, size_t len,
                         sb_error *err) {
   size_t pn = strlen(path);
@@ -297,18 +459,7 @@ static int replace_file(const char *path, const struct stat *st, const char *tex
     return sb_error_set(err, SB_EIO, path, "cannot rewrite: %s", strerror(e));
   }
   free(tmp);
-  /* the directory entry: sync the folder holding the file */
-  char *dir = strdup(path);
-  if (dir) {
-    char *slash = strrchr(dir, '/');
-    const char *d = slash ? (slash == dir ? "/" : (*slash = 0, dir)) : ".";
-    int dfd = open(d, O_RDONLY | O_DIRECTORY);
-    if (dfd >= 0) {
-      (void)fsync(dfd);
-      close(dfd);
-    }
-    free(dir);
-  }
+  sync_dir(path);
   return SB_OK;
 }
 
@@ -325,68 +476,54 @@ int sb_tokens_revoke(const char *path, const char *institution, const char *hash
   if (institution && !sb_institution_valid(institution))
     return sb_error_set(err, SB_EINVAL, institution,
                         "an institution id is 1-64 of A-Z a-z 0-9 . _ -");
-  /* the whole file must read cleanly first */
-  sb_tokens t;
-  int rc = sb_tokens_load(path, &t, err);
+  /* A symbolic link: its file is read and rewritten, the link kept, so a
+  ** server reading the file (or the link) no longer finds the token. */
+  char *real;
+  int rc = follow_link(path, &real, err);
   if (rc) return rc;
+  const char *file = real ? real : path;
+  /* the whole file must read cleanly first; its text is kept, read once,
+  ** so what is written back is what was checked */
+  sb_tokens t;
+  file_text text = {0};
+  struct stat st;
+  rc = load(file, &t, &text, &st, err);
+  if (rc) {
+    free(real);
+    return rc;
+  }
   size_t hits = 0;
   for (size_t i = 0; i < t.n; i++)
     hits += (size_t)revoke_match(&t.v[i], institution, hex, hn);
-  sb_tokens_free(&t);
   if (!hits)
-    return sb_error_set(err, SB_EINVAL, path, "no token of %s %s",
-                        institution ? "institution" : "hash",
-                        institution ? institution : hash_prefix);
-  if (hash_prefix && hits > 1)
-    return sb_error_set(err, SB_EINVAL, hash_prefix,
-                        "%zu tokens begin with this hash: give more of its digits", hits);
-  /* the file's text, every line kept as it is but the revoked ones */
-  FILE *f = fopen(path, "r");
-  if (!f) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
-  struct stat st;
-  if (fstat(fileno(f), &st) != 0) {
-    int e = errno;
-    fclose(f);
-    return sb_error_set(err, SB_EIO, path, "cannot stat: %s", strerror(e));
+    rc =
+        sb_error_set(err, SB_EINVAL, path, "no token of %s %s",
+                     institution ? "institution" : "hash", institution ? institution : hash_prefix);
+  else if (hash_prefix && hits > 1)
+    rc = sb_error_set(err, SB_EINVAL, hash_prefix,
+                      "%zu tokens begin with this hash: give more of its digits", hits);
+  /* every line kept as it is but the revoked ones */
+  char *keep = NULL;
+  size_t len = 0, at = 0;
+  if (!rc && (!(revoked->v = calloc(hits, sizeof *revoked->v)) ||
+              !(keep = malloc(text.len ? text.len : 1))))
+    rc = sb_error_set(err, SB_ENOMEM, path, "out of memory");
+  for (size_t i = 0; !rc && i < t.n; i++) {
+    if (!revoke_match(&t.v[i], institution, hex, hn)) continue;
+    memcpy(keep + len, text.p + at, text.from[i] - at);
+    len += text.from[i] - at;
+    at = text.to[i];
+    revoked->v[revoked->n++] = t.v[i];
   }
-  char *text = NULL;
-  size_t len = 0, cap = 0;
-  char line[1024];
-  rc = SB_OK;
-  revoked->v = calloc(hits, sizeof *revoked->v);
-  if (!revoked->v) rc = sb_error_set(err, SB_ENOMEM, path, "out of memory");
-  while (!rc && fgets(line, sizeof line, f)) {
-    size_t n = strlen(line);
-    char copy[1024];
-    memcpy(copy, line, n + 1);
-    size_t m = n;
-    while (m && (copy[m - 1] == '\n' || copy[m - 1] == '\r'))
-      copy[--m] = 0;
-    size_t k = strspn(copy, " \t");
-    sb_token_entry e;
-    if (copy[k] && copy[k] != '#' && parse_line(copy + k, &e) == 0 &&
-        revoke_match(&e, institution, hex, hn) && revoked->n < hits) {
-      revoked->v[revoked->n++] = e;
-      continue;
-    }
-    if (len + n > cap) {
-      size_t nc = cap ? cap * 2 : 4096;
-      while (nc < len + n)
-        nc *= 2;
-      char *nt = realloc(text, nc);
-      if (!nt) {
-        rc = sb_error_set(err, SB_ENOMEM, path, "out of memory");
-        break;
-      }
-      text = nt, cap = nc;
-    }
-    memcpy(text + len, line, n);
-    len += n;
+  if (!rc) {
+    memcpy(keep + len, text.p + at, text.len - at);
+    len += text.len - at;
+    rc = replace_file(file, &st, keep, len, err);
   }
-  if (!rc && ferror(f)) rc = sb_error_set(err, SB_EIO, path, "read error");
-  fclose(f);
-  if (!rc) rc = replace_file(path, &st, text ? text : "", len, err);
-  free(text);
+  free(keep);
+  text_free(&text);
+  sb_tokens_free(&t);
+  free(real);
   if (rc) sb_tokens_free(revoked);
   return rc;
 }

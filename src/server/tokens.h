@@ -44,7 +44,10 @@ int sb_role_from_name(const char *s);
 /* Is `s` a valid institution id: 1-64 bytes of [A-Za-z0-9._-]? */
 int sb_institution_valid(const char *s);
 
-/* Read a tokens file.  A bad line is an error naming FILE:LINE. */
+/* Read a tokens file: a regular file (or a link to one; a directory, a
+** device or a pipe is refused), read a line at a time, a line at most 1023
+** bytes.  A bad or overlong line is an error naming FILE:LINE; a read error
+** is an error (with its reason), never taken for the end of the file. */
 int sb_tokens_load(const char *path, sb_tokens *out, sb_error *err);
 void sb_tokens_free(sb_tokens *t);
 
@@ -54,7 +57,9 @@ const sb_token_entry *sb_tokens_find(const sb_tokens *t, const char *token, size
 
 /* Make a new token for (institution, role), append its hash to the file at
 ** `path` (created with mode 0600 when absent; an existing file must read
-** cleanly first) and sync it.  `token` receives the token text, NUL-ended. */
+** cleanly first; a symbolic link's file is appended to, a dangling link is
+** an error) and sync it.  On failure the file is as it was (a file this
+** call created is removed).  `token` receives the token text, NUL-ended. */
 int sb_tokens_add(const char *path, const char *institution, int role, char token[SB_TOKEN_LEN + 1],
                   sb_error *err);
 
@@ -68,7 +73,9 @@ int sb_tokens_add(const char *path, const char *institution, int role, char toke
 ** comments included, is kept byte for byte; the new text is written beside
 ** the file under a temporary name with the file's mode (and, as root, its
 ** owner), synced and renamed over it, so a reader (the server on SIGHUP)
-** sees the old file or the new one, never a part.  `revoked` receives the
+** sees the old file or the new one, never a part.  A symbolic link is
+** followed: its file is the one rewritten (the temporary file beside it),
+** the link kept; a dangling link is an error.  `revoked` receives the
 ** entries removed (free it with sb_tokens_free).
 */
 int sb_tokens_revoke(const char *path, const char *institution, const char *hash_prefix,

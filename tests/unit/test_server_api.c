@@ -16,6 +16,10 @@
 **  - sb_tokens_revoke: by institution or by hash prefix, every other line
 **    kept byte for byte, the mode kept, nothing left beside the file; no
 **    match or an ambiguous prefix changes nothing;
+**  - the tokens file: a line of 1023 bytes reads, 1024 is an error naming
+**    FILE:LINE; a directory says "Is a directory", a device is refused;
+**    revoke through a symbolic link rewrites the link's file and keeps the
+**    link; a dangling link is an error for add and revoke, and makes no file;
 **  - a pre-settlement's answer says "presettled".
 */
 #include <setjmp.h>
@@ -816,6 +820,66 @@ static void test_tokens_revoke(void **state) {
   assert_string_equal(slurp(t->path), "# tokens\nnot a token line\n");
 }
 
+/* The file itself: the line limit, what is not a file, symbolic links. */
+static void test_tokens_files(void **state) {
+  tdir *t = *state;
+  const char *h = "sha256:9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08";
+  const char *h_abc = "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+  static char text[4096];
+  /* line 2, a comment of exactly 1023 bytes, reads; one byte more is an
+  ** error naming line 2 */
+  int n = snprintf(text, sizeof text, "%s hospital H1\n#", h);
+  memset(text + n, 'x', 1022);
+  snprintf(text + n + 1022, sizeof text - (size_t)n - 1022, "\n%s admin B\n", h_abc);
+  write_file(t->path, text);
+  sb_tokens tk;
+  sb_error err = {0};
+  assert_int_equal(sb_tokens_load(t->path, &tk, &err), SB_OK);
+  assert_int_equal(tk.n, 2);
+  sb_tokens_free(&tk);
+  memset(text + n, 'x', 1023);
+  snprintf(text + n + 1023, sizeof text - (size_t)n - 1023, "\n");
+  expect_bad_line(t, text, 2);
+  assert_int_not_equal(sb_tokens_load(t->path, &tk, &err), SB_OK);
+  assert_non_null(strstr(err.msg, "1023"));
+  /* not a file */
+  memset(&err, 0, sizeof err);
+  assert_int_not_equal(sb_tokens_load(t->dir, &tk, &err), SB_OK);
+  assert_non_null(strstr(err.msg, "Is a directory"));
+  assert_int_not_equal(sb_tokens_load("/dev/zero", &tk, &err), SB_OK);
+  assert_non_null(strstr(err.msg, "not a regular file"));
+  assert_null(tk.v);
+  /* revoke through a link: the link's file loses the line, the link stays */
+  snprintf(text, sizeof text, "# t\n%s hospital H1\n", h);
+  write_file(t->path, text);
+  assert_int_equal(chmod(t->path, 0600), 0);
+  char link[400], dangling[400], target[400];
+  snprintf(link, sizeof link, "%s/link", t->dir);
+  assert_int_equal(symlink("tokens", link), 0);
+  sb_tokens gone;
+  assert_int_equal(sb_tokens_revoke(link, "H1", NULL, &gone, &err), SB_OK);
+  assert_int_equal(gone.n, 1);
+  sb_tokens_free(&gone);
+  struct stat st;
+  assert_int_equal(lstat(link, &st), 0);
+  assert_true(S_ISLNK(st.st_mode));
+  assert_string_equal(slurp(t->path), "# t\n");
+  assert_int_equal(stat(t->path, &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0600);
+  /* a dangling link: an error, and nothing made where it points */
+  snprintf(dangling, sizeof dangling, "%s/dangling", t->dir);
+  snprintf(target, sizeof target, "%s/nowhere", t->dir);
+  assert_int_equal(symlink("nowhere", dangling), 0);
+  char tok[SB_TOKEN_LEN + 1];
+  memset(&err, 0, sizeof err);
+  assert_int_not_equal(sb_tokens_add(dangling, "H1", SB_ROLE_HOSPITAL, tok, &err), SB_OK);
+  assert_non_null(strstr(err.msg, "symbolic link"));
+  assert_int_not_equal(sb_tokens_revoke(dangling, "H1", NULL, &gone, &err), SB_OK);
+  assert_int_not_equal(access(target, F_OK), 0);
+  unlink(link);
+  unlink(dangling);
+}
+
 /* A pre-settlement that would settle says "presettled"; its replay and its
 ** rejection keep "settled" and "rejected"; a settlement says "settled". */
 static void test_presettlement_status(void **state) {
@@ -864,6 +928,7 @@ int main(void) {
       cmocka_unit_test_setup_teardown(test_tokens_bad_lines, tdir_setup, tdir_teardown),
       cmocka_unit_test_setup_teardown(test_tokens_duplicate_hash, tdir_setup, tdir_teardown),
       cmocka_unit_test_setup_teardown(test_tokens_revoke, tdir_setup, tdir_teardown),
+      cmocka_unit_test_setup_teardown(test_tokens_files, tdir_setup, tdir_teardown),
       cmocka_unit_test(test_presettlement_status),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -1123,8 +1124,12 @@ int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error 
   }
   if (!create) {
     if (app != APPLICATION_ID) {
-      rc = sb_error_set(err, SB_EINVAL, path,
-                        "not a sanbao ledger (an SQLite database of another application)");
+      /* an empty file reads as an empty database: say which it is */
+      struct stat st;
+      int empty = app == 0 && stat(path, &st) == 0 && st.st_size == 0;
+      rc = sb_error_set(err, SB_EINVAL, path, "%s",
+                        empty ? "an empty file, not a sanbao ledger ('sanbao db init' makes one)"
+                              : "not a sanbao ledger (an SQLite database of another application)");
       goto fail;
     }
     if (version > SCHEMA_VERSION) {

@@ -1052,6 +1052,8 @@ run db export-settlements --db "$f/newer.db"
 contains "newer.db: the message says why" "$work/err.txt" "newer"
 run db export-settlements --db "$f/otherapp.db"
 contains "otherapp.db: the message says why" "$work/err.txt" "not a sanbao ledger"
+run db export-settlements --db "$f/empty.db"
+contains "empty.db: the message says it is empty" "$work/err.txt" "an empty file, not a sanbao ledger"
 for sub in "add-policy $policy" "import-persons --persons $golden/basics/persons.csv" \
   "import-claims --claims $golden/basics/claims.csv" "export-settlements" "alerts" \
   "balance --person A1 --year 2022" "resettle --year 2022 --out $work/rs-bad" \

@@ -199,7 +199,7 @@ static void write_long_pack(int n) {
   sb_pack_writer *w;
   assert_int_equal(sb_pack_writer_open(path, 1, 0x1234, &w, &err), 0);
   sb_pack_claim *c = calloc((size_t)n, sizeof *c);
-  char(*ids)[8] = calloc((size_t)n, sizeof *ids);
+  char(*ids)[16] = calloc((size_t)n, sizeof *ids); /* "C" and any int */
   assert_non_null(c);
   assert_non_null(ids);
   for (int k = 0; k < n; k++) {

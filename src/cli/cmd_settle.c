@@ -134,8 +134,23 @@ typedef struct phases {
   double reference, read, settle, write;
 } phases;
 
+/* The first bad fee lines, as the rejected rows are listed: FILE:LINE,
+** the claim id and serial number, why (the fee results say only "bad"). */
+static void bad_fee_lines(const char *fees, const sb_batch *b) {
+  enum { EXAMPLES = 3 };
+  int shown = 0;
+  for (int64_t i = 0; i < sb_batch_fee_line_count(b) && shown < EXAMPLES; i++) {
+    sb_fee_result r;
+    if (sb_batch_fee_line(b, i, &r) != SB_FEE_BAD) continue; /* returns the status */
+    shown++;
+    fprintf(stderr, "      %s:%lld  %.*s  %.*s  %s\n", fees, (long long)r.line.line,
+            (int)(r.line.claim_id_len > 64 ? 64 : r.line.claim_id_len), r.line.claim_id,
+            (int)(r.line.sn_len > 64 ? 64 : r.line.sn_len), r.line.sn, r.why ? r.why : "");
+  }
+}
+
 static void summary(const sb_batch_totals *t, double secs, uint64_t bytes, const phases *ph,
-                    const char *claims, const sb_batch *b) {
+                    const char *claims, const char *fees, const sb_batch *b) {
   fprintf(stderr,
           "sanbao settle: %lld rows: %lld settled, %lld reversed, %lld rejected; "
           "%lld alert%s\n",
@@ -161,6 +176,7 @@ static void summary(const sb_batch_totals *t, double secs, uint64_t bytes, const
     fprintf(stderr, "  fee lines: %lld ok, %lld unlisted, %lld bad, %lld naming no claim\n",
             (long long)t->fee_lines[SB_FEE_OK], (long long)t->fee_lines[SB_FEE_UNLISTED],
             (long long)t->fee_lines[SB_FEE_BAD], (long long)t->fee_lines[SB_FEE_NO_CLAIM]);
+  if (t->fee_lines[SB_FEE_BAD] && fees) bad_fee_lines(fees, b);
   if (t->medfee > 0) {
     char pc[32];
     sb_cli_percent(pc, sizeof pc, t->fund, t->medfee);
@@ -367,7 +383,8 @@ int sb_cmd_settle(int argc, char **argv) {
     struct stat st;
     uint64_t bytes =
         strcmp(claims_path, "-") && stat(claims_path, &st) == 0 ? (uint64_t)st.st_size : 0;
-    summary(&t, sb_cli_now() - prog.t0, bytes, &ph, claims_path, batch);
+    summary(&t, sb_cli_now() - prog.t0, bytes, &ph, claims_path, sb_cli_value(&o[O_FEES], NULL),
+            batch);
   }
   /* each --explain in the order given, a blank line between two */
   for (int k = 0; k < o[O_EXPLAIN].count; k++) {

@@ -202,4 +202,12 @@ expect_rc "a quote never closed in the registry" 2
 contains "a quote never closed: named as such" err.txt 'q.csv:3: bad quoting in field 2'
 if grep -q 'wrong field count' err.txt; then bad "a quote never closed: blamed on the field count"; else ok; fi
 
+# ---- bad fee lines named in the summary -----------------------------------------
+# the fee results say only "bad": the summary names the first lines, FILE:LINE,
+# claim id, serial number and why
+fb=$root/tests/golden/fees-bad
+run settle --policy "$fb/policy-2022.json" --persons "$fb/persons.csv" --claims "$fb/claims.csv" \
+  --catalog "$fb/catalog.csv" --fees "$fb/fees.csv" --out /dev/null
+contains "the first bad fee line is named" err.txt "fees.csv:12  L-FEW  1  wrong field count"
+
 finish

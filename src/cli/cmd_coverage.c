@@ -133,8 +133,8 @@ int sb_cmd_db_coverage(int argc, char **argv) {
     year = (int)y;
   }
   const char *out = sb_cli_value(&o[O_OUT], "-");
-  const char *ins[2] = {o[O_DB].values[0], o[O_POPULATION].values[0]};
-  if (sb_cli_check_files(cmd, ins, 2, &out, 1)) return SB_EXIT_USAGE;
+  const char *pop = o[O_POPULATION].values[0];
+  if (sb_cli_check_ledger_files(cmd, o[O_DB].values[0], &pop, 1, &out, 1)) return SB_EXIT_USAGE;
 
   sb_error err;
   sb_coverage cov;

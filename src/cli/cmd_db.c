@@ -489,45 +489,9 @@ static int fail(const char *cmd, const sb_error *err, sb_store *st) {
   return SB_EXIT_USAGE;
 }
 
-/* The files SQLite keeps beside a ledger file: the write-ahead log, its
-** shared-memory index and the rollback journal of a large import.  An output
-** under one of those names is removed, or read as the ledger's own, by the
-** connection that closes or next opens the ledger (`export-settlements --out
-** L.db-wal` exited 0 and its output was gone), so each is refused as the
-** ledger is. */
-static const char *const LEDGER_FILES[] = {"", "-wal", "-shm", "-journal"};
-enum { NLEDGER = sizeof LEDGER_FILES / sizeof LEDGER_FILES[0], MAX_IN = 4 };
-
-/* Check a subcommand's outputs before anything is read or written: none may
-** be the ledger, one of its files, or one of the `nin` (at most MAX_IN)
-** other inputs, as sb_cli_check_files compares them (by name, by device and
-** inode, by real path: a -wal that is not there yet has no inode).  A
-** ledger reached through a symbolic link keeps its files beside the link's
-** target (SQLite resolves the link), so those names are checked too.  0, or
-** -1 with the reason printed (the caller exits 2). */
-static int check_outputs(const char *cmd, const char *db, const char *const *in, int nin,
-                         const char *const *out, int nout) {
-  char names[2 * NLEDGER][PATH_MAX + 16];
-  const char *ins[2 * NLEDGER + MAX_IN];
-  int n = 0, pg = sb_store_is_pg(db);
-  char real[PATH_MAX];
-  const char *bases[2] = {db, NULL};
-  if (!pg && realpath(db, real) && strcmp(real, db)) bases[1] = real;
-  /* a PostgreSQL ledger is a URI: no files beside it */
-  for (int b = 0; b < 2 && bases[b]; b++)
-    for (int k = 0; k < (pg ? 1 : (int)NLEDGER); k++) {
-      snprintf(names[n], sizeof names[n], "%s%s", bases[b], LEDGER_FILES[k]);
-      ins[n] = names[n];
-      n++;
-    }
-  for (int i = 0; i < nin && i < MAX_IN; i++)
-    ins[n++] = in[i];
-  return sb_cli_check_files(cmd, ins, n, out, nout);
-}
-
 /* Refuse an --out that is the ledger or one of its files. */
 static int out_is_not_db(const char *cmd, const char *db, const char *out) {
-  return check_outputs(cmd, db, NULL, 0, &out, 1);
+  return sb_cli_check_ledger_files(cmd, db, NULL, 0, &out, 1);
 }
 
 /* Write a buffer to --out (or stdout) all or nothing. */
@@ -980,7 +944,8 @@ static int db_resettle(int argc, char **argv) {
   const char *policy = sb_cli_value(&o[2], NULL);
   snprintf(paths[0], sizeof paths[0], "%s/claims.csv", dir);
   snprintf(paths[1], sizeof paths[1], "%s/persons.csv", dir);
-  if (check_outputs("db resettle", o[0].values[0], &policy, 1, outs, 2)) return SB_EXIT_USAGE;
+  if (sb_cli_check_ledger_files("db resettle", o[0].values[0], &policy, 1, outs, 2))
+    return SB_EXIT_USAGE;
   /* the files of an earlier run are not overwritten without --force */
   for (int k = 0; k < 2; k++)
     if (!o[4].count && access(paths[k], F_OK) == 0) {
@@ -1044,28 +1009,6 @@ static int db_enroll(int argc, char **argv) {
   return SB_EXIT_OK;
 }
 
-/* db coverage parses its own options (cmd_coverage.c), where its --out is
-** checked against the ledger and the population file; the ledger's -wal,
-** -shm and -journal names are checked here, before it runs.  Every option
-** of coverage takes a value, so --db and --out are found where its parser
-** finds them; anything it would refuse is left to it. */
-static int db_coverage(int argc, char **argv) {
-  for (int i = 1; i < argc; i++)
-    if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) return sb_cmd_db_coverage(argc, argv);
-  const char *db = NULL, *out = NULL;
-  for (int i = 1; i < argc && !strncmp(argv[i], "--", 2); i++) {
-    const char *a = argv[i], *eq = strchr(a, '=');
-    size_t len = eq ? (size_t)(eq - a) : strlen(a);
-    const char *v = eq ? eq + 1 : i + 1 < argc ? argv[++i] : NULL;
-    if (len == 4 && !strncmp(a, "--db", 4) && !db)
-      db = v;
-    else if (len == 5 && !strncmp(a, "--out", 5) && !out)
-      out = v;
-  }
-  if (db && out && *db && *out && out_is_not_db(argv[0], db, out)) return SB_EXIT_USAGE;
-  return sb_cmd_db_coverage(argc, argv);
-}
-
 typedef struct sub {
   const char *name;
   int (*run)(int, char **);
@@ -1085,7 +1028,7 @@ static const sub SUBS[] = {
     {"resettle", db_resettle},
     {"enroll", db_enroll},
     {"reassist", db_reassist},
-    {"coverage", db_coverage},
+    {"coverage", sb_cmd_db_coverage},
     {"explain", sb_cmd_db_explain},
 };
 

@@ -146,8 +146,9 @@ int sb_cmd_reconcile(int argc, char **argv) {
   if (o[O_AUTHORITY].count && (authority = parse_authority(cmd, o[O_AUTHORITY].values[0])) < 0)
     return SB_EXIT_USAGE;
   const char *out = sb_cli_value(&o[O_OUT], "-");
-  const char *ins[2] = {o[O_DB].values[0], o[O_LIST].values[0]};
-  if (sb_cli_check_files(cmd, ins, 2, &out, 1)) return SB_EXIT_USAGE;
+  const char *list_path = o[O_LIST].values[0];
+  if (sb_cli_check_ledger_files(cmd, o[O_DB].values[0], &list_path, 1, &out, 1))
+    return SB_EXIT_USAGE;
 
   sb_error err;
   sb_needy_list list;

@@ -16,6 +16,7 @@
 #include "io/fees_csv.h"
 #include "io/persons_csv.h"
 #include "io/policy_json.h"
+#include "store/store.h"
 
 void sb_cli_error(const char *cmd, const sb_error *err) {
   if (err->where[0])
@@ -70,7 +71,8 @@ int sb_cli_load_persons(const char *cmd, const char *path, sb_registry **out) {
 ** file), so that "s.csv", "./s.csv" and "dir/../s.csv" are one file before
 ** either is written. */
 typedef struct file_id {
-  int exists;
+  int exists;  /* a regular file */
+  int special; /* exists, not a regular file: a terminal, a pipe, a device */
   dev_t dev;
   ino_t ino;
   char *canon; /* NULL when it cannot be had */
@@ -87,6 +89,7 @@ char *sb_cli_real_path(const char *path) {
     cut--;
   char *head = NULL;
   if (cut == 0) {
+    if (n == 1 && path[0] == '.') return NULL; /* "." itself: the directory is gone */
     head = sb_cli_real_path(".");
   } else {
     char *h = strndup(path, cut); /* "a/" or "/": shorter than path, so this ends */
@@ -112,12 +115,22 @@ char *sb_cli_real_path(const char *path) {
 static void file_id_of(const char *path, file_id *id) {
   struct stat st;
   memset(id, 0, sizeof *id);
-  if (stat(path, &st) == 0) id->exists = 1, id->dev = st.st_dev, id->ino = st.st_ino;
+  if (stat(path, &st) == 0) {
+    if (!S_ISREG(st.st_mode)) {
+      id->special = 1; /* never "the same file": see same_file */
+      return;
+    }
+    id->exists = 1, id->dev = st.st_dev, id->ino = st.st_ino;
+  }
   id->canon = sb_cli_real_path(path);
 }
 
+/* Two names of one file.  A terminal, pipe or device (standard output and
+** error on one terminal, /dev/null twice) is not a file two outputs could
+** destroy each other in: only the same name is refused there. */
 static int same_file(const char *a, const file_id *ia, const char *b, const file_id *ib) {
   if (!strcmp(a, b)) return 1;
+  if (ia->special || ib->special) return 0;
   if (ia->exists && ib->exists) return ia->dev == ib->dev && ia->ino == ib->ino;
   return ia->canon && ib->canon && !strcmp(ia->canon, ib->canon);
 }
@@ -172,6 +185,48 @@ int sb_cli_check_files(const char *cmd, const char *const *in, int nin, const ch
   for (int i = 0; i < nin + nout; i++)
     free(ids[i].canon);
   free(ids);
+  return rc;
+}
+
+/* The files SQLite keeps beside a ledger file: the write-ahead log, its
+** shared-memory index and the rollback journal of a large import.  An output
+** under one of those names is removed, or read as the ledger's own, by the
+** connection that closes or next opens the ledger (`export-settlements --out
+** L.db-wal` exited 0 and its output was gone), so each is refused as the
+** ledger is. */
+static const char *const LEDGER_FILES[] = {"", "-wal", "-shm", "-journal"};
+enum { NLEDGER = sizeof LEDGER_FILES / sizeof LEDGER_FILES[0] };
+
+int sb_cli_check_ledger_files(const char *cmd, const char *db, const char *const *in, int nin,
+                              const char *const *out, int nout) {
+  /* A ledger reached through a symbolic link keeps its files beside the
+  ** link's target (SQLite resolves the link): those names too.  A
+  ** PostgreSQL ledger is a URI, with no files beside it. */
+  int pg = sb_store_is_pg(db), n = 0, rc = -1;
+  char *real = pg ? NULL : realpath(db, NULL);
+  const char *bases[2] = {db, real && strcmp(real, db) ? real : NULL};
+  char *names[2 * NLEDGER] = {0};
+  const char **ins = malloc((2 * NLEDGER + (size_t)nin) * sizeof *ins);
+  if (!ins) goto oom;
+  for (int b = 0; b < 2 && bases[b]; b++)
+    for (int k = 0; k < (pg ? 1 : (int)NLEDGER); k++) {
+      size_t len = strlen(bases[b]) + strlen(LEDGER_FILES[k]) + 1;
+      if (!(names[n] = malloc(len))) goto oom;
+      snprintf(names[n], len, "%s%s", bases[b], LEDGER_FILES[k]);
+      ins[n] = names[n];
+      n++;
+    }
+  for (int i = 0; i < nin; i++)
+    ins[n + i] = in[i];
+  rc = sb_cli_check_files(cmd, ins, n + nin, out, nout);
+  goto done;
+oom:
+  fprintf(stderr, "sanbao %s: out of memory\n", cmd);
+done:
+  for (int k = 0; k < 2 * (int)NLEDGER; k++)
+    free(names[k]);
+  free(ins);
+  free(real);
   return rc;
 }
 

@@ -64,6 +64,13 @@ char *sb_cli_real_path(const char *path);
 int sb_cli_check_files(const char *cmd, const char *const *inputs, int nin,
                        const char *const *outputs, int nout);
 
+/* sb_cli_check_files for a command that reads the ledger `db` (a file or a
+** PostgreSQL URI): no output may be the ledger, nor the files SQLite keeps
+** beside it (DB-wal, DB-shm, DB-journal, also beside the target of a link),
+** nor one of the `nin` other inputs.  0, or -1 with the reason printed. */
+int sb_cli_check_ledger_files(const char *cmd, const char *db, const char *const *inputs, int nin,
+                              const char *const *outputs, int nout);
+
 /* After a run, on `out`: per rejection reason, the count and the first rows
 ** (FILE:LINE, claim id, the field for MALFORMED_ROW / BAD_AMOUNT / BAD_FEES);
 ** for NO_POLICY the years that have none, then `no_policy_hint` (how to

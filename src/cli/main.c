@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "io/outfile.h"
 
 static const char USAGE[] =
     "NAME\n"
@@ -71,6 +72,7 @@ static const command *find(const char *name) {
 }
 
 int main(int argc, char **argv) {
+  sb_outfile_note_inherited(); /* before anything is opened: outfile.h */
   if (argc < 2) {
     fputs(USAGE, stderr);
     return SB_EXIT_USAGE;

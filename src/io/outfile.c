@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,17 @@ static int named_descriptor(const char *path) {
     n = n * 10 + (*d - '0');
   }
   return (int)n;
+}
+
+/* The descriptors the process was started with, 0 to 255, one bit each
+** (sb_outfile_note_inherited; before it is called, 0, 1 and 2). */
+static uint64_t inherited[4] = {7};
+
+void sb_outfile_note_inherited(void) {
+  uint64_t m[4] = {0};
+  for (int fd = 0; fd < 256; fd++)
+    if (fcntl(fd, F_GETFD) != -1) m[fd / 64] |= (uint64_t)1 << (fd % 64);
+  memcpy(inherited, m, sizeof m);
 }
 
 /* Bind an output to an open descriptor of ours, written in place. */
@@ -111,6 +123,12 @@ int sb_outfile_open(sb_outfile *f, const char *path, sb_error *err) {
   ** and the shell's file left empty. */
   int named = named_descriptor(path);
   if (named >= 0) {
+    /* Only one the caller gave: a descriptor this process opened since (the
+    ** ledger is 3 once open) is no output of the caller's, and writing the
+    ** rows there would destroy it. */
+    if (named >= 256 || !((inherited[named / 64] >> (named % 64)) & 1))
+      return sb_error_set(err, SB_EIO, path,
+                          "not a descriptor this command was started with (not open)");
     int fd = fcntl(named, F_DUPFD_CLOEXEC, 3);
     if (fd < 0) return sb_error_set(err, SB_EIO, path, "cannot open: %s", strerror(errno));
     return open_direct(f, fd, path, err);
@@ -119,11 +137,13 @@ int sb_outfile_open(sb_outfile *f, const char *path, sb_error *err) {
   ** temporary file is made beside it and renamed over it, so the link
   ** stays a link (renamed over, the link would become a file of its own
   ** and its target keep its old bytes). */
-  struct stat lst;
+  struct stat lst, st;
   char *real = NULL;
   if (lstat(path, &lst) == 0 && S_ISLNK(lst.st_mode)) {
     real = realpath(path, NULL);
-    if (!real)
+    /* A link to a pipe or a socket (/dev/./stdout -> pipe:[…]) has no path
+    ** to resolve to: it is opened through the link, in place, as a pipe is. */
+    if (!real && !(stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)))
       return sb_error_set(err, SB_EIO, path, "cannot follow the symbolic link: %s",
                           strerror(errno));
   }

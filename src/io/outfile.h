@@ -38,6 +38,12 @@ typedef struct sb_outfile {
 ** uncached write keeps the disk busy for a few milliseconds. */
 #define SB_OUTFILE_STAGE (8u << 20)
 
+/* Note the descriptors the process was started with; main() calls it
+** first.  Only those may be named as an output (/dev/fd/N, /dev/stdout):
+** one opened since (the ledger) is refused.  Until it is called, 0, 1
+** and 2. */
+void sb_outfile_note_inherited(void);
+
 /* Create the temporary file (or bind stdout for "-"). */
 int sb_outfile_open(sb_outfile *f, const char *path, sb_error *err);
 

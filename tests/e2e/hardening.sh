@@ -14,6 +14,11 @@
 #  5. an output named through a symbolic link writes the link's file and
 #     leaves the link a link; /dev/stdout and /dev/fd/N write the descriptor
 #     the shell opened (they used to leave the shell's file empty).
+#     A descriptor the command opened itself (the ledger is 3) is not one
+#     the caller gave: refused, the ledger untouched; standard output and
+#     error on one pipe are two outputs, not "the same file"; a link to a
+#     pipe is written through; no crash when the working directory is gone;
+#     reconcile's --out is never the ledger's -wal.
 #  6. a run whose last output cannot be finished (a full disk, here a file
 #     size limit) leaves every output name as it was: the outputs finished
 #     before it were renamed into place one by one.
@@ -206,6 +211,32 @@ same_file "--out /dev/fd/3: the shell's file holds the settlements" "$work/want.
 "$bin" $s --out /dev/fd/7 2>"$work/err.txt"
 rc=$?
 expect_rc "--out /dev/fd/7, not open" 2
+cp "$db" "$work/fd.db"
+before=$(sum "$work/fd.db")
+"$bin" db export-settlements --db "$work/fd.db" --out /dev/fd/3 3>&- >/dev/null 2>"$work/err.txt"
+rc=$? # 3 closed for it, as a shell that opened nothing there starts it
+expect_rc "db export-settlements --out /dev/fd/3 (the ledger's, once open)" 2
+same_text "the ledger named as /dev/fd/3 keeps its bytes" "$before" "$(sum "$work/fd.db")"
+# shellcheck disable=SC2086
+"$bin" $s --out /dev/stdout --alerts /dev/stderr 2>&1 | grep -c '' >"$work/n.txt"
+if [ "$(cat "$work/n.txt")" -gt 20 ]; then ok; else bad "stdout and stderr on one pipe refused as one file"; fi
+ln -s /dev/stdout "$work/so"
+# shellcheck disable=SC2086
+"$bin" $s --out "$work/so" | cmp -s - "$work/want.csv"
+same_text "--out a link to /dev/stdout, a pipe: written through" 0 "$?"
+mkdir "$work/gone"
+(
+  cd "$work/gone" && rmdir "$work/gone"
+  "$bin" db alerts --db "$work/fd.db" --out x.csv >/dev/null 2>&1
+  echo "$?" >"$work/gone.rc"
+)
+same_text "the working directory gone: an error, not a crash" 2 "$(cat "$work/gone.rc")"
+printf 'person_id,category\n' >"$work/list.csv"
+rm -f "$work/fd2.db-wal"
+cp "$db" "$work/fd2.db"
+run reconcile --db "$work/fd2.db" --year 2022 --list "$work/list.csv" --out "$work/./fd2.db-wal"
+expect_rc "reconcile --out the ledger's -wal" 2
+contains "reconcile: refused as the ledger's file" "$work/err.txt" "refusing to overwrite an input"
 
 # ---- 6. no output placed when another cannot be finished -------------------------
 # The fee results (about 15 KB) are held whole until the run ends (written

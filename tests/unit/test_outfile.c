@@ -281,6 +281,13 @@ static void a_descriptor_name_writes_the_descriptor(void **state) {
   int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
   assert_true(fd >= 0);
   assert_int_equal(write(fd, "head\n", 5), 5);
+  /* not one the process was started with: refused, the file untouched */
+  sb_outfile f;
+  sb_error err;
+  snprintf(name, sizeof name, "/dev/fd/%d", fd);
+  assert_int_equal(sb_outfile_open(&f, name, &err), SB_EIO);
+  assert_non_null(strstr(err.msg, "started with"));
+  sb_outfile_note_inherited(); /* as if it had been given to the program */
   snprintf(name, sizeof name, "/dev/fd/%d", fd);
   write_text(name, "one\n");
   snprintf(name, sizeof name, "/proc/self/fd/%d", fd);
@@ -291,8 +298,6 @@ static void a_descriptor_name_writes_the_descriptor(void **state) {
   assert_int_equal(close(fd), 0);
   text_is(path, "head\none\ntwo\nend\n");
   /* a descriptor that is not open */
-  sb_outfile f;
-  sb_error err;
   snprintf(name, sizeof name, "/dev/fd/%d", fd);
   assert_int_equal(sb_outfile_open(&f, name, &err), SB_EIO);
   assert_int_equal(unlink(path), 0);

@@ -237,6 +237,7 @@ db_exists() {
 hold_write_lock() {
   if [ "$store" = pg ]; then
     {
+      echo "\\set ON_ERROR_STOP on"
       echo "BEGIN; SELECT pg_advisory_xact_lock(1396853831);"
       printf '%s\n' "\\! touch '$2'"
       _wait_file "$3"
@@ -245,6 +246,10 @@ hold_write_lock() {
       -p "$pg_port" -U postgres -d "$(_db_name "$1")" >/dev/null 2>&1
   elif command -v sqlite3 >/dev/null 2>&1; then
     {
+      # no HELD file unless BEGIN IMMEDIATE got the lock (a busy ledger waits
+      # for it up to a minute, then the script stops)
+      echo ".bail on"
+      echo ".timeout 60000"
       echo "BEGIN IMMEDIATE;"
       echo ".shell touch '$2'"
       _wait_file "$3"

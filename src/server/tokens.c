@@ -150,6 +150,7 @@ typedef struct file_text {
 } file_text;
 
 static int text_put(file_text *t, const char *s, size_t n) {
+  if (n == 0) return 0; /* an empty line: nothing to copy (t->p may be NULL yet) */
   if (t->len + n > t->cap) {
     size_t nc = t->cap ? t->cap : 4096;
     while (nc < t->len + n)

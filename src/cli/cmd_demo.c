@@ -191,63 +191,27 @@ static const char *const SIDECARS[] = {"", "-wal", "-shm", "-journal"}; /* an SQ
 ** its inputs: the --policy as one of the files the demo writes in DIR (it
 ** would be read after gen had replaced it: `--policy DIR/persons.csv`), or
 ** --db as one of them (the county would be generated, then the ledger
-** refused: `--db DIR/persons.csv`), or the policy as --db's journal.  0,
-** or 2 with the reason printed.
+** refused: `--db DIR/persons.csv`), or the policy as --db's journal.  The
+** files are compared as every command compares its inputs and outputs
+** (sb_cli_check_files: by name, real path, device and inode).  0, or 2
+** with the reason printed.
 */
 static int check_clashes(const char *dir, const char *policy, const char *db) {
-  char path[4200];
-  char *out[DF_N + 4] = {0};
-  const char *shown[DF_N + 4] = {0};
-  int n = 0, rc = SB_EXIT_OK;
-  size_t dn = strlen(dir);
-  const char *sep = dn && dir[dn - 1] == '/' ? "" : "/";
+  enum { N = DF_N + 4 };
+  static char names[N][4200];
+  const char *outs[N];
+  int n = 0;
   for (int k = 0; k < DF_N; k++) {
     if ((k == DF_POLICY && policy) || (k >= DF_LEDGER && db)) continue;
-    snprintf(path, sizeof path, "%s%s%s", dir, sep, DIR_FILES[k]);
-    shown[n] = DIR_FILES[k];
-    if (!(out[n++] = sb_cli_real_path(path))) rc = SB_EXIT_USAGE;
+    snprintf(names[n], sizeof names[n], "%s/%s", dir, DIR_FILES[k]);
+    outs[n] = names[n], n++;
   }
-  int in_dir = n; /* out[0, in_dir): DIR's; then --db's */
   if (db && !strstr(db, "://"))
     for (int k = 0; k < 4; k++) {
-      snprintf(path, sizeof path, "%s%s", db, SIDECARS[k]);
-      shown[n] = SIDECARS[k];
-      if (!(out[n++] = sb_cli_real_path(path))) rc = SB_EXIT_USAGE;
+      snprintf(names[n], sizeof names[n], "%s%s", db, SIDECARS[k]);
+      outs[n] = names[n], n++;
     }
-  char *pol = policy ? sb_cli_real_path(policy) : NULL, *dbc = n > in_dir ? out[in_dir] : NULL;
-  if (rc || (policy && !pol)) {
-    fprintf(stderr, "sanbao demo: cannot resolve the names of the inputs and outputs: %s\n",
-            strerror(errno));
-    rc = SB_EXIT_USAGE;
-  }
-  /* by real path, and by device and inode (a hard link, a bind mount) */
-  struct stat pst, ost;
-  int have_pst = policy && stat(policy, &pst) == 0;
-  for (int k = 0; !rc && pol && k < n; k++)
-    if (!strcmp(pol, out[k]) || (have_pst && stat(out[k], &ost) == 0 && ost.st_dev == pst.st_dev &&
-                                 ost.st_ino == pst.st_ino)) {
-      if (k < in_dir)
-        fprintf(stderr,
-                "sanbao demo: %s: the --policy is %s%s%s, which the demo writes: copy it out of "
-                "--dir first, or choose another --dir\n",
-                policy, dir, *shown[k] ? sep : "", shown[k]);
-      else
-        fprintf(stderr, "sanbao demo: %s: the --policy is %s%s, which the ledger --db writes\n",
-                policy, db, shown[k]);
-      rc = SB_EXIT_USAGE;
-    }
-  for (int k = 0; !rc && dbc && k < in_dir; k++)
-    if (!strcmp(dbc, out[k])) {
-      fprintf(stderr,
-              "sanbao demo: %s: the --db is %s%s%s, which the demo writes itself: give the "
-              "ledger another name\n",
-              db, dir, *shown[k] ? sep : "", shown[k]);
-      rc = SB_EXIT_USAGE;
-    }
-  for (int k = 0; k < n; k++)
-    free(out[k]);
-  free(pol);
-  return rc;
+  return sb_cli_check_files("demo", &policy, 1, outs, n) ? SB_EXIT_USAGE : SB_EXIT_OK;
 }
 
 /* The first folder of `dir` that does not exist yet, as the length of

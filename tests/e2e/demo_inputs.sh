@@ -40,16 +40,16 @@ refused() {
 # ---- 5. --policy among the outputs --------------------------------------------------------
 mkdir dd
 cp "$policy" dd/persons.csv
-refused "--policy DIR/persons.csv" "which the demo writes" --dir dd --policy dd/persons.csv
+refused "--policy DIR/persons.csv" "refusing to overwrite an input" --dir dd --policy dd/persons.csv
 same_file "--policy DIR/persons.csv is left as it was" "$policy" dd/persons.csv
 only "--policy DIR/persons.csv" dd persons.csv
 
 # other spellings of the same file, and a link to it
 cp "$policy" dd/claims.csv
-refused "--policy DIR/../DIR/./claims.csv" "which the demo writes" --dir "$work/dd/" \
+refused "--policy DIR/../DIR/./claims.csv" "refusing to overwrite an input" --dir "$work/dd/" \
   --policy dd/../dd/./claims.csv
 ln -s dd/claims.csv link.json
-refused "--policy a link to DIR/claims.csv" "which the demo writes" --dir dd --policy link.json
+refused "--policy a link to DIR/claims.csv" "refusing to overwrite an input" --dir dd --policy link.json
 same_file "the linked policy is left as it was" "$policy" dd/claims.csv
 only "--policy through a link" dd "claims.csv persons.csv"
 
@@ -57,34 +57,34 @@ only "--policy through a link" dd "claims.csv persons.csv"
 cp "$policy" pol.json
 mkdir dh
 ln pol.json dh/fees.csv
-refused "--policy hard-linked as DIR/fees.csv" "which the demo writes" --dir dh --policy pol.json
+refused "--policy hard-linked as DIR/fees.csv" "refusing to overwrite an input" --dir dh --policy pol.json
 same_file "the hard-linked policy is left as it was" "$policy" pol.json
 only "--policy hard-linked as DIR/fees.csv" dh fees.csv
 
 # DIR/ledger.db, which the demo deletes before making a new ledger
 mkdir d6
 cp "$policy" d6/ledger.db
-refused "--policy DIR/ledger.db" "which the demo writes" --dir d6 --policy d6/ledger.db
+refused "--policy DIR/ledger.db" "refusing to overwrite an input" --dir d6 --policy d6/ledger.db
 same_file "--policy DIR/ledger.db is left as it was" "$policy" d6/ledger.db
 only "--policy DIR/ledger.db" d6 ledger.db
 
 # ... and DIR/resettle/claims.csv, in a folder the demo would make
 mkdir -p d7/resettle
 cp "$policy" d7/resettle/claims.csv
-refused "--policy DIR/resettle/claims.csv" "which the demo writes" --dir d7 \
+refused "--policy DIR/resettle/claims.csv" "refusing to overwrite an input" --dir d7 \
   --policy d7/resettle/claims.csv
 same_file "--policy DIR/resettle/claims.csv is left as it was" "$policy" d7/resettle/claims.csv
 only "--policy DIR/resettle/claims.csv" d7 resettle
 
 # ---- 5. --db among the outputs -------------------------------------------------------------
-refused "--db DIR/persons.csv" "which the demo writes itself" --dir dd4 --db dd4/persons.csv
+refused "--db DIR/persons.csv" "two outputs name the same file" --dir dd4 --db dd4/persons.csv
 absent "--db DIR/persons.csv: DIR is not made" dd4
-refused "--db DIR/../DIR/fees.csv" "which the demo writes itself" --dir dd5 --db dd5/../dd5/fees.csv
+refused "--db DIR/../DIR/fees.csv" "two outputs name the same file" --dir dd5 --db dd5/../dd5/fees.csv
 absent "--db DIR/../DIR/fees.csv: DIR is not made" dd5
-refused "--db DIR/hunan-2022.json (the built-in policy's copy)" "which the demo writes itself" \
+refused "--db DIR/hunan-2022.json (the built-in policy's copy)" "two outputs name the same file" \
   --dir dd8 --db dd8/hunan-2022.json
 absent "--db DIR/hunan-2022.json: DIR is not made" dd8
-refused "--db DIR" "which the demo writes itself" --dir dd9 --db dd9
+refused "--db DIR" "two outputs name the same file" --dir dd9 --db dd9
 absent "--db DIR: DIR is not made" dd9
 
 # ---- 5. a refused run keeps the previous demo ------------------------------------------------
@@ -92,7 +92,7 @@ run demo --persons 300 --dir prev --policy "$policy"
 expect_rc "the first demo" 0
 cp "$policy" prev/resettle/claims.csv # a policy where the demo writes
 (cd prev && find . -type f | sort | xargs cksum) >"$work/prev.before"
-refused "--policy DIR/resettle/claims.csv after a demo" "which the demo writes" --dir prev \
+refused "--policy DIR/resettle/claims.csv after a demo" "refusing to overwrite an input" --dir prev \
   --policy prev/resettle/claims.csv
 (cd prev && find . -type f | sort | xargs cksum) >"$work/prev.after"
 same_file "the previous demo's files are untouched" "$work/prev.before" "$work/prev.after"

@@ -2,7 +2,6 @@
 ** sanbao db — the ledger's commands: one subcommand each, all thin wiring
 ** over src/ledger/ledger.h and the SQLite store.
 */
-#define _XOPEN_SOURCE 700 /* realpath */
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>

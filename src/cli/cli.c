@@ -107,6 +107,16 @@ int sb_cli_make_dirs(const char *dir) {
   return 0;
 }
 
+const char *sb_cli_dir_arg(const char *dir, char *buf, size_t n) {
+  size_t len = strlen(dir);
+  if (len >= n) return dir;
+  while (len > 1 && dir[len - 1] == '/')
+    len--;
+  memcpy(buf, dir, len);
+  buf[len] = 0;
+  return buf;
+}
+
 void sb_cli_progress_init(sb_cli_progress *p, const char *cmd, int force, int quiet) {
   p->cmd = cmd;
   p->on = !quiet && (force || isatty(2));

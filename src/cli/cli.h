@@ -105,4 +105,12 @@ void sb_cli_cell(FILE *f, const char *text, int width, int right);
 ** a fresh clone, where out/ does not exist).  0, or -1 with errno set. */
 int sb_cli_make_dirs(const char *dir);
 
+/* A directory given on the command line, without its trailing slashes
+** ("out/" is "out", "/" stays "/"), copied into `buf` of `n` bytes, so that
+** the names made from it ("out/claims.csv") and the messages that print
+** them read as a person would write them, not "out//claims.csv".  Returns
+** `buf`, or `dir` itself when it does not fit (it still names the same
+** directory). */
+const char *sb_cli_dir_arg(const char *dir, char *buf, size_t n);
+
 #endif

@@ -933,7 +933,8 @@ static int db_resettle(int argc, char **argv) {
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   int year;
   if (parse_year("db resettle", &o[1], &year)) return SB_EXIT_USAGE;
-  const char *dir = o[3].values[0];
+  char dir_buf[PATH_MAX];
+  const char *dir = sb_cli_dir_arg(o[3].values[0], dir_buf, sizeof dir_buf);
   /* The two files the run writes into DIR.  Neither may be the ledger, one
   ** of its files or the --policy file, --force or not: checked first, so
   ** that such a file is refused for what it is (not taken for an earlier
@@ -972,9 +973,9 @@ static int db_resettle(int argc, char **argv) {
   fprintf(stderr,
           "sanbao db resettle (年度清算) %d: %lld claims of %lld persons recomputed; %lld claims "
           "and %lld persons differ\n  funds paid %s, recomputed %s; 补付 (owed to people) %s, "
-          "追回 (to recover) %s\n  wrote %s/claims.csv and %s/persons.csv\n",
+          "追回 (to recover) %s\n  wrote %s and %s\n",
           year, (long long)s.claims, (long long)s.persons, (long long)s.claims_changed,
-          (long long)s.persons_changed, a, b, c, d, dir, dir);
+          (long long)s.persons_changed, a, b, c, d, paths[0], paths[1]);
   return SB_EXIT_OK;
 }
 

@@ -267,7 +267,8 @@ int sb_cmd_demo(int argc, char **argv) {
                 {"--db", 0, 0, 0, 0, {0}},   {"--quiet", 0, 0, 1, 0, {0}}};
   int rc = sb_cli_parse(argc, argv, o, 6, USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
-  const char *dir = sb_cli_value(&o[0], "out/demo");
+  char dir_buf[4096];
+  const char *dir = sb_cli_dir_arg(sb_cli_value(&o[0], "out/demo"), dir_buf, sizeof dir_buf);
   const char *policy = sb_cli_value(&o[3], NULL); /* NULL: the built-in copy */
   long persons = 200000, seed = 2022;
   if (o[1].count && sb_cli_long("demo", &o[1], 1, 100000000, &persons)) return SB_EXIT_USAGE;

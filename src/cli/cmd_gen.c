@@ -247,7 +247,8 @@ int sb_cmd_gen(int argc, char **argv) {
     if (sb_cli_long("gen", &opts[O_CLAIMS], 1, LONG_MAX, &v)) return SB_EXIT_USAGE;
     o.claims = v;
   }
-  const char *dir = sb_cli_value(&opts[O_OUT], NULL);
+  char dir_buf[4096];
+  const char *dir = sb_cli_dir_arg(sb_cli_value(&opts[O_OUT], NULL), dir_buf, sizeof dir_buf);
   if (dir[0] == '\0') {
     fputs("sanbao gen: option '--out' wants a directory name\n"
           "Try 'sanbao gen --help'.\n",

@@ -13,7 +13,9 @@
 #  - an empty option value (--out=) names the option, and a write error on a
 #    device (/dev/full) names the device, not "<stdout>";
 #  - gen --out makes the directory with its parents, as demo --dir does;
-#  - settle's summary rounds its percentage half up, as the demo does.
+#  - settle's summary rounds its percentage half up, as the demo does;
+#  - a directory given with a trailing slash (--out dir/) names its files
+#    dir/claims.csv, not dir//claims.csv (gen, db resettle).
 # Usage: sh messages.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -209,5 +211,18 @@ fb=$root/tests/golden/fees-bad
 run settle --policy "$fb/policy-2022.json" --persons "$fb/persons.csv" --claims "$fb/claims.csv" \
   --catalog "$fb/catalog.csv" --fees "$fb/fees.csv" --out /dev/null
 contains "the first bad fee line is named" err.txt "fees.csv:12  L-FEW  1  wrong field count"
+
+# ---- a directory given with a trailing slash --------------------------------------
+run gen --persons 20 --out slash///
+expect_rc "gen --out slash///" 0
+contains "gen --out slash///: the directory as written" err.txt ' in slash, '
+run db init --db sl.db
+run db add-policy --db sl.db policy-2022.json
+run db import-persons --db sl.db --persons persons.csv
+run db import-claims --db sl.db --claims claims.csv
+run db resettle --db sl.db --year 2022 --out rs/
+expect_rc "db resettle --out rs/" 0
+contains "db resettle --out rs/: its files named" err.txt 'wrote rs/claims.csv and rs/persons.csv'
+if grep -q 'rs//' err.txt; then bad "db resettle --out rs/: a double slash"; else ok; fi
 
 finish

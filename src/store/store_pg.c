@@ -190,13 +190,46 @@ static const char *const SQL[PQ_COUNT] = {
 
 /* ---- helpers --------------------------------------------------------------------- */
 
+/* Message m (n bytes) with every password of the URI in it replaced by
+** "***" (see mask_uri: libpq quotes the parts of a URI it cannot read),
+** into b, NUL-terminated; -1 when out of memory. */
+static int masked_message(const pg_store *s, const char *m, size_t n, sb_buf *b) {
+  size_t i = 0;
+  while (i < n) {
+    size_t hit = 0;
+    for (size_t k = 0; k < s->nsecrets && !hit; k++) {
+      /* the password anywhere; and at the start of a quoted name, a part
+      ** of it after an '@' in it: of the user info "u:pa@ss@host" libpq
+      ** takes "pa" as the password and says it cannot find the host
+      ** "ss@host" */
+      const char *pw = s->uri + s->secrets[k].off, *end = pw + s->secrets[k].len;
+      for (const char *q = pw; q && q < end && !hit;
+           q = memchr(q + 1, '@', (size_t)(end - q - 1))) {
+        const char *from = q == pw ? q : q + 1;
+        size_t len = (size_t)(end - from);
+        if (len && len <= n - i && (q == pw || (i && m[i - 1] == '"')) && !memcmp(m + i, from, len))
+          hit = len;
+      }
+    }
+    if (hit ? sb_buf_put(b, "***", 3) : sb_buf_put(b, m + i, 1)) return -1;
+    i += hit ? hit : 1;
+  }
+  return sb_buf_put(b, "", 1);
+}
+
 int pg_conn_error(pg_store *s, PGconn *c, const PGresult *res, sb_error *err, const char *what) {
   const char *m = res ? PQresultErrorMessage(res) : "";
   if (!*m) m = PQerrorMessage(c);
   size_t n = strlen(m);
   while (n && (m[n - 1] == '\n' || m[n - 1] == ' '))
     n--; /* libpq ends its messages with a newline */
-  return sb_error_set(err, SB_EIO, s->where, "%s: %.*s", what, (int)n, m);
+  if (!s->nsecrets) return sb_error_set(err, SB_EIO, s->where, "%s: %.*s", what, (int)n, m);
+  sb_buf b = {0};
+  /* out of memory: libpq's message is left out rather than shown unmasked */
+  int oom = masked_message(s, m, n, &b);
+  sb_error_set(err, SB_EIO, s->where, "%s: %s", what, oom ? "(out of memory)" : b.p);
+  sb_buf_free(&b);
+  return SB_EIO;
 }
 
 int pg_error(pg_store *s, const PGresult *res, sb_error *err, const char *what) {
@@ -431,6 +464,7 @@ static void op_close(sb_store *bs) {
   free(s->ahead.accs);
   free(s->pending);
   free(s->where);
+  free(s->secrets);
   free(s);
 }
 
@@ -1104,42 +1138,126 @@ static const sb_store_ops OPS = {op_close,
 
 /* ---- open -------------------------------------------------------------------------- */
 
-/* The URI for messages: a password in it (user:PASSWORD@ or password=) is
-** replaced by "***", so an error printed or logged never shows it. */
-static char *mask_uri(const char *uri) {
+/*
+** The passwords a URI holds, and the URI as messages name it, each
+** password replaced by "***".  libpq reads a password in two places
+** (fe-connect.c, conninfo_uri_parse_options and _params):
+**   the user info   user:PASSWORD@ — the user info being what comes before
+**                   the first '@' when no '/' comes before that '@' (a '?'
+**                   does not end it: "u:pa?ss@host" is the password
+**                   "pa?ss");
+**   the query       every password=VALUE, up to the next '&', the key
+**                   percent-decoded first ("pass%77ord=" is one too).
+** The span masked in the user info runs from the first ':' to the *last*
+** '@' before the first '/': a password with an unencoded '@' ("pa@ss"),
+** of which libpq reads only "pa" (and the rest as the host name, which
+** then fails), is masked whole.  Every span is kept (s->secrets), because
+** masking the URI is not enough: libpq's own messages quote what they
+** could not read — "invalid percent-encoded token: "se%zzcret"", an
+** unknown parameter, or the whole URI — and pg_conn_error masks those
+** too.  Until 2026-12 the masked copy was allocated 32 bytes longer than
+** the URI while each "password=" of an empty value grows it by 3: a URI of
+** eleven of them wrote past the allocation.
+*/
+
+static int hex_digit(char c) {
+  return c >= '0' && c <= '9'   ? c - '0'
+         : c >= 'a' && c <= 'f' ? c - 'a' + 10
+         : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                : -1;
+}
+
+/* Whether the query key at p (up to '=', '&' or the end), percent-decoded,
+** is "password". */
+static int is_password_key(const char *p) {
+  static const char want[] = "password";
+  size_t k = 0;
+  for (; *p && *p != '=' && *p != '&'; k++) {
+    int c = (unsigned char)*p;
+    if (c == '%' && hex_digit(p[1]) >= 0 && hex_digit(p[2]) >= 0) {
+      c = hex_digit(p[1]) * 16 + hex_digit(p[2]);
+      p += 3;
+    } else {
+      p++;
+    }
+    if (k >= sizeof want - 1 || c != want[k]) return 0;
+  }
+  return k == sizeof want - 1 && *p == '=';
+}
+
+/* Record the span [off, off + len) of s->uri as a password. */
+static int add_secret(pg_store *s, size_t off, size_t len) {
+  if (!len) return SB_OK; /* an empty password shows nothing */
+  if (s->nsecrets == s->secrets_cap) {
+    size_t nc = s->secrets_cap ? s->secrets_cap * 2 : 4;
+    pg_secret *nv = realloc(s->secrets, nc * sizeof *nv);
+    if (!nv) return SB_ENOMEM;
+    s->secrets = nv, s->secrets_cap = nc;
+  }
+  s->secrets[s->nsecrets].off = off;
+  s->secrets[s->nsecrets++].len = len;
+  return SB_OK;
+}
+
+/* Find the passwords of s->uri (s->secrets) and make s->where, the URI
+** with each replaced by "***".  SB_OK or SB_ENOMEM. */
+static int mask_uri(pg_store *s) {
+  const char *uri = s->uri;
   size_t n = strlen(uri);
-  char *m = malloc(n + 4 * 8 + 1), *o = m;
-  if (!m) return NULL;
-  const char *p = uri, *end = uri + n;
-  const char *auth = strstr(uri, "://");
+  const char *auth = strstr(uri, "://"), *info_end = uri;
   if (auth) {
     auth += 3;
-    /* the user info ends at the last '@' before the path or the query */
-    const char *stop = auth + strcspn(auth, "/?");
+    const char *stop = auth + strcspn(auth, "/");
     const char *at = NULL;
     for (const char *q = auth; q < stop; q++)
       if (*q == '@') at = q;
     const char *colon = at ? memchr(auth, ':', (size_t)(at - auth)) : NULL;
-    if (colon) {
-      memcpy(o, uri, (size_t)(colon + 1 - uri));
-      o += colon + 1 - uri;
-      memcpy(o, "***", 3);
-      o += 3;
-      p = at;
+    if (colon && add_secret(s, (size_t)(colon + 1 - uri), (size_t)(at - colon - 1)))
+      return SB_ENOMEM;
+    if (colon) info_end = at;
+  }
+  /* the query's (a "password=" inside the user info is the user info's:
+  ** "u:x?password=y@host" has the one password "x?password=y") */
+  for (const char *p = info_end + 1; *p; p++)
+    if ((p[-1] == '?' || p[-1] == '&') && is_password_key(p)) {
+      const char *v = strchr(p, '=') + 1;
+      if (add_secret(s, (size_t)(v - uri), strcspn(v, "&"))) return SB_ENOMEM;
+    }
+  /* in URI order, overlapping spans made one (defensive: the user info's
+  ** comes first and the query's do not overlap) */
+  for (size_t k = 1; k < s->nsecrets; k++)
+    for (size_t j = k; j > 0 && s->secrets[j].off < s->secrets[j - 1].off; j--) {
+      pg_secret t = s->secrets[j];
+      s->secrets[j] = s->secrets[j - 1];
+      s->secrets[j - 1] = t;
+    }
+  size_t kept = 0;
+  for (size_t k = 0; k < s->nsecrets; k++) {
+    pg_secret *last = kept ? &s->secrets[kept - 1] : NULL;
+    if (last && s->secrets[k].off <= last->off + last->len) {
+      size_t end = s->secrets[k].off + s->secrets[k].len;
+      if (end > last->off + last->len) last->len = end - last->off;
+    } else {
+      s->secrets[kept++] = s->secrets[k];
     }
   }
-  while (p < end) {
-    /* password=... in the query string */
-    if ((p == uri || p[-1] == '?' || p[-1] == '&') && strncmp(p, "password=", 9) == 0) {
-      memcpy(o, "password=***", 12);
-      o += 12;
-      p += 9 + strcspn(p + 9, "&");
-      continue;
-    }
-    *o++ = *p++;
+  s->nsecrets = kept;
+  /* each span becomes 3 bytes: at most 3 bytes more than the URI a span
+  ** (an empty one is not recorded) */
+  char *m = malloc(n + 3 * s->nsecrets + 1), *o = m;
+  if (!m) return SB_ENOMEM;
+  size_t at = 0;
+  for (size_t k = 0; k < s->nsecrets; k++) {
+    memcpy(o, uri + at, s->secrets[k].off - at);
+    o += s->secrets[k].off - at;
+    memcpy(o, "***", 3);
+    o += 3;
+    at = s->secrets[k].off + s->secrets[k].len;
   }
-  *o = 0;
-  return m;
+  memcpy(o, uri + at, n - at);
+  o[n - at] = 0;
+  s->where = m;
+  return SB_OK;
 }
 
 /* libpq prints notices to stderr unless told otherwise; library code
@@ -1171,12 +1289,12 @@ int sb_store_pg_open(const char *uri, int create, sb_store **out, sb_error *err)
   s->count = -1;
   s->overlay_ok = 1;
   s->rows_before = -1;
-  s->where = mask_uri(uri);
   s->uri = strdup(uri);
   s->pending = malloc(PG_OVERLAY_ROWS * sizeof *s->pending);
-  if (!s->where || !s->uri || !s->pending) {
+  if (!s->uri || !s->pending || mask_uri(s)) {
     free(s->uri);
     free(s->where);
+    free(s->secrets);
     free(s->pending);
     free(s);
     return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");

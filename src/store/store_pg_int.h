@@ -169,6 +169,11 @@ typedef struct pg_stage {
   int leftover; /* the staging tables may be committed: dropped when this rolls back */
 } pg_stage;
 
+/* A password in the URI: its bytes' place (store_pg.c, mask_uri). */
+typedef struct pg_secret {
+  size_t off, len;
+} pg_secret;
+
 typedef struct pg_store {
   sb_store base;
   PGconn *conn;
@@ -185,6 +190,10 @@ typedef struct pg_store {
   int64_t pending_rows;    /* rows appended and not sent yet */
   pg_pending_acc *accs;    /* accumulators not sent yet */
   size_t naccs, accs_cap;
+  /* The URI's passwords, in its order (none: NULL), masked in `where` and
+  ** in every message (store_pg.c: mask_uri, pg_conn_error). */
+  pg_secret *secrets;
+  size_t nsecrets, secrets_cap;
   /* Inside a write transaction (begin() holds the ledger's write lock, so
   ** nobody else writes then): the largest seq (-1: not read yet) and as
   ** the transaction began (count0: claims_count is set at its commit when

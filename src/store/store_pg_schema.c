@@ -602,7 +602,15 @@ static int ledger_version(pg_store *s, sb_error *err) {
                                 " 'application'), (SELECT value FROM sanbao_meta WHERE key ="
                                 " 'schema_version')");
   if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-    int rc = pg_error(s, r, err, "not a sanbao ledger");
+    /* a sanbao_meta without our columns (42703, undefined column) is
+    ** another application's; anything else -- a role that may not read it
+    ** (42501), a lost connection -- says nothing about whose it is, and
+    ** was reported as "not a sanbao ledger: ... permission denied" */
+    const char *state = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+    int rc = state && strcmp(state, "42703") == 0
+                 ? sb_error_set(err, SB_EINVAL, s->where,
+                                "not a sanbao ledger (a sanbao_meta table of another application)")
+                 : pg_error(s, r, err, "cannot read the ledger's schema version");
     PQclear(r);
     return rc;
   }

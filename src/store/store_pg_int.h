@@ -216,6 +216,9 @@ typedef struct pg_store {
   ** indexes dropped now, and once in this transaction. */
   int64_t rows_before;
   int indexes_off, indexes_dropped;
+  /* Whether this connection's role may make them again (CREATE on their
+  ** schema, store_pg_rows.c): 1 yes, -1 no, 0 not asked yet. */
+  int may_index;
   sb_buf copy_alerts; /* alerts of an import not sent yet, binary COPY */
   /* An import's chunk of rows being sent by a thread of its own while the
   ** next is encoded (store_pg_rows.c, "an import's chunks overlap"):

@@ -303,6 +303,7 @@ static int64_t accs_last_only(pg_store *s) {
 }
 
 static size_t chunk_bytes(pg_store *s);
+static int may_make_indexes(pg_store *s);
 
 /* ACC_REKEY_MIN, or in a build with the test hooks ACC_REKEY_MIN scaled by
 ** SANBAO_TEST_PG_CHUNK_BYTES as the chunks are, so that the tests' small
@@ -369,7 +370,7 @@ static int flush_accs(pg_store *s, sb_error *err) {
                : pg_error(s, r, err, "storing accumulators");
   int empty = !rc && PQgetvalue(r, 0, 0)[0] == 't';
   PQclear(r);
-  int rekey = empty && n >= acc_rekey_min(s);
+  int rekey = empty && n >= acc_rekey_min(s) && may_make_indexes(s);
 #ifdef SB_TEST_HOOKS
   s->test_rekeys += rekey;
 #endif
@@ -541,9 +542,40 @@ static int send_pending(pg_store *s, sb_error *err) {
 ** the import to end instead of reading the ledger as it was before it;
 ** writers wait for the import's write lock in any case.
 */
+/*
+** Making an index again (ALTER TABLE ... ADD PRIMARY KEY) needs the
+** CREATE privilege on the table's schema, which its owner need not have:
+** db init made the tables with it, and an administrator may take it back
+** afterwards (PostgreSQL 15 grants it on public to nobody but the
+** database's owner).  Without it the keys dropped before a first import
+** could not be made again after it, and every first import of more than a
+** chunk failed ("cannot make the claims' indexes: permission denied for
+** schema public"), although the same rows go in with the keys kept.  So
+** the keys are dropped (the claims' here, the accumulators' in flush_accs)
+** only by a role that may make them again, asked once a connection;
+** otherwise the import keeps them -- slower, as into a ledger in use --
+** and stages nothing (the staging table needs the same privilege).
+*/
+static int may_make_indexes(pg_store *s) {
+  if (!s->may_index) {
+    PGresult *r = PQexec(s->conn, "SELECT has_schema_privilege(relnamespace, 'CREATE')"
+                                  " FROM pg_class WHERE oid = 'claims'::regclass");
+    /* a failed question: keep the keys (it costs time, never the import) */
+    s->may_index =
+        PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQgetvalue(r, 0, 0)[0] == 't'
+            ? 1
+            : -1;
+    PQclear(r);
+  }
+  return s->may_index > 0;
+}
+
 static int drop_row_indexes(pg_store *s, sb_error *err) {
   if (!s->indexes_dropped && s->rows_before == 0) {
-    s->indexes_dropped = s->indexes_off = 1;
+    s->indexes_dropped = 1;
+    if (pg_chunk_wait(s, err)) return SB_EIO;
+    if (!may_make_indexes(s)) return SB_OK;
+    s->indexes_off = 1;
     pg_stage_begin(s); /* or not: then every row goes this way */
     if (pg_exec(s, PG_DROP_ROW_INDEXES, err, "cannot prepare the import")) {
       pg_drop_pending(s);

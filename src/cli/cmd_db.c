@@ -550,8 +550,9 @@ static int db_init(int argc, char **argv) {
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   sb_store *st;
   if (open_store("db init", o[0].values[0], 1, &st)) return SB_EXIT_USAGE;
+  /* st->where, not --db's text: a URI's password is masked there */
+  fprintf(stderr, "sanbao db init: created %s\n", st->where);
   st->ops->close(st);
-  fprintf(stderr, "sanbao db init: created %s\n", o[0].values[0]);
   return SB_EXIT_OK;
 }
 

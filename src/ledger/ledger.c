@@ -645,11 +645,11 @@ static int put_fen(sb_buf *o, sb_fen v) {
   return sb_buf_put(o, ",", 1) | sb_buf_put(o, t, n);
 }
 
-/* Write the re-settlement's two files into `dir`: both finished (written
-** and on disk under temporary names) before either is put in place, so a
-** failure leaves both names as they were (outfile.h, sb_outfile_finish). */
-static int write_pair(const char *dir, const char *name[2], sb_buf *b[2], sb_error *err) {
-  sb_outfile f[2];
+/* The re-settlement's two files in `dir`, staged: written and on disk under
+** temporary names (sb_outfile_finish), not yet in place.  0, with both in
+** f[]; or an error, with nothing left behind. */
+static int stage_pair(const char *dir, const char *name[2], sb_buf *b[2], sb_outfile f[2],
+                      sb_error *err) {
   int open = 0, rc = SB_OK;
   for (int k = 0; k < 2 && !rc; k++) {
     char path[4096];
@@ -659,12 +659,21 @@ static int write_pair(const char *dir, const char *name[2], sb_buf *b[2], sb_err
   }
   for (int k = 0; k < 2 && !rc; k++)
     rc = sb_outfile_finish(&f[k], err);
-  int placed = 0;
-  for (int k = 0; k < 2 && !rc; k++, placed++)
-    rc = sb_outfile_place(&f[k], err);
-  for (int k = placed; k < open; k++)
-    sb_outfile_abort(&f[k]); /* a failed place has removed its own */
+  if (rc)
+    for (int k = 0; k < open; k++)
+      sb_outfile_abort(&f[k]);
   return rc;
+}
+
+/* Put the staged pair in place; a failure leaves the second name as it was
+** (a failed place removes its own file; the other is aborted). */
+static int place_pair(sb_outfile f[2], sb_error *err) {
+  int rc = sb_outfile_place(&f[0], err);
+  if (rc) {
+    sb_outfile_abort(&f[1]);
+    return rc;
+  }
+  return sb_outfile_place(&f[1], err);
 }
 
 int sb_ledger_resettle(sb_store *st, int year, const char *policy_path, const char *dir,
@@ -816,7 +825,16 @@ int sb_ledger_resettle(sb_store *st, int year, const char *policy_path, const ch
   }
   const char *names[2] = {"claims.csv", "persons.csv"};
   sb_buf *bufs[2] = {&claims, &persons};
-  if ((rc = write_pair(dir, names, bufs, err))) goto out;
+  /* The files are staged first (where a full disk shows), the run is
+  ** recorded and committed next, and only then are the files put in place:
+  ** a ledger that refuses the record (a read-only file, a role that may
+  ** not write, a lock) leaves DIR as it was, with nothing claiming to be
+  ** this run's output.  Placing is two renames; should one fail after the
+  ** commit, the run log names a re-settlement whose files are not there,
+  ** and the error says which — the lesser harm, since a re-settlement can
+  ** be run again and changes nothing but the log. */
+  sb_outfile f[2];
+  if ((rc = stage_pair(dir, names, bufs, f, err))) goto out;
   int64_t run;
   char summary[256];
   snprintf(
@@ -828,6 +846,12 @@ int sb_ledger_resettle(sb_store *st, int year, const char *policy_path, const ch
   if (!(rc = st->ops->run_start(st, "resettle", dir, &run, err)) &&
       !(rc = st->ops->run_finish(st, run, summary, err)) && !(rc = st->ops->commit(st, err)))
     in_txn = 0;
+  if (rc) {
+    sb_outfile_abort(&f[0]);
+    sb_outfile_abort(&f[1]);
+  } else {
+    rc = place_pair(f, err);
+  }
 out:
   if (in_txn) st->ops->rollback(st);
   free(c.v);

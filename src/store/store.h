@@ -277,6 +277,14 @@ typedef struct sb_store_ops {
 struct sb_store {
   const sb_store_ops *ops;
   /*
+  ** What to call the ledger in a message: the SQLite file's path, or the
+  ** PostgreSQL URI with every password masked ("postgresql://u:***@h/db").
+  ** Set by the store's open, owned by the store, valid until close.  A
+  ** caller that names the ledger prints this, never the --db text it was
+  ** given, which may hold a password.
+  */
+  const char *where;
+  /*
   ** Serve mode's durability, when the store splits it from the commit
   ** (set by serve_start; NULL: every commit is durable when it returns, as
   ** outside serve mode — PostgreSQL).  It makes durable every transaction

@@ -1299,6 +1299,7 @@ int sb_store_pg_open(const char *uri, int create, sb_store **out, sb_error *err)
     free(s);
     return sb_error_set(err, SB_ENOMEM, NULL, "out of memory");
   }
+  s->base.where = s->where;
   s->conn = PQconnectdb(uri);
   int rc = SB_OK;
   if (!s->conn) {

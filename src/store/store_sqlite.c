@@ -1096,6 +1096,7 @@ int sb_store_sqlite_open(const char *path, int create, sb_store **out, sb_error 
     return sb_error_set(err, SB_ENOMEM, path, "out of memory");
   }
   memcpy(s->path, path, n);
+  s->base.where = s->path;
   /* No memory statistics: they cost a global mutex on every allocation;
   ** and a page cache whose commits do not walk the whole cache after a
   ** B-tree page swap (store_sqlite_pcache.c).  (Both refused harmlessly

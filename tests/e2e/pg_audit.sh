@@ -297,6 +297,13 @@ run db import-claims --db "postgresql://sbpw:Right-Pass@$a/$dbn" --claims "$g/p1
 expect_rc "a read-only role: import-claims" 2
 contains "a read-only role: import-claims says why" "$work/err.txt" "permission denied"
 same_text "a read-only role: nothing written" "$before" "$(pg_sql "$dbn" "SELECT count(*) FROM runs")"
+# db resettle by a role that may not record the run: exit 2 and no file in
+# --out (its two files used to be in place before the record failed)
+run db resettle --db "postgresql://sbpw:Right-Pass@$a/$dbn" --year 2022 --out "$work/rs-ro"
+expect_rc "a read-only role: db resettle" 2
+contains "a read-only role: db resettle says why" "$work/err.txt" "permission denied"
+absent "a read-only role: db resettle leaves no file" "$work/rs-ro/claims.csv" "$work/rs-ro/persons.csv"
+no_tmp "a read-only role: db resettle leaves no temporary file" "$work/rs-ro"
 
 # A role that owns the ledger but may no longer create in its schema
 # (PostgreSQL 15 gives CREATE on public only to the database's owner): a
@@ -323,6 +330,16 @@ expect_rc "a first import by a role without CREATE" 0 1
 run db export-settlements --db "$own" --out "$work/nocreate.pg.csv"
 same_file "a first import by a role without CREATE: the same book" "$work/nocreate.sq.csv" \
   "$work/nocreate.pg.csv"
+
+# db init names the ledger it made: the URI with its password masked, as
+# every other message does (it used to print --db as given)
+pg_sql postgres "CREATE DATABASE sbinit" >/dev/null
+run db init --db "postgresql://postgres:Sekr3t@$a/sbinit"
+expect_rc "db init with a password in the URI" 0
+contains "db init: the ledger named" "$work/err.txt" "created postgresql://postgres:***@$a/sbinit"
+if grep -F -q Sekr3t "$work/err.txt" "$work/out.txt"; then
+  bad "db init: the password is printed"
+else ok; fi
 
 # ============================================================================
 # 4. The database stopped in the middle of an import, and two at once.

@@ -26,6 +26,7 @@
 
 #include "fuzz.h"
 #include "io/csv.h"
+#include "sanbao/date.h"
 #include "sanbao/money.h"
 #include "sanbao/types.h"
 #include "whatif/report.h"
@@ -74,9 +75,10 @@ static int column(const sb_csv_row *h, const char *name) {
 /* What the file says, summed here. */
 typedef struct expect {
   sb_fen all[M_N], cat[SB_CAT_COUNT][M_N];
-  int64_t claims, cat_claims[SB_CAT_COUNT], alerts;
-  sb_fen *psn;   /* per registry person: the year's burden */
-  uint8_t *seen; /* per registry person: has a settled or reversed row */
+  int64_t claims, cat_claims[SB_CAT_COUNT];
+  int64_t alerts, cat_alerts[SB_CAT_COUNT]; /* of a person's category on the alert's date */
+  sb_fen *psn;                              /* per registry person: the year's burden */
+  uint8_t *seen;                            /* per registry person: has a settled or reversed row */
 } expect;
 
 static sb_fen field_of(const sb_sim_sums *u, int m) {
@@ -152,9 +154,28 @@ static void sum_settlements(const char *text, size_t len, const sb_registry *reg
   sb_csv_close(rd);
 }
 
-/* The alert rows of an accepted alerts file. */
-static int64_t count_alerts(const char *text, size_t len) {
-  return fz_csv_records(text, len, 0, "report: alerts") - 1;
+/* The alert rows of an accepted alerts file, and by the category of the
+** person on each alert's date: an alert of a date on which the person was
+** not insured (a file not written by settle) counts in `all` and the
+** prefecture's, but in no category. */
+static void count_alerts(const char *text, size_t len, const sb_registry *reg, expect *e) {
+  e->alerts = fz_csv_records(text, len, 0, "report: alerts") - 1;
+  sb_csv_reader *rd = sb_csv_open_mem(text, len);
+  if (!rd) fz_fail("report: out of memory");
+  sb_csv_row row;
+  if (sb_csv_next(rd, &row) != 1) fz_fail("report: an accepted alerts file has no header");
+  int person = column(&row, "person_id"), date = column(&row, "date");
+  if (person < 0 || date < 0) fz_fail("report: accepted alerts without person_id or date");
+  while (sb_csv_next(rd, &row) == 1) {
+    const sb_csv_field *p = &row.fields[person], *d = &row.fields[date];
+    int32_t k = sb_registry_find(reg, p->p, p->len);
+    sb_date when;
+    if (k < 0 || sb_date_parse(d->p, d->len, &when))
+      fz_fail("report: accepted the alert of line %lld", (long long)row.line);
+    int c = sb_registry_category_on(reg, k, when);
+    if (c >= 0 && c < SB_CAT_COUNT) e->cat_alerts[c]++;
+  }
+  sb_csv_close(rd);
 }
 
 static int cmp_fen(const void *a, const void *b) {
@@ -190,19 +211,20 @@ static void check_result(const sb_sim_result *r, const expect *e, const sb_regis
   if (r->all[0].claims != e->claims)
     fz_fail("report: %lld claims, the file has %lld", (long long)r->all[0].claims,
             (long long)e->claims);
-  int64_t cat_alerts = 0, pref_alerts = 0;
+  int64_t pref_alerts = 0;
   for (int c = 0; c < SB_CAT_COUNT; c++) {
     if (r->category[c][0].claims != e->cat_claims[c])
       fz_fail("report: category %d: %lld claims, the file has %lld", c,
               (long long)r->category[c][0].claims, (long long)e->cat_claims[c]);
-    cat_alerts += r->category[c][0].alerts;
+    if (r->category[c][0].alerts != e->cat_alerts[c])
+      fz_fail("report: category %d: %lld alerts, the file has %lld", c,
+              (long long)r->category[c][0].alerts, (long long)e->cat_alerts[c]);
   }
   for (int p = 0; p < r->n_pref; p++)
     pref_alerts += r->by_pref[p][0].alerts;
-  if (r->all[0].alerts != e->alerts || cat_alerts != e->alerts || pref_alerts != e->alerts)
-    fz_fail("report: alerts %lld (categories %lld, prefectures %lld), the file has %lld",
-            (long long)r->all[0].alerts, (long long)cat_alerts, (long long)pref_alerts,
-            (long long)e->alerts);
+  if (r->all[0].alerts != e->alerts || pref_alerts != e->alerts)
+    fz_fail("report: alerts %lld (prefectures %lld), the file has %lld",
+            (long long)r->all[0].alerts, (long long)pref_alerts, (long long)e->alerts);
   /* the distribution of the yearly burdens */
   int32_t np = sb_registry_count(reg);
   sb_fen *v = malloc(((size_t)np + 1) * sizeof *v);
@@ -329,7 +351,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   e.seen = calloc((size_t)np + 1, 1);
   if (!e.psn || !e.seen) fz_fail("report: out of memory");
   sum_settlements(text, slen, reg, &e);
-  if (alerts) e.alerts = count_alerts(alerts, alen);
+  if (alerts) count_alerts(alerts, alen, reg, &e);
 
   const sb_sim_result *r = sb_sim_finish(sim);
   if (!r) fz_fail("report: sb_sim_finish failed");

@@ -756,8 +756,12 @@ static int check_number_texts(const char *t, size_t n, const char *name, sb_erro
       top->want_key = !top->array;
     } else if (c == '"') { /* a string: skip it, escapes included; a key is kept */
       size_t a = ++i;
+      /* A backslash escapes the next byte only when there is one: a text
+      ** that ends inside a string on a backslash (not JSON, which jansson
+      ** refuses next) must leave i at n, not n + 1, or the key copied
+      ** below takes a byte past the text (docs/fuzzing.md F4). */
       for (; i < n && t[i] != '"'; i++)
-        if (t[i] == '\\') i++;
+        if (t[i] == '\\' && i + 1 < n) i++;
       if (top && top->want_key) {
         size_t k = i - a < SCAN_KEY - 1 ? i - a : SCAN_KEY - 1;
         memcpy(top->key, t + a, k);

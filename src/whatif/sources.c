@@ -184,6 +184,40 @@ static int row_fits(const sb_csv_row *row, int ncols, const char *path, sb_error
   return row_error(err, path, row->line, why);
 }
 
+/*
+** Do a row's amounts say what settle's rows always say?  NULL when they
+** do, else why not.  The report sums what the file holds, and a row that
+** no settlement writes — a reversal with positive amounts, a fund that is
+** not its tiers' sum — would be summed as given, the page's totals then
+** contradicting themselves ("0 claims, 60,000.00 yuan" of a settled row
+** and its copy marked reversed).  So the identities of every settled row
+** (docs/reference/settlement.md, the amounts' definitions) are checked,
+** with the signs: a settled row's amounts are >= 0, a reversal's <= 0
+** (its original's, negated).  A file without reassist_pay (older than
+** re-assistance) has a fund of three tiers.
+*/
+static const char *row_amounts_wrong(const sb_result *r, int reversed, int has_ra) {
+  const sb_fen v[] = {r->medfee_sumamt, r->fulamt_ownpay_amt, r->overlmt_selfpay, r->preselfpay_amt,
+                      r->inscp_scp_amt, r->act_pay_dedc,      r->hifp_pay,        r->hifmi_pay,
+                      r->maf_pay,       r->fund_pay_sumamt,   r->psn_part_amt,    r->reassist_pay};
+  for (size_t k = 0; k < sizeof v / sizeof v[0]; k++)
+    if (reversed ? v[k] > 0 : v[k] < 0)
+      return reversed ? "amounts: a reversed row's amounts are zero or negative (its original's, "
+                        "negated)"
+                      : "amounts: a settled row's amounts are zero or positive";
+  if (r->inscp_scp_amt !=
+      r->medfee_sumamt - r->fulamt_ownpay_amt - r->overlmt_selfpay - r->preselfpay_amt)
+    return "inscp_scp_amt: not medfee_sumamt - fulamt_ownpay_amt - overlmt_selfpay - "
+           "preselfpay_amt";
+  sb_fen fund = r->hifp_pay + r->hifmi_pay + r->maf_pay + (has_ra ? r->reassist_pay : 0);
+  if (r->fund_pay_sumamt != fund)
+    return has_ra ? "fund_pay_sumamt: not hifp_pay + hifmi_pay + maf_pay + reassist_pay"
+                  : "fund_pay_sumamt: not hifp_pay + hifmi_pay + maf_pay";
+  if (r->fund_pay_sumamt + r->psn_part_amt != r->medfee_sumamt)
+    return "psn_part_amt: not medfee_sumamt - fund_pay_sumamt";
+  return NULL;
+}
+
 typedef int (*csv_reader_fn)(sb_csv_reader *rd, const char *path, const sb_registry *reg,
                              sb_sim *sim, sb_error *err);
 
@@ -230,6 +264,8 @@ static int read_settlements(sb_csv_reader *rd, const char *path, const sb_regist
         return row_error(err, path, row.line, why);
       }
     }
+    const char *wrong = row_amounts_wrong(&r, rev, idx[S_RA] >= 0);
+    if (wrong) return row_error(err, path, row.line, wrong);
     r.category = (uint8_t)cat;
     const sb_csv_field *d = &row.fields[idx[S_DATE]];
     sb_date date;

@@ -5,9 +5,11 @@
 #     the input is left as it was — by the same name, another path, a
 #     symbolic link or a hard link; db resettle does not overwrite an earlier
 #     run's files without --force;
-#  2. `sanbao report` refuses a row whose field count differs from the
-#     header's (it used to read the previous row's amounts) and a row with an
-#     unknown status, naming FILE:LINE;
+#  2. `sanbao report` refuses, naming FILE:LINE, a row whose field count
+#     differs from the header's (it used to read the previous row's
+#     amounts), a row with an unknown status, and a row whose amounts no
+#     settlement writes (a reversal's positive, a fund that is not its
+#     tiers' sum);
 #  3. `sanbao demo` with a bad --policy leaves the previous demo as it was;
 #  4. a ledger re-import does not settle a reversal the batch rejects (one
 #     dated before its original stays UNKNOWN_CLAIM at every import).
@@ -137,6 +139,27 @@ contains "report: the unknown person's line is named" "$work/err.txt" "who.csv:2
 run report --settlements "$work/when.csv" --persons "$work/persons.csv" --report "$work/when.html"
 expect_rc "report: a settled row dated 2022-02-30" 2
 contains "report: the bad date's line is named" "$work/err.txt" "when.csv:2: date"
+# rows no settlement writes: a settled row copied as reversed with its
+# positive amounts (summed as given, the page said "0 claims" of 60,000.00
+# yuan), and a settled row whose fund is not its tiers' sum
+{
+  head -1 "$work/set.csv"
+  grep ',settled,' "$work/set.csv" | head -1
+  grep ',settled,' "$work/set.csv" | head -1 | sed 's/,settled,/,reversed,/'
+} >"$work/sign.csv"
+run report --settlements "$work/sign.csv" --persons "$work/persons.csv" --report "$work/sign.html"
+expect_rc "report: a reversed row with positive amounts" 2
+contains "report: the wrong sign's line is named" "$work/err.txt" "sign.csv:3: amounts: a reversed row's"
+if [ -f "$work/sign.html" ]; then bad "report: a page was written for a reversal of positive amounts"; else ok; fi
+fund=$(head -1 "$work/set.csv" | tr ',' '\n' | grep -n '^fund_pay_sumamt$' | cut -d: -f1)
+{
+  head -1 "$work/set.csv"
+  grep ',settled,' "$work/set.csv" | head -1 |
+    awk -F, -v f="$fund" 'BEGIN { OFS = "," } { $f = sprintf("%.2f", $f + 1); print }'
+} >"$work/fund.csv"
+run report --settlements "$work/fund.csv" --persons "$work/persons.csv" --report "$work/fund.html"
+expect_rc "report: a fund that is not its tiers' sum" 2
+contains "report: the fund's line is named" "$work/err.txt" "fund.csv:2: fund_pay_sumamt: not hifp_pay"
 
 # ---- 3. demo with a bad policy keeps the previous demo --------------------------
 mkdir -p "$work/here"

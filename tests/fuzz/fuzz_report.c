@@ -135,6 +135,7 @@ static void sum_settlements(const char *text, size_t len, const sb_registry *reg
     int32_t k = sb_registry_find(reg, p->p, p->len);
     if (k < 0)
       fz_fail("report: accepted line %lld of a person not in the registry", (long long)row.line);
+    sb_fen got[M_N] = {0};
     for (int m = 0; m < M_N; m++) {
       sb_fen v = 0;
       if (at[m] < 0) continue; /* reassist_pay: an older file */
@@ -142,10 +143,19 @@ static void sum_settlements(const char *text, size_t len, const sb_registry *reg
         fz_fail("report: accepted line %lld whose %s '%.*s' is not an amount", (long long)row.line,
                 AMOUNT_COLS[m], (int)(row.fields[at[m]].len > 40 ? 40 : row.fields[at[m]].len),
                 row.fields[at[m]].p);
+      if (rev ? v > 0 : v < 0)
+        fz_fail("report: accepted line %lld whose %s has the wrong sign for its status",
+                (long long)row.line, AMOUNT_COLS[m]);
+      got[m] = v;
       e->all[m] += v;
       e->cat[cat][m] += v;
       if (m == M_PSN) e->psn[k] += v;
     }
+    /* an accepted row is one settle could write: its fund is its tiers'
+    ** sum and the personal part the rest (sources.c, row_amounts_wrong) */
+    if (got[M_FUND] != got[M_HIFP] + got[M_HIFMI] + got[M_MAF] + got[M_RA] ||
+        got[M_FUND] + got[M_PSN] != got[M_MEDFEE])
+      fz_fail("report: accepted line %lld whose amounts do not add up", (long long)row.line);
     e->claims += rev ? -1 : 1;
     e->cat_claims[cat] += rev ? -1 : 1;
     e->seen[k] = 1;

@@ -314,7 +314,16 @@ static int read_alerts(sb_csv_reader *rd, const char *path, const sb_registry *r
     if (person < 0)
       return row_error(err, path, row.line,
                        "person_id: not in --persons (the registry the alerts were raised with?)");
-    sb_sim_alert(sim, 0, person, sb_registry_category_on(reg, person, date));
+    /* an alert is raised on a settled claim and carries its date, so its
+    ** person was insured that day: one who was not was alerted against
+    ** another registry (or the row was made by hand), and would count in
+    ** the totals but in no category, the page's rows no longer adding up */
+    int category = sb_registry_category_on(reg, person, date);
+    if (category < 0)
+      return row_error(err, path, row.line,
+                       "date: its person was not insured that day in --persons (alerts are "
+                       "raised on settled claims)");
+    sb_sim_alert(sim, 0, person, category);
   }
   return got < 0 ? sb_error_set(err, SB_EIO, path, "read error: %s", strerror(errno)) : SB_OK;
 }

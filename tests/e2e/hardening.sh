@@ -9,7 +9,7 @@
 #     differs from the header's (it used to read the previous row's
 #     amounts), a row with an unknown status, and a row whose amounts no
 #     settlement writes (a reversal's positive, a fund that is not its
-#     tiers' sum);
+#     tiers' sum), and an alert of a day its person was not insured;
 #  3. `sanbao demo` with a bad --policy leaves the previous demo as it was;
 #  4. a ledger re-import does not settle a reversal the batch rejects (one
 #     dated before its original stays UNKNOWN_CLAIM at every import).
@@ -124,6 +124,16 @@ run report --settlements "$work/set.csv" --persons "$work/persons.csv" --report 
 expect_rc "report: claims given as --alerts" 2
 contains "report: the alerts' missing column is named" "$work/err.txt" "household_id"
 if [ -f "$work/al.html" ]; then bad "report: a page was written for claims as alerts"; else ok; fi
+# an alert dated on a day its person was not insured (A1 is insured from
+# 2022-01-01): settle raises alerts on settled claims only; it used to count
+# in the totals but in no category
+printf 'person_id,household_id,rule,claim_id,date,psn_ytd,threshold\nA1,H1,low,X1,2021-12-01,100.00,50.00\n' \
+  >"$work/al-day.csv"
+run report --settlements "$work/set.csv" --persons "$work/persons.csv" --report "$work/ald.html" \
+  --alerts "$work/al-day.csv"
+expect_rc "report: an alert of a day its person was not insured" 2
+contains "report: the uninsured day's alert is named" "$work/err.txt" "al-day.csv:2: date: its person was not insured"
+if [ -f "$work/ald.html" ]; then bad "report: a page was written for an alert of an uninsured day"; else ok; fi
 # a settled row of a person the registry does not hold, and one with no real date
 {
   head -1 "$work/set.csv"

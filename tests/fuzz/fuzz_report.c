@@ -165,9 +165,10 @@ static void sum_settlements(const char *text, size_t len, const sb_registry *reg
 }
 
 /* The alert rows of an accepted alerts file, and by the category of the
-** person on each alert's date: an alert of a date on which the person was
-** not insured (a file not written by settle) counts in `all` and the
-** prefecture's, but in no category. */
+** person on each alert's date.  An alert of a date on which the person was
+** not insured is refused (settle raises alerts on settled claims only, and
+** the alert's date is its claim's), so every accepted alert has a
+** category. */
 static void count_alerts(const char *text, size_t len, const sb_registry *reg, expect *e) {
   e->alerts = fz_csv_records(text, len, 0, "report: alerts") - 1;
   sb_csv_reader *rd = sb_csv_open_mem(text, len);
@@ -183,7 +184,10 @@ static void count_alerts(const char *text, size_t len, const sb_registry *reg, e
     if (k < 0 || sb_date_parse(d->p, d->len, &when))
       fz_fail("report: accepted the alert of line %lld", (long long)row.line);
     int c = sb_registry_category_on(reg, k, when);
-    if (c >= 0 && c < SB_CAT_COUNT) e->cat_alerts[c]++;
+    if (c < 0 || c >= SB_CAT_COUNT)
+      fz_fail("report: accepted the alert of line %lld, of a day its person was not insured",
+              (long long)row.line);
+    e->cat_alerts[c]++;
   }
   sb_csv_close(rd);
 }

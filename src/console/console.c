@@ -192,9 +192,13 @@ static char *form_get(const sb_console_in *in, const char *name) {
 
 /* ---- answers without the ledger ----------------------------------------------------- */
 
+/* 303 to `loc` (a path of the console, never another site's: next_ok),
+** with a link to it for a client that does not follow: escaped there, as
+** a way back holds a query ("&"). */
 static int redirect(sb_console_resp *r, const char *loc) {
   return page_headers(r, 303) | page_header(r, "Location", loc) |
-         sb_buf_printf(&r->body, "<!DOCTYPE html><p><a href=\"%s\">→</a></p>\n", loc);
+         sb_buf_printf(&r->body, "<!DOCTYPE html><p><a href=\"") | sb_html_text(&r->body, loc) |
+         sb_buf_printf(&r->body, "\">→</a></p>\n");
 }
 
 /* A message page (403, 405, 400 ...): title and one sentence. */
@@ -209,7 +213,10 @@ static int message_page(sb_console_resp *r, int status, const char *zh, const ch
 /* Is `next` a console page to return to after logging in (and nothing
 ** else: no other site, no scheme, nothing to escape)? */
 static int next_ok(const char *next) {
-  if (!next || strncmp(next, "/console/", 9) != 0 || strstr(next, "//")) return 0;
+  if (!next || strncmp(next, "/console/", 9) != 0) return 0;
+  /* no "//" in the path (its query may hold one: a search for a URL) */
+  const char *q = strchr(next, '?'), *dbl = strstr(next, "//");
+  if (dbl && (!q || dbl < q)) return 0;
   for (const char *p = next; *p; p++)
     if (*p <= ' ' || *p > '~' || *p == '"' || *p == '\'' || *p == '<' || *p == '>' || *p == '\\')
       return 0;
@@ -290,23 +297,30 @@ static int path_id(sb_console_job *j, const char *rest) {
   return 0;
 }
 
+/* Decimal digits only, 1 to `max` of them (exactly `max` when `exact`):
+** strtol alone also takes a sign and leading spaces ("+2022", " 3"), which
+** no form of the pages writes (the API checks its numbers the same way). */
+static int digits_only(const char *v, size_t max, int exact) {
+  size_t n = v ? strlen(v) : 0;
+  if (!n || n > max || (exact && n != max)) return 0;
+  return strspn(v, "0123456789") == n;
+}
+
 /* The worklist's filter from the query or from a mark's form. */
 static int alerts_filter(sb_console_job *j, const char *rule, const char *pref, const char *from,
                          const char *to, const char *page, const char *open) {
   j->from = INT32_MIN, j->to = INT32_MAX, j->page = 1, j->rule[0] = 0;
   if (rule && strlen(rule) < sizeof j->rule) strcpy(j->rule, rule);
   if (pref && *pref) {
-    char *end;
-    long v = strtol(pref, &end, 10);
-    if (*end || v < 100000 || v > 999999) return -1;
+    long v = digits_only(pref, 6, 1) ? strtol(pref, NULL, 10) : 0;
+    if (v < 100000 || v > 999999) return -1;
     j->prefecture = (int32_t)(v / 100 * 100);
   }
   if (from && *from && sb_date_parse(from, strlen(from), &j->from)) return -1;
   if (to && *to && sb_date_parse(to, strlen(to), &j->to)) return -1;
   if (page && *page) {
-    char *end;
-    j->page = strtol(page, &end, 10);
-    if (*end || j->page < 1 || j->page > 1000000) return -1;
+    j->page = digits_only(page, 7, 0) ? strtol(page, NULL, 10) : 0;
+    if (j->page < 1 || j->page > 1000000) return -1;
   }
   j->open_only = open && strcmp(open, "1") == 0;
   return 0;
@@ -349,9 +363,14 @@ int sb_console_request(sb_console *c, const sb_console_in *in, sb_console_job **
         !c->cfg.token_alive(c->cfg.ctx, hash, &who)) {
       if (logout) DONE(redirect(r, "/console/login"));
       if (!get) DONE(login_page(c, r, 401, NULL, "请先登录", "log in first"));
+      /* the way back: the page asked for with its query (a bookmarked
+      ** search, a filtered worklist), all of it one encoded value */
       sb_buf loc = {0};
       e = sb_buf_printf(&loc, "/console/login?next=") |
-          sb_url_segment(&loc, in->path, strlen(in->path)) | sb_buf_put(&loc, "", 1);
+          sb_url_segment(&loc, in->path, strlen(in->path));
+      if (in->query && *in->query)
+        e |= sb_url_segment(&loc, "?", 1) | sb_url_segment(&loc, in->query, strlen(in->query));
+      e |= sb_buf_put(&loc, "", 1);
       e = e ? -1 : redirect(r, loc.p);
       sb_buf_free(&loc);
       DONE(e);
@@ -383,9 +402,8 @@ int sb_console_request(sb_console *c, const sb_console_in *in, sb_console_job **
   int bad = 0, found = 1, method_ok = get;
   const char *y = in->arg(in->ctx, "year");
   if (y && *y) {
-    char *end;
-    long v = strtol(y, &end, 10);
-    if (*end || v < 1900 || v > 9999) bad = 1;
+    long v = digits_only(y, 4, 1) ? strtol(y, NULL, 10) : 0;
+    if (v < 1900 || v > 9999) bad = 1;
     j->year = (int)v;
   }
   if (!strcmp(rest, "/")) {
@@ -414,9 +432,8 @@ int sb_console_request(sb_console *c, const sb_console_in *in, sb_console_job **
       ** token is no ambient credential, a page of another site cannot
       ** send it */
       if (via_session && (!f[0] || !same_secret(f[0], csrf))) bad = 2;
-      char *end = NULL;
-      j->seq = f[1] ? strtoll(f[1], &end, 10) : 0;
-      if (!f[1] || *end || j->seq <= 0 || !f[2] || strlen(f[2]) >= sizeof j->rule) bad |= 1;
+      j->seq = digits_only(f[1], 18, 0) ? strtoll(f[1], NULL, 10) : 0;
+      if (j->seq <= 0 || !f[2] || strlen(f[2]) >= sizeof j->rule) bad |= 1;
       if (f[2] && strlen(f[2]) < sizeof j->rule) strcpy(j->rule, f[2]);
       /* the note: at most 2,000 bytes, kept as typed (escaped when shown) */
       if (f[3] && strlen(f[3]) > 2000) bad |= 1;

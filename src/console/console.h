@@ -109,6 +109,9 @@ typedef struct sb_console_in {
   ** matched nothing (bearer_ok -1), or no Authorization header (0) */
   int bearer_ok;
   sb_console_who bearer;
+  /* the query as sent (after "?", not decoded), or NULL: kept in the way
+  ** back to the page after a login */
+  const char *query;
 } sb_console_in;
 
 typedef struct sb_console_job sb_console_job;

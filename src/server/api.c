@@ -204,8 +204,23 @@ static const char CSV_HEADER[] =
     "claim_id,person_id,date,visit_type,level,medfee_sumamt,fulamt_ownpay_amt,"
     "overlmt_selfpay,preselfpay_amt,reverses\n";
 
+/* Copy `s` into out (`cap` bytes with its NUL), cut if it must be at the
+** start of a UTF-8 character: a key longer than the field names are (a
+** client's unknown key, any length) is named by its start, never with the
+** half of a character that the answer would have to write as U+FFFD. */
+static void copy_cut(char *out, size_t cap, const char *s) {
+  size_t n = strlen(s);
+  if (n >= cap) {
+    n = cap - 1;
+    while (n && ((unsigned char)s[n] & 0xC0) == 0x80) /* s[n] continues a character */
+      n--;
+  }
+  memcpy(out, s, n);
+  out[n] = 0;
+}
+
 static int problem(sb_api_problem *p, const char *field, const char *fmt, const char *a) {
-  snprintf(p->field, sizeof p->field, "%s", field);
+  copy_cut(p->field, sizeof p->field, field);
   snprintf(p->msg, sizeof p->msg, fmt, a);
   return SB_EINVAL;
 }
@@ -246,7 +261,8 @@ static int fees_csv_of(json_t *arr, const char *claim_id, size_t claim_id_len, s
       int f = 0;
       while (f < 4 && strcmp(k, KEY[f]) != 0)
         f++;
-      snprintf(field, sizeof field, "fees[%zu].%.24s", i, k);
+      int at = snprintf(field, sizeof field, "fees[%zu].", i);
+      copy_cut(field + at, 25, k); /* 24 bytes of the key at most, whole characters */
       if (f == 4) return problem(p, field, "%s", "unknown field of a fee line");
       if (!json_is_string(v)) return problem(p, field, "%s", "must be a string");
       val[f] = json_string_value(v);
@@ -388,6 +404,13 @@ int sb_api_claim_csv(const char *body, size_t len, const char *reverses, sb_buf 
     vlen[f] = json_string_length(v);
   }
 fields_read:;
+  /* "fees" that is no list is named as such before the amounts are asked
+  ** for: "medfee_sumamt is required" would send the client to the wrong
+  ** field (fees_csv_of says the same of a list with amounts beside it) */
+  if (fees && !json_is_array(fees)) {
+    rc = problem(p, "fees", "%s", "must be a list of fee lines (费用明细)");
+    goto out;
+  }
   /* with fee lines the amounts come from them (and, given as well, make the
   ** claim BAD_FEES, as in a file) */
   int required = reverses ? F_DATE : fees && json_array_size(fees) ? F_LEVEL : F_MEDFEE;

@@ -94,10 +94,10 @@ static enum MHD_Result send_answer(req *r) {
     const char *allow = r->route == SB_ROUTE_SETTLE || r->route == SB_ROUTE_PRESETTLE ||
                                 r->route == SB_ROUTE_REVERSE
                             ? "POST"
-                            : "GET";
+                            : "GET, HEAD"; /* HEAD is answered wherever GET is */
     MHD_add_response_header(resp, MHD_HTTP_HEADER_ALLOW, allow);
   }
-  if (r->status == 503 || r->status == 413 || atomic_load(&r->srv->stopping))
+  if (r->status == 503 || r->status == 413 || r->close || atomic_load(&r->srv->stopping))
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
   /* 503: nothing of the request was stored (the ledger could not commit —
   ** a database unreachable or failing over — or the server is stopping):
@@ -202,6 +202,52 @@ static const sb_token_entry *authenticate(sb_server *s, req *r) {
 /* At most this many query parameters: the routes take four at most. */
 #define QUERY_MAX 32
 
+/* The headers that say where a request's body ends. */
+typedef struct framing {
+  const char *length; /* the first Content-Length */
+  int lengths_differ; /* a later Content-Length says another length */
+  int chunked;        /* a Transfer-Encoding came too */
+} framing;
+
+static enum MHD_Result framing_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                      const char *value) {
+  (void)kind;
+  framing *f = cls;
+  if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+    if (f->length && strcmp(f->length, value ? value : "") != 0) f->lengths_differ = 1;
+    if (!f->length) f->length = value ? value : "";
+  } else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+    f->chunked = 1;
+  }
+  return MHD_YES;
+}
+
+/*
+** Is the request's length ambiguous?  Two Content-Length headers that
+** differ, or a Content-Length beside a Transfer-Encoding (RFC 9112 §6.3:
+** an unrecoverable error, 400 and close).  libmicrohttpd reads the first
+** length and takes what follows it for the next request on the
+** connection; a reverse proxy in front (docs/console.md recommends one)
+** that reads the other length forwards those bytes as the end of *this*
+** client's body — so one client's bytes would be read as a request of its
+** own, with whatever token they carry, on a connection the proxy shares
+** between clients (request smuggling).  Refused before anything is read.
+*/
+static int framing_ambiguous(struct MHD_Connection *c) {
+  framing f = {NULL, 0, 0};
+  MHD_get_connection_values(c, MHD_HEADER_KIND, framing_header, &f);
+  return f.lengths_differ || (f.length && f.chunked);
+}
+
+/* A query value of decimal digits only, 1 to `max_digits` of them (exactly
+** that many when `exact`): strtol alone would also take a sign and leading
+** spaces ("+2022", " 2022"), none of which the documented forms hold. */
+static int digits_only(const char *v, size_t max_digits, int exact) {
+  size_t n = v ? strlen(v) : 0;
+  if (!n || n > max_digits || (exact && n != max_digits)) return 0;
+  return strspn(v, "0123456789") == n;
+}
+
 /* What the headers alone decide, on the first call, before any body is
 ** read: the query's size, the route and method, /healthz and /metrics, the
 ** stop, the token and the role.  Returns 1 when it answered (MHD_YES/NO in
@@ -209,6 +255,12 @@ static const sb_token_entry *authenticate(sb_server *s, req *r) {
 static int headers_only(sb_server *s, req *r, enum MHD_Result *res) {
   int st = r->routed;
 #define ANSWER(x) return (*res = (x)), 1
+  if (framing_ambiguous(r->conn)) {
+    r->close = 1; /* what follows on the connection cannot be told from the body */
+    ANSWER(reply_error(r, 400, "bad_request", "body",
+                       "the body's length is ambiguous: two Content-Length headers that "
+                       "differ, or Content-Length with Transfer-Encoding"));
+  }
   if (MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL) > QUERY_MAX)
     ANSWER(reply_error(r, 431, "too_large", "query", "more than 32 query parameters"));
   if (st == 404) ANSWER(reply_error(r, 404, "not_found", NULL, "no such route (see docs/api.md)"));
@@ -244,9 +296,17 @@ static int headers_only(sb_server *s, req *r, enum MHD_Result *res) {
   ** JSON) and checks roles itself; a bearer token is still checked here,
   ** by the same function as for the API */
   int console = r->kind == JOB_CONSOLE;
-  if (console)
-    r->bearer_sent = MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND,
-                                                 MHD_HTTP_HEADER_AUTHORIZATION) != NULL;
+  if (console) {
+    /* Only a bearer credential counts as sent (and, unknown, is 401): an
+    ** Authorization header of another scheme is not for us — a reverse
+    ** proxy's Basic credentials, which a browser sends on every request
+    ** once the clerk gave them — and the session cookie then decides.
+    ** Counting every Authorization header made each console page 401
+    ** behind such a proxy. */
+    const char *h =
+        MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+    r->bearer_sent = h && strncasecmp(h, "Bearer", 6) == 0 && (h[6] == ' ' || h[6] == 0);
+  }
   if (!(r->who = authenticate(s, r)) && !console)
     ANSWER(reply_error(r, 401, "unauthorized", NULL,
                        "send 'Authorization: Bearer TOKEN' with a token from sanbao tokens add"));
@@ -357,7 +417,7 @@ static void console_done(void *ctx, void *token, int ok) {
 static enum MHD_Result handle_console(sb_server *s, req *r) {
   sb_console_in in = {r->method,   r->raw,         r->body.p, r->body.len,
                       console_arg, console_header, r,         r->who ? 1 : r->bearer_sent ? -1 : 0,
-                      {0}};
+                      {0},         r->query};
   if (r->who) console_who(r->who, &in.bearer);
   sb_error e = {0};
   if (sb_console_request(s->console, &in, &r->cjob, &r->cresp, &e))
@@ -418,10 +478,8 @@ static enum MHD_Result handle(sb_server *s, req *r) {
   }
   if (r->kind == JOB_BALANCE) {
     const char *y = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "year");
-    char *end;
-    long v = y ? strtol(y, &end, 10) : 0;
-    if (!y || !*y || *end || v < 1900 || v > 9999)
-      return reply_error(r, 400, "bad_request", "year", "want ?year=YYYY");
+    long v = digits_only(y, 4, 1) ? strtol(y, NULL, 10) : 0;
+    if (v < 1900 || v > 9999) return reply_error(r, 400, "bad_request", "year", "want ?year=YYYY");
     r->year = (int)v;
   }
   if (r->kind == JOB_ALERTS) {
@@ -432,7 +490,7 @@ static enum MHD_Result handle(sb_server *s, req *r) {
       char *end;
       errno = 0;
       long long v = strtoll(after, &end, 10);
-      if (!*after || *end || v < 0 || errno == ERANGE)
+      if (!digits_only(after, 64, 0) || *end || v < 0 || errno == ERANGE)
         return reply_error(r, 400, "bad_request", "after",
                            "want ?after=SEQ, the next_after of the previous page");
       r->after = v;
@@ -442,9 +500,8 @@ static enum MHD_Result handle(sb_server *s, req *r) {
       return reply_error(r, 400, "bad_request", "since", "want ?since=YYYY-MM-DD");
     r->limit = 1000;
     if (lim) {
-      char *end;
-      r->limit = strtol(lim, &end, 10);
-      if (!*lim || *end || r->limit < 1 || r->limit > 100000)
+      r->limit = digits_only(lim, 6, 0) ? strtol(lim, NULL, 10) : 0;
+      if (r->limit < 1 || r->limit > 100000)
         return reply_error(r, 400, "bad_request", "limit", "want ?limit=1..100000");
     }
   }
@@ -481,13 +538,16 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
   sb_server *s = cls;
   req *r = calloc(1, sizeof *r);
   if (!r) return NULL;
-  size_t n = strcspn(uri, "?");
-  if (!(r->raw = malloc(n + 1))) {
+  /* the path, then (after its NUL) the query as sent, for the console's
+  ** way back after a login */
+  size_t n = strcspn(uri, "?"), all = strlen(uri);
+  if (!(r->raw = malloc(all + 1))) {
     free(r);
     return NULL;
   }
-  memcpy(r->raw, uri, n);
+  memcpy(r->raw, uri, all + 1);
   r->raw[n] = 0;
+  r->query = n < all ? r->raw + n + 1 : NULL;
   r->srv = s;
   r->conn = c;
   r->t0 = srv_now_us();

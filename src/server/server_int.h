@@ -74,12 +74,14 @@ struct req {
   const sb_token_entry *who; /* &who_e once authenticated, else NULL */
   sb_token_entry who_e;      /* a copy: SIGHUP may replace the tokens meanwhile */
   char *raw;                 /* the path as sent, before percent-decoding */
+  const char *query;         /* the query as sent (inside raw's allocation), or NULL */
   int started;               /* the headers are in: the handler has seen it */
   conn_ctx *cc;              /* its connection's (may be NULL) */
   live_ref *live;            /* the reference data its claim was prepared against */
   sb_buf body;
   int too_big;
   int answered;         /* a response was queued */
+  int close;            /* its answer closes the connection (an ambiguous length) */
   int late;             /* began after the graceful stop had begun (answered 503) */
   int too_slow;         /* the body was still arriving after --timeout (closed) */
   int routed;           /* route() result: 0, 400 (an empty id), 404, 405 or 500 */

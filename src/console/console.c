@@ -253,15 +253,32 @@ static int login_page(sb_console *c, sb_console_resp *r, int status, const char 
   return e | page_end(&r->body);
 }
 
+/* The token as typed, without the white space around it: a token copied
+** from a terminal or a mail often brings a space or a line end along, and
+** the API ignores spaces around the bearer token too (docs/api.md).  The
+** length of what is left; *t moves to its first byte. */
+static size_t token_trim(char **t) {
+  char *p = *t;
+  while (*p == ' ' || *p == '\t' || *p == '\r' || *p == '\n')
+    p++;
+  size_t n = strlen(p);
+  while (n && (p[n - 1] == ' ' || p[n - 1] == '\t' || p[n - 1] == '\r' || p[n - 1] == '\n'))
+    n--;
+  *t = p;
+  return n;
+}
+
 static int do_login(sb_console *c, const sb_console_in *in, sb_console_resp *r) {
   char ck[SECRET_HEX + 1];
   cookie(in, "sb_login", ck);
   char *csrf = form_get(in, "csrf"), *token = form_get(in, "token"), *next = form_get(in, "next");
   int e = 0;
   sb_console_who who;
+  char *typed = token;
+  size_t typed_len = typed ? token_trim(&typed) : 0;
   if (!csrf || !ck[0] || !same_secret(csrf, ck))
     e = login_page(c, r, 403, next, "表单已过期，请重新登录", "the form expired: log in again");
-  else if (!token || !c->cfg.token_check(c->cfg.ctx, token, strlen(token), &who))
+  else if (!token || !c->cfg.token_check(c->cfg.ctx, typed, typed_len, &who))
     e = login_page(c, r, 401, next, "令牌无效", "unknown token");
   else if (!who.admin)
     e = message_page(r, 403, "禁止访问", "Forbidden", "控制台仅供管理员令牌使用",

@@ -11,7 +11,8 @@
 #    bearer token (a reverse proxy's Basic credentials) serves the page —
 #    before, it was 401 "unknown token" on every page;
 #  - the login keeps the query of the page asked for (a bookmarked search
-#    or a filtered worklist lands on itself, as docs/console.md says);
+#    or a filtered worklist lands on itself, as docs/console.md says), and
+#    takes a token pasted with white space around it (before: 401);
 #  - numbers in the query are digits only: year=+2022, year=%202022,
 #    after=+5, after=-0, limit=+10 are 400 (strtol took signs and spaces),
 #    the console's year, page and prefecture too;
@@ -221,6 +222,18 @@ contains "... its link escaped" "$work/page.html" 'href="/console/search?q=A1&am
 get "/console/search?q=A1" -b "$jar"
 expect_code "the search with the session" 200
 contains "... finds the person" "$work/page.html" 'href="/console/persons/A1"'
+
+# a token pasted with white space around it logs in (the API ignores the
+# spaces around its bearer token too)
+jar2=$work/jar2
+get /console/login -c "$jar2" -b "$jar2"
+lc=$(csrf_of "$work/page.html")
+get /console/login -c "$jar2" -b "$jar2" --data-urlencode "csrf=$lc" \
+  --data-urlencode "token= $adm
+"
+expect_code "login with a token pasted with a space and a line end" 303
+get /console/ -b "$jar2"
+expect_code "... its session" 200
 
 # a reverse proxy's Basic credentials beside the session
 get /console/ -b "$jar" -H "Authorization: Basic dXNlcjpwYXNz"

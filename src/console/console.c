@@ -323,11 +323,15 @@ static int digits_only(const char *v, size_t max, int exact) {
   return strspn(v, "0123456789") == n;
 }
 
-/* The worklist's filter from the query or from a mark's form. */
+/* The worklist's filter from the query or from a mark's form: 0, -1 (a
+** value that is not valid) or -2 (out of memory). */
 static int alerts_filter(sb_console_job *j, const char *rule, const char *pref, const char *from,
                          const char *to, const char *page, const char *open) {
-  j->from = INT32_MIN, j->to = INT32_MAX, j->page = 1, j->rule[0] = 0;
-  if (rule && strlen(rule) < sizeof j->rule) strcpy(j->rule, rule);
+  j->from = INT32_MIN, j->to = INT32_MAX, j->page = 1;
+  char *r = strdup(rule ? rule : "");
+  if (!r) return -2; /* out of memory */
+  free(j->rule);
+  j->rule = r;
   if (pref && *pref) {
     long v = digits_only(pref, 6, 1) ? strtol(pref, NULL, 10) : 0;
     if (v < 100000 || v > 999999) return -1;
@@ -409,6 +413,10 @@ int sb_console_request(sb_console *c, const sb_console_in *in, sb_console_job **
     DONE(message_page(r, 403, "禁止访问", "Forbidden", "控制台仅供管理员令牌使用",
                       "the console is for admin tokens; hospital tokens use the API"));
   sb_console_job *j = calloc(1, sizeof *j);
+  if (j && (!(j->rule = strdup("")) || !(j->frule = strdup("")))) {
+    sb_console_job_free(j);
+    j = NULL;
+  }
   if (!j) DONE(-1);
   snprintf(j->who, sizeof j->who, "%s", who.institution);
   if (via_session) memcpy(j->csrf, csrf, sizeof j->csrf);
@@ -433,9 +441,11 @@ int sb_console_request(sb_console *c, const sb_console_in *in, sb_console_job **
     e = path_id(j, rest + 8);
   } else if (!strcmp(rest, "/alerts")) {
     j->kind = PAGE_ALERTS;
-    bad |= alerts_filter(j, in->arg(in->ctx, "rule"), in->arg(in->ctx, "prefecture"),
-                         in->arg(in->ctx, "from"), in->arg(in->ctx, "to"), in->arg(in->ctx, "page"),
-                         in->arg(in->ctx, "open")) != 0;
+    int fr = alerts_filter(j, in->arg(in->ctx, "rule"), in->arg(in->ctx, "prefecture"),
+                           in->arg(in->ctx, "from"), in->arg(in->ctx, "to"),
+                           in->arg(in->ctx, "page"), in->arg(in->ctx, "open"));
+    if (fr == -2) e = -1;
+    bad |= fr == -1;
   } else if (!strcmp(rest, "/alerts/mark")) {
     j->kind = PAGE_MARK;
     method_ok = post;
@@ -450,23 +460,23 @@ int sb_console_request(sb_console *c, const sb_console_in *in, sb_console_job **
       ** send it */
       if (via_session && (!f[0] || !same_secret(f[0], csrf))) bad = 2;
       j->seq = digits_only(f[1], 18, 0) ? strtoll(f[1], NULL, 10) : 0;
-      if (j->seq <= 0 || !f[2] || strlen(f[2]) >= sizeof j->rule) bad |= 1;
-      if (f[2] && strlen(f[2]) < sizeof j->rule) strcpy(j->rule, f[2]);
+      if (j->seq <= 0 || !f[2]) bad |= 1;
       /* the note: at most 2,000 bytes, kept as typed (escaped when shown) */
       if (f[3] && strlen(f[3]) > 2000) bad |= 1;
       j->id = f[3] ? f[3] : strdup("");
       f[3] = NULL;
       j->id_len = j->id ? strlen(j->id) : 0;
       /* the worklist's filter to return to (its rule apart from the alert's) */
-      char rule[65];
-      snprintf(rule, sizeof rule, "%s", j->rule);
-      if (alerts_filter(j, f[4], f[5], f[6], f[7], f[8], NULL))
-        j->from = INT32_MIN, j->to = INT32_MAX, j->page = 1, j->prefecture = 0;
-      snprintf(j->frule, sizeof j->frule, "%s", j->rule);
-      snprintf(j->rule, sizeof j->rule, "%s", rule);
+      int fr = alerts_filter(j, f[4], f[5], f[6], f[7], f[8], NULL);
+      if (fr == -1) j->from = INT32_MIN, j->to = INT32_MAX, j->page = 1, j->prefecture = 0;
+      if (fr == -2) e = -1;
+      free(j->frule);
+      j->frule = j->rule;
+      j->rule = f[2] ? f[2] : strdup("");
+      f[2] = NULL;
       for (int k = 0; k < 9; k++)
         free(f[k]);
-      if (!j->id) e = -1;
+      if (!j->id || !j->rule) e = -1;
     }
   } else if (!strcmp(rest, "/search")) {
     j->kind = PAGE_SEARCH;
@@ -510,6 +520,8 @@ int sb_console_run(sb_console_job *j, sb_store *st, sb_live *lv, sb_console_resp
 
 void sb_console_job_free(sb_console_job *j) {
   if (!j) return;
+  free(j->rule);
+  free(j->frule);
   free(j->id);
   free(j);
 }

@@ -29,8 +29,14 @@ struct sb_console_job {
   size_t id_len;
   int year; /* ?year= (0: the latest with data) */
   /* the worklist's filter (and a mark's way back to it) */
-  char rule[65];      /* a mark: the alert's rule */
-  char frule[65];     /* a mark: the rule of the worklist's filter to return to */
+  /* A mark: the alert's rule; the worklist: the filter's rule ("" none).
+  ** Allocated (never NULL once the job is made): a policy's rule names
+  ** have no length limit, and Chinese ones pass 64 bytes at 22 characters —
+  ** a buffer of 65 bytes (until the twentieth session) let such a rule be
+  ** neither filtered on (the worklist showed every alert) nor marked
+  ** handled (400). */
+  char *rule;
+  char *frule;        /* a mark: the rule of the worklist's filter to return to */
   int32_t prefecture; /* 0: every prefecture */
   sb_date from, to;   /* INT32_MIN / INT32_MAX: open */
   long page;          /* from 1 */

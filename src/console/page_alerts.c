@@ -270,16 +270,19 @@ int page_mark(sb_console_job *j, sb_store *st, sb_live *lv, sb_console_resp *r, 
   int rc = st->ops->alert_each(st, j->seq - 1, find_alert, &f, err);
   if (rc < 0) return rc;
   if (!f.found) {
-    char what[96];
-    snprintf(what, sizeof what, "%lld / %s", (long long)j->seq, j->rule);
-    return page_not_found(r, j, "没有这条预警", "no such alert", what, strlen(what))
-               ? sb_error_set(err, SB_ENOMEM, NULL, "out of memory")
-               : SB_OK;
+    /* the rule whole, whatever its length (a buffer would cut it) */
+    sb_buf what = {0};
+    int e = sb_buf_printf(&what, "%lld / %s", (long long)j->seq, j->rule);
+    e = e ? -1 : page_not_found(r, j, "没有这条预警", "no such alert", what.p, what.len);
+    sb_buf_free(&what);
+    return e ? sb_error_set(err, SB_ENOMEM, NULL, "out of memory") : SB_OK;
   }
   sb_alert_mark m = {j->seq, j->rule, j->who, NULL, j->id};
   if ((rc = st->ops->alert_mark_put(st, &m, err))) return rc;
   sb_buf loc = {0};
-  memcpy(j->rule, j->frule, sizeof j->rule); /* back to the filter's */
+  /* back to the filter's rule (the job is freed after: the two swap) */
+  char *alert_rule = j->rule;
+  j->rule = j->frule, j->frule = alert_rule;
   int e = filter_query(&loc, j, j->page);
   /* the pager's query uses &amp; inside HTML; a Location header wants & */
   sb_buf plain = {0};

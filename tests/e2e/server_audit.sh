@@ -19,7 +19,10 @@
 #  - a 405 on a GET route allows GET and HEAD (HEAD is accepted there);
 #  - "fees" that is not a list is 400 naming fees, also without amounts
 #    (before: "medfee_sumamt is required");
-#  - a long unknown key is named cut at a character, never with U+FFFD.
+#  - a long unknown key is named cut at a character, never with U+FFFD;
+#  - a policy's rule name longer than 64 bytes (25 Chinese characters): the
+#    worklist filters on it (before: the filter was dropped, every alert
+#    shown) and its alerts can be marked handled (before: 400).
 # Usage: sh server_audit.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -255,4 +258,44 @@ get "/console/alerts?prefecture=430500&page=1" -H "Authorization: Bearer $adm"
 expect_code "console /console/alerts?prefecture=430500&page=1" 200
 
 stop_server "the stop"
+
+# ---- a policy whose rule names pass 64 bytes (25 Chinese characters each) ------------
+
+r1=脱贫人口年度个人负担超过农村居民人均可支配收入一半
+r2=一般人员年度个人负担超过农村居民人均可支配收入全额
+sed "s/\"lifted-half-rural-income\"/\"$r1\"/; s/\"rural-full-income\"/\"$r2\"/" \
+  "$case_dir/policy-2022.json" >"$work/long-rules.json"
+policy=$work/long-rules.json
+db2=$(db_uri "$work/long.db")
+db_reset "$db2"
+if ! { "$bin" db init --db "$db2" && "$bin" db import-persons --db "$db2" --persons "$case_dir/persons.csv" &&
+  "$bin" db add-policy --db "$db2" "$policy" &&
+  { "$bin" db import-claims --db "$db2" --claims "$case_dir/claims.csv" || [ $? -eq 1 ]; }; } \
+  >/dev/null 2>"$work/err.txt"; then
+  bad "ledger setup (long rule names)"; sed 's/^/    /' "$work/err.txt"; finish
+fi
+start_server "$db2" "$work/server2.log"
+matched() { sed -n 's/.*class="matched">\([0-9]*\)<.*/\1/p' "$work/page.html"; }
+get /console/alerts -H "Authorization: Bearer $adm"
+same_text "the worklist: the one alert" 1 "$(matched)"
+seq=$(grep -o 'name="seq" value="[0-9]*"' "$work/page.html" | head -1 | sed 's/[^0-9]//g')
+get /console/alerts -G --data-urlencode "rule=$r2" -H "Authorization: Bearer $adm"
+expect_code "the worklist filtered on a rule of 75 bytes" 200
+same_text "... its own alerts only (none; before: every alert)" 0 "$(matched)"
+get /console/alerts -G --data-urlencode "rule=$r1" -H "Authorization: Bearer $adm"
+same_text "... the other rule's alert" 1 "$(matched)"
+get /console/alerts/mark -H "Authorization: Bearer $adm" --data-urlencode "seq=$seq" \
+  --data-urlencode "rule=$r1" --data-urlencode "note=已核实" --data-urlencode "f_rule=$r1"
+expect_code "an alert of a rule of 75 bytes marked handled (before: 400)" 303
+case $(header Location) in
+  "/console/alerts?page=1&rule=%E8%84%B1"*"&marked=$seq") ok ;;
+  *) bad "... back to the worklist filtered on the rule: $(header Location)" ;;
+esac
+get /console/alerts -H "Authorization: Bearer $adm"
+contains "... the mark is shown" "$work/page.html" "BUREAU: 已核实"
+get /console/alerts/mark -H "Authorization: Bearer $adm" --data-urlencode "seq=$seq" \
+  --data-urlencode "rule=${r2}x" --data-urlencode "note=-"
+expect_code "a mark for a rule the alert has not" 404
+contains "... named whole" "$work/page.html" "$seq / ${r2}x"
+stop_server "the stop (long rule names)"
 finish

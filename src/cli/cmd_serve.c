@@ -224,7 +224,7 @@ int sb_cmd_serve(int argc, char **argv) {
   const char *host = cfg.listen;
   const char *colon = strrchr(host, ':');
   fprintf(stderr, "sanbao serve: listening on http://%.*s:%d (ledger %s)\n", (int)(colon - host),
-          host, sb_server_port(srv), db);
+          host, sb_server_port(srv), sb_server_ledger_name(srv)); /* a password masked */
   fflush(stderr);
 
   uint64_t last = 0;

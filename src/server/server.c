@@ -954,6 +954,10 @@ int sb_server_port(const sb_server *s) {
   return s->port;
 }
 
+const char *sb_server_ledger_name(const sb_server *s) {
+  return s->st->where;
+}
+
 const sb_metrics *sb_server_metrics(const sb_server *s) {
   return &s->m;
 }

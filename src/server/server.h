@@ -74,6 +74,11 @@ int sb_server_start(const sb_server_config *cfg, sb_server **out, sb_error *err)
 /* The port listened on (useful with port 0). */
 int sb_server_port(const sb_server *s);
 
+/* The ledger as messages name it: the SQLite file's path, or the
+** PostgreSQL URI with every password masked (sb_store's `where`); valid
+** until sb_server_stop.  Print this, not the configured db_path. */
+const char *sb_server_ledger_name(const sb_server *s);
+
 const sb_metrics *sb_server_metrics(const sb_server *s);
 
 /* Re-read the tokens file, the registry, the policies and the catalogue

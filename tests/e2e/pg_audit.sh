@@ -340,6 +340,22 @@ contains "db init: the ledger named" "$work/err.txt" "created postgresql://postg
 if grep -F -q Sekr3t "$work/err.txt" "$work/out.txt"; then
   bad "db init: the password is printed"
 else ok; fi
+# serve's "listening on ... (ledger ...)" line names it the same way (it
+# printed --db as given)
+"$real_bin" tokens add --file "$work/sbinit.tokens" --institution H430102001 --role hospital \
+  >/dev/null 2>&1
+"$real_bin" serve --db "postgresql://postgres:Sekr3t@$a/sbinit" --tokens "$work/sbinit.tokens" \
+  --policy "$policy" --listen 127.0.0.1:0 2>"$work/serve-err.txt" &
+sp=$!
+i=0
+while [ $i -lt 100 ] && ! grep -q 'listening on' "$work/serve-err.txt"; do
+  sleep 0.1
+  i=$((i + 1))
+done
+kill "$sp" 2>/dev/null
+wait "$sp" 2>/dev/null
+contains "serve: the ledger named" "$work/serve-err.txt" "(ledger postgresql://postgres:***@$a/sbinit)"
+if grep -F -q Sekr3t "$work/serve-err.txt"; then bad "serve: the password is printed"; else ok; fi
 
 # ============================================================================
 # 4. The database stopped in the middle of an import, and two at once.

@@ -3,7 +3,8 @@
 #
 #   sh scripts/fuzz.sh TARGET SECONDS
 #
-# TARGET is one of: claims persons policy api pack catalog fees tokens report reconcile.
+# TARGET is one of: claims persons policy api pack catalog fees tokens report reconcile
+# coverage.
 #
 # Installs clang and libFuzzer when missing, builds the libFuzzer binaries
 # in build-fuzz/ (clang, -DSANBAO_SANITIZE=ON -DSANBAO_FUZZ=ON: ASan, UBSan,
@@ -26,7 +27,7 @@
 # lost, crashers kept); FUZZ_ARGS adds libFuzzer options.
 set -eu
 cd "$(dirname "$0")/.."
-targets="claims persons policy api pack catalog fees tokens report reconcile"
+targets="claims persons policy api pack catalog fees tokens report reconcile coverage"
 usage() {
   echo "usage: sh scripts/fuzz.sh TARGET SECONDS   (TARGET: $targets)" >&2
   exit 2

@@ -94,6 +94,19 @@ typedef struct sb_console_resp {
 /* Free what a response owns (not the struct itself). */
 void sb_console_resp_free(sb_console_resp *r);
 
+/*
+** The headers every answer on a console path carries besides its
+** Content-Type: the Content-Security-Policy, Cache-Control: no-store and
+** the others docs/console.md lists.  The console's own pages get them from
+** page_headers(); the server adds them to the answers it gives on a
+** console path itself (431 for too many query parameters, 413, 503 while
+** stopping), so that no answer there escapes them.  Ends with {NULL, NULL}.
+*/
+typedef struct sb_console_header {
+  const char *name, *value;
+} sb_console_header;
+extern const sb_console_header SB_CONSOLE_SECURITY_HEADERS[];
+
 /* One request as the server saw it. */
 typedef struct sb_console_in {
   const char *method;

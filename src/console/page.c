@@ -11,10 +11,17 @@
 ** the console itself serves — no script at all (the pages need none), one
 ** stylesheet, images only inline SVG (part of the page), forms posted back
 ** to the console only, and no framing (a framed console could be
-** click-jacked into marking alerts).
+** click-jacked into marking alerts).  A page about a person must not stay
+** in a shared machine's cache (no-store).
 */
-static const char CSP[] = "default-src 'none'; style-src 'self'; img-src 'self' data:; "
-                          "form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const sb_console_header SB_CONSOLE_SECURITY_HEADERS[] = {
+    {"Content-Security-Policy", "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"},
+    {"Cache-Control", "no-store"},
+    {"X-Content-Type-Options", "nosniff"},
+    {"Referrer-Policy", "no-referrer"},
+    {"X-Frame-Options", "DENY"},
+    {NULL, NULL}};
 
 int page_header(sb_console_resp *r, const char *name, const char *value) {
   if (r->n_headers == SB_CONSOLE_HEADERS) return -1;
@@ -28,13 +35,10 @@ int page_header(sb_console_resp *r, const char *name, const char *value) {
 
 int page_headers(sb_console_resp *r, int status) {
   r->status = status;
-  /* a page about a person must not stay in a shared machine's cache */
-  return page_header(r, "Content-Type", "text/html; charset=utf-8") |
-         page_header(r, "Content-Security-Policy", CSP) |
-         page_header(r, "Cache-Control", "no-store") |
-         page_header(r, "X-Content-Type-Options", "nosniff") |
-         page_header(r, "Referrer-Policy", "no-referrer") |
-         page_header(r, "X-Frame-Options", "DENY");
+  int e = page_header(r, "Content-Type", "text/html; charset=utf-8");
+  for (const sb_console_header *h = SB_CONSOLE_SECURITY_HEADERS; h->name; h++)
+    e |= page_header(r, h->name, h->value);
+  return e;
 }
 
 int page_begin(sb_buf *b, const char *zh, const char *en, const sb_console_job *j) {

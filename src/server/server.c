@@ -88,6 +88,12 @@ static enum MHD_Result send_answer(req *r) {
   MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                           r->route == SB_ROUTE_METRICS ? "text/plain; version=0.0.4"
                                                        : "application/json; charset=utf-8");
+  /* an answer the server gives on a console path itself (431, 413, 503,
+  ** before the console sees the request) carries the console's headers
+  ** too: docs/console.md promises them of every answer there */
+  if (r->route == SB_ROUTE_CONSOLE)
+    for (const sb_console_header *h = SB_CONSOLE_SECURITY_HEADERS; h->name; h++)
+      MHD_add_response_header(resp, h->name, h->value);
   if (r->status == 401)
     MHD_add_response_header(resp, "WWW-Authenticate", "Bearer realm=\"sanbao\"");
   if (r->status == 405) {

@@ -207,6 +207,21 @@ get() {
 }
 csrf_of() { grep -o 'name="csrf" value="[0-9a-f]*"' "$1" | head -1 | sed 's/.*value="//; s/"//'; }
 
+# an answer the server gives on a console path before the console sees it
+# (431: more than 32 query parameters) carries the console's headers too
+q=$(i=0; while [ $i -lt 33 ]; do printf 'p%d=1&' $i; i=$((i + 1)); done)
+get "/console/search?${q}q=A1"
+expect_code "the console with 33 query parameters" 431
+case $(header Content-Security-Policy) in
+  "default-src 'none'"*) ok ;;
+  *) bad "... its answer carries the console's Content-Security-Policy: '$(header Content-Security-Policy)'" ;;
+esac
+same_text "... and Cache-Control: no-store" no-store "$(header Cache-Control)"
+same_text "... and X-Frame-Options" DENY "$(header X-Frame-Options)"
+req GET "/v1/alerts?${q}x=1" "$adm"
+expect_code "the API with 33 query parameters" 431
+same_text "... its answer is no console page (no CSP)" "" "$(header Content-Security-Policy)"
+
 # the query of the page asked for goes to the login and back
 get "/console/search?q=A1&x=1"
 expect_code "anonymous search" 303

@@ -22,33 +22,8 @@ fi
 policy=$root/policies/hunan-2022.json
 golden=$root/tests/golden
 
-# both NAME ARGS...: `sanbao ARGS` with --db @ on the SQLite file
-# $work/NAME.db and then on its PostgreSQL twin; their stdout and stderr
-# go to $work/NAME.{sq,pg}.{out,err} and their statuses must agree
-both() {
-  _n=$1; shift
-  _one sq "$_n" "$@"
-  _one pg "$_n" "$@"
-  # shellcheck disable=SC2154
-  same_text "$_n: $1 $2: the same exit status" "$_rc_sq" "$_rc_pg"
-  if [ "$_rc_sq" -gt 2 ] || [ "$_rc_pg" -gt 2 ]; then
-    sed 's/^/    pg: /' "$work/$_n.pg.err" | head -5
-  fi
-}
-
-# _one STORE NAME ARGS...: one of the two runs
-_one() {
-  _s=$1 _n=$2; shift 2
-  if [ "$_s" = sq ]; then _d=$work/$_n.db; else _d=$(db_uri "$work/$_n.db"); fi
-  for _a do
-    shift
-    if [ "$_a" = @ ]; then _a=$_d; fi
-    case $_a in *@OUT@*) _a=$(echo "$_a" | sed "s|@OUT@|$work/$_s|") ;; esac
-    set -- "$@" "$_a"
-  done
-  "$real_bin" "$@" >"$work/$_n.$_s.out" 2>"$work/$_n.$_s.err"
-  eval "_rc_$_s=\$?"
-}
+# shellcheck source-path=SCRIPTDIR source=lib/both.sh
+. "$(dirname "$0")/lib/both.sh"
 
 # same_summary NAME WHAT: the two runs' stderr alike but for the timing line
 same_summary() {
@@ -56,17 +31,6 @@ same_summary() {
   grep -v '^  committed in' "$work/$1.pg.err" >"$work/$1.pg.sum"
   same_file "$1: $2" "$work/$1.sq.sum" "$work/$1.pg.sum"
 }
-
-# same_out NAME WHAT: the two runs printed the same
-same_out() { same_file "$1: $2" "$work/$1.sq.out" "$work/$1.pg.out"; }
-
-# same_files NAME FILE...: files the two runs wrote under $work/sq and $work/pg
-same_files() {
-  _n=$1; shift
-  for _f do same_file "$_n: $_f" "$work/sq/$_f" "$work/pg/$_f"; done
-}
-
-mkdir -p "$work/sq" "$work/pg"
 
 # exports NAME: every export of ledger NAME compared
 exports() {

@@ -267,6 +267,11 @@ static int headers_only(sb_server *s, req *r, enum MHD_Result *res) {
                        "the body's length is ambiguous: two Content-Length headers that "
                        "differ, or Content-Length with Transfer-Encoding"));
   }
+  /* RFC 9112 §3.2: a server must answer 400 to an HTTP/1.1 request without
+  ** Host (a client that leaves it out is not speaking HTTP/1.1, and a
+  ** proxy before sanbao may route by it) */
+  if (r->no_host)
+    ANSWER(reply_error(r, 400, "bad_request", "Host", "an HTTP/1.1 request must send Host"));
   if (MHD_get_connection_values(r->conn, MHD_GET_ARGUMENT_KIND, NULL, NULL) > QUERY_MAX)
     ANSWER(reply_error(r, 431, "too_large", "query", "more than 32 query parameters"));
   if (st == 404) ANSWER(reply_error(r, 404, "not_found", NULL, "no such route (see docs/api.md)"));
@@ -569,7 +574,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **con_cls) {
   sb_server *s = cls;
-  (void)version, (void)url; /* routed on the path as sent (r->raw) */
+  (void)url; /* routed on the path as sent (r->raw) */
   req *r = *con_cls;
   if (!r) return MHD_NO; /* on_uri ran out of memory */
   if (!r->started) {
@@ -586,6 +591,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     /* routed now, so that a request that times out while its body arrives
     ** is still counted under its route */
     r->routed = route(r, method, r->raw);
+    r->no_host = version && !strcmp(version, MHD_HTTP_VERSION_1_1) &&
+                 !MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_HOST);
     enum MHD_Result res;
     if (headers_only(s, r, &res)) return res;
     return MHD_YES;

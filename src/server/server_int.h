@@ -82,6 +82,7 @@ struct req {
   int too_big;
   int answered;         /* a response was queued */
   int close;            /* its answer closes the connection (an ambiguous length) */
+  int no_host;          /* an HTTP/1.1 request without a Host header */
   int late;             /* began after the graceful stop had begun (answered 503) */
   int too_slow;         /* the body was still arriving after --timeout (closed) */
   int routed;           /* route() result: 0, 400 (an empty id), 404, 405 or 500 */

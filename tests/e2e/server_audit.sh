@@ -147,6 +147,21 @@ Connection: close
 $body" >"$work/raw.txt" 2>"$work/raw.err"
   head -1 "$work/raw.txt" >"$work/status.txt"
   contains "the same Content-Length twice: served" "$work/status.txt" "HTTP/1.1 200"
+
+  # an HTTP/1.1 request without Host is 400 (RFC 9112 3.2; it was served)
+  perl -e "$RAW" "$port" "GET /healthz HTTP/1.1
+Connection: close
+
+" >"$work/raw.txt" 2>"$work/raw.err"
+  head -1 "$work/raw.txt" >"$work/status.txt"
+  contains "an HTTP/1.1 request without Host: 400" "$work/status.txt" "HTTP/1.1 400"
+  contains "... naming Host" "$work/raw.txt" '"field":"Host"'
+  # HTTP/1.0 has no Host to send: served
+  perl -e "$RAW" "$port" "GET /healthz HTTP/1.0
+
+" >"$work/raw.txt" 2>"$work/raw.err"
+  head -1 "$work/raw.txt" >"$work/status.txt"
+  contains "an HTTP/1.0 request without Host: served" "$work/status.txt" " 200"
 else
   skip "the framing cases (no perl)"
 fi

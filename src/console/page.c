@@ -52,9 +52,15 @@ int page_begin(sb_buf *b, const char *zh, const char *en, const sb_console_job *
                         "<a href=\"/console/alerts\">预警 <span lang=\"en\">Alerts</span></a>"
                         "<form method=\"get\" action=\"/console/search\" role=\"search\">"
                         "<input name=\"q\" placeholder=\"个人 / 结算 / 家庭编号 person, claim or "
-                        "household id\" aria-label=\"search\">"
-                        "<button>查询 <span lang=\"en\">Search</span></button></form>",
+                        "household id\" aria-label=\"search\"",
                         zh, en);
+  /* the search page keeps what was searched in the box, to correct a typo
+  ** without typing it again (escaped: an attribute holds any bytes safely
+  ** once <, >, &, " and ' are entities) */
+  if (j && j->kind == PAGE_SEARCH && j->id_len)
+    e |= sb_buf_printf(b, " value=\"") | sb_html_escape(b, j->id, j->id_len) |
+         sb_buf_printf(b, "\"");
+  e |= sb_buf_printf(b, "><button>查询 <span lang=\"en\">Search</span></button></form>");
   if (j && j->csrf[0])
     e |= sb_buf_printf(b,
                        "<form method=\"post\" action=\"/console/logout\" class=\"logout\">"

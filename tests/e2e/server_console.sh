@@ -278,6 +278,16 @@ contains "search a claim" "$work/page.html" 'href="/console/claims/A1-01"'
 hh=$(awk -F, 'NR == 2 { print $2 }' "$case_dir/persons.csv")
 aget "/console/search?q=$hh"
 contains "search a household" "$work/page.html" "household member"
+# the search box keeps what was searched, escaped in its attribute
+aget "/console/search?q=A1-01"
+contains "the search box keeps the query" "$work/page.html" 'aria-label="search" value="A1-01">'
+aget "/console/search?q=%22%3E%3Cb%3Ex"
+contains "... escaped" "$work/page.html" 'aria-label="search" value="&quot;&gt;&lt;b&gt;x">'
+if grep -F -q '"><b>x' "$work/page.html"; then bad "... the query's markup is in the page"; else ok; fi
+aget "/console/alerts"
+if grep -F -q 'aria-label="search" value=' "$work/page.html"; then
+  bad "another page's search box holds a value"
+else ok; fi
 
 # ---- hostile ids ---------------------------------------------------------------------
 

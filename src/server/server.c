@@ -543,6 +543,21 @@ static enum MHD_Result finish(sb_server *s, req *r) {
   return send_answer(r);
 }
 
+/* The path and query of a request target in absolute form
+** ("http://host:port/v1/alerts?after=5"), which RFC 9112 §3.2.2 says a
+** server must accept (a client sends it to a proxy, and may to any server):
+** the authority is Host's business, not the route's.  Any other target
+** is returned as it is.  The path may be empty ("http://host"): *slash is
+** then 1, for the "/" the caller puts before the rest. */
+static const char *origin_form(const char *uri, int *slash) {
+  size_t k = !strncasecmp(uri, "http://", 7) ? 7 : !strncasecmp(uri, "https://", 8) ? 8 : 0;
+  *slash = 0;
+  if (!k) return uri;
+  const char *p = uri + k + strcspn(uri + k, "/?");
+  *slash = *p != '/';
+  return p;
+}
+
 /* The request line is in (libmicrohttpd calls this before it decodes the
 ** path or reads a header): the request starts here, with the path as sent. */
 static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
@@ -551,12 +566,16 @@ static void *on_uri(void *cls, const char *uri, struct MHD_Connection *c) {
   if (!r) return NULL;
   /* the path, then (after its NUL) the query as sent, for the console's
   ** way back after a login */
+  int slash;
+  uri = origin_form(uri, &slash);
   size_t n = strcspn(uri, "?"), all = strlen(uri);
-  if (!(r->raw = malloc(all + 1))) {
+  if (!(r->raw = malloc(all + 1 + (size_t)slash))) {
     free(r);
     return NULL;
   }
-  memcpy(r->raw, uri, all + 1);
+  r->raw[0] = '/';
+  memcpy(r->raw + slash, uri, all + 1);
+  n += (size_t)slash, all += (size_t)slash;
   r->raw[n] = 0;
   r->query = n < all ? r->raw + n + 1 : NULL;
   r->srv = s;

@@ -162,6 +162,30 @@ Connection: close
 " >"$work/raw.txt" 2>"$work/raw.err"
   head -1 "$work/raw.txt" >"$work/status.txt"
   contains "an HTTP/1.0 request without Host: served" "$work/status.txt" " 200"
+
+  # a request target in absolute form is read as its path and query (RFC
+  # 9112 3.2.2; it was 404)
+  perl -e "$RAW" "$port" "GET http://127.0.0.1:$port/healthz HTTP/1.1
+Host: 127.0.0.1
+Connection: close
+
+" >"$work/raw.txt" 2>"$work/raw.err"
+  head -1 "$work/raw.txt" >"$work/status.txt"
+  contains "a target in absolute form: served" "$work/status.txt" "HTTP/1.1 200"
+  perl -e "$RAW" "$port" "GET HTTP://127.0.0.1:$port/v1/alerts?limit=+1 HTTP/1.1
+Host: 127.0.0.1
+Authorization: Bearer $adm
+Connection: close
+
+" >"$work/raw.txt" 2>"$work/raw.err"
+  contains "... its query read (limit=+1 refused)" "$work/raw.txt" '"field":"limit"'
+  perl -e "$RAW" "$port" "GET http://127.0.0.1:$port HTTP/1.1
+Host: 127.0.0.1
+Connection: close
+
+" >"$work/raw.txt" 2>"$work/raw.err"
+  head -1 "$work/raw.txt" >"$work/status.txt"
+  contains "... an empty path is /: 404 as /" "$work/status.txt" "HTTP/1.1 404"
 else
   skip "the framing cases (no perl)"
 fi

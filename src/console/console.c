@@ -314,10 +314,7 @@ static int path_id(sb_console_job *j, const char *rest) {
   return 0;
 }
 
-/* Decimal digits only, 1 to `max` of them (exactly `max` when `exact`):
-** strtol alone also takes a sign and leading spaces ("+2022", " 3"), which
-** no form of the pages writes (the API checks its numbers the same way). */
-static int digits_only(const char *v, size_t max, int exact) {
+int sb_console_digits_only(const char *v, size_t max, int exact) {
   size_t n = v ? strlen(v) : 0;
   if (!n || n > max || (exact && n != max)) return 0;
   return strspn(v, "0123456789") == n;
@@ -333,14 +330,14 @@ static int alerts_filter(sb_console_job *j, const char *rule, const char *pref, 
   free(j->rule);
   j->rule = r;
   if (pref && *pref) {
-    long v = digits_only(pref, 6, 1) ? strtol(pref, NULL, 10) : 0;
+    long v = sb_console_digits_only(pref, 6, 1) ? strtol(pref, NULL, 10) : 0;
     if (v < 100000 || v > 999999) return -1;
     j->prefecture = (int32_t)(v / 100 * 100);
   }
   if (from && *from && sb_date_parse(from, strlen(from), &j->from)) return -1;
   if (to && *to && sb_date_parse(to, strlen(to), &j->to)) return -1;
   if (page && *page) {
-    j->page = digits_only(page, 7, 0) ? strtol(page, NULL, 10) : 0;
+    j->page = sb_console_digits_only(page, 7, 0) ? strtol(page, NULL, 10) : 0;
     if (j->page < 1 || j->page > 1000000) return -1;
   }
   j->open_only = open && strcmp(open, "1") == 0;
@@ -427,7 +424,7 @@ int sb_console_request(sb_console *c, const sb_console_in *in, sb_console_job **
   int bad = 0, found = 1, method_ok = get;
   const char *y = in->arg(in->ctx, "year");
   if (y && *y) {
-    long v = digits_only(y, 4, 1) ? strtol(y, NULL, 10) : 0;
+    long v = sb_console_digits_only(y, 4, 1) ? strtol(y, NULL, 10) : 0;
     if (v < 1900 || v > 9999) bad = 1;
     j->year = (int)v;
   }
@@ -459,7 +456,7 @@ int sb_console_request(sb_console *c, const sb_console_in *in, sb_console_job **
       ** token is no ambient credential, a page of another site cannot
       ** send it */
       if (via_session && (!f[0] || !same_secret(f[0], csrf))) bad = 2;
-      j->seq = digits_only(f[1], 18, 0) ? strtoll(f[1], NULL, 10) : 0;
+      j->seq = sb_console_digits_only(f[1], 18, 0) ? strtoll(f[1], NULL, 10) : 0;
       if (j->seq <= 0 || !f[2]) bad |= 1;
       /* the note: at most 2,000 bytes, kept as typed (escaped when shown) */
       if (f[3] && strlen(f[3]) > 2000) bad |= 1;

@@ -107,6 +107,12 @@ typedef struct sb_console_header {
 } sb_console_header;
 extern const sb_console_header SB_CONSOLE_SECURITY_HEADERS[];
 
+/* Is `v` decimal digits only, 1 to `max` of them (exactly `max` when
+** `exact`)?  A query number of the console and of the API (year, page,
+** after, limit) must be: strtol alone also takes a sign and leading spaces
+** ("+2022", " 3"), which no form or documented URL writes.  NULL: no. */
+int sb_console_digits_only(const char *v, size_t max, int exact);
+
 /* One request as the server saw it. */
 typedef struct sb_console_in {
   const char *method;

@@ -245,15 +245,6 @@ static int framing_ambiguous(struct MHD_Connection *c) {
   return f.lengths_differ || (f.length && f.chunked);
 }
 
-/* A query value of decimal digits only, 1 to `max_digits` of them (exactly
-** that many when `exact`): strtol alone would also take a sign and leading
-** spaces ("+2022", " 2022"), none of which the documented forms hold. */
-static int digits_only(const char *v, size_t max_digits, int exact) {
-  size_t n = v ? strlen(v) : 0;
-  if (!n || n > max_digits || (exact && n != max_digits)) return 0;
-  return strspn(v, "0123456789") == n;
-}
-
 /* What the headers alone decide, on the first call, before any body is
 ** read: the query's size, the route and method, /healthz and /metrics, the
 ** stop, the token and the role.  Returns 1 when it answered (MHD_YES/NO in
@@ -489,7 +480,7 @@ static enum MHD_Result handle(sb_server *s, req *r) {
   }
   if (r->kind == JOB_BALANCE) {
     const char *y = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, "year");
-    long v = digits_only(y, 4, 1) ? strtol(y, NULL, 10) : 0;
+    long v = sb_console_digits_only(y, 4, 1) ? strtol(y, NULL, 10) : 0;
     if (v < 1900 || v > 9999) return reply_error(r, 400, "bad_request", "year", "want ?year=YYYY");
     r->year = (int)v;
   }
@@ -501,7 +492,7 @@ static enum MHD_Result handle(sb_server *s, req *r) {
       char *end;
       errno = 0;
       long long v = strtoll(after, &end, 10);
-      if (!digits_only(after, 64, 0) || *end || v < 0 || errno == ERANGE)
+      if (!sb_console_digits_only(after, 64, 0) || *end || v < 0 || errno == ERANGE)
         return reply_error(r, 400, "bad_request", "after",
                            "want ?after=SEQ, the next_after of the previous page");
       r->after = v;
@@ -511,7 +502,7 @@ static enum MHD_Result handle(sb_server *s, req *r) {
       return reply_error(r, 400, "bad_request", "since", "want ?since=YYYY-MM-DD");
     r->limit = 1000;
     if (lim) {
-      r->limit = digits_only(lim, 6, 0) ? strtol(lim, NULL, 10) : 0;
+      r->limit = sb_console_digits_only(lim, 6, 0) ? strtol(lim, NULL, 10) : 0;
       if (r->limit < 1 || r->limit > 100000)
         return reply_error(r, 400, "bad_request", "limit", "want ?limit=1..100000");
     }

@@ -27,6 +27,12 @@
 #   disk never pauses -- its answers are then not durable).  The ledger
 #   stays there until the next run removes it, as out/bench-server's does:
 #   on a tmpfs that is memory held, so remove DIR when done.
+# SB_PROBE=1: bench/syncprobe.c runs beside wrk for the run's length, on the
+#   ledger's file system, lightly (200 syncs a second of 4 KiB: a few per
+#   cent of the server's own): its syncs that took over 50 ms are printed
+#   with their times beside the server's warnings of slow WAL syncs, to tell
+#   a pause of the disk (both see it) from one of the server's (only the
+#   server's).
 # wrk and the server share the machine's cores: on 2 cores the figure is
 # what one box serving itself reaches, a lower bound for a real deployment.
 set -eu
@@ -101,10 +107,22 @@ echo "== wrk: $secs s, $conns connections, 2 threads; server: 2 HTTP threads + t
 # the CPU of the shell's waited-for children (wrk with tee) in clock
 # ticks, before and after: the client's share of the two cores
 client0=$(awk '{print $16 + $17}' /proc/$$/stat)
+probe_pid=
+if [ -n "${SB_PROBE:-}" ]; then
+  if [ -x build-bench/bench/syncprobe ]; then
+    rm -f "$(dirname "$ledger")/syncprobe.dat"
+    build-bench/bench/syncprobe --file "$(dirname "$ledger")/syncprobe.dat" --seconds "$secs" \
+      --window "$secs" --rate 200 --bytes 4096 --size 8 --quiet >"$dir/probe.txt" 2>&1 &
+    probe_pid=$!
+  else
+    echo "== SB_PROBE: no build-bench/bench/syncprobe (run without SB_BIN once to build it)"
+  fi
+fi
 SB_TOKEN=$token SB_PERSONS=$dir/p$persons/persons.csv SB_RUN=$$ \
   wrk -t2 -c"$conns" -d"${secs}s" --latency -s bench/server/settle.lua "http://127.0.0.1:$port" \
   | tee "$dir/wrk.txt"
 client=$(($(awk '{print $16 + $17}' /proc/$$/stat) - client0))
+[ -z "$probe_pid" ] || wait "$probe_pid" || true
 curl -s "http://127.0.0.1:$port/metrics" > "$dir/metrics.txt"
 rss_kb=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
 # the server's own CPU (user + system, all threads) in clock ticks: per
@@ -159,6 +177,12 @@ awk '
       sync["0.050000"] - sync["0.010000"], sync["0.100000"] - sync["0.050000"],
       sync["0.250000"] - sync["0.100000"], sync["1.000000"] - sync["0.250000"],
       sync["+Inf"] - sync["1.000000"] }' "$dir/metrics.txt"
+# the server's own warnings (a WAL sync of 100 ms or more, at most a line
+# a second), with their times; and the probe's long syncs beside them
+grep "warning: a sync of the ledger's write-ahead log" "$dir/serve.log" | sed 's/^/== server: /' || true
+if [ -n "$probe_pid" ]; then
+  grep 'long sync\|^== .*syncs in\|^== syncs over' "$dir/probe.txt" | sed 's/^ *//; s/^== //; s/^/== probe: /' || true
+fi
 if [ "$rows" -lt "$answered" ]; then
   echo "FAIL: acknowledged settlements missing from the ledger" >&2
   exit 1

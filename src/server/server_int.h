@@ -147,6 +147,10 @@ struct sb_server {
   pthread_cond_t sync_cv;
   req *sync_head, *sync_tail;
   int stop_syncer;
+  /* the syncer's own: when it last logged a slow sync, and the slow syncs
+  ** since that line (srv_syncer_main) */
+  uint64_t slow_sync_logged_us;
+  unsigned slow_syncs_unlogged;
   _Atomic int ledger_failed; /* a sync failed: no more requests touch the ledger */
   /* owners: every run seen, and this server's run per institution */
   run_owner *owners;

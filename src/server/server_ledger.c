@@ -483,6 +483,39 @@ void *srv_ledger_main(void *arg) {
 ** /healthz answers 503 so a load balancer stops sending.  Only a restart
 ** (which recovers the ledger from the disk) brings the writes back.
 */
+/* A sync of the WAL that took this long or longer is logged (a warning):
+** every answer of the groups it covers waited for it, so it is what a
+** hospital sees as a settlement taking a tenth of a second or more.  Such a
+** pause is the disk's (the sync only flushes what the ledger thread has
+** already written; docs/performance.md measures this machine's disk alone
+** with bench/syncprobe.c), and an operator who sees these lines often has
+** a disk to look at, not a server to tune. */
+#define SLOW_SYNC_US 100000
+/* ... but at most one line a second: a disk that stays slow would
+** otherwise fill the log.  The syncs not logged are counted in the next
+** line. */
+#define SLOW_SYNC_LINE_US 1000000
+
+static void log_slow_sync(sb_server *s, const req *list, uint64_t took_us, uint64_t now_us) {
+  if (s->slow_sync_logged_us && now_us - s->slow_sync_logged_us < SLOW_SYNC_LINE_US) {
+    s->slow_syncs_unlogged++;
+    return;
+  }
+  unsigned long waited = 0;
+  for (const req *r = list; r; r = r->next)
+    waited++;
+  char more[96] = "";
+  if (s->slow_syncs_unlogged)
+    snprintf(more, sizeof more, " (and %u more of %u ms or longer since the last such line)",
+             s->slow_syncs_unlogged, SLOW_SYNC_US / 1000);
+  srv_log(s,
+          "warning: a sync of the ledger's write-ahead log took %llu ms; %lu answer%s waited for "
+          "it%s",
+          (unsigned long long)(took_us / 1000), waited, waited == 1 ? "" : "s", more);
+  s->slow_sync_logged_us = now_us;
+  s->slow_syncs_unlogged = 0;
+}
+
 static void *srv_syncer_main(void *arg) {
   sb_server *s = arg;
   for (;;) {
@@ -497,8 +530,11 @@ static void *srv_syncer_main(void *arg) {
     sb_error err = {0};
     int rc = atomic_load(&s->ledger_failed) ? SB_EIO : s->st->serve_sync(s->st, &err);
     if (!rc) {
-      sb_histogram_add(&s->m.sync, srv_now_us() - t0);
+      uint64_t t1 = srv_now_us();
+      sb_histogram_add(&s->m.sync, t1 - t0);
       atomic_fetch_add_explicit(&s->m.syncs, 1, memory_order_relaxed);
+      if (t1 - t0 >= SLOW_SYNC_US)
+        log_slow_sync(s, list, t1 - t0, t1); /* before they are answered */
       answer_durable(s, list);
       continue;
     }

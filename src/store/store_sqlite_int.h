@@ -184,6 +184,7 @@ typedef struct sqlite_store {
   _Atomic uint64_t wal_commits, wal_synced;
   _Atomic int sync_failed;            /* a sync failed: every later one fails, no checkpoint runs */
   int sync_fail_at, sync_calls;       /* test builds: SANBAO_TEST_SYNC_FAIL (see sq_serve_sync) */
+  int sync_slow_from;                 /* test builds: SANBAO_TEST_SYNC_SLOW (see serve_sync) */
   int db_sync_fail_at, db_sync_calls; /* test builds: SANBAO_TEST_DB_SYNC_FAIL (sync_database) */
   /* the database file, opened again for its write-back in steps by the
   ** checkpointing thread (write_back_steps in store_sqlite_serve.c) */

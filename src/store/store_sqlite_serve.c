@@ -563,6 +563,10 @@ int sq_op_serve_start(sb_store *bs, sb_error *err) {
   /* test builds only: the Nth sync that has something to sync fails (EIO) */
   const char *f = getenv("SANBAO_TEST_SYNC_FAIL");
   s->sync_fail_at = f ? atoi(f) : 0;
+  /* and from the Nth such sync on, each takes 120 ms more (a disk that
+  ** pauses: the server's warning about slow syncs, tests/e2e/server_sync.sh) */
+  const char *slow = getenv("SANBAO_TEST_SYNC_SLOW");
+  s->sync_slow_from = slow ? atoi(slow) : 0;
   /* and the Nth sync of the database file by the checkpointing thread */
   const char *d = getenv("SANBAO_TEST_DB_SYNC_FAIL");
   s->db_sync_fail_at = d ? atoi(d) : 0;
@@ -597,7 +601,14 @@ static int serve_sync(sb_store *bs, sb_error *err) {
   uint64_t commits = atomic_load(&s->wal_commits);
   if (commits == atomic_load(&s->wal_synced)) return SB_OK; /* nothing written since */
   int rc;
-  if (s->sync_fail_at && ++s->sync_calls == s->sync_fail_at) {
+  /* counted only when a test hook is set: a server running for weeks
+  ** would otherwise overflow the int */
+  if (s->sync_fail_at || s->sync_slow_from) ++s->sync_calls;
+  if (s->sync_slow_from && s->sync_calls >= s->sync_slow_from) {
+    struct timespec pause = {0, 120 * 1000 * 1000};
+    nanosleep(&pause, NULL);
+  }
+  if (s->sync_fail_at && s->sync_calls == s->sync_fail_at) {
     errno = EIO;
     rc = -1;
   } else {

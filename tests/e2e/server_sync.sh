@@ -29,6 +29,10 @@
 #      after every claim): the same, when what fails is the ledger thread's
 #      own checkpoint, the one that starts the WAL over — final too, not
 #      tried again.
+#  (g) SANBAO_TEST_SYNC_SLOW=2: from the second sync on, each takes 120 ms
+#      more (a disk that pauses): every claim is still answered 201, and
+#      the log warns of the slow syncs, at most a line a second, the next
+#      line counting those left out.
 # Usage: sh server_sync.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -225,5 +229,33 @@ db_file_fails f SANBAO_TEST_CKPT_FAIL 2
 unset SANBAO_TEST_WAL_FRAMES
 contains "(f) the log names the checkpoint" "$work/f.log" \
   "the checkpoint that starts the write-ahead log over failed"
+
+# ---- (g) the disk pauses: slow syncs are logged, at most a line a second -------------
+# SANBAO_TEST_SYNC_SLOW=2: from the second sync on, each takes 120 ms more.
+# The first claim's sync is quick (no warning); the next three, sent one
+# after another within 0.4 s, are slow: one line for the first of them, the
+# other two counted; after a pause of over a second, a fifth slow sync gets
+# the second line, which names the two not logged.  Every claim is still
+# answered 201: a slow disk delays answers, it loses nothing.
+db=$work/g.db
+ledger "$db"
+export SANBAO_TEST_SYNC_SLOW=2
+start_server "$db" "$work/g.log"
+unset SANBAO_TEST_SYNC_SLOW
+for k in 1 2 3 4; do
+  post "$k"
+  expect_code "(g) claim $k answered, slow sync or not" 201
+done
+sleep 1.2
+post 5
+expect_code "(g) claim 5 answered after the pause" 201
+stop_server "(g) stop"
+warn="warning: a sync of the ledger's write-ahead log took 1[2-9][0-9] ms; 1 answer waited for it"
+same_text "(g) two warning lines for four slow syncs" 2 "$(grep -c "$warn" "$work/g.log")"
+same_text "(g) the first line: no syncs left out before it" 1 "$(grep -c "$warn\$" "$work/g.log")"
+contains "(g) the second line counts the two left out" "$work/g.log" \
+  "waited for it (and 2 more of 100 ms or longer since the last such line)"
+same_text "(g) the quick first sync not logged: four slow syncs in all" 4 \
+  "$(sed -n 's/.*waited for it (and \([0-9]*\) more.*/\1/p' "$work/g.log" | awk -v n="$(grep -c "$warn" "$work/g.log")" '{ n += $1 } END { print n }')"
 
 finish

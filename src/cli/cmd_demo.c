@@ -41,7 +41,9 @@ static const char USAGE[] =
     "    stores the policy, the registry and the catalogue, enrolls everyone insured on\n"
     "    1 January of the policy year with their premium subsidies\n"
     "    (参保资助), settles every claim through the three tiers (一站式结算),\n"
-    "    re-settles the year from scratch as a check (年度清算), and prints a\n"
+    "    re-settles the year from scratch as a check (年度清算), pays the\n"
+    "    re-assistance due after the year (再救助) into the ledger when the policy\n"
+    "    pays it then (Hunan's does), and prints a\n"
     "    summary: insured and coverage (参保率), premiums and subsidies, what\n"
     "    each tier paid, the effective reimbursement ratio overall and per\n"
     "    category, and the poverty-risk alerts raised.\n"
@@ -65,8 +67,8 @@ static const char USAGE[] =
     "                    postgresql:// URI of an existing database without\n"
     "                    sanbao's schema (as `sanbao db init` takes it; see\n"
     "                    docs/ledger.md); nothing is replaced\n"
-    "    --persons N     residents (default 200000)\n"
-    "    --seed S        generator seed (default 2022)\n"
+    "    --persons N     residents, 1 to 100000000 (default 200000)\n"
+    "    --seed S        generator seed, 0 to 2147483647 (default 2022)\n"
     "    --policy FILE   policy (default: the copy of policies/hunan-2022.json\n"
     "                    built into sanbao, written to DIR/hunan-2022.json)\n"
     "    --quiet         no step lines ([   0.0s] generating...) and no progress\n"
@@ -87,7 +89,13 @@ static const char USAGE[] =
     "    DIR/resettle/persons.csv          persons that differ (sanbao db resettle)\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 on success, 2 on any error.\n";
+    "    0 on success (claims the county's data has rejected, e.g. NOT_INSURED\n"
+    "    before a late enrolment, are part of it); 2 on any error.\n"
+    "\n"
+    "EXAMPLES\n"
+    "    sanbao demo                                   # 200,000 residents in out/demo\n"
+    "    sanbao demo --persons 1000 --dir /tmp/county --quiet\n"
+    "    sanbao db balance --db /tmp/county/ledger.db --person P00000001 --year 2022\n";
 
 typedef struct demo {
   double t0;

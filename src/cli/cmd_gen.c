@@ -86,7 +86,7 @@ static const char gen_usage[] =
     "    for a million persons). --fee-share makes both smaller.\n"
     "\n"
     "OPTIONS\n"
-    "    --persons N   number of persons (at least 1). Required.\n"
+    "    --persons N   number of persons, 1 to 2000000000. Required.\n"
     "    --out DIR     output directory; created with its parents if it does\n"
     "                  not exist. Existing persons.csv and claims.csv there\n"
     "                  are replaced (and catalog.csv and fees.csv, with\n"

@@ -64,18 +64,21 @@ static const char SERVE_USAGE[] =
     "                         one for the same year stops the start (exit 2)\n"
     "    --listen HOST:PORT   numeric address (default 127.0.0.1:8080: loopback\n"
     "                         only); port 0 picks a free port; [::1]:PORT for IPv6\n"
-    "    --threads N          HTTP threads (default 2)\n"
-    "    --max-connections N  open connections at most (default 1024)\n"
-    "    --max-per-ip N       open connections from one client address at most\n"
-    "                         (default 128; behind a reverse proxy every client\n"
-    "                         has the proxy's address: raise it)\n"
+    "    --threads N          HTTP threads, 1 to 64 (default 2)\n"
+    "    --max-connections N  open connections at most, 1 to 100000 (default 1024)\n"
+    "    --max-per-ip N       open connections from one client address at most,\n"
+    "                         1 to 100000 (default 128; behind a reverse proxy or\n"
+    "                         a load balancer every client has its address: raise\n"
+    "                         it to --max-connections)\n"
     "    --timeout SECONDS    a connection idle this long is closed; so is one\n"
     "                         whose request line and headers, or whose body, take\n"
-    "                         longer than this to arrive (default 30)\n"
-    "    --max-body BYTES     larger request bodies are answered 413 (default 262144)\n"
-    "    --grace SECONDS      at stop, how long requests under way may take (default 10)\n"
-    "    --stats SECONDS      a line of counts on standard error this often (default\n"
-    "                         60; 0: never)\n"
+    "                         longer than this to arrive; 1 to 3600 (default 30)\n"
+    "    --max-body BYTES     larger request bodies are answered 413; 256 to\n"
+    "                         16777216 (default 262144)\n"
+    "    --grace SECONDS      at stop, how long requests under way may take, 0 to\n"
+    "                         3600 (default 10)\n"
+    "    --stats SECONDS      a line of counts on standard error this often, 0 to\n"
+    "                         86400 (default 60; 0: never)\n"
     "    --access-log         a line per request on standard error: route template,\n"
     "                         status, microseconds, institution (never an id)\n"
     "    --console-secure-cookie  the console's session cookie is marked Secure:\n"
@@ -359,6 +362,17 @@ int sb_cmd_tokens(int argc, char **argv) {
   int rc = sb_cli_parse(argc - 1, argv + 1, o, add || revoke ? 3 : 1, TOKENS_USAGE);
   if (rc) return rc > 0 ? SB_EXIT_OK : SB_EXIT_USAGE;
   sb_error err = {0};
+  /* A bad --institution is a usage error that names the option, as every
+  ** other bad value on the command line is ("bad id: an institution id is
+  ** ..." left the reader to guess which argument was meant); the library
+  ** checks it again, for its other callers. */
+  if (o[1].count && !sb_institution_valid(o[1].values[0])) {
+    fprintf(stderr,
+            "sanbao %s: option '--institution' wants 1-64 of A-Z a-z 0-9 . _ -, not '%s'\n"
+            "Try 'sanbao %s --help'.\n",
+            cmd, o[1].values[0], cmd);
+    return SB_EXIT_USAGE;
+  }
   if (revoke) {
     if (!o[1].count == !o[2].count) {
       fprintf(stderr,

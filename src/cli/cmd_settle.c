@@ -76,7 +76,7 @@ static const char USAGE[] =
     "                      original, a rejected row says why. Repeat for several\n"
     "                      claims (at most 64): each is explained in the order\n"
     "                      given\n"
-    "    --threads N       settlement threads (default 2); with 1, the files are\n"
+    "    --threads N       settlement threads, 1 to 16 (default 2); with 1, the files are\n"
     "                      read and the fee lines handled by one thread too\n"
     "    --progress        show progress on standard error (default: when it is a\n"
     "                      terminal)\n"

@@ -93,7 +93,7 @@ static const char USAGE[] =
     "                    the fen or the person. Percentiles stay per person.\n"
     "                    The page and the CSV (a first line scale,all,F,F,) show\n"
     "                    the factor.\n"
-    "    --threads N     settlement threads (default 2)\n"
+    "    --threads N     settlement threads, 1 to 16 (default 2)\n"
     "    --progress      show progress on standard error (default: when it is a\n"
     "                    terminal)\n"
     "    --quiet         no progress and no summary on standard error (errors\n"
@@ -154,7 +154,14 @@ static const char REPORT_USAGE[] =
     "    -h, --help          this text.\n"
     "\n"
     "EXIT STATUS\n"
-    "    0 success; 2 usage error, unreadable input or I/O error.\n";
+    "    0 success; 2 usage error, unreadable or inconsistent input (named\n"
+    "    FILE:LINE), or an I/O error (no output file is left behind).\n"
+    "\n"
+    "EXAMPLE\n"
+    "    sanbao settle --policy policies/hunan-2022.json --persons persons.csv \\\n"
+    "        --claims claims.csv --out settlements.csv --alerts alerts.csv\n"
+    "    sanbao report --settlements settlements.csv --persons persons.csv \\\n"
+    "        --policy policies/hunan-2022.json --alerts alerts.csv --report year.html\n";
 
 /*
 ** --scale F: a positive decimal with up to 6 decimals, as num / den with

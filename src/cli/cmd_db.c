@@ -972,11 +972,13 @@ static int db_resettle(int argc, char **argv) {
   sb_money_format(s.topup, c);
   sb_money_format(s.recover, d);
   fprintf(stderr,
-          "sanbao db resettle (年度清算) %d: %lld claims of %lld persons recomputed; %lld claims "
-          "and %lld persons differ\n  funds paid %s, recomputed %s; 补付 (owed to people) %s, "
-          "追回 (to recover) %s\n  wrote %s and %s\n",
-          year, (long long)s.claims, (long long)s.persons, (long long)s.claims_changed,
-          (long long)s.persons_changed, a, b, c, d, paths[0], paths[1]);
+          "sanbao db resettle (年度清算) %d: %lld claim%s of %lld person%s recomputed; %lld "
+          "claim%s and %lld person%s differ\n  funds paid %s, recomputed %s; 补付 (owed to "
+          "people) %s, 追回 (to recover) %s\n  wrote %s and %s\n",
+          year, (long long)s.claims, s.claims == 1 ? "" : "s", (long long)s.persons,
+          s.persons == 1 ? "" : "s", (long long)s.claims_changed, s.claims_changed == 1 ? "" : "s",
+          (long long)s.persons_changed, s.persons_changed == 1 ? "" : "s", a, b, c, d, paths[0],
+          paths[1]);
   return SB_EXIT_OK;
 }
 

@@ -373,6 +373,14 @@ int sb_cmd_tokens(int argc, char **argv) {
             cmd, o[1].values[0], cmd);
     return SB_EXIT_USAGE;
   }
+  /* and so is a bad --hash (it said "sha256:12: want the hash ...") */
+  if (revoke && o[2].count && !sb_tokens_hash_prefix_valid(o[2].values[0])) {
+    fprintf(stderr,
+            "sanbao %s: option '--hash' wants the hash as 'tokens list' shows it (sha256: and "
+            "8-64 hex digits), not '%s'\nTry 'sanbao %s --help'.\n",
+            cmd, o[2].values[0], cmd);
+    return SB_EXIT_USAGE;
+  }
   if (revoke) {
     if (!o[1].count == !o[2].count) {
       fprintf(stderr,

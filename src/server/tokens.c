@@ -464,6 +464,11 @@ static int replace_file(const char *path, const struct stat *st, const char *tex
   return SB_OK;
 }
 
+int sb_tokens_hash_prefix_valid(const char *s) {
+  size_t n;
+  return hash_digits(s, &n) != NULL;
+}
+
 int sb_tokens_revoke(const char *path, const char *institution, const char *hash_prefix,
                      sb_tokens *revoked, sb_error *err) {
   memset(revoked, 0, sizeof *revoked);

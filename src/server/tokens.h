@@ -44,6 +44,10 @@ int sb_role_from_name(const char *s);
 /* Is `s` a valid institution id: 1-64 bytes of [A-Za-z0-9._-]? */
 int sb_institution_valid(const char *s);
 
+/* Is `s` a token's hash as `tokens list` shows it, or a prefix of one:
+** "sha256:" (optional), 8-64 hex digits, "..." (optional)? */
+int sb_tokens_hash_prefix_valid(const char *s);
+
 /* Read a tokens file: a regular file (or a link to one; a directory, a
 ** device or a pipe is refused), read a line at a time, a line at most 1023
 ** bytes.  A bad or overlong line is an error naming FILE:LINE; a read error

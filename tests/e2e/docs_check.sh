@@ -15,7 +15,8 @@
 #     range (or "at least 1"), so a reader learned it only from the error.
 #  4. a bad `tokens add/revoke --institution` is a usage error naming the
 #     option and the value, as every other bad value is (it said "bad id:
-#     an institution id is ...", naming no option).
+#     an institution id is ...", naming no option); so is a bad
+#     `tokens revoke --hash` (it said "sha256:12: want the hash ...").
 # Usage: sh docs_check.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -120,5 +121,10 @@ expect_rc "tokens revoke, a bad institution" 2
 contains "tokens revoke names --institution and the value" err.txt \
   "option '--institution' wants 1-64 of A-Z a-z 0-9 . _ -, not 'x/y'"
 same_file "tokens revoke, a bad institution, changes nothing" tokens.before tokens
+run tokens revoke --file tokens --hash sha256:12
+expect_rc "tokens revoke, a bad hash" 2
+contains "tokens revoke names --hash and the value" err.txt \
+  "option '--hash' wants the hash as 'tokens list' shows it (sha256: and 8-64 hex digits), not 'sha256:12'"
+same_file "tokens revoke, a bad hash, changes nothing" tokens.before tokens
 
 finish

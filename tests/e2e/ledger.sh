@@ -1228,6 +1228,8 @@ if new_ledger "$db" "$case_rs/persons.csv" "$case_rs/policy-2022.json"; then
   done
   contains "resettle grade2: summary totals" "$work/rs-grade2.summary" "funds paid 107822.00, recomputed 109596.30; 补付 (owed to people) 1774.30, 追回 (to recover) 0.00"
   contains "resettle grade2: summary counts" "$work/rs-grade2.summary" "8 claims of 4 persons recomputed; 5 claims and 3 persons differ"
+  contains "resettle deductible: summary counts, one claim and one person in the singular" \
+    "$work/rs-deductible.summary" "8 claims of 4 persons recomputed; 1 claim and 1 person differ"
   contains "resettle deductible: summary totals" "$work/rs-deductible.summary" "funds paid 107822.00, recomputed 107222.00; 补付 (owed to people) 0.00, 追回 (to recover) 600.00"
   snap "$db" "$work/r1"
   same_file "resettle: stored settlements unchanged" "$work/r0.set.csv" "$work/r1.set.csv"

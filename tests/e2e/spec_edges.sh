@@ -15,7 +15,10 @@
 #  - formats.md §5 and §1 "Writing": the alerts file quotes a household and a rule name that
 #    hold a comma or a quote;
 #  - formats.md §1: only a *known* column may not appear twice — an unknown column given
-#    twice is ignored like any unknown column.
+#    twice is ignored like any unknown column;
+#  - settlement.md §8, the ledger's CONFLICT: the same rows written another way (amounts by
+#    value, a reversal's ignored fields) are skipped; other content under a received claim id,
+#    a reversal's own id included, is CONFLICT.
 # Usage: sh spec_edges.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
@@ -156,5 +159,52 @@ run settle --policy "$work/p2022.json" --policy "$work/p2023.json" --persons "$w
 expect_rc "spec edges, rows reversed: exit status" 1
 same_lines "spec edges, rows reversed: settlements" "$work/expected-rev.csv" "$work/out-rev.csv"
 same_file "spec edges, rows reversed: alerts" "$work/expected-alerts.csv" "$work/alerts-rev.csv"
+
+# settlement.md §8, "The ledger's CONFLICT": a row identical to one received — "amounts compare
+# by value" (`100.00` is `100`, an absent optional amount is 0, `0`, `0.00` and `00` are the
+# same) and the fields a reversal ignores are ignored — is skipped; the same claim id with other
+# content is CONFLICT, "and applies to reversal rows as well (to the reversal's own id)"; the
+# stored rows stay as they were.
+db=$work/ledger.db
+run db init --db "$db"
+expect_rc "ledger: init" 0
+for p in "$work/p2022.json" "$work/p2023.json"; do
+  run db add-policy --db "$db" "$p"
+  expect_rc "ledger: add-policy $(basename "$p")" 0
+done
+run db import-persons --db "$db" --persons "$work/persons.csv"
+expect_rc "ledger: import-persons" 0
+run db import-claims --db "$db" --claims "$work/claims.csv" --quiet
+expect_rc "ledger: first import (two rows rejected)" 1
+run db export-settlements --db "$db" --out "$work/ledger-1.csv"
+same_file "ledger: an empty ledger stores what settle prints" "$work/expected.csv" "$work/ledger-1.csv"
+
+cat >"$work/same.csv" <<'CSV'
+claim_id,person_id,date,visit_type,level,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,reverses
+a1,P1,2022-03-01,outpatient,primary,100.00,0,0.00,00,
+r2,P2,2023-02-01,inpatient,grade3,5,,,,a2
+CSV
+run db import-claims --db "$db" --claims "$work/same.csv"
+expect_rc "ledger: the same rows written another way: exit status" 0
+contains "ledger: the same rows written another way are skipped" "$work/err.txt" \
+  "0 rows: 0 settled, 0 reversed, 0 rejected, 2 already in the ledger (skipped)"
+run db export-settlements --db "$db" --out "$work/ledger-2.csv"
+same_file "ledger: nothing stored for rows already received" "$work/expected.csv" "$work/ledger-2.csv"
+
+cat >"$work/other.csv" <<'CSV'
+claim_id,person_id,date,visit_type,level,medfee_sumamt,reverses
+a1,P1,2022-03-01,outpatient,primary,100.01,
+r2,P2,2023-02-01,,,,a3
+CSV
+run db import-claims --db "$db" --claims "$work/other.csv" --quiet
+expect_rc "ledger: other content under received ids: exit status" 1
+{
+  cat "$work/expected.csv"
+  echo "a1,P1,2022-03-01,rejected,CONFLICT$E"
+  echo "r2,P2,2023-02-01,rejected,CONFLICT$E"
+} >"$work/expected-conflict.csv"
+run db export-settlements --db "$db" --out "$work/ledger-3.csv"
+same_lines "ledger: CONFLICT for a claim and for a reversal, stored rows unchanged" \
+  "$work/expected-conflict.csv" "$work/ledger-3.csv"
 
 finish

@@ -159,8 +159,9 @@ static void hifp_cap(out *o, const sb_explain_ctx *x, const sb_result *r, const 
 static void ci_segment(out *o, const sb_policy *p, int tilted, const int64_t *v, sb_fen lower) {
   long k = (long)v[0];
   const char *mark = Ai(p, "$.critical_illness.segments[%ld]", k, "ratio");
-  say(o, "  第%ld段 segment %ld (%s, %s]: %s × ", k + 1, k + 1, Y(lower),
-      v[3] < 0 ? "∞ and above 以上" : Y(v[3]), Y(v[1]));
+  /* the last segment has no upper bound: an open interval, (lower, ∞) */
+  say(o, "  第%ld段 segment %ld (%s, %s%s: %s × ", k + 1, k + 1, Y(lower), v[3] < 0 ? "∞" : Y(v[3]),
+      v[3] < 0 ? ")" : "]", Y(v[1]));
   if (tilted && p->tilted_ratio_bonus) {
     sb_bp own = p->segments[k].ratio, bonus = p->tilted_ratio_bonus;
     say(o, "(%s%s + 倾斜 tilt %s%s = %s%s)", R(own), mark, R(bonus),

@@ -6,45 +6,14 @@
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/policy.sh
+. "$(dirname "$0")/lib/policy.sh"
 
 : "$root" # every input of this script is written below
-H='claim_id,person_id,date,status,reason,category,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,inscp_scp_amt,act_pay_dedc,hifp_pay,hifmi_pay,maf_pay,fund_pay_sumamt,psn_part_amt,reassist_pay'
-E=',,,,,,,,,,,,,'   # the empty fields (category and twelve amounts) of a rejected row
 
 # A policy for 2022 only, with no 'default' region: only 4305xx counties have a
 # critical-illness deductible.  Outpatient primary pays 60%.
-cat >"$work/policy.json" <<'JSON'
-{
-  "schema": "sanbao-policy/1",
-  "year": 2022,
-  "regions": { "430500": { "ci_deductible": "11000" } },
-  "basic": {
-    "annual_cap": "150000",
-    "inpatient": {
-      "levels": {
-        "primary":    { "deductible": "200",  "ratio": "0.90" },
-        "grade1":     { "deductible": "500",  "ratio": "0.80" },
-        "grade2":     { "deductible": "800",  "ratio": "0.75" },
-        "grade3":     { "deductible": "1200", "ratio": "0.60" },
-        "provincial": { "deductible": "2000", "ratio": "0.60" }
-      },
-      "repeat_deductible_factor": "0.50",
-      "annual_deductible_cap": "3000"
-    },
-    "chronic":    { "ratio": "0.70", "annual_cap": "6000" },
-    "outpatient": { "levels": { "primary": { "ratio": "0.60" } }, "annual_cap": "800" }
-  },
-  "critical_illness": {
-    "visit_types": ["inpatient", "chronic"],
-    "segments": [ { "upto": "30000", "ratio": "0.60" }, { "upto": null, "ratio": "0.70" } ],
-    "annual_cap": "400000",
-    "tilted": { "categories": ["destitute"], "deductible_factor": "0.50", "ratio_bonus": "0.05", "uncapped": true }
-  },
-  "assistance": { "visit_types": ["inpatient", "chronic"], "categories": {} },
-  "premium": { "individual": "320", "subsidy": {} },
-  "monitoring": { "rules": [] }
-}
-JSON
+plain_policy 2022 '"430500": { "ci_deductible": "11000" }' '' >"$work/policy.json"
 cat >"$work/persons.csv" <<'CSV'
 person_id,household_id,region,category,valid_from,valid_to
 P1,H1,430521,general,2022-01-01,2022-12-31

@@ -23,48 +23,14 @@
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
+# shellcheck source-path=SCRIPTDIR source=lib/policy.sh
+. "$(dirname "$0")/lib/policy.sh"
 
 : "$root" # every input of this script is written below
-H='claim_id,person_id,date,status,reason,category,medfee_sumamt,fulamt_ownpay_amt,overlmt_selfpay,preselfpay_amt,inscp_scp_amt,act_pay_dedc,hifp_pay,hifmi_pay,maf_pay,fund_pay_sumamt,psn_part_amt,reassist_pay'
-E=',,,,,,,,,,,,,' # the empty fields (category and twelve amounts) of a rejected row
 
-# policy YEAR REGIONS RULES: a policy whose outpatient primary visits pay 60% (cap 800) and
-# whose other outpatient levels have no row (ratio 0); nothing else matters here, since every
-# claim below is an outpatient visit (not counted by critical illness or assistance).
-policy() {
-  cat <<JSON
-{
-  "schema": "sanbao-policy/1",
-  "year": $1,
-  "regions": { $2 },
-  "basic": {
-    "annual_cap": "150000",
-    "inpatient": {
-      "levels": {
-        "primary":    { "deductible": "200",  "ratio": "0.90" },
-        "grade1":     { "deductible": "500",  "ratio": "0.80" },
-        "grade2":     { "deductible": "800",  "ratio": "0.75" },
-        "grade3":     { "deductible": "1200", "ratio": "0.60" },
-        "provincial": { "deductible": "2000", "ratio": "0.60" }
-      },
-      "repeat_deductible_factor": "0.50",
-      "annual_deductible_cap": "3000"
-    },
-    "chronic":    { "ratio": "0.70", "annual_cap": "6000" },
-    "outpatient": { "levels": { "primary": { "ratio": "0.60" } }, "annual_cap": "800" }
-  },
-  "critical_illness": {
-    "visit_types": ["inpatient", "chronic"],
-    "segments": [ { "upto": "30000", "ratio": "0.60" }, { "upto": null, "ratio": "0.70" } ],
-    "annual_cap": "400000",
-    "tilted": { "categories": ["destitute"], "deductible_factor": "0.50", "ratio_bonus": "0.05", "uncapped": true }
-  },
-  "assistance": { "visit_types": ["inpatient", "chronic"], "categories": {} },
-  "premium": { "individual": "320", "subsidy": {} },
-  "monitoring": { "rules": [ $3 ] }
-}
-JSON
-}
+# policy YEAR REGIONS RULES: lib/policy.sh's plain_policy; nothing else matters here, since
+# every claim below is an outpatient visit (not counted by critical illness or assistance).
+policy() { plain_policy "$@"; }
 # 2022: a default region; three rules, in this order: near_poor from 100, general from 0,
 # everyone from 300.01 (its name holds a comma and a quote).
 policy 2022 '"default": { "ci_deductible": "1000" }' \

@@ -329,6 +329,7 @@ int main(int argc, char **argv) {
         int miss = win_excess * 100 >= win_ns;
         int64_t all = c1.all - c0.all;
         int64_t idle = all > 0 ? (c1.idle - c0.idle + c1.own - c0.own) * 100 / all : -1;
+        if (idle > 100) idle = 100; /* the two files are read a moment apart */
         int64_t steal = all > 0 ? (c1.steal - c0.steal) * 100 / all : -1;
         /* others' bytes: the device's, less the probe's own writes */
         int64_t others = w0 >= 0 && w1 >= 0 ? w1 - w0 - (int64_t)n * bytes : -1;

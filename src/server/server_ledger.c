@@ -460,29 +460,6 @@ void *srv_ledger_main(void *arg) {
   return NULL;
 }
 
-/*
-** The syncer: the fsync of group N overlaps the settling of group N+1.
-** With the SQLite ledger in serve mode a COMMIT writes the group's WAL
-** frames without waiting for the disk, and the store's serve_sync makes
-** durable everything committed before it began (store_sqlite_serve.c
-** explains why that is exactly as durable as synchronous=FULL, and why
-** the ledger thread may read group N's rows before they are durable).  So
-** the ledger thread hands each committed group here and begins the next
-** one; this thread takes every group handed so far — all committed before
-** it looks — syncs once, and only then answers them: no answer leaves
-** before its claim is on the disk, and one sync carries as many groups as
-** committed while the previous one ran.
-**
-** A failed sync: the groups it covered may or may not be on the disk, so
-** none is answered as settled — each request 503 (the message says the
-** request may be stored, and a retry is settled at most once); and from
-** then on nothing touches the ledger: the groups committed meanwhile are
-** answered the same (the store refuses every later sync: after a failed
-** fsync the kernel's cache no longer tells what the disk holds), the
-** ledger thread answers every new request 503 without a transaction, and
-** /healthz answers 503 so a load balancer stops sending.  Only a restart
-** (which recovers the ledger from the disk) brings the writes back.
-*/
 /* A sync of the WAL that took this long or longer is logged (a warning):
 ** every answer of the groups it covers waited for it, so it is what a
 ** hospital sees as a settlement taking a tenth of a second or more.  Such a
@@ -516,6 +493,29 @@ static void log_slow_sync(sb_server *s, const req *list, uint64_t took_us, uint6
   s->slow_syncs_unlogged = 0;
 }
 
+/*
+** The syncer: the fsync of group N overlaps the settling of group N+1.
+** With the SQLite ledger in serve mode a COMMIT writes the group's WAL
+** frames without waiting for the disk, and the store's serve_sync makes
+** durable everything committed before it began (store_sqlite_serve.c
+** explains why that is exactly as durable as synchronous=FULL, and why
+** the ledger thread may read group N's rows before they are durable).  So
+** the ledger thread hands each committed group here and begins the next
+** one; this thread takes every group handed so far — all committed before
+** it looks — syncs once, and only then answers them: no answer leaves
+** before its claim is on the disk, and one sync carries as many groups as
+** committed while the previous one ran.
+**
+** A failed sync: the groups it covered may or may not be on the disk, so
+** none is answered as settled — each request 503 (the message says the
+** request may be stored, and a retry is settled at most once); and from
+** then on nothing touches the ledger: the groups committed meanwhile are
+** answered the same (the store refuses every later sync: after a failed
+** fsync the kernel's cache no longer tells what the disk holds), the
+** ledger thread answers every new request 503 without a transaction, and
+** /healthz answers 503 so a load balancer stops sending.  Only a restart
+** (which recovers the ledger from the disk) brings the writes back.
+*/
 static void *srv_syncer_main(void *arg) {
   sb_server *s = arg;
   for (;;) {

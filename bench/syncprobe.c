@@ -298,7 +298,8 @@ int main(int argc, char **argv) {
   int64_t t0 = mono_ns(), end = t0 + (int64_t)seconds * 1000000000;
   int64_t step_ns = 1000000000 / rate, next_at = t0;
   int64_t win_ns = (int64_t)window * 1000000000, win_start = t0;
-  int64_t off = 0, all_syncs = 0, over[NBOUNDS + 1] = {0};
+  int64_t off = 0, all_syncs = 0,
+          over[NBOUNDS] = {0}; /* over[b]: above BOUNDS[b], up to the next */
   long windows = 0, win_over10 = 0, win_over100 = 0, misses = 0;
   int64_t win_max = 0, win_excess = 0, worst = 0;
   long win_n10 = 0, win_n100 = 0;

@@ -17,11 +17,14 @@
 #     option and the value, as every other bad value is (it said "bad id:
 #     an institution id is ...", naming no option); so is a bad
 #     `tokens revoke --hash` (it said "sha256:12: want the hash ...").
+#  5. README's excerpt of an explanation is, line for line, what `settle --explain`
+#     prints (it showed a format sanbao no longer printed).
 # Usage: sh docs_check.sh SANBAO_BINARY PROJECT_ROOT  (run by ctest; prints 'N passed, N failed')
 set -u
 # shellcheck source-path=SCRIPTDIR source=lib/common.sh
 . "$(dirname "$0")/lib/common.sh"
 case $bin in /*) ;; *) bin=$(pwd)/$bin ;; esac
+case $root in /*) ;; *) root=$(pwd)/$root ;; esac
 cd "$work" || exit 2
 
 # sections NAME FILE SECTION...: each SECTION is a line of FILE by itself
@@ -126,5 +129,20 @@ expect_rc "tokens revoke, a bad hash" 2
 contains "tokens revoke names --hash and the value" err.txt \
   "option '--hash' wants the hash as 'tokens list' shows it (sha256: and 8-64 hex digits), not 'sha256:12'"
 same_file "tokens revoke, a bad hash, changes nothing" tokens.before tokens
+
+# ---- 5. README's explanation excerpt is what settle prints ---------------------------
+# README shows tier 2 of `settle --explain A2-01` (tests/golden/basics): every line of the
+# excerpt but "..." must be a line of the real output, so the README cannot drift from the
+# explanation's format (it once showed a format sanbao no longer printed).
+g=$root/tests/golden/basics
+run settle --policy "$g/policy-2022.json" --persons "$g/persons.csv" --claims "$g/claims.csv" \
+  --out settled.csv --explain A2-01 --quiet
+expect_rc "settle --explain A2-01 (tests/golden/basics, with rejected rows: 1)" 1
+cp err.txt explain.txt
+awk '/^What an explanation looks like/ { f = 1 } f && /^```$/ { n++; if (n == 2) exit; next }
+     f && n == 1 && $0 != "  ..." { print }' "$root/README.md" >excerpt.txt
+if [ -s excerpt.txt ]; then ok; else bad "README: no explanation excerpt found"; fi
+missing=$(grep -vxFf explain.txt excerpt.txt)
+same_text "README's explanation excerpt: every line as settle --explain prints it" "" "$missing"
 
 finish
